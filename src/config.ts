@@ -1,0 +1,206 @@
+/**
+ * The one place that reads the environment. Parsed once at boot with zod; every problem is listed
+ * at once and no value is ever echoed back (a secret may be the value that is wrong).
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const url = z.url({ protocol: /^https?$/ });
+const optionalNonEmpty = z.string().min(1).optional();
+
+/** ENCRYPTION_KEY: 32 bytes as 64 hex characters or base64. */
+const encryptionKey = z
+  .string()
+  .transform((raw, ctx) => {
+    const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+    if (bytes.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex characters or base64' });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const EnvSchema = z.object({
+  PORT: port.default(3000),
+  PUBLIC_URL: url.optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  ENCRYPTION_KEY: encryptionKey.optional(),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SANDBOX: booleanFlag.optional(),
+  SANDBOX_DEMO: booleanFlag.default(true),
+
+  HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
+  HUBSPOT_ACCESS_TOKEN: optionalNonEmpty,
+  HUBSPOT_CLIENT_ID: optionalNonEmpty,
+  HUBSPOT_CLIENT_SECRET: optionalNonEmpty,
+
+  SALESFORCE_LOGIN_URL: url.default('https://login.salesforce.com'),
+  SALESFORCE_INSTANCE_URL: url.optional(),
+  SALESFORCE_ACCESS_TOKEN: optionalNonEmpty,
+  SALESFORCE_REFRESH_TOKEN: optionalNonEmpty,
+  SALESFORCE_CLIENT_ID: optionalNonEmpty,
+  SALESFORCE_CLIENT_SECRET: optionalNonEmpty,
+  SALESFORCE_API_VERSION: z.string().regex(/^\d{2,3}\.0$/, 'must look like 62.0').default('62.0'),
+  SALESFORCE_ORG_ID: z.string().regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'must be a 15 or 18 character org id starting with 00D').optional(),
+
+  SANDBOX_HUBSPOT_PORT: port.default(4101),
+  SANDBOX_HUBSPOT_PORTAL_ID: z.coerce.number().int().positive().default(1000001),
+  SANDBOX_HUBSPOT_TOKEN: z.string().min(1).default('pat-sandbox-hubspot'),
+  SANDBOX_HUBSPOT_CLIENT_ID: z.string().min(1).default('sandbox-hubspot-client'),
+  SANDBOX_HUBSPOT_CLIENT_SECRET: z.string().min(1).default('sandbox-hubspot-secret'),
+  SANDBOX_HUBSPOT_APP_ID: z.coerce.number().int().positive().default(2000001),
+  SANDBOX_HUBSPOT_DEV_KEY: z.string().min(1).default('SANDBOX_HUBSPOT_DEV_KEY'),
+  SANDBOX_SALESFORCE_PORT: port.default(4102),
+  SANDBOX_SALESFORCE_ORG_ID: z.string().regex(/^00D[0-9A-Za-z]{15}$/, 'must be an 18 character org id').default('00D000000000001AAA'),
+  SANDBOX_SALESFORCE_USERNAME: z.string().min(1).default('admin@sandbox.example.com'),
+  SANDBOX_SALESFORCE_PASSWORD: z.string().min(1).default('sandbox'),
+  SANDBOX_SALESFORCE_CLIENT_ID: z.string().min(1).default('sandbox-salesforce-client'),
+  SANDBOX_SALESFORCE_CLIENT_SECRET: z.string().min(1).default('sandbox-salesforce-secret'),
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+/** How one CRM side is reached: its own sandbox, or the real service with credentials. */
+export type CrmMode = 'sandbox' | 'live';
+
+export interface AppConfig {
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  logLevel: Env['LOG_LEVEL'];
+  redisUrl: string | undefined;
+  databaseUrl: string | undefined;
+  encryptionKey: Buffer | undefined;
+  adminToken: string | undefined;
+  sandboxDemo: boolean;
+  hubspot: {
+    mode: CrmMode;
+    apiBaseUrl: string;
+    accessToken: string | undefined;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+  };
+  salesforce: {
+    mode: CrmMode;
+    loginUrl: string;
+    instanceUrl: string | undefined;
+    accessToken: string | undefined;
+    refreshToken: string | undefined;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    apiVersion: string;
+    orgId: string | undefined;
+  };
+  sandbox: {
+    hubspot: {
+      port: number;
+      portalId: number;
+      privateAppToken: string;
+      clientId: string;
+      clientSecret: string;
+      appId: number;
+      developerKey: string;
+    };
+    salesforce: {
+      port: number;
+      orgId: string;
+      username: string;
+      password: string;
+      clientId: string;
+      clientSecret: string;
+    };
+  };
+}
+
+export type ConfigResult = { ok: true; value: AppConfig } | { ok: false; error: string };
+
+/** Parses the environment into the app's configuration, or one message listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  // Empty strings mean "not set" (docker-compose and .env files produce them).
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    return { ok: false, error: `Invalid configuration (${lines.length} problem${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}` };
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const hubspotHasCredentials = Boolean(e.HUBSPOT_ACCESS_TOKEN || (e.HUBSPOT_CLIENT_ID && e.HUBSPOT_CLIENT_SECRET));
+  const salesforceHasCredentials = Boolean(
+    e.SALESFORCE_ACCESS_TOKEN || e.SALESFORCE_REFRESH_TOKEN || (e.SALESFORCE_CLIENT_ID && e.SALESFORCE_CLIENT_SECRET),
+  );
+  const hubspotMode: CrmMode = e.SANDBOX === true ? 'sandbox' : hubspotHasCredentials ? 'live' : 'sandbox';
+  const salesforceMode: CrmMode = e.SANDBOX === true ? 'sandbox' : salesforceHasCredentials ? 'live' : 'sandbox';
+  if (e.SANDBOX === false) {
+    if (!hubspotHasCredentials) problems.push('  - HUBSPOT_ACCESS_TOKEN or HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET: required when SANDBOX=false');
+    if (!salesforceHasCredentials) problems.push('  - SALESFORCE_ACCESS_TOKEN, SALESFORCE_REFRESH_TOKEN or SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET: required when SANDBOX=false');
+  }
+  const live = hubspotMode === 'live' || salesforceMode === 'live';
+  if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
+  if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');
+  if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL) problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
+  if (problems.length > 0) {
+    return { ok: false, error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}` };
+  }
+
+  return {
+    ok: true,
+    value: {
+      port: e.PORT,
+      publicUrl: (e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+      dataDir: path.resolve(e.DATA_DIR),
+      logLevel: e.LOG_LEVEL,
+      redisUrl: e.REDIS_URL,
+      databaseUrl: e.DATABASE_URL,
+      encryptionKey: e.ENCRYPTION_KEY,
+      adminToken: e.ADMIN_TOKEN,
+      sandboxDemo: e.SANDBOX_DEMO,
+      hubspot: {
+        mode: hubspotMode,
+        apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),
+        accessToken: e.HUBSPOT_ACCESS_TOKEN,
+        clientId: e.HUBSPOT_CLIENT_ID,
+        clientSecret: e.HUBSPOT_CLIENT_SECRET,
+      },
+      salesforce: {
+        mode: salesforceMode,
+        loginUrl: e.SALESFORCE_LOGIN_URL.replace(/\/+$/, ''),
+        instanceUrl: e.SALESFORCE_INSTANCE_URL?.replace(/\/+$/, ''),
+        accessToken: e.SALESFORCE_ACCESS_TOKEN,
+        refreshToken: e.SALESFORCE_REFRESH_TOKEN,
+        clientId: e.SALESFORCE_CLIENT_ID,
+        clientSecret: e.SALESFORCE_CLIENT_SECRET,
+        apiVersion: e.SALESFORCE_API_VERSION,
+        orgId: e.SALESFORCE_ORG_ID,
+      },
+      sandbox: {
+        hubspot: {
+          port: e.SANDBOX_HUBSPOT_PORT,
+          portalId: e.SANDBOX_HUBSPOT_PORTAL_ID,
+          privateAppToken: e.SANDBOX_HUBSPOT_TOKEN,
+          clientId: e.SANDBOX_HUBSPOT_CLIENT_ID,
+          clientSecret: e.SANDBOX_HUBSPOT_CLIENT_SECRET,
+          appId: e.SANDBOX_HUBSPOT_APP_ID,
+          developerKey: e.SANDBOX_HUBSPOT_DEV_KEY,
+        },
+        salesforce: {
+          port: e.SANDBOX_SALESFORCE_PORT,
+          orgId: e.SANDBOX_SALESFORCE_ORG_ID,
+          username: e.SANDBOX_SALESFORCE_USERNAME,
+          password: e.SANDBOX_SALESFORCE_PASSWORD,
+          clientId: e.SANDBOX_SALESFORCE_CLIENT_ID,
+          clientSecret: e.SANDBOX_SALESFORCE_CLIENT_SECRET,
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Composition root: `npm start` (web + workers in one process), `npm run web`, `npm run worker`.
+ * Exit codes: 0 after a clean shutdown, 1 when a dependency fails at boot, 2 for invalid config.
+ */
+import { loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { boot, BootError, type Role } from './runtime/boot.ts';
+import { RedisUnavailableError } from './runtime/redis-server.ts';
+
+function parseRole(argv: readonly string[]): Role | undefined {
+  const flag = argv.find((arg) => arg.startsWith('--role='));
+  const role = flag ? flag.slice('--role='.length) : 'all';
+  return role === 'all' || role === 'web' || role === 'worker' ? role : undefined;
+}
+
+async function main(): Promise<void> {
+  const role = parseRole(process.argv.slice(2));
+  if (!role) {
+    process.stderr.write('Unknown --role: use --role=all, --role=web or --role=worker\n');
+    process.exit(2);
+  }
+  const config = loadConfig();
+  if (!config.ok) {
+    process.stderr.write(`${config.error}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.value.logLevel);
+  let app;
+  try {
+    app = await boot(config.value, { role, log });
+  } catch (error) {
+    if (error instanceof BootError || error instanceof RedisUnavailableError) {
+      log.fatal(error.message);
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const running = app;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new requests, finishing active jobs');
+    running
+      .close()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ error: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

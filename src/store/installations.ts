@@ -1,0 +1,77 @@
+/** Installations: one HubSpot portal + one Salesforce org, with credentials sealed at rest. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Queryable } from './db.ts';
+
+export interface Installation {
+  id: string;
+  name: string;
+  hubspotPortalId: string | null;
+  salesforceOrgId: string | null;
+  salesforceWebhookToken: string;
+  status: 'active' | 'uninstalled';
+}
+
+interface InstallationRow extends Record<string, unknown> {
+  id: string;
+  name: string;
+  hubspot_portal_id: number | null;
+  salesforce_org_id: string | null;
+  salesforce_webhook_token: string;
+  status: 'active' | 'uninstalled';
+}
+
+function fromRow(row: InstallationRow): Installation {
+  return {
+    id: row.id,
+    name: row.name,
+    hubspotPortalId: row.hubspot_portal_id === null ? null : String(row.hubspot_portal_id),
+    salesforceOrgId: row.salesforce_org_id,
+    salesforceWebhookToken: row.salesforce_webhook_token,
+    status: row.status,
+  };
+}
+
+const COLUMNS = 'id, name, hubspot_portal_id, salesforce_org_id, salesforce_webhook_token, status';
+
+/** An unguessable token for the per-installation Outbound Message endpoint path. */
+export function newWebhookToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Creates the installation for a portal/org pair, or returns the one that already exists. */
+export async function upsertInstallation(
+  db: Queryable,
+  input: { name: string; hubspotPortalId: string | null; salesforceOrgId: string | null },
+): Promise<Installation> {
+  const existing = await db.query<InstallationRow>(
+    `SELECT ${COLUMNS} FROM installations WHERE hubspot_portal_id = $1 OR salesforce_org_id = $2 ORDER BY created_at LIMIT 1`,
+    [input.hubspotPortalId, input.salesforceOrgId],
+  );
+  if (existing[0]) return fromRow(existing[0]);
+  const rows = await db.query<InstallationRow>(
+    `INSERT INTO installations (id, name, hubspot_portal_id, salesforce_org_id, salesforce_webhook_token)
+     VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+    [randomUUID(), input.name, input.hubspotPortalId, input.salesforceOrgId, newWebhookToken()],
+  );
+  return fromRow(rows[0] as InstallationRow);
+}
+
+/** Every active installation (the receivers keep them in memory to route without a query). */
+export async function listActiveInstallations(db: Queryable): Promise<Installation[]> {
+  const rows = await db.query<InstallationRow>(`SELECT ${COLUMNS} FROM installations WHERE status = 'active' ORDER BY created_at`);
+  return rows.map(fromRow);
+}
+
+/** Stores sealed credentials for one side. */
+export async function saveCredentials(db: Queryable, installationId: string, side: 'hubspot' | 'salesforce', sealed: Buffer): Promise<void> {
+  const column = side === 'hubspot' ? 'hubspot_credentials' : 'salesforce_credentials';
+  await db.query(`UPDATE installations SET ${column} = $2, updated_at = now() WHERE id = $1`, [installationId, sealed]);
+}
+
+/** Reads sealed credentials for one side, or null when none are stored. */
+export async function loadCredentials(db: Queryable, installationId: string, side: 'hubspot' | 'salesforce'): Promise<Buffer | null> {
+  const column = side === 'hubspot' ? 'hubspot_credentials' : 'salesforce_credentials';
+  const rows = await db.query<{ sealed: Buffer | Uint8Array | null }>(`SELECT ${column} AS sealed FROM installations WHERE id = $1`, [installationId]);
+  const sealed = rows[0]?.sealed;
+  return sealed ? Buffer.from(sealed) : null;
+}
