@@ -31,6 +31,11 @@ const EnvSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   ENCRYPTION_KEY: encryptionKey.optional(),
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .transform((raw) => raw.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(encryptionKey))
+    .optional(),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -79,6 +84,8 @@ export interface AppConfig {
   redisUrl: string | undefined;
   databaseUrl: string | undefined;
   encryptionKey: Buffer | undefined;
+  /** Keys that still decrypt during a rotation. */
+  previousEncryptionKeys: Buffer[];
   adminToken: string | undefined;
   sandboxDemo: boolean;
   hubspot: {
@@ -162,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       redisUrl: e.REDIS_URL,
       databaseUrl: e.DATABASE_URL,
       encryptionKey: e.ENCRYPTION_KEY,
+      previousEncryptionKeys: e.ENCRYPTION_KEY_PREVIOUS ?? [],
       adminToken: e.ADMIN_TOKEN,
       sandboxDemo: e.SANDBOX_DEMO,
       hubspot: {

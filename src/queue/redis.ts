@@ -22,3 +22,19 @@ export function producerConnection(url: string, overrides: RedisOptions = {}): R
   client.on('error', () => undefined);
   return client;
 }
+
+/** Resolves once the connection is ready, or rejects after `timeoutMs`. */
+export async function untilReady(client: Redis, timeoutMs = 10_000): Promise<void> {
+  if (client.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis did not become ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}

@@ -12,7 +12,8 @@ export type Processor<K extends QueueKey> = (payload: JobPayload<K>, job: Job) =
 export type Processors = { [K in QueueKey]?: Processor<K> };
 
 export interface WorkerPool {
-  close(): Promise<void>;
+  /** Lets active jobs finish for up to `graceMs`, then closes by force (their locks expire and they run again). */
+  close(graceMs?: number): Promise<void>;
   workers: Worker[];
 }
 
@@ -38,7 +39,7 @@ export function startWorkers(
             deps.log.error({ queue: definition.name, jobId: job.id, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'job payload does not match the catalog schema; not retried');
             throw new UnrecoverableError(`payload does not match ${definition.name} schema v${String((job.data as { v?: unknown }).v)}`);
           }
-          await processor(parsed.data as JobPayload<QueueKey>, job);
+          await processor(parsed.data, job);
         } catch (error) {
           if (outcome === 'completed') outcome = 'failed';
           throw error;
@@ -56,8 +57,16 @@ export function startWorkers(
   }
   return {
     workers,
-    async close() {
-      await Promise.all(workers.map((worker) => worker.close()));
+    async close(graceMs = 10_000) {
+      const graceful = Promise.all(workers.map((worker) => worker.close())).then(() => true);
+      const finished = await Promise.race([graceful, delay(graceMs).then(() => false)]);
+      if (finished) return;
+      deps.log.warn({ graceMs }, 'workers did not finish in time (is Redis reachable?): closing by force');
+      await Promise.race([Promise.all(workers.map((worker) => worker.close(true))), delay(2_000)]);
     },
   };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -10,7 +10,7 @@ import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { queueKeys, queues } from '../queue/catalog.ts';
 import { Producer } from '../queue/producer.ts';
-import { DEFAULT_QUEUE_PREFIX, producerConnection, workerConnection } from '../queue/redis.ts';
+import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady, workerConnection } from '../queue/redis.ts';
 import { startWorkers, type WorkerPool } from '../queue/worker-runner.ts';
 import { createApp } from '../server/app.ts';
 import { connectPostgres, openPglite, type Db } from '../store/db.ts';
@@ -38,6 +38,8 @@ export interface BootOptions {
   role: Role;
   log: Logger;
   queuePrefix?: string;
+  /** How long shutdown waits for active jobs before closing workers by force. */
+  shutdownGraceMs?: number;
 }
 
 /** Boots the app for a role; throws BootError with an instruction when a dependency is missing. */
@@ -64,8 +66,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     if (!redisUrl) {
       privateRedis = await startPrivateRedis(path.join(config.dataDir, 'redis'), log);
       redisUrl = privateRedis.url;
-      const stop = privateRedis.stop;
-      closers.push(stop);
+      const owned = privateRedis;
+      closers.push(() => owned.stop());
     } else {
       log.info('using Redis from REDIS_URL');
     }
@@ -80,6 +82,9 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     const producerRedis = producerConnection(redisUrl);
     closers.push(async () => {
       producerRedis.disconnect();
+    });
+    await untilReady(producerRedis).catch(() => {
+      throw new BootError('Redis is not reachable at REDIS_URL (is it running?)');
     });
     const producer = new Producer(producerRedis, prefix);
     closers.push(() => producer.close());
@@ -97,7 +102,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       });
       pool = startWorkers({ ...intakeProcessors(db) }, { connection, prefix, log, metrics });
       const started = pool;
-      closers.push(() => started.close());
+      closers.push(() => started.close(options.shutdownGraceMs));
       log.info({ queues: started.workers.map((w) => w.name) }, 'workers started');
     }
 

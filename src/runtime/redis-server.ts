@@ -45,10 +45,7 @@ export function ensureRedisBinary(log: Logger): string {
   if (isRoot && existsSync('/etc/debian_version') && which('apt-get')) {
     log.info('redis-server is not installed: installing it with apt-get (Debian package redis-server)');
     const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-    const install = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
-      stdio: 'ignore',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', '-o', 'Dpkg::Options::=--force-confdef', 'redis-server'], { stdio: 'ignore' });
     const installed = which('redis-server');
     if (update.status === 0 && install.status === 0 && installed) return installed;
   }

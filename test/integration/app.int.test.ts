@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { loadConfig, type AppConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { boot, type RunningApp } from '../../src/runtime/boot.ts';
+import { startTestRedis } from '../support/services.ts';
+import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+
+function configFor(env: Record<string, string>): AppConfig {
+  const result = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env });
+  if (!result.ok) throw new Error(result.error);
+  return result.value;
+}
+
+describe('the running app', () => {
+  let app: RunningApp | undefined;
+  let dataDir: string | undefined;
+  let prefix: string | undefined;
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (prefix) await dropPrefix(prefix);
+  });
+
+  it('answers /healthz, /readyz and /metrics with queue gauges and HTTP latency', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
+    prefix = uniquePrefix();
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), { role: 'all', log: createLogger('silent'), queuePrefix: prefix });
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${app.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok' } });
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toContain('queue_jobs{queue="hubspot-events",state="waiting"} 0');
+    expect(metrics).toContain('queue_jobs{queue="salesforce-events",state="failed"} 0');
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} 1/);
+  });
+
+  it('answers 503 on /readyz naming Redis when Redis is stopped', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
+    const redis = await startTestRedis();
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: redis.url }), { role: 'all', log: createLogger('silent'), shutdownGraceMs: 500 }).catch(async (error: unknown) => {
+      await redis.stop();
+      throw error;
+    });
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    await redis.stop();
+    const response = await fetch(`${app.url}/readyz`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { failing: string[]; checks: Record<string, string> };
+    expect(body.failing).toEqual(['redis']);
+    expect(body.checks.database).toBe('ok');
+  });
+});

@@ -1,0 +1,98 @@
+import { QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { Producer } from '../../src/queue/producer.ts';
+import { producerConnection, workerConnection } from '../../src/queue/redis.ts';
+import { startWorkers, type WorkerPool } from '../../src/queue/worker-runner.ts';
+import { createMetrics } from '../../src/runtime/metrics.ts';
+import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+
+const event = (objectId: string) => ({
+  v: 1 as const,
+  installationId: 'inst-1',
+  receivedAt: 1_700_000_000_000,
+  event: {
+    eventId: '1',
+    subscriptionId: '2',
+    portalId: '1000001',
+    occurredAt: 1_700_000_000_000,
+    subscriptionType: 'contact.propertyChange',
+    attemptNumber: 0,
+    objectId,
+    propertyName: 'lifecyclestage',
+    propertyValue: 'marketingqualifiedlead',
+  },
+});
+
+describe('job catalog on real Redis', () => {
+  let prefix: string;
+  let producerRedis: Redis;
+  let workerRedis: Redis;
+  let producer: Producer;
+  let pool: WorkerPool | undefined;
+
+  beforeEach(() => {
+    prefix = uniquePrefix();
+    producerRedis = producerConnection(inject('redisUrl'));
+    workerRedis = workerConnection(inject('redisUrl'));
+    producer = new Producer(producerRedis, prefix);
+  });
+
+  afterEach(async () => {
+    await pool?.close();
+    pool = undefined;
+    await producer.close();
+    producerRedis.disconnect();
+    workerRedis.disconnect();
+    await dropPrefix(prefix);
+  });
+
+  it('keeps one job when the same event is enqueued twice', async () => {
+    await producer.enqueue('hubspotEvents', [{ jobId: 'hs-same', payload: event('1') }]);
+    await producer.enqueue('hubspotEvents', [{ jobId: 'hs-same', payload: event('1') }, { jobId: 'hs-other', payload: event('2') }]);
+    expect(await producer.queue('hubspotEvents').getJobCountByTypes('waiting')).toBe(2);
+  });
+
+  it('refuses to enqueue a payload that does not match the catalog', async () => {
+    const bad = { ...event('1'), v: 2 } as unknown as ReturnType<typeof event>;
+    await expect(producer.enqueue('hubspotEvents', [{ jobId: 'hs-bad', payload: bad }])).rejects.toThrow();
+    expect(await producer.queue('hubspotEvents').count()).toBe(0);
+  });
+
+  it('hands each payload, parsed, to its processor', async () => {
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      pool = startWorkers(
+        {
+          hubspotEvents: async (payload) => {
+            seen.push(payload.event.objectId);
+            if (seen.length === 3) resolve();
+          },
+        },
+        { connection: workerRedis, prefix, log: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) },
+      );
+    });
+    await producer.enqueue('hubspotEvents', ['a', 'b', 'c'].map((id) => ({ jobId: `hs-${id}`, payload: event(id) })));
+    await done;
+    expect(seen.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('fails a job whose stored payload no longer parses without retrying it', async () => {
+    const queue = producer.queue('hubspotEvents');
+    await queue.add('hubspot-events', { v: 0, legacy: true }, { jobId: 'hs-legacy', attempts: 5 });
+    const events = new QueueEvents('hubspot-events', { connection: workerConnection(inject('redisUrl')), prefix });
+    await events.waitUntilReady();
+    const failed = new Promise<string>((resolve) => events.on('failed', ({ failedReason }) => resolve(failedReason)));
+    let calls = 0;
+    pool = startWorkers(
+      { hubspotEvents: async () => { calls += 1; } },
+      { connection: workerRedis, prefix, log: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) },
+    );
+    expect(await failed).toContain('does not match hubspot-events schema');
+    const job = await queue.getJob('hs-legacy');
+    expect(job?.attemptsMade).toBe(1);
+    expect(calls).toBe(0);
+    await events.close();
+  });
+});
