@@ -14,7 +14,12 @@ import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady, workerConnection 
 import { startWorkers, type WorkerPool } from '../queue/worker-runner.ts';
 import { createApp } from '../server/app.ts';
 import { connectPostgres, openPglite, type Db } from '../store/db.ts';
+import { InstallationDirectory } from '../store/installation-directory.ts';
+import { upsertInstallation } from '../store/installations.ts';
 import { migrate, pendingMigrations } from '../store/migrate.ts';
+import { hubspotWebhookRouter } from '../../webhooks/hubspot/receiver.ts';
+import { DEFAULT_ENQUEUE_BUDGET_MS } from '../../webhooks/intake.ts';
+import { salesforceWebhookRouter } from '../../webhooks/salesforce/receiver.ts';
 import { intakeProcessors } from '../../workers/intake.worker.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
@@ -27,6 +32,7 @@ export interface RunningApp {
   redisUrl: string;
   producer: Producer;
   metrics: Metrics;
+  directory: InstallationDirectory;
   /** The HTTP address, when this process serves HTTP. */
   url: string | undefined;
   close(): Promise<void>;
@@ -40,6 +46,8 @@ export interface BootOptions {
   queuePrefix?: string;
   /** How long shutdown waits for active jobs before closing workers by force. */
   shutdownGraceMs?: number;
+  /** How long a receiver waits for Redis before answering 503. */
+  enqueueBudgetMs?: number;
 }
 
 /** Boots the app for a role; throws BootError with an instruction when a dependency is missing. */
@@ -106,10 +114,35 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       log.info({ queues: started.workers.map((w) => w.name) }, 'workers started');
     }
 
-    // 5. HTTP.
+    // 5. Installations: in sandbox mode the app installs itself on the sandbox portal and org.
+    if (config.hubspot.mode === 'sandbox' || config.salesforce.mode === 'sandbox') {
+      const installation = await upsertInstallation(db, {
+        name: 'Sandbox',
+        hubspotPortalId: config.hubspot.mode === 'sandbox' ? String(config.sandbox.hubspot.portalId) : null,
+        salesforceOrgId: config.salesforce.mode === 'sandbox' ? config.sandbox.salesforce.orgId : null,
+      });
+      log.info({ installation: installation.id }, 'sandbox installation ready');
+    }
+    const directory = new InstallationDirectory(db);
+    await directory.reload();
+
+    // 6. HTTP.
     let url: string | undefined;
     if (role !== 'worker') {
+      const intake = { producer, redis: producerRedis, prefix, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
       const app = createApp({
+        routes: [
+          {
+            path: '/webhooks/hubspot',
+            router: hubspotWebhookRouter({
+              ...intake,
+              signingSecret: config.hubspot.clientSecret ?? (config.hubspot.mode === 'sandbox' ? config.sandbox.hubspot.clientSecret : undefined),
+              publicUrl: config.publicUrl,
+              maxBodyBytes: 1024 * 1024,
+            }),
+          },
+          { path: '/webhooks/salesforce', router: salesforceWebhookRouter({ ...intake, maxBodyBytes: 4 * 1024 * 1024 }) },
+        ],
         log,
         metrics,
         readiness: [
@@ -161,6 +194,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       redisUrl,
       producer,
       metrics,
+      directory,
       url,
       close: () => (closed ??= closeAll()),
     };

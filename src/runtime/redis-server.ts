@@ -77,7 +77,7 @@ function processAlive(pid: number): boolean {
 }
 
 /** Starts (or adopts) the private redis-server whose data lives in `dir`. */
-export async function startPrivateRedis(dir: string, log: Logger): Promise<PrivateRedis> {
+export async function startPrivateRedis(dir: string, log: Logger, options: { port?: number } = {}): Promise<PrivateRedis> {
   mkdirSync(dir, { recursive: true });
   const stateFile = path.join(dir, 'server.json');
   if (existsSync(stateFile)) {
@@ -91,7 +91,7 @@ export async function startPrivateRedis(dir: string, log: Logger): Promise<Priva
   }
 
   const binary = ensureRedisBinary(log);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     binary,
     [

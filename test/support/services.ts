@@ -17,12 +17,19 @@ export interface Postgres {
 const quiet = createLogger('silent');
 
 /** Starts a private redis-server in a temporary directory. */
-export async function startTestRedis(): Promise<PrivateRedis & { dir: string }> {
+export async function startTestRedis(): Promise<PrivateRedis & { dir: string; pause(): Promise<void>; resume(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'smk-redis-'));
-  const redis = await startPrivateRedis(dir, quiet);
+  let redis = await startPrivateRedis(dir, quiet);
+  const port = Number(new URL(redis.url).port);
   return {
     ...redis,
     dir,
+    /** Stops the server but keeps its data (AOF) for resume(). */
+    pause: async () => redis.stop(),
+    /** Starts it again on the same port from the same data. */
+    resume: async () => {
+      redis = await startPrivateRedis(dir, quiet, { port });
+    },
     stop: async () => {
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,113 @@
+/**
+ * POST /webhooks/hubspot — verify (v3 signature over raw bytes) → validate → route by portal →
+ * enqueue with deterministic ids → acknowledge. No CRM call and no database write on this path.
+ */
+import { createHash } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../src/log.ts';
+import type { HubSpotEvent } from '../../src/queue/catalog.ts';
+import type { NewJob, Producer } from '../../src/queue/producer.ts';
+import type { Metrics } from '../../src/runtime/metrics.ts';
+import type { InstallationDirectory } from '../../src/store/installation-directory.ts';
+import { bodyReadRefusal, enqueueDurably, type IntakeResult } from '../intake.ts';
+import { isHandledSubscription, parseHubSpotBody } from './schema.ts';
+import { verifyHubSpotSignature } from './verify.ts';
+
+export interface HubSpotReceiverDeps {
+  producer: Producer;
+  redis: Redis;
+  prefix: string;
+  directory: InstallationDirectory;
+  /** The app's client secret; without one every delivery is refused. */
+  signingSecret: string | undefined;
+  /** Public origin HubSpot calls (PUBLIC_URL): the signed URI is rebuilt from it. */
+  publicUrl: string;
+  now: () => number;
+  log: Logger;
+  metrics: Metrics;
+  budgetMs: number;
+  maxBodyBytes: number;
+}
+
+/** The dedupe key of DESIGN/issue: portal + object + property + value + occurredAt (+ type). */
+export function hubspotJobId(event: HubSpotEvent): string {
+  const key = [event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
+  return `hs-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeResult> {
+  if (!req.is('application/json')) return { kind: 'refused', status: 415, reason: 'content_type', message: 'Content-Type must be application/json' };
+  if (!deps.signingSecret) return { kind: 'refused', status: 401, reason: 'not_configured', message: 'HubSpot webhooks are not configured (no client secret)' };
+  const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const check = verifyHubSpotSignature(
+    { method: req.method, uri: `${deps.publicUrl}${req.originalUrl}`, rawBody, headers: req.headers },
+    deps.signingSecret,
+    deps.now(),
+  );
+  if (!check.ok) return { kind: 'refused', status: 401, reason: check.reason, message: check.message };
+
+  const body = parseHubSpotBody(rawBody);
+  if (!body.ok) return { kind: 'refused', status: 400, reason: 'invalid_body', message: body.message };
+
+  const receivedAt = deps.now();
+  const jobs: NewJob<'hubspotEvents'>[] = [];
+  let ignored = 0;
+  const installations = new Map<string, string>();
+  for (const event of body.events) {
+    let installationId = installations.get(event.portalId);
+    if (!installationId) {
+      const installation = await deps.directory.forPortal(event.portalId);
+      if (!installation) return { kind: 'refused', status: 403, reason: 'unknown_portal', message: `portal ${event.portalId} has no installation here` };
+      installationId = installation.id;
+      installations.set(event.portalId, installationId);
+    }
+    if (!isHandledSubscription(event.subscriptionType)) {
+      ignored += 1;
+      continue;
+    }
+    jobs.push({ jobId: hubspotJobId(event), payload: { v: 1, installationId, receivedAt, event } });
+  }
+  const result = await enqueueDurably(deps, 'hubspotEvents', jobs, ignored);
+  if (result.kind === 'accepted') {
+    for (const job of jobs) deps.metrics.webhookAccepted.inc({ source: 'hubspot', installation: job.payload.installationId });
+  }
+  return result;
+}
+
+function respond(deps: HubSpotReceiverDeps, res: Response, result: IntakeResult): void {
+  switch (result.kind) {
+    case 'accepted':
+      if (result.duplicates > 0) deps.metrics.webhookDuplicates.inc({ source: 'hubspot' }, result.duplicates);
+      res.status(200).json({ status: 'accepted', enqueued: result.enqueued, duplicates: result.duplicates, ignored: result.ignored });
+      return;
+    case 'refused':
+      deps.metrics.webhookRefused.inc({ source: 'hubspot', reason: result.reason });
+      deps.log.warn({ source: 'hubspot', reason: result.reason, detail: result.message }, 'webhook refused');
+      res.status(result.status).json({ status: 'refused', reason: result.reason, message: result.message });
+      return;
+    case 'unavailable':
+      deps.metrics.webhookRefused.inc({ source: 'hubspot', reason: 'unavailable' });
+      deps.log.error({ source: 'hubspot', detail: result.message }, 'webhook not accepted: queue unavailable (sender will retry)');
+      res.status(503).set('Retry-After', '5').json({ status: 'unavailable', message: 'Try again later' });
+      return;
+    default: {
+      const unreachable: never = result;
+      throw new Error(`unhandled intake result ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The router mounted at /webhooks/hubspot. */
+export function hubspotWebhookRouter(deps: HubSpotReceiverDeps): Router {
+  const router = express.Router();
+  router.post('/', express.raw({ type: () => true, limit: deps.maxBodyBytes }), (req, res, next) => {
+    receive(deps, req).then((result) => respond(deps, res, result), next);
+  });
+  router.use((error: unknown, _req: Request, res: Response, next: express.NextFunction) => {
+    const refusal = bodyReadRefusal(error, deps.maxBodyBytes, 'invalid_body');
+    if (refusal) respond(deps, res, refusal);
+    else next(error);
+  });
+  return router;
+}

@@ -1,0 +1,97 @@
+/**
+ * POST /webhooks/salesforce/{token} — Outbound Messages: parse the SOAP envelope → check the
+ * path token and OrganizationId → enqueue each notification under its own Id → answer the Ack
+ * envelope. Anything but Ack makes Salesforce retry, so Ack is sent only once the jobs are in Redis.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../src/log.ts';
+import type { NewJob, Producer } from '../../src/queue/producer.ts';
+import type { Metrics } from '../../src/runtime/metrics.ts';
+import type { InstallationDirectory } from '../../src/store/installation-directory.ts';
+import { bodyReadRefusal, enqueueDurably, type IntakeResult } from '../intake.ts';
+import { ackEnvelope, faultEnvelope, parseOutboundMessage } from './envelope.ts';
+import { sameOrg } from './verify.ts';
+
+export interface SalesforceReceiverDeps {
+  producer: Producer;
+  redis: Redis;
+  prefix: string;
+  directory: InstallationDirectory;
+  now: () => number;
+  log: Logger;
+  metrics: Metrics;
+  budgetMs: number;
+  maxBodyBytes: number;
+}
+
+const XML_TYPES = ['text/xml', 'application/xml', 'application/soap+xml'];
+
+/** Notification ids are unique per notification and kept across Salesforce's retries. */
+export function salesforceJobId(notificationId: string): string {
+  return `sf-${notificationId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+async function receive(deps: SalesforceReceiverDeps, req: Request, token: string | undefined): Promise<IntakeResult> {
+  if (!req.is(XML_TYPES)) return { kind: 'refused', status: 415, reason: 'content_type', message: 'Content-Type must be text/xml' };
+  const installation = token ? await deps.directory.forSalesforceToken(token) : undefined;
+  if (!installation) return { kind: 'refused', status: 404, reason: 'unknown_token', message: 'No installation listens on this endpoint: copy the endpoint URL from the admin page into the Outbound Message' };
+
+  const parsed = parseOutboundMessage(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+  if (!parsed.ok) return { kind: 'refused', status: 400, reason: 'invalid_envelope', message: parsed.error };
+  const message = parsed.value;
+  if (!installation.salesforceOrgId || !sameOrg(installation.salesforceOrgId, message.organizationId)) {
+    return { kind: 'refused', status: 403, reason: 'wrong_org', message: 'OrganizationId does not match the org connected to this installation' };
+  }
+
+  const receivedAt = deps.now();
+  const jobs: NewJob<'salesforceEvents'>[] = message.notifications.map((notification) => ({
+    jobId: salesforceJobId(notification.id),
+    payload: { v: 1, installationId: installation.id, receivedAt, organizationId: message.organizationId, actionId: message.actionId, notification },
+  }));
+  const result = await enqueueDurably(deps, 'salesforceEvents', jobs, 0);
+  if (result.kind === 'accepted') deps.metrics.webhookAccepted.inc({ source: 'salesforce', installation: installation.id }, jobs.length);
+  return result;
+}
+
+function respond(deps: SalesforceReceiverDeps, res: Response, result: IntakeResult): void {
+  res.type('text/xml; charset=utf-8');
+  switch (result.kind) {
+    case 'accepted':
+      if (result.duplicates > 0) deps.metrics.webhookDuplicates.inc({ source: 'salesforce' }, result.duplicates);
+      res.status(200).send(ackEnvelope(true));
+      return;
+    case 'refused':
+      deps.metrics.webhookRefused.inc({ source: 'salesforce', reason: result.reason });
+      deps.log.warn({ source: 'salesforce', reason: result.reason, detail: result.message }, 'outbound message refused');
+      res.status(result.status).send(faultEnvelope(result.message, 'soapenv:Client'));
+      return;
+    case 'unavailable':
+      deps.metrics.webhookRefused.inc({ source: 'salesforce', reason: 'unavailable' });
+      deps.log.error({ source: 'salesforce', detail: result.message }, 'outbound message not accepted: queue unavailable (Salesforce will retry)');
+      res.status(503).send(faultEnvelope('Temporarily unavailable; retry later', 'soapenv:Server'));
+      return;
+    default: {
+      const unreachable: never = result;
+      throw new Error(`unhandled intake result ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** The router mounted at /webhooks/salesforce. */
+export function salesforceWebhookRouter(deps: SalesforceReceiverDeps): Router {
+  const router = express.Router();
+  const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  router.post('/', raw, (req, res, next) => {
+    receive(deps, req, undefined).then((result) => respond(deps, res, result), next);
+  });
+  router.post('/:token', raw, (req, res, next) => {
+    receive(deps, req, req.params.token).then((result) => respond(deps, res, result), next);
+  });
+  router.use((error: unknown, _req: Request, res: Response, next: express.NextFunction) => {
+    const refusal = bodyReadRefusal(error, deps.maxBodyBytes, 'invalid_envelope');
+    if (refusal) respond(deps, res, refusal);
+    else next(error);
+  });
+  return router;
+}
