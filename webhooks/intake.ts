@@ -2,13 +2,11 @@
  * What every receiver does after verifying and validating: enqueue durably within a time budget,
  * then acknowledge. The outcome is a small union that each receiver maps to its HTTP answer.
  */
-import type { Redis } from 'ioredis';
 import type { QueueKey } from '../src/queue/catalog.ts';
-import { queues } from '../src/queue/catalog.ts';
 import type { NewJob, Producer } from '../src/queue/producer.ts';
 
 export type IntakeResult =
-  | { kind: 'accepted'; enqueued: number; duplicates: number; ignored: number }
+  | { kind: 'accepted'; enqueued: number; ignored: number }
   | { kind: 'refused'; status: 400 | 401 | 403 | 404 | 413 | 415; reason: string; message: string }
   | { kind: 'unavailable'; message: string };
 
@@ -26,31 +24,20 @@ function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
 }
 
 /**
- * Enqueues the jobs (deterministic ids make a redelivery a no-op) and reports how many were new.
+ * Enqueues the jobs in one round trip. Deterministic job ids make a redelivery a no-op inside
+ * Redis (BullMQ keeps the existing job), so the hot path spends nothing on finding duplicates.
  * Resolves `unavailable` when Redis is down or slower than the budget: nothing is acknowledged then.
  */
 export async function enqueueDurably<K extends QueueKey>(
-  deps: { producer: Producer; redis: Redis; prefix: string; budgetMs: number },
+  deps: { producer: Producer; budgetMs: number },
   key: K,
   jobs: readonly NewJob<K>[],
   ignored: number,
 ): Promise<IntakeResult> {
-  if (jobs.length === 0) return { kind: 'accepted', enqueued: 0, duplicates: 0, ignored };
+  if (jobs.length === 0) return { kind: 'accepted', enqueued: 0, ignored };
   try {
-    const queueName = queues[key].name;
-    return await withinBudget(
-      (async () => {
-        // One pipelined EXISTS tells which events are redeliveries, for the duplicate counter;
-        // the job ids themselves are what guarantees one job per event.
-        const pipeline = deps.redis.pipeline();
-        for (const job of jobs) pipeline.exists(`${deps.prefix}:${queueName}:${job.jobId}`);
-        const existing = (await pipeline.exec()) ?? [];
-        const duplicates = existing.filter(([error, count]) => !error && count === 1).length;
-        await deps.producer.enqueue(key, jobs);
-        return { kind: 'accepted' as const, enqueued: jobs.length - duplicates, duplicates, ignored };
-      })(),
-      deps.budgetMs,
-    );
+    await withinBudget(deps.producer.enqueue(key, jobs), deps.budgetMs);
+    return { kind: 'accepted', enqueued: jobs.length, ignored };
   } catch (error) {
     return { kind: 'unavailable', message: error instanceof BudgetExceeded ? error.message : 'queue is unavailable' };
   }

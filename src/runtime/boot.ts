@@ -48,6 +48,8 @@ export interface BootOptions {
   shutdownGraceMs?: number;
   /** How long a receiver waits for Redis before answering 503. */
   enqueueBudgetMs?: number;
+  /** Set false to serve HTTP without consuming jobs in this process (benchmarks of the intake path). */
+  withWorkers?: boolean;
 }
 
 /** Boots the app for a role; throws BootError with an instruction when a dependency is missing. */
@@ -101,7 +103,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     // 4. Workers.
     let pool: WorkerPool | undefined;
     let workerRedis: Redis | undefined;
-    if (role !== 'web') {
+    if (role !== 'web' && options.withWorkers !== false) {
       workerRedis = workerConnection(redisUrl);
       workerRedis.on('error', () => undefined);
       const connection = workerRedis;
@@ -129,7 +131,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     // 6. HTTP.
     let url: string | undefined;
     if (role !== 'worker') {
-      const intake = { producer, redis: producerRedis, prefix, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
+      const intake = { producer, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
       const app = createApp({
         routes: [
           {

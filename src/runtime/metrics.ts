@@ -8,7 +8,6 @@ export interface Metrics {
   queueJobs: Gauge<'queue' | 'state'>;
   webhookAccepted: Counter<'source' | 'installation'>;
   webhookRefused: Counter<'source' | 'reason'>;
-  webhookDuplicates: Counter<'source'>;
 }
 
 /** Creates the registry and every metric the app exposes on /metrics. */
@@ -47,12 +46,6 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'webhook_requests_refused_total',
       help: 'Webhook requests refused, by source and reason',
       labelNames: ['source', 'reason'],
-      registers: [registry],
-    }),
-    webhookDuplicates: new Counter({
-      name: 'webhook_events_duplicate_total',
-      help: 'Webhook events that were already queued (redelivery)',
-      labelNames: ['source'],
       registers: [registry],
     }),
   };

@@ -4,7 +4,6 @@
  */
 import { createHash } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../src/log.ts';
 import type { HubSpotEvent } from '../../src/queue/catalog.ts';
 import type { NewJob, Producer } from '../../src/queue/producer.ts';
@@ -16,8 +15,6 @@ import { verifyHubSpotSignature } from './verify.ts';
 
 export interface HubSpotReceiverDeps {
   producer: Producer;
-  redis: Redis;
-  prefix: string;
   directory: InstallationDirectory;
   /** The app's client secret; without one every delivery is refused. */
   signingSecret: string | undefined;
@@ -78,8 +75,7 @@ async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeR
 function respond(deps: HubSpotReceiverDeps, res: Response, result: IntakeResult): void {
   switch (result.kind) {
     case 'accepted':
-      if (result.duplicates > 0) deps.metrics.webhookDuplicates.inc({ source: 'hubspot' }, result.duplicates);
-      res.status(200).json({ status: 'accepted', enqueued: result.enqueued, duplicates: result.duplicates, ignored: result.ignored });
+      res.status(200).json({ status: 'accepted', enqueued: result.enqueued, ignored: result.ignored });
       return;
     case 'refused':
       deps.metrics.webhookRefused.inc({ source: 'hubspot', reason: result.reason });

@@ -4,7 +4,6 @@
  * envelope. Anything but Ack makes Salesforce retry, so Ack is sent only once the jobs are in Redis.
  */
 import express, { type Request, type Response, type Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../src/log.ts';
 import type { NewJob, Producer } from '../../src/queue/producer.ts';
 import type { Metrics } from '../../src/runtime/metrics.ts';
@@ -15,8 +14,6 @@ import { sameOrg } from './verify.ts';
 
 export interface SalesforceReceiverDeps {
   producer: Producer;
-  redis: Redis;
-  prefix: string;
   directory: InstallationDirectory;
   now: () => number;
   log: Logger;
@@ -58,7 +55,6 @@ function respond(deps: SalesforceReceiverDeps, res: Response, result: IntakeResu
   res.type('text/xml; charset=utf-8');
   switch (result.kind) {
     case 'accepted':
-      if (result.duplicates > 0) deps.metrics.webhookDuplicates.inc({ source: 'salesforce' }, result.duplicates);
       res.status(200).send(ackEnvelope(true));
       return;
     case 'refused':

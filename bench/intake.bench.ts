@@ -1,0 +1,94 @@
+/**
+ * Intake benchmark: signed HubSpot batches of 1, 10 and 100 events and Salesforce envelopes of
+ * 100 notifications, fired by a separate process over loopback at the real receivers, against a
+ * bare BullMQ addBulk of the same batches measured in the same run on the same Redis.
+ * Targets: ≥ 20,000 events/s for 100-event batches, p99 ≤ 50 ms, overhead ≤ 1.5× the bare enqueue.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { producerConnection } from '../src/queue/redis.ts';
+import { boot } from '../src/runtime/boot.ts';
+import { startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { listActiveInstallations } from '../src/store/installations.ts';
+import { fmt, runChild, saveResult, tempDir } from './support.ts';
+
+interface LoadResult { requests: number; ok: number; non2xx: number; errors: number; durationS: number; p50: number; p99: number }
+interface Row { scenario: string; batch: number; eventsPerS: number; p50: number; p99: number; non2xx: number; bareEventsPerS: number; overhead: number }
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
+const CONNECTIONS = 10;
+
+async function bareAddBulk(redisUrl: string, prefix: string, batch: number, durationS: number, concurrency: number): Promise<number> {
+  const connection = producerConnection(redisUrl);
+  const queue = new Queue('bare-baseline', { connection, prefix });
+  const payload = { v: 1, installationId: 'x', receivedAt: 0, event: { eventId: '1', subscriptionId: '11', portalId: '1000001', occurredAt: 0, subscriptionType: 'contact.propertyChange', attemptNumber: 0, objectId: '1', propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead' } };
+  let sequence = 0;
+  let events = 0;
+  const deadline = Date.now() + durationS * 1000;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const jobs = Array.from({ length: batch }, () => ({ name: 'bare', data: payload, opts: { jobId: `bare-${batch}-${(sequence += 1)}`, removeOnComplete: { age: 90_000 } } }));
+        await queue.addBulk(jobs);
+        events += batch;
+      }
+    }),
+  );
+  const rate = events / ((Date.now() - started) / 1000);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return rate;
+}
+
+export async function runIntakeBench(): Promise<Row[]> {
+  const dir = tempDir('smk-bench-intake-');
+  const log = createLogger('silent');
+  const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dir, REDIS_URL: redis.url, SANDBOX_DEMO: 'false', PUBLIC_URL: 'https://sync.example.com' });
+  if (!config.ok) throw new Error(config.error);
+  const app = await boot(config.value, { role: 'all', log, withWorkers: false, queuePrefix: '{bench}' });
+  const installation = (await listActiveInstallations(app.db))[0];
+  if (!installation || !app.url) throw new Error('the sandbox installation was not created');
+  const rows: Row[] = [];
+  const scenarios: { kind: 'hubspot' | 'salesforce'; batch: number }[] = [
+    { kind: 'hubspot', batch: 1 },
+    { kind: 'hubspot', batch: 10 },
+    { kind: 'hubspot', batch: 100 },
+    { kind: 'salesforce', batch: 100 },
+  ];
+  try {
+    for (const [index, scenario] of scenarios.entries()) {
+      process.stderr.write(`intake: ${scenario.kind} batches of ${scenario.batch} for ${DURATION_S}s…\n`);
+      const load = await runChild<LoadResult>('bench/intake-load.ts', {
+        url: app.url, kind: scenario.kind, batch: scenario.batch, connections: CONNECTIONS, durationS: DURATION_S,
+        secret: config.value.sandbox.hubspot.clientSecret, publicUrl: config.value.publicUrl, portalId: config.value.sandbox.hubspot.portalId,
+        token: installation.salesforceWebhookToken, orgId: config.value.sandbox.salesforce.orgId, runId: String(index).padStart(3, '0'),
+      });
+      const eventsPerS = (load.ok * scenario.batch) / load.durationS;
+      await Promise.all([app.producer.queue('hubspotEvents').obliterate({ force: true }), app.producer.queue('salesforceEvents').obliterate({ force: true })]);
+      const bareEventsPerS = await bareAddBulk(redis.url, '{bench}', scenario.batch, DURATION_S, CONNECTIONS);
+      rows.push({ scenario: `${scenario.kind} ×${scenario.batch}`, batch: scenario.batch, eventsPerS, p50: load.p50, p99: load.p99, non2xx: load.non2xx + load.errors, bareEventsPerS, overhead: bareEventsPerS / eventsPerS });
+    }
+  } finally {
+    await app.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function printIntake(rows: Row[]): void {
+  process.stdout.write('\nIntake (receivers → Redis, loopback, 10 connections)\n');
+  process.stdout.write('scenario          events/s   p50 ms  p99 ms  non-2xx  bare addBulk ev/s  overhead\n');
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.scenario.padEnd(16)} ${fmt(r.eventsPerS).padStart(9)} ${fmt(r.p50, 1).padStart(8)} ${fmt(r.p99, 1).padStart(7)} ${String(r.non2xx).padStart(8)} ${fmt(r.bareEventsPerS).padStart(18)} ${fmt(r.overhead, 2).padStart(8)}×\n`,
+    );
+  }
+  process.stdout.write(`results: ${saveResult('intake', { rows })}\n`);
+}
