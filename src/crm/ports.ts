@@ -1,0 +1,88 @@
+/**
+ * What the domain needs from each CRM, in the domain's words. The HubSpot adapter (over
+ * @hubspot/api-client) and the Salesforce adapter (over jsforce) implement these; workers use
+ * nothing else. Batch methods take any number of records and split them at the API's limit.
+ * Per-record failures come back as values; whole-request failures throw the errors of errors.ts.
+ */
+
+/** The outcome of writing one record in a batch. */
+export type WriteOutcome =
+  | { ok: true; id: string; created: boolean }
+  | { ok: false; code: string; message: string; fields?: string[] };
+
+export interface HubSpotContact {
+  id: string;
+  properties: Record<string, string | null>;
+  /** ISO timestamp of the last modification (HubSpot `updatedAt`). */
+  updatedAt: string;
+  archived: boolean;
+}
+
+export interface PropertyDefinition {
+  name: string;
+  label: string;
+  type: 'string' | 'number' | 'datetime' | 'date' | 'enumeration';
+  fieldType: 'text' | 'textarea' | 'number' | 'date' | 'select';
+  options?: { label: string; value: string }[];
+  description?: string;
+}
+
+export interface HubSpotPort {
+  readonly system: 'hubspot';
+  /** Reads contacts by id with the given properties (batch read, 100 per call); unknown ids are left out. */
+  readContacts(ids: readonly string[], properties: readonly string[]): Promise<HubSpotContact[]>;
+  /** Updates contacts (batch update, 100 per call); keyed by contact id. */
+  updateContacts(updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>>;
+  /** Creates or updates contacts by email (batch upsert, 100 per call); keyed by lower-cased email. */
+  upsertContactsByEmail(inputs: readonly { email: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>>;
+  /** Adds a note associated with the contact; returns the note id. */
+  addTimelineNote(contactId: string, html: string, at: Date): Promise<string>;
+  /** Contacts modified at or after `since` (search on lastmodifieddate, oldest first), one page. */
+  findContactsChangedSince(since: Date, properties: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }>;
+  /** Creates the property group and the properties that do not exist yet; never changes existing ones. */
+  ensureContactProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+}
+
+export interface SalesforceRecord {
+  Id: string;
+  [field: string]: unknown;
+}
+
+export interface CustomFieldDefinition {
+  object: 'Lead' | 'Contact' | 'Opportunity';
+  /** API name with the __c suffix, e.g. First_Touch_Channel__c. */
+  name: string;
+  label: string;
+  type: 'Text' | 'LongTextArea' | 'DateTime' | 'Picklist' | 'Currency' | 'Number';
+  length?: number;
+  externalId?: boolean;
+  unique?: boolean;
+  picklistValues?: string[];
+}
+
+export interface SalesforcePort {
+  readonly system: 'salesforce';
+  /** The id of the user the app writes as (LastModifiedById of its own writes). */
+  integrationUserId(): Promise<string>;
+  /**
+   * Upserts Leads by HubSpot_Contact_Id__c (sObject Collections, 200 per call, allOrNone false,
+   * `Sforce-Auto-Assign: TRUE` so assignment rules pick the owner); keyed by HubSpot contact id.
+   */
+  upsertLeadsByHubSpotId(leads: readonly (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[]): Promise<Map<string, WriteOutcome>>;
+  /** Updates records of one type by Id (sObject Collections, 200 per call); keyed by record id. */
+  updateRecords(type: string, records: readonly SalesforceRecord[]): Promise<Map<string, WriteOutcome>>;
+  /** Creates records of one type (sObject Collections, 200 per call); outcomes in input order. */
+  createRecords(type: string, records: readonly Record<string, unknown>[]): Promise<WriteOutcome[]>;
+  /** Reads records of one type by id with the given fields (SOQL `Id IN (…)`, chunked). */
+  readRecords(type: string, ids: readonly string[], fields: readonly string[]): Promise<SalesforceRecord[]>;
+  /** Unconverted Leads and Contacts whose Email is one of `emails` (case-insensitive). */
+  findByEmail(emails: readonly string[]): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
+  /** Records of `type` with SystemModstamp ≥ since, ordered by (SystemModstamp, Id), one page. */
+  findChangedSince(type: string, fields: readonly string[], since: Date, limit: number): Promise<SalesforceRecord[]>;
+  /** Runs a SOQL query and returns all rows (follows nextRecordsUrl). */
+  query(soql: string): Promise<SalesforceRecord[]>;
+  /** Creates the custom fields that do not exist yet (Tooling API); never changes existing ones. */
+  ensureCustomFields(definitions: readonly CustomFieldDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  /** Converts a Lead (SOAP convertLead). */
+  convertLead(leadId: string, convertedStatus: string, createOpportunity: boolean): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
+}
