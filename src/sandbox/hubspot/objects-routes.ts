@@ -1,0 +1,202 @@
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { originOf } from './auth.ts';
+import { API_WRITE } from './crm-service.ts';
+import type { CrmService } from './crm-service.ts';
+import { HubSpotError, errorBody, objectNotFound } from './errors.ts';
+import { param, parseBody, queryBool, queryInt, queryList, queryString } from './http-kit.ts';
+import type { CrmRecord, ObjectTypeName } from './model.ts';
+import { OBJECT_TYPES, resolveObjectType } from './object-types.ts';
+import {
+  batchCreateBody,
+  batchIdsBody,
+  batchReadBody,
+  batchUpdateBody,
+  batchUpsertBody,
+  checkBatchSize,
+  createBody,
+  gdprDeleteBody,
+  updateBody,
+} from './schemas.ts';
+import type { SandboxStore } from './store.ts';
+import { batchEnvelope, toApiObject } from './views.ts';
+import type { ViewOptions } from './views.ts';
+
+/** The object type of `:objectType`, or HubSpot's 400 for an unknown one. */
+export function objectTypeParam(req: Request, name = 'objectType'): ObjectTypeName {
+  const raw = param(req, name);
+  const type = resolveObjectType(raw);
+  if (type === undefined) {
+    throw new HubSpotError(400, errorBody('VALIDATION_ERROR', `Unable to infer object type from: ${raw}`));
+  }
+  return type;
+}
+
+function associationTypes(req: Request): ObjectTypeName[] | undefined {
+  return queryList(req, 'associations')
+    ?.map((raw) => resolveObjectType(raw))
+    .filter((type): type is ObjectTypeName => type !== undefined);
+}
+
+function notFoundInBatch(type: ObjectTypeName, ids: string[]): Record<string, unknown> {
+  return {
+    status: 'error',
+    category: 'OBJECT_NOT_FOUND',
+    message: `Could not get some ${OBJECT_TYPES[type].label} objects, they may be deleted or not exist. Check that ids are valid.`,
+    context: { ids },
+    errors: [],
+    links: {},
+  };
+}
+
+/** CRM v3 objects API for contacts, companies, deals and notes: basic, batch and GDPR endpoints. */
+export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => number): Router {
+  const router = Router();
+  const view = (type: ObjectTypeName, record: CrmRecord, options: ViewOptions) =>
+    toApiObject(type, record, options, { catalog: store.properties[type], associations: store.associations });
+
+  router.get('/crm/v3/objects/:objectType', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const limit = queryInt(req, 'limit', 10, 1, 100);
+    const options: ViewOptions = {
+      properties: queryList(req, 'properties'),
+      propertiesWithHistory: queryList(req, 'propertiesWithHistory'),
+      associations: associationTypes(req),
+    };
+    const results: unknown[] = [];
+    let nextAfter: string | undefined;
+    for (const record of crm.table(type).scan(queryString(req, 'after'), queryBool(req, 'archived'))) {
+      if (results.length === limit) {
+        nextAfter = record.id;
+        break;
+      }
+      results.push(view(type, record, options));
+    }
+    const body: Record<string, unknown> = { results };
+    if (nextAfter !== undefined) {
+      body.paging = { next: { after: nextAfter, link: `/crm/v3/objects/${type}?after=${nextAfter}&limit=${limit}` } };
+    }
+    res.json(body);
+  });
+
+  router.get('/crm/v3/objects/:objectType/:objectId', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const id = param(req, 'objectId');
+    const record = crm.find(type, id, { idProperty: queryString(req, 'idProperty'), archived: queryBool(req, 'archived') });
+    if (record === undefined) throw objectNotFound(id);
+    res.json(
+      view(type, record, {
+        properties: queryList(req, 'properties'),
+        propertiesWithHistory: queryList(req, 'propertiesWithHistory'),
+        associations: associationTypes(req),
+      }),
+    );
+  });
+
+  router.post('/crm/v3/objects/:objectType', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(createBody, req.body);
+    const [record] = crm.createMany(type, [input], originOf(res), API_WRITE);
+    if (record === undefined) throw new Error('create returned nothing');
+    res.status(201).json(view(type, record, { properties: Object.keys(input.properties) }));
+  });
+
+  router.patch('/crm/v3/objects/:objectType/:objectId', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const id = param(req, 'objectId');
+    const input = parseBody(updateBody, req.body);
+    const record = crm.find(type, id, { idProperty: queryString(req, 'idProperty') });
+    if (record === undefined) throw objectNotFound(id);
+    crm.updateMany(type, [{ record, properties: input.properties }], originOf(res), API_WRITE);
+    res.json(view(type, record, { properties: Object.keys(input.properties) }));
+  });
+
+  router.delete('/crm/v3/objects/:objectType/:objectId', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const record = crm.find(type, param(req, 'objectId'));
+    if (record !== undefined) crm.archive(type, record, originOf(res));
+    res.status(204).end();
+  });
+
+  router.post('/crm/v3/objects/:objectType/batch/read', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(batchReadBody, req.body);
+    checkBatchSize(input.inputs.length);
+    const startedAt = now();
+    const archived = queryBool(req, 'archived');
+    const results: unknown[] = [];
+    const missing: string[] = [];
+    for (const { id } of input.inputs) {
+      const record = crm.find(type, id, { idProperty: input.idProperty, archived });
+      if (record === undefined) missing.push(id);
+      else results.push(view(type, record, { properties: input.properties, propertiesWithHistory: input.propertiesWithHistory }));
+    }
+    const errors = missing.length > 0 ? [notFoundInBatch(type, missing)] : [];
+    res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
+  });
+
+  router.post('/crm/v3/objects/:objectType/batch/create', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(batchCreateBody, req.body);
+    checkBatchSize(input.inputs.length);
+    const startedAt = now();
+    const records = crm.createMany(type, input.inputs, originOf(res), API_WRITE);
+    const results = records.map((record, index) =>
+      view(type, record, { properties: Object.keys(input.inputs[index]?.properties ?? {}) }),
+    );
+    res.status(201).json(batchEnvelope(results, [], startedAt, now()));
+  });
+
+  router.post('/crm/v3/objects/:objectType/batch/update', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(batchUpdateBody, req.body);
+    checkBatchSize(input.inputs.length);
+    const startedAt = now();
+    const missing: string[] = [];
+    const updates = input.inputs.flatMap((item) => {
+      const record = crm.find(type, item.id, { idProperty: item.idProperty });
+      if (record === undefined) missing.push(item.id);
+      return record === undefined ? [] : [{ record, properties: item.properties }];
+    });
+    const records = crm.updateMany(type, updates, originOf(res), API_WRITE);
+    const results = records.map((record, index) => view(type, record, { properties: Object.keys(updates[index]?.properties ?? {}) }));
+    const errors = missing.length > 0 ? [notFoundInBatch(type, missing)] : [];
+    res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
+  });
+
+  router.post('/crm/v3/objects/:objectType/batch/upsert', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(batchUpsertBody, req.body);
+    checkBatchSize(input.inputs.length);
+    const startedAt = now();
+    const upserts = input.inputs.map((item) => ({ id: item.id, idProperty: item.idProperty ?? 'hs_object_id', properties: item.properties }));
+    const outcomes = crm.upsertMany(type, upserts, originOf(res), API_WRITE);
+    const results = outcomes.map(({ record, created }, index) => ({
+      ...view(type, record, { properties: [...Object.keys(upserts[index]?.properties ?? {}), upserts[index]?.idProperty ?? 'hs_object_id'] }),
+      new: created,
+    }));
+    res.json(batchEnvelope(results, [], startedAt, now()));
+  });
+
+  router.post('/crm/v3/objects/:objectType/batch/archive', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(batchIdsBody, req.body);
+    checkBatchSize(input.inputs.length);
+    for (const { id } of input.inputs) {
+      const record = crm.find(type, id);
+      if (record !== undefined) crm.archive(type, record, originOf(res));
+    }
+    res.status(204).end();
+  });
+
+  router.post('/crm/v3/objects/:objectType/gdpr-delete', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    const input = parseBody(gdprDeleteBody, req.body);
+    const record = crm.find(type, input.objectId, { idProperty: input.idProperty }) ?? crm.find(type, input.objectId, { archived: true });
+    if (record === undefined) throw objectNotFound(input.objectId);
+    crm.purge(type, record, originOf(res));
+    res.status(204).end();
+  });
+
+  return router;
+}

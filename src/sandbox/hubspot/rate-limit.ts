@@ -1,0 +1,113 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { callerOf } from './auth.ts';
+import { rateLimited } from './errors.ts';
+import type { SandboxConfig } from './sandbox-config.ts';
+
+/** Timestamps of accepted requests inside a rolling window. */
+class RollingWindow {
+  private readonly hits: number[] = [];
+
+  constructor(private readonly windowMs: number) {}
+
+  count(now: number): number {
+    while (this.hits.length > 0 && (this.hits[0] ?? 0) <= now - this.windowMs) this.hits.shift();
+    return this.hits.length;
+  }
+
+  add(now: number): void {
+    this.hits.push(now);
+  }
+
+  /** Hits in the last second (for the deprecated `Secondly-Remaining` header). */
+  lastSecond(now: number): number {
+    let count = 0;
+    for (let i = this.hits.length - 1; i >= 0 && (this.hits[i] ?? 0) > now - 1000; i--) count++;
+    return count;
+  }
+}
+
+interface Bucket {
+  burst: RollingWindow;
+  search: RollingWindow;
+  day: string;
+  daily: number;
+}
+
+const isSearch = (req: Request): boolean => req.method === 'POST' && /\/search\/?$/.test(req.path);
+
+/**
+ * Per-token limits as HubSpot applies them: a rolling burst window (default 100 / 10 s →
+ * `TEN_SECONDLY_ROLLING`), the search API's per-second limit (`SECONDLY`, "You have reached your
+ * secondly limit." — the message the client's RetryDecorator looks for) and a daily cap (`DAILY`,
+ * not retried by the client). Refused requests do not count against the window.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly config: SandboxConfig) {}
+
+  reset(): void {
+    this.buckets.clear();
+  }
+
+  /** Middleware placed after authentication. */
+  middleware(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const caller = callerOf(res);
+      const headers = this.admit(caller.rateKey, isSearch(req), caller.kind !== 'oauth');
+      res.set(headers.headers);
+      if (headers.refused !== undefined) throw rateLimited(headers.refused, `sandbox:${caller.kind}:${this.config.portalId}`, headers.headers);
+      next();
+    };
+  }
+
+  private admit(key: string, search: boolean, withDaily: boolean): { headers: Record<string, string>; refused?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' } {
+    const { requests, windowMs, searchPerSecond, daily } = this.config.rateLimit;
+    const now = this.config.now();
+    const bucket = this.bucket(key, now);
+    const used = bucket.burst.count(now);
+    const searchUsed = bucket.search.count(now);
+    let refused: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' | undefined;
+    if (bucket.daily >= daily) refused = 'DAILY';
+    else if (used >= requests) refused = 'TEN_SECONDLY_ROLLING';
+    else if (search && searchUsed >= searchPerSecond) refused = 'SECONDLY';
+    if (refused === undefined) {
+      bucket.burst.add(now);
+      if (search) bucket.search.add(now);
+      bucket.daily += 1;
+    }
+    const secondly = Math.max(1, Math.ceil(requests / Math.max(1, windowMs / 1000)));
+    const headers: Record<string, string> = {
+      'X-HubSpot-RateLimit-Interval-Milliseconds': String(windowMs),
+      'X-HubSpot-RateLimit-Max': String(requests),
+      'X-HubSpot-RateLimit-Remaining': String(Math.max(0, requests - bucket.burst.count(now))),
+      'X-HubSpot-RateLimit-Secondly': String(secondly),
+      'X-HubSpot-RateLimit-Secondly-Remaining': String(Math.max(0, secondly - bucket.burst.lastSecond(now))),
+    };
+    // Daily headers are not sent for OAuth-authorised requests (reference §4.2).
+    if (withDaily) {
+      headers['X-HubSpot-RateLimit-Daily'] = String(daily);
+      headers['X-HubSpot-RateLimit-Daily-Remaining'] = String(Math.max(0, daily - bucket.daily));
+    }
+    return refused === undefined ? { headers } : { headers, refused };
+  }
+
+  private bucket(key: string, now: number): Bucket {
+    const day = new Date(now).toISOString().slice(0, 10);
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = {
+        burst: new RollingWindow(this.config.rateLimit.windowMs),
+        search: new RollingWindow(1000),
+        day,
+        daily: 0,
+      };
+      this.buckets.set(key, bucket);
+    }
+    if (bucket.day !== day) {
+      bucket.day = day;
+      bucket.daily = 0;
+    }
+    return bucket;
+  }
+}

@@ -1,0 +1,129 @@
+import type { z } from 'zod';
+import type { CrmService } from './crm-service.ts';
+import { objectNotFound, validationError } from './errors.ts';
+import type { FaultConfig, FaultController, FaultCounters, faultConfigSchema } from './faults.ts';
+import type { ChangeOrigin, FormDefinition, ObjectTypeName } from './model.ts';
+import { resolveObjectType } from './object-types.ts';
+import type { StatePersistence } from './persistence.ts';
+import type { PropertyInputValue, WritePolicy } from './property-values.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { SandboxConfig } from './sandbox-config.ts';
+import type { CallStats, SandboxStats } from './stats.ts';
+import type { SandboxStore } from './store.ts';
+import { toApiObject } from './views.ts';
+import type { DeliveryRecord, WebhookDispatcher } from './webhook-delivery.ts';
+
+/** What `reset` may keep: webhook settings/subscriptions and OAuth grants survive when listed. */
+export interface SandboxResetOptions {
+  keep?: ('webhooks' | 'oauth')[];
+}
+
+export type FaultConfigInput = z.input<typeof faultConfigSchema>;
+
+export interface FaultsView {
+  config: FaultConfig;
+  counters: FaultCounters;
+}
+
+/** Programmatic handles of the sandbox; the `/__sandbox/*` endpoints call the same functions. */
+export interface SandboxControl {
+  stats(): SandboxStats;
+  resetStats(): void;
+  /** Empties CRM data, stats, faults and rate-limit windows (config stays). */
+  reset(options?: SandboxResetOptions): Promise<void>;
+  /** Installs fault knobs (zod-validated; throws on an invalid configuration). */
+  setFaults(config: FaultConfigInput): FaultConfig;
+  clearFaults(): void;
+  faults(): FaultsView;
+  deliveries(): DeliveryRecord[];
+  /** A user edit in the HubSpot UI: `changeSource: "CRM_UI"`, `sourceId: "userId:…"`, backward lifecycle moves allowed. */
+  editInUi(objectType: string, id: string, properties: Record<string, PropertyInputValue>, userId?: number): Record<string, unknown>;
+  createInUi(objectType: string, properties: Record<string, PropertyInputValue>, userId?: number): Record<string, unknown>;
+  archiveInUi(objectType: string, id: string, userId?: number): void;
+  /** Names a form (for conversion event names) and sets its response (inline message or redirect). */
+  registerForm(form: FormDefinition): void;
+  /** Writes the state file now (no-op without `stateFile`). */
+  flushState(): Promise<void>;
+}
+
+const UI_POLICY: WritePolicy = { lifecycle: 'any', allowReadOnly: false };
+
+interface ControlDeps {
+  store: SandboxStore;
+  crm: CrmService;
+  config: SandboxConfig;
+  faults: FaultController;
+  dispatcher: WebhookDispatcher;
+  stats: CallStats;
+  limiter: RateLimiter;
+  persistence: StatePersistence | undefined;
+}
+
+/** Builds the sandbox controls over the running parts. */
+export function createControl(deps: ControlDeps): SandboxControl {
+  const { store, crm, config, faults, dispatcher, stats, limiter, persistence } = deps;
+  const type = (raw: string): ObjectTypeName => {
+    const resolved = resolveObjectType(raw);
+    if (resolved === undefined) throw validationError(`Unable to infer object type from: ${raw}`);
+    return resolved;
+  };
+  const uiOrigin = (userId: number): ChangeOrigin => ({ changeSource: 'CRM_UI', sourceId: `userId:${userId}`, updatedByUserId: userId });
+  const view = (objectType: ObjectTypeName, id: string, names: string[]) => {
+    const record = crm.find(objectType, id, { archived: false });
+    if (record === undefined) throw objectNotFound(id);
+    return toApiObject(objectType, record, { properties: names }, { catalog: store.properties[objectType], associations: store.associations });
+  };
+  const changed = () => persistence?.markDirty();
+
+  return {
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    async reset(options = {}) {
+      const keep = new Set(options.keep ?? []);
+      dispatcher.reset();
+      store.resetCrm();
+      if (!keep.has('webhooks')) store.resetWebhooks();
+      if (!keep.has('oauth')) store.resetOauth();
+      stats.reset();
+      faults.clear();
+      faults.resetCounters();
+      limiter.reset();
+      if (persistence !== undefined) await persistence.flush();
+    },
+    setFaults: (input) => faults.set(input),
+    clearFaults: () => faults.clear(),
+    faults: () => ({ config: faults.current(), counters: { ...faults.counters } }),
+    deliveries: () => dispatcher.deliveries(),
+    editInUi(objectType, id, properties, userId = config.uiUserId) {
+      const resolved = type(objectType);
+      const record = crm.find(resolved, id);
+      if (record === undefined) throw objectNotFound(id);
+      crm.updateMany(resolved, [{ record, properties }], uiOrigin(userId), UI_POLICY);
+      changed();
+      return view(resolved, id, Object.keys(properties));
+    },
+    createInUi(objectType, properties, userId = config.uiUserId) {
+      const resolved = type(objectType);
+      // Contacts created by hand in HubSpot default to the Lead stage.
+      const initial = resolved === 'contacts' ? { lifecyclestage: 'lead', ...properties } : properties;
+      const [record] = crm.createMany(resolved, [{ properties: initial }], uiOrigin(userId), UI_POLICY);
+      if (record === undefined) throw new Error('UI create returned nothing');
+      changed();
+      return view(resolved, record.id, Object.keys(initial));
+    },
+    archiveInUi(objectType, id, userId = config.uiUserId) {
+      const resolved = type(objectType);
+      const record = crm.find(resolved, id);
+      if (record === undefined) throw objectNotFound(id);
+      crm.archive(resolved, record, uiOrigin(userId));
+      changed();
+    },
+    registerForm(form) {
+      store.forms.set(form.guid, { ...form });
+      changed();
+    },
+    flushState: async () => {
+      if (persistence !== undefined) await persistence.flush();
+    },
+  };
+}

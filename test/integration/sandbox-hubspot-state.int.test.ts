@@ -1,0 +1,138 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
+import { APP_ID, clientFor, developerClientFor, failureOf, installOauthApp, rawJson, startSandbox } from './support-hubspot/sandbox.ts';
+
+let dir: string;
+const running: HubSpotSandbox[] = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hubspot-sandbox-'));
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await Promise.all(running.splice(0).map((sandbox) => sandbox.close()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function boot(stateFile?: string): Promise<HubSpotSandbox> {
+  const sandbox = await startSandbox(stateFile === undefined ? {} : { stateFile });
+  running.push(sandbox);
+  return sandbox;
+}
+
+describe('HubSpot sandbox state', () => {
+  it('keeps contacts, schema, webhooks and OAuth grants across a restart', async () => {
+    const stateFile = join(dir, 'hubspot.json');
+    const first = await boot(stateFile);
+    const hubspot = clientFor(first);
+    await hubspot.crm.properties.coreApi.create('contacts', { name: 'salesforce_lead_id', label: 'SF id', type: 'string' as never, fieldType: 'text' as never, groupName: 'contactinformation', hasUniqueValue: true });
+    const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'persist@example.com', salesforce_lead_id: '00Q1', lifecyclestage: 'customer' }, associations: [] });
+    await developerClientFor(first).webhooks.subscriptionsApi.create(APP_ID, { eventType: 'contact.creation' as never, active: true });
+    const { accessToken } = await installOauthApp(first);
+    await first.close();
+    running.splice(running.indexOf(first), 1);
+
+    const second = await boot(stateFile);
+    const again = clientFor(second);
+    const read = await again.crm.contacts.basicApi.getById('00Q1', ['email', 'lifecyclestage'], ['lifecyclestage'], undefined, false, 'salesforce_lead_id');
+    expect(read).toMatchObject({ id: contact.id, properties: { email: 'persist@example.com', lifecyclestage: 'customer' } });
+    expect(read.propertiesWithHistory?.lifecyclestage?.[0]?.sourceType).toBe('INTEGRATION');
+    expect((await developerClientFor(second).webhooks.subscriptionsApi.getAll(APP_ID)).results).toHaveLength(1);
+    expect((await clientFor(second, { accessToken }).crm.contacts.basicApi.getById(contact.id)).id).toBe(contact.id);
+    const backwards = await failureOf(again.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead' } }));
+    expect(backwards.code).toBe(400);
+    const next = await again.crm.contacts.basicApi.create({ properties: { email: 'next@example.com' }, associations: [] });
+    expect(Number(next.id)).toBeGreaterThan(Number(contact.id));
+  });
+
+  it('writes the state file behind the requests and leaves no temporary file', async () => {
+    const stateFile = join(dir, 'nested', 'hubspot.json');
+    const sandbox = await boot(stateFile);
+    await clientFor(sandbox).crm.contacts.basicApi.create({ properties: { email: 'file@example.com' }, associations: [] });
+    await sandbox.flushState();
+    const snapshot = JSON.parse(await readFile(stateFile, 'utf8')) as { version: number; objects: { contacts: { properties: Record<string, string> }[] } };
+    expect(snapshot.version).toBe(1);
+    expect(snapshot.objects.contacts.map((record) => record.properties.email)).toEqual(['file@example.com']);
+    expect(await readdir(join(dir, 'nested'))).toEqual(['hubspot.json']);
+  });
+
+  it('refuses to start on a corrupt state file', async () => {
+    const stateFile = join(dir, 'broken.json');
+    await writeFile(stateFile, JSON.stringify({ version: 1, objects: 'nope' }));
+    await expect(startSandbox({ stateFile })).rejects.toThrow(/state file .* is invalid/);
+  });
+
+  it('empties CRM data on reset and keeps the default schema', async () => {
+    const sandbox = await boot();
+    const hubspot = clientFor(sandbox);
+    await hubspot.crm.properties.coreApi.create('contacts', { name: 'temp_field', label: 'Temp', type: 'string' as never, fieldType: 'text' as never, groupName: 'contactinformation' });
+    await hubspot.crm.contacts.basicApi.create({ properties: { email: 'gone@example.com' }, associations: [] });
+    expect((await rawJson(sandbox, 'POST', '/__sandbox/reset', {})).status).toBe(204);
+    expect((await hubspot.crm.contacts.basicApi.getPage()).results).toEqual([]);
+    expect((await failureOf(hubspot.crm.properties.coreApi.getByName('contacts', 'temp_field'))).code).toBe(404);
+    expect((await hubspot.crm.properties.coreApi.getByName('contacts', 'lifecyclestage')).name).toBe('lifecyclestage');
+  });
+});
+
+describe('HubSpot sandbox control endpoints', () => {
+  it('counts calls per endpoint with totals', async () => {
+    const sandbox = await boot();
+    const hubspot = clientFor(sandbox);
+    await hubspot.crm.contacts.batchApi.upsert({ inputs: [{ id: 'a@example.com', idProperty: 'email', properties: {} }] });
+    await hubspot.crm.contacts.batchApi.upsert({ inputs: [{ id: 'b@example.com', idProperty: 'email', properties: {} }] });
+    const contact = await hubspot.crm.contacts.basicApi.getById('a@example.com', undefined, undefined, undefined, false, 'email');
+    await hubspot.crm.contacts.basicApi.getById(contact.id);
+    await failureOf(clientFor(sandbox, { accessToken: 'bad' }).crm.contacts.basicApi.getPage());
+    const stats = (await rawJson(sandbox, 'GET', '/__sandbox/stats')).body;
+    expect(stats.endpoints).toEqual({
+      'GET /crm/v3/objects/contacts': 1,
+      'GET /crm/v3/objects/contacts/{objectId}': 2,
+      'POST /crm/v3/objects/contacts/batch/upsert': 2,
+    });
+    expect(stats.totals).toEqual({ calls: 5, byStatus: { '200': 4, '401': 1 }, rateLimited: 0, faultsInjected: 0 });
+  });
+
+  it('injects a 5xx on a chosen endpoint that the client retries', async () => {
+    const sandbox = await boot();
+    const setFaults = await rawJson(sandbox, 'POST', '/__sandbox/faults', { http: [{ method: 'POST', path: '/crm/v3/objects/*/batch/**', status: 503, count: 1 }] });
+    expect(setFaults.status).toBe(200);
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const response = await clientFor(sandbox, { numberOfApiCallRetries: 2 }).crm.contacts.batchApi.create({ inputs: [{ properties: { email: 'five@example.com' }, associations: [] }] });
+    expect(response.results).toHaveLength(1);
+    expect(sandbox.stats().totals).toMatchObject({ faultsInjected: 1, byStatus: { '503': 1, '201': 1 } });
+    expect(sandbox.faults().config.http ?? []).toEqual([]);
+  });
+
+  it('injects the real 429 body on a chosen endpoint with a probability', async () => {
+    const sandbox = await boot();
+    sandbox.setFaults({ seed: 9, http: [{ path: '/crm/v3/objects/contacts/search', status: 429, probability: 1 }] });
+    const failure = await failureOf(clientFor(sandbox).crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: [], properties: [], limit: 1 }));
+    expect(failure.code).toBe(429);
+    expect(failure.body).toMatchObject({ status: 'error', errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' });
+    expect((await clientFor(sandbox).crm.contacts.basicApi.getPage()).results).toEqual([]);
+  });
+
+  it('simulates a HubSpot UI edit over HTTP', async () => {
+    const sandbox = await boot();
+    const hubspot = clientFor(sandbox);
+    const created = await rawJson(sandbox, 'POST', '/__sandbox/ui/contacts', { properties: { email: 'ui@example.com' }, userId: 5 });
+    expect(created.status).toBe(201);
+    expect(created.body.properties.lifecyclestage).toBe('lead');
+    const edited = await rawJson(sandbox, 'PATCH', `/__sandbox/ui/contacts/${created.body.id}`, { properties: { lifecyclestage: 'subscriber' } });
+    expect(edited.body.properties.lifecyclestage).toBe('subscriber');
+    const read = await hubspot.crm.contacts.basicApi.getById(created.body.id, ['lifecyclestage'], ['lifecyclestage']);
+    expect(read.propertiesWithHistory?.lifecyclestage?.map((version) => version.sourceId)).toEqual(['userId:3000001', 'userId:5']);
+    const invalid = await rawJson(sandbox, 'PATCH', `/__sandbox/ui/contacts/${created.body.id}`, { properties: { nope: 'x' } });
+    expect(invalid.status).toBe(400);
+  });
+
+  it('answers an unknown route with a HubSpot-shaped 404', async () => {
+    const sandbox = await boot();
+    const response = await rawJson(sandbox, 'GET', '/crm/v3/objects/contacts/1/nothing', undefined, { Authorization: 'Bearer pat-sandbox-hubspot' });
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND' });
+  });
+});
