@@ -51,7 +51,7 @@ export async function runIntakeBench(): Promise<Row[]> {
   const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
   const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dir, REDIS_URL: redis.url, SANDBOX_DEMO: 'false', PUBLIC_URL: 'https://sync.example.com' });
   if (!config.ok) throw new Error(config.error);
-  const app = await boot(config.value, { role: 'all', log, withWorkers: false, queuePrefix: '{bench}' });
+  const app = await boot(config.value, { role: 'all', log, withWorkers: false, sandboxes: false, queuePrefix: '{bench}' });
   const installation = (await listActiveInstallations(app.db))[0];
   if (!installation || !app.url) throw new Error('the sandbox installation was not created');
   const rows: Row[] = [];

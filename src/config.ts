@@ -79,6 +79,8 @@ export type CrmMode = 'sandbox' | 'live';
 export interface AppConfig {
   port: number;
   publicUrl: string;
+  /** False when PUBLIC_URL is not set: the app then uses the address it listens on. */
+  publicUrlExplicit: boolean;
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
   redisUrl: string | undefined;
@@ -164,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     value: {
       port: e.PORT,
       publicUrl: (e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+      publicUrlExplicit: e.PUBLIC_URL !== undefined,
       dataDir: path.resolve(e.DATA_DIR),
       logLevel: e.LOG_LEVEL,
       redisUrl: e.REDIS_URL,

@@ -1,19 +1,37 @@
 /**
- * Intake workers: take each acknowledged webhook event off its queue and record it in the
- * inbound-event ledger (once, whatever the redelivery count). The sync workers read from here.
+ * Intake workers: take each acknowledged webhook event off its queue, record it in the inbound
+ * ledger (once, whatever the redelivery count), drop the app's own writes coming back (echoes),
+ * and mark the record pending for the sync drains.
  */
 import type { Job } from 'bullmq';
+import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Db } from '../src/store/db.ts';
 import { recordInboundEvent } from '../src/store/inbound-events.ts';
+import { writeSyncLog } from '../src/store/sync-log.ts';
+import { salesforceRef } from '../src/sync/context.ts';
+import type { SyncScheduler } from '../src/sync/scheduler.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+export interface IntakeDeps {
+  db: Db;
+  /** Absent when no CRM is connected: events are recorded, nothing is synced. */
+  sync?: { clients: InstallationClients; scheduler: SyncScheduler; ledger: ValueLedger };
+  log: Logger;
+}
+
+/** HubSpot contact properties whose change can move the sync. */
+const WATCHED_CONTACT_PROPERTIES = new Set(['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle']);
+const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
 
 function dedupeKey(job: Job): string {
   if (!job.id) throw new Error('intake jobs always carry their deterministic id');
   return job.id;
 }
 
-/** Records a HubSpot webhook event. */
+/** Records a HubSpot webhook event; true when it was new. */
 export async function takeInHubSpotEvent(db: Db, payload: JobPayload<'hubspotEvents'>, job: Job): Promise<boolean> {
   const { event } = payload;
   return recordInboundEvent(db, {
@@ -28,7 +46,7 @@ export async function takeInHubSpotEvent(db: Db, payload: JobPayload<'hubspotEve
   });
 }
 
-/** Records a Salesforce Outbound Message notification. */
+/** Records a Salesforce Outbound Message notification; true when it was new. */
 export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'salesforceEvents'>, job: Job): Promise<boolean> {
   const { notification } = payload;
   const modified = notification.fields.SystemModstamp ?? notification.fields.LastModifiedDate;
@@ -44,14 +62,48 @@ export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'
   });
 }
 
+async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotEvents'>): Promise<void> {
+  const { event, installationId } = payload;
+  const sync = deps.sync;
+  if (!sync || !event.subscriptionType.startsWith('contact.')) return;
+  if (event.subscriptionType === 'contact.propertyChange' && !WATCHED_CONTACT_PROPERTIES.has(event.propertyName ?? '')) return;
+  if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
+  const runtime = await sync.clients.forInstallation(installationId);
+  const ownApp = event.changeSource === 'INTEGRATION' && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
+  const ownValue = event.propertyName !== undefined && event.propertyValue !== undefined && (await sync.ledger.wroteIt(installationId, 'hubspot', event.objectId, event.propertyName, event.propertyValue));
+  if (ownApp || ownValue) {
+    deps.log.debug({ installationId, contact: event.objectId, property: event.propertyName }, 'own write came back: not synced again');
+    return;
+  }
+  await sync.scheduler.markAndSchedule(installationId, 'to-salesforce', [event.objectId]);
+}
+
+async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload<'salesforceEvents'>): Promise<void> {
+  const { notification, installationId } = payload;
+  const sync = deps.sync;
+  if (!sync || !SYNCED_SOBJECTS.has(notification.sObjectType)) return;
+  const recordId = notification.fields.Id;
+  if (!recordId) return;
+  const runtime = await sync.clients.forInstallation(installationId);
+  if (notification.fields.LastModifiedById && notification.fields.LastModifiedById.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15)) {
+    await writeSyncLog(deps.db, [{ installationId, recordRef: salesforceRef(notification.sObjectType, recordId), level: 'info', action: 'skip_echo', reason: 'last modified by the integration user: the app\'s own write, not synced back' }]);
+    return;
+  }
+  await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [`${notification.sObjectType}:${recordId}`]);
+}
+
 /** The intake processors for the worker pool. */
-export function intakeProcessors(db: Db): Processors {
+export function intakeProcessors(deps: IntakeDeps): Processors {
   return {
+    // Route first, then record: a failure in between retries the job and routes again, which
+    // only marks the record pending once more (marking is idempotent until it is synced).
     hubspotEvents: async (payload, job) => {
-      await takeInHubSpotEvent(db, payload, job);
+      await routeHubSpotEvent(deps, payload);
+      await takeInHubSpotEvent(deps.db, payload, job);
     },
     salesforceEvents: async (payload, job) => {
-      await takeInSalesforceNotification(db, payload, job);
+      await routeSalesforceNotification(deps, payload);
+      await takeInSalesforceNotification(deps.db, payload, job);
     },
   };
 }

@@ -27,6 +27,15 @@ const retried: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 60 * 60 },
 };
 
+// Flush jobs carry no events (the records wait in Redis sets), so nothing is lost when one is
+// removed; they retry long enough to ride out a CRM outage or rate-limit storm.
+const flushJobs: JobsOptions = {
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 60 * 60, count: 10_000 },
+  removeOnFail: { age: 14 * 24 * 60 * 60 },
+};
+
 const epochMs = z.number().int().nonnegative();
 
 /** A HubSpot webhook event, as accepted by the receiver (ids kept as strings: they exceed 2^31). */
@@ -80,6 +89,20 @@ export const queues = {
     }),
     jobOptions: retried,
     concurrency: 16,
+  }),
+  /** Drains an installation's HubSpot contacts waiting to be synced to Salesforce. */
+  syncToSalesforce: defineQueue({
+    name: 'sync-to-salesforce',
+    schema: z.object({ v: z.literal(1), installationId: z.string() }),
+    jobOptions: flushJobs,
+    concurrency: 4,
+  }),
+  /** Drains an installation's Salesforce records waiting to be synced to HubSpot. */
+  syncToHubSpot: defineQueue({
+    name: 'sync-to-hubspot',
+    schema: z.object({ v: z.literal(1), installationId: z.string() }),
+    jobOptions: flushJobs,
+    concurrency: 4,
   }),
 } as const;
 

@@ -2,13 +2,13 @@
  * Runs the processors for catalog queues. Each job's payload is parsed with the catalog schema
  * first: one that no longer parses fails as unrecoverable with a clear log line, never retried.
  */
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { queues, type JobPayload, type QueueKey } from './catalog.ts';
 
-export type Processor<K extends QueueKey> = (payload: JobPayload<K>, job: Job) => Promise<void>;
+export type Processor<K extends QueueKey> = (payload: JobPayload<K>, job: Job, token?: string) => Promise<void>;
 export type Processors = { [K in QueueKey]?: Processor<K> };
 
 export interface WorkerPool {
@@ -29,7 +29,7 @@ export function startWorkers(
     const definition = queues[key];
     const worker = new Worker(
       definition.name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         const started = process.hrtime.bigint();
         let outcome = 'completed';
         try {
@@ -39,9 +39,9 @@ export function startWorkers(
             deps.log.error({ queue: definition.name, jobId: job.id, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'job payload does not match the catalog schema; not retried');
             throw new UnrecoverableError(`payload does not match ${definition.name} schema v${String((job.data as { v?: unknown }).v)}`);
           }
-          await processor(parsed.data, job);
+          await processor(parsed.data, job, token);
         } catch (error) {
-          if (outcome === 'completed') outcome = 'failed';
+          if (outcome === 'completed') outcome = error instanceof DelayedError ? 'delayed' : 'failed';
           throw error;
         } finally {
           deps.metrics.jobDuration.observe({ queue: definition.name, outcome }, Number(process.hrtime.bigint() - started) / 1e9);

@@ -5,24 +5,30 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { queueKeys, queues } from '../queue/catalog.ts';
 import { Producer } from '../queue/producer.ts';
 import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady, workerConnection } from '../queue/redis.ts';
-import { startWorkers, type WorkerPool } from '../queue/worker-runner.ts';
+import { startWorkers } from '../queue/worker-runner.ts';
 import { createApp } from '../server/app.ts';
 import { connectPostgres, openPglite, type Db } from '../store/db.ts';
 import { InstallationDirectory } from '../store/installation-directory.ts';
-import { upsertInstallation } from '../store/installations.ts';
+import { upsertInstallation, type Installation } from '../store/installations.ts';
 import { migrate, pendingMigrations } from '../store/migrate.ts';
 import { hubspotWebhookRouter } from '../../webhooks/hubspot/receiver.ts';
 import { DEFAULT_ENQUEUE_BUDGET_MS } from '../../webhooks/intake.ts';
 import { salesforceWebhookRouter } from '../../webhooks/salesforce/receiver.ts';
-import { intakeProcessors } from '../../workers/intake.worker.ts';
+import { PendingSet } from '../sync/pending-set.ts';
+import { SyncScheduler } from '../sync/scheduler.ts';
+import { ValueLedger } from '../sync/value-ledger.ts';
+import { intakeProcessors, type IntakeDeps } from '../../workers/intake.worker.ts';
+import { syncProcessors } from '../../workers/sync.worker.ts';
+import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
+import { startSandboxes, type RunningSandboxes } from './sandboxes.ts';
+import { selfInstall } from './self-install.ts';
 
 export type Role = 'all' | 'web' | 'worker';
 
@@ -33,6 +39,8 @@ export interface RunningApp {
   producer: Producer;
   metrics: Metrics;
   directory: InstallationDirectory;
+  /** The sandbox CRMs this process runs, if any. */
+  sandboxes: RunningSandboxes | undefined;
   /** The HTTP address, when this process serves HTTP. */
   url: string | undefined;
   close(): Promise<void>;
@@ -50,6 +58,36 @@ export interface BootOptions {
   enqueueBudgetMs?: number;
   /** Set false to serve HTTP without consuming jobs in this process (benchmarks of the intake path). */
   withWorkers?: boolean;
+  /** Set false to run without the sandbox CRMs (and so without syncing) when no credentials are set. */
+  sandboxes?: boolean;
+  /** How long changes to one record are collected before they are synced. */
+  coalesceMs?: number;
+}
+
+/** Where the CRMs are reached, or undefined when a side has neither a sandbox nor usable credentials. */
+function crmEndpoints(config: AppConfig, sandboxes: RunningSandboxes | undefined, sandboxesEnabled: boolean): CrmEndpoints | undefined {
+  const hs = config.sandbox.hubspot;
+  const sf = config.sandbox.salesforce;
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+  let hubspot: CrmEndpoints['hubspot'] | undefined;
+  if (config.hubspot.mode === 'sandbox') {
+    if (sandboxesEnabled) hubspot = { basePath: sandboxes?.hubspot?.url ?? local(hs.port), accessToken: hs.privateAppToken, appId: String(hs.appId) };
+  } else if (config.hubspot.accessToken) {
+    hubspot = { basePath: config.hubspot.apiBaseUrl, accessToken: config.hubspot.accessToken, appId: null };
+  }
+  let salesforce: CrmEndpoints['salesforce'] | undefined;
+  if (config.salesforce.mode === 'sandbox') {
+    const url = sandboxes?.salesforce?.url ?? local(sf.port);
+    if (sandboxesEnabled) salesforce = { loginUrl: url, clientId: sf.clientId, clientSecret: sf.clientSecret, username: sf.username, password: sf.password, apiVersion: config.salesforce.apiVersion };
+  } else if (config.salesforce.accessToken || config.salesforce.refreshToken) {
+    const c = config.salesforce;
+    salesforce = {
+      loginUrl: c.loginUrl, apiVersion: c.apiVersion,
+      ...(c.instanceUrl ? { instanceUrl: c.instanceUrl } : {}), ...(c.accessToken ? { accessToken: c.accessToken } : {}),
+      ...(c.refreshToken ? { refreshToken: c.refreshToken } : {}), ...(c.clientId ? { clientId: c.clientId } : {}), ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}),
+    };
+  }
+  return hubspot && salesforce ? { hubspot, salesforce } : undefined;
 }
 
 /** Boots the app for a role; throws BootError with an instruction when a dependency is missing. */
@@ -100,36 +138,31 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     closers.push(() => producer.close());
     const metrics = createMetrics();
 
-    // 4. Workers.
-    let pool: WorkerPool | undefined;
-    let workerRedis: Redis | undefined;
-    if (role !== 'web' && options.withWorkers !== false) {
-      workerRedis = workerConnection(redisUrl);
-      workerRedis.on('error', () => undefined);
-      const connection = workerRedis;
-      closers.push(async () => {
-        connection.disconnect();
-      });
-      pool = startWorkers({ ...intakeProcessors(db) }, { connection, prefix, log, metrics });
-      const started = pool;
-      closers.push(() => started.close(options.shutdownGraceMs));
-      log.info({ queues: started.workers.map((w) => w.name) }, 'workers started');
+    // 4. Sandbox CRMs for the sides without real credentials.
+    const sandboxSides = { hubspot: config.hubspot.mode === 'sandbox', salesforce: config.salesforce.mode === 'sandbox' };
+    let sandboxes: RunningSandboxes | undefined;
+    if (options.sandboxes !== false && role !== 'worker' && (sandboxSides.hubspot || sandboxSides.salesforce)) {
+      sandboxes = await startSandboxes(config, log, sandboxSides);
+      const running = sandboxes;
+      closers.push(() => running.close());
     }
 
     // 5. Installations: in sandbox mode the app installs itself on the sandbox portal and org.
-    if (config.hubspot.mode === 'sandbox' || config.salesforce.mode === 'sandbox') {
-      const installation = await upsertInstallation(db, {
+    let sandboxInstallation: Installation | undefined;
+    if (sandboxSides.hubspot || sandboxSides.salesforce) {
+      sandboxInstallation = await upsertInstallation(db, {
         name: 'Sandbox',
-        hubspotPortalId: config.hubspot.mode === 'sandbox' ? String(config.sandbox.hubspot.portalId) : null,
-        salesforceOrgId: config.salesforce.mode === 'sandbox' ? config.sandbox.salesforce.orgId : null,
+        hubspotPortalId: sandboxSides.hubspot ? String(config.sandbox.hubspot.portalId) : null,
+        salesforceOrgId: sandboxSides.salesforce ? config.sandbox.salesforce.orgId : null,
       });
-      log.info({ installation: installation.id }, 'sandbox installation ready');
+      log.info({ installation: sandboxInstallation.id }, 'sandbox installation ready');
     }
     const directory = new InstallationDirectory(db);
     await directory.reload();
 
     // 6. HTTP.
     let url: string | undefined;
+    let publicUrl = config.publicUrl;
     if (role !== 'worker') {
       const intake = { producer, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
       const app = createApp({
@@ -138,8 +171,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
             path: '/webhooks/hubspot',
             router: hubspotWebhookRouter({
               ...intake,
-              signingSecret: config.hubspot.clientSecret ?? (config.hubspot.mode === 'sandbox' ? config.sandbox.hubspot.clientSecret : undefined),
-              publicUrl: config.publicUrl,
+              signingSecret: config.hubspot.clientSecret ?? (sandboxSides.hubspot ? config.sandbox.hubspot.clientSecret : undefined),
+              publicUrl: () => publicUrl,
               maxBodyBytes: 1024 * 1024,
             }),
           },
@@ -161,8 +194,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
           await Promise.all(
             queueKeys.map(async (key) => {
               const definition = queues[key];
-              const queue = producer.queue(key);
-              const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+              const counts = await producer.queue(key).getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
               for (const [state, count] of Object.entries(counts)) metrics.queueJobs.set({ queue: definition.name, state }, count);
             }),
           );
@@ -175,6 +207,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://127.0.0.1:${port}`;
+      if (!config.publicUrlExplicit) publicUrl = url;
       closers.push(
         () =>
           new Promise<void>((resolve) => {
@@ -182,11 +215,43 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
             server.closeIdleConnections();
           }),
       );
-      log.info({ url, publicUrl: config.publicUrl }, 'HTTP server listening');
+      log.info({ url, publicUrl }, 'HTTP server listening');
     }
 
-    if (config.hubspot.mode === 'sandbox' || config.salesforce.mode === 'sandbox') {
-      log.warn('no CRM credentials configured: running with no CRM connected (sandbox CRMs are not part of this build yet)');
+    // 7. Sync: CRM clients per installation, pending sets, echo ledger, and the sandbox self-install.
+    const endpoints = crmEndpoints(config, sandboxes, options.sandboxes !== false);
+    let clients: InstallationClients | undefined;
+    let sync: IntakeDeps['sync'];
+    const pending = new PendingSet(producerRedis, prefix);
+    const ledger = new ValueLedger(producerRedis, prefix);
+    const scheduler = new SyncScheduler(pending, producer, options.coalesceMs);
+    if (endpoints) {
+      clients = new InstallationClients({ db, redis: producerRedis, prefix, endpoints, log });
+      sync = { clients, scheduler, ledger };
+      if (sandboxInstallation && role !== 'worker' && sandboxes) {
+        await selfInstall({
+          config, log, installation: sandboxInstallation, runtime: await clients.forInstallation(sandboxInstallation.id), publicUrl,
+          hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
+        });
+      }
+    } else {
+      log.warn('no CRM connected: webhooks are received and recorded, nothing is synced (set CRM credentials, or let sandbox mode start the sandbox CRMs)');
+    }
+
+    // 8. Workers.
+    if (role !== 'web' && options.withWorkers !== false) {
+      const workerRedis = workerConnection(redisUrl);
+      workerRedis.on('error', () => undefined);
+      closers.push(async () => {
+        workerRedis.disconnect();
+      });
+      const processors = {
+        ...intakeProcessors({ db, log, ...(sync ? { sync } : {}) }),
+        ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log }) : {}),
+      };
+      const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
+      closers.push(() => pool.close(options.shutdownGraceMs));
+      log.info({ queues: pool.workers.map((w) => w.name) }, 'workers started');
     }
 
     let closed: Promise<void> | undefined;
@@ -197,6 +262,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       producer,
       metrics,
       directory,
+      sandboxes,
       url,
       close: () => (closed ??= closeAll()),
     };

@@ -29,7 +29,7 @@ describe('the running app', () => {
   it('answers /healthz, /readyz and /metrics with queue gauges and HTTP latency', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
     prefix = uniquePrefix();
-    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), { role: 'all', log: createLogger('silent'), queuePrefix: prefix });
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -43,7 +43,7 @@ describe('the running app', () => {
   it('answers 503 on /readyz naming Redis when Redis is stopped', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
     const redis = await startTestRedis();
-    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: redis.url }), { role: 'all', log: createLogger('silent'), shutdownGraceMs: 500 }).catch(async (error: unknown) => {
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: redis.url }), { role: 'all', sandboxes: false, log: createLogger('silent'), shutdownGraceMs: 500 }).catch(async (error: unknown) => {
       await redis.stop();
       throw error;
     });

@@ -64,7 +64,7 @@ describe('webhook intake', () => {
     prefix = uniquePrefix();
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false', PUBLIC_URL: 'https://sync.example.com' });
     if (!config.ok) throw new Error(config.error);
-    app = await boot(config.value, { role: 'all', log: createLogger('silent'), queuePrefix: prefix });
+    app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
     installation = await upsertInstallation(app.db, { name: 'Sandbox', hubspotPortalId: PORTAL, salesforceOrgId: ORG });
     // The reference envelopes come from an org whose id is masked as 0123456789ABCDENNN.
     referenceInstallation = await upsertInstallation(app.db, { name: 'Reference org', hubspotPortalId: null, salesforceOrgId: '0123456789ABCDENNN' });
@@ -254,14 +254,14 @@ describe('webhook intake while Redis is down', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-intake-down-'));
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: redis.url, SANDBOX_DEMO: 'false' });
     if (!config.ok) throw new Error(config.error);
-    const app = await boot(config.value, { role: 'all', log: createLogger('silent'), shutdownGraceMs: 500, enqueueBudgetMs: 500 });
+    const app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), shutdownGraceMs: 500, enqueueBudgetMs: 500 });
     try {
       const send = async () => {
         const body = JSON.stringify(hubspotEvents(2, 4000));
         const timestamp = String(Date.now());
         return fetch(`${app.url}/webhooks/hubspot`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signV3(SECRET, 'POST', `${config.value.publicUrl}/webhooks/hubspot`, body, timestamp), 'x-hubspot-request-timestamp': timestamp },
+          headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signV3(SECRET, 'POST', `${app.url}/webhooks/hubspot`, body, timestamp), 'x-hubspot-request-timestamp': timestamp },
           body,
         });
       };

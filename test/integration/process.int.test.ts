@@ -55,7 +55,7 @@ describe('the app process', () => {
     dirs.push(dataDir);
     const databaseUrl = freshPostgresUrl();
     const port = await freePort();
-    const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(port), SANDBOX_DEMO: 'false' };
+    const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(port), SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' };
 
     // 1. First run: boots, starts its private redis-server, migrates; then dies hard.
     const first = spawnApp(env);
@@ -95,7 +95,9 @@ describe('the app process', () => {
     await eventually(async () => {
       const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM inbound_events');
       return rows[0]?.n === 300;
-    }, 30_000, 'all 300 events processed');
+    }, 90_000, 'all 300 events processed').catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${second.output().slice(-4000)}`);
+    });
     const distinct = await db.query<{ n: number }>('SELECT count(DISTINCT object_id) AS n FROM inbound_events');
     expect(distinct[0]?.n).toBe(300);
 
@@ -106,5 +108,5 @@ describe('the app process', () => {
     expect(alive(restartedRedis.pid)).toBe(false);
     expect(existsSync(path.join(dataDir, 'redis', 'server.json'))).toBe(false);
     await db.close();
-  }, 120_000);
+  }, 240_000);
 });

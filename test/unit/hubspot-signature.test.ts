@@ -25,7 +25,7 @@ describe('HubSpot signature v3', () => {
   it('computes the same signature as the official client', () => {
     const timestamp = String(now);
     const ours = signV3(secret, 'POST', uri, body, timestamp);
-    const theirs = Signature.getSignature('POST', 'v3', { clientSecret: secret, requestBody: body.toString(), url: uri, timestamp: now });
+    const theirs = Signature.getSignature('POST', 'v3', { signature: '', clientSecret: secret, requestBody: body.toString(), url: uri, timestamp: now });
     expect(ours).toBe(theirs);
     expect(ours).toBe(createHmac('sha256', secret).update(`POST${uri}${body.toString()}${timestamp}`).digest('base64'));
   });
@@ -80,7 +80,7 @@ describe('HubSpot signature v3', () => {
   });
 
   it('refuses v1 and v2 signatures with a clear message', () => {
-    const v1 = Signature.getSignature('POST', 'v1', { clientSecret: secret, requestBody: body.toString() });
+    const v1 = Signature.getSignature('POST', 'v1', { signature: '', clientSecret: secret, requestBody: body.toString() });
     const result = verifyHubSpotSignature({ method: 'POST', uri, rawBody: body, headers: { 'x-hubspot-signature': v1, 'x-hubspot-signature-version': 'v1' } }, secret, now);
     expect(result).toMatchObject({ ok: false, reason: 'unsupported_signature_version' });
     if (!result.ok) expect(result.message).toContain('only X-HubSpot-Signature-v3');

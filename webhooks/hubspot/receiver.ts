@@ -19,7 +19,7 @@ export interface HubSpotReceiverDeps {
   /** The app's client secret; without one every delivery is refused. */
   signingSecret: string | undefined;
   /** Public origin HubSpot calls (PUBLIC_URL): the signed URI is rebuilt from it. */
-  publicUrl: string;
+  publicUrl: () => string;
   now: () => number;
   log: Logger;
   metrics: Metrics;
@@ -38,7 +38,7 @@ async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeR
   if (!deps.signingSecret) return { kind: 'refused', status: 401, reason: 'not_configured', message: 'HubSpot webhooks are not configured (no client secret)' };
   const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const check = verifyHubSpotSignature(
-    { method: req.method, uri: `${deps.publicUrl}${req.originalUrl}`, rawBody, headers: req.headers },
+    { method: req.method, uri: `${deps.publicUrl()}${req.originalUrl}`, rawBody, headers: req.headers },
     deps.signingSecret,
     deps.now(),
   );

@@ -1,0 +1,82 @@
+/**
+ * The fields the app provisions on install (DESIGN.md §7): HubSpot contact properties in the
+ * `smarketing` group, and Salesforce custom fields on Lead, Contact and Opportunity.
+ */
+import type { CustomFieldDefinition, PropertyDefinition } from './ports.ts';
+
+export const HUBSPOT_PROPERTY_GROUP = { name: 'smarketing', label: 'Smarketing Sync' };
+
+const text = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'string', fieldType: 'text' });
+const datetime = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'datetime', fieldType: 'date' });
+const number = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'number', fieldType: 'number' });
+const select = (name: string, label: string, values: readonly string[]): PropertyDefinition => ({
+  name, label, type: 'enumeration', fieldType: 'select', options: values.map((value) => ({ label: value, value })),
+});
+
+/** Feedback statuses written to `sales_feedback_status` (DESIGN.md §10). */
+export const FEEDBACK_STATUSES = ['accepted', 'rejected', 'recycled', 'opportunity', 'won', 'lost'] as const;
+/** SLA statuses (DESIGN.md §10). */
+export const SLA_STATUSES = ['pending', 'met', 'breached'] as const;
+
+export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
+  text('salesforce_lead_id', 'Salesforce Lead ID'),
+  text('salesforce_contact_id', 'Salesforce Contact ID'),
+  text('attribution_first_channel', 'First touch channel'),
+  text('attribution_first_source', 'First touch source'),
+  text('attribution_first_medium', 'First touch medium'),
+  text('attribution_first_campaign', 'First touch campaign'),
+  text('attribution_first_content', 'First touch content'),
+  text('attribution_first_term', 'First touch term'),
+  datetime('attribution_first_at', 'First touch at'),
+  text('attribution_last_channel', 'Last touch channel'),
+  text('attribution_last_source', 'Last touch source'),
+  text('attribution_last_medium', 'Last touch medium'),
+  text('attribution_last_campaign', 'Last touch campaign'),
+  datetime('attribution_last_at', 'Last touch at'),
+  select('sales_feedback_status', 'Sales feedback status', FEEDBACK_STATUSES),
+  text('sales_feedback_reason', 'Sales feedback reason'),
+  { name: 'sales_feedback_notes', label: 'Sales feedback notes', type: 'string', fieldType: 'textarea' },
+  text('sales_feedback_by', 'Sales feedback by'),
+  datetime('sales_feedback_at', 'Sales feedback at'),
+  number('sales_opportunity_amount', 'Sales opportunity amount'),
+  number('sales_won_amount', 'Sales won amount'),
+  datetime('sales_sla_due_at', 'Sales SLA due at'),
+  select('sales_sla_status', 'Sales SLA status', SLA_STATUSES),
+  datetime('sales_first_touch_at', 'Sales first touch at'),
+];
+
+/** Feedback reason labels of the `Feedback_Reason__c` picklist (DESIGN.md §10). */
+export const FEEDBACK_REASON_LABELS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'] as const;
+
+const touchFields = (object: 'Lead' | 'Contact' | 'Opportunity'): CustomFieldDefinition[] => [
+  { object, name: 'First_Touch_Channel__c', label: 'First Touch Channel', type: 'Text', length: 80 },
+  { object, name: 'First_Touch_Source__c', label: 'First Touch Source', type: 'Text', length: 255 },
+  { object, name: 'First_Touch_Medium__c', label: 'First Touch Medium', type: 'Text', length: 255 },
+  { object, name: 'First_Touch_Campaign__c', label: 'First Touch Campaign', type: 'Text', length: 255 },
+  { object, name: 'First_Touch_Content__c', label: 'First Touch Content', type: 'Text', length: 255 },
+  { object, name: 'First_Touch_Term__c', label: 'First Touch Term', type: 'Text', length: 255 },
+  { object, name: 'First_Touch_At__c', label: 'First Touch At', type: 'DateTime' },
+  { object, name: 'Last_Touch_Channel__c', label: 'Last Touch Channel', type: 'Text', length: 80 },
+  { object, name: 'Last_Touch_Source__c', label: 'Last Touch Source', type: 'Text', length: 255 },
+  { object, name: 'Last_Touch_Medium__c', label: 'Last Touch Medium', type: 'Text', length: 255 },
+  { object, name: 'Last_Touch_Campaign__c', label: 'Last Touch Campaign', type: 'Text', length: 255 },
+  { object, name: 'Last_Touch_At__c', label: 'Last Touch At', type: 'DateTime' },
+];
+
+const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
+  { object, name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact ID', type: 'Text', length: 40, externalId: true, unique: true },
+  { object, name: 'Lifecycle_Stage__c', label: 'Lifecycle Stage', type: 'Text', length: 40 },
+  ...touchFields(object),
+  { object, name: 'Feedback_Reason__c', label: 'Feedback Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS] },
+  { object, name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea', length: 32000 },
+  { object, name: 'SLA_Due_At__c', label: 'SLA Due At', type: 'DateTime' },
+  { object, name: 'SLA_Status__c', label: 'SLA Status', type: 'Picklist', picklistValues: [...SLA_STATUSES] },
+];
+
+export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [
+  ...personFields('Lead'),
+  ...personFields('Contact'),
+  ...touchFields('Opportunity'),
+  { object: 'Opportunity', name: 'Loss_Reason__c', label: 'Loss Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS] },
+  { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255 },
+];

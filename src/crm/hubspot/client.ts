@@ -1,0 +1,302 @@
+/**
+ * The HubSpot adapter: `HubSpotPort` over the real `@hubspot/api-client` (CRM v3 batch, search,
+ * notes and properties APIs). Every HTTP call waits for the shared limiter first; failures leave as
+ * the classes of `../errors.ts`; per-record failures come back as `WriteOutcome` values.
+ */
+import { Client } from '@hubspot/api-client';
+import type { FilterOperatorEnum } from '@hubspot/api-client/lib/codegen/crm/contacts/models/Filter.js';
+import type { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/objects/notes/models/AssociationSpec.js';
+import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/properties/models/PropertyCreate.js';
+import type { z } from 'zod';
+import { CrmRejectedError } from '../errors.ts';
+import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
+import type { HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
+import { describeBody, toHubSpotError } from './errors.ts';
+import {
+  BATCH_LIMIT,
+  NOTE_TO_CONTACT_ASSOCIATION,
+  SEARCH_PAGE_SIZE,
+  attributeIssues,
+  batchResponseSchema,
+  chunk,
+  coalesce,
+  issueOutcome,
+  missingIdsOf,
+  noteSchema,
+  propertyBatchResponseSchema,
+  propertyIssuesOf,
+  propertyListSchema,
+  searchResponseSchema,
+  toHubSpotContact,
+  toPropertyCreate,
+  upsertResponseSchema,
+} from './mapper.ts';
+
+/** How the adapter reaches one HubSpot account. */
+export interface HubSpotAdapterOptions {
+  /** A private-app token, or a function returning a fresh OAuth access token (called before each request). */
+  accessToken: string | (() => Promise<string>);
+  /** API root without a trailing slash, e.g. `https://api.hubapi.com` or the sandbox URL. */
+  basePath: string;
+  /** Shared pacing (default: none — HubSpot's 429 is then the only brake). */
+  limiter?: RequestLimiter;
+  /** The portal the token belongs to: names the limiter key (`hubspot:<portalId>`); default the basePath. */
+  portalId?: number | string;
+}
+
+/** The generated APIs the adapter uses, built for one access token. */
+interface HubSpotApis {
+  contacts: Client['crm']['contacts'];
+  notes: Client['crm']['objects']['notes'];
+  properties: Client['crm']['properties'];
+}
+
+/**
+ * A client for one token. The client keeps its retry/limiter decorators in a process-wide singleton
+ * and applies them when an API object is first touched; touching ours right away pins them to this
+ * client's settings (none: retries are the queue's job, pacing the limiter's).
+ */
+function apisFor(accessToken: string, basePath: string): HubSpotApis {
+  const client = new Client({ accessToken, basePath, numberOfApiCallRetries: 0 });
+  return { contacts: client.crm.contacts, notes: client.crm.objects.notes, properties: client.crm.properties };
+}
+
+type BatchResponse = z.output<typeof batchResponseSchema>;
+
+/** Checks an answer against its schema; a mismatch is a contract break, not something to retry. */
+function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new CrmRejectedError('hubspot', 'UNEXPECTED_RESPONSE', `HubSpot ${what}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'shape mismatch'}`);
+  }
+  return parsed.data;
+}
+
+/** The HTTP status and body of a client failure, when it is one. */
+function apiFailureOf(error: unknown): { status: number; body: unknown } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const candidate = error as { code?: unknown; body?: unknown };
+  return typeof candidate.code === 'number' ? { status: candidate.code, body: candidate.body } : undefined;
+}
+
+/** Creates the HubSpot port for one account. */
+export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPort {
+  const limiter = options.limiter ?? createNoopLimiter();
+  const limiterKey = `hubspot:${options.portalId ?? options.basePath}`;
+  const basePath = options.basePath.replace(/\/+$/, '');
+  const tokenOf = typeof options.accessToken === 'string' ? ((token: string) => async () => token)(options.accessToken) : options.accessToken;
+  let lastToken = typeof options.accessToken === 'string' ? options.accessToken : '';
+  let current: { token: string; apis: HubSpotApis } | undefined;
+
+  /**
+   * The APIs for the current token. A token function is asked before every request; a new token
+   * (an OAuth refresh, every ~30 min) gets a new client, because the generated APIs of this client
+   * version ignore configured middleware and `setAccessToken` rebuilds everything anyway.
+   */
+  async function apis(): Promise<HubSpotApis> {
+    const token = await tokenOf();
+    lastToken = token;
+    if (current?.token !== token) current = { token, apis: apisFor(token, basePath) };
+    return current.apis;
+  }
+
+  /** One HTTP call: wait for the limiter, run, translate failures. */
+  async function call<T>(what: string, run: (api: HubSpotApis) => Promise<T>): Promise<T> {
+    const api = await apis();
+    await limiter.acquire(limiterKey);
+    try {
+      return await run(api);
+    } catch (error) {
+      throw toHubSpotError(error, what, [lastToken]);
+    }
+  }
+
+  /**
+   * Sends one batch write. On a 400 whose issues can be pinned on inputs, those inputs fail as values
+   * and the rest go again once (HubSpot rejects the whole batch and writes nothing).
+   */
+  async function writeBatch<T extends { properties: Record<string, string> }, R>(
+    what: string,
+    inputs: readonly T[],
+    send: (api: HubSpotApis, inputs: readonly T[]) => Promise<R>,
+  ): Promise<{ sent: T[]; answer: R | undefined; failed: Map<T, WriteOutcome> }> {
+    const failed = new Map<T, WriteOutcome>();
+    let pending = [...inputs];
+    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
+      const api = await apis();
+      await limiter.acquire(limiterKey);
+      try {
+        return { sent: pending, answer: await send(api, pending), failed };
+      } catch (error) {
+        const failure = apiFailureOf(error);
+        const issues = failure?.status === 400 && attempt === 0 ? propertyIssuesOf(failure.body) : [];
+        const { failed: culprits, unattributed } = attributeIssues(pending, issues);
+        if (issues.length === 0 || unattributed.length > 0 || culprits.size === 0) throw toHubSpotError(error, what, [lastToken]);
+        for (const [index, issue] of culprits) {
+          const input = pending[index];
+          if (input !== undefined) failed.set(input, issueOutcome(issue));
+        }
+        pending = pending.filter((_, index) => !culprits.has(index));
+      }
+    }
+    return { sent: [], answer: undefined, failed };
+  }
+
+  async function readContacts(ids: readonly string[], names: readonly string[]): Promise<HubSpotContact[]> {
+    const contactsRead: HubSpotContact[] = [];
+    for (const part of chunk([...new Set(ids)], BATCH_LIMIT)) {
+      const answer = await call('batch read contacts', ({ contacts }) =>
+        contacts.batchApi.read({ inputs: part.map((id) => ({ id })), properties: [...names], propertiesWithHistory: [] }, false),
+      );
+      // A 207 lists unknown ids in errors[]; they are simply left out.
+      contactsRead.push(...parseAnswer(batchResponseSchema, answer, 'batch read contacts').results.map(toHubSpotContact));
+    }
+    return contactsRead;
+  }
+
+  async function updateContacts(updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
+    const outcomes = new Map<string, WriteOutcome>();
+    for (const part of chunk(coalesce(updates, (update) => update.id), BATCH_LIMIT)) {
+      const items = part.map(({ item }) => item);
+      const { sent, answer, failed } = await writeBatch('batch update contacts', items, ({ contacts }, inputs) =>
+        contacts.batchApi.update({ inputs: inputs.map((input) => ({ id: input.id, properties: input.properties })) }),
+      );
+      for (const [input, outcome] of failed) outcomes.set(input.id, outcome);
+      if (answer === undefined) continue;
+      const parsed: BatchResponse = parseAnswer(batchResponseSchema, answer, 'batch update contacts');
+      const written = new Set(parsed.results.map((result) => result.id));
+      const missing = missingIdsOf(parsed.errors);
+      for (const input of sent) {
+        outcomes.set(
+          input.id,
+          written.has(input.id)
+            ? { ok: true, id: input.id, created: false }
+            : (missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `contact ${input.id} was not updated` }),
+        );
+      }
+    }
+    return outcomes;
+  }
+
+  async function upsertContactsByEmail(inputs: readonly { email: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
+    const outcomes = new Map<string, WriteOutcome>();
+    const keyed = coalesce(
+      inputs.map((input) => ({ email: input.email.trim().toLowerCase(), properties: input.properties })),
+      (input) => input.email,
+    );
+    for (const part of chunk(keyed, BATCH_LIMIT)) {
+      const items = part.map(({ item }) => item);
+      const { sent, answer, failed } = await writeBatch('batch upsert contacts', items, ({ contacts }, batch) =>
+        contacts.batchApi.upsert({
+          inputs: batch.map((input) => {
+            // The email is the id; sending it as a property too would let HubSpot store a differently cased copy.
+            const { email: _ignored, ...rest } = input.properties;
+            return { id: input.email, idProperty: 'email', properties: rest };
+          }),
+        }),
+      );
+      for (const [input, outcome] of failed) outcomes.set(input.email, outcome);
+      if (answer === undefined) continue;
+      const parsed = parseAnswer(upsertResponseSchema, answer, 'batch upsert contacts');
+      const byEmail = new Map(parsed.results.map((result) => [(result.properties.email ?? '').toLowerCase(), result]));
+      sent.forEach((input, index) => {
+        // Results carry the email; fall back to the position when a result lacks it.
+        const result = byEmail.get(input.email) ?? (parsed.results.length === sent.length ? parsed.results[index] : undefined);
+        outcomes.set(
+          input.email,
+          result === undefined ? { ok: false, code: 'NOT_WRITTEN', message: `contact ${input.email} is missing from the upsert answer` } : { ok: true, id: result.id, created: result._new },
+        );
+      });
+    }
+    return outcomes;
+  }
+
+  async function addTimelineNote(contactId: string, html: string, at: Date): Promise<string> {
+    const created = await call('create note', ({ notes }) =>
+      notes.basicApi.create({
+        properties: { hs_timestamp: at.toISOString(), hs_note_body: html },
+        associations: [
+          {
+            to: { id: contactId },
+            types: [{ associationCategory: 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum, associationTypeId: NOTE_TO_CONTACT_ASSOCIATION }],
+          },
+        ],
+      }),
+    );
+    return parseAnswer(noteSchema, created, 'create note').id;
+  }
+
+  async function findContactsChangedSince(since: Date, names: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }> {
+    const page = await call('search contacts', ({ contacts }) =>
+      contacts.searchApi.doSearch({
+        filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE' as FilterOperatorEnum, value: String(since.getTime()) }] }],
+        sorts: ['lastmodifieddate'],
+        properties: [...new Set(['lastmodifieddate', ...names])],
+        limit: SEARCH_PAGE_SIZE,
+        ...(after === undefined ? {} : { after }),
+      }),
+    );
+    const parsed = parseAnswer(searchResponseSchema, page, 'search contacts');
+    const next = parsed.paging?.next?.after;
+    return { contacts: parsed.results.map(toHubSpotContact), ...(next === undefined ? {} : { after: next }) };
+  }
+
+  async function ensureContactProperties(
+    group: { name: string; label: string },
+    definitions: readonly PropertyDefinition[],
+    dryRun: boolean,
+  ): Promise<{ missing: string[]; created: string[] }> {
+    const existing = parseAnswer(propertyListSchema, await call('list contact properties', ({ properties }) => properties.coreApi.getAll('contacts', false)), 'list contact properties');
+    const names = new Set(existing.results.map((property) => property.name));
+    const wanted = [...new Map(definitions.map((definition) => [definition.name, definition])).values()];
+    const missing = wanted.filter((definition) => !names.has(definition.name));
+    if (dryRun || missing.length === 0) return { missing: missing.map((definition) => definition.name), created: [] };
+
+    await ensureGroup(group);
+    const created: string[] = [];
+    for (const part of chunk(missing, BATCH_LIMIT)) {
+      const answer = await call('create contact properties', ({ properties }) =>
+        properties.batchApi.create('contacts', { inputs: part.map((definition) => toPropertyCreate(definition, group.name) as PropertyCreate) }),
+      );
+      const parsed = parseAnswer(propertyBatchResponseSchema, answer, 'create contact properties');
+      created.push(...parsed.results.map((property) => property.name));
+      // A property another installer created meanwhile is fine; anything else is a real refusal.
+      const refused = (parsed.errors ?? []).filter((error) => error.category !== 'OBJECT_ALREADY_EXISTS');
+      const first = refused[0];
+      if (first !== undefined) {
+        throw new CrmRejectedError('hubspot', first.category ?? 'VALIDATION_ERROR', `HubSpot create contact properties: ${first.message ?? 'refused'}`);
+      }
+    }
+    return { missing: missing.map((definition) => definition.name), created };
+  }
+
+  async function ensureGroup(group: { name: string; label: string }): Promise<void> {
+    const { properties } = await apis();
+    try {
+      await limiter.acquire(limiterKey);
+      await properties.groupsApi.getByName('contacts', group.name);
+      return;
+    } catch (error) {
+      if (apiFailureOf(error)?.status !== 404) throw toHubSpotError(error, 'read property group', [lastToken]);
+    }
+    try {
+      await limiter.acquire(limiterKey);
+      await properties.groupsApi.create('contacts', { name: group.name, label: group.label });
+    } catch (error) {
+      const failure = apiFailureOf(error);
+      // Created by a concurrent install: the group is there, which is all we need.
+      if (failure?.status === 409 || describeBody(failure?.body, failure?.status ?? 0).category === 'OBJECT_ALREADY_EXISTS') return;
+      throw toHubSpotError(error, 'create property group', [lastToken]);
+    }
+  }
+
+  return {
+    system: 'hubspot',
+    readContacts,
+    updateContacts,
+    upsertContactsByEmail,
+    addTimelineNote,
+    findContactsChangedSince,
+    ensureContactProperties,
+  };
+}

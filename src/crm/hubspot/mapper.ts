@@ -1,0 +1,209 @@
+/**
+ * HubSpot wire shapes ⇄ the port's types: zod checks of the client's answers, request bodies, and
+ * the attribution of a failed batch's validation errors to the inputs that caused them.
+ */
+import { z } from 'zod';
+import type { HubSpotContact, PropertyDefinition, WriteOutcome } from '../ports.ts';
+
+/** Inputs per batch request of the CRM v3 batch endpoints (reference §4.1). */
+export const BATCH_LIMIT = 100;
+/** Results per search page (the search API allows up to 200). */
+export const SEARCH_PAGE_SIZE = 100;
+/** The association type of a note to a contact (HUBSPOT_DEFINED, reference §5.6). */
+export const NOTE_TO_CONTACT_ASSOCIATION = 202;
+
+/** A contact as the generated client returns it (`updatedAt` is deserialized into a Date). */
+const contactSchema = z.looseObject({
+  id: z.string().min(1),
+  properties: z.record(z.string(), z.string().nullable().optional()),
+  updatedAt: z.date(),
+  archived: z.boolean().optional(),
+});
+
+/** One entry of `errors[]` in a 207 or a 400 body. */
+const standardErrorSchema = z.looseObject({
+  category: z.string().optional(),
+  message: z.string().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+});
+
+/** Batch read / update answer (200 or 207). */
+export const batchResponseSchema = z.looseObject({
+  results: z.array(contactSchema),
+  errors: z.array(standardErrorSchema).optional(),
+});
+
+/** Batch upsert answer: each result says whether it was created (`new`, deserialized as `_new`). */
+export const upsertResponseSchema = z.looseObject({
+  results: z.array(contactSchema.extend({ _new: z.boolean() })),
+  errors: z.array(standardErrorSchema).optional(),
+});
+
+/** Search answer: one page and the cursor of the next. */
+export const searchResponseSchema = z.looseObject({
+  results: z.array(contactSchema),
+  paging: z.looseObject({ next: z.looseObject({ after: z.string().min(1) }).optional() }).optional(),
+});
+
+/** The created note. */
+export const noteSchema = z.looseObject({ id: z.string().min(1) });
+
+/** `GET /crm/v3/properties/contacts`: only the names matter. */
+export const propertyListSchema = z.looseObject({ results: z.array(z.looseObject({ name: z.string() })) });
+
+/** Batch property create answer (201 or 207). */
+export const propertyBatchResponseSchema = z.looseObject({
+  results: z.array(z.looseObject({ name: z.string() })),
+  errors: z.array(standardErrorSchema).optional(),
+});
+
+/** A validation problem of one property, as HubSpot reports it in a 400. */
+export interface PropertyIssue {
+  propertyName: string;
+  code: string;
+  message: string;
+}
+
+const errorDetailSchema = z.looseObject({
+  message: z.string().optional(),
+  code: z.string().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+});
+
+const validationBodySchema = z.looseObject({
+  message: z.string().optional(),
+  errors: z.array(errorDetailSchema).optional(),
+});
+
+/** `Property values were not valid: [{"isValid":false,"message":…,"error":…,"name":…}]` — the legacy form. */
+const legacyIssueSchema = z.array(z.looseObject({ name: z.string(), error: z.string().optional(), message: z.string().optional() }));
+const LEGACY_PREFIX = 'Property values were not valid: ';
+
+/** Reads the contact into the port's shape (missing property values become null). */
+export function toHubSpotContact(raw: z.output<typeof contactSchema>): HubSpotContact {
+  const properties: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(raw.properties)) properties[name] = value ?? null;
+  return { id: raw.id, properties, updatedAt: raw.updatedAt.toISOString(), archived: raw.archived ?? false };
+}
+
+/** The property issues a 400 body names: structured `errors[]` first, else the legacy JSON in `message`. */
+export function propertyIssuesOf(body: unknown): PropertyIssue[] {
+  const parsed = validationBodySchema.safeParse(body);
+  if (!parsed.success) return [];
+  const issues: PropertyIssue[] = [];
+  for (const detail of parsed.data.errors ?? []) {
+    for (const propertyName of detail.context?.propertyName ?? []) {
+      issues.push({ propertyName, code: detail.code ?? 'VALIDATION_ERROR', message: detail.message ?? 'invalid value' });
+    }
+  }
+  const message = parsed.data.message ?? '';
+  if (issues.length === 0 && message.startsWith(LEGACY_PREFIX)) {
+    try {
+      const legacy = legacyIssueSchema.safeParse(JSON.parse(message.slice(LEGACY_PREFIX.length)));
+      if (legacy.success) {
+        for (const item of legacy.data) issues.push({ propertyName: item.name, code: item.error ?? 'VALIDATION_ERROR', message: item.message ?? 'invalid value' });
+      }
+    } catch {
+      // Not JSON after all: the issues stay unknown and the caller treats the batch as a whole.
+    }
+  }
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.propertyName}\u0000${issue.code}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Whether `message` mentions `value` as a whole token (not inside a longer word). The list of
+ * allowed options that enum errors append is cut off first: it quotes every valid value.
+ */
+function mentions(message: string, value: string): boolean {
+  if (value === '') return false;
+  const cut = message.search(/allowed options|one of:?\s*\[/i);
+  const text = cut === -1 ? message : message.slice(0, cut);
+  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_])${escaped}($|[^A-Za-z0-9_])`).test(text);
+}
+
+/**
+ * Which inputs a batch's validation issues belong to. HubSpot names the property, not the input,
+ * so an issue is pinned on the inputs that write that property — narrowed to those whose value the
+ * message quotes when it quotes one (a bad enum option, a bad number). `unattributed` lists the
+ * issues no input matches; then the batch cannot be split and the caller throws.
+ */
+export function attributeIssues(
+  inputs: readonly { properties: Readonly<Record<string, string>> }[],
+  issues: readonly PropertyIssue[],
+): { failed: Map<number, PropertyIssue>; unattributed: PropertyIssue[] } {
+  const failed = new Map<number, PropertyIssue>();
+  const unattributed: PropertyIssue[] = [];
+  for (const issue of issues) {
+    const writers = inputs.flatMap((input, index) => (Object.hasOwn(input.properties, issue.propertyName) ? [index] : []));
+    const quoted = writers.filter((index) => mentions(issue.message, inputs[index]?.properties[issue.propertyName] ?? ''));
+    const culprits = quoted.length > 0 ? quoted : writers;
+    if (culprits.length === 0) unattributed.push(issue);
+    for (const index of culprits) if (!failed.has(index)) failed.set(index, issue);
+  }
+  return { failed, unattributed };
+}
+
+/** A failed outcome for one property issue. */
+export function issueOutcome(issue: PropertyIssue): WriteOutcome {
+  return { ok: false, code: issue.code, message: issue.message, fields: [issue.propertyName] };
+}
+
+/** Ids a 207 names as not found (`context.ids`), with the error's category and message. */
+export function missingIdsOf(errors: readonly z.output<typeof standardErrorSchema>[] | undefined): Map<string, WriteOutcome> {
+  const outcomes = new Map<string, WriteOutcome>();
+  for (const error of errors ?? []) {
+    const ids = [...(error.context?.ids ?? []), ...(error.context?.id ?? [])];
+    for (const id of ids) {
+      outcomes.set(id, { ok: false, code: error.category ?? 'OBJECT_NOT_FOUND', message: error.message ?? `object ${id} not found` });
+    }
+  }
+  return outcomes;
+}
+
+/** Merges inputs with the same key (later values win), keeping first-seen order: one write per record. */
+export function coalesce<T extends { properties: Record<string, string> }>(items: readonly T[], keyOf: (item: T) => string): { key: string; item: T }[] {
+  const merged = new Map<string, T>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const earlier = merged.get(key);
+    merged.set(key, earlier === undefined ? { ...item, properties: { ...item.properties } } : { ...earlier, ...item, properties: { ...earlier.properties, ...item.properties } });
+  }
+  return [...merged].map(([key, item]) => ({ key, item }));
+}
+
+/** Splits a list into chunks of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/** The body of a property create for one definition in `groupName`. */
+export function toPropertyCreate(definition: PropertyDefinition, groupName: string): {
+  name: string;
+  label: string;
+  type: PropertyDefinition['type'];
+  fieldType: PropertyDefinition['fieldType'];
+  groupName: string;
+  description?: string;
+  options?: { label: string; value: string; displayOrder: number; hidden: boolean }[];
+} {
+  return {
+    name: definition.name,
+    label: definition.label,
+    type: definition.type,
+    fieldType: definition.fieldType,
+    groupName,
+    ...(definition.description === undefined ? {} : { description: definition.description }),
+    ...(definition.options === undefined
+      ? {}
+      : { options: definition.options.map((option, index) => ({ label: option.label, value: option.value, displayOrder: index, hidden: false })) }),
+  };
+}

@@ -1,0 +1,356 @@
+/**
+ * The Salesforce adapter: `SalesforcePort` over the real `jsforce` (sObject Collections, SOQL,
+ * Tooling API, SOAP convertLead), and `connectSalesforce`, which logs in (password grant) or resumes
+ * a session (access + refresh token) and reports every token refresh. Every HTTP call waits for the
+ * shared limiter first; failures leave as the classes of `../errors.ts`.
+ */
+import jsforce from 'jsforce';
+import type { Connection, DmlOptions } from 'jsforce';
+import type { z } from 'zod';
+import { CrmRejectedError } from '../errors.ts';
+import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
+import type { CustomFieldDefinition, SalesforcePort, SalesforceRecord, WriteOutcome } from '../ports.ts';
+import { redact, toSalesforceError } from './errors.ts';
+import {
+  COLLECTION_LIMIT,
+  EMAILS_PER_QUERY,
+  HUBSPOT_ID_FIELD,
+  IDS_PER_QUERY,
+  byEmailQuery,
+  byIdsQuery,
+  changedSinceQuery,
+  convertResultSchema,
+  customFieldRowsSchema,
+  customFieldsQuery,
+  developerNameOf,
+  fullNameOf,
+  isRecordId,
+  queryResultSchema,
+  resourcesSchema,
+  saveResultSchema,
+  saveResultsSchema,
+  sobjectName,
+  toFieldMetadata,
+  toSalesforceRecord,
+  toWriteOutcome,
+} from './mapper.ts';
+
+/** The lowest API version with sObject Collections upsert by external id (reference §3.1). */
+const MIN_API_VERSION = 46;
+
+/** Options of `connectSalesforce`: a password login, or an existing session with its refresh token. */
+export interface SalesforceConnectOptions {
+  loginUrl: string;
+  instanceUrl?: string;
+  accessToken?: string;
+  refreshToken?: string;
+  clientId?: string;
+  clientSecret?: string;
+  username?: string;
+  password?: string;
+  apiVersion: string;
+  /** Called with the new access token and instance URL after every refresh (persist them here). */
+  onRefresh?: (accessToken: string, instanceUrl: string) => void;
+}
+
+/** Options of `createSalesforceAdapter`. */
+export interface SalesforceAdapterOptions {
+  connection: Connection;
+  limiter?: RequestLimiter;
+  /** e.g. `60.0`; at least 46.0. The connection is switched to it. */
+  apiVersion: string;
+}
+
+function checkApiVersion(version: string): string {
+  const match = /^(\d{2,3})\.0$/.exec(version);
+  if (match?.[1] === undefined || Number(match[1]) < MIN_API_VERSION) {
+    throw new RangeError(`Salesforce apiVersion must look like "60.0" and be at least ${MIN_API_VERSION}.0, got ${JSON.stringify(version)}`);
+  }
+  return version;
+}
+
+/** The user and org of an identity URL `…/id/<orgId>/<userId>`. */
+function parseIdentityUrl(url: string): { organizationId: string; userId: string } | undefined {
+  const match = /\/id\/([A-Za-z0-9]{15,18})\/([A-Za-z0-9]{15,18})\/?(?:\?|$)/.exec(url);
+  return match?.[1] === undefined || match[2] === undefined ? undefined : { organizationId: match[1], userId: match[2] };
+}
+
+/**
+ * Connects to an org: password login when `username`/`password` are given (OAuth password grant with
+ * the connected app, else SOAP login), otherwise the given session (access token and instance URL,
+ * or a refresh token alone, which is exchanged now). jsforce refreshes an expired session by itself
+ * (re-login, or the refresh token); `onRefresh` hears about each new token.
+ */
+export async function connectSalesforce(options: SalesforceConnectOptions): Promise<Connection> {
+  const version = checkApiVersion(options.apiVersion);
+  const secrets = [options.accessToken, options.refreshToken, options.password, options.clientSecret];
+  const oauth2 =
+    options.clientId === undefined
+      ? undefined
+      : {
+          loginUrl: options.loginUrl,
+          clientId: options.clientId,
+          ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
+          redirectUri: `${options.loginUrl.replace(/\/+$/, '')}/services/oauth2/success`,
+        };
+  const wire = (conn: Connection): Connection => {
+    conn.on('refresh', (accessToken: string) => {
+      try {
+        options.onRefresh?.(accessToken, conn.instanceUrl);
+      } catch {
+        // The session is fine; a failing listener must not break the request that triggered the refresh.
+      }
+    });
+    return conn;
+  };
+
+  try {
+    if (options.username !== undefined && options.password !== undefined) {
+      const conn = new jsforce.Connection({ loginUrl: options.loginUrl, version, ...(oauth2 === undefined ? {} : { oauth2 }) });
+      await conn.login(options.username, options.password);
+      return wire(conn);
+    }
+    if (options.refreshToken !== undefined && oauth2 === undefined) {
+      throw new RangeError('Salesforce: a refresh token needs the connected app (clientId) to be usable');
+    }
+    if (options.accessToken !== undefined && options.instanceUrl !== undefined) {
+      return wire(
+        new jsforce.Connection({
+          loginUrl: options.loginUrl,
+          instanceUrl: options.instanceUrl,
+          accessToken: options.accessToken,
+          version,
+          ...(options.refreshToken === undefined ? {} : { refreshToken: options.refreshToken }),
+          ...(oauth2 === undefined ? {} : { oauth2 }),
+        }),
+      );
+    }
+    if (options.refreshToken !== undefined && oauth2 !== undefined) {
+      // No usable session yet: without an instance URL the first request would go nowhere, so refresh now.
+      const grant = await new jsforce.OAuth2(oauth2).refreshToken(options.refreshToken);
+      const conn = wire(
+        new jsforce.Connection({
+          loginUrl: options.loginUrl,
+          instanceUrl: grant.instance_url,
+          accessToken: grant.access_token,
+          refreshToken: options.refreshToken,
+          version,
+          oauth2,
+        }),
+      );
+      options.onRefresh?.(grant.access_token, grant.instance_url);
+      return conn;
+    }
+    throw new RangeError('Salesforce: give username and password, or an access token with its instance URL, or a refresh token with the connected app');
+  } catch (error) {
+    if (error instanceof RangeError) throw error;
+    throw toSalesforceError(error, 'login', secrets);
+  }
+}
+
+/** Creates the Salesforce port over a connected jsforce connection. */
+export function createSalesforceAdapter(options: SalesforceAdapterOptions): SalesforcePort {
+  const conn = options.connection;
+  conn.version = checkApiVersion(options.apiVersion);
+  const limiter = options.limiter ?? createNoopLimiter();
+  let identity: Promise<{ organizationId: string; userId: string }> | undefined;
+
+  // The org id (known after login) names the limiter key; a token-only connection uses its instance URL.
+  const limiterKey = () => `salesforce:${conn.userInfo?.organizationId ?? conn.instanceUrl}`;
+  const secrets = () => [conn.accessToken, conn.refreshToken];
+
+  /** One HTTP call: wait for the limiter, run, translate failures. */
+  async function call<T>(what: string, run: () => PromiseLike<T>): Promise<T> {
+    await limiter.acquire(limiterKey());
+    try {
+      return await run();
+    } catch (error) {
+      throw toSalesforceError(error, what, secrets());
+    }
+  }
+
+  function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', redact(`Salesforce ${what}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'shape mismatch'}`, secrets()));
+    }
+    return parsed.data;
+  }
+
+  /** Runs SOQL and follows `nextRecordsUrl` until done or `max` rows. */
+  async function runQuery(soql: string, what: string, api: 'data' | 'tooling' = 'data', max = Number.POSITIVE_INFINITY): Promise<SalesforceRecord[]> {
+    const source = api === 'tooling' ? conn.tooling : conn;
+    const records: SalesforceRecord[] = [];
+    let page = parseAnswer(queryResultSchema, await call(what, () => source.query(soql).execute({ autoFetch: false })), what);
+    for (;;) {
+      for (const raw of page.records) {
+        if (records.length >= max) return records;
+        records.push(toSalesforceRecord(raw));
+      }
+      const next = page.nextRecordsUrl;
+      if (page.done || next === undefined || records.length >= max) return records;
+      page = parseAnswer(queryResultSchema, await call(what, () => source.queryMore(next).execute({ autoFetch: false })), what);
+    }
+  }
+
+  /** Writes records in collections of 200; `send` is one collection call; outcomes in input order. */
+  async function inCollections<T>(what: string, records: readonly T[], send: (part: T[]) => Promise<unknown>, createdByDefault: boolean): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
+      const part = records.slice(start, start + COLLECTION_LIMIT);
+      const results = parseAnswer(saveResultsSchema, await call(what, () => send(part)), what);
+      if (results.length !== part.length) {
+        throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', `Salesforce ${what}: ${results.length} results for ${part.length} records`);
+      }
+      outcomes.push(...results.map((result) => toWriteOutcome(result, createdByDefault)));
+    }
+    return outcomes;
+  }
+
+  /** Merges records with the same key (later values win) so one collection never names a record twice. */
+  function coalesce<T extends Record<string, unknown>>(records: readonly T[], keyOf: (record: T) => string): Map<string, T> {
+    const merged = new Map<string, T>();
+    for (const record of records) {
+      const key = keyOf(record);
+      const earlier = merged.get(key);
+      merged.set(key, earlier === undefined ? { ...record } : { ...earlier, ...record });
+    }
+    return merged;
+  }
+
+  async function whoAmI(): Promise<{ organizationId: string; userId: string }> {
+    const known = conn.userInfo;
+    if (known?.id !== undefined && known.organizationId !== undefined) return { organizationId: known.organizationId, userId: known.id };
+    // The REST root names the identity URL, which ends in the org and user ids: one call, no token in a URL.
+    const root = parseAnswer(resourcesSchema, await call('identity', () => conn.request({ method: 'GET', url: conn._baseUrl() })), 'identity');
+    const parsed = parseIdentityUrl(root.identity);
+    if (parsed === undefined) throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', 'Salesforce identity: the identity URL names no user');
+    return parsed;
+  }
+
+  const port: SalesforcePort = {
+    system: 'salesforce',
+
+    integrationUserId() {
+      identity ??= whoAmI().catch((error: unknown) => {
+        identity = undefined;
+        throw error;
+      });
+      return identity.then((who) => who.userId);
+    },
+
+    async upsertLeadsByHubSpotId(leads) {
+      const outcomes = new Map<string, WriteOutcome>();
+      const merged = coalesce(leads, (lead) => String(lead[HUBSPOT_ID_FIELD]));
+      const blank = merged.get('');
+      if (blank !== undefined) {
+        merged.delete('');
+        outcomes.set('', { ok: false, code: 'REQUIRED_FIELD_MISSING', message: `${HUBSPOT_ID_FIELD} is empty`, fields: [HUBSPOT_ID_FIELD] });
+      }
+      const keys = [...merged.keys()];
+      // Assignment rules pick the owner of new Leads (the header is DmlOptions.headers in jsforce).
+      const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': 'TRUE' } };
+      const results = await inCollections('upsert leads', [...merged.values()], (part) => conn.upsert('Lead', part, HUBSPOT_ID_FIELD, dml), false);
+      keys.forEach((key, index) => {
+        const outcome = results[index];
+        if (outcome !== undefined) outcomes.set(key, outcome);
+      });
+      return outcomes;
+    },
+
+    async updateRecords(type, records) {
+      const name = sobjectName(type);
+      const merged = coalesce(records, (record) => record.Id);
+      const keys = [...merged.keys()];
+      const results = await inCollections(`update ${name}`, [...merged.values()], (part) => conn.update(name, part, { allOrNone: false }), false);
+      return new Map(keys.flatMap((key, index) => {
+        const outcome = results[index];
+        return outcome === undefined ? [] : [[key, outcome] as const];
+      }));
+    },
+
+    async createRecords(type, records) {
+      const name = sobjectName(type);
+      return inCollections(`create ${name}`, records, (part) => conn.create(name, part, { allOrNone: false }), true);
+    },
+
+    async readRecords(type, ids, fields) {
+      const name = sobjectName(type);
+      const wanted = [...new Set(ids.filter(isRecordId))];
+      const records: SalesforceRecord[] = [];
+      for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
+        records.push(...(await runQuery(byIdsQuery(name, wanted.slice(start, start + IDS_PER_QUERY), fields), `read ${name}`)));
+      }
+      return records;
+    },
+
+    async findByEmail(emails) {
+      const wanted = [...new Set(emails.map((email) => email.trim().toLowerCase()).filter((email) => email !== ''))];
+      const leads: SalesforceRecord[] = [];
+      const contacts: SalesforceRecord[] = [];
+      for (let start = 0; start < wanted.length; start += EMAILS_PER_QUERY) {
+        const part = wanted.slice(start, start + EMAILS_PER_QUERY);
+        leads.push(...(await runQuery(byEmailQuery('Lead', part), 'find leads by email')));
+        contacts.push(...(await runQuery(byEmailQuery('Contact', part), 'find contacts by email')));
+      }
+      return { leads, contacts };
+    },
+
+    async findChangedSince(type, fields, since, limit) {
+      return runQuery(changedSinceQuery(type, fields, since, limit), `changed ${type}`, 'data', limit);
+    },
+
+    async query(soql) {
+      return runQuery(soql, 'query');
+    },
+
+    async ensureCustomFields(definitions, dryRun) {
+      const objects = [...new Set(definitions.map((definition) => definition.object))];
+      const existing = new Set<string>();
+      if (objects.length > 0) {
+        const rows = parseAnswer(customFieldRowsSchema, await runQuery(customFieldsQuery(objects), 'list custom fields', 'tooling'), 'list custom fields');
+        for (const row of rows) existing.add(`${row.TableEnumOrId}.${row.DeveloperName}__c`.toLowerCase());
+      }
+      const wanted = [...new Map(definitions.map((definition) => [fullNameOf(definition).toLowerCase(), definition])).values()];
+      const missing = wanted.filter((definition) => !existing.has(fullNameOf(definition).toLowerCase()));
+      const created: string[] = [];
+      if (!dryRun) {
+        for (const definition of missing) if (await createCustomField(definition)) created.push(fullNameOf(definition));
+      }
+      return { missing: missing.map(fullNameOf), created };
+    },
+
+    async convertLead(leadId, convertedStatus, createOpportunity) {
+      const answer = await call('convert lead', () =>
+        conn.soap.convertLead({ leadId, convertedStatus, doNotCreateOpportunity: !createOpportunity, overwriteLeadSource: false }),
+      );
+      const result = parseAnswer(convertResultSchema, answer, 'convert lead');
+      const errors = result.errors === undefined || result.errors === null ? [] : Array.isArray(result.errors) ? result.errors : [result.errors];
+      if (!result.success || typeof result.contactId !== 'string' || typeof result.accountId !== 'string') {
+        const first = errors[0];
+        const code = first?.statusCode ?? first?.errorCode ?? 'CONVERT_FAILED';
+        throw new CrmRejectedError('salesforce', code, `Salesforce convert lead ${leadId}: ${code}: ${first?.message ?? 'not converted'}`);
+      }
+      return { contactId: result.contactId, accountId: result.accountId, opportunityId: typeof result.opportunityId === 'string' ? result.opportunityId : null };
+    },
+  };
+
+  /** Creates one field through the Tooling API; false when it appeared meanwhile (a concurrent install). */
+  async function createCustomField(definition: CustomFieldDefinition): Promise<boolean> {
+    developerNameOf(definition.name);
+    const body = { FullName: fullNameOf(definition), Metadata: toFieldMetadata(definition) };
+    try {
+      await limiter.acquire(limiterKey());
+      const result = parseAnswer(saveResultSchema, await conn.tooling.create('CustomField', body), 'create custom field');
+      const outcome = toWriteOutcome(result, true);
+      if (!outcome.ok) throw new CrmRejectedError('salesforce', outcome.code, `Salesforce create custom field ${body.FullName}: ${outcome.message}`);
+      return true;
+    } catch (error) {
+      const mapped = toSalesforceError(error, `create custom field ${body.FullName}`, secrets());
+      if (mapped instanceof CrmRejectedError && mapped.code === 'DUPLICATE_DEVELOPER_NAME') return false;
+      throw mapped;
+    }
+  }
+
+  return port;
+}

@@ -1,0 +1,49 @@
+/**
+ * The sandbox CRMs inside the app (or alone with `npm run sandbox`): a local HubSpot and a local
+ * Salesforce org on their documented ports, with state under DATA_DIR/sandbox.
+ */
+import path from 'node:path';
+import type { AppConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../sandbox/hubspot/server.ts';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../sandbox/salesforce/server.ts';
+
+export interface RunningSandboxes {
+  hubspot: HubSpotSandbox | undefined;
+  salesforce: SalesforceSandbox | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts the sandbox of each side that has no real credentials (or both with `all`). */
+export async function startSandboxes(config: AppConfig, log: Logger, which: { hubspot: boolean; salesforce: boolean }): Promise<RunningSandboxes> {
+  const dir = path.join(config.dataDir, 'sandbox');
+  const hs = config.sandbox.hubspot;
+  const sf = config.sandbox.salesforce;
+  const hubspot = which.hubspot
+    ? await startHubSpotSandbox({
+        port: hs.port, portalId: hs.portalId, privateAppToken: hs.privateAppToken, clientId: hs.clientId, clientSecret: hs.clientSecret,
+        appId: hs.appId, developerKey: hs.developerKey, stateFile: path.join(dir, 'hubspot.json'), logger: log.child({ component: 'sandbox-hubspot' }),
+      })
+    : undefined;
+  let salesforce: SalesforceSandbox | undefined;
+  try {
+    salesforce = which.salesforce
+      ? await startSalesforceSandbox({
+          port: sf.port, orgId: sf.orgId, username: sf.username, password: sf.password, clientId: sf.clientId, clientSecret: sf.clientSecret,
+          stateFile: path.join(dir, 'salesforce.json'), logger: log.child({ component: 'sandbox-salesforce' }),
+        })
+      : undefined;
+  } catch (error) {
+    await hubspot?.close();
+    throw error;
+  }
+  if (hubspot) log.info({ url: hubspot.url, portalId: hs.portalId }, 'sandbox HubSpot running (not a real portal)');
+  if (salesforce) log.info({ url: salesforce.url, orgId: sf.orgId }, 'sandbox Salesforce running (not a real org)');
+  return {
+    hubspot,
+    salesforce,
+    close: async () => {
+      await Promise.all([hubspot?.close(), salesforce?.close()]);
+    },
+  };
+}

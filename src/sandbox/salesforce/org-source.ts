@@ -1,0 +1,18 @@
+/** The org's records as a SOQL source. */
+import type { SoqlSource } from './soql-paths.ts';
+import type { OrgStore } from './state-store.ts';
+
+export function orgSource(store: OrgStore): SoqlSource {
+  const schema = store.schema;
+  return {
+    object: (name) => schema.object(name),
+    field: (objectName, fieldName) => schema.field(objectName, fieldName),
+    relationship: (objectName, relationshipName) => schema.relationship(objectName, relationshipName),
+    child: (objectName, relationshipName) => schema.child(objectName, relationshipName),
+    rows: (type) => Object.values(store.state.records[type] ?? {}),
+    byId: (types, id) => {
+      const found = store.find(id, types);
+      return found ? { type: found.type, row: found.record } : undefined;
+    },
+  };
+}

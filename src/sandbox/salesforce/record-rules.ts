@@ -1,0 +1,61 @@
+/**
+ * Object-specific behaviour the platform applies on save: computed names, Opportunity stage
+ * flags, campaign-member response flags, task closure, and lead assignment rules.
+ */
+import { sfError } from './errors.ts';
+import { formatDate } from './sf-time.ts';
+import { OPPORTUNITY_STAGES } from './standard-objects.ts';
+import type { OrgStore, Txn } from './state-store.ts';
+import type { SfError, SfRecord } from './types.ts';
+
+const PERSON_OBJECTS = new Set(['Lead', 'Contact', 'User']);
+
+/** Recomputes read-only fields that follow from others (`previous` is undefined on create). */
+export function applyDerivedFields(type: string, record: SfRecord, previous: SfRecord | undefined, now: number, touched: Set<string>): void {
+  if (PERSON_OBJECTS.has(type)) {
+    record.Name = [record.FirstName, record.LastName].filter((v) => typeof v === 'string' && v !== '').join(' ');
+  }
+  if (type === 'Opportunity') {
+    const stage = OPPORTUNITY_STAGES.find((s) => s.ApiName === record.StageName);
+    record.IsClosed = stage?.IsClosed ?? false;
+    record.IsWon = stage?.IsWon ?? false;
+    record.ForecastCategoryName = stage?.ForecastCategoryName ?? null;
+    const stageChanged = previous === undefined || previous.StageName !== record.StageName;
+    if (stage && stageChanged && !touched.has('Probability')) record.Probability = stage.DefaultProbability;
+  }
+  if (type === 'CampaignMember') {
+    record.HasResponded = record.Status === 'Responded';
+    if (record.HasResponded && !record.FirstRespondedDate) record.FirstRespondedDate = formatDate(now);
+  }
+  if (type === 'Task') record.IsClosed = record.Status === 'Completed';
+}
+
+/** Platform constraints beyond field metadata; returns errors when the record cannot be saved. */
+export function checkObjectConstraints(store: OrgStore, type: string, record: SfRecord, previous: SfRecord | undefined): SfError[] {
+  if (type === 'CampaignMember' && previous === undefined) {
+    if (!record.LeadId && !record.ContactId) return [sfError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId'])];
+    // A member names a Lead or a Contact; with both, Salesforce keeps the Contact.
+    if (record.LeadId && record.ContactId) record.LeadId = null;
+    const personField = record.ContactId ? 'ContactId' : 'LeadId';
+    const duplicate = Object.values(store.table('CampaignMember')).some(
+      (m) => !m.IsDeleted && m.CampaignId === record.CampaignId && m[personField] === record[personField],
+    );
+    if (duplicate) return [sfError('DUPLICATE_VALUE', 'Already a campaign member.', [])];
+  }
+  return [];
+}
+
+/** Round-robin lead assignment over the configured active users (the org's active assignment rule). */
+export function assignLeadOwner(txn: Txn, record: SfRecord): void {
+  const { assignment } = txn.store.state;
+  if (!assignment.active) return;
+  const users = txn.store.table('User');
+  const pool = (assignment.userIds ?? Object.keys(users)).filter((id) => users[id]?.IsActive === true);
+  if (pool.length === 0) return;
+  const before = assignment.nextIndex;
+  record.OwnerId = pool[before % pool.length] ?? record.OwnerId ?? null;
+  assignment.nextIndex = before + 1;
+  txn.onRollback(() => {
+    assignment.nextIndex = before;
+  });
+}

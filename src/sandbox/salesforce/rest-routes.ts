@@ -1,0 +1,219 @@
+/**
+ * REST resources under `/services/data/vXX.X`: versions, resources, limits, describe, record CRUD,
+ * upsert by external id, and the replication resources (`updated`, `deleted`).
+ */
+import type { Express, Request, Response } from 'express';
+import { z } from 'zod';
+import { queryParam, sessionOf, versionOf, writeContext, MAX_API_VERSION, MIN_API_VERSION, type SandboxContext } from './context.ts';
+import { describeGlobal, describeObject, objectSummary } from './describe.ts';
+import { httpError, notFound, SfHttpError, statusForRecordErrors } from './errors.ts';
+import { toId18 } from './ids.ts';
+import { fieldList, recordBody } from './record-json.ts';
+import { createRecord, deleteRecord, updateRecord, upsertRecord, type UpsertResult, type WriteResult } from './records.ts';
+import { parseDateTime } from './sf-time.ts';
+import type { Txn } from './state-store.ts';
+import type { ObjectDef } from './types.ts';
+
+export const API = '/services/data/:version';
+
+const recordInputSchema = z.record(z.string(), z.unknown());
+
+/** Parses a JSON object body with zod; JSON_PARSER_ERROR for anything else. */
+export function parseRecordInput(body: unknown): Record<string, unknown> {
+  const parsed = recordInputSchema.safeParse(body ?? {});
+  if (!parsed.success) throw httpError(400, 'JSON_PARSER_ERROR', 'Cannot deserialize instance of sObject from a value that is not a JSON object');
+  return parsed.data;
+}
+
+/** Runs one write in its own transaction: committed on success, rolled back otherwise. */
+export function runWrite<R extends UpsertResult>(ctx: SandboxContext, write: (txn: Txn) => R): R {
+  const txn = ctx.store.txn();
+  const result = write(txn);
+  if (result.ok) txn.commit();
+  else txn.rollback();
+  return result;
+}
+
+export function urlBase(req: Request): string {
+  return `/services/data/v${versionOf(req)}`;
+}
+
+function objectOf(ctx: SandboxContext, req: Request): ObjectDef {
+  const obj = ctx.store.schema.object(String(req.params.type));
+  if (!obj) throw notFound();
+  return obj;
+}
+
+/** A path segment that is not an id reads as an external id field name, which the object lacks. */
+function requireIdSegment(req: Request): string {
+  const raw = String(req.params.id);
+  if (toId18(raw) === null) throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${raw}`);
+  return raw;
+}
+
+function throwIfFailed(result: WriteResult): asserts result is Extract<WriteResult, { ok: true }> {
+  if (!result.ok) throw new SfHttpError(statusForRecordErrors(result.errors), result.errors);
+}
+
+function versionsBody(): Array<{ label: string; url: string; version: string }> {
+  const list = [];
+  for (let major = MIN_API_VERSION + 11; major <= MAX_API_VERSION - 4; major++) {
+    list.push({ label: `API ${major}.0`, url: `/services/data/v${major}.0`, version: `${major}.0` });
+  }
+  return list;
+}
+
+function resourcesBody(ctx: SandboxContext, req: Request, res: Response): Record<string, string> {
+  const base = urlBase(req);
+  const names = ['tooling', 'metadata', 'sobjects', 'query', 'queryAll', 'limits', 'composite', 'recent', 'search'];
+  return { ...Object.fromEntries(names.map((n) => [n, `${base}/${n}`])), identity: ctx.tokens.identityUrl(sessionOf(res).userId) };
+}
+
+function replicationWindow(req: Request): { start: number; end: number } {
+  const start = parseDateTime(queryParam(req, 'start') ?? '');
+  const end = parseDateTime(queryParam(req, 'end') ?? '');
+  if (start === null || end === null || end < start) throw httpError(400, 'INVALID_REPLICATION_DATE', 'start and end must be valid datetimes with start before end');
+  return { start, end };
+}
+
+export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
+
+  app.get('/services/data', (_req, res) => {
+    res.json(versionsBody());
+  });
+  app.get(API, (req, res) => {
+    res.json(resourcesBody(ctx, req, res));
+  });
+  app.get(`${API}/limits`, (_req, res) => {
+    res.json(ctx.usage.limitsBody());
+  });
+  app.get(`${API}/sobjects`, (req, res) => {
+    res.json(describeGlobal(store.schema.list(), urlBase(req)));
+  });
+  app.get(`${API}/sobjects/:type`, (req, res) => {
+    res.json({ objectDescribe: objectSummary(objectOf(ctx, req), urlBase(req)), recentItems: [] });
+  });
+  app.get(`${API}/sobjects/:type/describe`, (req, res) => {
+    res.json(describeObject(objectOf(ctx, req), urlBase(req), store.schema.list()));
+  });
+
+  app.get(`${API}/sobjects/:type/updated`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const { start, end } = replicationWindow(req);
+    const ids = Object.values(store.table(obj.name))
+      .filter((r) => !r.IsDeleted && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end)
+      .map((r) => r.Id);
+    res.json({ ids, latestDateCovered: queryParam(req, 'end') });
+  });
+  app.get(`${API}/sobjects/:type/deleted`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const { start, end } = replicationWindow(req);
+    const deletedRecords = Object.values(store.table(obj.name))
+      .filter((r) => r.IsDeleted === true && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end)
+      .map((r) => ({ id: r.Id, deletedDate: r.SystemModstamp }));
+    res.json({ deletedRecords, earliestDateAvailable: queryParam(req, 'start'), latestDateCovered: queryParam(req, 'end') });
+  });
+
+  app.post(`${API}/sobjects/:type`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const input = parseRecordInput(req.body);
+    const result = runWrite(ctx, (txn) => createRecord(txn, obj.name, input, writeContext(ctx, req, res)));
+    throwIfFailed(result);
+    res.status(201).location(`${urlBase(req)}/sobjects/${obj.name}/${result.id}`).json({ id: result.id, success: true, errors: [] });
+  });
+
+  app.get(`${API}/sobjects/:type/:id`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const raw = String(req.params.id);
+    const id = toId18(raw);
+    const record = id === null ? undefined : store.get(obj.name, id);
+    if (!record) throw httpError(404, 'NOT_FOUND', id === null ? `Provided external ID field does not exist or is not accessible: ${raw}` : 'The requested resource does not exist');
+    if (record.IsDeleted === true) throw httpError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
+    res.json(recordBody(obj, record, urlBase(req), fieldList(store.schema, obj, queryParam(req, 'fields'))));
+  });
+
+  app.patch(`${API}/sobjects/:type/:id`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const input = parseRecordInput(req.body);
+    const id = requireIdSegment(req);
+    const result = runWrite(ctx, (txn) => updateRecord(txn, obj.name, id, input, writeContext(ctx, req, res)));
+    throwIfFailed(result);
+    res.status(204).end();
+  });
+
+  app.delete(`${API}/sobjects/:type/:id`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const id = requireIdSegment(req);
+    const result = runWrite(ctx, (txn) => deleteRecord(txn, obj.name, id, writeContext(ctx, req, res)));
+    throwIfFailed(result);
+    res.status(204).end();
+  });
+
+  // API 37.0+: POST /sobjects/{type}/Id creates a record (Id as an external id whose value is null).
+  app.post(`${API}/sobjects/:type/:field`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    if (String(req.params.field).toLowerCase() !== 'id') throw httpError(405, 'METHOD_NOT_ALLOWED', "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE");
+    const input = parseRecordInput(req.body);
+    const result = runWrite(ctx, (txn) => createRecord(txn, obj.name, input, writeContext(ctx, req, res)));
+    throwIfFailed(result);
+    res.status(201).json({ id: result.id, success: true, errors: [], created: true });
+  });
+
+  const byExternalId = (req: Request) => {
+    const obj = objectOf(ctx, req);
+    const field = store.schema.field(obj.name, String(req.params.field));
+    if (!field || !(field.externalId || field.name === 'Id')) {
+      throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${String(req.params.field)}`);
+    }
+    const value = String(req.params.value).toLowerCase();
+    const matches = Object.values(store.table(obj.name)).filter((r) => !r.IsDeleted && String(r[field.name] ?? '').toLowerCase() === value);
+    return { obj, matches };
+  };
+
+  app.get(`${API}/sobjects/:type/:field/:value`, (req, res) => {
+    const { obj, matches } = byExternalId(req);
+    if (matches.length > 1) {
+      res.status(300).json(matches.map((r) => `${urlBase(req)}/sobjects/${obj.name}/${String(r.Id)}`));
+      return;
+    }
+    const record = matches[0];
+    if (!record) throw notFound();
+    res.json(recordBody(obj, record, urlBase(req), fieldList(store.schema, obj, queryParam(req, 'fields'))));
+  });
+
+  app.delete(`${API}/sobjects/:type/:field/:value`, (req, res) => {
+    const { obj, matches } = byExternalId(req);
+    if (matches.length > 1) {
+      res.status(300).json(matches.map((r) => `${urlBase(req)}/sobjects/${obj.name}/${String(r.Id)}`));
+      return;
+    }
+    const record = matches[0];
+    if (!record) throw notFound();
+    const result = runWrite(ctx, (txn) => deleteRecord(txn, obj.name, String(record.Id), writeContext(ctx, req, res)));
+    throwIfFailed(result);
+    res.status(204).end();
+  });
+
+  app.patch(`${API}/sobjects/:type/:field/:value`, (req, res) => {
+    const obj = objectOf(ctx, req);
+    const input = parseRecordInput(req.body);
+    const field = String(req.params.field);
+    const value = String(req.params.value);
+    if (req.query.updateOnly === 'true' && byExternalId(req).matches.length === 0) throw notFound();
+    const result = runWrite(ctx, (txn) => upsertRecord(txn, obj.name, field, value, input, writeContext(ctx, req, res)));
+    if ('multiple' in result) {
+      res.status(300).json(result.multiple.map((id) => `${urlBase(req)}/sobjects/${obj.name}/${id}`));
+      return;
+    }
+    throwIfFailed(result);
+    if (result.created) {
+      res.status(201).location(`${urlBase(req)}/sobjects/${obj.name}/${result.id}`).json({ id: result.id, success: true, errors: [], created: true });
+    } else if (Number(versionOf(req).split('.')[0]) >= 46) {
+      // Since API 46.0 an upsert that updates answers 200 with the UpsertResult; before, 204.
+      res.status(200).json({ id: result.id, success: true, errors: [], created: false });
+    } else {
+      res.status(204).end();
+    }
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * The org's effective metadata: standard objects plus the custom fields created so far. API names
+ * are case-insensitive in Salesforce, so every lookup here is too; callers get canonical names back.
+ */
+import { toFieldDef, type CustomFieldState } from './custom-fields.ts';
+import { STANDARD_OBJECTS } from './standard-objects.ts';
+import type { ChildRelationship, FieldDef, ObjectDef } from './types.ts';
+
+interface IndexedObject {
+  def: ObjectDef;
+  fields: Map<string, FieldDef>;
+  relationships: Map<string, FieldDef>;
+  children: Map<string, ChildRelationship>;
+}
+
+export class OrgSchema {
+  private readonly objects = new Map<string, IndexedObject>();
+
+  constructor(customFields: readonly CustomFieldState[]) {
+    for (const standard of STANDARD_OBJECTS) {
+      const extra = customFields.filter((c) => c.object === standard.name).map(toFieldDef);
+      const def: ObjectDef = { ...standard, fields: [...standard.fields, ...extra] };
+      this.objects.set(def.name.toLowerCase(), {
+        def,
+        fields: new Map(def.fields.map((f) => [f.name.toLowerCase(), f])),
+        relationships: new Map(def.fields.filter((f) => f.relationshipName).map((f) => [(f.relationshipName ?? '').toLowerCase(), f])),
+        children: new Map(def.childRelationships.map((c) => [c.relationshipName.toLowerCase(), c])),
+      });
+    }
+  }
+
+  /** Every object, in describeGlobal order. */
+  list(): ObjectDef[] {
+    return [...this.objects.values()].map((o) => o.def);
+  }
+
+  object(name: string): ObjectDef | undefined {
+    return this.objects.get(name.toLowerCase())?.def;
+  }
+
+  field(objectName: string, fieldName: string): FieldDef | undefined {
+    return this.objects.get(objectName.toLowerCase())?.fields.get(fieldName.toLowerCase());
+  }
+
+  /** The reference field behind a relationship name (`Owner` → `OwnerId`). */
+  relationship(objectName: string, relationshipName: string): FieldDef | undefined {
+    return this.objects.get(objectName.toLowerCase())?.relationships.get(relationshipName.toLowerCase());
+  }
+
+  child(objectName: string, relationshipName: string): ChildRelationship | undefined {
+    return this.objects.get(objectName.toLowerCase())?.children.get(relationshipName.toLowerCase());
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The SOAP API endpoint jsforce's `conn.soap.*` posts to (`/services/Soap/u/<version>`, partner
+ * namespace): `convertLead`, `getUserInfo`, `getServerTimestamp`, and the deprecated `login`.
+ * Session and limit failures are SOAP faults with HTTP 500, as Salesforce sends them.
+ */
+import express, { type Express, type Request, type Response } from 'express';
+import { XMLParser } from 'fast-xml-parser';
+import { z } from 'zod';
+import type { SandboxContext } from './context.ts';
+import { ADMIN_USER_ID, INTEGRATION_USER_ID } from './seed.ts';
+import { convertLead, type LeadConvertInput } from './lead-convert.ts';
+import { formatDateTime } from './sf-time.ts';
+import type { SfError } from './types.ts';
+
+const PARTNER_NS = 'urn:partner.soap.sforce.com';
+
+const parser = new XMLParser({
+  removeNSPrefix: true,
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  isArray: (_name, jpath) => jpath === 'Envelope.Body.convertLead.leadConverts',
+});
+
+function esc(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function envelope(body: string, header = ''): string {
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="${PARTNER_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:sf="urn:fault.partner.soap.sforce.com">` +
+    (header ? `<soapenv:Header>${header}</soapenv:Header>` : '') +
+    `<soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`
+  );
+}
+
+export function fault(res: Response, status: number, code: string, message: string): void {
+  const detail = code.startsWith('sf:')
+    ? `<detail><sf:UnexpectedErrorFault xsi:type="sf:UnexpectedErrorFault"><sf:exceptionCode>${esc(code.slice(3))}</sf:exceptionCode><sf:exceptionMessage>${esc(message)}</sf:exceptionMessage></sf:UnexpectedErrorFault></detail>`
+    : '';
+  res
+    .status(status)
+    .type('text/xml; charset=utf-8')
+    .send(envelope(`<soapenv:Fault><faultcode>${esc(code)}</faultcode><faultstring>${esc(code.replace(/^\w+:/, ''))}: ${esc(message)}</faultstring>${detail}</soapenv:Fault>`));
+}
+
+const element = (name: string, value: string | null): string => (value === null ? `<${name} xsi:nil="true"/>` : `<${name}>${esc(value)}</${name}>`);
+
+function errorsXml(errors: SfError[]): string {
+  return errors
+    .map((e) => `<errors>${(e.fields ?? []).map((f) => element('fields', f)).join('')}${element('message', e.message)}${element('statusCode', e.errorCode)}</errors>`)
+    .join('');
+}
+
+/** Text of a parsed element; xsi:nil and empty elements read as null. */
+function text(value: unknown): string | null {
+  const raw = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)['#text'] : value;
+  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') return null;
+  const s = String(raw).trim();
+  return s === '' ? null : s;
+}
+
+const xmlBoolean = z.enum(['true', 'false', '1', '0']).nullable().transform((v) => v === 'true' || v === '1');
+
+/** One `<leadConverts>` element (partner WSDL LeadConvert), after reading each element's text. */
+const leadConvertSchema = z.object({
+  leadId: z.string({ error: 'is required' }),
+  convertedStatus: z.string({ error: 'is required' }),
+  accountId: z.string().nullable(),
+  contactId: z.string().nullable(),
+  opportunityId: z.string().nullable(),
+  doNotCreateOpportunity: xmlBoolean,
+  opportunityName: z.string().nullable(),
+  overwriteLeadSource: xmlBoolean,
+  ownerId: z.string().nullable(),
+  sendNotificationEmail: xmlBoolean,
+});
+
+const convertLeadSchema = z.array(leadConvertSchema).min(1).max(100);
+
+/** Reads the known LeadConvert elements as text (absent, empty and xsi:nil → null). */
+function leadConvertTexts(raw: unknown): Record<string, string | null> {
+  const element = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  return Object.fromEntries(Object.keys(leadConvertSchema.shape).map((key) => [key, text(element[key])]));
+}
+
+function toConvertInput(item: z.infer<typeof leadConvertSchema>): LeadConvertInput {
+  const { leadId, convertedStatus, accountId, contactId, opportunityId, doNotCreateOpportunity, opportunityName, overwriteLeadSource, ownerId } = item;
+  return { leadId, convertedStatus, accountId, contactId, opportunityId, doNotCreateOpportunity, opportunityName, overwriteLeadSource, ownerId };
+}
+
+export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
+  const paths = ['/services/Soap/u/:version', '/services/Soap/u/:version/:orgId', '/services/Soap/c/:version', '/services/Soap/c/:version/:orgId'];
+  app.post(paths, express.text({ type: () => true, limit: '5mb' }), (req: Request, res: Response) => {
+    const version = String(req.params.version);
+    let doc: Record<string, unknown>;
+    try {
+      doc = parser.parse(typeof req.body === 'string' ? req.body : '') as Record<string, unknown>;
+    } catch {
+      fault(res, 500, 'soapenv:Client', 'The request is not well-formed XML');
+      return;
+    }
+    const env = doc.Envelope as { Header?: { SessionHeader?: { sessionId?: unknown } }; Body?: Record<string, unknown> } | undefined;
+    const [operation, args] = Object.entries(env?.Body ?? {})[0] ?? [];
+    if (!operation) {
+      fault(res, 500, 'soapenv:Client', 'No SOAP Body operation found');
+      return;
+    }
+    if (operation === 'login') {
+      const a = (args ?? {}) as Record<string, unknown>;
+      if (text(a.username) !== ctx.config.username || text(a.password) !== ctx.config.password) {
+        fault(res, 500, 'sf:INVALID_LOGIN', 'Invalid username, password, security token; or user locked out.');
+        return;
+      }
+      const token = ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' });
+      const org15 = ctx.config.orgId.slice(0, 15);
+      res.type('text/xml; charset=utf-8').send(
+        envelope(
+          `<loginResponse><result><metadataServerUrl>${ctx.url()}/services/Soap/m/${version}/${org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>true</sandbox><serverUrl>${ctx.url()}/services/Soap/u/${version}/${org15}</serverUrl><sessionId>${token.access_token}</sessionId><userId>${INTEGRATION_USER_ID}</userId><userInfo><organizationId>${ctx.config.orgId}</organizationId><userId>${INTEGRATION_USER_ID}</userId><userName>${esc(ctx.config.username)}</userName></userInfo></result></loginResponse>`,
+        ),
+      );
+      return;
+    }
+    const session = ctx.tokens.session(text(env?.Header?.SessionHeader?.sessionId) ?? '');
+    if (!session) {
+      fault(res, 500, 'sf:INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
+      return;
+    }
+    if (ctx.usage.exhausted()) {
+      res.set('Sforce-Limit-Info', ctx.usage.header());
+      fault(res, 500, 'sf:REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+      return;
+    }
+    ctx.usage.record();
+    res.set('Sforce-Limit-Info', ctx.usage.header());
+    const limitHeader = `<LimitInfoHeader><limitInfo><current>${ctx.usage.used()}</current><limit>${ctx.usage.limit()}</limit><type>API REQUESTS</type></limitInfo></LimitInfoHeader>`;
+    const reply = (body: string) => res.type('text/xml; charset=utf-8').send(envelope(body, limitHeader));
+    switch (operation) {
+      case 'convertLead': {
+        const raw = (args as { leadConverts?: unknown[] } | undefined)?.leadConverts ?? [];
+        const parsed = convertLeadSchema.safeParse(raw.map(leadConvertTexts));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          fault(res, 500, 'soapenv:Client', `convertLead: leadConverts.${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (1 to 100 LeadConvert items)`);
+          return;
+        }
+        const items = parsed.data.map(toConvertInput);
+        const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
+        const txn = ctx.store.txn();
+        const results = items.map((item) => convertLead(txn, item, wc));
+        txn.commit();
+        const resultsXml = results
+          .map((r) =>
+            r.success
+              ? `<result>${element('accountId', r.accountId)}${element('contactId', r.contactId)}${element('leadId', r.leadId)}${element('opportunityId', r.opportunityId)}<success>true</success></result>`
+              : `<result>${element('accountId', null)}${element('contactId', null)}${errorsXml(r.errors)}${element('leadId', r.leadId)}${element('opportunityId', null)}<success>false</success></result>`,
+          )
+          .join('');
+        reply(`<convertLeadResponse>${resultsXml}</convertLeadResponse>`);
+        return;
+      }
+      case 'getServerTimestamp':
+        reply(`<getServerTimestampResponse><result><timestamp>${formatDateTime(ctx.config.now()).replace('+0000', 'Z')}</timestamp></result></getServerTimestampResponse>`);
+        return;
+      case 'getUserInfo': {
+        const user = ctx.store.get('User', session.userId) ?? ctx.store.get('User', ADMIN_USER_ID) ?? {};
+        reply(
+          `<getUserInfoResponse><result>${element('organizationId', ctx.config.orgId)}${element('userEmail', String(user.Email ?? ''))}${element('userFullName', String(user.Name ?? ''))}${element('userId', session.userId)}${element('userName', String(user.Username ?? ''))}${element('userTimeZone', 'GMT')}</result></getUserInfoResponse>`,
+        );
+        return;
+      }
+      default:
+        fault(res, 500, 'soapenv:Client', `No operation available for request {${PARTNER_NS}}${operation}`);
+    }
+  });
+}

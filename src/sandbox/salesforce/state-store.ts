@@ -1,0 +1,246 @@
+/**
+ * The org's state: records, custom fields, automation config, API usage and OAuth tokens. Kept in
+ * memory; when a state file is configured it is written atomically (temp file + rename), debounced,
+ * and flushed on close. Writes go through a `Txn` so allOrNone requests and lead conversion can
+ * roll back, and so change events reach automation only once committed.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { customFieldStateSchema, type CustomFieldState } from './custom-fields.ts';
+import { KEY_PREFIXES, makeId } from './ids.ts';
+import { deliveryLogEntrySchema, outboundRuleSchema, pendingNotificationSchema } from './outbound-rules.ts';
+import { OrgSchema } from './schema.ts';
+import { SALES_REP_IDS, seedTables } from './seed.ts';
+import type { ChangeEvent, SfRecord } from './types.ts';
+
+const fieldValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const orgStateSchema = z.object({
+  generation: z.number().int(),
+  nextId: z.number().int(),
+  records: z.record(z.string(), z.record(z.string(), z.record(z.string(), fieldValue))),
+  customFields: z.array(customFieldStateSchema),
+  assignment: z.object({ active: z.boolean(), userIds: z.array(z.string()).nullable(), nextIndex: z.number().int() }),
+  outboundRules: z.array(outboundRuleSchema),
+  outboundQueue: z.array(pendingNotificationSchema),
+  deliveries: z.array(deliveryLogEntrySchema),
+  /** Calls per UTC hour bucket (epoch hours); the daily allowance is a rolling 24 h sum. */
+  apiUsage: z.record(z.string(), z.number().int()),
+});
+
+const tokenStateSchema = z.object({
+  userId: z.string(),
+  issuedAt: z.number(),
+  expiresAt: z.number(),
+  refreshToken: z.string().nullable(),
+  /** `ui`: a person working in Salesforce (sandbox rep tokens); `api`: the connected app. */
+  channel: z.enum(['api', 'ui']).default('api'),
+});
+
+const refreshTokenStateSchema = z.object({ userId: z.string(), clientId: z.string(), issuedAt: z.number(), scope: z.string() });
+
+const tokenStoreSchema = z.object({
+  access: z.record(z.string(), tokenStateSchema),
+  refresh: z.record(z.string(), refreshTokenStateSchema),
+});
+
+const fileSchema = z.object({ version: z.literal(1), org: orgStateSchema, tokens: tokenStoreSchema });
+
+export type OrgState = z.infer<typeof orgStateSchema>;
+export type TokenState = z.infer<typeof tokenStateSchema>;
+export type TokenStore = z.infer<typeof tokenStoreSchema>;
+
+type ChangeListener = (events: ChangeEvent[]) => void;
+
+const SAVE_DEBOUNCE_MS = 100;
+
+export class OrgStore {
+  state: OrgState;
+  tokens: TokenStore;
+  schema: OrgSchema;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private readonly listeners: ChangeListener[] = [];
+
+  constructor(
+    private readonly options: { stateFile: string | undefined; adminUsername: string; now: () => number; logger: Logger },
+  ) {
+    const loaded = this.load();
+    this.state = loaded?.org ?? this.freshState(1);
+    this.tokens = loaded?.tokens ?? { access: {}, refresh: {} };
+    this.schema = new OrgSchema(this.state.customFields);
+  }
+
+  private load(): z.infer<typeof fileSchema> | undefined {
+    const file = this.options.stateFile;
+    if (!file || !existsSync(file)) return undefined;
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) {
+      this.options.logger.warn({ file, issue: parsed.error.issues[0] }, 'salesforce sandbox: state file unreadable, starting fresh');
+      return undefined;
+    }
+    return parsed.data;
+  }
+
+  private freshState(generation: number): OrgState {
+    return {
+      generation,
+      nextId: 1,
+      records: seedTables(this.options.adminUsername, this.options.now()),
+      customFields: [],
+      assignment: { active: true, userIds: [...SALES_REP_IDS], nextIndex: 0 },
+      outboundRules: [],
+      outboundQueue: [],
+      deliveries: [],
+      apiUsage: {},
+    };
+  }
+
+  /** Wipes org data (records, custom fields, rules, usage) but keeps issued OAuth tokens valid. */
+  reset(): void {
+    this.state = this.freshState(this.state.generation + 1);
+    this.refreshSchema();
+    this.markDirty();
+  }
+
+  refreshSchema(): void {
+    this.schema = new OrgSchema(this.state.customFields);
+  }
+
+  setCustomFields(next: CustomFieldState[]): void {
+    this.state.customFields = next;
+    this.refreshSchema();
+    this.markDirty();
+  }
+
+  newId(prefix: string): string {
+    const id = makeId(prefix, this.state.generation, this.state.nextId);
+    this.state.nextId += 1;
+    this.markDirty();
+    return id;
+  }
+
+  newRecordId(type: string): string {
+    const prefix = (KEY_PREFIXES as Record<string, string>)[type];
+    if (!prefix) throw new Error(`no key prefix for ${type}`);
+    return this.newId(prefix);
+  }
+
+  table(type: string): Record<string, SfRecord> {
+    const existing = this.state.records[type];
+    if (existing) return existing;
+    const created: Record<string, SfRecord> = {};
+    this.state.records[type] = created;
+    return created;
+  }
+
+  get(type: string, id: string): SfRecord | undefined {
+    return this.state.records[type]?.[id];
+  }
+
+  /** Finds a record of any of the given types by id. */
+  find(id: string, types: readonly string[]): { type: string; record: SfRecord } | undefined {
+    for (const type of types) {
+      const record = this.get(type, id);
+      if (record) return { type, record };
+    }
+    return undefined;
+  }
+
+  txn(): Txn {
+    return new Txn(this);
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Publishes a committed transaction's events and schedules a save. */
+  commit(events: ChangeEvent[]): void {
+    this.markDirty();
+    if (events.length === 0) return;
+    for (const listener of this.listeners) listener(events);
+  }
+
+  markDirty(): void {
+    if (!this.options.stateFile || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, SAVE_DEBOUNCE_MS);
+    this.saveTimer.unref();
+  }
+
+  /** Writes the state now (if persistence is on) and cancels a pending debounced write. */
+  flush(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.save();
+  }
+
+  private save(): void {
+    const file = this.options.stateFile;
+    if (!file) return;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: 1, org: this.state, tokens: this.tokens }));
+      renameSync(tmp, file);
+    } catch (error) {
+      this.options.logger.error({ err: error, file }, 'salesforce sandbox: could not write state file');
+    }
+  }
+}
+
+interface Savepoint {
+  undo: number;
+  events: number;
+}
+
+/** A unit of work: record writes that can roll back, and the change events they produce. */
+export class Txn {
+  private readonly undo: Array<() => void> = [];
+  readonly events: ChangeEvent[] = [];
+
+  constructor(readonly store: OrgStore) {}
+
+  put(type: string, record: SfRecord): void {
+    const table = this.store.table(type);
+    const id = String(record.Id);
+    const previous = table[id];
+    table[id] = record;
+    this.undo.push(() => {
+      if (previous) table[id] = previous;
+      else delete table[id];
+    });
+  }
+
+  /** Registers an extra undo step (e.g. a round-robin cursor that advanced). */
+  onRollback(step: () => void): void {
+    this.undo.push(step);
+  }
+
+  emit(event: ChangeEvent): void {
+    this.events.push(event);
+  }
+
+  savepoint(): Savepoint {
+    return { undo: this.undo.length, events: this.events.length };
+  }
+
+  rollbackTo(point: Savepoint): void {
+    while (this.undo.length > point.undo) this.undo.pop()?.();
+    this.events.length = point.events;
+  }
+
+  rollback(): void {
+    this.rollbackTo({ undo: 0, events: 0 });
+  }
+
+  commit(): void {
+    this.store.commit([...this.events]);
+    this.undo.length = 0;
+    this.events.length = 0;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * HubSpot → Salesforce: contacts whose stage says "hand off to sales" become Salesforce Leads,
+ * upserted by HubSpot_Contact_Id__c (so racing events never make two), linked to an existing Lead
+ * or Contact with the same email instead of duplicating it, and stamped back on the contact.
+ * Reads and writes go out in batches: one HubSpot read per 100 contacts, one Collections call
+ * per 200 Leads.
+ */
+import type { HubSpotContact, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
+import { decideHubSpotToSalesforce, resolveFieldValue, type SalesforceDecision } from '../domain/stages.ts';
+import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-links.ts';
+import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
+
+export interface HandoffSummary {
+  read: number;
+  created: number;
+  updated: number;
+  linked: number;
+  unchanged: number;
+  failed: number;
+}
+
+const PLACEHOLDER = '[not provided]';
+
+function text(record: SalesforceRecord | undefined, field: string): string | null {
+  const value = record?.[field];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Mapped fields to write on the Lead, by each field's sync rule. */
+function mappedFields(ctx: SyncContext, contact: HubSpotContact, lead: SalesforceRecord | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const hubspotAt = Date.parse(contact.updatedAt);
+  const modstamp = text(lead, 'SystemModstamp');
+  const salesforceAt = modstamp ? Date.parse(modstamp) : null;
+  for (const mapping of ctx.fieldMappings) {
+    const resolution = resolveFieldValue(
+      mapping.rule,
+      { value: contact.properties[mapping.hubspotProperty] ?? null, at: hubspotAt },
+      { value: text(lead, mapping.salesforceField), at: salesforceAt },
+      'hubspot_to_salesforce',
+    );
+    if (resolution.write && resolution.value !== null) fields[mapping.salesforceField] = resolution.value;
+  }
+  return fields;
+}
+
+/** Syncs the given HubSpot contacts to Salesforce. */
+export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: readonly string[]): Promise<HandoffSummary> {
+  const summary: HandoffSummary = { read: 0, created: 0, updated: 0, linked: 0, unchanged: 0, failed: 0 };
+  const log: SyncLogEntry[] = [];
+  const stages: StageChange[] = [];
+  const at = ctx.now();
+  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): void => {
+    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}), ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  };
+
+  // 1. Current state on both sides, in batches.
+  const contacts = await ctx.hubspot.readContacts(contactIds, CONTACT_SYNC_PROPERTIES);
+  summary.read = contacts.length;
+  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
+  const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);
+  const leads = new Map((await ctx.salesforce.readRecords('Lead', linkedLeadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
+
+  // 2. Decide per contact.
+  const toCreate: HubSpotContact[] = [];
+  const toUpdate: { contact: HubSpotContact; leadId: string; decision: Extract<SalesforceDecision, { action: 'upsert_lead' }> | null }[] = [];
+  const linkUpdates: RecordLink[] = [];
+  for (const contact of contacts) {
+    const link = links.get(contact.id);
+    const lead = link?.salesforceLeadId ? leads.get(link.salesforceLeadId) : undefined;
+    if (lead && lead.IsConverted === true && !link?.salesforceContactId) {
+      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: text(lead, 'ConvertedContactId'), salesforceOpportunityId: text(lead, 'ConvertedOpportunityId') });
+    }
+    const decision = decideHubSpotToSalesforce(ctx.dictionary, contact.properties, {
+      leadId: link?.salesforceLeadId ?? null,
+      contactId: link?.salesforceContactId ?? text(lead, 'ConvertedContactId'),
+      leadStatus: text(lead, 'Status'),
+      leadFeedbackReason: text(lead, 'Feedback_Reason__c'),
+    });
+    if (decision.action === 'upsert_lead' && decision.leadId === null) {
+      toCreate.push(contact);
+      continue;
+    }
+    if (link?.salesforceLeadId && lead && lead.IsConverted !== true) {
+      toUpdate.push({ contact, leadId: link.salesforceLeadId, decision: decision.action === 'upsert_lead' ? decision : null });
+      if (decision.action === 'none') entry(contactRef(contact.id), 'info', 'no_stage_change', decision.reason);
+      continue;
+    }
+    summary.unchanged += 1;
+    entry(contactRef(contact.id), 'info', 'no_change', decision.reason);
+  }
+
+  // 3. A handoff whose email already exists in Salesforce links to that record instead of duplicating it.
+  const createEmails = toCreate.map((c) => c.properties.email?.toLowerCase()).filter((e): e is string => Boolean(e));
+  const existing = createEmails.length > 0 ? await ctx.salesforce.findByEmail(createEmails) : { leads: [], contacts: [] };
+  const leadByEmail = new Map(existing.leads.map((l) => [(text(l, 'Email') ?? '').toLowerCase(), l]));
+  const contactByEmail = new Map(existing.contacts.map((c) => [(text(c, 'Email') ?? '').toLowerCase(), c]));
+  const upserts: (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[] = [];
+  for (const contact of toCreate) {
+    const decision = decideHubSpotToSalesforce(ctx.dictionary, contact.properties, {});
+    if (decision.action !== 'upsert_lead') continue;
+    const email = contact.properties.email?.toLowerCase() ?? '';
+    const sameEmailContact = email ? contactByEmail.get(email) : undefined;
+    const sameEmailLead = email ? leadByEmail.get(email) : undefined;
+    if (sameEmailContact) {
+      linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: sameEmailContact.Id, salesforceOpportunityId: null });
+      summary.linked += 1;
+      entry(contactRef(contact.id), 'info', 'link_existing_contact', `${decision.reason}; Salesforce Contact ${sameEmailContact.Id} already has ${email}: linked to it, no Lead created`);
+      continue;
+    }
+    if (sameEmailLead && text(sameEmailLead, 'HubSpot_Contact_Id__c') !== contact.id) {
+      upserts.push({ Id: sameEmailLead.Id, HubSpot_Contact_Id__c: contact.id, Lifecycle_Stage__c: decision.stage });
+      linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: sameEmailLead.Id, salesforceContactId: null, salesforceOpportunityId: null });
+      summary.linked += 1;
+      entry(contactRef(contact.id), 'info', 'link_existing_lead', `${decision.reason}; Salesforce Lead ${sameEmailLead.Id} already has ${email}: linked to it instead of creating a second Lead`);
+      continue;
+    }
+    const fields = mappedFields(ctx, contact, undefined);
+    upserts.push({
+      ...fields,
+      HubSpot_Contact_Id__c: contact.id,
+      LastName: fields.LastName ?? PLACEHOLDER,
+      Company: fields.Company ?? PLACEHOLDER,
+      Lifecycle_Stage__c: decision.stage,
+      Status: decision.status,
+    });
+    entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
+  }
+
+  // 4. Writes: new Leads by upsert (assignment rules pick the owner); linked Leads by Id.
+  const linkedExisting = upserts.filter((u) => typeof u.Id === 'string');
+  const creates = upserts.filter((u) => typeof u.Id !== 'string');
+  const createOutcomes = await ctx.salesforce.upsertLeadsByHubSpotId(creates);
+  const updates: SalesforceRecord[] = [
+    ...linkedExisting.map(({ Id, ...rest }) => ({ Id: String(Id), ...rest })),
+    ...toUpdate.flatMap(({ contact, leadId, decision }) => {
+      const fields = mappedFields(ctx, contact, leads.get(leadId));
+      const stageFields = decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {};
+      const changes = Object.fromEntries(Object.entries({ ...fields, ...stageFields }).filter(([field, value]) => text(leads.get(leadId), field) !== value));
+      if (Object.keys(changes).length === 0) {
+        summary.unchanged += 1;
+        return [];
+      }
+      entry(contactRef(contact.id), 'info', 'update_lead', decision?.reason ?? `mapped fields changed: ${Object.keys(changes).join(', ')}`, { fields: Object.keys(changes) });
+      return [{ Id: leadId, ...changes }];
+    }),
+  ];
+  const updateOutcomes = await ctx.salesforce.updateRecords('Lead', updates);
+
+  // 5. Outcomes: links, stage history, failures in the sync log.
+  const hubspotWrites: { id: string; properties: Record<string, string> }[] = [];
+  for (const lead of creates) {
+    const outcome: WriteOutcome | undefined = createOutcomes.get(lead.HubSpot_Contact_Id__c);
+    const id = lead.HubSpot_Contact_Id__c;
+    if (!outcome?.ok) {
+      summary.failed += 1;
+      entry(contactRef(id), 'error', 'handoff_failed', `Salesforce refused the Lead: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, { fields: outcome && !outcome.ok ? outcome.fields ?? [] : [] });
+      continue;
+    }
+    if (outcome.created) summary.created += 1;
+    else summary.updated += 1;
+    stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
+    linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
+    hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id } });
+  }
+  for (const update of updates) {
+    const outcome = updateOutcomes.get(update.Id);
+    const hubspotId = typeof update.HubSpot_Contact_Id__c === 'string' ? update.HubSpot_Contact_Id__c : [...links.values()].find((l) => l.salesforceLeadId === update.Id)?.hubspotContactId;
+    if (!outcome?.ok) {
+      summary.failed += 1;
+      if (hubspotId) entry(contactRef(hubspotId), 'error', 'update_lead_failed', `Salesforce refused the update of Lead ${update.Id}: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+      continue;
+    }
+    summary.updated += 1;
+    if (hubspotId && typeof update.HubSpot_Contact_Id__c === 'string') hubspotWrites.push({ id: hubspotId, properties: { salesforce_lead_id: update.Id } });
+    if (hubspotId && typeof update.Lifecycle_Stage__c === 'string' && typeof update.Status === 'string') {
+      stages.push({ installationId: ctx.installationId, hubspotContactId: hubspotId, stage: update.Lifecycle_Stage__c, source: 'hubspot', occurredAt: at });
+    }
+  }
+  for (const link of linkUpdates) {
+    if (link.salesforceContactId) hubspotWrites.push({ id: link.hubspotContactId, properties: { salesforce_contact_id: link.salesforceContactId } });
+  }
+
+  // 6. Stamp the Salesforce ids back on the contacts (one batch), remembering our own values.
+  const current = new Map(contacts.map((c) => [c.id, c]));
+  const stamps = mergeWrites(hubspotWrites).filter((w) => Object.entries(w.properties).some(([k, v]) => current.get(w.id)?.properties[k] !== v));
+  if (stamps.length > 0) {
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', stamps.map((w) => ({ recordId: w.id, values: w.properties })));
+    const outcomes = await ctx.hubspot.updateContacts(stamps);
+    for (const [id, outcome] of outcomes) {
+      if (!outcome.ok) entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the Salesforce ids: ${outcome.code} ${outcome.message}`);
+    }
+  }
+  await saveLinks(ctx.db, ctx.installationId, linkUpdates);
+  await recordStageChanges(ctx.db, stages);
+  await writeSyncLog(ctx.db, log);
+  return summary;
+}
+
+/** Merges several property writes to the same contact into one. */
+export function mergeWrites(writes: readonly { id: string; properties: Record<string, string> }[]): { id: string; properties: Record<string, string> }[] {
+  const merged = new Map<string, Record<string, string>>();
+  for (const write of writes) merged.set(write.id, { ...(merged.get(write.id) ?? {}), ...write.properties });
+  return [...merged].map(([id, properties]) => ({ id, properties }));
+}

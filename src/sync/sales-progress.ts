@@ -1,0 +1,177 @@
+/**
+ * Salesforce → HubSpot: Lead status, conversion and Opportunity stage move the HubSpot contact
+ * through lifecyclestage / hs_lead_status per the stage dictionary, never backwards except by an
+ * explicit rejected/recycled rule (cleared first, as HubSpot requires). Leads created in
+ * Salesforce become HubSpot contacts. The current state is read from both CRMs at sync time, so
+ * late or reordered notifications converge on the newest state.
+ */
+import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
+import { linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
+import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { mergeWrites } from './handoff.ts';
+
+export interface ProgressSummary {
+  read: number;
+  contactsUpdated: number;
+  contactsCreated: number;
+  refused: number;
+  unchanged: number;
+  failed: number;
+}
+
+/** `Lead:00Q…` / `Opportunity:006…` keys of the pending set. */
+export function parseRecordKey(key: string): { type: 'Lead' | 'Opportunity'; id: string } | null {
+  const [type, id] = key.split(':');
+  return (type === 'Lead' || type === 'Opportunity') && id ? { type, id } : null;
+}
+
+function str(record: SalesforceRecord, field: string): string | null {
+  const value = record[field];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function snapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord): SalesforceSnapshot {
+  return type === 'Lead'
+    ? { object: 'Lead', Status: str(record, 'Status') ?? '', IsConverted: record.IsConverted === true, Feedback_Reason__c: str(record, 'Feedback_Reason__c') }
+    : { object: 'Opportunity', StageName: str(record, 'StageName') ?? '', IsWon: record.IsWon === true, IsClosed: record.IsClosed === true, Amount: typeof record.Amount === 'number' ? record.Amount : null, Loss_Reason__c: str(record, 'Loss_Reason__c') };
+}
+
+/** Syncs the given Salesforce records (`Lead:id` / `Opportunity:id`) to HubSpot. */
+export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly string[]): Promise<ProgressSummary> {
+  const summary: ProgressSummary = { read: 0, contactsUpdated: 0, contactsCreated: 0, refused: 0, unchanged: 0, failed: 0 };
+  const log: SyncLogEntry[] = [];
+  const stages: StageChange[] = [];
+  const at = ctx.now();
+  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): void => {
+    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}), ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  };
+
+  // 1. Current Salesforce state, one query per type.
+  const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
+  const leadIds = parsed.filter((k) => k.type === 'Lead').map((k) => k.id);
+  const opportunityIds = parsed.filter((k) => k.type === 'Opportunity').map((k) => k.id);
+  const [leads, opportunities] = await Promise.all([
+    ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS),
+    ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS),
+  ]);
+  summary.read = leads.length + opportunities.length;
+  const links = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...opportunities.map((o) => o.Id)]);
+
+  // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
+  const linkUpdates: RecordLink[] = [];
+  const unlinked = leads.filter((lead) => !links.get(lead.Id) && !str(lead, 'HubSpot_Contact_Id__c'));
+  const creatable = unlinked.filter((lead) => str(lead, 'Email'));
+  for (const lead of unlinked.filter((l) => !str(l, 'Email'))) {
+    entry(salesforceRef('Lead', lead.Id), 'warn', 'skip_no_email', 'Lead has no Email: HubSpot contacts are keyed by email, so it is not synced until it has one');
+  }
+  if (creatable.length > 0) {
+    const outcomes = await ctx.hubspot.upsertContactsByEmail(
+      creatable.map((lead) => ({
+        email: str(lead, 'Email') ?? '',
+        properties: Object.fromEntries([
+          ...ctx.fieldMappings.flatMap((m): [string, string][] => {
+            const value = str(lead, m.salesforceField);
+            return value && m.rule !== 'dont_sync' ? [[m.hubspotProperty, value]] : [];
+          }),
+          ['salesforce_lead_id', lead.Id],
+        ]),
+      })),
+    );
+    const backfill: SalesforceRecord[] = [];
+    for (const lead of creatable) {
+      const outcome = outcomes.get((str(lead, 'Email') ?? '').toLowerCase());
+      if (!outcome?.ok) {
+        summary.failed += 1;
+        entry(salesforceRef('Lead', lead.Id), 'error', 'create_contact_failed', `HubSpot refused the contact: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+        continue;
+      }
+      if (outcome.created) summary.contactsCreated += 1;
+      const link: RecordLink = { hubspotContactId: outcome.id, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null };
+      links.set(lead.Id, link);
+      linkUpdates.push(link);
+      backfill.push({ Id: lead.Id, HubSpot_Contact_Id__c: outcome.id });
+      entry(salesforceRef('Lead', lead.Id), 'info', outcome.created ? 'create_contact' : 'link_contact', `Lead created in Salesforce: ${outcome.created ? 'created' : 'matched by email to'} HubSpot contact ${outcome.id}`);
+    }
+    const stamped = await ctx.salesforce.updateRecords('Lead', backfill);
+    for (const [id, outcome] of stamped) if (!outcome.ok) entry(salesforceRef('Lead', id), 'error', 'stamp_failed', `Salesforce refused HubSpot_Contact_Id__c: ${outcome.code} ${outcome.message}`);
+  }
+
+  // 3. Which contact each record moves; conversions extend the link to Contact and Opportunity.
+  const moves: { type: 'Lead' | 'Opportunity'; record: SalesforceRecord; contactId: string }[] = [];
+  for (const lead of leads) {
+    const contactId = links.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
+    if (!contactId) continue;
+    if (lead.IsConverted === true) {
+      linkUpdates.push({ hubspotContactId: contactId, email: null, salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: str(lead, 'ConvertedOpportunityId') });
+    } else if (!links.get(lead.Id)) {
+      linkUpdates.push({ hubspotContactId: contactId, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null });
+    }
+    moves.push({ type: 'Lead', record: lead, contactId });
+  }
+  for (const opportunity of opportunities) {
+    const contactId = links.get(opportunity.Id)?.hubspotContactId;
+    if (!contactId) {
+      entry(salesforceRef('Opportunity', opportunity.Id), 'info', 'skip_unlinked', 'Opportunity is not linked to a synced contact (not converted from a synced Lead)');
+      continue;
+    }
+    moves.push({ type: 'Opportunity', record: opportunity, contactId });
+  }
+
+  // 4. Decide against the contact's current HubSpot state, Lead before Opportunity.
+  const contacts = new Map((await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], CONTACT_SYNC_PROPERTIES)).map((c) => [c.id, c]));
+  const firstSteps: { id: string; properties: Record<string, string> }[] = [];
+  const secondSteps: { id: string; properties: Record<string, string> }[] = [];
+  const view = new Map<string, Record<string, string | null>>();
+  for (const move of moves.sort((a, b) => (a.type === b.type ? 0 : a.type === 'Lead' ? -1 : 1))) {
+    const contact: HubSpotContact | undefined = contacts.get(move.contactId);
+    const ref = salesforceRef(move.type, move.record.Id);
+    if (!contact) {
+      summary.failed += 1;
+      entry(ref, 'warn', 'contact_missing', `HubSpot contact ${move.contactId} no longer exists`);
+      continue;
+    }
+    const state = view.get(contact.id) ?? { ...contact.properties };
+    const decision = decideSalesforceToHubSpot(ctx.dictionary, state, snapshotOf(move.type, move.record));
+    if (decision.action === 'none') {
+      if (decision.reason.startsWith('refused')) summary.refused += 1;
+      else summary.unchanged += 1;
+      entry(ref, decision.reason.startsWith('refused') ? 'warn' : 'info', decision.reason.startsWith('refused') ? 'refused' : 'no_change', decision.reason, { contact: contact.id });
+      continue;
+    }
+    const [first, second] = decision.steps;
+    if (decision.clearFirst && first && second) {
+      firstSteps.push({ id: contact.id, properties: { ...first } });
+      secondSteps.push({ id: contact.id, properties: { ...second } });
+    } else if (first) {
+      firstSteps.push({ id: contact.id, properties: { ...first } });
+    }
+    view.set(contact.id, { ...state, ...(second ?? first) });
+    stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { record: ref } });
+    entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
+  }
+  for (const link of linkUpdates) {
+    const ids: Record<string, string> = {};
+    if (link.salesforceContactId) ids.salesforce_contact_id = link.salesforceContactId;
+    if (link.salesforceLeadId && contacts.get(link.hubspotContactId)?.properties.salesforce_lead_id !== link.salesforceLeadId) ids.salesforce_lead_id = link.salesforceLeadId;
+    if (Object.keys(ids).length > 0 && contacts.has(link.hubspotContactId)) firstSteps.push({ id: link.hubspotContactId, properties: ids });
+  }
+
+  // 5. Write in order: clears, then values (HubSpot applies a batch's inputs in no set order).
+  for (const batch of [mergeWrites(firstSteps), mergeWrites(secondSteps)]) {
+    if (batch.length === 0) continue;
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', batch.map((w) => ({ recordId: w.id, values: w.properties })));
+    const outcomes = await ctx.hubspot.updateContacts(batch);
+    for (const [id, outcome] of outcomes) {
+      if (outcome.ok) continue;
+      summary.failed += 1;
+      entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot refused the update: ${outcome.code} ${outcome.message}`);
+    }
+  }
+  summary.contactsUpdated = view.size;
+  await saveLinks(ctx.db, ctx.installationId, linkUpdates);
+  await recordStageChanges(ctx.db, stages);
+  await writeSyncLog(ctx.db, log);
+  return summary;
+}

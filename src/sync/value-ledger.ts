@@ -1,0 +1,36 @@
+/**
+ * The values the app itself wrote, per record and field, kept for a day. A change event that
+ * reports one of them is the app's own write coming back (an echo) and is not synced again.
+ */
+import type { Redis } from 'ioredis';
+
+const TTL_S = 24 * 60 * 60;
+
+export class ValueLedger {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(installationId: string, system: 'hubspot' | 'salesforce', recordId: string): string {
+    return `${this.prefix}:ledger:${installationId}:${system}:${recordId}`;
+  }
+
+  /** Remembers the values written to each record. */
+  async remember(installationId: string, system: 'hubspot' | 'salesforce', writes: readonly { recordId: string; values: Record<string, string> }[]): Promise<void> {
+    if (writes.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const write of writes) {
+      if (Object.keys(write.values).length === 0) continue;
+      const key = this.key(installationId, system, write.recordId);
+      pipeline.hset(key, write.values);
+      pipeline.expire(key, TTL_S);
+    }
+    await pipeline.exec();
+  }
+
+  /** True when `value` is what the app last wrote to this field. */
+  async wroteIt(installationId: string, system: 'hubspot' | 'salesforce', recordId: string, field: string, value: string): Promise<boolean> {
+    return (await this.redis.hget(this.key(installationId, system, recordId), field)) === value;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Drain workers: sync-to-salesforce (HubSpot contacts → Leads) and sync-to-hubspot (Leads and
+ * Opportunities → contacts). Thin: take the pending batch → sync service → settle. Rate limits
+ * delay the job by the server's hint without using up an attempt; a request the CRM refuses as a
+ * whole is written to the sync log for every record in the batch and not retried.
+ */
+import { DelayedError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import type { Logger } from '../src/log.ts';
+import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { Queryable } from '../src/store/db.ts';
+import { writeSyncLog } from '../src/store/sync-log.ts';
+import { contactRef, type SyncContext } from '../src/sync/context.ts';
+import { drainPending } from '../src/sync/drain.ts';
+import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
+import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
+import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
+import type { SyncScheduler } from '../src/sync/scheduler.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+export interface SyncWorkerDeps {
+  db: Queryable;
+  redis: Redis;
+  prefix: string;
+  pending: PendingSet;
+  scheduler: SyncScheduler;
+  clients: InstallationClients;
+  ledger: ValueLedger;
+  log: Logger;
+  batchSize?: number;
+}
+
+const BUSY_RETRY_MS = 500;
+
+async function drainJob(deps: SyncWorkerDeps, installationId: string, direction: Direction, job: Job, token: string | undefined): Promise<void> {
+  const queue = direction === 'to-salesforce' ? 'sync-to-salesforce' : 'sync-to-hubspot';
+  try {
+    const result = await drainPending(
+      {
+        redis: deps.redis,
+        prefix: deps.prefix,
+        pending: deps.pending,
+        batchSize: deps.batchSize ?? 100,
+        maxBatches: 20,
+        lockTtlMs: 60_000,
+        syncBatch: async (id, dir, keys) => {
+          const runtime = await deps.clients.forInstallation(id);
+          const ctx: SyncContext = {
+            installationId: id,
+            db: deps.db,
+            hubspot: runtime.hubspot,
+            salesforce: runtime.salesforce,
+            dictionary: runtime.dictionary,
+            fieldMappings: runtime.fieldMappings,
+            ledger: deps.ledger,
+            now: () => new Date(),
+            job: { queue, id: job.id ?? '' },
+          };
+          try {
+            const summary = dir === 'to-salesforce' ? await syncContactsToSalesforce(ctx, keys) : await syncSalesforceToHubSpot(ctx, keys);
+            deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary }, 'synced a batch');
+          } catch (error) {
+            if (!(error instanceof CrmRejectedError)) throw error;
+            await writeSyncLog(
+              deps.db,
+              keys.map((key) => ({
+                installationId: id,
+                recordRef: dir === 'to-salesforce' ? contactRef(key) : `salesforce:${key}`,
+                level: 'error' as const,
+                action: 'batch_refused',
+                reason: `${error.system} refused the batch request: ${error.code} ${error.message}`,
+                jobQueue: queue,
+                jobId: job.id ?? '',
+              })),
+            );
+          }
+        },
+      },
+      installationId,
+      direction,
+    );
+    if (result.kind === 'busy') {
+      await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+      throw new DelayedError();
+    }
+    if (result.remaining > 0) await deps.scheduler.schedule(installationId, direction, Date.now(), true);
+  } catch (error) {
+    if (error instanceof CrmRateLimitedError) {
+      deps.log.warn({ installationId, direction, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: waiting before the next batch`);
+      await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+      throw new DelayedError();
+    }
+    throw error;
+  }
+}
+
+/** The drain processors for the worker pool. */
+export function syncProcessors(deps: SyncWorkerDeps): Processors {
+  return {
+    syncToSalesforce: async (payload, job, token) => drainJob(deps, payload.installationId, 'to-salesforce', job, token),
+    syncToHubSpot: async (payload, job, token) => drainJob(deps, payload.installationId, 'to-hubspot', job, token),
+  };
+}
