@@ -12,6 +12,8 @@ import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry }
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
 
 export interface HandoffSummary {
+  /** Contacts handed to sales in this run (a new Lead, or an existing one linked at handoff). */
+  handoffs: { contactId: string; leadId: string; at: Date }[];
   read: number;
   created: number;
   updated: number;
@@ -47,7 +49,7 @@ function mappedFields(ctx: SyncContext, contact: HubSpotContact, lead: Salesforc
 
 /** Syncs the given HubSpot contacts to Salesforce. */
 export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: readonly string[]): Promise<HandoffSummary> {
-  const summary: HandoffSummary = { read: 0, created: 0, updated: 0, linked: 0, unchanged: 0, failed: 0 };
+  const summary: HandoffSummary = { handoffs: [], read: 0, created: 0, updated: 0, linked: 0, unchanged: 0, failed: 0 };
   const log: SyncLogEntry[] = [];
   const stages: StageChange[] = [];
   const at = ctx.now();
@@ -161,6 +163,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (outcome.created) summary.created += 1;
     else summary.updated += 1;
     stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
+    if (lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at });
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
     hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id } });
   }
