@@ -110,6 +110,20 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     }
     moves.push({ type: 'Lead', record: lead, contactId });
   }
+  // An Opportunity can arrive before the conversion of its Lead was synced (deliveries are not
+  // ordered): find the converted Lead of each unlinked Opportunity, one query for the batch.
+  const unlinkedOpportunities = opportunities.filter((o) => !links.get(o.Id)).map((o) => o.Id);
+  const convertedFrom = unlinkedOpportunities.length === 0 ? [] : await ctx.salesforce.query(
+    `SELECT Id, Email, HubSpot_Contact_Id__c, ConvertedContactId, ConvertedOpportunityId FROM Lead WHERE ConvertedOpportunityId IN (${unlinkedOpportunities.map((id) => `'${id.replace(/[^A-Za-z0-9]/g, '')}'`).join(', ')})`,
+  );
+  for (const lead of convertedFrom) {
+    const opportunityId = str(lead, 'ConvertedOpportunityId');
+    const contactId = links.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
+    if (!opportunityId || !contactId) continue;
+    const link: RecordLink = { hubspotContactId: contactId, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: opportunityId };
+    links.set(opportunityId, link);
+    linkUpdates.push(link);
+  }
   for (const opportunity of opportunities) {
     const contactId = links.get(opportunity.Id)?.hubspotContactId;
     if (!contactId) {

@@ -42,11 +42,14 @@ export async function waitForOk(url: string, timeoutMs = 30_000, app?: AppProces
   }
 }
 
-/** Polls `probe` until it returns true. */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition'): Promise<void> {
+/**
+ * Polls `probe` until it returns true. The default pace (5 per second) keeps a test that reads a
+ * CRM well inside the sandbox's rate limit, which the app under test shares.
+ */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_000, what = 'condition', intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

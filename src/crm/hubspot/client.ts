@@ -22,6 +22,7 @@ import {
   coalesce,
   issueOutcome,
   missingIdsOf,
+  namedInputsOf,
   noteSchema,
   propertyBatchResponseSchema,
   propertyIssuesOf,
@@ -34,7 +35,10 @@ import {
 
 /** How the adapter reaches one HubSpot account. */
 export interface HubSpotAdapterOptions {
-  /** A private-app token, or a function returning a fresh OAuth access token (called before each request). */
+  /**
+   * A private-app token, or a function returning a valid OAuth access token, asked before each request
+   * (refresh by the token's TTL; throw CrmAuthError when the grant is gone).
+   */
   accessToken: string | (() => Promise<string>);
   /** API root without a trailing slash, e.g. `https://api.hubapi.com` or the sandbox URL. */
   basePath: string;
@@ -61,8 +65,6 @@ function apisFor(accessToken: string, basePath: string): HubSpotApis {
   return { contacts: client.crm.contacts, notes: client.crm.objects.notes, properties: client.crm.properties };
 }
 
-type BatchResponse = z.output<typeof batchResponseSchema>;
-
 /** Checks an answer against its schema; a mismatch is a contract break, not something to retry. */
 function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
@@ -84,8 +86,9 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   const limiter = options.limiter ?? createNoopLimiter();
   const limiterKey = `hubspot:${options.portalId ?? options.basePath}`;
   const basePath = options.basePath.replace(/\/+$/, '');
-  const tokenOf = typeof options.accessToken === 'string' ? ((token: string) => async () => token)(options.accessToken) : options.accessToken;
-  let lastToken = typeof options.accessToken === 'string' ? options.accessToken : '';
+  const { accessToken } = options;
+  const tokenOf = typeof accessToken === 'string' ? async () => accessToken : accessToken;
+  let lastToken = typeof accessToken === 'string' ? accessToken : '';
   let current: { token: string; apis: HubSpotApis } | undefined;
 
   /**
@@ -112,12 +115,14 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   }
 
   /**
-   * Sends one batch write. On a 400 whose issues can be pinned on inputs, those inputs fail as values
-   * and the rest go again once (HubSpot rejects the whole batch and writes nothing).
+   * Sends one batch write. HubSpot refuses a whole batch for one bad input and writes nothing; when
+   * the 400 names inputs (by id, or by a property only some inputs write) those fail as values and
+   * the rest go again, once. A refusal that names nothing usable is thrown.
    */
   async function writeBatch<T extends { properties: Record<string, string> }, R>(
     what: string,
     inputs: readonly T[],
+    keyOf: (input: T) => string,
     send: (api: HubSpotApis, inputs: readonly T[]) => Promise<R>,
   ): Promise<{ sent: T[]; answer: R | undefined; failed: Map<T, WriteOutcome> }> {
     const failed = new Map<T, WriteOutcome>();
@@ -129,17 +134,32 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
         return { sent: pending, answer: await send(api, pending), failed };
       } catch (error) {
         const failure = apiFailureOf(error);
-        const issues = failure?.status === 400 && attempt === 0 ? propertyIssuesOf(failure.body) : [];
-        const { failed: culprits, unattributed } = attributeIssues(pending, issues);
-        if (issues.length === 0 || unattributed.length > 0 || culprits.size === 0) throw toHubSpotError(error, what, [lastToken]);
-        for (const [index, issue] of culprits) {
+        if (failure?.status !== 400 || attempt > 0) throw toHubSpotError(error, what, [lastToken]);
+        const culprits = culpritsOf(pending, keyOf, failure.body);
+        if (culprits === undefined) throw toHubSpotError(error, what, [lastToken]);
+        for (const [index, outcome] of culprits) {
           const input = pending[index];
-          if (input !== undefined) failed.set(input, issueOutcome(issue));
+          if (input !== undefined) failed.set(input, outcome);
         }
         pending = pending.filter((_, index) => !culprits.has(index));
       }
     }
     return { sent: [], answer: undefined, failed };
+  }
+
+  /** The inputs a 400 body pins its problems on, or undefined when any problem stays unexplained. */
+  function culpritsOf<T extends { properties: Record<string, string> }>(inputs: readonly T[], keyOf: (input: T) => string, body: unknown): Map<number, WriteOutcome> | undefined {
+    const culprits = new Map<number, WriteOutcome>();
+    const named = namedInputsOf(body);
+    inputs.forEach((input, index) => {
+      const reason = named.get(keyOf(input));
+      if (reason !== undefined) culprits.set(index, { ok: false, code: reason.code, message: reason.message });
+    });
+    const issues = propertyIssuesOf(body);
+    const { failed, unattributed } = attributeIssues(inputs, issues);
+    for (const [index, issue] of failed) if (!culprits.has(index)) culprits.set(index, issueOutcome(issue));
+    const unexplained = unattributed.length > 0 || (issues.length === 0 && culprits.size < named.size) || culprits.size === 0;
+    return unexplained ? undefined : culprits;
   }
 
   async function readContacts(ids: readonly string[], names: readonly string[]): Promise<HubSpotContact[]> {
@@ -158,12 +178,12 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     const outcomes = new Map<string, WriteOutcome>();
     for (const part of chunk(coalesce(updates, (update) => update.id), BATCH_LIMIT)) {
       const items = part.map(({ item }) => item);
-      const { sent, answer, failed } = await writeBatch('batch update contacts', items, ({ contacts }, inputs) =>
+      const { sent, answer, failed } = await writeBatch('batch update contacts', items, (input) => input.id, ({ contacts }, inputs) =>
         contacts.batchApi.update({ inputs: inputs.map((input) => ({ id: input.id, properties: input.properties })) }),
       );
       for (const [input, outcome] of failed) outcomes.set(input.id, outcome);
       if (answer === undefined) continue;
-      const parsed: BatchResponse = parseAnswer(batchResponseSchema, answer, 'batch update contacts');
+      const parsed = parseAnswer(batchResponseSchema, answer, 'batch update contacts');
       const written = new Set(parsed.results.map((result) => result.id));
       const missing = missingIdsOf(parsed.errors);
       for (const input of sent) {
@@ -186,7 +206,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     );
     for (const part of chunk(keyed, BATCH_LIMIT)) {
       const items = part.map(({ item }) => item);
-      const { sent, answer, failed } = await writeBatch('batch upsert contacts', items, ({ contacts }, batch) =>
+      const { sent, answer, failed } = await writeBatch('batch upsert contacts', items, (input) => input.email, ({ contacts }, batch) =>
         contacts.batchApi.upsert({
           inputs: batch.map((input) => {
             // The email is the id; sending it as a property too would let HubSpot store a differently cased copy.

@@ -106,6 +106,8 @@ export function toHubSpotError(error: unknown, what: string, secrets: readonly s
     const text = redact(`HubSpot ${what}: ${status} ${category}: ${message}`, secrets);
     if (status === 429) return new CrmRateLimitedError('hubspot', retryAfterFor(error.body, error.headers, now), text);
     if (status >= 500 || TRANSIENT_4XX.has(status)) return new CrmTransientError('hubspot', text, status);
+    // An expired access token is not a lost grant: the token source hands out a fresh one on the retry.
+    if (status === 401 && category === 'EXPIRED_AUTHENTICATION') return new CrmTransientError('hubspot', text, status);
     if (status === 401) return new CrmAuthError('hubspot', text);
     return new CrmRejectedError('hubspot', category, text, status);
   }

@@ -150,6 +150,27 @@ export function attributeIssues(
   return { failed, unattributed };
 }
 
+const namedIdsSchema = z.looseObject({
+  category: z.string().optional(),
+  message: z.string().optional(),
+  context: z.record(z.string(), z.array(z.string())).optional(),
+  errors: z.array(z.looseObject({ message: z.string().optional(), code: z.string().optional(), context: z.record(z.string(), z.array(z.string())).optional() })).optional(),
+});
+
+/** Inputs a refused batch names directly (`context.id`/`context.ids`, top level or in `errors[]`), with the reason. */
+export function namedInputsOf(body: unknown): Map<string, { code: string; message: string }> {
+  const parsed = namedIdsSchema.safeParse(body);
+  const named = new Map<string, { code: string; message: string }>();
+  if (!parsed.success) return named;
+  const fallback = { code: parsed.data.category ?? 'VALIDATION_ERROR', message: parsed.data.message ?? 'refused' };
+  for (const id of [...(parsed.data.context?.id ?? []), ...(parsed.data.context?.ids ?? [])]) named.set(id, fallback);
+  for (const detail of parsed.data.errors ?? []) {
+    const reason = { code: detail.code ?? fallback.code, message: detail.message ?? fallback.message };
+    for (const id of [...(detail.context?.id ?? []), ...(detail.context?.ids ?? [])]) named.set(id, reason);
+  }
+  return named;
+}
+
 /** A failed outcome for one property issue. */
 export function issueOutcome(issue: PropertyIssue): WriteOutcome {
   return { ok: false, code: issue.code, message: issue.message, fields: [issue.propertyName] };

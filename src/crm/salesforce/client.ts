@@ -155,8 +155,14 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
   const limiter = options.limiter ?? createNoopLimiter();
   let identity: Promise<{ organizationId: string; userId: string }> | undefined;
 
-  // The org id (known after login) names the limiter key; a token-only connection uses its instance URL.
-  const limiterKey = () => `salesforce:${conn.userInfo?.organizationId ?? conn.instanceUrl}`;
+  /**
+   * The limiter key names the org by its 15-character id: from the login's user info, else from the
+   * session id, which starts with it (`00D…!…`); the instance URL only when neither says.
+   */
+  const limiterKey = () => {
+    const org = conn.userInfo?.organizationId ?? /^(00D[A-Za-z0-9]{12})!/.exec(conn.accessToken ?? '')?.[1];
+    return `salesforce:${org === undefined ? conn.instanceUrl : org.slice(0, 15)}`;
+  };
   const secrets = () => [conn.accessToken, conn.refreshToken];
 
   /** One HTTP call: wait for the limiter, run, translate failures. */
@@ -248,7 +254,8 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         outcomes.set('', { ok: false, code: 'REQUIRED_FIELD_MISSING', message: `${HUBSPOT_ID_FIELD} is empty`, fields: [HUBSPOT_ID_FIELD] });
       }
       const keys = [...merged.keys()];
-      // Assignment rules pick the owner of new Leads (the header is DmlOptions.headers in jsforce).
+      // Assignment rules pick the owner (jsforce sends DmlOptions.headers). Salesforce applies them to
+      // updated Leads as well, so an upsert of an existing Lead may move it to another owner.
       const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': 'TRUE' } };
       const results = await inCollections('upsert leads', [...merged.values()], (part) => conn.upsert('Lead', part, HUBSPOT_ID_FIELD, dml), false);
       keys.forEach((key, index) => {
@@ -262,7 +269,10 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       const name = sobjectName(type);
       const merged = coalesce(records, (record) => record.Id);
       const keys = [...merged.keys()];
-      const results = await inCollections(`update ${name}`, [...merged.values()], (part) => conn.update(name, part, { allOrNone: false }), false);
+      // Without this header Salesforce re-runs Lead assignment rules on every update and the
+      // owner a rep already has would change; only new Leads are assigned (upsert sends TRUE).
+      const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': 'FALSE' } };
+      const results = await inCollections(`update ${name}`, [...merged.values()], (part) => conn.update(name, part, dml), false);
       return new Map(keys.flatMap((key, index) => {
         const outcome = results[index];
         return outcome === undefined ? [] : [[key, outcome] as const];
@@ -305,6 +315,8 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     },
 
     async ensureCustomFields(definitions, dryRun) {
+      // A malformed name is a bug in the caller's list: refuse before anything is created.
+      for (const definition of definitions) developerNameOf(definition.name);
       const objects = [...new Set(definitions.map((definition) => definition.object))];
       const existing = new Set<string>();
       if (objects.length > 0) {
@@ -337,7 +349,6 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
 
   /** Creates one field through the Tooling API; false when it appeared meanwhile (a concurrent install). */
   async function createCustomField(definition: CustomFieldDefinition): Promise<boolean> {
-    developerNameOf(definition.name);
     const body = { FullName: fullNameOf(definition), Metadata: toFieldMetadata(definition) };
     try {
       await limiter.acquire(limiterKey());

@@ -15,8 +15,9 @@ export const EMAILS_PER_QUERY = 100;
 /** The external id field the Lead upsert goes through (DESIGN.md §7). */
 export const HUBSPOT_ID_FIELD = 'HubSpot_Contact_Id__c';
 
-/** Fields `findByEmail` returns for Leads and Contacts. */
+/** Fields `findByEmail` returns for Leads (with the HubSpot id, so a match shows its link). */
 export const LEAD_MATCH_FIELDS = ['Id', 'Email', 'FirstName', 'LastName', 'Company', 'Status', 'OwnerId', 'LeadSource', HUBSPOT_ID_FIELD, 'LastModifiedById', 'SystemModstamp'] as const;
+/** Fields `findByEmail` returns for Contacts (standard fields only). */
 export const CONTACT_MATCH_FIELDS = ['Id', 'Email', 'FirstName', 'LastName', 'AccountId', 'OwnerId', 'LeadSource', 'LastModifiedById', 'SystemModstamp'] as const;
 
 const recordError = z.looseObject({
@@ -33,6 +34,7 @@ export const saveResultSchema = z.looseObject({
   created: z.boolean().optional(),
   errors: z.array(recordError).default([]),
 });
+/** A whole collection answer, one entry per record in request order. */
 export const saveResultsSchema = z.array(saveResultSchema);
 
 /** A query page. */

@@ -1,0 +1,78 @@
+/**
+ * The lifecycle sync under the faults real CRMs produce: rate-limit storms, server errors,
+ * duplicated and reordered deliveries. Whatever happens on the way, every change lands once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/app-process.ts';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+
+describe('lifecycle sync under faults', () => {
+  let h: SyncHarness;
+
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('applies every change once through a 429 storm and 5xx errors on both sides', async () => {
+    h.hubspotSandbox.setFaults({
+      http: [
+        { method: 'POST', path: '/crm/v3/objects/contacts/batch/read', status: 429, policyName: 'SECONDLY', count: 3 },
+        { method: 'POST', path: '/crm/v3/objects/contacts/batch/update', status: 502, count: 2 },
+      ],
+    });
+    h.salesforceSandbox.faults.set({
+      endpoints: [
+        { method: 'PATCH', path: '/services/data/*/composite/sobjects*', error: 'SERVER_UNAVAILABLE', count: 2 },
+        { method: 'GET', path: '/services/data/*/query*', error: 'UNKNOWN_EXCEPTION', count: 2 },
+      ],
+    });
+    try {
+      const contacts = Array.from({ length: 12 }, () => h.newContact());
+      for (const id of contacts) h.hubspotSandbox.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
+      await eventually(async () => {
+        const leads = await h.leadsFor(`HubSpot_Contact_Id__c IN (${contacts.map((c) => `'${c}'`).join(',')})`);
+        return leads.length === contacts.length;
+      }, 90_000, 'a Lead for every contact');
+      for (const id of contacts) {
+        expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${id}'`)).toHaveLength(1);
+        await eventually(async () => Boolean((await h.contact(id)).salesforce_lead_id), 60_000, `salesforce_lead_id on ${id}`);
+      }
+      expect(h.hubspotSandbox.stats().totals.faultsInjected).toBeGreaterThanOrEqual(5);
+      expect(h.salesforceSandbox.stats().faultsInjected).toBeGreaterThanOrEqual(2);
+    } finally {
+      h.hubspotSandbox.clearFaults();
+      h.salesforceSandbox.faults.clear();
+    }
+  }, 180_000);
+
+  it('converges on the newest state when deliveries are duplicated and reordered', async () => {
+    h.hubspotSandbox.setFaults({ seed: 7, webhooks: { duplicate: { probability: 0.5 }, reorderWithin: {}, reorderBetween: { probability: 0.5 } } });
+    h.salesforceSandbox.faults.set({ seed: 7, outbound: { duplicate: { probability: 0.5 }, reorder: { probability: 0.5 } } });
+    try {
+      const { contactId, lead } = await h.handOff();
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      const converted = await h.rep.soap.convertLead({ leadId: lead.Id, convertedStatus: 'Closed - Converted' });
+      const result = (Array.isArray(converted) ? converted[0] : converted) as { opportunityId: string };
+      await h.rep.sobject('Opportunity').update({ Id: result.opportunityId, StageName: 'Closed Won' });
+      await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'customer', 30_000, 'the contact to become a customer').catch(async (e: unknown) => {
+        const log = await h.app.db.query('SELECT record_ref, action, reason FROM sync_log ORDER BY id DESC LIMIT 30');
+        throw new Error(`${String(e)}\n${JSON.stringify(await h.contact(contactId))}\n${JSON.stringify(h.salesforceSandbox.outbound.deliveries().slice(-10))}\n${JSON.stringify(h.salesforceSandbox.outbound.pending())}\n${log.map((l) => JSON.stringify(l)).join('\n')}`);
+      });
+      expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
+      const history = await h.app.db.query<{ stage: string }>('SELECT stage FROM stage_history WHERE hubspot_contact_id = $1 ORDER BY occurred_at, id', [contactId]);
+      const stages = history.map((r) => r.stage);
+      // The funnel only moves forward: no stage appears after a later one.
+      const rank = ['mql', 'sql', 'opportunity', 'customer'];
+      const ranks = stages.filter((s) => rank.includes(s)).map((s) => rank.indexOf(s));
+      expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+      expect(stages.at(-1)).toBe('customer');
+    } finally {
+      h.hubspotSandbox.clearFaults();
+      h.salesforceSandbox.faults.clear();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,106 @@
+/**
+ * The whole app in-process against both sandbox CRMs (ports chosen by the OS), plus the people
+ * who use them: a marketer editing contacts in the HubSpot UI and a sales rep with their own
+ * Salesforce session.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from '@hubspot/api-client';
+import jsforce from 'jsforce';
+import { inject } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { boot, type BootOptions, type RunningApp } from '../../src/runtime/boot.ts';
+import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { eventually } from './app-process.ts';
+import { dropPrefix, uniquePrefix } from './queue.ts';
+
+export interface LeadRow {
+  Id: string;
+  Status: string;
+  OwnerId: string;
+  Email: string | null;
+  HubSpot_Contact_Id__c: string | null;
+  Lifecycle_Stage__c: string | null;
+  IsConverted: boolean;
+  ConvertedOpportunityId: string | null;
+}
+
+export interface SyncHarness {
+  app: RunningApp;
+  hubspotSandbox: HubSpotSandbox;
+  salesforceSandbox: SalesforceSandbox;
+  /** The HubSpot client, with the sandbox's private-app token (reads only, in tests). */
+  hubspot: Client;
+  /** A jsforce session of the first sales rep. */
+  rep: jsforce.Connection;
+  /** Creates a contact as a marketer would in the HubSpot UI; returns its id. */
+  newContact(overrides?: Record<string, string>): string;
+  /** Reads a contact's sync-relevant properties. */
+  contact(id: string): Promise<Record<string, string | null>>;
+  /** Queries Leads as the rep. */
+  leadsFor(where: string): Promise<LeadRow[]>;
+  /** Creates a contact, promotes it to MQL and waits for its Lead. */
+  handOff(overrides?: Record<string, string>): Promise<{ contactId: string; lead: LeadRow }>;
+  close(): Promise<void>;
+}
+
+let sequence = 0;
+
+/** Boots the app with both sandboxes; `env` adds configuration, `options` boot options. */
+export async function startSyncHarness(env: Record<string, string> = {}, options: Partial<BootOptions> = {}): Promise<SyncHarness> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-sync-'));
+  const prefix = uniquePrefix();
+  const config = loadConfig({
+    PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false',
+    SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0', ...env,
+  });
+  if (!config.ok) throw new Error(config.error);
+  const app = await boot(config.value, { role: 'all', log: createLogger('silent'), queuePrefix: prefix, coalesceMs: 50, ...options });
+  if (!app.sandboxes?.hubspot || !app.sandboxes.salesforce) {
+    await app.close();
+    throw new Error('sandboxes did not start');
+  }
+  const hubspotSandbox = app.sandboxes.hubspot;
+  const salesforceSandbox = app.sandboxes.salesforce;
+  const hubspot = new Client({ accessToken: config.value.sandbox.hubspot.privateAppToken, basePath: hubspotSandbox.url });
+  const token = salesforceSandbox.issueUserToken(salesforceSandbox.salesRepIds[0] as string);
+  const rep = new jsforce.Connection({ instanceUrl: salesforceSandbox.url, accessToken: token.access_token, version: '62.0' });
+
+  const harness: SyncHarness = {
+    app, hubspotSandbox, salesforceSandbox, hubspot, rep,
+    newContact(overrides = {}) {
+      sequence += 1;
+      const created = hubspotSandbox.createInUi('contacts', {
+        email: `person${sequence}-${Date.now()}@example.com`, firstname: 'Ada', lastname: `Lovelace ${sequence}`, company: 'Analytical Engines',
+        jobtitle: 'CTO', phone: '+1 555 0100', lifecyclestage: 'lead', ...overrides,
+      });
+      return String(created.id);
+    },
+    async contact(id) {
+      const found = await hubspot.crm.contacts.basicApi.getById(id, ['lifecyclestage', 'hs_lead_status', 'salesforce_lead_id', 'salesforce_contact_id', 'email']);
+      return found.properties;
+    },
+    async leadsFor(where) {
+      return (await rep.query<LeadRow>(`SELECT Id, Status, OwnerId, Email, HubSpot_Contact_Id__c, Lifecycle_Stage__c, IsConverted, ConvertedOpportunityId FROM Lead WHERE ${where}`)).records;
+    },
+    async handOff(overrides = {}) {
+      const contactId = harness.newContact(overrides);
+      hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+      let lead: LeadRow | undefined;
+      await eventually(async () => {
+        lead = (await harness.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`))[0];
+        return lead !== undefined;
+      }, 30_000, `the Lead of contact ${contactId}`);
+      return { contactId, lead: lead as LeadRow };
+    },
+    async close() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      await dropPrefix(prefix);
+    },
+  };
+  return harness;
+}

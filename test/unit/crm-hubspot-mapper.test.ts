@@ -1,0 +1,130 @@
+/**
+ * HubSpot wire shapes ⇄ port types. The 400 bodies are HubSpot's invalid-property answer (the legacy
+ * `Property values were not valid: [...]` message plus structured `errors[]`, reference §4.2).
+ */
+import { describe, expect, it } from 'vitest';
+import { attributeIssues, chunk, coalesce, missingIdsOf, namedInputsOf, propertyIssuesOf, toHubSpotContact, toPropertyCreate } from '../../src/crm/hubspot/mapper.ts';
+
+const LEGACY_BODY = {
+  status: 'error',
+  category: 'VALIDATION_ERROR',
+  correlationId: 'c-1',
+  message:
+    'Property values were not valid: [{"isValid":false,"message":"Property \\"favorite_color\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"favorite_color","localizedErrorMessage":"Property \\"favorite_color\\" does not exist","portalId":1}]',
+};
+
+const STRUCTURED_BODY = {
+  status: 'error',
+  category: 'VALIDATION_ERROR',
+  correlationId: 'c-2',
+  message: 'Property values were not valid: […]',
+  errors: [
+    { message: 'lead was not one of the allowed options: [subscriber, lead, customer]', code: 'INVALID_OPTION', context: { propertyName: ['hs_lead_status'] } },
+    { message: 'bogus was not one of the allowed options: [subscriber, lead, customer]', code: 'INVALID_OPTION', context: { propertyName: ['lifecyclestage'] } },
+  ],
+};
+
+describe('HubSpot validation issues', () => {
+  it('reads the issues of the legacy message when there is no errors[]', () => {
+    expect(propertyIssuesOf(LEGACY_BODY)).toEqual([{ propertyName: 'favorite_color', code: 'PROPERTY_DOESNT_EXIST', message: 'Property "favorite_color" does not exist' }]);
+  });
+
+  it('reads structured errors[] with their property names', () => {
+    expect(propertyIssuesOf(STRUCTURED_BODY).map((issue) => [issue.propertyName, issue.code])).toEqual([
+      ['hs_lead_status', 'INVALID_OPTION'],
+      ['lifecyclestage', 'INVALID_OPTION'],
+    ]);
+  });
+
+  it('finds no issues in a body that names no property', () => {
+    expect(propertyIssuesOf({ status: 'error', message: 'Contact already exists. Existing ID: 5', category: 'CONFLICT' })).toEqual([]);
+    expect(propertyIssuesOf('not json')).toEqual([]);
+  });
+
+  it('pins an unknown property on every input that writes it', () => {
+    const inputs = [{ properties: { favorite_color: 'red' } }, { properties: { firstname: 'Ada' } }, { properties: { favorite_color: 'blue' } }];
+    const { failed, unattributed } = attributeIssues(inputs, propertyIssuesOf(LEGACY_BODY));
+    expect([...failed.keys()].sort()).toEqual([0, 2]);
+    expect(unattributed).toEqual([]);
+  });
+
+  it('pins a bad option only on the input whose value the message quotes, not on valid values in the options list', () => {
+    const inputs = [{ properties: { lifecyclestage: 'lead' } }, { properties: { lifecyclestage: 'bogus' } }, { properties: { lifecyclestage: 'customer' } }];
+    const issues = propertyIssuesOf(STRUCTURED_BODY).filter((issue) => issue.propertyName === 'lifecyclestage');
+    expect([...attributeIssues(inputs, issues).failed.keys()]).toEqual([1]);
+  });
+
+  it('reports an issue no input writes as unattributed', () => {
+    const { failed, unattributed } = attributeIssues([{ properties: { firstname: 'Ada' } }], propertyIssuesOf(LEGACY_BODY));
+    expect(failed.size).toBe(0);
+    expect(unattributed.map((issue) => issue.propertyName)).toEqual(['favorite_color']);
+  });
+});
+
+describe('inputs named by id', () => {
+  it('reads ids from the top-level context and from errors[]', () => {
+    const named = namedInputsOf({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      message: 'Some inputs were refused',
+      context: { ids: ['11'] },
+      errors: [{ message: 'Email address bad@ is invalid', code: 'INVALID_EMAIL', context: { id: ['12'] } }],
+    });
+    expect(named.get('11')).toEqual({ code: 'VALIDATION_ERROR', message: 'Some inputs were refused' });
+    expect(named.get('12')).toEqual({ code: 'INVALID_EMAIL', message: 'Email address bad@ is invalid' });
+  });
+
+  it('names nothing in a body without ids', () => {
+    expect(namedInputsOf({ status: 'error', message: 'nope' }).size).toBe(0);
+    expect(namedInputsOf(undefined).size).toBe(0);
+  });
+});
+
+describe('HubSpot mapping helpers', () => {
+  it('turns the ids of a 207 into failed outcomes', () => {
+    const outcomes = missingIdsOf([{ category: 'OBJECT_NOT_FOUND', message: 'Could not get some contacts objects', context: { ids: ['7', '8'] } }]);
+    expect([...outcomes.keys()]).toEqual(['7', '8']);
+    expect(outcomes.get('7')).toMatchObject({ ok: false, code: 'OBJECT_NOT_FOUND' });
+  });
+
+  it('merges writes to the same record, later values winning, in first-seen order', () => {
+    const merged = coalesce(
+      [
+        { id: '1', properties: { a: 'x', b: 'y' } },
+        { id: '2', properties: { a: 'z' } },
+        { id: '1', properties: { b: 'w' } },
+      ],
+      (item) => item.id,
+    );
+    expect(merged.map(({ key, item }) => [key, item.properties])).toEqual([
+      ['1', { a: 'x', b: 'w' }],
+      ['2', { a: 'z' }],
+    ]);
+  });
+
+  it('splits lists at the batch limit', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([], 100)).toEqual([]);
+  });
+
+  it('reads a contact with missing values as null and updatedAt as ISO', () => {
+    const contact = toHubSpotContact({ id: '5', properties: { email: 'a@b.co', firstname: null, lastname: undefined }, updatedAt: new Date('2026-01-02T03:04:05.000Z') });
+    expect(contact).toEqual({ id: '5', properties: { email: 'a@b.co', firstname: null, lastname: null }, updatedAt: '2026-01-02T03:04:05.000Z', archived: false });
+  });
+
+  it('builds a property create with its group and ordered options', () => {
+    expect(
+      toPropertyCreate({ name: 'sales_sla_status', label: 'SLA status', type: 'enumeration', fieldType: 'select', options: [{ label: 'Met', value: 'met' }, { label: 'Breached', value: 'breached' }] }, 'smarketing'),
+    ).toEqual({
+      name: 'sales_sla_status',
+      label: 'SLA status',
+      type: 'enumeration',
+      fieldType: 'select',
+      groupName: 'smarketing',
+      options: [
+        { label: 'Met', value: 'met', displayOrder: 0, hidden: false },
+        { label: 'Breached', value: 'breached', displayOrder: 1, hidden: false },
+      ],
+    });
+  });
+});
