@@ -1,8 +1,10 @@
 /** `npm run bench [name…]`: runs the benchmarks (all by default) and prints their tables. */
 import { printIntake, runIntakeBench } from './intake.bench.ts';
+import { printLifecycle, runLifecycleBench } from './lifecycle.bench.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   intake: async () => printIntake(await runIntakeBench()),
+  lifecycle: async () => printLifecycle(await runLifecycleBench()),
 };
 
 const wanted = process.argv.slice(2);

@@ -42,9 +42,12 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
         redis: deps.redis,
         prefix: deps.prefix,
         pending: deps.pending,
-        batchSize: deps.batchSize ?? 100,
+        // To Salesforce: 200 contacts per batch (two HubSpot reads of 100, one Collections call of
+        // 200). To HubSpot: 100 records per batch, HubSpot's batch limit.
+        batchSize: deps.batchSize ?? (direction === 'to-salesforce' ? 200 : 100),
         maxBatches: 20,
         lockTtlMs: 60_000,
+        fillWaitMs: 50,
         syncBatch: async (id, dir, keys) => {
           const runtime = await deps.clients.forInstallation(id);
           const ctx: SyncContext = {

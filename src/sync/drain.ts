@@ -17,6 +17,26 @@ export interface DrainDeps {
   /** Batches per job before handing over to a continuation job (keeps jobs short). */
   maxBatches: number;
   lockTtlMs: number;
+  /**
+   * A batch that is not full waits this long once; if records kept arriving meanwhile it waits
+   * again (up to 10 times) so a burst fills whole batches instead of many small ones.
+   */
+  fillWaitMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits while a partial batch is still filling up (records still arriving). */
+async function waitWhileFilling(deps: DrainDeps, installationId: string, direction: Direction): Promise<void> {
+  const wait = deps.fillWaitMs ?? 0;
+  if (wait <= 0) return;
+  let size = await deps.pending.size(installationId, direction);
+  for (let round = 0; round < 10 && size < deps.batchSize; round += 1) {
+    await sleep(wait);
+    const now = await deps.pending.size(installationId, direction);
+    if (now <= size) return;
+    size = now;
+  }
 }
 
 export type DrainResult = { kind: 'drained'; batches: number; records: number; remaining: number } | { kind: 'busy' };
@@ -32,6 +52,7 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
   let records = 0;
   try {
     while (batches < deps.maxBatches) {
+      await waitWhileFilling(deps, installationId, direction);
       const batch = await deps.pending.peek(installationId, direction, deps.batchSize);
       if (batch.length === 0) break;
       await deps.redis.pexpire(lockKey, deps.lockTtlMs);

@@ -10,8 +10,8 @@ import type { CustomFieldDefinition, SalesforceRecord, WriteOutcome } from '../p
 export const COLLECTION_LIMIT = 200;
 /** Ids per `Id IN (…)` query: 200 × ~21 characters keeps the URL far below the 16 KB limit. */
 export const IDS_PER_QUERY = 200;
-/** Emails per `Email IN (…)` query. */
-export const EMAILS_PER_QUERY = 100;
+/** Emails per `Email IN (…)` query: one drain batch (200); ~40 encoded characters each stays under 16 KB. */
+export const EMAILS_PER_QUERY = 200;
 /** The external id field the Lead upsert goes through (DESIGN.md §7). */
 export const HUBSPOT_ID_FIELD = 'HubSpot_Contact_Id__c';
 
@@ -43,6 +43,9 @@ export const queryResultSchema = z.looseObject({
   nextRecordsUrl: z.string().optional(),
   records: z.array(z.looseObject({ Id: z.string().optional() })),
 });
+
+/** A `SELECT COUNT() …` answer: the count is `totalSize`, with no rows. */
+export const countResultSchema = z.looseObject({ totalSize: z.number().int().nonnegative() });
 
 /** The REST resource root names the identity URL `…/id/<orgId>/<userId>`. */
 export const resourcesSchema = z.looseObject({ identity: z.string().min(1) });
