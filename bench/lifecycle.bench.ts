@@ -73,7 +73,9 @@ export interface LifecycleBenchResult {
 }
 
 function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+  const changed: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after)) if (value - (before[key] ?? 0) > 0) changed[key] = value - (before[key] ?? 0);
+  return changed;
 }
 
 export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
