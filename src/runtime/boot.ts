@@ -28,6 +28,7 @@ import { InstallationClients, type CrmEndpoints } from './installation-clients.t
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 import { startSandboxes, type RunningSandboxes } from './sandboxes.ts';
+import { startDemo } from './demo.ts';
 import { selfInstall } from './self-install.ts';
 
 export type Role = 'all' | 'web' | 'worker';
@@ -62,6 +63,9 @@ export interface BootOptions {
   sandboxes?: boolean;
   /** How long changes to one record are collected before they are synced. */
   coalesceMs?: number;
+  /** Set false to keep the sandbox demo off whatever SANDBOX_DEMO says; and its pace. */
+  demo?: boolean;
+  demoIntervalMs?: number;
 }
 
 /** Where the CRMs are reached, or undefined when a side has neither a sandbox nor usable credentials. */
@@ -233,6 +237,10 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
           config, log, installation: sandboxInstallation, runtime: await clients.forInstallation(sandboxInstallation.id), publicUrl,
           hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
         });
+      }
+      if (config.sandboxDemo && options.demo !== false && role !== 'worker' && sandboxes?.hubspot && sandboxes.salesforce) {
+        const demo = startDemo({ hubspot: sandboxes.hubspot, salesforce: sandboxes.salesforce, portalId: config.sandbox.hubspot.portalId, privateAppToken: config.sandbox.hubspot.privateAppToken, log: log.child({ component: 'demo' }), ...(options.demoIntervalMs ? { intervalMs: options.demoIntervalMs } : {}) });
+        closers.push(() => demo.stop());
       }
     } else {
       log.warn('no CRM connected: webhooks are received and recorded, nothing is synced (set CRM credentials, or let sandbox mode start the sandbox CRMs)');
