@@ -112,14 +112,28 @@ describe('two-way lifecycle sync', () => {
     expect(after?.OwnerId).toBe(otherRep);
   });
 
-  it('goes quiet after a change: its own writes do not come back as new syncs', async () => {
-    await h.handOff();
-    // Let every webhook and Outbound Message of that change arrive and be processed.
-    const settled = async () => {
-      const before = h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      return before === h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
+  it('makes a bounded number of API calls for one handoff and then goes quiet (no echo)', async () => {
+    // HubSpot calls without the test's own single-contact reads (GET …/contacts/{objectId}).
+    const calls = () => {
+      const stats = h.hubspotSandbox.stats();
+      return { hubspot: stats.totals.calls - (stats.endpoints['GET /crm/v3/objects/contacts/{objectId}'] ?? 0), salesforce: h.salesforceSandbox.stats().totalCalls };
     };
+    const settled = async () => {
+      const before = calls();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const after = calls();
+      return before.hubspot === after.hubspot && before.salesforce === after.salesforce;
+    };
+    await eventually(settled, 30_000, 'the system to be quiet before the change');
+    const before = calls();
+    const contactId = h.newContact();
+    h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+    await eventually(async () => Boolean((await h.contact(contactId)).salesforce_lead_id), 20_000, 'the handoff');
+    // Every webhook and Outbound Message the change caused, the app's own writes included, arrives and is filtered.
     await eventually(settled, 30_000, 'the system to go quiet');
+    const after = calls();
+    // HubSpot: one batch read, one batch update (salesforce_lead_id). Salesforce: the email lookups and one upsert.
+    expect(after.hubspot - before.hubspot).toBeLessThanOrEqual(3);
+    expect(after.salesforce - before.salesforce).toBeLessThanOrEqual(4);
   });
 });
