@@ -41,11 +41,14 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SANDBOX: booleanFlag.optional(),
   SANDBOX_DEMO: booleanFlag.default(true),
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+  RECONCILE_LOOKBACK_MS: z.coerce.number().int().min(0).default(120_000),
 
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
   HUBSPOT_ACCESS_TOKEN: optionalNonEmpty,
   HUBSPOT_CLIENT_ID: optionalNonEmpty,
   HUBSPOT_CLIENT_SECRET: optionalNonEmpty,
+  HUBSPOT_AUTHORIZE_URL: url.optional(),
 
   SALESFORCE_LOGIN_URL: url.default('https://login.salesforce.com'),
   SALESFORCE_INSTANCE_URL: url.optional(),
@@ -90,12 +93,16 @@ export interface AppConfig {
   previousEncryptionKeys: Buffer[];
   adminToken: string | undefined;
   sandboxDemo: boolean;
+  /** How often the reconciler compares each CRM with what webhooks delivered, and how far back. */
+  reconcile: { intervalMs: number; lookbackMs: number };
   hubspot: {
     mode: CrmMode;
     apiBaseUrl: string;
     accessToken: string | undefined;
     clientId: string | undefined;
     clientSecret: string | undefined;
+    /** The OAuth consent page (`…/oauth/authorize`) admins are sent to when installing. */
+    authorizeUrl: string;
   };
   salesforce: {
     mode: CrmMode;
@@ -175,12 +182,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       previousEncryptionKeys: e.ENCRYPTION_KEY_PREVIOUS ?? [],
       adminToken: e.ADMIN_TOKEN,
       sandboxDemo: e.SANDBOX_DEMO,
+      reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, lookbackMs: e.RECONCILE_LOOKBACK_MS },
       hubspot: {
         mode: hubspotMode,
         apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),
         accessToken: e.HUBSPOT_ACCESS_TOKEN,
         clientId: e.HUBSPOT_CLIENT_ID,
         clientSecret: e.HUBSPOT_CLIENT_SECRET,
+        // The real consent page lives on app.hubspot.com; any other API base (a sandbox) serves its own.
+        authorizeUrl: (
+          e.HUBSPOT_AUTHORIZE_URL ??
+          (new URL(e.HUBSPOT_API_BASE_URL).hostname === 'api.hubapi.com' ? 'https://app.hubspot.com/oauth/authorize' : `${e.HUBSPOT_API_BASE_URL.replace(/\/+$/, '')}/oauth/authorize`)
+        ).replace(/\/+$/, ''),
       },
       salesforce: {
         mode: salesforceMode,

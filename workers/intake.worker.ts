@@ -10,8 +10,9 @@ import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Db } from '../src/store/db.ts';
 import { recordInboundEvent } from '../src/store/inbound-events.ts';
+import { runningClocksForLeads } from '../src/store/sla.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
-import { salesforceRef } from '../src/sync/context.ts';
+import { salesforceRef, stageValues } from '../src/sync/context.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 
@@ -23,8 +24,11 @@ export interface IntakeDeps {
 }
 
 /** HubSpot contact properties whose change can move the sync. */
-const WATCHED_CONTACT_PROPERTIES = new Set(['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle']);
+const WATCHED_CONTACT_PROPERTIES = new Set(['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date']);
 const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
+/** Activities: one a rep logs on a Lead is a first sales touch (it stops the Lead's SLA clock). */
+const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);
+const LEAD_ID = /^00Q[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/;
 
 function dedupeKey(job: Job): string {
   if (!job.id) throw new Error('intake jobs always carry their deterministic id');
@@ -81,15 +85,30 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
 async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload<'salesforceEvents'>): Promise<void> {
   const { notification, installationId } = payload;
   const sync = deps.sync;
-  if (!sync || !SYNCED_SOBJECTS.has(notification.sObjectType)) return;
+  const activity = ACTIVITY_SOBJECTS.has(notification.sObjectType);
+  if (!sync || (!SYNCED_SOBJECTS.has(notification.sObjectType) && !activity)) return;
   const recordId = notification.fields.Id;
   if (!recordId) return;
+  // A Task/Event matters on a Lead with a running SLA clock only (WhoId 00Q…): that Lead is synced
+  // and its clock checked for the first touch. (The due check looks for activities itself too.)
+  const whoId = notification.fields.WhoId ?? '';
+  if (activity && (!LEAD_ID.test(whoId) || (await runningClocksForLeads(deps.db, installationId, [whoId])).size === 0)) return;
   const runtime = await sync.clients.forInstallation(installationId);
-  if (notification.fields.LastModifiedById && notification.fields.LastModifiedById.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15)) {
-    await writeSyncLog(deps.db, [{ installationId, recordRef: salesforceRef(notification.sObjectType, recordId), level: 'info', action: 'skip_echo', reason: 'last modified by the integration user: the app\'s own write, not synced back' }]);
+  // Modified by the integration user: the app's own write — unless the record's stage is not what
+  // the app knows, which means someone else changed it in between (a notification for that change
+  // may have been lost), so it is synced.
+  const byIntegrationUser = notification.fields.LastModifiedById?.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15);
+  const type = notification.sObjectType;
+  const stage = type === 'Lead' || type === 'Opportunity' ? stageValues(type, notification.fields) : {};
+  const hubspotId = type === 'Lead' ? notification.fields.HubSpot_Contact_Id__c : null;
+  const stageKnown =
+    (await sync.ledger.matches(installationId, 'salesforce', recordId, stage)) ||
+    (hubspotId ? await sync.ledger.matches(installationId, 'salesforce', `hs:${hubspotId}`, stage) : false);
+  if (byIntegrationUser && (activity || stageKnown)) {
+    await writeSyncLog(deps.db, [{ installationId, recordRef: salesforceRef(notification.sObjectType, recordId), level: 'info', action: 'skip_echo', reason: 'last modified by the integration user with the stage the app knows: the app\'s own write, not synced back' }]);
     return;
   }
-  await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [`${notification.sObjectType}:${recordId}`]);
+  await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [activity ? `Lead:${whoId}` : `${notification.sObjectType}:${recordId}`]);
 }
 
 /** The intake processors for the worker pool. */

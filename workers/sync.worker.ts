@@ -8,6 +8,7 @@ import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
+import type { Producer } from '../src/queue/producer.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
@@ -18,6 +19,7 @@ import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
+import { SlaScheduler, startClocks, stopClocksOnFirstTouch, type ClockContext } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 
 export interface SyncWorkerDeps {
@@ -29,6 +31,8 @@ export interface SyncWorkerDeps {
   clients: InstallationClients;
   ledger: ValueLedger;
   log: Logger;
+  /** Schedules the SLA clocks' due checks. */
+  producer: Producer;
   batchSize?: number;
 }
 
@@ -57,13 +61,22 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
             salesforce: runtime.salesforce,
             dictionary: runtime.dictionary,
             fieldMappings: runtime.fieldMappings,
+            attribution: runtime.attribution,
             ledger: deps.ledger,
             now: () => new Date(),
             job: { queue, id: job.id ?? '' },
+            feedback: { taxonomy: runtime.sales.feedbackTaxonomy, integrationUserId: runtime.salesforceIntegrationUserId },
+          };
+          const clocks: ClockContext = {
+            installationId: id, db: deps.db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, ledger: deps.ledger,
+            policy: runtime.sales.slaPolicy, integrationUserId: runtime.salesforceIntegrationUserId, scheduler: new SlaScheduler(deps.producer),
+            alerts: runtime.sales.alert !== null, now: ctx.now, job: { queue, id: job.id ?? '' },
           };
           try {
             const summary = dir === 'to-salesforce' ? await syncContactsToSalesforce(ctx, keys) : await syncSalesforceToHubSpot(ctx, keys);
-            deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary }, 'synced a batch');
+            // SLA: each handoff starts its Lead's clock; a synced Lead (or a Task/Event on it) may show the first touch.
+            const sla = 'handoffs' in summary ? { clocksStarted: (await startClocks(clocks, summary.handoffs)).length } : { clocksStopped: await stopClocksOnFirstTouch(clocks, keys) };
+            deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, ...sla }, 'synced a batch');
           } catch (error) {
             if (!(error instanceof CrmRejectedError)) throw error;
             await writeSyncLog(

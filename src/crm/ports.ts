@@ -10,6 +10,14 @@ export type WriteOutcome =
   | { ok: true; id: string; created: boolean }
   | { ok: false; code: string; message: string; fields?: string[] };
 
+/** API calls used against one of the account's limits (shown to the admin). */
+export interface ApiLimitUsage {
+  /** e.g. `Daily API requests`, `Requests per 10 s window`. */
+  name: string;
+  used: number;
+  max: number;
+}
+
 export interface HubSpotContact {
   id: string;
   properties: Record<string, string | null>;
@@ -39,8 +47,16 @@ export interface HubSpotPort {
   addTimelineNote(contactId: string, html: string, at: Date): Promise<string>;
   /** Contacts modified at or after `since` (search on lastmodifieddate, oldest first), one page. */
   findContactsChangedSince(since: Date, properties: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }>;
+  /** Reads contacts by email (batch read by the `email` id property, 100 per call); unknown emails are left out. */
+  readContactsByEmail(emails: readonly string[], properties: readonly string[]): Promise<HubSpotContact[]>;
+  /** One page of every contact in id order (list API, 100 per page; no 10,000-result cap as in search). */
+  listContacts(properties: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }>;
+  /** How many contacts the portal holds (the search API's total). */
+  countContacts(): Promise<number>;
   /** Creates the property group and the properties that do not exist yet; never changes existing ones. */
   ensureContactProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  /** Usage against the account's limits, from the rate-limit headers of one cheap read. */
+  apiUsage(): Promise<ApiLimitUsage[]>;
 }
 
 export interface SalesforceRecord {
@@ -81,8 +97,14 @@ export interface SalesforcePort {
   findChangedSince(type: string, fields: readonly string[], since: Date, limit: number): Promise<SalesforceRecord[]>;
   /** Runs a SOQL query and returns all rows (follows nextRecordsUrl). */
   query(soql: string): Promise<SalesforceRecord[]>;
+  /** Runs a SOQL `SELECT COUNT() FROM …` query and returns the count. */
+  count(soql: string): Promise<number>;
   /** Creates the custom fields that do not exist yet (Tooling API); never changes existing ones. */
   ensureCustomFields(definitions: readonly CustomFieldDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
   /** Converts a Lead (SOAP convertLead). */
   convertLead(leadId: string, convertedStatus: string, createOpportunity: boolean): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
+  /** The web address of a record in this org (links in timeline notes and alerts). */
+  recordUrl(type: string, id: string): string;
+  /** Usage against the org's limits (`/limits`: daily API requests). */
+  apiUsage(): Promise<ApiLimitUsage[]>;
 }

@@ -36,6 +36,24 @@ const flushJobs: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 60 * 60 },
 };
 
+// A clock's due check waits hours in Redis; once done it stays a week, so the same check
+// enqueued again (a reschedule after a restart) meets its id and is not run twice.
+const slaClockJobs: JobsOptions = {
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 7 * 24 * 60 * 60, count: 100_000 },
+  removeOnFail: { age: 14 * 24 * 60 * 60 },
+};
+
+// An alert is retried with doubling waits from 2 s, about 18 hours in all, before it fails and
+// shows in the failed-job list.
+const slaAlertJobs: JobsOptions = {
+  attempts: 16,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: DEDUPE_WINDOW_S, count: 100_000 },
+  removeOnFail: { age: 14 * 24 * 60 * 60 },
+};
+
 const epochMs = z.number().int().nonnegative();
 
 /** A HubSpot webhook event, as accepted by the receiver (ids kept as strings: they exceed 2^31). */
@@ -103,6 +121,40 @@ export const queues = {
     schema: z.object({ v: z.literal(1), installationId: z.string() }),
     jobOptions: flushJobs,
     concurrency: 4,
+  }),
+  /**
+   * Stamps attribution on the contacts and Leads that predate the installation (admin-triggered).
+   * The run's cursor lives in Postgres (`backfill_runs`), so a retried or stalled job resumes there.
+   */
+  attributionBackfill: defineQueue({
+    name: 'attribution-backfill',
+    schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
+    jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
+    concurrency: 1,
+  }),
+  /** An SLA clock's due check (delayed to its due time), or the rescheduling of an installation's clocks after a policy change. */
+  slaClocks: defineQueue({
+    name: 'sla-clocks',
+    schema: z.discriminatedUnion('kind', [
+      z.object({ v: z.literal(1), kind: z.literal('due'), installationId: z.string(), clockId: z.number().int().positive(), scheduleN: z.number().int().positive() }),
+      z.object({ v: z.literal(1), kind: z.literal('reschedule'), installationId: z.string() }),
+    ]),
+    jobOptions: slaClockJobs,
+    concurrency: 4,
+  }),
+  /** The signed alert of one SLA escalation (the URL and secret are read from the settings when sent). */
+  slaAlerts: defineQueue({
+    name: 'sla-alerts',
+    schema: z.object({ v: z.literal(1), installationId: z.string(), escalationId: z.number().int().positive() }),
+    jobOptions: slaAlertJobs,
+    concurrency: 4,
+  }),
+  /** One reconciliation pass per installation (a job scheduler repeats it). */
+  reconcile: defineQueue({
+    name: 'reconcile',
+    schema: z.object({ v: z.literal(1), installationId: z.string() }),
+    jobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+    concurrency: 2,
   }),
 } as const;
 

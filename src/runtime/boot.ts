@@ -11,10 +11,16 @@ import { queueKeys, queues } from '../queue/catalog.ts';
 import { Producer } from '../queue/producer.ts';
 import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady, workerConnection } from '../queue/redis.ts';
 import { startWorkers } from '../queue/worker-runner.ts';
+import { createAdminRoutes } from '../server/admin/index.ts';
+import { sandboxProvisioning } from '../server/admin/provisioning.ts';
+import { resolveAdminSecrets } from '../server/admin/secrets.ts';
 import { createApp } from '../server/app.ts';
+import { resolveOAuthApps } from '../server/oauth/apps.ts';
+import { CredentialVault } from '../server/oauth/credentials.ts';
+import { createStoredConnections } from '../server/oauth/stored-connections.ts';
 import { connectPostgres, openPglite, type Db } from '../store/db.ts';
 import { InstallationDirectory } from '../store/installation-directory.ts';
-import { upsertInstallation, type Installation } from '../store/installations.ts';
+import { listActiveInstallations, upsertInstallation, type Installation } from '../store/installations.ts';
 import { migrate, pendingMigrations } from '../store/migrate.ts';
 import { hubspotWebhookRouter } from '../../webhooks/hubspot/receiver.ts';
 import { DEFAULT_ENQUEUE_BUDGET_MS } from '../../webhooks/intake.ts';
@@ -23,7 +29,10 @@ import { PendingSet } from '../sync/pending-set.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
 import { ValueLedger } from '../sync/value-ledger.ts';
 import { intakeProcessors, type IntakeDeps } from '../../workers/intake.worker.ts';
+import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
+import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
+import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
@@ -66,10 +75,14 @@ export interface BootOptions {
   /** Set false to keep the sandbox demo off whatever SANDBOX_DEMO says; and its pace. */
   demo?: boolean;
   demoIntervalMs?: number;
+  /** Overrides RECONCILE_INTERVAL_MS (tests). */
+  reconcileIntervalMs?: number;
+  /** Set false to leave the sandbox portal and org unprovisioned at boot (an admin provisions them from /admin). */
+  selfInstall?: boolean;
 }
 
-/** Where the CRMs are reached, or undefined when a side has neither a sandbox nor usable credentials. */
-function crmEndpoints(config: AppConfig, sandboxes: RunningSandboxes | undefined, sandboxesEnabled: boolean): CrmEndpoints | undefined {
+/** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
+function crmEndpoints(config: AppConfig, sandboxes: RunningSandboxes | undefined, sandboxesEnabled: boolean): { hubspot?: CrmEndpoints['hubspot']; salesforce?: CrmEndpoints['salesforce'] } {
   const hs = config.sandbox.hubspot;
   const sf = config.sandbox.salesforce;
   const local = (port: number) => `http://127.0.0.1:${port}`;
@@ -91,7 +104,7 @@ function crmEndpoints(config: AppConfig, sandboxes: RunningSandboxes | undefined
       ...(c.refreshToken ? { refreshToken: c.refreshToken } : {}), ...(c.clientId ? { clientId: c.clientId } : {}), ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}),
     };
   }
-  return hubspot && salesforce ? { hubspot, salesforce } : undefined;
+  return { ...(hubspot ? { hubspot } : {}), ...(salesforce ? { salesforce } : {}) };
 }
 
 /** Boots the app for a role; throws BootError with an instruction when a dependency is missing. */
@@ -164,11 +177,22 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     const directory = new InstallationDirectory(db);
     await directory.reload();
 
+    // Admin: the sign-in token, the vault that seals OAuth tokens at rest, and the OAuth apps.
+    const adminSecrets = resolveAdminSecrets(config, log);
+    const vault = new CredentialVault(db, adminSecrets.sealer);
+    const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
+    let clients: InstallationClients | undefined;
+
     // 6. HTTP.
     let url: string | undefined;
     let publicUrl = config.publicUrl;
     if (role !== 'worker') {
       const intake = { producer, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
+      const admin = createAdminRoutes({
+        config, db, producer, log, directory, clients: () => clients, vault, apps: oauthApps, adminToken: adminSecrets.adminToken,
+        publicUrl: () => publicUrl, provisioning: sandboxProvisioning(config, sandboxes),
+      });
+      closers.push(async () => admin.stop());
       const app = createApp({
         routes: [
           {
@@ -181,6 +205,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
             }),
           },
           { path: '/webhooks/salesforce', router: salesforceWebhookRouter({ ...intake, maxBodyBytes: 4 * 1024 * 1024 }) },
+          ...admin.routes,
         ],
         log,
         metrics,
@@ -223,16 +248,18 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     }
 
     // 7. Sync: CRM clients per installation, pending sets, echo ledger, and the sandbox self-install.
-    const endpoints = crmEndpoints(config, sandboxes, options.sandboxes !== false);
-    let clients: InstallationClients | undefined;
+    const reachable = crmEndpoints(config, sandboxes, options.sandboxes !== false);
+    const endpoints = reachable.hubspot && reachable.salesforce ? { hubspot: reachable.hubspot, salesforce: reachable.salesforce } : undefined;
+    // OAuth installs connect the sides the environment does not; their grants come from the vault.
+    const oauthLive = (config.hubspot.mode === 'live' && oauthApps.hubspot !== undefined) || (config.salesforce.mode === 'live' && oauthApps.salesforce !== undefined);
     let sync: IntakeDeps['sync'];
     const pending = new PendingSet(producerRedis, prefix);
     const ledger = new ValueLedger(producerRedis, prefix);
     const scheduler = new SyncScheduler(pending, producer, options.coalesceMs);
-    if (endpoints) {
-      clients = new InstallationClients({ db, redis: producerRedis, prefix, endpoints, log });
+    if (endpoints || oauthLive) {
+      clients = new InstallationClients({ db, redis: producerRedis, prefix, endpoints: reachable, log, stored: createStoredConnections({ vault, apps: oauthApps, log }) });
       sync = { clients, scheduler, ledger };
-      if (sandboxInstallation && role !== 'worker' && sandboxes) {
+      if (endpoints && sandboxInstallation?.status === 'active' && role !== 'worker' && sandboxes && options.selfInstall !== false) {
         await selfInstall({
           config, log, installation: sandboxInstallation, runtime: await clients.forInstallation(sandboxInstallation.id), publicUrl,
           hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
@@ -255,11 +282,24 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       });
       const processors = {
         ...intakeProcessors({ db, log, ...(sync ? { sync } : {}) }),
-        ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log }) : {}),
+        ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
+        ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
+        ...(clients ? slaProcessors({ db, clients, producer, ledger, log }) : {}),
+        ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
       closers.push(() => pool.close(options.shutdownGraceMs));
       log.info({ queues: pool.workers.map((w) => w.name) }, 'workers started');
+      // The reconciler repeats per installation (one scheduler each, however many workers run).
+      if (clients) {
+        const intervalMs = options.reconcileIntervalMs ?? config.reconcile.intervalMs;
+        for (const installation of await listActiveInstallations(db)) {
+          await producer.queue('reconcile').upsertJobScheduler(`reconcile-${installation.id}`, { every: intervalMs }, { name: 'reconcile', data: { v: 1, installationId: installation.id } });
+        }
+      }
+      // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule
+      // changed while down reschedules them, a due check Redis lost is enqueued again).
+      if (clients) await requestSlaReschedules(producer, (await listActiveInstallations(db)).map((installation) => installation.id));
     }
 
     let closed: Promise<void> | undefined;

@@ -5,13 +5,16 @@
  */
 import type { Redis } from 'ioredis';
 import type { Connection } from 'jsforce';
+import { CrmAuthError } from '../crm/errors.ts';
 import { createHubSpotAdapter } from '../crm/hubspot/client.ts';
 import { createRedisLimiter, HUBSPOT_LIMITER_POLICY, SALESFORCE_LIMITER_POLICY } from '../crm/limiter.ts';
 import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
-import { connectSalesforce, createSalesforceAdapter } from '../crm/salesforce/client.ts';
+import { connectSalesforce, createSalesforceAdapter, type SalesforceConnectOptions } from '../crm/salesforce/client.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../domain/stages.ts';
 import type { Logger } from '../log.ts';
 import type { Queryable } from '../store/db.ts';
+import { attributionSettingsFrom, DEFAULT_ATTRIBUTION_SETTINGS, type AttributionSettings } from '../sync/attribution-settings.ts';
+import { readSalesSettings, type SalesSettings } from './sales-settings.ts';
 
 /** How the app reaches each CRM (the sandbox's or the real endpoints and credentials). */
 export interface CrmEndpoints {
@@ -29,6 +32,16 @@ export interface CrmEndpoints {
   };
 }
 
+/**
+ * Credentials an installation got through the admin's OAuth install (sealed in the database).
+ * Each method resolves null when the installation has none for that side: the env/sandbox
+ * endpoints are then used.
+ */
+export interface StoredConnections {
+  hubspot(installationId: string): Promise<{ basePath: string; accessToken: () => Promise<string>; appId: string | null } | null>;
+  salesforce(installationId: string): Promise<SalesforceConnectOptions | null>;
+}
+
 export interface InstallationRuntime {
   installationId: string;
   hubspot: HubSpotPort;
@@ -37,23 +50,51 @@ export interface InstallationRuntime {
   salesforceIntegrationUserId: string;
   dictionary: StageDictionary;
   fieldMappings: readonly FieldMapping[];
+  /** Channel rules and Campaign handling (`settings.channelRules`, `settings.attribution`). */
+  attribution: AttributionSettings;
+  /** Feedback taxonomy, SLA policy and alert target (`settings.feedbackTaxonomy`, `settings.slaPolicy`, `settings.alert`). */
+  sales: SalesSettings;
 }
 
 interface SettingsRow extends Record<string, unknown> {
-  settings: { stageDictionary?: unknown; fieldMappings?: unknown } | null;
+  settings: { stageDictionary?: unknown; fieldMappings?: unknown; channelRules?: unknown; attribution?: unknown; feedbackTaxonomy?: unknown; slaPolicy?: unknown; alert?: unknown } | null;
+  status: string;
 }
 
 /** Caches one runtime per installation; settings are re-read after `settingsTtlMs`. */
 export class InstallationClients {
   private readonly runtimes = new Map<string, Promise<InstallationRuntime>>();
   private connection: Promise<Connection> | undefined;
+  /** Connections of installations with stored OAuth credentials, one per installation. */
+  private readonly storedConnections = new Map<string, Promise<Connection>>();
 
   constructor(
-    private readonly deps: { db: Queryable; redis: Redis; prefix: string; endpoints: CrmEndpoints; log: Logger },
+    private readonly deps: {
+      db: Queryable;
+      redis: Redis;
+      prefix: string;
+      /** The env/sandbox endpoints; a side may be missing when installations connect it by OAuth. */
+      endpoints: { hubspot?: CrmEndpoints['hubspot'] | undefined; salesforce?: CrmEndpoints['salesforce'] | undefined };
+      log: Logger;
+      stored?: StoredConnections;
+    },
   ) {}
+
+  private storedSalesforceConnection(installationId: string, options: SalesforceConnectOptions): Promise<Connection> {
+    let connection = this.storedConnections.get(installationId);
+    if (!connection) {
+      connection = connectSalesforce(options).catch((error: unknown) => {
+        this.storedConnections.delete(installationId);
+        throw error;
+      });
+      this.storedConnections.set(installationId, connection);
+    }
+    return connection;
+  }
 
   private salesforceConnection(): Promise<Connection> {
     const sf = this.deps.endpoints.salesforce;
+    if (!sf) return Promise.reject(new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)'));
     this.connection ??= connectSalesforce({
       loginUrl: sf.loginUrl,
       apiVersion: sf.apiVersion,
@@ -86,35 +127,57 @@ export class InstallationClients {
   }
 
   private async build(installationId: string): Promise<InstallationRuntime> {
-    const { endpoints, redis, prefix, db } = this.deps;
+    const { endpoints, redis, prefix, db, stored } = this.deps;
+    const rows = await db.query<SettingsRow>('SELECT settings, status FROM installations WHERE id = $1', [installationId]);
+    if (rows[0]?.status !== 'active') throw new Error(`installation ${installationId} is ${rows[0] ? 'uninstalled' : 'unknown'}: nothing is synced for it`);
+    // Stored OAuth credentials win; the env/sandbox endpoints are the fallback.
+    const hubspotAccess = (await stored?.hubspot(installationId)) ?? endpoints.hubspot;
+    if (!hubspotAccess) throw new CrmAuthError('hubspot', 'HubSpot is not connected for this installation: connect it in the admin dashboard (/admin)');
     const hubspot = createHubSpotAdapter({
-      accessToken: endpoints.hubspot.accessToken,
-      basePath: endpoints.hubspot.basePath,
+      accessToken: hubspotAccess.accessToken,
+      basePath: hubspotAccess.basePath,
       limiter: createRedisLimiter(redis, HUBSPOT_LIMITER_POLICY, `${prefix}:limit:hubspot:${installationId}`),
     });
+    const storedSalesforce = await stored?.salesforce(installationId);
+    const salesforceAccess = storedSalesforce ?? endpoints.salesforce;
+    if (!salesforceAccess) throw new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)');
     const salesforce = createSalesforceAdapter({
-      connection: await this.salesforceConnection(),
+      connection: storedSalesforce ? await this.storedSalesforceConnection(installationId, storedSalesforce) : await this.salesforceConnection(),
       limiter: createRedisLimiter(redis, SALESFORCE_LIMITER_POLICY, `${prefix}:limit:salesforce:${installationId}`),
-      apiVersion: endpoints.salesforce.apiVersion,
+      apiVersion: salesforceAccess.apiVersion,
     });
-    const rows = await db.query<SettingsRow>('SELECT settings FROM installations WHERE id = $1', [installationId]);
-    const settings = rows[0]?.settings ?? {};
+    const settings = rows[0].settings ?? {};
     const dictionary = settings.stageDictionary === undefined ? DEFAULT_STAGE_DICTIONARY : validateStageDictionary(settings.stageDictionary);
     const mappings = settings.fieldMappings === undefined ? DEFAULT_FIELD_MAPPINGS : validateFieldMappings(settings.fieldMappings);
     return {
       installationId,
       hubspot,
       salesforce,
-      hubspotAppId: endpoints.hubspot.appId,
+      hubspotAppId: hubspotAccess.appId,
       salesforceIntegrationUserId: await salesforce.integrationUserId(),
       dictionary: 'ok' in dictionary ? (dictionary.ok ? dictionary.value : DEFAULT_STAGE_DICTIONARY) : dictionary,
       fieldMappings: 'ok' in mappings ? (mappings.ok ? mappings.value : DEFAULT_FIELD_MAPPINGS) : mappings,
+      attribution: this.attributionSettings(installationId, settings),
+      sales: readSalesSettings(settings, this.deps.log, installationId),
     };
+  }
+
+  /** The installation's attribution settings; invalid ones are logged and the defaults used. */
+  private attributionSettings(installationId: string, settings: { channelRules?: unknown; attribution?: unknown }): AttributionSettings {
+    const parsed = attributionSettingsFrom(settings);
+    if (parsed.ok) return parsed.value;
+    this.deps.log.warn({ installationId, problems: parsed.error }, 'invalid attribution settings: using the default channel rules and Campaign handling');
+    return DEFAULT_ATTRIBUTION_SETTINGS;
   }
 
   /** Forgets cached runtimes (after settings or credentials change). */
   invalidate(installationId?: string): void {
-    if (installationId) this.runtimes.delete(installationId);
-    else this.runtimes.clear();
+    if (installationId) {
+      this.runtimes.delete(installationId);
+      this.storedConnections.delete(installationId);
+    } else {
+      this.runtimes.clear();
+      this.storedConnections.clear();
+    }
   }
 }

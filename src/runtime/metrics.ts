@@ -8,6 +8,7 @@ export interface Metrics {
   queueJobs: Gauge<'queue' | 'state'>;
   webhookAccepted: Counter<'source' | 'installation'>;
   webhookRefused: Counter<'source' | 'reason'>;
+  reconcileCaught: Counter<'stream'>;
 }
 
 /** Creates the registry and every metric the app exposes on /metrics. */
@@ -40,6 +41,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'webhook_events_accepted_total',
       help: 'Webhook events accepted and enqueued, by source and installation',
       labelNames: ['source', 'installation'],
+      registers: [registry],
+    }),
+    reconcileCaught: new Counter({
+      name: 'reconcile_caught_total',
+      help: 'Changes the reconciler found that no webhook had delivered, by stream',
+      labelNames: ['stream'],
       registers: [registry],
     }),
     webhookRefused: new Counter({

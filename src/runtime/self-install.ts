@@ -4,6 +4,7 @@
  * webhook subscriptions to this app, and Salesforce Outbound Message rules to this app's
  * per-installation endpoint. One log line per step; re-running creates only what is missing.
  */
+import { CrmRejectedError } from '../crm/errors.ts';
 import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions } from '../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../config.ts';
@@ -13,8 +14,22 @@ import type { Installation } from '../store/installations.ts';
 import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../sync/context.ts';
 import type { InstallationRuntime } from './installation-clients.ts';
 
+/** Fields of the Task and Event Outbound Messages: an activity a rep logs on a Lead is its first touch. */
+export const ACTIVITY_FIELDS = ['Id', 'WhoId', 'OwnerId', 'CreatedDate', 'LastModifiedById'] as const;
+
+/** True when the org lets the integration user query `object` (Event may be missing or hidden). */
+async function orgHasObject(runtime: InstallationRuntime, object: string): Promise<boolean> {
+  try {
+    await runtime.salesforce.query(`SELECT Id FROM ${object} LIMIT 1`);
+    return true;
+  } catch (error) {
+    if (error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') return false;
+    throw error;
+  }
+}
+
 /** Contact properties the app's HubSpot webhook subscriptions watch. */
-export const WATCHED_PROPERTIES = ['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle'] as const;
+export const WATCHED_PROPERTIES = ['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date'] as const;
 
 export interface SelfInstallDeps {
   config: AppConfig;
@@ -49,13 +64,23 @@ export async function selfInstall(deps: SelfInstallDeps): Promise<void> {
   if (deps.salesforce) {
     const endpointUrl = `${deps.publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
     const rules = deps.salesforce.outbound.rules();
-    for (const [object, fieldList] of [['Lead', LEAD_SYNC_FIELDS], ['Opportunity', OPPORTUNITY_SYNC_FIELDS]] as const) {
+    const objects: string[] = [];
+    const wanted = [['Lead', LEAD_SYNC_FIELDS], ['Opportunity', OPPORTUNITY_SYNC_FIELDS], ['Task', ACTIVITY_FIELDS], ['Event', ACTIVITY_FIELDS]] as const;
+    for (const [object, fieldList] of wanted) {
       const name = `Smarketing Sync ${object}`;
       const existing = rules.find((rule) => rule.name === name);
-      if (existing && existing.endpointUrl === endpointUrl) continue;
+      if (existing && existing.endpointUrl === endpointUrl && fieldList.every((field) => existing.fields.includes(field))) {
+        objects.push(object);
+        continue;
+      }
       if (existing) deps.salesforce.outbound.removeRule(existing.id);
+      if ((object === 'Task' || object === 'Event') && !(await orgHasObject(runtime, object))) {
+        log.info({ object }, `install: this org has no ${object} object for the integration user; no Outbound Message for it`);
+        continue;
+      }
       deps.salesforce.outbound.addRule({ name, object, triggerOn: ['create', 'update'], fields: [...fieldList], endpointUrl, integrationUserId: runtime.salesforceIntegrationUserId });
+      objects.push(object);
     }
-    log.info({ objects: ['Lead', 'Opportunity'] }, 'install: Salesforce Outbound Messages point at this app');
+    log.info({ objects }, 'install: Salesforce Outbound Messages point at this app');
   }
 }

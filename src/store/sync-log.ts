@@ -58,3 +58,13 @@ export async function recordStageChanges(db: Queryable, changes: readonly StageC
     );
   }
 }
+
+/** The latest recorded stage of each given contact (contacts without history are left out). */
+export async function latestStages(db: Queryable, installationId: string, contactIds: readonly string[]): Promise<Map<string, string>> {
+  if (contactIds.length === 0) return new Map();
+  const rows = await db.query<{ hubspot_contact_id: string; stage: string }>(
+    'SELECT DISTINCT ON (hubspot_contact_id) hubspot_contact_id, stage FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = ANY($2) ORDER BY hubspot_contact_id, occurred_at DESC, id DESC',
+    [installationId, contactIds],
+  );
+  return new Map(rows.map((r) => [r.hubspot_contact_id, r.stage]));
+}

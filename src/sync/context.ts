@@ -1,7 +1,9 @@
 /** What a sync run works with: one installation's CRM ports, rules, state and clock. */
 import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
+import type { FeedbackTaxonomy } from '../domain/feedback.ts';
 import type { FieldMapping, StageDictionary } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
+import { ATTRIBUTION_CONTACT_PROPERTIES, SALESFORCE_STAMP_FIELDS, type AttributionSettings } from './attribution-settings.ts';
 import type { ValueLedger } from './value-ledger.ts';
 
 export interface SyncContext {
@@ -15,22 +17,30 @@ export interface SyncContext {
   now: () => Date;
   /** Where the log lines of this run point (queue and job), for the admin's sync log. */
   job?: { queue: string; id: string };
+  /** Channel rules and Campaign handling (src/sync/attribution.ts); absent, the defaults. */
+  attribution?: AttributionSettings;
+  /** Sales feedback back to marketing (src/sync/feedback.ts); absent, only the lifecycle syncs. */
+  feedback?: { taxonomy: FeedbackTaxonomy; integrationUserId: string };
 }
 
 /** The HubSpot contact properties every sync reads. */
 export const CONTACT_SYNC_PROPERTIES = [
   'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'lifecyclestage', 'hs_lead_status',
   'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'lastmodifieddate',
+  ...ATTRIBUTION_CONTACT_PROPERTIES,
 ] as const;
 
 /** The Lead fields every sync reads. */
 export const LEAD_SYNC_FIELDS = [
   'Id', 'Email', 'FirstName', 'LastName', 'Company', 'Phone', 'Title', 'Status', 'IsConverted', 'ConvertedContactId',
   'ConvertedOpportunityId', 'HubSpot_Contact_Id__c', 'Feedback_Reason__c', 'LastModifiedById', 'SystemModstamp', 'OwnerId', 'LeadSource',
+  'CreatedDate', ...SALESFORCE_STAMP_FIELDS,
+  'Feedback_Notes__c', 'LastModifiedDate',
 ] as const;
 
 /** The Opportunity fields every sync reads. */
-export const OPPORTUNITY_SYNC_FIELDS = ['Id', 'StageName', 'IsWon', 'IsClosed', 'Amount', 'CloseDate', 'LastModifiedById', 'SystemModstamp', 'Loss_Reason__c'] as const;
+export const OPPORTUNITY_SYNC_FIELDS = ['Id', 'StageName', 'IsWon', 'IsClosed', 'Amount', 'CloseDate', 'LastModifiedById', 'SystemModstamp', 'Loss_Reason__c',
+  'Win_Reason__c', 'OwnerId', 'LastModifiedDate'] as const;
 
 /** `hubspot:contact:101` — the sync log's record reference for a contact. */
 export function contactRef(id: string): string {
@@ -40,4 +50,24 @@ export function contactRef(id: string): string {
 /** `salesforce:Lead:00Q…` — the sync log's record reference for a Salesforce record. */
 export function salesforceRef(type: string, id: string): string {
   return `salesforce:${type}:${id}`;
+}
+
+/**
+ * The Salesforce fields that carry a record's stage. The app remembers their values whenever it
+ * writes or reads a Lead/Opportunity; a change by the integration user that leaves them as the
+ * app knows them is its own write coming back (an echo).
+ */
+export const STAGE_FIELDS: Readonly<Record<'Lead' | 'Opportunity', readonly string[]>> = {
+  Lead: ['Status', 'IsConverted'],
+  Opportunity: ['StageName', 'IsClosed', 'IsWon'],
+};
+
+/** The stage fields of a record, as strings (Salesforce sends booleans as "true"/"false"). */
+export function stageValues(type: 'Lead' | 'Opportunity', record: Record<string, unknown>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const field of STAGE_FIELDS[type]) {
+    const value = record[field];
+    if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') values[field] = String(value);
+  }
+  return values;
 }

@@ -6,10 +6,11 @@
  * per 200 Leads.
  */
 import type { HubSpotContact, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
-import { decideHubSpotToSalesforce, resolveFieldValue, type SalesforceDecision } from '../domain/stages.ts';
+import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce, resolveFieldValue, type SalesforceDecision } from '../domain/stages.ts';
 import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-links.ts';
-import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
+import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { AttributionBatch } from './attribution.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, stageValues, type SyncContext } from './context.ts';
 
 export interface HandoffSummary {
   /** Contacts handed to sales in this run (a new Lead, or an existing one linked at handoff). */
@@ -63,6 +64,15 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
   const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);
   const leads = new Map((await ctx.salesforce.readRecords('Lead', linkedLeadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
+  await rememberStages(ctx, [...leads.values()].map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
+  // Attribution stamps (src/sync/attribution.ts) ride on the writes below.
+  const attribution = await AttributionBatch.forContacts(ctx, contacts, (id) => leads.get(links.get(id)?.salesforceLeadId ?? ''));
+
+  const closedBySales = (lead: SalesforceRecord | undefined): boolean => {
+    const stage = lead && lead.IsConverted !== true ? findStageForSalesforce(ctx.dictionary, { object: 'Lead', Status: text(lead, 'Status') ?? '', IsConverted: false, Feedback_Reason__c: text(lead, 'Feedback_Reason__c') }) : null;
+    return stage !== null && BACKWARD_RULE_STAGES.includes(stage);
+  };
+  const latestStage = await latestStages(ctx.db, ctx.installationId, contacts.filter((c) => closedBySales(leads.get(links.get(c.id)?.salesforceLeadId ?? ''))).map((c) => c.id));
 
   // 2. Decide per contact.
   const toCreate: HubSpotContact[] = [];
@@ -85,8 +95,13 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       continue;
     }
     if (link?.salesforceLeadId && lead && lead.IsConverted !== true) {
-      toUpdate.push({ contact, leadId: link.salesforceLeadId, decision: decision.action === 'upsert_lead' ? decision : null });
+      // Sales closed the Lead (rejected/recycled) and HubSpot has not heard of it yet (the contact's latest
+      // stage is still an earlier one): the contact's stage is older news and does not reopen it (chaos suite).
+      const latest = latestStage.get(contact.id);
+      const stale = closedBySales(lead) && latest !== undefined && !(BACKWARD_RULE_STAGES as readonly string[]).includes(latest);
+      toUpdate.push({ contact, leadId: link.salesforceLeadId, decision: decision.action === 'upsert_lead' && !stale ? decision : null });
       if (decision.action === 'none') entry(contactRef(contact.id), 'info', 'no_stage_change', decision.reason);
+      else if (stale) entry(contactRef(contact.id), 'info', 'no_stage_change', `${decision.reason}: not applied, sales closed the Lead after the contact's stage "${latest}" and HubSpot has not heard of it yet`);
       continue;
     }
     summary.unchanged += 1;
@@ -112,20 +127,24 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       continue;
     }
     if (sameEmailLead && text(sameEmailLead, 'HubSpot_Contact_Id__c') !== contact.id) {
-      upserts.push({ Id: sameEmailLead.Id, HubSpot_Contact_Id__c: contact.id, Lifecycle_Stage__c: decision.stage });
+      upserts.push({ ...attribution.leadFields(contact.id, sameEmailLead), Id: sameEmailLead.Id, HubSpot_Contact_Id__c: contact.id, Lifecycle_Stage__c: decision.stage });
       linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: sameEmailLead.Id, salesforceContactId: null, salesforceOpportunityId: null });
       summary.linked += 1;
       entry(contactRef(contact.id), 'info', 'link_existing_lead', `${decision.reason}; Salesforce Lead ${sameEmailLead.Id} already has ${email}: linked to it instead of creating a second Lead`);
       continue;
     }
     const fields = mappedFields(ctx, contact, undefined);
+    // Already this contact's Lead: an earlier run created it and stopped before saving the link.
+    // Sales may have worked it since, so the upsert must not set its Status back (chaos suite).
+    const ownLead = sameEmailLead !== undefined && text(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id;
     upserts.push({
       ...fields,
+      ...attribution.leadFields(contact.id, sameEmailLead),
       HubSpot_Contact_Id__c: contact.id,
       LastName: fields.LastName ?? PLACEHOLDER,
       Company: fields.Company ?? PLACEHOLDER,
       Lifecycle_Stage__c: decision.stage,
-      Status: decision.status,
+      ...(ownLead ? {} : { Status: decision.status }),
     });
     entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
   }
@@ -133,6 +152,12 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // 4. Writes: new Leads by upsert (assignment rules pick the owner); linked Leads by Id.
   const linkedExisting = upserts.filter((u) => typeof u.Id === 'string');
   const creates = upserts.filter((u) => typeof u.Id !== 'string');
+  // The stages the app is about to write, remembered first: their echoes can arrive before the
+  // calls return (new Leads by their HubSpot id, the only key known before the upsert).
+  await rememberStages(ctx, [
+    ...creates.map((lead) => ({ recordId: `hs:${lead.HubSpot_Contact_Id__c}`, values: { Status: String(lead.Status), IsConverted: 'false' } })),
+    ...existing.leads.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', { ...lead, IsConverted: false }) })),
+  ]);
   const createOutcomes = await ctx.salesforce.upsertLeadsByHubSpotId(creates);
   const updates: SalesforceRecord[] = [
     ...linkedExisting.map(({ Id, ...rest }) => ({ Id: String(Id), ...rest })),
@@ -140,14 +165,16 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       const fields = mappedFields(ctx, contact, leads.get(leadId));
       const stageFields = decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {};
       const changes = Object.fromEntries(Object.entries({ ...fields, ...stageFields }).filter(([field, value]) => text(leads.get(leadId), field) !== value));
-      if (Object.keys(changes).length === 0) {
+      const stamp = attribution.leadFields(contact.id, leads.get(leadId));
+      if (Object.keys(changes).length === 0 && Object.keys(stamp).length === 0) {
         summary.unchanged += 1;
         return [];
       }
-      entry(contactRef(contact.id), 'info', 'update_lead', decision?.reason ?? `mapped fields changed: ${Object.keys(changes).join(', ')}`, { fields: Object.keys(changes) });
-      return [{ Id: leadId, ...changes }];
+      if (Object.keys(changes).length > 0) entry(contactRef(contact.id), 'info', 'update_lead', decision?.reason ?? `mapped fields changed: ${Object.keys(changes).join(', ')}`, { fields: Object.keys(changes) });
+      return [{ Id: leadId, ...changes, ...stamp }];
     }),
   ];
+  await rememberStages(ctx, updates.filter((u) => typeof u.Status === 'string').map((u) => ({ recordId: u.Id, values: { Status: String(u.Status) } })));
   const updateOutcomes = await ctx.salesforce.updateRecords('Lead', updates);
 
   // 5. Outcomes: links, stage history, failures in the sync log.
@@ -162,6 +189,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     }
     if (outcome.created) summary.created += 1;
     else summary.updated += 1;
+    attribution.leadWritten(id, outcome.id, lead, outcome.created);
     stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
     if (lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at });
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
@@ -176,6 +204,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       continue;
     }
     summary.updated += 1;
+    if (hubspotId) attribution.leadWritten(hubspotId, update.Id, update, typeof update.HubSpot_Contact_Id__c === 'string');
     if (hubspotId && typeof update.HubSpot_Contact_Id__c === 'string') hubspotWrites.push({ id: hubspotId, properties: { salesforce_lead_id: update.Id } });
     if (hubspotId && typeof update.Lifecycle_Stage__c === 'string' && typeof update.Status === 'string') {
       stages.push({ installationId: ctx.installationId, hubspotContactId: hubspotId, stage: update.Lifecycle_Stage__c, source: 'hubspot', occurredAt: at });
@@ -184,6 +213,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   for (const link of linkUpdates) {
     if (link.salesforceContactId) hubspotWrites.push({ id: link.hubspotContactId, properties: { salesforce_contact_id: link.salesforceContactId } });
   }
+  for (const contact of contacts) hubspotWrites.push({ id: contact.id, properties: attribution.hubspotChanges(contact.id) });
 
   // 6. Stamp the Salesforce ids back on the contacts (one batch), remembering our own values.
   const current = new Map(contacts.map((c) => [c.id, c]));
@@ -195,10 +225,17 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       if (!outcome.ok) entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the Salesforce ids: ${outcome.code} ${outcome.message}`);
     }
   }
+  const salesforceContacts = [...links.values(), ...linkUpdates].flatMap((l) => (l.salesforceContactId ? [[l.hubspotContactId, l.salesforceContactId] as const] : []));
+  await attribution.complete(entry, new Map(salesforceContacts));
   await saveLinks(ctx.db, ctx.installationId, linkUpdates);
   await recordStageChanges(ctx.db, stages);
   await writeSyncLog(ctx.db, log);
   return summary;
+}
+
+/** Remembers the Salesforce stage values the app knows, for echo detection at intake. */
+export async function rememberStages(ctx: SyncContext, known: readonly { recordId: string; values: Record<string, string> }[]): Promise<void> {
+  await ctx.ledger.remember(ctx.installationId, 'salesforce', known.filter((k) => Object.keys(k.values).length > 0));
 }
 
 /** Merges several property writes to the same contact into one. */

@@ -9,8 +9,10 @@ import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
 import { linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, type SyncContext } from './context.ts';
-import { mergeWrites } from './handoff.ts';
+import { AttributionBatch } from './attribution.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { prepareFeedback } from './feedback.ts';
+import { mergeWrites, rememberStages } from './handoff.ts';
 
 export interface ProgressSummary {
   read: number;
@@ -57,6 +59,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS),
   ]);
   summary.read = leads.length + opportunities.length;
+  await rememberStages(ctx, [
+    ...leads.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
+    ...opportunities.map((opportunity) => ({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) })),
+  ]);
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...opportunities.map((o) => o.Id)]);
 
   // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
@@ -67,6 +73,8 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     entry(salesforceRef('Lead', lead.Id), 'warn', 'skip_no_email', 'Lead has no Email: HubSpot contacts are keyed by email, so it is not synced until it has one');
   }
   if (creatable.length > 0) {
+    // Attribution: sales-sourced unless the same email has a marketing history (or LeadSource names a channel).
+    const attribution = await AttributionBatch.forSalesforceLeads(ctx, creatable);
     const outcomes = await ctx.hubspot.upsertContactsByEmail(
       creatable.map((lead) => ({
         email: str(lead, 'Email') ?? '',
@@ -76,6 +84,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
             return value && m.rule !== 'dont_sync' ? [[m.hubspotProperty, value]] : [];
           }),
           ['salesforce_lead_id', lead.Id],
+          ...Object.entries(attribution.hubspotStamp(lead.Id)),
         ]),
       })),
     );
@@ -91,11 +100,14 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
       const link: RecordLink = { hubspotContactId: outcome.id, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null };
       links.set(lead.Id, link);
       linkUpdates.push(link);
-      backfill.push({ Id: lead.Id, HubSpot_Contact_Id__c: outcome.id });
+      attribution.linkContact(lead.Id, outcome.id);
+      backfill.push({ ...attribution.leadFields(lead.Id, lead), Id: lead.Id, HubSpot_Contact_Id__c: outcome.id });
       entry(salesforceRef('Lead', lead.Id), 'info', outcome.created ? 'create_contact' : 'link_contact', `Lead created in Salesforce: ${outcome.created ? 'created' : 'matched by email to'} HubSpot contact ${outcome.id}`);
     }
     const stamped = await ctx.salesforce.updateRecords('Lead', backfill);
     for (const [id, outcome] of stamped) if (!outcome.ok) entry(salesforceRef('Lead', id), 'error', 'stamp_failed', `Salesforce refused HubSpot_Contact_Id__c: ${outcome.code} ${outcome.message}`);
+    for (const record of backfill) if (stamped.get(record.Id)?.ok) attribution.leadWritten(record.Id, record.Id, record, true);
+    await attribution.complete(entry);
   }
 
   // 3. Which contact each record moves; conversions extend the link to Contact and Opportunity.
@@ -135,6 +147,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
 
   // 4. Decide against the contact's current HubSpot state, Lead before Opportunity.
   const contacts = new Map((await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], CONTACT_SYNC_PROPERTIES)).map((c) => [c.id, c]));
+  const feedback = await prepareFeedback(ctx, moves, contacts);
   const firstSteps: { id: string; properties: Record<string, string> }[] = [];
   const secondSteps: { id: string; properties: Record<string, string> }[] = [];
   const view = new Map<string, Record<string, string | null>>();
@@ -148,20 +161,23 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     }
     const state = view.get(contact.id) ?? { ...contact.properties };
     const decision = decideSalesforceToHubSpot(ctx.dictionary, state, snapshotOf(move.type, move.record));
+    // The sales feedback of the record rides on the same writes (two steps: clear, then set).
+    const steps = feedback.stepsFor(move, decision, state);
     if (decision.action === 'none') {
       if (decision.reason.startsWith('refused')) summary.refused += 1;
       else summary.unchanged += 1;
       entry(ref, decision.reason.startsWith('refused') ? 'warn' : 'info', decision.reason.startsWith('refused') ? 'refused' : 'no_change', decision.reason, { contact: contact.id });
-      continue;
+      if (steps.length === 0) continue;
     }
-    const [first, second] = decision.steps;
-    if (decision.clearFirst && first && second) {
+    const [first, second] = steps;
+    if (first && second) {
       firstSteps.push({ id: contact.id, properties: { ...first } });
       secondSteps.push({ id: contact.id, properties: { ...second } });
     } else if (first) {
       firstSteps.push({ id: contact.id, properties: { ...first } });
     }
     view.set(contact.id, { ...state, ...(second ?? first) });
+    if (decision.action === 'none') continue;
     stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { record: ref } });
     entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
   }
@@ -173,6 +189,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   }
 
   // 5. Write in order: clears, then values (HubSpot applies a batch's inputs in no set order).
+  const failedContacts = new Set<string>();
   for (const batch of [mergeWrites(firstSteps), mergeWrites(secondSteps)]) {
     if (batch.length === 0) continue;
     await ctx.ledger.remember(ctx.installationId, 'hubspot', batch.map((w) => ({ recordId: w.id, values: w.properties })));
@@ -180,6 +197,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     for (const [id, outcome] of outcomes) {
       if (outcome.ok) continue;
       summary.failed += 1;
+      failedContacts.add(id);
       entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot refused the update: ${outcome.code} ${outcome.message}`);
     }
   }
@@ -187,5 +205,6 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   await saveLinks(ctx.db, ctx.installationId, linkUpdates);
   await recordStageChanges(ctx.db, stages);
   await writeSyncLog(ctx.db, log);
+  await feedback.finish(failedContacts);
   return summary;
 }

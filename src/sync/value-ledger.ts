@@ -29,6 +29,14 @@ export class ValueLedger {
     await pipeline.exec();
   }
 
+  /** True when every field has the value the ledger holds for it (false when any is unknown). */
+  async matches(installationId: string, system: 'hubspot' | 'salesforce', recordId: string, values: Record<string, string>): Promise<boolean> {
+    const fields = Object.keys(values);
+    if (fields.length === 0) return false;
+    const known = await this.redis.hmget(this.key(installationId, system, recordId), ...fields);
+    return fields.every((field, i) => known[i] === values[field]);
+  }
+
   /** True when `value` is what the app last wrote to this field. */
   async wroteIt(installationId: string, system: 'hubspot' | 'salesforce', recordId: string, field: string, value: string): Promise<boolean> {
     return (await this.redis.hget(this.key(installationId, system, recordId), field)) === value;

@@ -10,7 +10,7 @@ import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/propert
 import type { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
-import type { HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
+import type { ApiLimitUsage, HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
 import { describeBody, toHubSpotError } from './errors.ts';
 import {
   BATCH_LIMIT,
@@ -28,6 +28,7 @@ import {
   propertyIssuesOf,
   propertyListSchema,
   searchResponseSchema,
+  searchTotalSchema,
   toHubSpotContact,
   toPropertyCreate,
   upsertResponseSchema,
@@ -261,6 +262,31 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return { contacts: parsed.results.map(toHubSpotContact), ...(next === undefined ? {} : { after: next }) };
   }
 
+  async function readContactsByEmail(emails: readonly string[], names: readonly string[]): Promise<HubSpotContact[]> {
+    const wanted = [...new Set(emails.map((email) => email.trim().toLowerCase()).filter((email) => email !== ''))];
+    const found: HubSpotContact[] = [];
+    for (const part of chunk(wanted, BATCH_LIMIT)) {
+      const answer = await call('batch read contacts by email', ({ contacts }) =>
+        contacts.batchApi.read({ inputs: part.map((id) => ({ id })), idProperty: 'email', properties: [...new Set(['email', ...names])], propertiesWithHistory: [] }, false),
+      );
+      // A 207 lists unknown emails in errors[]; they are simply left out.
+      found.push(...parseAnswer(batchResponseSchema, answer, 'batch read contacts by email').results.map(toHubSpotContact));
+    }
+    return found;
+  }
+
+  async function listContacts(names: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }> {
+    const page = await call('list contacts', ({ contacts }) => contacts.basicApi.getPage(BATCH_LIMIT, after, [...names], undefined, undefined, false));
+    const parsed = parseAnswer(searchResponseSchema, page, 'list contacts');
+    const next = parsed.paging?.next?.after;
+    return { contacts: parsed.results.map(toHubSpotContact), ...(next === undefined ? {} : { after: next }) };
+  }
+
+  async function countContacts(): Promise<number> {
+    const answer = await call('count contacts', ({ contacts }) => contacts.searchApi.doSearch({ filterGroups: [], properties: ['hs_object_id'], limit: 1 }));
+    return parseAnswer(searchTotalSchema, answer, 'count contacts').total;
+  }
+
   async function ensureContactProperties(
     group: { name: string; label: string },
     definitions: readonly PropertyDefinition[],
@@ -310,6 +336,39 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     }
   }
 
+  /** One cheap read (a single contact id) whose rate-limit headers tell the usage (reference §4.2). */
+  async function apiUsage(): Promise<ApiLimitUsage[]> {
+    const token = await tokenOf();
+    lastToken = token;
+    await limiter.acquire(limiterKey);
+    let response: Awaited<ReturnType<Client['apiRequest']>>;
+    try {
+      response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({ method: 'GET', path: '/crm/v3/objects/contacts', qs: { limit: 1 } });
+    } catch (error) {
+      throw toHubSpotError(error, 'read API usage', [token]);
+    }
+    const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
+    if (!response.ok) {
+      const body: unknown = await response.json().catch(() => undefined);
+      throw toHubSpotError({ code: response.status, body, headers }, 'read API usage', [token]);
+    }
+    const usage: ApiLimitUsage[] = [];
+    const windowMax = Number(headers['x-hubspot-ratelimit-max']);
+    const windowRemaining = Number(headers['x-hubspot-ratelimit-remaining']);
+    const intervalMs = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
+    if (Number.isFinite(windowMax) && Number.isFinite(windowRemaining) && windowMax > 0) {
+      const seconds = Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs / 1000 : 10;
+      usage.push({ name: `Requests per ${seconds} s window`, used: windowMax - windowRemaining, max: windowMax });
+    }
+    // Daily headers are not sent for OAuth-authorised requests.
+    const dailyMax = Number(headers['x-hubspot-ratelimit-daily']);
+    const dailyRemaining = Number(headers['x-hubspot-ratelimit-daily-remaining']);
+    if (Number.isFinite(dailyMax) && Number.isFinite(dailyRemaining) && dailyMax > 0) {
+      usage.push({ name: 'Daily API requests', used: dailyMax - dailyRemaining, max: dailyMax });
+    }
+    return usage;
+  }
+
   return {
     system: 'hubspot',
     readContacts,
@@ -317,6 +376,10 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     upsertContactsByEmail,
     addTimelineNote,
     findContactsChangedSince,
+    readContactsByEmail,
+    listContacts,
+    countContacts,
     ensureContactProperties,
+    apiUsage,
   };
 }

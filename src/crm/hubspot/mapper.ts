@@ -45,6 +45,9 @@ export const searchResponseSchema = z.looseObject({
   paging: z.looseObject({ next: z.looseObject({ after: z.string().min(1) }).optional() }).optional(),
 });
 
+/** The `total` of a search answer (how many records match). */
+export const searchTotalSchema = z.looseObject({ total: z.number().int().nonnegative() });
+
 /** The created note. */
 export const noteSchema = z.looseObject({ id: z.string().min(1) });
 

@@ -34,3 +34,22 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
   }
   return created;
 }
+
+/** The app's webhook target URL and which of the wanted subscriptions exist (nothing is changed). */
+export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<{ targetUrl: string | null; subscriptions: { eventType: string; propertyName: string | null; exists: boolean }[] }> {
+  const client = new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath });
+  let targetUrl: string | null = null;
+  try {
+    targetUrl = (await client.webhooks.settingsApi.getAll(setup.appId)).targetUrl;
+  } catch (error) {
+    // No settings yet is a 404; anything else is a real failure.
+    if ((error as { code?: unknown } | null)?.code !== 404) throw error;
+  }
+  const existing = await client.webhooks.subscriptionsApi.getAll(setup.appId);
+  const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
+  const wanted = [
+    { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
+    ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
+  ];
+  return { targetUrl, subscriptions: wanted.map((w) => ({ ...w, exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`) })) };
+}

@@ -6,7 +6,7 @@
  */
 import jsforce from 'jsforce';
 import type { Connection, DmlOptions } from 'jsforce';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
 import type { CustomFieldDefinition, SalesforcePort, SalesforceRecord, WriteOutcome } from '../ports.ts';
@@ -20,6 +20,7 @@ import {
   byIdsQuery,
   changedSinceQuery,
   convertResultSchema,
+  countResultSchema,
   customFieldRowsSchema,
   customFieldsQuery,
   developerNameOf,
@@ -34,6 +35,9 @@ import {
   toSalesforceRecord,
   toWriteOutcome,
 } from './mapper.ts';
+
+/** The part of `/limits` the admin sees: the rolling 24 h API allowance (reference §3.3). */
+const limitsSchema = z.object({ DailyApiRequests: z.object({ Max: z.number(), Remaining: z.number() }) });
 
 /** The lowest API version with sObject Collections upsert by external id (reference §3.1). */
 const MIN_API_VERSION = 46;
@@ -314,6 +318,11 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       return runQuery(soql, 'query');
     },
 
+    async count(soql) {
+      const answer = await call('count', () => conn.query(soql).execute({ autoFetch: false }));
+      return parseAnswer(countResultSchema, answer, 'count').totalSize;
+    },
+
     async ensureCustomFields(definitions, dryRun) {
       // A malformed name is a bug in the caller's list: refuse before anything is created.
       for (const definition of definitions) developerNameOf(definition.name);
@@ -344,6 +353,16 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         throw new CrmRejectedError('salesforce', code, `Salesforce convert lead ${leadId}: ${code}: ${first?.message ?? 'not converted'}`);
       }
       return { contactId: result.contactId, accountId: result.accountId, opportunityId: typeof result.opportunityId === 'string' ? result.opportunityId : null };
+    },
+
+    recordUrl(type, id) {
+      return `${conn.instanceUrl.replace(/\/+$/, '')}/lightning/r/${sobjectName(type)}/${encodeURIComponent(id)}/view`;
+    },
+
+    async apiUsage() {
+      const limits = parseAnswer(limitsSchema, await call('read limits', () => conn.limits()), 'read limits');
+      const daily = limits.DailyApiRequests;
+      return [{ name: 'Daily API requests', used: daily.Max - daily.Remaining, max: daily.Max }];
     },
   };
 

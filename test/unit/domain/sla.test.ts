@@ -300,3 +300,71 @@ describe('summarizeSla', () => {
     });
   });
 });
+
+describe('business hours in other zones', () => {
+  it.each<{ name: string; rules: SlaPolicy; handoff: string; due: string }>([
+    {
+      name: "skips Sydney's spring-forward weekend (Friday AEST → Monday AEDT)",
+      rules: policy({ businessHours: { timeZone: 'Australia/Sydney' } }),
+      handoff: '2026-10-02T06:00:00Z',
+      due: '2026-10-05T01:00:00Z',
+    },
+    {
+      name: "counts real time through Lord Howe's half-hour DST shift in a 24/7 window",
+      rules: policy({ hours: 24, businessHours: { timeZone: 'Australia/Lord_Howe', weekdays: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } }),
+      handoff: '2026-10-03T01:30:00Z',
+      due: '2026-10-04T01:30:00Z',
+    },
+    {
+      name: 'carries the clock over the night in a half-hour offset zone (Kolkata)',
+      rules: policy({ businessHours: { timeZone: 'Asia/Kolkata' } }),
+      handoff: '2026-03-02T10:30:00Z',
+      due: '2026-03-03T06:30:00Z',
+    },
+  ])('$name', ({ rules, handoff, due }) => {
+    expect(new Date(computeDueAt(rules, utc(handoff))).toISOString()).toBe(new Date(utc(due)).toISOString());
+  });
+});
+
+describe('first touch at the due instant of a business-hours clock', () => {
+  const office = policy({ businessHours: NEW_YORK });
+  const handoff = utc('2026-03-06T20:00:00Z');
+  const due = computeDueAt(office, handoff);
+
+  it('falls due on Monday morning after the spring DST weekend', () => {
+    expect(new Date(due).toISOString()).toBe('2026-03-09T15:00:00.000Z');
+  });
+
+  it('counts a touch exactly at that instant as met, and one millisecond later as breached', () => {
+    expect(slaStatus(due, due, due + HOUR)).toBe('met');
+    expect(slaStatus(due, due + 1, due + HOUR)).toBe('breached');
+  });
+});
+
+describe('rule changes mid-clock, continued', () => {
+  const handoffAtMs = utc('2026-03-06T20:00:00Z');
+  const calendarDue = computeDueAt(DEFAULT_SLA_POLICY, handoffAtMs);
+
+  it('keeps a clock running when business hours move its due time past an old one that has already passed', () => {
+    const now = calendarDue + HOUR;
+    expect(slaStatus(calendarDue, null, now)).toBe('breached');
+    expect(recomputeOnPolicyChange(policy({ businessHours: NEW_YORK }), { handoffAtMs, dueAtMs: calendarDue, firstTouchAtMs: null }, now)).toEqual({
+      kind: 'rescheduled',
+      dueAtMs: utc('2026-03-09T15:00:00Z'),
+      previousDueAtMs: calendarDue,
+      status: 'pending',
+    });
+  });
+
+  it('falls back to the default rule when the override a clock ran under is removed', () => {
+    const withOverride = policy({ hours: 4, overrides: [{ leadSource: 'Partner Referral', hours: 1 }] });
+    const context = { leadSource: 'Partner Referral' };
+    const dueAtMs = computeDueAt(withOverride, handoffAtMs, context);
+    expect(dueAtMs).toBe(handoffAtMs + HOUR);
+    expect(recomputeOnPolicyChange(DEFAULT_SLA_POLICY, { handoffAtMs, dueAtMs, firstTouchAtMs: null, context }, handoffAtMs + 30 * 60_000)).toMatchObject({
+      kind: 'rescheduled',
+      dueAtMs: handoffAtMs + 4 * HOUR,
+      status: 'pending',
+    });
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * Worker scale-out benchmark: one web process (receivers and both sandbox CRMs, here in the bench
+ * process) and 1, 2 and 4 worker processes (`src/main.ts --role=worker`) on one Redis and one
+ * PostgreSQL, each run with a fresh Redis, database and sandboxes. Each run creates a bulk of
+ * HubSpot contacts, waits until the app is idle, then promotes them all to MQL at once and times
+ * how long until every one is handed off (its Lead created and linked).
+ *
+ * The limit-bound maximum comes from the rate limits and the batch sizes: a handoff needs at least
+ * one HubSpot batch read (100 contacts) and one batch update (100 contacts, the Lead id stamped
+ * back) per 100 records, and one Salesforce upsert (200 Leads) plus the two email lookups (Leads,
+ * Contacts; 200 emails each) per 200 records. HubSpot's limit is read from the sandbox's own
+ * rate-limit headers (100 requests / 10 s); the Salesforce sandbox has only a daily allowance, so
+ * its bound is the app's own pacing (25 requests / s). Target: ≥ 90 % of the maximum.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { HUBSPOT_LIMITER_POLICY, SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
+import { createLogger } from '../src/log.ts';
+import { producerConnection } from '../src/queue/redis.ts';
+import { boot, type RunningApp } from '../src/runtime/boot.ts';
+import { freePort, startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { createDatabase, startTestPostgres } from '../test/support/services.ts';
+import { fmt, ROOT, saveResult, tempDir } from './support.ts';
+
+const BULK = Number(process.env.BENCH_SCALE_BULK ?? 6_000);
+const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
+/** Records per call at the batch limits: HubSpot batch read/update 100, Salesforce upsert and email lookups 200. */
+const HUBSPOT_MIN_CALLS_PER_RECORD = 1 / 100 + 1 / 100;
+const SALESFORCE_MIN_CALLS_PER_RECORD = (1 + 2) / 200;
+const TARGET_SHARE = 0.9;
+
+export interface ScaleOutRun {
+  workers: number;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  /** recordsPerSecond / the limit-bound maximum. */
+  share: number;
+  hubspotCallsPerRecord: number;
+  salesforceCallsPerRecord: number;
+  /** Requests the HubSpot sandbox refused with 429 during the run (its limit reached). */
+  hubspotRateLimited: number;
+}
+
+export interface ScaleOutBenchResult {
+  bulk: number;
+  limits: { hubspotRequests: number; hubspotWindowMs: number; salesforcePerSecond: number; appHubSpotBudget: number };
+  maximum: { recordsPerSecond: number; boundBy: 'HubSpot' | 'Salesforce'; hubspot: number; salesforce: number };
+  target: number;
+  runs: ScaleOutRun[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Calls {
+  hubspot: number;
+  salesforce: number;
+  limited: number;
+}
+
+function calls(app: RunningApp): Calls {
+  const hs = app.sandboxes?.hubspot?.stats();
+  const sf = app.sandboxes?.salesforce?.stats();
+  return { hubspot: hs?.totals.calls ?? 0, salesforce: sf?.totalCalls ?? 0, limited: hs?.totals.rateLimited ?? 0 };
+}
+
+/** The HubSpot sandbox's burst limit, as its rate-limit headers announce it. */
+async function hubspotLimit(baseUrl: string, token: string): Promise<{ requests: number; windowMs: number }> {
+  const response = await fetch(`${baseUrl}/crm/v3/objects/contacts?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  const requests = Number(response.headers.get('x-hubspot-ratelimit-max'));
+  const windowMs = Number(response.headers.get('x-hubspot-ratelimit-interval-milliseconds'));
+  if (!(requests > 0 && windowMs > 0)) throw new Error('the HubSpot sandbox sent no rate-limit headers');
+  return { requests, windowMs };
+}
+
+/** Spawns a worker process (`src/main.ts --role=worker`) logging to `logFile`. */
+function spawnWorker(env: Record<string, string>, logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role=worker'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  return child;
+}
+
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Waits until no job waits or runs, nothing is pending, and no CRM call happened for 2 s. */
+async function untilIdle(app: RunningApp, redis: ReturnType<typeof producerConnection>, installationId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let quietSince = Date.now();
+  for (;;) {
+    const counts = await Promise.all((['hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const).map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+    const pending = (await redis.zcard(`{smarketing}:pending:${installationId}:to-salesforce`)) + (await redis.zcard(`{smarketing}:pending:${installationId}:to-hubspot`));
+    const now = calls(app);
+    const busy = pending > 0 || counts.some((c) => Object.values(c).some((n) => n > 0));
+    if (busy || now.hubspot + now.salesforce !== last) quietSince = Date.now();
+    last = now.hubspot + now.salesforce;
+    if (Date.now() - quietSince >= 2_000) return;
+    if (Date.now() > deadline) throw new Error('the app did not go idle');
+    await sleep(200);
+  }
+}
+
+async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRun & { limits: { requests: number; windowMs: number } }> {
+  const dir = tempDir(`smk-bench-scale-${workers}-`);
+  const log = createLogger('silent');
+  const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
+  const databaseUrl = createDatabase(postgresUrl, `scale_${workers}_${Date.now().toString(36)}`);
+  const [hubspotPort, salesforcePort] = [await freePort(), await freePort()];
+  const env = {
+    REDIS_URL: redis.url, DATABASE_URL: databaseUrl, SANDBOX_DEMO: 'false', LOG_LEVEL: 'warn',
+    SANDBOX_HUBSPOT_PORT: String(hubspotPort), SANDBOX_SALESFORCE_PORT: String(salesforcePort),
+  };
+  const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
+  if (!config.ok) throw new Error(config.error);
+  const app = await boot(config.value, { role: 'web', log });
+  const children: ChildProcess[] = [];
+  const redisClient = producerConnection(redis.url);
+  try {
+    const hubspot = app.sandboxes?.hubspot;
+    if (!hubspot) throw new Error('the HubSpot sandbox did not start');
+    const installationId = (await app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id;
+    if (!installationId) throw new Error('no sandbox installation');
+    const limits = await hubspotLimit(hubspot.url, config.value.sandbox.hubspot.privateAppToken);
+    for (let i = 1; i <= workers; i += 1) {
+      children.push(spawnWorker({ ...env, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
+    }
+    const deadline = Date.now() + 90_000;
+    while ((await app.producer.queue('syncToSalesforce').getWorkersCount()) < workers) {
+      if (Date.now() > deadline || children.some((c) => c.exitCode !== null)) throw new Error(`the workers did not start (see ${dir})`);
+      await sleep(200);
+    }
+
+    process.stderr.write(`scale-out: ${workers} worker(s): creating ${BULK} contacts…\n`);
+    const ids = Array.from({ length: BULK }, (_, i) => String(hubspot.createInUi('contacts', { email: `scale${i}@bench.example.com`, lastname: `Scale ${i}`, company: 'Bench' }).id));
+    await untilIdle(app, redisClient, installationId, 600_000);
+
+    process.stderr.write(`scale-out: ${workers} worker(s): handing off ${BULK} contacts at once…\n`);
+    const before = calls(app);
+    const started = Date.now();
+    for (const id of ids) hubspot.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
+    for (;;) {
+      const rows = await app.db.query<{ n: number }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1 AND salesforce_lead_id IS NOT NULL', [installationId]);
+      if ((rows[0]?.n ?? 0) >= BULK) break;
+      if (Date.now() - started > 900_000) throw new Error(`only ${rows[0]?.n ?? 0} of ${BULK} handed off after 15 min`);
+      await sleep(50);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    await untilIdle(app, redisClient, installationId, 300_000);
+    const after = calls(app);
+    return {
+      workers,
+      records: BULK,
+      seconds,
+      recordsPerSecond: BULK / seconds,
+      share: 0,
+      hubspotCallsPerRecord: (after.hubspot - before.hubspot) / BULK,
+      salesforceCallsPerRecord: (after.salesforce - before.salesforce) / BULK,
+      hubspotRateLimited: after.limited - before.limited,
+      limits,
+    };
+  } finally {
+    await Promise.all(children.map(stopWorker));
+    redisClient.disconnect();
+    await app.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runScaleOutBench(): Promise<ScaleOutBenchResult> {
+  const postgres = await startTestPostgres();
+  try {
+    const runs: ScaleOutRun[] = [];
+    let limits: { requests: number; windowMs: number } | undefined;
+    for (const workers of WORKER_COUNTS) {
+      const { limits: seen, ...run } = await runOnce(workers, postgres.url);
+      limits = seen;
+      runs.push(run);
+    }
+    if (!limits) throw new Error('no run');
+    const hubspotPerSecond = limits.requests / (limits.windowMs / 1000);
+    const salesforcePerSecond = SALESFORCE_LIMITER_POLICY.limit / (SALESFORCE_LIMITER_POLICY.windowMs / 1000);
+    const hubspotMax = hubspotPerSecond / HUBSPOT_MIN_CALLS_PER_RECORD;
+    const salesforceMax = salesforcePerSecond / SALESFORCE_MIN_CALLS_PER_RECORD;
+    const maximum = Math.min(hubspotMax, salesforceMax);
+    return {
+      bulk: BULK,
+      limits: { hubspotRequests: limits.requests, hubspotWindowMs: limits.windowMs, salesforcePerSecond, appHubSpotBudget: HUBSPOT_LIMITER_POLICY.limit / limits.requests },
+      maximum: { recordsPerSecond: maximum, boundBy: hubspotMax <= salesforceMax ? 'HubSpot' : 'Salesforce', hubspot: hubspotMax, salesforce: salesforceMax },
+      target: TARGET_SHARE,
+      runs: runs.map((run) => ({ ...run, share: run.recordsPerSecond / maximum })),
+    };
+  } finally {
+    await postgres.stop();
+  }
+}
+
+export function printScaleOut(result: ScaleOutBenchResult): void {
+  const m = result.maximum;
+  process.stdout.write(`\nWorker scale-out: bulk handoff of ${result.bulk} contacts, one Redis, 1 web + N worker processes\n`);
+  process.stdout.write(
+    `Limit-bound maximum ${fmt(m.recordsPerSecond)} records/s (${m.boundBy}): HubSpot ${result.limits.hubspotRequests} requests / ${fmt(result.limits.hubspotWindowMs / 1000)} s ÷ ${HUBSPOT_MIN_CALLS_PER_RECORD} calls/record = ${fmt(m.hubspot)}/s; ` +
+      `Salesforce ${fmt(result.limits.salesforcePerSecond)} requests/s ÷ ${SALESFORCE_MIN_CALLS_PER_RECORD} = ${fmt(m.salesforce)}/s. The app paces HubSpot at ${fmt(result.limits.appHubSpotBudget * 100)} % of its limit.\n`,
+  );
+  process.stdout.write(`${'workers'.padEnd(8)}${'records/s'.padStart(11)}${'share'.padStart(8)}${'seconds'.padStart(9)}${'HubSpot calls/rec'.padStart(19)}${'SF calls/rec'.padStart(14)}${'429s'.padStart(6)}\n`);
+  for (const run of result.runs) {
+    process.stdout.write(
+      `${String(run.workers).padEnd(8)}${fmt(run.recordsPerSecond).padStart(11)}${`${fmt(run.share * 100)} %`.padStart(8)}${fmt(run.seconds, 1).padStart(9)}${fmt(run.hubspotCallsPerRecord, 4).padStart(19)}${fmt(run.salesforceCallsPerRecord, 4).padStart(14)}${String(run.hubspotRateLimited).padStart(6)}\n`,
+    );
+  }
+  const best = Math.max(...result.runs.map((r) => r.share));
+  process.stdout.write(`Target ≥ ${fmt(result.target * 100)} % of the maximum: ${best >= result.target ? 'met' : 'NOT met'} (best ${fmt(best * 100)} %)\n`);
+  process.stdout.write(`results: ${saveResult('scale-out', result)}\n`);
+}
+

@@ -1,0 +1,61 @@
+/** Small pieces shared by the dashboard pages. */
+import type { ApiLimitUsage } from '../../crm/ports.ts';
+import { formatCount, html, type Html } from './html.ts';
+
+/** The hidden CSRF field every state-changing form carries. */
+export function csrfField(token: string): Html {
+  return html`<input type="hidden" name="_csrf" value="${token}">`;
+}
+
+/** A coloured label. */
+export function badge(text: string, kind: 'ok' | 'warn' | 'error' | 'muted' | 'info'): Html {
+  return html`<span class="badge ${kind}">${text}</span>`;
+}
+
+/** Usage against limits as meters. */
+export function usageMeters(usage: readonly ApiLimitUsage[]): Html {
+  if (usage.length === 0) return html`<p class="muted small">No usage figures reported.</p>`;
+  return html`<dl class="usage">${usage.map(
+    (limit) => html`<dt>${limit.name}</dt><dd><meter min="0" max="${limit.max}" low="${Math.round(limit.max * 0.6)}" high="${Math.round(limit.max * 0.85)}" optimum="0" value="${limit.used}">${limit.used}</meter>
+      <span class="small">${formatCount(limit.used)} / ${formatCount(limit.max)} (${limit.max === 0 ? 0 : Math.round((limit.used / limit.max) * 1000) / 10} %)</span></dd>`,
+  )}</dl>`;
+}
+
+/** A form with one button posting to `action` (with an optional confirmation question). */
+export function postButton(input: { action: string; csrfToken: string; label: string; kind?: 'primary' | 'danger' | 'secondary'; confirm?: string; fields?: Record<string, string> }): Html {
+  return html`<form method="post" action="${input.action}" class="inline"${input.confirm ? html` data-confirm="${input.confirm}"` : ''}>
+    ${csrfField(input.csrfToken)}
+    ${Object.entries(input.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
+    <button type="submit" class="${input.kind ?? 'secondary'}">${input.label}</button>
+  </form>`;
+}
+
+/** A percentage for a ratio, or a dash. */
+export function percent(value: number | null): string {
+  return value === null ? '—' : `${Math.round(value * 1000) / 10} %`;
+}
+
+/** An amount of cents as currency. */
+export function money(cents: number): string {
+  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(cents / 100);
+}
+
+/** A number or a dash. */
+export function numberOrDash(value: number | null, unit = ''): string {
+  return value === null ? '—' : `${value}${unit}`;
+}
+
+/** Fixed notices for `?notice=` codes (never free text from the URL). */
+export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: string }>> = {
+  hubspot_connected: { kind: 'ok', text: 'HubSpot connected. Connect Salesforce next, then run the provisioning dry run.' },
+  salesforce_connected: { kind: 'ok', text: 'Salesforce connected. Run the provisioning dry run to see what will be created.' },
+  provisioned: { kind: 'ok', text: 'Provisioning finished: what was missing has been created.' },
+  uninstalled: { kind: 'ok', text: 'Uninstalled: grants revoked, queued jobs removed. Reconnect HubSpot to install again.' },
+  replayed: { kind: 'ok', text: 'Job replayed: it is back in its queue.' },
+  replayed_all: { kind: 'ok', text: 'Failed jobs replayed: they are back in their queue.' },
+  replay_missing: { kind: 'error', text: 'That job is no longer failed (it was replayed or removed).' },
+  settings_saved: { kind: 'ok', text: 'Saved. The sync uses the new rules from its next batch.' },
+  settings_reset: { kind: 'ok', text: 'Reset to the default.' },
+  backfill_started: { kind: 'ok', text: 'Backfill started.' },
+  signed_out: { kind: 'ok', text: 'Signed out.' },
+};

@@ -1,0 +1,69 @@
+/**
+ * Everything an admin uses, assembled for the composition root: the dashboard (`/admin`), the
+ * admin API (`/api`) and the OAuth install flows (`/oauth`), sharing one sign-in, the credential
+ * vault and the OAuth apps.
+ */
+import type { Router } from 'express';
+import type { AppConfig } from '../../config.ts';
+import type { Logger } from '../../log.ts';
+import type { Producer } from '../../queue/producer.ts';
+import type { InstallationClients } from '../../runtime/installation-clients.ts';
+import type { Db } from '../../store/db.ts';
+import { pruneAdminState } from '../../store/admin-sessions.ts';
+import type { InstallationDirectory } from '../../store/installation-directory.ts';
+import { apiRouter } from '../api/router.ts';
+import type { OAuthApps } from '../oauth/apps.ts';
+import type { CredentialVault } from '../oauth/credentials.ts';
+import { oauthRouter } from '../oauth/router.ts';
+import { AdminAuth } from './auth.ts';
+import type { AdminContext } from './context.ts';
+import type { ProvisioningEnvironment } from './provisioning.ts';
+import { adminRouter } from './router.ts';
+
+export interface AdminRoutesDeps {
+  config: AppConfig;
+  db: Db;
+  producer: Producer;
+  log: Logger;
+  directory: InstallationDirectory;
+  clients: () => InstallationClients | undefined;
+  vault: CredentialVault;
+  apps: OAuthApps;
+  adminToken: string;
+  publicUrl: () => string;
+  provisioning: ProvisioningEnvironment;
+  now?: () => number;
+}
+
+/** The admin routers with their mount paths, and a stop function for the housekeeping timer. */
+export function createAdminRoutes(deps: AdminRoutesDeps): { routes: { path: string; router: Router }[]; stop(): void } {
+  const now = deps.now ?? Date.now;
+  const log = deps.log.child({ component: 'admin' });
+  const ctx: AdminContext = {
+    config: deps.config,
+    db: deps.db,
+    producer: deps.producer,
+    log,
+    directory: deps.directory,
+    clients: deps.clients,
+    vault: deps.vault,
+    apps: deps.apps,
+    auth: new AdminAuth({ db: deps.db, adminToken: deps.adminToken, secureCookies: deps.config.publicUrl.startsWith('https:'), log, now }),
+    publicUrl: deps.publicUrl,
+    provisioning: deps.provisioning,
+    now,
+  };
+  // Expired sessions and abandoned OAuth states are removed hourly.
+  const timer = setInterval(() => {
+    pruneAdminState(deps.db, new Date(now())).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not prune admin sessions'));
+  }, 60 * 60_000);
+  timer.unref();
+  return {
+    routes: [
+      { path: '/admin', router: adminRouter(ctx) },
+      { path: '/api', router: apiRouter(ctx) },
+      { path: '/oauth', router: oauthRouter(ctx) },
+    ],
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Installation-level admin operations: connection status of both sides with API usage against
+ * limits, the runtime used for provisioning, and uninstalling (revoke tokens, stop every job).
+ */
+import type { ApiLimitUsage } from '../../crm/ports.ts';
+import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
+import { recordAdminAction } from '../../store/admin-sessions.ts';
+import { getInstallationDetails, markUninstalled, type InstallationDetails } from '../../store/installation-admin.ts';
+import { revokeHubSpot } from '../oauth/hubspot.ts';
+import { revokeSalesforce } from '../oauth/salesforce.ts';
+import { installationChanged, type AdminContext } from './context.ts';
+import { removeInstallationJobs } from './jobs.ts';
+
+export type Side = 'hubspot' | 'salesforce';
+
+export interface SideConnection {
+  side: Side;
+  state: 'connected' | 'not_connected' | 'error';
+  /** How the side is reached: stored OAuth grant, environment token, or the built-in sandbox. */
+  via: 'oauth' | 'environment' | 'sandbox' | 'none';
+  /** Portal id / org id. */
+  account: string | null;
+  /** Human summary (token expiry, instance, scopes); never a token. */
+  detail: string;
+  usage: ApiLimitUsage[];
+  error: string | null;
+  /** An OAuth app is configured, so the admin can (re)connect through the consent page. */
+  canConnect: boolean;
+}
+
+const USAGE_TIMEOUT_MS = 5_000;
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The runtime of an installation, or why there is none. */
+export async function runtimeOf(ctx: AdminContext, installationId: string): Promise<InstallationRuntime | { error: string }> {
+  const clients = ctx.clients();
+  if (!clients) return { error: 'No CRM can be reached by this deployment: connect HubSpot and Salesforce (OAuth) or set their credentials' };
+  try {
+    return await clients.forInstallation(installationId);
+  } catch (error) {
+    return { error: messageOf(error) };
+  }
+}
+
+/** Connection status and API usage of both sides. */
+export async function connectionStatus(ctx: AdminContext, installation: InstallationDetails): Promise<Record<Side, SideConnection>> {
+  const [hubspotStored, salesforceStored] = await Promise.all([
+    ctx.vault.read(installation.id, 'hubspot').catch((error: unknown) => ({ unreadable: messageOf(error) })),
+    ctx.vault.read(installation.id, 'salesforce').catch((error: unknown) => ({ unreadable: messageOf(error) })),
+  ]);
+  const envVia = (side: Side): SideConnection['via'] => (ctx.config[side].mode === 'sandbox' ? 'sandbox' : side === 'hubspot' ? (ctx.config.hubspot.accessToken ? 'environment' : 'none') : ctx.config.salesforce.accessToken || ctx.config.salesforce.refreshToken ? 'environment' : 'none');
+
+  const hubspot: SideConnection = { side: 'hubspot', state: 'not_connected', via: 'none', account: installation.hubspotPortalId, detail: '', usage: [], error: null, canConnect: ctx.apps.hubspot !== undefined };
+  const salesforce: SideConnection = { side: 'salesforce', state: 'not_connected', via: 'none', account: installation.salesforceOrgId, detail: '', usage: [], error: null, canConnect: ctx.apps.salesforce !== undefined };
+
+  if (hubspotStored && 'unreadable' in hubspotStored) {
+    hubspot.state = 'error';
+    hubspot.error = hubspotStored.unreadable;
+  } else if (hubspotStored) {
+    hubspot.via = 'oauth';
+    hubspot.detail = `OAuth grant for portal ${hubspotStored.hubId}; access token ${hubspotStored.expiresAt > ctx.now() ? `valid until ${new Date(hubspotStored.expiresAt).toISOString()} (refreshed 5 min before expiry)` : 'expired (refreshed on next use)'}; scopes: ${hubspotStored.scopes.join(' ')}`;
+  } else {
+    hubspot.via = envVia('hubspot');
+    hubspot.detail = hubspot.via === 'sandbox' ? 'Sandbox HubSpot private-app token' : hubspot.via === 'environment' ? 'Private-app token from HUBSPOT_ACCESS_TOKEN' : 'Not connected';
+  }
+  if (salesforceStored && 'unreadable' in salesforceStored) {
+    salesforce.state = 'error';
+    salesforce.error = salesforceStored.unreadable;
+  } else if (salesforceStored) {
+    salesforce.via = 'oauth';
+    salesforce.detail = `OAuth grant (web server flow) for org ${salesforceStored.orgId} at ${salesforceStored.instanceUrl}, as user ${salesforceStored.userId}; ${salesforceStored.refreshToken ? 'refresh token stored: expired sessions are refreshed and the new token stored' : 'no refresh token: reconnect when the session expires'}`;
+  } else {
+    salesforce.via = envVia('salesforce');
+    salesforce.detail = salesforce.via === 'sandbox' ? 'Sandbox org, integration user login' : salesforce.via === 'environment' ? 'Session from SALESFORCE_ACCESS_TOKEN / SALESFORCE_REFRESH_TOKEN' : 'Not connected';
+  }
+
+  if (installation.status !== 'active') {
+    for (const side of [hubspot, salesforce]) {
+      side.state = 'not_connected';
+      side.detail = 'Uninstalled';
+    }
+    return { hubspot, salesforce };
+  }
+
+  const runtime = hubspot.state === 'error' && salesforce.state === 'error' ? { error: 'credentials unreadable' } : await runtimeOf(ctx, installation.id);
+  for (const side of [hubspot, salesforce]) {
+    if (side.state === 'error') continue;
+    if ('error' in runtime) {
+      side.state = side.via === 'none' ? 'not_connected' : 'error';
+      side.error = side.via === 'none' ? null : runtime.error;
+      continue;
+    }
+    try {
+      side.usage = await withTimeout(side.side === 'hubspot' ? runtime.hubspot.apiUsage() : runtime.salesforce.apiUsage(), USAGE_TIMEOUT_MS, `${side.side} API usage`);
+      side.state = 'connected';
+    } catch (error) {
+      side.state = 'error';
+      side.error = messageOf(error);
+    }
+  }
+  return { hubspot, salesforce };
+}
+
+export interface UninstallResult {
+  /** Whether each stored grant was revoked (null: nothing was stored for that side). */
+  revoked: Record<Side, boolean | null>;
+  jobsRemoved: number;
+}
+
+/** Uninstalls: revokes stored grants, forgets credentials, removes every queued job of the installation. */
+export async function uninstall(ctx: AdminContext, installationId: string): Promise<UninstallResult | null> {
+  const installation = await getInstallationDetails(ctx.db, installationId);
+  if (!installation) return null;
+  const revoked: Record<Side, boolean | null> = { hubspot: null, salesforce: null };
+  const hubspot = await ctx.vault.read(installationId, 'hubspot').catch(() => null);
+  if (hubspot && ctx.apps.hubspot) revoked.hubspot = await revokeHubSpot(ctx.apps.hubspot, hubspot);
+  const salesforce = await ctx.vault.read(installationId, 'salesforce').catch(() => null);
+  if (salesforce && ctx.apps.salesforce) revoked.salesforce = await revokeSalesforce(ctx.apps.salesforce, salesforce);
+
+  // Uninstalled first: a job that slips in meanwhile finds the installation gone and does nothing.
+  await markUninstalled(ctx.db, installationId, new Date(ctx.now()));
+  await installationChanged(ctx, installationId);
+  const jobsRemoved = await removeInstallationJobs(ctx.producer, installationId);
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: 'uninstalled',
+    summary: `Uninstalled: ${jobsRemoved} queued job(s) removed; HubSpot grant ${revoked.hubspot === null ? 'not stored' : revoked.hubspot ? 'revoked' : 'could not be revoked'}; Salesforce grant ${revoked.salesforce === null ? 'not stored' : revoked.salesforce ? 'revoked' : 'could not be revoked'}`,
+    details: { jobsRemoved, revoked },
+  });
+  ctx.log.info({ installationId, jobsRemoved, revoked }, 'installation uninstalled');
+  return { revoked, jobsRemoved };
+}

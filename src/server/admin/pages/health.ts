@@ -1,0 +1,143 @@
+/**
+ * `/admin/installations/:id/health`: the per-record log (search by email or id: what happened and
+ * why), recent problems, failed jobs with their error and replay, queue depths, and the
+ * attribution backfill with a live progress bar.
+ */
+import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
+import type { InstallationDetails } from '../../../store/installation-admin.ts';
+import type { LogLine, RecordSearchResult } from '../../../store/sync-search.ts';
+import { badge, postButton } from '../components.ts';
+import { formatTime, html, type Html } from '../html.ts';
+import type { FailedJob, QueueDepth } from '../jobs.ts';
+import { queueTable } from './overview.ts';
+
+export interface HealthPageData {
+  installation: InstallationDetails;
+  query: string;
+  search: RecordSearchResult | null;
+  problems: LogLine[];
+  failed: FailedJob[];
+  depths: QueueDepth[];
+  backfill: BackfillProgress | null;
+  csrfToken: string;
+}
+
+const LEVEL_BADGES: Record<LogLine['level'], Html> = { info: badge('info', 'muted'), warn: badge('warn', 'warn'), error: badge('error', 'error') };
+
+function logTable(lines: readonly LogLine[], withRecord: boolean): Html {
+  return html`<table class="data compact log">
+    <thead><tr><th>When</th>${withRecord ? html`<th>Record</th>` : ''}<th>Level</th><th>What happened</th><th>Why</th><th>Job</th></tr></thead>
+    <tbody>${lines.map(
+      (line) => html`<tr class="level-${line.level}">
+        <td class="nowrap small">${formatTime(line.at)}</td>
+        ${withRecord ? html`<td class="mono small">${line.recordRef ?? '—'}</td>` : ''}
+        <td>${LEVEL_BADGES[line.level]}</td>
+        <td class="mono">${line.action}</td>
+        <td>${line.reason}</td>
+        <td class="mono small">${line.jobQueue ? `${line.jobQueue} #${line.jobId ?? ''}` : '—'}</td>
+      </tr>`,
+    )}</tbody>
+  </table>`;
+}
+
+function searchSection(data: HealthPageData): Html {
+  const base = `/admin/installations/${encodeURIComponent(data.installation.id)}/health`;
+  const { search } = data;
+  return html`<section class="card">
+    <div class="card-head"><h2>Record log</h2></div>
+    <form method="get" action="${base}" class="search" role="search">
+      <label for="q" class="visually-hidden">Email or record id</label>
+      <input id="q" name="q" type="search" value="${data.query}" placeholder="Email, HubSpot contact id or Salesforce id (00Q…, 003…, 006…)" autocomplete="off">
+      <button type="submit" class="primary">Search</button>
+    </form>
+    ${search === null
+      ? html`<p class="muted">What the sync did with one person's records, and why: search by email or by any of their ids.</p>`
+      : search.links.length === 0 && search.entries.length === 0
+        ? html`<p class="empty">Nothing found for “${search.query}”.</p>`
+        : html`${search.links.map(
+            (link) => html`<dl class="facts inline-facts">
+              <dt>Email</dt><dd>${link.email ?? '—'}</dd>
+              <dt>HubSpot contact</dt><dd class="mono">${link.hubspotContactId}</dd>
+              <dt>Lead</dt><dd class="mono">${link.salesforceLeadId ?? '—'}</dd>
+              <dt>Contact</dt><dd class="mono">${link.salesforceContactId ?? '—'}</dd>
+              <dt>Opportunity</dt><dd class="mono">${link.salesforceOpportunityId ?? '—'}</dd>
+            </dl>`,
+          )}
+          ${search.entries.length === 0 ? html`<p class="empty">No log lines for these records yet.</p>` : logTable(search.entries, true)}`}
+  </section>`;
+}
+
+function failedSection(data: HealthPageData): Html {
+  const { csrfToken, installation } = data;
+  const byQueue = new Map<string, FailedJob[]>();
+  for (const job of data.failed) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
+  return html`<section class="card">
+    <div class="card-head"><h2>Failed jobs</h2>${data.failed.length > 0 ? badge(`${data.failed.length} failed`, 'error') : badge('none', 'ok')}</div>
+    ${data.failed.length === 0
+      ? html`<p class="empty">No failed job. Every failure of a job lands here with its error, ready to replay.</p>`
+      : html`<div class="button-row">${[...byQueue].map(([queue, jobs]) =>
+          postButton({
+            action: `/admin/jobs/${encodeURIComponent(queue)}/replay-failed`,
+            csrfToken,
+            label: `Replay all ${jobs.length} failed in ${jobs[0]?.queueName ?? queue}`,
+            fields: { installation: installation.id },
+            confirm: `Replay every failed job of ${jobs[0]?.queueName ?? queue} for this installation?`,
+          }),
+        )}</div>
+        <table class="data compact" data-sortable>
+          <thead><tr><th>Failed at</th><th>Queue</th><th>Job</th><th>Attempts</th><th>Error</th><th></th></tr></thead>
+          <tbody>${data.failed.map(
+            (job) => html`<tr data-job="${job.id}">
+              <td class="nowrap small" data-sort-value="${job.failedAt?.getTime() ?? 0}">${formatTime(job.failedAt)}</td>
+              <td class="mono">${job.queueName}</td>
+              <td class="mono small">${job.id}</td>
+              <td class="num">${job.attemptsMade} / ${job.attempts}</td>
+              <td class="error-text">${job.error}</td>
+              <td>${postButton({ action: `/admin/jobs/${encodeURIComponent(job.queue)}/${encodeURIComponent(job.id)}/replay`, csrfToken, label: 'Replay', kind: 'primary', fields: { installation: installation.id } })}</td>
+            </tr>`,
+          )}</tbody>
+        </table>`}
+  </section>`;
+}
+
+function backfillSection(data: HealthPageData): Html {
+  const base = `/admin/installations/${encodeURIComponent(data.installation.id)}`;
+  const run = data.backfill;
+  const running = run !== null && (run.status === 'queued' || run.status === 'running');
+  return html`<section class="card">
+    <div class="card-head"><h2>Attribution backfill</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <p class="muted">Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.</p>
+    ${run
+      ? html`<div class="progress" data-backfill-run="${run.runId}">
+          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Backfill progress"></progress>
+          <p class="small" data-progress-text>${progressText(run)}</p>
+        </div>`
+      : ''}
+    ${running ? '' : postButton({ action: `${base}/backfill`, csrfToken: data.csrfToken, label: run ? 'Start a new backfill' : 'Start backfill', kind: 'primary' })}
+  </section>`;
+}
+
+/** The one-line summary under the progress bar (the page script updates it the same way). */
+export function progressText(run: BackfillProgress): string {
+  const total = run.total === null ? 'counting…' : String(run.total);
+  const eta = run.etaS === null ? '' : run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
+  return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${run.stampedContacts} contacts and ${run.stampedLeads} Leads stamped, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
+}
+
+/** Renders the sync health page body. */
+export function healthBody(data: HealthPageData): Html {
+  return html`
+  ${searchSection(data)}
+  ${failedSection(data)}
+  <div class="grid two">
+    <section class="card">
+      <div class="card-head"><h2>Queues</h2><a href="/admin/queues">Open the queue dashboard</a></div>
+      ${queueTable(data.depths)}
+    </section>
+    ${backfillSection(data)}
+  </div>
+  <section class="card">
+    <h2>Recent warnings and errors</h2>
+    ${data.problems.length === 0 ? html`<p class="empty">None.</p>` : logTable(data.problems, true)}
+  </section>`;
+}

@@ -1,0 +1,165 @@
+/** `/admin/installations/:id`: connections with API usage, provisioning (dry run first), uninstall. */
+import type { AdminActionRecord } from '../../../store/admin-sessions.ts';
+import type { InstallationDetails } from '../../../store/installation-admin.ts';
+import { badge, csrfField, postButton, usageMeters } from '../components.ts';
+import { html, type Html } from '../html.ts';
+import type { SideConnection } from '../installations.ts';
+import type { ItemStatus, ProvisioningPlan } from '../provisioning.ts';
+import { actionList } from './overview.ts';
+
+const STATE_BADGES: Record<SideConnection['state'], Html> = {
+  connected: badge('connected', 'ok'),
+  not_connected: badge('not connected', 'muted'),
+  error: badge('error', 'error'),
+};
+
+const VIA_LABELS: Record<SideConnection['via'], string> = { oauth: 'OAuth', environment: 'environment token', sandbox: 'sandbox', none: '—' };
+
+function connectionCard(installation: InstallationDetails, side: SideConnection): Html {
+  const name = side.side === 'hubspot' ? 'HubSpot' : 'Salesforce';
+  const account = side.side === 'hubspot' ? 'Portal' : 'Org';
+  const connectHref = `/oauth/${side.side}/install?installation=${encodeURIComponent(installation.id)}`;
+  return html`<section class="card connection" data-side="${side.side}">
+    <div class="card-head"><h2>${name}</h2>${STATE_BADGES[side.state]}</div>
+    <dl class="facts">
+      <dt>${account}</dt><dd class="mono">${side.account ?? '—'}</dd>
+      <dt>Connected through</dt><dd>${VIA_LABELS[side.via]}</dd>
+      <dt>Details</dt><dd>${side.detail}</dd>
+    </dl>
+    ${side.error ? html`<div class="notice error small">${side.error}</div>` : ''}
+    <h3>API usage</h3>
+    ${usageMeters(side.usage)}
+    ${side.canConnect
+      ? html`<p><a class="button ${side.via === 'oauth' ? 'secondary' : 'primary'}" href="${connectHref}" data-connect="${side.side}">${side.via === 'oauth' ? `Reconnect ${name}` : `Connect ${name} (OAuth)`}</a></p>`
+      : html`<p class="muted small">No ${name} OAuth app configured (${side.side === 'hubspot' ? 'HUBSPOT_CLIENT_ID / HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET'}).</p>`}
+  </section>`;
+}
+
+export interface InstallationPageData {
+  installation: InstallationDetails;
+  connections: { hubspot: SideConnection; salesforce: SideConnection };
+  actions: AdminActionRecord[];
+  csrfToken: string;
+  hubspotWebhookUrl: string;
+  salesforceEndpointUrl: string;
+}
+
+/** Renders the installation page body. */
+export function installationBody(data: InstallationPageData): Html {
+  const { installation, csrfToken } = data;
+  const base = `/admin/installations/${encodeURIComponent(installation.id)}`;
+  return html`
+  <div class="grid two">
+    ${connectionCard(installation, data.connections.hubspot)}
+    ${connectionCard(installation, data.connections.salesforce)}
+  </div>
+
+  <section class="card">
+    <div class="card-head"><h2>Provisioning</h2></div>
+    <p>Creates what the sync needs and is missing: the HubSpot property group <code>smarketing</code> and its contact properties, the Salesforce custom fields (Tooling API), the HubSpot webhook subscriptions and the Salesforce Outbound Messages. Existing fields are never changed or deleted. Start with a dry run: it shows what would be created and changes nothing.</p>
+    <dl class="facts">
+      <dt>HubSpot webhook URL</dt><dd><input class="copy mono" readonly value="${data.hubspotWebhookUrl}" aria-label="HubSpot webhook URL"></dd>
+      <dt>Outbound Message endpoint</dt><dd><input class="copy mono" readonly value="${data.salesforceEndpointUrl}" aria-label="Outbound Message endpoint URL"></dd>
+    </dl>
+    <div class="button-row">
+      ${postButton({ action: `${base}/provisioning`, csrfToken, label: 'Dry run', kind: 'primary', fields: { mode: 'dry-run' } })}
+    </div>
+  </section>
+
+  <div class="grid two">
+    <section class="card">
+      <h2>Recent admin actions</h2>
+      ${actionList(data.actions)}
+    </section>
+    <section class="card danger-zone">
+      <h2>Uninstall</h2>
+      <p>Revokes the stored HubSpot and Salesforce grants, forgets the credentials and removes every queued job of this installation. History (sync log, report) is kept; connecting HubSpot again reinstalls.</p>
+      ${installation.status === 'active'
+        ? html`<form method="post" action="${base}/uninstall" data-confirm="Uninstall ${installation.name}? Syncing stops and the grants are revoked.">
+            ${csrfField(csrfToken)}
+            <input type="hidden" name="confirm" value="yes">
+            <button type="submit" class="danger">Uninstall</button>
+          </form>`
+        : html`<p class="muted">Uninstalled.</p>`}
+    </section>
+  </div>`;
+}
+
+const ITEM_BADGES: Record<ItemStatus, Html> = {
+  exists: badge('exists', 'muted'),
+  missing: badge('will be created', 'warn'),
+  created: badge('created', 'ok'),
+  manual: badge('set up by hand', 'info'),
+  conflict: badge('conflict', 'error'),
+  unavailable: badge('not in this org', 'muted'),
+};
+
+function sectionError(error: string): Html {
+  return html`<div class="notice error">${error}</div>`;
+}
+
+/** Renders a provisioning plan (dry run) or result. */
+export function provisioningBody(plan: ProvisioningPlan, installation: InstallationDetails, csrfToken: string): Html {
+  const base = `/admin/installations/${encodeURIComponent(installation.id)}`;
+  const { counts } = plan;
+  return html`
+  <section class="card">
+    <div class="card-head">
+      <h2>${plan.dryRun ? 'Dry run: nothing was changed' : 'Provisioning result'}</h2>
+      ${plan.dryRun ? badge(`${counts.missing} to create`, counts.missing > 0 ? 'warn' : 'ok') : badge(`${counts.created} created`, 'ok')}
+    </div>
+    <p class="summary" data-summary>${plan.dryRun
+      ? counts.missing > 0
+        ? `${counts.missing} item(s) will be created; ${counts.manual} step(s) need to be set up by hand${counts.conflicts > 0 ? `; ${counts.conflicts} conflict(s) to resolve by hand` : ''}.`
+        : `Everything the sync needs already exists${counts.manual > 0 ? `; ${counts.manual} step(s) are set up by hand` : ''}.`
+      : `${counts.created} item(s) created${counts.conflicts > 0 ? `; ${counts.conflicts} conflict(s) left as they are` : ''}.`}</p>
+    <div class="button-row">
+      ${plan.dryRun && counts.missing > 0 ? postButton({ action: `${base}/provisioning`, csrfToken, label: `Create the ${counts.missing} missing item(s)`, kind: 'primary', fields: { mode: 'provision' } }) : ''}
+      ${postButton({ action: `${base}/provisioning`, csrfToken, label: plan.dryRun ? 'Run the dry run again' : 'Dry run again', fields: { mode: 'dry-run' } })}
+      <a class="button secondary" href="${base}">Back to the installation</a>
+    </div>
+  </section>
+
+  <section class="card">
+    <h2>HubSpot contact properties</h2>
+    ${plan.hubspotProperties.ok
+      ? html`<p class="muted">Property group <code>${plan.hubspotProperties.group.name}</code> (${plan.hubspotProperties.group.label}), created with the first missing property.</p>
+        <table class="data compact" data-sortable>
+          <thead><tr><th>Property</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
+          <tbody>${plan.hubspotProperties.items.map((p) => html`<tr data-status="${p.status}"><td class="mono">${p.name}</td><td>${p.label}</td><td>${p.type}</td><td>${ITEM_BADGES[p.status]}</td></tr>`)}</tbody>
+        </table>`
+      : sectionError(plan.hubspotProperties.error)}
+  </section>
+
+  <section class="card">
+    <h2>Salesforce custom fields (Tooling API)</h2>
+    ${plan.salesforceFields.ok
+      ? html`<table class="data compact" data-sortable>
+          <thead><tr><th>Object</th><th>Field</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
+          <tbody>${plan.salesforceFields.items.map((f) => html`<tr data-status="${f.status}"><td>${f.object}</td><td class="mono">${f.name}</td><td>${f.label}</td><td>${f.type}</td><td>${ITEM_BADGES[f.status]}</td></tr>`)}</tbody>
+        </table>
+        <p class="muted small">Grant field-level security on the new fields to the integration user's permission set, or the API cannot read them.</p>`
+      : sectionError(plan.salesforceFields.error)}
+  </section>
+
+  <div class="grid two">
+    <section class="card">
+      <h2>HubSpot webhooks</h2>
+      ${plan.hubspotWebhooks.ok
+        ? html`<dl class="facts"><dt>Target URL</dt><dd><input class="copy mono" readonly value="${plan.hubspotWebhooks.targetUrl}" aria-label="HubSpot webhook target URL"></dd>
+            ${plan.hubspotWebhooks.automatic ? html`<dt>Currently</dt><dd class="mono">${plan.hubspotWebhooks.currentTargetUrl ?? 'not set'}</dd>` : ''}</dl>
+          ${plan.hubspotWebhooks.automatic ? '' : html`<p class="muted small">In your HubSpot app's settings (Webhooks), set the target URL above and subscribe to:</p>`}
+          <table class="data compact"><thead><tr><th>Event</th><th>Property</th><th>Status</th></tr></thead>
+          <tbody>${plan.hubspotWebhooks.items.map((s) => html`<tr><td class="mono">${s.eventType}</td><td class="mono">${s.propertyName ?? '—'}</td><td>${ITEM_BADGES[s.status]}</td></tr>`)}</tbody></table>`
+        : sectionError(plan.hubspotWebhooks.error)}
+    </section>
+    <section class="card">
+      <h2>Salesforce Outbound Messages</h2>
+      ${plan.outboundMessages.ok
+        ? html`<dl class="facts"><dt>Endpoint URL to paste</dt><dd><input class="copy mono" readonly value="${plan.outboundMessages.endpointUrl}" aria-label="Outbound Message endpoint URL"></dd></dl>
+          <table class="data compact"><thead><tr><th>Rule</th><th>Object</th><th>Fields sent</th><th>Status</th></tr></thead>
+          <tbody>${plan.outboundMessages.items.map((r) => html`<tr><td>${r.name}${r.note ? html`<div class="muted small">${r.note}</div>` : ''}</td><td>${r.object}</td><td class="small mono">${r.fields.join(', ')}</td><td>${ITEM_BADGES[r.status]}</td></tr>`)}</tbody></table>`
+        : sectionError(plan.outboundMessages.error)}
+    </section>
+  </div>`;
+}

@@ -1,0 +1,174 @@
+/**
+ * `/admin/report`: the funnel report for marketing and sales leaders — KPIs, charts (Chart.js),
+ * sortable tables per channel and per campaign, feedback reasons, revenue credit per attribution
+ * model, and CSV export of every table.
+ */
+import type { InstallationDetails } from '../../../store/installation-admin.ts';
+import type { FunnelReport, FunnelRow } from '../../../store/report.ts';
+import type { SlaComplianceFigures } from '../../../store/sla.ts';
+import { money, numberOrDash, percent } from '../components.ts';
+import { formatCount, html, jsonBlock, type Html } from '../html.ts';
+
+export interface ReportPageData {
+  installations: InstallationDetails[];
+  installation: InstallationDetails | null;
+  /** Inclusive dates as typed (YYYY-MM-DD). */
+  from: string;
+  to: string;
+  report: FunnelReport | null;
+  problems?: string[];
+}
+
+const plural = (count: number, noun: string): string => `${formatCount(count)} ${noun}${count === 1 ? '' : 's'}`;
+
+const kpi = (label: string, value: string, hint?: string): Html =>
+  html`<div class="kpi"><div class="kpi-value">${value}</div><div class="kpi-label">${label}</div>${hint ? html`<div class="kpi-hint">${hint}</div>` : ''}</div>`;
+
+function funnelTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string, id: string): Html {
+  const line = (row: FunnelRow, total: boolean) => html`<tr${total ? html` class="total"` : ''}>
+    <th scope="row">${row.key}</th>
+    <td class="num">${formatCount(row.leads)}</td><td class="num">${formatCount(row.mqls)}</td><td class="num">${formatCount(row.sqls)}</td>
+    <td class="num">${formatCount(row.opportunities)}</td><td class="num">${formatCount(row.customers)}</td>
+    <td class="num" data-sort-value="${row.conversion.leadToMql ?? -1}">${percent(row.conversion.leadToMql)}</td>
+    <td class="num" data-sort-value="${row.conversion.mqlToSql ?? -1}">${percent(row.conversion.mqlToSql)}</td>
+    <td class="num" data-sort-value="${row.conversion.sqlToOpportunity ?? -1}">${percent(row.conversion.sqlToOpportunity)}</td>
+    <td class="num" data-sort-value="${row.conversion.opportunityToCustomer ?? -1}">${percent(row.conversion.opportunityToCustomer)}</td>
+    <td class="num" data-sort-value="${row.pipelineCents}">${money(row.pipelineCents)}</td>
+    <td class="num" data-sort-value="${row.wonCents}">${money(row.wonCents)}</td>
+  </tr>`;
+  return html`<table class="data" id="${id}" data-sortable>
+    <thead><tr><th>${dimension}</th><th class="num">Leads</th><th class="num">MQLs</th><th class="num">SQLs</th><th class="num">Opportunities</th><th class="num">Customers</th>
+      <th class="num">Lead → MQL</th><th class="num">MQL → SQL</th><th class="num">SQL → Opp.</th><th class="num">Opp. → Customer</th><th class="num">Pipeline</th><th class="num">Won</th></tr></thead>
+    <tbody>${rows.map((row) => line(row, false))}</tbody>
+    <tfoot>${line(totals, true)}</tfoot>
+  </table>`;
+}
+
+function velocityTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string, id: string): Html {
+  const line = (row: FunnelRow, total: boolean) => html`<tr${total ? html` class="total"` : ''}>
+    <th scope="row">${row.key}</th>
+    <td class="num" data-sort-value="${row.medianDays.leadToMql ?? -1}">${numberOrDash(row.medianDays.leadToMql)}</td>
+    <td class="num" data-sort-value="${row.medianDays.mqlToSql ?? -1}">${numberOrDash(row.medianDays.mqlToSql)}</td>
+    <td class="num" data-sort-value="${row.medianDays.sqlToOpportunity ?? -1}">${numberOrDash(row.medianDays.sqlToOpportunity)}</td>
+    <td class="num" data-sort-value="${row.medianDays.opportunityToCustomer ?? -1}">${numberOrDash(row.medianDays.opportunityToCustomer)}</td>
+    <td class="num">${formatCount(row.sla.handedOff)}</td>
+    <td class="num" data-sort-value="${row.sla.complianceRate ?? -1}">${percent(row.sla.complianceRate)}</td>
+    <td class="num" data-sort-value="${row.sla.medianHoursToFirstTouch ?? -1}">${numberOrDash(row.sla.medianHoursToFirstTouch, ' h')}</td>
+    <td class="num">${formatCount(row.feedback.rejected)}</td><td class="num">${formatCount(row.feedback.recycled)}</td><td class="num">${formatCount(row.feedback.lost)}</td>
+  </tr>`;
+  return html`<table class="data" id="${id}" data-sortable>
+    <thead><tr><th>${dimension}</th><th class="num">Days lead → MQL</th><th class="num">Days MQL → SQL</th><th class="num">Days SQL → opp.</th><th class="num">Days opp. → customer</th>
+      <th class="num">Handoffs</th><th class="num">SLA met</th><th class="num">Median to first touch</th><th class="num">Rejected</th><th class="num">Recycled</th><th class="num">Lost</th></tr></thead>
+    <tbody>${rows.map((row) => line(row, false))}</tbody>
+    <tfoot>${line(totals, true)}</tfoot>
+  </table>`;
+}
+
+function slaTable(title: string, dimension: string, groups: readonly SlaComplianceFigures[], id: string): Html {
+  return html`<section class="card">
+    <h2>${title}</h2>
+    ${groups.length === 0
+      ? html`<p class="empty">No handoff in this period.</p>`
+      : html`<table class="data compact" id="${id}" data-sortable><thead><tr><th>${dimension}</th><th class="num">Handoffs</th><th class="num">Met</th><th class="num">Breached</th><th class="num">Pending</th><th class="num">SLA met</th><th class="num">Median to first touch</th></tr></thead>
+        <tbody>${groups.map((g) => html`<tr><td>${g.label}</td><td class="num">${g.handedOff}</td><td class="num">${g.touchedWithinSla}</td><td class="num">${g.breached}</td><td class="num">${g.pending}</td><td class="num" data-sort-value="${g.complianceRate ?? -1}">${percent(g.complianceRate)}</td><td class="num" data-sort-value="${g.medianMinutesToFirstTouch ?? -1}">${g.medianMinutesToFirstTouch === null ? '—' : `${Math.round(g.medianMinutesToFirstTouch)} min`}</td></tr>`)}</tbody></table>`}
+  </section>`;
+}
+
+/** Chart series the page script draws (no user text is evaluated: it is data in a JSON block). */
+function chartData(report: FunnelReport): unknown {
+  const top = (rows: readonly FunnelRow[]) => rows.slice(0, 12);
+  return {
+    funnel: { labels: ['Leads', 'MQLs', 'SQLs', 'Opportunities', 'Customers'], values: [report.totals.leads, report.totals.mqls, report.totals.sqls, report.totals.opportunities, report.totals.customers] },
+    channels: {
+      labels: top(report.channels).map((r) => r.key),
+      leads: top(report.channels).map((r) => r.leads),
+      mqls: top(report.channels).map((r) => r.mqls),
+      sqls: top(report.channels).map((r) => r.sqls),
+      customers: top(report.channels).map((r) => r.customers),
+      pipeline: top(report.channels).map((r) => r.pipelineCents / 100),
+      won: top(report.channels).map((r) => r.wonCents / 100),
+    },
+    reasons: { labels: report.feedbackReasons.map((r) => r.label), rejected: report.feedbackReasons.map((r) => r.rejected), recycled: report.feedbackReasons.map((r) => r.recycled), lost: report.feedbackReasons.map((r) => r.lost) },
+    credit: {
+      labels: report.revenueCredit.slice(0, 12).map((r) => r.campaign),
+      firstTouch: report.revenueCredit.slice(0, 12).map((r) => r.credit.first_touch / 100),
+      lastTouch: report.revenueCredit.slice(0, 12).map((r) => r.credit.last_touch / 100),
+      linear: report.revenueCredit.slice(0, 12).map((r) => r.credit.linear / 100),
+      positionBased: report.revenueCredit.slice(0, 12).map((r) => r.credit.position_based / 100),
+    },
+  };
+}
+
+/** Renders the report page body. */
+export function reportBody(data: ReportPageData): Html {
+  const { report, installation } = data;
+  const query = installation ? `installation=${encodeURIComponent(installation.id)}&from=${encodeURIComponent(data.from)}&to=${encodeURIComponent(data.to)}` : '';
+  const csv = (table: string) => `/api/report?${query}&format=csv&table=${table}`;
+  const filters = html`<form method="get" action="/admin/report" class="filters card">
+    <label>Installation
+      <select name="installation">${data.installations.map((i) => html`<option value="${i.id}"${installation?.id === i.id ? html` selected` : ''}>${i.name}</option>`)}</select>
+    </label>
+    <label>From <input type="date" name="from" value="${data.from}" required></label>
+    <label>To <input type="date" name="to" value="${data.to}" required></label>
+    <button type="submit" class="primary">Show</button>
+    ${report ? html`<span class="exports">Export CSV: <a href="${csv('channels')}">channels</a> · <a href="${csv('campaigns')}">campaigns</a> · <a href="${csv('reasons')}">feedback reasons</a> · <a href="${csv('credit')}">revenue credit</a> · <a href="${csv('sla')}">SLA by team and owner</a> · <a href="/api/report?${query}">JSON</a></span>` : ''}
+  </form>`;
+  if (data.problems && data.problems.length > 0) return html`${filters}<div class="notice error" role="alert"><ul>${data.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`;
+  if (!report || !installation) return html`${filters}<p class="empty">No installation yet: the report fills as leads move through the funnel.</p>`;
+  const t = report.totals;
+  return html`${filters}
+  <section class="kpis" aria-label="Totals">
+    ${kpi('Leads', formatCount(t.leads))}
+    ${kpi('MQLs', formatCount(t.mqls), `${percent(t.conversion.leadToMql)} of leads`)}
+    ${kpi('SQLs', formatCount(t.sqls), `${percent(t.conversion.mqlToSql)} of MQLs`)}
+    ${kpi('Opportunities', formatCount(t.opportunities), `${percent(t.conversion.sqlToOpportunity)} of SQLs`)}
+    ${kpi('Customers', formatCount(t.customers), `${percent(t.conversion.opportunityToCustomer)} of opportunities`)}
+    ${kpi('SLA met', percent(t.sla.complianceRate), `${plural(t.sla.handedOff, 'handoff')} · median ${numberOrDash(t.sla.medianHoursToFirstTouch, ' h')} to first touch`)}
+    ${kpi('Pipeline', money(t.pipelineCents))}
+    ${kpi('Won revenue', money(t.wonCents), plural(t.wonDeals, 'deal'))}
+  </section>
+
+  <div class="grid two charts">
+    <section class="card"><h2>Funnel</h2><div class="chart"><canvas id="chart-funnel" role="img" aria-label="Funnel: contacts reaching each stage"></canvas></div></section>
+    <section class="card"><h2>Stages by channel</h2><div class="chart"><canvas id="chart-channels" role="img" aria-label="Leads, MQLs, SQLs and customers per channel"></canvas></div></section>
+    <section class="card"><h2>Pipeline and won revenue by channel</h2><div class="chart"><canvas id="chart-revenue" role="img" aria-label="Pipeline and won revenue per channel"></canvas></div></section>
+    <section class="card"><h2>Sales feedback reasons</h2><div class="chart"><canvas id="chart-reasons" role="img" aria-label="Rejected, recycled and lost per reason"></canvas></div></section>
+  </div>
+
+  <section class="card">
+    <h2>By channel</h2>
+    <div class="scroll">${funnelTable(report.channels, t, 'Channel', 'table-channels')}</div>
+    <h3>Velocity, SLA and feedback</h3>
+    <div class="scroll">${velocityTable(report.channels, t, 'Channel', 'table-channels-velocity')}</div>
+  </section>
+  <section class="card">
+    <h2>By campaign</h2>
+    <div class="scroll">${funnelTable(report.campaigns, t, 'Campaign', 'table-campaigns')}</div>
+    <h3>Velocity, SLA and feedback</h3>
+    <div class="scroll">${velocityTable(report.campaigns, t, 'Campaign', 'table-campaigns-velocity')}</div>
+  </section>
+
+  <div class="grid two">
+    <section class="card">
+      <h2>Feedback reasons</h2>
+      ${report.feedbackReasons.length === 0
+        ? html`<p class="empty">No rejected, recycled or lost leads in this period.</p>`
+        : html`<table class="data compact" id="table-reasons" data-sortable><thead><tr><th>Reason</th><th>Code</th><th class="num">Rejected</th><th class="num">Recycled</th><th class="num">Lost</th><th class="num">Total</th></tr></thead>
+          <tbody>${report.feedbackReasons.map((r) => html`<tr><td>${r.label}</td><td class="mono">${r.code}</td><td class="num">${r.rejected}</td><td class="num">${r.recycled}</td><td class="num">${r.lost}</td><td class="num">${r.total}</td></tr>`)}</tbody></table>`}
+    </section>
+    <section class="card">
+      <h2>Revenue credit by attribution model</h2>
+      ${report.revenueCredit.length === 0
+        ? html`<p class="empty">No revenue won in this period.</p>`
+        : html`<div class="chart"><canvas id="chart-credit" role="img" aria-label="Won revenue credited to campaigns under each model"></canvas></div>
+          <table class="data compact" id="table-credit" data-sortable><thead><tr><th>Campaign</th><th class="num">First touch</th><th class="num">Last touch</th><th class="num">Linear</th><th class="num">Position based</th></tr></thead>
+          <tbody>${report.revenueCredit.map((r) => html`<tr><td>${r.campaign}</td><td class="num" data-sort-value="${r.credit.first_touch}">${money(r.credit.first_touch)}</td><td class="num" data-sort-value="${r.credit.last_touch}">${money(r.credit.last_touch)}</td><td class="num" data-sort-value="${r.credit.linear}">${money(r.credit.linear)}</td><td class="num" data-sort-value="${r.credit.position_based}">${money(r.credit.position_based)}</td></tr>`)}</tbody></table>`}
+    </section>
+  </div>
+  <div class="grid two">
+    ${slaTable('SLA by sales team', 'Team', report.slaByTeam, 'table-sla-team')}
+    ${slaTable('SLA by owner', 'Owner', report.slaByOwner, 'table-sla-owner')}
+  </div>
+  <p class="muted small">How it is counted: a contact becomes a lead at its first touch (or first recorded stage) and reaches a stage the first time it enters that stage or a later one. Counts are contacts reaching the stage in the period; a conversion is the share of those reaching the next stage before the period ends; median days are over the contacts that converted. Channel and campaign are the contact's first touch. SLA figures cover handoffs in the period; pipeline counts Opportunities opened in it, won revenue deals won in it, credited to campaigns by the touches before each win.</p>
+  ${jsonBlock('report-data', chartData(report))}`;
+}

@@ -1,0 +1,229 @@
+/**
+ * Provisioning an installation, with a dry run first: the HubSpot property group and contact
+ * properties, the Salesforce custom fields (Tooling API), the HubSpot webhook subscriptions and
+ * the Salesforce Outbound Message rules, each marked exists / missing / created. Only what is
+ * missing is created; an admin's existing field, property or rule is never changed or deleted.
+ * Where a system offers no API for a step (Outbound Messages in a real org, webhook settings of a
+ * public app), the plan says what to set up by hand, with the URL to paste.
+ */
+import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../../crm/field-catalog.ts';
+import { ensureWebhookSubscriptions, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
+import type { AppConfig } from '../../config.ts';
+import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
+import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
+import { ACTIVITY_FIELDS, WATCHED_PROPERTIES } from '../../runtime/self-install.ts';
+import { CrmRejectedError } from '../../crm/errors.ts';
+import type { InstallationDetails } from '../../store/installation-admin.ts';
+import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
+
+export type ItemStatus = 'exists' | 'missing' | 'created' | 'manual' | 'conflict' | 'unavailable';
+
+export interface OutboundRuleSpec {
+  name: string;
+  object: 'Lead' | 'Opportunity' | 'Task' | 'Event';
+  triggerOn: ('create' | 'update')[];
+  fields: string[];
+  endpointUrl: string;
+}
+
+/** What this deployment can set up by API besides fields (the sandbox CRMs allow more than real ones). */
+export interface ProvisioningEnvironment {
+  /** Webhook settings of the HubSpot app (developer API key); absent: set up by hand in the app settings. */
+  hubspotWebhooks?: { basePath: string; developerApiKey: string; appId: number };
+  /** Outbound Message rules of the org; absent: set up by hand in Salesforce Setup. */
+  outboundMessages?: {
+    list(): { name: string; endpointUrl: string; fields: string[] }[];
+    create(rule: OutboundRuleSpec & { integrationUserId: string }): void;
+  };
+}
+
+type Section<T> = ({ ok: true } & T) | { ok: false; error: string };
+
+export interface ProvisioningPlan {
+  installationId: string;
+  dryRun: boolean;
+  hubspotProperties: Section<{ group: { name: string; label: string }; items: { name: string; label: string; type: string; status: ItemStatus }[] }>;
+  salesforceFields: Section<{ items: { object: string; name: string; label: string; type: string; status: ItemStatus }[] }>;
+  hubspotWebhooks: Section<{ targetUrl: string; automatic: boolean; currentTargetUrl: string | null; items: { eventType: string; propertyName: string | null; status: ItemStatus }[] }>;
+  outboundMessages: Section<{ endpointUrl: string; automatic: boolean; items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] }>;
+  /** How many items are missing (dry run) or were created (provision), and how many need a person. */
+  counts: { missing: number; created: number; manual: number; conflicts: number };
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
+export function outboundRulesFor(publicUrl: string, installation: InstallationDetails): OutboundRuleSpec[] {
+  const endpointUrl = `${publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
+  return [
+    { name: 'Smarketing Sync Lead', object: 'Lead', triggerOn: ['create', 'update'], fields: [...LEAD_SYNC_FIELDS], endpointUrl },
+    { name: 'Smarketing Sync Opportunity', object: 'Opportunity', triggerOn: ['create', 'update'], fields: [...OPPORTUNITY_SYNC_FIELDS], endpointUrl },
+    // A Task or Event a rep logs on a Lead is its first sales touch (SLA).
+    { name: 'Smarketing Sync Task', object: 'Task', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
+    { name: 'Smarketing Sync Event', object: 'Event', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
+  ];
+}
+
+/** Whether the integration user can query an object (Event may be missing or hidden in an org). */
+async function orgHasObject(runtime: InstallationRuntime, object: string): Promise<boolean> {
+  try {
+    await runtime.salesforce.query(`SELECT Id FROM ${object} LIMIT 1`);
+    return true;
+  } catch (error) {
+    if (error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') return false;
+    throw error;
+  }
+}
+
+/**
+ * Builds the plan and, unless `dryRun`, creates what is missing. `runtime` is the installation's
+ * CRM access (or the error that prevented building it).
+ */
+export async function provision(input: {
+  installation: InstallationDetails;
+  runtime: InstallationRuntime | { error: string };
+  publicUrl: string;
+  environment: ProvisioningEnvironment;
+  dryRun: boolean;
+}): Promise<ProvisioningPlan> {
+  const { installation, runtime, dryRun, environment } = input;
+  const plan: ProvisioningPlan = {
+    installationId: installation.id,
+    dryRun,
+    hubspotProperties: { ok: false, error: '' },
+    salesforceFields: { ok: false, error: '' },
+    hubspotWebhooks: { ok: false, error: '' },
+    outboundMessages: { ok: false, error: '' },
+    counts: { missing: 0, created: 0, manual: 0, conflicts: 0 },
+  };
+  const done = (missing: boolean): ItemStatus => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
+
+  // 1. HubSpot contact properties (group `smarketing`).
+  if ('error' in runtime) {
+    plan.hubspotProperties = { ok: false, error: runtime.error };
+    plan.salesforceFields = { ok: false, error: runtime.error };
+  } else {
+    try {
+      const result = await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun);
+      const missing = new Set(result.missing);
+      plan.hubspotProperties = {
+        ok: true,
+        group: HUBSPOT_PROPERTY_GROUP,
+        items: HUBSPOT_CONTACT_PROPERTIES.map((p) => ({ name: p.name, label: p.label, type: p.type, status: done(missing.has(p.name)) })),
+      };
+    } catch (error) {
+      plan.hubspotProperties = { ok: false, error: messageOf(error) };
+    }
+
+    // 2. Salesforce custom fields through the Tooling API.
+    try {
+      const result = await runtime.salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, dryRun);
+      const missing = new Set(result.missing.map((name) => name.toLowerCase()));
+      plan.salesforceFields = {
+        ok: true,
+        items: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, name: f.name, label: f.label, type: f.type, status: done(missing.has(`${f.object}.${f.name}`.toLowerCase())) })),
+      };
+    } catch (error) {
+      plan.salesforceFields = { ok: false, error: messageOf(error) };
+    }
+  }
+
+  // 3. HubSpot webhooks to this app.
+  const targetUrl = `${input.publicUrl}/webhooks/hubspot`;
+  const hubspotWebhooks = environment.hubspotWebhooks;
+  if (hubspotWebhooks) {
+    const setup = { ...hubspotWebhooks, targetUrl, contactProperties: WATCHED_PROPERTIES };
+    try {
+      const before = await inspectWebhookSubscriptions(setup);
+      if (!dryRun) await ensureWebhookSubscriptions(setup);
+      plan.hubspotWebhooks = {
+        ok: true,
+        targetUrl,
+        automatic: true,
+        currentTargetUrl: before.targetUrl,
+        items: before.subscriptions.map((s) => ({ eventType: s.eventType, propertyName: s.propertyName, status: done(!s.exists) })),
+      };
+    } catch (error) {
+      plan.hubspotWebhooks = { ok: false, error: messageOf(error) };
+    }
+  } else {
+    plan.hubspotWebhooks = {
+      ok: true,
+      targetUrl,
+      automatic: false,
+      currentTargetUrl: null,
+      items: [
+        { eventType: 'contact.creation', propertyName: null, status: 'manual' },
+        ...WATCHED_PROPERTIES.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
+      ],
+    };
+  }
+
+  // 4. Salesforce Outbound Messages to this installation's endpoint.
+  const rules = outboundRulesFor(input.publicUrl, installation);
+  const outbound = environment.outboundMessages;
+  if (outbound && !('error' in runtime)) {
+    try {
+      const existing = outbound.list();
+      const integrationUserId = await runtime.salesforce.integrationUserId();
+      const items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] = [];
+      for (const rule of rules) {
+        const same = existing.find((r) => r.name === rule.name);
+        if (same && same.endpointUrl === rule.endpointUrl && rule.fields.every((field) => same.fields.includes(field))) {
+          items.push({ ...rule, status: 'exists', note: null });
+        } else if (same) {
+          const why = same.endpointUrl === rule.endpointUrl ? `does not send ${rule.fields.filter((f) => !same.fields.includes(f)).join(', ')}` : `sends to ${same.endpointUrl}`;
+          items.push({ ...rule, status: 'conflict', note: `a rule with this name ${why}: fix it by hand (an existing rule is never changed for you)` });
+        } else if ((rule.object === 'Task' || rule.object === 'Event') && !(await orgHasObject(runtime, rule.object))) {
+          items.push({ ...rule, status: 'unavailable', note: `this org has no ${rule.object} object for the integration user` });
+        } else {
+          if (!dryRun) outbound.create({ ...rule, integrationUserId });
+          items.push({ ...rule, status: done(true), note: null });
+        }
+      }
+      plan.outboundMessages = { ok: true, endpointUrl: rules[0]?.endpointUrl ?? '', automatic: true, items };
+    } catch (error) {
+      plan.outboundMessages = { ok: false, error: messageOf(error) };
+    }
+  } else {
+    plan.outboundMessages = {
+      ok: true,
+      endpointUrl: rules[0]?.endpointUrl ?? '',
+      automatic: false,
+      items: rules.map((rule) => ({
+        ...rule,
+        status: 'manual' as const,
+        note: `Setup → Flows: a record-triggered flow on ${rule.object} (created or updated) with an Outbound Message action sending the fields listed to the endpoint URL, as the integration user`,
+      })),
+    };
+  }
+
+  for (const section of [plan.hubspotProperties, plan.salesforceFields, plan.hubspotWebhooks, plan.outboundMessages]) {
+    if (!section.ok) continue;
+    for (const item of section.items) {
+      if (item.status === 'missing') plan.counts.missing += 1;
+      else if (item.status === 'created') plan.counts.created += 1;
+      else if (item.status === 'manual') plan.counts.manual += 1;
+      else if (item.status === 'conflict') plan.counts.conflicts += 1;
+    }
+  }
+  return plan;
+}
+
+/** What sandbox mode can do by API: the sandbox HubSpot app's webhooks and the sandbox org's Outbound Messages. */
+export function sandboxProvisioning(config: AppConfig, sandboxes: RunningSandboxes | undefined): ProvisioningEnvironment {
+  const environment: ProvisioningEnvironment = {};
+  if (sandboxes?.hubspot) {
+    environment.hubspotWebhooks = { basePath: sandboxes.hubspot.url, developerApiKey: config.sandbox.hubspot.developerKey, appId: config.sandbox.hubspot.appId };
+  }
+  const org = sandboxes?.salesforce;
+  if (org) {
+    environment.outboundMessages = {
+      list: () => org.outbound.rules().map((rule) => ({ name: rule.name, endpointUrl: rule.endpointUrl, fields: rule.fields })),
+      create: (rule) => {
+        org.outbound.addRule({ name: rule.name, object: rule.object, triggerOn: rule.triggerOn, fields: rule.fields, endpointUrl: rule.endpointUrl, integrationUserId: rule.integrationUserId });
+      },
+    };
+  }
+  return environment;
+}

@@ -1,0 +1,102 @@
+/** The report's period parameters (zod) and its CSV export, shared by the page and `/api/report`. */
+import { z } from 'zod';
+import { CREDIT_MODELS } from '../../domain/attribution.ts';
+import type { FunnelReport, FunnelRow } from '../../store/report.ts';
+
+const DAY_MS = 86_400_000;
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((value) => {
+  const at = Date.parse(`${value}T00:00:00Z`);
+  // Date.parse rolls 2024-02-30 over to March: only a date that comes back unchanged is real.
+  return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === value;
+}, 'is not a real date');
+
+export const REPORT_TABLES = ['channels', 'campaigns', 'reasons', 'credit', 'sla'] as const;
+export type ReportTable = (typeof REPORT_TABLES)[number];
+
+/** Query of `/api/report` and `/admin/report`: inclusive dates (UTC), 90 days up to today by default. */
+export const ReportQuerySchema = z
+  .object({
+    installation: z.string().min(1).max(100).optional(),
+    from: isoDate.optional(),
+    to: isoDate.optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+    table: z.enum(REPORT_TABLES).default('channels'),
+  })
+  .strict();
+
+export interface ReportPeriod {
+  fromText: string;
+  toText: string;
+  from: Date;
+  /** Exclusive: the day after `toText`. */
+  to: Date;
+}
+
+/** Resolves the period (defaults applied) or says what is wrong with it. */
+export function periodOf(input: { from?: string | undefined; to?: string | undefined }, now: number): { ok: true; period: ReportPeriod } | { ok: false; issues: string[] } {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const toText = input.to ?? today;
+  const fromText = input.from ?? new Date(Date.parse(`${toText}T00:00:00Z`) - 89 * DAY_MS).toISOString().slice(0, 10);
+  const from = new Date(`${fromText}T00:00:00Z`);
+  const to = new Date(Date.parse(`${toText}T00:00:00Z`) + DAY_MS);
+  const issues: string[] = [];
+  if (from.getTime() >= to.getTime()) issues.push('from: must be on or before to');
+  if (to.getTime() - from.getTime() > 3 * 366 * DAY_MS) issues.push('to: the period may span at most three years');
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, period: { fromText, toText, from, to } };
+}
+
+/** One CSV field: quoted when needed, and never read as a formula by a spreadsheet. */
+function field(value: string | number | null): string {
+  if (value === null) return '';
+  let text = String(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const csvOf = (header: readonly string[], rows: readonly (readonly (string | number | null)[])[]): string =>
+  [header, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+
+const amount = (cents: number): number => Math.round(cents) / 100;
+
+function funnelCsv(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string): string {
+  const header = [
+    dimension, 'leads', 'mqls', 'sqls', 'opportunities', 'customers',
+    'conversion_lead_to_mql', 'conversion_mql_to_sql', 'conversion_sql_to_opportunity', 'conversion_opportunity_to_customer', 'conversion_lead_to_customer',
+    'median_days_lead_to_mql', 'median_days_mql_to_sql', 'median_days_sql_to_opportunity', 'median_days_opportunity_to_customer',
+    'sla_handoffs', 'sla_met', 'sla_breached', 'sla_pending', 'sla_compliance', 'sla_median_hours_to_first_touch',
+    'rejected', 'recycled', 'lost', 'pipeline', 'won', 'won_deals',
+  ];
+  const line = (r: FunnelRow) => [
+    r.key, r.leads, r.mqls, r.sqls, r.opportunities, r.customers,
+    r.conversion.leadToMql, r.conversion.mqlToSql, r.conversion.sqlToOpportunity, r.conversion.opportunityToCustomer, r.conversion.leadToCustomer,
+    r.medianDays.leadToMql, r.medianDays.mqlToSql, r.medianDays.sqlToOpportunity, r.medianDays.opportunityToCustomer,
+    r.sla.handedOff, r.sla.met, r.sla.breached, r.sla.pending, r.sla.complianceRate, r.sla.medianHoursToFirstTouch,
+    r.feedback.rejected, r.feedback.recycled, r.feedback.lost, amount(r.pipelineCents), amount(r.wonCents), r.wonDeals,
+  ];
+  return csvOf(header, [...rows.map(line), line(totals)]);
+}
+
+/** One table of the report as CSV. */
+export function reportCsv(report: FunnelReport, table: ReportTable): string {
+  switch (table) {
+    case 'channels':
+      return funnelCsv(report.channels, report.totals, 'channel');
+    case 'campaigns':
+      return funnelCsv(report.campaigns, report.totals, 'campaign');
+    case 'reasons':
+      return csvOf(['reason_code', 'reason_label', 'rejected', 'recycled', 'lost', 'total'], report.feedbackReasons.map((r) => [r.code, r.label, r.rejected, r.recycled, r.lost, r.total]));
+    case 'credit':
+      return csvOf(['campaign', ...CREDIT_MODELS], report.revenueCredit.map((r) => [r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]));
+    case 'sla':
+      return csvOf(
+        ['group_by', 'group', 'label', 'handoffs', 'met', 'breached', 'pending', 'compliance', 'median_minutes_to_first_touch'],
+        [...report.slaByTeam.map((g) => ['team', g] as const), ...report.slaByOwner.map((g) => ['owner', g] as const)].map(([by, g]) => [
+          by, g.group, g.label, g.handedOff, g.touchedWithinSla, g.breached, g.pending, g.complianceRate === null ? null : Math.round(g.complianceRate * 10_000) / 10_000, g.medianMinutesToFirstTouch,
+        ]),
+      );
+    default: {
+      const unreachable: never = table;
+      return unreachable;
+    }
+  }
+}

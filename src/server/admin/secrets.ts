@@ -1,0 +1,32 @@
+/**
+ * The admin token and the key that seals tokens at rest. Live mode requires ADMIN_TOKEN and
+ * ENCRYPTION_KEY (config refuses to start without them); sandbox mode generates what is missing
+ * once into DATA_DIR (owner-only files) and logs where, never the value.
+ */
+import path from 'node:path';
+import type { AppConfig } from '../../config.ts';
+import type { Logger } from '../../log.ts';
+import { createSealer, persistentSecret, type Sealer } from '../../runtime/secrets.ts';
+
+export interface AdminSecrets {
+  adminToken: string;
+  sealer: Sealer;
+}
+
+/** The configured secrets, or generated ones for sandbox mode. */
+export function resolveAdminSecrets(config: AppConfig, log: Logger): AdminSecrets {
+  const dir = path.join(config.dataDir, 'secrets');
+  let key = config.encryptionKey;
+  if (!key) {
+    const file = path.join(dir, 'encryption-key');
+    key = persistentSecret(file, 32);
+    log.warn({ file }, 'ENCRYPTION_KEY is not set: sandbox mode seals stored tokens with a key generated in this file (set ENCRYPTION_KEY in production)');
+  }
+  let adminToken = config.adminToken;
+  if (!adminToken) {
+    const file = path.join(dir, 'admin-token');
+    adminToken = persistentSecret(file, 24).toString('hex');
+    log.warn({ file }, 'ADMIN_TOKEN is not set: sandbox mode generated one; sign in at /admin with the token in this file');
+  }
+  return { adminToken, sealer: createSealer(key, config.previousEncryptionKeys) };
+}

@@ -1,0 +1,189 @@
+/**
+ * The OpenAPI 3.1 description of the admin API, served at `/api/openapi.json`. The settings bodies
+ * are generated from the domain's zod schemas, so the document cannot drift from the validators.
+ */
+import { z } from 'zod';
+import { ChannelRulesSchema } from '../../domain/channels.ts';
+import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
+import { SlaPolicySchema } from '../../domain/sla.ts';
+import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
+import { queueKeys, queues } from '../../queue/catalog.ts';
+import { REPORT_TABLES } from '../admin/report-export.ts';
+import { SETTING_KEYS } from '../admin/settings.ts';
+
+type Json = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType): Json {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Json;
+  return rest;
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string): Json => json(ref('Error'), description);
+const idPath = { name: 'id', in: 'path', required: true, description: 'Installation id', schema: { type: 'string' } };
+const common4xx = { '401': error('Not signed in'), '403': error('Missing or wrong CSRF token (cookie sessions)') };
+
+function operation(summary: string, responses: Json, extra: Json = {}): Json {
+  return { summary, responses: { ...responses, ...common4xx }, ...extra };
+}
+
+let cached: Json | undefined;
+
+/** The document (built once). */
+export function openApiDocument(): Json {
+  cached ??= {
+    openapi: '3.1.0',
+    info: {
+      title: 'Smarketing Sync admin API',
+      version: '1.0.0',
+      description:
+        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Errors are {error, message, issues?} with a 4xx status.',
+    },
+    servers: [{ url: '/api' }],
+    security: [{ bearer: [] }, { session: [] }],
+    paths: {
+      '/installations': { get: operation('List installations', { '200': json({ type: 'object', properties: { installations: { type: 'array', items: ref('Installation') } } }, 'Installations') }) },
+      '/installations/{id}': {
+        get: operation('One installation, with the webhook endpoints to paste', { '200': json({ type: 'object', properties: { installation: ref('Installation'), endpoints: { type: 'object' } } }, 'Installation'), '404': error('No such installation') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/connections': {
+        get: operation('Connection status of HubSpot and Salesforce with API usage against limits', { '200': json({ type: 'object', properties: { hubspot: ref('Connection'), salesforce: ref('Connection') } }, 'Both sides'), '404': error('No such installation') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/provisioning/dry-run': {
+        post: operation('What provisioning would create (changes nothing)', { '200': json(ref('ProvisioningPlan'), 'The plan'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/provisioning': {
+        post: operation('Create what is missing (never changes or deletes existing fields)', { '200': json(ref('ProvisioningPlan'), 'What was created'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/uninstall': {
+        post: operation('Revoke the grants, forget the credentials and remove every queued job', { '200': json({ type: 'object' }, 'Done'), '400': error('confirm missing'), '404': error('No such installation'), '409': error('Already uninstalled') }, {
+          parameters: [idPath],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['confirm'], properties: { confirm: { const: true } } } } } },
+        }),
+      },
+      '/installations/{id}/settings': {
+        get: operation('Every setting in effect (stored or default)', { '200': json({ type: 'object', properties: { settings: { type: 'array', items: ref('SettingView') } } }, 'Settings') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/settings/{key}': {
+        parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
+        get: operation('One setting', { '200': json(ref('SettingView'), 'The setting'), '404': error('No such installation or key') }),
+        put: operation('Validate and save a setting; refused with every problem', { '200': json({ type: 'object' }, 'Saved (the normalised value)'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused by the validator; issues lists every problem') }, {
+          requestBody: {
+            required: true,
+            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy.',
+            content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
+          },
+        }),
+        delete: operation('Reset to the default', { '204': { description: 'Reset' }, '404': error('No such installation or key') }),
+      },
+      '/installations/{id}/sync-log': {
+        get: operation('Per-record sync log: search by email, HubSpot id or Salesforce id', { '200': json({ type: 'object' }, 'Linked records and their log, newest first'), '400': error('q missing') }, {
+          parameters: [idPath, { name: 'q', in: 'query', required: true, schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } }],
+        }),
+      },
+      '/installations/{id}/activity': { get: operation('Recent admin actions', { '200': json({ type: 'object' }, 'Actions') }, { parameters: [idPath] }) },
+      '/installations/{id}/backfill': {
+        parameters: [idPath],
+        post: operation('Start the attribution backfill (or get the one running)', { '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'), '409': error('Uninstalled') }),
+        get: operation('The latest backfill run', { '200': json({ type: 'object', properties: { run: { oneOf: [ref('BackfillProgress'), { type: 'null' }] } } }, 'Run') }),
+      },
+      '/backfill/{runId}': {
+        get: operation('Progress of a backfill run', { '200': json(ref('BackfillProgress'), 'Progress'), '404': error('No such run') }, { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] }),
+      },
+      '/credentials/reseal': {
+        post: operation('Seal every stored grant again with the current ENCRYPTION_KEY (the last step of a key rotation)', { '200': json({ type: 'object', properties: { resealed: { type: 'integer' } } }, 'How many grants') }),
+      },
+      '/queues': { get: operation('Jobs per state in every queue', { '200': json({ type: 'object', properties: { queues: { type: 'array', items: ref('QueueDepth') } } }, 'Depths') }) },
+      '/jobs/failed': {
+        get: operation('Failed jobs with their error, newest first', { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('FailedJob') } } }, 'Jobs'), '404': error('No such queue') }, {
+          parameters: [
+            { name: 'queue', in: 'query', schema: { type: 'string', enum: queueKeys.flatMap((key) => [key, queues[key].name]) } },
+            { name: 'installation', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
+          ],
+        }),
+      },
+      '/jobs/{queue}/{jobId}/replay': {
+        post: operation('Replay one failed job (its attempts start again)', { '200': json({ type: 'object' }, 'Replayed'), '404': error('No such queue or job'), '409': error('The job is not failed') }, {
+          parameters: [{ name: 'queue', in: 'path', required: true, schema: { type: 'string' } }, { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        }),
+      },
+      '/jobs/{queue}/replay-failed': {
+        post: operation('Replay every failed job of a queue (optionally of one installation)', { '200': json({ type: 'object', properties: { replayed: { type: 'integer' } } }, 'How many'), '404': error('No such queue') }, {
+          parameters: [{ name: 'queue', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { installationId: { type: 'string' } } } } } },
+        }),
+      },
+      '/report': {
+        get: operation('The funnel report per channel and campaign (JSON, or one table as CSV)', { '200': { description: 'Report', content: { 'application/json': { schema: ref('FunnelReport') }, 'text/csv': { schema: { type: 'string' } } } }, '400': error('Bad period'), '404': error('No such installation') }, {
+          parameters: [
+            { name: 'installation', in: 'query', schema: { type: 'string' }, description: 'Default: the first installation' },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Inclusive (UTC); default 89 days before to' },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Inclusive (UTC); default today' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+            { name: 'table', in: 'query', schema: { type: 'string', enum: [...REPORT_TABLES] }, description: 'Which table the CSV holds' },
+          ],
+        }),
+      },
+      '/openapi.json': { get: operation('This document', { '200': json({ type: 'object' }, 'OpenAPI 3.1') }) },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN' },
+        session: { type: 'apiKey', in: 'cookie', name: 'smk_admin', description: 'Dashboard session (sign in at /admin/login)' },
+      },
+      schemas: {
+        Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'string' } } } },
+        Installation: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' }, name: { type: 'string' }, hubspotPortalId: { type: ['string', 'null'] }, salesforceOrgId: { type: ['string', 'null'] },
+            status: { enum: ['active', 'uninstalled'] }, hasHubSpotCredentials: { type: 'boolean' }, hasSalesforceCredentials: { type: 'boolean' },
+            createdAt: { type: 'string', format: 'date-time' }, uninstalledAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
+        Connection: {
+          type: 'object',
+          properties: {
+            side: { enum: ['hubspot', 'salesforce'] }, state: { enum: ['connected', 'not_connected', 'error'] }, via: { enum: ['oauth', 'environment', 'sandbox', 'none'] },
+            account: { type: ['string', 'null'] }, detail: { type: 'string' }, error: { type: ['string', 'null'] }, canConnect: { type: 'boolean' },
+            usage: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, used: { type: 'number' }, max: { type: 'number' } } } },
+          },
+        },
+        ProvisioningPlan: {
+          type: 'object',
+          description: 'Each section is {ok: true, items: [{…, status}]} or {ok: false, error}. status: exists | missing | created | manual | conflict.',
+          properties: { installationId: { type: 'string' }, dryRun: { type: 'boolean' }, hubspotProperties: { type: 'object' }, salesforceFields: { type: 'object' }, hubspotWebhooks: { type: 'object' }, outboundMessages: { type: 'object' }, counts: { type: 'object' } },
+        },
+        SettingView: { type: 'object', properties: { key: { enum: [...SETTING_KEYS] }, label: { type: 'string' }, description: { type: 'string' }, value: {}, isDefault: { type: 'boolean' }, problems: { type: 'array', items: { type: 'string' } } } },
+        stageDictionary: schemaOf(StageDictionarySchema),
+        fieldMappings: schemaOf(FieldMappingListSchema),
+        channelRules: schemaOf(ChannelRulesSchema),
+        feedbackTaxonomy: schemaOf(FeedbackTaxonomySchema),
+        slaPolicy: schemaOf(SlaPolicySchema),
+        QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
+        FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
+        BackfillProgress: { type: 'object', properties: { runId: { type: 'string' }, status: { enum: ['queued', 'running', 'completed', 'failed'] }, phase: { type: 'string' }, done: { type: 'integer' }, total: { type: ['integer', 'null'] }, ratePerS: { type: 'number' }, etaS: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] } } },
+        FunnelRow: {
+          type: 'object',
+          properties: {
+            key: { type: 'string' }, leads: { type: 'integer' }, mqls: { type: 'integer' }, sqls: { type: 'integer' }, opportunities: { type: 'integer' }, customers: { type: 'integer' },
+            conversion: { type: 'object', description: 'Share (0–1) of the contacts reaching the first stage in the period that reached the second before its end; null when none reached the first' },
+            medianDays: { type: 'object', description: 'Median days between the stages over the converted contacts' },
+            sla: { type: 'object' }, feedback: { type: 'object' }, pipelineCents: { type: 'integer' }, wonCents: { type: 'integer' }, wonDeals: { type: 'integer' },
+          },
+        },
+        FunnelReport: {
+          type: 'object',
+          properties: {
+            installationId: { type: 'string' }, period: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string', description: 'exclusive' } } },
+            totals: ref('FunnelRow'), channels: { type: 'array', items: ref('FunnelRow') }, campaigns: { type: 'array', items: ref('FunnelRow') },
+            feedbackReasons: { type: 'array', items: { type: 'object' } }, revenueCredit: { type: 'array', items: { type: 'object', description: 'campaign and cents credited under first_touch, last_touch, linear, position_based' } },
+          },
+        },
+      },
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,116 @@
+/**
+ * OAuth credentials at rest: a zod-checked JSON document per side, sealed with AES-256-GCM
+ * (`createSealer`) before it reaches the database and opened only when a client is built.
+ */
+import { z } from 'zod';
+import type { Sealer } from '../../runtime/secrets.ts';
+import type { Queryable } from '../../store/db.ts';
+import { loadCredentials, saveCredentials } from '../../store/installations.ts';
+
+/** A HubSpot OAuth grant of one portal. */
+export const HubSpotCredentialsSchema = z.object({
+  kind: z.literal('oauth'),
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1),
+  /** Epoch ms when the access token expires (from `expires_in`). */
+  expiresAt: z.number().int(),
+  scopes: z.array(z.string()),
+  hubId: z.string().min(1),
+  /** The public app's id: HubSpot stamps it as `sourceId` on the app's own writes (echo filter). */
+  appId: z.string().nullable(),
+  connectedAt: z.number().int(),
+});
+export type HubSpotCredentials = z.infer<typeof HubSpotCredentialsSchema>;
+
+/** A Salesforce OAuth grant (web server flow) of one org. */
+export const SalesforceCredentialsSchema = z.object({
+  kind: z.literal('oauth'),
+  accessToken: z.string().min(1),
+  /** Present when the connected app grants `refresh_token` / `offline_access`. */
+  refreshToken: z.string().min(1).nullable(),
+  instanceUrl: z.url(),
+  orgId: z.string().min(15),
+  userId: z.string().min(15),
+  scope: z.string(),
+  /** Epoch ms of the last token (issue or refresh). */
+  issuedAt: z.number().int(),
+  connectedAt: z.number().int(),
+});
+export type SalesforceCredentials = z.infer<typeof SalesforceCredentialsSchema>;
+
+interface SideSchemas {
+  hubspot: HubSpotCredentials;
+  salesforce: SalesforceCredentials;
+}
+
+const schemas = { hubspot: HubSpotCredentialsSchema, salesforce: SalesforceCredentialsSchema } as const;
+
+/** Stored credentials that cannot be used (wrong key, tampered, old shape). The message holds no secret. */
+export class UnreadableCredentialsError extends Error {
+  override readonly name = 'UnreadableCredentialsError';
+}
+
+/** Reads and writes sealed credentials. */
+export class CredentialVault {
+  constructor(
+    private readonly db: Queryable,
+    private readonly sealer: Sealer,
+  ) {}
+
+  /** The stored credentials of one side, or null when none are stored. */
+  async read<S extends keyof SideSchemas>(installationId: string, side: S): Promise<SideSchemas[S] | null> {
+    const sealed = await loadCredentials(this.db, installationId, side);
+    if (!sealed) return null;
+    let plaintext: string;
+    try {
+      plaintext = this.sealer.open(sealed);
+    } catch (error) {
+      throw new UnreadableCredentialsError(
+        `stored ${side} credentials cannot be decrypted (${error instanceof Error ? error.message : 'unknown error'}): is the ENCRYPTION_KEY that sealed them configured (ENCRYPTION_KEY or ENCRYPTION_KEY_PREVIOUS)? Otherwise reconnect ${side}.`,
+      );
+    }
+    const parsed = schemas[side].safeParse(JSON.parse(plaintext));
+    if (!parsed.success) throw new UnreadableCredentialsError(`stored ${side} credentials have an unexpected shape: reconnect ${side}`);
+    return parsed.data as SideSchemas[S];
+  }
+
+  /** Seals a short-lived secret kept between two requests (the PKCE code verifier). */
+  sealText(plaintext: string): Buffer {
+    return this.sealer.seal(plaintext);
+  }
+
+  /** Opens what `sealText` sealed. */
+  openText(sealed: Buffer): string {
+    return this.sealer.open(sealed);
+  }
+
+  /**
+   * Finishes a key rotation: every stored grant is opened (with the current or a previous key)
+   * and sealed again with the current one. Returns how many were re-sealed.
+   */
+  async resealAll(): Promise<number> {
+    const rows = await this.db.query<{ id: string; h: boolean; s: boolean }>(
+      'SELECT id, hubspot_credentials IS NOT NULL AS h, salesforce_credentials IS NOT NULL AS s FROM installations WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL',
+    );
+    let resealed = 0;
+    for (const row of rows) {
+      const hubspot = row.h ? await this.read(row.id, 'hubspot') : null;
+      if (hubspot) {
+        await this.write(row.id, 'hubspot', hubspot);
+        resealed += 1;
+      }
+      const salesforce = row.s ? await this.read(row.id, 'salesforce') : null;
+      if (salesforce) {
+        await this.write(row.id, 'salesforce', salesforce);
+        resealed += 1;
+      }
+    }
+    return resealed;
+  }
+
+  /** Seals and stores one side's credentials (always with the current key: a write re-seals after a rotation). */
+  async write<S extends keyof SideSchemas>(installationId: string, side: S, credentials: SideSchemas[S]): Promise<void> {
+    const checked = schemas[side].parse(credentials);
+    await saveCredentials(this.db, installationId, side, this.sealer.seal(JSON.stringify(checked)));
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * `/oauth/hubspot/*` and `/oauth/salesforce/*`: the install flows. `install` (signed-in admin
+ * only) stores a random `state` (hashed, 10 minutes, single use) bound to this browser by a
+ * SameSite=Lax nonce cookie and redirects to the consent page; `callback` takes the state back,
+ * checks the browser, exchanges the code and stores the grant sealed. The callback may arrive
+ * without the admin's SameSite=Strict session cookie (a cross-site redirect), so the state itself
+ * authorises it; the result page then continues to the dashboard with a same-site navigation.
+ */
+import { randomBytes } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { bindOrg, bindPortal, findInstallationByOrg, findInstallationByPortal, getInstallationDetails, reactivateInstallation } from '../../store/installation-admin.ts';
+import { upsertInstallation } from '../../store/installations.ts';
+import { createOAuthState, recordAdminAction, takeOAuthState, type OAuthProvider } from '../../store/admin-sessions.ts';
+import { readCookie, secretsEqual, sha256 } from '../admin/auth.ts';
+import { installationChanged, type AdminContext } from '../admin/context.ts';
+import { html } from '../admin/html.ts';
+import { exchangeHubSpotCode, hubspotAuthorizeUrl } from './hubspot.ts';
+import { exchangeSalesforceCode, salesforceAuthorizeUrl } from './salesforce.ts';
+
+const STATE_TTL_MS = 10 * 60_000;
+const NONCE_COOKIE = 'smk_oauth';
+
+const installQuery = z.object({ installation: z.string().min(1).max(100).optional() });
+const callbackQuery = z.object({
+  code: z.string().min(1).max(2_000).optional(),
+  state: z.string().min(1).max(200).optional(),
+  error: z.string().max(200).optional(),
+  error_description: z.string().max(1_000).optional(),
+});
+
+const PROVIDER_NAMES: Record<OAuthProvider, string> = { hubspot: 'HubSpot', salesforce: 'Salesforce' };
+
+/** A small standalone page (the session cookie may be absent on a callback). */
+function resultPage(res: Response, status: number, input: { title: string; message: string; continueTo: string; refresh: boolean }): void {
+  res
+    .status(status)
+    .type('html')
+    .set('Cache-Control', 'no-store')
+    .set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    .send(
+      html`<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  ${input.refresh ? html`<meta http-equiv="refresh" content="1;url=${input.continueTo}">` : ''}
+  <title>${input.title} · Smarketing Sync</title>
+  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="/admin/static/admin.css">
+</head>
+<body class="login">
+  <main class="login-card">
+    <p class="brand"><span class="logo" aria-hidden="true">◆</span> Smarketing Sync</p>
+    <h1>${input.title}</h1>
+    <p>${input.message}</p>
+    <p><a class="button primary" href="${input.continueTo}">Continue to the dashboard</a></p>
+  </main>
+</body>
+</html>`.value,
+    );
+}
+
+/** The OAuth routes (mounted at `/oauth`). */
+export function oauthRouter(ctx: AdminContext): Router {
+  const router = Router();
+  const secure = ctx.config.publicUrl.startsWith('https:');
+  const redirectUri = (provider: OAuthProvider) => `${ctx.publicUrl()}/oauth/${provider}/callback`;
+  const guard = ctx.auth.guard('page');
+
+  async function startFlow(provider: OAuthProvider, req: Request, res: Response): Promise<void> {
+    const parsed = installQuery.safeParse(req.query);
+    if (!parsed.success) {
+      res.status(400).type('text/plain').send('Invalid install request: installation must be an installation id');
+      return;
+    }
+    const installationId = parsed.data.installation ?? null;
+    const back = installationId ? `/admin/installations/${encodeURIComponent(installationId)}` : '/admin';
+    const app = provider === 'hubspot' ? ctx.apps.hubspot : ctx.apps.salesforce;
+    if (!app) {
+      const vars = provider === 'hubspot' ? 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET';
+      resultPage(res, 409, { title: `No ${PROVIDER_NAMES[provider]} app configured`, message: `Set ${vars} to install through OAuth.`, continueTo: back, refresh: false });
+      return;
+    }
+    if (installationId && !(await getInstallationDetails(ctx.db, installationId))) {
+      resultPage(res, 404, { title: 'Unknown installation', message: 'That installation does not exist.', continueTo: '/admin', refresh: false });
+      return;
+    }
+    if (provider === 'salesforce' && !installationId) {
+      resultPage(res, 400, { title: 'Connect HubSpot first', message: 'An installation starts with its HubSpot portal; connect Salesforce from the installation page.', continueTo: '/admin', refresh: false });
+      return;
+    }
+    const state = randomBytes(32).toString('base64url');
+    const nonce = randomBytes(24).toString('base64url');
+    let url: string;
+    let codeVerifier: Buffer | null = null;
+    if (provider === 'hubspot' && ctx.apps.hubspot) {
+      url = hubspotAuthorizeUrl(ctx.apps.hubspot, redirectUri('hubspot'), state);
+    } else if (ctx.apps.salesforce) {
+      const built = salesforceAuthorizeUrl(ctx.apps.salesforce, redirectUri('salesforce'), state);
+      url = built.url;
+      codeVerifier = ctx.vault.sealText(built.codeVerifier);
+    } else {
+      throw new Error('unreachable: the app was checked above');
+    }
+    await createOAuthState(ctx.db, sha256(state), { provider, installationId, browserHash: sha256(nonce), codeVerifier, expiresAt: new Date(ctx.now() + STATE_TTL_MS) });
+    res.cookie(NONCE_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure, path: '/oauth', maxAge: STATE_TTL_MS });
+    ctx.log.info({ provider, installationId }, 'OAuth install started');
+    res.redirect(302, url);
+  }
+
+  async function finishFlow(provider: OAuthProvider, req: Request, res: Response): Promise<void> {
+    const name = PROVIDER_NAMES[provider];
+    const fail = (status: number, message: string, continueTo = '/admin') => {
+      ctx.log.warn({ provider, reason: message }, 'OAuth install refused');
+      resultPage(res, status, { title: `${name} was not connected`, message, continueTo, refresh: false });
+    };
+    const parsed = callbackQuery.safeParse(req.query);
+    if (!parsed.success || !parsed.data.state) return fail(400, `The callback has no valid state parameter: start the install again from the dashboard.`);
+    const flow = await takeOAuthState(ctx.db, sha256(parsed.data.state));
+    res.clearCookie(NONCE_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/oauth' });
+    if (!flow || flow.provider !== provider) return fail(400, 'This install link is unknown or was already used (state mismatch): start the install again from the dashboard.');
+    const back = flow.installationId ? `/admin/installations/${encodeURIComponent(flow.installationId)}` : '/admin';
+    if (flow.expiresAt.getTime() <= ctx.now()) return fail(400, 'This install link expired (10 minutes): start the install again.', back);
+    const nonce = readCookie(req, NONCE_COOKIE);
+    if (!nonce || !secretsEqual(sha256(nonce), flow.browserHash)) return fail(400, 'This install was started in another browser session (state not bound to this browser): start it again here.', back);
+    if (parsed.data.error) return fail(400, `${name} says: ${parsed.data.error}${parsed.data.error_description ? ` (${parsed.data.error_description})` : ''}.`, back);
+    if (!parsed.data.code) return fail(400, `${name} sent no authorization code.`, back);
+
+    if (provider === 'hubspot') {
+      const app = ctx.apps.hubspot;
+      if (!app) return fail(409, 'No HubSpot app is configured any more.', back);
+      const exchange = await exchangeHubSpotCode(app, parsed.data.code, redirectUri('hubspot'), ctx.now());
+      if (!exchange.ok) return fail(502, exchange.message, back);
+      const { hubId } = exchange.credentials;
+      const owner = await findInstallationByPortal(ctx.db, hubId);
+      let installationId = flow.installationId;
+      if (installationId) {
+        const target = await getInstallationDetails(ctx.db, installationId);
+        if (!target) return fail(404, 'The installation no longer exists.');
+        if (target.hubspotPortalId && target.hubspotPortalId !== hubId) {
+          return fail(409, `This installation is connected to HubSpot portal ${target.hubspotPortalId}, but portal ${hubId} was approved. One installation is one portal: approve portal ${target.hubspotPortalId}, or add a new installation.`, back);
+        }
+        if (owner && owner.id !== installationId) return fail(409, `HubSpot portal ${hubId} is already connected to installation "${owner.name}".`, back);
+      } else {
+        installationId = owner?.id ?? (await upsertInstallation(ctx.db, { name: `HubSpot portal ${hubId}`, hubspotPortalId: hubId, salesforceOrgId: null })).id;
+      }
+      await bindPortal(ctx.db, installationId, hubId);
+      await ctx.vault.write(installationId, 'hubspot', exchange.credentials);
+      await reactivateInstallation(ctx.db, installationId);
+      await recordAdminAction(ctx.db, { installationId, action: 'hubspot_connected', summary: `HubSpot portal ${hubId} connected (OAuth)`, details: { scopes: exchange.credentials.scopes } });
+      await installationChanged(ctx, installationId);
+      ctx.log.info({ installationId, portalId: hubId }, 'HubSpot connected');
+      const to = `/admin/installations/${encodeURIComponent(installationId)}?notice=hubspot_connected`;
+      return resultPage(res, 200, { title: 'HubSpot connected', message: `Portal ${hubId} is connected. Next: connect Salesforce, then run the provisioning dry run.`, continueTo: to, refresh: true });
+    }
+
+    const app = ctx.apps.salesforce;
+    if (!app) return fail(409, 'No Salesforce connected app is configured any more.', back);
+    if (!flow.installationId || !flow.codeVerifier) return fail(400, 'This Salesforce install was not started from an installation.');
+    let verifier: string;
+    try {
+      verifier = ctx.vault.openText(flow.codeVerifier);
+    } catch {
+      return fail(400, 'The install state cannot be read (was the encryption key changed?): start the install again.', back);
+    }
+    const exchange = await exchangeSalesforceCode(app, parsed.data.code, verifier, redirectUri('salesforce'), ctx.now());
+    if (!exchange.ok) return fail(502, exchange.message, back);
+    const { orgId } = exchange.credentials;
+    const target = await getInstallationDetails(ctx.db, flow.installationId);
+    if (!target) return fail(404, 'The installation no longer exists.');
+    if (target.salesforceOrgId && target.salesforceOrgId.slice(0, 15) !== orgId.slice(0, 15)) {
+      return fail(409, `This installation is connected to Salesforce org ${target.salesforceOrgId}, but org ${orgId} was approved. One installation is one org: sign in to org ${target.salesforceOrgId}, or add a new installation.`, back);
+    }
+    const owner = await findInstallationByOrg(ctx.db, orgId);
+    if (owner && owner.id !== target.id) return fail(409, `Salesforce org ${orgId} is already connected to installation "${owner.name}".`, back);
+    await bindOrg(ctx.db, target.id, orgId);
+    await ctx.vault.write(target.id, 'salesforce', exchange.credentials);
+    await reactivateInstallation(ctx.db, target.id);
+    await recordAdminAction(ctx.db, { installationId: target.id, action: 'salesforce_connected', summary: `Salesforce org ${orgId} connected (OAuth web server flow)`, details: { scope: exchange.credentials.scope } });
+    await installationChanged(ctx, target.id);
+    ctx.log.info({ installationId: target.id, orgId }, 'Salesforce connected');
+    const to = `/admin/installations/${encodeURIComponent(target.id)}?notice=salesforce_connected`;
+    return resultPage(res, 200, { title: 'Salesforce connected', message: `Org ${orgId} is connected. Next: run the provisioning dry run.`, continueTo: to, refresh: true });
+  }
+
+  router.get('/hubspot/install', guard, (req, res) => startFlow('hubspot', req, res));
+  router.get('/salesforce/install', guard, (req, res) => startFlow('salesforce', req, res));
+  router.get('/hubspot/callback', (req, res) => finishFlow('hubspot', req, res));
+  router.get('/salesforce/callback', (req, res) => finishFlow('salesforce', req, res));
+  return router;
+}

@@ -1,0 +1,44 @@
+/**
+ * Builds CRM access from an installation's stored OAuth credentials for `InstallationClients`:
+ * a HubSpot token function that refreshes before expiry, and Salesforce connection options whose
+ * `refresh` events are persisted. An installation without stored credentials resolves null, so the
+ * env/sandbox endpoints apply.
+ */
+import type { Logger } from '../../log.ts';
+import type { StoredConnections } from '../../runtime/installation-clients.ts';
+import type { OAuthApps } from './apps.ts';
+import type { CredentialVault } from './credentials.ts';
+import { hubspotTokenSource } from './hubspot.ts';
+import { persistSalesforceRefresh } from './salesforce.ts';
+
+/** Stored-credential access for every installation of this deployment. */
+export function createStoredConnections(deps: { vault: CredentialVault; apps: OAuthApps; log: Logger; now?: () => number }): StoredConnections {
+  const now = deps.now ?? Date.now;
+  return {
+    async hubspot(installationId) {
+      const credentials = await deps.vault.read(installationId, 'hubspot');
+      const app = deps.apps.hubspot;
+      if (!credentials || !app) return null;
+      return {
+        basePath: app.apiBaseUrl,
+        appId: credentials.appId,
+        accessToken: hubspotTokenSource({ app, vault: deps.vault, installationId, initial: credentials, log: deps.log, now }),
+      };
+    },
+    async salesforce(installationId) {
+      const credentials = await deps.vault.read(installationId, 'salesforce');
+      const app = deps.apps.salesforce;
+      if (!credentials || !app) return null;
+      return {
+        loginUrl: app.loginUrl,
+        apiVersion: app.apiVersion,
+        instanceUrl: credentials.instanceUrl,
+        accessToken: credentials.accessToken,
+        ...(credentials.refreshToken ? { refreshToken: credentials.refreshToken } : {}),
+        clientId: app.clientId,
+        clientSecret: app.clientSecret,
+        onRefresh: persistSalesforceRefresh({ vault: deps.vault, installationId, log: deps.log, now }),
+      };
+    },
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The outgoing SLA alert: a JSON POST to the installation's configured URL (a chat webhook, an
+ * incident tool), signed with HMAC-SHA256 of the exact body bytes under the configured secret.
+ * Delivery is retried by the `slaAlerts` queue; the receiver dedupes retries by the delivery id.
+ * The URL is never logged (chat webhook URLs carry their own token), nor is the secret.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { SlaClockRecord, SlaEscalationRecord } from '../store/sla.ts';
+
+/** `sha256=<hex>`: HMAC-SHA256 of the raw request body with the shared secret. */
+export const ALERT_SIGNATURE_HEADER = 'x-smarketing-signature';
+/** The same for every retry of one alert: receivers drop repeats by it. */
+export const ALERT_DELIVERY_HEADER = 'x-smarketing-delivery';
+/** What happened, e.g. `sla.breached`. */
+export const ALERT_EVENT_HEADER = 'x-smarketing-event';
+
+/** Where alerts go (installation settings `alert`). */
+export const AlertTargetSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
+    secret: z.string().min(16, 'must be at least 16 characters'),
+  })
+  .strict();
+/** An alert target. */
+export type AlertTarget = z.output<typeof AlertTargetSchema>;
+
+/** The signature header value of a body. */
+export function signAlertBody(body: string | Buffer, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** True when `signature` is the body's signature under `secret` (constant-time comparison). */
+export function verifyAlertSignature(body: string | Buffer, secret: string, signature: string | undefined): boolean {
+  if (signature === undefined) return false;
+  const expected = Buffer.from(signAlertBody(body, secret));
+  const given = Buffer.from(signature);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** The body of an SLA breach alert; `text` reads well in a chat channel on its own. */
+export interface SlaBreachAlert {
+  event: 'sla.breached';
+  deliveryId: string;
+  installationId: string;
+  text: string;
+  lead: { id: string; name: string | null; url: string | null };
+  hubspotContactId: string | null;
+  owner: { id: string | null; name: string | null };
+  manager: { name: string | null };
+  team: string | null;
+  channel: string | null;
+  campaign: string | null;
+  handoffAt: string;
+  dueAt: string;
+  breachedAt: string;
+  salesforceTaskIds: string[];
+}
+
+/** The alert of one escalation; the same escalation always gives the same body. */
+export function buildBreachAlert(escalation: SlaEscalationRecord, clock: SlaClockRecord): SlaBreachAlert {
+  const { details } = escalation;
+  const who = details.leadName ?? `Lead ${clock.leadId}`;
+  const owner = details.ownerName ?? clock.ownerName;
+  return {
+    event: 'sla.breached',
+    deliveryId: `sla-escalation-${escalation.id}`,
+    installationId: escalation.installationId,
+    text: `SLA breached: ${who} was handed to sales at ${clock.handoffAt.toISOString()} and had no first touch by ${clock.dueAt.toISOString()}${owner === null ? '' : ` (owner ${owner})`}.${details.leadUrl === null ? '' : ` ${details.leadUrl}`}`,
+    lead: { id: clock.leadId, name: details.leadName, url: details.leadUrl },
+    hubspotContactId: clock.contactId,
+    owner: { id: clock.ownerId, name: owner },
+    manager: { name: details.managerName },
+    team: clock.team,
+    channel: clock.channel,
+    campaign: clock.campaign,
+    handoffAt: clock.handoffAt.toISOString(),
+    dueAt: clock.dueAt.toISOString(),
+    breachedAt: escalation.breachedAt.toISOString(),
+    salesforceTaskIds: escalation.taskIds,
+  };
+}
+
+/** What one delivery attempt came to. */
+export type AlertDelivery =
+  | { kind: 'delivered'; status: number }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'refused'; status: number; reason: string };
+
+/** Statuses worth another attempt: timeouts, rate limits and server errors. */
+function retryable(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/** Posts one signed alert; never throws for the receiver's answers or network failures. */
+export async function sendAlert(
+  target: AlertTarget,
+  alert: SlaBreachAlert,
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<AlertDelivery> {
+  const body = JSON.stringify(alert);
+  const host = new URL(target.url).host;
+  try {
+    const response = await (options.fetch ?? fetch)(target.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'smarketing-sync',
+        [ALERT_SIGNATURE_HEADER]: signAlertBody(body, target.secret),
+        [ALERT_DELIVERY_HEADER]: alert.deliveryId,
+        [ALERT_EVENT_HEADER]: alert.event,
+      },
+      body,
+      redirect: 'error',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    });
+    // The answer's body is not read into logs: the receiver decides what it says.
+    await response.body?.cancel();
+    if (response.ok) return { kind: 'delivered', status: response.status };
+    const reason = `${host} answered ${response.status}`;
+    return retryable(response.status) ? { kind: 'retry', reason } : { kind: 'refused', status: response.status, reason };
+  } catch (error) {
+    const cause = error instanceof Error ? (error.name === 'TimeoutError' ? 'timed out' : error.message) : String(error);
+    return { kind: 'retry', reason: `${host} could not be reached: ${cause}` };
+  }
+}

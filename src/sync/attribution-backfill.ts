@@ -1,0 +1,313 @@
+/**
+ * Backfill of attribution stamps on records that predate the installation (admin-triggered):
+ * 1. every HubSpot contact, paged through the list API 200 at a time, with its linked Lead (or
+ *    Contact after conversion) — HubSpot batch updates of 100, Lead Collections of 200;
+ * 2. every unconverted Salesforce Lead that no HubSpot contact is linked to, 200 at a time, matched
+ *    to HubSpot by email (sales-sourced unless a marketing history or its LeadSource says otherwise);
+ * 3. the won revenue of linked Opportunities, for the revenue credit.
+ * Each step saves its cursor and counters in `backfill_runs`, so a retried or stalled job resumes
+ * where the last one stopped; writes compare with current values, so a repeated step changes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
+import type { Producer } from '../queue/producer.ts';
+import type { Queryable } from '../store/db.ts';
+import { linksByHubSpotIds } from '../store/record-links.ts';
+import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { AttributionBatch, type LogEntry } from './attribution.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { refreshWonRevenue } from './revenue-credit.ts';
+
+/** The `backfill_runs.kind` of attribution backfills. */
+export const ATTRIBUTION_BACKFILL = 'attribution';
+
+/** HubSpot list pages (100 contacts each) per step: one Lead Collections update of up to 200 per step. */
+const CONTACT_PAGES_PER_STEP = 2;
+/** Salesforce Leads per step (one query, one Collections update). */
+const LEADS_PER_STEP = 200;
+/** Unconverted Leads that no HubSpot contact is linked to. */
+const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
+
+type Phase = 'contacts' | 'leads' | 'revenue' | 'done';
+type Status = 'queued' | 'running' | 'completed' | 'failed';
+
+/** Where a backfill run stands. */
+export interface BackfillProgress {
+  runId: string;
+  status: Status;
+  phase: Phase;
+  done: number;
+  /** Contacts plus unlinked Leads counted when the run started; null until counted. */
+  total: number | null;
+  /** Records per second of working time (waits for rate limits and restarts excluded). */
+  ratePerS: number;
+  /** Seconds left at the current rate; null while unknown. */
+  etaS: number | null;
+  stampedContacts: number;
+  stampedLeads: number;
+  failed: number;
+  error: string | null;
+}
+
+interface RunRow extends Record<string, unknown> {
+  id: string;
+  installation_id: string;
+  status: Status;
+  phase: Phase;
+  cursor: string | null;
+  done: number;
+  total: number | null;
+  stamped_contacts: number;
+  stamped_leads: number;
+  failed: number;
+  active_ms: number;
+  error: string | null;
+}
+
+const RUN_COLUMNS = 'id, installation_id, status, phase, cursor, done, total, stamped_contacts, stamped_leads, failed, active_ms, error';
+
+/** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
+export function progressOf(row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>): BackfillProgress {
+  const done = Number(row.done);
+  const total = row.total === null ? null : Number(row.total);
+  const seconds = Number(row.active_ms) / 1000;
+  const ratePerS = seconds > 0 ? Math.round((done / seconds) * 100) / 100 : 0;
+  const left = total === null ? null : Math.max(0, total - done);
+  const etaS = row.status === 'completed' ? 0 : left === null || ratePerS <= 0 ? null : Math.ceil(left / ratePerS);
+  return {
+    runId: row.id,
+    status: row.status,
+    phase: row.phase,
+    done,
+    total,
+    ratePerS,
+    etaS,
+    stampedContacts: Number(row.stamped_contacts),
+    stampedLeads: Number(row.stamped_leads),
+    failed: Number(row.failed),
+    error: row.error,
+  };
+}
+
+async function loadRun(db: Queryable, runId: string): Promise<RunRow | undefined> {
+  return (await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM backfill_runs WHERE id = $1`, [runId]))[0];
+}
+
+/** Creates a backfill run for an installation, or returns the one already queued or running (one at a time). */
+export async function createAttributionBackfillRun(db: Queryable, installationId: string): Promise<string> {
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO backfill_runs (id, installation_id, kind, status, phase) VALUES ($1, $2, $3, 'queued', 'contacts')
+     ON CONFLICT (installation_id, kind) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
+    [randomUUID(), installationId, ATTRIBUTION_BACKFILL],
+  );
+  const runId =
+    inserted[0]?.id ??
+    (await db.query<{ id: string }>("SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')", [installationId, ATTRIBUTION_BACKFILL]))[0]?.id;
+  if (runId === undefined) throw new Error(`could not start an attribution backfill for installation ${installationId}`);
+  return runId;
+}
+
+/**
+ * Starts an attribution backfill for an installation (or joins the one already queued or running)
+ * and enqueues its job; the admin API reads its progress with `backfillProgress`.
+ */
+export async function startAttributionBackfill(deps: { db: Queryable; producer: Producer }, installationId: string): Promise<{ runId: string }> {
+  const runId = await createAttributionBackfillRun(deps.db, installationId);
+  // The same run enqueued again is the same job: an admin clicking twice runs it once.
+  await deps.producer.enqueue('attributionBackfill', [{ jobId: `attribution-backfill-${runId}`, payload: { v: 1, installationId, runId } }]);
+  return { runId };
+}
+
+/** The progress of a backfill run (`{status, done, total, ratePerS, etaS}` and counters), or null for an unknown run. */
+export async function backfillProgress(db: Queryable, runId: string): Promise<BackfillProgress | null> {
+  const row = await loadRun(db, runId);
+  return row === undefined ? null : progressOf(row);
+}
+
+/** Marks a run failed with the reason (after its last attempt, or a refusal retrying cannot fix). */
+export async function failAttributionBackfill(db: Queryable, runId: string, reason: string): Promise<void> {
+  await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
+}
+
+interface StepResult {
+  processed: number;
+  stampedContacts: number;
+  stampedLeads: number;
+  failed: number;
+}
+
+/**
+ * Runs (or resumes) a backfill until it is complete, saving the cursor after every step and
+ * reporting progress through `onProgress`. Errors leave the run resumable; the caller decides
+ * whether to retry or give up (`failAttributionBackfill`).
+ */
+export async function runAttributionBackfill(ctx: SyncContext, runId: string, onProgress: (progress: BackfillProgress) => Promise<void>): Promise<BackfillProgress> {
+  let run = await loadRun(ctx.db, runId);
+  if (run === undefined) throw new Error(`backfill run ${runId} does not exist`);
+  if (run.installation_id !== ctx.installationId) throw new Error(`backfill run ${runId} belongs to another installation`);
+  if (run.status === 'completed' || run.status === 'failed') return progressOf(run);
+  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
+
+  if (run.total === null) {
+    const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`)]);
+    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
+  }
+
+  for (;;) {
+    run = await loadRun(ctx.db, runId);
+    if (run === undefined) throw new Error(`backfill run ${runId} disappeared`);
+    if (run.phase === 'done') break;
+    const started = Date.now();
+    let next: { phase: Phase; cursor: string | null };
+    let result: StepResult = { processed: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 };
+    if (run.phase === 'contacts') {
+      const contacts: HubSpotContact[] = [];
+      let after: string | undefined = run.cursor ?? undefined;
+      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
+        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
+        contacts.push(...listed.contacts);
+        after = listed.after;
+        if (after === undefined) break;
+      }
+      result = await stampContacts(ctx, runId, contacts);
+      next = after === undefined ? { phase: 'leads', cursor: null } : { phase: 'contacts', cursor: after };
+    } else if (run.phase === 'leads') {
+      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
+      const leads = await ctx.salesforce.query(`SELECT ${selectList(LEAD_SYNC_FIELDS)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`);
+      result = await stampLeads(ctx, runId, leads);
+      const last = leads.at(-1)?.Id;
+      next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
+    } else {
+      await refreshWonRevenue(ctx);
+      next = { phase: 'done', cursor: null };
+    }
+    const rows = await ctx.db.query<RunRow>(
+      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, stamped_contacts = stamped_contacts + $5, stamped_leads = stamped_leads + $6,
+         failed = failed + $7, active_ms = active_ms + $8, updated_at = now() WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+      [runId, next.phase, next.cursor, result.processed, result.stampedContacts, result.stampedLeads, result.failed, Date.now() - started],
+    );
+    const saved = rows[0];
+    if (saved !== undefined && result.processed > 0) await onProgress(progressOf(saved));
+  }
+
+  // Records created or linked meanwhile make the first count approximate: the finished run says what it did.
+  const finished = await ctx.db.query<RunRow>(
+    "UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING " + RUN_COLUMNS,
+    [runId],
+  );
+  const final = finished[0];
+  if (final === undefined) throw new Error(`backfill run ${runId} disappeared`);
+  const progress = progressOf(final);
+  await onProgress(progress);
+  return progress;
+}
+
+function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry {
+  return (recordRef, level, action, reason, details) => {
+    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, details: { ...details, backfillRun: runId }, ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  };
+}
+
+/** Stamps one step of HubSpot contacts and their linked Lead / Contact. */
+async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepResult> {
+  const result: StepResult = { processed: contacts.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
+  if (contacts.length === 0) return result;
+  const log: SyncLogEntry[] = [];
+  const entry = logger(ctx, runId, log);
+  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
+  const leadIdOf = (contact: HubSpotContact): string | null => links.get(contact.id)?.salesforceLeadId ?? contact.properties.salesforce_lead_id ?? null;
+  const leadIds = contacts.map(leadIdOf).filter((id): id is string => id !== null);
+  const leads = new Map((await ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
+  const leadOf = (contact: HubSpotContact): SalesforceRecord | undefined => leads.get(leadIdOf(contact) ?? '');
+  const byId = new Map(contacts.map((c) => [c.id, c]));
+  const batch = await AttributionBatch.forContacts(ctx, contacts, (id) => {
+    const contact = byId.get(id);
+    return contact === undefined ? undefined : leadOf(contact);
+  });
+
+  // HubSpot: only what changed, in batch updates of 100.
+  const hubspotWrites = contacts.map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) })).filter((w) => Object.keys(w.properties).length > 0);
+  if (hubspotWrites.length > 0) {
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
+      if (outcome.ok) result.stampedContacts += 1;
+      else {
+        result.failed += 1;
+        entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
+      }
+    }
+  }
+
+  // Linked Leads not converted yet: one Collections update of up to 200.
+  const leadWrites: { contactId: string; record: SalesforceRecord }[] = [];
+  for (const contact of contacts) {
+    const lead = leadOf(contact);
+    if (lead === undefined || lead.IsConverted === true) continue;
+    const fields = batch.leadFields(contact.id, lead);
+    if (Object.keys(fields).length > 0) leadWrites.push({ contactId: contact.id, record: { Id: lead.Id, ...fields } });
+  }
+  const leadOutcomes = await ctx.salesforce.updateRecords('Lead', leadWrites.map((w) => w.record));
+  for (const { contactId, record } of leadWrites) {
+    const outcome = leadOutcomes.get(record.Id);
+    if (outcome?.ok) {
+      result.stampedLeads += 1;
+      batch.leadWritten(contactId, record.Id, record, false);
+    } else {
+      result.failed += 1;
+      entry(salesforceRef('Lead', record.Id), 'error', 'stamp_failed', `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+    }
+  }
+
+  // Converted Leads: their Contact carries the stamp.
+  const salesforceContacts = new Map<string, string>();
+  for (const contact of contacts) {
+    const contactId = links.get(contact.id)?.salesforceContactId ?? (typeof leadOf(contact)?.ConvertedContactId === 'string' ? String(leadOf(contact)?.ConvertedContactId) : null);
+    if (contactId !== null) salesforceContacts.set(contact.id, contactId);
+  }
+  await batch.complete(entry, salesforceContacts);
+  await writeSyncLog(ctx.db, log);
+  return result;
+}
+
+/** Stamps one step of Salesforce Leads that no HubSpot contact is linked to. */
+async function stampLeads(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepResult> {
+  const result: StepResult = { processed: leads.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
+  if (leads.length === 0) return result;
+  const log: SyncLogEntry[] = [];
+  const entry = logger(ctx, runId, log);
+  const batch = await AttributionBatch.forSalesforceLeads(ctx, leads);
+
+  // The HubSpot contact with the same email, when there is one, gets the same stamp.
+  const hubspotWrites = leads.flatMap((lead) => {
+    const contactId = batch.contactIdOf(lead.Id);
+    const properties = contactId === null ? {} : batch.hubspotChanges(lead.Id);
+    return contactId === null || Object.keys(properties).length === 0 ? [] : [{ id: contactId, properties }];
+  });
+  if (hubspotWrites.length > 0) {
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
+      if (outcome.ok) result.stampedContacts += 1;
+      else {
+        result.failed += 1;
+        entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
+      }
+    }
+  }
+
+  const leadWrites = leads.map((lead) => ({ Id: lead.Id, ...batch.leadFields(lead.Id, lead) })).filter((record) => Object.keys(record).length > 1);
+  const outcomes = await ctx.salesforce.updateRecords('Lead', leadWrites);
+  for (const record of leadWrites) {
+    const outcome = outcomes.get(record.Id);
+    if (outcome?.ok) {
+      result.stampedLeads += 1;
+      batch.leadWritten(record.Id, record.Id, record, false);
+    } else {
+      result.failed += 1;
+      entry(salesforceRef('Lead', record.Id), 'error', 'stamp_failed', `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+    }
+  }
+  await batch.complete(entry);
+  await writeSyncLog(ctx.db, log);
+  return result;
+}

@@ -1,0 +1,586 @@
+/**
+ * The follow-up SLA (DESIGN.md §5): the handoff starts a clock, the first sales touch stops it,
+ * and a clock still untouched at its due time is breached and escalated exactly once.
+ *
+ * - The clock lives in Postgres (src/store/sla.ts); a delayed BullMQ job per clock schedule
+ *   (`sla-<installation>-<lead>-<n>`) only says when to look again. A job of an older schedule,
+ *   a repeated job or a job after a restart finds the clock as it is and does nothing more.
+ * - A first touch is the Lead leaving its untouched status (converting counts) or a Task/Event a
+ *   rep logged on it after the handoff; activities the app created itself never count.
+ * - The escalation is claimed in Postgres by one job (a unique row per clock); its steps — Tasks
+ *   for the owner and the owner's manager, the `breached` stamps, the alert — are stamped as they
+ *   finish, so a retried job resumes and never repeats one.
+ */
+import { randomUUID } from 'node:crypto';
+import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
+import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import { computeDueAt, effectiveSla, isFirstTouch, recomputeOnPolicyChange, slaStatus, type SlaPolicy, type SlaStatus } from '../domain/sla.ts';
+import type { Producer } from '../queue/producer.ts';
+import type { Queryable } from '../store/db.ts';
+import {
+  claimEscalation,
+  closeSlaClock,
+  completeEscalation,
+  enrichSlaClock,
+  insertSlaClocks,
+  markEscalationStep,
+  markSlaClockBreached,
+  pendingClocks,
+  recordEscalationTasks,
+  rescheduleSlaClock,
+  runningClocksForLeads,
+  slaClockById,
+  stopSlaClock,
+  type EscalationDetails,
+  type NewSlaClock,
+  type SlaClockContext,
+  type SlaClockRecord,
+  type SlaEscalationRecord,
+  type TouchSource,
+} from '../store/sla.ts';
+import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { contactRef, salesforceRef } from './context.ts';
+import type { ValueLedger } from './value-ledger.ts';
+
+/** Enqueues the SLA jobs of the catalog's `slaClocks` and `slaAlerts` queues. */
+export class SlaScheduler {
+  constructor(
+    private readonly producer: Producer,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Schedules the due check of each clock at its due time (deduplicated by schedule). */
+  async scheduleDueChecks(installationId: string, clocks: readonly SlaClockRecord[]): Promise<void> {
+    const now = this.now();
+    await this.producer.enqueue(
+      'slaClocks',
+      clocks.map((clock) => ({
+        jobId: slaJobId(installationId, clock.leadId, clock.scheduleN),
+        payload: { v: 1 as const, kind: 'due' as const, installationId, clockId: clock.id, scheduleN: clock.scheduleN },
+        delayMs: Math.max(0, clock.dueAt.getTime() - now),
+      })),
+    );
+  }
+
+  /** Asks for the installation's running clocks to be checked against its current SLA policy. */
+  async requestReschedule(installationId: string): Promise<void> {
+    await this.producer.enqueue('slaClocks', [{ jobId: `sla-reschedule-${installationId}-${randomUUID()}`, payload: { v: 1, kind: 'reschedule', installationId } }]);
+  }
+
+  /** Enqueues the one alert of an escalation. */
+  async enqueueAlert(installationId: string, escalationId: number): Promise<void> {
+    await this.producer.enqueue('slaAlerts', [{ jobId: `sla-alert-${installationId}-${escalationId}`, payload: { v: 1, installationId, escalationId } }]);
+  }
+}
+
+/** The deterministic id of a clock's due check: `sla-<installation>-<leadId>-<n>`. */
+export function slaJobId(installationId: string, leadId: string, scheduleN: number): string {
+  return `sla-${installationId}-${leadId}-${scheduleN}`;
+}
+
+/** What the SLA clock works with: one installation's ports, policy, state and clock. */
+export interface ClockContext {
+  installationId: string;
+  db: Queryable;
+  hubspot: HubSpotPort;
+  salesforce: SalesforcePort;
+  ledger: ValueLedger;
+  policy: SlaPolicy;
+  /** The user the app writes as: activities it created are never a sales touch. */
+  integrationUserId: string;
+  scheduler: SlaScheduler;
+  /** True when the installation has an alert target (settings `alert`). */
+  alerts: boolean;
+  now: () => Date;
+  /** Where the log lines of this run point (queue and job). */
+  job?: { queue: string; id: string };
+}
+
+/** A contact handed to sales, as the handoff reports it. */
+export interface Handoff {
+  contactId: string;
+  leadId: string;
+  at: Date;
+}
+
+const LEAD_FIELDS = ['Id', 'Status', 'IsConverted', 'ConvertedContactId', 'OwnerId', 'LeadSource', 'First_Touch_Channel__c', 'First_Touch_Campaign__c', 'FirstName', 'LastName', 'Company', 'LastModifiedDate'] as const;
+const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
+const ACTIVITY_TYPES = ['Task', 'Event'] as const;
+/** SOQL `IN` lists stay well under the query length limit. */
+const IDS_PER_QUERY = 200;
+const RECORD_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
+/** Marks the Tasks of one escalation, so a resumed escalation finds the ones it already created. */
+const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
+
+/** Orgs whose Event object is not available to the integration user (asked once per port). */
+const withoutEvents = new WeakSet<SalesforcePort>();
+
+function text(record: SalesforceRecord | undefined, field: string): string | null {
+  const value = record?.[field];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
+}
+
+function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
+  return typeof a === 'string' && typeof b === 'string' && a.slice(0, 15) === b.slice(0, 15);
+}
+
+function isCrmFailure(error: unknown): error is CrmRateLimitedError | CrmTransientError | CrmRejectedError | CrmAuthError {
+  return error instanceof CrmRateLimitedError || error instanceof CrmTransientError || error instanceof CrmRejectedError || error instanceof CrmAuthError;
+}
+
+function leadName(lead: SalesforceRecord | undefined): string | null {
+  const name = [text(lead, 'FirstName'), text(lead, 'LastName')].filter((part) => part !== null).join(' ');
+  return name === '' ? null : name;
+}
+
+/** Owner, team, Lead Source, channel and campaign of a Lead and its owner, as far as known. */
+function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord | undefined): SlaClockContext {
+  const leadSource = text(lead, 'LeadSource');
+  return {
+    ownerId: text(lead, 'OwnerId'),
+    ownerName: text(owner, 'Name'),
+    managerId: text(owner, 'ManagerId'),
+    team: text(owner, 'Department'),
+    leadSource,
+    channel: text(lead, 'First_Touch_Channel__c') ?? leadSource,
+    campaign: text(lead, 'First_Touch_Campaign__c'),
+  };
+}
+
+/** The owners (Users, not queues) of these Leads, keyed by 15-character id; one query. */
+async function readOwners(ctx: ClockContext, leads: readonly (SalesforceRecord | undefined)[]): Promise<Map<string, SalesforceRecord>> {
+  const ids = [...new Set(leads.map((lead) => text(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005')))];
+  if (ids.length === 0) return new Map();
+  return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [user.Id.slice(0, 15), user]));
+}
+
+function ownerOf(owners: ReadonlyMap<string, SalesforceRecord>, lead: SalesforceRecord | undefined): SalesforceRecord | undefined {
+  const ownerId = text(lead, 'OwnerId');
+  return ownerId === null ? undefined : owners.get(ownerId.slice(0, 15));
+}
+
+function durationText(hours: number): string {
+  if (hours >= 1) return `${Math.round(hours * 100) / 100} h`;
+  return hours * 60 >= 1 ? `${Math.round(hours * 60)} min` : `${Math.round(hours * 3600)} s`;
+}
+
+/** Sync log lines of one run, written together. */
+class Log {
+  private readonly entries: SyncLogEntry[] = [];
+  constructor(private readonly ctx: ClockContext) {}
+  /** A line for this run, not yet queued for writing. */
+  line(recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): SyncLogEntry {
+    return {
+      installationId: this.ctx.installationId, recordRef, level, action, reason,
+      ...(details ? { details } : {}), ...(this.ctx.job ? { jobQueue: this.ctx.job.queue, jobId: this.ctx.job.id } : {}),
+    };
+  }
+  add(recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): void {
+    this.entries.push(this.line(recordRef, level, action, reason, details));
+  }
+  async flush(): Promise<void> {
+    await writeSyncLog(this.ctx.db, this.entries.splice(0));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stamps on both records
+
+interface Stamp {
+  clock: SlaClockRecord;
+  status: SlaStatus;
+  /** The converted Contact carries the stamp once the Lead is converted (a converted Lead cannot be edited). */
+  salesforceTarget?: { type: 'Lead' | 'Contact'; id: string };
+}
+
+/**
+ * Writes SLA status and due time to the Salesforce Lead (or its converted Contact) and the
+ * HubSpot contact (with the first touch time). A CRM that cannot be reached is returned, for
+ * the caller to retry or to log; per-record refusals are logged.
+ */
+async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: Log): Promise<Error | null> {
+  if (stamps.length === 0) return null;
+  const byType = new Map<'Lead' | 'Contact', SalesforceRecord[]>();
+  for (const { clock, status, salesforceTarget } of stamps) {
+    const target = salesforceTarget ?? { type: 'Lead' as const, id: clock.leadId };
+    byType.set(target.type, [...(byType.get(target.type) ?? []), { Id: target.id, SLA_Status__c: status, SLA_Due_At__c: clock.dueAt.toISOString() }]);
+  }
+  const hubspotWrites = stamps.flatMap(({ clock, status }) => {
+    if (clock.contactId === null) return [];
+    const properties: Record<string, string> = { sales_sla_status: status, sales_sla_due_at: clock.dueAt.toISOString() };
+    if (clock.firstTouchAt !== null) properties['sales_first_touch_at'] = clock.firstTouchAt.toISOString();
+    return [{ id: clock.contactId, properties }];
+  });
+  let unavailable: Error | null = null;
+  for (const [type, records] of byType) {
+    try {
+      for (const [id, outcome] of await ctx.salesforce.updateRecords(type, records)) {
+        if (!outcome.ok) log.add(salesforceRef(type, id), 'warn', 'sla_stamp_failed', `Salesforce refused the SLA stamp: ${outcome.code} ${outcome.message}`);
+      }
+    } catch (error) {
+      if (!isCrmFailure(error)) throw error;
+      unavailable = error;
+    }
+  }
+  try {
+    if (hubspotWrites.length > 0) {
+      await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotWrites.map((write) => ({ recordId: write.id, values: write.properties })));
+      for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
+        if (!outcome.ok) log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${outcome.code} ${outcome.message}`);
+      }
+    }
+  } catch (error) {
+    if (!isCrmFailure(error)) throw error;
+    unavailable = error;
+  }
+  return unavailable;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+/** Starts the SLA clock of each handoff, schedules its due check and stamps `pending` on both sides. */
+export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[]): Promise<SlaClockRecord[]> {
+  if (handoffs.length === 0) return [];
+  const log = new Log(ctx);
+  // 1. What the policy's overrides match on: the Lead Source from the Lead, the team (the owner's
+  //    Department) from its owner. A policy without overrides needs neither, so a handoff costs one
+  //    stamp per side; owner, team and channel are then filled in at the first touch or the
+  //    breach, which read the Lead anyway. Unreadable, the clock still starts under the default
+  //    rule: a handoff is never left without a clock because Salesforce was slow to answer.
+  const needsLead = ctx.policy.overrides.length > 0;
+  const needsOwner = ctx.policy.overrides.some((override) => override.team !== undefined);
+  let leads = new Map<string, SalesforceRecord>();
+  let owners = new Map<string, SalesforceRecord>();
+  try {
+    if (needsLead) leads = new Map((await ctx.salesforce.readRecords('Lead', handoffs.map((h) => h.leadId), LEAD_FIELDS)).map((lead) => [lead.Id.slice(0, 15), lead]));
+    if (needsOwner) owners = await readOwners(ctx, [...leads.values()]);
+  } catch (error) {
+    if (!isCrmFailure(error)) throw error;
+    for (const handoff of handoffs) {
+      log.add(salesforceRef('Lead', handoff.leadId), 'warn', 'sla_context_unavailable', `the SLA clock starts under the default rule: owner and Lead Source could not be read (${error.message})`);
+    }
+  }
+
+  // 2. The clocks, in Postgres first: the due check and the stamps follow from the rows.
+  const clocks: NewSlaClock[] = handoffs.map((handoff) => {
+    const lead = leads.get(handoff.leadId.slice(0, 15));
+    const context = contextOf(lead, ownerOf(owners, lead));
+    return {
+      installationId: ctx.installationId,
+      leadId: handoff.leadId,
+      contactId: handoff.contactId,
+      handoffAt: handoff.at,
+      dueAt: new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
+      ...context,
+    };
+  });
+  const started = await insertSlaClocks(ctx.db, clocks);
+  await ctx.scheduler.scheduleDueChecks(ctx.installationId, started);
+
+  // 3. Stamp `pending` and the due time on both sides.
+  for (const clock of started) {
+    const rule = effectiveSla(ctx.policy, { team: clock.team, leadSource: clock.leadSource });
+    log.add(salesforceRef('Lead', clock.leadId), 'info', 'sla_started', `handoff starts the SLA clock: first touch due by ${clock.dueAt.toISOString()} (${durationText(rule.hours)}${rule.businessHours === null ? '' : ` of business hours, ${rule.businessHours.timeZone}`})`, {
+      clock: clock.id, contact: clock.contactId, owner: clock.ownerName ?? clock.ownerId, team: clock.team, channel: clock.channel, campaign: clock.campaign,
+    });
+  }
+  const skipped = handoffs.filter((handoff) => !started.some((clock) => clock.leadId === handoff.leadId));
+  for (const handoff of skipped) log.add(salesforceRef('Lead', handoff.leadId), 'info', 'sla_already_running', 'the Lead already has a running SLA clock; the repeated handoff starts no second one');
+  const unavailable = await stampBothSides(ctx, started.map((clock) => ({ clock, status: 'pending' as const })), log);
+  if (unavailable) for (const clock of started) log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_stamp_deferred', `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`);
+  await log.flush();
+  return started;
+}
+
+// ---------------------------------------------------------------------------------------------
+// First touch
+
+/** The first touch of each clock whose Lead shows one, keyed by clock id. */
+async function findFirstTouches(
+  ctx: ClockContext,
+  clocks: readonly SlaClockRecord[],
+  leads: ReadonlyMap<string, SalesforceRecord>,
+): Promise<Map<number, { at: Date; source: TouchSource }>> {
+  const nowMs = ctx.now().getTime();
+  const touches = new Map<number, { at: Date; source: TouchSource }>();
+  const offer = (clock: SlaClockRecord, atMs: number, source: TouchSource): void => {
+    // A touch is never before the handoff nor after now (clock skew between the systems).
+    const at = new Date(Math.min(Math.max(atMs, clock.handoffAt.getTime()), nowMs));
+    const known = touches.get(clock.id);
+    if (!known || at < known.at) touches.set(clock.id, { at, source });
+  };
+  const untouched = ctx.policy.untouchedLeadStatuses;
+  for (const clock of clocks) {
+    const lead = leads.get(clock.leadId.slice(0, 15));
+    if (!lead) continue;
+    // The clock started at an untouched status; leaving it (or converting) is the first touch.
+    const leftUntouched = lead.IsConverted === true || isFirstTouch(untouched[0], text(lead, 'Status'), untouched);
+    const modified = Date.parse(text(lead, 'LastModifiedDate') ?? '');
+    if (leftUntouched) offer(clock, Number.isNaN(modified) ? nowMs : modified, 'status');
+  }
+  const byLead = new Map(clocks.map((clock) => [clock.leadId.slice(0, 15), clock]));
+  for (const activity of await loggedActivities(ctx, [...byLead.keys()])) {
+    const clock = byLead.get(activity.whoId.slice(0, 15));
+    if (clock && activity.at >= clock.handoffAt.getTime()) offer(clock, activity.at, activity.type);
+  }
+  return touches;
+}
+
+/** Tasks and Events reps logged on these Leads (not the app's own), oldest first. */
+async function loggedActivities(ctx: ClockContext, leadIds: readonly string[]): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
+  const ids = leadIds.filter((id) => RECORD_ID.test(id));
+  if (ids.length === 0 || !RECORD_ID.test(ctx.integrationUserId)) return [];
+  const activities: { type: 'Task' | 'Event'; whoId: string; at: number }[] = [];
+  for (const type of ACTIVITY_TYPES) {
+    if (type === 'Event' && withoutEvents.has(ctx.salesforce)) continue;
+    for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
+      const list = ids.slice(start, start + IDS_PER_QUERY).map((id) => `'${id}'`).join(', ');
+      let rows: SalesforceRecord[];
+      try {
+        rows = await ctx.salesforce.query(`SELECT Id, WhoId, CreatedDate FROM ${type} WHERE WhoId IN (${list}) AND CreatedById != '${ctx.integrationUserId}' ORDER BY CreatedDate ASC`);
+      } catch (error) {
+        // An org (or integration user) without access to Events: Tasks alone stop the clock.
+        if (type === 'Event' && error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') {
+          withoutEvents.add(ctx.salesforce);
+          break;
+        }
+        throw error;
+      }
+      for (const row of rows) {
+        const whoId = text(row, 'WhoId');
+        const at = Date.parse(text(row, 'CreatedDate') ?? '');
+        if (whoId !== null && !Number.isNaN(at)) activities.push({ type, whoId, at });
+      }
+    }
+  }
+  return activities;
+}
+
+/** Stops a clock at its first touch and stamps met/breached and the touch time on both sides. */
+async function recordTouch(ctx: ClockContext, clock: SlaClockRecord, touch: { at: Date; source: TouchSource }, lead: SalesforceRecord | undefined, log: Log): Promise<SlaClockRecord | undefined> {
+  const status = slaStatus(clock.dueAt.getTime(), touch.at.getTime(), ctx.now().getTime());
+  const stopped = await stopSlaClock(ctx.db, clock.id, { ...touch, status });
+  if (!stopped) return undefined;
+  const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+  const salesforceTarget = convertedContact === null ? undefined : { type: 'Contact' as const, id: convertedContact };
+  const unavailable = await stampBothSides(ctx, [{ clock: stopped, status, ...(salesforceTarget ? { salesforceTarget } : {}) }], log);
+  const how = touch.source === 'status' ? 'the Lead left its untouched status' : `a ${touch.source} was logged on the Lead`;
+  log.add(salesforceRef('Lead', clock.leadId), status === 'met' ? 'info' : 'warn', 'sla_first_touch', `first touch at ${touch.at.toISOString()} (${how}): SLA ${status}, due ${clock.dueAt.toISOString()}`, {
+    clock: clock.id, contact: clock.contactId, minutesToFirstTouch: Math.round((touch.at.getTime() - clock.handoffAt.getTime()) / 600) / 100,
+    ...(unavailable ? { stampDeferred: unavailable.message } : {}),
+  });
+  return stopped;
+}
+
+/**
+ * Stops the running clocks of the Leads in a synced batch (`Lead:<id>` keys) that show a first
+ * touch: their status left untouched, or a rep logged a Task/Event. No CRM call when none of the
+ * Leads has a running clock.
+ */
+export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly string[]): Promise<number> {
+  const leadIds = keys.flatMap((key) => {
+    const [type, id] = key.split(':');
+    return type === 'Lead' && id ? [id] : [];
+  });
+  const running = await runningClocksForLeads(ctx.db, ctx.installationId, leadIds);
+  if (running.size === 0) return 0;
+  const clocks = [...running.values()];
+  const leads = new Map((await ctx.salesforce.readRecords('Lead', clocks.map((clock) => clock.leadId), LEAD_FIELDS)).map((lead) => [lead.Id.slice(0, 15), lead]));
+  const touches = await findFirstTouches(ctx, clocks, leads);
+  // Owner names and teams for the report, of the clocks that stop and do not know them yet.
+  const unknown = clocks.filter((clock) => touches.has(clock.id) && (clock.ownerName === null || clock.team === null));
+  const owners = await readOwners(ctx, unknown.map((clock) => leads.get(clock.leadId.slice(0, 15))));
+  const log = new Log(ctx);
+  let stopped = 0;
+  for (const clock of clocks) {
+    const touch = touches.get(clock.id);
+    if (!touch) continue;
+    const lead = leads.get(clock.leadId.slice(0, 15));
+    await enrichSlaClock(ctx.db, clock.id, contextOf(lead, ownerOf(owners, lead)));
+    if (await recordTouch(ctx, clock, touch, lead, log)) stopped += 1;
+  }
+  await log.flush();
+  return stopped;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Due check and escalation
+
+/** What a clock's due check found. */
+export type DueCheck =
+  | { kind: 'gone' }
+  | { kind: 'stale'; reason: string }
+  | { kind: 'not_due'; dueAt: Date }
+  | { kind: 'touched'; status: SlaStatus }
+  | { kind: 'lead_missing' }
+  | { kind: 'escalated_elsewhere'; escalationId: number }
+  | { kind: 'escalated'; escalationId: number; taskIds: string[]; resumed: boolean };
+
+/**
+ * The due check of one clock schedule. Re-reads the Lead: touched → the clock stops; still
+ * untouched past due → breach and escalation (claimed once in Postgres; a retry resumes it).
+ */
+export async function checkClockDue(ctx: ClockContext, check: { clockId: number; scheduleN: number; jobId: string }): Promise<DueCheck> {
+  const log = new Log(ctx);
+  const clock = await slaClockById(ctx.db, ctx.installationId, check.clockId);
+  if (!clock) return { kind: 'gone' };
+  if (clock.scheduleN !== check.scheduleN) return { kind: 'stale', reason: `the clock was rescheduled (schedule ${clock.scheduleN} is current)` };
+  if (clock.escalatedAt !== null) return { kind: 'stale', reason: 'the breach was already escalated' };
+  if (clock.breachedAt === null && clock.firstTouchAt !== null) return { kind: 'stale', reason: `the clock stopped at the first touch (${clock.status})` };
+  if (clock.breachedAt === null && clock.closedAt !== null) return { kind: 'stale', reason: 'the clock closed: its Lead is gone' };
+  const now = ctx.now();
+  if (clock.breachedAt === null && now.getTime() <= clock.dueAt.getTime()) return { kind: 'not_due', dueAt: clock.dueAt };
+
+  const lead = (await ctx.salesforce.readRecords('Lead', [clock.leadId], LEAD_FIELDS))[0];
+  const owner = ownerOf(await readOwners(ctx, [lead]), lead);
+  if (lead) await enrichSlaClock(ctx.db, clock.id, contextOf(lead, owner));
+  let breached = clock;
+  if (clock.breachedAt === null) {
+    if (!lead) {
+      await closeSlaClock(ctx.db, clock.id, now);
+      log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_lead_missing', 'the SLA fell due but the Lead no longer exists (deleted or merged): nothing to escalate');
+      await log.flush();
+      return { kind: 'lead_missing' };
+    }
+    const touch = (await findFirstTouches(ctx, [clock], new Map([[clock.leadId.slice(0, 15), lead]]))).get(clock.id);
+    if (touch) {
+      const stopped = await recordTouch(ctx, clock, touch, lead, log);
+      await log.flush();
+      return stopped ? { kind: 'touched', status: stopped.status } : { kind: 'stale', reason: 'the clock stopped meanwhile' };
+    }
+    const marked = await markSlaClockBreached(ctx.db, clock.id, now);
+    if (!marked) return { kind: 'stale', reason: 'the clock stopped meanwhile' };
+    breached = marked;
+  }
+
+  const details: EscalationDetails = {
+    leadName: leadName(lead),
+    leadUrl: ctx.salesforce.recordUrl('Lead', clock.leadId),
+    ownerName: text(owner, 'Name') ?? clock.ownerName,
+    managerName: null,
+  };
+  const claim = await claimEscalation(ctx.db, { clockId: clock.id, installationId: ctx.installationId, jobId: check.jobId, breachedAt: breached.breachedAt ?? now, details });
+  if (!claim.owned) return { kind: 'escalated_elsewhere', escalationId: claim.escalation.id };
+  const taskIds = await escalate(ctx, breached, claim.escalation, claim.resumed, lead, owner, log);
+  await log.flush();
+  return { kind: 'escalated', escalationId: claim.escalation.id, taskIds, resumed: claim.resumed };
+}
+
+/** The escalation steps not done yet: Tasks, `breached` stamps, alert, then the sync log line. */
+async function escalate(
+  ctx: ClockContext,
+  clock: SlaClockRecord,
+  escalation: SlaEscalationRecord,
+  resumed: boolean,
+  lead: SalesforceRecord | undefined,
+  owner: SalesforceRecord | undefined,
+  log: Log,
+): Promise<string[]> {
+  const leadRef = salesforceRef('Lead', clock.leadId);
+  let taskIds = escalation.taskIds;
+  let { managerName } = escalation.details;
+  const ownerId = text(lead, 'OwnerId') ?? clock.ownerId;
+  const ownerName = text(owner, 'Name') ?? clock.ownerName;
+
+  // 1. A Task for the owner and one for the owner's manager, marked with the escalation id.
+  if (escalation.tasksCreatedAt === null) {
+    const managerId = text(owner, 'ManagerId') ?? (sameId(ownerId, clock.ownerId) ? clock.managerId : null);
+    const manager = managerId === null ? undefined : (await ctx.salesforce.readRecords('User', [managerId], USER_FIELDS))[0];
+    managerName = text(manager, 'Name');
+    const marker = TASK_MARKER(escalation.id);
+    const canSearch = resumed && RECORD_ID.test(clock.leadId) && RECORD_ID.test(ctx.integrationUserId);
+    const existing = canSearch
+      ? (await ctx.salesforce.query(`SELECT Id, Description FROM Task WHERE WhoId = '${clock.leadId}' AND CreatedById = '${ctx.integrationUserId}'`)).filter((task) => (text(task, 'Description') ?? '').includes(marker))
+      : [];
+    if (existing.length > 0) {
+      taskIds = existing.map((task) => task.Id);
+    } else {
+      const name = leadName(lead) ?? clock.leadId;
+      const description = [
+        `${name}${text(lead, 'Company') ? ` (${text(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
+        'Nobody has changed the Lead Status or logged an activity on it yet.',
+        marker,
+      ].join('\n');
+      const today = ctx.now().toISOString().slice(0, 10);
+      const tasks: Record<string, unknown>[] = [];
+      const recipients: string[] = [];
+      if (owner && ownerId !== null) {
+        tasks.push({ WhoId: clock.leadId, OwnerId: ownerId, Subject: `SLA breached: follow up with ${name} now`, Priority: 'High', Status: 'Not Started', ActivityDate: today, Description: description });
+        recipients.push(ownerId);
+      }
+      if (manager && managerId !== null) {
+        tasks.push({ WhoId: clock.leadId, OwnerId: managerId, Subject: `SLA breached: ${ownerName ?? 'the owner'} has not followed up with ${name}`, Priority: 'High', Status: 'Not Started', ActivityDate: today, Description: description });
+        recipients.push(managerId);
+      }
+      const outcomes = tasks.length === 0 ? [] : await ctx.salesforce.createRecords('Task', tasks);
+      taskIds = [];
+      outcomes.forEach((outcome, index) => {
+        if (outcome.ok) taskIds.push(outcome.id);
+        else log.add(leadRef, 'error', 'sla_task_failed', `Salesforce refused the escalation Task for user ${recipients[index] ?? '?'}: ${outcome.code} ${outcome.message}`, { clock: clock.id });
+      });
+      if (tasks.length === 0) log.add(leadRef, 'error', 'sla_task_failed', `the Lead's owner (${ownerId ?? 'none'}) is not a user: no one to give the escalation Task to`, { clock: clock.id });
+    }
+    await recordEscalationTasks(ctx.db, escalation.id, taskIds, { ...escalation.details, ownerName, managerName });
+    await log.flush();
+  }
+
+  // 2. `breached` on both records; an unreachable CRM retries the job (the steps before stay done).
+  if (escalation.stampedAt === null) {
+    const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+    const unavailable = await stampBothSides(ctx, [{ clock, status: 'breached', ...(convertedContact ? { salesforceTarget: { type: 'Contact' as const, id: convertedContact } } : {}) }], log);
+    if (unavailable) throw unavailable;
+    await markEscalationStep(ctx.db, escalation.id, 'stamped');
+  }
+
+  // 3. The alert, when the installation has a target (sent by its own retried job).
+  if (ctx.alerts && escalation.alertEnqueuedAt === null) {
+    await ctx.scheduler.enqueueAlert(ctx.installationId, escalation.id);
+    await markEscalationStep(ctx.db, escalation.id, 'alert_enqueued');
+  }
+
+  // 4. One sync log line, written with the completion mark.
+  await completeEscalation(ctx.db, escalation, log.line(leadRef, 'warn', 'sla_breached', `no first touch by ${clock.dueAt.toISOString()}: escalated to ${[ownerName, managerName].filter((n) => n !== null).join(' and ') || 'nobody (no owner user)'}${ctx.alerts ? ', alert queued' : ''}`, {
+    clock: clock.id, escalation: escalation.id, contact: clock.contactId, tasks: taskIds, owner: ownerId, handoffAt: clock.handoffAt.toISOString(), dueAt: clock.dueAt.toISOString(),
+  }));
+  return taskIds;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy changes and restarts
+
+/**
+ * Checks every pending clock against the current policy: a changed due time reschedules it
+ * (next schedule number, stamped on both sides; the old job then finds itself stale), an
+ * unchanged one has its due check enqueued again (a no-op while the job exists, a recovery
+ * when Redis lost it).
+ */
+export async function rescheduleClocks(ctx: ClockContext): Promise<{ rescheduled: number; checked: number }> {
+  const log = new Log(ctx);
+  const clocks = await pendingClocks(ctx.db, ctx.installationId);
+  const nowMs = ctx.now().getTime();
+  const schedule: SlaClockRecord[] = [];
+  const moved: SlaClockRecord[] = [];
+  for (const clock of clocks) {
+    const recomputed = recomputeOnPolicyChange(ctx.policy, {
+      handoffAtMs: clock.handoffAt.getTime(),
+      dueAtMs: clock.dueAt.getTime(),
+      firstTouchAtMs: null,
+      context: { team: clock.team, leadSource: clock.leadSource },
+    }, nowMs);
+    if (recomputed.kind === 'unchanged') {
+      schedule.push(clock);
+      continue;
+    }
+    const rescheduled = await rescheduleSlaClock(ctx.db, clock.id, clock.scheduleN, new Date(recomputed.dueAtMs));
+    if (!rescheduled) continue;
+    schedule.push(rescheduled);
+    moved.push(rescheduled);
+    log.add(salesforceRef('Lead', clock.leadId), 'info', 'sla_rescheduled', `the SLA policy changed: first touch now due by ${rescheduled.dueAt.toISOString()} (was ${clock.dueAt.toISOString()})`, { clock: clock.id, schedule: rescheduled.scheduleN });
+  }
+  await ctx.scheduler.scheduleDueChecks(ctx.installationId, schedule);
+  const unavailable = await stampBothSides(ctx, moved.map((clock) => ({ clock, status: 'pending' as const })), log);
+  if (unavailable) for (const clock of moved) log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_stamp_deferred', `the new due time was not stamped (${unavailable.message})`);
+  await log.flush();
+  return { rescheduled: moved.length, checked: clocks.length };
+}

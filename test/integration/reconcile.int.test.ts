@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/app-process.ts';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+
+describe('the reconciler', () => {
+  let h: SyncHarness;
+
+  beforeAll(async () => {
+    h = await startSyncHarness({}, { reconcileIntervalMs: 1_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('applies a HubSpot change whose webhook was dropped', async () => {
+    const contactId = h.newContact();
+    // Let the creation's own sync finish, so only the dropped MQL change is left for the reconciler.
+    await eventually(async () => {
+      const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [`hubspot:contact:${contactId}`]);
+      return (rows[0]?.n ?? 0) > 0;
+    }, 20_000, 'the creation synced');
+    h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
+    h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+    await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead created by the reconciler');
+    const log = await h.app.db.query<{ action: string }>("SELECT action FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught'", [`hubspot:contact:${contactId}`]);
+    expect(log.length).toBeGreaterThan(0);
+    expect(h.hubspotSandbox.faults().counters.dropped).toBe(1);
+    h.hubspotSandbox.clearFaults();
+  });
+
+  it('applies a Salesforce change whose Outbound Message was dropped', async () => {
+    const { contactId, lead } = await h.handOff();
+    h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
+    const log = await h.app.db.query<{ action: string }>("SELECT action FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught'", [`salesforce:Lead:${lead.Id}`]);
+    expect(log.length).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
+    expect(metrics).toMatch(/reconcile_caught_total\{stream="salesforce:Lead"\} [1-9]/);
+    h.salesforceSandbox.faults.clear();
+  });
+});

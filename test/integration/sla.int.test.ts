@@ -1,0 +1,327 @@
+/**
+ * The follow-up SLA end to end: the app against both sandboxes on PostgreSQL, with the
+ * installation's SLA policy set to a few seconds in its settings row, and a local HTTP receiver
+ * as the alert target (it checks the HMAC signature itself). Then the compliance figures, on both
+ * database backends, from clock rows with known times.
+ */
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectPostgres, type Db } from '../../src/store/db.ts';
+import { upsertInstallation } from '../../src/store/installations.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { closeSlaClock, insertSlaClocks, slaCompliance, stopSlaClock, type NewSlaClock } from '../../src/store/sla.ts';
+import { SlaScheduler, slaJobId } from '../../src/sync/sla-clock.ts';
+import { eventually } from '../support/app-process.ts';
+import { BACKENDS, freshPostgresUrl, openTestDb } from '../support/db.ts';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+
+/** 0.002 h = 7.2 s: long enough for a rep to touch the Lead in time, short enough to wait for. */
+const SLA_HOURS = 0.002;
+const ALERT_SECRET = 'alert-secret-for-the-sla-test';
+
+interface AlertRequest {
+  status: number;
+  delivery: string | undefined;
+  signature: string | undefined;
+  raw: Buffer;
+}
+
+interface ClockRow extends Record<string, unknown> {
+  id: number;
+  schedule_n: number;
+  handoff_at: Date;
+  due_at: Date;
+  status: string;
+  first_touch_source: string | null;
+  owner_id: string | null;
+  team: string | null;
+}
+
+describe('follow-up SLA', () => {
+  let h: SyncHarness;
+  let installationId: string;
+  let alertServer: ReturnType<express.Express['listen']>;
+  const alerts: AlertRequest[] = [];
+
+  beforeAll(async () => {
+    // The alert target: refuses the first attempt of each delivery (503), so retries show.
+    const receiver = express();
+    receiver.post('/hooks/sla', express.raw({ type: '*/*' }), (req, res) => {
+      const delivery = req.header('x-smarketing-delivery');
+      const status = alerts.some((alert) => alert.delivery === delivery) ? 200 : 503;
+      alerts.push({ status, delivery, signature: req.header('x-smarketing-signature'), raw: req.body as Buffer });
+      res.status(status).end();
+    });
+    alertServer = receiver.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => alertServer.once('listening', () => resolve()));
+    const alertUrl = `http://127.0.0.1:${(alertServer.address() as AddressInfo).port}/hooks/sla`;
+
+    // The installation exists before boot, with its settings (as an admin would have saved them).
+    const databaseUrl = freshPostgresUrl();
+    const db = connectPostgres(databaseUrl, 2);
+    try {
+      await migrate(db);
+      const installation = await upsertInstallation(db, { name: 'Sandbox', hubspotPortalId: '1000001', salesforceOrgId: '00D000000000001AAA' });
+      installationId = installation.id;
+      await db.query('UPDATE installations SET settings = $2::jsonb WHERE id = $1', [
+        installationId,
+        JSON.stringify({ slaPolicy: { hours: SLA_HOURS }, alert: { url: alertUrl, secret: ALERT_SECRET } }),
+      ]);
+    } finally {
+      await db.close();
+    }
+    h = await startSyncHarness({ DATABASE_URL: databaseUrl });
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+    await new Promise((resolve) => alertServer?.close(resolve));
+  });
+
+  async function slaOf(contactId: string): Promise<Record<string, string | null>> {
+    return (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['sales_sla_status', 'sales_sla_due_at', 'sales_first_touch_at'])).properties;
+  }
+
+  async function leadSla(leadId: string): Promise<{ SLA_Status__c: string | null; SLA_Due_At__c: string | null }> {
+    const rows = (await h.rep.query<{ SLA_Status__c: string | null; SLA_Due_At__c: string | null }>(`SELECT SLA_Status__c, SLA_Due_At__c FROM Lead WHERE Id = '${leadId}'`)).records;
+    return rows[0] ?? { SLA_Status__c: null, SLA_Due_At__c: null };
+  }
+
+  async function escalationTasks(leadId: string): Promise<{ Id: string; OwnerId: string; Subject: string }[]> {
+    return (await h.rep.query<{ Id: string; OwnerId: string; Subject: string }>(`SELECT Id, OwnerId, Subject FROM Task WHERE WhoId = '${leadId}' AND CreatedById = '${h.salesforceSandbox.integrationUserId}'`)).records;
+  }
+
+  async function clockOf(leadId: string): Promise<ClockRow> {
+    const rows = await h.app.db.query<ClockRow>('SELECT id, schedule_n, handoff_at, due_at, status, first_touch_source, owner_id, team FROM sla_clocks WHERE salesforce_lead_id = $1', [leadId]);
+    if (rows.length !== 1) throw new Error(`expected one clock for Lead ${leadId}, found ${rows.length}`);
+    return rows[0] as ClockRow;
+  }
+
+  function alertsFor(leadId: string): (AlertRequest & { body: { lead: { id: string }; event: string; owner: { name: string | null }; salesforceTaskIds: string[] } })[] {
+    return alerts
+      .map((alert) => ({ ...alert, body: JSON.parse(alert.raw.toString('utf8')) as { lead: { id: string }; event: string; owner: { name: string | null }; salesforceTaskIds: string[] } }))
+      .filter((alert) => alert.body.lead.id === leadId);
+  }
+
+  async function syncLogCount(leadId: string, action: string): Promise<number> {
+    const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1 AND action = $2', [`salesforce:Lead:${leadId}`, action]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async function jobState(jobId: string): Promise<string> {
+    return (await (await h.app.producer.queue('slaClocks').getJob(jobId))?.getState()) ?? 'missing';
+  }
+
+  /**
+   * Polls a CRM once a second: the tests below run side by side and share the sandboxes' rate
+   * limits with the app, so each reads at a fifth of the usual pace.
+   */
+  const eventuallyInCrm = (probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> => eventually(probe, timeoutMs, what, 1_000);
+
+  const managerId = (): string => h.salesforceSandbox.users().find((user) => user.role === 'sales-manager')?.id ?? '';
+
+  // The clocks of these run side by side (each waits out its own few seconds); the policy change
+  // below runs after them, alone, as it moves every pending clock.
+
+  it.concurrent('starts the clock at handoff: pending and the due time on both sides', async ({ expect }) => {
+    const { contactId, lead } = await h.handOff();
+    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
+    const clock = await clockOf(lead.Id);
+    expect(clock.due_at.getTime() - clock.handoff_at.getTime()).toBe(Math.round(SLA_HOURS * 3_600_000));
+    expect(new Date((await slaOf(contactId)).sales_sla_due_at ?? '').getTime()).toBe(clock.due_at.getTime());
+    const stamped = await leadSla(lead.Id);
+    expect(stamped.SLA_Status__c).toBe('pending');
+    expect(new Date(stamped.SLA_Due_At__c ?? '').getTime()).toBe(clock.due_at.getTime());
+  });
+
+  it.concurrent('escalates an untouched Lead past due once: Tasks for the owner and the manager, breached on both sides, one signed alert', async ({ expect }) => {
+    const { contactId, lead } = await h.handOff();
+    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'breached', 30_000, 'breached in HubSpot');
+    expect((await leadSla(lead.Id)).SLA_Status__c).toBe('breached');
+
+    const tasks = await escalationTasks(lead.Id);
+    expect(tasks.map((task) => task.OwnerId).sort()).toEqual([lead.OwnerId, managerId()].sort());
+    expect(tasks.every((task) => task.Subject.startsWith('SLA breached'))).toBe(true);
+
+    // The first attempt was refused (503) and retried: one alert delivered, signed over its bytes.
+    await eventually(async () => alertsFor(lead.Id).some((alert) => alert.status === 200), 20_000, 'the alert delivered');
+    const sent = alertsFor(lead.Id);
+    expect(sent.map((alert) => alert.status)).toEqual([503, 200]);
+    expect(new Set(sent.map((alert) => alert.delivery)).size).toBe(1);
+    for (const alert of sent) {
+      expect(alert.signature).toBe(`sha256=${createHmac('sha256', ALERT_SECRET).update(alert.raw).digest('hex')}`);
+    }
+    const [delivered] = sent.filter((alert) => alert.status === 200);
+    expect(delivered?.body.event).toBe('sla.breached');
+    expect(delivered?.body.salesforceTaskIds.sort()).toEqual(tasks.map((task) => task.Id).sort());
+    expect(delivered?.body.owner.name).toBe(h.salesforceSandbox.users().find((user) => user.id === lead.OwnerId)?.name);
+
+    await eventually(async () => (await syncLogCount(lead.Id, 'sla_alert_delivered')) === 1, 10_000, 'the delivery in the sync log');
+    expect(await syncLogCount(lead.Id, 'sla_breached')).toBe(1);
+    const clock = await clockOf(lead.Id);
+    expect(clock).toMatchObject({ status: 'breached', owner_id: lead.OwnerId, team: 'Sales' });
+  });
+
+  it.concurrent('escalates once when the handoff event comes twice and the due check runs again after a restart', async ({ expect }) => {
+    h.hubspotSandbox.setFaults({ webhooks: { duplicate: {} } });
+    let lead: { Id: string };
+    let contactId: string;
+    try {
+      ({ lead, contactId } = await h.handOff());
+      await eventually(async () => h.hubspotSandbox.deliveries().some((d) => d.duplicateOf !== undefined && d.state === 'delivered'), 10_000, 'a duplicate delivery');
+    } finally {
+      h.hubspotSandbox.clearFaults();
+    }
+    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'breached', 30_000, 'breached in HubSpot');
+    await eventually(async () => alertsFor(lead.Id).some((alert) => alert.status === 200), 20_000, 'the alert delivered');
+    const clock = await clockOf(lead.Id);
+    const jobId = slaJobId(installationId, lead.Id, clock.schedule_n);
+    await eventually(async () => (await jobState(jobId)) === 'completed', 10_000, 'the due check completed');
+
+    // A restart that lost Redis: the due check is enqueued again under its own id, a due check
+    // of another id names the same clock, and the boot-time reschedule runs.
+    const queue = h.app.producer.queue('slaClocks');
+    await queue.remove(jobId);
+    const payload = { v: 1 as const, kind: 'due' as const, installationId, clockId: clock.id, scheduleN: clock.schedule_n };
+    await h.app.producer.enqueue('slaClocks', [{ jobId, payload }, { jobId: `${jobId}-replayed`, payload }]);
+    await new SlaScheduler(h.app.producer).requestReschedule(installationId);
+    await eventually(async () => (await jobState(jobId)) === 'completed' && (await jobState(`${jobId}-replayed`)) === 'completed', 10_000, 'the repeated due checks');
+
+    expect(await escalationTasks(lead.Id)).toHaveLength(2);
+    expect(alertsFor(lead.Id).filter((alert) => alert.status === 200)).toHaveLength(1);
+    expect(await syncLogCount(lead.Id, 'sla_breached')).toBe(1);
+    const escalations = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sla_escalations WHERE clock_id = $1', [clock.id]);
+    expect(escalations[0]?.n).toBe(1);
+  });
+
+  it.concurrent('meets the SLA when a rep works the Lead in time: met and the first touch on both sides, no escalation', async ({ expect }) => {
+    const { contactId, lead } = await h.handOff();
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    let sla: Record<string, string | null> = {};
+    await eventuallyInCrm(async () => {
+      sla = await slaOf(contactId);
+      return sla.sales_sla_status === 'met';
+    }, 10_000, 'met in HubSpot');
+    const clock = await clockOf(lead.Id);
+    expect(Date.parse(sla.sales_first_touch_at ?? '')).toBeLessThanOrEqual(clock.due_at.getTime());
+    expect(clock).toMatchObject({ status: 'met', first_touch_source: 'status' });
+    await eventuallyInCrm(async () => (await leadSla(lead.Id)).SLA_Status__c === 'met', 10_000, 'met in Salesforce');
+
+    // The due check still fires at the due time, finds the clock stopped and escalates nothing.
+    await eventually(async () => (await jobState(slaJobId(installationId, lead.Id, clock.schedule_n))) === 'completed', 20_000, 'the due check');
+    expect(await escalationTasks(lead.Id)).toHaveLength(0);
+    expect(alertsFor(lead.Id)).toHaveLength(0);
+    expect((await slaOf(contactId)).sales_sla_status).toBe('met');
+  });
+
+  it.concurrent('stops the clock at a Task a rep logs on the Lead', async ({ expect }) => {
+    const { contactId, lead } = await h.handOff();
+    await h.rep.sobject('Task').create({ WhoId: lead.Id, Subject: 'Intro call', Status: 'Completed', TaskSubtype: 'Call' });
+    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'met', 10_000, 'met in HubSpot');
+    expect(await clockOf(lead.Id)).toMatchObject({ status: 'met', first_touch_source: 'Task' });
+    expect((await h.leadsFor(`Id = '${lead.Id}'`))[0]?.Status).toBe('Open - Not Contacted');
+  });
+
+  it('reschedules a running clock from its handoff when the policy changes, and the old due check escalates nothing', async () => {
+    const { contactId, lead } = await h.handOff();
+    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
+    const before = await clockOf(lead.Id);
+    await h.app.db.query("UPDATE installations SET settings = jsonb_set(settings, '{slaPolicy}', $2::jsonb) WHERE id = $1", [installationId, JSON.stringify({ hours: 1 })]);
+    await new SlaScheduler(h.app.producer).requestReschedule(installationId);
+
+    const due = before.handoff_at.getTime() + 3_600_000;
+    await eventuallyInCrm(async () => Date.parse((await slaOf(contactId)).sales_sla_due_at ?? '') === due, 10_000, 'the new due time in HubSpot');
+    expect(Date.parse((await leadSla(lead.Id)).SLA_Due_At__c ?? '')).toBe(due);
+    const after = await clockOf(lead.Id);
+    expect(after.schedule_n).toBe(before.schedule_n + 1);
+    expect(await jobState(slaJobId(installationId, lead.Id, after.schedule_n))).toBe('delayed');
+
+    // The first schedule's due check fires at the old time and finds itself stale.
+    await eventually(async () => (await jobState(slaJobId(installationId, lead.Id, before.schedule_n))) === 'completed', 20_000, 'the old due check');
+    expect((await clockOf(lead.Id)).status).toBe('pending');
+    expect(await escalationTasks(lead.Id)).toHaveLength(0);
+  });
+});
+
+describe.each(BACKENDS)('SLA compliance figures on %s', (backend) => {
+  let db: Db;
+  const installation = 'inst-compliance';
+  const hour = 3_600_000;
+  const at = (hours: number): Date => new Date(Date.UTC(2026, 2, 2, 9) + hours * hour);
+
+  beforeAll(async () => {
+    db = await openTestDb(backend);
+    await migrate(db);
+    await db.query("INSERT INTO installations (id, name, salesforce_webhook_token) VALUES ($1, 'Compliance', 'token-compliance')", [installation]);
+    const clock = (lead: string, handoff: number, owner: [string, string], team: string, channel: string | null, campaign: string | null): NewSlaClock => ({
+      installationId: installation, leadId: lead, contactId: null, handoffAt: at(handoff), dueAt: at(handoff + 4),
+      ownerId: owner[0], ownerName: owner[1], managerId: null, team, leadSource: null, channel, campaign,
+    });
+    const ada: [string, string] = ['005A', 'Ada Rep'];
+    const bob: [string, string] = ['005B', 'Bob Rep'];
+    const started = await insertSlaClocks(db, [
+      clock('00Q1', 0, ada, 'Inbound', 'Paid Search', 'Spring'),
+      clock('00Q2', 0, ada, 'Inbound', 'Paid Search', 'Spring'),
+      clock('00Q3', 0, ada, 'Inbound', 'Email', null),
+      clock('00Q4', 0, bob, 'Outbound', 'Email', null),
+      clock('00Q5', 9, bob, 'Outbound', 'Paid Search', 'Spring'),
+      clock('00Q6', 0, bob, 'Outbound', null, null),
+      clock('00Q7', 48, bob, 'Outbound', 'Email', null),
+      clock('00Q8', 0, ada, 'Inbound', 'Email', null),
+    ]);
+    const touch = async (lead: string, hours: number | null): Promise<void> => {
+      const row = started.find((clock) => clock.leadId === lead);
+      if (!row || hours === null) return;
+      const touchAt = at(hours);
+      await stopSlaClock(db, row.id, { at: touchAt, source: 'status', status: touchAt <= row.dueAt ? 'met' : 'breached' });
+    };
+    // 00Q1 within (1 h), 00Q2 late (5 h), 00Q3 untouched past due, 00Q4 exactly at due (4 h),
+    // 00Q5 untouched and not due at "now", 00Q6 within (2 h), 00Q7 outside the period, 00Q8 a
+    // Lead deleted before anyone touched it (left out: it cannot be judged).
+    await closeSlaClock(db, started.find((clock) => clock.leadId === '00Q8')?.id ?? 0, at(3));
+    await touch('00Q1', 1);
+    await touch('00Q2', 5);
+    await touch('00Q4', 4);
+    await touch('00Q6', 2);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const period = { from: at(-1), to: at(24), now: at(10) };
+
+  it('counts handoffs, touches within SLA, breaches and the median minutes to first touch in total and per owner', async () => {
+    expect(await db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1 AND closed_at IS NOT NULL', ['00Q8'])).toHaveLength(1);
+    const { total, groups } = await slaCompliance(db, installation, { ...period, groupBy: 'owner' });
+    expect(total).toEqual({ group: '(all)', label: '(all)', handedOff: 6, touchedWithinSla: 3, breached: 2, pending: 1, medianMinutesToFirstTouch: 180, complianceRate: 0.6 });
+    expect(groups).toEqual([
+      { group: '005A', label: 'Ada Rep', handedOff: 3, touchedWithinSla: 1, breached: 2, pending: 0, medianMinutesToFirstTouch: 180, complianceRate: 1 / 3 },
+      { group: '005B', label: 'Bob Rep', handedOff: 3, touchedWithinSla: 2, breached: 0, pending: 1, medianMinutesToFirstTouch: 180, complianceRate: 1 },
+    ]);
+  });
+
+  it('groups by team, channel and campaign, naming unknown values (none)', async () => {
+    const byTeam = await slaCompliance(db, installation, { ...period, groupBy: 'team' });
+    expect(byTeam.groups.map((group) => [group.group, group.handedOff])).toEqual([['Inbound', 3], ['Outbound', 3]]);
+    const byChannel = await slaCompliance(db, installation, { ...period, groupBy: 'channel' });
+    expect(byChannel.groups.map((group) => [group.group, group.handedOff, group.touchedWithinSla, group.breached])).toEqual([
+      ['(none)', 1, 1, 0],
+      ['Email', 2, 1, 1],
+      ['Paid Search', 3, 1, 1],
+    ]);
+    const byCampaign = await slaCompliance(db, installation, { ...period, groupBy: 'campaign' });
+    expect(byCampaign.groups.map((group) => [group.group, group.handedOff, group.medianMinutesToFirstTouch])).toEqual([
+      ['(none)', 3, 180],
+      ['Spring', 3, 180],
+    ]);
+  });
+
+  it('reports an empty period without dividing by zero', async () => {
+    const { total, groups } = await slaCompliance(db, installation, { from: at(100), to: at(200), now: at(300), groupBy: 'team' });
+    expect(total).toEqual({ group: '(all)', label: '(all)', handedOff: 0, touchedWithinSla: 0, breached: 0, pending: 0, medianMinutesToFirstTouch: null, complianceRate: null });
+    expect(groups).toEqual([]);
+  });
+});

@@ -1,0 +1,127 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { SlaClockRecord, SlaEscalationRecord } from '../../src/store/sla.ts';
+import { AlertTargetSchema, buildBreachAlert, sendAlert, signAlertBody, verifyAlertSignature } from '../../src/sync/alerts.ts';
+import { slaJobId } from '../../src/sync/sla-clock.ts';
+
+const SECRET = 'a-shared-secret-of-some-length';
+const target = { url: 'https://chat.example.com/hooks/T0/B0/xyz', secret: SECRET };
+
+const clock: SlaClockRecord = {
+  id: 7, installationId: 'inst-1', leadId: '00Q000000000001AAA', contactId: '101', handoffAt: new Date('2026-03-02T09:00:00Z'),
+  dueAt: new Date('2026-03-02T13:00:00Z'), status: 'breached', firstTouchAt: null, firstTouchSource: null, breachedAt: new Date('2026-03-02T13:00:01Z'),
+  escalatedAt: null, closedAt: null, scheduleN: 1, ownerId: '005000000000004AAA', ownerName: 'Alex Rivera', managerId: '005000000000003AAA',
+  team: 'Sales', leadSource: 'Web', channel: 'Paid Search', campaign: 'Spring',
+};
+const escalation: SlaEscalationRecord = {
+  id: 3, clockId: 7, installationId: 'inst-1', jobId: 'sla-inst-1-00Q000000000001AAA-1', breachedAt: new Date('2026-03-02T13:00:01Z'),
+  details: { leadName: 'Ada Lovelace', leadUrl: 'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view', ownerName: 'Alex Rivera', managerName: 'Morgan Lee' },
+  taskIds: ['00T1', '00T2'], tasksCreatedAt: new Date(), stampedAt: new Date(), alertEnqueuedAt: new Date(), alertDeliveredAt: null, completedAt: null,
+};
+
+/** A fetch that answers with the given statuses in turn, recording what it was sent. */
+function answering(...statuses: (number | Error)[]): { fetch: typeof fetch; requests: { url: string; init: RequestInit }[] } {
+  const requests: { url: string; init: RequestInit }[] = [];
+  const fetchImpl = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    requests.push({ url: url instanceof Request ? url.url : url.toString(), init: init ?? {} });
+    const next = statuses.shift() ?? 200;
+    if (next instanceof Error) throw next;
+    return new Response(null, { status: next });
+  };
+  return { fetch: fetchImpl, requests };
+}
+
+describe('alert signatures', () => {
+  it('signs the body with HMAC-SHA256 of the exact bytes', () => {
+    const body = '{"event":"sla.breached"}';
+    expect(signAlertBody(body, SECRET)).toBe(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
+  });
+
+  it('verifies a signature made with the same secret over the same bytes', () => {
+    const body = Buffer.from('{"a":1}');
+    expect(verifyAlertSignature(body, SECRET, signAlertBody(body, SECRET))).toBe(true);
+  });
+
+  it.each<[string, string, string | undefined]>([
+    ['a changed body', '{"a":2}', signAlertBody('{"a":1}', SECRET)],
+    ['another secret', '{"a":1}', signAlertBody('{"a":1}', 'another-secret-of-some-length')],
+    ['a missing signature', '{"a":1}', undefined],
+    ['a truncated signature', '{"a":1}', signAlertBody('{"a":1}', SECRET).slice(0, 20)],
+  ])('refuses %s', (_name, body, signature) => {
+    expect(verifyAlertSignature(body, SECRET, signature)).toBe(false);
+  });
+});
+
+describe('alert target settings', () => {
+  it('accepts an https URL with a secret of 16 characters or more', () => {
+    expect(AlertTargetSchema.safeParse(target).success).toBe(true);
+  });
+
+  it.each([
+    ['a non-http URL', { url: 'ftp://example.com/hook', secret: SECRET }],
+    ['a short secret', { url: target.url, secret: 'short' }],
+    ['an unknown key', { ...target, channel: '#sales' }],
+  ])('refuses %s', (_name, input) => {
+    expect(AlertTargetSchema.safeParse(input).success).toBe(false);
+  });
+});
+
+describe('buildBreachAlert', () => {
+  it('describes the breach for a chat channel and for machines, the same way every time', () => {
+    const alert = buildBreachAlert(escalation, clock);
+    expect(alert).toEqual({
+      event: 'sla.breached',
+      deliveryId: 'sla-escalation-3',
+      installationId: 'inst-1',
+      text: 'SLA breached: Ada Lovelace was handed to sales at 2026-03-02T09:00:00.000Z and had no first touch by 2026-03-02T13:00:00.000Z (owner Alex Rivera). https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view',
+      lead: { id: '00Q000000000001AAA', name: 'Ada Lovelace', url: 'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view' },
+      hubspotContactId: '101',
+      owner: { id: '005000000000004AAA', name: 'Alex Rivera' },
+      manager: { name: 'Morgan Lee' },
+      team: 'Sales',
+      channel: 'Paid Search',
+      campaign: 'Spring',
+      handoffAt: '2026-03-02T09:00:00.000Z',
+      dueAt: '2026-03-02T13:00:00.000Z',
+      breachedAt: '2026-03-02T13:00:01.000Z',
+      salesforceTaskIds: ['00T1', '00T2'],
+    });
+    expect(JSON.stringify(buildBreachAlert(escalation, clock))).toBe(JSON.stringify(alert));
+  });
+});
+
+describe('sendAlert', () => {
+  it('posts the signed JSON body with its delivery id', async () => {
+    const http = answering(204);
+    expect(await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: http.fetch })).toEqual({ kind: 'delivered', status: 204 });
+    const [request] = http.requests;
+    const headers = request?.init.headers as Record<string, string>;
+    expect(request?.url).toBe(target.url);
+    expect(request?.init.method).toBe('POST');
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['x-smarketing-delivery']).toBe('sla-escalation-3');
+    const body = request?.init.body;
+    expect(typeof body).toBe('string');
+    expect(verifyAlertSignature(typeof body === 'string' ? body : '', SECRET, headers['x-smarketing-signature'])).toBe(true);
+  });
+
+  it.each([500, 502, 503, 408, 429])('asks for a retry on HTTP %i', async (status) => {
+    expect(await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: answering(status).fetch })).toEqual({ kind: 'retry', reason: `chat.example.com answered ${status}` });
+  });
+
+  it.each([400, 401, 404, 410])('gives up on HTTP %i', async (status) => {
+    expect(await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: answering(status).fetch })).toEqual({ kind: 'refused', status, reason: `chat.example.com answered ${status}` });
+  });
+
+  it('asks for a retry when the receiver cannot be reached, naming the host but not the URL', async () => {
+    const result = await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: answering(new TypeError('fetch failed')).fetch });
+    expect(result).toEqual({ kind: 'retry', reason: 'chat.example.com could not be reached: fetch failed' });
+    expect(JSON.stringify(result)).not.toContain('/hooks/');
+  });
+});
+
+describe('slaJobId', () => {
+  it('names a clock schedule without the colon BullMQ job ids may not carry', () => {
+    expect(slaJobId('6f1c0e7a-1111-4a4a-9b9b-000000000001', '00Q000000000001AAA', 2)).toBe('sla-6f1c0e7a-1111-4a4a-9b9b-000000000001-00Q000000000001AAA-2');
+  });
+});

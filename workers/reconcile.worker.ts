@@ -1,0 +1,53 @@
+/** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities. */
+import { DelayedError } from 'bullmq';
+import { CrmRateLimitedError } from '../src/crm/errors.ts';
+import type { Logger } from '../src/log.ts';
+import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { Metrics } from '../src/runtime/metrics.ts';
+import type { Queryable } from '../src/store/db.ts';
+import { reconcileHubSpot, reconcileSalesforce } from '../src/sync/reconcile.ts';
+import type { SyncScheduler } from '../src/sync/scheduler.ts';
+
+export interface ReconcileWorkerDeps {
+  db: Queryable;
+  clients: InstallationClients;
+  scheduler: SyncScheduler;
+  metrics: Metrics;
+  log: Logger;
+  lookbackMs: number;
+}
+
+/** The reconcile processor for the worker pool. */
+export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
+  return {
+    reconcile: async ({ installationId }, job, token) => {
+      const runtime = await deps.clients.forInstallation(installationId);
+      const pass = {
+        db: deps.db,
+        installationId,
+        hubspot: runtime.hubspot,
+        salesforce: runtime.salesforce,
+        markPending: (direction: 'to-salesforce' | 'to-hubspot', keys: string[]) => deps.scheduler.markAndSchedule(installationId, direction, keys),
+        now: () => new Date(),
+        lookbackMs: deps.lookbackMs,
+        pageLimit: 2_000,
+      };
+      let results;
+      try {
+        results = [await reconcileHubSpot(pass), await reconcileSalesforce(pass, 'Lead'), await reconcileSalesforce(pass, 'Opportunity')];
+      } catch (error) {
+        // A rate limit waits for the server's hint without using up an attempt, as the drains do (chaos suite).
+        if (!(error instanceof CrmRateLimitedError)) throw error;
+        await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+        throw new DelayedError();
+      }
+      for (const result of results) {
+        if (result.caught > 0) {
+          deps.metrics.reconcileCaught.inc({ stream: result.stream }, result.caught);
+          deps.log.warn({ installationId, ...result }, 'reconciler caught changes no webhook delivered');
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * SLA workers. `sla-clocks`: a clock's due check, delayed to its due time (deterministic id per
+ * clock schedule), or the rescheduling of an installation's clocks after a policy change or a
+ * restart. `sla-alerts`: the signed alert of an escalation, retried with backoff. Thin: parse →
+ * src/sync/sla-clock.ts or src/sync/alerts.ts → record the outcome.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { CrmAuthError, CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import { assertNever } from '../src/domain/result.ts';
+import type { Logger } from '../src/log.ts';
+import type { JobPayload } from '../src/queue/catalog.ts';
+import type { Producer } from '../src/queue/producer.ts';
+import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
+import type { Queryable } from '../src/store/db.ts';
+import { escalationById, markEscalationStep } from '../src/store/sla.ts';
+import { writeSyncLog, type SyncLogEntry } from '../src/store/sync-log.ts';
+import { buildBreachAlert, sendAlert } from '../src/sync/alerts.ts';
+import { salesforceRef } from '../src/sync/context.ts';
+import { checkClockDue, rescheduleClocks, SlaScheduler, type ClockContext } from '../src/sync/sla-clock.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+/** What the SLA workers need. */
+export interface SlaWorkerDeps {
+  db: Queryable;
+  clients: InstallationClients;
+  producer: Producer;
+  ledger: ValueLedger;
+  log: Logger;
+  now?: () => Date;
+  /** How alerts are posted (the global fetch by default). */
+  fetch?: typeof fetch;
+}
+
+function jobIdOf(job: Job): string {
+  if (!job.id) throw new Error('SLA jobs always carry their deterministic id');
+  return job.id;
+}
+
+function clockContext(deps: SlaWorkerDeps, scheduler: SlaScheduler, runtime: InstallationRuntime, job: Job): ClockContext {
+  return {
+    installationId: runtime.installationId,
+    db: deps.db,
+    hubspot: runtime.hubspot,
+    salesforce: runtime.salesforce,
+    ledger: deps.ledger,
+    policy: runtime.sales.slaPolicy,
+    integrationUserId: runtime.salesforceIntegrationUserId,
+    scheduler,
+    alerts: runtime.sales.alert !== null,
+    now: deps.now ?? (() => new Date()),
+    job: { queue: job.queueName, id: jobIdOf(job) },
+  };
+}
+
+/** Rate limits delay the job by the CRM's hint without using up an attempt; a refused request is not retried. */
+async function withCrmRetryPolicy(deps: SlaWorkerDeps, job: Job, token: string | undefined, entry: Omit<SyncLogEntry, 'level' | 'action' | 'reason'>, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (error instanceof CrmRateLimitedError) {
+      await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+      throw new DelayedError();
+    }
+    if (error instanceof CrmRejectedError) {
+      await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_check_refused', reason: `${error.system} refused a request of the SLA check: ${error.code} ${error.message}` }]);
+      throw new UnrecoverableError(error.message);
+    }
+    throw error;
+  }
+}
+
+async function runClockJob(deps: SlaWorkerDeps, scheduler: SlaScheduler, payload: JobPayload<'slaClocks'>, job: Job, token: string | undefined): Promise<void> {
+  const { installationId } = payload;
+  if (payload.kind === 'reschedule') {
+    // The policy may have changed: build the runtime again from the stored settings. An
+    // installation that is not connected has no clocks to move.
+    deps.clients.invalidate(installationId);
+    let runtime: InstallationRuntime;
+    try {
+      runtime = await deps.clients.forInstallation(installationId);
+    } catch (error) {
+      if (!(error instanceof CrmAuthError)) throw error;
+      deps.log.info({ installationId, reason: error.message }, 'SLA clocks not checked: the installation is not connected');
+      return;
+    }
+    const ctx = clockContext(deps, scheduler, runtime, job);
+    await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `installation:${installationId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
+      const result = await rescheduleClocks(ctx);
+      deps.log.info({ installationId, ...result }, 'SLA clocks checked against the current policy');
+    });
+    return;
+  }
+  const ctx = clockContext(deps, scheduler, await deps.clients.forInstallation(installationId), job);
+  await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `sla-clock:${payload.clockId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
+    const result = await checkClockDue(ctx, { clockId: payload.clockId, scheduleN: payload.scheduleN, jobId: jobIdOf(job) });
+    switch (result.kind) {
+      case 'not_due':
+        // Early (a clock skew between processes): wait for the due time itself.
+        await job.moveToDelayed(result.dueAt.getTime() + 1, token);
+        throw new DelayedError();
+      case 'gone':
+      case 'stale':
+      case 'touched':
+      case 'lead_missing':
+      case 'escalated_elsewhere':
+        deps.log.debug({ installationId, clock: payload.clockId, ...result }, 'SLA due check: nothing to escalate');
+        return;
+      case 'escalated':
+        deps.log.info({ installationId, clock: payload.clockId, escalation: result.escalationId, tasks: result.taskIds.length, resumed: result.resumed }, 'SLA breached: escalated');
+        return;
+      default:
+        return assertNever(result);
+    }
+  });
+}
+
+async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>, job: Job): Promise<void> {
+  const { installationId, escalationId } = payload;
+  const found = await escalationById(deps.db, installationId, escalationId);
+  if (!found) {
+    deps.log.warn({ installationId, escalation: escalationId }, 'SLA alert: the escalation no longer exists');
+    return;
+  }
+  const { escalation, clock } = found;
+  if (escalation.alertDeliveredAt !== null) return;
+  const entry = { installationId, recordRef: salesforceRef('Lead', clock.leadId), jobQueue: job.queueName, jobId: jobIdOf(job) };
+  const target = (await deps.clients.forInstallation(installationId)).sales.alert;
+  if (target === null) {
+    await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'sla_alert_skipped', reason: 'the alert target was removed from the settings before the alert was sent' }]);
+    return;
+  }
+  const delivery = await sendAlert(target, buildBreachAlert(escalation, clock), deps.fetch ? { fetch: deps.fetch } : {});
+  switch (delivery.kind) {
+    case 'delivered':
+      await markEscalationStep(deps.db, escalation.id, 'alert_delivered');
+      await writeSyncLog(deps.db, [{ ...entry, level: 'info', action: 'sla_alert_delivered', reason: `SLA alert delivered (HTTP ${delivery.status})`, details: { escalation: escalation.id, attempt: job.attemptsMade + 1 } }]);
+      return;
+    case 'refused':
+      await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert refused, not retried: ${delivery.reason}`, details: { escalation: escalation.id } }]);
+      throw new UnrecoverableError(delivery.reason);
+    case 'retry': {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt) {
+        await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert not delivered after ${job.attemptsMade + 1} attempts: ${delivery.reason}`, details: { escalation: escalation.id } }]);
+      }
+      throw new Error(delivery.reason);
+    }
+    default:
+      assertNever(delivery);
+  }
+}
+
+/** The SLA processors for the worker pool. */
+export function slaProcessors(deps: SlaWorkerDeps): Processors {
+  const scheduler = new SlaScheduler(deps.producer);
+  return {
+    slaClocks: async (payload, job, token) => runClockJob(deps, scheduler, payload, job, token),
+    slaAlerts: async (payload, job) => runAlertJob(deps, payload, job),
+  };
+}
+
+/** Asks each installation's clocks to be checked against its policy (at boot: recovers lost jobs, applies changed rules). */
+export async function requestSlaReschedules(producer: Producer, installationIds: readonly string[]): Promise<void> {
+  const scheduler = new SlaScheduler(producer);
+  for (const installationId of installationIds) await scheduler.requestReschedule(installationId);
+}
