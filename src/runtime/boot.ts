@@ -29,6 +29,7 @@ import { PendingSet } from '../sync/pending-set.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
 import { ValueLedger } from '../sync/value-ledger.ts';
 import { intakeProcessors, type IntakeDeps } from '../../workers/intake.worker.ts';
+import { scheduleReconcile } from '../sync/reconcile-schedule.ts';
 import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
 import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
@@ -294,7 +295,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       if (clients) {
         const intervalMs = options.reconcileIntervalMs ?? config.reconcile.intervalMs;
         for (const installation of await listActiveInstallations(db)) {
-          await producer.queue('reconcile').upsertJobScheduler(`reconcile-${installation.id}`, { every: intervalMs }, { name: 'reconcile', data: { v: 1, installationId: installation.id } });
+          await scheduleReconcile(producer, installation.id, intervalMs);
         }
       }
       // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule

@@ -45,6 +45,11 @@ export class InstallationDirectory {
     return this.byPortal.get(portalId);
   }
 
+  /** True when the installation is active (as of the last reload). */
+  isActive(installationId: string): boolean {
+    return [...this.byToken.values()].some((installation) => installation.id === installationId);
+  }
+
   /** The installation whose Outbound Message endpoint carries this path token, or undefined. */
   async forSalesforceToken(token: string): Promise<Installation | undefined> {
     const known = this.byToken.get(token);

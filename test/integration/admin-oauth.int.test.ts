@@ -208,11 +208,15 @@ describe('OAuth install', () => {
     expect(await admin.app.directory.forPortal('1000001')).toBeUndefined();
     const page = await client.page(`/admin/installations/${installationId}`);
     expect(page.html).toContain('Uninstalled');
+    const schedulers = async () => (await admin.app.producer.queue('reconcile').getJobSchedulers(0, -1)).map((scheduler) => scheduler.key);
+    expect(await schedulers()).not.toContain(`reconcile-${installationId}`);
 
     // Connecting HubSpot again reinstalls the same installation (history kept).
     const reinstall = await runOAuthInstall(client, 'hubspot', installationId);
     expect(reinstall.status).toBe(200);
     expect((await admin.app.db.query<{ status: string }>('SELECT status FROM installations WHERE id = $1', [installationId]))[0]?.status).toBe('active');
+    // The reinstalled installation is reconciled again.
+    expect(await schedulers()).toContain(`reconcile-${installationId}`);
     await queue.remove('uninstall-theirs');
   });
 });

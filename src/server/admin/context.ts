@@ -4,6 +4,7 @@ import type { Logger } from '../../log.ts';
 import type { Producer } from '../../queue/producer.ts';
 import type { InstallationClients } from '../../runtime/installation-clients.ts';
 import type { Db } from '../../store/db.ts';
+import { scheduleReconcile } from '../../sync/reconcile-schedule.ts';
 import { SlaScheduler } from '../../sync/sla-clock.ts';
 import type { InstallationDirectory } from '../../store/installation-directory.ts';
 import type { OAuthApps } from '../oauth/apps.ts';
@@ -37,8 +38,12 @@ export async function settingsChanged(ctx: AdminContext, installationId: string,
   if (key === 'slaPolicy') await new SlaScheduler(ctx.producer).requestReschedule(installationId);
 }
 
-/** Drops the cached runtime of an installation and reloads the webhook routing table. */
+/**
+ * Drops the cached runtime of an installation and reloads the webhook routing table; an active
+ * installation (a new one included) gets its reconciler scheduled.
+ */
 export async function installationChanged(ctx: AdminContext, installationId: string): Promise<void> {
   ctx.clients()?.invalidate(installationId);
   await ctx.directory.reload();
+  if (ctx.directory.isActive(installationId)) await scheduleReconcile(ctx.producer, installationId, ctx.config.reconcile.intervalMs);
 }
