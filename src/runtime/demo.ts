@@ -8,6 +8,7 @@ import { Client } from '@hubspot/api-client';
 import jsforce from 'jsforce';
 import type { Logger } from '../log.ts';
 import type { HubSpotSandbox } from '../sandbox/hubspot/server.ts';
+import { prng } from '../sandbox/salesforce/faults.ts';
 import type { SalesforceSandbox } from '../sandbox/salesforce/server.ts';
 
 export interface DemoOptions {
@@ -39,18 +40,6 @@ const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Katherine', 'Linus', 'Margaret', '
 const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Johnson', 'Torvalds', 'Hamilton', 'Dijkstra', 'Liskov', 'Knuth', 'Allen'];
 const COMPANIES = ['Analytical Engines', 'Compiler Corp', 'Enigma Labs', 'Orbital Math', 'Kernel Works'];
 const REASONS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'];
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Starts the demo loop. */
 export function startDemo(options: DemoOptions): RunningDemo {

@@ -19,17 +19,7 @@ import { readSalesSettings, type SalesSettings } from './sales-settings.ts';
 /** How the app reaches each CRM (the sandbox's or the real endpoints and credentials). */
 export interface CrmEndpoints {
   hubspot: { basePath: string; accessToken: string; appId: string | null };
-  salesforce: {
-    loginUrl: string;
-    instanceUrl?: string;
-    accessToken?: string;
-    refreshToken?: string;
-    clientId?: string;
-    clientSecret?: string;
-    username?: string;
-    password?: string;
-    apiVersion: string;
-  };
+  salesforce: Omit<SalesforceConnectOptions, 'onRefresh'>;
 }
 
 /**
