@@ -1,10 +1,12 @@
 /** `npm run bench [name…]`: runs the benchmarks (all by default) and prints their tables. */
 import { printIntake, runIntakeBench } from './intake.bench.ts';
 import { printLifecycle, runLifecycleBench } from './lifecycle.bench.ts';
+import { printScaleOut, runScaleOutBench } from './scale-out.bench.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   intake: async () => printIntake(await runIntakeBench()),
   lifecycle: async () => printLifecycle(await runLifecycleBench()),
+  'scale-out': async () => printScaleOut(await runScaleOutBench()),
 };
 
 const wanted = process.argv.slice(2);

@@ -24,7 +24,7 @@ import { freePort, startPrivateRedis } from '../src/runtime/redis-server.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
 import { fmt, ROOT, saveResult, tempDir } from './support.ts';
 
-const BULK = Number(process.env.BENCH_SCALE_BULK ?? 6_000);
+const BULK = Number(process.env.BENCH_SCALE_BULK ?? 4_000);
 const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
 /** Records per call at the batch limits: HubSpot batch read/update 100, Salesforce upsert and email lookups 200. */
 const HUBSPOT_MIN_CALLS_PER_RECORD = 1 / 100 + 1 / 100;
@@ -35,13 +35,18 @@ export interface ScaleOutRun {
   workers: number;
   records: number;
   seconds: number;
+  /** Over the whole run, first call to last handoff. */
   recordsPerSecond: number;
-  /** recordsPerSecond / the limit-bound maximum. */
+  /** Over the second half of the records, once the rate limit's first window is used up. */
+  steadyRecordsPerSecond: number;
+  /** steadyRecordsPerSecond / the limit-bound maximum. */
   share: number;
   hubspotCallsPerRecord: number;
   salesforceCallsPerRecord: number;
   /** Requests the HubSpot sandbox refused with 429 during the run (its limit reached). */
   hubspotRateLimited: number;
+  /** HubSpot requests per second during the run, next to the limit's 10/s: how close the app ran to it. */
+  hubspotRequestsPerSecond: number;
 }
 
 export interface ScaleOutBenchResult {
@@ -60,10 +65,10 @@ interface Calls {
   limited: number;
 }
 
-function calls(app: RunningApp): Calls {
+function calls(app: RunningApp): Calls & { endpoints: Record<string, number> } {
   const hs = app.sandboxes?.hubspot?.stats();
   const sf = app.sandboxes?.salesforce?.stats();
-  return { hubspot: hs?.totals.calls ?? 0, salesforce: sf?.totalCalls ?? 0, limited: hs?.totals.rateLimited ?? 0 };
+  return { hubspot: hs?.totals.calls ?? 0, salesforce: sf?.totalCalls ?? 0, limited: hs?.totals.rateLimited ?? 0, endpoints: { ...(hs?.endpoints ?? {}), ...(sf?.calls ?? {}) } };
 }
 
 /** The HubSpot sandbox's burst limit, as its rate-limit headers announce it. */
@@ -101,16 +106,24 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 async function untilIdle(app: RunningApp, redis: ReturnType<typeof producerConnection>, installationId: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
+  let lastEndpoints: Record<string, number> = {};
+  let changed: string[] = [];
   let quietSince = Date.now();
+  const keys = ['hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const;
   for (;;) {
-    const counts = await Promise.all((['hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const).map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')));
+    const counts = await Promise.all([
+      ...keys.map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+      app.producer.queue('reconcile').getJobCounts('waiting', 'active'),
+    ]);
     const pending = (await redis.zcard(`{smarketing}:pending:${installationId}:to-salesforce`)) + (await redis.zcard(`{smarketing}:pending:${installationId}:to-hubspot`));
     const now = calls(app);
-    const busy = pending > 0 || counts.some((c) => Object.values(c).some((n) => n > 0));
-    if (busy || now.hubspot + now.salesforce !== last) quietSince = Date.now();
+    const busy = [pending > 0 ? `${pending} pending` : '', ...counts.map((c, i) => (Object.values(c).some((n) => n > 0) ? `${keys[i] ?? 'reconcile'} ${JSON.stringify(c)}` : ''))].filter(Boolean);
+    if (now.hubspot + now.salesforce !== last) changed = Object.entries(now.endpoints).filter(([k, n]) => n !== lastEndpoints[k]).map(([k]) => k);
+    if (busy.length > 0 || now.hubspot + now.salesforce !== last) quietSince = Date.now();
     last = now.hubspot + now.salesforce;
+    lastEndpoints = now.endpoints;
     if (Date.now() - quietSince >= 2_000) return;
-    if (Date.now() > deadline) throw new Error('the app did not go idle');
+    if (Date.now() > deadline) throw new Error(`the app did not go idle: ${busy.join('; ') || `CRM calls still going on (${changed.join(', ')})`}`);
     await sleep(200);
   }
 }
@@ -121,8 +134,9 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
   const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
   const databaseUrl = createDatabase(postgresUrl, `scale_${workers}_${Date.now().toString(36)}`);
   const [hubspotPort, salesforcePort] = [await freePort(), await freePort()];
+  // The reconciler passes once at start (nothing to find) and not again during the run.
   const env = {
-    REDIS_URL: redis.url, DATABASE_URL: databaseUrl, SANDBOX_DEMO: 'false', LOG_LEVEL: 'warn',
+    REDIS_URL: redis.url, DATABASE_URL: databaseUrl, SANDBOX_DEMO: 'false', LOG_LEVEL: 'warn', RECONCILE_INTERVAL_MS: '3600000',
     SANDBOX_HUBSPOT_PORT: String(hubspotPort), SANDBOX_SALESFORCE_PORT: String(salesforcePort),
   };
   const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
@@ -130,6 +144,7 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
   const app = await boot(config.value, { role: 'web', log });
   const children: ChildProcess[] = [];
   const redisClient = producerConnection(redis.url);
+  let finished = false;
   try {
     const hubspot = app.sandboxes?.hubspot;
     if (!hubspot) throw new Error('the HubSpot sandbox did not start');
@@ -145,32 +160,45 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
       await sleep(200);
     }
 
+    // Setup, not measured: the contacts exist before the run; their creation webhooks are dropped
+    // (the sandbox's fault knob) so the workers start the run idle.
     process.stderr.write(`scale-out: ${workers} worker(s): creating ${BULK} contacts…\n`);
+    hubspot.setFaults({ webhooks: { drop: {} } });
     const ids = Array.from({ length: BULK }, (_, i) => String(hubspot.createInUi('contacts', { email: `scale${i}@bench.example.com`, lastname: `Scale ${i}`, company: 'Bench' }).id));
-    await untilIdle(app, redisClient, installationId, 600_000);
+    hubspot.clearFaults();
+    await untilIdle(app, redisClient, installationId, 180_000);
 
     process.stderr.write(`scale-out: ${workers} worker(s): handing off ${BULK} contacts at once…\n`);
     const before = calls(app);
     const started = Date.now();
     for (const id of ids) hubspot.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
+    let half: number | undefined;
     for (;;) {
       const rows = await app.db.query<{ n: number }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1 AND salesforce_lead_id IS NOT NULL', [installationId]);
-      if ((rows[0]?.n ?? 0) >= BULK) break;
-      if (Date.now() - started > 900_000) throw new Error(`only ${rows[0]?.n ?? 0} of ${BULK} handed off after 15 min`);
+      const done = rows[0]?.n ?? 0;
+      if (half === undefined && done >= BULK / 2) half = Date.now();
+      if (done >= BULK) break;
+      if (Date.now() - started > 900_000) throw new Error(`only ${done} of ${BULK} handed off after 15 min`);
       await sleep(50);
     }
-    const seconds = (Date.now() - started) / 1000;
+    const finishedAt = Date.now();
+    const seconds = (finishedAt - started) / 1000;
+    // The second half runs at the steady rate: the rate limit's first window (a burst) is spent by then.
+    const steadyRecordsPerSecond = BULK / 2 / Math.max(0.001, (finishedAt - (half ?? started)) / 1000);
     await untilIdle(app, redisClient, installationId, 300_000);
     const after = calls(app);
+    finished = true;
     return {
       workers,
       records: BULK,
       seconds,
       recordsPerSecond: BULK / seconds,
+      steadyRecordsPerSecond,
       share: 0,
       hubspotCallsPerRecord: (after.hubspot - before.hubspot) / BULK,
       salesforceCallsPerRecord: (after.salesforce - before.salesforce) / BULK,
       hubspotRateLimited: after.limited - before.limited,
+      hubspotRequestsPerSecond: (after.hubspot - before.hubspot) / seconds,
       limits,
     };
   } finally {
@@ -178,7 +206,9 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     redisClient.disconnect();
     await app.close();
     await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // A failed run keeps its worker logs.
+    if (finished) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`scale-out: worker logs kept in ${dir}\n`);
   }
 }
 
@@ -203,7 +233,7 @@ export async function runScaleOutBench(): Promise<ScaleOutBenchResult> {
       limits: { hubspotRequests: limits.requests, hubspotWindowMs: limits.windowMs, salesforcePerSecond, appHubSpotBudget: HUBSPOT_LIMITER_POLICY.limit / limits.requests },
       maximum: { recordsPerSecond: maximum, boundBy: hubspotMax <= salesforceMax ? 'HubSpot' : 'Salesforce', hubspot: hubspotMax, salesforce: salesforceMax },
       target: TARGET_SHARE,
-      runs: runs.map((run) => ({ ...run, share: run.recordsPerSecond / maximum })),
+      runs: runs.map((run) => ({ ...run, share: run.steadyRecordsPerSecond / maximum })),
     };
   } finally {
     await postgres.stop();
@@ -217,12 +247,13 @@ export function printScaleOut(result: ScaleOutBenchResult): void {
     `Limit-bound maximum ${fmt(m.recordsPerSecond)} records/s (${m.boundBy}): HubSpot ${result.limits.hubspotRequests} requests / ${fmt(result.limits.hubspotWindowMs / 1000)} s ÷ ${HUBSPOT_MIN_CALLS_PER_RECORD} calls/record = ${fmt(m.hubspot)}/s; ` +
       `Salesforce ${fmt(result.limits.salesforcePerSecond)} requests/s ÷ ${SALESFORCE_MIN_CALLS_PER_RECORD} = ${fmt(m.salesforce)}/s. The app paces HubSpot at ${fmt(result.limits.appHubSpotBudget * 100)} % of its limit.\n`,
   );
-  process.stdout.write(`${'workers'.padEnd(8)}${'records/s'.padStart(11)}${'share'.padStart(8)}${'seconds'.padStart(9)}${'HubSpot calls/rec'.padStart(19)}${'SF calls/rec'.padStart(14)}${'429s'.padStart(6)}\n`);
+  process.stdout.write(`${'workers'.padEnd(8)}${'records/s'.padStart(11)}${'steady/s'.padStart(10)}${'share'.padStart(8)}${'seconds'.padStart(9)}${'HubSpot calls/rec'.padStart(19)}${'HubSpot req/s'.padStart(15)}${'SF calls/rec'.padStart(14)}${'429s'.padStart(6)}\n`);
   for (const run of result.runs) {
     process.stdout.write(
-      `${String(run.workers).padEnd(8)}${fmt(run.recordsPerSecond).padStart(11)}${`${fmt(run.share * 100)} %`.padStart(8)}${fmt(run.seconds, 1).padStart(9)}${fmt(run.hubspotCallsPerRecord, 4).padStart(19)}${fmt(run.salesforceCallsPerRecord, 4).padStart(14)}${String(run.hubspotRateLimited).padStart(6)}\n`,
+      `${String(run.workers).padEnd(8)}${fmt(run.recordsPerSecond).padStart(11)}${fmt(run.steadyRecordsPerSecond).padStart(10)}${`${fmt(run.share * 100)} %`.padStart(8)}${fmt(run.seconds, 1).padStart(9)}${fmt(run.hubspotCallsPerRecord, 4).padStart(19)}${fmt(run.hubspotRequestsPerSecond, 1).padStart(15)}${fmt(run.salesforceCallsPerRecord, 4).padStart(14)}${String(run.hubspotRateLimited).padStart(6)}\n`,
     );
   }
+  process.stdout.write('share: the steady rate (second half of the bulk) over the limit-bound maximum.\n');
   const best = Math.max(...result.runs.map((r) => r.share));
   process.stdout.write(`Target ≥ ${fmt(result.target * 100)} % of the maximum: ${best >= result.target ? 'met' : 'NOT met'} (best ${fmt(best * 100)} %)\n`);
   process.stdout.write(`results: ${saveResult('scale-out', result)}\n`);

@@ -1,5 +1,4 @@
 /** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities. */
-import { DelayedError } from 'bullmq';
 import { CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
@@ -21,7 +20,7 @@ export interface ReconcileWorkerDeps {
 /** The reconcile processor for the worker pool. */
 export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
   return {
-    reconcile: async ({ installationId }, job, token) => {
+    reconcile: async ({ installationId }) => {
       const runtime = await deps.clients.forInstallation(installationId);
       const pass = {
         db: deps.db,
@@ -37,10 +36,12 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
       try {
         results = [await reconcileHubSpot(pass), await reconcileSalesforce(pass, 'Lead'), await reconcileSalesforce(pass, 'Opportunity')];
       } catch (error) {
-        // A rate limit waits for the server's hint without using up an attempt, as the drains do (chaos suite).
+        // A rate-limited pass ends early instead of failing: the stream that hit the limit kept its
+        // watermark, so the next pass (one interval later) looks at its window again (chaos suite:
+        // a few 429s in a row failed the job).
         if (!(error instanceof CrmRateLimitedError)) throw error;
-        await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
-        throw new DelayedError();
+        deps.log.warn({ installationId, system: error.system, retryAfterMs: error.retryAfterMs }, 'reconcile pass rate-limited: the next pass covers its window');
+        return;
       }
       for (const result of results) {
         if (result.caught > 0) {

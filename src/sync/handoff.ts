@@ -10,7 +10,7 @@ import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce
 import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, stageValues, type SyncContext } from './context.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
 
 export interface HandoffSummary {
   /** Contacts handed to sales in this run (a new Lead, or an existing one linked at handoff). */
@@ -64,7 +64,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
   const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);
   const leads = new Map((await ctx.salesforce.readRecords('Lead', linkedLeadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
-  await rememberStages(ctx, [...leads.values()].map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
+  // (The stages read here are not remembered: this run does not bring them to HubSpot, so a rep's
+  // change riding along with the app's next write to the Lead must not look like an echo — chaos suite.)
   // Attribution stamps (src/sync/attribution.ts) ride on the writes below.
   const attribution = await AttributionBatch.forContacts(ctx, contacts, (id) => leads.get(links.get(id)?.salesforceLeadId ?? ''));
 
@@ -154,10 +155,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const creates = upserts.filter((u) => typeof u.Id !== 'string');
   // The stages the app is about to write, remembered first: their echoes can arrive before the
   // calls return (new Leads by their HubSpot id, the only key known before the upsert).
-  await rememberStages(ctx, [
-    ...creates.map((lead) => ({ recordId: `hs:${lead.HubSpot_Contact_Id__c}`, values: { Status: String(lead.Status), IsConverted: 'false' } })),
-    ...existing.leads.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', { ...lead, IsConverted: false }) })),
-  ]);
+  await rememberStages(ctx, creates.filter((lead) => typeof lead.Status === 'string').map((lead) => ({ recordId: `hs:${lead.HubSpot_Contact_Id__c}`, values: { Status: String(lead.Status), IsConverted: 'false' } })));
   const createOutcomes = await ctx.salesforce.upsertLeadsByHubSpotId(creates);
   const updates: SalesforceRecord[] = [
     ...linkedExisting.map(({ Id, ...rest }) => ({ Id: String(Id), ...rest })),

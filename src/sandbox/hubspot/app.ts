@@ -38,9 +38,11 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 function bookkeeping(deps: AppDeps) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = Date.now();
+    // Read before routing: a router mounted at /__sandbox strips its prefix from req.path while it
+    // answers, and the control calls were counted as API calls (chaos suite).
+    const path = req.path;
     res.setHeader('X-HubSpot-Correlation-Id', randomUUID());
     res.on('finish', () => {
-      const path = req.path;
       if (path.startsWith('/__sandbox')) return;
       const faultInjected = (res.locals as { faultInjected?: boolean }).faultInjected === true;
       deps.stats.record(req.method, path, res.statusCode, faultInjected);
