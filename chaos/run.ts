@@ -233,19 +233,29 @@ async function main(): Promise<number> {
       hubspot,
       salesforce,
       proxies,
+      // One worker at random while a drain batch is in flight; when it was not the one running the
+      // batch, again, and the third time every worker, so the batch's own process surely dies.
       killWorkerMidBatch: async () => {
         const outcomes: string[] = [];
+        const started = new Set<AppProcess>();
         for (let attempt = 1; attempt <= 3; attempt += 1) {
           let lock: { key: string; token: string } | undefined;
           await pollUntil(async () => (lock = await heldLock()) !== undefined, 20_000, 'a drain batch in flight', 25).catch(() => undefined);
           const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-          const victim = alive[Math.floor(random() * alive.length)];
-          if (!victim) return 'no worker alive to kill';
-          await victim.kill();
-          const replacement = startWorker();
-          if (lock === undefined) return `no drain batch was in flight within 20 s; killed ${victim.name} anyway, started ${replacement.name}`;
+          // A replacement still booting runs no batch: the random pick is among the others.
+          const running = alive.filter((w) => !started.has(w));
+          const victims = attempt === 3 ? alive : running.slice(Math.floor(random() * running.length)).slice(0, 1);
+          if (victims.length === 0) return 'no worker alive to kill';
+          await Promise.all(victims.map((victim) => victim.kill()));
+          const replacements = victims.map(() => {
+            const replacement = startWorker();
+            started.add(replacement);
+            return replacement.name;
+          }).join(', ');
+          const names = victims.map((victim) => victim.name).join(', ');
+          if (lock === undefined) return `no drain batch was in flight within 20 s; killed ${names} anyway, started ${replacements}`;
           const midBatch = await orphaned(lock);
-          outcomes.push(`killed ${victim.name}${midBatch ? ` mid-batch (it held the ${lock.key.split(':').pop() ?? ''} drain lock)` : ' (the batch in flight was another worker\'s)'}, started ${replacement.name}`);
+          outcomes.push(`killed ${names}${midBatch ? ` mid-batch (the ${lock.key.split(':').pop() ?? ''} drain lock is orphaned)` : ' (the batch in flight was another worker\'s)'}, started ${replacements}`);
           if (midBatch) break;
         }
         return outcomes.join('; ');

@@ -135,9 +135,10 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       continue;
     }
     const fields = mappedFields(ctx, contact, undefined);
-    // Already this contact's Lead: an earlier run created it and stopped before saving the link.
-    // Sales may have worked it since, so the upsert must not set its Status back (chaos suite).
-    const ownLead = sameEmailLead !== undefined && text(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id;
+    // Already this contact's Lead: an earlier run created it and stopped before saving the link. If
+    // sales has worked it since, the upsert must not set its Status back, nor count a second handoff
+    // (no Status below: no stage row, no SLA clock) (chaos suite).
+    const workedBySales = sameEmailLead !== undefined && text(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id && text(sameEmailLead, 'Status') !== decision.status;
     upserts.push({
       ...fields,
       ...attribution.leadFields(contact.id, sameEmailLead),
@@ -145,7 +146,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       LastName: fields.LastName ?? PLACEHOLDER,
       Company: fields.Company ?? PLACEHOLDER,
       Lifecycle_Stage__c: decision.stage,
-      ...(ownLead ? {} : { Status: decision.status }),
+      ...(workedBySales ? {} : { Status: decision.status }),
     });
     entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
   }
@@ -188,8 +189,9 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (outcome.created) summary.created += 1;
     else summary.updated += 1;
     attribution.leadWritten(id, outcome.id, lead, outcome.created);
-    stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
-    if (lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at });
+    const handedOff = typeof lead.Status === 'string';
+    if (handedOff) stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
+    if (handedOff && lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at });
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
     hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id } });
   }
