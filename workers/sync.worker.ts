@@ -19,7 +19,7 @@ import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
-import { SlaScheduler, startClocks, stopClocksOnFirstTouch, type ClockContext } from '../src/sync/sla-clock.ts';
+import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, type ClockContext } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 
 export interface SyncWorkerDeps {
@@ -66,6 +66,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
             now: () => new Date(),
             job: { queue, id: job.id ?? '' },
             feedback: { taxonomy: runtime.sales.feedbackTaxonomy, integrationUserId: runtime.salesforceIntegrationUserId },
+            slaDueAt: (at) => handoffDueAt(runtime.sales.slaPolicy, at),
           };
           const clocks: ClockContext = {
             installationId: id, db: deps.db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, ledger: deps.ledger,

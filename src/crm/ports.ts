@@ -45,6 +45,12 @@ export interface HubSpotPort {
   upsertContactsByEmail(inputs: readonly { email: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>>;
   /** Adds a note associated with the contact; returns the note id. */
   addTimelineNote(contactId: string, html: string, at: Date): Promise<string>;
+  /**
+   * Adds notes associated with contacts (batch create, 100 per call); one outcome per note, in
+   * input order. A batch HubSpot refuses as a whole goes again one note at a time, so a bad note
+   * (its contact deleted) fails alone.
+   */
+  addTimelineNotes(notes: readonly { contactId: string; html: string; at: Date }[]): Promise<WriteOutcome[]>;
   /** Contacts modified at or after `since` (search on lastmodifieddate, oldest first), one page. */
   findContactsChangedSince(since: Date, properties: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }>;
   /** Reads contacts by email (batch read by the `email` id property, 100 per call); unknown emails are left out. */

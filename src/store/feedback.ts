@@ -117,7 +117,8 @@ export async function unwrittenNotes(db: Queryable, installationId: string, cont
   }));
 }
 
-/** Remembers the timeline note written for an event. */
-export async function setFeedbackNote(db: Queryable, id: number, noteId: string): Promise<void> {
-  await db.query('UPDATE feedback_events SET note_id = $2 WHERE id = $1', [id, noteId]);
+/** Remembers the timeline notes written for events (one statement). */
+export async function setFeedbackNotes(db: Queryable, notes: readonly { id: number; noteId: string }[]): Promise<void> {
+  if (notes.length === 0) return;
+  await db.query('UPDATE feedback_events AS f SET note_id = n.note_id FROM unnest($1::bigint[], $2::text[]) AS n (id, note_id) WHERE f.id = n.id', [notes.map((n) => n.id), notes.map((n) => n.noteId)]);
 }

@@ -21,6 +21,11 @@ export interface SyncContext {
   attribution?: AttributionSettings;
   /** Sales feedback back to marketing (src/sync/feedback.ts); absent, only the lifecycle syncs. */
   feedback?: { taxonomy: FeedbackTaxonomy; integrationUserId: string };
+  /**
+   * The SLA due time of a handoff at this instant when it is known before the Lead exists (a
+   * policy without overrides), else null: the `pending` stamp then rides on the handoff's own writes.
+   */
+  slaDueAt?: (handoffAt: Date) => Date | null;
 }
 
 /** The HubSpot contact properties every sync reads. */

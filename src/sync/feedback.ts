@@ -5,7 +5,6 @@
  * records it and adds the timeline note a marketer reads at a glance. Rep names come from one
  * `User` query per batch, and only when the batch carries new feedback.
  */
-import { CrmRejectedError } from '../crm/errors.ts';
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import {
   deriveFeedback,
@@ -16,7 +15,7 @@ import {
 import { formatCents } from '../domain/money.ts';
 import type { HubSpotContactSnapshot, HubSpotDecision, HubSpotPropertyMap } from '../domain/stages.ts';
 import { sameValue } from '../domain/validation.ts';
-import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNote, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
+import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNotes, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, salesforceRef, type SyncContext } from './context.ts';
 
@@ -189,21 +188,28 @@ export async function prepareFeedback(ctx: SyncContext, moves: readonly Feedback
       // 2. Timeline notes for every recorded event of these contacts still without one (also
       //    those a crashed run recorded but did not get to), oldest first.
       const contactIds = [...new Set(pending.map((item) => item.contactId))].filter((id) => !failedContacts.has(id) && contacts.has(id));
-      for (const note of await unwrittenNotes(ctx.db, ctx.installationId, contactIds)) {
-        const { feedback } = note;
-        const html = renderTimelineNote(feedback, { salesforceUrl: ctx.salesforce.recordUrl(feedback.object, feedback.recordId) });
-        try {
-          const noteId = await ctx.hubspot.addTimelineNote(note.contactId, html, new Date(feedback.at));
-          await setFeedbackNote(ctx.db, note.id, noteId);
-        } catch (error) {
-          // A refused note (the contact is gone) is logged, not retried with the whole batch; a
-          // rate limit or outage fails the batch, which comes back and writes the rest.
-          if (!(error instanceof CrmRejectedError)) throw error;
-          entry(contactRef(note.contactId), 'error', 'feedback_note_failed', `HubSpot refused the timeline note: ${error.code} ${error.message}`, {
-            record: salesforceRef(feedback.object, feedback.recordId),
+      // One batch create per 100 notes; a note HubSpot refuses (the contact is gone) is logged,
+      // not retried with the whole batch; a rate limit or outage fails the batch, which comes
+      // back and writes the rest.
+      const notes = await unwrittenNotes(ctx.db, ctx.installationId, contactIds);
+      const outcomes = await ctx.hubspot.addTimelineNotes(
+        notes.map(({ contactId, feedback }) => ({
+          contactId,
+          html: renderTimelineNote(feedback, { salesforceUrl: ctx.salesforce.recordUrl(feedback.object, feedback.recordId) }),
+          at: new Date(feedback.at),
+        })),
+      );
+      const written: { id: number; noteId: string }[] = [];
+      notes.forEach((note, index) => {
+        const outcome = outcomes[index];
+        if (outcome?.ok) written.push({ id: note.id, noteId: outcome.id });
+        else {
+          entry(contactRef(note.contactId), 'error', 'feedback_note_failed', `HubSpot refused the timeline note: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, {
+            record: salesforceRef(note.feedback.object, note.feedback.recordId),
           });
         }
-      }
+      });
+      await setFeedbackNotes(ctx.db, written);
       await writeSyncLog(ctx.db, log);
     },
   };

@@ -13,8 +13,8 @@ import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
 
 export interface HandoffSummary {
-  /** Contacts handed to sales in this run (a new Lead, or an existing one linked at handoff). */
-  handoffs: { contactId: string; leadId: string; at: Date }[];
+  /** Contacts handed to sales in this run, with the SLA due time already stamped on both sides, if it was. */
+  handoffs: { contactId: string; leadId: string; at: Date; stampedDueAt?: Date }[];
   read: number;
   created: number;
   updated: number;
@@ -109,6 +109,10 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     entry(contactRef(contact.id), 'info', 'no_change', decision.reason);
   }
 
+  // The SLA `pending` stamp rides on the handoff's own writes when its due time is known up front.
+  const dueAt = ctx.slaDueAt?.(at) ?? null;
+  const slaStamp = (stage: string): Record<string, string> => (dueAt !== null && stage === ctx.dictionary.handoffStage ? { SLA_Status__c: 'pending', SLA_Due_At__c: dueAt.toISOString() } : {});
+
   // 3. A handoff whose email already exists in Salesforce links to that record instead of duplicating it.
   const createEmails = toCreate.map((c) => c.properties.email?.toLowerCase()).filter((e): e is string => Boolean(e));
   const existing = createEmails.length > 0 ? await ctx.salesforce.findByEmail(createEmails) : { leads: [], contacts: [] };
@@ -146,7 +150,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       LastName: fields.LastName ?? PLACEHOLDER,
       Company: fields.Company ?? PLACEHOLDER,
       Lifecycle_Stage__c: decision.stage,
-      ...(workedBySales ? {} : { Status: decision.status }),
+      ...(workedBySales ? {} : { Status: decision.status, ...slaStamp(decision.stage) }),
     });
     entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
   }
@@ -191,9 +195,10 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     attribution.leadWritten(id, outcome.id, lead, outcome.created);
     const handedOff = typeof lead.Status === 'string';
     if (handedOff) stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
-    if (handedOff && lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at });
+    const stampedDueAt = typeof lead.SLA_Due_At__c === 'string' ? new Date(lead.SLA_Due_At__c) : undefined;
+    if (handedOff && lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
-    hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id } });
+    hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id, ...(stampedDueAt ? { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } : {}) } });
   }
   for (const update of updates) {
     const outcome = updateOutcomes.get(update.Id);

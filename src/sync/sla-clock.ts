@@ -101,6 +101,16 @@ export interface Handoff {
   contactId: string;
   leadId: string;
   at: Date;
+  /** The due time the handoff already stamped `pending` with on both sides (`handoffDueAt`). */
+  stampedDueAt?: Date;
+}
+
+/**
+ * The due time of a handoff at `at` when the policy alone decides it (no overrides by team or
+ * Lead Source, which need the Lead and its owner); null otherwise.
+ */
+export function handoffDueAt(policy: SlaPolicy, at: Date): Date | null {
+  return policy.overrides.length === 0 ? new Date(computeDueAt(policy, at.getTime())) : null;
 }
 
 const LEAD_FIELDS = ['Id', 'Status', 'IsConverted', 'ConvertedContactId', 'OwnerId', 'LeadSource', 'First_Touch_Channel__c', 'First_Touch_Campaign__c', 'FirstName', 'LastName', 'Company', 'LastModifiedDate'] as const;
@@ -271,7 +281,7 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
       leadId: handoff.leadId,
       contactId: handoff.contactId,
       handoffAt: handoff.at,
-      dueAt: new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
+      dueAt: handoff.stampedDueAt ?? new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
       ...context,
     };
   });
@@ -287,8 +297,13 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
   }
   const skipped = handoffs.filter((handoff) => !started.some((clock) => clock.leadId === handoff.leadId));
   for (const handoff of skipped) log.add(salesforceRef('Lead', handoff.leadId), 'info', 'sla_already_running', 'the Lead already has a running SLA clock; the repeated handoff starts no second one');
-  const unavailable = await stampBothSides(ctx, started.map((clock) => ({ clock, status: 'pending' as const })), log);
-  if (unavailable) for (const clock of started) log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_stamp_deferred', `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`);
+  // The handoff stamped most of them already; a repeated handoff stamped a new due time on a Lead
+  // whose clock runs: that clock's own due time goes back on.
+  const prestamped = new Set(handoffs.filter((handoff) => handoff.stampedDueAt !== undefined).map((handoff) => handoff.leadId));
+  const restamp = await runningClocksForLeads(ctx.db, ctx.installationId, skipped.filter((handoff) => prestamped.has(handoff.leadId)).map((handoff) => handoff.leadId));
+  const toStamp = [...started.filter((clock) => !prestamped.has(clock.leadId)), ...restamp.values()];
+  const unavailable = await stampBothSides(ctx, toStamp.map((clock) => ({ clock, status: 'pending' as const })), log);
+  if (unavailable) for (const clock of toStamp) log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_stamp_deferred', `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`);
   await log.flush();
   return started;
 }
@@ -357,26 +372,20 @@ async function loggedActivities(ctx: ClockContext, leadIds: readonly string[]): 
   return activities;
 }
 
-/** Stops a clock at its first touch and stamps met/breached and the touch time on both sides. */
-async function recordTouch(ctx: ClockContext, clock: SlaClockRecord, touch: { at: Date; source: TouchSource }, lead: SalesforceRecord | undefined, log: Log): Promise<SlaClockRecord | undefined> {
+/** Stops a clock at its first touch; returns the stamp it needs (met/breached and the touch time), or undefined when another run stopped it. */
+async function recordTouch(ctx: ClockContext, clock: SlaClockRecord, touch: { at: Date; source: TouchSource }, lead: SalesforceRecord | undefined): Promise<Stamp | undefined> {
   const status = slaStatus(clock.dueAt.getTime(), touch.at.getTime(), ctx.now().getTime());
   const stopped = await stopSlaClock(ctx.db, clock.id, { ...touch, status });
   if (!stopped) return undefined;
   const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
-  const salesforceTarget = convertedContact === null ? undefined : { type: 'Contact' as const, id: convertedContact };
-  const unavailable = await stampBothSides(ctx, [{ clock: stopped, status, ...(salesforceTarget ? { salesforceTarget } : {}) }], log);
-  const how = touch.source === 'status' ? 'the Lead left its untouched status' : `a ${touch.source} was logged on the Lead`;
-  log.add(salesforceRef('Lead', clock.leadId), status === 'met' ? 'info' : 'warn', 'sla_first_touch', `first touch at ${touch.at.toISOString()} (${how}): SLA ${status}, due ${clock.dueAt.toISOString()}`, {
-    clock: clock.id, contact: clock.contactId, minutesToFirstTouch: Math.round((touch.at.getTime() - clock.handoffAt.getTime()) / 600) / 100,
-    ...(unavailable ? { stampDeferred: unavailable.message } : {}),
-  });
-  return stopped;
+  return { clock: stopped, status, ...(convertedContact === null ? {} : { salesforceTarget: { type: 'Contact' as const, id: convertedContact } }) };
 }
 
 /**
  * Stops the running clocks of the Leads in a synced batch (`Lead:<id>` keys) that show a first
  * touch: their status left untouched, or a rep logged a Task/Event. No CRM call when none of the
- * Leads has a running clock.
+ * Leads has a running clock; the stamps of all the stopped clocks go out together (one update per
+ * side).
  */
 export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly string[]): Promise<number> {
   const leadIds = keys.flatMap((key) => {
@@ -392,16 +401,31 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
   const unknown = clocks.filter((clock) => touches.has(clock.id) && (clock.ownerName === null || clock.team === null));
   const owners = await readOwners(ctx, unknown.map((clock) => leads.get(clock.leadId.slice(0, 15))));
   const log = new Log(ctx);
-  let stopped = 0;
+  const stamps: { stamp: Stamp; touch: { at: Date; source: TouchSource } }[] = [];
   for (const clock of clocks) {
     const touch = touches.get(clock.id);
     if (!touch) continue;
     const lead = leads.get(clock.leadId.slice(0, 15));
     await enrichSlaClock(ctx.db, clock.id, contextOf(lead, ownerOf(owners, lead)));
-    if (await recordTouch(ctx, clock, touch, lead, log)) stopped += 1;
+    const stamp = await recordTouch(ctx, clock, touch, lead);
+    if (stamp) stamps.push({ stamp, touch });
   }
+  await stampTouches(ctx, stamps, log);
   await log.flush();
-  return stopped;
+  return stamps.length;
+}
+
+/** Stamps the stopped clocks on both sides together and logs each first touch. */
+async function stampTouches(ctx: ClockContext, stamps: readonly { stamp: Stamp; touch: { at: Date; source: TouchSource } }[], log: Log): Promise<void> {
+  const unavailable = await stampBothSides(ctx, stamps.map(({ stamp }) => stamp), log);
+  for (const { stamp, touch } of stamps) {
+    const { clock, status } = stamp;
+    const how = touch.source === 'status' ? 'the Lead left its untouched status' : `a ${touch.source} was logged on the Lead`;
+    log.add(salesforceRef('Lead', clock.leadId), status === 'met' ? 'info' : 'warn', 'sla_first_touch', `first touch at ${touch.at.toISOString()} (${how}): SLA ${status}, due ${clock.dueAt.toISOString()}`, {
+      clock: clock.id, contact: clock.contactId, minutesToFirstTouch: Math.round((touch.at.getTime() - clock.handoffAt.getTime()) / 600) / 100,
+      ...(unavailable ? { stampDeferred: unavailable.message } : {}),
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,9 +469,10 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
     }
     const touch = (await findFirstTouches(ctx, [clock], new Map([[clock.leadId.slice(0, 15), lead]]))).get(clock.id);
     if (touch) {
-      const stopped = await recordTouch(ctx, clock, touch, lead, log);
+      const stamp = await recordTouch(ctx, clock, touch, lead);
+      if (stamp) await stampTouches(ctx, [{ stamp, touch }], log);
       await log.flush();
-      return stopped ? { kind: 'touched', status: stopped.status } : { kind: 'stale', reason: 'the clock stopped meanwhile' };
+      return stamp ? { kind: 'touched', status: stamp.status } : { kind: 'stale', reason: 'the clock stopped meanwhile' };
     }
     const marked = await markSlaClockBreached(ctx.db, clock.id, now);
     if (!marked) return { kind: 'stale', reason: 'the clock stopped meanwhile' };

@@ -135,6 +135,31 @@ describe('HubSpot adapter: contacts', () => {
     expect(note.associations?.contacts?.results.map((association) => association.id)).toEqual([contactId]);
   });
 
+  it('adds many timeline notes in one batch create and pairs each with its note id', async () => {
+    const contactIds = await seedContacts(3, 'notes');
+    const before = sandbox.stats().totals.calls;
+    const notes = contactIds.map((contactId, index) => ({ contactId, html: `<p>Accepted by sales (${index})</p>`, at: new Date(Date.parse('2026-03-30T12:00:00.000Z') + index * 1000) }));
+    const outcomes = await hubspot.addTimelineNotes(notes);
+    expect(sandbox.stats().totals.calls - before).toBe(1);
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    for (const [index, outcome] of outcomes.entries()) {
+      const note = await raw.crm.objects.notes.basicApi.getById(outcome.ok ? outcome.id : '', ['hs_note_body'], undefined, ['contacts']);
+      expect(note.properties.hs_note_body).toBe(notes[index]?.html);
+      expect(note.associations?.contacts?.results.map((association) => association.id)).toEqual([contactIds[index]]);
+    }
+  });
+
+  it('fails only the note of a deleted contact when HubSpot refuses the batch', async () => {
+    const [kept, gone] = await seedContacts(2, 'gone');
+    await raw.crm.contacts.basicApi.archive(gone!);
+    const outcomes = await hubspot.addTimelineNotes([
+      { contactId: kept!, html: '<p>Recycled</p>', at: new Date('2026-03-30T12:00:00.000Z') },
+      { contactId: gone!, html: '<p>Rejected</p>', at: new Date('2026-03-30T12:00:01.000Z') },
+    ]);
+    expect(outcomes[0]).toMatchObject({ ok: true });
+    expect(outcomes[1]).toMatchObject({ ok: false });
+  });
+
   it('finds contacts changed since a time, oldest first, one page at a time', async () => {
     await seedContacts(5, 'old');
     clock += 60_000;

@@ -3,7 +3,7 @@
  * `Property values were not valid: [...]` message plus structured `errors[]`, reference §4.2).
  */
 import { describe, expect, it } from 'vitest';
-import { attributeIssues, chunk, coalesce, missingIdsOf, namedInputsOf, propertyIssuesOf, toHubSpotContact, toPropertyCreate } from '../../src/crm/hubspot/mapper.ts';
+import { attributeIssues, chunk, coalesce, matchCreatedNotes, missingIdsOf, namedInputsOf, propertyIssuesOf, toHubSpotContact, toPropertyCreate } from '../../src/crm/hubspot/mapper.ts';
 
 const LEGACY_BODY = {
   status: 'error',
@@ -126,5 +126,37 @@ describe('HubSpot mapping helpers', () => {
         { label: 'Breached', value: 'breached', displayOrder: 1, hidden: false },
       ],
     });
+  });
+});
+
+describe('matchCreatedNotes', () => {
+  const at = (s: number) => new Date(Date.UTC(2026, 2, 30, 12, 0, s));
+  const inputs = [
+    { html: '<p>Accepted</p>', at: at(0) },
+    { html: '<p>Rejected: no budget</p>', at: at(1) },
+    { html: '<p>Won</p>', at: at(2) },
+  ];
+
+  it('pairs notes answered in another order by timestamp and body', () => {
+    const results = [
+      { id: 'n3', properties: { hs_timestamp: at(2).toISOString(), hs_note_body: '<p>Won</p>' } },
+      { id: 'n1', properties: { hs_timestamp: at(0).toISOString(), hs_note_body: '<p>Accepted</p>' } },
+      { id: 'n2', properties: { hs_timestamp: at(1).toISOString(), hs_note_body: '<p>Rejected: no budget</p>' } },
+    ];
+    expect(matchCreatedNotes(inputs, results).map((o) => (o.ok ? o.id : o.code))).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('falls back to the timestamp when HubSpot tidied the HTML', () => {
+    const results = [
+      { id: 'n2', properties: { hs_timestamp: at(1).toISOString(), hs_note_body: '<p>Rejected: no budget</p>\n' } },
+      { id: 'n1', properties: { hs_timestamp: at(0).toISOString(), hs_note_body: '<p>Accepted</p>' } },
+      { id: 'n3', properties: { hs_timestamp: at(2).toISOString(), hs_note_body: '<div><p>Won</p></div>' } },
+    ];
+    expect(matchCreatedNotes(inputs, results).map((o) => (o.ok ? o.id : o.code))).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('says which note is missing from a short answer', () => {
+    const results = [{ id: 'n1', properties: { hs_timestamp: at(0).toISOString(), hs_note_body: '<p>Accepted</p>' } }];
+    expect(matchCreatedNotes(inputs, results).map((o) => (o.ok ? o.id : o.code))).toEqual(['n1', 'NOT_WRITTEN', 'NOT_WRITTEN']);
   });
 });

@@ -21,8 +21,10 @@ import {
   chunk,
   coalesce,
   issueOutcome,
+  matchCreatedNotes,
   missingIdsOf,
   namedInputsOf,
+  noteBatchSchema,
   noteSchema,
   propertyBatchResponseSchema,
   propertyIssuesOf,
@@ -232,19 +234,45 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return outcomes;
   }
 
+  function noteInput(note: { contactId: string; html: string; at: Date }) {
+    return {
+      properties: { hs_timestamp: note.at.toISOString(), hs_note_body: note.html },
+      associations: [
+        {
+          to: { id: note.contactId },
+          types: [{ associationCategory: 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum, associationTypeId: NOTE_TO_CONTACT_ASSOCIATION }],
+        },
+      ],
+    };
+  }
+
   async function addTimelineNote(contactId: string, html: string, at: Date): Promise<string> {
-    const created = await call('create note', ({ notes }) =>
-      notes.basicApi.create({
-        properties: { hs_timestamp: at.toISOString(), hs_note_body: html },
-        associations: [
-          {
-            to: { id: contactId },
-            types: [{ associationCategory: 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum, associationTypeId: NOTE_TO_CONTACT_ASSOCIATION }],
-          },
-        ],
-      }),
-    );
+    const created = await call('create note', ({ notes }) => notes.basicApi.create(noteInput({ contactId, html, at })));
     return parseAnswer(noteSchema, created, 'create note').id;
+  }
+
+  async function addTimelineNotes(notes: readonly { contactId: string; html: string; at: Date }[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = [];
+    for (const part of chunk([...notes], BATCH_LIMIT)) {
+      let answer: unknown;
+      try {
+        answer = await call('batch create notes', ({ notes: api }) => api.batchApi.create({ inputs: part.map(noteInput) }));
+      } catch (error) {
+        if (!(error instanceof CrmRejectedError) || error.code === 'UNEXPECTED_RESPONSE') throw error;
+        // Refused as a whole (one association to a deleted contact is enough): one at a time.
+        for (const note of part) {
+          try {
+            outcomes.push({ ok: true, id: await addTimelineNote(note.contactId, note.html, note.at), created: true });
+          } catch (single) {
+            if (!(single instanceof CrmRejectedError)) throw single;
+            outcomes.push({ ok: false, code: single.code, message: single.message });
+          }
+        }
+        continue;
+      }
+      outcomes.push(...matchCreatedNotes(part, parseAnswer(noteBatchSchema, answer, 'batch create notes').results));
+    }
+    return outcomes;
   }
 
   async function findContactsChangedSince(since: Date, names: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }> {
@@ -375,6 +403,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     updateContacts,
     upsertContactsByEmail,
     addTimelineNote,
+    addTimelineNotes,
     findContactsChangedSince,
     readContactsByEmail,
     listContacts,

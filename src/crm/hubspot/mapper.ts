@@ -51,6 +51,11 @@ export const searchTotalSchema = z.looseObject({ total: z.number().int().nonnega
 /** The created note. */
 export const noteSchema = z.looseObject({ id: z.string().min(1) });
 
+/** Batch note create answer: the notes with the properties they were created with (in no set order). */
+export const noteBatchSchema = z.looseObject({
+  results: z.array(z.looseObject({ id: z.string().min(1), properties: z.record(z.string(), z.string().nullable()).optional() })),
+});
+
 /** `GET /crm/v3/properties/contacts`: only the names matter. */
 export const propertyListSchema = z.looseObject({ results: z.array(z.looseObject({ name: z.string() })) });
 
@@ -230,4 +235,26 @@ export function toPropertyCreate(definition: PropertyDefinition, groupName: stri
       ? {}
       : { options: definition.options.map((option, index) => ({ label: option.label, value: option.value, displayOrder: index, hidden: false })) }),
   };
+}
+
+/**
+ * Pairs created notes with their inputs: batch create answers in no set order, so by timestamp and
+ * body, then by timestamp alone (HubSpot may tidy the HTML), then by position among the rest.
+ */
+export function matchCreatedNotes(
+  inputs: readonly { html: string; at: Date }[],
+  results: readonly { id: string; properties?: Record<string, string | null> | undefined }[],
+): WriteOutcome[] {
+  const left = [...results];
+  const take = (index: number): string | undefined => (index < 0 ? undefined : left.splice(index, 1)[0]?.id);
+  const timeOf = (result: (typeof results)[number]): number => Date.parse(result.properties?.hs_timestamp ?? '');
+  const ids: (string | undefined)[] = inputs.map((input) => take(left.findIndex((r) => timeOf(r) === input.at.getTime() && r.properties?.hs_note_body === input.html)));
+  inputs.forEach((input, index) => {
+    if (ids[index] !== undefined) return;
+    const sameTime = left.filter((r) => timeOf(r) === input.at.getTime());
+    if (sameTime.length === 1 && sameTime[0]) ids[index] = take(left.indexOf(sameTime[0]));
+  });
+  const unmatched = ids.flatMap((id, index) => (id === undefined ? [index] : []));
+  if (unmatched.length === left.length) unmatched.forEach((index, n) => (ids[index] = left[n]?.id));
+  return ids.map((id): WriteOutcome => (id === undefined ? { ok: false, code: 'NOT_WRITTEN', message: 'the note is missing from the batch create answer' } : { ok: true, id, created: true }));
 }
