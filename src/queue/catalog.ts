@@ -132,6 +132,17 @@ export const queues = {
     jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
     concurrency: 1,
   }),
+  /**
+   * The initial sync of an installation (admin-triggered): links what existed before the install and
+   * brings stages and attribution into agreement. The cursor lives in Postgres (`backfill_runs`,
+   * kind `initial`), so a retried, delayed or stalled job resumes there.
+   */
+  initialSync: defineQueue({
+    name: 'initial-sync',
+    schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
+    jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
+    concurrency: 1,
+  }),
   /** An SLA clock's due check (delayed to its due time), or the rescheduling of an installation's clocks after a policy change. */
   slaClocks: defineQueue({
     name: 'sla-clocks',

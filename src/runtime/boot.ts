@@ -33,6 +33,7 @@ import { scheduleReconcile } from '../sync/reconcile-schedule.ts';
 import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
 import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
+import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -285,6 +286,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...intakeProcessors({ db, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
         ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
+        ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };

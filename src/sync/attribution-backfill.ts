@@ -130,7 +130,8 @@ export async function failAttributionBackfill(db: Queryable, runId: string, reas
   await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
 }
 
-interface StepResult {
+/** What one step of stamping did. */
+export interface StepResult {
   processed: number;
   stampedContacts: number;
   stampedLeads: number;
@@ -209,8 +210,8 @@ function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry 
   };
 }
 
-/** Stamps one step of HubSpot contacts and their linked Lead / Contact. */
-async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepResult> {
+/** Stamps one step of HubSpot contacts and their linked Lead / Contact (the initial sync reuses it). */
+export async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepResult> {
   const result: StepResult = { processed: contacts.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
   if (contacts.length === 0) return result;
   const log: SyncLogEntry[] = [];
@@ -270,8 +271,8 @@ async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly
   return result;
 }
 
-/** Stamps one step of Salesforce Leads that no HubSpot contact is linked to. */
-async function stampLeads(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepResult> {
+/** Stamps one step of Salesforce Leads that no HubSpot contact is linked to (the initial sync reuses it). */
+export async function stampLeads(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepResult> {
   const result: StepResult = { processed: leads.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
   if (leads.length === 0) return result;
   const log: SyncLogEntry[] = [];

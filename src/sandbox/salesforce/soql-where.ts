@@ -201,7 +201,15 @@ function compileCondition(source: SoqlSource, objectName: string, cond: Conditio
     case 'IN':
     case 'NOT IN': {
       if (!Array.isArray(c.value)) throw malformedQuery(`${op} needs a parenthesized list of values`);
-      const hit = (row: Row) => operands.some((o) => matches('=', read(row), o));
+      // A list of text or id values is a set lookup (compareValues compares strings lower-cased),
+      // so `Email IN (200 values)` over a large table costs one hash probe per row.
+      const keys = operands.every((o) => o.kind === 'scalar' && typeof o.value === 'string') ? new Set(operands.map((o) => (o.kind === 'scalar' ? String(o.value).toLowerCase() : ''))) : null;
+      const hit = keys
+        ? (row: Row) => {
+            const value = read(row);
+            return (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && keys.has(String(value).toLowerCase());
+          }
+        : (row: Row) => operands.some((o) => matches('=', read(row), o));
       return op === 'IN' ? hit : (row) => !hit(row);
     }
     case 'LIKE': {

@@ -57,5 +57,6 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   settings_saved: { kind: 'ok', text: 'Saved. The sync uses the new rules from its next batch.' },
   settings_reset: { kind: 'ok', text: 'Reset to the default.' },
   backfill_started: { kind: 'ok', text: 'Backfill started.' },
+  initial_sync_started: { kind: 'ok', text: 'Initial sync started: progress below.' },
   signed_out: { kind: 'ok', text: 'Signed out.' },
 };

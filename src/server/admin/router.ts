@@ -18,6 +18,7 @@ import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, t
 import { funnelReport } from '../../store/report.ts';
 import { recentProblems, searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
+import { INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { identityOf } from './auth.ts';
 import { html, type Html } from './html.ts';
 import { NOTICES } from './components.ts';
@@ -254,13 +255,14 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const query = healthQuery.safeParse(req.query);
     const q = query.success ? (query.data.q ?? '').trim() : '';
-    const runId = await latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL);
-    const [search, problems, failed, depths, backfill] = await Promise.all([
+    const [runId, initialRunId] = await Promise.all([latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL), latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC)]);
+    const [search, problems, failed, depths, backfill, initialSync] = await Promise.all([
       q === '' ? Promise.resolve(null) : searchRecordLog(ctx.db, installation.id, q),
       recentProblems(ctx.db, installation.id),
       listFailedJobs(ctx.producer, { installationId: installation.id, limit: 100 }),
       queueDepths(ctx.producer),
       runId ? backfillProgress(ctx.db, runId) : Promise.resolve(null),
+      initialRunId ? initialSyncProgress(ctx.db, initialRunId) : Promise.resolve(null),
     ]);
     render(res, {
       title: 'Sync health',
@@ -268,7 +270,7 @@ export function adminRouter(ctx: AdminContext): Router {
       installation: tabInfo(installation),
       notice: noticeOf(req),
       scripts: ['health.js'],
-      body: healthBody({ installation, query: q, search, problems, failed, depths, backfill, csrfToken: identityOf(res).csrfToken }),
+      body: healthBody({ installation, query: q, search, problems, failed, depths, backfill, initialSync, csrfToken: identityOf(res).csrfToken }),
     });
   });
 
@@ -282,6 +284,18 @@ export function adminRouter(ctx: AdminContext): Router {
     const { runId } = await startAttributionBackfill({ db: ctx.db, producer: ctx.producer }, installation.id);
     await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary: 'Attribution backfill started', details: { runId } });
     res.redirect(303, `${basePath(installation)}/health?notice=backfill_started`);
+  });
+
+  router.post('/installations/:id/initial-sync', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (installation.status !== 'active') {
+      res.status(409).type('text/plain').send('The installation is uninstalled');
+      return;
+    }
+    const { runId } = await startInitialSync({ db: ctx.db, producer: ctx.producer }, installation.id);
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'initial_sync_started', summary: 'Initial sync started', details: { runId } });
+    res.redirect(303, `${basePath(installation)}/health?notice=initial_sync_started`);
   });
 
   const backTo = (installationId: string | undefined, notice: string) =>

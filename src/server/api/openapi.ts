@@ -88,8 +88,17 @@ export function openApiDocument(): Json {
         post: operation('Start the attribution backfill (or get the one running)', { '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'), '409': error('Uninstalled') }),
         get: operation('The latest backfill run', { '200': json({ type: 'object', properties: { run: { oneOf: [ref('BackfillProgress'), { type: 'null' }] } } }, 'Run') }),
       },
+      '/installations/{id}/initial-sync': {
+        parameters: [idPath],
+        post: operation(
+          'Start the initial sync (or get the one running): links existing contacts and Leads/Contacts by external id and email, brings stages forward into agreement and stamps attribution; creates no Lead or contact for historical records',
+          { '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'), '400': error('A body with fields (the start takes none)'), '404': error('No such installation'), '409': error('Uninstalled') },
+          { requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false } } } } },
+        ),
+        get: operation('The latest initial sync run', { '200': json({ type: 'object', properties: { run: { oneOf: [ref('InitialSyncProgress'), { type: 'null' }] } } }, 'Run'), '404': error('No such installation') }),
+      },
       '/backfill/{runId}': {
-        get: operation('Progress of a backfill run', { '200': json(ref('BackfillProgress'), 'Progress'), '404': error('No such run') }, { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] }),
+        get: operation('Progress of a backfill run (attribution backfill or initial sync, told apart by kind)', { '200': json({ oneOf: [ref('BackfillProgress'), ref('InitialSyncProgress')] }, 'Progress'), '400': error('Not a run id'), '404': error('No such run') }, { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] }),
       },
       '/credentials/reseal': {
         post: operation('Seal every stored grant again with the current ENCRYPTION_KEY (the last step of a key rotation)', { '200': json({ type: 'object', properties: { resealed: { type: 'integer' } } }, 'How many grants') }),
@@ -164,7 +173,16 @@ export function openApiDocument(): Json {
         slaPolicy: schemaOf(SlaPolicySchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
-        BackfillProgress: { type: 'object', properties: { runId: { type: 'string' }, status: { enum: ['queued', 'running', 'completed', 'failed'] }, phase: { type: 'string' }, done: { type: 'integer' }, total: { type: ['integer', 'null'] }, ratePerS: { type: 'number' }, etaS: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] } } },
+        InitialSyncProgress: {
+          type: 'object',
+          properties: {
+            kind: { const: 'initial' }, runId: { type: 'string' }, status: { enum: ['queued', 'running', 'completed', 'failed'] }, phase: { enum: ['contacts', 'leads', 'revenue', 'done'] },
+            done: { type: 'integer' }, total: { type: ['integer', 'null'] }, ratePerS: { type: 'number' }, etaS: { type: ['integer', 'null'] },
+            linked: { type: 'integer' }, stagesAligned: { type: 'integer' }, unmatched: { type: 'integer', description: 'Historical records left unmatched on purpose: no Lead or contact is created for them' },
+            stampedContacts: { type: 'integer' }, stampedLeads: { type: 'integer' }, failed: { type: 'integer' }, error: { type: ['string', 'null'] },
+          },
+        },
+        BackfillProgress: { type: 'object', properties: { kind: { type: 'string' }, runId: { type: 'string' }, status: { enum: ['queued', 'running', 'completed', 'failed'] }, phase: { type: 'string' }, done: { type: 'integer' }, total: { type: ['integer', 'null'] }, ratePerS: { type: 'number' }, etaS: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] } } },
         FunnelRow: {
           type: 'object',
           properties: {

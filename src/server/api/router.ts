@@ -11,6 +11,7 @@ import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, t
 import { funnelReport } from '../../store/report.ts';
 import { searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
+import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { settingsChanged, type AdminContext } from '../admin/context.ts';
 import { connectionStatus, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
@@ -29,6 +30,8 @@ const replayAllBody = z.object({ installationId: z.string().min(1).max(100).opti
 const searchQuery = z.object({ q: z.string().trim().min(1, 'give an email or a record id').max(320), limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict();
 const uninstallBody = z.object({ confirm: z.literal(true, 'send {"confirm": true} to uninstall') }).strict();
 const runParam = z.object({ runId: z.string().uuid('must be a backfill run id') });
+/** Starting an initial sync takes no options; anything sent is refused rather than ignored. */
+const initialSyncBody = z.object({}).strict();
 
 /** The installation as the API shows it (no webhook token: it is part of a secret URL). */
 function installationJson(installation: InstallationDetails) {
@@ -219,10 +222,27 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ run: runId ? await backfillProgress(ctx.db, runId) : null });
   });
 
+  router.post('/installations/:id/initial-sync', async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (!parseInput(initialSyncBody, req.body ?? {}, res, 'body')) return;
+    if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
+    const { runId } = await startInitialSync({ db: ctx.db, producer: ctx.producer }, installation.id);
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'initial_sync_started', summary: 'Initial sync started', details: { runId } });
+    res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
+  });
+
+  router.get('/installations/:id/initial-sync', async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const runId = await latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC);
+    res.json({ run: runId ? await initialSyncProgress(ctx.db, runId) : null });
+  });
+
   router.get('/backfill/:runId', async (req, res) => {
     const params = parseInput(runParam, req.params, res, 'path');
     if (!params) return;
-    const progress = await backfillProgress(ctx.db, params.runId);
+    const progress = await anyRunProgress(ctx.db, params.runId);
     if (!progress) return sendError(res, 404, 'not_found', `No backfill run ${params.runId}`);
     res.json(progress);
   });

@@ -1,9 +1,10 @@
 /**
  * `/admin/installations/:id/health`: the per-record log (search by email or id: what happened and
  * why), recent problems, failed jobs with their error and replay, queue depths, and the
- * attribution backfill with a live progress bar.
+ * initial sync and the attribution backfill, each with a start button and a live progress bar.
  */
 import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
+import type { InitialSyncProgress } from '../../../sync/initial-sync.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { LogLine, RecordSearchResult } from '../../../store/sync-search.ts';
 import { badge, postButton } from '../components.ts';
@@ -19,6 +20,7 @@ export interface HealthPageData {
   failed: FailedJob[];
   depths: QueueDepth[];
   backfill: BackfillProgress | null;
+  initialSync: InitialSyncProgress | null;
   csrfToken: string;
 }
 
@@ -108,13 +110,37 @@ function backfillSection(data: HealthPageData): Html {
     <div class="card-head"><h2>Attribution backfill</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
     <p class="muted">Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.</p>
     ${run
-      ? html`<div class="progress" data-backfill-run="${run.runId}">
+      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="attribution">
           <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Backfill progress"></progress>
           <p class="small" data-progress-text>${progressText(run)}</p>
         </div>`
       : ''}
     ${running ? '' : postButton({ action: `${base}/backfill`, csrfToken: data.csrfToken, label: run ? 'Start a new backfill' : 'Start backfill', kind: 'primary' })}
   </section>`;
+}
+
+function initialSyncSection(data: HealthPageData): Html {
+  const base = `/admin/installations/${encodeURIComponent(data.installation.id)}`;
+  const run = data.initialSync;
+  const running = run !== null && (run.status === 'queued' || run.status === 'running');
+  return html`<section class="card">
+    <div class="card-head"><h2>Initial sync</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <p class="muted">Links the contacts, Leads and Contacts that existed before the installation (by external id, then email), moves the stage of the side that is behind forward and stamps attribution. Historical records without a match are counted, not created: no Lead, no HubSpot contact, no SLA clock.</p>
+    ${run
+      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="initial">
+          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Initial sync progress"></progress>
+          <p class="small" data-progress-text>${initialSyncText(run)}</p>
+        </div>`
+      : ''}
+    ${running ? '' : postButton({ action: `${base}/initial-sync`, csrfToken: data.csrfToken, label: run ? 'Run the initial sync again' : 'Start the initial sync', kind: 'primary' })}
+  </section>`;
+}
+
+/** The one-line summary under the initial sync's progress bar (the page script updates it the same way). */
+export function initialSyncText(run: InitialSyncProgress): string {
+  const total = run.total === null ? 'counting…' : String(run.total);
+  const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
+  return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${run.linked} linked, ${run.stagesAligned} stages aligned, ${run.unmatched} unmatched, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
 }
 
 /** The one-line summary under the progress bar (the page script updates it the same way). */
@@ -134,6 +160,9 @@ export function healthBody(data: HealthPageData): Html {
       <div class="card-head"><h2>Queues</h2><a href="/admin/queues">Open the queue dashboard</a></div>
       ${queueTable(data.depths)}
     </section>
+    ${initialSyncSection(data)}
+  </div>
+  <div class="grid two">
     ${backfillSection(data)}
   </div>
   <section class="card">

@@ -1,17 +1,19 @@
 /* global document, window, fetch */
-// Sync health: keeps the backfill progress bar live by polling /api/backfill/:runId.
+// Sync health: keeps each run's progress bar live (initial sync, attribution backfill) by polling /api/backfill/:runId.
 'use strict';
 
-const box = document.querySelector('[data-backfill-run]');
-
-/** The same summary line the server renders (pages/health.ts progressText). */
+/** The same summary lines the server renders (pages/health.ts initialSyncText / progressText). */
 function progressText(run) {
   const total = run.total === null ? 'counting…' : String(run.total);
   const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
-  return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${run.stampedContacts} contacts and ${run.stampedLeads} Leads stamped, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
+  const counts =
+    run.kind === 'initial'
+      ? `${run.linked} linked, ${run.stagesAligned} stages aligned, ${run.unmatched} unmatched, ${run.failed} failed`
+      : `${run.stampedContacts} contacts and ${run.stampedLeads} Leads stamped, ${run.failed} failed`;
+  return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${counts})${eta}${run.error ? ` · ${run.error}` : ''}`;
 }
 
-if (box) {
+for (const box of document.querySelectorAll('[data-backfill-run]')) {
   const runId = box.getAttribute('data-backfill-run');
   const bar = box.querySelector('progress');
   const text = box.querySelector('[data-progress-text]');

@@ -1,0 +1,543 @@
+/**
+ * The initial sync (admin-triggered, once per installation or whenever an admin wants it again):
+ * brings what existed in both CRMs before the app was installed into agreement, streaming, never
+ * holding more than one step in memory.
+ * 1. every HubSpot contact, 200 per step (two list pages of 100): link it to its Salesforce record
+ *    (external id first, then email), bring the two stages into agreement — the side that is
+ *    behind moves forward, never backwards — and stamp attribution (attribution-backfill.ts);
+ * 2. every unconverted Lead that no contact is linked to, 200 per step by `Id >` cursor: stamped,
+ *    counted as unmatched;
+ * 3. the won revenue of linked Opportunities, for the revenue credit.
+ * Historical records are not new handoffs: no Lead is created for an unlinked MQL, no contact for
+ * an unmatched Lead, no SLA clock starts; they are counted (`unmatched`) and logged. Each step
+ * saves its cursor and counters in `backfill_runs` (kind `initial`), so a crashed or rate-limited
+ * run resumes where it stopped; every write compares with the current value, so a repeated step
+ * writes nothing new.
+ */
+import { randomUUID } from 'node:crypto';
+import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
+import { decideStageAgreement, hubspotFunnelRank, type StageAgreement } from '../domain/stage-agreement.ts';
+import { assertNever } from '../domain/result.ts';
+import { compareStageRank } from '../domain/stages.ts';
+import type { Producer } from '../queue/producer.ts';
+import type { Queryable } from '../store/db.ts';
+import { linksByHubSpotIds, linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
+import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { ATTRIBUTION_BACKFILL, backfillProgress, stampContacts, stampLeads, type BackfillProgress } from './attribution-backfill.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { mergeWrites, rememberStages } from './handoff.ts';
+import { refreshWonRevenue } from './revenue-credit.ts';
+
+/** The `backfill_runs.kind` of initial syncs. */
+export const INITIAL_SYNC = 'initial';
+
+/** HubSpot list pages (100 contacts each) per step: one Lead Collections update of up to 200 per step. */
+const CONTACT_PAGES_PER_STEP = 2;
+/** Salesforce Leads per step (one query, one Collections update). */
+const LEADS_PER_STEP = 200;
+/** Unconverted Leads that no HubSpot contact is linked to. */
+const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
+/** The Lead fields the initial sync reads (the sync's fields plus the stage mirror it writes). */
+const LEAD_FIELDS = [...LEAD_SYNC_FIELDS, 'Lifecycle_Stage__c'] as const;
+
+type Phase = 'contacts' | 'leads' | 'revenue' | 'done';
+type Status = 'queued' | 'running' | 'completed' | 'failed';
+
+/** Where an initial sync run stands. */
+export interface InitialSyncProgress {
+  kind: typeof INITIAL_SYNC;
+  runId: string;
+  status: Status;
+  phase: Phase;
+  done: number;
+  /** Contacts plus unlinked Leads (recounted when the Lead phase starts); null until counted. */
+  total: number | null;
+  /** Records per second of working time (waits for rate limits and restarts excluded). */
+  ratePerS: number;
+  /** Seconds left at the current rate; null while unknown. */
+  etaS: number | null;
+  /** Contacts linked to a Salesforce Lead or Contact by this run. */
+  linked: number;
+  /** Linked pairs whose stages this run brought into agreement. */
+  stagesAligned: number;
+  /** Historical records left unmatched on purpose: MQLs (or later) with no Salesforce record, Leads with no contact. */
+  unmatched: number;
+  stampedContacts: number;
+  stampedLeads: number;
+  failed: number;
+  error: string | null;
+}
+
+interface RunRow extends Record<string, unknown> {
+  id: string;
+  installation_id: string;
+  kind: string;
+  status: Status;
+  phase: Phase;
+  cursor: string | null;
+  done: number;
+  total: number | null;
+  linked: number;
+  stages_aligned: number;
+  unmatched: number;
+  stamped_contacts: number;
+  stamped_leads: number;
+  failed: number;
+  active_ms: number;
+  error: string | null;
+}
+
+const RUN_COLUMNS = 'id, installation_id, kind, status, phase, cursor, done, total, linked, stages_aligned, unmatched, stamped_contacts, stamped_leads, failed, active_ms, error';
+
+/** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
+export function initialSyncProgressOf(
+  row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'linked' | 'stages_aligned' | 'unmatched' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>,
+): InitialSyncProgress {
+  const done = Number(row.done);
+  const total = row.total === null ? null : Number(row.total);
+  const seconds = Number(row.active_ms) / 1000;
+  const ratePerS = seconds > 0 ? Math.round((done / seconds) * 100) / 100 : 0;
+  const left = total === null ? null : Math.max(0, total - done);
+  const etaS = row.status === 'completed' ? 0 : left === null || ratePerS <= 0 ? null : Math.ceil(left / ratePerS);
+  return {
+    kind: INITIAL_SYNC,
+    runId: row.id,
+    status: row.status,
+    phase: row.phase,
+    done,
+    total,
+    ratePerS,
+    etaS,
+    linked: Number(row.linked),
+    stagesAligned: Number(row.stages_aligned),
+    unmatched: Number(row.unmatched),
+    stampedContacts: Number(row.stamped_contacts),
+    stampedLeads: Number(row.stamped_leads),
+    failed: Number(row.failed),
+    error: row.error,
+  };
+}
+
+async function loadRun(db: Queryable, runId: string): Promise<RunRow | undefined> {
+  return (await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM backfill_runs WHERE id = $1`, [runId]))[0];
+}
+
+/** Creates an initial sync run for an installation, or returns the one already queued or running (one at a time). */
+export async function createInitialSyncRun(db: Queryable, installationId: string): Promise<string> {
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO backfill_runs (id, installation_id, kind, status, phase) VALUES ($1, $2, $3, 'queued', 'contacts')
+     ON CONFLICT (installation_id, kind) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
+    [randomUUID(), installationId, INITIAL_SYNC],
+  );
+  const runId =
+    inserted[0]?.id ??
+    (await db.query<{ id: string }>("SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')", [installationId, INITIAL_SYNC]))[0]?.id;
+  if (runId === undefined) throw new Error(`could not start an initial sync for installation ${installationId}`);
+  return runId;
+}
+
+/** The job id of a run: the same run enqueued again is the same job (an admin clicking twice runs it once). */
+export function initialSyncJobId(runId: string): string {
+  return `initial-sync-${runId}`;
+}
+
+/** Starts an initial sync for an installation (or joins the one already queued or running) and enqueues its job. */
+export async function startInitialSync(deps: { db: Queryable; producer: Producer }, installationId: string): Promise<{ runId: string }> {
+  const runId = await createInitialSyncRun(deps.db, installationId);
+  await deps.producer.enqueue('initialSync', [{ jobId: initialSyncJobId(runId), payload: { v: 1, installationId, runId } }]);
+  return { runId };
+}
+
+/** The progress of an initial sync run, or null for an unknown run (or a run of another kind). */
+export async function initialSyncProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | null> {
+  const row = await loadRun(db, runId);
+  return row === undefined || row.kind !== INITIAL_SYNC ? null : initialSyncProgressOf(row);
+}
+
+/** The progress of any backfill run by id (initial sync or attribution backfill), with its kind; null when unknown. */
+export async function anyRunProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | (BackfillProgress & { kind: string }) | null> {
+  const row = await loadRun(db, runId);
+  if (row === undefined) return null;
+  if (row.kind === INITIAL_SYNC) return initialSyncProgressOf(row);
+  const progress = await backfillProgress(db, runId);
+  return progress === null ? null : { kind: row.kind === ATTRIBUTION_BACKFILL ? ATTRIBUTION_BACKFILL : row.kind, ...progress };
+}
+
+/** Marks a run failed with the reason (after its last attempt, or a refusal retrying cannot fix). */
+export async function failInitialSync(db: Queryable, runId: string, reason: string): Promise<void> {
+  await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
+}
+
+/** What one step did (added to the run's counters with its cursor). */
+interface StepResult {
+  processed: number;
+  linked: number;
+  stagesAligned: number;
+  unmatched: number;
+  stampedContacts: number;
+  stampedLeads: number;
+  failed: number;
+}
+
+const emptyStep = (processed = 0): StepResult => ({ processed, linked: 0, stagesAligned: 0, unmatched: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 });
+
+/**
+ * Runs (or resumes) an initial sync until it is complete, saving the cursor and counters after
+ * every step and reporting progress through `onProgress`. Errors leave the run resumable; the
+ * caller decides whether to retry or give up (`failInitialSync`).
+ */
+export async function runInitialSync(ctx: SyncContext, runId: string, onProgress: (progress: InitialSyncProgress) => Promise<void>): Promise<InitialSyncProgress> {
+  let run = await loadRun(ctx.db, runId);
+  if (run === undefined || run.kind !== INITIAL_SYNC) throw new Error(`initial sync run ${runId} does not exist`);
+  if (run.installation_id !== ctx.installationId) throw new Error(`initial sync run ${runId} belongs to another installation`);
+  if (run.status === 'completed' || run.status === 'failed') return initialSyncProgressOf(run);
+  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
+
+  if (run.total === null) {
+    const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`)]);
+    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
+  }
+
+  for (;;) {
+    run = await loadRun(ctx.db, runId);
+    if (run === undefined) throw new Error(`initial sync run ${runId} disappeared`);
+    if (run.phase === 'done') break;
+    const started = Date.now();
+    let next: { phase: Phase; cursor: string | null };
+    let result = emptyStep();
+    let total: number | null = null;
+    if (run.phase === 'contacts') {
+      const contacts: HubSpotContact[] = [];
+      let after: string | undefined = run.cursor ?? undefined;
+      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
+        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
+        contacts.push(...listed.contacts);
+        after = listed.after;
+        if (after === undefined) break;
+      }
+      result = await syncContactStep(ctx, runId, contacts);
+      if (after === undefined) {
+        next = { phase: 'leads', cursor: null };
+        // The contact phase linked Leads: what is left unlinked is what the Lead phase walks.
+        total = Number(run.done) + result.processed + (await ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`));
+      } else next = { phase: 'contacts', cursor: after };
+    } else if (run.phase === 'leads') {
+      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
+      const leads = await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`);
+      result = await syncLeadStep(ctx, runId, leads);
+      const last = leads.at(-1)?.Id;
+      next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
+    } else {
+      await refreshWonRevenue(ctx);
+      next = { phase: 'done', cursor: null };
+    }
+    const rows = await ctx.db.query<RunRow>(
+      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
+         stamped_contacts = stamped_contacts + $8, stamped_leads = stamped_leads + $9, failed = failed + $10, active_ms = active_ms + $11,
+         total = COALESCE($12, total), updated_at = now()
+       WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
+      [runId, next.phase, next.cursor, result.processed, result.linked, result.stagesAligned, result.unmatched, result.stampedContacts, result.stampedLeads, result.failed, Date.now() - started, total],
+    );
+    const saved = rows[0];
+    if (saved !== undefined && result.processed > 0) await onProgress(initialSyncProgressOf(saved));
+  }
+
+  // Records created meanwhile make the counts approximate: the finished run says what it did.
+  const finished = await ctx.db.query<RunRow>(
+    "UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING " + RUN_COLUMNS,
+    [runId],
+  );
+  const final = finished[0];
+  if (final === undefined) throw new Error(`initial sync run ${runId} disappeared`);
+  const progress = initialSyncProgressOf(final);
+  await writeSyncLog(ctx.db, [
+    {
+      installationId: ctx.installationId,
+      recordRef: 'initial-sync',
+      level: progress.unmatched > 0 ? 'warn' : 'info',
+      action: 'initial_sync_completed',
+      reason:
+        `initial sync done: ${progress.done} records, ${progress.linked} linked, ${progress.stagesAligned} stages brought into agreement, ${progress.failed} failed; ` +
+        `${progress.unmatched} historical records left unmatched on purpose (no Lead created for an MQL without one, no HubSpot contact for a Lead without one, no SLA clock started)`,
+      details: { initialSyncRun: runId },
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    },
+  ]);
+  await onProgress(progress);
+  return progress;
+}
+
+function text(record: SalesforceRecord | undefined, field: string): string | null {
+  const value = record?.[field];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** SOQL `IN (…)` of validated record ids (anything else is left out). */
+function idList(ids: Iterable<string>): string {
+  return [...new Set(ids)].filter(isRecordId).map(soqlString).join(', ');
+}
+
+/** How a contact was matched, for the sync log. */
+type MatchedBy = 'link' | 'lead_external_id' | 'lead_id_property' | 'contact_id_property' | 'email_lead' | 'email_converted_lead' | 'email_contact';
+
+const MATCH_REASONS: Record<Exclude<MatchedBy, 'link'>, string> = {
+  lead_external_id: 'matched by external id: Lead.HubSpot_Contact_Id__c is this contact',
+  lead_id_property: "matched by external id: the contact's salesforce_lead_id names the Lead",
+  contact_id_property: "matched by external id: the contact's salesforce_contact_id names the Contact",
+  email_lead: 'matched by email to an unconverted Lead',
+  email_converted_lead: 'matched by email to a converted Lead: linked to its Contact and Opportunity',
+  email_contact: 'matched by email to a Salesforce Contact (no Lead)',
+};
+
+interface Pair {
+  contact: HubSpotContact;
+  link: RecordLink;
+  lead: SalesforceRecord | undefined;
+  matchedBy: MatchedBy;
+}
+
+/**
+ * One step of HubSpot contacts: link each to its Salesforce record, bring linked pairs' stages
+ * into agreement, count unmatched MQLs, then stamp attribution (which reads the links saved here).
+ */
+async function syncContactStep(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepResult> {
+  const result = emptyStep(contacts.length);
+  if (contacts.length === 0) return result;
+  const log: SyncLogEntry[] = [];
+  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details: Record<string, unknown> = {}): void => {
+    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, details: { ...details, initialSyncRun: runId }, ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  };
+
+  // 1. Links: stored ones, then external ids (HubSpot_Contact_Id__c on the Lead, the Salesforce ids on the contact), then email.
+  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
+  const unlinked = contacts.filter((c) => !links.has(c.id));
+  const leadIdProperty = (c: HubSpotContact) => c.properties.salesforce_lead_id ?? null;
+  const knownLeadIds = [...[...links.values()].map((l) => l.salesforceLeadId), ...unlinked.map(leadIdProperty)].filter((id): id is string => id !== null && isRecordId(id));
+  const byId = [knownLeadIds.length > 0 ? `Id IN (${idList(knownLeadIds)})` : '', unlinked.length > 0 ? `HubSpot_Contact_Id__c IN (${unlinked.map((c) => soqlString(c.id)).join(', ')})` : ''].filter(Boolean);
+  const leadRows = byId.length === 0 ? [] : await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${byId.join(' OR ')}`);
+  const leadsById = new Map(leadRows.map((lead) => [lead.Id, lead]));
+  const leadByHubSpotId = new Map(leadRows.flatMap((lead) => (text(lead, 'HubSpot_Contact_Id__c') ? [[text(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [])));
+
+  const pairs: Pair[] = [];
+  const byEmail: HubSpotContact[] = [];
+  const contactIdProperties: { contact: HubSpotContact; id: string }[] = [];
+  for (const contact of contacts) {
+    const link = links.get(contact.id);
+    if (link) {
+      pairs.push({ contact, link, lead: link.salesforceLeadId ? leadsById.get(link.salesforceLeadId) : undefined, matchedBy: 'link' });
+      continue;
+    }
+    const external = leadByHubSpotId.get(contact.id);
+    const named = leadsById.get(leadIdProperty(contact) ?? '');
+    const lead = external ?? (named && (text(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id ? named : undefined);
+    if (lead) {
+      pairs.push({ contact, link: linkTo(contact, lead), lead, matchedBy: external ? 'lead_external_id' : 'lead_id_property' });
+      continue;
+    }
+    const contactId = contact.properties.salesforce_contact_id;
+    if (contactId && isRecordId(contactId)) contactIdProperties.push({ contact, id: contactId });
+    else if (contact.properties.email) byEmail.push(contact);
+  }
+  // A Contact named by the contact's salesforce_contact_id must exist; otherwise email decides.
+  if (contactIdProperties.length > 0) {
+    const existing = new Set((await ctx.salesforce.readRecords('Contact', contactIdProperties.map((c) => c.id), ['Id'])).map((r) => r.Id));
+    for (const { contact, id } of contactIdProperties) {
+      if (existing.has(id)) pairs.push({ contact, link: { hubspotContactId: contact.id, email: contact.properties.email ?? null, salesforceLeadId: null, salesforceContactId: id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'contact_id_property' });
+      else if (contact.properties.email) byEmail.push(contact);
+    }
+  }
+  if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail)));
+
+  // 2. Opportunities of converted Leads: their stage is the Salesforce side's after conversion.
+  const opportunityIds = pairs.map((p) => p.link.salesforceOpportunityId ?? text(p.lead, 'ConvertedOpportunityId')).filter((id): id is string => id !== null);
+  const opportunities = new Map((await ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS)).map((o) => [o.Id, o]));
+
+  // 3. Decide per pair: link writes (ids on both sides) and stage moves (the side behind moves forward).
+  const at = ctx.now();
+  const hubspotWrites: { id: string; properties: Record<string, string> }[] = [];
+  const leadWrites = new Map<string, SalesforceRecord>();
+  const stages: StageChange[] = [];
+  const linkUpdates: RecordLink[] = [];
+  const leadStages: { recordId: string; values: Record<string, string> }[] = [];
+  const aligned = new Set<string>();
+  for (const pair of pairs) {
+    const { contact, link, lead } = pair;
+    if (pair.matchedBy !== 'link') {
+      linkUpdates.push(link);
+      result.linked += 1;
+      entry(contactRef(contact.id), 'info', 'link_initial', `${MATCH_REASONS[pair.matchedBy]}: ${describeLink(link)}`, { matchedBy: pair.matchedBy, lead: link.salesforceLeadId, contact: link.salesforceContactId, opportunity: link.salesforceOpportunityId });
+    } else if (lead?.IsConverted === true && (!link.salesforceContactId || !link.salesforceOpportunityId) && (text(lead, 'ConvertedContactId') || text(lead, 'ConvertedOpportunityId'))) {
+      // Converted since the link was saved: the link follows to the Contact and Opportunity.
+      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: text(lead, 'ConvertedContactId'), salesforceOpportunityId: text(lead, 'ConvertedOpportunityId') });
+    }
+    const ids: Record<string, string> = {};
+    const leadId = link.salesforceLeadId ?? lead?.Id ?? null;
+    const salesforceContactId = link.salesforceContactId ?? text(lead, 'ConvertedContactId');
+    if (leadId && contact.properties.salesforce_lead_id !== leadId) ids.salesforce_lead_id = leadId;
+    if (salesforceContactId && contact.properties.salesforce_contact_id !== salesforceContactId) ids.salesforce_contact_id = salesforceContactId;
+    if (Object.keys(ids).length > 0) hubspotWrites.push({ id: contact.id, properties: ids });
+    if (lead && lead.IsConverted !== true && text(lead, 'HubSpot_Contact_Id__c') !== contact.id) leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
+
+    const opportunity = opportunities.get(link.salesforceOpportunityId ?? text(lead, 'ConvertedOpportunityId') ?? '');
+    const decision: StageAgreement = decideStageAgreement(
+      ctx.dictionary,
+      contact.properties,
+      {
+        lead: lead ? { object: 'Lead', Status: text(lead, 'Status') ?? '', IsConverted: lead.IsConverted === true, Feedback_Reason__c: text(lead, 'Feedback_Reason__c'), Lifecycle_Stage__c: text(lead, 'Lifecycle_Stage__c') } : null,
+        opportunity: opportunity ? { object: 'Opportunity', StageName: text(opportunity, 'StageName') ?? '', IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true } : null,
+      },
+    );
+    if (lead) leadStages.push({ recordId: lead.Id, values: stageValues('Lead', lead) });
+    if (opportunity) leadStages.push({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) });
+    switch (decision.action) {
+      case 'none':
+        break;
+      case 'move_hubspot':
+        hubspotWrites.push({ id: contact.id, properties: { ...decision.properties } });
+        stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { initialSyncRun: runId } });
+        aligned.add(contact.id);
+        entry(contactRef(contact.id), 'info', 'align_stage_hubspot', decision.reason, { properties: decision.properties, record: lead ? salesforceRef('Lead', lead.Id) : null });
+        break;
+      case 'move_salesforce': {
+        if (!lead) break;
+        leadWrites.set(lead.Id, { ...(leadWrites.get(lead.Id) ?? { Id: lead.Id }), ...decision.fields });
+        stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'hubspot', occurredAt: at, details: { initialSyncRun: runId } });
+        aligned.add(contact.id);
+        entry(salesforceRef('Lead', lead.Id), 'info', 'align_stage_salesforce', decision.reason, { fields: decision.fields, contact: contact.id });
+        // The Lead's stage values after the write, remembered so its Outbound Message is known as the app's own.
+        if (decision.fields.Status !== undefined) leadStages.push({ recordId: lead.Id, values: { Status: decision.fields.Status, IsConverted: 'false' } });
+        break;
+      }
+      default:
+        assertNever(decision);
+    }
+  }
+
+  // 4. Unlinked contacts at or after the handoff stage: historical, not new handoffs (no Lead, no SLA clock).
+  const linkedIds = new Set(pairs.map((p) => p.contact.id));
+  const handoffRank = compareStageRank(ctx.dictionary.handoffStage, 'lead');
+  for (const contact of contacts) {
+    if (linkedIds.has(contact.id)) continue;
+    const rank = hubspotFunnelRank(ctx.dictionary, contact.properties);
+    if (rank === null || rank < handoffRank) continue;
+    result.unmatched += 1;
+    entry(contactRef(contact.id), 'warn', 'unmatched_initial', `lifecyclestage "${contact.properties.lifecyclestage ?? ''}" but no Salesforce Lead or Contact has this contact's id or email: historical, so no Lead is created and no SLA clock starts (a new handoff would)`);
+  }
+
+  // 5. Writes: Salesforce first (the contact then carries ids that exist), HubSpot in batches of 100.
+  const leadRecords = [...leadWrites.values()];
+  await rememberStages(ctx, leadStages);
+  const leadOutcomes = await ctx.salesforce.updateRecords('Lead', leadRecords);
+  const failedContacts = new Set<string>();
+  for (const record of leadRecords) {
+    const outcome = leadOutcomes.get(record.Id);
+    if (outcome?.ok) continue;
+    result.failed += 1;
+    const owner = pairs.find((p) => p.lead?.Id === record.Id)?.contact.id;
+    if (owner) failedContacts.add(owner);
+    entry(salesforceRef('Lead', record.Id), 'error', 'initial_sync_failed', `Salesforce refused the Lead update: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, { fields: Object.keys(record).filter((f) => f !== 'Id') });
+  }
+  const contactWrites = mergeWrites(hubspotWrites);
+  if (contactWrites.length > 0) {
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', contactWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    for (const [id, outcome] of await ctx.hubspot.updateContacts(contactWrites)) {
+      if (outcome.ok) continue;
+      result.failed += 1;
+      failedContacts.add(id);
+      entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot refused the update: ${outcome.code} ${outcome.message}`);
+    }
+  }
+  result.stagesAligned = [...aligned].filter((id) => !failedContacts.has(id)).length;
+  await saveLinks(ctx.db, ctx.installationId, linkUpdates.filter((l) => !failedContacts.has(l.hubspotContactId) || l.salesforceLeadId === null));
+  await recordStageChanges(ctx.db, stages.filter((s) => !failedContacts.has(s.hubspotContactId)));
+  await writeSyncLog(ctx.db, log);
+
+  // 6. Attribution, through the backfill's own stamping (it reads the links saved above).
+  const stamped = await stampContacts(ctx, runId, contacts);
+  result.stampedContacts = stamped.stampedContacts;
+  result.stampedLeads = stamped.stampedLeads;
+  result.failed += stamped.failed;
+  return result;
+}
+
+function linkTo(contact: HubSpotContact, lead: SalesforceRecord): RecordLink {
+  const converted = lead.IsConverted === true;
+  return {
+    hubspotContactId: contact.id,
+    email: contact.properties.email ?? text(lead, 'Email'),
+    salesforceLeadId: lead.Id,
+    salesforceContactId: converted ? text(lead, 'ConvertedContactId') : null,
+    salesforceOpportunityId: converted ? text(lead, 'ConvertedOpportunityId') : null,
+  };
+}
+
+function describeLink(link: RecordLink): string {
+  return [link.salesforceLeadId ? `Lead ${link.salesforceLeadId}` : '', link.salesforceContactId ? `Contact ${link.salesforceContactId}` : '', link.salesforceOpportunityId ? `Opportunity ${link.salesforceOpportunityId}` : '']
+    .filter(Boolean)
+    .join(', ');
+}
+
+/**
+ * Matches contacts by email: an unconverted Lead first (one not claimed by another contact), then
+ * a converted Lead (its Contact and Opportunity), then a Contact. Two queries per step.
+ */
+async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[]): Promise<Pair[]> {
+  const emails = [...new Set(contacts.map((c) => (c.properties.email ?? '').trim().toLowerCase()).filter((e) => e !== ''))];
+  if (emails.length === 0) return [];
+  const list = emails.map(soqlString).join(', ');
+  const [leads, salesforceContacts] = await Promise.all([
+    ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE Email IN (${list}) ORDER BY Id ASC`),
+    ctx.salesforce.query(`SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id ASC`),
+  ]);
+  // A Lead or Contact already linked to another contact is not taken again.
+  const taken = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...salesforceContacts.map((c) => c.Id)]);
+  const emailOf = (record: SalesforceRecord) => (text(record, 'Email') ?? '').toLowerCase();
+  const pairs: Pair[] = [];
+  for (const contact of contacts) {
+    const email = (contact.properties.email ?? '').trim().toLowerCase();
+    const free = (record: SalesforceRecord) => {
+      const owner = taken.get(record.Id)?.hubspotContactId ?? text(record, 'HubSpot_Contact_Id__c');
+      return emailOf(record) === email && (owner === null || owner === contact.id);
+    };
+    const open = leads.find((lead) => lead.IsConverted !== true && free(lead));
+    const converted = open ? undefined : leads.find((lead) => lead.IsConverted === true && free(lead));
+    if (open || converted) {
+      const lead = (open ?? converted) as SalesforceRecord;
+      pairs.push({ contact, link: linkTo(contact, lead), lead, matchedBy: open ? 'email_lead' : 'email_converted_lead' });
+      continue;
+    }
+    const person = salesforceContacts.find(free);
+    if (person) pairs.push({ contact, link: { hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: person.Id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'email_contact' });
+  }
+  return pairs;
+}
+
+/** One step of unconverted Leads no contact is linked to: counted unmatched (no contact created), stamped. */
+async function syncLeadStep(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepResult> {
+  const result = emptyStep(leads.length);
+  if (leads.length === 0) return result;
+  const linked = await linksBySalesforceIds(ctx.db, ctx.installationId, leads.map((l) => l.Id));
+  const unmatched = leads.filter((lead) => !linked.has(lead.Id));
+  result.unmatched = unmatched.length;
+  await writeSyncLog(
+    ctx.db,
+    unmatched.map((lead) => ({
+      installationId: ctx.installationId,
+      recordRef: salesforceRef('Lead', lead.Id),
+      level: 'info' as const,
+      action: 'unmatched_initial',
+      reason: `no HubSpot contact has this Lead's id or email${text(lead, 'Email') ? '' : ' (the Lead has no Email)'}: historical, so no HubSpot contact is created (HubSpot bills marketing contacts)`,
+      details: { initialSyncRun: runId, status: text(lead, 'Status') },
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    })),
+  );
+  // The attribution stamp is a write by the integration user: its Outbound Message must be known as
+  // the app's own, or the live sync would take the Lead for a new one and create its HubSpot contact.
+  await rememberStages(ctx, unmatched.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
+  const stamped = await stampLeads(ctx, runId, unmatched);
+  result.stampedContacts = stamped.stampedContacts;
+  result.stampedLeads = stamped.stampedLeads;
+  result.failed += stamped.failed;
+  return result;
+}

@@ -1,0 +1,71 @@
+/**
+ * Initial sync worker: runs (or resumes) one admin-triggered initial sync run. Thin: take the run →
+ * initial sync service → report progress on the job and in the log. A rate limit delays the job by
+ * the server's hint without using up an attempt (the run resumes from its cursor); a request the
+ * CRM refuses as a whole, or the last failed attempt, marks the run failed with the reason.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import type { Logger } from '../src/log.ts';
+import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { Queryable } from '../src/store/db.ts';
+import type { SyncContext } from '../src/sync/context.ts';
+import { failInitialSync, runInitialSync, type InitialSyncProgress } from '../src/sync/initial-sync.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+export interface InitialSyncDeps {
+  db: Queryable;
+  clients: InstallationClients;
+  ledger: ValueLedger;
+  log: Logger;
+}
+
+/** The initial sync processor for the worker pool. */
+export function initialSyncProcessors(deps: InitialSyncDeps): Processors {
+  return {
+    initialSync: async (payload, job: Job, token) => {
+      const { installationId, runId } = payload;
+      const report = async (progress: InitialSyncProgress): Promise<void> => {
+        const { done, total, ratePerS, etaS, linked, stagesAligned, unmatched, failed } = progress;
+        await job.updateProgress({ done, total, ratePerS, etaS, linked, stagesAligned, unmatched, failed });
+        deps.log.info(
+          { installationId, runId, phase: progress.phase, done, total, ratePerS, etaS, linked, stagesAligned, unmatched, failed, stampedContacts: progress.stampedContacts, stampedLeads: progress.stampedLeads },
+          progress.status === 'completed'
+            ? `initial sync completed: ${done} records, ${linked} linked, ${stagesAligned} stages aligned, ${unmatched} historical records left unmatched on purpose (no Lead or contact created, no SLA clock), ${failed} failed`
+            : `initial sync: ${done}${total === null ? '' : ` of ${total}`} records`,
+        );
+      };
+      try {
+        const runtime = await deps.clients.forInstallation(installationId);
+        const ctx: SyncContext = {
+          installationId,
+          db: deps.db,
+          hubspot: runtime.hubspot,
+          salesforce: runtime.salesforce,
+          dictionary: runtime.dictionary,
+          fieldMappings: runtime.fieldMappings,
+          attribution: runtime.attribution,
+          ledger: deps.ledger,
+          now: () => new Date(),
+          job: { queue: 'initial-sync', id: job.id ?? '' },
+        };
+        await runInitialSync(ctx, runId, report);
+      } catch (error) {
+        if (error instanceof CrmRateLimitedError) {
+          deps.log.warn({ installationId, runId, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: the initial sync waits, then resumes from its cursor`);
+          await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+          throw new DelayedError();
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        const refused = error instanceof CrmRejectedError;
+        if (refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          await failInitialSync(deps.db, runId, message);
+          deps.log.error({ installationId, runId, error: message }, 'initial sync failed');
+          if (refused) throw new UnrecoverableError(message);
+        }
+        throw error;
+      }
+    },
+  };
+}
