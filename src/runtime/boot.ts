@@ -182,6 +182,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     // Admin: the sign-in token, the vault that seals OAuth tokens at rest, and the OAuth apps.
     const adminSecrets = resolveAdminSecrets(config, log);
     const vault = new CredentialVault(db, adminSecrets.sealer);
+    const sealedAlerts = await vault.sealLegacyAlertTargets(log);
+    if (sealedAlerts > 0) log.info({ installations: sealedAlerts }, 'SLA alert targets moved from the settings into the encrypted vault');
     const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
     let clients: InstallationClients | undefined;
 

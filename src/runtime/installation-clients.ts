@@ -14,6 +14,7 @@ import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings
 import type { Logger } from '../log.ts';
 import type { Queryable } from '../store/db.ts';
 import { attributionSettingsFrom, DEFAULT_ATTRIBUTION_SETTINGS, type AttributionSettings } from '../sync/attribution-settings.ts';
+import type { AlertTarget } from '../sync/alerts.ts';
 import { readSalesSettings, type SalesSettings } from './sales-settings.ts';
 
 /** How the app reaches each CRM (the sandbox's or the real endpoints and credentials). */
@@ -28,6 +29,8 @@ export interface CrmEndpoints {
  * endpoints are then used.
  */
 export interface StoredConnections {
+  /** The installation's SLA alert target from the vault, or null when none is saved. */
+  alert(installationId: string): Promise<AlertTarget | null>;
   hubspot(installationId: string): Promise<{ basePath: string; accessToken: () => Promise<string>; appId: string | null } | null>;
   salesforce(installationId: string): Promise<SalesforceConnectOptions | null>;
 }
@@ -42,7 +45,7 @@ export interface InstallationRuntime {
   fieldMappings: readonly FieldMapping[];
   /** Channel rules and Campaign handling (`settings.channelRules`, `settings.attribution`). */
   attribution: AttributionSettings;
-  /** Feedback taxonomy, SLA policy and alert target (`settings.feedbackTaxonomy`, `settings.slaPolicy`, `settings.alert`). */
+  /** Feedback taxonomy and SLA policy (`settings.feedbackTaxonomy`, `settings.slaPolicy`) and the sealed alert target. */
   sales: SalesSettings;
 }
 
@@ -148,7 +151,7 @@ export class InstallationClients {
       dictionary: 'ok' in dictionary ? (dictionary.ok ? dictionary.value : DEFAULT_STAGE_DICTIONARY) : dictionary,
       fieldMappings: 'ok' in mappings ? (mappings.ok ? mappings.value : DEFAULT_FIELD_MAPPINGS) : mappings,
       attribution: this.attributionSettings(installationId, settings),
-      sales: readSalesSettings(settings, this.deps.log, installationId),
+      sales: await this.salesSettings(installationId, settings),
     };
   }
 
@@ -158,6 +161,13 @@ export class InstallationClients {
     if (parsed.ok) return parsed.value;
     this.deps.log.warn({ installationId, problems: parsed.error }, 'invalid attribution settings: using the default channel rules and Campaign handling');
     return DEFAULT_ATTRIBUTION_SETTINGS;
+  }
+
+  /** Feedback and SLA settings, with the alert target from the vault (settings only hold one saved before it was sealed). */
+  private async salesSettings(installationId: string, settings: NonNullable<SettingsRow['settings']>): Promise<SalesSettings> {
+    const sales = readSalesSettings(settings, this.deps.log, installationId);
+    const sealed = await this.deps.stored?.alert(installationId);
+    return sealed ? { ...sales, alert: sealed } : sales;
   }
 
   /** Forgets cached runtimes (after settings or credentials change). */

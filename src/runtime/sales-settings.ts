@@ -1,7 +1,7 @@
 /**
  * The per-installation settings of sales feedback and the follow-up SLA (installations.settings):
- * `feedbackTaxonomy`, `slaPolicy` and `alert: { url, secret }`, validated with the domain's
- * schemas. A missing value takes the default; an invalid one is logged (paths and messages only,
+ * `feedbackTaxonomy`, `slaPolicy` and — saved there by earlier versions, moved into the vault at
+ * boot — `alert: { url, secret }`, validated with the domain's schemas. A missing value takes the default; an invalid one is logged (paths and messages only,
  * never values) and the default applies until the admin fixes it.
  */
 import { DEFAULT_FEEDBACK_TAXONOMY, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../domain/feedback.ts';

@@ -62,16 +62,19 @@ export async function listActiveInstallations(db: Queryable): Promise<Installati
   return rows.map(fromRow);
 }
 
-/** Stores sealed credentials for one side. */
-export async function saveCredentials(db: Queryable, installationId: string, side: 'hubspot' | 'salesforce', sealed: Buffer): Promise<void> {
-  const column = side === 'hubspot' ? 'hubspot_credentials' : 'salesforce_credentials';
-  await db.query(`UPDATE installations SET ${column} = $2, updated_at = now() WHERE id = $1`, [installationId, sealed]);
+/** What is sealed per installation: the OAuth grant of each side, and the SLA alert target. */
+export type SealedSlot = 'hubspot' | 'salesforce' | 'alert';
+
+const SLOT_COLUMNS: Readonly<Record<SealedSlot, string>> = { hubspot: 'hubspot_credentials', salesforce: 'salesforce_credentials', alert: 'alert_target' };
+
+/** Stores a sealed document in its slot (null empties it). */
+export async function saveCredentials(db: Queryable, installationId: string, side: SealedSlot, sealed: Buffer | null): Promise<void> {
+  await db.query(`UPDATE installations SET ${SLOT_COLUMNS[side]} = $2, updated_at = now() WHERE id = $1`, [installationId, sealed]);
 }
 
-/** Reads sealed credentials for one side, or null when none are stored. */
-export async function loadCredentials(db: Queryable, installationId: string, side: 'hubspot' | 'salesforce'): Promise<Buffer | null> {
-  const column = side === 'hubspot' ? 'hubspot_credentials' : 'salesforce_credentials';
-  const rows = await db.query<{ sealed: Buffer | Uint8Array | null }>(`SELECT ${column} AS sealed FROM installations WHERE id = $1`, [installationId]);
+/** Reads the sealed document of a slot, or null when none is stored. */
+export async function loadCredentials(db: Queryable, installationId: string, side: SealedSlot): Promise<Buffer | null> {
+  const rows = await db.query<{ sealed: Buffer | Uint8Array | null }>(`SELECT ${SLOT_COLUMNS[side]} AS sealed FROM installations WHERE id = $1`, [installationId]);
   const sealed = rows[0]?.sealed;
   return sealed ? Buffer.from(sealed) : null;
 }

@@ -130,6 +130,37 @@ describe('admin API', () => {
     expect(html).toContain('{&quot;hours&quot;: 0}');
   });
 
+  it('keeps the SLA alert target sealed: shown by origin only, never its path or secret, and refused with every problem', async () => {
+    const secret = 'alert-signing-secret-0123456789';
+    const url = 'https://hooks.example.com/services/T000/B000/tokenpart';
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null });
+
+    const bad = await client.api('PUT', `/api/installations/${installationId}/alert`, { url: 'ftp://hooks.example.com/x', secret: 'short' });
+    expect(bad.status).toBe(422);
+    expect(bad.json.issues).toEqual(['url: must be an http(s) URL', 'secret: must be at least 16 characters']);
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json.configured).toBe(false);
+
+    const saved = await client.api('PUT', `/api/installations/${installationId}/alert`, { url, secret });
+    expect(saved.json).toEqual({ configured: true, url: 'https://hooks.example.com/…' });
+    // At rest: sealed, not in the settings, no plaintext in the row.
+    const row = (await admin.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>('SELECT settings, alert_target AS sealed FROM installations WHERE id = $1', [installationId]))[0];
+    expect(row?.settings).not.toHaveProperty('alert');
+    expect(Buffer.from(row?.sealed ?? new Uint8Array()).toString('latin1')).not.toContain('tokenpart');
+    expect(Buffer.from(row?.sealed ?? new Uint8Array()).toString('latin1')).not.toContain(secret);
+    // The dashboard shows the same, and a refused form keeps the URL but never echoes the secret.
+    const page = await client.page(`/admin/installations/${installationId}/settings?key=slaPolicy`);
+    expect(page.html).toContain('https://hooks.example.com/…');
+    expect(page.html).not.toContain('tokenpart');
+    const refused = await client.form(`/admin/installations/${installationId}/alert`, { url: 'https://hooks.example.com/other', secret: 'tiny-secret' });
+    expect(refused.status).toBe(422);
+    const refusedHtml = await refused.text();
+    expect(refusedHtml).toContain('secret: must be at least 16 characters');
+    expect(refusedHtml).not.toContain('tiny-secret');
+
+    expect((await client.api('DELETE', `/api/installations/${installationId}/alert`)).status).toBe(204);
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null });
+  });
+
   it('shows a drain job that failed on HubSpot 503s with its error, and replays it to success', async () => {
     hubspot.setFaults({ webhooks: { drop: {} }, http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/read', status: 503 }] });
     const { contactId, email } = await pendingMql();

@@ -224,6 +224,14 @@ describe('follow-up SLA', () => {
     expect((await h.leadsFor(`Id = '${lead.Id}'`))[0]?.Status).toBe('Open - Not Contacted');
   });
 
+  it('moves an alert target saved in the settings into the encrypted vault at boot', async () => {
+    const row = (await h.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>('SELECT settings, alert_target AS sealed FROM installations WHERE id = $1', [installationId]))[0];
+    expect(row?.settings).not.toHaveProperty('alert');
+    expect(row?.settings).toHaveProperty('slaPolicy');
+    expect(row?.sealed).not.toBeNull();
+    expect(Buffer.from(row?.sealed ?? new Uint8Array()).toString('latin1')).not.toContain(ALERT_SECRET);
+  });
+
   it('reschedules a running clock from its handoff when the policy changes, and the old due check escalates nothing', async () => {
     const { contactId, lead } = await h.handOff();
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');

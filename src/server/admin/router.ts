@@ -21,6 +21,7 @@ import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from
 import { INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { identityOf } from './auth.ts';
 import { html, type Html } from './html.ts';
+import { alertTargetView, removeAlertTarget, saveAlertTarget } from './alert-target.ts';
 import { NOTICES } from './components.ts';
 import { settingsChanged, type AdminContext } from './context.ts';
 import { connectionStatus, runtimeOf, uninstall } from './installations.ts';
@@ -45,6 +46,7 @@ const idParam = z.object({ id: z.string().min(1).max(100) });
 const provisioningForm = z.object({ mode: z.enum(['dry-run', 'provision']) });
 const uninstallForm = z.object({ confirm: z.literal('yes') });
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
+const alertForm = z.object({ url: z.string().trim().max(2048), secret: z.string().max(1024) });
 const jobForm = z.object({ installation: z.string().max(100).optional() });
 const healthQuery = z.object({ q: z.string().max(320).optional(), notice: z.string().max(40).optional() });
 
@@ -196,23 +198,32 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}?notice=uninstalled`);
   });
 
-  async function settingsPage(req: Request, res: Response, installation: InstallationDetails, selected: SettingKey, edit?: { text: string; issues: string[] }): Promise<void> {
+  async function settingsPage(
+    req: Request,
+    res: Response,
+    installation: InstallationDetails,
+    selected: SettingKey,
+    edit?: { text: string; issues: string[] },
+    alertEdit?: { url: string; issues: string[] },
+  ): Promise<void> {
     render(
       res,
       {
         title: 'Settings',
         section: 'settings',
         installation: tabInfo(installation),
-        notice: edit ? undefined : noticeOf(req),
+        notice: edit || alertEdit ? undefined : noticeOf(req),
         body: settingsBody({
           installation,
           views: await readAllSettings(ctx.db, installation.id),
           selected,
           csrfToken: identityOf(res).csrfToken,
+          alert: await alertTargetView(ctx, installation.id),
           ...(edit ? { editorText: edit.text, issues: edit.issues } : {}),
+          ...(alertEdit ? { alertEdit } : {}),
         }),
       },
-      edit ? 422 : 200,
+      edit || alertEdit ? 422 : 200,
     );
   }
 
@@ -248,6 +259,24 @@ export function adminRouter(ctx: AdminContext): Router {
     if (typeof key !== 'string' || !isSettingKey(key)) return notFound(res, 'No such setting.');
     await resetSetting(ctx.db, installation.id, key, (id, key) => settingsChanged(ctx, id, key));
     res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_reset`);
+  });
+
+  router.post('/installations/:id/alert', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const parsed = alertForm.safeParse(req.body);
+    const input = parsed.success ? parsed.data : { url: '', secret: '' };
+    const result = await saveAlertTarget(ctx, installation.id, input);
+    // A refused form comes back with the URL kept and the secret field empty (never echoed).
+    if (!result.ok) return settingsPage(req, res, installation, 'slaPolicy', undefined, { url: input.url, issues: result.error });
+    res.redirect(303, `${basePath(installation)}/settings?key=slaPolicy&notice=alert_saved`);
+  });
+
+  router.post('/installations/:id/alert/remove', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    await removeAlertTarget(ctx, installation.id);
+    res.redirect(303, `${basePath(installation)}/settings?key=slaPolicy&notice=alert_removed`);
   });
 
   router.get('/installations/:id/health', async (req, res) => {

@@ -22,6 +22,7 @@ const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string): Json => json(ref('Error'), description);
 const idPath = { name: 'id', in: 'path', required: true, description: 'Installation id', schema: { type: 'string' } };
+const alertView = { type: 'object', properties: { configured: { type: 'boolean' }, url: { type: ['string', 'null'], description: 'Origin of the alert URL, e.g. https://hooks.example.com/…' } } };
 const common4xx = { '401': error('Not signed in'), '403': error('Missing or wrong CSRF token (cookie sessions)') };
 
 function operation(summary: string, responses: Json, extra: Json = {}): Json {
@@ -76,6 +77,17 @@ export function openApiDocument(): Json {
           },
         }),
         delete: operation('Reset to the default', { '204': { description: 'Reset' }, '404': error('No such installation or key') }),
+      },
+      '/installations/{id}/alert': {
+        parameters: [idPath],
+        get: operation('Where SLA breach alerts go: the origin only, never the path or the secret', { '200': json(alertView, 'The alert target') }),
+        put: operation('Save the alert target (sealed at rest); refused with every problem', { '200': json(alertView, 'Saved'), '404': error('No such installation'), '415': error('Not JSON'), '422': error('Refused: issues lists every problem') }, {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['url', 'secret'], additionalProperties: false, properties: { url: { type: 'string', format: 'uri', description: 'http(s) URL the signed JSON alert is POSTed to' }, secret: { type: 'string', minLength: 16, description: 'HMAC-SHA256 key of the x-smarketing-signature header' } } } } },
+          },
+        }),
+        delete: operation('Turn SLA alerts off (breaches are still escalated with Salesforce Tasks)', { '204': { description: 'Removed' }, '404': error('No such installation') }),
       },
       '/installations/{id}/sync-log': {
         get: operation('Per-record sync log: search by email, HubSpot id or Salesforce id', { '200': json({ type: 'object' }, 'Linked records and their log, newest first'), '400': error('q missing') }, {

@@ -12,6 +12,7 @@ import { funnelReport } from '../../store/report.ts';
 import { searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
+import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/alert-target.ts';
 import { settingsChanged, type AdminContext } from '../admin/context.ts';
 import { connectionStatus, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
@@ -145,6 +146,28 @@ export function apiRouter(ctx: AdminContext): Router {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     await resetSetting(ctx.db, installation.id, params.key, (id, key) => settingsChanged(ctx, id, key));
+    res.status(204).end();
+  });
+
+  router.get('/installations/:id/alert', async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    res.json(await alertTargetView(ctx, installation.id));
+  });
+
+  router.put('/installations/:id/alert', async (req, res) => {
+    if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the alert target as application/json');
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const result = await saveAlertTarget(ctx, installation.id, req.body);
+    if (!result.ok) return sendError(res, 422, 'invalid_alert_target', `The alert target was not saved: ${result.error.length} problem(s): ${result.error[0] ?? ''}`, result.error);
+    res.json(result.value);
+  });
+
+  router.delete('/installations/:id/alert', async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    await removeAlertTarget(ctx, installation.id);
     res.status(204).end();
   });
 

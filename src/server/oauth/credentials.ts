@@ -1,11 +1,14 @@
 /**
- * OAuth credentials at rest: a zod-checked JSON document per side, sealed with AES-256-GCM
- * (`createSealer`) before it reaches the database and opened only when a client is built.
+ * Secrets at rest: the OAuth credentials of each side and the SLA alert target (its URL carries a
+ * token too), each a zod-checked JSON document sealed with AES-256-GCM (`createSealer`) before it
+ * reaches the database and opened only when a client is built or an alert sent.
  */
 import { z } from 'zod';
+import type { Logger } from '../../log.ts';
 import type { Sealer } from '../../runtime/secrets.ts';
 import type { Queryable } from '../../store/db.ts';
-import { loadCredentials, saveCredentials } from '../../store/installations.ts';
+import { loadCredentials, saveCredentials, type SealedSlot } from '../../store/installations.ts';
+import { AlertTargetSchema, type AlertTarget } from '../../sync/alerts.ts';
 
 /** A HubSpot OAuth grant of one portal. */
 export const HubSpotCredentialsSchema = z.object({
@@ -41,9 +44,12 @@ export type SalesforceCredentials = z.infer<typeof SalesforceCredentialsSchema>;
 interface SideSchemas {
   hubspot: HubSpotCredentials;
   salesforce: SalesforceCredentials;
+  alert: AlertTarget;
 }
 
-const schemas = { hubspot: HubSpotCredentialsSchema, salesforce: SalesforceCredentialsSchema } as const;
+const schemas = { hubspot: HubSpotCredentialsSchema, salesforce: SalesforceCredentialsSchema, alert: AlertTargetSchema } as const satisfies Record<SealedSlot, z.ZodType>;
+const WHAT: Readonly<Record<SealedSlot, string>> = { hubspot: 'HubSpot credentials', salesforce: 'Salesforce credentials', alert: 'SLA alert target' };
+const FIX: Readonly<Record<SealedSlot, string>> = { hubspot: 'reconnect HubSpot', salesforce: 'reconnect Salesforce', alert: 'save the alert target again' };
 
 /** Stored credentials that cannot be used (wrong key, tampered, old shape). The message holds no secret. */
 export class UnreadableCredentialsError extends Error {
@@ -66,11 +72,11 @@ export class CredentialVault {
       plaintext = this.sealer.open(sealed);
     } catch (error) {
       throw new UnreadableCredentialsError(
-        `stored ${side} credentials cannot be decrypted (${error instanceof Error ? error.message : 'unknown error'}): is the ENCRYPTION_KEY that sealed them configured (ENCRYPTION_KEY or ENCRYPTION_KEY_PREVIOUS)? Otherwise reconnect ${side}.`,
+        `stored ${WHAT[side]} cannot be decrypted (${error instanceof Error ? error.message : 'unknown error'}): is the ENCRYPTION_KEY that sealed them configured (ENCRYPTION_KEY or ENCRYPTION_KEY_PREVIOUS)? Otherwise ${FIX[side]}.`,
       );
     }
     const parsed = schemas[side].safeParse(JSON.parse(plaintext));
-    if (!parsed.success) throw new UnreadableCredentialsError(`stored ${side} credentials have an unexpected shape: reconnect ${side}`);
+    if (!parsed.success) throw new UnreadableCredentialsError(`stored ${WHAT[side]} have an unexpected shape: ${FIX[side]}`);
     return parsed.data as SideSchemas[S];
   }
 
@@ -89,26 +95,50 @@ export class CredentialVault {
    * and sealed again with the current one. Returns how many were re-sealed.
    */
   async resealAll(): Promise<number> {
-    const rows = await this.db.query<{ id: string; h: boolean; s: boolean }>(
-      'SELECT id, hubspot_credentials IS NOT NULL AS h, salesforce_credentials IS NOT NULL AS s FROM installations WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL',
+    const rows = await this.db.query<{ id: string; h: boolean; s: boolean; a: boolean }>(
+      `SELECT id, hubspot_credentials IS NOT NULL AS h, salesforce_credentials IS NOT NULL AS s, alert_target IS NOT NULL AS a FROM installations
+       WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL OR alert_target IS NOT NULL`,
     );
     let resealed = 0;
     for (const row of rows) {
-      const hubspot = row.h ? await this.read(row.id, 'hubspot') : null;
-      if (hubspot) {
-        await this.write(row.id, 'hubspot', hubspot);
-        resealed += 1;
-      }
-      const salesforce = row.s ? await this.read(row.id, 'salesforce') : null;
-      if (salesforce) {
-        await this.write(row.id, 'salesforce', salesforce);
-        resealed += 1;
+      for (const [side, present] of [['hubspot', row.h], ['salesforce', row.s], ['alert', row.a]] as const) {
+        const stored = present ? await this.read(row.id, side) : null;
+        if (stored) {
+          await this.write(row.id, side, stored);
+          resealed += 1;
+        }
       }
     }
     return resealed;
   }
 
-  /** Seals and stores one side's credentials (always with the current key: a write re-seals after a rotation). */
+  /** Removes what a slot holds (the alert target when the admin turns alerts off). */
+  async clear(installationId: string, side: SealedSlot): Promise<void> {
+    await saveCredentials(this.db, installationId, side, null);
+  }
+
+  /**
+   * Moves alert targets saved in the settings jsonb (before they were sealed) into the vault and
+   * removes them from the settings; returns how many moved. An invalid one is removed and logged
+   * (without its values): it could not have sent an alert anyway.
+   */
+  async sealLegacyAlertTargets(log: Logger): Promise<number> {
+    const rows = await this.db.query<{ id: string; alert: unknown }>("SELECT id, settings -> 'alert' AS alert FROM installations WHERE settings ? 'alert'");
+    let moved = 0;
+    for (const row of rows) {
+      const parsed = AlertTargetSchema.safeParse(row.alert);
+      if (parsed.success) {
+        await this.write(row.id, 'alert', parsed.data);
+        moved += 1;
+      } else {
+        log.warn({ installationId: row.id }, 'an invalid SLA alert target in the settings was dropped: save the alert target again');
+      }
+      await this.db.query("UPDATE installations SET settings = settings - 'alert', updated_at = now() WHERE id = $1", [row.id]);
+    }
+    return moved;
+  }
+
+  /** Seals and stores a slot's document (always with the current key: a write re-seals after a rotation). */
   async write<S extends keyof SideSchemas>(installationId: string, side: S, credentials: SideSchemas[S]): Promise<void> {
     const checked = schemas[side].parse(credentials);
     await saveCredentials(this.db, installationId, side, this.sealer.seal(JSON.stringify(checked)));

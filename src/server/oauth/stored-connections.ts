@@ -2,7 +2,7 @@
  * Builds CRM access from an installation's stored OAuth credentials for `InstallationClients`:
  * a HubSpot token function that refreshes before expiry, and Salesforce connection options whose
  * `refresh` events are persisted. An installation without stored credentials resolves null, so the
- * env/sandbox endpoints apply.
+ * env/sandbox endpoints apply. Also the sealed SLA alert target.
  */
 import type { Logger } from '../../log.ts';
 import type { StoredConnections } from '../../runtime/installation-clients.ts';
@@ -15,6 +15,9 @@ import { persistSalesforceRefresh } from './salesforce.ts';
 export function createStoredConnections(deps: { vault: CredentialVault; apps: OAuthApps; log: Logger; now?: () => number }): StoredConnections {
   const now = deps.now ?? Date.now;
   return {
+    async alert(installationId) {
+      return deps.vault.read(installationId, 'alert');
+    },
     async hubspot(installationId) {
       const credentials = await deps.vault.read(installationId, 'hubspot');
       const app = deps.apps.hubspot;

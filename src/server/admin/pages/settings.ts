@@ -9,6 +9,7 @@ import type { FieldMapping, StageDictionary } from '../../../domain/stages.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import { badge, csrfField, postButton } from '../components.ts';
 import { html, type Html } from '../html.ts';
+import type { AlertTargetView } from '../alert-target.ts';
 import type { SettingKey, SettingView } from '../settings.ts';
 
 function meaning(value: Record<string, unknown> | null): Html {
@@ -96,6 +97,34 @@ export interface SettingsPageData {
   /** The text in the editor (the admin's refused input, or the value in effect). */
   editorText?: string;
   issues?: string[];
+  /** Where SLA breach alerts go (shown with the SLA policy). */
+  alert?: AlertTargetView;
+  /** A refused alert target form: the URL as typed and every problem (the secret is never sent back). */
+  alertEdit?: { url: string; issues: string[] };
+}
+
+function issuesNotice(issues: readonly string[] | undefined): Html | string {
+  return issues && issues.length > 0
+    ? html`<div class="notice error" role="alert" data-issues><strong>Not saved: ${issues.length} problem${issues.length === 1 ? '' : 's'}.</strong><ul class="issues">${issues.map((issue) => html`<li>${issue}</li>`)}</ul></div>`
+    : '';
+}
+
+/** The alert target card: a signed JSON POST per SLA breach; the secret is write-only. */
+function alertCard(data: SettingsPageData, base: string): Html {
+  const alert = data.alert ?? { configured: false, url: null };
+  return html`<section class="card" id="alert-target">
+    <div class="card-head"><h2>SLA breach alerts</h2>${alert.configured ? badge('on', 'ok') : badge('off', 'muted')}</div>
+    <p class="muted">Each breach is escalated with Salesforce Tasks for the owner and their manager. With an alert target, a JSON alert signed with HMAC-SHA256 (<code>x-smarketing-signature</code>) is also POSTed to it: a chat webhook or an incident tool. URL and secret are stored encrypted.</p>
+    ${alert.configured ? html`<p>Alerts go to <code>${alert.url ?? ''}</code>.</p>` : ''}
+    ${issuesNotice(data.alertEdit?.issues)}
+    <form method="post" action="${base}/alert" class="stack">
+      ${csrfField(data.csrfToken)}
+      <label>Alert URL <input type="url" name="url" required value="${data.alertEdit?.url ?? ''}" placeholder="https://hooks.example.com/…" autocomplete="off"></label>
+      <label>Signing secret (16 characters or more) <input type="password" name="secret" required minlength="16" autocomplete="new-password"></label>
+      <div class="button-row"><button type="submit" class="primary">${alert.configured ? 'Replace the alert target' : 'Save the alert target'}</button></div>
+    </form>
+    ${alert.configured ? postButton({ action: `${base}/alert/remove`, csrfToken: data.csrfToken, label: 'Turn alerts off', confirm: 'Stop sending SLA breach alerts?' }) : ''}
+  </section>`;
 }
 
 /** Renders the settings page body. */
@@ -117,9 +146,7 @@ export function settingsBody(data: SettingsPageData): Html {
       </section>
       <section class="card">
         <h2>Edit</h2>
-        ${data.issues && data.issues.length > 0
-          ? html`<div class="notice error" role="alert" data-issues><strong>Not saved: ${data.issues.length} problem${data.issues.length === 1 ? '' : 's'}.</strong><ul class="issues">${data.issues.map((issue) => html`<li>${issue}</li>`)}</ul></div>`
-          : ''}
+        ${issuesNotice(data.issues)}
         <form method="post" action="${base}/${view.key}" class="editor">
           ${csrfField(data.csrfToken)}
           <label for="value" class="visually-hidden">${view.label} (JSON)</label>
@@ -130,6 +157,7 @@ export function settingsBody(data: SettingsPageData): Html {
         </form>
         ${view.isDefault ? '' : postButton({ action: `${base}/${view.key}/reset`, csrfToken: data.csrfToken, label: 'Reset to the default', confirm: `Reset ${view.label} to the default?` })}
       </section>
+      ${view.key === 'slaPolicy' ? alertCard(data, `/admin/installations/${encodeURIComponent(data.installation.id)}`) : ''}
     </div>
   </div>`;
 }

@@ -1,0 +1,43 @@
+/**
+ * The SLA alert target as the admin sees and edits it: saved sealed in the vault, shown only as
+ * its origin (a chat webhook URL's path is its token) and never with its secret.
+ */
+import { recordAdminAction } from '../../store/admin-sessions.ts';
+import type { Result } from '../../domain/result.ts';
+import { AlertTargetSchema } from '../../sync/alerts.ts';
+import type { AdminContext } from './context.ts';
+
+/** What the dashboard and the API show of an alert target. */
+export interface AlertTargetView {
+  configured: boolean;
+  /** `https://hooks.example.com/…`: the origin only. */
+  url: string | null;
+}
+
+function originOnly(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}/…`;
+}
+
+/** The installation's alert target, without its secret or path. */
+export async function alertTargetView(ctx: Pick<AdminContext, 'vault'>, installationId: string): Promise<AlertTargetView> {
+  const target = await ctx.vault.read(installationId, 'alert');
+  return target ? { configured: true, url: originOnly(target.url) } : { configured: false, url: null };
+}
+
+/** Validates and seals an alert target; refused with every problem, nothing stored then. */
+export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | 'clients'>, installationId: string, input: unknown): Promise<Result<AlertTargetView, string[]>> {
+  const parsed = AlertTargetSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+  await ctx.vault.write(installationId, 'alert', parsed.data);
+  await recordAdminAction(ctx.db, { installationId, action: 'alert_target_saved', summary: `SLA alerts go to ${originOnly(parsed.data.url)}` });
+  ctx.clients()?.invalidate(installationId);
+  return { ok: true, value: { configured: true, url: originOnly(parsed.data.url) } };
+}
+
+/** Removes the alert target: breaches are still escalated with Salesforce Tasks, no alert is sent. */
+export async function removeAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | 'clients'>, installationId: string): Promise<void> {
+  await ctx.vault.clear(installationId, 'alert');
+  await recordAdminAction(ctx.db, { installationId, action: 'alert_target_removed', summary: 'SLA alerts turned off' });
+  ctx.clients()?.invalidate(installationId);
+}
