@@ -67,7 +67,9 @@ async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeR
   }
   const result = await enqueueDurably(deps, 'hubspotEvents', jobs, ignored);
   if (result.kind === 'accepted') {
-    for (const job of jobs) deps.metrics.webhookAccepted.inc({ source: 'hubspot', installation: job.payload.installationId });
+    const perInstallation = new Map<string, number>();
+    for (const job of jobs) perInstallation.set(job.payload.installationId, (perInstallation.get(job.payload.installationId) ?? 0) + 1);
+    for (const [installation, count] of perInstallation) deps.metrics.webhookAccepted.inc({ source: 'hubspot', installation }, count);
   }
   return result;
 }
