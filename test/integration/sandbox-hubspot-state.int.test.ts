@@ -59,6 +59,34 @@ describe('HubSpot sandbox state', () => {
     expect(await readdir(join(dir, 'nested'))).toEqual(['hubspot.json']);
   });
 
+  it('imports contacts in bulk without webhooks and streams a large portal to the state file and back', async () => {
+    const stateFile = join(dir, 'large', 'hubspot.json');
+    const sandbox = await boot(stateFile);
+    const seed = async (from: number) =>
+      fetch(`${sandbox.url}/__sandbox/seed/contacts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ contacts: Array.from({ length: 10_000 }, (_, i) => ({ properties: { email: `bulk${from + i}@example.com`, lifecyclestage: 'lead' } })) }),
+      });
+    const answers = [await seed(0), await seed(10_000), await seed(20_000)];
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    expect(await answers[0]?.json()).toMatchObject({ created: 10_000 });
+    expect((await seed(0)).status).toBe(409);
+    expect(sandbox.deliveries()).toEqual([]);
+    await sandbox.flushState();
+    expect((await readFile(stateFile, 'utf8')).split('\n').length).toBeGreaterThan(30_000);
+    await sandbox.close();
+
+    const again = await boot(stateFile);
+    const page = await clientFor(again).crm.contacts.basicApi.getPage(1, undefined, ['email'], undefined, undefined, false);
+    expect(page.results[0]?.properties.email).toBe('bulk0@example.com');
+    expect(again.stats().totals.calls).toBe(1);
+    const search = await clientFor(again).crm.contacts.searchApi.doSearch({ filterGroups: [], properties: ['email'], limit: 1, after: '0', sorts: [] });
+    expect(search.total).toBe(30_000);
+    const next = await clientFor(again).crm.contacts.basicApi.create({ properties: { email: 'after-import@example.com' }, associations: [] });
+    expect(Number(next.id)).toBeGreaterThan(Number(page.results[0]?.id) + 29_999);
+  });
+
   it('refuses to start on a corrupt state file', async () => {
     const stateFile = join(dir, 'broken.json');
     await writeFile(stateFile, JSON.stringify({ version: 1, objects: 'nope' }));

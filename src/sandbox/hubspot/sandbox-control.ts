@@ -44,7 +44,16 @@ export interface SandboxControl {
   registerForm(form: FormDefinition): void;
   /** Writes the state file now (no-op without `stateFile`). */
   flushState(): Promise<void>;
+  /**
+   * Imports contacts in bulk, as a CSV import would: validated like API creates (all or none),
+   * no webhooks, no rate limit. For demos and benchmarks of portals that predate the app.
+   */
+  seedContacts(contacts: readonly { properties: Record<string, PropertyInputValue> }[]): { created: number; firstId: string | null; lastId: string | null };
 }
+
+/** Contacts per seed request (one import chunk). */
+export const MAX_SEED_CONTACTS = 10_000;
+const IMPORT_ORIGIN: ChangeOrigin = { changeSource: 'IMPORT', sourceId: 'sandbox-seed' };
 
 const UI_POLICY: WritePolicy = { lifecycle: 'any', allowReadOnly: false };
 
@@ -124,6 +133,12 @@ export function createControl(deps: ControlDeps): SandboxControl {
     },
     flushState: async () => {
       if (persistence !== undefined) await persistence.flush();
+    },
+    seedContacts(contacts) {
+      if (contacts.length > MAX_SEED_CONTACTS) throw validationError(`At most ${MAX_SEED_CONTACTS} contacts per seed request, got ${contacts.length}`);
+      const created = dispatcher.withoutWebhooks(() => crm.createMany('contacts', contacts.map((c) => ({ properties: c.properties })), IMPORT_ORIGIN, UI_POLICY));
+      changed();
+      return { created: created.length, firstId: created[0]?.id ?? null, lastId: created.at(-1)?.id ?? null };
     },
   };
 }

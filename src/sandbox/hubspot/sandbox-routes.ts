@@ -4,12 +4,13 @@ import { z } from 'zod';
 import { HubSpotError, errorBody } from './errors.ts';
 import { param, parseBody, queryString } from './http-kit.ts';
 import { propertyValues } from './schemas.ts';
-import type { FaultConfigInput, SandboxControl } from './sandbox-control.ts';
+import { MAX_SEED_CONTACTS, type FaultConfigInput, type SandboxControl } from './sandbox-control.ts';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const resetBody = z.object({ keep: z.array(z.enum(['webhooks', 'oauth'])).optional() }).strict();
 const uiWriteBody = z.object({ properties: propertyValues, userId: z.number().int().positive().optional() }).strict();
+const seedBody = z.object({ contacts: z.array(z.object({ properties: propertyValues }).strict()).min(1).max(MAX_SEED_CONTACTS) }).strict();
 const formBody = z
   .object({ guid: z.string().min(1), name: z.string().min(1), inlineMessage: z.string().optional(), redirectUri: z.url().optional() })
   .strict();
@@ -28,7 +29,14 @@ function loopbackOnly(req: Request, _res: Response, next: NextFunction): void {
  */
 export function sandboxRouter(control: SandboxControl): Router {
   const router = Router();
-  router.use(loopbackOnly, json());
+  router.use(loopbackOnly);
+  // A bulk import: up to 10,000 contacts per request (the body limit allows it), no webhooks, no rate limit.
+  router.post('/seed/contacts', json({ limit: '50mb' }), (req: Request, res: Response) => {
+    const input = parseBody(seedBody, req.body);
+    res.status(201).json(control.seedContacts(input.contacts));
+  });
+
+  router.use(json());
 
   router.get('/stats', (_req: Request, res: Response) => {
     res.json(control.stats());

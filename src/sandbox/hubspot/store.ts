@@ -200,12 +200,17 @@ export class SandboxStore {
   }
 
   snapshot(): StateSnapshot {
+    const { version, nextObjectId, nextSubscriptionId, nextEventId, ...rest } = this.snapshotWithoutRecords();
+    return { version, nextObjectId, nextSubscriptionId, nextEventId, objects: perType((type) => [...this.objects[type].all()]), ...rest };
+  }
+
+  /** Everything but the CRM records (the state file streams those one by one: a portal may hold millions). */
+  snapshotWithoutRecords(): Omit<StateSnapshot, 'objects'> {
     return {
       version: 1,
       nextObjectId: this.nextObjectId,
       nextSubscriptionId: this.nextSubscriptionId,
       nextEventId: this.nextEventId,
-      objects: perType((type) => [...this.objects[type].all()]),
       properties: perType((type) => [...this.properties[type].values()]),
       groups: perType((type) => [...this.groups[type].values()]),
       associations: this.associations.toEdges(),

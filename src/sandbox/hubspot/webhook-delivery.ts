@@ -74,6 +74,7 @@ export class WebhookDispatcher {
   private active = 0;
   private nextDeliveryId = 1;
   private closed = false;
+  private muted = 0;
 
   constructor(
     private readonly store: SandboxStore,
@@ -82,10 +83,20 @@ export class WebhookDispatcher {
   ) {}
 
   /** Receives every CRM change; queues one event per matching active subscription. */
+  /** Runs `work` with no change event turned into a webhook (a bulk import of historical records). */
+  withoutWebhooks<T>(work: () => T): T {
+    this.muted += 1;
+    try {
+      return work();
+    } finally {
+      this.muted -= 1;
+    }
+  }
+
   handle(change: ChangeEvent): void {
     const info = OBJECT_TYPES[change.objectType];
     const settings = this.store.webhookSettings;
-    if (!info.webhooks || settings === undefined || this.closed) return;
+    if (!info.webhooks || settings === undefined || this.closed || this.muted > 0) return;
     const subscriptionType = `${info.singular}.${change.kind}`;
     for (const subscription of this.store.subscriptions.values()) {
       if (!subscription.active || subscription.eventType !== subscriptionType) continue;
