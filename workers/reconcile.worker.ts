@@ -32,18 +32,19 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
         lookbackMs: deps.lookbackMs,
         pageLimit: 2_000,
       };
-      let results;
-      try {
-        results = [await reconcileHubSpot(pass), await reconcileSalesforce(pass, 'Lead'), await reconcileSalesforce(pass, 'Opportunity')];
-      } catch (error) {
-        // A rate-limited pass ends early instead of failing: the stream that hit the limit kept its
-        // watermark, so the next pass (one interval later) looks at its window again (chaos suite:
-        // a few 429s in a row failed the job).
-        if (!(error instanceof CrmRateLimitedError)) throw error;
-        deps.log.warn({ installationId, system: error.system, retryAfterMs: error.retryAfterMs }, 'reconcile pass rate-limited: the next pass covers its window');
-        return;
-      }
-      for (const result of results) {
+      // Each stream on its own: one rate-limited stream ends early and keeps its watermark, so the
+      // next pass (one interval later) looks at its window again, while the others still run
+      // (chaos suite: a few 429s in a row failed the job).
+      const streams = [() => reconcileHubSpot(pass), () => reconcileSalesforce(pass, 'Lead'), () => reconcileSalesforce(pass, 'Opportunity')];
+      for (const stream of streams) {
+        let result;
+        try {
+          result = await stream();
+        } catch (error) {
+          if (!(error instanceof CrmRateLimitedError)) throw error;
+          deps.log.warn({ installationId, system: error.system, retryAfterMs: error.retryAfterMs }, 'reconcile stream rate-limited: the next pass covers its window');
+          continue;
+        }
         if (result.caught > 0) {
           deps.metrics.reconcileCaught.inc({ stream: result.stream }, result.caught);
           deps.log.warn({ installationId, ...result }, 'reconciler caught changes no webhook delivered');
