@@ -1,7 +1,8 @@
 /**
  * Intake benchmark: signed HubSpot batches of 1, 10 and 100 events and Salesforce envelopes of
  * 100 notifications, fired by a separate process over loopback at the real receivers, against a
- * bare BullMQ addBulk of the same batches measured in the same run on the same Redis.
+ * bare BullMQ addBulk of the same events (the payloads the receivers enqueued, with the queue's job
+ * options) measured in the same run on the same Redis.
  * Targets: ≥ 20,000 events/s for 100-event batches, p99 ≤ 50 ms, overhead ≤ 1.5× the bare enqueue.
  */
 import { rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
+import { queues } from '../src/queue/catalog.ts';
 import { producerConnection } from '../src/queue/redis.ts';
 import { boot } from '../src/runtime/boot.ts';
 import { startPrivateRedis } from '../src/runtime/redis-server.ts';
@@ -21,10 +23,16 @@ interface Row { scenario: string; batch: number; eventsPerS: number; p50: number
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 6);
 const CONNECTIONS = 10;
 
-async function bareAddBulk(redisUrl: string, prefix: string, batch: number, durationS: number, concurrency: number): Promise<number> {
+/**
+ * The bare enqueue of the same events: the payloads the receivers enqueued in the scenario just
+ * run (read back from its queue), added again with fresh ids, the queue's own job options and the
+ * same batch size and concurrency — BullMQ and Redis alone, without HTTP, verification or parsing.
+ */
+async function bareAddBulk(redisUrl: string, prefix: string, key: 'hubspotEvents' | 'salesforceEvents', payloads: readonly unknown[], batch: number, durationS: number, concurrency: number): Promise<number> {
+  if (payloads.length === 0) throw new Error('the scenario enqueued nothing to replay');
   const connection = producerConnection(redisUrl);
-  const queue = new Queue('bare-baseline', { connection, prefix });
-  const payload = { v: 1, installationId: 'x', receivedAt: 0, event: { eventId: '1', subscriptionId: '11', portalId: '1000001', occurredAt: 0, subscriptionType: 'contact.propertyChange', attemptNumber: 0, objectId: '1', propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead' } };
+  const definition = queues[key];
+  const queue = new Queue('bare-baseline', { connection, prefix, defaultJobOptions: definition.jobOptions });
   let sequence = 0;
   let events = 0;
   const deadline = Date.now() + durationS * 1000;
@@ -32,7 +40,10 @@ async function bareAddBulk(redisUrl: string, prefix: string, batch: number, dura
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < deadline) {
-        const jobs = Array.from({ length: batch }, () => ({ name: 'bare', data: payload, opts: { jobId: `bare-${batch}-${(sequence += 1)}`, removeOnComplete: { age: 90_000 } } }));
+        const jobs = Array.from({ length: batch }, () => {
+          sequence += 1;
+          return { name: definition.name, data: payloads[sequence % payloads.length], opts: { jobId: `bare-${batch}-${sequence}` } };
+        });
         await queue.addBulk(jobs);
         events += batch;
       }
@@ -70,8 +81,10 @@ export async function runIntakeBench(): Promise<Row[]> {
         token: installation.salesforceWebhookToken, orgId: config.value.sandbox.salesforce.orgId, runId: String(index).padStart(3, '0'),
       });
       const eventsPerS = (load.ok * scenario.batch) / load.durationS;
+      const key = scenario.kind === 'hubspot' ? 'hubspotEvents' : 'salesforceEvents';
+      const payloads = (await app.producer.queue(key).getJobs(['waiting'], 0, 499)).map((job) => job.data as unknown);
       await Promise.all([app.producer.queue('hubspotEvents').obliterate({ force: true }), app.producer.queue('salesforceEvents').obliterate({ force: true })]);
-      const bareEventsPerS = await bareAddBulk(redis.url, '{bench}', scenario.batch, DURATION_S, CONNECTIONS);
+      const bareEventsPerS = await bareAddBulk(redis.url, '{bench}', key, payloads, scenario.batch, DURATION_S, CONNECTIONS);
       rows.push({ scenario: `${scenario.kind} ×${scenario.batch}`, batch: scenario.batch, eventsPerS, p50: load.p50, p99: load.p99, non2xx: load.non2xx + load.errors, bareEventsPerS, overhead: bareEventsPerS / eventsPerS });
     }
   } finally {
