@@ -22,6 +22,9 @@ import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+const ALERT_URL = 'https://hooks.example.com/services/T01/B02/alertpathtoken42';
+const ALERT_SECRET = 'e2e-alert-signing-secret-5150';
+
 describe('admin dashboard in Chromium', () => {
   let admin: AdminApp;
   let browser: Browser;
@@ -130,6 +133,14 @@ describe('admin dashboard in Chromium', () => {
     await page.waitForURL(/notice=settings_saved/);
     await expect(page.locator('.notice.ok').textContent()).resolves.toContain('Saved.');
     await expect(page.locator('.card').first().textContent()).resolves.toContain('8 h');
+
+    // The breach alert target: saved sealed, shown by its origin only.
+    await page.fill('#alert-target input[name="url"]', ALERT_URL);
+    await page.fill('#alert-target input[name="secret"]', ALERT_SECRET);
+    await page.click('#alert-target button:has-text("Save the alert target")');
+    await page.waitForURL(/notice=alert_saved/);
+    await expect(page.locator('#alert-target').textContent()).resolves.toContain('https://hooks.example.com/…');
+    await shot('08b-settings-alert-target');
   });
 
   it('shows a failed drain job with its error and replays it to success', async () => {
@@ -243,6 +254,8 @@ describe('admin dashboard in Chromium', () => {
       'HubSpot client secret': admin.app.config.sandbox.hubspot.clientSecret,
       'Salesforce client secret': admin.app.config.sandbox.salesforce.clientSecret,
       'HubSpot private-app token': admin.app.config.sandbox.hubspot.privateAppToken,
+      'alert secret': ALERT_SECRET,
+      'alert URL token': ALERT_URL.split('/').at(-1) ?? '',
     };
     for (const [name, value] of Object.entries(secrets)) expect(value.length, name).toBeGreaterThan(8);
     const logs = admin.logs();
