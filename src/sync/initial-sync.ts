@@ -320,18 +320,22 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   const leadByHubSpotId = new Map(leadRows.flatMap((lead) => (text(lead, 'HubSpot_Contact_Id__c') ? [[text(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [])));
 
   const pairs: Pair[] = [];
+  // A Salesforce record links to one contact: the first claim in this step wins, later ones fall back to email.
+  const claimed = new Set<string>();
   const byEmail: HubSpotContact[] = [];
   const contactIdProperties: { contact: HubSpotContact; id: string }[] = [];
   for (const contact of contacts) {
     const link = links.get(contact.id);
     if (link) {
       pairs.push({ contact, link, lead: link.salesforceLeadId ? leadsById.get(link.salesforceLeadId) : undefined, matchedBy: 'link' });
+      for (const id of [link.salesforceLeadId, link.salesforceContactId]) if (id) claimed.add(id);
       continue;
     }
     const external = leadByHubSpotId.get(contact.id);
     const named = leadsById.get(leadIdProperty(contact) ?? '');
-    const lead = external ?? (named && (text(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id ? named : undefined);
+    const lead = external ?? (named && (text(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id && !claimed.has(named.Id) ? named : undefined);
     if (lead) {
+      claimed.add(lead.Id);
       pairs.push({ contact, link: linkTo(contact, lead), lead, matchedBy: external ? 'lead_external_id' : 'lead_id_property' });
       continue;
     }
@@ -343,11 +347,15 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   if (contactIdProperties.length > 0) {
     const existing = new Set((await ctx.salesforce.readRecords('Contact', contactIdProperties.map((c) => c.id), ['Id'])).map((r) => r.Id));
     for (const { contact, id } of contactIdProperties) {
-      if (existing.has(id)) pairs.push({ contact, link: { hubspotContactId: contact.id, email: contact.properties.email ?? null, salesforceLeadId: null, salesforceContactId: id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'contact_id_property' });
-      else if (contact.properties.email) byEmail.push(contact);
+      if (!existing.has(id) || claimed.has(id)) {
+        if (contact.properties.email) byEmail.push(contact);
+        continue;
+      }
+      claimed.add(id);
+      pairs.push({ contact, link: { hubspotContactId: contact.id, email: contact.properties.email ?? null, salesforceLeadId: null, salesforceContactId: id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'contact_id_property' });
     }
   }
-  if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail)));
+  if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail, claimed)));
 
   // 2. Opportunities of converted Leads: their stage is the Salesforce side's after conversion.
   const opportunityIds = pairs.map((p) => p.link.salesforceOpportunityId ?? text(p.lead, 'ConvertedOpportunityId')).filter((id): id is string => id !== null);
@@ -449,7 +457,8 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     }
   }
   result.stagesAligned = [...aligned].filter((id) => !failedContacts.has(id)).length;
-  await saveLinks(ctx.db, ctx.installationId, linkUpdates.filter((l) => !failedContacts.has(l.hubspotContactId) || l.salesforceLeadId === null));
+  // Links are saved even when a write failed: the next run (or the live sync) finds the pair by them.
+  await saveLinks(ctx.db, ctx.installationId, linkUpdates);
   await recordStageChanges(ctx.db, stages.filter((s) => !failedContacts.has(s.hubspotContactId)));
   await writeSyncLog(ctx.db, log);
 
@@ -482,7 +491,7 @@ function describeLink(link: RecordLink): string {
  * Matches contacts by email: an unconverted Lead first (one not claimed by another contact), then
  * a converted Lead (its Contact and Opportunity), then a Contact. Two queries per step.
  */
-async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[]): Promise<Pair[]> {
+async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[], claimed: Set<string>): Promise<Pair[]> {
   const emails = [...new Set(contacts.map((c) => (c.properties.email ?? '').trim().toLowerCase()).filter((e) => e !== ''))];
   if (emails.length === 0) return [];
   const list = emails.map(soqlString).join(', ');
@@ -498,17 +507,20 @@ async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[
     const email = (contact.properties.email ?? '').trim().toLowerCase();
     const free = (record: SalesforceRecord) => {
       const owner = taken.get(record.Id)?.hubspotContactId ?? text(record, 'HubSpot_Contact_Id__c');
-      return emailOf(record) === email && (owner === null || owner === contact.id);
+      return emailOf(record) === email && !claimed.has(record.Id) && (owner === null || owner === contact.id);
     };
     const open = leads.find((lead) => lead.IsConverted !== true && free(lead));
     const converted = open ? undefined : leads.find((lead) => lead.IsConverted === true && free(lead));
     if (open || converted) {
       const lead = (open ?? converted) as SalesforceRecord;
+      claimed.add(lead.Id);
       pairs.push({ contact, link: linkTo(contact, lead), lead, matchedBy: open ? 'email_lead' : 'email_converted_lead' });
       continue;
     }
     const person = salesforceContacts.find(free);
-    if (person) pairs.push({ contact, link: { hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: person.Id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'email_contact' });
+    if (!person) continue;
+    claimed.add(person.Id);
+    pairs.push({ contact, link: { hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: person.Id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'email_contact' });
   }
   return pairs;
 }

@@ -279,6 +279,24 @@ describe('initial sync', () => {
     expect(await leadCount()).toBe(leadsBefore);
   });
 
+  it('links a Lead that two contacts name in salesforce_lead_id to one of them only', async () => {
+    const { first, second, leadId } = await beforeTheInstall(async () => {
+      const lead = await newLead({ Email: email('shared-lead'), Status: 'Open - Not Contacted' });
+      return {
+        leadId: lead,
+        first: contact({ email: email('names-lead-a'), lifecyclestage: 'marketingqualifiedlead', salesforce_lead_id: lead }),
+        second: contact({ email: email('names-lead-b'), lifecyclestage: 'marketingqualifiedlead', salesforce_lead_id: lead }),
+      };
+    });
+    const final = await runInitialSync(direct, await createInitialSyncRun(h.app.db, installationId), async () => undefined);
+    expect(final).toMatchObject({ status: 'completed', failed: 0 });
+    expect(await linkOf(first)).toMatchObject({ salesforce_lead_id: leadId });
+    expect(await linkOf(second)).toBeUndefined();
+    expect(await leadState(leadId)).toMatchObject({ HubSpot_Contact_Id__c: first });
+    const links = await h.app.db.query('SELECT hubspot_contact_id FROM record_links WHERE salesforce_lead_id = $1', [leadId]);
+    expect(links).toHaveLength(1);
+  });
+
   it('refuses a start with a body, an unknown installation and a malformed run id with clear 4xx answers', async () => {
     const withBody = await api('POST', `/api/installations/${installationId}/initial-sync`, { everything: true });
     expect(withBody.status).toBe(400);
