@@ -63,11 +63,10 @@ function checkRequired(obj: ObjectDef, record: SfRecord): SfError | undefined {
 }
 
 function checkUnique(txn: Txn, obj: ObjectDef, record: SfRecord): SfError | undefined {
-  const table = txn.store.table(obj.name);
   for (const field of obj.fields.filter((f) => f.unique)) {
     const value = record[field.name] ?? null;
     if (value === null) continue;
-    const clash = Object.values(table).find((other) => other.Id !== record.Id && !other.IsDeleted && sameValue(field, other[field.name] ?? null, value));
+    const clash = txn.store.recordsWithValue(obj.name, field.name, field.caseSensitive === true, value).find((other) => other.Id !== record.Id && !other.IsDeleted && sameValue(field, other[field.name] ?? null, value));
     if (clash) {
       return sfError('DUPLICATE_VALUE', `duplicate value found: ${field.name} duplicates value on record with id: ${String(clash.Id)}`, [field.name]);
     }
@@ -232,7 +231,7 @@ export function upsertRecord(txn: Txn, type: string, fieldName: string, value: s
   if (bodyValue !== undefined && shown !== value) {
     return failed(sfError('INVALID_FIELD', `The value of the external ID field in the request body (${shown}) must match the value in the URL (${value})`, [field.name]));
   }
-  const matches = Object.values(txn.store.table(obj.name)).filter((r) => !r.IsDeleted && sameValue(field, r[field.name] ?? null, value));
+  const matches = txn.store.recordsWithValue(obj.name, field.name, field.caseSensitive === true, value).filter((r) => !r.IsDeleted && sameValue(field, r[field.name] ?? null, value));
   if (matches.length > 1) return { ok: false, multiple: matches.map((r) => String(r.Id)) };
   const match = matches[0];
   if (match) return updateRecord(txn, obj.name, String(match.Id), rest, ctx);

@@ -56,8 +56,27 @@ type ChangeListener = (events: ChangeEvent[]) => void;
 
 const SAVE_DEBOUNCE_MS = 100;
 
+interface ValueIndex {
+  caseSensitive: boolean;
+  ids: Map<unknown, Set<string>>;
+}
+
+function indexKey(index: ValueIndex, value: unknown): unknown {
+  return typeof value === 'string' && !index.caseSensitive ? value.toLowerCase() : value;
+}
+
+function addToIndex(index: ValueIndex, value: unknown, id: string): void {
+  if (value === null || value === undefined) return;
+  const key = indexKey(index, value);
+  const ids = index.ids.get(key);
+  if (ids) ids.add(id);
+  else index.ids.set(key, new Set([id]));
+}
+
 export class OrgStore {
   state: OrgState;
+  /** Per table (a reset makes new tables), per field: value → ids. */
+  private readonly valueIndexes = new WeakMap<Record<string, SfRecord>, Map<string, ValueIndex>>();
   tokens: TokenStore;
   schema: OrgSchema;
   private saveTimer: NodeJS.Timeout | undefined;
@@ -139,6 +158,37 @@ export class OrgStore {
     return this.state.records[type]?.[id];
   }
 
+  /**
+   * Records of `type` that may hold `value` in `field` (compared as the field compares: text
+   * case-insensitive unless case-sensitive), from an index built on first use and kept by `Txn.put`.
+   * A superset: rolled-back and overwritten values stay listed, so callers check each record.
+   * Unique-value checks and upserts by external id stay O(1) in a table of 100,000s of Leads.
+   */
+  recordsWithValue(type: string, field: string, caseSensitive: boolean, value: unknown): SfRecord[] {
+    const table = this.table(type);
+    let indexes = this.valueIndexes.get(table);
+    if (!indexes) {
+      indexes = new Map();
+      this.valueIndexes.set(table, indexes);
+    }
+    let index = indexes.get(field);
+    if (!index) {
+      index = { caseSensitive, ids: new Map() };
+      for (const record of Object.values(table)) addToIndex(index, record[field], String(record.Id));
+      indexes.set(field, index);
+    }
+    const ids = index.ids.get(indexKey(index, value));
+    if (!ids) return [];
+    return [...ids].flatMap((id) => (table[id] ? [table[id]] : []));
+  }
+
+  /** Keeps the value indexes of a table current after a write. */
+  indexWrite(type: string, record: SfRecord): void {
+    const indexes = this.valueIndexes.get(this.table(type));
+    if (!indexes) return;
+    for (const [field, index] of indexes) addToIndex(index, record[field], String(record.Id));
+  }
+
   /** Finds a record of any of the given types by id. */
   find(id: string, types: readonly string[]): { type: string; record: SfRecord } | undefined {
     for (const type of types) {
@@ -210,6 +260,7 @@ export class Txn {
     const id = String(record.Id);
     const previous = table[id];
     table[id] = record;
+    this.store.indexWrite(type, record);
     this.undo.push(() => {
       if (previous) table[id] = previous;
       else delete table[id];
