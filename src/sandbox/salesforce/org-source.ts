@@ -10,6 +10,14 @@ export function orgSource(store: OrgStore): SoqlSource {
     relationship: (objectName, relationshipName) => schema.relationship(objectName, relationshipName),
     child: (objectName, relationshipName) => schema.child(objectName, relationshipName),
     rows: (type) => Object.values(store.state.records[type] ?? {}),
+    // Text compares case-insensitively in SOQL: the index is looked up the same way (a superset for case-sensitive fields).
+    rowsWithValue: (type, field, value) => {
+      if (field === 'Id') {
+        const row = store.get(type, value);
+        return row ? [row] : [];
+      }
+      return store.recordsWithValue(type, field, false, value);
+    },
     byId: (types, id) => {
       const found = store.find(id, types);
       return found ? { type: found.type, row: found.record } : undefined;

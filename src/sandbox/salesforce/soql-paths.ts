@@ -17,6 +17,8 @@ export interface SoqlSource {
   rows(type: string): Iterable<Row>;
   /** A row by id among the given types. */
   byId(types: readonly string[], id: string): { type: string; row: Row } | undefined;
+  /** Rows that may hold `value` in `field` (an index lookup; a superset the WHERE still filters). Absent: scan. */
+  rowsWithValue?(type: string, field: string, value: string): Iterable<Row>;
 }
 
 export interface ResolvedPath {

@@ -265,6 +265,66 @@ function compileNode(source: SoqlSource, objectName: string, node: Node, now: nu
   }
 }
 
+/** The rows one condition can be narrowed to by an index (`field = 'x'`, `field IN (…)` on text or ids), or null. */
+function indexedCandidates(source: SoqlSource, objectName: string, node: Node, lookup: NonNullable<SoqlSource['rowsWithValue']>): Map<string, Row> | null {
+  switch (node.kind) {
+    case 'and': {
+      for (const item of node.items) {
+        const found = indexedCandidates(source, objectName, item, lookup);
+        if (found) return found;
+      }
+      return null;
+    }
+    case 'or': {
+      const all = new Map<string, Row>();
+      for (const item of node.items) {
+        const found = indexedCandidates(source, objectName, item, lookup);
+        if (!found) return null;
+        for (const [id, row] of found) all.set(id, row);
+      }
+      return all;
+    }
+    case 'not':
+      return null;
+    case 'cond': {
+      const cond = node.cond;
+      if (!('field' in cond) || 'valueQuery' in cond || cond.field.includes('.')) return null;
+      const op = cond.operator.toUpperCase();
+      if (op !== '=' && op !== 'IN') return null;
+      const field = source.field(objectName, cond.field);
+      if (!field) return null;
+      const isId = field.type === 'id' || field.type === 'reference';
+      if (!isId && !TEXT_TYPES.has(field.type)) return null;
+      const raws: unknown[] = Array.isArray(cond.value) ? cond.value : [cond.value];
+      const types: unknown[] = Array.isArray(cond.literalType) ? cond.literalType : raws.map(() => cond.literalType ?? 'STRING');
+      if (types.some((t) => t !== 'STRING') || raws.some((r) => typeof r !== 'string')) return null;
+      const rows = new Map<string, Row>();
+      for (const raw of raws as string[]) {
+        const value = isId ? toId18(unquote(raw, false)) : unquote(raw, false);
+        if (value === null) return null;
+        for (const row of lookup(objectName, field.name, value)) rows.set(String(row.Id), row);
+      }
+      return rows;
+    }
+    default: {
+      const unreachable: never = node;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * The rows a WHERE clause can be narrowed to through the source's value index, in creation (Id)
+ * order, or null when the whole table must be read. The compiled predicate still filters them.
+ */
+export function indexedRows(source: SoqlSource, objectName: string, where: WhereClause | undefined): Row[] | null {
+  const lookup = source.rowsWithValue?.bind(source);
+  if (!where || !lookup) return null;
+  const found = indexedCandidates(source, objectName, new TreeBuilder(tokenize(where)).build(), lookup);
+  if (!found) return null;
+  return [...found.values()].sort((a, b) => (String(a.Id) < String(b.Id) ? -1 : String(a.Id) > String(b.Id) ? 1 : 0));
+}
+
 /** Compiles a WHERE clause to a predicate; throws Salesforce errors for invalid filters. */
 export function compileWhere(source: SoqlSource, objectName: string, where: WhereClause | undefined, now: number, semiJoin: SemiJoinRunner): Predicate {
   if (!where) return () => true;

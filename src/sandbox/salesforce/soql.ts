@@ -7,7 +7,7 @@
 import { parseQuery, type OrderByClause, type Query, type Subquery } from '@jetstreamapp/soql-parser-js';
 import { httpError, malformedQuery } from './errors.ts';
 import { compareValues, followSteps, readPath, resolvePath, type ResolvedPath, type Row, type SoqlSource } from './soql-paths.ts';
-import { compileWhere, type Predicate } from './soql-where.ts';
+import { compileWhere, indexedRows, type Predicate } from './soql-where.ts';
 import type { ChildRelationship, ObjectDef } from './types.ts';
 
 export interface SoqlOptions {
@@ -32,6 +32,8 @@ interface Plan {
   aggregates: Aggregate[];
   countOnly: boolean;
   where: Predicate;
+  /** The rows an index narrows the WHERE to (null: read the whole table). */
+  candidates: () => Row[] | null;
   orderBy: Array<{ path: ResolvedPath; desc: boolean; nullsFirst: boolean }>;
   limit: number | undefined;
   offset: number;
@@ -81,7 +83,7 @@ function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, 
       `sObject type '${objectName}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
     );
   }
-  const plan: Plan = { object, select: [], aggregates: [], countOnly: false, where: () => true, orderBy: [], limit: q.limit, offset: q.offset ?? 0 };
+  const plan: Plan = { object, select: [], aggregates: [], countOnly: false, where: () => true, candidates: () => null, orderBy: [], limit: q.limit, offset: q.offset ?? 0 };
   const seen = new Set<string>();
   const addField = (dotted: string) => {
     const path = resolvePath(source, object.name, dotted);
@@ -133,6 +135,7 @@ function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, 
   if (plan.select.length === 0 && plan.aggregates.length === 0 && !plan.countOnly) throw malformedQuery('unexpected token: FROM');
   if (plan.offset > MAX_OFFSET) throw httpError(400, 'NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
   plan.where = compileWhere(source, object.name, q.where, now, (sub) => semiJoinValues(source, sub, now));
+  plan.candidates = () => indexedRows(source, object.name, q.where);
   const orderBy = q.orderBy === undefined ? [] : Array.isArray(q.orderBy) ? q.orderBy : [q.orderBy];
   plan.orderBy = orderBy.map((o: OrderByClause) => {
     if (!('field' in o) || o.field === undefined) throw malformedQuery('ORDER BY a function is not supported by the sandbox org');
@@ -153,7 +156,7 @@ function semiJoinValues(source: SoqlSource, sub: Query, now: number): Set<unknow
 
 function selectRows(source: SoqlSource, plan: Plan, includeDeleted: boolean, filter?: (row: Row) => boolean): Row[] {
   const rows: Row[] = [];
-  for (const row of source.rows(plan.object.name)) {
+  for (const row of plan.candidates() ?? source.rows(plan.object.name)) {
     if (!includeDeleted && row.IsDeleted === true) continue;
     if (filter && !filter(row)) continue;
     if (plan.where(row)) rows.push(row);

@@ -57,6 +57,7 @@ type ChangeListener = (events: ChangeEvent[]) => void;
 const SAVE_DEBOUNCE_MS = 100;
 
 interface ValueIndex {
+  field: string;
   caseSensitive: boolean;
   ids: Map<unknown, Set<string>>;
 }
@@ -75,7 +76,7 @@ function addToIndex(index: ValueIndex, value: unknown, id: string): void {
 
 export class OrgStore {
   state: OrgState;
-  /** Per table (a reset makes new tables), per field: value → ids. */
+  /** Per table (a reset makes new tables), per field and case rule: value → ids. */
   private readonly valueIndexes = new WeakMap<Record<string, SfRecord>, Map<string, ValueIndex>>();
   tokens: TokenStore;
   schema: OrgSchema;
@@ -171,11 +172,12 @@ export class OrgStore {
       indexes = new Map();
       this.valueIndexes.set(table, indexes);
     }
-    let index = indexes.get(field);
+    const key = `${field}|${caseSensitive ? 'case' : 'nocase'}`;
+    let index = indexes.get(key);
     if (!index) {
-      index = { caseSensitive, ids: new Map() };
+      index = { field, caseSensitive, ids: new Map() };
       for (const record of Object.values(table)) addToIndex(index, record[field], String(record.Id));
-      indexes.set(field, index);
+      indexes.set(key, index);
     }
     const ids = index.ids.get(indexKey(index, value));
     if (!ids) return [];
@@ -186,7 +188,7 @@ export class OrgStore {
   indexWrite(type: string, record: SfRecord): void {
     const indexes = this.valueIndexes.get(this.table(type));
     if (!indexes) return;
-    for (const [field, index] of indexes) addToIndex(index, record[field], String(record.Id));
+    for (const index of indexes.values()) addToIndex(index, record[index.field], String(record.Id));
   }
 
   /** Finds a record of any of the given types by id. */
