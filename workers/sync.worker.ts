@@ -18,7 +18,7 @@ import { drainPending } from '../src/sync/drain.ts';
 import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
-import type { SyncScheduler } from '../src/sync/scheduler.ts';
+import { afterLockJobId, type SyncScheduler } from '../src/sync/scheduler.ts';
 import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, type ClockContext } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 
@@ -36,7 +36,8 @@ export interface SyncWorkerDeps {
   batchSize?: number;
 }
 
-const BUSY_RETRY_MS = 500;
+/** A check for a dead holder runs this long after its lock would expire. */
+const LOCK_EXPIRY_MARGIN_MS = 250;
 
 async function drainJob(deps: SyncWorkerDeps, installationId: string, direction: Direction, job: Job, token: string | undefined): Promise<void> {
   const queue = direction === 'to-salesforce' ? 'sync-to-salesforce' : 'sync-to-hubspot';
@@ -99,10 +100,19 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
       direction,
     );
     if (result.kind === 'busy') {
-      await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);
+      // The holder runs again when it lets go (it saw our mark). Only if it died holding the lock
+      // must someone else: one check per holder, when its lock expires — however many jobs find
+      // it busy meanwhile (a 429 storm used to keep hundreds of them polling). That check, finding
+      // the holder still at work, looks again when the extended lock would expire.
+      const retryAt = Date.now() + result.lockExpiresInMs + LOCK_EXPIRY_MARGIN_MS;
+      if (job.id !== afterLockJobId(installationId, direction, result.holder)) {
+        await deps.scheduler.afterLock(installationId, direction, result.holder, retryAt - Date.now());
+        return;
+      }
+      await job.moveToDelayed(retryAt, token);
       throw new DelayedError();
     }
-    if (result.remaining > 0) await deps.scheduler.schedule(installationId, direction, Date.now(), true);
+    if (result.remaining > 0 || result.rerunWanted) await deps.scheduler.schedule(installationId, direction, Date.now(), true);
   } catch (error) {
     if (error instanceof CrmRateLimitedError) {
       deps.log.warn({ installationId, direction, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: waiting before the next batch`);

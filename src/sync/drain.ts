@@ -1,7 +1,10 @@
 /**
  * Drains an installation's pending records in batches: read both sides, decide, write, then
  * settle exactly the versions that were synced. One drain per installation and direction runs
- * at a time (a Redis lock); a drain that finds the lock taken waits and tries again.
+ * at a time (a Redis lock). A drain that finds the lock taken leaves a "run again" mark for the
+ * holder, which schedules a continuation when it lets go (taking the lock and leaving the mark are
+ * one atomic step, releasing and reading it another, so no change falls between them); the caller
+ * only keeps one check for when the holder's lock would expire, in case the holder died.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -39,30 +42,58 @@ async function waitWhileFilling(deps: DrainDeps, installationId: string, directi
   }
 }
 
-export type DrainResult = { kind: 'drained'; batches: number; records: number; remaining: number } | { kind: 'busy' };
+export type DrainResult =
+  | { kind: 'drained'; batches: number; records: number; remaining: number; rerunWanted: boolean }
+  | { kind: 'busy'; holder: string; lockExpiresInMs: number };
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+/** Takes the lock, or marks that a drain is wanted again and says who holds it and for how long. */
+const TAKE_OR_MARK = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {1, '', 0} end
+redis.call('SET', KEYS[2], '1')
+return {0, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}`;
+/** Extends the lock if still ours. */
+const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+/** Releases the lock if still ours and takes the "run again" mark: 1 when a drain was wanted meanwhile. */
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return redis.call('DEL', KEYS[2])
+end
+return 0`;
 
 /** Drains pending records of one installation and direction. */
 export async function drainPending(deps: DrainDeps, installationId: string, direction: Direction): Promise<DrainResult> {
   const lockKey = `${deps.prefix}:drain-lock:${installationId}:${direction}`;
+  const wantedKey = `${deps.prefix}:drain-wanted:${installationId}:${direction}`;
   const token = randomUUID();
-  if ((await deps.redis.set(lockKey, token, 'PX', deps.lockTtlMs, 'NX')) !== 'OK') return { kind: 'busy' };
+  const [taken, holder, ttl] = (await deps.redis.eval(TAKE_OR_MARK, 2, lockKey, wantedKey, token, String(deps.lockTtlMs))) as [number, string, number];
+  if (taken !== 1) return { kind: 'busy', holder, lockExpiresInMs: Math.max(0, ttl) };
   let batches = 0;
   let records = 0;
+  let released = false;
+  // The lock outlives a batch however long it waits on rate limits or slow answers: only a dead
+  // process lets it expire (a second drain reading the same records meanwhile could write a
+  // stale value over a rep's change — chaos suite).
+  const extend = () => deps.redis.eval(EXTEND, 1, lockKey, token, String(deps.lockTtlMs));
+  const heartbeat = setInterval(() => void extend().catch(() => undefined), Math.max(250, Math.floor(deps.lockTtlMs / 3)));
+  heartbeat.unref();
   try {
     while (batches < deps.maxBatches) {
       await waitWhileFilling(deps, installationId, direction);
       const batch = await deps.pending.peek(installationId, direction, deps.batchSize);
       if (batch.length === 0) break;
-      await deps.redis.pexpire(lockKey, deps.lockTtlMs);
+      await extend();
       await deps.syncBatch(installationId, direction, batch.map((r) => r.key));
       await deps.pending.settle(installationId, direction, batch);
       batches += 1;
       records += batch.length;
     }
-    return { kind: 'drained', batches, records, remaining: await deps.pending.size(installationId, direction) };
+    const remaining = await deps.pending.size(installationId, direction);
+    released = true;
+    const rerunWanted = Number(await deps.redis.eval(RELEASE, 2, lockKey, wantedKey, token)) === 1;
+    return { kind: 'drained', batches, records, remaining, rerunWanted };
   } finally {
-    await deps.redis.eval(RELEASE, 1, lockKey, token);
+    clearInterval(heartbeat);
+    // A failed batch lets go too; a drain wanted meanwhile is then the retried job's to run.
+    if (!released) await deps.redis.eval(RELEASE, 2, lockKey, wantedKey, token);
   }
 }

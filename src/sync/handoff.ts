@@ -119,6 +119,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const leadByEmail = new Map(existing.leads.map((l) => [(text(l, 'Email') ?? '').toLowerCase(), l]));
   const contactByEmail = new Map(existing.contacts.map((c) => [(text(c, 'Email') ?? '').toLowerCase(), c]));
   const upserts: (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[] = [];
+  /** Contacts whose upsert is their handoff to sales (not a Lead sales already works). */
+  const handedOff = new Set<string>();
   for (const contact of toCreate) {
     const decision = decideHubSpotToSalesforce(ctx.dictionary, contact.properties, {});
     if (decision.action !== 'upsert_lead') continue;
@@ -139,10 +141,12 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       continue;
     }
     const fields = mappedFields(ctx, contact, undefined);
-    // Already this contact's Lead: an earlier run created it and stopped before saving the link. If
-    // sales has worked it since, the upsert must not set its Status back, nor count a second handoff
-    // (no Status below: no stage row, no SLA clock) (chaos suite).
-    const workedBySales = sameEmailLead !== undefined && text(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id && text(sameEmailLead, 'Status') !== decision.status;
+    // Already this contact's Lead: an earlier run created it and stopped before saving the link. It
+    // has its Status already, and a rep may set another one between our read and our write: the
+    // upsert never sends Status then. Still untouched, the handoff counts (stage row, SLA clock);
+    // worked by sales since, it does not (chaos suite).
+    const ownLead = sameEmailLead !== undefined && text(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id;
+    if (!ownLead || text(sameEmailLead, 'Status') === decision.status) handedOff.add(contact.id);
     upserts.push({
       ...fields,
       ...attribution.leadFields(contact.id, sameEmailLead),
@@ -150,7 +154,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       LastName: fields.LastName ?? PLACEHOLDER,
       Company: fields.Company ?? PLACEHOLDER,
       Lifecycle_Stage__c: decision.stage,
-      ...(workedBySales ? {} : { Status: decision.status, ...slaStamp(decision.stage) }),
+      ...(ownLead ? {} : { Status: decision.status }),
+      ...(handedOff.has(contact.id) ? slaStamp(decision.stage) : {}),
     });
     entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
   }
@@ -193,10 +198,9 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (outcome.created) summary.created += 1;
     else summary.updated += 1;
     attribution.leadWritten(id, outcome.id, lead, outcome.created);
-    const handedOff = typeof lead.Status === 'string';
-    if (handedOff) stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
+    if (handedOff.has(id)) stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
     const stampedDueAt = typeof lead.SLA_Due_At__c === 'string' ? new Date(lead.SLA_Due_At__c) : undefined;
-    if (handedOff && lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
+    if (handedOff.has(id) && lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
     hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id, ...(stampedDueAt ? { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } : {}) } });
   }

@@ -31,4 +31,18 @@ export class SyncScheduler {
     const jobId = `drain-${direction}-${installationId}-${bucket}${continuation ? `-c${now}` : ''}`;
     await this.producer.enqueue(key, [{ jobId, payload: { v: 1, installationId }, delayMs: continuation ? 0 : this.coalesceMs }]);
   }
+
+  /**
+   * Schedules one drain for when a holder's lock would expire (a holder that died never lets go
+   * and never runs again); one job per holder, however many drains found it busy.
+   */
+  async afterLock(installationId: string, direction: Direction, holder: string, delayMs: number): Promise<void> {
+    const key = direction === 'to-salesforce' ? 'syncToSalesforce' : 'syncToHubSpot';
+    await this.producer.enqueue(key, [{ jobId: afterLockJobId(installationId, direction, holder), payload: { v: 1, installationId }, delayMs }]);
+  }
+}
+
+/** The id of the one drain that runs when a holder's lock would expire. */
+export function afterLockJobId(installationId: string, direction: Direction, holder: string): string {
+  return `drain-${direction}-${installationId}-after-${holder.replace(/[^A-Za-z0-9-]/g, '') || 'unknown'}`;
 }

@@ -1,0 +1,92 @@
+/**
+ * One drain per installation and direction, on a real Redis: a drain that finds the lock taken
+ * leaves a mark the holder sees when it lets go (so it runs again for what arrived meanwhile), and
+ * says who holds the lock and for how long (so one check covers a holder that died).
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { drainPending, type DrainDeps } from '../../src/sync/drain.ts';
+import { PendingSet } from '../../src/sync/pending-set.ts';
+
+describe('drain lock', () => {
+  let redis: Redis;
+  const prefix = `{drain-test-${randomUUID()}}`;
+
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'));
+  });
+
+  afterAll(() => {
+    redis.disconnect();
+  });
+
+  function deps(syncBatch: DrainDeps['syncBatch']): DrainDeps {
+    return { redis, prefix, pending: new PendingSet(redis, prefix), syncBatch, batchSize: 10, maxBatches: 5, lockTtlMs: 5_000 };
+  }
+
+  it('tells the holder to run again when another drain wanted to run meanwhile, and syncs what arrived then', async () => {
+    const installation = randomUUID();
+    const pending = new PendingSet(redis, prefix);
+    await pending.mark(installation, 'to-salesforce', ['c1']);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const synced: string[][] = [];
+    const holder = drainPending(deps(async (_id, _dir, keys) => {
+      synced.push(keys);
+      await gate;
+    }), installation, 'to-salesforce');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // A change arrives while the holder is mid-batch; its own drain finds the lock taken.
+    await pending.mark(installation, 'to-salesforce', ['c2']);
+    const busy = await drainPending(deps(async () => undefined), installation, 'to-salesforce');
+    expect(busy.kind).toBe('busy');
+    if (busy.kind === 'busy') {
+      expect(busy.holder).toMatch(/^[0-9a-f-]{36}$/);
+      expect(busy.lockExpiresInMs).toBeGreaterThan(4_000);
+      expect(busy.lockExpiresInMs).toBeLessThanOrEqual(5_000);
+    }
+    release();
+    const first = await holder;
+    // The holder took c2 in its next batch (it was pending before the holder looked again)…
+    expect(synced.flat().sort()).toEqual(['c1', 'c2']);
+    // …and reports that a drain was wanted, so the worker schedules a continuation.
+    expect(first).toMatchObject({ kind: 'drained', remaining: 0, rerunWanted: true });
+
+    // The mark is taken once: the next drain starts clean.
+    const next = await drainPending(deps(async () => undefined), installation, 'to-salesforce');
+    expect(next).toMatchObject({ kind: 'drained', records: 0, rerunWanted: false });
+  });
+
+  it('lets go of the lock when a batch fails, so the retried job can drain', async () => {
+    const installation = randomUUID();
+    const pending = new PendingSet(redis, prefix);
+    await pending.mark(installation, 'to-hubspot', ['Lead:00Q1']);
+    await expect(drainPending(deps(async () => {
+      throw new Error('HubSpot 503');
+    }), installation, 'to-hubspot')).rejects.toThrow('HubSpot 503');
+    expect(await pending.size(installation, 'to-hubspot')).toBe(1);
+    const retried = await drainPending(deps(async () => undefined), installation, 'to-hubspot');
+    expect(retried).toMatchObject({ kind: 'drained', records: 1, remaining: 0 });
+  });
+
+  it('keeps the lock through a batch longer than its time to live, so no second drain reads the same records', async () => {
+    const installation = randomUUID();
+    const pending = new PendingSet(redis, prefix);
+    await pending.mark(installation, 'to-salesforce', ['slow']);
+    const short = (syncBatch: DrainDeps['syncBatch']): DrainDeps => ({ ...deps(syncBatch), lockTtlMs: 300 });
+    const holder = drainPending(short(() => new Promise((resolve) => setTimeout(resolve, 1_200))), installation, 'to-salesforce');
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect((await drainPending(short(async () => undefined), installation, 'to-salesforce')).kind).toBe('busy');
+    expect(await holder).toMatchObject({ kind: 'drained', records: 1, rerunWanted: true });
+  });
+
+  it('reports how long a dead holder keeps the lock', async () => {
+    const installation = randomUUID();
+    await redis.set(`${prefix}:drain-lock:${installation}:to-salesforce`, 'dead-holder', 'PX', 1_500);
+    const busy = await drainPending(deps(async () => undefined), installation, 'to-salesforce');
+    expect(busy).toMatchObject({ kind: 'busy', holder: 'dead-holder' });
+    if (busy.kind === 'busy') expect(busy.lockExpiresInMs).toBeLessThanOrEqual(1_500);
+  });
+});
