@@ -50,6 +50,9 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
         // To Salesforce: 200 contacts per batch (two HubSpot reads of 100, one Collections call of
         // 200). To HubSpot: 100 records per batch, HubSpot's batch limit.
         batchSize: deps.batchSize ?? (direction === 'to-salesforce' ? 200 : 100),
+        // To Salesforce, three batches of distinct contacts at once keep both APIs busy (the
+        // limiters pace them); to HubSpot one at a time (see DrainDeps.parallelBatches).
+        parallelBatches: direction === 'to-salesforce' ? 3 : 1,
         maxBatches: 20,
         lockTtlMs: 60_000,
         fillWaitMs: 50,

@@ -19,6 +19,12 @@ export interface DrainDeps {
   batchSize: number;
   /** Batches per job before handing over to a continuation job (keeps jobs short). */
   maxBatches: number;
+  /**
+   * Batches synced at once, on disjoint records (default 1). Only for a direction whose records
+   * never share a target: to Salesforce each record is its own contact and its own Lead; to
+   * HubSpot a Lead and its Opportunity move the same contact, so that drain stays one at a time.
+   */
+  parallelBatches?: number;
   lockTtlMs: number;
   /**
    * A batch that is not full waits this long once; if records kept arriving meanwhile it waits
@@ -77,15 +83,25 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
   const heartbeat = setInterval(() => void extend().catch(() => undefined), Math.max(250, Math.floor(deps.lockTtlMs / 3)));
   heartbeat.unref();
   try {
+    const parallel = Math.max(1, deps.parallelBatches ?? 1);
     while (batches < deps.maxBatches) {
       await waitWhileFilling(deps, installationId, direction);
-      const batch = await deps.pending.peek(installationId, direction, deps.batchSize);
-      if (batch.length === 0) break;
+      const peeked = await deps.pending.peek(installationId, direction, deps.batchSize * parallel);
+      if (peeked.length === 0) break;
       await extend();
-      await deps.syncBatch(installationId, direction, batch.map((r) => r.key));
-      await deps.pending.settle(installationId, direction, batch);
-      batches += 1;
-      records += batch.length;
+      const chunks = Array.from({ length: Math.ceil(peeked.length / deps.batchSize) }, (_, i) => peeked.slice(i * deps.batchSize, (i + 1) * deps.batchSize));
+      // Every chunk settles what it synced, also when another one fails; the first failure is
+      // then thrown (a rate limit delays the job, the rest is still pending).
+      const outcomes = await Promise.allSettled(
+        chunks.map(async (batch) => {
+          await deps.syncBatch(installationId, direction, batch.map((r) => r.key));
+          await deps.pending.settle(installationId, direction, batch);
+          batches += 1;
+          records += batch.length;
+        }),
+      );
+      const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure) throw failure.reason;
     }
     const remaining = await deps.pending.size(installationId, direction);
     released = true;

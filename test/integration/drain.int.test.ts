@@ -82,6 +82,34 @@ describe('drain lock', () => {
     expect(await holder).toMatchObject({ kind: 'drained', records: 1, rerunWanted: true });
   });
 
+  it('syncs disjoint batches at once and, when one fails, keeps exactly its records pending', async () => {
+    const installation = randomUUID();
+    const pending = new PendingSet(redis, prefix);
+    const keys = Array.from({ length: 25 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    await pending.mark(installation, 'to-salesforce', keys);
+    let running = 0;
+    let most = 0;
+    const seen: string[][] = [];
+    const failing = drainPending(
+      { ...deps(async (_id, _dir, batch) => {
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running -= 1;
+        seen.push(batch);
+        if (batch.includes('c12')) throw new Error('Salesforce 503');
+      }), parallelBatches: 3 },
+      installation,
+      'to-salesforce',
+    );
+    await expect(failing).rejects.toThrow('Salesforce 503');
+    expect(most).toBe(3);
+    expect(seen.map((batch) => batch.length).sort()).toEqual([10, 10, 5]);
+    expect(new Set(seen.flat()).size).toBe(25);
+    const failed = seen.find((batch) => batch.includes('c12')) ?? [];
+    expect((await pending.peek(installation, 'to-salesforce', 100)).map((r) => r.key).sort()).toEqual([...failed].sort());
+  });
+
   it('reports how long a dead holder keeps the lock', async () => {
     const installation = randomUUID();
     await redis.set(`${prefix}:drain-lock:${installation}:to-salesforce`, 'dead-holder', 'PX', 1_500);
