@@ -31,7 +31,6 @@ export interface UpsertInput {
 /** Policy of writes made through the public API with an app or private-app token. */
 export const API_WRITE: WritePolicy = { lifecycle: 'forward-only', allowReadOnly: false };
 
-const HISTORY_LIMIT = 50;
 const CALCULATED: ChangeOrigin = { changeSource: 'CALCULATED' };
 
 interface PlannedAssociation {
@@ -293,9 +292,11 @@ export class CrmService {
       record.history[name] = [version];
       return true;
     }
+    const limit = this.config.propertyHistoryLimit;
+    if (limit === 0) return true;
     const history = (record.history[name] ??= []);
     history.unshift(version);
-    if (history.length > HISTORY_LIMIT) history.length = HISTORY_LIMIT;
+    if (history.length > limit) history.length = limit;
     return true;
   }
 }

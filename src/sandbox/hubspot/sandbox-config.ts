@@ -27,6 +27,11 @@ export interface HubSpotSandboxOptions {
   webhookRetryDelaysMs?: number[];
   /** A delivery slower than this counts as failed, default 5000. */
   webhookTimeoutMs?: number;
+  /**
+   * Versions kept per property for `propertiesWithHistory`, default 50; 0 keeps none (a benchmark
+   * portal of a million contacts then fits in a few GB).
+   */
+  propertyHistoryLimit?: number;
   logger?: Logger;
   /**
    * Injected clock for record timestamps, token expiry, rate windows and webhook timestamps.
@@ -50,6 +55,7 @@ export interface SandboxConfig {
   rateLimit: { requests: number; windowMs: number; searchPerSecond: number; daily: number };
   webhookRetryDelaysMs: readonly number[];
   webhookTimeoutMs: number;
+  propertyHistoryLimit: number;
   /** Events that happen within this window go out in one request (HubSpot batches close events). */
   webhookBatchWindowMs: number;
   /** The user id behind simulated HubSpot UI edits (`sourceId: "userId:…"`). */
@@ -96,6 +102,7 @@ export function resolveConfig(options: HubSpotSandboxOptions): SandboxConfig {
     },
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? DEFAULT_WEBHOOK_RETRY_DELAYS_MS,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 5000,
+    propertyHistoryLimit: options.propertyHistoryLimit ?? 50,
     webhookBatchWindowMs: 50,
     uiUserId: 3_000_001,
     logger: options.logger ?? pino({ level: 'silent' }),
