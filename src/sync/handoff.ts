@@ -97,12 +97,16 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     }
     if (link?.salesforceLeadId && lead && lead.IsConverted !== true) {
       // Sales closed the Lead (rejected/recycled) and HubSpot has not heard of it yet (the contact's latest
-      // stage is still an earlier one): the contact's stage is older news and does not reopen it (chaos suite).
+      // stage is still an earlier one, or none was recorded: the handoff run that made the Lead stopped
+      // before it could): the contact's stage is older news and does not reopen it. Marketing
+      // re-qualifying a recycled contact comes after the recycle's own stage row (chaos suite).
       const latest = latestStage.get(contact.id);
-      const stale = closedBySales(lead) && latest !== undefined && !(BACKWARD_RULE_STAGES as readonly string[]).includes(latest);
+      const stale = closedBySales(lead) && !(latest !== undefined && (BACKWARD_RULE_STAGES as readonly string[]).includes(latest));
       toUpdate.push({ contact, leadId: link.salesforceLeadId, decision: decision.action === 'upsert_lead' && !stale ? decision : null });
       if (decision.action === 'none') entry(contactRef(contact.id), 'info', 'no_stage_change', decision.reason);
-      else if (stale) entry(contactRef(contact.id), 'info', 'no_stage_change', `${decision.reason}: not applied, sales closed the Lead after the contact's stage "${latest}" and HubSpot has not heard of it yet`);
+      else if (stale) {
+        entry(contactRef(contact.id), 'info', 'no_stage_change', `${decision.reason}: not applied, sales closed the Lead after the contact's ${latest === undefined ? 'handoff' : `stage "${latest}"`} and HubSpot has not heard of it yet`);
+      }
       continue;
     }
     summary.unchanged += 1;
@@ -150,6 +154,9 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     upserts.push({
       ...fields,
       ...attribution.leadFields(contact.id, sameEmailLead),
+      // The app's own Lead is updated by Id, not upserted: an upsert would run the assignment rules
+      // again and take the Lead from the rep it was given to.
+      ...(ownLead ? { Id: sameEmailLead.Id } : {}),
       HubSpot_Contact_Id__c: contact.id,
       LastName: fields.LastName ?? PLACEHOLDER,
       Company: fields.Company ?? PLACEHOLDER,
@@ -215,6 +222,13 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     summary.updated += 1;
     if (hubspotId) attribution.leadWritten(hubspotId, update.Id, update, typeof update.HubSpot_Contact_Id__c === 'string');
     if (hubspotId && typeof update.HubSpot_Contact_Id__c === 'string') hubspotWrites.push({ id: hubspotId, properties: { salesforce_lead_id: update.Id } });
+    // The app's own Lead from a run that stopped early, still untouched: this run is its handoff.
+    if (hubspotId && handedOff.has(hubspotId)) {
+      stages.push({ installationId: ctx.installationId, hubspotContactId: hubspotId, stage: String(update.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
+      const stampedDueAt = typeof update.SLA_Due_At__c === 'string' ? new Date(update.SLA_Due_At__c) : undefined;
+      if (update.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: hubspotId, leadId: update.Id, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
+      if (stampedDueAt) hubspotWrites.push({ id: hubspotId, properties: { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } });
+    }
     if (hubspotId && typeof update.Lifecycle_Stage__c === 'string' && typeof update.Status === 'string') {
       stages.push({ installationId: ctx.installationId, hubspotContactId: hubspotId, stage: update.Lifecycle_Stage__c, source: 'hubspot', occurredAt: at });
     }

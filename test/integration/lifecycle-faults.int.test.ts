@@ -10,7 +10,8 @@ describe('lifecycle sync under faults', () => {
   let h: SyncHarness;
 
   beforeAll(async () => {
-    h = await startSyncHarness();
+    // No scheduled reconcile pass during these tests: a lost delivery stays lost until a test says so.
+    h = await startSyncHarness({ RECONCILE_INTERVAL_MS: '3600000' });
   }, 120_000);
 
   afterAll(async () => {
@@ -48,6 +49,43 @@ describe('lifecycle sync under faults', () => {
       h.salesforceSandbox.faults.clear();
     }
   }, 180_000);
+
+  it('never reopens a Lead sales closed before HubSpot heard of it, also when the handoff that made it had to be retried', async () => {
+    // The handoff creates the Lead, then fails writing back to HubSpot: no link, no stage row yet.
+    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/update', status: 502, count: 10_000 }] });
+    // And the rep's recycle does not reach the app (its Outbound Message is lost).
+    h.salesforceSandbox.faults.set({ outbound: { drop: { probability: 1 } } });
+    try {
+      const contactId = h.newContact();
+      h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+      await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead of the failing handoff');
+      const [lead] = await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`);
+      const leadId = lead?.Id ?? '';
+      const owner = ((await h.rep.sobject('Lead').retrieve(leadId)) as unknown as { OwnerId: string }).OwnerId;
+      await h.rep.sobject('Lead').update({ Id: leadId, Status: 'Closed - Not Converted', Feedback_Reason__c: 'Bad timing' });
+
+      // The retried handoff gets through and links the Lead; HubSpot still says MQL.
+      h.hubspotSandbox.clearFaults();
+      await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === leadId, 60_000, 'the retried handoff to link the Lead');
+      // A marketer's edit syncs the contact again: its MQL is older news than the rep's recycle.
+      const editedAt = new Date();
+      h.hubspotSandbox.editInUi('contacts', contactId, { jobtitle: 'Head of Nurture' });
+      await eventually(async () => {
+        const rows = await h.app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1 AND created_at > $2', [`hubspot:contact:${contactId}`, editedAt]);
+        return (rows[0]?.n ?? 0) > 0;
+      }, 30_000, 'the edit to sync').catch(async (e: unknown) => {
+        const log = await h.app.db.query('SELECT created_at, record_ref, action, reason FROM sync_log ORDER BY id DESC LIMIT 25');
+        throw new Error(`${String(e)}\n${JSON.stringify(await h.contact(contactId))}\n${log.map((l) => JSON.stringify(l)).join('\n')}`);
+      });
+      const after = (await h.rep.sobject('Lead').retrieve(leadId)) as unknown as { Status: string; OwnerId: string; Title: string | null };
+      expect(after.Status).toBe('Closed - Not Converted');
+      expect(after.OwnerId).toBe(owner);
+      expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
+    } finally {
+      h.hubspotSandbox.clearFaults();
+      h.salesforceSandbox.faults.clear();
+    }
+  }, 120_000);
 
   it('converges on the newest state when deliveries are duplicated and reordered', async () => {
     h.hubspotSandbox.setFaults({ seed: 7, webhooks: { duplicate: { probability: 0.5 }, reorderWithin: {}, reorderBetween: { probability: 0.5 } } });
