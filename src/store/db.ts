@@ -4,7 +4,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 
 export type Row = Record<string, unknown>;
 
@@ -72,6 +71,9 @@ export function connectPostgres(databaseUrl: string, poolSize = 10): Db {
 /** Opens embedded PGlite; `dataDir` undefined keeps it in memory (tests). */
 export async function openPglite(dataDir?: string): Promise<Db> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Loaded only here: a process on Postgres (every worker in production) does not carry PGlite's
+  // WebAssembly build (~45 MB of resident memory).
+  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
   const parsers = {
     [INT8_OID]: (value: string) => Number(value),
     [NUMERIC_OID]: (value: string) => Number(value),
