@@ -16,7 +16,8 @@ import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch, type LogEntry } from './attribution.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { rememberStages } from './handoff.ts';
 import { refreshWonRevenue } from './revenue-credit.ts';
 
 /** The `backfill_runs.kind` of attribution backfills. */
@@ -248,6 +249,8 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
     const fields = batch.leadFields(contact.id, lead);
     if (Object.keys(fields).length > 0) leadWrites.push({ contactId: contact.id, record: { Id: lead.Id, ...fields } });
   }
+  const writtenLeads = new Set(leadWrites.map((w) => w.record.Id));
+  await rememberStages(ctx, [...leads.values()].filter((lead) => writtenLeads.has(lead.Id)).map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
   const leadOutcomes = await ctx.salesforce.updateRecords('Lead', leadWrites.map((w) => w.record));
   for (const { contactId, record } of leadWrites) {
     const outcome = leadOutcomes.get(record.Id);
@@ -297,6 +300,10 @@ export async function stampLeads(ctx: SyncContext, runId: string, leads: readonl
   }
 
   const leadWrites = leads.map((lead) => ({ Id: lead.Id, ...batch.leadFields(lead.Id, lead) })).filter((record) => Object.keys(record).length > 1);
+  // The stamp comes back as an Outbound Message from the integration user: with the Lead's stage
+  // known it is the app's own write, not a sales-sourced Lead for the live sync to copy to HubSpot.
+  const stamped = new Set(leadWrites.map((record) => record.Id));
+  await rememberStages(ctx, leads.filter((lead) => stamped.has(lead.Id)).map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
   const outcomes = await ctx.salesforce.updateRecords('Lead', leadWrites);
   for (const record of leadWrites) {
     const outcome = outcomes.get(record.Id);

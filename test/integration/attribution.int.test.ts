@@ -316,12 +316,13 @@ describe('campaign-source attribution', () => {
   it('backfills contacts and Leads that predate the installation, reporting progress on the job', async () => {
     const paid = uniqueEmail('old-paid');
     const news = uniqueEmail('old-news');
+    const repEmail = uniqueEmail('old-rep');
     const { bare, salesMade, tradeShow, matched } = await unseenByTheApp(async () => {
       await submitForm(paid, SPRING);
       await submitForm(news, NEWSLETTER);
       const bareContact = String(h.hubspotSandbox.createInUi('contacts', { email: uniqueEmail('old-bare'), firstname: 'No', lastname: 'History' }).id);
       const lead = async (fields: Record<string, string>) => ((await h.rep.sobject('Lead').create({ LastName: 'Before', Company: 'Old Co', ...fields })) as { id: string }).id;
-      return { bare: bareContact, salesMade: await lead({ Email: uniqueEmail('old-rep') }), tradeShow: await lead({ Email: uniqueEmail('old-show'), LeadSource: 'Trade Show' }), matched: await lead({ Email: paid }) };
+      return { bare: bareContact, salesMade: await lead({ Email: repEmail }), tradeShow: await lead({ Email: uniqueEmail('old-show'), LeadSource: 'Trade Show' }), matched: await lead({ Email: paid }) };
     });
     expect((await contactByEmail(paid)).properties.attribution_first_channel).toBeNull();
 
@@ -348,6 +349,9 @@ describe('campaign-source attribution', () => {
     expect(await membershipsOf(matched)).toEqual([{ campaign: 'spring-launch', status: 'Responded' }]);
     const logged = await h.app.db.query("SELECT 1 FROM sync_log WHERE action = 'stamp_attribution' AND details->>'backfillRun' = $1", [runId]);
     expect(logged.length).toBeGreaterThanOrEqual(5);
+    // The stamps' own Outbound Messages are the app's writes: an old sales-only Lead is not copied to HubSpot.
+    await quiet();
+    await expect(contactByEmail(repEmail)).rejects.toMatchObject({ code: 404 });
   });
 
   it('resumes an interrupted backfill from its saved cursor without reading a page twice, and a second run changes nothing', async () => {
