@@ -4,15 +4,14 @@
  * the server's hint without using up an attempt (the run resumes from its cursor); a request the
  * CRM refuses as a whole, or the last failed attempt, marks the run failed with the reason.
  */
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import type { Job } from 'bullmq';
 import type { Logger } from '../src/log.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
-import type { SyncContext } from '../src/sync/context.ts';
-import { failInitialSync, runInitialSync, type InitialSyncProgress } from '../src/sync/initial-sync.ts';
+import { runInitialSync, type InitialSyncProgress } from '../src/sync/initial-sync.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { failBackfillJob, syncContextFor } from './job-support.ts';
 
 export interface InitialSyncDeps {
   db: Queryable;
@@ -39,33 +38,9 @@ export function initialSyncProcessors(deps: InitialSyncDeps): Processors {
       };
       try {
         const runtime = await deps.clients.forInstallation(installationId);
-        const ctx: SyncContext = {
-          installationId,
-          db: deps.db,
-          hubspot: runtime.hubspot,
-          salesforce: runtime.salesforce,
-          dictionary: runtime.dictionary,
-          fieldMappings: runtime.fieldMappings,
-          attribution: runtime.attribution,
-          ledger: deps.ledger,
-          now: () => new Date(),
-          job: { queue: 'initial-sync', id: job.id ?? '' },
-        };
-        await runInitialSync(ctx, runId, report);
+        await runInitialSync(syncContextFor(deps, runtime, { queue: 'initial-sync', id: job.id ?? '' }), runId, report);
       } catch (error) {
-        if (error instanceof CrmRateLimitedError) {
-          deps.log.warn({ installationId, runId, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: the initial sync waits, then resumes from its cursor`);
-          await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
-          throw new DelayedError();
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        const refused = error instanceof CrmRejectedError;
-        if (refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-          await failInitialSync(deps.db, runId, message);
-          deps.log.error({ installationId, runId, error: message }, 'initial sync failed');
-          if (refused) throw new UnrecoverableError(message);
-        }
-        throw error;
+        await failBackfillJob(error, { job, token, db: deps.db, log: deps.log, installationId, runId, what: 'initial sync' });
       }
     },
   };

@@ -21,6 +21,7 @@ import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import { afterLockJobId, type SyncScheduler } from '../src/sync/scheduler.ts';
 import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, type ClockContext } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { syncContextFor } from './job-support.ts';
 
 export interface SyncWorkerDeps {
   db: Queryable;
@@ -59,16 +60,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
         syncBatch: async (id, dir, keys) => {
           const runtime = await deps.clients.forInstallation(id);
           const ctx: SyncContext = {
-            installationId: id,
-            db: deps.db,
-            hubspot: runtime.hubspot,
-            salesforce: runtime.salesforce,
-            dictionary: runtime.dictionary,
-            fieldMappings: runtime.fieldMappings,
-            attribution: runtime.attribution,
-            ledger: deps.ledger,
-            now: () => new Date(),
-            job: { queue, id: job.id ?? '' },
+            ...syncContextFor(deps, runtime, { queue, id: job.id ?? '' }),
             feedback: { taxonomy: runtime.sales.feedbackTaxonomy, integrationUserId: runtime.salesforceIntegrationUserId },
             slaDueAt: (at) => handoffDueAt(runtime.sales.slaPolicy, at),
           };

@@ -8,10 +8,10 @@
  * Each step saves its cursor and counters in `backfill_runs`, so a retried or stalled job resumes
  * where the last one stopped; writes compare with current values, so a repeated step changes nothing.
  */
-import { randomUUID } from 'node:crypto';
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
 import type { Producer } from '../queue/producer.ts';
+import { createBackfillRun, rateAndEta } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
@@ -70,12 +70,7 @@ const RUN_COLUMNS = 'id, installation_id, status, phase, cursor, done, total, st
 
 /** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
 export function progressOf(row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>): BackfillProgress {
-  const done = Number(row.done);
-  const total = row.total === null ? null : Number(row.total);
-  const seconds = Number(row.active_ms) / 1000;
-  const ratePerS = seconds > 0 ? Math.round((done / seconds) * 100) / 100 : 0;
-  const left = total === null ? null : Math.max(0, total - done);
-  const etaS = row.status === 'completed' ? 0 : left === null || ratePerS <= 0 ? null : Math.ceil(left / ratePerS);
+  const { done, total, ratePerS, etaS } = rateAndEta(row);
   return {
     runId: row.id,
     status: row.status,
@@ -97,16 +92,7 @@ async function loadRun(db: Queryable, runId: string): Promise<RunRow | undefined
 
 /** Creates a backfill run for an installation, or returns the one already queued or running (one at a time). */
 export async function createAttributionBackfillRun(db: Queryable, installationId: string): Promise<string> {
-  const inserted = await db.query<{ id: string }>(
-    `INSERT INTO backfill_runs (id, installation_id, kind, status, phase) VALUES ($1, $2, $3, 'queued', 'contacts')
-     ON CONFLICT (installation_id, kind) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
-    [randomUUID(), installationId, ATTRIBUTION_BACKFILL],
-  );
-  const runId =
-    inserted[0]?.id ??
-    (await db.query<{ id: string }>("SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')", [installationId, ATTRIBUTION_BACKFILL]))[0]?.id;
-  if (runId === undefined) throw new Error(`could not start an attribution backfill for installation ${installationId}`);
-  return runId;
+  return createBackfillRun(db, installationId, ATTRIBUTION_BACKFILL, 'contacts');
 }
 
 /**
@@ -126,13 +112,7 @@ export async function backfillProgress(db: Queryable, runId: string): Promise<Ba
   return row === undefined ? null : progressOf(row);
 }
 
-/** Marks a run failed with the reason (after its last attempt, or a refusal retrying cannot fix). */
-export async function failAttributionBackfill(db: Queryable, runId: string, reason: string): Promise<void> {
-  await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
-}
-
-/** What one step of stamping did. */
-export interface StepResult {
+interface StepResult {
   processed: number;
   stampedContacts: number;
   stampedLeads: number;
@@ -142,7 +122,7 @@ export interface StepResult {
 /**
  * Runs (or resumes) a backfill until it is complete, saving the cursor after every step and
  * reporting progress through `onProgress`. Errors leave the run resumable; the caller decides
- * whether to retry or give up (`failAttributionBackfill`).
+ * whether to retry or give up (`failBackfillRun`).
  */
 export async function runAttributionBackfill(ctx: SyncContext, runId: string, onProgress: (progress: BackfillProgress) => Promise<void>): Promise<BackfillProgress> {
   let run = await loadRun(ctx.db, runId);

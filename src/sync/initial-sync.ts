@@ -14,13 +14,13 @@
  * run resumes where it stopped; every write compares with the current value, so a repeated step
  * writes nothing new.
  */
-import { randomUUID } from 'node:crypto';
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
 import { decideStageAgreement, hubspotFunnelRank, type StageAgreement } from '../domain/stage-agreement.ts';
 import { assertNever } from '../domain/result.ts';
 import { compareStageRank } from '../domain/stages.ts';
 import type { Producer } from '../queue/producer.ts';
+import { createBackfillRun, rateAndEta } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds, linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
@@ -94,12 +94,7 @@ const RUN_COLUMNS = 'id, installation_id, kind, status, phase, cursor, done, tot
 export function initialSyncProgressOf(
   row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'linked' | 'stages_aligned' | 'unmatched' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>,
 ): InitialSyncProgress {
-  const done = Number(row.done);
-  const total = row.total === null ? null : Number(row.total);
-  const seconds = Number(row.active_ms) / 1000;
-  const ratePerS = seconds > 0 ? Math.round((done / seconds) * 100) / 100 : 0;
-  const left = total === null ? null : Math.max(0, total - done);
-  const etaS = row.status === 'completed' ? 0 : left === null || ratePerS <= 0 ? null : Math.ceil(left / ratePerS);
+  const { done, total, ratePerS, etaS } = rateAndEta(row);
   return {
     kind: INITIAL_SYNC,
     runId: row.id,
@@ -125,16 +120,7 @@ async function loadRun(db: Queryable, runId: string): Promise<RunRow | undefined
 
 /** Creates an initial sync run for an installation, or returns the one already queued or running (one at a time). */
 export async function createInitialSyncRun(db: Queryable, installationId: string): Promise<string> {
-  const inserted = await db.query<{ id: string }>(
-    `INSERT INTO backfill_runs (id, installation_id, kind, status, phase) VALUES ($1, $2, $3, 'queued', 'contacts')
-     ON CONFLICT (installation_id, kind) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
-    [randomUUID(), installationId, INITIAL_SYNC],
-  );
-  const runId =
-    inserted[0]?.id ??
-    (await db.query<{ id: string }>("SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')", [installationId, INITIAL_SYNC]))[0]?.id;
-  if (runId === undefined) throw new Error(`could not start an initial sync for installation ${installationId}`);
-  return runId;
+  return createBackfillRun(db, installationId, INITIAL_SYNC, 'contacts');
 }
 
 /** The job id of a run: the same run enqueued again is the same job (an admin clicking twice runs it once). */
@@ -164,11 +150,6 @@ export async function anyRunProgress(db: Queryable, runId: string): Promise<Init
   return progress === null ? null : { kind: row.kind === ATTRIBUTION_BACKFILL ? ATTRIBUTION_BACKFILL : row.kind, ...progress };
 }
 
-/** Marks a run failed with the reason (after its last attempt, or a refusal retrying cannot fix). */
-export async function failInitialSync(db: Queryable, runId: string, reason: string): Promise<void> {
-  await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
-}
-
 /** What one step did (added to the run's counters with its cursor). */
 interface StepResult {
   processed: number;
@@ -185,7 +166,7 @@ const emptyStep = (processed = 0): StepResult => ({ processed, linked: 0, stages
 /**
  * Runs (or resumes) an initial sync until it is complete, saving the cursor and counters after
  * every step and reporting progress through `onProgress`. Errors leave the run resumable; the
- * caller decides whether to retry or give up (`failInitialSync`).
+ * caller decides whether to retry or give up (`failBackfillRun`).
  */
 export async function runInitialSync(ctx: SyncContext, runId: string, onProgress: (progress: InitialSyncProgress) => Promise<void>): Promise<InitialSyncProgress> {
   let run = await loadRun(ctx.db, runId);

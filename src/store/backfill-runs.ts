@@ -1,0 +1,37 @@
+/**
+ * `backfill_runs`: the resumable admin-triggered runs (attribution backfill, initial sync). One
+ * active run per installation and kind; progress is counted per step with the working time, so
+ * rate and ETA leave out waits for rate limits and restarts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from './db.ts';
+
+/** Creates a run of a kind for an installation, or returns the one already queued or running (one at a time). */
+export async function createBackfillRun(db: Queryable, installationId: string, kind: string, firstPhase: string): Promise<string> {
+  const inserted = await db.query<{ id: string }>(
+    `INSERT INTO backfill_runs (id, installation_id, kind, status, phase) VALUES ($1, $2, $3, 'queued', $4)
+     ON CONFLICT (installation_id, kind) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id`,
+    [randomUUID(), installationId, kind, firstPhase],
+  );
+  const runId =
+    inserted[0]?.id ??
+    (await db.query<{ id: string }>("SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')", [installationId, kind]))[0]?.id;
+  if (runId === undefined) throw new Error(`could not start a ${kind} run for installation ${installationId}`);
+  return runId;
+}
+
+/** Marks a run failed with the reason (after its last attempt, or a refusal retrying cannot fix). */
+export async function failBackfillRun(db: Queryable, runId: string, reason: string): Promise<void> {
+  await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
+}
+
+/** Records per second of working time and the seconds left at that rate (pure; null while unknown). */
+export function rateAndEta(run: { status: string; done: number | string; total: number | string | null; active_ms: number | string }): { done: number; total: number | null; ratePerS: number; etaS: number | null } {
+  const done = Number(run.done);
+  const total = run.total === null ? null : Number(run.total);
+  const seconds = Number(run.active_ms) / 1000;
+  const ratePerS = seconds > 0 ? Math.round((done / seconds) * 100) / 100 : 0;
+  const left = total === null ? null : Math.max(0, total - done);
+  const etaS = run.status === 'completed' ? 0 : left === null || ratePerS <= 0 ? null : Math.ceil(left / ratePerS);
+  return { done, total, ratePerS, etaS };
+}

@@ -1,0 +1,52 @@
+/**
+ * What the workers share: the sync context of a job (every sync and backfill worker) and, for the
+ * backfill runs (attribution backfill, initial sync), what a run's failure means for its job. A
+ * rate limit delays the job by the server's hint without using up an attempt (the run resumes
+ * from its cursor); a request the CRM refuses as a whole, or the last failed attempt, marks the
+ * run failed with the reason for the admin.
+ */
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import type { Logger } from '../src/log.ts';
+import type { InstallationRuntime } from '../src/runtime/installation-clients.ts';
+import { failBackfillRun } from '../src/store/backfill-runs.ts';
+import type { Queryable } from '../src/store/db.ts';
+import type { SyncContext } from '../src/sync/context.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+/** The sync context of one installation's runtime, its log lines pointing at this job. */
+export function syncContextFor(deps: { db: Queryable; ledger: ValueLedger }, runtime: InstallationRuntime, job: { queue: string; id: string }): SyncContext {
+  return {
+    installationId: runtime.installationId,
+    db: deps.db,
+    hubspot: runtime.hubspot,
+    salesforce: runtime.salesforce,
+    dictionary: runtime.dictionary,
+    fieldMappings: runtime.fieldMappings,
+    attribution: runtime.attribution,
+    ledger: deps.ledger,
+    now: () => new Date(),
+    job,
+  };
+}
+
+/** Handles the error a run threw: always throws (DelayedError, UnrecoverableError or the error itself). */
+export async function failBackfillJob(
+  error: unknown,
+  context: { job: Job; token: string | undefined; db: Queryable; log: Logger; installationId: string; runId: string; what: string },
+): Promise<never> {
+  const { job, token, log, installationId, runId, what } = context;
+  if (error instanceof CrmRateLimitedError) {
+    log.warn({ installationId, runId, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: the ${what} waits, then resumes from its cursor`);
+    await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
+    throw new DelayedError();
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const refused = error instanceof CrmRejectedError;
+  if (refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+    await failBackfillRun(context.db, runId, message);
+    log.error({ installationId, runId, error: message }, `${what} failed`);
+    if (refused) throw new UnrecoverableError(message);
+  }
+  throw error;
+}
