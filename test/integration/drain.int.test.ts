@@ -82,10 +82,10 @@ describe('drain lock', () => {
     expect(await holder).toMatchObject({ kind: 'drained', records: 1, rerunWanted: true });
   });
 
-  it('syncs disjoint batches at once and, when one fails, keeps exactly its records pending', async () => {
+  it('syncs full disjoint batches at once and, when one fails, keeps exactly its records (and the unfilled rest) pending', async () => {
     const installation = randomUUID();
     const pending = new PendingSet(redis, prefix);
-    const keys = Array.from({ length: 25 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    const keys = Array.from({ length: 35 }, (_, i) => `c${String(i).padStart(2, '0')}`);
     await pending.mark(installation, 'to-salesforce', keys);
     let running = 0;
     let most = 0;
@@ -103,11 +103,14 @@ describe('drain lock', () => {
       'to-salesforce',
     );
     await expect(failing).rejects.toThrow('Salesforce 503');
+    // Three full batches at once; the five left over wait to fill a batch of their own.
     expect(most).toBe(3);
-    expect(seen.map((batch) => batch.length).sort()).toEqual([10, 10, 5]);
-    expect(new Set(seen.flat()).size).toBe(25);
+    expect(seen.map((batch) => batch.length)).toEqual([10, 10, 10]);
+    expect(new Set(seen.flat()).size).toBe(30);
     const failed = seen.find((batch) => batch.includes('c12')) ?? [];
-    expect((await pending.peek(installation, 'to-salesforce', 100)).map((r) => r.key).sort()).toEqual([...failed].sort());
+    const leftOver = keys.filter((key) => !seen.flat().includes(key));
+    expect(leftOver).toHaveLength(5);
+    expect((await pending.peek(installation, 'to-salesforce', 100)).map((r) => r.key).sort()).toEqual([...failed, ...leftOver].sort());
   });
 
   it('reports how long a dead holder keeps the lock', async () => {
