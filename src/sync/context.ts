@@ -26,6 +26,8 @@ export interface SyncContext {
    * policy without overrides), else null: the `pending` stamp then rides on the handoff's own writes.
    */
   slaDueAt?: (handoffAt: Date) => Date | null;
+  /** Contact updates another step of this batch prepared (SLA first-touch stamps), sent with the sync's own. */
+  hubspotWrites?: readonly { id: string; properties: Record<string, string> }[];
 }
 
 /** The HubSpot contact properties every sync reads. */

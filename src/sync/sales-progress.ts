@@ -188,6 +188,9 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     if (Object.keys(ids).length > 0 && contacts.has(link.hubspotContactId)) firstSteps.push({ id: link.hubspotContactId, properties: ids });
   }
 
+  // Prepared elsewhere in this batch (SLA first-touch stamps): they go out with the values.
+  for (const write of ctx.hubspotWrites ?? []) (secondSteps.some((step) => step.id === write.id) ? secondSteps : firstSteps).push({ id: write.id, properties: { ...write.properties } });
+
   // 5. Write in order: clears, then values (HubSpot applies a batch's inputs in no set order).
   const failedContacts = new Set<string>();
   for (const batch of [mergeWrites(firstSteps), mergeWrites(secondSteps)]) {

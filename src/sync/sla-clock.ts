@@ -196,6 +196,12 @@ class Log {
 // ---------------------------------------------------------------------------------------------
 // Stamps on both records
 
+/** A HubSpot contact update. */
+export interface HubSpotWrite {
+  id: string;
+  properties: Record<string, string>;
+}
+
 interface Stamp {
   clock: SlaClockRecord;
   status: SlaStatus;
@@ -208,7 +214,7 @@ interface Stamp {
  * HubSpot contact (with the first touch time). A CRM that cannot be reached is returned, for
  * the caller to retry or to log; per-record refusals are logged.
  */
-async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: Log): Promise<Error | null> {
+async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: Log, hubspotBatch?: HubSpotWrite[]): Promise<Error | null> {
   if (stamps.length === 0) return null;
   const byType = new Map<'Lead' | 'Contact', SalesforceRecord[]>();
   for (const { clock, status, salesforceTarget } of stamps) {
@@ -231,6 +237,11 @@ async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: 
       if (!isCrmFailure(error)) throw error;
       unavailable = error;
     }
+  }
+  // The caller's own HubSpot batch takes the contact stamps when it goes out next (one call fewer).
+  if (hubspotBatch) {
+    hubspotBatch.push(...hubspotWrites);
+    return unavailable;
   }
   try {
     if (hubspotWrites.length > 0) {
@@ -385,9 +396,9 @@ async function recordTouch(ctx: ClockContext, clock: SlaClockRecord, touch: { at
  * Stops the running clocks of the Leads in a synced batch (`Lead:<id>` keys) that show a first
  * touch: their status left untouched, or a rep logged a Task/Event. No CRM call when none of the
  * Leads has a running clock; the stamps of all the stopped clocks go out together (one update per
- * side).
+ * side; with `hubspotBatch`, the HubSpot stamps are handed to the caller's next contact update).
  */
-export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly string[]): Promise<number> {
+export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly string[], hubspotBatch?: HubSpotWrite[]): Promise<number> {
   const leadIds = keys.flatMap((key) => {
     const [type, id] = key.split(':');
     return type === 'Lead' && id ? [id] : [];
@@ -410,14 +421,14 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
     const stamp = await recordTouch(ctx, clock, touch, lead);
     if (stamp) stamps.push({ stamp, touch });
   }
-  await stampTouches(ctx, stamps, log);
+  await stampTouches(ctx, stamps, log, hubspotBatch);
   await log.flush();
   return stamps.length;
 }
 
-/** Stamps the stopped clocks on both sides together and logs each first touch. */
-async function stampTouches(ctx: ClockContext, stamps: readonly { stamp: Stamp; touch: { at: Date; source: TouchSource } }[], log: Log): Promise<void> {
-  const unavailable = await stampBothSides(ctx, stamps.map(({ stamp }) => stamp), log);
+/** Stamps the stopped clocks on both sides together (HubSpot in the caller's batch, if given) and logs each first touch. */
+async function stampTouches(ctx: ClockContext, stamps: readonly { stamp: Stamp; touch: { at: Date; source: TouchSource } }[], log: Log, hubspotBatch?: HubSpotWrite[]): Promise<void> {
+  const unavailable = await stampBothSides(ctx, stamps.map(({ stamp }) => stamp), log, hubspotBatch);
   for (const { stamp, touch } of stamps) {
     const { clock, status } = stamp;
     const how = touch.source === 'status' ? 'the Lead left its untouched status' : `a ${touch.source} was logged on the Lead`;
