@@ -4,7 +4,8 @@
  * at a time (a Redis lock). A drain that finds the lock taken leaves a "run again" mark for the
  * holder, which schedules a continuation when it lets go (taking the lock and leaving the mark are
  * one atomic step, releasing and reading it another, so no change falls between them); the caller
- * only keeps one check for when the holder's lock would expire, in case the holder died.
+ * only keeps one check for when the holder's lock would expire, in case the holder died or failed
+ * (a failing holder leaves the mark for that check).
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -56,6 +57,9 @@ export type DrainResult =
 const TAKE_OR_MARK = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return {1, '', 0} end
 redis.call('SET', KEYS[2], '1')
 return {0, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}`;
+/** Releases the lock if still ours and leaves the "run again" mark for the check a waiting drain scheduled. */
+const RELEASE_ONLY = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 /** Extends the lock if still ours. */
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
@@ -112,7 +116,9 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
     return { kind: 'drained', batches, records, remaining, rerunWanted };
   } finally {
     clearInterval(heartbeat);
-    // A failed batch lets go too; a drain wanted meanwhile is then the retried job's to run.
-    if (!released) await deps.redis.eval(RELEASE, 2, lockKey, wantedKey, token);
+    // A failed batch lets go too, but leaves the mark: the drain that found the lock taken
+    // scheduled a check for when it would expire, and that check runs then (not after this job's
+    // growing retry backoff).
+    if (!released) await deps.redis.eval(RELEASE_ONLY, 1, lockKey, token);
   }
 }

@@ -164,6 +164,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       ...(ownLead ? {} : { Status: decision.status }),
       ...(handedOff.has(contact.id) ? slaStamp(decision.stage) : {}),
     });
+    if (ownLead) linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: sameEmailLead.Id, salesforceContactId: null, salesforceOpportunityId: null });
     entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
   }
 

@@ -67,6 +67,7 @@ describe('lifecycle sync under faults', () => {
       // The retried handoff gets through and links the Lead; HubSpot still says MQL.
       h.hubspotSandbox.clearFaults();
       await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === leadId, 60_000, 'the retried handoff to link the Lead');
+      await eventually(async () => (await h.app.db.query('SELECT 1 FROM record_links WHERE hubspot_contact_id = $1 AND salesforce_lead_id = $2', [contactId, leadId])).length === 1, 10_000, 'the link saved');
       // A marketer's edit syncs the contact again: its MQL is older news than the rep's recycle.
       const editedAt = new Date();
       h.hubspotSandbox.editInUi('contacts', contactId, { jobtitle: 'Head of Nurture' });
@@ -81,6 +82,10 @@ describe('lifecycle sync under faults', () => {
       expect(after.Status).toBe('Closed - Not Converted');
       expect(after.OwnerId).toBe(owner);
       expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
+      // Linked once, the contact is not handed off again and again.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const handoffs = await h.app.db.query<{ n: number }>("SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1 AND action = 'handoff'", [`hubspot:contact:${contactId}`]);
+      expect(handoffs[0]?.n).toBeLessThanOrEqual(2);
     } finally {
       h.hubspotSandbox.clearFaults();
       h.salesforceSandbox.faults.clear();
