@@ -237,7 +237,13 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
       const failed = await queue.getFailed(0, 2);
       orphans.push(`${name}: ${counts.failed} failed (${failed.map((j) => `${j.id ?? '?'}: ${j.failedReason}`).join(' | ').slice(0, 300)})`);
     }
-    const running = BUSY_STATES.reduce((n, state) => n + (counts[state] ?? 0), 0);
+    // A scheduled job (a reconcile pass) may be running right now: stuck is still there 15 s later.
+    let running = BUSY_STATES.reduce((n, state) => n + (counts[state] ?? 0), 0);
+    for (let waited = 0; running > 0 && waited < 15_000; waited += 500) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const again = await queue.getJobCounts(...BUSY_STATES);
+      running = BUSY_STATES.reduce((n, state) => n + (again[state] ?? 0), 0);
+    }
     if (running > 0) orphans.push(`${name}: ${running} stuck waiting/active`);
     if (INTAKE_QUEUES.includes(key) && (counts.delayed ?? 0) > 0) orphans.push(`${name}: ${counts.delayed} stuck delayed`);
     if (DRAIN_QUEUES.includes(key)) idleDelayedDrains += counts.delayed ?? 0;

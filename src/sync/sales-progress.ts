@@ -128,9 +128,11 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   const convertedFrom = unlinkedOpportunities.length === 0 ? [] : await ctx.salesforce.query(
     `SELECT Id, Email, HubSpot_Contact_Id__c, ConvertedContactId, ConvertedOpportunityId FROM Lead WHERE ConvertedOpportunityId IN (${unlinkedOpportunities.map((id) => `'${id.replace(/[^A-Za-z0-9]/g, '')}'`).join(', ')})`,
   );
+  // Their Leads' links (a Lead converted before the app could stamp its HubSpot id has only the link).
+  const convertedLinks = await linksBySalesforceIds(ctx.db, ctx.installationId, convertedFrom.map((lead) => lead.Id).filter((id) => !links.has(id)));
   for (const lead of convertedFrom) {
     const opportunityId = str(lead, 'ConvertedOpportunityId');
-    const contactId = links.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
+    const contactId = links.get(lead.Id)?.hubspotContactId ?? convertedLinks.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
     if (!opportunityId || !contactId) continue;
     const link: RecordLink = { hubspotContactId: contactId, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: opportunityId };
     links.set(opportunityId, link);
