@@ -6,6 +6,34 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from './db.ts';
 
+/** A run's row: the shared cursor and counters, and the counters only the initial sync uses (0 otherwise). */
+export interface BackfillRunRow extends Record<string, unknown> {
+  id: string;
+  installation_id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  phase: 'contacts' | 'leads' | 'revenue' | 'done';
+  cursor: string | null;
+  done: number;
+  total: number | null;
+  linked: number;
+  stages_aligned: number;
+  unmatched: number;
+  stamped_contacts: number;
+  stamped_leads: number;
+  failed: number;
+  active_ms: number;
+  error: string | null;
+}
+
+/** The columns of `BackfillRunRow`, for RETURNING and SELECT. */
+export const BACKFILL_RUN_COLUMNS = 'id, installation_id, kind, status, phase, cursor, done, total, linked, stages_aligned, unmatched, stamped_contacts, stamped_leads, failed, active_ms, error';
+
+/** A run by id, or undefined. */
+export async function loadBackfillRun(db: Queryable, runId: string): Promise<BackfillRunRow | undefined> {
+  return (await db.query<BackfillRunRow>(`SELECT ${BACKFILL_RUN_COLUMNS} FROM backfill_runs WHERE id = $1`, [runId]))[0];
+}
+
 /** Creates a run of a kind for an installation, or returns the one already queued or running (one at a time). */
 export async function createBackfillRun(db: Queryable, installationId: string, kind: string, firstPhase: string): Promise<string> {
   const inserted = await db.query<{ id: string }>(

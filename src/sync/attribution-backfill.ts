@@ -1,43 +1,32 @@
 /**
- * Backfill of attribution stamps on records that predate the installation (admin-triggered):
- * 1. every HubSpot contact, paged through the list API 200 at a time, with its linked Lead (or
- *    Contact after conversion) — HubSpot batch updates of 100, Lead Collections of 200;
- * 2. every unconverted Salesforce Lead that no HubSpot contact is linked to, 200 at a time, matched
- *    to HubSpot by email (sales-sourced unless a marketing history or its LeadSource says otherwise);
+ * Backfill of attribution stamps on records that predate the installation (admin-triggered), step
+ * by step through backfill-phases.ts:
+ * 1. every HubSpot contact with its linked Lead (or Contact after conversion) — HubSpot batch
+ *    updates of 100, Lead Collections of 200;
+ * 2. every unconverted Salesforce Lead that no HubSpot contact is linked to, matched to HubSpot by
+ *    email (sales-sourced unless a marketing history or its LeadSource says otherwise);
  * 3. the won revenue of linked Opportunities, for the revenue credit.
- * Each step saves its cursor and counters in `backfill_runs`, so a retried or stalled job resumes
- * where the last one stopped; writes compare with current values, so a repeated step changes nothing.
+ * Writes compare with current values, so a repeated step changes nothing.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
 import type { Producer } from '../queue/producer.ts';
-import { createBackfillRun, rateAndEta } from '../store/backfill-runs.ts';
+import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch, type LogEntry } from './attribution.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { runPhases, type StepCounts } from './backfill-phases.ts';
 import { rememberStages } from './handoff.ts';
-import { refreshWonRevenue } from './revenue-credit.ts';
 
 /** The `backfill_runs.kind` of attribution backfills. */
 export const ATTRIBUTION_BACKFILL = 'attribution';
 
-/** HubSpot list pages (100 contacts each) per step: one Lead Collections update of up to 200 per step. */
-const CONTACT_PAGES_PER_STEP = 2;
-/** Salesforce Leads per step (one query, one Collections update). */
-const LEADS_PER_STEP = 200;
-/** Unconverted Leads that no HubSpot contact is linked to. */
-const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
-
-type Phase = 'contacts' | 'leads' | 'revenue' | 'done';
-type Status = 'queued' | 'running' | 'completed' | 'failed';
-
 /** Where a backfill run stands. */
 export interface BackfillProgress {
   runId: string;
-  status: Status;
-  phase: Phase;
+  status: BackfillRunRow['status'];
+  phase: BackfillRunRow['phase'];
   done: number;
   /** Contacts plus unlinked Leads counted when the run started; null until counted. */
   total: number | null;
@@ -51,25 +40,8 @@ export interface BackfillProgress {
   error: string | null;
 }
 
-interface RunRow extends Record<string, unknown> {
-  id: string;
-  installation_id: string;
-  status: Status;
-  phase: Phase;
-  cursor: string | null;
-  done: number;
-  total: number | null;
-  stamped_contacts: number;
-  stamped_leads: number;
-  failed: number;
-  active_ms: number;
-  error: string | null;
-}
-
-const RUN_COLUMNS = 'id, installation_id, status, phase, cursor, done, total, stamped_contacts, stamped_leads, failed, active_ms, error';
-
 /** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
-export function progressOf(row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>): BackfillProgress {
+export function progressOf(row: Pick<BackfillRunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>): BackfillProgress {
   const { done, total, ratePerS, etaS } = rateAndEta(row);
   return {
     runId: row.id,
@@ -84,10 +56,6 @@ export function progressOf(row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' 
     failed: Number(row.failed),
     error: row.error,
   };
-}
-
-async function loadRun(db: Queryable, runId: string): Promise<RunRow | undefined> {
-  return (await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM backfill_runs WHERE id = $1`, [runId]))[0];
 }
 
 /** Creates a backfill run for an installation, or returns the one already queued or running (one at a time). */
@@ -108,15 +76,8 @@ export async function startAttributionBackfill(deps: { db: Queryable; producer: 
 
 /** The progress of a backfill run (`{status, done, total, ratePerS, etaS}` and counters), or null for an unknown run. */
 export async function backfillProgress(db: Queryable, runId: string): Promise<BackfillProgress | null> {
-  const row = await loadRun(db, runId);
+  const row = await loadBackfillRun(db, runId);
   return row === undefined ? null : progressOf(row);
-}
-
-interface StepResult {
-  processed: number;
-  stampedContacts: number;
-  stampedLeads: number;
-  failed: number;
 }
 
 /**
@@ -125,64 +86,19 @@ interface StepResult {
  * whether to retry or give up (`failBackfillRun`).
  */
 export async function runAttributionBackfill(ctx: SyncContext, runId: string, onProgress: (progress: BackfillProgress) => Promise<void>): Promise<BackfillProgress> {
-  let run = await loadRun(ctx.db, runId);
-  if (run === undefined) throw new Error(`backfill run ${runId} does not exist`);
-  if (run.installation_id !== ctx.installationId) throw new Error(`backfill run ${runId} belongs to another installation`);
-  if (run.status === 'completed' || run.status === 'failed') return progressOf(run);
-  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
-
-  if (run.total === null) {
-    const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`)]);
-    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
-  }
-
-  for (;;) {
-    run = await loadRun(ctx.db, runId);
-    if (run === undefined) throw new Error(`backfill run ${runId} disappeared`);
-    if (run.phase === 'done') break;
-    const started = Date.now();
-    let next: { phase: Phase; cursor: string | null };
-    let result: StepResult = { processed: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 };
-    if (run.phase === 'contacts') {
-      const contacts: HubSpotContact[] = [];
-      let after: string | undefined = run.cursor ?? undefined;
-      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
-        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
-        contacts.push(...listed.contacts);
-        after = listed.after;
-        if (after === undefined) break;
-      }
-      result = await stampContacts(ctx, runId, contacts);
-      next = after === undefined ? { phase: 'leads', cursor: null } : { phase: 'contacts', cursor: after };
-    } else if (run.phase === 'leads') {
-      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
-      const leads = await ctx.salesforce.query(`SELECT ${selectList(LEAD_SYNC_FIELDS)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`);
-      result = await stampLeads(ctx, runId, leads);
-      const last = leads.at(-1)?.Id;
-      next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
-    } else {
-      await refreshWonRevenue(ctx);
-      next = { phase: 'done', cursor: null };
-    }
-    const rows = await ctx.db.query<RunRow>(
-      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, stamped_contacts = stamped_contacts + $5, stamped_leads = stamped_leads + $6,
-         failed = failed + $7, active_ms = active_ms + $8, updated_at = now() WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-      [runId, next.phase, next.cursor, result.processed, result.stampedContacts, result.stampedLeads, result.failed, Date.now() - started],
-    );
-    const saved = rows[0];
-    if (saved !== undefined && result.processed > 0) await onProgress(progressOf(saved));
-  }
-
-  // Records created or linked meanwhile make the first count approximate: the finished run says what it did.
-  const finished = await ctx.db.query<RunRow>(
-    "UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING " + RUN_COLUMNS,
-    [runId],
+  return runPhases(
+    ctx,
+    runId,
+    {
+      kind: ATTRIBUTION_BACKFILL,
+      name: 'backfill run',
+      leadFields: LEAD_SYNC_FIELDS,
+      contactStep: (contacts) => stampContacts(ctx, runId, contacts),
+      leadStep: (leads) => stampLeads(ctx, runId, leads),
+      progressOf,
+    },
+    onProgress,
   );
-  const final = finished[0];
-  if (final === undefined) throw new Error(`backfill run ${runId} disappeared`);
-  const progress = progressOf(final);
-  await onProgress(progress);
-  return progress;
 }
 
 function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry {
@@ -192,8 +108,8 @@ function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry 
 }
 
 /** Stamps one step of HubSpot contacts and their linked Lead / Contact (the initial sync reuses it). */
-export async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepResult> {
-  const result: StepResult = { processed: contacts.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
+export async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepCounts> {
+  const result: StepCounts = { processed: contacts.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
   if (contacts.length === 0) return result;
   const log: SyncLogEntry[] = [];
   const entry = logger(ctx, runId, log);
@@ -255,8 +171,8 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
 }
 
 /** Stamps one step of Salesforce Leads that no HubSpot contact is linked to (the initial sync reuses it). */
-export async function stampLeads(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepResult> {
-  const result: StepResult = { processed: leads.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
+export async function stampLeads(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepCounts> {
+  const result: StepCounts = { processed: leads.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
   if (leads.length === 0) return result;
   const log: SyncLogEntry[] = [];
   const entry = logger(ctx, runId, log);

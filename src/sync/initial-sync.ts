@@ -1,18 +1,15 @@
 /**
  * The initial sync (admin-triggered, once per installation or whenever an admin wants it again):
  * brings what existed in both CRMs before the app was installed into agreement, streaming, never
- * holding more than one step in memory.
- * 1. every HubSpot contact, 200 per step (two list pages of 100): link it to its Salesforce record
+ * holding more than one step in memory (the steps of backfill-phases.ts).
+ * 1. every HubSpot contact: link it to its Salesforce record
  *    (external id first, then email), bring the two stages into agreement — the side that is
  *    behind moves forward, never backwards — and stamp attribution (attribution-backfill.ts);
- * 2. every unconverted Lead that no contact is linked to, 200 per step by `Id >` cursor: stamped,
- *    counted as unmatched;
+ * 2. every unconverted Lead that no contact is linked to: stamped, counted as unmatched;
  * 3. the won revenue of linked Opportunities, for the revenue credit.
  * Historical records are not new handoffs: no Lead is created for an unlinked MQL, no contact for
- * an unmatched Lead, no SLA clock starts; they are counted (`unmatched`) and logged. Each step
- * saves its cursor and counters in `backfill_runs` (kind `initial`), so a crashed or rate-limited
- * run resumes where it stopped; every write compares with the current value, so a repeated step
- * writes nothing new.
+ * an unmatched Lead, no SLA clock starts; they are counted (`unmatched`) and logged. Every write
+ * compares with the current value, so a repeated step writes nothing new.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
@@ -20,36 +17,28 @@ import { decideStageAgreement, hubspotFunnelRank, type StageAgreement } from '..
 import { assertNever } from '../domain/result.ts';
 import { compareStageRank } from '../domain/stages.ts';
 import type { Producer } from '../queue/producer.ts';
-import { createBackfillRun, rateAndEta } from '../store/backfill-runs.ts';
+import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds, linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, stampContacts, stampLeads, type BackfillProgress } from './attribution-backfill.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { runPhases, type StepCounts } from './backfill-phases.ts';
+import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
-import { refreshWonRevenue } from './revenue-credit.ts';
 
 /** The `backfill_runs.kind` of initial syncs. */
 export const INITIAL_SYNC = 'initial';
 
-/** HubSpot list pages (100 contacts each) per step: one Lead Collections update of up to 200 per step. */
-const CONTACT_PAGES_PER_STEP = 2;
-/** Salesforce Leads per step (one query, one Collections update). */
-const LEADS_PER_STEP = 200;
-/** Unconverted Leads that no HubSpot contact is linked to. */
-const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
 /** The Lead fields the initial sync reads (the sync's fields plus the stage mirror it writes). */
 const LEAD_FIELDS = [...LEAD_SYNC_FIELDS, 'Lifecycle_Stage__c'] as const;
 
-type Phase = 'contacts' | 'leads' | 'revenue' | 'done';
-type Status = 'queued' | 'running' | 'completed' | 'failed';
 
 /** Where an initial sync run stands. */
 export interface InitialSyncProgress {
   kind: typeof INITIAL_SYNC;
   runId: string;
-  status: Status;
-  phase: Phase;
+  status: BackfillRunRow['status'];
+  phase: BackfillRunRow['phase'];
   done: number;
   /** Contacts plus unlinked Leads (recounted when the Lead phase starts); null until counted. */
   total: number | null;
@@ -69,30 +58,9 @@ export interface InitialSyncProgress {
   error: string | null;
 }
 
-interface RunRow extends Record<string, unknown> {
-  id: string;
-  installation_id: string;
-  kind: string;
-  status: Status;
-  phase: Phase;
-  cursor: string | null;
-  done: number;
-  total: number | null;
-  linked: number;
-  stages_aligned: number;
-  unmatched: number;
-  stamped_contacts: number;
-  stamped_leads: number;
-  failed: number;
-  active_ms: number;
-  error: string | null;
-}
-
-const RUN_COLUMNS = 'id, installation_id, kind, status, phase, cursor, done, total, linked, stages_aligned, unmatched, stamped_contacts, stamped_leads, failed, active_ms, error';
-
 /** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
 export function initialSyncProgressOf(
-  row: Pick<RunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'linked' | 'stages_aligned' | 'unmatched' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>,
+  row: Pick<BackfillRunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'linked' | 'stages_aligned' | 'unmatched' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>,
 ): InitialSyncProgress {
   const { done, total, ratePerS, etaS } = rateAndEta(row);
   return {
@@ -114,10 +82,6 @@ export function initialSyncProgressOf(
   };
 }
 
-async function loadRun(db: Queryable, runId: string): Promise<RunRow | undefined> {
-  return (await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM backfill_runs WHERE id = $1`, [runId]))[0];
-}
-
 /** Creates an initial sync run for an installation, or returns the one already queued or running (one at a time). */
 export async function createInitialSyncRun(db: Queryable, installationId: string): Promise<string> {
   return createBackfillRun(db, installationId, INITIAL_SYNC, 'contacts');
@@ -137,31 +101,20 @@ export async function startInitialSync(deps: { db: Queryable; producer: Producer
 
 /** The progress of an initial sync run, or null for an unknown run (or a run of another kind). */
 export async function initialSyncProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | null> {
-  const row = await loadRun(db, runId);
+  const row = await loadBackfillRun(db, runId);
   return row === undefined || row.kind !== INITIAL_SYNC ? null : initialSyncProgressOf(row);
 }
 
 /** The progress of any backfill run by id (initial sync or attribution backfill), with its kind; null when unknown. */
 export async function anyRunProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | (BackfillProgress & { kind: string }) | null> {
-  const row = await loadRun(db, runId);
+  const row = await loadBackfillRun(db, runId);
   if (row === undefined) return null;
   if (row.kind === INITIAL_SYNC) return initialSyncProgressOf(row);
   const progress = await backfillProgress(db, runId);
   return progress === null ? null : { kind: row.kind === ATTRIBUTION_BACKFILL ? ATTRIBUTION_BACKFILL : row.kind, ...progress };
 }
 
-/** What one step did (added to the run's counters with its cursor). */
-interface StepResult {
-  processed: number;
-  linked: number;
-  stagesAligned: number;
-  unmatched: number;
-  stampedContacts: number;
-  stampedLeads: number;
-  failed: number;
-}
-
-const emptyStep = (processed = 0): StepResult => ({ processed, linked: 0, stagesAligned: 0, unmatched: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 });
+const emptyStep = (processed = 0): Required<StepCounts> => ({ processed, linked: 0, stagesAligned: 0, unmatched: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 });
 
 /**
  * Runs (or resumes) an initial sync until it is complete, saving the cursor and counters after
@@ -169,84 +122,35 @@ const emptyStep = (processed = 0): StepResult => ({ processed, linked: 0, stages
  * caller decides whether to retry or give up (`failBackfillRun`).
  */
 export async function runInitialSync(ctx: SyncContext, runId: string, onProgress: (progress: InitialSyncProgress) => Promise<void>): Promise<InitialSyncProgress> {
-  let run = await loadRun(ctx.db, runId);
-  if (run === undefined || run.kind !== INITIAL_SYNC) throw new Error(`initial sync run ${runId} does not exist`);
-  if (run.installation_id !== ctx.installationId) throw new Error(`initial sync run ${runId} belongs to another installation`);
-  if (run.status === 'completed' || run.status === 'failed') return initialSyncProgressOf(run);
-  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
-
-  if (run.total === null) {
-    const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`)]);
-    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
-  }
-
-  for (;;) {
-    run = await loadRun(ctx.db, runId);
-    if (run === undefined) throw new Error(`initial sync run ${runId} disappeared`);
-    if (run.phase === 'done') break;
-    const started = Date.now();
-    let next: { phase: Phase; cursor: string | null };
-    let result = emptyStep();
-    let total: number | null = null;
-    if (run.phase === 'contacts') {
-      const contacts: HubSpotContact[] = [];
-      let after: string | undefined = run.cursor ?? undefined;
-      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
-        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
-        contacts.push(...listed.contacts);
-        after = listed.after;
-        if (after === undefined) break;
-      }
-      result = await syncContactStep(ctx, runId, contacts);
-      if (after === undefined) {
-        next = { phase: 'leads', cursor: null };
-        // The contact phase linked Leads: what is left unlinked is what the Lead phase walks.
-        total = Number(run.done) + result.processed + (await ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`));
-      } else next = { phase: 'contacts', cursor: after };
-    } else if (run.phase === 'leads') {
-      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
-      const leads = await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`);
-      result = await syncLeadStep(ctx, runId, leads);
-      const last = leads.at(-1)?.Id;
-      next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
-    } else {
-      await refreshWonRevenue(ctx);
-      next = { phase: 'done', cursor: null };
-    }
-    const rows = await ctx.db.query<RunRow>(
-      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
-         stamped_contacts = stamped_contacts + $8, stamped_leads = stamped_leads + $9, failed = failed + $10, active_ms = active_ms + $11,
-         total = COALESCE($12, total), updated_at = now()
-       WHERE id = $1 RETURNING ${RUN_COLUMNS}`,
-      [runId, next.phase, next.cursor, result.processed, result.linked, result.stagesAligned, result.unmatched, result.stampedContacts, result.stampedLeads, result.failed, Date.now() - started, total],
-    );
-    const saved = rows[0];
-    if (saved !== undefined && result.processed > 0) await onProgress(initialSyncProgressOf(saved));
-  }
-
-  // Records created meanwhile make the counts approximate: the finished run says what it did.
-  const finished = await ctx.db.query<RunRow>(
-    "UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING " + RUN_COLUMNS,
-    [runId],
-  );
-  const final = finished[0];
-  if (final === undefined) throw new Error(`initial sync run ${runId} disappeared`);
-  const progress = initialSyncProgressOf(final);
-  await writeSyncLog(ctx.db, [
+  return runPhases(
+    ctx,
+    runId,
     {
-      installationId: ctx.installationId,
-      recordRef: 'initial-sync',
-      level: progress.unmatched > 0 ? 'warn' : 'info',
-      action: 'initial_sync_completed',
-      reason:
-        `initial sync done: ${progress.done} records, ${progress.linked} linked, ${progress.stagesAligned} stages brought into agreement, ${progress.failed} failed; ` +
-        `${progress.unmatched} historical records left unmatched on purpose (no Lead created for an MQL without one, no HubSpot contact for a Lead without one, no SLA clock started)`,
-      details: { initialSyncRun: runId },
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+      kind: INITIAL_SYNC,
+      name: 'initial sync run',
+      leadFields: LEAD_FIELDS,
+      contactStep: (contacts) => syncContactStep(ctx, runId, contacts),
+      leadStep: (leads) => syncLeadStep(ctx, runId, leads),
+      recountAfterContacts: true,
+      progressOf: initialSyncProgressOf,
+      onCompleted: async (progress) => {
+        await writeSyncLog(ctx.db, [
+          {
+            installationId: ctx.installationId,
+            recordRef: 'initial-sync',
+            level: progress.unmatched > 0 ? 'warn' : 'info',
+            action: 'initial_sync_completed',
+            reason:
+              `initial sync done: ${progress.done} records, ${progress.linked} linked, ${progress.stagesAligned} stages brought into agreement, ${progress.failed} failed; ` +
+              `${progress.unmatched} historical records left unmatched on purpose (no Lead created for an MQL without one, no HubSpot contact for a Lead without one, no SLA clock started)`,
+            details: { initialSyncRun: runId },
+            ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+          },
+        ]);
+      },
     },
-  ]);
-  await onProgress(progress);
-  return progress;
+    onProgress,
+  );
 }
 
 function text(record: SalesforceRecord | undefined, field: string): string | null {
@@ -282,7 +186,7 @@ interface Pair {
  * One step of HubSpot contacts: link each to its Salesforce record, bring linked pairs' stages
  * into agreement, count unmatched MQLs, then stamp attribution (which reads the links saved here).
  */
-async function syncContactStep(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepResult> {
+async function syncContactStep(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<Required<StepCounts>> {
   const result = emptyStep(contacts.length);
   if (contacts.length === 0) return result;
   const log: SyncLogEntry[] = [];
@@ -507,7 +411,7 @@ async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[
 }
 
 /** One step of unconverted Leads no contact is linked to: counted unmatched (no contact created), stamped. */
-async function syncLeadStep(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepResult> {
+async function syncLeadStep(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<Required<StepCounts>> {
   const result = emptyStep(leads.length);
   if (leads.length === 0) return result;
   const linked = await linksBySalesforceIds(ctx.db, ctx.installationId, leads.map((l) => l.Id));
@@ -525,9 +429,7 @@ async function syncLeadStep(ctx: SyncContext, runId: string, leads: readonly Sal
       ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
     })),
   );
-  // The attribution stamp is a write by the integration user: its Outbound Message must be known as
-  // the app's own, or the live sync would take the Lead for a new one and create its HubSpot contact.
-  await rememberStages(ctx, unmatched.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
+  // The attribution stamp remembers each Lead's stage, so its Outbound Message is the app's own.
   const stamped = await stampLeads(ctx, runId, unmatched);
   result.stampedContacts = stamped.stampedContacts;
   result.stampedLeads = stamped.stampedLeads;

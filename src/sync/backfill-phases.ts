@@ -1,0 +1,116 @@
+/**
+ * The step driver both admin-triggered runs share (attribution backfill, initial sync): every
+ * HubSpot contact, 200 per step (two list pages of 100), then every unconverted Lead no contact is
+ * linked to, 200 per step by `Id >` cursor, then the won revenue of linked Opportunities. Each step
+ * saves its cursor and counters in `backfill_runs` (store/backfill-runs.ts), so a crashed,
+ * stalled or rate-limited run resumes where it stopped, never holding more than one step.
+ */
+import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
+import { BACKFILL_RUN_COLUMNS, loadBackfillRun, type BackfillRunRow } from '../store/backfill-runs.ts';
+import { CONTACT_SYNC_PROPERTIES, type SyncContext } from './context.ts';
+import { refreshWonRevenue } from './revenue-credit.ts';
+
+/** HubSpot list pages (100 contacts each) per step: one Lead Collections update of up to 200 per step. */
+const CONTACT_PAGES_PER_STEP = 2;
+/** Salesforce Leads per step (one query, one Collections update). */
+const LEADS_PER_STEP = 200;
+/** Unconverted Leads that no HubSpot contact is linked to. */
+const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
+
+/** What one step did, added to its run's counters with the cursor. */
+export interface StepCounts {
+  processed: number;
+  linked?: number;
+  stagesAligned?: number;
+  unmatched?: number;
+  stampedContacts: number;
+  stampedLeads: number;
+  failed: number;
+}
+
+/** What a kind of run does at each step. */
+export interface PhasedRun<P> {
+  kind: string;
+  /** For error messages: `backfill run`, `initial sync run`. */
+  name: string;
+  leadFields: readonly string[];
+  contactStep(contacts: readonly HubSpotContact[]): Promise<StepCounts>;
+  leadStep(leads: readonly SalesforceRecord[]): Promise<StepCounts>;
+  /** Counts the unlinked Leads again when the contact phase ends (it links some of them). */
+  recountAfterContacts?: boolean;
+  progressOf(row: BackfillRunRow): P;
+  /** Once, when this call completes the run. */
+  onCompleted?(progress: P): Promise<void>;
+}
+
+/**
+ * Runs (or resumes) a run until it is complete, reporting progress after every step that did
+ * something. Errors leave the run resumable; the caller decides whether to retry or give up.
+ */
+export async function runPhases<P>(ctx: SyncContext, runId: string, kind: PhasedRun<P>, onProgress: (progress: P) => Promise<void>): Promise<P> {
+  let run = await loadBackfillRun(ctx.db, runId);
+  if (run === undefined || run.kind !== kind.kind) throw new Error(`${kind.name} ${runId} does not exist`);
+  if (run.installation_id !== ctx.installationId) throw new Error(`${kind.name} ${runId} belongs to another installation`);
+  if (run.status === 'completed' || run.status === 'failed') return kind.progressOf(run);
+  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
+  const unlinkedLeads = () => ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`);
+  if (run.total === null) {
+    const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), unlinkedLeads()]);
+    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
+  }
+
+  for (;;) {
+    run = await loadBackfillRun(ctx.db, runId);
+    if (run === undefined) throw new Error(`${kind.name} ${runId} disappeared`);
+    if (run.phase === 'done') break;
+    const started = Date.now();
+    let next: { phase: BackfillRunRow['phase']; cursor: string | null };
+    let counts: StepCounts = { processed: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 };
+    let total: number | null = null;
+    if (run.phase === 'contacts') {
+      const contacts: HubSpotContact[] = [];
+      let after: string | undefined = run.cursor ?? undefined;
+      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
+        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
+        contacts.push(...listed.contacts);
+        after = listed.after;
+        if (after === undefined) break;
+      }
+      counts = await kind.contactStep(contacts);
+      next = after === undefined ? { phase: 'leads', cursor: null } : { phase: 'contacts', cursor: after };
+      // What is left unlinked is what the Lead phase walks.
+      if (after === undefined && kind.recountAfterContacts) total = Number(run.done) + counts.processed + (await unlinkedLeads());
+    } else if (run.phase === 'leads') {
+      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
+      const leads = await ctx.salesforce.query(`SELECT ${selectList(kind.leadFields)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`);
+      counts = await kind.leadStep(leads);
+      const last = leads.at(-1)?.Id;
+      next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
+    } else {
+      await refreshWonRevenue(ctx);
+      next = { phase: 'done', cursor: null };
+    }
+    const rows = await ctx.db.query<BackfillRunRow>(
+      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
+         stamped_contacts = stamped_contacts + $8, stamped_leads = stamped_leads + $9, failed = failed + $10, active_ms = active_ms + $11,
+         total = COALESCE($12, total), updated_at = now()
+       WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
+      [runId, next.phase, next.cursor, counts.processed, counts.linked ?? 0, counts.stagesAligned ?? 0, counts.unmatched ?? 0, counts.stampedContacts, counts.stampedLeads, counts.failed, Date.now() - started, total],
+    );
+    const saved = rows[0];
+    if (saved !== undefined && counts.processed > 0) await onProgress(kind.progressOf(saved));
+  }
+
+  // Records created or linked meanwhile make the counts approximate: the finished run says what it did.
+  const finished = await ctx.db.query<BackfillRunRow>(
+    `UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
+    [runId],
+  );
+  const final = finished[0];
+  if (final === undefined) throw new Error(`${kind.name} ${runId} disappeared`);
+  const progress = kind.progressOf(final);
+  await kind.onCompleted?.(progress);
+  await onProgress(progress);
+  return progress;
+}
