@@ -19,7 +19,7 @@ import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import { afterLockJobId, type SyncScheduler } from '../src/sync/scheduler.ts';
-import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, type ClockContext, type HubSpotWrite } from '../src/sync/sla-clock.ts';
+import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, writeHandedOverStamps, type ClockContext, type HubSpotWrite } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { syncContextFor } from './job-support.ts';
 
@@ -85,7 +85,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
                 summary = await syncSalesforceToHubSpot({ ...ctx, hubspotWrites: slaStamps }, keys);
               } catch (error) {
                 // The clocks stopped already; their stamps go out alone before the batch is retried.
-                await writeSlaStampsAlone(ctx, slaStamps);
+                await writeHandedOverStamps(clocks, slaStamps);
                 throw error;
               }
               deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStopped }, 'synced a batch');
@@ -132,32 +132,6 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
     }
     throw error;
   }
-}
-
-/**
- * Writes SLA first-touch stamps whose batch failed, as their own update; if HubSpot cannot take
- * them either, each is logged (the clock's status stays right in Postgres and the report).
- */
-async function writeSlaStampsAlone(ctx: SyncContext, stamps: readonly HubSpotWrite[]): Promise<void> {
-  if (stamps.length === 0) return;
-  let reason: string | null = null;
-  try {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', stamps.map((write) => ({ recordId: write.id, values: write.properties })));
-    const outcomes = await ctx.hubspot.updateContacts(stamps);
-    const refused = [...outcomes.values()].find((outcome) => !outcome.ok);
-    if (refused && !refused.ok) reason = `${refused.code} ${refused.message}`;
-  } catch (error) {
-    reason = error instanceof Error ? error.message : String(error);
-  }
-  if (reason === null) return;
-  await writeSyncLog(
-    ctx.db,
-    stamps.map((write) => ({
-      installationId: ctx.installationId, recordRef: contactRef(write.id), level: 'warn' as const, action: 'sla_stamp_deferred',
-      reason: `the SLA first-touch stamp did not reach HubSpot (${reason}); the funnel report has it, the contact keeps its previous SLA status`,
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    })),
-  );
 }
 
 /** The drain processors for the worker pool. */

@@ -243,18 +243,36 @@ async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: 
     hubspotBatch.push(...hubspotWrites);
     return unavailable;
   }
+  return (await stampHubSpot(ctx, hubspotWrites, log)) ?? unavailable;
+}
+
+/** Writes SLA stamps on HubSpot contacts (one batch); returns the failure when HubSpot could not be reached. */
+async function stampHubSpot(ctx: ClockContext, writes: readonly HubSpotWrite[], log: Log): Promise<Error | null> {
+  if (writes.length === 0) return null;
   try {
-    if (hubspotWrites.length > 0) {
-      await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotWrites.map((write) => ({ recordId: write.id, values: write.properties })));
-      for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
-        if (!outcome.ok) log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${outcome.code} ${outcome.message}`);
-      }
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', writes.map((write) => ({ recordId: write.id, values: write.properties })));
+    for (const [id, outcome] of await ctx.hubspot.updateContacts(writes)) {
+      if (!outcome.ok) log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${outcome.code} ${outcome.message}`);
     }
+    return null;
   } catch (error) {
     if (!isCrmFailure(error)) throw error;
-    unavailable = error;
+    return error;
   }
-  return unavailable;
+}
+
+/**
+ * Writes first-touch stamps that were handed to a batch which then failed, on their own; if
+ * HubSpot cannot take them either, each is logged (the clock's result stays in Postgres and the
+ * funnel report).
+ */
+export async function writeHandedOverStamps(ctx: ClockContext, writes: readonly HubSpotWrite[]): Promise<void> {
+  const log = new Log(ctx);
+  const unavailable = await stampHubSpot(ctx, writes, log);
+  if (unavailable) {
+    for (const write of writes) log.add(contactRef(write.id), 'warn', 'sla_stamp_deferred', `the SLA first-touch stamp did not reach HubSpot (${unavailable.message}); the funnel report has it, the contact keeps its previous SLA status`);
+  }
+  await log.flush();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -251,6 +251,21 @@ describe('follow-up SLA', () => {
     expect((await clockOf(lead.Id)).status).toBe('pending');
     expect(await escalationTasks(lead.Id)).toHaveLength(0);
   });
+
+  it('still stamps the first touch in HubSpot when the contact update that carried it fails', async () => {
+    const { contactId, lead } = await h.handOff();
+    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
+    // The sales-progress update (which carries the first-touch stamp) fails once; the clock has stopped by then.
+    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/update', status: 502, count: 1 }] });
+    try {
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'met', 20_000, 'met in HubSpot');
+    } finally {
+      h.hubspotSandbox.clearFaults();
+    }
+    expect(h.hubspotSandbox.stats().totals.faultsInjected).toBeGreaterThanOrEqual(1);
+    expect(await clockOf(lead.Id)).toMatchObject({ status: 'met' });
+  });
 });
 
 describe.each(BACKENDS)('SLA compliance figures on %s', (backend) => {
