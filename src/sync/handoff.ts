@@ -195,6 +195,13 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
 
   // 5. Outcomes: links, stage history, failures in the sync log.
   const hubspotWrites: { id: string; properties: Record<string, string> }[] = [];
+  /** A written handoff: its stage row, its SLA clock (with the due time stamped in the write) and the contact's stamp. */
+  const recordHandoff = (contactId: string, leadId: string, written: Record<string, unknown>): void => {
+    stages.push({ installationId: ctx.installationId, hubspotContactId: contactId, stage: String(written.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
+    const stampedDueAt = typeof written.SLA_Due_At__c === 'string' ? new Date(written.SLA_Due_At__c) : undefined;
+    if (written.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId, leadId, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
+    if (stampedDueAt) hubspotWrites.push({ id: contactId, properties: { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } });
+  };
   for (const lead of creates) {
     const outcome: WriteOutcome | undefined = createOutcomes.get(lead.HubSpot_Contact_Id__c);
     const id = lead.HubSpot_Contact_Id__c;
@@ -206,11 +213,9 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (outcome.created) summary.created += 1;
     else summary.updated += 1;
     attribution.leadWritten(id, outcome.id, lead, outcome.created);
-    if (handedOff.has(id)) stages.push({ installationId: ctx.installationId, hubspotContactId: id, stage: String(lead.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
-    const stampedDueAt = typeof lead.SLA_Due_At__c === 'string' ? new Date(lead.SLA_Due_At__c) : undefined;
-    if (handedOff.has(id) && lead.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: id, leadId: outcome.id, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
+    if (handedOff.has(id)) recordHandoff(id, outcome.id, lead);
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
-    hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id, ...(stampedDueAt ? { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } : {}) } });
+    hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id } });
   }
   for (const update of updates) {
     const outcome = updateOutcomes.get(update.Id);
@@ -224,12 +229,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (hubspotId) attribution.leadWritten(hubspotId, update.Id, update, typeof update.HubSpot_Contact_Id__c === 'string');
     if (hubspotId && typeof update.HubSpot_Contact_Id__c === 'string') hubspotWrites.push({ id: hubspotId, properties: { salesforce_lead_id: update.Id } });
     // The app's own Lead from a run that stopped early, still untouched: this run is its handoff.
-    if (hubspotId && handedOff.has(hubspotId)) {
-      stages.push({ installationId: ctx.installationId, hubspotContactId: hubspotId, stage: String(update.Lifecycle_Stage__c), source: 'hubspot', occurredAt: at });
-      const stampedDueAt = typeof update.SLA_Due_At__c === 'string' ? new Date(update.SLA_Due_At__c) : undefined;
-      if (update.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId: hubspotId, leadId: update.Id, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
-      if (stampedDueAt) hubspotWrites.push({ id: hubspotId, properties: { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } });
-    }
+    if (hubspotId && handedOff.has(hubspotId)) recordHandoff(hubspotId, update.Id, update);
     if (hubspotId && typeof update.Lifecycle_Stage__c === 'string' && typeof update.Status === 'string') {
       stages.push({ installationId: ctx.installationId, hubspotContactId: hubspotId, stage: update.Lifecycle_Stage__c, source: 'hubspot', occurredAt: at });
     }

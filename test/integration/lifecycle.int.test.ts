@@ -118,6 +118,11 @@ describe('two-way lifecycle sync', () => {
       const stats = h.hubspotSandbox.stats();
       return { hubspot: stats.totals.calls - (stats.endpoints['GET /crm/v3/objects/contacts/{objectId}'] ?? 0), salesforce: h.salesforceSandbox.stats().totalCalls };
     };
+    // Writes only (the reconciler, should a pass fall in the window, only reads).
+    const writes = () => ({
+      hubspot: h.hubspotSandbox.stats().endpoints['POST /crm/v3/objects/contacts/batch/update'] ?? 0,
+      salesforce: Object.entries(h.salesforceSandbox.stats().calls).filter(([endpoint]) => /^(PATCH|POST) .*composite\/sobjects/.test(endpoint)).reduce((n, [, count]) => n + count, 0),
+    });
     const settled = async () => {
       const before = calls();
       await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -126,6 +131,7 @@ describe('two-way lifecycle sync', () => {
     };
     await eventually(settled, 30_000, 'the system to be quiet before the change');
     const before = calls();
+    const writesBefore = writes();
     const contactId = h.newContact();
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     await eventually(async () => Boolean((await h.contact(contactId)).salesforce_lead_id), 20_000, 'the handoff');
@@ -135,5 +141,8 @@ describe('two-way lifecycle sync', () => {
     // HubSpot: one batch read, one batch update (salesforce_lead_id). Salesforce: the email lookups and one upsert.
     expect(after.hubspot - before.hubspot).toBeLessThanOrEqual(3);
     expect(after.salesforce - before.salesforce).toBeLessThanOrEqual(4);
+    // The Lead (with its SLA stamp) is one write; the contact's ids and SLA stamp are another.
+    expect(writes().hubspot - writesBefore.hubspot).toBe(1);
+    expect(writes().salesforce - writesBefore.salesforce).toBe(1);
   });
 });
