@@ -40,4 +40,18 @@ describe('the reconciler', () => {
     expect(metrics).toMatch(/reconcile_caught_total\{stream="salesforce:Lead"\} [1-9]/);
     h.salesforceSandbox.faults.clear();
   });
+
+  it('still catches a Salesforce change while every HubSpot search of its passes is rate-limited', async () => {
+    const { contactId, lead } = await h.handOff();
+    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 429, policyName: 'SECONDLY', count: 10_000 }] });
+    h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
+    try {
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
+      expect(h.hubspotSandbox.stats().totals.faultsInjected).toBeGreaterThan(0);
+    } finally {
+      h.hubspotSandbox.clearFaults();
+      h.salesforceSandbox.faults.clear();
+    }
+  });
 });
