@@ -3,20 +3,14 @@
  * sandbox CRMs over HTTP. Visitors submit HubSpot forms from tagged URLs, marketers promote them,
  * sales reps create and work Leads with their own Salesforce session.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
-import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_MODELS } from '../../src/domain/attribution.ts';
-import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
 import { backfillProgress, createAttributionBackfillRun, runAttributionBackfill, startAttributionBackfill, type BackfillProgress } from '../../src/sync/attribution-backfill.ts';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { revenueCreditReport } from '../../src/sync/revenue-credit.ts';
-import { ValueLedger } from '../../src/sync/value-ledger.ts';
 import { eventually } from '../support/app-process.ts';
-import { dropPrefix, uniquePrefix } from '../support/queue.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 interface StampedLead {
   Id: string;
@@ -46,36 +40,18 @@ describe('campaign-source attribution', () => {
   let seq = 0;
   /** The app's own sync services, called directly through the real clients (for call counts and resumption). */
   let direct: SyncContext;
-  let ledgerRedis: Redis;
-  const ledgerPrefix = uniquePrefix();
+  let closeDirect: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     // One reconcile pass at boot, then none for an hour: the tests below make changes the app
     // must not see (dropped webhooks) and count calls, so no pass may land in the middle.
     h = await startSyncHarness({}, { reconcileIntervalMs: 3_600_000 });
     await eventually(async () => ((await h.app.producer.queue('reconcile').getJobCounts('completed')).completed ?? 0) >= 1, 30_000, 'the boot-time reconcile pass');
-    const { config } = h.app;
-    const connection = await connectSalesforce({
-      loginUrl: h.salesforceSandbox.url, username: config.sandbox.salesforce.username, password: config.sandbox.salesforce.password,
-      clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret, apiVersion: config.salesforce.apiVersion,
-    });
-    ledgerRedis = new Redis(inject('redisUrl'));
-    const installation = (await h.app.db.query<{ id: string }>('SELECT id FROM installations'))[0];
-    direct = {
-      installationId: installation!.id,
-      db: h.app.db,
-      hubspot: createHubSpotAdapter({ accessToken: config.sandbox.hubspot.privateAppToken, basePath: h.hubspotSandbox.url }),
-      salesforce: createSalesforceAdapter({ connection, apiVersion: config.salesforce.apiVersion }),
-      dictionary: DEFAULT_STAGE_DICTIONARY,
-      fieldMappings: DEFAULT_FIELD_MAPPINGS,
-      ledger: new ValueLedger(ledgerRedis, ledgerPrefix),
-      now: () => new Date(),
-    };
+    ({ ctx: direct, close: closeDirect } = await directSyncContext(h));
   }, 120_000);
 
   afterAll(async () => {
-    ledgerRedis?.disconnect();
-    await dropPrefix(ledgerPrefix);
+    await closeDirect?.();
     await h?.close();
   });
 

@@ -4,17 +4,11 @@
  * them, brings the side that is behind forward, creates nothing for historical records, resumes
  * after a crash from its cursor, and leaves the system quiet.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
-import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
-import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { createInitialSyncRun, initialSyncProgress, runInitialSync, type InitialSyncProgress } from '../../src/sync/initial-sync.ts';
-import { ValueLedger } from '../../src/sync/value-ledger.ts';
 import { eventually } from '../support/app-process.ts';
-import { dropPrefix, uniquePrefix } from '../support/queue.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = 'initial-sync-admin-token-0123456789';
 
@@ -30,8 +24,7 @@ describe('initial sync', () => {
   let h: SyncHarness;
   let installationId: string;
   let direct: SyncContext;
-  let ledgerRedis: Redis;
-  const ledgerPrefix = uniquePrefix();
+  let closeDirect: (() => Promise<void>) | undefined;
   let seq = 0;
 
   beforeAll(async () => {
@@ -39,27 +32,11 @@ describe('initial sync', () => {
     h = await startSyncHarness({ ADMIN_TOKEN }, { reconcileIntervalMs: 3_600_000 });
     await eventually(async () => ((await h.app.producer.queue('reconcile').getJobCounts('completed')).completed ?? 0) >= 1, 30_000, 'the boot-time reconcile pass');
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations'))[0]?.id ?? '';
-    const { config } = h.app;
-    const connection = await connectSalesforce({
-      loginUrl: h.salesforceSandbox.url, username: config.sandbox.salesforce.username, password: config.sandbox.salesforce.password,
-      clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret, apiVersion: config.salesforce.apiVersion,
-    });
-    ledgerRedis = new Redis(inject('redisUrl'));
-    direct = {
-      installationId,
-      db: h.app.db,
-      hubspot: createHubSpotAdapter({ accessToken: config.sandbox.hubspot.privateAppToken, basePath: h.hubspotSandbox.url }),
-      salesforce: createSalesforceAdapter({ connection, apiVersion: config.salesforce.apiVersion }),
-      dictionary: DEFAULT_STAGE_DICTIONARY,
-      fieldMappings: DEFAULT_FIELD_MAPPINGS,
-      ledger: new ValueLedger(ledgerRedis, ledgerPrefix),
-      now: () => new Date(),
-    };
+    ({ ctx: direct, close: closeDirect } = await directSyncContext(h));
   }, 120_000);
 
   afterAll(async () => {
-    ledgerRedis?.disconnect();
-    await dropPrefix(ledgerPrefix);
+    await closeDirect?.();
     await h?.close();
   });
 

@@ -7,13 +7,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@hubspot/api-client';
+import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
+import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
+import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
 import { createLogger } from '../../src/log.ts';
 import { boot, type BootOptions, type RunningApp } from '../../src/runtime/boot.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import type { SyncContext } from '../../src/sync/context.ts';
+import { ValueLedger } from '../../src/sync/value-ledger.ts';
 import { eventually } from './app-process.ts';
 import { dropPrefix, uniquePrefix } from './queue.ts';
 
@@ -103,4 +109,35 @@ export async function startSyncHarness(env: Record<string, string> = {}, options
     },
   };
   return harness;
+}
+
+/**
+ * The app's own sync services against the harness's sandboxes, called directly through the real
+ * clients (for call counts and resumption), with a value ledger of its own.
+ */
+export async function directSyncContext(h: SyncHarness): Promise<{ ctx: SyncContext; close: () => Promise<void> }> {
+  const { config } = h.app;
+  const connection = await connectSalesforce({
+    loginUrl: h.salesforceSandbox.url, username: config.sandbox.salesforce.username, password: config.sandbox.salesforce.password,
+    clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret, apiVersion: config.salesforce.apiVersion,
+  });
+  const ledgerRedis = new Redis(inject('redisUrl'));
+  const ledgerPrefix = uniquePrefix();
+  const installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
+  return {
+    ctx: {
+      installationId,
+      db: h.app.db,
+      hubspot: createHubSpotAdapter({ accessToken: config.sandbox.hubspot.privateAppToken, basePath: h.hubspotSandbox.url }),
+      salesforce: createSalesforceAdapter({ connection, apiVersion: config.salesforce.apiVersion }),
+      dictionary: DEFAULT_STAGE_DICTIONARY,
+      fieldMappings: DEFAULT_FIELD_MAPPINGS,
+      ledger: new ValueLedger(ledgerRedis, ledgerPrefix),
+      now: () => new Date(),
+    },
+    close: async () => {
+      ledgerRedis.disconnect();
+      await dropPrefix(ledgerPrefix);
+    },
+  };
 }
