@@ -102,38 +102,40 @@ function failedSection(data: HealthPageData): Html {
   </section>`;
 }
 
-function backfillSection(data: HealthPageData): Html {
-  const base = `/admin/installations/${encodeURIComponent(data.installation.id)}`;
-  const run = data.backfill;
+/** A run card: what the run does, its live progress bar, and the start button while none runs. */
+function runCard<R extends { runId: string; status: string; done: number; total: number | null }>(
+  data: HealthPageData,
+  card: { title: string; description: string; kind: 'attribution' | 'initial'; run: R | null; text: (run: R) => string; action: string; start: string; again: string },
+): Html {
+  const { run } = card;
   const running = run !== null && (run.status === 'queued' || run.status === 'running');
   return html`<section class="card">
-    <div class="card-head"><h2>Attribution backfill</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
-    <p class="muted">Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.</p>
+    <div class="card-head"><h2>${card.title}</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <p class="muted">${card.description}</p>
     ${run
-      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="attribution">
-          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Backfill progress"></progress>
-          <p class="small" data-progress-text>${progressText(run)}</p>
+      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="${card.kind}">
+          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="${card.title} progress"></progress>
+          <p class="small" data-progress-text>${card.text(run)}</p>
         </div>`
       : ''}
-    ${running ? '' : postButton({ action: `${base}/backfill`, csrfToken: data.csrfToken, label: run ? 'Start a new backfill' : 'Start backfill', kind: 'primary' })}
+    ${running ? '' : postButton({ action: `/admin/installations/${encodeURIComponent(data.installation.id)}/${card.action}`, csrfToken: data.csrfToken, label: run ? card.again : card.start, kind: 'primary' })}
   </section>`;
 }
 
+function backfillSection(data: HealthPageData): Html {
+  return runCard(data, {
+    title: 'Attribution backfill',
+    description: 'Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.',
+    kind: 'attribution', run: data.backfill, text: progressText, action: 'backfill', start: 'Start backfill', again: 'Start a new backfill',
+  });
+}
+
 function initialSyncSection(data: HealthPageData): Html {
-  const base = `/admin/installations/${encodeURIComponent(data.installation.id)}`;
-  const run = data.initialSync;
-  const running = run !== null && (run.status === 'queued' || run.status === 'running');
-  return html`<section class="card">
-    <div class="card-head"><h2>Initial sync</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
-    <p class="muted">Links the contacts, Leads and Contacts that existed before the installation (by external id, then email), moves the stage of the side that is behind forward and stamps attribution. Historical records without a match are counted, not created: no Lead, no HubSpot contact, no SLA clock.</p>
-    ${run
-      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="initial">
-          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Initial sync progress"></progress>
-          <p class="small" data-progress-text>${initialSyncText(run)}</p>
-        </div>`
-      : ''}
-    ${running ? '' : postButton({ action: `${base}/initial-sync`, csrfToken: data.csrfToken, label: run ? 'Run the initial sync again' : 'Start the initial sync', kind: 'primary' })}
-  </section>`;
+  return runCard(data, {
+    title: 'Initial sync',
+    description: 'Links the contacts, Leads and Contacts that existed before the installation (by external id, then email), moves the stage of the side that is behind forward and stamps attribution. Historical records without a match are counted, not created: no Lead, no HubSpot contact, no SLA clock.',
+    kind: 'initial', run: data.initialSync, text: initialSyncText, action: 'initial-sync', start: 'Start the initial sync', again: 'Run the initial sync again',
+  });
 }
 
 /** The one-line summary under the initial sync's progress bar (the page script updates it the same way). */
