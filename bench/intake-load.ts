@@ -1,8 +1,13 @@
 /**
  * Load generator for the intake benchmark, run as its own process so it does not share the
  * server's event loop. Every request carries new events (unique ids) and a fresh v3 signature.
+ * Two modes: `connections` keeps that many requests in flight back to back (autocannon: the
+ * saturation throughput), `ratePerS` sends requests on a fixed schedule whatever the answers
+ * (open loop: the latency at a given load, measured from each request's scheduled start, so a
+ * slow answer is not hidden by the requests it delayed).
  * Input: a JSON argument; output: one JSON line with counts and latency percentiles.
  */
+import http from 'node:http';
 import autocannon from 'autocannon';
 import { signV3 } from '../webhooks/hubspot/verify.ts';
 
@@ -11,6 +16,8 @@ interface LoadSpec {
   kind: 'hubspot' | 'salesforce';
   batch: number;
   connections: number;
+  /** Open loop: requests per second on a fixed schedule (instead of `connections` back to back). */
+  ratePerS?: number;
   durationS: number;
   secret: string;
   publicUrl: string;
@@ -46,42 +53,79 @@ function salesforceBody(): string {
 }
 
 const path = spec.kind === 'hubspot' ? '/webhooks/hubspot' : `/webhooks/salesforce/${spec.token}`;
-const result = await autocannon({
-  url: spec.url,
-  connections: spec.connections,
-  duration: spec.durationS,
-  requests: [
-    {
-      method: 'POST',
-      path,
-      setupRequest: (request: autocannon.Request) => {
-        if (spec.kind === 'hubspot') {
-          const body = hubspotBody();
-          const timestamp = String(Date.now());
-          request.body = body;
-          request.headers = {
-            'content-type': 'application/json',
-            'x-hubspot-request-timestamp': timestamp,
-            'x-hubspot-signature-v3': signV3(spec.secret, 'POST', `${spec.publicUrl}${path}`, body, timestamp),
-          };
-        } else {
-          request.body = salesforceBody();
-          request.headers = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' };
-        }
-        return request;
-      },
-    },
-  ],
-});
 
-process.stdout.write(
-  `${JSON.stringify({
-    requests: result.requests.total,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    durationS: result.duration,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  })}\n`,
-);
+function nextRequest(): { body: string; headers: Record<string, string> } {
+  if (spec.kind === 'salesforce') return { body: salesforceBody(), headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' } };
+  const body = hubspotBody();
+  const timestamp = String(Date.now());
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-hubspot-request-timestamp': timestamp,
+      'x-hubspot-signature-v3': signV3(spec.secret, 'POST', `${spec.publicUrl}${path}`, body, timestamp),
+    },
+  };
+}
+
+interface Outcome { requests: number; ok: number; non2xx: number; errors: number; durationS: number; p50: number; p99: number; max: number }
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
+}
+
+async function closedLoop(): Promise<Outcome> {
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.durationS,
+    requests: [{ method: 'POST', path, setupRequest: (request: autocannon.Request) => Object.assign(request, nextRequest()) }],
+  });
+  return { requests: result.requests.total, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, durationS: result.duration, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max };
+}
+
+async function openLoop(ratePerS: number): Promise<Outcome> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(path, spec.url);
+  const latencies: number[] = [];
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const total = Math.round(ratePerS * spec.durationS);
+  const intervalMs = 1000 / ratePerS;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i += 1) {
+    const scheduled = started + i * intervalMs;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { body, headers } = nextRequest();
+    inFlight.push(
+      new Promise<void>((resolve) => {
+        const request = http.request(target, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
+          response.resume();
+          response.on('end', () => {
+            if ((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300) {
+              ok += 1;
+              latencies.push(performance.now() - scheduled);
+            } else non2xx += 1;
+            resolve();
+          });
+        });
+        request.on('error', () => {
+          errors += 1;
+          resolve();
+        });
+        request.end(body);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const durationS = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { requests: total, ok, non2xx, errors, durationS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 };
+}
+
+const outcome = spec.ratePerS ? await openLoop(spec.ratePerS) : await closedLoop();
+process.stdout.write(`${JSON.stringify(outcome)}\n`);

@@ -12,7 +12,7 @@ import type { Queryable } from '../src/store/db.ts';
 import { queryAll, readAllContacts, type ContactState, type HubSpotSandboxClient, type HubSpotStats, type LeadState, type SalesforceSandboxClient, type SalesforceStats } from './crm.ts';
 import type { Journey } from './journeys.ts';
 
-const INTAKE_QUEUES: QueueKey[] = ['hubspotEvents', 'salesforceEvents'];
+const INTAKE_QUEUES: QueueKey[] = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents'];
 const DRAIN_QUEUES: QueueKey[] = ['syncToSalesforce', 'syncToHubSpot'];
 const BUSY_STATES = ['waiting', 'active', 'prioritized', 'waiting-children'] as const;
 

@@ -1,9 +1,11 @@
 /**
- * What every receiver does after verifying and validating: enqueue durably within a time budget,
- * then acknowledge. The outcome is a small union that each receiver maps to its HTTP answer.
+ * What every receiver does after verifying and validating: make the delivery durable within a
+ * time budget, then acknowledge. The outcome is a small union that each receiver maps to its HTTP
+ * answer.
  */
-import type { QueueKey } from '../src/queue/catalog.ts';
-import type { NewJob, Producer } from '../src/queue/producer.ts';
+import { hash } from 'node:crypto';
+import type { JobPayload } from '../src/queue/catalog.ts';
+import type { Producer } from '../src/queue/producer.ts';
 
 export type IntakeResult =
   | { kind: 'accepted'; enqueued: number; ignored: number }
@@ -23,21 +25,45 @@ function withinBudget<T>(work: Promise<T>, budgetMs: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+export type Delivery = JobPayload<'webhookDeliveries'>;
+
 /**
- * Enqueues the jobs in one round trip. Deterministic job ids make a redelivery a no-op inside
- * Redis (BullMQ keeps the existing job), so the hot path spends nothing on finding duplicates.
- * Resolves `unavailable` when Redis is down or slower than the budget: nothing is acknowledged then.
+ * A request's event jobs grouped by installation: one delivery is stored per installation (a
+ * HubSpot batch may carry several portals' events), so each delivery belongs to one installation
+ * like every other job (failed-job filter, uninstall).
  */
-export async function enqueueDurably<K extends QueueKey>(
-  deps: { producer: Producer; budgetMs: number },
-  key: K,
-  jobs: readonly NewJob<K>[],
-  ignored: number,
-): Promise<IntakeResult> {
-  if (jobs.length === 0) return { kind: 'accepted', enqueued: 0, ignored };
+export function byInstallation<J extends { payload: { installationId: string } }>(jobs: readonly J[]): [installationId: string, events: J[]][] {
+  const groups = new Map<string, J[]>();
+  for (const job of jobs) {
+    const group = groups.get(job.payload.installationId);
+    if (group) group.push(job);
+    else groups.set(job.payload.installationId, [job]);
+  }
+  return [...groups];
+}
+
+/**
+ * A delivery's job id, derived from its events' own deterministic ids: the same delivery sent
+ * again meets its existing job and is not stored twice.
+ */
+export function deliveryJobId(delivery: Delivery): string {
+  const prefix = delivery.source === 'hubspot' ? 'dl-hs' : 'dl-sf';
+  return `${prefix}-${hash('sha256', delivery.events.map((e) => e.jobId).join('\n')).slice(0, 40)}`;
+}
+
+/**
+ * Stores each delivery as one job — one Redis round trip for the request, one write per delivery
+ * however many events it carries, so the answer does not wait on one write per event. The intake
+ * worker splits them into one job per event (deterministic ids: a redelivered event is dropped
+ * there). Resolves `unavailable` when Redis is down or slower than the budget: nothing is
+ * acknowledged then.
+ */
+export async function enqueueDurably(deps: { producer: Producer; budgetMs: number }, deliveries: readonly Delivery[], ignored: number): Promise<IntakeResult> {
+  const enqueued = deliveries.reduce((sum, delivery) => sum + delivery.events.length, 0);
+  if (enqueued === 0) return { kind: 'accepted', enqueued: 0, ignored };
   try {
-    await withinBudget(deps.producer.enqueue(key, jobs), deps.budgetMs);
-    return { kind: 'accepted', enqueued: jobs.length, ignored };
+    await withinBudget(deps.producer.enqueue('webhookDeliveries', deliveries.map((payload) => ({ jobId: deliveryJobId(payload), payload }))), deps.budgetMs);
+    return { kind: 'accepted', enqueued, ignored };
   } catch (error) {
     return { kind: 'unavailable', message: error instanceof BudgetExceeded ? error.message : 'queue is unavailable' };
   }

@@ -1,11 +1,13 @@
 /**
- * Intake workers: take each acknowledged webhook event off its queue, record it in the inbound
+ * Intake workers: split each acknowledged delivery into one job per event (deterministic ids, so a
+ * redelivered event is dropped here), then take each event off its queue, record it in the inbound
  * ledger (once, whatever the redelivery count), drop the app's own writes coming back (echoes),
  * and mark the record pending for the sync drains.
  */
 import type { Job } from 'bullmq';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
+import type { Producer } from '../src/queue/producer.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Db } from '../src/store/db.ts';
@@ -18,6 +20,7 @@ import type { ValueLedger } from '../src/sync/value-ledger.ts';
 
 export interface IntakeDeps {
   db: Db;
+  producer: Producer;
   /** Absent when no CRM is connected: events are recorded, nothing is synced. */
   sync?: { clients: InstallationClients; scheduler: SyncScheduler; ledger: ValueLedger };
   log: Logger;
@@ -114,6 +117,12 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
 /** The intake processors for the worker pool. */
 export function intakeProcessors(deps: IntakeDeps): Processors {
   return {
+    // Adding an event whose job id exists keeps the existing job: a retried split, or a delivery
+    // sent again with other events around it, adds each event once.
+    webhookDeliveries: async (delivery) => {
+      if (delivery.source === 'hubspot') await deps.producer.enqueue('hubspotEvents', delivery.events);
+      else await deps.producer.enqueue('salesforceEvents', delivery.events);
+    },
     // Route first, then record: a failure in between retries the job and routes again, which
     // only marks the record pending once more (marking is idempotent until it is synced).
     hubspotEvents: async (payload, job) => {

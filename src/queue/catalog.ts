@@ -83,28 +83,54 @@ export const SalesforceNotificationSchema = z.object({
 });
 export type SalesforceNotification = z.infer<typeof SalesforceNotificationSchema>;
 
+/** One HubSpot event, once the intake worker has taken it out of its delivery. */
+const HubSpotEventJobSchema = z.object({
+  v: z.literal(1),
+  installationId: z.string(),
+  receivedAt: epochMs,
+  event: HubSpotEventSchema,
+});
+
+/** One Salesforce notification, once the intake worker has taken it out of its Outbound Message. */
+const SalesforceEventJobSchema = z.object({
+  v: z.literal(1),
+  installationId: z.string(),
+  receivedAt: epochMs,
+  organizationId: z.string(),
+  actionId: z.string(),
+  notification: SalesforceNotificationSchema,
+});
+
+/** The most events one delivery carries (HubSpot batches and Outbound Messages both stop at 100). */
+export const MAX_EVENTS_PER_DELIVERY = 100;
+
+const eventJobs = <S extends z.ZodType>(payload: S) => z.array(z.object({ jobId: z.string().min(1), payload })).min(1).max(MAX_EVENTS_PER_DELIVERY);
+
 export const queues = {
+  /**
+   * One acknowledged webhook delivery (its events of one installation), kept whole: the receiver
+   * makes it durable with a single Redis write, and the intake worker splits it into one job per
+   * event under the event's deterministic id (where a redelivered event meets its existing job and
+   * is dropped).
+   */
+  webhookDeliveries: defineQueue({
+    name: 'webhook-deliveries',
+    schema: z.discriminatedUnion('source', [
+      z.object({ v: z.literal(1), source: z.literal('hubspot'), installationId: z.string(), events: eventJobs(HubSpotEventJobSchema) }),
+      z.object({ v: z.literal(1), source: z.literal('salesforce'), installationId: z.string(), events: eventJobs(SalesforceEventJobSchema) }),
+    ]),
+    jobOptions: retried,
+    concurrency: 8,
+  }),
   hubspotEvents: defineQueue({
     name: 'hubspot-events',
-    schema: z.object({
-      v: z.literal(1),
-      installationId: z.string(),
-      receivedAt: epochMs,
-      event: HubSpotEventSchema,
-    }),
+    schema: HubSpotEventJobSchema,
     jobOptions: retried,
     concurrency: 16,
   }),
   salesforceEvents: defineQueue({
     name: 'salesforce-events',
-    schema: z.object({
-      v: z.literal(1),
-      installationId: z.string(),
-      receivedAt: epochMs,
-      organizationId: z.string(),
-      actionId: z.string(),
-      notification: SalesforceNotificationSchema,
-    }),
+    schema: SalesforceEventJobSchema,
     jobOptions: retried,
     concurrency: 16,
   }),

@@ -285,7 +285,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         workerRedis.disconnect();
       });
       const processors = {
-        ...intakeProcessors({ db, log, ...(sync ? { sync } : {}) }),
+        ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
         ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),

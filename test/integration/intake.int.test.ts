@@ -57,6 +57,7 @@ describe('webhook intake', () => {
   let prefix: string;
   let installation: Installation;
   let referenceInstallation: Installation;
+  let secondPortal: Installation;
   let now = Date.now();
 
   beforeAll(async () => {
@@ -68,6 +69,7 @@ describe('webhook intake', () => {
     installation = await upsertInstallation(app.db, { name: 'Sandbox', hubspotPortalId: PORTAL, salesforceOrgId: ORG });
     // The reference envelopes come from an org whose id is masked as 0123456789ABCDENNN.
     referenceInstallation = await upsertInstallation(app.db, { name: 'Reference org', hubspotPortalId: null, salesforceOrgId: '0123456789ABCDENNN' });
+    secondPortal = await upsertInstallation(app.db, { name: 'Second portal', hubspotPortalId: '1000002', salesforceOrgId: null });
     await app.directory.reload();
   });
 
@@ -92,9 +94,18 @@ describe('webhook intake', () => {
     return fetch(`${app.url}/webhooks/salesforce/${token}`, { method: 'POST', headers: { 'content-type': contentType, soapaction: '""' }, body });
   }
 
-  async function jobCount(queue: 'hubspotEvents' | 'salesforceEvents'): Promise<number> {
+  async function allJobs(queue: 'webhookDeliveries' | 'hubspotEvents' | 'salesforceEvents'): Promise<number> {
     const counts = await app.producer.queue(queue).getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
     return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  /** Deliveries stored and event jobs made from them, once the intake worker has split every delivery. */
+  async function jobCount(queue: 'hubspotEvents' | 'salesforceEvents'): Promise<{ deliveries: number; events: number }> {
+    await eventually(async () => {
+      const open = await app.producer.queue('webhookDeliveries').getJobCounts('waiting', 'active', 'delayed');
+      return Object.values(open).every((n) => n === 0);
+    });
+    return { deliveries: await allJobs('webhookDeliveries'), events: await allJobs(queue) };
   }
 
   async function ledgerCount(where = 'true'): Promise<number> {
@@ -116,8 +127,19 @@ describe('webhook intake', () => {
       const before = await jobCount('hubspotEvents');
       const retry = await postHubSpot(JSON.stringify(body.map((e) => ({ ...e, attemptNumber: 1 }))));
       expect(retry.status).toBe(200);
-      expect(await jobCount('hubspotEvents')).toBe(before);
+      expect(await jobCount('hubspotEvents')).toEqual(before);
       await eventually(async () => (await ledgerCount("object_id::bigint BETWEEN 2000 AND 2002")) === 3);
+    });
+
+    it('keeps one job per event when events come again batched with others', async () => {
+      const first = hubspotEvents(3, 2100);
+      expect((await postHubSpot(JSON.stringify(first))).status).toBe(200);
+      const before = await jobCount('hubspotEvents');
+      const regrouped = [...first.slice(1), ...hubspotEvents(2, 2103)];
+      expect(await (await postHubSpot(JSON.stringify(regrouped))).json()).toMatchObject({ status: 'accepted', enqueued: 4 });
+      // A second delivery is stored; only the two new events become new jobs.
+      expect(await jobCount('hubspotEvents')).toEqual({ deliveries: before.deliveries + 1, events: before.events + 2 });
+      await eventually(async () => (await ledgerCount("object_id::bigint BETWEEN 2100 AND 2104")) === 5);
     });
 
     it.each([
@@ -129,7 +151,7 @@ describe('webhook intake', () => {
       const response = await postHubSpot(JSON.stringify(hubspotEvents(1, 3000)), options);
       expect(response.status).toBe(status);
       expect(await response.json()).toMatchObject({ status: 'refused', reason });
-      expect(await jobCount('hubspotEvents')).toBe(before);
+      expect(await jobCount('hubspotEvents')).toEqual(before);
     });
 
     it('refuses a tampered body', async () => {
@@ -174,6 +196,19 @@ describe('webhook intake', () => {
       expect(await ledgerCount("object_id = '3200'")).toBe(0);
     });
 
+    it('stores a batch carrying two portals\' events as one delivery per installation', async () => {
+      const events = [...hubspotEvents(2, 3400), ...hubspotEvents(1, 3402).map((e) => ({ ...e, portalId: 1000002 }))];
+      const response = await postHubSpot(JSON.stringify(events));
+      expect(await response.json()).toMatchObject({ status: 'accepted', enqueued: 3 });
+      const stored = await app.producer.queue('webhookDeliveries').getJobs(['waiting', 'active', 'completed'], 0, -1);
+      const mine = stored.filter((job) => (job.data as { events: { payload: { event: { objectId: string } } }[] }).events.some((e) => Number(e.payload.event.objectId) >= 3400 && Number(e.payload.event.objectId) <= 3402));
+      expect(mine.map((job) => [(job.data as { installationId: string }).installationId, (job.data as { events: unknown[] }).events.length]).sort()).toEqual(
+        [[installation.id, 2], [secondPortal.id, 1]].sort(),
+      );
+      await eventually(async () => (await ledgerCount(`object_id = '3402' AND installation_id = '${secondPortal.id}'`)) === 1);
+      expect(await ledgerCount(`object_id IN ('3400', '3401') AND installation_id = '${installation.id}'`)).toBe(2);
+    });
+
     it('accepts unknown subscription types and ignores them', async () => {
       const events = [{ ...hubspotEvents(1, 3300)[0], subscriptionType: 'conversation.newMessage' }];
       const response = await postHubSpot(JSON.stringify(events));
@@ -212,7 +247,7 @@ describe('webhook intake', () => {
       expect((await postSalesforce(body)).status).toBe(200);
       const before = await jobCount('salesforceEvents');
       expect((await postSalesforce(body)).status).toBe(200);
-      expect(await jobCount('salesforceEvents')).toBe(before);
+      expect(await jobCount('salesforceEvents')).toEqual(before);
     });
 
     it('answers a SOAP fault and enqueues nothing for another org', async () => {
@@ -220,7 +255,7 @@ describe('webhook intake', () => {
       const response = await postSalesforce(leadEnvelope('00D000000000999AAA', ['04l00000000ORG1AAA']));
       expect(response.status).toBe(403);
       expect(await response.text()).toContain('<faultstring>OrganizationId does not match');
-      expect(await jobCount('salesforceEvents')).toBe(before);
+      expect(await jobCount('salesforceEvents')).toEqual(before);
     });
 
     it('answers a SOAP fault for an unknown endpoint token', async () => {

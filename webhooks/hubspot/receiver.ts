@@ -1,15 +1,16 @@
 /**
  * POST /webhooks/hubspot — verify (v3 signature over raw bytes) → validate → route by portal →
- * enqueue with deterministic ids → acknowledge. No CRM call and no database write on this path.
+ * store the delivery durably (split into one job per event, deterministic ids, by the intake
+ * worker) → acknowledge. No CRM call and no database write on this path.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../src/log.ts';
 import type { HubSpotEvent } from '../../src/queue/catalog.ts';
 import type { NewJob, Producer } from '../../src/queue/producer.ts';
 import type { Metrics } from '../../src/runtime/metrics.ts';
 import type { InstallationDirectory } from '../../src/store/installation-directory.ts';
-import { bodyReadRefusal, enqueueDurably, type IntakeResult } from '../intake.ts';
+import { bodyReadRefusal, byInstallation, enqueueDurably, type IntakeResult } from '../intake.ts';
 import { isHandledSubscription, parseHubSpotBody } from './schema.ts';
 import { verifyHubSpotSignature } from './verify.ts';
 
@@ -30,7 +31,7 @@ export interface HubSpotReceiverDeps {
 /** The dedupe key of DESIGN/issue: portal + object + property + value + occurredAt (+ type). */
 export function hubspotJobId(event: HubSpotEvent): string {
   const key = [event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
-  return `hs-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return `hs-${hash('sha256', key).slice(0, 40)}`;
 }
 
 async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeResult> {
@@ -65,11 +66,10 @@ async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeR
     }
     jobs.push({ jobId: hubspotJobId(event), payload: { v: 1, installationId, receivedAt, event } });
   }
-  const result = await enqueueDurably(deps, 'hubspotEvents', jobs, ignored);
+  const groups = byInstallation(jobs);
+  const result = await enqueueDurably(deps, groups.map(([installationId, events]) => ({ v: 1, source: 'hubspot', installationId, events })), ignored);
   if (result.kind === 'accepted') {
-    const perInstallation = new Map<string, number>();
-    for (const job of jobs) perInstallation.set(job.payload.installationId, (perInstallation.get(job.payload.installationId) ?? 0) + 1);
-    for (const [installation, count] of perInstallation) deps.metrics.webhookAccepted.inc({ source: 'hubspot', installation }, count);
+    for (const [installation, events] of groups) deps.metrics.webhookAccepted.inc({ source: 'hubspot', installation }, events.length);
   }
   return result;
 }

@@ -3,7 +3,7 @@
  * 2^53, so integer ids are captured as strings from the raw text before JSON parsing.
  */
 import { z } from 'zod';
-import { HubSpotEventSchema, type HubSpotEvent } from '../../src/queue/catalog.ts';
+import type { HubSpotEvent } from '../../src/queue/catalog.ts';
 
 export const MAX_EVENTS_PER_REQUEST = 100;
 
@@ -12,6 +12,7 @@ const ID_LITERAL = new RegExp(`"(${ID_KEYS.join('|')})"(\\s*):(\\s*)(-?\\d+)`, '
 
 const id = z.union([z.string().regex(/^-?\d+$/), z.number().int()]).transform(String);
 
+/** One wire event, validated and turned into the queue's event shape in a single pass. */
 const WireEventSchema = z
   .object({
     eventId: id,
@@ -30,7 +31,27 @@ const WireEventSchema = z
     sourceId: z.string().optional(),
     changeFlag: z.string().optional(),
   })
-  .refine((e) => e.subscriptionType ?? e.eventType, { message: 'subscriptionType is required' });
+  .refine((e) => e.subscriptionType ?? e.eventType, { message: 'subscriptionType is required' })
+  .transform((e): HubSpotEvent => {
+    const event: HubSpotEvent = {
+      eventId: e.eventId,
+      subscriptionId: e.subscriptionId,
+      portalId: e.portalId,
+      occurredAt: e.occurredAt,
+      subscriptionType: e.subscriptionType ?? e.eventType ?? '',
+      attemptNumber: e.attemptNumber,
+      objectId: e.objectId,
+    };
+    if (e.appId !== undefined) event.appId = e.appId;
+    if (e.objectTypeId !== undefined) event.objectTypeId = e.objectTypeId;
+    if (e.propertyName !== undefined) event.propertyName = e.propertyName;
+    if (e.propertyValue !== undefined && e.propertyValue !== null) event.propertyValue = String(e.propertyValue);
+    if (e.changeSource !== undefined) event.changeSource = e.changeSource;
+    if (e.sourceId !== undefined) event.sourceId = e.sourceId;
+    if (e.changeFlag !== undefined) event.changeFlag = e.changeFlag;
+    return event;
+  });
+const BodySchema = z.array(WireEventSchema);
 
 export type BodyParse = { ok: true; events: HubSpotEvent[] } | { ok: false; message: string };
 
@@ -45,32 +66,12 @@ export function parseHubSpotBody(rawBody: Buffer): BodyParse {
   if (!Array.isArray(json)) return { ok: false, message: 'body must be a JSON array of events' };
   if (json.length === 0) return { ok: false, message: 'body has no events' };
   if (json.length > MAX_EVENTS_PER_REQUEST) return { ok: false, message: `body has ${json.length} events; at most ${MAX_EVENTS_PER_REQUEST} are accepted per request` };
-  const parsed = z.array(WireEventSchema).safeParse(json);
+  const parsed = BodySchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     return { ok: false, message: `invalid event at ${first?.path.join('.') ?? '?'}: ${first?.message ?? 'invalid'}` };
   }
-  return {
-    ok: true,
-    events: parsed.data.map((e) =>
-      HubSpotEventSchema.parse({
-        eventId: e.eventId,
-        subscriptionId: e.subscriptionId,
-        portalId: e.portalId,
-        ...(e.appId === undefined ? {} : { appId: e.appId }),
-        occurredAt: e.occurredAt,
-        subscriptionType: e.subscriptionType ?? e.eventType,
-        attemptNumber: e.attemptNumber,
-        objectId: e.objectId,
-        ...(e.objectTypeId === undefined ? {} : { objectTypeId: e.objectTypeId }),
-        ...(e.propertyName === undefined ? {} : { propertyName: e.propertyName }),
-        ...(e.propertyValue === undefined || e.propertyValue === null ? {} : { propertyValue: String(e.propertyValue) }),
-        ...(e.changeSource === undefined ? {} : { changeSource: e.changeSource }),
-        ...(e.sourceId === undefined ? {} : { sourceId: e.sourceId }),
-        ...(e.changeFlag === undefined ? {} : { changeFlag: e.changeFlag }),
-      }),
-    ),
-  };
+  return { ok: true, events: parsed.data };
 }
 
 /** Object events the app syncs; any other subscription type is accepted and ignored. */

@@ -36,9 +36,9 @@ interface XmlElement {
   ns: string | null;
   local: string;
   /** Attributes keyed `{namespace}local` (or plain `local` when unqualified). */
-  attrs: Map<string, string>;
+  attrs: ReadonlyMap<string, string>;
   /** Prefix → namespace map in scope at this element (to resolve QName values such as xsi:type). */
-  scope: Map<string, string>;
+  scope: ReadonlyMap<string, string>;
   children: XmlElement[];
   text: string;
 }
@@ -82,18 +82,30 @@ function splitQName(name: string): [string | null, string] {
   return i < 0 ? [null, name] : [name.slice(0, i), name.slice(i + 1)];
 }
 
-function toElement(name: string, node: OrderedNode, parentScope: Map<string, string>): XmlElement {
-  const rawAttrs = (node[':@'] ?? {}) as Record<string, string>;
-  const scope = new Map(parentScope);
-  for (const [key, value] of Object.entries(rawAttrs)) {
-    if (key === 'xmlns') scope.set('', value);
-    else if (key.startsWith('xmlns:')) scope.set(key.slice(6), value);
-  }
-  const attrs = new Map<string, string>();
-  for (const [key, value] of Object.entries(rawAttrs)) {
-    if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
-    const [prefix, local] = splitQName(key);
-    attrs.set(prefix === null ? local : `{${scope.get(prefix) ?? prefix}}${local}`, value);
+const NO_ATTRS: ReadonlyMap<string, string> = new Map();
+
+function toElement(name: string, node: OrderedNode, parentScope: ReadonlyMap<string, string>): XmlElement {
+  const rawAttrs = node[':@'] as Record<string, string> | undefined;
+  let scope = parentScope;
+  let attrs = NO_ATTRS;
+  if (rawAttrs) {
+    const entries = Object.entries(rawAttrs);
+    // Most elements declare nothing: they share their parent's scope instead of a copy.
+    if (entries.some(([key]) => key === 'xmlns' || key.startsWith('xmlns:'))) {
+      const own = new Map(parentScope);
+      for (const [key, value] of entries) {
+        if (key === 'xmlns') own.set('', value);
+        else if (key.startsWith('xmlns:')) own.set(key.slice(6), value);
+      }
+      scope = own;
+    }
+    const resolved = new Map<string, string>();
+    for (const [key, value] of entries) {
+      if (key === 'xmlns' || key.startsWith('xmlns:')) continue;
+      const [prefix, local] = splitQName(key);
+      resolved.set(prefix === null ? local : `{${scope.get(prefix) ?? prefix}}${local}`, value);
+    }
+    attrs = resolved;
   }
   const [prefix, local] = splitQName(name);
   const element: XmlElement = { ns: scope.get(prefix ?? '') ?? null, local, attrs, scope, children: [], text: '' };

@@ -1,14 +1,15 @@
 /**
  * POST /webhooks/salesforce/{token} — Outbound Messages: parse the SOAP envelope → check the
- * path token and OrganizationId → enqueue each notification under its own Id → answer the Ack
- * envelope. Anything but Ack makes Salesforce retry, so Ack is sent only once the jobs are in Redis.
+ * path token and OrganizationId → store the message durably (the intake worker splits it into one
+ * job per notification, under the notification's Id) → answer the Ack envelope. Anything but Ack
+ * makes Salesforce retry, so Ack is sent only once the message is in Redis.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../src/log.ts';
 import type { NewJob, Producer } from '../../src/queue/producer.ts';
 import type { Metrics } from '../../src/runtime/metrics.ts';
 import type { InstallationDirectory } from '../../src/store/installation-directory.ts';
-import { bodyReadRefusal, enqueueDurably, type IntakeResult } from '../intake.ts';
+import { bodyReadRefusal, byInstallation, enqueueDurably, type IntakeResult } from '../intake.ts';
 import { ackEnvelope, faultEnvelope, parseOutboundMessage } from './envelope.ts';
 import { sameOrg } from './verify.ts';
 
@@ -46,7 +47,7 @@ async function receive(deps: SalesforceReceiverDeps, req: Request, token: string
     jobId: salesforceJobId(notification.id),
     payload: { v: 1, installationId: installation.id, receivedAt, organizationId: message.organizationId, actionId: message.actionId, notification },
   }));
-  const result = await enqueueDurably(deps, 'salesforceEvents', jobs, 0);
+  const result = await enqueueDurably(deps, byInstallation(jobs).map(([installationId, events]) => ({ v: 1, source: 'salesforce', installationId, events })), 0);
   if (result.kind === 'accepted') deps.metrics.webhookAccepted.inc({ source: 'salesforce', installation: installation.id }, jobs.length);
   return result;
 }
