@@ -27,6 +27,14 @@ const retried: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 60 * 60 },
 };
 
+// A delivery is only a carrier: once split, its events are jobs of their own (kept for the dedupe
+// window above), so a completed delivery is not kept for a day — a delivery of 100 events is ~30 KB,
+// and a redelivery finds its events' jobs anyway. The last thousand stay for inspection.
+const deliveryJobs: JobsOptions = {
+  ...retried,
+  removeOnComplete: { count: 1_000 },
+};
+
 // Flush jobs carry no events (the records wait in Redis sets), so nothing is lost when one is
 // removed; they retry long enough to ride out a CRM outage or rate-limit storm.
 const flushJobs: JobsOptions = {
@@ -119,7 +127,7 @@ export const queues = {
       z.object({ v: z.literal(1), source: z.literal('hubspot'), installationId: z.string(), events: eventJobs(HubSpotEventJobSchema) }),
       z.object({ v: z.literal(1), source: z.literal('salesforce'), installationId: z.string(), events: eventJobs(SalesforceEventJobSchema) }),
     ]),
-    jobOptions: retried,
+    jobOptions: deliveryJobs,
     concurrency: 8,
   }),
   hubspotEvents: defineQueue({
