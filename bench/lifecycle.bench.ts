@@ -41,7 +41,7 @@ async function untilQuiet(app: RunningApp, timeoutMs = 120_000): Promise<void> {
   for (;;) {
     const calls = totalCalls(app);
     const now = calls.hubspot + calls.salesforce;
-    const counts = await Promise.all(['syncToSalesforce', 'syncToHubSpot', 'hubspotEvents', 'salesforceEvents'].map((k) => app.producer.queue(k as 'syncToSalesforce').getJobCounts('waiting', 'active', 'delayed')));
+    const counts = await Promise.all((['webhookDeliveries', 'syncToSalesforce', 'syncToHubSpot', 'hubspotEvents', 'salesforceEvents'] as const).map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed')));
     const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
     if (!busy && now === last) return;
     if (Date.now() > deadline) throw new Error('the system did not go quiet');

@@ -109,7 +109,7 @@ async function untilIdle(app: RunningApp, redis: ReturnType<typeof producerConne
   let lastEndpoints: Record<string, number> = {};
   let changed: string[] = [];
   let quietSince = Date.now();
-  const keys = ['hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const;
+  const keys = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const;
   for (;;) {
     const counts = await Promise.all([
       ...keys.map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
