@@ -79,18 +79,23 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const toCreate: HubSpotContact[] = [];
   const toUpdate: { contact: HubSpotContact; leadId: string; decision: Extract<SalesforceDecision, { action: 'upsert_lead' }> | null }[] = [];
   const linkUpdates: RecordLink[] = [];
+  const decide = (contact: HubSpotContact): SalesforceDecision => {
+    const link = links.get(contact.id);
+    const lead = link?.salesforceLeadId ? leads.get(link.salesforceLeadId) : undefined;
+    return decideHubSpotToSalesforce(ctx.dictionary, contact.properties, {
+      leadId: link?.salesforceLeadId ?? null,
+      contactId: link?.salesforceContactId ?? text(lead, 'ConvertedContactId'),
+      leadStatus: text(lead, 'Status'),
+      leadFeedbackReason: text(lead, 'Feedback_Reason__c'),
+    });
+  };
   for (const contact of contacts) {
     const link = links.get(contact.id);
     const lead = link?.salesforceLeadId ? leads.get(link.salesforceLeadId) : undefined;
     if (lead && lead.IsConverted === true && !link?.salesforceContactId) {
       linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: text(lead, 'ConvertedContactId'), salesforceOpportunityId: text(lead, 'ConvertedOpportunityId') });
     }
-    const decision = decideHubSpotToSalesforce(ctx.dictionary, contact.properties, {
-      leadId: link?.salesforceLeadId ?? null,
-      contactId: link?.salesforceContactId ?? text(lead, 'ConvertedContactId'),
-      leadStatus: text(lead, 'Status'),
-      leadFeedbackReason: text(lead, 'Feedback_Reason__c'),
-    });
+    const decision = decide(contact);
     if (decision.action === 'upsert_lead' && decision.leadId === null) {
       toCreate.push(contact);
       continue;
@@ -111,6 +116,25 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     }
     summary.unchanged += 1;
     entry(contactRef(contact.id), 'info', 'no_change', decision.reason);
+  }
+
+  // Reopening a Lead sales closed is confirmed by a fresh read first. The contact was read before
+  // the recycle's stage row was looked up; an answer that arrived late can predate the app's own
+  // write of that recycle to HubSpot, and its old MQL would look like marketing re-qualifying the
+  // contact after it. A read issued now comes after that write (chaos suite).
+  const reopening = toUpdate.filter((u) => u.decision !== null && closedBySales(leads.get(u.leadId)));
+  if (reopening.length > 0) {
+    const fresh = new Map((await ctx.hubspot.readContacts(reopening.map((u) => u.contact.id), CONTACT_SYNC_PROPERTIES)).map((c) => [c.id, c]));
+    for (const update of reopening) {
+      const now = fresh.get(update.contact.id);
+      const again = now ? decide(now) : null;
+      if (now && again?.action === 'upsert_lead' && again.status === update.decision?.status) {
+        update.contact = now;
+        continue;
+      }
+      update.decision = null;
+      entry(contactRef(update.contact.id), 'info', 'no_stage_change', `read again before reopening the Lead sales closed, the contact is at "${now?.properties.lifecyclestage ?? 'unknown'}": the first answer predated the recycle, the Lead stays closed`);
+    }
   }
 
   // The SLA `pending` stamp rides on the handoff's own writes when its due time is known up front.

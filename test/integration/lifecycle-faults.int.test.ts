@@ -3,8 +3,10 @@
  * duplicated and reordered deliveries. Whatever happens on the way, every change lands once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTACT_SYNC_PROPERTIES } from '../../src/sync/context.ts';
+import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 describe('lifecycle sync under faults', () => {
   let h: SyncHarness;
@@ -91,6 +93,45 @@ describe('lifecycle sync under faults', () => {
       h.salesforceSandbox.faults.clear();
     }
   }, 120_000);
+
+  it('does not reopen a recycled Lead on a HubSpot answer that predates the recycle, and does when marketing qualifies it again', async () => {
+    const { contactId, lead } = await h.handOff();
+    await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === lead.Id, 30_000, 'the handoff written back');
+    const { ctx, close } = await directSyncContext(h);
+    try {
+      // HubSpot's answer to a read made now, before the rep recycles the Lead…
+      const [before] = await ctx.hubspot.readContacts([contactId], CONTACT_SYNC_PROPERTIES);
+      expect(before?.properties.lifecyclestage).toBe('marketingqualifiedlead');
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Closed - Not Converted', Feedback_Reason__c: 'Bad timing' });
+      await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'lead', 30_000, 'the recycle written to HubSpot');
+      await eventually(async () => (await h.app.db.query("SELECT 1 FROM stage_history WHERE hubspot_contact_id = $1 AND stage = 'recycled'", [contactId])).length === 1, 10_000, 'the recycle recorded');
+
+      // …arrives only now, at a sync of the contact (a slow network hop): it still says MQL.
+      let late = true;
+      const hubspot = Object.create(ctx.hubspot) as typeof ctx.hubspot;
+      hubspot.readContacts = async (ids, properties) => {
+        if (late && before) {
+          late = false;
+          return [before];
+        }
+        return ctx.hubspot.readContacts(ids, properties);
+      };
+      await syncContactsToSalesforce({ ...ctx, hubspot }, [contactId]);
+
+      const after = (await h.rep.sobject('Lead').retrieve(lead.Id)) as unknown as { Status: string };
+      expect(after.Status).toBe('Closed - Not Converted');
+      expect((await h.contact(contactId)).lifecyclestage).toBe('lead');
+      const skipped = await h.app.db.query<{ reason: string }>("SELECT reason FROM sync_log WHERE record_ref = $1 AND action = 'no_stage_change' ORDER BY id DESC LIMIT 1", [`hubspot:contact:${contactId}`]);
+      expect(skipped[0]?.reason).toContain('the first answer predated the recycle');
+
+      // Marketing qualifying the contact again after the recycle does reopen the Lead.
+      h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+      await eventually(async () => ((await h.rep.sobject('Lead').retrieve(lead.Id)) as unknown as { Status: string }).Status === 'Open - Not Contacted', 30_000, 'the re-qualified contact to reopen its Lead');
+      expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  }, 90_000);
 
   it('converges on the newest state when deliveries are duplicated and reordered', async () => {
     h.hubspotSandbox.setFaults({ seed: 7, webhooks: { duplicate: { probability: 0.5 }, reorderWithin: {}, reorderBetween: { probability: 0.5 } } });
