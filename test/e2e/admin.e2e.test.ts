@@ -1,11 +1,13 @@
 /**
  * The admin's whole path in Debian's Chromium (playwright-core): sign in, install through both
- * sandboxes' consent pages, dry run, provisioning, a settings edit refused with its message, a
- * failed drain job replayed to success, the funnel report with its charts against a seeded
- * dataset counted by hand, and bull-board. Screenshots go to test/e2e/screenshots/ (not in git).
+ * sandboxes' consent pages, dry run, provisioning, the initial sync run from sync health, a
+ * settings edit refused with its message, a failed drain job replayed to success, the funnel
+ * report with its charts against a seeded dataset counted by hand, and bull-board. Screenshots go
+ * to test/e2e/screenshots/ (not in git).
  * Last, no token, secret or session id appears in any log line or page.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { Client } from '@hubspot/api-client';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
@@ -116,6 +118,46 @@ describe('admin dashboard in Chromium', () => {
     expect(await page.locator('tr[data-status="created"]').count()).toBeGreaterThan(70);
     await shot('07-provisioned');
     expect(salesforce.outbound.rules().map((r) => r.object).sort()).toEqual(['Lead', 'Opportunity', 'Task']);
+  });
+
+  it('runs the initial sync from sync health: its bar moves to completed and the records it found are linked and aligned', async () => {
+    // A contact and a Lead made before the installation: neither CRM tells the app about them.
+    hubspot.setFaults({ webhooks: { drop: {} } });
+    salesforce.faults.set({ outbound: { drop: { probability: 1 } } });
+    const email = `before-install-${Date.now()}@example.com`;
+    const rep = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    let contactId = '';
+    let leadId = '';
+    try {
+      contactId = String(hubspot.createInUi('contacts', { email, firstname: 'Olive', lastname: 'Oldtimer', company: 'Before Co', lifecyclestage: 'marketingqualifiedlead' }).id);
+      leadId = ((await rep.sobject('Lead').create({ Email: email, LastName: 'Oldtimer', Company: 'Before Co', Status: 'Working - Contacted' })) as { id: string }).id;
+      await eventually(async () => salesforce.outbound.pending().length === 0, 10_000, 'the old Lead\'s Outbound Message to be dropped');
+    } finally {
+      hubspot.clearFaults();
+      salesforce.faults.clear();
+    }
+
+    await page.goto(`${admin.url}/admin/installations/${installationId}/health`);
+    await page.click('button:has-text("Start the initial sync")');
+    await page.waitForURL(/notice=/);
+    const card = page.locator('[data-run-kind="initial"]');
+    await card.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 30_000 });
+    const text = (await card.locator('[data-progress-text]').textContent()) ?? '';
+    expect(text).toMatch(/^completed · phase \w+ · (\d+) \/ \1 records \(\d+ linked, \d+ stages aligned, \d+ unmatched, 0 failed\)$/);
+    expect(Number(/\((\d+) linked/.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    const bar = card.locator('progress');
+    expect(await bar.getAttribute('value')).toBe(await bar.getAttribute('max'));
+    // The card's badge follows the run, and the button for the next run comes back without a reload.
+    const section = page.locator('section.card', { has: card });
+    await expect(section.locator('.card-head .badge').textContent()).resolves.toBe('completed');
+    expect(await section.locator('button:has-text("Run the initial sync again")').isVisible()).toBe(true);
+    await shot('08b-initial-sync');
+
+    // What the bar counted happened in both CRMs: the Lead carries the contact's id, the contact caught up with the rep.
+    const lead = (await rep.query<{ HubSpot_Contact_Id__c: string | null }>(`SELECT HubSpot_Contact_Id__c FROM Lead WHERE Id = '${leadId}'`)).records[0];
+    expect(lead?.HubSpot_Contact_Id__c).toBe(contactId);
+    const marketing = new Client({ accessToken: 'pat-sandbox-hubspot', basePath: hubspot.url });
+    expect((await marketing.crm.contacts.basicApi.getById(contactId, ['lifecyclestage'])).properties.lifecyclestage).toBe('salesqualifiedlead');
   });
 
   it('refuses a settings edit with a clear message, keeps the text, and saves a fixed one', async () => {

@@ -102,7 +102,7 @@ function failedSection(data: HealthPageData): Html {
   </section>`;
 }
 
-/** A run card: what the run does, its live progress bar, and the start button while none runs. */
+/** A run card: what the run does, its live progress bar, and the start button (hidden while a run is under way; the page script shows it when the run ends). */
 function runCard<R extends { runId: string; status: string; done: number; total: number | null }>(
   data: HealthPageData,
   card: { title: string; description: string; kind: 'attribution' | 'initial'; run: R | null; text: (run: R) => string; action: string; start: string; again: string },
@@ -118,7 +118,7 @@ function runCard<R extends { runId: string; status: string; done: number; total:
           <p class="small" data-progress-text>${card.text(run)}</p>
         </div>`
       : ''}
-    ${running ? '' : postButton({ action: `/admin/installations/${encodeURIComponent(data.installation.id)}/${card.action}`, csrfToken: data.csrfToken, label: run ? card.again : card.start, kind: 'primary' })}
+    <div data-run-again ${running ? 'hidden' : ''}>${postButton({ action: `/admin/installations/${encodeURIComponent(data.installation.id)}/${card.action}`, csrfToken: data.csrfToken, label: run ? card.again : card.start, kind: 'primary' })}</div>
   </section>`;
 }
 

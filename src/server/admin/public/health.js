@@ -13,10 +13,21 @@ function progressText(run) {
   return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${counts})${eta}${run.error ? ` · ${run.error}` : ''}`;
 }
 
+/** The card's status badge, coloured as the server renders it (pages/health.ts runCard). */
+function showStatus(badge, status) {
+  if (!badge) return;
+  badge.textContent = status;
+  badge.className = `badge ${status === 'completed' ? 'ok' : status === 'failed' ? 'error' : 'info'}`;
+}
+
 for (const box of document.querySelectorAll('[data-backfill-run]')) {
   const runId = box.getAttribute('data-backfill-run');
   const bar = box.querySelector('progress');
   const text = box.querySelector('[data-progress-text]');
+  const card = box.closest('section.card');
+  const badge = card ? card.querySelector('.card-head .badge') : null;
+  /** The button that starts the next run, drawn hidden while this one runs. */
+  const again = card ? card.querySelector('[data-run-again]') : null;
   const poll = async () => {
     try {
       const response = await fetch(`/api/backfill/${encodeURIComponent(runId)}`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
@@ -28,7 +39,9 @@ for (const box of document.querySelectorAll('[data-backfill-run]')) {
       }
       if (text) text.textContent = progressText(run);
       box.setAttribute('data-status', run.status);
+      showStatus(badge, run.status);
       if (run.status === 'queued' || run.status === 'running') window.setTimeout(poll, 1000);
+      else if (again) again.hidden = false;
     } catch {
       window.setTimeout(poll, 3000);
     }
