@@ -66,6 +66,8 @@ const EnvSchema = z.object({
   SANDBOX_HUBSPOT_CLIENT_SECRET: z.string().min(1).default('sandbox-hubspot-secret'),
   SANDBOX_HUBSPOT_APP_ID: z.coerce.number().int().positive().default(2000001),
   SANDBOX_HUBSPOT_DEV_KEY: z.string().min(1).default('SANDBOX_HUBSPOT_DEV_KEY'),
+  // The portal's burst limit per 10 s: 100 on Free/Starter, 190 on Professional/Enterprise, 250 with the limit pack.
+  SANDBOX_HUBSPOT_BURST_LIMIT: z.coerce.number().int().min(10).max(1000).default(100),
   SANDBOX_SALESFORCE_PORT: port.default(4102),
   SANDBOX_SALESFORCE_ORG_ID: z.string().regex(/^00D[0-9A-Za-z]{15}$/, 'must be an 18 character org id').default('00D000000000001AAA'),
   SANDBOX_SALESFORCE_USERNAME: z.string().min(1).default('admin@sandbox.example.com'),
@@ -124,6 +126,8 @@ export interface AppConfig {
       clientSecret: string;
       appId: number;
       developerKey: string;
+      /** Requests per 10 s the sandbox portal allows (its tier). */
+      burstLimit: number;
     };
     salesforce: {
       port: number;
@@ -215,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
           clientSecret: e.SANDBOX_HUBSPOT_CLIENT_SECRET,
           appId: e.SANDBOX_HUBSPOT_APP_ID,
           developerKey: e.SANDBOX_HUBSPOT_DEV_KEY,
+          burstLimit: e.SANDBOX_HUBSPOT_BURST_LIMIT,
         },
         salesforce: {
           port: e.SANDBOX_SALESFORCE_PORT,

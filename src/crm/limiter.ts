@@ -2,6 +2,8 @@
  * Request pacing shared by every process that talks to one CRM account. The adapters call
  * `acquire(key)` before each HTTP request, keyed per HubSpot portal / Salesforce org, so all
  * workers together stay under the account's limit (e.g. 90 per 10 s for HubSpot's 100 / 10 s).
+ * An account whose limit is known from the CRM itself (HubSpot's `X-HubSpot-RateLimit-Max`: 100,
+ * 190 or 250 per 10 s by tier) is paced at the policy's share of that limit instead (`learn`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -9,17 +11,29 @@ import type { Redis } from 'ioredis';
 /** Waits until one more request to `key` fits under the limit. */
 export interface RequestLimiter {
   acquire(key: string): Promise<void>;
+  /**
+   * Tells the limiter the account's own limit, as the CRM reported it (`max` requests per
+   * `intervalMs`): `key` is then paced at the policy's share of it, by every process, until the
+   * lesson expires. Returns the limit now applied per window.
+   */
+  learn?(key: string, reported: { max: number; intervalMs: number }): Promise<number>;
 }
 
 /** How many requests a key may make in any rolling window of `windowMs`. */
 export interface LimiterPolicy {
   limit: number;
   windowMs: number;
+  /** Share of a reported account limit the app uses (0–1]; without it, `limit` is fixed. */
+  share?: number;
 }
+
+/** How long a learned limit holds before the policy's default applies again (a new lesson renews it). */
+export const LEARNED_LIMIT_TTL_MS = 6 * 60 * 60 * 1000;
 
 /**
  * One sliding-window step, atomic on the Redis server. Redis's own clock (`TIME`) is the only clock,
- * so processes on hosts with skewed clocks still share one window. Returns 0 when the request was
+ * so processes on hosts with skewed clocks still share one window. A limit learned for the key
+ * (`KEYS[2]`) replaces the policy's. Returns 0 when the request was
  * admitted (and recorded), otherwise how many milliseconds until the oldest admitted request leaves
  * the window.
  */
@@ -28,6 +42,8 @@ local key = KEYS[1]
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local member = ARGV[3]
+local learned = tonumber(redis.call('GET', KEYS[2]) or '')
+if learned and learned >= 1 then limit = learned end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
@@ -55,15 +71,18 @@ function checkPolicy(policy: LimiterPolicy): void {
   if (!Number.isInteger(policy.windowMs) || policy.windowMs < 1) throw new RangeError(`limiter windowMs must be a positive integer, got ${policy.windowMs}`);
 }
 
+/** Where the limit learned for a window key lives (next to it: same hash slot under a hash-tagged prefix). */
+const learnedKey = (windowKey: string): string => `${windowKey}:learned-limit`;
+
 /** Runs the script by its SHA, loading it once per Redis server (NOSCRIPT after a restart or failover). */
 async function slidingWindowStep(redis: Redis, key: string, policy: LimiterPolicy): Promise<number> {
-  const args = [key, String(policy.windowMs), String(policy.limit), randomUUID()] as const;
+  const args = [key, learnedKey(key), String(policy.windowMs), String(policy.limit), randomUUID()] as const;
   let reply: unknown;
   try {
-    reply = await redis.evalsha(SCRIPT_SHA, 1, ...args);
+    reply = await redis.evalsha(SCRIPT_SHA, 2, ...args);
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    reply = await redis.eval(SLIDING_WINDOW_SCRIPT, 1, ...args);
+    reply = await redis.eval(SLIDING_WINDOW_SCRIPT, 2, ...args);
   }
   if (typeof reply !== 'number' || !Number.isFinite(reply)) throw new Error(`limiter script returned ${String(reply)}`);
   return reply;
@@ -84,7 +103,24 @@ export function createRedisLimiter(redis: Redis, policy: LimiterPolicy, prefix: 
         await sleep(waitMs + Math.floor(Math.random() * JITTER_MS));
       }
     },
+    async learn(key: string, reported: { max: number; intervalMs: number }): Promise<number> {
+      const limit = learnedLimit(policy, reported);
+      if (limit === null) return policy.limit;
+      await redis.set(learnedKey(`${prefix}:limiter:${key}`), String(limit), 'PX', LEARNED_LIMIT_TTL_MS);
+      return limit;
+    },
   };
+}
+
+/**
+ * The limit per policy window for an account that reported `max` requests per `intervalMs`: the
+ * policy's share of it, scaled to the policy's window. Null when the policy does not learn or the
+ * report is not usable (then the policy's own limit stays).
+ */
+export function learnedLimit(policy: LimiterPolicy, reported: { max: number; intervalMs: number }): number | null {
+  if (policy.share === undefined || !Number.isFinite(reported.max) || !Number.isFinite(reported.intervalMs) || reported.max < 1 || reported.intervalMs < 1) return null;
+  const limit = Math.floor(reported.max * policy.share * (policy.windowMs / reported.intervalMs));
+  return limit >= 1 ? limit : null;
 }
 
 /** A limiter that never waits: for tests and single-shot tools where the server's 429 is enough. */
@@ -92,8 +128,14 @@ export function createNoopLimiter(): RequestLimiter {
   return { acquire: async () => undefined };
 }
 
-/** HubSpot's burst limit is 100 requests per 10 s per app and account; 90 leaves room for other tools. */
-export const HUBSPOT_LIMITER_POLICY: LimiterPolicy = { limit: 90, windowMs: 10_000 };
+/**
+ * HubSpot's burst limit is per app and account: 100 requests per 10 s on Free/Starter, 190 on
+ * Professional/Enterprise, 250 with the API limit pack. Until the account's own limit is known
+ * (`X-HubSpot-RateLimit-Max`), the lowest applies; the app uses 90 % of it — the pace of the
+ * official client's default limiter (9 per second) — so requests that reach HubSpot bunched by the
+ * network do not tip its window over.
+ */
+export const HUBSPOT_LIMITER_POLICY: LimiterPolicy = { limit: 90, windowMs: 10_000, share: 0.9 };
 
 /**
  * Salesforce has no burst limit for short requests, only the org's rolling 24 h allowance; 25 per

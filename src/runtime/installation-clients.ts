@@ -55,8 +55,13 @@ interface SettingsRow extends Record<string, unknown> {
 }
 
 /** Caches one runtime per installation; settings are re-read after `settingsTtlMs`. */
+/** How often a process reads a portal's HubSpot limit again (the learned limit lasts 6 h). */
+const HUBSPOT_LIMIT_REFRESH_MS = 60 * 60 * 1000;
+
 export class InstallationClients {
   private readonly runtimes = new Map<string, Promise<InstallationRuntime>>();
+  /** When each installation's HubSpot burst limit was last read by this process. */
+  private readonly limitReadAt = new Map<string, number>();
   private connection: Promise<Connection> | undefined;
   /** Connections of installations with stored OAuth credentials, one per installation. */
   private readonly storedConnections = new Map<string, Promise<Connection>>();
@@ -116,7 +121,24 @@ export class InstallationClients {
       });
       this.runtimes.set(installationId, runtime);
     }
-    return runtime;
+    const built = await runtime;
+    this.readHubSpotLimit(installationId, built);
+    return built;
+  }
+
+  /**
+   * Reads the portal's own HubSpot burst limit (it depends on the tier) at most once an hour per
+   * process, in the background: the HubSpot adapter teaches it to the shared limiter, which then
+   * paces every process at 90 % of it instead of 90 % of the lowest tier's 100 per 10 s.
+   */
+  private readHubSpotLimit(installationId: string, runtime: InstallationRuntime): void {
+    const now = Date.now();
+    if (now - (this.limitReadAt.get(installationId) ?? -Infinity) < HUBSPOT_LIMIT_REFRESH_MS) return;
+    this.limitReadAt.set(installationId, now);
+    runtime.hubspot.apiUsage().then(
+      (usage) => this.deps.log.debug({ installationId, usage }, 'HubSpot limits read: pacing follows the portal\'s burst limit'),
+      (error: unknown) => this.deps.log.warn({ installationId, error: error instanceof Error ? error.message : String(error) }, 'HubSpot limits could not be read: pacing stays at the lowest tier\'s limit'),
+    );
   }
 
   private async build(installationId: string): Promise<InstallationRuntime> {

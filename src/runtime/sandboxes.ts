@@ -23,6 +23,7 @@ export async function startSandboxes(config: AppConfig, log: Logger, which: { hu
     ? await startHubSpotSandbox({
         port: hs.port, portalId: hs.portalId, privateAppToken: hs.privateAppToken, clientId: hs.clientId, clientSecret: hs.clientSecret,
         appId: hs.appId, developerKey: hs.developerKey, stateFile: path.join(dir, 'hubspot.json'), logger: log.child({ component: 'sandbox-hubspot' }),
+        rateLimit: { requests: hs.burstLimit, windowMs: 10_000, searchPerSecond: 5 },
       })
     : undefined;
   let salesforce: SalesforceSandbox | undefined;

@@ -1,8 +1,21 @@
 /** The Redis sliding-window limiter on the integration run's real Redis, one unique prefix per test. */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createNoopLimiter, createRedisLimiter } from '../../src/crm/limiter.ts';
+import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
+import { createNoopLimiter, createRedisLimiter, HUBSPOT_LIMITER_POLICY, LEARNED_LIMIT_TTL_MS, learnedLimit, type RequestLimiter } from '../../src/crm/limiter.ts';
+import { startHubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+
+/** Acquires `count` times at once; resolves how many were admitted within `withinMs`. */
+async function admittedWithin(limiter: RequestLimiter, key: string, count: number, withinMs: number): Promise<number> {
+  let admitted = 0;
+  const all = Promise.all(Array.from({ length: count }, async () => {
+    await limiter.acquire(key);
+    admitted += 1;
+  }));
+  await Promise.race([all, new Promise((resolve) => setTimeout(resolve, withinMs))]);
+  return admitted;
+}
 
 let redis: Redis;
 let prefix: string;
@@ -65,6 +78,53 @@ describe('Redis sliding-window limiter', () => {
     const ttl = await redis.pttl(keys[0] ?? '');
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(5_000);
+  });
+});
+
+describe('limits learned from the CRM', () => {
+  it('paces at 90 % of the limit HubSpot reports for the tier, scaled to the 10-second window', () => {
+    expect(learnedLimit(HUBSPOT_LIMITER_POLICY, { max: 100, intervalMs: 10_000 })).toBe(90);
+    expect(learnedLimit(HUBSPOT_LIMITER_POLICY, { max: 190, intervalMs: 10_000 })).toBe(171);
+    expect(learnedLimit(HUBSPOT_LIMITER_POLICY, { max: 250, intervalMs: 10_000 })).toBe(225);
+    expect(learnedLimit(HUBSPOT_LIMITER_POLICY, { max: 19, intervalMs: 1_000 })).toBe(171);
+    expect(learnedLimit(HUBSPOT_LIMITER_POLICY, { max: 0, intervalMs: 10_000 })).toBeNull();
+    expect(learnedLimit(HUBSPOT_LIMITER_POLICY, { max: Number.NaN, intervalMs: 10_000 })).toBeNull();
+    expect(learnedLimit({ limit: 25, windowMs: 1_000 }, { max: 100, intervalMs: 1_000 })).toBeNull();
+  });
+
+  it('applies a learned limit in every process sharing the Redis, until it expires', async () => {
+    const other = new Redis(inject('redisUrl'));
+    try {
+      const policy = { limit: 3, windowMs: 10_000, share: 0.5 };
+      const teacher = createRedisLimiter(redis, policy, prefix);
+      expect(await teacher.learn?.('hubspot:1', { max: 16, intervalMs: 10_000 })).toBe(8);
+      // Another process's limiter admits 8 now (not the policy's 3), and holds the 9th for the window.
+      const elsewhere = createRedisLimiter(other, policy, prefix);
+      expect(await admittedWithin(elsewhere, 'hubspot:1', 9, 500)).toBe(8);
+      const ttl = await redis.pttl(`${prefix}:limiter:hubspot:1:learned-limit`);
+      expect(ttl).toBeGreaterThan(LEARNED_LIMIT_TTL_MS - 60_000);
+      expect(ttl).toBeLessThanOrEqual(LEARNED_LIMIT_TTL_MS);
+      // A key nothing was learned for keeps the policy's limit.
+      expect(await admittedWithin(elsewhere, 'hubspot:2', 4, 500)).toBe(3);
+    } finally {
+      other.disconnect();
+    }
+  });
+
+  it('learns a Professional portal\'s 190 per 10 s from the HubSpot adapter\'s usage read', async () => {
+    const sandbox = await startHubSpotSandbox({
+      port: 0, portalId: 1_000_001, privateAppToken: 'pat-limit-test', clientId: 'client', clientSecret: 'secret', appId: 2_000_001, developerKey: 'dev',
+      rateLimit: { requests: 190, windowMs: 10_000, searchPerSecond: 5 },
+    });
+    try {
+      const limiter = createRedisLimiter(redis, HUBSPOT_LIMITER_POLICY, prefix);
+      const hubspot = createHubSpotAdapter({ accessToken: 'pat-limit-test', basePath: sandbox.url, portalId: '1000001', limiter });
+      expect(await hubspot.apiUsage()).toContainEqual({ name: 'Requests per 10 s window', used: 1, max: 190 });
+      // 171 = 90 % of 190 pass in the window (one went to the usage read itself); the next waits.
+      expect(await admittedWithin(limiter, 'hubspot:1000001', 171, 2_000)).toBe(170);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
 

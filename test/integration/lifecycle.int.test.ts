@@ -3,7 +3,8 @@
  * CRMs over HTTP, driven the way people drive the real ones — marketers edit contacts in the
  * HubSpot UI, sales reps work Leads with their own Salesforce session.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
@@ -24,6 +25,28 @@ describe('two-way lifecycle sync', () => {
     expect(lead.Lifecycle_Stage__c).toBe('mql');
     expect(h.salesforceSandbox.salesRepIds).toContain(lead.OwnerId);
     await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === lead.Id, 10_000, 'salesforce_lead_id on the contact');
+  });
+
+  it('paces HubSpot at 90 % of the burst limit the portal reports (the sandbox portal: 100 per 10 s)', async () => {
+    await h.handOff();
+    const installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      let learned: string[] = [];
+      await eventually(async () => {
+        learned = [];
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `*:limit:hubspot:${installationId}:*learned-limit`, 'COUNT', 1000);
+          cursor = next;
+          learned.push(...keys);
+        } while (cursor !== '0');
+        return learned.length === 1;
+      }, 10_000, 'the portal\'s limit learned');
+      expect(await redis.get(learned[0] ?? '')).toBe('90');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('moves the contact to SQL when a rep starts working the Lead', async () => {
