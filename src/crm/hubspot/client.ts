@@ -387,8 +387,9 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     if (Number.isFinite(windowMax) && Number.isFinite(windowRemaining) && windowMax > 0) {
       const seconds = Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs / 1000 : 10;
       usage.push({ name: `Requests per ${seconds} s window`, used: windowMax - windowRemaining, max: windowMax });
-      // The account's own burst limit (it depends on the HubSpot tier): the pacing follows it.
-      await limiter.learn?.(limiterKey, { max: windowMax, intervalMs: seconds * 1000 });
+      // The account's own burst limit (it depends on the HubSpot tier): the pacing follows it. A
+      // lesson that cannot be saved leaves the pacing as it was; the usage is still reported.
+      await limiter.learn?.(limiterKey, { max: windowMax, intervalMs: seconds * 1000 }).catch(() => undefined);
     }
     // Daily headers are not sent for OAuth-authorised requests.
     const dailyMax = Number(headers['x-hubspot-ratelimit-daily']);
