@@ -6,15 +6,27 @@
 import type { Producer } from '../queue/producer.ts';
 import type { Direction, PendingSet } from './pending-set.ts';
 
-export const DEFAULT_COALESCE_MS = 250;
+/**
+ * The coalescing window per direction. A drain to HubSpot costs three HubSpot calls whatever its
+ * size (read, update, timeline notes) against a burst limit of 90 per 10 s on the lowest tier; at 4
+ * rep changes a second, 250-ms windows mean ~12 calls a second and stalls of seconds in the limiter
+ * (p95 1.0–2.1 s in `npm run bench lifecycle`), 500-ms windows ~6 calls a second and none (p95
+ * 0.44–0.45 s). A handoff to Salesforce costs two HubSpot calls and is the one marketing waits on.
+ */
+export const DEFAULT_COALESCE_MS: Readonly<Record<Direction, number>> = { 'to-salesforce': 250, 'to-hubspot': 500 };
 
 export class SyncScheduler {
+  private readonly coalesceMs: Readonly<Record<Direction, number>>;
+
+  /** `coalesceMs`: one window for both directions, or one per direction. */
   constructor(
     private readonly pending: PendingSet,
     private readonly producer: Producer,
-    private readonly coalesceMs = DEFAULT_COALESCE_MS,
+    coalesceMs: number | Readonly<Record<Direction, number>> = DEFAULT_COALESCE_MS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.coalesceMs = typeof coalesceMs === 'number' ? { 'to-salesforce': coalesceMs, 'to-hubspot': coalesceMs } : coalesceMs;
+  }
 
   /** Marks records pending and schedules their drain. */
   async markAndSchedule(installationId: string, direction: Direction, keys: readonly string[]): Promise<void> {
@@ -26,10 +38,11 @@ export class SyncScheduler {
 
   /** Schedules a drain job for the current bucket (a no-op when one exists). */
   async schedule(installationId: string, direction: Direction, now = this.now(), continuation = false): Promise<void> {
-    const bucket = Math.floor(now / this.coalesceMs);
+    const coalesceMs = this.coalesceMs[direction];
+    const bucket = Math.floor(now / coalesceMs);
     const key = direction === 'to-salesforce' ? 'syncToSalesforce' : 'syncToHubSpot';
     const jobId = `drain-${direction}-${installationId}-${bucket}${continuation ? `-c${now}` : ''}`;
-    await this.producer.enqueue(key, [{ jobId, payload: { v: 1, installationId }, delayMs: continuation ? 0 : this.coalesceMs }]);
+    await this.producer.enqueue(key, [{ jobId, payload: { v: 1, installationId }, delayMs: continuation ? 0 : coalesceMs }]);
   }
 
   /**
