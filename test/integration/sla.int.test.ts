@@ -93,6 +93,15 @@ describe('follow-up SLA', () => {
     return (await h.rep.query<{ Id: string; OwnerId: string; Subject: string }>(`SELECT Id, OwnerId, Subject FROM Task WHERE WhoId = '${leadId}' AND CreatedById = '${h.salesforceSandbox.integrationUserId}'`)).records;
   }
 
+  /**
+   * The clock of a Lead just handed off: the handoff's own writes carry the `pending` stamp to both
+   * CRMs, and its clock row is saved once they return, so the stamp can be seen a moment before it.
+   */
+  async function startedClockOf(leadId: string): Promise<ClockRow> {
+    await eventually(async () => (await h.app.db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1', [leadId])).length > 0, 10_000, `the clock of Lead ${leadId}`);
+    return clockOf(leadId);
+  }
+
   async function clockOf(leadId: string): Promise<ClockRow> {
     const rows = await h.app.db.query<ClockRow>('SELECT id, schedule_n, handoff_at, due_at, status, first_touch_source, owner_id, team FROM sla_clocks WHERE salesforce_lead_id = $1', [leadId]);
     if (rows.length !== 1) throw new Error(`expected one clock for Lead ${leadId}, found ${rows.length}`);
@@ -128,7 +137,7 @@ describe('follow-up SLA', () => {
   it.concurrent('starts the clock at handoff: pending and the due time on both sides', async ({ expect }) => {
     const { contactId, lead } = await h.handOff();
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
-    const clock = await clockOf(lead.Id);
+    const clock = await startedClockOf(lead.Id);
     expect(clock.due_at.getTime() - clock.handoff_at.getTime()).toBe(Math.round(SLA_HOURS * 3_600_000));
     expect(new Date((await slaOf(contactId)).sales_sla_due_at ?? '').getTime()).toBe(clock.due_at.getTime());
     const stamped = await leadSla(lead.Id);
@@ -235,7 +244,7 @@ describe('follow-up SLA', () => {
   it('reschedules a running clock from its handoff when the policy changes, and the old due check escalates nothing', async () => {
     const { contactId, lead } = await h.handOff();
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
-    const before = await clockOf(lead.Id);
+    const before = await startedClockOf(lead.Id);
     await h.app.db.query("UPDATE installations SET settings = jsonb_set(settings, '{slaPolicy}', $2::jsonb) WHERE id = $1", [installationId, JSON.stringify({ hours: 1 })]);
     await new SlaScheduler(h.app.producer).requestReschedule(installationId);
 
@@ -255,6 +264,7 @@ describe('follow-up SLA', () => {
   it('still stamps the first touch in HubSpot when the contact update that carried it fails', async () => {
     const { contactId, lead } = await h.handOff();
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
+    await startedClockOf(lead.Id);
     // The sales-progress update (which carries the first-touch stamp) fails once; the clock has stopped by then.
     h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/update', status: 502, count: 1 }] });
     try {
