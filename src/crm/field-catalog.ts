@@ -1,6 +1,9 @@
 /**
  * The fields the app provisions on install (DESIGN.md §7): HubSpot contact properties in the
- * `smarketing` group, and Salesforce custom fields on Lead, Contact and Opportunity.
+ * `smarketing` group, Salesforce custom fields on Lead, Contact and Opportunity, and the Salesforce
+ * access both permission sets grant (the integration user's and the sales users'). API
+ * provisioning, the metadata kit in `platform/salesforce` (checked by a test) and the dashboard's
+ * permission check all read them from here.
  */
 import type { CustomFieldDefinition, PropertyDefinition } from './ports.ts';
 
@@ -67,8 +70,8 @@ const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
   { object, name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact ID', type: 'Text', length: 40, externalId: true, unique: true },
   { object, name: 'Lifecycle_Stage__c', label: 'Lifecycle Stage', type: 'Text', length: 40 },
   ...touchFields(object),
-  { object, name: 'Feedback_Reason__c', label: 'Feedback Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS] },
-  { object, name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea', length: 32000 },
+  { object, name: 'Feedback_Reason__c', label: 'Feedback Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS], salesAccess: 'edit' },
+  { object, name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea', length: 32000, salesAccess: 'edit' },
   { object, name: 'SLA_Due_At__c', label: 'SLA Due At', type: 'DateTime' },
   { object, name: 'SLA_Status__c', label: 'SLA Status', type: 'Picklist', picklistValues: [...SLA_STATUSES] },
 ];
@@ -77,6 +80,63 @@ export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [
   ...personFields('Lead'),
   ...personFields('Contact'),
   ...touchFields('Opportunity'),
-  { object: 'Opportunity', name: 'Loss_Reason__c', label: 'Loss Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS] },
-  { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255 },
+  { object: 'Opportunity', name: 'Loss_Reason__c', label: 'Loss Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS], salesAccess: 'edit' },
+  { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255, salesAccess: 'edit' },
 ];
+
+/** Access a permission set grants on a field: `read`, or `edit` (which includes read). */
+export type FieldAccess = 'read' | 'edit';
+
+/** Object permissions of a permission set (Salesforce `ObjectPermissions`). */
+export interface ObjectAccess {
+  object: string;
+  read: boolean;
+  create: boolean;
+  edit: boolean;
+}
+
+export interface PermissionSetSpec {
+  /** API name (`PermissionSet.Name`). */
+  name: string;
+  label: string;
+  description: string;
+  objects: readonly ObjectAccess[];
+  fields: readonly { object: string; field: string; access: FieldAccess }[];
+}
+
+const objectAccess = (object: string, create: boolean, edit: boolean): ObjectAccess => ({ object, read: true, create, edit });
+
+/**
+ * The integration user's permission set: edit on every field the app provisions, and the object
+ * access its writes need: Leads (upsert), Contacts (stamps), Accounts and Opportunities (lead
+ * conversion creates them), Campaigns and their members (attribution), Tasks (SLA escalations),
+ * Events (read: a logged meeting is a first touch). Nothing more: no delete, no View/Modify All.
+ */
+export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
+  name: 'Smarketing_Sync_Integration',
+  label: 'Smarketing Sync Integration',
+  description: 'Object access and field-level security the Smarketing Sync integration user needs. Assign it to that user only.',
+  objects: [
+    objectAccess('Lead', true, true),
+    objectAccess('Contact', true, true),
+    objectAccess('Account', true, true),
+    objectAccess('Opportunity', true, true),
+    objectAccess('Campaign', true, true),
+    objectAccess('CampaignMember', true, true),
+    objectAccess('Task', true, true),
+    objectAccess('Event', false, false),
+  ],
+  fields: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: 'edit' as const })),
+};
+
+/**
+ * The sales users' permission set: a rep sees where a lead came from and its SLA (read on the
+ * attribution, lifecycle and SLA fields) and gives feedback (edit on the feedback fields).
+ */
+export const SALES_PERMISSION_SET: PermissionSetSpec = {
+  name: 'Smarketing_Sync_Sales',
+  label: 'Smarketing Sync Sales Users',
+  description: 'Lets sales users see campaign-source attribution and the follow-up SLA, and give lead feedback. Assign it to sales reps and managers.',
+  objects: [objectAccess('Lead', false, true), objectAccess('Contact', false, true), objectAccess('Opportunity', false, true)],
+  fields: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: f.salesAccess ?? 'read' })),
+};

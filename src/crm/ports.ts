@@ -80,6 +80,8 @@ export interface CustomFieldDefinition {
   externalId?: boolean;
   unique?: boolean;
   picklistValues?: string[];
+  /** What the sales users' permission set grants on it; absent: read. The integration user edits every field. */
+  salesAccess?: 'read' | 'edit';
 }
 
 export interface SalesforcePort {

@@ -2,6 +2,7 @@
  * The HubSpot adapter through the real `@hubspot/api-client`, over HTTP, against the sandbox HubSpot
  * (src/sandbox/hubspot). Error bodies follow shared/reference/hubspot-api.md §4.2.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { Client } from '@hubspot/api-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../../src/crm/errors.ts';
@@ -246,7 +247,12 @@ describe('HubSpot adapter: failures', () => {
   });
 
   it('turns a refused connection into CrmTransientError', async () => {
-    const offline = createHubSpotAdapter({ accessToken: TOKEN, basePath: 'http://127.0.0.1:9' });
+    // A port that was just free: nothing listens there, so the connection is refused.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const offline = createHubSpotAdapter({ accessToken: TOKEN, basePath: `http://127.0.0.1:${port}` });
     expect(await failureOf(offline.readContacts(['1'], []))).toBeInstanceOf(CrmTransientError);
   });
 

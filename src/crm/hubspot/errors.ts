@@ -1,7 +1,8 @@
 /**
  * Turns what `@hubspot/api-client` throws into the retry-deciding classes of `../errors.ts`.
  * The client throws an `ApiException` (`code` = HTTP status, `body` = parsed error, `headers`) for
- * every non-2xx answer, and node-fetch's `FetchError` for network failures (reference §5).
+ * every non-2xx answer; a network failure is Node's fetch `TypeError('fetch failed')` with the socket
+ * error as its `cause` (client 14; 13 threw node-fetch's `FetchError`).
  */
 import { z } from 'zod';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../errors.ts';
@@ -92,6 +93,10 @@ export function isNetworkFailure(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
   if (error.name === 'FetchError' || error.name === 'AbortError') return true;
+  // @hubspot/api-client 14 calls Node's own fetch (undici): a failure without an answer is a
+  // `TypeError('fetch failed')` whose `cause` carries the socket error.
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
+  if (error.cause !== undefined && isNetworkFailure(error.cause)) return true;
   return /socket hang up|network timeout|ECONNRESET|ECONNREFUSED|ETIMEDOUT/i.test(error.message);
 }
 
