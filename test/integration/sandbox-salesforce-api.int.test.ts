@@ -5,6 +5,7 @@
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { grantFieldAccess } from '../support/salesforce-access.ts';
 
 const ORG = {
   orgId: '00D000000000001AAA',
@@ -34,6 +35,7 @@ async function createExternalIdField(): Promise<void> {
     FullName: 'Lead.HubSpot_Contact_Id__c',
     Metadata: { type: 'Text', label: 'HubSpot Contact Id', length: 64, externalId: true, unique: true },
   });
+  await grantFieldAccess(conn, ['Lead.HubSpot_Contact_Id__c']);
 }
 
 /** Walks the consent page the way a browser would and returns the authorization code. */
@@ -231,6 +233,7 @@ describe('custom fields and upsert', () => {
   it('creates a custom field through the Tooling API that describe lists and DML accepts', async () => {
     await expect(conn.sobject('Lead').create({ LastName: 'A', Company: 'B', First_Touch_Channel__c: 'Email' })).rejects.toMatchObject({ errorCode: 'INVALID_FIELD' });
     const created = await conn.tooling.sobject('CustomField').create({ FullName: 'Lead.First_Touch_Channel__c', Metadata: { type: 'Text', label: 'First Touch Channel', length: 80 } });
+    await grantFieldAccess(conn, ['Lead.First_Touch_Channel__c']);
     expect(created).toMatchObject({ success: true, id: expect.stringMatching(/^00N/) });
     const field = (await conn.describe('Lead')).fields.find((f) => f.name === 'First_Touch_Channel__c');
     expect(field).toMatchObject({ custom: true, type: 'string', length: 80, createable: true, updateable: true });

@@ -2,6 +2,7 @@
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { grantFieldAccess } from '../support/salesforce-access.ts';
 
 const ORG = {
   orgId: '00D000000000001AAA',
@@ -24,6 +25,7 @@ async function createLead(fields: Row = {}): Promise<string> {
 
 async function customField(object: string, name: string): Promise<void> {
   await conn.tooling.sobject('CustomField').create({ FullName: `${object}.${name}`, Metadata: { type: 'Text', label: name.replace('__c', ''), length: 80 } });
+  await grantFieldAccess(conn, [`${object}.${name}`]);
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { grantFieldAccess } from '../support/salesforce-access.ts';
 
 const ORG = {
   orgId: '00D000000000001AAA',
@@ -51,6 +52,7 @@ describe('state', () => {
     const first = await start(stateFile);
     const conn = await login(first);
     await conn.tooling.sobject('CustomField').create({ FullName: 'Lead.Lifecycle_Stage__c', Metadata: { type: 'Text', label: 'Lifecycle Stage', length: 40 } });
+    await grantFieldAccess(conn, ['Lead.Lifecycle_Stage__c']);
     const lead = await conn.sobject('Lead').create({ LastName: 'Lee', Company: 'Acme', Lifecycle_Stage__c: 'MQL' });
     first.outbound.addRule({ object: 'Lead', fields: ['Status'], endpointUrl: 'http://127.0.0.1:9/outbound', active: false });
     await first.close();

@@ -98,7 +98,7 @@ function execute(ctx: SandboxContext, txn: Txn, req: Request, res: Response, sub
   const [root, type = '', a, b] = parts;
   if (root === 'query' && parts.length === 1 && sub.method === 'GET') {
     const page = firstPage(ctx, {
-      source: orgSource(ctx.store),
+      source: orgSource(ctx.store, sessionOf(res).userId),
       resource: 'query',
       soql: url.searchParams.get('q') ?? '',
       includeDeleted: false,
@@ -109,7 +109,8 @@ function execute(ctx: SandboxContext, txn: Txn, req: Request, res: Response, sub
     return { body: page, httpHeaders: {}, httpStatusCode: 200, referenceId: sub.referenceId };
   }
   if (root !== 'sobjects' || type === '') throw httpError(400, 'INVALID_API_INPUT', `Unsupported subrequest URL: ${sub.url}`);
-  const obj = ctx.store.schema.object(type);
+  const schema = ctx.store.schemaFor(wc.userId);
+  const obj = schema.object(type);
   if (!obj) throw httpError(404, 'NOT_FOUND', 'The requested resource does not exist');
   if (sub.method === 'POST' && a === undefined) return writeResponse(createRecord(txn, obj.name, body, wc), sub.referenceId, 201, versionBase, obj.name);
   if (a !== undefined && b === undefined) {
@@ -119,7 +120,7 @@ function execute(ctx: SandboxContext, txn: Txn, req: Request, res: Response, sub
       const id = toId18(a);
       const record = id === null ? undefined : ctx.store.get(obj.name, id);
       if (!record || record.IsDeleted === true) throw httpError(404, 'NOT_FOUND', 'The requested resource does not exist');
-      const fields = fieldList(ctx.store.schema, obj, url.searchParams.get('fields') ?? undefined);
+      const fields = fieldList(schema, obj, url.searchParams.get('fields') ?? undefined);
       return { body: recordBody(obj, record, versionBase, fields), httpHeaders: {}, httpStatusCode: 200, referenceId: sub.referenceId };
     }
   }

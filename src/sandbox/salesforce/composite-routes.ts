@@ -4,7 +4,7 @@
  */
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
-import { queryParam, scalarText, writeContext, type SandboxContext } from './context.ts';
+import { queryParam, scalarText, sessionOf, writeContext, type SandboxContext } from './context.ts';
 import { httpError, notFound } from './errors.ts';
 import { toId18 } from './ids.ts';
 import { collectionErrors, fieldList, recordBody, saveResult } from './record-json.ts';
@@ -104,9 +104,10 @@ export function registerCollectionRoutes(app: Express, ctx: SandboxContext): voi
 
   app.patch(`${API}/composite/sobjects/:type/:field`, (req, res) => {
     const type = String(req.params.type);
-    const obj = store.schema.object(type);
+    const schema = store.schemaFor(sessionOf(res).userId);
+    const obj = schema.object(type);
     if (!obj) throw notFound();
-    const field = store.schema.field(obj.name, String(req.params.field));
+    const field = schema.field(obj.name, String(req.params.field));
     if (!field || !(field.externalId || field.name === 'Id')) {
       throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${String(req.params.field)}`);
     }
@@ -138,10 +139,11 @@ export function registerCollectionRoutes(app: Express, ctx: SandboxContext): voi
   });
 
   const retrieve = (req: Request, res: Response, ids: string[], fieldsRaw: string) => {
-    const obj = store.schema.object(String(req.params.type));
+    const schema = store.schemaFor(sessionOf(res).userId);
+    const obj = schema.object(String(req.params.type));
     if (!obj) throw notFound();
     if (ids.length > 2000) throw httpError(400, 'EXCEEDED_ID_LIMIT', 'too many ids: at most 2000 per retrieve');
-    const fields = fieldList(store.schema, obj, fieldsRaw);
+    const fields = fieldList(schema, obj, fieldsRaw);
     res.json(
       ids.map((raw) => {
         const id = toId18(raw);

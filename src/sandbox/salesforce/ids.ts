@@ -20,6 +20,10 @@ export const KEY_PREFIXES = {
   QueryLocator: '01g',
   OutboundAction: '04k',
   OutboundNotification: '04l',
+  PermissionSet: '0PS',
+  FieldPermissions: '01k',
+  ObjectPermissions: '110',
+  PermissionSetAssignment: '0Pa',
 } as const;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -1,9 +1,9 @@
-/** The org's records as a SOQL source. */
+/** The org's records as a SOQL source, with the metadata `userId` may see (field-level security). */
 import type { SoqlSource } from './soql-paths.ts';
 import type { OrgStore } from './state-store.ts';
 
-export function orgSource(store: OrgStore): SoqlSource {
-  const schema = store.schema;
+export function orgSource(store: OrgStore, userId: string): SoqlSource {
+  const schema = store.schemaFor(userId);
   return {
     object: (name) => schema.object(name),
     field: (objectName, fieldName) => schema.field(objectName, fieldName),

@@ -39,7 +39,7 @@ export function registerQueryRoutes(app: Express, ctx: SandboxContext): void {
   const run = (includeDeleted: boolean) => (req: Request, res: Response) => {
     res.json(
       firstPage(ctx, {
-        source: orgSource(ctx.store),
+        source: orgSource(ctx.store, sessionOf(res).userId),
         resource: 'query',
         soql: soqlParam(req),
         includeDeleted,

@@ -2,6 +2,7 @@
  * Object-specific behaviour the platform applies on save: computed names, Opportunity stage
  * flags, campaign-member response flags, task closure, and lead assignment rules.
  */
+import { checkPermissionRow, PERMISSION_OBJECTS } from './permissions.ts';
 import { sfError } from './errors.ts';
 import { formatDate } from './sf-time.ts';
 import { OPPORTUNITY_STAGES } from './standard-objects.ts';
@@ -32,6 +33,7 @@ export function applyDerivedFields(type: string, record: SfRecord, previous: SfR
 
 /** Platform constraints beyond field metadata; returns errors when the record cannot be saved. */
 export function checkObjectConstraints(store: OrgStore, type: string, record: SfRecord, previous: SfRecord | undefined): SfError[] {
+  if (PERMISSION_OBJECTS.has(type)) return checkPermissionRow(store, type, record);
   if (type === 'CampaignMember' && previous === undefined) {
     if (!record.LeadId && !record.ContactId) return [sfError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId'])];
     // A member names a Lead or a Contact; with both, Salesforce keeps the Contact.

@@ -34,13 +34,18 @@ function readOnlyError(names: string[]): SfError {
   );
 }
 
-/** Resolves input keys to fields and coerces values; `mode` picks createable vs updateable. */
-function resolveInput(txn: Txn, obj: ObjectDef, input: Input, mode: 'create' | 'update'): { ok: true; values: Map<FieldDef, unknown> } | { ok: false; errors: SfError[] } {
+/**
+ * Resolves input keys to fields as the writing user sees them (field-level security: a field the
+ * user cannot read does not exist, one they cannot edit is read-only) and coerces values; `mode`
+ * picks createable vs updateable.
+ */
+function resolveInput(txn: Txn, obj: ObjectDef, input: Input, mode: 'create' | 'update', userId: string): { ok: true; values: Map<FieldDef, unknown> } | { ok: false; errors: SfError[] } {
   const values = new Map<FieldDef, unknown>();
   const readOnly: string[] = [];
+  const schema = txn.store.schemaFor(userId);
   for (const [key, raw] of Object.entries(input)) {
     if (key === 'attributes') continue;
-    const field = txn.store.schema.field(obj.name, key);
+    const field = schema.field(obj.name, key);
     if (!field) return { ok: false, errors: [sfError('INVALID_FIELD', `No such column '${key}' on sobject of type ${obj.name}`)] };
     if (mode === 'create' ? !field.createable : !field.updateable) readOnly.push(field.name);
     values.set(field, raw);
@@ -109,7 +114,7 @@ export function createRecord(txn: Txn, type: string, input: Input, ctx: WriteCon
   if (Object.keys(input).some((k) => k.toLowerCase() === 'id')) {
     return failed(sfError('INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']));
   }
-  const resolved = resolveInput(txn, obj, input, 'create');
+  const resolved = resolveInput(txn, obj, input, 'create', ctx.userId);
   if (!resolved.ok) return failed(...resolved.errors);
   const point = txn.savepoint();
   const stamp = formatDateTime(ctx.now);
@@ -164,7 +169,7 @@ export function updateRecord(txn: Txn, type: string, rawId: string, input: Input
   if (givenId !== undefined && (typeof givenId !== 'string' || toId18(givenId) !== previous.Id)) {
     return failed(sfError('INVALID_FIELD_FOR_INSERT_UPDATE', 'Id in the request body does not match the record being updated', ['Id']));
   }
-  const resolved = resolveInput(txn, obj, rest, 'update');
+  const resolved = resolveInput(txn, obj, rest, 'update', ctx.userId);
   if (!resolved.ok) return failed(...resolved.errors);
   const point = txn.savepoint();
   const stamp = formatDateTime(ctx.now);
@@ -222,7 +227,7 @@ export type UpsertResult = WriteResult | { ok: false; multiple: string[] };
 export function upsertRecord(txn: Txn, type: string, fieldName: string, value: string, input: Input, ctx: WriteContext): UpsertResult {
   const obj = txn.store.schema.object(type);
   if (!obj) return failed(sfError('NOT_FOUND', 'The requested resource does not exist'));
-  const field = txn.store.schema.field(obj.name, fieldName);
+  const field = txn.store.schemaFor(ctx.userId).field(obj.name, fieldName);
   if (!field || !(field.externalId || field.name === 'Id')) {
     return failed(sfError('NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${fieldName}`));
   }

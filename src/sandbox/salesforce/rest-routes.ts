@@ -12,6 +12,7 @@ import { fieldList, recordBody } from './record-json.ts';
 import { createRecord, deleteRecord, updateRecord, upsertRecord, type UpsertResult, type WriteResult } from './records.ts';
 import { parseDateTime } from './sf-time.ts';
 import type { Txn } from './state-store.ts';
+import type { OrgSchema } from './schema.ts';
 import type { ObjectDef } from './types.ts';
 
 export const API = '/services/data/:version';
@@ -38,8 +39,13 @@ export function urlBase(req: Request): string {
   return `/services/data/v${versionOf(req)}`;
 }
 
-function objectOf(ctx: SandboxContext, req: Request): ObjectDef {
-  const obj = ctx.store.schema.object(String(req.params.type));
+/** The org's metadata as the request's user sees it (field-level security). */
+function schemaOf(ctx: SandboxContext, res: Response): OrgSchema {
+  return ctx.store.schemaFor(sessionOf(res).userId);
+}
+
+function objectOf(ctx: SandboxContext, req: Request, res: Response): ObjectDef {
+  const obj = schemaOf(ctx, res).object(String(req.params.type));
   if (!obj) throw notFound();
   return obj;
 }
@@ -89,17 +95,17 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     res.json(ctx.usage.limitsBody());
   });
   app.get(`${API}/sobjects`, (req, res) => {
-    res.json(describeGlobal(store.schema.list(), urlBase(req)));
+    res.json(describeGlobal(schemaOf(ctx, res).list(), urlBase(req)));
   });
   app.get(`${API}/sobjects/:type`, (req, res) => {
-    res.json({ objectDescribe: objectSummary(objectOf(ctx, req), urlBase(req)), recentItems: [] });
+    res.json({ objectDescribe: objectSummary(objectOf(ctx, req, res), urlBase(req)), recentItems: [] });
   });
   app.get(`${API}/sobjects/:type/describe`, (req, res) => {
-    res.json(describeObject(objectOf(ctx, req), urlBase(req), store.schema.list()));
+    res.json(describeObject(objectOf(ctx, req, res), urlBase(req), schemaOf(ctx, res).list()));
   });
 
   app.get(`${API}/sobjects/:type/updated`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const { start, end } = replicationWindow(req);
     const ids = Object.values(store.table(obj.name))
       .filter((r) => !r.IsDeleted && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end)
@@ -107,7 +113,7 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     res.json({ ids, latestDateCovered: queryParam(req, 'end') });
   });
   app.get(`${API}/sobjects/:type/deleted`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const { start, end } = replicationWindow(req);
     const deletedRecords = Object.values(store.table(obj.name))
       .filter((r) => r.IsDeleted === true && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end)
@@ -116,7 +122,7 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   });
 
   app.post(`${API}/sobjects/:type`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const input = parseRecordInput(req.body);
     const result = runWrite(ctx, (txn) => createRecord(txn, obj.name, input, writeContext(ctx, req, res)));
     throwIfFailed(result);
@@ -124,17 +130,17 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   });
 
   app.get(`${API}/sobjects/:type/:id`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const raw = String(req.params.id);
     const id = toId18(raw);
     const record = id === null ? undefined : store.get(obj.name, id);
     if (!record) throw httpError(404, 'NOT_FOUND', id === null ? `Provided external ID field does not exist or is not accessible: ${raw}` : 'The requested resource does not exist');
     if (record.IsDeleted === true) throw httpError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
-    res.json(recordBody(obj, record, urlBase(req), fieldList(store.schema, obj, queryParam(req, 'fields'))));
+    res.json(recordBody(obj, record, urlBase(req), fieldList(schemaOf(ctx, res), obj, queryParam(req, 'fields'))));
   });
 
   app.patch(`${API}/sobjects/:type/:id`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const input = parseRecordInput(req.body);
     const id = requireIdSegment(req);
     const result = runWrite(ctx, (txn) => updateRecord(txn, obj.name, id, input, writeContext(ctx, req, res)));
@@ -143,7 +149,7 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   });
 
   app.delete(`${API}/sobjects/:type/:id`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const id = requireIdSegment(req);
     const result = runWrite(ctx, (txn) => deleteRecord(txn, obj.name, id, writeContext(ctx, req, res)));
     throwIfFailed(result);
@@ -152,7 +158,7 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
 
   // API 37.0+: POST /sobjects/{type}/Id creates a record (Id as an external id whose value is null).
   app.post(`${API}/sobjects/:type/:field`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     if (String(req.params.field).toLowerCase() !== 'id') throw httpError(405, 'METHOD_NOT_ALLOWED', "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE");
     const input = parseRecordInput(req.body);
     const result = runWrite(ctx, (txn) => createRecord(txn, obj.name, input, writeContext(ctx, req, res)));
@@ -160,9 +166,9 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     res.status(201).json({ id: result.id, success: true, errors: [], created: true });
   });
 
-  const byExternalId = (req: Request) => {
-    const obj = objectOf(ctx, req);
-    const field = store.schema.field(obj.name, String(req.params.field));
+  const byExternalId = (req: Request, res: Response) => {
+    const obj = objectOf(ctx, req, res);
+    const field = schemaOf(ctx, res).field(obj.name, String(req.params.field));
     if (!field || !(field.externalId || field.name === 'Id')) {
       throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${String(req.params.field)}`);
     }
@@ -172,18 +178,18 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   };
 
   app.get(`${API}/sobjects/:type/:field/:value`, (req, res) => {
-    const { obj, matches } = byExternalId(req);
+    const { obj, matches } = byExternalId(req, res);
     if (matches.length > 1) {
       res.status(300).json(matches.map((r) => `${urlBase(req)}/sobjects/${obj.name}/${String(r.Id)}`));
       return;
     }
     const record = matches[0];
     if (!record) throw notFound();
-    res.json(recordBody(obj, record, urlBase(req), fieldList(store.schema, obj, queryParam(req, 'fields'))));
+    res.json(recordBody(obj, record, urlBase(req), fieldList(schemaOf(ctx, res), obj, queryParam(req, 'fields'))));
   });
 
   app.delete(`${API}/sobjects/:type/:field/:value`, (req, res) => {
-    const { obj, matches } = byExternalId(req);
+    const { obj, matches } = byExternalId(req, res);
     if (matches.length > 1) {
       res.status(300).json(matches.map((r) => `${urlBase(req)}/sobjects/${obj.name}/${String(r.Id)}`));
       return;
@@ -196,11 +202,11 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   });
 
   app.patch(`${API}/sobjects/:type/:field/:value`, (req, res) => {
-    const obj = objectOf(ctx, req);
+    const obj = objectOf(ctx, req, res);
     const input = parseRecordInput(req.body);
     const field = String(req.params.field);
     const value = String(req.params.value);
-    if (req.query.updateOnly === 'true' && byExternalId(req).matches.length === 0) throw notFound();
+    if (req.query.updateOnly === 'true' && byExternalId(req, res).matches.length === 0) throw notFound();
     const result = runWrite(ctx, (txn) => upsertRecord(txn, obj.name, field, value, input, writeContext(ctx, req, res)));
     if ('multiple' in result) {
       res.status(300).json(result.multiple.map((id) => `${urlBase(req)}/sobjects/${obj.name}/${id}`));

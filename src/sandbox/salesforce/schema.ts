@@ -3,6 +3,7 @@
  * are case-insensitive in Salesforce, so every lookup here is too; callers get canonical names back.
  */
 import { toFieldDef, type CustomFieldState } from './custom-fields.ts';
+import { PERMISSION_SET_OBJECTS, type FieldAccess } from './permissions.ts';
 import { STANDARD_OBJECTS } from './standard-objects.ts';
 import type { ChildRelationship, FieldDef, ObjectDef } from './types.ts';
 
@@ -16,9 +17,20 @@ interface IndexedObject {
 export class OrgSchema {
   private readonly objects = new Map<string, IndexedObject>();
 
-  constructor(customFields: readonly CustomFieldState[]) {
-    for (const standard of STANDARD_OBJECTS) {
-      const extra = customFields.filter((c) => c.object === standard.name).map(toFieldDef);
+  /**
+   * `access`, when given, is one user's field-level security on custom fields (see permissions.ts):
+   * a field without access is left out, a read-only one is neither createable nor updateable.
+   */
+  constructor(customFields: readonly CustomFieldState[], access?: (object: string, field: string) => FieldAccess) {
+    for (const standard of [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS]) {
+      const extra = customFields
+        .filter((c) => c.object === standard.name)
+        .map(toFieldDef)
+        .flatMap((field) => {
+          const granted = access ? access(standard.name, field.name) : 'edit';
+          if (granted === 'none') return [];
+          return granted === 'read' ? [{ ...field, createable: false, updateable: false }] : [field];
+        });
       const def: ObjectDef = { ...standard, fields: [...standard.fields, ...extra] };
       this.objects.set(def.name.toLowerCase(), {
         def,

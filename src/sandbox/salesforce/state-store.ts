@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { customFieldStateSchema, type CustomFieldState } from './custom-fields.ts';
 import { KEY_PREFIXES, makeId } from './ids.ts';
 import { deliveryLogEntrySchema, outboundRuleSchema, pendingNotificationSchema } from './outbound-rules.ts';
+import { customFieldAccess, PERMISSION_OBJECTS } from './permissions.ts';
 import { OrgSchema } from './schema.ts';
 import { SALES_REP_IDS, seedTables } from './seed.ts';
 import type { ChangeEvent, SfRecord } from './types.ts';
@@ -80,6 +81,7 @@ export class OrgStore {
   private readonly valueIndexes = new WeakMap<Record<string, SfRecord>, Map<string, ValueIndex>>();
   tokens: TokenStore;
   schema: OrgSchema;
+  private readonly userSchemas = new Map<string, OrgSchema>();
   private saveTimer: NodeJS.Timeout | undefined;
   private readonly listeners: ChangeListener[] = [];
 
@@ -126,6 +128,26 @@ export class OrgStore {
 
   refreshSchema(): void {
     this.schema = new OrgSchema(this.state.customFields);
+    this.userSchemas.clear();
+  }
+
+  /**
+   * The org's metadata as `userId` sees it through the API: custom fields filtered by that user's
+   * field-level security (permissions.ts). Cached per user until fields or permissions change.
+   */
+  schemaFor(userId: string): OrgSchema {
+    let schema = this.userSchemas.get(userId);
+    if (!schema) {
+      const access = customFieldAccess(this, userId);
+      schema = new OrgSchema(this.state.customFields, (object, field) => access.get(`${object}.${field}`.toLowerCase()) ?? 'none');
+      this.userSchemas.set(userId, schema);
+    }
+    return schema;
+  }
+
+  /** Drops the per-user views after a write (or rollback) to a permission object. */
+  permissionsChanged(type: string): void {
+    if (PERMISSION_OBJECTS.has(type)) this.userSchemas.clear();
   }
 
   setCustomFields(next: CustomFieldState[]): void {
@@ -263,9 +285,11 @@ export class Txn {
     const previous = table[id];
     table[id] = record;
     this.store.indexWrite(type, record);
+    this.store.permissionsChanged(type);
     this.undo.push(() => {
       if (previous) table[id] = previous;
       else delete table[id];
+      this.store.permissionsChanged(type);
     });
   }
 

@@ -1,0 +1,172 @@
+/**
+ * Field-level security of the sandbox org, as a real org enforces it for API users.
+ *
+ * - Access to a custom field comes only from `FieldPermissions` rows of the permission sets a user
+ *   is assigned (`PermissionSetAssignment`). A field created through the Tooling API is granted to
+ *   no one, not even an administrator, until a permission set (or profile) grants it ("After
+ *   creating a CustomField … you must explicitly configure field permissions", and "Even the System
+ *   Administrator profile may not have access to custom … fields by default": Salesforce
+ *   StackExchange q. 208307, Salesforce Help on field-level security). Standard fields stay
+ *   visible: a fresh org's profiles grant them.
+ * - A field a user cannot read does not exist for that user's API calls: describe leaves it out,
+ *   SOQL and `?fields=` answer `INVALID_FIELD` ("No such column"), writes answer `INVALID_FIELD`,
+ *   an upsert by it answers `NOT_FOUND` ("Provided external ID field does not exist or is not
+ *   accessible"). A field a user can read but not edit is `createable/updateable: false` in describe
+ *   and a write to it answers `INVALID_FIELD_FOR_INSERT_UPDATE`.
+ * - `PermissionSet`, `FieldPermissions`, `ObjectPermissions` and `PermissionSetAssignment` are
+ *   ordinary sObjects created and queried through REST and SOQL, with the rules of the object
+ *   reference (FieldPermissions: `Field` is `<SobjectType>.<Field>`, "PermissionsEdit requires
+ *   PermissionsRead for the same field to be true"; one row per permission set and field; one
+ *   assignment per user and permission set).
+ * Object permissions are recorded and returned as in a real org; the sandbox does not restrict
+ * objects by them (the seeded users' profiles grant the standard objects).
+ */
+import { sfError } from './errors.ts';
+import { fields, systemFields } from './field-builders.ts';
+import { KEY_PREFIXES } from './ids.ts';
+import type { OrgStore } from './state-store.ts';
+import type { ObjectDef, SfError, SfRecord } from './types.ts';
+
+export type FieldAccess = 'none' | 'read' | 'edit';
+
+/** The objects whose rows change who sees what; a write to one of them drops the cached per-user schemas. */
+export const PERMISSION_OBJECTS: ReadonlySet<string> = new Set(['PermissionSet', 'FieldPermissions', 'ObjectPermissions', 'PermissionSetAssignment']);
+
+function setupObject(name: keyof typeof KEY_PREFIXES, label: string, labelPlural: string, defs: ObjectDef['fields'], updateable = true): ObjectDef {
+  return {
+    name,
+    label,
+    labelPlural,
+    keyPrefix: KEY_PREFIXES[name],
+    fields: [fields.id(), ...defs, ...systemFields({ owner: false })],
+    createable: true,
+    updateable,
+    deletable: true,
+    queryable: true,
+    childRelationships: [],
+  };
+}
+
+const permissionFlag = (name: string, label: string) => fields.boolean(name, label, false, { defaultedOnCreate: true });
+
+export const PERMISSION_SET_OBJECTS: readonly ObjectDef[] = [
+  {
+    ...setupObject('PermissionSet', 'Permission Set', 'Permission Sets', [
+      fields.required('Name', 'Name', 80, { unique: true }),
+      fields.required('Label', 'Label', 80, { nameField: true }),
+      fields.text('Description', 'Description', 255),
+      fields.readOnly(fields.boolean('IsOwnedByProfile', 'Is Owned By Profile')),
+      fields.readOnly(fields.text('NamespacePrefix', 'Namespace Prefix', 15)),
+    ]),
+    childRelationships: [
+      { relationshipName: 'FieldPerms', childSObject: 'FieldPermissions', field: 'ParentId' },
+      { relationshipName: 'ObjectPerms', childSObject: 'ObjectPermissions', field: 'ParentId' },
+      { relationshipName: 'Assignments', childSObject: 'PermissionSetAssignment', field: 'PermissionSetId' },
+    ],
+  },
+  setupObject('FieldPermissions', 'Field Permissions', 'Field Permissions', [
+    fields.reference('ParentId', 'Parent ID', ['PermissionSet'], 'Parent', { nillable: false, updateable: false }),
+    fields.required('SobjectType', 'Sobject Type Name', 40, { updateable: false }),
+    fields.required('Field', 'Field Name', 255, { updateable: false }),
+    permissionFlag('PermissionsRead', 'Read Access'),
+    permissionFlag('PermissionsEdit', 'Edit Access'),
+  ]),
+  setupObject('ObjectPermissions', 'Object Permissions', 'Object Permissions', [
+    fields.reference('ParentId', 'Parent ID', ['PermissionSet'], 'Parent', { nillable: false, updateable: false }),
+    fields.required('SobjectType', 'Sobject Type Name', 40, { updateable: false }),
+    permissionFlag('PermissionsRead', 'Read Access'),
+    permissionFlag('PermissionsCreate', 'Create Access'),
+    permissionFlag('PermissionsEdit', 'Edit Access'),
+    permissionFlag('PermissionsDelete', 'Delete Access'),
+    permissionFlag('PermissionsViewAllRecords', 'View All Records'),
+    permissionFlag('PermissionsModifyAllRecords', 'Modify All Records'),
+  ]),
+  setupObject(
+    'PermissionSetAssignment',
+    'Permission Set Assignment',
+    'Permission Set Assignments',
+    [
+      fields.reference('AssigneeId', 'Assignee ID', ['User'], 'Assignee', { nillable: false, updateable: false }),
+      fields.reference('PermissionSetId', 'Permission Set ID', ['PermissionSet'], 'PermissionSet', { nillable: false, updateable: false }),
+    ],
+    false,
+  ),
+];
+
+const live = (store: OrgStore, type: string): SfRecord[] => Object.values(store.table(type)).filter((r) => r.IsDeleted !== true);
+
+/** `Lead.First_Touch_Channel__c` → access, for every custom field `userId` may see (lower-case keys). */
+export function customFieldAccess(store: OrgStore, userId: string): Map<string, Exclude<FieldAccess, 'none'>> {
+  const sets = new Set(live(store, 'PermissionSetAssignment').filter((a) => a.AssigneeId === userId).map((a) => String(a.PermissionSetId)));
+  const access = new Map<string, Exclude<FieldAccess, 'none'>>();
+  for (const row of live(store, 'FieldPermissions')) {
+    if (!sets.has(String(row.ParentId)) || row.PermissionsRead !== true) continue;
+    const key = String(row.Field).toLowerCase();
+    if (row.PermissionsEdit === true) access.set(key, 'edit');
+    else if (!access.has(key)) access.set(key, 'read');
+  }
+  return access;
+}
+
+const duplicate = (message: string, fieldNames: string[]): SfError => sfError('DUPLICATE_VALUE', message, fieldNames);
+// `Field` and `SobjectType` are restricted picklists in a real org: a name that is not a
+// permissionable field of the org is refused as a bad picklist value (FieldPermissions reference).
+const badPicklist = (field: string, value: unknown): SfError =>
+  sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field}: bad value for restricted picklist field: ${String(value)}`, [field]);
+
+/** Rules of the permission objects beyond field metadata; empty when the row can be saved. */
+export function checkPermissionRow(store: OrgStore, type: string, record: SfRecord): SfError[] {
+  const others = (): SfRecord[] => live(store, type).filter((r) => r.Id !== record.Id);
+  const sameText = (a: unknown, b: unknown): boolean => String(a).toLowerCase() === String(b).toLowerCase();
+  switch (type) {
+    case 'PermissionSet': {
+      const name = String(record.Name ?? '');
+      if (!/^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$/.test(name)) {
+        return [sfError('FIELD_INTEGRITY_EXCEPTION', 'The API Name can only contain underscores and alphanumeric characters. It must begin with a letter, not end with an underscore, and not contain two consecutive underscores.', ['Name'])];
+      }
+      return [];
+    }
+    case 'FieldPermissions': {
+      const object = store.schema.object(String(record.SobjectType));
+      if (!object) return [badPicklist('SobjectType', record.SobjectType)];
+      record.SobjectType = object.name;
+      const [prefix, fieldName] = String(record.Field).split('.');
+      const field = prefix?.toLowerCase() === object.name.toLowerCase() && fieldName !== undefined ? store.schema.field(object.name, fieldName) : undefined;
+      // describe's `permissionable`: required, calculated and system fields take no field-level security.
+      if (!field || !(field.nillable && !field.calculated && field.createable)) return [badPicklist('Field', record.Field)];
+      record.Field = `${object.name}.${field.name}`;
+      if (record.PermissionsEdit === true && record.PermissionsRead !== true) {
+        return [sfError('FIELD_INTEGRITY_EXCEPTION', `Permission Edit on ${String(record.Field)} depends on permission(s): Read`, ['PermissionsEdit'])];
+      }
+      if (others().some((r) => r.ParentId === record.ParentId && sameText(r.Field, record.Field))) {
+        return [duplicate(`duplicate value found: Field duplicates value on record with id: ${String(record.ParentId)}`, ['Field'])];
+      }
+      return [];
+    }
+    case 'ObjectPermissions': {
+      const object = store.schema.object(String(record.SobjectType));
+      if (!object) return [badPicklist('SobjectType', record.SobjectType)];
+      record.SobjectType = object.name;
+      const needsRead = ['PermissionsCreate', 'PermissionsEdit', 'PermissionsDelete', 'PermissionsViewAllRecords', 'PermissionsModifyAllRecords'].filter((f) => record[f] === true);
+      if (needsRead.length > 0 && record.PermissionsRead !== true) {
+        return [sfError('FIELD_INTEGRITY_EXCEPTION', `Permission ${needsRead.join(', ')} on ${object.name} depends on permission(s): Read`, needsRead)];
+      }
+      if (others().some((r) => r.ParentId === record.ParentId && r.SobjectType === record.SobjectType)) {
+        return [duplicate(`duplicate value found: SobjectType duplicates value on record with id: ${String(record.ParentId)}`, ['SobjectType'])];
+      }
+      return [];
+    }
+    case 'PermissionSetAssignment': {
+      const set = store.get('PermissionSet', String(record.PermissionSetId));
+      if (!set || set.IsDeleted === true) return [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['PermissionSetId'])];
+      const user = store.get('User', String(record.AssigneeId));
+      if (!user) return [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['AssigneeId'])];
+      if (others().some((r) => r.AssigneeId === record.AssigneeId && r.PermissionSetId === record.PermissionSetId)) {
+        return [duplicate(`Duplicate PermissionSetAssignment: ${String(record.AssigneeId)} is already assigned ${String(set.Name)}`, [])];
+      }
+      return [];
+    }
+    default:
+      return [];
+  }
+}
