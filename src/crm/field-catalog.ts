@@ -5,7 +5,7 @@
  * provisioning, the metadata kit in `platform/salesforce` (checked by a test) and the dashboard's
  * permission check all read them from here.
  */
-import type { CustomFieldDefinition, PropertyDefinition } from './ports.ts';
+import type { CustomFieldDefinition, ObjectAccess, PermissionSetSpec, PropertyDefinition } from './ports.ts';
 
 export const HUBSPOT_PROPERTY_GROUP = { name: 'smarketing', label: 'Smarketing Sync' };
 
@@ -84,47 +84,27 @@ export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [
   { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255, salesAccess: 'edit' },
 ];
 
-/** Access a permission set grants on a field: `read`, or `edit` (which includes read). */
-export type FieldAccess = 'read' | 'edit';
-
-/** Object permissions of a permission set (Salesforce `ObjectPermissions`). */
-export interface ObjectAccess {
-  object: string;
-  read: boolean;
-  create: boolean;
-  edit: boolean;
-}
-
-export interface PermissionSetSpec {
-  /** API name (`PermissionSet.Name`). */
-  name: string;
-  label: string;
-  description: string;
-  objects: readonly ObjectAccess[];
-  fields: readonly { object: string; field: string; access: FieldAccess }[];
-}
-
 const objectAccess = (object: string, create: boolean, edit: boolean): ObjectAccess => ({ object, read: true, create, edit });
 
 /**
  * The integration user's permission set: edit on every field the app provisions, and the object
  * access its writes need: Leads (upsert), Contacts (stamps), Accounts and Opportunities (lead
- * conversion creates them), Campaigns and their members (attribution), Tasks (SLA escalations),
- * Events (read: a logged meeting is a first touch). Nothing more: no delete, no View/Modify All.
+ * conversion creates them), Campaigns (attribution; members follow from Campaign and Lead/Contact
+ * access and the user's Marketing User flag). Tasks and Events have no object permissions in
+ * Salesforce: "Edit Tasks" lets the app create SLA escalation Tasks. Nothing more: no delete, no
+ * View/Modify All.
  */
 export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
   name: 'Smarketing_Sync_Integration',
   label: 'Smarketing Sync Integration',
   description: 'Object access and field-level security the Smarketing Sync integration user needs. Assign it to that user only.',
+  userPermissions: ['ApiEnabled', 'EditTask'],
   objects: [
     objectAccess('Lead', true, true),
     objectAccess('Contact', true, true),
     objectAccess('Account', true, true),
     objectAccess('Opportunity', true, true),
     objectAccess('Campaign', true, true),
-    objectAccess('CampaignMember', true, true),
-    objectAccess('Task', true, true),
-    objectAccess('Event', false, false),
   ],
   fields: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: 'edit' as const })),
 };
@@ -137,6 +117,7 @@ export const SALES_PERMISSION_SET: PermissionSetSpec = {
   name: 'Smarketing_Sync_Sales',
   label: 'Smarketing Sync Sales Users',
   description: 'Lets sales users see campaign-source attribution and the follow-up SLA, and give lead feedback. Assign it to sales reps and managers.',
+  userPermissions: [],
   objects: [objectAccess('Lead', false, true), objectAccess('Contact', false, true), objectAccess('Opportunity', false, true)],
   fields: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: f.salesAccess ?? 'read' })),
 };

@@ -84,6 +84,54 @@ export interface CustomFieldDefinition {
   salesAccess?: 'read' | 'edit';
 }
 
+/** Access a permission set grants on a field: `read`, or `edit` (which includes read). */
+export type FieldAccess = 'read' | 'edit';
+
+/** Object permissions of a permission set (Salesforce `ObjectPermissions`). */
+export interface ObjectAccess {
+  object: string;
+  read: boolean;
+  create: boolean;
+  edit: boolean;
+}
+
+/** A permission set the app needs in the org (src/crm/field-catalog.ts holds the app's two). */
+export interface PermissionSetSpec {
+  /** API name (`PermissionSet.Name`). */
+  name: string;
+  label: string;
+  description: string;
+  /** System permissions (`PermissionSet.Permissions<Name>`, `<userPermissions>` in metadata). */
+  userPermissions: readonly string[];
+  objects: readonly ObjectAccess[];
+  fields: readonly { object: string; field: string; access: FieldAccess }[];
+}
+
+/** What a permission set lacked when `ensurePermissionSet` looked (before any change it made). */
+export interface PermissionSetState {
+  /** Its id, when it exists (after the call, when it was created). */
+  id: string | null;
+  existed: boolean;
+  /** `Object.Field` the set does not grant at the access the spec asks. */
+  missingFields: string[];
+  /** Objects whose permissions the set lacks or grants less than the spec asks. */
+  missingObjects: string[];
+  /** System permissions not enabled on the set. */
+  missingUserPermissions: string[];
+  /** Of the assignees asked for, the ones not assigned. */
+  unassigned: string[];
+  /** How many users hold the set. */
+  assignees: number;
+}
+
+/** What the connected user may do, by describe: its view of the objects and their fields. */
+export interface DescribedAccess {
+  /** Objects the user can describe, with its object-level rights. */
+  objects: Map<string, { createable: boolean; updateable: boolean }>;
+  /** `Object.Field` → access, for every field describe shows the user. */
+  fields: Map<string, FieldAccess>;
+}
+
 export interface SalesforcePort {
   readonly system: 'salesforce';
   /** The id of the user the app writes as (LastModifiedById of its own writes). */
@@ -109,6 +157,19 @@ export interface SalesforcePort {
   count(soql: string): Promise<number>;
   /** Creates the custom fields that do not exist yet (Tooling API); never changes existing ones. */
   ensureCustomFields(definitions: readonly CustomFieldDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  /**
+   * Creates the permission set when missing and adds what it lacks (field and object permissions,
+   * system permissions, assignments to `assigneeIds`); never removes or lowers anything. Returns
+   * what was missing before. `dryRun` changes nothing.
+   */
+  ensurePermissionSet(spec: PermissionSetSpec, assigneeIds: readonly string[], dryRun: boolean): Promise<PermissionSetState>;
+  /** The connected user's access to `objects` and their fields, by describe (what its API calls can use). */
+  describeAccess(objects: readonly string[]): Promise<DescribedAccess>;
+  /**
+   * Whether the user has the Marketing User flag (needed to create Campaigns); with `enable`, turns
+   * it on when off. `changed` says it was turned on now.
+   */
+  marketingUser(userId: string, enable: boolean): Promise<{ enabled: boolean; changed: boolean }>;
   /** Converts a Lead (SOAP convertLead). */
   convertLead(leadId: string, convertedStatus: string, createOpportunity: boolean): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
   /** The web address of a record in this org (links in timeline notes and alerts). */

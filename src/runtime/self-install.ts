@@ -1,11 +1,12 @@
 /**
  * Sandbox mode installs the app on the sandbox portal and org the way an admin would on real
- * ones, through their APIs: HubSpot properties, Salesforce custom fields (Tooling API), HubSpot
+ * ones, through their APIs: HubSpot properties, Salesforce custom fields (Tooling API), the
+ * integration user's permission set and Marketing User (the reps get the sales one), HubSpot
  * webhook subscriptions to this app, and Salesforce Outbound Message rules to this app's
  * per-installation endpoint. One log line per step; re-running creates only what is missing.
  */
 import { CrmRejectedError } from '../crm/errors.ts';
-import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../crm/field-catalog.ts';
+import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions } from '../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -13,6 +14,7 @@ import type { SalesforceSandbox } from '../sandbox/salesforce/server.ts';
 import type { Installation } from '../store/installations.ts';
 import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../sync/context.ts';
 import type { InstallationRuntime } from './installation-clients.ts';
+import { ensureSalesforceAccess } from './salesforce-access.ts';
 
 /** Fields of the Task and Event Outbound Messages: an activity a rep logs on a Lead is its first touch. */
 export const ACTIVITY_FIELDS = ['Id', 'WhoId', 'OwnerId', 'CreatedDate', 'LastModifiedById'] as const;
@@ -50,6 +52,16 @@ export async function selfInstall(deps: SelfInstallDeps): Promise<void> {
 
   const fields = await runtime.salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, false);
   log.info({ created: fields.created.length, existing: SALESFORCE_CUSTOM_FIELDS.length - fields.created.length }, 'install: Salesforce custom fields ready (Lead, Contact, Opportunity)');
+
+  // The sandbox org's sales reps get the sales permission set, as an admin assigns it in Setup.
+  const salesUserIds = deps.salesforce?.users().filter((user) => user.isActive && (user.role === 'sales-rep' || user.role === 'sales-manager')).map((user) => user.id) ?? [];
+  const access = await ensureSalesforceAccess(runtime.salesforce, { dryRun: false, salesUserIds });
+  const notReady = access.items.filter((item) => item.status !== 'exists' && item.status !== 'created');
+  if (access.ready) {
+    log.info({ permissionSet: INTEGRATION_PERMISSION_SET.name, salesUsers: access.sales.assignees }, 'install: Salesforce access ready (permission sets, Marketing User, every field readable and updateable by the integration user)');
+  } else {
+    log.warn({ missing: notReady.map((item) => `${item.kind} ${item.name}`), errors: access.errors }, 'install: the integration user lacks access in Salesforce; the sync cannot write these fields');
+  }
 
   const hubspotTarget = `${deps.publicUrl}/webhooks/hubspot`;
   const subscriptions = await ensureWebhookSubscriptions({

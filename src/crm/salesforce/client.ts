@@ -9,8 +9,9 @@ import type { Connection, DmlOptions } from 'jsforce';
 import { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
-import type { CustomFieldDefinition, SalesforcePort, SalesforceRecord, WriteOutcome } from '../ports.ts';
+import type { CustomFieldDefinition, DescribedAccess, SalesforcePort, SalesforceRecord, WriteOutcome } from '../ports.ts';
 import { redact, toSalesforceError } from './errors.ts';
+import { ensurePermissionSet } from './permission-sets.ts';
 import {
   COLLECTION_LIMIT,
   EMAILS_PER_QUERY,
@@ -31,6 +32,7 @@ import {
   saveResultSchema,
   saveResultsSchema,
   sobjectName,
+  soqlString,
   toFieldMetadata,
   toSalesforceRecord,
   toWriteOutcome,
@@ -38,6 +40,14 @@ import {
 
 /** The part of `/limits` the admin sees: the rolling 24 h API allowance (reference §3.3). */
 const limitsSchema = z.object({ DailyApiRequests: z.object({ Max: z.number(), Remaining: z.number() }) });
+
+/** The part of a describe answer the access check reads. */
+const describeSchema = z.looseObject({
+  name: z.string(),
+  createable: z.boolean(),
+  updateable: z.boolean(),
+  fields: z.array(z.looseObject({ name: z.string(), createable: z.boolean(), updateable: z.boolean() })),
+});
 
 /** The lowest API version with sObject Collections upsert by external id (reference §3.1). */
 const MIN_API_VERSION = 46;
@@ -339,6 +349,42 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         for (const definition of missing) if (await createCustomField(definition)) created.push(fullNameOf(definition));
       }
       return { missing: missing.map(fullNameOf), created };
+    },
+
+    async ensurePermissionSet(spec, assigneeIds, dryRun) {
+      return ensurePermissionSet(
+        { query: (soql) => port.query(soql), create: (type, records) => port.createRecords(type, records), update: (type, records) => port.updateRecords(type, records) },
+        spec,
+        assigneeIds,
+        dryRun,
+      );
+    },
+
+    async describeAccess(objects) {
+      const access: DescribedAccess = { objects: new Map(), fields: new Map() };
+      for (const object of objects) {
+        const name = sobjectName(object);
+        let described: z.output<typeof describeSchema>;
+        try {
+          described = parseAnswer(describeSchema, await call(`describe ${name}`, () => conn.describe(name)), `describe ${name}`);
+        } catch (error) {
+          // An object the user cannot see answers NOT_FOUND / INVALID_TYPE: absent from the result.
+          if (error instanceof CrmRejectedError && (error.code === 'NOT_FOUND' || error.code === 'INVALID_TYPE')) continue;
+          throw error;
+        }
+        access.objects.set(described.name, { createable: described.createable, updateable: described.updateable });
+        for (const field of described.fields) access.fields.set(`${described.name}.${field.name}`, field.updateable || field.createable ? 'edit' : 'read');
+      }
+      return access;
+    },
+
+    async marketingUser(userId, enable) {
+      const [user] = await runQuery(`SELECT Id, UserPermissionsMarketingUser FROM User WHERE Id = ${soqlString(userId)}`, 'read user permissions');
+      if (user === undefined) throw new CrmRejectedError('salesforce', 'NOT_FOUND', `Salesforce user ${userId} not found`);
+      if (user.UserPermissionsMarketingUser === true || !enable) return { enabled: user.UserPermissionsMarketingUser === true, changed: false };
+      const outcome = (await port.updateRecords('User', [{ Id: user.Id, UserPermissionsMarketingUser: true }])).get(user.Id);
+      if (outcome?.ok !== true) throw new CrmRejectedError('salesforce', outcome?.code ?? 'UNEXPECTED_RESPONSE', `Salesforce set Marketing User on ${userId}: ${outcome?.ok === false ? outcome.message : 'no result'}`);
+      return { enabled: true, changed: true };
     },
 
     async convertLead(leadId, convertedStatus, createOpportunity) {

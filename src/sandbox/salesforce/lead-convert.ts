@@ -187,7 +187,10 @@ function convertOne(txn: Txn, input: LeadConvertInput, ctx: WriteContext): LeadC
 export function convertLead(txn: Txn, input: LeadConvertInput, ctx: WriteContext): LeadConvertOutcome {
   const point = txn.savepoint();
   try {
-    const outcome = convertOne(txn, input, ctx);
+    // The lead field mapping is applied by the platform: mapped custom fields reach the Contact,
+    // Account and Opportunity whatever the converting user's field-level security on them
+    // (Salesforce Help, "Map Custom Lead Fields for Lead Conversion"); the records stay the user's.
+    const outcome = convertOne(txn, input, { ...ctx, systemMode: true });
     if (!outcome.success) txn.rollbackTo(point);
     return outcome;
   } catch (error) {

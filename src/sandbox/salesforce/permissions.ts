@@ -57,6 +57,10 @@ export const PERMISSION_SET_OBJECTS: readonly ObjectDef[] = [
       fields.text('Description', 'Description', 255),
       fields.readOnly(fields.boolean('IsOwnedByProfile', 'Is Owned By Profile')),
       fields.readOnly(fields.text('NamespacePrefix', 'Namespace Prefix', 15)),
+      // A few of the system permissions (one boolean field each in a real org).
+      permissionFlag('PermissionsApiEnabled', 'API Enabled'),
+      permissionFlag('PermissionsEditTask', 'Edit Tasks'),
+      permissionFlag('PermissionsEditEvent', 'Edit Events'),
     ]),
     childRelationships: [
       { relationshipName: 'FieldPerms', childSObject: 'FieldPermissions', field: 'ParentId' },
@@ -108,6 +112,13 @@ export function customFieldAccess(store: OrgStore, userId: string): Map<string, 
   return access;
 }
 
+/**
+ * Objects that take object permissions. Activities (Task, Event) are governed by the "Edit Tasks" /
+ * "Edit Events" system permissions and campaign members by Campaign access, so they are not
+ * values of `ObjectPermissions.SobjectType` (profile Object Settings list neither).
+ */
+const OBJECTS_WITH_PERMISSIONS: ReadonlySet<string> = new Set(['Lead', 'Contact', 'Account', 'Opportunity', 'Campaign']);
+
 const duplicate = (message: string, fieldNames: string[]): SfError => sfError('DUPLICATE_VALUE', message, fieldNames);
 // `Field` and `SobjectType` are restricted picklists in a real org: a name that is not a
 // permissionable field of the org is refused as a bad picklist value (FieldPermissions reference).
@@ -145,7 +156,7 @@ export function checkPermissionRow(store: OrgStore, type: string, record: SfReco
     }
     case 'ObjectPermissions': {
       const object = store.schema.object(String(record.SobjectType));
-      if (!object) return [badPicklist('SobjectType', record.SobjectType)];
+      if (!object || !OBJECTS_WITH_PERMISSIONS.has(object.name)) return [badPicklist('SobjectType', record.SobjectType)];
       record.SobjectType = object.name;
       const needsRead = ['PermissionsCreate', 'PermissionsEdit', 'PermissionsDelete', 'PermissionsViewAllRecords', 'PermissionsModifyAllRecords'].filter((f) => record[f] === true);
       if (needsRead.length > 0 && record.PermissionsRead !== true) {

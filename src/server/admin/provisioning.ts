@@ -1,6 +1,7 @@
 /**
  * Provisioning an installation, with a dry run first: the HubSpot property group and contact
- * properties, the Salesforce custom fields (Tooling API), the HubSpot webhook subscriptions and
+ * properties, the Salesforce custom fields (Tooling API), the integration user's permission set,
+ * Marketing User flag and field-level security (proven by describe), the HubSpot webhook subscriptions and
  * the Salesforce Outbound Message rules, each marked exists / missing / created. Only what is
  * missing is created; an admin's existing field, property or rule is never changed or deleted.
  * Where a system offers no API for a step (Outbound Messages in a real org, webhook settings of a
@@ -10,6 +11,7 @@ import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_F
 import { ensureWebhookSubscriptions, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
+import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
 import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
 import { ACTIVITY_FIELDS, WATCHED_PROPERTIES } from '../../runtime/self-install.ts';
 import { CrmRejectedError } from '../../crm/errors.ts';
@@ -44,10 +46,18 @@ export interface ProvisioningPlan {
   dryRun: boolean;
   hubspotProperties: Section<{ group: { name: string; label: string }; items: { name: string; label: string; type: string; status: ItemStatus }[] }>;
   salesforceFields: Section<{ items: { object: string; name: string; label: string; type: string; status: ItemStatus }[] }>;
+  /** The integration user's permission set, Marketing User and field-level security, proven by describe. */
+  salesforceAccess: Section<SalesforceAccessReport>;
   hubspotWebhooks: Section<{ targetUrl: string; automatic: boolean; currentTargetUrl: string | null; items: { eventType: string; propertyName: string | null; status: ItemStatus }[] }>;
   outboundMessages: Section<{ endpointUrl: string; automatic: boolean; items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] }>;
   /** How many items are missing (dry run) or were created (provision), and how many need a person. */
   counts: { missing: number; created: number; manual: number; conflicts: number };
+  /**
+   * The sync can run: the fields and properties exist and the integration user can read and update
+   * every field (by describe). Steps set up by hand elsewhere (webhook settings, Flows) are listed
+   * as `manual` and do not count here.
+   */
+  ready: boolean;
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -85,6 +95,8 @@ export async function provision(input: {
   publicUrl: string;
   environment: ProvisioningEnvironment;
   dryRun: boolean;
+  /** Users to assign the sales permission set to (absent: the admin assigns it in Setup). */
+  salesUserIds?: readonly string[];
 }): Promise<ProvisioningPlan> {
   const { installation, runtime, dryRun, environment } = input;
   const plan: ProvisioningPlan = {
@@ -92,9 +104,11 @@ export async function provision(input: {
     dryRun,
     hubspotProperties: { ok: false, error: '' },
     salesforceFields: { ok: false, error: '' },
+    salesforceAccess: { ok: false, error: '' },
     hubspotWebhooks: { ok: false, error: '' },
     outboundMessages: { ok: false, error: '' },
     counts: { missing: 0, created: 0, manual: 0, conflicts: 0 },
+    ready: false,
   };
   const done = (missing: boolean): ItemStatus => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
 
@@ -102,6 +116,7 @@ export async function provision(input: {
   if ('error' in runtime) {
     plan.hubspotProperties = { ok: false, error: runtime.error };
     plan.salesforceFields = { ok: false, error: runtime.error };
+    plan.salesforceAccess = { ok: false, error: runtime.error };
   } else {
     try {
       const result = await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun);
@@ -126,9 +141,16 @@ export async function provision(input: {
     } catch (error) {
       plan.salesforceFields = { ok: false, error: messageOf(error) };
     }
+
+    // 3. The integration user's permission set, Marketing User and field-level security.
+    try {
+      plan.salesforceAccess = { ok: true, ...(await ensureSalesforceAccess(runtime.salesforce, { dryRun, ...(input.salesUserIds ? { salesUserIds: input.salesUserIds } : {}) })) };
+    } catch (error) {
+      plan.salesforceAccess = { ok: false, error: messageOf(error) };
+    }
   }
 
-  // 3. HubSpot webhooks to this app.
+  // 4. HubSpot webhooks to this app.
   const targetUrl = `${input.publicUrl}/webhooks/hubspot`;
   const hubspotWebhooks = environment.hubspotWebhooks;
   if (hubspotWebhooks) {
@@ -159,7 +181,7 @@ export async function provision(input: {
     };
   }
 
-  // 4. Salesforce Outbound Messages to this installation's endpoint.
+  // 5. Salesforce Outbound Messages to this installation's endpoint.
   const rules = outboundRulesFor(input.publicUrl, installation);
   const outbound = environment.outboundMessages;
   if (outbound && !('error' in runtime)) {
@@ -198,7 +220,7 @@ export async function provision(input: {
     };
   }
 
-  for (const section of [plan.hubspotProperties, plan.salesforceFields, plan.hubspotWebhooks, plan.outboundMessages]) {
+  for (const section of [plan.hubspotProperties, plan.salesforceFields, plan.salesforceAccess, plan.hubspotWebhooks, plan.outboundMessages]) {
     if (!section.ok) continue;
     for (const item of section.items) {
       if (item.status === 'missing') plan.counts.missing += 1;
@@ -207,6 +229,11 @@ export async function provision(input: {
       else if (item.status === 'conflict') plan.counts.conflicts += 1;
     }
   }
+  const inPlace = (status: ItemStatus) => status === 'exists' || status === 'created';
+  plan.ready =
+    plan.hubspotProperties.ok && plan.hubspotProperties.items.every((i) => inPlace(i.status)) &&
+    plan.salesforceFields.ok && plan.salesforceFields.items.every((i) => inPlace(i.status)) &&
+    plan.salesforceAccess.ok && plan.salesforceAccess.ready;
   return plan;
 }
 

@@ -1,0 +1,149 @@
+/**
+ * The integration user's access in the org, provisioned and then proven. In a real org a field
+ * created through the Tooling API does not exist for the API until field-level security grants it,
+ * and Campaigns can be created only by a Marketing User (DESIGN.md §11). So provisioning creates
+ * and assigns the app's permission set (and the sales users' one), turns on Marketing User, and
+ * then checks, by describe as the integration user, that every field is visible and updateable:
+ * the installation is ready only then. Each item that is not in place names its fix in Setup.
+ */
+import { CrmRejectedError } from '../crm/errors.ts';
+import { INTEGRATION_PERMISSION_SET, SALES_PERMISSION_SET } from '../crm/field-catalog.ts';
+import type { PermissionSetSpec, PermissionSetState, SalesforcePort } from '../crm/ports.ts';
+
+/** exists / missing (dry run) / created / manual: provisioning could not do it, a person must. */
+export type AccessStatus = 'exists' | 'missing' | 'created' | 'manual';
+
+export interface AccessItem {
+  kind: 'permission-set' | 'assignment' | 'system-permission' | 'object' | 'field' | 'user-flag';
+  /** What it is about: `Lead.HubSpot_Contact_Id__c`, `Lead`, `Marketing User`, a permission set name. */
+  name: string;
+  /** The access needed, in Setup's words. */
+  needs: string;
+  status: AccessStatus;
+  /** Where to set it by hand; null when it is in place. */
+  fix: string | null;
+}
+
+export interface SalesforceAccessReport {
+  /** Every item in place: every field readable and updateable by the integration user. */
+  ready: boolean;
+  integrationUserId: string;
+  items: AccessItem[];
+  /** The sales users' permission set: whether it exists and how many users hold it. */
+  sales: { name: string; label: string; status: AccessStatus; assignees: number; fix: string };
+  /** Why a step could not run (e.g. the user may not manage permission sets), for the admin. */
+  errors: string[];
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+const setupPath = (spec: PermissionSetSpec) => `Setup → Permission Sets → ${spec.label}`;
+
+function objectNeeds(object: PermissionSetSpec['objects'][number]): string {
+  return ['Read', ...(object.create ? ['Create'] : []), ...(object.edit ? ['Edit'] : [])].join(', ');
+}
+
+/**
+ * Provisions (unless `dryRun`) and checks the integration user's access. `salesUserIds` are
+ * assigned the sales permission set (empty: the set is created, the admin assigns it).
+ */
+export async function ensureSalesforceAccess(salesforce: SalesforcePort, options: { dryRun: boolean; salesUserIds?: readonly string[] }): Promise<SalesforceAccessReport> {
+  const { dryRun } = options;
+  const spec = INTEGRATION_PERMISSION_SET;
+  const userId = await salesforce.integrationUserId();
+  const errors: string[] = [];
+  const changed = (missing: boolean): AccessStatus => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
+  const items: AccessItem[] = [];
+
+  // 1. The app's permission set, assigned to the integration user.
+  let integration: PermissionSetState | undefined;
+  try {
+    integration = await salesforce.ensurePermissionSet(spec, [userId], dryRun);
+  } catch (error) {
+    if (!(error instanceof CrmRejectedError)) throw error;
+    errors.push(`Permission set ${spec.name}: ${messageOf(error)}`);
+  }
+  const failed: AccessStatus = dryRun ? 'missing' : 'manual';
+  items.push({
+    kind: 'permission-set',
+    name: spec.name,
+    needs: spec.label,
+    status: integration ? changed(!integration.existed) : failed,
+    fix: integration?.existed === true ? null : `Deploy platform/salesforce (sf project deploy start), or Setup → Permission Sets → New: API name ${spec.name}`,
+  });
+  items.push({
+    kind: 'assignment',
+    name: `${spec.name} → integration user`,
+    needs: 'Assigned',
+    status: integration ? changed(integration.unassigned.length > 0) : failed,
+    fix: integration !== undefined && integration.unassigned.length === 0 ? null : `${setupPath(spec)} → Manage Assignments → Add Assignment: the integration user (${userId})`,
+  });
+  for (const name of spec.userPermissions) {
+    const missing = integration?.missingUserPermissions.includes(name) ?? true;
+    items.push({ kind: 'system-permission', name, needs: 'Enabled', status: integration ? changed(missing) : failed, fix: missing ? `${setupPath(spec)} → System Permissions → Edit: tick ${name}` : null });
+  }
+
+  // 2. Marketing User: without it the user cannot create Campaigns (attribution creates missing ones).
+  try {
+    const flag = await salesforce.marketingUser(userId, !dryRun);
+    items.push({ kind: 'user-flag', name: 'Marketing User', needs: 'Ticked on the integration user', status: flag.changed ? 'created' : flag.enabled ? 'exists' : 'missing', fix: flag.enabled ? null : 'Setup → Users → the integration user → Edit: tick Marketing User' });
+  } catch (error) {
+    if (!(error instanceof CrmRejectedError)) throw error;
+    errors.push(`Marketing User: ${messageOf(error)}`);
+    items.push({ kind: 'user-flag', name: 'Marketing User', needs: 'Ticked on the integration user', status: failed, fix: 'Setup → Users → the integration user → Edit: tick Marketing User' });
+  }
+
+  // 3. Proof: what describe shows the integration user, after the changes above.
+  const objects = [...new Set([...spec.objects.map((o) => o.object), ...spec.fields.map((f) => f.object)])];
+  const described = await salesforce.describeAccess(objects);
+  for (const object of spec.objects) {
+    const seen = described.objects.get(object.object);
+    const inPlace = seen !== undefined && (!object.create || seen.createable) && (!object.edit || seen.updateable);
+    const granted = integration !== undefined && !integration.missingObjects.includes(object.object);
+    items.push({
+      kind: 'object',
+      name: object.object,
+      needs: objectNeeds(object),
+      status: inPlace ? (granted ? 'exists' : changed(true)) : failed,
+      fix: inPlace ? null : `${setupPath(spec)} → Object Settings → ${object.object} → Edit: tick ${objectNeeds(object)}`,
+    });
+  }
+  for (const field of spec.fields) {
+    const name = `${field.object}.${field.field}`;
+    const inPlace = described.fields.get(name) === field.access || described.fields.get(name) === 'edit';
+    const granted = integration !== undefined && !integration.missingFields.includes(name);
+    items.push({
+      kind: 'field',
+      name,
+      needs: field.access === 'edit' ? 'Read and Edit' : 'Read',
+      status: inPlace ? (granted ? 'exists' : changed(true)) : failed,
+      fix: inPlace ? null : `${setupPath(spec)} → Object Settings → ${field.object} → Edit: Field Permissions, tick Read Access and Edit Access on ${field.field}`,
+    });
+  }
+
+  // 4. The sales users' permission set (reps see the source and SLA, and give feedback).
+  const salesSpec = SALES_PERMISSION_SET;
+  let sales: SalesforceAccessReport['sales'] = {
+    name: salesSpec.name,
+    label: salesSpec.label,
+    status: failed,
+    assignees: 0,
+    fix: `Deploy platform/salesforce, then ${setupPath(salesSpec)} → Manage Assignments: add your sales users`,
+  };
+  try {
+    const state = await salesforce.ensurePermissionSet(salesSpec, options.salesUserIds ?? [], dryRun);
+    const incomplete = !state.existed || state.missingFields.length > 0 || state.missingObjects.length > 0;
+    sales = {
+      ...sales,
+      status: changed(incomplete),
+      assignees: dryRun ? state.assignees : state.assignees + state.unassigned.length,
+      fix: `${setupPath(salesSpec)} → Manage Assignments: add your sales reps and managers`,
+    };
+  } catch (error) {
+    if (!(error instanceof CrmRejectedError)) throw error;
+    errors.push(`Permission set ${salesSpec.name}: ${messageOf(error)}`);
+  }
+
+  const ready = items.every((item) => item.status === 'exists' || item.status === 'created');
+  return { ready, integrationUserId: userId, items, sales, errors };
+}
