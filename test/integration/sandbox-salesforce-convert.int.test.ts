@@ -3,6 +3,7 @@ import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
+import { setMarketingUser } from '../support/salesforce-marketing.ts';
 
 const ORG = {
   orgId: '00D000000000001AAA',
@@ -84,6 +85,7 @@ describe('convertLead', () => {
     await customField('Contact', 'First_Touch_Channel__c');
     await customField('Opportunity', 'First_Touch_Channel__c');
     const leadId = await createLead({ First_Touch_Channel__c: 'Paid Search' });
+    await setMarketingUser(sandbox, sandbox.integrationUserId);
     const [older, newer] = await conn.sobject('Campaign').create([{ Name: 'Spring Webinar' }, { Name: 'Summer Ads' }]);
     await conn.sobject('CampaignMember').create({ CampaignId: older?.id, LeadId: leadId, Status: 'Responded' });
     clock += 60_000;

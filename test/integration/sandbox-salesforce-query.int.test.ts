@@ -2,6 +2,7 @@
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { setMarketingUser } from '../support/salesforce-marketing.ts';
 
 const ORG = {
   orgId: '00D000000000001AAA',
@@ -98,6 +99,7 @@ describe('fields and relationships', () => {
   });
 
   it('answers child subqueries and semi-joins', async () => {
+    await setMarketingUser(sandbox, sandbox.integrationUserId);
     const [campaign] = await conn.sobject('Campaign').create([{ Name: 'Webinar', IsActive: true }]);
     const [a, , c] = await createLeads(3, (i) => ({ LastName: `L${i}`, Company: 'Acme' }));
     await conn.sobject('CampaignMember').create([

@@ -11,6 +11,7 @@ export const KEY_PREFIXES = {
   Opportunity: '006',
   Campaign: '701',
   CampaignMember: '00v',
+  CampaignMemberStatus: '01Y',
   Task: '00T',
   User: '005',
   OpportunityStage: '01J',

@@ -2,9 +2,9 @@
  * Object-specific behaviour the platform applies on save: computed names, Opportunity stage
  * flags, campaign-member response flags, task closure, and lead assignment rules.
  */
+import { applyMemberStatus, checkMemberStatus, checkMemberStatusRow } from './campaign-rules.ts';
 import { checkPermissionRow, PERMISSION_OBJECTS } from './permissions.ts';
 import { sfError } from './errors.ts';
-import { formatDate } from './sf-time.ts';
 import { OPPORTUNITY_STAGES } from './standard-objects.ts';
 import type { OrgStore, Txn } from './state-store.ts';
 import type { SfError, SfRecord } from './types.ts';
@@ -12,7 +12,7 @@ import type { SfError, SfRecord } from './types.ts';
 const PERSON_OBJECTS = new Set(['Lead', 'Contact', 'User']);
 
 /** Recomputes read-only fields that follow from others (`previous` is undefined on create). */
-export function applyDerivedFields(type: string, record: SfRecord, previous: SfRecord | undefined, now: number, touched: Set<string>): void {
+export function applyDerivedFields(store: OrgStore, type: string, record: SfRecord, previous: SfRecord | undefined, now: number, touched: Set<string>): void {
   if (PERSON_OBJECTS.has(type)) {
     record.Name = [record.FirstName, record.LastName].filter((v) => typeof v === 'string' && v !== '').join(' ');
   }
@@ -24,16 +24,14 @@ export function applyDerivedFields(type: string, record: SfRecord, previous: SfR
     const stageChanged = previous === undefined || previous.StageName !== record.StageName;
     if (stage && stageChanged && !touched.has('Probability')) record.Probability = stage.DefaultProbability;
   }
-  if (type === 'CampaignMember') {
-    record.HasResponded = record.Status === 'Responded';
-    if (record.HasResponded && !record.FirstRespondedDate) record.FirstRespondedDate = formatDate(now);
-  }
+  if (type === 'CampaignMember') applyMemberStatus(store, record, previous, now);
   if (type === 'Task') record.IsClosed = record.Status === 'Completed';
 }
 
 /** Platform constraints beyond field metadata; returns errors when the record cannot be saved. */
 export function checkObjectConstraints(store: OrgStore, type: string, record: SfRecord, previous: SfRecord | undefined): SfError[] {
   if (PERMISSION_OBJECTS.has(type)) return checkPermissionRow(store, type, record);
+  if (type === 'CampaignMemberStatus') return checkMemberStatusRow(store, record);
   if (type === 'CampaignMember' && previous === undefined) {
     if (!record.LeadId && !record.ContactId) return [sfError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId'])];
     // A member names a Lead or a Contact; with both, Salesforce keeps the Contact.
@@ -43,6 +41,10 @@ export function checkObjectConstraints(store: OrgStore, type: string, record: Sf
       (m) => !m.IsDeleted && m.CampaignId === record.CampaignId && m[personField] === record[personField],
     );
     if (duplicate) return [sfError('DUPLICATE_VALUE', 'Already a campaign member.', [])];
+  }
+  if (type === 'CampaignMember') {
+    const badStatus = checkMemberStatus(store, record, previous);
+    if (badStatus) return [badStatus];
   }
   return [];
 }

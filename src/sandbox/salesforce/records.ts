@@ -4,6 +4,7 @@
  * assignment and change events. Every operation runs inside a savepoint of the caller's `Txn`, so
  * a failed record leaves nothing behind.
  */
+import { applyCampaignSaveEffects, marketingUserRefusal } from './campaign-rules.ts';
 import { sfError } from './errors.ts';
 import { coerceValue, sameValue } from './field-values.ts';
 import { toId18 } from './ids.ts';
@@ -91,25 +92,26 @@ function checkOwner(txn: Txn, obj: ObjectDef, record: SfRecord): SfError | undef
 /** Steps shared by create and update once the candidate record is assembled. */
 function finishWrite(txn: Txn, obj: ObjectDef, record: SfRecord, previous: SfRecord | undefined, touched: Set<string>, ctx: WriteContext): SfError | undefined {
   if (obj.name === 'Lead' && ctx.autoAssign) assignLeadOwner(txn, record);
-  applyDerivedFields(obj.name, record, previous, ctx.now, touched);
+  applyDerivedFields(txn.store, obj.name, record, previous, ctx.now, touched);
   const error =
     checkRequired(obj, record) ?? checkObjectConstraints(txn.store, obj.name, record, previous)[0] ?? checkOwner(txn, obj, record) ?? checkUnique(txn, obj, record);
   if (error) return error;
   txn.put(obj.name, record);
+  applyCampaignSaveEffects(txn, obj.name, record, previous, ctx);
   return undefined;
 }
 
-function objectFor(txn: Txn, type: string, operation: 'inserted' | 'updated' | 'deleted'): ObjectDef | SfError {
+function objectFor(txn: Txn, type: string, operation: 'inserted' | 'updated' | 'deleted', userId: string): ObjectDef | SfError {
   const obj = txn.store.schema.object(type);
   if (!obj) return sfError('NOT_FOUND', 'The requested resource does not exist');
   const allowed = operation === 'inserted' ? obj.createable : operation === 'updated' ? obj.updateable : obj.deletable;
   if (!allowed) return sfError('INVALID_TYPE_FOR_OPERATION', `entity type cannot be ${operation}: ${obj.label}`);
-  return obj;
+  return marketingUserRefusal(txn.store, obj, operation, userId) ?? obj;
 }
 
 /** Inserts a record. */
 export function createRecord(txn: Txn, type: string, input: Input, ctx: WriteContext): WriteResult {
-  const obj = objectFor(txn, type, 'inserted');
+  const obj = objectFor(txn, type, 'inserted', ctx.userId);
   if ('errorCode' in obj) return failed(obj);
   if (Object.keys(input).some((k) => k.toLowerCase() === 'id')) {
     return failed(sfError('INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']));
@@ -158,7 +160,7 @@ export function liveRecord(txn: Txn, obj: ObjectDef, rawId: string): { ok: true;
 
 /** Updates a record by id. */
 export function updateRecord(txn: Txn, type: string, rawId: string, input: Input, ctx: WriteContext): WriteResult {
-  const obj = objectFor(txn, type, 'updated');
+  const obj = objectFor(txn, type, 'updated', ctx.userId);
   if ('errorCode' in obj) return failed(obj);
   const found = liveRecord(txn, obj, rawId);
   if (!found.ok) return failed(...found.errors);
@@ -197,7 +199,10 @@ const CASCADES: Record<string, Array<{ type: string; field: string }>> = {
   ],
   Lead: [{ type: 'CampaignMember', field: 'LeadId' }],
   Contact: [{ type: 'CampaignMember', field: 'ContactId' }],
-  Campaign: [{ type: 'CampaignMember', field: 'CampaignId' }],
+  Campaign: [
+    { type: 'CampaignMember', field: 'CampaignId' },
+    { type: 'CampaignMemberStatus', field: 'CampaignId' },
+  ],
 };
 
 function softDelete(txn: Txn, type: string, record: SfRecord, ctx: WriteContext): void {
@@ -213,7 +218,7 @@ function softDelete(txn: Txn, type: string, record: SfRecord, ctx: WriteContext)
 
 /** Moves a record (and cascaded children) to the recycle bin: IsDeleted = true, visible to queryAll. */
 export function deleteRecord(txn: Txn, type: string, rawId: string, ctx: WriteContext): WriteResult {
-  const obj = objectFor(txn, type, 'deleted');
+  const obj = objectFor(txn, type, 'deleted', ctx.userId);
   if ('errorCode' in obj) return failed(obj);
   const found = liveRecord(txn, obj, rawId);
   if (!found.ok) return failed(...found.errors);

@@ -4,6 +4,7 @@
  */
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
+import { describedFor } from './campaign-rules.ts';
 import { queryParam, sessionOf, versionOf, writeContext, MAX_API_VERSION, MIN_API_VERSION, type SandboxContext } from './context.ts';
 import { describeGlobal, describeObject, objectSummary } from './describe.ts';
 import { httpError, notFound, SfHttpError, statusForRecordErrors } from './errors.ts';
@@ -95,13 +96,14 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     res.json(ctx.usage.limitsBody());
   });
   app.get(`${API}/sobjects`, (req, res) => {
-    res.json(describeGlobal(schemaOf(ctx, res).list(), urlBase(req)));
+    const userId = sessionOf(res).userId;
+    res.json(describeGlobal(schemaOf(ctx, res).list().map((o) => describedFor(store, userId, o)), urlBase(req)));
   });
   app.get(`${API}/sobjects/:type`, (req, res) => {
-    res.json({ objectDescribe: objectSummary(objectOf(ctx, req, res), urlBase(req)), recentItems: [] });
+    res.json({ objectDescribe: objectSummary(describedFor(store, sessionOf(res).userId, objectOf(ctx, req, res)), urlBase(req)), recentItems: [] });
   });
   app.get(`${API}/sobjects/:type/describe`, (req, res) => {
-    res.json(describeObject(objectOf(ctx, req, res), urlBase(req), schemaOf(ctx, res).list()));
+    res.json(describeObject(describedFor(store, sessionOf(res).userId, objectOf(ctx, req, res)), urlBase(req), schemaOf(ctx, res).list()));
   });
 
   app.get(`${API}/sobjects/:type/updated`, (req, res) => {

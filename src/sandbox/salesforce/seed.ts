@@ -21,10 +21,14 @@ interface SeedUser {
   managerN?: number;
   active?: boolean;
   rep?: boolean;
+  /** The Marketing User checkbox (User.UserPermissionsMarketingUser). */
+  marketing?: boolean;
 }
 
 const USERS: readonly SeedUser[] = [
-  { n: 1, first: 'Sandbox', last: 'Admin', alias: 'sadmin', title: 'System Administrator', department: 'IT' },
+  // The org's first administrator manages campaigns; the integration user and the sales team do not
+  // until an admin ticks Marketing User for them.
+  { n: 1, first: 'Sandbox', last: 'Admin', alias: 'sadmin', title: 'System Administrator', department: 'IT', marketing: true },
   { n: 2, first: 'Smarketing', last: 'Integration', username: 'integration@sandbox.example.com', alias: 'integ', title: 'Integration User', department: 'IT' },
   { n: 3, first: 'Morgan', last: 'Lee', alias: 'mlee', title: 'Sales Manager', department: 'Sales' },
   { n: 4, first: 'Alex', last: 'Rivera', alias: 'arive', title: 'Sales Development Representative', department: 'Sales', managerN: 3, rep: true },
@@ -65,6 +69,7 @@ export function seedTables(adminUsername: string, now: number): Record<string, R
       Title: u.title,
       Department: u.department,
       IsActive: u.active ?? true,
+      UserPermissionsMarketingUser: u.marketing ?? false,
       ManagerId: u.managerN === undefined ? null : seededId(KEY_PREFIXES.User, u.managerN),
       UserType: 'Standard',
       TimeZoneSidKey: 'GMT',

@@ -224,6 +224,7 @@ const campaign = object('Campaign', 'Campaign', 'Campaigns', [
 ], {
   childRelationships: [
     { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'CampaignId' },
+    { relationshipName: 'CampaignMemberStatuses', childSObject: 'CampaignMemberStatus', field: 'CampaignId' },
     { relationshipName: 'Opportunities', childSObject: 'Opportunity', field: 'CampaignId' },
   ],
 });
@@ -233,9 +234,26 @@ const campaignMember = object('CampaignMember', 'Campaign Member', 'Campaign Mem
   fields.reference('CampaignId', 'Campaign ID', ['Campaign'], 'Campaign', { nillable: false, updateable: false }),
   fields.reference('LeadId', 'Lead ID', ['Lead'], 'Lead', { updateable: false }),
   fields.reference('ContactId', 'Contact ID', ['Contact'], 'Contact', { updateable: false }),
-  fields.picklist('Status', 'Status', ['Sent', 'Responded'], { restrictedPicklist: true, defaultValue: 'Sent' }),
+  // Not a restricted picklist: the values a member may take are its campaign's CampaignMemberStatus
+  // labels (campaign-rules.ts), and a member created without one gets the campaign's default.
+  // Status is at most 40 characters (CampaignMember object reference).
+  fields.picklist('Status', 'Status', ['Sent', 'Responded'], { length: 40 }),
   fields.derived(fields.boolean('HasResponded', 'Responded')),
   fields.date('FirstRespondedDate', 'First Responded Date', { createable: false, updateable: false }),
+  ...systemFields({ owner: false }),
+]);
+
+/**
+ * The member statuses of one campaign (CampaignMemberStatus object reference: CampaignId is set on
+ * create only, Label is at most 765 characters, SortOrder is a unique number per campaign).
+ */
+const campaignMemberStatus = object('CampaignMemberStatus', 'Campaign Member Status', 'Campaign Member Statuses', [
+  fields.id(),
+  fields.reference('CampaignId', 'Campaign ID', ['Campaign'], 'Campaign', { nillable: false, updateable: false }),
+  fields.required('Label', 'Member Status', 765),
+  fields.boolean('HasResponded', 'Responded'),
+  fields.boolean('IsDefault', 'Is Default'),
+  { ...fields.int('SortOrder', 'Sort Order'), precision: 9 },
   ...systemFields({ owner: false }),
 ]);
 
@@ -268,6 +286,9 @@ const user = object('User', 'User', 'Users', [
   fields.text('Title', 'Title', 80),
   fields.text('Department', 'Department', 80),
   fields.boolean('IsActive', 'Active', true),
+  // The Marketing User checkbox: creating, editing and deleting campaigns and their member statuses
+  // needs it (campaign-rules.ts).
+  fields.boolean('UserPermissionsMarketingUser', 'Marketing User'),
   fields.reference('ManagerId', 'Manager ID', ['User'], 'Manager'),
   fields.picklist('UserType', 'User Type', ['Standard'], { defaultValue: 'Standard', createable: false, updateable: false }),
   fields.picklist('TimeZoneSidKey', 'Time Zone', ['GMT', 'America/Los_Angeles', 'America/New_York', 'Europe/London', 'Europe/Paris'], {
@@ -305,4 +326,16 @@ const opportunityStage = metadataRow('OpportunityStage', 'Opportunity Stage', 'O
 /** Objects whose fields admins may extend through the Tooling API. */
 export const CUSTOMIZABLE_OBJECTS = ['Lead', 'Contact', 'Account', 'Opportunity', 'Campaign', 'CampaignMember', 'Task'] as const;
 
-export const STANDARD_OBJECTS: readonly ObjectDef[] = [lead, contact, account, opportunity, campaign, campaignMember, task, user, leadStatus, opportunityStage];
+export const STANDARD_OBJECTS: readonly ObjectDef[] = [
+  lead,
+  contact,
+  account,
+  opportunity,
+  campaign,
+  campaignMember,
+  campaignMemberStatus,
+  task,
+  user,
+  leadStatus,
+  opportunityStage,
+];
