@@ -69,24 +69,24 @@ export async function ensureSalesforceAccess(salesforce: SalesforcePort, options
     name: spec.name,
     needs: spec.label,
     status: integration ? changed(!integration.existed) : failed,
-    fix: integration?.existed === true ? null : `Deploy platform/salesforce (sf project deploy start), or Setup → Permission Sets → New: API name ${spec.name}`,
+    fix: `Deploy platform/salesforce (sf project deploy start), or Setup → Permission Sets → New: API name ${spec.name}`,
   });
   items.push({
     kind: 'assignment',
     name: `${spec.name} → integration user`,
     needs: 'Assigned',
     status: integration ? changed(integration.unassigned.length > 0) : failed,
-    fix: integration !== undefined && integration.unassigned.length === 0 ? null : `${setupPath(spec)} → Manage Assignments → Add Assignment: the integration user (${userId})`,
+    fix: `${setupPath(spec)} → Manage Assignments → Add Assignment: the integration user (${userId})`,
   });
   for (const name of spec.userPermissions) {
     const missing = integration?.missingUserPermissions.includes(name) ?? true;
-    items.push({ kind: 'system-permission', name, needs: 'Enabled', status: integration ? changed(missing) : failed, fix: missing ? `${setupPath(spec)} → System Permissions → Edit: tick ${name}` : null });
+    items.push({ kind: 'system-permission', name, needs: 'Enabled', status: integration ? changed(missing) : failed, fix: `${setupPath(spec)} → System Permissions → Edit: tick ${name}` });
   }
 
   // 2. Marketing User: without it the user cannot create Campaigns (attribution creates missing ones).
   try {
     const flag = await salesforce.marketingUser(userId, !dryRun);
-    items.push({ kind: 'user-flag', name: 'Marketing User', needs: 'Ticked on the integration user', status: flag.changed ? 'created' : flag.enabled ? 'exists' : 'missing', fix: flag.enabled ? null : 'Setup → Users → the integration user → Edit: tick Marketing User' });
+    items.push({ kind: 'user-flag', name: 'Marketing User', needs: 'Ticked on the integration user', status: flag.changed ? 'created' : flag.enabled ? 'exists' : dryRun ? 'missing' : 'manual', fix: 'Setup → Users → the integration user → Edit: tick Marketing User' });
   } catch (error) {
     if (!(error instanceof CrmRejectedError)) throw error;
     errors.push(`Marketing User: ${messageOf(error)}`);
@@ -105,7 +105,7 @@ export async function ensureSalesforceAccess(salesforce: SalesforcePort, options
       name: object.object,
       needs: objectNeeds(object),
       status: inPlace ? (granted ? 'exists' : changed(true)) : failed,
-      fix: inPlace ? null : `${setupPath(spec)} → Object Settings → ${object.object} → Edit: tick ${objectNeeds(object)}`,
+      fix: `${setupPath(spec)} → Object Settings → ${object.object} → Edit: tick ${objectNeeds(object)}`,
     });
   }
   for (const field of spec.fields) {
@@ -117,7 +117,7 @@ export async function ensureSalesforceAccess(salesforce: SalesforcePort, options
       name,
       needs: field.access === 'edit' ? 'Read and Edit' : 'Read',
       status: inPlace ? (granted ? 'exists' : changed(true)) : failed,
-      fix: inPlace ? null : `${setupPath(spec)} → Object Settings → ${field.object} → Edit: Field Permissions, tick Read Access and Edit Access on ${field.field}`,
+      fix: `${setupPath(spec)} → Object Settings → ${field.object} → Edit: Field Permissions, tick Read Access and Edit Access on ${field.field}`,
     });
   }
 
@@ -144,6 +144,8 @@ export async function ensureSalesforceAccess(salesforce: SalesforcePort, options
     errors.push(`Permission set ${salesSpec.name}: ${messageOf(error)}`);
   }
 
-  const ready = items.every((item) => item.status === 'exists' || item.status === 'created');
+  // A fix is shown only for what is not in place.
+  for (const item of items) if (item.status === 'exists' || item.status === 'created') item.fix = null;
+  const ready = items.every((item) => item.fix === null);
   return { ready, integrationUserId: userId, items, sales, errors };
 }

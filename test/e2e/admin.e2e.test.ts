@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { INTEGRATION_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
 import { createSealer } from '../../src/runtime/secrets.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
@@ -20,6 +21,7 @@ import { CredentialVault } from '../../src/server/oauth/credentials.ts';
 import { PendingSet } from '../../src/sync/pending-set.ts';
 import { eventually } from '../support/app-process.ts';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
+import { revokeFieldAccess } from '../support/salesforce-access.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -118,6 +120,27 @@ describe('admin dashboard in Chromium', () => {
     expect(await page.locator('tr[data-status="created"]').count()).toBeGreaterThan(70);
     await shot('07-provisioned');
     expect(salesforce.outbound.rules().map((r) => r.object).sort()).toEqual(['Lead', 'Opportunity', 'Task']);
+    expect(await page.textContent('[data-access-summary]')).toContain('Every field the sync uses is readable and updateable by the integration user');
+    expect(await page.locator('.badge:has-text("ready to sync")').count()).toBe(1);
+  });
+
+  it('names the field whose field-level security an admin removed in the dry run, with the fix', async () => {
+    const orgAdmin = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    await revokeFieldAccess(orgAdmin, INTEGRATION_PERMISSION_SET.name, 'Contact.Feedback_Reason__c');
+    await page.click('button:has-text("Dry run again")');
+    await page.waitForSelector('[data-access-summary]');
+    expect(await page.textContent('[data-access-summary]')).toContain('1 permission(s) missing');
+    const missing = page.locator('table[data-missing-access] tr[data-kind="field"]');
+    expect(await missing.count()).toBe(1);
+    const row = await missing.textContent();
+    expect(row).toContain('Contact.Feedback_Reason__c');
+    expect(row).toContain('Setup → Permission Sets → Smarketing Sync Integration → Object Settings → Contact');
+    expect(await page.locator('.badge:has-text("not ready")').count()).toBeGreaterThan(0);
+    await shot('07b-field-access-removed');
+    // Provisioning grants it again.
+    await page.click('button:has-text("missing item(s)")');
+    await page.waitForSelector('[data-access-summary]');
+    expect(await page.textContent('[data-access-summary]')).toContain('Every field the sync uses is readable and updateable');
   });
 
   it('runs the initial sync from sync health: its bar moves to completed and the records it found are linked and aligned', async () => {

@@ -7,11 +7,13 @@
 import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../../src/crm/field-catalog.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
 import { PendingSet } from '../../src/sync/pending-set.ts';
 import { eventually } from '../support/app-process.ts';
+import { grantFieldAccess, revokeFieldAccess } from '../support/salesforce-access.ts';
 import { AdminClient, startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 
 describe('admin API', () => {
@@ -62,6 +64,12 @@ describe('admin API', () => {
     const dry = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
     expect(dry.status).toBe(200);
     expect(dry.json.dryRun).toBe(true);
+    expect(dry.json.ready).toBe(false);
+    expect(dry.json.salesforceAccess.items).toEqual(expect.arrayContaining([
+      expect.objectContaining({ kind: 'permission-set', name: INTEGRATION_PERMISSION_SET.name, status: 'missing' }),
+      expect.objectContaining({ kind: 'user-flag', name: 'Marketing User', status: 'missing' }),
+      expect.objectContaining({ kind: 'field', name: 'Lead.HubSpot_Contact_Id__c', status: 'missing', fix: expect.stringContaining('HubSpot_Contact_Id__c') }),
+    ]));
     expect(dry.json.hubspotProperties.items).toHaveLength(24);
     expect(dry.json.hubspotProperties.items.every((i: { status: string }) => i.status === 'missing')).toBe(true);
     expect(dry.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'HubSpot_Contact_Id__c')).toMatchObject({ status: 'missing' });
@@ -76,15 +84,55 @@ describe('admin API', () => {
 
     const made = await client.api('POST', `/api/installations/${installationId}/provisioning`);
     expect(made.status).toBe(200);
+    expect(made.json.salesforceAccess.items.filter((i: { fix: string | null }) => i.fix !== null)).toEqual([]);
+    expect(made.json.salesforceAccess).toMatchObject({ ok: true, ready: true });
+    expect(made.json.ready).toBe(true);
     expect(made.json.counts.created).toBe(dry.json.counts.missing - 1);
     expect(made.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'SLA_Status__c')).toMatchObject({ status: 'exists' });
-    const fields = (await rep.sobject('Lead').describe()).fields;
+    // The admin's field keeps its label; the integration user (granted it) sees it as the admin made it.
+    const integration = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.integrationUserId).access_token, version: '62.0' });
+    const fields = (await integration.sobject('Lead').describe()).fields;
     expect(fields.find((f) => f.name === 'SLA_Status__c')?.label).toBe('Admin SLA status');
     expect(salesforce.outbound.rules().map((r) => r.object).sort()).toEqual(['Lead', 'Opportunity', 'Task']);
 
     const again = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
     expect(again.json.counts).toMatchObject({ missing: 0, conflicts: 0 });
     expect((await client.api('GET', `/api/installations/${installationId}/activity`)).json.actions[0].summary).toContain('Provisioned');
+    // The org's admin reads the app's fields through the sales users' permission set, as a rep would.
+    await grantFieldAccess(rep, ['Lead.HubSpot_Contact_Id__c'], { access: 'read' });
+  });
+
+  it('starts a fresh org with no field-level security and ends ready: every field readable and updateable by the integration user', async () => {
+    // The previous case provisioned; this org's integration user had none of the fields before it.
+    const integration = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.integrationUserId).access_token, version: '62.0' });
+    for (const object of ['Lead', 'Contact', 'Opportunity']) {
+      const fields = new Map((await integration.sobject(object).describe()).fields.map((f) => [f.name, f]));
+      for (const wanted of SALESFORCE_CUSTOM_FIELDS.filter((f) => f.object === object)) {
+        expect(fields.get(wanted.name), `${object}.${wanted.name}`).toMatchObject({ createable: true, updateable: true });
+      }
+    }
+    const dry = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
+    expect(dry.json.salesforceAccess.error).toBeUndefined();
+    expect(dry.json.ready).toBe(true);
+    expect(dry.json.salesforceAccess).toMatchObject({ ok: true, ready: true, integrationUserId: salesforce.integrationUserId });
+    expect(dry.json.salesforceAccess.items.filter((i: { fix: string | null }) => i.fix !== null)).toEqual([]);
+    expect(dry.json.salesforceAccess.items.find((i: { name: string }) => i.name === 'Marketing User')).toMatchObject({ status: 'exists' });
+    const [user] = (await rep.query<{ UserPermissionsMarketingUser: boolean }>(`SELECT UserPermissionsMarketingUser FROM User WHERE Id = '${salesforce.integrationUserId}'`)).records;
+    expect(user?.UserPermissionsMarketingUser).toBe(true);
+  });
+
+  it('names a field whose field-level security an admin removed, with its fix, and provisioning grants it again', async () => {
+    await revokeFieldAccess(rep, INTEGRATION_PERMISSION_SET.name, 'Lead.Last_Touch_Campaign__c');
+    const dry = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
+    expect(dry.json.ready).toBe(false);
+    expect(dry.json.salesforceAccess.ready).toBe(false);
+    const open = dry.json.salesforceAccess.items.filter((i: { fix: string | null }) => i.fix !== null);
+    expect(open).toEqual([
+      expect.objectContaining({ kind: 'field', name: 'Lead.Last_Touch_Campaign__c', needs: 'Read and Edit', status: 'missing', fix: expect.stringContaining('Last_Touch_Campaign__c') }),
+    ]);
+    const made = await client.api('POST', `/api/installations/${installationId}/provisioning`);
+    expect(made.json.salesforceAccess.items.find((i: { name: string }) => i.name === 'Lead.Last_Touch_Campaign__c')).toMatchObject({ status: 'created', fix: null });
+    expect(made.json.ready).toBe(true);
   });
 
   it('refuses a settings edit the domain validator rejects, with every message, and saves a valid one', async () => {

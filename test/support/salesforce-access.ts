@@ -28,3 +28,11 @@ export async function grantFieldAccess(conn: Connection, fields: readonly string
   if (!assigned.success) throw new Error(`permission set not assigned: ${JSON.stringify(assigned)}`);
   return set.id;
 }
+
+/** Takes a field out of a permission set, as an admin unticks it in Setup (deletes its FieldPermissions row). */
+export async function revokeFieldAccess(conn: Connection, permissionSetName: string, field: string): Promise<void> {
+  const rows = await conn.query<{ Id: string }>(`SELECT Id FROM FieldPermissions WHERE Parent.Name = '${permissionSetName}' AND Field = '${field}'`);
+  const id = rows.records[0]?.Id;
+  if (id === undefined) throw new Error(`${permissionSetName} grants nothing on ${field}`);
+  await conn.sobject('FieldPermissions').destroy(id);
+}

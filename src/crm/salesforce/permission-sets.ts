@@ -65,7 +65,7 @@ export async function ensurePermissionSet(io: PermissionSetIo, spec: PermissionS
     for (const row of rows(objectRowSchema, await io.query(`SELECT Id, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit FROM ObjectPermissions WHERE ParentId = ${id}`), 'read object permissions')) {
       objectRows.set(row.SobjectType.toLowerCase(), row);
     }
-    const assignments = rows(assignmentRowSchema, await io.query(`SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = ${id}`), 'read assignments');
+    const assignments = rows(assignmentRowSchema, await io.query(`SELECT Id, AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = ${id}`), 'read assignments');
     for (const row of assignments) assigned.add(row.AssigneeId);
   }
   state.assignees = assigned.size;

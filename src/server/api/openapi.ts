@@ -174,8 +174,20 @@ export function openApiDocument(): Json {
         },
         ProvisioningPlan: {
           type: 'object',
-          description: 'Each section is {ok: true, items: [{…, status}]} or {ok: false, error}. status: exists | missing | created | manual | conflict.',
-          properties: { installationId: { type: 'string' }, dryRun: { type: 'boolean' }, hubspotProperties: { type: 'object' }, salesforceFields: { type: 'object' }, hubspotWebhooks: { type: 'object' }, outboundMessages: { type: 'object' }, counts: { type: 'object' } },
+          description:
+            'Each section is {ok: true, items: [{…, status}]} or {ok: false, error}. status: exists | missing | created | manual | conflict. salesforceAccess lists the integration user\'s permission set, assignment, system permissions, Marketing User, object and field access (kind, name, needs, status, fix), proven by describe as that user, with ready and the sales users\' set. ready: the sync can run (every field exists and is readable and updateable by the integration user).',
+          properties: {
+            installationId: { type: 'string' }, dryRun: { type: 'boolean' }, hubspotProperties: { type: 'object' }, salesforceFields: { type: 'object' },
+            salesforceAccess: {
+              type: 'object',
+              properties: {
+                ok: { type: 'boolean' }, ready: { type: 'boolean' }, integrationUserId: { type: 'string' }, errors: { type: 'array', items: { type: 'string' } },
+                items: { type: 'array', items: { type: 'object', properties: { kind: { enum: ['permission-set', 'assignment', 'system-permission', 'object', 'field', 'user-flag'] }, name: { type: 'string' }, needs: { type: 'string' }, status: { enum: ['exists', 'missing', 'created', 'manual'] }, fix: { type: ['string', 'null'] } } } },
+                sales: { type: 'object', properties: { name: { type: 'string' }, label: { type: 'string' }, status: { type: 'string' }, assignees: { type: 'integer' }, fix: { type: 'string' } } },
+              },
+            },
+            hubspotWebhooks: { type: 'object' }, outboundMessages: { type: 'object' }, counts: { type: 'object' }, ready: { type: 'boolean' },
+          },
         },
         SettingView: { type: 'object', properties: { key: { enum: [...SETTING_KEYS] }, label: { type: 'string' }, description: { type: 'string' }, value: {}, isDefault: { type: 'boolean' }, problems: { type: 'array', items: { type: 'string' } } } },
         stageDictionary: schemaOf(StageDictionarySchema),

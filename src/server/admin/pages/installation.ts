@@ -4,6 +4,7 @@ import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import { badge, csrfField, postButton, usageMeters } from '../components.ts';
 import { html, type Html } from '../html.ts';
 import type { SideConnection } from '../installations.ts';
+import type { AccessItem, SalesforceAccessReport } from '../../../runtime/salesforce-access.ts';
 import type { ItemStatus, ProvisioningPlan } from '../provisioning.ts';
 import { actionList } from './overview.ts';
 
@@ -94,6 +95,35 @@ const ITEM_BADGES: Record<ItemStatus, Html> = {
   unavailable: badge('not in this org', 'muted'),
 };
 
+const KIND_LABELS: Record<AccessItem['kind'], string> = {
+  'permission-set': 'Permission set',
+  assignment: 'Assignment',
+  'system-permission': 'System permission',
+  object: 'Object',
+  field: 'Field',
+  'user-flag': 'User setting',
+};
+
+/**
+ * The integration user's access: what is not in place first, each with its fix; then the rest,
+ * folded. A field is in place only when describe shows it readable and updateable to that user.
+ */
+function accessSection(report: SalesforceAccessReport): Html {
+  const open = report.items.filter((item) => item.fix !== null);
+  const inPlace = report.items.filter((item) => item.fix === null);
+  const row = (item: AccessItem) =>
+    html`<tr data-status="${item.status}" data-kind="${item.kind}"><td>${KIND_LABELS[item.kind]}</td><td class="mono">${item.name}</td><td>${item.needs}</td><td>${ITEM_BADGES[item.status]}</td><td class="small">${item.fix ?? ''}</td></tr>`;
+  const head = html`<thead><tr><th>Kind</th><th>Name</th><th>Needs</th><th>Status</th><th>How to fix it by hand</th></tr></thead>`;
+  return html`
+    <p class="summary" data-access-summary>${report.ready
+      ? `Every field the sync uses is readable and updateable by the integration user (checked by describe as that user).`
+      : `${open.length} permission(s) missing: until they are granted, Salesforce answers INVALID_FIELD and the sync cannot write these fields.`}</p>
+    ${report.errors.map((error) => html`<div class="notice error small">${error}</div>`)}
+    ${open.length > 0 ? html`<table class="data compact" data-missing-access>${head}<tbody>${open.map(row)}</tbody></table>` : ''}
+    <details><summary>${inPlace.length} permission(s) in place</summary><table class="data compact">${head}<tbody>${inPlace.map(row)}</tbody></table></details>
+    <p class="muted small">Sales users: permission set <code>${report.sales.name}</code> (${report.sales.label}) ${ITEM_BADGES[report.sales.status]}, held by ${report.sales.assignees} user(s). ${report.sales.fix}.</p>`;
+}
+
 function sectionError(error: string): Html {
   return html`<div class="notice error">${error}</div>`;
 }
@@ -107,6 +137,7 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
     <div class="card-head">
       <h2>${plan.dryRun ? 'Dry run: nothing was changed' : 'Provisioning result'}</h2>
       ${plan.dryRun ? badge(`${counts.missing} to create`, counts.missing > 0 ? 'warn' : 'ok') : badge(`${counts.created} created`, 'ok')}
+      ${plan.ready ? badge('ready to sync', 'ok') : badge('not ready', 'error')}
     </div>
     <p class="summary" data-summary>${plan.dryRun
       ? counts.missing > 0
@@ -140,6 +171,14 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
         </table>
         <p class="muted small">Grant field-level security on the new fields to the integration user's permission set, or the API cannot read them.</p>`
       : sectionError(plan.salesforceFields.error)}
+  </section>
+
+  <section class="card" data-section="salesforce-access">
+    <div class="card-head">
+      <h2>Salesforce access of the integration user</h2>
+      ${plan.salesforceAccess.ok ? (plan.salesforceAccess.ready ? badge('ready', 'ok') : badge('not ready', 'error')) : ''}
+    </div>
+    ${plan.salesforceAccess.ok ? accessSection(plan.salesforceAccess) : sectionError(plan.salesforceAccess.error)}
   </section>
 
   <div class="grid two">
