@@ -338,7 +338,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
       if (outcome.ok) continue;
       result.failed += 1;
       failedContacts.add(id);
-      entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot refused the update: ${outcome.code} ${outcome.message}`);
+      entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, { code: outcome.code, fields: outcome.fields ?? [] });
     }
   }
   result.stagesAligned = [...aligned].filter((id) => !failedContacts.has(id)).length;

@@ -203,12 +203,13 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
       if (outcome.ok) continue;
       summary.failed += 1;
       failedContacts.add(id);
-      entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot refused the update: ${outcome.code} ${outcome.message}`);
+      entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, { code: outcome.code, fields: outcome.fields ?? [] });
     }
   }
-  summary.contactsUpdated = view.size;
+  // A contact whose write failed (refused, or answered but not kept: WRITE_IGNORED) did not move.
+  summary.contactsUpdated = [...view.keys()].filter((id) => !failedContacts.has(id)).length;
   await saveLinks(ctx.db, ctx.installationId, linkUpdates);
-  await recordStageChanges(ctx.db, stages);
+  await recordStageChanges(ctx.db, stages.filter((change) => !failedContacts.has(change.hubspotContactId)));
   await writeSyncLog(ctx.db, log);
   await feedback.finish(failedContacts);
   return summary;

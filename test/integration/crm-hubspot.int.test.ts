@@ -1,6 +1,7 @@
 /**
  * The HubSpot adapter through the real `@hubspot/api-client`, over HTTP, against the sandbox HubSpot
- * (src/sandbox/hubspot). Error bodies follow shared/reference/hubspot-api.md §4.2.
+ * (src/sandbox/hubspot). Error bodies follow shared/reference/hubspot-api.md §4.2. The last block
+ * runs the whole app (test/support/sync-harness.ts) to follow an adapter outcome into the sync log.
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { Client } from '@hubspot/api-client';
@@ -11,6 +12,8 @@ import type { RequestLimiter } from '../../src/crm/limiter.ts';
 import type { HubSpotPort, PropertyDefinition } from '../../src/crm/ports.ts';
 import { startHubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
+import { eventually } from '../support/app-process.ts';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const TOKEN = 'pat-sandbox-hubspot';
 const PORTAL_ID = 1_000_001;
@@ -101,6 +104,54 @@ describe('HubSpot adapter: contacts', () => {
     expect(written?.properties).toMatchObject({ jobtitle: 'CTO', lifecyclestage: 'lead' });
     const [untouched] = await hubspot.readContacts([unknownProperty!], ['jobtitle']);
     expect(untouched?.properties.jobtitle).toBeNull();
+  });
+
+  it('returns WRITE_IGNORED with the kept stage for a backward lifecycle write while the other contacts are written', async () => {
+    const [customer, lead, other] = await seedContacts(3);
+    await raw.crm.contacts.batchApi.update({ inputs: [{ id: customer!, properties: { lifecyclestage: 'customer' } }, { id: lead!, properties: { lifecyclestage: 'lead' } }] });
+    sandbox.resetStats();
+    const outcomes = await hubspot.updateContacts([
+      { id: customer!, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
+      { id: lead!, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
+      { id: other!, properties: { jobtitle: 'CTO' } },
+    ]);
+    expect(outcomes.get(customer!)).toEqual({
+      ok: false,
+      code: 'WRITE_IGNORED',
+      message:
+        'HubSpot answered the update without an error but kept other values: lifecyclestage is "customer", not the "salesqualifiedlead" that was sent (HubSpot ignores a move to an earlier lifecycle stage unless the stage is cleared first)',
+      fields: ['lifecyclestage'],
+    });
+    expect(outcomes.get(lead!)).toEqual({ ok: true, id: lead, created: false });
+    expect(outcomes.get(other!)).toEqual({ ok: true, id: other, created: false });
+    // One call: HubSpot answered 200 for the whole batch; nothing is sent again.
+    expect(calls('POST /crm/v3/objects/contacts/batch/update')).toBe(1);
+    const read = new Map((await hubspot.readContacts([customer!, lead!], ['lifecyclestage', 'hs_lead_status'])).map((contact) => [contact.id, contact.properties]));
+    expect(read.get(customer!)).toMatchObject({ lifecyclestage: 'customer', hs_lead_status: 'IN_PROGRESS' });
+    expect(read.get(lead!)).toMatchObject({ lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' });
+  });
+
+  it('moves a contact back when the stage is cleared in one update and set in the next', async () => {
+    const [contact] = await seedContacts(1);
+    await raw.crm.contacts.basicApi.update(contact!, { properties: { lifecyclestage: 'opportunity' } });
+    expect((await hubspot.updateContacts([{ id: contact!, properties: { lifecyclestage: '' } }])).get(contact!)).toMatchObject({ ok: true });
+    expect((await hubspot.updateContacts([{ id: contact!, properties: { lifecyclestage: 'lead' } }])).get(contact!)).toMatchObject({ ok: true });
+    expect((await hubspot.readContacts([contact!], ['lifecyclestage']))[0]?.properties.lifecyclestage).toBe('lead');
+  });
+
+  it('takes the values HubSpot normalises on write as written: datetimes, dates, numbers, a clear', async () => {
+    for (const [name, type, fieldType] of [['sales_sla_due_at', 'datetime', 'date'], ['sales_close_date', 'date', 'date'], ['sales_won_amount', 'number', 'number']] as const) {
+      await raw.crm.properties.coreApi.create('contacts', { name, label: name, type: type as never, fieldType: fieldType as never, groupName: 'contactinformation' });
+    }
+    const [contact] = await seedContacts(1);
+    await raw.crm.contacts.basicApi.update(contact!, { properties: { jobtitle: 'CTO' } });
+    const dueAt = Date.parse('2026-04-02T08:30:00.000Z');
+    const outcomes = await hubspot.updateContacts([
+      { id: contact!, properties: { sales_sla_due_at: String(dueAt), sales_close_date: String(Date.parse('2026-04-30T00:00:00.000Z')), sales_won_amount: '50000.00', jobtitle: '' } },
+    ]);
+    expect(outcomes.get(contact!)).toEqual({ ok: true, id: contact, created: false });
+    const [read] = await hubspot.readContacts([contact!], ['sales_sla_due_at', 'sales_close_date', 'sales_won_amount', 'jobtitle']);
+    expect(read?.properties).toMatchObject({ sales_sla_due_at: '2026-04-02T08:30:00.000Z', sales_close_date: '2026-04-30', sales_won_amount: '50000', jobtitle: null });
   });
 
   it('returns a failed outcome for a contact id that does not exist', async () => {
@@ -300,4 +351,66 @@ describe('HubSpot adapter: pacing and tokens', () => {
     await oauth.findContactsChangedSince(new Date(0), []);
     expect(asked).toBe(2);
   });
+});
+
+describe('HubSpot adapter in the running app', () => {
+  let h: SyncHarness;
+
+  beforeAll(async () => {
+    h = await startSyncHarness();
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const batchUpdates = () => h.hubspotSandbox.stats().endpoints['POST /crm/v3/objects/contacts/batch/update'] ?? 0;
+
+  /** Resolves once no contact write has reached HubSpot for one polling interval. */
+  async function writesSettled(): Promise<void> {
+    let last = -1;
+    await eventually(async () => {
+      const now = batchUpdates();
+      const settled = now === last;
+      last = now;
+      return settled;
+    }, 20_000, 'the contact writes to settle', 500);
+  }
+
+  it('logs the stage HubSpot kept when a marketer made the contact a customer while the SQL write was on its way', async () => {
+    const { contactId, lead } = await h.handOff();
+    await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === lead.Id, 20_000, 'the handoff stamped on the contact');
+    await writesSettled();
+    // The app's next contact write is slow to reach HubSpot (the sandbox holds it); a marketer's edit
+    // lands meanwhile, so the app's SQL is a move to an earlier stage by the time HubSpot applies it.
+    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/update', delayMs: 4_000, count: 1 }] });
+    try {
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      await eventually(async () => h.hubspotSandbox.faults().counters.httpDelayed === 1, 20_000, 'the SQL write on its way', 20);
+      h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'customer' });
+
+      const ignoredRows = () =>
+        h.app.db.query<{ level: string; reason: string; details: { code?: string; fields?: string[] } }>(
+          "SELECT level, reason, details FROM sync_log WHERE record_ref = $1 AND action = 'update_hubspot_failed'",
+          [`hubspot:contact:${contactId}`],
+        );
+      await eventually(async () => (await ignoredRows()).length > 0, 20_000, 'the ignored write in the sync log');
+      const [row] = await ignoredRows();
+      expect(row?.level).toBe('error');
+      expect(row?.reason).toContain('WRITE_IGNORED');
+      expect(row?.reason).toContain('lifecyclestage is "customer", not the "salesqualifiedlead" that was sent');
+      expect(row?.details).toEqual({ code: 'WRITE_IGNORED', fields: ['lifecyclestage'] });
+
+      // The rest of the write landed; the stage is the marketer's; the contact did not move to SQL.
+      expect(await h.contact(contactId)).toMatchObject({ lifecyclestage: 'customer', hs_lead_status: 'IN_PROGRESS' });
+      const stages = await h.app.db.query<{ stage: string }>('SELECT stage FROM stage_history WHERE hubspot_contact_id = $1', [contactId]);
+      expect(stages.map((s) => s.stage)).not.toContain('sql');
+
+      // Logged once: the outcome is final, not retried.
+      await writesSettled();
+      expect(await ignoredRows()).toHaveLength(1);
+    } finally {
+      h.hubspotSandbox.clearFaults();
+    }
+  }, 90_000);
 });

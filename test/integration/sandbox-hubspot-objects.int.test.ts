@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '@hubspot/api-client';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { APP_ID, clientFor, failureOf, rawJson, startSandbox } from './support-hubspot/sandbox.ts';
+import { APP_ID, PRIVATE_APP_TOKEN, clientFor, failureOf, rawJson, startSandbox } from './support-hubspot/sandbox.ts';
 import type { LooseJson } from './support-hubspot/sandbox.ts';
 
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as never;
@@ -157,13 +157,44 @@ describe('HubSpot sandbox CRM objects', () => {
     expect(propertyErrors(failure.body)[0]).toMatchObject({ name: 'hs_lead_status', error: 'INVALID_OPTION' });
   });
 
-  it('refuses to move lifecyclestage backwards without clearing it first', async () => {
+  // HubSpot answers a backward lifecycle write with success and keeps the stage (reference §3.1).
+  it('ignores a move of lifecyclestage to an earlier stage, answering 200 with the stage it kept', async () => {
     const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'stage@example.com', lifecyclestage: 'salesqualifiedlead' }, associations: [] });
-    const failure = await failureOf(hubspot.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead' } }));
-    expect(failure.code).toBe(400);
-    expect(propertyErrors(failure.body)[0]).toMatchObject({ name: 'lifecyclestage', error: 'INVALID_LIFECYCLE_STAGE_TRANSITION' });
+    clock += 1000;
+    const answer = await hubspot.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead', jobtitle: 'CTO' } });
+    expect(answer.properties).toMatchObject({ lifecyclestage: 'salesqualifiedlead', jobtitle: 'CTO' });
+    const read = await hubspot.crm.contacts.basicApi.getById(contact.id, ['lifecyclestage'], ['lifecyclestage']);
+    expect(read.properties.lifecyclestage).toBe('salesqualifiedlead');
+    expect(read.propertiesWithHistory?.lifecyclestage?.map((version) => version.value)).toEqual(['salesqualifiedlead']);
     const forward = await hubspot.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'opportunity' } });
     expect(forward.properties.lifecyclestage).toBe('opportunity');
+  });
+
+  it('ignores a backward lifecyclestage in a batch update and writes the other inputs, all in one 200', async () => {
+    const { results } = await hubspot.crm.contacts.batchApi.create({
+      inputs: [
+        { properties: { email: 'won@example.com', lifecyclestage: 'customer' }, associations: [] },
+        { properties: { email: 'new@example.com', lifecyclestage: 'lead' }, associations: [] },
+      ],
+    });
+    const [won, fresh] = results.sort((a, b) => Number(a.id) - Number(b.id));
+    const response = await rawJson(sandbox, 'POST', '/crm/v3/objects/contacts/batch/update', {
+      inputs: [
+        { id: won?.id, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
+        { id: fresh?.id, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
+      ],
+    }, { Authorization: `Bearer ${PRIVATE_APP_TOKEN}` });
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    const byId = new Map((response.body.results as LooseJson[]).map((result) => [result.id, result.properties]));
+    expect(byId.get(won?.id)).toMatchObject({ lifecyclestage: 'customer', hs_lead_status: 'IN_PROGRESS' });
+    expect(byId.get(fresh?.id)).toMatchObject({ lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' });
+  });
+
+  it('ignores a backward lifecyclestage when a batch upsert updates an existing contact', async () => {
+    await hubspot.crm.contacts.basicApi.create({ properties: { email: 'kept@example.com', lifecyclestage: 'opportunity' }, associations: [] });
+    const answer = await hubspot.crm.contacts.batchApi.upsert({ inputs: [{ id: 'kept@example.com', idProperty: 'email', properties: { lifecyclestage: 'marketingqualifiedlead', firstname: 'Kim' } }] });
+    expect(answer.results[0]).toMatchObject({ _new: false, properties: { lifecyclestage: 'opportunity', firstname: 'Kim' } });
   });
 
   it('moves lifecyclestage back once it has been cleared to an empty string', async () => {

@@ -96,15 +96,30 @@ describe('HubSpot sandbox search', () => {
     expect((await search([], { query: 'person 2' })).total).toBe(11);
   });
 
-  it('sorts by a property, descending when asked', async () => {
-    const response = await hubspot.crm.contacts.searchApi.doSearch({
-      filterGroups: [],
-      sorts: [{ propertyName: 'lead_score', direction: 'DESCENDING' } as never],
-      properties: ['lead_score'],
-      limit: 3,
-    });
-    expect(scores(response)).toEqual([290, 280, 270]);
+  // The search API documents sorts as `{ propertyName, direction }`; @hubspot/api-client's README
+  // also shows the string form, `"name"` ascending and `"-name"` descending. The client types sorts
+  // as string[] (HubSpot/hubspot-api-nodejs#559), hence the casts.
+  const objectSorts = (...sorts: { propertyName: string; direction?: string }[]) => sorts as unknown as string[];
+
+  it('sorts by a property in the object form, ascending or descending', async () => {
+    const sorted = async (sorts: string[]) =>
+      scores(await hubspot.crm.contacts.searchApi.doSearch({ filterGroups: [], sorts, properties: ['lead_score'], limit: 3 }));
+    expect(await sorted(objectSorts({ propertyName: 'lead_score', direction: 'DESCENDING' }))).toEqual([290, 280, 270]);
+    expect(await sorted(objectSorts({ propertyName: 'lead_score', direction: 'ASCENDING' }))).toEqual([0, 10, 20]);
+    expect(await sorted(objectSorts({ propertyName: 'lead_score' }))).toEqual([0, 10, 20]);
+  });
+
+  it('sorts by a property in the string form, descending with a leading minus', async () => {
     expect(scores(await search([], { sorts: ['lead_score'], limit: 2 }))).toEqual([0, 10]);
+    expect(scores(await search([], { sorts: ['-lead_score'], limit: 2 }))).toEqual([290, 280]);
+  });
+
+  it('refuses a sort direction other than ASCENDING or DESCENDING', async () => {
+    const failure = await failureOf(
+      hubspot.crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: objectSorts({ propertyName: 'lead_score', direction: 'DESC' }), properties: [], limit: 1 }),
+    );
+    expect(failure.code).toBe(400);
+    expect(failure.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
   });
 
   it('pages with after and reports the total', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { APP_ID, clientFor, developerClientFor, failureOf, installOauthApp, rawJson, startSandbox } from './support-hubspot/sandbox.ts';
+import { APP_ID, clientFor, developerClientFor, failureOf, installOauthApp, rawJson, startSandbox, waitFor } from './support-hubspot/sandbox.ts';
 
 let dir: string;
 const running: HubSpotSandbox[] = [];
@@ -42,8 +42,9 @@ describe('HubSpot sandbox state', () => {
     expect(read.propertiesWithHistory?.lifecyclestage?.[0]?.sourceType).toBe('INTEGRATION');
     expect((await developerClientFor(second).webhooks.subscriptionsApi.getAll(APP_ID)).results).toHaveLength(1);
     expect((await clientFor(second, { accessToken }).crm.contacts.basicApi.getById(contact.id)).id).toBe(contact.id);
-    const backwards = await failureOf(again.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead' } }));
-    expect(backwards.code).toBe(400);
+    // The restored stage still rules writes: a backward one is ignored.
+    const backwards = await again.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead' } });
+    expect(backwards.properties.lifecyclestage).toBe('customer');
     const next = await again.crm.contacts.basicApi.create({ properties: { email: 'next@example.com' }, associations: [] });
     expect(Number(next.id)).toBeGreaterThan(Number(contact.id));
   });
@@ -141,6 +142,23 @@ describe('HubSpot sandbox control endpoints', () => {
     expect(failure.code).toBe(429);
     expect(failure.body).toMatchObject({ status: 'error', errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' });
     expect((await clientFor(sandbox).crm.contacts.basicApi.getPage()).results).toEqual([]);
+  });
+
+  it('holds a request for the configured delay, so a UI edit made meanwhile lands first', async () => {
+    const sandbox = await boot();
+    const hubspot = clientFor(sandbox);
+    const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'slow@example.com' }, associations: [] });
+    const refused = await rawJson(sandbox, 'POST', '/__sandbox/faults', { http: [{ path: '/crm/v3/objects/contacts/batch/update' }] });
+    expect(refused.status).toBe(400);
+    sandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/update', delayMs: 5_000, count: 1 }] });
+    const write = hubspot.crm.contacts.batchApi.update({ inputs: [{ id: contact.id, properties: { jobtitle: 'CTO' } }] });
+    await waitFor(() => sandbox.faults().counters.httpDelayed === 1, 5_000, 'the write to be held');
+    sandbox.editInUi('contacts', contact.id, { jobtitle: 'Founder' });
+    expect((await write).results[0]?.properties.jobtitle).toBe('CTO');
+    const read = await hubspot.crm.contacts.basicApi.getById(contact.id, ['jobtitle'], ['jobtitle']);
+    expect(read.propertiesWithHistory?.jobtitle?.map((version) => [version.value, version.sourceType])).toEqual([['CTO', 'INTEGRATION'], ['Founder', 'CRM_UI']]);
+    expect(sandbox.faults().counters).toMatchObject({ httpDelayed: 1, httpInjected: 0 });
+    expect(sandbox.stats().totals.faultsInjected).toBe(0);
   });
 
   it('simulates a HubSpot UI edit over HTTP', async () => {

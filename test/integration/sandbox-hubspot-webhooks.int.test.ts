@@ -120,6 +120,15 @@ describe('HubSpot sandbox webhook delivery', () => {
     expect(new Set(delivery?.events.map((event) => event.eventId)).size).toBe(6);
   });
 
+  it('sends no lifecyclestage event for a backward write it ignored, only the events of what changed', async () => {
+    await subscribe({ eventType: 'contact.propertyChange', propertyName: 'lifecyclestage' }, { eventType: 'contact.propertyChange', propertyName: 'jobtitle' });
+    const contactId = await createContact('later@example.com', { lifecyclestage: 'customer' });
+    await receiver.waitForDeliveries(1);
+    await hubspot.crm.contacts.batchApi.update({ inputs: [{ id: contactId, properties: { lifecyclestage: 'lead', jobtitle: 'CTO' } }] });
+    const [, update] = await receiver.waitForDeliveries(2);
+    expect(update?.events.map((event) => [event.propertyName, event.propertyValue])).toEqual([['jobtitle', 'CTO']]);
+  });
+
   it('splits more than 100 events into requests of at most 100', async () => {
     await subscribe({ eventType: 'contact.creation' }, { eventType: 'contact.propertyChange', propertyName: 'email' });
     await hubspot.crm.contacts.batchApi.create({ inputs: Array.from({ length: 60 }, (_, i) => ({ properties: { email: `many${i}@example.com` }, associations: [] })) });

@@ -3,7 +3,21 @@
  * `Property values were not valid: [...]` message plus structured `errors[]`, reference §4.2).
  */
 import { describe, expect, it } from 'vitest';
-import { attributeIssues, chunk, coalesce, matchCreatedNotes, missingIdsOf, namedInputsOf, propertyIssuesOf, toHubSpotContact, toPropertyCreate } from '../../src/crm/hubspot/mapper.ts';
+import {
+  attributeIssues,
+  chunk,
+  coalesce,
+  ignoredWriteOutcome,
+  ignoredWrites,
+  keptAsSent,
+  matchCreatedNotes,
+  missingIdsOf,
+  namedInputsOf,
+  propertyIssuesOf,
+  searchSorts,
+  toHubSpotContact,
+  toPropertyCreate,
+} from '../../src/crm/hubspot/mapper.ts';
 
 const LEGACY_BODY = {
   status: 'error',
@@ -158,5 +172,79 @@ describe('matchCreatedNotes', () => {
   it('says which note is missing from a short answer', () => {
     const results = [{ id: 'n1', properties: { hs_timestamp: at(0).toISOString(), hs_note_body: '<p>Accepted</p>' } }];
     expect(matchCreatedNotes(inputs, results).map((o) => (o.ok ? o.id : o.code))).toEqual(['n1', 'NOT_WRITTEN', 'NOT_WRITTEN']);
+  });
+});
+
+describe('writes HubSpot answered without keeping them', () => {
+  it('finds a lifecyclestage HubSpot kept at a later stage and names sent and kept values', () => {
+    const ignored = ignoredWrites(
+      { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' },
+      { lifecyclestage: 'customer', hs_lead_status: 'IN_PROGRESS', hs_object_id: '101' },
+    );
+    expect(ignored).toEqual([{ property: 'lifecyclestage', sent: 'salesqualifiedlead', kept: 'customer' }]);
+    expect(ignoredWriteOutcome(ignored)).toEqual({
+      ok: false,
+      code: 'WRITE_IGNORED',
+      message:
+        'HubSpot answered the update without an error but kept other values: lifecyclestage is "customer", not the "salesqualifiedlead" that was sent (HubSpot ignores a move to an earlier lifecycle stage unless the stage is cleared first)',
+      fields: ['lifecyclestage'],
+    });
+  });
+
+  it('takes a cleared property answered as null or "" as kept', () => {
+    expect(ignoredWrites({ lifecyclestage: '', jobtitle: '' }, { lifecyclestage: null, jobtitle: '' })).toEqual([]);
+  });
+
+  it('counts a value answered as null, or a clear answered with a value, as not kept', () => {
+    const ignored = ignoredWrites({ jobtitle: 'CTO', lifecyclestage: '' }, { jobtitle: null, lifecyclestage: 'customer' });
+    expect(ignored).toEqual([
+      { property: 'jobtitle', sent: 'CTO', kept: null },
+      { property: 'lifecyclestage', sent: '', kept: 'customer' },
+    ]);
+    expect(ignoredWriteOutcome(ignored)).toMatchObject({
+      message: expect.stringContaining('jobtitle is empty, not the "CTO" that was sent; lifecyclestage is "customer", not the clear that was sent'),
+      fields: ['jobtitle', 'lifecyclestage'],
+    });
+  });
+
+  it('takes datetimes and dates sent as epoch milliseconds or ISO 8601 and answered in ISO 8601 as kept', () => {
+    expect(keptAsSent('sales_sla_due_at', '2026-04-01T08:00:00Z', '2026-04-01T08:00:00.000Z')).toBe(true);
+    expect(keptAsSent('sales_sla_due_at', '1775030400000', '2026-04-01T08:00:00.000Z')).toBe(true);
+    expect(keptAsSent('sales_close_date', '1774915200000', '2026-03-31')).toBe(true);
+    expect(keptAsSent('sales_sla_due_at', '2026-04-01T09:00:00+01:00', '2026-04-01T08:00:00.000Z')).toBe(true);
+    expect(keptAsSent('sales_sla_due_at', '2026-04-01T08:00:00.000Z', '2026-04-01T08:00:01.000Z')).toBe(false);
+    expect(keptAsSent('sales_close_date', '2026-03-31', '2026-04-01')).toBe(false);
+  });
+
+  it('takes numbers answered in canonical form as kept', () => {
+    expect(keptAsSent('sales_won_amount', '50000.00', '50000')).toBe(true);
+    expect(keptAsSent('sales_won_amount', '5e4', '50000')).toBe(true);
+    expect(keptAsSent('sales_won_amount', ' 17 ', '17')).toBe(true);
+    expect(keptAsSent('sales_won_amount', '50000', '50001')).toBe(false);
+  });
+
+  it('takes booleans in another case, checkbox options in another order and an email in another case as kept', () => {
+    expect(keptAsSent('hs_is_unworked', 'TRUE', 'true')).toBe(true);
+    expect(keptAsSent('hs_is_unworked', 'true', 'false')).toBe(false);
+    expect(keptAsSent('interests', 'b;a', 'a;b')).toBe(true);
+    expect(keptAsSent('interests', 'a;b', 'a')).toBe(false);
+    expect(keptAsSent('email', 'Grace@Example.com', 'grace@example.com')).toBe(true);
+  });
+
+  it('tells enumeration values and text apart exactly, case included', () => {
+    expect(keptAsSent('lifecyclestage', 'lead', 'customer')).toBe(false);
+    expect(keptAsSent('hs_lead_status', 'IN_PROGRESS', 'in_progress')).toBe(false);
+    expect(keptAsSent('firstname', 'Ada', 'ADA')).toBe(false);
+    expect(keptAsSent('phone', '+1 555 0100', '+1 555 0101')).toBe(false);
+  });
+
+  it('does not judge a property the answer leaves out', () => {
+    expect(ignoredWrites({ lifecyclestage: 'lead', jobtitle: 'CTO' }, { jobtitle: 'CTO' })).toEqual([]);
+  });
+});
+
+describe('search sorts', () => {
+  it('sends sorts in the object form the search API documents', () => {
+    expect(searchSorts([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }])).toEqual([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }]);
   });
 });

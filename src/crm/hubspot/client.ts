@@ -20,6 +20,8 @@ import {
   batchResponseSchema,
   chunk,
   coalesce,
+  ignoredWriteOutcome,
+  ignoredWrites,
   issueOutcome,
   matchCreatedNotes,
   missingIdsOf,
@@ -30,6 +32,7 @@ import {
   propertyIssuesOf,
   propertyListSchema,
   searchResponseSchema,
+  searchSorts,
   searchTotalSchema,
   toHubSpotContact,
   toPropertyCreate,
@@ -187,15 +190,18 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       for (const [input, outcome] of failed) outcomes.set(input.id, outcome);
       if (answer === undefined) continue;
       const parsed = parseAnswer(batchResponseSchema, answer, 'batch update contacts');
-      const written = new Set(parsed.results.map((result) => result.id));
+      const written = new Map(parsed.results.map((result) => [result.id, result]));
       const missing = missingIdsOf(parsed.errors);
       for (const input of sent) {
-        outcomes.set(
-          input.id,
-          written.has(input.id)
-            ? { ok: true, id: input.id, created: false }
-            : (missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `contact ${input.id} was not updated` }),
-        );
+        const result = written.get(input.id);
+        if (result === undefined) {
+          outcomes.set(input.id, missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `contact ${input.id} was not updated` });
+          continue;
+        }
+        // A 2xx is not proof: HubSpot answers with the values it kept, and it keeps its own for some
+        // writes (a move to an earlier lifecycle stage) without an error.
+        const ignored = ignoredWrites(input.properties, result.properties);
+        outcomes.set(input.id, ignored.length === 0 ? { ok: true, id: input.id, created: false } : ignoredWriteOutcome(ignored));
       }
     }
     return outcomes;
@@ -279,7 +285,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     const page = await call('search contacts', ({ contacts }) =>
       contacts.searchApi.doSearch({
         filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE' as FilterOperatorEnum, value: String(since.getTime()) }] }],
-        sorts: ['lastmodifieddate'],
+        sorts: searchSorts([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }]),
         properties: [...new Set(['lastmodifieddate', ...names])],
         limit: SEARCH_PAGE_SIZE,
         ...(after === undefined ? {} : { after }),

@@ -179,6 +179,113 @@ export function namedInputsOf(body: unknown): Map<string, { code: string; messag
   return named;
 }
 
+/** A value HubSpot answered a write with (2xx) without keeping what was sent. */
+export interface IgnoredWrite {
+  property: string;
+  sent: string;
+  /** What HubSpot kept; null when the property has no value. */
+  kept: string | null;
+}
+
+/** Outcome code of a write HubSpot answered without an error but did not keep. */
+export const WRITE_IGNORED = 'WRITE_IGNORED';
+
+const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+const EPOCH_MILLIS = /^-?\d+$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+const BOOLEAN = /^(true|false)$/i;
+
+/** A date or datetime value as epoch milliseconds (HubSpot takes either form and answers ISO 8601). */
+function instantOf(value: string): number | undefined {
+  if (EPOCH_MILLIS.test(value)) return Number(value);
+  if (!ISO_DATE_TIME.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The options of a multiple-checkbox value (`a;b`), in a stable order. */
+function optionSet(value: string): string {
+  return value
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .sort()
+    .join(';');
+}
+
+/**
+ * Whether the value HubSpot answered is the value sent, as HubSpot stores it: `""` clears (answered
+ * as null); numbers come back in canonical form (`17.0` → `17`); dates and datetimes sent as epoch
+ * milliseconds or ISO 8601 come back as ISO 8601 (`2026-04-01`, `2026-04-01T08:00:00.000Z`);
+ * booleans in lower case; multiple-checkbox options in any order; emails case-insensitively (HubSpot
+ * matches contacts by email that way); surrounding whitespace is not kept. Anything else is a
+ * real difference.
+ */
+export function keptAsSent(property: string, sent: string, kept: string | null): boolean {
+  const a = sent.trim();
+  const b = (kept ?? '').trim();
+  if (a === b) return true;
+  if (a === '' || b === '') return false;
+  if (NUMERIC.test(a) && NUMERIC.test(b) && Number(a) === Number(b)) return true;
+  const sentAt = instantOf(a);
+  if (sentAt !== undefined && sentAt === instantOf(b)) return true;
+  if (BOOLEAN.test(a) && a.toLowerCase() === b.toLowerCase()) return true;
+  if (property === 'email' && a.toLowerCase() === b.toLowerCase()) return true;
+  return (a.includes(';') || b.includes(';')) && optionSet(a) === optionSet(b);
+}
+
+/**
+ * The written properties whose value in HubSpot's answer is not the one sent. A property the
+ * answer leaves out is not judged (nothing says it was not kept).
+ */
+export function ignoredWrites(sent: Readonly<Record<string, string>>, answered: Readonly<Record<string, string | null | undefined>>): IgnoredWrite[] {
+  const ignored: IgnoredWrite[] = [];
+  for (const [property, value] of Object.entries(sent)) {
+    if (!Object.hasOwn(answered, property)) continue;
+    const kept = answered[property];
+    if (kept === undefined) continue;
+    if (!keptAsSent(property, value, kept)) ignored.push({ property, sent: value, kept });
+  }
+  return ignored;
+}
+
+/**
+ * The failed outcome of a write HubSpot answered 2xx but did not keep, naming each property, the
+ * value sent and the value kept. HubSpot does this with a move to an earlier lifecycle stage
+ * (reference §3.1; DESIGN §11: "read what a batch update returns").
+ */
+export function ignoredWriteOutcome(ignored: readonly IgnoredWrite[]): WriteOutcome {
+  const parts = ignored.map(({ property, sent, kept }) => {
+    const wrote = sent === '' ? 'the clear that was sent' : `the "${sent}" that was sent`;
+    return `${property} is ${kept === null || kept === '' ? 'empty' : `"${kept}"`}, not ${wrote}`;
+  });
+  const lifecycle = ignored.some((write) => write.property === 'lifecyclestage')
+    ? ' (HubSpot ignores a move to an earlier lifecycle stage unless the stage is cleared first)'
+    : '';
+  return {
+    ok: false,
+    code: WRITE_IGNORED,
+    message: `HubSpot answered the update without an error but kept other values: ${parts.join('; ')}${lifecycle}`,
+    fields: ignored.map((write) => write.property),
+  };
+}
+
+/** The `sorts` of a CRM search: one `{ propertyName, direction }` (only the first sort is applied). */
+export interface SearchSort {
+  propertyName: string;
+  direction: 'ASCENDING' | 'DESCENDING';
+}
+
+/**
+ * Sorts in the object form the search API documents. @hubspot/api-client 14 types `sorts` as
+ * `string[]` (its generated `PublicObjectSearchRequest`), yet its serializer sends the items as they
+ * are and its README shows the object form (HubSpot/hubspot-api-nodejs issues #350 and #559: the type
+ * is known to be too narrow); hence the cast, in this one place.
+ */
+export function searchSorts(sorts: readonly SearchSort[]): string[] {
+  return sorts.map((sort) => ({ ...sort })) as unknown as string[];
+}
+
 /** A failed outcome for one property issue. */
 export function issueOutcome(issue: PropertyIssue): WriteOutcome {
   return { ok: false, code: issue.code, message: issue.message, fields: [issue.propertyName] };

@@ -53,7 +53,7 @@ function bookkeeping(deps: AppDeps) {
   };
 }
 
-/** Injects the configured 429/5xx faults before anything else answers. */
+/** Injects the configured 429/5xx faults and delays before anything else answers. */
 function injectFaults(faults: FaultController) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const fault = faults.matchHttp(req.method, req.path);
@@ -61,10 +61,17 @@ function injectFaults(faults: FaultController) {
       next();
       return;
     }
-    (res.locals as { faultInjected?: boolean }).faultInjected = true;
-    if (fault.status !== 429) throw serverError(fault.status);
-    const policy = fault.policyName ?? (req.method === 'POST' && req.path.endsWith('/search') ? 'SECONDLY' : 'TEN_SECONDLY_ROLLING');
-    throw rateLimited(policy, 'sandbox:fault-injection');
+    const answer = (): void => {
+      if (fault.status === undefined) {
+        next();
+        return;
+      }
+      (res.locals as { faultInjected?: boolean }).faultInjected = true;
+      const policy = fault.policyName ?? (req.method === 'POST' && req.path.endsWith('/search') ? 'SECONDLY' : 'TEN_SECONDLY_ROLLING');
+      next(fault.status === 429 ? rateLimited(policy, 'sandbox:fault-injection') : serverError(fault.status));
+    };
+    if (fault.delayMs === undefined) answer();
+    else setTimeout(answer, fault.delayMs);
   };
 }
 

@@ -29,7 +29,7 @@ export interface UpsertInput {
 }
 
 /** Policy of writes made through the public API with an app or private-app token. */
-export const API_WRITE: WritePolicy = { lifecycle: 'forward-only', allowReadOnly: false };
+export const API_WRITE: WritePolicy = { lifecycle: 'keep-forward', allowReadOnly: false };
 
 const CALCULATED: ChangeOrigin = { changeSource: 'CALCULATED' };
 

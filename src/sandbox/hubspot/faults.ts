@@ -22,16 +22,24 @@ const httpFault = z
     method: z.string().optional(),
     /** Exact path or a glob: `*` matches one path segment part, `**` anything (`/crm/v3/objects/*\/batch/**`). */
     path: z.string().min(1),
+    /** Answers this error instead of handling the request (after `delayMs`, when both are given). */
     status: z
       .number()
       .int()
-      .refine((status) => status === 429 || (status >= 500 && status <= 599), 'status must be 429 or 5xx'),
+      .refine((status) => status === 429 || (status >= 500 && status <= 599), 'status must be 429 or 5xx')
+      .optional(),
+    /**
+     * Holds the request this long before it is handled: a slow answer, whose write lands after
+     * whatever happened in the portal meanwhile (a user's edit, another client's write).
+     */
+    delayMs: z.number().int().min(1).max(60_000).optional(),
     /** For 429: which limit the body reports (default TEN_SECONDLY_ROLLING, SECONDLY on search paths). */
     policyName: z.enum(['TEN_SECONDLY_ROLLING', 'SECONDLY', 'DAILY']).optional(),
     count: z.number().int().min(1).optional(),
     probability: z.number().min(0).max(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((fault) => fault.status !== undefined || fault.delayMs !== undefined, 'an HTTP fault needs a status, a delayMs or both');
 
 /** Body of `POST /__sandbox/faults` (replaces the current configuration). */
 export const faultConfigSchema = z
@@ -61,7 +69,10 @@ export type HttpFault = z.output<typeof httpFault>;
 type WebhookFaultName = 'duplicate' | 'drop' | 'reorderWithin' | 'reorderBetween';
 
 export interface FaultCounters {
+  /** HTTP errors answered instead of the real handling. */
   httpInjected: number;
+  /** HTTP requests held back (counted when the hold begins). */
+  httpDelayed: number;
   dropped: number;
   duplicated: number;
   reorderedWithin: number;
@@ -85,7 +96,7 @@ export class FaultController {
   private config: FaultConfig = {};
   private http: { rule: HttpFault; pattern: RegExp; remaining: number | undefined }[] = [];
   private random = seededRandom(DEFAULT_SEED);
-  readonly counters: FaultCounters = { httpInjected: 0, dropped: 0, duplicated: 0, reorderedWithin: 0, reorderedBetween: 0, delayed: 0 };
+  readonly counters: FaultCounters = { httpInjected: 0, httpDelayed: 0, dropped: 0, duplicated: 0, reorderedWithin: 0, reorderedBetween: 0, delayed: 0 };
 
   /** Validates and installs a configuration (throws a ZodError on an invalid one). */
   set(input: unknown): FaultConfig {
@@ -145,7 +156,7 @@ export class FaultController {
     return ms;
   }
 
-  /** The HTTP fault to inject for a request, if one matches and fires (consumes its count). */
+  /** The HTTP fault (error, delay or both) for a request, if one matches and fires (consumes its count). */
   matchHttp(method: string, path: string): HttpFault | undefined {
     for (const [index, entry] of this.http.entries()) {
       if (entry.rule.method !== undefined && entry.rule.method.toUpperCase() !== method.toUpperCase()) continue;
@@ -155,7 +166,8 @@ export class FaultController {
         entry.remaining -= 1;
         if (entry.remaining <= 0) this.http.splice(index, 1);
       }
-      this.counters.httpInjected += 1;
+      if (entry.rule.status !== undefined) this.counters.httpInjected += 1;
+      if (entry.rule.delayMs !== undefined) this.counters.httpDelayed += 1;
       return entry.rule;
     }
     return undefined;

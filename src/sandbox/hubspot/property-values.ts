@@ -7,11 +7,18 @@ export type PropertyInputValue = string | number | boolean | null;
 /** How a write treats `lifecyclestage` and read-only properties. */
 export interface WritePolicy {
   /**
-   * `forward-only`: API writes — a backward move is an error unless cleared first (reference §3.1).
-   * `keep-forward`: form submissions — a backward move is ignored silently.
+   * `keep-forward`: API writes and form submissions. A move to an earlier stage is dropped without
+   * an error: the write answers 2xx, the record keeps its stage (the response shows the kept value)
+   * and nothing changes, so no event is sent. Clearing the stage to `""` first, in a request of its
+   * own, is the way back. Sources (reference §3.1): HubSpot's contact-update docs ("The Lifecycle
+   * stage is not designed to move backwards. If you need to set this property to a previous stage,
+   * you will first need to set the value to "" (an empty string) and then set the new stage",
+   * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/v1/post-contacts-v1-contact-email-email-profile)
+   * and HubSpot staff on a backward set that answered 204 and changed nothing
+   * (https://integrate.hubspot.com/t/update-lifecycle-stage-using-api/1333).
    * `any`: HubSpot UI edits — users may move stages back.
    */
-  lifecycle: 'forward-only' | 'keep-forward' | 'any';
+  lifecycle: 'keep-forward' | 'any';
   /** Sandbox-internal writes of calculated properties. */
   allowReadOnly: boolean;
 }
@@ -67,17 +74,8 @@ export function validateWrites(
       issues.push({ name, error: 'INVALID_EMAIL', message: `Email address ${normalized} is invalid` });
       continue;
     }
-    if (name === 'lifecyclestage' && isBackwardMove(definition, current?.[name], normalized)) {
-      if (policy.lifecycle === 'keep-forward') continue;
-      if (policy.lifecycle === 'forward-only') {
-        issues.push({
-          name,
-          error: 'INVALID_LIFECYCLE_STAGE_TRANSITION',
-          message: `lifecyclestage cannot move backwards from "${current?.[name] ?? ''}" to "${normalized}" through the API; set it to "" first, then to the earlier stage`,
-        });
-        continue;
-      }
-    }
+    // Dropped, not refused: the other values of the same input are still written.
+    if (name === 'lifecyclestage' && policy.lifecycle === 'keep-forward' && isBackwardMove(definition, current?.[name], normalized)) continue;
     values.set(name, normalized);
   }
   return { values, issues };

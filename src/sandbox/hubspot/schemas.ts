@@ -65,6 +65,11 @@ export const searchBody = z.object({
       }),
     )
     .optional(),
+  // `{ propertyName, direction: 'ASCENDING' | 'DESCENDING' }` as the CRM search guide documents it
+  // (https://developers.hubspot.com/docs/api-reference/legacy/crm/search-the-crm), or a property
+  // name, `-name` for descending, as @hubspot/api-client's README shows ("CRM Search"). Only the
+  // first sort is applied ("only one sort parameter is supported", ibid.). Without a direction the
+  // sandbox sorts ascending, as for a bare name.
   sorts: z
     .array(
       z.union([
