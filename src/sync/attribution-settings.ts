@@ -38,7 +38,11 @@ export const ATTRIBUTION_LEAD_FIELDS = ['LeadSource', 'CreatedDate', ...SALESFOR
 export interface CampaignSettings {
   /** Create a missing Campaign (active) with the UTM campaign's name; otherwise log and skip. */
   readonly createMissing: boolean;
-  /** The CampaignMember status written (a responded status; every new Campaign has `Responded`). */
+  /**
+   * The member status preferred for new CampaignMembers: written when the Campaign has it as a
+   * responded status, and added (responded) to Campaigns the app creates; on other Campaigns the
+   * Campaign's first responded status is written instead (statuses belong to each Campaign).
+   */
   readonly memberStatus: string;
 }
 

@@ -8,9 +8,11 @@
  */
 import { SALESFORCE_CUSTOM_FIELDS } from '../crm/field-catalog.ts';
 import { CrmRejectedError } from '../crm/errors.ts';
-import type { HubSpotContact, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import type { HubSpotContact, SalesforcePort, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
 import { soqlString } from '../crm/salesforce/mapper.ts';
 import { buildTouches, fillLeadSource, stampFields, type AttributionStamp, type Touch, type Touches } from '../domain/attribution.ts';
+import { chooseMemberStatus, type MemberStatusOption } from '../domain/campaign-member-status.ts';
+import { assertNever } from '../domain/result.ts';
 import { parseTimestamp, presentOrNull } from '../domain/validation.ts';
 import type { SyncLogEntry } from '../store/sync-log.ts';
 import { originsByEmail, recordOrigins, recordTouches, type ContactOrigin, type StoredTouch } from '../store/touches.ts';
@@ -342,8 +344,20 @@ export class AttributionBatch {
     }
     for (const [key, result] of results) {
       const ref = refOf(this.people.get(key));
-      if (result.added.length > 0) entry(ref, 'info', 'add_campaign_member', `added to Campaign ${result.added.map((c) => `"${c}"`).join(', ')} as ${this.settings.campaigns.memberStatus}`, { created: result.createdCampaigns });
+      if (result.added.length > 0) {
+        const joined = result.added.map(({ campaign, status }) => `"${campaign}" as ${status}`).join(', ');
+        entry(ref, 'info', 'add_campaign_member', `added to Campaign ${joined}`, { created: result.createdCampaigns, statuses: Object.fromEntries(result.added.map((a) => [a.campaign, a.status])) });
+      }
       if (result.missing.length > 0) entry(ref, 'warn', 'campaign_missing', `no Salesforce Campaign named ${result.missing.map((c) => `"${c}"`).join(', ')} and creating Campaigns is off`);
+      for (const campaign of result.noRespondedStatus) {
+        entry(
+          ref,
+          'warn',
+          'campaign_no_responded_status',
+          `not added to Campaign "${campaign}": none of its member statuses counts as responded, and the app adds people only with a responded status. In Salesforce, open the Campaign, and under Campaign Member Statuses tick Responded on the status that means this person responded (or add one, e.g. "${this.settings.campaigns.memberStatus}"). The app uses it for the people it adds afterwards; add this person to the Campaign yourself.`,
+          { campaign },
+        );
+      }
       for (const failure of result.failed) entry(ref, 'error', 'campaign_membership_failed', `Campaign "${failure.campaign}": ${failure.reason}`);
     }
   }
@@ -406,10 +420,13 @@ export interface MembershipRequest {
 
 /** What happened to one request's memberships. */
 export interface MembershipResult {
-  added: string[];
+  /** Campaigns joined, with the member status written (one of that campaign's responded statuses). */
+  added: { campaign: string; status: string }[];
   already: string[];
   /** Campaigns that do not exist and were not created (creating is off). */
   missing: string[];
+  /** Campaigns that count none of their member statuses as responded: the person was not added. */
+  noRespondedStatus: string[];
   failed: { campaign: string; reason: string }[];
   /** Campaigns this call created. */
   createdCampaigns: string[];
@@ -417,19 +434,26 @@ export interface MembershipResult {
 
 const NAMES_PER_QUERY = 100;
 const PEOPLE_PER_QUERY = 200;
+/** Refusals that mean the integration user may not create Campaigns (no Marketing User, no Create). */
+const CAMPAIGN_ACCESS_CODES = new Set(['INVALID_TYPE_FOR_OPERATION', 'INSUFFICIENT_ACCESS_OR_READONLY', 'INSUFFICIENT_ACCESS']);
+
+/** A campaign's member status for new members, or why there is none. */
+type CampaignStatus = { readonly status: string } | { readonly noResponded: true } | { readonly failed: string };
 
 /**
  * Makes each Lead / Contact a member of its Campaigns, in a fixed number of calls per batch: one
  * Campaign query by name (`Name IN (…)`, oldest first so duplicates converge on one), one
- * Collections create of the missing Campaigns (active), one CampaignMember query, one Collections
- * create of the missing memberships with the responded status. Existing memberships are kept.
+ * Collections create of the missing Campaigns (active), one CampaignMemberStatus query, one
+ * Collections create of the configured status on the app's new Campaigns that lack it, one
+ * CampaignMember query, one Collections create of the missing memberships. Each member gets a
+ * responded status its campaign has (domain/campaign-member-status.ts); existing memberships are kept.
  */
 export async function ensureCampaignMemberships(salesforce: SalesforcePort, settings: CampaignSettings, requests: readonly MembershipRequest[]): Promise<Map<string, MembershipResult>> {
   const results = new Map<string, MembershipResult>();
   const resultOf = (key: string): MembershipResult => {
     let result = results.get(key);
     if (!result) {
-      result = { added: [], already: [], missing: [], failed: [], createdCampaigns: [] };
+      result = { added: [], already: [], missing: [], noRespondedStatus: [], failed: [], createdCampaigns: [] };
       results.set(key, result);
     }
     return result;
@@ -439,19 +463,7 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
   if (names.size === 0) return results;
 
   // 1. Campaigns by name (SOQL `=`/`IN` on text ignore case), preferring an active one.
-  const campaignIds = new Map<string, string>();
-  const found: SalesforceRecord[] = [];
-  const allNames = [...names.values()];
-  for (let start = 0; start < allNames.length; start += NAMES_PER_QUERY) {
-    const part = allNames.slice(start, start + NAMES_PER_QUERY);
-    found.push(...(await salesforce.query(`SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`)));
-  }
-  for (const active of [true, false]) {
-    for (const campaign of found) {
-      const key = (textOf(campaign.Name) ?? '').toLowerCase();
-      if ((campaign.IsActive === true) === active && !campaignIds.has(key)) campaignIds.set(key, campaign.Id);
-    }
-  }
+  const campaignIds = await findCampaigns(salesforce, [...names.values()]);
 
   // 2. Missing Campaigns: created (active) in one call, or reported.
   const missing = [...names].filter(([key]) => !campaignIds.has(key)).map(([, name]) => name);
@@ -466,15 +478,18 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
       const outcome = outcomes[index];
       if (outcome?.ok) {
         campaignIds.set(name.toLowerCase(), outcome.id);
-        created.add(name.toLowerCase());
+        created.add(outcome.id);
       } else {
-        createFailures.set(name.toLowerCase(), outcome ? `could not create the Campaign: ${outcome.code} ${outcome.message}` : 'could not create the Campaign');
+        createFailures.set(name.toLowerCase(), campaignCreateFailure(outcome));
       }
     });
   }
 
-  // 3. Memberships that exist already.
-  const wanted: { request: MembershipRequest; campaign: string; campaignId: string }[] = [];
+  // 3. The member status each Campaign gives new members.
+  const statusOf = await memberStatuses(salesforce, settings.memberStatus, [...campaignIds.values()], created);
+
+  // 4. Memberships that exist already.
+  const wanted: { request: MembershipRequest; campaign: string; campaignId: string; status: string }[] = [];
   for (const request of requests) {
     const result = resultOf(request.key);
     for (const campaign of request.campaigns) {
@@ -486,8 +501,12 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
         else result.failed.push({ campaign, reason: failure });
         continue;
       }
-      if (created.has(key) && !result.createdCampaigns.includes(campaign)) result.createdCampaigns.push(campaign);
-      if (request.leadId !== undefined || request.contactId !== undefined) wanted.push({ request, campaign, campaignId });
+      if (created.has(campaignId) && !result.createdCampaigns.includes(campaign)) result.createdCampaigns.push(campaign);
+      if (request.leadId === undefined && request.contactId === undefined) continue;
+      const choice = statusOf.get(campaignId) ?? { noResponded: true };
+      if ('failed' in choice) result.failed.push({ campaign, reason: choice.failed });
+      else if ('noResponded' in choice) result.noRespondedStatus.push(campaign);
+      else wanted.push({ request, campaign, campaignId, status: choice.status });
     }
   }
   if (wanted.length === 0) return results;
@@ -510,10 +529,10 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
     }
   }
 
-  // 4. The missing memberships, in one Collections create.
-  const creates: { request: MembershipRequest; campaign: string; record: Record<string, unknown> }[] = [];
+  // 5. The missing memberships, in one Collections create.
+  const creates: { request: MembershipRequest; campaign: string; status: string; record: Record<string, unknown> }[] = [];
   const queued = new Set<string>();
-  for (const { request, campaign, campaignId } of wanted) {
+  for (const { request, campaign, campaignId, status } of wanted) {
     const personId = request.contactId ?? request.leadId ?? '';
     const key = memberKey(campaignId, personId);
     if (existing.has(key) || queued.has(key)) {
@@ -522,16 +541,88 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
     }
     queued.add(key);
     const person = request.contactId !== undefined ? { ContactId: request.contactId } : { LeadId: request.leadId };
-    creates.push({ request, campaign, record: { CampaignId: campaignId, ...person, Status: settings.memberStatus } });
+    creates.push({ request, campaign, status, record: { CampaignId: campaignId, ...person, Status: status } });
   }
   if (creates.length === 0) return results;
   const outcomes = await salesforce.createRecords('CampaignMember', creates.map((c) => c.record));
-  creates.forEach(({ request, campaign }, index) => {
+  creates.forEach(({ request, campaign, status }, index) => {
     const outcome = outcomes[index];
     const result = resultOf(request.key);
-    if (outcome?.ok) result.added.push(campaign);
+    if (outcome?.ok) result.added.push({ campaign, status });
     else if (outcome?.code === 'DUPLICATE_VALUE') result.already.push(campaign);
     else result.failed.push({ campaign, reason: outcome ? `${outcome.code} ${outcome.message}` : 'no result' });
   });
   return results;
+}
+
+/** Campaign ids by lower-case name, an active Campaign preferred, then the oldest. */
+async function findCampaigns(salesforce: SalesforcePort, names: readonly string[]): Promise<Map<string, string>> {
+  const found: SalesforceRecord[] = [];
+  for (let start = 0; start < names.length; start += NAMES_PER_QUERY) {
+    const part = names.slice(start, start + NAMES_PER_QUERY);
+    found.push(...(await salesforce.query(`SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`)));
+  }
+  const campaignIds = new Map<string, string>();
+  for (const active of [true, false]) {
+    for (const campaign of found) {
+      const key = (textOf(campaign.Name) ?? '').toLowerCase();
+      if ((campaign.IsActive === true) === active && !campaignIds.has(key)) campaignIds.set(key, campaign.Id);
+    }
+  }
+  return campaignIds;
+}
+
+function campaignCreateFailure(outcome: WriteOutcome | undefined): string {
+  if (!outcome || outcome.ok) return 'could not create the Campaign';
+  // Creating a Campaign needs the Marketing User checkbox on the integration user (DESIGN.md §11).
+  const hint = CAMPAIGN_ACCESS_CODES.has(outcome.code) ? ' (creating Campaigns needs Marketing User ticked on the integration user: Setup → Users → Edit)' : '';
+  return `could not create the Campaign: ${outcome.code} ${outcome.message}${hint}`;
+}
+
+/**
+ * The member status each Campaign gives new members: its statuses read in one query, and the
+ * configured status created (counted as responded) in one Collections call on the Campaigns this
+ * batch created that lack it. Keyed by Campaign id.
+ */
+async function memberStatuses(salesforce: SalesforcePort, configured: string, campaignIds: readonly string[], created: ReadonlySet<string>): Promise<Map<string, CampaignStatus>> {
+  const byCampaign = new Map<string, MemberStatusOption[]>(campaignIds.map((id) => [id, []]));
+  for (let start = 0; start < campaignIds.length; start += NAMES_PER_QUERY) {
+    const part = campaignIds.slice(start, start + NAMES_PER_QUERY);
+    const rows = await salesforce.query(`SELECT Id, CampaignId, Label, HasResponded, SortOrder FROM CampaignMemberStatus WHERE CampaignId IN (${part.map(soqlString).join(', ')})`);
+    for (const row of rows) {
+      const label = textOf(row.Label);
+      if (label !== null) byCampaign.get(String(row.CampaignId))?.push({ label, responded: row.HasResponded === true, sortOrder: typeof row.SortOrder === 'number' ? row.SortOrder : null });
+    }
+  }
+  const statusOf = new Map<string, CampaignStatus>();
+  const additions: { campaignId: string; label: string; sortOrder: number }[] = [];
+  for (const [campaignId, statuses] of byCampaign) {
+    const choice = chooseMemberStatus(statuses, configured, created.has(campaignId));
+    switch (choice.kind) {
+      case 'use':
+        statusOf.set(campaignId, { status: choice.label });
+        break;
+      case 'add':
+        additions.push({ campaignId, label: choice.label, sortOrder: choice.sortOrder });
+        break;
+      case 'none':
+        statusOf.set(campaignId, { noResponded: true });
+        break;
+      default:
+        assertNever(choice);
+    }
+  }
+  if (additions.length === 0) return statusOf;
+  const outcomes = await salesforce.createRecords(
+    'CampaignMemberStatus',
+    additions.map((a) => ({ CampaignId: a.campaignId, Label: a.label, HasResponded: true, SortOrder: a.sortOrder })),
+  );
+  additions.forEach(({ campaignId, label }, index) => {
+    const outcome = outcomes[index];
+    statusOf.set(
+      campaignId,
+      outcome?.ok ? { status: label } : { failed: `could not add the member status "${label}" to the Campaign: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}` },
+    );
+  });
+  return statusOf;
 }

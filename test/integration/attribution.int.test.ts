@@ -3,9 +3,11 @@
  * sandbox CRMs over HTTP. Visitors submit HubSpot forms from tagged URLs, marketers promote them,
  * sales reps create and work Leads with their own Salesforce session.
  */
+import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_MODELS } from '../../src/domain/attribution.ts';
 import { backfillProgress, createAttributionBackfillRun, runAttributionBackfill, startAttributionBackfill, type BackfillProgress } from '../../src/sync/attribution-backfill.ts';
+import { DEFAULT_ATTRIBUTION_SETTINGS } from '../../src/sync/attribution-settings.ts';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { revenueCreditReport } from '../../src/sync/revenue-credit.ts';
@@ -168,9 +170,12 @@ describe('campaign-source attribution', () => {
     const [one, twelve] = await unseenByTheApp(async () => [await handOffMeasured(1, `batch-one-${Date.now()}`), await handOffMeasured(12, `batch-twelve-${Date.now()}`)]);
     expect(twelve).toEqual(one);
     // One batch read and one batch update in HubSpot; in Salesforce two email lookups, the Lead upsert,
-    // then the Campaign query and create, the CampaignMember query and create.
+    // then the Campaign query and create, the CampaignMemberStatus query (the new Campaigns have
+    // the configured Responded, so nothing to add), the CampaignMember query and create.
     expect(Object.values(one.hubspot).reduce((a, b) => a + b, 0)).toBe(2);
-    expect(Object.values(one.salesforce).reduce((a, b) => a + b, 0)).toBe(7);
+    expect(Object.values(one.salesforce).reduce((a, b) => a + b, 0)).toBe(8);
+    expect(one.salesforce['GET /services/data/:version/query']).toBe(5);
+    expect(one.salesforce['POST /services/data/:version/composite/sobjects']).toBe(2);
   });
 
   it('stamps a Lead handed over from a paid search form with Paid Search, the campaign, LeadSource and a Campaign membership', async () => {
@@ -189,6 +194,85 @@ describe('campaign-source attribution', () => {
     expect(campaigns.records).toEqual([expect.objectContaining({ IsActive: true })]);
     const contact = await h.hubspot.crm.contacts.basicApi.getById(contactId, HUBSPOT_STAMP);
     expect(contact.properties).toMatchObject({ attribution_first_channel: 'Paid Search', attribution_first_campaign: 'spring-launch', attribution_last_channel: 'Paid Search' });
+  });
+
+  /** A Salesforce session of the org's administrator (a Marketing User), who manages Campaigns. */
+  function salesforceAdmin(): jsforce.Connection {
+    const token = h.salesforceSandbox.issueUserToken(h.salesforceSandbox.adminUserId);
+    return new jsforce.Connection({ instanceUrl: h.salesforceSandbox.url, accessToken: token.access_token, version: '62.0' });
+  }
+
+  /** An admin's Campaign whose two starting statuses (Sent, Responded) are renamed and re-flagged. */
+  async function campaignWithStatuses(name: string, sent: { Label: string; HasResponded: boolean }, responded: { Label: string; HasResponded: boolean }): Promise<string> {
+    const admin = salesforceAdmin();
+    const campaign = await admin.sobject('Campaign').create({ Name: name, IsActive: true });
+    const statuses = await admin.query<{ Id: string; Label: string }>(`SELECT Id, Label FROM CampaignMemberStatus WHERE CampaignId = '${campaign.id ?? ''}' ORDER BY SortOrder`);
+    const [first, second] = statuses.records;
+    await admin.sobject('CampaignMemberStatus').update([{ Id: first?.Id ?? '', ...sent }, { Id: second?.Id ?? '', ...responded }], { allOrNone: true });
+    return campaign.id ?? '';
+  }
+
+  async function handOffFrom(campaign: string): Promise<{ contactId: string; lead: StampedLead }> {
+    const email = uniqueEmail(campaign);
+    await submitForm(email, `https://www.example.com/summit?utm_source=partner&utm_medium=event&utm_campaign=${campaign}`);
+    const { id: contactId } = await contactByEmail(email);
+    h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+    let lead: StampedLead | undefined;
+    await eventually(async () => {
+      lead = await stampedLead(`HubSpot_Contact_Id__c = '${contactId}'`);
+      return lead?.First_Touch_Campaign__c === campaign;
+    }, 20_000, 'the stamped Lead');
+    return { contactId, lead: lead as StampedLead };
+  }
+
+  it("adds the Lead to an existing Campaign with that Campaign's own responded status", async () => {
+    const campaign = `partner-summit-${Date.now()}`;
+    await campaignWithStatuses(campaign, { Label: 'Registered', HasResponded: false }, { Label: 'Attended', HasResponded: true });
+    const { lead } = await handOffFrom(campaign);
+    await eventually(async () => (await membershipsOf(lead.Id)).length > 0, 10_000, 'the Campaign membership');
+    expect(await membershipsOf(lead.Id)).toEqual([{ campaign, status: 'Attended' }]);
+    const member = await h.rep.query<{ HasResponded: boolean }>(`SELECT HasResponded FROM CampaignMember WHERE LeadId = '${lead.Id}'`);
+    expect(member.records.map((m) => m.HasResponded)).toEqual([true]);
+  });
+
+  it('adds no member to a Campaign that counts no status as responded and tells the admin in the sync log', async () => {
+    const campaign = `cold-list-${Date.now()}`;
+    await campaignWithStatuses(campaign, { Label: 'Sent', HasResponded: false }, { Label: 'Opened', HasResponded: false });
+    const { contactId, lead } = await handOffFrom(campaign);
+    let logged: { level: string; reason: string; record_ref: string }[] = [];
+    await eventually(async () => {
+      logged = await h.app.db.query<{ level: string; reason: string; record_ref: string }>(
+        "SELECT level, reason, record_ref FROM sync_log WHERE action = 'campaign_no_responded_status' AND details->>'campaign' = $1",
+        [campaign],
+      );
+      return logged.length > 0;
+    }, 20_000, 'the sync log warning');
+    expect(logged).toEqual([{ level: 'warn', record_ref: expect.stringContaining(contactId), reason: expect.stringContaining(`not added to Campaign "${campaign}"`) }]);
+    expect(logged[0]?.reason).toContain('tick Responded');
+    expect(await membershipsOf(lead.Id)).toEqual([]);
+  });
+
+  it('gives a Campaign it creates the configured member status and adds the Lead with it', async () => {
+    const campaign = `webinar-form-${Date.now()}`;
+    const ctx: SyncContext = { ...direct, attribution: { ...DEFAULT_ATTRIBUTION_SETTINGS, campaigns: { createMissing: true, memberStatus: 'Form Submitted' } } };
+    const contactId = await unseenByTheApp(async () => {
+      const email = uniqueEmail(campaign);
+      await submitForm(email, `https://www.example.com/webinar?utm_source=newsletter&utm_medium=email&utm_campaign=${campaign}`);
+      const { id } = await contactByEmail(email);
+      h.hubspotSandbox.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
+      expect((await syncContactsToSalesforce(ctx, [id])).created).toBe(1);
+      return id;
+    });
+    const lead = await stampedLead(`HubSpot_Contact_Id__c = '${contactId}'`);
+    expect(await membershipsOf(lead?.Id ?? '')).toEqual([{ campaign, status: 'Form Submitted' }]);
+    const statuses = await h.rep.query<{ Label: string; HasResponded: boolean; IsDefault: boolean; SortOrder: number }>(
+      `SELECT Label, HasResponded, IsDefault, SortOrder FROM CampaignMemberStatus WHERE Campaign.Name = '${campaign}' ORDER BY SortOrder`,
+    );
+    expect(statuses.records.map((r) => [r.Label, r.HasResponded, r.IsDefault, r.SortOrder])).toEqual([
+      ['Sent', false, true, 1],
+      ['Responded', true, false, 2],
+      ['Form Submitted', true, false, 3],
+    ]);
   });
 
   it('updates only the last touch when the lead comes back through an email', async () => {
