@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { INTEGRATION_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
+import { INTEGRATION_PERMISSION_SET, SALES_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
 import { createSealer } from '../../src/runtime/secrets.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
@@ -21,7 +21,7 @@ import { CredentialVault } from '../../src/server/oauth/credentials.ts';
 import { PendingSet } from '../../src/sync/pending-set.ts';
 import { eventually } from '../support/app-process.ts';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
-import { revokeFieldAccess } from '../support/salesforce-access.ts';
+import { assignPermissionSet, revokeFieldAccess } from '../support/salesforce-access.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -126,6 +126,8 @@ describe('admin dashboard in Chromium', () => {
 
   it('names the field whose field-level security an admin removed in the dry run, with the fix', async () => {
     const orgAdmin = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    // The org's admin works with the app's fields as the sales users do (read on the stamps).
+    await assignPermissionSet(orgAdmin, SALES_PERMISSION_SET.name, salesforce.adminUserId);
     await revokeFieldAccess(orgAdmin, INTEGRATION_PERMISSION_SET.name, 'Contact.Feedback_Reason__c');
     await page.click('button:has-text("Dry run again")');
     await page.waitForSelector('[data-access-summary]');

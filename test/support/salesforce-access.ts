@@ -36,3 +36,10 @@ export async function revokeFieldAccess(conn: Connection, permissionSetName: str
   if (id === undefined) throw new Error(`${permissionSetName} grants nothing on ${field}`);
   await conn.sobject('FieldPermissions').destroy(id);
 }
+
+/** Assigns a permission set by API name to a user, as an admin does under Manage Assignments. */
+export async function assignPermissionSet(conn: Connection, permissionSetName: string, userId: string): Promise<void> {
+  const set = (await conn.query<{ Id: string }>(`SELECT Id FROM PermissionSet WHERE Name = '${permissionSetName}'`)).records[0];
+  if (set === undefined) throw new Error(`no permission set ${permissionSetName}`);
+  await conn.sobject('PermissionSetAssignment').create({ AssigneeId: userId, PermissionSetId: set.Id });
+}

@@ -18,6 +18,11 @@ export interface WriteContext {
   now: number;
   /** Sforce-Auto-Assign: apply the active lead assignment rule on create and update. */
   autoAssign: boolean;
+  /**
+   * The platform writes on the user's behalf (lead conversion's field mapping): the user's
+   * field-level security does not filter which fields are written.
+   */
+  systemMode?: boolean;
 }
 
 export type WriteResult = { ok: true; id: string; created: boolean } | { ok: false; errors: SfError[] };
@@ -40,10 +45,10 @@ function readOnlyError(names: string[]): SfError {
  * user cannot read does not exist, one they cannot edit is read-only) and coerces values; `mode`
  * picks createable vs updateable.
  */
-function resolveInput(txn: Txn, obj: ObjectDef, input: Input, mode: 'create' | 'update', userId: string): { ok: true; values: Map<FieldDef, unknown> } | { ok: false; errors: SfError[] } {
+function resolveInput(txn: Txn, obj: ObjectDef, input: Input, mode: 'create' | 'update', ctx: WriteContext): { ok: true; values: Map<FieldDef, unknown> } | { ok: false; errors: SfError[] } {
   const values = new Map<FieldDef, unknown>();
   const readOnly: string[] = [];
-  const schema = txn.store.schemaFor(userId);
+  const schema = ctx.systemMode === true ? txn.store.schema : txn.store.schemaFor(ctx.userId);
   for (const [key, raw] of Object.entries(input)) {
     if (key === 'attributes') continue;
     const field = schema.field(obj.name, key);
@@ -116,7 +121,7 @@ export function createRecord(txn: Txn, type: string, input: Input, ctx: WriteCon
   if (Object.keys(input).some((k) => k.toLowerCase() === 'id')) {
     return failed(sfError('INVALID_FIELD_FOR_INSERT_UPDATE', 'cannot specify Id in an insert call', ['Id']));
   }
-  const resolved = resolveInput(txn, obj, input, 'create', ctx.userId);
+  const resolved = resolveInput(txn, obj, input, 'create', ctx);
   if (!resolved.ok) return failed(...resolved.errors);
   const point = txn.savepoint();
   const stamp = formatDateTime(ctx.now);
@@ -171,7 +176,7 @@ export function updateRecord(txn: Txn, type: string, rawId: string, input: Input
   if (givenId !== undefined && (typeof givenId !== 'string' || toId18(givenId) !== previous.Id)) {
     return failed(sfError('INVALID_FIELD_FOR_INSERT_UPDATE', 'Id in the request body does not match the record being updated', ['Id']));
   }
-  const resolved = resolveInput(txn, obj, rest, 'update', ctx.userId);
+  const resolved = resolveInput(txn, obj, rest, 'update', ctx);
   if (!resolved.ok) return failed(...resolved.errors);
   const point = txn.savepoint();
   const stamp = formatDateTime(ctx.now);

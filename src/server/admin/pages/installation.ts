@@ -151,6 +151,14 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
     </div>
   </section>
 
+  <section class="card" data-section="salesforce-access">
+    <div class="card-head">
+      <h2>Salesforce access of the integration user</h2>
+      ${plan.salesforceAccess.ok ? (plan.salesforceAccess.ready ? badge('ready', 'ok') : badge('not ready', 'error')) : ''}
+    </div>
+    ${plan.salesforceAccess.ok ? accessSection(plan.salesforceAccess) : sectionError(plan.salesforceAccess.error)}
+  </section>
+
   <section class="card">
     <h2>HubSpot contact properties</h2>
     ${plan.hubspotProperties.ok
@@ -169,16 +177,8 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
           <thead><tr><th>Object</th><th>Field</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
           <tbody>${plan.salesforceFields.items.map((f) => html`<tr data-status="${f.status}"><td>${f.object}</td><td class="mono">${f.name}</td><td>${f.label}</td><td>${f.type}</td><td>${ITEM_BADGES[f.status]}</td></tr>`)}</tbody>
         </table>
-        <p class="muted small">Grant field-level security on the new fields to the integration user's permission set, or the API cannot read them.</p>`
+        <p class="muted small">A new field exists for no user until a permission set grants it: provisioning grants these to the integration user (above).</p>`
       : sectionError(plan.salesforceFields.error)}
-  </section>
-
-  <section class="card" data-section="salesforce-access">
-    <div class="card-head">
-      <h2>Salesforce access of the integration user</h2>
-      ${plan.salesforceAccess.ok ? (plan.salesforceAccess.ready ? badge('ready', 'ok') : badge('not ready', 'error')) : ''}
-    </div>
-    ${plan.salesforceAccess.ok ? accessSection(plan.salesforceAccess) : sectionError(plan.salesforceAccess.error)}
   </section>
 
   <div class="grid two">
