@@ -6,7 +6,7 @@ import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../../src/crm/errors.ts';
 import type { RequestLimiter } from '../../src/crm/limiter.ts';
-import type { CustomFieldDefinition, SalesforcePort } from '../../src/crm/ports.ts';
+import type { CustomFieldDefinition, PermissionSetSpec, SalesforcePort } from '../../src/crm/ports.ts';
 import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
 import { REQUEST_LIMIT_RETRY_MS } from '../../src/crm/salesforce/errors.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
@@ -49,8 +49,19 @@ beforeEach(async () => {
   salesforce = createSalesforceAdapter({ connection: conn, apiVersion: API_VERSION });
 });
 
+/** A permission set granting edit on the test's fields (a new field is invisible to everyone until granted). */
+const ACCESS: PermissionSetSpec = {
+  name: 'Adapter_Test_Access',
+  label: 'Adapter test access',
+  description: 'Edit on the adapter test fields',
+  userPermissions: ['ApiEnabled'],
+  objects: [{ object: 'Lead', read: true, create: true, edit: true }],
+  fields: FIELDS.map((field) => ({ object: field.object, field: field.name, access: 'edit' as const })),
+};
+
 async function withFields(): Promise<void> {
   await salesforce.ensureCustomFields(FIELDS, false);
+  await salesforce.ensurePermissionSet(ACCESS, [await salesforce.integrationUserId()], false);
 }
 
 function lead(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> & { HubSpot_Contact_Id__c: string } {
@@ -170,6 +181,7 @@ describe('Salesforce adapter: custom fields', () => {
     expect(await conn.tooling.query('SELECT Id FROM CustomField').then((result) => result.totalSize)).toBe(0);
 
     expect(await salesforce.ensureCustomFields(FIELDS, false)).toEqual({ missing: all, created: all });
+    await salesforce.ensurePermissionSet(ACCESS, [await salesforce.integrationUserId()], false);
     const describe = await conn.describe('Lead');
     const hubspotId = describe.fields.find((field) => field.name === 'HubSpot_Contact_Id__c');
     expect(hubspotId).toMatchObject({ externalId: true, unique: true, length: 64 });
@@ -177,6 +189,37 @@ describe('Salesforce adapter: custom fields', () => {
     expect(channel?.picklistValues?.map((value): unknown => value.value)).toEqual(['Paid Search', 'Email', 'Direct']);
 
     expect(await salesforce.ensureCustomFields(FIELDS, false)).toEqual({ missing: [], created: [] });
+  });
+});
+
+describe('Salesforce adapter: permission sets and access', () => {
+  it('creates a missing permission set with its grants and assignment, then finds nothing missing', async () => {
+    await salesforce.ensureCustomFields(FIELDS, false);
+    const userId = await salesforce.integrationUserId();
+    const fields = FIELDS.map((field) => `${field.object}.${field.name}`);
+    expect((await salesforce.describeAccess(['Lead'])).fields.has('Lead.HubSpot_Contact_Id__c')).toBe(false);
+
+    const dry = await salesforce.ensurePermissionSet(ACCESS, [userId], true);
+    expect(dry).toMatchObject({ id: null, existed: false, missingFields: fields, missingObjects: ['Lead'], missingUserPermissions: ['ApiEnabled'], unassigned: [userId], assignees: 0 });
+    expect((await conn.query('SELECT Id FROM PermissionSet')).totalSize).toBe(0);
+
+    const made = await salesforce.ensurePermissionSet(ACCESS, [userId], false);
+    expect(made).toMatchObject({ existed: false, missingFields: fields, unassigned: [userId] });
+    const access = await salesforce.describeAccess(['Lead', 'Contact', 'Opportunity']);
+    for (const field of fields) expect(access.fields.get(field), field).toBe('edit');
+
+    expect(await salesforce.ensurePermissionSet(ACCESS, [userId], false)).toMatchObject({ id: made.id, existed: true, missingFields: [], missingObjects: [], missingUserPermissions: [], unassigned: [], assignees: 1 });
+  });
+
+  it('raises a field an admin left read-only to edit, and never lowers one', async () => {
+    await withFields();
+    const row = (await conn.query<{ Id: string }>("SELECT Id FROM FieldPermissions WHERE Field = 'Lead.SLA_Due_At__c'")).records[0];
+    await conn.sobject('FieldPermissions').update({ Id: row?.Id ?? '', PermissionsEdit: false });
+    expect((await salesforce.describeAccess(['Lead'])).fields.get('Lead.SLA_Due_At__c')).toBe('read');
+    const readOnly = { ...ACCESS, fields: ACCESS.fields.map((f) => ({ ...f, access: 'read' as const })) };
+    expect((await salesforce.ensurePermissionSet(readOnly, [], false)).missingFields).toEqual([]);
+    expect((await salesforce.ensurePermissionSet(ACCESS, [], false)).missingFields).toEqual(['Lead.SLA_Due_At__c']);
+    expect((await salesforce.describeAccess(['Lead'])).fields.get('Lead.SLA_Due_At__c')).toBe('edit');
   });
 });
 

@@ -4,6 +4,7 @@
  * them, brings the side that is behind forward, creates nothing for historical records, resumes
  * after a crash from its cursor, and leaves the system quiet.
  */
+import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { createInitialSyncRun, initialSyncProgress, runInitialSync, type InitialSyncProgress } from '../../src/sync/initial-sync.ts';
@@ -62,6 +63,11 @@ describe('initial sync', () => {
 
   const contact = (properties: Record<string, string>) => String(h.hubspotSandbox.createInUi('contacts', { firstname: 'Old', lastname: `Record ${seq}`, company: 'Before Co', ...properties }).id);
   const newLead = async (fields: Record<string, unknown>) => ((await h.rep.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
+  /** A Lead an earlier integration wrote, with the app's fields filled (a rep may only read those). */
+  const leadFromEarlierSync = async (fields: Record<string, unknown>) => {
+    const integration = new jsforce.Connection({ instanceUrl: h.salesforceSandbox.url, accessToken: h.salesforceSandbox.issueUserToken(h.salesforceSandbox.integrationUserId).access_token, version: '62.0' });
+    return ((await integration.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
+  };
   const leadState = async (id: string) => (await h.rep.query<LeadState>(`SELECT Id, Status, HubSpot_Contact_Id__c, Lifecycle_Stage__c, SystemModstamp FROM Lead WHERE Id = '${id}'`)).records[0];
   const leadCount = async () => (await h.rep.query<{ Id: string }>('SELECT Id FROM Lead')).totalSize;
   const linkOf = async (contactId: string) =>
@@ -126,7 +132,7 @@ describe('initial sync', () => {
       // Already in agreement: linked by external id, both at MQL, the Lead mirrors the stage.
       const agreeingEmail = email('agree');
       const agreeingContact = contact({ email: agreeingEmail, lifecyclestage: 'marketingqualifiedlead' });
-      const agreeingLead = await newLead({ Email: agreeingEmail, Status: 'Open - Not Contacted', HubSpot_Contact_Id__c: agreeingContact, Lifecycle_Stage__c: 'mql' });
+      const agreeingLead = await leadFromEarlierSync({ Email: agreeingEmail, Status: 'Open - Not Contacted', HubSpot_Contact_Id__c: agreeingContact, Lifecycle_Stage__c: 'mql' });
       h.hubspotSandbox.editInUi('contacts', agreeingContact, { salesforce_lead_id: agreeingLead });
       return {
         behind, ahead, won, agreeing: { contactId: agreeingContact, leadId: agreeingLead },

@@ -22,95 +22,11 @@
  * objects by them (the seeded users' profiles grant the standard objects).
  */
 import { sfError } from './errors.ts';
-import { fields, systemFields } from './field-builders.ts';
-import { KEY_PREFIXES } from './ids.ts';
 import type { OrgStore } from './state-store.ts';
-import type { ObjectDef, SfError, SfRecord } from './types.ts';
+import type { SfError, SfRecord } from './types.ts';
 
-export type FieldAccess = 'none' | 'read' | 'edit';
-
-/** The objects whose rows change who sees what; a write to one of them drops the cached per-user schemas. */
-export const PERMISSION_OBJECTS: ReadonlySet<string> = new Set(['PermissionSet', 'FieldPermissions', 'ObjectPermissions', 'PermissionSetAssignment']);
-
-function setupObject(name: keyof typeof KEY_PREFIXES, label: string, labelPlural: string, defs: ObjectDef['fields'], updateable = true): ObjectDef {
-  return {
-    name,
-    label,
-    labelPlural,
-    keyPrefix: KEY_PREFIXES[name],
-    fields: [fields.id(), ...defs, ...systemFields({ owner: false })],
-    createable: true,
-    updateable,
-    deletable: true,
-    queryable: true,
-    childRelationships: [],
-  };
-}
-
-const permissionFlag = (name: string, label: string) => fields.boolean(name, label, false, { defaultedOnCreate: true });
-
-export const PERMISSION_SET_OBJECTS: readonly ObjectDef[] = [
-  {
-    ...setupObject('PermissionSet', 'Permission Set', 'Permission Sets', [
-      fields.required('Name', 'Name', 80, { unique: true }),
-      fields.required('Label', 'Label', 80, { nameField: true }),
-      fields.text('Description', 'Description', 255),
-      fields.readOnly(fields.boolean('IsOwnedByProfile', 'Is Owned By Profile')),
-      fields.readOnly(fields.text('NamespacePrefix', 'Namespace Prefix', 15)),
-      // A few of the system permissions (one boolean field each in a real org).
-      permissionFlag('PermissionsApiEnabled', 'API Enabled'),
-      permissionFlag('PermissionsEditTask', 'Edit Tasks'),
-      permissionFlag('PermissionsEditEvent', 'Edit Events'),
-    ]),
-    childRelationships: [
-      { relationshipName: 'FieldPerms', childSObject: 'FieldPermissions', field: 'ParentId' },
-      { relationshipName: 'ObjectPerms', childSObject: 'ObjectPermissions', field: 'ParentId' },
-      { relationshipName: 'Assignments', childSObject: 'PermissionSetAssignment', field: 'PermissionSetId' },
-    ],
-  },
-  setupObject('FieldPermissions', 'Field Permissions', 'Field Permissions', [
-    fields.reference('ParentId', 'Parent ID', ['PermissionSet'], 'Parent', { nillable: false, updateable: false }),
-    fields.required('SobjectType', 'Sobject Type Name', 40, { updateable: false }),
-    fields.required('Field', 'Field Name', 255, { updateable: false }),
-    permissionFlag('PermissionsRead', 'Read Access'),
-    permissionFlag('PermissionsEdit', 'Edit Access'),
-  ]),
-  setupObject('ObjectPermissions', 'Object Permissions', 'Object Permissions', [
-    fields.reference('ParentId', 'Parent ID', ['PermissionSet'], 'Parent', { nillable: false, updateable: false }),
-    fields.required('SobjectType', 'Sobject Type Name', 40, { updateable: false }),
-    permissionFlag('PermissionsRead', 'Read Access'),
-    permissionFlag('PermissionsCreate', 'Create Access'),
-    permissionFlag('PermissionsEdit', 'Edit Access'),
-    permissionFlag('PermissionsDelete', 'Delete Access'),
-    permissionFlag('PermissionsViewAllRecords', 'View All Records'),
-    permissionFlag('PermissionsModifyAllRecords', 'Modify All Records'),
-  ]),
-  setupObject(
-    'PermissionSetAssignment',
-    'Permission Set Assignment',
-    'Permission Set Assignments',
-    [
-      fields.reference('AssigneeId', 'Assignee ID', ['User'], 'Assignee', { nillable: false, updateable: false }),
-      fields.reference('PermissionSetId', 'Permission Set ID', ['PermissionSet'], 'PermissionSet', { nillable: false, updateable: false }),
-    ],
-    false,
-  ),
-];
 
 const live = (store: OrgStore, type: string): SfRecord[] => Object.values(store.table(type)).filter((r) => r.IsDeleted !== true);
-
-/** `Lead.First_Touch_Channel__c` → access, for every custom field `userId` may see (lower-case keys). */
-export function customFieldAccess(store: OrgStore, userId: string): Map<string, Exclude<FieldAccess, 'none'>> {
-  const sets = new Set(live(store, 'PermissionSetAssignment').filter((a) => a.AssigneeId === userId).map((a) => String(a.PermissionSetId)));
-  const access = new Map<string, Exclude<FieldAccess, 'none'>>();
-  for (const row of live(store, 'FieldPermissions')) {
-    if (!sets.has(String(row.ParentId)) || row.PermissionsRead !== true) continue;
-    const key = String(row.Field).toLowerCase();
-    if (row.PermissionsEdit === true) access.set(key, 'edit');
-    else if (!access.has(key)) access.set(key, 'read');
-  }
-  return access;
-}
 
 /**
  * Objects that take object permissions. Activities (Task, Event) are governed by the "Edit Tasks" /

@@ -3,7 +3,8 @@
  * flags, campaign-member response flags, task closure, and lead assignment rules.
  */
 import { applyMemberStatus, checkMemberStatus, checkMemberStatusRow } from './campaign-rules.ts';
-import { checkPermissionRow, PERMISSION_OBJECTS } from './permissions.ts';
+import { PERMISSION_OBJECTS } from './permission-objects.ts';
+import { checkPermissionRow } from './permissions.ts';
 import { sfError } from './errors.ts';
 import { OPPORTUNITY_STAGES } from './standard-objects.ts';
 import type { OrgStore, Txn } from './state-store.ts';

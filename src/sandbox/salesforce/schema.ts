@@ -3,7 +3,7 @@
  * are case-insensitive in Salesforce, so every lookup here is too; callers get canonical names back.
  */
 import { toFieldDef, type CustomFieldState } from './custom-fields.ts';
-import { PERMISSION_SET_OBJECTS, type FieldAccess } from './permissions.ts';
+import { PERMISSION_SET_OBJECTS, type FieldAccess } from './permission-objects.ts';
 import { STANDARD_OBJECTS } from './standard-objects.ts';
 import type { ChildRelationship, FieldDef, ObjectDef } from './types.ts';
 

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { customFieldStateSchema, type CustomFieldState } from './custom-fields.ts';
 import { KEY_PREFIXES, makeId } from './ids.ts';
 import { deliveryLogEntrySchema, outboundRuleSchema, pendingNotificationSchema } from './outbound-rules.ts';
-import { customFieldAccess, PERMISSION_OBJECTS } from './permissions.ts';
+import { customFieldAccess, PERMISSION_OBJECTS } from './permission-objects.ts';
 import { OrgSchema } from './schema.ts';
 import { SALES_REP_IDS, seedTables } from './seed.ts';
 import type { ChangeEvent, SfRecord } from './types.ts';
@@ -138,7 +138,7 @@ export class OrgStore {
   schemaFor(userId: string): OrgSchema {
     let schema = this.userSchemas.get(userId);
     if (!schema) {
-      const access = customFieldAccess(this, userId);
+      const access = customFieldAccess((type) => Object.values(this.table(type)).filter((r) => r.IsDeleted !== true), userId);
       schema = new OrgSchema(this.state.customFields, (object, field) => access.get(`${object}.${field}`.toLowerCase()) ?? 'none');
       this.userSchemas.set(userId, schema);
     }
