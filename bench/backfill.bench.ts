@@ -23,6 +23,7 @@ import { createLogger } from '../src/log.ts';
 import { Producer } from '../src/queue/producer.ts';
 import { producerConnection, untilReady } from '../src/queue/redis.ts';
 import { startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { ensureSalesforceAccess } from '../src/runtime/salesforce-access.ts';
 import { connectPostgres } from '../src/store/db.ts';
 import { upsertInstallation } from '../src/store/installations.ts';
 import { migrate } from '../src/store/migrate.ts';
@@ -158,6 +159,8 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
     const salesforce = createSalesforceAdapter({ connection, apiVersion });
     await hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, false);
     await salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, false);
+    const access = await ensureSalesforceAccess(salesforce, { dryRun: false });
+    if (!access.ready) throw new Error(`the integration user lacks access: ${access.items.filter((i) => i.fix !== null).map((i) => i.name).join(', ')}`);
 
     // Seed: contacts through the bulk import, Leads through Collections (200 per call).
     const seedStarted = Date.now();

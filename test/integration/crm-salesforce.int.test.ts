@@ -10,14 +10,9 @@ import type { CustomFieldDefinition, PermissionSetSpec, SalesforcePort } from '.
 import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
 import { REQUEST_LIMIT_RETRY_MS } from '../../src/crm/salesforce/errors.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { SANDBOX_ORG } from '../support/salesforce-org.ts';
 
-const ORG = {
-  orgId: '00D000000000001AAA',
-  username: 'admin@sandbox.example.com',
-  password: 'sandbox',
-  clientId: 'sandbox-salesforce-client',
-  clientSecret: 'sandbox-salesforce-secret',
-};
+const ORG = SANDBOX_ORG;
 const API_VERSION = '60.0';
 const UPSERT_ENDPOINT = 'PATCH /services/data/:version/composite/sobjects/Lead/:field';
 

@@ -6,14 +6,9 @@ import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
+import { SANDBOX_ORG } from '../support/salesforce-org.ts';
 
-const ORG = {
-  orgId: '00D000000000001AAA',
-  username: 'admin@sandbox.example.com',
-  password: 'sandbox',
-  clientId: 'sandbox-salesforce-client',
-  clientSecret: 'sandbox-salesforce-secret',
-};
+const ORG = SANDBOX_ORG;
 const REDIRECT_URI = 'http://localhost:3000/oauth/salesforce/callback';
 const SF_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$/;
 

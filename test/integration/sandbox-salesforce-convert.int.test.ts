@@ -4,14 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
 import { setMarketingUser } from '../support/salesforce-marketing.ts';
+import { SANDBOX_ORG } from '../support/salesforce-org.ts';
 
-const ORG = {
-  orgId: '00D000000000001AAA',
-  username: 'admin@sandbox.example.com',
-  password: 'sandbox',
-  clientId: 'sandbox-salesforce-client',
-  clientSecret: 'sandbox-salesforce-secret',
-};
+const ORG = SANDBOX_ORG;
 
 type Row = Record<string, unknown>;
 

@@ -9,14 +9,9 @@ import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type OutboundRuleInput, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { ackEnvelope, faultEnvelope, parseOutboundMessage, type OutboundMessage } from '../../webhooks/salesforce/envelope.ts';
+import { SANDBOX_ORG } from '../support/salesforce-org.ts';
 
-const ORG = {
-  orgId: '00D000000000001AAA',
-  username: 'admin@sandbox.example.com',
-  password: 'sandbox',
-  clientId: 'sandbox-salesforce-client',
-  clientSecret: 'sandbox-salesforce-secret',
-};
+const ORG = SANDBOX_ORG;
 const RETRY_DELAYS_MS = [20, 40, 80];
 
 interface Delivery {

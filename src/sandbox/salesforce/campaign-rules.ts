@@ -34,6 +34,7 @@
  * Not modelled: the API 39.0+ rules that every campaign keeps a default and a responded status, and
  * that a default or used status cannot be deleted.
  */
+import { auditFields } from './audit-fields.ts';
 import { sfError } from './errors.ts';
 import { formatDate, formatDateTime } from './sf-time.ts';
 import type { OrgStore, Txn } from './state-store.ts';
@@ -138,19 +139,8 @@ function putUpdate(txn: Txn, type: string, row: SfRecord, previous: SfRecord, ct
  */
 export function applyCampaignSaveEffects(txn: Txn, type: string, record: SfRecord, previous: SfRecord | undefined, ctx: CampaignWriteContext): void {
   if (type === 'Campaign' && previous === undefined) {
-    const stamp = formatDateTime(ctx.now);
     for (const status of DEFAULT_MEMBER_STATUSES) {
-      const row: SfRecord = {
-        Id: txn.store.newRecordId('CampaignMemberStatus'),
-        CampaignId: String(record.Id),
-        ...status,
-        IsDeleted: false,
-        CreatedDate: stamp,
-        CreatedById: ctx.userId,
-        LastModifiedDate: stamp,
-        LastModifiedById: ctx.userId,
-        SystemModstamp: stamp,
-      };
+      const row: SfRecord = { Id: txn.store.newRecordId('CampaignMemberStatus'), CampaignId: String(record.Id), ...status, ...auditFields(ctx.userId, ctx.now) };
       txn.put('CampaignMemberStatus', row);
       txn.emit({ kind: 'create', type: 'CampaignMemberStatus', id: String(row.Id), changedFields: Object.keys(row), userId: ctx.userId });
     }

@@ -4,6 +4,7 @@
  * assignment and change events. Every operation runs inside a savepoint of the caller's `Txn`, so
  * a failed record leaves nothing behind.
  */
+import { auditFields } from './audit-fields.ts';
 import { applyCampaignSaveEffects, marketingUserRefusal } from './campaign-rules.ts';
 import { sfError } from './errors.ts';
 import { coerceValue, sameValue } from './field-values.ts';
@@ -124,20 +125,10 @@ export function createRecord(txn: Txn, type: string, input: Input, ctx: WriteCon
   const resolved = resolveInput(txn, obj, input, 'create', ctx);
   if (!resolved.ok) return failed(...resolved.errors);
   const point = txn.savepoint();
-  const stamp = formatDateTime(ctx.now);
   const record: SfRecord = {};
   for (const field of obj.fields) record[field.name] = field.defaultedOnCreate ? field.defaultValue : null;
   const hasOwner = obj.fields.some((f) => f.name === 'OwnerId');
-  Object.assign(record, {
-    Id: txn.store.newRecordId(obj.name),
-    IsDeleted: false,
-    CreatedDate: stamp,
-    CreatedById: ctx.userId,
-    LastModifiedDate: stamp,
-    LastModifiedById: ctx.userId,
-    SystemModstamp: stamp,
-    ...(hasOwner ? { OwnerId: ctx.userId } : {}),
-  });
+  Object.assign(record, { Id: txn.store.newRecordId(obj.name), ...auditFields(ctx.userId, ctx.now), ...(hasOwner ? { OwnerId: ctx.userId } : {}) });
   const touched = new Set<string>();
   for (const [field, value] of resolved.values) {
     record[field.name] = value as SfRecord[string];

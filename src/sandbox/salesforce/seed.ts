@@ -1,6 +1,6 @@
 /** The fresh org: admin, integration user, a small sales team, and the picklist metadata rows. */
 import { makeId, KEY_PREFIXES } from './ids.ts';
-import { formatDateTime } from './sf-time.ts';
+import { auditFields } from './audit-fields.ts';
 import { LEAD_STATUSES, OPPORTUNITY_STAGES } from './standard-objects.ts';
 import type { SfRecord } from './types.ts';
 
@@ -40,17 +40,7 @@ const USERS: readonly SeedUser[] = [
 /** Ids of the sales reps (active or not) that round-robin assignment draws from by default. */
 export const SALES_REP_IDS: readonly string[] = USERS.filter((u) => u.rep).map((u) => seededId(KEY_PREFIXES.User, u.n));
 
-function audit(now: number): SfRecord {
-  const stamp = formatDateTime(now);
-  return {
-    IsDeleted: false,
-    CreatedDate: stamp,
-    CreatedById: ADMIN_USER_ID,
-    LastModifiedDate: stamp,
-    LastModifiedById: ADMIN_USER_ID,
-    SystemModstamp: stamp,
-  };
-}
+const audit = (now: number): SfRecord => auditFields(ADMIN_USER_ID, now);
 
 /** Builds the seeded tables of a fresh org. */
 export function seedTables(adminUsername: string, now: number): Record<string, Record<string, SfRecord>> {
