@@ -17,6 +17,7 @@ import { writeSyncLog } from '../src/store/sync-log.ts';
 import { salesforceRef, stageValues } from '../src/sync/context.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { WATCHED_PROPERTIES } from '../src/crm/field-catalog.ts';
 
 export interface IntakeDeps {
   db: Db;
@@ -27,7 +28,7 @@ export interface IntakeDeps {
 }
 
 /** HubSpot contact properties whose change can move the sync. */
-const WATCHED_CONTACT_PROPERTIES = new Set(['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date']);
+const WATCHED_CONTACT_PROPERTIES: ReadonlySet<string> = new Set(WATCHED_PROPERTIES);
 const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
 /** Activities: one a rep logs on a Lead is a first sales touch (it stops the Lead's SLA clock). */
 const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);

@@ -6,7 +6,7 @@
  * per-installation endpoint. One log line per step; re-running creates only what is missing.
  */
 import { CrmRejectedError } from '../crm/errors.ts';
-import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../crm/field-catalog.ts';
+import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions } from '../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -30,8 +30,6 @@ async function orgHasObject(runtime: InstallationRuntime, object: string): Promi
   }
 }
 
-/** Contact properties the app's HubSpot webhook subscriptions watch. */
-export const WATCHED_PROPERTIES = ['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date'] as const;
 
 export interface SelfInstallDeps {
   config: AppConfig;

@@ -21,7 +21,7 @@ import { getProjectMetadata, isKnownPlatformVersion, isLegacyProject, parseProje
 import { isTranslationError, translate, type IntermediateRepresentationNode } from '@hubspot/project-parsing-lib/translate';
 import { validateUid } from '@hubspot/project-parsing-lib/uid';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WATCHED_PROPERTIES } from '../../src/runtime/self-install.ts';
+import { WATCHED_PROPERTIES } from '../../src/crm/field-catalog.ts';
 import { HUBSPOT_SCOPES } from '../../src/server/oauth/apps.ts';
 import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
 

@@ -7,13 +7,13 @@
  * Where a system offers no API for a step (Outbound Messages in a real org, webhook settings of a
  * public app), the plan says what to set up by hand, with the URL to paste.
  */
-import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../../crm/field-catalog.ts';
+import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
 import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
-import { ACTIVITY_FIELDS, WATCHED_PROPERTIES } from '../../runtime/self-install.ts';
+import { ACTIVITY_FIELDS } from '../../runtime/self-install.ts';
 import { CrmRejectedError } from '../../crm/errors.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
@@ -215,7 +215,7 @@ export async function provision(input: {
       items: rules.map((rule) => ({
         ...rule,
         status: 'manual' as const,
-        note: `Setup → Flows: a record-triggered flow on ${rule.object} (created or updated) with an Outbound Message action sending the fields listed to the endpoint URL, as the integration user`,
+        note: `Deploy platform/salesforce (npm run platform:salesforce with this endpoint URL, then sf project deploy start): its record-triggered Flow on ${rule.object} sends this Outbound Message. By hand: Setup → Flows, a record-triggered flow on ${rule.object} (created or updated) with an Outbound Message action sending the fields listed to the endpoint URL, as the integration user`,
       })),
     };
   }

@@ -187,7 +187,7 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
       ${plan.hubspotWebhooks.ok
         ? html`<dl class="facts"><dt>Target URL</dt><dd><input class="copy mono" readonly value="${plan.hubspotWebhooks.targetUrl}" aria-label="HubSpot webhook target URL"></dd>
             ${plan.hubspotWebhooks.automatic ? html`<dt>Currently</dt><dd class="mono">${plan.hubspotWebhooks.currentTargetUrl ?? 'not set'}</dd>` : ''}</dl>
-          ${plan.hubspotWebhooks.automatic ? '' : html`<p class="muted small">In your HubSpot app's settings (Webhooks), set the target URL above and subscribe to:</p>`}
+          ${plan.hubspotWebhooks.automatic ? '' : html`<p class="muted small">The HubSpot project in <code>platform/hubspot</code> declares this target URL (its profile's <code>PUBLIC_URL</code>) and these subscriptions; upload it with <code>hs project upload</code>:</p>`}
           <table class="data compact"><thead><tr><th>Event</th><th>Property</th><th>Status</th></tr></thead>
           <tbody>${plan.hubspotWebhooks.items.map((s) => html`<tr><td class="mono">${s.eventType}</td><td class="mono">${s.propertyName ?? '—'}</td><td>${ITEM_BADGES[s.status]}</td></tr>`)}</tbody></table>`
         : sectionError(plan.hubspotWebhooks.error)}
