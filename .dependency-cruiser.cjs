@@ -1,4 +1,4 @@
-/** Architecture rules (STYLE.md): pure domain, no cycles. */
+/** Architecture rules (docs/architecture.md §9): pure domain, no cycles. */
 module.exports = {
   forbidden: [
     {

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three suites split by suffix (STYLE.md): *.test.ts pure and fast, *.int.test.ts with real Redis,
+// Three suites split by suffix (docs/architecture.md §9): *.test.ts pure and fast, *.int.test.ts with real Redis,
 // databases and the sandbox CRMs over HTTP, *.e2e.test.ts in Chromium. `npm test` runs them all.
 export default defineConfig({
   test: {

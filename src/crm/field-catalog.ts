@@ -1,5 +1,5 @@
 /**
- * The fields the app provisions on install (DESIGN.md §7): HubSpot contact properties in the
+ * The fields the app provisions on install (docs/architecture.md §7): HubSpot contact properties in the
  * `smarketing` group, Salesforce custom fields on Lead, Contact and Opportunity, and the Salesforce
  * access both permission sets grant (the integration user's and the sales users'). API
  * provisioning, the metadata kit in `platform/salesforce` (checked by a test) and the dashboard's
@@ -22,9 +22,9 @@ const select = (name: string, label: string, values: readonly string[]): Propert
   name, label, type: 'enumeration', fieldType: 'select', options: values.map((value) => ({ label: value, value })),
 });
 
-/** Feedback statuses written to `sales_feedback_status` (DESIGN.md §10). */
+/** Feedback statuses written to `sales_feedback_status` (docs/architecture.md §10). */
 export const FEEDBACK_STATUSES = ['accepted', 'rejected', 'recycled', 'opportunity', 'won', 'lost'] as const;
-/** SLA statuses (DESIGN.md §10). */
+/** SLA statuses (docs/architecture.md §10). */
 export const SLA_STATUSES = ['pending', 'met', 'breached'] as const;
 
 export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
@@ -54,7 +54,7 @@ export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
   datetime('sales_first_touch_at', 'Sales first touch at'),
 ];
 
-/** Feedback reason labels of the `Feedback_Reason__c` picklist (DESIGN.md §10). */
+/** Feedback reason labels of the `Feedback_Reason__c` picklist (docs/architecture.md §10). */
 export const FEEDBACK_REASON_LABELS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'] as const;
 
 const touchFields = (object: 'Lead' | 'Contact' | 'Opportunity'): CustomFieldDefinition[] => [

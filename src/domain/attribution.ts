@@ -1,5 +1,5 @@
 /**
- * Attribution (DESIGN.md §3): first and last touch from HubSpot analytics, UTMs and Salesforce
+ * Attribution (docs/architecture.md §3): first and last touch from HubSpot analytics, UTMs and Salesforce
  * `LeadSource`; the stamp written to both CRMs; `LeadSource` fill-in; revenue credit per campaign.
  * Invariant 5: every lead carries a stamp — the channel is never blank.
  */
@@ -325,7 +325,7 @@ function bucketDrillDown(evidence: TouchEvidence, rules: ChannelRules): DrillDow
 // ---------------------------------------------------------------------------------------------
 // Stamps
 
-/** The HubSpot contact properties of the attribution stamp (DESIGN.md §7). */
+/** The HubSpot contact properties of the attribution stamp (docs/architecture.md §7). */
 export type HubSpotAttributionProperty =
   | 'attribution_first_channel'
   | 'attribution_first_source'
@@ -340,7 +340,7 @@ export type HubSpotAttributionProperty =
   | 'attribution_last_campaign'
   | 'attribution_last_at';
 
-/** The Salesforce Lead/Contact fields of the attribution stamp (DESIGN.md §7). */
+/** The Salesforce Lead/Contact fields of the attribution stamp (docs/architecture.md §7). */
 export type SalesforceAttributionField =
   | 'First_Touch_Channel__c'
   | 'First_Touch_Source__c'

@@ -1,6 +1,6 @@
 /**
  * Which member status a person gets when attribution adds them to a campaign. Member statuses
- * belong to each campaign (DESIGN.md §11): an admin may have renamed or replaced the two a new
+ * belong to each campaign (docs/architecture.md §11): an admin may have renamed or replaced the two a new
  * campaign starts with ("Sent", "Responded"), so the choice reads the campaign's own statuses and
  * never writes one it lacks, except on a campaign the app itself just created.
  */

@@ -1,5 +1,5 @@
 /**
- * One channel taxonomy for marketing and sales (DESIGN.md §3), as ordered data rules: the first
+ * One channel taxonomy for marketing and sales (docs/architecture.md §3), as ordered data rules: the first
  * rule whose conditions hold names the channel. The default rules follow GA4's default channel
  * group (https://support.google.com/analytics/answer/9756891) and its evaluation order, then add
  * what a B2B funnel needs: HubSpot source buckets, Salesforce `LeadSource` and sales-sourced leads.
@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { assertNever, err, ok, type Result } from './result.ts';
 import { normalizeValue, presentOrNull, zodIssueMessages } from './validation.ts';
 
-/** The default channel names (DESIGN.md §10); admins may add their own. */
+/** The default channel names (docs/architecture.md §10); admins may add their own. */
 export const DEFAULT_CHANNELS = [
   'Paid Search',
   'Organic Search',

@@ -1,5 +1,5 @@
 /**
- * Sales feedback (DESIGN.md §4): Salesforce is where sales decides, HubSpot is where marketing
+ * Sales feedback (docs/architecture.md §4): Salesforce is where sales decides, HubSpot is where marketing
  * learns. A fixed reason taxonomy (data), the outcome derived from a Salesforce Lead/Opportunity,
  * the HubSpot properties and lifecycle intent it implies, and the timeline note a marketer reads.
  */
@@ -42,7 +42,7 @@ export const FeedbackReasonSchema = z.object({ label: nonBlankText, code: reason
 /** A feedback reason. */
 export type FeedbackReason = z.output<typeof FeedbackReasonSchema>;
 
-/** The default reasons (DESIGN.md §10). */
+/** The default reasons (docs/architecture.md §10). */
 export const DEFAULT_FEEDBACK_REASONS: readonly FeedbackReason[] = [
   { label: 'No budget', code: 'no_budget' },
   { label: 'No authority', code: 'no_authority' },
@@ -127,7 +127,7 @@ export const FeedbackTaxonomySchema = z
 /** A validated feedback taxonomy. */
 export type FeedbackTaxonomy = z.output<typeof FeedbackTaxonomySchema>;
 
-/** The default taxonomy: DESIGN.md §10 reasons, bad timing and no budget recycle. */
+/** The default taxonomy: docs/architecture.md §10 reasons, bad timing and no budget recycle. */
 export const DEFAULT_FEEDBACK_TAXONOMY: FeedbackTaxonomy = FeedbackTaxonomySchema.parse({});
 
 /** Validates an admin-supplied taxonomy, listing every problem. */

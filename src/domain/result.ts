@@ -1,4 +1,4 @@
-/** Expected failures are values, not exceptions (STYLE.md): a result is either a value or an error. */
+/** Expected failures are values, not exceptions (docs/architecture.md §9): a result is either a value or an error. */
 export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
 /** Wraps a value as a successful result. */

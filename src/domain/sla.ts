@@ -1,5 +1,5 @@
 /**
- * Follow-up SLA (DESIGN.md §5): the handoff starts a clock, the first sales touch stops it. The
+ * Follow-up SLA (docs/architecture.md §5): the handoff starts a clock, the first sales touch stops it. The
  * policy is data (hours, overrides per team or Lead Source, optional business hours in an IANA
  * time zone); time is always passed in. Working time is real elapsed time inside the business
  * windows, so a window on a DST day lasts what the wall clock says (09:00–17:00 is 8 h) and a

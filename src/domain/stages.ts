@@ -1,5 +1,5 @@
 /**
- * The stage dictionary (DESIGN.md §2): what each shared funnel stage means in HubSpot and in
+ * The stage dictionary (docs/architecture.md §2): what each shared funnel stage means in HubSpot and in
  * Salesforce, which way each mapping syncs, and the pure decisions built on it. Invariant 4:
  * lifecycle never moves backwards except through an explicit rejected/recycled rule.
  */
@@ -112,7 +112,7 @@ export const StageDictionarySchema = z
 /** A validated stage dictionary. */
 export type StageDictionary = z.output<typeof StageDictionarySchema>;
 
-/** The defaults of DESIGN.md §2. */
+/** The defaults of docs/architecture.md §2. */
 export const DEFAULT_STAGE_DICTIONARY: StageDictionary = {
   handoffStage: 'mql',
   hubspotLifecycleOrder: [...DEFAULT_HUBSPOT_LIFECYCLE_STAGES],

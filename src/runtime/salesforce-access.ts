@@ -1,7 +1,7 @@
 /**
  * The integration user's access in the org, provisioned and then proven. In a real org a field
  * created through the Tooling API does not exist for the API until field-level security grants it,
- * and Campaigns can be created only by a Marketing User (DESIGN.md §11). So provisioning creates
+ * and Campaigns can be created only by a Marketing User (docs/architecture.md §11). So provisioning creates
  * and assigns the app's permission set (and the sales users' one), turns on Marketing User, and
  * then checks, by describe as the integration user, that every field is visible and updateable:
  * the installation is ready only then. Each item that is not in place names its fix in Setup.

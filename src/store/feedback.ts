@@ -1,5 +1,5 @@
 /**
- * Sales feedback as it reached marketing (DESIGN.md §4): one row per new piece of feedback, with
+ * Sales feedback as it reached marketing (docs/architecture.md §4): one row per new piece of feedback, with
  * the HubSpot timeline note written for it. The latest row of a contact is what the next change
  * is compared with; the funnel report counts outcomes and reasons from here.
  */

@@ -1,6 +1,6 @@
 /**
  * SLA clocks, their escalations, and the compliance figures the funnel report shows
- * (DESIGN.md §5). A clock row is the truth about one handoff; the delayed job only says when to
+ * (docs/architecture.md §5). A clock row is the truth about one handoff; the delayed job only says when to
  * look at it again, so a lost, repeated or stale job can never change the outcome.
  */
 import type { SlaStatus } from '../domain/sla.ts';

@@ -11,10 +11,10 @@ import { zodIssueMessages } from '../domain/validation.ts';
 
 const emptyStamp = stampFields(buildTouches({}));
 
-/** The HubSpot contact properties of the stamp (`attribution_first_*`, `attribution_last_*`, DESIGN.md §7). */
+/** The HubSpot contact properties of the stamp (`attribution_first_*`, `attribution_last_*`, docs/architecture.md §7). */
 export const HUBSPOT_STAMP_PROPERTIES = Object.keys(emptyStamp.hubspot) as (keyof typeof emptyStamp.hubspot)[];
 
-/** The Salesforce Lead / Contact fields of the stamp (`First_Touch_*__c`, `Last_Touch_*__c`, DESIGN.md §7). */
+/** The Salesforce Lead / Contact fields of the stamp (`First_Touch_*__c`, `Last_Touch_*__c`, docs/architecture.md §7). */
 export const SALESFORCE_STAMP_FIELDS = Object.keys(emptyStamp.salesforce) as (keyof typeof emptyStamp.salesforce)[];
 
 /**

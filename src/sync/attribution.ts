@@ -1,5 +1,5 @@
 /**
- * Attribution stamps for a batch of people (DESIGN.md §3): first and last touch from HubSpot
+ * Attribution stamps for a batch of people (docs/architecture.md §3): first and last touch from HubSpot
  * analytics, UTMs and Salesforce `LeadSource`, written to the HubSpot contact (`attribution_*`),
  * the Salesforce Lead (`First_/Last_Touch_*__c`, `LeadSource` only when empty) and, once converted
  * or linked, the Salesforce Contact; the record joins the Salesforce Campaign named like its UTM
@@ -574,7 +574,7 @@ async function findCampaigns(salesforce: SalesforcePort, names: readonly string[
 
 function campaignCreateFailure(outcome: WriteOutcome | undefined): string {
   if (!outcome || outcome.ok) return 'could not create the Campaign';
-  // Creating a Campaign needs the Marketing User checkbox on the integration user (DESIGN.md §11).
+  // Creating a Campaign needs the Marketing User checkbox on the integration user (docs/architecture.md §11).
   const hint = CAMPAIGN_ACCESS_CODES.has(outcome.code) ? ' (creating Campaigns needs Marketing User ticked on the integration user: Setup → Users → Edit)' : '';
   return `could not create the Campaign: ${outcome.code} ${outcome.message}${hint}`;
 }

@@ -1,5 +1,5 @@
 /**
- * Sales feedback back to marketing (DESIGN.md §4): while sales-progress decides the lifecycle of
+ * Sales feedback back to marketing (docs/architecture.md §4): while sales-progress decides the lifecycle of
  * a batch of Salesforce records, this derives the standardized feedback of each record
  * (src/domain/feedback.ts), merges its HubSpot properties into the same writes, and afterwards
  * records it and adds the timeline note a marketer reads at a glance. Rep names come from one

@@ -1,5 +1,5 @@
 /**
- * Revenue credit per campaign (DESIGN.md §3): each won Opportunity's amount is split over the
+ * Revenue credit per campaign (docs/architecture.md §3): each won Opportunity's amount is split over the
  * touches its contact had up to the win (kept in Postgres as they were observed), under
  * first-touch, last-touch, linear and position-based (40/20/40) models. Every model's credits
  * add up to the won revenue, to the cent.

@@ -1,5 +1,5 @@
 /**
- * The follow-up SLA (DESIGN.md §5): the handoff starts a clock, the first sales touch stops it,
+ * The follow-up SLA (docs/architecture.md §5): the handoff starts a clock, the first sales touch stops it,
  * and a clock still untouched at its due time is breached and escalated exactly once.
  *
  * - The clock lives in Postgres (src/store/sla.ts); a delayed BullMQ job per clock schedule

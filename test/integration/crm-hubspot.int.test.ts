@@ -1,6 +1,6 @@
 /**
  * The HubSpot adapter through the real `@hubspot/api-client`, over HTTP, against the sandbox HubSpot
- * (src/sandbox/hubspot). Error bodies follow shared/reference/hubspot-api.md §4.2. The last block
+ * (src/sandbox/hubspot). Error bodies follow docs/reference/hubspot-api.md §4.2. The last block
  * runs the whole app (test/support/sync-harness.ts) to follow an adapter outcome into the sync log.
  */
 import { createServer, type AddressInfo } from 'node:net';

@@ -1,6 +1,6 @@
 /**
  * The Salesforce adapter through the real `jsforce`, over HTTP, against the sandbox org
- * (src/sandbox/salesforce). Error shapes follow shared/reference/salesforce-api.md §3.4 and §4.6.
+ * (src/sandbox/salesforce). Error shapes follow docs/reference/salesforce-api.md §3.4 and §4.6.
  */
 import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

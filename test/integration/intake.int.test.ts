@@ -14,7 +14,7 @@ import { startTestRedis } from '../support/services.ts';
 const SECRET = 'sandbox-hubspot-secret';
 const PORTAL = '1000001';
 const ORG = '00D000000000001AAA';
-const REFERENCE = path.resolve(import.meta.dirname, '../../../shared/reference/salesforce');
+const REFERENCE = path.resolve(import.meta.dirname, '../fixtures/salesforce');
 
 function hubspotEvents(count: number, objectBase = 500, occurredAt = 1_764_000_000_000) {
   return Array.from({ length: count }, (_, i) => ({

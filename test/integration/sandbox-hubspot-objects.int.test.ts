@@ -157,7 +157,7 @@ describe('HubSpot sandbox CRM objects', () => {
     expect(propertyErrors(failure.body)[0]).toMatchObject({ name: 'hs_lead_status', error: 'INVALID_OPTION' });
   });
 
-  // HubSpot answers a backward lifecycle write with success and keeps the stage (reference §3.1).
+  // HubSpot answers a backward lifecycle write with success and keeps the stage (docs/reference/hubspot-api.md §3.1).
   it('ignores a move of lifecyclestage to an earlier stage, answering 200 with the stage it kept', async () => {
     const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'stage@example.com', lifecyclestage: 'salesqualifiedlead' }, associations: [] });
     clock += 1000;

@@ -7,8 +7,8 @@ import { APP_ID, CLIENT_SECRET, PORTAL_ID, clientFor, developerClientFor, startS
 import { startWebhookReceiver } from './support-hubspot/webhook-receiver.ts';
 import type { ReceivedDelivery, WebhookReceiver } from './support-hubspot/webhook-receiver.ts';
 
-/** Source: shared/reference/fixtures/hubspot-webhook-jsonschema (Snowplow's published HubSpot event schemas). */
-const FIXTURES = new URL('../../../shared/reference/fixtures/hubspot-webhook-jsonschema/', import.meta.url);
+/** Snowplow's published HubSpot event schemas; source in test/fixtures/SOURCE.txt. */
+const FIXTURES = new URL('../fixtures/hubspot-webhook-jsonschema/', import.meta.url);
 
 let sandbox: HubSpotSandbox;
 let hubspot: Client;

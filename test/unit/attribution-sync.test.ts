@@ -136,7 +136,7 @@ describe('attributionSettingsFrom', () => {
 });
 
 describe('stamp field lists', () => {
-  it('match the twelve HubSpot properties and twelve Salesforce fields of DESIGN.md §7', () => {
+  it('match the twelve HubSpot properties and twelve Salesforce fields of docs/architecture.md §7', () => {
     expect(HUBSPOT_STAMP_PROPERTIES).toHaveLength(12);
     expect(SALESFORCE_STAMP_FIELDS).toHaveLength(12);
     expect(SALESFORCE_STAMP_FIELDS.every((field) => /^(First|Last)_Touch_[A-Za-z]+__c$/.test(field))).toBe(true);

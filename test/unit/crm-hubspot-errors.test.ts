@@ -1,6 +1,6 @@
 /**
  * Mapping of `@hubspot/api-client` failures to the CRM error classes. Bodies are the shapes of
- * shared/reference/hubspot-api.md §4.2; an `ApiException` carries `code`, `body` and lower-cased `headers`.
+ * docs/reference/hubspot-api.md §4.2; an `ApiException` carries `code`, `body` and lower-cased `headers`.
  */
 import { describe, expect, it } from 'vitest';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../../src/crm/errors.ts';

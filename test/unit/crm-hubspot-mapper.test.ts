@@ -1,6 +1,6 @@
 /**
  * HubSpot wire shapes ⇄ port types. The 400 bodies are HubSpot's invalid-property answer (the legacy
- * `Property values were not valid: [...]` message plus structured `errors[]`, reference §4.2).
+ * `Property values were not valid: [...]` message plus structured `errors[]`, docs/reference/hubspot-api.md §4.2).
  */
 import { describe, expect, it } from 'vitest';
 import {

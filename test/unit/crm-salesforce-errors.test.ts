@@ -1,7 +1,7 @@
 /**
  * Mapping of jsforce failures to the CRM error classes. jsforce's `HttpApiError` (not exported) has
- * `name` = `errorCode` = Salesforce's code and `data` = the parsed body (reference §4.6); the bodies
- * are Salesforce's error arrays (reference §3.4).
+ * `name` = `errorCode` = Salesforce's code and `data` = the parsed body (docs/reference/salesforce-api.md §4.6); the bodies
+ * are Salesforce's error arrays (docs/reference/salesforce-api.md §3.4).
  */
 import { describe, expect, it } from 'vitest';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../../src/crm/errors.ts';

@@ -1,4 +1,4 @@
-/** SOQL building, collection results and custom field metadata of the Salesforce adapter (reference §3.1, §3.6). */
+/** SOQL building, collection results and custom field metadata of the Salesforce adapter (docs/reference/salesforce-api.md §3.1, §3.6). */
 import { describe, expect, it } from 'vitest';
 import {
   byEmailQuery,

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { hubspotJobId } from '../../webhooks/hubspot/receiver.ts';
 import { isHandledSubscription, parseHubSpotBody } from '../../webhooks/hubspot/schema.ts';
 
-// Fixtures: ../shared/reference/fixtures/hubspot-webhook-jsonschema — Snowplow's JSON schemas for
-// HubSpot webhook events (snowplow/iglu-central, see SOURCE.txt there). They list each event type's
+// Fixtures: test/fixtures/hubspot-webhook-jsonschema — Snowplow's JSON schemas for HubSpot webhook
+// events (snowplow/iglu-central, see test/fixtures/SOURCE.txt). They list each event type's
 // fields; Snowplow re-emits occurredAt as a date-time string, HubSpot sends epoch milliseconds.
-const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/reference/fixtures/hubspot-webhook-jsonschema');
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/hubspot-webhook-jsonschema');
 const TYPE_BY_FILE: Record<string, string> = { change: 'propertyChange', creation: 'creation', deletion: 'deletion' };
 
 /** A raw HubSpot event with every field the reference schema lists. */

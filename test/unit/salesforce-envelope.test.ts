@@ -1,8 +1,8 @@
 /**
- * The Outbound Message parser against real envelopes. Fixtures (see shared/reference/salesforce/SOURCE.txt):
+ * The Outbound Message parser against real envelopes. Fixtures (see test/fixtures/salesforce/SOURCE.txt):
  * - outbound-message-*.aspnet.xml: verbatim from github.com/aspnet/AspNetWebHooks @ d2ae8af8 (Apache-2.0)
  * - outbound-message-lead-single.derived.xml: written from captured messages (placeholder ids)
- * - fixtures/salesforce-outbound/obm-catcher-sample.xml2js.json: jeffdonthemic/salesforce-obm-catcher
+ * - salesforce-outbound/obm-catcher-sample.xml2js.json (test/fixtures/SOURCE.txt): jeffdonthemic/salesforce-obm-catcher
  *   test/sample.xml @ bf12123a, an xml2js rendering that is turned back into XML here.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { OrgSchema } from '../../src/sandbox/salesforce/schema.ts';
 import { buildNotificationsEnvelope } from '../../src/sandbox/salesforce/outbound-envelope.ts';
 import { ackEnvelope, faultEnvelope, parseOutboundMessage, type ParseResult } from '../../webhooks/salesforce/envelope.ts';
 
-const REFERENCE = path.resolve(import.meta.dirname, '../../../shared/reference');
+const REFERENCE = path.resolve(import.meta.dirname, '../fixtures');
 const reference = (name: string): Buffer => readFileSync(path.join(REFERENCE, 'salesforce', name));
 const withoutBom = (buffer: Buffer): string => buffer.toString('utf8').replace(/^\uFEFF/, '');
 
@@ -78,7 +78,7 @@ describe('parseOutboundMessage', () => {
   });
 
   it('reads the obm-catcher Contact sample under other namespace prefixes', () => {
-    const json = JSON.parse(readFileSync(path.join(REFERENCE, 'fixtures/salesforce-outbound/obm-catcher-sample.xml2js.json'), 'utf8'));
+    const json = JSON.parse(readFileSync(path.join(REFERENCE, 'salesforce-outbound/obm-catcher-sample.xml2js.json'), 'utf8'));
     const n = json['soapenv:envelope']['soapenv:body'][0].notifications[0];
     const sObject = n.notification[0].sobject[0];
     const xml = `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><S:Body>

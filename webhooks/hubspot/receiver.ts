@@ -28,7 +28,7 @@ export interface HubSpotReceiverDeps {
   maxBodyBytes: number;
 }
 
-/** The dedupe key of DESIGN/issue: portal + object + property + value + occurredAt (+ type). */
+/** The dedupe key: portal + object + property + value + occurredAt (+ type). */
 export function hubspotJobId(event: HubSpotEvent): string {
   const key = [event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
   return `hs-${hash('sha256', key).slice(0, 40)}`;

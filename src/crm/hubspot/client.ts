@@ -370,7 +370,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     }
   }
 
-  /** One cheap read (a single contact id) whose rate-limit headers tell the usage (reference §4.2). */
+  /** One cheap read (a single contact id) whose rate-limit headers tell the usage (docs/reference/hubspot-api.md §4.2). */
   async function apiUsage(): Promise<ApiLimitUsage[]> {
     const token = await tokenOf();
     lastToken = token;

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../errors.ts';
 
-/** The fields of a HubSpot error body we read; every one is optional (reference §4.2). */
+/** The fields of a HubSpot error body we read; every one is optional (docs/reference/hubspot-api.md §4.2). */
 const errorBodySchema = z.looseObject({
   message: z.string().optional(),
   category: z.string().optional(),
@@ -24,7 +24,7 @@ interface ApiFailure {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
 
-/** Wait hints when HubSpot sends no `Retry-After` (reference §4.2, §5.3). */
+/** Wait hints when HubSpot sends no `Retry-After` (docs/reference/hubspot-api.md §4.2, §5.3). */
 export const RETRY_AFTER_MS = {
   /** The burst window is a rolling 10 s; after one full window every earlier request has left it. */
   TEN_SECONDLY_ROLLING: 10_000,
@@ -73,7 +73,7 @@ export function retryAfterFor(body: unknown, headers: Record<string, string>, no
   const policy = parsed.success ? parsed.data.policyName : undefined;
   const message = parsed.success ? (parsed.data.message ?? '') : '';
   if (policy === 'DAILY') return RETRY_AFTER_MS.DAILY;
-  // The search API's 429 has no policyName, only the "secondly" message (reference §4.2).
+  // The search API's 429 has no policyName, only the "secondly" message (docs/reference/hubspot-api.md §4.2).
   if (policy === 'SECONDLY' || /secondly limit/i.test(message)) return RETRY_AFTER_MS.SECONDLY;
   const interval = Number(headers['x-hubspot-ratelimit-interval-milliseconds']);
   return Number.isFinite(interval) && interval > 0 ? interval : RETRY_AFTER_MS.TEN_SECONDLY_ROLLING;

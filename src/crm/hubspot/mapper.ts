@@ -5,11 +5,11 @@
 import { z } from 'zod';
 import type { HubSpotContact, PropertyDefinition, WriteOutcome } from '../ports.ts';
 
-/** Inputs per batch request of the CRM v3 batch endpoints (reference §4.1). */
+/** Inputs per batch request of the CRM v3 batch endpoints (docs/reference/hubspot-api.md §4.1). */
 export const BATCH_LIMIT = 100;
 /** Results per search page (the search API allows up to 200). */
 export const SEARCH_PAGE_SIZE = 100;
-/** The association type of a note to a contact (HUBSPOT_DEFINED, reference §5.6). */
+/** The association type of a note to a contact (HUBSPOT_DEFINED, docs/reference/hubspot-api.md §5.6). */
 export const NOTE_TO_CONTACT_ASSOCIATION = 202;
 
 /** A contact as the generated client returns it (`updatedAt` is deserialized into a Date). */
@@ -252,7 +252,7 @@ export function ignoredWrites(sent: Readonly<Record<string, string>>, answered: 
 /**
  * The failed outcome of a write HubSpot answered 2xx but did not keep, naming each property, the
  * value sent and the value kept. HubSpot does this with a move to an earlier lifecycle stage
- * (reference §3.1; DESIGN §11: "read what a batch update returns").
+ * (docs/reference/hubspot-api.md §3.1; docs/architecture.md §11: "read what a batch update returns").
  */
 export function ignoredWriteOutcome(ignored: readonly IgnoredWrite[]): WriteOutcome {
   const parts = ignored.map(({ property, sent, kept }) => {

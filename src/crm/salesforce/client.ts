@@ -38,7 +38,7 @@ import {
   toWriteOutcome,
 } from './mapper.ts';
 
-/** The part of `/limits` the admin sees: the rolling 24 h API allowance (reference §3.3). */
+/** The part of `/limits` the admin sees: the rolling 24 h API allowance (docs/reference/salesforce-api.md §3.3). */
 const limitsSchema = z.object({ DailyApiRequests: z.object({ Max: z.number(), Remaining: z.number() }) });
 
 /** The part of a describe answer the access check reads. */
@@ -49,7 +49,7 @@ const describeSchema = z.looseObject({
   fields: z.array(z.looseObject({ name: z.string(), createable: z.boolean(), updateable: z.boolean() })),
 });
 
-/** The lowest API version with sObject Collections upsert by external id (reference §3.1). */
+/** The lowest API version with sObject Collections upsert by external id (docs/reference/salesforce-api.md §3.1). */
 const MIN_API_VERSION = 46;
 
 /** Options of `connectSalesforce`: a password login, or an existing session with its refresh token. */

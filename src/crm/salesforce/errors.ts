@@ -4,7 +4,7 @@
  * a Salesforce error, `MULTIPLE_API_ERRORS` with all of them in `data`); SOAP faults carry the
  * fault code (`sf:INVALID_SESSION_ID`); a failed session refresh is a plain
  * `Error('Unable to refresh session due to: …')`; OAuth failures are errors named after the OAuth
- * error (`invalid_grant`). See reference §3.4 and §4.6.
+ * error (`invalid_grant`). See docs/reference/salesforce-api.md §3.4 and §4.6.
  */
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../errors.ts';
 import type { WriteOutcome } from '../ports.ts';

@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import type { CustomFieldDefinition, SalesforceRecord, WriteOutcome } from '../ports.ts';
 
-/** Records per sObject Collections request (reference §3.1). */
+/** Records per sObject Collections request (docs/reference/salesforce-api.md §3.1). */
 export const COLLECTION_LIMIT = 200;
 /** Ids per `Id IN (…)` query: 200 × ~21 characters keeps the URL far below the 16 KB limit. */
 export const IDS_PER_QUERY = 200;
 /** Emails per `Email IN (…)` query: one drain batch (200); ~40 encoded characters each stays under 16 KB. */
 export const EMAILS_PER_QUERY = 200;
-/** The external id field the Lead upsert goes through (DESIGN.md §7). */
+/** The external id field the Lead upsert goes through (docs/architecture.md §7). */
 export const HUBSPOT_ID_FIELD = 'HubSpot_Contact_Id__c';
 
 /** Fields `findByEmail` returns for Leads (with the HubSpot id, so a match shows its link). */

@@ -235,7 +235,7 @@ export class CrmService {
     this.emit({ objectType: type, kind: 'creation', objectId: record.id, occurredAt: at, origin });
     const initial = new Map(values);
     if (type === 'contacts' && origin.changeSource !== 'FORM' && (initial.get('hs_analytics_source') ?? '') === '') {
-      // Contacts that did not come from a tracked visit get "Offline sources" (reference §3.3).
+      // Contacts that did not come from a tracked visit get "Offline sources" (docs/reference/hubspot-api.md §3.3).
       const drillDown2 = origin.sourceId ?? '';
       this.write(type, record, new Map([
         ['hs_analytics_source', 'OFFLINE'], ['hs_analytics_source_data_1', origin.changeSource], ['hs_analytics_source_data_2', drillDown2],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * HubSpot-shaped error bodies. Shapes follow the real API (see shared/reference/hubspot-api.md §4):
+ * HubSpot-shaped error bodies. Shapes follow the real API (see docs/reference/hubspot-api.md §4):
  * `{status:"error", message, correlationId, category, errors?, context?}`; rate limits carry
  * `errorType`/`policyName` instead of a category.
  */

@@ -10,7 +10,7 @@ export interface WritePolicy {
    * `keep-forward`: API writes and form submissions. A move to an earlier stage is dropped without
    * an error: the write answers 2xx, the record keeps its stage (the response shows the kept value)
    * and nothing changes, so no event is sent. Clearing the stage to `""` first, in a request of its
-   * own, is the way back. Sources (reference §3.1): HubSpot's contact-update docs ("The Lifecycle
+   * own, is the way back. Sources (docs/reference/hubspot-api.md §3.1): HubSpot's contact-update docs ("The Lifecycle
    * stage is not designed to move backwards. If you need to set this property to a previous stage,
    * you will first need to set the value to "" (an empty string) and then set the new stage",
    * https://developers.hubspot.com/docs/api-reference/legacy/crm/objects/contacts/v1/post-contacts-v1-contact-email-email-profile)

@@ -84,7 +84,7 @@ export class RateLimiter {
       'X-HubSpot-RateLimit-Secondly': String(secondly),
       'X-HubSpot-RateLimit-Secondly-Remaining': String(Math.max(0, secondly - bucket.burst.lastSecond(now))),
     };
-    // Daily headers are not sent for OAuth-authorised requests (reference §4.2).
+    // Daily headers are not sent for OAuth-authorised requests (docs/reference/hubspot-api.md §4.2).
     if (withDaily) {
       headers['X-HubSpot-RateLimit-Daily'] = String(daily);
       headers['X-HubSpot-RateLimit-Daily-Remaining'] = String(Math.max(0, daily - bucket.daily));

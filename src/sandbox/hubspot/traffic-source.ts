@@ -1,5 +1,5 @@
 /**
- * How HubSpot buckets a visit into an original/latest source (reference §3.3): UTM parameters of
+ * How HubSpot buckets a visit into an original/latest source (docs/reference/hubspot-api.md §3.3): UTM parameters of
  * the page URL first, then the referrer, else direct traffic. Pure: URL strings in, buckets out.
  */
 

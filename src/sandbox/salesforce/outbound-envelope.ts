@@ -1,6 +1,6 @@
 /**
  * The SOAP `notifications` request Salesforce POSTs for Outbound Messages (namespaces and element
- * order per the outbound WSDL and the captured samples in shared/reference/salesforce/), and the
+ * order per the outbound WSDL and the captured samples in test/fixtures/salesforce/), and the
  * check of the listener's reply: only `notificationsResponse/Ack = true` counts as delivered.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';

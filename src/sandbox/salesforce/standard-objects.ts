@@ -1,6 +1,6 @@
 /**
  * The standard objects of the sandbox org, with the default picklists of a fresh org (describe
- * them at install time rather than hard-coding these values; see reference §2).
+ * them at install time rather than hard-coding these values; see docs/reference/salesforce-api.md §2).
  */
 import { fields, systemFields } from './field-builders.ts';
 import { KEY_PREFIXES } from './ids.ts';

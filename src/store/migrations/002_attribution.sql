@@ -1,4 +1,4 @@
--- Attribution (DESIGN.md §3): the touches the app observed per contact, where each person entered,
+-- Attribution (docs/architecture.md §3): the touches the app observed per contact, where each person entered,
 -- the revenue won per Opportunity, and the admin-triggered backfill runs.
 
 -- Every touch seen on a contact: the first touch and each later conversion / latest source, with

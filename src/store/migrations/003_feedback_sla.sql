@@ -1,4 +1,4 @@
--- Sales feedback and the follow-up SLA (DESIGN.md §4–§5).
+-- Sales feedback and the follow-up SLA (docs/architecture.md §4–§5).
 
 -- One SLA clock per handoff of a Lead to sales. It runs until the first sales touch; a breach
 -- (untouched past due_at) does not stop it, so a late touch still gives the time to first touch.
