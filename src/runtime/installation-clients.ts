@@ -54,12 +54,17 @@ interface SettingsRow extends Record<string, unknown> {
   status: string;
 }
 
-/** Caches one runtime per installation; settings are re-read after `settingsTtlMs`. */
 /** How often a process reads a portal's HubSpot limit again (the learned limit lasts 6 h). */
 const HUBSPOT_LIMIT_REFRESH_MS = 60 * 60 * 1000;
 
+/**
+ * Caches one runtime per installation. Every process (web and each worker) holds its own cache, so
+ * a settings change bumps a version in Redis (`<prefix>:settings-version:<installation>`) and each
+ * lookup compares it with the version its runtime was built at: the next job after a change, in
+ * any process, runs with the new rules.
+ */
 export class InstallationClients {
-  private readonly runtimes = new Map<string, Promise<InstallationRuntime>>();
+  private readonly runtimes = new Map<string, { version: string; runtime: Promise<InstallationRuntime> }>();
   /** When each installation's HubSpot burst limit was last read by this process. */
   private readonly limitReadAt = new Map<string, number>();
   private connection: Promise<Connection> | undefined;
@@ -111,17 +116,32 @@ export class InstallationClients {
     return this.connection;
   }
 
-  /** The runtime of an installation (built once, then cached). */
+  private versionKey(installationId: string): string {
+    return `${this.deps.prefix}:settings-version:${installationId}`;
+  }
+
+  /**
+   * The runtime of an installation: cached, and built again when its settings version moved. The
+   * version is read before the settings, and bumped after they are written, so a runtime can be
+   * newer than its version (rebuilt once more, harmless) but never older.
+   */
   async forInstallation(installationId: string): Promise<InstallationRuntime> {
-    let runtime = this.runtimes.get(installationId);
-    if (!runtime) {
-      runtime = this.build(installationId).catch((error: unknown) => {
-        this.runtimes.delete(installationId);
+    const version = (await this.deps.redis.get(this.versionKey(installationId))) ?? '0';
+    let cached = this.runtimes.get(installationId);
+    if (!cached || cached.version !== version) {
+      if (cached) {
+        // Another process changed the settings or the credentials: read both again.
+        this.storedConnections.delete(installationId);
+        this.deps.log.info({ installationId, version }, 'installation settings changed: rules read again');
+      }
+      const runtime = this.build(installationId).catch((error: unknown) => {
+        if (this.runtimes.get(installationId)?.runtime === runtime) this.runtimes.delete(installationId);
         throw error;
       });
-      this.runtimes.set(installationId, runtime);
+      cached = { version, runtime };
+      this.runtimes.set(installationId, cached);
     }
-    const built = await runtime;
+    const built = await cached.runtime;
     this.readHubSpotLimit(installationId, built);
     return built;
   }
@@ -192,7 +212,16 @@ export class InstallationClients {
     return sealed ? { ...sales, alert: sealed } : sales;
   }
 
-  /** Forgets cached runtimes (after settings or credentials change). */
+  /**
+   * Tells every process that an installation's settings or credentials changed: bumps the version
+   * their next lookup compares, and forgets this process's runtime and connection at once.
+   */
+  async changed(installationId: string): Promise<void> {
+    await this.deps.redis.incr(this.versionKey(installationId));
+    this.invalidate(installationId);
+  }
+
+  /** Forgets this process's cached runtimes (after settings or credentials change). */
   invalidate(installationId?: string): void {
     if (installationId) {
       this.runtimes.delete(installationId);

@@ -31,7 +31,7 @@ export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | '
   if (!parsed.success) return { ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
   await ctx.vault.write(installationId, 'alert', parsed.data);
   await recordAdminAction(ctx.db, { installationId, action: 'alert_target_saved', summary: `SLA alerts go to ${originOnly(parsed.data.url)}` });
-  ctx.clients()?.invalidate(installationId);
+  await ctx.clients()?.changed(installationId);
   return { ok: true, value: { configured: true, url: originOnly(parsed.data.url) } };
 }
 
@@ -39,5 +39,5 @@ export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | '
 export async function removeAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | 'clients'>, installationId: string): Promise<void> {
   await ctx.vault.clear(installationId, 'alert');
   await recordAdminAction(ctx.db, { installationId, action: 'alert_target_removed', summary: 'SLA alerts turned off' });
-  ctx.clients()?.invalidate(installationId);
+  await ctx.clients()?.changed(installationId);
 }

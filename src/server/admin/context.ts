@@ -30,11 +30,12 @@ export interface AdminContext {
 }
 
 /**
- * After a settings edit: the cached runtime (dictionary, mappings) is dropped, and a changed SLA
- * policy re-checks the running clocks (the SLA worker reschedules them from their handoff).
+ * After a settings edit: every process reads the rules again at its next job (the settings version
+ * in Redis moves), and a changed SLA policy re-checks the running clocks (the SLA worker
+ * reschedules them from their handoff).
  */
 export async function settingsChanged(ctx: AdminContext, installationId: string, key: string): Promise<void> {
-  ctx.clients()?.invalidate(installationId);
+  await ctx.clients()?.changed(installationId);
   if (key === 'slaPolicy') await new SlaScheduler(ctx.producer).requestReschedule(installationId);
 }
 
@@ -43,7 +44,7 @@ export async function settingsChanged(ctx: AdminContext, installationId: string,
  * installation (a new one included) gets its reconciler scheduled.
  */
 export async function installationChanged(ctx: AdminContext, installationId: string): Promise<void> {
-  ctx.clients()?.invalidate(installationId);
+  await ctx.clients()?.changed(installationId);
   await ctx.directory.reload();
   if (ctx.directory.isActive(installationId)) await scheduleReconcile(ctx.producer, installationId, ctx.config.reconcile.intervalMs);
 }
