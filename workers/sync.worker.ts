@@ -12,6 +12,7 @@ import type { Producer } from '../src/queue/producer.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
+import { syncHold } from '../src/store/sync-controls.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
 import { contactRef, type SyncContext } from '../src/sync/context.ts';
 import { drainPending } from '../src/sync/drain.ts';
@@ -42,6 +43,13 @@ const LOCK_EXPIRY_MARGIN_MS = 250;
 
 async function drainJob(deps: SyncWorkerDeps, installationId: string, direction: Direction, job: Job, token: string | undefined): Promise<void> {
   const queue = direction === 'to-salesforce' ? 'sync-to-salesforce' : 'sync-to-hubspot';
+  // A held direction (paused by an admin) does nothing: its records stay pending, in the order they
+  // arrived, and resuming schedules the drain that takes them up.
+  const hold = await syncHold(deps.db, installationId, direction);
+  if (hold) {
+    deps.log.debug({ installationId, direction, hold }, 'sync held: records wait until it is resumed');
+    return;
+  }
   try {
     const result = await drainPending(
       {
@@ -58,6 +66,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
         // Kept alive by the drain while it works, so short: a dead holder's lock frees within 15 s.
         lockTtlMs: 15_000,
         fillWaitMs: 50,
+        held: async () => (await syncHold(deps.db, installationId, direction)) !== null,
         syncBatch: async (id, dir, keys) => {
           const runtime = await deps.clients.forInstallation(id);
           const ctx: SyncContext = {
@@ -123,7 +132,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
       await job.moveToDelayed(retryAt, token);
       throw new DelayedError();
     }
-    if (result.remaining > 0 || result.rerunWanted) await deps.scheduler.schedule(installationId, direction, Date.now(), true);
+    if ((result.remaining > 0 || result.rerunWanted) && !(await syncHold(deps.db, installationId, direction))) await deps.scheduler.schedule(installationId, direction, Date.now(), true);
   } catch (error) {
     if (error instanceof CrmRateLimitedError) {
       deps.log.warn({ installationId, direction, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: waiting before the next batch`);

@@ -186,6 +186,9 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     if (sealedAlerts > 0) log.info({ installations: sealedAlerts }, 'SLA alert targets moved from the settings into the encrypted vault');
     const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
     let clients: InstallationClients | undefined;
+    // Pending sets and drain scheduling: the workers' and the admin's (resume, sync a record now).
+    const pending = new PendingSet(producerRedis, prefix);
+    const scheduler = new SyncScheduler(pending, producer, options.coalesceMs);
 
     // 6. HTTP.
     let url: string | undefined;
@@ -194,7 +197,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       const intake = { producer, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
       const admin = createAdminRoutes({
         config, db, producer, log, directory, clients: () => clients, vault, apps: oauthApps, adminToken: adminSecrets.adminToken,
-        publicUrl: () => publicUrl, provisioning: sandboxProvisioning(config, sandboxes),
+        publicUrl: () => publicUrl, provisioning: sandboxProvisioning(config, sandboxes), scheduler,
       });
       closers.push(async () => admin.stop());
       const app = createApp({
@@ -257,9 +260,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     // OAuth installs connect the sides the environment does not; their grants come from the vault.
     const oauthLive = (config.hubspot.mode === 'live' && oauthApps.hubspot !== undefined) || (config.salesforce.mode === 'live' && oauthApps.salesforce !== undefined);
     let sync: IntakeDeps['sync'];
-    const pending = new PendingSet(producerRedis, prefix);
     const ledger = new ValueLedger(producerRedis, prefix);
-    const scheduler = new SyncScheduler(pending, producer, options.coalesceMs);
     if (endpoints || oauthLive) {
       clients = new InstallationClients({ db, redis: producerRedis, prefix, endpoints: reachable, log, stored: createStoredConnections({ vault, apps: oauthApps, log }) });
       sync = { clients, scheduler, ledger };

@@ -32,6 +32,11 @@ export interface DrainDeps {
    * again (up to 10 times) so a burst fills whole batches instead of many small ones.
    */
   fillWaitMs?: number;
+  /**
+   * True while the admin holds this direction (paused, or a side disconnected): asked before each
+   * round, so a pause stops a running drain at its next batch and the rest stays pending.
+   */
+  held?: () => Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,6 +94,7 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
   try {
     const parallel = Math.max(1, deps.parallelBatches ?? 1);
     while (batches < deps.maxBatches) {
+      if (deps.held && (await deps.held())) break;
       await waitWhileFilling(deps, installationId, direction);
       const peeked = await deps.pending.peek(installationId, direction, deps.batchSize * parallel);
       if (peeked.length === 0) break;

@@ -61,4 +61,6 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   backfill_started: { kind: 'ok', text: 'Backfill started.' },
   initial_sync_started: { kind: 'ok', text: 'Initial sync started: progress below.' },
   signed_out: { kind: 'ok', text: 'Signed out.' },
+  sync_paused: { kind: 'ok', text: 'Sync paused: changes keep arriving and wait; resume to sync them.' },
+  sync_resumed: { kind: 'ok', text: 'Sync resumed: the changes that waited are being synced, oldest first.' },
 };

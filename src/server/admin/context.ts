@@ -5,6 +5,7 @@ import type { Producer } from '../../queue/producer.ts';
 import type { InstallationClients } from '../../runtime/installation-clients.ts';
 import type { Db } from '../../store/db.ts';
 import { scheduleReconcile } from '../../sync/reconcile-schedule.ts';
+import type { SyncScheduler } from '../../sync/scheduler.ts';
 import { SlaScheduler } from '../../sync/sla-clock.ts';
 import type { InstallationDirectory } from '../../store/installation-directory.ts';
 import type { OAuthApps } from '../oauth/apps.ts';
@@ -26,6 +27,8 @@ export interface AdminContext {
   /** Where HubSpot and Salesforce reach this app (known once HTTP listens). */
   publicUrl: () => string;
   provisioning: ProvisioningEnvironment;
+  /** Marks records pending and schedules drains (resume, sync a record now). */
+  scheduler: SyncScheduler;
   now: () => number;
 }
 

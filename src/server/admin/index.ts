@@ -11,6 +11,7 @@ import type { InstallationClients } from '../../runtime/installation-clients.ts'
 import type { Db } from '../../store/db.ts';
 import { pruneAdminState } from '../../store/admin-sessions.ts';
 import type { InstallationDirectory } from '../../store/installation-directory.ts';
+import type { SyncScheduler } from '../../sync/scheduler.ts';
 import { apiRouter } from '../api/router.ts';
 import type { OAuthApps } from '../oauth/apps.ts';
 import type { CredentialVault } from '../oauth/credentials.ts';
@@ -32,6 +33,8 @@ export interface AdminRoutesDeps {
   adminToken: string;
   publicUrl: () => string;
   provisioning: ProvisioningEnvironment;
+  /** Marks records pending and schedules drains (resume, sync a record now). */
+  scheduler: SyncScheduler;
   now?: () => number;
 }
 
@@ -51,6 +54,7 @@ export function createAdminRoutes(deps: AdminRoutesDeps): { routes: { path: stri
     auth: new AdminAuth({ db: deps.db, adminToken: deps.adminToken, secureCookies: deps.config.publicUrl.startsWith('https:'), log, now }),
     publicUrl: deps.publicUrl,
     provisioning: deps.provisioning,
+    scheduler: deps.scheduler,
     now,
   };
   // Expired sessions and abandoned OAuth states are removed hourly.

@@ -35,6 +35,7 @@ import { settingsBody } from './pages/settings.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
 import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type SettingKey } from './settings.ts';
+import { directionsOf, pauseInstallationSync, resumeInstallationSync, syncControlsView } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
@@ -45,6 +46,8 @@ const loginForm = z.object({ token: z.string().max(1_000).default(''), next: z.s
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const provisioningForm = z.object({ mode: z.enum(['dry-run', 'provision']) });
 const uninstallForm = z.object({ confirm: z.literal('yes') });
+/** Pause and resume: one direction, or both when the field is empty or absent. */
+const directionForm = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot', '']).optional() });
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
 const alertForm = z.object({ url: z.string().trim().max(2048), secret: z.string().max(1024) });
 const jobForm = z.object({ installation: z.string().max(100).optional() });
@@ -148,7 +151,7 @@ export function adminRouter(ctx: AdminContext): Router {
   router.get('/installations/:id', async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    const [connections, actions] = await Promise.all([connectionStatus(ctx, installation), recentAdminActions(ctx.db, installation.id, 10)]);
+    const [connections, actions, controls] = await Promise.all([connectionStatus(ctx, installation), recentAdminActions(ctx.db, installation.id, 10), syncControlsView(ctx, installation.id)]);
     render(res, {
       title: installation.name,
       section: 'installation',
@@ -158,6 +161,7 @@ export function adminRouter(ctx: AdminContext): Router {
         installation,
         connections,
         actions,
+        controls,
         csrfToken: identityOf(res).csrfToken,
         hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`,
         salesforceEndpointUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? '',
@@ -197,6 +201,20 @@ export function adminRouter(ctx: AdminContext): Router {
     await uninstall(ctx, installation.id);
     res.redirect(303, `${basePath(installation)}?notice=uninstalled`);
   });
+
+  for (const [action, change] of [['pause', pauseInstallationSync], ['resume', resumeInstallationSync]] as const) {
+    router.post(`/installations/:id/${action}`, form, async (req, res) => {
+      const installation = await installationFrom(req, res);
+      if (!installation) return;
+      const parsed = directionForm.safeParse(req.body);
+      if (!parsed.success || installation.status !== 'active') {
+        res.status(parsed.success ? 409 : 400).type('text/plain').send(parsed.success ? 'The installation is uninstalled' : 'direction must be to-salesforce or to-hubspot');
+        return;
+      }
+      await change(ctx, installation.id, directionsOf(parsed.data.direction || undefined), identityOf(res).via);
+      res.redirect(303, `${basePath(installation)}?notice=${action === 'pause' ? 'sync_paused' : 'sync_resumed'}`);
+    });
+  }
 
   async function settingsPage(
     req: Request,

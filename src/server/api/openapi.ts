@@ -23,6 +23,8 @@ const json = (schema: Json, description: string): Json => ({ description, conten
 const error = (description: string): Json => json(ref('Error'), description);
 const idPath = { name: 'id', in: 'path', required: true, description: 'Installation id', schema: { type: 'string' } };
 const alertView = { type: 'object', properties: { configured: { type: 'boolean' }, url: { type: ['string', 'null'], description: 'Origin of the alert URL, e.g. https://hooks.example.com/…' } } };
+const direction = { type: 'string', enum: ['to-salesforce', 'to-hubspot'], description: 'to-salesforce: HubSpot contacts → Salesforce; to-hubspot: Salesforce records → HubSpot' };
+const directionBody = { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { direction } } } }, description: 'One direction; both when absent' };
 const common4xx = { '401': error('Not signed in'), '403': error('Missing or wrong CSRF token (cookie sessions)') };
 
 function operation(summary: string, responses: Json, extra: Json = {}): Json {
@@ -46,7 +48,13 @@ export function openApiDocument(): Json {
     paths: {
       '/installations': { get: operation('List installations', { '200': json({ type: 'object', properties: { installations: { type: 'array', items: ref('Installation') } } }, 'Installations') }) },
       '/installations/{id}': {
-        get: operation('One installation, with the webhook endpoints to paste', { '200': json({ type: 'object', properties: { installation: ref('Installation'), endpoints: { type: 'object' } } }, 'Installation'), '404': error('No such installation') }, { parameters: [idPath] }),
+        get: operation('One installation, with its operator controls (paused directions) and the webhook endpoints to paste', { '200': json({ type: 'object', properties: { installation: ref('Installation'), controls: ref('Controls'), endpoints: { type: 'object' } } }, 'Installation'), '404': error('No such installation') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/pause': {
+        post: operation('Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
+      },
+      '/installations/{id}/resume': {
+        post: operation('Resume the sync in one direction, or both: the waiting records are drained, oldest first', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Resumed'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
       },
       '/installations/{id}/connections': {
         get: operation('Connection status of HubSpot and Salesforce with API usage against limits', { '200': json({ type: 'object', properties: { hubspot: ref('Connection'), salesforce: ref('Connection') } }, 'Both sides'), '404': error('No such installation') }, { parameters: [idPath] }),
@@ -155,6 +163,12 @@ export function openApiDocument(): Json {
         session: { type: 'apiKey', in: 'cookie', name: 'smk_admin', description: 'Dashboard session (sign in at /admin/login)' },
       },
       schemas: {
+        Controls: {
+          type: 'object',
+          properties: {
+            paused: { type: 'array', items: { type: 'object', properties: { direction: direction, pausedAt: { type: 'string', format: 'date-time' }, pausedBy: { type: 'string', enum: ['dashboard', 'api'] } } } },
+          },
+        },
         Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'string' } } } },
         Installation: {
           type: 'object',

@@ -13,12 +13,14 @@ import { searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/alert-target.ts';
+import { identityOf } from '../admin/auth.ts';
 import { settingsChanged, type AdminContext } from '../admin/context.ts';
 import { connectionStatus, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
 import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS } from '../admin/settings.ts';
+import { directionsOf, pauseInstallationSync, resumeInstallationSync, syncControlsView, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -33,6 +35,13 @@ const uninstallBody = z.object({ confirm: z.literal(true, 'send {"confirm": true
 const runParam = z.object({ runId: z.string().uuid('must be a backfill run id') });
 /** Starting an initial sync takes no options; anything sent is refused rather than ignored. */
 const initialSyncBody = z.object({}).strict();
+/** Pause and resume name one direction, or both when it is absent. */
+const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot']).optional() }).strict();
+
+/** The operator controls as the API shows them. */
+function controlsJson(view: SyncControlsView) {
+  return { paused: view.paused.map((pause) => ({ direction: pause.direction, pausedAt: pause.pausedAt.toISOString(), pausedBy: pause.pausedBy })) };
+}
 
 /** The installation as the API shows it (no webhook token: it is part of a secret URL). */
 function installationJson(installation: InstallationDetails) {
@@ -81,6 +90,7 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!installation) return;
     res.json({
       installation: installationJson(installation),
+      controls: controlsJson(await syncControlsView(ctx, installation.id)),
       endpoints: { hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`, salesforceOutboundMessageUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? null },
     });
   });
@@ -111,6 +121,17 @@ export function apiRouter(ctx: AdminContext): Router {
     if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is already uninstalled');
     res.json(await uninstall(ctx, installation.id));
   });
+
+  for (const [path, change] of [['/installations/:id/pause', pauseInstallationSync], ['/installations/:id/resume', resumeInstallationSync]] as const) {
+    router.post(path, async (req, res) => {
+      const installation = await installationFrom(req, res);
+      if (!installation) return;
+      const body = parseInput(directionBody, req.body ?? {}, res, 'body');
+      if (!body) return;
+      if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
+      res.json({ controls: controlsJson(await change(ctx, installation.id, directionsOf(body.direction), identityOf(res).via)) });
+    });
+  }
 
   router.get('/installations/:id/settings', async (req, res) => {
     const installation = await installationFrom(req, res);

@@ -1,9 +1,11 @@
 /** `/admin/installations/:id`: connections with API usage, provisioning (dry run first), uninstall. */
 import type { AdminActionRecord } from '../../../store/admin-sessions.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
+import { SYNC_DIRECTIONS, type SyncDirection } from '../../../store/sync-controls.ts';
 import { badge, csrfField, postButton, usageMeters } from '../components.ts';
 import { html, type Html } from '../html.ts';
 import type { SideConnection } from '../installations.ts';
+import type { SyncControlsView } from '../sync-controls.ts';
 import type { AccessItem, SalesforceAccessReport } from '../../../runtime/salesforce-access.ts';
 import type { ItemStatus, ProvisioningPlan } from '../provisioning.ts';
 import { actionList } from './overview.ts';
@@ -36,10 +38,34 @@ function connectionCard(installation: InstallationDetails, side: SideConnection)
   </section>`;
 }
 
+const DIRECTION_LABELS: Readonly<Record<SyncDirection, string>> = { 'to-salesforce': 'HubSpot → Salesforce', 'to-hubspot': 'Salesforce → HubSpot' };
+
+/** Pause and resume per direction, with who paused and when. */
+function controlsCard(installation: InstallationDetails, controls: SyncControlsView, csrfToken: string): Html {
+  const base = `/admin/installations/${encodeURIComponent(installation.id)}`;
+  const active = installation.status === 'active';
+  const row = (direction: SyncDirection) => {
+    const pause = controls.paused.find((p) => p.direction === direction);
+    return html`<tr data-direction="${direction}" data-state="${pause ? 'paused' : 'running'}">
+      <td>${DIRECTION_LABELS[direction]}</td>
+      <td>${pause ? badge('paused', 'warn') : badge('running', 'ok')}${pause ? html` <span class="muted small">since ${pause.pausedAt.toISOString()} (${pause.pausedBy})</span>` : ''}</td>
+      <td>${active
+        ? postButton({ action: `${base}/${pause ? 'resume' : 'pause'}`, csrfToken, label: pause ? 'Resume' : 'Pause', kind: pause ? 'primary' : 'secondary', fields: { direction } })
+        : ''}</td>
+    </tr>`;
+  };
+  return html`<section class="card" data-section="sync-controls">
+    <div class="card-head"><h2>Sync</h2>${controls.paused.length > 0 ? badge(`${controls.paused.length} direction(s) paused`, 'warn') : badge('running', 'ok')}</div>
+    <p class="muted small">While a direction is paused, webhooks are still received and recorded and the changed records wait; resuming syncs them, oldest first. SLA due checks wait too.</p>
+    <table class="data compact"><thead><tr><th>Direction</th><th>State</th><th></th></tr></thead><tbody>${SYNC_DIRECTIONS.map(row)}</tbody></table>
+  </section>`;
+}
+
 export interface InstallationPageData {
   installation: InstallationDetails;
   connections: { hubspot: SideConnection; salesforce: SideConnection };
   actions: AdminActionRecord[];
+  controls: SyncControlsView;
   csrfToken: string;
   hubspotWebhookUrl: string;
   salesforceEndpointUrl: string;
@@ -54,6 +80,8 @@ export function installationBody(data: InstallationPageData): Html {
     ${connectionCard(installation, data.connections.hubspot)}
     ${connectionCard(installation, data.connections.salesforce)}
   </div>
+
+  ${controlsCard(installation, data.controls, csrfToken)}
 
   <section class="card">
     <div class="card-head"><h2>Provisioning</h2></div>
