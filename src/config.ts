@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // auto: readable lines on a terminal, JSON lines otherwise (a log collector, a pipe, a file).
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   SANDBOX: booleanFlag.optional(),
   SANDBOX_DEMO: booleanFlag.default(true),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
@@ -88,6 +90,7 @@ export interface AppConfig {
   publicUrlExplicit: boolean;
   dataDir: string;
   logLevel: Env['LOG_LEVEL'];
+  logFormat: Env['LOG_FORMAT'];
   redisUrl: string | undefined;
   databaseUrl: string | undefined;
   encryptionKey: Buffer | undefined;
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       publicUrlExplicit: e.PUBLIC_URL !== undefined,
       dataDir: path.resolve(e.DATA_DIR),
       logLevel: e.LOG_LEVEL,
+      logFormat: e.LOG_FORMAT,
       redisUrl: e.REDIS_URL,
       databaseUrl: e.DATABASE_URL,
       encryptionKey: e.ENCRYPTION_KEY,

@@ -1,11 +1,12 @@
 /**
  * Composition root: `npm start` (web + workers in one process), `npm run web`, `npm run worker`.
- * Exit codes: 0 after a clean shutdown, 1 when a dependency fails at boot, 2 for invalid config.
+ * Exit codes: 0 after a clean shutdown, 1 when a dependency is missing or unreachable or a port is
+ * taken at boot (one line with the fix), 2 for invalid config.
  */
 import { loadConfig } from './config.ts';
-import { createLogger } from './log.ts';
-import { boot, BootError, type Role } from './runtime/boot.ts';
-import { RedisUnavailableError } from './runtime/redis-server.ts';
+import { createLogger, resolveLogFormat } from './log.ts';
+import { boot, type Role } from './runtime/boot.ts';
+import { bootFailureLine, readyLine } from './runtime/boot-messages.ts';
 
 function parseRole(argv: readonly string[]): Role | undefined {
   const flag = argv.find((arg) => arg.startsWith('--role='));
@@ -24,19 +25,22 @@ async function main(): Promise<void> {
     process.stderr.write(`${config.error}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.value.logLevel);
+  const format = resolveLogFormat(config.value.logFormat, process.stdout.isTTY === true);
+  const log = createLogger(config.value.logLevel, undefined, format);
   let app;
   try {
     app = await boot(config.value, { role, log });
   } catch (error) {
-    if (error instanceof BootError || error instanceof RedisUnavailableError) {
-      log.fatal(error.message);
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
+    const line = bootFailureLine(error, config.value);
+    if (line === undefined) throw error;
+    // One line with the fix on stderr; a JSON log also records it for whoever collects the logs
+    // (on a terminal that would print the same line twice).
+    if (format === 'json') log.fatal(line);
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
   }
   const running = app;
+  log.info(readyLine(config.value, running.url, process.cwd()));
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

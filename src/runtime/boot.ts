@@ -237,8 +237,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         },
       });
       const server = await new Promise<Server>((resolve, reject) => {
-        const s = app.listen(config.port, () => resolve(s));
-        s.once('error', reject);
+        // Express 5 calls the listen callback with the error too (EADDRINUSE): only no error is success.
+        const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,6 +1,6 @@
 /** `npm run sandbox`: the two sandbox CRMs alone, on 127.0.0.1:4101 (HubSpot) and :4102 (Salesforce). */
 import { loadConfig } from '../config.ts';
-import { createLogger } from '../log.ts';
+import { createLogger, resolveLogFormat } from '../log.ts';
 import { startSandboxes } from '../runtime/sandboxes.ts';
 
 const config = loadConfig();
@@ -8,7 +8,7 @@ if (!config.ok) {
   process.stderr.write(`${config.error}\n`);
   process.exit(2);
 }
-const log = createLogger(config.value.logLevel);
+const log = createLogger(config.value.logLevel, undefined, resolveLogFormat(config.value.logFormat, process.stdout.isTTY === true));
 const sandboxes = await startSandboxes(config.value, log, { hubspot: true, salesforce: true });
 let stopping = false;
 const stop = () => {

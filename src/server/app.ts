@@ -78,6 +78,11 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
 
+  // The dashboard is the app's front door: someone who opens the bare address lands on it.
+  app.get('/', (_req, res) => {
+    res.redirect(302, '/admin');
+  });
+
   for (const { path, router } of deps.routes ?? []) app.use(path, router);
 
   app.use((_req, res) => {

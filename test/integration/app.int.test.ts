@@ -40,6 +40,18 @@ describe('the running app', () => {
     expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} 1/);
   });
 
+  it('sends a visitor of / to the dashboard', async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
+    prefix = uniquePrefix();
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
+    const response = await fetch(`${app.url}/`, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/admin');
+    const followed = await fetch(`${app.url}/`);
+    expect(followed.url).toMatch(/\/admin/);
+    expect(followed.status).toBe(200);
+  });
+
   it('answers 503 on /readyz naming Redis when Redis is stopped', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
     const redis = await startTestRedis();

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,6 +50,46 @@ describe('the app process', () => {
     expect(output).toMatch(/REDIS_URL/);
     expect(output).not.toContain('my-very-secret-key');
   });
+
+  it('ends its boot log with the dashboard address and where the sign-in token is, never the token', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-ready-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const app = spawnApp({ DATA_DIR: dataDir, DATABASE_URL: freshPostgresUrl(), PORT: String(port), SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' });
+    started.push(app);
+    await eventually(async () => app.output().includes('"msg":"ready: '), 60_000, 'the ready line').catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${app.output()}`);
+    });
+    // Piped stdout is not a terminal: every line is JSON.
+    const messages = app.output().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+    const ready = messages.findIndex((msg) => msg.startsWith('ready: '));
+    expect(messages[ready]).toBe(`ready: open http://127.0.0.1:${port}/admin and sign in with the token in ${path.join(dataDir, 'secrets', 'admin-token')}`);
+    expect(messages.indexOf('HTTP server listening')).toBeLessThan(ready);
+    expect(messages.indexOf('workers started')).toBeLessThan(ready);
+    expect(app.output()).not.toContain(readFileSync(path.join(dataDir, 'secrets', 'admin-token'), 'utf8').trim());
+    app.child.kill('SIGTERM');
+    expect((await app.exited).code).toBe(0);
+  }, 90_000);
+
+  it('answers a busy port with one line naming PORT and exit code 1', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-busy-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(port, resolve));
+    try {
+      const app = spawnApp({ LOG_FORMAT: 'pretty', DATA_DIR: dataDir, DATABASE_URL: freshPostgresUrl(), PORT: String(port), SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' });
+      started.push(app);
+      expect((await app.exited).code).toBe(1);
+      const lines = app.output().trim().split('\n');
+      expect(lines.filter((line) => line.includes(`port ${port}`))).toEqual([
+        `port ${port} is already in use (another copy of the app, or another program): stop it, or start with PORT=<a free port>`,
+      ]);
+      expect(app.output()).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 90_000);
 
   it('loses no queued job when the app and its Redis are killed with SIGKILL', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-kill-'));

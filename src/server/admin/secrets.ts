@@ -13,6 +13,11 @@ export interface AdminSecrets {
   sealer: Sealer;
 }
 
+/** Where sandbox mode keeps the admin token it generated (the boot's last line points here). */
+export function adminTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'secrets', 'admin-token');
+}
+
 /** The configured secrets, or generated ones for sandbox mode. */
 export function resolveAdminSecrets(config: AppConfig, log: Logger): AdminSecrets {
   const dir = path.join(config.dataDir, 'secrets');
@@ -24,7 +29,7 @@ export function resolveAdminSecrets(config: AppConfig, log: Logger): AdminSecret
   }
   let adminToken = config.adminToken;
   if (!adminToken) {
-    const file = path.join(dir, 'admin-token');
+    const file = adminTokenFile(config.dataDir);
     adminToken = persistentSecret(file, 24).toString('hex');
     log.warn({ file }, 'ADMIN_TOKEN is not set: sandbox mode generated one; sign in at /admin with the token in this file');
   }
