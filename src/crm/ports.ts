@@ -35,6 +35,16 @@ export interface PropertyDefinition {
   description?: string;
 }
 
+/** A contact property as the portal defines it (properties API), for checking the admin's rules. */
+export interface ContactPropertyInfo {
+  name: string;
+  label: string;
+  /** Internal option values of an enumeration; null for a property of another type. */
+  options: string[] | null;
+  /** HubSpot computes the value and refuses writes (`modificationMetadata.readOnlyValue`). */
+  readOnly: boolean;
+}
+
 export interface HubSpotPort {
   readonly system: 'hubspot';
   /** Reads contacts by id with the given properties (batch read, 100 per call); unknown ids are left out. */
@@ -61,6 +71,8 @@ export interface HubSpotPort {
   countContacts(): Promise<number>;
   /** Creates the property group and the properties that do not exist yet; never changes existing ones. */
   ensureContactProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  /** Every contact property of the portal with its options (properties API, archived ones left out). */
+  readContactProperties(): Promise<ContactPropertyInfo[]>;
   /** Usage against the account's limits, from the rate-limit headers of one cheap read. */
   apiUsage(): Promise<ApiLimitUsage[]>;
 }
@@ -132,6 +144,16 @@ export interface DescribedAccess {
   fields: Map<string, FieldAccess>;
 }
 
+/** A field of an object as describe shows it to the connected user, for checking the admin's rules. */
+export interface DescribedField {
+  name: string;
+  label: string;
+  /** The user may set it on create or update (field-level security and the field's own nature). */
+  writable: boolean;
+  /** Active values of a picklist (API names); null for a field of another type. */
+  picklistValues: string[] | null;
+}
+
 export interface SalesforcePort {
   readonly system: 'salesforce';
   /** The id of the user the app writes as (LastModifiedById of its own writes). */
@@ -163,6 +185,8 @@ export interface SalesforcePort {
    * what was missing before. `dryRun` changes nothing.
    */
   ensurePermissionSet(spec: PermissionSetSpec, assigneeIds: readonly string[], dryRun: boolean): Promise<PermissionSetState>;
+  /** The fields of `object` the connected user sees, by describe; null when it cannot see the object. */
+  describeFields(object: string): Promise<DescribedField[] | null>;
   /** The connected user's access to `objects` and their fields, by describe (what its API calls can use). */
   describeAccess(objects: readonly string[]): Promise<DescribedAccess>;
   /**

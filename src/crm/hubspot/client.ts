@@ -10,7 +10,7 @@ import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/propert
 import type { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
-import type { ApiLimitUsage, HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
+import type { ApiLimitUsage, ContactPropertyInfo, HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
 import { describeBody, toHubSpotError } from './errors.ts';
 import {
   BATCH_LIMIT,
@@ -30,6 +30,7 @@ import {
   noteSchema,
   propertyBatchResponseSchema,
   propertyIssuesOf,
+  propertyDefinitionsSchema,
   propertyListSchema,
   searchResponseSchema,
   searchSorts,
@@ -371,6 +372,16 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   }
 
   /** One cheap read (a single contact id) whose rate-limit headers tell the usage (docs/reference/hubspot-api.md §4.2). */
+  async function readContactProperties(): Promise<ContactPropertyInfo[]> {
+    const answer = parseAnswer(propertyDefinitionsSchema, await call('list contact properties', ({ properties }) => properties.coreApi.getAll('contacts', false)), 'list contact properties');
+    return answer.results.map((property) => ({
+      name: property.name,
+      label: property.label,
+      options: property.type === 'enumeration' ? (property.options ?? []).map((option) => option.value) : null,
+      readOnly: property.modificationMetadata?.readOnlyValue ?? false,
+    }));
+  }
+
   async function apiUsage(): Promise<ApiLimitUsage[]> {
     const token = await tokenOf();
     lastToken = token;
@@ -418,6 +429,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     listContacts,
     countContacts,
     ensureContactProperties,
+    readContactProperties,
     apiUsage,
   };
 }

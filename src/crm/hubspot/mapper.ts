@@ -59,6 +59,19 @@ export const noteBatchSchema = z.looseObject({
 /** `GET /crm/v3/properties/contacts`: only the names matter. */
 export const propertyListSchema = z.looseObject({ results: z.array(z.looseObject({ name: z.string() })) });
 
+/** The part of a property definition the settings check reads (GET /crm/v3/properties/contacts). */
+export const propertyDefinitionsSchema = z.looseObject({
+  results: z.array(
+    z.looseObject({
+      name: z.string(),
+      label: z.string(),
+      type: z.string(),
+      options: z.array(z.looseObject({ value: z.string() })).optional(),
+      modificationMetadata: z.looseObject({ readOnlyValue: z.boolean() }).optional(),
+    }),
+  ),
+});
+
 /** Batch property create answer (201 or 207). */
 export const propertyBatchResponseSchema = z.looseObject({
   results: z.array(z.looseObject({ name: z.string() })),

@@ -49,6 +49,21 @@ const describeSchema = z.looseObject({
   fields: z.array(z.looseObject({ name: z.string(), createable: z.boolean(), updateable: z.boolean() })),
 });
 
+/** The part of a describe answer the settings check reads: each field's picklist values. */
+const describeFieldsSchema = z.looseObject({
+  name: z.string(),
+  fields: z.array(
+    z.looseObject({
+      name: z.string(),
+      label: z.string(),
+      type: z.string(),
+      createable: z.boolean(),
+      updateable: z.boolean(),
+      picklistValues: z.array(z.looseObject({ value: z.string(), active: z.boolean() })).optional(),
+    }),
+  ),
+});
+
 /** The lowest API version with sObject Collections upsert by external id (docs/reference/salesforce-api.md §3.1). */
 const MIN_API_VERSION = 46;
 
@@ -358,6 +373,23 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         assigneeIds,
         dryRun,
       );
+    },
+
+    async describeFields(object) {
+      const name = sobjectName(object);
+      let described: z.output<typeof describeFieldsSchema>;
+      try {
+        described = parseAnswer(describeFieldsSchema, await call(`describe ${name}`, () => conn.describe(name)), `describe ${name}`);
+      } catch (error) {
+        if (error instanceof CrmRejectedError && (error.code === 'NOT_FOUND' || error.code === 'INVALID_TYPE')) return null;
+        throw error;
+      }
+      return described.fields.map((field) => ({
+        name: field.name,
+        label: field.label,
+        writable: field.createable || field.updateable,
+        picklistValues: field.type === 'picklist' || field.type === 'multipicklist' ? (field.picklistValues ?? []).filter((value) => value.active).map((value) => value.value) : null,
+      }));
     },
 
     async describeAccess(objects) {

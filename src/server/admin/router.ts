@@ -35,7 +35,7 @@ import { settingsBody } from './pages/settings.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
 import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type SettingKey } from './settings.ts';
-import { directionsOf, pauseInstallationSync, resumeInstallationSync, syncControlsView } from './sync-controls.ts';
+import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
@@ -48,6 +48,8 @@ const provisioningForm = z.object({ mode: z.enum(['dry-run', 'provision']) });
 const uninstallForm = z.object({ confirm: z.literal('yes') });
 /** Pause and resume: one direction, or both when the field is empty or absent. */
 const directionForm = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot', '']).optional() });
+/** The budget form: a number with its unit, or `none` to remove the budget. */
+const budgetForm = z.object({ kind: z.enum(['calls', 'percent', 'none']), value: z.string().max(20).optional() });
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
 const alertForm = z.object({ url: z.string().trim().max(2048), secret: z.string().max(1024) });
 const jobForm = z.object({ installation: z.string().max(100).optional() });
@@ -215,6 +217,19 @@ export function adminRouter(ctx: AdminContext): Router {
       res.redirect(303, `${basePath(installation)}?notice=${action === 'pause' ? 'sync_paused' : 'sync_resumed'}`);
     });
   }
+
+  router.post('/installations/:id/salesforce-budget', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const parsed = budgetForm.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).type('text/plain').send('kind must be calls, percent or none');
+      return;
+    }
+    const { kind, value } = parsed.data;
+    const result = await setSalesforceBudget(ctx, installation.id, kind === 'none' ? null : { [kind]: Number(value) }, identityOf(res).via);
+    res.redirect(303, `${basePath(installation)}?notice=${result.ok ? 'budget_saved' : 'budget_refused'}`);
+  });
 
   async function settingsPage(
     req: Request,

@@ -1,60 +1,89 @@
 /**
  * The admin's rules as data (`installations.settings` jsonb keys): stage dictionary, field sync
  * rules, channel rules, feedback taxonomy and SLA policy. Every edit goes through the domain's
- * validator and is refused with its messages; a saved edit drops the cached runtime.
+ * validator, then through the check against the live CRMs (picklist values, fields and properties
+ * exist and are writable), and is refused with every message; a preview counts what it would
+ * change. A saved edit reaches every process (settingsChanged).
  */
-import { DEFAULT_CHANNEL_RULES, validateChannelRules } from '../../domain/channels.ts';
-import { DEFAULT_FEEDBACK_TAXONOMY, validateFeedbackTaxonomy } from '../../domain/feedback.ts';
+import { DEFAULT_CHANNEL_RULES, validateChannelRules, type ChannelRules } from '../../domain/channels.ts';
+import { DEFAULT_FEEDBACK_TAXONOMY, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { Result } from '../../domain/result.ts';
-import { DEFAULT_SLA_POLICY, validateSlaPolicy } from '../../domain/sla.ts';
-import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary } from '../../domain/stages.ts';
+import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkSlaPolicy, checkStageDictionary, type CrmFacts } from '../../domain/settings-check.ts';
+import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
+import { DEFAULT_SLA_POLICY, validateSlaPolicy, type SlaPolicy } from '../../domain/sla.ts';
+import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
+import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
+import { contactsByStage, feedbackByReasonLabel, linkedRecordCount, runningClockCount, touchesByChannel } from '../../store/settings-preview.ts';
+import { settingsChanged, type AdminContext } from './context.ts';
+import { runtimeOf } from './installations.ts';
+import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
 export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-interface SettingDefinition {
+interface SettingDefinition<T> {
   label: string;
   description: string;
-  validate(input: unknown): Result<unknown, string[]>;
-  defaults: unknown;
+  /** The shape check (zod, the domain's validator). */
+  validate(input: unknown): Result<T, string[]>;
+  /** The check against the CRMs' metadata (domain/settings-check.ts). */
+  check(value: T, facts: CrmFacts, runtime: Pick<InstallationRuntime, 'attribution'>): string[];
+  /** What saving `next` over `current` would change, counted from the app's tables. */
+  preview(db: Queryable, installationId: string, current: T, next: T): Promise<SettingPreview>;
+  defaults: T;
 }
 
-/** What each key holds, its validator and its default. */
-export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition>> = {
-  stageDictionary: {
+/** Keeps each definition's value type inside it while the table holds them side by side. */
+function define<T>(definition: SettingDefinition<T>): SettingDefinition<unknown> {
+  return definition;
+}
+
+/** What each key holds, its validator, its CRM check, its preview and its default. */
+export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> = {
+  stageDictionary: define<StageDictionary>({
     label: 'Stage dictionary',
     description: 'What each shared funnel stage means in HubSpot and in Salesforce, and which way it syncs. One value may mean one stage only.',
     validate: validateStageDictionary,
+    check: (value, facts) => checkStageDictionary(value, facts),
+    preview: async (db, id, current, next) => previewStageDictionary(current, next, await contactsByStage(db, id)),
     defaults: DEFAULT_STAGE_DICTIONARY,
-  },
-  fieldMappings: {
+  }),
+  fieldMappings: define<readonly FieldMapping[]>({
     label: 'Field sync rules',
     description: 'HubSpot contact property ↔ Salesforce Lead field, each with its rule: prefer_salesforce_unless_blank, always_salesforce, two_way or dont_sync.',
     validate: validateFieldMappings,
+    check: (value, facts) => checkFieldMappings(value, facts),
+    preview: async (db, id, current, next) => previewFieldMappings(current, next, await linkedRecordCount(db, id)),
     defaults: DEFAULT_FIELD_MAPPINGS,
-  },
-  channelRules: {
+  }),
+  channelRules: define<ChannelRules>({
     label: 'Channel rules',
     description: 'Source/medium/campaign patterns → channel, first match wins (like GA4 default channel grouping), with site lists and a fallback channel.',
     validate: validateChannelRules,
+    check: (value, facts, runtime) => checkChannelRules(value, runtime.attribution.leadSourceByChannel, facts),
+    preview: async (db, id, current, next) => previewChannelRules(current, next, await touchesByChannel(db, id)),
     defaults: DEFAULT_CHANNEL_RULES,
-  },
-  feedbackTaxonomy: {
+  }),
+  feedbackTaxonomy: define<FeedbackTaxonomy>({
     label: 'Feedback taxonomy',
     description: 'Salesforce reason labels → stable reason codes, which reasons recycle a lead to nurture, and the Lead Status meanings.',
     validate: validateFeedbackTaxonomy,
+    check: (value, facts) => checkFeedbackTaxonomy(value, facts),
+    preview: async (db, id, current, next) => previewFeedbackTaxonomy(current, next, await feedbackByReasonLabel(db, id)),
     defaults: DEFAULT_FEEDBACK_TAXONOMY,
-  },
-  slaPolicy: {
+  }),
+  slaPolicy: define<SlaPolicy>({
     label: 'SLA policy',
     description: 'Hours from handoff to the first sales touch, optional business hours, and overrides per team or Lead Source.',
     validate: validateSlaPolicy,
+    check: (value, facts) => checkSlaPolicy(value, facts),
+    preview: async (db, id, current, next) => previewSlaPolicy(current, next, await runningClockCount(db, id)),
     defaults: DEFAULT_SLA_POLICY,
-  },
+  }),
 };
 
 /** Whether a string names a settings key. */
@@ -86,25 +115,66 @@ export async function readAllSettings(db: Queryable, installationId: string): Pr
   });
 }
 
-/** Validates and stores one setting; refused with every problem the validator found. */
-export async function saveSetting(
-  db: Queryable,
-  installationId: string,
-  key: SettingKey,
-  input: unknown,
-  onSaved: (installationId: string, key: SettingKey) => Promise<void>,
-): Promise<Result<unknown, string[]>> {
-  const checked = SETTINGS[key].validate(input);
+/** Whether the rules were checked against the CRMs, or why not (no CRM connected: nothing syncs yet). */
+export type CrmCheck = { checked: true } | { checked: false; reason: string };
+
+/** A setting that passed every check, with what saving it changes. */
+export interface CheckedSetting {
+  value: unknown;
+  preview: SettingPreview;
+  crmCheck: CrmCheck;
+}
+
+/** Why a setting is refused: its problems (422), or the CRMs could not be asked (503). */
+export interface RefusedSetting {
+  status: 422 | 503;
+  issues: string[];
+}
+
+/**
+ * Checks one setting as an edit would be saved: its shape, then against the CRMs' metadata, then
+ * previews it against the value in effect. Nothing is written.
+ */
+export async function checkSetting(ctx: AdminContext, installationId: string, key: SettingKey, input: unknown): Promise<Result<CheckedSetting, RefusedSetting>> {
+  const definition = SETTINGS[key];
+  const shaped = definition.validate(input);
+  if (!shaped.ok) return { ok: false, error: { status: 422, issues: shaped.error } };
+  // 1. Against the CRMs, when the installation reaches them.
+  const runtime = await runtimeOf(ctx, installationId);
+  let crmCheck: CrmCheck;
+  if ('error' in runtime) {
+    crmCheck = { checked: false, reason: runtime.error };
+  } else {
+    let facts: CrmFacts;
+    try {
+      facts = await readCrmFacts(runtime);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: { status: 503, issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`] } };
+    }
+    const problems = definition.check(shaped.value, facts, runtime);
+    if (problems.length > 0) return { ok: false, error: { status: 422, issues: problems } };
+    crmCheck = { checked: true };
+  }
+  // 2. What it would change, from the app's own records.
+  const current = (await readAllSettings(ctx.db, installationId)).find((view) => view.key === key)?.value ?? definition.defaults;
+  const preview = await definition.preview(ctx.db, installationId, current, shaped.value);
+  return { ok: true, value: { value: shaped.value, preview, crmCheck } };
+}
+
+/** Checks and stores one setting; refused with every problem found. Every process reads it at its next job. */
+export async function saveSetting(ctx: AdminContext, installationId: string, key: SettingKey, input: unknown): Promise<Result<CheckedSetting, RefusedSetting>> {
+  const checked = await checkSetting(ctx, installationId, key, input);
   if (!checked.ok) return checked;
-  await writeSetting(db, installationId, key, checked.value);
-  await recordAdminAction(db, { installationId, action: 'settings_saved', summary: `${SETTINGS[key].label} saved` });
-  await onSaved(installationId, key);
+  await writeSetting(ctx.db, installationId, key, checked.value.value);
+  await recordAdminAction(ctx.db, { installationId, action: 'settings_saved', summary: `${SETTINGS[key].label} saved` });
+  await settingsChanged(ctx, installationId, key);
   return checked;
 }
 
 /** Removes a stored setting so the default applies again. */
-export async function resetSetting(db: Queryable, installationId: string, key: SettingKey, onSaved: (installationId: string, key: SettingKey) => Promise<void>): Promise<void> {
-  await deleteSetting(db, installationId, key);
-  await recordAdminAction(db, { installationId, action: 'settings_reset', summary: `${SETTINGS[key].label} reset to the default` });
-  await onSaved(installationId, key);
+export async function resetSetting(ctx: AdminContext, installationId: string, key: SettingKey): Promise<void> {
+  await deleteSetting(ctx.db, installationId, key);
+  await recordAdminAction(ctx.db, { installationId, action: 'settings_reset', summary: `${SETTINGS[key].label} reset to the default` });
+  await settingsChanged(ctx, installationId, key);
 }

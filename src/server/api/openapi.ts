@@ -3,6 +3,7 @@
  * are generated from the domain's zod schemas, so the document cannot drift from the validators.
  */
 import { z } from 'zod';
+import { ApiBudgetSchema } from '../../domain/api-budget.ts';
 import { ChannelRulesSchema } from '../../domain/channels.ts';
 import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
 import { SlaPolicySchema } from '../../domain/sla.ts';
@@ -52,6 +53,13 @@ export function openApiDocument(): Json {
       },
       '/installations/{id}/pause': {
         post: operation('Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
+      },
+      '/installations/{id}/salesforce-budget': {
+        parameters: [idPath],
+        put: operation('Set the Salesforce API budget: the app\'s calls per rolling 24 h, as a share of the org\'s daily allowance or a number; at the budget drains wait until calls are available again, and the alert target hears at 80 % (once per period)', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Saved'), '404': error('No such installation'), '415': error('Not JSON'), '422': error('Refused: issues lists every problem') }, {
+          requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ApiBudgetSchema) } } },
+        }),
+        delete: operation('Remove the budget (calls are still counted and paced)', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Removed'), '404': error('No such installation') }),
       },
       '/installations/{id}/resume': {
         post: operation('Resume the sync in one direction, or both: the waiting records are drained, oldest first', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Resumed'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
@@ -167,6 +175,15 @@ export function openApiDocument(): Json {
           type: 'object',
           properties: {
             paused: { type: 'array', items: { type: 'object', properties: { direction: direction, pausedAt: { type: 'string', format: 'date-time' }, pausedBy: { type: 'string', enum: ['dashboard', 'api'] } } } },
+            salesforceBudget: {
+              type: 'object',
+              properties: {
+                budget: { oneOf: [schemaOf(ApiBudgetSchema), { type: 'null' }] },
+                used: { type: 'integer', description: 'The app\'s Salesforce calls in the last 24 h' },
+                limit: { type: ['integer', 'null'], description: 'The budget in calls (null: none, or a percentage of an allowance not learned yet)' },
+                dailyAllowance: { type: ['integer', 'null'], description: 'The org\'s daily API allowance, from its last answer' },
+              },
+            },
           },
         },
         Error: { type: 'object', required: ['error', 'message'], properties: { error: { type: 'string' }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'string' } } } },

@@ -20,7 +20,7 @@ import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } f
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
 import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS } from '../admin/settings.ts';
-import { directionsOf, pauseInstallationSync, resumeInstallationSync, syncControlsView, type SyncControlsView } from '../admin/sync-controls.ts';
+import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -40,7 +40,10 @@ const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot
 
 /** The operator controls as the API shows them. */
 function controlsJson(view: SyncControlsView) {
-  return { paused: view.paused.map((pause) => ({ direction: pause.direction, pausedAt: pause.pausedAt.toISOString(), pausedBy: pause.pausedBy })) };
+  return {
+    paused: view.paused.map((pause) => ({ direction: pause.direction, pausedAt: pause.pausedAt.toISOString(), pausedBy: pause.pausedBy })),
+    salesforceBudget: view.salesforceBudget,
+  };
 }
 
 /** The installation as the API shows it (no webhook token: it is part of a secret URL). */
@@ -132,6 +135,22 @@ export function apiRouter(ctx: AdminContext): Router {
       res.json({ controls: controlsJson(await change(ctx, installation.id, directionsOf(body.direction), identityOf(res).via)) });
     });
   }
+
+  router.put('/installations/:id/salesforce-budget', async (req, res) => {
+    if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the budget as application/json');
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const result = await setSalesforceBudget(ctx, installation.id, req.body, identityOf(res).via);
+    if (!result.ok) return sendError(res, 422, 'invalid_budget', `The budget was not saved: ${result.error[0] ?? ''}`, result.error);
+    res.json({ controls: controlsJson(result.value) });
+  });
+
+  router.delete('/installations/:id/salesforce-budget', async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const result = await setSalesforceBudget(ctx, installation.id, null, identityOf(res).via);
+    if (result.ok) res.json({ controls: controlsJson(result.value) });
+  });
 
   router.get('/installations/:id/settings', async (req, res) => {
     const installation = await installationFrom(req, res);

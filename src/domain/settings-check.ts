@@ -1,0 +1,148 @@
+/**
+ * The admin's rules checked against the CRMs' own metadata: every Salesforce picklist value a rule
+ * names is a value of that picklist in the org, every field the rules write exists and is writable
+ * by the integration user, every HubSpot property and option exists in the portal. A rule that
+ * passes its shape check but names a value the CRM does not have would stop the sync silently
+ * ("no rule matches"); here it is refused with the value and where it is missing.
+ */
+import { leadSourceFor } from './attribution.ts';
+import type { ChannelRules } from './channels.ts';
+import type { FeedbackTaxonomy } from './feedback.ts';
+import type { SlaPolicy } from './sla.ts';
+import type { FieldMapping, StageDictionary } from './stages.ts';
+import { sameValue } from './validation.ts';
+
+/** A Salesforce field as describe shows it to the integration user. */
+export interface SalesforceFieldFacts {
+  readonly label: string;
+  readonly writable: boolean;
+  /** Active picklist values; null when the field is not a picklist. */
+  readonly picklistValues: readonly string[] | null;
+}
+
+/** A HubSpot contact property as the portal defines it. */
+export interface HubSpotPropertyFacts {
+  readonly label: string;
+  readonly readOnly: boolean;
+  /** Option values of an enumeration; null for other types. */
+  readonly options: readonly string[] | null;
+}
+
+/** What the check knows of both CRMs. An object the user cannot describe is absent. */
+export interface CrmFacts {
+  /** object → field API name → facts. */
+  readonly salesforce: ReadonlyMap<string, ReadonlyMap<string, SalesforceFieldFacts>>;
+  /** contact property name → facts. */
+  readonly hubspot: ReadonlyMap<string, HubSpotPropertyFacts>;
+}
+
+/** The Salesforce objects each check reads. */
+export const CHECKED_SALESFORCE_OBJECTS = ['Lead', 'Opportunity'] as const;
+
+function listed(values: readonly string[]): string {
+  const shown = values.slice(0, 12).map((value) => `"${value}"`);
+  return values.length > 12 ? `${shown.join(', ')} and ${values.length - 12} more` : shown.join(', ');
+}
+
+/** Checks one value against a Salesforce picklist; a message, or null when the org has it. */
+function salesforcePicklistProblem(facts: CrmFacts, path: string, object: string, field: string, value: string): string | null {
+  const described = facts.salesforce.get(object);
+  if (!described) return `${path}: "${value}" cannot be checked: the integration user cannot see the ${object} object in Salesforce`;
+  const fieldFacts = described.get(field);
+  if (!fieldFacts) return `${path}: "${value}" cannot be checked: the field ${object}.${field} is not in the org, or the integration user cannot see it`;
+  const values = fieldFacts.picklistValues ?? [];
+  if (values.includes(value)) return null;
+  const spelled = values.find((candidate) => sameValue(candidate, value));
+  if (spelled !== undefined) return `${path}: "${value}" is spelled "${spelled}" in the ${fieldFacts.label} picklist (${object}.${field}) in Salesforce`;
+  return `${path}: "${value}" is not a value of the ${fieldFacts.label} picklist (${object}.${field}) in Salesforce; its active values are ${listed(values)}`;
+}
+
+/** Checks one value against a HubSpot enumeration property; a message, or null when the portal has it. */
+function hubspotOptionProblem(facts: CrmFacts, path: string, property: string, value: string): string | null {
+  const propertyFacts = facts.hubspot.get(property);
+  if (!propertyFacts) return `${path}: "${value}" cannot be checked: the contact property ${property} is not in the HubSpot portal`;
+  if (propertyFacts.options === null) return null;
+  if (propertyFacts.options.includes(value)) return null;
+  return `${path}: "${value}" is not an option of the ${propertyFacts.label} property (${property}) in HubSpot; its options are ${listed(propertyFacts.options)}`;
+}
+
+function collect(problems: (string | null)[]): string[] {
+  return problems.filter((problem): problem is string => problem !== null);
+}
+
+/** The stage dictionary: Lead Status, reason and lifecycle values exist on their side. */
+export function checkStageDictionary(dictionary: StageDictionary, facts: CrmFacts): string[] {
+  const problems: (string | null)[] = [];
+  dictionary.hubspotLifecycleOrder.forEach((stage, index) => problems.push(hubspotOptionProblem(facts, `hubspotLifecycleOrder[${index}]`, 'lifecyclestage', stage)));
+  dictionary.rows.forEach((row, index) => {
+    const at = `rows[${index}] (${row.stage})`;
+    for (const [property, value] of Object.entries(row.hubspot ?? {})) {
+      if (value !== undefined) problems.push(hubspotOptionProblem(facts, `${at}.hubspot.${property}`, property, value));
+    }
+    const salesforce = row.salesforce;
+    if (salesforce?.object === 'Lead') {
+      if (salesforce.status !== undefined) problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.status`, 'Lead', 'Status', salesforce.status));
+      salesforce.reasons?.forEach((reason, r) => problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.reasons[${r}]`, 'Lead', 'Feedback_Reason__c', reason)));
+    } else if (salesforce?.object === 'Opportunity') {
+      salesforce.reasons?.forEach((reason, r) => problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.reasons[${r}]`, 'Opportunity', 'Loss_Reason__c', reason)));
+    }
+  });
+  return collect(problems);
+}
+
+/**
+ * The field rules: every synced pair exists; the HubSpot property is writable (every rule but
+ * dont_sync may write HubSpot) and the Salesforce field too unless Salesforce always wins.
+ */
+export function checkFieldMappings(mappings: readonly FieldMapping[], facts: CrmFacts): string[] {
+  const problems: string[] = [];
+  const lead = facts.salesforce.get('Lead');
+  mappings.forEach((mapping, index) => {
+    if (mapping.rule === 'dont_sync') return;
+    const field = lead?.get(mapping.salesforceField);
+    if (!lead) problems.push(`[${index}].salesforceField: "${mapping.salesforceField}" cannot be checked: the integration user cannot see the Lead object in Salesforce`);
+    else if (!field) problems.push(`[${index}].salesforceField: "${mapping.salesforceField}" is not a Lead field in Salesforce, or the integration user cannot see it`);
+    else if (!field.writable && mapping.rule !== 'always_salesforce') {
+      problems.push(`[${index}].salesforceField: "${mapping.salesforceField}" (${field.label}) is read-only to the integration user in Salesforce: grant Edit in its field-level security, or choose always_salesforce`);
+    }
+    const property = facts.hubspot.get(mapping.hubspotProperty);
+    if (!property) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" is not a contact property in the HubSpot portal`);
+    else if (property.readOnly) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is calculated by HubSpot and cannot be written: choose dont_sync or another property`);
+  });
+  return problems;
+}
+
+/** The channel rules: the Lead Source each channel fills in exists in the org's picklist. */
+export function checkChannelRules(rules: ChannelRules, leadSourceByChannel: Readonly<Record<string, string>>, facts: CrmFacts): string[] {
+  const problems: (string | null)[] = [];
+  const seen = new Set<string>();
+  const channels: [string, string][] = [...rules.rules.map((rule, index): [string, string] => [`rules[${index}].channel`, rule.channel]), ['fallbackChannel', rules.fallbackChannel]];
+  for (const [path, channel] of channels) {
+    if (seen.has(channel)) continue;
+    seen.add(channel);
+    const leadSource = leadSourceFor(channel, leadSourceByChannel);
+    const problem = salesforcePicklistProblem(facts, path, 'Lead', 'LeadSource', leadSource);
+    if (problem !== null) problems.push(`${problem} (the Lead Source channel "${channel}" fills in)`);
+  }
+  return collect(problems);
+}
+
+/** The feedback taxonomy: reason labels are Feedback Reason values, the statuses Lead Status values. */
+export function checkFeedbackTaxonomy(taxonomy: FeedbackTaxonomy, facts: CrmFacts): string[] {
+  const problems: (string | null)[] = [];
+  taxonomy.reasons.forEach((reason, index) => problems.push(salesforcePicklistProblem(facts, `reasons[${index}].label`, 'Lead', 'Feedback_Reason__c', reason.label)));
+  for (const meaning of ['untouched', 'accepted', 'closed'] as const) {
+    taxonomy.leadStatuses[meaning].forEach((status, index) => problems.push(salesforcePicklistProblem(facts, `leadStatuses.${meaning}[${index}]`, 'Lead', 'Status', status)));
+  }
+  return collect(problems);
+}
+
+/** The SLA policy: untouched statuses are Lead Status values, overrides name existing Lead Sources. */
+export function checkSlaPolicy(policy: SlaPolicy, facts: CrmFacts): string[] {
+  const problems: (string | null)[] = [];
+  policy.untouchedLeadStatuses.forEach((status, index) => problems.push(salesforcePicklistProblem(facts, `untouchedLeadStatuses[${index}]`, 'Lead', 'Status', status)));
+  policy.overrides.forEach((override, index) => {
+    if (override.leadSource !== undefined) problems.push(salesforcePicklistProblem(facts, `overrides[${index}].leadSource`, 'Lead', 'LeadSource', override.leadSource));
+  });
+  return collect(problems);
+}
