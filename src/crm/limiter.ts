@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { CrmRateLimitedError } from './errors.ts';
 
 /** Waits until one more request to `key` fits under the limit. */
 export interface RequestLimiter {
@@ -142,3 +143,107 @@ export const HUBSPOT_LIMITER_POLICY: LimiterPolicy = { limit: 90, windowMs: 10_0
  * second keeps a busy sync from spending a day's allowance in minutes.
  */
 export const SALESFORCE_LIMITER_POLICY: LimiterPolicy = { limit: 25, windowMs: 1_000 };
+
+/**
+ * A cap on the calls made in any rolling 24 h, counted in one-minute buckets (a day of single
+ * requests in a sorted set would hold an entry per call: up to millions for a large org). Atomic on
+ * the Redis server with its clock. KEYS: bucket counts (hash, with the running `total`), bucket
+ * minutes (sorted set), the alert mark. ARGV: limit (-1: none, only counted), alert threshold (-1:
+ * none), alert mark TTL, mode (`take` counts one call, `read` only reports). Returns {admitted,
+ * used, wait ms or 1 when this call crossed the alert threshold first in the period}.
+ */
+const CALL_BUDGET_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local minute = math.floor(now / 60000)
+local first = minute - 1439
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', first - 1)
+for _, m in ipairs(expired) do
+  redis.call('HINCRBY', KEYS[1], 'total', -tonumber(redis.call('HGET', KEYS[1], m) or '0'))
+  redis.call('HDEL', KEYS[1], m)
+end
+if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', first - 1) end
+local used = tonumber(redis.call('HGET', KEYS[1], 'total') or '0')
+if ARGV[4] == 'read' then return {1, used, 0} end
+local limit = tonumber(ARGV[1])
+if limit >= 0 and used >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  local wait = 60000
+  if oldest then wait = (tonumber(oldest) + 1440) * 60000 - now end
+  if wait < 1 then wait = 1 end
+  return {0, used, wait}
+end
+redis.call('HINCRBY', KEYS[1], tostring(minute), 1)
+redis.call('ZADD', KEYS[2], minute, tostring(minute))
+used = redis.call('HINCRBY', KEYS[1], 'total', 1)
+redis.call('PEXPIRE', KEYS[1], 86460000)
+redis.call('PEXPIRE', KEYS[2], 86460000)
+local alertAt = tonumber(ARGV[2])
+local crossed = 0
+if alertAt > 0 and used >= alertAt and redis.call('SET', KEYS[3], tostring(now), 'PX', ARGV[3], 'NX') then crossed = 1 end
+return {1, used, crossed}
+`;
+
+/** What one budget step came to. */
+export type BudgetStep = { admitted: true; used: number; crossedAlert: boolean } | { admitted: false; used: number; retryAfterMs: number };
+
+/** Calls counted per rolling 24 h under one Redis key, shared by every process. */
+export class CallBudget {
+  constructor(
+    private readonly redis: Redis,
+    /** The Redis key the counts live under (one per account). */
+    readonly key: string,
+  ) {}
+
+  private async run(limit: number | null, alertAt: number | null, mode: 'take' | 'read'): Promise<[number, number, number]> {
+    const reply = await this.redis.eval(CALL_BUDGET_SCRIPT, 3, this.key, `${this.key}:minutes`, `${this.key}:alerted`, String(limit ?? -1), String(alertAt ?? -1), String(24 * 60 * 60 * 1000), mode);
+    if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`call budget script returned ${String(reply)}`);
+    return reply.map(Number) as [number, number, number];
+  }
+
+  /** Counts one call when it fits under `limit` (null: counted, never refused). */
+  async take(limit: number | null, alertAt: number | null): Promise<BudgetStep> {
+    const [admitted, used, third] = await this.run(limit, alertAt, 'take');
+    return admitted === 1 ? { admitted: true, used, crossedAlert: third === 1 } : { admitted: false, used, retryAfterMs: third };
+  }
+
+  /** The calls counted in the last 24 h. */
+  async used(): Promise<number> {
+    return (await this.run(null, null, 'read'))[1];
+  }
+}
+
+/** The longest a call refused by the budget is told to wait before asking again. */
+const BUDGET_RECHECK_MS = 60_000;
+
+/** What `withCallBudget` needs to know at each call. */
+export interface CallBudgetPolicy {
+  budget: CallBudget;
+  system: 'hubspot' | 'salesforce';
+  /** The cap now (null: none) and the count at which to alert; read at each call, so a change applies at once. */
+  limit(): Promise<{ limit: number | null; alertAt: number | null }>;
+  /** Called once per budget period, by the call that reached the alert threshold. */
+  onAlert(usage: { used: number; limit: number }): void;
+}
+
+/**
+ * A limiter that also keeps a daily call budget: every call is counted; once the budget is spent
+ * the call is refused with a rate-limit error carrying the wait until calls are available again,
+ * so a drain is delayed (not failed) and its records stay pending. Pacing applies after the budget.
+ */
+export function withCallBudget(inner: RequestLimiter, policy: CallBudgetPolicy): RequestLimiter {
+  return {
+    async acquire(key: string): Promise<void> {
+      const { limit, alertAt } = await policy.limit();
+      const step = await policy.budget.take(limit, alertAt);
+      if (!step.admitted) {
+        // Waits at most a minute before asking again: a budget raised meanwhile (by an admin, read by
+        // each process within seconds) is then used without waiting for the oldest calls to age out.
+        throw new CrmRateLimitedError(policy.system, Math.min(step.retryAfterMs, BUDGET_RECHECK_MS), `the app's ${policy.system} API budget is spent (${step.used} of ${limit ?? '?'} calls in the last 24 h): waiting until calls are available again`);
+      }
+      if (step.crossedAlert && limit !== null) policy.onAlert({ used: step.used, limit });
+      await inner.acquire(key);
+    },
+    ...(inner.learn ? { learn: inner.learn.bind(inner) } : {}),
+  };
+}

@@ -194,6 +194,16 @@ export const queues = {
     jobOptions: slaAlertJobs,
     concurrency: 4,
   }),
+  /**
+   * The signed alert that an installation's Salesforce API budget is 80 % used: one per budget
+   * period (the job id names the period), retried like the SLA alerts.
+   */
+  apiBudgetAlerts: defineQueue({
+    name: 'api-budget-alerts',
+    schema: z.object({ v: z.literal(1), installationId: z.string(), used: z.number().int().nonnegative(), budget: z.number().int().positive(), at: epochMs }),
+    jobOptions: slaAlertJobs,
+    concurrency: 2,
+  }),
   /** One reconciliation pass per installation (a job scheduler repeats it). */
   reconcile: defineQueue({
     name: 'reconcile',

@@ -34,6 +34,7 @@ import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
 import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
 import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
+import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -262,7 +263,10 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     let sync: IntakeDeps['sync'];
     const ledger = new ValueLedger(producerRedis, prefix);
     if (endpoints || oauthLive) {
-      clients = new InstallationClients({ db, redis: producerRedis, prefix, endpoints: reachable, log, stored: createStoredConnections({ vault, apps: oauthApps, log }) });
+      clients = new InstallationClients({
+        db, redis: producerRedis, prefix, endpoints: reachable, log, stored: createStoredConnections({ vault, apps: oauthApps, log }),
+        onSalesforceBudgetAlert: (installationId, usage) => queueApiBudgetAlert(producer, installationId, usage),
+      });
       sync = { clients, scheduler, ledger };
       if (endpoints && sandboxInstallation?.status === 'active' && role !== 'worker' && sandboxes && options.selfInstall !== false) {
         await selfInstall({
@@ -291,6 +295,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log }) : {}),
+        ...(clients ? apiBudgetAlertProcessors({ db, clients, log }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'jsforce';
 import { CrmAuthError } from '../crm/errors.ts';
 import { createHubSpotAdapter } from '../crm/hubspot/client.ts';
-import { createRedisLimiter, HUBSPOT_LIMITER_POLICY, SALESFORCE_LIMITER_POLICY } from '../crm/limiter.ts';
+import { createRedisLimiter, HUBSPOT_LIMITER_POLICY, SALESFORCE_LIMITER_POLICY, withCallBudget } from '../crm/limiter.ts';
 import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
 import { connectSalesforce, createSalesforceAdapter, type SalesforceConnectOptions } from '../crm/salesforce/client.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../domain/stages.ts';
@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Queryable } from '../store/db.ts';
 import { attributionSettingsFrom, DEFAULT_ATTRIBUTION_SETTINGS, type AttributionSettings } from '../sync/attribution-settings.ts';
 import type { AlertTarget } from '../sync/alerts.ts';
+import { SalesforceBudgets } from './salesforce-budget.ts';
 import { readSalesSettings, type SalesSettings } from './sales-settings.ts';
 
 /** How the app reaches each CRM (the sandbox's or the real endpoints and credentials). */
@@ -80,8 +81,15 @@ export class InstallationClients {
       endpoints: { hubspot?: CrmEndpoints['hubspot'] | undefined; salesforce?: CrmEndpoints['salesforce'] | undefined };
       log: Logger;
       stored?: StoredConnections;
+      /** Queues the Salesforce API budget's 80 % alert of an installation. */
+      onSalesforceBudgetAlert?: (installationId: string, usage: { used: number; limit: number }) => Promise<void>;
     },
-  ) {}
+  ) {
+    this.salesforceBudgets = new SalesforceBudgets({ db: deps.db, redis: deps.redis, prefix: deps.prefix, log: deps.log, onAlert: deps.onSalesforceBudgetAlert });
+  }
+
+  /** Each installation's Salesforce API budget: kept by its limiter, read by the dashboard. */
+  readonly salesforceBudgets: SalesforceBudgets;
 
   private storedSalesforceConnection(installationId: string, options: SalesforceConnectOptions): Promise<Connection> {
     let connection = this.storedConnections.get(installationId);
@@ -176,9 +184,14 @@ export class InstallationClients {
     const storedSalesforce = await stored?.salesforce(installationId);
     const salesforceAccess = storedSalesforce ?? endpoints.salesforce;
     if (!salesforceAccess) throw new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)');
+    const connection = storedSalesforce ? await this.storedSalesforceConnection(installationId, storedSalesforce) : await this.salesforceConnection();
     const salesforce = createSalesforceAdapter({
-      connection: storedSalesforce ? await this.storedSalesforceConnection(installationId, storedSalesforce) : await this.salesforceConnection(),
-      limiter: createRedisLimiter(redis, SALESFORCE_LIMITER_POLICY, `${prefix}:limit:salesforce:${installationId}`),
+      connection,
+      // Every call counts against the installation's API budget, then is paced.
+      limiter: withCallBudget(
+        createRedisLimiter(redis, SALESFORCE_LIMITER_POLICY, `${prefix}:limit:salesforce:${installationId}`),
+        this.salesforceBudgets.policy(installationId, () => connection.limitInfo?.apiUsage?.limit),
+      ),
       apiVersion: salesforceAccess.apiVersion,
     });
     const settings = rows[0].settings ?? {};

@@ -81,6 +81,34 @@ export function buildBreachAlert(escalation: SlaEscalationRecord, clock: SlaCloc
   };
 }
 
+/** The body of the Salesforce API budget alert: the app's calls reached 80 % of its budget. */
+export interface ApiBudgetAlert {
+  event: 'salesforce.api_budget';
+  deliveryId: string;
+  installationId: string;
+  text: string;
+  used: number;
+  budget: number;
+  /** The share of the budget at which this alert goes out (0.8). */
+  threshold: number;
+  at: string;
+}
+
+/** The budget alert of one budget period (`periodId`: one per installation and period, the same on retries). */
+export function buildApiBudgetAlert(input: { installationId: string; used: number; budget: number; threshold: number; at: Date; periodId: string }): ApiBudgetAlert {
+  const percent = Math.round((input.used / input.budget) * 100);
+  return {
+    event: 'salesforce.api_budget',
+    deliveryId: `api-budget-${input.periodId}`,
+    installationId: input.installationId,
+    text: `Salesforce API budget: the app has made ${input.used} of its ${input.budget} calls in the last 24 hours (${percent} %). At the budget its syncs wait until calls are available again; raise the budget on the installation page if that is too soon.`,
+    used: input.used,
+    budget: input.budget,
+    threshold: input.threshold,
+    at: input.at.toISOString(),
+  };
+}
+
 /** What one delivery attempt came to. */
 export type AlertDelivery =
   | { kind: 'delivered'; status: number }
@@ -92,10 +120,10 @@ function retryable(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** Posts one signed alert; never throws for the receiver's answers or network failures. */
+/** Posts one signed alert (an SLA breach or the API budget's); never throws for the receiver's answers or network failures. */
 export async function sendAlert(
   target: AlertTarget,
-  alert: SlaBreachAlert,
+  alert: SlaBreachAlert | ApiBudgetAlert,
   options: { fetch?: typeof fetch; timeoutMs?: number } = {},
 ): Promise<AlertDelivery> {
   const body = JSON.stringify(alert);

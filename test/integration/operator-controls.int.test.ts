@@ -1,13 +1,18 @@
 /**
  * The operator's controls against the whole app and both sandbox CRMs, through the admin API:
- * pause and resume per direction. Changes made while paused arrive through the real webhooks,
- * wait, and are synced on resume in the order they arrived, none lost.
+ * pause and resume per direction (changes made while paused arrive through the real webhooks,
+ * wait, and are synced on resume in the order they arrived, none lost) and the Salesforce API
+ * budget (counted against the sandbox org's own call count, alerting once at 80 %).
  */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = 'operator-controls-admin-token';
+const ALERT_SECRET = 'operator-controls-alert-secret';
 
 describe('operator controls', () => {
   let h: SyncHarness;
@@ -92,4 +97,67 @@ describe('operator controls', () => {
     const resumed = await api('POST', `/installations/${installationId}/resume`, { direction: 'to-hubspot' });
     expect(resumed.json.controls.paused).toEqual([]);
   }, 60_000);
+
+  it('never lets the app exceed a Salesforce API budget of N calls under a bulk handoff, delays the drains instead, alerts once at 80 % and syncs every record once raised', async () => {
+    const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const alert = await api('PUT', `/installations/${installationId}/alert`, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: ALERT_SECRET });
+      expect(alert.status).toBe(200);
+
+      // The budget leaves room for N more calls than the app has made so far (all of them are counted).
+      const N = 5;
+      const before = await api('GET', `/installations/${installationId}`);
+      const budget = before.json.controls.salesforceBudget.used + N;
+      const saved = await api('PUT', `/installations/${installationId}/salesforce-budget`, { calls: budget });
+      expect(saved.status).toBe(200);
+      expect(saved.json.controls.salesforceBudget).toMatchObject({ budget: { calls: budget }, limit: budget });
+      const callsBefore = h.salesforceSandbox.stats().totalCalls;
+
+      // A bulk handoff: 300 MQLs (two batches at least, each several Salesforce calls).
+      const run = Date.now();
+      for (let i = 0; i < 300; i += 1) h.newContact({ email: `budget-${run}-${i}@example.com`, lifecyclestage: 'marketingqualifiedlead' });
+
+      // The drains reach the budget and wait: delayed, not failed.
+      let controls: { salesforceBudget: { used: number; limit: number } } = { salesforceBudget: { used: 0, limit: budget } };
+      await eventually(async () => {
+        controls = (await api('GET', `/installations/${installationId}`)).json.controls;
+        const counts = await h.app.producer.queue('syncToSalesforce').getJobCounts('delayed', 'active');
+        return controls.salesforceBudget.used >= budget && (counts.delayed ?? 0) > 0 && counts.active === 0;
+      }, 60_000, 'the drains to wait at the budget');
+      expect(controls.salesforceBudget.used).toBe(budget);
+      // Only the app has called Salesforce since the budget was set: the org saw at most N calls.
+      const callsDuring = h.salesforceSandbox.stats().totalCalls - callsBefore;
+      expect(callsDuring).toBeLessThanOrEqual(N);
+      expect(await h.app.producer.queue('syncToSalesforce').getJobCounts('failed')).toEqual({ failed: 0 });
+      const waiting = await h.leadsFor(`Email LIKE 'budget-${run}-%'`);
+      expect(waiting.length).toBeLessThan(300);
+
+      // The 80 % alert: signed, sent once.
+      await eventually(async () => received.length > 0, 20_000, 'the budget alert');
+      const [delivery] = received;
+      expect(delivery?.headers['x-smarketing-event']).toBe('salesforce.api_budget');
+      expect(verifyAlertSignature(delivery?.body ?? '', ALERT_SECRET, delivery?.headers['x-smarketing-signature'] as string | undefined)).toBe(true);
+      expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ installationId, budget, event: 'salesforce.api_budget' });
+
+      // Raised: the waiting drains run at once and every record is synced.
+      const raised = await api('PUT', `/installations/${installationId}/salesforce-budget`, { percent: 100 });
+      expect(raised.status).toBe(200);
+      await eventually(async () => (await h.leadsFor(`Email LIKE 'budget-${run}-%'`)).length === 300, 60_000, 'a Lead for each of the 300');
+      expect(received).toHaveLength(1);
+      const refused = await api('PUT', `/installations/${installationId}/salesforce-budget`, { percent: 0 });
+      expect(refused.status).toBe(422);
+      await api('DELETE', `/installations/${installationId}/salesforce-budget`);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  }, 150_000);
 });

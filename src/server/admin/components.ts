@@ -63,4 +63,6 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   signed_out: { kind: 'ok', text: 'Signed out.' },
   sync_paused: { kind: 'ok', text: 'Sync paused: changes keep arriving and wait; resume to sync them.' },
   sync_resumed: { kind: 'ok', text: 'Sync resumed: the changes that waited are being synced, oldest first.' },
+  budget_saved: { kind: 'ok', text: 'Salesforce API budget saved: every process keeps it within seconds.' },
+  budget_refused: { kind: 'error', text: 'The budget was not saved: give a whole number of calls (at least 1) or a percentage above 0 and at most 100.' },
 };

@@ -1,8 +1,13 @@
 /**
  * The operator's controls over an installation's sync, shared by the dashboard and the admin API:
- * pause and resume per direction. Each change is recorded in the admin activity log with who made it.
+ * pause and resume per direction, and the Salesforce API budget. Each change is recorded in the
+ * admin activity log with who made it.
  */
+import { ApiBudgetSchema, describeBudget } from '../../domain/api-budget.ts';
+import { err, ok, type Result } from '../../domain/result.ts';
+import type { SalesforceBudgetUsage } from '../../runtime/salesforce-budget.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
+import { readSalesforceBudget, saveSalesforceBudget } from '../../store/salesforce-budget.ts';
 import { pauseSync, resumeSync, SYNC_DIRECTIONS, syncPauses, type SyncDirection, type SyncPause } from '../../store/sync-controls.ts';
 import type { AdminContext } from './context.ts';
 
@@ -20,11 +25,38 @@ export function directionsOf(direction: SyncDirection | undefined): SyncDirectio
 /** What the dashboard and the API show of the controls. */
 export interface SyncControlsView {
   paused: SyncPause[];
+  /** The Salesforce API budget and the app's calls against it (usage counted by the limiter). */
+  salesforceBudget: SalesforceBudgetUsage;
 }
 
 /** The current state of the controls. */
 export async function syncControlsView(ctx: AdminContext, installationId: string): Promise<SyncControlsView> {
-  return { paused: await syncPauses(ctx.db, installationId) };
+  const budgets = ctx.clients()?.salesforceBudgets;
+  const [paused, salesforceBudget] = await Promise.all([
+    syncPauses(ctx.db, installationId),
+    // Without CRM clients nothing calls Salesforce, so nothing is counted.
+    budgets ? budgets.usage(installationId) : readSalesforceBudget(ctx.db, installationId).then((budget) => ({ budget, used: 0, limit: budget && 'calls' in budget ? budget.calls : null, dailyAllowance: null })),
+  ]);
+  return { paused, salesforceBudget };
+}
+
+/** Sets the Salesforce API budget (null removes it); refused with every problem. Waiting drains look again at once. */
+export async function setSalesforceBudget(ctx: AdminContext, installationId: string, input: unknown, via: AdminVia): Promise<Result<SyncControlsView, string[]>> {
+  let budget = null;
+  if (input !== null) {
+    const parsed = ApiBudgetSchema.safeParse(input);
+    if (!parsed.success) return err(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+    budget = parsed.data;
+  }
+  const by = byOf(via);
+  await saveSalesforceBudget(ctx.db, installationId, budget);
+  ctx.clients()?.salesforceBudgets.forget(installationId);
+  // Drains delayed until calls were available again run now and meet the new budget.
+  for (const direction of SYNC_DIRECTIONS) await ctx.scheduler.schedule(installationId, direction, ctx.now(), true);
+  const summary = budget === null ? `Salesforce API budget removed from the ${by}` : `Salesforce API budget set to ${describeBudget(budget)} from the ${by}`;
+  await recordAdminAction(ctx.db, { installationId, action: 'salesforce_budget_set', summary, details: { budget, by } });
+  ctx.log.info({ installationId, budget, by }, 'Salesforce API budget changed by an admin');
+  return ok(await syncControlsView(ctx, installationId));
 }
 
 /** Pauses directions: their drains stop at the next batch; changes keep arriving and wait. */

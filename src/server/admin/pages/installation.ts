@@ -3,9 +3,10 @@ import type { AdminActionRecord } from '../../../store/admin-sessions.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import { SYNC_DIRECTIONS, type SyncDirection } from '../../../store/sync-controls.ts';
 import { badge, csrfField, postButton, usageMeters } from '../components.ts';
-import { html, type Html } from '../html.ts';
+import { formatCount, html, type Html } from '../html.ts';
 import type { SideConnection } from '../installations.ts';
 import type { SyncControlsView } from '../sync-controls.ts';
+import { alertThreshold, describeBudget } from '../../../domain/api-budget.ts';
 import type { AccessItem, SalesforceAccessReport } from '../../../runtime/salesforce-access.ts';
 import type { ItemStatus, ProvisioningPlan } from '../provisioning.ts';
 import { actionList } from './overview.ts';
@@ -58,7 +59,34 @@ function controlsCard(installation: InstallationDetails, controls: SyncControlsV
     <div class="card-head"><h2>Sync</h2>${controls.paused.length > 0 ? badge(`${controls.paused.length} direction(s) paused`, 'warn') : badge('running', 'ok')}</div>
     <p class="muted small">While a direction is paused, webhooks are still received and recorded and the changed records wait; resuming syncs them, oldest first. SLA due checks wait too.</p>
     <table class="data compact"><thead><tr><th>Direction</th><th>State</th><th></th></tr></thead><tbody>${SYNC_DIRECTIONS.map(row)}</tbody></table>
+    ${budgetSection(installation, controls, csrfToken)}
   </section>`;
+}
+
+/** The Salesforce API budget: a gauge of the app's calls in the last 24 h against it, and its form. */
+function budgetSection(installation: InstallationDetails, controls: SyncControlsView, csrfToken: string): Html {
+  const base = `/admin/installations/${encodeURIComponent(installation.id)}`;
+  const { budget, used, limit, dailyAllowance } = controls.salesforceBudget;
+  const gauge =
+    limit === null
+      ? html`<p class="small" data-budget-used="${used}">${formatCount(used)} Salesforce calls by the app in the last 24 h${budget ? ` (budget: ${describeBudget(budget)}; the org's allowance is learned from its next answer)` : '; no budget set'}.</p>`
+      : html`<dl class="usage"><dt>Salesforce API budget</dt><dd><meter min="0" max="${limit}" low="${alertThreshold(limit)}" high="${alertThreshold(limit)}" optimum="0" value="${Math.min(used, limit)}" data-budget-used="${used}" data-budget-limit="${limit}">${used}</meter>
+          <span class="small">${formatCount(used)} / ${formatCount(limit)} calls in 24 h (${Math.round((used / limit) * 1000) / 10} %)${budget && 'percent' in budget && dailyAllowance !== null ? ` · ${budget.percent} % of ${formatCount(dailyAllowance)}` : ''}</span></dd></dl>
+        ${used >= limit ? html`<div class="notice error small">The budget is spent: syncs wait until calls are available again (or a higher budget is saved).</div>` : ''}`;
+  const kind = budget && 'percent' in budget ? 'percent' : 'calls';
+  const value = budget === null ? '' : 'percent' in budget ? String(budget.percent) : String(budget.calls);
+  return html`<h3>Salesforce API budget</h3>
+    <p class="muted small">The share of the org's rolling 24 h API allowance this app may spend, like HubSpot's "allocated to HubSpot". At the budget, syncs wait (nothing is lost) until calls are available again; at 80 % the SLA alert target is told, once per period.</p>
+    ${gauge}
+    ${installation.status === 'active'
+      ? html`<form method="post" action="${base}/salesforce-budget" class="inline" data-budget-form>
+          ${csrfField(csrfToken)}
+          <label>Budget <input type="number" name="value" min="1" step="any" value="${value}" aria-label="Budget" required></label>
+          <select name="kind" aria-label="Budget unit"><option value="calls"${kind === 'calls' ? html` selected` : ''}>calls per 24 h</option><option value="percent"${kind === 'percent' ? html` selected` : ''}>% of the daily allowance</option></select>
+          <button type="submit" class="secondary">Save budget</button>
+        </form>
+        ${budget ? postButton({ action: `${base}/salesforce-budget`, csrfToken, label: 'Remove budget', fields: { kind: 'none' } }) : ''}`
+      : ''}`;
 }
 
 export interface InstallationPageData {
