@@ -60,6 +60,23 @@ export function salesforceRef(type: string, id: string): string {
 }
 
 /**
+ * Where a record waits to be synced: a HubSpot contact goes to Salesforce (its id is the pending
+ * key), a Lead or Opportunity to HubSpot (`Lead:00Q…`, `Opportunity:006…`). Takes a record
+ * reference (`hubspot:contact:101`, `salesforce:Lead:00Q…`) or a bare id (digits: a HubSpot
+ * contact; `00Q…` / `006…`: a Lead / an Opportunity). Null for anything the drains do not sync.
+ */
+export function pendingEntryOf(record: string): { direction: 'to-salesforce' | 'to-hubspot'; key: string } | null {
+  const text = record.trim();
+  const contact = /^(?:hubspot:contact:)?(\d{1,20})$/.exec(text)?.[1];
+  if (contact) return { direction: 'to-salesforce', key: contact };
+  const salesforce = /^(?:salesforce:(Lead|Opportunity):)?((00Q|006)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?)$/.exec(text);
+  if (!salesforce?.[2]) return null;
+  const type = salesforce[2].startsWith('00Q') ? 'Lead' : 'Opportunity';
+  if (salesforce[1] !== undefined && salesforce[1] !== type) return null;
+  return { direction: 'to-hubspot', key: `${type}:${salesforce[2]}` };
+}
+
+/**
  * The Salesforce fields that carry a record's stage. The app remembers their values whenever it
  * writes or reads a Lead/Opportunity; a change by the integration user that leaves them as the
  * app knows them is its own write coming back (an echo).

@@ -36,6 +36,14 @@ export class SyncScheduler {
     await this.schedule(installationId, direction, now);
   }
 
+  /** Marks records pending and starts their drain now, without the coalescing window (an admin's "sync now"). */
+  async markAndDrainNow(installationId: string, direction: Direction, keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    const now = this.now();
+    await this.pending.mark(installationId, direction, keys, now);
+    await this.schedule(installationId, direction, now, true);
+  }
+
   /** Schedules a drain job for the current bucket (a no-op when one exists). */
   async schedule(installationId: string, direction: Direction, now = this.now(), continuation = false): Promise<void> {
     const coalesceMs = this.coalesceMs[direction];

@@ -2,12 +2,14 @@
  * The operator's controls against the whole app and both sandbox CRMs, through the admin API:
  * pause and resume per direction (changes made while paused arrive through the real webhooks,
  * wait, and are synced on resume in the order they arrived, none lost) and the Salesforce API
- * budget (counted against the sandbox org's own call count, alerting once at 80 %).
+ * budget (counted against the sandbox org's own call count, alerting once at 80 %); "sync this
+ * record now" from the record log for a contact whose webhook was dropped.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAlertSignature } from '../../src/sync/alerts.ts';
+import { AdminClient } from '../support/admin-harness.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
@@ -160,4 +162,33 @@ describe('operator controls', () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   }, 150_000);
+
+  it('syncs a record whose webhook was dropped when the admin asks from the record log', async () => {
+    h.hubspotSandbox.setFaults({ webhooks: { drop: { probability: 1 } } });
+    let contactId = '';
+    try {
+      contactId = h.newContact({ firstname: 'Dropped', lifecyclestage: 'marketingqualifiedlead' });
+      await eventually(async () => h.hubspotSandbox.deliveries().some((d) => d.state === 'dropped' && d.events.some((e) => String(e.objectId) === contactId)), 20_000, 'the webhook to be dropped');
+    } finally {
+      h.hubspotSandbox.clearFaults();
+    }
+    expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(0);
+
+    // The record log offers the button for the contact id even before the sync has logged anything.
+    const admin = new AdminClient(h.app.url ?? '');
+    await admin.signIn(ADMIN_TOKEN);
+    const health = await admin.page(`/admin/installations/${installationId}/health?q=${contactId}`);
+    expect(health.html).toContain('Sync this record now (to Salesforce)');
+    const posted = await admin.form(`/admin/installations/${installationId}/sync-now`, { record: contactId });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toContain('notice=sync_now_started');
+    await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 20_000, 'the Lead of the dropped contact');
+    const activity = await api('GET', `/installations/${installationId}/activity`);
+    expect(activity.json.actions.map((a: { action: string }) => a.action)).toContain('record_sync_requested');
+
+    const api202 = await api('POST', `/installations/${installationId}/sync-now`, { record: `hubspot:contact:${contactId}` });
+    expect(api202).toMatchObject({ status: 202, json: { direction: 'to-salesforce', key: contactId, held: false } });
+    const refused = await api('POST', `/installations/${installationId}/sync-now`, { record: '003000000000001AAA' });
+    expect(refused.status).toBe(422);
+  }, 60_000);
 });

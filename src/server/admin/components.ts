@@ -65,4 +65,7 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   sync_resumed: { kind: 'ok', text: 'Sync resumed: the changes that waited are being synced, oldest first.' },
   budget_saved: { kind: 'ok', text: 'Salesforce API budget saved: every process keeps it within seconds.' },
   budget_refused: { kind: 'error', text: 'The budget was not saved: give a whole number of calls (at least 1) or a percentage above 0 and at most 100.' },
+  sync_now_started: { kind: 'ok', text: 'The record is marked for syncing and its drain started: its log below shows the outcome in a moment.' },
+  sync_now_held: { kind: 'ok', text: 'The record is marked for syncing; its direction is paused or disconnected, so it syncs when that ends.' },
+  sync_now_refused: { kind: 'error', text: 'Not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…).' },
 };

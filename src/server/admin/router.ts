@@ -35,7 +35,7 @@ import { settingsBody } from './pages/settings.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
 import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type SettingKey } from './settings.ts';
-import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView } from './sync-controls.ts';
+import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
@@ -50,6 +50,7 @@ const uninstallForm = z.object({ confirm: z.literal('yes') });
 const directionForm = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot', '']).optional() });
 /** The budget form: a number with its unit, or `none` to remove the budget. */
 const budgetForm = z.object({ kind: z.enum(['calls', 'percent', 'none']), value: z.string().max(20).optional() });
+const syncNowForm = z.object({ record: z.string().trim().max(200) });
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
 const alertForm = z.object({ url: z.string().trim().max(2048), secret: z.string().max(1024) });
 const jobForm = z.object({ installation: z.string().max(100).optional() });
@@ -217,6 +218,16 @@ export function adminRouter(ctx: AdminContext): Router {
       res.redirect(303, `${basePath(installation)}?notice=${action === 'pause' ? 'sync_paused' : 'sync_resumed'}`);
     });
   }
+
+  router.post('/installations/:id/sync-now', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const parsed = syncNowForm.safeParse(req.body);
+    const record = parsed.success ? parsed.data.record : '';
+    const result = installation.status === 'active' ? await syncRecordNow(ctx, installation.id, record, identityOf(res).via) : null;
+    const notice = result === null || !result.ok ? 'sync_now_refused' : result.value.hold ? 'sync_now_held' : 'sync_now_started';
+    res.redirect(303, `${basePath(installation)}/health?q=${encodeURIComponent(record)}&notice=${notice}`);
+  });
 
   router.post('/installations/:id/salesforce-budget', form, async (req, res) => {
     const installation = await installationFrom(req, res);

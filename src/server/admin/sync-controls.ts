@@ -8,7 +8,8 @@ import { err, ok, type Result } from '../../domain/result.ts';
 import type { SalesforceBudgetUsage } from '../../runtime/salesforce-budget.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { readSalesforceBudget, saveSalesforceBudget } from '../../store/salesforce-budget.ts';
-import { pauseSync, resumeSync, SYNC_DIRECTIONS, syncPauses, type SyncDirection, type SyncPause } from '../../store/sync-controls.ts';
+import { pauseSync, resumeSync, SYNC_DIRECTIONS, syncHold, syncPauses, type SyncDirection, type SyncHold, type SyncPause } from '../../store/sync-controls.ts';
+import { pendingEntryOf } from '../../sync/context.ts';
 import type { AdminContext } from './context.ts';
 
 /** How the admin's request came in: a dashboard session or the API's bearer token. */
@@ -83,3 +84,25 @@ export async function resumeInstallationSync(ctx: AdminContext, installationId: 
   }
   return syncControlsView(ctx, installationId);
 }
+
+/** What "sync this record now" did: where the record waits, and what holds it if anything. */
+export interface SyncNowResult {
+  direction: SyncDirection;
+  key: string;
+  hold: SyncHold | null;
+}
+
+/**
+ * Marks one record pending in the direction its side syncs to and starts that drain now (a record
+ * whose webhook was lost, or one to look at again). A held direction keeps it waiting.
+ */
+export async function syncRecordNow(ctx: AdminContext, installationId: string, record: string, via: AdminVia): Promise<Result<SyncNowResult, string>> {
+  const entry = pendingEntryOf(record);
+  if (!entry) return err(`"${record}" is not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…), or their sync-log reference`);
+  await ctx.scheduler.markAndDrainNow(installationId, entry.direction, [entry.key]);
+  const hold = await syncHold(ctx.db, installationId, entry.direction);
+  const by = byOf(via);
+  await recordAdminAction(ctx.db, { installationId, action: 'record_sync_requested', summary: `Sync now of ${entry.key} (${DIRECTION_NAMES[entry.direction]}) from the ${by}${hold ? ': waits, the direction is held' : ''}`, details: { ...entry, by } });
+  return ok({ ...entry, hold });
+}
+

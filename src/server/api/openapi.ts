@@ -54,6 +54,12 @@ export function openApiDocument(): Json {
       '/installations/{id}/pause': {
         post: operation('Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
       },
+      '/installations/{id}/sync-now': {
+        post: operation('Sync one record now: marks it pending in the direction its side syncs to (a HubSpot contact to Salesforce, a Lead or Opportunity to HubSpot) and starts that drain; for a record whose webhook was lost', { '202': json({ type: 'object', properties: { direction, key: { type: 'string' }, held: { type: 'boolean', description: 'The direction is paused or waiting: the record syncs when it runs again' } } }, 'Marked and the drain started'), '400': error('No record'), '404': error('No such installation'), '409': error('Uninstalled'), '422': error('Not a record the sync takes') }, {
+          parameters: [idPath],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['record'], additionalProperties: false, properties: { record: { type: 'string', description: 'A HubSpot contact id, a Lead id (00Q…), an Opportunity id (006…), or a sync-log reference such as hubspot:contact:101' } } } } } },
+        }),
+      },
       '/installations/{id}/salesforce-budget': {
         parameters: [idPath],
         put: operation('Set the Salesforce API budget: the app\'s calls per rolling 24 h, as a share of the org\'s daily allowance or a number; at the budget drains wait until calls are available again, and the alert target hears at 80 % (once per period)', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Saved'), '404': error('No such installation'), '415': error('Not JSON'), '422': error('Refused: issues lists every problem') }, {

@@ -20,7 +20,7 @@ import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } f
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
 import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS } from '../admin/settings.ts';
-import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, type SyncControlsView } from '../admin/sync-controls.ts';
+import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -37,6 +37,7 @@ const runParam = z.object({ runId: z.string().uuid('must be a backfill run id') 
 const initialSyncBody = z.object({}).strict();
 /** Pause and resume name one direction, or both when it is absent. */
 const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot']).optional() }).strict();
+const syncNowBody = z.object({ record: z.string().trim().min(1, 'give the record to sync').max(200) }).strict();
 
 /** The operator controls as the API shows them. */
 function controlsJson(view: SyncControlsView) {
@@ -135,6 +136,18 @@ export function apiRouter(ctx: AdminContext): Router {
       res.json({ controls: controlsJson(await change(ctx, installation.id, directionsOf(body.direction), identityOf(res).via)) });
     });
   }
+
+  router.post('/installations/:id/sync-now', async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const body = parseInput(syncNowBody, req.body ?? {}, res, 'body');
+    if (!body) return;
+    if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
+    const result = await syncRecordNow(ctx, installation.id, body.record, identityOf(res).via);
+    if (!result.ok) return sendError(res, 422, 'not_syncable', result.error);
+    const { direction, key, hold } = result.value;
+    res.status(202).json({ direction, key, held: hold !== null });
+  });
 
   router.put('/installations/:id/salesforce-budget', async (req, res) => {
     if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the budget as application/json');

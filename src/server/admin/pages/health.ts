@@ -11,6 +11,7 @@ import { badge, postButton } from '../components.ts';
 import { formatTime, html, type Html } from '../html.ts';
 import type { FailedJob, QueueDepth } from '../jobs.ts';
 import { queueTable } from './overview.ts';
+import { syncNowButton } from './sync-now.ts';
 
 export interface HealthPageData {
   installation: InstallationDetails;
@@ -55,7 +56,7 @@ function searchSection(data: HealthPageData): Html {
     ${search === null
       ? html`<p class="muted">What the sync did with one person's records, and why: search by email or by any of their ids.</p>`
       : search.links.length === 0 && search.entries.length === 0
-        ? html`<p class="empty">Nothing found for “${search.query}”.</p>`
+        ? html`<p class="empty">Nothing found for “${search.query}”.</p>${syncNowButton(data.installation.id, search.query, data.csrfToken)}`
         : html`${search.links.map(
             (link) => html`<dl class="facts inline-facts">
               <dt>Email</dt><dd>${link.email ?? '—'}</dd>
@@ -63,7 +64,8 @@ function searchSection(data: HealthPageData): Html {
               <dt>Lead</dt><dd class="mono">${link.salesforceLeadId ?? '—'}</dd>
               <dt>Contact</dt><dd class="mono">${link.salesforceContactId ?? '—'}</dd>
               <dt>Opportunity</dt><dd class="mono">${link.salesforceOpportunityId ?? '—'}</dd>
-            </dl>`,
+            </dl>
+            <div class="button-row">${[link.hubspotContactId, link.salesforceLeadId, link.salesforceOpportunityId].map((record) => syncNowButton(data.installation.id, record, data.csrfToken))}</div>`,
           )}
           ${search.entries.length === 0 ? html`<p class="empty">No log lines for these records yet.</p>` : logTable(search.entries, true)}`}
   </section>`;
