@@ -187,6 +187,7 @@ describe('admin dashboard in Chromium', () => {
 
   it('refuses a settings edit with a clear message, keeps the text, and saves a fixed one', async () => {
     await page.goto(`${admin.url}/admin/installations/${installationId}/settings?key=slaPolicy`);
+    await page.click('summary:has-text("Edit as JSON")');
     await page.fill('#value', JSON.stringify({ hours: 0, businessHours: { timeZone: 'Mars/Olympus_Mons', start: '18:00', end: '09:00' } }, null, 2));
     await page.click('button:has-text("Validate and save")');
     await page.waitForSelector('[data-issues]');

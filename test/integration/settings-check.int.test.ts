@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEEDBACK_TAXONOMY } from '../../src/domain/feedback.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
+import { DEFAULT_SLA_POLICY } from '../../src/domain/sla.ts';
+import { fieldsOf } from '../../src/server/admin/settings-forms.ts';
 import { recordStageChanges } from '../../src/store/sync-log.ts';
 import { AdminClient, startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 
@@ -97,5 +99,62 @@ describe('settings checked against the CRMs', () => {
     expect(saved.json.crmCheck).toEqual({ checked: true });
     expect(saved.json.preview.lines[0].text).toMatch(/^\d+ running SLA clocks? would be rescheduled from their handoff/);
     expect((await client.api('GET', settingsPath('slaPolicy'))).json.value.overrides).toEqual([{ leadSource: 'Partner Referral', hours: 2 }]);
+  });
+
+  /** The form fields of a value, as a browser would post them (repeated names, in order). */
+  function formBody(fields: Record<string, string | string[] | undefined>, intent: 'preview' | 'save'): string {
+    const body = new URLSearchParams({ _csrf: client.csrfToken, intent });
+    for (const [name, value] of Object.entries(fields)) for (const one of Array.isArray(value) ? value : [value ?? '']) body.append(name, one);
+    return body.toString();
+  }
+  const postForm = (key: string, body: string) =>
+    client.request('POST', `/admin/installations/${installationId}/settings/${key}`, { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+  it('refuses a form whose Lead Status the org lacks, naming it, with the form kept as typed', async () => {
+    await client.page(`/admin/installations/${installationId}/settings?key=stageDictionary`);
+    const fields = fieldsOf('stageDictionary', DEFAULT_STAGE_DICTIONARY);
+    const statuses = [...(fields['row.status'] as string[])];
+    statuses[2] = 'Working';
+    const response = await postForm('stageDictionary', formBody({ ...fields, 'row.status': statuses }, 'save'));
+    expect(response.status).toBe(422);
+    const page = await response.text();
+    expect(page).toContain('rows[2] (sql).salesforce.status: &quot;Working&quot; is not a value of the Lead Status picklist (Lead.Status) in Salesforce');
+    expect(page).toContain('name="row.status" value="Working"');
+    expect((await client.api('GET', settingsPath('stageDictionary'))).json.isDefault).toBe(true);
+  });
+
+  it('previews a form, then saves it: an override row added in the SLA form', async () => {
+    await client.page(`/admin/installations/${installationId}/settings?key=slaPolicy`);
+    const fields = { ...fieldsOf('slaPolicy', DEFAULT_SLA_POLICY), hours: '6', 'override.team': ['', 'Enterprise'], 'override.leadSource': ['Web', ''], 'override.hours': ['1', '12'], 'override.clock': ['calendar', 'inherit'], 'override.ownHours': ['', ''] };
+    const preview = await postForm('slaPolicy', formBody(fields, 'preview'));
+    expect(preview.status).toBe(200);
+    const previewPage = await preview.text();
+    expect(previewPage).toContain('Preview: not saved yet.');
+    expect(previewPage).toMatch(/\d+ running SLA clocks? would be rescheduled from their handoff/);
+    expect((await client.api('GET', settingsPath('slaPolicy'))).json.value.hours).toBe(8);
+
+    const saved = await postForm('slaPolicy', formBody(fields, 'save'));
+    expect(saved.status).toBe(303);
+    expect((await client.api('GET', settingsPath('slaPolicy'))).json.value).toMatchObject({
+      hours: 6,
+      businessHours: null,
+      overrides: [{ leadSource: 'Web', hours: 1, businessHours: null }, { team: 'Enterprise', hours: 12 }],
+    });
+  });
+
+  it('reads channel conditions written one per line and refuses a line it cannot read', async () => {
+    await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
+    const unreadable = await postForm('channelRules', formBody({ fallbackChannel: 'Unassigned', 'rule.channel': ['Paid Search'], 'rule.conditions': ['medium equals cpc'] }, 'preview'));
+    expect(unreadable.status).toBe(422);
+    expect(await unreadable.text()).toContain('rules[0].anyOf: &quot;medium equals cpc&quot; is not a condition');
+    const read = await postForm('channelRules', formBody({ fallbackChannel: 'Unassigned', 'list.name': ['social'], 'list.entries': ['facebook.com, t.co'], 'rule.channel': ['Paid Search', 'Organic Social'], 'rule.conditions': ['medium ~ /^(cpc|ppc)$/\nor\nsource in ["adwords", "bing ads"]', 'referrer in site list social'] }, 'save'));
+    expect(read.status).toBe(303);
+    const saved = (await client.api('GET', settingsPath('channelRules'))).json.value;
+    expect(saved.rules).toEqual([
+      { channel: 'Paid Search', anyOf: [[{ field: 'medium', operator: 'regex', pattern: '^(cpc|ppc)$' }], [{ field: 'source', operator: 'in', values: ['adwords', 'bing ads'] }]] },
+      { channel: 'Organic Social', anyOf: [[{ field: 'referrer', operator: 'in_site_list', list: 'social' }]] },
+    ]);
+    const page = await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
+    expect(page.html).toContain('Re-stamp history');
   });
 });

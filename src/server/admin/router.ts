@@ -23,7 +23,7 @@ import { identityOf } from './auth.ts';
 import { html, type Html } from './html.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from './alert-target.ts';
 import { NOTICES } from './components.ts';
-import { settingsChanged, type AdminContext } from './context.ts';
+import type { AdminContext } from './context.ts';
 import { connectionStatus, runtimeOf, uninstall } from './installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from './jobs.ts';
 import { layout, loginPage, type LayoutInput } from './layout.ts';
@@ -32,9 +32,11 @@ import { installationBody, provisioningBody } from './pages/installation.ts';
 import { overviewBody } from './pages/overview.ts';
 import { reportBody } from './pages/report.ts';
 import { settingsBody } from './pages/settings.ts';
+import type { SettingPreview } from '../../domain/settings-preview.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
-import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type SettingKey } from './settings.ts';
+import { field, valueFromFields, type FormFields } from './settings-forms.ts';
+import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -52,6 +54,15 @@ const directionForm = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot
 const budgetForm = z.object({ kind: z.enum(['calls', 'percent', 'none']), value: z.string().max(20).optional() });
 const syncNowForm = z.object({ record: z.string().trim().max(200) });
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
+
+/** A settings edit shown again: the form or JSON as sent, its problems (and their status), or its preview. */
+interface SettingsEdit {
+  fields?: FormFields;
+  jsonText?: string;
+  issues: string[];
+  status?: 422 | 503;
+  preview?: { preview: SettingPreview; crmCheck: CrmCheck };
+}
 const alertForm = z.object({ url: z.string().trim().max(2048), secret: z.string().max(1024) });
 const jobForm = z.object({ installation: z.string().max(100).optional() });
 const healthQuery = z.object({ q: z.string().max(320).optional(), notice: z.string().max(40).optional() });
@@ -247,9 +258,11 @@ export function adminRouter(ctx: AdminContext): Router {
     res: Response,
     installation: InstallationDetails,
     selected: SettingKey,
-    edit?: { text: string; issues: string[] },
+    edit?: SettingsEdit,
     alertEdit?: { url: string; issues: string[] },
   ): Promise<void> {
+    const restampRunId = selected === 'channelRules' ? await latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL) : null;
+    const refused = (edit?.issues.length ?? 0) > 0 || alertEdit !== undefined;
     render(
       res,
       {
@@ -257,17 +270,19 @@ export function adminRouter(ctx: AdminContext): Router {
         section: 'settings',
         installation: tabInfo(installation),
         notice: edit || alertEdit ? undefined : noticeOf(req),
+        scripts: selected === 'channelRules' ? ['settings.js', 'health.js'] : ['settings.js'],
         body: settingsBody({
           installation,
           views: await readAllSettings(ctx.db, installation.id),
           selected,
           csrfToken: identityOf(res).csrfToken,
           alert: await alertTargetView(ctx, installation.id),
-          ...(edit ? { editorText: edit.text, issues: edit.issues } : {}),
+          ...(edit ? { issues: edit.issues, ...(edit.fields ? { fields: edit.fields } : {}), ...(edit.jsonText === undefined ? {} : { jsonText: edit.jsonText }), ...(edit.preview ? { preview: edit.preview } : {}) } : {}),
           ...(alertEdit ? { alertEdit } : {}),
+          ...(restampRunId ? { restampRun: await backfillProgress(ctx.db, restampRunId) } : {}),
         }),
       },
-      edit || alertEdit ? 422 : 200,
+      refused ? (edit?.status ?? 422) : 200,
     );
   }
 
@@ -283,17 +298,39 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const key = req.params.key;
     if (typeof key !== 'string' || !isSettingKey(key)) return notFound(res, 'No such setting.');
+    // The JSON editor sends `value`; the form sends its fields. Either comes back as sent when refused.
+    const body = (req.body ?? {}) as FormFields;
     const parsed = settingsForm.safeParse(req.body);
-    const text = parsed.success ? parsed.data.value : '';
+    const asSent: Pick<SettingsEdit, 'fields' | 'jsonText'> = parsed.success ? { jsonText: parsed.data.value } : { fields: body };
     let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      return settingsPage(req, res, installation, key, { text, issues: [`(root): not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`] });
+    if (parsed.success) {
+      try {
+        value = JSON.parse(parsed.data.value);
+      } catch (error) {
+        return settingsPage(req, res, installation, key, { ...asSent, issues: [`(root): not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`] });
+      }
+    } else {
+      const read = valueFromFields(key, body);
+      if (read.problems.length > 0) return settingsPage(req, res, installation, key, { ...asSent, issues: read.problems });
+      value = read.value;
     }
-    const result = await saveSetting(ctx.db, installation.id, key, value, (id, key) => settingsChanged(ctx, id, key));
-    if (!result.ok) return settingsPage(req, res, installation, key, { text, issues: result.error });
-    res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_saved`);
+    const previewOnly = field(body, 'intent') === 'preview';
+    const result = previewOnly ? await checkSetting(ctx, installation.id, key, value) : await saveSetting(ctx, installation.id, key, value);
+    if (!result.ok) return settingsPage(req, res, installation, key, { ...asSent, issues: result.error.issues, status: result.error.status });
+    if (previewOnly) return settingsPage(req, res, installation, key, { ...asSent, issues: [], preview: { preview: result.value.preview, crmCheck: result.value.crmCheck } });
+    res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_saved${result.value.preview.restampOffered ? '#restamp' : ''}`);
+  });
+
+  router.post('/installations/:id/settings/channelRules/restamp', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (installation.status !== 'active') {
+      res.status(409).type('text/plain').send('The installation is uninstalled');
+      return;
+    }
+    const { runId } = await startAttributionBackfill({ db: ctx.db, producer: ctx.producer }, installation.id);
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary: 'History re-stamped with the channel rules (attribution backfill)', details: { runId } });
+    res.redirect(303, `${basePath(installation)}/settings?key=channelRules&notice=backfill_started#restamp`);
   });
 
   router.post('/installations/:id/settings/:key/reset', form, async (req, res) => {
@@ -301,7 +338,7 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const key = req.params.key;
     if (typeof key !== 'string' || !isSettingKey(key)) return notFound(res, 'No such setting.');
-    await resetSetting(ctx.db, installation.id, key, (id, key) => settingsChanged(ctx, id, key));
+    await resetSetting(ctx, installation.id, key);
     res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_reset`);
   });
 

@@ -91,7 +91,7 @@ export function openApiDocument(): Json {
       '/installations/{id}/settings/{key}': {
         parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
         get: operation('One setting', { '200': json(ref('SettingView'), 'The setting'), '404': error('No such installation or key') }),
-        put: operation('Validate and save a setting; refused with every problem', { '200': json({ type: 'object' }, 'Saved (the normalised value)'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused by the validator; issues lists every problem') }, {
+        put: operation('Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem', { '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused; issues lists every problem, each naming the value and where it is missing'), '503': error('The CRMs could not be asked') }, {
           requestBody: {
             required: true,
             description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy.',
@@ -99,6 +99,12 @@ export function openApiDocument(): Json {
           },
         }),
         delete: operation('Reset to the default', { '204': { description: 'Reset' }, '404': error('No such installation or key') }),
+      },
+      '/installations/{id}/settings/{key}/preview': {
+        parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
+        post: operation('Check a setting as PUT would (shape, then the values against the live CRMs) and say what saving it would change, counted from the app\'s records; nothing is saved', { '200': json(ref('SettingCheck'), 'Accepted, with the preview'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused; issues lists every problem, each naming the value and where it is missing'), '503': error('The CRMs could not be asked') }, {
+          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } } },
+        }),
       },
       '/installations/{id}/alert': {
         parameters: [idPath],
@@ -224,6 +230,22 @@ export function openApiDocument(): Json {
               },
             },
             hubspotWebhooks: { type: 'object' }, outboundMessages: { type: 'object' }, counts: { type: 'object' }, ready: { type: 'boolean' },
+          },
+        },
+        SettingCheck: {
+          type: 'object',
+          properties: {
+            key: { enum: [...SETTING_KEYS] },
+            value: {},
+            crmCheck: { type: 'object', properties: { checked: { type: 'boolean' }, reason: { type: 'string', description: 'Why the values were not checked (no CRM connected)' } } },
+            preview: {
+              type: 'object',
+              properties: {
+                changed: { type: 'boolean' },
+                restampOffered: { type: 'boolean', description: 'Recorded touches were classified by the old channel rules: POST /installations/{id}/backfill re-stamps them' },
+                lines: { type: 'array', items: { type: 'object', properties: { level: { enum: ['info', 'warn'] }, count: { type: 'integer' }, text: { type: 'string' } } } },
+              },
+            },
           },
         },
         SettingView: { type: 'object', properties: { key: { enum: [...SETTING_KEYS] }, label: { type: 'string' }, description: { type: 'string' }, value: {}, isDefault: { type: 'boolean' }, problems: { type: 'array', items: { type: 'string' } } } },

@@ -14,12 +14,12 @@ import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from
 import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/alert-target.ts';
 import { identityOf } from '../admin/auth.ts';
-import { settingsChanged, type AdminContext } from '../admin/context.ts';
+import type { AdminContext } from '../admin/context.ts';
 import { connectionStatus, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
-import { isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS } from '../admin/settings.ts';
+import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type RefusedSetting } from '../admin/settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -60,6 +60,13 @@ function installationJson(installation: InstallationDetails) {
     createdAt: installation.createdAt.toISOString(),
     uninstalledAt: installation.uninstalledAt?.toISOString() ?? null,
   };
+}
+
+/** A refused setting: 422 with every problem, or 503 when the CRMs could not be asked. */
+function refuseSetting(res: Response, key: string, what: 'saved' | 'accepted', refused: RefusedSetting): void {
+  const summary = `The ${key} was not ${what}: ${refused.issues.length} problem(s): ${refused.issues[0] ?? ''}`;
+  if (refused.status === 503) sendError(res, 503, 'crm_unavailable', summary, refused.issues);
+  else sendError(res, 422, 'invalid_settings', summary, refused.issues);
 }
 
 /** The API router (mounted at `/api`). */
@@ -187,9 +194,21 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the setting as application/json');
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    const result = await saveSetting(ctx.db, installation.id, params.key, req.body, (id, key) => settingsChanged(ctx, id, key));
-    if (!result.ok) return sendError(res, 422, 'invalid_settings', `The ${params.key} was not saved: ${result.error.length} problem(s): ${result.error[0] ?? ''}`, result.error);
-    res.json({ key: params.key, value: result.value });
+    const result = await saveSetting(ctx, installation.id, params.key, req.body);
+    if (!result.ok) return refuseSetting(res, params.key, 'saved', result.error);
+    res.json({ key: params.key, value: result.value.value, crmCheck: result.value.crmCheck, preview: result.value.preview });
+  });
+
+  router.post('/installations/:id/settings/:key/preview', async (req, res) => {
+    const params = parseInput(settingParams, req.params, res, 'path');
+    if (!params) return;
+    if (!isSettingKey(params.key)) return sendError(res, 404, 'not_found', `No setting "${params.key}": one of ${SETTING_KEYS.join(', ')}`);
+    if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the setting as application/json');
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const result = await checkSetting(ctx, installation.id, params.key, req.body);
+    if (!result.ok) return refuseSetting(res, params.key, 'accepted', result.error);
+    res.json({ key: params.key, value: result.value.value, crmCheck: result.value.crmCheck, preview: result.value.preview });
   });
 
   router.delete('/installations/:id/settings/:key', async (req, res) => {
@@ -198,7 +217,7 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!isSettingKey(params.key)) return sendError(res, 404, 'not_found', `No setting "${params.key}": one of ${SETTING_KEYS.join(', ')}`);
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    await resetSetting(ctx.db, installation.id, params.key, (id, key) => settingsChanged(ctx, id, key));
+    await resetSetting(ctx, installation.id, params.key);
     res.status(204).end();
   });
 

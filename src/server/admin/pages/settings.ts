@@ -1,16 +1,22 @@
 /**
- * `/admin/installations/:id/settings`: each rule set shown readably and edited as JSON; an edit
- * the domain validator refuses comes back with every message, the text kept for fixing.
+ * `/admin/installations/:id/settings`: each rule set shown readably and edited in a form (or as
+ * JSON); "Preview" says what saving would change, an edit the checks refuse comes back with every
+ * message and the form as typed. The channel rules offer to re-stamp history, with the run's progress.
  */
-import type { ChannelCondition, ChannelRules } from '../../../domain/channels.ts';
+import type { ChannelRules } from '../../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../../domain/feedback.ts';
 import type { SlaPolicy } from '../../../domain/sla.ts';
 import type { FieldMapping, StageDictionary } from '../../../domain/stages.ts';
+import type { SettingPreview } from '../../../domain/settings-preview.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
+import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
 import { badge, csrfField, postButton } from '../components.ts';
 import { html, type Html } from '../html.ts';
 import type { AlertTargetView } from '../alert-target.ts';
-import type { SettingKey, SettingView } from '../settings.ts';
+import { conditionText, fieldsOf, type FormFields } from '../settings-forms.ts';
+import type { CrmCheck, SettingKey, SettingView } from '../settings.ts';
+import { progressText } from './health.ts';
+import { settingEditor } from './settings-editors.ts';
 
 function meaning(value: Record<string, unknown> | null): Html {
   if (!value) return html`<span class="muted">—</span>`;
@@ -26,25 +32,6 @@ function dictionaryView(dictionary: StageDictionary): Html {
 function mappingsView(mappings: readonly FieldMapping[]): Html {
   return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th></tr></thead>
   <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td></tr>`)}</tbody></table>`;
-}
-
-function conditionText(condition: ChannelCondition): string {
-  switch (condition.operator) {
-    case 'equals':
-      return `${condition.field} = "${condition.value}"`;
-    case 'in':
-      return `${condition.field} in (${condition.values.join(', ')})`;
-    case 'regex':
-      return `${condition.field} ~ /${condition.pattern}/`;
-    case 'exists':
-      return `${condition.field} is set`;
-    case 'in_site_list':
-      return `${condition.field} in site list ${condition.list}`;
-    default: {
-      const unreachable: never = condition;
-      return String(unreachable);
-    }
-  }
 }
 
 function channelsView(rules: ChannelRules): Html {
@@ -94,9 +81,15 @@ export interface SettingsPageData {
   views: SettingView[];
   selected: SettingKey;
   csrfToken: string;
-  /** The text in the editor (the admin's refused input, or the value in effect). */
-  editorText?: string;
+  /** The form as the admin sent it (a refused edit or a preview); absent: the value in effect. */
+  fields?: FormFields;
+  /** The JSON editor's text as sent (a refused JSON edit). */
+  jsonText?: string;
   issues?: string[];
+  /** What saving the form would change (the "Preview" step). */
+  preview?: { preview: SettingPreview; crmCheck: CrmCheck };
+  /** The latest attribution backfill (re-stamping history), shown with the channel rules. */
+  restampRun?: BackfillProgress | null;
   /** Where SLA breach alerts go (shown with the SLA policy). */
   alert?: AlertTargetView;
   /** A refused alert target form: the URL as typed and every problem (the secret is never sent back). */
@@ -127,12 +120,41 @@ function alertCard(data: SettingsPageData, base: string): Html {
   </section>`;
 }
 
+/** The "Preview" step: what saving the form would change, counted from the app's records. */
+function previewNotice(input: NonNullable<SettingsPageData['preview']>): Html {
+  const { preview, crmCheck } = input;
+  return html`<div class="notice ${preview.lines.some((line) => line.level === 'warn') ? 'warn' : 'ok'}" role="status" data-preview>
+    <strong>${preview.changed ? 'Preview: not saved yet.' : 'Preview: this is the value in effect; saving changes nothing.'}</strong>
+    ${crmCheck.checked ? html` Every value exists in the CRMs.` : html` Not checked against the CRMs: ${crmCheck.reason}`}
+    ${preview.lines.length > 0 ? html`<ul class="preview-lines">${preview.lines.map((line) => html`<li data-level="${line.level}">${line.level === 'warn' ? badge('check', 'warn') : ''} ${line.text}</li>`)}</ul>` : ''}
+    ${preview.restampOffered ? html`<p class="small">After saving, re-stamp history (below) so recorded touches get the new channels.</p>` : ''}
+  </div>`;
+}
+
+/** Re-stamping history after a channel rule change: the attribution backfill and its live progress. */
+function restampCard(data: SettingsPageData, base: string): Html {
+  const run = data.restampRun ?? null;
+  const running = run !== null && (run.status === 'queued' || run.status === 'running');
+  return html`<section class="card" id="restamp">
+    <div class="card-head"><h2>Re-stamp history</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <p class="muted">Touches keep the channel they were given when recorded. After changing the channel rules, re-stamp every contact and Lead with the new rules (the attribution backfill), so the report's channels do not split in two.</p>
+    ${run
+      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="attribution">
+          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Re-stamp progress"></progress>
+          <p class="small" data-progress-text>${progressText(run)}</p>
+        </div>`
+      : ''}
+    <div data-run-again ${running ? 'hidden' : ''}>${postButton({ action: `${base}/channelRules/restamp`, csrfToken: data.csrfToken, label: 'Re-stamp history with the current rules', kind: 'primary', confirm: 'Re-stamp attribution on every contact and Lead with the saved channel rules?' })}</div>
+  </section>`;
+}
+
 /** Renders the settings page body. */
 export function settingsBody(data: SettingsPageData): Html {
   const base = `/admin/installations/${encodeURIComponent(data.installation.id)}/settings`;
   const view = data.views.find((v) => v.key === data.selected) ?? data.views[0];
   if (!view) return html`<p class="empty">No settings.</p>`;
-  const text = data.editorText ?? JSON.stringify(view.value, null, 2);
+  const text = data.jsonText ?? JSON.stringify(view.value, null, 2);
+  const fields = data.fields ?? fieldsOf(view.key, view.value);
   return html`<div class="settings-layout">
     <nav class="side-list" aria-label="Settings">
       ${data.views.map((v) => html`<a href="${base}?key=${v.key}" class="${v.key === view.key ? 'active' : ''}">${v.label}${v.isDefault ? html` <span class="muted small">default</span>` : ''}${v.problems.length > 0 ? html` ${badge('invalid', 'error')}` : ''}</a>`)}
@@ -144,19 +166,34 @@ export function settingsBody(data: SettingsPageData): Html {
         ${view.problems.length > 0 ? html`<div class="notice error">The stored value no longer validates, so the default applies: <ul>${view.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
         ${readableView(view)}
       </section>
-      <section class="card">
+      <section class="card" id="edit">
         <h2>Edit</h2>
+        <p class="small muted">Values are checked against the live CRMs before anything is saved: picklist values, fields and properties must exist, and the fields the sync writes must be writable.</p>
         ${issuesNotice(data.issues)}
-        <form method="post" action="${base}/${view.key}" class="editor">
+        ${data.preview ? previewNotice(data.preview) : ''}
+        <form method="post" action="${base}/${view.key}" class="settings-form" data-settings-form>
           ${csrfField(data.csrfToken)}
-          <label for="value" class="visually-hidden">${view.label} (JSON)</label>
-          <textarea id="value" name="value" rows="22" spellcheck="false" class="mono">${text}</textarea>
+          ${settingEditor(view.key, fields)}
           <div class="button-row">
-            <button type="submit" class="primary">Validate and save</button>
+            <button type="submit" name="intent" value="preview" class="secondary">Preview changes</button>
+            <button type="submit" name="intent" value="save" class="primary">Check and save</button>
           </div>
         </form>
+        <details class="json-editor"${data.jsonText === undefined ? '' : ' open'}>
+          <summary>Edit as JSON</summary>
+          <form method="post" action="${base}/${view.key}" class="editor">
+            ${csrfField(data.csrfToken)}
+            <label for="value" class="visually-hidden">${view.label} (JSON)</label>
+            <textarea id="value" name="value" rows="22" spellcheck="false" class="mono">${text}</textarea>
+            <div class="button-row">
+              <button type="submit" name="intent" value="preview" class="secondary">Preview changes</button>
+              <button type="submit" name="intent" value="save" class="primary">Validate and save</button>
+            </div>
+          </form>
+        </details>
         ${view.isDefault ? '' : postButton({ action: `${base}/${view.key}/reset`, csrfToken: data.csrfToken, label: 'Reset to the default', confirm: `Reset ${view.label} to the default?` })}
       </section>
+      ${view.key === 'channelRules' ? restampCard(data, base) : ''}
       ${view.key === 'slaPolicy' ? alertCard(data, `/admin/installations/${encodeURIComponent(data.installation.id)}`) : ''}
     </div>
   </div>`;

@@ -1,0 +1,167 @@
+/**
+ * The settings forms: tables of rows with inputs and selects (one blank row at the end for a new
+ * one; settings.js adds and removes rows), rendered from form fields so a refused form comes back
+ * as typed. settings-forms.ts turns the fields into the setting and back.
+ */
+import { TOUCH_FIELDS } from '../../../domain/channels.ts';
+import { FIELD_SYNC_RULES, OPPORTUNITY_STATES, SHARED_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
+import { field, fieldList, TAXONOMY_HUBSPOT_KEYS, type FormFields } from '../settings-forms.ts';
+import type { SettingKey } from '../settings.ts';
+import { html, type Html } from '../html.ts';
+
+/** A table column: a text input, or a select with (value, label) options. */
+type Column =
+  | { name: string; label: string; kind: 'text'; placeholder?: string; width?: string }
+  | { name: string; label: string; kind: 'select'; options: readonly (readonly [string, string])[] }
+  | { name: string; label: string; kind: 'textarea'; placeholder?: string }
+  | { name: string; label: string; kind: 'hidden' };
+
+const choices = (values: readonly string[]): (readonly [string, string])[] => values.map((value) => [value, value.replaceAll('_', ' ')] as const);
+
+function cell(column: Column, prefix: string, value: string): Html {
+  const name = `${prefix}.${column.name}`;
+  switch (column.kind) {
+    case 'text':
+      return html`<td><input type="text" name="${name}" value="${value}" aria-label="${column.label}"${column.placeholder ? html` placeholder="${column.placeholder}"` : ''}${column.width ? html` style="width:${column.width}"` : ''}></td>`;
+    case 'textarea':
+      return html`<td><textarea name="${name}" rows="${Math.max(2, value.split('\n').length)}" aria-label="${column.label}" spellcheck="false"${column.placeholder ? html` placeholder="${column.placeholder}"` : ''}>${value}</textarea></td>`;
+    case 'select':
+      return html`<td><select name="${name}" aria-label="${column.label}">${column.options.map(([option, label]) => html`<option value="${option}"${option === value ? ' selected' : ''}>${label}</option>`)}</select></td>`;
+    case 'hidden':
+      return html`<input type="hidden" name="${name}" value="${value}">`;
+    default: {
+      const unreachable: never = column;
+      return html`${String(unreachable)}`;
+    }
+  }
+}
+
+/**
+ * An editable table: one row per value of the repeated fields, then one blank row for a new entry
+ * (without script it is still there; settings.js clones it for "Add a row").
+ */
+function rowsTable(fields: FormFields, prefix: string, columns: readonly Column[], caption: string): Html {
+  const lists = columns.map((column) => fieldList(fields, `${prefix}.${column.name}`));
+  const count = Math.max(0, ...lists.map((list) => list.length));
+  // Hidden columns ride in the last cell, so every row keeps the same number of each field.
+  const row = (values: readonly string[], index: number | null) =>
+    html`<tr data-row><td class="muted small num">${index === null ? 'new' : index}</td>${columns.map((column, c) => (column.kind === 'hidden' ? '' : cell(column, prefix, values[c] ?? '')))}<td class="actions">${columns.map((column, c) => (column.kind === 'hidden' ? cell(column, prefix, values[c] ?? '') : ''))}<button type="button" class="secondary" data-remove-row aria-label="Remove this row">Remove</button></td></tr>`;
+  const visible = columns.filter((column) => column.kind !== 'hidden');
+  // A row sent back with every typed cell blank is the blank row itself: it is not shown twice.
+  const typed = columns.flatMap((column, c) => (column.kind === 'text' || column.kind === 'textarea' ? [c] : []));
+  const rows = Array.from({ length: count }, (_, index) => lists.map((list) => list[index] ?? '')).filter((values) => typed.some((c) => (values[c] ?? '').trim() !== ''));
+  return html`<table class="data compact editable" data-rows="${prefix}">
+    <caption class="visually-hidden">${caption}</caption>
+    <thead><tr><th>#</th>${visible.map((column) => html`<th>${column.label}</th>`)}<th></th></tr></thead>
+    <tbody>${rows.map((values, index) => row(values, index))}${row(columns.map((column) => (column.kind === 'select' ? (column.options[0]?.[0] ?? '') : '')), null)}</tbody>
+  </table>
+  <p><button type="button" class="secondary" data-add-row="${prefix}">Add a row</button></p>`;
+}
+
+function textField(fields: FormFields, name: string, label: string, hint?: string): Html {
+  return html`<label>${label} <input type="text" name="${name}" value="${field(fields, name)}">${hint ? html`<span class="small muted">${hint}</span>` : ''}</label>`;
+}
+
+function selectField(fields: FormFields, name: string, label: string, options: readonly (readonly [string, string])[]): Html {
+  const value = field(fields, name);
+  return html`<label>${label} <select name="${name}">${options.map(([option, text]) => html`<option value="${option}"${option === value ? ' selected' : ''}>${text}</option>`)}</select></label>`;
+}
+
+function dictionaryEditor(fields: FormFields): Html {
+  return html`${selectField(fields, 'handoffStage', 'Handoff to sales at', choices(SHARED_STAGES))}
+    ${textField(fields, 'lifecycleOrder', 'HubSpot lifecycle order', 'internal values, comma-separated, earliest first')}
+    <p class="small muted">Each row says what a shared stage means on each side. A Salesforce value must be a value of the org's picklist (Lead Status, Feedback Reason, Loss Reason); a HubSpot value an option of the property.</p>
+    ${rowsTable(fields, 'row', [
+      { name: 'stage', label: 'Shared stage', kind: 'select', options: choices(SHARED_STAGES) },
+      { name: 'direction', label: 'Direction', kind: 'select', options: choices(SYNC_DIRECTIONS) },
+      { name: 'lifecyclestage', label: 'HubSpot lifecyclestage', kind: 'text' },
+      { name: 'hs_lead_status', label: 'HubSpot hs_lead_status', kind: 'text' },
+      { name: 'sales_feedback_status', label: 'HubSpot sales_feedback_status', kind: 'text' },
+      { name: 'object', label: 'Salesforce object', kind: 'select', options: [['', '—'], ['Lead', 'Lead'], ['Opportunity', 'Opportunity']] },
+      { name: 'status', label: 'Lead Status', kind: 'text' },
+      { name: 'converted', label: 'Converted', kind: 'select', options: [['', 'either'], ['yes', 'yes'], ['no', 'no']] },
+      { name: 'state', label: 'Opportunity state', kind: 'select', options: [['', '—'], ...choices(OPPORTUNITY_STATES)] },
+      { name: 'reasons', label: 'Reasons', kind: 'text', placeholder: 'comma-separated' },
+    ], 'Stage dictionary rows')}`;
+}
+
+function mappingsEditor(fields: FormFields): Html {
+  return rowsTable(fields, 'map', [
+    { name: 'hubspotProperty', label: 'HubSpot property', kind: 'text' },
+    { name: 'salesforceField', label: 'Salesforce Lead field', kind: 'text' },
+    { name: 'rule', label: 'Rule', kind: 'select', options: choices(FIELD_SYNC_RULES) },
+  ], 'Field sync rules');
+}
+
+function channelsEditor(fields: FormFields): Html {
+  return html`${textField(fields, 'fallbackChannel', 'Channel when no rule matches')}
+    <h3>Site lists</h3>
+    ${rowsTable(fields, 'list', [
+      { name: 'name', label: 'Name', kind: 'text' },
+      { name: 'entries', label: 'Sites', kind: 'text', placeholder: 'comma-separated hosts', width: '40rem' },
+    ], 'Site lists')}
+    <h3>Rules (first match wins)</h3>
+    <p class="small muted">One condition per line, all must hold; a line <code>or</code> starts another group. Fields: ${TOUCH_FIELDS.join(', ')}. Forms: <code>medium = "cpc"</code>, <code>source in ["google", "bing"]</code>, <code>medium ~ /^(cpc|ppc)$/</code>, <code>referrer is set</code>, <code>source in site list social</code>; <code>!=</code>, <code>not in</code>, <code>!~</code>, <code>is not set</code> negate.</p>
+    ${rowsTable(fields, 'rule', [
+      { name: 'channel', label: 'Channel', kind: 'text' },
+      { name: 'conditions', label: 'Conditions', kind: 'textarea', placeholder: 'medium = "cpc"' },
+    ], 'Channel rules')}`;
+}
+
+function taxonomyEditor(fields: FormFields): Html {
+  return html`<p class="small muted">Each label must be a value of the org's Feedback Reason picklist (Lead.Feedback_Reason__c).</p>
+    ${rowsTable(fields, 'reason', [
+      { name: 'label', label: 'Salesforce label', kind: 'text' },
+      { name: 'code', label: 'Code', kind: 'text' },
+      { name: 'recycle', label: 'Back to nurture', kind: 'select', options: [['', 'no'], ['rejected', 'when a Lead is rejected'], ['lost', 'when an Opportunity is lost'], ['both', 'both']] },
+    ], 'Feedback reasons')}
+    <div class="form-grid">
+      ${textField(fields, 'fallbackCode', 'Code for an unknown label')}
+      ${textField(fields, 'untouched', 'Lead Status: untouched', 'comma-separated')}
+      ${textField(fields, 'accepted', 'Lead Status: accepted', 'comma-separated')}
+      ${textField(fields, 'closed', 'Lead Status: closed', 'comma-separated')}
+    </div>
+    <h3>HubSpot values each outcome sets</h3>
+    <div class="form-grid">${TAXONOMY_HUBSPOT_KEYS.map((key) => textField(fields, `hubspot.${key}`, key.replace(/([A-Z])/g, ' $1').toLowerCase()))}</div>`;
+}
+
+function slaEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      <label>Hours to the first touch <input type="text" inputmode="decimal" name="hours" value="${field(fields, 'hours')}"></label>
+      ${selectField(fields, 'clock', 'Clock', [['calendar', 'calendar hours'], ['business', 'business hours']])}
+      ${textField(fields, 'timeZone', 'Time zone (business hours)', 'IANA, e.g. Europe/Paris')}
+      ${textField(fields, 'start', 'Working day starts')}
+      ${textField(fields, 'end', 'Working day ends')}
+      ${textField(fields, 'weekdays', 'Working days', '1 = Monday … 7 = Sunday, comma-separated')}
+      ${textField(fields, 'holidays', 'Holidays', 'YYYY-MM-DD, comma-separated')}
+      ${textField(fields, 'untouched', 'Untouched Lead Statuses', 'comma-separated values of Lead Status')}
+    </div>
+    <h3>Overrides (first match wins)</h3>
+    ${rowsTable(fields, 'override', [
+      { name: 'team', label: 'Team (owner\'s department)', kind: 'text' },
+      { name: 'leadSource', label: 'Lead Source', kind: 'text' },
+      { name: 'hours', label: 'Hours', kind: 'text', width: '6rem' },
+      { name: 'clock', label: 'Clock', kind: 'select', options: [['inherit', 'as the policy'], ['calendar', 'calendar hours'], ['own', 'its own business hours']] },
+      { name: 'ownHours', label: 'Own business hours', kind: 'hidden' },
+    ], 'SLA overrides')}`;
+}
+
+/** The form body of one setting. */
+export function settingEditor(key: SettingKey, fields: FormFields): Html {
+  switch (key) {
+    case 'stageDictionary':
+      return dictionaryEditor(fields);
+    case 'fieldMappings':
+      return mappingsEditor(fields);
+    case 'channelRules':
+      return channelsEditor(fields);
+    case 'feedbackTaxonomy':
+      return taxonomyEditor(fields);
+    case 'slaPolicy':
+      return slaEditor(fields);
+    default: {
+      const unreachable: never = key;
+      return html`${String(unreachable)}`;
+    }
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * The settings as HTML forms: each setting becomes flat form fields (one input per cell, the same
+ * name repeated once per table row, lists comma-separated, channel conditions one per line) and
+ * back. The page renders from the fields, so a refused form comes back exactly as typed; the value
+ * read back goes through the same checks as the JSON API.
+ */
+import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
+import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
+import type { BusinessHours, SlaPolicy } from '../../domain/sla.ts';
+import type { FieldMapping, StageDictionary } from '../../domain/stages.ts';
+import type { SettingKey } from './settings.ts';
+
+/** A form body as express.urlencoded (non-extended) gives it: a repeated name is an array. */
+export type FormFields = Record<string, string | string[] | undefined>;
+
+/** Every value of a repeated field, in order. */
+export function fieldList(fields: FormFields, name: string): string[] {
+  const value = fields[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/** One value of a field ('' when absent). */
+export function field(fields: FormFields, name: string): string {
+  return fieldList(fields, name)[0] ?? '';
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+}
+
+function optional(text: string | undefined): string | undefined {
+  const trimmed = (text ?? '').trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function numberOf(text: string): number | string | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const parsed = Number(trimmed);
+  // A value that is not a number goes on as typed: the validator names it.
+  return Number.isFinite(parsed) ? parsed : trimmed;
+}
+
+/** The rows of a table: the repeated fields zipped by position, rows left blank dropped. */
+function rowsOf(fields: FormFields, prefix: string, columns: readonly string[], textColumns: readonly string[] = columns): Record<string, string>[] {
+  const lists = Object.fromEntries(columns.map((column) => [column, fieldList(fields, `${prefix}.${column}`)]));
+  const count = Math.max(0, ...Object.values(lists).map((list) => list.length));
+  const rows: Record<string, string>[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const row = Object.fromEntries(columns.map((column) => [column, lists[column]?.[index] ?? '']));
+    if (textColumns.every((column) => (row[column] ?? '').trim() === '')) continue;
+    rows.push(row);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Channel conditions: one per line, `or` between groups.
+
+const NEGATED: Readonly<Record<ChannelCondition['operator'], string>> = { equals: '!=', in: 'not in', regex: '!~', exists: 'is not set', in_site_list: 'not in site list' };
+const PLAIN: Readonly<Record<ChannelCondition['operator'], string>> = { equals: '=', in: 'in', regex: '~', exists: 'is set', in_site_list: 'in site list' };
+
+/** A channel condition as one line: `medium = "cpc"`, `source in ["a", "b"]`, `referrer ~ /re/`, `medium is set`, `source in site list social`. */
+export function conditionText(condition: ChannelCondition): string {
+  const operator = (condition.negate ? NEGATED : PLAIN)[condition.operator];
+  switch (condition.operator) {
+    case 'equals':
+      return `${condition.field} ${operator} ${JSON.stringify(condition.value)}`;
+    case 'in':
+      return `${condition.field} ${operator} ${JSON.stringify(condition.values).replaceAll('","', '", "')}`;
+    case 'regex':
+      return `${condition.field} ${operator} /${condition.pattern}/`;
+    case 'exists':
+      return `${condition.field} ${operator}`;
+    case 'in_site_list':
+      return `${condition.field} ${operator} ${condition.list}`;
+    default: {
+      const unreachable: never = condition;
+      return String(unreachable);
+    }
+  }
+}
+
+const CONDITION_LINE = /^(\w+)\s+(is not set|is set|not in site list|in site list|not in|in|!=|=|!~|~)\s*(.*)$/;
+
+/** Reads one condition line; an unreadable line comes back as a message. */
+function parseCondition(line: string): Record<string, unknown> | string {
+  const match = CONDITION_LINE.exec(line);
+  if (!match) return `"${line}" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name`;
+  const [, fieldName, operator = '', rest = ''] = match;
+  const negate = operator.startsWith('!') || operator.startsWith('not') || operator === 'is not set';
+  const base = { field: fieldName, ...(negate ? { negate: true } : {}) };
+  const json = (text: string): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  switch (operator) {
+    case '=':
+    case '!=': {
+      const value = json(rest);
+      return typeof value === 'string' ? { ...base, operator: 'equals', value } : `"${line}": put the value in double quotes`;
+    }
+    case 'in':
+    case 'not in': {
+      const values = json(rest);
+      return Array.isArray(values) ? { ...base, operator: 'in', values } : `"${line}": list the values as ["a", "b"]`;
+    }
+    case '~':
+    case '!~':
+      return rest.length >= 2 && rest.startsWith('/') && rest.endsWith('/') ? { ...base, operator: 'regex', pattern: rest.slice(1, -1) } : `"${line}": write the pattern between slashes, /like this/`;
+    case 'is set':
+    case 'is not set':
+      return rest === '' ? { ...base, operator: 'exists' } : `"${line}": nothing may follow "${operator}"`;
+    default:
+      return rest === '' ? `"${line}": name the site list` : { ...base, operator: 'in_site_list', list: rest };
+  }
+}
+
+/** The groups of a rule's conditions text, or the lines that could not be read. */
+function parseConditions(text: string): { anyOf: Record<string, unknown>[][]; problems: string[] } {
+  const groups: Record<string, unknown>[][] = [[]];
+  const problems: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    if (line.toLowerCase() === 'or') {
+      groups.push([]);
+      continue;
+    }
+    const condition = parseCondition(line);
+    if (typeof condition === 'string') problems.push(condition);
+    else groups[groups.length - 1]?.push(condition);
+  }
+  return { anyOf: groups.filter((group) => group.length > 0), problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each setting ⇄ its fields
+
+const yesNo = (value: boolean | undefined): string => (value === undefined ? '' : value ? 'yes' : 'no');
+
+function dictionaryFields(dictionary: StageDictionary): FormFields {
+  const rows = dictionary.rows;
+  return {
+    handoffStage: dictionary.handoffStage,
+    lifecycleOrder: dictionary.hubspotLifecycleOrder.join(', '),
+    'row.stage': rows.map((row) => row.stage),
+    'row.direction': rows.map((row) => row.direction),
+    'row.lifecyclestage': rows.map((row) => row.hubspot?.lifecyclestage ?? ''),
+    'row.hs_lead_status': rows.map((row) => row.hubspot?.hs_lead_status ?? ''),
+    'row.sales_feedback_status': rows.map((row) => row.hubspot?.sales_feedback_status ?? ''),
+    'row.object': rows.map((row) => row.salesforce?.object ?? ''),
+    'row.status': rows.map((row) => (row.salesforce?.object === 'Lead' ? (row.salesforce.status ?? '') : '')),
+    'row.converted': rows.map((row) => (row.salesforce?.object === 'Lead' ? yesNo(row.salesforce.isConverted) : '')),
+    'row.state': rows.map((row) => (row.salesforce?.object === 'Opportunity' ? row.salesforce.state : '')),
+    'row.reasons': rows.map((row) => (row.salesforce?.reasons ?? []).join(', ')),
+  };
+}
+
+const DICTIONARY_COLUMNS = ['stage', 'direction', 'lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'object', 'status', 'converted', 'state', 'reasons'] as const;
+
+function dictionaryValue(fields: FormFields): unknown {
+  const rows = rowsOf(fields, 'row', DICTIONARY_COLUMNS, ['lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'object', 'status', 'reasons']).map((row) => {
+    const hubspot = Object.fromEntries(
+      (['lifecyclestage', 'hs_lead_status', 'sales_feedback_status'] as const).flatMap((property) => {
+        const value = optional(row[property]);
+        return value === undefined ? [] : [[property, value]];
+      }),
+    );
+    const reasons = splitList(row.reasons ?? '');
+    const reasonsPart = reasons.length > 0 ? { reasons } : {};
+    let salesforce: Record<string, unknown> | null = null;
+    if (row.object === 'Lead') {
+      const status = optional(row.status);
+      salesforce = { object: 'Lead', ...(status === undefined ? {} : { status }), ...(row.converted === '' || row.converted === undefined ? {} : { isConverted: row.converted === 'yes' }), ...reasonsPart };
+    } else if (row.object === 'Opportunity') {
+      salesforce = { object: 'Opportunity', ...(optional(row.state) === undefined ? {} : { state: row.state }), ...reasonsPart };
+    }
+    return { stage: row.stage, direction: row.direction, hubspot: Object.keys(hubspot).length > 0 ? hubspot : null, salesforce };
+  });
+  return { handoffStage: field(fields, 'handoffStage'), hubspotLifecycleOrder: splitList(field(fields, 'lifecycleOrder')), rows };
+}
+
+function mappingsFields(mappings: readonly FieldMapping[]): FormFields {
+  return {
+    'map.hubspotProperty': mappings.map((m) => m.hubspotProperty),
+    'map.salesforceField': mappings.map((m) => m.salesforceField),
+    'map.rule': mappings.map((m) => m.rule),
+  };
+}
+
+function mappingsValue(fields: FormFields): unknown {
+  return rowsOf(fields, 'map', ['hubspotProperty', 'salesforceField', 'rule'], ['hubspotProperty', 'salesforceField']).map((row) => ({
+    hubspotProperty: (row.hubspotProperty ?? '').trim(),
+    salesforceField: (row.salesforceField ?? '').trim(),
+    rule: row.rule,
+  }));
+}
+
+function channelFields(rules: ChannelRules): FormFields {
+  const lists = Object.entries(rules.siteLists);
+  return {
+    fallbackChannel: rules.fallbackChannel,
+    'list.name': lists.map(([name]) => name),
+    'list.entries': lists.map(([, entries]) => entries.join(', ')),
+    'rule.channel': rules.rules.map((rule) => rule.channel),
+    'rule.conditions': rules.rules.map((rule) => rule.anyOf.map((group) => group.map(conditionText).join('\n')).join('\nor\n')),
+  };
+}
+
+function channelValue(fields: FormFields): { value: unknown; problems: string[] } {
+  const problems: string[] = [];
+  const rules = rowsOf(fields, 'rule', ['channel', 'conditions']).map((row, index) => {
+    const parsed = parseConditions(row.conditions ?? '');
+    problems.push(...parsed.problems.map((problem) => `rules[${index}].anyOf: ${problem}`));
+    return { channel: (row.channel ?? '').trim(), anyOf: parsed.anyOf };
+  });
+  const siteLists = Object.fromEntries(rowsOf(fields, 'list', ['name', 'entries']).map((row) => [(row.name ?? '').trim(), splitList(row.entries ?? '')]));
+  return { value: { siteLists, rules, fallbackChannel: field(fields, 'fallbackChannel').trim() }, problems };
+}
+
+/** The feedback taxonomy's HubSpot values, in the order the form shows them. */
+export const TAXONOMY_HUBSPOT_KEYS = ['acceptedLifecycleStage', 'acceptedLeadStatus', 'rejectedLeadStatus', 'recycledLifecycleStage', 'recycledLeadStatus', 'opportunityLifecycleStage', 'wonLifecycleStage'] as const;
+
+function taxonomyFields(taxonomy: FeedbackTaxonomy): FormFields {
+  const recycle = (code: string): string => {
+    const rejected = taxonomy.recycleRejectedReasons.includes(code);
+    const lost = taxonomy.recycleLostReasons.includes(code);
+    return rejected && lost ? 'both' : rejected ? 'rejected' : lost ? 'lost' : '';
+  };
+  return {
+    'reason.label': taxonomy.reasons.map((r) => r.label),
+    'reason.code': taxonomy.reasons.map((r) => r.code),
+    'reason.recycle': taxonomy.reasons.map((r) => recycle(r.code)),
+    fallbackCode: taxonomy.fallbackCode,
+    untouched: taxonomy.leadStatuses.untouched.join(', '),
+    accepted: taxonomy.leadStatuses.accepted.join(', '),
+    closed: taxonomy.leadStatuses.closed.join(', '),
+    ...Object.fromEntries(TAXONOMY_HUBSPOT_KEYS.map((key) => [`hubspot.${key}`, taxonomy.hubspot[key]])),
+  };
+}
+
+function taxonomyValue(fields: FormFields): unknown {
+  const reasons = rowsOf(fields, 'reason', ['label', 'code', 'recycle'], ['label', 'code']);
+  const codesWhere = (kinds: readonly string[]) => reasons.filter((row) => kinds.includes(row.recycle ?? '')).map((row) => (row.code ?? '').trim());
+  return {
+    reasons: reasons.map((row) => ({ label: (row.label ?? '').trim(), code: (row.code ?? '').trim() })),
+    fallbackCode: field(fields, 'fallbackCode').trim(),
+    recycleRejectedReasons: codesWhere(['rejected', 'both']),
+    recycleLostReasons: codesWhere(['lost', 'both']),
+    leadStatuses: { untouched: splitList(field(fields, 'untouched')), accepted: splitList(field(fields, 'accepted')), closed: splitList(field(fields, 'closed')) },
+    hubspot: Object.fromEntries(TAXONOMY_HUBSPOT_KEYS.map((key) => [key, field(fields, `hubspot.${key}`).trim()])),
+  };
+}
+
+function slaFields(policy: SlaPolicy): FormFields {
+  const hours = policy.businessHours;
+  return {
+    hours: String(policy.hours),
+    clock: hours === null ? 'calendar' : 'business',
+    timeZone: hours?.timeZone ?? '',
+    start: hours?.start ?? '09:00',
+    end: hours?.end ?? '17:00',
+    weekdays: (hours?.weekdays ?? [1, 2, 3, 4, 5]).join(', '),
+    holidays: (hours?.holidays ?? []).join(', '),
+    untouched: policy.untouchedLeadStatuses.join(', '),
+    'override.team': policy.overrides.map((o) => o.team ?? ''),
+    'override.leadSource': policy.overrides.map((o) => o.leadSource ?? ''),
+    'override.hours': policy.overrides.map((o) => String(o.hours)),
+    'override.clock': policy.overrides.map((o) => (o.businessHours === undefined ? 'inherit' : o.businessHours === null ? 'calendar' : 'own')),
+    // An override's own business hours are not edited in the table; they travel with the row.
+    'override.ownHours': policy.overrides.map((o) => (o.businessHours ? JSON.stringify(o.businessHours) : '')),
+  };
+}
+
+function slaValue(fields: FormFields): unknown {
+  const businessHours = {
+    timeZone: field(fields, 'timeZone').trim(),
+    weekdays: splitList(field(fields, 'weekdays')).map((day) => numberOf(day)),
+    start: field(fields, 'start').trim(),
+    end: field(fields, 'end').trim(),
+    holidays: splitList(field(fields, 'holidays')),
+  };
+  const overrides = rowsOf(fields, 'override', ['team', 'leadSource', 'hours', 'clock', 'ownHours'], ['team', 'leadSource', 'hours']).map((row) => {
+    let own: BusinessHours | null = null;
+    try {
+      own = row.ownHours ? (JSON.parse(row.ownHours) as BusinessHours) : null;
+    } catch {
+      own = null;
+    }
+    const clock = row.clock === 'calendar' ? { businessHours: null } : row.clock === 'own' && own ? { businessHours: own } : {};
+    const team = optional(row.team);
+    const leadSource = optional(row.leadSource);
+    return { ...(team === undefined ? {} : { team }), ...(leadSource === undefined ? {} : { leadSource }), hours: numberOf(row.hours ?? ''), ...clock };
+  });
+  return {
+    hours: numberOf(field(fields, 'hours')),
+    businessHours: field(fields, 'clock') === 'business' ? businessHours : null,
+    overrides,
+    untouchedLeadStatuses: splitList(field(fields, 'untouched')),
+  };
+}
+
+/** The form fields of a setting's value. */
+export function fieldsOf(key: SettingKey, value: unknown): FormFields {
+  switch (key) {
+    case 'stageDictionary':
+      return dictionaryFields(value as StageDictionary);
+    case 'fieldMappings':
+      return mappingsFields(value as FieldMapping[]);
+    case 'channelRules':
+      return channelFields(value as ChannelRules);
+    case 'feedbackTaxonomy':
+      return taxonomyFields(value as FeedbackTaxonomy);
+    case 'slaPolicy':
+      return slaFields(value as SlaPolicy);
+    default: {
+      const unreachable: never = key;
+      return { unreachable };
+    }
+  }
+}
+
+/**
+ * The setting a form describes, for the validators; `problems` holds what could not even be read
+ * (a channel condition line), reported with the validator's messages.
+ */
+export function valueFromFields(key: SettingKey, fields: FormFields): { value: unknown; problems: string[] } {
+  switch (key) {
+    case 'stageDictionary':
+      return { value: dictionaryValue(fields), problems: [] };
+    case 'fieldMappings':
+      return { value: mappingsValue(fields), problems: [] };
+    case 'channelRules':
+      return channelValue(fields);
+    case 'feedbackTaxonomy':
+      return { value: taxonomyValue(fields), problems: [] };
+    case 'slaPolicy':
+      return { value: slaValue(fields), problems: [] };
+    default: {
+      const unreachable: never = key;
+      return { value: unreachable, problems: [] };
+    }
+  }
+}

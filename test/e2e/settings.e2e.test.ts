@@ -1,0 +1,83 @@
+/**
+ * The settings forms in Debian's Chromium (playwright-core): a Lead Status the sandbox org's
+ * picklist lacks is refused by name with the form kept as typed; a field rule added with "Add a
+ * row" is previewed, then saved; a removed row is gone after saving. Screenshots go to
+ * test/e2e/screenshots/ (not in git).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
+
+const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+describe('settings forms in Chromium', () => {
+  let admin: AdminApp;
+  let browser: Browser;
+  let page: Page;
+  let installationId: string;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    admin = await startAdminApp();
+    installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(`${admin.url}/admin/login`);
+    await page.fill('#token', admin.adminToken);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${admin.url}/admin`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await admin?.close();
+  });
+
+  const settingsUrl = (key: string) => `${admin.url}/admin/installations/${installationId}/settings?key=${key}`;
+  const mappingRows = () => page.locator('table[data-rows="map"] tbody tr[data-row]');
+
+  it("refuses SQL's Lead Status 'Working' in the stage dictionary form, naming the value, with the form kept", async () => {
+    await page.goto(settingsUrl('stageDictionary'));
+    const sqlStatus = page.locator('table[data-rows="row"] tbody tr[data-row]').nth(2).locator('input[name="row.status"]');
+    expect(await sqlStatus.inputValue()).toBe('Working - Contacted');
+    await sqlStatus.fill('Working');
+    await page.click('button:has-text("Check and save")');
+    await page.waitForSelector('[data-issues]');
+    const issues = await page.locator('[data-issues] li').allTextContents();
+    expect(issues).toEqual([expect.stringContaining('rows[2] (sql).salesforce.status: "Working" is not a value of the Lead Status picklist (Lead.Status) in Salesforce')]);
+    expect(await page.locator('table[data-rows="row"] tbody tr[data-row]').nth(2).locator('input[name="row.status"]').inputValue()).toBe('Working');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-01-refused.png'), fullPage: true });
+  });
+
+  it('adds a field rule with "Add a row", previews it, saves it, then removes a row', async () => {
+    await page.goto(settingsUrl('fieldMappings'));
+    const before = await mappingRows().count();
+    await page.click('button[data-add-row="map"]');
+    expect(await mappingRows().count()).toBe(before + 1);
+    const added = mappingRows().last();
+    await added.locator('input[name="map.hubspotProperty"]').fill('website');
+    await added.locator('input[name="map.salesforceField"]').fill('Website');
+    await added.locator('select[name="map.rule"]').selectOption('two_way');
+    await page.click('button:has-text("Preview changes")');
+    await page.waitForSelector('[data-preview]');
+    expect(await page.locator('[data-preview]').textContent()).toContain('website ↔ Website starts syncing (two_way)');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-02-preview.png'), fullPage: true });
+
+    await page.click('button:has-text("Check and save")');
+    await page.waitForURL(/notice=settings_saved/);
+    expect(await page.locator('.card').first().textContent()).toContain('Website');
+
+    // Remove the phone rule, save, and it is gone.
+    const phone = mappingRows().filter({ has: page.locator('input[name="map.hubspotProperty"][value="phone"]') });
+    await phone.locator('button[data-remove-row]').click();
+    await page.click('button:has-text("Check and save")');
+    await page.waitForURL(/notice=settings_saved/);
+    const inputs = page.locator('input[name="map.hubspotProperty"]');
+    const properties = await Promise.all(Array.from({ length: await inputs.count() }, (_, index) => inputs.nth(index).inputValue()));
+    expect(properties).toEqual(['email', 'firstname', 'lastname', 'company', 'jobtitle', 'website', '']);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-03-saved.png'), fullPage: true });
+  });
+});
