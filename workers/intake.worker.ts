@@ -5,11 +5,12 @@
  * and mark the record pending for the sync drains.
  */
 import type { Job } from 'bullmq';
+import { CrmAuthError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
-import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import type { Db } from '../src/store/db.ts';
 import { recordInboundEvent } from '../src/store/inbound-events.ts';
 import { runningClocksForLeads } from '../src/store/sla.ts';
@@ -33,6 +34,21 @@ const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
 /** Activities: one a rep logs on a Lead is a first sales touch (it stops the Lead's SLA clock). */
 const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);
 const LEAD_ID = /^00Q[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/;
+
+/**
+ * The installation's runtime, or null when a side cannot be reached with credentials (an admin
+ * disconnected it): the event is then routed without the echo check, because the drains of that
+ * installation wait anyway and read both sides' current state when they run (an echo synced again
+ * writes nothing), while failing here would lose the change after the retries.
+ */
+async function runtimeOrNull(sync: NonNullable<IntakeDeps['sync']>, installationId: string): Promise<InstallationRuntime | null> {
+  try {
+    return await sync.clients.forInstallation(installationId);
+  } catch (error) {
+    if (error instanceof CrmAuthError) return null;
+    throw error;
+  }
+}
 
 function dedupeKey(job: Job): string {
   if (!job.id) throw new Error('intake jobs always carry their deterministic id');
@@ -76,8 +92,8 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
   if (!sync || !event.subscriptionType.startsWith('contact.')) return;
   if (event.subscriptionType === 'contact.propertyChange' && !WATCHED_CONTACT_PROPERTIES.has(event.propertyName ?? '')) return;
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
-  const runtime = await sync.clients.forInstallation(installationId);
-  const ownApp = event.changeSource === 'INTEGRATION' && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
+  const runtime = await runtimeOrNull(sync, installationId);
+  const ownApp = event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
   const ownValue = event.propertyName !== undefined && event.propertyValue !== undefined && (await sync.ledger.wroteIt(installationId, 'hubspot', event.objectId, event.propertyName, event.propertyValue));
   if (ownApp || ownValue) {
     deps.log.debug({ installationId, contact: event.objectId, property: event.propertyName }, 'own write came back: not synced again');
@@ -97,11 +113,11 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
   // and its clock checked for the first touch. (The due check looks for activities itself too.)
   const whoId = notification.fields.WhoId ?? '';
   if (activity && (!LEAD_ID.test(whoId) || (await runningClocksForLeads(deps.db, installationId, [whoId])).size === 0)) return;
-  const runtime = await sync.clients.forInstallation(installationId);
+  const runtime = await runtimeOrNull(sync, installationId);
   // Modified by the integration user: the app's own write — unless the record's stage is not what
   // the app knows, which means someone else changed it in between (a notification for that change
   // may have been lost), so it is synced.
-  const byIntegrationUser = notification.fields.LastModifiedById?.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15);
+  const byIntegrationUser = runtime !== null && notification.fields.LastModifiedById?.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15);
   const type = notification.sObjectType;
   const stage = type === 'Lead' || type === 'Opportunity' ? stageValues(type, notification.fields) : {};
   const hubspotId = type === 'Lead' ? notification.fields.HubSpot_Contact_Id__c : null;

@@ -5,6 +5,7 @@ import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Metrics } from '../src/runtime/metrics.ts';
 import type { Queryable } from '../src/store/db.ts';
+import { disconnectedSides } from '../src/store/sync-controls.ts';
 import { reconcileHubSpot, reconcileSalesforce } from '../src/sync/reconcile.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 
@@ -21,6 +22,15 @@ export interface ReconcileWorkerDeps {
 export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
   return {
     reconcile: async ({ installationId }) => {
+      // A side an admin disconnected is not called: the pass waits, and its watermarks stay, so
+      // the first pass after reconnecting looks at everything that changed meanwhile. A pause does
+      // not stop it: it only reads and marks records pending, which is how a change whose webhook
+      // was lost during the pause is still synced on resume.
+      const disconnected = await disconnectedSides(deps.db, installationId);
+      if (disconnected.hubspot !== null || disconnected.salesforce !== null) {
+        deps.log.debug({ installationId, disconnected }, 'reconcile pass skipped: a side is disconnected');
+        return;
+      }
       const runtime = await deps.clients.forInstallation(installationId);
       const pass = {
         db: deps.db,

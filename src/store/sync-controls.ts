@@ -1,6 +1,7 @@
 /**
  * The admin's controls over an installation's sync, kept in Postgres so they survive restarts:
- * pauses per direction. A held direction's drains wait; its records stay pending in Redis.
+ * pauses per direction, and a side disconnected on its own. A held direction's drains wait; its
+ * records stay pending in Redis.
  */
 import type { Queryable } from './db.ts';
 
@@ -17,8 +18,11 @@ export interface SyncPause {
   pausedBy: string;
 }
 
-/** Why a direction's drains wait, or null when they may run. */
-export type SyncHold = { kind: 'paused'; since: Date; by: string };
+/** A CRM side of an installation. */
+export type CrmSide = 'hubspot' | 'salesforce';
+
+/** Why a direction's drains wait, or null when they may run. A disconnected side holds both directions: each reads both CRMs. */
+export type SyncHold = { kind: 'paused'; since: Date; by: string } | { kind: 'disconnected'; side: CrmSide; since: Date };
 
 interface PauseRow extends Record<string, unknown> {
   direction: SyncDirection;
@@ -53,15 +57,53 @@ export async function syncPauses(db: Queryable, installationId: string): Promise
   return rows.map(fromRow);
 }
 
+interface HoldRow extends Record<string, unknown> {
+  paused_at: Date | string | null;
+  paused_by: string | null;
+  hubspot_disconnected_at: Date | string | null;
+  salesforce_disconnected_at: Date | string | null;
+}
+
 /** Why the drains of a direction wait now, or null (one query: drains ask before each round). */
 export async function syncHold(db: Queryable, installationId: string, direction: SyncDirection): Promise<SyncHold | null> {
-  const rows = await db.query<PauseRow>('SELECT direction, paused_at, paused_by FROM sync_pauses WHERE installation_id = $1 AND direction = $2', [installationId, direction]);
-  const pause = rows[0];
-  return pause ? { kind: 'paused', since: new Date(pause.paused_at), by: pause.paused_by } : null;
+  const rows = await db.query<HoldRow>(
+    `SELECT p.paused_at, p.paused_by, i.hubspot_disconnected_at, i.salesforce_disconnected_at
+     FROM installations i LEFT JOIN sync_pauses p ON p.installation_id = i.id AND p.direction = $2 WHERE i.id = $1`,
+    [installationId, direction],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  if (row.hubspot_disconnected_at !== null) return { kind: 'disconnected', side: 'hubspot', since: new Date(row.hubspot_disconnected_at) };
+  if (row.salesforce_disconnected_at !== null) return { kind: 'disconnected', side: 'salesforce', since: new Date(row.salesforce_disconnected_at) };
+  return row.paused_at !== null ? { kind: 'paused', since: new Date(row.paused_at), by: row.paused_by ?? '' } : null;
 }
 
 /** Whether any direction of an installation is held (SLA due checks wait then: see workers/sla.worker.ts). */
 export async function anySyncHold(db: Queryable, installationId: string): Promise<boolean> {
-  const rows = await db.query<{ held: boolean }>('SELECT EXISTS (SELECT 1 FROM sync_pauses WHERE installation_id = $1) AS held', [installationId]);
+  const rows = await db.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM sync_pauses WHERE installation_id = $1)
+       OR EXISTS (SELECT 1 FROM installations WHERE id = $1 AND (hubspot_disconnected_at IS NOT NULL OR salesforce_disconnected_at IS NOT NULL)) AS held`,
+    [installationId],
+  );
   return rows[0]?.held === true;
+}
+
+/** When each side was disconnected by an admin (null: it was not). */
+export async function disconnectedSides(db: Queryable, installationId: string): Promise<Record<CrmSide, Date | null>> {
+  const rows = await db.query<HoldRow>('SELECT hubspot_disconnected_at, salesforce_disconnected_at FROM installations WHERE id = $1', [installationId]);
+  const row = rows[0];
+  const at = (value: Date | string | null | undefined) => (value === null || value === undefined ? null : new Date(value));
+  return { hubspot: at(row?.hubspot_disconnected_at), salesforce: at(row?.salesforce_disconnected_at) };
+}
+
+const DISCONNECTED_COLUMNS: Readonly<Record<CrmSide, string>> = { hubspot: 'hubspot_disconnected_at', salesforce: 'salesforce_disconnected_at' };
+
+/** Records that an admin disconnected one side (its sealed grant is cleared by the vault). */
+export async function markDisconnected(db: Queryable, installationId: string, side: CrmSide, at: Date): Promise<void> {
+  await db.query(`UPDATE installations SET ${DISCONNECTED_COLUMNS[side]} = $2, updated_at = now() WHERE id = $1`, [installationId, at]);
+}
+
+/** The side is connected again: the sync it held may run. */
+export async function clearDisconnected(db: Queryable, installationId: string, side: CrmSide): Promise<void> {
+  await db.query(`UPDATE installations SET ${DISCONNECTED_COLUMNS[side]} = NULL, updated_at = now() WHERE id = $1`, [installationId]);
 }

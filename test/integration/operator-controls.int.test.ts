@@ -3,13 +3,15 @@
  * pause and resume per direction (changes made while paused arrive through the real webhooks,
  * wait, and are synced on resume in the order they arrived, none lost) and the Salesforce API
  * budget (counted against the sandbox org's own call count, alerting once at 80 %); "sync this
- * record now" from the record log for a contact whose webhook was dropped.
+ * record now" from the record log for a contact whose webhook was dropped; disconnecting one
+ * side, which leaves the other connected and holds the sync until it is reconnected by OAuth.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyAlertSignature } from '../../src/sync/alerts.ts';
-import { AdminClient } from '../support/admin-harness.ts';
+import { AdminClient, runOAuthInstall } from '../support/admin-harness.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
@@ -19,13 +21,16 @@ const ALERT_SECRET = 'operator-controls-alert-secret';
 describe('operator controls', () => {
   let h: SyncHarness;
   let installationId: string;
+  let redis: Redis;
 
   beforeAll(async () => {
+    redis = new Redis(inject('redisUrl'));
     h = await startSyncHarness({ ADMIN_TOKEN });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
   }, 120_000);
 
   afterAll(async () => {
+    redis?.disconnect();
     await h?.close();
   });
 
@@ -39,10 +44,17 @@ describe('operator controls', () => {
     return { status: response.status, json: await response.json() };
   }
 
-  /** True once no drain to Salesforce is queued, delayed or running. */
+  /**
+   * True once no drain to Salesforce is queued or running, nor delayed by less than the coalescing
+   * windows (a drain that waits on the API budget asks again a minute later, past these tests).
+   */
   async function drainsSettled(): Promise<boolean> {
-    const counts = await h.app.producer.queue('syncToSalesforce').getJobCounts('waiting', 'delayed', 'active', 'prioritized');
-    return Object.values(counts).every((count) => count === 0);
+    const queue = h.app.producer.queue('syncToSalesforce');
+    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized');
+    // BullMQ scores a delayed job by its due time × 4096 (plus a counter).
+    const scores = (await redis.zrange(queue.keys.delayed ?? '', 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1);
+    const soon = scores.filter((score) => Math.floor(Number(score) / 4096) < Date.now() + 5_000);
+    return Object.values(counts).every((count) => count === 0) && soon.length === 0;
   }
 
   /** How many of the contacts' MQL changes the intake has recorded (each one marked its contact pending first). */
@@ -191,4 +203,34 @@ describe('operator controls', () => {
     const refused = await api('POST', `/installations/${installationId}/sync-now`, { record: '003000000000001AAA' });
     expect(refused.status).toBe(422);
   }, 60_000);
+
+  it('disconnects Salesforce alone: HubSpot stays connected, changes wait without failing jobs, and reconnecting by OAuth syncs them', async () => {
+    const disconnected = await api('POST', `/installations/${installationId}/connections/salesforce/disconnect`);
+    expect(disconnected.status).toBe(200);
+    expect(disconnected.json).toMatchObject({ side: 'salesforce', revoked: null });
+    expect(disconnected.json.connections.salesforce).toMatchObject({ state: 'not_connected', via: 'none' });
+    expect(disconnected.json.connections.salesforce.disconnectedAt).toEqual(expect.any(String));
+    expect(disconnected.json.connections.hubspot).toMatchObject({ state: 'connected', disconnectedAt: null });
+    expect((await api('POST', `/installations/${installationId}/connections/zoho/disconnect`)).status).toBe(400);
+
+    const contactId = h.newContact({ firstname: 'Disconnected' });
+    h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+    await eventually(async () => (await recordedChanges([contactId])) === 1, 30_000, 'the MQL webhook recorded');
+    await eventually(drainsSettled, 20_000, 'the drain scheduled for it to finish');
+    expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(0);
+    for (const queue of ['hubspotEvents', 'syncToSalesforce'] as const) expect(await h.app.producer.queue(queue).getJobCounts('failed')).toEqual({ failed: 0 });
+
+    // Reconnected through the existing OAuth flow (the sandbox's consent page).
+    const admin = new AdminClient(h.app.url ?? '');
+    await admin.signIn(ADMIN_TOKEN);
+    const page = await admin.page(`/admin/installations/${installationId}`);
+    expect(page.html).toContain('data-disconnected="salesforce"');
+    const callback = await runOAuthInstall(admin, 'salesforce', installationId);
+    expect(callback.status).toBe(200);
+    const connections = await api('GET', `/installations/${installationId}/connections`);
+    expect(connections.json.salesforce).toMatchObject({ state: 'connected', via: 'oauth', disconnectedAt: null });
+    await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead once Salesforce is back');
+    const activity = await api('GET', `/installations/${installationId}/activity`);
+    expect(activity.json.actions.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['salesforce_disconnected', 'salesforce_connected']));
+  }, 90_000);
 });

@@ -68,4 +68,6 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   sync_now_started: { kind: 'ok', text: 'The record is marked for syncing and its drain started: its log below shows the outcome in a moment.' },
   sync_now_held: { kind: 'ok', text: 'The record is marked for syncing; its direction is paused or disconnected, so it syncs when that ends.' },
   sync_now_refused: { kind: 'error', text: 'Not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…).' },
+  hubspot_disconnected: { kind: 'ok', text: 'HubSpot disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.' },
+  salesforce_disconnected: { kind: 'ok', text: 'Salesforce disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.' },
 };

@@ -1,11 +1,13 @@
 /**
  * Installation-level admin operations: connection status of both sides with API usage against
- * limits, the runtime used for provisioning, and uninstalling (revoke tokens, stop every job).
+ * limits, the runtime used for provisioning, disconnecting one side, and uninstalling (revoke
+ * tokens, stop every job).
  */
 import type { ApiLimitUsage } from '../../crm/ports.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { getInstallationDetails, markUninstalled, type InstallationDetails } from '../../store/installation-admin.ts';
+import { clearDisconnected, disconnectedSides, markDisconnected, SYNC_DIRECTIONS } from '../../store/sync-controls.ts';
 import { revokeHubSpot } from '../oauth/hubspot.ts';
 import { revokeSalesforce } from '../oauth/salesforce.ts';
 import { installationChanged, type AdminContext } from './context.ts';
@@ -26,6 +28,8 @@ export interface SideConnection {
   error: string | null;
   /** An OAuth app is configured, so the admin can (re)connect through the consent page. */
   canConnect: boolean;
+  /** When an admin disconnected this side (the sync waits until it is connected again), or null. */
+  disconnectedAt: string | null;
 }
 
 const USAGE_TIMEOUT_MS = 5_000;
@@ -53,14 +57,16 @@ export async function runtimeOf(ctx: AdminContext, installationId: string): Prom
 
 /** Connection status and API usage of both sides. */
 export async function connectionStatus(ctx: AdminContext, installation: InstallationDetails): Promise<Record<Side, SideConnection>> {
-  const [hubspotStored, salesforceStored] = await Promise.all([
+  const [hubspotStored, salesforceStored, disconnected] = await Promise.all([
     ctx.vault.read(installation.id, 'hubspot').catch((error: unknown) => ({ unreadable: messageOf(error) })),
     ctx.vault.read(installation.id, 'salesforce').catch((error: unknown) => ({ unreadable: messageOf(error) })),
+    disconnectedSides(ctx.db, installation.id),
   ]);
   const envVia = (side: Side): SideConnection['via'] => (ctx.config[side].mode === 'sandbox' ? 'sandbox' : side === 'hubspot' ? (ctx.config.hubspot.accessToken ? 'environment' : 'none') : ctx.config.salesforce.accessToken || ctx.config.salesforce.refreshToken ? 'environment' : 'none');
 
-  const hubspot: SideConnection = { side: 'hubspot', state: 'not_connected', via: 'none', account: installation.hubspotPortalId, detail: '', usage: [], error: null, canConnect: ctx.apps.hubspot !== undefined };
-  const salesforce: SideConnection = { side: 'salesforce', state: 'not_connected', via: 'none', account: installation.salesforceOrgId, detail: '', usage: [], error: null, canConnect: ctx.apps.salesforce !== undefined };
+  const disconnectedAt = (side: Side) => disconnected[side]?.toISOString() ?? null;
+  const hubspot: SideConnection = { side: 'hubspot', state: 'not_connected', via: 'none', account: installation.hubspotPortalId, detail: '', usage: [], error: null, canConnect: ctx.apps.hubspot !== undefined, disconnectedAt: disconnectedAt('hubspot') };
+  const salesforce: SideConnection = { side: 'salesforce', state: 'not_connected', via: 'none', account: installation.salesforceOrgId, detail: '', usage: [], error: null, canConnect: ctx.apps.salesforce !== undefined, disconnectedAt: disconnectedAt('salesforce') };
 
   if (hubspotStored && 'unreadable' in hubspotStored) {
     hubspot.state = 'error';
@@ -91,9 +97,17 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
     return { hubspot, salesforce };
   }
 
+  // A side an admin disconnected is not called (not even for its usage) until it is connected again.
+  for (const side of [hubspot, salesforce]) {
+    if (side.disconnectedAt === null) continue;
+    side.state = 'not_connected';
+    side.via = 'none';
+    side.error = null;
+    side.detail = `Disconnected by an admin at ${side.disconnectedAt}: the sync waits, changes are kept; connect it again to resume`;
+  }
   const runtime = hubspot.state === 'error' && salesforce.state === 'error' ? { error: 'credentials unreadable' } : await runtimeOf(ctx, installation.id);
   for (const side of [hubspot, salesforce]) {
-    if (side.state === 'error') continue;
+    if (side.state === 'error' || side.disconnectedAt !== null) continue;
     if ('error' in runtime) {
       side.state = side.via === 'none' ? 'not_connected' : 'error';
       side.error = side.via === 'none' ? null : runtime.error;
@@ -139,3 +153,47 @@ export async function uninstall(ctx: AdminContext, installationId: string): Prom
   ctx.log.info({ installationId, jobsRemoved, revoked }, 'installation uninstalled');
   return { revoked, jobsRemoved };
 }
+
+/** What disconnecting one side did. */
+export interface DisconnectResult {
+  side: Side;
+  /** Whether the stored grant was revoked (null: none was stored, e.g. an environment token or the sandbox). */
+  revoked: boolean | null;
+}
+
+/**
+ * Disconnects one side: revokes and forgets its stored grant and holds the installation's sync
+ * (both directions read both CRMs) until that side is connected again through OAuth; the other
+ * side's grant stays. Webhooks keep being received and recorded, records keep being marked.
+ */
+export async function disconnectSide(ctx: AdminContext, installationId: string, side: Side, by: string): Promise<DisconnectResult> {
+  const app = side === 'hubspot' ? ctx.apps.hubspot : ctx.apps.salesforce;
+  let revoked: boolean | null = null;
+  if (side === 'hubspot') {
+    const grant = await ctx.vault.read(installationId, 'hubspot').catch(() => null);
+    if (grant && ctx.apps.hubspot) revoked = await revokeHubSpot(ctx.apps.hubspot, grant);
+  } else {
+    const grant = await ctx.vault.read(installationId, 'salesforce').catch(() => null);
+    if (grant && ctx.apps.salesforce) revoked = await revokeSalesforce(ctx.apps.salesforce, grant);
+  }
+  // Held before the grant is forgotten: no drain starts in between with half the credentials.
+  await markDisconnected(ctx.db, installationId, side, new Date(ctx.now()));
+  await ctx.vault.clear(installationId, side);
+  await installationChanged(ctx, installationId);
+  const name = side === 'hubspot' ? 'HubSpot' : 'Salesforce';
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: `${side}_disconnected`,
+    summary: `${name} disconnected from the ${by}: grant ${revoked === null ? 'not stored' : revoked ? 'revoked' : 'could not be revoked'} and forgotten; the sync waits until it is connected again${app ? '' : ' (no OAuth app is configured to reconnect it)'}`,
+    details: { side, revoked, by },
+  });
+  ctx.log.info({ installationId, side, revoked, by }, 'one side disconnected by an admin: the sync waits');
+  return { side, revoked };
+}
+
+/** A side was connected again (OAuth callback): the sync it held resumes and drains what waited. */
+export async function sideReconnected(ctx: AdminContext, installationId: string, side: Side): Promise<void> {
+  await clearDisconnected(ctx.db, installationId, side);
+  for (const direction of SYNC_DIRECTIONS) await ctx.scheduler.schedule(installationId, direction, ctx.now(), true);
+}
+

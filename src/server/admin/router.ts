@@ -24,7 +24,7 @@ import { html, type Html } from './html.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from './alert-target.ts';
 import { NOTICES } from './components.ts';
 import type { AdminContext } from './context.ts';
-import { connectionStatus, runtimeOf, uninstall } from './installations.ts';
+import { connectionStatus, disconnectSide, runtimeOf, uninstall } from './installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from './jobs.ts';
 import { layout, loginPage, type LayoutInput } from './layout.ts';
 import { healthBody } from './pages/health.ts';
@@ -53,6 +53,7 @@ const directionForm = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot
 /** The budget form: a number with its unit, or `none` to remove the budget. */
 const budgetForm = z.object({ kind: z.enum(['calls', 'percent', 'none']), value: z.string().max(20).optional() });
 const syncNowForm = z.object({ record: z.string().trim().max(200) });
+const sideParam = z.enum(['hubspot', 'salesforce']);
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
 
 /** A settings edit shown again: the form or JSON as sent, its problems (and their status), or its preview. */
@@ -229,6 +230,18 @@ export function adminRouter(ctx: AdminContext): Router {
       res.redirect(303, `${basePath(installation)}?notice=${action === 'pause' ? 'sync_paused' : 'sync_resumed'}`);
     });
   }
+
+  router.post('/installations/:id/connections/:side/disconnect', form, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const side = sideParam.safeParse(req.params.side);
+    if (!side.success || installation.status !== 'active') {
+      res.status(side.success ? 409 : 404).type('text/plain').send(side.success ? 'The installation is uninstalled' : 'No such side: hubspot or salesforce');
+      return;
+    }
+    await disconnectSide(ctx, installation.id, side.data, identityOf(res).via === 'session' ? 'dashboard' : 'api');
+    res.redirect(303, `${basePath(installation)}?notice=${side.data}_disconnected`);
+  });
 
   router.post('/installations/:id/sync-now', form, async (req, res) => {
     const installation = await installationFrom(req, res);

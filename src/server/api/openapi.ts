@@ -54,6 +54,11 @@ export function openApiDocument(): Json {
       '/installations/{id}/pause': {
         post: operation('Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
       },
+      '/installations/{id}/connections/{side}/disconnect': {
+        post: operation('Disconnect one side: its stored grant is revoked and forgotten, the other stays; the sync waits (webhooks recorded, records kept pending) until the side is connected again through GET /oauth/{side}/install?installation={id}', { '200': json({ type: 'object', properties: { side: { type: 'string' }, revoked: { type: ['boolean', 'null'], description: 'null: no grant was stored (environment token or sandbox)' }, connections: { type: 'object' } } }, 'Disconnected'), '400': error('Unknown side'), '404': error('No such installation'), '409': error('Uninstalled') }, {
+          parameters: [idPath, { name: 'side', in: 'path', required: true, schema: { type: 'string', enum: ['hubspot', 'salesforce'] } }],
+        }),
+      },
       '/installations/{id}/sync-now': {
         post: operation('Sync one record now: marks it pending in the direction its side syncs to (a HubSpot contact to Salesforce, a Lead or Opportunity to HubSpot) and starts that drain; for a record whose webhook was lost', { '202': json({ type: 'object', properties: { direction, key: { type: 'string' }, held: { type: 'boolean', description: 'The direction is paused or waiting: the record syncs when it runs again' } } }, 'Marked and the drain started'), '400': error('No record'), '404': error('No such installation'), '409': error('Uninstalled'), '422': error('Not a record the sync takes') }, {
           parameters: [idPath],

@@ -15,7 +15,7 @@ import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } f
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/alert-target.ts';
 import { identityOf } from '../admin/auth.ts';
 import type { AdminContext } from '../admin/context.ts';
-import { connectionStatus, runtimeOf, uninstall } from '../admin/installations.ts';
+import { connectionStatus, disconnectSide, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
@@ -38,6 +38,7 @@ const initialSyncBody = z.object({}).strict();
 /** Pause and resume name one direction, or both when it is absent. */
 const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot']).optional() }).strict();
 const syncNowBody = z.object({ record: z.string().trim().min(1, 'give the record to sync').max(200) }).strict();
+const sideParams = idParam.extend({ side: z.enum(['hubspot', 'salesforce']) });
 
 /** The operator controls as the API shows them. */
 function controlsJson(view: SyncControlsView) {
@@ -143,6 +144,16 @@ export function apiRouter(ctx: AdminContext): Router {
       res.json({ controls: controlsJson(await change(ctx, installation.id, directionsOf(body.direction), identityOf(res).via)) });
     });
   }
+
+  router.post('/installations/:id/connections/:side/disconnect', async (req, res) => {
+    const params = parseInput(sideParams, req.params, res, 'path');
+    if (!params) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
+    const result = await disconnectSide(ctx, installation.id, params.side, identityOf(res).via === 'session' ? 'dashboard' : 'api');
+    res.json({ ...result, connections: await connectionStatus(ctx, installation) });
+  });
 
   router.post('/installations/:id/sync-now', async (req, res) => {
     const installation = await installationFrom(req, res);

@@ -14,6 +14,7 @@ import { upsertInstallation } from '../../store/installations.ts';
 import { createOAuthState, recordAdminAction, takeOAuthState, type OAuthProvider } from '../../store/admin-sessions.ts';
 import { readCookie, secretsEqual, sha256 } from '../admin/auth.ts';
 import { installationChanged, type AdminContext } from '../admin/context.ts';
+import { sideReconnected } from '../admin/installations.ts';
 import { html } from '../admin/html.ts';
 import { exchangeHubSpotCode, hubspotAuthorizeUrl } from './hubspot.ts';
 import { exchangeSalesforceCode, salesforceAuthorizeUrl } from './salesforce.ts';
@@ -149,6 +150,7 @@ export function oauthRouter(ctx: AdminContext): Router {
       await reactivateInstallation(ctx.db, installationId);
       await recordAdminAction(ctx.db, { installationId, action: 'hubspot_connected', summary: `HubSpot portal ${hubId} connected (OAuth)`, details: { scopes: exchange.credentials.scopes } });
       await installationChanged(ctx, installationId);
+      await sideReconnected(ctx, installationId, 'hubspot');
       ctx.log.info({ installationId, portalId: hubId }, 'HubSpot connected');
       const to = `/admin/installations/${encodeURIComponent(installationId)}?notice=hubspot_connected`;
       return resultPage(res, 200, { title: 'HubSpot connected', message: `Portal ${hubId} is connected. Next: connect Salesforce, then run the provisioning dry run.`, continueTo: to, refresh: true });
@@ -178,6 +180,7 @@ export function oauthRouter(ctx: AdminContext): Router {
     await reactivateInstallation(ctx.db, target.id);
     await recordAdminAction(ctx.db, { installationId: target.id, action: 'salesforce_connected', summary: `Salesforce org ${orgId} connected (OAuth web server flow)`, details: { scope: exchange.credentials.scope } });
     await installationChanged(ctx, target.id);
+    await sideReconnected(ctx, target.id, 'salesforce');
     ctx.log.info({ installationId: target.id, orgId }, 'Salesforce connected');
     const to = `/admin/installations/${encodeURIComponent(target.id)}?notice=salesforce_connected`;
     return resultPage(res, 200, { title: 'Salesforce connected', message: `Org ${orgId} is connected. Next: run the provisioning dry run.`, continueTo: to, refresh: true });

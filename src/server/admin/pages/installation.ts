@@ -19,7 +19,7 @@ const STATE_BADGES: Record<SideConnection['state'], Html> = {
 
 const VIA_LABELS: Record<SideConnection['via'], string> = { oauth: 'OAuth', environment: 'environment token', sandbox: 'sandbox', none: '—' };
 
-function connectionCard(installation: InstallationDetails, side: SideConnection): Html {
+function connectionCard(installation: InstallationDetails, side: SideConnection, csrfToken: string): Html {
   const name = side.side === 'hubspot' ? 'HubSpot' : 'Salesforce';
   const account = side.side === 'hubspot' ? 'Portal' : 'Org';
   const connectHref = `/oauth/${side.side}/install?installation=${encodeURIComponent(installation.id)}`;
@@ -31,11 +31,21 @@ function connectionCard(installation: InstallationDetails, side: SideConnection)
       <dt>Details</dt><dd>${side.detail}</dd>
     </dl>
     ${side.error ? html`<div class="notice error small">${side.error}</div>` : ''}
+    ${side.disconnectedAt ? html`<div class="notice error small" data-disconnected="${side.side}">${name} was disconnected at ${side.disconnectedAt}: the sync waits and keeps the changes; connect ${name} again to resume.</div>` : ''}
     <h3>API usage</h3>
     ${usageMeters(side.usage)}
     ${side.canConnect
       ? html`<p><a class="button ${side.via === 'oauth' ? 'secondary' : 'primary'}" href="${connectHref}" data-connect="${side.side}">${side.via === 'oauth' ? `Reconnect ${name}` : `Connect ${name} (OAuth)`}</a></p>`
       : html`<p class="muted small">No ${name} OAuth app configured (${side.side === 'hubspot' ? 'HUBSPOT_CLIENT_ID / HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET'}).</p>`}
+    ${installation.status === 'active' && side.disconnectedAt === null
+      ? postButton({
+          action: `/admin/installations/${encodeURIComponent(installation.id)}/connections/${side.side}/disconnect`,
+          csrfToken,
+          label: `Disconnect ${name}`,
+          kind: 'danger',
+          confirm: `Disconnect ${name}? Its grant is revoked and forgotten, the other side stays connected, and the sync waits until ${name} is connected again.`,
+        })
+      : ''}
   </section>`;
 }
 
@@ -105,8 +115,8 @@ export function installationBody(data: InstallationPageData): Html {
   const base = `/admin/installations/${encodeURIComponent(installation.id)}`;
   return html`
   <div class="grid two">
-    ${connectionCard(installation, data.connections.hubspot)}
-    ${connectionCard(installation, data.connections.salesforce)}
+    ${connectionCard(installation, data.connections.hubspot, csrfToken)}
+    ${connectionCard(installation, data.connections.salesforce, csrfToken)}
   </div>
 
   ${controlsCard(installation, data.controls, csrfToken)}
