@@ -61,6 +61,11 @@ export interface HubSpotPort {
    * (its contact deleted) fails alone.
    */
   addTimelineNotes(notes: readonly { contactId: string; html: string; at: Date }[]): Promise<WriteOutcome[]>;
+  /**
+   * When each given property of each contact last changed (batch read with property history, 50
+   * per call), as epoch milliseconds; a property that never had a value is left out.
+   */
+  readPropertyChangeTimes(ids: readonly string[], properties: readonly string[]): Promise<Map<string, Record<string, number>>>;
   /** Contacts modified at or after `since` (search on lastmodifieddate, oldest first), one page. */
   findContactsChangedSince(since: Date, properties: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }>;
   /** Reads contacts by email (batch read by the `email` id property, 100 per call); unknown emails are left out. */

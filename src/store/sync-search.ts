@@ -115,3 +115,15 @@ export async function recentProblems(db: Queryable, installationId: string, limi
   const rows = await db.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync_log WHERE installation_id = $1 AND level IN ('warn', 'error') ORDER BY id DESC LIMIT $2`, [installationId, limit]);
   return rows.map(lineOf);
 }
+
+/**
+ * The warnings and errors of an installation since a time, newest first: what the health page
+ * groups by cause. Capped, so a flood of one failure cannot make the page slow.
+ */
+export async function problemsSince(db: Queryable, installationId: string, since: Date, limit = 5_000): Promise<LogLine[]> {
+  const rows = await db.query<LogRow>(
+    `SELECT ${LOG_COLUMNS} FROM sync_log WHERE installation_id = $1 AND level IN ('warn', 'error') AND created_at >= $2 ORDER BY id DESC LIMIT $3`,
+    [installationId, since, limit],
+  );
+  return rows.map(lineOf);
+}

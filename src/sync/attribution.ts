@@ -26,6 +26,7 @@ import {
   type CampaignSettings,
 } from './attribution-settings.ts';
 import { contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 
 /** Adds one line to the caller's sync log. */
 export type LogEntry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) => void;
@@ -353,7 +354,7 @@ export class AttributionBatch {
         entry(
           ref,
           'warn',
-          'campaign_no_responded_status',
+          SILENT_STOP_ACTIONS.campaignNoRespondedStatus,
           `not added to Campaign "${campaign}": none of its member statuses counts as responded, and the app adds people only with a responded status. In Salesforce, open the Campaign, and under Campaign Member Statuses tick Responded on the status that means this person responded (or add one, e.g. "${this.settings.campaigns.memberStatus}"). The app uses it for the people it adds afterwards; add this person to the Campaign yourself.`,
           { campaign },
         );

@@ -11,6 +11,7 @@ import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-l
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
+import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 
 export interface HandoffSummary {
   /** Contacts handed to sales in this run, with the SLA due time already stamped on both sides, if it was. */
@@ -108,7 +109,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       const latest = latestStage.get(contact.id);
       const stale = closedBySales(lead) && !(latest !== undefined && (BACKWARD_RULE_STAGES as readonly string[]).includes(latest));
       toUpdate.push({ contact, leadId: link.salesforceLeadId, decision: decision.action === 'upsert_lead' && !stale ? decision : null });
-      if (decision.action === 'none') entry(contactRef(contact.id), 'info', 'no_stage_change', decision.reason);
+      // A linked Lead whose contact no stage row covers stops following it: a warning, not a quiet no-op.
+      if (decision.action === 'none') entry(contactRef(contact.id), isNoRuleMatch(decision.reason) ? 'warn' : 'info', isNoRuleMatch(decision.reason) ? SILENT_STOP_ACTIONS.noRuleMatches : 'no_stage_change', decision.reason);
       else if (stale) {
         entry(contactRef(contact.id), 'info', 'no_stage_change', `${decision.reason}: not applied, sales closed the Lead after the contact's ${latest === undefined ? 'handoff' : `stage "${latest}"`} and HubSpot has not heard of it yet`);
       }

@@ -3,12 +3,19 @@
  * modified since a watermark (minus a lookback window), compares each modification time with the
  * newest event the app received for that record, and marks pending what no event covered. A lost
  * webhook becomes a delay, not a loss.
+ *
+ * Every uncovered record is synced, but only a change to what the app watches (a watched HubSpot
+ * property, a Lead's or Opportunity's stage fields) that no event brought is a warning for the
+ * admin: form submissions, analytics and other unwatched edits move a record's modification time
+ * without any webhook being lost, and those are logged at info.
  */
+import { WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
 import type { HubSpotContact, HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import type { Queryable } from '../store/db.ts';
 import { recordInboundEvent } from '../store/inbound-events.ts';
-import { writeSyncLog } from '../store/sync-log.ts';
-import { contactRef, salesforceRef } from './context.ts';
+import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { contactRef, salesforceRef, STAGE_FIELDS, stageValues } from './context.ts';
 import type { Direction } from './pending-set.ts';
 
 export interface ReconcileDeps {
@@ -28,7 +35,36 @@ export interface ReconcileDeps {
 export interface ReconcileResult {
   stream: string;
   compared: number;
+  /** Records with a change to a watched property or stage that no event brought. */
   caught: number;
+  /** Records modified with no event but no watched change (synced anyway, logged at info). */
+  checked: number;
+}
+
+/** The newest Salesforce notification's fields per record (what the last Outbound Message said). */
+async function lastNotifiedFields(db: Queryable, installationId: string, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ object_id: string; payload: { fields?: Record<string, unknown> } }>(
+    "SELECT DISTINCT ON (object_id) object_id, payload FROM inbound_events WHERE installation_id = $1 AND source = 'salesforce' AND object_id = ANY($2) ORDER BY object_id, occurred_at DESC",
+    [installationId, ids],
+  );
+  return new Map(rows.map((r) => [r.object_id, r.payload.fields ?? {}]));
+}
+
+/** The stage fields whose current value differs from the last notified one (all of them with no notification). */
+function unannouncedStageFields(type: 'Lead' | 'Opportunity', record: SalesforceRecord, notified: Record<string, unknown> | undefined): string[] {
+  const now = stageValues(type, record);
+  if (notified === undefined) return Object.keys(now);
+  const then = stageValues(type, notified);
+  return Object.keys(now).filter((field) => now[field] !== then[field]);
+}
+
+/** The log line of one uncovered record: a warning naming the watched changes, or an info line without any. */
+function catchLine(installationId: string, recordRef: string, at: number, changed: readonly string[], channel: string): SyncLogEntry {
+  const when = new Date(at).toISOString();
+  return changed.length > 0
+    ? { installationId, recordRef, level: 'warn', action: SILENT_STOP_ACTIONS.reconcileCaught, reason: `${changed.join(', ')} changed by ${when} with no ${channel} received for it: synced by the reconciler`, details: { fields: changed } }
+    : { installationId, recordRef, level: 'info', action: 'reconcile_checked', reason: `modified at ${when} with no ${channel}, but no watched field changed: synced by the reconciler to be sure` };
 }
 
 interface Watermark {
@@ -68,12 +104,22 @@ async function recordCatches(db: Queryable, installationId: string, objectType: 
   }
 }
 
-/** Records whose modification no received event covers. */
-function uncovered<T>(records: readonly T[], idOf: (r: T) => string, modifiedOf: (r: T) => number, newest: Map<string, number>): T[] {
+/**
+ * How long a change may wait for its webhook before the reconciler takes it: a webhook in flight is
+ * not a lost one. Capped at half the lookback, so the next pass still looks at what this one left.
+ */
+const SETTLE_MS = 5_000;
+
+/** Records whose modification no received event covers, leaving the ones modified too recently to judge. */
+function uncovered<T>(records: readonly T[], idOf: (r: T) => string, modifiedOf: (r: T) => number, newest: Map<string, number>, settledBefore: number): T[] {
   return records.filter((record) => {
     const seen = newest.get(idOf(record));
-    return seen === undefined || seen < modifiedOf(record);
+    return (seen === undefined || seen < modifiedOf(record)) && modifiedOf(record) <= settledBefore;
   });
+}
+
+function settledBefore(deps: ReconcileDeps): number {
+  return deps.now().getTime() - Math.min(SETTLE_MS, deps.lookbackMs / 2);
 }
 
 /** One pass over HubSpot contacts. */
@@ -90,16 +136,25 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
   } while (after !== undefined && contacts.length < deps.pageLimit);
   const modified = (c: HubSpotContact) => Date.parse(c.properties.lastmodifieddate ?? c.updatedAt);
   const newest = await newestEvents(deps.db, deps.installationId, 'hubspot', contacts.map((c) => c.id));
-  const missed = uncovered(contacts, (c) => c.id, modified, newest);
+  const missed = uncovered(contacts, (c) => c.id, modified, newest, settledBefore(deps));
+  let caught = 0;
   if (missed.length > 0) {
     await deps.markPending('to-salesforce', missed.map((c) => c.id));
     await recordCatches(deps.db, deps.installationId, 'contact', missed.map((c) => ({ id: c.id, at: modified(c) })));
-    await writeSyncLog(deps.db, missed.map((c) => ({ installationId: deps.installationId, recordRef: contactRef(c.id), level: 'warn' as const, action: 'reconcile_caught', reason: `modified at ${new Date(modified(c)).toISOString()} with no webhook received for it: synced by the reconciler` })));
+    // A watched property whose newest version is newer than the newest event: a change no webhook brought.
+    const changeTimes = await deps.hubspot.readPropertyChangeTimes(missed.map((c) => c.id), WATCHED_PROPERTIES);
+    const lines = missed.map((c) => {
+      const seen = newest.get(c.id) ?? Number.NEGATIVE_INFINITY;
+      const changed = Object.entries(changeTimes.get(c.id) ?? {}).filter(([, at]) => at > seen).map(([name]) => name).sort();
+      return catchLine(deps.installationId, contactRef(c.id), modified(c), changed, 'webhook');
+    });
+    caught = lines.filter((line) => line.level === 'warn').length;
+    await writeSyncLog(deps.db, lines);
   }
   const last = contacts.at(-1);
   const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.id } : (mark ?? { at: since, lastId: '' });
-  await saveWatermark(deps.db, deps.installationId, stream, next, missed.length);
-  return { stream, compared: contacts.length, caught: missed.length };
+  await saveWatermark(deps.db, deps.installationId, stream, next, caught);
+  return { stream, compared: contacts.length, caught, checked: missed.length - caught };
 }
 
 /** One pass over a Salesforce object (Lead or Opportunity), paged by (SystemModstamp, Id). */
@@ -107,17 +162,22 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
   const stream = `salesforce:${type}`;
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
-  const records = await deps.salesforce.findChangedSince(type, ['Id', 'SystemModstamp', 'LastModifiedById'], since, deps.pageLimit);
+  const records = await deps.salesforce.findChangedSince(type, ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]], since, deps.pageLimit);
   const modified = (r: SalesforceRecord) => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
   const newest = await newestEvents(deps.db, deps.installationId, 'salesforce', records.map((r) => r.Id));
-  const missed = uncovered(records, (r) => r.Id, modified, newest);
+  const missed = uncovered(records, (r) => r.Id, modified, newest, settledBefore(deps));
+  let caught = 0;
   if (missed.length > 0) {
     await deps.markPending('to-hubspot', missed.map((r) => `${type}:${r.Id}`));
     await recordCatches(deps.db, deps.installationId, type, missed.map((r) => ({ id: r.Id, at: modified(r) })));
-    await writeSyncLog(deps.db, missed.map((r) => ({ installationId: deps.installationId, recordRef: salesforceRef(type, r.Id), level: 'warn' as const, action: 'reconcile_caught', reason: `modified at ${new Date(modified(r)).toISOString()} with no Outbound Message received for it: synced by the reconciler` })));
+    // The stage fields are what the Outbound Messages announce: compare them with the last one received.
+    const notified = await lastNotifiedFields(deps.db, deps.installationId, missed.map((r) => r.Id));
+    const lines = missed.map((r) => catchLine(deps.installationId, salesforceRef(type, r.Id), modified(r), unannouncedStageFields(type, r, notified.get(r.Id)), 'Outbound Message'));
+    caught = lines.filter((line) => line.level === 'warn').length;
+    await writeSyncLog(deps.db, lines);
   }
   const last = records.at(-1);
   const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.Id } : (mark ?? { at: since, lastId: '' });
-  await saveWatermark(deps.db, deps.installationId, stream, next, missed.length);
-  return { stream, compared: records.length, caught: missed.length };
+  await saveWatermark(deps.db, deps.installationId, stream, next, caught);
+  return { stream, compared: records.length, caught, checked: missed.length - caught };
 }

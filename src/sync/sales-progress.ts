@@ -13,6 +13,7 @@ import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { prepareFeedback } from './feedback.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
+import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 
 export interface ProgressSummary {
   read: number;
@@ -168,7 +169,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     if (decision.action === 'none') {
       if (decision.reason.startsWith('refused')) summary.refused += 1;
       else summary.unchanged += 1;
-      entry(ref, decision.reason.startsWith('refused') ? 'warn' : 'info', decision.reason.startsWith('refused') ? 'refused' : 'no_change', decision.reason, { contact: contact.id });
+      // A Salesforce state no stage row covers stops the record's stage sync: a warning the health page groups.
+      const stop = isNoRuleMatch(decision.reason);
+      const refused = decision.reason.startsWith('refused');
+      entry(ref, stop || refused ? 'warn' : 'info', stop ? SILENT_STOP_ACTIONS.noRuleMatches : refused ? 'refused' : 'no_change', decision.reason, { contact: contact.id });
       if (steps.length === 0) continue;
     }
     const [first, second] = steps;

@@ -1,7 +1,8 @@
 /**
  * The admin's whole path in Debian's Chromium (playwright-core): sign in, install through both
  * sandboxes' consent pages, dry run, provisioning, the initial sync run from sync health, a
- * settings edit refused with its message, a failed drain job replayed to success, the funnel
+ * settings edit refused with its message, a failed drain job replayed to success, a validation-rule
+ * refusal grouped by cause with its fix, the funnel
  * report with its charts against a seeded dataset counted by hand, and bull-board. Screenshots go
  * to test/e2e/screenshots/ (not in git).
  * Last, no token, secret or session id appears in any log line or page.
@@ -242,6 +243,42 @@ describe('admin dashboard in Chromium', () => {
     expect(log).toContain('sync-to-salesforce #e2e-replay');
     expect(await page.textContent('section.card >> nth=1')).toContain('No failed job');
     await shot('10-replayed-and-record-log');
+  });
+
+  it('groups a validation-rule refusal on the health page with its fix and the record behind it', async () => {
+    // The org's validation rule refuses the next Lead the app writes; the request itself succeeds.
+    const ruleMessage = 'Phone is required before a Lead reaches sales';
+    salesforce.faults.set({ records: [{ object: 'Lead', error: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: ruleMessage, fields: ['Phone'], count: 1 }] });
+    hubspot.setFaults({ webhooks: { drop: {} } });
+    const email = `validation-${Date.now()}@example.com`;
+    const contactId = String(hubspot.createInUi('contacts', { email, firstname: 'Vera', lastname: 'Rule', company: 'Rules Inc', lifecyclestage: 'marketingqualifiedlead' }).id);
+    try {
+      await new PendingSet(redis, admin.prefix).mark(installationId, 'to-salesforce', [contactId]);
+      await admin.app.producer.queue('syncToSalesforce').add('sync-to-salesforce', { v: 1, installationId }, { jobId: `e2e-validation-${contactId}` });
+      await eventually(
+        async () => (await admin.app.db.query('SELECT 1 FROM sync_log WHERE installation_id = $1 AND record_ref = $2 AND action = $3', [installationId, `hubspot:contact:${contactId}`, 'handoff_failed'])).length > 0,
+        20_000,
+        'the refused handoff in the sync log',
+      );
+    } finally {
+      hubspot.clearFaults();
+      salesforce.faults.clear();
+    }
+
+    await page.goto(`${admin.url}/admin/installations/${installationId}/health`);
+    const group = page.locator('[data-failure-causes] tr[data-cause="validation_rule"]');
+    await expect(group.locator('strong').textContent()).resolves.toBe('Salesforce validation rule');
+    expect(Number.parseInt((await group.locator('[data-cause-count]').textContent()) ?? '', 10)).toBeGreaterThanOrEqual(1);
+    await expect(group.locator('[data-cause-hint]').textContent()).resolves.toContain('Validation Rules');
+    await expect(group.textContent()).resolves.toContain(ruleMessage);
+    await shot('10b-problems-by-cause');
+
+    // Each record of the group opens its own log, where the CRM's answer is in full.
+    await group.locator(`a:has-text("hubspot:contact:${contactId}")`).click();
+    await page.waitForSelector('table.log');
+    const log = (await page.textContent('table.log')) ?? '';
+    expect(log).toContain('handoff_failed');
+    expect(log).toContain(`FIELD_CUSTOM_VALIDATION_EXCEPTION ${ruleMessage}`);
   });
 
   it('shows the funnel report with charts, its numbers as counted by hand, and exports CSV', async () => {

@@ -23,10 +23,25 @@ describe('the reconciler', () => {
     h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead created by the reconciler');
-    const log = await h.app.db.query<{ action: string }>("SELECT action FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught'", [`hubspot:contact:${contactId}`]);
+    const log = await h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`hubspot:contact:${contactId}`]);
     expect(log.length).toBeGreaterThan(0);
+    // The warning names the watched property whose webhook was lost.
+    expect(log[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/^lifecyclestage changed by .* with no webhook received for it/) as unknown });
     expect(h.hubspotSandbox.faults().counters.dropped).toBe(1);
     h.hubspotSandbox.clearFaults();
+  });
+
+  it('syncs a contact modified only in unwatched properties without a warning', async () => {
+    const contactId = h.newContact();
+    await eventually(async () => {
+      const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [`hubspot:contact:${contactId}`]);
+      return (rows[0]?.n ?? 0) > 0;
+    }, 20_000, 'the creation synced');
+    // No subscription covers `city`: HubSpot sends nothing, and nothing was lost.
+    h.hubspotSandbox.editInUi('contacts', contactId, { city: 'Lyon' });
+    const actions = async () => (await h.app.db.query<{ action: string; level: string }>("SELECT action, level FROM sync_log WHERE record_ref = $1 AND action LIKE 'reconcile_%'", [`hubspot:contact:${contactId}`]));
+    await eventually(async () => (await actions()).length > 0, 20_000, 'the reconciler to see the edit');
+    expect(await actions()).toEqual([{ action: 'reconcile_checked', level: 'info' }]);
   });
 
   it('applies a Salesforce change whose Outbound Message was dropped', async () => {
@@ -34,8 +49,9 @@ describe('the reconciler', () => {
     h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
     await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
     await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
-    const log = await h.app.db.query<{ action: string }>("SELECT action FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught'", [`salesforce:Lead:${lead.Id}`]);
+    const log = await h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`salesforce:Lead:${lead.Id}`]);
     expect(log.length).toBeGreaterThan(0);
+    expect(log[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/^Status changed by .* with no Outbound Message received for it/) as unknown });
     const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(metrics).toMatch(/reconcile_caught_total\{stream="salesforce:Lead"\} [1-9]/);
     h.salesforceSandbox.faults.clear();

@@ -14,6 +14,7 @@ import type { ApiLimitUsage, ContactPropertyInfo, HubSpotContact, HubSpotPort, P
 import { describeBody, toHubSpotError } from './errors.ts';
 import {
   BATCH_LIMIT,
+  HISTORY_BATCH_LIMIT,
   NOTE_TO_CONTACT_ASSOCIATION,
   SEARCH_PAGE_SIZE,
   attributeIssues,
@@ -38,6 +39,8 @@ import {
   toHubSpotContact,
   toPropertyCreate,
   upsertResponseSchema,
+  changeTimesOf,
+  historyResponseSchema,
 } from './mapper.ts';
 
 /** How the adapter reaches one HubSpot account. */
@@ -179,6 +182,18 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       contactsRead.push(...parseAnswer(batchResponseSchema, answer, 'batch read contacts').results.map(toHubSpotContact));
     }
     return contactsRead;
+  }
+
+  async function readPropertyChangeTimes(ids: readonly string[], names: readonly string[]): Promise<Map<string, Record<string, number>>> {
+    const times = new Map<string, Record<string, number>>();
+    // HubSpot takes at most 50 inputs in a batch read that asks for property history.
+    for (const part of chunk([...new Set(ids)], HISTORY_BATCH_LIMIT)) {
+      const answer = await call('batch read contact history', ({ contacts }) =>
+        contacts.batchApi.read({ inputs: part.map((id) => ({ id })), properties: [], propertiesWithHistory: [...names] }, false),
+      );
+      for (const result of parseAnswer(historyResponseSchema, answer, 'batch read contact history').results) times.set(result.id, changeTimesOf(result));
+    }
+    return times;
   }
 
   async function updateContacts(updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
@@ -420,6 +435,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   return {
     system: 'hubspot',
     readContacts,
+    readPropertyChangeTimes,
     updateContacts,
     upsertContactsByEmail,
     addTimelineNote,

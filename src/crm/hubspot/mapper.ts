@@ -4,9 +4,12 @@
  */
 import { z } from 'zod';
 import type { HubSpotContact, PropertyDefinition, WriteOutcome } from '../ports.ts';
+import { WRITE_IGNORED } from '../../domain/sync-failures.ts';
 
 /** Inputs per batch request of the CRM v3 batch endpoints (docs/reference/hubspot-api.md §4.1). */
 export const BATCH_LIMIT = 100;
+/** Inputs per batch read that asks for `propertiesWithHistory` (HubSpot's lower cap for history reads). */
+export const HISTORY_BATCH_LIMIT = 50;
 /** Results per search page (the search API allows up to 200). */
 export const SEARCH_PAGE_SIZE = 100;
 /** The association type of a note to a contact (HUBSPOT_DEFINED, docs/reference/hubspot-api.md §5.6). */
@@ -32,6 +35,26 @@ export const batchResponseSchema = z.looseObject({
   results: z.array(contactSchema),
   errors: z.array(standardErrorSchema).optional(),
 });
+
+/** Batch read answer with `propertiesWithHistory`: each version's time (a Date once the client deserialized it). */
+export const historyResponseSchema = z.looseObject({
+  results: z.array(
+    z.looseObject({
+      id: z.string().min(1),
+      propertiesWithHistory: z.record(z.string(), z.array(z.looseObject({ timestamp: z.union([z.date(), z.string()]) }))).optional(),
+    }),
+  ),
+});
+
+/** The newest version time of each property in a history answer's result (epoch ms). */
+export function changeTimesOf(result: z.output<typeof historyResponseSchema>['results'][number]): Record<string, number> {
+  const times: Record<string, number> = {};
+  for (const [name, versions] of Object.entries(result.propertiesWithHistory ?? {})) {
+    const newest = Math.max(...versions.map((version) => new Date(version.timestamp).getTime()).filter((ms) => Number.isFinite(ms)));
+    if (Number.isFinite(newest)) times[name] = newest;
+  }
+  return times;
+}
 
 /** Batch upsert answer: each result says whether it was created (`new`, deserialized as `_new`). */
 export const upsertResponseSchema = z.looseObject({
@@ -200,8 +223,8 @@ export interface IgnoredWrite {
   kept: string | null;
 }
 
-/** Outcome code of a write HubSpot answered without an error but did not keep. */
-export const WRITE_IGNORED = 'WRITE_IGNORED';
+/** Outcome code of a write HubSpot answered without an error but did not keep (named once, with the failure causes). */
+export { WRITE_IGNORED };
 
 const NUMERIC = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const EPOCH_MILLIS = /^-?\d+$/;

@@ -60,7 +60,12 @@ export function writeContext(ctx: SandboxContext, req: Request, res: Response): 
   const header = req.get('sforce-auto-assign')?.trim().toUpperCase();
   const session = sessionOf(res);
   const autoAssign = header === undefined ? session.channel === 'api' : header !== 'FALSE';
-  return { userId: session.userId, now: ctx.config.now(), autoAssign };
+  const recordFault = (type: string) => {
+    const injected = ctx.faults.forRecord(type);
+    if (injected) ctx.stats.faultsInjected++;
+    return injected;
+  };
+  return { userId: session.userId, now: ctx.config.now(), autoAssign, recordFault };
 }
 
 /** A query-string parameter as text (repeated or nested parameters are refused as absent). */

@@ -1,6 +1,7 @@
 /**
  * Fault knobs: error injection on chosen endpoints (method + path pattern, a count or a
- * probability) and Outbound Message delivery faults (duplicate, reorder, delay, drop). Probabilities
+ * probability), record-level refusals of writes to an object (a validation rule, a locked row, a
+ * restricted picklist), and Outbound Message delivery faults (duplicate, reorder, delay, drop). Probabilities
  * draw from a seeded PRNG so a failing run can be replayed.
  */
 import { z } from 'zod';
@@ -13,6 +14,20 @@ const knobSchema = z
 export const INJECTABLE_ERRORS = ['UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE', 'REQUEST_LIMIT_EXCEEDED', 'UNABLE_TO_LOCK_ROW', 'INVALID_SESSION_ID'] as const;
 export type InjectableError = (typeof INJECTABLE_ERRORS)[number];
 
+/**
+ * Errors Salesforce answers for one record of a write (inside a Collections result or a single
+ * record's 400) while the request itself succeeds: a validation rule, a lock held by another
+ * process, a restricted picklist.
+ */
+export const RECORD_ERRORS = ['FIELD_CUSTOM_VALIDATION_EXCEPTION', 'UNABLE_TO_LOCK_ROW', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST'] as const;
+export type RecordError = (typeof RECORD_ERRORS)[number];
+
+const RECORD_ERROR_MESSAGES: Record<RecordError, string> = {
+  FIELD_CUSTOM_VALIDATION_EXCEPTION: 'This record does not meet a validation rule of the org',
+  UNABLE_TO_LOCK_ROW: 'unable to obtain exclusive access to this record or 1 records',
+  INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: 'bad value for restricted picklist field',
+};
+
 export const faultConfigSchema = z.strictObject({
   seed: z.number().int().default(1),
   endpoints: z
@@ -23,6 +38,22 @@ export const faultConfigSchema = z.strictObject({
           /** Matched against the request path; `*` matches any run of characters, e.g. `/services/data/*\/composite/sobjects*`. */
           path: z.string().min(1),
           error: z.enum(INJECTABLE_ERRORS),
+          count: z.number().int().min(1).optional(),
+          probability: z.number().min(0).max(1).optional(),
+        })
+        .refine((e) => e.count !== undefined || e.probability !== undefined, 'set `count` or `probability`'),
+    )
+    .default([]),
+  /** Record-level refusals of creates and updates of an object, as an org's validation rules give them. */
+  records: z
+    .array(
+      z
+        .strictObject({
+          object: z.string().min(1),
+          error: z.enum(RECORD_ERRORS),
+          /** The rule's error message (a validation rule's own text); a default per error otherwise. */
+          message: z.string().min(1).optional(),
+          fields: z.array(z.string().min(1)).default([]),
           count: z.number().int().min(1).optional(),
           probability: z.number().min(0).max(1).optional(),
         })
@@ -78,6 +109,7 @@ export class FaultInjector {
   private endpointCounts: Array<number | undefined> = [];
   private knobCounts: Partial<Record<OutboundKnob, number | undefined>> = {};
   private matchers: RegExp[] = [];
+  private recordCounts: Array<number | undefined> = [];
 
   /** Replaces the whole configuration (counts start over, the PRNG is reseeded). */
   configure(input: FaultConfigInput): FaultConfig {
@@ -85,6 +117,7 @@ export class FaultInjector {
     this.random = prng(this.config.seed);
     this.endpointCounts = this.config.endpoints.map((e) => e.count);
     this.matchers = this.config.endpoints.map((e) => globToRegExp(e.path));
+    this.recordCounts = this.config.records.map((r) => r.count);
     this.knobCounts = {
       duplicate: this.config.outbound.duplicate?.next,
       reorder: this.config.outbound.reorder?.next,
@@ -105,6 +138,10 @@ export class FaultInjector {
         const remaining = this.endpointCounts[i];
         return remaining === undefined ? e : { ...e, count: remaining };
       }),
+      records: this.config.records.map((r, i) => {
+        const remaining = this.recordCounts[i];
+        return remaining === undefined ? r : { ...r, count: remaining };
+      }),
     };
   }
 
@@ -119,6 +156,19 @@ export class FaultInjector {
         return rule.error;
       }
       if (remaining === undefined && rule.probability !== undefined && this.random() < rule.probability) return rule.error;
+    }
+    return undefined;
+  }
+
+  /** The record-level error to answer for a create or update of `object`, if a rule fires. */
+  forRecord(object: string): SfError | undefined {
+    for (const [i, rule] of this.config.records.entries()) {
+      if (rule.object !== object) continue;
+      const remaining = this.recordCounts[i];
+      const fires = remaining !== undefined ? remaining > 0 : rule.probability !== undefined && this.random() < rule.probability;
+      if (!fires) continue;
+      if (remaining !== undefined) this.recordCounts[i] = remaining - 1;
+      return { errorCode: rule.error, message: rule.message ?? RECORD_ERROR_MESSAGES[rule.error], fields: rule.fields };
     }
     return undefined;
   }

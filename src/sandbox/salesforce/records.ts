@@ -24,6 +24,8 @@ export interface WriteContext {
    * field-level security does not filter which fields are written.
    */
   systemMode?: boolean;
+  /** Injected record-level refusal (fault injection), checked after the platform's own checks, as validation rules run. */
+  recordFault?: (type: string) => SfError | undefined;
 }
 
 export type WriteResult = { ok: true; id: string; created: boolean } | { ok: false; errors: SfError[] };
@@ -102,6 +104,8 @@ function finishWrite(txn: Txn, obj: ObjectDef, record: SfRecord, previous: SfRec
   const error =
     checkRequired(obj, record) ?? checkObjectConstraints(txn.store, obj.name, record, previous)[0] ?? checkOwner(txn, obj, record) ?? checkUnique(txn, obj, record);
   if (error) return error;
+  const injected = ctx.recordFault?.(obj.name);
+  if (injected) return injected;
   txn.put(obj.name, record);
   applyCampaignSaveEffects(txn, obj.name, record, previous, ctx);
   return undefined;

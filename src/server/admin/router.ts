@@ -16,7 +16,8 @@ import { queueKeys, queues } from '../../queue/catalog.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
 import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
-import { recentProblems, searchRecordLog } from '../../store/sync-search.ts';
+import { problemsSince, recentProblems, searchRecordLog } from '../../store/sync-search.ts';
+import { groupFailures } from '../../domain/sync-failures.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { identityOf } from './auth.ts';
@@ -66,6 +67,8 @@ interface SettingsEdit {
 }
 const alertForm = z.object({ url: z.string().trim().max(2048), secret: z.string().max(1024) });
 const jobForm = z.object({ installation: z.string().max(100).optional() });
+/** How far back the health page groups problems by cause. */
+const HEALTH_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const healthQuery = z.object({ q: z.string().max(320).optional(), notice: z.string().max(40).optional() });
 
 /** Only same-app paths are followed after sign-in (no open redirect). */
@@ -379,9 +382,10 @@ export function adminRouter(ctx: AdminContext): Router {
     const query = healthQuery.safeParse(req.query);
     const q = query.success ? (query.data.q ?? '').trim() : '';
     const [runId, initialRunId] = await Promise.all([latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL), latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC)]);
-    const [search, problems, failed, depths, backfill, initialSync] = await Promise.all([
+    const [search, problems, lastWeek, failed, depths, backfill, initialSync] = await Promise.all([
       q === '' ? Promise.resolve(null) : searchRecordLog(ctx.db, installation.id, q),
       recentProblems(ctx.db, installation.id),
+      problemsSince(ctx.db, installation.id, new Date(ctx.now() - HEALTH_WINDOW_MS)),
       listFailedJobs(ctx.producer, { installationId: installation.id, limit: 100 }),
       queueDepths(ctx.producer),
       runId ? backfillProgress(ctx.db, runId) : Promise.resolve(null),
@@ -393,7 +397,7 @@ export function adminRouter(ctx: AdminContext): Router {
       installation: tabInfo(installation),
       notice: noticeOf(req),
       scripts: ['health.js'],
-      body: healthBody({ installation, query: q, search, problems, failed, depths, backfill, initialSync, csrfToken: identityOf(res).csrfToken }),
+      body: healthBody({ installation, query: q, search, problems, causes: groupFailures(lastWeek), failed, depths, backfill, initialSync, csrfToken: identityOf(res).csrfToken }),
     });
   });
 

@@ -1,12 +1,13 @@
 /**
  * `/admin/installations/:id/health`: the per-record log (search by email or id: what happened and
- * why), recent problems, failed jobs with their error and replay, queue depths, and the
+ * why), problems grouped by cause with their fix, recent problems, failed jobs with their error and replay, queue depths, and the
  * initial sync and the attribution backfill, each with a start button and a live progress bar.
  */
 import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
 import type { InitialSyncProgress } from '../../../sync/initial-sync.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { LogLine, RecordSearchResult } from '../../../store/sync-search.ts';
+import type { FailureGroup } from '../../../domain/sync-failures.ts';
 import { badge, postButton } from '../components.ts';
 import { formatTime, html, type Html } from '../html.ts';
 import type { FailedJob, QueueDepth } from '../jobs.ts';
@@ -18,6 +19,8 @@ export interface HealthPageData {
   query: string;
   search: RecordSearchResult | null;
   problems: LogLine[];
+  /** The last week's warnings and errors grouped by cause, the biggest group first. */
+  causes: FailureGroup[];
   failed: FailedJob[];
   depths: QueueDepth[];
   backfill: BackfillProgress | null;
@@ -68,6 +71,29 @@ function searchSection(data: HealthPageData): Html {
             <div class="button-row">${[link.hubspotContactId, link.salesforceLeadId, link.salesforceOpportunityId].map((record) => syncNowButton(data.installation.id, record, data.csrfToken))}</div>`,
           )}
           ${search.entries.length === 0 ? html`<p class="empty">No log lines for these records yet.</p>` : logTable(search.entries, true)}`}
+  </section>`;
+}
+
+/** Problems by cause: what failed, how often, the fix, and the records behind it (each opens its log). */
+function causesSection(data: HealthPageData): Html {
+  const base = `/admin/installations/${encodeURIComponent(data.installation.id)}/health`;
+  return html`<section class="card" data-failure-causes>
+    <div class="card-head"><h2>Problems by cause</h2><span class="muted small">last 7 days</span></div>
+    ${data.causes.length === 0
+      ? html`<p class="empty">No warning or error in the last 7 days.</p>`
+      : html`<table class="data compact">
+          <thead><tr><th>Cause</th><th>Count</th><th>What to do</th><th>Records</th></tr></thead>
+          <tbody>${data.causes.map(
+            (group) => html`<tr data-cause="${group.cause}">
+              <td><strong>${group.title}</strong><div class="small muted">latest ${formatTime(group.latestAt)}</div></td>
+              <td class="num" data-cause-count>${group.count}${group.errors > 0 ? html` ${badge(`${group.errors} error${group.errors === 1 ? '' : 's'}`, 'error')}` : ''}${group.warnings > 0 ? html` ${badge(`${group.warnings} warning${group.warnings === 1 ? '' : 's'}`, 'warn')}` : ''}</td>
+              <td><p data-cause-hint>${group.hint}</p><p class="small muted">Latest: ${group.example}</p></td>
+              <td class="small">${group.records.map((ref) => html`<a class="mono" href="${base}?q=${encodeURIComponent(ref)}">${ref}</a><br>`)}${
+                group.recordCount > group.records.length ? html`<span class="muted">and ${group.recordCount - group.records.length} more</span>` : ''
+              }</td>
+            </tr>`,
+          )}</tbody>
+        </table>`}
   </section>`;
 }
 
@@ -159,6 +185,7 @@ export function healthBody(data: HealthPageData): Html {
   return html`
   ${searchSection(data)}
   ${failedSection(data)}
+  ${causesSection(data)}
   <div class="grid two">
     <section class="card">
       <div class="card-head"><h2>Queues</h2><a href="/admin/queues">Open the queue dashboard</a></div>
