@@ -49,7 +49,7 @@ function salesforcePicklistProblem(facts: CrmFacts, path: string, object: string
   const described = facts.salesforce.get(object);
   if (!described) return `${path}: "${value}" cannot be checked: the integration user cannot see the ${object} object in Salesforce`;
   const fieldFacts = described.get(field);
-  if (!fieldFacts) return `${path}: "${value}" cannot be checked: the field ${object}.${field} is not in the org, or the integration user cannot see it`;
+  if (!fieldFacts) return `${path}: "${value}" cannot be checked: the field ${object}.${field} is not in the org, or the integration user cannot see it (provisioning creates the app's fields and grants access to them)`;
   const values = fieldFacts.picklistValues ?? [];
   if (values.includes(value)) return null;
   const spelled = values.find((candidate) => sameValue(candidate, value));
@@ -60,7 +60,7 @@ function salesforcePicklistProblem(facts: CrmFacts, path: string, object: string
 /** Checks one value against a HubSpot enumeration property; a message, or null when the portal has it. */
 function hubspotOptionProblem(facts: CrmFacts, path: string, property: string, value: string): string | null {
   const propertyFacts = facts.hubspot.get(property);
-  if (!propertyFacts) return `${path}: "${value}" cannot be checked: the contact property ${property} is not in the HubSpot portal`;
+  if (!propertyFacts) return `${path}: "${value}" cannot be checked: the contact property ${property} is not in the HubSpot portal (provisioning creates the app's properties)`;
   if (propertyFacts.options === null) return null;
   if (propertyFacts.options.includes(value)) return null;
   return `${path}: "${value}" is not an option of the ${propertyFacts.label} property (${property}) in HubSpot; its options are ${listed(propertyFacts.options)}`;

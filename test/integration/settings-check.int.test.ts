@@ -157,4 +157,16 @@ describe('settings checked against the CRMs', () => {
     const page = await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
     expect(page.html).toContain('Re-stamp history');
   });
+
+  it('re-stamps history from the channel rules page and shows the run there', async () => {
+    await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
+    const started = await client.form(`/admin/installations/${installationId}/settings/channelRules/restamp`, {});
+    expect(started.status).toBe(303);
+    expect(started.headers.get('location')).toBe(`/admin/installations/${installationId}/settings?key=channelRules&notice=backfill_started#restamp`);
+    const run = (await client.api('GET', `/api/installations/${installationId}/backfill`)).json.run;
+    expect(run).not.toBeNull();
+    const page = await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
+    expect(page.html).toContain(`data-backfill-run="${String(run.runId)}"`);
+    expect(page.html).toContain('<script src="/admin/static/health.js"></script>');
+  });
 });
