@@ -82,7 +82,12 @@ export const noteBatchSchema = z.looseObject({
 /** `GET /crm/v3/properties/contacts`: only the names matter. */
 export const propertyListSchema = z.looseObject({ results: z.array(z.looseObject({ name: z.string() })) });
 
-/** The part of a property definition the settings check reads (GET /crm/v3/properties/contacts). */
+/**
+ * The part of a property definition the settings check reads (GET /crm/v3/properties/contacts):
+ * `options[].value` of an enumeration and `modificationMetadata.readOnlyValue` (HubSpot computes the
+ * value), as the CRM v3 properties API answers them. docs/reference/hubspot-api.md §3: lifecycle
+ * stages and lead statuses are per-portal options, read through the Properties API.
+ */
 export const propertyDefinitionsSchema = z.looseObject({
   results: z.array(
     z.looseObject({

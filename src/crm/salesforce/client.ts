@@ -49,7 +49,12 @@ const describeSchema = z.looseObject({
   fields: z.array(z.looseObject({ name: z.string(), createable: z.boolean(), updateable: z.boolean() })),
 });
 
-/** The part of a describe answer the settings check reads: each field's picklist values. */
+/**
+ * The part of a describe answer the settings check reads: each field's picklist values (the
+ * DescribeSObjectResult's `fields[].picklistValues[]`, PicklistEntry `{active, value, label,
+ * defaultValue, validFor}`; only active values may be written) and whether the user may create or
+ * update it. docs/reference/salesforce-api.md §2: read picklists with describe, never hard-code them.
+ */
 const describeFieldsSchema = z.looseObject({
   name: z.string(),
   fields: z.array(
