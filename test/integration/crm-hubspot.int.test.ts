@@ -233,6 +233,21 @@ describe('HubSpot adapter: contacts', () => {
     expect(modified).toEqual([...modified].sort((a, b) => a - b));
     expect(all.at(-1)?.id).toBe(recent[0]);
   });
+
+  it('reads when each property last changed from its history, 50 contacts per call', async () => {
+    const created = clock;
+    const ids = await seedContacts(60, 'history');
+    clock += 90_000;
+    await hubspot.updateContacts([{ id: ids[0]!, properties: { jobtitle: 'Changed later' } }]);
+    const before = calls('POST /crm/v3/objects/contacts/batch/read');
+
+    const times = await hubspot.readPropertyChangeTimes(ids, ['firstname', 'jobtitle', 'phone']);
+    expect(calls('POST /crm/v3/objects/contacts/batch/read') - before).toBe(2);
+    expect(times.size).toBe(60);
+    expect(times.get(ids[0]!)).toEqual({ firstname: created, jobtitle: clock });
+    // A property that never had a value has no change time.
+    expect(times.get(ids[1]!)).toEqual({ firstname: created });
+  });
 });
 
 describe('HubSpot adapter: contact properties', () => {

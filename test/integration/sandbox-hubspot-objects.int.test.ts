@@ -116,6 +116,15 @@ describe('HubSpot sandbox CRM objects', () => {
     expect((await hubspot.crm.contacts.basicApi.getPage()).results).toHaveLength(0);
   });
 
+  it('refuses a batch read of more than 50 inputs that asks for property history', async () => {
+    const inputs = Array.from({ length: 51 }, (_, i) => ({ id: String(1000 + i) }));
+    const failure = await failureOf(hubspot.crm.contacts.batchApi.read({ inputs, properties: [], propertiesWithHistory: ['lifecyclestage'] }));
+    expect(failure.code).toBe(400);
+    expect(failure.body).toMatchObject({ category: 'VALIDATION_ERROR', message: expect.stringContaining('property histories is 50') as unknown });
+    // Without history the same batch is fine (ids it does not know are a 207).
+    await expect(hubspot.crm.contacts.batchApi.read({ inputs, properties: [], propertiesWithHistory: [] })).resolves.toBeDefined();
+  });
+
   it('refuses a second contact with the same email with 409 CONFLICT', async () => {
     const first = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'dup@example.com' }, associations: [] });
     const failure = await failureOf(hubspot.crm.contacts.basicApi.create({ properties: { email: 'DUP@example.com' }, associations: [] }));

@@ -14,6 +14,7 @@ import {
   batchUpdateBody,
   batchUpsertBody,
   checkBatchSize,
+  checkHistoryBatchSize,
   createBody,
   gdprDeleteBody,
   updateBody,
@@ -122,6 +123,7 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     const type = objectTypeParam(req);
     const input = parseBody(batchReadBody, req.body);
     checkBatchSize(input.inputs.length);
+    checkHistoryBatchSize(input.inputs.length, (input.propertiesWithHistory ?? []).length > 0);
     const startedAt = now();
     const archived = queryBool(req, 'archived');
     const results: unknown[] = [];

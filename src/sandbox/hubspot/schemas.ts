@@ -89,6 +89,15 @@ export type SearchBody = z.output<typeof searchBody>;
 /** Largest number of inputs a CRM batch endpoint accepts. */
 export const MAX_BATCH_INPUTS = 100;
 
+/** Largest number of inputs of a batch read that asks for property history. */
+export const MAX_HISTORY_BATCH_INPUTS = 50;
+
+/** Refuses a history batch read above 50 inputs as HubSpot does (docs/reference/hubspot-api.md §5.4). */
+export function checkHistoryBatchSize(count: number, withHistory: boolean): void {
+  if (!withHistory || count <= MAX_HISTORY_BATCH_INPUTS) return;
+  throw validationError(`The maximum number of inputs supported in a batch request for property histories is ${MAX_HISTORY_BATCH_INPUTS}. Please reduce the number of items and try again`);
+}
+
 /** Refuses a batch above 100 inputs with a 400 VALIDATION_ERROR. */
 export function checkBatchSize(count: number): void {
   if (count <= MAX_BATCH_INPUTS) return;
