@@ -239,6 +239,9 @@ function taxonomyFields(taxonomy: FeedbackTaxonomy): FormFields {
     'reason.code': taxonomy.reasons.map((r) => r.code),
     'reason.recycle': taxonomy.reasons.map((r) => recycle(r.code)),
     fallbackCode: taxonomy.fallbackCode,
+    // The recycle lists' own order travels with the form, so saving an unchanged form changes nothing.
+    recycleRejectedOrder: taxonomy.recycleRejectedReasons.join(','),
+    recycleLostOrder: taxonomy.recycleLostReasons.join(','),
     untouched: taxonomy.leadStatuses.untouched.join(', '),
     accepted: taxonomy.leadStatuses.accepted.join(', '),
     closed: taxonomy.leadStatuses.closed.join(', '),
@@ -248,12 +251,16 @@ function taxonomyFields(taxonomy: FeedbackTaxonomy): FormFields {
 
 function taxonomyValue(fields: FormFields): unknown {
   const reasons = rowsOf(fields, 'reason', ['label', 'code', 'recycle'], ['label', 'code']);
-  const codesWhere = (kinds: readonly string[]) => reasons.filter((row) => kinds.includes(row.recycle ?? '')).map((row) => (row.code ?? '').trim());
+  const codesWhere = (kinds: readonly string[], orderField: string) => {
+    const chosen = reasons.filter((row) => kinds.includes(row.recycle ?? '')).map((row) => (row.code ?? '').trim());
+    const order = splitList(field(fields, orderField)).filter((code) => chosen.includes(code));
+    return [...order, ...chosen.filter((code) => !order.includes(code))];
+  };
   return {
     reasons: reasons.map((row) => ({ label: (row.label ?? '').trim(), code: (row.code ?? '').trim() })),
     fallbackCode: field(fields, 'fallbackCode').trim(),
-    recycleRejectedReasons: codesWhere(['rejected', 'both']),
-    recycleLostReasons: codesWhere(['lost', 'both']),
+    recycleRejectedReasons: codesWhere(['rejected', 'both'], 'recycleRejectedOrder'),
+    recycleLostReasons: codesWhere(['lost', 'both'], 'recycleLostOrder'),
     leadStatuses: { untouched: splitList(field(fields, 'untouched')), accepted: splitList(field(fields, 'accepted')), closed: splitList(field(fields, 'closed')) },
     hubspot: Object.fromEntries(TAXONOMY_HUBSPOT_KEYS.map((key) => [key, field(fields, `hubspot.${key}`).trim()])),
   };

@@ -115,6 +115,8 @@ function taxonomyEditor(fields: FormFields): Html {
       { name: 'code', label: 'Code', kind: 'text' },
       { name: 'recycle', label: 'Back to nurture', kind: 'select', options: [['', 'no'], ['rejected', 'when a Lead is rejected'], ['lost', 'when an Opportunity is lost'], ['both', 'both']] },
     ], 'Feedback reasons')}
+    <input type="hidden" name="recycleRejectedOrder" value="${field(fields, 'recycleRejectedOrder')}">
+    <input type="hidden" name="recycleLostOrder" value="${field(fields, 'recycleLostOrder')}">
     <div class="form-grid">
       ${textField(fields, 'fallbackCode', 'Code for an unknown label')}
       ${textField(fields, 'untouched', 'Lead Status: untouched', 'comma-separated')}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { SETTING_KEYS, SETTINGS } from '../../src/server/admin/settings.ts';
+import { fieldsOf, valueFromFields } from '../../src/server/admin/settings-forms.ts';
+
+describe('settings forms', () => {
+  for (const key of SETTING_KEYS) {
+    it(`reads the ${key} form back into the same setting`, () => {
+      const read = valueFromFields(key, fieldsOf(key, SETTINGS[key].defaults));
+      expect(read.problems).toEqual([]);
+      const validated = SETTINGS[key].validate(read.value);
+      expect(validated).toEqual({ ok: true, value: SETTINGS[key].defaults });
+    });
+  }
+
+  it('keeps an override\'s own business hours that the table does not show', () => {
+    const policy = SETTINGS.slaPolicy.validate({ hours: 4, overrides: [{ team: 'EMEA', hours: 8, businessHours: { timeZone: 'Europe/Paris', start: '08:00', end: '18:00' } }] });
+    if (!policy.ok) throw new Error(policy.error.join('; '));
+    const read = valueFromFields('slaPolicy', fieldsOf('slaPolicy', policy.value));
+    expect(SETTINGS.slaPolicy.validate(read.value)).toEqual(policy);
+  });
+
+  it('drops a row left blank and names a condition line it cannot read', () => {
+    const read = valueFromFields('channelRules', { fallbackChannel: 'Unassigned', 'rule.channel': ['Email', ''], 'rule.conditions': ['medium contains mail', ''] });
+    expect(read.problems).toEqual(['rules[0].anyOf: "medium contains mail" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name']);
+  });
+});
