@@ -11,7 +11,7 @@ import type { InstallationClients } from '../src/runtime/installation-clients.ts
 import type { Queryable } from '../src/store/db.ts';
 import { runAttributionBackfill, type BackfillProgress } from '../src/sync/attribution-backfill.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
-import { failBackfillJob, syncContextFor } from './job-support.ts';
+import { failBackfillJob, syncContextFor, waitWhileHeld } from './job-support.ts';
 
 export interface AttributionBackfillDeps {
   db: Queryable;
@@ -30,6 +30,7 @@ export function attributionBackfillProcessors(deps: AttributionBackfillDeps): Pr
         await job.updateProgress({ done, total, ratePerS, etaS });
         deps.log.info({ installationId, runId, phase: progress.phase, done, total, ratePerS, etaS, stampedContacts: progress.stampedContacts, stampedLeads: progress.stampedLeads, failed: progress.failed }, `attribution backfill: ${done}${total === null ? '' : ` of ${total}`} records`);
       };
+      await waitWhileHeld(deps.db, job, token, installationId);
       try {
         const runtime = await deps.clients.forInstallation(installationId);
         const ctx = syncContextFor(deps, runtime, { queue: 'attribution-backfill', id: job.id ?? '' });

@@ -11,7 +11,7 @@ import type { InstallationClients } from '../src/runtime/installation-clients.ts
 import type { Queryable } from '../src/store/db.ts';
 import { runInitialSync, type InitialSyncProgress } from '../src/sync/initial-sync.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
-import { failBackfillJob, syncContextFor } from './job-support.ts';
+import { failBackfillJob, syncContextFor, waitWhileHeld } from './job-support.ts';
 
 export interface InitialSyncDeps {
   db: Queryable;
@@ -36,6 +36,7 @@ export function initialSyncProcessors(deps: InitialSyncDeps): Processors {
             : `initial sync: ${done}${total === null ? '' : ` of ${total}`} records`,
         );
       };
+      await waitWhileHeld(deps.db, job, token, installationId);
       try {
         const runtime = await deps.clients.forInstallation(installationId);
         await runInitialSync(syncContextFor(deps, runtime, { queue: 'initial-sync', id: job.id ?? '' }), runId, report);

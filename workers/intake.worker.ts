@@ -5,7 +5,7 @@
  * and mark the record pending for the sync drains.
  */
 import type { Job } from 'bullmq';
-import { CrmAuthError } from '../src/crm/errors.ts';
+import { CrmAuthError, CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
@@ -36,8 +36,9 @@ const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);
 const LEAD_ID = /^00Q[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/;
 
 /**
- * The installation's runtime, or null when a side cannot be reached with credentials (an admin
- * disconnected it): the event is then routed without the echo check, because the drains of that
+ * The installation's runtime, or null when it cannot be built now: a side cannot be reached with
+ * credentials (an admin disconnected it) or the Salesforce API budget is spent (building reads the
+ * integration user). The event is then routed without the echo check, because the drains of that
  * installation wait anyway and read both sides' current state when they run (an echo synced again
  * writes nothing), while failing here would lose the change after the retries.
  */
@@ -45,7 +46,7 @@ async function runtimeOrNull(sync: NonNullable<IntakeDeps['sync']>, installation
   try {
     return await sync.clients.forInstallation(installationId);
   } catch (error) {
-    if (error instanceof CrmAuthError) return null;
+    if (error instanceof CrmAuthError || error instanceof CrmRateLimitedError) return null;
     throw error;
   }
 }

@@ -11,8 +11,27 @@ import type { Logger } from '../src/log.ts';
 import type { InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import { failBackfillRun } from '../src/store/backfill-runs.ts';
 import type { Queryable } from '../src/store/db.ts';
+import { anySyncHold } from '../src/store/sync-controls.ts';
 import type { SyncContext } from '../src/sync/context.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+/**
+ * How often a job that writes to both CRMs looks again while an admin holds its installation
+ * (a direction paused, or a side disconnected): no event tells a delayed job of a resume, and a
+ * minute late is well inside an SLA and unnoticeable in a backfill.
+ */
+const HELD_RECHECK_MS = 60_000;
+
+/**
+ * Delays the job while an admin holds the installation, without using up an attempt: SLA clock
+ * jobs and backfill runs write to both CRMs, so they wait for either direction's pause or a
+ * disconnected side (their cursors and clocks are in Postgres: nothing is lost).
+ */
+export async function waitWhileHeld(db: Queryable, job: Job, token: string | undefined, installationId: string): Promise<void> {
+  if (!(await anySyncHold(db, installationId))) return;
+  await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
+  throw new DelayedError();
+}
 
 /** The sync context of one installation's runtime, its log lines pointing at this job. */
 export function syncContextFor(deps: { db: Queryable; ledger: ValueLedger }, runtime: InstallationRuntime, job: { queue: string; id: string }): SyncContext {

@@ -14,12 +14,12 @@ import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { escalationById, markEscalationStep } from '../src/store/sla.ts';
-import { anySyncHold } from '../src/store/sync-controls.ts';
 import { writeSyncLog, type SyncLogEntry } from '../src/store/sync-log.ts';
 import { buildBreachAlert, sendAlert } from '../src/sync/alerts.ts';
 import { salesforceRef } from '../src/sync/context.ts';
 import { checkClockDue, rescheduleClocks, SlaScheduler, type ClockContext } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { waitWhileHeld } from './job-support.ts';
 
 /** What the SLA workers need. */
 export interface SlaWorkerDeps {
@@ -32,9 +32,6 @@ export interface SlaWorkerDeps {
   /** How alerts are posted (the global fetch by default). */
   fetch?: typeof fetch;
 }
-
-/** How often a clock job of a held installation looks again. */
-const HELD_RECHECK_MS = 60_000;
 
 function jobIdOf(job: Job): string {
   if (!job.id) throw new Error('SLA jobs always carry their deterministic id');
@@ -78,12 +75,8 @@ async function runClockJob(deps: SlaWorkerDeps, scheduler: SlaScheduler, payload
   const { installationId } = payload;
   // While an admin holds either direction, clock jobs wait: a due check writes Tasks and stamps to
   // both CRMs, and with Salesforce → HubSpot held a rep's first touch is not seen yet, so a breach
-  // decided now could be wrong. They look again every minute (no event tells a delayed job of a
-  // resume, and a minute late is well inside any SLA).
-  if (await anySyncHold(deps.db, installationId)) {
-    await job.moveToDelayed(Date.now() + HELD_RECHECK_MS, token);
-    throw new DelayedError();
-  }
+  // decided now could be wrong.
+  await waitWhileHeld(deps.db, job, token, installationId);
   if (payload.kind === 'reschedule') {
     // The policy may have changed: build the runtime again from the stored settings. An
     // installation that is not connected has no clocks to move.

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyAlertSignature } from '../../src/sync/alerts.ts';
+import { initialSyncJobId } from '../../src/sync/initial-sync.ts';
 import { AdminClient, runOAuthInstall } from '../support/admin-harness.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
@@ -99,6 +100,19 @@ describe('operator controls', () => {
     const actions = activity.json.actions.map((a: { action: string; summary: string }) => `${a.action}: ${a.summary}`);
     expect(actions).toEqual(expect.arrayContaining([expect.stringMatching(/^sync_paused: .*from the api$/), expect.stringMatching(/^sync_resumed: .*from the api$/)]));
   }, 90_000);
+
+  it('holds an initial sync run while paused and lets it finish once resumed', async () => {
+    await api('POST', `/installations/${installationId}/pause`, { direction: 'to-hubspot' });
+    const started = await api('POST', `/installations/${installationId}/initial-sync`, {});
+    expect(started.status).toBe(202);
+    const job = async () => h.app.producer.queue('initialSync').getJob(initialSyncJobId(started.json.runId));
+    await eventually(async () => (await (await job())?.getState()) === 'delayed', 20_000, 'the run to wait');
+    expect((await api('GET', `/backfill/${started.json.runId}`)).json).toMatchObject({ status: 'queued', done: 0 });
+    await api('POST', `/installations/${installationId}/resume`, { direction: 'to-hubspot' });
+    // The held job looks again a minute later; promoting it stands in for that minute.
+    await (await job())?.promote();
+    await eventually(async () => (await api('GET', `/backfill/${started.json.runId}`)).json.status === 'completed', 30_000, 'the run to complete');
+  }, 60_000);
 
   it('pauses one direction only and refuses a direction it does not know', async () => {
     const refused = await api('POST', `/installations/${installationId}/pause`, { direction: 'sideways' });
