@@ -218,6 +218,7 @@ export function openApiDocument(): Json {
             side: { enum: ['hubspot', 'salesforce'] }, state: { enum: ['connected', 'not_connected', 'error'] }, via: { enum: ['oauth', 'environment', 'sandbox', 'none'] },
             account: { type: ['string', 'null'] }, detail: { type: 'string' }, error: { type: ['string', 'null'] }, canConnect: { type: 'boolean' },
             usage: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, used: { type: 'number' }, max: { type: 'number' } } } },
+            disconnectedAt: { type: ['string', 'null'], format: 'date-time', description: 'When an admin disconnected this side (the sync waits until it is connected again)' },
           },
         },
         ProvisioningPlan: {
