@@ -28,6 +28,7 @@ describe('settings across processes', () => {
   let hubspot: string;
   let salesforce: string;
   let worker: AppProcess;
+  let webApp: AppProcess;
 
   beforeAll(async () => {
     redis = await startTestRedis();
@@ -44,12 +45,20 @@ describe('settings across processes', () => {
       dataDirs.push(dir);
       return dir;
     };
-    const webApp = spawnApp({ ...shared, DATA_DIR: dataDir() }, ['--role=web']);
+    webApp = spawnApp({ ...shared, DATA_DIR: dataDir() }, ['--role=web']);
     started.push(webApp);
     await waitForOk(`${web}/readyz`, 90_000, webApp);
     worker = spawnApp({ ...shared, DATA_DIR: dataDir() }, ['--role=worker']);
     started.push(worker);
-  }, 120_000);
+    // The web process installs itself on the sandboxes after it answers /readyz; a contact changed
+    // before its webhook subscriptions exist would never reach the app.
+    await eventually(async () => {
+      const response = await fetch(`${hubspot}/webhooks/v3/2000001/subscriptions?hapikey=SANDBOX_HUBSPOT_DEV_KEY`);
+      if (!response.ok) return false;
+      const { results } = (await response.json()) as { results: { eventType: string; propertyName?: string; active: boolean }[] };
+      return results.some((subscription) => subscription.active && subscription.eventType === 'contact.propertyChange' && subscription.propertyName === 'lifecyclestage');
+    }, 90_000, 'the web process to subscribe to lifecycle changes');
+  }, 180_000);
 
   afterAll(async () => {
     for (const app of started) {
@@ -72,16 +81,16 @@ describe('settings across processes', () => {
     return { status: response.status, body: response.status === 204 ? null : await response.json() };
   }
 
-  /** A sales rep's session (the sandbox issues tokens for its users; reps read the app's fields once it provisioned them). */
+  /** A session of the integration user (the sandbox issues tokens for its users), who reads every field of the app's once provisioned. */
   async function salesforceToken(): Promise<string> {
     const users = (await (await fetch(`${salesforce}/__sandbox/users`)).json()) as { id: string; role: string }[];
-    const rep = users.find((user) => user.role === 'sales-rep');
-    const token = (await (await fetch(`${salesforce}/__sandbox/users/${rep?.id ?? ''}/token`, { method: 'POST' })).json()) as { access_token: string };
+    const integration = users.find((user) => user.role === 'integration');
+    const token = (await (await fetch(`${salesforce}/__sandbox/users/${integration?.id ?? ''}/token`, { method: 'POST' })).json()) as { access_token: string };
     return token.access_token;
   }
 
   /** A marketer creates a contact in the HubSpot UI and promotes it to MQL; resolves with its Lead. */
-  async function handOff(token: string, email: string): Promise<LeadRow> {
+  async function handOff(email: string): Promise<LeadRow> {
     const write = async (method: string, pathname: string, properties: Record<string, string>) => {
       const response = await fetch(`${hubspot}/__sandbox${pathname}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ properties }) });
       expect(response.ok).toBe(true);
@@ -93,24 +102,26 @@ describe('settings across processes', () => {
     let refusal = '';
     await eventually(async () => {
       const soql = `SELECT Id, Title FROM Lead WHERE HubSpot_Contact_Id__c = '${String(created.id)}'`;
+      // A new session each time: the web process may still be provisioning the app's fields.
+      const token = await salesforceToken();
       const response = await fetch(`${salesforce}/services/data/v62.0/query?q=${encodeURIComponent(soql)}`, { headers: { authorization: `Bearer ${token}` } });
       // Until the web process has provisioned the org, the app's fields are not there yet.
       if (!response.ok) {
         refusal = await response.text();
         return false;
       }
+      refusal = '';
       lead = ((await response.json()) as { records: LeadRow[] }).records[0];
       return lead !== undefined;
     }, 60_000, `the Lead of ${email}`).catch((error: unknown) => {
-      throw new Error(`${String(error)} ${refusal}\n${worker.output().slice(-4000)}`);
+      throw new Error(`${String(error)} ${refusal}\nsandboxes: ${hubspot} ${salesforce}\nweb:\n${webApp.output().slice(-6000)}\nworker:\n${worker.output().slice(-3000)}`);
     });
     return lead as LeadRow;
   }
 
   it('applies a field rule saved through the API to the next handoff in a separate worker process', async () => {
-    const token = await salesforceToken();
     // 1. The worker builds its runtime with the default rules: the job title reaches the Lead.
-    const before = await handOff(token, `before-${Date.now()}@example.com`);
+    const before = await handOff(`before-${Date.now()}@example.com`);
     expect(before.Title).toBe('Rear Admiral');
 
     // 2. The admin stops syncing the job title, through the web process.
@@ -121,7 +132,7 @@ describe('settings across processes', () => {
     expect(saved.status).toBe(200);
 
     // 3. The worker process, never restarted, writes the next Lead without it.
-    const after = await handOff(token, `after-${Date.now()}@example.com`);
+    const after = await handOff(`after-${Date.now()}@example.com`);
     expect(after.Title).toBeNull();
     expect(worker.output()).toContain('installation settings changed: rules read again');
   }, 180_000);
