@@ -1,7 +1,8 @@
 /**
  * The settings forms in Debian's Chromium (playwright-core): a Lead Status the sandbox org's
  * picklist lacks is refused by name with the form kept as typed; a field rule added with "Add a
- * row" is previewed, then saved; a removed row is gone after saving. Screenshots go to
+ * row" is previewed, then saved; a removed row is gone after saving; a changed channel rule is
+ * followed by re-stamping history, whose run the page shows to completion. Screenshots go to
  * test/e2e/screenshots/ (not in git).
  */
 import { mkdirSync } from 'node:fs';
@@ -25,6 +26,7 @@ describe('settings forms in Chromium', () => {
     installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.on('dialog', (dialog) => void dialog.accept());
     await page.goto(`${admin.url}/admin/login`);
     await page.fill('#token', admin.adminToken);
     await page.click('button[type=submit]');
@@ -79,5 +81,21 @@ describe('settings forms in Chromium', () => {
     const properties = await Promise.all(Array.from({ length: await inputs.count() }, (_, index) => inputs.nth(index).inputValue()));
     expect(properties).toEqual(['email', 'firstname', 'lastname', 'company', 'jobtitle', 'website', '']);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-03-saved.png'), fullPage: true });
+  });
+
+  it('offers to re-stamp history after a channel rule change and shows the run until it completes', async () => {
+    await page.goto(settingsUrl('channelRules'));
+    const rules = page.locator('table[data-rows="rule"] tbody tr[data-row]');
+    await rules.first().locator('input[name="rule.channel"]').fill('Search Ads');
+    await page.click('button:has-text("Preview changes")');
+    await page.waitForSelector('[data-preview]');
+    expect(await page.locator('[data-preview]').textContent()).toContain('Re-stamping history classifies them all again');
+    await page.click('button:has-text("Check and save")');
+    await page.waitForURL(/notice=settings_saved/);
+    await page.click('#restamp button:has-text("Re-stamp history with the current rules")');
+    await page.waitForURL(/notice=backfill_started/);
+    await page.waitForSelector('#restamp [data-backfill-run][data-status="completed"]', { timeout: 30_000 });
+    expect(await page.locator('#restamp .card-head .badge').textContent()).toBe('completed');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-04-restamped.png'), fullPage: true });
   });
 });
