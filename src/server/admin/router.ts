@@ -337,7 +337,8 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_saved${result.value.preview.restampOffered ? '#restamp' : ''}`);
   });
 
-  router.post('/installations/:id/settings/channelRules/restamp', form, async (req, res) => {
+  /** Starts the attribution backfill from a dashboard form and goes back to `returnTo` (under the installation). */
+  const backfillRoute = (summary: string, returnTo: string) => async (req: Request, res: Response) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (installation.status !== 'active') {
@@ -345,9 +346,11 @@ export function adminRouter(ctx: AdminContext): Router {
       return;
     }
     const { runId } = await startAttributionBackfill({ db: ctx.db, producer: ctx.producer }, installation.id);
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary: 'History re-stamped with the channel rules (attribution backfill)', details: { runId } });
-    res.redirect(303, `${basePath(installation)}/settings?key=channelRules&notice=backfill_started#restamp`);
-  });
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary, details: { runId } });
+    res.redirect(303, `${basePath(installation)}/${returnTo}`);
+  };
+
+  router.post('/installations/:id/settings/channelRules/restamp', form, backfillRoute('History re-stamped with the channel rules (attribution backfill)', 'settings?key=channelRules&notice=backfill_started#restamp'));
 
   router.post('/installations/:id/settings/:key/reset', form, async (req, res) => {
     const installation = await installationFrom(req, res);
@@ -401,17 +404,7 @@ export function adminRouter(ctx: AdminContext): Router {
     });
   });
 
-  router.post('/installations/:id/backfill', form, async (req, res) => {
-    const installation = await installationFrom(req, res);
-    if (!installation) return;
-    if (installation.status !== 'active') {
-      res.status(409).type('text/plain').send('The installation is uninstalled');
-      return;
-    }
-    const { runId } = await startAttributionBackfill({ db: ctx.db, producer: ctx.producer }, installation.id);
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary: 'Attribution backfill started', details: { runId } });
-    res.redirect(303, `${basePath(installation)}/health?notice=backfill_started`);
-  });
+  router.post('/installations/:id/backfill', form, backfillRoute('Attribution backfill started', 'health?notice=backfill_started'));
 
   router.post('/installations/:id/initial-sync', form, async (req, res) => {
     const installation = await installationFrom(req, res);

@@ -198,29 +198,21 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json((await readAllSettings(ctx.db, installation.id)).find((view) => view.key === params.key));
   });
 
-  router.put('/installations/:id/settings/:key', async (req, res) => {
+  /** A settings write (`save`) or its preview (`check`): the key, a JSON body, the installation, then the domain and CRM checks. */
+  const settingRoute = (mode: 'save' | 'check') => async (req: Request, res: Response) => {
     const params = parseInput(settingParams, req.params, res, 'path');
     if (!params) return;
     if (!isSettingKey(params.key)) return sendError(res, 404, 'not_found', `No setting "${params.key}": one of ${SETTING_KEYS.join(', ')}`);
     if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the setting as application/json');
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    const result = await saveSetting(ctx, installation.id, params.key, req.body);
-    if (!result.ok) return refuseSetting(res, params.key, 'saved', result.error);
+    const result = mode === 'save' ? await saveSetting(ctx, installation.id, params.key, req.body) : await checkSetting(ctx, installation.id, params.key, req.body);
+    if (!result.ok) return refuseSetting(res, params.key, mode === 'save' ? 'saved' : 'accepted', result.error);
     res.json({ key: params.key, value: result.value.value, crmCheck: result.value.crmCheck, preview: result.value.preview });
-  });
+  };
 
-  router.post('/installations/:id/settings/:key/preview', async (req, res) => {
-    const params = parseInput(settingParams, req.params, res, 'path');
-    if (!params) return;
-    if (!isSettingKey(params.key)) return sendError(res, 404, 'not_found', `No setting "${params.key}": one of ${SETTING_KEYS.join(', ')}`);
-    if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the setting as application/json');
-    const installation = await installationFrom(req, res);
-    if (!installation) return;
-    const result = await checkSetting(ctx, installation.id, params.key, req.body);
-    if (!result.ok) return refuseSetting(res, params.key, 'accepted', result.error);
-    res.json({ key: params.key, value: result.value.value, crmCheck: result.value.crmCheck, preview: result.value.preview });
-  });
+  router.put('/installations/:id/settings/:key', settingRoute('save'));
+  router.post('/installations/:id/settings/:key/preview', settingRoute('check'));
 
   router.delete('/installations/:id/settings/:key', async (req, res) => {
     const params = parseInput(settingParams, req.params, res, 'path');
