@@ -11,7 +11,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { Client } from '@hubspot/api-client';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import jsforce from 'jsforce';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INTEGRATION_PERMISSION_SET, SALES_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
@@ -23,6 +22,7 @@ import { PendingSet } from '../../src/sync/pending-set.ts';
 import { eventually } from '../support/app-process.ts';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 import { assignPermissionSet, revokeFieldAccess } from '../support/salesforce-access.ts';
+import { sessionAs } from '../support/salesforce-org.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -126,7 +126,7 @@ describe('admin dashboard in Chromium', () => {
   });
 
   it('names the field whose field-level security an admin removed in the dry run, with the fix', async () => {
-    const orgAdmin = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    const orgAdmin = sessionAs(salesforce, salesforce.adminUserId);
     // The org's admin works with the app's fields as the sales users do (read on the stamps).
     await assignPermissionSet(orgAdmin, SALES_PERMISSION_SET.name, salesforce.adminUserId);
     await revokeFieldAccess(orgAdmin, INTEGRATION_PERMISSION_SET.name, 'Contact.Feedback_Reason__c');
@@ -151,7 +151,7 @@ describe('admin dashboard in Chromium', () => {
     hubspot.setFaults({ webhooks: { drop: {} } });
     salesforce.faults.set({ outbound: { drop: { probability: 1 } } });
     const email = `before-install-${Date.now()}@example.com`;
-    const rep = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    const rep = sessionAs(salesforce, salesforce.adminUserId);
     let contactId = '';
     let leadId = '';
     try {
@@ -231,7 +231,7 @@ describe('admin dashboard in Chromium', () => {
     await page.waitForURL(/notice=replayed/);
     await expect(page.locator('.notice.ok').textContent()).resolves.toContain('Job replayed');
     await eventually(async () => (await (await queue.getJob('e2e-replay'))?.getState()) === 'completed', 20_000, 'the replayed job to complete');
-    const rep = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    const rep = sessionAs(salesforce, salesforce.adminUserId);
     const leads = (await rep.query<{ Id: string }>(`SELECT Id FROM Lead WHERE HubSpot_Contact_Id__c = '${contactId}'`)).records;
     expect(leads).toHaveLength(1);
 

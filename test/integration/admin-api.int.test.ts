@@ -5,7 +5,7 @@
  * depths, the OpenAPI document, and installations kept apart.
  */
 import { Redis } from 'ioredis';
-import jsforce from 'jsforce';
+import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../../src/crm/field-catalog.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
@@ -15,6 +15,7 @@ import { PendingSet } from '../../src/sync/pending-set.ts';
 import { eventually } from '../support/app-process.ts';
 import { grantFieldAccess, revokeFieldAccess } from '../support/salesforce-access.ts';
 import { AdminClient, startAdminApp, type AdminApp } from '../support/admin-harness.ts';
+import { sessionAs } from '../support/salesforce-org.ts';
 
 describe('admin API', () => {
   let admin: AdminApp;
@@ -35,7 +36,7 @@ describe('admin API', () => {
     client = new AdminClient(admin.url);
     await client.signIn(admin.adminToken);
     redis = new Redis(inject('redisUrl'));
-    rep = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.adminUserId).access_token, version: '62.0' });
+    rep = sessionAs(salesforce, salesforce.adminUserId);
   }, 60_000);
 
   afterAll(async () => {
@@ -90,7 +91,7 @@ describe('admin API', () => {
     expect(made.json.counts.created).toBe(dry.json.counts.missing - 1);
     expect(made.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'SLA_Status__c')).toMatchObject({ status: 'exists' });
     // The admin's field keeps its label; the integration user (granted it) sees it as the admin made it.
-    const integration = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.integrationUserId).access_token, version: '62.0' });
+    const integration = sessionAs(salesforce, salesforce.integrationUserId);
     const fields = (await integration.sobject('Lead').describe()).fields;
     expect(fields.find((f) => f.name === 'SLA_Status__c')?.label).toBe('Admin SLA status');
     expect(salesforce.outbound.rules().map((r) => r.object).sort()).toEqual(['Lead', 'Opportunity', 'Task']);
@@ -104,7 +105,7 @@ describe('admin API', () => {
 
   it('starts a fresh org with no field-level security and ends ready: every field readable and updateable by the integration user', async () => {
     // The previous case provisioned; this org's integration user had none of the fields before it.
-    const integration = new jsforce.Connection({ instanceUrl: salesforce.url, accessToken: salesforce.issueUserToken(salesforce.integrationUserId).access_token, version: '62.0' });
+    const integration = sessionAs(salesforce, salesforce.integrationUserId);
     for (const object of ['Lead', 'Contact', 'Opportunity']) {
       const fields = new Map((await integration.sobject(object).describe()).fields.map((f) => [f.name, f]));
       for (const wanted of SALESFORCE_CUSTOM_FIELDS.filter((f) => f.object === object)) {

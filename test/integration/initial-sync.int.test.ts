@@ -4,12 +4,12 @@
  * them, brings the side that is behind forward, creates nothing for historical records, resumes
  * after a crash from its cursor, and leaves the system quiet.
  */
-import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { createInitialSyncRun, initialSyncProgress, runInitialSync, type InitialSyncProgress } from '../../src/sync/initial-sync.ts';
 import { eventually } from '../support/app-process.ts';
 import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { sessionAs } from '../support/salesforce-org.ts';
 
 const ADMIN_TOKEN = 'initial-sync-admin-token-0123456789';
 
@@ -65,7 +65,7 @@ describe('initial sync', () => {
   const newLead = async (fields: Record<string, unknown>) => ((await h.rep.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
   /** A Lead an earlier integration wrote, with the app's fields filled (a rep may only read those). */
   const leadFromEarlierSync = async (fields: Record<string, unknown>) => {
-    const integration = new jsforce.Connection({ instanceUrl: h.salesforceSandbox.url, accessToken: h.salesforceSandbox.issueUserToken(h.salesforceSandbox.integrationUserId).access_token, version: '62.0' });
+    const integration = sessionAs(h.salesforceSandbox, h.salesforceSandbox.integrationUserId);
     return ((await integration.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
   };
   const leadState = async (id: string) => (await h.rep.query<LeadState>(`SELECT Id, Status, HubSpot_Contact_Id__c, Lifecycle_Stage__c, SystemModstamp FROM Lead WHERE Id = '${id}'`)).records[0];

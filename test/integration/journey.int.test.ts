@@ -7,11 +7,12 @@
  * SQL → conversion → Closed Won → customer with revenue; a rejection with its reason; a Lead sales
  * created.
  */
-import jsforce from 'jsforce';
+import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTEGRATION_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { sessionAs } from '../support/salesforce-org.ts';
 
 const CAMPAIGN = 'Winter Summit 2026';
 
@@ -66,7 +67,7 @@ describe('the journey on permission-enforcing sandboxes', () => {
 
   beforeAll(async () => {
     h = await startSyncHarness();
-    orgAdmin = new jsforce.Connection({ instanceUrl: h.salesforceSandbox.url, accessToken: h.salesforceSandbox.issueUserToken(h.salesforceSandbox.adminUserId).access_token, version: '62.0' });
+    orgAdmin = sessionAs(h.salesforceSandbox, h.salesforceSandbox.adminUserId);
     // The campaign predates the app, with statuses of its own: 'Registered' (default) and 'Attended' (responded), no 'Responded'.
     const campaign = await orgAdmin.sobject('Campaign').create({ Name: CAMPAIGN, IsActive: true });
     const statuses = (await orgAdmin.query<{ Id: string }>(`SELECT Id FROM CampaignMemberStatus WHERE CampaignId = '${campaign.id ?? ''}' ORDER BY SortOrder`)).records;

@@ -3,10 +3,10 @@
  * without the Marketing User checkbox: who may write Campaigns and their member statuses, the
  * statuses a new Campaign starts with, and campaign members whose status comes from their campaign.
  */
-import jsforce, { type Connection } from 'jsforce';
+import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import { SANDBOX_ORG, loginAsIntegration, sessionAs } from '../support/salesforce-org.ts';
 
 const ORG = SANDBOX_ORG;
 
@@ -33,7 +33,7 @@ let admin: Connection;
 /** A sales rep, not a Marketing User. */
 let rep: Connection;
 
-const as = (userId: string): Connection => new jsforce.Connection({ instanceUrl: sandbox.url, accessToken: sandbox.issueUserToken(userId).access_token, version: '62.0' });
+const as = (userId: string): Connection => sessionAs(sandbox, userId);
 
 beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ port: 0, ...ORG });
@@ -45,8 +45,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await sandbox.reset();
-  integration = new jsforce.Connection({ version: '62.0', oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' } });
-  await integration.login(ORG.username, ORG.password);
+  integration = await loginAsIntegration(sandbox);
   admin = as(sandbox.adminUserId);
   rep = as(sandbox.salesRepIds[0] ?? '');
 });

@@ -3,11 +3,11 @@
  * through the Tooling API exists for no API user until a permission set grants it, and the
  * permission objects are created and queried through REST and SOQL as in a real org.
  */
-import jsforce, { type Connection } from 'jsforce';
+import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import { SANDBOX_ORG, loginAsIntegration, sessionAs } from '../support/salesforce-org.ts';
 
 const ORG = SANDBOX_ORG;
 
@@ -20,7 +20,7 @@ let rep: Connection;
 let admin: Connection;
 
 const asUser = (userId: string): Connection =>
-  new jsforce.Connection({ instanceUrl: sandbox.url, accessToken: sandbox.issueUserToken(userId).access_token, version: '62.0' });
+  sessionAs(sandbox, userId);
 
 async function describedField(c: Connection, object: string, name: string) {
   return (await c.describe(object)).fields.find((f) => f.name === name);
@@ -36,8 +36,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await sandbox.reset();
-  conn = new jsforce.Connection({ version: '62.0', oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' } });
-  await conn.login(ORG.username, ORG.password);
+  conn = await loginAsIntegration(sandbox);
   rep = asUser(sandbox.salesRepIds[0] ?? '');
   admin = asUser(sandbox.adminUserId);
   await conn.tooling.sobject('CustomField').create({
