@@ -104,22 +104,12 @@ async function recordCatches(db: Queryable, installationId: string, objectType: 
   }
 }
 
-/**
- * How long a change may wait for its webhook before the reconciler takes it: a webhook in flight is
- * not a lost one. Capped at half the lookback, so the next pass still looks at what this one left.
- */
-const SETTLE_MS = 5_000;
-
-/** Records whose modification no received event covers, leaving the ones modified too recently to judge. */
-function uncovered<T>(records: readonly T[], idOf: (r: T) => string, modifiedOf: (r: T) => number, newest: Map<string, number>, settledBefore: number): T[] {
+/** Records whose modification no received event covers. */
+function uncovered<T>(records: readonly T[], idOf: (r: T) => string, modifiedOf: (r: T) => number, newest: Map<string, number>): T[] {
   return records.filter((record) => {
     const seen = newest.get(idOf(record));
-    return (seen === undefined || seen < modifiedOf(record)) && modifiedOf(record) <= settledBefore;
+    return seen === undefined || seen < modifiedOf(record);
   });
-}
-
-function settledBefore(deps: ReconcileDeps): number {
-  return deps.now().getTime() - Math.min(SETTLE_MS, deps.lookbackMs / 2);
 }
 
 /** One pass over HubSpot contacts. */
@@ -136,7 +126,7 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
   } while (after !== undefined && contacts.length < deps.pageLimit);
   const modified = (c: HubSpotContact) => Date.parse(c.properties.lastmodifieddate ?? c.updatedAt);
   const newest = await newestEvents(deps.db, deps.installationId, 'hubspot', contacts.map((c) => c.id));
-  const missed = uncovered(contacts, (c) => c.id, modified, newest, settledBefore(deps));
+  const missed = uncovered(contacts, (c) => c.id, modified, newest);
   let caught = 0;
   if (missed.length > 0) {
     await deps.markPending('to-salesforce', missed.map((c) => c.id));
@@ -165,7 +155,7 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
   const records = await deps.salesforce.findChangedSince(type, ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]], since, deps.pageLimit);
   const modified = (r: SalesforceRecord) => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
   const newest = await newestEvents(deps.db, deps.installationId, 'salesforce', records.map((r) => r.Id));
-  const missed = uncovered(records, (r) => r.Id, modified, newest, settledBefore(deps));
+  const missed = uncovered(records, (r) => r.Id, modified, newest);
   let caught = 0;
   if (missed.length > 0) {
     await deps.markPending('to-hubspot', missed.map((r) => `${type}:${r.Id}`));

@@ -23,8 +23,10 @@ describe('the reconciler', () => {
     h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead created by the reconciler');
-    const log = await h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`hubspot:contact:${contactId}`]);
-    expect(log.length).toBeGreaterThan(0);
+    // The catch is reported in the sync log, naming what the lost webhook would have said.
+    const caught = () => h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`hubspot:contact:${contactId}`]);
+    await eventually(async () => (await caught()).length > 0, 30_000, 'the lost webhook reported');
+    const log = await caught();
     // The warning names the watched property whose webhook was lost.
     expect(log[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/^lifecyclestage changed by .* with no webhook received for it/) as unknown });
     expect(h.hubspotSandbox.faults().counters.dropped).toBe(1);
@@ -49,8 +51,9 @@ describe('the reconciler', () => {
     h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
     await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
     await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
-    const log = await h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`salesforce:Lead:${lead.Id}`]);
-    expect(log.length).toBeGreaterThan(0);
+    const caught = () => h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`salesforce:Lead:${lead.Id}`]);
+    await eventually(async () => (await caught()).length > 0, 30_000, 'the lost Outbound Message reported');
+    const log = await caught();
     expect(log[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/^Status changed by .* with no Outbound Message received for it/) as unknown });
     const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(metrics).toMatch(/reconcile_caught_total\{stream="salesforce:Lead"\} [1-9]/);
