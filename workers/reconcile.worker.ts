@@ -1,4 +1,4 @@
-/** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities. */
+/** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities, and Campaign costs. */
 import { CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
@@ -6,7 +6,7 @@ import type { InstallationClients } from '../src/runtime/installation-clients.ts
 import type { Metrics } from '../src/runtime/metrics.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { disconnectedSides } from '../src/store/sync-controls.ts';
-import { reconcileHubSpot, reconcileSalesforce } from '../src/sync/reconcile.ts';
+import { reconcileCampaignCosts, reconcileHubSpot, reconcileSalesforce } from '../src/sync/reconcile.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 
 export interface ReconcileWorkerDeps {
@@ -45,7 +45,7 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
       // Each stream on its own: one rate-limited stream ends early and keeps its watermark, so the
       // next pass (one interval later) looks at its window again, while the others still run
       // (chaos suite: a few 429s in a row failed the job).
-      const streams = [() => reconcileHubSpot(pass), () => reconcileSalesforce(pass, 'Lead'), () => reconcileSalesforce(pass, 'Opportunity')];
+      const streams = [() => reconcileHubSpot(pass), () => reconcileSalesforce(pass, 'Lead'), () => reconcileSalesforce(pass, 'Opportunity'), () => reconcileCampaignCosts(pass)];
       for (const stream of streams) {
         let result;
         try {

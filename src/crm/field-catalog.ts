@@ -27,6 +27,16 @@ export const FEEDBACK_STATUSES = ['accepted', 'rejected', 'recycled', 'opportuni
 /** SLA statuses (docs/architecture.md §10). */
 export const SLA_STATUSES = ['pending', 'met', 'breached'] as const;
 
+/**
+ * Customer lifetime value (docs/architecture.md §14): every won deal of the contact's Salesforce
+ * Account over time, in the org's corporate currency; written on the contact and on its companies.
+ */
+export const HUBSPOT_CUSTOMER_PROPERTIES: readonly PropertyDefinition[] = [
+  number('customer_lifetime_value', 'Customer lifetime value'),
+  datetime('customer_first_won_at', 'Customer first won at'),
+  number('customer_deals_won', 'Customer deals won'),
+];
+
 export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
   text('salesforce_lead_id', 'Salesforce Lead ID'),
   text('salesforce_contact_id', 'Salesforce Contact ID'),
@@ -52,7 +62,11 @@ export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
   datetime('sales_sla_due_at', 'Sales SLA due at'),
   select('sales_sla_status', 'Sales SLA status', SLA_STATUSES),
   datetime('sales_first_touch_at', 'Sales first touch at'),
+  ...HUBSPOT_CUSTOMER_PROPERTIES,
 ];
+
+/** The company properties the app provisions (in a group of the same name on companies). */
+export const HUBSPOT_COMPANY_PROPERTIES: readonly PropertyDefinition[] = HUBSPOT_CUSTOMER_PROPERTIES;
 
 /** Feedback reason labels of the `Feedback_Reason__c` picklist (docs/architecture.md §10). */
 export const FEEDBACK_REASON_LABELS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'] as const;

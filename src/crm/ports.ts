@@ -4,6 +4,7 @@
  * nothing else. Batch methods take any number of records and split them at the API's limit.
  * Per-record failures come back as values; whole-request failures throw the errors of errors.ts.
  */
+import type { CurrencyRates } from '../domain/revenue.ts';
 
 /** The outcome of writing one record in a batch. */
 export type WriteOutcome =
@@ -24,6 +25,12 @@ export interface HubSpotContact {
   /** ISO timestamp of the last modification (HubSpot `updatedAt`). */
   updatedAt: string;
   archived: boolean;
+}
+
+/** A HubSpot company with the properties read. */
+export interface HubSpotCompany {
+  id: string;
+  properties: Record<string, string | null>;
 }
 
 export interface PropertyDefinition {
@@ -78,6 +85,14 @@ export interface HubSpotPort {
   ensureContactProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
   /** Every contact property of the portal with its options (properties API, archived ones left out). */
   readContactProperties(): Promise<ContactPropertyInfo[]>;
+  /** Creates the company properties that do not exist yet (same rules as contacts). */
+  ensureCompanyProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  /** Reads companies by id with the given properties (batch read, 100 per call); unknown ids are left out. */
+  readCompanies(ids: readonly string[], properties: readonly string[]): Promise<HubSpotCompany[]>;
+  /** Updates companies by id (batch, 100 per call); keyed by company id, like `updateContacts`. */
+  updateCompanies(updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>>;
+  /** The companies each contact is associated with, its primary company first (v4 associations). */
+  companiesOfContacts(contactIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Usage against the account's limits, from the rate-limit headers of one cheap read. */
   apiUsage(): Promise<ApiLimitUsage[]>;
 }
@@ -174,6 +189,8 @@ export interface SalesforcePort {
   createRecords(type: string, records: readonly Record<string, unknown>[]): Promise<WriteOutcome[]>;
   /** Reads records of one type by id with the given fields (SOQL `Id IN (…)`, chunked). */
   readRecords(type: string, ids: readonly string[], fields: readonly string[]): Promise<SalesforceRecord[]>;
+  /** The Contacts of the given Accounts (Id, AccountId). */
+  contactsOfAccounts(accountIds: readonly string[]): Promise<{ id: string; accountId: string }[]>;
   /** Unconverted Leads and Contacts whose Email is one of `emails` (case-insensitive). */
   findByEmail(emails: readonly string[]): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
   /** Records of `type` with SystemModstamp ≥ since, ordered by (SystemModstamp, Id), one page. */
@@ -201,6 +218,11 @@ export interface SalesforcePort {
   marketingUser(userId: string, enable: boolean): Promise<{ enabled: boolean; changed: boolean }>;
   /** Converts a Lead (SOAP convertLead). */
   convertLead(leadId: string, convertedStatus: string, createOpportunity: boolean): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
+  /**
+   * The org's currencies: null for a single-currency org (where `CurrencyType` does not exist), else
+   * the corporate currency and each active currency's rate against it (`CurrencyType`).
+   */
+  currencyRates(): Promise<CurrencyRates | null>;
   /** The web address of a record in this org (links in timeline notes and alerts). */
   recordUrl(type: string, id: string): string;
   /** Usage against the org's limits (`/limits`: daily API requests). */

@@ -5,6 +5,7 @@
  * passes its shape check but names a value the CRM does not have would stop the sync silently
  * ("no rule matches"); here it is refused with the value and where it is missing.
  */
+import type { RevenuePolicy } from './revenue.ts';
 import { leadSourceFor } from './attribution.ts';
 import type { ChannelRules } from './channels.ts';
 import type { FeedbackTaxonomy } from './feedback.ts';
@@ -162,4 +163,12 @@ export function checkSlaPolicy(policy: SlaPolicy, facts: CrmFacts): string[] {
     if (override.leadSource !== undefined) problems.push(salesforcePicklistProblem(facts, `overrides[${index}].leadSource`, 'Lead', 'LeadSource', override.leadSource));
   });
   return collect(problems);
+}
+
+/** The revenue policy: each channel given a cost is one the channel rules can produce. */
+export function checkRevenuePolicy(policy: RevenuePolicy, rules: ChannelRules): string[] {
+  const channels = new Map([...rules.rules.map((rule) => rule.channel), rules.fallbackChannel].map((name) => [name.toLowerCase(), name]));
+  return collect(policy.channelCosts.map((row, index) =>
+    channels.has(row.channel.toLowerCase()) ? null : `channelCosts[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
+  ));
 }

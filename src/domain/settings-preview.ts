@@ -3,6 +3,7 @@
  * recorded (stage history, record links, stamped touches, feedback, running SLA clocks) — never
  * from a scan of the CRMs. Each line names how many records it concerns.
  */
+import type { RevenuePolicy } from './revenue.ts';
 import type { ChannelRules } from './channels.ts';
 import { reasonCodeFor, type FeedbackTaxonomy } from './feedback.ts';
 import type { SlaPolicy } from './sla.ts';
@@ -167,4 +168,14 @@ export function previewSlaPolicy(current: SlaPolicy, next: SlaPolicy, runningClo
     lines: [{ level: 'info', count: runningClocks, text: `${plural(runningClocks, 'running SLA clock')} would be rescheduled from their handoff under the new policy` }],
     restampOffered: false,
   };
+}
+
+/** What a revenue policy change moves: won deals between periods, customers between size bands. */
+export function previewRevenuePolicy(current: RevenuePolicy, next: RevenuePolicy, counts: { wonDeals: number; customers: number }): SettingPreview {
+  if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
+  const lines: PreviewLine[] = [];
+  if (current.wonDate !== next.wonDate) lines.push({ level: 'info', count: counts.wonDeals, text: `${plural(counts.wonDeals, 'won deal')} would be reported on ${next.wonDate === 'close_date' ? 'their close date' : 'the day they were won'}` });
+  if (!same(current.segments, next.segments)) lines.push({ level: 'info', count: counts.customers, text: `${plural(counts.customers, 'customer account')} would be grouped again into the new size bands` });
+  if (!same(current.channelCosts, next.channelCosts)) lines.push({ level: 'info', count: next.channelCosts.length, text: `${plural(next.channelCosts.length, 'channel cost')} would count in the report's cost and ROI` });
+  return { changed: true, lines, restampOffered: false };
 }

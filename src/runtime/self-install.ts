@@ -6,7 +6,7 @@
  * per-installation endpoint. One log line per step; re-running creates only what is missing.
  */
 import { CrmRejectedError } from '../crm/errors.ts';
-import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
+import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions } from '../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -47,6 +47,7 @@ export async function selfInstall(deps: SelfInstallDeps): Promise<void> {
   const { log, runtime, installation, config } = deps;
   const properties = await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, false);
   log.info({ created: properties.created.length, existing: HUBSPOT_CONTACT_PROPERTIES.length - properties.created.length }, 'install: HubSpot contact properties ready (group smarketing)');
+  await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, false);
 
   const fields = await runtime.salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, false);
   log.info({ created: fields.created.length, existing: SALESFORCE_CUSTOM_FIELDS.length - fields.created.length }, 'install: Salesforce custom fields ready (Lead, Contact, Opportunity)');

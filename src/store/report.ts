@@ -12,17 +12,21 @@
  *   per owner through `slaCompliance`.
  * - Feedback (feedback_events): rejected / recycled / lost outcomes in the period, by reason code.
  * - Revenue: pipeline = Opportunities first seen in the period, at their latest amount before the
- *   period's end; won = `attribution_revenue` won in the period; revenue credit of those wins per
- *   campaign under each attribution model (touches up to the win).
+ *   period's end; won = deals (store/deals.ts) won in the period, on the day they were won or their
+ *   close date as the revenue policy says; revenue credit of the wins converted from synced Leads
+ *   per campaign and channel under each attribution model (touches up to the win).
+ * - Lifetime value, segments, cost and ROI: store/revenue-report.ts.
  */
 import { creditRevenue, CREDIT_MODELS, UNATTRIBUTED_CAMPAIGN, type CreditModel } from '../domain/attribution.ts';
 import { toCents } from '../domain/money.ts';
 import { summarizeSla, type SlaRecord, type SlaSummary } from '../domain/sla.ts';
+import { DEFAULT_REVENUE_POLICY, type RevenuePolicy } from '../domain/revenue.ts';
 import type { Queryable } from './db.ts';
+import { FIRST_TOUCHES, groupsOf, UNASSIGNED_CHANNEL } from './first-touch.ts';
+import { revenueSections, wonDateExpression, type RevenueSections } from './revenue-report.ts';
 import { slaCompliance, type SlaComplianceFigures } from './sla.ts';
 
-/** The channel of a contact with no touch at all. */
-export const UNASSIGNED_CHANNEL = 'Unassigned';
+export { UNASSIGNED_CHANNEL };
 /** The key of the all-contacts row. */
 export const ALL_KEY = '(all)';
 
@@ -34,6 +38,8 @@ export interface ReportQuery {
   to: Date;
   /** Judges SLA clocks still running (default: now). */
   now?: Date;
+  /** Won date basis, size bands and channel costs (default: the default policy). */
+  revenue?: RevenuePolicy;
 }
 
 export interface StageCounts {
@@ -89,7 +95,7 @@ export interface CreditRow {
   credit: Record<CreditModel, number>;
 }
 
-export interface FunnelReport {
+export interface FunnelReport extends RevenueSections {
   installationId: string;
   period: { from: string; to: string };
   totals: FunnelRow;
@@ -97,19 +103,14 @@ export interface FunnelReport {
   campaigns: FunnelRow[];
   feedbackReasons: ReasonRow[];
   revenueCredit: CreditRow[];
+  /** The same credit per first-touch channel of each credited touch. */
+  channelCredit: CreditRow[];
   /** SLA compliance per sales team and per owner (as recorded on each clock at handoff). */
   slaByTeam: SlaComplianceFigures[];
   slaByOwner: SlaComplianceFigures[];
 }
 
 type Dimension = 'channel' | 'campaign';
-
-// A contact's first touch gives its channel and campaign (is_first, else the earliest touch).
-const FIRST_TOUCHES = `
-  SELECT DISTINCT ON (hubspot_contact_id) hubspot_contact_id AS contact, channel,
-    COALESCE(NULLIF(btrim(campaign), ''), '${UNATTRIBUTED_CAMPAIGN}') AS campaign
-  FROM attribution_touches WHERE installation_id = $1
-  ORDER BY hubspot_contact_id, is_first DESC, occurred_at`;
 
 const FUNNEL_SQL = `
 WITH firsts AS (${FIRST_TOUCHES}),
@@ -222,17 +223,6 @@ function funnelRowOf(key: string, row: FunnelSqlRow): FunnelRow {
   };
 }
 
-/** Group keys (first-touch channel and campaign) of the given contacts. */
-async function groupsOf(db: Queryable, installationId: string, contacts: readonly string[]): Promise<Map<string, { channel: string; campaign: string }>> {
-  const wanted = [...new Set(contacts)];
-  if (wanted.length === 0) return new Map();
-  const rows = await db.query<{ contact: string; channel: string; campaign: string }>(
-    `SELECT * FROM (${FIRST_TOUCHES}) firsts WHERE contact = ANY($2)`,
-    [installationId, wanted],
-  );
-  return new Map(rows.map((row) => [row.contact, { channel: row.channel, campaign: row.campaign }]));
-}
-
 function slaFigures(summary: SlaSummary): SlaFigures {
   return {
     handedOff: summary.handedOff,
@@ -289,8 +279,11 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
      WHERE opened_at >= $2 AND opened_at < $3`,
     [installationId, from, to],
   );
-  const won = await db.query<{ contact: string; amount_cents: number | string; won_at: Date | string }>(
-    'SELECT hubspot_contact_id AS contact, amount_cents, won_at FROM attribution_revenue WHERE installation_id = $1 AND won_at >= $2 AND won_at < $3',
+  const policy = query.revenue ?? DEFAULT_REVENUE_POLICY;
+  const wonDay = wonDateExpression(policy.wonDate);
+  const won = await db.query<{ contact: string | null; amount_cents: number | string; won_at: Date | string; origin: string }>(
+    `SELECT hubspot_contact_id AS contact, amount_cents, ${wonDay} AS won_at, origin FROM deals
+     WHERE installation_id = $1 AND status = 'won' AND amount_cents IS NOT NULL AND ${wonDay} >= $2 AND ${wonDay} < $3`,
     [installationId, from, to],
   );
   const groups = await groupsOf(db, installationId, [...clocks.map((c) => c.contact), ...feedback.map((f) => f.contact), ...pipeline.map((p) => p.contact), ...won.map((w) => w.contact)].filter((c): c is string => c !== null));
@@ -348,24 +341,31 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
     });
   }
 
-  // 3. Revenue credit of the period's wins under each model, from the touches before each win.
-  const touches = won.length === 0
+  // 3. Revenue credit of the period's new-business wins under each model, from the touches before
+  // each win, per campaign and per channel (a renewal or upsell of a customer's Account is revenue,
+  // not a campaign's result).
+  const credited = won.filter((deal): deal is typeof deal & { contact: string } => deal.origin === 'lead' && deal.contact !== null);
+  const touches = credited.length === 0
     ? []
-    : await db.query<{ contact: string; campaign: string | null; occurred_at: Date | string }>(
-        'SELECT hubspot_contact_id AS contact, campaign, occurred_at FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = ANY($2) ORDER BY occurred_at',
-        [installationId, [...new Set(won.map((w) => w.contact))]],
+    : await db.query<{ contact: string; campaign: string | null; channel: string; occurred_at: Date | string }>(
+        'SELECT hubspot_contact_id AS contact, campaign, channel, occurred_at FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = ANY($2) ORDER BY occurred_at',
+        [installationId, [...new Set(credited.map((w) => w.contact))]],
       );
   const credit = new Map<string, CreditRow>();
-  for (const deal of won) {
+  const channelCredit = new Map<string, CreditRow>();
+  const addCredit = (rows: Map<string, CreditRow>, key: string, model: CreditModel, cents: number): void => {
+    const row = rows.get(key) ?? { campaign: key, credit: { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 } };
+    row.credit[model] += cents;
+    rows.set(key, row);
+  };
+  for (const deal of credited) {
     const wonAt = new Date(deal.won_at).getTime();
-    const touchpoints = touches
-      .filter((t) => t.contact === deal.contact && new Date(t.occurred_at).getTime() <= wonAt)
-      .map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, at: new Date(t.occurred_at).getTime() }));
+    const before = touches.filter((t) => t.contact === deal.contact && new Date(t.occurred_at).getTime() <= wonAt);
     for (const model of CREDIT_MODELS) {
-      for (const share of creditRevenue(model, touchpoints, Number(deal.amount_cents))) {
-        const row = credit.get(share.campaign) ?? { campaign: share.campaign, credit: { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 } };
-        row.credit[model] += share.amountCents;
-        credit.set(share.campaign, row);
+      const at = (t: (typeof before)[number]) => new Date(t.occurred_at).getTime();
+      for (const share of creditRevenue(model, before.map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, at: at(t) })), Number(deal.amount_cents))) addCredit(credit, share.campaign, model, share.amountCents);
+      for (const share of creditRevenue(model, before.map((t) => ({ campaign: t.channel, at: at(t) })), Number(deal.amount_cents))) {
+        addCredit(channelCredit, share.campaign === UNATTRIBUTED_CAMPAIGN ? UNASSIGNED_CHANNEL : share.campaign, model, share.amountCents);
       }
     }
   }
@@ -379,14 +379,22 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
   ]);
 
   const ordered = (map: Map<string, FunnelRow>): FunnelRow[] => [...map.values()].filter(active).sort((a, b) => b.leads - a.leads || b.wonCents - a.wonCents || a.key.localeCompare(b.key));
+  const byCredit = (rows: Map<string, CreditRow>): CreditRow[] => [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
+  const sections = await revenueSections(db, {
+    installationId, from, to, policy,
+    funnel: { channels: [...rows.channel.values()], campaigns: [...rows.campaign.values()] },
+    credit: { campaigns: byCredit(credit), channels: byCredit(channelCredit) },
+  });
   return {
+    ...sections,
     installationId,
     period: { from: from.toISOString(), to: to.toISOString() },
     totals,
     channels: ordered(rows.channel),
     campaigns: ordered(rows.campaign),
     feedbackReasons: [...reasons.values()].sort((a, b) => b.total - a.total || a.code.localeCompare(b.code)),
-    revenueCredit: [...credit.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign)),
+    revenueCredit: byCredit(credit),
+    channelCredit: byCredit(channelCredit),
     slaByTeam: byTeam.groups,
     slaByOwner: byOwner.groups,
   };

@@ -43,3 +43,12 @@ export async function runningClockCount(db: Queryable, installationId: string): 
   const rows = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM sla_clocks WHERE installation_id = $1 AND first_touch_at IS NULL AND closed_at IS NULL', [installationId]);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** Won deals and customer accounts (accounts with a won deal): what a revenue policy change regroups. */
+export async function customerCounts(db: Queryable, installationId: string): Promise<{ wonDeals: number; customers: number }> {
+  const rows = await db.query<{ won: number | string; customers: number | string }>(
+    "SELECT count(*) AS won, count(DISTINCT salesforce_account_id) AS customers FROM deals WHERE installation_id = $1 AND status = 'won'",
+    [installationId],
+  );
+  return { wonDeals: Number(rows[0]?.won ?? 0), customers: Number(rows[0]?.customers ?? 0) };
+}

@@ -1,7 +1,7 @@
 /**
  * The step driver both admin-triggered runs share (attribution backfill, initial sync): every
  * HubSpot contact, 200 per step (two list pages of 100), then every unconverted Lead no contact is
- * linked to, 200 per step by `Id >` cursor, then the won revenue of linked Opportunities. Each step
+ * linked to, 200 per step by `Id >` cursor, then every Opportunity as a deal (src/sync/revenue.ts). Each step
  * saves its cursor and counters in `backfill_runs` (store/backfill-runs.ts), so a crashed,
  * stalled or rate-limited run resumes where it stopped, never holding more than one step.
  */
@@ -9,12 +9,15 @@ import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
 import { BACKFILL_RUN_COLUMNS, loadBackfillRun, type BackfillRunRow } from '../store/backfill-runs.ts';
 import { CONTACT_SYNC_PROPERTIES, type SyncContext } from './context.ts';
-import { refreshWonRevenue } from './revenue-credit.ts';
+import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { linkedContacts, opportunityReadFields, recordDeals } from './revenue.ts';
 
 /** HubSpot list pages (100 contacts each) per step: one Lead Collections update of up to 200 per step. */
 const CONTACT_PAGES_PER_STEP = 2;
 /** Salesforce Leads per step (one query, one Collections update). */
 const LEADS_PER_STEP = 200;
+/** Opportunities per step of the revenue phase (one query). */
+const OPPORTUNITIES_PER_STEP = 200;
 /** Unconverted Leads that no HubSpot contact is linked to. */
 const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
 
@@ -88,8 +91,19 @@ export async function runPhases<P>(ctx: SyncContext, runId: string, kind: Phased
       const last = leads.at(-1)?.Id;
       next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
     } else {
-      await refreshWonRevenue(ctx);
-      next = { phase: 'done', cursor: null };
+      // Every Opportunity, 200 per step by Id: each becomes a deal of the revenue loop (the live
+      // sync records changes from now on; this records the deals closed before the app was there).
+      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` WHERE Id > ${soqlString(run.cursor)}` : '';
+      const { fields, rates } = await opportunityReadFields(ctx.salesforce);
+      const opportunities = await ctx.salesforce.query(`SELECT ${selectList(fields)} FROM Opportunity${cursor} ORDER BY Id ASC LIMIT ${OPPORTUNITIES_PER_STEP}`);
+      const log: SyncLogEntry[] = [];
+      await recordDeals(ctx, opportunities, rates, await linkedContacts(ctx, opportunities.map((o) => o.Id)), (recordRef, level, action, reason, details) => {
+        // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
+        if (level !== 'info') log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
+      });
+      await writeSyncLog(ctx.db, log);
+      const last = opportunities.at(-1)?.Id;
+      next = opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined ? { phase: 'done', cursor: null } : { phase: 'revenue', cursor: last };
     }
     const rows = await ctx.db.query<BackfillRunRow>(
       `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,

@@ -11,7 +11,10 @@
  */
 import { WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
 import type { HubSpotContact, HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import { CrmRejectedError } from '../crm/errors.ts';
+import { toCorporateCents } from '../domain/revenue.ts';
 import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
+import { saveCampaignCosts } from '../store/deals.ts';
 import type { Queryable } from '../store/db.ts';
 import { recordInboundEvent } from '../store/inbound-events.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
@@ -170,4 +173,53 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
   const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.Id } : (mark ?? { at: since, lastId: '' });
   await saveWatermark(deps.db, deps.installationId, stream, next, caught);
   return { stream, compared: records.length, caught, checked: missed.length - caught };
+}
+
+/** Campaign fields the cost stream reads (Campaign object reference: BudgetedCost, ActualCost are currency fields). */
+const CAMPAIGN_COST_FIELDS = ['Id', 'Name', 'Type', 'Status', 'StartDate', 'EndDate', 'BudgetedCost', 'ActualCost', 'SystemModstamp'] as const;
+
+/**
+ * One pass over Salesforce Campaigns changed since the last: their cost (converted to the corporate
+ * currency in a multi-currency org) kept for the report's cost and ROI. The first pass reads every
+ * Campaign. A Campaign field the integration user cannot read is a warning for the admin, not a
+ * failed pass.
+ */
+export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'installationId' | 'salesforce' | 'pageLimit'>): Promise<ReconcileResult> {
+  const stream = 'salesforce:Campaign';
+  const mark = await loadWatermark(deps.db, deps.installationId, stream);
+  const since = mark?.at ?? new Date(0);
+  const rates = await deps.salesforce.currencyRates();
+  let records: SalesforceRecord[];
+  try {
+    records = await deps.salesforce.findChangedSince('Campaign', [...CAMPAIGN_COST_FIELDS, ...(rates === null ? [] : ['CurrencyIsoCode'])], since, deps.pageLimit);
+  } catch (error) {
+    if (!(error instanceof CrmRejectedError) || !['INVALID_FIELD', 'INVALID_TYPE'].includes(error.code)) throw error;
+    // Said once an hour, not on every pass.
+    const warned = await loadWatermark(deps.db, deps.installationId, `${stream}:unreadable`);
+    if (warned !== null && Date.now() - warned.at.getTime() < 3_600_000) return { stream, compared: 0, caught: 0, checked: 0 };
+    await saveWatermark(deps.db, deps.installationId, `${stream}:unreadable`, { at: new Date(), lastId: '' }, 0);
+    await writeSyncLog(deps.db, [{
+      installationId: deps.installationId, recordRef: 'salesforce:Campaign', level: 'warn', action: 'campaign_cost_unreadable',
+      reason: `Campaign cost cannot be read (${error.code}): give the integration user read access to Campaign BudgetedCost and ActualCost (permission set Smarketing Sync Integration) for cost and ROI in the report`,
+    }]);
+    return { stream, compared: 0, caught: 0, checked: 0 };
+  }
+  const cents = (record: SalesforceRecord, field: string): number | null => {
+    const value = record[field];
+    if (typeof value !== 'number') return null;
+    return toCorporateCents(value, rates === null ? null : (typeof record.CurrencyIsoCode === 'string' ? record.CurrencyIsoCode : rates.corporate), rates);
+  };
+  const text = (record: SalesforceRecord, field: string): string | null => (typeof record[field] === 'string' && record[field] !== '' ? (record[field]) : null);
+  await saveCampaignCosts(deps.db, deps.installationId, records.flatMap((record) => {
+    const name = text(record, 'Name');
+    return name === null ? [] : [{
+      salesforceCampaignId: record.Id, name, type: text(record, 'Type'), status: text(record, 'Status'),
+      startDate: text(record, 'StartDate'), endDate: text(record, 'EndDate'), budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
+    }];
+  }));
+  const modified = (r: SalesforceRecord) => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
+  const last = records.at(-1);
+  const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.Id } : (mark ?? { at: since, lastId: '' });
+  await saveWatermark(deps.db, deps.installationId, stream, next, 0);
+  return { stream, compared: records.length, caught: 0, checked: 0 };
 }

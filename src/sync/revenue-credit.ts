@@ -5,10 +5,9 @@
  * add up to the won revenue, to the cent.
  */
 import { CREDIT_MODELS, creditRevenue, type CampaignCredit, type CreditModel, type CreditTouchpoint } from '../domain/attribution.ts';
-import { toCents } from '../domain/money.ts';
 import type { Queryable } from '../store/db.ts';
-import { forgetWonRevenue, linkedOpportunities, recordWonRevenue, touchesOf, wonRevenueOf } from '../store/touches.ts';
-import type { SyncContext } from './context.ts';
+import { creditableDeals } from '../store/deals.ts';
+import { touchesOf } from '../store/touches.ts';
 
 /** One won deal and the touches that may share its credit. */
 export interface CreditedDeal {
@@ -53,9 +52,9 @@ export function creditCampaigns(deals: readonly CreditedDeal[], models: readonly
   return { wonCents, deals: deals.length, models: report };
 }
 
-/** Credit per campaign from the stored won revenue and touches of an installation. */
+/** Credit per campaign of the won deals converted from synced Leads, from the stored touches of an installation. */
 export async function campaignCredit(db: Queryable, installationId: string, models: readonly CreditModel[] = CREDIT_MODELS): Promise<CampaignCreditReport> {
-  const won = await wonRevenueOf(db, installationId);
+  const won = await creditableDeals(db, installationId);
   const touches = await touchesOf(db, installationId, [...new Set(won.map((w) => w.hubspotContactId))]);
   const byContact = new Map<string, CreditTouchpoint[]>();
   for (const touch of touches) {
@@ -67,43 +66,4 @@ export async function campaignCredit(db: Queryable, installationId: string, mode
     won.map((w) => ({ amountCents: w.amountCents, wonAt: w.wonAt.getTime(), touchpoints: byContact.get(w.hubspotContactId) ?? [] })),
     models,
   );
-}
-
-/** The end of an Opportunity's close date (UTC): touches on that day still count. */
-function wonAtOf(closeDate: unknown, fallback: Date): Date {
-  if (typeof closeDate !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(closeDate)) return fallback;
-  const at = Date.parse(`${closeDate}T23:59:59.999Z`);
-  return Number.isNaN(at) ? fallback : new Date(at);
-}
-
-/**
- * Reads the Opportunities linked to contacts (one query per 200) and keeps their won amounts:
- * won ones are recorded with their amount and close date, the others forgotten (reopened or lost).
- */
-export async function refreshWonRevenue(ctx: Pick<SyncContext, 'db' | 'installationId' | 'salesforce' | 'now'>): Promise<{ won: number; notWon: number }> {
-  const links = await linkedOpportunities(ctx.db, ctx.installationId);
-  if (links.length === 0) return { won: 0, notWon: 0 };
-  const contactOf = new Map(links.map((link) => [link.salesforceOpportunityId, link.hubspotContactId]));
-  const records = await ctx.salesforce.readRecords('Opportunity', [...contactOf.keys()], ['Id', 'IsWon', 'Amount', 'CloseDate']);
-  const won = records.filter((record) => record.IsWon === true && typeof record.Amount === 'number');
-  await recordWonRevenue(
-    ctx.db,
-    ctx.installationId,
-    won.map((record) => ({
-      salesforceOpportunityId: record.Id,
-      hubspotContactId: contactOf.get(record.Id) ?? '',
-      amountCents: toCents(record.Amount as number),
-      wonAt: wonAtOf(record.CloseDate, ctx.now()),
-    })),
-  );
-  const wonIds = new Set(won.map((record) => record.Id));
-  const notWon = [...contactOf.keys()].filter((id) => !wonIds.has(id));
-  await forgetWonRevenue(ctx.db, ctx.installationId, notWon);
-  return { won: won.length, notWon: notWon.length };
-}
-
-/** Refreshes won revenue from Salesforce, then credits it per campaign (what the admin report shows). */
-export async function revenueCreditReport(ctx: Pick<SyncContext, 'db' | 'installationId' | 'salesforce' | 'now'>, models: readonly CreditModel[] = CREDIT_MODELS): Promise<CampaignCreditReport> {
-  await refreshWonRevenue(ctx);
-  return campaignCredit(ctx.db, ctx.installationId, models);
 }

@@ -12,6 +12,7 @@ import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry }
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { prepareFeedback } from './feedback.ts';
+import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 
@@ -55,9 +56,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
   const leadIds = parsed.filter((k) => k.type === 'Lead').map((k) => k.id);
   const opportunityIds = parsed.filter((k) => k.type === 'Opportunity').map((k) => k.id);
+  const opportunityRead = opportunityIds.length === 0 ? { fields: [...OPPORTUNITY_SYNC_FIELDS], rates: null } : await opportunityReadFields(ctx.salesforce);
   const [leads, opportunities] = await Promise.all([
     ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS),
-    ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS),
+    ctx.salesforce.readRecords('Opportunity', opportunityIds, opportunityRead.fields),
   ]);
   summary.read = leads.length + opportunities.length;
   await rememberStages(ctx, [
@@ -142,7 +144,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   for (const opportunity of opportunities) {
     const contactId = links.get(opportunity.Id)?.hubspotContactId;
     if (!contactId) {
-      entry(salesforceRef('Opportunity', opportunity.Id), 'info', 'skip_unlinked', 'Opportunity is not linked to a synced contact (not converted from a synced Lead)');
+      entry(salesforceRef('Opportunity', opportunity.Id), 'info', 'skip_unlinked', 'Opportunity is not linked to a synced contact (not converted from a synced Lead): it moves no contact stage (its deal is still recorded)');
       continue;
     }
     moves.push({ type: 'Opportunity', record: opportunity, contactId });
@@ -214,6 +216,12 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   summary.contactsUpdated = [...view.keys()].filter((id) => !failedContacts.has(id)).length;
   await saveLinks(ctx.db, ctx.installationId, linkUpdates);
   await recordStageChanges(ctx.db, stages.filter((change) => !failedContacts.has(change.hubspotContactId)));
+  // 6. Every Opportunity read is a deal of the revenue loop, linked or not (renewals of a customer's Account).
+  const contactOfOpportunity = new Map(opportunities.flatMap((o) => {
+    const contact = links.get(o.Id)?.hubspotContactId;
+    return contact === undefined ? [] : [[o.Id, contact] as const];
+  }));
+  await recordDeals(ctx, opportunities, opportunityRead.rates, contactOfOpportunity, entry);
   await writeSyncLog(ctx.db, log);
   await feedback.finish(failedContacts);
   return summary;

@@ -294,7 +294,7 @@ describe('admin dashboard in Chromium', () => {
     }
     await db.query("INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, reason_code, reason_label, occurred_at) VALUES ($1, 'c104', 'Lead', '00Qe2e', 'rejected', 'no_budget', 'No budget', $2)", [installationId, new Date('2024-03-09T00:00:00Z')]);
     await db.query("INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, amount, occurred_at) VALUES ($1, 'c101', 'Opportunity', '006e2e', 'won', 50000, $2)", [installationId, new Date('2024-03-10T00:00:00Z')]);
-    await db.query("INSERT INTO attribution_revenue (installation_id, salesforce_opportunity_id, hubspot_contact_id, amount_cents, won_at) VALUES ($1, '006e2e', 'c101', 5000000, $2)", [installationId, new Date('2024-03-10T23:59:59Z')]);
+    await db.query("INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, '006e2e', 'c101', 'lead', 'won', 5000000, $2, $2)", [installationId, new Date('2024-03-10T23:59:59Z')]);
     await db.query(
       "INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, first_touch_at, status, schedule_n) VALUES ($1, '00Qe2eSLA', 'c101', $2, $3, $4, 'met', 1)",
       [installationId, new Date('2024-03-03T00:00:00Z'), new Date('2024-03-03T04:00:00Z'), new Date('2024-03-03T01:30:00Z')],

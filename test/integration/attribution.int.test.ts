@@ -10,7 +10,7 @@ import { backfillProgress, createAttributionBackfillRun, runAttributionBackfill,
 import { DEFAULT_ATTRIBUTION_SETTINGS } from '../../src/sync/attribution-settings.ts';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
-import { revenueCreditReport } from '../../src/sync/revenue-credit.ts';
+import { campaignCredit } from '../../src/sync/revenue-credit.ts';
 import { eventually } from '../support/app-process.ts';
 import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
@@ -356,7 +356,9 @@ describe('campaign-source attribution', () => {
     expect(touches.map((t) => t.campaign)).toEqual(['spring-launch', 'may-newsletter', 'q3-retarget']);
     expect(touches.map((t) => t.page_url)).toEqual([SPRING, NEWSLETTER, RETARGETING]);
 
-    const report = await revenueCreditReport(direct);
+    // The live sync records the won deal: no backfill needed.
+    await eventually(async () => (await h.app.db.query("SELECT 1 FROM deals WHERE salesforce_opportunity_id = $1 AND status = 'won'", [opportunityId])).length === 1, 20_000, 'the won deal recorded');
+    const report = await campaignCredit(direct.db, direct.installationId);
     expect(report.wonCents).toBe(1_234_567);
     for (const model of CREDIT_MODELS) expect(sumOf(report.models[model])).toBe(1_234_567);
     expect(report.models.first_touch).toEqual([{ campaign: 'spring-launch', amountCents: 1_234_567 }]);

@@ -103,7 +103,7 @@ async function seed(db: Db): Promise<void> {
     ['oppX', 'c2', 1_000_000, '2024-04-10'],
   ];
   for (const [opportunity, contact, cents, when] of won) {
-    await db.query('INSERT INTO attribution_revenue (installation_id, salesforce_opportunity_id, hubspot_contact_id, amount_cents, won_at) VALUES ($1, $2, $3, $4, $5)', [I, opportunity, contact, cents, at(when)]);
+    await db.query("INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, $2, $3, 'lead', 'won', $4, $5, $5)", [I, opportunity, contact, cents, at(when)]);
   }
 }
 

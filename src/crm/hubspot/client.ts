@@ -10,9 +10,12 @@ import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/propert
 import type { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
-import type { ApiLimitUsage, ContactPropertyInfo, HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
+import type { ApiLimitUsage, ContactPropertyInfo, HubSpotCompany, HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
 import { describeBody, toHubSpotError } from './errors.ts';
 import {
+  ASSOCIATION_BATCH_LIMIT,
+  associationBatchSchema,
+  isPrimaryCompany,
   BATCH_LIMIT,
   HISTORY_BATCH_LIMIT,
   NOTE_TO_CONTACT_ASSOCIATION,
@@ -61,6 +64,8 @@ export interface HubSpotAdapterOptions {
 /** The generated APIs the adapter uses, built for one access token. */
 interface HubSpotApis {
   contacts: Client['crm']['contacts'];
+  companies: Client['crm']['companies'];
+  associations: Client['crm']['associations']['v4'];
   notes: Client['crm']['objects']['notes'];
   properties: Client['crm']['properties'];
 }
@@ -72,7 +77,7 @@ interface HubSpotApis {
  */
 function apisFor(accessToken: string, basePath: string): HubSpotApis {
   const client = new Client({ accessToken, basePath, numberOfApiCallRetries: 0 });
-  return { contacts: client.crm.contacts, notes: client.crm.objects.notes, properties: client.crm.properties };
+  return { contacts: client.crm.contacts, companies: client.crm.companies, associations: client.crm.associations.v4, notes: client.crm.objects.notes, properties: client.crm.properties };
 }
 
 /** Checks an answer against its schema; a mismatch is a contract break, not something to retry. */
@@ -196,22 +201,24 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return times;
   }
 
-  async function updateContacts(updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
+  /** Batch updates of contacts or companies (the same v3 batch API), with HubSpot's silently kept values caught. */
+  async function updateObjects(objectType: 'contacts' | 'companies', updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
+    const singular = objectType === 'contacts' ? 'contact' : 'company';
     const outcomes = new Map<string, WriteOutcome>();
     for (const part of chunk(coalesce(updates, (update) => update.id), BATCH_LIMIT)) {
       const items = part.map(({ item }) => item);
-      const { sent, answer, failed } = await writeBatch('batch update contacts', items, (input) => input.id, ({ contacts }, inputs) =>
-        contacts.batchApi.update({ inputs: inputs.map((input) => ({ id: input.id, properties: input.properties })) }),
+      const { sent, answer, failed } = await writeBatch(`batch update ${objectType}`, items, (input) => input.id, (api, inputs) =>
+        api[objectType].batchApi.update({ inputs: inputs.map((input) => ({ id: input.id, properties: input.properties })) }),
       );
       for (const [input, outcome] of failed) outcomes.set(input.id, outcome);
       if (answer === undefined) continue;
-      const parsed = parseAnswer(batchResponseSchema, answer, 'batch update contacts');
+      const parsed = parseAnswer(batchResponseSchema, answer, `batch update ${objectType}`);
       const written = new Map(parsed.results.map((result) => [result.id, result]));
       const missing = missingIdsOf(parsed.errors);
       for (const input of sent) {
         const result = written.get(input.id);
         if (result === undefined) {
-          outcomes.set(input.id, missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `contact ${input.id} was not updated` });
+          outcomes.set(input.id, missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `${singular} ${input.id} was not updated` });
           continue;
         }
         // A 2xx is not proof: HubSpot answers with the values it kept, and it keeps its own for some
@@ -221,6 +228,33 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       }
     }
     return outcomes;
+  }
+
+  async function readCompanies(ids: readonly string[], names: readonly string[]): Promise<HubSpotCompany[]> {
+    const read: HubSpotCompany[] = [];
+    for (const part of chunk([...new Set(ids)], BATCH_LIMIT)) {
+      const answer = await call('batch read companies', ({ companies }) =>
+        companies.batchApi.read({ inputs: part.map((id) => ({ id })), properties: [...names], propertiesWithHistory: [] }, false),
+      );
+      // A 207 lists unknown ids in errors[]; they are simply left out.
+      read.push(...parseAnswer(batchResponseSchema, answer, 'batch read companies').results.map((result) => ({ id: result.id, properties: toHubSpotContact(result).properties })));
+    }
+    return read;
+  }
+
+  /** The companies each contact is associated with (v4 associations batch read, primary first). */
+  async function companiesOfContacts(contactIds: readonly string[]): Promise<Map<string, string[]>> {
+    const companies = new Map<string, string[]>();
+    for (const part of chunk([...new Set(contactIds)], ASSOCIATION_BATCH_LIMIT)) {
+      const answer = await call('batch read contact companies', ({ associations }) =>
+        associations.batchApi.getPage('contacts', 'companies', { inputs: part.map((id) => ({ id })) }),
+      );
+      for (const result of parseAnswer(associationBatchSchema, answer, 'batch read contact companies').results) {
+        const targets = [...result.to].sort((a, b) => Number(isPrimaryCompany(b.associationTypes)) - Number(isPrimaryCompany(a.associationTypes)));
+        companies.set(String(result._from.id), targets.map((target) => String(target.toObjectId)));
+      }
+    }
+    return companies;
   }
 
   async function upsertContactsByEmail(inputs: readonly { email: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
@@ -337,47 +371,48 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return parseAnswer(searchTotalSchema, answer, 'count contacts').total;
   }
 
-  async function ensureContactProperties(
+  async function ensureProperties(
+    objectType: 'contacts' | 'companies',
     group: { name: string; label: string },
     definitions: readonly PropertyDefinition[],
     dryRun: boolean,
   ): Promise<{ missing: string[]; created: string[] }> {
-    const existing = parseAnswer(propertyListSchema, await call('list contact properties', ({ properties }) => properties.coreApi.getAll('contacts', false)), 'list contact properties');
+    const existing = parseAnswer(propertyListSchema, await call(`list ${objectType} properties`, ({ properties }) => properties.coreApi.getAll(objectType, false)), `list ${objectType} properties`);
     const names = new Set(existing.results.map((property) => property.name));
     const wanted = [...new Map(definitions.map((definition) => [definition.name, definition])).values()];
     const missing = wanted.filter((definition) => !names.has(definition.name));
     if (dryRun || missing.length === 0) return { missing: missing.map((definition) => definition.name), created: [] };
 
-    await ensureGroup(group);
+    await ensureGroup(objectType, group);
     const created: string[] = [];
     for (const part of chunk(missing, BATCH_LIMIT)) {
-      const answer = await call('create contact properties', ({ properties }) =>
-        properties.batchApi.create('contacts', { inputs: part.map((definition) => toPropertyCreate(definition, group.name) as PropertyCreate) }),
+      const answer = await call(`create ${objectType} properties`, ({ properties }) =>
+        properties.batchApi.create(objectType, { inputs: part.map((definition) => toPropertyCreate(definition, group.name) as PropertyCreate) }),
       );
-      const parsed = parseAnswer(propertyBatchResponseSchema, answer, 'create contact properties');
+      const parsed = parseAnswer(propertyBatchResponseSchema, answer, `create ${objectType} properties`);
       created.push(...parsed.results.map((property) => property.name));
       // A property another installer created meanwhile is fine; anything else is a real refusal.
       const refused = (parsed.errors ?? []).filter((error) => error.category !== 'OBJECT_ALREADY_EXISTS');
       const first = refused[0];
       if (first !== undefined) {
-        throw new CrmRejectedError('hubspot', first.category ?? 'VALIDATION_ERROR', `HubSpot create contact properties: ${first.message ?? 'refused'}`);
+        throw new CrmRejectedError('hubspot', first.category ?? 'VALIDATION_ERROR', `HubSpot create ${objectType} properties: ${first.message ?? 'refused'}`);
       }
     }
     return { missing: missing.map((definition) => definition.name), created };
   }
 
-  async function ensureGroup(group: { name: string; label: string }): Promise<void> {
+  async function ensureGroup(objectType: 'contacts' | 'companies', group: { name: string; label: string }): Promise<void> {
     const { properties } = await apis();
     try {
       await limiter.acquire(limiterKey);
-      await properties.groupsApi.getByName('contacts', group.name);
+      await properties.groupsApi.getByName(objectType, group.name);
       return;
     } catch (error) {
       if (apiFailureOf(error)?.status !== 404) throw toHubSpotError(error, 'read property group', [lastToken]);
     }
     try {
       await limiter.acquire(limiterKey);
-      await properties.groupsApi.create('contacts', { name: group.name, label: group.label });
+      await properties.groupsApi.create(objectType, { name: group.name, label: group.label });
     } catch (error) {
       const failure = apiFailureOf(error);
       // Created by a concurrent install: the group is there, which is all we need.
@@ -436,7 +471,10 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     system: 'hubspot',
     readContacts,
     readPropertyChangeTimes,
-    updateContacts,
+    updateContacts: (updates) => updateObjects('contacts', updates),
+    updateCompanies: (updates) => updateObjects('companies', updates),
+    readCompanies,
+    companiesOfContacts,
     upsertContactsByEmail,
     addTimelineNote,
     addTimelineNotes,
@@ -444,7 +482,8 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     readContactsByEmail,
     listContacts,
     countContacts,
-    ensureContactProperties,
+    ensureContactProperties: (group, definitions, dryRun) => ensureProperties('contacts', group, definitions, dryRun),
+    ensureCompanyProperties: (group, definitions, dryRun) => ensureProperties('companies', group, definitions, dryRun),
     readContactProperties,
     apiUsage,
   };

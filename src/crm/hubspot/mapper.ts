@@ -15,6 +15,29 @@ export const SEARCH_PAGE_SIZE = 100;
 /** The association type of a note to a contact (HUBSPOT_DEFINED, docs/reference/hubspot-api.md §5.6). */
 export const NOTE_TO_CONTACT_ASSOCIATION = 202;
 
+/** Inputs per v4 associations batch read (HubSpot allows more; the CRM batch size keeps each call small). */
+export const ASSOCIATION_BATCH_LIMIT = 100;
+/** The contact → company association type HubSpot labels "Primary" (HUBSPOT_DEFINED 1, docs/reference/hubspot-api.md). */
+const PRIMARY_COMPANY_ASSOCIATION = 1;
+
+/** A v4 associations batch read answer (the client renames `from` to `_from`). */
+export const associationBatchSchema = z.looseObject({
+  results: z.array(
+    z
+      .looseObject({
+        _from: z.looseObject({ id: z.union([z.string(), z.number()]) }).optional(),
+        from: z.looseObject({ id: z.union([z.string(), z.number()]) }).optional(),
+        to: z.array(z.looseObject({ toObjectId: z.union([z.string(), z.number()]), associationTypes: z.array(z.looseObject({ typeId: z.number().optional(), label: z.string().nullable().optional() })).default([]) })),
+      })
+      .transform((result) => ({ ...result, _from: result._from ?? result.from ?? { id: '' } })),
+  ),
+});
+
+/** Whether one of the association types is the primary company. */
+export function isPrimaryCompany(types: readonly { typeId?: number | undefined; label?: string | null | undefined }[]): boolean {
+  return types.some((type) => type.typeId === PRIMARY_COMPANY_ASSOCIATION || type.label === 'Primary');
+}
+
 /** A contact as the generated client returns it (`updatedAt` is deserialized into a Date). */
 const contactSchema = z.looseObject({
   id: z.string().min(1),

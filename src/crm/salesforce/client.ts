@@ -9,6 +9,7 @@ import type { Connection, DmlOptions } from 'jsforce';
 import { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
+import type { CurrencyRates } from '../../domain/revenue.ts';
 import type { CustomFieldDefinition, DescribedAccess, SalesforcePort, SalesforceRecord, WriteOutcome } from '../ports.ts';
 import { redact, toSalesforceError } from './errors.ts';
 import { ensurePermissionSet } from './permission-sets.ts';
@@ -71,6 +72,8 @@ const describeFieldsSchema = z.looseObject({
 
 /** The lowest API version with sObject Collections upsert by external id (docs/reference/salesforce-api.md §3.1). */
 const MIN_API_VERSION = 46;
+/** How long the org's currency rates are kept before they are read again. */
+const CURRENCY_CACHE_MS = 15 * 60_000;
 
 /** Options of `connectSalesforce`: a password login, or an existing session with its refresh token. */
 export interface SalesforceConnectOptions {
@@ -193,6 +196,8 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
    * The limiter key names the org by its 15-character id: from the login's user info, else from the
    * session id, which starts with it (`00D…!…`); the instance URL only when neither says.
    */
+  /** The org's currencies, read at most every CURRENCY_CACHE_MS (rates change rarely; a sync batch reads them once). */
+  let currencies: { rates: CurrencyRates | null; until: number } | undefined;
   const limiterKey = () => {
     const org = conn.userInfo?.organizationId ?? /^(00D[A-Za-z0-9]{12})!/.exec(conn.accessToken ?? '')?.[1];
     return `salesforce:${org === undefined ? conn.instanceUrl : org.slice(0, 15)}`;
@@ -328,6 +333,17 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       return records;
     },
 
+    async contactsOfAccounts(accountIds) {
+      const wanted = [...new Set(accountIds.filter(isRecordId))];
+      const contacts: { id: string; accountId: string }[] = [];
+      for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
+        const part = wanted.slice(start, start + IDS_PER_QUERY);
+        const records = await runQuery(`SELECT Id, AccountId FROM Contact WHERE AccountId IN (${part.map(soqlString).join(', ')})`, 'read contacts of accounts');
+        for (const record of records) if (typeof record.AccountId === 'string') contacts.push({ id: record.Id, accountId: record.AccountId });
+      }
+      return contacts;
+    },
+
     async findByEmail(emails) {
       const wanted = [...new Set(emails.map((email) => email.trim().toLowerCase()).filter((email) => email !== ''))];
       const leads: SalesforceRecord[] = [];
@@ -440,6 +456,26 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
 
     recordUrl(type, id) {
       return `${conn.instanceUrl.replace(/\/+$/, '')}/lightning/r/${sobjectName(type)}/${encodeURIComponent(id)}/view`;
+    },
+
+    async currencyRates() {
+      const now = Date.now();
+      if (currencies !== undefined && currencies.until > now) return currencies.rates;
+      let records: SalesforceRecord[];
+      try {
+        records = await runQuery('SELECT IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true', 'read currency rates');
+      } catch (error) {
+        // A single-currency org has no CurrencyType: "sObject type 'CurrencyType' is not supported"
+        // (Object Reference, CurrencyType: "available only in orgs with multicurrency enabled").
+        if (!(error instanceof CrmRejectedError && error.code === 'INVALID_TYPE')) throw error;
+        currencies = { rates: null, until: now + CURRENCY_CACHE_MS };
+        return null;
+      }
+      const corporate = records.find((record) => record.IsCorporate === true);
+      const rates = new Map(records.flatMap((record) => (typeof record.IsoCode === 'string' && typeof record.ConversionRate === 'number' ? [[record.IsoCode, record.ConversionRate] as const] : [])));
+      const found = typeof corporate?.IsoCode === 'string' ? { corporate: corporate.IsoCode, rates } : null;
+      currencies = { rates: found, until: now + CURRENCY_CACHE_MS };
+      return found;
     },
 
     async apiUsage() {

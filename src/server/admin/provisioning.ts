@@ -7,7 +7,7 @@
  * Where a system offers no API for a step (Outbound Messages in a real org, webhook settings of a
  * public app), the plan says what to set up by hand, with the URL to paste.
  */
-import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../../crm/field-catalog.ts';
+import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
@@ -44,7 +44,7 @@ type Section<T> = ({ ok: true } & T) | { ok: false; error: string };
 export interface ProvisioningPlan {
   installationId: string;
   dryRun: boolean;
-  hubspotProperties: Section<{ group: { name: string; label: string }; items: { name: string; label: string; type: string; status: ItemStatus }[] }>;
+  hubspotProperties: Section<{ group: { name: string; label: string }; items: { object: 'contacts' | 'companies'; name: string; label: string; type: string; status: ItemStatus }[] }>;
   salesforceFields: Section<{ items: { object: string; name: string; label: string; type: string; status: ItemStatus }[] }>;
   /** The integration user's permission set, Marketing User and field-level security, proven by describe. */
   salesforceAccess: Section<SalesforceAccessReport>;
@@ -119,12 +119,15 @@ export async function provision(input: {
     plan.salesforceAccess = { ok: false, error: runtime.error };
   } else {
     try {
-      const result = await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun);
-      const missing = new Set(result.missing);
+      const contacts = new Set((await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun)).missing);
+      const companies = new Set((await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, dryRun)).missing);
       plan.hubspotProperties = {
         ok: true,
         group: HUBSPOT_PROPERTY_GROUP,
-        items: HUBSPOT_CONTACT_PROPERTIES.map((p) => ({ name: p.name, label: p.label, type: p.type, status: done(missing.has(p.name)) })),
+        items: [
+          ...HUBSPOT_CONTACT_PROPERTIES.map((p) => ({ object: 'contacts' as const, name: p.name, label: p.label, type: p.type, status: done(contacts.has(p.name)) })),
+          ...HUBSPOT_COMPANY_PROPERTIES.map((p) => ({ object: 'companies' as const, name: p.name, label: p.label, type: p.type, status: done(companies.has(p.name)) })),
+        ],
       };
     } catch (error) {
       plan.hubspotProperties = { ok: false, error: messageOf(error) };

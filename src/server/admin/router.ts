@@ -37,7 +37,7 @@ import type { SettingPreview } from '../../domain/settings-preview.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
 import { field, valueFromFields, type FormFields } from './settings-forms.ts';
-import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
+import { checkSetting, isSettingKey, readAllSettings, resetSetting, revenuePolicyOf, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
@@ -454,7 +454,7 @@ export function adminRouter(ctx: AdminContext): Router {
     const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)), ...(period.ok ? [] : period.issues)];
     const fromText = period.ok ? period.period.fromText : typeof req.query.from === 'string' ? req.query.from : '';
     const toText = period.ok ? period.period.toText : typeof req.query.to === 'string' ? req.query.to : '';
-    const report = installation && period.ok && problems.length === 0 ? await funnelReport(ctx.db, { installationId: installation.id, from: period.period.from, to: period.period.to, now: new Date(ctx.now()) }) : null;
+    const report = installation && period.ok && problems.length === 0 ? await funnelReport(ctx.db, { installationId: installation.id, from: period.period.from, to: period.period.to, now: new Date(ctx.now()), revenue: await revenuePolicyOf(ctx.db, installation.id) }) : null;
     render(res, {
       title: 'Funnel report',
       section: 'report',

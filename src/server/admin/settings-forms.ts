@@ -6,6 +6,7 @@
  */
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
+import type { RevenuePolicy } from '../../domain/revenue.ts';
 import type { BusinessHours, SlaPolicy } from '../../domain/sla.ts';
 import type { FieldMapping, StageDictionary } from '../../domain/stages.ts';
 import type { SettingKey } from './settings.ts';
@@ -314,6 +315,31 @@ function slaValue(fields: FormFields): unknown {
   };
 }
 
+function revenueFields(policy: RevenuePolicy): FormFields {
+  return {
+    wonDate: policy.wonDate,
+    segmentSource: policy.segments.source,
+    segmentMeasure: policy.segments.measure,
+    'band.label': policy.segments.bands.map((band) => band.label),
+    'band.min': policy.segments.bands.map((band) => String(band.min)),
+    'cost.channel': policy.channelCosts.map((row) => row.channel),
+    'cost.month': policy.channelCosts.map((row) => row.month),
+    'cost.amount': policy.channelCosts.map((row) => String(row.amount)),
+  };
+}
+
+function revenueValue(fields: FormFields): unknown {
+  return {
+    wonDate: field(fields, 'wonDate'),
+    segments: {
+      source: field(fields, 'segmentSource'),
+      measure: field(fields, 'segmentMeasure'),
+      bands: rowsOf(fields, 'band', ['label', 'min']).map((row) => ({ label: (row.label ?? '').trim(), min: numberOf(row.min ?? '') })),
+    },
+    channelCosts: rowsOf(fields, 'cost', ['channel', 'month', 'amount']).map((row) => ({ channel: (row.channel ?? '').trim(), month: (row.month ?? '').trim(), amount: numberOf(row.amount ?? '') })),
+  };
+}
+
 /** The form fields of a setting's value. */
 export function fieldsOf(key: SettingKey, value: unknown): FormFields {
   switch (key) {
@@ -327,6 +353,8 @@ export function fieldsOf(key: SettingKey, value: unknown): FormFields {
       return taxonomyFields(value as FeedbackTaxonomy);
     case 'slaPolicy':
       return slaFields(value as SlaPolicy);
+    case 'revenuePolicy':
+      return revenueFields(value as RevenuePolicy);
     default: {
       const unreachable: never = key;
       return { unreachable };
@@ -350,6 +378,8 @@ export function valueFromFields(key: SettingKey, fields: FormFields): { value: u
       return { value: taxonomyValue(fields), problems: [] };
     case 'slaPolicy':
       return { value: slaValue(fields), problems: [] };
+    case 'revenuePolicy':
+      return { value: revenueValue(fields), problems: [] };
     default: {
       const unreachable: never = key;
       return { value: unreachable, problems: [] };

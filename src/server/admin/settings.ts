@@ -8,21 +8,22 @@
 import { DEFAULT_CHANNEL_RULES, validateChannelRules, type ChannelRules } from '../../domain/channels.ts';
 import { DEFAULT_FEEDBACK_TAXONOMY, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { Result } from '../../domain/result.ts';
-import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkSlaPolicy, checkStageDictionary, type CrmFacts } from '../../domain/settings-check.ts';
-import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
+import { DEFAULT_REVENUE_POLICY, validateRevenuePolicy, type RevenuePolicy } from '../../domain/revenue.ts';
+import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkRevenuePolicy, checkSlaPolicy, checkStageDictionary, type CrmFacts } from '../../domain/settings-check.ts';
+import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewRevenuePolicy, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
 import { DEFAULT_SLA_POLICY, validateSlaPolicy, type SlaPolicy } from '../../domain/sla.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
-import { contactsByStage, feedbackByReasonLabel, linkedRecordCount, runningClockCount, touchesByChannel } from '../../store/settings-preview.ts';
+import { contactsByStage, customerCounts, feedbackByReasonLabel, linkedRecordCount, runningClockCount, touchesByChannel } from '../../store/settings-preview.ts';
 import { settingsChanged, type AdminContext } from './context.ts';
 import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy'] as const;
+export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -84,6 +85,14 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     preview: async (db, id, current, next) => previewSlaPolicy(current, next, await runningClockCount(db, id)),
     defaults: DEFAULT_SLA_POLICY,
   }),
+  revenuePolicy: define<RevenuePolicy>({
+    label: 'Revenue policy',
+    description: 'Which day a won deal counts on (the day it was won, or its close date), customer size bands for segments, and acquisition cost per channel and month where no Salesforce Campaign carries it.',
+    validate: validateRevenuePolicy,
+    check: (value, _facts, runtime) => checkRevenuePolicy(value, runtime.attribution.channelRules),
+    preview: async (db, id, current, next) => previewRevenuePolicy(current, next, await customerCounts(db, id)),
+    defaults: DEFAULT_REVENUE_POLICY,
+  }),
 };
 
 /** Whether a string names a settings key. */
@@ -113,6 +122,14 @@ export async function readAllSettings(db: Queryable, installationId: string): Pr
       ? { key, label: definition.label, description: definition.description, value: checked.value, isDefault: false, problems: [] }
       : { key, label: definition.label, description: definition.description, value: definition.defaults, isDefault: true, problems: checked.error };
   });
+}
+
+/** The revenue policy in effect for an installation (the default when none is stored or it no longer validates). */
+export async function revenuePolicyOf(db: Queryable, installationId: string): Promise<RevenuePolicy> {
+  const stored = (await readSettings(db, installationId)).revenuePolicy;
+  if (stored === undefined) return DEFAULT_REVENUE_POLICY;
+  const checked = validateRevenuePolicy(stored);
+  return checked.ok ? checked.value : DEFAULT_REVENUE_POLICY;
 }
 
 /** Whether the rules were checked against the CRMs, or why not (no CRM connected: nothing syncs yet). */

@@ -19,7 +19,7 @@ import { connectionStatus, disconnectSide, runtimeOf, uninstall } from '../admin
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
-import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type RefusedSetting } from '../admin/settings.ts';
+import { checkSetting, isSettingKey, readAllSettings, resetSetting, revenuePolicyOf, saveSetting, SETTING_KEYS, type RefusedSetting } from '../admin/settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
@@ -353,7 +353,7 @@ export function apiRouter(ctx: AdminContext): Router {
     const installationId = query.installation ?? (await listInstallationDetails(ctx.db))[0]?.id;
     if (!installationId) return sendError(res, 404, 'not_found', 'No installation yet');
     if (!(await getInstallationDetails(ctx.db, installationId))) return sendError(res, 404, 'not_found', `No installation ${installationId}`);
-    const report = await funnelReport(ctx.db, { installationId, from: period.period.from, to: period.period.to, now: new Date(ctx.now()) });
+    const report = await funnelReport(ctx.db, { installationId, from: period.period.from, to: period.period.to, now: new Date(ctx.now()), revenue: await revenuePolicyOf(ctx.db, installationId) });
     if (query.format === 'csv') {
       res
         .type('text/csv; charset=utf-8')

@@ -226,12 +226,12 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
   </section>
 
   <section class="card">
-    <h2>HubSpot contact properties</h2>
+    <h2>HubSpot contact and company properties</h2>
     ${plan.hubspotProperties.ok
       ? html`<p class="muted">Property group <code>${plan.hubspotProperties.group.name}</code> (${plan.hubspotProperties.group.label}), created with the first missing property.</p>
         <table class="data compact" data-sortable>
-          <thead><tr><th>Property</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
-          <tbody>${plan.hubspotProperties.items.map((p) => html`<tr data-status="${p.status}"><td class="mono">${p.name}</td><td>${p.label}</td><td>${p.type}</td><td>${ITEM_BADGES[p.status]}</td></tr>`)}</tbody>
+          <thead><tr><th>Object</th><th>Property</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
+          <tbody>${plan.hubspotProperties.items.map((p) => html`<tr data-status="${p.status}"><td>${p.object}</td><td class="mono">${p.name}</td><td>${p.label}</td><td>${p.type}</td><td>${ITEM_BADGES[p.status]}</td></tr>`)}</tbody>
         </table>`
       : sectionError(plan.hubspotProperties.error)}
   </section>

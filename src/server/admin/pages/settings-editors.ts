@@ -148,6 +148,25 @@ function slaEditor(fields: FormFields): Html {
     ], 'SLA overrides')}`;
 }
 
+function revenueEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(fields, 'wonDate', 'A won deal counts on', [['won_day', 'the day it was won'], ['close_date', 'its close date']])}
+      ${selectField(fields, 'segmentSource', 'Customer size from', [['salesforce_account', 'the Salesforce Account'], ['hubspot_company', "the contact's HubSpot company"]])}
+      ${selectField(fields, 'segmentMeasure', 'Size measured by', [['employees', 'employees'], ['annual_revenue', 'annual revenue']])}
+    </div>
+    <h3>Size bands (ascending; the first starts at 0)</h3>
+    ${rowsTable(fields, 'band', [
+      { name: 'label', label: 'Band', kind: 'text' },
+      { name: 'min', label: 'From (employees or revenue)', kind: 'text', width: '10rem' },
+    ], 'Size bands')}
+    <h3>Channel cost per month (for channels with no Salesforce Campaign cost)</h3>
+    ${rowsTable(fields, 'cost', [
+      { name: 'channel', label: 'Channel', kind: 'text' },
+      { name: 'month', label: 'Month (YYYY-MM)', kind: 'text', width: '8rem' },
+      { name: 'amount', label: 'Cost (corporate currency)', kind: 'text', width: '10rem' },
+    ], 'Channel costs')}`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   switch (key) {
@@ -161,6 +180,8 @@ export function settingEditor(key: SettingKey, fields: FormFields): Html {
       return taxonomyEditor(fields);
     case 'slaPolicy':
       return slaEditor(fields);
+    case 'revenuePolicy':
+      return revenueEditor(fields);
     default: {
       const unreachable: never = key;
       return html`${String(unreachable)}`;

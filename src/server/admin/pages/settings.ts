@@ -5,6 +5,7 @@
  */
 import type { ChannelRules } from '../../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../../domain/feedback.ts';
+import type { RevenuePolicy } from '../../../domain/revenue.ts';
 import type { SlaPolicy } from '../../../domain/sla.ts';
 import type { FieldMapping, StageDictionary } from '../../../domain/stages.ts';
 import type { SettingPreview } from '../../../domain/settings-preview.ts';
@@ -57,6 +58,17 @@ function slaView(policy: SlaPolicy): Html {
       <tbody>${policy.overrides.map((o) => html`<tr><td>${o.team ?? 'any'}</td><td>${o.leadSource ?? 'any'}</td><td class="num">${o.hours}</td><td>${hours(o.businessHours)}</td></tr>`)}</tbody></table>`}`;
 }
 
+function revenueView(policy: RevenuePolicy): Html {
+  const measure = policy.segments.measure === 'employees' ? 'employees' : 'annual revenue';
+  const source = policy.segments.source === 'salesforce_account' ? 'the Salesforce Account' : "the contact's HubSpot company";
+  return html`<p>Won deals count on <strong>${policy.wonDate === 'won_day' ? 'the day they were won' : 'their close date'}</strong>. Customer size bands by ${measure} of ${source}:
+    ${policy.segments.bands.map((band, index) => html`<code>${band.label}</code> from ${band.min.toLocaleString('en-US')}${index < policy.segments.bands.length - 1 ? ', ' : ''}`)}.</p>
+  ${policy.channelCosts.length === 0
+    ? html`<p class="muted small">No channel cost entered: cost comes from Salesforce Campaigns only.</p>`
+    : html`<table class="data compact"><thead><tr><th>Channel</th><th>Month</th><th>Cost</th></tr></thead>
+      <tbody>${policy.channelCosts.map((row) => html`<tr><td>${row.channel}</td><td>${row.month}</td><td class="num">${row.amount.toLocaleString('en-US', { minimumFractionDigits: 2 })}</td></tr>`)}</tbody></table>`}`;
+}
+
 function readableView(view: SettingView): Html {
   switch (view.key) {
     case 'stageDictionary':
@@ -69,6 +81,8 @@ function readableView(view: SettingView): Html {
       return taxonomyView(view.value as FeedbackTaxonomy);
     case 'slaPolicy':
       return slaView(view.value as SlaPolicy);
+    case 'revenuePolicy':
+      return revenueView(view.value as RevenuePolicy);
     default: {
       const unreachable: never = view.key;
       return html`${String(unreachable)}`;
