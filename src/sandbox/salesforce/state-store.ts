@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from '
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { applyCampaignRollups } from './campaign-rollups.ts';
 import { customFieldStateSchema, type CustomFieldState } from './custom-fields.ts';
 import { KEY_PREFIXES, makeId } from './ids.ts';
 import { deliveryLogEntrySchema, outboundRuleSchema, pendingNotificationSchema } from './outbound-rules.ts';
@@ -291,6 +292,7 @@ export class Txn {
       else delete table[id];
       this.store.permissionsChanged(type);
     });
+    applyCampaignRollups(this, type, record, previous);
   }
 
   /** Registers an extra undo step (e.g. a round-robin cursor that advanced). */
