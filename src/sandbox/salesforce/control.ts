@@ -1,5 +1,6 @@
 /** Programmatic control of the sandbox org; `/__sandbox/*` and the `SalesforceSandbox` handle both use it. */
 import type { SandboxContext } from './context.ts';
+import { currencySettings, updateCurrencySettings, type CurrencySettings, type CurrencySettingsInput } from './currency-admin.ts';
 import { httpError } from './errors.ts';
 import type { FaultConfig, FaultConfigInput } from './faults.ts';
 import type { OutboundMessages } from './outbound-messages.ts';
@@ -74,6 +75,12 @@ export class SandboxControl {
     get: (): FaultConfig => this.ctx.faults.current(),
     set: (config: FaultConfigInput): FaultConfig => this.ctx.faults.configure(config),
     clear: (): void => this.ctx.faults.clear(),
+  };
+
+  /** The org's currency setting and CurrencyType rows, changed the way an admin changes them in Setup. */
+  readonly currency = {
+    get: (): CurrencySettings => currencySettings(this.ctx.store),
+    set: (input: CurrencySettingsInput): CurrencySettings => updateCurrencySettings(this.ctx.store, input, this.ctx.config.now()),
   };
 
   readonly outbound = {

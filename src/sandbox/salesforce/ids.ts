@@ -25,6 +25,8 @@ export const KEY_PREFIXES = {
   FieldPermissions: '01k',
   ObjectPermissions: '110',
   PermissionSetAssignment: '0Pa',
+  // Seen on CurrencyType ids in REST examples (`/sobjects/CurrencyType/01L…`).
+  CurrencyType: '01L',
 } as const;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

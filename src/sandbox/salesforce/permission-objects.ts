@@ -41,6 +41,8 @@ export const PERMISSION_SET_OBJECTS: readonly ObjectDef[] = [
       permissionFlag('PermissionsApiEnabled', 'API Enabled'),
       permissionFlag('PermissionsEditTask', 'Edit Tasks'),
       permissionFlag('PermissionsEditEvent', 'Edit Events'),
+      // "Customize Application": needed to edit CurrencyType rows (currency.ts).
+      permissionFlag('PermissionsCustomizeApplication', 'Customize Application'),
     ]),
     childRelationships: [
       { relationshipName: 'FieldPerms', childSObject: 'FieldPermissions', field: 'ParentId' },

@@ -6,6 +6,7 @@ import { applyMemberStatus, checkMemberStatus, checkMemberStatusRow } from './ca
 import { PERMISSION_OBJECTS } from './permission-objects.ts';
 import { checkPermissionRow } from './permissions.ts';
 import { sfError } from './errors.ts';
+import { formatDateTime } from './sf-time.ts';
 import { OPPORTUNITY_STAGES } from './standard-objects.ts';
 import type { OrgStore, Txn } from './state-store.ts';
 import type { SfError, SfRecord } from './types.ts';
@@ -24,9 +25,27 @@ export function applyDerivedFields(store: OrgStore, type: string, record: SfReco
     record.ForecastCategoryName = stage?.ForecastCategoryName ?? null;
     const stageChanged = previous === undefined || previous.StageName !== record.StageName;
     if (stage && stageChanged && !touched.has('Probability')) record.Probability = stage.DefaultProbability;
+    // Null on a new opportunity and stamped when a later save changes the stage (an opportunity
+    // read through the v53.0 REST API right after creation answers "LastStageChangeDate": null:
+    // prismatic.io/docs/example-payloads/salesforce/actions/listOpportunities.json).
+    if (previous !== undefined && stageChanged) record.LastStageChangeDate = formatDateTime(now);
+    Object.assign(record, fiscalPeriod(record.CloseDate));
   }
   if (type === 'CampaignMember') applyMemberStatus(store, record, previous, now);
   if (type === 'Task') record.IsClosed = record.Status === 'Completed';
+}
+
+/**
+ * Fiscal, FiscalQuarter and FiscalYear of a close date in the default fiscal year, which starts in
+ * January ("Fiscal": "2022 4" beside "FiscalQuarter": 4, "FiscalYear": 2022 in the sample above).
+ * Custom fiscal years are not modelled.
+ */
+function fiscalPeriod(closeDate: unknown): Pick<SfRecord, 'Fiscal' | 'FiscalQuarter' | 'FiscalYear'> {
+  const m = typeof closeDate === 'string' ? /^(\d{4})-(\d{2})-\d{2}$/.exec(closeDate) : null;
+  if (!m) return { Fiscal: null, FiscalQuarter: null, FiscalYear: null };
+  const year = Number(m[1]);
+  const quarter = Math.floor((Number(m[2]) - 1) / 3) + 1;
+  return { Fiscal: `${year} ${quarter}`, FiscalQuarter: quarter, FiscalYear: year };
 }
 
 /** Platform constraints beyond field metadata; returns errors when the record cannot be saved. */

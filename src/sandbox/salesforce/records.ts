@@ -6,6 +6,7 @@
  */
 import { auditFields } from './audit-fields.ts';
 import { applyCampaignSaveEffects, marketingUserRefusal } from './campaign-rules.ts';
+import { applyCurrencyDefault, currencyTypeRefusal, currencyTypeUpdateInput } from './currency-admin.ts';
 import { sfError } from './errors.ts';
 import { coerceValue, sameValue } from './field-values.ts';
 import { toId18 } from './ids.ts';
@@ -116,7 +117,7 @@ function objectFor(txn: Txn, type: string, operation: 'inserted' | 'updated' | '
   if (!obj) return sfError('NOT_FOUND', 'The requested resource does not exist');
   const allowed = operation === 'inserted' ? obj.createable : operation === 'updated' ? obj.updateable : obj.deletable;
   if (!allowed) return sfError('INVALID_TYPE_FOR_OPERATION', `entity type cannot be ${operation}: ${obj.label}`);
-  return marketingUserRefusal(txn.store, obj, operation, userId) ?? obj;
+  return marketingUserRefusal(txn.store, obj, operation, userId) ?? currencyTypeRefusal(txn.store, obj, operation, userId) ?? obj;
 }
 
 /** Inserts a record. */
@@ -133,11 +134,13 @@ export function createRecord(txn: Txn, type: string, input: Input, ctx: WriteCon
   for (const field of obj.fields) record[field.name] = field.defaultedOnCreate ? field.defaultValue : null;
   const hasOwner = obj.fields.some((f) => f.name === 'OwnerId');
   Object.assign(record, { Id: txn.store.newRecordId(obj.name), ...auditFields(ctx.userId, ctx.now), ...(hasOwner ? { OwnerId: ctx.userId } : {}) });
+  if (!obj.fields.some((f) => f.name === 'IsDeleted')) delete record.IsDeleted;
   const touched = new Set<string>();
   for (const [field, value] of resolved.values) {
     record[field.name] = value as SfRecord[string];
     touched.add(field.name);
   }
+  applyCurrencyDefault(txn.store, obj, record, ctx.userId);
   const error = finishWrite(txn, obj, record, undefined, touched, ctx);
   if (error) {
     txn.rollbackTo(point);
@@ -171,7 +174,7 @@ export function updateRecord(txn: Txn, type: string, rawId: string, input: Input
   if (givenId !== undefined && (typeof givenId !== 'string' || toId18(givenId) !== previous.Id)) {
     return failed(sfError('INVALID_FIELD_FOR_INSERT_UPDATE', 'Id in the request body does not match the record being updated', ['Id']));
   }
-  const resolved = resolveInput(txn, obj, rest, 'update', ctx);
+  const resolved = resolveInput(txn, obj, currencyTypeUpdateInput(obj, rest), 'update', ctx);
   if (!resolved.ok) return failed(...resolved.errors);
   const point = txn.savepoint();
   const stamp = formatDateTime(ctx.now);

@@ -4,7 +4,8 @@
  */
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
-import { describedFor } from './campaign-rules.ts';
+import { describedFor as campaignDescribedFor } from './campaign-rules.ts';
+import { currencyDescribedFor } from './currency-admin.ts';
 import { queryParam, sessionOf, versionOf, writeContext, MAX_API_VERSION, MIN_API_VERSION, type SandboxContext } from './context.ts';
 import { describeGlobal, describeObject, objectSummary } from './describe.ts';
 import { httpError, notFound, SfHttpError, statusForRecordErrors } from './errors.ts';
@@ -12,11 +13,14 @@ import { toId18 } from './ids.ts';
 import { fieldList, recordBody } from './record-json.ts';
 import { createRecord, deleteRecord, updateRecord, upsertRecord, type UpsertResult, type WriteResult } from './records.ts';
 import { parseDateTime } from './sf-time.ts';
-import type { Txn } from './state-store.ts';
+import type { OrgStore, Txn } from './state-store.ts';
 import type { OrgSchema } from './schema.ts';
 import type { ObjectDef } from './types.ts';
 
 export const API = '/services/data/:version';
+
+/** Describe as a user sees it: marketing objects and CurrencyType read-only to those who may not edit them. */
+const describedFor = (store: OrgStore, userId: string, obj: ObjectDef): ObjectDef => currencyDescribedFor(store, userId, campaignDescribedFor(store, userId, obj));
 
 const recordInputSchema = z.record(z.string(), z.unknown());
 

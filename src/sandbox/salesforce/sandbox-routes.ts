@@ -13,6 +13,13 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const expireSchema = z.strictObject({ userId: z.string().optional() });
 const usageSchema = z.strictObject({ used: z.number().int().min(0) });
 const assignmentSchema = z.strictObject({ active: z.boolean(), userIds: z.array(z.string()).nullable().optional() });
+const currencySchema = z.strictObject({
+  multiCurrency: z.boolean().optional(),
+  corporateCurrency: z.string().length(3).optional(),
+  currencies: z
+    .array(z.strictObject({ isoCode: z.string().length(3), conversionRate: z.number().positive(), decimalPlaces: z.number().int().min(0).max(6).optional(), isActive: z.boolean().optional() }))
+    .optional(),
+});
 
 function validated<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body ?? {});
@@ -83,6 +90,12 @@ export function registerSandboxRoutes(app: Express, control: SandboxControl): vo
   app.post('/__sandbox/api-usage', (req, res) => {
     control.setApiUsage(validated(usageSchema, req.body).used);
     res.json(control.stats().apiUsage);
+  });
+  app.get('/__sandbox/currency', (_req, res) => {
+    res.json(control.currency.get());
+  });
+  app.post('/__sandbox/currency', (req, res) => {
+    res.json(control.currency.set(validated(currencySchema, req.body)));
   });
   app.get('/__sandbox/assignment', (_req, res) => {
     res.json(control.assignment());

@@ -2,6 +2,7 @@
  * The org's effective metadata: standard objects plus the custom fields created so far. API names
  * are case-insensitive in Salesforce, so every lookup here is too; callers get canonical names back.
  */
+import { CURRENCY_TYPE_OBJECT, withCurrencyFields } from './currency.ts';
 import { toFieldDef, type CustomFieldState } from './custom-fields.ts';
 import { PERMISSION_SET_OBJECTS, type FieldAccess } from './permission-objects.ts';
 import { STANDARD_OBJECTS } from './standard-objects.ts';
@@ -21,8 +22,13 @@ export class OrgSchema {
    * `access`, when given, is one user's field-level security on custom fields (see permissions.ts):
    * a field without access is left out, a read-only one is neither createable nor updateable.
    */
-  constructor(customFields: readonly CustomFieldState[], access?: (object: string, field: string) => FieldAccess) {
-    for (const standard of [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS]) {
+  /**
+   * `currencyCodes`, in a multi-currency org, are its active currencies: the objects that carry a
+   * currency gain `CurrencyIsoCode` and CurrencyType exists (currency.ts).
+   */
+  constructor(customFields: readonly CustomFieldState[], access?: (object: string, field: string) => FieldAccess, currencyCodes?: readonly string[]) {
+    const objects = currencyCodes === undefined ? [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS] : [...STANDARD_OBJECTS.map((o) => withCurrencyFields(o, currencyCodes)), ...PERMISSION_SET_OBJECTS, CURRENCY_TYPE_OBJECT];
+    for (const standard of objects) {
       const extra = customFields
         .filter((c) => c.object === standard.name)
         .map(toFieldDef)

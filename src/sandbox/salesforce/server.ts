@@ -9,6 +9,7 @@ import { registerCompositeRequestRoute } from './composite-request.ts';
 import { registerCollectionRoutes } from './composite-routes.ts';
 import { faultGate, restApiGate, restErrorHandler, type SandboxContext } from './context.ts';
 import { SandboxControl, type AssignmentSettings, type SandboxStats, type SandboxUser } from './control.ts';
+import type { CurrencySettings, CurrencySettingsInput } from './currency-admin.ts';
 import { notFound } from './errors.ts';
 import { FaultInjector, type FaultConfig, type FaultConfigInput } from './faults.ts';
 import { ApiUsage, CallStats } from './limits.ts';
@@ -28,6 +29,7 @@ import { registerToolingRoutes } from './tooling.ts';
 
 export type { SalesforceSandboxOptions } from './sandbox-config.ts';
 export type { SandboxStats, SandboxUser, AssignmentSettings } from './control.ts';
+export type { CurrencySettings, CurrencySettingsInput, CurrencyRow } from './currency-admin.ts';
 export type { FaultConfig, FaultConfigInput } from './faults.ts';
 export type { OutboundRule, OutboundRuleInput, DeliveryLogEntry, PendingNotification } from './outbound-rules.ts';
 export type { TokenResponse } from './tokens.ts';
@@ -64,6 +66,12 @@ export interface SalesforceSandbox {
   expireSessions(userId?: string): number;
   /** Mirrors `POST /__sandbox/api-usage`. */
   setApiUsage(used: number): void;
+  /**
+   * Mirrors `GET/POST /__sandbox/currency`: the org's currency setting (single-currency by default)
+   * and its CurrencyType rates. `set({ multiCurrency: true, currencies: [{ isoCode: 'EUR', conversionRate: 0.9 }] })`
+   * turns multi-currency on (for good, until a reset) and adds or updates rates.
+   */
+  currency: { get(): CurrencySettings; set(input: CurrencySettingsInput): CurrencySettings };
   /** Mirrors `GET/POST /__sandbox/assignment`. */
   assignment(): AssignmentSettings;
   setAssignment(settings: { active: boolean; userIds?: string[] | null }): AssignmentSettings;
@@ -156,6 +164,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     stats: () => control.stats(),
     faults: control.faults,
     outbound: control.outbound,
+    currency: control.currency,
     users: () => control.users(),
     issueUserToken: (userId) => control.issueUserToken(userId),
     expireSessions: (userId) => control.expireSessions(userId),

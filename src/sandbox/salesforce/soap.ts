@@ -165,8 +165,13 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
         return;
       case 'getUserInfo': {
         const user = ctx.store.get('User', session.userId) ?? ctx.store.get('User', ADMIN_USER_ID) ?? {};
+        // GetUserInfoResult (partner WSDL): orgDefaultCurrencyIsoCode only in a single-currency org,
+        // userDefaultCurrencyIsoCode only in a multi-currency one (currency.ts).
+        const multiCurrency = ctx.store.state.currency.multiCurrency;
+        const currencyXml = `${element('orgDefaultCurrencyIsoCode', multiCurrency ? null : ctx.store.state.currency.corporateCurrency)}${element('organizationId', ctx.config.orgId)}${element('organizationMultiCurrency', String(multiCurrency))}`;
+        const userCurrency = multiCurrency && typeof user.DefaultCurrencyIsoCode === 'string' ? user.DefaultCurrencyIsoCode : null;
         reply(
-          `<getUserInfoResponse><result>${element('organizationId', ctx.config.orgId)}${element('userEmail', String(user.Email ?? ''))}${element('userFullName', String(user.Name ?? ''))}${element('userId', session.userId)}${element('userName', String(user.Username ?? ''))}${element('userTimeZone', 'GMT')}</result></getUserInfoResponse>`,
+          `<getUserInfoResponse><result>${currencyXml}${element('userDefaultCurrencyIsoCode', userCurrency)}${element('userEmail', String(user.Email ?? ''))}${element('userFullName', String(user.Name ?? ''))}${element('userId', session.userId)}${element('userName', String(user.Username ?? ''))}${element('userTimeZone', 'GMT')}</result></getUserInfoResponse>`,
         );
         return;
       }

@@ -4,7 +4,7 @@
  */
 import { fields, systemFields } from './field-builders.ts';
 import { KEY_PREFIXES } from './ids.ts';
-import type { ObjectDef } from './types.ts';
+import type { FieldDef, ObjectDef } from './types.ts';
 
 export interface LeadStatusRow {
   ApiName: string;
@@ -203,12 +203,38 @@ const opportunity = object('Opportunity', 'Opportunity', 'Opportunities', [
   fields.derived(fields.boolean('IsClosed', 'Closed')),
   fields.derived(fields.boolean('IsWon', 'Won')),
   fields.derived(fields.picklist('ForecastCategoryName', 'Forecast Category', ['Omitted', 'Pipeline', 'Best Case', 'Commit', 'Closed'])),
+  // The fiscal period of CloseDate in the default fiscal year (starting in January), e.g. "2026 3"
+  // (field reference: Fiscal string 6, FiscalQuarter and FiscalYear int 8; record-rules.ts).
+  fields.derived(fields.text('Fiscal', 'Fiscal Period', 6)),
+  fields.derived({ ...fields.int('FiscalQuarter', 'Fiscal Quarter'), precision: 8 }),
+  fields.derived({ ...fields.int('FiscalYear', 'Fiscal Year'), precision: 8 }),
+  // Null until the stage changes after creation (record-rules.ts).
+  fields.readOnly(fields.datetime('LastStageChangeDate', 'Last Stage Change Date')),
   fields.text('NextStep', 'Next Step', 255),
   fields.textarea('Description', 'Description'),
   ...systemFields({ owner: true }),
 ], {
   childRelationships: [{ relationshipName: 'Tasks', childSObject: 'Task', field: 'WhatId' }],
 });
+
+const statistic = (name: string, label: string): FieldDef => ({
+  ...fields.readOnly(fields.int(name, label)),
+  precision: 9,
+  nillable: false,
+  defaultedOnCreate: true,
+  defaultValue: 0,
+});
+
+const CAMPAIGN_STATISTICS: readonly FieldDef[] = [
+  statistic('NumberOfLeads', 'Leads in Campaign'),
+  statistic('NumberOfConvertedLeads', 'Converted Leads in Campaign'),
+  statistic('NumberOfContacts', 'Contacts in Campaign'),
+  statistic('NumberOfResponses', 'Responses in Campaign'),
+  statistic('NumberOfOpportunities', 'Opportunities in Campaign'),
+  statistic('NumberOfWonOpportunities', 'Won Opportunities in Campaign'),
+  { ...fields.readOnly(fields.currency('AmountAllOpportunities', 'Value Opportunities in Campaign', { scale: 0 })), nillable: false, defaultedOnCreate: true, defaultValue: 0 },
+  { ...fields.readOnly(fields.currency('AmountWonOpportunities', 'Value Won Opportunities in Campaign', { scale: 0 })), nillable: false, defaultedOnCreate: true, defaultValue: 0 },
+];
 
 const campaign = object('Campaign', 'Campaign', 'Campaigns', [
   fields.id(),
@@ -220,6 +246,17 @@ const campaign = object('Campaign', 'Campaign', 'Campaigns', [
   fields.date('EndDate', 'End Date'),
   fields.reference('ParentId', 'Parent Campaign ID', ['Campaign'], 'Parent'),
   fields.textarea('Description', 'Description'),
+  // Cost and expectations an admin enters (Campaign object reference: currency fields of precision
+  // 18 and scale 0, ExpectedResponse percent 10/2, NumberSent double 18/0; "Create, Filter,
+  // Nillable, Sort, Update").
+  fields.currency('BudgetedCost', 'Budgeted Cost in Campaign', { scale: 0 }),
+  fields.currency('ActualCost', 'Actual Cost in Campaign', { scale: 0 }),
+  fields.currency('ExpectedRevenue', 'Expected Revenue in Campaign', { scale: 0 }),
+  fields.percent('ExpectedResponse', 'Expected Response (%)', { precision: 10, scale: 2 }),
+  { ...fields.custom('NumberSent', 'Num Sent in Campaign', 'double'), precision: 18 },
+  // The campaign statistics: read-only, kept by the platform from members and opportunities
+  // (campaign-rollups.ts).
+  ...CAMPAIGN_STATISTICS,
   ...systemFields({ owner: true }),
 ], {
   childRelationships: [

@@ -8,6 +8,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from '
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { applyCampaignRollups } from './campaign-rollups.ts';
+import { activeCurrencyCodes } from './currency.ts';
 import { customFieldStateSchema, type CustomFieldState } from './custom-fields.ts';
 import { KEY_PREFIXES, makeId } from './ids.ts';
 import { deliveryLogEntrySchema, outboundRuleSchema, pendingNotificationSchema } from './outbound-rules.ts';
@@ -29,6 +31,8 @@ const orgStateSchema = z.object({
   deliveries: z.array(deliveryLogEntrySchema),
   /** Calls per UTC hour bucket (epoch hours); the daily allowance is a rolling 24 h sum. */
   apiUsage: z.record(z.string(), z.number().int()),
+  /** The org's currency setting (currency.ts); state files written before it existed are single-currency USD orgs. */
+  currency: z.object({ multiCurrency: z.boolean(), corporateCurrency: z.string() }).default({ multiCurrency: false, corporateCurrency: 'USD' }),
 });
 
 const tokenStateSchema = z.object({
@@ -91,7 +95,12 @@ export class OrgStore {
     const loaded = this.load();
     this.state = loaded?.org ?? this.freshState(1);
     this.tokens = loaded?.tokens ?? { access: {}, refresh: {} };
-    this.schema = new OrgSchema(this.state.customFields);
+    this.schema = new OrgSchema(this.state.customFields, undefined, this.currencyCodes());
+  }
+
+  /** The active currencies of a multi-currency org; undefined in a single-currency org. */
+  currencyCodes(): string[] | undefined {
+    return this.state.currency.multiCurrency ? activeCurrencyCodes(this) : undefined;
   }
 
   private load(): z.infer<typeof fileSchema> | undefined {
@@ -116,6 +125,7 @@ export class OrgStore {
       outboundQueue: [],
       deliveries: [],
       apiUsage: {},
+      currency: { multiCurrency: false, corporateCurrency: 'USD' },
     };
   }
 
@@ -127,7 +137,7 @@ export class OrgStore {
   }
 
   refreshSchema(): void {
-    this.schema = new OrgSchema(this.state.customFields);
+    this.schema = new OrgSchema(this.state.customFields, undefined, this.currencyCodes());
     this.userSchemas.clear();
   }
 
@@ -139,15 +149,19 @@ export class OrgStore {
     let schema = this.userSchemas.get(userId);
     if (!schema) {
       const access = customFieldAccess((type) => Object.values(this.table(type)).filter((r) => r.IsDeleted !== true), userId);
-      schema = new OrgSchema(this.state.customFields, (object, field) => access.get(`${object}.${field}`.toLowerCase()) ?? 'none');
+      schema = new OrgSchema(this.state.customFields, (object, field) => access.get(`${object}.${field}`.toLowerCase()) ?? 'none', this.currencyCodes());
       this.userSchemas.set(userId, schema);
     }
     return schema;
   }
 
-  /** Drops the per-user views after a write (or rollback) to a permission object. */
+  /**
+   * Drops the per-user views after a write (or rollback) to a permission object, and rebuilds the
+   * schema after one to a CurrencyType (the active currencies are CurrencyIsoCode's picklist).
+   */
   permissionsChanged(type: string): void {
-    if (PERMISSION_OBJECTS.has(type)) this.userSchemas.clear();
+    if (type === 'CurrencyType') this.refreshSchema();
+    else if (PERMISSION_OBJECTS.has(type)) this.userSchemas.clear();
   }
 
   setCustomFields(next: CustomFieldState[]): void {
@@ -291,6 +305,7 @@ export class Txn {
       else delete table[id];
       this.store.permissionsChanged(type);
     });
+    applyCampaignRollups(this, type, record, previous);
   }
 
   /** Registers an extra undo step (e.g. a round-robin cursor that advanced). */
