@@ -463,7 +463,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       if (currencies !== undefined && currencies.until > now) return currencies.rates;
       let records: SalesforceRecord[];
       try {
-        records = await runQuery('SELECT IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true', 'read currency rates');
+        records = await runQuery('SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true', 'read currency rates');
       } catch (error) {
         // A single-currency org has no CurrencyType: "sObject type 'CurrencyType' is not supported"
         // (Object Reference, CurrencyType: "available only in orgs with multicurrency enabled").

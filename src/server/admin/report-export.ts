@@ -10,7 +10,7 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-
   return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === value;
 }, 'is not a real date');
 
-export const REPORT_TABLES = ['channels', 'campaigns', 'reasons', 'credit', 'sla'] as const;
+export const REPORT_TABLES = ['channels', 'campaigns', 'reasons', 'credit', 'sla', 'ltv', 'segments', 'roi'] as const;
 export type ReportTable = (typeof REPORT_TABLES)[number];
 
 /** Query of `/api/report` and `/admin/report`: inclusive dates (UTC), 90 days up to today by default. */
@@ -57,6 +57,7 @@ const csvOf = (header: readonly string[], rows: readonly (readonly (string | num
   [header, ...rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
 
 const amount = (cents: number): number => Math.round(cents) / 100;
+const optionalAmount = (cents: number | null): number | null => (cents === null ? null : amount(cents));
 
 function funnelCsv(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string): string {
   const header = [
@@ -86,7 +87,32 @@ export function reportCsv(report: FunnelReport, table: ReportTable): string {
     case 'reasons':
       return csvOf(['reason_code', 'reason_label', 'rejected', 'recycled', 'lost', 'total'], report.feedbackReasons.map((r) => [r.code, r.label, r.rejected, r.recycled, r.lost, r.total]));
     case 'credit':
-      return csvOf(['campaign', ...CREDIT_MODELS], report.revenueCredit.map((r) => [r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]));
+      return csvOf(
+        ['dimension', 'key', ...CREDIT_MODELS],
+        [...report.revenueCredit.map((r) => ['campaign', r] as const), ...report.channelCredit.map((r) => ['channel', r] as const)].map(([dimension, r]) => [dimension, r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]),
+      );
+    case 'ltv':
+      return csvOf(
+        ['dimension', 'key', 'customers', 'new_customers', 'lifetime_value', 'average_lifetime_value', 'currency'],
+        (['channels', 'campaigns', 'segments'] as const).flatMap((dimension) => report.lifetimeValue[dimension].map((r) => [
+          dimension.slice(0, -1), r.key, r.customers, r.newCustomers, amount(r.lifetimeValueCents), optionalAmount(r.averageLifetimeValueCents), report.currency.code,
+        ])),
+      );
+    case 'segments':
+      return csvOf(
+        ['segment', 'won', 'won_deals', 'lost_deals', 'win_rate', 'median_sales_cycle_days', 'customers', 'average_lifetime_value', 'currency'],
+        report.segments.rows.map((r) => [r.key, amount(r.wonCents), r.wonDeals, r.lostDeals, r.winRate, r.medianSalesCycleDays, r.customers, optionalAmount(r.averageLifetimeValueCents), report.currency.code]),
+      );
+    case 'roi':
+      return csvOf(
+        ['dimension', 'key', 'cost', 'cost_sources', 'leads', 'mqls', 'customers', ...CREDIT_MODELS.map((m) => `credit_${m}`), 'cost_per_lead', 'cost_per_mql', 'cac',
+          ...CREDIT_MODELS.map((m) => `roi_${m}`), 'average_lifetime_value', 'ltv_to_cac', 'currency'],
+        [...report.roi.campaigns.map((r) => ['campaign', r] as const), ...report.roi.channels.map((r) => ['channel', r] as const)].map(([dimension, r]) => [
+          dimension, r.key, amount(r.costCents), r.costSources.join(' '), r.leads, r.mqls, r.customers, ...CREDIT_MODELS.map((m) => amount(r.credit[m])),
+          optionalAmount(r.costPerLeadCents), optionalAmount(r.costPerMqlCents), optionalAmount(r.cacCents), ...CREDIT_MODELS.map((m) => r.roi[m]),
+          optionalAmount(r.averageLifetimeValueCents), r.ltvToCac, report.currency.code,
+        ]),
+      );
     case 'sla':
       return csvOf(
         ['group_by', 'group', 'label', 'handoffs', 'met', 'breached', 'pending', 'compliance', 'median_minutes_to_first_touch'],
