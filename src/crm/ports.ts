@@ -219,8 +219,9 @@ export interface SalesforcePort {
   /** Converts a Lead (SOAP convertLead). */
   convertLead(leadId: string, convertedStatus: string, createOpportunity: boolean): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
   /**
-   * The org's currencies: null for a single-currency org (where `CurrencyType` does not exist), else
-   * the corporate currency and each active currency's rate against it (`CurrencyType`).
+   * The org's currencies: in a multi-currency org the corporate currency and each active currency's
+   * rate against it (`CurrencyType`); in a single-currency org (no `CurrencyType`) its one currency
+   * (SOAP getUserInfo `orgDefaultCurrencyIsoCode`); null when neither can be read.
    */
   currencyRates(): Promise<CurrencyRates | null>;
   /** The web address of a record in this org (links in timeline notes and alerts). */

@@ -131,9 +131,13 @@ export function settledAt(input: { settled: boolean; previous: { settled: boolea
   return closed === null || closed.getTime() > input.now.getTime() ? input.now : closed;
 }
 
-/** A multi-currency org's rates (CurrencyType): units of each ISO code per one unit of the corporate currency. */
+/**
+ * The org's currencies: the corporate currency (a single-currency org's only one) and, in a
+ * multi-currency org, the units of each active ISO code per one unit of it (CurrencyType).
+ */
 export interface CurrencyRates {
   readonly corporate: string;
+  readonly multiCurrency: boolean;
   readonly rates: ReadonlyMap<string, number>;
 }
 
@@ -144,7 +148,7 @@ export interface CurrencyRates {
  * has no rate (an inactive or unknown code): such a deal is reported, not summed.
  */
 export function toCorporateCents(amount: number, currency: string | null, rates: CurrencyRates | null): number | null {
-  if (rates === null || currency === null || currency === rates.corporate) return Math.round(amount * 100);
+  if (rates === null || !rates.multiCurrency || currency === null || currency === rates.corporate) return Math.round(amount * 100);
   const rate = rates.rates.get(currency);
   if (rate === undefined || !(rate > 0)) return null;
   return Math.round((amount / rate) * 100);

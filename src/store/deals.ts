@@ -196,19 +196,20 @@ export async function saveCampaignCosts(db: Queryable, installationId: string, c
   );
 }
 
-/** Records the org's currencies as read (null: a single-currency org). */
+/** Records the org's currencies as read (null: they could not be read). */
 export async function saveOrgCurrencies(db: Queryable, installationId: string, rates: CurrencyRates | null): Promise<void> {
+  if (rates === null) return;
   await db.query(
-    `INSERT INTO org_currencies (installation_id, corporate, rates) VALUES ($1, $2, $3)
-     ON CONFLICT (installation_id) DO UPDATE SET corporate = EXCLUDED.corporate, rates = EXCLUDED.rates, updated_at = now()`,
-    [installationId, rates?.corporate ?? null, JSON.stringify(Object.fromEntries(rates?.rates ?? []))],
+    `INSERT INTO org_currencies (installation_id, corporate, multi_currency, rates) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (installation_id) DO UPDATE SET corporate = EXCLUDED.corporate, multi_currency = EXCLUDED.multi_currency, rates = EXCLUDED.rates, updated_at = now()`,
+    [installationId, rates.corporate, rates.multiCurrency, JSON.stringify(Object.fromEntries(rates.rates))],
   );
 }
 
-/** The org's currencies as last read: the corporate ISO code (null in a single-currency org) and rates. */
-export async function orgCurrencies(db: Queryable, installationId: string): Promise<{ corporate: string | null; rates: Record<string, number> } | null> {
-  const rows = await db.query<{ corporate: string | null; rates: Record<string, number> | string }>('SELECT corporate, rates FROM org_currencies WHERE installation_id = $1', [installationId]);
+/** The org's currencies as last read: the corporate ISO code, whether it has several, and their rates. */
+export async function orgCurrencies(db: Queryable, installationId: string): Promise<{ corporate: string; multiCurrency: boolean; rates: Record<string, number> } | null> {
+  const rows = await db.query<{ corporate: string; multi_currency: boolean; rates: Record<string, number> | string }>('SELECT corporate, multi_currency, rates FROM org_currencies WHERE installation_id = $1', [installationId]);
   const row = rows[0];
   if (row === undefined) return null;
-  return { corporate: row.corporate, rates: typeof row.rates === 'string' ? (JSON.parse(row.rates) as Record<string, number>) : row.rates };
+  return { corporate: row.corporate, multiCurrency: row.multi_currency, rates: typeof row.rates === 'string' ? (JSON.parse(row.rates) as Record<string, number>) : row.rates };
 }

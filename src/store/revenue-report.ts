@@ -275,7 +275,7 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
   };
 
   return {
-    currency: { code: currencies?.corporate ?? null, multiCurrency: currencies?.corporate !== null && currencies !== null, rates: currencies?.rates ?? {} },
+    currency: { code: currencies?.corporate ?? null, multiCurrency: currencies?.multiCurrency ?? false, rates: currencies?.rates ?? {} },
     wonDate: policy.wonDate,
     lifetimeValue: { channels: byValue(ltvRows.channels), campaigns: byValue(ltvRows.campaigns), segments: byValue(ltvRows.segments) },
     segments: { source: policy.segments.source, measure: policy.segments.measure, rows: segmentRows },

@@ -191,7 +191,7 @@ export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'i
   const rates = await deps.salesforce.currencyRates();
   let records: SalesforceRecord[];
   try {
-    records = await deps.salesforce.findChangedSince('Campaign', [...CAMPAIGN_COST_FIELDS, ...(rates === null ? [] : ['CurrencyIsoCode'])], since, deps.pageLimit);
+    records = await deps.salesforce.findChangedSince('Campaign', [...CAMPAIGN_COST_FIELDS, ...(rates?.multiCurrency === true ? ['CurrencyIsoCode'] : [])], since, deps.pageLimit);
   } catch (error) {
     if (!(error instanceof CrmRejectedError) || !['INVALID_FIELD', 'INVALID_TYPE'].includes(error.code)) throw error;
     // Said once an hour, not on every pass.
@@ -207,7 +207,7 @@ export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'i
   const cents = (record: SalesforceRecord, field: string): number | null => {
     const value = record[field];
     if (typeof value !== 'number') return null;
-    return toCorporateCents(value, rates === null ? null : (typeof record.CurrencyIsoCode === 'string' ? record.CurrencyIsoCode : rates.corporate), rates);
+    return toCorporateCents(value, rates?.multiCurrency === true && typeof record.CurrencyIsoCode === 'string' ? record.CurrencyIsoCode : null, rates);
   };
   const text = (record: SalesforceRecord, field: string): string | null => (typeof record[field] === 'string' && record[field] !== '' ? (record[field]) : null);
   await saveCampaignCosts(deps.db, deps.installationId, records.flatMap((record) => {

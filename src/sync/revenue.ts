@@ -21,10 +21,10 @@ const ACCOUNT_SIZE_FIELDS = ['Id', 'Name', 'NumberOfEmployees', 'AnnualRevenue']
 /** Company properties a customer's size comes from (HubSpot's default company properties). */
 const COMPANY_SIZE_PROPERTIES = ['numberofemployees', 'annualrevenue'] as const;
 
-/** The Opportunity fields a sync reads, with `CurrencyIsoCode` in a multi-currency org, and the org's rates. */
+/** The Opportunity fields a sync reads, with `CurrencyIsoCode` in a multi-currency org, and the org's currencies. */
 export async function opportunityReadFields(salesforce: Pick<SalesforcePort, 'currencyRates'>): Promise<{ fields: string[]; rates: CurrencyRates | null }> {
   const rates = await salesforce.currencyRates();
-  return { fields: [...new Set([...OPPORTUNITY_SYNC_FIELDS, ...DEAL_FIELDS, ...(rates === null ? [] : ['CurrencyIsoCode'])])], rates };
+  return { fields: [...new Set([...OPPORTUNITY_SYNC_FIELDS, ...DEAL_FIELDS, ...(rates?.multiCurrency === true ? ['CurrencyIsoCode'] : [])])], rates };
 }
 
 export type RevenueContext = Pick<SyncContext, 'db' | 'installationId' | 'salesforce' | 'hubspot' | 'ledger' | 'now'>;
@@ -74,7 +74,7 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
     const linked = contactOf.get(opportunity.Id) ?? (previous?.origin === 'lead' ? previous.hubspotContactId : null);
     const viaAccount = linked === null && accountId !== null ? (accountContacts.get(accountId)?.[0] ?? null) : null;
     const amount = numberOrNull(opportunity.Amount);
-    const currency = rates === null ? null : (text(opportunity, 'CurrencyIsoCode') ?? rates.corporate);
+    const currency = rates?.multiCurrency === true ? (text(opportunity, 'CurrencyIsoCode') ?? rates.corporate) : null;
     const amountCents = amount === null ? null : toCorporateCents(amount, currency, rates);
     const closeDate = text(opportunity, 'CloseDate');
     const deal: DealRecord = {

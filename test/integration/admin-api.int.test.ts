@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../../src/crm/field-catalog.ts';
+import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../../src/crm/field-catalog.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
@@ -71,7 +71,7 @@ describe('admin API', () => {
       expect.objectContaining({ kind: 'user-flag', name: 'Marketing User', status: 'missing' }),
       expect.objectContaining({ kind: 'field', name: 'Lead.HubSpot_Contact_Id__c', status: 'missing', fix: expect.stringContaining('HubSpot_Contact_Id__c') }),
     ]));
-    expect(dry.json.hubspotProperties.items).toHaveLength(24);
+    expect(dry.json.hubspotProperties.items).toHaveLength(HUBSPOT_CONTACT_PROPERTIES.length + HUBSPOT_COMPANY_PROPERTIES.length);
     expect(dry.json.hubspotProperties.items.every((i: { status: string }) => i.status === 'missing')).toBe(true);
     expect(dry.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'HubSpot_Contact_Id__c')).toMatchObject({ status: 'missing' });
     expect(dry.json.outboundMessages.endpointUrl).toMatch(new RegExp(`^${admin.url}/webhooks/salesforce/[A-Za-z0-9_-]{32}$`));

@@ -461,19 +461,21 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     async currencyRates() {
       const now = Date.now();
       if (currencies !== undefined && currencies.until > now) return currencies.rates;
-      let records: SalesforceRecord[];
+      let found: CurrencyRates | null;
       try {
-        records = await runQuery('SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true', 'read currency rates');
+        const records = await runQuery('SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true', 'read currency rates');
+        const corporate = records.find((record) => record.IsCorporate === true);
+        const rates = new Map(records.flatMap((record) => (typeof record.IsoCode === 'string' && typeof record.ConversionRate === 'number' ? [[record.IsoCode, record.ConversionRate] as const] : [])));
+        found = typeof corporate?.IsoCode === 'string' ? { corporate: corporate.IsoCode, multiCurrency: true, rates } : null;
       } catch (error) {
         // A single-currency org has no CurrencyType: "sObject type 'CurrencyType' is not supported"
         // (Object Reference, CurrencyType: "available only in orgs with multicurrency enabled").
+        // Its one currency is getUserInfo's orgDefaultCurrencyIsoCode (SOAP API, GetUserInfoResult).
         if (!(error instanceof CrmRejectedError && error.code === 'INVALID_TYPE')) throw error;
-        currencies = { rates: null, until: now + CURRENCY_CACHE_MS };
-        return null;
+        const info = await call('read user info', () => conn.soap.getUserInfo());
+        const code = (info as { orgDefaultCurrencyIsoCode?: unknown }).orgDefaultCurrencyIsoCode;
+        found = typeof code === 'string' && code !== '' ? { corporate: code, multiCurrency: false, rates: new Map() } : null;
       }
-      const corporate = records.find((record) => record.IsCorporate === true);
-      const rates = new Map(records.flatMap((record) => (typeof record.IsoCode === 'string' && typeof record.ConversionRate === 'number' ? [[record.IsoCode, record.ConversionRate] as const] : [])));
-      const found = typeof corporate?.IsoCode === 'string' ? { corporate: corporate.IsoCode, rates } : null;
       currencies = { rates: found, until: now + CURRENCY_CACHE_MS };
       return found;
     },

@@ -90,7 +90,8 @@ function countCalls(ctx: SandboxContext) {
         route === undefined
           ? req.path.replace(/\/v\d{2}\.0(?=\/|$)/, '/:version').replace(/\/[A-Za-z0-9]{15,18}(?=\/|$)/g, '/:id')
           : (Array.isArray(route) ? (route[0] ?? '') : route).replace(':type', type ?? ':type');
-      ctx.stats.count(`${req.method} ${pattern}`);
+      const soap = (res.locals as { soapOperation?: unknown }).soapOperation;
+      ctx.stats.count(`${req.method} ${pattern}${typeof soap === 'string' ? ` ${soap}` : ''}`);
     });
     next();
   };

@@ -136,6 +136,8 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
     res.set('Sforce-Limit-Info', ctx.usage.header());
     const limitHeader = `<LimitInfoHeader><limitInfo><current>${ctx.usage.used()}</current><limit>${ctx.usage.limit()}</limit><type>API REQUESTS</type></limitInfo></LimitInfoHeader>`;
     const reply = (body: string) => res.type('text/xml; charset=utf-8').send(envelope(body, limitHeader));
+    // The call counter names SOAP calls by operation (a read such as getUserInfo is a POST too).
+    res.locals.soapOperation = operation;
     switch (operation) {
       case 'convertLead': {
         const raw = (args as { leadConverts?: unknown[] } | undefined)?.leadConverts ?? [];

@@ -36,8 +36,11 @@ export function percent(value: number | null): string {
 }
 
 /** An amount of cents as currency. */
-export function money(cents: number): string {
-  return new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(cents / 100);
+export function money(cents: number, currency: string | null): string {
+  // An unknown currency is shown as a plain amount rather than in a symbol that may be wrong.
+  return currency === null
+    ? new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(cents / 100)
+    : new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(cents / 100);
 }
 
 /** A number or a dash. */

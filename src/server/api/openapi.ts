@@ -7,8 +7,10 @@ import { ApiBudgetSchema } from '../../domain/api-budget.ts';
 import { ChannelRulesSchema } from '../../domain/channels.ts';
 import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
 import { SlaPolicySchema } from '../../domain/sla.ts';
+import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { queueKeys, queues } from '../../queue/catalog.ts';
+import { CREDIT_MODELS } from '../../domain/attribution.ts';
 import { REPORT_TABLES } from '../admin/report-export.ts';
 import { SETTING_KEYS } from '../admin/settings.ts';
 
@@ -99,7 +101,7 @@ export function openApiDocument(): Json {
         put: operation('Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem', { '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused; issues lists every problem, each naming the value and where it is missing'), '503': error('The CRMs could not be asked') }, {
           requestBody: {
             required: true,
-            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy.',
+            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy, revenuePolicy.',
             content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
           },
         }),
@@ -260,6 +262,7 @@ export function openApiDocument(): Json {
         channelRules: schemaOf(ChannelRulesSchema),
         feedbackTaxonomy: schemaOf(FeedbackTaxonomySchema),
         slaPolicy: schemaOf(SlaPolicySchema),
+        revenuePolicy: schemaOf(RevenuePolicySchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
         InitialSyncProgress: {
@@ -286,7 +289,47 @@ export function openApiDocument(): Json {
           properties: {
             installationId: { type: 'string' }, period: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string', description: 'exclusive' } } },
             totals: ref('FunnelRow'), channels: { type: 'array', items: ref('FunnelRow') }, campaigns: { type: 'array', items: ref('FunnelRow') },
-            feedbackReasons: { type: 'array', items: { type: 'object' } }, revenueCredit: { type: 'array', items: { type: 'object', description: 'campaign and cents credited under first_touch, last_touch, linear, position_based' } },
+            feedbackReasons: { type: 'array', items: { type: 'object' } },
+            revenueCredit: { type: 'array', items: ref('CreditRow'), description: 'New-business won revenue credited per campaign' },
+            channelCredit: { type: 'array', items: ref('CreditRow'), description: 'The same credit per channel of each touch (the key is in `campaign`)' },
+            currency: {
+              type: 'object', description: 'The currency every amount is in: the org\'s corporate currency (multi-currency amounts converted at its CurrencyType rates)',
+              properties: { code: { type: ['string', 'null'], description: 'ISO 4217; null until the org\'s currency was read' }, multiCurrency: { type: 'boolean' }, rates: { type: 'object', additionalProperties: { type: 'number' }, description: 'Units per one unit of the corporate currency' } },
+            },
+            wonDate: { enum: ['won_day', 'close_date'], description: 'The day a won deal counts on (revenue policy)' },
+            lifetimeValue: {
+              type: 'object', description: 'Customer Accounts with every won deal up to the period end, by first-touch channel, campaign and size segment',
+              properties: { channels: { type: 'array', items: ref('LifetimeValueRow') }, campaigns: { type: 'array', items: ref('LifetimeValueRow') }, segments: { type: 'array', items: ref('LifetimeValueRow') } },
+            },
+            segments: {
+              type: 'object',
+              properties: { source: { enum: ['salesforce_account', 'hubspot_company'] }, measure: { enum: ['employees', 'annual_revenue'] }, rows: { type: 'array', items: ref('SegmentRow') } },
+            },
+            roi: { type: 'object', properties: { campaigns: { type: 'array', items: ref('RoiRow') }, channels: { type: 'array', items: ref('RoiRow') } } },
+          },
+        },
+        CreditRow: { type: 'object', properties: { campaign: { type: 'string' }, credit: { type: 'object', properties: Object.fromEntries(CREDIT_MODELS.map((m) => [m, { type: 'integer', description: 'cents' }])) } } },
+        LifetimeValueRow: {
+          type: 'object',
+          properties: { key: { type: 'string' }, customers: { type: 'integer' }, newCustomers: { type: 'integer', description: 'First won in the period' }, lifetimeValueCents: { type: 'integer' }, averageLifetimeValueCents: { type: ['integer', 'null'] } },
+        },
+        SegmentRow: {
+          type: 'object',
+          properties: {
+            key: { type: 'string', description: 'Size band label' }, wonCents: { type: 'integer' }, wonDeals: { type: 'integer' }, lostDeals: { type: 'integer' },
+            winRate: { type: ['number', 'null'], description: 'won ÷ (won + lost) closed in the period' }, medianSalesCycleDays: { type: ['number', 'null'], description: 'Opportunity created → won' },
+            customers: { type: 'integer' }, averageLifetimeValueCents: { type: ['integer', 'null'] },
+          },
+        },
+        RoiRow: {
+          type: 'object',
+          properties: {
+            key: { type: 'string' }, costCents: { type: 'integer' }, costSources: { type: 'array', items: { enum: ['actual', 'budgeted', 'entered'] } },
+            leads: { type: 'integer' }, mqls: { type: 'integer' }, customers: { type: 'integer' },
+            credit: { type: 'object', description: 'Cents credited under each model' },
+            costPerLeadCents: { type: ['integer', 'null'] }, costPerMqlCents: { type: ['integer', 'null'] }, cacCents: { type: ['integer', 'null'], description: 'Customer acquisition cost' },
+            roi: { type: 'object', description: '(credited − cost) ÷ cost under each model; null without a cost' },
+            averageLifetimeValueCents: { type: ['integer', 'null'] }, ltvToCac: { type: ['number', 'null'] },
           },
         },
       },

@@ -68,11 +68,12 @@ CREATE TABLE campaign_costs (
 );
 CREATE INDEX campaign_costs_name ON campaign_costs (installation_id, lower(name));
 
--- The org's currencies as last read (CurrencyType): the corporate currency the report's sums are
--- in, and each active currency's rate; null corporate means a single-currency org.
+-- The org's currencies as last read: the corporate currency the report's sums are in (a
+-- single-currency org's one currency) and, in a multi-currency org, each active currency's rate.
 CREATE TABLE org_currencies (
   installation_id text PRIMARY KEY REFERENCES installations (id) ON DELETE CASCADE,
-  corporate text,
+  corporate text NOT NULL,
+  multi_currency boolean NOT NULL DEFAULT false,
   rates jsonb NOT NULL DEFAULT '{}'::jsonb,
   updated_at timestamptz NOT NULL DEFAULT now()
 );

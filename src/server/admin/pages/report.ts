@@ -1,10 +1,12 @@
 /**
  * `/admin/report`: the funnel report for marketing and sales leaders — KPIs, charts (Chart.js),
  * sortable tables per channel and per campaign, feedback reasons, revenue credit per attribution
- * model, and CSV export of every table.
+ * model, customer lifetime value, segments, cost and ROI, and CSV export of every table.
  */
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
+import { CREDIT_MODELS } from '../../../domain/attribution.ts';
 import type { FunnelReport, FunnelRow } from '../../../store/report.ts';
+import type { LifetimeValueRow, RoiRow } from '../../../store/revenue-report.ts';
 import type { SlaComplianceFigures } from '../../../store/sla.ts';
 import { money, numberOrDash, percent } from '../components.ts';
 import { formatCount, html, jsonBlock, type Html } from '../html.ts';
@@ -24,7 +26,7 @@ const plural = (count: number, noun: string): string => `${formatCount(count)} $
 const kpi = (label: string, value: string, hint?: string): Html =>
   html`<div class="kpi"><div class="kpi-value">${value}</div><div class="kpi-label">${label}</div>${hint ? html`<div class="kpi-hint">${hint}</div>` : ''}</div>`;
 
-function funnelTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string, id: string): Html {
+function funnelTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string, id: string, currency: string | null): Html {
   const line = (row: FunnelRow, total: boolean) => html`<tr${total ? html` class="total"` : ''}>
     <th scope="row">${row.key}</th>
     <td class="num">${formatCount(row.leads)}</td><td class="num">${formatCount(row.mqls)}</td><td class="num">${formatCount(row.sqls)}</td>
@@ -33,8 +35,8 @@ function funnelTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: s
     <td class="num" data-sort-value="${row.conversion.mqlToSql ?? -1}">${percent(row.conversion.mqlToSql)}</td>
     <td class="num" data-sort-value="${row.conversion.sqlToOpportunity ?? -1}">${percent(row.conversion.sqlToOpportunity)}</td>
     <td class="num" data-sort-value="${row.conversion.opportunityToCustomer ?? -1}">${percent(row.conversion.opportunityToCustomer)}</td>
-    <td class="num" data-sort-value="${row.pipelineCents}">${money(row.pipelineCents)}</td>
-    <td class="num" data-sort-value="${row.wonCents}">${money(row.wonCents)}</td>
+    <td class="num" data-sort-value="${row.pipelineCents}">${money(row.pipelineCents, currency)}</td>
+    <td class="num" data-sort-value="${row.wonCents}">${money(row.wonCents, currency)}</td>
   </tr>`;
   return html`<table class="data" id="${id}" data-sortable>
     <thead><tr><th>${dimension}</th><th class="num">Leads</th><th class="num">MQLs</th><th class="num">SQLs</th><th class="num">Opportunities</th><th class="num">Customers</th>
@@ -99,6 +101,55 @@ function chartData(report: FunnelReport): unknown {
   };
 }
 
+const cellMoney = (cents: number | null, currency: string | null): Html =>
+  html`<td class="num" data-sort-value="${cents ?? -1}">${cents === null ? '—' : money(cents, currency)}</td>`;
+const ratio = (value: number | null): string => (value === null ? '—' : `${value.toFixed(2)}×`);
+
+function lifetimeTable(rows: readonly LifetimeValueRow[], dimension: string, id: string, currency: string | null): Html {
+  return rows.length === 0
+    ? html`<p class="empty">No customer yet.</p>`
+    : html`<table class="data compact" id="${id}" data-sortable><thead><tr><th>${dimension}</th><th class="num">Customers</th><th class="num">New in period</th><th class="num">Lifetime value</th><th class="num">Average</th></tr></thead>
+      <tbody>${rows.map((r) => html`<tr><td>${r.key}</td><td class="num">${formatCount(r.customers)}</td><td class="num">${formatCount(r.newCustomers)}</td>${cellMoney(r.lifetimeValueCents, currency)}${cellMoney(r.averageLifetimeValueCents, currency)}</tr>`)}</tbody></table>`;
+}
+
+function roiTable(rows: readonly RoiRow[], dimension: string, id: string, currency: string | null): Html {
+  return rows.length === 0
+    ? html`<p class="empty">No cost or credited revenue in this period.</p>`
+    : html`<table class="data compact" id="${id}" data-sortable><thead><tr><th>${dimension}</th><th class="num">Cost</th><th class="num">Leads</th><th class="num">Cost per lead</th><th class="num">Cost per MQL</th><th class="num">Customers</th><th class="num">CAC</th>
+        <th class="num">Credited (linear)</th><th class="num">ROI first touch</th><th class="num">ROI last touch</th><th class="num">ROI linear</th><th class="num">ROI position based</th><th class="num">Avg. LTV</th><th class="num">LTV:CAC</th></tr></thead>
+      <tbody>${rows.map((r) => html`<tr><td>${r.key}${r.costSources.includes('budgeted') ? html` <span class="small muted">(budgeted)</span>` : ''}</td>${cellMoney(r.costCents, currency)}<td class="num">${formatCount(r.leads)}</td>${cellMoney(r.costPerLeadCents, currency)}${cellMoney(r.costPerMqlCents, currency)}
+        <td class="num">${formatCount(r.customers)}</td>${cellMoney(r.cacCents, currency)}${cellMoney(r.credit.linear, currency)}
+        ${CREDIT_MODELS.map((model) => html`<td class="num" data-sort-value="${r.roi[model] ?? -999}">${percent(r.roi[model])}</td>`)}${cellMoney(r.averageLifetimeValueCents, currency)}<td class="num" data-sort-value="${r.ltvToCac ?? -1}">${ratio(r.ltvToCac)}</td></tr>`)}</tbody></table>`;
+}
+
+/** Lifetime value, segments, cost and ROI. */
+function revenueSectionsHtml(report: FunnelReport, currency: string | null): Html {
+  const segments = report.segments;
+  const measure = segments.measure === 'employees' ? 'employees' : 'annual revenue';
+  return html`<section class="card">
+    <h2>Customer lifetime value</h2>
+    <div class="grid three">
+      <div><h3>By first-touch channel</h3>${lifetimeTable(report.lifetimeValue.channels, 'Channel', 'table-ltv-channels', currency)}</div>
+      <div><h3>By first-touch campaign</h3>${lifetimeTable(report.lifetimeValue.campaigns, 'Campaign', 'table-ltv-campaigns', currency)}</div>
+      <div><h3>By customer size</h3>${lifetimeTable(report.lifetimeValue.segments, 'Segment', 'table-ltv-segments', currency)}</div>
+    </div>
+  </section>
+  <section class="card">
+    <h2>Segments: which customer sizes bring the most</h2>
+    <p class="small muted">Bands by ${measure} of ${segments.source === 'salesforce_account' ? 'the Salesforce Account' : "the contact's HubSpot company"} (revenue policy).</p>
+    ${segments.rows.length === 0
+      ? html`<p class="empty">No deal closed in this period.</p>`
+      : html`<table class="data compact" id="table-segments" data-sortable><thead><tr><th>Segment</th><th class="num">Won</th><th class="num">Deals won</th><th class="num">Deals lost</th><th class="num">Win rate</th><th class="num">Median sales cycle</th><th class="num">Customers</th><th class="num">Avg. lifetime value</th></tr></thead>
+        <tbody>${segments.rows.map((r) => html`<tr><td>${r.key}</td>${cellMoney(r.wonCents, currency)}<td class="num">${formatCount(r.wonDeals)}</td><td class="num">${formatCount(r.lostDeals)}</td><td class="num" data-sort-value="${r.winRate ?? -1}">${percent(r.winRate)}</td><td class="num" data-sort-value="${r.medianSalesCycleDays ?? -1}">${numberOrDash(r.medianSalesCycleDays, ' d')}</td><td class="num">${formatCount(r.customers)}</td>${cellMoney(r.averageLifetimeValueCents, currency)}</tr>`)}</tbody></table>`}
+  </section>
+  <section class="card">
+    <h2>Cost and ROI by campaign</h2>
+    <div class="scroll">${roiTable(report.roi.campaigns, 'Campaign', 'table-roi-campaigns', currency)}</div>
+    <h3>By channel</h3>
+    <div class="scroll">${roiTable(report.roi.channels, 'Channel', 'table-roi-channels', currency)}</div>
+  </section>`;
+}
+
 /** Renders the report page body. */
 export function reportBody(data: ReportPageData): Html {
   const { report, installation } = data;
@@ -111,11 +162,15 @@ export function reportBody(data: ReportPageData): Html {
     <label>From <input type="date" name="from" value="${data.from}" required></label>
     <label>To <input type="date" name="to" value="${data.to}" required></label>
     <button type="submit" class="primary">Show</button>
-    ${report ? html`<span class="exports">Export CSV: <a href="${csv('channels')}">channels</a> · <a href="${csv('campaigns')}">campaigns</a> · <a href="${csv('reasons')}">feedback reasons</a> · <a href="${csv('credit')}">revenue credit</a> · <a href="${csv('sla')}">SLA by team and owner</a> · <a href="/api/report?${query}">JSON</a></span>` : ''}
+    ${report ? html`<span class="exports">Export CSV: <a href="${csv('channels')}">channels</a> · <a href="${csv('campaigns')}">campaigns</a> · <a href="${csv('reasons')}">feedback reasons</a> · <a href="${csv('credit')}">revenue credit</a> · <a href="${csv('sla')}">SLA by team and owner</a> · <a href="${csv('ltv')}">lifetime value</a> · <a href="${csv('segments')}">segments</a> · <a href="${csv('roi')}">cost and ROI</a> · <a href="/api/report?${query}">JSON</a></span>` : ''}
   </form>`;
   if (data.problems && data.problems.length > 0) return html`${filters}<div class="notice error" role="alert"><ul>${data.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`;
   if (!report || !installation) return html`${filters}<p class="empty">No installation yet: the report fills as leads move through the funnel.</p>`;
   const t = report.totals;
+  const currency = report.currency.code;
+  const customers = report.lifetimeValue.segments.reduce((sum, row) => sum + row.customers, 0);
+  const customersValue = report.lifetimeValue.segments.reduce((sum, row) => sum + row.lifetimeValueCents, 0);
+  const averageValue = customers === 0 ? null : Math.round(customersValue / customers);
   return html`${filters}
   <section class="kpis" aria-label="Totals">
     ${kpi('Leads', formatCount(t.leads))}
@@ -124,8 +179,9 @@ export function reportBody(data: ReportPageData): Html {
     ${kpi('Opportunities', formatCount(t.opportunities), `${percent(t.conversion.sqlToOpportunity)} of SQLs`)}
     ${kpi('Customers', formatCount(t.customers), `${percent(t.conversion.opportunityToCustomer)} of opportunities`)}
     ${kpi('SLA met', percent(t.sla.complianceRate), `${plural(t.sla.handedOff, 'handoff')} · median ${numberOrDash(t.sla.medianHoursToFirstTouch, ' h')} to first touch`)}
-    ${kpi('Pipeline', money(t.pipelineCents))}
-    ${kpi('Won revenue', money(t.wonCents), plural(t.wonDeals, 'deal'))}
+    ${kpi('Pipeline', money(t.pipelineCents, currency))}
+    ${kpi('Won revenue', money(t.wonCents, currency), plural(t.wonDeals, 'deal'))}
+    ${kpi('Customer lifetime value', money(customersValue, currency), `${plural(customers, 'customer')} · average ${averageValue === null ? '—' : money(averageValue, currency)}`)}
   </section>
 
   <div class="grid two charts">
@@ -137,13 +193,13 @@ export function reportBody(data: ReportPageData): Html {
 
   <section class="card">
     <h2>By channel</h2>
-    <div class="scroll">${funnelTable(report.channels, t, 'Channel', 'table-channels')}</div>
+    <div class="scroll">${funnelTable(report.channels, t, 'Channel', 'table-channels', currency)}</div>
     <h3>Velocity, SLA and feedback</h3>
     <div class="scroll">${velocityTable(report.channels, t, 'Channel', 'table-channels-velocity')}</div>
   </section>
   <section class="card">
     <h2>By campaign</h2>
-    <div class="scroll">${funnelTable(report.campaigns, t, 'Campaign', 'table-campaigns')}</div>
+    <div class="scroll">${funnelTable(report.campaigns, t, 'Campaign', 'table-campaigns', currency)}</div>
     <h3>Velocity, SLA and feedback</h3>
     <div class="scroll">${velocityTable(report.campaigns, t, 'Campaign', 'table-campaigns-velocity')}</div>
   </section>
@@ -162,13 +218,14 @@ export function reportBody(data: ReportPageData): Html {
         ? html`<p class="empty">No revenue won in this period.</p>`
         : html`<div class="chart"><canvas id="chart-credit" role="img" aria-label="Won revenue credited to campaigns under each model"></canvas></div>
           <table class="data compact" id="table-credit" data-sortable><thead><tr><th>Campaign</th><th class="num">First touch</th><th class="num">Last touch</th><th class="num">Linear</th><th class="num">Position based</th></tr></thead>
-          <tbody>${report.revenueCredit.map((r) => html`<tr><td>${r.campaign}</td><td class="num" data-sort-value="${r.credit.first_touch}">${money(r.credit.first_touch)}</td><td class="num" data-sort-value="${r.credit.last_touch}">${money(r.credit.last_touch)}</td><td class="num" data-sort-value="${r.credit.linear}">${money(r.credit.linear)}</td><td class="num" data-sort-value="${r.credit.position_based}">${money(r.credit.position_based)}</td></tr>`)}</tbody></table>`}
+          <tbody>${report.revenueCredit.map((r) => html`<tr><td>${r.campaign}</td><td class="num" data-sort-value="${r.credit.first_touch}">${money(r.credit.first_touch, currency)}</td><td class="num" data-sort-value="${r.credit.last_touch}">${money(r.credit.last_touch, currency)}</td><td class="num" data-sort-value="${r.credit.linear}">${money(r.credit.linear, currency)}</td><td class="num" data-sort-value="${r.credit.position_based}">${money(r.credit.position_based, currency)}</td></tr>`)}</tbody></table>`}
     </section>
   </div>
   <div class="grid two">
     ${slaTable('SLA by sales team', 'Team', report.slaByTeam, 'table-sla-team')}
     ${slaTable('SLA by owner', 'Owner', report.slaByOwner, 'table-sla-owner')}
   </div>
-  <p class="muted small">How it is counted: a contact becomes a lead at its first touch (or first recorded stage) and reaches a stage the first time it enters that stage or a later one. Counts are contacts reaching the stage in the period; a conversion is the share of those reaching the next stage before the period ends; median days are over the contacts that converted. Channel and campaign are the contact's first touch. SLA figures cover handoffs in the period; pipeline counts Opportunities opened in it, won revenue deals won in it, credited to campaigns by the touches before each win.</p>
+  ${revenueSectionsHtml(report, currency)}
+  <p class="muted small">How it is counted: a contact becomes a lead at its first touch (or first recorded stage) and reaches a stage the first time it enters that stage or a later one. Counts are contacts reaching the stage in the period; a conversion is the share of those reaching the next stage before the period ends; median days are over the contacts that converted. Channel and campaign are the contact's first touch. SLA figures cover handoffs in the period; pipeline counts Opportunities opened in it, won revenue deals won in it (on ${report.wonDate === 'won_day' ? 'the day each was won' : 'each one\'s close date'}, as the revenue policy says), new business credited to campaigns by the touches before each win. Lifetime value is every won deal of a customer's Salesforce Account up to the period's end (renewals and upsells included), grouped by the first touch of the contact its first deal came from. A Campaign's cost counts in the period of its start date: its actual cost, else its budgeted cost; a channel's cost adds its campaigns' and the amounts entered per month in the revenue policy. ${report.currency.multiCurrency ? `Amounts are in the corporate currency (${report.currency.code ?? ''}), converted at the org's rates.` : report.currency.code === null ? 'Amounts are in the org\'s currency.' : `Amounts are in ${report.currency.code}.`}</p>
   ${jsonBlock('report-data', chartData(report))}`;
 }
