@@ -2,7 +2,10 @@
  * The sandbox demo (SANDBOX_DEMO, on by default in sandbox mode): visitors submit forms on pages
  * with campaign links, marketing promotes some to MQL, and sales reps work the Leads — accept,
  * reject with a reason, convert, win and lose — all through the sandboxes' real APIs, so a new
- * user watches the funnel move. Every step is logged.
+ * user watches the funnel move. Marketing has budgeted the campaigns the landing pages advertise
+ * (their costs are on the Salesforce Campaigns), reps note the size of the company they accept (so
+ * converted Accounts are small, mid-size or large), and deal sizes follow company size, so the
+ * report by campaign and by segment has costs and revenue to show. Every step is logged.
  */
 import { Client } from '@hubspot/api-client';
 import jsforce from 'jsforce';
@@ -38,7 +41,28 @@ const LANDING_PAGES = [
 ];
 const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Katherine', 'Linus', 'Margaret', 'Edsger', 'Barbara', 'Donald', 'Frances'];
 const LAST_NAMES = ['Lovelace', 'Hopper', 'Turing', 'Johnson', 'Torvalds', 'Hamilton', 'Dijkstra', 'Liskov', 'Knuth', 'Allen'];
-const COMPANIES = ['Analytical Engines', 'Compiler Corp', 'Enigma Labs', 'Orbital Math', 'Kernel Works'];
+/** The demo's companies, spread over small, mid-size and large, as a rep would note them on the Lead. */
+const COMPANIES = [
+  { name: 'Analytical Engines', Industry: 'Manufacturing', NumberOfEmployees: 24, AnnualRevenue: 3_200_000 },
+  { name: 'Enigma Labs', Industry: 'Technology', NumberOfEmployees: 48, AnnualRevenue: 6_500_000 },
+  { name: 'Compiler Corp', Industry: 'Technology', NumberOfEmployees: 320, AnnualRevenue: 58_000_000 },
+  { name: 'Kernel Works', Industry: 'Consulting', NumberOfEmployees: 760, AnnualRevenue: 140_000_000 },
+  { name: 'Orbital Math', Industry: 'Finance', NumberOfEmployees: 4_200, AnnualRevenue: 950_000_000 },
+  { name: 'Difference Engine Holdings', Industry: 'Manufacturing', NumberOfEmployees: 12_500, AnnualRevenue: 3_100_000_000 },
+] as const;
+/** Deal sizes by company size (employees at most `upTo`): small deals for small companies, large for large. */
+const DEAL_SIZES = [
+  { upTo: 99, min: 5_000, max: 20_000 },
+  { upTo: 999, min: 20_000, max: 80_000 },
+  { upTo: Number.POSITIVE_INFINITY, min: 80_000, max: 250_000 },
+] as const;
+/** The campaigns the landing pages advertise (their utm_campaign), with what marketing budgeted and spent. */
+const CAMPAIGNS = [
+  { Name: 'spring-launch', Type: 'Advertisement', BudgetedCost: 25_000, ActualCost: 23_400, ExpectedRevenue: 150_000, ExpectedResponse: 2, NumberSent: 40_000 },
+  { Name: 'q4-webinar', Type: 'Webinar', BudgetedCost: 8_000, ActualCost: 9_150, ExpectedRevenue: 60_000, ExpectedResponse: 8, NumberSent: 5_000 },
+  { Name: 'november-digest', Type: 'Email', BudgetedCost: 1_500, ActualCost: 1_200, ExpectedRevenue: 20_000, ExpectedResponse: 3, NumberSent: 18_000 },
+  { Name: 'partner-program', Type: 'Partners', BudgetedCost: 12_000, ActualCost: 10_000, ExpectedRevenue: 90_000, ExpectedResponse: 10, NumberSent: 600 },
+] as const;
 const REASONS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'];
 
 /** Starts the demo loop. */
@@ -49,7 +73,10 @@ export function startDemo(options: DemoOptions): RunningDemo {
     const token = options.salesforce.issueUserToken(id);
     return new jsforce.Connection({ instanceUrl: options.salesforce.url, accessToken: token.access_token, version: '62.0' });
   });
+  // Marketing: the org's administrator, a Marketing User (only they may edit Campaigns).
+  const marketing = new jsforce.Connection({ instanceUrl: options.salesforce.url, accessToken: options.salesforce.issueUserToken(options.salesforce.adminUserId).access_token, version: '62.0' });
   const hubspot = new Client({ accessToken: options.privateAppToken, basePath: options.hubspot.url });
+  let budgeted = false;
   const visitors: string[] = [];
   let count = 0;
   let stopped = false;
@@ -64,13 +91,26 @@ export function startDemo(options: DemoOptions): RunningDemo {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        fields: [{ name: 'email', value: email }, { name: 'firstname', value: first }, { name: 'lastname', value: last }, { name: 'company', value: pick(COMPANIES) }],
+        fields: [{ name: 'email', value: email }, { name: 'firstname', value: first }, { name: 'lastname', value: last }, { name: 'company', value: pick(COMPANIES).name }],
         context: { pageUri, pageName: 'Contact us' },
       }),
     });
     if (!response.ok) throw new Error(`form submission answered ${response.status}`);
     visitors.push(email);
     options.log.info({ email, pageUri }, 'demo: a visitor submitted the contact form');
+  }
+
+  /** Marketing enters each advertised campaign's budget and cost (creating the Campaign if the sync has not yet). */
+  async function budgetCampaigns(): Promise<void> {
+    const names = CAMPAIGNS.map((c) => `'${c.Name}'`).join(', ');
+    const existing = (await marketing.query<{ Id: string; Name: string; ActualCost: number | null }>(`SELECT Id, Name, ActualCost FROM Campaign WHERE Name IN (${names})`)).records;
+    for (const campaign of CAMPAIGNS) {
+      const found = existing.find((c) => c.Name.toLowerCase() === campaign.Name.toLowerCase());
+      if (!found) await marketing.sobject('Campaign').create({ ...campaign, IsActive: true, Status: 'In Progress' });
+      else if (found.ActualCost === null) await marketing.sobject('Campaign').update({ Id: found.Id, ...campaign, Name: found.Name });
+    }
+    budgeted = true;
+    options.log.info({ campaigns: CAMPAIGNS.map((c) => c.Name) }, 'demo: marketing entered the campaign budgets and costs');
   }
 
   async function promote(): Promise<void> {
@@ -84,11 +124,14 @@ export function startDemo(options: DemoOptions): RunningDemo {
 
   async function workLeads(): Promise<void> {
     const rep = pick(reps);
-    const open = (await rep.query<{ Id: string }>("SELECT Id FROM Lead WHERE Status = 'Open - Not Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1")).records[0];
+    const open = (await rep.query<{ Id: string; Company: string }>("SELECT Id, Company FROM Lead WHERE Status = 'Open - Not Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1")).records[0];
     if (open) {
       const roll = random();
       if (roll < 0.65) {
-        await rep.sobject('Lead').update({ Id: open.Id, Status: 'Working - Contacted' });
+        // The rep looks the company up and notes its size; conversion carries it to the Account.
+        const company = COMPANIES.find((c) => c.name === open.Company);
+        const size = company ? { Industry: company.Industry, NumberOfEmployees: company.NumberOfEmployees, AnnualRevenue: company.AnnualRevenue } : {};
+        await rep.sobject('Lead').update({ Id: open.Id, Status: 'Working - Contacted', ...size });
         options.log.info({ lead: open.Id }, 'demo: a rep accepted a Lead');
       } else if (roll < 0.9) {
         const reason = pick(REASONS);
@@ -101,12 +144,14 @@ export function startDemo(options: DemoOptions): RunningDemo {
       await rep.soap.convertLead({ leadId: working.Id, convertedStatus: 'Closed - Converted' });
       options.log.info({ lead: working.Id }, 'demo: a rep converted a Lead');
     }
-    const opportunity = (await rep.query<{ Id: string }>('SELECT Id FROM Opportunity WHERE IsClosed = false ORDER BY CreatedDate LIMIT 1')).records[0];
+    const opportunity = (await rep.query<{ Id: string; Account: { NumberOfEmployees: number | null } | null }>('SELECT Id, Account.NumberOfEmployees FROM Opportunity WHERE IsClosed = false ORDER BY CreatedDate LIMIT 1')).records[0];
     if (opportunity) {
       const roll = random();
       if (roll < 0.5) {
-        const amount = 5_000 + Math.round(random() * 95) * 1_000;
-        await rep.sobject('Opportunity').update({ Id: opportunity.Id, StageName: 'Closed Won', Amount: amount });
+        const employees = opportunity.Account?.NumberOfEmployees ?? 0;
+        const band = DEAL_SIZES.find((b) => employees <= b.upTo) ?? DEAL_SIZES[0];
+        const amount = band.min + Math.round((random() * (band.max - band.min)) / 1_000) * 1_000;
+        await rep.sobject('Opportunity').update({ Id: opportunity.Id, StageName: 'Closed Won', Amount: amount, Type: 'New Customer' });
         options.log.info({ opportunity: opportunity.Id, amount }, 'demo: a rep won an Opportunity');
       } else if (roll < 0.75) {
         const reason = pick(REASONS);
@@ -117,6 +162,7 @@ export function startDemo(options: DemoOptions): RunningDemo {
   }
 
   async function step(): Promise<void> {
+    if (!budgeted) await budgetCampaigns();
     await visit();
     if (random() < 0.6) await promote();
     await workLeads();

@@ -23,4 +23,30 @@ describe('the sandbox demo', () => {
     expect(leads.length).toBeGreaterThan(0);
     expect(leads.every((lead) => lead.HubSpot_Contact_Id__c !== null)).toBe(true);
   }, 120_000);
+
+  it('gives the campaigns the landing pages advertise a budget and a cost', async () => {
+    let campaigns: Array<{ Name: string; BudgetedCost: number | null; ActualCost: number | null }> = [];
+    await eventually(async () => {
+      campaigns = (await h.rep.query<{ Name: string; BudgetedCost: number | null; ActualCost: number | null }>("SELECT Name, BudgetedCost, ActualCost FROM Campaign WHERE Name IN ('spring-launch', 'q4-webinar', 'november-digest', 'partner-program')")).records;
+      return campaigns.length === 4;
+    }, 30_000, 'the demo campaigns');
+    expect(campaigns.every((c) => (c.BudgetedCost ?? 0) > 0 && (c.ActualCost ?? 0) > 0)).toBe(true);
+  }, 60_000);
+
+  it('converts Leads into Accounts with a size, and wins deals sized like the company', async () => {
+    let won: Array<{ Amount: number; Account: { NumberOfEmployees: number | null; AnnualRevenue: number | null; Industry: string | null } }> = [];
+    await eventually(async () => {
+      won = (await h.rep.query<(typeof won)[number]>('SELECT Amount, Account.NumberOfEmployees, Account.AnnualRevenue, Account.Industry FROM Opportunity WHERE IsWon = true')).records;
+      return won.length > 0;
+    }, 90_000, 'a won opportunity');
+    for (const deal of won) {
+      expect(deal.Account.NumberOfEmployees).toBeGreaterThan(0);
+      expect(deal.Account.AnnualRevenue).toBeGreaterThan(0);
+      expect(deal.Account.Industry).not.toBeNull();
+      const employees = deal.Account.NumberOfEmployees ?? 0;
+      const [min, max] = employees < 100 ? [5_000, 20_000] : employees < 1_000 ? [20_000, 80_000] : [80_000, 250_000];
+      expect(deal.Amount).toBeGreaterThanOrEqual(min);
+      expect(deal.Amount).toBeLessThanOrEqual(max);
+    }
+  }, 120_000);
 });

@@ -138,13 +138,32 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
     checkBatchSize(inputs.length);
     const startedAt = now();
     const missing = inputs.filter((input) => crm.find(from, input.id) === undefined).map((input) => input.id);
-    const results = inputs
+    const found = inputs
       .filter((input) => !missing.includes(input.id))
       .map((input) => ({
         from: { id: input.id },
         to: store.associations.list(from, input.id, to).map(({ toId, typeIds }) => ({ toObjectId: Number(toId), associationTypes: typeIds.map(typeView) })),
       }));
-    const errors = missing.length === 0 ? [] : [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `No ${OBJECT_TYPES[from].label} with ID(s) ${missing.join(', ')} exist`, context: { fromIds: missing }, errors: [], links: {} }];
+    // A record with no association of the asked type is not a result but an error of its own:
+    // OBJECT_NOT_FOUND / crm.associations.NO_ASSOCIATIONS_FOUND, "No company is associated with
+    // contact 1.", answered 207 (responses of the real API quoted in integrations that read
+    // associations in batch, e.g. "No company is associated with deal 515690208449.").
+    const results = found.filter((r) => r.to.length > 0);
+    const none = found
+      .filter((r) => r.to.length === 0)
+      .map((r) => ({
+        status: 'error',
+        category: 'OBJECT_NOT_FOUND',
+        subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+        message: `No ${OBJECT_TYPES[to].singular} is associated with ${OBJECT_TYPES[from].singular} ${r.from.id}.`,
+        context: { fromObjectId: [r.from.id], fromObjectType: [OBJECT_TYPES[from].singular], toObjectType: [OBJECT_TYPES[to].singular] },
+        errors: [],
+        links: {},
+      }));
+    const errors = [
+      ...(missing.length === 0 ? [] : [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `No ${OBJECT_TYPES[from].label} with ID(s) ${missing.join(', ')} exist`, context: { fromIds: missing }, errors: [], links: {} }]),
+      ...none,
+    ];
     res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
   });
 
