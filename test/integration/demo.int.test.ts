@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { funnelReport } from '../../src/store/report.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
@@ -49,4 +50,21 @@ describe('the sandbox demo', () => {
       expect(deal.Amount).toBeLessThanOrEqual(max);
     }
   }, 120_000);
+
+  it('shows in the report the won revenue and deals of the Closed Won opportunities in the org, with no backfill run', async () => {
+    const [installation] = await h.app.db.query<{ id: string }>('SELECT id FROM installations');
+    const period = { from: new Date(Date.now() - 89 * 86_400_000), to: new Date(Date.now() + 86_400_000) };
+    let inOrg = { deals: -1, cents: -1 };
+    let reported = { deals: -2, cents: -2 };
+    // The demo keeps closing deals: compare a snapshot of the org with the report until they meet.
+    await eventually(async () => {
+      const won = (await h.rep.query<{ Amount: number | null }>('SELECT Amount FROM Opportunity WHERE IsWon = true')).records;
+      inOrg = { deals: won.length, cents: won.reduce((sum, deal) => sum + Math.round((deal.Amount ?? 0) * 100), 0) };
+      const report = await funnelReport(h.app.db, { installationId: installation?.id ?? '', ...period });
+      reported = { deals: report.totals.wonDeals, cents: report.totals.wonCents };
+      return inOrg.deals > 0 && reported.deals === inOrg.deals && reported.cents === inOrg.cents;
+    }, 60_000, 'the report to match the org');
+    expect(reported).toEqual(inOrg);
+    expect(await h.app.db.query("SELECT 1 FROM backfill_runs")).toEqual([]);
+  }, 90_000);
 });

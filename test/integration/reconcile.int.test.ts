@@ -15,16 +15,22 @@ describe('the reconciler', () => {
 
   it('applies a HubSpot change whose webhook was dropped', async () => {
     const contactId = h.newContact();
-    // Let the creation's own sync finish, so only the dropped MQL change is left for the reconciler.
+    // Let the creation's webhook arrive and its sync finish, so only the dropped MQL change is left
+    // for the reconciler (a pass that sees the contact before its creation webhook catches that instead).
     await eventually(async () => {
+      const received = await h.app.db.query("SELECT 1 FROM inbound_events WHERE source = 'hubspot' AND object_id = $1", [contactId]);
       const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [`hubspot:contact:${contactId}`]);
-      return (rows[0]?.n ?? 0) > 0;
-    }, 20_000, 'the creation synced');
+      return received.length > 0 && (rows[0]?.n ?? 0) > 0;
+    }, 20_000, 'the creation received and synced');
+    // A pass running while the creation's webhooks land may catch the creation itself: only what
+    // is logged after the MQL change counts here.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const [mark] = await h.app.db.query<{ id: string | null }>('SELECT max(id) AS id FROM sync_log');
     h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead created by the reconciler');
     // The catch is reported in the sync log, naming what the lost webhook would have said.
-    const caught = () => h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`hubspot:contact:${contactId}`]);
+    const caught = () => h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' AND id > $2 ORDER BY id DESC", [`hubspot:contact:${contactId}`, mark?.id ?? 0]);
     await eventually(async () => (await caught()).length > 0, 30_000, 'the lost webhook reported');
     const log = await caught();
     // The warning names the watched property whose webhook was lost.
