@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 
-const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+const ADMIN_TOKEN = 'admin-token-for-tests-0123456789-abcdefghijklmn';
 
 describe('admin sign-in', () => {
   let admin: AdminApp;
@@ -127,7 +127,7 @@ describe('secrets in sandbox mode', () => {
       const keyFile = path.join(admin.dataDir, 'secrets', 'encryption-key');
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
       expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-      expect(admin.adminToken).toMatch(/^[0-9a-f]{48}$/);
+      expect(admin.adminToken).toMatch(/^[0-9a-f]{64}$/);
       const logs = admin.logs().join('\n');
       expect(logs).toContain(tokenFile);
       expect(logs).toContain(keyFile);

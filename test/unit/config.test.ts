@@ -48,7 +48,7 @@ describe('configuration', () => {
   });
 
   it('connects the live side with credentials and keeps the other in the sandbox', () => {
-    const result = loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-123', ENCRYPTION_KEY: 'a'.repeat(64), ADMIN_TOKEN: 'x'.repeat(24) });
+    const result = loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-123', ENCRYPTION_KEY: 'a'.repeat(64), ADMIN_TOKEN: 'k7Qp2vX9mL4sT8wB1nR6yH3cJ5fD0gZaE-uVoIiKlM_q' });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.hubspot.mode).toBe('live');
