@@ -31,7 +31,10 @@ interface WalkedRoute {
   mount: boolean;
 }
 
-const stackOf = (handle: unknown): Layer[] | undefined => (typeof handle === 'function' && Array.isArray((handle as { stack?: unknown }).stack) ? (handle as { stack: Layer[] }).stack : undefined);
+const stackOf = (handle: unknown): Layer[] | undefined => {
+  const stack = typeof handle === 'function' ? (handle as unknown as { stack?: unknown }).stack : undefined;
+  return Array.isArray(stack) ? (stack as Layer[]) : undefined;
+};
 const join = (base: string, path: unknown) => `${base}${path === '/' ? '' : String(path)}`;
 
 /** Every route of a router stack, with the access its first handler carries; fails on what it cannot classify. */
