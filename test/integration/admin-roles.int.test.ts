@@ -183,6 +183,17 @@ describe('users and roles', () => {
     expect(rest.sort()).toEqual(['GET /', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'USE /webhooks/hubspot', 'USE /webhooks/salesforce'].sort());
   });
 
+  it('documents every API route in openapi.json', async () => {
+    const { routes } = walkApp(admin.app.http as Express);
+    const doc = (await clients.operator.api('GET', '/api/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
+    const undocumented = routes
+      .filter((r) => r.path.startsWith('/api/') && !r.mount)
+      .map((r) => ({ method: r.method.toLowerCase(), path: r.path.slice('/api'.length).replace(/:(\w+)/g, '{$1}') }))
+      .filter((r) => doc.paths[r.path]?.[r.method] === undefined)
+      .map((r) => `${r.method} ${r.path}`);
+    expect(undocumented).toEqual([]);
+  });
+
   it('lets a viewer, an installation admin and the operator reach only what their role allows', async () => {
     const { routes } = walkApp(admin.app.http as Express);
     const fill = (path: string, installationId: string) =>
