@@ -267,7 +267,7 @@ describe('admin sign-in', () => {
 
     beforeAll(async () => {
       // The same database, the new token: what a restart with a rotated ADMIN_TOKEN sees.
-      rotated = await startAdminApp({ ADMIN_TOKEN: ROTATED_TOKEN, DATABASE_URL: databaseUrl, HOST: '0.0.0.0' }, { sandboxes: false, adminClock: clock });
+      rotated = await startAdminApp({ ADMIN_TOKEN: ROTATED_TOKEN, DATABASE_URL: databaseUrl, HOST: '0.0.0.0', TRUST_PROXY: 'loopback' }, { sandboxes: false, adminClock: clock });
     }, 60_000);
 
     afterAll(async () => {
@@ -285,6 +285,24 @@ describe('admin sign-in', () => {
       const fresh = new AdminClient(rotated.url);
       await fresh.signIn(ROTATED_TOKEN);
       expect((await fresh.api('GET', '/api/installations')).status).toBe(200);
+    });
+
+    it('takes the client from X-Forwarded-For through TRUST_PROXY; the overall limit spares the addresses the operator signed in from', async () => {
+      unlock();
+      const bearer = (address: string, token: string) => fetch(`${rotated.url}/api/installations`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } });
+      expect((await bearer('192.0.2.10', ROTATED_TOKEN)).status).toBe(200);
+      // Ten addresses, ten wrong tokens each: every one locked on its own, and 100 failures in all.
+      for (let host = 1; host <= 10; host++) {
+        for (let i = 0; i < 10; i++) expect((await bearer(`198.51.100.${host}`, 'wrong')).status).toBe(401);
+        expect((await bearer(`198.51.100.${host}`, ROTATED_TOKEN)).status).toBe(429);
+      }
+      const stranger = await bearer('203.0.113.50', ROTATED_TOKEN);
+      expect(stranger.status).toBe(429);
+      expect(Number(stranger.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60);
+      expect((await bearer('192.0.2.10', ROTATED_TOKEN)).status).toBe(200);
+      expect(rotated.logs().some((line) => line.includes('198.51.100.7'))).toBe(true);
+      unlock();
+      expect((await bearer('203.0.113.50', ROTATED_TOKEN)).status).toBe(200);
     });
 
     it('listens on every interface when HOST says so', () => {
