@@ -2,6 +2,7 @@
  * The one place that reads the environment. Parsed once at boot with zod; every problem is listed
  * at once and no value is ever echoed back (a secret may be the value that is wrong).
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -25,9 +26,45 @@ const encryptionKey = z
     return bytes;
   });
 
+/**
+ * A bearer secret (ADMIN_TOKEN, METRICS_TOKEN) must carry at least 256 bits, counted from its
+ * alphabet: 64 or more hex characters, or 43 or more base64/base64url characters (`=` padding not
+ * counted), with at least 10 different characters so a repeated pattern is refused. Nothing else
+ * is accepted: a word, a passphrase or a short value cannot be checked for randomness.
+ */
+export function isStrongToken(value: string): boolean {
+  const body = value.replace(/=+$/, '');
+  if (new Set(body).size < 10) return false;
+  if (/^[0-9a-fA-F]+$/.test(body)) return body.length >= 64;
+  return /^[A-Za-z0-9+/_-]+$/.test(body) && body.length >= 43;
+}
+
+const strongToken = z.string().refine(isStrongToken, {
+  message: 'must be at least 32 random bytes (64 hex or 43 base64 characters): generate one with `openssl rand -base64 32`',
+});
+
+/** TRUST_PROXY: the proxies whose X-Forwarded-For is believed, as addresses, CIDRs or Express's names. */
+const trustProxy = z.string().transform((raw, ctx) => {
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (family === 0 || !bitsOk || rest.length > 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.0/8, 127.0.0.1), or loopback, linklocal, uniquelocal' });
+      return z.NEVER;
+    }
+  }
+  return entries;
+});
+
 const EnvSchema = z.object({
   PORT: port.default(3000),
+  HOST: z.string().refine((v) => isIP(v) !== 0 || v === 'localhost', 'must be an IP address to listen on (127.0.0.1, 0.0.0.0, ::) or localhost').optional(),
   PUBLIC_URL: url.optional(),
+  TRUST_PROXY: trustProxy.optional(),
+  METRICS_TOKEN: strongToken.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   ENCRYPTION_KEY: encryptionKey.optional(),
@@ -36,7 +73,7 @@ const EnvSchema = z.object({
     .transform((raw) => raw.split(',').map((k) => k.trim()).filter(Boolean))
     .pipe(z.array(encryptionKey))
     .optional(),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_TOKEN: strongToken.optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // auto: readable lines on a terminal, JSON lines otherwise (a log collector, a pipe, a file).
@@ -85,6 +122,15 @@ export type CrmMode = 'sandbox' | 'live';
 
 export interface AppConfig {
   port: number;
+  /**
+   * The address HTTP listens on: HOST when set, else all interfaces when PUBLIC_URL says the app is
+   * reached from elsewhere, else loopback only.
+   */
+  host: string;
+  /** Proxies whose X-Forwarded-For gives the client address (none by default). */
+  trustProxy: string[];
+  /** Bearer token that guards /metrics (and unlocks per-installation series), when set. */
+  metricsToken: string | undefined;
   publicUrl: string;
   /** False when PUBLIC_URL is not set: the app then uses the address it listens on. */
   publicUrlExplicit: boolean;
@@ -179,6 +225,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     ok: true,
     value: {
       port: e.PORT,
+      host: e.HOST ?? (e.PUBLIC_URL === undefined ? '127.0.0.1' : '0.0.0.0'),
+      trustProxy: e.TRUST_PROXY ?? [],
+      metricsToken: e.METRICS_TOKEN,
       publicUrl: (e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
       publicUrlExplicit: e.PUBLIC_URL !== undefined,
       dataDir: path.resolve(e.DATA_DIR),

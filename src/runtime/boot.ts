@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import path from 'node:path';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -56,6 +57,10 @@ export interface RunningApp {
   sandboxes: RunningSandboxes | undefined;
   /** The HTTP address, when this process serves HTTP. */
   url: string | undefined;
+  /** The interface address HTTP is bound to (HOST; loopback by default), when this process serves HTTP. */
+  listenAddress: string | undefined;
+  /** The HTTP application, when this process serves HTTP (its routes are walked by tests). */
+  http: Express | undefined;
   close(): Promise<void>;
 }
 
@@ -82,6 +87,8 @@ export interface BootOptions {
   reconcileIntervalMs?: number;
   /** Set false to leave the sandbox portal and org unprovisioned at boot (an admin provisions them from /admin). */
   selfInstall?: boolean;
+  /** The clock of admin sign-in: sessions' lifetimes and lockout windows (tests move it). */
+  adminClock?: () => number;
 }
 
 /** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
@@ -108,6 +115,12 @@ function crmEndpoints(config: AppConfig, sandboxes: RunningSandboxes | undefined
     };
   }
   return { ...(hubspot ? { hubspot } : {}), ...(salesforce ? { salesforce } : {}) };
+}
+
+/** How this process reaches its own HTTP server: loopback when it listens on every interface. */
+function localHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Boots the app for a role; throws BootError with an instruction when a dependency is missing. */
@@ -193,12 +206,15 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
 
     // 6. HTTP.
     let url: string | undefined;
+    let listenAddress: string | undefined;
+    let http: Express | undefined;
     let publicUrl = config.publicUrl;
     if (role !== 'worker') {
       const intake = { producer, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
       const admin = createAdminRoutes({
         config, db, producer, log, directory, clients: () => clients, vault, apps: oauthApps, adminToken: adminSecrets.adminToken,
-        publicUrl: () => publicUrl, provisioning: sandboxProvisioning(config, sandboxes), scheduler,
+        redis: producerRedis, prefix, publicUrl: () => publicUrl, provisioning: sandboxProvisioning(config, sandboxes), scheduler,
+        ...(options.adminClock ? { now: options.adminClock } : {}),
       });
       closers.push(async () => admin.stop());
       const app = createApp({
@@ -217,6 +233,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ],
         log,
         metrics,
+        trustProxy: config.trustProxy,
+        metricsToken: config.metricsToken,
         readiness: [
           { name: 'redis', check: async () => ((await producerRedis.ping()) === 'PONG' ? null : 'no PONG') },
           {
@@ -239,11 +257,13 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       });
       const server = await new Promise<Server>((resolve, reject) => {
         // Express 5 calls the listen callback with the error too (EADDRINUSE): only no error is success.
-        const s = app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+        const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(s)));
       });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      url = `http://127.0.0.1:${port}`;
+      listenAddress = typeof address === 'object' && address ? address.address : config.host;
+      http = app;
+      url = `http://${localHost(config.host)}:${port}`;
       if (!config.publicUrlExplicit) publicUrl = url;
       closers.push(
         () =>
@@ -323,6 +343,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       directory,
       sandboxes,
       url,
+      listenAddress,
+      http,
       close: () => (closed ??= closeAll()),
     };
   } catch (error) {

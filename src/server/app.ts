@@ -1,6 +1,8 @@
 /** Express app factory: health, readiness, metrics, and the routers the composition root mounts. */
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
+import { Registry } from 'prom-client';
+import { secretsEqual } from './admin/auth.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 
@@ -16,6 +18,10 @@ export interface AppDeps {
   readiness: readonly ReadinessCheck[];
   /** Called before /metrics renders, to refresh gauges such as queue depth. */
   collectMetrics?: () => Promise<void>;
+  /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); none: the socket's peer is the client. */
+  trustProxy?: readonly string[];
+  /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`, with per-installation series. */
+  metricsToken?: string | undefined;
   /** Routers mounted at their path, in order (webhooks, admin, api, oauth). */
   routes?: readonly { path: string; router: Router }[];
 }
@@ -38,7 +44,8 @@ async function runCheck(check: ReadinessCheck): Promise<string | null> {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Without configured proxies an X-Forwarded-For header is the client's own word: ignored.
+  app.set('trust proxy', deps.trustProxy && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false);
   app.use(helmet({ contentSecurityPolicy: false }));
 
   app.use((req, res, next) => {
@@ -69,13 +76,23 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ready', checks });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    const token = deps.metricsToken;
+    if (token !== undefined) {
+      const match = /^Bearer\s+(.+)$/i.exec(req.get('authorization')?.trim() ?? '');
+      if (!match?.[1] || !secretsEqual(match[1].trim(), token)) {
+        res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('Send METRICS_TOKEN as "Authorization: Bearer <token>".\n');
+        return;
+      }
+    }
     try {
       await deps.collectMetrics?.();
     } catch (error) {
       deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not refresh queue metrics');
     }
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    // Series naming installations only for a caller who proved the token.
+    const registry = token === undefined ? deps.metrics.registry : Registry.merge([deps.metrics.registry, deps.metrics.installationRegistry]);
+    res.type(deps.metrics.registry.contentType).send(await registry.metrics());
   });
 
   // The dashboard is the app's front door: someone who opens the bare address lands on it.

@@ -4,40 +4,88 @@
  */
 import type { Queryable } from './db.ts';
 
+/** Who a session belongs to: the operator (bound to a fingerprint of ADMIN_TOKEN) or an invited user. */
+export type SessionOwner = { kind: 'operator'; credential: string } | { kind: 'user'; userId: string };
+
 export interface AdminSession {
   csrfToken: string;
+  /** The credential fingerprint the session was created with (operator sessions). */
+  credential: string;
+  /** The invited user, with their installation and role; null for the operator. */
+  user: { id: string; name: string; installationId: string; role: 'installation_admin' | 'viewer' } | null;
   expiresAt: Date;
+  absoluteExpiresAt: Date;
   lastSeenAt: Date;
 }
 
 interface SessionRow extends Record<string, unknown> {
   csrf_token: string;
+  credential: string;
+  user_id: string | null;
+  user_name: string | null;
+  installation_id: string | null;
+  role: 'installation_admin' | 'viewer' | null;
   expires_at: Date | string;
+  absolute_expires_at: Date | string;
   last_seen_at: Date | string;
 }
 
 const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 /** Stores a new session under the hash of its id. */
-export async function createAdminSession(db: Queryable, input: { idHash: string; csrfToken: string; expiresAt: Date }): Promise<void> {
-  await db.query('INSERT INTO admin_sessions (id_hash, csrf_token, expires_at) VALUES ($1, $2, $3)', [input.idHash, input.csrfToken, input.expiresAt]);
+export async function createAdminSession(db: Queryable, input: { idHash: string; csrfToken: string; owner: SessionOwner; expiresAt: Date; absoluteExpiresAt: Date }): Promise<void> {
+  const { owner } = input;
+  await db.query('INSERT INTO admin_sessions (id_hash, csrf_token, credential, user_id, expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+    input.idHash,
+    input.csrfToken,
+    owner.kind === 'operator' ? owner.credential : `user:${owner.userId}`,
+    owner.kind === 'user' ? owner.userId : null,
+    input.expiresAt,
+    input.absoluteExpiresAt,
+  ]);
 }
 
-/** The live session with this id hash, or null when it is unknown or expired. */
+/**
+ * The live session with this id hash, or null when it is unknown, idle for too long, past its
+ * absolute lifetime, or belongs to a revoked user.
+ */
 export async function findAdminSession(db: Queryable, idHash: string, now: Date): Promise<AdminSession | null> {
-  const rows = await db.query<SessionRow>('SELECT csrf_token, expires_at, last_seen_at FROM admin_sessions WHERE id_hash = $1 AND expires_at > $2', [idHash, now]);
+  const rows = await db.query<SessionRow>(
+    `SELECT s.csrf_token, s.credential, s.user_id, u.name AS user_name, u.installation_id, u.role, s.expires_at, s.absolute_expires_at, s.last_seen_at
+     FROM admin_sessions s LEFT JOIN admin_users u ON u.id = s.user_id
+     WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.absolute_expires_at > $2 AND (s.user_id IS NULL OR u.revoked_at IS NULL)`,
+    [idHash, now],
+  );
   const row = rows[0];
-  return row ? { csrfToken: row.csrf_token, expiresAt: asDate(row.expires_at), lastSeenAt: asDate(row.last_seen_at) } : null;
+  if (!row) return null;
+  const user = row.user_id && row.user_name !== null && row.installation_id && row.role ? { id: row.user_id, name: row.user_name, installationId: row.installation_id, role: row.role } : null;
+  if (row.user_id && !user) return null;
+  return {
+    csrfToken: row.csrf_token,
+    credential: row.credential,
+    user,
+    expiresAt: asDate(row.expires_at),
+    absoluteExpiresAt: asDate(row.absolute_expires_at),
+    lastSeenAt: asDate(row.last_seen_at),
+  };
 }
 
-/** Slides a session's expiry forward. */
+/** Slides a session's idle expiry forward (never past its absolute lifetime). */
 export async function touchAdminSession(db: Queryable, idHash: string, now: Date, expiresAt: Date): Promise<void> {
-  await db.query('UPDATE admin_sessions SET last_seen_at = $2, expires_at = $3 WHERE id_hash = $1', [idHash, now, expiresAt]);
+  await db.query('UPDATE admin_sessions SET last_seen_at = $2, expires_at = LEAST($3, absolute_expires_at) WHERE id_hash = $1', [idHash, now, expiresAt]);
 }
 
 /** Ends a session (sign-out). */
 export async function deleteAdminSession(db: Queryable, idHash: string): Promise<void> {
   await db.query('DELETE FROM admin_sessions WHERE id_hash = $1', [idHash]);
+}
+
+/** Ends every session of an owner ("sign out everywhere"): all operator sessions, or all of one user. Returns how many. */
+export async function deleteSessionsOf(db: Queryable, owner: { kind: 'operator' } | { kind: 'user'; userId: string }): Promise<number> {
+  const rows = owner.kind === 'operator'
+    ? await db.query('DELETE FROM admin_sessions WHERE user_id IS NULL RETURNING id_hash')
+    : await db.query('DELETE FROM admin_sessions WHERE user_id = $1 RETURNING id_hash', [owner.userId]);
+  return rows.length;
 }
 
 /** Removes expired sessions and OAuth states; returns how many rows went. */

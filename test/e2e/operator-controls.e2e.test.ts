@@ -11,7 +11,7 @@ import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ADMIN_TOKEN = 'operator-controls-e2e-admin-token';
+const ADMIN_TOKEN = 'operator-controls-e2e-admin-token-0123456789abc';
 
 describe('operator controls in Chromium', () => {
   let h: SyncHarness;

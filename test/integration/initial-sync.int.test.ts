@@ -11,7 +11,7 @@ import { eventually } from '../support/app-process.ts';
 import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
 
-const ADMIN_TOKEN = 'initial-sync-admin-token-0123456789';
+const ADMIN_TOKEN = 'initial-sync-admin-token-0123456789-abcdefghij';
 
 interface LeadState {
   Id: string;

@@ -16,7 +16,7 @@ import { AdminClient, runOAuthInstall } from '../support/admin-harness.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
-const ADMIN_TOKEN = 'operator-controls-admin-token';
+const ADMIN_TOKEN = 'operator-controls-admin-token-0123456789abcdef';
 const ALERT_SECRET = 'operator-controls-alert-secret';
 
 describe('operator controls', () => {

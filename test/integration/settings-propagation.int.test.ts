@@ -13,7 +13,7 @@ import { eventually, spawnApp, waitForOk, type AppProcess } from '../support/app
 import { freshPostgresUrl } from '../support/db.ts';
 import { startTestRedis } from '../support/services.ts';
 
-const ADMIN_TOKEN = 'propagation-admin-token-0123456789';
+const ADMIN_TOKEN = 'propagation-admin-token-0123456789-abcdefghijk';
 
 interface LeadRow {
   Id: string;

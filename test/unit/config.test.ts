@@ -48,7 +48,7 @@ describe('configuration', () => {
   });
 
   it('connects the live side with credentials and keeps the other in the sandbox', () => {
-    const result = loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-123', ENCRYPTION_KEY: 'a'.repeat(64), ADMIN_TOKEN: 'x'.repeat(24) });
+    const result = loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-123', ENCRYPTION_KEY: 'a'.repeat(64), ADMIN_TOKEN: 'k7Qp2vX9mL4sT8wB1nR6yH3cJ5fD0gZaE-uVoIiKlM_q' });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.hubspot.mode).toBe('live');
@@ -70,5 +70,42 @@ describe('configuration', () => {
     if (!result.ok) return;
     expect(result.value.redisUrl).toBeUndefined();
     expect(result.value.port).toBe(3000);
+  });
+
+  it('refuses an ADMIN_TOKEN shorter than 32 random bytes, saying how to generate one', () => {
+    for (const token of ['admin-token-for-tests-0123456789', 'a'.repeat(64), '0123456789abcdef'.repeat(3), 'correct horse battery staple correct horse battery']) {
+      const result = loadConfig({ ADMIN_TOKEN: token });
+      expect(result.ok, token).toBe(false);
+      if (result.ok) continue;
+      expect(result.error).toContain('ADMIN_TOKEN: must be at least 32 random bytes');
+      expect(result.error).toContain('openssl rand -base64 32');
+      expect(result.error).not.toContain(token);
+    }
+  });
+
+  it('accepts an ADMIN_TOKEN made by openssl rand -base64 32 or -hex 32', () => {
+    for (const token of ['q3J9mX2kP8vL5tR1wY7bN4cF6hD0sG2aZ/uE+oIiKlM=', '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08']) {
+      const result = loadConfig({ ADMIN_TOKEN: token });
+      expect(result.ok, token).toBe(true);
+    }
+  });
+
+  it('listens on loopback unless PUBLIC_URL or HOST says otherwise', () => {
+    const local = loadConfig({});
+    const published = loadConfig({ PUBLIC_URL: 'https://sync.example.com' });
+    const chosen = loadConfig({ PUBLIC_URL: 'https://sync.example.com', HOST: '10.0.0.5' });
+    expect(local.ok && local.value.host).toBe('127.0.0.1');
+    expect(published.ok && published.value.host).toBe('0.0.0.0');
+    expect(chosen.ok && chosen.value.host).toBe('10.0.0.5');
+  });
+
+  it('trusts no proxy by default and takes TRUST_PROXY as addresses and CIDRs', () => {
+    const none = loadConfig({});
+    expect(none.ok && none.value.trustProxy).toEqual([]);
+    const some = loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8' });
+    expect(some.ok && some.value.trustProxy).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8']);
+    const wrong = loadConfig({ TRUST_PROXY: '10.0.0.0/40,proxy.example' });
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.error).toContain('TRUST_PROXY');
   });
 });

@@ -29,6 +29,9 @@ describe('deployment files', () => {
     expect(compose.services.worker?.ports).toBeUndefined();
     expect(compose.services.worker?.environment?.REDIS_URL).toBe('redis://redis:6379');
     expect(compose.services.app?.environment?.DATABASE_URL).toMatch(/^postgres:\/\//);
+    // Production never falls back to the sandbox CRMs, in the web process or the workers.
+    expect(compose.services.app?.environment?.SANDBOX).toBe('false');
+    expect(compose.services.worker?.environment?.SANDBOX).toBe('false');
   });
 
   it('documents every environment variable the config reads', () => {

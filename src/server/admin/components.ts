@@ -71,6 +71,10 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   sync_now_started: { kind: 'ok', text: 'The record is marked for syncing and its drain started: its log below shows the outcome in a moment.' },
   sync_now_held: { kind: 'ok', text: 'The record is marked for syncing; its direction is paused or disconnected, so it syncs when that ends.' },
   sync_now_refused: { kind: 'error', text: 'Not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…).' },
+  user_revoked: { kind: 'ok', text: 'User revoked: their sessions ended at once.' },
+  invitation_cancelled: { kind: 'ok', text: 'Invitation cancelled: its link no longer works.' },
+  user_missing: { kind: 'error', text: 'That user or invitation is no longer there (revoked, accepted or cancelled).' },
+  signed_out_everywhere: { kind: 'ok', text: 'Signed out everywhere: every other session of yours has ended.' },
   hubspot_disconnected: { kind: 'ok', text: 'HubSpot disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.' },
   salesforce_disconnected: { kind: 'ok', text: 'Salesforce disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.' },
 };

@@ -4,6 +4,7 @@
  * vault and the OAuth apps.
  */
 import type { Router } from 'express';
+import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import type { Producer } from '../../queue/producer.ts';
@@ -17,6 +18,7 @@ import type { OAuthApps } from '../oauth/apps.ts';
 import type { CredentialVault } from '../oauth/credentials.ts';
 import { oauthRouter } from '../oauth/router.ts';
 import { AdminAuth } from './auth.ts';
+import { SignInLimiter } from './sign-in-limiter.ts';
 import type { AdminContext } from './context.ts';
 import type { ProvisioningEnvironment } from './provisioning.ts';
 import { adminRouter } from './router.ts';
@@ -31,6 +33,9 @@ export interface AdminRoutesDeps {
   vault: CredentialVault;
   apps: OAuthApps;
   adminToken: string;
+  /** Where failed sign-ins are counted, shared by every web process (and the key prefix there). */
+  redis: Redis;
+  prefix: string;
   publicUrl: () => string;
   provisioning: ProvisioningEnvironment;
   /** Marks records pending and schedules drains (resume, sync a record now). */
@@ -51,7 +56,14 @@ export function createAdminRoutes(deps: AdminRoutesDeps): { routes: { path: stri
     clients: deps.clients,
     vault: deps.vault,
     apps: deps.apps,
-    auth: new AdminAuth({ db: deps.db, adminToken: deps.adminToken, secureCookies: deps.config.publicUrl.startsWith('https:'), log, now }),
+    auth: new AdminAuth({
+      db: deps.db,
+      adminToken: deps.adminToken,
+      secureCookies: deps.config.publicUrl.startsWith('https:'),
+      limiter: new SignInLimiter(deps.redis, deps.prefix, now),
+      log,
+      now,
+    }),
     publicUrl: deps.publicUrl,
     provisioning: deps.provisioning,
     scheduler: deps.scheduler,

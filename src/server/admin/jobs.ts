@@ -94,10 +94,10 @@ export async function listFailedJobs(producer: Producer, filter: { queue?: Queue
 
 export type ReplayResult = { ok: true; job: { queue: QueueKey; id: string; installationId: string | null } } | { ok: false; status: 404 | 409; message: string };
 
-/** Replays one failed job. */
-export async function replayJob(producer: Producer, key: QueueKey, jobId: string): Promise<ReplayResult> {
+/** Replays one failed job (of one installation when given: another installation's job is not found). */
+export async function replayJob(producer: Producer, key: QueueKey, jobId: string, installationId?: string): Promise<ReplayResult> {
   const job = await producer.queue(key).getJob(jobId);
-  if (!job) return { ok: false, status: 404, message: `No job ${jobId} in queue ${queues[key].name}` };
+  if (!job || (installationId !== undefined && installationOf(job) !== installationId)) return { ok: false, status: 404, message: `No job ${jobId} in queue ${queues[key].name}` };
   const state = await job.getState();
   if (state !== 'failed') return { ok: false, status: 409, message: `Job ${jobId} is ${state}, not failed: only failed jobs can be replayed` };
   await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import express, { Router, type Request, type Response } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { queueKeys, queues } from '../../queue/catalog.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
@@ -20,19 +20,23 @@ import { problemsSince, recentProblems, searchRecordLog } from '../../store/sync
 import { groupFailures } from '../../domain/sync-failures.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
-import { identityOf } from './auth.ts';
+import { access, canSee, guardedRouter, type Access, type Refusals } from './access.ts';
+import { clientAddress, identityOf, sha256 } from './auth.ts';
 import { html, type Html } from './html.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from './alert-target.ts';
 import { NOTICES } from './components.ts';
 import type { AdminContext } from './context.ts';
 import { connectionStatus, disconnectSide, runtimeOf, uninstall } from './installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from './jobs.ts';
-import { layout, loginPage, type LayoutInput } from './layout.ts';
+import { invitationPage, layout, loginPage, type LayoutInput } from './layout.ts';
 import { healthBody } from './pages/health.ts';
 import { installationBody, provisioningBody } from './pages/installation.ts';
 import { overviewBody } from './pages/overview.ts';
 import { reportBody } from './pages/report.ts';
 import { settingsBody } from './pages/settings.ts';
+import { usersBody, type UsersPageData } from './pages/users.ts';
+import { findUsableInvitation } from '../../store/admin-users.ts';
+import { acceptInvitationLink, cancelInstallationInvitation, InvitationInput, inviteToInstallation, peopleOf, revokeInstallationUser, ROLE_LABELS } from './users.ts';
 import type { SettingPreview } from '../../domain/settings-preview.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
@@ -45,6 +49,9 @@ const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/** The report names its installation in the query; without one it shows the first the caller may see. */
+const reportAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
+const invitationParam = z.object({ token: z.string().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/) });
 const loginForm = z.object({ token: z.string().max(1_000).default(''), next: z.string().max(2_000).optional() });
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const provisioningForm = z.object({ mode: z.enum(['dry-run', 'provision']) });
@@ -71,6 +78,8 @@ const jobForm = z.object({ installation: z.string().max(100).optional() });
 const HEALTH_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const healthQuery = z.object({ q: z.string().max(320).optional(), notice: z.string().max(40).optional() });
 
+const INVALID_INVITATION = 'This invitation link does not work: it was already used, cancelled or has expired. Ask whoever invited you for a new one.';
+
 /** Only same-app paths are followed after sign-in (no open redirect). */
 function safeNext(next: string | undefined): string {
   return next && /^\/(admin|oauth)(\/|\?|$)/.test(next) && !next.startsWith('//') ? next : '/admin';
@@ -83,12 +92,29 @@ function noticeOf(req: Request): LayoutInput['notice'] {
 
 /** The admin router (mounted at `/admin`). */
 export function adminRouter(ctx: AdminContext): Router {
-  const router = Router();
   const form = express.urlencoded({ extended: false, limit: '1mb' });
-  const guard = ctx.auth.guard('page');
+  // Public forms (sign-in, invitation) carry a token at most: their bodies are read before any credential.
+  const smallForm = express.urlencoded({ extended: false, limit: '8kb' });
 
-  router.use('/static', express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
-  router.get('/static/vendor/chart.umd.js', (_req, res) => {
+  const render = (res: Response, input: Omit<LayoutInput, 'csrfToken' | 'who'>, status = 200) => {
+    const identity = identityOf(res);
+    res.status(status).type('html').send(layout({ ...input, csrfToken: identity.csrfToken, who: { role: identity.role, name: identity.name } }));
+  };
+  const notFound = (res: Response, what: string) =>
+    render(res, { title: 'Not found', section: 'overview', body: layoutNotFound(what) }, 404);
+  const refusals: Refusals = {
+    unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
+    locked: (_req, res, retryAfter) => {
+      res.status(429).set('Retry-After', String(retryAfter)).type('text/plain').send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+    },
+    forbidden: (_req, res) => render(res, { title: 'Not for your role', section: 'overview', body: layoutNotFound('Your role does not include this page.') }, 403),
+    hidden: (_req, res) => notFound(res, 'That installation does not exist.'),
+  };
+  const r = guardedRouter({ auth: ctx.auth, surface: 'page', refusals, parseBody: form });
+  const router = r.router;
+
+  r.mount('/static', access.anyone, express.static(PUBLIC_DIR, { index: false, maxAge: '1h' }));
+  r.get('/static/vendor/chart.umd.js', access.anyone, (_req, res) => {
     res.sendFile(CHART_JS, { maxAge: '1d' });
   });
 
@@ -102,48 +128,78 @@ export function adminRouter(ctx: AdminContext): Router {
     serverAdapter: board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
     options: { uiConfig: { boardTitle: 'Smarketing Sync' } },
   });
-  router.use('/queues', express.json(), ctx.auth.guard('page', 'same-origin'), board.getRouter() as Router);
+  r.mount('/queues', access.operator, board.getRouter() as Router, { parseBody: express.json(), csrf: 'same-origin' });
 
+  // Headers for every page below (not a route: it answers nothing itself).
   router.use((_req, res, next) => {
     res.set('Content-Security-Policy', PAGE_CSP).set('Cache-Control', 'no-store').set('Referrer-Policy', 'same-origin');
     next();
   });
 
-  router.get('/login', async (req, res) => {
+  r.get('/login', access.anyone, async (req, res) => {
     const next = safeNext(typeof req.query.next === 'string' ? req.query.next : undefined);
-    if (await ctx.auth.identify(req)) return res.redirect(303, next);
+    // A cookie session only: a bearer here would be a token presentation to count, not a visit.
+    if (!req.headers.authorization && (await ctx.auth.identify(req)).kind === 'signed-in') return res.redirect(303, next);
     res.type('html').send(loginPage({ next }));
   });
 
-  router.post('/login', form, async (req, res) => {
+  r.post('/login', access.anyone, smallForm, async (req, res) => {
     const parsed = loginForm.safeParse(req.body);
     const next = safeNext(parsed.success ? parsed.data.next : undefined);
-    const address = req.ip ?? 'unknown';
-    if (!ctx.auth.mayAttempt(address)) {
-      res.status(429).type('html').send(loginPage({ next, error: 'Too many wrong tokens from this address: wait 15 minutes and try again.' }));
+    const check = await ctx.auth.checkToken(clientAddress(req), parsed.success ? parsed.data.token : '', 'form');
+    if (check.kind === 'locked') {
+      res.status(429).set('Retry-After', String(check.retryAfterSeconds)).type('html').send(loginPage({ next, error: `Too many wrong tokens from this address: try again in ${Math.ceil(check.retryAfterSeconds / 60)} minute(s).` }));
       return;
     }
-    if (!parsed.success || !ctx.auth.checkToken(address, parsed.data.token)) {
+    if (check.kind === 'refused') {
       res.status(401).type('html').send(loginPage({ next, error: 'That is not the admin token.' }));
       return;
     }
-    await ctx.auth.signIn(res);
+    await ctx.auth.signIn(res, { kind: 'operator' });
     res.redirect(303, next);
   });
 
-  router.post('/logout', form, guard, async (req, res) => {
+  r.post('/logout', access.signedIn, async (req, res) => {
     await ctx.auth.signOut(req, res);
     res.redirect(303, '/admin/login');
   });
 
-  // Forms are parsed before the guard, which reads their CSRF field.
-  router.use(form, guard);
+  r.post('/sign-out-everywhere', access.signedIn, async (_req, res) => {
+    await ctx.auth.signOutEverywhere(identityOf(res), res);
+    res.redirect(303, '/admin/login');
+  });
 
-  const render = (res: Response, input: Omit<LayoutInput, 'csrfToken'>, status = 200) => {
-    res.status(status).type('html').send(layout({ ...input, csrfToken: identityOf(res).csrfToken }));
-  };
-  const notFound = (res: Response, what: string) =>
-    render(res, { title: 'Not found', section: 'overview', body: layoutNotFound(what) }, 404);
+  // An invitation link: GET shows it (link previews and scanners may open it), POST accepts it once.
+  r.get('/invitations/:token', access.anyone, async (req, res) => {
+    res.set('Referrer-Policy', 'no-referrer');
+    const params = invitationParam.safeParse(req.params);
+    const invitation = params.success ? await findUsableInvitation(ctx.db, sha256(params.data.token), new Date(ctx.now())) : null;
+    const installation = invitation ? await getInstallationDetails(ctx.db, invitation.installationId) : null;
+    if (!params.success || !invitation || !installation) {
+      res.status(404).type('html').send(invitationPage({ error: INVALID_INVITATION }));
+      return;
+    }
+    res.type('html').send(invitationPage({ token: params.data.token, installationName: installation.name, role: ROLE_LABELS[invitation.role].toLowerCase(), name: invitation.name }));
+  });
+
+  r.post('/invitations/:token', access.anyone, async (req, res) => {
+    res.set('Referrer-Policy', 'no-referrer');
+    const address = clientAddress(req);
+    const wait = await ctx.auth.lockedFor(address);
+    if (wait > 0) {
+      res.status(429).set('Retry-After', String(wait)).type('html').send(invitationPage({ error: `Too many unknown links or wrong tokens from this address: try again in ${Math.ceil(wait / 60)} minute(s).` }));
+      return;
+    }
+    const params = invitationParam.safeParse(req.params);
+    const user = params.success ? await acceptInvitationLink(ctx, params.data.token) : null;
+    if (!user) {
+      await ctx.auth.recordFailure(address, 'invitation');
+      res.status(404).type('html').send(invitationPage({ error: INVALID_INVITATION }));
+      return;
+    }
+    await ctx.auth.signIn(res, { kind: 'user', userId: user.id });
+    res.redirect(303, user.role === 'viewer' ? `/admin/report?installation=${encodeURIComponent(user.installationId)}` : `/admin/installations/${encodeURIComponent(user.installationId)}`);
+  });
 
   /** The installation of `:id`, or a 404 page. */
   async function installationFrom(req: Request, res: Response): Promise<InstallationDetails | undefined> {
@@ -155,18 +211,27 @@ export function adminRouter(ctx: AdminContext): Router {
   const tabInfo = (i: InstallationDetails) => ({ id: i.id, name: i.name, status: i.status });
   const basePath = (i: InstallationDetails) => `/admin/installations/${encodeURIComponent(i.id)}`;
 
-  router.get('/', async (req, res) => {
-    const [installations, depths, actions] = await Promise.all([listInstallationDetails(ctx.db), queueDepths(ctx.producer), recentAdminActions(ctx.db, null, 10)]);
+  r.get('/', access.signedIn, async (req, res) => {
+    const identity = identityOf(res);
+    const operator = identity.role === 'operator';
+    const [all, depths, actions] = await Promise.all([listInstallationDetails(ctx.db), operator ? queueDepths(ctx.producer) : Promise.resolve([]), operator ? recentAdminActions(ctx.db, null, 10) : Promise.resolve([])]);
     const mode = (side: 'hubspot' | 'salesforce') => (ctx.config[side].mode === 'sandbox' ? 'sandbox' : ctx.apps[side] ? 'OAuth app configured' : 'environment token');
     render(res, {
       title: 'Installations',
       section: 'overview',
       notice: noticeOf(req),
-      body: overviewBody({ installations, depths, actions, canAddInstallation: ctx.apps.hubspot !== undefined, mode: { hubspot: mode('hubspot'), salesforce: mode('salesforce') } }),
+      body: overviewBody({
+        installations: all.filter((i) => canSee(identity, i.id)),
+        depths,
+        actions,
+        role: identity.role,
+        canAddInstallation: operator && ctx.apps.hubspot !== undefined,
+        mode: { hubspot: mode('hubspot'), salesforce: mode('salesforce') },
+      }),
     });
   });
 
-  router.get('/installations/:id', async (req, res) => {
+  r.get('/installations/:id', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const [connections, actions, controls] = await Promise.all([connectionStatus(ctx, installation), recentAdminActions(ctx.db, installation.id, 10), syncControlsView(ctx, installation.id)]);
@@ -187,7 +252,7 @@ export function adminRouter(ctx: AdminContext): Router {
     });
   });
 
-  router.post('/installations/:id/provisioning', form, async (req, res) => {
+  r.post('/installations/:id/provisioning', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const parsed = provisioningForm.safeParse(req.body);
@@ -209,7 +274,7 @@ export function adminRouter(ctx: AdminContext): Router {
     });
   });
 
-  router.post('/installations/:id/uninstall', form, async (req, res) => {
+  r.post('/installations/:id/uninstall', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (!uninstallForm.safeParse(req.body).success) {
@@ -221,7 +286,7 @@ export function adminRouter(ctx: AdminContext): Router {
   });
 
   for (const [action, change] of [['pause', pauseInstallationSync], ['resume', resumeInstallationSync]] as const) {
-    router.post(`/installations/:id/${action}`, form, async (req, res) => {
+    r.post(`/installations/:id/${action}`, access.manageInstallation, async (req, res) => {
       const installation = await installationFrom(req, res);
       if (!installation) return;
       const parsed = directionForm.safeParse(req.body);
@@ -234,7 +299,7 @@ export function adminRouter(ctx: AdminContext): Router {
     });
   }
 
-  router.post('/installations/:id/connections/:side/disconnect', form, async (req, res) => {
+  r.post('/installations/:id/connections/:side/disconnect', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const side = sideParam.safeParse(req.params.side);
@@ -246,7 +311,7 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}?notice=${side.data}_disconnected`);
   });
 
-  router.post('/installations/:id/sync-now', form, async (req, res) => {
+  r.post('/installations/:id/sync-now', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const parsed = syncNowForm.safeParse(req.body);
@@ -256,7 +321,7 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}/health?q=${encodeURIComponent(record)}&notice=${notice}`);
   });
 
-  router.post('/installations/:id/salesforce-budget', form, async (req, res) => {
+  r.post('/installations/:id/salesforce-budget', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const parsed = budgetForm.safeParse(req.body);
@@ -302,14 +367,14 @@ export function adminRouter(ctx: AdminContext): Router {
     );
   }
 
-  router.get('/installations/:id/settings', async (req, res) => {
+  r.get('/installations/:id/settings', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const key = typeof req.query.key === 'string' && isSettingKey(req.query.key) ? req.query.key : SETTING_KEYS[0];
     await settingsPage(req, res, installation, key);
   });
 
-  router.post('/installations/:id/settings/:key', form, async (req, res) => {
+  r.post('/installations/:id/settings/:key', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const key = req.params.key;
@@ -350,9 +415,9 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}/${returnTo}`);
   };
 
-  router.post('/installations/:id/settings/channelRules/restamp', form, backfillRoute('History re-stamped with the channel rules (attribution backfill)', 'settings?key=channelRules&notice=backfill_started#restamp'));
+  r.post('/installations/:id/settings/channelRules/restamp', access.manageInstallation, backfillRoute('History re-stamped with the channel rules (attribution backfill)', 'settings?key=channelRules&notice=backfill_started#restamp'));
 
-  router.post('/installations/:id/settings/:key/reset', form, async (req, res) => {
+  r.post('/installations/:id/settings/:key/reset', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const key = req.params.key;
@@ -361,7 +426,7 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_reset`);
   });
 
-  router.post('/installations/:id/alert', form, async (req, res) => {
+  r.post('/installations/:id/alert', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const parsed = alertForm.safeParse(req.body);
@@ -372,14 +437,14 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}/settings?key=slaPolicy&notice=alert_saved`);
   });
 
-  router.post('/installations/:id/alert/remove', form, async (req, res) => {
+  r.post('/installations/:id/alert/remove', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     await removeAlertTarget(ctx, installation.id);
     res.redirect(303, `${basePath(installation)}/settings?key=slaPolicy&notice=alert_removed`);
   });
 
-  router.get('/installations/:id/health', async (req, res) => {
+  r.get('/installations/:id/health', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const query = healthQuery.safeParse(req.query);
@@ -404,9 +469,9 @@ export function adminRouter(ctx: AdminContext): Router {
     });
   });
 
-  router.post('/installations/:id/backfill', form, backfillRoute('Attribution backfill started', 'health?notice=backfill_started'));
+  r.post('/installations/:id/backfill', access.manageInstallation, backfillRoute('Attribution backfill started', 'health?notice=backfill_started'));
 
-  router.post('/installations/:id/initial-sync', form, async (req, res) => {
+  r.post('/installations/:id/initial-sync', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (installation.status !== 'active') {
@@ -421,7 +486,8 @@ export function adminRouter(ctx: AdminContext): Router {
   const backTo = (installationId: string | undefined, notice: string) =>
     installationId ? `/admin/installations/${encodeURIComponent(installationId)}/health?notice=${notice}` : `/admin?notice=${notice}`;
 
-  router.post('/jobs/:queue/:jobId/replay', form, async (req, res) => {
+  // Jobs of every installation: the operator's. The health page posts to the installation's own routes below.
+  r.post('/jobs/:queue/:jobId/replay', access.operator, async (req, res) => {
     const queue = queueKeyOf(String(req.params.queue));
     const body = jobForm.safeParse(req.body);
     const installationId = body.success ? body.data.installation : undefined;
@@ -434,7 +500,7 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, backTo(installationId, result.ok ? 'replayed' : 'replay_missing'));
   });
 
-  router.post('/jobs/:queue/replay-failed', form, async (req, res) => {
+  r.post('/jobs/:queue/replay-failed', access.operator, async (req, res) => {
     const queue = queueKeyOf(String(req.params.queue));
     const body = jobForm.safeParse(req.body);
     const installationId = body.success ? body.data.installation : undefined;
@@ -445,8 +511,75 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, backTo(installationId, 'replayed_all'));
   });
 
-  router.get('/report', async (req, res) => {
-    const installations = await listInstallationDetails(ctx.db);
+  r.post('/installations/:id/jobs/:queue/:jobId/replay', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const queue = queueKeyOf(String(req.params.queue));
+    if (!queue) return notFound(res, 'No such queue.');
+    const result = await replayJob(ctx.producer, queue, String(req.params.jobId), installation.id);
+    if (result.ok) {
+      ctx.log.info({ queue, jobId: result.job.id, installationId: installation.id }, 'failed job replayed by an admin');
+      await recordAdminAction(ctx.db, { installationId: installation.id, action: 'job_replayed', summary: `Replayed failed job ${result.job.id} of ${queues[queue].name}` });
+    }
+    res.redirect(303, backTo(installation.id, result.ok ? 'replayed' : 'replay_missing'));
+  });
+
+  r.post('/installations/:id/jobs/:queue/replay-failed', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const queue = queueKeyOf(String(req.params.queue));
+    if (!queue) return notFound(res, 'No such queue.');
+    const replayed = await replayAllFailed(ctx.producer, queue, installation.id);
+    ctx.log.info({ queue, replayed, installationId: installation.id }, 'failed jobs replayed by an admin');
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'jobs_replayed', summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}` });
+    res.redirect(303, backTo(installation.id, 'replayed_all'));
+  });
+
+  const usersPage = async (res: Response, installation: InstallationDetails, extra: Pick<UsersPageData, 'created' | 'refused'> = {}, status = 200) => {
+    const people = await peopleOf(ctx, installation.id);
+    render(res, {
+      title: 'People',
+      section: 'users',
+      installation: tabInfo(installation),
+      notice: extra.created || extra.refused ? undefined : noticeOf(res.req),
+      body: usersBody({ installationId: installation.id, ...people, csrfToken: identityOf(res).csrfToken, ...extra }),
+    }, status);
+  };
+
+  r.get('/installations/:id/users', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (installation) await usersPage(res, installation);
+  });
+
+  r.post('/installations/:id/invitations', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const parsed = InvitationInput.safeParse(req.body);
+    if (!parsed.success) {
+      const typed = (req.body as { name?: unknown } | undefined)?.name;
+      return usersPage(res, installation, { refused: { issues: parsed.error.issues.map((i) => i.message), name: typeof typed === 'string' ? typed : '' } }, 422);
+    }
+    const { invitation, url } = await inviteToInstallation(ctx, identityOf(res), installation.id, parsed.data);
+    await usersPage(res, installation, { created: { name: invitation.name, url, expiresAt: invitation.expiresAt } });
+  });
+
+  r.post('/installations/:id/invitations/:invitationId/cancel', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const cancelled = await cancelInstallationInvitation(ctx, identityOf(res), installation.id, String(req.params.invitationId));
+    res.redirect(303, `${basePath(installation)}/users?notice=${cancelled ? 'invitation_cancelled' : 'user_missing'}`);
+  });
+
+  r.post('/installations/:id/users/:userId/revoke', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const revoked = await revokeInstallationUser(ctx, identityOf(res), installation.id, String(req.params.userId));
+    res.redirect(303, `${basePath(installation)}/users?notice=${revoked ? 'user_revoked' : 'user_missing'}`);
+  });
+
+  r.get('/report', reportAccess, async (req, res) => {
+    const identity = identityOf(res);
+    const installations = (await listInstallationDetails(ctx.db)).filter((i) => canSee(identity, i.id));
     const parsed = ReportQuerySchema.safeParse(req.query);
     const raw = parsed.success ? parsed.data : {};
     const period = periodOf(parsed.success ? parsed.data : {}, ctx.now());
@@ -464,7 +597,7 @@ export function adminRouter(ctx: AdminContext): Router {
     }, problems.length > 0 ? 400 : 200);
   });
 
-  router.use((_req, res) => notFound(res, 'There is no such page.'));
+  r.mount('/', access.signedIn, (_req, res) => notFound(res, 'There is no such page.'));
   return router;
 }
 

@@ -3,8 +3,10 @@
  * ENCRYPTION_KEY (config refuses to start without them); sandbox mode generates what is missing
  * once into DATA_DIR (owner-only files) and logs where, never the value.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AppConfig } from '../../config.ts';
+import { isStrongToken, type AppConfig } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import { createSealer, persistentSecret, type Sealer } from '../../runtime/secrets.ts';
 
@@ -30,7 +32,16 @@ export function resolveAdminSecrets(config: AppConfig, log: Logger): AdminSecret
   let adminToken = config.adminToken;
   if (!adminToken) {
     const file = adminTokenFile(config.dataDir);
-    adminToken = persistentSecret(file, 24).toString('hex');
+    const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+    if (kept !== undefined && isStrongToken(kept)) {
+      adminToken = kept;
+    } else {
+      // 32 random bytes, as ADMIN_TOKEN must be; a shorter token an earlier version wrote is replaced.
+      adminToken = randomBytes(32).toString('hex');
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, adminToken, { mode: 0o600 });
+      if (kept !== undefined) log.warn({ file }, 'the generated admin token was shorter than 32 bytes: a new one replaces it');
+    }
     log.warn({ file }, 'ADMIN_TOKEN is not set: sandbox mode generated one; sign in at /admin with the token in this file');
   }
   return { adminToken, sealer: createSealer(key, config.previousEncryptionKeys) };

@@ -28,7 +28,18 @@ const idPath = { name: 'id', in: 'path', required: true, description: 'Installat
 const alertView = { type: 'object', properties: { configured: { type: 'boolean' }, url: { type: ['string', 'null'], description: 'Origin of the alert URL, e.g. https://hooks.example.com/…' } } };
 const direction = { type: 'string', enum: ['to-salesforce', 'to-hubspot'], description: 'to-salesforce: HubSpot contacts → Salesforce; to-hubspot: Salesforce records → HubSpot' };
 const directionBody = { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { direction } } } }, description: 'One direction; both when absent' };
-const common4xx = { '401': error('Not signed in'), '403': error('Missing or wrong CSRF token (cookie sessions)') };
+const common4xx = {
+  '401': error('Not signed in, or a wrong bearer token'),
+  '403': error('The caller\'s role does not include this route (forbidden), or a missing or wrong CSRF token (cookie sessions)'),
+  '429': error('Too many wrong tokens from this address: see the Retry-After header'),
+};
+const roleInput = { type: 'string', enum: ['installation_admin', 'viewer'] };
+const userSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, role: roleInput, invitedBy: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } };
+const invitationSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, name: { type: 'string' }, role: roleInput, invitedBy: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, expiresAt: { type: 'string', format: 'date-time' } },
+};
+const queuePath = { name: 'queue', in: 'path', required: true, schema: { type: 'string' } };
 
 function operation(summary: string, responses: Json, extra: Json = {}): Json {
   return { summary, responses: { ...responses, ...common4xx }, ...extra };
@@ -44,7 +55,7 @@ export function openApiDocument(): Json {
       title: 'Smarketing Sync admin API',
       version: '1.0.0',
       description:
-        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Errors are {error, message, issues?} with a 4xx status.',
+        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Roles: the operator (ADMIN_TOKEN) reaches every route; an installation admin (invited) the /installations/{id}/… routes of their installation; a viewer (invited) /report of their installation, /installations (filtered), /me and the sign-outs. Another installation\'s id answers 404 as if it did not exist; a route outside the role answers 403. Ten wrong tokens from one address in 15 minutes lock it out (429 with Retry-After). Errors are {error, message, issues?} with a 4xx status.',
     },
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }, { session: [] }],
@@ -174,7 +185,7 @@ export function openApiDocument(): Json {
       '/report': {
         get: operation('The funnel report per channel and campaign (JSON, or one table as CSV)', { '200': { description: 'Report', content: { 'application/json': { schema: ref('FunnelReport') }, 'text/csv': { schema: { type: 'string' } } } }, '400': error('Bad period'), '404': error('No such installation') }, {
           parameters: [
-            { name: 'installation', in: 'query', schema: { type: 'string' }, description: 'Default: the first installation' },
+            { name: 'installation', in: 'query', schema: { type: 'string' }, description: 'Default: the first installation the caller may see' },
             { name: 'from', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Inclusive (UTC); default 89 days before to' },
             { name: 'to', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Inclusive (UTC); default today' },
             { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
@@ -183,6 +194,52 @@ export function openApiDocument(): Json {
         }),
       },
       '/openapi.json': { get: operation('This document', { '200': json({ type: 'object' }, 'OpenAPI 3.1') }) },
+      '/me': {
+        get: operation('Who is calling: role, name and (for an invited user) their installation', {
+          '200': json({ type: 'object', properties: { role: { type: 'string', enum: ['operator', 'installation_admin', 'viewer'] }, name: { type: 'string' }, installationId: { type: ['string', 'null'] }, via: { type: 'string', enum: ['session', 'bearer'] } } }, 'The caller'),
+        }),
+      },
+      '/sessions/sign-out-everywhere': {
+        post: operation('End every session of the caller: all operator sessions (operator), or all of the user\'s', { '200': json({ type: 'object', properties: { ended: { type: 'integer' } } }, 'How many sessions ended') }),
+      },
+      '/installations/{id}/users': {
+        get: operation('The users of an installation and its pending invitations (installation admin)', {
+          '200': json({ type: 'object', properties: { users: { type: 'array', items: userSchema }, invitations: { type: 'array', items: invitationSchema } } }, 'People'),
+          '404': error('No such installation'),
+        }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/users/{userId}': {
+        delete: operation('Revoke a user: their sessions end at once (installation admin)', { '204': { description: 'Revoked' }, '404': error('No such installation or user') }, {
+          parameters: [idPath, { name: 'userId', in: 'path', required: true, schema: { type: 'string' } }],
+        }),
+      },
+      '/installations/{id}/invitations': {
+        post: operation('Invite someone to an installation: a link that works once, for 72 hours (installation admin)', {
+          '201': json({ type: 'object', properties: { invitation: invitationSchema, url: { type: 'string', description: 'The invitation link, shown only now' } } }, 'Invitation'),
+          '400': error('Missing name or unknown role'),
+          '404': error('No such installation'),
+        }, { parameters: [idPath], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['name', 'role'], properties: { name: { type: 'string', maxLength: 120, description: 'Who the invitation is for' }, role: roleInput } } } } } }),
+      },
+      '/installations/{id}/invitations/{invitationId}': {
+        delete: operation('Cancel a pending invitation (installation admin)', { '204': { description: 'Cancelled' }, '404': error('No such installation or pending invitation') }, {
+          parameters: [idPath, { name: 'invitationId', in: 'path', required: true, schema: { type: 'string' } }],
+        }),
+      },
+      '/installations/{id}/jobs/failed': {
+        get: operation('The installation\'s failed jobs with their error, newest first (installation admin)', { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('FailedJob') } } }, 'Jobs'), '404': error('No such installation or queue') }, {
+          parameters: [idPath, { name: 'queue', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } }],
+        }),
+      },
+      '/installations/{id}/jobs/{queue}/{jobId}/replay': {
+        post: operation('Replay one failed job of the installation (installation admin)', { '200': json({ type: 'object' }, 'Replayed'), '404': error('No such installation, queue or job of this installation'), '409': error('The job is not failed') }, {
+          parameters: [idPath, queuePath, { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        }),
+      },
+      '/installations/{id}/jobs/{queue}/replay-failed': {
+        post: operation('Replay every failed job of a queue for the installation (installation admin)', { '200': json({ type: 'object', properties: { replayed: { type: 'integer' } } }, 'How many'), '404': error('No such installation or queue') }, {
+          parameters: [idPath, queuePath],
+        }),
+      },
     },
     components: {
       securitySchemes: {

@@ -1,9 +1,10 @@
 /**
  * The admin JSON API (`/api/*`): everything the dashboard does. Sign-in with the admin session
- * (plus the CSRF header for changes) or `Authorization: Bearer <ADMIN_TOKEN>`. Inputs are checked
+ * (plus the CSRF header for changes) or `Authorization: Bearer <ADMIN_TOKEN>`; every route states
+ * which role it needs (`access.ts`) and is judged before its body is read. Inputs are checked
  * with zod; failures are 4xx `{error, message, issues?}`. Documented in `/api/openapi.json`.
  */
-import express, { Router, type Request, type Response } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { queueKeys, queues } from '../../queue/catalog.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
@@ -13,7 +14,10 @@ import { searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/alert-target.ts';
+import { access, canManage, canSee, guardedRouter, type Access, type Refusals } from '../admin/access.ts';
 import { identityOf } from '../admin/auth.ts';
+import { loadBackfillRun } from '../../store/backfill-runs.ts';
+import { cancelInstallationInvitation, invitationJson, InvitationInput, inviteToInstallation, peopleOf, revokeInstallationUser, userJson } from '../admin/users.ts';
 import type { AdminContext } from '../admin/context.ts';
 import { connectionStatus, disconnectSide, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
@@ -39,6 +43,13 @@ const initialSyncBody = z.object({}).strict();
 const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot']).optional() }).strict();
 const syncNowBody = z.object({ record: z.string().trim().min(1, 'give the record to sync').max(200) }).strict();
 const sideParams = idParam.extend({ side: z.enum(['hubspot', 'salesforce']) });
+const scopedJobParams = idParam.extend({ queue: z.string().min(1).max(100), jobId: z.string().min(1).max(500) });
+const scopedQueueParams = idParam.extend({ queue: z.string().min(1).max(100) });
+const scopedFailedQuery = z.object({ queue: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();
+const userParams = idParam.extend({ userId: z.string().min(1).max(100) });
+const invitationParams = idParam.extend({ invitationId: z.string().min(1).max(100) });
+/** The report names its installation in the query; without one it is the first the caller may see. */
+const reportAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
 
 /** The operator controls as the API shows them. */
 function controlsJson(view: SyncControlsView) {
@@ -72,9 +83,17 @@ function refuseSetting(res: Response, key: string, what: 'saved' | 'accepted', r
 
 /** The API router (mounted at `/api`). */
 export function apiRouter(ctx: AdminContext): Router {
-  const router = Router();
-  router.use(express.json({ limit: '512kb' }));
-  router.use(ctx.auth.guard('api'));
+  const refusals: Refusals = {
+    unauthenticated: (_req, res) => sendError(res, 401, 'unauthorized', 'Sign in at /admin/login, or send the admin token as "Authorization: Bearer <ADMIN_TOKEN>"'),
+    locked: (_req, res, retryAfter) => {
+      res.set('Retry-After', String(retryAfter));
+      sendError(res, 429, 'too_many_failures', `Too many wrong tokens from this address: try again in ${retryAfter} s`);
+    },
+    forbidden: (_req, res) => sendError(res, 403, 'forbidden', 'Your role does not include this route'),
+    hidden: (_req, res, installationId) => sendError(res, 404, 'not_found', `No installation ${installationId}`),
+  };
+  const r = guardedRouter({ auth: ctx.auth, surface: 'api', refusals, parseBody: express.json({ limit: '512kb' }) });
+  const router = r.router;
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
     next();
@@ -89,15 +108,59 @@ export function apiRouter(ctx: AdminContext): Router {
     return installation ?? undefined;
   }
 
-  router.get('/openapi.json', (_req, res) => {
+  r.get('/openapi.json', access.signedIn, (_req, res) => {
     res.json(openApiDocument());
   });
 
-  router.get('/installations', async (_req, res) => {
-    res.json({ installations: (await listInstallationDetails(ctx.db)).map(installationJson) });
+  r.get('/me', access.signedIn, (_req, res) => {
+    const identity = identityOf(res);
+    res.json({ role: identity.role, name: identity.name, installationId: identity.installationId, via: identity.via });
   });
 
-  router.get('/installations/:id', async (req, res) => {
+  r.post('/sessions/sign-out-everywhere', access.signedIn, async (_req, res) => {
+    res.json({ ended: await ctx.auth.signOutEverywhere(identityOf(res), res) });
+  });
+
+  r.get('/installations', access.signedIn, async (_req, res) => {
+    const identity = identityOf(res);
+    res.json({ installations: (await listInstallationDetails(ctx.db)).filter((i) => canSee(identity, i.id)).map(installationJson) });
+  });
+
+  r.get('/installations/:id/users', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const { users, invitations } = await peopleOf(ctx, installation.id);
+    res.json({ users: users.map(userJson), invitations: invitations.map(invitationJson) });
+  });
+
+  r.post('/installations/:id/invitations', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const body = parseInput(InvitationInput.strict(), req.body ?? {}, res, 'body');
+    if (!body) return;
+    const { invitation, url } = await inviteToInstallation(ctx, identityOf(res), installation.id, body);
+    res.status(201).json({ invitation: invitationJson(invitation), url });
+  });
+
+  r.delete('/installations/:id/invitations/:invitationId', access.manageInstallation, async (req, res) => {
+    const params = parseInput(invitationParams, req.params, res, 'path');
+    if (!params) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (!(await cancelInstallationInvitation(ctx, identityOf(res), installation.id, params.invitationId))) return sendError(res, 404, 'not_found', `No pending invitation ${params.invitationId}`);
+    res.status(204).end();
+  });
+
+  r.delete('/installations/:id/users/:userId', access.manageInstallation, async (req, res) => {
+    const params = parseInput(userParams, req.params, res, 'path');
+    if (!params) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (!(await revokeInstallationUser(ctx, identityOf(res), installation.id, params.userId))) return sendError(res, 404, 'not_found', `No user ${params.userId}`);
+    res.status(204).end();
+  });
+
+  r.get('/installations/:id', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json({
@@ -107,14 +170,14 @@ export function apiRouter(ctx: AdminContext): Router {
     });
   });
 
-  router.get('/installations/:id/connections', async (req, res) => {
+  r.get('/installations/:id/connections', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json(await connectionStatus(ctx, installation));
   });
 
   for (const [path, dryRun] of [['/installations/:id/provisioning/dry-run', true], ['/installations/:id/provisioning', false]] as const) {
-    router.post(path, async (req, res) => {
+    r.post(path, access.manageInstallation, async (req, res) => {
       const installation = await installationFrom(req, res);
       if (!installation) return;
       if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled: connect HubSpot again to reinstall');
@@ -126,7 +189,7 @@ export function apiRouter(ctx: AdminContext): Router {
     });
   }
 
-  router.post('/installations/:id/uninstall', async (req, res) => {
+  r.post('/installations/:id/uninstall', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (!parseInput(uninstallBody, req.body, res, 'body')) return;
@@ -135,7 +198,7 @@ export function apiRouter(ctx: AdminContext): Router {
   });
 
   for (const [path, change] of [['/installations/:id/pause', pauseInstallationSync], ['/installations/:id/resume', resumeInstallationSync]] as const) {
-    router.post(path, async (req, res) => {
+    r.post(path, access.manageInstallation, async (req, res) => {
       const installation = await installationFrom(req, res);
       if (!installation) return;
       const body = parseInput(directionBody, req.body ?? {}, res, 'body');
@@ -145,7 +208,7 @@ export function apiRouter(ctx: AdminContext): Router {
     });
   }
 
-  router.post('/installations/:id/connections/:side/disconnect', async (req, res) => {
+  r.post('/installations/:id/connections/:side/disconnect', access.manageInstallation, async (req, res) => {
     const params = parseInput(sideParams, req.params, res, 'path');
     if (!params) return;
     const installation = await installationFrom(req, res);
@@ -155,7 +218,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ ...result, connections: await connectionStatus(ctx, installation) });
   });
 
-  router.post('/installations/:id/sync-now', async (req, res) => {
+  r.post('/installations/:id/sync-now', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const body = parseInput(syncNowBody, req.body ?? {}, res, 'body');
@@ -167,7 +230,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.status(202).json({ direction, key, held: hold !== null });
   });
 
-  router.put('/installations/:id/salesforce-budget', async (req, res) => {
+  r.put('/installations/:id/salesforce-budget', access.manageInstallation, async (req, res) => {
     if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the budget as application/json');
     const installation = await installationFrom(req, res);
     if (!installation) return;
@@ -176,20 +239,20 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ controls: controlsJson(result.value) });
   });
 
-  router.delete('/installations/:id/salesforce-budget', async (req, res) => {
+  r.delete('/installations/:id/salesforce-budget', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const result = await setSalesforceBudget(ctx, installation.id, null, identityOf(res).via);
     if (result.ok) res.json({ controls: controlsJson(result.value) });
   });
 
-  router.get('/installations/:id/settings', async (req, res) => {
+  r.get('/installations/:id/settings', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json({ settings: await readAllSettings(ctx.db, installation.id) });
   });
 
-  router.get('/installations/:id/settings/:key', async (req, res) => {
+  r.get('/installations/:id/settings/:key', access.manageInstallation, async (req, res) => {
     const params = parseInput(settingParams, req.params, res, 'path');
     if (!params) return;
     if (!isSettingKey(params.key)) return sendError(res, 404, 'not_found', `No setting "${params.key}": one of ${SETTING_KEYS.join(', ')}`);
@@ -211,10 +274,10 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ key: params.key, value: result.value.value, crmCheck: result.value.crmCheck, preview: result.value.preview });
   };
 
-  router.put('/installations/:id/settings/:key', settingRoute('save'));
-  router.post('/installations/:id/settings/:key/preview', settingRoute('check'));
+  r.put('/installations/:id/settings/:key', access.manageInstallation, settingRoute('save'));
+  r.post('/installations/:id/settings/:key/preview', access.manageInstallation, settingRoute('check'));
 
-  router.delete('/installations/:id/settings/:key', async (req, res) => {
+  r.delete('/installations/:id/settings/:key', access.manageInstallation, async (req, res) => {
     const params = parseInput(settingParams, req.params, res, 'path');
     if (!params) return;
     if (!isSettingKey(params.key)) return sendError(res, 404, 'not_found', `No setting "${params.key}": one of ${SETTING_KEYS.join(', ')}`);
@@ -224,13 +287,13 @@ export function apiRouter(ctx: AdminContext): Router {
     res.status(204).end();
   });
 
-  router.get('/installations/:id/alert', async (req, res) => {
+  r.get('/installations/:id/alert', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json(await alertTargetView(ctx, installation.id));
   });
 
-  router.put('/installations/:id/alert', async (req, res) => {
+  r.put('/installations/:id/alert', access.manageInstallation, async (req, res) => {
     if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the alert target as application/json');
     const installation = await installationFrom(req, res);
     if (!installation) return;
@@ -239,14 +302,14 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json(result.value);
   });
 
-  router.delete('/installations/:id/alert', async (req, res) => {
+  r.delete('/installations/:id/alert', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     await removeAlertTarget(ctx, installation.id);
     res.status(204).end();
   });
 
-  router.get('/installations/:id/sync-log', async (req, res) => {
+  r.get('/installations/:id/sync-log', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const query = parseInput(searchQuery, req.query, res, 'query');
@@ -254,24 +317,24 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json(await searchRecordLog(ctx.db, installation.id, query.q, query.limit));
   });
 
-  router.get('/installations/:id/activity', async (req, res) => {
+  r.get('/installations/:id/activity', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json({ actions: await recentAdminActions(ctx.db, installation.id, 50) });
   });
 
-  router.post('/credentials/reseal', async (_req, res) => {
+  r.post('/credentials/reseal', access.operator, async (_req, res) => {
     const resealed = await ctx.vault.resealAll();
     await recordAdminAction(ctx.db, { installationId: null, action: 'credentials_resealed', summary: `${resealed} stored grant(s) sealed again with the current ENCRYPTION_KEY` });
     ctx.log.info({ resealed }, 'stored credentials re-sealed with the current key');
     res.json({ resealed });
   });
 
-  router.get('/queues', async (_req, res) => {
+  r.get('/queues', access.operator, async (_req, res) => {
     res.json({ queues: await queueDepths(ctx.producer) });
   });
 
-  router.get('/jobs/failed', async (req, res) => {
+  r.get('/jobs/failed', access.operator, async (req, res) => {
     const query = parseInput(failedQuery, req.query, res, 'query');
     if (!query) return;
     const queue = query.queue === undefined ? undefined : queueKeyOf(query.queue);
@@ -279,7 +342,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ jobs: await listFailedJobs(ctx.producer, { queue, installationId: query.installation, limit: query.limit }) });
   });
 
-  router.post('/jobs/:queue/:jobId/replay', async (req, res) => {
+  r.post('/jobs/:queue/:jobId/replay', access.operator, async (req, res) => {
     const params = parseInput(jobParams, req.params, res, 'path');
     if (!params) return;
     const queue = queueKeyOf(params.queue);
@@ -291,7 +354,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ replayed: 1, job: result.job });
   });
 
-  router.post('/jobs/:queue/replay-failed', async (req, res) => {
+  r.post('/jobs/:queue/replay-failed', access.operator, async (req, res) => {
     const params = parseInput(queueParam, req.params, res, 'path');
     if (!params) return;
     const body = parseInput(replayAllBody, req.body ?? {}, res, 'body');
@@ -304,7 +367,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({ replayed });
   });
 
-  router.post('/installations/:id/backfill', async (req, res) => {
+  r.post('/installations/:id/backfill', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
@@ -313,14 +376,14 @@ export function apiRouter(ctx: AdminContext): Router {
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
   });
 
-  router.get('/installations/:id/backfill', async (req, res) => {
+  r.get('/installations/:id/backfill', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const runId = await latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL);
     res.json({ run: runId ? await backfillProgress(ctx.db, runId) : null });
   });
 
-  router.post('/installations/:id/initial-sync', async (req, res) => {
+  r.post('/installations/:id/initial-sync', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (!parseInput(initialSyncBody, req.body ?? {}, res, 'body')) return;
@@ -330,27 +393,67 @@ export function apiRouter(ctx: AdminContext): Router {
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
   });
 
-  router.get('/installations/:id/initial-sync', async (req, res) => {
+  r.get('/installations/:id/initial-sync', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const runId = await latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC);
     res.json({ run: runId ? await initialSyncProgress(ctx.db, runId) : null });
   });
 
-  router.get('/backfill/:runId', async (req, res) => {
+  r.get('/installations/:id/jobs/failed', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const query = parseInput(scopedFailedQuery, req.query, res, 'query');
+    if (!query) return;
+    const queue = query.queue === undefined ? undefined : queueKeyOf(query.queue);
+    if (query.queue !== undefined && !queue) return sendError(res, 404, 'not_found', `No queue "${query.queue}": one of ${queueKeys.join(', ')}`);
+    res.json({ jobs: await listFailedJobs(ctx.producer, { queue, installationId: installation.id, limit: query.limit }) });
+  });
+
+  r.post('/installations/:id/jobs/:queue/:jobId/replay', access.manageInstallation, async (req, res) => {
+    const params = parseInput(scopedJobParams, req.params, res, 'path');
+    if (!params) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const queue = queueKeyOf(params.queue);
+    if (!queue) return sendError(res, 404, 'not_found', `No queue "${params.queue}": one of ${queueKeys.join(', ')}`);
+    const result = await replayJob(ctx.producer, queue, params.jobId, installation.id);
+    if (!result.ok) return sendError(res, result.status, result.status === 404 ? 'not_found' : 'not_failed', result.message);
+    ctx.log.info({ queue, jobId: params.jobId, installationId: installation.id }, 'failed job replayed by an admin');
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'job_replayed', summary: `Replayed failed job ${params.jobId} of ${queues[queue].name}` });
+    res.json({ replayed: 1, job: result.job });
+  });
+
+  r.post('/installations/:id/jobs/:queue/replay-failed', access.manageInstallation, async (req, res) => {
+    const params = parseInput(scopedQueueParams, req.params, res, 'path');
+    if (!params) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const queue = queueKeyOf(params.queue);
+    if (!queue) return sendError(res, 404, 'not_found', `No queue "${params.queue}": one of ${queueKeys.join(', ')}`);
+    const replayed = await replayAllFailed(ctx.producer, queue, installation.id);
+    ctx.log.info({ queue, replayed, installationId: installation.id }, 'failed jobs replayed by an admin');
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'jobs_replayed', summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}` });
+    res.json({ replayed });
+  });
+
+  // A run belongs to an installation: a caller who may not manage it is told it does not exist.
+  r.get('/backfill/:runId', access.signedIn, async (req, res) => {
     const params = parseInput(runParam, req.params, res, 'path');
     if (!params) return;
-    const progress = await anyRunProgress(ctx.db, params.runId);
+    const run = await loadBackfillRun(ctx.db, params.runId);
+    const progress = run && canManage(identityOf(res), run.installation_id) ? await anyRunProgress(ctx.db, params.runId) : null;
     if (!progress) return sendError(res, 404, 'not_found', `No backfill run ${params.runId}`);
     res.json(progress);
   });
 
-  router.get('/report', async (req, res) => {
+  r.get('/report', reportAccess, async (req, res) => {
     const query = parseInput(ReportQuerySchema, req.query, res, 'query');
     if (!query) return;
     const period = periodOf(query, ctx.now());
     if (!period.ok) return sendError(res, 400, 'invalid_request', `Invalid query: ${period.issues[0] ?? ''}`, period.issues);
-    const installationId = query.installation ?? (await listInstallationDetails(ctx.db))[0]?.id;
+    const identity = identityOf(res);
+    const installationId = query.installation ?? (await listInstallationDetails(ctx.db)).find((i) => canSee(identity, i.id))?.id;
     if (!installationId) return sendError(res, 404, 'not_found', 'No installation yet');
     if (!(await getInstallationDetails(ctx.db, installationId))) return sendError(res, 404, 'not_found', `No installation ${installationId}`);
     const report = await funnelReport(ctx.db, { installationId, from: period.period.from, to: period.period.to, now: new Date(ctx.now()), revenue: await revenuePolicyOf(ctx.db, installationId) });
@@ -364,7 +467,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json(report);
   });
 
-  router.use((_req, res) => sendError(res, 404, 'not_found', 'No such API route: see /api/openapi.json'));
+  r.mount('/', access.signedIn, (_req, res) => sendError(res, 404, 'not_found', 'No such API route: see /api/openapi.json'));
   // Body parser failures (malformed JSON, too large) are the client's: 4xx with the reason.
   router.use((error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
     const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;

@@ -7,11 +7,12 @@
  * authorises it; the result page then continues to the dashboard with a same-site navigation.
  */
 import { randomBytes } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { bindOrg, bindPortal, findInstallationByOrg, findInstallationByPortal, getInstallationDetails, reactivateInstallation } from '../../store/installation-admin.ts';
 import { upsertInstallation } from '../../store/installations.ts';
 import { createOAuthState, recordAdminAction, takeOAuthState, type OAuthProvider } from '../../store/admin-sessions.ts';
+import { access, guardedRouter, type Access } from '../admin/access.ts';
 import { readCookie, secretsEqual, sha256 } from '../admin/auth.ts';
 import { installationChanged, type AdminContext } from '../admin/context.ts';
 import { sideReconnected } from '../admin/installations.ts';
@@ -61,12 +62,30 @@ function resultPage(res: Response, status: number, input: { title: string; messa
     );
 }
 
+/**
+ * Starting an install: reconnecting an installation (`?installation=`) is its admins' business;
+ * adding a new installation (no installation named) is the operator's.
+ */
+const installAccess: Access = { who: 'installation', role: 'installation_admin', in: 'query', whenAbsent: 'operator' };
+
 /** The OAuth routes (mounted at `/oauth`). */
 export function oauthRouter(ctx: AdminContext): Router {
-  const router = Router();
+  const r = guardedRouter({
+    auth: ctx.auth,
+    surface: 'page',
+    // The install routes take no body; nothing is parsed.
+    parseBody: (_req, _res, next) => next(),
+    refusals: {
+      unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
+      locked: (_req, res, retryAfter) => {
+        res.status(429).set('Retry-After', String(retryAfter)).type('text/plain').send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+      },
+      forbidden: (_req, res) => resultPage(res, 403, { title: 'Not for your role', message: 'Adding an installation is for the operator; an installation admin reconnects their own installation from its page.', continueTo: '/admin', refresh: false }),
+      hidden: (_req, res) => resultPage(res, 404, { title: 'Unknown installation', message: 'That installation does not exist.', continueTo: '/admin', refresh: false }),
+    },
+  });
   const secure = ctx.config.publicUrl.startsWith('https:');
   const redirectUri = (provider: OAuthProvider) => `${ctx.publicUrl()}/oauth/${provider}/callback`;
-  const guard = ctx.auth.guard('page');
 
   async function startFlow(provider: OAuthProvider, req: Request, res: Response): Promise<void> {
     const parsed = installQuery.safeParse(req.query);
@@ -186,9 +205,10 @@ export function oauthRouter(ctx: AdminContext): Router {
     return resultPage(res, 200, { title: 'Salesforce connected', message: `Org ${orgId} is connected. Next: run the provisioning dry run.`, continueTo: to, refresh: true });
   }
 
-  router.get('/hubspot/install', guard, (req, res) => startFlow('hubspot', req, res));
-  router.get('/salesforce/install', guard, (req, res) => startFlow('salesforce', req, res));
-  router.get('/hubspot/callback', (req, res) => finishFlow('hubspot', req, res));
-  router.get('/salesforce/callback', (req, res) => finishFlow('salesforce', req, res));
-  return router;
+  r.get('/hubspot/install', installAccess, (req, res) => startFlow('hubspot', req, res));
+  r.get('/salesforce/install', installAccess, (req, res) => startFlow('salesforce', req, res));
+  // The state authorises a callback (see above); its own checks refuse anything else.
+  r.get('/hubspot/callback', access.anyone, (req, res) => finishFlow('hubspot', req, res));
+  r.get('/salesforce/callback', access.anyone, (req, res) => finishFlow('salesforce', req, res));
+  return r.router;
 }

@@ -107,7 +107,7 @@ function failedSection(data: HealthPageData): Html {
       ? html`<p class="empty">No failed job. Every failure of a job lands here with its error, ready to replay.</p>`
       : html`<div class="button-row">${[...byQueue].map(([queue, jobs]) =>
           postButton({
-            action: `/admin/jobs/${encodeURIComponent(queue)}/replay-failed`,
+            action: `/admin/installations/${encodeURIComponent(installation.id)}/jobs/${encodeURIComponent(queue)}/replay-failed`,
             csrfToken,
             label: `Replay all ${jobs.length} failed in ${jobs[0]?.queueName ?? queue}`,
             fields: { installation: installation.id },
@@ -123,7 +123,7 @@ function failedSection(data: HealthPageData): Html {
               <td class="mono small">${job.id}</td>
               <td class="num">${job.attemptsMade} / ${job.attempts}</td>
               <td class="error-text">${job.error}</td>
-              <td>${postButton({ action: `/admin/jobs/${encodeURIComponent(job.queue)}/${encodeURIComponent(job.id)}/replay`, csrfToken, label: 'Replay', kind: 'primary', fields: { installation: installation.id } })}</td>
+              <td>${postButton({ action: `/admin/installations/${encodeURIComponent(installation.id)}/jobs/${encodeURIComponent(job.queue)}/${encodeURIComponent(job.id)}/replay`, csrfToken, label: 'Replay', kind: 'primary' })}</td>
             </tr>`,
           )}</tbody>
         </table>`}

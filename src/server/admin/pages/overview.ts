@@ -9,6 +9,8 @@ export interface OverviewData {
   installations: InstallationDetails[];
   depths: QueueDepth[];
   actions: AdminActionRecord[];
+  /** The caller's role: the queues and the audit trail of every installation are the operator's. */
+  role: 'operator' | 'installation_admin' | 'viewer';
   canAddInstallation: boolean;
   mode: { hubspot: string; salesforce: string };
 }
@@ -28,19 +30,21 @@ export function overviewBody(data: OverviewData): Html {
       <thead><tr><th>Name</th><th>HubSpot portal</th><th>Salesforce org</th><th>Credentials</th><th>Status</th><th>Created</th><th></th></tr></thead>
       <tbody>${data.installations.map(
         (i) => html`<tr>
-          <td><a href="/admin/installations/${encodeURIComponent(i.id)}">${i.name}</a></td>
+          <td><a href="${data.role === 'viewer' ? `/admin/report?installation=${encodeURIComponent(i.id)}` : `/admin/installations/${encodeURIComponent(i.id)}`}">${i.name}</a></td>
           <td>${i.hubspotPortalId ?? '—'}</td>
           <td class="mono">${i.salesforceOrgId ?? '—'}</td>
           <td>${i.hasHubSpotCredentials ? badge('HubSpot OAuth', 'info') : ''} ${i.hasSalesforceCredentials ? badge('Salesforce OAuth', 'info') : ''}${!i.hasHubSpotCredentials && !i.hasSalesforceCredentials ? html`<span class="muted small">environment / sandbox</span>` : ''}</td>
           <td>${badge(i.status, i.status === 'active' ? 'ok' : 'muted')}</td>
           <td data-sort-value="${i.createdAt.getTime()}">${formatTime(i.createdAt)}</td>
-          <td class="actions"><a href="/admin/installations/${encodeURIComponent(i.id)}/health">Sync health</a> · <a href="/admin/report?installation=${encodeURIComponent(i.id)}">Report</a></td>
+          <td class="actions">${data.role === 'viewer' ? '' : html`<a href="/admin/installations/${encodeURIComponent(i.id)}/health">Sync health</a> · `}<a href="/admin/report?installation=${encodeURIComponent(i.id)}">Report</a></td>
         </tr>`,
       )}</tbody>
     </table>`}
   </section>
 
-  <div class="grid two">
+  ${data.role !== 'operator'
+    ? ''
+    : html`<div class="grid two">
     <section class="card">
       <div class="card-head"><h2>Queues</h2><a href="/admin/queues">Open the queue dashboard</a></div>
       ${queueTable(data.depths)}
@@ -49,7 +53,7 @@ export function overviewBody(data: OverviewData): Html {
       <h2>Recent admin actions</h2>
       ${actionList(data.actions)}
     </section>
-  </div>`;
+  </div>`}`;
 }
 
 /** Queue depths as a table. */
