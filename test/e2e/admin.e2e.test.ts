@@ -295,6 +295,8 @@ describe('admin dashboard in Chromium', () => {
     await db.query("INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, reason_code, reason_label, occurred_at) VALUES ($1, 'c104', 'Lead', '00Qe2e', 'rejected', 'no_budget', 'No budget', $2)", [installationId, new Date('2024-03-09T00:00:00Z')]);
     await db.query("INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, amount, occurred_at) VALUES ($1, 'c101', 'Opportunity', '006e2e', 'won', 50000, $2)", [installationId, new Date('2024-03-10T00:00:00Z')]);
     await db.query("INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, '006e2e', 'c101', 'lead', 'won', 5000000, $2, $2)", [installationId, new Date('2024-03-10T23:59:59Z')]);
+    // The org's currency as the sync reads it (single-currency org in US dollars).
+    await db.query("INSERT INTO org_currencies (installation_id, corporate) VALUES ($1, 'USD') ON CONFLICT (installation_id) DO UPDATE SET corporate = 'USD'", [installationId]);
     await db.query(
       "INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, first_touch_at, status, schedule_n) VALUES ($1, '00Qe2eSLA', 'c101', $2, $3, $4, 'met', 1)",
       [installationId, new Date('2024-03-03T00:00:00Z'), new Date('2024-03-03T04:00:00Z'), new Date('2024-03-03T01:30:00Z')],
@@ -305,7 +307,7 @@ describe('admin dashboard in Chromium', () => {
     const kpis = Object.fromEntries(
       await page.locator('.kpi').evaluateAll((cards) => cards.map((card) => [card.querySelector('.kpi-label')?.textContent ?? '', card.querySelector('.kpi-value')?.textContent ?? ''])),
     );
-    expect(kpis).toEqual({ Leads: '4', MQLs: '3', SQLs: '1', Opportunities: '1', Customers: '1', 'SLA met': '100 %', Pipeline: '$50,000', 'Won revenue': '$50,000' });
+    expect(kpis).toEqual({ Leads: '4', MQLs: '3', SQLs: '1', Opportunities: '1', Customers: '1', 'SLA met': '100 %', Pipeline: '$50,000', 'Won revenue': '$50,000', 'Customer lifetime value': '$50,000' });
     const paidSearch = await page.locator('#table-channels tbody tr', { hasText: 'Paid Search' }).locator('td').allTextContents();
     expect(paidSearch.slice(0, 6)).toEqual(['2', '2', '1', '1', '1', '100 %']);
     const email = await page.locator('#table-channels tbody tr', { hasText: 'Email' }).locator('td').allTextContents();

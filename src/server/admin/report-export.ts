@@ -87,10 +87,7 @@ export function reportCsv(report: FunnelReport, table: ReportTable): string {
     case 'reasons':
       return csvOf(['reason_code', 'reason_label', 'rejected', 'recycled', 'lost', 'total'], report.feedbackReasons.map((r) => [r.code, r.label, r.rejected, r.recycled, r.lost, r.total]));
     case 'credit':
-      return csvOf(
-        ['dimension', 'key', ...CREDIT_MODELS],
-        [...report.revenueCredit.map((r) => ['campaign', r] as const), ...report.channelCredit.map((r) => ['channel', r] as const)].map(([dimension, r]) => [dimension, r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]),
-      );
+      return csvOf(['campaign', ...CREDIT_MODELS], report.revenueCredit.map((r) => [r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]));
     case 'ltv':
       return csvOf(
         ['dimension', 'key', 'customers', 'new_customers', 'lifetime_value', 'average_lifetime_value', 'currency'],
