@@ -28,9 +28,13 @@ export interface HubSpotReceiverDeps {
   maxBodyBytes: number;
 }
 
-/** The dedupe key: portal + object + property + value + occurredAt (+ type). */
-export function hubspotJobId(event: HubSpotEvent): string {
-  const key = [event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
+/**
+ * The dedupe key: installation + portal + object + property + value + occurredAt (+ type). The
+ * installation scopes it like every other job id, so no installation's event can stand in for
+ * another's.
+ */
+export function hubspotJobId(installationId: string, event: HubSpotEvent): string {
+  const key = [installationId, event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
   return `hs-${hash('sha256', key).slice(0, 40)}`;
 }
 
@@ -64,7 +68,7 @@ async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeR
       ignored += 1;
       continue;
     }
-    jobs.push({ jobId: hubspotJobId(event), payload: { v: 1, installationId, receivedAt, event } });
+    jobs.push({ jobId: hubspotJobId(installationId, event), payload: { v: 1, installationId, receivedAt, event } });
   }
   const groups = byInstallation(jobs);
   const result = await enqueueDurably(deps, groups.map(([installationId, events]) => ({ v: 1, source: 'hubspot', installationId, events })), ignored);

@@ -1,7 +1,7 @@
 /**
  * POST /webhooks/salesforce/{token} — Outbound Messages: parse the SOAP envelope → check the
  * path token and OrganizationId → store the message durably (the intake worker splits it into one
- * job per notification, under the notification's Id) → answer the Ack envelope. Anything but Ack
+ * job per notification, under the installation and the notification's Id) → answer the Ack envelope. Anything but Ack
  * makes Salesforce retry, so Ack is sent only once the message is in Redis.
  */
 import express, { type Request, type Response, type Router } from 'express';
@@ -25,9 +25,14 @@ export interface SalesforceReceiverDeps {
 
 const XML_TYPES = ['text/xml', 'application/xml', 'application/soap+xml'];
 
-/** Notification ids are unique per notification and kept across Salesforce's retries. */
-export function salesforceJobId(notificationId: string): string {
-  return `sf-${notificationId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+/**
+ * The notification's job id: notification ids are kept across Salesforce's retries, but are only
+ * unique within one org, so the id is scoped by the installation (another installation's
+ * notification with the same Id is its own event, never a duplicate of this one).
+ */
+export function salesforceJobId(installationId: string, notificationId: string): string {
+  const safe = (value: string) => value.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `sf-${safe(installationId)}-${safe(notificationId)}`;
 }
 
 async function receive(deps: SalesforceReceiverDeps, req: Request, token: string | undefined): Promise<IntakeResult> {
@@ -44,7 +49,7 @@ async function receive(deps: SalesforceReceiverDeps, req: Request, token: string
 
   const receivedAt = deps.now();
   const jobs: NewJob<'salesforceEvents'>[] = message.notifications.map((notification) => ({
-    jobId: salesforceJobId(notification.id),
+    jobId: salesforceJobId(installation.id, notification.id),
     payload: { v: 1, installationId: installation.id, receivedAt, organizationId: message.organizationId, actionId: message.actionId, notification },
   }));
   const result = await enqueueDurably(deps, byInstallation(jobs).map(([installationId, events]) => ({ v: 1, source: 'salesforce', installationId, events })), 0);
