@@ -22,9 +22,9 @@ import { connectPostgres, openPglite, type Db } from '../store/db.ts';
 import { InstallationDirectory } from '../store/installation-directory.ts';
 import { listActiveInstallations, upsertInstallation, type Installation } from '../store/installations.ts';
 import { migrate, pendingMigrations } from '../store/migrate.ts';
-import { hubspotWebhookRouter } from '../../webhooks/hubspot/receiver.ts';
+import { hubspotWebhookRouter, MAX_HUBSPOT_BATCH_BYTES } from '../../webhooks/hubspot/receiver.ts';
 import { DEFAULT_ENQUEUE_BUDGET_MS } from '../../webhooks/intake.ts';
-import { salesforceWebhookRouter } from '../../webhooks/salesforce/receiver.ts';
+import { MAX_OUTBOUND_MESSAGE_BYTES, salesforceWebhookRouter } from '../../webhooks/salesforce/receiver.ts';
 import { PendingSet } from '../sync/pending-set.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
 import { ValueLedger } from '../sync/value-ledger.ts';
@@ -209,10 +209,10 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
               ...intake,
               signingSecret: config.hubspot.clientSecret ?? (sandboxSides.hubspot ? config.sandbox.hubspot.clientSecret : undefined),
               publicUrl: () => publicUrl,
-              maxBodyBytes: 1024 * 1024,
+              maxBodyBytes: MAX_HUBSPOT_BATCH_BYTES,
             }),
           },
-          { path: '/webhooks/salesforce', router: salesforceWebhookRouter({ ...intake, maxBodyBytes: 4 * 1024 * 1024 }) },
+          { path: '/webhooks/salesforce', router: salesforceWebhookRouter({ ...intake, maxBodyBytes: MAX_OUTBOUND_MESSAGE_BYTES }) },
           ...admin.routes,
         ],
         log,
