@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseAddressRanges, type AddressRange } from './sync/outbound-http.ts';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -45,6 +46,18 @@ const EnvSchema = z.object({
   SANDBOX_DEMO: booleanFlag.default(true),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   RECONCILE_LOOKBACK_MS: z.coerce.number().int().min(0).default(120_000),
+  // Private ranges the alert target may point to (a receiver on the operator's own network); none by default.
+  OUTBOUND_ALLOW_PRIVATE: z
+    .string()
+    .transform((raw, ctx) => {
+      const parsed = parseAddressRanges(raw.split(',').map((entry) => entry.trim()).filter(Boolean));
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.value;
+    })
+    .optional(),
 
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
   HUBSPOT_ACCESS_TOKEN: optionalNonEmpty,
@@ -100,6 +113,8 @@ export interface AppConfig {
   sandboxDemo: boolean;
   /** How often the reconciler compares each CRM with what webhooks delivered, and how far back. */
   reconcile: { intervalMs: number; lookbackMs: number };
+  /** Private address ranges outbound requests (alerts) may go to; by default only public addresses. */
+  outboundAllowPrivate: AddressRange[];
   hubspot: {
     mode: CrmMode;
     apiBaseUrl: string;
@@ -191,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       adminToken: e.ADMIN_TOKEN,
       sandboxDemo: e.SANDBOX_DEMO,
       reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, lookbackMs: e.RECONCILE_LOOKBACK_MS },
+      outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? [],
       hubspot: {
         mode: hubspotMode,
         apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),

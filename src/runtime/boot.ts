@@ -294,8 +294,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
         ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
-        ...(clients ? slaProcessors({ db, clients, producer, ledger, log }) : {}),
-        ...(clients ? apiBudgetAlertProcessors({ db, clients, log }) : {}),
+        ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
+        ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });

@@ -1,10 +1,13 @@
 /**
  * The SLA alert target as the admin sees and edits it: saved sealed in the vault, shown only as
- * its origin (a chat webhook URL's path is its token) and never with its secret.
+ * its origin (a chat webhook URL's path is its token) and never with its secret. A URL that
+ * leads to a loopback, private, link-local or otherwise non-public address is refused when saved
+ * (and again, after a fresh lookup, each time an alert is sent).
  */
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import type { Result } from '../../domain/result.ts';
 import { AlertTargetSchema } from '../../sync/alerts.ts';
+import { checkOutboundUrl } from '../../sync/outbound-http.ts';
 import type { AdminContext } from './context.ts';
 
 /** What the dashboard and the API show of an alert target. */
@@ -26,9 +29,12 @@ export async function alertTargetView(ctx: Pick<AdminContext, 'vault'>, installa
 }
 
 /** Validates and seals an alert target; refused with every problem, nothing stored then. */
-export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | 'clients'>, installationId: string, input: unknown): Promise<Result<AlertTargetView, string[]>> {
+export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | 'clients' | 'config'>, installationId: string, input: unknown): Promise<Result<AlertTargetView, string[]>> {
   const parsed = AlertTargetSchema.safeParse(input);
   if (!parsed.success) return { ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+  // A name that does not resolve now is kept (it may be created later); where it leads is checked again at each send.
+  const where = await checkOutboundUrl(parsed.data.url, { allowPrivate: ctx.config.outboundAllowPrivate });
+  if (!where.ok && where.error.kind === 'policy') return { ok: false, error: [`url: ${where.error.message}`] };
   await ctx.vault.write(installationId, 'alert', parsed.data);
   await recordAdminAction(ctx.db, { installationId, action: 'alert_target_saved', summary: `SLA alerts go to ${originOnly(parsed.data.url)}` });
   await ctx.clients()?.changed(installationId);
