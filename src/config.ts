@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { keyIdCollision } from './runtime/secrets.ts';
 import { parseAddressRanges, type AddressRange } from './sync/outbound-http.ts';
 
 const booleanFlag = z
@@ -186,6 +187,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
   if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');
   if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL) problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
+  if (e.ENCRYPTION_KEY) {
+    const collision = keyIdCollision([{ label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY }, ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key }))]);
+    if (collision) problems.push(`  - ENCRYPTION_KEY_PREVIOUS: ${collision}`);
+  }
   if (problems.length > 0) {
     return { ok: false, error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}` };
   }

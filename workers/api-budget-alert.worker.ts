@@ -32,7 +32,11 @@ async function runApiBudgetAlert(deps: ApiBudgetAlertDeps, payload: JobPayload<'
   const { installationId } = payload;
   const entry = { installationId, recordRef: `installation:${installationId}`, jobQueue: job.queueName, jobId: job.id ?? '' };
   const reason = `the app has made ${payload.used} of its ${payload.budget} Salesforce calls in the last 24 h (alert at ${alertThreshold(payload.budget)})`;
-  const target = (await deps.clients.forInstallation(installationId)).sales.alert;
+  const { alert: target, alertProblem } = (await deps.clients.forInstallation(installationId)).sales;
+  if (target === null && alertProblem !== null) {
+    await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'api_budget_alert_failed', reason: `Salesforce API budget 80 % used: ${reason}; alert not sent: ${alertProblem}` }]);
+    throw new UnrecoverableError('the alert target cannot be read');
+  }
   if (target === null) {
     // No target: the warning in the sync log is what the admin sees (health page, recent warnings).
     await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'api_budget_80', reason: `Salesforce API budget 80 % used: ${reason}; no alert target is set` }]);

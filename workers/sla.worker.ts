@@ -131,7 +131,12 @@ async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>
   const { escalation, clock } = found;
   if (escalation.alertDeliveredAt !== null) return;
   const entry = { installationId, recordRef: salesforceRef('Lead', clock.leadId), jobQueue: job.queueName, jobId: jobIdOf(job) };
-  const target = (await deps.clients.forInstallation(installationId)).sales.alert;
+  const { alert: target, alertProblem } = (await deps.clients.forInstallation(installationId)).sales;
+  if (target === null && alertProblem !== null) {
+    // Failed, not skipped: replayable once the admin has saved the target again.
+    await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert not sent: ${alertProblem}`, details: { escalation: escalation.id } }]);
+    throw new UnrecoverableError('the SLA alert target cannot be read');
+  }
   if (target === null) {
     await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'sla_alert_skipped', reason: 'the alert target was removed from the settings before the alert was sent' }]);
     return;

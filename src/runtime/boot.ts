@@ -18,6 +18,8 @@ import { createApp } from '../server/app.ts';
 import { resolveOAuthApps } from '../server/oauth/apps.ts';
 import { CredentialVault } from '../server/oauth/credentials.ts';
 import { createStoredConnections } from '../server/oauth/stored-connections.ts';
+import { KeyConfigurationError } from './secrets.ts';
+import { CrmAuthError } from '../crm/errors.ts';
 import { connectPostgres, openPglite, type Db } from '../store/db.ts';
 import { InstallationDirectory } from '../store/installation-directory.ts';
 import { listActiveInstallations, upsertInstallation, type Installation } from '../store/installations.ts';
@@ -181,8 +183,17 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     await directory.reload();
 
     // Admin: the sign-in token, the vault that seals OAuth tokens at rest, and the OAuth apps.
-    const adminSecrets = resolveAdminSecrets(config, log);
+    let adminSecrets: ReturnType<typeof resolveAdminSecrets>;
+    try {
+      adminSecrets = resolveAdminSecrets(config, log);
+    } catch (error) {
+      if (error instanceof KeyConfigurationError) throw new BootError(error.message);
+      throw error;
+    }
     const vault = new CredentialVault(db, adminSecrets.sealer);
+    // Values sealed by an earlier version (or with a previous key) are sealed again now; unreadable ones are kept and shown.
+    const seals = await vault.upgradeSeals(log);
+    if (seals.upgraded > 0) log.info({ values: seals.upgraded }, 'stored credentials sealed again in the current format (bound to their installation and slot)');
     const sealedAlerts = await vault.sealLegacyAlertTargets(log);
     if (sealedAlerts > 0) log.info({ installations: sealedAlerts }, 'SLA alert targets moved from the settings into the encrypted vault');
     const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
@@ -269,10 +280,21 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       });
       sync = { clients, scheduler, ledger };
       if (endpoints && sandboxInstallation?.status === 'active' && role !== 'worker' && sandboxes && options.selfInstall !== false) {
-        await selfInstall({
-          config, log, installation: sandboxInstallation, runtime: await clients.forInstallation(sandboxInstallation.id), publicUrl,
-          hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
+        // Stored credentials this key cannot open (ENCRYPTION_KEY changed) leave the sandbox installation
+        // unconnected, shown with the fix on its page; the app still starts.
+        const runtime = await clients.forInstallation(sandboxInstallation.id).catch((error: unknown) => {
+          if (error instanceof CrmAuthError) {
+            log.warn({ installation: sandboxInstallation.id, problem: error.message }, 'sandbox self-install skipped: the installation cannot connect');
+            return null;
+          }
+          throw error;
         });
+        if (runtime) {
+          await selfInstall({
+            config, log, installation: sandboxInstallation, runtime, publicUrl,
+            hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
+          });
+        }
       }
       if (config.sandboxDemo && options.demo !== false && role !== 'worker' && sandboxes?.hubspot && sandboxes.salesforce) {
         const demo = startDemo({ hubspot: sandboxes.hubspot, salesforce: sandboxes.salesforce, portalId: config.sandbox.hubspot.portalId, privateAppToken: config.sandbox.hubspot.privateAppToken, log: log.child({ component: 'demo' }), ...(options.demoIntervalMs ? { intervalMs: options.demoIntervalMs } : {}) });

@@ -8,13 +8,19 @@ import { recordAdminAction } from '../../store/admin-sessions.ts';
 import type { Result } from '../../domain/result.ts';
 import { AlertTargetSchema } from '../../sync/alerts.ts';
 import { checkOutboundUrl } from '../../sync/outbound-http.ts';
+import { UnreadableCredentialsError } from '../oauth/credentials.ts';
 import type { AdminContext } from './context.ts';
 
 /** What the dashboard and the API show of an alert target. */
 export interface AlertTargetView {
+  /** True when a target is stored (readable or not). */
   configured: boolean;
-  /** `https://hooks.example.com/…`: the origin only. */
+  /** `https://hooks.example.com/…`: the origin only; null when none is stored or it cannot be read. */
   url: string | null;
+  /** `ok`, `none`, or `unreadable`: stored but cannot be opened (another ENCRYPTION_KEY, damaged or moved); no alert is sent then. */
+  state: 'ok' | 'none' | 'unreadable';
+  /** Why it cannot be used and what to do, when `state` is `unreadable`. */
+  problem: string | null;
 }
 
 function originOnly(url: string): string {
@@ -22,10 +28,15 @@ function originOnly(url: string): string {
   return `${parsed.origin}/…`;
 }
 
-/** The installation's alert target, without its secret or path. */
+/** The installation's alert target, without its secret or path; an unreadable one is a state, not an error. */
 export async function alertTargetView(ctx: Pick<AdminContext, 'vault'>, installationId: string): Promise<AlertTargetView> {
-  const target = await ctx.vault.read(installationId, 'alert');
-  return target ? { configured: true, url: originOnly(target.url) } : { configured: false, url: null };
+  try {
+    const target = await ctx.vault.read(installationId, 'alert');
+    return target ? { configured: true, url: originOnly(target.url), state: 'ok', problem: null } : { configured: false, url: null, state: 'none', problem: null };
+  } catch (error) {
+    if (!(error instanceof UnreadableCredentialsError)) throw error;
+    return { configured: true, url: null, state: 'unreadable', problem: error.message };
+  }
 }
 
 /** Validates and seals an alert target; refused with every problem, nothing stored then. */
@@ -38,7 +49,7 @@ export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | '
   await ctx.vault.write(installationId, 'alert', parsed.data);
   await recordAdminAction(ctx.db, { installationId, action: 'alert_target_saved', summary: `SLA alerts go to ${originOnly(parsed.data.url)}` });
   await ctx.clients()?.changed(installationId);
-  return { ok: true, value: { configured: true, url: originOnly(parsed.data.url) } };
+  return { ok: true, value: { configured: true, url: originOnly(parsed.data.url), state: 'ok', problem: null } };
 }
 
 /** Removes the alert target: breaches are still escalated with Salesforce Tasks, no alert is sent. */
