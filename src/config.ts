@@ -5,6 +5,8 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { keyIdCollision } from './runtime/secrets.ts';
+import { parseAddressRanges, type AddressRange } from './sync/outbound-http.ts';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -82,6 +84,18 @@ const EnvSchema = z.object({
   SANDBOX_DEMO: booleanFlag.default(true),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   RECONCILE_LOOKBACK_MS: z.coerce.number().int().min(0).default(120_000),
+  // Private ranges the alert target may point to (a receiver on the operator's own network); none by default.
+  OUTBOUND_ALLOW_PRIVATE: z
+    .string()
+    .transform((raw, ctx) => {
+      const parsed = parseAddressRanges(raw.split(',').map((entry) => entry.trim()).filter(Boolean));
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.value;
+    })
+    .optional(),
 
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
   HUBSPOT_ACCESS_TOKEN: optionalNonEmpty,
@@ -146,6 +160,8 @@ export interface AppConfig {
   sandboxDemo: boolean;
   /** How often the reconciler compares each CRM with what webhooks delivered, and how far back. */
   reconcile: { intervalMs: number; lookbackMs: number };
+  /** Private address ranges outbound requests (alerts) may go to; by default only public addresses. */
+  outboundAllowPrivate: AddressRange[];
   hubspot: {
     mode: CrmMode;
     apiBaseUrl: string;
@@ -217,6 +233,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
   if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');
   if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL) problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
+  if (e.ENCRYPTION_KEY) {
+    const collision = keyIdCollision([{ label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY }, ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key }))]);
+    if (collision) problems.push(`  - ENCRYPTION_KEY_PREVIOUS: ${collision}`);
+  }
   if (problems.length > 0) {
     return { ok: false, error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}` };
   }
@@ -240,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       adminToken: e.ADMIN_TOKEN,
       sandboxDemo: e.SANDBOX_DEMO,
       reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, lookbackMs: e.RECONCILE_LOOKBACK_MS },
+      outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? [],
       hubspot: {
         mode: hubspotMode,
         apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),

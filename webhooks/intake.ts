@@ -4,6 +4,7 @@
  * answer.
  */
 import { hash } from 'node:crypto';
+import express, { type Request, type Response } from 'express';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
 
@@ -75,4 +76,44 @@ export function bodyReadRefusal(error: unknown, maxBodyBytes: number, invalidRea
   if (status === 413) return { kind: 'refused', status: 413, reason: 'too_large', message: `body is larger than ${maxBodyBytes} bytes` };
   if (status === 400) return { kind: 'refused', status: 400, reason: invalidReason, message: 'body could not be read' };
   return undefined;
+}
+
+/**
+ * Reads a webhook body into a Buffer, once the cheap checks (content type, endpoint token or
+ * signature headers) have passed: a request refused before this point is never read. A declared
+ * Content-Length over the limit is refused without reading a byte; a body without one is read up
+ * to the limit and refused there.
+ */
+export async function readWebhookBody(req: Request, res: Response, maxBodyBytes: number, invalidReason: string): Promise<{ ok: true; body: Buffer } | { ok: false; refusal: IntakeResult }> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBodyBytes) {
+    return { ok: false, refusal: { kind: 'refused', status: 413, reason: 'too_large', message: `body is larger than ${maxBodyBytes} bytes` } };
+  }
+  const read = express.raw({ type: () => true, limit: maxBodyBytes });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      read(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('body could not be read'))));
+    });
+  } catch (error) {
+    const refusal = bodyReadRefusal(error, maxBodyBytes, invalidReason);
+    if (refusal) return { ok: false, refusal };
+    throw error;
+  }
+  return { ok: true, body: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0) };
+}
+
+/**
+ * Runs a receiver and answers. When it answered before reading the body (a refusal by the cheap
+ * checks), the connection is closed as soon as the answer is out instead of kept alive: keeping
+ * it would mean reading (and discarding) the rest of a body nobody asked for, up to 100 × 4 MB at
+ * once from senders who cannot prove who they are.
+ */
+export function answerWebhook(req: Request, res: Response, next: (error: unknown) => void, work: () => Promise<IntakeResult>, respond: (result: IntakeResult) => void): void {
+  work().then((result) => {
+    if (!req.readableEnded) {
+      res.set('Connection', 'close');
+      res.once('finish', () => req.socket.destroy());
+    }
+    respond(result);
+  }, next);
 }

@@ -13,13 +13,14 @@ import type { InstallationClients } from '../src/runtime/installation-clients.ts
 import type { Queryable } from '../src/store/db.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
 import { buildApiBudgetAlert, sendAlert } from '../src/sync/alerts.ts';
+import type { OutboundPolicy } from '../src/sync/outbound-http.ts';
 
 export interface ApiBudgetAlertDeps {
   db: Queryable;
   clients: InstallationClients;
   log: Logger;
-  /** How alerts are posted (the global fetch by default). */
-  fetch?: typeof fetch;
+  /** Where alerts may be posted (public addresses, plus the ranges OUTBOUND_ALLOW_PRIVATE allows). */
+  outbound: OutboundPolicy;
 }
 
 /** Queues the alert of one budget period: the period starts when the threshold was crossed, so retries and repeats share the job id. */
@@ -31,17 +32,21 @@ async function runApiBudgetAlert(deps: ApiBudgetAlertDeps, payload: JobPayload<'
   const { installationId } = payload;
   const entry = { installationId, recordRef: `installation:${installationId}`, jobQueue: job.queueName, jobId: job.id ?? '' };
   const reason = `the app has made ${payload.used} of its ${payload.budget} Salesforce calls in the last 24 h (alert at ${alertThreshold(payload.budget)})`;
-  const target = (await deps.clients.forInstallation(installationId)).sales.alert;
+  const { alert: target, alertProblem } = (await deps.clients.forInstallation(installationId)).sales;
+  if (target === null && alertProblem !== null) {
+    await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'api_budget_alert_failed', reason: `Salesforce API budget 80 % used: ${reason}; alert not sent: ${alertProblem}` }]);
+    throw new UnrecoverableError('the alert target cannot be read');
+  }
   if (target === null) {
     // No target: the warning in the sync log is what the admin sees (health page, recent warnings).
     await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'api_budget_80', reason: `Salesforce API budget 80 % used: ${reason}; no alert target is set` }]);
     return;
   }
   const alert = buildApiBudgetAlert({ installationId, used: payload.used, budget: payload.budget, threshold: API_BUDGET_ALERT_SHARE, at: new Date(payload.at), periodId: `${installationId}-${payload.at}` });
-  const delivery = await sendAlert(target, alert, deps.fetch ? { fetch: deps.fetch } : {});
+  const delivery = await sendAlert(target, alert, { policy: deps.outbound });
   switch (delivery.kind) {
     case 'delivered':
-      await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'api_budget_80', reason: `Salesforce API budget 80 % used: ${reason}; alert delivered (HTTP ${delivery.status})` }]);
+      await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'api_budget_80', reason: `Salesforce API budget 80 % used: ${reason}; alert delivered` }]);
       return;
     case 'refused':
       await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'api_budget_alert_failed', reason: `Salesforce API budget alert refused, not retried: ${delivery.reason}` }]);

@@ -16,6 +16,7 @@ import type { Queryable } from '../src/store/db.ts';
 import { escalationById, markEscalationStep } from '../src/store/sla.ts';
 import { writeSyncLog, type SyncLogEntry } from '../src/store/sync-log.ts';
 import { buildBreachAlert, sendAlert } from '../src/sync/alerts.ts';
+import type { OutboundPolicy } from '../src/sync/outbound-http.ts';
 import { salesforceRef } from '../src/sync/context.ts';
 import { checkClockDue, rescheduleClocks, SlaScheduler, type ClockContext } from '../src/sync/sla-clock.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
@@ -29,8 +30,8 @@ export interface SlaWorkerDeps {
   ledger: ValueLedger;
   log: Logger;
   now?: () => Date;
-  /** How alerts are posted (the global fetch by default). */
-  fetch?: typeof fetch;
+  /** Where alerts may be posted (public addresses, plus the ranges OUTBOUND_ALLOW_PRIVATE allows). */
+  outbound: OutboundPolicy;
 }
 
 function jobIdOf(job: Job): string {
@@ -130,16 +131,21 @@ async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>
   const { escalation, clock } = found;
   if (escalation.alertDeliveredAt !== null) return;
   const entry = { installationId, recordRef: salesforceRef('Lead', clock.leadId), jobQueue: job.queueName, jobId: jobIdOf(job) };
-  const target = (await deps.clients.forInstallation(installationId)).sales.alert;
+  const { alert: target, alertProblem } = (await deps.clients.forInstallation(installationId)).sales;
+  if (target === null && alertProblem !== null) {
+    // Failed, not skipped: replayable once the admin has saved the target again.
+    await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert not sent: ${alertProblem}`, details: { escalation: escalation.id } }]);
+    throw new UnrecoverableError('the SLA alert target cannot be read');
+  }
   if (target === null) {
     await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'sla_alert_skipped', reason: 'the alert target was removed from the settings before the alert was sent' }]);
     return;
   }
-  const delivery = await sendAlert(target, buildBreachAlert(escalation, clock), deps.fetch ? { fetch: deps.fetch } : {});
+  const delivery = await sendAlert(target, buildBreachAlert(escalation, clock), { policy: deps.outbound });
   switch (delivery.kind) {
     case 'delivered':
       await markEscalationStep(deps.db, escalation.id, 'alert_delivered');
-      await writeSyncLog(deps.db, [{ ...entry, level: 'info', action: 'sla_alert_delivered', reason: `SLA alert delivered (HTTP ${delivery.status})`, details: { escalation: escalation.id, attempt: job.attemptsMade + 1 } }]);
+      await writeSyncLog(deps.db, [{ ...entry, level: 'info', action: 'sla_alert_delivered', reason: 'SLA alert delivered', details: { escalation: escalation.id, attempt: job.attemptsMade + 1 } }]);
       return;
     case 'refused':
       await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert refused, not retried: ${delivery.reason}`, details: { escalation: escalation.id } }]);

@@ -19,13 +19,15 @@ import { createApp } from '../server/app.ts';
 import { resolveOAuthApps } from '../server/oauth/apps.ts';
 import { CredentialVault } from '../server/oauth/credentials.ts';
 import { createStoredConnections } from '../server/oauth/stored-connections.ts';
+import { KeyConfigurationError } from './secrets.ts';
+import { CrmAuthError } from '../crm/errors.ts';
 import { connectPostgres, openPglite, type Db } from '../store/db.ts';
 import { InstallationDirectory } from '../store/installation-directory.ts';
 import { listActiveInstallations, upsertInstallation, type Installation } from '../store/installations.ts';
 import { migrate, pendingMigrations } from '../store/migrate.ts';
-import { hubspotWebhookRouter } from '../../webhooks/hubspot/receiver.ts';
+import { hubspotWebhookRouter, MAX_HUBSPOT_BATCH_BYTES } from '../../webhooks/hubspot/receiver.ts';
 import { DEFAULT_ENQUEUE_BUDGET_MS } from '../../webhooks/intake.ts';
-import { salesforceWebhookRouter } from '../../webhooks/salesforce/receiver.ts';
+import { MAX_OUTBOUND_MESSAGE_BYTES, salesforceWebhookRouter } from '../../webhooks/salesforce/receiver.ts';
 import { PendingSet } from '../sync/pending-set.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
 import { ValueLedger } from '../sync/value-ledger.ts';
@@ -194,8 +196,17 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     await directory.reload();
 
     // Admin: the sign-in token, the vault that seals OAuth tokens at rest, and the OAuth apps.
-    const adminSecrets = resolveAdminSecrets(config, log);
+    let adminSecrets: ReturnType<typeof resolveAdminSecrets>;
+    try {
+      adminSecrets = resolveAdminSecrets(config, log);
+    } catch (error) {
+      if (error instanceof KeyConfigurationError) throw new BootError(error.message);
+      throw error;
+    }
     const vault = new CredentialVault(db, adminSecrets.sealer);
+    // Values sealed by an earlier version (or with a previous key) are sealed again now; unreadable ones are kept and shown.
+    const seals = await vault.upgradeSeals(log);
+    if (seals.upgraded > 0) log.info({ values: seals.upgraded }, 'stored credentials sealed again in the current format (bound to their installation and slot)');
     const sealedAlerts = await vault.sealLegacyAlertTargets(log);
     if (sealedAlerts > 0) log.info({ installations: sealedAlerts }, 'SLA alert targets moved from the settings into the encrypted vault');
     const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
@@ -225,10 +236,10 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
               ...intake,
               signingSecret: config.hubspot.clientSecret ?? (sandboxSides.hubspot ? config.sandbox.hubspot.clientSecret : undefined),
               publicUrl: () => publicUrl,
-              maxBodyBytes: 1024 * 1024,
+              maxBodyBytes: MAX_HUBSPOT_BATCH_BYTES,
             }),
           },
-          { path: '/webhooks/salesforce', router: salesforceWebhookRouter({ ...intake, maxBodyBytes: 4 * 1024 * 1024 }) },
+          { path: '/webhooks/salesforce', router: salesforceWebhookRouter({ ...intake, maxBodyBytes: MAX_OUTBOUND_MESSAGE_BYTES }) },
           ...admin.routes,
         ],
         log,
@@ -289,10 +300,21 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       });
       sync = { clients, scheduler, ledger };
       if (endpoints && sandboxInstallation?.status === 'active' && role !== 'worker' && sandboxes && options.selfInstall !== false) {
-        await selfInstall({
-          config, log, installation: sandboxInstallation, runtime: await clients.forInstallation(sandboxInstallation.id), publicUrl,
-          hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
+        // Stored credentials this key cannot open (ENCRYPTION_KEY changed) leave the sandbox installation
+        // unconnected, shown with the fix on its page; the app still starts.
+        const runtime = await clients.forInstallation(sandboxInstallation.id).catch((error: unknown) => {
+          if (error instanceof CrmAuthError) {
+            log.warn({ installation: sandboxInstallation.id, problem: error.message }, 'sandbox self-install skipped: the installation cannot connect');
+            return null;
+          }
+          throw error;
         });
+        if (runtime) {
+          await selfInstall({
+            config, log, installation: sandboxInstallation, runtime, publicUrl,
+            hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
+          });
+        }
       }
       if (config.sandboxDemo && options.demo !== false && role !== 'worker' && sandboxes?.hubspot && sandboxes.salesforce) {
         const demo = startDemo({ hubspot: sandboxes.hubspot, salesforce: sandboxes.salesforce, portalId: config.sandbox.hubspot.portalId, privateAppToken: config.sandbox.hubspot.privateAppToken, log: log.child({ component: 'demo' }), ...(options.demoIntervalMs ? { intervalMs: options.demoIntervalMs } : {}) });
@@ -314,8 +336,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
         ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
-        ...(clients ? slaProcessors({ db, clients, producer, ledger, log }) : {}),
-        ...(clients ? apiBudgetAlertProcessors({ db, clients, log }) : {}),
+        ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
+        ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });

@@ -221,8 +221,15 @@ export class InstallationClients {
   /** Feedback and SLA settings, with the alert target from the vault (settings only hold one saved before it was sealed). */
   private async salesSettings(installationId: string, settings: NonNullable<SettingsRow['settings']>): Promise<SalesSettings> {
     const sales = readSalesSettings(settings, this.deps.log, installationId);
-    const sealed = await this.deps.stored?.alert(installationId);
-    return sealed ? { ...sales, alert: sealed } : sales;
+    try {
+      const sealed = await this.deps.stored?.alert(installationId);
+      return sealed ? { ...sales, alert: sealed } : sales;
+    } catch (error) {
+      // An alert target that cannot be opened stops alerts only (each says why in the sync log), not the sync.
+      if (!(error instanceof Error && error.name === 'UnreadableCredentialsError')) throw error;
+      this.deps.log.warn({ installationId }, 'the SLA alert target cannot be read: no alert is sent until it is saved again');
+      return { ...sales, alert: null, alertProblem: error.message };
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ export interface SalesSettings {
   slaPolicy: SlaPolicy;
   /** Where SLA alerts go; null sends none. */
   alert: AlertTarget | null;
+  /** Why a stored alert target cannot be used (unreadable), with the fix; null when there is no such problem. */
+  alertProblem: string | null;
 }
 
 /** Reads the feedback and SLA settings of one installation. */
@@ -45,5 +47,5 @@ export function readSalesSettings(
     if (parsed.success) alert = parsed.data;
     else invalid('alert', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
   }
-  return { feedbackTaxonomy, slaPolicy, alert };
+  return { feedbackTaxonomy, slaPolicy, alert, alertProblem: null };
 }

@@ -2,11 +2,15 @@
  * The outgoing SLA alert: a JSON POST to the installation's configured URL (a chat webhook, an
  * incident tool), signed with HMAC-SHA256 of the exact body bytes under the configured secret.
  * Delivery is retried by the `slaAlerts` queue; the receiver dedupes retries by the delivery id.
- * The URL is never logged (chat webhook URLs carry their own token), nor is the secret.
+ * The URL is never logged (chat webhook URLs carry their own token), nor is the secret. The POST
+ * goes only to a public address (src/sync/outbound-http.ts); what a failure says names no status
+ * code or port, so the sync log cannot be used to tell which ports of a host are open.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { assertNever } from '../domain/result.ts';
 import { z } from 'zod';
 import type { SlaClockRecord, SlaEscalationRecord } from '../store/sla.ts';
+import { postToPublicUrl, type OutboundPolicy } from './outbound-http.ts';
 
 /** `sha256=<hex>`: HMAC-SHA256 of the raw request body with the shared secret. */
 export const ALERT_SIGNATURE_HEADER = 'x-smarketing-signature';
@@ -109,11 +113,8 @@ export function buildApiBudgetAlert(input: { installationId: string; used: numbe
   };
 }
 
-/** What one delivery attempt came to. */
-export type AlertDelivery =
-  | { kind: 'delivered'; status: number }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'refused'; status: number; reason: string };
+/** What one delivery attempt came to; a reason never carries a status code, a port or the URL. */
+export type AlertDelivery = { kind: 'delivered' } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
 
 /** Statuses worth another attempt: timeouts, rate limits and server errors. */
 function retryable(status: number): boolean {
@@ -121,16 +122,11 @@ function retryable(status: number): boolean {
 }
 
 /** Posts one signed alert (an SLA breach or the API budget's); never throws for the receiver's answers or network failures. */
-export async function sendAlert(
-  target: AlertTarget,
-  alert: SlaBreachAlert | ApiBudgetAlert,
-  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
-): Promise<AlertDelivery> {
+export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | ApiBudgetAlert, options: { policy: OutboundPolicy; timeoutMs?: number }): Promise<AlertDelivery> {
   const body = JSON.stringify(alert);
-  const host = new URL(target.url).host;
-  try {
-    const response = await (options.fetch ?? fetch)(target.url, {
-      method: 'POST',
+  const answer = await postToPublicUrl(
+    target.url,
+    {
       headers: {
         'content-type': 'application/json',
         'user-agent': 'smarketing-sync',
@@ -139,16 +135,20 @@ export async function sendAlert(
         [ALERT_EVENT_HEADER]: alert.event,
       },
       body,
-      redirect: 'error',
-      signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-    });
-    // The answer's body is not read into logs: the receiver decides what it says.
-    await response.body?.cancel();
-    if (response.ok) return { kind: 'delivered', status: response.status };
-    const reason = `${host} answered ${response.status}`;
-    return retryable(response.status) ? { kind: 'retry', reason } : { kind: 'refused', status: response.status, reason };
-  } catch (error) {
-    const cause = error instanceof Error ? (error.name === 'TimeoutError' ? 'timed out' : error.message) : String(error);
-    return { kind: 'retry', reason: `${host} could not be reached: ${cause}` };
+      timeoutMs: options.timeoutMs ?? 10_000,
+    },
+    options.policy,
+  );
+  switch (answer.kind) {
+    case 'answered':
+      if (answer.status >= 200 && answer.status < 300) return { kind: 'delivered' };
+      return retryable(answer.status) ? { kind: 'retry', reason: 'delivery failed: rejected by receiver' } : { kind: 'refused', reason: 'delivery failed: rejected by receiver' };
+    case 'refused_by_policy':
+      // A setting to fix, not a network hiccup: not retried.
+      return { kind: 'refused', reason: `delivery failed: refused by policy (${answer.message})` };
+    case 'unreachable':
+      return { kind: 'retry', reason: 'delivery failed: unreachable' };
+    default:
+      return assertNever(answer);
   }
 }

@@ -182,7 +182,7 @@ describe('admin API', () => {
   it('keeps the SLA alert target sealed: shown by origin only, never its path or secret, and refused with every problem', async () => {
     const secret = 'alert-signing-secret-0123456789';
     const url = 'https://hooks.example.com/services/T000/B000/tokenpart';
-    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null });
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null, state: 'none', problem: null });
 
     const bad = await client.api('PUT', `/api/installations/${installationId}/alert`, { url: 'ftp://hooks.example.com/x', secret: 'short' });
     expect(bad.status).toBe(422);
@@ -190,7 +190,7 @@ describe('admin API', () => {
     expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json.configured).toBe(false);
 
     const saved = await client.api('PUT', `/api/installations/${installationId}/alert`, { url, secret });
-    expect(saved.json).toEqual({ configured: true, url: 'https://hooks.example.com/…' });
+    expect(saved.json).toEqual({ configured: true, url: 'https://hooks.example.com/…', state: 'ok', problem: null });
     // At rest: sealed, not in the settings, no plaintext in the row.
     const row = (await admin.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>('SELECT settings, alert_target AS sealed FROM installations WHERE id = $1', [installationId]))[0];
     expect(row?.settings).not.toHaveProperty('alert');
@@ -207,7 +207,25 @@ describe('admin API', () => {
     expect(refusedHtml).not.toContain('tiny-secret');
 
     expect((await client.api('DELETE', `/api/installations/${installationId}/alert`)).status).toBe(204);
-    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null });
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null, state: 'none', problem: null });
+  });
+
+  it.each([
+    ['the cloud metadata service', 'http://169.254.169.254/latest/meta-data/iam', /169\.254\.169\.254, a link-local address/],
+    ['Redis on localhost', 'http://localhost:6379/', /localhost resolves to (127\.0\.0\.1|::1), a loopback address/],
+    ['IPv6 loopback', 'http://[::1]:3000/api', /::1, a loopback address/],
+    ['a private network address', 'http://10.1.2.3/hook', /10\.1\.2\.3, a private address \(RFC 1918\)/],
+    ['IPv4-mapped IPv6 loopback', 'http://[::ffff:127.0.0.1]:6379/', /a loopback address/],
+  ])('refuses an alert target at %s with 422 saying why, and saves nothing', async (_name, url, why) => {
+    const refused = await client.api('PUT', `/api/installations/${installationId}/alert`, { url, secret: 'alert-signing-secret-0123456789' });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error).toBe('invalid_alert_target');
+    expect(refused.json.issues).toHaveLength(1);
+    expect(refused.json.issues[0]).toMatch(why);
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null, state: 'none', problem: null });
+    const form = await client.form(`/admin/installations/${installationId}/alert`, { url, secret: 'alert-signing-secret-0123456789' });
+    expect(form.status).toBe(422);
+    expect(await form.text()).toContain('alerts go only to public addresses');
   });
 
   it('shows a drain job that failed on HubSpot 503s with its error, and replays it to success', async () => {

@@ -251,6 +251,15 @@ describe('webhook intake', () => {
       expect(await jobCount('salesforceEvents')).toEqual(before);
     });
 
+    it('processes the same notification Id for each installation that receives it', async () => {
+      const shared = '04l00000000SHR1AAA';
+      expect((await postSalesforce(leadEnvelope(ORG, [shared]))).status).toBe(200);
+      expect((await postSalesforce(leadEnvelope('0123456789ABCDENNN', [shared]), referenceInstallation.salesforceWebhookToken)).status).toBe(200);
+      await eventually(async () => (await ledgerCount(`payload ->> 'id' = '${shared}'`)) === 2, 10_000, 'both installations\' events recorded');
+      const owners = await app.db.query<{ installation_id: string }>(`SELECT installation_id FROM inbound_events WHERE payload ->> 'id' = '${shared}' ORDER BY installation_id`);
+      expect(owners.map((row) => row.installation_id)).toEqual([installation.id, referenceInstallation.id].sort());
+    });
+
     it('answers a SOAP fault and enqueues nothing for another org', async () => {
       const before = await jobCount('salesforceEvents');
       const response = await postSalesforce(leadEnvelope('00D000000000999AAA', ['04l00000000ORG1AAA']));

@@ -26,7 +26,7 @@ describe('operator controls', () => {
 
   beforeAll(async () => {
     redis = new Redis(inject('redisUrl'));
-    h = await startSyncHarness({ ADMIN_TOKEN });
+    h = await startSyncHarness({ ADMIN_TOKEN, OUTBOUND_ALLOW_PRIVATE: '127.0.0.1/32' });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
   }, 120_000);
 

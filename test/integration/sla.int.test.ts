@@ -72,7 +72,7 @@ describe('follow-up SLA', () => {
     } finally {
       await db.close();
     }
-    h = await startSyncHarness({ DATABASE_URL: databaseUrl });
+    h = await startSyncHarness({ DATABASE_URL: databaseUrl, OUTBOUND_ALLOW_PRIVATE: '127.0.0.1/32' });
   }, 120_000);
 
   afterAll(async () => {

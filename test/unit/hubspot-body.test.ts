@@ -76,10 +76,16 @@ describe('HubSpot delivery body', () => {
 
   it('gives the same job id to a redelivery and different ids to different changes', () => {
     const base = { eventId: '1', subscriptionId: '2', portalId: '3', occurredAt: 4, subscriptionType: 'contact.propertyChange', attemptNumber: 0, objectId: '5', propertyName: 'lifecyclestage', propertyValue: 'lead' };
-    expect(hubspotJobId({ ...base, attemptNumber: 3, eventId: '999' })).toBe(hubspotJobId(base));
-    expect(hubspotJobId({ ...base, propertyValue: 'marketingqualifiedlead' })).not.toBe(hubspotJobId(base));
-    expect(hubspotJobId({ ...base, occurredAt: 5 })).not.toBe(hubspotJobId(base));
-    expect(hubspotJobId({ ...base, portalId: '4' })).not.toBe(hubspotJobId(base));
-    expect(hubspotJobId(base)).not.toContain(':');
+    const id = (event: typeof base) => hubspotJobId('inst-1', event);
+    expect(id({ ...base, attemptNumber: 3, eventId: '999' })).toBe(id(base));
+    expect(id({ ...base, propertyValue: 'marketingqualifiedlead' })).not.toBe(id(base));
+    expect(id({ ...base, occurredAt: 5 })).not.toBe(id(base));
+    expect(id({ ...base, portalId: '4' })).not.toBe(id(base));
+    expect(id(base)).not.toContain(':');
+  });
+
+  it('gives the same event of two installations two job ids', () => {
+    const event = { eventId: '1', subscriptionId: '2', portalId: '3', occurredAt: 4, subscriptionType: 'contact.creation', attemptNumber: 0, objectId: '5' };
+    expect(hubspotJobId('inst-1', event)).not.toBe(hubspotJobId('inst-2', event));
   });
 });

@@ -19,7 +19,7 @@ function capture(): { log: ReturnType<typeof createLogger>; lines: () => string 
 describe('readSalesSettings', () => {
   it('takes the defaults when nothing is set: the standard taxonomy, 4 calendar hours, no alert', () => {
     const { log, lines } = capture();
-    expect(readSalesSettings({}, log, 'inst-1')).toEqual({ feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY, slaPolicy: DEFAULT_SLA_POLICY, alert: null });
+    expect(readSalesSettings({}, log, 'inst-1')).toEqual({ feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY, slaPolicy: DEFAULT_SLA_POLICY, alert: null, alertProblem: null });
     expect(lines()).toBe('');
   });
 
@@ -46,7 +46,7 @@ describe('readSalesSettings', () => {
       log,
       'inst-1',
     );
-    expect(settings).toEqual({ feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY, slaPolicy: DEFAULT_SLA_POLICY, alert: null });
+    expect(settings).toEqual({ feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY, slaPolicy: DEFAULT_SLA_POLICY, alert: null, alertProblem: null });
     const output = lines();
     expect(output).toContain('slaPolicy');
     expect(output).toContain('feedbackTaxonomy');

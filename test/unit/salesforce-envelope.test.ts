@@ -163,6 +163,31 @@ describe('parseOutboundMessage', () => {
   it('refuses a DOCTYPE (no entity expansion)', () => {
     expectError(parseOutboundMessage(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>${envelopeWith(1).replace(/^<\?xml[^>]*>/, '')}`), /DOCTYPE/);
   });
+
+  it('refuses elements nested 200,000 deep with a clear error instead of throwing', () => {
+    const deep = envelopeWith(1).replace('<sf:Status>', `${'<x>'.repeat(200_000)}${'</x>'.repeat(200_000)}<sf:Status>`);
+    expectError(parseOutboundMessage(deep), /nest deeper than 32 levels/);
+  });
+
+  it('accepts nesting up to 32 levels and refuses 33', () => {
+    // The envelope's own field values sit 6 deep: 26 more levels inside a field's value element is 32.
+    const nested = (extra: number) => envelopeWith(1).replace('<sf:Status>Open - Not Contacted</sf:Status>', `<sf:Status>${'<x>'.repeat(extra)}${'</x>'.repeat(extra)}</sf:Status>`);
+    expectError(parseOutboundMessage(nested(26)), /field Status holds nested elements/);
+    expectError(parseOutboundMessage(nested(27)), /nest deeper than 32 levels/);
+  });
+
+  it('refuses an undeclared entity in a value', () => {
+    expectError(parseOutboundMessage(envelopeWith(1).replace('Open - Not Contacted', 'Open &xxe; Contacted')), /undeclared entity reference at "&xxe;"/);
+  });
+
+  it('refuses an undeclared entity in an attribute', () => {
+    expectError(parseOutboundMessage(envelopeWith(1).replace('xsi:type="sf:Lead"', 'xsi:type="sf:Lead&xxe;"')), /undeclared entity/);
+  });
+
+  it('reads the predefined entities and character references as the characters they stand for', () => {
+    const message = expectOk(parseOutboundMessage(envelopeWith(1).replace('Open - Not Contacted', 'A &amp; B &lt;&#62; &#x263A; &quot;q&apos;')));
+    expect(message.notifications[0]?.fields.Status).toBe('A & B <> \u263A "q\'');
+  });
 });
 
 describe('ackEnvelope and faultEnvelope', () => {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SlaClockRecord, SlaEscalationRecord } from '../../src/store/sla.ts';
-import { AlertTargetSchema, buildBreachAlert, sendAlert, signAlertBody, verifyAlertSignature } from '../../src/sync/alerts.ts';
+import { AlertTargetSchema, buildBreachAlert, signAlertBody, verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { slaJobId } from '../../src/sync/sla-clock.ts';
 
 const SECRET = 'a-shared-secret-of-some-length';
@@ -18,18 +18,6 @@ const escalation: SlaEscalationRecord = {
   details: { leadName: 'Ada Lovelace', leadUrl: 'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view', ownerName: 'Alex Rivera', managerName: 'Morgan Lee' },
   taskIds: ['00T1', '00T2'], tasksCreatedAt: new Date(), stampedAt: new Date(), alertEnqueuedAt: new Date(), alertDeliveredAt: null, completedAt: null,
 };
-
-/** A fetch that answers with the given statuses in turn, recording what it was sent. */
-function answering(...statuses: (number | Error)[]): { fetch: typeof fetch; requests: { url: string; init: RequestInit }[] } {
-  const requests: { url: string; init: RequestInit }[] = [];
-  const fetchImpl = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    requests.push({ url: url instanceof Request ? url.url : url.toString(), init: init ?? {} });
-    const next = statuses.shift() ?? 200;
-    if (next instanceof Error) throw next;
-    return new Response(null, { status: next });
-  };
-  return { fetch: fetchImpl, requests };
-}
 
 describe('alert signatures', () => {
   it('signs the body with HMAC-SHA256 of the exact bytes', () => {
@@ -87,36 +75,6 @@ describe('buildBreachAlert', () => {
       salesforceTaskIds: ['00T1', '00T2'],
     });
     expect(JSON.stringify(buildBreachAlert(escalation, clock))).toBe(JSON.stringify(alert));
-  });
-});
-
-describe('sendAlert', () => {
-  it('posts the signed JSON body with its delivery id', async () => {
-    const http = answering(204);
-    expect(await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: http.fetch })).toEqual({ kind: 'delivered', status: 204 });
-    const [request] = http.requests;
-    const headers = request?.init.headers as Record<string, string>;
-    expect(request?.url).toBe(target.url);
-    expect(request?.init.method).toBe('POST');
-    expect(headers['content-type']).toBe('application/json');
-    expect(headers['x-smarketing-delivery']).toBe('sla-escalation-3');
-    const body = request?.init.body;
-    expect(typeof body).toBe('string');
-    expect(verifyAlertSignature(typeof body === 'string' ? body : '', SECRET, headers['x-smarketing-signature'])).toBe(true);
-  });
-
-  it.each([500, 502, 503, 408, 429])('asks for a retry on HTTP %i', async (status) => {
-    expect(await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: answering(status).fetch })).toEqual({ kind: 'retry', reason: `chat.example.com answered ${status}` });
-  });
-
-  it.each([400, 401, 404, 410])('gives up on HTTP %i', async (status) => {
-    expect(await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: answering(status).fetch })).toEqual({ kind: 'refused', status, reason: `chat.example.com answered ${status}` });
-  });
-
-  it('asks for a retry when the receiver cannot be reached, naming the host but not the URL', async () => {
-    const result = await sendAlert(target, buildBreachAlert(escalation, clock), { fetch: answering(new TypeError('fetch failed')).fetch });
-    expect(result).toEqual({ kind: 'retry', reason: 'chat.example.com could not be reached: fetch failed' });
-    expect(JSON.stringify(result)).not.toContain('/hooks/');
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * POST /webhooks/hubspot — verify (v3 signature over raw bytes) → validate → route by portal →
+ * POST /webhooks/hubspot — check content type, signature headers and timestamp (before the body
+ * is read) → verify (v3 signature over raw bytes) → validate → route by portal →
  * store the delivery durably (split into one job per event, deterministic ids, by the intake
  * worker) → acknowledge. No CRM call and no database write on this path.
  */
@@ -10,9 +11,9 @@ import type { HubSpotEvent } from '../../src/queue/catalog.ts';
 import type { NewJob, Producer } from '../../src/queue/producer.ts';
 import type { Metrics } from '../../src/runtime/metrics.ts';
 import type { InstallationDirectory } from '../../src/store/installation-directory.ts';
-import { bodyReadRefusal, byInstallation, enqueueDurably, type IntakeResult } from '../intake.ts';
+import { answerWebhook, byInstallation, enqueueDurably, readWebhookBody, type IntakeResult } from '../intake.ts';
 import { isHandledSubscription, parseHubSpotBody } from './schema.ts';
-import { verifyHubSpotSignature } from './verify.ts';
+import { checkSignatureHeaders, verifyHubSpotSignature } from './verify.ts';
 
 export interface HubSpotReceiverDeps {
   producer: Producer;
@@ -28,16 +29,36 @@ export interface HubSpotReceiverDeps {
   maxBodyBytes: number;
 }
 
-/** The dedupe key: portal + object + property + value + occurredAt (+ type). */
-export function hubspotJobId(event: HubSpotEvent): string {
-  const key = [event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
+/**
+ * The largest body read. "The batch size can vary, but will be under 100 notifications"
+ * (https://developers.hubspot.com/docs/api/webhooks, Webhooks API: payloads). An event is about
+ * 400 bytes of JSON plus the property value; the app subscribes to names, email, phone, company,
+ * job title, stages and a date, so 100 events fit in well under 1 MiB (10 KiB per event). The
+ * signature can only be checked once the body is read, so this limit is also what a request with
+ * forged but well-formed headers can make the receiver hold.
+ */
+export const MAX_HUBSPOT_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * The dedupe key: installation + portal + object + property + value + occurredAt (+ type). The
+ * installation scopes it like every other job id, so no installation's event can stand in for
+ * another's.
+ */
+export function hubspotJobId(installationId: string, event: HubSpotEvent): string {
+  const key = [installationId, event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
   return `hs-${hash('sha256', key).slice(0, 40)}`;
 }
 
-async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeResult> {
+async function receive(deps: HubSpotReceiverDeps, req: Request, res: Response): Promise<IntakeResult> {
+  // The cheap checks first: nothing of the body is read for a request that fails them.
   if (!req.is('application/json')) return { kind: 'refused', status: 415, reason: 'content_type', message: 'Content-Type must be application/json' };
   if (!deps.signingSecret) return { kind: 'refused', status: 401, reason: 'not_configured', message: 'HubSpot webhooks are not configured (no client secret)' };
-  const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const headers = checkSignatureHeaders(req.headers, deps.now());
+  if (!headers.ok) return { kind: 'refused', status: 401, reason: headers.reason, message: headers.message };
+
+  const read = await readWebhookBody(req, res, deps.maxBodyBytes, 'invalid_body');
+  if (!read.ok) return read.refusal;
+  const rawBody = read.body;
   const check = verifyHubSpotSignature(
     { method: req.method, uri: `${deps.publicUrl()}${req.originalUrl}`, rawBody, headers: req.headers },
     deps.signingSecret,
@@ -64,7 +85,7 @@ async function receive(deps: HubSpotReceiverDeps, req: Request): Promise<IntakeR
       ignored += 1;
       continue;
     }
-    jobs.push({ jobId: hubspotJobId(event), payload: { v: 1, installationId, receivedAt, event } });
+    jobs.push({ jobId: hubspotJobId(installationId, event), payload: { v: 1, installationId, receivedAt, event } });
   }
   const groups = byInstallation(jobs);
   const result = await enqueueDurably(deps, groups.map(([installationId, events]) => ({ v: 1, source: 'hubspot', installationId, events })), ignored);
@@ -99,13 +120,8 @@ function respond(deps: HubSpotReceiverDeps, res: Response, result: IntakeResult)
 /** The router mounted at /webhooks/hubspot. */
 export function hubspotWebhookRouter(deps: HubSpotReceiverDeps): Router {
   const router = express.Router();
-  router.post('/', express.raw({ type: () => true, limit: deps.maxBodyBytes }), (req, res, next) => {
-    receive(deps, req).then((result) => respond(deps, res, result), next);
-  });
-  router.use((error: unknown, _req: Request, res: Response, next: express.NextFunction) => {
-    const refusal = bodyReadRefusal(error, deps.maxBodyBytes, 'invalid_body');
-    if (refusal) respond(deps, res, refusal);
-    else next(error);
+  router.post('/', (req, res, next) => {
+    answerWebhook(req, res, next, () => receive(deps, req, res), (result) => respond(deps, res, result));
   });
   return router;
 }

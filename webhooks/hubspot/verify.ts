@@ -48,14 +48,18 @@ export function signV3(secret: string, method: string, uri: string, rawBody: Buf
     .digest('base64');
 }
 
-/** Verifies a webhook request; `now` is injected so both sides of the window can be tested. */
-export function verifyHubSpotSignature(request: SignedRequest, secret: string, now: number): SignatureCheck {
-  const signature = header(request.headers, 'x-hubspot-signature-v3');
-  const timestamp = header(request.headers, 'x-hubspot-request-timestamp');
+/**
+ * The checks that need no body: the v3 signature and timestamp headers are present and the
+ * timestamp is inside the window. Run before the body is read, so a request that cannot be
+ * signed costs no memory; `verifyHubSpotSignature` repeats them with the body.
+ */
+export function checkSignatureHeaders(headers: SignedRequest['headers'], now: number): SignatureCheck {
+  const signature = header(headers, 'x-hubspot-signature-v3');
+  const timestamp = header(headers, 'x-hubspot-request-timestamp');
   if (!signature) {
-    const legacy = header(request.headers, 'x-hubspot-signature');
+    const legacy = header(headers, 'x-hubspot-signature');
     if (legacy) {
-      const version = header(request.headers, 'x-hubspot-signature-version') ?? 'v1';
+      const version = header(headers, 'x-hubspot-signature-version') ?? 'v1';
       return { ok: false, reason: 'unsupported_signature_version', message: `signature ${version} is not accepted: only X-HubSpot-Signature-v3 (with X-HubSpot-Request-Timestamp) is` };
     }
     return { ok: false, reason: 'missing_signature', message: 'X-HubSpot-Signature-v3 header is missing' };
@@ -65,7 +69,15 @@ export function verifyHubSpotSignature(request: SignedRequest, secret: string, n
   const sentAt = Number(timestamp);
   if (now - sentAt > SIGNATURE_WINDOW_MS) return { ok: false, reason: 'stale_timestamp', message: 'request timestamp is older than 5 minutes' };
   if (sentAt - now > SIGNATURE_WINDOW_MS) return { ok: false, reason: 'future_timestamp', message: 'request timestamp is more than 5 minutes ahead' };
+  return { ok: true };
+}
 
+/** Verifies a webhook request; `now` is injected so both sides of the window can be tested. */
+export function verifyHubSpotSignature(request: SignedRequest, secret: string, now: number): SignatureCheck {
+  const headersCheck = checkSignatureHeaders(request.headers, now);
+  if (!headersCheck.ok) return headersCheck;
+  const signature = header(request.headers, 'x-hubspot-signature-v3') ?? '';
+  const timestamp = header(request.headers, 'x-hubspot-request-timestamp') ?? '';
   const expected = Buffer.from(signV3(secret, request.method, request.uri, request.rawBody, timestamp), 'base64');
   const given = Buffer.from(signature, 'base64');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -30,6 +30,12 @@ export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const OUTBOUND_NS = 'http://soap.sforce.com/2005/09/outbound';
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const MAX_NOTIFICATIONS = 100;
+/**
+ * The deepest element nesting accepted. An Outbound Message nests six deep (Envelope › Body ›
+ * notifications › Notification › sObject › field); anything far deeper is not one, and is refused
+ * before a parser recurses into it.
+ */
+export const MAX_XML_DEPTH = 32;
 
 /** An element with its namespace resolved from the in-scope xmlns declarations. */
 interface XmlElement {
@@ -46,6 +52,8 @@ interface XmlElement {
 type OrderedNode = Record<string, unknown>;
 
 const parser = new XMLParser({
+  // A backstop only: checkStructure refuses deeper documents first, with a clear message.
+  maxNestedTags: MAX_XML_DEPTH + 1,
   preserveOrder: true,
   ignoreAttributes: false,
   attributeNamePrefix: '',
@@ -55,6 +63,9 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   processEntities: true,
+  // Decodes character references (&#13;, &#x263A;) too; named HTML entities never get here:
+  // checkStructure lets only the five XML predefines through.
+  htmlEntities: true,
 });
 
 const sfId = z.string().regex(/^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/, 'must be a 15- or 18-character Salesforce id');
@@ -120,15 +131,96 @@ function toElement(name: string, node: OrderedNode, parentScope: ReadonlyMap<str
   return element;
 }
 
+/** The entity references XML predefines, and character references; nothing else is declared without a DTD. */
+const DECLARED_ENTITY = /^(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6})$/;
+
+/** Checks the entity reference at `at` (an `&`); returns the index after it, or why it is refused. */
+function entityEnd(text: string, at: number): number | string {
+  const end = text.indexOf(';', at);
+  const name = end < 0 || end - at > 12 ? null : text.slice(at + 1, end);
+  if (name === null || !DECLARED_ENTITY.test(name)) {
+    const shown = text.slice(at, name === null ? Math.min(text.length, at + 12) : end + 1).replace(/[^\x21-\x7e]/g, '?');
+    return `malformed XML: undeclared entity reference at "${shown}" (only &lt; &gt; &amp; &quot; &apos; and character references are allowed)`;
+  }
+  return end + 1;
+}
+
+/**
+ * One linear pass before any parser sees the text: refuses declarations (a DOCTYPE, hence any
+ * entity definition), entity references XML does not predefine, and nesting deeper than
+ * MAX_XML_DEPTH. Bounded work per byte and no recursion, whatever the input.
+ */
+function checkStructure(text: string): string | null {
+  let depth = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x26 /* & */) {
+      const next = entityEnd(text, i);
+      if (typeof next === 'string') return next;
+      i = next;
+      continue;
+    }
+    if (c !== 0x3c /* < */) {
+      i += 1;
+      continue;
+    }
+    const skip = (open: string, close: string, what: string): number | string => {
+      const end = text.indexOf(close, i + open.length);
+      return end < 0 ? `malformed XML: unterminated ${what}` : end + close.length;
+    };
+    let next: number | string;
+    if (text.startsWith('<!--', i)) next = skip('<!--', '-->', 'comment');
+    else if (text.startsWith('<![CDATA[', i)) next = skip('<![CDATA[', ']]>', 'CDATA section');
+    else if (text.startsWith('<?', i)) next = skip('<?', '?>', 'processing instruction');
+    else if (text.startsWith('<!', i)) return 'malformed XML: a DOCTYPE or other declaration is not allowed in a SOAP message';
+    else if (text.startsWith('</', i)) {
+      depth -= 1;
+      next = skip('</', '>', 'end tag');
+    } else {
+      // A start tag: find its `>` outside quoted attribute values, checking entities in them.
+      let j = i + 1;
+      let quote = 0;
+      for (; j < text.length; j += 1) {
+        const d = text.charCodeAt(j);
+        if (quote !== 0) {
+          if (d === quote) quote = 0;
+          else if (d === 0x26) {
+            const end = entityEnd(text, j);
+            if (typeof end === 'string') return end;
+            j = end - 1;
+          }
+        } else if (d === 0x22 || d === 0x27) quote = d;
+        else if (d === 0x3e) break;
+      }
+      if (j >= text.length) return 'malformed XML: unterminated start tag';
+      if (text.charCodeAt(j - 1) !== 0x2f /* / */) {
+        depth += 1;
+        if (depth > MAX_XML_DEPTH) return `malformed XML: elements nest deeper than ${MAX_XML_DEPTH} levels (an Outbound Message nests 6)`;
+      }
+      next = j + 1;
+    }
+    if (typeof next === 'string') return next;
+    i = next;
+  }
+  return null;
+}
+
 /** Parses XML bytes into a namespace-resolved element tree, or explains why it cannot. */
 function parseXmlTree(body: Buffer | string): { ok: true; root: XmlElement } | { ok: false; error: string } {
   const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
   if (text.trim() === '') return { ok: false, error: 'empty body: expected a SOAP envelope' };
-  // SOAP forbids DTDs; refusing them also rules out entity-expansion tricks.
-  if (/<!DOCTYPE/i.test(text)) return { ok: false, error: 'malformed XML: a DOCTYPE is not allowed in a SOAP message' };
+  // SOAP forbids DTDs; refusing them (and undeclared entities) rules out entity-expansion tricks.
+  const refused = checkStructure(text);
+  if (refused !== null) return { ok: false, error: refused };
   const valid = XMLValidator.validate(text);
   if (valid !== true) return { ok: false, error: `malformed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})` };
-  const nodes = parser.parse(text) as OrderedNode[];
+  let nodes: OrderedNode[];
+  try {
+    nodes = parser.parse(text) as OrderedNode[];
+  } catch (error) {
+    return { ok: false, error: `malformed XML: ${error instanceof Error ? error.message : 'the parser refused it'}` };
+  }
   const top = nodes.find((n) => Object.keys(n).some((k) => k !== ':@' && k !== '#text'));
   const name = top && Object.keys(top).find((k) => k !== ':@' && k !== '#text');
   if (!top || name === undefined) return { ok: false, error: 'malformed XML: no root element' };

@@ -234,7 +234,7 @@ export function adminRouter(ctx: AdminContext): Router {
   r.get('/installations/:id', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    const [connections, actions, controls] = await Promise.all([connectionStatus(ctx, installation), recentAdminActions(ctx.db, installation.id, 10), syncControlsView(ctx, installation.id)]);
+    const [connections, actions, controls, alert] = await Promise.all([connectionStatus(ctx, installation), recentAdminActions(ctx.db, installation.id, 10), syncControlsView(ctx, installation.id), alertTargetView(ctx, installation.id)]);
     render(res, {
       title: installation.name,
       section: 'installation',
@@ -248,6 +248,7 @@ export function adminRouter(ctx: AdminContext): Router {
         csrfToken: identityOf(res).csrfToken,
         hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`,
         salesforceEndpointUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? '',
+        alert,
       }),
     });
   });

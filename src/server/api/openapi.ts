@@ -25,7 +25,15 @@ const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string): Json => json(ref('Error'), description);
 const idPath = { name: 'id', in: 'path', required: true, description: 'Installation id', schema: { type: 'string' } };
-const alertView = { type: 'object', properties: { configured: { type: 'boolean' }, url: { type: ['string', 'null'], description: 'Origin of the alert URL, e.g. https://hooks.example.com/…' } } };
+const alertView = {
+  type: 'object',
+  properties: {
+    configured: { type: 'boolean', description: 'A target is stored (readable or not)' },
+    url: { type: ['string', 'null'], description: 'Origin of the alert URL, e.g. https://hooks.example.com/…; null when none is stored or it cannot be read' },
+    state: { type: 'string', enum: ['ok', 'none', 'unreadable'], description: 'unreadable: stored but cannot be opened (another ENCRYPTION_KEY, damaged, or moved from another installation); no alert is sent until it is saved again' },
+    problem: { type: ['string', 'null'], description: 'Why an unreadable target cannot be used, and the fix' },
+  },
+};
 const direction = { type: 'string', enum: ['to-salesforce', 'to-hubspot'], description: 'to-salesforce: HubSpot contacts → Salesforce; to-hubspot: Salesforce records → HubSpot' };
 const directionBody = { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { direction } } } }, description: 'One direction; both when absent' };
 const common4xx = {
@@ -62,7 +70,7 @@ export function openApiDocument(): Json {
     paths: {
       '/installations': { get: operation('List installations', { '200': json({ type: 'object', properties: { installations: { type: 'array', items: ref('Installation') } } }, 'Installations') }) },
       '/installations/{id}': {
-        get: operation('One installation, with its operator controls (paused directions) and the webhook endpoints to paste', { '200': json({ type: 'object', properties: { installation: ref('Installation'), controls: ref('Controls'), endpoints: { type: 'object' } } }, 'Installation'), '404': error('No such installation') }, { parameters: [idPath] }),
+        get: operation('One installation, with its operator controls (paused directions), its alert target\'s state (an unreadable one with its fix) and the webhook endpoints to paste', { '200': json({ type: 'object', properties: { installation: ref('Installation'), controls: ref('Controls'), alert: alertView, endpoints: { type: 'object' } } }, 'Installation'), '404': error('No such installation') }, { parameters: [idPath] }),
       },
       '/installations/{id}/pause': {
         post: operation('Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
@@ -127,7 +135,7 @@ export function openApiDocument(): Json {
       '/installations/{id}/alert': {
         parameters: [idPath],
         get: operation('Where SLA breach alerts go: the origin only, never the path or the secret', { '200': json(alertView, 'The alert target') }),
-        put: operation('Save the alert target (sealed at rest); refused with every problem', { '200': json(alertView, 'Saved'), '404': error('No such installation'), '415': error('Not JSON'), '422': error('Refused: issues lists every problem') }, {
+        put: operation('Save the alert target (sealed at rest); refused with every problem, and when the URL leads to a loopback, private, link-local or other non-public address', { '200': json(alertView, 'Saved'), '404': error('No such installation'), '415': error('Not JSON'), '422': error('Refused: issues lists every problem') }, {
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { type: 'object', required: ['url', 'secret'], additionalProperties: false, properties: { url: { type: 'string', format: 'uri', description: 'http(s) URL the signed JSON alert is POSTed to' }, secret: { type: 'string', minLength: 16, description: 'HMAC-SHA256 key of the x-smarketing-signature header' } } } } },

@@ -166,6 +166,7 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json({
       installation: installationJson(installation),
       controls: controlsJson(await syncControlsView(ctx, installation.id)),
+      alert: await alertTargetView(ctx, installation.id),
       endpoints: { hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`, salesforceOutboundMessageUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? null },
     });
   });

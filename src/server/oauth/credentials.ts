@@ -1,7 +1,9 @@
 /**
  * Secrets at rest: the OAuth credentials of each side and the SLA alert target (its URL carries a
  * token too), each a zod-checked JSON document sealed with AES-256-GCM (`createSealer`) before it
- * reaches the database and opened only when a client is built or an alert sent.
+ * reaches the database and opened only when a client is built or an alert sent. Each value is
+ * bound to its installation and slot (associated data): moved to another row or column, it no
+ * longer opens.
  */
 import { z } from 'zod';
 import type { Logger } from '../../log.ts';
@@ -51,6 +53,14 @@ const schemas = { hubspot: HubSpotCredentialsSchema, salesforce: SalesforceCrede
 const WHAT: Readonly<Record<SealedSlot, string>> = { hubspot: 'HubSpot credentials', salesforce: 'Salesforce credentials', alert: 'SLA alert target' };
 const FIX: Readonly<Record<SealedSlot, string>> = { hubspot: 'reconnect HubSpot', salesforce: 'reconnect Salesforce', alert: 'save the alert target again' };
 
+/** Where a slot's value is bound: the installation and the slot, authenticated with the ciphertext. */
+export function sealContext(installationId: string, slot: SealedSlot): string {
+  return `installation:${installationId}:${slot}`;
+}
+
+/** The context of the PKCE code verifier kept between the two legs of an OAuth flow. */
+const CODE_VERIFIER_CONTEXT = 'oauth-flow:code-verifier';
+
 /** Stored credentials that cannot be used (wrong key, tampered, old shape). The message holds no secret. */
 export class UnreadableCredentialsError extends Error {
   override readonly name = 'UnreadableCredentialsError';
@@ -69,25 +79,31 @@ export class CredentialVault {
     if (!sealed) return null;
     let plaintext: string;
     try {
-      plaintext = this.sealer.open(sealed);
+      plaintext = this.sealer.open(sealed, sealContext(installationId, side));
     } catch (error) {
       throw new UnreadableCredentialsError(
         `stored ${WHAT[side]} cannot be decrypted (${error instanceof Error ? error.message : 'unknown error'}): is the ENCRYPTION_KEY that sealed them configured (ENCRYPTION_KEY or ENCRYPTION_KEY_PREVIOUS)? Otherwise ${FIX[side]}.`,
       );
     }
-    const parsed = schemas[side].safeParse(JSON.parse(plaintext));
+    let document: unknown;
+    try {
+      document = JSON.parse(plaintext);
+    } catch {
+      throw new UnreadableCredentialsError(`stored ${WHAT[side]} have an unexpected shape: ${FIX[side]}`);
+    }
+    const parsed = schemas[side].safeParse(document);
     if (!parsed.success) throw new UnreadableCredentialsError(`stored ${WHAT[side]} have an unexpected shape: ${FIX[side]}`);
     return parsed.data as SideSchemas[S];
   }
 
   /** Seals a short-lived secret kept between two requests (the PKCE code verifier). */
   sealText(plaintext: string): Buffer {
-    return this.sealer.seal(plaintext);
+    return this.sealer.seal(plaintext, CODE_VERIFIER_CONTEXT);
   }
 
   /** Opens what `sealText` sealed. */
   openText(sealed: Buffer): string {
-    return this.sealer.open(sealed);
+    return this.sealer.open(sealed, CODE_VERIFIER_CONTEXT);
   }
 
   /**
@@ -141,6 +157,37 @@ export class CredentialVault {
   /** Seals and stores a slot's document (always with the current key: a write re-seals after a rotation). */
   async write<S extends keyof SideSchemas>(installationId: string, side: S, credentials: SideSchemas[S]): Promise<void> {
     const checked = schemas[side].parse(credentials);
-    await saveCredentials(this.db, installationId, side, this.sealer.seal(JSON.stringify(checked)));
+    await saveCredentials(this.db, installationId, side, this.sealer.seal(JSON.stringify(checked), sealContext(installationId, side)));
+  }
+
+  /**
+   * Seals again, in the current format and key, every stored value sealed by an earlier version
+   * (a 1-byte key id, not bound to its installation and slot) or with a previous key; run at boot.
+   * A value that cannot be opened is left exactly as it is (nothing an admin stored is lost) and
+   * reported: its installation page shows it as unreadable, with the fix.
+   */
+  async upgradeSeals(log: Logger): Promise<{ upgraded: number; unreadable: number }> {
+    const rows = await this.db.query<{ id: string; hubspot_credentials: Uint8Array | null; salesforce_credentials: Uint8Array | null; alert_target: Uint8Array | null }>(
+      'SELECT id, hubspot_credentials, salesforce_credentials, alert_target FROM installations WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL OR alert_target IS NOT NULL',
+    );
+    let upgraded = 0;
+    let unreadable = 0;
+    for (const row of rows) {
+      for (const [side, sealed] of [['hubspot', row.hubspot_credentials], ['salesforce', row.salesforce_credentials], ['alert', row.alert_target]] as const) {
+        if (!sealed || !this.sealer.isOutdated(Buffer.from(sealed))) continue;
+        try {
+          const stored = await this.read(row.id, side);
+          if (stored) {
+            await this.write(row.id, side, stored);
+            upgraded += 1;
+          }
+        } catch (error) {
+          if (!(error instanceof UnreadableCredentialsError)) throw error;
+          unreadable += 1;
+          log.warn({ installationId: row.id, slot: side }, `stored ${WHAT[side]} cannot be read with the configured keys and were kept as they are: configure the key that sealed them (ENCRYPTION_KEY_PREVIOUS), or ${FIX[side]}`);
+        }
+      }
+    }
+    return { upgraded, unreadable };
   }
 }

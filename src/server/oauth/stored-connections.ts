@@ -2,24 +2,35 @@
  * Builds CRM access from an installation's stored OAuth credentials for `InstallationClients`:
  * a HubSpot token function that refreshes before expiry, and Salesforce connection options whose
  * `refresh` events are persisted. An installation without stored credentials resolves null, so the
- * env/sandbox endpoints apply. Also the sealed SLA alert target.
+ * env/sandbox endpoints apply. Also the sealed SLA alert target. Stored credentials that cannot
+ * be opened are an authentication failure of their side (the installation waits, its page says
+ * why and how to fix it), never a crash.
  */
 import type { Logger } from '../../log.ts';
 import type { StoredConnections } from '../../runtime/installation-clients.ts';
 import type { OAuthApps } from './apps.ts';
-import type { CredentialVault } from './credentials.ts';
+import { CrmAuthError } from '../../crm/errors.ts';
+import { UnreadableCredentialsError, type CredentialVault } from './credentials.ts';
 import { hubspotTokenSource } from './hubspot.ts';
 import { persistSalesforceRefresh } from './salesforce.ts';
 
 /** Stored-credential access for every installation of this deployment. */
 export function createStoredConnections(deps: { vault: CredentialVault; apps: OAuthApps; log: Logger; now?: () => number }): StoredConnections {
   const now = deps.now ?? Date.now;
+  const readSide = async <S extends 'hubspot' | 'salesforce'>(installationId: string, side: S) => {
+    try {
+      return await deps.vault.read(installationId, side);
+    } catch (error) {
+      if (error instanceof UnreadableCredentialsError) throw new CrmAuthError(side, error.message);
+      throw error;
+    }
+  };
   return {
     async alert(installationId) {
       return deps.vault.read(installationId, 'alert');
     },
     async hubspot(installationId) {
-      const credentials = await deps.vault.read(installationId, 'hubspot');
+      const credentials = await readSide(installationId, 'hubspot');
       const app = deps.apps.hubspot;
       if (!credentials || !app) return null;
       return {
@@ -29,7 +40,7 @@ export function createStoredConnections(deps: { vault: CredentialVault; apps: OA
       };
     },
     async salesforce(installationId) {
-      const credentials = await deps.vault.read(installationId, 'salesforce');
+      const credentials = await readSide(installationId, 'salesforce');
       const app = deps.apps.salesforce;
       if (!credentials || !app) return null;
       return {

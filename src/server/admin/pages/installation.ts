@@ -1,4 +1,5 @@
 /** `/admin/installations/:id`: connections with API usage, provisioning (dry run first), uninstall. */
+import type { AlertTargetView } from '../alert-target.ts';
 import type { AdminActionRecord } from '../../../store/admin-sessions.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import { SYNC_DIRECTIONS, type SyncDirection } from '../../../store/sync-controls.ts';
@@ -107,6 +108,15 @@ export interface InstallationPageData {
   csrfToken: string;
   hubspotWebhookUrl: string;
   salesforceEndpointUrl: string;
+  /** The SLA alert target's state: an unreadable one is shown here with its fix. */
+  alert: AlertTargetView;
+}
+
+/** Stored secrets that cannot be opened, each with what to do (the connection cards show the CRM grants). */
+function unreadableNotice(installation: InstallationDetails, alert: AlertTargetView): Html | string {
+  if (alert.state !== 'unreadable') return '';
+  const settings = `/admin/installations/${encodeURIComponent(installation.id)}/settings?key=slaPolicy#alert-target`;
+  return html`<div class="notice error" role="alert" data-unreadable="alert"><strong>The SLA alert target cannot be read: no alert is sent.</strong> ${alert.problem ?? ''} <a href="${settings}">Save the alert target again</a>.</div>`;
 }
 
 /** Renders the installation page body. */
@@ -114,6 +124,7 @@ export function installationBody(data: InstallationPageData): Html {
   const { installation, csrfToken } = data;
   const base = `/admin/installations/${encodeURIComponent(installation.id)}`;
   return html`
+  ${unreadableNotice(installation, data.alert)}
   <div class="grid two">
     ${connectionCard(installation, data.connections.hubspot, csrfToken)}
     ${connectionCard(installation, data.connections.salesforce, csrfToken)}

@@ -118,11 +118,13 @@ function issuesNotice(issues: readonly string[] | undefined): Html | string {
 
 /** The alert target card: a signed JSON POST per SLA breach; the secret is write-only. */
 function alertCard(data: SettingsPageData, base: string): Html {
-  const alert = data.alert ?? { configured: false, url: null };
-  return html`<section class="card" id="alert-target">
-    <div class="card-head"><h2>SLA breach alerts</h2>${alert.configured ? badge('on', 'ok') : badge('off', 'muted')}</div>
+  const alert: AlertTargetView = data.alert ?? { configured: false, url: null, state: 'none', problem: null };
+  const stateBadge = alert.state === 'unreadable' ? badge('unreadable', 'error') : alert.configured ? badge('on', 'ok') : badge('off', 'muted');
+  return html`<section class="card" id="alert-target" data-alert-state="${alert.state}">
+    <div class="card-head"><h2>SLA breach alerts</h2>${stateBadge}</div>
     <p class="muted">Each breach is escalated with Salesforce Tasks for the owner and their manager. With an alert target, a JSON alert signed with HMAC-SHA256 (<code>x-smarketing-signature</code>) is also POSTed to it: a chat webhook or an incident tool. URL and secret are stored encrypted.</p>
-    ${alert.configured ? html`<p>Alerts go to <code>${alert.url ?? ''}</code>.</p>` : ''}
+    ${alert.state === 'ok' ? html`<p>Alerts go to <code>${alert.url ?? ''}</code>.</p>` : ''}
+    ${alert.state === 'unreadable' ? html`<div class="notice error" role="alert"><strong>The stored alert target cannot be read: no alert is sent.</strong> ${alert.problem ?? ''}</div>` : ''}
     ${issuesNotice(data.alertEdit?.issues)}
     <form method="post" action="${base}/alert" class="stack">
       ${csrfField(data.csrfToken)}
