@@ -17,6 +17,9 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['test/**/*.int.test.ts'],
+          // Integration files mostly wait on sockets and timers: two at a time keep both cores busy
+          // (one at a time, the default on two cores, left one idle half of the run).
+          maxWorkers: 2,
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -114,6 +114,9 @@ const objectAccess = (object: string, create: boolean, edit: boolean): ObjectAcc
  * Salesforce: "Edit Tasks" lets the app create SLA escalation Tasks. Nothing more: no delete, no
  * View/Modify All.
  */
+/** Standard fields the revenue loop reads: Campaign cost (ROI) and Account size (segments). */
+export const REVENUE_READ_FIELDS = [['Campaign', 'BudgetedCost'], ['Campaign', 'ActualCost'], ['Account', 'NumberOfEmployees'], ['Account', 'AnnualRevenue']] as const;
+
 export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
   name: 'Smarketing_Sync_Integration',
   label: 'Smarketing Sync Integration',
@@ -126,7 +129,12 @@ export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
     objectAccess('Opportunity', true, true),
     objectAccess('Campaign', true, true),
   ],
-  fields: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: 'edit' as const })),
+  fields: [
+    ...SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: 'edit' as const })),
+    // The revenue loop reads them (campaign cost, customer size). Standard fields too take
+    // field-level security: an integration user with a minimum-access profile sees none of them.
+    ...REVENUE_READ_FIELDS.map(([object, field]) => ({ object, field, access: 'read' as const })),
+  ],
 };
 
 /**

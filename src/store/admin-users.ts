@@ -16,13 +16,8 @@ export interface AdminUser {
   createdAt: Date;
 }
 
-export interface PendingInvitation {
-  id: string;
-  installationId: string;
-  role: InstallationRole;
-  name: string;
-  invitedBy: string;
-  createdAt: Date;
+/** An invitation not yet accepted: who it is for, like a user, until it expires. */
+export interface PendingInvitation extends AdminUser {
   expiresAt: Date;
 }
 

@@ -5,24 +5,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ALERT_SECRET, BREACHED_CLOCK, escalationOf } from '../support/sla-fixtures.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SlaClockRecord, SlaEscalationRecord } from '../../src/store/sla.ts';
 import { buildBreachAlert, sendAlert, verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { parseAddressRanges, type OutboundPolicy } from '../../src/sync/outbound-http.ts';
 import { freePort } from '../../src/runtime/redis-server.ts';
 
-const SECRET = 'a-shared-secret-of-some-length';
-const clock: SlaClockRecord = {
-  id: 7, installationId: 'inst-1', leadId: '00Q000000000001AAA', contactId: '101', handoffAt: new Date('2026-03-02T09:00:00Z'),
-  dueAt: new Date('2026-03-02T13:00:00Z'), status: 'breached', firstTouchAt: null, firstTouchSource: null, breachedAt: new Date('2026-03-02T13:00:01Z'),
-  escalatedAt: null, closedAt: null, scheduleN: 1, ownerId: '005000000000004AAA', ownerName: 'Alex Rivera', managerId: '005000000000003AAA',
-  team: 'Sales', leadSource: 'Web', channel: 'Paid Search', campaign: 'Spring',
-};
-const escalation: SlaEscalationRecord = {
-  id: 3, clockId: 7, installationId: 'inst-1', jobId: 'sla-inst-1-00Q000000000001AAA-1', breachedAt: new Date('2026-03-02T13:00:01Z'),
-  details: { leadName: 'Ada Lovelace', leadUrl: null, ownerName: 'Alex Rivera', managerName: 'Morgan Lee' },
-  taskIds: ['00T1', '00T2'], tasksCreatedAt: new Date(), stampedAt: new Date(), alertEnqueuedAt: new Date(), alertDeliveredAt: null, completedAt: null,
-};
+const SECRET = ALERT_SECRET;
+const clock = BREACHED_CLOCK;
+const escalation = escalationOf(null);
 const alert = buildBreachAlert(escalation, clock);
 
 interface Received {

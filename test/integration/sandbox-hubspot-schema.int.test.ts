@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Client } from '@hubspot/api-client';
-import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { clientFor, failureOf, startSandbox } from './support-hubspot/sandbox.ts';
+import { failureOf, sandboxPortalPerTest } from './support-hubspot/sandbox.ts';
 
 const HUBSPOT_DEFINED = 'HUBSPOT_DEFINED' as never;
-let sandbox: HubSpotSandbox;
 let hubspot: Client;
-
-beforeAll(async () => {
-  sandbox = await startSandbox();
-  hubspot = clientFor(sandbox);
-});
-afterAll(async () => {
-  await sandbox.close();
-});
-beforeEach(async () => {
-  await sandbox.reset();
+sandboxPortalPerTest((_sandbox, client) => {
+  hubspot = client;
 });
 
 const contact = async (email: string) => (await hubspot.crm.contacts.basicApi.create({ properties: { email }, associations: [] })).id;

@@ -5,9 +5,9 @@
  * record's currency.
  */
 import type { Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
-import { SANDBOX_ORG, loginAsIntegration, sessionAs } from '../support/salesforce-org.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { createdId, sandboxOrgPerTest, sessionAs } from '../support/salesforce-org.ts';
 
 interface CurrencyTypeRow {
   Id: string;
@@ -22,25 +22,10 @@ let sandbox: SalesforceSandbox;
 let integration: Connection;
 let admin: Connection;
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG });
+sandboxOrgPerTest((org) => {
+  ({ sandbox, integration, admin } = org);
 });
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
-  await sandbox.reset();
-  integration = await loginAsIntegration(sandbox);
-  admin = sessionAs(sandbox, sandbox.adminUserId);
-});
-
-async function created(conn: Connection, type: string, values: Record<string, unknown>): Promise<string> {
-  const result = await conn.sobject(type).create(values);
-  if (!result.success) throw new Error(`${type} not created: ${JSON.stringify(result)}`);
-  return result.id;
-}
+const created = createdId;
 
 /** Turns multi-currency on through the sandbox's HTTP control, as the demo and tests outside the process do. */
 async function postCurrency(body: unknown): Promise<Response> {

@@ -4,9 +4,8 @@
  * from an Opportunity, and the Opportunity fields a won deal is reported by.
  */
 import type { Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
-import { SANDBOX_ORG, loginAsIntegration, sessionAs } from '../support/salesforce-org.ts';
+import { describe, expect, it } from 'vitest';
+import { createdId, sandboxOrgPerTest } from '../support/salesforce-org.ts';
 
 interface CampaignStatistics {
   NumberOfLeads: number;
@@ -21,30 +20,14 @@ interface CampaignStatistics {
 
 const STATISTICS = 'NumberOfLeads, NumberOfConvertedLeads, NumberOfContacts, NumberOfResponses, NumberOfOpportunities, NumberOfWonOpportunities, AmountAllOpportunities, AmountWonOpportunities';
 
-let sandbox: SalesforceSandbox;
 let integration: Connection;
 /** The org's administrator, a Marketing User (campaigns need one). */
 let admin: Connection;
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG });
+sandboxOrgPerTest((org) => {
+  ({ integration, admin } = org);
 });
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
-  await sandbox.reset();
-  integration = await loginAsIntegration(sandbox);
-  admin = sessionAs(sandbox, sandbox.adminUserId);
-});
-
-async function created(conn: Connection, type: string, values: Record<string, unknown>): Promise<string> {
-  const result = await conn.sobject(type).create(values);
-  if (!result.success) throw new Error(`${type} not created: ${JSON.stringify(result)}`);
-  return result.id;
-}
+const created = createdId;
 
 async function statistics(campaignId: string): Promise<CampaignStatistics> {
   const [row] = (await integration.query<CampaignStatistics & { Id: string }>(`SELECT Id, ${STATISTICS} FROM Campaign WHERE Id = '${campaignId}'`)).records;

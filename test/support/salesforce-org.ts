@@ -1,5 +1,6 @@
 import jsforce, { type Connection } from 'jsforce';
-import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 
 /** The sandbox org's documented defaults (README, Sandbox CRMs): the org id, the admin login and the app's client. */
 export const SANDBOX_ORG = {
@@ -23,4 +24,30 @@ export async function loginAsIntegration(sandbox: SalesforceSandbox): Promise<Co
   });
   await conn.login(SANDBOX_ORG.username, SANDBOX_ORG.password);
   return conn;
+}
+
+/**
+ * A sandbox org for one test file: started once, reset before each test, when `use` receives it
+ * with a fresh integration session and a session of the org's administrator.
+ */
+export function sandboxOrgPerTest(use: (org: { sandbox: SalesforceSandbox; integration: Connection; admin: Connection }) => void): void {
+  let sandbox: SalesforceSandbox | undefined;
+  beforeAll(async () => {
+    sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+  beforeEach(async () => {
+    if (sandbox === undefined) throw new Error('the sandbox org did not start');
+    await sandbox.reset();
+    use({ sandbox, integration: await loginAsIntegration(sandbox), admin: sessionAs(sandbox, sandbox.adminUserId) });
+  });
+}
+
+/** Creates one record and returns its id (throws with the answer when Salesforce refuses it). */
+export async function createdId(conn: Connection, type: string, values: Record<string, unknown>): Promise<string> {
+  const result = await conn.sobject(type).create(values);
+  if (!result.success) throw new Error(`${type} not created: ${JSON.stringify(result)}`);
+  return result.id;
 }

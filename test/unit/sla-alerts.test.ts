@@ -1,23 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { SlaClockRecord, SlaEscalationRecord } from '../../src/store/sla.ts';
+import { ALERT_SECRET, BREACHED_CLOCK, escalationOf } from '../support/sla-fixtures.ts';
 import { AlertTargetSchema, buildBreachAlert, signAlertBody, verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { slaJobId } from '../../src/sync/sla-clock.ts';
 
-const SECRET = 'a-shared-secret-of-some-length';
+const SECRET = ALERT_SECRET;
 const target = { url: 'https://chat.example.com/hooks/T0/B0/xyz', secret: SECRET };
-
-const clock: SlaClockRecord = {
-  id: 7, installationId: 'inst-1', leadId: '00Q000000000001AAA', contactId: '101', handoffAt: new Date('2026-03-02T09:00:00Z'),
-  dueAt: new Date('2026-03-02T13:00:00Z'), status: 'breached', firstTouchAt: null, firstTouchSource: null, breachedAt: new Date('2026-03-02T13:00:01Z'),
-  escalatedAt: null, closedAt: null, scheduleN: 1, ownerId: '005000000000004AAA', ownerName: 'Alex Rivera', managerId: '005000000000003AAA',
-  team: 'Sales', leadSource: 'Web', channel: 'Paid Search', campaign: 'Spring',
-};
-const escalation: SlaEscalationRecord = {
-  id: 3, clockId: 7, installationId: 'inst-1', jobId: 'sla-inst-1-00Q000000000001AAA-1', breachedAt: new Date('2026-03-02T13:00:01Z'),
-  details: { leadName: 'Ada Lovelace', leadUrl: 'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view', ownerName: 'Alex Rivera', managerName: 'Morgan Lee' },
-  taskIds: ['00T1', '00T2'], tasksCreatedAt: new Date(), stampedAt: new Date(), alertEnqueuedAt: new Date(), alertDeliveredAt: null, completedAt: null,
-};
+const clock = BREACHED_CLOCK;
+const escalation = escalationOf('https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view');
 
 describe('alert signatures', () => {
   it('signs the body with HMAC-SHA256 of the exact bytes', () => {

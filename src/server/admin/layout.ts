@@ -77,21 +77,35 @@ export function layout(input: LayoutInput): string {
 </html>`.value;
 }
 
-/** The sign-in page (no navigation, no session yet). */
-export function loginPage(input: { next: string; error?: string | undefined }): string {
+/**
+ * A small page outside the dashboard (sign-in, invitation, OAuth result): no navigation, no
+ * session needed. `head` adds elements to the head (a refresh).
+ */
+export function cardPage(input: { title: string; body: Html; head?: Html }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Sign in · Smarketing Sync</title>
+  ${input.head ?? ''}
+  <title>${input.title} · Smarketing Sync</title>
   <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/admin/static/admin.css">
 </head>
 <body class="login">
   <main class="login-card">
     <p class="brand"><span class="logo" aria-hidden="true">◆</span> Smarketing Sync</p>
-    <h1>Admin sign-in</h1>
+    ${input.body}
+  </main>
+</body>
+</html>`.value;
+}
+
+/** The sign-in page (no navigation, no session yet). */
+export function loginPage(input: { next: string; error?: string | undefined }): string {
+  return cardPage({
+    title: 'Sign in',
+    body: html`<h1>Admin sign-in</h1>
     <p class="muted">Enter the deployment's admin token (ADMIN_TOKEN). In sandbox mode it was generated into DATA_DIR/secrets/admin-token.</p>
     ${input.error ? html`<div class="notice error" role="alert">${input.error}</div>` : ''}
     <form method="post" action="/admin/login">
@@ -99,35 +113,21 @@ export function loginPage(input: { next: string; error?: string | undefined }): 
       <label for="token">Admin token</label>
       <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
       <button type="submit" class="primary">Sign in</button>
-    </form>
-  </main>
-</body>
-</html>`.value;
+    </form>`,
+  });
 }
 
 /** The page an invitation link opens: who invites whom to what, and one button to accept. */
 export function invitationPage(input: { token: string; installationName: string; role: string; name: string } | { error: string }): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Invitation · Smarketing Sync</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/admin/static/admin.css">
-</head>
-<body class="login">
-  <main class="login-card">
-    <p class="brand"><span class="logo" aria-hidden="true">◆</span> Smarketing Sync</p>
-    <h1>Invitation</h1>
+  return cardPage({
+    title: 'Invitation',
+    body: html`<h1>Invitation</h1>
     ${'error' in input
       ? html`<div class="notice error" role="alert">${input.error}</div>`
       : html`<p>This link invites <strong>${input.name}</strong> to <strong>${input.installationName}</strong> as <strong>${input.role}</strong>.</p>
     <p class="muted">Accepting signs you in on this browser. The link then stops working.</p>
     <form method="post" action="/admin/invitations/${input.token}">
       <button type="submit" class="primary">Accept and sign in</button>
-    </form>`}
-  </main>
-</body>
-</html>`.value;
+    </form>`}`,
+  });
 }

@@ -16,6 +16,7 @@ import { access, guardedRouter, type Access } from '../admin/access.ts';
 import { readCookie, secretsEqual, sha256 } from '../admin/auth.ts';
 import { installationChanged, type AdminContext } from '../admin/context.ts';
 import { sideReconnected } from '../admin/installations.ts';
+import { cardPage } from '../admin/layout.ts';
 import { html } from '../admin/html.ts';
 import { exchangeHubSpotCode, hubspotAuthorizeUrl } from './hubspot.ts';
 import { exchangeSalesforceCode, salesforceAuthorizeUrl } from './salesforce.ts';
@@ -41,24 +42,13 @@ function resultPage(res: Response, status: number, input: { title: string; messa
     .set('Cache-Control', 'no-store')
     .set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
     .send(
-      html`<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  ${input.refresh ? html`<meta http-equiv="refresh" content="1;url=${input.continueTo}">` : ''}
-  <title>${input.title} · Smarketing Sync</title>
-  <link rel="icon" href="data:,">
-  <link rel="stylesheet" href="/admin/static/admin.css">
-</head>
-<body class="login">
-  <main class="login-card">
-    <p class="brand"><span class="logo" aria-hidden="true">◆</span> Smarketing Sync</p>
-    <h1>${input.title}</h1>
+      cardPage({
+        title: input.title,
+        head: input.refresh ? html`<meta http-equiv="refresh" content="1;url=${input.continueTo}">` : html``,
+        body: html`<h1>${input.title}</h1>
     <p>${input.message}</p>
-    <p><a class="button primary" href="${input.continueTo}">Continue to the dashboard</a></p>
-  </main>
-</body>
-</html>`.value,
+    <p><a class="button primary" href="${input.continueTo}">Continue to the dashboard</a></p>`,
+      }),
     );
 }
 

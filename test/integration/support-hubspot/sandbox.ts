@@ -1,5 +1,6 @@
 /** Shared helpers of the HubSpot sandbox suites: a sandbox on an ephemeral port, clients, polling. */
 import { Client } from '@hubspot/api-client';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startHubSpotSandbox } from '../../../src/sandbox/hubspot/server.ts';
 import type { HubSpotSandbox, HubSpotSandboxOptions } from '../../../src/sandbox/hubspot/server.ts';
 
@@ -95,4 +96,19 @@ export async function installOauthApp(sandbox: HubSpotSandbox, redirectUri = 'ht
   const code = new URL(approved.headers.get('location') ?? '').searchParams.get('code') ?? '';
   const tokens = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create('authorization_code', code, redirectUri, CLIENT_ID, CLIENT_SECRET);
   return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
+}
+
+/** A sandbox portal for one test file: started once and reset before each test; `use` receives it and its client. */
+export function sandboxPortalPerTest(use: (sandbox: HubSpotSandbox, hubspot: Client) => void): void {
+  let sandbox: HubSpotSandbox | undefined;
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    use(sandbox, clientFor(sandbox));
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+  beforeEach(async () => {
+    await sandbox?.reset();
+  });
 }
