@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // databases and the sandbox CRMs over HTTP, *.e2e.test.ts in Chromium. `npm test` runs them all.
 export default defineConfig({
   test: {
+    // Integration files mostly wait on sockets and timers: two files at a time keep both cores busy
+    // (one at a time, the default on two cores, left one idle half of the run).
+    maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
       {
@@ -17,9 +20,6 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['test/**/*.int.test.ts'],
-          // Integration files mostly wait on sockets and timers: two at a time keep both cores busy
-          // (one at a time, the default on two cores, left one idle half of the run).
-          maxWorkers: 2,
           globalSetup: ['./test/support/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
