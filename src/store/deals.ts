@@ -177,6 +177,7 @@ export interface CampaignCost {
   status: string | null;
   startDate: string | null;
   endDate: string | null;
+  createdDate: string | null;
   budgetedCostCents: number | null;
   actualCostCents: number | null;
 }
@@ -185,12 +186,12 @@ export interface CampaignCost {
 export async function saveCampaignCosts(db: Queryable, installationId: string, campaigns: readonly CampaignCost[]): Promise<void> {
   const unique = [...new Map(campaigns.map((campaign) => [campaign.salesforceCampaignId, campaign])).values()];
   if (unique.length === 0) return;
-  const { sql, values } = rowsOf(installationId, unique.map((c) => [c.salesforceCampaignId, c.name, c.type, c.status, c.startDate, c.endDate, c.budgetedCostCents, c.actualCostCents]));
+  const { sql, values } = rowsOf(installationId, unique.map((c) => [c.salesforceCampaignId, c.name, c.type, c.status, c.startDate, c.endDate, c.createdDate, c.budgetedCostCents, c.actualCostCents]));
   await db.query(
-    `INSERT INTO campaign_costs (installation_id, salesforce_campaign_id, name, type, status, start_date, end_date, budgeted_cost_cents, actual_cost_cents)
+    `INSERT INTO campaign_costs (installation_id, salesforce_campaign_id, name, type, status, start_date, end_date, created_date, budgeted_cost_cents, actual_cost_cents)
      VALUES ${sql}
      ON CONFLICT (installation_id, salesforce_campaign_id) DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type, status = EXCLUDED.status,
-       start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date, budgeted_cost_cents = EXCLUDED.budgeted_cost_cents,
+       start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date, created_date = EXCLUDED.created_date, budgeted_cost_cents = EXCLUDED.budgeted_cost_cents,
        actual_cost_cents = EXCLUDED.actual_cost_cents, updated_at = now()`,
     values,
   );

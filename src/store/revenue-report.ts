@@ -10,7 +10,8 @@
  *   employees or annual revenue): revenue and deals won in the period, deals lost, win rate (won ÷
  *   closed), median sales cycle (Opportunity created → won), customers and average lifetime value.
  * - Cost and ROI per campaign and channel: a Salesforce Campaign's ActualCost (BudgetedCost when no
- *   actual cost is entered) counts in the period of its StartDate (EndDate when it has none); a
+ *   actual cost is entered) counts in the period of its StartDate (else EndDate, else the day it was
+ *   created); a
  *   channel's cost is its campaigns' plus the amounts the admin entered per channel and month. Cost
  *   per lead / MQL / customer (CAC), ROI under each attribution model, LTV:CAC.
  */
@@ -211,7 +212,7 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
   // Cost: Campaigns placed in the period, and the admin's channel amounts for its months.
   const campaigns = await db.query<{ name: string; budgeted: string | number | null; actual: string | number | null }>(
     `SELECT name, budgeted_cost_cents AS budgeted, actual_cost_cents AS actual FROM campaign_costs
-     WHERE installation_id = $1 AND COALESCE(start_date, end_date) >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND COALESCE(start_date, end_date) < ($3::timestamptz AT TIME ZONE 'UTC')::date`,
+     WHERE installation_id = $1 AND COALESCE(start_date, end_date, created_date) >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND COALESCE(start_date, end_date, created_date) < ($3::timestamptz AT TIME ZONE 'UTC')::date`,
     [installationId, from, to],
   );
   const channelOfCampaign = new Map(

@@ -176,7 +176,7 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
 }
 
 /** Campaign fields the cost stream reads (Campaign object reference: BudgetedCost, ActualCost are currency fields). */
-const CAMPAIGN_COST_FIELDS = ['Id', 'Name', 'Type', 'Status', 'StartDate', 'EndDate', 'BudgetedCost', 'ActualCost', 'SystemModstamp'] as const;
+const CAMPAIGN_COST_FIELDS = ['Id', 'Name', 'Type', 'Status', 'StartDate', 'EndDate', 'CreatedDate', 'BudgetedCost', 'ActualCost', 'SystemModstamp'] as const;
 
 /**
  * One pass over Salesforce Campaigns changed since the last: their cost (converted to the corporate
@@ -214,7 +214,7 @@ export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'i
     const name = text(record, 'Name');
     return name === null ? [] : [{
       salesforceCampaignId: record.Id, name, type: text(record, 'Type'), status: text(record, 'Status'),
-      startDate: text(record, 'StartDate'), endDate: text(record, 'EndDate'), budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
+      startDate: text(record, 'StartDate'), endDate: text(record, 'EndDate'), createdDate: text(record, 'CreatedDate')?.slice(0, 10) ?? null, budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
     }];
   }));
   const modified = (r: SalesforceRecord) => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));

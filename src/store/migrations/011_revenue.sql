@@ -61,6 +61,8 @@ CREATE TABLE campaign_costs (
   status text,
   start_date date,
   end_date date,
+  -- The day it was created: where its cost counts when it has neither start nor end date.
+  created_date date,
   budgeted_cost_cents bigint,
   actual_cost_cents bigint,
   updated_at timestamptz NOT NULL DEFAULT now(),
