@@ -56,11 +56,16 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
   const leadIds = parsed.filter((k) => k.type === 'Lead').map((k) => k.id);
   const opportunityIds = parsed.filter((k) => k.type === 'Opportunity').map((k) => k.id);
-  const opportunityRead = opportunityIds.length === 0 ? { fields: [...OPPORTUNITY_SYNC_FIELDS], rates: null } : await opportunityReadFields(ctx.salesforce);
-  const [leads, opportunities] = await Promise.all([
-    ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS),
-    ctx.salesforce.readRecords('Opportunity', opportunityIds, opportunityRead.fields),
-  ]);
+  const leads = await ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS);
+  // A converted Lead brings its Opportunity along: its current state is synced with the conversion,
+  // so an Opportunity change that arrived before the conversion was linked is not left behind.
+  const convertedInto = leads.flatMap((lead) => {
+    const id = lead.IsConverted === true ? str(lead, 'ConvertedOpportunityId') : null;
+    return id !== null && !opportunityIds.includes(id) ? [id] : [];
+  });
+  const wantedOpportunities = [...new Set([...opportunityIds, ...convertedInto])];
+  const opportunityRead = wantedOpportunities.length === 0 ? { fields: [...OPPORTUNITY_SYNC_FIELDS], rates: null } : await opportunityReadFields(ctx.salesforce);
+  const opportunities = await ctx.salesforce.readRecords('Opportunity', wantedOpportunities, opportunityRead.fields);
   summary.read = leads.length + opportunities.length;
   await rememberStages(ctx, [
     ...leads.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
@@ -119,7 +124,9 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     const contactId = links.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
     if (!contactId) continue;
     if (lead.IsConverted === true) {
-      linkUpdates.push({ hubspotContactId: contactId, email: null, salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: str(lead, 'ConvertedOpportunityId') });
+      const converted: RecordLink = { hubspotContactId: contactId, email: null, salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: str(lead, 'ConvertedOpportunityId') };
+      linkUpdates.push(converted);
+      if (converted.salesforceOpportunityId !== null && !links.has(converted.salesforceOpportunityId)) links.set(converted.salesforceOpportunityId, converted);
     } else if (!links.get(lead.Id)) {
       linkUpdates.push({ hubspotContactId: contactId, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null });
     }

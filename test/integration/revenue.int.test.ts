@@ -179,4 +179,23 @@ describe('closed-loop revenue', () => {
     expect(csv.split('\r\n')[0]).toContain('roi_linear');
     expect(csv).toContain(`campaign,${name},8000,actual,1,`);
   });
+
+  it('takes a converted Lead\'s Opportunity along, so a win no Opportunity message brought still makes a customer and a deal', async () => {
+    const { contactId, lead } = await h.handOff();
+    // The org's Flow sends nothing for this Opportunity (rules removed) and the Lead's own message is slow.
+    const removed = h.salesforceSandbox.outbound.rules().filter((rule) => rule.object === 'Opportunity');
+    for (const rule of removed) h.salesforceSandbox.outbound.removeRule(rule.id);
+    h.salesforceSandbox.faults.set({ outbound: { delayMs: 1_500 } });
+    try {
+      const converted = await h.rep.soap.convertLead({ leadId: lead.Id, convertedStatus: 'Closed - Converted' });
+      const { opportunityId } = (Array.isArray(converted) ? converted[0] : converted) as { opportunityId: string };
+      await h.rep.sobject('Opportunity').update({ Id: opportunityId, Amount: 7_500, StageName: 'Closed Won' });
+      await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'customer', 20_000, 'the contact a customer');
+      const deal = await dealStatus(opportunityId);
+      expect({ status: deal?.status, cents: Number(deal?.amount_cents) }).toEqual({ status: 'won', cents: 750_000 });
+    } finally {
+      h.salesforceSandbox.faults.clear();
+      for (const { id: _id, createdDate: _createdDate, ...rule } of removed) h.salesforceSandbox.outbound.addRule(rule);
+    }
+  });
 });
