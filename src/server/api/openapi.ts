@@ -7,6 +7,8 @@ import { ApiBudgetSchema } from '../../domain/api-budget.ts';
 import { ChannelRulesSchema } from '../../domain/channels.ts';
 import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
 import { SlaPolicySchema } from '../../domain/sla.ts';
+import { MarketingCommitmentsSchema } from '../../domain/commitments.ts';
+import { SharedGoalsSchema } from '../../domain/goals.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { queueKeys, queues } from '../../queue/catalog.ts';
@@ -120,7 +122,7 @@ export function openApiDocument(): Json {
         put: operation('Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem', { '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused; issues lists every problem, each naming the value and where it is missing'), '503': error('The CRMs could not be asked') }, {
           requestBody: {
             required: true,
-            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy, revenuePolicy.',
+            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy, revenuePolicy, marketingCommitments, sharedGoals.',
             content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
           },
         }),
@@ -328,6 +330,8 @@ export function openApiDocument(): Json {
         feedbackTaxonomy: schemaOf(FeedbackTaxonomySchema),
         slaPolicy: schemaOf(SlaPolicySchema),
         revenuePolicy: schemaOf(RevenuePolicySchema),
+        marketingCommitments: schemaOf(MarketingCommitmentsSchema),
+        sharedGoals: schemaOf(SharedGoalsSchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
         InitialSyncProgress: {
