@@ -151,22 +151,6 @@ export async function revenuePolicyOf(db: Queryable, installationId: string): Pr
   return checked.ok ? checked.value : DEFAULT_REVENUE_POLICY;
 }
 
-/** The marketing commitments in effect for an installation (none when none is stored or it no longer validates). */
-export async function marketingCommitmentsOf(db: Queryable, installationId: string): Promise<MarketingCommitments> {
-  const stored = (await readSettings(db, installationId)).marketingCommitments;
-  if (stored === undefined) return DEFAULT_MARKETING_COMMITMENTS;
-  const checked = validateMarketingCommitments(stored);
-  return checked.ok ? checked.value : DEFAULT_MARKETING_COMMITMENTS;
-}
-
-/** The shared goals in effect for an installation (none when none is stored or it no longer validates). */
-export async function sharedGoalsOf(db: Queryable, installationId: string): Promise<SharedGoals> {
-  const stored = (await readSettings(db, installationId)).sharedGoals;
-  if (stored === undefined) return DEFAULT_SHARED_GOALS;
-  const checked = validateSharedGoals(stored);
-  return checked.ok ? checked.value : DEFAULT_SHARED_GOALS;
-}
-
 /** Whether the rules were checked against the CRMs, or why not (no CRM connected: nothing syncs yet). */
 export type CrmCheck = { checked: true } | { checked: false; reason: string };
 
