@@ -1,5 +1,5 @@
 /**
- * Marketing commitments and shared goals on PostgreSQL, against a month of stage changes and deals
+ * Marketing commitments and shared goals on PostgreSQL and on PGlite, against a month of stage changes and deals
  * seeded straight into the tables. Every expected figure is counted here from the seed arrays (not
  * through the store's SQL). Judged on 2026-12-16T00:00Z: 15 of December's 31 days, 76 of Q4's 92.
  * A commitment behind pace sends exactly one alert to a local receiver, however often it is checked.
@@ -14,7 +14,7 @@ import { DEFAULT_REVENUE_POLICY } from '../../src/domain/revenue.ts';
 import { checkCommitments } from '../../src/sync/commitment-check.ts';
 import { verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { parseAddressRanges } from '../../src/sync/outbound-http.ts';
-import { openTestDb } from '../support/db.ts';
+import { BACKENDS, openTestDb } from '../support/db.ts';
 
 const I = 'commitments-installation';
 const NOW = new Date('2026-12-16T00:00:00Z');
@@ -115,14 +115,14 @@ function quarterFigures(period: { from: Date; to: Date }) {
   };
 }
 
-describe('marketing commitments and shared goals', () => {
+describe.each(BACKENDS)('marketing commitments and shared goals on %s', (backend) => {
   let db: Db;
   let server: http.Server;
   let port: number;
   const received: { delivery: string | undefined; signature: string | undefined; body: string }[] = [];
 
   beforeAll(async () => {
-    db = await openTestDb('postgres');
+    db = await openTestDb(backend);
     await migrate(db);
     await db.query("INSERT INTO installations (id, name, salesforce_webhook_token, settings) VALUES ($1, 'Commitments', 'commitments-token', $2)", [I, JSON.stringify({ marketingCommitments: commitments, sharedGoals: goals })]);
     for (const [contact, channel] of touches) {
