@@ -186,7 +186,7 @@ export function previewRevenuePolicy(current: RevenuePolicy, next: RevenuePolicy
 export function previewMarketingCommitments(current: MarketingCommitments, next: MarketingCommitments): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const lines: PreviewLine[] = [{ level: 'info', count: next.commitments.length, text: `${plural(next.commitments.length, 'commitment')} would be paced per ${next.period}` }];
-  if (current.period !== next.period && current.commitments.length > 0) lines.push({ level: 'warn', count: current.commitments.length, text: `${plural(current.commitments.length, 'commitment')} paced per ${current.period} would restart their pacing (and their alert) per ${next.period}` });
+  if (current.period !== next.period && current.commitments.length > 0) lines.push({ level: 'warn', count: current.commitments.length, text: `${plural(current.commitments.length, 'commitment')} paced per ${current.period} would start pacing (and alerting) afresh per ${next.period}` });
   return { changed: true, lines, restampOffered: false };
 }
 

@@ -33,7 +33,7 @@ export interface CommitmentCheckDeps {
   now?: () => Date;
 }
 
-/** What one check did: alerts raised for the first time, delivered, given up, and deliveries to retry. */
+/** What one check did: alerts it took to deliver (`raised`), delivered, given up, and deliveries to retry. */
 export interface CommitmentCheckOutcome {
   periodId: string | null;
   raised: number;

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CHANNEL_RULES } from '../../../src/domain/channels.ts';
+import { checkMarketingCommitments } from '../../../src/domain/settings-check.ts';
+import { previewMarketingCommitments } from '../../../src/domain/settings-preview.ts';
 import { commitmentKey, DEFAULT_MARKETING_COMMITMENTS, needsAlert, paceCommitment, parsePeriod, periodContaining, validateMarketingCommitments } from '../../../src/domain/commitments.ts';
 
 // December 2026 has 31 days: from 2026-12-01T00:00Z to 2027-01-01T00:00Z.
@@ -81,5 +84,23 @@ describe('the commitments setting', () => {
   it('keys a commitment by metric and channel, case-insensitively', () => {
     expect(commitmentKey({ metric: 'mqls_delivered', channel: 'Email' })).toBe('mqls_delivered|email');
     expect(commitmentKey({ metric: 'mqls_delivered' })).toBe('mqls_delivered|');
+  });
+});
+
+describe('checking and previewing commitments', () => {
+  it('refuses a channel the channel rules cannot produce, whatever its case otherwise', () => {
+    const known = DEFAULT_CHANNEL_RULES.rules[0]?.channel ?? DEFAULT_CHANNEL_RULES.fallbackChannel;
+    const problems = checkMarketingCommitments({ period: 'month', commitments: [{ metric: 'mqls_delivered', target: 10, channel: known.toUpperCase() }, { metric: 'sqls_accepted', target: 5, channel: 'Carrier Pigeon' }, { metric: 'pipeline_created', target: 100 }] }, DEFAULT_CHANNEL_RULES);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^commitments\[1\]\.channel: "Carrier Pigeon" is not a channel of the channel rules/);
+  });
+
+  it('says a change of period restarts the pacing of the commitments already set', () => {
+    const monthly = { period: 'month' as const, commitments: [{ metric: 'mqls_delivered' as const, target: 10 }] };
+    expect(previewMarketingCommitments(monthly, monthly)).toEqual({ changed: false, lines: [], restampOffered: false });
+    expect(previewMarketingCommitments(monthly, { ...monthly, period: 'quarter' }).lines).toEqual([
+      { level: 'info', count: 1, text: '1 commitment would be paced per quarter' },
+      { level: 'warn', count: 1, text: '1 commitment paced per month would start pacing (and alerting) afresh per quarter' },
+    ]);
   });
 });
