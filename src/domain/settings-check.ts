@@ -5,6 +5,7 @@
  * passes its shape check but names a value the CRM does not have would stop the sync silently
  * ("no rule matches"); here it is refused with the value and where it is missing.
  */
+import type { MarketingCommitments } from './commitments.ts';
 import type { RevenuePolicy } from './revenue.ts';
 import { leadSourceFor } from './attribution.ts';
 import type { ChannelRules } from './channels.ts';
@@ -170,5 +171,13 @@ export function checkRevenuePolicy(policy: RevenuePolicy, rules: ChannelRules): 
   const channels = new Map([...rules.rules.map((rule) => rule.channel), rules.fallbackChannel].map((name) => [name.toLowerCase(), name]));
   return collect(policy.channelCosts.map((row, index) =>
     channels.has(row.channel.toLowerCase()) ? null : `channelCosts[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
+  ));
+}
+
+/** Marketing commitments: each channel a commitment is limited to is one the channel rules can produce. */
+export function checkMarketingCommitments(commitments: MarketingCommitments, rules: ChannelRules): string[] {
+  const channels = new Map([...rules.rules.map((rule) => rule.channel), rules.fallbackChannel].map((name) => [name.toLowerCase(), name]));
+  return collect(commitments.commitments.map((row, index) =>
+    row.channel === undefined || channels.has(row.channel.toLowerCase()) ? null : `commitments[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
   ));
 }

@@ -3,6 +3,8 @@
  * recorded (stage history, record links, stamped touches, feedback, running SLA clocks) — never
  * from a scan of the CRMs. Each line names how many records it concerns.
  */
+import type { MarketingCommitments } from './commitments.ts';
+import type { SharedGoals } from './goals.ts';
 import type { RevenuePolicy } from './revenue.ts';
 import type { ChannelRules } from './channels.ts';
 import { reasonCodeFor, type FeedbackTaxonomy } from './feedback.ts';
@@ -178,4 +180,19 @@ export function previewRevenuePolicy(current: RevenuePolicy, next: RevenuePolicy
   if (!same(current.segments, next.segments)) lines.push({ level: 'info', count: counts.customers, text: `${plural(counts.customers, 'customer account')} would be grouped again into the new size bands` });
   if (!same(current.channelCosts, next.channelCosts)) lines.push({ level: 'info', count: next.channelCosts.length, text: `${plural(next.channelCosts.length, 'channel cost')} would count in the report's cost and ROI` });
   return { changed: true, lines, restampOffered: false };
+}
+
+/** Marketing commitments: how many are paced, per which period; nothing recorded changes. */
+export function previewMarketingCommitments(current: MarketingCommitments, next: MarketingCommitments): SettingPreview {
+  if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
+  const lines: PreviewLine[] = [{ level: 'info', count: next.commitments.length, text: `${plural(next.commitments.length, 'commitment')} would be paced per ${next.period}` }];
+  if (current.period !== next.period && current.commitments.length > 0) lines.push({ level: 'warn', count: current.commitments.length, text: `${plural(current.commitments.length, 'commitment')} paced per ${current.period} would start pacing (and alerting) afresh per ${next.period}` });
+  return { changed: true, lines, restampOffered: false };
+}
+
+/** Shared goals: how many quarters and KPIs the goal table would show. */
+export function previewSharedGoals(current: SharedGoals, next: SharedGoals): SettingPreview {
+  if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
+  const quarters = new Set(next.goals.map((goal) => goal.quarter)).size;
+  return { changed: true, lines: [{ level: 'info', count: next.goals.length, text: `${plural(next.goals.length, 'goal')} over ${plural(quarters, 'quarter')} would be in the goal table` }], restampOffered: false };
 }

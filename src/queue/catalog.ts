@@ -204,6 +204,16 @@ export const queues = {
     jobOptions: slaAlertJobs,
     concurrency: 2,
   }),
+  /**
+   * The check of an installation's marketing commitments (a job scheduler repeats it): paces them
+   * and sends the alert of each one at risk or behind, once per period (commitment_alerts).
+   */
+  commitmentChecks: defineQueue({
+    name: 'commitment-checks',
+    schema: z.object({ v: z.literal(1), installationId: z.string() }),
+    jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+    concurrency: 2,
+  }),
   /** One reconciliation pass per installation (a job scheduler repeats it). */
   reconcile: defineQueue({
     name: 'reconcile',

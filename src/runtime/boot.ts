@@ -38,6 +38,8 @@ import { syncProcessors } from '../../workers/sync.worker.ts';
 import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
 import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
 import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
+import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
+import { scheduleCommitmentChecks } from '../sync/commitment-check.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -338,16 +340,18 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
+        ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
       closers.push(() => pool.close(options.shutdownGraceMs));
       log.info({ queues: pool.workers.map((w) => w.name) }, 'workers started');
-      // The reconciler repeats per installation (one scheduler each, however many workers run).
+      // The reconciler and the commitments check repeat per installation (one scheduler each, however many workers run).
       if (clients) {
         const intervalMs = options.reconcileIntervalMs ?? config.reconcile.intervalMs;
         for (const installation of await listActiveInstallations(db)) {
           await scheduleReconcile(producer, installation.id, intervalMs);
+          await scheduleCommitmentChecks(producer, installation.id);
         }
       }
       // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule

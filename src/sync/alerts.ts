@@ -113,6 +113,47 @@ export function buildApiBudgetAlert(input: { installationId: string; used: numbe
   };
 }
 
+/** The body of a marketing commitment alert: a commitment fell to at risk or behind in its period. */
+export interface CommitmentAlert {
+  event: 'marketing.commitment';
+  deliveryId: string;
+  installationId: string;
+  text: string;
+  period: string;
+  metric: string;
+  /** Null: all channels. */
+  channel: string | null;
+  status: 'at_risk' | 'behind';
+  target: number;
+  delivered: number;
+  expectedToDate: number;
+  forecast: number;
+  raisedAt: string;
+}
+
+const METRIC_NAMES: Readonly<Record<string, string>> = { mqls_delivered: 'MQLs delivered', sqls_accepted: 'SQLs accepted by sales', pipeline_created: 'pipeline created' };
+
+/** The alert of one commitment in one period (the same delivery id on every retry and every check). */
+export function buildCommitmentAlert(input: { installationId: string; periodId: string; key: string; metric: string; channel: string | null; status: 'at_risk' | 'behind'; target: number; delivered: number; expectedToDate: number; forecast: number; raisedAt: Date }): CommitmentAlert {
+  const what = `${METRIC_NAMES[input.metric] ?? input.metric}${input.channel === null ? '' : ` (${input.channel})`}`;
+  const figure = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return {
+    event: 'marketing.commitment',
+    deliveryId: `commitment-${input.installationId}-${input.periodId}-${input.key}`,
+    installationId: input.installationId,
+    text: `Marketing commitment ${input.status === 'behind' ? 'behind' : 'at risk'} for ${input.periodId}: ${what} is ${figure(input.delivered)} against ${figure(input.expectedToDate)} expected by now; on this pace the period ends at ${figure(input.forecast)} of the ${figure(input.target)} committed.`,
+    period: input.periodId,
+    metric: input.metric,
+    channel: input.channel,
+    status: input.status,
+    target: input.target,
+    delivered: input.delivered,
+    expectedToDate: input.expectedToDate,
+    forecast: input.forecast,
+    raisedAt: input.raisedAt.toISOString(),
+  };
+}
+
 /** What one delivery attempt came to; a reason never carries a status code, a port or the URL. */
 export type AlertDelivery = { kind: 'delivered' } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
 
@@ -121,8 +162,8 @@ function retryable(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** Posts one signed alert (an SLA breach or the API budget's); never throws for the receiver's answers or network failures. */
-export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | ApiBudgetAlert, options: { policy: OutboundPolicy; timeoutMs?: number }): Promise<AlertDelivery> {
+/** Posts one signed alert (an SLA breach, the API budget's or a marketing commitment's); never throws for the receiver's answers or network failures. */
+export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | ApiBudgetAlert | CommitmentAlert, options: { policy: OutboundPolicy; timeoutMs?: number }): Promise<AlertDelivery> {
   const body = JSON.stringify(alert);
   const answer = await postToPublicUrl(
     target.url,

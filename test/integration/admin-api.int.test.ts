@@ -315,9 +315,22 @@ describe('admin API', () => {
     expect(csv.status).toBe(200);
     expect(csv.text.split('\r\n')[0]).toMatch(/^channel,leads,mqls,sqls,opportunities,customers,conversion_lead_to_mql/);
 
+    const badMonth = await client.api('GET', `/api/installations/${installationId}/commitments?period=2026-13`);
+    expect(badMonth.status).toBe(400);
+    expect(badMonth.json.issues).toEqual(['query.period: must be a month YYYY-MM or a quarter YYYY-Qn']);
+    const otherKind = await client.api('GET', `/api/installations/${installationId}/commitments?period=2026-Q4`);
+    expect(otherKind.status).toBe(400);
+    expect(otherKind.json.message).toBe('Invalid query: period: the commitments are per month: give a month YYYY-MM');
+    const month = await client.api('GET', `/api/installations/${installationId}/commitments?period=2026-11`);
+    expect(month.json).toMatchObject({ period: { id: '2026-11', kind: 'month' }, commitments: [] });
+    const badQuarter = await client.api('GET', `/api/installations/${installationId}/goals?quarter=2026-Q5`);
+    expect(badQuarter.status).toBe(400);
+    expect(badQuarter.json.issues).toEqual(['query.quarter: must be a quarter YYYY-Qn, e.g. 2026-Q4']);
+    expect((await client.api('GET', `/api/installations/${installationId}/goals?quarter=2026-Q4`)).json).toMatchObject({ quarter: '2026-Q4', previousQuarter: '2026-Q3', goals: [] });
+
     const doc = await client.api('GET', '/api/openapi.json');
     expect(doc.json.openapi).toBe('3.1.0');
-    for (const route of ['/installations', '/installations/{id}/provisioning/dry-run', '/installations/{id}/settings/{key}', '/jobs/{queue}/{jobId}/replay', '/jobs/{queue}/replay-failed', '/report', '/backfill/{runId}']) {
+    for (const route of ['/installations', '/installations/{id}/provisioning/dry-run', '/installations/{id}/settings/{key}', '/jobs/{queue}/{jobId}/replay', '/jobs/{queue}/replay-failed', '/report', '/backfill/{runId}', '/installations/{id}/commitments', '/installations/{id}/goals']) {
       expect(doc.json.paths[route], route).toBeDefined();
     }
     expect(doc.json.components.schemas.slaPolicy.properties.hours).toMatchObject({ type: 'number' });

@@ -86,6 +86,8 @@ function expected(who: Who, route: WalkedRoute, installation: 'own' | 'other' | 
   const everyone = ['GET /admin', 'POST /admin/logout', 'POST /admin/sign-out-everywhere', 'GET /api/me', 'GET /api/openapi.json', 'GET /api/installations', 'POST /api/sessions/sign-out-everywhere', 'GET /api/backfill/:runId', 'ALL /admin', 'ALL /api'];
   if (everyone.includes(`${method} ${path}`)) return 'allow';
   if (path === '/admin/report' || path === '/api/report') return installation === 'other' ? 'hide' : 'allow';
+  // Viewers read their installation's commitments and goals (the report's figures) and change nothing.
+  if (method === 'GET' && (path === '/api/installations/:id/commitments' || path === '/api/installations/:id/goals')) return installation === 'other' ? 'hide' : 'allow';
   if (path.startsWith('/oauth/') && path.endsWith('/install')) {
     if (installation === 'other') return 'hide';
     return installation === 'own' && who === 'installation_admin' ? 'allow' : 'forbid';

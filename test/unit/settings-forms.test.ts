@@ -23,4 +23,17 @@ describe('settings forms', () => {
     const read = valueFromFields('channelRules', { fallbackChannel: 'Unassigned', 'rule.channel': ['Email', ''], 'rule.conditions': ['medium contains mail', ''] });
     expect(read.problems).toEqual(['rules[0].anyOf: "medium contains mail" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name']);
   });
+
+  it('reads commitments and goals with rows back into the same setting, a blank channel meaning all channels', () => {
+    const commitments = SETTINGS.marketingCommitments.validate({ period: 'quarter', commitments: [{ metric: 'mqls_delivered', target: 120 }, { metric: 'pipeline_created', target: 250000.5, channel: 'Paid Search' }] });
+    const goals = SETTINGS.sharedGoals.validate({ goals: [{ quarter: '2026-Q4', kpi: 'revenue', target: 500000, owner: 'Sales' }, { quarter: '2026-Q4', kpi: 'mql_to_sql', target: 25, owner: 'Marketing' }] });
+    if (!commitments.ok || !goals.ok) throw new Error('the fixtures must validate');
+    expect(SETTINGS.marketingCommitments.validate(valueFromFields('marketingCommitments', fieldsOf('marketingCommitments', commitments.value)).value)).toEqual(commitments);
+    expect(SETTINGS.sharedGoals.validate(valueFromFields('sharedGoals', fieldsOf('sharedGoals', goals.value)).value)).toEqual(goals);
+  });
+
+  it('names a target that is not a number in the commitments form', () => {
+    const read = valueFromFields('marketingCommitments', { period: 'month', 'commitment.metric': ['sqls_accepted'], 'commitment.target': ['forty'], 'commitment.channel': [''] });
+    expect(SETTINGS.marketingCommitments.validate(read.value)).toEqual({ ok: false, error: ['commitments[0].target: Invalid input: expected number, received string'] });
+  });
 });

@@ -5,6 +5,7 @@ import type { Producer } from '../../queue/producer.ts';
 import type { InstallationClients } from '../../runtime/installation-clients.ts';
 import type { Db } from '../../store/db.ts';
 import { scheduleReconcile } from '../../sync/reconcile-schedule.ts';
+import { scheduleCommitmentChecks } from '../../sync/commitment-check.ts';
 import type { SyncScheduler } from '../../sync/scheduler.ts';
 import { SlaScheduler } from '../../sync/sla-clock.ts';
 import type { InstallationDirectory } from '../../store/installation-directory.ts';
@@ -44,10 +45,13 @@ export async function settingsChanged(ctx: AdminContext, installationId: string,
 
 /**
  * Drops the cached runtime of an installation and reloads the webhook routing table; an active
- * installation (a new one included) gets its reconciler scheduled.
+ * installation (a new one included) gets its reconciler and its commitments check scheduled.
  */
 export async function installationChanged(ctx: AdminContext, installationId: string): Promise<void> {
   await ctx.clients()?.changed(installationId);
   await ctx.directory.reload();
-  if (ctx.directory.isActive(installationId)) await scheduleReconcile(ctx.producer, installationId, ctx.config.reconcile.intervalMs);
+  if (ctx.directory.isActive(installationId)) {
+    await scheduleReconcile(ctx.producer, installationId, ctx.config.reconcile.intervalMs);
+    await scheduleCommitmentChecks(ctx.producer, installationId);
+  }
 }

@@ -16,11 +16,13 @@ import { queueKeys, queues } from '../../queue/catalog.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
 import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
+import { commitmentsReport, goalsReport, marketingCommitmentsOf, sharedGoalsOf } from '../../store/commitments.ts';
+import { periodContaining } from '../../domain/commitments.ts';
 import { problemsSince, recentProblems, searchRecordLog } from '../../store/sync-search.ts';
 import { groupFailures } from '../../domain/sync-failures.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
-import { access, canSee, guardedRouter, type Access, type Refusals } from './access.ts';
+import { access, canManage, canSee, guardedRouter, type Access, type Refusals } from './access.ts';
 import { clientAddress, identityOf, sha256 } from './auth.ts';
 import { html, type Html } from './html.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from './alert-target.ts';
@@ -33,6 +35,7 @@ import { healthBody } from './pages/health.ts';
 import { installationBody, provisioningBody } from './pages/installation.ts';
 import { overviewBody } from './pages/overview.ts';
 import { reportBody } from './pages/report.ts';
+import type { AgreementData } from './pages/agreement.ts';
 import { settingsBody } from './pages/settings.ts';
 import { usersBody, type UsersPageData } from './pages/users.ts';
 import { findUsableInvitation } from '../../store/admin-users.ts';
@@ -578,6 +581,18 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}/users?notice=${revoked ? 'user_revoked' : 'user_missing'}`);
   });
 
+  /** The report's commitments (current period) and goals (current quarter) of an installation. */
+  async function agreementOf(installationId: string, canEdit: boolean): Promise<AgreementData> {
+    const now = new Date(ctx.now());
+    const commitments = await marketingCommitmentsOf(ctx.db, installationId);
+    return {
+      installationId,
+      commitments: await commitmentsReport(ctx.db, { installationId, commitments, now }),
+      goals: await goalsReport(ctx.db, { installationId, goals: await sharedGoalsOf(ctx.db, installationId), quarter: periodContaining('quarter', now).id, now, revenue: await revenuePolicyOf(ctx.db, installationId) }),
+      canEdit,
+    };
+  }
+
   r.get('/report', reportAccess, async (req, res) => {
     const identity = identityOf(res);
     const installations = (await listInstallationDetails(ctx.db)).filter((i) => canSee(identity, i.id));
@@ -594,7 +609,7 @@ export function adminRouter(ctx: AdminContext): Router {
       section: 'report',
       installation: installation && req.query.installation ? tabInfo(installation) : undefined,
       scripts: ['vendor/chart.umd.js', 'report.js'],
-      body: reportBody({ installations, installation, from: fromText, to: toText, report, problems }),
+      body: reportBody({ installations, installation, from: fromText, to: toText, report, problems, agreement: installation && report ? await agreementOf(installation.id, canManage(identity, installation.id)) : null }),
     }, problems.length > 0 ? 400 : 200);
   });
 

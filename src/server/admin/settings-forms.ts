@@ -4,6 +4,8 @@
  * back. The page renders from the fields, so a refused form comes back exactly as typed; the value
  * read back goes through the same checks as the JSON API.
  */
+import type { MarketingCommitments } from '../../domain/commitments.ts';
+import type { SharedGoals } from '../../domain/goals.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -340,6 +342,45 @@ function revenueValue(fields: FormFields): unknown {
   };
 }
 
+function commitmentsFields(value: MarketingCommitments): FormFields {
+  return {
+    period: value.period,
+    'commitment.metric': value.commitments.map((row) => row.metric),
+    'commitment.target': value.commitments.map((row) => String(row.target)),
+    'commitment.channel': value.commitments.map((row) => row.channel ?? ''),
+  };
+}
+
+function commitmentsValue(fields: FormFields): unknown {
+  return {
+    period: field(fields, 'period'),
+    commitments: rowsOf(fields, 'commitment', ['metric', 'target', 'channel'], ['target', 'channel']).map((row) => {
+      const channel = optional(row.channel);
+      return { metric: row.metric, target: numberOf(row.target ?? ''), ...(channel === undefined ? {} : { channel }) };
+    }),
+  };
+}
+
+function goalsFields(value: SharedGoals): FormFields {
+  return {
+    'goal.quarter': value.goals.map((row) => row.quarter),
+    'goal.kpi': value.goals.map((row) => row.kpi),
+    'goal.target': value.goals.map((row) => String(row.target)),
+    'goal.owner': value.goals.map((row) => row.owner),
+  };
+}
+
+function goalsValue(fields: FormFields): unknown {
+  return {
+    goals: rowsOf(fields, 'goal', ['quarter', 'kpi', 'target', 'owner'], ['quarter', 'target', 'owner']).map((row) => ({
+      quarter: (row.quarter ?? '').trim(),
+      kpi: row.kpi,
+      target: numberOf(row.target ?? ''),
+      owner: (row.owner ?? '').trim(),
+    })),
+  };
+}
+
 /** The form fields of a setting's value. */
 export function fieldsOf(key: SettingKey, value: unknown): FormFields {
   switch (key) {
@@ -355,6 +396,10 @@ export function fieldsOf(key: SettingKey, value: unknown): FormFields {
       return slaFields(value as SlaPolicy);
     case 'revenuePolicy':
       return revenueFields(value as RevenuePolicy);
+    case 'marketingCommitments':
+      return commitmentsFields(value as MarketingCommitments);
+    case 'sharedGoals':
+      return goalsFields(value as SharedGoals);
     default: {
       const unreachable: never = key;
       return { unreachable };
@@ -380,6 +425,10 @@ export function valueFromFields(key: SettingKey, fields: FormFields): { value: u
       return { value: slaValue(fields), problems: [] };
     case 'revenuePolicy':
       return { value: revenueValue(fields), problems: [] };
+    case 'marketingCommitments':
+      return { value: commitmentsValue(fields), problems: [] };
+    case 'sharedGoals':
+      return { value: goalsValue(fields), problems: [] };
     default: {
       const unreachable: never = key;
       return { value: unreachable, problems: [] };

@@ -1,16 +1,19 @@
 /**
  * The admin's rules as data (`installations.settings` jsonb keys): stage dictionary, field sync
- * rules, channel rules, feedback taxonomy and SLA policy. Every edit goes through the domain's
+ * rules, channel rules, feedback taxonomy, SLA policy, revenue policy, marketing commitments and
+ * shared goals. Every edit goes through the domain's
  * validator, then through the check against the live CRMs (picklist values, fields and properties
  * exist and are writable), and is refused with every message; a preview counts what it would
  * change. A saved edit reaches every process (settingsChanged).
  */
+import { DEFAULT_MARKETING_COMMITMENTS, validateMarketingCommitments, type MarketingCommitments } from '../../domain/commitments.ts';
+import { DEFAULT_SHARED_GOALS, validateSharedGoals, type SharedGoals } from '../../domain/goals.ts';
 import { DEFAULT_CHANNEL_RULES, validateChannelRules, type ChannelRules } from '../../domain/channels.ts';
 import { DEFAULT_FEEDBACK_TAXONOMY, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { Result } from '../../domain/result.ts';
 import { DEFAULT_REVENUE_POLICY, validateRevenuePolicy, type RevenuePolicy } from '../../domain/revenue.ts';
-import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkRevenuePolicy, checkSlaPolicy, checkStageDictionary, type CrmFacts } from '../../domain/settings-check.ts';
-import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewRevenuePolicy, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
+import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkMarketingCommitments, checkRevenuePolicy, checkSlaPolicy, checkStageDictionary, type CrmFacts } from '../../domain/settings-check.ts';
+import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewMarketingCommitments, previewRevenuePolicy, previewSharedGoals, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
 import { DEFAULT_SLA_POLICY, validateSlaPolicy, type SlaPolicy } from '../../domain/sla.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
@@ -23,7 +26,7 @@ import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy'] as const;
+export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -92,6 +95,22 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     check: (value, _facts, runtime) => checkRevenuePolicy(value, runtime.attribution.channelRules),
     preview: async (db, id, current, next) => previewRevenuePolicy(current, next, await customerCounts(db, id)),
     defaults: DEFAULT_REVENUE_POLICY,
+  }),
+  marketingCommitments: define<MarketingCommitments>({
+    label: 'Marketing commitments',
+    description: "Marketing's side of the SLA: MQLs delivered, SQLs accepted by sales and pipeline created per month or quarter, optionally for one first-touch channel, paced against the period; at risk or behind alerts the alert target once per period.",
+    validate: validateMarketingCommitments,
+    check: (value, _facts, runtime) => checkMarketingCommitments(value, runtime.attribution.channelRules),
+    preview: (_db, _id, current, next) => Promise.resolve(previewMarketingCommitments(current, next)),
+    defaults: DEFAULT_MARKETING_COMMITMENTS,
+  }),
+  sharedGoals: define<SharedGoals>({
+    label: 'Shared goals',
+    description: 'The goal table both teams see, per quarter: revenue, pipeline coverage, MQL→SQL and SQL→won conversion, win rate and time to first touch, each with a target and an owner.',
+    validate: validateSharedGoals,
+    check: () => [],
+    preview: (_db, _id, current, next) => Promise.resolve(previewSharedGoals(current, next)),
+    defaults: DEFAULT_SHARED_GOALS,
   }),
 };
 

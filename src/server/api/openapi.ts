@@ -7,6 +7,8 @@ import { ApiBudgetSchema } from '../../domain/api-budget.ts';
 import { ChannelRulesSchema } from '../../domain/channels.ts';
 import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
 import { SlaPolicySchema } from '../../domain/sla.ts';
+import { MarketingCommitmentsSchema } from '../../domain/commitments.ts';
+import { SharedGoalsSchema } from '../../domain/goals.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { queueKeys, queues } from '../../queue/catalog.ts';
@@ -63,7 +65,7 @@ export function openApiDocument(): Json {
       title: 'Smarketing Sync admin API',
       version: '1.0.0',
       description:
-        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Roles: the operator (ADMIN_TOKEN) reaches every route; an installation admin (invited) the /installations/{id}/… routes of their installation; a viewer (invited) /report of their installation, /installations (filtered), /me and the sign-outs. Another installation\'s id answers 404 as if it did not exist; a route outside the role answers 403. Ten wrong tokens from one address in 15 minutes lock it out (429 with Retry-After). Errors are {error, message, issues?} with a 4xx status.',
+        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Roles: the operator (ADMIN_TOKEN) reaches every route; an installation admin (invited) the /installations/{id}/… routes of their installation; a viewer (invited) /report, /installations/{id}/commitments and /installations/{id}/goals of their installation, /installations (filtered), /me and the sign-outs. Another installation\'s id answers 404 as if it did not exist; a route outside the role answers 403. Ten wrong tokens from one address in 15 minutes lock it out (429 with Retry-After). Errors are {error, message, issues?} with a 4xx status.',
     },
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }, { session: [] }],
@@ -71,6 +73,16 @@ export function openApiDocument(): Json {
       '/installations': { get: operation('List installations', { '200': json({ type: 'object', properties: { installations: { type: 'array', items: ref('Installation') } } }, 'Installations') }) },
       '/installations/{id}': {
         get: operation('One installation, with its operator controls (paused directions), its alert target\'s state (an unreadable one with its fix) and the webhook endpoints to paste', { '200': json({ type: 'object', properties: { installation: ref('Installation'), controls: ref('Controls'), alert: alertView, endpoints: { type: 'object' } } }, 'Installation'), '404': error('No such installation') }, { parameters: [idPath] }),
+      },
+      '/installations/{id}/commitments': {
+        get: operation("Marketing's commitments paced in a period (viewers may read): per commitment the target, delivered so far, expected to date (target × elapsed share), a straight-line forecast and the status (too_early before 10 % of the period, then on_track from a forecast of 100 % of the target, at_risk from 85 %, behind below)", { '200': json(ref('CommitmentsReport'), 'Pacing'), '400': error('Bad period, or a period of the other kind than the commitments'), '404': error('No such installation') }, {
+          parameters: [idPath, { name: 'period', in: 'query', schema: { type: 'string' }, description: 'A month YYYY-MM or a quarter YYYY-Qn, as the commitments are set; default the current one (UTC)' }],
+        }),
+      },
+      '/installations/{id}/goals': {
+        get: operation('The shared goal table of a quarter (viewers may read): per KPI the target, actual, owner, status (met, below, no_data) and trend against the previous quarter', { '200': json(ref('GoalsReport'), 'Goal table'), '400': error('Bad quarter'), '404': error('No such installation') }, {
+          parameters: [idPath, { name: 'quarter', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-Q[1-4]$' }, description: 'Default the current quarter (UTC)' }],
+        }),
       },
       '/installations/{id}/pause': {
         post: operation('Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed', { '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'), '400': error('Unknown direction'), '404': error('No such installation'), '409': error('Uninstalled') }, { parameters: [idPath], requestBody: directionBody }),
@@ -120,7 +132,7 @@ export function openApiDocument(): Json {
         put: operation('Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem', { '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused; issues lists every problem, each naming the value and where it is missing'), '503': error('The CRMs could not be asked') }, {
           requestBody: {
             required: true,
-            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy, revenuePolicy.',
+            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy, revenuePolicy, marketingCommitments, sharedGoals.',
             content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
           },
         }),
@@ -328,6 +340,43 @@ export function openApiDocument(): Json {
         feedbackTaxonomy: schemaOf(FeedbackTaxonomySchema),
         slaPolicy: schemaOf(SlaPolicySchema),
         revenuePolicy: schemaOf(RevenuePolicySchema),
+        marketingCommitments: schemaOf(MarketingCommitmentsSchema),
+        CommitmentsReport: {
+          type: 'object',
+          properties: {
+            installationId: { type: 'string' },
+            period: { type: 'object', properties: { id: { type: 'string' }, kind: { type: 'string', enum: ['month', 'quarter'] }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
+            asOf: { type: 'string', format: 'date-time' },
+            commitments: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  key: { type: 'string' }, metric: { type: 'string', enum: ['mqls_delivered', 'sqls_accepted', 'pipeline_created'] }, channel: { type: ['string', 'null'] },
+                  target: { type: 'number' }, delivered: { type: 'number', description: 'Contacts, or for pipeline an amount in the corporate currency' }, elapsedShare: { type: 'number' }, expectedToDate: { type: 'number' }, forecast: { type: 'number' }, forecastShare: { type: 'number' },
+                  status: { type: 'string', enum: ['too_early', 'on_track', 'at_risk', 'behind'] },
+                },
+              },
+            },
+          },
+        },
+        GoalsReport: {
+          type: 'object',
+          properties: {
+            installationId: { type: 'string' }, quarter: { type: 'string' }, previousQuarter: { type: 'string' }, asOf: { type: 'string', format: 'date-time' },
+            goals: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  kpi: { type: 'string', enum: ['revenue', 'pipeline_coverage', 'mql_to_sql', 'sql_to_won', 'win_rate', 'hours_to_first_touch'] }, unit: { type: 'string', enum: ['amount', 'multiple', 'percent', 'hours'] }, owner: { type: 'string' },
+                  target: { type: 'number' }, actual: { type: ['number', 'null'] }, previous: { type: ['number', 'null'] }, trend: { type: ['string', 'null'], enum: ['better', 'worse', 'same', null] }, status: { type: 'string', enum: ['met', 'below', 'no_data'] },
+                },
+              },
+            },
+          },
+        },
+        sharedGoals: schemaOf(SharedGoalsSchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
         InitialSyncProgress: {

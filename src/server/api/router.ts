@@ -10,6 +10,8 @@ import { queueKeys, queues } from '../../queue/catalog.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
 import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
+import { commitmentsReport, goalsReport, marketingCommitmentsOf, sharedGoalsOf } from '../../store/commitments.ts';
+import { parsePeriod, periodContaining } from '../../domain/commitments.ts';
 import { searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
@@ -48,6 +50,10 @@ const scopedQueueParams = idParam.extend({ queue: z.string().min(1).max(100) });
 const scopedFailedQuery = z.object({ queue: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();
 const userParams = idParam.extend({ userId: z.string().min(1).max(100) });
 const invitationParams = idParam.extend({ invitationId: z.string().min(1).max(100) });
+/** `?period=` of the commitments: a month `YYYY-MM` or a quarter `YYYY-Qn`; absent, the current one. */
+const commitmentsQuery = z.object({ period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be a month YYYY-MM or a quarter YYYY-Qn').optional() }).strict();
+/** `?quarter=` of the goal table; absent, the current one. */
+const goalsQuery = z.object({ quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'must be a quarter YYYY-Qn, e.g. 2026-Q4').optional() }).strict();
 /** The report names its installation in the query; without one it is the first the caller may see. */
 const reportAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
 
@@ -169,6 +175,31 @@ export function apiRouter(ctx: AdminContext): Router {
       alert: await alertTargetView(ctx, installation.id),
       endpoints: { hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`, salesforceOutboundMessageUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? null },
     });
+  });
+
+  r.get('/installations/:id/commitments', access.viewInstallation, async (req, res) => {
+    const query = parseInput(commitmentsQuery, req.query, res, 'query');
+    if (!query) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const commitments = await marketingCommitmentsOf(ctx.db, installation.id);
+    const period = query.period === undefined ? undefined : parsePeriod(query.period);
+    if (period === null) return sendError(res, 400, 'invalid_request', `Invalid query: period: ${query.period ?? ''} is not a month or a quarter`);
+    if (period !== undefined && period.kind !== commitments.period) {
+      return sendError(res, 400, 'invalid_request', `Invalid query: period: the commitments are per ${commitments.period}: give a ${commitments.period === 'month' ? 'month YYYY-MM' : 'quarter YYYY-Qn'}`);
+    }
+    const report = await commitmentsReport(ctx.db, { installationId: installation.id, commitments, now: new Date(ctx.now()), ...(period ? { period } : {}) });
+    res.json(report);
+  });
+
+  r.get('/installations/:id/goals', access.viewInstallation, async (req, res) => {
+    const query = parseInput(goalsQuery, req.query, res, 'query');
+    if (!query) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const now = new Date(ctx.now());
+    const quarter = query.quarter ?? periodContaining('quarter', now).id;
+    res.json(await goalsReport(ctx.db, { installationId: installation.id, goals: await sharedGoalsOf(ctx.db, installation.id), quarter, now, revenue: await revenuePolicyOf(ctx.db, installation.id) }));
   });
 
   r.get('/installations/:id/connections', access.manageInstallation, async (req, res) => {

@@ -10,6 +10,7 @@ import type { LifetimeValueRow, RoiRow } from '../../../store/revenue-report.ts'
 import type { SlaComplianceFigures } from '../../../store/sla.ts';
 import { money, numberOrDash, percent } from '../components.ts';
 import { formatCount, html, jsonBlock, type Html } from '../html.ts';
+import { agreementSection, type AgreementData } from './agreement.ts';
 
 export interface ReportPageData {
   installations: InstallationDetails[];
@@ -18,6 +19,8 @@ export interface ReportPageData {
   from: string;
   to: string;
   report: FunnelReport | null;
+  /** Marketing's commitments in the current period and the current quarter's goals. */
+  agreement?: AgreementData | null;
   problems?: string[];
 }
 
@@ -183,6 +186,7 @@ export function reportBody(data: ReportPageData): Html {
     ${kpi('Won revenue', money(t.wonCents, currency), plural(t.wonDeals, 'deal'))}
     ${kpi('Customer lifetime value', money(customersValue, currency), `${plural(customers, 'customer')} · average ${averageValue === null ? '—' : money(averageValue, currency)}`)}
   </section>
+  ${data.agreement ? agreementSection(data.agreement) : ''}
 
   <div class="grid two charts">
     <section class="card"><h2>Funnel</h2><div class="chart"><canvas id="chart-funnel" role="img" aria-label="Funnel: contacts reaching each stage"></canvas></div></section>

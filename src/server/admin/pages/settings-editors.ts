@@ -3,6 +3,8 @@
  * one; settings.js adds and removes rows), rendered from form fields so a refused form comes back
  * as typed. settings-forms.ts turns the fields into the setting and back.
  */
+import { COMMITMENT_METRICS, COMMITMENT_PERIODS } from '../../../domain/commitments.ts';
+import { GOAL_KPIS } from '../../../domain/goals.ts';
 import { TOUCH_FIELDS } from '../../../domain/channels.ts';
 import { FIELD_SYNC_RULES, OPPORTUNITY_STATES, SHARED_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
 import { field, fieldList, TAXONOMY_HUBSPOT_KEYS, type FormFields } from '../settings-forms.ts';
@@ -167,6 +169,26 @@ function revenueEditor(fields: FormFields): Html {
     ], 'Channel costs')}`;
 }
 
+function commitmentsEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">${selectField(fields, 'period', 'Committed per', choices(COMMITMENT_PERIODS))}</div>
+    <p class="small muted">Targets per period: a number of contacts, or for pipeline created an amount in the corporate currency. A channel limits the commitment to contacts (and their deals) whose first touch is in it; leave it blank for all.</p>
+    ${rowsTable(fields, 'commitment', [
+      { name: 'metric', label: 'Metric', kind: 'select', options: choices(COMMITMENT_METRICS) },
+      { name: 'target', label: 'Target per period', kind: 'text', width: '10rem' },
+      { name: 'channel', label: 'Channel (optional)', kind: 'text' },
+    ], 'Marketing commitments')}`;
+}
+
+function goalsEditor(fields: FormFields): Html {
+  return html`<p class="small muted">Targets: revenue in the corporate currency, pipeline coverage as a multiple (3 = three times what is left of the revenue goal), conversions and win rate in percent, time to first touch in hours.</p>
+    ${rowsTable(fields, 'goal', [
+      { name: 'quarter', label: 'Quarter (YYYY-Qn)', kind: 'text', width: '8rem', placeholder: '2026-Q4' },
+      { name: 'kpi', label: 'KPI', kind: 'select', options: choices(GOAL_KPIS) },
+      { name: 'target', label: 'Target', kind: 'text', width: '10rem' },
+      { name: 'owner', label: 'Owner', kind: 'text', placeholder: 'Marketing, Sales, a name' },
+    ], 'Shared goals')}`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   switch (key) {
@@ -182,6 +204,10 @@ export function settingEditor(key: SettingKey, fields: FormFields): Html {
       return slaEditor(fields);
     case 'revenuePolicy':
       return revenueEditor(fields);
+    case 'marketingCommitments':
+      return commitmentsEditor(fields);
+    case 'sharedGoals':
+      return goalsEditor(fields);
     default: {
       const unreachable: never = key;
       return html`${String(unreachable)}`;

@@ -3,6 +3,8 @@
  * JSON); "Preview" says what saving would change, an edit the checks refuse comes back with every
  * message and the form as typed. The channel rules offer to re-stamp history, with the run's progress.
  */
+import type { MarketingCommitments } from '../../../domain/commitments.ts';
+import type { SharedGoals } from '../../../domain/goals.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../../domain/revenue.ts';
@@ -69,6 +71,19 @@ function revenueView(policy: RevenuePolicy): Html {
       <tbody>${policy.channelCosts.map((row) => html`<tr><td>${row.channel}</td><td>${row.month}</td><td class="num">${row.amount.toLocaleString('en-US', { minimumFractionDigits: 2 })}</td></tr>`)}</tbody></table>`}`;
 }
 
+function commitmentsView(value: MarketingCommitments): Html {
+  if (value.commitments.length === 0) return html`<p class="muted small">No commitment: nothing is paced.</p>`;
+  return html`<p>Committed per <strong>${value.period}</strong>; on track from a forecast of 100 % of the target, at risk from 85 %, behind below.</p>
+  <table class="data compact"><thead><tr><th>Metric</th><th>Target per ${value.period}</th><th>Channel</th></tr></thead>
+  <tbody>${value.commitments.map((row) => html`<tr><td>${row.metric.replaceAll('_', ' ')}</td><td class="num">${row.target.toLocaleString('en-US')}</td><td>${row.channel ?? 'all'}</td></tr>`)}</tbody></table>`;
+}
+
+function goalsView(value: SharedGoals): Html {
+  if (value.goals.length === 0) return html`<p class="muted small">No goal set.</p>`;
+  return html`<table class="data compact"><thead><tr><th>Quarter</th><th>KPI</th><th>Target</th><th>Owner</th></tr></thead>
+  <tbody>${value.goals.map((row) => html`<tr><td>${row.quarter}</td><td>${row.kpi.replaceAll('_', ' ')}</td><td class="num">${row.target.toLocaleString('en-US')}</td><td>${row.owner}</td></tr>`)}</tbody></table>`;
+}
+
 function readableView(view: SettingView): Html {
   switch (view.key) {
     case 'stageDictionary':
@@ -83,6 +98,10 @@ function readableView(view: SettingView): Html {
       return slaView(view.value as SlaPolicy);
     case 'revenuePolicy':
       return revenueView(view.value as RevenuePolicy);
+    case 'marketingCommitments':
+      return commitmentsView(view.value as MarketingCommitments);
+    case 'sharedGoals':
+      return goalsView(view.value as SharedGoals);
     default: {
       const unreachable: never = view.key;
       return html`${String(unreachable)}`;
