@@ -14,8 +14,8 @@
  *   so the status is `too_early` and no alert is raised.
  */
 import { z } from 'zod';
-import { err, ok, type Result } from './result.ts';
-import { zodIssueMessages } from './validation.ts';
+import type { Result } from './result.ts';
+import { uniqueRows, validatorOf } from './validation.ts';
 
 /** What a commitment counts. */
 export const COMMITMENT_METRICS = ['mqls_delivered', 'sqls_accepted', 'pipeline_created'] as const;
@@ -53,14 +53,7 @@ export const MarketingCommitmentsSchema = z
       .array(CommitmentSchema)
       .max(50, 'at most 50 commitments')
       .default([])
-      .superRefine((rows, context) => {
-        const seen = new Set<string>();
-        rows.forEach((row, index) => {
-          const key = commitmentKey(row);
-          if (seen.has(key)) context.addIssue({ code: 'custom', message: `${row.metric} ${row.channel === undefined ? 'for all channels' : `for ${row.channel}`} is listed twice`, path: [index, 'metric'] });
-          seen.add(key);
-        });
-      }),
+      .superRefine(uniqueRows((row: z.output<typeof CommitmentSchema>) => commitmentKey(row), (row) => `${row.metric} ${row.channel === undefined ? 'for all channels' : `for ${row.channel}`}`, 'metric')),
   })
   .strict();
 
@@ -71,13 +64,10 @@ export type Commitment = MarketingCommitments['commitments'][number];
 export const DEFAULT_MARKETING_COMMITMENTS: MarketingCommitments = MarketingCommitmentsSchema.parse({});
 
 /** Validates admin-supplied commitments, listing every problem. */
-export function validateMarketingCommitments(input: unknown): Result<MarketingCommitments, string[]> {
-  const parsed = MarketingCommitmentsSchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
-}
+export const validateMarketingCommitments: (input: unknown) => Result<MarketingCommitments, string[]> = validatorOf(MarketingCommitmentsSchema);
 
 /** A commitment's identity within a period: its metric and channel (lower-cased; '' for all channels). */
-export function commitmentKey(commitment: Pick<Commitment, 'metric' | 'channel'>): string {
+export function commitmentKey(commitment: { readonly metric: CommitmentMetric; readonly channel?: string | undefined }): string {
   return `${commitment.metric}|${(commitment.channel ?? '').toLowerCase()}`;
 }
 

@@ -10,8 +10,8 @@
  * figure). A quarter in progress is compared as it stands with the whole previous quarter.
  */
 import { z } from 'zod';
-import { err, ok, type Result } from './result.ts';
-import { zodIssueMessages } from './validation.ts';
+import type { Result } from './result.ts';
+import { uniqueRows, validatorOf } from './validation.ts';
 
 /** The KPIs a goal may set, in the order the table shows them. */
 export const GOAL_KPIS = ['revenue', 'pipeline_coverage', 'mql_to_sql', 'sql_to_won', 'win_rate', 'hours_to_first_touch'] as const;
@@ -48,14 +48,7 @@ export const SharedGoalsSchema = z
       .array(GoalSchema)
       .max(240, 'at most 240 goals')
       .default([])
-      .superRefine((rows, context) => {
-        const seen = new Set<string>();
-        rows.forEach((row, index) => {
-          const key = `${row.quarter}|${row.kpi}`;
-          if (seen.has(key)) context.addIssue({ code: 'custom', message: `${row.kpi} of ${row.quarter} is listed twice`, path: [index, 'kpi'] });
-          seen.add(key);
-        });
-      }),
+      .superRefine(uniqueRows((row) => `${row.quarter}|${row.kpi}`, (row) => `${row.kpi} of ${row.quarter}`, 'kpi')),
   })
   .strict();
 
@@ -66,10 +59,7 @@ export type Goal = SharedGoals['goals'][number];
 export const DEFAULT_SHARED_GOALS: SharedGoals = SharedGoalsSchema.parse({});
 
 /** Validates admin-supplied goals, listing every problem. */
-export function validateSharedGoals(input: unknown): Result<SharedGoals, string[]> {
-  const parsed = SharedGoalsSchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
-}
+export const validateSharedGoals: (input: unknown) => Result<SharedGoals, string[]> = validatorOf(SharedGoalsSchema);
 
 /** The quarter before `2026-Q1` is `2025-Q4`. */
 export function previousQuarter(id: string): string {

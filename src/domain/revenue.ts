@@ -5,8 +5,8 @@
  * campaign or channel (CAC, ROI, LTV:CAC). The policy an admin edits (`revenuePolicy`) is data.
  */
 import { z } from 'zod';
-import { err, ok, type Result } from './result.ts';
-import { zodIssueMessages } from './validation.ts';
+import type { Result } from './result.ts';
+import { uniqueRows, validatorOf } from './validation.ts';
 
 /** A deal's state: open (including reopened), won, or lost. */
 export const DEAL_STATUSES = ['open', 'won', 'lost'] as const;
@@ -75,14 +75,7 @@ export const RevenuePolicySchema = z
       .array(z.object({ channel: label, month, amount: z.number().min(0, 'must be 0 or more').max(1e12, 'is too large').finite() }).strict())
       .max(600, 'at most 600 rows')
       .default([])
-      .superRefine((rows, context) => {
-        const seen = new Set<string>();
-        rows.forEach((row, index) => {
-          const key = `${row.channel.toLowerCase()}|${row.month}`;
-          if (seen.has(key)) context.addIssue({ code: 'custom', message: `${row.channel} ${row.month} is listed twice`, path: [index, 'month'] });
-          seen.add(key);
-        });
-      }),
+      .superRefine(uniqueRows((row) => `${row.channel.toLowerCase()}|${row.month}`, (row) => `${row.channel} ${row.month}`, 'month')),
   })
   .strict();
 
@@ -93,10 +86,7 @@ export type SizeBands = RevenuePolicy['segments'];
 export const DEFAULT_REVENUE_POLICY: RevenuePolicy = RevenuePolicySchema.parse({});
 
 /** Validates an admin-supplied revenue policy, listing every problem. */
-export function validateRevenuePolicy(input: unknown): Result<RevenuePolicy, string[]> {
-  const parsed = RevenuePolicySchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
-}
+export const validateRevenuePolicy: (input: unknown) => Result<RevenuePolicy, string[]> = validatorOf(RevenuePolicySchema);
 
 /** An Opportunity as the revenue loop reads it. */
 export interface OpportunityOutcome {

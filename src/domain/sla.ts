@@ -6,8 +6,8 @@
  * calendar-hours policy adds real hours across DST changes.
  */
 import { z } from 'zod';
-import { err, ok, type Result } from './result.ts';
-import { presentOrNull, sameValue, zodIssueMessages } from './validation.ts';
+import type { Result } from './result.ts';
+import { presentOrNull, sameValue, validatorOf } from './validation.ts';
 
 /** SLA states (the `sales_sla_status` values). */
 export const SLA_STATUSES = ['pending', 'met', 'breached'] as const;
@@ -79,10 +79,7 @@ export type SlaPolicy = z.output<typeof SlaPolicySchema>;
 export const DEFAULT_SLA_POLICY: SlaPolicy = SlaPolicySchema.parse({});
 
 /** Validates an admin-supplied SLA policy, listing every problem. */
-export function validateSlaPolicy(input: unknown): Result<SlaPolicy, string[]> {
-  const parsed = SlaPolicySchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
-}
+export const validateSlaPolicy: (input: unknown) => Result<SlaPolicy, string[]> = validatorOf(SlaPolicySchema);
 
 /** What an override can match on. */
 export interface SlaContext {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { err, ok, type Result } from './result.ts';
 
 /** Renders a zod path such as `rows[2].direction`, or `(root)` for the whole input. */
 export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
@@ -13,6 +14,29 @@ export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
 /** Lists every zod issue as one line `path: message`, so an admin sees all problems at once. */
 export function zodIssueMessages(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${formatIssuePath(issue.path)}: ${issue.message}`);
+}
+
+/** A validator from a zod schema: the value, or every problem as a `path: message` line. */
+export function validatorOf<S extends z.ZodType>(schema: S): (input: unknown) => Result<z.output<S>, string[]> {
+  return (input) => {
+    const parsed = schema.safeParse(input);
+    return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
+  };
+}
+
+/**
+ * A zod refinement of a list whose rows must be unique by `keyOf`: each repeat is an issue at the
+ * row's `field`, saying which row (`describe`) is listed twice.
+ */
+export function uniqueRows<T>(keyOf: (row: T) => string, describe: (row: T) => string, field: string): (rows: readonly T[], context: z.RefinementCtx) => void {
+  return (rows, context) => {
+    const seen = new Set<string>();
+    rows.forEach((row, index) => {
+      const key = keyOf(row);
+      if (seen.has(key)) context.addIssue({ code: 'custom', message: `${describe(row)} is listed twice`, path: [index, field] });
+      seen.add(key);
+    });
+  };
 }
 
 /** Compares two system values the way both CRMs compare picklist values: trimmed, case-insensitive. */
