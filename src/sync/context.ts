@@ -1,5 +1,5 @@
 /** What a sync run works with: one installation's CRM ports, rules, state and clock. */
-import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
+import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import type { FeedbackTaxonomy } from '../domain/feedback.ts';
 import type { FieldMapping, StageDictionary } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
@@ -48,6 +48,12 @@ export const LEAD_SYNC_FIELDS = [
 /** The Opportunity fields every sync reads. */
 export const OPPORTUNITY_SYNC_FIELDS = ['Id', 'StageName', 'IsWon', 'IsClosed', 'Amount', 'CloseDate', 'LastModifiedById', 'SystemModstamp', 'Loss_Reason__c',
   'Win_Reason__c', 'OwnerId', 'LastModifiedDate'] as const;
+
+/** A text field of a Salesforce record: its value, or null when absent or empty. */
+export function recordText(record: SalesforceRecord | undefined, field: string): string | null {
+  const value = record?.[field];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
 
 /** `hubspot:contact:101` — the sync log's record reference for a contact. */
 export function contactRef(id: string): string {

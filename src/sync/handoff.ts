@@ -10,7 +10,7 @@ import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce
 import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, type SyncContext } from './context.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, type SyncContext } from './context.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 
 export interface HandoffSummary {
@@ -26,22 +26,17 @@ export interface HandoffSummary {
 
 const PLACEHOLDER = '[not provided]';
 
-function text(record: SalesforceRecord | undefined, field: string): string | null {
-  const value = record?.[field];
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
 /** Mapped fields to write on the Lead, by each field's sync rule. */
 function mappedFields(ctx: SyncContext, contact: HubSpotContact, lead: SalesforceRecord | undefined): Record<string, string> {
   const fields: Record<string, string> = {};
   const hubspotAt = Date.parse(contact.updatedAt);
-  const modstamp = text(lead, 'SystemModstamp');
+  const modstamp = recordText(lead, 'SystemModstamp');
   const salesforceAt = modstamp ? Date.parse(modstamp) : null;
   for (const mapping of ctx.fieldMappings) {
     const resolution = resolveFieldValue(
       mapping.rule,
       { value: contact.properties[mapping.hubspotProperty] ?? null, at: hubspotAt },
-      { value: text(lead, mapping.salesforceField), at: salesforceAt },
+      { value: recordText(lead, mapping.salesforceField), at: salesforceAt },
       'hubspot_to_salesforce',
     );
     if (resolution.write && resolution.value !== null) fields[mapping.salesforceField] = resolution.value;
@@ -71,7 +66,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const attribution = await AttributionBatch.forContacts(ctx, contacts, (id) => leads.get(links.get(id)?.salesforceLeadId ?? ''));
 
   const closedBySales = (lead: SalesforceRecord | undefined): boolean => {
-    const stage = lead && lead.IsConverted !== true ? findStageForSalesforce(ctx.dictionary, { object: 'Lead', Status: text(lead, 'Status') ?? '', IsConverted: false, Feedback_Reason__c: text(lead, 'Feedback_Reason__c') }) : null;
+    const stage = lead && lead.IsConverted !== true ? findStageForSalesforce(ctx.dictionary, { object: 'Lead', Status: recordText(lead, 'Status') ?? '', IsConverted: false, Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c') }) : null;
     return stage !== null && BACKWARD_RULE_STAGES.includes(stage);
   };
   const latestStage = await latestStages(ctx.db, ctx.installationId, contacts.filter((c) => closedBySales(leads.get(links.get(c.id)?.salesforceLeadId ?? ''))).map((c) => c.id));
@@ -85,16 +80,16 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     const lead = link?.salesforceLeadId ? leads.get(link.salesforceLeadId) : undefined;
     return decideHubSpotToSalesforce(ctx.dictionary, contact.properties, {
       leadId: link?.salesforceLeadId ?? null,
-      contactId: link?.salesforceContactId ?? text(lead, 'ConvertedContactId'),
-      leadStatus: text(lead, 'Status'),
-      leadFeedbackReason: text(lead, 'Feedback_Reason__c'),
+      contactId: link?.salesforceContactId ?? recordText(lead, 'ConvertedContactId'),
+      leadStatus: recordText(lead, 'Status'),
+      leadFeedbackReason: recordText(lead, 'Feedback_Reason__c'),
     });
   };
   for (const contact of contacts) {
     const link = links.get(contact.id);
     const lead = link?.salesforceLeadId ? leads.get(link.salesforceLeadId) : undefined;
     if (lead && lead.IsConverted === true && !link?.salesforceContactId) {
-      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: text(lead, 'ConvertedContactId'), salesforceOpportunityId: text(lead, 'ConvertedOpportunityId') });
+      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: recordText(lead, 'ConvertedContactId'), salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId') });
     }
     const decision = decide(contact);
     if (decision.action === 'upsert_lead' && decision.leadId === null) {
@@ -146,8 +141,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // 3. A handoff whose email already exists in Salesforce links to that record instead of duplicating it.
   const createEmails = toCreate.map((c) => c.properties.email?.toLowerCase()).filter((e): e is string => Boolean(e));
   const existing = createEmails.length > 0 ? await ctx.salesforce.findByEmail(createEmails) : { leads: [], contacts: [] };
-  const leadByEmail = new Map(existing.leads.map((l) => [(text(l, 'Email') ?? '').toLowerCase(), l]));
-  const contactByEmail = new Map(existing.contacts.map((c) => [(text(c, 'Email') ?? '').toLowerCase(), c]));
+  const leadByEmail = new Map(existing.leads.map((l) => [(recordText(l, 'Email') ?? '').toLowerCase(), l]));
+  const contactByEmail = new Map(existing.contacts.map((c) => [(recordText(c, 'Email') ?? '').toLowerCase(), c]));
   const upserts: (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[] = [];
   /** Contacts whose upsert is their handoff to sales (not a Lead sales already works). */
   const handedOff = new Set<string>();
@@ -163,7 +158,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       entry(contactRef(contact.id), 'info', 'link_existing_contact', `${decision.reason}; Salesforce Contact ${sameEmailContact.Id} already has ${email}: linked to it, no Lead created`);
       continue;
     }
-    if (sameEmailLead && text(sameEmailLead, 'HubSpot_Contact_Id__c') !== contact.id) {
+    if (sameEmailLead && recordText(sameEmailLead, 'HubSpot_Contact_Id__c') !== contact.id) {
       upserts.push({ ...attribution.leadFields(contact.id, sameEmailLead), Id: sameEmailLead.Id, HubSpot_Contact_Id__c: contact.id, Lifecycle_Stage__c: decision.stage });
       linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: sameEmailLead.Id, salesforceContactId: null, salesforceOpportunityId: null });
       summary.linked += 1;
@@ -175,8 +170,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     // has its Status already, and a rep may set another one between our read and our write: the
     // upsert never sends Status then. Still untouched, the handoff counts (stage row, SLA clock);
     // worked by sales since, it does not (chaos suite).
-    const ownLead = sameEmailLead !== undefined && text(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id;
-    if (!ownLead || text(sameEmailLead, 'Status') === decision.status) handedOff.add(contact.id);
+    const ownLead = sameEmailLead !== undefined && recordText(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id;
+    if (!ownLead || recordText(sameEmailLead, 'Status') === decision.status) handedOff.add(contact.id);
     upserts.push({
       ...fields,
       ...attribution.leadFields(contact.id, sameEmailLead),
@@ -206,7 +201,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     ...toUpdate.flatMap(({ contact, leadId, decision }) => {
       const fields = mappedFields(ctx, contact, leads.get(leadId));
       const stageFields = decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {};
-      const changes = Object.fromEntries(Object.entries({ ...fields, ...stageFields }).filter(([field, value]) => text(leads.get(leadId), field) !== value));
+      const changes = Object.fromEntries(Object.entries({ ...fields, ...stageFields }).filter(([field, value]) => recordText(leads.get(leadId), field) !== value));
       const stamp = attribution.leadFields(contact.id, leads.get(leadId));
       if (Object.keys(changes).length === 0 && Object.keys(stamp).length === 0) {
         summary.unchanged += 1;

@@ -23,7 +23,7 @@ import { linksByHubSpotIds, linksBySalesforceIds, saveLinks, type RecordLink } f
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, stampContacts, stampLeads, type BackfillProgress } from './attribution-backfill.ts';
 import { runPhases, type StepCounts } from './backfill-phases.ts';
-import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 
 /** The `backfill_runs.kind` of initial syncs. */
@@ -153,11 +153,6 @@ export async function runInitialSync(ctx: SyncContext, runId: string, onProgress
   );
 }
 
-function text(record: SalesforceRecord | undefined, field: string): string | null {
-  const value = record?.[field];
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
 /** SOQL `IN (…)` of validated record ids (anything else is left out). */
 function idList(ids: Iterable<string>): string {
   return [...new Set(ids)].filter(isRecordId).map(soqlString).join(', ');
@@ -202,7 +197,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   const byId = [knownLeadIds.length > 0 ? `Id IN (${idList(knownLeadIds)})` : '', unlinked.length > 0 ? `HubSpot_Contact_Id__c IN (${unlinked.map((c) => soqlString(c.id)).join(', ')})` : ''].filter(Boolean);
   const leadRows = byId.length === 0 ? [] : await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${byId.join(' OR ')}`);
   const leadsById = new Map(leadRows.map((lead) => [lead.Id, lead]));
-  const leadByHubSpotId = new Map(leadRows.flatMap((lead) => (text(lead, 'HubSpot_Contact_Id__c') ? [[text(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [])));
+  const leadByHubSpotId = new Map(leadRows.flatMap((lead) => (recordText(lead, 'HubSpot_Contact_Id__c') ? [[recordText(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [])));
 
   const pairs: Pair[] = [];
   // A Salesforce record links to one contact: the first claim in this step wins, later ones fall back to email.
@@ -218,7 +213,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     }
     const external = leadByHubSpotId.get(contact.id);
     const named = leadsById.get(leadIdProperty(contact) ?? '');
-    const lead = external ?? (named && (text(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id && !claimed.has(named.Id) ? named : undefined);
+    const lead = external ?? (named && (recordText(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id && !claimed.has(named.Id) ? named : undefined);
     if (lead) {
       claimed.add(lead.Id);
       pairs.push({ contact, link: linkTo(contact, lead), lead, matchedBy: external ? 'lead_external_id' : 'lead_id_property' });
@@ -243,7 +238,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail, claimed)));
 
   // 2. Opportunities of converted Leads: their stage is the Salesforce side's after conversion.
-  const opportunityIds = pairs.map((p) => p.link.salesforceOpportunityId ?? text(p.lead, 'ConvertedOpportunityId')).filter((id): id is string => id !== null);
+  const opportunityIds = pairs.map((p) => p.link.salesforceOpportunityId ?? recordText(p.lead, 'ConvertedOpportunityId')).filter((id): id is string => id !== null);
   const opportunities = new Map((await ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS)).map((o) => [o.Id, o]));
 
   // 3. Decide per pair: link writes (ids on both sides) and stage moves (the side behind moves forward).
@@ -260,25 +255,25 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
       linkUpdates.push(link);
       result.linked += 1;
       entry(contactRef(contact.id), 'info', 'link_initial', `${MATCH_REASONS[pair.matchedBy]}: ${describeLink(link)}`, { matchedBy: pair.matchedBy, lead: link.salesforceLeadId, contact: link.salesforceContactId, opportunity: link.salesforceOpportunityId });
-    } else if (lead?.IsConverted === true && (!link.salesforceContactId || !link.salesforceOpportunityId) && (text(lead, 'ConvertedContactId') || text(lead, 'ConvertedOpportunityId'))) {
+    } else if (lead?.IsConverted === true && (!link.salesforceContactId || !link.salesforceOpportunityId) && (recordText(lead, 'ConvertedContactId') || recordText(lead, 'ConvertedOpportunityId'))) {
       // Converted since the link was saved: the link follows to the Contact and Opportunity.
-      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: text(lead, 'ConvertedContactId'), salesforceOpportunityId: text(lead, 'ConvertedOpportunityId') });
+      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: recordText(lead, 'ConvertedContactId'), salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId') });
     }
     const ids: Record<string, string> = {};
     const leadId = link.salesforceLeadId ?? lead?.Id ?? null;
-    const salesforceContactId = link.salesforceContactId ?? text(lead, 'ConvertedContactId');
+    const salesforceContactId = link.salesforceContactId ?? recordText(lead, 'ConvertedContactId');
     if (leadId && contact.properties.salesforce_lead_id !== leadId) ids.salesforce_lead_id = leadId;
     if (salesforceContactId && contact.properties.salesforce_contact_id !== salesforceContactId) ids.salesforce_contact_id = salesforceContactId;
     if (Object.keys(ids).length > 0) hubspotWrites.push({ id: contact.id, properties: ids });
-    if (lead && lead.IsConverted !== true && text(lead, 'HubSpot_Contact_Id__c') !== contact.id) leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
+    if (lead && lead.IsConverted !== true && recordText(lead, 'HubSpot_Contact_Id__c') !== contact.id) leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
 
-    const opportunity = opportunities.get(link.salesforceOpportunityId ?? text(lead, 'ConvertedOpportunityId') ?? '');
+    const opportunity = opportunities.get(link.salesforceOpportunityId ?? recordText(lead, 'ConvertedOpportunityId') ?? '');
     const decision: StageAgreement = decideStageAgreement(
       ctx.dictionary,
       contact.properties,
       {
-        lead: lead ? { object: 'Lead', Status: text(lead, 'Status') ?? '', IsConverted: lead.IsConverted === true, Feedback_Reason__c: text(lead, 'Feedback_Reason__c'), Lifecycle_Stage__c: text(lead, 'Lifecycle_Stage__c') } : null,
-        opportunity: opportunity ? { object: 'Opportunity', StageName: text(opportunity, 'StageName') ?? '', IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true } : null,
+        lead: lead ? { object: 'Lead', Status: recordText(lead, 'Status') ?? '', IsConverted: lead.IsConverted === true, Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c'), Lifecycle_Stage__c: recordText(lead, 'Lifecycle_Stage__c') } : null,
+        opportunity: opportunity ? { object: 'Opportunity', StageName: recordText(opportunity, 'StageName') ?? '', IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true } : null,
       },
     );
     if (lead) leadStages.push({ recordId: lead.Id, values: stageValues('Lead', lead) });
@@ -359,10 +354,10 @@ function linkTo(contact: HubSpotContact, lead: SalesforceRecord): RecordLink {
   const converted = lead.IsConverted === true;
   return {
     hubspotContactId: contact.id,
-    email: contact.properties.email ?? text(lead, 'Email'),
+    email: contact.properties.email ?? recordText(lead, 'Email'),
     salesforceLeadId: lead.Id,
-    salesforceContactId: converted ? text(lead, 'ConvertedContactId') : null,
-    salesforceOpportunityId: converted ? text(lead, 'ConvertedOpportunityId') : null,
+    salesforceContactId: converted ? recordText(lead, 'ConvertedContactId') : null,
+    salesforceOpportunityId: converted ? recordText(lead, 'ConvertedOpportunityId') : null,
   };
 }
 
@@ -386,12 +381,12 @@ async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[
   ]);
   // A Lead or Contact already linked to another contact is not taken again.
   const taken = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...salesforceContacts.map((c) => c.Id)]);
-  const emailOf = (record: SalesforceRecord) => (text(record, 'Email') ?? '').toLowerCase();
+  const emailOf = (record: SalesforceRecord) => (recordText(record, 'Email') ?? '').toLowerCase();
   const pairs: Pair[] = [];
   for (const contact of contacts) {
     const email = (contact.properties.email ?? '').trim().toLowerCase();
     const free = (record: SalesforceRecord) => {
-      const owner = taken.get(record.Id)?.hubspotContactId ?? text(record, 'HubSpot_Contact_Id__c');
+      const owner = taken.get(record.Id)?.hubspotContactId ?? recordText(record, 'HubSpot_Contact_Id__c');
       return emailOf(record) === email && !claimed.has(record.Id) && (owner === null || owner === contact.id);
     };
     const open = leads.find((lead) => lead.IsConverted !== true && free(lead));
@@ -424,8 +419,8 @@ async function syncLeadStep(ctx: SyncContext, runId: string, leads: readonly Sal
       recordRef: salesforceRef('Lead', lead.Id),
       level: 'info' as const,
       action: 'unmatched_initial',
-      reason: `no HubSpot contact has this Lead's id or email${text(lead, 'Email') ? '' : ' (the Lead has no Email)'}: historical, so no HubSpot contact is created (HubSpot bills marketing contacts)`,
-      details: { initialSyncRun: runId, status: text(lead, 'Status') },
+      reason: `no HubSpot contact has this Lead's id or email${recordText(lead, 'Email') ? '' : ' (the Lead has no Email)'}: historical, so no HubSpot contact is created (HubSpot bills marketing contacts)`,
+      details: { initialSyncRun: runId, status: recordText(lead, 'Status') },
       ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
     })),
   );

@@ -18,7 +18,7 @@ import { saveCampaignCosts } from '../store/deals.ts';
 import type { Queryable } from '../store/db.ts';
 import { recordInboundEvent } from '../store/inbound-events.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef, STAGE_FIELDS, stageValues } from './context.ts';
+import { contactRef, recordText, salesforceRef, STAGE_FIELDS, stageValues } from './context.ts';
 import type { Direction } from './pending-set.ts';
 
 export interface ReconcileDeps {
@@ -74,6 +74,14 @@ interface Watermark {
   at: Date;
   lastId: string;
 }
+
+/** The watermark after a page: its newest record (never before the old mark), or the old mark when the page was empty. */
+function advanced(mark: Watermark | null, since: Date, last: { id: string; at: number } | undefined): Watermark {
+  return last ? { at: new Date(Math.max(last.at, mark?.at.getTime() ?? 0)), lastId: last.id } : (mark ?? { at: since, lastId: '' });
+}
+
+/** A Salesforce record's SystemModstamp in epoch ms (the API writes `+0000` for UTC). */
+const salesforceModified = (r: SalesforceRecord): number => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
 
 async function loadWatermark(db: Queryable, installationId: string, stream: string): Promise<Watermark | null> {
   const rows = await db.query<{ watermark: Date; last_id: string }>('SELECT watermark, last_id FROM reconcile_watermarks WHERE installation_id = $1 AND stream = $2', [installationId, stream]);
@@ -145,7 +153,7 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     await writeSyncLog(deps.db, lines);
   }
   const last = contacts.at(-1);
-  const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.id } : (mark ?? { at: since, lastId: '' });
+  const next = advanced(mark, since, last && { id: last.id, at: modified(last) });
   await saveWatermark(deps.db, deps.installationId, stream, next, caught);
   return { stream, compared: contacts.length, caught, checked: missed.length - caught };
 }
@@ -156,7 +164,7 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
   const records = await deps.salesforce.findChangedSince(type, ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]], since, deps.pageLimit);
-  const modified = (r: SalesforceRecord) => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
+  const modified = salesforceModified;
   const newest = await newestEvents(deps.db, deps.installationId, 'salesforce', records.map((r) => r.Id));
   const missed = uncovered(records, (r) => r.Id, modified, newest);
   let caught = 0;
@@ -170,8 +178,7 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
     await writeSyncLog(deps.db, lines);
   }
   const last = records.at(-1);
-  const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.Id } : (mark ?? { at: since, lastId: '' });
-  await saveWatermark(deps.db, deps.installationId, stream, next, caught);
+  await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: modified(last) }), caught);
   return { stream, compared: records.length, caught, checked: missed.length - caught };
 }
 
@@ -209,17 +216,14 @@ export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'i
     if (typeof value !== 'number') return null;
     return toCorporateCents(value, rates?.multiCurrency === true && typeof record.CurrencyIsoCode === 'string' ? record.CurrencyIsoCode : null, rates);
   };
-  const text = (record: SalesforceRecord, field: string): string | null => (typeof record[field] === 'string' && record[field] !== '' ? (record[field]) : null);
   await saveCampaignCosts(deps.db, deps.installationId, records.flatMap((record) => {
-    const name = text(record, 'Name');
+    const name = recordText(record, 'Name');
     return name === null ? [] : [{
-      salesforceCampaignId: record.Id, name, type: text(record, 'Type'), status: text(record, 'Status'),
-      startDate: text(record, 'StartDate'), endDate: text(record, 'EndDate'), createdDate: text(record, 'CreatedDate')?.slice(0, 10) ?? null, budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
+      salesforceCampaignId: record.Id, name, type: recordText(record, 'Type'), status: recordText(record, 'Status'),
+      startDate: recordText(record, 'StartDate'), endDate: recordText(record, 'EndDate'), createdDate: recordText(record, 'CreatedDate')?.slice(0, 10) ?? null, budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
     }];
   }));
-  const modified = (r: SalesforceRecord) => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
   const last = records.at(-1);
-  const next: Watermark = last ? { at: new Date(Math.max(modified(last), mark?.at.getTime() ?? 0)), lastId: last.Id } : (mark ?? { at: since, lastId: '' });
-  await saveWatermark(deps.db, deps.installationId, stream, next, 0);
+  await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }), 0);
   return { stream, compared: records.length, caught: 0, checked: 0 };
 }

@@ -12,7 +12,10 @@ import type { SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import { dealContactsOfAccounts, knownDeals, saveCustomerAccounts, saveDeals, saveOrgCurrencies, wonDealsOfAccounts, type CustomerAccount, type DealRecord } from '../store/deals.ts';
 import { linksBySalesforceIds } from '../store/record-links.ts';
 import type { SyncLogEntry } from '../store/sync-log.ts';
-import { OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
+
+/** Currency reads already stored (by object identity: a new read is a new object). */
+const savedRates = new WeakSet<CurrencyRates>();
 
 /** Opportunity fields the revenue loop reads besides the stage sync's. */
 export const DEAL_FIELDS = ['AccountId', 'CreatedDate', 'CampaignId', 'Win_Reason__c', 'Loss_Reason__c', 'OwnerId'] as const;
@@ -39,10 +42,6 @@ export interface DealSummary {
   accounts: number;
 }
 
-const text = (record: SalesforceRecord, field: string): string | null => {
-  const value = record[field];
-  return typeof value === 'string' && value.trim() !== '' ? value : null;
-};
 const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null);
 const timeOrNull = (value: unknown): Date | null => {
   if (typeof value !== 'string') return null;
@@ -62,7 +61,7 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
   if (opportunities.length === 0) return summary;
   const now = ctx.now();
   const known = await knownDeals(ctx.db, ctx.installationId, opportunities.map((o) => o.Id));
-  const needContact = opportunities.filter((o) => !contactOf.has(o.Id) && known.get(o.Id)?.origin !== 'lead').map((o) => text(o, 'AccountId')).filter((id): id is string => id !== null);
+  const needContact = opportunities.filter((o) => !contactOf.has(o.Id) && known.get(o.Id)?.origin !== 'lead').map((o) => recordText(o, 'AccountId')).filter((id): id is string => id !== null);
   const accountContacts = await dealContactsOfAccounts(ctx.db, ctx.installationId, needContact);
 
   const deals: DealRecord[] = [];
@@ -70,13 +69,13 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
   for (const opportunity of opportunities) {
     const previous = known.get(opportunity.Id) ?? null;
     const status = dealStatusOf({ IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true });
-    const accountId = text(opportunity, 'AccountId');
+    const accountId = recordText(opportunity, 'AccountId');
     const linked = contactOf.get(opportunity.Id) ?? (previous?.origin === 'lead' ? previous.hubspotContactId : null);
     const viaAccount = linked === null && accountId !== null ? (accountContacts.get(accountId)?.[0] ?? null) : null;
     const amount = numberOrNull(opportunity.Amount);
-    const currency = rates?.multiCurrency === true ? (text(opportunity, 'CurrencyIsoCode') ?? rates.corporate) : null;
+    const currency = rates?.multiCurrency === true ? (recordText(opportunity, 'CurrencyIsoCode') ?? rates.corporate) : null;
     const amountCents = amount === null ? null : toCorporateCents(amount, currency, rates);
-    const closeDate = text(opportunity, 'CloseDate');
+    const closeDate = recordText(opportunity, 'CloseDate');
     const deal: DealRecord = {
       salesforceOpportunityId: opportunity.Id,
       salesforceAccountId: accountId,
@@ -90,9 +89,9 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
       wonAt: settledAt({ settled: status === 'won', previous: previous && { settled: previous.status === 'won', at: previous.wonAt }, closeDate, now }),
       closedAt: settledAt({ settled: status !== 'open', previous: previous && { settled: previous.status !== 'open', at: previous.closedAt }, closeDate, now }),
       openedAt: timeOrNull(opportunity.CreatedDate),
-      ownerId: text(opportunity, 'OwnerId'),
-      reason: status === 'won' ? text(opportunity, 'Win_Reason__c') : status === 'lost' ? text(opportunity, 'Loss_Reason__c') : null,
-      campaignId: text(opportunity, 'CampaignId'),
+      ownerId: recordText(opportunity, 'OwnerId'),
+      reason: status === 'won' ? recordText(opportunity, 'Win_Reason__c') : status === 'lost' ? recordText(opportunity, 'Loss_Reason__c') : null,
+      campaignId: recordText(opportunity, 'CampaignId'),
     };
     deals.push(deal);
     summary.recorded += 1;
@@ -117,7 +116,11 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
     if (changed && previous?.accountId && previous.accountId !== accountId) touchedAccounts.add(previous.accountId);
   }
   await saveDeals(ctx.db, ctx.installationId, deals);
-  await saveOrgCurrencies(ctx.db, ctx.installationId, rates);
+  // The adapter keeps one rates object per read (every 15 minutes): it is stored once, not per batch.
+  if (rates !== null && !savedRates.has(rates)) {
+    await saveOrgCurrencies(ctx.db, ctx.installationId, rates);
+    savedRates.add(rates);
+  }
   summary.accounts = await writeCustomerValues(ctx, [...touchedAccounts], entry);
   return summary;
 }
@@ -172,7 +175,7 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
     const company = companyId === null ? undefined : companies.get(companyId);
     sizes.push({
       salesforceAccountId: accountId,
-      name: account === undefined ? null : text(account, 'Name'),
+      name: account === undefined ? null : recordText(account, 'Name'),
       employees: account === undefined ? null : numberOrNull(account.NumberOfEmployees),
       annualRevenue: account === undefined ? null : numberOrNull(account.AnnualRevenue),
       hubspotCompanyId: companyId,

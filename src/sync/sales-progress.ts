@@ -10,7 +10,7 @@ import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/st
 import { linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { prepareFeedback } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
@@ -31,15 +31,10 @@ export function parseRecordKey(key: string): { type: 'Lead' | 'Opportunity'; id:
   return (type === 'Lead' || type === 'Opportunity') && id ? { type, id } : null;
 }
 
-function str(record: SalesforceRecord, field: string): string | null {
-  const value = record[field];
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
 function snapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord): SalesforceSnapshot {
   return type === 'Lead'
-    ? { object: 'Lead', Status: str(record, 'Status') ?? '', IsConverted: record.IsConverted === true, Feedback_Reason__c: str(record, 'Feedback_Reason__c') }
-    : { object: 'Opportunity', StageName: str(record, 'StageName') ?? '', IsWon: record.IsWon === true, IsClosed: record.IsClosed === true, Amount: typeof record.Amount === 'number' ? record.Amount : null, Loss_Reason__c: str(record, 'Loss_Reason__c') };
+    ? { object: 'Lead', Status: recordText(record, 'Status') ?? '', IsConverted: record.IsConverted === true, Feedback_Reason__c: recordText(record, 'Feedback_Reason__c') }
+    : { object: 'Opportunity', StageName: recordText(record, 'StageName') ?? '', IsWon: record.IsWon === true, IsClosed: record.IsClosed === true, Amount: typeof record.Amount === 'number' ? record.Amount : null, Loss_Reason__c: recordText(record, 'Loss_Reason__c') };
 }
 
 /** Syncs the given Salesforce records (`Lead:id` / `Opportunity:id`) to HubSpot. */
@@ -60,7 +55,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   // A converted Lead brings its Opportunity along: its current state is synced with the conversion,
   // so an Opportunity change that arrived before the conversion was linked is not left behind.
   const convertedInto = leads.flatMap((lead) => {
-    const id = lead.IsConverted === true ? str(lead, 'ConvertedOpportunityId') : null;
+    const id = lead.IsConverted === true ? recordText(lead, 'ConvertedOpportunityId') : null;
     return id !== null && !opportunityIds.includes(id) ? [id] : [];
   });
   const wantedOpportunities = [...new Set([...opportunityIds, ...convertedInto])];
@@ -75,9 +70,9 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
 
   // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
   const linkUpdates: RecordLink[] = [];
-  const unlinked = leads.filter((lead) => !links.get(lead.Id) && !str(lead, 'HubSpot_Contact_Id__c'));
-  const creatable = unlinked.filter((lead) => str(lead, 'Email'));
-  for (const lead of unlinked.filter((l) => !str(l, 'Email'))) {
+  const unlinked = leads.filter((lead) => !links.get(lead.Id) && !recordText(lead, 'HubSpot_Contact_Id__c'));
+  const creatable = unlinked.filter((lead) => recordText(lead, 'Email'));
+  for (const lead of unlinked.filter((l) => !recordText(l, 'Email'))) {
     entry(salesforceRef('Lead', lead.Id), 'warn', 'skip_no_email', 'Lead has no Email: HubSpot contacts are keyed by email, so it is not synced until it has one');
   }
   if (creatable.length > 0) {
@@ -85,10 +80,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     const attribution = await AttributionBatch.forSalesforceLeads(ctx, creatable);
     const outcomes = await ctx.hubspot.upsertContactsByEmail(
       creatable.map((lead) => ({
-        email: str(lead, 'Email') ?? '',
+        email: recordText(lead, 'Email') ?? '',
         properties: Object.fromEntries([
           ...ctx.fieldMappings.flatMap((m): [string, string][] => {
-            const value = str(lead, m.salesforceField);
+            const value = recordText(lead, m.salesforceField);
             return value && m.rule !== 'dont_sync' ? [[m.hubspotProperty, value]] : [];
           }),
           ['salesforce_lead_id', lead.Id],
@@ -98,14 +93,14 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     );
     const backfill: SalesforceRecord[] = [];
     for (const lead of creatable) {
-      const outcome = outcomes.get((str(lead, 'Email') ?? '').toLowerCase());
+      const outcome = outcomes.get((recordText(lead, 'Email') ?? '').toLowerCase());
       if (!outcome?.ok) {
         summary.failed += 1;
         entry(salesforceRef('Lead', lead.Id), 'error', 'create_contact_failed', `HubSpot refused the contact: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
         continue;
       }
       if (outcome.created) summary.contactsCreated += 1;
-      const link: RecordLink = { hubspotContactId: outcome.id, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null };
+      const link: RecordLink = { hubspotContactId: outcome.id, email: recordText(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null };
       links.set(lead.Id, link);
       linkUpdates.push(link);
       attribution.linkContact(lead.Id, outcome.id);
@@ -121,14 +116,14 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   // 3. Which contact each record moves; conversions extend the link to Contact and Opportunity.
   const moves: { type: 'Lead' | 'Opportunity'; record: SalesforceRecord; contactId: string }[] = [];
   for (const lead of leads) {
-    const contactId = links.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
+    const contactId = links.get(lead.Id)?.hubspotContactId ?? recordText(lead, 'HubSpot_Contact_Id__c');
     if (!contactId) continue;
     if (lead.IsConverted === true) {
-      const converted: RecordLink = { hubspotContactId: contactId, email: null, salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: str(lead, 'ConvertedOpportunityId') };
+      const converted: RecordLink = { hubspotContactId: contactId, email: null, salesforceLeadId: lead.Id, salesforceContactId: recordText(lead, 'ConvertedContactId'), salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId') };
       linkUpdates.push(converted);
       if (converted.salesforceOpportunityId !== null && !links.has(converted.salesforceOpportunityId)) links.set(converted.salesforceOpportunityId, converted);
     } else if (!links.get(lead.Id)) {
-      linkUpdates.push({ hubspotContactId: contactId, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null });
+      linkUpdates.push({ hubspotContactId: contactId, email: recordText(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null });
     }
     moves.push({ type: 'Lead', record: lead, contactId });
   }
@@ -141,10 +136,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   // Their Leads' links (a Lead converted before the app could stamp its HubSpot id has only the link).
   const convertedLinks = await linksBySalesforceIds(ctx.db, ctx.installationId, convertedFrom.map((lead) => lead.Id).filter((id) => !links.has(id)));
   for (const lead of convertedFrom) {
-    const opportunityId = str(lead, 'ConvertedOpportunityId');
-    const contactId = links.get(lead.Id)?.hubspotContactId ?? convertedLinks.get(lead.Id)?.hubspotContactId ?? str(lead, 'HubSpot_Contact_Id__c');
+    const opportunityId = recordText(lead, 'ConvertedOpportunityId');
+    const contactId = links.get(lead.Id)?.hubspotContactId ?? convertedLinks.get(lead.Id)?.hubspotContactId ?? recordText(lead, 'HubSpot_Contact_Id__c');
     if (!opportunityId || !contactId) continue;
-    const link: RecordLink = { hubspotContactId: contactId, email: str(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: str(lead, 'ConvertedContactId'), salesforceOpportunityId: opportunityId };
+    const link: RecordLink = { hubspotContactId: contactId, email: recordText(lead, 'Email'), salesforceLeadId: lead.Id, salesforceContactId: recordText(lead, 'ConvertedContactId'), salesforceOpportunityId: opportunityId };
     links.set(opportunityId, link);
     linkUpdates.push(link);
   }
