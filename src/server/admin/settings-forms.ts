@@ -381,30 +381,21 @@ function goalsValue(fields: FormFields): unknown {
   };
 }
 
+/** Each setting's form: its value as fields, and fields read back (with what could not be read). */
+const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields; read(fields: FormFields): { value: unknown; problems: string[] } } } = {
+  stageDictionary: { fields: (v) => dictionaryFields(v as StageDictionary), read: (f) => ({ value: dictionaryValue(f), problems: [] }) },
+  fieldMappings: { fields: (v) => mappingsFields(v as FieldMapping[]), read: (f) => ({ value: mappingsValue(f), problems: [] }) },
+  channelRules: { fields: (v) => channelFields(v as ChannelRules), read: channelValue },
+  feedbackTaxonomy: { fields: (v) => taxonomyFields(v as FeedbackTaxonomy), read: (f) => ({ value: taxonomyValue(f), problems: [] }) },
+  slaPolicy: { fields: (v) => slaFields(v as SlaPolicy), read: (f) => ({ value: slaValue(f), problems: [] }) },
+  revenuePolicy: { fields: (v) => revenueFields(v as RevenuePolicy), read: (f) => ({ value: revenueValue(f), problems: [] }) },
+  marketingCommitments: { fields: (v) => commitmentsFields(v as MarketingCommitments), read: (f) => ({ value: commitmentsValue(f), problems: [] }) },
+  sharedGoals: { fields: (v) => goalsFields(v as SharedGoals), read: (f) => ({ value: goalsValue(f), problems: [] }) },
+};
+
 /** The form fields of a setting's value. */
 export function fieldsOf(key: SettingKey, value: unknown): FormFields {
-  switch (key) {
-    case 'stageDictionary':
-      return dictionaryFields(value as StageDictionary);
-    case 'fieldMappings':
-      return mappingsFields(value as FieldMapping[]);
-    case 'channelRules':
-      return channelFields(value as ChannelRules);
-    case 'feedbackTaxonomy':
-      return taxonomyFields(value as FeedbackTaxonomy);
-    case 'slaPolicy':
-      return slaFields(value as SlaPolicy);
-    case 'revenuePolicy':
-      return revenueFields(value as RevenuePolicy);
-    case 'marketingCommitments':
-      return commitmentsFields(value as MarketingCommitments);
-    case 'sharedGoals':
-      return goalsFields(value as SharedGoals);
-    default: {
-      const unreachable: never = key;
-      return { unreachable };
-    }
-  }
+  return FORMS[key].fields(value);
 }
 
 /**
@@ -412,26 +403,5 @@ export function fieldsOf(key: SettingKey, value: unknown): FormFields {
  * (a channel condition line), reported with the validator's messages.
  */
 export function valueFromFields(key: SettingKey, fields: FormFields): { value: unknown; problems: string[] } {
-  switch (key) {
-    case 'stageDictionary':
-      return { value: dictionaryValue(fields), problems: [] };
-    case 'fieldMappings':
-      return { value: mappingsValue(fields), problems: [] };
-    case 'channelRules':
-      return channelValue(fields);
-    case 'feedbackTaxonomy':
-      return { value: taxonomyValue(fields), problems: [] };
-    case 'slaPolicy':
-      return { value: slaValue(fields), problems: [] };
-    case 'revenuePolicy':
-      return { value: revenueValue(fields), problems: [] };
-    case 'marketingCommitments':
-      return { value: commitmentsValue(fields), problems: [] };
-    case 'sharedGoals':
-      return { value: goalsValue(fields), problems: [] };
-    default: {
-      const unreachable: never = key;
-      return { value: unreachable, problems: [] };
-    }
-  }
+  return FORMS[key].read(fields);
 }

@@ -191,26 +191,16 @@ function goalsEditor(fields: FormFields): Html {
 
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
-  switch (key) {
-    case 'stageDictionary':
-      return dictionaryEditor(fields);
-    case 'fieldMappings':
-      return mappingsEditor(fields);
-    case 'channelRules':
-      return channelsEditor(fields);
-    case 'feedbackTaxonomy':
-      return taxonomyEditor(fields);
-    case 'slaPolicy':
-      return slaEditor(fields);
-    case 'revenuePolicy':
-      return revenueEditor(fields);
-    case 'marketingCommitments':
-      return commitmentsEditor(fields);
-    case 'sharedGoals':
-      return goalsEditor(fields);
-    default: {
-      const unreachable: never = key;
-      return html`${String(unreachable)}`;
-    }
-  }
+  return EDITORS[key](fields);
 }
+
+const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
+  stageDictionary: dictionaryEditor,
+  fieldMappings: mappingsEditor,
+  channelRules: channelsEditor,
+  feedbackTaxonomy: taxonomyEditor,
+  slaPolicy: slaEditor,
+  revenuePolicy: revenueEditor,
+  marketingCommitments: commitmentsEditor,
+  sharedGoals: goalsEditor,
+};

@@ -84,29 +84,20 @@ function goalsView(value: SharedGoals): Html {
   <tbody>${value.goals.map((row) => html`<tr><td>${row.quarter}</td><td>${row.kpi.replaceAll('_', ' ')}</td><td class="num">${row.target.toLocaleString('en-US')}</td><td>${row.owner}</td></tr>`)}</tbody></table>`;
 }
 
+/** Each setting shown readably. */
+const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
+  stageDictionary: (v) => dictionaryView(v as StageDictionary),
+  fieldMappings: (v) => mappingsView(v as FieldMapping[]),
+  channelRules: (v) => channelsView(v as ChannelRules),
+  feedbackTaxonomy: (v) => taxonomyView(v as FeedbackTaxonomy),
+  slaPolicy: (v) => slaView(v as SlaPolicy),
+  revenuePolicy: (v) => revenueView(v as RevenuePolicy),
+  marketingCommitments: (v) => commitmentsView(v as MarketingCommitments),
+  sharedGoals: (v) => goalsView(v as SharedGoals),
+};
+
 function readableView(view: SettingView): Html {
-  switch (view.key) {
-    case 'stageDictionary':
-      return dictionaryView(view.value as StageDictionary);
-    case 'fieldMappings':
-      return mappingsView(view.value as FieldMapping[]);
-    case 'channelRules':
-      return channelsView(view.value as ChannelRules);
-    case 'feedbackTaxonomy':
-      return taxonomyView(view.value as FeedbackTaxonomy);
-    case 'slaPolicy':
-      return slaView(view.value as SlaPolicy);
-    case 'revenuePolicy':
-      return revenueView(view.value as RevenuePolicy);
-    case 'marketingCommitments':
-      return commitmentsView(view.value as MarketingCommitments);
-    case 'sharedGoals':
-      return goalsView(view.value as SharedGoals);
-    default: {
-      const unreachable: never = view.key;
-      return html`${String(unreachable)}`;
-    }
-  }
+  return VIEWS[view.key](view.value);
 }
 
 export interface SettingsPageData {
