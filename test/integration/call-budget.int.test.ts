@@ -1,29 +1,17 @@
 /** The Salesforce API budget's counter (a rolling 24 h in one-minute buckets) on the integration run's real Redis. */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { CrmRateLimitedError } from '../../src/crm/errors.ts';
 import { CallBudget, withCallBudget, type RequestLimiter } from '../../src/crm/limiter.ts';
-import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+import { redisPerTest } from '../support/queue.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let redis: Redis;
 let prefix: string;
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-
-afterAll(async () => {
-  await redis.quit();
-});
-
-beforeEach(() => {
-  prefix = uniquePrefix();
-});
-
-afterEach(async () => {
-  await dropPrefix(prefix);
+redisPerTest((client, unique) => {
+  redis = client;
+  prefix = unique;
 });
 
 describe('CallBudget', () => {

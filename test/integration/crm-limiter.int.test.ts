@@ -1,10 +1,10 @@
 /** The Redis sliding-window limiter on the integration run's real Redis, one unique prefix per test. */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
 import { createNoopLimiter, createRedisLimiter, HUBSPOT_LIMITER_POLICY, LEARNED_LIMIT_TTL_MS, learnedLimit, type RequestLimiter } from '../../src/crm/limiter.ts';
 import { startHubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+import { redisPerTest } from '../support/queue.ts';
 
 /** Acquires `count` times at once; resolves how many were admitted within `withinMs`. */
 async function admittedWithin(limiter: RequestLimiter, key: string, count: number, withinMs: number): Promise<number> {
@@ -19,21 +19,9 @@ async function admittedWithin(limiter: RequestLimiter, key: string, count: numbe
 
 let redis: Redis;
 let prefix: string;
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-
-afterAll(async () => {
-  await redis.quit();
-});
-
-beforeEach(() => {
-  prefix = uniquePrefix();
-});
-
-afterEach(async () => {
-  await dropPrefix(prefix);
+redisPerTest((client, unique) => {
+  redis = client;
+  prefix = unique;
 });
 
 describe('Redis sliding-window limiter', () => {

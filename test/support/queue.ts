@@ -1,7 +1,7 @@
 /** Per-test queue isolation: a unique hash-tagged prefix on the shared test Redis, removed after. */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 
 export function uniquePrefix(): string {
   return `{t${randomBytes(5).toString('hex')}}`;
@@ -20,4 +20,26 @@ export async function dropPrefix(prefix: string, url = inject('redisUrl')): Prom
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * One client of the test Redis for a file and a fresh prefix per test (its keys dropped after);
+ * `use` receives both before each test.
+ */
+export function redisPerTest(use: (redis: Redis, prefix: string) => void): void {
+  let redis: Redis | undefined;
+  let prefix = '';
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'));
+  });
+  afterAll(async () => {
+    await redis?.quit();
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix();
+    if (redis !== undefined) use(redis, prefix);
+  });
+  afterEach(async () => {
+    await dropPrefix(prefix);
+  });
 }
