@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCsv } from '../../src/server/admin/report-export.ts';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
+import { DEFAULT_REVENUE_POLICY } from '../../src/domain/revenue.ts';
 import { funnelReport, type FunnelReport, type FunnelRow } from '../../src/store/report.ts';
 import { BACKENDS, openTestDb } from '../support/db.ts';
 
@@ -219,6 +220,15 @@ describe.each(BACKENDS)('funnel report on %s', (backend) => {
     expect(reportCsv(report, 'campaigns')).toContain("\r\n'=SUM(A1:A9),1,0,");
     expect(reportCsv(report, 'credit').split('\r\n')[2]).toBe('retargeting-q1,0,60000,20000,24000');
     expect(reportCsv(report, 'reasons').split('\r\n')[1]).toBe('bad_timing,Bad timing,0,1,0,1');
+  });
+
+  it('adds the channel cost the admin entered for the months of the period to that channel, and not the months outside it', async () => {
+    const revenue = { ...DEFAULT_REVENUE_POLICY, channelCosts: [{ channel: 'Paid Search', month: '2024-03', amount: 1_500 }, { channel: 'Paid Search', month: '2024-05', amount: 999 }] };
+    const withCost = await funnelReport(db, { installationId: I, from: at('2024-03-01'), to: at('2024-04-01'), now: at('2024-06-01'), revenue });
+    const paidSearch = withCost.roi.channels.find((r) => r.key === 'Paid Search');
+    // Two Paid Search leads in March: 1,500 ÷ 2 per lead.
+    expect(paidSearch).toMatchObject({ costCents: 150_000, costSources: ['entered'], leads: 2, costPerLeadCents: 75_000 });
+    expect(report.roi.channels.find((r) => r.key === 'Paid Search')?.costCents ?? 0).toBe(0);
   });
 
   it('is empty for a period with nothing in it', async () => {

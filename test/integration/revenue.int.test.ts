@@ -140,8 +140,10 @@ describe('closed-loop revenue', () => {
     expect(companyValues.customer_deals_won).toBe('2');
 
     // The report's segments: the Account's size band, with its lifetime value.
-    const [account] = await h.app.db.query<{ employees: number | null }>('SELECT employees FROM customer_accounts WHERE salesforce_account_id = $1', [accountId]);
+    const [account] = await h.app.db.query<{ employees: number | null; company_employees: number | null }>('SELECT employees, company_employees FROM customer_accounts WHERE salesforce_account_id = $1', [accountId]);
     expect(account).toBeDefined();
+    // The contact's company size is kept too, for segments by HubSpot company.
+    expect(Number(account?.company_employees)).toBe(250);
     const after = await report();
     const renewed = await h.app.db.query<{ origin: string; hubspot_contact_id: string }>('SELECT origin, hubspot_contact_id FROM deals WHERE salesforce_opportunity_id = $1', [renewal.id]);
     expect(renewed).toEqual([{ origin: 'account', hubspot_contact_id: contactId }]);
