@@ -71,6 +71,9 @@ describe('the reconciler', () => {
     h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 429, policyName: 'SECONDLY', count: 10_000 }] });
     h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
     try {
+      // The change is made once a pass has met the rate limit (a pass already past its search when
+      // the fault was set could otherwise catch it before any search failed).
+      await eventually(async () => h.hubspotSandbox.stats().totals.faultsInjected > 0, 10_000, 'a rate-limited search');
       await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
       await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
       expect(h.hubspotSandbox.stats().totals.faultsInjected).toBeGreaterThan(0);
