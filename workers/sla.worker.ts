@@ -19,6 +19,7 @@ import { buildBreachAlert, sendAlert } from '../src/sync/alerts.ts';
 import type { OutboundPolicy } from '../src/sync/outbound-http.ts';
 import { salesforceRef } from '../src/sync/context.ts';
 import { checkClockDue, rescheduleClocks, SlaScheduler, type ClockContext } from '../src/sync/sla-clock.ts';
+import { checkFollowUpDue, rescheduleFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { waitWhileHeld } from './job-support.ts';
 
@@ -48,6 +49,7 @@ function clockContext(deps: SlaWorkerDeps, scheduler: SlaScheduler, runtime: Ins
     ledger: deps.ledger,
     policy: runtime.sales.slaPolicy,
     integrationUserId: runtime.salesforceIntegrationUserId,
+    feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
     scheduler,
     alerts: runtime.sales.alert !== null,
     now: deps.now ?? (() => new Date()),
@@ -93,7 +95,30 @@ async function runClockJob(deps: SlaWorkerDeps, scheduler: SlaScheduler, payload
     const ctx = clockContext(deps, scheduler, runtime, job);
     await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `installation:${installationId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
       const result = await rescheduleClocks(ctx);
-      deps.log.info({ installationId, ...result }, 'SLA clocks checked against the current policy');
+      const followUps = await rescheduleFollowUps(ctx);
+      deps.log.info({ installationId, ...result, followUps }, 'SLA clocks checked against the current policy');
+    });
+    return;
+  }
+  if (payload.kind === 'followUp') {
+    const ctx = clockContext(deps, scheduler, await deps.clients.forInstallation(installationId), job);
+    await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `sla-clock:${payload.clockId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
+      const result = await checkFollowUpDue(ctx, { clockId: payload.clockId, rule: payload.rule });
+      switch (result.kind) {
+        case 'not_due':
+          await job.moveToDelayed(result.dueAt.getTime() + 1, token);
+          throw new DelayedError();
+        case 'gone':
+        case 'off':
+        case 'decided':
+          deps.log.debug({ installationId, clock: payload.clockId, rule: payload.rule, ...result }, 'SLA follow-up check: already decided');
+          return;
+        case 'judged':
+          deps.log.info({ installationId, clock: payload.clockId, rule: payload.rule, status: result.status }, 'SLA follow-up rule decided');
+          return;
+        default:
+          return assertNever(result);
+      }
     });
     return;
   }

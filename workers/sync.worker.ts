@@ -21,6 +21,7 @@ import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import { afterLockJobId, type SyncScheduler } from '../src/sync/scheduler.ts';
 import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, writeHandedOverStamps, type ClockContext, type HubSpotWrite } from '../src/sync/sla-clock.ts';
+import { evaluateFollowUpsOnSync, startFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { syncContextFor } from './job-support.ts';
 
@@ -76,7 +77,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
           };
           const clocks: ClockContext = {
             installationId: id, db: deps.db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, ledger: deps.ledger,
-            policy: runtime.sales.slaPolicy, integrationUserId: runtime.salesforceIntegrationUserId, scheduler: new SlaScheduler(deps.producer),
+            policy: runtime.sales.slaPolicy, integrationUserId: runtime.salesforceIntegrationUserId, feedbackTaxonomy: runtime.sales.feedbackTaxonomy, scheduler: new SlaScheduler(deps.producer),
             alerts: runtime.sales.alert !== null, now: ctx.now, job: { queue, id: job.id ?? '' },
           };
           try {
@@ -84,8 +85,10 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
             // show the first touch, whose HubSpot stamp rides on the sales-progress update.
             if (dir === 'to-salesforce') {
               const summary = await syncContactsToSalesforce(ctx, keys);
-              const clocksStarted = (await startClocks(clocks, summary.handoffs)).length;
-              deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStarted }, 'synced a batch');
+              const started = await startClocks(clocks, summary.handoffs);
+              const clocksStarted = started.length;
+              const followUpsStarted = await startFollowUps(clocks, started);
+              deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStarted, followUpsStarted }, 'synced a batch');
             } else {
               const slaStamps: HubSpotWrite[] = [];
               const clocksStopped = await stopClocksOnFirstTouch(clocks, keys, slaStamps);
@@ -97,7 +100,10 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
                 await writeHandedOverStamps(clocks, slaStamps);
                 throw error;
               }
-              deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStopped }, 'synced a batch');
+              // Cadence and disposition: decided early when the batch shows K touches or a disposition
+              // (after the sync, so this batch's feedback is recorded first).
+              const followUpsDecided = await evaluateFollowUpsOnSync(clocks, keys);
+              deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStopped, followUpsDecided }, 'synced a batch');
             }
           } catch (error) {
             if (!(error instanceof CrmRejectedError)) throw error;

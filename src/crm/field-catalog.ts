@@ -26,6 +26,8 @@ const select = (name: string, label: string, values: readonly string[]): Propert
 export const FEEDBACK_STATUSES = ['accepted', 'rejected', 'recycled', 'opportunity', 'won', 'lost'] as const;
 /** SLA statuses (docs/architecture.md §10). */
 export const SLA_STATUSES = ['pending', 'met', 'breached'] as const;
+/** Follow-up cadence and disposition statuses (docs/architecture.md §5). */
+export const FOLLOW_UP_STATUSES = ['pending', 'met', 'missed'] as const;
 
 /**
  * Customer lifetime value (docs/architecture.md §14): every won deal of the contact's Salesforce
@@ -62,6 +64,8 @@ export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
   datetime('sales_sla_due_at', 'Sales SLA due at'),
   select('sales_sla_status', 'Sales SLA status', SLA_STATUSES),
   datetime('sales_first_touch_at', 'Sales first touch at'),
+  select('sales_followup_status', 'Sales follow-up cadence status', FOLLOW_UP_STATUSES),
+  select('sales_disposition_status', 'Sales disposition status', FOLLOW_UP_STATUSES),
   ...HUBSPOT_CUSTOMER_PROPERTIES,
 ];
 
@@ -94,6 +98,8 @@ const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
   { object, name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea', length: 32000, salesAccess: 'edit' },
   { object, name: 'SLA_Due_At__c', label: 'SLA Due At', type: 'DateTime' },
   { object, name: 'SLA_Status__c', label: 'SLA Status', type: 'Picklist', picklistValues: [...SLA_STATUSES] },
+  { object, name: 'SLA_Cadence_Status__c', label: 'SLA Cadence Status', type: 'Picklist', picklistValues: [...FOLLOW_UP_STATUSES] },
+  { object, name: 'SLA_Disposition_Status__c', label: 'SLA Disposition Status', type: 'Picklist', picklistValues: [...FOLLOW_UP_STATUSES] },
 ];
 
 export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [

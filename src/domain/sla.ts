@@ -6,7 +6,8 @@
  * calendar-hours policy adds real hours across DST changes.
  */
 import { z } from 'zod';
-import type { Result } from './result.ts';
+import type { FeedbackOutcome } from './feedback.ts';
+import { assertNever, type Result } from './result.ts';
 import { presentOrNull, sameValue, validatorOf } from './validation.ts';
 
 /** SLA states (the `sales_sla_status` values). */
@@ -63,6 +64,23 @@ export const SlaOverrideSchema = z
 /** An SLA override. */
 export type SlaOverride = z.output<typeof SlaOverrideSchema>;
 
+const followUpDays = z.number().positive('must be more than 0 days').max(366, 'must be at most a year');
+
+/** The follow-up cadence rule: K touches within D calendar days of handoff. */
+export const CadenceRuleSchema = z
+  .object({
+    touches: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100'),
+    days: followUpDays,
+  })
+  .strict();
+/** A follow-up cadence rule. */
+export type CadenceRule = z.output<typeof CadenceRuleSchema>;
+
+/** The disposition deadline: a decision on the Lead within X calendar days of handoff. */
+export const DispositionRuleSchema = z.object({ days: followUpDays }).strict();
+/** A disposition deadline. */
+export type DispositionRule = z.output<typeof DispositionRuleSchema>;
+
 /** The admin-editable SLA policy; overrides are tried in order and the first match wins. */
 export const SlaPolicySchema = z
   .object({
@@ -70,6 +88,10 @@ export const SlaPolicySchema = z
     businessHours: BusinessHoursSchema.nullable().default(null),
     overrides: z.array(SlaOverrideSchema).default([]),
     untouchedLeadStatuses: z.array(nonBlankText).min(1).default([...DEFAULT_UNTOUCHED_LEAD_STATUSES]),
+    /** Follow-up cadence: at least `touches` logged Tasks/Events within `days` of handoff; null: off. */
+    cadence: CadenceRuleSchema.nullable().default(null),
+    /** Disposition deadline: accepted, rejected with a reason, recycled or converted within `days`; null: off. */
+    disposition: DispositionRuleSchema.nullable().default(null),
   })
   .strict();
 /** A validated SLA policy. */
@@ -320,4 +342,77 @@ function median(values: readonly number[]): number | null {
   if (sorted.length % 2 === 1) return upper;
   const lower = sorted[middle - 1] ?? upper;
   return Math.round((lower + upper) / 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Beyond the first touch: cadence, disposition, no lead left untouched (docs/architecture.md §5)
+
+/** States of the follow-up rules (the `sales_followup_status` / `sales_disposition_status` values). */
+export const FOLLOW_UP_STATUSES = ['pending', 'met', 'missed'] as const;
+/** A follow-up rule state. */
+export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
+
+/** What sales decided about a Lead, as the disposition deadline counts it. */
+export const DISPOSITIONS = ['accepted', 'rejected', 'recycled', 'converted'] as const;
+/** A disposition. */
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+/** The sales-side figures a policy in effect judges (first touch and "untouched" always). */
+export function salesRulesEnabled(policy: SlaPolicy): { first_touch: true; untouched: true; cadence: boolean; disposition: boolean } {
+  return { first_touch: true, untouched: true, cadence: policy.cadence !== null, disposition: policy.disposition !== null };
+}
+
+/** The follow-up deadlines of a handoff under a policy (calendar days; null: the rule is off). */
+export function followUpDeadlines(policy: SlaPolicy, handoffAtMs: number): { cadence: { touches: number; dueAtMs: number } | null; dispositionDueAtMs: number | null } {
+  return {
+    cadence: policy.cadence === null ? null : { touches: policy.cadence.touches, dueAtMs: handoffAtMs + Math.round(policy.cadence.days * DAY_MS) },
+    dispositionDueAtMs: policy.disposition === null ? null : handoffAtMs + Math.round(policy.disposition.days * DAY_MS),
+  };
+}
+
+/**
+ * The cadence state: met as soon as `required` touches are counted inside the window (early,
+ * before the window ends), missed once the window is over with fewer, pending until then.
+ * `touchesInWindow` counts only touches logged between handoff and the due instant.
+ */
+export function cadenceStatus(rule: { required: number; dueAtMs: number }, touchesInWindow: number, nowMs: number): FollowUpStatus {
+  if (touchesInWindow >= rule.required) return 'met';
+  return nowMs > rule.dueAtMs ? 'missed' : 'pending';
+}
+
+/**
+ * What a feedback outcome (derived from the Lead by the feedback taxonomy, src/domain/feedback.ts)
+ * means for the disposition deadline: accepted, recycled, converted (an Opportunity and what
+ * follows it), rejected only with a reason; null when it is no disposition (rejected without one).
+ */
+export function dispositionOf(outcome: FeedbackOutcome, reasonCode: string | null): Disposition | null {
+  switch (outcome) {
+    case 'accepted':
+      return 'accepted';
+    case 'recycled':
+      return 'recycled';
+    case 'rejected':
+      return reasonCode === null ? null : 'rejected';
+    case 'opportunity':
+    case 'won':
+    case 'lost':
+      return 'converted';
+    default:
+      return assertNever(outcome);
+  }
+}
+
+/** The disposition state: met when decided by the due instant, missed when decided late or not by then. */
+export function dispositionStatus(dueAtMs: number, dispositionAtMs: number | null, nowMs: number): FollowUpStatus {
+  if (dispositionAtMs !== null) return dispositionAtMs <= dueAtMs ? 'met' : 'missed';
+  return nowMs > dueAtMs ? 'missed' : 'pending';
+}
+
+/**
+ * No lead left untouched: kept by any touch (a late one too), broken when still untouched past
+ * the first-touch due instant, pending inside the window.
+ */
+export function untouchedStatus(firstTouchDueAtMs: number, firstTouchAtMs: number | null, nowMs: number): FollowUpStatus {
+  if (firstTouchAtMs !== null) return 'met';
+  return nowMs > firstTouchDueAtMs ? 'missed' : 'pending';
 }

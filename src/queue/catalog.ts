@@ -183,6 +183,8 @@ export const queues = {
     schema: z.discriminatedUnion('kind', [
       z.object({ v: z.literal(1), kind: z.literal('due'), installationId: z.string(), clockId: z.number().int().positive(), scheduleN: z.number().int().positive() }),
       z.object({ v: z.literal(1), kind: z.literal('reschedule'), installationId: z.string() }),
+      // The check of a follow-up rule (cadence or disposition) at its due instant.
+      z.object({ v: z.literal(1), kind: z.literal('followUp'), installationId: z.string(), clockId: z.number().int().positive(), rule: z.enum(['cadence', 'disposition']) }),
     ]),
     jobOptions: slaClockJobs,
     concurrency: 4,

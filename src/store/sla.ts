@@ -3,7 +3,8 @@
  * (docs/architecture.md §5). A clock row is the truth about one handoff; the delayed job only says when to
  * look at it again, so a lost, repeated or stale job can never change the outcome.
  */
-import type { SlaStatus } from '../domain/sla.ts';
+import type { FeedbackOutcome } from '../domain/feedback.ts';
+import type { Disposition, FollowUpStatus, SlaStatus } from '../domain/sla.ts';
 import type { Queryable } from './db.ts';
 import type { SyncLogEntry } from './sync-log.ts';
 
@@ -426,4 +427,143 @@ export async function slaCompliance(
     total: figures(totalRow, '(all)', '(all)'),
     groups: rows.filter((row) => Number(row.is_total) === 0).map((row) => figures(row, row.grp ?? NONE, row.label ?? row.grp ?? NONE)),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-up rules beyond the first touch (migration 015)
+
+/** A clock's follow-up rules as stored: cadence and disposition (null columns: the rule was off at handoff). */
+export interface FollowUpRecord {
+  clockId: number;
+  installationId: string;
+  leadId: string;
+  contactId: string | null;
+  leadName: string | null;
+  handoffAt: Date;
+  scheduleN: number;
+  cadence: { required: number; dueAt: Date; touches: number; status: FollowUpStatus; decidedAt: Date | null } | null;
+  disposition: { dueAt: Date; outcome: Disposition | null; at: Date | null; status: FollowUpStatus; decidedAt: Date | null } | null;
+}
+
+interface FollowUpRow extends Record<string, unknown> {
+  id: number;
+  installation_id: string;
+  salesforce_lead_id: string;
+  hubspot_contact_id: string | null;
+  lead_name: string | null;
+  handoff_at: Date;
+  schedule_n: number;
+  cadence_required: number | null;
+  cadence_due_at: Date | null;
+  cadence_touches: number;
+  cadence_status: FollowUpStatus | null;
+  cadence_decided_at: Date | null;
+  disposition_due_at: Date | null;
+  disposition: Disposition | null;
+  disposition_at: Date | null;
+  disposition_status: FollowUpStatus | null;
+  disposition_decided_at: Date | null;
+}
+
+const FOLLOW_UP_COLUMNS = `id, installation_id, salesforce_lead_id, hubspot_contact_id, lead_name, handoff_at, schedule_n, cadence_required, cadence_due_at,
+  cadence_touches, cadence_status, cadence_decided_at, disposition_due_at, disposition, disposition_at, disposition_status, disposition_decided_at`;
+
+function fromFollowUpRow(row: FollowUpRow): FollowUpRecord {
+  return {
+    clockId: Number(row.id),
+    installationId: row.installation_id,
+    leadId: row.salesforce_lead_id,
+    contactId: row.hubspot_contact_id,
+    leadName: row.lead_name,
+    handoffAt: toDate(row.handoff_at),
+    scheduleN: Number(row.schedule_n),
+    cadence: row.cadence_status === null || row.cadence_due_at === null || row.cadence_required === null ? null : {
+      required: Number(row.cadence_required), dueAt: toDate(row.cadence_due_at), touches: Number(row.cadence_touches), status: row.cadence_status, decidedAt: maybeDate(row.cadence_decided_at),
+    },
+    disposition: row.disposition_status === null || row.disposition_due_at === null ? null : {
+      dueAt: toDate(row.disposition_due_at), outcome: row.disposition, at: maybeDate(row.disposition_at), status: row.disposition_status, decidedAt: maybeDate(row.disposition_decided_at),
+    },
+  };
+}
+
+/** The rules a clock is judged by, fixed at handoff (null: the rule is off). */
+export interface FollowUpRules {
+  cadence: { required: number; dueAt: Date } | null;
+  dispositionDueAt: Date | null;
+}
+
+/** Sets a just-started clock's follow-up rules (pending); a clock that has them keeps them. */
+export async function setFollowUpRules(db: Queryable, clockId: number, rules: FollowUpRules): Promise<FollowUpRecord | undefined> {
+  const rows = await db.query<FollowUpRow>(
+    `UPDATE sla_clocks SET cadence_required = $2, cadence_due_at = $3, cadence_status = CASE WHEN $2::integer IS NULL THEN NULL ELSE 'pending' END,
+       disposition_due_at = $4, disposition_status = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'pending' END, updated_at = now()
+     WHERE id = $1 AND cadence_status IS NULL AND disposition_status IS NULL RETURNING ${FOLLOW_UP_COLUMNS}`,
+    [clockId, rules.cadence?.required ?? null, rules.cadence?.dueAt ?? null, rules.dispositionDueAt],
+  );
+  return rows[0] ? fromFollowUpRow(rows[0]) : undefined;
+}
+
+/** One clock's follow-up rules, or undefined. */
+export async function followUpById(db: Queryable, installationId: string, clockId: number): Promise<FollowUpRecord | undefined> {
+  const rows = await db.query<FollowUpRow>(`SELECT ${FOLLOW_UP_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND id = $2`, [installationId, clockId]);
+  return rows[0] ? fromFollowUpRow(rows[0]) : undefined;
+}
+
+/** The clocks of these Leads with a follow-up rule still pending. */
+export async function pendingFollowUpsForLeads(db: Queryable, installationId: string, leadIds: readonly string[]): Promise<FollowUpRecord[]> {
+  if (leadIds.length === 0) return [];
+  const rows = await db.query<FollowUpRow>(
+    `SELECT ${FOLLOW_UP_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND salesforce_lead_id = ANY($2)
+       AND (cadence_status = 'pending' OR disposition_status = 'pending') ORDER BY id`,
+    [installationId, leadIds],
+  );
+  return rows.map(fromFollowUpRow);
+}
+
+/**
+ * Records the touches counted for a pending cadence and, when decided, its state; undefined when
+ * the cadence is no longer pending (decided by another run: the first decision stands).
+ */
+export async function recordCadence(db: Queryable, clockId: number, touches: number, status: FollowUpStatus): Promise<FollowUpRecord | undefined> {
+  const rows = await db.query<FollowUpRow>(
+    `UPDATE sla_clocks SET cadence_touches = $2, cadence_status = $3, cadence_decided_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END, updated_at = now()
+     WHERE id = $1 AND cadence_status = 'pending' RETURNING ${FOLLOW_UP_COLUMNS}`,
+    [clockId, touches, status],
+  );
+  return rows[0] ? fromFollowUpRow(rows[0]) : undefined;
+}
+
+/** Decides a pending disposition deadline; undefined when it was already decided. */
+export async function recordDisposition(db: Queryable, clockId: number, decision: { outcome: Disposition | null; at: Date | null; status: Exclude<FollowUpStatus, 'pending'> }): Promise<FollowUpRecord | undefined> {
+  const rows = await db.query<FollowUpRow>(
+    `UPDATE sla_clocks SET disposition = $2, disposition_at = $3, disposition_status = $4, disposition_decided_at = now(), updated_at = now()
+     WHERE id = $1 AND disposition_status = 'pending' RETURNING ${FOLLOW_UP_COLUMNS}`,
+    [clockId, decision.outcome, decision.at, decision.status],
+  );
+  return rows[0] ? fromFollowUpRow(rows[0]) : undefined;
+}
+
+/** Remembers the Lead's name for the violations list (a name already known is replaced). */
+export async function nameSlaClock(db: Queryable, clockId: number, leadName: string | null): Promise<void> {
+  if (leadName === null) return;
+  await db.query('UPDATE sla_clocks SET lead_name = $2 WHERE id = $1', [clockId, leadName]);
+}
+
+/** Feedback recorded for a Lead (or its HubSpot contact) since a time, oldest first: the disposition's evidence. */
+export async function feedbackSince(db: Queryable, installationId: string, lead: { leadId: string; contactId: string | null }, since: Date): Promise<{ outcome: FeedbackOutcome; reasonCode: string | null; occurredAt: Date }[]> {
+  const rows = await db.query<{ outcome: FeedbackOutcome; reason_code: string | null; occurred_at: Date | string }>(
+    `SELECT outcome, reason_code, occurred_at FROM feedback_events
+     WHERE installation_id = $1 AND (salesforce_record_id = $2 OR hubspot_contact_id = $3) AND occurred_at >= $4 ORDER BY occurred_at, id`,
+    [installationId, lead.leadId, lead.contactId, since],
+  );
+  return rows.map((row) => ({ outcome: row.outcome, reasonCode: row.reason_code, occurredAt: toDate(row.occurred_at) }));
+}
+
+/** Every clock of an installation with a follow-up rule still pending (their checks are enqueued again at boot). */
+export async function pendingFollowUps(db: Queryable, installationId: string): Promise<FollowUpRecord[]> {
+  const rows = await db.query<FollowUpRow>(
+    `SELECT ${FOLLOW_UP_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND (cadence_status = 'pending' OR disposition_status = 'pending') ORDER BY id`,
+    [installationId],
+  );
+  return rows.map(fromFollowUpRow);
 }

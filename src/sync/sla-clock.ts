@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
 import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import { computeDueAt, effectiveSla, isFirstTouch, recomputeOnPolicyChange, slaStatus, type SlaPolicy, type SlaStatus } from '../domain/sla.ts';
+import type { FeedbackTaxonomy } from '../domain/feedback.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
 import {
@@ -62,6 +63,22 @@ export class SlaScheduler {
     );
   }
 
+  /**
+   * Schedules the check of a clock's follow-up rule at its due instant (cadence: handoff + D days,
+   * disposition: handoff + X days), deduplicated by clock schedule and rule.
+   */
+  async scheduleFollowUpChecks(installationId: string, checks: readonly { clockId: number; leadId: string; scheduleN: number; rule: FollowUpRule; dueAt: Date }[]): Promise<void> {
+    const now = this.now();
+    await this.producer.enqueue(
+      'slaClocks',
+      checks.map((check) => ({
+        jobId: followUpJobId(installationId, check.leadId, check.scheduleN, check.rule),
+        payload: { v: 1 as const, kind: 'followUp' as const, installationId, clockId: check.clockId, rule: check.rule },
+        delayMs: Math.max(0, check.dueAt.getTime() - now),
+      })),
+    );
+  }
+
   /** Asks for the installation's running clocks to be checked against its current SLA policy. */
   async requestReschedule(installationId: string): Promise<void> {
     await this.producer.enqueue('slaClocks', [{ jobId: `sla-reschedule-${installationId}-${randomUUID()}`, payload: { v: 1, kind: 'reschedule', installationId } }]);
@@ -78,6 +95,14 @@ export function slaJobId(installationId: string, leadId: string, scheduleN: numb
   return `sla-${installationId}-${leadId}-${scheduleN}`;
 }
 
+/** A follow-up rule a delayed check decides. */
+export type FollowUpRule = 'cadence' | 'disposition';
+
+/** The deterministic id of a follow-up check: `sla-followup-<installation>-<leadId>-<n>-<rule>`. */
+export function followUpJobId(installationId: string, leadId: string, scheduleN: number, rule: FollowUpRule): string {
+  return `sla-followup-${installationId}-${leadId}-${scheduleN}-${rule}`;
+}
+
 /** What the SLA clock works with: one installation's ports, policy, state and clock. */
 export interface ClockContext {
   installationId: string;
@@ -88,6 +113,8 @@ export interface ClockContext {
   policy: SlaPolicy;
   /** The user the app writes as: activities it created are never a sales touch. */
   integrationUserId: string;
+  /** What a Lead Status means (accepted, closed…): the disposition deadline asks it. */
+  feedbackTaxonomy: FeedbackTaxonomy;
   scheduler: SlaScheduler;
   /** True when the installation has an alert target (settings `alert`). */
   alerts: boolean;
@@ -125,7 +152,8 @@ const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalatio
 /** Orgs whose Event object is not available to the integration user (asked once per port). */
 const withoutEvents = new WeakSet<SalesforcePort>();
 
-function text(record: SalesforceRecord | undefined, field: string): string | null {
+/** A record's text field, trimmed; null when blank or absent. */
+export function text(record: SalesforceRecord | undefined, field: string): string | null {
   const value = record?.[field];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }
@@ -134,11 +162,13 @@ function sameId(a: string | null | undefined, b: string | null | undefined): boo
   return typeof a === 'string' && typeof b === 'string' && a.slice(0, 15) === b.slice(0, 15);
 }
 
-function isCrmFailure(error: unknown): error is CrmRateLimitedError | CrmTransientError | CrmRejectedError | CrmAuthError {
+/** True for a CRM failure the caller retries or logs (rate limit, outage, refusal, auth). */
+export function isCrmFailure(error: unknown): error is CrmRateLimitedError | CrmTransientError | CrmRejectedError | CrmAuthError {
   return error instanceof CrmRateLimitedError || error instanceof CrmTransientError || error instanceof CrmRejectedError || error instanceof CrmAuthError;
 }
 
-function leadName(lead: SalesforceRecord | undefined): string | null {
+/** A Lead's display name (first and last), or null. */
+export function leadName(lead: SalesforceRecord | undefined): string | null {
   const name = [text(lead, 'FirstName'), text(lead, 'LastName')].filter((part) => part !== null).join(' ');
   return name === '' ? null : name;
 }
@@ -175,7 +205,7 @@ function durationText(hours: number): string {
 }
 
 /** Sync log lines of one run, written together. */
-class Log {
+export class Log {
   private readonly entries: SyncLogEntry[] = [];
   constructor(private readonly ctx: ClockContext) {}
   /** A line for this run, not yet queued for writing. */
@@ -247,7 +277,7 @@ async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: 
 }
 
 /** Writes SLA stamps on HubSpot contacts (one batch); returns the failure when HubSpot could not be reached. */
-async function stampHubSpot(ctx: ClockContext, writes: readonly HubSpotWrite[], log: Log): Promise<Error | null> {
+export async function stampHubSpot(ctx: ClockContext, writes: readonly HubSpotWrite[], log: Log): Promise<Error | null> {
   if (writes.length === 0) return null;
   try {
     await ctx.ledger.remember(ctx.installationId, 'hubspot', writes.map((write) => ({ recordId: write.id, values: write.properties })));
@@ -371,8 +401,11 @@ async function findFirstTouches(
   return touches;
 }
 
-/** Tasks and Events reps logged on these Leads (not the app's own), oldest first. */
-async function loggedActivities(ctx: ClockContext, leadIds: readonly string[]): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
+/**
+ * Tasks and Events reps logged on these records (Leads, or the Contacts converted Leads became:
+ * conversion moves a Lead's activities to its Contact), not the app's own; oldest first.
+ */
+export async function loggedActivities(ctx: ClockContext, leadIds: readonly string[]): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
   const ids = leadIds.filter((id) => RECORD_ID.test(id));
   if (ids.length === 0 || !RECORD_ID.test(ctx.integrationUserId)) return [];
   const activities: { type: 'Task' | 'Event'; whoId: string; at: number }[] = [];
