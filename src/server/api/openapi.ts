@@ -57,6 +57,13 @@ function operation(summary: string, responses: Json, extra: Json = {}): Json {
 
 let cached: Json | undefined;
 
+/** `from`, `to` and `groupBy` of the SLA compliance routes. */
+const slaPeriodParameters: Json[] = [
+  { name: 'from', in: 'query', schema: { type: 'string' }, description: 'Handoffs from (ISO date or date-time, inclusive); default 30 days before to' },
+  { name: 'to', in: 'query', schema: { type: 'string' }, description: 'Handoffs up to (exclusive); default now' },
+  { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['owner', 'team', 'channel', 'campaign'], default: 'owner' } },
+];
+
 /** The document (built once). */
 export function openApiDocument(): Json {
   cached ??= {
@@ -65,7 +72,7 @@ export function openApiDocument(): Json {
       title: 'Smarketing Sync admin API',
       version: '1.0.0',
       description:
-        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Roles: the operator (ADMIN_TOKEN) reaches every route; an installation admin (invited) the /installations/{id}/… routes of their installation; a viewer (invited) /report, /installations/{id}/commitments and /installations/{id}/goals of their installation, /installations (filtered), /me and the sign-outs. Another installation\'s id answers 404 as if it did not exist; a route outside the role answers 403. Ten wrong tokens from one address in 15 minutes lock it out (429 with Retry-After). Errors are {error, message, issues?} with a 4xx status.',
+        'Everything the admin dashboard does. Authenticate with the dashboard session cookie (state-changing calls then need the X-CSRF-Token header, from the page\'s csrf-token meta tag) or with "Authorization: Bearer <ADMIN_TOKEN>". Roles: the operator (ADMIN_TOKEN) reaches every route; an installation admin (invited) the /installations/{id}/… routes of their installation; a viewer (invited) /report, /installations/{id}/commitments, /installations/{id}/goals and /installations/{id}/sla/* of their installation, /installations (filtered), /me and the sign-outs. Another installation\'s id answers 404 as if it did not exist; a route outside the role answers 403. Ten wrong tokens from one address in 15 minutes lock it out (429 with Retry-After). Errors are {error, message, issues?} with a 4xx status.',
     },
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }, { session: [] }],
@@ -82,6 +89,20 @@ export function openApiDocument(): Json {
       '/installations/{id}/goals': {
         get: operation('The shared goal table of a quarter (viewers may read): per KPI the target, actual, owner, status (met, below, no_data) and trend against the previous quarter', { '200': json(ref('GoalsReport'), 'Goal table'), '400': error('Bad quarter'), '404': error('No such installation') }, {
           parameters: [idPath, { name: 'quarter', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-Q[1-4]$' }, description: 'Default the current quarter (UTC)' }],
+        }),
+      },
+      '/installations/{id}/sla/compliance': {
+        get: operation("The sales side of the SLA for handoffs in [from, to) (viewers may read): per rule (first_touch, cadence, disposition, untouched) whether it is on, judged = kept + broken, pending and the rate, in total and per group (byRep holds the groups of groupBy)", { '200': json({ type: 'object', properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, groupBy: { type: 'string' }, sales: ref('SalesSide') } }, 'Compliance'), '400': error('Bad from, to or groupBy'), '404': error('No such installation') }, {
+          parameters: [idPath, ...slaPeriodParameters],
+        }),
+      },
+      '/installations/{id}/sla/violations': {
+        get: operation('The handoffs in [from, to) that broke a sales-side SLA rule, in one group (or all), with links to the Salesforce Lead and the HubSpot contact (viewers may read)', { '200': json({ type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, rule: { type: 'string' }, groupBy: { type: 'string' }, group: { type: ['string', 'null'] }, violations: { type: 'array', items: { type: 'object', properties: { rule: { type: 'string' }, leadId: { type: 'string' }, leadName: { type: ['string', 'null'] }, contactId: { type: ['string', 'null'] }, owner: { type: 'string' }, team: { type: 'string' }, channel: { type: 'string' }, campaign: { type: 'string' }, handoffAt: { type: 'string' }, dueAt: { type: 'string' }, firstTouchAt: { type: ['string', 'null'] }, touches: { type: ['integer', 'null'] }, touchesRequired: { type: ['integer', 'null'] }, disposition: { type: ['string', 'null'] }, dispositionAt: { type: ['string', 'null'] }, salesforceUrl: { type: ['string', 'null'] }, hubspotUrl: { type: ['string', 'null'] } } } } } }, 'Violations'), '400': error('Bad rule, group, from, to or groupBy'), '404': error('No such installation') }, {
+          parameters: [
+            idPath, ...slaPeriodParameters,
+            { name: 'rule', in: 'query', required: true, schema: { type: 'string', enum: ['first_touch', 'cadence', 'disposition', 'untouched'] } },
+            { name: 'group', in: 'query', schema: { type: 'string' }, description: 'A group key of groupBy as the compliance lists it (e.g. the rep\'s name, or (none)); absent: every group' },
+          ],
         }),
       },
       '/installations/{id}/pause': {
@@ -341,6 +362,22 @@ export function openApiDocument(): Json {
         slaPolicy: schemaOf(SlaPolicySchema),
         revenuePolicy: schemaOf(RevenuePolicySchema),
         marketingCommitments: schemaOf(MarketingCommitmentsSchema),
+        SalesSide: {
+          type: 'object',
+          properties: {
+            handedOff: { type: 'integer' },
+            rules: { type: 'array', items: ref('SalesRuleFigures') },
+            medianHoursToFirstTouch: { type: ['number', 'null'] },
+            byRep: { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, handedOff: { type: 'integer' }, rules: { type: 'array', items: ref('SalesRuleFigures') } } } },
+          },
+        },
+        SalesRuleFigures: {
+          type: 'object',
+          properties: {
+            rule: { type: 'string', enum: ['first_touch', 'cadence', 'disposition', 'untouched'] }, enabled: { type: 'boolean' }, judged: { type: 'integer' }, kept: { type: 'integer' }, broken: { type: 'integer' },
+            pending: { type: 'integer' }, rate: { type: ['number', 'null'], description: 'kept / judged' },
+          },
+        },
         CommitmentsReport: {
           type: 'object',
           properties: {

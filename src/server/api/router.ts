@@ -29,6 +29,7 @@ import { checkSetting, isSettingKey, readAllSettings, resetSetting, revenuePolic
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
+import { ComplianceQuerySchema, complianceView, ViolationsQuerySchema, violationsView } from '../admin/sla-compliance.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const settingParams = idParam.extend({ key: z.string() });
@@ -497,6 +498,23 @@ export function apiRouter(ctx: AdminContext): Router {
       return;
     }
     res.json(report);
+  });
+
+  // The sales side of the SLA: compliance per rule and group, and the handoffs that broke a rule (viewers may read).
+  r.get('/installations/:id/sla/compliance', access.viewInstallation, async (req, res) => {
+    const query = parseInput(ComplianceQuerySchema, req.query, res, 'query');
+    if (!query) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    res.json(await complianceView(ctx, installation, query));
+  });
+
+  r.get('/installations/:id/sla/violations', access.viewInstallation, async (req, res) => {
+    const query = parseInput(ViolationsQuerySchema, req.query, res, 'query');
+    if (!query) return;
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    res.json(await violationsView(ctx, installation, query));
   });
 
   r.mount('/', access.signedIn, (_req, res) => sendError(res, 404, 'not_found', 'No such API route: see /api/openapi.json'));
