@@ -64,12 +64,13 @@ export const SlaOverrideSchema = z
 /** An SLA override. */
 export type SlaOverride = z.output<typeof SlaOverrideSchema>;
 
-const followUpDays = z.number().positive('must be more than 0 days').max(366, 'must be at most a year');
+const numberError = { error: (issue: { input: unknown }): string => (issue.input === undefined ? 'is required' : 'must be a number') };
+const followUpDays = z.number(numberError).positive('must be more than 0 days').max(366, 'must be at most a year');
 
 /** The follow-up cadence rule: K touches within D calendar days of handoff. */
 export const CadenceRuleSchema = z
   .object({
-    touches: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100'),
+    touches: z.number(numberError).int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100'),
     days: followUpDays,
   })
   .strict();

@@ -35,6 +35,8 @@ import { healthBody } from './pages/health.ts';
 import { installationBody, provisioningBody } from './pages/installation.ts';
 import { overviewBody } from './pages/overview.ts';
 import { reportBody } from './pages/report.ts';
+import { slaComplianceBody } from './pages/sla-compliance.ts';
+import { ComplianceQuerySchema, complianceView, ViolationsQuerySchema, violationsView } from './sla-compliance.ts';
 import type { AgreementData } from './pages/agreement.ts';
 import { settingsBody } from './pages/settings.ts';
 import { usersBody, type UsersPageData } from './pages/users.ts';
@@ -610,6 +612,29 @@ export function adminRouter(ctx: AdminContext): Router {
       installation: installation && req.query.installation ? tabInfo(installation) : undefined,
       scripts: ['vendor/chart.umd.js', 'report.js'],
       body: reportBody({ installations, installation, from: fromText, to: toText, report, problems, agreement: installation && report ? await agreementOf(installation.id, canManage(identity, installation.id)) : null }),
+    }, problems.length > 0 ? 400 : 200);
+  });
+
+  // The sales side of the SLA: compliance per grouping, each broken count a link to those leads (viewers may read).
+  r.get('/installations/:id/sla', access.viewInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const wantsList = req.query.rule !== undefined;
+    const listQuery = wantsList ? ViolationsQuerySchema.safeParse(req.query) : null;
+    const pageQuery = wantsList ? null : ComplianceQuerySchema.safeParse(req.query);
+    const error = listQuery?.error ?? pageQuery?.error;
+    const problems = error ? error.issues.map((issue) => `${issue.path.join('.') || 'query'}: ${issue.message}`) : [];
+    const query = listQuery?.data ?? pageQuery?.data ?? ComplianceQuerySchema.parse({});
+    const compliance = await complianceView(ctx, installation, query);
+    const list = listQuery?.data ? await violationsView(ctx, installation, listQuery.data) : null;
+    render(res, {
+      title: 'Sales SLA compliance',
+      section: 'report',
+      installation: tabInfo(installation),
+      body: slaComplianceBody({
+        basePath: basePath(installation), from: compliance.from, to: compliance.to, groupBy: query.groupBy, sales: compliance.sales, problems,
+        violations: list === null || !listQuery?.data ? null : { rule: listQuery.data.rule, group: list.group, rows: list.violations },
+      }),
     }, problems.length > 0 ? 400 : 200);
   });
 

@@ -280,6 +280,10 @@ function slaFields(policy: SlaPolicy): FormFields {
     weekdays: (hours?.weekdays ?? [1, 2, 3, 4, 5]).join(', '),
     holidays: (hours?.holidays ?? []).join(', '),
     untouched: policy.untouchedLeadStatuses.join(', '),
+    // Follow-up rules: blank turns a rule off.
+    cadenceTouches: policy.cadence === null ? '' : String(policy.cadence.touches),
+    cadenceDays: policy.cadence === null ? '' : String(policy.cadence.days),
+    dispositionDays: policy.disposition === null ? '' : String(policy.disposition.days),
     'override.team': policy.overrides.map((o) => o.team ?? ''),
     'override.leadSource': policy.overrides.map((o) => o.leadSource ?? ''),
     'override.hours': policy.overrides.map((o) => String(o.hours)),
@@ -314,6 +318,18 @@ function slaValue(fields: FormFields): unknown {
     businessHours: field(fields, 'clock') === 'business' ? businessHours : null,
     overrides,
     untouchedLeadStatuses: splitList(field(fields, 'untouched')),
+    ...followUpValue(fields),
+  };
+}
+
+/** The cadence (touches, days) and disposition (days) inputs: all blank turns a rule off; half filled is named by the validator. */
+function followUpValue(fields: FormFields): { cadence: unknown; disposition: unknown } {
+  const touches = numberOf(field(fields, 'cadenceTouches'));
+  const days = numberOf(field(fields, 'cadenceDays'));
+  const dispositionDays = numberOf(field(fields, 'dispositionDays'));
+  return {
+    cadence: touches === undefined && days === undefined ? null : { touches, days },
+    disposition: dispositionDays === undefined ? null : { days: dispositionDays },
   };
 }
 

@@ -132,6 +132,8 @@ export function installationBody(data: InstallationPageData): Html {
 
   ${controlsCard(installation, data.controls, csrfToken)}
 
+  <p class="small"><a href="${base}/sla" data-link="sla-compliance">Sales SLA compliance</a>: first touch, follow-up cadence, disposition and untouched leads per rep, team, channel and campaign.</p>
+
   <section class="card">
     <div class="card-head"><h2>Provisioning</h2></div>
     <p>Creates what the sync needs and is missing: the HubSpot property group <code>smarketing</code> and its contact properties, the Salesforce custom fields (Tooling API), the HubSpot webhook subscriptions and the Salesforce Outbound Messages. Existing fields are never changed or deleted. Start with a dry run: it shows what would be created and changes nothing.</p>

@@ -140,6 +140,12 @@ function slaEditor(fields: FormFields): Html {
       ${textField(fields, 'holidays', 'Holidays', 'YYYY-MM-DD, comma-separated')}
       ${textField(fields, 'untouched', 'Untouched Lead Statuses', 'comma-separated values of Lead Status')}
     </div>
+    <h3>Follow-up after the first touch (leave blank to turn a rule off)</h3>
+    <div class="form-grid">
+      ${textField(fields, 'cadenceTouches', 'Cadence: at least this many logged touches', 'Tasks and Events reps log, e.g. 3')}
+      ${textField(fields, 'cadenceDays', 'Cadence: within days of handoff', 'calendar days, e.g. 7')}
+      ${textField(fields, 'dispositionDays', 'Disposition: accepted, rejected with a reason or recycled within days', 'calendar days, e.g. 10')}
+    </div>
     <h3>Overrides (first match wins)</h3>
     ${rowsTable(fields, 'override', [
       { name: 'team', label: 'Team (owner\'s department)', kind: 'text' },

@@ -54,6 +54,8 @@ function slaView(policy: SlaPolicy): Html {
   const hours = (business: SlaPolicy['businessHours'] | undefined) =>
     business === undefined ? 'inherited' : business === null ? 'calendar hours' : `business hours ${business.start}–${business.end} ${business.timeZone}, weekdays ${business.weekdays.join(',')}`;
   return html`<p>First touch within <strong>${policy.hours} h</strong> of the handoff (${hours(policy.businessHours)}). A Lead counts as untouched while its status is ${policy.untouchedLeadStatuses.join(', ')}.</p>
+  <p>Follow-up cadence: ${policy.cadence === null ? html`<span class="muted">off</span>` : html`at least <strong>${policy.cadence.touches}</strong> logged touches within <strong>${policy.cadence.days} days</strong>`}.
+    Disposition: ${policy.disposition === null ? html`<span class="muted">off</span>` : html`accepted, rejected with a reason or recycled within <strong>${policy.disposition.days} days</strong>`}. <a href="sla">Compliance</a></p>
   ${policy.overrides.length === 0
     ? html`<p class="muted small">No overrides.</p>`
     : html`<table class="data compact"><thead><tr><th>Team</th><th>Lead Source</th><th>Hours</th><th>Clock</th></tr></thead>
