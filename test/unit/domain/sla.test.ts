@@ -29,7 +29,7 @@ const BERLIN = { timeZone: 'Europe/Berlin' };
 
 describe('validateSlaPolicy', () => {
   it('defaults to 4 calendar hours with Open - Not Contacted as untouched', () => {
-    expect(DEFAULT_SLA_POLICY).toEqual({ hours: 4, businessHours: null, overrides: [], untouchedLeadStatuses: ['Open - Not Contacted'] });
+    expect(DEFAULT_SLA_POLICY).toEqual({ hours: 4, businessHours: null, cadence: null, disposition: null, overrides: [], untouchedLeadStatuses: ['Open - Not Contacted'] });
   });
 
   it('fills business-hour defaults: Monday to Friday, 09:00–17:00, no holidays', () => {
