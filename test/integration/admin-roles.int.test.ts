@@ -88,6 +88,8 @@ function expected(who: Who, route: WalkedRoute, installation: 'own' | 'other' | 
   if (path === '/admin/report' || path === '/api/report') return installation === 'other' ? 'hide' : 'allow';
   // Viewers read their installation's commitments and goals (the report's figures) and change nothing.
   if (method === 'GET' && (path === '/api/installations/:id/commitments' || path === '/api/installations/:id/goals')) return installation === 'other' ? 'hide' : 'allow';
+  // Viewers read their installation's sales SLA compliance and the leads that broke a rule.
+  if (method === 'GET' && ['/api/installations/:id/sla/compliance', '/api/installations/:id/sla/violations', '/admin/installations/:id/sla'].includes(path)) return installation === 'other' ? 'hide' : 'allow';
   if (path.startsWith('/oauth/') && path.endsWith('/install')) {
     if (installation === 'other') return 'hide';
     return installation === 'own' && who === 'installation_admin' ? 'allow' : 'forbid';

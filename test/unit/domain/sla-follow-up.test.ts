@@ -63,7 +63,7 @@ describe('the settings form of the follow-up rules', () => {
 
   it('turns a rule off when its inputs are left blank', () => {
     const fields = { ...fieldsOf('slaPolicy', DEFAULT_SLA_POLICY), cadenceTouches: '', cadenceDays: '', dispositionDays: '' };
-    const read = SETTINGS.slaPolicy.validate(valueFromFields('slaPolicy', fields).value);
+    const read = validateSlaPolicy(valueFromFields('slaPolicy', fields).value);
     expect(read.ok && [read.value.cadence, read.value.disposition]).toEqual([null, null]);
   });
 
