@@ -45,7 +45,8 @@ import { InstallationClients, type CrmEndpoints } from './installation-clients.t
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
 import { startSandboxes, type RunningSandboxes } from './sandboxes.ts';
-import { startDemo } from './demo.ts';
+import { DEMO_SLA_POLICY, startDemo } from './demo.ts';
+import { seedSlaPolicy } from '../store/sla.ts';
 import { selfInstall } from './self-install.ts';
 
 export type Role = 'all' | 'web' | 'worker';
@@ -301,6 +302,10 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         onSalesforceBudgetAlert: (installationId, usage) => queueApiBudgetAlert(producer, installationId, usage),
       });
       sync = { clients, scheduler, ledger };
+      // The demo's reps are judged by the follow-up rules too (DEMO_SLA_POLICY), before any runtime reads the policy.
+      if (config.sandboxDemo && options.demo !== false && sandboxInstallation && (await seedSlaPolicy(db, sandboxInstallation.id, DEMO_SLA_POLICY))) {
+        log.info({ installation: sandboxInstallation.id }, 'sandbox demo: SLA follow-up cadence and disposition deadline turned on');
+      }
       if (endpoints && sandboxInstallation?.status === 'active' && role !== 'worker' && sandboxes && options.selfInstall !== false) {
         // Stored credentials this key cannot open (ENCRYPTION_KEY changed) leave the sandbox installation
         // unconnected, shown with the fix on its page; the app still starts.

@@ -14,6 +14,16 @@ import type { HubSpotSandbox } from '../sandbox/hubspot/server.ts';
 import { prng } from '../sandbox/salesforce/faults.ts';
 import type { SalesforceSandbox } from '../sandbox/salesforce/server.ts';
 
+/**
+ * The demo installation's SLA policy: the product ships the follow-up rules off (an existing
+ * install judges nothing new until an admin turns them on), the demo turns them on so its reps'
+ * compliance has figures — 3 logged touches in 7 days (a call, an email and a follow-up in the
+ * first working week, a common inbound cadence) and a disposition within 10 days (two working
+ * weeks: enough to qualify, short enough that no lead sits undecided). Stored only when the
+ * installation has no SLA policy yet, so an admin's own stays.
+ */
+export const DEMO_SLA_POLICY = { hours: 4, cadence: { touches: 3, days: 7 }, disposition: { days: 10 } } as const;
+
 export interface DemoOptions {
   hubspot: HubSpotSandbox;
   salesforce: SalesforceSandbox;

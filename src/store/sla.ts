@@ -567,3 +567,13 @@ export async function pendingFollowUps(db: Queryable, installationId: string): P
   );
   return rows.map(fromFollowUpRow);
 }
+
+/** Stores an SLA policy for an installation that has none yet (the sandbox demo's); false when one is stored. */
+export async function seedSlaPolicy(db: Queryable, installationId: string, policy: unknown): Promise<boolean> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE installations SET settings = jsonb_set(COALESCE(settings, '{}'::jsonb), '{slaPolicy}', $2::jsonb)
+     WHERE id = $1 AND (settings IS NULL OR NOT settings ? 'slaPolicy') RETURNING id`,
+    [installationId, JSON.stringify(policy)],
+  );
+  return rows.length > 0;
+}

@@ -25,6 +25,12 @@ describe('the sandbox demo', () => {
     expect(leads.every((lead) => lead.HubSpot_Contact_Id__c !== null)).toBe(true);
   }, 120_000);
 
+  it('judges its reps by the follow-up cadence and the disposition deadline: each handoff carries both rules', async () => {
+    const settings = (await h.app.db.query<{ settings: { slaPolicy?: unknown } }>('SELECT settings FROM installations LIMIT 1'))[0]?.settings;
+    expect(settings?.slaPolicy).toMatchObject({ cadence: { touches: 3, days: 7 }, disposition: { days: 10 } });
+    await eventually(async () => (await h.app.db.query("SELECT 1 FROM sla_clocks WHERE cadence_status IS NOT NULL AND disposition_status IS NOT NULL")).length > 0, 60_000, 'a handoff with follow-up rules');
+  }, 90_000);
+
   it('gives the campaigns the landing pages advertise a budget and a cost', async () => {
     let campaigns: Array<{ Name: string; BudgetedCost: number | null; ActualCost: number | null }> = [];
     await eventually(async () => {
