@@ -17,7 +17,7 @@ import { recentAdminActions, recordAdminAction } from '../../store/admin-session
 import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
 import { commitmentsReport, goalsReport, marketingCommitmentsOf, sharedGoalsOf } from '../../store/commitments.ts';
-import { periodContaining } from '../../domain/commitments.ts';
+import { parsePeriod, periodContaining } from '../../domain/commitments.ts';
 import { problemsSince, recentProblems, searchRecordLog } from '../../store/sync-search.ts';
 import { groupFailures } from '../../domain/sync-failures.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
@@ -35,6 +35,8 @@ import { healthBody } from './pages/health.ts';
 import { installationBody, provisioningBody } from './pages/installation.ts';
 import { overviewBody } from './pages/overview.ts';
 import { reportBody } from './pages/report.ts';
+import { reviewBody } from './pages/review.ts';
+import { reviewOf } from './review.ts';
 import type { AgreementData } from './pages/agreement.ts';
 import { settingsBody } from './pages/settings.ts';
 import { usersBody, type UsersPageData } from './pages/users.ts';
@@ -48,6 +50,9 @@ import { checkSetting, isSettingKey, readAllSettings, resetSetting, revenuePolic
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+/** `/admin/review?installation=&period=`: a month YYYY-MM or a quarter YYYY-Qn. */
+const ReviewPageQuery = z.object({ installation: z.string().min(1).max(100).optional(), period: z.string().max(20).optional() }).strict();
+
 const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -610,6 +615,27 @@ export function adminRouter(ctx: AdminContext): Router {
       installation: installation && req.query.installation ? tabInfo(installation) : undefined,
       scripts: ['vendor/chart.umd.js', 'report.js'],
       body: reportBody({ installations, installation, from: fromText, to: toText, report, problems, agreement: installation && report ? await agreementOf(installation.id, canManage(identity, installation.id)) : null }),
+    }, problems.length > 0 ? 400 : 200);
+  });
+
+  // The pipeline review: like the report, viewers of the installation read it; the period defaults to the current quarter.
+  r.get('/review', reportAccess, async (req, res) => {
+    const identity = identityOf(res);
+    const installations = (await listInstallationDetails(ctx.db)).filter((i) => canSee(identity, i.id));
+    const parsed = ReviewPageQuery.safeParse(req.query);
+    const now = new Date(ctx.now());
+    const wanted = parsed.success ? parsed.data : {};
+    const periodText = wanted.period ?? (typeof req.query.period === 'string' ? req.query.period : periodContaining('quarter', now).id);
+    const period = parsed.success ? parsePeriod(periodText) : null;
+    const installation = installations.find((i) => i.id === wanted.installation) ?? installations[0] ?? null;
+    const problems = parsed.success ? (period === null ? [`Period: ${periodText} is not a month YYYY-MM or a quarter YYYY-Qn`] : []) : parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+    const review = installation && period && problems.length === 0 ? await reviewOf(ctx, installation.id, period, now) : null;
+    render(res, {
+      title: 'Pipeline review',
+      section: 'review',
+      installation: installation && req.query.installation ? tabInfo(installation) : undefined,
+      scripts: ['vendor/chart.umd.js', 'review.js'],
+      body: reviewBody({ installations, installation, periodText, review, problems, canManage: installation !== null && canManage(identity, installation.id) }),
     }, problems.length > 0 ? 400 : 200);
   });
 
