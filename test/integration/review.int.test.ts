@@ -47,15 +47,15 @@ describe('the pipeline review', () => {
   let installationId: string;
   const names = new Map<string, string>();
 
-  const api = async (target: string, client?: AdminClient): Promise<{ status: number; json: any }> => {
-    if (client) return client.api('GET', target);
+  const api = async (target: string, client?: AdminClient): Promise<{ status: number; json: Record<string, unknown> }> => {
+    if (client) return (await client.api('GET', target));
     const response = await fetch(`${h.app.url ?? ''}${target}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
-    return { status: response.status, json: await response.json() };
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
   const review = async (query = ''): Promise<PipelineReview> => {
     const answer = await api(`/api/review?installation=${encodeURIComponent(installationId)}${query}`);
     expect(answer.status, JSON.stringify(answer.json)).toBe(200);
-    return answer.json as PipelineReview;
+    return answer.json as unknown as PipelineReview;
   };
 
   /** One visitor's journey, form to outcome, through the sandboxes and the running app. */

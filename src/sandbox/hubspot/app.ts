@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { associationsRouter } from './associations-routes.ts';
-import { campaignsRouter } from './campaigns.ts';
+import { campaignsRouter } from './campaigns-routes.ts';
 import { bearerAuth, developerKeyAuth } from './auth.ts';
 import type { CrmService } from './crm-service.ts';
 import { HubSpotError, errorBody, rateLimited, resourceNotFound, serverError } from './errors.ts';
