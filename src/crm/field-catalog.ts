@@ -123,6 +123,9 @@ const objectAccess = (object: string, create: boolean, edit: boolean): ObjectAcc
 /** Standard fields the revenue loop reads: Campaign cost (ROI) and Account size (segments). */
 export const REVENUE_READ_FIELDS = [['Campaign', 'BudgetedCost'], ['Campaign', 'ActualCost'], ['Account', 'NumberOfEmployees'], ['Account', 'AnnualRevenue']] as const;
 
+/** Standard fields the pipeline review reads: a Campaign's schedule for the campaigns starting soon. */
+export const REVIEW_READ_FIELDS = [['Campaign', 'Type'], ['Campaign', 'Status'], ['Campaign', 'StartDate'], ['Campaign', 'EndDate']] as const;
+
 export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
   name: 'Smarketing_Sync_Integration',
   label: 'Smarketing Sync Integration',
@@ -140,6 +143,7 @@ export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
     // The revenue loop reads them (campaign cost, customer size). Standard fields too take
     // field-level security: an integration user with a minimum-access profile sees none of them.
     ...REVENUE_READ_FIELDS.map(([object, field]) => ({ object, field, access: 'read' as const })),
+    ...REVIEW_READ_FIELDS.map(([object, field]) => ({ object, field, access: 'read' as const })),
   ],
 };
 

@@ -5,6 +5,7 @@
  * Per-record failures come back as values; whole-request failures throw the errors of errors.ts.
  */
 import type { CurrencyRates } from '../domain/revenue.ts';
+import type { Result } from '../domain/result.ts';
 
 /** The outcome of writing one record in a batch. */
 export type WriteOutcome =
@@ -52,8 +53,26 @@ export interface ContactPropertyInfo {
   readOnly: boolean;
 }
 
+/** A marketing campaign with its schedule (Salesforce Campaign or HubSpot marketing campaign); dates `YYYY-MM-DD`. */
+export interface ScheduledCampaign {
+  id: string;
+  name: string;
+  startDate: string;
+  endDate: string | null;
+  type: string | null;
+  status: string | null;
+  /** Where the campaign opens in the CRM, when known. */
+  url: string | null;
+}
+
 export interface HubSpotPort {
   readonly system: 'hubspot';
+  /**
+   * Marketing campaigns starting on a UTC day in [from, until) (Marketing campaigns API v3, every
+   * page). A portal without them (Marketing Hub below Professional) or a token without the
+   * `marketing.campaigns.read` scope is an expected answer: an error value with HubSpot's reason.
+   */
+  campaignsStartingBetween(from: Date, until: Date): Promise<Result<ScheduledCampaign[], string>>;
   /** Reads contacts by id with the given properties (batch read, 100 per call); unknown ids are left out. */
   readContacts(ids: readonly string[], properties: readonly string[]): Promise<HubSpotContact[]>;
   /** Updates contacts (batch update, 100 per call); keyed by contact id. */
@@ -176,6 +195,8 @@ export interface DescribedField {
 
 export interface SalesforcePort {
   readonly system: 'salesforce';
+  /** Campaigns whose StartDate is a UTC day in [from, until), soonest first. */
+  campaignsStartingBetween(from: Date, until: Date): Promise<ScheduledCampaign[]>;
   /** The id of the user the app writes as (LastModifiedById of its own writes). */
   integrationUserId(): Promise<string>;
   /**

@@ -17,24 +17,18 @@ import { DEFAULT_SHARED_GOALS, goalTable, previousQuarter, validateSharedGoals, 
 import type { RevenuePolicy } from '../domain/revenue.ts';
 import type { Queryable } from './db.ts';
 import { FIRST_TOUCHES, UNASSIGNED_CHANNEL } from './first-touch.ts';
-import { readSettings } from './installation-admin.ts';
+import { settingInEffect } from './installation-admin.ts';
 import { funnelReport } from './report.ts';
 import { wonDateExpression } from './revenue-report.ts';
 
 /** The marketing commitments in effect for an installation (none when none is stored or it no longer validates). */
 export async function marketingCommitmentsOf(db: Queryable, installationId: string): Promise<MarketingCommitments> {
-  const stored = (await readSettings(db, installationId)).marketingCommitments;
-  if (stored === undefined) return DEFAULT_MARKETING_COMMITMENTS;
-  const checked = validateMarketingCommitments(stored);
-  return checked.ok ? checked.value : DEFAULT_MARKETING_COMMITMENTS;
+  return settingInEffect(db, installationId, 'marketingCommitments', validateMarketingCommitments, DEFAULT_MARKETING_COMMITMENTS);
 }
 
 /** The shared goals in effect for an installation (none when none is stored or it no longer validates). */
 export async function sharedGoalsOf(db: Queryable, installationId: string): Promise<SharedGoals> {
-  const stored = (await readSettings(db, installationId)).sharedGoals;
-  if (stored === undefined) return DEFAULT_SHARED_GOALS;
-  const checked = validateSharedGoals(stored);
-  return checked.ok ? checked.value : DEFAULT_SHARED_GOALS;
+  return settingInEffect(db, installationId, 'sharedGoals', validateSharedGoals, DEFAULT_SHARED_GOALS);
 }
 
 /** What was delivered in a period, for one channel or all. */

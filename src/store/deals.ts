@@ -3,8 +3,14 @@
  * revenue loop records from Salesforce and the report reads. Amounts in integer cents of the
  * corporate currency.
  */
-import type { CurrencyRates, DealStatus, WonDeal } from '../domain/revenue.ts';
+import { DEFAULT_REVENUE_POLICY, validateRevenuePolicy, type CurrencyRates, type DealStatus, type RevenuePolicy, type WonDeal } from '../domain/revenue.ts';
 import type { Queryable } from './db.ts';
+import { settingInEffect } from './installation-admin.ts';
+
+/** The revenue policy in effect for an installation. */
+export async function revenuePolicyOf(db: Queryable, installationId: string): Promise<RevenuePolicy> {
+  return settingInEffect(db, installationId, 'revenuePolicy', validateRevenuePolicy, DEFAULT_REVENUE_POLICY);
+}
 
 /** How a deal reaches a contact: converted from its Lead, another deal of its Account, or neither. */
 export type DealOrigin = 'lead' | 'account' | 'unlinked';
@@ -26,6 +32,9 @@ export interface DealRecord {
   ownerId: string | null;
   reason: string | null;
   campaignId: string | null;
+  /** The Opportunity's Name and StageName (the review's lists and its pipeline by stage). */
+  name: string | null;
+  stage: string | null;
 }
 
 /** The state a deal was last recorded in (what decides its won time). */
@@ -75,7 +84,7 @@ export async function knownDeals(db: Queryable, installationId: string, opportun
 
 const DEAL_COLUMNS = [
   'salesforce_opportunity_id', 'salesforce_account_id', 'hubspot_contact_id', 'origin', 'status', 'amount', 'currency', 'amount_cents',
-  'close_date', 'won_at', 'closed_at', 'opened_at', 'owner_id', 'reason', 'campaign_id',
+  'close_date', 'won_at', 'closed_at', 'opened_at', 'owner_id', 'reason', 'campaign_id', 'name', 'stage',
 ] as const;
 
 /** Records deals (insert or replace; the caller decided each won time from `knownDeals`). */
@@ -84,7 +93,7 @@ export async function saveDeals(db: Queryable, installationId: string, deals: re
   if (unique.length === 0) return;
   const { sql, values } = rowsOf(installationId, unique.map((deal) => [
     deal.salesforceOpportunityId, deal.salesforceAccountId, deal.hubspotContactId, deal.origin, deal.status, deal.amount, deal.currency, deal.amountCents,
-    deal.closeDate, deal.wonAt, deal.closedAt, deal.openedAt, deal.ownerId, deal.reason, deal.campaignId,
+    deal.closeDate, deal.wonAt, deal.closedAt, deal.openedAt, deal.ownerId, deal.reason, deal.campaignId, deal.name, deal.stage,
   ]));
   await db.query(
     `INSERT INTO deals (installation_id, ${DEAL_COLUMNS.join(', ')}) VALUES ${sql}

@@ -3,6 +3,7 @@
  * bound to (one portal + one org per installation, never shared), the admin's settings (jsonb
  * keys) and uninstalling. Credentials stay sealed; this module only says whether they exist.
  */
+import type { Result } from '../domain/result.ts';
 import type { Queryable } from './db.ts';
 
 export interface InstallationDetails {
@@ -100,6 +101,17 @@ export async function markUninstalled(db: Queryable, id: string, at: Date): Prom
 export async function readSettings(db: Queryable, id: string): Promise<Record<string, unknown>> {
   const rows = await db.query<{ settings: Record<string, unknown> | null }>('SELECT settings FROM installations WHERE id = $1', [id]);
   return rows[0]?.settings ?? {};
+}
+
+/**
+ * One setting in effect: the stored value when it still validates, else the default (a value
+ * saved under older rules falls back instead of failing the reader).
+ */
+export async function settingInEffect<T>(db: Queryable, id: string, key: string, validate: (input: unknown) => Result<T, string[]>, defaults: T): Promise<T> {
+  const stored = (await readSettings(db, id))[key];
+  if (stored === undefined) return defaults;
+  const checked = validate(stored);
+  return checked.ok ? checked.value : defaults;
 }
 
 /** Sets one settings key (the value is already validated). */

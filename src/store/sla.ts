@@ -4,9 +4,15 @@
  * look at it again, so a lost, repeated or stale job can never change the outcome.
  */
 import type { FeedbackOutcome } from '../domain/feedback.ts';
-import type { Disposition, FollowUpStatus, SlaStatus } from '../domain/sla.ts';
+import { DEFAULT_SLA_POLICY, validateSlaPolicy, type Disposition, type FollowUpStatus, type SlaPolicy, type SlaStatus } from '../domain/sla.ts';
 import type { Queryable } from './db.ts';
+import { settingInEffect } from './installation-admin.ts';
 import type { SyncLogEntry } from './sync-log.ts';
+
+/** The SLA policy in effect for an installation. */
+export async function slaPolicyOf(db: Queryable, installationId: string): Promise<SlaPolicy> {
+  return settingInEffect(db, installationId, 'slaPolicy', validateSlaPolicy, DEFAULT_SLA_POLICY);
+}
 
 /** How a first touch was seen: the Lead left its untouched status, or a rep logged an activity. */
 export type TouchSource = 'status' | 'Task' | 'Event';

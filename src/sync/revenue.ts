@@ -18,7 +18,7 @@ import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type Sy
 const savedRates = new WeakSet<CurrencyRates>();
 
 /** Opportunity fields the revenue loop reads besides the stage sync's. */
-export const DEAL_FIELDS = ['AccountId', 'CreatedDate', 'CampaignId', 'Win_Reason__c', 'Loss_Reason__c', 'OwnerId'] as const;
+export const DEAL_FIELDS = ['AccountId', 'CreatedDate', 'CampaignId', 'Win_Reason__c', 'Loss_Reason__c', 'OwnerId', 'Name', 'StageName'] as const;
 /** Account fields a customer's size comes from. */
 const ACCOUNT_SIZE_FIELDS = ['Id', 'Name', 'NumberOfEmployees', 'AnnualRevenue'] as const;
 /** Company properties a customer's size comes from (HubSpot's default company properties). */
@@ -92,6 +92,8 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
       ownerId: recordText(opportunity, 'OwnerId'),
       reason: status === 'won' ? recordText(opportunity, 'Win_Reason__c') : status === 'lost' ? recordText(opportunity, 'Loss_Reason__c') : null,
       campaignId: recordText(opportunity, 'CampaignId'),
+      name: recordText(opportunity, 'Name'),
+      stage: recordText(opportunity, 'StageName'),
     };
     deals.push(deal);
     summary.recorded += 1;

@@ -10,10 +10,14 @@ import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/propert
 import type { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
-import type { ApiLimitUsage, ContactPropertyInfo, HubSpotCompany, HubSpotContact, HubSpotPort, PropertyDefinition, WriteOutcome } from '../ports.ts';
+import type { ApiLimitUsage, ContactPropertyInfo, HubSpotCompany, HubSpotContact, HubSpotPort, PropertyDefinition, ScheduledCampaign, WriteOutcome } from '../ports.ts';
+import { err, ok, type Result } from '../../domain/result.ts';
 import { describeBody, toHubSpotError } from './errors.ts';
 import {
   ASSOCIATION_BATCH_LIMIT,
+  CAMPAIGN_PAGE_SIZE,
+  CAMPAIGN_PROPERTIES,
+  campaignPageSchema,
   associationBatchSchema,
   isPrimaryCompany,
   BATCH_LIMIT,
@@ -467,8 +471,52 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return usage;
   }
 
+  /**
+   * Every page of the campaigns list, kept to those starting in [from, until): the list has no date
+   * filter (query parameters: sort, after, limit, name, properties). A 403 — the portal lacks
+   * Marketing Hub Professional, or the token the `marketing.campaigns.read` scope
+   * (developers.hubspot.com, Campaigns API: "Scope requirements") — is HubSpot's answer, not a fault.
+   */
+  async function campaignsStartingBetween(from: Date, until: Date): Promise<Result<ScheduledCampaign[], string>> {
+    const first = from.toISOString().slice(0, 10);
+    const last = until.toISOString().slice(0, 10);
+    const campaigns: ScheduledCampaign[] = [];
+    let after: string | undefined;
+    do {
+      const token = await tokenOf();
+      lastToken = token;
+      await limiter.acquire(limiterKey);
+      const qs: Record<string, string | number> = { limit: CAMPAIGN_PAGE_SIZE, sort: 'hs_name', properties: CAMPAIGN_PROPERTIES.join(',') };
+      if (after !== undefined) qs.after = after;
+      let response: Awaited<ReturnType<Client['apiRequest']>>;
+      try {
+        response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({ method: 'GET', path: '/marketing/v3/campaigns', qs });
+      } catch (error) {
+        throw toHubSpotError(error, 'list marketing campaigns', [token]);
+      }
+      const body: unknown = await response.json().catch(() => undefined);
+      if (response.status === 403) {
+        const { message, category } = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; category?: unknown };
+        return err(`HubSpot answered 403${typeof category === 'string' ? ` ${category}` : ''}: ${typeof message === 'string' ? message : 'forbidden'} (the campaigns API needs Marketing Hub Professional or Enterprise and the marketing.campaigns.read scope)`);
+      }
+      if (!response.ok) {
+        const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
+        throw toHubSpotError({ code: response.status, body, headers }, 'list marketing campaigns', [token]);
+      }
+      const page = parseAnswer(campaignPageSchema, body, 'list marketing campaigns');
+      for (const campaign of page.results) {
+        const startDate = campaign.properties.hs_start_date?.slice(0, 10) ?? null;
+        if (startDate === null || startDate < first || startDate >= last) continue;
+        campaigns.push({ id: campaign.id, name: campaign.properties.hs_name ?? campaign.id, startDate, endDate: campaign.properties.hs_end_date?.slice(0, 10) ?? null, type: null, status: campaign.properties.hs_campaign_status ?? null, url: null });
+      }
+      after = page.paging?.next?.after;
+    } while (after !== undefined);
+    return ok(campaigns.sort((a, b) => a.startDate.localeCompare(b.startDate) || a.name.localeCompare(b.name)));
+  }
+
   return {
     system: 'hubspot',
+    campaignsStartingBetween,
     readContacts,
     readPropertyChangeTimes,
     updateContacts: (updates) => updateObjects('contacts', updates),

@@ -429,3 +429,18 @@ export function matchCreatedNotes(
   if (unmatched.length === left.length) unmatched.forEach((index, n) => (ids[index] = left[n]?.id));
   return ids.map((id): WriteOutcome => (id === undefined ? { ok: false, code: 'NOT_WRITTEN', message: 'the note is missing from the batch create answer' } : { ok: true, id, created: true }));
 }
+
+/**
+ * One page of `GET /marketing/v3/campaigns` (Marketing campaigns API v3, "Campaign search"):
+ * `{ total, results: [{ id, properties, createdAt, updatedAt, businessUnits }], paging?.next.after }`.
+ * Only the properties asked for come back, and only those with a value.
+ */
+export const campaignPageSchema = z.looseObject({
+  results: z.array(z.looseObject({ id: z.string(), properties: z.record(z.string(), z.string().nullable()).default({}) })),
+  paging: z.looseObject({ next: z.looseObject({ after: z.string() }).optional() }).optional(),
+});
+
+/** Campaigns per page of the campaigns API (its maximum). */
+export const CAMPAIGN_PAGE_SIZE = 100;
+/** The campaign properties the review reads. */
+export const CAMPAIGN_PROPERTIES = ['hs_name', 'hs_start_date', 'hs_end_date', 'hs_campaign_status'] as const;

@@ -20,6 +20,7 @@ import {
   IDS_PER_QUERY,
   byEmailQuery,
   byIdsQuery,
+  campaignsStartingQuery,
   changedSinceQuery,
   convertResultSchema,
   countResultSchema,
@@ -331,6 +332,14 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         records.push(...(await runQuery(byIdsQuery(name, wanted.slice(start, start + IDS_PER_QUERY), fields), `read ${name}`)));
       }
       return records;
+    },
+
+    async campaignsStartingBetween(from, until) {
+      const text = (record: SalesforceRecord, field: string): string | null => (typeof record[field] === 'string' && record[field] !== '' ? record[field] : null);
+      return (await runQuery(campaignsStartingQuery(from, until), 'read upcoming campaigns')).flatMap((record) => {
+        const startDate = text(record, 'StartDate');
+        return startDate === null ? [] : [{ id: record.Id, name: text(record, 'Name') ?? record.Id, startDate, endDate: text(record, 'EndDate'), type: text(record, 'Type'), status: text(record, 'Status'), url: port.recordUrl('Campaign', record.Id) }];
+      });
     },
 
     async contactsOfAccounts(accountIds) {

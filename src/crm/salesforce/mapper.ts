@@ -88,6 +88,16 @@ export function soqlString(value: string): string {
   return `'${escaped}'`;
 }
 
+/** A SOQL date literal (`2026-12-01`) of the UTC day of `at`. */
+export function soqlDate(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
+
+/** Campaigns starting on a UTC day in [from, until), soonest first (Campaign: StartDate is a date field). */
+export function campaignsStartingQuery(from: Date, until: Date): string {
+  return `SELECT Id, Name, Type, Status, StartDate, EndDate FROM Campaign WHERE StartDate >= ${soqlDate(from)} AND StartDate < ${soqlDate(until)} ORDER BY StartDate, Name`;
+}
+
 /** A SOQL datetime literal in UTC, whole seconds (rounded down, so `>=` never misses a record). */
 export function soqlDateTime(at: Date): string {
   return `${at.toISOString().slice(0, 19)}Z`;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { associationsRouter } from './associations-routes.ts';
+import { campaignsRouter } from './campaigns-routes.ts';
 import { bearerAuth, developerKeyAuth } from './auth.ts';
 import type { CrmService } from './crm-service.ts';
 import { HubSpotError, errorBody, rateLimited, resourceNotFound, serverError } from './errors.ts';
@@ -108,6 +109,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(formsRouter(store, crm, config, withToken));
   app.use('/webhooks', developerKeyAuth(config), limiter.middleware());
   app.use(webhooksRouter(store, config));
+  app.use('/marketing', ...withToken);
+  app.use(campaignsRouter(store.campaignBook, config.now));
   app.use('/crm', ...withToken);
   app.use(searchRouter(store, crm));
   app.use(associationsRouter(store, crm, config.now));

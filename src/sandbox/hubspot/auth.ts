@@ -11,6 +11,8 @@ export interface Caller {
   /** Rate-limit bucket (per token). */
   rateKey: string;
   origin: ChangeOrigin;
+  /** Scopes of an OAuth grant; the private-app token holds every scope the portal offers. */
+  scopes?: readonly string[];
 }
 
 /** The caller set by one of the auth middlewares. */
@@ -51,7 +53,7 @@ export function bearerAuth(store: SandboxStore, config: SandboxConfig): RequestH
     if (grant === undefined) throw invalidAuthentication();
     const now = config.now();
     if (grant.expiresAt <= now) throw expiredAuthentication(grant.expiresAt, now);
-    (res.locals as { caller?: Caller }).caller = { kind: 'oauth', rateKey: `oauth:${grant.hubId}:${token}`, origin: integration };
+    (res.locals as { caller?: Caller }).caller = { kind: 'oauth', rateKey: `oauth:${grant.hubId}:${token}`, origin: integration, scopes: grant.scopes };
     next();
   };
 }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Router, urlencoded } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { grantableScopes } from './campaigns.ts';
 import { HubSpotError, expiredAuthentication, resourceNotFound } from './errors.ts';
 import { param, parseBody } from './http-kit.ts';
 import type { AccessTokenRecord } from './model.ts';
@@ -94,7 +95,9 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
     const target = new URL(input.redirect_uri);
     if (input.decision === 'approve') {
       const code = randomUUID();
-      const scopes = input.scope.split(/[\s+]+/).filter((scope) => scope !== '');
+      // Required scopes as asked; optional ones only where the portal's tier offers them.
+      const optional = grantableScopes(store.campaignBook.tier, input.optional_scope?.split(/[\s+]+/) ?? []);
+      const scopes = [...input.scope.split(/[\s+]+/), ...optional].filter((scope) => scope !== '');
       store.codes.set(code, { code, redirectUri: input.redirect_uri, scopes, expiresAt: config.now() + CODE_TTL_MS });
       target.searchParams.set('code', code);
     } else {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { MarketingHubTier } from './campaigns.ts';
 import type { CrmService } from './crm-service.ts';
 import { objectNotFound, validationError } from './errors.ts';
 import type { FaultConfig, FaultController, FaultCounters, faultConfigSchema } from './faults.ts';
@@ -42,6 +43,8 @@ export interface SandboxControl {
   archiveInUi(objectType: string, id: string, userId?: number): void;
   /** Names a form (for conversion event names) and sets its response (inline message or redirect). */
   registerForm(form: FormDefinition): void;
+  /** Sets the portal's Marketing Hub tier (below Professional the campaigns API answers 403). */
+  setMarketingHubTier(tier: MarketingHubTier): void;
   /** Writes the state file now (no-op without `stateFile`). */
   flushState(): Promise<void>;
   /**
@@ -126,6 +129,9 @@ export function createControl(deps: ControlDeps): SandboxControl {
       if (record === undefined) throw objectNotFound(id);
       crm.archive(resolved, record, uiOrigin(userId));
       changed();
+    },
+    setMarketingHubTier(tier) {
+      store.campaignBook.tier = tier;
     },
     registerForm(form) {
       store.forms.set(form.guid, { ...form });

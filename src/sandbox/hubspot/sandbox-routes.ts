@@ -1,6 +1,7 @@
 import { Router, json } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
+import { MARKETING_HUB_TIERS } from './campaigns.ts';
 import { HubSpotError, errorBody } from './errors.ts';
 import { param, parseBody, queryString } from './http-kit.ts';
 import { propertyValues } from './schemas.ts';
@@ -99,6 +100,12 @@ export function sandboxRouter(control: SandboxControl): Router {
   router.delete('/ui/:objectType/:objectId', (req: Request, res: Response) => {
     const userId = queryString(req, 'userId');
     control.archiveInUi(param(req, 'objectType'), param(req, 'objectId'), userId === undefined ? undefined : Number(userId));
+    res.status(204).end();
+  });
+
+  router.post('/portal', (req: Request, res: Response) => {
+    const input = parseBody(z.object({ marketingHubTier: z.enum(MARKETING_HUB_TIERS) }).strict(), req.body);
+    control.setMarketingHubTier(input.marketingHubTier);
     res.status(204).end();
   });
 

@@ -1,4 +1,5 @@
 import { AssociationIndex } from './associations.ts';
+import { CampaignBook } from './campaigns.ts';
 import type { AssociationEdge } from './associations.ts';
 import { defaultGroups, defaultProperties } from './default-properties.ts';
 import type {
@@ -157,6 +158,8 @@ export class SandboxStore {
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   readonly codes = new Map<string, AuthorizationCode>();
   readonly forms = new Map<string, FormDefinition>();
+  /** Marketing campaigns and the portal's Marketing Hub tier (in memory only). */
+  readonly campaignBook = new CampaignBook();
   private nextObjectId = 101;
   private nextSubscriptionId = 1;
   private nextEventId = 1;
@@ -186,6 +189,7 @@ export class SandboxStore {
     this.objects = perType((type) => new ObjectTable(this.uniqueNames(type)));
     this.associations.clear();
     this.forms.clear();
+    this.campaignBook.reset();
   }
 
   resetWebhooks(): void {

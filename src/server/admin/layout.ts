@@ -1,7 +1,7 @@
 /** The page frame of the dashboard: head, top navigation, installation tabs, notices. */
 import { html, type Html } from './html.ts';
 
-export type Section = 'overview' | 'installation' | 'settings' | 'health' | 'report' | 'queues' | 'users';
+export type Section = 'overview' | 'installation' | 'settings' | 'health' | 'report' | 'review' | 'queues' | 'users';
 
 export interface LayoutInput {
   title: string;
@@ -40,6 +40,7 @@ export function layout(input: LayoutInput): string {
     <nav class="mainnav" aria-label="Main">
       <a href="/admin" class="${section === 'overview' ? 'active' : ''}">Installations</a>
       <a href="/admin/report" class="${section === 'report' && !installation ? 'active' : ''}">Funnel report</a>
+      <a href="/admin/review" class="${section === 'review' && !installation ? 'active' : ''}">Pipeline review</a>
       ${who.role === 'operator' ? html`<a href="/admin/queues" class="${section === 'queues' ? 'active' : ''}">Queues</a>` : ''}
     </nav>
     <span class="muted small">${who.role === 'operator' ? 'Operator' : who.name}</span>
@@ -65,6 +66,7 @@ export function layout(input: LayoutInput): string {
       ${manages ? tab(`${base}/settings`, 'Settings', section === 'settings') : ''}
       ${manages ? tab(`${base}/health`, 'Sync health', section === 'health') : ''}
       ${tab(`/admin/report?installation=${encodeURIComponent(installation.id)}`, 'Funnel report', section === 'report')}
+      ${tab(`/admin/review?installation=${encodeURIComponent(installation.id)}`, 'Pipeline review', section === 'review')}
       ${manages ? tab(`${base}/users`, 'People', section === 'users') : ''}
     </nav>`
       : html`<div class="page-head"><h1>${input.title}</h1></div>`}

@@ -17,7 +17,7 @@ import { recentAdminActions, recordAdminAction } from '../../store/admin-session
 import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
 import { commitmentsReport, goalsReport, marketingCommitmentsOf, sharedGoalsOf } from '../../store/commitments.ts';
-import { periodContaining } from '../../domain/commitments.ts';
+import { parsePeriod, periodContaining } from '../../domain/commitments.ts';
 import { problemsSince, recentProblems, searchRecordLog } from '../../store/sync-search.ts';
 import { groupFailures } from '../../domain/sync-failures.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
@@ -35,8 +35,11 @@ import { healthBody } from './pages/health.ts';
 import { installationBody, provisioningBody } from './pages/installation.ts';
 import { overviewBody } from './pages/overview.ts';
 import { reportBody } from './pages/report.ts';
+import { revenuePolicyOf } from '../../store/deals.ts';
 import { slaComplianceBody } from './pages/sla-compliance.ts';
 import { ComplianceQuerySchema, complianceView, ViolationsQuerySchema, violationsView } from './sla-compliance.ts';
+import { reviewBody } from './pages/review.ts';
+import { reviewOf } from './review.ts';
 import type { AgreementData } from './pages/agreement.ts';
 import { settingsBody } from './pages/settings.ts';
 import { usersBody, type UsersPageData } from './pages/users.ts';
@@ -46,10 +49,13 @@ import type { SettingPreview } from '../../domain/settings-preview.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
 import { field, valueFromFields, type FormFields } from './settings-forms.ts';
-import { checkSetting, isSettingKey, readAllSettings, resetSetting, revenuePolicyOf, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
+import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+/** `/admin/review?installation=&period=`: a month YYYY-MM or a quarter YYYY-Qn. */
+const ReviewPageQuery = z.object({ installation: z.string().min(1).max(100).optional(), period: z.string().max(20).optional() }).strict();
+
 const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
 const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -635,6 +641,27 @@ export function adminRouter(ctx: AdminContext): Router {
         basePath: basePath(installation), from: compliance.from, to: compliance.to, groupBy: query.groupBy, sales: compliance.sales, problems,
         violations: list === null || !listQuery?.data ? null : { rule: listQuery.data.rule, group: list.group, rows: list.violations },
       }),
+    }, problems.length > 0 ? 400 : 200);
+  });
+
+  // The pipeline review: like the report, viewers of the installation read it; the period defaults to the current quarter.
+  r.get('/review', reportAccess, async (req, res) => {
+    const identity = identityOf(res);
+    const installations = (await listInstallationDetails(ctx.db)).filter((i) => canSee(identity, i.id));
+    const parsed = ReviewPageQuery.safeParse(req.query);
+    const now = new Date(ctx.now());
+    const wanted = parsed.success ? parsed.data : {};
+    const periodText = wanted.period ?? (typeof req.query.period === 'string' ? req.query.period : periodContaining('quarter', now).id);
+    const period = parsed.success ? parsePeriod(periodText) : null;
+    const installation = installations.find((i) => i.id === wanted.installation) ?? installations[0] ?? null;
+    const problems = parsed.success ? (period === null ? [`Period: ${periodText} is not a month YYYY-MM or a quarter YYYY-Qn`] : []) : parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+    const review = installation && period && problems.length === 0 ? await reviewOf(ctx, installation.id, period, now) : null;
+    render(res, {
+      title: 'Pipeline review',
+      section: 'review',
+      installation: installation && req.query.installation ? tabInfo(installation) : undefined,
+      scripts: ['vendor/chart.umd.js', 'review.js'],
+      body: reviewBody({ installations, installation, periodText, review, problems, canManage: installation !== null && canManage(identity, installation.id) }),
     }, problems.length > 0 ? 400 : 200);
   });
 

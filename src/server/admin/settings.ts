@@ -143,14 +143,6 @@ export async function readAllSettings(db: Queryable, installationId: string): Pr
   });
 }
 
-/** The revenue policy in effect for an installation (the default when none is stored or it no longer validates). */
-export async function revenuePolicyOf(db: Queryable, installationId: string): Promise<RevenuePolicy> {
-  const stored = (await readSettings(db, installationId)).revenuePolicy;
-  if (stored === undefined) return DEFAULT_REVENUE_POLICY;
-  const checked = validateRevenuePolicy(stored);
-  return checked.ok ? checked.value : DEFAULT_REVENUE_POLICY;
-}
-
 /** Whether the rules were checked against the CRMs, or why not (no CRM connected: nothing syncs yet). */
 export type CrmCheck = { checked: true } | { checked: false; reason: string };
 

@@ -6,12 +6,11 @@
 import { z } from 'zod';
 import { SALES_SLA_RULES } from '../../domain/review.ts';
 import type { SalesSide } from '../../domain/review.ts';
-import { DEFAULT_SLA_POLICY, type SlaPolicy } from '../../domain/sla.ts';
 import { SALES_GROUPINGS, salesSide, salesViolations, type SalesViolation } from '../../store/sla-compliance.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
+import { slaPolicyOf } from '../../store/sla.ts';
 import type { AdminContext } from './context.ts';
 import { runtimeOf } from './installations.ts';
-import { readAllSettings } from './settings.ts';
 
 const DAY_MS = 86_400_000;
 const instant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-12-01T00:00:00Z' }).or(z.iso.date({ message: 'must be a date YYYY-MM-DD or an ISO-8601 date-time' }));
@@ -41,17 +40,11 @@ export function periodOfQuery(query: { from?: string | undefined; to?: string | 
   return { from, to };
 }
 
-/** The SLA policy in effect for an installation (the default when none is stored or it no longer validates). */
-export async function slaPolicyOf(ctx: AdminContext, installationId: string): Promise<SlaPolicy> {
-  const view = (await readAllSettings(ctx.db, installationId)).find((setting) => setting.key === 'slaPolicy');
-  return (view?.value as SlaPolicy | undefined) ?? DEFAULT_SLA_POLICY;
-}
-
 /** The compliance of a period, grouped. */
 export async function complianceView(ctx: AdminContext, installation: InstallationDetails, query: z.output<typeof ComplianceQuerySchema>): Promise<{ from: string; to: string; groupBy: string; sales: SalesSide }> {
   const now = new Date(ctx.now());
   const period = periodOfQuery(query, now);
-  const sales = await salesSide(ctx.db, { installationId: installation.id, ...period, now, policy: await slaPolicyOf(ctx, installation.id), groupBy: query.groupBy });
+  const sales = await salesSide(ctx.db, { installationId: installation.id, ...period, now, policy: await slaPolicyOf(ctx.db, installation.id), groupBy: query.groupBy });
   return { from: period.from.toISOString(), to: period.to.toISOString(), groupBy: query.groupBy, sales };
 }
 

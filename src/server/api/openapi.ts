@@ -234,6 +234,35 @@ export function openApiDocument(): Json {
           ],
         }),
       },
+      '/review': {
+        get: operation('The pipeline review of a month or quarter (viewers may read): the quarter\'s revenue goal against closed revenue, open pipeline by stage, won revenue and open pipeline by first-touch channel and campaign, new customers with win reason, losses with reasons, both sides of the SLA, the goal table, and campaigns starting in the next 30 days (a CRM that cannot list them is named in upcoming.unavailable). Money in integer cents of the org currency.', {
+          '200': json({
+            type: 'object',
+            required: ['installationId', 'period', 'generatedAt', 'currency', 'goal', 'pipeline', 'sources', 'newCustomers', 'losses', 'agreement', 'goals', 'upcoming'],
+            properties: {
+              installationId: { type: 'string' },
+              period: { type: 'object', properties: { id: { type: 'string' }, kind: { enum: ['month', 'quarter'] }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' } } },
+              generatedAt: { type: 'string', format: 'date-time' },
+              currency: { type: ['string', 'null'], description: 'ISO code of the corporate currency' },
+              goal: { type: 'object', properties: { quarter: { type: 'string' }, targetCents: { type: ['integer', 'null'] }, closedCents: { type: 'integer' }, share: { type: ['number', 'null'] }, owner: { type: ['string', 'null'] } } },
+              pipeline: { type: 'object', properties: { stages: { type: 'array', items: { type: 'object', properties: { stage: { type: 'string' }, deals: { type: 'integer' }, amountCents: { type: 'integer' } } } }, totalDeals: { type: 'integer' }, totalCents: { type: 'integer' } } },
+              sources: { type: 'object', description: 'channels and campaigns: {key, wonDeals, wonCents, openDeals, openCents}' },
+              newCustomers: { type: 'array', items: { type: 'object' } },
+              losses: { type: 'object', description: 'deals: the period\'s losses; reasons: per reason, deals and amountCents' },
+              agreement: { type: 'object', description: 'marketing: the commitments paced (null when they are per the other period kind); sales: the sales-side rules and per rep' },
+              goals: { type: 'array', items: { type: 'object' } },
+              upcoming: { type: 'object', properties: { campaigns: { type: 'array', items: { type: 'object' } }, unavailable: { type: 'array', items: { type: 'object', properties: { source: { enum: ['salesforce', 'hubspot'] }, reason: { type: 'string' } } } } } },
+            },
+          }, 'Review'),
+          '400': error('Missing installation, or a period that is not a month YYYY-MM or a quarter YYYY-Qn'),
+          '404': error('No such installation (or one the caller may not see)'),
+        }, {
+          parameters: [
+            { name: 'installation', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'period', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2]|Q[1-4])$' }, description: 'A month YYYY-MM or a quarter YYYY-Qn; default the current quarter (UTC)' },
+          ],
+        }),
+      },
       '/openapi.json': { get: operation('This document', { '200': json({ type: 'object' }, 'OpenAPI 3.1') }) },
       '/me': {
         get: operation('Who is calling: role, name and (for an invited user) their installation', {

@@ -25,11 +25,13 @@ import { connectionStatus, disconnectSide, runtimeOf, uninstall } from '../admin
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
-import { checkSetting, isSettingKey, readAllSettings, resetSetting, revenuePolicyOf, saveSetting, SETTING_KEYS, type RefusedSetting } from '../admin/settings.ts';
+import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type RefusedSetting } from '../admin/settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow, type SyncControlsView } from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
+import { revenuePolicyOf } from '../../store/deals.ts';
 import { openApiDocument } from './openapi.ts';
 import { ComplianceQuerySchema, complianceView, ViolationsQuerySchema, violationsView } from '../admin/sla-compliance.ts';
+import { reviewOf } from '../admin/review.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const settingParams = idParam.extend({ key: z.string() });
@@ -57,6 +59,10 @@ const commitmentsQuery = z.object({ period: z.string().regex(/^\d{4}-(0[1-9]|1[0
 const goalsQuery = z.object({ quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'must be a quarter YYYY-Qn, e.g. 2026-Q4').optional() }).strict();
 /** The report names its installation in the query; without one it is the first the caller may see. */
 const reportAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
+
+/** `GET /api/review`: the installation (required) and a month or quarter. */
+const reviewQuery = z.object({ installation: z.string({ error: 'is required' }).min(1, 'is required').max(100), period: commitmentsQuery.shape.period }).strict();
+const reviewAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
 
 /** The operator controls as the API shows them. */
 function controlsJson(view: SyncControlsView) {
@@ -515,6 +521,18 @@ export function apiRouter(ctx: AdminContext): Router {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json(await violationsView(ctx, installation, query));
+  });
+
+  // The pipeline review: viewers of the installation may read it; a missing installation is a 400.
+  r.get('/review', reviewAccess, async (req, res) => {
+    const query = parseInput(reviewQuery, req.query, res, 'query');
+    if (!query) return;
+    const installation = await getInstallationDetails(ctx.db, query.installation);
+    if (!installation) return sendError(res, 404, 'not_found', `No installation ${query.installation}`);
+    const now = new Date(ctx.now());
+    const period = query.period === undefined ? periodContaining('quarter', now) : parsePeriod(query.period);
+    if (period === null) return sendError(res, 400, 'invalid_request', `Invalid query: period: ${query.period ?? ''} is not a month or a quarter`);
+    res.json(await reviewOf(ctx, installation.id, period, now));
   });
 
   r.mount('/', access.signedIn, (_req, res) => sendError(res, 404, 'not_found', 'No such API route: see /api/openapi.json'));

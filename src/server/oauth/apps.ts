@@ -6,6 +6,12 @@ import type { AppConfig } from '../../config.ts';
 
 /** Scopes the HubSpot app asks for (hubspot-api.md §4.3): contacts and notes, contact properties. */
 export const HUBSPOT_SCOPES = ['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'] as const;
+/**
+ * Scopes asked as optional: a portal that cannot grant them still installs the app. The pipeline
+ * review lists HubSpot's marketing campaigns with `marketing.campaigns.read`, which only portals
+ * with Marketing Hub Professional or Enterprise have.
+ */
+export const HUBSPOT_OPTIONAL_SCOPES = ['marketing.campaigns.read'] as const;
 
 /** Scopes of the Salesforce connected app: the REST API, and a refresh token for offline syncing. */
 export const SALESFORCE_SCOPE = 'api refresh_token';

@@ -7,7 +7,7 @@ import { Client } from '@hubspot/api-client';
 import { CrmAuthError } from '../../crm/errors.ts';
 import { toHubSpotError } from '../../crm/hubspot/errors.ts';
 import type { Logger } from '../../log.ts';
-import { HUBSPOT_SCOPES, type HubSpotOAuthApp } from './apps.ts';
+import { HUBSPOT_OPTIONAL_SCOPES, HUBSPOT_SCOPES, type HubSpotOAuthApp } from './apps.ts';
 import type { CredentialVault, HubSpotCredentials } from './credentials.ts';
 
 /** Refresh when the access token has less than this left (HubSpot: "refresh based on TTL"). */
@@ -20,7 +20,7 @@ function oauthClient(app: HubSpotOAuthApp): Client {
 /** The consent page URL with the app's scopes and the flow's `state`. */
 export function hubspotAuthorizeUrl(app: HubSpotOAuthApp, redirectUri: string, state: string): string {
   // The SDK builds the query (client_id, redirect_uri, scope, state); the host is the configured one.
-  const built = new URL(oauthClient(app).oauth.getAuthorizationUrl(app.clientId, redirectUri, HUBSPOT_SCOPES.join(' '), undefined, state));
+  const built = new URL(oauthClient(app).oauth.getAuthorizationUrl(app.clientId, redirectUri, HUBSPOT_SCOPES.join(' '), HUBSPOT_OPTIONAL_SCOPES.join(' '), state));
   return `${app.authorizeUrl}${built.search}`;
 }
 

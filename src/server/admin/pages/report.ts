@@ -159,6 +159,7 @@ export function reportBody(data: ReportPageData): Html {
   const query = installation ? `installation=${encodeURIComponent(installation.id)}&from=${encodeURIComponent(data.from)}&to=${encodeURIComponent(data.to)}` : '';
   const csv = (table: string) => `/api/report?${query}&format=csv&table=${table}`;
   const filters = html`<form method="get" action="/admin/report" class="filters card">
+    ${data.installation ? html`<a href="/admin/review?installation=${encodeURIComponent(data.installation.id)}" id="link-review">Pipeline review</a>` : ''}
     <label>Installation
       <select name="installation">${data.installations.map((i) => html`<option value="${i.id}"${installation?.id === i.id ? html` selected` : ''}>${i.name}</option>`)}</select>
     </label>
