@@ -212,6 +212,30 @@ describe('the pipeline review', () => {
     expect(found.goals.map((g) => [g.kpi, g.target, g.actual])).toEqual([['revenue', 80_000, 20_000]]);
   });
 
+  it('paces the month\'s marketing commitments with what the journeys delivered', async () => {
+    const saved = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}/settings/marketingCommitments`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ period: 'month', commitments: [
+        { metric: 'mqls_delivered', target: 30 },
+        { metric: 'mqls_delivered', channel: 'Paid Social', target: 4 },
+        { metric: 'pipeline_created', target: 100_000 },
+      ] }),
+    });
+    expect(saved.status).toBeLessThan(300);
+    const month = new Date().toISOString().slice(0, 7);
+    const found = await review(`&period=${month}`);
+    // Every journey became an MQL this month; every one but the handoff opened an Opportunity.
+    const opened = JOURNEYS.reduce((sum, j) => sum + (j.outcome.kind === 'handoff' ? 0 : j.outcome.amount), 0);
+    expect(found.agreement.marketing?.commitments.map((c) => [c.metric, c.channel, c.target, c.delivered])).toEqual([
+      ['mqls_delivered', null, 30, JOURNEYS.length],
+      ['mqls_delivered', 'Paid Social', 4, JOURNEYS.filter((j) => j.channel === 'Paid Social').length],
+      ['pipeline_created', null, 100_000, opened],
+    ]);
+    // Paid Social delivered its 4 already: on track whatever the day of the month.
+    expect(found.agreement.marketing?.commitments[1]?.status).toBe('on_track');
+  });
+
   it('names HubSpot unavailable, with its reason, when the portal has no campaigns tool', async () => {
     h.hubspotSandbox.setMarketingHubTier('starter');
     try {
