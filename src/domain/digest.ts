@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { COMMITMENT_PERIODS, periodContaining, type CommitmentPeriod } from './commitments.ts';
 import type { Result } from './result.ts';
+import type { SettingPreview } from './settings-preview.ts';
 import { epochForLocalWall, isValidTimeZone, localWallMs } from './sla.ts';
 import { validatorOf } from './validation.ts';
 
@@ -125,4 +126,23 @@ export function nextSlot(schedule: DigestSchedule, at: Date): DigestSlot {
 /** The review period a digest sent at `sentAt` shows: the month or quarter containing its local date. */
 export function digestPeriod(setting: Pick<ReviewDigest, 'period' | 'timeZone'>, sentAt: Date): CommitmentPeriod {
   return periodContaining(setting.period, new Date(localWallMs(sentAt.getTime(), setting.timeZone)));
+}
+
+/** `Mon 7 Dec 2026, 08:00 (Europe/Paris)`: an instant as the admin reads it, in the digest's zone. */
+export function describeSendTime(at: Date, timeZone: string): string {
+  const text = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return `${text} (${timeZone})`;
+}
+
+/** What saving `next` over `current` changes, as of `now`: when the next digest would go out, and where. */
+export function previewReviewDigest(current: ReviewDigest, next: ReviewDigest, now: Date): SettingPreview {
+  if (JSON.stringify(current) === JSON.stringify(next)) return { changed: false, lines: [], restampOffered: false };
+  if (!next.enabled) return { changed: true, lines: [{ level: current.enabled ? 'warn' : 'info', count: 0, text: 'No digest would be sent' }], restampOffered: false };
+  const slot = nextSlot(next, now);
+  const to = [...(next.emailTo.length > 0 ? [`${next.emailTo.length} email recipient${next.emailTo.length === 1 ? '' : 's'}`] : []), ...(next.toAlertTarget ? ['the alert target'] : [])].join(' and ');
+  return {
+    changed: true,
+    lines: [{ level: 'info', count: 1, text: `The next digest (${slot.id}, the review of ${digestPeriod(next, slot.dueAt).id}) would go out ${describeSendTime(slot.dueAt, next.timeZone)} to ${to}` }],
+    restampOffered: false,
+  };
 }

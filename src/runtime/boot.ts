@@ -40,6 +40,9 @@ import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
 import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
 import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
 import { scheduleCommitmentChecks } from '../sync/commitment-check.ts';
+import { reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
+import { reviewNotBuiltYet, scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
+import { smtpSender } from '../sync/mail.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -333,6 +336,21 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       closers.push(async () => {
         workerRedis.disconnect();
       });
+      // The review digest: SMTP when configured (closed at shutdown) and the review it sends.
+      let mail: ReturnType<typeof smtpSender> | undefined;
+      const digestMail = () => {
+        if (config.smtp === undefined) return undefined;
+        if (mail === undefined) {
+          const sender = smtpSender(config.smtp);
+          closers.push(async () => sender.close());
+          mail = sender;
+        }
+        return mail;
+      };
+      // INTEGRATION POINT (review digest): replace `reviewNotBuiltYet` with the pipeline review, e.g.
+      //   async (installationId, period, now) => { const runtime = await clients!.forInstallation(installationId);
+      //     return pipelineReview({ db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, installationId }, { period, now }); }
+      const reviewSource: ReviewSource = reviewNotBuiltYet;
       const processors = {
         ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
@@ -341,6 +359,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
+        ...(clients ? reviewDigestProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail: digestMail(), review: reviewSource, publicUrl: () => publicUrl }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
@@ -353,6 +372,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
           await scheduleReconcile(producer, installation.id, intervalMs);
           await scheduleCommitmentChecks(producer, installation.id);
         }
+        await scheduleReviewDigests(producer);
       }
       // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule
       // changed while down reschedules them, a due check Redis lost is enqueued again).

@@ -1,0 +1,73 @@
+/**
+ * The review digest: each tick sends the digest of every active installation whose slot is due,
+ * once per slot; a test job sends one installation's test digest. Thin: parse → send
+ * (src/sync/digest.ts) → log what is left to retry.
+ */
+import type { Job } from 'bullmq';
+import type { Logger } from '../src/log.ts';
+import type { JobPayload } from '../src/queue/catalog.ts';
+import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { Queryable } from '../src/store/db.ts';
+import { listActiveInstallations } from '../src/store/installations.ts';
+import { sendDueDigest, sendTestDigest, type DigestDeps, type ReviewSource } from '../src/sync/digest.ts';
+import type { MailSender } from '../src/sync/mail.ts';
+import type { OutboundPolicy } from '../src/sync/outbound-http.ts';
+
+export interface ReviewDigestWorkerDeps {
+  db: Queryable;
+  clients: InstallationClients;
+  log: Logger;
+  outbound: OutboundPolicy;
+  mail: MailSender | undefined;
+  review: ReviewSource;
+  /** The app's public URL (known once HTTP listens). */
+  publicUrl: () => string;
+  now?: () => Date;
+}
+
+function digestDeps(deps: ReviewDigestWorkerDeps): DigestDeps {
+  return {
+    db: deps.db,
+    review: deps.review,
+    mail: deps.mail,
+    outbound: deps.outbound,
+    publicUrl: deps.publicUrl(),
+    alertTarget: async (id) => {
+      try {
+        const { alert, alertProblem } = (await deps.clients.forInstallation(id)).sales;
+        return { target: alert, problem: alertProblem };
+      } catch (error) {
+        // An installation that cannot connect still gets its email; the chat side says why not.
+        return { target: null, problem: error instanceof Error ? error.message : String(error) };
+      }
+    },
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+}
+
+async function runReviewDigest(deps: ReviewDigestWorkerDeps, payload: JobPayload<'reviewDigests'>, job: Job): Promise<void> {
+  const sending = digestDeps(deps);
+  if (payload.kind === 'test') {
+    const installation = (await listActiveInstallations(deps.db)).find((row) => row.id === payload.installationId);
+    if (!installation) return;
+    const outcome = await sendTestDigest(sending, installation, payload.requestId);
+    // A test digest is retried by its job (its row keeps what already went out).
+    if (outcome.retry.length > 0 && job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw new Error(outcome.retry[0]);
+    return;
+  }
+  for (const installation of await listActiveInstallations(deps.db)) {
+    try {
+      const outcome = await sendDueDigest(sending, installation);
+      if (outcome.retry.length > 0) deps.log.warn({ installationId: installation.id, slot: outcome.slotId, reasons: outcome.retry }, 'review digest to retry at the next tick');
+    } catch (error) {
+      // One installation's trouble (its CRM connection, its settings) does not hold up the others.
+      deps.log.error({ installationId: installation.id, error: error instanceof Error ? error.message : String(error) }, 'review digest check failed');
+    }
+  }
+}
+
+/** The review digest processor for the worker pool. */
+export function reviewDigestProcessors(deps: ReviewDigestWorkerDeps): Processors {
+  return { reviewDigests: async (payload, job) => runReviewDigest(deps, payload, job) };
+}
