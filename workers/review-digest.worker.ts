@@ -8,46 +8,29 @@ import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
-import type { Queryable } from '../src/store/db.ts';
 import { listActiveInstallations } from '../src/store/installations.ts';
-import { sendDueDigest, sendTestDigest, type DigestDeps, type ReviewSource } from '../src/sync/digest.ts';
-import type { MailSender } from '../src/sync/mail.ts';
-import type { OutboundPolicy } from '../src/sync/outbound-http.ts';
+import { sendDueDigest, sendTestDigest, type DigestDeps } from '../src/sync/digest.ts';
 
-export interface ReviewDigestWorkerDeps {
-  db: Queryable;
-  clients: InstallationClients;
+export interface ReviewDigestWorkerDeps extends Omit<DigestDeps, 'publicUrl'> {
   log: Logger;
-  outbound: OutboundPolicy;
-  mail: MailSender | undefined;
-  review: ReviewSource;
   /** The app's public URL (known once HTTP listens). */
   publicUrl: () => string;
-  now?: () => Date;
 }
 
-function digestDeps(deps: ReviewDigestWorkerDeps): DigestDeps {
-  return {
-    db: deps.db,
-    review: deps.review,
-    mail: deps.mail,
-    outbound: deps.outbound,
-    publicUrl: deps.publicUrl(),
-    alertTarget: async (id) => {
-      try {
-        const { alert, alertProblem } = (await deps.clients.forInstallation(id)).sales;
-        return { target: alert, problem: alertProblem };
-      } catch (error) {
-        // An installation that cannot connect still gets its email; the chat side says why not.
-        return { target: null, problem: error instanceof Error ? error.message : String(error) };
-      }
-    },
-    ...(deps.now ? { now: deps.now } : {}),
+/** The installation's alert target from its runtime; an installation that cannot connect still gets its email. */
+export function alertTargetFrom(clients: InstallationClients): DigestDeps['alertTarget'] {
+  return async (installationId) => {
+    try {
+      const { alert, alertProblem } = (await clients.forInstallation(installationId)).sales;
+      return { target: alert, problem: alertProblem };
+    } catch (error) {
+      return { target: null, problem: error instanceof Error ? error.message : String(error) };
+    }
   };
 }
 
 async function runReviewDigest(deps: ReviewDigestWorkerDeps, payload: JobPayload<'reviewDigests'>, job: Job): Promise<void> {
-  const sending = digestDeps(deps);
+  const sending: DigestDeps = { ...deps, publicUrl: deps.publicUrl() };
   if (payload.kind === 'test') {
     const installation = (await listActiveInstallations(deps.db)).find((row) => row.id === payload.installationId);
     if (!installation) return;

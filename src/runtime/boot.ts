@@ -40,7 +40,7 @@ import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
 import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
 import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
 import { scheduleCommitmentChecks } from '../sync/commitment-check.ts';
-import { reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
+import { alertTargetFrom, reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
 import { reviewNotBuiltYet, scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
 import { smtpSender } from '../sync/mail.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
@@ -359,7 +359,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
-        ...(clients ? reviewDigestProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail: digestMail(), review: reviewSource, publicUrl: () => publicUrl }) : {}),
+        ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail: digestMail(), review: reviewSource, publicUrl: () => publicUrl }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
