@@ -128,7 +128,7 @@ export function digestPeriod(setting: Pick<ReviewDigest, 'period' | 'timeZone'>,
   return periodContaining(setting.period, new Date(localWallMs(sentAt.getTime(), setting.timeZone)));
 }
 
-/** `Mon 7 Dec 2026, 08:00 (Europe/Paris)`: an instant as the admin reads it, in the digest's zone. */
+/** `Mon, 7 Dec 2026, 08:00 (Europe/Paris)`: an instant as the admin reads it, in the digest's zone. */
 export function describeSendTime(at: Date, timeZone: string): string {
   const text = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
   return `${text} (${timeZone})`;
