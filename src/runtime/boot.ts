@@ -96,6 +96,8 @@ export interface BootOptions {
   selfInstall?: boolean;
   /** The clock of admin sign-in: sessions' lifetimes and lockout windows (tests move it). */
   adminClock?: () => number;
+  /** The pipeline review the digest sends (tests pass a fixture); see the integration point below. */
+  reviewSource?: ReviewSource;
 }
 
 /** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
@@ -350,7 +352,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       // INTEGRATION POINT (review digest): replace `reviewNotBuiltYet` with the pipeline review, e.g.
       //   async (installationId, period, now) => { const runtime = await clients!.forInstallation(installationId);
       //     return pipelineReview({ db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, installationId }, { period, now }); }
-      const reviewSource: ReviewSource = reviewNotBuiltYet;
+      const reviewSource: ReviewSource = options.reviewSource ?? reviewNotBuiltYet;
       const processors = {
         ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),

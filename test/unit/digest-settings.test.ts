@@ -54,7 +54,7 @@ describe('review digest setting', () => {
   });
 
   it('refuses email recipients when the deployment has no SMTP server, and accepts them with one', () => {
-    const check = SETTINGS.reviewDigest.deploymentCheck;
+    const check = (value: unknown, config: AppConfig) => SETTINGS.reviewDigest.deploymentCheck?.(value, config);
     expect(check?.(digest, configOf({}))).toEqual(['emailTo: email is not configured on this deployment (the operator sets SMTP_HOST and SMTP_FROM): remove the recipients or send to the alert target only']);
     expect(check?.({ ...digest, emailTo: [], toAlertTarget: true }, configOf({}))).toEqual([]);
     expect(check?.(digest, configOf({ SMTP_HOST: 'smtp.example.com', SMTP_FROM: 'review@example.com' }))).toEqual([]);
