@@ -94,7 +94,7 @@ export async function sendDueDigest(deps: DigestDeps, installation: DigestInstal
   return deliverDigest(deps, installation, slot.id, now);
 }
 
-/** Sends a test digest of the current period to the digest's recipients, in a row of its own. */
+/** Sends a test digest of the current period to the digest's recipients, in a row of its own; a failure is final (the admin sees it at once). */
 export async function sendTestDigest(deps: DigestDeps, installation: DigestInstallation, requestId: string): Promise<DigestOutcome> {
   const now = deps.now?.() ?? new Date();
   const setting = await reviewDigestOf(deps.db, installation.id);
@@ -136,16 +136,26 @@ async function deliverDigest(deps: DigestDeps, installation: DigestInstallation,
     message = renderDigest(await deps.review(installation.id, period, now), { installationName: installation.name, reviewUrl, test });
   } catch (error) {
     const reason = `the review could not be built: ${error instanceof Error ? error.message : String(error)}`;
-    for (const channel of pending) await noteDigestRetry(deps.db, installation.id, slotId, token, channel, reason);
+    for (const channel of pending) {
+      if (test) await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'failed', at: now, detail: reason });
+      else await noteDigestRetry(deps.db, installation.id, slotId, token, channel, reason);
+    }
     await releaseDigest(deps.db, installation.id, slotId, token, now);
-    await log('warn', 'review_digest_failed', null, `${reason}; tried again at the next check`);
-    outcome.retry.push(reason);
+    if (test) {
+      outcome.failed.push(...pending);
+      await log('error', 'review_digest_failed', null, reason);
+    } else {
+      outcome.retry.push(reason);
+      await log('warn', 'review_digest_failed', null, `${reason}; tried again at the next check`);
+    }
     return outcome;
   }
 
   // 3. Each pending channel, stamped as soon as it went out.
   for (const channel of pending) {
-    const result = channel === 'email' ? await sendEmail(deps, installation, record, message) : await sendChat(deps, installation, record, message, reviewUrl);
+    const sent = channel === 'email' ? await sendEmail(deps, installation, record, message) : await sendChat(deps, installation, record, message, reviewUrl);
+    // A test answers the admin now: what would be retried is reported as failed at once.
+    const result: ChannelResult = test && sent.kind === 'retry' ? { kind: 'failed', reason: sent.reason } : sent;
     switch (result.kind) {
       case 'sent':
         if (!(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'sent', at: now, detail: result.detail }))) return outcome;

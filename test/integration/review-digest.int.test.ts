@@ -202,6 +202,14 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
     expect(postsOf(installation.id).map((post) => post.body.test)).toEqual([true, false]);
   });
 
+  it('reports a test digest the SMTP server refuses as failed at once, with the server\'s reply', async () => {
+    const installation = await newInstallation();
+    refuseNext = 1;
+    const test = await sendTestDigest(deps(), installation, 'request-refused');
+    expect(test).toMatchObject({ sent: ['chat'], failed: ['email'], retry: [] });
+    expect(await digestOf(db, installation.id, 'test:request-refused')).toMatchObject({ email: { state: 'failed', detail: expect.stringMatching(/^SMTP EMESSAGE 451: .*try again later/) }, completedAt: expect.any(Date) });
+  });
+
   describe('through the queue', () => {
     let prefix: string;
     const pools: WorkerPool[] = [];
