@@ -338,17 +338,9 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       closers.push(async () => {
         workerRedis.disconnect();
       });
-      // The review digest: SMTP when configured (closed at shutdown) and the review it sends.
-      let mail: ReturnType<typeof smtpSender> | undefined;
-      const digestMail = () => {
-        if (config.smtp === undefined) return undefined;
-        if (mail === undefined) {
-          const sender = smtpSender(config.smtp);
-          closers.push(async () => sender.close());
-          mail = sender;
-        }
-        return mail;
-      };
+      // The review digest: SMTP when configured (closed after the workers stop) and the review it sends.
+      const mail = config.smtp === undefined ? undefined : smtpSender(config.smtp);
+      if (mail) closers.push(async () => mail.close());
       // INTEGRATION POINT (review digest): replace `reviewNotBuiltYet` with the pipeline review, e.g.
       //   async (installationId, period, now) => { const runtime = await clients!.forInstallation(installationId);
       //     return pipelineReview({ db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, installationId }, { period, now }); }
@@ -361,7 +353,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
-        ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail: digestMail(), review: reviewSource, publicUrl: () => publicUrl }) : {}),
+        ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail, review: reviewSource, publicUrl: () => publicUrl }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
