@@ -112,6 +112,18 @@ const EnvSchema = z.object({
   SALESFORCE_API_VERSION: z.string().regex(/^\d{2,3}\.0$/, 'must look like 62.0').default('62.0'),
   SALESFORCE_ORG_ID: z.string().regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'must be a 15 or 18 character org id starting with 00D').optional(),
 
+  // Email for the review digest (src/sync/mail.ts); all optional, SMTP_HOST turns it on.
+  SMTP_HOST: z.string().trim().min(1).optional(),
+  SMTP_PORT: port.optional(),
+  SMTP_SECURE: booleanFlag.optional(),
+  SMTP_USER: optionalNonEmpty,
+  SMTP_PASSWORD: optionalNonEmpty,
+  SMTP_FROM: z
+    .string()
+    .trim()
+    .refine((value) => z.email().safeParse(/<([^<>]+)>$/.exec(value)?.[1] ?? value).success, 'must be an address, or a name and <address>')
+    .optional(),
+
   SANDBOX_HUBSPOT_PORT: port.default(4101),
   SANDBOX_HUBSPOT_PORTAL_ID: z.coerce.number().int().positive().default(1000001),
   SANDBOX_HUBSPOT_TOKEN: z.string().min(1).default('pat-sandbox-hubspot'),
@@ -130,6 +142,17 @@ const EnvSchema = z.object({
 });
 
 type Env = z.infer<typeof EnvSchema>;
+
+/** The SMTP server the review digest is sent through (SMTP_*); the password is never logged. */
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  secure: boolean;
+  auth: { user: string; password: string } | undefined;
+  /** The From header: `Name <address>` or an address. */
+  from: string;
+}
 
 /** How one CRM side is reached: its own sandbox, or the real service with credentials. */
 export type CrmMode = 'sandbox' | 'live';
@@ -162,6 +185,8 @@ export interface AppConfig {
   reconcile: { intervalMs: number; lookbackMs: number };
   /** Private address ranges outbound requests (alerts) may go to; by default only public addresses. */
   outboundAllowPrivate: AddressRange[];
+  /** Email for the review digest; undefined when SMTP_HOST is not set. */
+  smtp: SmtpConfig | undefined;
   hubspot: {
     mode: CrmMode;
     apiBaseUrl: string;
@@ -237,6 +262,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
     const collision = keyIdCollision([{ label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY }, ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key }))]);
     if (collision) problems.push(`  - ENCRYPTION_KEY_PREVIOUS: ${collision}`);
   }
+  if (e.SMTP_HOST !== undefined && e.SMTP_FROM === undefined) problems.push('  - SMTP_FROM: required with SMTP_HOST (the address the review digest is sent from)');
+  if (e.SMTP_HOST === undefined && [e.SMTP_PORT, e.SMTP_SECURE, e.SMTP_USER, e.SMTP_PASSWORD, e.SMTP_FROM].some((v) => v !== undefined)) problems.push('  - SMTP_HOST: required when any other SMTP_ variable is set');
+  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined)) problems.push('  - SMTP_USER and SMTP_PASSWORD: set both, or neither');
   if (problems.length > 0) {
     return { ok: false, error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}` };
   }
@@ -261,6 +289,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       sandboxDemo: e.SANDBOX_DEMO,
       reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, lookbackMs: e.RECONCILE_LOOKBACK_MS },
       outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? [],
+      smtp:
+        e.SMTP_HOST === undefined || e.SMTP_FROM === undefined
+          ? undefined
+          : {
+              host: e.SMTP_HOST,
+              port: e.SMTP_PORT ?? (e.SMTP_SECURE === true ? 465 : 587),
+              secure: e.SMTP_SECURE ?? e.SMTP_PORT === 465,
+              auth: e.SMTP_USER !== undefined && e.SMTP_PASSWORD !== undefined ? { user: e.SMTP_USER, password: e.SMTP_PASSWORD } : undefined,
+              from: e.SMTP_FROM,
+            },
       hubspot: {
         mode: hubspotMode,
         apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),

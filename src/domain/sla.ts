@@ -199,7 +199,7 @@ export function isValidTimeZone(timeZone: string): boolean {
 }
 
 /** The local wall-clock time of an instant in a zone, expressed as if it were UTC epoch ms. */
-function localWallMs(epochMs: number, timeZone: string): number {
+export function localWallMs(epochMs: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(new Date(epochMs))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);

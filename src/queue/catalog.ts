@@ -216,6 +216,20 @@ export const queues = {
     jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
     concurrency: 2,
   }),
+  /**
+   * The review digest: a `tick` (one job scheduler for the deployment) sends each installation's
+   * digest whose slot is due, once per slot (review_digests); a `test` is the settings page's
+   * "Send now". A channel to retry does not fail the tick: the next tick, minutes later, takes it up.
+   */
+  reviewDigests: defineQueue({
+    name: 'review-digests',
+    schema: z.discriminatedUnion('kind', [
+      z.object({ v: z.literal(1), kind: z.literal('tick') }),
+      z.object({ v: z.literal(1), kind: z.literal('test'), installationId: z.string(), requestId: z.string().min(1) }),
+    ]),
+    jobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+    concurrency: 1,
+  }),
   /** One reconciliation pass per installation (a job scheduler repeats it). */
   reconcile: defineQueue({
     name: 'reconcile',

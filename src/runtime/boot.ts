@@ -40,6 +40,9 @@ import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
 import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
 import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
 import { scheduleCommitmentChecks } from '../sync/commitment-check.ts';
+import { alertTargetFrom, reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
+import { reviewNotBuiltYet, scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
+import { smtpSender } from '../sync/mail.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -94,6 +97,8 @@ export interface BootOptions {
   selfInstall?: boolean;
   /** The clock of admin sign-in: sessions' lifetimes and lockout windows (tests move it). */
   adminClock?: () => number;
+  /** The pipeline review the digest sends (tests pass a fixture); see the integration point below. */
+  reviewSource?: ReviewSource;
 }
 
 /** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
@@ -338,6 +343,13 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       closers.push(async () => {
         workerRedis.disconnect();
       });
+      // The review digest: SMTP when configured (closed after the workers stop) and the review it sends.
+      const mail = config.smtp === undefined ? undefined : smtpSender(config.smtp);
+      if (mail) closers.push(async () => mail.close());
+      // INTEGRATION POINT (review digest): replace `reviewNotBuiltYet` with the pipeline review, e.g.
+      //   async (installationId, period, now) => { const runtime = await clients!.forInstallation(installationId);
+      //     return pipelineReview({ db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, installationId }, { period, now }); }
+      const reviewSource: ReviewSource = options.reviewSource ?? reviewNotBuiltYet;
       const processors = {
         ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
@@ -346,6 +358,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
+        ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail, review: reviewSource, publicUrl: () => publicUrl }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
@@ -358,6 +371,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
           await scheduleReconcile(producer, installation.id, intervalMs);
           await scheduleCommitmentChecks(producer, installation.id);
         }
+        await scheduleReviewDigests(producer);
       }
       // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule
       // changed while down reschedules them, a due check Redis lost is enqueued again).

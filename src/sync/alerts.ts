@@ -154,6 +154,34 @@ export function buildCommitmentAlert(input: { installationId: string; periodId: 
   };
 }
 
+/** The body of a review digest: the chat-ready summary of the pipeline review, once per slot. */
+export interface ReviewDigestAlert {
+  event: 'review.digest';
+  deliveryId: string;
+  installationId: string;
+  /** Slack-style mrkdwn, short (src/domain/digest-message.ts). */
+  text: string;
+  /** `2026-W49`, or `test:<request>` for a test digest. */
+  slot: string;
+  period: string;
+  url: string;
+  test: boolean;
+}
+
+/** The digest alert of one slot (the same delivery id on every retry of that slot). */
+export function buildReviewDigestAlert(input: { installationId: string; slotId: string; periodId: string; text: string; url: string; test: boolean }): ReviewDigestAlert {
+  return {
+    event: 'review.digest',
+    deliveryId: `review-digest-${input.installationId}-${input.slotId}`,
+    installationId: input.installationId,
+    text: input.text,
+    slot: input.slotId,
+    period: input.periodId,
+    url: input.url,
+    test: input.test,
+  };
+}
+
 /** What one delivery attempt came to; a reason never carries a status code, a port or the URL. */
 export type AlertDelivery = { kind: 'delivered' } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
 
@@ -162,8 +190,8 @@ function retryable(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
-/** Posts one signed alert (an SLA breach, the API budget's or a marketing commitment's); never throws for the receiver's answers or network failures. */
-export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | ApiBudgetAlert | CommitmentAlert, options: { policy: OutboundPolicy; timeoutMs?: number }): Promise<AlertDelivery> {
+/** Posts one signed alert (an SLA breach, the API budget's, a marketing commitment's or a review digest); never throws for the receiver's answers or network failures. */
+export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | ApiBudgetAlert | CommitmentAlert | ReviewDigestAlert, options: { policy: OutboundPolicy; timeoutMs?: number }): Promise<AlertDelivery> {
   const body = JSON.stringify(alert);
   const answer = await postToPublicUrl(
     target.url,

@@ -58,6 +58,7 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   replayed_all: { kind: 'ok', text: 'Failed jobs replayed: they are back in their queue.' },
   replay_missing: { kind: 'error', text: 'That job is no longer failed (it was replayed or removed).' },
   settings_saved: { kind: 'ok', text: 'Saved. The sync uses the new rules from its next batch.' },
+  digest_test_queued: { kind: 'ok', text: 'Test digest queued: it goes out within a minute; its result shows below.' },
   alert_saved: { kind: 'ok', text: 'Alert target saved (encrypted). The next SLA breach is sent there.' },
   alert_removed: { kind: 'ok', text: 'SLA alerts turned off. Breaches are still escalated with Salesforce Tasks.' },
   settings_reset: { kind: 'ok', text: 'Reset to the default.' },

@@ -42,6 +42,7 @@ import { reviewBody } from './pages/review.ts';
 import { reviewOf } from './review.ts';
 import type { AgreementData } from './pages/agreement.ts';
 import { settingsBody } from './pages/settings.ts';
+import { digestStatusView, sendTestDigestNow } from './review-digest.ts';
 import { usersBody, type UsersPageData } from './pages/users.ts';
 import { findUsableInvitation } from '../../store/admin-users.ts';
 import { acceptInvitationLink, cancelInstallationInvitation, InvitationInput, inviteToInstallation, peopleOf, revokeInstallationUser, ROLE_LABELS } from './users.ts';
@@ -373,6 +374,7 @@ export function adminRouter(ctx: AdminContext): Router {
           ...(edit ? { issues: edit.issues, ...(edit.fields ? { fields: edit.fields } : {}), ...(edit.jsonText === undefined ? {} : { jsonText: edit.jsonText }), ...(edit.preview ? { preview: edit.preview } : {}) } : {}),
           ...(alertEdit ? { alertEdit } : {}),
           ...(restampRunId ? { restampRun: await backfillProgress(ctx.db, restampRunId) } : {}),
+          ...(selected === 'reviewDigest' ? { digest: await digestStatusView(ctx, installation.id) } : {}),
         }),
       },
       refused ? (edit?.status ?? 422) : 200,
@@ -454,6 +456,17 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     await removeAlertTarget(ctx, installation.id);
     res.redirect(303, `${basePath(installation)}/settings?key=slaPolicy&notice=alert_removed`);
+  });
+
+  r.post('/installations/:id/review-digest/test', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (installation.status !== 'active') {
+      res.status(409).type('text/plain').send('The installation is uninstalled');
+      return;
+    }
+    await sendTestDigestNow(ctx, installation.id);
+    res.redirect(303, `${basePath(installation)}/settings?key=reviewDigest&notice=digest_test_queued#review-digest`);
   });
 
   r.get('/installations/:id/health', access.manageInstallation, async (req, res) => {

@@ -6,6 +6,7 @@
  */
 import type { MarketingCommitments } from '../../domain/commitments.ts';
 import type { SharedGoals } from '../../domain/goals.ts';
+import type { ReviewDigest } from '../../domain/digest.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -397,6 +398,33 @@ function goalsValue(fields: FormFields): unknown {
   };
 }
 
+function digestFields(value: ReviewDigest): FormFields {
+  return {
+    enabled: yesNo(value.enabled),
+    every: value.every,
+    weekday: String(value.weekday),
+    hour: String(value.hour),
+    timeZone: value.timeZone,
+    period: value.period,
+    emailTo: value.emailTo.join(', '),
+    toAlertTarget: yesNo(value.toAlertTarget),
+  };
+}
+
+function digestValue(fields: FormFields): unknown {
+  return {
+    enabled: field(fields, 'enabled') === 'yes',
+    every: field(fields, 'every'),
+    weekday: numberOf(field(fields, 'weekday')),
+    hour: numberOf(field(fields, 'hour')),
+    timeZone: field(fields, 'timeZone').trim(),
+    period: field(fields, 'period'),
+    // Addresses separated by commas, semicolons or new lines, as mail programs accept them.
+    emailTo: field(fields, 'emailTo').split(/[,;\n]/).map((address) => address.trim()).filter((address) => address !== ''),
+    toAlertTarget: field(fields, 'toAlertTarget') === 'yes',
+  };
+}
+
 /** Each setting's form: its value as fields, and fields read back (with what could not be read). */
 const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields; read(fields: FormFields): { value: unknown; problems: string[] } } } = {
   stageDictionary: { fields: (v) => dictionaryFields(v as StageDictionary), read: (f) => ({ value: dictionaryValue(f), problems: [] }) },
@@ -407,6 +435,7 @@ const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields;
   revenuePolicy: { fields: (v) => revenueFields(v as RevenuePolicy), read: (f) => ({ value: revenueValue(f), problems: [] }) },
   marketingCommitments: { fields: (v) => commitmentsFields(v as MarketingCommitments), read: (f) => ({ value: commitmentsValue(f), problems: [] }) },
   sharedGoals: { fields: (v) => goalsFields(v as SharedGoals), read: (f) => ({ value: goalsValue(f), problems: [] }) },
+  reviewDigest: { fields: (v) => digestFields(v as ReviewDigest), read: (f) => ({ value: digestValue(f), problems: [] }) },
 };
 
 /** The form fields of a setting's value. */

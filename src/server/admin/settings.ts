@@ -16,6 +16,8 @@ import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkMark
 import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewMarketingCommitments, previewRevenuePolicy, previewSharedGoals, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
 import { DEFAULT_SLA_POLICY, validateSlaPolicy, type SlaPolicy } from '../../domain/sla.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
+import type { AppConfig } from '../../config.ts';
+import { DEFAULT_REVIEW_DIGEST, previewReviewDigest, validateReviewDigest, type ReviewDigest } from '../../domain/digest.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
@@ -26,7 +28,7 @@ import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals'] as const;
+export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -36,6 +38,8 @@ interface SettingDefinition<T> {
   validate(input: unknown): Result<T, string[]>;
   /** The check against the CRMs' metadata (domain/settings-check.ts). */
   check(value: T, facts: CrmFacts, runtime: Pick<InstallationRuntime, 'attribution'>): string[];
+  /** The check against the deployment's configuration (a setting that needs SMTP), when there is one. */
+  deploymentCheck?(value: T, config: AppConfig): string[];
   /** What saving `next` over `current` would change, counted from the app's tables. */
   preview(db: Queryable, installationId: string, current: T, next: T): Promise<SettingPreview>;
   defaults: T;
@@ -112,6 +116,16 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     preview: (_db, _id, current, next) => Promise.resolve(previewSharedGoals(current, next)),
     defaults: DEFAULT_SHARED_GOALS,
   }),
+  reviewDigest: define<ReviewDigest>({
+    label: 'Review digest',
+    description: 'The pipeline review sent weekly or every two weeks at a weekday, hour and time zone: by email (through the deployment\'s SMTP server) and as a chat-ready text to the signed alert target, once per week or fortnight.',
+    validate: validateReviewDigest,
+    check: () => [],
+    // Refused at save time rather than failing at send time: an admin sees it while still on the form.
+    deploymentCheck: (value, config) => (value.emailTo.length > 0 && config.smtp === undefined ? ['emailTo: email is not configured on this deployment (the operator sets SMTP_HOST and SMTP_FROM): remove the recipients or send to the alert target only'] : []),
+    preview: (_db, _id, current, next) => Promise.resolve(previewReviewDigest(current, next, new Date())),
+    defaults: DEFAULT_REVIEW_DIGEST,
+  }),
 };
 
 /** Whether a string names a settings key. */
@@ -167,6 +181,8 @@ export async function checkSetting(ctx: AdminContext, installationId: string, ke
   const definition = SETTINGS[key];
   const shaped = definition.validate(input);
   if (!shaped.ok) return { ok: false, error: { status: 422, issues: shaped.error } };
+  const deploymentProblems = definition.deploymentCheck?.(shaped.value, ctx.config) ?? [];
+  if (deploymentProblems.length > 0) return { ok: false, error: { status: 422, issues: deploymentProblems } };
   // 1. Against the CRMs, when the installation reaches them.
   const runtime = await runtimeOf(ctx, installationId);
   let crmCheck: CrmCheck;

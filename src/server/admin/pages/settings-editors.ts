@@ -195,6 +195,22 @@ function goalsEditor(fields: FormFields): Html {
     ], 'Shared goals')}`;
 }
 
+const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+
+function digestEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(fields, 'enabled', 'Send the digest', [['no', 'no'], ['yes', 'yes']])}
+      ${selectField(fields, 'every', 'Every', [['week', 'week'], ['two_weeks', 'two weeks']])}
+      ${selectField(fields, 'weekday', 'On', WEEKDAYS.map((day, index) => [String(index + 1), day] as const))}
+      ${selectField(fields, 'hour', 'At', Array.from({ length: 24 }, (_, hour) => [String(hour), `${String(hour).padStart(2, '0')}:00`] as const))}
+      <label>Time zone <input type="text" name="timeZone" value="${field(fields, 'timeZone')}" required pattern="[A-Za-z_]+(/[A-Za-z0-9_+-]+)*"><span class="small muted">IANA, e.g. Europe/Paris</span></label>
+      ${selectField(fields, 'period', 'Review of the', [['quarter', 'quarter containing the send time'], ['month', 'month containing the send time']])}
+      <label>Email to <input type="email" multiple name="emailTo" value="${field(fields, 'emailTo')}"><span class="small muted">addresses, comma-separated; none for no email</span></label>
+      ${selectField(fields, 'toAlertTarget', 'Chat text to the alert target', [['yes', 'yes'], ['no', 'no']])}
+    </div>
+    <p class="small muted">Every two weeks counts fixed pairs of weeks, so changing the day keeps the rhythm. A digest goes out once per week or pair; a worker that was down sends it when it is back, up to a day late.</p>`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -209,4 +225,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   revenuePolicy: revenueEditor,
   marketingCommitments: commitmentsEditor,
   sharedGoals: goalsEditor,
+  reviewDigest: digestEditor,
 };

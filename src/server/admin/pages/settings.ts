@@ -5,6 +5,9 @@
  */
 import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
+import { describeSendTime, type ReviewDigest } from '../../../domain/digest.ts';
+import type { DigestRecord } from '../../../store/digests.ts';
+import type { DigestStatusView } from '../review-digest.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../../domain/revenue.ts';
@@ -86,6 +89,14 @@ function goalsView(value: SharedGoals): Html {
   <tbody>${value.goals.map((row) => html`<tr><td>${row.quarter}</td><td>${row.kpi.replaceAll('_', ' ')}</td><td class="num">${row.target.toLocaleString('en-US')}</td><td>${row.owner}</td></tr>`)}</tbody></table>`;
 }
 
+const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+function digestView(value: ReviewDigest): Html {
+  if (!value.enabled) return html`<p class="muted small">Off: no digest is sent.</p>`;
+  return html`<p>Every <strong>${value.every === 'week' ? 'week' : 'two weeks'}</strong> on <strong>${WEEKDAY_NAMES[value.weekday - 1] ?? ''}</strong> at <strong>${String(value.hour).padStart(2, '0')}:00</strong> ${value.timeZone}: the review of the ${value.period} containing the send time.</p>
+  <p>Email to ${value.emailTo.length === 0 ? html`<span class="muted">nobody</span>` : html`<code>${value.emailTo.join(', ')}</code>`}; chat text to the alert target: <strong>${value.toAlertTarget ? 'yes' : 'no'}</strong>.</p>`;
+}
+
 /** Each setting shown readably. */
 const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   stageDictionary: (v) => dictionaryView(v as StageDictionary),
@@ -96,6 +107,7 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   revenuePolicy: (v) => revenueView(v as RevenuePolicy),
   marketingCommitments: (v) => commitmentsView(v as MarketingCommitments),
   sharedGoals: (v) => goalsView(v as SharedGoals),
+  reviewDigest: (v) => digestView(v as ReviewDigest),
 };
 
 function readableView(view: SettingView): Html {
@@ -118,6 +130,8 @@ export interface SettingsPageData {
   restampRun?: BackfillProgress | null;
   /** Where SLA breach alerts go (shown with the SLA policy). */
   alert?: AlertTargetView;
+  /** The review digest's schedule and last sends (shown with the digest setting). */
+  digest?: DigestStatusView;
   /** A refused alert target form: the URL as typed and every problem (the secret is never sent back). */
   alertEdit?: { url: string; issues: string[] };
 }
@@ -145,6 +159,29 @@ function alertCard(data: SettingsPageData, base: string): Html {
       <div class="button-row"><button type="submit" class="primary">${alert.configured ? 'Replace the alert target' : 'Save the alert target'}</button></div>
     </form>
     ${alert.configured ? postButton({ action: `${base}/alert/remove`, csrfToken: data.csrfToken, label: 'Turn alerts off', confirm: 'Stop sending SLA breach alerts?' }) : ''}
+  </section>`;
+}
+
+function digestChannels(record: DigestRecord, timeZone: string): Html {
+  const line = (label: string, state: string, at: Date | null, detail: string | null) =>
+    html`<li data-digest-channel="${label}">${label}: ${badge(state, state === 'sent' ? 'ok' : state === 'failed' ? 'error' : state === 'pending' ? 'warn' : 'muted')}${at === null ? '' : ` ${describeSendTime(at, timeZone)}`}${detail === null ? '' : html` <span class="small">${detail}</span>`}</li>`;
+  return html`<ul>${line('email', record.email.state, record.email.at, record.email.detail)}${line('chat', record.chat.state, record.chat.at, record.chat.detail)}</ul>`;
+}
+
+/** The digest card: the next send, the last digest and test per channel, and "Send now". */
+function digestCard(data: SettingsPageData, base: string): Html {
+  const digest = data.digest;
+  if (!digest) return html``;
+  return html`<section class="card" id="review-digest" data-next-send="${digest.nextSend?.at ?? ''}">
+    <div class="card-head"><h2>Digest status</h2>${digest.enabled ? badge('on', 'ok') : badge('off', 'muted')}</div>
+    <p>${digest.nextSend === null ? html`<span class="muted">No digest scheduled.</span>` : html`Next digest (${digest.nextSend.slotId}): <strong>${digest.nextSend.text}</strong>.`}</p>
+    ${digest.emailConfigured ? '' : html`<p class="small muted">Email is not configured on this deployment (SMTP_HOST, SMTP_FROM): the digest can go to the alert target only.</p>`}
+    <h3>Last digest</h3>
+    ${digest.last === null ? html`<p class="muted small">None sent yet.</p>` : html`<p>${digest.last.slotId}, the review of ${digest.last.periodId}</p>${digestChannels(digest.last, digest.timeZone)}`}
+    <h3>Last test</h3>
+    ${digest.lastTest === null ? html`<p class="muted small">No test sent.</p>` : html`<p>Requested ${describeSendTime(digest.lastTest.createdAt, digest.timeZone)}, the review of ${digest.lastTest.periodId}</p>${digestChannels(digest.lastTest, digest.timeZone)}`}
+    <p class="small muted">A test goes to the saved recipients and alert target now, marked as a test; it does not count as the week's digest.</p>
+    ${postButton({ action: `${base}/review-digest/test`, csrfToken: data.csrfToken, label: 'Send a test digest now', kind: 'primary' })}
   </section>`;
 }
 
@@ -222,6 +259,7 @@ export function settingsBody(data: SettingsPageData): Html {
         ${view.isDefault ? '' : postButton({ action: `${base}/${view.key}/reset`, csrfToken: data.csrfToken, label: 'Reset to the default', confirm: `Reset ${view.label} to the default?` })}
       </section>
       ${view.key === 'channelRules' ? restampCard(data, base) : ''}
+      ${view.key === 'reviewDigest' ? digestCard(data, `/admin/installations/${encodeURIComponent(data.installation.id)}`) : ''}
       ${view.key === 'slaPolicy' ? alertCard(data, `/admin/installations/${encodeURIComponent(data.installation.id)}`) : ''}
     </div>
   </div>`;
