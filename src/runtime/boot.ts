@@ -41,7 +41,8 @@ import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api
 import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
 import { scheduleCommitmentChecks } from '../sync/commitment-check.ts';
 import { alertTargetFrom, reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
-import { reviewNotBuiltYet, scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
+import { scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
+import { reviewOfInstallation } from '../sync/review.ts';
 import { smtpSender } from '../sync/mail.ts';
 import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
@@ -346,10 +347,11 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       // The review digest: SMTP when configured (closed after the workers stop) and the review it sends.
       const mail = config.smtp === undefined ? undefined : smtpSender(config.smtp);
       if (mail) closers.push(async () => mail.close());
-      // INTEGRATION POINT (review digest): replace `reviewNotBuiltYet` with the pipeline review, e.g.
-      //   async (installationId, period, now) => { const runtime = await clients!.forInstallation(installationId);
-      //     return pipelineReview({ db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, installationId }, { period, now }); }
-      const reviewSource: ReviewSource = options.reviewSource ?? reviewNotBuiltYet;
+      // The digest renders the same review as the page and the API.
+      const reviewSource: ReviewSource = options.reviewSource ?? ((installationId, period, now) => reviewOfInstallation(db, async (id) => {
+        if (!clients) throw new Error('no CRM can be reached by this deployment: connect HubSpot and Salesforce (OAuth) or set their credentials');
+        return clients.forInstallation(id);
+      }, installationId, { period, now }));
       const processors = {
         ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),

@@ -15,7 +15,7 @@ import type { PipelineReview } from '../domain/review.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
 import { claimDigest, noteDigestRetry, planDigest, releaseDigest, stampDigestChannel, type DigestChannel, type DigestRecord } from '../store/digests.ts';
-import { readSettings } from '../store/installation-admin.ts';
+import { settingInEffect } from '../store/installation-admin.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { buildReviewDigestAlert, sendAlert, type AlertTarget } from './alerts.ts';
 import type { MailSender } from './mail.ts';
@@ -45,10 +45,7 @@ export async function requestTestDigest(producer: Producer, installationId: stri
 
 /** The installation's digest setting in effect (off when none is stored or it no longer validates). */
 export async function reviewDigestOf(db: Queryable, installationId: string): Promise<ReviewDigest> {
-  const stored = (await readSettings(db, installationId)).reviewDigest;
-  if (stored === undefined) return DEFAULT_REVIEW_DIGEST;
-  const checked = validateReviewDigest(stored);
-  return checked.ok ? checked.value : DEFAULT_REVIEW_DIGEST;
+  return settingInEffect(db, installationId, 'reviewDigest', validateReviewDigest, DEFAULT_REVIEW_DIGEST);
 }
 
 export interface DigestDeps {
@@ -208,8 +205,3 @@ async function sendChat(deps: DigestDeps, installation: DigestInstallation, reco
   }
 }
 
-/**
- * The review source until the pipeline review (src/sync/review.ts) is wired in the composition root
- * (src/runtime/boot.ts): every digest attempt fails with this reason in the sync log, nothing is sent.
- */
-export const reviewNotBuiltYet: ReviewSource = () => Promise.reject(new Error('the pipeline review is not available in this build'));

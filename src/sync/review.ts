@@ -84,6 +84,27 @@ export async function storedReview(db: Queryable, input: { installationId: strin
   };
 }
 
+/**
+ * The review of an installation's period: with its CRM clients when they can be had, else its
+ * stored blocks with both campaign sides named unavailable and why (the page, the API and the
+ * digest all answer rather than fail when a CRM is down).
+ */
+export async function reviewOfInstallation(
+  db: Queryable,
+  runtimeOf: (installationId: string) => Promise<{ hubspot: HubSpotPort; salesforce: SalesforcePort }>,
+  installationId: string,
+  input: { period: CommitmentPeriod; now: Date },
+): Promise<PipelineReview> {
+  let runtime: { hubspot: HubSpotPort; salesforce: SalesforcePort };
+  try {
+    runtime = await runtimeOf(installationId);
+  } catch (error) {
+    const reason = `The CRMs cannot be reached: ${reasonOf(error)}`;
+    return storedReview(db, { installationId, ...input, upcoming: { campaigns: [], unavailable: [{ source: 'salesforce', reason }, { source: 'hubspot', reason }] } });
+  }
+  return pipelineReview({ db, ...runtime, installationId }, input);
+}
+
 /** The pipeline review of one period (default in callers: the current quarter). */
 export async function pipelineReview(deps: ReviewDeps, input: { period: CommitmentPeriod; now: Date }): Promise<PipelineReview> {
   const upcoming = await upcomingCampaigns(deps, input.now);

@@ -4,8 +4,12 @@
  * converting them, Opportunities left open at their stages, won with a reason or lost with one;
  * Salesforce Campaigns and HubSpot campaigns starting inside and outside the next 30 days. Every
  * expected figure is computed here from the seed itself, never through the app's store or domain.
+ * The digest of that review reaches a local SMTP server with the same numbers.
  */
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineReview } from '../../src/domain/review.ts';
 import { eventually } from '../support/app-process.ts';
@@ -46,6 +50,8 @@ describe('the pipeline review', () => {
   let h: SyncHarness;
   let installationId: string;
   const names = new Map<string, string>();
+  let smtp: SMTPServer;
+  const mails: ParsedMail[] = [];
 
   const api = async (target: string, client?: AdminClient): Promise<{ status: number; json: Record<string, unknown> }> => {
     if (client) return (await client.api('GET', target));
@@ -97,7 +103,19 @@ describe('the pipeline review', () => {
   }
 
   beforeAll(async () => {
-    h = await startSyncHarness({ ADMIN_TOKEN });
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream, _session, callback) {
+        simpleParser(stream).then((mail) => {
+          mails.push(mail);
+          callback();
+        }, (error: Error) => callback(error));
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    h = await startSyncHarness({ ADMIN_TOKEN, SMTP_HOST: '127.0.0.1', SMTP_PORT: String((smtp.server.address() as AddressInfo).port), SMTP_FROM: 'review@example.com' });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
     expect(installationId).not.toBe('');
     // Campaigns in both CRMs: two start inside the next 30 days on each side, the others outside.
@@ -120,6 +138,7 @@ describe('the pipeline review', () => {
 
   afterAll(async () => {
     await h?.close();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
   });
 
   it('shows each block with the figures of the month seeded', async () => {
@@ -273,5 +292,33 @@ describe('the pipeline review', () => {
     expect(read.status).toBe(200);
     expect(read.json.installationId).toBe(installationId);
     expect((await fetch(`${h.app.url ?? ''}/api/review?installation=${encodeURIComponent(installationId)}`)).status).toBe(401);
+  });
+
+  it('sends its digest by email with the numbers the review shows', async () => {
+    const saved = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}/settings/reviewDigest`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ enabled: true, every: 'week', weekday: 1, hour: 8, timeZone: 'Europe/Paris', period: 'month', emailTo: ['sales-lead@example.com'], toAlertTarget: false }),
+    });
+    expect(saved.status, await saved.clone().text()).toBeLessThan(300);
+    const admin = new AdminClient(h.app.url ?? '');
+    await admin.signIn(ADMIN_TOKEN);
+    await admin.page(`/admin/installations/${installationId}/settings?key=reviewDigest`);
+    expect((await admin.form(`/admin/installations/${installationId}/review-digest/test`, {})).status).toBe(303);
+    await eventually(async () => mails.length === 1, 20_000, 'the digest at the SMTP server');
+    const mail = mails[0] as ParsedMail;
+    const month = new Date().toISOString().slice(0, 7);
+    expect(mail.subject).toMatch(new RegExp(`^\\[Test\\] Pipeline review ${month} — `));
+    // The figures of the same review, from the API, written as the seed gives them.
+    const found = await review(`&period=${month}`);
+    const money = (cents: number): string => new Intl.NumberFormat('en-US', { style: 'currency', currency: found.currency ?? 'USD' }).format(cents / 100);
+    const text = mail.text ?? '';
+    const open = JOURNEYS.filter((j) => j.outcome.kind === 'open');
+    expect(text).toContain(`${open.length} deals, ${money(found.pipeline.totalCents)}`);
+    expect(text).toContain(`New customers (${JOURNEYS.filter((j) => j.outcome.kind === 'won').length})`);
+    expect(text).toContain(`Losses (${JOURNEYS.filter((j) => j.outcome.kind === 'lost').length}, `);
+    expect(text).toContain(`${JOURNEYS.length} leads handed off`);
+    for (const row of found.pipeline.stages) expect(text).toContain(`${row.stage}: ${row.deals} deals, ${money(row.amountCents)}`);
+    expect(text).toContain('Review webinar');
   });
 });

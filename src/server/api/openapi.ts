@@ -154,7 +154,7 @@ export function openApiDocument(): Json {
         put: operation('Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem', { '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'), '400': error('Malformed JSON'), '404': error('No such installation or key'), '415': error('Not JSON'), '422': error('Refused; issues lists every problem, each naming the value and where it is missing'), '503': error('The CRMs could not be asked') }, {
           requestBody: {
             required: true,
-            description: 'The body depends on {key}; see the schemas stageDictionary, fieldMappings, channelRules, feedbackTaxonomy, slaPolicy, revenuePolicy, marketingCommitments, sharedGoals.',
+            description: `The body depends on {key}; see the schemas ${SETTING_KEYS.join(', ')}.`,
             content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
           },
         }),
