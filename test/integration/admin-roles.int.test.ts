@@ -85,7 +85,8 @@ function expected(who: Who, route: WalkedRoute, installation: 'own' | 'other' | 
   const { method, path } = route;
   const everyone = ['GET /admin', 'POST /admin/logout', 'POST /admin/sign-out-everywhere', 'GET /api/me', 'GET /api/openapi.json', 'GET /api/installations', 'POST /api/sessions/sign-out-everywhere', 'GET /api/backfill/:runId', 'ALL /admin', 'ALL /api'];
   if (everyone.includes(`${method} ${path}`)) return 'allow';
-  if (path === '/admin/report' || path === '/api/report') return installation === 'other' ? 'hide' : 'allow';
+  // The report and the pipeline review are for viewers too (marketing and sales leads).
+  if (['/admin/report', '/api/report', '/admin/review', '/api/review'].includes(path)) return installation === 'other' ? 'hide' : 'allow';
   // Viewers read their installation's commitments and goals (the report's figures) and change nothing.
   if (method === 'GET' && (path === '/api/installations/:id/commitments' || path === '/api/installations/:id/goals')) return installation === 'other' ? 'hide' : 'allow';
   // Viewers read their installation's sales SLA compliance and the leads that broke a rule.
@@ -214,7 +215,7 @@ describe('users and roles', () => {
     let checked = 0;
     for (const route of routes) {
       if (route.access?.who === 'anyone') continue;
-      const scoped = route.path.includes(':id') || route.path.endsWith('/report') || route.path.endsWith('/install');
+      const scoped = route.path.includes(':id') || route.path.endsWith('/report') || route.path.endsWith('/review') || route.path.endsWith('/install');
       for (const installation of scoped ? (['own', 'other'] as const) : (['none'] as const)) {
         const installationId = installation === 'other' ? other : own;
         let target = route.mount ? `${route.path}/walk-${randomUUID()}` : fill(route.path, installationId);
