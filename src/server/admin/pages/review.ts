@@ -6,6 +6,7 @@
 import { GOAL_UNITS, type GoalRow } from '../../../domain/goals.ts';
 import type { PipelineReview, SalesRuleFigures, SourceRow } from '../../../domain/review.ts';
 import { UPCOMING_DAYS } from '../../../domain/review.ts';
+import { periodContaining } from '../../../domain/commitments.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import { money, numberOrDash, percent } from '../components.ts';
 import { formatCount, formatTime, html, jsonBlock, type Html } from '../html.ts';
@@ -125,10 +126,10 @@ function reviewSections(review: PipelineReview, installation: InstallationDetail
 
   <section class="card review-block" id="review-agreement">
     <h2>The agreement</h2>
-    <div class="grid two">
+    <div>
       <div><h3>Marketing's commitments</h3>
       ${marketing === null
-        ? empty(html`The commitments are set per ${review.period.kind === 'month' ? 'quarter' : 'month'}: pick a ${review.period.kind === 'month' ? 'quarter' : 'month'} to see their pacing.`)
+        ? empty(html`The commitments are set per ${review.period.kind === 'month' ? 'quarter' : 'month'}: see their pacing in the <a href="?installation=${encodeURIComponent(review.installationId)}&amp;period=${otherPeriod(review)}">review of ${otherPeriod(review)}</a>.`)
         : marketing.commitments.length === 0
           ? empty(html`No marketing commitments — set them in ${settingLink('marketingCommitments', 'Settings → Marketing commitments')}.`)
           : html`<table id="table-commitments" class="data"><thead><tr><th>Commitment</th><th class="num">Target</th><th class="num">Delivered</th><th class="num">Expected to date</th><th class="num">Forecast</th><th>Status</th></tr></thead>
@@ -137,8 +138,9 @@ function reviewSections(review: PipelineReview, installation: InstallationDetail
       <div><h3>Sales' follow-up</h3>
         <p class="muted small">${formatCount(agreement.sales.handedOff)} handoff(s) in ${review.period.id} · median ${numberOrDash(agreement.sales.medianHoursToFirstTouch, ' h')} to first touch</p>
         ${rulesTable(agreement.sales.rules, 'table-sales-rules')}
-        ${agreement.sales.byRep.length === 0 ? '' : html`<h3>Per rep</h3><table id="table-sales-reps" class="data"><thead><tr><th>Rep</th><th class="num">Handoffs</th>${agreement.sales.rules.map((rule) => html`<th class="num">${RULE_LABELS[rule.rule]}</th>`)}</tr></thead>
-          <tbody>${agreement.sales.byRep.map((rep) => html`<tr><td>${rep.key}</td><td class="num">${formatCount(rep.handedOff)}</td>${rep.rules.map((rule) => html`<td class="num">${rule.enabled ? percent(rule.rate) : '—'}</td>`)}</tr>`)}</tbody></table>`}
+        <p class="small"><a href="/admin/installations/${encodeURIComponent(review.installationId)}/sla?from=${review.period.from}&amp;to=${review.period.to}">Compliance per rep, team, channel and campaign, with the leads that broke each rule</a></p>
+        ${agreement.sales.byRep.length === 0 ? '' : html`<h3>Per rep</h3><div class="scroll"><table id="table-sales-reps" class="data"><thead><tr><th>Rep</th><th class="num">Handoffs</th>${agreement.sales.rules.map((rule) => html`<th class="num">${RULE_LABELS[rule.rule]}</th>`)}</tr></thead>
+          <tbody>${agreement.sales.byRep.map((rep) => html`<tr><td>${rep.key}</td><td class="num">${formatCount(rep.handedOff)}</td>${rep.rules.map((rule) => html`<td class="num">${rule.enabled ? percent(rule.rate) : '—'}</td>`)}</tr>`)}</tbody></table></div>`}
       </div>
     </div>
   </section>
@@ -168,6 +170,12 @@ function reviewSections(review: PipelineReview, installation: InstallationDetail
 }
 
 /** Renders the review page body. */
+/** The period of the other kind to pace commitments in: the month of the review's time inside a quarter, or the quarter of a month. */
+function otherPeriod(review: PipelineReview): string {
+  const inside = new Date(Math.min(Date.parse(review.generatedAt), Date.parse(review.period.to) - 1));
+  return review.period.kind === 'quarter' ? periodContaining('month', new Date(Math.max(inside.getTime(), Date.parse(review.period.from)))).id : periodContaining('quarter', new Date(review.period.from)).id;
+}
+
 export function reviewBody(data: ReviewPageData): Html {
   const { installation, review } = data;
   return html`
