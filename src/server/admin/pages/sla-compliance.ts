@@ -62,11 +62,11 @@ function violationsCard(data: SlaCompliancePageData): Html | string {
 export function slaComplianceBody(data: SlaCompliancePageData): Html {
   const sales = data.sales;
   return html`<section class="card"><h2>Sales SLA compliance</h2>
-    <form method="get" class="form-grid">
+    <form method="get" class="filters">
       <label>Handoffs from <input type="text" name="from" value="${data.from}"></label>
       <label>to (exclusive) <input type="text" name="to" value="${data.to}"></label>
       <label>Group by <select name="groupBy">${SALES_GROUPINGS.map((g) => html`<option value="${g}"${g === data.groupBy ? ' selected' : ''}>${GROUP_LABELS[g]}</option>`)}</select></label>
-      <button type="submit">Show</button>
+      <button type="submit" class="primary">Show</button>
     </form>
     ${data.problems.length > 0 ? html`<div class="notice error" role="alert"><ul class="issues">${data.problems.map((p) => html`<li>${p}</li>`)}</ul></div>` : ''}
     ${sales === null ? '' : html`<p>${formatCount(sales.handedOff)} handoffs · median ${sales.medianHoursToFirstTouch === null ? '—' : `${sales.medianHoursToFirstTouch} h`} to first touch. The rules are set in the <a href="${data.basePath}/settings?key=slaPolicy">SLA policy</a>.</p>
