@@ -46,7 +46,7 @@ const OwnerOverrideSchema = z.strictObject({
 });
 export type OwnerOverride = z.output<typeof OwnerOverrideSchema>;
 
-const OwnerMatchingSchema = z.strictObject({
+export const OwnerMatchingSchema = z.strictObject({
   overrides: z.array(OwnerOverrideSchema).max(1000).superRefine(uniqueRows((row) => row.hubspotOwner.toLowerCase(), (row) => `HubSpot owner ${row.hubspotOwner}`, 'hubspotOwner')),
 });
 /** The setting `ownerMatching`: the overrides of the email match. */
