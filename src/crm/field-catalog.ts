@@ -67,6 +67,9 @@ export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
   select('sales_followup_status', 'Sales follow-up cadence status', FOLLOW_UP_STATUSES),
   select('sales_disposition_status', 'Sales disposition status', FOLLOW_UP_STATUSES),
   ...HUBSPOT_CUSTOMER_PROPERTIES,
+  // The Salesforce owner of the contact's Lead/Contact, for marketing (src/sync/owners.ts).
+  text('sales_owner_name', 'Sales owner'),
+  text('sales_owner_email', 'Sales owner email'),
 ];
 
 /** The company properties the app provisions (in a group of the same name on companies). */
@@ -100,6 +103,8 @@ const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
   { object, name: 'SLA_Status__c', label: 'SLA Status', type: 'Picklist', picklistValues: [...SLA_STATUSES] },
   { object, name: 'SLA_Cadence_Status__c', label: 'SLA Cadence Status', type: 'Picklist', picklistValues: [...FOLLOW_UP_STATUSES] },
   { object, name: 'SLA_Disposition_Status__c', label: 'SLA Disposition Status', type: 'Picklist', picklistValues: [...FOLLOW_UP_STATUSES] },
+  // The contact's HubSpot owner, for sales: `Name <email>` (src/sync/owners.ts).
+  { object, name: 'Marketing_Owner__c', label: 'Marketing Owner', type: 'Text', length: 255 },
 ];
 
 export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [

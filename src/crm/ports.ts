@@ -4,6 +4,7 @@
  * nothing else. Batch methods take any number of records and split them at the API's limit.
  * Per-record failures come back as values; whole-request failures throw the errors of errors.ts.
  */
+import type { HubSpotOwner, SalesforceUser } from '../domain/owners.ts';
 import type { CurrencyRates } from '../domain/revenue.ts';
 import type { Result } from '../domain/result.ts';
 
@@ -114,6 +115,11 @@ export interface HubSpotPort {
   companiesOfContacts(contactIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Usage against the account's limits, from the rate-limit headers of one cheap read. */
   apiUsage(): Promise<ApiLimitUsage[]>;
+  /**
+   * Every owner of the portal, active and archived (owners API, every page of both lists). A token
+   * without `crm.objects.owners.read` is an expected answer: an error value with HubSpot's reason.
+   */
+  listOwners(): Promise<Result<HubSpotOwner[], string>>;
 }
 
 export interface SalesforceRecord {
@@ -202,6 +208,8 @@ export interface SalesforcePort {
   /**
    * Upserts Leads by HubSpot_Contact_Id__c (sObject Collections, 200 per call, allOrNone false,
    * `Sforce-Auto-Assign: TRUE` so assignment rules pick the owner); keyed by HubSpot contact id.
+   * Leads that carry an `OwnerId` go in their own calls with `Sforce-Auto-Assign: FALSE`, so the
+   * owner the app chose is kept.
    */
   upsertLeadsByHubSpotId(leads: readonly (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[]): Promise<Map<string, WriteOutcome>>;
   /** Updates records of one type by Id (sObject Collections, 200 per call); keyed by record id. */
@@ -249,4 +257,6 @@ export interface SalesforcePort {
   recordUrl(type: string, id: string): string;
   /** Usage against the org's limits (`/limits`: daily API requests). */
   apiUsage(): Promise<ApiLimitUsage[]>;
+  /** Every user of the org, active or not (SOQL on User: Id, Username, Email, Name, IsActive, UserType). */
+  listUsers(): Promise<SalesforceUser[]>;
 }

@@ -35,6 +35,8 @@ export const CONTACT_SYNC_PROPERTIES = [
   'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'lifecyclestage', 'hs_lead_status',
   'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'lastmodifieddate',
   ...ATTRIBUTION_CONTACT_PROPERTIES,
+  // Owners (src/sync/owners.ts).
+  'hubspot_owner_id', 'sales_owner_name', 'sales_owner_email',
 ] as const;
 
 /** The Lead fields every sync reads. */
@@ -42,7 +44,7 @@ export const LEAD_SYNC_FIELDS = [
   'Id', 'Email', 'FirstName', 'LastName', 'Company', 'Phone', 'Title', 'Status', 'IsConverted', 'ConvertedContactId',
   'ConvertedOpportunityId', 'HubSpot_Contact_Id__c', 'Feedback_Reason__c', 'LastModifiedById', 'SystemModstamp', 'OwnerId', 'LeadSource',
   'CreatedDate', ...SALESFORCE_STAMP_FIELDS,
-  'Feedback_Notes__c', 'LastModifiedDate',
+  'Feedback_Notes__c', 'LastModifiedDate', 'Marketing_Owner__c',
 ] as const;
 
 /** The Opportunity fields every sync reads. */

@@ -12,6 +12,7 @@ import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type 
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, type SyncContext } from './context.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
+import { HandoffOwners } from './owners.ts';
 
 export interface HandoffSummary {
   /** Contacts handed to sales in this run, with the SLA due time already stamped on both sides, if it was. */
@@ -64,6 +65,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // change riding along with the app's next write to the Lead must not look like an echo — chaos suite.)
   // Attribution stamps (src/sync/attribution.ts) ride on the writes below.
   const attribution = await AttributionBatch.forContacts(ctx, contacts, (id) => leads.get(links.get(id)?.salesforceLeadId ?? ''));
+  // Owners (src/sync/owners.ts): the new Lead's owner and the marketing owner ride on the writes below.
+  const owners = await HandoffOwners.forContacts(ctx, contacts);
 
   const closedBySales = (lead: SalesforceRecord | undefined): boolean => {
     const stage = lead && lead.IsConverted !== true ? findStageForSalesforce(ctx.dictionary, { object: 'Lead', Status: recordText(lead, 'Status') ?? '', IsConverted: false, Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c') }) : null;
@@ -174,6 +177,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (!ownLead || recordText(sameEmailLead, 'Status') === decision.status) handedOff.add(contact.id);
     upserts.push({
       ...fields,
+      ...(ownLead ? owners.marketingOwnerChange(contact, sameEmailLead) : owners.newLeadFields(contact, entry)),
       ...attribution.leadFields(contact.id, sameEmailLead),
       // The app's own Lead is updated by Id, not upserted: an upsert would run the assignment rules
       // again and take the Lead from the rep it was given to.
@@ -199,7 +203,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const updates: SalesforceRecord[] = [
     ...linkedExisting.map(({ Id, ...rest }) => ({ Id: String(Id), ...rest })),
     ...toUpdate.flatMap(({ contact, leadId, decision }) => {
-      const fields = mappedFields(ctx, contact, leads.get(leadId));
+      const fields = { ...mappedFields(ctx, contact, leads.get(leadId)), ...owners.marketingOwnerChange(contact, leads.get(leadId)) };
       const stageFields = decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {};
       const changes = Object.fromEntries(Object.entries({ ...fields, ...stageFields }).filter(([field, value]) => recordText(leads.get(leadId), field) !== value));
       const stamp = attribution.leadFields(contact.id, leads.get(leadId));
@@ -223,6 +227,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (written.Lifecycle_Stage__c === ctx.dictionary.handoffStage) summary.handoffs.push({ contactId, leadId, at, ...(stampedDueAt ? { stampedDueAt } : {}) });
     if (stampedDueAt) hubspotWrites.push({ id: contactId, properties: { sales_sla_status: 'pending', sales_sla_due_at: stampedDueAt.toISOString() } });
   };
+  const createdLeads: { contactId: string; leadId: string; ownerId: string | null }[] = [];
   for (const lead of creates) {
     const outcome: WriteOutcome | undefined = createOutcomes.get(lead.HubSpot_Contact_Id__c);
     const id = lead.HubSpot_Contact_Id__c;
@@ -234,6 +239,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (outcome.created) summary.created += 1;
     else summary.updated += 1;
     attribution.leadWritten(id, outcome.id, lead, outcome.created);
+    if (outcome.created) createdLeads.push({ contactId: id, leadId: outcome.id, ownerId: typeof lead.OwnerId === 'string' ? lead.OwnerId : null });
     if (handedOff.has(id)) recordHandoff(id, outcome.id, lead);
     linkUpdates.push({ hubspotContactId: id, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: outcome.id, salesforceContactId: null, salesforceOpportunityId: null });
     hubspotWrites.push({ id, properties: { salesforce_lead_id: outcome.id } });
@@ -259,6 +265,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     if (link.salesforceContactId) hubspotWrites.push({ id: link.hubspotContactId, properties: { salesforce_contact_id: link.salesforceContactId } });
   }
   for (const contact of contacts) hubspotWrites.push({ id: contact.id, properties: attribution.hubspotChanges(contact.id) });
+  hubspotWrites.push(...(await owners.salesOwnerStamps(createdLeads, entry)));
 
   // 6. Stamp the Salesforce ids back on the contacts (one batch), remembering our own values.
   const current = new Map(contacts.map((c) => [c.id, c]));

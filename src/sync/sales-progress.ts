@@ -15,6 +15,7 @@ import { prepareFeedback } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
+import { salesOwnerWrites } from './owners.ts';
 
 export interface ProgressSummary {
   read: number;
@@ -197,6 +198,9 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     if (link.salesforceLeadId && contacts.get(link.hubspotContactId)?.properties.salesforce_lead_id !== link.salesforceLeadId) ids.salesforce_lead_id = link.salesforceLeadId;
     if (Object.keys(ids).length > 0 && contacts.has(link.hubspotContactId)) firstSteps.push({ id: link.hubspotContactId, properties: ids });
   }
+  // Owners (src/sync/owners.ts): each record's Salesforce owner, shown to marketing on the contact.
+  const owned = moves.filter((move) => contacts.has(move.contactId));
+  firstSteps.push(...(await salesOwnerWrites(ctx, owned.map((move) => ({ contactId: move.contactId, recordRef: salesforceRef(move.type, move.record.Id), ownerId: recordText(move.record, 'OwnerId'), current: contacts.get(move.contactId)?.properties ?? {} })), entry)));
 
   // Prepared elsewhere in this batch (SLA first-touch stamps): they go out with the values.
   for (const write of ctx.hubspotWrites ?? []) (secondSteps.some((step) => step.id === write.id) ? secondSteps : firstSteps).push({ id: write.id, properties: { ...write.properties } });

@@ -11,6 +11,7 @@ import type { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
 import type { ApiLimitUsage, ContactPropertyInfo, HubSpotCompany, HubSpotContact, HubSpotPort, PropertyDefinition, ScheduledCampaign, WriteOutcome } from '../ports.ts';
+import type { HubSpotOwner } from '../../domain/owners.ts';
 import { err, ok, type Result } from '../../domain/result.ts';
 import { describeBody, toHubSpotError } from './errors.ts';
 import {
@@ -18,6 +19,8 @@ import {
   CAMPAIGN_PAGE_SIZE,
   CAMPAIGN_PROPERTIES,
   campaignPageSchema,
+  OWNER_PAGE_SIZE,
+  ownerPageSchema,
   associationBatchSchema,
   isPrimaryCompany,
   BATCH_LIMIT,
@@ -514,8 +517,48 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return ok(campaigns.sort((a, b) => a.startDate.localeCompare(b.startDate) || a.name.localeCompare(b.name)));
   }
 
+  /**
+   * Both owner lists, every page: the active owners, then the archived ones (`archived=true`
+   * answers those only). A 403 (the token lacks `crm.objects.owners.read`) is HubSpot's answer.
+   */
+  async function listOwners(): Promise<Result<HubSpotOwner[], string>> {
+    const owners: HubSpotOwner[] = [];
+    for (const archived of [false, true]) {
+      let after: string | undefined;
+      do {
+        const token = await tokenOf();
+        lastToken = token;
+        await limiter.acquire(limiterKey);
+        const qs: Record<string, string | number> = { limit: OWNER_PAGE_SIZE, archived: String(archived) };
+        if (after !== undefined) qs.after = after;
+        let response: Awaited<ReturnType<Client['apiRequest']>>;
+        try {
+          response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({ method: 'GET', path: '/crm/v3/owners', qs });
+        } catch (error) {
+          throw toHubSpotError(error, 'list owners', [token]);
+        }
+        const body: unknown = await response.json().catch(() => undefined);
+        if (response.status === 403) {
+          const { message, category } = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; category?: unknown };
+          return err(`HubSpot answered 403${typeof category === 'string' ? ` ${category}` : ''}: ${typeof message === 'string' ? message : 'forbidden'} (the owners API needs the crm.objects.owners.read scope)`);
+        }
+        if (!response.ok) {
+          const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
+          throw toHubSpotError({ code: response.status, body, headers }, 'list owners', [token]);
+        }
+        const page = parseAnswer(ownerPageSchema, body, 'list owners');
+        for (const owner of page.results) {
+          owners.push({ id: owner.id, email: owner.email ?? null, firstName: owner.firstName ?? null, lastName: owner.lastName ?? null, archived: owner.archived ?? archived });
+        }
+        after = page.paging?.next?.after;
+      } while (after !== undefined);
+    }
+    return ok(owners);
+  }
+
   return {
     system: 'hubspot',
+    listOwners,
     campaignsStartingBetween,
     readContacts,
     readPropertyChangeTimes,

@@ -444,3 +444,17 @@ export const campaignPageSchema = z.looseObject({
 export const CAMPAIGN_PAGE_SIZE = 100;
 /** The campaign properties the review reads. */
 export const CAMPAIGN_PROPERTIES = ['hs_name', 'hs_start_date', 'hs_end_date', 'hs_campaign_status'] as const;
+
+/**
+ * One page of the owners API (`GET /crm/v3/owners`, developers.hubspot.com "CRM API | Owners"):
+ * `results[]` of `{ id, email, type, firstName, lastName, userId, userIdIncludingInactive,
+ * createdAt, updatedAt, archived, teams? }`, `paging.next.after`. `archived=true` lists the
+ * archived (deactivated) owners only, the default the active ones; `limit` is at most 500.
+ */
+export const ownerPageSchema = z.looseObject({
+  results: z.array(
+    z.looseObject({ id: z.string(), email: z.string().nullish(), firstName: z.string().nullish(), lastName: z.string().nullish(), archived: z.boolean().optional() }),
+  ),
+  paging: z.looseObject({ next: z.looseObject({ after: z.string() }).optional() }).optional(),
+});
+export const OWNER_PAGE_SIZE = 500;

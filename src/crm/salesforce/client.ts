@@ -71,6 +71,11 @@ const describeFieldsSchema = z.looseObject({
   ),
 });
 
+/** The User fields the owner directory reads (src/sync/owners.ts). */
+const userRowsSchema = z.array(
+  z.looseObject({ Id: z.string(), Username: z.string(), Email: z.string().nullish(), Name: z.string(), IsActive: z.boolean(), UserType: z.string().nullish() }),
+);
+
 /** The lowest API version with sObject Collections upsert by external id (docs/reference/salesforce-api.md §3.1). */
 const MIN_API_VERSION = 46;
 /** How long the org's currency rates are kept before they are read again. */
@@ -293,15 +298,22 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         merged.delete('');
         outcomes.set('', { ok: false, code: 'REQUIRED_FIELD_MISSING', message: `${HUBSPOT_ID_FIELD} is empty`, fields: [HUBSPOT_ID_FIELD] });
       }
-      const keys = [...merged.keys()];
       // Assignment rules pick the owner (jsforce sends DmlOptions.headers). Salesforce applies them to
-      // updated Leads as well, so an upsert of an existing Lead may move it to another owner.
-      const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': 'TRUE' } };
-      const results = await inCollections('upsert leads', [...merged.values()], (part) => conn.upsert('Lead', part, HUBSPOT_ID_FIELD, dml), false);
-      keys.forEach((key, index) => {
-        const outcome = results[index];
-        if (outcome !== undefined) outcomes.set(key, outcome);
-      });
+      // updated Leads as well, so an upsert of an existing Lead may move it to another owner. An
+      // absent header means TRUE for the REST API, and the rules overwrite an OwnerId sent with the
+      // record (REST API Developer Guide, "Assignment Rule Header"): a Lead the app gives an owner
+      // goes with FALSE.
+      const owned = [...merged].filter(([, lead]) => typeof lead.OwnerId === 'string' && lead.OwnerId !== '');
+      const assigned = [...merged].filter(([, lead]) => !(typeof lead.OwnerId === 'string' && lead.OwnerId !== ''));
+      for (const [group, autoAssign] of [[assigned, 'TRUE'], [owned, 'FALSE']] as const) {
+        if (group.length === 0) continue;
+        const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': autoAssign } };
+        const results = await inCollections('upsert leads', group.map(([, lead]) => lead), (part) => conn.upsert('Lead', part, HUBSPOT_ID_FIELD, dml), false);
+        group.forEach(([key], index) => {
+          const outcome = results[index];
+          if (outcome !== undefined) outcomes.set(key, outcome);
+        });
+      }
       return outcomes;
     },
 
@@ -487,6 +499,11 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       }
       currencies = { rates: found, until: now + CURRENCY_CACHE_MS };
       return found;
+    },
+
+    async listUsers() {
+      const rows = parseAnswer(userRowsSchema, await runQuery('SELECT Id, Username, Email, Name, IsActive, UserType FROM User ORDER BY Id', 'read users'), 'read users');
+      return rows.map((row) => ({ id: row.Id, username: row.Username, email: row.Email ?? null, name: row.Name, active: row.IsActive, userType: row.UserType ?? null }));
     },
 
     async apiUsage() {

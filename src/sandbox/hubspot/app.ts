@@ -10,6 +10,7 @@ import type { FaultController } from './faults.ts';
 import { formsRouter } from './forms-routes.ts';
 import { objectsRouter } from './objects-routes.ts';
 import { oauthRouter } from './oauth-routes.ts';
+import { ownersRouter, SANDBOX_OWNERS } from './owners.ts';
 import type { StatePersistence } from './persistence.ts';
 import { propertiesRouter } from './properties-routes.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -112,6 +113,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use('/marketing', ...withToken);
   app.use(campaignsRouter(store.campaignBook, config.now));
   app.use('/crm', ...withToken);
+  app.use(ownersRouter(() => SANDBOX_OWNERS));
   app.use(searchRouter(store, crm));
   app.use(associationsRouter(store, crm, config.now));
   app.use(propertiesRouter(store, config.now));

@@ -7,6 +7,7 @@
 import type { MarketingCommitments } from '../../domain/commitments.ts';
 import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
+import type { OwnerMatching } from '../../domain/owners.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -425,6 +426,17 @@ function digestValue(fields: FormFields): unknown {
   };
 }
 
+function ownerMatchingFields(value: OwnerMatching): FormFields {
+  return {
+    'pair.hubspotOwner': value.overrides.map((row) => row.hubspotOwner),
+    'pair.salesforceUser': value.overrides.map((row) => row.salesforceUser),
+  };
+}
+
+function ownerMatchingValue(fields: FormFields): unknown {
+  return { overrides: rowsOf(fields, 'pair', ['hubspotOwner', 'salesforceUser']).map((row) => ({ hubspotOwner: (row.hubspotOwner ?? '').trim(), salesforceUser: (row.salesforceUser ?? '').trim() })) };
+}
+
 /** Each setting's form: its value as fields, and fields read back (with what could not be read). */
 const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields; read(fields: FormFields): { value: unknown; problems: string[] } } } = {
   stageDictionary: { fields: (v) => dictionaryFields(v as StageDictionary), read: (f) => ({ value: dictionaryValue(f), problems: [] }) },
@@ -436,6 +448,7 @@ const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields;
   marketingCommitments: { fields: (v) => commitmentsFields(v as MarketingCommitments), read: (f) => ({ value: commitmentsValue(f), problems: [] }) },
   sharedGoals: { fields: (v) => goalsFields(v as SharedGoals), read: (f) => ({ value: goalsValue(f), problems: [] }) },
   reviewDigest: { fields: (v) => digestFields(v as ReviewDigest), read: (f) => ({ value: digestValue(f), problems: [] }) },
+  ownerMatching: { fields: (v) => ownerMatchingFields(v as OwnerMatching), read: (f) => ({ value: ownerMatchingValue(f), problems: [] }) },
 };
 
 /** The form fields of a setting's value. */

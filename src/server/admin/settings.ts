@@ -19,6 +19,7 @@ import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings
 import type { AppConfig } from '../../config.ts';
 import { DEFAULT_REVIEW_DIGEST, previewReviewDigest, validateReviewDigest, type ReviewDigest } from '../../domain/digest.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
+import { checkOwnerMatching, DEFAULT_OWNER_MATCHING, previewOwnerMatching, validateOwnerMatching, type OwnerMatching } from '../../domain/owners.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
@@ -28,7 +29,7 @@ import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest'] as const;
+export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest', 'ownerMatching'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -40,6 +41,8 @@ interface SettingDefinition<T> {
   check(value: T, facts: CrmFacts, runtime: Pick<InstallationRuntime, 'attribution'>): string[];
   /** The check against the deployment's configuration (a setting that needs SMTP), when there is one. */
   deploymentCheck?(value: T, config: AppConfig): string[];
+  /** A check that asks the CRMs more than their metadata (the people in them), when there is one. */
+  liveCheck?(value: T, runtime: Pick<InstallationRuntime, 'hubspot' | 'salesforce'>): Promise<string[]>;
   /** What saving `next` over `current` would change, counted from the app's tables. */
   preview(db: Queryable, installationId: string, current: T, next: T): Promise<SettingPreview>;
   defaults: T;
@@ -126,6 +129,20 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     preview: (_db, _id, current, next) => Promise.resolve(previewReviewDigest(current, next, new Date())),
     defaults: DEFAULT_REVIEW_DIGEST,
   }),
+  ownerMatching: define<OwnerMatching>({
+    label: 'Owner matching',
+    description: 'HubSpot owners are matched to Salesforce users by email; an override pairs an owner (id or email) with a user (id or username) instead. A Lead is owned by the matched active user, else the org\'s assignment rules decide.',
+    validate: validateOwnerMatching,
+    check: () => [],
+    liveCheck: async (value, runtime) => {
+      if (value.overrides.length === 0) return [];
+      const [owners, users] = await Promise.all([runtime.hubspot.listOwners(), runtime.salesforce.listUsers()]);
+      if (!owners.ok) return [`overrides: HubSpot's owners could not be read, so the pairs cannot be checked: ${owners.error}`];
+      return checkOwnerMatching(value, { owners: owners.value, users });
+    },
+    preview: (_db, _id, current, next) => Promise.resolve(previewOwnerMatching(current, next)),
+    defaults: DEFAULT_OWNER_MATCHING,
+  }),
 };
 
 /** Whether a string names a settings key. */
@@ -196,7 +213,13 @@ export async function checkSetting(ctx: AdminContext, installationId: string, ke
       const message = error instanceof Error ? error.message : String(error);
       return { ok: false, error: { status: 503, issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`] } };
     }
-    const problems = definition.check(shaped.value, facts, runtime);
+    let problems = definition.check(shaped.value, facts, runtime);
+    try {
+      if (problems.length === 0 && definition.liveCheck) problems = await definition.liveCheck(shaped.value, runtime);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, error: { status: 503, issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`] } };
+    }
     if (problems.length > 0) return { ok: false, error: { status: 422, issues: problems } };
     crmCheck = { checked: true };
   }

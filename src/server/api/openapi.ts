@@ -10,6 +10,7 @@ import { SlaPolicySchema } from '../../domain/sla.ts';
 import { MarketingCommitmentsSchema } from '../../domain/commitments.ts';
 import { SharedGoalsSchema } from '../../domain/goals.ts';
 import { ReviewDigestSchema } from '../../domain/digest.ts';
+import { OwnerMatchingSchema } from '../../domain/owners.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { queueKeys, queues } from '../../queue/catalog.ts';
@@ -445,6 +446,7 @@ export function openApiDocument(): Json {
         },
         sharedGoals: schemaOf(SharedGoalsSchema),
         reviewDigest: schemaOf(ReviewDigestSchema),
+        ownerMatching: schemaOf(OwnerMatchingSchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
         InitialSyncProgress: {

@@ -9,9 +9,10 @@ export const HUBSPOT_SCOPES = ['oauth', 'crm.objects.contacts.read', 'crm.object
 /**
  * Scopes asked as optional: a portal that cannot grant them still installs the app. The pipeline
  * review lists HubSpot's marketing campaigns with `marketing.campaigns.read`, which only portals
- * with Marketing Hub Professional or Enterprise have.
+ * with Marketing Hub Professional or Enterprise have. Owners (`crm.objects.owners.read`) match
+ * HubSpot owners to Salesforce users; without them the org's assignment rules own every Lead.
  */
-export const HUBSPOT_OPTIONAL_SCOPES = ['marketing.campaigns.read'] as const;
+export const HUBSPOT_OPTIONAL_SCOPES = ['marketing.campaigns.read', 'crm.objects.owners.read'] as const;
 
 /** Scopes of the Salesforce connected app: the REST API, and a refresh token for offline syncing. */
 export const SALESFORCE_SCOPE = 'api refresh_token';

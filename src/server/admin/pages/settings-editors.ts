@@ -211,6 +211,14 @@ function digestEditor(fields: FormFields): Html {
     <p class="small muted">Every two weeks counts fixed pairs of weeks, so changing the day keeps the rhythm. A digest goes out once per week or pair; a worker that was down sends it when it is back, up to a day late.</p>`;
 }
 
+function ownerMatchingEditor(fields: FormFields): Html {
+  return html`<p class="small muted">Without a row here a HubSpot owner is the Salesforce user with the same email. Each row pairs an owner with a user instead; both are checked against the CRMs when saved. An archived owner or an inactive user never owns a Lead: the org's assignment rules decide, and the sync log says why.</p>
+    ${rowsTable(fields, 'pair', [
+      { name: 'hubspotOwner', label: 'HubSpot owner (id or email)', kind: 'text', placeholder: '9000001 or owner@example.com' },
+      { name: 'salesforceUser', label: 'Salesforce user (id or username)', kind: 'text', placeholder: '005… or user@example.com' },
+    ], 'Owner overrides')}`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -226,4 +234,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   marketingCommitments: commitmentsEditor,
   sharedGoals: goalsEditor,
   reviewDigest: digestEditor,
+  ownerMatching: ownerMatchingEditor,
 };

@@ -3,6 +3,7 @@
  * JSON); "Preview" says what saving would change, an edit the checks refuse comes back with every
  * message and the form as typed. The channel rules offer to re-stamp history, with the run's progress.
  */
+import type { OwnerMatching } from '../../../domain/owners.ts';
 import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
 import { describeSendTime, type ReviewDigest } from '../../../domain/digest.ts';
@@ -97,6 +98,12 @@ function digestView(value: ReviewDigest): Html {
   <p>Email to ${value.emailTo.length === 0 ? html`<span class="muted">nobody</span>` : html`<code>${value.emailTo.join(', ')}</code>`}; chat text to the alert target: <strong>${value.toAlertTarget ? 'yes' : 'no'}</strong>.</p>`;
 }
 
+function ownerMatchingView(value: OwnerMatching): Html {
+  if (value.overrides.length === 0) return html`<p class="muted small">No override: each HubSpot owner is the Salesforce user with the same email.</p>`;
+  return html`<table class="data compact"><thead><tr><th>HubSpot owner</th><th>Salesforce user</th></tr></thead>
+  <tbody>${value.overrides.map((row) => html`<tr><td><code>${row.hubspotOwner}</code></td><td><code>${row.salesforceUser}</code></td></tr>`)}</tbody></table>`;
+}
+
 /** Each setting shown readably. */
 const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   stageDictionary: (v) => dictionaryView(v as StageDictionary),
@@ -108,6 +115,7 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   marketingCommitments: (v) => commitmentsView(v as MarketingCommitments),
   sharedGoals: (v) => goalsView(v as SharedGoals),
   reviewDigest: (v) => digestView(v as ReviewDigest),
+  ownerMatching: (v) => ownerMatchingView(v as OwnerMatching),
 };
 
 function readableView(view: SettingView): Html {
