@@ -114,6 +114,13 @@ export interface HubSpotPort {
   companiesOfContacts(contactIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Usage against the account's limits, from the rate-limit headers of one cheap read. */
   apiUsage(): Promise<ApiLimitUsage[]>;
+  /**
+   * Unsubscribes each email address from all email (subscription preferences API, one call per
+   * address: `hs_email_optout` cannot be written through the CRM). Keyed by lower-cased email; an
+   * address already unsubscribed is a success. There is deliberately no way back: the app never
+   * resubscribes anyone.
+   */
+  unsubscribeFromAllEmail(emails: readonly string[]): Promise<Map<string, WriteOutcome>>;
 }
 
 export interface SalesforceRecord {

@@ -35,6 +35,8 @@ export const CONTACT_SYNC_PROPERTIES = [
   'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'lifecyclestage', 'hs_lead_status',
   'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'lastmodifieddate',
   ...ATTRIBUTION_CONTACT_PROPERTIES,
+  // Email consent (src/sync/consent.ts).
+  'hs_email_optout',
 ] as const;
 
 /** The Lead fields every sync reads. */
@@ -43,6 +45,8 @@ export const LEAD_SYNC_FIELDS = [
   'ConvertedOpportunityId', 'HubSpot_Contact_Id__c', 'Feedback_Reason__c', 'LastModifiedById', 'SystemModstamp', 'OwnerId', 'LeadSource',
   'CreatedDate', ...SALESFORCE_STAMP_FIELDS,
   'Feedback_Notes__c', 'LastModifiedDate',
+  // Email consent (src/sync/consent.ts).
+  'HasOptedOutOfEmail',
 ] as const;
 
 /** The Opportunity fields every sync reads. */
