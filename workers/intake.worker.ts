@@ -90,6 +90,11 @@ export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'
 async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotEvents'>): Promise<void> {
   const { event, installationId } = payload;
   const sync = deps.sync;
+  // A GDPR deletion erases the person's data (src/sync/privacy.ts), connected CRMs or not.
+  if (event.subscriptionType === 'contact.privacyDeletion') {
+    await deps.producer.enqueue('privacyErasures', [{ jobId: `privacy-${installationId}-${event.objectId}`, payload: { v: 1, installationId, hubspotContactId: event.objectId, requestedAt: event.occurredAt } }]);
+    return;
+  }
   if (!sync || !event.subscriptionType.startsWith('contact.')) return;
   if (event.subscriptionType === 'contact.propertyChange' && !WATCHED_CONTACT_PROPERTIES.has(event.propertyName ?? '')) return;
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;

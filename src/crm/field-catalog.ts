@@ -13,7 +13,7 @@ export const HUBSPOT_PROPERTY_GROUP = { name: 'smarketing', label: 'Smarketing S
  * Contact properties whose change can move the sync: the app's HubSpot webhook subscriptions
  * (the project kit in platform/hubspot is held to them by a test) and the intake's filter.
  */
-export const WATCHED_PROPERTIES = ['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date'] as const;
+export const WATCHED_PROPERTIES = ['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date', 'hs_email_optout'] as const;
 
 const text = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'string', fieldType: 'text' });
 const datetime = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'datetime', fieldType: 'date' });

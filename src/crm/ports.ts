@@ -120,6 +120,13 @@ export interface HubSpotPort {
    * without `crm.objects.owners.read` is an expected answer: an error value with HubSpot's reason.
    */
   listOwners(): Promise<Result<HubSpotOwner[], string>>;
+  /**
+   * Unsubscribes each email address from all email (subscription preferences API, one call per
+   * address: `hs_email_optout` cannot be written through the CRM). Keyed by lower-cased email; an
+   * address already unsubscribed is a success. There is deliberately no way back: the app never
+   * resubscribes anyone.
+   */
+  unsubscribeFromAllEmail(emails: readonly string[]): Promise<Map<string, WriteOutcome>>;
 }
 
 export interface SalesforceRecord {

@@ -230,6 +230,17 @@ export const queues = {
     jobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
     concurrency: 1,
   }),
+  /**
+   * The GDPR erasure of one HubSpot contact (`contact.privacyDeletion`, src/sync/privacy.ts), under
+   * the job id `privacy-<installation>-<contact>`: a repeated event meets its job. Retried for about
+   * a day (Salesforce or the database down); each step is idempotent, so a retry redoes no harm.
+   */
+  privacyErasures: defineQueue({
+    name: 'privacy-erasures',
+    schema: z.object({ v: z.literal(1), installationId: z.string(), hubspotContactId: z.string().regex(/^\d+$/), requestedAt: epochMs }),
+    jobOptions: { attempts: 17, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: false },
+    concurrency: 2,
+  }),
   /** One reconciliation pass per installation (a job scheduler repeats it). */
   reconcile: defineQueue({
     name: 'reconcile',

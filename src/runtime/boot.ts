@@ -34,6 +34,7 @@ import { ValueLedger } from '../sync/value-ledger.ts';
 import { intakeProcessors, type IntakeDeps } from '../../workers/intake.worker.ts';
 import { scheduleReconcile } from '../sync/reconcile-schedule.ts';
 import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
+import { privacyProcessors } from '../../workers/privacy.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
 import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
 import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
@@ -362,6 +363,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail, review: reviewSource, publicUrl: () => publicUrl }) : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
+        ...privacyProcessors({ db, ledger, log, ...(clients ? { clients } : {}) }),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
       closers.push(() => pool.close(options.shutdownGraceMs));

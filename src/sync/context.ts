@@ -37,6 +37,8 @@ export const CONTACT_SYNC_PROPERTIES = [
   ...ATTRIBUTION_CONTACT_PROPERTIES,
   // Owners (src/sync/owners.ts).
   'hubspot_owner_id', 'sales_owner_name', 'sales_owner_email',
+  // Email consent (src/sync/consent.ts).
+  'hs_email_optout',
 ] as const;
 
 /** The Lead fields every sync reads. */
@@ -45,6 +47,8 @@ export const LEAD_SYNC_FIELDS = [
   'ConvertedOpportunityId', 'HubSpot_Contact_Id__c', 'Feedback_Reason__c', 'LastModifiedById', 'SystemModstamp', 'OwnerId', 'LeadSource',
   'CreatedDate', ...SALESFORCE_STAMP_FIELDS,
   'Feedback_Notes__c', 'LastModifiedDate', 'Marketing_Owner__c',
+  // Email consent (src/sync/consent.ts).
+  'HasOptedOutOfEmail',
 ] as const;
 
 /** The Opportunity fields every sync reads. */

@@ -10,6 +10,7 @@ import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce
 import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
+import { carryConsent } from './consent.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, type SyncContext } from './context.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
@@ -282,6 +283,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   await saveLinks(ctx.db, ctx.installationId, linkUpdates);
   await recordStageChanges(ctx.db, stages);
   await writeSyncLog(ctx.db, log);
+  // Email consent both ways (src/sync/consent.ts), on the records read above.
+  await carryConsent(ctx, contacts, [...links.values(), ...linkUpdates], leads);
   return summary;
 }
 

@@ -11,6 +11,7 @@ import { linksBySalesforceIds, saveLinks, type RecordLink } from '../store/recor
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { carryConsent } from './consent.ts';
 import { prepareFeedback } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
@@ -230,5 +231,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   await recordDeals(ctx, opportunities, opportunityRead.rates, contactOfOpportunity, entry);
   await writeSyncLog(ctx.db, log);
   await feedback.finish(failedContacts);
+  // Email consent both ways (src/sync/consent.ts), on the records read above.
+  await carryConsent(ctx, [...contacts.values()], [...links.values(), ...linkUpdates], new Map(leads.map((lead) => [lead.Id, lead])));
   return summary;
 }

@@ -37,6 +37,11 @@ export class ValueLedger {
     return fields.every((field, i) => known[i] === values[field]);
   }
 
+  /** Forgets what the app wrote to a record (a GDPR erasure: the values may be personal). */
+  async forget(installationId: string, system: 'hubspot' | 'salesforce', recordIds: readonly string[]): Promise<void> {
+    if (recordIds.length > 0) await this.redis.del(...recordIds.map((id) => this.key(installationId, system, id)));
+  }
+
   /** True when `value` is what the app last wrote to this field. */
   async wroteIt(installationId: string, system: 'hubspot' | 'salesforce', recordId: string, field: string, value: string): Promise<boolean> {
     return (await this.redis.hget(this.key(installationId, system, recordId), field)) === value;

@@ -22,6 +22,7 @@ import { isTranslationError, translate, type IntermediateRepresentationNode } fr
 import { validateUid } from '@hubspot/project-parsing-lib/uid';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WATCHED_PROPERTIES } from '../../src/crm/field-catalog.ts';
+import { PROPERTYLESS_EVENTS } from '../../src/crm/hubspot/webhook-subscriptions.ts';
 import { HUBSPOT_SCOPES } from '../../src/server/oauth/apps.ts';
 import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
 
@@ -140,7 +141,9 @@ describe('HubSpot developer-platform project', () => {
       { subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactCreation, active: true },
       ...WATCHED_PROPERTIES.map((propertyName) => ({ subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName, active: true })),
     ];
-    expect(Object.keys(subscriptions)).toEqual(['legacyCrmObjects']);
+    expect(Object.keys(subscriptions).sort()).toEqual(['hubEvents', 'legacyCrmObjects']);
+    // A GDPR deletion is a hub event in a project (docs/reference/hubspot-api.md §2).
+    expect(subscriptions.hubEvents).toEqual(PROPERTYLESS_EVENTS.map((subscriptionType) => ({ subscriptionType, active: true })));
     const declared = subscriptions.legacyCrmObjects ?? [];
     expect(new Set(declared.map(subscriptionKey)).size).toBe(declared.length);
     const byKey = (a: Subscription, b: Subscription) => subscriptionKey(a).localeCompare(subscriptionKey(b));

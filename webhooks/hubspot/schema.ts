@@ -76,5 +76,5 @@ export function parseHubSpotBody(rawBody: Buffer): BodyParse {
 
 /** Object events the app syncs; any other subscription type is accepted and ignored. */
 export function isHandledSubscription(subscriptionType: string): boolean {
-  return /^(contact|deal|company)\.(creation|deletion|propertyChange|merge|restore|associationChange)$/.test(subscriptionType);
+  return /^(contact|deal|company)\.(creation|deletion|propertyChange|merge|restore|associationChange)$/.test(subscriptionType) || subscriptionType === 'contact.privacyDeletion';
 }

@@ -556,9 +556,51 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return ok(owners);
   }
 
+  /**
+   * The 2026-03 subscription preferences API (the date-versioned successor of v4's
+   * `/communication-preferences/v4/statuses/{subscriberIdString}/unsubscribe-all`, scope
+   * `subscriptions-status-write`):
+   * https://developers.hubspot.com/docs/api-reference/2026-03/communication-preferences/guide.
+   * Not the CRM: `hs_email_optout` is read-only there ("is a read only property; its value cannot be
+   * set", https://integrate.hubspot.com/t/batch-update-email-information-via-api/15722), and not v3's
+   * `/unsubscribe`, which takes one subscription type and refuses a portal-wide unsubscribe
+   * (https://developers.hubspot.com/docs/api-reference/legacy/communication-preferences/v3/unsubscribe-contact).
+   */
+  async function unsubscribeFromAllEmail(emails: readonly string[]): Promise<Map<string, WriteOutcome>> {
+    const outcomes = new Map<string, WriteOutcome>();
+    for (const email of new Set(emails.map((e) => e.trim().toLowerCase()).filter((e) => e !== ''))) {
+      const token = await tokenOf();
+      lastToken = token;
+      await limiter.acquire(limiterKey);
+      let response: Awaited<ReturnType<Client['apiRequest']>>;
+      try {
+        response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({
+          method: 'POST',
+          path: `/communication-preferences/2026-03/statuses/${encodeURIComponent(email)}/unsubscribe-all`,
+          qs: { channel: 'EMAIL' },
+        });
+      } catch (error) {
+        throw toHubSpotError(error, 'unsubscribe from all email', [token]);
+      }
+      const body: unknown = await response.json().catch(() => undefined);
+      if (response.ok) {
+        outcomes.set(email, { ok: true, id: email, created: false });
+        continue;
+      }
+      const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
+      const failure = toHubSpotError({ code: response.status, body, headers }, 'unsubscribe from all email', [token]);
+      // A refusal of this address (missing scope, invalid address) is its outcome; anything else is retried.
+      if (!(failure instanceof CrmRejectedError)) throw failure;
+      const { category, message } = describeBody(body, response.status);
+      outcomes.set(email, { ok: false, code: category, message });
+    }
+    return outcomes;
+  }
+
   return {
     system: 'hubspot',
     listOwners,
+    unsubscribeFromAllEmail,
     campaignsStartingBetween,
     readContacts,
     readPropertyChangeTimes,

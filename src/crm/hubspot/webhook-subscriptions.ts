@@ -6,6 +6,12 @@
 import { Client } from '@hubspot/api-client';
 import { SubscriptionCreateRequestEventTypeEnum } from '@hubspot/api-client/lib/codegen/webhooks/models/SubscriptionCreateRequest.js';
 
+/**
+ * Contact events beyond creation and property changes: a GDPR deletion (`contact.privacyDeletion`,
+ * src/sync/privacy.ts). In a project it is a `hubEvents` subscription (platform/hubspot).
+ */
+export const PROPERTYLESS_EVENTS = [SubscriptionCreateRequestEventTypeEnum.ContactPrivacyDeletion] as const;
+
 export interface WebhookSetup {
   basePath: string;
   developerApiKey: string;
@@ -24,6 +30,7 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation },
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
+    ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType })),
   ];
   const created: string[] = [];
   for (const subscription of wanted) {
@@ -50,6 +57,7 @@ export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
+    ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType: eventType, propertyName: null })),
   ];
   return { targetUrl, subscriptions: wanted.map((w) => ({ ...w, exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`) })) };
 }

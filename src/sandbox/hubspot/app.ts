@@ -3,6 +3,7 @@ import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { associationsRouter } from './associations-routes.ts';
 import { campaignsRouter } from './campaigns-routes.ts';
+import { communicationPreferencesRouter } from './communication-preferences-routes.ts';
 import { bearerAuth, developerKeyAuth } from './auth.ts';
 import type { CrmService } from './crm-service.ts';
 import { HubSpotError, errorBody, rateLimited, resourceNotFound, serverError } from './errors.ts';
@@ -112,6 +113,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(webhooksRouter(store, config));
   app.use('/marketing', ...withToken);
   app.use(campaignsRouter(store.campaignBook, config.now));
+  app.use('/communication-preferences', ...withToken);
+  app.use(communicationPreferencesRouter(crm, config.now));
   app.use('/crm', ...withToken);
   app.use(ownersRouter(() => SANDBOX_OWNERS));
   app.use(searchRouter(store, crm));

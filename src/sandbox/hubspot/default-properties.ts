@@ -132,6 +132,8 @@ function contactProperties(): PropertyDefinition[] {
       lastmodifieddate: readOnlyDate('Last Modified Date'),
       hs_object_id: { label: 'Record ID', type: 'number', readOnly: true },
       hs_email_domain: readOnlyText('Email Domain'),
+      // Calculated from the subscription preferences API (communication-preferences-routes.ts): read-only here.
+      hs_email_optout: { label: 'Unsubscribed from all email', type: 'bool', readOnly: true },
       notes_last_updated: readOnlyDate('Last Activity Date'),
       ...stageDates,
     }),

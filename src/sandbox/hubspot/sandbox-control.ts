@@ -41,6 +41,11 @@ export interface SandboxControl {
   editInUi(objectType: string, id: string, properties: Record<string, PropertyInputValue>, userId?: number): Record<string, unknown>;
   createInUi(objectType: string, properties: Record<string, PropertyInputValue>, userId?: number): Record<string, unknown>;
   archiveInUi(objectType: string, id: string, userId?: number): void;
+  /**
+   * The recipient unsubscribes from all email through a marketing email's footer link: the contact's
+   * calculated `hs_email_optout` turns true (changeSource `EMAIL`).
+   */
+  unsubscribeRecipient(contactId: string): void;
   /** Names a form (for conversion event names) and sets its response (inline message or redirect). */
   registerForm(form: FormDefinition): void;
   /** Sets the portal's Marketing Hub tier (below Professional the campaigns API answers 403). */
@@ -106,6 +111,12 @@ export function createControl(deps: ControlDeps): SandboxControl {
     clearFaults: () => faults.clear(),
     faults: () => ({ config: faults.current(), counters: { ...faults.counters } }),
     deliveries: () => dispatcher.deliveries(),
+    unsubscribeRecipient(contactId) {
+      const record = crm.find('contacts', contactId);
+      if (record === undefined) throw objectNotFound(contactId);
+      crm.writeCalculated('contacts', record, new Map([['hs_email_optout', 'true']]), { changeSource: 'EMAIL' });
+      changed();
+    },
     editInUi(objectType, id, properties, userId = config.uiUserId) {
       const resolved = type(objectType);
       const record = crm.find(resolved, id);

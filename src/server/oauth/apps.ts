@@ -4,8 +4,11 @@
  */
 import type { AppConfig } from '../../config.ts';
 
-/** Scopes the HubSpot app asks for (hubspot-api.md §4.3): contacts and notes, contact properties. */
-export const HUBSPOT_SCOPES = ['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'] as const;
+/**
+ * Scopes the HubSpot app asks for (hubspot-api.md §4.3): contacts and notes, contact properties, and
+ * unsubscribing an address from all email (`subscriptions-status-write`, src/sync/consent.ts).
+ */
+export const HUBSPOT_SCOPES = ['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write', 'subscriptions-status-write'] as const;
 /**
  * Scopes asked as optional: a portal that cannot grant them still installs the app. The pipeline
  * review lists HubSpot's marketing campaigns with `marketing.campaigns.read`, which only portals

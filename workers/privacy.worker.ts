@@ -1,0 +1,37 @@
+/** The privacy worker: one GDPR erasure per job (src/sync/privacy.ts). */
+import { CrmAuthError } from '../src/crm/errors.ts';
+import type { Logger } from '../src/log.ts';
+import type { Processors } from '../src/queue/worker-runner.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { Db } from '../src/store/db.ts';
+import { erasePerson } from '../src/sync/privacy.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
+
+export interface PrivacyWorkerDeps {
+  db: Db;
+  ledger: ValueLedger;
+  /** Absent when no CRM can be reached by this deployment: only the app's copy is erased. */
+  clients?: InstallationClients;
+  log: Logger;
+}
+
+/** The privacy processor for the worker pool. */
+export function privacyProcessors(deps: PrivacyWorkerDeps): Processors {
+  return {
+    privacyErasures: async ({ installationId, hubspotContactId, requestedAt }) => {
+      // A Salesforce that cannot be reached now fails the job (retried for about a day): erasing
+      // the app's copy first would forget which Salesforce records hold the person.
+      let salesforce = null;
+      if (deps.clients) {
+        try {
+          salesforce = (await deps.clients.forInstallation(installationId)).salesforce;
+        } catch (error) {
+          if (!(error instanceof CrmAuthError)) throw error;
+          deps.log.warn({ installationId }, 'privacy erasure: Salesforce is not connected, only the app\'s copy is erased');
+        }
+      }
+      const outcome = await erasePerson({ db: deps.db, ledger: deps.ledger, salesforce }, installationId, hubspotContactId, new Date(requestedAt));
+      deps.log.info({ installationId, outcome: outcome.kind }, 'privacy erasure');
+    },
+  };
+}
