@@ -113,10 +113,19 @@ export interface PrivacyPolicy {
 
 export const DEFAULT_PRIVACY_POLICY: PrivacyPolicy = { salesforceRecords: DEFAULT_PRIVACY_SALESFORCE_POLICY };
 
-const PrivacyPolicySchema = z.object({ salesforceRecords: z.enum(PRIVACY_SALESFORCE_POLICIES) }).strict();
+export const PrivacyPolicySchema = z.object({ salesforceRecords: z.enum(PRIVACY_SALESFORCE_POLICIES) }).strict();
 
 /** Validates a privacy policy; every problem is listed. */
 export function validatePrivacyPolicy(input: unknown): Result<PrivacyPolicy, string[]> {
   const parsed = PrivacyPolicySchema.safeParse(input);
   return parsed.success ? ok(parsed.data) : err(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'privacyPolicy'}: ${issue.message}`));
+}
+
+/** What changing the privacy policy does: only erasures from now on follow it. */
+export function previewPrivacyPolicy(current: PrivacyPolicy, next: PrivacyPolicy): { changed: boolean; lines: { level: 'info' | 'warn'; count: number; text: string }[]; restampOffered: false } {
+  if (current.salesforceRecords === next.salesforceRecords) return { changed: false, lines: [], restampOffered: false };
+  const text = next.salesforceRecords === 'anonymize'
+    ? 'HubSpot privacy deletions from now on anonymize the linked Salesforce Lead or Contact'
+    : 'HubSpot privacy deletions from now on leave the linked Salesforce Lead or Contact as it is (the app erases its own copy and unlinks it); the person must then be erased in Salesforce by its admin';
+  return { changed: true, lines: [{ level: next.salesforceRecords === 'unlink' ? 'warn' : 'info', count: 0, text }], restampOffered: false };
 }

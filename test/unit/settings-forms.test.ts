@@ -12,6 +12,14 @@ describe('settings forms', () => {
     });
   }
 
+  it('reads the privacy policy chosen in its form, and names a choice it does not know', () => {
+    const read = valueFromFields('privacyPolicy', { salesforceRecords: 'unlink' });
+    expect(SETTINGS.privacyPolicy.validate(read.value)).toEqual({ ok: true, value: { salesforceRecords: 'unlink' } });
+    const refused = SETTINGS.privacyPolicy.validate(valueFromFields('privacyPolicy', { salesforceRecords: 'delete' }).value);
+    expect(refused.ok).toBe(false);
+    expect(refused.ok ? '' : refused.error.join(' ')).toMatch(/^salesforceRecords: /);
+  });
+
   it('keeps an override\'s own business hours that the table does not show', () => {
     const policy = SETTINGS.slaPolicy.validate({ hours: 4, overrides: [{ team: 'EMEA', hours: 8, businessHours: { timeZone: 'Europe/Paris', start: '08:00', end: '18:00' } }] });
     if (!policy.ok) throw new Error(policy.error.join('; '));

@@ -4,6 +4,7 @@
  * back. The page renders from the fields, so a refused form comes back exactly as typed; the value
  * read back goes through the same checks as the JSON API.
  */
+import type { PrivacyPolicy } from '../../domain/consent.ts';
 import type { MarketingCommitments } from '../../domain/commitments.ts';
 import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
@@ -449,6 +450,7 @@ const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields;
   sharedGoals: { fields: (v) => goalsFields(v as SharedGoals), read: (f) => ({ value: goalsValue(f), problems: [] }) },
   reviewDigest: { fields: (v) => digestFields(v as ReviewDigest), read: (f) => ({ value: digestValue(f), problems: [] }) },
   ownerMatching: { fields: (v) => ownerMatchingFields(v as OwnerMatching), read: (f) => ({ value: ownerMatchingValue(f), problems: [] }) },
+  privacyPolicy: { fields: (v) => ({ salesforceRecords: (v as PrivacyPolicy).salesforceRecords }), read: (f) => ({ value: { salesforceRecords: field(f, 'salesforceRecords') }, problems: [] }) },
 };
 
 /** The form fields of a setting's value. */

@@ -20,6 +20,7 @@ import type { AppConfig } from '../../config.ts';
 import { DEFAULT_REVIEW_DIGEST, previewReviewDigest, validateReviewDigest, type ReviewDigest } from '../../domain/digest.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { checkOwnerMatching, DEFAULT_OWNER_MATCHING, previewOwnerMatching, validateOwnerMatching, type OwnerMatching } from '../../domain/owners.ts';
+import { DEFAULT_PRIVACY_POLICY, previewPrivacyPolicy, validatePrivacyPolicy, type PrivacyPolicy } from '../../domain/consent.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
@@ -29,7 +30,7 @@ import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest', 'ownerMatching'] as const;
+export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest', 'ownerMatching', 'privacyPolicy'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -142,6 +143,14 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     },
     preview: (_db, _id, current, next) => Promise.resolve(previewOwnerMatching(current, next)),
     defaults: DEFAULT_OWNER_MATCHING,
+  }),
+  privacyPolicy: define<PrivacyPolicy>({
+    label: 'Privacy deletions',
+    description: 'What a HubSpot GDPR deletion does to the linked Salesforce Lead or Contact: anonymize it (the default), or leave it and only unlink it. The app always erases its own copy of the person.',
+    validate: validatePrivacyPolicy,
+    check: () => [],
+    preview: (_db, _id, current, next) => Promise.resolve(previewPrivacyPolicy(current, next)),
+    defaults: DEFAULT_PRIVACY_POLICY,
   }),
 };
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ApiBudgetSchema } from '../../domain/api-budget.ts';
 import { ChannelRulesSchema } from '../../domain/channels.ts';
 import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
+import { PrivacyPolicySchema } from '../../domain/consent.ts';
 import { SlaPolicySchema } from '../../domain/sla.ts';
 import { MarketingCommitmentsSchema } from '../../domain/commitments.ts';
 import { SharedGoalsSchema } from '../../domain/goals.ts';
@@ -447,6 +448,7 @@ export function openApiDocument(): Json {
         sharedGoals: schemaOf(SharedGoalsSchema),
         reviewDigest: schemaOf(ReviewDigestSchema),
         ownerMatching: schemaOf(OwnerMatchingSchema),
+        privacyPolicy: schemaOf(PrivacyPolicySchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
         InitialSyncProgress: {

@@ -219,6 +219,13 @@ function ownerMatchingEditor(fields: FormFields): Html {
     ], 'Owner overrides')}`;
 }
 
+function privacyEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(fields, 'salesforceRecords', 'The linked Salesforce Lead or Contact', [['anonymize', 'anonymize it (name, email, phone, title, notes)'], ['unlink', 'leave it as it is, only unlink it']])}
+    </div>
+    <p class="small muted">A HubSpot privacy deletion always erases the person from the app's own tables; the sync log keeps only that it happened. Anonymizing reaches the copy of the person the app made in Salesforce; leaving it means the org's admin erases it there.</p>`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -235,4 +242,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   sharedGoals: goalsEditor,
   reviewDigest: digestEditor,
   ownerMatching: ownerMatchingEditor,
+  privacyPolicy: privacyEditor,
 };

@@ -3,6 +3,7 @@
  * JSON); "Preview" says what saving would change, an edit the checks refuse comes back with every
  * message and the form as typed. The channel rules offer to re-stamp history, with the run's progress.
  */
+import type { PrivacyPolicy } from '../../../domain/consent.ts';
 import type { OwnerMatching } from '../../../domain/owners.ts';
 import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
@@ -116,6 +117,7 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   sharedGoals: (v) => goalsView(v as SharedGoals),
   reviewDigest: (v) => digestView(v as ReviewDigest),
   ownerMatching: (v) => ownerMatchingView(v as OwnerMatching),
+  privacyPolicy: (v) => html`<p>A HubSpot privacy deletion <strong>${(v as PrivacyPolicy).salesforceRecords === 'anonymize' ? 'anonymizes' : 'leaves (and unlinks)'}</strong> the linked Salesforce Lead or Contact; the app's own copy of the person is always erased.</p>`,
 };
 
 function readableView(view: SettingView): Html {
