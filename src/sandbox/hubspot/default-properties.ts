@@ -132,6 +132,9 @@ function contactProperties(): PropertyDefinition[] {
       lastmodifieddate: readOnlyDate('Last Modified Date'),
       hs_object_id: { label: 'Record ID', type: 'number', readOnly: true },
       hs_email_domain: readOnlyText('Email Domain'),
+      // Set by merges: the ids merged into this record, and the losing records' emails.
+      hs_merged_object_ids: readOnlyText('Merged Contact IDs'),
+      hs_additional_emails: readOnlyText('Additional email addresses'),
       notes_last_updated: readOnlyDate('Last Activity Date'),
       ...stageDates,
     }),
