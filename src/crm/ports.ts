@@ -114,6 +114,8 @@ export interface HubSpotPort {
   companiesOfContacts(contactIds: readonly string[]): Promise<Map<string, string[]>>;
   /** Usage against the account's limits, from the rate-limit headers of one cheap read. */
   apiUsage(): Promise<ApiLimitUsage[]>;
+  /** Deletes (archives) contacts by id (batch archive, 100 per call); restorable in HubSpot for 90 days. */
+  archiveContacts(ids: readonly string[]): Promise<void>;
 }
 
 export interface SalesforceRecord {
@@ -249,4 +251,11 @@ export interface SalesforcePort {
   recordUrl(type: string, id: string): string;
   /** Usage against the org's limits (`/limits`: daily API requests). */
   apiUsage(): Promise<ApiLimitUsage[]>;
+  /**
+   * Records of `type` in the recycle bin (`queryAll`, `IsDeleted = true`) with SystemModstamp ≥
+   * since, ordered by (SystemModstamp, Id), one page; `MasterRecordId` says a merge deleted them.
+   */
+  findDeletedSince(type: 'Lead' | 'Contact', since: Date, limit: number): Promise<SalesforceRecord[]>;
+  /** Deletes records of one type by Id (sObject Collections, 200 per call); keyed by record id. */
+  deleteRecords(type: string, ids: readonly string[]): Promise<Map<string, WriteOutcome>>;
 }

@@ -7,8 +7,9 @@
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
-import { linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
+import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { noteLinkEmails } from './email-identity.ts';
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { prepareFeedback } from './feedback.ts';
@@ -49,7 +50,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
 
   // 1. Current Salesforce state, one query per type.
   const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
-  const leadIds = parsed.filter((k) => k.type === 'Lead').map((k) => k.id);
+  // A Lead whose link a deletion or merge set aside (src/sync/deletions.ts) is left alone until a restore.
+  const setAside = await setAsideIds(ctx.db, ctx.installationId, 'salesforce', parsed.filter((k) => k.type === 'Lead').map((k) => k.id));
+  for (const id of setAside) entry(salesforceRef('Lead', id), 'info', 'skip_unlinked', 'its link was set aside by a deletion or merge: not synced until the record is restored');
+  const leadIds = parsed.filter((k) => k.type === 'Lead' && !setAside.has(k.id)).map((k) => k.id);
   const opportunityIds = parsed.filter((k) => k.type === 'Opportunity').map((k) => k.id);
   const leads = await ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS);
   // A converted Lead brings its Opportunity along: its current state is synced with the conversion,
@@ -67,6 +71,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     ...opportunities.map((opportunity) => ({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) })),
   ]);
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...opportunities.map((o) => o.Id)]);
+  await noteLinkEmails(ctx, leads.flatMap((lead) => {
+    const link = links.get(lead.Id);
+    return link && link.salesforceLeadId === lead.Id ? [{ hubspotContactId: link.hubspotContactId, email: recordText(lead, 'Email') }] : [];
+  }));
 
   // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
   const linkUpdates: RecordLink[] = [];

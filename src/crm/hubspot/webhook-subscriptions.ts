@@ -6,6 +6,13 @@
 import { Client } from '@hubspot/api-client';
 import { SubscriptionCreateRequestEventTypeEnum } from '@hubspot/api-client/lib/codegen/webhooks/models/SubscriptionCreateRequest.js';
 
+/** Merges, deletions and restores move the links (src/sync/merges.ts, src/sync/deletions.ts). */
+export const IDENTITY_EVENT_TYPES = [
+  SubscriptionCreateRequestEventTypeEnum.ContactMerge,
+  SubscriptionCreateRequestEventTypeEnum.ContactDeletion,
+  SubscriptionCreateRequestEventTypeEnum.ContactRestore,
+] as const;
+
 export interface WebhookSetup {
   basePath: string;
   developerApiKey: string;
@@ -23,6 +30,7 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation },
+    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType })),
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
   ];
   const created: string[] = [];
@@ -49,6 +57,7 @@ export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
+    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType as string, propertyName: null })),
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
   ];
   return { targetUrl, subscriptions: wanted.map((w) => ({ ...w, exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`) })) };
