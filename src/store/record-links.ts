@@ -135,20 +135,20 @@ export async function restoreSetAsideLink(db: Queryable, installationId: string,
 
 /**
  * Moves everything the app keys by a HubSpot contact id from the merged-away ids to the survivor:
- * stage history, touches (the survivor keeps the earliest first touch), feedback, deals, revenue
- * credit and SLA clocks. Each statement is idempotent, so a retried merge converges.
+ * stage history, touches (the survivor keeps the earliest first touch), feedback, deals
+ * and SLA clocks. Each statement is idempotent, so a retried merge converges.
  */
 export async function repointHubSpotContact(db: Queryable, installationId: string, mergedIds: readonly string[], survivorId: string): Promise<void> {
   const from = mergedIds.filter((id) => id !== survivorId);
   if (from.length === 0) return;
   const args = [installationId, from, survivorId];
-  for (const table of ['stage_history', 'feedback_events', 'deals', 'attribution_revenue', 'sla_clocks']) {
+  for (const table of ['stage_history', 'feedback_events', 'deals', 'sla_clocks']) {
     await db.query(`UPDATE ${table} SET hubspot_contact_id = $3 WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)`, args);
   }
   // Touches: a moment both records saw stays once; then only the earliest first touch stays first.
   await db.query(
     `INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, source, medium, campaign, content, term, landing_page, page_url, form, recorded_at)
-     SELECT installation_id, $3, occurred_at, is_first, channel, source, medium, campaign, content, term, landing_page, page_url, form, recorded_at
+     SELECT installation_id, $3::text, occurred_at, is_first, channel, source, medium, campaign, content, term, landing_page, page_url, form, recorded_at
        FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)
      ON CONFLICT (installation_id, hubspot_contact_id, occurred_at) DO UPDATE SET is_first = attribution_touches.is_first OR EXCLUDED.is_first`,
     args,

@@ -9,7 +9,7 @@ import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
 import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
-import { noteLinkEmails } from './email-identity.ts';
+import { leadEmailWrites, noteLinkEmails } from './email-identity.ts';
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { prepareFeedback } from './feedback.ts';
@@ -199,6 +199,11 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { record: ref } });
     entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
   }
+  // A linked Lead's changed Email goes to its contact by the email mapping's rule (never a second record).
+  firstSteps.push(...(await leadEmailWrites(ctx, moves.flatMap((m) => {
+    const contact = contacts.get(m.contactId);
+    return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
+  }))));
   for (const link of linkUpdates) {
     const ids: Record<string, string> = {};
     if (link.salesforceContactId) ids.salesforce_contact_id = link.salesforceContactId;
