@@ -57,7 +57,7 @@ export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
-    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType as string, propertyName: null })),
+    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null })),
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
   ];
   return { targetUrl, subscriptions: wanted.map((w) => ({ ...w, exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`) })) };

@@ -179,7 +179,7 @@ export async function provision(input: {
       currentTargetUrl: null,
       items: [
         { eventType: 'contact.creation', propertyName: null, status: 'manual' },
-        ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType as string, propertyName: null, status: 'manual' as const })),
+        ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null, status: 'manual' as const })),
         ...WATCHED_PROPERTIES.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
       ],
     };
