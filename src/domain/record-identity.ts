@@ -4,6 +4,7 @@
  * events and apply the plan.
  */
 import { z } from 'zod';
+import { err, ok, type Result } from './result.ts';
 
 /** A link as these rules see it: one HubSpot contact and its Salesforce records. */
 export interface IdentityLink {
@@ -60,6 +61,21 @@ export const DeletionPolicySchema = z.object({
 export type DeletionPolicy = z.infer<typeof DeletionPolicySchema>;
 
 export const DEFAULT_DELETION_POLICY: DeletionPolicy = { hubspotContactDeleted: 'unlink', salesforceRecordDeleted: 'unlink' };
+
+/** Validates an admin-supplied deletion policy, listing every problem. */
+export function validateDeletionPolicy(input: unknown): Result<DeletionPolicy, string[]> {
+  const parsed = DeletionPolicySchema.safeParse(input);
+  return parsed.success ? ok(parsed.data) : err(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'deletionPolicy'}: ${issue.message}`));
+}
+
+/** What saving `next` over `current` changes, in words for the preview. */
+export function describeDeletionPolicyChange(current: DeletionPolicy, next: DeletionPolicy): string[] {
+  const side = (action: DeletionAction, deleted: string, other: string) => (action === 'delete' ? `a ${deleted} deleted also deletes the linked ${other}` : `a ${deleted} deleted only unlinks the ${other}`);
+  return [
+    ...(current.hubspotContactDeleted === next.hubspotContactDeleted ? [] : [side(next.hubspotContactDeleted, 'HubSpot contact', 'Salesforce Lead or Contact')]),
+    ...(current.salesforceRecordDeleted === next.salesforceRecordDeleted ? [] : [side(next.salesforceRecordDeleted, 'Salesforce Lead or Contact', 'HubSpot contact')]),
+  ];
+}
 
 /** One first touch, as stored. */
 export interface FirstTouch {

@@ -14,13 +14,25 @@ interface LinkRow extends Record<string, unknown> {
 describe('record identity', () => {
   let h: SyncHarness;
   let seq = 0;
+  // Probes that read HubSpot poll every 500 ms: the test shares the portal's 10-second limit with the app.
   const email = () => `identity${(seq += 1)}-${Date.now()}@example.com`;
   const linkOf = async (contactId: string) => (await h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE hubspot_contact_id = $1', [contactId]))[0];
   const linksOfLead = (leadId: string) => h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE salesforce_lead_id = $1', [leadId]);
   const logged = async (recordRef: string, action: string) => (await h.app.db.query<{ reason: string }>('SELECT reason FROM sync_log WHERE record_ref = $1 AND action = $2', [recordRef, action]));
 
+  const ADMIN_TOKEN = 'record-identity-admin-token-0123456789-abcdefgh';
+  const api = async (method: string, path: string, body?: unknown) => {
+    const installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
+    const response = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}${path}`, {
+      method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
+  };
+
   beforeAll(async () => {
-    h = await startSyncHarness({}, { reconcileIntervalMs: 1_000 });
+    h = await startSyncHarness({ ADMIN_TOKEN }, { reconcileIntervalMs: 1_000 });
   }, 120_000);
 
   afterAll(async () => {
@@ -59,7 +71,7 @@ describe('record identity', () => {
     expect(stageRows.every((r) => r.hubspot_contact_id === merged.id)).toBe(true);
     const touches = await firstTouches([older.contactId, newer.contactId, merged.id]);
     expect(touches.map((t) => [t.hubspot_contact_id, t.occurred_at.getTime()])).toEqual([[merged.id, earlier]]);
-    await eventually(async () => Date.parse((await h.hubspot.crm.contacts.basicApi.getById(merged.id, ['attribution_first_at'])).properties.attribution_first_at ?? '') === earlier, 20_000, 'the earlier first touch on the survivor');
+    await eventually(async () => Date.parse((await h.hubspot.crm.contacts.basicApi.getById(merged.id, ['attribution_first_at'])).properties.attribution_first_at ?? '') === earlier, 20_000, 'the earlier first touch on the survivor', 500);
   }, 120_000);
 
   it('re-points the contact when sales merges its Lead into another', async () => {
@@ -73,7 +85,7 @@ describe('record identity', () => {
     expect(deleted.records[0]?.MasterRecordId).toBe(masterId);
 
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === masterId, 30_000, 'the contact linked to the surviving Lead');
-    await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === masterId, 20_000, 'the surviving Lead on the contact');
+    await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === masterId, 20_000, 'the surviving Lead on the contact', 500);
     expect((await h.leadsFor(`Id = '${masterId}'`))[0]?.HubSpot_Contact_Id__c).toBe(contactId);
     expect(await logged(`salesforce:Lead:${masterId}`, 'merge_records')).toHaveLength(1);
   }, 90_000);
@@ -111,7 +123,7 @@ describe('record identity', () => {
     const { contactId, lead } = await h.handOff({ email: email() });
     const changed = email();
     await h.rep.sobject('Lead').update({ Id: lead.Id, Email: changed });
-    await eventually(async () => (await h.contact(contactId)).email === changed, 30_000, 'the new email on the contact');
+    await eventually(async () => (await h.contact(contactId)).email === changed, 30_000, 'the new email on the contact', 500);
     const sameEmail = await h.hubspot.crm.contacts.searchApi.doSearch({ filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ' as never, value: changed }] }], properties: ['email'], limit: 10 });
     expect(sameEmail.results.map((c) => c.id)).toEqual([contactId]);
 
@@ -130,5 +142,34 @@ describe('record identity', () => {
     await eventually(async () => (await logged(`hubspot:contact:${second.contactId}`, 'shared_email')).length > 0, 30_000, 'the shared email reported');
     expect(await linkOf(first.contactId)).toEqual({ hubspot_contact_id: first.contactId, salesforce_lead_id: first.lead.Id });
     expect(await linkOf(second.contactId)).toEqual({ hubspot_contact_id: second.contactId, salesforce_lead_id: second.lead.Id });
+    const listed = await api('GET', '/shared-emails');
+    expect(listed.status).toBe(200);
+    expect(listed.body.sharedEmails).toContainEqual({
+      email: firstEmail.toLowerCase(),
+      records: expect.arrayContaining([
+        { hubspotContactId: first.contactId, salesforceLeadId: first.lead.Id, salesforceContactId: null },
+        { hubspotContactId: second.contactId, salesforceLeadId: second.lead.Id, salesforceContactId: null },
+      ]) as unknown,
+    });
+  }, 90_000);
+
+  it('deletes the linked Lead with a deleted contact when the admin\'s policy says so, and that delete comes back as nothing', async () => {
+    const saved = await api('PUT', '/settings/deletionPolicy', { hubspotContactDeleted: 'delete', salesforceRecordDeleted: 'unlink' });
+    expect(saved.status).toBe(200);
+    expect((await api('PUT', '/settings/deletionPolicy', { hubspotContactDeleted: 'erase' })).status).toBe(422);
+    const audited = await h.app.db.query("SELECT 1 FROM admin_audit WHERE action = 'settings_saved' AND summary = 'Deletion policy saved'");
+    expect(audited.length).toBeGreaterThan(0);
+    try {
+      const { contactId, lead } = await h.handOff({ email: email() });
+      h.hubspotSandbox.archiveInUi('contacts', contactId);
+      await eventually(async () => (await h.rep.query(`SELECT Id FROM Lead WHERE Id = '${lead.Id}' AND IsDeleted = true`, { scanAll: true })).records.length === 1, 30_000, 'the Lead deleted too');
+      expect(await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).toHaveLength(1);
+      // The reconciler sees the deleted Lead; its link is already set aside: nothing else happens.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      expect(await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).toEqual([]);
+      expect(await h.hubspot.crm.contacts.basicApi.getById(contactId, ['email'], undefined, undefined, true).then((c) => c.archived)).toBe(true);
+    } finally {
+      await api('DELETE', '/settings/deletionPolicy');
+    }
   }, 90_000);
 });

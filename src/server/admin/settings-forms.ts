@@ -7,6 +7,7 @@
 import type { MarketingCommitments } from '../../domain/commitments.ts';
 import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
+import type { DeletionPolicy } from '../../domain/record-identity.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -436,6 +437,10 @@ const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields;
   marketingCommitments: { fields: (v) => commitmentsFields(v as MarketingCommitments), read: (f) => ({ value: commitmentsValue(f), problems: [] }) },
   sharedGoals: { fields: (v) => goalsFields(v as SharedGoals), read: (f) => ({ value: goalsValue(f), problems: [] }) },
   reviewDigest: { fields: (v) => digestFields(v as ReviewDigest), read: (f) => ({ value: digestValue(f), problems: [] }) },
+  deletionPolicy: {
+    fields: (v) => ({ hubspotContactDeleted: (v as DeletionPolicy).hubspotContactDeleted, salesforceRecordDeleted: (v as DeletionPolicy).salesforceRecordDeleted }),
+    read: (f) => ({ value: { hubspotContactDeleted: field(f, 'hubspotContactDeleted'), salesforceRecordDeleted: field(f, 'salesforceRecordDeleted') }, problems: [] }),
+  },
 };
 
 /** The form fields of a setting's value. */

@@ -211,6 +211,14 @@ function digestEditor(fields: FormFields): Html {
     <p class="small muted">Every two weeks counts fixed pairs of weeks, so changing the day keeps the rhythm. A digest goes out once per week or pair; a worker that was down sends it when it is back, up to a day late.</p>`;
 }
 
+function deletionPolicyEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(fields, 'hubspotContactDeleted', 'A contact deleted in HubSpot', [['unlink', 'unlinks its Salesforce record'], ['delete', 'deletes its Salesforce record too']])}
+      ${selectField(fields, 'salesforceRecordDeleted', 'A Lead or Contact deleted in Salesforce', [['unlink', 'unlinks its HubSpot contact'], ['delete', 'deletes its HubSpot contact too']])}
+    </div>
+    <p class="small muted">Either way the sync log says what happened, and a restore (HubSpot restore within 90 days, Salesforce undelete within 15) links the records again. A delete the app makes is not echoed back.</p>`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -226,4 +234,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   marketingCommitments: commitmentsEditor,
   sharedGoals: goalsEditor,
   reviewDigest: digestEditor,
+  deletionPolicy: deletionPolicyEditor,
 };

@@ -6,6 +6,7 @@
 import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
 import { describeSendTime, type ReviewDigest } from '../../../domain/digest.ts';
+import type { DeletionPolicy } from '../../../domain/record-identity.ts';
 import type { DigestRecord } from '../../../store/digests.ts';
 import type { DigestStatusView } from '../review-digest.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
@@ -108,6 +109,11 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   marketingCommitments: (v) => commitmentsView(v as MarketingCommitments),
   sharedGoals: (v) => goalsView(v as SharedGoals),
   reviewDigest: (v) => digestView(v as ReviewDigest),
+  deletionPolicy: (v) => {
+    const policy = v as DeletionPolicy;
+    const says = (action: string, other: string) => (action === 'delete' ? html`<strong>deletes</strong> the linked ${other} too` : html`only unlinks the ${other}`);
+    return html`<p>A contact deleted in HubSpot ${says(policy.hubspotContactDeleted, 'Salesforce record')}; a Lead or Contact deleted in Salesforce ${says(policy.salesforceRecordDeleted, 'HubSpot contact')}.</p>`;
+  },
 };
 
 function readableView(view: SettingView): Html {
