@@ -18,6 +18,8 @@ import { writeSyncLog } from '../src/store/sync-log.ts';
 import { salesforceRef, stageValues } from '../src/sync/context.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { relinkRestoredContact, unlinkDeletedContact } from '../src/sync/deletions.ts';
+import { applyHubSpotMerge, type IdentityContext } from '../src/sync/merges.ts';
 import { WATCHED_PROPERTIES } from '../src/crm/field-catalog.ts';
 
 export interface IntakeDeps {
@@ -87,6 +89,21 @@ export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'
   });
 }
 
+/** Merges, deletions and restores of contacts change the links (src/sync/merges.ts, deletions.ts). */
+const IDENTITY_EVENTS = new Set(['contact.merge', 'contact.deletion', 'contact.restore']);
+
+async function applyIdentityEvent(deps: IntakeDeps, sync: NonNullable<IntakeDeps['sync']>, payload: JobPayload<'hubspotEvents'>): Promise<void> {
+  const { event, installationId } = payload;
+  const runtime = await sync.clients.forInstallation(installationId);
+  const identity: IdentityContext = {
+    installationId, db: deps.db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, ledger: sync.ledger,
+    markPending: (direction, keys) => sync.scheduler.markAndSchedule(installationId, direction, keys),
+  };
+  if (event.subscriptionType === 'contact.merge') await applyHubSpotMerge(identity, event);
+  else if (event.subscriptionType === 'contact.deletion') await unlinkDeletedContact(identity, event.objectId);
+  else await relinkRestoredContact(identity, event.objectId);
+}
+
 async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotEvents'>): Promise<void> {
   const { event, installationId } = payload;
   const sync = deps.sync;
@@ -96,6 +113,10 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
     return;
   }
   if (!sync || !event.subscriptionType.startsWith('contact.')) return;
+  if (IDENTITY_EVENTS.has(event.subscriptionType)) {
+    await applyIdentityEvent(deps, sync, payload);
+    return;
+  }
   if (event.subscriptionType === 'contact.propertyChange' && !WATCHED_CONTACT_PROPERTIES.has(event.propertyName ?? '')) return;
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
   const runtime = await runtimeOrNull(sync, installationId);

@@ -6,7 +6,10 @@ import type { InstallationClients } from '../src/runtime/installation-clients.ts
 import type { Metrics } from '../src/runtime/metrics.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { disconnectedSides } from '../src/store/sync-controls.ts';
-import { reconcileCampaignCosts, reconcileHubSpot, reconcileSalesforce } from '../src/sync/reconcile.ts';
+import { applySalesforceDeletions, relinkUndeletedRecords } from '../src/sync/deletions.ts';
+import type { IdentityContext } from '../src/sync/merges.ts';
+import { reconcileCampaignCosts, reconcileHubSpot, reconcileSalesforce, reconcileSalesforceDeletions } from '../src/sync/reconcile.ts';
+import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 
 export interface ReconcileWorkerDeps {
@@ -16,6 +19,8 @@ export interface ReconcileWorkerDeps {
   metrics: Metrics;
   log: Logger;
   lookbackMs: number;
+  /** Remembers the app's own stamps after a merge (echo detection). */
+  ledger: ValueLedger;
 }
 
 /** The reconcile processor for the worker pool. */
@@ -45,7 +50,16 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
       // Each stream on its own: one rate-limited stream ends early and keeps its watermark, so the
       // next pass (one interval later) looks at its window again, while the others still run
       // (chaos suite: a few 429s in a row failed the job).
-      const streams = [() => reconcileHubSpot(pass), () => reconcileSalesforce(pass, 'Lead'), () => reconcileSalesforce(pass, 'Opportunity'), () => reconcileCampaignCosts(pass)];
+      const identity: IdentityContext = { ...pass, ledger: deps.ledger };
+      const streams = [
+        () => reconcileHubSpot(pass),
+        () => reconcileSalesforce(pass, 'Lead', (ids) => relinkUndeletedRecords(identity, 'Lead', ids)),
+        () => reconcileSalesforce(pass, 'Opportunity'),
+        () => reconcileCampaignCosts(pass),
+        // Merges and deletions: the recycle bin (no Outbound Message fires on delete).
+        () => reconcileSalesforceDeletions(pass, 'Lead', (deleted) => applySalesforceDeletions(identity, 'Lead', deleted)),
+        () => reconcileSalesforceDeletions(pass, 'Contact', (deleted) => applySalesforceDeletions(identity, 'Contact', deleted)),
+      ];
       for (const stream of streams) {
         let result;
         try {

@@ -127,6 +127,8 @@ export interface HubSpotPort {
    * resubscribes anyone.
    */
   unsubscribeFromAllEmail(emails: readonly string[]): Promise<Map<string, WriteOutcome>>;
+  /** Deletes (archives) contacts by id (batch archive, 100 per call); restorable in HubSpot for 90 days. */
+  archiveContacts(ids: readonly string[]): Promise<void>;
 }
 
 export interface SalesforceRecord {
@@ -266,4 +268,11 @@ export interface SalesforcePort {
   apiUsage(): Promise<ApiLimitUsage[]>;
   /** Every user of the org, active or not (SOQL on User: Id, Username, Email, Name, IsActive, UserType). */
   listUsers(): Promise<SalesforceUser[]>;
+  /**
+   * Records of `type` in the recycle bin (`queryAll`, `IsDeleted = true`) with SystemModstamp ≥
+   * since, ordered by (SystemModstamp, Id), one page; `MasterRecordId` says a merge deleted them.
+   */
+  findDeletedSince(type: 'Lead' | 'Contact', since: Date, limit: number): Promise<SalesforceRecord[]>;
+  /** Deletes records of one type by Id (sObject Collections, 200 per call); keyed by record id. */
+  deleteRecords(type: string, ids: readonly string[]): Promise<Map<string, WriteOutcome>>;
 }

@@ -1,5 +1,5 @@
 /**
- * Email consent across the two systems (docs/architecture.md §16): the one rule for HubSpot's
+ * Email consent across the two systems (docs/architecture.md §17): the one rule for HubSpot's
  * "unsubscribed from all email" (`hs_email_optout`) and Salesforce's `HasOptedOutOfEmail` on the
  * Lead or Contact.
  *

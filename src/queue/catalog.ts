@@ -80,6 +80,10 @@ export const HubSpotEventSchema = z.object({
   changeSource: z.string().optional(),
   sourceId: z.string().optional(),
   changeFlag: z.string().optional(),
+  /** Merge events: the records merged and the record the merge made. */
+  primaryObjectId: z.string().optional(),
+  mergedObjectIds: z.array(z.string()).optional(),
+  newObjectId: z.string().optional(),
 });
 export type HubSpotEvent = z.infer<typeof HubSpotEventSchema>;
 

@@ -362,7 +362,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail, review: reviewSource, publicUrl: () => publicUrl }) : {}),
-        ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs }) : {}),
+        ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs, ledger }) : {}),
         ...privacyProcessors({ db, ledger, log, ...(clients ? { clients } : {}) }),
       };
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });

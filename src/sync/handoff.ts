@@ -7,10 +7,11 @@
  */
 import type { HubSpotContact, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
 import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce, resolveFieldValue, type SalesforceDecision } from '../domain/stages.ts';
-import { linksByHubSpotIds, saveLinks, type RecordLink } from '../store/record-links.ts';
+import { linksByHubSpotIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
 import { carryConsent } from './consent.ts';
+import { noteLinkEmails } from './email-identity.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, type SyncContext } from './context.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
@@ -56,10 +57,16 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}), ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
   };
 
-  // 1. Current state on both sides, in batches.
-  const contacts = await ctx.hubspot.readContacts(contactIds, CONTACT_SYNC_PROPERTIES);
+  // 1. Current state on both sides, in batches. A contact whose link a deletion or merge set aside
+  // (src/sync/deletions.ts) is left alone until a restore: no second Lead for it.
+  const setAside = await setAsideIds(ctx.db, ctx.installationId, 'hubspot', contactIds);
+  for (const id of setAside) entry(contactRef(id), 'info', 'skip_unlinked', 'its link was set aside by a deletion or merge: not synced until the record is restored');
+  const read = await ctx.hubspot.readContacts(contactIds.filter((id) => !setAside.has(id)), CONTACT_SYNC_PROPERTIES);
+  // A merged-away id reads the merge's survivor under the survivor's id: each contact once.
+  const contacts = read.filter((c, i) => !setAside.has(c.id) && read.findIndex((o) => o.id === c.id) === i);
   summary.read = contacts.length;
   const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
+  await noteLinkEmails(ctx, contacts.filter((c) => links.has(c.id)).map((c) => ({ hubspotContactId: c.id, email: c.properties.email ?? null })));
   const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);
   const leads = new Map((await ctx.salesforce.readRecords('Lead', linkedLeadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
   // (The stages read here are not remembered: this run does not bring them to HubSpot, so a rep's

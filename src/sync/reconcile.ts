@@ -159,11 +159,13 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
 }
 
 /** One pass over a Salesforce object (Lead or Opportunity), paged by (SystemModstamp, Id). */
-export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'Opportunity'): Promise<ReconcileResult> {
+export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'Opportunity', relinkUndeleted?: (ids: string[]) => Promise<void>): Promise<ReconcileResult> {
   const stream = `salesforce:${type}`;
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
   const records = await deps.salesforce.findChangedSince(type, ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]], since, deps.pageLimit);
+  // An undelete stamps SystemModstamp: a live record whose link a deletion set aside is linked again first.
+  await relinkUndeleted?.(records.map((r) => r.Id));
   const modified = salesforceModified;
   const newest = await newestEvents(deps.db, deps.installationId, 'salesforce', records.map((r) => r.Id));
   const missed = uncovered(records, (r) => r.Id, modified, newest);
@@ -223,6 +225,23 @@ export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'i
       startDate: recordText(record, 'StartDate'), endDate: recordText(record, 'EndDate'), createdDate: recordText(record, 'CreatedDate')?.slice(0, 10) ?? null, budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
     }];
   }));
+  const last = records.at(-1);
+  await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }), 0);
+  return { stream, compared: records.length, caught: 0, checked: 0 };
+}
+
+/**
+ * One pass over Salesforce's recycle bin for Leads or Contacts (`queryAll`, `IsDeleted = true`,
+ * kept 15 days): Outbound Messages do not fire on delete, so merges (`MasterRecordId`) and
+ * deletions are found here and applied (src/sync/deletions.ts). Live records of the ordinary Lead
+ * stream whose link a deletion had set aside were undeleted: `relinkUndeleted` links them again.
+ */
+export async function reconcileSalesforceDeletions(deps: ReconcileDeps, type: 'Lead' | 'Contact', apply: (deleted: { id: string; masterId: string | null }[]) => Promise<void>): Promise<ReconcileResult> {
+  const stream = `salesforce:deleted:${type}`;
+  const mark = await loadWatermark(deps.db, deps.installationId, stream);
+  const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
+  const records = await deps.salesforce.findDeletedSince(type, since, deps.pageLimit);
+  await apply(records.map((r) => ({ id: r.Id, masterId: recordText(r, 'MasterRecordId') })));
   const last = records.at(-1);
   await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }), 0);
   return { stream, compared: records.length, caught: 0, checked: 0 };

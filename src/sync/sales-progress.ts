@@ -7,8 +7,9 @@
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
-import { linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
+import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { leadEmailWrites, noteLinkEmails } from './email-identity.ts';
 import { AttributionBatch } from './attribution.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { carryConsent } from './consent.ts';
@@ -51,7 +52,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
 
   // 1. Current Salesforce state, one query per type.
   const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
-  const leadIds = parsed.filter((k) => k.type === 'Lead').map((k) => k.id);
+  // A Lead whose link a deletion or merge set aside (src/sync/deletions.ts) is left alone until a restore.
+  const setAside = await setAsideIds(ctx.db, ctx.installationId, 'salesforce', parsed.filter((k) => k.type === 'Lead').map((k) => k.id));
+  for (const id of setAside) entry(salesforceRef('Lead', id), 'info', 'skip_unlinked', 'its link was set aside by a deletion or merge: not synced until the record is restored');
+  const leadIds = parsed.filter((k) => k.type === 'Lead' && !setAside.has(k.id)).map((k) => k.id);
   const opportunityIds = parsed.filter((k) => k.type === 'Opportunity').map((k) => k.id);
   const leads = await ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS);
   // A converted Lead brings its Opportunity along: its current state is synced with the conversion,
@@ -69,6 +73,10 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     ...opportunities.map((opportunity) => ({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) })),
   ]);
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...opportunities.map((o) => o.Id)]);
+  await noteLinkEmails(ctx, leads.flatMap((lead) => {
+    const link = links.get(lead.Id);
+    return link && link.salesforceLeadId === lead.Id ? [{ hubspotContactId: link.hubspotContactId, email: recordText(lead, 'Email') }] : [];
+  }));
 
   // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
   const linkUpdates: RecordLink[] = [];
@@ -193,6 +201,11 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { record: ref } });
     entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
   }
+  // A linked Lead's changed Email goes to its contact by the email mapping's rule (never a second record).
+  firstSteps.push(...(await leadEmailWrites(ctx, moves.flatMap((m) => {
+    const contact = contacts.get(m.contactId);
+    return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
+  }))));
   for (const link of linkUpdates) {
     const ids: Record<string, string> = {};
     if (link.salesforceContactId) ids.salesforce_contact_id = link.salesforceContactId;

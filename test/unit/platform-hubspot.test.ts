@@ -23,6 +23,7 @@ import { validateUid } from '@hubspot/project-parsing-lib/uid';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WATCHED_PROPERTIES } from '../../src/crm/field-catalog.ts';
 import { PROPERTYLESS_EVENTS } from '../../src/crm/hubspot/webhook-subscriptions.ts';
+import { IDENTITY_EVENT_TYPES } from '../../src/crm/hubspot/webhook-subscriptions.ts';
 import { HUBSPOT_SCOPES } from '../../src/server/oauth/apps.ts';
 import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
 
@@ -134,11 +135,12 @@ describe('HubSpot developer-platform project', () => {
     expect(auth.conditionallyRequiredScopes).toEqual([]);
   });
 
-  it('subscribes to contact creation and to a change of each watched property, and to nothing else', async () => {
+  it('subscribes to contact creation, merge, deletion and restore and to a change of each watched property, and to nothing else', async () => {
     const { subscriptions } = (await readHsMeta<WebhooksConfig>(WEBHOOKS_FILE)).config;
     // The same list ensureWebhookSubscriptions creates on a legacy app (src/crm/hubspot/webhook-subscriptions.ts).
     const consumed: Subscription[] = [
       { subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactCreation, active: true },
+      ...IDENTITY_EVENT_TYPES.map((subscriptionType) => ({ subscriptionType, active: true })),
       ...WATCHED_PROPERTIES.map((propertyName) => ({ subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName, active: true })),
     ];
     expect(Object.keys(subscriptions).sort()).toEqual(['hubEvents', 'legacyCrmObjects']);

@@ -10,6 +10,9 @@ export const MAX_EVENTS_PER_REQUEST = 100;
 const ID_KEYS = ['objectId', 'eventId', 'subscriptionId', 'portalId', 'appId', 'primaryObjectId', 'newObjectId', 'fromObjectId', 'toObjectId'];
 const ID_LITERAL = new RegExp(`"(${ID_KEYS.join('|')})"(\\s*):(\\s*)(-?\\d+)`, 'g');
 
+/** The id list of a merge event (`"mergedObjectIds": [1, 2]`), captured as strings like the single ids. */
+const ID_ARRAY = /"mergedObjectIds"\s*:\s*\[[\s\d,-]*\]/g;
+
 const id = z.union([z.string().regex(/^-?\d+$/), z.number().int()]).transform(String);
 
 /** One wire event, validated and turned into the queue's event shape in a single pass. */
@@ -30,6 +33,10 @@ const WireEventSchema = z
     changeSource: z.string().optional(),
     sourceId: z.string().optional(),
     changeFlag: z.string().optional(),
+    // Merge events (https://developers.hubspot.com/changelog/new-subscription-types-for-webhooks).
+    primaryObjectId: id.optional(),
+    mergedObjectIds: z.array(id).optional(),
+    newObjectId: id.optional(),
   })
   .refine((e) => e.subscriptionType ?? e.eventType, { message: 'subscriptionType is required' })
   .transform((e): HubSpotEvent => {
@@ -49,6 +56,9 @@ const WireEventSchema = z
     if (e.changeSource !== undefined) event.changeSource = e.changeSource;
     if (e.sourceId !== undefined) event.sourceId = e.sourceId;
     if (e.changeFlag !== undefined) event.changeFlag = e.changeFlag;
+    if (e.primaryObjectId !== undefined) event.primaryObjectId = e.primaryObjectId;
+    if (e.mergedObjectIds !== undefined) event.mergedObjectIds = e.mergedObjectIds;
+    if (e.newObjectId !== undefined) event.newObjectId = e.newObjectId;
     return event;
   });
 const BodySchema = z.array(WireEventSchema);
@@ -59,7 +69,7 @@ export type BodyParse = { ok: true; events: HubSpotEvent[] } | { ok: false; mess
 export function parseHubSpotBody(rawBody: Buffer): BodyParse {
   let json: unknown;
   try {
-    json = JSON.parse(rawBody.toString('utf8').replace(ID_LITERAL, '"$1"$2:$3"$4"'));
+    json = JSON.parse(rawBody.toString('utf8').replace(ID_LITERAL, '"$1"$2:$3"$4"').replace(ID_ARRAY, (list: string) => list.replace(/-?\d+/g, '"$&"')));
   } catch {
     return { ok: false, message: 'body is not valid JSON' };
   }

@@ -619,5 +619,12 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     ensureCompanyProperties: (group, definitions, dryRun) => ensureProperties('companies', group, definitions, dryRun),
     readContactProperties,
     apiUsage,
+    async archiveContacts(ids) {
+      for (const part of chunk([...new Set(ids)].map((id) => ({ item: { id, properties: {} } })), BATCH_LIMIT)) {
+        await writeBatch('batch archive contacts', part.map(({ item }) => item), (input) => input.id, (api, inputs) =>
+          api.contacts.batchApi.archive({ inputs: inputs.map((input) => ({ id: input.id })) }),
+        );
+      }
+    },
   };
 }

@@ -11,6 +11,12 @@ import { SubscriptionCreateRequestEventTypeEnum } from '@hubspot/api-client/lib/
  * src/sync/privacy.ts). In a project it is a `hubEvents` subscription (platform/hubspot).
  */
 export const PROPERTYLESS_EVENTS = [SubscriptionCreateRequestEventTypeEnum.ContactPrivacyDeletion] as const;
+/** Merges, deletions and restores move the links (src/sync/merges.ts, src/sync/deletions.ts). */
+export const IDENTITY_EVENT_TYPES = [
+  SubscriptionCreateRequestEventTypeEnum.ContactMerge,
+  SubscriptionCreateRequestEventTypeEnum.ContactDeletion,
+  SubscriptionCreateRequestEventTypeEnum.ContactRestore,
+] as const;
 
 export interface WebhookSetup {
   basePath: string;
@@ -29,6 +35,7 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation },
+    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType })),
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
     ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType })),
   ];
@@ -56,6 +63,7 @@ export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
+    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null })),
     ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
     ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType: eventType, propertyName: null })),
   ];

@@ -229,10 +229,10 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
   }
 
   /** Runs SOQL and follows `nextRecordsUrl` until done or `max` rows. */
-  async function runQuery(soql: string, what: string, api: 'data' | 'tooling' = 'data', max = Number.POSITIVE_INFINITY): Promise<SalesforceRecord[]> {
+  async function runQuery(soql: string, what: string, api: 'data' | 'tooling' = 'data', max = Number.POSITIVE_INFINITY, scanAll = false): Promise<SalesforceRecord[]> {
     const source = api === 'tooling' ? conn.tooling : conn;
     const records: SalesforceRecord[] = [];
-    let page = parseAnswer(queryResultSchema, await call(what, () => source.query(soql).execute({ autoFetch: false })), what);
+    let page = parseAnswer(queryResultSchema, await call(what, () => source.query(soql, { scanAll }).execute({ autoFetch: false })), what);
     for (;;) {
       for (const raw of page.records) {
         if (records.length >= max) return records;
@@ -383,6 +383,22 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
 
     async query(soql) {
       return runQuery(soql, 'query');
+    },
+
+    async findDeletedSince(type, since, limit) {
+      // queryAll: the recycle bin keeps deleted records 15 days (merged-away ones with MasterRecordId).
+      const soql = changedSinceQuery(type, ['Id', 'MasterRecordId', 'IsDeleted'], since, limit).replace(' WHERE ', ' WHERE IsDeleted = true AND ');
+      return runQuery(soql, `deleted ${type}`, 'data', limit, true);
+    },
+
+    async deleteRecords(type, ids) {
+      const name = sobjectName(type);
+      const wanted = [...new Set(ids)];
+      const results = await inCollections(`delete ${name}`, wanted, (part) => conn.destroy(name, part, { allOrNone: false }), false);
+      return new Map(wanted.flatMap((id, index) => {
+        const outcome = results[index];
+        return outcome === undefined ? [] : [[id, outcome] as const];
+      }));
     },
 
     async count(soql) {

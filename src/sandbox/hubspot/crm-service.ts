@@ -1,7 +1,7 @@
 import { HubSpotError, conflict, errorBody, validationError } from './errors.ts';
 import type { ChangeEvent, ChangeOrigin, CrmRecord, ObjectTypeName, PropertyVersion } from './model.ts';
 import { OBJECT_TYPES, associationType, defaultAssociationType } from './object-types.ts';
-import { propertyValidationError, validateWrites } from './property-values.ts';
+import { propertyValidationError, stageRank, validateWrites } from './property-values.ts';
 import type { PropertyInputValue, PropertyIssue, WritePolicy } from './property-values.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import type { ObjectTable, SandboxStore } from './store.ts';
@@ -64,6 +64,10 @@ export class CrmService {
       return archived ? undefined : this.table(type).findUnique(idProperty, id);
     }
     const record = this.table(type).get(id);
+    // A merged-away id reads the record the merge made, under that record's id ("fetching any
+    // records using the original IDs will return the new merged record with the new ID":
+    // https://developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies).
+    if (!archived && record?.mergedInto !== undefined) return this.find(type, record.mergedInto);
     return record !== undefined && record.archived === archived ? record : undefined;
   }
 
@@ -151,6 +155,83 @@ export class CrmService {
     record.updatedAt = at;
     this.store.associations.removeAllFor(type, record.id);
     this.emit({ objectType: type, kind: 'deletion', objectId: record.id, occurredAt: at, origin });
+  }
+
+  /**
+   * Merges two contacts or companies the way HubSpot does since it changed merges
+   * (https://developers.hubspot.com/changelog/updated-merge-functionality-for-contacts-and-companies):
+   * a new record with a new id is made; the primary's latest values are its current values, the
+   * secondary's fill what the primary lacks; both old ids resolve to the new record. The exceptions
+   * of https://knowledge.hubspot.com/records/merge-records: the primary's email stays (the
+   * secondary's becomes an additional email), the lifecycle stage furthest down the funnel wins,
+   * and the earliest create date stays. `hs_merged_object_ids` lists every id merged in. One
+   * `merge` event carries `primaryObjectId`, `mergedObjectIds` and `newObjectId`
+   * (https://developers.hubspot.com/changelog/new-subscription-types-for-webhooks).
+   */
+  merge(type: ObjectTypeName, primary: CrmRecord, secondary: CrmRecord, origin: ChangeOrigin): CrmRecord {
+    if (primary.id === secondary.id) throw validationError(`Cannot merge ${OBJECT_TYPES[type].label} ${primary.id} with itself`);
+    const at = this.config.now();
+    const info = OBJECT_TYPES[type];
+    const values = new Map<string, string>();
+    let moved = 0;
+    for (const [name, value] of Object.entries(secondary.properties)) if (primary.properties[name] === undefined) {
+      values.set(name, value);
+      moved += 1;
+    }
+    for (const [name, value] of Object.entries(primary.properties)) values.set(name, value);
+    const stage = this.store.properties[type].get('lifecyclestage');
+    const stages = [primary.properties.lifecyclestage, secondary.properties.lifecyclestage].filter((v): v is string => v !== undefined);
+    if (stage !== undefined && stages.length > 0) values.set('lifecyclestage', stages.reduce((a, b) => (stageRank(stage, b) > stageRank(stage, a) ? b : a)));
+    if (type === 'contacts') {
+      const extra = [primary.properties.hs_additional_emails, secondary.properties.hs_additional_emails, secondary.properties.email].filter((v): v is string => v !== undefined && v !== '' && v !== values.get('email'));
+      if (extra.length > 0) values.set('hs_additional_emails', [...new Set(extra.flatMap((v) => v.split(';')))].join(';'));
+    }
+    const mergedIds = [primary, secondary].flatMap((r) => [...(r.properties.hs_merged_object_ids?.split(';') ?? []), r.id]);
+    values.set('hs_merged_object_ids', [...new Set(mergedIds)].join(';'));
+    const created = [primary, secondary].map((r) => r.properties[info.createdProperty]).filter((v): v is string => v !== undefined).sort()[0];
+    // The old records leave the unique indexes first, so the survivor can take the email.
+    for (const old of [primary, secondary]) this.table(type).archive(old, at);
+    const record: CrmRecord = { id: this.store.newObjectId(), properties: {}, history: {}, createdAt: Math.min(primary.createdAt, secondary.createdAt), updatedAt: at, archived: false };
+    this.table(type).insert(record);
+    values.set('hs_object_id', record.id);
+    if (created !== undefined) values.set(info.createdProperty, created);
+    values.set(info.modifiedProperty, new Date(at).toISOString());
+    for (const [name, value] of values) this.table(type).setValue(record, name, value);
+    // Property history: both records' versions, newest first, then the merge's own versions.
+    for (const name of Object.keys(record.properties)) {
+      const versions = [...(primary.history[name] ?? []), ...(secondary.history[name] ?? [])].sort((a, b) => b.timestamp - a.timestamp);
+      record.history[name] = versions.length > 0 ? versions.slice(0, Math.max(1, this.config.propertyHistoryLimit)) : [{ value: record.properties[name] ?? '', timestamp: at, sourceType: 'MERGE' }];
+    }
+    for (const old of [primary, secondary]) {
+      old.mergedInto = record.id;
+      for (const toType of Object.keys(OBJECT_TYPES) as ObjectTypeName[]) {
+        for (const edge of this.store.associations.list(type, old.id, toType)) this.store.associations.add(type, record.id, toType, edge.toId, edge.typeIds);
+      }
+      this.store.associations.removeAllFor(type, old.id);
+    }
+    this.emit({
+      objectType: type, kind: 'merge', objectId: record.id, occurredAt: at, origin,
+      merge: { primaryObjectId: primary.id, mergedObjectIds: [secondary.id], newObjectId: record.id, numberOfPropertiesMoved: moved },
+    });
+    return record;
+  }
+
+  /**
+   * Restores an archived record (HubSpot keeps deleted contacts restorable for 90 days; a merged-away
+   * record cannot be restored). Emits `restore` (no payload fields of its own:
+   * https://developers.hubspot.com/changelog/new-subscription-types-for-webhooks).
+   */
+  restore(type: ObjectTypeName, record: CrmRecord, origin: ChangeOrigin): void {
+    if (!record.archived || record.mergedInto !== undefined) throw validationError(`${OBJECT_TYPES[type].label} ${record.id} is not deleted`);
+    for (const name of Object.keys(record.properties)) {
+      if (this.table(type).isUnique(name) && this.table(type).findUnique(name, record.properties[name] ?? '') !== undefined) {
+        throw conflict(`A ${OBJECT_TYPES[type].label} with ${name} ${record.properties[name] ?? ''} already exists`);
+      }
+    }
+    const at = this.config.now();
+    this.table(type).unarchive(record);
+    record.updatedAt = at;
+    this.emit({ objectType: type, kind: 'restore', objectId: record.id, occurredAt: at, origin });
   }
 
   /** GDPR delete: removes the record for good. */

@@ -134,6 +134,9 @@ function contactProperties(): PropertyDefinition[] {
       hs_email_domain: readOnlyText('Email Domain'),
       // Calculated from the subscription preferences API (communication-preferences-routes.ts): read-only here.
       hs_email_optout: { label: 'Unsubscribed from all email', type: 'bool', readOnly: true },
+      // Set by merges: the ids merged into this record, and the losing records' emails.
+      hs_merged_object_ids: readOnlyText('Merged Contact IDs'),
+      hs_additional_emails: readOnlyText('Additional email addresses'),
       notes_last_updated: readOnlyDate('Last Activity Date'),
       ...stageDates,
     }),

@@ -22,6 +22,8 @@ export interface CrmRecord {
   updatedAt: number;
   archived: boolean;
   archivedAt?: number;
+  /** Set on a record merged away: the record it now resolves to (its id reads the survivor). */
+  mergedInto?: string;
 }
 
 export interface PropertyOption {
@@ -70,7 +72,7 @@ export interface ChangeOrigin {
   updatedByUserId?: number;
 }
 
-export type ChangeKind = 'creation' | 'deletion' | 'propertyChange' | 'privacyDeletion';
+export type ChangeKind = 'creation' | 'deletion' | 'propertyChange' | 'privacyDeletion' | 'merge' | 'restore';
 
 /** A CRM change, turned into webhook events by the delivery module. */
 export interface ChangeEvent {
@@ -81,6 +83,8 @@ export interface ChangeEvent {
   origin: ChangeOrigin;
   propertyName?: string;
   propertyValue?: string;
+  /** Merge events: the records merged (primary first) and the record the merge made. */
+  merge?: { primaryObjectId: string; mergedObjectIds: string[]; newObjectId: string; numberOfPropertiesMoved: number };
 }
 
 export interface WebhookSettings {

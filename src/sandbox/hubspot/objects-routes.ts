@@ -17,6 +17,7 @@ import {
   checkHistoryBatchSize,
   createBody,
   gdprDeleteBody,
+  mergeBody,
   updateBody,
 } from './schemas.ts';
 import type { SandboxStore } from './store.ts';
@@ -189,6 +190,19 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
       if (record !== undefined) crm.archive(type, record, originOf(res));
     }
     res.status(204).end();
+  });
+
+  // Merge (PublicMergeInput → SimplePublicObject): the record the merge made, under its new id.
+  router.post('/crm/v3/objects/:objectType/merge', (req: Request, res: Response) => {
+    const type = objectTypeParam(req);
+    if (type !== 'contacts' && type !== 'companies') throw new HubSpotError(400, errorBody('VALIDATION_ERROR', `Merging ${type} is not supported here`));
+    const input = parseBody(mergeBody, req.body);
+    const primary = crm.table(type).get(input.primaryObjectId);
+    const secondary = crm.table(type).get(input.objectIdToMerge);
+    if (primary === undefined || primary.archived) throw objectNotFound(input.primaryObjectId);
+    if (secondary === undefined || secondary.archived) throw objectNotFound(input.objectIdToMerge);
+    const record = crm.merge(type, primary, secondary, originOf(res));
+    res.json(view(type, record, {}));
   });
 
   router.post('/crm/v3/objects/:objectType/gdpr-delete', (req: Request, res: Response) => {

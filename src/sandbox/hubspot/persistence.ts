@@ -28,6 +28,7 @@ const recordSchema = z.object({
   updatedAt: z.number(),
   archived: z.boolean(),
   archivedAt: z.number().optional(),
+  mergedInto: z.string().optional(),
 });
 
 const propertySchema = z.object({

@@ -137,7 +137,7 @@ function normalizeEnumeration(definition: PropertyDefinition, text: string): str
 }
 
 /** Position of a stage in the property's option order (admins may add or reorder stages). */
-function stageRank(definition: PropertyDefinition, value: string): number {
+export function stageRank(definition: PropertyDefinition, value: string): number {
   const ordered = [...definition.options].sort((a, b) => a.displayOrder - b.displayOrder);
   return ordered.findIndex((option) => option.value === value);
 }

@@ -46,6 +46,8 @@ export interface SandboxControl {
    * calculated `hs_email_optout` turns true (changeSource `EMAIL`).
    */
   unsubscribeRecipient(contactId: string): void;
+  /** A user restoring a deleted record from the recycle bin (the public API has no restore endpoint). */
+  restoreInUi(objectType: string, id: string, userId?: number): void;
   /** Names a form (for conversion event names) and sets its response (inline message or redirect). */
   registerForm(form: FormDefinition): void;
   /** Sets the portal's Marketing Hub tier (below Professional the campaigns API answers 403). */
@@ -139,6 +141,13 @@ export function createControl(deps: ControlDeps): SandboxControl {
       const record = crm.find(resolved, id);
       if (record === undefined) throw objectNotFound(id);
       crm.archive(resolved, record, uiOrigin(userId));
+      changed();
+    },
+    restoreInUi(objectType, id, userId = config.uiUserId) {
+      const resolved = type(objectType);
+      const record = crm.find(resolved, id, { archived: true });
+      if (record === undefined) throw objectNotFound(id);
+      crm.restore(resolved, record, uiOrigin(userId));
       changed();
     },
     setMarketingHubTier(tier) {

@@ -103,6 +103,12 @@ export function sandboxRouter(control: SandboxControl): Router {
     res.status(204).end();
   });
 
+  router.post('/ui/:objectType/:objectId/restore', (req: Request, res: Response) => {
+    const userId = queryString(req, 'userId');
+    control.restoreInUi(param(req, 'objectType'), param(req, 'objectId'), userId === undefined ? undefined : Number(userId));
+    res.status(204).end();
+  });
+
   router.post('/portal', (req: Request, res: Response) => {
     const input = parseBody(z.object({ marketingHubTier: z.enum(MARKETING_HUB_TIERS) }).strict(), req.body);
     control.setMarketingHubTier(input.marketingHubTier);

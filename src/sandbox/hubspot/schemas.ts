@@ -42,6 +42,9 @@ export const batchReadBody = z.object({
 
 export const batchIdsBody = z.object({ inputs: z.array(z.object({ id })) });
 
+/** `POST /crm/v3/objects/{objectType}/merge` (PublicMergeInput). */
+export const mergeBody = z.object({ primaryObjectId: id, objectIdToMerge: id });
+
 export const gdprDeleteBody = z.object({ objectId: id, idProperty: z.string().optional() });
 
 const filterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);

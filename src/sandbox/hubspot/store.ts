@@ -83,6 +83,13 @@ export class ObjectTable {
     record.archivedAt = at;
   }
 
+  /** Brings an archived record back and indexes its unique values again. */
+  unarchive(record: CrmRecord): void {
+    record.archived = false;
+    delete record.archivedAt;
+    for (const name of this.unique.keys()) this.index(record, name, record.properties[name]);
+  }
+
   /** Removes a record for good (GDPR delete). */
   purge(id: string): void {
     const record = this.records.get(id);

@@ -20,6 +20,10 @@ export interface WebhookEvent {
   changeFlag?: string;
   propertyName?: string;
   propertyValue?: string;
+  primaryObjectId?: number;
+  mergedObjectIds?: number[];
+  newObjectId?: number;
+  numberOfPropertiesMoved?: number;
 }
 
 export interface DeliveryAttempt {
@@ -115,6 +119,12 @@ export class WebhookDispatcher {
       if (change.origin.sourceId !== undefined) event.sourceId = change.origin.sourceId;
       if (change.kind === 'creation') event.changeFlag = 'NEW';
       if (change.kind === 'deletion' || change.kind === 'privacyDeletion') event.changeFlag = 'DELETED';
+      if (change.merge !== undefined) {
+        event.primaryObjectId = Number(change.merge.primaryObjectId);
+        event.mergedObjectIds = change.merge.mergedObjectIds.map(Number);
+        event.newObjectId = Number(change.merge.newObjectId);
+        event.numberOfPropertiesMoved = change.merge.numberOfPropertiesMoved;
+      }
       if (change.kind === 'propertyChange') {
         event.propertyName = change.propertyName ?? '';
         event.propertyValue = change.propertyValue ?? '';

@@ -1,6 +1,7 @@
 /**
  * The SOAP API endpoint jsforce's `conn.soap.*` posts to (`/services/Soap/u/<version>`, partner
- * namespace): `convertLead`, `getUserInfo`, `getServerTimestamp`, and the deprecated `login`.
+ * namespace): `convertLead`, `merge`, `undelete`, `getUserInfo`, `getServerTimestamp`, and the
+ * deprecated `login`.
  * Session and limit failures are SOAP faults with HTTP 500, as Salesforce sends them.
  */
 import express, { type Express, type Request, type Response } from 'express';
@@ -10,16 +11,21 @@ import type { SandboxContext } from './context.ts';
 import { ADMIN_USER_ID, INTEGRATION_USER_ID } from './seed.ts';
 import { convertLead, type LeadConvertInput } from './lead-convert.ts';
 import { formatDateTime } from './sf-time.ts';
+import { mergeRecords, undeleteRecord, type MergeInput } from './record-merge.ts';
 import type { SfError } from './types.ts';
 
 const PARTNER_NS = 'urn:partner.soap.sforce.com';
+
+/** Repeated elements of merge and undelete (jsforce names a merge request `mergeRequests`, the WSDL `request`). */
+const ARRAY_PATHS = /^Envelope\.Body\.(merge\.(request|mergeRequests?)(\.recordToMergeIds)?|undelete\.ids)$/;
 
 const parser = new XMLParser({
   removeNSPrefix: true,
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   parseTagValue: false,
-  isArray: (_name, jpath) => jpath === 'Envelope.Body.convertLead.leadConverts',
+  isArray: (_name, jpath) =>
+    jpath === 'Envelope.Body.convertLead.leadConverts' || ARRAY_PATHS.test(String(jpath)),
 });
 
 function esc(value: string): string {
@@ -88,6 +94,19 @@ function leadConvertTexts(raw: unknown): Record<string, string | null> {
 function toConvertInput(item: z.infer<typeof leadConvertSchema>): LeadConvertInput {
   const { leadId, convertedStatus, accountId, contactId, opportunityId, doNotCreateOpportunity, opportunityName, overwriteLeadSource, ownerId } = item;
   return { leadId, convertedStatus, accountId, contactId, opportunityId, doNotCreateOpportunity, opportunityName, overwriteLeadSource, ownerId };
+}
+
+/** One MergeRequest: `masterRecord` (an sObject with its `type`, `Id` and fields to set) and the ids to merge into it. */
+function mergeInputOf(raw: unknown): MergeInput | null {
+  const request = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const master = request.masterRecord !== null && typeof request.masterRecord === 'object' ? (request.masterRecord as Record<string, unknown>) : null;
+  const type = text(master?.type);
+  const masterId = text(master?.Id);
+  if (master === null || type === null || masterId === null) return null;
+  const masterFields: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(master)) if (name !== 'type' && name !== 'Id' && !name.startsWith('@_')) masterFields[name] = text(value);
+  const ids = (Array.isArray(request.recordToMergeIds) ? request.recordToMergeIds : []).map(text).filter((id): id is string => id !== null);
+  return { type, masterId, masterFields, recordToMergeIds: ids };
 }
 
 export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
@@ -160,6 +179,42 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
           )
           .join('');
         reply(`<convertLeadResponse>${resultsXml}</convertLeadResponse>`);
+        return;
+      }
+      case 'merge': {
+        const body = (args ?? {}) as Record<string, unknown>;
+        const raw = (body.request ?? body.mergeRequests ?? body.mergeRequest ?? []) as unknown[];
+        const requests = raw.map(mergeInputOf);
+        if (requests.length === 0 || requests.length > 200 || requests.some((r) => r === null)) {
+          fault(res, 500, 'soapenv:Client', 'merge: 1 to 200 MergeRequest items, each with a masterRecord (type and Id) and recordToMergeIds');
+          return;
+        }
+        const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
+        const txn = ctx.store.txn();
+        const results = requests.map((r) => mergeRecords(txn, r as MergeInput, wc));
+        txn.commit();
+        const many = (name: string, ids: readonly string[]) => ids.map((id) => element(name, id)).join('');
+        const resultsXml = results
+          .map((r) =>
+            r.success
+              ? `<result>${element('id', r.id)}${many('mergedRecordIds', r.mergedRecordIds)}<success>true</success>${many('updatedRelatedIds', r.updatedRelatedIds)}</result>`
+              : `<result>${errorsXml(r.errors)}${element('id', r.id)}<success>false</success></result>`,
+          )
+          .join('');
+        reply(`<mergeResponse>${resultsXml}</mergeResponse>`);
+        return;
+      }
+      case 'undelete': {
+        const ids = ((args as { ids?: unknown[] } | undefined)?.ids ?? []).map(text).filter((id): id is string => id !== null);
+        if (ids.length === 0 || ids.length > 200) {
+          fault(res, 500, 'soapenv:Client', 'undelete: 1 to 200 ids');
+          return;
+        }
+        const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
+        const txn = ctx.store.txn();
+        const results = ids.map((id) => undeleteRecord(txn, id, wc));
+        txn.commit();
+        reply(`<undeleteResponse>${results.map((r) => `<result>${r.success ? '' : errorsXml(r.errors)}${element('id', r.id)}<success>${String(r.success)}</success></result>`).join('')}</undeleteResponse>`);
         return;
       }
       case 'getServerTimestamp':

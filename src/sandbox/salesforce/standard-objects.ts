@@ -135,6 +135,8 @@ const lead = object('Lead', 'Lead', 'Leads', [
     updateable: false,
   }),
   fields.boolean('IsUnreadByOwner', 'Unread By Owner', true),
+  // Set on a record deleted by a merge: the record that won (SOAP merge).
+  fields.reference('MasterRecordId', 'Master Record ID', ['Lead'], 'MasterRecord', { createable: false, updateable: false }),
   fields.date('LastActivityDate', 'Last Activity', { createable: false, updateable: false }),
   ...systemFields({ owner: true }),
 ], {
@@ -158,6 +160,7 @@ const contact = object('Contact', 'Contact', 'Contacts', [
   ...address('Mailing', 'Mailing'),
   fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
   fields.textarea('Description', 'Contact Description'),
+  fields.reference('MasterRecordId', 'Master Record ID', ['Contact'], 'MasterRecord', { createable: false, updateable: false }),
   fields.boolean('HasOptedOutOfEmail', 'Email Opt Out'),
   fields.date('LastActivityDate', 'Last Activity', { createable: false, updateable: false }),
   ...systemFields({ owner: true }),

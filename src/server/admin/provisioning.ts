@@ -8,7 +8,7 @@
  * public app), the plan says what to set up by hand, with the URL to paste.
  */
 import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../../crm/field-catalog.ts';
-import { ensureWebhookSubscriptions, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
+import { ensureWebhookSubscriptions, IDENTITY_EVENT_TYPES, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
@@ -179,6 +179,7 @@ export async function provision(input: {
       currentTargetUrl: null,
       items: [
         { eventType: 'contact.creation', propertyName: null, status: 'manual' },
+        ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null, status: 'manual' as const })),
         ...WATCHED_PROPERTIES.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
       ],
     };

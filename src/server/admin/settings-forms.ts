@@ -9,6 +9,7 @@ import type { MarketingCommitments } from '../../domain/commitments.ts';
 import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
 import type { OwnerMatching } from '../../domain/owners.ts';
+import type { DeletionPolicy } from '../../domain/record-identity.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -451,6 +452,10 @@ const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields;
   reviewDigest: { fields: (v) => digestFields(v as ReviewDigest), read: (f) => ({ value: digestValue(f), problems: [] }) },
   ownerMatching: { fields: (v) => ownerMatchingFields(v as OwnerMatching), read: (f) => ({ value: ownerMatchingValue(f), problems: [] }) },
   privacyPolicy: { fields: (v) => ({ salesforceRecords: (v as PrivacyPolicy).salesforceRecords }), read: (f) => ({ value: { salesforceRecords: field(f, 'salesforceRecords') }, problems: [] }) },
+  deletionPolicy: {
+    fields: (v) => ({ hubspotContactDeleted: (v as DeletionPolicy).hubspotContactDeleted, salesforceRecordDeleted: (v as DeletionPolicy).salesforceRecordDeleted }),
+    read: (f) => ({ value: { hubspotContactDeleted: field(f, 'hubspotContactDeleted'), salesforceRecordDeleted: field(f, 'salesforceRecordDeleted') }, problems: [] }),
+  },
 };
 
 /** The form fields of a setting's value. */

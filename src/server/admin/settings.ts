@@ -17,6 +17,7 @@ import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, pre
 import { DEFAULT_SLA_POLICY, validateSlaPolicy, type SlaPolicy } from '../../domain/sla.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
 import type { AppConfig } from '../../config.ts';
+import { DEFAULT_DELETION_POLICY, describeDeletionPolicyChange, validateDeletionPolicy, type DeletionPolicy } from '../../domain/record-identity.ts';
 import { DEFAULT_REVIEW_DIGEST, previewReviewDigest, validateReviewDigest, type ReviewDigest } from '../../domain/digest.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { checkOwnerMatching, DEFAULT_OWNER_MATCHING, previewOwnerMatching, validateOwnerMatching, type OwnerMatching } from '../../domain/owners.ts';
@@ -30,7 +31,7 @@ import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest', 'ownerMatching', 'privacyPolicy'] as const;
+export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest', 'ownerMatching', 'privacyPolicy', 'deletionPolicy'] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -151,6 +152,18 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     check: () => [],
     preview: (_db, _id, current, next) => Promise.resolve(previewPrivacyPolicy(current, next)),
     defaults: DEFAULT_PRIVACY_POLICY,
+  }),
+  deletionPolicy: define<DeletionPolicy>({
+    label: 'Deletion policy',
+    description: 'What a record deleted on one side does to its linked record on the other: only unlink (the default: never delete across systems) or delete it too. A restore (HubSpot restore, Salesforce undelete) links them again.',
+    validate: validateDeletionPolicy,
+    check: () => [],
+    preview: async (db, id, current, next) => {
+      const changes = describeDeletionPolicyChange(current, next);
+      const linked = await linkedRecordCount(db, id);
+      return { changed: changes.length > 0, lines: changes.map((text) => ({ level: text.includes('also deletes') ? 'warn' as const : 'info' as const, count: linked, text: `${text} (linked records now)` })), restampOffered: false };
+    },
+    defaults: DEFAULT_DELETION_POLICY,
   }),
 };
 

@@ -12,6 +12,7 @@ import { MarketingCommitmentsSchema } from '../../domain/commitments.ts';
 import { SharedGoalsSchema } from '../../domain/goals.ts';
 import { ReviewDigestSchema } from '../../domain/digest.ts';
 import { OwnerMatchingSchema } from '../../domain/owners.ts';
+import { DeletionPolicySchema } from '../../domain/record-identity.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { queueKeys, queues } from '../../queue/catalog.ts';
@@ -93,6 +94,12 @@ export function openApiDocument(): Json {
         get: operation('The shared goal table of a quarter (viewers may read): per KPI the target, actual, owner, status (met, below, no_data) and trend against the previous quarter', { '200': json(ref('GoalsReport'), 'Goal table'), '400': error('Bad quarter'), '404': error('No such installation') }, {
           parameters: [idPath, { name: 'quarter', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-Q[1-4]$' }, description: 'Default the current quarter (UTC)' }],
         }),
+      },
+      '/installations/{id}/shared-emails': {
+        get: operation('Linked records that share an email (viewers may read): reported, never merged by the app; each email with the HubSpot contact and Salesforce Lead or Contact of every link that has it', {
+          '200': json({ type: 'object', properties: { sharedEmails: { type: 'array', items: { type: 'object', properties: { email: { type: 'string' }, records: { type: 'array', items: { type: 'object', properties: { hubspotContactId: { type: 'string' }, salesforceLeadId: { type: ['string', 'null'] }, salesforceContactId: { type: ['string', 'null'] } } } } } } } } }, 'Shared emails'),
+          '404': error('No such installation'),
+        }, { parameters: [idPath] }),
       },
       '/installations/{id}/sla/compliance': {
         get: operation("The sales side of the SLA for handoffs in [from, to) (viewers may read): per rule (first_touch, cadence, disposition, untouched) whether it is on, judged = kept + broken, pending and the rate, in total and per group (byRep holds the groups of groupBy)", { '200': json({ type: 'object', properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, groupBy: { type: 'string' }, sales: ref('SalesSide') } }, 'Compliance'), '400': error('Bad from, to or groupBy'), '404': error('No such installation') }, {
@@ -449,6 +456,7 @@ export function openApiDocument(): Json {
         reviewDigest: schemaOf(ReviewDigestSchema),
         ownerMatching: schemaOf(OwnerMatchingSchema),
         privacyPolicy: schemaOf(PrivacyPolicySchema),
+        deletionPolicy: schemaOf(DeletionPolicySchema),
         QueueDepth: { type: 'object', properties: { key: { type: 'string' }, name: { type: 'string' }, waiting: { type: 'integer' }, active: { type: 'integer' }, delayed: { type: 'integer' }, failed: { type: 'integer' }, completed: { type: 'integer' } } },
         FailedJob: { type: 'object', properties: { queue: { type: 'string' }, queueName: { type: 'string' }, id: { type: 'string' }, installationId: { type: ['string', 'null'] }, error: { type: 'string' }, attemptsMade: { type: 'integer' }, attempts: { type: 'integer' }, failedAt: { type: ['string', 'null'] } } },
         InitialSyncProgress: {

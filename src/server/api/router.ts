@@ -7,6 +7,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { queueKeys, queues } from '../../queue/catalog.ts';
+import { sharedEmails } from '../../store/record-links.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
 import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
@@ -207,6 +208,13 @@ export function apiRouter(ctx: AdminContext): Router {
     const now = new Date(ctx.now());
     const quarter = query.quarter ?? periodContaining('quarter', now).id;
     res.json(await goalsReport(ctx.db, { installationId: installation.id, goals: await sharedGoalsOf(ctx.db, installation.id), quarter, now, revenue: await revenuePolicyOf(ctx.db, installation.id) }));
+  });
+
+  // Linked records that share an email (src/sync/email-identity.ts): reported, never merged by the app.
+  r.get('/installations/:id/shared-emails', access.viewInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    res.json({ sharedEmails: (await sharedEmails(ctx.db, installation.id)).map(({ email, links }) => ({ email, records: links.map((l) => ({ hubspotContactId: l.hubspotContactId, salesforceLeadId: l.salesforceLeadId, salesforceContactId: l.salesforceContactId })) })) });
   });
 
   r.get('/installations/:id/connections', access.manageInstallation, async (req, res) => {

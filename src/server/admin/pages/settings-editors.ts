@@ -226,6 +226,14 @@ function privacyEditor(fields: FormFields): Html {
     <p class="small muted">A HubSpot privacy deletion always erases the person from the app's own tables; the sync log keeps only that it happened. Anonymizing reaches the copy of the person the app made in Salesforce; leaving it means the org's admin erases it there.</p>`;
 }
 
+function deletionPolicyEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(fields, 'hubspotContactDeleted', 'A contact deleted in HubSpot', [['unlink', 'unlinks its Salesforce record'], ['delete', 'deletes its Salesforce record too']])}
+      ${selectField(fields, 'salesforceRecordDeleted', 'A Lead or Contact deleted in Salesforce', [['unlink', 'unlinks its HubSpot contact'], ['delete', 'deletes its HubSpot contact too']])}
+    </div>
+    <p class="small muted">Either way the sync log says what happened, and a restore (HubSpot restore within 90 days, Salesforce undelete within 15) links the records again. A delete the app makes is not echoed back.</p>`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -243,4 +251,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   reviewDigest: digestEditor,
   ownerMatching: ownerMatchingEditor,
   privacyPolicy: privacyEditor,
+  deletionPolicy: deletionPolicyEditor,
 };

@@ -8,6 +8,7 @@ import type { OwnerMatching } from '../../../domain/owners.ts';
 import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
 import { describeSendTime, type ReviewDigest } from '../../../domain/digest.ts';
+import type { DeletionPolicy } from '../../../domain/record-identity.ts';
 import type { DigestRecord } from '../../../store/digests.ts';
 import type { DigestStatusView } from '../review-digest.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
@@ -118,6 +119,11 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   reviewDigest: (v) => digestView(v as ReviewDigest),
   ownerMatching: (v) => ownerMatchingView(v as OwnerMatching),
   privacyPolicy: (v) => html`<p>A HubSpot privacy deletion <strong>${(v as PrivacyPolicy).salesforceRecords === 'anonymize' ? 'anonymizes' : 'leaves (and unlinks)'}</strong> the linked Salesforce Lead or Contact; the app's own copy of the person is always erased.</p>`,
+  deletionPolicy: (v) => {
+    const policy = v as DeletionPolicy;
+    const says = (action: string, other: string) => (action === 'delete' ? html`<strong>deletes</strong> the linked ${other} too` : html`only unlinks the ${other}`);
+    return html`<p>A contact deleted in HubSpot ${says(policy.hubspotContactDeleted, 'Salesforce record')}; a Lead or Contact deleted in Salesforce ${says(policy.salesforceRecordDeleted, 'HubSpot contact')}.</p>`;
+  },
 };
 
 function readableView(view: SettingView): Html {

@@ -1,0 +1,141 @@
+/**
+ * Merges (docs/architecture.md §18). A HubSpot contact merge (the `contact.merge` event) and a
+ * Salesforce Lead or Contact merge (found by the reconciler: the losing records sit in the
+ * recycle bin with `MasterRecordId`) re-point the app's links and everything it keys by the
+ * losing ids to the survivor: one link per person, no orphan link, the earlier first touch and the
+ * stage history follow the survivor. A second link the merge makes redundant is set aside and
+ * reported, never merged across systems by the app.
+ *
+ * Order: the CRM stamps first (each idempotent), then the app's tables (each statement
+ * idempotent), so a retry after any failure converges on the same state.
+ */
+import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
+import { chooseSurvivingLink, earliestFirstTouch, hubspotMergeIds, type HubSpotMergeEvent } from '../domain/record-identity.ts';
+import type { Queryable } from '../store/db.ts';
+import { linksByHubSpotIds, linksBySalesforceIds, moveLink, moveLinkRecord, repointHubSpotContact, repointSalesforceLead, setLinksAside, type RecordLink } from '../store/record-links.ts';
+import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { touchesOf } from '../store/touches.ts';
+import { contactRef, salesforceRef } from './context.ts';
+import type { Direction } from './pending-set.ts';
+import type { ValueLedger } from './value-ledger.ts';
+
+/** What merge and deletion handling needs of an installation. */
+export interface IdentityContext {
+  installationId: string;
+  db: Queryable;
+  hubspot: HubSpotPort;
+  salesforce: SalesforcePort;
+  ledger: ValueLedger;
+  /** Marks records pending and schedules their drain. */
+  markPending(direction: Direction, keys: string[]): Promise<void>;
+}
+
+const FIRST_TOUCH_FIELDS = [
+  ['channel', 'attribution_first_channel', 'First_Touch_Channel__c'],
+  ['source', 'attribution_first_source', 'First_Touch_Source__c'],
+  ['medium', 'attribution_first_medium', 'First_Touch_Medium__c'],
+  ['campaign', 'attribution_first_campaign', 'First_Touch_Campaign__c'],
+  ['content', 'attribution_first_content', 'First_Touch_Content__c'],
+  ['term', 'attribution_first_term', 'First_Touch_Term__c'],
+] as const;
+
+/** Applies a HubSpot contact merge to the links; returns the survivor's id. */
+export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMergeEvent): Promise<string> {
+  const { survivorId, primaryId, mergedIds } = hubspotMergeIds(event);
+  const log: SyncLogEntry[] = [];
+  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) =>
+    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
+  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, [primaryId, ...mergedIds.filter((id) => id !== primaryId), survivorId]);
+  const ordered = [primaryId, ...mergedIds, survivorId].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
+  const { keep, duplicates } = chooseSurvivingLink(ordered, primaryId);
+
+  // 1. The Salesforce records name the survivor; a duplicate Lead lets go of its merged-away contact.
+  const stamps = [
+    ...(keep?.salesforceLeadId ? [{ type: 'Lead', id: keep.salesforceLeadId, value: survivorId }] : []),
+    ...(keep?.salesforceContactId ? [{ type: 'Contact', id: keep.salesforceContactId, value: survivorId }] : []),
+    ...duplicates.flatMap((d) => (d.salesforceLeadId ? [{ type: 'Lead', id: d.salesforceLeadId, value: null }] : [])),
+  ];
+  for (const type of ['Lead', 'Contact']) {
+    const records = stamps.filter((s) => s.type === type).map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
+    if (records.length === 0) continue;
+    const outcomes = await ctx.salesforce.updateRecords(type, records);
+    for (const [id, outcome] of outcomes) {
+      if (!outcome.ok) entry(salesforceRef(type, id), 'error', 'merge_stamp_failed', `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`);
+    }
+  }
+
+  // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
+  await repointHubSpotContact(ctx.db, ctx.installationId, mergedIds, survivorId);
+  if (keep && keep.hubspotContactId !== survivorId) await moveLink(ctx.db, ctx.installationId, keep.hubspotContactId, survivorId);
+  await setLinksAside(ctx.db, ctx.installationId, duplicates.map((d) => ({ ...d, deletedSide: 'hubspot' as const, deletedId: d.hubspotContactId, reason: 'merged' as const })));
+  await stampEarliestFirstTouch(ctx, survivorId, keep, entry);
+
+  entry(contactRef(survivorId), 'info', 'merge_contacts', `HubSpot merged contact${mergedIds.length > 1 ? 's' : ''} ${mergedIds.join(', ')} into ${survivorId}: ${keep?.salesforceLeadId ? `linked to Lead ${keep.salesforceLeadId}` : 'no Salesforce record linked'}; stage history and touches follow ${survivorId}`, { mergedIds, primaryId });
+  for (const duplicate of duplicates) {
+    if (duplicate.salesforceLeadId === null && duplicate.salesforceContactId === null) continue;
+    entry(salesforceRef(duplicate.salesforceLeadId ? 'Lead' : 'Contact', duplicate.salesforceLeadId ?? duplicate.salesforceContactId ?? ''), 'warn', 'merge_duplicate_unlinked',
+      `was linked to contact ${duplicate.hubspotContactId}, merged into ${survivorId} whose link is ${keep?.salesforceLeadId ?? keep?.salesforceContactId ?? 'none'}: unlinked, not deleted; merge the duplicate in Salesforce if it is the same person`);
+  }
+  await writeSyncLog(ctx.db, log);
+  await ctx.markPending('to-salesforce', [survivorId]);
+  return survivorId;
+}
+
+/** Writes the survivor's earliest stored first touch on the contact and its linked Lead, where they say otherwise. */
+async function stampEarliestFirstTouch(ctx: IdentityContext, survivorId: string, link: RecordLink | null, entry: (ref: string, level: SyncLogEntry['level'], action: string, reason: string) => void): Promise<void> {
+  const first = earliestFirstTouch((await touchesOf(ctx.db, ctx.installationId, [survivorId])).filter((t) => t.isFirst));
+  if (first === null) return;
+  const at = first.occurredAt.toISOString();
+  const hubspot: Record<string, string> = { attribution_first_at: at };
+  const lead: Record<string, unknown> = { First_Touch_At__c: at };
+  for (const [key, property, field] of FIRST_TOUCH_FIELDS) {
+    const value = first[key];
+    hubspot[property] = value ?? '';
+    lead[field] = value;
+  }
+  const [current] = await ctx.hubspot.readContacts([survivorId], Object.keys(hubspot));
+  const changed = Object.fromEntries(Object.entries(hubspot).filter(([name, value]) => (current?.properties[name] ?? '') !== value && !(name === 'attribution_first_at' && current?.properties[name] && Date.parse(current.properties[name] ?? '') === first.occurredAt.getTime())));
+  if (Object.keys(changed).length > 0) {
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: survivorId, values: changed }]);
+    const outcome = (await ctx.hubspot.updateContacts([{ id: survivorId, properties: changed }])).get(survivorId);
+    if (outcome && !outcome.ok) entry(contactRef(survivorId), 'error', 'stamp_failed', `HubSpot refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`);
+  }
+  if (link?.salesforceLeadId) {
+    const outcome = (await ctx.salesforce.updateRecords('Lead', [{ Id: link.salesforceLeadId, ...lead }])).get(link.salesforceLeadId);
+    if (outcome && !outcome.ok && outcome.code !== 'CANNOT_UPDATE_CONVERTED_LEAD') entry(salesforceRef('Lead', link.salesforceLeadId), 'error', 'stamp_failed', `Salesforce refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`);
+  }
+}
+
+/**
+ * Applies Salesforce merges of one type: each merged-away record (`MasterRecordId` set) hands its
+ * link to the master. When the master has a link of its own, two HubSpot contacts now name one
+ * record: the merged-away one's link is set aside and reported.
+ */
+export async function applySalesforceMerges(ctx: IdentityContext, type: 'Lead' | 'Contact', merged: readonly { id: string; masterId: string }[]): Promise<void> {
+  if (merged.length === 0) return;
+  const log: SyncLogEntry[] = [];
+  const links = await linksBySalesforceIds(ctx.db, ctx.installationId, merged.flatMap((m) => [m.id, m.masterId]));
+  for (const { id, masterId } of merged) {
+    const loser = links.get(id);
+    const master = links.get(masterId);
+    if (type === 'Lead') await repointSalesforceLead(ctx.db, ctx.installationId, [id], masterId);
+    if (!loser) continue;
+    const ref = salesforceRef(type, masterId);
+    if (master && master.hubspotContactId !== loser.hubspotContactId) {
+      await setLinksAside(ctx.db, ctx.installationId, [{ ...loser, deletedSide: 'salesforce', deletedId: id, reason: 'merged' }]);
+      log.push({ installationId: ctx.installationId, recordRef: contactRef(loser.hubspotContactId), level: 'warn', action: 'merge_duplicate_unlinked',
+        reason: `${type} ${id} was merged into ${masterId}, which is linked to contact ${master.hubspotContactId}: this contact is unlinked, not deleted; merge the two contacts in HubSpot if they are the same person` });
+      continue;
+    }
+    await moveLinkRecord(ctx.db, ctx.installationId, loser.hubspotContactId, type, masterId);
+    const stamp = type === 'Lead' ? { salesforce_lead_id: masterId } : { salesforce_contact_id: masterId };
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: loser.hubspotContactId, values: stamp }]);
+    const outcome = (await ctx.hubspot.updateContacts([{ id: loser.hubspotContactId, properties: stamp }])).get(loser.hubspotContactId);
+    const written = await ctx.salesforce.updateRecords(type, [{ Id: masterId, HubSpot_Contact_Id__c: loser.hubspotContactId }]);
+    const refused = [outcome, written.get(masterId)].find((o) => o !== undefined && !o.ok);
+    log.push({ installationId: ctx.installationId, recordRef: ref, level: refused ? 'error' : 'info', action: 'merge_records',
+      reason: `Salesforce merged ${type} ${id} into ${masterId}: contact ${loser.hubspotContactId} now linked to ${masterId}${refused && !refused.ok ? ` (a stamp was refused: ${refused.code} ${refused.message})` : ''}` });
+    await ctx.markPending('to-hubspot', [`${type}:${masterId}`]);
+  }
+  await writeSyncLog(ctx.db, log);
+}
