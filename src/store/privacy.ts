@@ -91,6 +91,8 @@ export async function eraseContactData(db: Db, installationId: string, contactId
     };
     const scope = [installationId, contactId, ids] as const;
     await run('record_links', 'DELETE FROM record_links WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))', scope);
+    // A link the contact's deletion set aside (the same GDPR deletion also sends contact.deletion).
+    await run('record_unlinks', 'DELETE FROM record_unlinks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))', scope);
     await run('consent_states', 'DELETE FROM consent_states WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
     await run('stage_history', 'DELETE FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
     await run('attribution_touches', 'DELETE FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
