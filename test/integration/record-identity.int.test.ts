@@ -92,8 +92,9 @@ describe('record identity', () => {
 
   it('unlinks a deleted contact\'s Lead by default, keeps the Lead, and links them again on restore', async () => {
     const { contactId, lead } = await h.handOff({ email: email() });
+    await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 20_000, 'the link');
     h.hubspotSandbox.archiveInUi('contacts', contactId);
-    await eventually(async () => (await linkOf(contactId)) === undefined, 20_000, 'the link set aside');
+    await eventually(async () => (await linkOf(contactId)) === undefined && (await logged(`hubspot:contact:${contactId}`, 'unlink_deleted')).length > 0, 20_000, 'the link set aside');
     expect(await logged(`hubspot:contact:${contactId}`, 'unlink_deleted')).toHaveLength(1);
     expect(await h.leadsFor(`Id = '${lead.Id}'`)).toHaveLength(1);
 
@@ -104,8 +105,9 @@ describe('record identity', () => {
 
   it('unlinks a deleted Lead\'s contact, keeps the contact, and links them again on undelete', async () => {
     const { contactId, lead } = await h.handOff({ email: email() });
+    await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 20_000, 'the link');
     await h.rep.sobject('Lead').destroy(lead.Id);
-    await eventually(async () => (await linkOf(contactId)) === undefined, 30_000, 'the link set aside');
+    await eventually(async () => (await linkOf(contactId)) === undefined && (await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).length > 0, 30_000, 'the link set aside');
     expect(await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).toHaveLength(1);
     expect((await h.contact(contactId)).email).toBeTruthy();
     // A later change of the contact does not make a second Lead.
