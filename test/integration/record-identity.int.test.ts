@@ -59,7 +59,7 @@ describe('record identity', () => {
     expect(await linksOfLead(older.lead.Id)).toEqual([]);
     await eventually(async () => (await h.leadsFor(`Id = '${older.lead.Id}'`))[0]?.HubSpot_Contact_Id__c === null, 20_000, 'the duplicate Lead let go of its contact');
     expect((await h.leadsFor(`Id = '${newer.lead.Id}'`))[0]?.HubSpot_Contact_Id__c).toBe(merged.id);
-    expect(await logged(`salesforce:Lead:${older.lead.Id}`, 'merge_duplicate_unlinked')).toHaveLength(1);
+    await eventually(async () => (await logged(`salesforce:Lead:${older.lead.Id}`, 'merge_duplicate_unlinked')).length === 1, 20_000, 'the duplicate Lead reported');
 
     // The survivor syncs without making a Lead of its own.
     const [mark] = await h.app.db.query<{ id: string | null }>('SELECT max(id) AS id FROM sync_log');

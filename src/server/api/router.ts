@@ -210,8 +210,8 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json(await goalsReport(ctx.db, { installationId: installation.id, goals: await sharedGoalsOf(ctx.db, installation.id), quarter, now, revenue: await revenuePolicyOf(ctx.db, installation.id) }));
   });
 
-  // Linked records that share an email (src/sync/email-identity.ts): reported, never merged by the app.
-  r.get('/installations/:id/shared-emails', access.viewInstallation, async (req, res) => {
+  // Linked records that share an email (src/sync/email-identity.ts): reported, never merged by the app; it lists addresses, so installation admins only.
+  r.get('/installations/:id/shared-emails', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json({ sharedEmails: (await sharedEmails(ctx.db, installation.id)).map(({ email, links }) => ({ email, records: links.map((l) => ({ hubspotContactId: l.hubspotContactId, salesforceLeadId: l.salesforceLeadId, salesforceContactId: l.salesforceContactId })) })) });
