@@ -87,6 +87,7 @@ describe('record identity', () => {
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === masterId, 30_000, 'the contact linked to the surviving Lead');
     await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === masterId, 20_000, 'the surviving Lead on the contact', 500);
     expect((await h.leadsFor(`Id = '${masterId}'`))[0]?.HubSpot_Contact_Id__c).toBe(contactId);
+    await eventually(async () => (await logged(`salesforce:Lead:${masterId}`, 'merge_records')).length === 1, 20_000, 'the sync log line');
     expect(await logged(`salesforce:Lead:${masterId}`, 'merge_records')).toHaveLength(1);
   }, 90_000);
 
@@ -100,6 +101,7 @@ describe('record identity', () => {
 
     h.hubspotSandbox.restoreInUi('contacts', contactId);
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 20_000, 'linked again');
+    await eventually(async () => (await logged(`hubspot:contact:${contactId}`, 'relink_restored')).length === 1, 20_000, 'the sync log line');
     expect(await logged(`hubspot:contact:${contactId}`, 'relink_restored')).toHaveLength(1);
   }, 90_000);
 
@@ -118,6 +120,7 @@ describe('record identity', () => {
     const [undeleted] = await h.rep.soap.undelete([lead.Id]);
     expect(undeleted?.success).toBe(true);
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 30_000, 'linked again');
+    await eventually(async () => (await logged(`salesforce:Lead:${lead.Id}`, 'relink_restored')).length === 1, 20_000, 'the sync log line');
     expect(await logged(`salesforce:Lead:${lead.Id}`, 'relink_restored')).toHaveLength(1);
   }, 90_000);
 
@@ -165,6 +168,7 @@ describe('record identity', () => {
       const { contactId, lead } = await h.handOff({ email: email() });
       h.hubspotSandbox.archiveInUi('contacts', contactId);
       await eventually(async () => (await h.rep.query(`SELECT Id FROM Lead WHERE Id = '${lead.Id}' AND IsDeleted = true`, { scanAll: true })).records.length === 1, 30_000, 'the Lead deleted too');
+      await eventually(async () => (await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).length === 1, 20_000, 'the sync log line');
       expect(await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).toHaveLength(1);
       // The reconciler sees the deleted Lead; its link is already set aside: nothing else happens.
       await new Promise((resolve) => setTimeout(resolve, 2_500));
