@@ -4,6 +4,7 @@
  * nothing else. Batch methods take any number of records and split them at the API's limit.
  * Per-record failures come back as values; whole-request failures throw the errors of errors.ts.
  */
+import type { UpcomingCampaign } from '../domain/review.ts';
 import type { HubSpotOwner, SalesforceUser } from '../domain/owners.ts';
 import type { CurrencyRates } from '../domain/revenue.ts';
 import type { Result } from '../domain/result.ts';
@@ -55,16 +56,7 @@ export interface ContactPropertyInfo {
 }
 
 /** A marketing campaign with its schedule (Salesforce Campaign or HubSpot marketing campaign); dates `YYYY-MM-DD`. */
-export interface ScheduledCampaign {
-  id: string;
-  name: string;
-  startDate: string;
-  endDate: string | null;
-  type: string | null;
-  status: string | null;
-  /** Where the campaign opens in the CRM, when known. */
-  url: string | null;
-}
+export type ScheduledCampaign = Omit<UpcomingCampaign, 'source'>;
 
 export interface HubSpotPort {
   readonly system: 'hubspot';

@@ -90,7 +90,7 @@ export interface Loss {
   reason: string | null;
 }
 
-/** A marketing campaign starting soon. */
+/** A marketing campaign starting soon (dates `YYYY-MM-DD`); the CRM ports read it without `source`. */
 export interface UpcomingCampaign {
   source: 'salesforce' | 'hubspot';
   id: string;

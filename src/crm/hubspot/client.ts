@@ -439,21 +439,37 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     }));
   }
 
-  async function apiUsage(): Promise<ApiLimitUsage[]> {
+  /**
+   * One call the SDK has no typed API for, through its `apiRequest` (token, rate limiter, no SDK
+   * retries): the answer with its parsed body and lower-cased headers, and `failure` — the error the
+   * adapter throws — when it is not a 2xx. A call that never got an answer throws.
+   */
+  async function rawRequest(operation: string, request: { method: 'GET' | 'POST'; path: string; qs: Record<string, string | number> }) {
     const token = await tokenOf();
     lastToken = token;
     await limiter.acquire(limiterKey);
     let response: Awaited<ReturnType<Client['apiRequest']>>;
     try {
-      response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({ method: 'GET', path: '/crm/v3/objects/contacts', qs: { limit: 1 } });
+      response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest(request);
     } catch (error) {
-      throw toHubSpotError(error, 'read API usage', [token]);
+      throw toHubSpotError(error, operation, [token]);
     }
+    const body: unknown = await response.json().catch(() => undefined);
     const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
-    if (!response.ok) {
-      const body: unknown = await response.json().catch(() => undefined);
-      throw toHubSpotError({ code: response.status, body, headers }, 'read API usage', [token]);
-    }
+    // An answer with a status is always one of the CRM errors (src/crm/hubspot/errors.ts).
+    const failure = response.ok ? null : (toHubSpotError({ code: response.status, body, headers }, operation, [token]) as Error);
+    return { status: response.status, body, headers, failure };
+  }
+
+  /** A 403 as the expected answer of an API the portal or token may not have: HubSpot's reason, and what the API needs. */
+  function forbiddenReason(body: unknown, needs: string): string {
+    const { message, category } = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; category?: unknown };
+    return `HubSpot answered 403${typeof category === 'string' ? ` ${category}` : ''}: ${typeof message === 'string' ? message : 'forbidden'} (${needs})`;
+  }
+
+  async function apiUsage(): Promise<ApiLimitUsage[]> {
+    const { headers, failure } = await rawRequest('read API usage', { method: 'GET', path: '/crm/v3/objects/contacts', qs: { limit: 1 } });
+    if (failure) throw failure;
     const usage: ApiLimitUsage[] = [];
     const windowMax = Number(headers['x-hubspot-ratelimit-max']);
     const windowRemaining = Number(headers['x-hubspot-ratelimit-remaining']);
@@ -486,26 +502,11 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     const campaigns: ScheduledCampaign[] = [];
     let after: string | undefined;
     do {
-      const token = await tokenOf();
-      lastToken = token;
-      await limiter.acquire(limiterKey);
       const qs: Record<string, string | number> = { limit: CAMPAIGN_PAGE_SIZE, sort: 'hs_name', properties: CAMPAIGN_PROPERTIES.join(',') };
       if (after !== undefined) qs.after = after;
-      let response: Awaited<ReturnType<Client['apiRequest']>>;
-      try {
-        response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({ method: 'GET', path: '/marketing/v3/campaigns', qs });
-      } catch (error) {
-        throw toHubSpotError(error, 'list marketing campaigns', [token]);
-      }
-      const body: unknown = await response.json().catch(() => undefined);
-      if (response.status === 403) {
-        const { message, category } = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; category?: unknown };
-        return err(`HubSpot answered 403${typeof category === 'string' ? ` ${category}` : ''}: ${typeof message === 'string' ? message : 'forbidden'} (the campaigns API needs Marketing Hub Professional or Enterprise and the marketing.campaigns.read scope)`);
-      }
-      if (!response.ok) {
-        const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
-        throw toHubSpotError({ code: response.status, body, headers }, 'list marketing campaigns', [token]);
-      }
+      const { status, body, failure } = await rawRequest('list marketing campaigns', { method: 'GET', path: '/marketing/v3/campaigns', qs });
+      if (status === 403) return err(forbiddenReason(body, 'the campaigns API needs Marketing Hub Professional or Enterprise and the marketing.campaigns.read scope'));
+      if (failure) throw failure;
       const page = parseAnswer(campaignPageSchema, body, 'list marketing campaigns');
       for (const campaign of page.results) {
         const startDate = campaign.properties.hs_start_date?.slice(0, 10) ?? null;
@@ -526,26 +527,11 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     for (const archived of [false, true]) {
       let after: string | undefined;
       do {
-        const token = await tokenOf();
-        lastToken = token;
-        await limiter.acquire(limiterKey);
         const qs: Record<string, string | number> = { limit: OWNER_PAGE_SIZE, archived: String(archived) };
         if (after !== undefined) qs.after = after;
-        let response: Awaited<ReturnType<Client['apiRequest']>>;
-        try {
-          response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({ method: 'GET', path: '/crm/v3/owners', qs });
-        } catch (error) {
-          throw toHubSpotError(error, 'list owners', [token]);
-        }
-        const body: unknown = await response.json().catch(() => undefined);
-        if (response.status === 403) {
-          const { message, category } = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; category?: unknown };
-          return err(`HubSpot answered 403${typeof category === 'string' ? ` ${category}` : ''}: ${typeof message === 'string' ? message : 'forbidden'} (the owners API needs the crm.objects.owners.read scope)`);
-        }
-        if (!response.ok) {
-          const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
-          throw toHubSpotError({ code: response.status, body, headers }, 'list owners', [token]);
-        }
+        const { status, body, failure } = await rawRequest('list owners', { method: 'GET', path: '/crm/v3/owners', qs });
+        if (status === 403) return err(forbiddenReason(body, 'the owners API needs the crm.objects.owners.read scope'));
+        if (failure) throw failure;
         const page = parseAnswer(ownerPageSchema, body, 'list owners');
         for (const owner of page.results) {
           owners.push({ id: owner.id, email: owner.email ?? null, firstName: owner.firstName ?? null, lastName: owner.lastName ?? null, archived: owner.archived ?? archived });
@@ -569,29 +555,18 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   async function unsubscribeFromAllEmail(emails: readonly string[]): Promise<Map<string, WriteOutcome>> {
     const outcomes = new Map<string, WriteOutcome>();
     for (const email of new Set(emails.map((e) => e.trim().toLowerCase()).filter((e) => e !== ''))) {
-      const token = await tokenOf();
-      lastToken = token;
-      await limiter.acquire(limiterKey);
-      let response: Awaited<ReturnType<Client['apiRequest']>>;
-      try {
-        response = await new Client({ accessToken: token, basePath, numberOfApiCallRetries: 0 }).apiRequest({
-          method: 'POST',
-          path: `/communication-preferences/2026-03/statuses/${encodeURIComponent(email)}/unsubscribe-all`,
-          qs: { channel: 'EMAIL' },
-        });
-      } catch (error) {
-        throw toHubSpotError(error, 'unsubscribe from all email', [token]);
-      }
-      const body: unknown = await response.json().catch(() => undefined);
-      if (response.ok) {
+      const { status, body, failure } = await rawRequest('unsubscribe from all email', {
+        method: 'POST',
+        path: `/communication-preferences/2026-03/statuses/${encodeURIComponent(email)}/unsubscribe-all`,
+        qs: { channel: 'EMAIL' },
+      });
+      if (failure === null) {
         outcomes.set(email, { ok: true, id: email, created: false });
         continue;
       }
-      const headers = Object.fromEntries([...response.headers.entries()].map(([name, value]) => [name.toLowerCase(), value]));
-      const failure = toHubSpotError({ code: response.status, body, headers }, 'unsubscribe from all email', [token]);
       // A refusal of this address (missing scope, invalid address) is its outcome; anything else is retried.
       if (!(failure instanceof CrmRejectedError)) throw failure;
-      const { category, message } = describeBody(body, response.status);
+      const { category, message } = describeBody(body, status);
       outcomes.set(email, { ok: false, code: category, message });
     }
     return outcomes;
