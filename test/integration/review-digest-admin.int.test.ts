@@ -3,39 +3,25 @@
  * the next send time once saved, and "Send now": audited, sent by the app's own worker through a
  * local SMTP server, shown as the last test, and no slot consumed.
  */
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_REVIEW_DIGEST } from '../../src/domain/digest.ts';
 import { fieldsOf } from '../../src/server/admin/settings-forms.ts';
 import { latestDigest } from '../../src/store/digests.ts';
 import { AdminClient, startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 import { FIXTURE_FIGURES, reviewFixture } from '../support/review-fixture.ts';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
 
 describe('review digest settings', () => {
   let admin: AdminApp;
   let client: AdminClient;
   let installationId: string;
-  let smtp: SMTPServer;
-  const mails: ParsedMail[] = [];
+  let smtp: TestSmtpServer;
+  const mails = () => smtp.received.map((received) => received.mail);
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((mail) => {
-          mails.push(mail);
-          callback();
-        }, (error: Error) => callback(error));
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtpServer();
     admin = await startAdminApp(
-      { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(smtpPort), SMTP_FROM: 'review@example.com' },
+      smtp.env,
       { reviewSource: (id, period) => Promise.resolve(reviewFixture(id, period.id)) },
     );
     installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
@@ -45,7 +31,7 @@ describe('review digest settings', () => {
 
   afterAll(async () => {
     await admin?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   const pageOf = () => `/admin/installations/${installationId}/settings?key=reviewDigest`;
@@ -84,10 +70,10 @@ describe('review digest settings', () => {
     expect(sent.headers.get('location')).toBe(`/admin/installations/${installationId}/settings?key=reviewDigest&notice=digest_test_queued#review-digest`);
     await vi.waitFor(async () => expect((await latestDigest(admin.app.db, installationId, 'test'))?.completedAt).toBeInstanceOf(Date), { timeout: 15_000, interval: 100 });
     expect(await latestDigest(admin.app.db, installationId, 'test')).toMatchObject({ email: { state: 'sent', to: ['lead@example.com'] }, chat: { state: 'skipped' } });
-    expect(mails).toHaveLength(1);
+    expect(mails()).toHaveLength(1);
     // The app's clock is the real one: the quarter is today's.
-    expect(mails[0]?.subject).toMatch(/^\[Test\] Pipeline review \d{4}-Q[1-4] — Sandbox$/);
-    for (const figure of FIXTURE_FIGURES.email) expect(mails[0]?.text).toContain(figure);
+    expect(mails()[0]?.subject).toMatch(/^\[Test\] Pipeline review \d{4}-Q[1-4] — Sandbox$/);
+    for (const figure of FIXTURE_FIGURES.email) expect(mails()[0]?.text).toContain(figure);
     expect(await latestDigest(admin.app.db, installationId, 'scheduled')).toBeNull();
     const audit = await admin.app.db.query<{ action: string }>("SELECT action FROM admin_audit WHERE installation_id = $1 AND action = 'review_digest_test'", [installationId]);
     expect(audit).toHaveLength(1);

@@ -8,8 +8,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { QueueEvents } from 'bullmq';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { Producer } from '../../src/queue/producer.ts';
@@ -27,6 +25,7 @@ import { reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
 import { BACKENDS, openTestDb } from '../support/db.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
 import { FIXTURE_FIGURES, reviewFixture } from '../support/review-fixture.ts';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
 
 const SECRET = 'review-digest-secret-0123456789';
 const PUBLIC_URL = 'https://sync.example.com';
@@ -34,21 +33,12 @@ const PUBLIC_URL = 'https://sync.example.com';
 const NOW = new Date('2026-11-30T07:01:00Z');
 const DIGEST = { enabled: true, every: 'week', weekday: 1, hour: 8, timeZone: 'Europe/Paris', period: 'quarter', emailTo: ['sales-lead@example.com', 'marketing-lead@example.com'], toAlertTarget: true };
 
-interface ReceivedMail {
-  to: string[];
-  mail: ParsedMail;
-}
-
 describe.each(BACKENDS)('review digest on %s', (backend) => {
   let db: Db;
-  let smtp: SMTPServer;
-  let smtpPort: number;
+  let smtp: TestSmtpServer;
   let receiver: http.Server;
   let receiverPort: number;
-  const mails: ReceivedMail[] = [];
   const posts: { body: ReviewDigestAlert; signed: boolean }[] = [];
-  /** How many of the next messages the SMTP server refuses with 451 (a temporary failure). */
-  let refuseNext = 0;
   const senders: MailSender[] = [];
   let installations = 0;
 
@@ -63,7 +53,7 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
   };
 
   function deps(overrides: Partial<DigestDeps> = {}): DigestDeps {
-    const mail = smtpSender({ host: '127.0.0.1', port: smtpPort, secure: false, auth: undefined, from: 'Pipeline review <review@example.com>' });
+    const mail = smtpSender({ host: '127.0.0.1', port: smtp.port, secure: false, auth: undefined, from: 'Pipeline review <review@example.com>' });
     senders.push(mail);
     return {
       db,
@@ -84,33 +74,13 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
     return installation;
   }
 
-  const mailsTo = (installationName: string) => mails.filter((received) => received.mail.subject?.includes(installationName));
+  const mailsTo = (installationName: string) => smtp.received.filter((received) => received.mail.subject?.includes(installationName));
   const postsOf = (installationId: string) => posts.filter((post) => post.body.installationId === installationId);
 
   beforeAll(async () => {
     db = await openTestDb(backend);
     await migrate(db);
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, session, callback) {
-        simpleParser(stream).then(
-          (mail) => {
-            if (refuseNext > 0) {
-              refuseNext -= 1;
-              callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
-              return;
-            }
-            mails.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), mail });
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtpServer();
     receiver = http.createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
@@ -127,7 +97,7 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
 
   afterAll(async () => {
     for (const sender of senders) sender.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
     await new Promise((resolve) => receiver.close(resolve));
     await db.close();
   });
@@ -168,7 +138,7 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
 
   it('retries a failed SMTP send at the next check without repeating the chat message', async () => {
     const installation = await newInstallation();
-    refuseNext = 1;
+    smtp.refuseNext = 1;
     const first = await sendDueDigest(deps(), installation);
     expect(first).toMatchObject({ sent: ['chat'], retry: [expect.stringMatching(/^SMTP EMESSAGE 451: .*try again later/)] });
     expect(mailsTo(installation.name)).toHaveLength(0);
@@ -204,7 +174,7 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
 
   it('reports a test digest the SMTP server refuses as failed at once, with the server\'s reply', async () => {
     const installation = await newInstallation();
-    refuseNext = 1;
+    smtp.refuseNext = 1;
     const test = await sendTestDigest(deps(), installation, 'request-refused');
     expect(test).toMatchObject({ sent: ['chat'], failed: ['email'], retry: [] });
     expect(await digestOf(db, installation.id, 'test:request-refused')).toMatchObject({ email: { state: 'failed', detail: expect.stringMatching(/^SMTP EMESSAGE 451: .*try again later/) }, completedAt: expect.any(Date) });

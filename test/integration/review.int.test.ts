@@ -7,15 +7,14 @@
  * The digest of that review reaches a local SMTP server with the same numbers.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineReview } from '../../src/domain/review.ts';
 import { eventually } from '../support/app-process.ts';
 import { AdminClient } from '../support/admin-harness.ts';
 import { setMarketingUser } from '../support/salesforce-marketing.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
+import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
@@ -50,8 +49,7 @@ describe('the pipeline review', () => {
   let h: SyncHarness;
   let installationId: string;
   const names = new Map<string, string>();
-  let smtp: SMTPServer;
-  const mails: ParsedMail[] = [];
+  let smtp: TestSmtpServer;
 
   const api = async (target: string, client?: AdminClient): Promise<{ status: number; json: Record<string, unknown> }> => {
     if (client) return (await client.api('GET', target));
@@ -103,19 +101,8 @@ describe('the pipeline review', () => {
   }
 
   beforeAll(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, _session, callback) {
-        simpleParser(stream).then((mail) => {
-          mails.push(mail);
-          callback();
-        }, (error: Error) => callback(error));
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    h = await startSyncHarness({ ADMIN_TOKEN, SMTP_HOST: '127.0.0.1', SMTP_PORT: String((smtp.server.address() as AddressInfo).port), SMTP_FROM: 'review@example.com' });
+    smtp = await startSmtpServer();
+    h = await startSyncHarness({ ADMIN_TOKEN, ...smtp.env });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
     expect(installationId).not.toBe('');
     // Campaigns in both CRMs: two start inside the next 30 days on each side, the others outside.
@@ -138,7 +125,7 @@ describe('the pipeline review', () => {
 
   afterAll(async () => {
     await h?.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   it('shows each block with the figures of the month seeded', async () => {
@@ -305,8 +292,8 @@ describe('the pipeline review', () => {
     await admin.signIn(ADMIN_TOKEN);
     await admin.page(`/admin/installations/${installationId}/settings?key=reviewDigest`);
     expect((await admin.form(`/admin/installations/${installationId}/review-digest/test`, {})).status).toBe(303);
-    await eventually(async () => mails.length === 1, 20_000, 'the digest at the SMTP server');
-    const mail = mails[0] as ParsedMail;
+    await eventually(async () => smtp.received.length === 1, 20_000, 'the digest at the SMTP server');
+    const mail = smtp.received[0]?.mail as ParsedMail;
     const month = new Date().toISOString().slice(0, 7);
     expect(mail.subject).toMatch(new RegExp(`^\\[Test\\] Pipeline review ${month} — `));
     // The figures of the same review, from the API, written as the seed gives them.
