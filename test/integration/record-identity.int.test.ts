@@ -86,8 +86,9 @@ describe('record identity', () => {
 
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === masterId, 30_000, 'the contact linked to the surviving Lead');
     await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === masterId, 20_000, 'the surviving Lead on the contact', 500);
-    expect((await h.leadsFor(`Id = '${masterId}'`))[0]?.HubSpot_Contact_Id__c).toBe(contactId);
+    // The log line follows both stamps (HubSpot's first, then the Lead's).
     await eventually(async () => (await logged(`salesforce:Lead:${masterId}`, 'merge_records')).length === 1, 20_000, 'the sync log line');
+    expect((await h.leadsFor(`Id = '${masterId}'`))[0]?.HubSpot_Contact_Id__c).toBe(contactId);
     expect(await logged(`salesforce:Lead:${masterId}`, 'merge_records')).toHaveLength(1);
   }, 90_000);
 
