@@ -20,7 +20,7 @@ import type { SyncScheduler } from '../src/sync/scheduler.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { relinkRestoredContact, unlinkDeletedContact } from '../src/sync/deletions.ts';
 import { applyHubSpotMerge, type IdentityContext } from '../src/sync/merges.ts';
-import { WATCHED_PROPERTIES } from '../src/crm/field-catalog.ts';
+import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
 
 export interface IntakeDeps {
   db: Db;
@@ -30,8 +30,6 @@ export interface IntakeDeps {
   log: Logger;
 }
 
-/** HubSpot contact properties whose change can move the sync. */
-const WATCHED_CONTACT_PROPERTIES: ReadonlySet<string> = new Set(WATCHED_PROPERTIES);
 const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
 /** Activities: one a rep logs on a Lead is a first sales touch (it stops the Lead's SLA clock). */
 const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);
@@ -117,9 +115,10 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
     await applyIdentityEvent(deps, sync, payload);
     return;
   }
-  if (event.subscriptionType === 'contact.propertyChange' && !WATCHED_CONTACT_PROPERTIES.has(event.propertyName ?? '')) return;
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
   const runtime = await runtimeOrNull(sync, installationId);
+  // Only a change to a property the sync reads moves it: the app's own and the installation's mapped ones.
+  if (event.subscriptionType === 'contact.propertyChange' && runtime !== null && !watchedContactProperties(runtime.fieldMappings).includes(event.propertyName ?? '')) return;
   const ownApp = event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
   const ownValue = event.propertyName !== undefined && event.propertyValue !== undefined && (await sync.ledger.wroteIt(installationId, 'hubspot', event.objectId, event.propertyName, event.propertyValue));
   if (ownApp || ownValue) {

@@ -13,6 +13,7 @@ import { failBackfillRun } from '../src/store/backfill-runs.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { anySyncHold } from '../src/store/sync-controls.ts';
 import type { SyncContext } from '../src/sync/context.ts';
+import { refusalTolerantPorts } from '../src/sync/mapped-fields.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 
 /**
@@ -35,11 +36,13 @@ export async function waitWhileHeld(db: Queryable, job: Job, token: string | und
 
 /** The sync context of one installation's runtime, its log lines pointing at this job. */
 export function syncContextFor(deps: { db: Queryable; ledger: ValueLedger }, runtime: InstallationRuntime, job: { queue: string; id: string }): SyncContext {
+  // A mapped value the other side refuses is logged and left out; the rest of the record is written.
+  const ports = refusalTolerantPorts({ db: deps.db, installationId: runtime.installationId, fieldMappings: runtime.fieldMappings, job }, runtime);
   return {
     installationId: runtime.installationId,
     db: deps.db,
-    hubspot: runtime.hubspot,
-    salesforce: runtime.salesforce,
+    hubspot: ports.hubspot,
+    salesforce: ports.salesforce,
     dictionary: runtime.dictionary,
     fieldMappings: runtime.fieldMappings,
     attribution: runtime.attribution,

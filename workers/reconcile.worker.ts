@@ -1,4 +1,5 @@
 /** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities, and Campaign costs. */
+import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
 import { CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { Processors } from '../src/queue/worker-runner.ts';
@@ -42,6 +43,7 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
         installationId,
         hubspot: runtime.hubspot,
         salesforce: runtime.salesforce,
+        watchedProperties: watchedContactProperties(runtime.fieldMappings),
         markPending: (direction: 'to-salesforce' | 'to-hubspot', keys: string[]) => deps.scheduler.markAndSchedule(installationId, direction, keys),
         now: () => new Date(),
         lookbackMs: deps.lookbackMs,

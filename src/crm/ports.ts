@@ -49,6 +49,9 @@ export interface PropertyDefinition {
 export interface ContactPropertyInfo {
   name: string;
   label: string;
+  /** The property's `type` (string, number, date, datetime, enumeration, bool) and `fieldType` (how it is edited). */
+  type: string;
+  fieldType: string | null;
   /** Internal option values of an enumeration; null for a property of another type. */
   options: string[] | null;
   /** HubSpot computes the value and refuses writes (`modificationMetadata.readOnlyValue`). */
@@ -194,6 +197,9 @@ export interface DescribedAccess {
 export interface DescribedField {
   name: string;
   label: string;
+  /** The describe `type` (string, picklist, double, date…) and, for text, the most characters it holds (0 otherwise). */
+  type: string;
+  length: number;
   /** The user may set it on create or update (field-level security and the field's own nature). */
   writable: boolean;
   /** Active values of a picklist (API names); null for a field of another type. */

@@ -11,12 +11,16 @@ import { leadSourceFor } from './attribution.ts';
 import type { ChannelRules } from './channels.ts';
 import type { FeedbackTaxonomy } from './feedback.ts';
 import type { SlaPolicy } from './sla.ts';
-import type { FieldMapping, StageDictionary } from './stages.ts';
+import { hubspotKindOf, kindsMatch, salesforceKindOf, takesValueMap, type FieldKind } from './field-values.ts';
+import type { FieldMapping, FieldSyncRule, StageDictionary } from './stages.ts';
 import { sameValue } from './validation.ts';
 
 /** A Salesforce field as describe shows it to the integration user. */
 export interface SalesforceFieldFacts {
   readonly label: string;
+  /** The describe type (string, picklist, double…) and a text field's most characters (0 otherwise). */
+  readonly type: string;
+  readonly length: number;
   readonly writable: boolean;
   /** Active picklist values; null when the field is not a picklist. */
   readonly picklistValues: readonly string[] | null;
@@ -25,6 +29,8 @@ export interface SalesforceFieldFacts {
 /** A HubSpot contact property as the portal defines it. */
 export interface HubSpotPropertyFacts {
   readonly label: string;
+  readonly type: string;
+  readonly fieldType: string | null;
   readonly readOnly: boolean;
   /** Option values of an enumeration; null for other types. */
   readonly options: readonly string[] | null;
@@ -92,9 +98,16 @@ export function checkStageDictionary(dictionary: StageDictionary, facts: CrmFact
   return collect(problems);
 }
 
+/** Whether a rule ever writes HubSpot's value to Salesforce (every rule but always_salesforce and dont_sync). */
+function writesSalesforce(rule: FieldSyncRule): boolean {
+  return rule === 'prefer_salesforce_unless_blank' || rule === 'two_way';
+}
+
 /**
- * The field rules: every synced pair exists; the HubSpot property is writable (every rule but
- * dont_sync may write HubSpot) and the Salesforce field too unless Salesforce always wins.
+ * The field rules: every synced pair exists with kinds that carry the same values; the HubSpot
+ * property is writable (every rule but dont_sync may write HubSpot) and the Salesforce field too
+ * unless Salesforce always wins; a value map names values each side has, and every picklist value
+ * that may cross has a counterpart on the other side (the same value, or one the map names).
  */
 export function checkFieldMappings(mappings: readonly FieldMapping[], facts: CrmFacts): string[] {
   const problems: string[] = [];
@@ -110,7 +123,44 @@ export function checkFieldMappings(mappings: readonly FieldMapping[], facts: Crm
     const property = facts.hubspot.get(mapping.hubspotProperty);
     if (!property) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" is not a contact property in the HubSpot portal`);
     else if (property.readOnly) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is calculated by HubSpot and cannot be written: choose dont_sync or another property`);
+    if (field && property) problems.push(...kindProblems(index, mapping, property, field));
   });
+  return problems;
+}
+
+const KIND_WORDS: Readonly<Record<FieldKind, string>> = {
+  text: 'text', number: 'a number', date: 'a date', datetime: 'a date and time', boolean: 'a checkbox', picklist: 'a picklist', multipicklist: 'a multi-select picklist',
+};
+
+/** The pair's kinds, its value map and its picklist values against both sides' metadata. */
+function kindProblems(index: number, mapping: FieldMapping, property: HubSpotPropertyFacts, field: SalesforceFieldFacts): string[] {
+  const at = `[${index}]`;
+  const hubspotKind = hubspotKindOf(property.type, property.fieldType);
+  const salesforceKind = salesforceKindOf(field.type);
+  if (hubspotKind === null) return [`${at}.hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is a ${property.fieldType ?? property.type} property, which no mapping can carry`];
+  if (salesforceKind === null) return [`${at}.salesforceField: "${mapping.salesforceField}" (${field.label}) is a ${field.type} field, which no mapping can carry`];
+  if (!kindsMatch(hubspotKind, salesforceKind)) {
+    return [`${at}: "${mapping.hubspotProperty}" is ${KIND_WORDS[hubspotKind]} in HubSpot but "${mapping.salesforceField}" is ${KIND_WORDS[salesforceKind]} in Salesforce: map properties and fields of the same kind`];
+  }
+  const valueMap = mapping.valueMap ?? [];
+  if (valueMap.length > 0 && !takesValueMap(hubspotKind, salesforceKind)) return [`${at}.valueMap: a value map is for picklists, and neither "${mapping.hubspotProperty}" nor "${mapping.salesforceField}" is one`];
+  const problems: string[] = [];
+  const hubspotOptions = property.options;
+  const salesforceValues = field.picklistValues;
+  valueMap.forEach((entry, v) => {
+    if (hubspotOptions !== null && !hubspotOptions.includes(entry.hubspot)) problems.push(`${at}.valueMap[${v}].hubspot: "${entry.hubspot}" is not an option of ${property.label} (${mapping.hubspotProperty}) in HubSpot; its options are ${listed(hubspotOptions)}`);
+    if (salesforceValues !== null && !salesforceValues.includes(entry.salesforce)) problems.push(`${at}.valueMap[${v}].salesforce: "${entry.salesforce}" is not an active value of the ${field.label} picklist (Lead.${mapping.salesforceField}) in Salesforce; its active values are ${listed(salesforceValues)}`);
+  });
+  if (hubspotOptions === null || salesforceValues === null) return problems;
+  // Each value that may cross lands on a value the other side has.
+  const toSalesforce = (value: string) => valueMap.find((e) => e.hubspot === value)?.salesforce ?? value;
+  const toHubSpot = (value: string) => valueMap.find((e) => e.salesforce === value)?.hubspot ?? value;
+  if (writesSalesforce(mapping.rule)) {
+    const stranded = hubspotOptions.filter((option) => !salesforceValues.includes(toSalesforce(option)));
+    if (stranded.length > 0) problems.push(`${at}.valueMap: HubSpot ${listed(stranded)} of ${mapping.hubspotProperty} ${stranded.length === 1 ? 'has' : 'have'} no value in the ${field.label} picklist (Lead.${mapping.salesforceField}): map ${stranded.length === 1 ? 'it' : 'each'} to one of ${listed(salesforceValues)}`);
+  }
+  const strandedInHubSpot = salesforceValues.filter((value) => !hubspotOptions.includes(toHubSpot(value)));
+  if (strandedInHubSpot.length > 0) problems.push(`${at}.valueMap: Salesforce ${listed(strandedInHubSpot)} of Lead.${mapping.salesforceField} ${strandedInHubSpot.length === 1 ? 'has' : 'have'} no option in ${property.label} (${mapping.hubspotProperty}): map ${strandedInHubSpot.length === 1 ? 'it' : 'each'} to one of ${listed(hubspotOptions)}`);
   return problems;
 }
 

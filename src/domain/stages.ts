@@ -756,8 +756,22 @@ export const FieldMappingSchema = z
     hubspotProperty: nonBlankText,
     salesforceField: nonBlankText,
     rule: z.enum(FIELD_SYNC_RULES),
+    /**
+     * Picklist values that are spelled differently on the two sides (HubSpot option value ↔
+     * Salesforce picklist value). A value the map does not name crosses as it is.
+     */
+    valueMap: z.array(z.object({ hubspot: nonBlankText, salesforce: nonBlankText }).strict()).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((mapping, context) => {
+    // One value on each side maps to one on the other, so a value that goes and comes back is itself.
+    for (const side of ['hubspot', 'salesforce'] as const) {
+      mapping.valueMap?.forEach((entry, index) => {
+        const first = mapping.valueMap?.findIndex((other) => other[side] === entry[side]) ?? index;
+        if (first !== index) context.addIssue({ code: 'custom', path: ['valueMap', index, side], message: `"${entry[side]}" is already mapped by valueMap[${first}]` });
+      });
+    }
+  });
 /** A field mapping. */
 export type FieldMapping = z.output<typeof FieldMappingSchema>;
 

@@ -6,13 +6,14 @@
  * per 200 Leads.
  */
 import type { HubSpotContact, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
-import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce, resolveFieldValue, type SalesforceDecision } from '../domain/stages.ts';
+import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce, type SalesforceDecision } from '../domain/stages.ts';
 import { linksByHubSpotIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
 import { carryConsent } from './consent.ts';
 import { noteLinkEmails } from './email-identity.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, type SyncContext } from './context.ts';
+import { contactRef, recordText, type SyncContext } from './context.ts';
+import { REQUIRED_PLACEHOLDER, contactReadProperties, leadReadFields, leadValuesFor, typedMappings } from './mapped-fields.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
 
@@ -27,25 +28,6 @@ export interface HandoffSummary {
   failed: number;
 }
 
-const PLACEHOLDER = '[not provided]';
-
-/** Mapped fields to write on the Lead, by each field's sync rule. */
-function mappedFields(ctx: SyncContext, contact: HubSpotContact, lead: SalesforceRecord | undefined): Record<string, string> {
-  const fields: Record<string, string> = {};
-  const hubspotAt = Date.parse(contact.updatedAt);
-  const modstamp = recordText(lead, 'SystemModstamp');
-  const salesforceAt = modstamp ? Date.parse(modstamp) : null;
-  for (const mapping of ctx.fieldMappings) {
-    const resolution = resolveFieldValue(
-      mapping.rule,
-      { value: contact.properties[mapping.hubspotProperty] ?? null, at: hubspotAt },
-      { value: recordText(lead, mapping.salesforceField), at: salesforceAt },
-      'hubspot_to_salesforce',
-    );
-    if (resolution.write && resolution.value !== null) fields[mapping.salesforceField] = resolution.value;
-  }
-  return fields;
-}
 
 /** Syncs the given HubSpot contacts to Salesforce. */
 export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: readonly string[]): Promise<HandoffSummary> {
@@ -61,14 +43,16 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // (src/sync/deletions.ts) is left alone until a restore: no second Lead for it.
   const setAside = await setAsideIds(ctx.db, ctx.installationId, 'hubspot', contactIds);
   for (const id of setAside) entry(contactRef(id), 'info', 'skip_unlinked', 'its link was set aside by a deletion or merge: not synced until the record is restored');
-  const read = await ctx.hubspot.readContacts(contactIds.filter((id) => !setAside.has(id)), CONTACT_SYNC_PROPERTIES);
+  const mappings = await typedMappings(ctx);
+  const contactProperties = contactReadProperties(ctx.fieldMappings);
+  const read = await ctx.hubspot.readContacts(contactIds.filter((id) => !setAside.has(id)), contactProperties);
   // A merged-away id reads the merge's survivor under the survivor's id: each contact once.
   const contacts = read.filter((c, i) => !setAside.has(c.id) && read.findIndex((o) => o.id === c.id) === i);
   summary.read = contacts.length;
   const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
   await noteLinkEmails(ctx, contacts.filter((c) => links.has(c.id)).map((c) => ({ hubspotContactId: c.id, email: c.properties.email ?? null })));
   const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);
-  const leads = new Map((await ctx.salesforce.readRecords('Lead', linkedLeadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
+  const leads = new Map((await ctx.salesforce.readRecords('Lead', linkedLeadIds, leadReadFields(ctx.fieldMappings))).map((lead) => [lead.Id, lead]));
   // (The stages read here are not remembered: this run does not bring them to HubSpot, so a rep's
   // change riding along with the app's next write to the Lead must not look like an echo — chaos suite.)
   // Attribution stamps (src/sync/attribution.ts) ride on the writes below.
@@ -132,7 +116,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // contact after it. A read issued now comes after that write (chaos suite).
   const reopening = toUpdate.filter((u) => u.decision !== null && closedBySales(leads.get(u.leadId)));
   if (reopening.length > 0) {
-    const fresh = new Map((await ctx.hubspot.readContacts(reopening.map((u) => u.contact.id), CONTACT_SYNC_PROPERTIES)).map((c) => [c.id, c]));
+    const fresh = new Map((await ctx.hubspot.readContacts(reopening.map((u) => u.contact.id), contactProperties)).map((c) => [c.id, c]));
     for (const update of reopening) {
       const now = fresh.get(update.contact.id);
       const again = now ? decide(now) : null;
@@ -176,7 +160,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       entry(contactRef(contact.id), 'info', 'link_existing_lead', `${decision.reason}; Salesforce Lead ${sameEmailLead.Id} already has ${email}: linked to it instead of creating a second Lead`);
       continue;
     }
-    const fields = mappedFields(ctx, contact, undefined);
+    const fields = leadValuesFor(mappings, contact, undefined);
     // Already this contact's Lead: an earlier run created it and stopped before saving the link. It
     // has its Status already, and a rep may set another one between our read and our write: the
     // upsert never sends Status then. Still untouched, the handoff counts (stage row, SLA clock);
@@ -191,8 +175,8 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       // again and take the Lead from the rep it was given to.
       ...(ownLead ? { Id: sameEmailLead.Id } : {}),
       HubSpot_Contact_Id__c: contact.id,
-      LastName: fields.LastName ?? PLACEHOLDER,
-      Company: fields.Company ?? PLACEHOLDER,
+      LastName: fields.LastName ?? REQUIRED_PLACEHOLDER,
+      Company: fields.Company ?? REQUIRED_PLACEHOLDER,
       Lifecycle_Stage__c: decision.stage,
       ...(ownLead ? {} : { Status: decision.status }),
       ...(handedOff.has(contact.id) ? slaStamp(decision.stage) : {}),
@@ -211,9 +195,9 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const updates: SalesforceRecord[] = [
     ...linkedExisting.map(({ Id, ...rest }) => ({ Id: String(Id), ...rest })),
     ...toUpdate.flatMap(({ contact, leadId, decision }) => {
-      const fields = { ...mappedFields(ctx, contact, leads.get(leadId)), ...owners.marketingOwnerChange(contact, leads.get(leadId)) };
-      const stageFields = decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {};
-      const changes = Object.fromEntries(Object.entries({ ...fields, ...stageFields }).filter(([field, value]) => recordText(leads.get(leadId), field) !== value));
+      // Mapped values come compared already (in the kinds of both ends); the app's own fields are compared here.
+      const own = { ...owners.marketingOwnerChange(contact, leads.get(leadId)), ...(decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {}) };
+      const changes = { ...leadValuesFor(mappings, contact, leads.get(leadId)), ...Object.fromEntries(Object.entries(own).filter(([field, value]) => recordText(leads.get(leadId), field) !== value)) };
       const stamp = attribution.leadFields(contact.id, leads.get(leadId));
       if (Object.keys(changes).length === 0 && Object.keys(stamp).length === 0) {
         summary.unchanged += 1;

@@ -9,7 +9,6 @@
  * admin: form submissions, analytics and other unwatched edits move a record's modification time
  * without any webhook being lost, and those are logged at info.
  */
-import { WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
 import type { HubSpotContact, HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import { CrmRejectedError } from '../crm/errors.ts';
 import { toCorporateCents } from '../domain/revenue.ts';
@@ -26,6 +25,8 @@ export interface ReconcileDeps {
   installationId: string;
   hubspot: HubSpotPort;
   salesforce: SalesforcePort;
+  /** The contact properties whose change moves the sync (the app's own and the mapped ones: src/sync/mapped-fields.ts). */
+  watchedProperties: readonly string[];
   /** Marks records pending and schedules their drain. */
   markPending(direction: Direction, keys: string[]): Promise<void>;
   now: () => Date;
@@ -143,7 +144,7 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     await deps.markPending('to-salesforce', missed.map((c) => c.id));
     await recordCatches(deps.db, deps.installationId, 'contact', missed.map((c) => ({ id: c.id, at: modified(c) })));
     // A watched property whose newest version is newer than the newest event: a change no webhook brought.
-    const changeTimes = await deps.hubspot.readPropertyChangeTimes(missed.map((c) => c.id), WATCHED_PROPERTIES);
+    const changeTimes = await deps.hubspot.readPropertyChangeTimes(missed.map((c) => c.id), deps.watchedProperties);
     const lines = missed.map((c) => {
       const seen = newest.get(c.id) ?? Number.NEGATIVE_INFINITY;
       const changed = Object.entries(changeTimes.get(c.id) ?? {}).filter(([, at]) => at > seen).map(([name]) => name).sort();

@@ -11,13 +11,14 @@ import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '.
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
 import { leadEmailWrites, noteLinkEmails } from './email-identity.ts';
 import { AttributionBatch } from './attribution.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
 import { carryConsent } from './consent.ts';
 import { prepareFeedback } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { salesOwnerWrites } from './owners.ts';
+import { contactReadProperties, contactValuesFor, leadReadFields, newContactValues, typedMappings } from './mapped-fields.ts';
 
 export interface ProgressSummary {
   read: number;
@@ -57,7 +58,8 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   for (const id of setAside) entry(salesforceRef('Lead', id), 'info', 'skip_unlinked', 'its link was set aside by a deletion or merge: not synced until the record is restored');
   const leadIds = parsed.filter((k) => k.type === 'Lead' && !setAside.has(k.id)).map((k) => k.id);
   const opportunityIds = parsed.filter((k) => k.type === 'Opportunity').map((k) => k.id);
-  const leads = await ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS);
+  const mappings = await typedMappings(ctx);
+  const leads = await ctx.salesforce.readRecords('Lead', leadIds, leadReadFields(ctx.fieldMappings));
   // A converted Lead brings its Opportunity along: its current state is synced with the conversion,
   // so an Opportunity change that arrived before the conversion was linked is not left behind.
   const convertedInto = leads.flatMap((lead) => {
@@ -92,10 +94,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
       creatable.map((lead) => ({
         email: recordText(lead, 'Email') ?? '',
         properties: Object.fromEntries([
-          ...ctx.fieldMappings.flatMap((m): [string, string][] => {
-            const value = recordText(lead, m.salesforceField);
-            return value && m.rule !== 'dont_sync' ? [[m.hubspotProperty, value]] : [];
-          }),
+          ...Object.entries(newContactValues(mappings, lead)),
           ['salesforce_lead_id', lead.Id],
           ...Object.entries(attribution.hubspotStamp(lead.Id)),
         ]),
@@ -163,7 +162,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   }
 
   // 4. Decide against the contact's current HubSpot state, Lead before Opportunity.
-  const contacts = new Map((await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], CONTACT_SYNC_PROPERTIES)).map((c) => [c.id, c]));
+  const contacts = new Map((await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], contactReadProperties(ctx.fieldMappings))).map((c) => [c.id, c]));
   const feedback = await prepareFeedback(ctx, moves, contacts);
   const firstSteps: { id: string; properties: Record<string, string> }[] = [];
   const secondSteps: { id: string; properties: Record<string, string> }[] = [];
@@ -201,11 +200,19 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { record: ref } });
     entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
   }
-  // A linked Lead's changed Email goes to its contact by the email mapping's rule (never a second record).
-  firstSteps.push(...(await leadEmailWrites(ctx, moves.flatMap((m) => {
+  // A linked Lead's mapped fields go to its contact by each mapping's rule; its changed Email too,
+  // never as a second record.
+  const linkedLeads = moves.flatMap((m) => {
     const contact = contacts.get(m.contactId);
     return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
-  }))));
+  });
+  for (const { lead, contact } of linkedLeads) {
+    const values = contactValuesFor(mappings, lead, contact);
+    if (Object.keys(values).length === 0) continue;
+    firstSteps.push({ id: contact.id, properties: values });
+    entry(contactRef(contact.id), 'info', 'update_mapped_fields', `mapped fields of Lead ${lead.Id}: ${Object.keys(values).join(', ')}`, { record: salesforceRef('Lead', lead.Id), fields: Object.keys(values) });
+  }
+  firstSteps.push(...(await leadEmailWrites(ctx, linkedLeads)));
   for (const link of linkUpdates) {
     const ids: Record<string, string> = {};
     if (link.salesforceContactId) ids.salesforce_contact_id = link.salesforceContactId;

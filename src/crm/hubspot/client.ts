@@ -434,6 +434,8 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return answer.results.map((property) => ({
       name: property.name,
       label: property.label,
+      type: property.type,
+      fieldType: property.fieldType ?? null,
       options: property.type === 'enumeration' ? (property.options ?? []).map((option) => option.value) : null,
       readOnly: property.modificationMetadata?.readOnlyValue ?? false,
     }));

@@ -117,6 +117,7 @@ export const propertyDefinitionsSchema = z.looseObject({
       name: z.string(),
       label: z.string(),
       type: z.string(),
+      fieldType: z.string().optional(),
       options: z.array(z.looseObject({ value: z.string() })).optional(),
       modificationMetadata: z.looseObject({ readOnlyValue: z.boolean() }).optional(),
     }),

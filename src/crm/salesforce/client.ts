@@ -64,6 +64,7 @@ const describeFieldsSchema = z.looseObject({
       name: z.string(),
       label: z.string(),
       type: z.string(),
+      length: z.number().optional(),
       createable: z.boolean(),
       updateable: z.boolean(),
       picklistValues: z.array(z.looseObject({ value: z.string(), active: z.boolean() })).optional(),
@@ -445,6 +446,8 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       return described.fields.map((field) => ({
         name: field.name,
         label: field.label,
+        type: field.type,
+        length: field.length ?? 0,
         writable: field.createable || field.updateable,
         picklistValues: field.type === 'picklist' || field.type === 'multipicklist' ? (field.picklistValues ?? []).filter((value) => value.active).map((value) => value.value) : null,
       }));

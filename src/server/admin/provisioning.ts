@@ -7,7 +7,7 @@
  * Where a system offers no API for a step (Outbound Messages in a real org, webhook settings of a
  * public app), the plan says what to set up by hand, with the URL to paste.
  */
-import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS, WATCHED_PROPERTIES } from '../../crm/field-catalog.ts';
+import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, IDENTITY_EVENT_TYPES, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
@@ -16,7 +16,9 @@ import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
 import { ACTIVITY_FIELDS } from '../../runtime/self-install.ts';
 import { CrmRejectedError } from '../../crm/errors.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
-import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
+import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
+import { leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
+import { DEFAULT_FIELD_MAPPINGS, type FieldMapping } from '../../domain/stages.ts';
 
 export type ItemStatus = 'exists' | 'missing' | 'created' | 'manual' | 'conflict' | 'unavailable';
 
@@ -63,10 +65,11 @@ export interface ProvisioningPlan {
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
-export function outboundRulesFor(publicUrl: string, installation: InstallationDetails): OutboundRuleSpec[] {
+export function outboundRulesFor(publicUrl: string, installation: InstallationDetails, mappings: readonly FieldMapping[] = DEFAULT_FIELD_MAPPINGS): OutboundRuleSpec[] {
   const endpointUrl = `${publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
   return [
-    { name: 'Smarketing Sync Lead', object: 'Lead', triggerOn: ['create', 'update'], fields: [...LEAD_SYNC_FIELDS], endpointUrl },
+    // The Lead's message carries the mapped fields too (src/sync/mapped-fields.ts).
+    { name: 'Smarketing Sync Lead', object: 'Lead', triggerOn: ['create', 'update'], fields: leadReadFields(mappings), endpointUrl },
     { name: 'Smarketing Sync Opportunity', object: 'Opportunity', triggerOn: ['create', 'update'], fields: [...OPPORTUNITY_SYNC_FIELDS], endpointUrl },
     // A Task or Event a rep logs on a Lead is its first sales touch (SLA).
     { name: 'Smarketing Sync Task', object: 'Task', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
@@ -153,11 +156,13 @@ export async function provision(input: {
     }
   }
 
-  // 4. HubSpot webhooks to this app.
+  // 4. HubSpot webhooks to this app: the app's properties and the installation's mapped ones.
+  const mappings = 'error' in runtime ? DEFAULT_FIELD_MAPPINGS : runtime.fieldMappings;
+  const watched = watchedContactProperties(mappings);
   const targetUrl = `${input.publicUrl}/webhooks/hubspot`;
   const hubspotWebhooks = environment.hubspotWebhooks;
   if (hubspotWebhooks) {
-    const setup = { ...hubspotWebhooks, targetUrl, contactProperties: WATCHED_PROPERTIES };
+    const setup = { ...hubspotWebhooks, targetUrl, contactProperties: watched };
     try {
       const before = await inspectWebhookSubscriptions(setup);
       if (!dryRun) await ensureWebhookSubscriptions(setup);
@@ -180,13 +185,13 @@ export async function provision(input: {
       items: [
         { eventType: 'contact.creation', propertyName: null, status: 'manual' },
         ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null, status: 'manual' as const })),
-        ...WATCHED_PROPERTIES.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
+        ...watched.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
       ],
     };
   }
 
   // 5. Salesforce Outbound Messages to this installation's endpoint.
-  const rules = outboundRulesFor(input.publicUrl, installation);
+  const rules = outboundRulesFor(input.publicUrl, installation, mappings);
   const outbound = environment.outboundMessages;
   if (outbound && !('error' in runtime)) {
     try {

@@ -14,8 +14,8 @@ export async function readCrmFacts(runtime: Pick<InstallationRuntime, 'hubspot' 
   ]);
   const salesforce = new Map<string, Map<string, SalesforceFieldFacts>>();
   for (const [object, fields] of described) {
-    if (fields) salesforce.set(object, new Map(fields.map((field) => [field.name, { label: field.label, writable: field.writable, picklistValues: field.picklistValues }])));
+    if (fields) salesforce.set(object, new Map(fields.map((field) => [field.name, { label: field.label, type: field.type, length: field.length, writable: field.writable, picklistValues: field.picklistValues }])));
   }
-  const hubspot = new Map<string, HubSpotPropertyFacts>(properties.map((property) => [property.name, { label: property.label, readOnly: property.readOnly, options: property.options }]));
+  const hubspot = new Map<string, HubSpotPropertyFacts>(properties.map((property) => [property.name, { label: property.label, type: property.type, fieldType: property.fieldType, readOnly: property.readOnly, options: property.options }]));
   return { salesforce, hubspot };
 }

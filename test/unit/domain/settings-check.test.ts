@@ -3,10 +3,11 @@ import { DEFAULT_CHANNEL_RULES } from '../../../src/domain/channels.ts';
 import { DEFAULT_FEEDBACK_TAXONOMY } from '../../../src/domain/feedback.ts';
 import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkStageDictionary, type CrmFacts, type HubSpotPropertyFacts, type SalesforceFieldFacts } from '../../../src/domain/settings-check.ts';
 import { previewChannelRules, previewFieldMappings, previewStageDictionary } from '../../../src/domain/settings-preview.ts';
-import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, type StageDictionary } from '../../../src/domain/stages.ts';
+import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, type FieldMapping, type StageDictionary } from '../../../src/domain/stages.ts';
 
-const picklist = (label: string, values: string[]): SalesforceFieldFacts => ({ label, writable: true, picklistValues: values });
-const text = (label: string, writable = true): SalesforceFieldFacts => ({ label, writable, picklistValues: null });
+const picklist = (label: string, values: string[], type = 'picklist'): SalesforceFieldFacts => ({ label, type, length: 255, writable: true, picklistValues: values });
+const text = (label: string, writable = true): SalesforceFieldFacts => ({ label, type: 'string', length: 80, writable, picklistValues: null });
+const property = (label: string, options: string[] | null = null, type = options ? 'enumeration' : 'string', fieldType: string | null = options ? 'select' : 'text', readOnly = false): HubSpotPropertyFacts => ({ label, type, fieldType, readOnly, options });
 
 /** An org and a portal with the standard values (the sandbox's, which are Salesforce's and HubSpot's defaults). */
 function facts(overrides: { leadStatuses?: string[]; titleWritable?: boolean } = {}): CrmFacts {
@@ -20,16 +21,26 @@ function facts(overrides: { leadStatuses?: string[]; titleWritable?: boolean } =
           ['Feedback_Reason__c', picklist('Feedback Reason', DEFAULT_FEEDBACK_TAXONOMY.reasons.map((reason) => reason.label))],
           ...['Email', 'FirstName', 'LastName', 'Company', 'Phone'].map((name) => [name, text(name)] as const),
           ['Title', text('Title', overrides.titleWritable ?? true)],
+          ['Rating__c', picklist('Rating', ['Hot', 'Warm', 'Cold'])],
+          ['Products__c', picklist('Products', ['Sync', 'Review'], 'multipicklist')],
+          ['AnnualRevenue', { label: 'Annual Revenue', type: 'currency', length: 0, writable: true, picklistValues: null }],
+          ['Do_Not_Call__c', { label: 'Do Not Call', type: 'boolean', length: 0, writable: true, picklistValues: null }],
+          ['OwnerId', { label: 'Owner ID', type: 'reference', length: 18, writable: true, picklistValues: null }],
         ]),
       ],
       ['Opportunity', new Map([['Loss_Reason__c', picklist('Loss Reason', DEFAULT_FEEDBACK_TAXONOMY.reasons.map((reason) => reason.label))]])],
     ]),
     hubspot: new Map<string, HubSpotPropertyFacts>([
-      ['lifecyclestage', { label: 'Lifecycle Stage', readOnly: false, options: ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'] }],
-      ['hs_lead_status', { label: 'Lead Status', readOnly: false, options: ['NEW', 'OPEN', 'IN_PROGRESS', 'OPEN_DEAL', 'UNQUALIFIED', 'ATTEMPTED_TO_CONTACT', 'CONNECTED', 'BAD_TIMING'] }],
-      ['sales_feedback_status', { label: 'Sales feedback status', readOnly: false, options: ['accepted', 'rejected', 'recycled', 'opportunity', 'won', 'lost'] }],
-      ...['email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle'].map((name) => [name, { label: name, readOnly: false, options: null }] as const),
-      ['hs_object_id', { label: 'Record ID', readOnly: true, options: null }],
+      ['lifecyclestage', { label: 'Lifecycle Stage', type: 'enumeration', fieldType: 'radio', readOnly: false, options: ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'] }],
+      ['hs_lead_status', { label: 'Lead Status', type: 'enumeration', fieldType: 'radio', readOnly: false, options: ['NEW', 'OPEN', 'IN_PROGRESS', 'OPEN_DEAL', 'UNQUALIFIED', 'ATTEMPTED_TO_CONTACT', 'CONNECTED', 'BAD_TIMING'] }],
+      ['sales_feedback_status', { label: 'Sales feedback status', type: 'enumeration', fieldType: 'select', readOnly: false, options: ['accepted', 'rejected', 'recycled', 'opportunity', 'won', 'lost'] }],
+      ...['email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle'].map((name) => [name, property(name)] as const),
+      ['hs_object_id', property('Record ID', null, 'number', 'number', true)],
+      ['lead_rating', property('Lead rating', ['hot', 'warm', 'cold'])],
+      ['products', property('Products', ['sync', 'review'], 'enumeration', 'checkbox')],
+      ['annual_revenue', property('Annual revenue', null, 'number', 'number')],
+      ['do_not_call', property('Do not call', null, 'bool', 'booleancheckbox')],
+      ['birthday', property('Birthday', null, 'date', 'date')],
     ]),
   };
 }
@@ -75,6 +86,60 @@ describe('settings checked against CRM metadata', () => {
     expect(checkChannelRules(DEFAULT_CHANNEL_RULES, { Unassigned: 'Walk-in' }, facts())).toEqual([
       expect.stringMatching(/^fallbackChannel: "Walk-in" is not a value of the Lead Source picklist \(Lead\.LeadSource\) in Salesforce; .* \(the Lead Source channel "Unassigned" fills in\)$/),
     ]);
+  });
+});
+
+describe('field mappings checked against CRM metadata', () => {
+  const mapping = (hubspotProperty: string, salesforceField: string, extra: Partial<FieldMapping> = {}): FieldMapping => ({ hubspotProperty, salesforceField, rule: 'two_way', ...extra });
+  const ratingMap = [{ hubspot: 'hot', salesforce: 'Hot' }, { hubspot: 'warm', salesforce: 'Warm' }, { hubspot: 'cold', salesforce: 'Cold' }];
+
+  it('passes a picklist whose value map names every value on both sides, and pairs of the same kind', () => {
+    expect(checkFieldMappings([
+      mapping('lead_rating', 'Rating__c', { valueMap: ratingMap }),
+      mapping('products', 'Products__c', { valueMap: [{ hubspot: 'sync', salesforce: 'Sync' }, { hubspot: 'review', salesforce: 'Review' }] }),
+      mapping('annual_revenue', 'AnnualRevenue'),
+      mapping('do_not_call', 'Do_Not_Call__c'),
+    ], facts())).toEqual([]);
+  });
+
+  it('refuses a number mapped to a checkbox, naming both kinds', () => {
+    expect(checkFieldMappings([mapping('annual_revenue', 'Do_Not_Call__c')], facts())).toEqual([
+      '[0]: "annual_revenue" is a number in HubSpot but "Do_Not_Call__c" is a checkbox in Salesforce: map properties and fields of the same kind',
+    ]);
+  });
+
+  it('refuses a reference field, which no mapping can carry', () => {
+    expect(checkFieldMappings([mapping('company', 'OwnerId')], facts())).toEqual(['[0].salesforceField: "OwnerId" (Owner ID) is a reference field, which no mapping can carry']);
+  });
+
+  it('names the picklist values that would have no counterpart without a value map', () => {
+    expect(checkFieldMappings([mapping('lead_rating', 'Rating__c')], facts())).toEqual([
+      '[0].valueMap: HubSpot "hot", "warm", "cold" of lead_rating have no value in the Rating picklist (Lead.Rating__c): map each to one of "Hot", "Warm", "Cold"',
+      '[0].valueMap: Salesforce "Hot", "Warm", "Cold" of Lead.Rating__c have no option in Lead rating (lead_rating): map each to one of "hot", "warm", "cold"',
+    ]);
+  });
+
+  it('checks only the direction a rule writes: Salesforce values when Salesforce always wins', () => {
+    const oneWay = mapping('lead_rating', 'Rating__c', { rule: 'always_salesforce', valueMap: [{ hubspot: 'hot', salesforce: 'Hot' }, { hubspot: 'warm', salesforce: 'Warm' }, { hubspot: 'cold', salesforce: 'Cold' }] });
+    expect(checkFieldMappings([oneWay], facts())).toEqual([]);
+  });
+
+  it('refuses a value map entry naming a value the picklist does not have', () => {
+    const problems = checkFieldMappings([mapping('lead_rating', 'Rating__c', { valueMap: [...ratingMap.slice(0, 2), { hubspot: 'cold', salesforce: 'Frozen' }] })], facts());
+    expect(problems[0]).toBe('[0].valueMap[2].salesforce: "Frozen" is not an active value of the Rating picklist (Lead.Rating__c) in Salesforce; its active values are "Hot", "Warm", "Cold"');
+  });
+
+  it('refuses a value map on two text fields', () => {
+    expect(checkFieldMappings([mapping('company', 'Company', { valueMap: [{ hubspot: 'a', salesforce: 'b' }] })], facts())).toEqual([
+      '[0].valueMap: a value map is for picklists, and neither "company" nor "Company" is one',
+    ]);
+  });
+
+  it('refuses a value mapped twice on one side at the shape check', () => {
+    expect(validateFieldMappings([mapping('lead_rating', 'Rating__c', { valueMap: [{ hubspot: 'hot', salesforce: 'Hot' }, { hubspot: 'hot', salesforce: 'Warm' }] })])).toEqual({
+      ok: false,
+      error: ['[0].valueMap[1].hubspot: "hot" is already mapped by valueMap[0]'],
+    });
   });
 });
 

@@ -1,0 +1,232 @@
+/**
+ * The admin's field mappings driving the sync (docs/architecture.md §19): what each run reads and
+ * what the intake and the reconciler watch derive from them, values cross under each mapping's
+ * rule in the kinds of both ends, and a value the other side refuses is logged with its field and
+ * value while the rest of the record's write goes through.
+ */
+import type { HubSpotContact, HubSpotPort, SalesforcePort, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
+import { WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
+import { defaultKinds, hubspotCanonical, hubspotKindOf, hubspotValueOf, salesforceCanonical, salesforceKindOf, salesforceValueOf, type TypedMapping } from '../domain/field-values.ts';
+import { DEFAULT_FIELD_MAPPINGS, resolveFieldValue, type FieldMapping } from '../domain/stages.ts';
+import type { Queryable } from '../store/db.ts';
+import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, salesforceRef } from './context.ts';
+
+/** The pairs that sync (dont_sync pairs are neither read nor watched). */
+function syncing(mappings: readonly FieldMapping[]): FieldMapping[] {
+  return mappings.filter((m) => m.rule !== 'dont_sync');
+}
+
+/** The contact properties a sync reads: the app's own and every mapped one. */
+export function contactReadProperties(mappings: readonly FieldMapping[]): string[] {
+  return [...new Set<string>([...CONTACT_SYNC_PROPERTIES, ...syncing(mappings).map((m) => m.hubspotProperty)])];
+}
+
+/** The Lead fields a sync reads (and the Lead Outbound Message sends): the app's own and every mapped one. */
+export function leadReadFields(mappings: readonly FieldMapping[]): string[] {
+  return [...new Set<string>([...LEAD_SYNC_FIELDS, ...syncing(mappings).map((m) => m.salesforceField)])];
+}
+
+/** The contact properties whose change moves the sync: the webhook subscriptions, the intake's filter, the reconciler's check. */
+export function watchedContactProperties(mappings: readonly FieldMapping[]): string[] {
+  return [...new Set<string>([...WATCHED_PROPERTIES, ...syncing(mappings).map((m) => m.hubspotProperty)])];
+}
+
+const typedCache = new WeakMap<readonly FieldMapping[], Promise<readonly TypedMapping[]>>();
+
+/**
+ * The syncing mappings with the kinds of both ends. The defaults are text on both sides; any other
+ * pair's kinds come from the Lead describe and the contact properties, read once per set of
+ * mappings (a settings change makes a new set) and again after a failed read.
+ */
+export function typedMappings(ctx: { fieldMappings: readonly FieldMapping[]; hubspot: HubSpotPort; salesforce: SalesforcePort }): Promise<readonly TypedMapping[]> {
+  const cached = typedCache.get(ctx.fieldMappings);
+  if (cached) return cached;
+  const mappings = syncing(ctx.fieldMappings);
+  const known = mappings.map((m) => defaultKinds(m, DEFAULT_FIELD_MAPPINGS));
+  const typed = known.every((k) => k !== null)
+    ? Promise.resolve(known.filter((k) => k !== null))
+    : readKinds(ctx, mappings);
+  typedCache.set(ctx.fieldMappings, typed);
+  typed.catch(() => typedCache.delete(ctx.fieldMappings));
+  return typed;
+}
+
+async function readKinds(ports: { hubspot: HubSpotPort; salesforce: SalesforcePort }, mappings: readonly FieldMapping[]): Promise<TypedMapping[]> {
+  const [fields, properties] = await Promise.all([ports.salesforce.describeFields('Lead'), ports.hubspot.readContactProperties()]);
+  const fieldTypes = new Map((fields ?? []).map((f) => [f.name, f.type]));
+  const propertyTypes = new Map(properties.map((p) => [p.name, p]));
+  return mappings.map((mapping) => {
+    const property = propertyTypes.get(mapping.hubspotProperty);
+    const fieldType = fieldTypes.get(mapping.salesforceField);
+    // A pair the metadata no longer shows (removed since it was saved) syncs as text: the CRM's refusal is logged.
+    return {
+      ...mapping,
+      hubspotKind: (property ? hubspotKindOf(property.type, property.fieldType) : null) ?? 'text',
+      salesforceKind: (fieldType ? salesforceKindOf(fieldType) : null) ?? 'text',
+    };
+  });
+}
+
+/**
+ * What a new Lead gets in a field Salesforce requires (LastName, Company) when the contact has no
+ * value: a blank on both sides as far as the mappings go, so the contact's later value fills it and
+ * the filler never reaches HubSpot.
+ */
+export const REQUIRED_PLACEHOLDER = '[not provided]';
+
+/** A Lead's value of a mapped field in the canonical text; the app's filler reads as blank. */
+function leadCanonical(mapping: TypedMapping, lead: SalesforceRecord | undefined): string | null {
+  const raw = lead?.[mapping.salesforceField];
+  return raw === REQUIRED_PLACEHOLDER ? null : salesforceCanonical(mapping, raw);
+}
+
+function salesforceAt(lead: SalesforceRecord | undefined): number | null {
+  const modstamp = recordText(lead, 'SystemModstamp');
+  return modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null;
+}
+
+/** The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule. */
+export function leadValuesFor(mappings: readonly TypedMapping[], contact: HubSpotContact, lead: SalesforceRecord | undefined): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const mapping of mappings) {
+    const resolution = resolveFieldValue(
+      mapping.rule,
+      { value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]), at: Date.parse(contact.updatedAt) },
+      { value: leadCanonical(mapping, lead), at: salesforceAt(lead) },
+      'hubspot_to_salesforce',
+    );
+    // A new Lead gets no blanks; a linked one is cleared only by a rule that says so.
+    if (resolution.write && (resolution.value !== null || lead !== undefined)) fields[mapping.salesforceField] = salesforceValueOf(mapping, resolution.value);
+  }
+  return fields;
+}
+
+/**
+ * The mapped contact properties to write for a linked Lead, by each mapping's rule. The email has
+ * its own path (src/sync/email-identity.ts: an email another contact holds is never written).
+ */
+export function contactValuesFor(mappings: readonly TypedMapping[], lead: SalesforceRecord, contact: HubSpotContact): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const mapping of mappings) {
+    if (mapping.hubspotProperty === 'email') continue;
+    const resolution = resolveFieldValue(
+      mapping.rule,
+      { value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]), at: Date.parse(contact.updatedAt) },
+      { value: leadCanonical(mapping, lead), at: salesforceAt(lead) },
+      'salesforce_to_hubspot',
+    );
+    if (resolution.write) properties[mapping.hubspotProperty] = hubspotValueOf(resolution.value);
+  }
+  return properties;
+}
+
+/** The mapped contact properties of a contact made from a Lead: every value the Lead has. */
+export function newContactValues(mappings: readonly TypedMapping[], lead: SalesforceRecord): Record<string, string> {
+  return Object.fromEntries(mappings.flatMap((m): [string, string][] => {
+    const value = leadCanonical(m, lead);
+    return value === null ? [] : [[m.hubspotProperty, hubspotValueOf(value)]];
+  }));
+}
+
+/** A refused mapped value, as the sync log shows it. */
+interface Refusal {
+  system: 'HubSpot' | 'Salesforce';
+  recordRef: string;
+  field: string;
+  value: unknown;
+  code: string;
+  message: string;
+}
+
+/** A record's values without some fields. */
+function without<V>(values: Record<string, V>, fields: readonly string[]): Record<string, V> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => !fields.includes(key)));
+}
+
+/** How one kind of write is sent, keyed, and taken apart (see `sendKeepingTheRest`). */
+interface WriteShape<R> {
+  send(records: readonly R[]): Promise<Map<string, WriteOutcome>>;
+  keyOf(record: R): string;
+  valuesOf(record: R): Record<string, unknown>;
+  without(record: R, fields: readonly string[]): R;
+  refOf(record: R): string;
+  /** The CRM that refuses. */
+  system: 'HubSpot' | 'Salesforce';
+}
+
+/**
+ * Sends records; a record refused for mapped fields only is sent once more without them, and each
+ * refused value is noted with its field (so one bad value never holds back a stage or a stamp).
+ * `mapped` are the mapped names on the written side.
+ */
+async function sendKeepingTheRest<R>(records: readonly R[], shape: WriteShape<R>, mapped: ReadonlySet<string>, refusals: Refusal[]): Promise<Map<string, WriteOutcome>> {
+  const outcomes = await shape.send(records);
+  const retry: R[] = [];
+  for (const record of records) {
+    const outcome = outcomes.get(shape.keyOf(record));
+    if (!outcome || outcome.ok || !outcome.fields?.length) continue;
+    const values = shape.valuesOf(record);
+    const fields = outcome.fields.filter((f) => f in values);
+    if (fields.length === 0 || !fields.every((f) => mapped.has(f))) continue;
+    for (const field of fields) refusals.push({ system: shape.system, recordRef: shape.refOf(record), field, value: values[field], code: outcome.code, message: outcome.message });
+    retry.push(shape.without(record, fields));
+  }
+  if (retry.length === 0) return outcomes;
+  for (const [key, outcome] of await shape.send(retry)) outcomes.set(key, outcome);
+  return outcomes;
+}
+
+/**
+ * The ports a sync run writes through, with refused mapped values set aside and logged
+ * (`mapped_value_refused`, warn) instead of failing the whole record.
+ */
+export function refusalTolerantPorts(
+  ctx: { db: Queryable; installationId: string; fieldMappings: readonly FieldMapping[]; job?: { queue: string; id: string } },
+  ports: { hubspot: HubSpotPort; salesforce: SalesforcePort },
+): { hubspot: HubSpotPort; salesforce: SalesforcePort } {
+  const mappedProperties = new Set(syncing(ctx.fieldMappings).map((m) => m.hubspotProperty));
+  const mappedFields = new Set(syncing(ctx.fieldMappings).map((m) => m.salesforceField));
+  /** Runs a write with its refusals collected, then logs them. */
+  const logged = async <R>(records: readonly R[], shape: WriteShape<R>, mapped: ReadonlySet<string>): Promise<Map<string, WriteOutcome>> => {
+    const refusals: Refusal[] = [];
+    const outcomes = await sendKeepingTheRest(records, shape, mapped, refusals);
+    await writeSyncLog(ctx.db, refusals.map((r): SyncLogEntry => ({
+      installationId: ctx.installationId, recordRef: r.recordRef, level: 'warn', action: 'mapped_value_refused',
+      reason: `${r.system} refused ${r.field} = ${JSON.stringify(r.value)}: ${r.code} ${r.message}; the rest of the record was written`,
+      details: { field: r.field, value: r.value, code: r.code },
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    })));
+    return outcomes;
+  };
+  type ContactWrite = { id: string; properties: Record<string, string> };
+  type ContactCreate = { email: string; properties: Record<string, string> };
+  type Lead = SalesforceRecord;
+  type LeadUpsert = Parameters<SalesforcePort['upsertLeadsByHubSpotId']>[0][number];
+  return {
+    hubspot: {
+      ...ports.hubspot,
+      updateContacts: (updates) => logged<ContactWrite>(updates, {
+        send: (r) => ports.hubspot.updateContacts(r), keyOf: (r) => r.id, valuesOf: (r) => r.properties,
+        without: (r, f) => ({ id: r.id, properties: without(r.properties, f) }), refOf: (r) => contactRef(r.id), system: 'HubSpot',
+      }, mappedProperties),
+      upsertContactsByEmail: (inputs) => logged<ContactCreate>(inputs, {
+        send: (r) => ports.hubspot.upsertContactsByEmail(r), keyOf: (r) => r.email.toLowerCase(), valuesOf: (r) => r.properties,
+        without: (r, f) => ({ email: r.email, properties: without(r.properties, f) }), system: 'HubSpot',
+        // The contact may not exist yet: the line goes on the Lead it is made from.
+        refOf: (r) => (r.properties.salesforce_lead_id ? salesforceRef('Lead', r.properties.salesforce_lead_id) : contactRef('new')),
+      }, mappedProperties),
+    },
+    salesforce: {
+      ...ports.salesforce,
+      updateRecords: (type, records) => type !== 'Lead' ? ports.salesforce.updateRecords(type, records) : logged<Lead>(records, {
+        send: (r) => ports.salesforce.updateRecords(type, r), keyOf: (r) => r.Id, valuesOf: (r) => r,
+        without: (r, f) => ({ ...without(r, f), Id: r.Id }), refOf: (r) => salesforceRef('Lead', r.Id), system: 'Salesforce',
+      }, mappedFields),
+      upsertLeadsByHubSpotId: (leads) => logged<LeadUpsert>(leads, {
+        send: (r) => ports.salesforce.upsertLeadsByHubSpotId(r), keyOf: (r) => r.HubSpot_Contact_Id__c, valuesOf: (r) => r,
+        without: (r, f) => ({ ...without(r, f), HubSpot_Contact_Id__c: r.HubSpot_Contact_Id__c }), refOf: (r) => contactRef(r.HubSpot_Contact_Id__c), system: 'Salesforce',
+      }, mappedFields),
+    },
+  };
+}
