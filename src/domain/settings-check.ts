@@ -123,7 +123,7 @@ export function checkFieldMappings(mappings: readonly FieldMapping[], facts: Crm
     const property = facts.hubspot.get(mapping.hubspotProperty);
     if (!property) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" is not a contact property in the HubSpot portal`);
     else if (property.readOnly) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is calculated by HubSpot and cannot be written: choose dont_sync or another property`);
-    if (field && property) problems.push(...kindProblems(index, mapping, property, field));
+    if (field && property && !property.readOnly) problems.push(...kindProblems(index, mapping, property, field));
   });
   return problems;
 }

@@ -1,0 +1,114 @@
+/**
+ * Field mappings driving the sync end to end: an admin adds a custom picklist on both sides (a
+ * HubSpot property through the properties API, a Salesforce field through the Tooling API with its
+ * field-level security granted by a permission set), maps it with a value map through the admin
+ * API, provisions, and the values cross both ways through the real clients. A value the org's
+ * restricted picklist refuses is logged with its field and value while the rest of the write lands.
+ */
+import jsforce from 'jsforce';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_FIELD_MAPPINGS } from '../../src/domain/stages.ts';
+import { eventually } from '../support/app-process.ts';
+import { AdminClient } from '../support/admin-harness.ts';
+import { grantFieldAccess, userIdOf } from '../support/salesforce-access.ts';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+
+const ADMIN_TOKEN = 'f'.repeat(16) + '0123456789abcdef'.repeat(3);
+const TIERS = [
+  { hubspot: 'hot', salesforce: 'Tier 1 - Hot' },
+  { hubspot: 'warm', salesforce: 'Tier 2 - Warm' },
+  { hubspot: 'cold', salesforce: 'Tier 3 - Cold' },
+];
+
+describe('field mappings', () => {
+  let h: SyncHarness;
+  let client: AdminClient;
+  let admin: jsforce.Connection;
+  let installationId: string;
+
+  beforeAll(async () => {
+    h = await startSyncHarness({ ADMIN_TOKEN });
+    client = new AdminClient(h.app.url ?? '');
+    await client.signIn(ADMIN_TOKEN);
+    installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
+    const { config } = h.app;
+    admin = new jsforce.Connection({ loginUrl: h.salesforceSandbox.url, version: '62.0', oauth2: { loginUrl: h.salesforceSandbox.url, clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret } });
+    await admin.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
+
+    // The admin's custom fields, as they make them in Setup and in HubSpot's property settings.
+    await admin.tooling.sobject('CustomField').create({
+      FullName: 'Lead.Lead_Tier__c',
+      Metadata: { type: 'Picklist', label: 'Lead Tier', valueSet: { restricted: true, valueSetDefinition: { value: TIERS.map((t) => ({ fullName: t.salesforce, label: t.salesforce })) } } },
+    });
+    await admin.tooling.sobject('CustomField').create({ FullName: 'Lead.Employee_Count__c', Metadata: { type: 'Number', label: 'Employee Count', precision: 8, scale: 0 } });
+    const fields = ['Lead.Lead_Tier__c', 'Lead.Employee_Count__c'];
+    await grantFieldAccess(admin, fields);
+    await grantFieldAccess(admin, fields, { userId: await userIdOf(h.rep) });
+    await h.hubspot.crm.properties.coreApi.create('contacts', {
+      name: 'lead_tier', label: 'Lead tier', groupName: 'contactinformation', type: 'enumeration', fieldType: 'select',
+      options: TIERS.map((t, i) => ({ label: t.hubspot, value: t.hubspot, displayOrder: i, hidden: false })),
+    } as never);
+    await h.hubspot.crm.properties.coreApi.create('contacts', { name: 'employee_count', label: 'Employee count', groupName: 'contactinformation', type: 'number', fieldType: 'number' } as never);
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const settingsPath = () => `/api/installations/${installationId}/settings/fieldMappings`;
+  const lead = async (id: string) => (await h.rep.query<{ Lead_Tier__c: string | null; Employee_Count__c: number | null }>(`SELECT Lead_Tier__c, Employee_Count__c FROM Lead WHERE Id = '${id}'`)).records[0];
+  const tierOf = async (contactId: string) => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['lead_tier', 'employee_count'])).properties;
+
+  it('refuses a picklist mapping whose values have no counterpart, then syncs it both ways with its value map', async () => {
+    const tier = { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way' as const };
+    const refused = await client.api('PUT', settingsPath(), [...DEFAULT_FIELD_MAPPINGS, tier]);
+    expect(refused.status).toBe(422);
+    expect(refused.json.issues).toEqual([
+      '[6].valueMap: HubSpot "hot", "warm", "cold" of lead_tier have no value in the Lead Tier picklist (Lead.Lead_Tier__c): map each to one of "Tier 1 - Hot", "Tier 2 - Warm", "Tier 3 - Cold"',
+      '[6].valueMap: Salesforce "Tier 1 - Hot", "Tier 2 - Warm", "Tier 3 - Cold" of Lead.Lead_Tier__c have no option in Lead tier (lead_tier): map each to one of "hot", "warm", "cold"',
+    ]);
+    const count = { hubspotProperty: 'employee_count', salesforceField: 'Employee_Count__c', rule: 'two_way' as const };
+    const saved = await client.api('PUT', settingsPath(), [...DEFAULT_FIELD_MAPPINGS, { ...tier, valueMap: TIERS }, count]);
+    expect(saved.status).toBe(200);
+
+    // Provisioning watches the new properties (the dry run lists their subscriptions first).
+    const dry = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
+    expect(dry.status).toBe(200);
+    const missing = (dry.json.hubspotWebhooks.items as { eventType: string; propertyName: string | null; status: string }[]).filter((i) => i.status !== 'exists').map((i) => i.propertyName);
+    expect(missing).toEqual(expect.arrayContaining(['lead_tier', 'employee_count']));
+    expect((await client.api('POST', `/api/installations/${installationId}/provisioning`)).status).toBe(200);
+
+    // HubSpot → Salesforce on the handoff: the HubSpot value lands as the org's picklist value.
+    const { contactId, lead: created } = await h.handOff({ lead_tier: 'hot', employee_count: '120' });
+    await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 1 - Hot', 20_000, 'the tier on the new Lead');
+    expect((await lead(created.Id))?.Employee_Count__c).toBe(120);
+
+    // Salesforce → HubSpot: a rep's change arrives in HubSpot's words.
+    await h.rep.sobject('Lead').update({ Id: created.Id, Lead_Tier__c: 'Tier 3 - Cold', Employee_Count__c: 140 });
+    await eventually(async () => (await tierOf(contactId)).lead_tier === 'cold', 20_000, 'the tier on the contact');
+    expect((await tierOf(contactId)).employee_count).toBe('140');
+
+    // HubSpot → Salesforce again, on a marketer's later edit of the linked contact.
+    h.hubspotSandbox.editInUi('contacts', contactId, { lead_tier: 'warm' });
+    await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 2 - Warm', 20_000, 'the edited tier on the Lead');
+  }, 120_000);
+
+  it('logs a value the restricted picklist refuses with its field and value, and writes the rest of the record', async () => {
+    // A HubSpot option added after the mapping was saved, which the org's picklist does not have.
+    await h.hubspot.crm.properties.coreApi.update('contacts', 'lead_tier', {
+      options: [...TIERS, { hubspot: 'frozen' }].map((t, i) => ({ label: t.hubspot, value: t.hubspot, displayOrder: i, hidden: false })),
+    } as never);
+    const { contactId, lead: created } = await h.handOff({ lead_tier: 'warm', employee_count: '10' });
+    await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 2 - Warm', 20_000, 'the tier on the new Lead');
+
+    h.hubspotSandbox.editInUi('contacts', contactId, { lead_tier: 'frozen', employee_count: '11' });
+    await eventually(async () => (await lead(created.Id))?.Employee_Count__c === 11, 20_000, 'the employee count written without the refused tier');
+    const refusal = async () => (await h.app.db.query<{ reason: string; details: { field: string; value: unknown; code: string } }>(
+      "SELECT reason, details FROM sync_log WHERE action = 'mapped_value_refused' AND record_ref = $1", [`salesforce:Lead:${created.Id}`],
+    ))[0];
+    await eventually(async () => (await refusal()) !== undefined, 20_000, 'the refusal in the sync log');
+    expect((await refusal())?.details).toEqual({ field: 'Lead_Tier__c', value: 'frozen', code: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST' });
+    expect((await refusal())?.reason).toContain('Salesforce refused Lead_Tier__c = "frozen"');
+    expect((await lead(created.Id))?.Lead_Tier__c).toBe('Tier 2 - Warm');
+  }, 90_000);
+});
