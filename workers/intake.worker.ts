@@ -4,7 +4,8 @@
  * ledger (once, whatever the redelivery count), drop the app's own writes coming back (echoes),
  * and mark the record pending for the sync drains.
  */
-import type { Job } from 'bullmq';
+import { DelayedError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { CrmAuthError, CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
@@ -21,12 +22,13 @@ import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { relinkRestoredContact, unlinkDeletedContact } from '../src/sync/deletions.ts';
 import { applyHubSpotMerge, type IdentityContext } from '../src/sync/merges.ts';
 import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
+import { underDrainLock } from '../src/sync/drain.ts';
 
 export interface IntakeDeps {
   db: Db;
   producer: Producer;
   /** Absent when no CRM is connected: events are recorded, nothing is synced. */
-  sync?: { clients: InstallationClients; scheduler: SyncScheduler; ledger: ValueLedger };
+  sync?: { clients: InstallationClients; scheduler: SyncScheduler; ledger: ValueLedger; redis: Redis; prefix: string };
   log: Logger;
 }
 
@@ -87,6 +89,13 @@ export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'
   });
 }
 
+/** An identity event waits for the running handoff batch of its installation. */
+class DrainBusy extends Error {
+  constructor(readonly lockExpiresInMs: number) {
+    super('a handoff batch of this installation is running');
+  }
+}
+
 /** Merges, deletions and restores of contacts change the links (src/sync/merges.ts, deletions.ts). */
 const IDENTITY_EVENTS = new Set(['contact.merge', 'contact.deletion', 'contact.restore']);
 
@@ -112,7 +121,10 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
   }
   if (!sync || !event.subscriptionType.startsWith('contact.')) return;
   if (IDENTITY_EVENTS.has(event.subscriptionType)) {
-    await applyIdentityEvent(deps, sync, payload);
+    // Never in the middle of a handoff batch, which may have read the contact before the merge or
+    // deletion and would link it after.
+    const applied = await underDrainLock(sync, installationId, 'to-salesforce', () => applyIdentityEvent(deps, sync, payload));
+    if (applied.kind === 'busy') throw new DrainBusy(applied.lockExpiresInMs);
     return;
   }
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
@@ -168,8 +180,15 @@ export function intakeProcessors(deps: IntakeDeps): Processors {
     },
     // Route first, then record: a failure in between retries the job and routes again, which
     // only marks the record pending once more (marking is idempotent until it is synced).
-    hubspotEvents: async (payload, job) => {
-      await routeHubSpotEvent(deps, payload);
+    hubspotEvents: async (payload, job, token) => {
+      try {
+        await routeHubSpotEvent(deps, payload);
+      } catch (error) {
+        if (!(error instanceof DrainBusy)) throw error;
+        // Looked at again shortly (batches take seconds), without using up an attempt.
+        await job.moveToDelayed(Date.now() + Math.min(Math.max(error.lockExpiresInMs, 250), 1_000), token);
+        throw new DelayedError();
+      }
       await takeInHubSpotEvent(deps.db, payload, job);
     },
     salesforceEvents: async (payload, job) => {

@@ -15,7 +15,7 @@ import type { Queryable } from '../src/store/db.ts';
 import { syncHold } from '../src/store/sync-controls.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
 import { contactRef, type SyncContext } from '../src/sync/context.ts';
-import { drainPending } from '../src/sync/drain.ts';
+import { DRAIN_LOCK_TTL_MS, drainPending } from '../src/sync/drain.ts';
 import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
@@ -65,7 +65,7 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
         parallelBatches: direction === 'to-salesforce' ? 3 : 1,
         maxBatches: 20,
         // Kept alive by the drain while it works, so short: a dead holder's lock frees within 15 s.
-        lockTtlMs: 15_000,
+        lockTtlMs: DRAIN_LOCK_TTL_MS,
         fillWaitMs: 50,
         held: async () => (await syncHold(deps.db, installationId, direction)) !== null,
         syncBatch: async (id, dir, keys) => {

@@ -308,7 +308,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         db, redis: producerRedis, prefix, endpoints: reachable, log, stored: createStoredConnections({ vault, apps: oauthApps, log }),
         onSalesforceBudgetAlert: (installationId, usage) => queueApiBudgetAlert(producer, installationId, usage),
       });
-      sync = { clients, scheduler, ledger };
+      sync = { clients, scheduler, ledger, redis: producerRedis, prefix };
       // The demo's reps are judged by the follow-up rules too (DEMO_SLA_POLICY), before any runtime reads the policy.
       if (config.sandboxDemo && options.demo !== false && sandboxInstallation && (await seedSlaPolicy(db, sandboxInstallation.id, DEMO_SLA_POLICY))) {
         log.info({ installation: sandboxInstallation.id }, 'sandbox demo: SLA follow-up cadence and disposition deadline turned on');

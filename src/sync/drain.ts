@@ -128,3 +128,33 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
     if (!released) await deps.redis.eval(RELEASE_ONLY, 1, lockKey, token);
   }
 }
+
+/** How long the drain lock lives without a heartbeat (a dead holder frees it within this). */
+export const DRAIN_LOCK_TTL_MS = 15_000;
+
+/**
+ * Runs `work` holding an installation's drain lock for one direction, so it never interleaves with
+ * a drain batch (a merge or deletion applied while a handoff that read the merged-away contact is
+ * still writing would see no link yet, and the handoff would then link the merged-away id — chaos
+ * suite). Busy: the caller retries after `lockExpiresInMs` at the latest.
+ */
+export async function underDrainLock<T>(
+  deps: { redis: Redis; prefix: string },
+  installationId: string,
+  direction: Direction,
+  work: () => Promise<T>,
+): Promise<{ kind: 'done'; value: T } | { kind: 'busy'; lockExpiresInMs: number }> {
+  const lockKey = `${deps.prefix}:drain-lock:${installationId}:${direction}`;
+  const token = randomUUID();
+  if ((await deps.redis.set(lockKey, token, 'PX', DRAIN_LOCK_TTL_MS, 'NX')) !== 'OK') {
+    return { kind: 'busy', lockExpiresInMs: Math.max(0, await deps.redis.pttl(lockKey)) };
+  }
+  const heartbeat = setInterval(() => void deps.redis.eval(EXTEND, 1, lockKey, token, String(DRAIN_LOCK_TTL_MS)).catch(() => undefined), DRAIN_LOCK_TTL_MS / 3);
+  heartbeat.unref();
+  try {
+    return { kind: 'done', value: await work() };
+  } finally {
+    clearInterval(heartbeat);
+    await deps.redis.eval(RELEASE_ONLY, 1, lockKey, token);
+  }
+}

@@ -9,10 +9,10 @@
  * Order: the CRM stamps first (each idempotent), then the app's tables (each statement
  * idempotent), so a retry after any failure converges on the same state.
  */
-import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
+import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import { chooseSurvivingLink, earliestFirstTouch, hubspotMergeIds, type HubSpotMergeEvent } from '../domain/record-identity.ts';
 import type { Queryable } from '../store/db.ts';
-import { linksByHubSpotIds, linksBySalesforceIds, moveLink, moveLinkRecord, repointHubSpotContact, repointSalesforceLead, setLinksAside, type RecordLink } from '../store/record-links.ts';
+import { linksByHubSpotIds, linksBySalesforceIds, moveLink, moveLinkRecord, repointHubSpotContact, repointSalesforceLead, saveLinks, setLinksAside, type RecordLink } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { touchesOf } from '../store/touches.ts';
 import { contactRef, salesforceRef } from './context.ts';
@@ -45,7 +45,18 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   const log: SyncLogEntry[] = [];
   const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) =>
     log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
-  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, [primaryId, ...mergedIds.filter((id) => id !== primaryId), survivorId]);
+  const ids = [primaryId, ...mergedIds.filter((id) => id !== primaryId), survivorId];
+  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, ids);
+  // A Lead the app made for one of them whose link was never saved (the handoff stopped between the
+  // two writes) counts as its link: it names the contact, and left alone it would keep naming a
+  // merged-away id (chaos suite).
+  for (const lead of await unlinkedLeadsNaming(ctx, ids.filter((id) => !links.has(id)))) {
+    const contactId = String(lead.HubSpot_Contact_Id__c);
+    if (links.has(contactId)) continue;
+    const link: RecordLink = { hubspotContactId: contactId, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null };
+    await saveLinks(ctx.db, ctx.installationId, [link]);
+    links.set(contactId, link);
+  }
   const ordered = [primaryId, ...mergedIds, survivorId].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
   const { keep, duplicates } = chooseSurvivingLink(ordered, primaryId);
 
@@ -79,6 +90,15 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   await writeSyncLog(ctx.db, log);
   await ctx.markPending('to-salesforce', [survivorId]);
   return survivorId;
+}
+
+/** Unconverted Leads naming one of the contacts that no link holds. */
+async function unlinkedLeadsNaming(ctx: IdentityContext, contactIds: readonly string[]): Promise<SalesforceRecord[]> {
+  const quoted = contactIds.filter((id) => /^\d+$/.test(id)).map((id) => `'${id}'`);
+  if (quoted.length === 0) return [];
+  const leads = await ctx.salesforce.query(`SELECT Id, Email, HubSpot_Contact_Id__c FROM Lead WHERE HubSpot_Contact_Id__c IN (${quoted.join(', ')}) AND IsConverted = false ORDER BY CreatedDate`);
+  const held = await linksBySalesforceIds(ctx.db, ctx.installationId, leads.map((lead) => lead.Id));
+  return leads.filter((lead) => !held.has(lead.Id));
 }
 
 /** Writes the survivor's earliest stored first touch on the contact and its linked Lead, where they say otherwise. */
