@@ -283,7 +283,7 @@ async function main(): Promise<number> {
     const workloadStart = Date.now();
     let workloadRunning = true;
     const faultRun = runFaultPlan(faultPlan(cli.form, cli.seed, expectedWorkloadMs), targets, workloadStart, () => workloadRunning, (entry) => say(`  +${(entry.atMs / 1000).toFixed(1)} s ${entry.name}${entry.outcome === 'done' ? '' : `: ${entry.outcome}`}`));
-    const workload = await runWorkload(journeys, { hubspot, reps, leadWaitMs: settings.leadWaitMs, progress: say }).finally(() => {
+    const workload = await runWorkload(journeys, { hubspot, hubspotToken: config.value.sandbox.hubspot.privateAppToken, reps, leadWaitMs: settings.leadWaitMs, progress: say }).finally(() => {
       workloadRunning = false;
     });
     const faults = await faultRun;
