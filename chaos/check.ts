@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { compareStageRank, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
 import { queueKeys, queues, type QueueKey } from '../src/queue/catalog.ts';
 import type { Queryable } from '../src/store/db.ts';
-import { queryAll, readAllContacts, type ContactState, type HubSpotSandboxClient, type HubSpotStats, type LeadState, type SalesforceSandboxClient, type SalesforceStats } from './crm.ts';
+import { propertyHistories, queryAll, readAllContacts, type ContactState, type HubSpotSandboxClient, type HubSpotStats, type LeadState, type SalesforceSandboxClient, type SalesforceStats } from './crm.ts';
 import type { Journey } from './journeys.ts';
 
 const INTAKE_QUEUES: QueueKey[] = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents'];
@@ -134,9 +134,12 @@ function prefixKeys(prefix: string, record: Record<string, number>): Record<stri
 
 export interface Findings {
   lost: { journey: number; kind: string; problem: string; refs: string[]; trail?: string[] }[];
+  /** Two live records with one email, two Leads naming one contact, or a second record of a journey's person under another of its emails. */
   duplicates: string[];
   regressions: string[];
   orphans: string[];
+  /** `record_links` rows naming a record that is not live in its CRM (deleted, merged away, never made). */
+  orphanLinks: string[];
   /** Jobs still delayed in the drain queues with nothing pending (they will find nothing to do). */
   idleDelayedDrains: number;
   contacts: number;
@@ -149,10 +152,11 @@ const same = (actual: string | null | undefined, wanted: string | null | undefin
 /** Compares both CRMs, the app's links and stage history, and the queues with what the journeys expect. */
 export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue>, journeys: readonly Journey[], excluded: ReadonlySet<number>): Promise<Findings> {
   const contacts = await readAllContacts(deps.hubspot.url, deps.hubspotToken);
-  const leads = await queryAll<LeadState & Record<string, unknown>>(deps.reader, 'SELECT Id, Email, Phone, Status, IsConverted, ConvertedContactId, ConvertedOpportunityId, HubSpot_Contact_Id__c FROM Lead');
-  const links = new Map(
-    (await deps.db.query<{ hubspot_contact_id: string; salesforce_lead_id: string | null; salesforce_contact_id: string | null }>('SELECT hubspot_contact_id, salesforce_lead_id, salesforce_contact_id FROM record_links WHERE installation_id = $1', [deps.installationId])).map((r) => [r.hubspot_contact_id, r]),
-  );
+  const leads = await queryAll<LeadState & Record<string, unknown>>(deps.reader, 'SELECT Id, Email, Phone, Status, IsConverted, ConvertedContactId, ConvertedOpportunityId, HubSpot_Contact_Id__c, HasOptedOutOfEmail FROM Lead');
+  const linkRows = await deps.db.query<{ hubspot_contact_id: string; salesforce_lead_id: string | null; salesforce_contact_id: string | null; salesforce_opportunity_id: string | null }>(
+    'SELECT hubspot_contact_id, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links WHERE installation_id = $1', [deps.installationId]);
+  const links = new Map(linkRows.map((r) => [r.hubspot_contact_id, r]));
+  const linkedLeads = new Set(linkRows.flatMap((r) => (r.salesforce_lead_id ? [r.salesforce_lead_id] : [])));
   const contactById = new Map(contacts.map((c) => [c.id, c]));
   const contactsByEmail = groupBy(contacts, (c) => c.properties.email?.toLowerCase() ?? '');
   const leadsByContact = groupBy(leads, (l) => l.HubSpot_Contact_Id__c ?? '');
@@ -161,6 +165,8 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
 
   // 1. Changes lost: each journey's final state.
   const lost: Findings['lost'] = [];
+  /** Contacts of opt-out journeys → journey index. */
+  const optedOut = new Map<string, number>();
   for (const journey of journeys) {
     if (excluded.has(journey.index)) continue;
     const problems: string[] = [];
@@ -175,6 +181,7 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
       if (expected.hubspot.hs_lead_status !== undefined && !same(p.hs_lead_status, expected.hubspot.hs_lead_status)) problems.push(`hs_lead_status ${p.hs_lead_status ?? '∅'} ≠ ${expected.hubspot.hs_lead_status ?? '∅'}`);
       if (expected.hubspot.sales_feedback_status !== undefined && !same(p.sales_feedback_status, expected.hubspot.sales_feedback_status)) problems.push(`sales_feedback_status ${p.sales_feedback_status ?? '∅'} ≠ ${expected.hubspot.sales_feedback_status ?? '∅'}`);
       if (expected.hubspot.phone !== undefined && !same(p.phone, expected.hubspot.phone)) problems.push(`contact phone ${p.phone ?? '∅'} ≠ ${expected.hubspot.phone}`);
+      if (expected.hubspot.email !== undefined && p.email?.toLowerCase() !== expected.hubspot.email) problems.push(`contact email ${p.email ?? '∅'} ≠ ${expected.hubspot.email}`);
     }
     const byContact = contact ? (leadsByContact.get(contact.id) ?? []) : [];
     if (expected.lead === null) {
@@ -188,6 +195,7 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
         if (lead.Status !== expected.lead.Status) problems.push(`Lead Status ${lead.Status} ≠ ${expected.lead.Status}`);
         if (lead.IsConverted !== expected.lead.IsConverted) problems.push(`Lead IsConverted ${String(lead.IsConverted)} ≠ ${String(expected.lead.IsConverted)}`);
         if (expected.lead.Phone !== undefined && lead.Phone !== expected.lead.Phone) problems.push(`Lead Phone ${lead.Phone ?? '∅'} ≠ ${expected.lead.Phone}`);
+        if (expected.lead.Email !== undefined && lead.Email?.toLowerCase() !== expected.lead.Email) problems.push(`Lead Email ${lead.Email ?? '∅'} ≠ ${expected.lead.Email}`);
         if (contact) {
           // A Lead converted before the app first saw it is read-only in Salesforce: the app cannot stamp it
           // then; the link lives on the contact and in record_links (both checked below).
@@ -203,7 +211,27 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
         }
       }
     }
-    if (problems.length > 0) lost.push({ journey: journey.index, kind: journey.kind, problem: problems.join('; '), refs: [contact ? `hubspot:contact:${contact.id}` : '', journey.state.leadId ? `salesforce:Lead:${journey.state.leadId}` : ''].filter(Boolean) });
+    problems.push(...identityProblems(journey, { contact, contactById, leadById, leadsByContact, links, linkedLeads }));
+    if (expected.optedOut && contact) {
+      const lead = journey.state.leadId !== undefined ? leadById.get(journey.state.leadId) : byContact[0];
+      if (contact.properties.hs_email_optout !== 'true') problems.push(`contact hs_email_optout ${contact.properties.hs_email_optout ?? '∅'} ≠ true`);
+      if (lead && lead.HasOptedOutOfEmail !== true) problems.push(`Lead HasOptedOutOfEmail ${String(lead.HasOptedOutOfEmail)} ≠ true`);
+      optedOut.set(contact.id, journey.index);
+    }
+    const state = journey.state;
+    const refs = [contact?.id, state.partnerContactId, ...(state.mergedContactIds ?? [])].filter((id): id is string => id !== undefined).map((id) => `hubspot:contact:${id}`);
+    refs.push(...[state.leadId, state.partnerLeadId, state.unlinkedLeadId, state.duplicateLeadId, state.mergedLeadId].filter((id): id is string => id !== undefined).map((id) => `salesforce:Lead:${id}`));
+    if (problems.length > 0) lost.push({ journey: journey.index, kind: journey.kind, problem: problems.join('; '), refs: [...new Set(refs)] });
+  }
+  // Opt-outs held: HubSpot never subscribed an opted-out contact again (its property history, oldest first).
+  const histories = await propertyHistories(deps.hubspot.url, deps.hubspotToken, [...optedOut.keys()], 'hs_email_optout');
+  for (const [contactId, index] of optedOut) {
+    const values = histories.get(contactId) ?? [];
+    const first = values.indexOf('true');
+    if (first >= 0 && values.slice(first).some((v) => v !== 'true')) {
+      const journey = journeys[index];
+      lost.push({ journey: index, kind: journey?.kind ?? '?', problem: `contact re-subscribed after the opt-out: hs_email_optout ${values.map((v) => v || '∅').join(' → ')}`, refs: [`hubspot:contact:${contactId}`] });
+    }
   }
   // The sync log of the first few, so a failing run explains itself.
   const explained = [...new Map(lost.map((l) => [l.kind, l])).values()].slice(0, 6);
@@ -217,6 +245,19 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
   for (const [contactId, group] of leadsByContact) if (contactId !== '' && group.length > 1) duplicates.push(`${group.length} Leads with HubSpot_Contact_Id__c ${contactId}: ${group.map((l) => l.Id).join(', ')}`);
   for (const [email, group] of leadsByEmail) if (email !== '' && group.length > 1) duplicates.push(`${group.length} Leads with email ${email}`);
   for (const [email, group] of contactsByEmail) if (email !== '' && group.length > 1) duplicates.push(`${group.length} HubSpot contacts with email ${email}`);
+  // A person's second record under another of the journey's emails (an old one after a change, a merged-away one).
+  for (const journey of journeys) {
+    if (excluded.has(journey.index)) continue;
+    const { state } = journey;
+    const contact = state.contactId ?? contactsByEmail.get(journey.email)?.[0]?.id;
+    // A journey that may have no Lead reports a stray one under changes lost already.
+    if (journey.expected.lead === null) continue;
+    const ownLeads = new Set([state.leadId, state.unlinkedLeadId, contact ? leadsByContact.get(contact)?.[0]?.Id : undefined].filter((id) => id !== undefined));
+    for (const email of new Set([journey.email, journey.newEmail, journey.partner?.email].filter((e): e is string => e !== undefined))) {
+      for (const other of contactsByEmail.get(email) ?? []) if (other.id !== contact) duplicates.push(`journey ${journey.index} (${journey.kind}): contact ${other.id} with ${email} besides the journey's contact ${contact ?? '∅'}`);
+      for (const lead of leadsByEmail.get(email) ?? []) if (!ownLeads.has(lead.Id)) duplicates.push(`journey ${journey.index} (${journey.kind}): Lead ${lead.Id} with ${email} besides the journey's Lead${ownLeads.size > 1 ? 's' : ''} ${[...ownLeads].join(', ') || '∅'}`);
+    }
+  }
 
   // 3. Stage regressions: the funnel never goes back except through a rejected/recycled row.
   const regressions: string[] = [];
@@ -253,7 +294,61 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
     const size = await deps.redis.zcard(key);
     if (size > 0) orphans.push(`${key}: ${size} records still pending`);
   }
-  return { lost, duplicates, regressions, orphans, idleDelayedDrains, contacts: contacts.length, leads: leads.length };
+  // 5. Orphan links: every link names live records on both sides.
+  const liveContacts = new Set((await queryAll<{ Id: string }>(deps.reader, 'SELECT Id FROM Contact')).map((r) => r.Id));
+  const liveOpportunities = new Set((await queryAll<{ Id: string }>(deps.reader, 'SELECT Id FROM Opportunity')).map((r) => r.Id));
+  const orphanLinks: string[] = [];
+  for (const link of linkRows) {
+    const dead = [
+      contactById.has(link.hubspot_contact_id) ? null : `HubSpot contact ${link.hubspot_contact_id}`,
+      link.salesforce_lead_id === null || leadById.has(link.salesforce_lead_id) ? null : `Lead ${link.salesforce_lead_id}`,
+      link.salesforce_contact_id === null || liveContacts.has(link.salesforce_contact_id) ? null : `Contact ${link.salesforce_contact_id}`,
+      link.salesforce_opportunity_id === null || liveOpportunities.has(link.salesforce_opportunity_id) ? null : `Opportunity ${link.salesforce_opportunity_id}`,
+    ].filter((d) => d !== null);
+    if (dead.length > 0) orphanLinks.push(`link of contact ${link.hubspot_contact_id} ↔ Lead ${link.salesforce_lead_id ?? '∅'} / Contact ${link.salesforce_contact_id ?? '∅'}: ${dead.join(', ')} not live`);
+  }
+  return { lost, duplicates, regressions, orphans, orphanLinks, idleDelayedDrains, contacts: contacts.length, leads: leads.length };
+}
+
+interface IdentityView {
+  contact: ContactState | undefined;
+  contactById: ReadonlyMap<string, ContactState>;
+  leadById: ReadonlyMap<string, LeadState>;
+  leadsByContact: ReadonlyMap<string, LeadState[]>;
+  links: ReadonlyMap<string, { salesforce_lead_id: string | null }>;
+  linkedLeads: ReadonlySet<string>;
+}
+
+/** What a merge must leave (docs/architecture.md §18): the merged-away records gone and named by nothing, a second Lead kept but let go. */
+function identityProblems(journey: Journey, view: IdentityView): string[] {
+  const problems: string[] = [];
+  const { state, expected } = journey;
+  if (expected.merge) {
+    for (const id of state.mergedContactIds ?? []) {
+      if (view.contactById.has(id)) problems.push(`merged-away contact ${id} still live`);
+      if (view.links.has(id)) problems.push(`merged-away contact ${id} still linked`);
+      for (const lead of view.leadsByContact.get(id) ?? []) problems.push(`Lead ${lead.Id} names merged-away contact ${id}`);
+    }
+    if (expected.merge.unlinkedLead) {
+      const id = state.unlinkedLeadId;
+      const lead = id !== undefined ? view.leadById.get(id) : undefined;
+      if (id === undefined) problems.push('no second Lead to let go of its contact');
+      else if (!lead) problems.push(`the second Lead ${id} is gone (a merge unlinks it, never deletes it)`);
+      else {
+        if (lead.HubSpot_Contact_Id__c !== null) problems.push(`the second Lead ${id} still names contact ${lead.HubSpot_Contact_Id__c}`);
+        if (view.linkedLeads.has(id)) problems.push(`the second Lead ${id} is still linked`);
+      }
+    }
+  }
+  if (expected.leadMerge) {
+    const id = state.mergedLeadId;
+    if (id === undefined) problems.push('no merged-away Lead recorded');
+    else {
+      if (view.leadById.has(id)) problems.push(`merged-away Lead ${id} still live`);
+      if (view.linkedLeads.has(id)) problems.push(`merged-away Lead ${id} still linked`);
+    }
+  }
+  return problems;
 }
 
 /** The first backward move in a stage sequence, or null. */

@@ -49,6 +49,11 @@ export class HubSpotSandboxClient {
     await send('PATCH', `${this.url}/__sandbox/ui/contacts/${id}`, { properties });
   }
 
+  /** The recipient unsubscribes from all email through a marketing email's footer link. */
+  async unsubscribe(id: string): Promise<void> {
+    await send('POST', `${this.url}/__sandbox/ui/contacts/${id}/unsubscribe`);
+  }
+
   async setFaults(config: unknown): Promise<void> {
     await send('POST', `${this.url}/__sandbox/faults`, config);
   }
@@ -132,7 +137,7 @@ export async function retrying<T>(what: string, run: () => PromiseLike<T>, attem
   }
 }
 
-export const CONTACT_PROPERTIES = ['email', 'lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'phone'] as const;
+export const CONTACT_PROPERTIES = ['email', 'lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'phone', 'hs_email_optout'] as const;
 type ContactProperty = (typeof CONTACT_PROPERTIES)[number];
 
 export interface ContactState {
@@ -168,9 +173,58 @@ export async function readAllContacts(baseUrl: string, token: string): Promise<C
   return contacts;
 }
 
+/** A CRM API call through the private-app token: 429s and 5xx (injected before any handling) are tried again. */
+async function hubspotApi(baseUrl: string, token: string, method: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const deadline = Date.now() + 120_000;
+  for (let attempt = 1; ; attempt += 1) {
+    const response = await fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await response.text();
+    if ((response.status === 429 || response.status >= 500) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
+      continue;
+    }
+    return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  }
+}
+
+const objectSchema = z.object({ id: z.string() });
+
+/**
+ * A marketer merges two contacts (`POST /crm/v3/objects/contacts/merge`); returns the id of the
+ * record the merge made. A retry that finds the primary gone reads it: its id resolves to that record.
+ */
+export async function mergeContacts(baseUrl: string, token: string, primaryObjectId: string, objectIdToMerge: string): Promise<string> {
+  const merged = await hubspotApi(baseUrl, token, 'POST', '/crm/v3/objects/contacts/merge', { primaryObjectId, objectIdToMerge });
+  if (merged.status === 200) return objectSchema.parse(merged.json).id;
+  const read = await fetch(`${baseUrl}/crm/v3/objects/contacts/${primaryObjectId}`, { headers: { authorization: `Bearer ${token}` } });
+  const survivor = read.ok ? objectSchema.parse(await read.json()).id : undefined;
+  if (survivor !== undefined && survivor !== primaryObjectId) return survivor;
+  throw new Error(`merging contact ${objectIdToMerge} into ${primaryObjectId} answered ${merged.status}: ${JSON.stringify(merged.json).slice(0, 300)}`);
+}
+
+const historySchema = z.object({
+  results: z.array(z.object({ id: z.string(), propertiesWithHistory: z.record(z.string(), z.array(z.object({ value: z.string(), timestamp: z.string() }))).optional() })),
+});
+
+/** Every value a contact property had, oldest first, per contact (batch read with history, 50 at a time). */
+export async function propertyHistories(baseUrl: string, token: string, ids: readonly string[], property: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < ids.length; i += 50) {
+    const inputs = ids.slice(i, i + 50).map((id) => ({ id }));
+    const answer = await hubspotApi(baseUrl, token, 'POST', '/crm/v3/objects/contacts/batch/read', { inputs, properties: [property], propertiesWithHistory: [property] });
+    if (answer.status !== 200 && answer.status !== 207) throw new Error(`reading ${property} histories answered ${answer.status}`);
+    for (const result of historySchema.parse(answer.json).results) {
+      const versions = [...(result.propertiesWithHistory?.[property] ?? [])].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+      out.set(result.id, versions.map((v) => v.value));
+    }
+  }
+  return out;
+}
+
 export interface LeadState {
   Id: string;
   Email: string | null;
+  HasOptedOutOfEmail: boolean;
   Phone: string | null;
   Status: string;
   IsConverted: boolean;

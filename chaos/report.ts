@@ -27,6 +27,7 @@ export function zeroFigures(report: ChaosReport): [string, number][] {
     ['echo writes', report.echo.writes],
     ['stage regressions', report.findings.regressions.length],
     ['orphan jobs', report.findings.orphans.length],
+    ['orphan links', report.findings.orphanLinks.length],
   ];
 }
 
@@ -74,6 +75,7 @@ export function printReport(report: ChaosReport, out: (text: string) => void): v
     ['echo writes', Object.entries(report.echo.endpoints).map(([k, n]) => `${k}: ${n}`)],
     ['stage regressions', report.findings.regressions],
     ['orphan jobs', report.findings.orphans],
+    ['orphan links', report.findings.orphanLinks],
     ['not converged', report.convergence.stillBusy],
   ];
   for (const [name, items] of details) {

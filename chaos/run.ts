@@ -5,9 +5,10 @@
  * processes, its own Redis and PostgreSQL), a scripted workload of lead journeys, and faults on
  * every layer while it runs — 429 storms, 5xx, slow responses, dropped / duplicated / reordered
  * webhooks, a worker SIGKILLed mid-batch, Redis and PostgreSQL restarts. Afterwards it waits for
- * the app to converge and checks both CRMs against what each journey expects. It prints changes
- * lost, duplicate records, echo writes, stage regressions and orphan jobs (all must be 0) and the
- * time to converge; the exit code is 1 unless every figure is 0.
+ * the app to converge and checks both CRMs against what each journey expects (merges, email
+ * changes and opt-outs among them). It prints changes lost, duplicate records, echo writes, stage
+ * regressions, orphan jobs and orphan links (all must be 0) and the time to converge; the exit
+ * code is 1 unless every figure is 0.
  *
  * Short form (default, CI): ~200 journeys and a subset of the faults, under 3 minutes on 2 cores.
  * Long form: a few thousand journeys and every fault, several times.
@@ -283,7 +284,7 @@ async function main(): Promise<number> {
     const workloadStart = Date.now();
     let workloadRunning = true;
     const faultRun = runFaultPlan(faultPlan(cli.form, cli.seed, expectedWorkloadMs), targets, workloadStart, () => workloadRunning, (entry) => say(`  +${(entry.atMs / 1000).toFixed(1)} s ${entry.name}${entry.outcome === 'done' ? '' : `: ${entry.outcome}`}`));
-    const workload = await runWorkload(journeys, { hubspot, reps, leadWaitMs: settings.leadWaitMs, progress: say }).finally(() => {
+    const workload = await runWorkload(journeys, { hubspot, hubspotToken: config.value.sandbox.hubspot.privateAppToken, reps, leadWaitMs: settings.leadWaitMs, progress: say }).finally(() => {
       workloadRunning = false;
     });
     const faults = await faultRun;

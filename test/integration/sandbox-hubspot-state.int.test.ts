@@ -175,6 +175,17 @@ describe('HubSpot sandbox control endpoints', () => {
     expect(invalid.status).toBe(400);
   });
 
+  it('simulates a recipient unsubscribing from all email over HTTP', async () => {
+    const sandbox = await boot();
+    const created = await rawJson(sandbox, 'POST', '/__sandbox/ui/contacts', { properties: { email: 'leaving@example.com' } });
+    const unsubscribed = await rawJson(sandbox, 'POST', `/__sandbox/ui/contacts/${created.body.id}/unsubscribe`, undefined);
+    expect(unsubscribed.status).toBe(204);
+    const read = await clientFor(sandbox).crm.contacts.basicApi.getById(created.body.id, ['hs_email_optout'], ['hs_email_optout']);
+    expect(read.properties.hs_email_optout).toBe('true');
+    expect(read.propertiesWithHistory?.hs_email_optout?.[0]?.sourceType).toBe('EMAIL');
+    expect((await rawJson(sandbox, 'POST', '/__sandbox/ui/contacts/999999/unsubscribe', undefined)).status).toBe(404);
+  });
+
   it('answers an unknown route with a HubSpot-shaped 404', async () => {
     const sandbox = await boot();
     const response = await rawJson(sandbox, 'GET', '/crm/v3/objects/contacts/1/nothing', undefined, { Authorization: 'Bearer pat-sandbox-hubspot' });

@@ -103,6 +103,12 @@ export function sandboxRouter(control: SandboxControl): Router {
     res.status(204).end();
   });
 
+  // The recipient unsubscribes from all email (a marketing email's footer link): changeSource EMAIL.
+  router.post('/ui/contacts/:objectId/unsubscribe', (req: Request, res: Response) => {
+    control.unsubscribeRecipient(param(req, 'objectId'));
+    res.status(204).end();
+  });
+
   router.post('/ui/:objectType/:objectId/restore', (req: Request, res: Response) => {
     const userId = queryString(req, 'userId');
     control.restoreInUi(param(req, 'objectType'), param(req, 'objectId'), userId === undefined ? undefined : Number(userId));
