@@ -39,6 +39,8 @@ export const CONTACT_SYNC_PROPERTIES = [
   'hubspot_owner_id', 'sales_owner_name', 'sales_owner_email',
   // Email consent (src/sync/consent.ts).
   'hs_email_optout',
+  // Merges found before their event (src/sync/merges.ts).
+  'hs_merged_object_ids',
 ] as const;
 
 /** The Lead fields every sync reads. */

@@ -16,6 +16,7 @@ import { contactRef, recordText, type SyncContext } from './context.ts';
 import { REQUIRED_PLACEHOLDER, contactReadProperties, leadReadFields, leadValuesFor, typedMappings } from './mapped-fields.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
+import { applyMergesFoundInSync } from './merges.ts';
 
 export interface HandoffSummary {
   /** Contacts handed to sales in this run, with the SLA due time already stamped on both sides, if it was. */
@@ -49,6 +50,9 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // A merged-away id reads the merge's survivor under the survivor's id: each contact once.
   const contacts = read.filter((c, i) => !setAside.has(c.id) && read.findIndex((o) => o.id === c.id) === i);
   summary.read = contacts.length;
+  // A merge's survivor read before its merge event was applied: the merge goes first, so the
+  // survivor takes the merged contacts' Lead instead of getting a second one.
+  await applyMergesFoundInSync({ ...ctx, markPending: async () => undefined }, contacts.filter((c) => c.properties.hs_merged_object_ids));
   const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
   await noteLinkEmails(ctx, contacts.filter((c) => links.has(c.id)).map((c) => ({ hubspotContactId: c.id, email: c.properties.email ?? null })));
   const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);

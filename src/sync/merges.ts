@@ -101,6 +101,27 @@ async function unlinkedLeadsNaming(ctx: IdentityContext, contactIds: readonly st
   return leads.filter((lead) => !held.has(lead.Id));
 }
 
+/**
+ * Merges a sync finds before their event: a contact read with `hs_merged_object_ids` naming linked
+ * contacts is a merge's survivor whose `contact.merge` has not been applied yet (the event is late,
+ * or lost). Left alone, the survivor looks like a new person and gets a second Lead; so the merge
+ * is applied first (the first merged id as the primary, as HubSpot lists it), and the event, when
+ * it comes, finds it done. Returns the survivors it merged into.
+ */
+export async function applyMergesFoundInSync(ctx: IdentityContext, contacts: readonly { id: string; properties: Record<string, string | null | undefined> }[]): Promise<string[]> {
+  const merged = contacts.flatMap((c) => {
+    const ids = (c.properties.hs_merged_object_ids ?? '').split(';').map((id) => id.trim()).filter((id) => id !== '' && id !== c.id);
+    return ids.length > 0 ? [{ survivorId: c.id, mergedIds: ids }] : [];
+  });
+  if (merged.length === 0) return [];
+  const linked = await linksByHubSpotIds(ctx.db, ctx.installationId, merged.flatMap((m) => m.mergedIds));
+  const due = merged.filter((m) => m.mergedIds.some((id) => linked.has(id)));
+  for (const { survivorId, mergedIds } of due) {
+    await applyHubSpotMerge(ctx, { objectId: survivorId, primaryObjectId: mergedIds[0], mergedObjectIds: mergedIds, newObjectId: survivorId });
+  }
+  return due.map((m) => m.survivorId);
+}
+
 /** Writes the survivor's earliest stored first touch on the contact and its linked Lead, where they say otherwise. */
 async function stampEarliestFirstTouch(ctx: IdentityContext, survivorId: string, link: RecordLink | null, entry: (ref: string, level: SyncLogEntry['level'], action: string, reason: string) => void): Promise<void> {
   const first = earliestFirstTouch((await touchesOf(ctx.db, ctx.installationId, [survivorId])).filter((t) => t.isFirst));

@@ -40,6 +40,8 @@ export interface SyncHarness {
   salesforceSandbox: SalesforceSandbox;
   /** The HubSpot client, with the sandbox's private-app token (reads only, in tests). */
   hubspot: Client;
+  /** The app's queue and key prefix in Redis. */
+  prefix: string;
   /** A jsforce session of the first sales rep. */
   rep: jsforce.Connection;
   /** Creates a contact as a marketer would in the HubSpot UI; returns its id. */
@@ -76,7 +78,7 @@ export async function startSyncHarness(env: Record<string, string> = {}, options
   const rep = new jsforce.Connection({ instanceUrl: salesforceSandbox.url, accessToken: token.access_token, version: '62.0' });
 
   const harness: SyncHarness = {
-    app, hubspotSandbox, salesforceSandbox, hubspot, rep,
+    app, hubspotSandbox, salesforceSandbox, hubspot, rep, prefix,
     newContact(overrides = {}) {
       sequence += 1;
       const created = hubspotSandbox.createInUi('contacts', {
