@@ -75,6 +75,18 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
     }
   }
 
+  // The survivor names the kept link's records (it inherited the merged contacts' values, which
+  // may name a duplicate's Lead).
+  const stampIds: Record<string, string> = {
+    ...(keep?.salesforceLeadId ? { salesforce_lead_id: keep.salesforceLeadId } : {}),
+    ...(keep?.salesforceContactId ? { salesforce_contact_id: keep.salesforceContactId } : {}),
+  };
+  if (Object.keys(stampIds).length > 0) {
+    await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: survivorId, values: stampIds }]);
+    const outcome = (await ctx.hubspot.updateContacts([{ id: survivorId, properties: stampIds }])).get(survivorId);
+    if (outcome && !outcome.ok) entry(contactRef(survivorId), 'error', 'merge_stamp_failed', `HubSpot refused the Salesforce ids after the merge: ${outcome.code} ${outcome.message}`);
+  }
+
   // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
   await repointHubSpotContact(ctx.db, ctx.installationId, mergedIds, survivorId);
   if (keep && keep.hubspotContactId !== survivorId) await moveLink(ctx.db, ctx.installationId, keep.hubspotContactId, survivorId);
