@@ -39,8 +39,9 @@ function dictionaryView(dictionary: StageDictionary): Html {
 }
 
 function mappingsView(mappings: readonly FieldMapping[]): Html {
-  return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th></tr></thead>
-  <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td></tr>`)}</tbody></table>`;
+  const valueMap = (m: FieldMapping) => (m.valueMap ?? []).map((entry) => html`<div class="small"><code>${entry.hubspot}</code> = <code>${entry.salesforce}</code></div>`);
+  return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th><th>Value map</th></tr></thead>
+  <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td><td>${valueMap(m)}</td></tr>`)}</tbody></table>`;
 }
 
 function channelsView(rules: ChannelRules): Html {
