@@ -15,6 +15,7 @@ import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
 import type { BusinessHours, SlaPolicy } from '../../domain/sla.ts';
 import type { FieldMapping, StageDictionary } from '../../domain/stages.ts';
+import { MappingPairSchema, type MappingPair } from '../../domain/field-values.ts';
 import type { SettingKey } from './settings.ts';
 
 /** A form body as express.urlencoded (non-extended) gives it: a repeated name is an array. */
@@ -216,6 +217,21 @@ function parseValueMap(text: string): { entries: { hubspot: string; salesforce: 
     else entries.push({ hubspot, salesforce });
   }
   return { entries, problems };
+}
+
+/** Mapping pairs in one form field or query value: `property:Field`, comma-separated (names hold neither). */
+export function pairsText(pairs: readonly MappingPair[]): string {
+  return pairs.map((p) => `${p.hubspotProperty}:${p.salesforceField}`).join(',');
+}
+
+/** The pairs of a `pairsText` value; undefined when it names none (every syncing mapping). */
+export function pairsFrom(text: string): MappingPair[] | undefined {
+  const pairs = splitList(text).flatMap((part) => {
+    const [hubspotProperty = '', salesforceField = ''] = part.split(':').map((side) => side.trim());
+    const parsed = MappingPairSchema.safeParse({ hubspotProperty, salesforceField });
+    return parsed.success ? [parsed.data] : [];
+  });
+  return pairs.length > 0 ? pairs : undefined;
 }
 
 function mappingsFields(mappings: readonly FieldMapping[]): FormFields {
