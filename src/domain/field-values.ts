@@ -14,6 +14,7 @@
  * "Field Types": string, textarea, email, phone, url, picklist, multipicklist, combobox, boolean,
  * int, double, currency, percent, long, date, datetime; a multipicklist value is joined with `;`).
  */
+import { z } from 'zod';
 import type { FieldMapping } from './stages.ts';
 
 /** The kinds of value a mapped field can carry. */
@@ -156,4 +157,14 @@ export function salesforceValueOf(mapping: TypedMapping, canonical: string | nul
 export function defaultKinds(mapping: FieldMapping, defaults: readonly FieldMapping[]): TypedMapping | null {
   const isDefault = defaults.some((d) => d.hubspotProperty === mapping.hubspotProperty && d.salesforceField === mapping.salesforceField);
   return isDefault ? { ...mapping, hubspotKind: 'text', salesforceKind: 'text' } : null;
+}
+
+/** One mapping's pair of fields, as a fill of existing records names the mappings it writes. */
+export const MappingPairSchema = z.object({ hubspotProperty: z.string().min(1), salesforceField: z.string().min(1) }).strict();
+/** A mapping's pair of fields. */
+export type MappingPair = z.output<typeof MappingPairSchema>;
+
+/** Whether a mapping is one of the pairs (every mapping when no pairs are named). */
+export function isOneOfPairs(mapping: MappingPair, pairs: readonly MappingPair[] | undefined): boolean {
+  return pairs === undefined || pairs.some((p) => p.hubspotProperty === mapping.hubspotProperty && p.salesforceField === mapping.salesforceField);
 }

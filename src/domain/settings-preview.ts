@@ -4,6 +4,7 @@
  * from a scan of the CRMs. Each line names how many records it concerns.
  */
 import type { MarketingCommitments } from './commitments.ts';
+import type { MappingPair } from './field-values.ts';
 import type { SharedGoals } from './goals.ts';
 import type { RevenuePolicy } from './revenue.ts';
 import type { ChannelRules } from './channels.ts';
@@ -27,11 +28,17 @@ export interface PreviewLine {
   readonly text: string;
 }
 
-/** The preview of one change; `restampOffered` when recorded history was classified by the old rules. */
+/**
+ * The preview of one change; `restampOffered` when recorded history was classified by the old
+ * rules; `fillOffered` when field mappings start syncing or change rule, with `fillPairs` the pairs
+ * a fill of the existing records would write.
+ */
 export interface SettingPreview {
   readonly changed: boolean;
   readonly lines: readonly PreviewLine[];
   readonly restampOffered: boolean;
+  readonly fillOffered?: boolean;
+  readonly fillPairs?: readonly MappingPair[];
 }
 
 function plural(count: number, one: string, many = `${one}s`): string {
@@ -113,21 +120,23 @@ function pairOf(mapping: FieldMapping): string {
 
 /** The field rules: which pairs start or stop syncing, or change rule, for every linked record. */
 export function previewFieldMappings(current: readonly FieldMapping[], next: readonly FieldMapping[], linkedRecords: number): SettingPreview {
-  if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
+  if (same(current, next)) return { changed: false, lines: [], restampOffered: false, fillOffered: false };
   const lines: PreviewLine[] = [];
+  const fillPairs: MappingPair[] = [];
   const syncing = (list: readonly FieldMapping[]) => new Map(list.filter((m) => m.rule !== 'dont_sync').map((m) => [pairOf(m), m]));
   const before = syncing(current);
   const after = syncing(next);
   const records = plural(linkedRecords, 'linked record');
   for (const [pair, mapping] of after) {
     const old = before.get(pair);
-    if (!old) lines.push({ level: 'info', count: linkedRecords, text: `${pair} starts syncing (${mapping.rule}) for ${records}, at their next change` });
+    if (!old) lines.push({ level: 'info', count: linkedRecords, text: `${pair} starts syncing (${mapping.rule}) for ${records}, at their next change unless existing records are filled` });
     else if (old.rule !== mapping.rule) lines.push({ level: 'info', count: linkedRecords, text: `${pair} changes from ${old.rule} to ${mapping.rule} for ${records}` });
+    if (!old || old.rule !== mapping.rule) fillPairs.push({ hubspotProperty: mapping.hubspotProperty, salesforceField: mapping.salesforceField });
   }
   for (const pair of before.keys()) {
     if (!after.has(pair)) lines.push({ level: 'warn', count: linkedRecords, text: `${pair} stops syncing for ${records}: the two sides may drift apart` });
   }
-  return { changed: true, lines, restampOffered: false };
+  return { changed: true, lines, restampOffered: false, fillOffered: fillPairs.length > 0, ...(fillPairs.length > 0 ? { fillPairs } : {}) };
 }
 
 /** The channel rules: stamped touches keep the channel they got until history is re-stamped. */

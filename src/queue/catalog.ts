@@ -4,6 +4,7 @@
  */
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
+import { MappingPairSchema } from '../domain/field-values.ts';
 
 /** A queue's contract. Bump `v` in the schema when the payload changes shape. */
 export interface QueueDefinition<S extends z.ZodType> {
@@ -167,6 +168,17 @@ export const queues = {
   attributionBackfill: defineQueue({
     name: 'attribution-backfill',
     schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
+    jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
+    concurrency: 1,
+  }),
+  /**
+   * Fills the existing linked records after field mappings start syncing or change rule
+   * (admin-triggered); `pairs` names the mappings it writes (absent: every syncing mapping). The
+   * cursor lives in Postgres (`backfill_runs`, kind `field-fill`), so a retried or stalled job resumes there.
+   */
+  fieldFill: defineQueue({
+    name: 'field-fill',
+    schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string(), pairs: z.array(MappingPairSchema).optional() }),
     jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
     concurrency: 1,
   }),

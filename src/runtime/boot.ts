@@ -37,6 +37,7 @@ import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
 import { privacyProcessors } from '../../workers/privacy.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
 import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
+import { fieldFillProcessors } from '../../workers/field-fill.worker.ts';
 import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
 import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
 import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
@@ -357,6 +358,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
         ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
+        ...(clients ? fieldFillProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),

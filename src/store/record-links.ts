@@ -236,3 +236,35 @@ export async function storedDeletionPolicy(db: Queryable, installationId: string
   const rows = await db.query<{ policy: unknown }>("SELECT settings->'deletionPolicy' AS policy FROM installations WHERE id = $1", [installationId]);
   return rows[0]?.policy ?? undefined;
 }
+
+/** A link of a contact to a Lead, as the field fill walks them. */
+export interface LeadLink {
+  hubspotContactId: string;
+  salesforceLeadId: string;
+}
+
+/**
+ * The installation's contacts linked to a Lead, after `afterContactId` in contact id order (a
+ * keyset page), leaving out Leads whose link is set aside (record_unlinks).
+ */
+export async function leadLinksAfter(db: Queryable, installationId: string, afterContactId: string | null, limit: number): Promise<LeadLink[]> {
+  const rows = await db.query<{ hubspot_contact_id: string; salesforce_lead_id: string }>(
+    `SELECT l.hubspot_contact_id, l.salesforce_lead_id FROM record_links l
+      WHERE l.installation_id = $1 AND l.salesforce_lead_id IS NOT NULL AND ($2::text IS NULL OR l.hubspot_contact_id > $2)
+        AND NOT EXISTS (SELECT 1 FROM record_unlinks u WHERE u.installation_id = l.installation_id AND u.salesforce_lead_id = l.salesforce_lead_id)
+      ORDER BY l.hubspot_contact_id ASC LIMIT $3`,
+    [installationId, afterContactId, limit],
+  );
+  return rows.map((row) => ({ hubspotContactId: row.hubspot_contact_id, salesforceLeadId: row.salesforce_lead_id }));
+}
+
+/** How many of the installation's contacts are linked to a Lead that is not set aside. */
+export async function countLeadLinks(db: Queryable, installationId: string): Promise<number> {
+  const rows = await db.query<{ n: string | number }>(
+    `SELECT COUNT(*) AS n FROM record_links l
+      WHERE l.installation_id = $1 AND l.salesforce_lead_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM record_unlinks u WHERE u.installation_id = l.installation_id AND u.salesforce_lead_id = l.salesforce_lead_id)`,
+    [installationId],
+  );
+  return Number(rows[0]?.n ?? 0);
+}

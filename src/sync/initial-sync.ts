@@ -21,6 +21,7 @@ import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } f
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds, linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { FIELD_FILL, fieldFillProgressOf, type FieldFillProgress } from './field-fill.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, stampContacts, stampLeads, type BackfillProgress } from './attribution-backfill.ts';
 import { runPhases, type StepCounts } from './backfill-phases.ts';
 import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
@@ -105,11 +106,12 @@ export async function initialSyncProgress(db: Queryable, runId: string): Promise
   return row === undefined || row.kind !== INITIAL_SYNC ? null : initialSyncProgressOf(row);
 }
 
-/** The progress of any backfill run by id (initial sync or attribution backfill), with its kind; null when unknown. */
-export async function anyRunProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | (BackfillProgress & { kind: string }) | null> {
+/** The progress of any backfill run by id (initial sync, attribution backfill or field fill), with its kind; null when unknown. */
+export async function anyRunProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | (BackfillProgress & { kind: string }) | (FieldFillProgress & { kind: typeof FIELD_FILL }) | null> {
   const row = await loadBackfillRun(db, runId);
   if (row === undefined) return null;
   if (row.kind === INITIAL_SYNC) return initialSyncProgressOf(row);
+  if (row.kind === FIELD_FILL) return { kind: FIELD_FILL, ...fieldFillProgressOf(row) };
   const progress = await backfillProgress(db, runId);
   return progress === null ? null : { kind: row.kind === ATTRIBUTION_BACKFILL ? ATTRIBUTION_BACKFILL : row.kind, ...progress };
 }

@@ -44,4 +44,36 @@ describe('settings forms', () => {
     const read = valueFromFields('marketingCommitments', { period: 'month', 'commitment.metric': ['sqls_accepted'], 'commitment.target': ['forty'], 'commitment.channel': [''] });
     expect(SETTINGS.marketingCommitments.validate(read.value)).toEqual({ ok: false, error: ['commitments[0].target: Invalid input: expected number, received string'] });
   });
+  it('reads a mapping\'s value map one entry per line and writes it back the same', () => {
+    const mappings = SETTINGS.fieldMappings.validate([
+      { hubspotProperty: 'industry', salesforceField: 'Industry', rule: 'always_salesforce', valueMap: [{ hubspot: 'COMPUTER_SOFTWARE', salesforce: 'Technology' }, { hubspot: 'BANKING', salesforce: 'Finance = Banking' }] },
+      { hubspotProperty: 'jobtitle', salesforceField: 'Title', rule: 'two_way' },
+    ]);
+    if (!mappings.ok) throw new Error(mappings.error.join('; '));
+    const fields = fieldsOf('fieldMappings', mappings.value);
+    expect(fields['map.valueMap']).toEqual(['COMPUTER_SOFTWARE = Technology\nBANKING = Finance = Banking', '']);
+    const read = valueFromFields('fieldMappings', fields);
+    expect(read.problems).toEqual([]);
+    expect(SETTINGS.fieldMappings.validate(read.value)).toEqual(mappings);
+    expect(fieldsOf('fieldMappings', (SETTINGS.fieldMappings.validate(read.value) as { value: unknown }).value)).toEqual(fields);
+    expect('valueMap' in ((read.value as Record<string, unknown>[])[1] ?? {})).toBe(false);
+  });
+
+  it('trims value map entries, skips blank lines, and names a line without = or with an empty side by its row', () => {
+    const read = valueFromFields('fieldMappings', {
+      'map.hubspotProperty': ['jobtitle', 'industry'],
+      'map.salesforceField': ['Title', 'Industry'],
+      'map.rule': ['two_way', 'always_salesforce'],
+      'map.valueMap': ['', '  BANKING =  Finance \r\n\n Technology\n= Retail\nRETAIL =  '],
+    });
+    expect(read.problems).toEqual([
+      '[1].valueMap: "Technology" is not a value pair: write hubspot value = Salesforce value',
+      '[1].valueMap: "= Retail" is not a value pair: write hubspot value = Salesforce value',
+      '[1].valueMap: "RETAIL =" is not a value pair: write hubspot value = Salesforce value',
+    ]);
+    expect(read.value).toEqual([
+      { hubspotProperty: 'jobtitle', salesforceField: 'Title', rule: 'two_way' },
+      { hubspotProperty: 'industry', salesforceField: 'Industry', rule: 'always_salesforce', valueMap: [{ hubspot: 'BANKING', salesforce: 'Finance' }] },
+    ]);
+  });
 });

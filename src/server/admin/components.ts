@@ -63,6 +63,7 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   alert_removed: { kind: 'ok', text: 'SLA alerts turned off. Breaches are still escalated with Salesforce Tasks.' },
   settings_reset: { kind: 'ok', text: 'Reset to the default.' },
   backfill_started: { kind: 'ok', text: 'Backfill started.' },
+  field_fill_started: { kind: 'ok', text: 'Filling existing records: progress below.' },
   initial_sync_started: { kind: 'ok', text: 'Initial sync started: progress below.' },
   signed_out: { kind: 'ok', text: 'Signed out.' },
   sync_paused: { kind: 'ok', text: 'Sync paused: changes keep arriving and wait; resume to sync them.' },

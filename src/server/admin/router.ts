@@ -22,6 +22,7 @@ import { problemsSince, recentProblems, searchRecordLog } from '../../store/sync
 import { groupFailures } from '../../domain/sync-failures.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
+import { FIELD_FILL, fieldFillProgress, startFieldFill } from '../../sync/field-fill.ts';
 import { access, canManage, canSee, guardedRouter, type Access, type Refusals } from './access.ts';
 import { clientAddress, identityOf, sha256 } from './auth.ts';
 import { html, type Html } from './html.ts';
@@ -49,7 +50,7 @@ import { acceptInvitationLink, cancelInstallationInvitation, InvitationInput, in
 import type { SettingPreview } from '../../domain/settings-preview.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
-import { field, valueFromFields, type FormFields } from './settings-forms.ts';
+import { field, pairsFrom, pairsText, valueFromFields, type FormFields } from './settings-forms.ts';
 import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
 import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
 
@@ -75,6 +76,9 @@ const budgetForm = z.object({ kind: z.enum(['calls', 'percent', 'none']), value:
 const syncNowForm = z.object({ record: z.string().trim().max(200) });
 const sideParam = z.enum(['hubspot', 'salesforce']);
 const settingsForm = z.object({ value: z.string().max(512 * 1024) });
+/** The fill button's pairs (`property:Field,…`; absent: every syncing mapping). */
+const fillForm = z.object({ pairs: z.string().max(20_000).optional() });
+const fillQuery = z.object({ fill: z.string().max(20_000).optional() });
 
 /** A settings edit shown again: the form or JSON as sent, its problems (and their status), or its preview. */
 interface SettingsEdit {
@@ -356,6 +360,10 @@ export function adminRouter(ctx: AdminContext): Router {
     alertEdit?: { url: string; issues: string[] },
   ): Promise<void> {
     const restampRunId = selected === 'channelRules' ? await latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL) : null;
+    const fillRunId = selected === 'fieldMappings' ? await latestBackfillRunId(ctx.db, installation.id, FIELD_FILL) : null;
+    // After a save that turned pairs on, the fill button fills those pairs (the query carries them).
+    const query = fillQuery.safeParse(req.query);
+    const fillPairs = selected === 'fieldMappings' && query.success ? pairsFrom(query.data.fill ?? '') : undefined;
     const refused = (edit?.issues.length ?? 0) > 0 || alertEdit !== undefined;
     render(
       res,
@@ -364,7 +372,7 @@ export function adminRouter(ctx: AdminContext): Router {
         section: 'settings',
         installation: tabInfo(installation),
         notice: edit || alertEdit ? undefined : noticeOf(req),
-        scripts: selected === 'channelRules' ? ['settings.js', 'health.js'] : ['settings.js'],
+        scripts: selected === 'channelRules' || selected === 'fieldMappings' ? ['settings.js', 'health.js'] : ['settings.js'],
         body: settingsBody({
           installation,
           views: await readAllSettings(ctx.db, installation.id),
@@ -374,6 +382,8 @@ export function adminRouter(ctx: AdminContext): Router {
           ...(edit ? { issues: edit.issues, ...(edit.fields ? { fields: edit.fields } : {}), ...(edit.jsonText === undefined ? {} : { jsonText: edit.jsonText }), ...(edit.preview ? { preview: edit.preview } : {}) } : {}),
           ...(alertEdit ? { alertEdit } : {}),
           ...(restampRunId ? { restampRun: await backfillProgress(ctx.db, restampRunId) } : {}),
+          ...(fillRunId ? { fillRun: await fieldFillProgress(ctx.db, fillRunId) } : {}),
+          ...(fillPairs ? { fillPairs } : {}),
           ...(selected === 'reviewDigest' ? { digest: await digestStatusView(ctx, installation.id) } : {}),
         }),
       },
@@ -413,7 +423,9 @@ export function adminRouter(ctx: AdminContext): Router {
     const result = previewOnly ? await checkSetting(ctx, installation.id, key, value) : await saveSetting(ctx, installation.id, key, value);
     if (!result.ok) return settingsPage(req, res, installation, key, { ...asSent, issues: result.error.issues, status: result.error.status });
     if (previewOnly) return settingsPage(req, res, installation, key, { ...asSent, issues: [], preview: { preview: result.value.preview, crmCheck: result.value.crmCheck } });
-    res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_saved${result.value.preview.restampOffered ? '#restamp' : ''}`);
+    const { restampOffered, fillPairs } = result.value.preview;
+    const fill = fillPairs ? `&fill=${encodeURIComponent(pairsText(fillPairs))}#fill` : '';
+    res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_saved${restampOffered ? '#restamp' : fill}`);
   });
 
   /** Starts the attribution backfill from a dashboard form and goes back to `returnTo` (under the installation). */
@@ -428,6 +440,25 @@ export function adminRouter(ctx: AdminContext): Router {
     await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary, details: { runId } });
     res.redirect(303, `${basePath(installation)}/${returnTo}`);
   };
+
+  /** Starts a fill of the existing records from a form (the pairs it names, or every syncing mapping) and goes back to `returnTo`. */
+  const fillRoute = (returnTo: string) => async (req: Request, res: Response) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    if (installation.status !== 'active') {
+      res.status(409).type('text/plain').send('The installation is uninstalled');
+      return;
+    }
+    const parsed = fillForm.safeParse(req.body);
+    const pairs = pairsFrom(parsed.success ? (parsed.data.pairs ?? '') : '');
+    const { runId } = await startFieldFill({ db: ctx.db, producer: ctx.producer }, installation.id, pairs);
+    const which = pairs ? pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'field_fill_started', summary: `Filling existing records started for ${which}`, details: { runId, ...(pairs ? { pairs } : {}) } });
+    res.redirect(303, `${basePath(installation)}/${returnTo}`);
+  };
+
+  r.post('/installations/:id/settings/fieldMappings/fill', access.manageInstallation, fillRoute('settings?key=fieldMappings&notice=field_fill_started#fill'));
+  r.post('/installations/:id/field-fill', access.manageInstallation, fillRoute('health?notice=field_fill_started'));
 
   r.post('/installations/:id/settings/channelRules/restamp', access.manageInstallation, backfillRoute('History re-stamped with the channel rules (attribution backfill)', 'settings?key=channelRules&notice=backfill_started#restamp'));
 
@@ -474,8 +505,8 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const query = healthQuery.safeParse(req.query);
     const q = query.success ? (query.data.q ?? '').trim() : '';
-    const [runId, initialRunId] = await Promise.all([latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL), latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC)]);
-    const [search, problems, lastWeek, failed, depths, backfill, initialSync] = await Promise.all([
+    const [runId, initialRunId, fillRunId] = await Promise.all([latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL), latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC), latestBackfillRunId(ctx.db, installation.id, FIELD_FILL)]);
+    const [search, problems, lastWeek, failed, depths, backfill, initialSync, fieldFill] = await Promise.all([
       q === '' ? Promise.resolve(null) : searchRecordLog(ctx.db, installation.id, q),
       recentProblems(ctx.db, installation.id),
       problemsSince(ctx.db, installation.id, new Date(ctx.now() - HEALTH_WINDOW_MS)),
@@ -483,6 +514,7 @@ export function adminRouter(ctx: AdminContext): Router {
       queueDepths(ctx.producer),
       runId ? backfillProgress(ctx.db, runId) : Promise.resolve(null),
       initialRunId ? initialSyncProgress(ctx.db, initialRunId) : Promise.resolve(null),
+      fillRunId ? fieldFillProgress(ctx.db, fillRunId) : Promise.resolve(null),
     ]);
     render(res, {
       title: 'Sync health',
@@ -490,7 +522,7 @@ export function adminRouter(ctx: AdminContext): Router {
       installation: tabInfo(installation),
       notice: noticeOf(req),
       scripts: ['health.js'],
-      body: healthBody({ installation, query: q, search, problems, causes: groupFailures(lastWeek), failed, depths, backfill, initialSync, csrfToken: identityOf(res).csrfToken }),
+      body: healthBody({ installation, query: q, search, problems, causes: groupFailures(lastWeek), failed, depths, backfill, initialSync, fieldFill, csrfToken: identityOf(res).csrfToken }),
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The settings as HTML forms: each setting becomes flat form fields (one input per cell, the same
- * name repeated once per table row, lists comma-separated, channel conditions one per line) and
- * back. The page renders from the fields, so a refused form comes back exactly as typed; the value
+ * name repeated once per table row, lists comma-separated, channel conditions and value map entries
+ * one per line) and back. The page renders from the fields, so a refused form comes back exactly as typed; the value
  * read back goes through the same checks as the JSON API.
  */
 import type { PrivacyPolicy } from '../../domain/consent.ts';
@@ -15,6 +15,7 @@ import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
 import type { BusinessHours, SlaPolicy } from '../../domain/sla.ts';
 import type { FieldMapping, StageDictionary } from '../../domain/stages.ts';
+import { MappingPairSchema, type MappingPair } from '../../domain/field-values.ts';
 import type { SettingKey } from './settings.ts';
 
 /** A form body as express.urlencoded (non-extended) gives it: a repeated name is an array. */
@@ -194,20 +195,68 @@ function dictionaryValue(fields: FormFields): unknown {
   return { handoffStage: field(fields, 'handoffStage'), hubspotLifecycleOrder: splitList(field(fields, 'lifecycleOrder')), rows };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Value maps: one entry per line, `hubspot value = Salesforce value`.
+
+/** A mapping's value map as lines, one `hubspot value = Salesforce value` each. */
+export function valueMapText(valueMap: FieldMapping['valueMap']): string {
+  return (valueMap ?? []).map((entry) => `${entry.hubspot} = ${entry.salesforce}`).join('\n');
+}
+
+/** The entries of a value map's text, or the lines that could not be read. */
+function parseValueMap(text: string): { entries: { hubspot: string; salesforce: string }[]; problems: string[] } {
+  const entries: { hubspot: string; salesforce: string }[] = [];
+  const problems: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const at = line.indexOf('=');
+    const hubspot = at < 0 ? '' : line.slice(0, at).trim();
+    const salesforce = at < 0 ? '' : line.slice(at + 1).trim();
+    if (hubspot === '' || salesforce === '') problems.push(`"${line}" is not a value pair: write hubspot value = Salesforce value`);
+    else entries.push({ hubspot, salesforce });
+  }
+  return { entries, problems };
+}
+
+/** Mapping pairs in one form field or query value: `property:Field`, comma-separated (names hold neither). */
+export function pairsText(pairs: readonly MappingPair[]): string {
+  return pairs.map((p) => `${p.hubspotProperty}:${p.salesforceField}`).join(',');
+}
+
+/** The pairs of a `pairsText` value; undefined when it names none (every syncing mapping). */
+export function pairsFrom(text: string): MappingPair[] | undefined {
+  const pairs = splitList(text).flatMap((part) => {
+    const [hubspotProperty = '', salesforceField = ''] = part.split(':').map((side) => side.trim());
+    const parsed = MappingPairSchema.safeParse({ hubspotProperty, salesforceField });
+    return parsed.success ? [parsed.data] : [];
+  });
+  return pairs.length > 0 ? pairs : undefined;
+}
+
 function mappingsFields(mappings: readonly FieldMapping[]): FormFields {
   return {
     'map.hubspotProperty': mappings.map((m) => m.hubspotProperty),
     'map.salesforceField': mappings.map((m) => m.salesforceField),
     'map.rule': mappings.map((m) => m.rule),
+    'map.valueMap': mappings.map((m) => valueMapText(m.valueMap)),
   };
 }
 
-function mappingsValue(fields: FormFields): unknown {
-  return rowsOf(fields, 'map', ['hubspotProperty', 'salesforceField', 'rule'], ['hubspotProperty', 'salesforceField']).map((row) => ({
-    hubspotProperty: (row.hubspotProperty ?? '').trim(),
-    salesforceField: (row.salesforceField ?? '').trim(),
-    rule: row.rule,
-  }));
+function mappingsValue(fields: FormFields): { value: unknown; problems: string[] } {
+  const problems: string[] = [];
+  const value = rowsOf(fields, 'map', ['hubspotProperty', 'salesforceField', 'rule', 'valueMap'], ['hubspotProperty', 'salesforceField', 'valueMap']).map((row, index) => {
+    const parsed = parseValueMap(row.valueMap ?? '');
+    problems.push(...parsed.problems.map((problem) => `[${index}].valueMap: ${problem}`));
+    return {
+      hubspotProperty: (row.hubspotProperty ?? '').trim(),
+      salesforceField: (row.salesforceField ?? '').trim(),
+      rule: row.rule,
+      // A mapping without entries has no value map at all, so an unchanged form saves an unchanged setting.
+      ...(parsed.entries.length > 0 ? { valueMap: parsed.entries } : {}),
+    };
+  });
+  return { value, problems };
 }
 
 function channelFields(rules: ChannelRules): FormFields {
@@ -442,7 +491,7 @@ function ownerMatchingValue(fields: FormFields): unknown {
 /** Each setting's form: its value as fields, and fields read back (with what could not be read). */
 const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields; read(fields: FormFields): { value: unknown; problems: string[] } } } = {
   stageDictionary: { fields: (v) => dictionaryFields(v as StageDictionary), read: (f) => ({ value: dictionaryValue(f), problems: [] }) },
-  fieldMappings: { fields: (v) => mappingsFields(v as FieldMapping[]), read: (f) => ({ value: mappingsValue(f), problems: [] }) },
+  fieldMappings: { fields: (v) => mappingsFields(v as FieldMapping[]), read: mappingsValue },
   channelRules: { fields: (v) => channelFields(v as ChannelRules), read: channelValue },
   feedbackTaxonomy: { fields: (v) => taxonomyFields(v as FeedbackTaxonomy), read: (f) => ({ value: taxonomyValue(f), problems: [] }) },
   slaPolicy: { fields: (v) => slaFields(v as SlaPolicy), read: (f) => ({ value: slaValue(f), problems: [] }) },

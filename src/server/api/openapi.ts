@@ -197,6 +197,20 @@ export function openApiDocument(): Json {
         post: operation('Start the attribution backfill (or get the one running)', { '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'), '409': error('Uninstalled') }),
         get: operation('The latest backfill run', { '200': json({ type: 'object', properties: { run: { oneOf: [ref('BackfillProgress'), { type: 'null' }] } } }, 'Run') }),
       },
+      '/installations/{id}/field-fill': {
+        parameters: [idPath],
+        post: operation(
+          'Fill the existing linked records for field mappings that started syncing or changed rule (or get the fill running: one per installation, it keeps its own pairs); each pair is written by its rule, as the live sync would',
+          { '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' }, run: ref('FieldFillProgress') } }, 'Started'), '400': error('A pair that is not {hubspotProperty, salesforceField}'), '404': error('No such installation'), '409': error('Uninstalled') },
+          {
+            requestBody: {
+              required: false,
+              content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { pairs: { type: 'array', minItems: 1, description: 'The mappings to fill; absent: every syncing mapping', items: ref('MappingPair') } } } } },
+            },
+          },
+        ),
+        get: operation('The latest field fill run', { '200': json({ type: 'object', properties: { run: { oneOf: [ref('FieldFillProgress'), { type: 'null' }] } } }, 'Run'), '404': error('No such installation') }),
+      },
       '/installations/{id}/initial-sync': {
         parameters: [idPath],
         post: operation(
@@ -207,7 +221,7 @@ export function openApiDocument(): Json {
         get: operation('The latest initial sync run', { '200': json({ type: 'object', properties: { run: { oneOf: [ref('InitialSyncProgress'), { type: 'null' }] } } }, 'Run'), '404': error('No such installation') }),
       },
       '/backfill/{runId}': {
-        get: operation('Progress of a backfill run (attribution backfill or initial sync, told apart by kind)', { '200': json({ oneOf: [ref('BackfillProgress'), ref('InitialSyncProgress')] }, 'Progress'), '400': error('Not a run id'), '404': error('No such run') }, { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] }),
+        get: operation('Progress of a backfill run (attribution backfill, initial sync or field fill, told apart by kind)', { '200': json({ oneOf: [ref('BackfillProgress'), ref('InitialSyncProgress'), ref('FieldFillProgress')] }, 'Progress'), '400': error('Not a run id'), '404': error('No such run') }, { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] }),
       },
       '/credentials/reseal': {
         post: operation('Seal every stored grant again with the current ENCRYPTION_KEY (the last step of a key rotation)', { '200': json({ type: 'object', properties: { resealed: { type: 'integer' } } }, 'How many grants') }),
@@ -388,6 +402,8 @@ export function openApiDocument(): Json {
               properties: {
                 changed: { type: 'boolean' },
                 restampOffered: { type: 'boolean', description: 'Recorded touches were classified by the old channel rules: POST /installations/{id}/backfill re-stamps them' },
+                fillOffered: { type: 'boolean', description: 'Field mappings start syncing or change rule: POST /installations/{id}/field-fill with fillPairs fills the existing records' },
+                fillPairs: { type: 'array', items: ref('MappingPair'), description: 'The mappings that start syncing or change rule' },
                 lines: { type: 'array', items: { type: 'object', properties: { level: { enum: ['info', 'warn'] }, count: { type: 'integer' }, text: { type: 'string' } } } },
               },
             },
@@ -469,6 +485,14 @@ export function openApiDocument(): Json {
           },
         },
         BackfillProgress: { type: 'object', properties: { kind: { type: 'string' }, runId: { type: 'string' }, status: { enum: ['queued', 'running', 'completed', 'failed'] }, phase: { type: 'string' }, done: { type: 'integer' }, total: { type: ['integer', 'null'] }, ratePerS: { type: 'number' }, etaS: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] } } },
+        MappingPair: { type: 'object', additionalProperties: false, required: ['hubspotProperty', 'salesforceField'], properties: { hubspotProperty: { type: 'string' }, salesforceField: { type: 'string' } } },
+        FieldFillProgress: {
+          type: 'object',
+          properties: {
+            kind: { const: 'field-fill' }, runId: { type: 'string' }, status: { enum: ['queued', 'running', 'completed', 'failed'] }, done: { type: 'integer', description: 'Linked records walked' },
+            total: { type: ['integer', 'null'] }, ratePerS: { type: 'number' }, etaS: { type: ['integer', 'null'] }, filledContacts: { type: 'integer' }, filledLeads: { type: 'integer' }, failed: { type: 'integer' }, error: { type: ['string', 'null'] },
+          },
+        },
         FunnelRow: {
           type: 'object',
           properties: {

@@ -16,6 +16,8 @@ import { parsePeriod, periodContaining } from '../../domain/commitments.ts';
 import { searchRecordLog } from '../../store/sync-search.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../sync/attribution-backfill.ts';
 import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../sync/initial-sync.ts';
+import { FIELD_FILL, fieldFillProgress, startFieldFill } from '../../sync/field-fill.ts';
+import { MappingPairSchema } from '../../domain/field-values.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/alert-target.ts';
 import { access, canManage, canSee, guardedRouter, type Access, type Refusals } from '../admin/access.ts';
 import { identityOf } from '../admin/auth.ts';
@@ -45,6 +47,7 @@ const uninstallBody = z.object({ confirm: z.literal(true, 'send {"confirm": true
 const runParam = z.object({ runId: z.string().uuid('must be a backfill run id') });
 /** Starting an initial sync takes no options; anything sent is refused rather than ignored. */
 const initialSyncBody = z.object({}).strict();
+const fieldFillBody = z.object({ pairs: z.array(MappingPairSchema).min(1, 'name at least one pair, or leave pairs out to fill every syncing mapping').max(500).optional() }).strict();
 /** Pause and resume name one direction, or both when it is absent. */
 const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot']).optional() }).strict();
 const syncNowBody = z.object({ record: z.string().trim().min(1, 'give the record to sync').max(200) }).strict();
@@ -428,6 +431,25 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const runId = await latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL);
     res.json({ run: runId ? await backfillProgress(ctx.db, runId) : null });
+  });
+
+  r.post('/installations/:id/field-fill', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const body = parseInput(fieldFillBody, req.body ?? {}, res, 'body');
+    if (!body) return;
+    if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
+    const { runId } = await startFieldFill({ db: ctx.db, producer: ctx.producer }, installation.id, body.pairs);
+    const which = body.pairs ? body.pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
+    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'field_fill_started', summary: `Filling existing records started for ${which}`, details: { runId, ...(body.pairs ? { pairs: body.pairs } : {}) } });
+    res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}`, run: await fieldFillProgress(ctx.db, runId) });
+  });
+
+  r.get('/installations/:id/field-fill', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    const runId = await latestBackfillRunId(ctx.db, installation.id, FIELD_FILL);
+    res.json({ run: runId ? await fieldFillProgress(ctx.db, runId) : null });
   });
 
   r.post('/installations/:id/initial-sync', access.manageInstallation, async (req, res) => {

@@ -160,6 +160,21 @@ describe('settings previews', () => {
     expect(previewFieldMappings(DEFAULT_FIELD_MAPPINGS, withoutPhone, 250).lines).toEqual([{ level: 'warn', count: 250, text: 'phone ↔ Phone stops syncing for 250 linked records: the two sides may drift apart' }]);
   });
 
+  it('offers to fill existing records with the pairs that start syncing or change rule, and not for a pair that stops', () => {
+    const next: FieldMapping[] = [
+      ...DEFAULT_FIELD_MAPPINGS.filter((m) => m.hubspotProperty !== 'phone').map((m) => (m.hubspotProperty === 'jobtitle' ? { ...m, rule: 'always_salesforce' as const } : m)),
+      { hubspotProperty: 'website', salesforceField: 'Website', rule: 'two_way' },
+    ];
+    expect(previewFieldMappings(DEFAULT_FIELD_MAPPINGS, next, 12)).toMatchObject({
+      fillOffered: true,
+      fillPairs: [{ hubspotProperty: 'jobtitle', salesforceField: 'Title' }, { hubspotProperty: 'website', salesforceField: 'Website' }],
+      restampOffered: false,
+    });
+    const withoutPhone = DEFAULT_FIELD_MAPPINGS.filter((m) => m.hubspotProperty !== 'phone');
+    expect(previewFieldMappings(DEFAULT_FIELD_MAPPINGS, withoutPhone, 12)).toMatchObject({ fillOffered: false });
+    expect(previewFieldMappings(DEFAULT_FIELD_MAPPINGS, withoutPhone, 12).fillPairs).toBeUndefined();
+  });
+
   it('offers to re-stamp when stamped touches carry a channel the new rules no longer produce', () => {
     const renamed = { ...DEFAULT_CHANNEL_RULES, rules: DEFAULT_CHANNEL_RULES.rules.map((rule) => (rule.channel === 'Paid Search' ? { ...rule, channel: 'Search Ads' } : rule)) };
     const preview = previewChannelRules(DEFAULT_CHANNEL_RULES, renamed, new Map([['Paid Search', 7], ['Direct', 3]]));

@@ -1,9 +1,11 @@
 /**
  * `/admin/installations/:id/health`: the per-record log (search by email or id: what happened and
  * why), problems grouped by cause with their fix, recent problems, failed jobs with their error and replay, queue depths, and the
- * initial sync and the attribution backfill, each with a start button and a live progress bar.
+ * initial sync, the attribution backfill and the fill of existing records for field mappings, each
+ * with a start button and a live progress bar.
  */
 import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
+import type { FieldFillProgress } from '../../../sync/field-fill.ts';
 import type { InitialSyncProgress } from '../../../sync/initial-sync.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { LogLine, RecordSearchResult } from '../../../store/sync-search.ts';
@@ -24,6 +26,8 @@ export interface HealthPageData {
   failed: FailedJob[];
   depths: QueueDepth[];
   backfill: BackfillProgress | null;
+  /** The latest fill of existing records for field mappings. */
+  fieldFill?: FieldFillProgress | null;
   initialSync: InitialSyncProgress | null;
   csrfToken: string;
 }
@@ -133,7 +137,7 @@ function failedSection(data: HealthPageData): Html {
 /** A run card: what the run does, its live progress bar, and the start button (hidden while a run is under way; the page script shows it when the run ends). */
 function runCard<R extends { runId: string; status: string; done: number; total: number | null }>(
   data: HealthPageData,
-  card: { title: string; description: string; kind: 'attribution' | 'initial'; run: R | null; text: (run: R) => string; action: string; start: string; again: string },
+  card: { title: string; description: string; kind: 'attribution' | 'initial' | 'field-fill'; run: R | null; text: (run: R) => string; action: string; start: string; again: string },
 ): Html {
   const { run } = card;
   const running = run !== null && (run.status === 'queued' || run.status === 'running');
@@ -156,6 +160,21 @@ function backfillSection(data: HealthPageData): Html {
     description: 'Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.',
     kind: 'attribution', run: data.backfill, text: progressText, action: 'backfill', start: 'Start backfill', again: 'Start a new backfill',
   });
+}
+
+function fieldFillSection(data: HealthPageData): Html {
+  return runCard(data, {
+    title: 'Fill existing records',
+    description: 'Writes every syncing field mapping to the contacts and Leads linked before it was added, by its rule, as the live sync would at their next change (the settings page fills only the pairs a save turned on).',
+    kind: 'field-fill', run: data.fieldFill ?? null, text: fieldFillText, action: 'field-fill', start: 'Fill existing records', again: 'Fill existing records again',
+  });
+}
+
+/** The one-line summary under a field fill's progress bar (the page script updates it the same way). */
+export function fieldFillText(run: FieldFillProgress): string {
+  const total = run.total === null ? 'counting…' : String(run.total);
+  const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
+  return `${run.status} · ${run.done} / ${total} linked records at ${run.ratePerS}/s (${run.filledContacts} contacts and ${run.filledLeads} Leads filled, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
 }
 
 function initialSyncSection(data: HealthPageData): Html {
@@ -195,6 +214,7 @@ export function healthBody(data: HealthPageData): Html {
   </div>
   <div class="grid two">
     ${backfillSection(data)}
+    ${fieldFillSection(data)}
   </div>
   <section class="card">
     <h2>Recent warnings and errors</h2>

@@ -88,11 +88,13 @@ function dictionaryEditor(fields: FormFields): Html {
 }
 
 function mappingsEditor(fields: FormFields): Html {
-  return rowsTable(fields, 'map', [
+  return html`<p class="small muted">Value map (picklists): one entry per line, <code>hubspot value = Salesforce value</code>; a value the map does not name crosses as it is.</p>
+    ${rowsTable(fields, 'map', [
     { name: 'hubspotProperty', label: 'HubSpot property', kind: 'text' },
     { name: 'salesforceField', label: 'Salesforce Lead field', kind: 'text' },
     { name: 'rule', label: 'Rule', kind: 'select', options: choices(FIELD_SYNC_RULES) },
-  ], 'Field sync rules');
+    { name: 'valueMap', label: 'Value map', kind: 'textarea', placeholder: 'hubspot value = Salesforce value' },
+  ], 'Field sync rules')}`;
 }
 
 function channelsEditor(fields: FormFields): Html {

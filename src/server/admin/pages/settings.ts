@@ -19,12 +19,14 @@ import type { FieldMapping, StageDictionary } from '../../../domain/stages.ts';
 import type { SettingPreview } from '../../../domain/settings-preview.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
+import type { FieldFillProgress } from '../../../sync/field-fill.ts';
+import type { MappingPair } from '../../../domain/field-values.ts';
 import { badge, csrfField, postButton } from '../components.ts';
 import { html, type Html } from '../html.ts';
 import type { AlertTargetView } from '../alert-target.ts';
-import { conditionText, fieldsOf, type FormFields } from '../settings-forms.ts';
+import { conditionText, fieldsOf, pairsText, type FormFields } from '../settings-forms.ts';
 import type { CrmCheck, SettingKey, SettingView } from '../settings.ts';
-import { progressText } from './health.ts';
+import { fieldFillText, progressText } from './health.ts';
 import { settingEditor } from './settings-editors.ts';
 
 function meaning(value: Record<string, unknown> | null): Html {
@@ -39,8 +41,9 @@ function dictionaryView(dictionary: StageDictionary): Html {
 }
 
 function mappingsView(mappings: readonly FieldMapping[]): Html {
-  return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th></tr></thead>
-  <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td></tr>`)}</tbody></table>`;
+  const valueMap = (m: FieldMapping) => (m.valueMap ?? []).map((entry) => html`<div class="small"><code>${entry.hubspot}</code> = <code>${entry.salesforce}</code></div>`);
+  return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th><th>Value map</th></tr></thead>
+  <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td><td>${valueMap(m)}</td></tr>`)}</tbody></table>`;
 }
 
 function channelsView(rules: ChannelRules): Html {
@@ -144,6 +147,10 @@ export interface SettingsPageData {
   preview?: { preview: SettingPreview; crmCheck: CrmCheck };
   /** The latest attribution backfill (re-stamping history), shown with the channel rules. */
   restampRun?: BackfillProgress | null;
+  /** The latest fill of existing records, shown with the field mappings. */
+  fillRun?: FieldFillProgress | null;
+  /** The pairs a save just turned on (the fill button fills those). */
+  fillPairs?: readonly MappingPair[];
   /** Where SLA breach alerts go (shown with the SLA policy). */
   alert?: AlertTargetView;
   /** The review digest's schedule and last sends (shown with the digest setting). */
@@ -209,6 +216,7 @@ function previewNotice(input: NonNullable<SettingsPageData['preview']>): Html {
     ${crmCheck.checked ? html` Every value exists in the CRMs.` : html` Not checked against the CRMs: ${crmCheck.reason}`}
     ${preview.lines.length > 0 ? html`<ul class="preview-lines">${preview.lines.map((line) => html`<li data-level="${line.level}">${line.level === 'warn' ? badge('check', 'warn') : ''} ${line.text}</li>`)}</ul>` : ''}
     ${preview.restampOffered ? html`<p class="small">After saving, re-stamp history (below) so recorded touches get the new channels.</p>` : ''}
+    ${preview.fillOffered ? html`<p class="small" data-fill-offered>After saving, fill existing records (below) so the linked records get ${(preview.fillPairs ?? []).map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ')} now rather than at their next change.</p>` : ''}
   </div>`;
 }
 
@@ -226,6 +234,28 @@ function restampCard(data: SettingsPageData, base: string): Html {
         </div>`
       : ''}
     <div data-run-again ${running ? 'hidden' : ''}>${postButton({ action: `${base}/channelRules/restamp`, csrfToken: data.csrfToken, label: 'Re-stamp history with the current rules', kind: 'primary', confirm: 'Re-stamp attribution on every contact and Lead with the saved channel rules?' })}</div>
+  </section>`;
+}
+
+/** Filling existing records after field mappings start syncing: the field fill and its live progress. */
+function fillCard(data: SettingsPageData, base: string): Html {
+  const run = data.fillRun ?? null;
+  const running = run !== null && (run.status === 'queued' || run.status === 'running');
+  const pairs = data.fillPairs ?? [];
+  const which = pairs.length > 0 ? pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
+  return html`<section class="card" id="fill">
+    <div class="card-head"><h2>Fill existing records</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <p class="muted">A mapping that starts syncing (or changes rule) reaches a linked record at its next change. Fill the records linked already, by each mapping's rule, to have them agree now.</p>
+    ${run
+      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="field-fill">
+          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Fill progress"></progress>
+          <p class="small" data-progress-text>${fieldFillText(run)}</p>
+        </div>`
+      : ''}
+    <div data-run-again ${running ? 'hidden' : ''}>${postButton({
+      action: `${base}/fieldMappings/fill`, csrfToken: data.csrfToken, label: `Fill existing records (${which})`, kind: 'primary',
+      confirm: `Write ${which} to every linked contact and Lead by its rule?`, ...(pairs.length > 0 ? { fields: { pairs: pairsText(pairs) } } : {}),
+    })}</div>
   </section>`;
 }
 
@@ -275,6 +305,7 @@ export function settingsBody(data: SettingsPageData): Html {
         ${view.isDefault ? '' : postButton({ action: `${base}/${view.key}/reset`, csrfToken: data.csrfToken, label: 'Reset to the default', confirm: `Reset ${view.label} to the default?` })}
       </section>
       ${view.key === 'channelRules' ? restampCard(data, base) : ''}
+      ${view.key === 'fieldMappings' ? fillCard(data, base) : ''}
       ${view.key === 'reviewDigest' ? digestCard(data, `/admin/installations/${encodeURIComponent(data.installation.id)}`) : ''}
       ${view.key === 'slaPolicy' ? alertCard(data, `/admin/installations/${encodeURIComponent(data.installation.id)}`) : ''}
     </div>

@@ -1,9 +1,10 @@
 /* global document, window, fetch */
-// Sync health: keeps each run's progress bar live (initial sync, attribution backfill) by polling /api/backfill/:runId.
+// Sync health: keeps each run's progress bar live (initial sync, attribution backfill, field fill) by polling /api/backfill/:runId.
 'use strict';
 
 /** The same summary lines the server renders (pages/health.ts initialSyncText / progressText). */
 function progressText(run) {
+  if (run.kind === 'field-fill') return fieldFillText(run);
   const total = run.total === null ? 'counting…' : String(run.total);
   const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
   const counts =
@@ -11,6 +12,13 @@ function progressText(run) {
       ? `${run.linked} linked, ${run.stagesAligned} stages aligned, ${run.unmatched} unmatched, ${run.failed} failed`
       : `${run.stampedContacts} contacts and ${run.stampedLeads} Leads stamped, ${run.failed} failed`;
   return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${counts})${eta}${run.error ? ` · ${run.error}` : ''}`;
+}
+
+/** pages/health.ts fieldFillText. */
+function fieldFillText(run) {
+  const total = run.total === null ? 'counting…' : String(run.total);
+  const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
+  return `${run.status} · ${run.done} / ${total} linked records at ${run.ratePerS}/s (${run.filledContacts} contacts and ${run.filledLeads} Leads filled, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
 }
 
 /** The card's status badge, coloured as the server renders it (pages/health.ts runCard). */
