@@ -97,7 +97,7 @@ describe('field mappings', () => {
     // A HubSpot option added after the mapping was saved, which the org's picklist does not have.
     await h.hubspot.crm.properties.coreApi.update('contacts', 'lead_tier', {
       options: [...TIERS, { hubspot: 'frozen' }].map((t, i) => ({ label: t.hubspot, value: t.hubspot, displayOrder: i, hidden: false })),
-    } as never);
+    });
     const { contactId, lead: created } = await h.handOff({ lead_tier: 'warm', employee_count: '10' });
     await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 2 - Warm', 20_000, 'the tier on the new Lead');
 
