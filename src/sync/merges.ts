@@ -57,7 +57,9 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
     await saveLinks(ctx.db, ctx.installationId, [link]);
     links.set(contactId, link);
   }
-  const ordered = [primaryId, ...mergedIds, survivorId].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
+  // The survivor's own link comes right after the primary's: a merge applied once already (found by
+  // a sync before its event) moved the kept link there, and applying it again keeps it.
+  const ordered = [primaryId, survivorId, ...mergedIds].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
   const { keep, duplicates } = chooseSurvivingLink(ordered, primaryId);
 
   // 1. The Salesforce records name the survivor; a duplicate Lead lets go of its merged-away contact.
@@ -66,8 +68,9 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
     ...(keep?.salesforceContactId ? [{ type: 'Contact', id: keep.salesforceContactId, value: survivorId }] : []),
     ...duplicates.flatMap((d) => (d.salesforceLeadId ? [{ type: 'Lead', id: d.salesforceLeadId, value: null }] : [])),
   ];
-  for (const type of ['Lead', 'Contact']) {
-    const records = stamps.filter((s) => s.type === type).map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
+  // Clears before stamps: HubSpot_Contact_Id__c is unique, and a duplicate may still name the survivor.
+  for (const [type, clearing] of [['Lead', true], ['Lead', false], ['Contact', false]] as const) {
+    const records = stamps.filter((s) => s.type === type && (s.value === null) === clearing).map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
     if (records.length === 0) continue;
     const outcomes = await ctx.salesforce.updateRecords(type, records);
     for (const [id, outcome] of outcomes) {
