@@ -228,7 +228,11 @@ export interface SalesforcePort {
   /** The Contacts of the given Accounts (Id, AccountId). */
   contactsOfAccounts(accountIds: readonly string[]): Promise<{ id: string; accountId: string }[]>;
   /** Unconverted Leads and Contacts whose Email is one of `emails` (case-insensitive). */
-  findByEmail(emails: readonly string[]): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
+  findByEmail(
+    emails: readonly string[],
+    /** Also the unconverted Leads naming one of these HubSpot contacts (`HubSpot_Contact_Id__c`), with these fields on every Lead. */
+    also?: { hubspotContactIds: readonly string[]; leadFields: readonly string[] },
+  ): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
   /** Records of `type` with SystemModstamp ≥ since, ordered by (SystemModstamp, Id), one page. */
   findChangedSince(type: string, fields: readonly string[], since: Date, limit: number): Promise<SalesforceRecord[]>;
   /** Runs a SOQL query and returns all rows (follows nextRecordsUrl). */

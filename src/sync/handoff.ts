@@ -138,10 +138,18 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   const slaStamp = (stage: string): Record<string, string> => (dueAt !== null && stage === ctx.dictionary.handoffStage ? { SLA_Status__c: 'pending', SLA_Due_At__c: dueAt.toISOString() } : {});
 
   // 3. A handoff whose email already exists in Salesforce links to that record instead of duplicating it.
+  // A Lead an earlier run made for the contact and stopped before linking is found by the contact's
+  // id, in the same query (its email may have changed since, so the email alone misses it — chaos suite).
   const createEmails = toCreate.map((c) => c.properties.email?.toLowerCase()).filter((e): e is string => Boolean(e));
-  const existing = createEmails.length > 0 ? await ctx.salesforce.findByEmail(createEmails) : { leads: [], contacts: [] };
-  const leadByEmail = new Map(existing.leads.map((l) => [(recordText(l, 'Email') ?? '').toLowerCase(), l]));
+  const existing = toCreate.length > 0
+    ? await ctx.salesforce.findByEmail(createEmails, { hubspotContactIds: toCreate.map((c) => c.id), leadFields: leadReadFields(ctx.fieldMappings) })
+    : { leads: [], contacts: [] };
+  const leadByEmail = new Map(existing.leads.filter((l) => recordText(l, 'Email')).map((l) => [(recordText(l, 'Email') ?? '').toLowerCase(), l]));
   const contactByEmail = new Map(existing.contacts.map((c) => [(recordText(c, 'Email') ?? '').toLowerCase(), c]));
+  const ownByHubSpotId = new Map(existing.leads.flatMap((lead) => {
+    const named = recordText(lead, 'HubSpot_Contact_Id__c');
+    return named === null ? [] : [[named, lead] as const];
+  }));
   const upserts: (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[] = [];
   /** Contacts whose upsert is their handoff to sales (not a Lead sales already works). */
   const handedOff = new Set<string>();
@@ -151,41 +159,41 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     const email = contact.properties.email?.toLowerCase() ?? '';
     const sameEmailContact = email ? contactByEmail.get(email) : undefined;
     const sameEmailLead = email ? leadByEmail.get(email) : undefined;
-    if (sameEmailContact) {
+    // Already this contact's Lead: an earlier run created it and stopped before saving the link.
+    const own = ownByHubSpotId.get(contact.id);
+    if (sameEmailContact && !own) {
       linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: sameEmailContact.Id, salesforceOpportunityId: null });
       summary.linked += 1;
       entry(contactRef(contact.id), 'info', 'link_existing_contact', `${decision.reason}; Salesforce Contact ${sameEmailContact.Id} already has ${email}: linked to it, no Lead created`);
       continue;
     }
-    if (sameEmailLead && recordText(sameEmailLead, 'HubSpot_Contact_Id__c') !== contact.id) {
+    if (sameEmailLead && !own) {
       upserts.push({ ...attribution.leadFields(contact.id, sameEmailLead), Id: sameEmailLead.Id, HubSpot_Contact_Id__c: contact.id, Lifecycle_Stage__c: decision.stage });
       linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: sameEmailLead.Id, salesforceContactId: null, salesforceOpportunityId: null });
       summary.linked += 1;
       entry(contactRef(contact.id), 'info', 'link_existing_lead', `${decision.reason}; Salesforce Lead ${sameEmailLead.Id} already has ${email}: linked to it instead of creating a second Lead`);
       continue;
     }
-    const fields = leadValuesFor(mappings, contact, undefined);
-    // Already this contact's Lead: an earlier run created it and stopped before saving the link. It
-    // has its Status already, and a rep may set another one between our read and our write: the
-    // upsert never sends Status then. Still untouched, the handoff counts (stage row, SLA clock);
-    // worked by sales since, it does not (chaos suite).
-    const ownLead = sameEmailLead !== undefined && recordText(sameEmailLead, 'HubSpot_Contact_Id__c') === contact.id;
-    if (!ownLead || recordText(sameEmailLead, 'Status') === decision.status) handedOff.add(contact.id);
+    // The own Lead has its Status already, and a rep may set another one between our read and our
+    // write: the update never sends Status then, and its mapped fields follow their rules. Still
+    // untouched, the handoff counts (stage row, SLA clock); worked by sales since, it does not.
+    const fields = leadValuesFor(mappings, contact, own);
+    if (!own || recordText(own, 'Status') === decision.status) handedOff.add(contact.id);
     upserts.push({
       ...fields,
-      ...(ownLead ? owners.marketingOwnerChange(contact, sameEmailLead) : owners.newLeadFields(contact, entry)),
-      ...attribution.leadFields(contact.id, sameEmailLead),
+      ...(own ? owners.marketingOwnerChange(contact, own) : owners.newLeadFields(contact, entry)),
+      ...attribution.leadFields(contact.id, own),
       // The app's own Lead is updated by Id, not upserted: an upsert would run the assignment rules
       // again and take the Lead from the rep it was given to.
-      ...(ownLead ? { Id: sameEmailLead.Id } : {}),
+      ...(own ? { Id: own.Id } : {}),
       HubSpot_Contact_Id__c: contact.id,
-      LastName: fields.LastName ?? REQUIRED_PLACEHOLDER,
-      Company: fields.Company ?? REQUIRED_PLACEHOLDER,
+      // Salesforce requires both on a new Lead; the own Lead has them.
+      ...(own ? {} : { LastName: fields.LastName ?? REQUIRED_PLACEHOLDER, Company: fields.Company ?? REQUIRED_PLACEHOLDER }),
       Lifecycle_Stage__c: decision.stage,
-      ...(ownLead ? {} : { Status: decision.status }),
+      ...(own ? {} : { Status: decision.status }),
       ...(handedOff.has(contact.id) ? slaStamp(decision.stage) : {}),
     });
-    if (ownLead) linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: sameEmailLead.Id, salesforceContactId: null, salesforceOpportunityId: null });
+    if (own) linkUpdates.push({ hubspotContactId: contact.id, email, salesforceLeadId: own.Id, salesforceContactId: null, salesforceOpportunityId: null });
     entry(contactRef(contact.id), 'info', decision.handoff ? 'handoff' : 'create_lead', decision.reason, { fields: Object.keys(fields) });
   }
 

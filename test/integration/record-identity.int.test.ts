@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 import { Queue } from 'bullmq';
+import jsforce from 'jsforce';
 import { Redis } from 'ioredis';
 import { queues } from '../../src/queue/catalog.ts';
 import { underDrainLock } from '../../src/sync/drain.ts';
@@ -24,6 +25,26 @@ describe('record identity', () => {
   const linksOfLead = (leadId: string) => h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE salesforce_lead_id = $1', [leadId]);
   const logged = async (recordRef: string, action: string) => (await h.app.db.query<{ reason: string }>('SELECT reason FROM sync_log WHERE record_ref = $1 AND action = $2', [recordRef, action]));
 
+  /** Takes the installation's to-Salesforce drain lock as a running batch would (once no batch holds it); returns its release. */
+  const holdDrainLock = async (redis: Redis, installation: string): Promise<() => Promise<void>> => {
+    for (;;) {
+      let release!: () => void;
+      let entered!: () => void;
+      const holding = new Promise<void>((resolve) => (release = resolve));
+      const inside = new Promise<'held'>((resolve) => (entered = () => resolve('held')));
+      const run = underDrainLock({ redis, prefix: h.prefix }, installation, 'to-salesforce', async () => {
+        entered();
+        await holding;
+      });
+      if ((await Promise.race([inside, run.then((r) => r.kind)])) === 'held') {
+        return async () => {
+          release();
+          await run;
+        };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
   const installationId = async () => (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
   const ADMIN_TOKEN = 'record-identity-admin-token-0123456789-abcdefgh';
   const api = async (method: string, path: string, body?: unknown) => {
@@ -81,20 +102,26 @@ describe('record identity', () => {
 
   it('finds the Lead of a handoff that stopped before saving its link when its contact is merged, and lets it go', async () => {
     const kept = await h.handOff({ email: email() });
-    // A Lead made for a contact whose link was never saved (the handoff stopped between its writes):
-    // nothing may link it meanwhile, so the Salesforce side waits.
+    // A Lead the app made for a contact whose link was never saved (the handoff stopped between its
+    // writes), written as the integration user; nothing may link it meanwhile, so the Salesforce side waits.
+    const { config } = h.app;
+    const integration = new jsforce.Connection({ loginUrl: h.salesforceSandbox.url, version: '62.0', oauth2: { loginUrl: h.salesforceSandbox.url, clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret } });
+    await integration.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
     expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
-    const strayId = h.newContact({ email: email() });
-    const stray = await h.rep.sobject('Lead').create({ LastName: 'Stray', Company: 'Analytical Engines', HubSpot_Contact_Id__c: strayId });
-    const strayLeadId = String(stray.id);
-    const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: kept.contactId, objectIdToMerge: strayId });
+    try {
+      const strayId = h.newContact({ email: email() });
+      const stray = await integration.sobject('Lead').create({ LastName: 'Stray', Company: 'Analytical Engines', HubSpot_Contact_Id__c: strayId });
+      const strayLeadId = String(stray.id);
+      const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: kept.contactId, objectIdToMerge: strayId });
 
-    await eventually(async () => (await h.leadsFor(`Id = '${strayLeadId}'`))[0]?.HubSpot_Contact_Id__c === null, 30_000, 'the stray Lead let go of the merged-away contact');
-    await eventually(async () => (await logged(`salesforce:Lead:${strayLeadId}`, 'merge_duplicate_unlinked')).length === 1, 20_000, 'the duplicate reported');
-    expect(await linksOfLead(strayLeadId)).toEqual([]);
-    expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(kept.lead.Id);
-    expect(await h.leadsFor(`Id = '${strayLeadId}'`)).toHaveLength(1);
-    expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);
+      await eventually(async () => (await h.leadsFor(`Id = '${strayLeadId}'`))[0]?.HubSpot_Contact_Id__c === null, 30_000, 'the stray Lead let go of the merged-away contact');
+      await eventually(async () => (await logged(`salesforce:Lead:${strayLeadId}`, 'merge_duplicate_unlinked')).length === 1, 20_000, 'the duplicate reported');
+      expect(await linksOfLead(strayLeadId)).toEqual([]);
+      expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(kept.lead.Id);
+      expect(await h.leadsFor(`Id = '${strayLeadId}'`)).toHaveLength(1);
+    } finally {
+      expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);
+    }
   }, 90_000);
 
   it('applies a merge only once the running handoff batch of its installation lets go', async () => {
@@ -103,15 +130,12 @@ describe('record identity', () => {
     const redis = new Redis(h.app.redisUrl);
     const events = new Queue(queues.hubspotEvents.name, { connection: redis, prefix: h.prefix });
     try {
-      let release!: () => void;
-      const holding = new Promise<void>((resolve) => (release = resolve));
-      const held = underDrainLock({ redis, prefix: h.prefix }, await installationId(), 'to-salesforce', () => holding);
+      const release = await holdDrainLock(redis, await installationId());
       const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: contactId, objectIdToMerge: other });
       // The merge event arrives and is put back to wait while the batch holds the lock.
       await eventually(async () => (await events.getDelayedCount()) > 0, 20_000, 'the merge event waiting');
       expect(await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).toHaveLength(0);
-      release();
-      expect((await held).kind).toBe('done');
+      await release();
       await eventually(async () => (await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).length === 1, 20_000, 'the merge applied after the batch');
       expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(lead.Id);
     } finally {

@@ -45,6 +45,12 @@ describe('SOQL building', () => {
     expect(byEmailQuery('Contact', ['a@example.com'])).toMatch(/FROM Contact WHERE Email IN \('a@example\.com'\)$/);
   });
 
+  it('finds the Leads naming given contacts in the same query as the email lookup, with the fields asked for', () => {
+    const soql = byEmailQuery('Lead', ['a@example.com'], ['101'], ['Lead_Tier__c']);
+    expect(soql).toMatch(/, Lead_Tier__c FROM Lead WHERE IsConverted = false AND \(Email IN \('a@example\.com'\) OR HubSpot_Contact_Id__c IN \('101'\)\)$/);
+    expect(byEmailQuery('Lead', [], ['101'])).toMatch(/WHERE IsConverted = false AND HubSpot_Contact_Id__c IN \('101'\)$/);
+  });
+
   it('recognizes 15- and 18-character record ids', () => {
     expect(isRecordId('00Q000000000001')).toBe(true);
     expect(isRecordId('00Q000000000001AAA')).toBe(true);

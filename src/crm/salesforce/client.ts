@@ -366,14 +366,16 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       return contacts;
     },
 
-    async findByEmail(emails) {
+    async findByEmail(emails, also) {
       const wanted = [...new Set(emails.map((email) => email.trim().toLowerCase()).filter((email) => email !== ''))];
+      // The Leads naming the contacts ride on the first Lead query (one query either way).
+      const ids = [...new Set(also?.hubspotContactIds ?? [])];
       const leads: SalesforceRecord[] = [];
       const contacts: SalesforceRecord[] = [];
-      for (let start = 0; start < wanted.length; start += EMAILS_PER_QUERY) {
+      for (let start = 0; start < Math.max(wanted.length, ids.length > 0 ? 1 : 0); start += EMAILS_PER_QUERY) {
         const part = wanted.slice(start, start + EMAILS_PER_QUERY);
-        leads.push(...(await runQuery(byEmailQuery('Lead', part), 'find leads by email')));
-        contacts.push(...(await runQuery(byEmailQuery('Contact', part), 'find contacts by email')));
+        leads.push(...(await runQuery(byEmailQuery('Lead', part, start === 0 ? ids : [], also?.leadFields ?? []), 'find leads by email')));
+        if (part.length > 0) contacts.push(...(await runQuery(byEmailQuery('Contact', part), 'find contacts by email')));
       }
       return { leads, contacts };
     },

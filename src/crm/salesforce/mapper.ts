@@ -113,11 +113,19 @@ export function byIdsQuery(type: string, ids: readonly string[], fields: readonl
   return `SELECT ${selectList(fields)} FROM ${sobjectName(type)} WHERE Id IN (${ids.map(soqlString).join(', ')})`;
 }
 
-/** Unconverted Leads (or Contacts) with one of the emails (SOQL `=` and `IN` ignore case on text). */
-export function byEmailQuery(type: 'Lead' | 'Contact', emails: readonly string[]): string {
-  const fields = type === 'Lead' ? LEAD_MATCH_FIELDS : CONTACT_MATCH_FIELDS;
+/**
+ * Unconverted Leads (or Contacts) with one of the emails (SOQL `=` and `IN` ignore case on text);
+ * for Leads also those naming one of `hubspotContactIds`, with `fields` beyond the match fields.
+ */
+export function byEmailQuery(type: 'Lead' | 'Contact', emails: readonly string[], hubspotContactIds: readonly string[] = [], fields: readonly string[] = []): string {
+  const select = type === 'Lead' ? [...new Set([...LEAD_MATCH_FIELDS, ...fields])] : CONTACT_MATCH_FIELDS;
   const unconverted = type === 'Lead' ? 'IsConverted = false AND ' : '';
-  return `SELECT ${selectList(fields)} FROM ${type} WHERE ${unconverted}Email IN (${emails.map(soqlString).join(', ')})`;
+  const conditions = [
+    ...(emails.length > 0 ? [`Email IN (${emails.map(soqlString).join(', ')})`] : []),
+    ...(type === 'Lead' && hubspotContactIds.length > 0 ? [`${HUBSPOT_ID_FIELD} IN (${hubspotContactIds.map(soqlString).join(', ')})`] : []),
+  ];
+  const where = conditions.length === 1 ? conditions[0] : `(${conditions.join(' OR ')})`;
+  return `SELECT ${selectList(select)} FROM ${type} WHERE ${unconverted}${where}`;
 }
 
 /** Records changed at or after `since`, oldest first with Id as the tie-breaker. */
