@@ -177,7 +177,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     // The own Lead has its Status already, and a rep may set another one between our read and our
     // write: the update never sends Status then, and its mapped fields follow their rules. Still
     // untouched, the handoff counts (stage row, SLA clock); worked by sales since, it does not.
-    const fields = leadValuesFor(mappings, contact, own);
+    const fields = leadValuesFor(mappings, contact, own, ctx.feedback?.integrationUserId);
     if (!own || recordText(own, 'Status') === decision.status) handedOff.add(contact.id);
     upserts.push({
       ...fields,
@@ -209,7 +209,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
     ...toUpdate.flatMap(({ contact, leadId, decision }) => {
       // Mapped values come compared already (in the kinds of both ends); the app's own fields are compared here.
       const own = { ...owners.marketingOwnerChange(contact, leads.get(leadId)), ...(decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {}) };
-      const changes = { ...leadValuesFor(mappings, contact, leads.get(leadId)), ...Object.fromEntries(Object.entries(own).filter(([field, value]) => recordText(leads.get(leadId), field) !== value)) };
+      const changes = { ...leadValuesFor(mappings, contact, leads.get(leadId), ctx.feedback?.integrationUserId), ...Object.fromEntries(Object.entries(own).filter(([field, value]) => recordText(leads.get(leadId), field) !== value)) };
       const stamp = attribution.leadFields(contact.id, leads.get(leadId));
       if (Object.keys(changes).length === 0 && Object.keys(stamp).length === 0) {
         summary.unchanged += 1;

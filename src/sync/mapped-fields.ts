@@ -86,14 +86,21 @@ function salesforceAt(lead: SalesforceRecord | undefined): number | null {
   return modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null;
 }
 
-/** The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule. */
-export function leadValuesFor(mappings: readonly TypedMapping[], contact: HubSpotContact, lead: SalesforceRecord | undefined): Record<string, unknown> {
+/**
+ * The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule.
+ * `integrationUserId`: a Lead the app itself changed last was not blanked by anyone since, so under
+ * prefer_salesforce_unless_blank its blank is filled (its modification time says nothing of the
+ * field: a stamp the app wrote after the marketer's edit would otherwise read as a rep's clearing —
+ * chaos suite).
+ */
+export function leadValuesFor(mappings: readonly TypedMapping[], contact: HubSpotContact, lead: SalesforceRecord | undefined, integrationUserId?: string): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
+  const lastByApp = integrationUserId !== undefined && (recordText(lead, 'LastModifiedById') ?? '').slice(0, 15) === integrationUserId.slice(0, 15);
   for (const mapping of mappings) {
     const resolution = resolveFieldValue(
       mapping.rule,
       { value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]), at: Date.parse(contact.updatedAt) },
-      { value: leadCanonical(mapping, lead), at: salesforceAt(lead) },
+      { value: leadCanonical(mapping, lead), at: lastByApp && mapping.rule === 'prefer_salesforce_unless_blank' ? null : salesforceAt(lead) },
       'hubspot_to_salesforce',
     );
     // A new Lead gets no blanks; a linked one is cleared only by a rule that says so.
