@@ -30,6 +30,11 @@ pg.types.setTypeParser(INT8_OID, (value: string) => Number(value));
 pg.types.setTypeParser(NUMERIC_OID, (value: string) => Number(value));
 
 /** Connects to Postgres with a pool. */
+/** Runs `work` in one transaction when `db` can open one; a transaction's own handle runs it as it is. */
+export function inTransaction<T>(db: Queryable, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return 'transaction' in db && typeof db.transaction === 'function' ? (db as Db).transaction(work) : work(db);
+}
+
 export function connectPostgres(databaseUrl: string, poolSize = 10): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
   // An idle client that loses its server emits here; the next query reports the failure.

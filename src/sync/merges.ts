@@ -11,7 +11,7 @@
  */
 import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import { chooseSurvivingLink, earliestFirstTouch, hubspotMergeIds, type HubSpotMergeEvent } from '../domain/record-identity.ts';
-import type { Queryable } from '../store/db.ts';
+import { inTransaction, type Queryable } from '../store/db.ts';
 import { linksByHubSpotIds, linksBySalesforceIds, moveLink, moveLinkRecord, repointHubSpotContact, repointSalesforceLead, saveLinks, setLinksAside, type RecordLink } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { touchesOf } from '../store/touches.ts';
@@ -57,9 +57,10 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
     await saveLinks(ctx.db, ctx.installationId, [link]);
     links.set(contactId, link);
   }
-  // The survivor's own link comes right after the primary's: a merge applied once already (found by
-  // a sync before its event) moved the kept link there, and applying it again keeps it.
-  const ordered = [primaryId, survivorId, ...mergedIds].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
+  // The merged contacts' links before the survivor's own: a survivor handed off before the merge
+  // reached the app got a Lead of its own, which is the duplicate. (A merge applied again finds the
+  // kept link on the survivor and no other: the table steps below are one transaction.)
+  const ordered = [primaryId, ...mergedIds, survivorId].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
   const { keep, duplicates } = chooseSurvivingLink(ordered, primaryId);
 
   // 1. The Salesforce records name the survivor; a duplicate Lead lets go of its merged-away contact.
@@ -91,9 +92,11 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   }
 
   // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
-  await repointHubSpotContact(ctx.db, ctx.installationId, mergedIds, survivorId);
-  if (keep && keep.hubspotContactId !== survivorId) await moveLink(ctx.db, ctx.installationId, keep.hubspotContactId, survivorId);
-  await setLinksAside(ctx.db, ctx.installationId, duplicates.map((d) => ({ ...d, deletedSide: 'hubspot' as const, deletedId: d.hubspotContactId, reason: 'merged' as const })));
+  await inTransaction(ctx.db, async (tx) => {
+    await repointHubSpotContact(tx, ctx.installationId, mergedIds, survivorId);
+    if (keep && keep.hubspotContactId !== survivorId) await moveLink(tx, ctx.installationId, keep.hubspotContactId, survivorId);
+    await setLinksAside(tx, ctx.installationId, duplicates.map((d) => ({ ...d, deletedSide: 'hubspot' as const, deletedId: d.hubspotContactId, reason: 'merged' as const })));
+  });
   await stampEarliestFirstTouch(ctx, survivorId, keep, entry);
 
   entry(contactRef(survivorId), 'info', 'merge_contacts', `HubSpot merged contact${mergedIds.length > 1 ? 's' : ''} ${mergedIds.join(', ')} into ${survivorId}: ${keep?.salesforceLeadId ? `linked to Lead ${keep.salesforceLeadId}` : 'no Salesforce record linked'}; stage history and touches follow ${survivorId}`, { mergedIds, primaryId });
