@@ -123,7 +123,12 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
   if (IDENTITY_EVENTS.has(event.subscriptionType)) {
     // Never in the middle of a handoff batch, which may have read the contact before the merge or
     // deletion and would link it after.
-    const applied = await underDrainLock(sync, installationId, 'to-salesforce', () => applyIdentityEvent(deps, sync, payload));
+    // Nor in the middle of a batch to HubSpot, which could see a Lead the merge let go of before its
+    // link is set aside, and make it a contact of its own.
+    const applied = await underDrainLock(sync, installationId, 'to-salesforce', async () => {
+      const inner = await underDrainLock(sync, installationId, 'to-hubspot', () => applyIdentityEvent(deps, sync, payload));
+      if (inner.kind === 'busy') throw new DrainBusy(inner.lockExpiresInMs);
+    });
     if (applied.kind === 'busy') throw new DrainBusy(applied.lockExpiresInMs);
     return;
   }
