@@ -186,12 +186,14 @@ export async function applySalesforceMerges(ctx: IdentityContext, type: 'Lead' |
         reason: `${type} ${id} was merged into ${masterId}, which is linked to contact ${master.hubspotContactId}: this contact is unlinked, not deleted; merge the two contacts in HubSpot if they are the same person` });
       continue;
     }
-    await moveLinkRecord(ctx.db, ctx.installationId, loser.hubspotContactId, type, masterId);
+    // CRM stamps first, then the link: a failure in between retries with the loser still linked,
+    // so the master is stamped again (the other order left it unstamped for good — chaos suite).
     const stamp = type === 'Lead' ? { salesforce_lead_id: masterId } : { salesforce_contact_id: masterId };
     await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: loser.hubspotContactId, values: stamp }]);
     const outcome = (await ctx.hubspot.updateContacts([{ id: loser.hubspotContactId, properties: stamp }])).get(loser.hubspotContactId);
     const written = await ctx.salesforce.updateRecords(type, [{ Id: masterId, HubSpot_Contact_Id__c: loser.hubspotContactId }]);
     const refused = [outcome, written.get(masterId)].find((o) => o !== undefined && !o.ok);
+    await moveLinkRecord(ctx.db, ctx.installationId, loser.hubspotContactId, type, masterId);
     log.push({ installationId: ctx.installationId, recordRef: ref, level: refused ? 'error' : 'info', action: 'merge_records',
       reason: `Salesforce merged ${type} ${id} into ${masterId}: contact ${loser.hubspotContactId} now linked to ${masterId}${refused && !refused.ok ? ` (a stamp was refused: ${refused.code} ${refused.message})` : ''}` });
     await ctx.markPending('to-hubspot', [`${type}:${masterId}`]);
