@@ -8,7 +8,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
-import type { InstallationRuntime } from '../src/runtime/installation-clients.ts';
+import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import { failBackfillRun } from '../src/store/backfill-runs.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { anySyncHold } from '../src/store/sync-controls.ts';
@@ -71,4 +71,56 @@ export async function failBackfillJob(
     if (refused) throw new UnrecoverableError(message);
   }
   throw error;
+}
+
+/** What a backfill worker's job needs (a benchmark passes a runtime lookup with its own pacing). */
+export interface BackfillJobDeps {
+  db: Queryable;
+  clients: Pick<InstallationClients, 'forInstallation'>;
+  ledger: ValueLedger;
+  log: Logger;
+}
+
+/** Progress a backfill run reports after each step. */
+interface RunProgress {
+  done: number;
+  total: number | null;
+  ratePerS: number;
+  etaS: number | null;
+}
+
+/**
+ * One backfill run's job (attribution backfill, field fill): waits while the installation is held,
+ * runs the service on the installation's sync context, puts each step's progress on the job and in
+ * the log (`counts` adds the run's own counters), logs its end, and fails it as `failBackfillJob` says.
+ */
+export async function runBackfillJob<P extends RunProgress>(
+  deps: BackfillJobDeps,
+  job: Job,
+  token: string | undefined,
+  spec: {
+    installationId: string;
+    runId: string;
+    queue: string;
+    /** Its name in log lines and failures (`attribution backfill`) and what it counts (`records`). */
+    what: string;
+    unit: string;
+    counts(progress: P): Record<string, unknown>;
+    run(ctx: SyncContext, report: (progress: P) => Promise<void>): Promise<{ status: string; done: number; failed: number }>;
+  },
+): Promise<void> {
+  const { installationId, runId, what } = spec;
+  const report = async (progress: P): Promise<void> => {
+    const { done, total, ratePerS, etaS } = progress;
+    await job.updateProgress({ done, total, ratePerS, etaS });
+    deps.log.info({ installationId, runId, done, total, ratePerS, etaS, ...spec.counts(progress) }, `${what}: ${done}${total === null ? '' : ` of ${total}`} ${spec.unit}`);
+  };
+  await waitWhileHeld(deps.db, job, token, installationId);
+  try {
+    const runtime = await deps.clients.forInstallation(installationId);
+    const final = await spec.run(syncContextFor(deps, runtime, { queue: spec.queue, id: job.id ?? '' }), report);
+    deps.log.info({ installationId, runId, status: final.status, done: final.done, failed: final.failed }, `${what} finished`);
+  } catch (error) {
+    await failBackfillJob(error, { job, token, db: deps.db, log: deps.log, installationId, runId, what });
+  }
 }

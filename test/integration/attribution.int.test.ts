@@ -12,7 +12,7 @@ import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { campaignCredit } from '../../src/sync/revenue-credit.ts';
 import { eventually } from '../support/app-process.ts';
-import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
 
 interface StampedLead {
   Id: string;
@@ -69,20 +69,7 @@ describe('campaign-source attribution', () => {
     }
   }
 
-  /** Waits until neither sandbox has served a request for a second (the app's background work is done). */
-  async function quiet(): Promise<void> {
-    const total = () => h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
-    let last = total();
-    let since = Date.now();
-    await eventually(async () => {
-      const now = total();
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-      }
-      return Date.now() - since >= 1_000;
-    }, 30_000, 'both CRMs to go quiet');
-  }
+  const quiet = () => untilCrmsQuiet(h, 1_000);
 
   function callDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
     const delta: Record<string, number> = {};

@@ -11,7 +11,7 @@ import { createBackfillRun } from '../../src/store/backfill-runs.ts';
 import { FIELD_FILL } from '../../src/sync/field-fill.ts';
 import { eventually } from '../support/app-process.ts';
 import { AdminClient } from '../support/admin-harness.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = 'e'.repeat(16) + '0123456789abcdef'.repeat(3);
 
@@ -21,20 +21,7 @@ describe('filling existing records', () => {
   let installationId: string;
   const records: { contactId: string; leadId: string; title: string; website: string }[] = [];
 
-  /** Waits until neither CRM has been called for 1.5 s: every webhook and Outbound Message has been handled. */
-  async function quiet(): Promise<void> {
-    const total = () => h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
-    let last = total();
-    let since = Date.now();
-    await eventually(async () => {
-      const now = total();
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-      }
-      return Date.now() - since >= 1_500;
-    }, 30_000, 'both CRMs to go quiet');
-  }
+  const quiet = () => untilCrmsQuiet(h);
 
   const mappingsWith = (title: FieldMapping['rule'], website?: FieldMapping['rule']): FieldMapping[] => [
     ...DEFAULT_FIELD_MAPPINGS.map((m) => (m.hubspotProperty === 'jobtitle' ? { ...m, rule: title } : m)),

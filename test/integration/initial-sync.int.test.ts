@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { createInitialSyncRun, initialSyncProgress, runInitialSync, type InitialSyncProgress } from '../../src/sync/initial-sync.ts';
 import { eventually } from '../support/app-process.ts';
-import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
 
 const ADMIN_TOKEN = 'initial-sync-admin-token-0123456789-abcdefghij';
@@ -92,20 +92,7 @@ describe('initial sync', () => {
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   }
 
-  /** Waits until neither sandbox has served a request for a second (the app's background work is done). */
-  async function quiet(): Promise<void> {
-    const total = () => h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
-    let last = total();
-    let since = Date.now();
-    await eventually(async () => {
-      const now = total();
-      if (now !== last) {
-        last = now;
-        since = Date.now();
-      }
-      return Date.now() - since >= 1_500;
-    }, 30_000, 'both CRMs to go quiet');
-  }
+  const quiet = () => untilCrmsQuiet(h);
 
   let runStartedAt = new Date();
   let seeded: {

@@ -143,3 +143,18 @@ export async function directSyncContext(h: SyncHarness): Promise<{ ctx: SyncCont
     },
   };
 }
+
+/** Waits until neither sandbox has served a request for `quietMs`: every webhook and Outbound Message the app caused has been handled. */
+export async function untilCrmsQuiet(h: Pick<SyncHarness, 'hubspotSandbox' | 'salesforceSandbox'>, quietMs = 1_500): Promise<void> {
+  const total = () => h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
+  let last = total();
+  let since = Date.now();
+  await eventually(async () => {
+    const now = total();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+    return Date.now() - since >= quietMs;
+  }, 30_000, 'both CRMs to go quiet');
+}

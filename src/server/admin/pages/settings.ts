@@ -220,39 +220,43 @@ function previewNotice(input: NonNullable<SettingsPageData['preview']>): Html {
   </div>`;
 }
 
+/** A run card's parts: its head with the run's status, and its live progress bar (none before a first run). */
+function runCardParts(run: { runId: string; status: string; total: number | null; done: number } | null, kind: string, label: string, text: string): { badge: Html | string; progress: Html | string; running: boolean } {
+  return {
+    badge: run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : '',
+    progress: run
+      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="${kind}">
+          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="${label}"></progress>
+          <p class="small" data-progress-text>${text}</p>
+        </div>`
+      : '',
+    running: run !== null && (run.status === 'queued' || run.status === 'running'),
+  };
+}
+
 /** Re-stamping history after a channel rule change: the attribution backfill and its live progress. */
 function restampCard(data: SettingsPageData, base: string): Html {
   const run = data.restampRun ?? null;
-  const running = run !== null && (run.status === 'queued' || run.status === 'running');
+  const parts = runCardParts(run, 'attribution', 'Re-stamp progress', run ? progressText(run) : '');
   return html`<section class="card" id="restamp">
-    <div class="card-head"><h2>Re-stamp history</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <div class="card-head"><h2>Re-stamp history</h2>${parts.badge}</div>
     <p class="muted">Touches keep the channel they were given when recorded. After changing the channel rules, re-stamp every contact and Lead with the new rules (the attribution backfill), so the report's channels do not split in two.</p>
-    ${run
-      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="attribution">
-          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Re-stamp progress"></progress>
-          <p class="small" data-progress-text>${progressText(run)}</p>
-        </div>`
-      : ''}
-    <div data-run-again ${running ? 'hidden' : ''}>${postButton({ action: `${base}/channelRules/restamp`, csrfToken: data.csrfToken, label: 'Re-stamp history with the current rules', kind: 'primary', confirm: 'Re-stamp attribution on every contact and Lead with the saved channel rules?' })}</div>
+    ${parts.progress}
+    <div data-run-again ${parts.running ? 'hidden' : ''}>${postButton({ action: `${base}/channelRules/restamp`, csrfToken: data.csrfToken, label: 'Re-stamp history with the current rules', kind: 'primary', confirm: 'Re-stamp attribution on every contact and Lead with the saved channel rules?' })}</div>
   </section>`;
 }
 
 /** Filling existing records after field mappings start syncing: the field fill and its live progress. */
 function fillCard(data: SettingsPageData, base: string): Html {
   const run = data.fillRun ?? null;
-  const running = run !== null && (run.status === 'queued' || run.status === 'running');
+  const parts = runCardParts(run, 'field-fill', 'Fill progress', run ? fieldFillText(run) : '');
   const pairs = data.fillPairs ?? [];
   const which = pairs.length > 0 ? pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
   return html`<section class="card" id="fill">
-    <div class="card-head"><h2>Fill existing records</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
+    <div class="card-head"><h2>Fill existing records</h2>${parts.badge}</div>
     <p class="muted">A mapping that starts syncing (or changes rule) reaches a linked record at its next change. Fill the records linked already, by each mapping's rule, to have them agree now.</p>
-    ${run
-      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="field-fill">
-          <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="Fill progress"></progress>
-          <p class="small" data-progress-text>${fieldFillText(run)}</p>
-        </div>`
-      : ''}
-    <div data-run-again ${running ? 'hidden' : ''}>${postButton({
+    ${parts.progress}
+    <div data-run-again ${parts.running ? 'hidden' : ''}>${postButton({
       action: `${base}/fieldMappings/fill`, csrfToken: data.csrfToken, label: `Fill existing records (${which})`, kind: 'primary',
       confirm: `Write ${which} to every linked contact and Lead by its rule?`, ...(pairs.length > 0 ? { fields: { pairs: pairsText(pairs) } } : {}),
     })}</div>
