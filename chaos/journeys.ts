@@ -208,6 +208,8 @@ export interface WorkloadShape {
   stepGapMs: { min: number; max: number };
   reps: number;
   runId: string;
+  /** Kinds left out of this run's plan. */
+  without?: readonly JourneyKind[];
 }
 
 /** Draws the journeys of a run. */
@@ -215,11 +217,12 @@ export function planJourneys(seed: number, shape: WorkloadShape): Journey[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const gap = () => shape.stepGapMs.min + Math.floor(random() * (shape.stepGapMs.max - shape.stepGapMs.min + 1));
-  const total = JOURNEY_KINDS.reduce((sum, kind) => sum + WEIGHTS[kind], 0);
+  const weight = (kind: JourneyKind): number => (shape.without?.includes(kind) ? 0 : WEIGHTS[kind]);
+  const total = JOURNEY_KINDS.reduce((sum, kind) => sum + weight(kind), 0);
   const drawKind = (): JourneyKind => {
     let roll = random() * total;
     for (const kind of JOURNEY_KINDS) {
-      roll -= WEIGHTS[kind];
+      roll -= weight(kind);
       if (roll < 0) return kind;
     }
     return 'mql';
