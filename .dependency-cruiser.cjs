@@ -14,14 +14,22 @@ module.exports = {
       comment: 'src/domain holds pure rules: no adapters, store, queue, server, sandbox or Node I/O.',
       from: { path: '^src/domain/' },
       to: {
-        path: ['^src/(crm|store|queue|server|sandbox|runtime)/', '^webhooks/', '^workers/', 'node_modules/(ioredis|bullmq|pg|@electric-sql|express|jsforce|@hubspot)'],
+        path: [
+          '^src/(crm|store|queue|server|sandbox|runtime)/',
+          '^webhooks/',
+          '^workers/',
+          'node_modules/(ioredis|bullmq|pg|@electric-sql|express|jsforce|@hubspot)',
+        ],
       },
     },
     {
       name: 'domain-no-node-io',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { dependencyTypes: ['core'], path: '^(fs|net|http|https|child_process|dgram|dns|tls|node:fs|node:net|node:http|node:https|node:child_process)' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(fs|net|http|https|child_process|dgram|dns|tls|node:fs|node:net|node:http|node:https|node:child_process)',
+      },
     },
     {
       name: 'app-does-not-import-sandbox-internals',
@@ -35,6 +43,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

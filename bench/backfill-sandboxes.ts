@@ -14,13 +14,25 @@ if (!config.ok) throw new Error(config.error);
 const hs = config.value.sandbox.hubspot;
 const sf = config.value.sandbox.salesforce;
 const hubspot = await startHubSpotSandbox({
-  port: 0, portalId: hs.portalId, privateAppToken: hs.privateAppToken, clientId: hs.clientId, clientSecret: hs.clientSecret, appId: hs.appId, developerKey: hs.developerKey,
+  port: 0,
+  portalId: hs.portalId,
+  privateAppToken: hs.privateAppToken,
+  clientId: hs.clientId,
+  clientSecret: hs.clientSecret,
+  appId: hs.appId,
+  developerKey: hs.developerKey,
   rateLimit: { requests: 1_000_000, windowMs: 10_000, searchPerSecond: 1_000 },
   // Current values only: with 50 versions per property a million contacts outgrow an 8 GB heap.
   propertyHistoryLimit: 0,
 });
 const salesforce = await startSalesforceSandbox({
-  port: 0, orgId: sf.orgId, username: sf.username, password: sf.password, clientId: sf.clientId, clientSecret: sf.clientSecret, dailyApiLimit: 100_000_000,
+  port: 0,
+  orgId: sf.orgId,
+  username: sf.username,
+  password: sf.password,
+  clientId: sf.clientId,
+  clientSecret: sf.clientSecret,
+  dailyApiLimit: 100_000_000,
 });
 process.stdout.write(`${JSON.stringify({ hubspot: hubspot.url, salesforce: salesforce.url })}\n`);
 const stop = () => {

@@ -36,13 +36,25 @@ const db = connectPostgres(config.databaseUrl, 4);
 const redis = producerConnection(config.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 20 });
 const { installationId, prefix } = config;
 const connection = await connectSalesforce({
-  loginUrl: config.salesforce.url, username: config.salesforce.username, password: config.salesforce.password,
-  clientId: config.salesforce.clientId, clientSecret: config.salesforce.clientSecret, apiVersion: config.salesforce.apiVersion,
+  loginUrl: config.salesforce.url,
+  username: config.salesforce.username,
+  password: config.salesforce.password,
+  clientId: config.salesforce.clientId,
+  clientSecret: config.salesforce.clientSecret,
+  apiVersion: config.salesforce.apiVersion,
 });
-const salesforce = createSalesforceAdapter({ connection, apiVersion: config.salesforce.apiVersion, limiter: createRedisLimiter(redis, { limit: 1_000, windowMs: 1_000 }, `${prefix}:limit:salesforce:${installationId}`) });
+const salesforce = createSalesforceAdapter({
+  connection,
+  apiVersion: config.salesforce.apiVersion,
+  limiter: createRedisLimiter(redis, { limit: 1_000, windowMs: 1_000 }, `${prefix}:limit:salesforce:${installationId}`),
+});
 const runtime: InstallationRuntime = {
   installationId,
-  hubspot: createHubSpotAdapter({ accessToken: config.hubspot.token, basePath: config.hubspot.url, limiter: createRedisLimiter(redis, { limit: 10_000, windowMs: 10_000 }, `${prefix}:limit:hubspot:${installationId}`) }),
+  hubspot: createHubSpotAdapter({
+    accessToken: config.hubspot.token,
+    basePath: config.hubspot.url,
+    limiter: createRedisLimiter(redis, { limit: 10_000, windowMs: 10_000 }, `${prefix}:limit:hubspot:${installationId}`),
+  }),
   salesforce,
   hubspotAppId: null,
   salesforceIntegrationUserId: await salesforce.integrationUserId(),
@@ -51,12 +63,15 @@ const runtime: InstallationRuntime = {
   attribution: DEFAULT_ATTRIBUTION_SETTINGS,
   sales: readSalesSettings({}, log, installationId),
 };
-const pool = startWorkers(initialSyncProcessors({ db, clients: { forInstallation: async () => runtime }, ledger: new ValueLedger(redis, prefix), log }), {
-  connection: workerConnection(config.redisUrl),
-  prefix,
-  log,
-  metrics: createMetrics({ defaultMetrics: false }),
-});
+const pool = startWorkers(
+  initialSyncProcessors({ db, clients: { forInstallation: async () => runtime }, ledger: new ValueLedger(redis, prefix), log }),
+  {
+    connection: workerConnection(config.redisUrl),
+    prefix,
+    log,
+    metrics: createMetrics({ defaultMetrics: false }),
+  },
+);
 log.info({ pid: process.pid, queues: pool.workers.map((w) => w.name) }, 'backfill bench worker started');
 const stop = () => {
   void pool.close(5_000).then(() => process.exit(0));

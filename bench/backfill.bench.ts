@@ -56,7 +56,14 @@ export interface BackfillBenchResult {
   rssSamples: [number, number, number][];
   rssTargetMb: number;
   final: InitialSyncProgress;
-  checks: { linksSaved: number; duplicateLinks: number; leadsBefore: number; leadsAfter: number; contactsBefore: number; contactsAfter: number };
+  checks: {
+    linksSaved: number;
+    duplicateLinks: number;
+    leadsBefore: number;
+    leadsAfter: number;
+    contactsBefore: number;
+    contactsAfter: number;
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -84,7 +91,10 @@ function memoryOf(pid: number): { rss: number; hwm: number } | null {
 async function startSandboxProcess(logFile: string): Promise<{ child: ChildProcess; hubspot: string; salesforce: string }> {
   const err = openSync(logFile, 'a');
   // The sandboxes hold the whole portal in memory (a million contacts with their history).
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', 'bench/backfill-sandboxes.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', err] });
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', 'bench/backfill-sandboxes.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', err],
+  });
   closeSync(err);
   const stdout = child.stdout;
   if (!stdout) throw new Error('no stdout from the sandbox process');
@@ -150,21 +160,49 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
   try {
     await untilReady(producerRedis, 10_000);
     await migrate(db);
-    const installation = await upsertInstallation(db, { name: 'Backfill bench', hubspotPortalId: String(hs.portalId), salesforceOrgId: sf.orgId });
+    const installation = await upsertInstallation(db, {
+      name: 'Backfill bench',
+      hubspotPortalId: String(hs.portalId),
+      salesforceOrgId: sf.orgId,
+    });
     const prefix = '{smarketing}';
 
     // Install: the app's HubSpot properties and Salesforce fields (no webhooks: nothing listens here).
     const hubspot = createHubSpotAdapter({ accessToken: hs.privateAppToken, basePath: sandboxes.hubspot });
-    const connection = await connectSalesforce({ loginUrl: sandboxes.salesforce, username: sf.username, password: sf.password, clientId: sf.clientId, clientSecret: sf.clientSecret, apiVersion });
+    const connection = await connectSalesforce({
+      loginUrl: sandboxes.salesforce,
+      username: sf.username,
+      password: sf.password,
+      clientId: sf.clientId,
+      clientSecret: sf.clientSecret,
+      apiVersion,
+    });
     const salesforce = createSalesforceAdapter({ connection, apiVersion });
     await hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, false);
     await salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, false);
     const access = await ensureSalesforceAccess(salesforce, { dryRun: false });
-    if (!access.ready) throw new Error(`the integration user lacks access: ${access.items.filter((i) => i.fix !== null).map((i) => i.name).join(', ')}`);
+    if (!access.ready)
+      throw new Error(
+        `the integration user lacks access: ${access.items
+          .filter((i) => i.fix !== null)
+          .map((i) => i.name)
+          .join(', ')}`,
+      );
 
     // Seed: contacts through the bulk import, Leads through Collections (200 per call).
     const seedStarted = Date.now();
-    const LIFECYCLE = ['lead', 'lead', 'lead', 'lead', 'subscriber', 'subscriber', 'marketingqualifiedlead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity'];
+    const LIFECYCLE = [
+      'lead',
+      'lead',
+      'lead',
+      'lead',
+      'subscriber',
+      'subscriber',
+      'marketingqualifiedlead',
+      'marketingqualifiedlead',
+      'salesqualifiedlead',
+      'opportunity',
+    ];
     const STATUS = ['Open - Not Contacted', 'Working - Contacted', 'Closed - Not Converted'];
     const leads: Record<string, string>[] = [];
     let expectedLinks = 0;
@@ -179,9 +217,21 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
       const size = Math.min(SEED_CHUNK, contacts - from);
       const rows = Array.from({ length: size }, (_, k) => {
         const i = from + k;
-        return { properties: { email: `c${i}@bench.example.com`, firstname: 'Bench', lastname: `Contact ${i}`, company: `Company ${i % 997}`, lifecyclestage: LIFECYCLE[i % 10] ?? 'lead' } };
+        return {
+          properties: {
+            email: `c${i}@bench.example.com`,
+            firstname: 'Bench',
+            lastname: `Contact ${i}`,
+            company: `Company ${i % 997}`,
+            lifecyclestage: LIFECYCLE[i % 10] ?? 'lead',
+          },
+        };
       });
-      const response = await fetch(`${sandboxes.hubspot}/__sandbox/seed/contacts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contacts: rows }) });
+      const response = await fetch(`${sandboxes.hubspot}/__sandbox/seed/contacts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ contacts: rows }),
+      });
       if (response.status !== 201) throw new Error(`seeding contacts failed: ${response.status} ${await response.text()}`);
       const { firstId } = (await response.json()) as { firstId: string };
       for (let k = 0; k < size; k++) {
@@ -212,9 +262,19 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
     const producer = new Producer(producerRedis, prefix);
     await producer.enqueue('initialSync', [{ jobId: initialSyncJobId(runId), payload: { v: 1, installationId: installation.id, runId } }]);
     const workerConfig: BackfillWorkerConfig = {
-      redisUrl: redis.url, databaseUrl, prefix, installationId: installation.id,
+      redisUrl: redis.url,
+      databaseUrl,
+      prefix,
+      installationId: installation.id,
       hubspot: { url: sandboxes.hubspot, token: hs.privateAppToken },
-      salesforce: { url: sandboxes.salesforce, username: sf.username, password: sf.password, clientId: sf.clientId, clientSecret: sf.clientSecret, apiVersion },
+      salesforce: {
+        url: sandboxes.salesforce,
+        username: sf.username,
+        password: sf.password,
+        clientId: sf.clientId,
+        clientSecret: sf.clientSecret,
+        apiVersion,
+      },
     };
     const firstLog = path.join(dir, 'worker-1.log');
     const secondLog = path.join(dir, 'worker-2.log');
@@ -243,10 +303,13 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
         final = run;
         break;
       }
-      if (worker.exitCode !== null && killedAtDone >= 0 && worker.signalCode === null) throw new Error(`the second worker exited (see ${secondLog})`);
+      if (worker.exitCode !== null && killedAtDone >= 0 && worker.signalCode === null)
+        throw new Error(`the second worker exited (see ${secondLog})`);
       if (killedAtDone < 0 && run.total !== null && run.done >= run.total * KILL_AT) {
         worker.kill('SIGKILL');
-        await new Promise<void>((resolve) => (worker?.exitCode !== null || worker.signalCode !== null ? resolve() : worker.once('exit', () => resolve())));
+        await new Promise<void>((resolve) =>
+          worker?.exitCode !== null || worker.signalCode !== null ? resolve() : worker.once('exit', () => resolve()),
+        );
         killedAt = Date.now();
         const saved = await initialSyncProgress(db, runId);
         killedAtDone = saved?.done ?? run.done;
@@ -256,17 +319,27 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
         continue;
       }
       if (killedAtDone >= 0 && restartGapSeconds === 0 && run.done > killedAtDone) restartGapSeconds = (Date.now() - killedAt) / 1000;
-      if (memory && (rssSamples.length === 0 || Date.now() - started - (rssSamples.at(-1)?.[0] ?? 0) * 1000 >= 5_000)) rssSamples.push([Math.round((Date.now() - started) / 1000), Math.round(memory.rss), run.done]);
+      if (memory && (rssSamples.length === 0 || Date.now() - started - (rssSamples.at(-1)?.[0] ?? 0) * 1000 >= 5_000))
+        rssSamples.push([Math.round((Date.now() - started) / 1000), Math.round(memory.rss), run.done]);
       if (Date.now() - lastShown > 15_000) {
         lastShown = Date.now();
-        progress(`${run.phase} ${fmt(run.done)} / ${fmt(run.total ?? 0)} at ${fmt(run.ratePerS)} records/s, ETA ${run.etaS ?? '?'} s, RSS ${fmt(memory?.rss ?? 0)} MB`);
+        progress(
+          `${run.phase} ${fmt(run.done)} / ${fmt(run.total ?? 0)} at ${fmt(run.ratePerS)} records/s, ETA ${run.etaS ?? '?'} s, RSS ${fmt(memory?.rss ?? 0)} MB`,
+        );
       }
     }
     const wallSeconds = (Date.now() - started) / 1000;
     await stopChild(worker);
 
-    const linksSaved = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1', [installation.id]))[0]?.n ?? 0);
-    const duplicateLinks = (await db.query('SELECT salesforce_lead_id FROM record_links WHERE installation_id = $1 AND salesforce_lead_id IS NOT NULL GROUP BY salesforce_lead_id HAVING count(*) > 1', [installation.id])).length;
+    const linksSaved = Number(
+      (await db.query<{ n: string }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1', [installation.id]))[0]?.n ?? 0,
+    );
+    const duplicateLinks = (
+      await db.query(
+        'SELECT salesforce_lead_id FROM record_links WHERE installation_id = $1 AND salesforce_lead_id IS NOT NULL GROUP BY salesforce_lead_id HAVING count(*) > 1',
+        [installation.id],
+      )
+    ).length;
     const leadsAfter = await salesforce.count('SELECT COUNT() FROM Lead');
     const contactsAfter = await hubspot.countContacts();
     const result: BackfillBenchResult = {
@@ -288,7 +361,9 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
     const problems = [
       final.done !== final.total ? `done ${final.done} ≠ total ${String(final.total)}` : '',
       killedAtDone <= 0 ? 'the worker was never killed mid-run' : '',
-      result.resume.firstReportAfterRestart !== null && result.resume.firstReportAfterRestart <= killedAtDone ? `the restarted worker reported ${result.resume.firstReportAfterRestart}, not past the resume point ${killedAtDone}` : '',
+      result.resume.firstReportAfterRestart !== null && result.resume.firstReportAfterRestart <= killedAtDone
+        ? `the restarted worker reported ${result.resume.firstReportAfterRestart}, not past the resume point ${killedAtDone}`
+        : '',
       linksSaved !== expectedLinks ? `${linksSaved} links saved, ${expectedLinks} expected` : '',
       duplicateLinks > 0 ? `${duplicateLinks} Leads linked twice` : '',
       leadsAfter !== leadsBefore ? `Leads ${leadsBefore} → ${leadsAfter}: the initial sync created Leads` : '',

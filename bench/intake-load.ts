@@ -36,8 +36,18 @@ function hubspotBody(): string {
   const now = Date.now();
   return JSON.stringify(
     Array.from({ length: spec.batch }, (_, i) => ({
-      eventId: base + i, subscriptionId: 11, portalId: spec.portalId, appId: 2000001, occurredAt: now, subscriptionType: 'contact.propertyChange',
-      attemptNumber: 0, objectId: base + i + 1, propertyName: 'lifecyclestage', propertyValue: 'marketingqualifiedlead', changeSource: 'CRM_UI', sourceId: 'userId:1',
+      eventId: base + i,
+      subscriptionId: 11,
+      portalId: spec.portalId,
+      appId: 2000001,
+      occurredAt: now,
+      subscriptionType: 'contact.propertyChange',
+      attemptNumber: 0,
+      objectId: base + i + 1,
+      propertyName: 'lifecyclestage',
+      propertyValue: 'marketingqualifiedlead',
+      changeSource: 'CRM_UI',
+      sourceId: 'userId:1',
     })),
   );
 }
@@ -55,7 +65,8 @@ function salesforceBody(): string {
 const path = spec.kind === 'hubspot' ? '/webhooks/hubspot' : `/webhooks/salesforce/${spec.token}`;
 
 function nextRequest(): { body: string; headers: Record<string, string> } {
-  if (spec.kind === 'salesforce') return { body: salesforceBody(), headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' } };
+  if (spec.kind === 'salesforce')
+    return { body: salesforceBody(), headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' } };
   const body = hubspotBody();
   const timestamp = String(Date.now());
   return {
@@ -68,7 +79,16 @@ function nextRequest(): { body: string; headers: Record<string, string> } {
   };
 }
 
-interface Outcome { requests: number; ok: number; non2xx: number; errors: number; durationS: number; p50: number; p99: number; max: number }
+interface Outcome {
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  durationS: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
@@ -81,7 +101,16 @@ async function closedLoop(): Promise<Outcome> {
     duration: spec.durationS,
     requests: [{ method: 'POST', path, setupRequest: (request: autocannon.Request) => Object.assign(request, nextRequest()) }],
   });
-  return { requests: result.requests.total, ok: result['2xx'], non2xx: result.non2xx, errors: result.errors, durationS: result.duration, p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max };
+  return {
+    requests: result.requests.total,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    durationS: result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+  };
 }
 
 async function openLoop(ratePerS: number): Promise<Outcome> {
@@ -102,16 +131,20 @@ async function openLoop(ratePerS: number): Promise<Outcome> {
     const { body, headers } = nextRequest();
     inFlight.push(
       new Promise<void>((resolve) => {
-        const request = http.request(target, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
-          response.resume();
-          response.on('end', () => {
-            if ((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300) {
-              ok += 1;
-              latencies.push(performance.now() - scheduled);
-            } else non2xx += 1;
-            resolve();
-          });
-        });
+        const request = http.request(
+          target,
+          { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+          (response) => {
+            response.resume();
+            response.on('end', () => {
+              if ((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300) {
+                ok += 1;
+                latencies.push(performance.now() - scheduled);
+              } else non2xx += 1;
+              resolve();
+            });
+          },
+        );
         request.on('error', () => {
           errors += 1;
           resolve();
@@ -124,7 +157,16 @@ async function openLoop(ratePerS: number): Promise<Outcome> {
   const durationS = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: total, ok, non2xx, errors, durationS, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 };
+  return {
+    requests: total,
+    ok,
+    non2xx,
+    errors,
+    durationS,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? 0,
+  };
 }
 
 const outcome = spec.ratePerS ? await openLoop(spec.ratePerS) : await closedLoop();

@@ -22,7 +22,16 @@ import { startPrivateRedis } from '../src/runtime/redis-server.ts';
 import { listActiveInstallations } from '../src/store/installations.ts';
 import { fmt, runChild, saveResult, tempDir } from './support.ts';
 
-interface LoadResult { requests: number; ok: number; non2xx: number; errors: number; durationS: number; p50: number; p99: number; max: number }
+interface LoadResult {
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  durationS: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 interface Row {
   scenario: string;
   mode: 'saturation' | 'fixed rate';
@@ -46,7 +55,16 @@ const TARGET_EVENTS_PER_S = 20_000;
  * flight, for `durationS`: BullMQ and Redis alone, without HTTP, verification or parsing. Returns
  * the events/s (`eventsPerJob` per job added).
  */
-async function bareAddBulk(redisUrl: string, prefix: string, key: 'hubspotEvents' | 'webhookDeliveries', jobs: readonly unknown[], batch: number, eventsPerJob: number, durationS: number, concurrency: number): Promise<number> {
+async function bareAddBulk(
+  redisUrl: string,
+  prefix: string,
+  key: 'hubspotEvents' | 'webhookDeliveries',
+  jobs: readonly unknown[],
+  batch: number,
+  eventsPerJob: number,
+  durationS: number,
+  concurrency: number,
+): Promise<number> {
   if (jobs.length === 0) throw new Error('the scenario stored nothing to replay');
   const connection = producerConnection(redisUrl);
   const definition = queues[key];
@@ -78,7 +96,14 @@ export async function runIntakeBench(): Promise<Row[]> {
   const dir = tempDir('smk-bench-intake-');
   const log = createLogger('silent');
   const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dir, REDIS_URL: redis.url, SANDBOX_DEMO: 'false', PUBLIC_URL: 'https://sync.example.com' });
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dir,
+    REDIS_URL: redis.url,
+    SANDBOX_DEMO: 'false',
+    PUBLIC_URL: 'https://sync.example.com',
+  });
   if (!config.ok) throw new Error(config.error);
   const app = await boot(config.value, { role: 'all', log, withWorkers: false, sandboxes: false, queuePrefix: '{bench}' });
   const installation = (await listActiveInstallations(app.db))[0];
@@ -98,11 +123,22 @@ export async function runIntakeBench(): Promise<Row[]> {
   try {
     for (const [index, scenario] of scenarios.entries()) {
       const offered = scenario.ratePerS ? scenario.ratePerS * scenario.batch : null;
-      process.stderr.write(`intake: ${scenario.kind} batches of ${scenario.batch}${offered ? ` at ${fmt(offered)} events/s` : ''} for ${DURATION_S}s…\n`);
+      process.stderr.write(
+        `intake: ${scenario.kind} batches of ${scenario.batch}${offered ? ` at ${fmt(offered)} events/s` : ''} for ${DURATION_S}s…\n`,
+      );
       const load = await runChild<LoadResult>('bench/intake-load.ts', {
-        url: app.url, kind: scenario.kind, batch: scenario.batch, connections: CONNECTIONS, durationS: DURATION_S, ...(scenario.ratePerS ? { ratePerS: scenario.ratePerS } : {}),
-        secret: config.value.sandbox.hubspot.clientSecret, publicUrl: config.value.publicUrl, portalId: config.value.sandbox.hubspot.portalId,
-        token: installation.salesforceWebhookToken, orgId: config.value.sandbox.salesforce.orgId, runId: String(index).padStart(3, '0'),
+        url: app.url,
+        kind: scenario.kind,
+        batch: scenario.batch,
+        connections: CONNECTIONS,
+        durationS: DURATION_S,
+        ...(scenario.ratePerS ? { ratePerS: scenario.ratePerS } : {}),
+        secret: config.value.sandbox.hubspot.clientSecret,
+        publicUrl: config.value.publicUrl,
+        portalId: config.value.sandbox.hubspot.portalId,
+        token: installation.salesforceWebhookToken,
+        orgId: config.value.sandbox.salesforce.orgId,
+        runId: String(index).padStart(3, '0'),
       });
       const eventsPerS = (load.ok * scenario.batch) / load.durationS;
       const stored = (await deliveries.getJobs(['waiting'], 0, 99)).map((job) => job.data as { events: { payload: unknown }[] });
@@ -112,11 +148,29 @@ export async function runIntakeBench(): Promise<Row[]> {
       if (!scenario.ratePerS) {
         const events = stored.flatMap((delivery) => delivery.events.map((event) => event.payload));
         bareEventsPerS = await bareAddBulk(redis.url, '{bench}', 'hubspotEvents', events, scenario.batch, 1, DURATION_S, CONNECTIONS);
-        bareDeliveriesEventsPerS = await bareAddBulk(redis.url, '{bench}', 'webhookDeliveries', stored, 1, scenario.batch, DURATION_S, CONNECTIONS);
+        bareDeliveriesEventsPerS = await bareAddBulk(
+          redis.url,
+          '{bench}',
+          'webhookDeliveries',
+          stored,
+          1,
+          scenario.batch,
+          DURATION_S,
+          CONNECTIONS,
+        );
       }
       rows.push({
-        scenario: `${scenario.kind} ×${scenario.batch}`, mode: scenario.ratePerS ? 'fixed rate' : 'saturation', batch: scenario.batch, offeredEventsPerS: offered,
-        eventsPerS, p50: load.p50, p99: load.p99, max: load.max, non2xx: load.non2xx + load.errors, bareEventsPerS, bareDeliveriesEventsPerS,
+        scenario: `${scenario.kind} ×${scenario.batch}`,
+        mode: scenario.ratePerS ? 'fixed rate' : 'saturation',
+        batch: scenario.batch,
+        offeredEventsPerS: offered,
+        eventsPerS,
+        p50: load.p50,
+        p99: load.p99,
+        max: load.max,
+        non2xx: load.non2xx + load.errors,
+        bareEventsPerS,
+        bareDeliveriesEventsPerS,
       });
     }
   } finally {
@@ -129,14 +183,20 @@ export async function runIntakeBench(): Promise<Row[]> {
 
 export function printIntake(rows: Row[]): void {
   const ratio = (bare: number | null, own: number) => (bare === null ? '—' : `${fmt(bare / own, 2)}×`);
-  process.stdout.write(`\nIntake (receivers → Redis, loopback; saturation: ${CONNECTIONS} connections back to back; fixed rate: open loop)\n`);
-  process.stdout.write('scenario          mode          offered ev/s  events/s   p50 ms  p99 ms  max ms  non-2xx  bare per-event ev/s  overhead  bare per-delivery ev/s  overhead\n');
+  process.stdout.write(
+    `\nIntake (receivers → Redis, loopback; saturation: ${CONNECTIONS} connections back to back; fixed rate: open loop)\n`,
+  );
+  process.stdout.write(
+    'scenario          mode          offered ev/s  events/s   p50 ms  p99 ms  max ms  non-2xx  bare per-event ev/s  overhead  bare per-delivery ev/s  overhead\n',
+  );
   for (const r of rows) {
     process.stdout.write(
       `${r.scenario.padEnd(16)}  ${r.mode.padEnd(12)} ${(r.offeredEventsPerS === null ? '—' : fmt(r.offeredEventsPerS)).padStart(12)} ${fmt(r.eventsPerS).padStart(9)} ${fmt(r.p50, 1).padStart(8)} ${fmt(r.p99, 1).padStart(7)} ${fmt(r.max, 0).padStart(7)} ${String(r.non2xx).padStart(8)} ` +
         `${(r.bareEventsPerS === null ? '—' : fmt(r.bareEventsPerS)).padStart(20)} ${ratio(r.bareEventsPerS, r.eventsPerS).padStart(9)} ${(r.bareDeliveriesEventsPerS === null ? '—' : fmt(r.bareDeliveriesEventsPerS)).padStart(23)} ${ratio(r.bareDeliveriesEventsPerS, r.eventsPerS).padStart(9)}\n`,
     );
   }
-  process.stdout.write('overhead = bare events/s ÷ receiver events/s (below 1×: the receivers store faster than a bare enqueue of one job per event)\n');
+  process.stdout.write(
+    'overhead = bare events/s ÷ receiver events/s (below 1×: the receivers store faster than a bare enqueue of one job per event)\n',
+  );
   process.stdout.write(`results: ${saveResult('intake', { rows })}\n`);
 }

@@ -19,7 +19,12 @@ const STEADY_COUNT = Number(process.env.BENCH_STEADY_COUNT ?? 60);
 const STEADY_RATE_PER_S = 4;
 const BULK_COUNT = Number(process.env.BENCH_BULK_COUNT ?? 1000);
 
-interface Latency { p50: number; p95: number; max: number; n: number }
+interface Latency {
+  p50: number;
+  p95: number;
+  max: number;
+  n: number;
+}
 
 function percentiles(values: number[]): Latency {
   const sorted = [...values].sort((a, b) => a - b);
@@ -29,10 +34,20 @@ function percentiles(values: number[]): Latency {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function totalCalls(app: RunningApp): { hubspot: number; salesforce: number; hubspotEndpoints: Record<string, number>; salesforceEndpoints: Record<string, number> } {
+function totalCalls(app: RunningApp): {
+  hubspot: number;
+  salesforce: number;
+  hubspotEndpoints: Record<string, number>;
+  salesforceEndpoints: Record<string, number>;
+} {
   const hs = app.sandboxes?.hubspot?.stats();
   const sf = app.sandboxes?.salesforce?.stats();
-  return { hubspot: hs?.totals.calls ?? 0, salesforce: sf?.totalCalls ?? 0, hubspotEndpoints: { ...(hs?.endpoints ?? {}) }, salesforceEndpoints: { ...(sf?.calls ?? {}) } };
+  return {
+    hubspot: hs?.totals.calls ?? 0,
+    salesforce: sf?.totalCalls ?? 0,
+    hubspotEndpoints: { ...(hs?.endpoints ?? {}) },
+    salesforceEndpoints: { ...(sf?.calls ?? {}) },
+  };
 }
 
 async function untilQuiet(app: RunningApp, timeoutMs = 120_000): Promise<void> {
@@ -41,7 +56,11 @@ async function untilQuiet(app: RunningApp, timeoutMs = 120_000): Promise<void> {
   for (;;) {
     const calls = totalCalls(app);
     const now = calls.hubspot + calls.salesforce;
-    const counts = await Promise.all((['webhookDeliveries', 'syncToSalesforce', 'syncToHubSpot', 'hubspotEvents', 'salesforceEvents'] as const).map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed')));
+    const counts = await Promise.all(
+      (['webhookDeliveries', 'syncToSalesforce', 'syncToHubSpot', 'hubspotEvents', 'salesforceEvents'] as const).map((k) =>
+        app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed'),
+      ),
+    );
     const busy = counts.some((c) => Object.values(c).some((n) => n > 0));
     if (!busy && now === last) return;
     if (Date.now() > deadline) throw new Error('the system did not go quiet');
@@ -50,11 +69,20 @@ async function untilQuiet(app: RunningApp, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-async function waitForLog(app: RunningApp, refs: string[], action: string, after: Map<string, number>, timeoutMs = 120_000): Promise<Map<string, number>> {
+async function waitForLog(
+  app: RunningApp,
+  refs: string[],
+  action: string,
+  after: Map<string, number>,
+  timeoutMs = 120_000,
+): Promise<Map<string, number>> {
   const deadline = Date.now() + timeoutMs;
   const seen = new Map<string, number>();
   while (seen.size < refs.length) {
-    const rows = await app.db.query<{ record_ref: string; created_at: Date }>('SELECT record_ref, created_at FROM sync_log WHERE action = $1 AND record_ref = ANY($2)', [action, refs]);
+    const rows = await app.db.query<{ record_ref: string; created_at: Date }>(
+      'SELECT record_ref, created_at FROM sync_log WHERE action = $1 AND record_ref = ANY($2)',
+      [action, refs],
+    );
     for (const row of rows) {
       const t = row.created_at.getTime();
       const start = after.get(row.record_ref) ?? 0;
@@ -69,7 +97,16 @@ async function waitForLog(app: RunningApp, refs: string[], action: string, after
 export interface LifecycleBenchResult {
   toSalesforce: Latency;
   toHubSpot: Latency;
-  bulk: { records: number; hubspotCallsPerRecord: number; salesforceCallsPerRecord: number; hubspotWritesPerRecord: number; salesforceWritesPerRecord: number; hubspotEndpoints: Record<string, number>; salesforceEndpoints: Record<string, number>; seconds: number };
+  bulk: {
+    records: number;
+    hubspotCallsPerRecord: number;
+    salesforceCallsPerRecord: number;
+    hubspotWritesPerRecord: number;
+    salesforceWritesPerRecord: number;
+    hubspotEndpoints: Record<string, number>;
+    salesforceEndpoints: Record<string, number>;
+    seconds: number;
+  };
 }
 
 function delta(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
@@ -82,7 +119,15 @@ export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
   const dir = tempDir('smk-bench-lifecycle-');
   const log = createLogger('silent');
   const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dir, REDIS_URL: redis.url, SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' });
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dir,
+    REDIS_URL: redis.url,
+    SANDBOX_DEMO: 'false',
+    SANDBOX_HUBSPOT_PORT: '0',
+    SANDBOX_SALESFORCE_PORT: '0',
+  });
   if (!config.ok) throw new Error(config.error);
   const app = await boot(config.value, { role: 'all', log, queuePrefix: '{bench}' });
   const hubspot = app.sandboxes?.hubspot;
@@ -93,7 +138,16 @@ export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
   try {
     // 1. Steady load, HubSpot → Salesforce.
     process.stderr.write(`lifecycle: ${STEADY_COUNT} handoffs at ${STEADY_RATE_PER_S}/s…\n`);
-    const steady = Array.from({ length: STEADY_COUNT }, (_, i) => String(hubspot.createInUi('contacts', { email: `steady${i}@bench.example.com`, lastname: `Steady ${i}`, company: 'Bench', lifecyclestage: 'lead' }).id));
+    const steady = Array.from({ length: STEADY_COUNT }, (_, i) =>
+      String(
+        hubspot.createInUi('contacts', {
+          email: `steady${i}@bench.example.com`,
+          lastname: `Steady ${i}`,
+          company: 'Bench',
+          lifecyclestage: 'lead',
+        }).id,
+      ),
+    );
     await untilQuiet(app);
     const handoffStart = new Map<string, number>();
     for (const id of steady) {
@@ -106,7 +160,10 @@ export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
 
     // 2. Steady load, Salesforce → HubSpot: a rep starts working each Lead.
     process.stderr.write(`lifecycle: ${STEADY_COUNT} rep updates at ${STEADY_RATE_PER_S}/s…\n`);
-    const links = await app.db.query<{ hubspot_contact_id: string; salesforce_lead_id: string }>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE hubspot_contact_id = ANY($1)', [steady]);
+    const links = await app.db.query<{ hubspot_contact_id: string; salesforce_lead_id: string }>(
+      'SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE hubspot_contact_id = ANY($1)',
+      [steady],
+    );
     const workStart = new Map<string, number>();
     for (const link of links) {
       workStart.set(`hubspot:contact:${link.hubspot_contact_id}`, Date.now());
@@ -118,18 +175,36 @@ export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
 
     // 3. Bulk: BULK_COUNT contacts become MQLs at once.
     process.stderr.write(`lifecycle: bulk handoff of ${BULK_COUNT} contacts…\n`);
-    const bulk = Array.from({ length: BULK_COUNT }, (_, i) => String(hubspot.createInUi('contacts', { email: `bulk${i}@bench.example.com`, lastname: `Bulk ${i}`, company: 'Bench', lifecyclestage: 'lead' }).id));
+    const bulk = Array.from({ length: BULK_COUNT }, (_, i) =>
+      String(
+        hubspot.createInUi('contacts', {
+          email: `bulk${i}@bench.example.com`,
+          lastname: `Bulk ${i}`,
+          company: 'Bench',
+          lifecyclestage: 'lead',
+        }).id,
+      ),
+    );
     await untilQuiet(app);
     const before = totalCalls(app);
     const started = Date.now();
     for (const id of bulk) hubspot.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
-    await waitForLog(app, bulk.map((id) => `hubspot:contact:${id}`), 'handoff', new Map(), 300_000);
+    await waitForLog(
+      app,
+      bulk.map((id) => `hubspot:contact:${id}`),
+      'handoff',
+      new Map(),
+      300_000,
+    );
     const seconds = (Date.now() - started) / 1000;
     await untilQuiet(app);
     const after = totalCalls(app);
     const hubspotEndpoints = delta(after.hubspotEndpoints, before.hubspotEndpoints);
     const salesforceEndpoints = delta(after.salesforceEndpoints, before.salesforceEndpoints);
-    const sum = (o: Record<string, number>, pattern: RegExp) => Object.entries(o).filter(([k]) => pattern.test(k)).reduce((a, [, v]) => a + v, 0);
+    const sum = (o: Record<string, number>, pattern: RegExp) =>
+      Object.entries(o)
+        .filter(([k]) => pattern.test(k))
+        .reduce((a, [, v]) => a + v, 0);
     return {
       toSalesforce: percentiles([...toSalesforce.values()]),
       toHubSpot: percentiles([...toHubSpot.values()]),
@@ -152,14 +227,21 @@ export async function runLifecycleBench(): Promise<LifecycleBenchResult> {
 }
 
 export function printLifecycle(result: LifecycleBenchResult): void {
-  const line = (name: string, l: Latency) => `${name.padEnd(34)} p50 ${fmt(l.p50).padStart(6)} ms   p95 ${fmt(l.p95).padStart(6)} ms   max ${fmt(l.max).padStart(6)} ms   (n=${l.n})\n`;
+  const line = (name: string, l: Latency) =>
+    `${name.padEnd(34)} p50 ${fmt(l.p50).padStart(6)} ms   p95 ${fmt(l.p95).padStart(6)} ms   max ${fmt(l.max).padStart(6)} ms   (n=${l.n})\n`;
   process.stdout.write(`\nLifecycle, end to end (steady ${STEADY_RATE_PER_S} changes/s, sandbox rate limits on)\n`);
   process.stdout.write(line('HubSpot MQL → Salesforce Lead', result.toSalesforce));
   process.stdout.write(line('Salesforce Lead → HubSpot contact', result.toHubSpot));
   const b = result.bulk;
   process.stdout.write(`\nBulk handoff of ${b.records} contacts in ${fmt(b.seconds, 1)} s\n`);
-  process.stdout.write(`HubSpot    calls/record ${fmt(b.hubspotCallsPerRecord, 4)}  (writes ${fmt(b.hubspotWritesPerRecord, 4)}; batch minimum 0.0100 → writes ${fmt(b.hubspotWritesPerRecord / 0.01, 2)}×)\n`);
-  process.stdout.write(`Salesforce calls/record ${fmt(b.salesforceCallsPerRecord, 4)}  (writes ${fmt(b.salesforceWritesPerRecord, 4)}; batch minimum 0.0050 → writes ${fmt(b.salesforceWritesPerRecord / 0.005, 2)}×)\n`);
-  process.stdout.write(`HubSpot endpoints: ${JSON.stringify(b.hubspotEndpoints)}\nSalesforce endpoints: ${JSON.stringify(b.salesforceEndpoints)}\n`);
+  process.stdout.write(
+    `HubSpot    calls/record ${fmt(b.hubspotCallsPerRecord, 4)}  (writes ${fmt(b.hubspotWritesPerRecord, 4)}; batch minimum 0.0100 → writes ${fmt(b.hubspotWritesPerRecord / 0.01, 2)}×)\n`,
+  );
+  process.stdout.write(
+    `Salesforce calls/record ${fmt(b.salesforceCallsPerRecord, 4)}  (writes ${fmt(b.salesforceWritesPerRecord, 4)}; batch minimum 0.0050 → writes ${fmt(b.salesforceWritesPerRecord / 0.005, 2)}×)\n`,
+  );
+  process.stdout.write(
+    `HubSpot endpoints: ${JSON.stringify(b.hubspotEndpoints)}\nSalesforce endpoints: ${JSON.stringify(b.salesforceEndpoints)}\n`,
+  );
   process.stdout.write(`results: ${saveResult('lifecycle', result)}\n`);
 }

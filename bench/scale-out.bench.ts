@@ -68,7 +68,12 @@ interface Calls {
 function calls(app: RunningApp): Calls & { endpoints: Record<string, number> } {
   const hs = app.sandboxes?.hubspot?.stats();
   const sf = app.sandboxes?.salesforce?.stats();
-  return { hubspot: hs?.totals.calls ?? 0, salesforce: sf?.totalCalls ?? 0, limited: hs?.totals.rateLimited ?? 0, endpoints: { ...(hs?.endpoints ?? {}), ...(sf?.calls ?? {}) } };
+  return {
+    hubspot: hs?.totals.calls ?? 0,
+    salesforce: sf?.totalCalls ?? 0,
+    limited: hs?.totals.rateLimited ?? 0,
+    endpoints: { ...(hs?.endpoints ?? {}), ...(sf?.calls ?? {}) },
+  };
 }
 
 /** The HubSpot sandbox's burst limit, as its rate-limit headers announce it. */
@@ -103,7 +108,12 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 }
 
 /** Waits until no job waits or runs, nothing is pending, and no CRM call happened for 2 s. */
-async function untilIdle(app: RunningApp, redis: ReturnType<typeof producerConnection>, installationId: string, timeoutMs: number): Promise<void> {
+async function untilIdle(
+  app: RunningApp,
+  redis: ReturnType<typeof producerConnection>,
+  installationId: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   let lastEndpoints: Record<string, number> = {};
@@ -115,15 +125,24 @@ async function untilIdle(app: RunningApp, redis: ReturnType<typeof producerConne
       ...keys.map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
       app.producer.queue('reconcile').getJobCounts('waiting', 'active'),
     ]);
-    const pending = (await redis.zcard(`{smarketing}:pending:${installationId}:to-salesforce`)) + (await redis.zcard(`{smarketing}:pending:${installationId}:to-hubspot`));
+    const pending =
+      (await redis.zcard(`{smarketing}:pending:${installationId}:to-salesforce`)) +
+      (await redis.zcard(`{smarketing}:pending:${installationId}:to-hubspot`));
     const now = calls(app);
-    const busy = [pending > 0 ? `${pending} pending` : '', ...counts.map((c, i) => (Object.values(c).some((n) => n > 0) ? `${keys[i] ?? 'reconcile'} ${JSON.stringify(c)}` : ''))].filter(Boolean);
-    if (now.hubspot + now.salesforce !== last) changed = Object.entries(now.endpoints).filter(([k, n]) => n !== lastEndpoints[k]).map(([k]) => k);
+    const busy = [
+      pending > 0 ? `${pending} pending` : '',
+      ...counts.map((c, i) => (Object.values(c).some((n) => n > 0) ? `${keys[i] ?? 'reconcile'} ${JSON.stringify(c)}` : '')),
+    ].filter(Boolean);
+    if (now.hubspot + now.salesforce !== last)
+      changed = Object.entries(now.endpoints)
+        .filter(([k, n]) => n !== lastEndpoints[k])
+        .map(([k]) => k);
     if (busy.length > 0 || now.hubspot + now.salesforce !== last) quietSince = Date.now();
     last = now.hubspot + now.salesforce;
     lastEndpoints = now.endpoints;
     if (Date.now() - quietSince >= 2_000) return;
-    if (Date.now() > deadline) throw new Error(`the app did not go idle: ${busy.join('; ') || `CRM calls still going on (${changed.join(', ')})`}`);
+    if (Date.now() > deadline)
+      throw new Error(`the app did not go idle: ${busy.join('; ') || `CRM calls still going on (${changed.join(', ')})`}`);
     await sleep(200);
   }
 }
@@ -136,8 +155,13 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
   const [hubspotPort, salesforcePort] = [await freePort(), await freePort()];
   // The reconciler passes once at start (nothing to find) and not again during the run.
   const env = {
-    REDIS_URL: redis.url, DATABASE_URL: databaseUrl, SANDBOX_DEMO: 'false', LOG_LEVEL: 'warn', RECONCILE_INTERVAL_MS: '3600000',
-    SANDBOX_HUBSPOT_PORT: String(hubspotPort), SANDBOX_SALESFORCE_PORT: String(salesforcePort),
+    REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
+    SANDBOX_DEMO: 'false',
+    LOG_LEVEL: 'warn',
+    RECONCILE_INTERVAL_MS: '3600000',
+    SANDBOX_HUBSPOT_PORT: String(hubspotPort),
+    SANDBOX_SALESFORCE_PORT: String(salesforcePort),
     // A Professional portal's 190 per 10 s instead of the default 100: SANDBOX_HUBSPOT_BURST_LIMIT=190.
     ...(process.env.SANDBOX_HUBSPOT_BURST_LIMIT ? { SANDBOX_HUBSPOT_BURST_LIMIT: process.env.SANDBOX_HUBSPOT_BURST_LIMIT } : {}),
   };
@@ -166,7 +190,9 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     // (the sandbox's fault knob) so the workers start the run idle.
     process.stderr.write(`scale-out: ${workers} worker(s): creating ${BULK} contacts…\n`);
     hubspot.setFaults({ webhooks: { drop: {} } });
-    const ids = Array.from({ length: BULK }, (_, i) => String(hubspot.createInUi('contacts', { email: `scale${i}@bench.example.com`, lastname: `Scale ${i}`, company: 'Bench' }).id));
+    const ids = Array.from({ length: BULK }, (_, i) =>
+      String(hubspot.createInUi('contacts', { email: `scale${i}@bench.example.com`, lastname: `Scale ${i}`, company: 'Bench' }).id),
+    );
     hubspot.clearFaults();
     await untilIdle(app, redisClient, installationId, 180_000);
 
@@ -176,7 +202,10 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     for (const id of ids) hubspot.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
     let half: number | undefined;
     for (;;) {
-      const rows = await app.db.query<{ n: number }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1 AND salesforce_lead_id IS NOT NULL', [installationId]);
+      const rows = await app.db.query<{ n: number }>(
+        'SELECT count(*) AS n FROM record_links WHERE installation_id = $1 AND salesforce_lead_id IS NOT NULL',
+        [installationId],
+      );
       const done = rows[0]?.n ?? 0;
       if (half === undefined && done >= BULK / 2) half = Date.now();
       if (done >= BULK) break;
@@ -232,8 +261,20 @@ export async function runScaleOutBench(): Promise<ScaleOutBenchResult> {
     const maximum = Math.min(hubspotMax, salesforceMax);
     return {
       bulk: BULK,
-      limits: { hubspotRequests: limits.requests, hubspotWindowMs: limits.windowMs, salesforcePerSecond, appHubSpotBudget: (learnedLimit(HUBSPOT_LIMITER_POLICY, { max: limits.requests, intervalMs: limits.windowMs }) ?? HUBSPOT_LIMITER_POLICY.limit) / limits.requests },
-      maximum: { recordsPerSecond: maximum, boundBy: hubspotMax <= salesforceMax ? 'HubSpot' : 'Salesforce', hubspot: hubspotMax, salesforce: salesforceMax },
+      limits: {
+        hubspotRequests: limits.requests,
+        hubspotWindowMs: limits.windowMs,
+        salesforcePerSecond,
+        appHubSpotBudget:
+          (learnedLimit(HUBSPOT_LIMITER_POLICY, { max: limits.requests, intervalMs: limits.windowMs }) ?? HUBSPOT_LIMITER_POLICY.limit) /
+          limits.requests,
+      },
+      maximum: {
+        recordsPerSecond: maximum,
+        boundBy: hubspotMax <= salesforceMax ? 'HubSpot' : 'Salesforce',
+        hubspot: hubspotMax,
+        salesforce: salesforceMax,
+      },
       target: TARGET_SHARE,
       runs: runs.map((run) => ({ ...run, share: run.steadyRecordsPerSecond / maximum })),
     };
@@ -249,7 +290,9 @@ export function printScaleOut(result: ScaleOutBenchResult): void {
     `Limit-bound maximum ${fmt(m.recordsPerSecond)} records/s (${m.boundBy}): HubSpot ${result.limits.hubspotRequests} requests / ${fmt(result.limits.hubspotWindowMs / 1000)} s ÷ ${HUBSPOT_MIN_CALLS_PER_RECORD} calls/record = ${fmt(m.hubspot)}/s; ` +
       `Salesforce ${fmt(result.limits.salesforcePerSecond)} requests/s ÷ ${SALESFORCE_MIN_CALLS_PER_RECORD} = ${fmt(m.salesforce)}/s. The app paces HubSpot at ${fmt(result.limits.appHubSpotBudget * 100)} % of its limit.\n`,
   );
-  process.stdout.write(`${'workers'.padEnd(8)}${'records/s'.padStart(11)}${'steady/s'.padStart(10)}${'share'.padStart(8)}${'seconds'.padStart(9)}${'HubSpot calls/rec'.padStart(19)}${'HubSpot req/s'.padStart(15)}${'SF calls/rec'.padStart(14)}${'429s'.padStart(6)}\n`);
+  process.stdout.write(
+    `${'workers'.padEnd(8)}${'records/s'.padStart(11)}${'steady/s'.padStart(10)}${'share'.padStart(8)}${'seconds'.padStart(9)}${'HubSpot calls/rec'.padStart(19)}${'HubSpot req/s'.padStart(15)}${'SF calls/rec'.padStart(14)}${'429s'.padStart(6)}\n`,
+  );
   for (const run of result.runs) {
     process.stdout.write(
       `${String(run.workers).padEnd(8)}${fmt(run.recordsPerSecond).padStart(11)}${fmt(run.steadyRecordsPerSecond).padStart(10)}${`${fmt(run.share * 100)} %`.padStart(8)}${fmt(run.seconds, 1).padStart(9)}${fmt(run.hubspotCallsPerRecord, 4).padStart(19)}${fmt(run.hubspotRequestsPerSecond, 1).padStart(15)}${fmt(run.salesforceCallsPerRecord, 4).padStart(14)}${String(run.hubspotRateLimited).padStart(6)}\n`,
@@ -257,7 +300,8 @@ export function printScaleOut(result: ScaleOutBenchResult): void {
   }
   process.stdout.write('share: the steady rate (second half of the bulk) over the limit-bound maximum.\n');
   const best = Math.max(...result.runs.map((r) => r.share));
-  process.stdout.write(`Target ≥ ${fmt(result.target * 100)} % of the maximum: ${best >= result.target ? 'met' : 'NOT met'} (best ${fmt(best * 100)} %)\n`);
+  process.stdout.write(
+    `Target ≥ ${fmt(result.target * 100)} % of the maximum: ${best >= result.target ? 'met' : 'NOT met'} (best ${fmt(best * 100)} %)\n`,
+  );
   process.stdout.write(`results: ${saveResult('scale-out', result)}\n`);
 }
-

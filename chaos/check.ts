@@ -9,7 +9,17 @@ import type { Redis } from 'ioredis';
 import { compareStageRank, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
 import { queueKeys, queues, type QueueKey } from '../src/queue/catalog.ts';
 import type { Queryable } from '../src/store/db.ts';
-import { propertyHistories, queryAll, readAllContacts, type ContactState, type HubSpotSandboxClient, type HubSpotStats, type LeadState, type SalesforceSandboxClient, type SalesforceStats } from './crm.ts';
+import {
+  propertyHistories,
+  queryAll,
+  readAllContacts,
+  type ContactState,
+  type HubSpotSandboxClient,
+  type HubSpotStats,
+  type LeadState,
+  type SalesforceSandboxClient,
+  type SalesforceStats,
+} from './crm.ts';
 import type { Journey } from './journeys.ts';
 
 const INTAKE_QUEUES: QueueKey[] = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents'];
@@ -18,12 +28,18 @@ const BUSY_STATES = ['waiting', 'active', 'prioritized', 'waiting-children'] as 
 
 /** HubSpot calls that change data (reads, searches and batch reads excluded). */
 export function hubspotWrites(stats: HubSpotStats): Record<string, number> {
-  return Object.fromEntries(Object.entries(stats.endpoints).filter(([key]) => /^(POST|PUT|PATCH|DELETE) /.test(key) && !/\/(batch\/read|search)$/.test(key) && !key.startsWith('POST /oauth')));
+  return Object.fromEntries(
+    Object.entries(stats.endpoints).filter(
+      ([key]) => /^(POST|PUT|PATCH|DELETE) /.test(key) && !/\/(batch\/read|search)$/.test(key) && !key.startsWith('POST /oauth'),
+    ),
+  );
 }
 
 /** Salesforce calls that change data (queries, describes, logins excluded). */
 export function salesforceWrites(stats: SalesforceStats): Record<string, number> {
-  return Object.fromEntries(Object.entries(stats.calls).filter(([key]) => /^(POST|PATCH|PUT|DELETE) /.test(key) && !/oauth2|\/query|Soap\/u/.test(key)));
+  return Object.fromEntries(
+    Object.entries(stats.calls).filter(([key]) => /^(POST|PATCH|PUT|DELETE) /.test(key) && !/oauth2|\/query|Soap\/u/.test(key)),
+  );
 }
 
 function sum(record: Record<string, number>): number {
@@ -66,7 +82,9 @@ interface Activity {
 
 async function activity(deps: CheckDeps, open: Map<QueueKey, Queue>): Promise<Activity> {
   const busy: string[] = [];
-  const pending = await Promise.all(['to-salesforce', 'to-hubspot'].map((d) => deps.redis.zcard(`${deps.prefix}:pending:${deps.installationId}:${d}`)));
+  const pending = await Promise.all(
+    ['to-salesforce', 'to-hubspot'].map((d) => deps.redis.zcard(`${deps.prefix}:pending:${deps.installationId}:${d}`)),
+  );
   const pendingTotal = pending.reduce((a, b) => a + b, 0);
   if (pendingTotal > 0) busy.push(`${pendingTotal} records pending`);
   for (const [key, queue] of open) {
@@ -75,7 +93,11 @@ async function activity(deps: CheckDeps, open: Map<QueueKey, Queue>): Promise<Ac
     if (running > 0) busy.push(`${queues[key].name}: ${running} waiting/active`);
     if (INTAKE_QUEUES.includes(key) && (counts.delayed ?? 0) > 0) busy.push(`${queues[key].name}: ${counts.delayed} delayed`);
   }
-  const [hsStats, sfStats, webhooks] = await Promise.all([deps.hubspot.stats(), deps.salesforce.stats(), deps.hubspot.undeliveredWebhooks()]);
+  const [hsStats, sfStats, webhooks] = await Promise.all([
+    deps.hubspot.stats(),
+    deps.salesforce.stats(),
+    deps.hubspot.undeliveredWebhooks(),
+  ]);
   if (webhooks > 0) busy.push(`${webhooks} HubSpot webhook requests undelivered`);
   if (sfStats.outbound.pending > 0) busy.push(`${sfStats.outbound.pending} Outbound Messages undelivered`);
   return { busy, writes: sum(hubspotWrites(hsStats)) + sum(salesforceWrites(sfStats)) };
@@ -90,7 +112,14 @@ export interface Convergence {
 }
 
 /** Waits until nothing is left to do and no CRM write happened for `quietMs`. */
-export async function waitForConvergence(deps: CheckDeps, open: Map<QueueKey, Queue>, since: number, quietMs: number, timeoutMs: number, progress: (line: string) => void): Promise<Convergence> {
+export async function waitForConvergence(
+  deps: CheckDeps,
+  open: Map<QueueKey, Queue>,
+  since: number,
+  quietMs: number,
+  timeoutMs: number,
+  progress: (line: string) => void,
+): Promise<Convergence> {
   let quietSince: number | undefined;
   let lastWrites = -1;
   let lastReport = 0;
@@ -124,7 +153,10 @@ export async function echoWindow(deps: CheckDeps, windowMs: number): Promise<{ w
   const [hs0, sf0] = await Promise.all([deps.hubspot.stats(), deps.salesforce.stats()]);
   await new Promise((resolve) => setTimeout(resolve, windowMs));
   const [hs1, sf1] = await Promise.all([deps.hubspot.stats(), deps.salesforce.stats()]);
-  const endpoints = { ...prefixKeys('HubSpot ', diff(hubspotWrites(hs1), hubspotWrites(hs0))), ...prefixKeys('Salesforce ', diff(salesforceWrites(sf1), salesforceWrites(sf0))) };
+  const endpoints = {
+    ...prefixKeys('HubSpot ', diff(hubspotWrites(hs1), hubspotWrites(hs0))),
+    ...prefixKeys('Salesforce ', diff(salesforceWrites(sf1), salesforceWrites(sf0))),
+  };
   return { writes: sum(endpoints), endpoints };
 }
 
@@ -150,11 +182,26 @@ const empty = (value: string | null | undefined): boolean => value === null || v
 const same = (actual: string | null | undefined, wanted: string | null | undefined) => (empty(wanted) ? empty(actual) : actual === wanted);
 
 /** Compares both CRMs, the app's links and stage history, and the queues with what the journeys expect. */
-export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue>, journeys: readonly Journey[], excluded: ReadonlySet<number>): Promise<Findings> {
+export async function checkFinalState(
+  deps: CheckDeps,
+  open: Map<QueueKey, Queue>,
+  journeys: readonly Journey[],
+  excluded: ReadonlySet<number>,
+): Promise<Findings> {
   const contacts = await readAllContacts(deps.hubspot.url, deps.hubspotToken);
-  const leads = await queryAll<LeadState & Record<string, unknown>>(deps.reader, 'SELECT Id, Email, Phone, Status, IsConverted, ConvertedContactId, ConvertedOpportunityId, HubSpot_Contact_Id__c, HasOptedOutOfEmail FROM Lead');
-  const linkRows = await deps.db.query<{ hubspot_contact_id: string; salesforce_lead_id: string | null; salesforce_contact_id: string | null; salesforce_opportunity_id: string | null }>(
-    'SELECT hubspot_contact_id, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links WHERE installation_id = $1', [deps.installationId]);
+  const leads = await queryAll<LeadState & Record<string, unknown>>(
+    deps.reader,
+    'SELECT Id, Email, Phone, Status, IsConverted, ConvertedContactId, ConvertedOpportunityId, HubSpot_Contact_Id__c, HasOptedOutOfEmail FROM Lead',
+  );
+  const linkRows = await deps.db.query<{
+    hubspot_contact_id: string;
+    salesforce_lead_id: string | null;
+    salesforce_contact_id: string | null;
+    salesforce_opportunity_id: string | null;
+  }>(
+    'SELECT hubspot_contact_id, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links WHERE installation_id = $1',
+    [deps.installationId],
+  );
   const links = new Map(linkRows.map((r) => [r.hubspot_contact_id, r]));
   const linkedLeads = new Set(linkRows.flatMap((r) => (r.salesforce_lead_id ? [r.salesforce_lead_id] : [])));
   const contactById = new Map(contacts.map((c) => [c.id, c]));
@@ -171,42 +218,60 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
     if (excluded.has(journey.index)) continue;
     const problems: string[] = [];
     const sameEmail = contactsByEmail.get(journey.email) ?? [];
-    const contact: ContactState | undefined = journey.state.contactId !== undefined ? contactById.get(journey.state.contactId) : sameEmail[0];
+    const contact: ContactState | undefined =
+      journey.state.contactId !== undefined ? contactById.get(journey.state.contactId) : sameEmail[0];
     const expected = journey.expected;
     if (!contact) {
       problems.push('no HubSpot contact');
     } else {
       const p = contact.properties;
-      if (!same(p.lifecyclestage, expected.hubspot.lifecyclestage)) problems.push(`lifecyclestage ${p.lifecyclestage ?? '∅'} ≠ ${expected.hubspot.lifecyclestage ?? '∅'}`);
-      if (expected.hubspot.hs_lead_status !== undefined && !same(p.hs_lead_status, expected.hubspot.hs_lead_status)) problems.push(`hs_lead_status ${p.hs_lead_status ?? '∅'} ≠ ${expected.hubspot.hs_lead_status ?? '∅'}`);
-      if (expected.hubspot.sales_feedback_status !== undefined && !same(p.sales_feedback_status, expected.hubspot.sales_feedback_status)) problems.push(`sales_feedback_status ${p.sales_feedback_status ?? '∅'} ≠ ${expected.hubspot.sales_feedback_status ?? '∅'}`);
-      if (expected.hubspot.phone !== undefined && !same(p.phone, expected.hubspot.phone)) problems.push(`contact phone ${p.phone ?? '∅'} ≠ ${expected.hubspot.phone}`);
-      if (expected.hubspot.email !== undefined && p.email?.toLowerCase() !== expected.hubspot.email) problems.push(`contact email ${p.email ?? '∅'} ≠ ${expected.hubspot.email}`);
+      if (!same(p.lifecyclestage, expected.hubspot.lifecyclestage))
+        problems.push(`lifecyclestage ${p.lifecyclestage ?? '∅'} ≠ ${expected.hubspot.lifecyclestage ?? '∅'}`);
+      if (expected.hubspot.hs_lead_status !== undefined && !same(p.hs_lead_status, expected.hubspot.hs_lead_status))
+        problems.push(`hs_lead_status ${p.hs_lead_status ?? '∅'} ≠ ${expected.hubspot.hs_lead_status ?? '∅'}`);
+      if (expected.hubspot.sales_feedback_status !== undefined && !same(p.sales_feedback_status, expected.hubspot.sales_feedback_status))
+        problems.push(`sales_feedback_status ${p.sales_feedback_status ?? '∅'} ≠ ${expected.hubspot.sales_feedback_status ?? '∅'}`);
+      if (expected.hubspot.phone !== undefined && !same(p.phone, expected.hubspot.phone))
+        problems.push(`contact phone ${p.phone ?? '∅'} ≠ ${expected.hubspot.phone}`);
+      if (expected.hubspot.email !== undefined && p.email?.toLowerCase() !== expected.hubspot.email)
+        problems.push(`contact email ${p.email ?? '∅'} ≠ ${expected.hubspot.email}`);
     }
     const byContact = contact ? (leadsByContact.get(contact.id) ?? []) : [];
     if (expected.lead === null) {
       const stray = [...byContact, ...(leadsByEmail.get(journey.email) ?? [])];
       if (stray.length > 0) problems.push(`a Lead exists (${stray[0]?.Id ?? ''}) though the contact never became an MQL`);
     } else {
-      const lead = (journey.state.leadId !== undefined ? leadById.get(journey.state.leadId) : undefined) ?? byContact[0] ?? (leadsByEmail.get(journey.email) ?? [])[0];
+      const lead =
+        (journey.state.leadId !== undefined ? leadById.get(journey.state.leadId) : undefined) ??
+        byContact[0] ??
+        (leadsByEmail.get(journey.email) ?? [])[0];
       if (!lead) {
         problems.push('no Salesforce Lead');
       } else {
         if (lead.Status !== expected.lead.Status) problems.push(`Lead Status ${lead.Status} ≠ ${expected.lead.Status}`);
-        if (lead.IsConverted !== expected.lead.IsConverted) problems.push(`Lead IsConverted ${String(lead.IsConverted)} ≠ ${String(expected.lead.IsConverted)}`);
-        if (expected.lead.Phone !== undefined && lead.Phone !== expected.lead.Phone) problems.push(`Lead Phone ${lead.Phone ?? '∅'} ≠ ${expected.lead.Phone}`);
-        if (expected.lead.Email !== undefined && lead.Email?.toLowerCase() !== expected.lead.Email) problems.push(`Lead Email ${lead.Email ?? '∅'} ≠ ${expected.lead.Email}`);
+        if (lead.IsConverted !== expected.lead.IsConverted)
+          problems.push(`Lead IsConverted ${String(lead.IsConverted)} ≠ ${String(expected.lead.IsConverted)}`);
+        if (expected.lead.Phone !== undefined && lead.Phone !== expected.lead.Phone)
+          problems.push(`Lead Phone ${lead.Phone ?? '∅'} ≠ ${expected.lead.Phone}`);
+        if (expected.lead.Email !== undefined && lead.Email?.toLowerCase() !== expected.lead.Email)
+          problems.push(`Lead Email ${lead.Email ?? '∅'} ≠ ${expected.lead.Email}`);
         if (contact) {
           // A Lead converted before the app first saw it is read-only in Salesforce: the app cannot stamp it
           // then; the link lives on the contact and in record_links (both checked below).
           const unstampable = lead.IsConverted && lead.HubSpot_Contact_Id__c === null;
-          if (lead.HubSpot_Contact_Id__c !== contact.id && !unstampable) problems.push(`Lead HubSpot_Contact_Id__c ${lead.HubSpot_Contact_Id__c ?? '∅'} ≠ contact ${contact.id}`);
-          if (contact.properties.salesforce_lead_id !== lead.Id) problems.push(`contact salesforce_lead_id ${contact.properties.salesforce_lead_id ?? '∅'} ≠ Lead ${lead.Id}`);
+          if (lead.HubSpot_Contact_Id__c !== contact.id && !unstampable)
+            problems.push(`Lead HubSpot_Contact_Id__c ${lead.HubSpot_Contact_Id__c ?? '∅'} ≠ contact ${contact.id}`);
+          if (contact.properties.salesforce_lead_id !== lead.Id)
+            problems.push(`contact salesforce_lead_id ${contact.properties.salesforce_lead_id ?? '∅'} ≠ Lead ${lead.Id}`);
           const link = links.get(contact.id);
           if (link?.salesforce_lead_id !== lead.Id) problems.push(`record_links Lead ${link?.salesforce_lead_id ?? '∅'} ≠ ${lead.Id}`);
           if (lead.IsConverted) {
-            if (contact.properties.salesforce_contact_id !== lead.ConvertedContactId) problems.push(`contact salesforce_contact_id ${contact.properties.salesforce_contact_id ?? '∅'} ≠ ${lead.ConvertedContactId ?? '∅'}`);
-            if (link?.salesforce_contact_id !== lead.ConvertedContactId) problems.push(`record_links Contact ${link?.salesforce_contact_id ?? '∅'} ≠ ${lead.ConvertedContactId ?? '∅'}`);
+            if (contact.properties.salesforce_contact_id !== lead.ConvertedContactId)
+              problems.push(
+                `contact salesforce_contact_id ${contact.properties.salesforce_contact_id ?? '∅'} ≠ ${lead.ConvertedContactId ?? '∅'}`,
+              );
+            if (link?.salesforce_contact_id !== lead.ConvertedContactId)
+              problems.push(`record_links Contact ${link?.salesforce_contact_id ?? '∅'} ≠ ${lead.ConvertedContactId ?? '∅'}`);
           }
         }
       }
@@ -214,14 +279,22 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
     problems.push(...identityProblems(journey, { contact, contactById, leadById, leadsByContact, links, linkedLeads }));
     if (expected.optedOut && contact) {
       const lead = journey.state.leadId !== undefined ? leadById.get(journey.state.leadId) : byContact[0];
-      if (contact.properties.hs_email_optout !== 'true') problems.push(`contact hs_email_optout ${contact.properties.hs_email_optout ?? '∅'} ≠ true`);
+      if (contact.properties.hs_email_optout !== 'true')
+        problems.push(`contact hs_email_optout ${contact.properties.hs_email_optout ?? '∅'} ≠ true`);
       if (lead && lead.HasOptedOutOfEmail !== true) problems.push(`Lead HasOptedOutOfEmail ${String(lead.HasOptedOutOfEmail)} ≠ true`);
       optedOut.set(contact.id, journey.index);
     }
     const state = journey.state;
-    const refs = [contact?.id, state.partnerContactId, ...(state.mergedContactIds ?? [])].filter((id): id is string => id !== undefined).map((id) => `hubspot:contact:${id}`);
-    refs.push(...[state.leadId, state.partnerLeadId, state.unlinkedLeadId, state.duplicateLeadId, state.mergedLeadId].filter((id): id is string => id !== undefined).map((id) => `salesforce:Lead:${id}`));
-    if (problems.length > 0) lost.push({ journey: journey.index, kind: journey.kind, problem: problems.join('; '), refs: [...new Set(refs)] });
+    const refs = [contact?.id, state.partnerContactId, ...(state.mergedContactIds ?? [])]
+      .filter((id): id is string => id !== undefined)
+      .map((id) => `hubspot:contact:${id}`);
+    refs.push(
+      ...[state.leadId, state.partnerLeadId, state.unlinkedLeadId, state.duplicateLeadId, state.mergedLeadId]
+        .filter((id): id is string => id !== undefined)
+        .map((id) => `salesforce:Lead:${id}`),
+    );
+    if (problems.length > 0)
+      lost.push({ journey: journey.index, kind: journey.kind, problem: problems.join('; '), refs: [...new Set(refs)] });
   }
   // Opt-outs held: HubSpot never subscribed an opted-out contact again (its property history, oldest first).
   const histories = await propertyHistories(deps.hubspot.url, deps.hubspotToken, [...optedOut.keys()], 'hs_email_optout');
@@ -230,21 +303,36 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
     const first = values.indexOf('true');
     if (first >= 0 && values.slice(first).some((v) => v !== 'true')) {
       const journey = journeys[index];
-      lost.push({ journey: index, kind: journey?.kind ?? '?', problem: `contact re-subscribed after the opt-out: hs_email_optout ${values.map((v) => v || '∅').join(' → ')}`, refs: [`hubspot:contact:${contactId}`] });
+      lost.push({
+        journey: index,
+        kind: journey?.kind ?? '?',
+        problem: `contact re-subscribed after the opt-out: hs_email_optout ${values.map((v) => v || '∅').join(' → ')}`,
+        refs: [`hubspot:contact:${contactId}`],
+      });
     }
   }
   // The sync log of the first few, so a failing run explains itself.
   const explained = [...new Map(lost.map((l) => [l.kind, l])).values()].slice(0, 6);
   for (const entry of explained) {
-    const rows = await deps.db.query<{ record_ref: string; action: string; reason: string; created_at: Date }>('SELECT record_ref, action, reason, created_at FROM sync_log WHERE installation_id = $1 AND record_ref = ANY($2) ORDER BY id', [deps.installationId, entry.refs]);
-    entry.trail = rows.map((r) => `${r.created_at.toISOString().slice(11, 23)} ${r.record_ref.split(':').slice(0, 2).join(':')} ${r.action}: ${r.reason.slice(0, 160)}`);
+    const rows = await deps.db.query<{ record_ref: string; action: string; reason: string; created_at: Date }>(
+      'SELECT record_ref, action, reason, created_at FROM sync_log WHERE installation_id = $1 AND record_ref = ANY($2) ORDER BY id',
+      [deps.installationId, entry.refs],
+    );
+    entry.trail = rows.map(
+      (r) =>
+        `${r.created_at.toISOString().slice(11, 23)} ${r.record_ref.split(':').slice(0, 2).join(':')} ${r.action}: ${r.reason.slice(0, 160)}`,
+    );
   }
 
   // 2. Duplicate records.
   const duplicates: string[] = [];
-  for (const [contactId, group] of leadsByContact) if (contactId !== '' && group.length > 1) duplicates.push(`${group.length} Leads with HubSpot_Contact_Id__c ${contactId}: ${group.map((l) => l.Id).join(', ')}`);
-  for (const [email, group] of leadsByEmail) if (email !== '' && group.length > 1) duplicates.push(`${group.length} Leads with email ${email}`);
-  for (const [email, group] of contactsByEmail) if (email !== '' && group.length > 1) duplicates.push(`${group.length} HubSpot contacts with email ${email}`);
+  for (const [contactId, group] of leadsByContact)
+    if (contactId !== '' && group.length > 1)
+      duplicates.push(`${group.length} Leads with HubSpot_Contact_Id__c ${contactId}: ${group.map((l) => l.Id).join(', ')}`);
+  for (const [email, group] of leadsByEmail)
+    if (email !== '' && group.length > 1) duplicates.push(`${group.length} Leads with email ${email}`);
+  for (const [email, group] of contactsByEmail)
+    if (email !== '' && group.length > 1) duplicates.push(`${group.length} HubSpot contacts with email ${email}`);
   // A person's second record under another of the journey's emails (an old one after a change, a merged-away one).
   for (const journey of journeys) {
     if (excluded.has(journey.index)) continue;
@@ -252,16 +340,29 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
     const contact = state.contactId ?? contactsByEmail.get(journey.email)?.[0]?.id;
     // A journey that may have no Lead reports a stray one under changes lost already.
     if (journey.expected.lead === null) continue;
-    const ownLeads = new Set([state.leadId, state.unlinkedLeadId, contact ? leadsByContact.get(contact)?.[0]?.Id : undefined].filter((id) => id !== undefined));
+    const ownLeads = new Set(
+      [state.leadId, state.unlinkedLeadId, contact ? leadsByContact.get(contact)?.[0]?.Id : undefined].filter((id) => id !== undefined),
+    );
     for (const email of new Set([journey.email, journey.newEmail, journey.partner?.email].filter((e): e is string => e !== undefined))) {
-      for (const other of contactsByEmail.get(email) ?? []) if (other.id !== contact) duplicates.push(`journey ${journey.index} (${journey.kind}): contact ${other.id} with ${email} besides the journey's contact ${contact ?? '∅'}`);
-      for (const lead of leadsByEmail.get(email) ?? []) if (!ownLeads.has(lead.Id)) duplicates.push(`journey ${journey.index} (${journey.kind}): Lead ${lead.Id} with ${email} besides the journey's Lead${ownLeads.size > 1 ? 's' : ''} ${[...ownLeads].join(', ') || '∅'}`);
+      for (const other of contactsByEmail.get(email) ?? [])
+        if (other.id !== contact)
+          duplicates.push(
+            `journey ${journey.index} (${journey.kind}): contact ${other.id} with ${email} besides the journey's contact ${contact ?? '∅'}`,
+          );
+      for (const lead of leadsByEmail.get(email) ?? [])
+        if (!ownLeads.has(lead.Id))
+          duplicates.push(
+            `journey ${journey.index} (${journey.kind}): Lead ${lead.Id} with ${email} besides the journey's Lead${ownLeads.size > 1 ? 's' : ''} ${[...ownLeads].join(', ') || '∅'}`,
+          );
     }
   }
 
   // 3. Stage regressions: the funnel never goes back except through a rejected/recycled row.
   const regressions: string[] = [];
-  const history = await deps.db.query<{ hubspot_contact_id: string; stage: string }>('SELECT hubspot_contact_id, stage FROM stage_history WHERE installation_id = $1 ORDER BY hubspot_contact_id, occurred_at, id', [deps.installationId]);
+  const history = await deps.db.query<{ hubspot_contact_id: string; stage: string }>(
+    'SELECT hubspot_contact_id, stage FROM stage_history WHERE installation_id = $1 ORDER BY hubspot_contact_id, occurred_at, id',
+    [deps.installationId],
+  );
   const byContactHistory = groupBy(history, (r) => r.hubspot_contact_id);
   for (const [contactId, rows] of byContactHistory) {
     const regression = findRegression(rows.map((r) => r.stage));
@@ -276,7 +377,12 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
     const name = queues[key].name;
     if ((counts.failed ?? 0) > 0) {
       const failed = await queue.getFailed(0, 2);
-      orphans.push(`${name}: ${counts.failed} failed (${failed.map((j) => `${j.id ?? '?'}: ${j.failedReason}`).join(' | ').slice(0, 300)})`);
+      orphans.push(
+        `${name}: ${counts.failed} failed (${failed
+          .map((j) => `${j.id ?? '?'}: ${j.failedReason}`)
+          .join(' | ')
+          .slice(0, 300)})`,
+      );
     }
     // A scheduled job (a reconcile pass) may be running right now: stuck is still there 15 s later.
     let running = BUSY_STATES.reduce((n, state) => n + (counts[state] ?? 0), 0);
@@ -303,9 +409,14 @@ export async function checkFinalState(deps: CheckDeps, open: Map<QueueKey, Queue
       contactById.has(link.hubspot_contact_id) ? null : `HubSpot contact ${link.hubspot_contact_id}`,
       link.salesforce_lead_id === null || leadById.has(link.salesforce_lead_id) ? null : `Lead ${link.salesforce_lead_id}`,
       link.salesforce_contact_id === null || liveContacts.has(link.salesforce_contact_id) ? null : `Contact ${link.salesforce_contact_id}`,
-      link.salesforce_opportunity_id === null || liveOpportunities.has(link.salesforce_opportunity_id) ? null : `Opportunity ${link.salesforce_opportunity_id}`,
+      link.salesforce_opportunity_id === null || liveOpportunities.has(link.salesforce_opportunity_id)
+        ? null
+        : `Opportunity ${link.salesforce_opportunity_id}`,
     ].filter((d) => d !== null);
-    if (dead.length > 0) orphanLinks.push(`link of contact ${link.hubspot_contact_id} ↔ Lead ${link.salesforce_lead_id ?? '∅'} / Contact ${link.salesforce_contact_id ?? '∅'}: ${dead.join(', ')} not live`);
+    if (dead.length > 0)
+      orphanLinks.push(
+        `link of contact ${link.hubspot_contact_id} ↔ Lead ${link.salesforce_lead_id ?? '∅'} / Contact ${link.salesforce_contact_id ?? '∅'}: ${dead.join(', ')} not live`,
+      );
   }
   return { lost, duplicates, regressions, orphans, orphanLinks, idleDelayedDrains, contacts: contacts.length, leads: leads.length };
 }

@@ -18,7 +18,10 @@ async function send(method: string, url: string, body?: unknown): Promise<unknow
   return text === '' ? undefined : (JSON.parse(text) as unknown);
 }
 
-const statsSchemaHubSpot = z.object({ endpoints: z.record(z.string(), z.number()), totals: z.object({ calls: z.number(), faultsInjected: z.number(), rateLimited: z.number() }) });
+const statsSchemaHubSpot = z.object({
+  endpoints: z.record(z.string(), z.number()),
+  totals: z.object({ calls: z.number(), faultsInjected: z.number(), rateLimited: z.number() }),
+});
 const statsSchemaSalesforce = z.object({
   calls: z.record(z.string(), z.number()),
   totalCalls: z.number(),
@@ -74,7 +77,11 @@ export class HubSpotSandboxClient {
   /** Webhook requests still to be delivered (queued, held back, or waiting for a retry). */
   async undeliveredWebhooks(): Promise<number> {
     const counts = await Promise.all(
-      ['pending', 'retrying', 'held'].map(async (state) => z.object({ results: z.array(deliverySchema) }).parse(await send('GET', `${this.url}/__sandbox/deliveries?state=${state}`)).results.length),
+      ['pending', 'retrying', 'held'].map(
+        async (state) =>
+          z.object({ results: z.array(deliverySchema) }).parse(await send('GET', `${this.url}/__sandbox/deliveries?state=${state}`)).results
+            .length,
+      ),
     );
     return counts.reduce((a, b) => a + b, 0);
   }
@@ -111,7 +118,8 @@ export class SalesforceSandboxClient {
 }
 
 /** Salesforce failures a person (or a script) simply tries again: server hiccups, locks, network, an injected session fault. */
-const RETRYABLE_CODES = /^(SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION|UNABLE_TO_LOCK_ROW|INVALID_SESSION_ID|ERROR_HTTP_5\d\d|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET)$/;
+const RETRYABLE_CODES =
+  /^(SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION|UNABLE_TO_LOCK_ROW|INVALID_SESSION_ID|ERROR_HTTP_5\d\d|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_SOCKET)$/;
 
 function codeOf(error: unknown): string {
   if (typeof error !== 'object' || error === null) return '';
@@ -130,14 +138,25 @@ export async function retrying<T>(what: string, run: () => PromiseLike<T>, attem
     } catch (error) {
       const code = codeOf(error);
       const message = error instanceof Error ? error.message : String(error);
-      const retryable = RETRYABLE_CODES.test(code) || /socket hang up|fetch failed|ECONNRESET|Session expired|SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION/i.test(message);
+      const retryable =
+        RETRYABLE_CODES.test(code) ||
+        /socket hang up|fetch failed|ECONNRESET|Session expired|SERVER_UNAVAILABLE|UNKNOWN_EXCEPTION/i.test(message);
       if (!retryable || attempt >= attempts) throw new Error(`${what} failed (${code || 'no code'}): ${message}`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** (attempt - 1), 8_000)));
     }
   }
 }
 
-export const CONTACT_PROPERTIES = ['email', 'lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'phone', 'hs_email_optout'] as const;
+export const CONTACT_PROPERTIES = [
+  'email',
+  'lifecyclestage',
+  'hs_lead_status',
+  'sales_feedback_status',
+  'salesforce_lead_id',
+  'salesforce_contact_id',
+  'phone',
+  'hs_email_optout',
+] as const;
 type ContactProperty = (typeof CONTACT_PROPERTIES)[number];
 
 export interface ContactState {
@@ -174,10 +193,20 @@ export async function readAllContacts(baseUrl: string, token: string): Promise<C
 }
 
 /** A CRM API call through the private-app token: 429s and 5xx (injected before any handling) are tried again. */
-async function hubspotApi(baseUrl: string, token: string, method: string, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+async function hubspotApi(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: unknown }> {
   const deadline = Date.now() + 120_000;
   for (let attempt = 1; ; attempt += 1) {
-    const response = await fetch(`${baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const text = await response.text();
     if ((response.status === 429 || response.status >= 500) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * attempt, 2_000)));
@@ -199,23 +228,44 @@ export async function mergeContacts(baseUrl: string, token: string, primaryObjec
   const read = await fetch(`${baseUrl}/crm/v3/objects/contacts/${primaryObjectId}`, { headers: { authorization: `Bearer ${token}` } });
   const survivor = read.ok ? objectSchema.parse(await read.json()).id : undefined;
   if (survivor !== undefined && survivor !== primaryObjectId) return survivor;
-  throw new Error(`merging contact ${objectIdToMerge} into ${primaryObjectId} answered ${merged.status}: ${JSON.stringify(merged.json).slice(0, 300)}`);
+  throw new Error(
+    `merging contact ${objectIdToMerge} into ${primaryObjectId} answered ${merged.status}: ${JSON.stringify(merged.json).slice(0, 300)}`,
+  );
 }
 
 const historySchema = z.object({
-  results: z.array(z.object({ id: z.string(), propertiesWithHistory: z.record(z.string(), z.array(z.object({ value: z.string(), timestamp: z.string() }))).optional() })),
+  results: z.array(
+    z.object({
+      id: z.string(),
+      propertiesWithHistory: z.record(z.string(), z.array(z.object({ value: z.string(), timestamp: z.string() }))).optional(),
+    }),
+  ),
 });
 
 /** Every value a contact property had, oldest first, per contact (batch read with history, 50 at a time). */
-export async function propertyHistories(baseUrl: string, token: string, ids: readonly string[], property: string): Promise<Map<string, string[]>> {
+export async function propertyHistories(
+  baseUrl: string,
+  token: string,
+  ids: readonly string[],
+  property: string,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (let i = 0; i < ids.length; i += 50) {
     const inputs = ids.slice(i, i + 50).map((id) => ({ id }));
-    const answer = await hubspotApi(baseUrl, token, 'POST', '/crm/v3/objects/contacts/batch/read', { inputs, properties: [property], propertiesWithHistory: [property] });
+    const answer = await hubspotApi(baseUrl, token, 'POST', '/crm/v3/objects/contacts/batch/read', {
+      inputs,
+      properties: [property],
+      propertiesWithHistory: [property],
+    });
     if (answer.status !== 200 && answer.status !== 207) throw new Error(`reading ${property} histories answered ${answer.status}`);
     for (const result of historySchema.parse(answer.json).results) {
-      const versions = [...(result.propertiesWithHistory?.[property] ?? [])].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
-      out.set(result.id, versions.map((v) => v.value));
+      const versions = [...(result.propertiesWithHistory?.[property] ?? [])].sort(
+        (a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp),
+      );
+      out.set(
+        result.id,
+        versions.map((v) => v.value),
+      );
     }
   }
   return out;
@@ -231,13 +281,6 @@ export interface LeadState {
   ConvertedContactId: string | null;
   ConvertedOpportunityId: string | null;
   HubSpot_Contact_Id__c: string | null;
-}
-
-export interface OpportunityState {
-  Id: string;
-  StageName: string;
-  IsWon: boolean;
-  IsClosed: boolean;
 }
 
 /** Every record of a SOQL query, following `nextRecordsUrl`. */

@@ -34,8 +34,21 @@ export interface FaultLogEntry {
   outcome: string;
 }
 
-type HubSpotHttpFault = { method?: string; path: string; status: number; policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY'; count?: number; probability?: number };
-type SalesforceEndpointFault = { method?: string; path: string; error: 'UNKNOWN_EXCEPTION' | 'SERVER_UNAVAILABLE' | 'REQUEST_LIMIT_EXCEEDED' | 'UNABLE_TO_LOCK_ROW' | 'INVALID_SESSION_ID'; count?: number; probability?: number };
+type HubSpotHttpFault = {
+  method?: string;
+  path: string;
+  status: number;
+  policyName?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY';
+  count?: number;
+  probability?: number;
+};
+type SalesforceEndpointFault = {
+  method?: string;
+  path: string;
+  error: 'UNKNOWN_EXCEPTION' | 'SERVER_UNAVAILABLE' | 'REQUEST_LIMIT_EXCEEDED' | 'UNABLE_TO_LOCK_ROW' | 'INVALID_SESSION_ID';
+  count?: number;
+  probability?: number;
+};
 
 /** Webhook faults and a trickle of server errors that stay on for the whole workload. */
 function hubspotBase(seed: number, form: Form, extra: HubSpotHttpFault[] = []) {
@@ -70,7 +83,12 @@ function salesforceBase(seed: number, form: Form, extra: SalesforceEndpointFault
     },
     endpoints: [
       ...extra,
-      { method: 'PATCH', path: '/services/data/*/composite/sobjects/Lead/HubSpot_Contact_Id__c*', error: 'UNABLE_TO_LOCK_ROW' as const, probability: 0.05 * p },
+      {
+        method: 'PATCH',
+        path: '/services/data/*/composite/sobjects/Lead/HubSpot_Contact_Id__c*',
+        error: 'UNABLE_TO_LOCK_ROW' as const,
+        probability: 0.05 * p,
+      },
       { method: 'PATCH', path: '/services/data/*/composite/sobjects*', error: 'SERVER_UNAVAILABLE' as const, probability: 0.04 * p },
       { method: 'GET', path: '/services/data/*/query*', error: 'UNKNOWN_EXCEPTION' as const, probability: 0.03 * p },
     ],
@@ -82,7 +100,15 @@ const SLOW: Slowdown = { probability: 0.5, minMs: 200, maxMs: 2_000 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function knobs(name: string, atMs: number, seed: number, form: Form, hubspotExtra: HubSpotHttpFault[] = [], salesforceExtra: SalesforceEndpointFault[] = [], outboundDelayMs?: number): FaultEvent {
+function knobs(
+  name: string,
+  atMs: number,
+  seed: number,
+  form: Form,
+  hubspotExtra: HubSpotHttpFault[] = [],
+  salesforceExtra: SalesforceEndpointFault[] = [],
+  outboundDelayMs?: number,
+): FaultEvent {
   return {
     atMs,
     name,
@@ -106,8 +132,16 @@ function slow(atMs: number, on: boolean): FaultEvent {
 }
 
 const killWorker = (atMs: number): FaultEvent => ({ atMs, name: 'worker SIGKILL mid-batch', run: (t) => t.killWorkerMidBatch() });
-const restartRedis = (atMs: number, downMs: number): FaultEvent => ({ atMs, name: `Redis SIGKILL, down ${downMs / 1000} s, restart from AOF`, run: async (t) => (await t.restartRedis(downMs), undefined) });
-const restartPostgres = (atMs: number): FaultEvent => ({ atMs, name: 'PostgreSQL restart (pg_ctl restart -m fast)', run: async (t) => (await t.restartPostgres(), undefined) });
+const restartRedis = (atMs: number, downMs: number): FaultEvent => ({
+  atMs,
+  name: `Redis SIGKILL, down ${downMs / 1000} s, restart from AOF`,
+  run: async (t) => (await t.restartRedis(downMs), undefined),
+});
+const restartPostgres = (atMs: number): FaultEvent => ({
+  atMs,
+  name: 'PostgreSQL restart (pg_ctl restart -m fast)',
+  run: async (t) => (await t.restartPostgres(), undefined),
+});
 
 /** The schedule of a form, fitted to a workload of `workloadMs`. */
 export function faultPlan(form: Form, seed: number, workloadMs: number): FaultEvent[] {
@@ -126,8 +160,29 @@ export function faultPlan(form: Form, seed: number, workloadMs: number): FaultEv
   }
   // Long: every fault, several times, and the rarer ones (a Salesforce request-limit answer waits 5 min).
   return [
-    knobs('webhook faults + 5xx trickle on both CRMs', 0, seed, form, [], [{ method: 'GET', path: '/services/data/*/query*', error: 'INVALID_SESSION_ID', count: 2 }]),
-    knobs('Salesforce REQUEST_LIMIT_EXCEEDED once', at(0.05), seed, form, [], [{ method: 'PATCH', path: '/services/data/*/composite/sobjects/Lead/HubSpot_Contact_Id__c*', error: 'REQUEST_LIMIT_EXCEEDED', count: 1 }]),
+    knobs(
+      'webhook faults + 5xx trickle on both CRMs',
+      0,
+      seed,
+      form,
+      [],
+      [{ method: 'GET', path: '/services/data/*/query*', error: 'INVALID_SESSION_ID', count: 2 }],
+    ),
+    knobs(
+      'Salesforce REQUEST_LIMIT_EXCEEDED once',
+      at(0.05),
+      seed,
+      form,
+      [],
+      [
+        {
+          method: 'PATCH',
+          path: '/services/data/*/composite/sobjects/Lead/HubSpot_Contact_Id__c*',
+          error: 'REQUEST_LIMIT_EXCEEDED',
+          count: 1,
+        },
+      ],
+    ),
     knobs('HubSpot 429 storm (70 % of API calls)', at(0.1), seed, form, STORM),
     knobs('429 storm over', at(0.14), seed, form),
     killWorker(at(0.18)),
@@ -143,12 +198,25 @@ export function faultPlan(form: Form, seed: number, workloadMs: number): FaultEv
     slow(at(0.72), true),
     killWorker(at(0.78)),
     slow(at(0.85), false),
-    knobs('Salesforce session expiry (INVALID_SESSION_ID ×3) and row locks', at(0.88), seed, form, [], [{ path: '/services/data/*', error: 'INVALID_SESSION_ID', count: 3 }]),
+    knobs(
+      'Salesforce session expiry (INVALID_SESSION_ID ×3) and row locks',
+      at(0.88),
+      seed,
+      form,
+      [],
+      [{ path: '/services/data/*', error: 'INVALID_SESSION_ID', count: 3 }],
+    ),
   ];
 }
 
 /** Runs the events at their times while `running()` says the workload goes on; logs each outcome. */
-export async function runFaultPlan(plan: readonly FaultEvent[], targets: FaultTargets, startedAt: number, running: () => boolean, log: (entry: FaultLogEntry) => void): Promise<FaultLogEntry[]> {
+export async function runFaultPlan(
+  plan: readonly FaultEvent[],
+  targets: FaultTargets,
+  startedAt: number,
+  running: () => boolean,
+  log: (entry: FaultLogEntry) => void,
+): Promise<FaultLogEntry[]> {
   const done: FaultLogEntry[] = [];
   for (const event of [...plan].sort((a, b) => a.atMs - b.atMs)) {
     while (running() && Date.now() - startedAt < event.atMs) await sleep(Math.min(100, event.atMs - (Date.now() - startedAt)));

@@ -19,15 +19,55 @@ export function seededRandom(seed: number): () => number {
 }
 
 export const JOURNEY_KINDS = [
-  'lead', 'mql', 'edit-mql', 'accept', 'reject', 'recycle', 'convert', 'win', 'lose', 'sf-open', 'sf-accept', 'sf-win', 'collision',
-  'hs-merge-both', 'hs-merge-one', 'hs-merge-none', 'sf-merge', 'hs-email-early', 'hs-email-late', 'sf-email', 'sf-optout', 'hs-optout',
+  'lead',
+  'mql',
+  'edit-mql',
+  'accept',
+  'reject',
+  'recycle',
+  'convert',
+  'win',
+  'lose',
+  'sf-open',
+  'sf-accept',
+  'sf-win',
+  'collision',
+  'hs-merge-both',
+  'hs-merge-one',
+  'hs-merge-none',
+  'sf-merge',
+  'hs-email-early',
+  'hs-email-late',
+  'sf-email',
+  'sf-optout',
+  'hs-optout',
 ] as const;
 export type JourneyKind = (typeof JOURNEY_KINDS)[number];
 
 /** How often each kind is drawn (relative weights). */
 const WEIGHTS: Record<JourneyKind, number> = {
-  lead: 6, mql: 8, 'edit-mql': 6, accept: 12, reject: 8, recycle: 6, convert: 10, win: 12, lose: 8, 'sf-open': 5, 'sf-accept': 6, 'sf-win': 5, collision: 5,
-  'hs-merge-both': 4, 'hs-merge-one': 3, 'hs-merge-none': 2, 'sf-merge': 4, 'hs-email-early': 2, 'hs-email-late': 3, 'sf-email': 3, 'sf-optout': 3, 'hs-optout': 3,
+  lead: 6,
+  mql: 8,
+  'edit-mql': 6,
+  accept: 12,
+  reject: 8,
+  recycle: 6,
+  convert: 10,
+  win: 12,
+  lose: 8,
+  'sf-open': 5,
+  'sf-accept': 6,
+  'sf-win': 5,
+  collision: 5,
+  'hs-merge-both': 4,
+  'hs-merge-one': 3,
+  'hs-merge-none': 2,
+  'sf-merge': 4,
+  'hs-email-early': 2,
+  'hs-email-late': 3,
+  'sf-email': 3,
+  'sf-optout': 3,
+  'hs-optout': 3,
 };
 
 /** Reasons a rep gives: some recycle the lead to nurture (the default taxonomy: bad timing, no budget). */
@@ -64,17 +104,33 @@ export type Step =
 /** The steps a rep takes on the journey's Lead, and the HubSpot steps that wait for it: they wait until the app has made it. */
 export function leadsAwaited(step: Step): Who[] {
   switch (step.kind) {
-    case 'sf-accept': case 'sf-reject': case 'sf-convert': case 'sf-edit-email': case 'sf-optout': case 'sf-create-duplicate': case 'sf-merge': case 'hs-optout':
+    case 'sf-accept':
+    case 'sf-reject':
+    case 'sf-convert':
+    case 'sf-edit-email':
+    case 'sf-optout':
+    case 'sf-create-duplicate':
+    case 'sf-merge':
+    case 'hs-optout':
       return ['person'];
-    case 'hs-edit-email': return step.afterLead ? ['person'] : [];
-    case 'hs-merge': return step.await;
-    default: return [];
+    case 'hs-edit-email':
+      return step.afterLead ? ['person'] : [];
+    case 'hs-merge':
+      return step.await;
+    default:
+      return [];
   }
 }
 
 /** The state a journey must end in. `undefined` in a HubSpot field: not checked (timing decides it). */
 export interface Expected {
-  hubspot: { lifecyclestage: string | null; hs_lead_status?: string | null; sales_feedback_status?: string | null; phone?: string; email?: string };
+  hubspot: {
+    lifecyclestage: string | null;
+    hs_lead_status?: string | null;
+    sales_feedback_status?: string | null;
+    phone?: string;
+    email?: string;
+  };
   /** The journey's Lead, or null when none may exist. */
   lead: null | { Status: string; IsConverted: boolean; Phone?: string; Email?: string };
   opportunity?: 'open' | 'won' | 'lost';
@@ -133,35 +189,77 @@ function stepsOf(kind: JourneyKind, pick: <T>(items: readonly T[]) => T, amount:
   const handoff: Step[] = [create, { kind: 'hs-mql' }];
   const converted: Step[] = [...handoff, { kind: 'sf-accept' }, { kind: 'sf-convert' }];
   switch (kind) {
-    case 'lead': return [create];
-    case 'mql': return handoff;
+    case 'lead':
+      return [create];
+    case 'mql':
+      return handoff;
     // The marketer completes the contact, then qualifies it: the Lead carries the new value.
-    case 'edit-mql': return [create, { kind: 'hs-edit-phone' }, { kind: 'hs-mql' }];
-    case 'accept': return [...handoff, { kind: 'sf-accept' }];
-    case 'reject': return [...handoff, { kind: 'sf-reject', reason: pick(REJECT_REASONS) }];
-    case 'recycle': return [...handoff, { kind: 'sf-reject', reason: pick(RECYCLE_REASONS) }];
-    case 'convert': return converted;
-    case 'win': return [...converted, { kind: 'sf-win', amount }];
-    case 'lose': return [...converted, { kind: 'sf-lose', reason: pick(LOSS_REASONS) }];
-    case 'sf-open': return [{ kind: 'sf-create' }];
-    case 'sf-accept': return [{ kind: 'sf-create' }, { kind: 'sf-accept' }];
-    case 'sf-win': return [{ kind: 'sf-create' }, { kind: 'sf-accept' }, { kind: 'sf-convert' }, { kind: 'sf-win', amount }];
-    case 'collision': return [create, { kind: 'sf-create' }, { kind: 'hs-mql' }];
+    case 'edit-mql':
+      return [create, { kind: 'hs-edit-phone' }, { kind: 'hs-mql' }];
+    case 'accept':
+      return [...handoff, { kind: 'sf-accept' }];
+    case 'reject':
+      return [...handoff, { kind: 'sf-reject', reason: pick(REJECT_REASONS) }];
+    case 'recycle':
+      return [...handoff, { kind: 'sf-reject', reason: pick(RECYCLE_REASONS) }];
+    case 'convert':
+      return converted;
+    case 'win':
+      return [...converted, { kind: 'sf-win', amount }];
+    case 'lose':
+      return [...converted, { kind: 'sf-lose', reason: pick(LOSS_REASONS) }];
+    case 'sf-open':
+      return [{ kind: 'sf-create' }];
+    case 'sf-accept':
+      return [{ kind: 'sf-create' }, { kind: 'sf-accept' }];
+    case 'sf-win':
+      return [{ kind: 'sf-create' }, { kind: 'sf-accept' }, { kind: 'sf-convert' }, { kind: 'sf-win', amount }];
+    case 'collision':
+      return [create, { kind: 'sf-create' }, { kind: 'hs-mql' }];
     // Two contacts of one person, both handed off: the marketer merges them.
-    case 'hs-merge-both': return [create, { kind: 'hs-create', withPhone: true, who: 'partner' }, { kind: 'hs-mql' }, { kind: 'hs-mql', who: 'partner' }, { kind: 'hs-merge', primary: pick(['person', 'partner'] as const), await: ['person', 'partner'] }];
+    case 'hs-merge-both':
+      return [
+        create,
+        { kind: 'hs-create', withPhone: true, who: 'partner' },
+        { kind: 'hs-mql' },
+        { kind: 'hs-mql', who: 'partner' },
+        { kind: 'hs-merge', primary: pick(['person', 'partner'] as const), await: ['person', 'partner'] },
+      ];
     // One handed off, the other still a lead: either may be the primary.
-    case 'hs-merge-one': return [...handoff, { kind: 'hs-create', withPhone: true, who: 'partner' }, { kind: 'hs-merge', primary: pick(['person', 'partner'] as const), await: ['person'] }];
+    case 'hs-merge-one':
+      return [
+        ...handoff,
+        { kind: 'hs-create', withPhone: true, who: 'partner' },
+        { kind: 'hs-merge', primary: pick(['person', 'partner'] as const), await: ['person'] },
+      ];
     // Neither handed off yet: the merged contact is qualified afterwards and gets one Lead.
-    case 'hs-merge-none': return [create, { kind: 'hs-create', withPhone: true, who: 'partner' }, { kind: 'hs-merge', primary: pick(['person', 'partner'] as const), await: [] }, { kind: 'hs-mql' }];
+    case 'hs-merge-none':
+      return [
+        create,
+        { kind: 'hs-create', withPhone: true, who: 'partner' },
+        { kind: 'hs-merge', primary: pick(['person', 'partner'] as const), await: [] },
+        { kind: 'hs-mql' },
+      ];
     // A rep finds a duplicate of the Lead, merges the two, and works the survivor.
-    case 'sf-merge': return [...handoff, { kind: 'sf-create-duplicate' }, { kind: 'sf-merge', master: pick(['duplicate', 'lead'] as const) }, { kind: 'sf-accept' }];
-    case 'hs-email-early': return [create, { kind: 'hs-edit-email', afterLead: false }, { kind: 'hs-mql' }];
+    case 'sf-merge':
+      return [
+        ...handoff,
+        { kind: 'sf-create-duplicate' },
+        { kind: 'sf-merge', master: pick(['duplicate', 'lead'] as const) },
+        { kind: 'sf-accept' },
+      ];
+    case 'hs-email-early':
+      return [create, { kind: 'hs-edit-email', afterLead: false }, { kind: 'hs-mql' }];
     // The email changes in HubSpot once the Lead exists; the rep then works the Lead.
-    case 'hs-email-late': return [...handoff, { kind: 'hs-edit-email', afterLead: true }, { kind: 'sf-accept' }];
-    case 'sf-email': return [...handoff, { kind: 'sf-edit-email' }];
+    case 'hs-email-late':
+      return [...handoff, { kind: 'hs-edit-email', afterLead: true }, { kind: 'sf-accept' }];
+    case 'sf-email':
+      return [...handoff, { kind: 'sf-edit-email' }];
     // The rep records the opt-out; the marketer's later edit syncs the contact again and must not undo it.
-    case 'sf-optout': return [...handoff, { kind: 'sf-optout' }, { kind: 'hs-edit-phone' }];
-    case 'hs-optout': return [...handoff, { kind: 'hs-optout' }, { kind: 'sf-accept' }];
+    case 'sf-optout':
+      return [...handoff, { kind: 'sf-optout' }, { kind: 'hs-edit-phone' }];
+    case 'hs-optout':
+      return [...handoff, { kind: 'hs-optout' }, { kind: 'sf-accept' }];
   }
 }
 
@@ -171,32 +269,66 @@ function expectedOf(kind: JourneyKind, phone: string, email: string, newEmail: s
   const accepted = { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS', sales_feedback_status: 'accepted' };
   const converted = { Status: 'Closed - Converted', IsConverted: true };
   switch (kind) {
-    case 'lead': return { hubspot: { lifecyclestage: 'lead' }, lead: null };
-    case 'mql': return { hubspot: { lifecyclestage: 'marketingqualifiedlead', sales_feedback_status: null }, lead: open };
-    case 'edit-mql': return { hubspot: { lifecyclestage: 'marketingqualifiedlead', phone }, lead: { ...open, Phone: phone } };
-    case 'accept': return { hubspot: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS', sales_feedback_status: 'accepted' }, lead: { Status: 'Working - Contacted', IsConverted: false } };
-    case 'reject': return { hubspot: { lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'UNQUALIFIED', sales_feedback_status: 'rejected' }, lead: { Status: 'Closed - Not Converted', IsConverted: false } };
-    case 'recycle': return { hubspot: { lifecyclestage: 'lead', hs_lead_status: 'NEW', sales_feedback_status: 'recycled' }, lead: { Status: 'Closed - Not Converted', IsConverted: false } };
-    case 'convert': return { hubspot: { lifecyclestage: 'opportunity', sales_feedback_status: 'opportunity' }, lead: converted, opportunity: 'open' };
-    case 'win': return { hubspot: { lifecyclestage: 'customer', sales_feedback_status: 'won' }, lead: converted, opportunity: 'won' };
-    case 'lose': return { hubspot: { lifecyclestage: 'opportunity', sales_feedback_status: 'lost' }, lead: converted, opportunity: 'lost' };
+    case 'lead':
+      return { hubspot: { lifecyclestage: 'lead' }, lead: null };
+    case 'mql':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead', sales_feedback_status: null }, lead: open };
+    case 'edit-mql':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead', phone }, lead: { ...open, Phone: phone } };
+    case 'accept':
+      return {
+        hubspot: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS', sales_feedback_status: 'accepted' },
+        lead: { Status: 'Working - Contacted', IsConverted: false },
+      };
+    case 'reject':
+      return {
+        hubspot: { lifecyclestage: 'marketingqualifiedlead', hs_lead_status: 'UNQUALIFIED', sales_feedback_status: 'rejected' },
+        lead: { Status: 'Closed - Not Converted', IsConverted: false },
+      };
+    case 'recycle':
+      return {
+        hubspot: { lifecyclestage: 'lead', hs_lead_status: 'NEW', sales_feedback_status: 'recycled' },
+        lead: { Status: 'Closed - Not Converted', IsConverted: false },
+      };
+    case 'convert':
+      return { hubspot: { lifecyclestage: 'opportunity', sales_feedback_status: 'opportunity' }, lead: converted, opportunity: 'open' };
+    case 'win':
+      return { hubspot: { lifecyclestage: 'customer', sales_feedback_status: 'won' }, lead: converted, opportunity: 'won' };
+    case 'lose':
+      return { hubspot: { lifecyclestage: 'opportunity', sales_feedback_status: 'lost' }, lead: converted, opportunity: 'lost' };
     // A Lead that sales created and has not worked maps to no HubSpot stage: the contact gets none.
-    case 'sf-open': return { hubspot: { lifecyclestage: null, sales_feedback_status: null }, lead: open };
-    case 'sf-accept': return { hubspot: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS', sales_feedback_status: 'accepted' }, lead: { Status: 'Working - Contacted', IsConverted: false } };
-    case 'sf-win': return { hubspot: { lifecyclestage: 'customer', sales_feedback_status: 'won' }, lead: converted, opportunity: 'won' };
-    case 'collision': return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open };
+    case 'sf-open':
+      return { hubspot: { lifecyclestage: null, sales_feedback_status: null }, lead: open };
+    case 'sf-accept':
+      return {
+        hubspot: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS', sales_feedback_status: 'accepted' },
+        lead: { Status: 'Working - Contacted', IsConverted: false },
+      };
+    case 'sf-win':
+      return { hubspot: { lifecyclestage: 'customer', sales_feedback_status: 'won' }, lead: converted, opportunity: 'won' };
+    case 'collision':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open };
     // The merged contact keeps the stage furthest down the funnel and the primary's Lead (or the one Lead there is).
-    case 'hs-merge-both': return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open, merge: { unlinkedLead: true } };
-    case 'hs-merge-one': return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open, merge: { unlinkedLead: false } };
-    case 'hs-merge-none': return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open, merge: { unlinkedLead: false } };
-    case 'sf-merge': return { hubspot: accepted, lead: { ...working, Email: email }, leadMerge: true };
+    case 'hs-merge-both':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open, merge: { unlinkedLead: true } };
+    case 'hs-merge-one':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open, merge: { unlinkedLead: false } };
+    case 'hs-merge-none':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead' }, lead: open, merge: { unlinkedLead: false } };
+    case 'sf-merge':
+      return { hubspot: accepted, lead: { ...working, Email: email }, leadMerge: true };
     // Before the handoff, the Lead is made with the new email.
-    case 'hs-email-early': return { hubspot: { lifecyclestage: 'marketingqualifiedlead', email: newEmail }, lead: { ...open, Email: newEmail } };
+    case 'hs-email-early':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead', email: newEmail }, lead: { ...open, Email: newEmail } };
     // Email maps prefer_salesforce_unless_blank: the Lead keeps its email, and its next sync brings it back to the contact.
-    case 'hs-email-late': return { hubspot: { ...accepted, email }, lead: { ...working, Email: email } };
-    case 'sf-email': return { hubspot: { lifecyclestage: 'marketingqualifiedlead', email: newEmail }, lead: { ...open, Email: newEmail } };
-    case 'sf-optout': return { hubspot: { lifecyclestage: 'marketingqualifiedlead', phone }, lead: { ...open, Phone: phone }, optedOut: true };
-    case 'hs-optout': return { hubspot: accepted, lead: working, optedOut: true };
+    case 'hs-email-late':
+      return { hubspot: { ...accepted, email }, lead: { ...working, Email: email } };
+    case 'sf-email':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead', email: newEmail }, lead: { ...open, Email: newEmail } };
+    case 'sf-optout':
+      return { hubspot: { lifecyclestage: 'marketingqualifiedlead', phone }, lead: { ...open, Phone: phone }, optedOut: true };
+    case 'hs-optout':
+      return { hubspot: accepted, lead: working, optedOut: true };
   }
 }
 

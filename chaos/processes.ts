@@ -22,9 +22,19 @@ export interface AppProcess {
 }
 
 /** Spawns `src/main.ts --role=<role>` with exactly `env` (plus PATH and HOME), output appended to `logFile`. */
-export function spawnAppProcess(name: string, role: 'web' | 'worker', env: Record<string, string>, logFile: string, base: Record<string, string>): AppProcess {
+export function spawnAppProcess(
+  name: string,
+  role: 'web' | 'worker',
+  env: Record<string, string>,
+  logFile: string,
+  base: Record<string, string>,
+): AppProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', `--role=${role}`], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', `--role=${role}`], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+    stdio: ['ignore', fd, fd],
+  });
   closeSync(fd);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
@@ -70,11 +80,15 @@ export async function pollUntil(probe: () => Promise<boolean>, timeoutMs: number
 export async function waitForHttpOk(url: string, app: AppProcess, timeoutMs = 90_000): Promise<void> {
   let exited = false;
   void app.exited.then(() => (exited = true));
-  await pollUntil(async () => {
-    if (exited) return true;
-    const response = await fetch(url);
-    await response.arrayBuffer();
-    return response.ok;
-  }, timeoutMs, `${app.name} ready at ${url} (see ${app.logFile})`);
+  await pollUntil(
+    async () => {
+      if (exited) return true;
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      return response.ok;
+    },
+    timeoutMs,
+    `${app.name} ready at ${url} (see ${app.logFile})`,
+  );
   if (exited) throw new Error(`${app.name} exited during boot (see ${app.logFile})`);
 }

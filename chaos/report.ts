@@ -45,13 +45,25 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export function printReport(report: ChaosReport, out: (text: string) => void): void {
   const lines: string[] = [];
-  lines.push('', `Chaos suite, ${report.form} form (seed ${report.seed}): ${report.journeys} lead journeys, ${report.workload.steps} steps, ${report.workers} worker processes`, '');
+  lines.push(
+    '',
+    `Chaos suite, ${report.form} form (seed ${report.seed}): ${report.journeys} lead journeys, ${report.workload.steps} steps, ${report.workers} worker processes`,
+    '',
+  );
   lines.push('Faults (offset from the workload start):');
   for (const f of report.faults) lines.push(`  +${seconds(f.atMs).padStart(7)}  ${f.name}${f.outcome === 'done' ? '' : ` — ${f.outcome}`}`);
-  const counters = Object.entries(report.faultCounters).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  const counters = Object.entries(report.faultCounters)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
   lines.push(`  fired: ${counters.join(', ') || 'none'}`, '');
-  lines.push(`Workload ${seconds(report.workload.durationMs)}; CRM API calls: HubSpot ${report.calls.hubspot}, Salesforce ${report.calls.salesforce} (org API usage ${report.calls.salesforceApiUsage})`);
-  lines.push(`  busiest: ${Object.entries(report.calls.endpoints).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  lines.push(
+    `Workload ${seconds(report.workload.durationMs)}; CRM API calls: HubSpot ${report.calls.hubspot}, Salesforce ${report.calls.salesforce} (org API usage ${report.calls.salesforceApiUsage})`,
+  );
+  lines.push(
+    `  busiest: ${Object.entries(report.calls.endpoints)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   if (report.workload.errors.length > 0) {
     lines.push(`Workload errors (the journeys are left out of the checks; the run fails): ${report.workload.errors.length}`);
     for (const e of report.workload.errors.slice(0, 10)) lines.push(`  journey ${e.journey} ${e.step}: ${e.error}`);
@@ -70,7 +82,12 @@ export function printReport(report: ChaosReport, out: (text: string) => void): v
   });
   lines.push(rule('└', '┴', '┘'));
   const details: [string, string[]][] = [
-    ['changes lost', report.findings.lost.map((l) => `journey ${l.journey} (${l.kind}): ${l.problem}${(l.trail ?? []).map((t) => `\n      ${t}`).join('')}`)],
+    [
+      'changes lost',
+      report.findings.lost.map(
+        (l) => `journey ${l.journey} (${l.kind}): ${l.problem}${(l.trail ?? []).map((t) => `\n      ${t}`).join('')}`,
+      ),
+    ],
     ['duplicate records', report.findings.duplicates],
     ['echo writes', Object.entries(report.echo.endpoints).map(([k, n]) => `${k}: ${n}`)],
     ['stage regressions', report.findings.regressions],

@@ -46,10 +46,28 @@ interface FormSettings {
 }
 
 const FORMS: Record<Form, FormSettings> = {
-  short: { journeys: 200, spreadMs: 30_000, stepGapMs: { min: 300, max: 2_000 }, workers: 2, leadWaitMs: 90_000, quietMs: 3_000, echoWindowMs: 5_000, convergeTimeoutMs: 150_000 },
+  short: {
+    journeys: 200,
+    spreadMs: 30_000,
+    stepGapMs: { min: 300, max: 2_000 },
+    workers: 2,
+    leadWaitMs: 90_000,
+    quietMs: 3_000,
+    echoWindowMs: 5_000,
+    convergeTimeoutMs: 150_000,
+  },
   // The app syncs about 2.7 HubSpot calls per journey (a third of them timeline notes) under a 9/s budget:
   // journeys arrive at ~2.7/s so the workload stays near what HubSpot's rate limit lets through.
-  long: { journeys: 2_400, spreadMs: 900_000, stepGapMs: { min: 500, max: 6_000 }, workers: 3, leadWaitMs: 1_200_000, quietMs: 5_000, echoWindowMs: 15_000, convergeTimeoutMs: 1_800_000 },
+  long: {
+    journeys: 2_400,
+    spreadMs: 900_000,
+    stepGapMs: { min: 500, max: 6_000 },
+    workers: 3,
+    leadWaitMs: 1_200_000,
+    quietMs: 5_000,
+    echoWindowMs: 15_000,
+    convergeTimeoutMs: 1_800_000,
+  },
 };
 
 /** How often the reconciler runs (so dropped deliveries heal within seconds) and how far back it looks. */
@@ -95,7 +113,9 @@ function parseCli(): { form: Form; seed: number; journeys: number; workers: numb
 
 /** The five endpoints of a CRM that took the most calls between two snapshots. */
 function busiest(system: string, after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  const delta = Object.entries(after).map(([key, n]): [string, number] => [`${system} ${key}`, n - (before[key] ?? 0)]).filter(([, n]) => n > 0);
+  const delta = Object.entries(after)
+    .map(([key, n]): [string, number] => [`${system} ${key}`, n - (before[key] ?? 0)])
+    .filter(([, n]) => n > 0);
   return Object.fromEntries(delta.sort((a, b) => b[1] - a[1]).slice(0, 5));
 }
 
@@ -165,10 +185,20 @@ async function main(): Promise<number> {
     proxies.push(await startLatencyProxy(hubspotOrigin, random), await startLatencyProxy(salesforceOrigin, random));
     const [hubspotProxy, salesforceProxy] = proxies as [LatencyProxy, LatencyProxy];
     const common = {
-      REDIS_URL: redis.url, DATABASE_URL: postgres.url, SANDBOX_DEMO: 'false', LOG_LEVEL: 'warn',
-      RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS), RECONCILE_LOOKBACK_MS: String(RECONCILE_LOOKBACK_MS),
+      REDIS_URL: redis.url,
+      DATABASE_URL: postgres.url,
+      SANDBOX_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS),
+      RECONCILE_LOOKBACK_MS: String(RECONCILE_LOOKBACK_MS),
     };
-    const webEnv = { ...common, PORT: String(webPort), DATA_DIR: path.join(runDir, 'web'), SANDBOX_HUBSPOT_PORT: String(hubspotPort), SANDBOX_SALESFORCE_PORT: String(salesforcePort) };
+    const webEnv = {
+      ...common,
+      PORT: String(webPort),
+      DATA_DIR: path.join(runDir, 'web'),
+      SANDBOX_HUBSPOT_PORT: String(hubspotPort),
+      SANDBOX_SALESFORCE_PORT: String(salesforcePort),
+    };
     const config = loadConfig(webEnv);
     if (!config.ok) throw new Error(config.error);
     // The children get exactly this environment (plus PATH and HOME): nothing from the caller's shell leaks in.
@@ -178,10 +208,19 @@ async function main(): Promise<number> {
     const startWorker = (): AppProcess => {
       workerSequence += 1;
       const name = `worker-${workerSequence}`;
-      const worker = spawnAppProcess(name, 'worker', {
-        ...common, PORT: String(webPort), DATA_DIR: path.join(runDir, name),
-        SANDBOX_HUBSPOT_PORT: String(hubspotProxy.port), SANDBOX_SALESFORCE_PORT: String(salesforceProxy.port),
-      }, path.join(logDir, `${name}.log`), base);
+      const worker = spawnAppProcess(
+        name,
+        'worker',
+        {
+          ...common,
+          PORT: String(webPort),
+          DATA_DIR: path.join(runDir, name),
+          SANDBOX_HUBSPOT_PORT: String(hubspotProxy.port),
+          SANDBOX_SALESFORCE_PORT: String(salesforceProxy.port),
+        },
+        path.join(logDir, `${name}.log`),
+        base,
+      );
       workers.push(worker);
       return worker;
     };
@@ -192,10 +231,14 @@ async function main(): Promise<number> {
     const hubspot = new HubSpotSandboxClient(hubspotOrigin);
     const salesforce = new SalesforceSandboxClient(salesforceOrigin);
     // Self-install ends with the Outbound Message rules: once they point at the app, it is installed.
-    await pollUntil(async () => {
-      const rules = (await (await fetch(`${salesforceOrigin}/__sandbox/outbound-messages`)).json()) as { object?: string }[];
-      return ['Lead', 'Opportunity'].every((object) => rules.some((rule) => rule.object === object));
-    }, 60_000, 'the sandbox self-install');
+    await pollUntil(
+      async () => {
+        const rules = (await (await fetch(`${salesforceOrigin}/__sandbox/outbound-messages`)).json()) as { object?: string }[];
+        return ['Lead', 'Opportunity'].every((object) => rules.some((rule) => rule.object === object));
+      },
+      60_000,
+      'the sandbox self-install',
+    );
 
     db = connectPostgres(postgres.url, 2);
     const installationId = (await db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id;
@@ -244,22 +287,28 @@ async function main(): Promise<number> {
         const started = new Set<AppProcess>();
         for (let attempt = 1; attempt <= 3; attempt += 1) {
           let lock: { key: string; token: string } | undefined;
-          await pollUntil(async () => (lock = await heldLock()) !== undefined, 20_000, 'a drain batch in flight', 25).catch(() => undefined);
+          await pollUntil(async () => (lock = await heldLock()) !== undefined, 20_000, 'a drain batch in flight', 25).catch(
+            () => undefined,
+          );
           const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
           // A replacement still booting runs no batch: the random pick is among the others.
           const running = alive.filter((w) => !started.has(w));
           const victims = attempt === 3 ? alive : running.slice(Math.floor(random() * running.length)).slice(0, 1);
           if (victims.length === 0) return 'no worker alive to kill';
           await Promise.all(victims.map((victim) => victim.kill()));
-          const replacements = victims.map(() => {
-            const replacement = startWorker();
-            started.add(replacement);
-            return replacement.name;
-          }).join(', ');
+          const replacements = victims
+            .map(() => {
+              const replacement = startWorker();
+              started.add(replacement);
+              return replacement.name;
+            })
+            .join(', ');
           const names = victims.map((victim) => victim.name).join(', ');
           if (lock === undefined) return `no drain batch was in flight within 20 s; killed ${names} anyway, started ${replacements}`;
           const midBatch = await orphaned(lock);
-          outcomes.push(`killed ${names}${midBatch ? ` mid-batch (the ${lock.key.split(':').pop() ?? ''} drain lock is orphaned)` : ' (the batch in flight was another worker\'s)'}, started ${replacements}`);
+          outcomes.push(
+            `killed ${names}${midBatch ? ` mid-batch (the ${lock.key.split(':').pop() ?? ''} drain lock is orphaned)` : " (the batch in flight was another worker's)"}, started ${replacements}`,
+          );
           if (midBatch) break;
         }
         return outcomes.join('; ');
@@ -280,17 +329,35 @@ async function main(): Promise<number> {
     // 4. The workload, with the fault schedule running beside it.
     const reps = await salesforce.repConnections();
     const runId = `${cli.seed}-${Date.now().toString(36)}`;
-    const journeys = planJourneys(cli.seed, { journeys: cli.journeys, spreadMs: Math.round((settings.spreadMs * cli.journeys) / FORMS[cli.form].journeys), stepGapMs: settings.stepGapMs, reps: reps.length, runId,
+    const journeys = planJourneys(cli.seed, {
+      journeys: cli.journeys,
+      spreadMs: Math.round((settings.spreadMs * cli.journeys) / FORMS[cli.form].journeys),
+      stepGapMs: settings.stepGapMs,
+      reps: reps.length,
+      runId,
       // Merging two contacts that both have a Lead still races with the sync now and then (a Lead the
       // merge lets go of can become a contact of its own): the long form keeps it, the CI gate not yet.
-      without: cli.form === 'short' ? SHORT_FORM_WITHOUT : [] });
+      without: cli.form === 'short' ? SHORT_FORM_WITHOUT : [],
+    });
     const expectedWorkloadMs = Math.round((settings.spreadMs * cli.journeys) / FORMS[cli.form].journeys) + 4 * settings.stepGapMs.max;
     const before = { hubspot: await hubspot.stats(), salesforce: await salesforce.stats() };
     say(`workload: ${journeys.length} journeys over ~${Math.round(expectedWorkloadMs / 1000)} s, faults on`);
     const workloadStart = Date.now();
     let workloadRunning = true;
-    const faultRun = runFaultPlan(faultPlan(cli.form, cli.seed, expectedWorkloadMs), targets, workloadStart, () => workloadRunning, (entry) => say(`  +${(entry.atMs / 1000).toFixed(1)} s ${entry.name}${entry.outcome === 'done' ? '' : `: ${entry.outcome}`}`));
-    const workload = await runWorkload(journeys, { hubspot, hubspotToken: config.value.sandbox.hubspot.privateAppToken, reps, leadWaitMs: settings.leadWaitMs, progress: say }).finally(() => {
+    const faultRun = runFaultPlan(
+      faultPlan(cli.form, cli.seed, expectedWorkloadMs),
+      targets,
+      workloadStart,
+      () => workloadRunning,
+      (entry) => say(`  +${(entry.atMs / 1000).toFixed(1)} s ${entry.name}${entry.outcome === 'done' ? '' : `: ${entry.outcome}`}`),
+    );
+    const workload = await runWorkload(journeys, {
+      hubspot,
+      hubspotToken: config.value.sandbox.hubspot.privateAppToken,
+      reps,
+      leadWaitMs: settings.leadWaitMs,
+      progress: say,
+    }).finally(() => {
       workloadRunning = false;
     });
     const faults = await faultRun;
@@ -298,14 +365,29 @@ async function main(): Promise<number> {
     const salesforceStats = await salesforce.stats();
     await clearFaults(targets);
     const workloadEnd = Date.now();
-    say(`workload done in ${((workloadEnd - workloadStart) / 1000).toFixed(1)} s (${workload.steps} steps, ${workload.errors.length} errors); faults cleared, waiting for the app to converge`);
+    say(
+      `workload done in ${((workloadEnd - workloadStart) / 1000).toFixed(1)} s (${workload.steps} steps, ${workload.errors.length} errors); faults cleared, waiting for the app to converge`,
+    );
 
     // 5. Convergence, the quiet window, and the final state.
     const reader = reps[0];
     if (!reader) throw new Error('no rep session to read Salesforce with');
-    const checkDeps: CheckDeps = { redis: redisForRunner, prefix: DEFAULT_QUEUE_PREFIX, installationId, hubspot, salesforce, db, reader, hubspotToken: config.value.sandbox.hubspot.privateAppToken };
+    const checkDeps: CheckDeps = {
+      redis: redisForRunner,
+      prefix: DEFAULT_QUEUE_PREFIX,
+      installationId,
+      hubspot,
+      salesforce,
+      db,
+      reader,
+      hubspotToken: config.value.sandbox.hubspot.privateAppToken,
+    };
     const convergence = await waitForConvergence(checkDeps, queuesOpen, workloadEnd, settings.quietMs, settings.convergeTimeoutMs, say);
-    say(convergence.converged ? `converged ${(convergence.ms / 1000).toFixed(1)} s after the workload; watching ${settings.echoWindowMs / 1000} s for echo writes` : `did not converge: ${convergence.stillBusy.join('; ')}`);
+    say(
+      convergence.converged
+        ? `converged ${(convergence.ms / 1000).toFixed(1)} s after the workload; watching ${settings.echoWindowMs / 1000} s for echo writes`
+        : `did not converge: ${convergence.stillBusy.join('; ')}`,
+    );
     const echo = await echoWindow(checkDeps, settings.echoWindowMs);
     const after = { hubspot: await hubspot.stats(), salesforce: await salesforce.stats() };
     say('reading both CRMs and checking every journey');
@@ -336,7 +418,10 @@ async function main(): Promise<number> {
         hubspot: after.hubspot.totals.calls - before.hubspot.totals.calls,
         salesforce: after.salesforce.totalCalls - before.salesforce.totalCalls,
         salesforceApiUsage: after.salesforce.apiUsage.used,
-        endpoints: { ...busiest('HubSpot', after.hubspot.endpoints, before.hubspot.endpoints), ...busiest('Salesforce', after.salesforce.calls, before.salesforce.calls) },
+        endpoints: {
+          ...busiest('HubSpot', after.hubspot.endpoints, before.hubspot.endpoints),
+          ...busiest('Salesforce', after.salesforce.calls, before.salesforce.calls),
+        },
       },
       totalMs: Date.now() - started,
       logDir,

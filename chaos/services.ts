@@ -104,7 +104,9 @@ export async function startChaosPostgres(dir: string): Promise<ChaosPostgres> {
   };
   const runAsync = async (args: string[]) => {
     const command = [path.join(bin, args[0] as string), ...args.slice(1)];
-    await (asRoot ? promisify(execFile)('runuser', ['-u', 'postgres', '--', ...command]) : promisify(execFile)(command[0] as string, command.slice(1)));
+    await (asRoot
+      ? promisify(execFile)('runuser', ['-u', 'postgres', '--', ...command])
+      : promisify(execFile)(command[0] as string, command.slice(1)));
   };
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
   run(['initdb', '-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);

@@ -40,9 +40,11 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 async function inPool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: Math.min(size, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(size, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 const HUBSPOT_STEPS = new Set<Step['kind']>(['hs-create', 'hs-mql', 'hs-edit-phone', 'hs-edit-email', 'hs-merge', 'hs-optout']);
@@ -118,10 +120,18 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
       };
       if (step.kind === 'hs-create' && step.who === 'partner') {
         if (!partner) throw new Error('no second contact planned');
-        journey.state.partnerContactId = await deps.hubspot.createContact({ ...partner, lifecyclestage: 'lead', ...(step.withPhone ? { phone: journey.phone } : {}) });
+        journey.state.partnerContactId = await deps.hubspot.createContact({
+          ...partner,
+          lifecyclestage: 'lead',
+          ...(step.withPhone ? { phone: journey.phone } : {}),
+        });
       } else if (step.kind === 'hs-create') {
         journey.state.contactId = await deps.hubspot.createContact({
-          email: journey.email, firstname: journey.firstname, lastname: journey.lastname, company: journey.company, lifecyclestage: 'lead',
+          email: journey.email,
+          firstname: journey.firstname,
+          lastname: journey.lastname,
+          company: journey.company,
+          lifecyclestage: 'lead',
           ...(step.withPhone ? { phone: journey.phone } : {}),
         });
       } else if (step.kind === 'hs-mql') {
@@ -133,7 +143,16 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
       } else if (step.kind === 'hs-optout') {
         await deps.hubspot.unsubscribe(contactOf());
       } else if (step.kind === 'hs-merge') {
-        mergeHubSpotContacts(journey, step.primary, await mergeContacts(deps.hubspot.url, deps.hubspotToken, contactOf(step.primary), contactOf(step.primary === 'person' ? 'partner' : 'person')));
+        mergeHubSpotContacts(
+          journey,
+          step.primary,
+          await mergeContacts(
+            deps.hubspot.url,
+            deps.hubspotToken,
+            contactOf(step.primary),
+            contactOf(step.primary === 'person' ? 'partner' : 'person'),
+          ),
+        );
       } else {
         throw new Error(`${step.kind} is not a HubSpot step`);
       }
@@ -144,16 +163,26 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
   };
 
   // A rep's mass action on Leads or Opportunities (sObject Collections, ≤ 200 records).
-  const repSave = async (rep: jsforce.Connection, object: 'Lead' | 'Opportunity', mode: 'create' | 'update', batch: Journey[], record: (j: Journey) => Record<string, unknown>, after: (j: Journey, result: SaveResult) => void) => {
+  const repSave = async (
+    rep: jsforce.Connection,
+    object: 'Lead' | 'Opportunity',
+    mode: 'create' | 'update',
+    batch: Journey[],
+    record: (j: Journey) => Record<string, unknown>,
+    after: (j: Journey, result: SaveResult) => void,
+  ) => {
     for (const part of chunks(batch, 200)) {
       try {
         const records = part.map(record);
         const results = (await retrying(`rep ${mode} of ${part.length} ${object}s`, async () =>
-          mode === 'create' ? rep.sobject(object).create(records, { allOrNone: false }) : rep.sobject(object).update(records as { Id: string }[], { allOrNone: false }),
+          mode === 'create'
+            ? rep.sobject(object).create(records, { allOrNone: false })
+            : rep.sobject(object).update(records as { Id: string }[], { allOrNone: false }),
         )) as SaveResult[];
         part.forEach((journey, i) => {
           const result = results[i];
-          if (!result?.success) return fail(journey, new Error(`Salesforce refused the ${object} ${mode}: ${result ? describeErrors(result) : 'no result'}`));
+          if (!result?.success)
+            return fail(journey, new Error(`Salesforce refused the ${object} ${mode}: ${result ? describeErrors(result) : 'no result'}`));
           after(journey, result);
           advance(journey);
         });
@@ -169,20 +198,36 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
       const step = currentStep(j);
       const lead = j.state.leadId ?? '';
       const duplicate = j.state.duplicateLeadId ?? '';
-      return step.kind === 'sf-merge' && step.master === 'duplicate' ? { master: duplicate, loser: lead, fields: { Email: j.email } } : { master: lead, loser: duplicate, fields: {} };
+      return step.kind === 'sf-merge' && step.master === 'duplicate'
+        ? { master: duplicate, loser: lead, fields: { Email: j.email } }
+        : { master: lead, loser: duplicate, fields: {} };
     };
     for (const part of chunks(batch, 200)) {
       try {
         const plans = part.map(plan);
-        const results = await retrying(`rep merge of ${part.length} Lead pairs`, () => rep.soap.merge(plans.map((p) => ({ masterRecord: { type: 'Lead', Id: p.master, ...p.fields }, recordToMergeIds: [p.loser] }))));
+        const results = await retrying(`rep merge of ${part.length} Lead pairs`, () =>
+          rep.soap.merge(plans.map((p) => ({ masterRecord: { type: 'Lead', Id: p.master, ...p.fields }, recordToMergeIds: [p.loser] }))),
+        );
         // A merge that went through before a retried call answers "deleted" the second time: the recycle bin tells.
-        const binned = new Map((await retrying('rep recycle bin lookup', () => rep.query<{ Id: string; MasterRecordId: string | null }>(`SELECT Id, MasterRecordId FROM Lead WHERE Id IN (${plans.map((p) => `'${p.loser}'`).join(',')}) AND IsDeleted = true`, { scanAll: true }))).records.map((r) => [r.Id.slice(0, 15), r.MasterRecordId?.slice(0, 15)]));
+        const binned = new Map(
+          (
+            await retrying('rep recycle bin lookup', () =>
+              rep.query<{ Id: string; MasterRecordId: string | null }>(
+                `SELECT Id, MasterRecordId FROM Lead WHERE Id IN (${plans.map((p) => `'${p.loser}'`).join(',')}) AND IsDeleted = true`,
+                { scanAll: true },
+              ),
+            )
+          ).records.map((r) => [r.Id.slice(0, 15), r.MasterRecordId?.slice(0, 15)]),
+        );
         part.forEach((journey, i) => {
           const p = plans[i];
           const result = results[i];
           if (!p) return;
           if (String(result?.success) !== 'true' && binned.get(p.loser.slice(0, 15)) !== p.master.slice(0, 15)) {
-            fail(journey, new Error(`merge of Lead ${p.loser} into ${p.master} failed: ${JSON.stringify(result?.errors ?? 'no result').slice(0, 300)}`));
+            fail(
+              journey,
+              new Error(`merge of Lead ${p.loser} into ${p.master} failed: ${JSON.stringify(result?.errors ?? 'no result').slice(0, 300)}`),
+            );
             return;
           }
           journey.state.leadId = p.master;
@@ -199,11 +244,15 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
     for (const part of chunks(batch, 100)) {
       try {
         const answer = await retrying(`rep convertLead of ${part.length} Leads`, () =>
-          rep.soap.convertLead(part.map((j) => ({ leadId: j.state.leadId ?? '', convertedStatus: 'Closed - Converted', doNotCreateOpportunity: false }))),
+          rep.soap.convertLead(
+            part.map((j) => ({ leadId: j.state.leadId ?? '', convertedStatus: 'Closed - Converted', doNotCreateOpportunity: false })),
+          ),
         );
         const results = Array.isArray(answer) ? answer : [answer];
         for (const journey of part) {
-          const result = results.find((r) => r.leadId !== undefined && r.leadId !== null && r.leadId.slice(0, 15) === journey.state.leadId?.slice(0, 15));
+          const result = results.find(
+            (r) => r.leadId !== undefined && r.leadId !== null && r.leadId.slice(0, 15) === journey.state.leadId?.slice(0, 15),
+          );
           const success = result !== undefined && String(result.success) === 'true';
           if (!success || !result.opportunityId) {
             fail(journey, new Error(`convertLead failed: ${JSON.stringify(result?.errors ?? 'no result').slice(0, 300)}`));
@@ -223,8 +272,16 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
     const rep = deps.reps[0];
     if (!rep || waiting.length === 0) return;
     for (const part of chunks(waiting, 75)) {
-      const ids = part.flatMap((j) => [j.state.contactId, j.state.partnerContactId]).filter((id): id is string => id !== undefined).map((id) => `'${id}'`).join(',');
-      const found = await retrying('rep Lead lookup', () => rep.query<{ Id: string; HubSpot_Contact_Id__c: string }>(`SELECT Id, HubSpot_Contact_Id__c FROM Lead WHERE HubSpot_Contact_Id__c IN (${ids})`));
+      const ids = part
+        .flatMap((j) => [j.state.contactId, j.state.partnerContactId])
+        .filter((id): id is string => id !== undefined)
+        .map((id) => `'${id}'`)
+        .join(',');
+      const found = await retrying('rep Lead lookup', () =>
+        rep.query<{ Id: string; HubSpot_Contact_Id__c: string }>(
+          `SELECT Id, HubSpot_Contact_Id__c FROM Lead WHERE HubSpot_Contact_Id__c IN (${ids})`,
+        ),
+      );
       const byContact = new Map(found.records.map((r) => [r.HubSpot_Contact_Id__c, r.Id]));
       for (const journey of part) {
         const leadId = byContact.get(journey.state.contactId ?? '');
@@ -240,15 +297,21 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
     const due = journeys.filter((j) => !j.state.done && j.state.dueAt <= now);
     const ui: Journey[] = [];
     const needLead: Journey[] = [];
-    const perRep = new Map<number, { creates: Journey[]; leadUpdates: Journey[]; merges: Journey[]; converts: Journey[]; opportunityUpdates: Journey[] }>();
+    const perRep = new Map<
+      number,
+      { creates: Journey[]; leadUpdates: Journey[]; merges: Journey[]; converts: Journey[]; opportunityUpdates: Journey[] }
+    >();
     for (const journey of due) {
       const step = currentStep(journey);
       const missing = missingLeads(journey, step);
       if (missing.length > 0) {
         const since = waitingSince.get(journey.index) ?? Date.now();
         waitingSince.set(journey.index, since);
-        const contacts = missing.map((who) => (who === 'person' ? journey.state.contactId : journey.state.partnerContactId) ?? '?').join(', ');
-        if (Date.now() - since > deps.leadWaitMs) fail(journey, new Error(`the app created no Lead for contact ${contacts} within ${deps.leadWaitMs / 1000} s`));
+        const contacts = missing
+          .map((who) => (who === 'person' ? journey.state.contactId : journey.state.partnerContactId) ?? '?')
+          .join(', ');
+        if (Date.now() - since > deps.leadWaitMs)
+          fail(journey, new Error(`the app created no Lead for contact ${contacts} within ${deps.leadWaitMs / 1000} s`));
         else needLead.push(journey);
         continue;
       }
@@ -259,7 +322,8 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
       const work = perRep.get(journey.rep) ?? { creates: [], leadUpdates: [], merges: [], converts: [], opportunityUpdates: [] };
       perRep.set(journey.rep, work);
       if (step.kind === 'sf-create' || step.kind === 'sf-create-duplicate') work.creates.push(journey);
-      else if (step.kind === 'sf-accept' || step.kind === 'sf-reject' || step.kind === 'sf-edit-email' || step.kind === 'sf-optout') work.leadUpdates.push(journey);
+      else if (step.kind === 'sf-accept' || step.kind === 'sf-reject' || step.kind === 'sf-edit-email' || step.kind === 'sf-optout')
+        work.leadUpdates.push(journey);
       else if (step.kind === 'sf-merge') work.merges.push(journey);
       else if (step.kind === 'sf-convert') work.converts.push(journey);
       else work.opportunityUpdates.push(journey);
@@ -272,32 +336,73 @@ export async function runWorkload(journeys: Journey[], deps: WorkloadDeps): Prom
       tasks.push(
         (async () => {
           // A duplicate typed in by hand has no email (so it makes no contact of its own).
-          await repSave(rep, 'Lead', 'create', work.creates, (j) => ({ FirstName: j.firstname, LastName: j.lastname, Company: j.company, ...(currentStep(j).kind === 'sf-create' ? { Email: j.email, Phone: j.phone } : {}) }), (j, r) => {
-            if (!r.id) return;
-            if (currentStep(j).kind === 'sf-create') j.state.leadId = r.id;
-            else j.state.duplicateLeadId = r.id;
-          });
-          await repSave(rep, 'Lead', 'update', work.leadUpdates, (j) => {
-            const step = currentStep(j);
-            switch (step.kind) {
-              case 'sf-reject': return { Id: j.state.leadId, Status: 'Closed - Not Converted', Feedback_Reason__c: step.reason, Feedback_Notes__c: `Chaos journey ${j.index}: ${step.reason.toLowerCase()}` };
-              case 'sf-edit-email': return { Id: j.state.leadId, Email: j.newEmail };
-              case 'sf-optout': return { Id: j.state.leadId, HasOptedOutOfEmail: true };
-              default: return { Id: j.state.leadId, Status: 'Working - Contacted' };
-            }
-          }, () => undefined);
+          await repSave(
+            rep,
+            'Lead',
+            'create',
+            work.creates,
+            (j) => ({
+              FirstName: j.firstname,
+              LastName: j.lastname,
+              Company: j.company,
+              ...(currentStep(j).kind === 'sf-create' ? { Email: j.email, Phone: j.phone } : {}),
+            }),
+            (j, r) => {
+              if (!r.id) return;
+              if (currentStep(j).kind === 'sf-create') j.state.leadId = r.id;
+              else j.state.duplicateLeadId = r.id;
+            },
+          );
+          await repSave(
+            rep,
+            'Lead',
+            'update',
+            work.leadUpdates,
+            (j) => {
+              const step = currentStep(j);
+              switch (step.kind) {
+                case 'sf-reject':
+                  return {
+                    Id: j.state.leadId,
+                    Status: 'Closed - Not Converted',
+                    Feedback_Reason__c: step.reason,
+                    Feedback_Notes__c: `Chaos journey ${j.index}: ${step.reason.toLowerCase()}`,
+                  };
+                case 'sf-edit-email':
+                  return { Id: j.state.leadId, Email: j.newEmail };
+                case 'sf-optout':
+                  return { Id: j.state.leadId, HasOptedOutOfEmail: true };
+                default:
+                  return { Id: j.state.leadId, Status: 'Working - Contacted' };
+              }
+            },
+            () => undefined,
+          );
           await repMerge(rep, work.merges);
           await repConvert(rep, work.converts);
-          await repSave(rep, 'Opportunity', 'update', work.opportunityUpdates, (j) => {
-            const step = currentStep(j);
-            return step.kind === 'sf-win' ? { Id: j.state.opportunityId, StageName: 'Closed Won', Amount: step.amount } : { Id: j.state.opportunityId, StageName: 'Closed Lost', Loss_Reason__c: step.kind === 'sf-lose' ? step.reason : 'Other' };
-          }, () => undefined);
+          await repSave(
+            rep,
+            'Opportunity',
+            'update',
+            work.opportunityUpdates,
+            (j) => {
+              const step = currentStep(j);
+              return step.kind === 'sf-win'
+                ? { Id: j.state.opportunityId, StageName: 'Closed Won', Amount: step.amount }
+                : { Id: j.state.opportunityId, StageName: 'Closed Lost', Loss_Reason__c: step.kind === 'sf-lose' ? step.reason : 'Other' };
+            },
+            () => undefined,
+          );
         })(),
       );
     }
     if (needLead.length > 0 && Date.now() - lastLookup >= LEAD_LOOKUP_INTERVAL_MS) {
       lastLookup = Date.now();
-      tasks.push(lookUpLeads(needLead).catch((error: unknown) => deps.progress(`lead lookup failed, trying again: ${error instanceof Error ? error.message : String(error)}`)));
+      tasks.push(
+        lookUpLeads(needLead).catch((error: unknown) =>
+          deps.progress(`lead lookup failed, trying again: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+      );
     }
     await Promise.all(tasks);
 

@@ -17,16 +17,14 @@ const url = z.url({ protocol: /^https?$/ });
 const optionalNonEmpty = z.string().min(1).optional();
 
 /** ENCRYPTION_KEY: 32 bytes as 64 hex characters or base64. */
-const encryptionKey = z
-  .string()
-  .transform((raw, ctx) => {
-    const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
-    if (bytes.length !== 32) {
-      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex characters or base64' });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+const encryptionKey = z.string().transform((raw, ctx) => {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex characters or base64' });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /**
  * A bearer secret (ADMIN_TOKEN, METRICS_TOKEN) must carry at least 256 bits, counted from its
@@ -47,14 +45,21 @@ const strongToken = z.string().refine(isStrongToken, {
 
 /** TRUST_PROXY: the proxies whose X-Forwarded-For is believed, as addresses, CIDRs or Express's names. */
 const trustProxy = z.string().transform((raw, ctx) => {
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   for (const entry of entries) {
     if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
     const [address = '', bits, ...rest] = entry.split('/');
     const family = isIP(address);
     const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
     if (family === 0 || !bitsOk || rest.length > 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.0/8, 127.0.0.1), or loopback, linklocal, uniquelocal' });
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must be a comma-separated list of IP addresses or CIDRs (e.g. 10.0.0.0/8, 127.0.0.1), or loopback, linklocal, uniquelocal',
+      });
       return z.NEVER;
     }
   }
@@ -63,7 +68,10 @@ const trustProxy = z.string().transform((raw, ctx) => {
 
 const EnvSchema = z.object({
   PORT: port.default(3000),
-  HOST: z.string().refine((v) => isIP(v) !== 0 || v === 'localhost', 'must be an IP address to listen on (127.0.0.1, 0.0.0.0, ::) or localhost').optional(),
+  HOST: z
+    .string()
+    .refine((v) => isIP(v) !== 0 || v === 'localhost', 'must be an IP address to listen on (127.0.0.1, 0.0.0.0, ::) or localhost')
+    .optional(),
   PUBLIC_URL: url.optional(),
   TRUST_PROXY: trustProxy.optional(),
   METRICS_TOKEN: strongToken.optional(),
@@ -72,7 +80,12 @@ const EnvSchema = z.object({
   ENCRYPTION_KEY: encryptionKey.optional(),
   ENCRYPTION_KEY_PREVIOUS: z
     .string()
-    .transform((raw) => raw.split(',').map((k) => k.trim()).filter(Boolean))
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(encryptionKey))
     .optional(),
   ADMIN_TOKEN: strongToken.optional(),
@@ -88,7 +101,12 @@ const EnvSchema = z.object({
   OUTBOUND_ALLOW_PRIVATE: z
     .string()
     .transform((raw, ctx) => {
-      const parsed = parseAddressRanges(raw.split(',').map((entry) => entry.trim()).filter(Boolean));
+      const parsed = parseAddressRanges(
+        raw
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      );
       if (!parsed.ok) {
         ctx.addIssue({ code: 'custom', message: parsed.error });
         return z.NEVER;
@@ -109,8 +127,14 @@ const EnvSchema = z.object({
   SALESFORCE_REFRESH_TOKEN: optionalNonEmpty,
   SALESFORCE_CLIENT_ID: optionalNonEmpty,
   SALESFORCE_CLIENT_SECRET: optionalNonEmpty,
-  SALESFORCE_API_VERSION: z.string().regex(/^\d{2,3}\.0$/, 'must look like 62.0').default('62.0'),
-  SALESFORCE_ORG_ID: z.string().regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'must be a 15 or 18 character org id starting with 00D').optional(),
+  SALESFORCE_API_VERSION: z
+    .string()
+    .regex(/^\d{2,3}\.0$/, 'must look like 62.0')
+    .default('62.0'),
+  SALESFORCE_ORG_ID: z
+    .string()
+    .regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'must be a 15 or 18 character org id starting with 00D')
+    .optional(),
 
   // Email for the review digest (src/sync/mail.ts); all optional, SMTP_HOST turns it on.
   SMTP_HOST: z.string().trim().min(1).optional(),
@@ -134,7 +158,10 @@ const EnvSchema = z.object({
   // The portal's burst limit per 10 s: 100 on Free/Starter, 190 on Professional/Enterprise, 250 with the limit pack.
   SANDBOX_HUBSPOT_BURST_LIMIT: z.coerce.number().int().min(10).max(1000).default(100),
   SANDBOX_SALESFORCE_PORT: port.default(4102),
-  SANDBOX_SALESFORCE_ORG_ID: z.string().regex(/^00D[0-9A-Za-z]{15}$/, 'must be an 18 character org id').default('00D000000000001AAA'),
+  SANDBOX_SALESFORCE_ORG_ID: z
+    .string()
+    .regex(/^00D[0-9A-Za-z]{15}$/, 'must be an 18 character org id')
+    .default('00D000000000001AAA'),
   SANDBOX_SALESFORCE_USERNAME: z.string().min(1).default('admin@sandbox.example.com'),
   SANDBOX_SALESFORCE_PASSWORD: z.string().min(1).default('sandbox'),
   SANDBOX_SALESFORCE_CLIENT_ID: z.string().min(1).default('sandbox-salesforce-client'),
@@ -251,22 +278,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const hubspotMode: CrmMode = e.SANDBOX === true ? 'sandbox' : hubspotHasCredentials ? 'live' : 'sandbox';
   const salesforceMode: CrmMode = e.SANDBOX === true ? 'sandbox' : salesforceHasCredentials ? 'live' : 'sandbox';
   if (e.SANDBOX === false) {
-    if (!hubspotHasCredentials) problems.push('  - HUBSPOT_ACCESS_TOKEN or HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET: required when SANDBOX=false');
-    if (!salesforceHasCredentials) problems.push('  - SALESFORCE_ACCESS_TOKEN, SALESFORCE_REFRESH_TOKEN or SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET: required when SANDBOX=false');
+    if (!hubspotHasCredentials)
+      problems.push('  - HUBSPOT_ACCESS_TOKEN or HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET: required when SANDBOX=false');
+    if (!salesforceHasCredentials)
+      problems.push(
+        '  - SALESFORCE_ACCESS_TOKEN, SALESFORCE_REFRESH_TOKEN or SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET: required when SANDBOX=false',
+      );
   }
   const live = hubspotMode === 'live' || salesforceMode === 'live';
   if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
   if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');
-  if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL) problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
+  if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL)
+    problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
   if (e.ENCRYPTION_KEY) {
-    const collision = keyIdCollision([{ label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY }, ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key }))]);
+    const collision = keyIdCollision([
+      { label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY },
+      ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key })),
+    ]);
     if (collision) problems.push(`  - ENCRYPTION_KEY_PREVIOUS: ${collision}`);
   }
-  if (e.SMTP_HOST !== undefined && e.SMTP_FROM === undefined) problems.push('  - SMTP_FROM: required with SMTP_HOST (the address the review digest is sent from)');
-  if (e.SMTP_HOST === undefined && [e.SMTP_PORT, e.SMTP_SECURE, e.SMTP_USER, e.SMTP_PASSWORD, e.SMTP_FROM].some((v) => v !== undefined)) problems.push('  - SMTP_HOST: required when any other SMTP_ variable is set');
-  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined)) problems.push('  - SMTP_USER and SMTP_PASSWORD: set both, or neither');
+  if (e.SMTP_HOST !== undefined && e.SMTP_FROM === undefined)
+    problems.push('  - SMTP_FROM: required with SMTP_HOST (the address the review digest is sent from)');
+  if (e.SMTP_HOST === undefined && [e.SMTP_PORT, e.SMTP_SECURE, e.SMTP_USER, e.SMTP_PASSWORD, e.SMTP_FROM].some((v) => v !== undefined))
+    problems.push('  - SMTP_HOST: required when any other SMTP_ variable is set');
+  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined))
+    problems.push('  - SMTP_USER and SMTP_PASSWORD: set both, or neither');
   if (problems.length > 0) {
-    return { ok: false, error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}` };
+    return {
+      ok: false,
+      error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
+    };
   }
 
   return {
@@ -296,7 +337,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
               host: e.SMTP_HOST,
               port: e.SMTP_PORT ?? (e.SMTP_SECURE === true ? 465 : 587),
               secure: e.SMTP_SECURE ?? e.SMTP_PORT === 465,
-              auth: e.SMTP_USER !== undefined && e.SMTP_PASSWORD !== undefined ? { user: e.SMTP_USER, password: e.SMTP_PASSWORD } : undefined,
+              auth:
+                e.SMTP_USER !== undefined && e.SMTP_PASSWORD !== undefined ? { user: e.SMTP_USER, password: e.SMTP_PASSWORD } : undefined,
               from: e.SMTP_FROM,
             },
       hubspot: {
@@ -308,7 +350,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         // The real consent page lives on app.hubspot.com; any other API base (a sandbox) serves its own.
         authorizeUrl: (
           e.HUBSPOT_AUTHORIZE_URL ??
-          (new URL(e.HUBSPOT_API_BASE_URL).hostname === 'api.hubapi.com' ? 'https://app.hubspot.com/oauth/authorize' : `${e.HUBSPOT_API_BASE_URL.replace(/\/+$/, '')}/oauth/authorize`)
+          (new URL(e.HUBSPOT_API_BASE_URL).hostname === 'api.hubapi.com'
+            ? 'https://app.hubspot.com/oauth/authorize'
+            : `${e.HUBSPOT_API_BASE_URL.replace(/\/+$/, '')}/oauth/authorize`)
         ).replace(/\/+$/, ''),
       },
       salesforce: {

@@ -8,9 +8,24 @@ import { PinoPretty } from 'pino-pretty';
 
 /** Keys whose values are never written to a log line, at any depth we log. */
 export const REDACTED_KEYS = [
-  'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'clientSecret', 'client_secret',
-  'password', 'token', 'secret', 'authorization', 'Authorization', 'cookie', 'sessionId', 'SessionId',
-  'encryptionKey', 'adminToken', 'hapikey', 'code',
+  'accessToken',
+  'access_token',
+  'refreshToken',
+  'refresh_token',
+  'clientSecret',
+  'client_secret',
+  'password',
+  'token',
+  'secret',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'sessionId',
+  'SessionId',
+  'encryptionKey',
+  'adminToken',
+  'hapikey',
+  'code',
 ];
 
 const redactPaths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `req.headers.${key.toLowerCase()}`]);

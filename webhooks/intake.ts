@@ -33,7 +33,9 @@ export type Delivery = JobPayload<'webhookDeliveries'>;
  * HubSpot batch may carry several portals' events), so each delivery belongs to one installation
  * like every other job (failed-job filter, uninstall).
  */
-export function byInstallation<J extends { payload: { installationId: string } }>(jobs: readonly J[]): [installationId: string, events: J[]][] {
+export function byInstallation<J extends { payload: { installationId: string } }>(
+  jobs: readonly J[],
+): [installationId: string, events: J[]][] {
   const groups = new Map<string, J[]>();
   for (const job of jobs) {
     const group = groups.get(job.payload.installationId);
@@ -59,11 +61,21 @@ export function deliveryJobId(delivery: Delivery): string {
  * there). Resolves `unavailable` when Redis is down or slower than the budget: nothing is
  * acknowledged then.
  */
-export async function enqueueDurably(deps: { producer: Producer; budgetMs: number }, deliveries: readonly Delivery[], ignored: number): Promise<IntakeResult> {
+export async function enqueueDurably(
+  deps: { producer: Producer; budgetMs: number },
+  deliveries: readonly Delivery[],
+  ignored: number,
+): Promise<IntakeResult> {
   const enqueued = deliveries.reduce((sum, delivery) => sum + delivery.events.length, 0);
   if (enqueued === 0) return { kind: 'accepted', enqueued: 0, ignored };
   try {
-    await withinBudget(deps.producer.enqueue('webhookDeliveries', deliveries.map((payload) => ({ jobId: deliveryJobId(payload), payload }))), deps.budgetMs);
+    await withinBudget(
+      deps.producer.enqueue(
+        'webhookDeliveries',
+        deliveries.map((payload) => ({ jobId: deliveryJobId(payload), payload })),
+      ),
+      deps.budgetMs,
+    );
     return { kind: 'accepted', enqueued, ignored };
   } catch (error) {
     return { kind: 'unavailable', message: error instanceof BudgetExceeded ? error.message : 'queue is unavailable' };
@@ -72,7 +84,7 @@ export async function enqueueDurably(deps: { producer: Producer; budgetMs: numbe
 
 /** Turns a body-reading failure (too large, unreadable) into a refusal; undefined for other errors. */
 export function bodyReadRefusal(error: unknown, maxBodyBytes: number, invalidReason: string): IntakeResult | undefined {
-  const status = typeof error === 'object' && error !== null && 'status' in error ? (error).status : undefined;
+  const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
   if (status === 413) return { kind: 'refused', status: 413, reason: 'too_large', message: `body is larger than ${maxBodyBytes} bytes` };
   if (status === 400) return { kind: 'refused', status: 400, reason: invalidReason, message: 'body could not be read' };
   return undefined;
@@ -84,15 +96,25 @@ export function bodyReadRefusal(error: unknown, maxBodyBytes: number, invalidRea
  * Content-Length over the limit is refused without reading a byte; a body without one is read up
  * to the limit and refused there.
  */
-export async function readWebhookBody(req: Request, res: Response, maxBodyBytes: number, invalidReason: string): Promise<{ ok: true; body: Buffer } | { ok: false; refusal: IntakeResult }> {
+export async function readWebhookBody(
+  req: Request,
+  res: Response,
+  maxBodyBytes: number,
+  invalidReason: string,
+): Promise<{ ok: true; body: Buffer } | { ok: false; refusal: IntakeResult }> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBodyBytes) {
-    return { ok: false, refusal: { kind: 'refused', status: 413, reason: 'too_large', message: `body is larger than ${maxBodyBytes} bytes` } };
+    return {
+      ok: false,
+      refusal: { kind: 'refused', status: 413, reason: 'too_large', message: `body is larger than ${maxBodyBytes} bytes` },
+    };
   }
   const read = express.raw({ type: () => true, limit: maxBodyBytes });
   try {
     await new Promise<void>((resolve, reject) => {
-      read(req, res, (error?: unknown) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('body could not be read'))));
+      read(req, res, (error?: unknown) =>
+        error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('body could not be read')),
+      );
     });
   } catch (error) {
     const refusal = bodyReadRefusal(error, maxBodyBytes, invalidReason);
@@ -108,7 +130,13 @@ export async function readWebhookBody(req: Request, res: Response, maxBodyBytes:
  * it would mean reading (and discarding) the rest of a body nobody asked for, up to 100 × 4 MB at
  * once from senders who cannot prove who they are.
  */
-export function answerWebhook(req: Request, res: Response, next: (error: unknown) => void, work: () => Promise<IntakeResult>, respond: (result: IntakeResult) => void): void {
+export function answerWebhook(
+  req: Request,
+  res: Response,
+  next: (error: unknown) => void,
+  work: () => Promise<IntakeResult>,
+  respond: (result: IntakeResult) => void,
+): void {
   work().then((result) => {
     if (!req.readableEnded) {
       res.set('Connection', 'close');

@@ -13,10 +13,15 @@ export type AttributionBackfillDeps = BackfillJobDeps;
 /** The backfill processor for the worker pool. */
 export function attributionBackfillProcessors(deps: AttributionBackfillDeps): Processors {
   return {
-    attributionBackfill: (payload, job, token) => runBackfillJob<BackfillProgress>(deps, job, token, {
-      installationId: payload.installationId, runId: payload.runId, queue: 'attribution-backfill', what: 'attribution backfill', unit: 'records',
-      counts: (p) => ({ phase: p.phase, stampedContacts: p.stampedContacts, stampedLeads: p.stampedLeads, failed: p.failed }),
-      run: (ctx, report) => runAttributionBackfill(ctx, payload.runId, report),
-    }),
+    attributionBackfill: (payload, job, token) =>
+      runBackfillJob<BackfillProgress>(deps, job, token, {
+        installationId: payload.installationId,
+        runId: payload.runId,
+        queue: 'attribution-backfill',
+        what: 'attribution backfill',
+        unit: 'records',
+        counts: (p) => ({ phase: p.phase, stampedContacts: p.stampedContacts, stampedLeads: p.stampedLeads, failed: p.failed }),
+        run: (ctx, report) => runAttributionBackfill(ctx, payload.runId, report),
+      }),
   };
 }

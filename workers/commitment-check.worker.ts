@@ -36,7 +36,17 @@ async function runCommitmentCheck(deps: CommitmentCheckWorkerDeps, payload: JobP
   if (outcome.retry.length === 0) return;
   if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
     // The record stays raised and undelivered: the next scheduled check tries again.
-    await writeSyncLog(deps.db, [{ installationId, recordRef: `installation:${installationId}`, level: 'error', action: 'commitment_alert_failed', reason: `Marketing commitment alert not delivered after ${job.attemptsMade + 1} attempts: ${outcome.retry[0] ?? ''}`, jobQueue: job.queueName, jobId: job.id ?? '' }]);
+    await writeSyncLog(deps.db, [
+      {
+        installationId,
+        recordRef: `installation:${installationId}`,
+        level: 'error',
+        action: 'commitment_alert_failed',
+        reason: `Marketing commitment alert not delivered after ${job.attemptsMade + 1} attempts: ${outcome.retry[0] ?? ''}`,
+        jobQueue: job.queueName,
+        jobId: job.id ?? '',
+      },
+    ]);
   }
   deps.log.warn({ installationId, reasons: outcome.retry }, 'marketing commitment alert to retry');
   throw new Error(outcome.retry[0]);

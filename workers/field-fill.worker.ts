@@ -14,10 +14,15 @@ export type FieldFillDeps = BackfillJobDeps;
 /** The field fill processor for the worker pool. */
 export function fieldFillProcessors(deps: FieldFillDeps): Processors {
   return {
-    fieldFill: (payload, job, token) => runBackfillJob<FieldFillProgress>(deps, job, token, {
-      installationId: payload.installationId, runId: payload.runId, queue: 'field-fill', what: 'field fill', unit: 'linked records',
-      counts: (p) => ({ filledContacts: p.filledContacts, filledLeads: p.filledLeads, failed: p.failed }),
-      run: (ctx, report) => runFieldFill(ctx, payload.runId, payload.pairs, report),
-    }),
+    fieldFill: (payload, job, token) =>
+      runBackfillJob<FieldFillProgress>(deps, job, token, {
+        installationId: payload.installationId,
+        runId: payload.runId,
+        queue: 'field-fill',
+        what: 'field fill',
+        unit: 'linked records',
+        counts: (p) => ({ filledContacts: p.filledContacts, filledLeads: p.filledLeads, failed: p.failed }),
+        run: (ctx, report) => runFieldFill(ctx, payload.runId, payload.pairs, report),
+      }),
   };
 }

@@ -30,7 +30,21 @@ export function initialSyncProcessors(deps: InitialSyncDeps): Processors {
         const { done, total, ratePerS, etaS, linked, stagesAligned, unmatched, failed } = progress;
         await job.updateProgress({ done, total, ratePerS, etaS, linked, stagesAligned, unmatched, failed });
         deps.log.info(
-          { installationId, runId, phase: progress.phase, done, total, ratePerS, etaS, linked, stagesAligned, unmatched, failed, stampedContacts: progress.stampedContacts, stampedLeads: progress.stampedLeads },
+          {
+            installationId,
+            runId,
+            phase: progress.phase,
+            done,
+            total,
+            ratePerS,
+            etaS,
+            linked,
+            stagesAligned,
+            unmatched,
+            failed,
+            stampedContacts: progress.stampedContacts,
+            stampedLeads: progress.stampedLeads,
+          },
           progress.status === 'completed'
             ? `initial sync completed: ${done} records, ${linked} linked, ${stagesAligned} stages aligned, ${unmatched} historical records left unmatched on purpose (no Lead or contact created, no SLA clock), ${failed} failed`
             : `initial sync: ${done}${total === null ? '' : ` of ${total}`} records`,

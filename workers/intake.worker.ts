@@ -99,11 +99,19 @@ class DrainBusy extends Error {
 /** Merges, deletions and restores of contacts change the links (src/sync/merges.ts, deletions.ts). */
 const IDENTITY_EVENTS = new Set(['contact.merge', 'contact.deletion', 'contact.restore']);
 
-async function applyIdentityEvent(deps: IntakeDeps, sync: NonNullable<IntakeDeps['sync']>, payload: JobPayload<'hubspotEvents'>): Promise<void> {
+async function applyIdentityEvent(
+  deps: IntakeDeps,
+  sync: NonNullable<IntakeDeps['sync']>,
+  payload: JobPayload<'hubspotEvents'>,
+): Promise<void> {
   const { event, installationId } = payload;
   const runtime = await sync.clients.forInstallation(installationId);
   const identity: IdentityContext = {
-    installationId, db: deps.db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, ledger: sync.ledger,
+    installationId,
+    db: deps.db,
+    hubspot: runtime.hubspot,
+    salesforce: runtime.salesforce,
+    ledger: sync.ledger,
     markPending: (direction, keys) => sync.scheduler.markAndSchedule(installationId, direction, keys),
   };
   if (event.subscriptionType === 'contact.merge') await applyHubSpotMerge(identity, event);
@@ -116,7 +124,12 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
   const sync = deps.sync;
   // A GDPR deletion erases the person's data (src/sync/privacy.ts), connected CRMs or not.
   if (event.subscriptionType === 'contact.privacyDeletion') {
-    await deps.producer.enqueue('privacyErasures', [{ jobId: `privacy-${installationId}-${event.objectId}`, payload: { v: 1, installationId, hubspotContactId: event.objectId, requestedAt: event.occurredAt } }]);
+    await deps.producer.enqueue('privacyErasures', [
+      {
+        jobId: `privacy-${installationId}-${event.objectId}`,
+        payload: { v: 1, installationId, hubspotContactId: event.objectId, requestedAt: event.occurredAt },
+      },
+    ]);
     return;
   }
   if (!sync || !event.subscriptionType.startsWith('contact.')) return;
@@ -135,9 +148,18 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
   const runtime = await runtimeOrNull(sync, installationId);
   // Only a change to a property the sync reads moves it: the app's own and the installation's mapped ones.
-  if (event.subscriptionType === 'contact.propertyChange' && runtime !== null && !watchedContactProperties(runtime.fieldMappings).includes(event.propertyName ?? '')) return;
-  const ownApp = event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
-  const ownValue = event.propertyName !== undefined && event.propertyValue !== undefined && (await sync.ledger.wroteIt(installationId, 'hubspot', event.objectId, event.propertyName, event.propertyValue));
+  if (
+    event.subscriptionType === 'contact.propertyChange' &&
+    runtime !== null &&
+    !watchedContactProperties(runtime.fieldMappings).includes(event.propertyName ?? '')
+  )
+    return;
+  const ownApp =
+    event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
+  const ownValue =
+    event.propertyName !== undefined &&
+    event.propertyValue !== undefined &&
+    (await sync.ledger.wroteIt(installationId, 'hubspot', event.objectId, event.propertyName, event.propertyValue));
   if (ownApp || ownValue) {
     deps.log.debug({ installationId, contact: event.objectId, property: event.propertyName }, 'own write came back: not synced again');
     return;
@@ -160,7 +182,8 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
   // Modified by the integration user: the app's own write — unless the record's stage is not what
   // the app knows, which means someone else changed it in between (a notification for that change
   // may have been lost), so it is synced.
-  const byIntegrationUser = runtime !== null && notification.fields.LastModifiedById?.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15);
+  const byIntegrationUser =
+    runtime !== null && notification.fields.LastModifiedById?.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15);
   const type = notification.sObjectType;
   const stage = type === 'Lead' || type === 'Opportunity' ? stageValues(type, notification.fields) : {};
   const hubspotId = type === 'Lead' ? notification.fields.HubSpot_Contact_Id__c : null;
@@ -168,10 +191,20 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
     (await sync.ledger.matches(installationId, 'salesforce', recordId, stage)) ||
     (hubspotId ? await sync.ledger.matches(installationId, 'salesforce', `hs:${hubspotId}`, stage) : false);
   if (byIntegrationUser && (activity || stageKnown)) {
-    await writeSyncLog(deps.db, [{ installationId, recordRef: salesforceRef(notification.sObjectType, recordId), level: 'info', action: 'skip_echo', reason: 'last modified by the integration user with the stage the app knows: the app\'s own write, not synced back' }]);
+    await writeSyncLog(deps.db, [
+      {
+        installationId,
+        recordRef: salesforceRef(notification.sObjectType, recordId),
+        level: 'info',
+        action: 'skip_echo',
+        reason: "last modified by the integration user with the stage the app knows: the app's own write, not synced back",
+      },
+    ]);
     return;
   }
-  await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [activity ? `Lead:${whoId}` : `${notification.sObjectType}:${recordId}`]);
+  await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [
+    activity ? `Lead:${whoId}` : `${notification.sObjectType}:${recordId}`,
+  ]);
 }
 
 /** The intake processors for the worker pool. */

@@ -35,9 +35,16 @@ export async function waitWhileHeld(db: Queryable, job: Job, token: string | und
 }
 
 /** The sync context of one installation's runtime, its log lines pointing at this job. */
-export function syncContextFor(deps: { db: Queryable; ledger: ValueLedger }, runtime: InstallationRuntime, job: { queue: string; id: string }): SyncContext {
+export function syncContextFor(
+  deps: { db: Queryable; ledger: ValueLedger },
+  runtime: InstallationRuntime,
+  job: { queue: string; id: string },
+): SyncContext {
   // A mapped value the other side refuses is logged and left out; the rest of the record is written.
-  const ports = refusalTolerantPorts({ db: deps.db, installationId: runtime.installationId, fieldMappings: runtime.fieldMappings, job }, runtime);
+  const ports = refusalTolerantPorts(
+    { db: deps.db, installationId: runtime.installationId, fieldMappings: runtime.fieldMappings, job },
+    runtime,
+  );
   return {
     installationId: runtime.installationId,
     db: deps.db,
@@ -59,7 +66,10 @@ export async function failBackfillJob(
 ): Promise<never> {
   const { job, token, log, installationId, runId, what } = context;
   if (error instanceof CrmRateLimitedError) {
-    log.warn({ installationId, runId, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: the ${what} waits, then resumes from its cursor`);
+    log.warn(
+      { installationId, runId, retryAfterMs: error.retryAfterMs },
+      `${error.system} rate limit: the ${what} waits, then resumes from its cursor`,
+    );
     await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
     throw new DelayedError();
   }
@@ -113,7 +123,10 @@ export async function runBackfillJob<P extends RunProgress>(
   const report = async (progress: P): Promise<void> => {
     const { done, total, ratePerS, etaS } = progress;
     await job.updateProgress({ done, total, ratePerS, etaS });
-    deps.log.info({ installationId, runId, done, total, ratePerS, etaS, ...spec.counts(progress) }, `${what}: ${done}${total === null ? '' : ` of ${total}`} ${spec.unit}`);
+    deps.log.info(
+      { installationId, runId, done, total, ratePerS, etaS, ...spec.counts(progress) },
+      `${what}: ${done}${total === null ? '' : ` of ${total}`} ${spec.unit}`,
+    );
   };
   await waitWhileHeld(deps.db, job, token, installationId);
   try {

@@ -27,10 +27,15 @@ export function privacyProcessors(deps: PrivacyWorkerDeps): Processors {
           salesforce = (await deps.clients.forInstallation(installationId)).salesforce;
         } catch (error) {
           if (!(error instanceof CrmAuthError)) throw error;
-          deps.log.warn({ installationId }, 'privacy erasure: Salesforce is not connected, only the app\'s copy is erased');
+          deps.log.warn({ installationId }, "privacy erasure: Salesforce is not connected, only the app's copy is erased");
         }
       }
-      const outcome = await erasePerson({ db: deps.db, ledger: deps.ledger, salesforce }, installationId, hubspotContactId, new Date(requestedAt));
+      const outcome = await erasePerson(
+        { db: deps.db, ledger: deps.ledger, salesforce },
+        installationId,
+        hubspotContactId,
+        new Date(requestedAt),
+      );
       deps.log.info({ installationId, outcome: outcome.kind }, 'privacy erasure');
     },
   };

@@ -44,7 +44,8 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
         hubspot: runtime.hubspot,
         salesforce: runtime.salesforce,
         watchedProperties: watchedContactProperties(runtime.fieldMappings),
-        markPending: (direction: 'to-salesforce' | 'to-hubspot', keys: string[]) => deps.scheduler.markAndSchedule(installationId, direction, keys),
+        markPending: (direction: 'to-salesforce' | 'to-hubspot', keys: string[]) =>
+          deps.scheduler.markAndSchedule(installationId, direction, keys),
         now: () => new Date(),
         lookbackMs: deps.lookbackMs,
         pageLimit: 2_000,
@@ -68,7 +69,10 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
           result = await stream();
         } catch (error) {
           if (!(error instanceof CrmRateLimitedError)) throw error;
-          deps.log.warn({ installationId, system: error.system, retryAfterMs: error.retryAfterMs }, 'reconcile stream rate-limited: the next pass covers its window');
+          deps.log.warn(
+            { installationId, system: error.system, retryAfterMs: error.retryAfterMs },
+            'reconcile stream rate-limited: the next pass covers its window',
+          );
           continue;
         }
         if (result.caught > 0) {

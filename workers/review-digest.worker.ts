@@ -35,16 +35,27 @@ async function runReviewDigest(deps: ReviewDigestWorkerDeps, payload: JobPayload
     const installation = (await listActiveInstallations(deps.db)).find((row) => row.id === payload.installationId);
     if (!installation) return;
     const outcome = await sendTestDigest(sending, installation, payload.requestId);
-    if (outcome.failed.length > 0) deps.log.warn({ installationId: installation.id, failed: outcome.failed, jobId: job.id }, 'test review digest not sent on every channel');
+    if (outcome.failed.length > 0)
+      deps.log.warn(
+        { installationId: installation.id, failed: outcome.failed, jobId: job.id },
+        'test review digest not sent on every channel',
+      );
     return;
   }
   for (const installation of await listActiveInstallations(deps.db)) {
     try {
       const outcome = await sendDueDigest(sending, installation);
-      if (outcome.retry.length > 0) deps.log.warn({ installationId: installation.id, slot: outcome.slotId, reasons: outcome.retry }, 'review digest to retry at the next tick');
+      if (outcome.retry.length > 0)
+        deps.log.warn(
+          { installationId: installation.id, slot: outcome.slotId, reasons: outcome.retry },
+          'review digest to retry at the next tick',
+        );
     } catch (error) {
       // One installation's trouble (its CRM connection, its settings) does not hold up the others.
-      deps.log.error({ installationId: installation.id, error: error instanceof Error ? error.message : String(error) }, 'review digest check failed');
+      deps.log.error(
+        { installationId: installation.id, error: error instanceof Error ? error.message : String(error) },
+        'review digest check failed',
+      );
     }
   }
 }

@@ -58,7 +58,13 @@ function clockContext(deps: SlaWorkerDeps, scheduler: SlaScheduler, runtime: Ins
 }
 
 /** Rate limits delay the job by the CRM's hint without using up an attempt; a refused request is not retried. */
-async function withCrmRetryPolicy(deps: SlaWorkerDeps, job: Job, token: string | undefined, entry: Omit<SyncLogEntry, 'level' | 'action' | 'reason'>, work: () => Promise<void>): Promise<void> {
+async function withCrmRetryPolicy(
+  deps: SlaWorkerDeps,
+  job: Job,
+  token: string | undefined,
+  entry: Omit<SyncLogEntry, 'level' | 'action' | 'reason'>,
+  work: () => Promise<void>,
+): Promise<void> {
   try {
     await work();
   } catch (error) {
@@ -67,14 +73,27 @@ async function withCrmRetryPolicy(deps: SlaWorkerDeps, job: Job, token: string |
       throw new DelayedError();
     }
     if (error instanceof CrmRejectedError) {
-      await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_check_refused', reason: `${error.system} refused a request of the SLA check: ${error.code} ${error.message}` }]);
+      await writeSyncLog(deps.db, [
+        {
+          ...entry,
+          level: 'error',
+          action: 'sla_check_refused',
+          reason: `${error.system} refused a request of the SLA check: ${error.code} ${error.message}`,
+        },
+      ]);
       throw new UnrecoverableError(error.message);
     }
     throw error;
   }
 }
 
-async function runClockJob(deps: SlaWorkerDeps, scheduler: SlaScheduler, payload: JobPayload<'slaClocks'>, job: Job, token: string | undefined): Promise<void> {
+async function runClockJob(
+  deps: SlaWorkerDeps,
+  scheduler: SlaScheduler,
+  payload: JobPayload<'slaClocks'>,
+  job: Job,
+  token: string | undefined,
+): Promise<void> {
   const { installationId } = payload;
   // While an admin holds either direction, clock jobs wait: a due check writes Tasks and stamps to
   // both CRMs, and with Salesforce → HubSpot held a rep's first touch is not seen yet, so a breach
@@ -93,57 +112,90 @@ async function runClockJob(deps: SlaWorkerDeps, scheduler: SlaScheduler, payload
       return;
     }
     const ctx = clockContext(deps, scheduler, runtime, job);
-    await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `installation:${installationId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
-      const result = await rescheduleClocks(ctx);
-      const followUps = await rescheduleFollowUps(ctx);
-      deps.log.info({ installationId, ...result, followUps }, 'SLA clocks checked against the current policy');
-    });
+    await withCrmRetryPolicy(
+      deps,
+      job,
+      token,
+      { installationId, recordRef: `installation:${installationId}`, jobQueue: job.queueName, jobId: jobIdOf(job) },
+      async () => {
+        const result = await rescheduleClocks(ctx);
+        const followUps = await rescheduleFollowUps(ctx);
+        deps.log.info({ installationId, ...result, followUps }, 'SLA clocks checked against the current policy');
+      },
+    );
     return;
   }
   if (payload.kind === 'followUp') {
     const ctx = clockContext(deps, scheduler, await deps.clients.forInstallation(installationId), job);
-    await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `sla-clock:${payload.clockId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
-      const result = await checkFollowUpDue(ctx, { clockId: payload.clockId, rule: payload.rule });
+    await withCrmRetryPolicy(
+      deps,
+      job,
+      token,
+      { installationId, recordRef: `sla-clock:${payload.clockId}`, jobQueue: job.queueName, jobId: jobIdOf(job) },
+      async () => {
+        const result = await checkFollowUpDue(ctx, { clockId: payload.clockId, rule: payload.rule });
+        switch (result.kind) {
+          case 'not_due':
+            await job.moveToDelayed(result.dueAt.getTime() + 1, token);
+            throw new DelayedError();
+          case 'gone':
+          case 'off':
+          case 'decided':
+            deps.log.debug(
+              { installationId, clock: payload.clockId, rule: payload.rule, ...result },
+              'SLA follow-up check: already decided',
+            );
+            return;
+          case 'judged':
+            deps.log.info(
+              { installationId, clock: payload.clockId, rule: payload.rule, status: result.status },
+              'SLA follow-up rule decided',
+            );
+            return;
+          default:
+            return assertNever(result);
+        }
+      },
+    );
+    return;
+  }
+  const ctx = clockContext(deps, scheduler, await deps.clients.forInstallation(installationId), job);
+  await withCrmRetryPolicy(
+    deps,
+    job,
+    token,
+    { installationId, recordRef: `sla-clock:${payload.clockId}`, jobQueue: job.queueName, jobId: jobIdOf(job) },
+    async () => {
+      const result = await checkClockDue(ctx, { clockId: payload.clockId, scheduleN: payload.scheduleN, jobId: jobIdOf(job) });
       switch (result.kind) {
         case 'not_due':
+          // Early (a clock skew between processes): wait for the due time itself.
           await job.moveToDelayed(result.dueAt.getTime() + 1, token);
           throw new DelayedError();
         case 'gone':
-        case 'off':
-        case 'decided':
-          deps.log.debug({ installationId, clock: payload.clockId, rule: payload.rule, ...result }, 'SLA follow-up check: already decided');
+        case 'stale':
+        case 'touched':
+        case 'lead_missing':
+        case 'escalated_elsewhere':
+          deps.log.debug({ installationId, clock: payload.clockId, ...result }, 'SLA due check: nothing to escalate');
           return;
-        case 'judged':
-          deps.log.info({ installationId, clock: payload.clockId, rule: payload.rule, status: result.status }, 'SLA follow-up rule decided');
+        case 'escalated':
+          deps.log.info(
+            {
+              installationId,
+              clock: payload.clockId,
+              escalation: result.escalationId,
+              tasks: result.taskIds.length,
+              resumed: result.resumed,
+            },
+            'SLA breached: escalated',
+          );
           return;
         default:
           return assertNever(result);
       }
-    });
-    return;
-  }
-  const ctx = clockContext(deps, scheduler, await deps.clients.forInstallation(installationId), job);
-  await withCrmRetryPolicy(deps, job, token, { installationId, recordRef: `sla-clock:${payload.clockId}`, jobQueue: job.queueName, jobId: jobIdOf(job) }, async () => {
-    const result = await checkClockDue(ctx, { clockId: payload.clockId, scheduleN: payload.scheduleN, jobId: jobIdOf(job) });
-    switch (result.kind) {
-      case 'not_due':
-        // Early (a clock skew between processes): wait for the due time itself.
-        await job.moveToDelayed(result.dueAt.getTime() + 1, token);
-        throw new DelayedError();
-      case 'gone':
-      case 'stale':
-      case 'touched':
-      case 'lead_missing':
-      case 'escalated_elsewhere':
-        deps.log.debug({ installationId, clock: payload.clockId, ...result }, 'SLA due check: nothing to escalate');
-        return;
-      case 'escalated':
-        deps.log.info({ installationId, clock: payload.clockId, escalation: result.escalationId, tasks: result.taskIds.length, resumed: result.resumed }, 'SLA breached: escalated');
-        return;
-      default:
-        return assertNever(result);
-    }
-  });
+    },
+  );
 }
 
 async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>, job: Job): Promise<void> {
@@ -159,26 +211,65 @@ async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>
   const { alert: target, alertProblem } = (await deps.clients.forInstallation(installationId)).sales;
   if (target === null && alertProblem !== null) {
     // Failed, not skipped: replayable once the admin has saved the target again.
-    await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert not sent: ${alertProblem}`, details: { escalation: escalation.id } }]);
+    await writeSyncLog(deps.db, [
+      {
+        ...entry,
+        level: 'error',
+        action: 'sla_alert_failed',
+        reason: `SLA alert not sent: ${alertProblem}`,
+        details: { escalation: escalation.id },
+      },
+    ]);
     throw new UnrecoverableError('the SLA alert target cannot be read');
   }
   if (target === null) {
-    await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: 'sla_alert_skipped', reason: 'the alert target was removed from the settings before the alert was sent' }]);
+    await writeSyncLog(deps.db, [
+      {
+        ...entry,
+        level: 'warn',
+        action: 'sla_alert_skipped',
+        reason: 'the alert target was removed from the settings before the alert was sent',
+      },
+    ]);
     return;
   }
   const delivery = await sendAlert(target, buildBreachAlert(escalation, clock), { policy: deps.outbound });
   switch (delivery.kind) {
     case 'delivered':
       await markEscalationStep(deps.db, escalation.id, 'alert_delivered');
-      await writeSyncLog(deps.db, [{ ...entry, level: 'info', action: 'sla_alert_delivered', reason: 'SLA alert delivered', details: { escalation: escalation.id, attempt: job.attemptsMade + 1 } }]);
+      await writeSyncLog(deps.db, [
+        {
+          ...entry,
+          level: 'info',
+          action: 'sla_alert_delivered',
+          reason: 'SLA alert delivered',
+          details: { escalation: escalation.id, attempt: job.attemptsMade + 1 },
+        },
+      ]);
       return;
     case 'refused':
-      await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert refused, not retried: ${delivery.reason}`, details: { escalation: escalation.id } }]);
+      await writeSyncLog(deps.db, [
+        {
+          ...entry,
+          level: 'error',
+          action: 'sla_alert_failed',
+          reason: `SLA alert refused, not retried: ${delivery.reason}`,
+          details: { escalation: escalation.id },
+        },
+      ]);
       throw new UnrecoverableError(delivery.reason);
     case 'retry': {
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (lastAttempt) {
-        await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'sla_alert_failed', reason: `SLA alert not delivered after ${job.attemptsMade + 1} attempts: ${delivery.reason}`, details: { escalation: escalation.id } }]);
+        await writeSyncLog(deps.db, [
+          {
+            ...entry,
+            level: 'error',
+            action: 'sla_alert_failed',
+            reason: `SLA alert not delivered after ${job.attemptsMade + 1} attempts: ${delivery.reason}`,
+            details: { escalation: escalation.id },
+          },
+        ]);
       }
       throw new Error(delivery.reason);
     }

@@ -20,7 +20,15 @@ import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import { afterLockJobId, type SyncScheduler } from '../src/sync/scheduler.ts';
-import { SlaScheduler, handoffDueAt, startClocks, stopClocksOnFirstTouch, writeHandedOverStamps, type ClockContext, type HubSpotWrite } from '../src/sync/sla-clock.ts';
+import {
+  SlaScheduler,
+  handoffDueAt,
+  startClocks,
+  stopClocksOnFirstTouch,
+  writeHandedOverStamps,
+  type ClockContext,
+  type HubSpotWrite,
+} from '../src/sync/sla-clock.ts';
 import { evaluateFollowUpsOnSync, startFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { syncContextFor } from './job-support.ts';
@@ -42,7 +50,13 @@ export interface SyncWorkerDeps {
 /** A check for a dead holder runs this long after its lock would expire. */
 const LOCK_EXPIRY_MARGIN_MS = 250;
 
-async function drainJob(deps: SyncWorkerDeps, installationId: string, direction: Direction, job: Job, token: string | undefined): Promise<void> {
+async function drainJob(
+  deps: SyncWorkerDeps,
+  installationId: string,
+  direction: Direction,
+  job: Job,
+  token: string | undefined,
+): Promise<void> {
   const queue = direction === 'to-salesforce' ? 'sync-to-salesforce' : 'sync-to-hubspot';
   // A held direction (paused by an admin) does nothing: its records stay pending, in the order they
   // arrived, and resuming schedules the drain that takes them up.
@@ -76,9 +90,18 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
             slaDueAt: (at) => handoffDueAt(runtime.sales.slaPolicy, at),
           };
           const clocks: ClockContext = {
-            installationId: id, db: deps.db, hubspot: runtime.hubspot, salesforce: runtime.salesforce, ledger: deps.ledger,
-            policy: runtime.sales.slaPolicy, integrationUserId: runtime.salesforceIntegrationUserId, feedbackTaxonomy: runtime.sales.feedbackTaxonomy, scheduler: new SlaScheduler(deps.producer),
-            alerts: runtime.sales.alert !== null, now: ctx.now, job: { queue, id: job.id ?? '' },
+            installationId: id,
+            db: deps.db,
+            hubspot: runtime.hubspot,
+            salesforce: runtime.salesforce,
+            ledger: deps.ledger,
+            policy: runtime.sales.slaPolicy,
+            integrationUserId: runtime.salesforceIntegrationUserId,
+            feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
+            scheduler: new SlaScheduler(deps.producer),
+            alerts: runtime.sales.alert !== null,
+            now: ctx.now,
+            job: { queue, id: job.id ?? '' },
           };
           try {
             // SLA: each handoff starts its Lead's clock; a synced Lead (or a Task/Event on it) may
@@ -88,7 +111,10 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
               const started = await startClocks(clocks, summary.handoffs);
               const clocksStarted = started.length;
               const followUpsStarted = await startFollowUps(clocks, started);
-              deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStarted, followUpsStarted }, 'synced a batch');
+              deps.log.info(
+                { installationId: id, direction: dir, records: keys.length, ...summary, clocksStarted, followUpsStarted },
+                'synced a batch',
+              );
             } else {
               const slaStamps: HubSpotWrite[] = [];
               const clocksStopped = await stopClocksOnFirstTouch(clocks, keys, slaStamps);
@@ -103,7 +129,10 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
               // Cadence and disposition: decided early when the batch shows K touches or a disposition
               // (after the sync, so this batch's feedback is recorded first).
               const followUpsDecided = await evaluateFollowUpsOnSync(clocks, keys);
-              deps.log.info({ installationId: id, direction: dir, records: keys.length, ...summary, clocksStopped, followUpsDecided }, 'synced a batch');
+              deps.log.info(
+                { installationId: id, direction: dir, records: keys.length, ...summary, clocksStopped, followUpsDecided },
+                'synced a batch',
+              );
             }
           } catch (error) {
             if (!(error instanceof CrmRejectedError)) throw error;
@@ -138,10 +167,14 @@ async function drainJob(deps: SyncWorkerDeps, installationId: string, direction:
       await job.moveToDelayed(retryAt, token);
       throw new DelayedError();
     }
-    if ((result.remaining > 0 || result.rerunWanted) && !(await syncHold(deps.db, installationId, direction))) await deps.scheduler.schedule(installationId, direction, Date.now(), true);
+    if ((result.remaining > 0 || result.rerunWanted) && !(await syncHold(deps.db, installationId, direction)))
+      await deps.scheduler.schedule(installationId, direction, Date.now(), true);
   } catch (error) {
     if (error instanceof CrmRateLimitedError) {
-      deps.log.warn({ installationId, direction, retryAfterMs: error.retryAfterMs }, `${error.system} rate limit: waiting before the next batch`);
+      deps.log.warn(
+        { installationId, direction, retryAfterMs: error.retryAfterMs },
+        `${error.system} rate limit: waiting before the next batch`,
+      );
       await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
       throw new DelayedError();
     }

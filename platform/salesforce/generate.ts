@@ -72,7 +72,13 @@ interface XmlElement {
   readonly [name: string]: XmlValue;
 }
 
-const builder = new XMLBuilder({ format: true, indentBy: '    ', ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: true });
+const builder = new XMLBuilder({
+  format: true,
+  indentBy: '    ',
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  suppressEmptyNode: true,
+});
 
 /** A metadata file: the XML declaration and `root` in the metadata namespace; keys in the given order. */
 function metadataXml(root: string, body: XmlElement): string {
@@ -126,11 +132,25 @@ function permissionSetFile(spec: PermissionSetSpec): [string, string] {
     .sort((a, b) => byText(a.field, b.field));
   const objectPermissions = [...spec.objects]
     .sort((a, b) => byText(a.object, b.object))
-    .map((o) => ({ allowCreate: o.create, allowDelete: false, allowEdit: o.edit, allowRead: o.read, modifyAllRecords: false, object: o.object, viewAllRecords: false }));
+    .map((o) => ({
+      allowCreate: o.create,
+      allowDelete: false,
+      allowEdit: o.edit,
+      allowRead: o.read,
+      modifyAllRecords: false,
+      object: o.object,
+      viewAllRecords: false,
+    }));
   const userPermissions = [...spec.userPermissions].sort(byText).map((name) => ({ enabled: true, name }));
   return [
     `${DEFAULT_DIR}/permissionsets/${spec.name}.permissionset-meta.xml`,
-    metadataXml('PermissionSet', { description: spec.description, fieldPermissions, label: spec.label, objectPermissions, userPermissions }),
+    metadataXml('PermissionSet', {
+      description: spec.description,
+      fieldPermissions,
+      label: spec.label,
+      objectPermissions,
+      userPermissions,
+    }),
   ];
 }
 
@@ -142,7 +162,8 @@ function ecaScopes(): string {
     .filter((scope) => scope.length > 0)
     .map((scope) => {
       const name = ECA_SCOPE_NAMES[scope];
-      if (name === undefined) throw new RangeError(`the app asks for the Salesforce scope ${JSON.stringify(scope)}: add its metadata name to ECA_SCOPE_NAMES`);
+      if (name === undefined)
+        throw new RangeError(`the app asks for the Salesforce scope ${JSON.stringify(scope)}: add its metadata name to ECA_SCOPE_NAMES`);
       return name;
     })
     .join(', ');
@@ -160,7 +181,8 @@ function externalClientAppFiles(options: KitOptions): [string, string][] {
       `${DEFAULT_DIR}/externalClientApps/${app}.eca-meta.xml`,
       metadataXml('ExternalClientApplication', {
         contactEmail: options.contactEmail,
-        description: 'Smarketing Sync: two-way HubSpot and Salesforce lead lifecycle sync. The app signs in as the integration user (OAuth web server flow with PKCE).',
+        description:
+          'Smarketing Sync: two-way HubSpot and Salesforce lead lifecycle sync. The app signs in as the integration user (OAuth web server flow with PKCE).',
         distributionState: 'Local',
         isProtected: false,
         label: 'Smarketing Sync',
@@ -319,8 +341,7 @@ export function writeKit(root: string, kit: ReadonlyMap<string, string>): void {
 // Command line
 
 export type ParsedKitOptions =
-  | { ok: true; value: KitOptions; placeholders: string[]; outDir: string | undefined }
-  | { ok: false; errors: string[] };
+  { ok: true; value: KitOptions; placeholders: string[]; outDir: string | undefined } | { ok: false; errors: string[] };
 
 const EMAIL_LIKE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -336,7 +357,9 @@ function outDirProblem(dir: string): string | undefined {
   } catch {
     name = undefined;
   }
-  return name === PROJECT_NAME ? undefined : `--out-dir ${JSON.stringify(dir)} is neither empty nor a kit written before: its ${SOURCE_DIR}/ would be replaced`;
+  return name === PROJECT_NAME
+    ? undefined
+    : `--out-dir ${JSON.stringify(dir)} is neither empty nor a kit written before: its ${SOURCE_DIR}/ would be replaced`;
 }
 
 /** The options of the command line, every problem listed at once; an omitted value keeps its placeholder. */
@@ -377,12 +400,16 @@ export function parseKitOptions(argv: readonly string[]): ParsedKitOptions {
   const token = values['webhook-token'];
   if (token !== undefined) {
     // newWebhookToken (src/store/installations.ts) makes base64url tokens.
-    if (!/^[A-Za-z0-9_-]{16,}$/.test(token)) errors.push(`--webhook-token must be the last segment of the installation's Outbound Message endpoint (letters, digits, - and _), got ${JSON.stringify(token)}`);
+    if (!/^[A-Za-z0-9_-]{16,}$/.test(token))
+      errors.push(
+        `--webhook-token must be the last segment of the installation's Outbound Message endpoint (letters, digits, - and _), got ${JSON.stringify(token)}`,
+      );
     else options.webhookToken = token;
   }
   const user = values['integration-user'];
   if (user !== undefined) {
-    if (!EMAIL_LIKE.test(user)) errors.push(`--integration-user must be a Salesforce username (it has the form of an email address), got ${JSON.stringify(user)}`);
+    if (!EMAIL_LIKE.test(user))
+      errors.push(`--integration-user must be a Salesforce username (it has the form of an email address), got ${JSON.stringify(user)}`);
     else options.integrationUser = user;
   }
   const email = values['contact-email'];
@@ -394,11 +421,14 @@ export function parseKitOptions(argv: readonly string[]): ParsedKitOptions {
   const outProblem = outDir === undefined ? undefined : outDirProblem(outDir);
   if (outProblem !== undefined) errors.push(outProblem);
   if (errors.length > 0) return { ok: false, errors };
-  const placeholders = (Object.keys(PLACEHOLDERS) as (keyof KitOptions)[]).filter((key) => options[key] === PLACEHOLDERS[key]).map((key) => PLACEHOLDERS[key]);
+  const placeholders = (Object.keys(PLACEHOLDERS) as (keyof KitOptions)[])
+    .filter((key) => options[key] === PLACEHOLDERS[key])
+    .map((key) => PLACEHOLDERS[key]);
   return { ok: true, value: options, placeholders, outDir };
 }
 
-const USAGE = 'usage: npm run platform:salesforce -- --public-url URL --webhook-token TOKEN --integration-user USERNAME --contact-email EMAIL [--out-dir DIR]\n';
+const USAGE =
+  'usage: npm run platform:salesforce -- --public-url URL --webhook-token TOKEN --integration-user USERNAME --contact-email EMAIL [--out-dir DIR]\n';
 
 function main(argv: readonly string[]): number {
   const parsed = parseKitOptions(argv);
@@ -413,9 +443,13 @@ function main(argv: readonly string[]): number {
   const where = shown === '' ? '.' : shown.startsWith('..') ? root : shown;
   process.stdout.write(`Wrote ${kit.size} files to ${where} (${SOURCE_DIR}/ and sfdx-project.json).\n`);
   if (parsed.placeholders.length > 0) {
-    process.stdout.write(`Placeholders left: ${parsed.placeholders.join(', ')}. Do not deploy this kit: run again with every option (platform/salesforce/README.md).\n`);
+    process.stdout.write(
+      `Placeholders left: ${parsed.placeholders.join(', ')}. Do not deploy this kit: run again with every option (platform/salesforce/README.md).\n`,
+    );
   } else if (root === KIT_ROOT) {
-    process.stdout.write('The kit now holds this installation\'s values (its webhook token is a secret): deploy it, then run `npm run platform:salesforce` with no options to restore the placeholders, and never commit it like this.\n');
+    process.stdout.write(
+      "The kit now holds this installation's values (its webhook token is a secret): deploy it, then run `npm run platform:salesforce` with no options to restore the placeholders, and never commit it like this.\n",
+    );
   }
   return 0;
 }

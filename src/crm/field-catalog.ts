@@ -13,13 +13,28 @@ export const HUBSPOT_PROPERTY_GROUP = { name: 'smarketing', label: 'Smarketing S
  * Contact properties whose change can move the sync: the app's HubSpot webhook subscriptions
  * (the project kit in platform/hubspot is held to them by a test) and the intake's filter.
  */
-export const WATCHED_PROPERTIES = ['lifecyclestage', 'hs_lead_status', 'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'recent_conversion_date', 'hs_email_optout'] as const;
+export const WATCHED_PROPERTIES = [
+  'lifecyclestage',
+  'hs_lead_status',
+  'email',
+  'firstname',
+  'lastname',
+  'company',
+  'phone',
+  'jobtitle',
+  'recent_conversion_date',
+  'hs_email_optout',
+] as const;
 
 const text = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'string', fieldType: 'text' });
 const datetime = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'datetime', fieldType: 'date' });
 const number = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'number', fieldType: 'number' });
 const select = (name: string, label: string, values: readonly string[]): PropertyDefinition => ({
-  name, label, type: 'enumeration', fieldType: 'select', options: values.map((value) => ({ label: value, value })),
+  name,
+  label,
+  type: 'enumeration',
+  fieldType: 'select',
+  options: values.map((value) => ({ label: value, value })),
 });
 
 /** Feedback statuses written to `sales_feedback_status` (docs/architecture.md §10). */
@@ -33,7 +48,7 @@ export const FOLLOW_UP_STATUSES = ['pending', 'met', 'missed'] as const;
  * Customer lifetime value (docs/architecture.md §14): every won deal of the contact's Salesforce
  * Account over time, in the org's corporate currency; written on the contact and on its companies.
  */
-export const HUBSPOT_CUSTOMER_PROPERTIES: readonly PropertyDefinition[] = [
+const HUBSPOT_CUSTOMER_PROPERTIES: readonly PropertyDefinition[] = [
   number('customer_lifetime_value', 'Customer lifetime value'),
   datetime('customer_first_won_at', 'Customer first won at'),
   number('customer_deals_won', 'Customer deals won'),
@@ -76,7 +91,16 @@ export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
 export const HUBSPOT_COMPANY_PROPERTIES: readonly PropertyDefinition[] = HUBSPOT_CUSTOMER_PROPERTIES;
 
 /** Feedback reason labels of the `Feedback_Reason__c` picklist (docs/architecture.md §10). */
-export const FEEDBACK_REASON_LABELS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'] as const;
+export const FEEDBACK_REASON_LABELS = [
+  'No budget',
+  'No authority',
+  'No need',
+  'Bad timing',
+  'Wrong contact data',
+  'Competitor',
+  'Duplicate',
+  'Other',
+] as const;
 
 const touchFields = (object: 'Lead' | 'Contact' | 'Opportunity'): CustomFieldDefinition[] => [
   { object, name: 'First_Touch_Channel__c', label: 'First Touch Channel', type: 'Text', length: 80 },
@@ -97,7 +121,14 @@ const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
   { object, name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact ID', type: 'Text', length: 40, externalId: true, unique: true },
   { object, name: 'Lifecycle_Stage__c', label: 'Lifecycle Stage', type: 'Text', length: 40 },
   ...touchFields(object),
-  { object, name: 'Feedback_Reason__c', label: 'Feedback Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS], salesAccess: 'edit' },
+  {
+    object,
+    name: 'Feedback_Reason__c',
+    label: 'Feedback Reason',
+    type: 'Picklist',
+    picklistValues: [...FEEDBACK_REASON_LABELS],
+    salesAccess: 'edit',
+  },
   { object, name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea', length: 32000, salesAccess: 'edit' },
   { object, name: 'SLA_Due_At__c', label: 'SLA Due At', type: 'DateTime' },
   { object, name: 'SLA_Status__c', label: 'SLA Status', type: 'Picklist', picklistValues: [...SLA_STATUSES] },
@@ -111,7 +142,14 @@ export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [
   ...personFields('Lead'),
   ...personFields('Contact'),
   ...touchFields('Opportunity'),
-  { object: 'Opportunity', name: 'Loss_Reason__c', label: 'Loss Reason', type: 'Picklist', picklistValues: [...FEEDBACK_REASON_LABELS], salesAccess: 'edit' },
+  {
+    object: 'Opportunity',
+    name: 'Loss_Reason__c',
+    label: 'Loss Reason',
+    type: 'Picklist',
+    picklistValues: [...FEEDBACK_REASON_LABELS],
+    salesAccess: 'edit',
+  },
   { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255, salesAccess: 'edit' },
 ];
 
@@ -126,10 +164,20 @@ const objectAccess = (object: string, create: boolean, edit: boolean): ObjectAcc
  * View/Modify All.
  */
 /** Standard fields the revenue loop reads: Campaign cost (ROI) and Account size (segments). */
-export const REVENUE_READ_FIELDS = [['Campaign', 'BudgetedCost'], ['Campaign', 'ActualCost'], ['Account', 'NumberOfEmployees'], ['Account', 'AnnualRevenue']] as const;
+export const REVENUE_READ_FIELDS = [
+  ['Campaign', 'BudgetedCost'],
+  ['Campaign', 'ActualCost'],
+  ['Account', 'NumberOfEmployees'],
+  ['Account', 'AnnualRevenue'],
+] as const;
 
 /** Standard fields the pipeline review reads: a Campaign's schedule for the campaigns starting soon. */
-export const REVIEW_READ_FIELDS = [['Campaign', 'Type'], ['Campaign', 'Status'], ['Campaign', 'StartDate'], ['Campaign', 'EndDate']] as const;
+export const REVIEW_READ_FIELDS = [
+  ['Campaign', 'Type'],
+  ['Campaign', 'Status'],
+  ['Campaign', 'StartDate'],
+  ['Campaign', 'EndDate'],
+] as const;
 
 export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
   name: 'Smarketing_Sync_Integration',
@@ -159,7 +207,8 @@ export const INTEGRATION_PERMISSION_SET: PermissionSetSpec = {
 export const SALES_PERMISSION_SET: PermissionSetSpec = {
   name: 'Smarketing_Sync_Sales',
   label: 'Smarketing Sync Sales Users',
-  description: 'Lets sales users see campaign-source attribution and the follow-up SLA, and give lead feedback. Assign it to sales reps and managers.',
+  description:
+    'Lets sales users see campaign-source attribution and the follow-up SLA, and give lead feedback. Assign it to sales reps and managers.',
   userPermissions: [],
   objects: [objectAccess('Lead', false, true), objectAccess('Contact', false, true), objectAccess('Opportunity', false, true)],
   fields: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, field: f.name, access: f.salesAccess ?? 'read' })),

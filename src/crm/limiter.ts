@@ -68,8 +68,10 @@ const JITTER_MS = 10;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function checkPolicy(policy: LimiterPolicy): void {
-  if (!Number.isInteger(policy.limit) || policy.limit < 1) throw new RangeError(`limiter limit must be a positive integer, got ${policy.limit}`);
-  if (!Number.isInteger(policy.windowMs) || policy.windowMs < 1) throw new RangeError(`limiter windowMs must be a positive integer, got ${policy.windowMs}`);
+  if (!Number.isInteger(policy.limit) || policy.limit < 1)
+    throw new RangeError(`limiter limit must be a positive integer, got ${policy.limit}`);
+  if (!Number.isInteger(policy.windowMs) || policy.windowMs < 1)
+    throw new RangeError(`limiter windowMs must be a positive integer, got ${policy.windowMs}`);
 }
 
 /** Where the limit learned for a window key lives (next to it: same hash slot under a hash-tagged prefix). */
@@ -119,7 +121,14 @@ export function createRedisLimiter(redis: Redis, policy: LimiterPolicy, prefix: 
  * report is not usable (then the policy's own limit stays).
  */
 export function learnedLimit(policy: LimiterPolicy, reported: { max: number; intervalMs: number }): number | null {
-  if (policy.share === undefined || !Number.isFinite(reported.max) || !Number.isFinite(reported.intervalMs) || reported.max < 1 || reported.intervalMs < 1) return null;
+  if (
+    policy.share === undefined ||
+    !Number.isFinite(reported.max) ||
+    !Number.isFinite(reported.intervalMs) ||
+    reported.max < 1 ||
+    reported.intervalMs < 1
+  )
+    return null;
   const limit = Math.floor(reported.max * policy.share * (policy.windowMs / reported.intervalMs));
   return limit >= 1 ? limit : null;
 }
@@ -196,7 +205,17 @@ export class CallBudget {
   ) {}
 
   private async run(limit: number | null, alertAt: number | null, mode: 'take' | 'read'): Promise<[number, number, number]> {
-    const reply = await this.redis.eval(CALL_BUDGET_SCRIPT, 3, this.key, `${this.key}:minutes`, `${this.key}:alerted`, String(limit ?? -1), String(alertAt ?? -1), String(24 * 60 * 60 * 1000), mode);
+    const reply = await this.redis.eval(
+      CALL_BUDGET_SCRIPT,
+      3,
+      this.key,
+      `${this.key}:minutes`,
+      `${this.key}:alerted`,
+      String(limit ?? -1),
+      String(alertAt ?? -1),
+      String(24 * 60 * 60 * 1000),
+      mode,
+    );
     if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`call budget script returned ${String(reply)}`);
     return reply.map(Number) as [number, number, number];
   }
@@ -239,7 +258,11 @@ export function withCallBudget(inner: RequestLimiter, policy: CallBudgetPolicy):
       if (!step.admitted) {
         // Waits at most a minute before asking again: a budget raised meanwhile (by an admin, read by
         // each process within seconds) is then used without waiting for the oldest calls to age out.
-        throw new CrmRateLimitedError(policy.system, Math.min(step.retryAfterMs, BUDGET_RECHECK_MS), `the app's ${policy.system} API budget is spent (${step.used} of ${limit ?? '?'} calls in the last 24 h): waiting until calls are available again`);
+        throw new CrmRateLimitedError(
+          policy.system,
+          Math.min(step.retryAfterMs, BUDGET_RECHECK_MS),
+          `the app's ${policy.system} API budget is spent (${step.used} of ${limit ?? '?'} calls in the last 24 h): waiting until calls are available again`,
+        );
       }
       if (step.crossedAlert && limit !== null) policy.onAlert({ used: step.used, limit });
       await inner.acquire(key);

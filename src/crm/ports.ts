@@ -10,9 +10,7 @@ import type { CurrencyRates } from '../domain/revenue.ts';
 import type { Result } from '../domain/result.ts';
 
 /** The outcome of writing one record in a batch. */
-export type WriteOutcome =
-  | { ok: true; id: string; created: boolean }
-  | { ok: false; code: string; message: string; fields?: string[] };
+export type WriteOutcome = { ok: true; id: string; created: boolean } | { ok: false; code: string; message: string; fields?: string[] };
 
 /** API calls used against one of the account's limits (shown to the admin). */
 export interface ApiLimitUsage {
@@ -89,7 +87,11 @@ export interface HubSpotPort {
    */
   readPropertyChangeTimes(ids: readonly string[], properties: readonly string[]): Promise<Map<string, Record<string, number>>>;
   /** Contacts modified at or after `since` (search on lastmodifieddate, oldest first), one page. */
-  findContactsChangedSince(since: Date, properties: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }>;
+  findContactsChangedSince(
+    since: Date,
+    properties: readonly string[],
+    after?: string,
+  ): Promise<{ contacts: HubSpotContact[]; after?: string }>;
   /** Reads contacts by email (batch read by the `email` id property, 100 per call); unknown emails are left out. */
   readContactsByEmail(emails: readonly string[], properties: readonly string[]): Promise<HubSpotContact[]>;
   /** One page of every contact in id order (list API, 100 per page; no 10,000-result cap as in search). */
@@ -97,11 +99,19 @@ export interface HubSpotPort {
   /** How many contacts the portal holds (the search API's total). */
   countContacts(): Promise<number>;
   /** Creates the property group and the properties that do not exist yet; never changes existing ones. */
-  ensureContactProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  ensureContactProperties(
+    group: { name: string; label: string },
+    definitions: readonly PropertyDefinition[],
+    dryRun: boolean,
+  ): Promise<{ missing: string[]; created: string[] }>;
   /** Every contact property of the portal with its options (properties API, archived ones left out). */
   readContactProperties(): Promise<ContactPropertyInfo[]>;
   /** Creates the company properties that do not exist yet (same rules as contacts). */
-  ensureCompanyProperties(group: { name: string; label: string }, definitions: readonly PropertyDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
+  ensureCompanyProperties(
+    group: { name: string; label: string },
+    definitions: readonly PropertyDefinition[],
+    dryRun: boolean,
+  ): Promise<{ missing: string[]; created: string[] }>;
   /** Reads companies by id with the given properties (batch read, 100 per call); unknown ids are left out. */
   readCompanies(ids: readonly string[], properties: readonly string[]): Promise<HubSpotCompany[]>;
   /** Updates companies by id (batch, 100 per call); keyed by company id, like `updateContacts`. */
@@ -218,7 +228,9 @@ export interface SalesforcePort {
    * Leads that carry an `OwnerId` go in their own calls with `Sforce-Auto-Assign: FALSE`, so the
    * owner the app chose is kept.
    */
-  upsertLeadsByHubSpotId(leads: readonly (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[]): Promise<Map<string, WriteOutcome>>;
+  upsertLeadsByHubSpotId(
+    leads: readonly (Record<string, unknown> & { HubSpot_Contact_Id__c: string })[],
+  ): Promise<Map<string, WriteOutcome>>;
   /** Updates records of one type by Id (sObject Collections, 200 per call); keyed by record id. */
   updateRecords(type: string, records: readonly SalesforceRecord[]): Promise<Map<string, WriteOutcome>>;
   /** Creates records of one type (sObject Collections, 200 per call); outcomes in input order. */
@@ -257,7 +269,11 @@ export interface SalesforcePort {
    */
   marketingUser(userId: string, enable: boolean): Promise<{ enabled: boolean; changed: boolean }>;
   /** Converts a Lead (SOAP convertLead). */
-  convertLead(leadId: string, convertedStatus: string, createOpportunity: boolean): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
+  convertLead(
+    leadId: string,
+    convertedStatus: string,
+    createOpportunity: boolean,
+  ): Promise<{ contactId: string; accountId: string; opportunityId: string | null }>;
   /**
    * The org's currencies: in a multi-currency org the corporate currency and each active currency's
    * rate against it (`CurrencyType`); in a single-currency org (no `CurrencyType`) its one currency

@@ -13,9 +13,6 @@ export const ApiBudgetSchema = z.union([
 ]);
 export type ApiBudget = z.output<typeof ApiBudgetSchema>;
 
-/** Salesforce counts its daily allowance over a rolling 24 hours; the budget is counted the same way. */
-export const API_BUDGET_WINDOW_MS = 24 * 60 * 60 * 1000;
-
 /** The share of the budget at which the admin is alerted (once per budget period). */
 export const API_BUDGET_ALERT_SHARE = 0.8;
 

@@ -220,7 +220,12 @@ export function buildTouches(input: AttributionInput, rules: ChannelRules = DEFA
     bucketData1: read('hs_latest_source_data_1'),
     bucketData2: read('hs_latest_source_data_2'),
     custom: {},
-    at: readTime('hs_latest_source_timestamp', 'hs_analytics_last_visit_timestamp', 'recent_conversion_date', 'hs_analytics_last_timestamp'),
+    at: readTime(
+      'hs_latest_source_timestamp',
+      'hs_analytics_last_visit_timestamp',
+      'recent_conversion_date',
+      'hs_analytics_last_timestamp',
+    ),
     form: read('recent_conversion_event_name'),
   };
   const hasLastTouch = lastEvidence.url !== null || lastEvidence.referrer !== null || lastEvidence.bucket !== null;

@@ -53,18 +53,24 @@ export const MarketingCommitmentsSchema = z
       .array(CommitmentSchema)
       .max(50, 'at most 50 commitments')
       .default([])
-      .superRefine(uniqueRows((row: z.output<typeof CommitmentSchema>) => commitmentKey(row), (row) => `${row.metric} ${row.channel === undefined ? 'for all channels' : `for ${row.channel}`}`, 'metric')),
+      .superRefine(
+        uniqueRows(
+          (row: z.output<typeof CommitmentSchema>) => commitmentKey(row),
+          (row) => `${row.metric} ${row.channel === undefined ? 'for all channels' : `for ${row.channel}`}`,
+          'metric',
+        ),
+      ),
   })
   .strict();
 
 export type MarketingCommitments = z.output<typeof MarketingCommitmentsSchema>;
-export type Commitment = MarketingCommitments['commitments'][number];
 
 /** No commitments, monthly. */
 export const DEFAULT_MARKETING_COMMITMENTS: MarketingCommitments = MarketingCommitmentsSchema.parse({});
 
 /** Validates admin-supplied commitments, listing every problem. */
-export const validateMarketingCommitments: (input: unknown) => Result<MarketingCommitments, string[]> = validatorOf(MarketingCommitmentsSchema);
+export const validateMarketingCommitments: (input: unknown) => Result<MarketingCommitments, string[]> =
+  validatorOf(MarketingCommitmentsSchema);
 
 /** A commitment's identity within a period: its metric and channel (lower-cased; '' for all channels). */
 export function commitmentKey(commitment: { readonly metric: CommitmentMetric; readonly channel?: string | undefined }): string {
@@ -83,9 +89,20 @@ export interface CommitmentPeriod {
 export function periodContaining(kind: CommitmentPeriodKind, at: Date): CommitmentPeriod {
   const year = at.getUTCFullYear();
   const month = at.getUTCMonth();
-  if (kind === 'month') return { id: `${year}-${String(month + 1).padStart(2, '0')}`, kind, from: new Date(Date.UTC(year, month, 1)), to: new Date(Date.UTC(year, month + 1, 1)) };
+  if (kind === 'month')
+    return {
+      id: `${year}-${String(month + 1).padStart(2, '0')}`,
+      kind,
+      from: new Date(Date.UTC(year, month, 1)),
+      to: new Date(Date.UTC(year, month + 1, 1)),
+    };
   const quarter = Math.floor(month / 3);
-  return { id: `${year}-Q${quarter + 1}`, kind, from: new Date(Date.UTC(year, quarter * 3, 1)), to: new Date(Date.UTC(year, quarter * 3 + 3, 1)) };
+  return {
+    id: `${year}-Q${quarter + 1}`,
+    kind,
+    from: new Date(Date.UTC(year, quarter * 3, 1)),
+    to: new Date(Date.UTC(year, quarter * 3 + 3, 1)),
+  };
 }
 
 /** Reads `YYYY-MM` (a month) or `YYYY-Qn` (a quarter); null for anything else. */
@@ -113,7 +130,12 @@ export interface Pacing {
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Paces a delivered figure against its target for the period at `now` (rules in the module comment). */
-export function paceCommitment(input: { target: number; delivered: number; period: Pick<CommitmentPeriod, 'from' | 'to'>; now: Date }): Pacing {
+export function paceCommitment(input: {
+  target: number;
+  delivered: number;
+  period: Pick<CommitmentPeriod, 'from' | 'to'>;
+  now: Date;
+}): Pacing {
   const { target, delivered, period, now } = input;
   const length = period.to.getTime() - period.from.getTime();
   const elapsedShare = Math.min(1, Math.max(0, (now.getTime() - period.from.getTime()) / length));
@@ -124,7 +146,15 @@ export function paceCommitment(input: { target: number; delivered: number; perio
   else if (elapsedShare < JUDGED_FROM_SHARE) status = 'too_early';
   else if (forecastShare >= ON_TRACK_SHARE) status = 'on_track';
   else status = forecastShare >= AT_RISK_SHARE ? 'at_risk' : 'behind';
-  return { target, delivered, elapsedShare: round(elapsedShare, 4), expectedToDate: round(target * elapsedShare, 2), forecast: round(forecast, 2), forecastShare: round(forecastShare, 4), status };
+  return {
+    target,
+    delivered,
+    elapsedShare: round(elapsedShare, 4),
+    expectedToDate: round(target * elapsedShare, 2),
+    forecast: round(forecast, 2),
+    forecastShare: round(forecastShare, 4),
+    status,
+  };
 }
 
 /** Whether a status calls for the alert. */

@@ -47,12 +47,20 @@ const LABEL: Readonly<Record<ConsentSide, string>> = { hubspot: 'HubSpot', sales
 
 /** Decides what the consent of one contact asks of the app (see the rule above). */
 export function decideConsent(now: ConsentNow, before: ConsentMemory | null): ConsentDecision {
-  const seen: ConsentMemory = { hubspot: now.hubspot ?? before?.hubspot ?? false, salesforce: now.salesforce ?? before?.salesforce ?? false };
+  const seen: ConsentMemory = {
+    hubspot: now.hubspot ?? before?.hubspot ?? false,
+    salesforce: now.salesforce ?? before?.salesforce ?? false,
+  };
   for (const side of ['salesforce', 'hubspot'] as const) {
     const target = other(side);
     const newlyOut = now[side] === true && before?.[side] !== true;
     if (newlyOut && now[target] === false) {
-      return { optOut: target, optInHeld: null, remember: { ...seen, [target]: true }, reason: `opted out of email in ${LABEL[side]}: the opt-out crosses to ${LABEL[target]}` };
+      return {
+        optOut: target,
+        optInHeld: null,
+        remember: { ...seen, [target]: true },
+        reason: `opted out of email in ${LABEL[side]}: the opt-out crosses to ${LABEL[target]}`,
+      };
     }
   }
   for (const side of ['salesforce', 'hubspot'] as const) {
@@ -102,7 +110,18 @@ export const ANONYMIZED = 'Anonymized';
  * REST API). Converted Leads cannot be updated in Salesforce: their Contact carries the person.
  */
 export function anonymizedFields(type: 'Lead' | 'Contact'): Record<string, string | boolean | null> {
-  const common = { FirstName: null, LastName: ANONYMIZED, Email: null, Phone: null, Title: null, MobilePhone: null, Description: null, Feedback_Notes__c: null, HubSpot_Contact_Id__c: null, HasOptedOutOfEmail: true };
+  const common = {
+    FirstName: null,
+    LastName: ANONYMIZED,
+    Email: null,
+    Phone: null,
+    Title: null,
+    MobilePhone: null,
+    Description: null,
+    Feedback_Notes__c: null,
+    HubSpot_Contact_Id__c: null,
+    HasOptedOutOfEmail: true,
+  };
   return type === 'Lead' ? { ...common, Company: ANONYMIZED, Website: null } : common;
 }
 
@@ -118,14 +137,24 @@ export const PrivacyPolicySchema = z.object({ salesforceRecords: z.enum(PRIVACY_
 /** Validates a privacy policy; every problem is listed. */
 export function validatePrivacyPolicy(input: unknown): Result<PrivacyPolicy, string[]> {
   const parsed = PrivacyPolicySchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'privacyPolicy'}: ${issue.message}`));
+  return parsed.success
+    ? ok(parsed.data)
+    : err(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'privacyPolicy'}: ${issue.message}`));
 }
 
 /** What changing the privacy policy does: only erasures from now on follow it. */
-export function previewPrivacyPolicy(current: PrivacyPolicy, next: PrivacyPolicy): { changed: boolean; lines: { level: 'info' | 'warn'; count: number; text: string }[]; restampOffered: false } {
+export function previewPrivacyPolicy(
+  current: PrivacyPolicy,
+  next: PrivacyPolicy,
+): { changed: boolean; lines: { level: 'info' | 'warn'; count: number; text: string }[]; restampOffered: false } {
   if (current.salesforceRecords === next.salesforceRecords) return { changed: false, lines: [], restampOffered: false };
-  const text = next.salesforceRecords === 'anonymize'
-    ? 'HubSpot privacy deletions from now on anonymize the linked Salesforce Lead or Contact'
-    : 'HubSpot privacy deletions from now on leave the linked Salesforce Lead or Contact as it is (the app erases its own copy and unlinks it); the person must then be erased in Salesforce by its admin';
-  return { changed: true, lines: [{ level: next.salesforceRecords === 'unlink' ? 'warn' : 'info', count: 0, text }], restampOffered: false };
+  const text =
+    next.salesforceRecords === 'anonymize'
+      ? 'HubSpot privacy deletions from now on anonymize the linked Salesforce Lead or Contact'
+      : 'HubSpot privacy deletions from now on leave the linked Salesforce Lead or Contact as it is (the app erases its own copy and unlinks it); the person must then be erased in Salesforce by its admin';
+  return {
+    changed: true,
+    lines: [{ level: next.salesforceRecords === 'unlink' ? 'warn' : 'info', count: 0, text }],
+    restampOffered: false,
+  };
 }

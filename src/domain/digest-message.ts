@@ -37,7 +37,8 @@ export function formatMoney(cents: number, currency: string | null): string {
 }
 
 const count = (value: number): string => value.toLocaleString('en-US');
-const percent = (ratio: number | null): string => (ratio === null ? '—' : `${(ratio * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })} %`);
+const percent = (ratio: number | null): string =>
+  ratio === null ? '—' : `${(ratio * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })} %`;
 const words = (code: string): string => code.replaceAll('_', ' ');
 
 function goalValue(row: GoalRow, value: number | null, currency: string | null): string {
@@ -81,31 +82,57 @@ function blocksOf(review: PipelineReview): Block[] {
   return [
     {
       title: `Goal vs closed (${goal.quarter})`,
-      lines: [`Closed ${money(goal.closedCents)} of ${goal.targetCents === null ? 'no goal set' : `${money(goal.targetCents)} goal`} (${percent(goal.share)})${goal.owner === null ? '' : `, owner ${goal.owner}`}`],
+      lines: [
+        `Closed ${money(goal.closedCents)} of ${goal.targetCents === null ? 'no goal set' : `${money(goal.targetCents)} goal`} (${percent(goal.share)})${goal.owner === null ? '' : `, owner ${goal.owner}`}`,
+      ],
     },
     {
       title: 'Open pipeline by stage',
-      lines: [`${count(pipeline.totalDeals)} deals, ${money(pipeline.totalCents)}`, ...pipeline.stages.map((row) => `${row.stage}: ${count(row.deals)} deals, ${money(row.amountCents)}`)],
+      lines: [
+        `${count(pipeline.totalDeals)} deals, ${money(pipeline.totalCents)}`,
+        ...pipeline.stages.map((row) => `${row.stage}: ${count(row.deals)} deals, ${money(row.amountCents)}`),
+      ],
     },
-    { title: 'Where revenue and pipeline came from: channels', lines: none(sources.channels.map((row) => sourceLine(row, review.currency)), 'No channel yet.') },
-    { title: 'Where revenue and pipeline came from: campaigns', lines: none(sources.campaigns.map((row) => sourceLine(row, review.currency)), 'No campaign yet.') },
+    {
+      title: 'Where revenue and pipeline came from: channels',
+      lines: none(
+        sources.channels.map((row) => sourceLine(row, review.currency)),
+        'No channel yet.',
+      ),
+    },
+    {
+      title: 'Where revenue and pipeline came from: campaigns',
+      lines: none(
+        sources.campaigns.map((row) => sourceLine(row, review.currency)),
+        'No campaign yet.',
+      ),
+    },
     {
       title: `New customers (${count(review.newCustomers.length)})`,
       lines: none(
-        review.newCustomers.map((row) => `${row.accountName ?? row.opportunityName ?? row.opportunityId}: ${money(row.amountCents)}, won ${row.wonAt.slice(0, 10)}, ${row.channel}${row.campaign === null ? '' : ` / ${row.campaign}`}; why won: ${row.reason ?? 'not given'}`),
+        review.newCustomers.map(
+          (row) =>
+            `${row.accountName ?? row.opportunityName ?? row.opportunityId}: ${money(row.amountCents)}, won ${row.wonAt.slice(0, 10)}, ${row.channel}${row.campaign === null ? '' : ` / ${row.campaign}`}; why won: ${row.reason ?? 'not given'}`,
+        ),
         'No new customer in the period.',
       ),
     },
     {
       title: `Losses (${count(losses.deals.length)}, ${money(losses.deals.reduce((sum, row) => sum + row.amountCents, 0))})`,
-      lines: none(losses.reasons.map((row) => `${row.reason}: ${count(row.deals)} deals, ${money(row.amountCents)}`), 'No loss in the period.'),
+      lines: none(
+        losses.reasons.map((row) => `${row.reason}: ${count(row.deals)} deals, ${money(row.amountCents)}`),
+        'No loss in the period.',
+      ),
     },
     {
       title: `Marketing's side of the SLA${marketing === null ? '' : ` (${marketing.period.id})`}`,
       lines:
         marketing === null || marketing.commitments.length === 0
           ? ['No commitment for this period.']
-          : marketing.commitments.map((row) => `${words(row.metric)}${row.channel === null ? '' : ` (${row.channel})`}: ${count(row.delivered)} of ${count(row.target)}, ${count(row.expectedToDate)} expected by now, forecast ${count(row.forecast)}: ${words(row.status)}`),
+          : marketing.commitments.map(
+              (row) =>
+                `${words(row.metric)}${row.channel === null ? '' : ` (${row.channel})`}: ${count(row.delivered)} of ${count(row.target)}, ${count(row.expectedToDate)} expected by now, forecast ${count(row.forecast)}: ${words(row.status)}`,
+            ),
     },
     {
       title: "Sales' side of the SLA",
@@ -117,21 +144,33 @@ function blocksOf(review: PipelineReview): Block[] {
     {
       title: 'Shared goals',
       lines: none(
-        review.goals.map((row) => `${words(row.kpi)} (${row.owner}): ${goalValue(row, row.actual, review.currency)} against ${goalValue(row, row.target, review.currency)}, ${words(row.status)}${row.trend === null ? '' : `, ${row.trend} than last quarter`}`),
+        review.goals.map(
+          (row) =>
+            `${words(row.kpi)} (${row.owner}): ${goalValue(row, row.actual, review.currency)} against ${goalValue(row, row.target, review.currency)}, ${words(row.status)}${row.trend === null ? '' : `, ${row.trend} than last quarter`}`,
+        ),
         'No goal set for the quarter.',
       ),
     },
     {
       title: 'Marketing campaigns in the next 30 days',
       lines: [
-        ...none(upcoming.campaigns.map((row) => `${row.startDate.slice(0, 10)} ${row.name}${row.type === null ? '' : ` (${row.type})`}, ${row.source === 'salesforce' ? 'Salesforce' : 'HubSpot'}`), 'None starting.'),
-        ...upcoming.unavailable.map((row) => `${row.source === 'salesforce' ? 'Salesforce' : 'HubSpot'} campaigns could not be read: ${row.reason}`),
+        ...none(
+          upcoming.campaigns.map(
+            (row) =>
+              `${row.startDate.slice(0, 10)} ${row.name}${row.type === null ? '' : ` (${row.type})`}, ${row.source === 'salesforce' ? 'Salesforce' : 'HubSpot'}`,
+          ),
+          'None starting.',
+        ),
+        ...upcoming.unavailable.map(
+          (row) => `${row.source === 'salesforce' ? 'Salesforce' : 'HubSpot'} campaigns could not be read: ${row.reason}`,
+        ),
       ],
     },
   ];
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 /** Slack mrkdwn treats &, < and > as control characters. */
 const escapeMrkdwn = (text: string): string => text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
 
@@ -141,7 +180,15 @@ export function renderDigest(review: PipelineReview, context: DigestContext): Di
   const subject = context.test === true ? `[Test] ${title}` : title;
   const blocks = blocksOf(review);
   const intro = `${context.test === true ? 'A test of the scheduled digest. ' : ''}The review of ${review.period.id} (${review.period.from.slice(0, 10)} to ${review.period.to.slice(0, 10)}), as of ${review.generatedAt.replace('T', ' ').slice(0, 16)} UTC.`;
-  const text = [title, '', intro, '', ...blocks.flatMap((block) => [block.title, ...block.lines.map((line) => `  ${line}`), '']), `Open the review: ${context.reviewUrl}`, ''].join('\n');
+  const text = [
+    title,
+    '',
+    intro,
+    '',
+    ...blocks.flatMap((block) => [block.title, ...block.lines.map((line) => `  ${line}`), '']),
+    `Open the review: ${context.reviewUrl}`,
+    '',
+  ].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h1 style="font-size:1.3em">${escapeHtml(title)}</h1>
 <p>${escapeHtml(intro)}</p>

@@ -34,9 +34,24 @@ export const ReviewDigestSchema = z
   .object({
     enabled: z.boolean().default(false),
     every: z.enum(DIGEST_FREQUENCIES, { message: 'must be week or two_weeks' }).default('week'),
-    weekday: z.number({ message: 'must be a number' }).int('must be a whole number').min(1, 'must be 1 (Monday) to 7 (Sunday)').max(7, 'must be 1 (Monday) to 7 (Sunday)').default(1),
-    hour: z.number({ message: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 to 23').max(23, 'must be 0 to 23').default(8),
-    timeZone: z.string().trim().min(1, 'must not be blank').refine(isValidTimeZone, { message: 'is not an IANA time zone (e.g. Europe/Paris)' }).default('UTC'),
+    weekday: z
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be 1 (Monday) to 7 (Sunday)')
+      .max(7, 'must be 1 (Monday) to 7 (Sunday)')
+      .default(1),
+    hour: z
+      .number({ message: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 to 23')
+      .max(23, 'must be 0 to 23')
+      .default(8),
+    timeZone: z
+      .string()
+      .trim()
+      .min(1, 'must not be blank')
+      .refine(isValidTimeZone, { message: 'is not an IANA time zone (e.g. Europe/Paris)' })
+      .default('UTC'),
     /** The review period the digest shows: the quarter or month containing the send time. */
     period: z.enum(COMMITMENT_PERIODS, { message: 'must be quarter or month' }).default('quarter'),
     emailTo: z
@@ -56,7 +71,11 @@ export const ReviewDigestSchema = z
   .strict()
   .superRefine((value, context) => {
     if (value.enabled && value.emailTo.length === 0 && !value.toAlertTarget) {
-      context.addIssue({ code: 'custom', message: 'the digest goes nowhere: add an email recipient or send it to the alert target', path: ['emailTo'] });
+      context.addIssue({
+        code: 'custom',
+        message: 'the digest goes nowhere: add an email recipient or send it to the alert target',
+        path: ['emailTo'],
+      });
     }
   });
 export type ReviewDigest = z.output<typeof ReviewDigestSchema>;
@@ -130,19 +149,42 @@ export function digestPeriod(setting: Pick<ReviewDigest, 'period' | 'timeZone'>,
 
 /** `Mon, 7 Dec 2026, 08:00 (Europe/Paris)`: an instant as the admin reads it, in the digest's zone. */
 export function describeSendTime(at: Date, timeZone: string): string {
-  const text = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  const text = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
   return `${text} (${timeZone})`;
 }
 
 /** What saving `next` over `current` changes, as of `now`: when the next digest would go out, and where. */
 export function previewReviewDigest(current: ReviewDigest, next: ReviewDigest, now: Date): SettingPreview {
   if (JSON.stringify(current) === JSON.stringify(next)) return { changed: false, lines: [], restampOffered: false };
-  if (!next.enabled) return { changed: true, lines: [{ level: current.enabled ? 'warn' : 'info', count: 0, text: 'No digest would be sent' }], restampOffered: false };
+  if (!next.enabled)
+    return {
+      changed: true,
+      lines: [{ level: current.enabled ? 'warn' : 'info', count: 0, text: 'No digest would be sent' }],
+      restampOffered: false,
+    };
   const slot = nextSlot(next, now);
-  const to = [...(next.emailTo.length > 0 ? [`${next.emailTo.length} email recipient${next.emailTo.length === 1 ? '' : 's'}`] : []), ...(next.toAlertTarget ? ['the alert target'] : [])].join(' and ');
+  const to = [
+    ...(next.emailTo.length > 0 ? [`${next.emailTo.length} email recipient${next.emailTo.length === 1 ? '' : 's'}`] : []),
+    ...(next.toAlertTarget ? ['the alert target'] : []),
+  ].join(' and ');
   return {
     changed: true,
-    lines: [{ level: 'info', count: 1, text: `The next digest (${slot.id}, the review of ${digestPeriod(next, slot.dueAt).id}) would go out ${describeSendTime(slot.dueAt, next.timeZone)} to ${to}` }],
+    lines: [
+      {
+        level: 'info',
+        count: 1,
+        text: `The next digest (${slot.id}, the review of ${digestPeriod(next, slot.dueAt).id}) would go out ${describeSendTime(slot.dueAt, next.timeZone)} to ${to}`,
+      },
+    ],
     restampOffered: false,
   };
 }

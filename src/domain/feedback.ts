@@ -57,7 +57,10 @@ export const DEFAULT_FEEDBACK_REASONS: readonly FeedbackReason[] = [
 /** The admin-editable feedback taxonomy. */
 export const FeedbackTaxonomySchema = z
   .object({
-    reasons: z.array(FeedbackReasonSchema).min(1).default(() => DEFAULT_FEEDBACK_REASONS.map((reason) => ({ ...reason }))),
+    reasons: z
+      .array(FeedbackReasonSchema)
+      .min(1)
+      .default(() => DEFAULT_FEEDBACK_REASONS.map((reason) => ({ ...reason }))),
     /** The code for a reason label the taxonomy does not know. */
     fallbackCode: reasonCode.default('other'),
     /** Closed Leads with these reasons go back to nurture instead of being rejected. */
@@ -311,7 +314,12 @@ function judge(snapshot: FeedbackSnapshot, taxonomy: FeedbackTaxonomy): Judgemen
     }
     case 'Opportunity': {
       if (snapshot.IsWon) {
-        return { outcome: 'won', reasonCode: null, reasonLabel: presentOrNull(snapshot.Win_Reason__c), why: `Opportunity won ("${snapshot.StageName}")` };
+        return {
+          outcome: 'won',
+          reasonCode: null,
+          reasonLabel: presentOrNull(snapshot.Win_Reason__c),
+          why: `Opportunity won ("${snapshot.StageName}")`,
+        };
       }
       if (snapshot.IsClosed) {
         const label = presentOrNull(snapshot.Loss_Reason__c);
@@ -387,12 +395,7 @@ export function lifecycleIntentFor(outcome: FeedbackOutcome, taxonomy: FeedbackT
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const AMOUNT_FORMAT = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });

@@ -46,10 +46,23 @@ export function hubspotKindOf(type: string, fieldType: string | null | undefined
 }
 
 const SALESFORCE_KINDS: Readonly<Record<string, FieldKind>> = {
-  string: 'text', textarea: 'text', email: 'text', phone: 'text', url: 'text', combobox: 'text', encryptedstring: 'text',
-  picklist: 'picklist', multipicklist: 'multipicklist', boolean: 'boolean',
-  int: 'number', double: 'number', currency: 'number', percent: 'number', long: 'number',
-  date: 'date', datetime: 'datetime',
+  string: 'text',
+  textarea: 'text',
+  email: 'text',
+  phone: 'text',
+  url: 'text',
+  combobox: 'text',
+  encryptedstring: 'text',
+  picklist: 'picklist',
+  multipicklist: 'multipicklist',
+  boolean: 'boolean',
+  int: 'number',
+  double: 'number',
+  currency: 'number',
+  percent: 'number',
+  long: 'number',
+  date: 'date',
+  datetime: 'datetime',
 };
 
 /** The kind of a Salesforce field by its describe `type`; null for one no mapping may use (ids, references, addresses…). */
@@ -78,7 +91,14 @@ export interface TypedMapping extends FieldMapping {
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 function multiValues(text: string): string[] {
-  return [...new Set(text.split(';').map((v) => v.trim()).filter((v) => v !== ''))].sort();
+  return [
+    ...new Set(
+      text
+        .split(';')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    ),
+  ].sort();
 }
 
 function canonicalText(kind: FieldKind, text: string): string | null {
@@ -166,5 +186,7 @@ export type MappingPair = z.output<typeof MappingPairSchema>;
 
 /** Whether a mapping is one of the pairs (every mapping when no pairs are named). */
 export function isOneOfPairs(mapping: MappingPair, pairs: readonly MappingPair[] | undefined): boolean {
-  return pairs === undefined || pairs.some((p) => p.hubspotProperty === mapping.hubspotProperty && p.salesforceField === mapping.salesforceField);
+  return (
+    pairs === undefined || pairs.some((p) => p.hubspotProperty === mapping.hubspotProperty && p.salesforceField === mapping.salesforceField)
+  );
 }

@@ -39,7 +39,8 @@ const GoalSchema = z
   })
   .strict()
   .superRefine((goal, context) => {
-    if (GOAL_UNITS[goal.kpi] === 'percent' && goal.target > 100) context.addIssue({ code: 'custom', message: 'is a percentage: at most 100', path: ['target'] });
+    if (GOAL_UNITS[goal.kpi] === 'percent' && goal.target > 100)
+      context.addIssue({ code: 'custom', message: 'is a percentage: at most 100', path: ['target'] });
   });
 
 export const SharedGoalsSchema = z
@@ -48,12 +49,17 @@ export const SharedGoalsSchema = z
       .array(GoalSchema)
       .max(240, 'at most 240 goals')
       .default([])
-      .superRefine(uniqueRows((row) => `${row.quarter}|${row.kpi}`, (row) => `${row.kpi} of ${row.quarter}`, 'kpi')),
+      .superRefine(
+        uniqueRows(
+          (row) => `${row.quarter}|${row.kpi}`,
+          (row) => `${row.kpi} of ${row.quarter}`,
+          'kpi',
+        ),
+      ),
   })
   .strict();
 
 export type SharedGoals = z.output<typeof SharedGoalsSchema>;
-export type Goal = SharedGoals['goals'][number];
 
 /** No goals. */
 export const DEFAULT_SHARED_GOALS: SharedGoals = SharedGoalsSchema.parse({});
@@ -123,7 +129,8 @@ export function kpiActual(kpi: GoalKpi, actuals: QuarterActuals, revenueTarget: 
 
 /** The goal table of a quarter: one row per goal set for it, in GOAL_KPIS order (rules in the module comment). */
 export function goalTable(goals: SharedGoals, quarterId: string, current: QuarterActuals, previous: QuarterActuals): GoalRow[] {
-  const revenueTargetOf = (id: string): number | null => goals.goals.find((goal) => goal.quarter === id && goal.kpi === 'revenue')?.target ?? null;
+  const revenueTargetOf = (id: string): number | null =>
+    goals.goals.find((goal) => goal.quarter === id && goal.kpi === 'revenue')?.target ?? null;
   const lowerIsBetter = (kpi: GoalKpi): boolean => kpi === 'hours_to_first_touch';
   return goals.goals
     .filter((goal) => goal.quarter === quarterId)
@@ -132,9 +139,11 @@ export function goalTable(goals: SharedGoals, quarterId: string, current: Quarte
       const actual = kpiActual(goal.kpi, current, revenueTargetOf(quarterId));
       // Coverage of the previous quarter is measured against that quarter's own revenue goal.
       const before = kpiActual(goal.kpi, previous, revenueTargetOf(previousQuarter(quarterId)));
-      const status: GoalStatus = actual === null ? 'no_data' : (lowerIsBetter(goal.kpi) ? actual <= goal.target : actual >= goal.target) ? 'met' : 'below';
+      const status: GoalStatus =
+        actual === null ? 'no_data' : (lowerIsBetter(goal.kpi) ? actual <= goal.target : actual >= goal.target) ? 'met' : 'below';
       let trend: GoalTrend | null = null;
-      if (actual !== null && before !== null) trend = actual === before ? 'same' : actual > before !== lowerIsBetter(goal.kpi) ? 'better' : 'worse';
+      if (actual !== null && before !== null)
+        trend = actual === before ? 'same' : actual > before !== lowerIsBetter(goal.kpi) ? 'better' : 'worse';
       return { kpi: goal.kpi, unit: GOAL_UNITS[goal.kpi], owner: goal.owner, target: goal.target, actual, previous: before, trend, status };
     });
 }

@@ -41,7 +41,12 @@ export function hubspotMergeIds(event: HubSpotMergeEvent): { survivorId: string;
  */
 export function chooseSurvivingLink<L extends IdentityLink>(links: readonly L[], primaryId: string): { keep: L | null; duplicates: L[] } {
   const linked = (l: L) => l.salesforceLeadId !== null || l.salesforceContactId !== null;
-  const keep = links.find((l) => l.hubspotContactId === primaryId && linked(l)) ?? links.find(linked) ?? links.find((l) => l.hubspotContactId === primaryId) ?? links[0] ?? null;
+  const keep =
+    links.find((l) => l.hubspotContactId === primaryId && linked(l)) ??
+    links.find(linked) ??
+    links.find((l) => l.hubspotContactId === primaryId) ??
+    links[0] ??
+    null;
   return { keep, duplicates: links.filter((l) => l !== keep) };
 }
 
@@ -54,10 +59,12 @@ export type DeletionAction = (typeof DELETION_ACTIONS)[number];
  * deleted in Salesforce, either only unlink (the default: never delete across systems) or also
  * delete the linked record on the other side.
  */
-export const DeletionPolicySchema = z.object({
-  hubspotContactDeleted: z.enum(DELETION_ACTIONS).default('unlink'),
-  salesforceRecordDeleted: z.enum(DELETION_ACTIONS).default('unlink'),
-}).strict();
+export const DeletionPolicySchema = z
+  .object({
+    hubspotContactDeleted: z.enum(DELETION_ACTIONS).default('unlink'),
+    salesforceRecordDeleted: z.enum(DELETION_ACTIONS).default('unlink'),
+  })
+  .strict();
 export type DeletionPolicy = z.infer<typeof DeletionPolicySchema>;
 
 export const DEFAULT_DELETION_POLICY: DeletionPolicy = { hubspotContactDeleted: 'unlink', salesforceRecordDeleted: 'unlink' };
@@ -65,15 +72,22 @@ export const DEFAULT_DELETION_POLICY: DeletionPolicy = { hubspotContactDeleted: 
 /** Validates an admin-supplied deletion policy, listing every problem. */
 export function validateDeletionPolicy(input: unknown): Result<DeletionPolicy, string[]> {
   const parsed = DeletionPolicySchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'deletionPolicy'}: ${issue.message}`));
+  return parsed.success
+    ? ok(parsed.data)
+    : err(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'deletionPolicy'}: ${issue.message}`));
 }
 
 /** What saving `next` over `current` changes, in words for the preview. */
 export function describeDeletionPolicyChange(current: DeletionPolicy, next: DeletionPolicy): string[] {
-  const side = (action: DeletionAction, deleted: string, other: string) => (action === 'delete' ? `a ${deleted} deleted also deletes the linked ${other}` : `a ${deleted} deleted only unlinks the ${other}`);
+  const side = (action: DeletionAction, deleted: string, other: string) =>
+    action === 'delete' ? `a ${deleted} deleted also deletes the linked ${other}` : `a ${deleted} deleted only unlinks the ${other}`;
   return [
-    ...(current.hubspotContactDeleted === next.hubspotContactDeleted ? [] : [side(next.hubspotContactDeleted, 'HubSpot contact', 'Salesforce Lead or Contact')]),
-    ...(current.salesforceRecordDeleted === next.salesforceRecordDeleted ? [] : [side(next.salesforceRecordDeleted, 'Salesforce Lead or Contact', 'HubSpot contact')]),
+    ...(current.hubspotContactDeleted === next.hubspotContactDeleted
+      ? []
+      : [side(next.hubspotContactDeleted, 'HubSpot contact', 'Salesforce Lead or Contact')]),
+    ...(current.salesforceRecordDeleted === next.salesforceRecordDeleted
+      ? []
+      : [side(next.salesforceRecordDeleted, 'Salesforce Lead or Contact', 'HubSpot contact')]),
   ];
 }
 

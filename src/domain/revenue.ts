@@ -22,11 +22,9 @@ export type WonDateBasis = (typeof WON_DATE_BASES)[number];
 
 /** Where a customer's size comes from: the Salesforce Account, or the contact's HubSpot company. */
 export const SEGMENT_SOURCES = ['salesforce_account', 'hubspot_company'] as const;
-export type SegmentSource = (typeof SEGMENT_SOURCES)[number];
 
 /** What a size band measures: employees (`NumberOfEmployees` / `numberofemployees`) or annual revenue. */
 export const SEGMENT_MEASURES = ['employees', 'annual_revenue'] as const;
-export type SegmentMeasure = (typeof SEGMENT_MEASURES)[number];
 
 /** The band of a customer whose size is not known. */
 export const UNKNOWN_SEGMENT = 'Unknown size';
@@ -55,16 +53,31 @@ export const RevenuePolicySchema = z
           ]),
       })
       .strict()
-      .default({ source: 'salesforce_account', measure: 'employees', bands: [{ label: 'Small business', min: 0 }, { label: 'Mid-market', min: 100 }, { label: 'Enterprise', min: 1000 }] })
+      .default({
+        source: 'salesforce_account',
+        measure: 'employees',
+        bands: [
+          { label: 'Small business', min: 0 },
+          { label: 'Mid-market', min: 100 },
+          { label: 'Enterprise', min: 1000 },
+        ],
+      })
       .superRefine((segments, context) => {
-        if (segments.bands[0] !== undefined && segments.bands[0].min !== 0) context.addIssue({ code: 'custom', message: 'the first band must start at 0', path: ['bands', 0, 'min'] });
+        if (segments.bands[0] !== undefined && segments.bands[0].min !== 0)
+          context.addIssue({ code: 'custom', message: 'the first band must start at 0', path: ['bands', 0, 'min'] });
         segments.bands.forEach((band, index) => {
           const before = segments.bands[index - 1];
-          if (before !== undefined && band.min <= before.min) context.addIssue({ code: 'custom', message: 'bands must be in ascending order of min', path: ['bands', index, 'min'] });
+          if (before !== undefined && band.min <= before.min)
+            context.addIssue({ code: 'custom', message: 'bands must be in ascending order of min', path: ['bands', index, 'min'] });
         });
         const labels = segments.bands.map((band) => band.label.toLowerCase());
         labels.forEach((text, index) => {
-          if (labels.indexOf(text) !== index || text === UNKNOWN_SEGMENT.toLowerCase()) context.addIssue({ code: 'custom', message: `label "${segments.bands[index]?.label ?? ''}" is used twice or reserved`, path: ['bands', index, 'label'] });
+          if (labels.indexOf(text) !== index || text === UNKNOWN_SEGMENT.toLowerCase())
+            context.addIssue({
+              code: 'custom',
+              message: `label "${segments.bands[index]?.label ?? ''}" is used twice or reserved`,
+              path: ['bands', index, 'label'],
+            });
         });
       }),
     /**
@@ -72,10 +85,18 @@ export const RevenuePolicySchema = z
      * outside any campaign, agency fees): one amount per channel and month, in the corporate currency.
      */
     channelCosts: z
-      .array(z.object({ channel: label, month, amount: z.number().min(0, 'must be 0 or more').max(1e12, 'is too large').finite() }).strict())
+      .array(
+        z.object({ channel: label, month, amount: z.number().min(0, 'must be 0 or more').max(1e12, 'is too large').finite() }).strict(),
+      )
       .max(600, 'at most 600 rows')
       .default([])
-      .superRefine(uniqueRows((row) => `${row.channel.toLowerCase()}|${row.month}`, (row) => `${row.channel} ${row.month}`, 'month')),
+      .superRefine(
+        uniqueRows(
+          (row) => `${row.channel.toLowerCase()}|${row.month}`,
+          (row) => `${row.channel} ${row.month}`,
+          'month',
+        ),
+      ),
   })
   .strict();
 
@@ -114,7 +135,12 @@ export function endOfDate(date: string | null | undefined): Date | null {
  * got there at the end of its close date, never later than now. Null while unsettled (a reopened
  * deal leaves the won figures).
  */
-export function settledAt(input: { settled: boolean; previous: { settled: boolean; at: Date | null } | null; closeDate: string | null; now: Date }): Date | null {
+export function settledAt(input: {
+  settled: boolean;
+  previous: { settled: boolean; at: Date | null } | null;
+  closeDate: string | null;
+  now: Date;
+}): Date | null {
   if (!input.settled) return null;
   if (input.previous !== null) return input.previous.settled && input.previous.at !== null ? input.previous.at : input.now;
   const closed = endOfDate(input.closeDate);
@@ -163,9 +189,16 @@ export function lifetimeValues(deals: readonly WonDeal[]): Map<string, LifetimeV
   const values = new Map<string, LifetimeValue>();
   for (const deal of deals) {
     const current = values.get(deal.accountId);
-    values.set(deal.accountId, current === undefined
-      ? { valueCents: deal.amountCents, firstWonAt: deal.wonAt, dealsWon: 1 }
-      : { valueCents: current.valueCents + deal.amountCents, firstWonAt: deal.wonAt < current.firstWonAt ? deal.wonAt : current.firstWonAt, dealsWon: current.dealsWon + 1 });
+    values.set(
+      deal.accountId,
+      current === undefined
+        ? { valueCents: deal.amountCents, firstWonAt: deal.wonAt, dealsWon: 1 }
+        : {
+            valueCents: current.valueCents + deal.amountCents,
+            firstWonAt: deal.wonAt < current.firstWonAt ? deal.wonAt : current.firstWonAt,
+            dealsWon: current.dealsWon + 1,
+          },
+    );
   }
   return values;
 }

@@ -57,18 +57,21 @@ function salesforcePicklistProblem(facts: CrmFacts, path: string, object: string
   const described = facts.salesforce.get(object);
   if (!described) return `${path}: "${value}" cannot be checked: the integration user cannot see the ${object} object in Salesforce`;
   const fieldFacts = described.get(field);
-  if (!fieldFacts) return `${path}: "${value}" cannot be checked: the field ${object}.${field} is not in the org, or the integration user cannot see it (provisioning creates the app's fields and grants access to them)`;
+  if (!fieldFacts)
+    return `${path}: "${value}" cannot be checked: the field ${object}.${field} is not in the org, or the integration user cannot see it (provisioning creates the app's fields and grants access to them)`;
   const values = fieldFacts.picklistValues ?? [];
   if (values.includes(value)) return null;
   const spelled = values.find((candidate) => sameValue(candidate, value));
-  if (spelled !== undefined) return `${path}: "${value}" is spelled "${spelled}" in the ${fieldFacts.label} picklist (${object}.${field}) in Salesforce`;
+  if (spelled !== undefined)
+    return `${path}: "${value}" is spelled "${spelled}" in the ${fieldFacts.label} picklist (${object}.${field}) in Salesforce`;
   return `${path}: "${value}" is not a value of the ${fieldFacts.label} picklist (${object}.${field}) in Salesforce; its active values are ${listed(values)}`;
 }
 
 /** Checks one value against a HubSpot enumeration property; a message, or null when the portal has it. */
 function hubspotOptionProblem(facts: CrmFacts, path: string, property: string, value: string): string | null {
   const propertyFacts = facts.hubspot.get(property);
-  if (!propertyFacts) return `${path}: "${value}" cannot be checked: the contact property ${property} is not in the HubSpot portal (provisioning creates the app's properties)`;
+  if (!propertyFacts)
+    return `${path}: "${value}" cannot be checked: the contact property ${property} is not in the HubSpot portal (provisioning creates the app's properties)`;
   if (propertyFacts.options === null) return null;
   if (propertyFacts.options.includes(value)) return null;
   return `${path}: "${value}" is not an option of the ${propertyFacts.label} property (${property}) in HubSpot; its options are ${listed(propertyFacts.options)}`;
@@ -81,7 +84,9 @@ function collect(problems: (string | null)[]): string[] {
 /** The stage dictionary: Lead Status, reason and lifecycle values exist on their side. */
 export function checkStageDictionary(dictionary: StageDictionary, facts: CrmFacts): string[] {
   const problems: (string | null)[] = [];
-  dictionary.hubspotLifecycleOrder.forEach((stage, index) => problems.push(hubspotOptionProblem(facts, `hubspotLifecycleOrder[${index}]`, 'lifecyclestage', stage)));
+  dictionary.hubspotLifecycleOrder.forEach((stage, index) =>
+    problems.push(hubspotOptionProblem(facts, `hubspotLifecycleOrder[${index}]`, 'lifecyclestage', stage)),
+  );
   dictionary.rows.forEach((row, index) => {
     const at = `rows[${index}] (${row.stage})`;
     for (const [property, value] of Object.entries(row.hubspot ?? {})) {
@@ -89,10 +94,15 @@ export function checkStageDictionary(dictionary: StageDictionary, facts: CrmFact
     }
     const salesforce = row.salesforce;
     if (salesforce?.object === 'Lead') {
-      if (salesforce.status !== undefined) problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.status`, 'Lead', 'Status', salesforce.status));
-      salesforce.reasons?.forEach((reason, r) => problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.reasons[${r}]`, 'Lead', 'Feedback_Reason__c', reason)));
+      if (salesforce.status !== undefined)
+        problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.status`, 'Lead', 'Status', salesforce.status));
+      salesforce.reasons?.forEach((reason, r) =>
+        problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.reasons[${r}]`, 'Lead', 'Feedback_Reason__c', reason)),
+      );
     } else if (salesforce?.object === 'Opportunity') {
-      salesforce.reasons?.forEach((reason, r) => problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.reasons[${r}]`, 'Opportunity', 'Loss_Reason__c', reason)));
+      salesforce.reasons?.forEach((reason, r) =>
+        problems.push(salesforcePicklistProblem(facts, `${at}.salesforce.reasons[${r}]`, 'Opportunity', 'Loss_Reason__c', reason)),
+      );
     }
   });
   return collect(problems);
@@ -115,21 +125,39 @@ export function checkFieldMappings(mappings: readonly FieldMapping[], facts: Crm
   mappings.forEach((mapping, index) => {
     if (mapping.rule === 'dont_sync') return;
     const field = lead?.get(mapping.salesforceField);
-    if (!lead) problems.push(`[${index}].salesforceField: "${mapping.salesforceField}" cannot be checked: the integration user cannot see the Lead object in Salesforce`);
-    else if (!field) problems.push(`[${index}].salesforceField: "${mapping.salesforceField}" is not a Lead field in Salesforce, or the integration user cannot see it`);
+    if (!lead)
+      problems.push(
+        `[${index}].salesforceField: "${mapping.salesforceField}" cannot be checked: the integration user cannot see the Lead object in Salesforce`,
+      );
+    else if (!field)
+      problems.push(
+        `[${index}].salesforceField: "${mapping.salesforceField}" is not a Lead field in Salesforce, or the integration user cannot see it`,
+      );
     else if (!field.writable && mapping.rule !== 'always_salesforce') {
-      problems.push(`[${index}].salesforceField: "${mapping.salesforceField}" (${field.label}) is read-only to the integration user in Salesforce: grant Edit in its field-level security, or choose always_salesforce`);
+      problems.push(
+        `[${index}].salesforceField: "${mapping.salesforceField}" (${field.label}) is read-only to the integration user in Salesforce: grant Edit in its field-level security, or choose always_salesforce`,
+      );
     }
     const property = facts.hubspot.get(mapping.hubspotProperty);
-    if (!property) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" is not a contact property in the HubSpot portal`);
-    else if (property.readOnly) problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is calculated by HubSpot and cannot be written: choose dont_sync or another property`);
+    if (!property)
+      problems.push(`[${index}].hubspotProperty: "${mapping.hubspotProperty}" is not a contact property in the HubSpot portal`);
+    else if (property.readOnly)
+      problems.push(
+        `[${index}].hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is calculated by HubSpot and cannot be written: choose dont_sync or another property`,
+      );
     if (field && property && !property.readOnly) problems.push(...kindProblems(index, mapping, property, field));
   });
   return problems;
 }
 
 const KIND_WORDS: Readonly<Record<FieldKind, string>> = {
-  text: 'text', number: 'a number', date: 'a date', datetime: 'a date and time', boolean: 'a checkbox', picklist: 'a picklist', multipicklist: 'a multi-select picklist',
+  text: 'text',
+  number: 'a number',
+  date: 'a date',
+  datetime: 'a date and time',
+  boolean: 'a checkbox',
+  picklist: 'a picklist',
+  multipicklist: 'a multi-select picklist',
 };
 
 /** The pair's kinds, its value map and its picklist values against both sides' metadata. */
@@ -137,19 +165,34 @@ function kindProblems(index: number, mapping: FieldMapping, property: HubSpotPro
   const at = `[${index}]`;
   const hubspotKind = hubspotKindOf(property.type, property.fieldType);
   const salesforceKind = salesforceKindOf(field.type);
-  if (hubspotKind === null) return [`${at}.hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is a ${property.fieldType ?? property.type} property, which no mapping can carry`];
-  if (salesforceKind === null) return [`${at}.salesforceField: "${mapping.salesforceField}" (${field.label}) is a ${field.type} field, which no mapping can carry`];
+  if (hubspotKind === null)
+    return [
+      `${at}.hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is a ${property.fieldType ?? property.type} property, which no mapping can carry`,
+    ];
+  if (salesforceKind === null)
+    return [`${at}.salesforceField: "${mapping.salesforceField}" (${field.label}) is a ${field.type} field, which no mapping can carry`];
   if (!kindsMatch(hubspotKind, salesforceKind)) {
-    return [`${at}: "${mapping.hubspotProperty}" is ${KIND_WORDS[hubspotKind]} in HubSpot but "${mapping.salesforceField}" is ${KIND_WORDS[salesforceKind]} in Salesforce: map properties and fields of the same kind`];
+    return [
+      `${at}: "${mapping.hubspotProperty}" is ${KIND_WORDS[hubspotKind]} in HubSpot but "${mapping.salesforceField}" is ${KIND_WORDS[salesforceKind]} in Salesforce: map properties and fields of the same kind`,
+    ];
   }
   const valueMap = mapping.valueMap ?? [];
-  if (valueMap.length > 0 && !takesValueMap(hubspotKind, salesforceKind)) return [`${at}.valueMap: a value map is for picklists, and neither "${mapping.hubspotProperty}" nor "${mapping.salesforceField}" is one`];
+  if (valueMap.length > 0 && !takesValueMap(hubspotKind, salesforceKind))
+    return [
+      `${at}.valueMap: a value map is for picklists, and neither "${mapping.hubspotProperty}" nor "${mapping.salesforceField}" is one`,
+    ];
   const problems: string[] = [];
   const hubspotOptions = property.options;
   const salesforceValues = field.picklistValues;
   valueMap.forEach((entry, v) => {
-    if (hubspotOptions !== null && !hubspotOptions.includes(entry.hubspot)) problems.push(`${at}.valueMap[${v}].hubspot: "${entry.hubspot}" is not an option of ${property.label} (${mapping.hubspotProperty}) in HubSpot; its options are ${listed(hubspotOptions)}`);
-    if (salesforceValues !== null && !salesforceValues.includes(entry.salesforce)) problems.push(`${at}.valueMap[${v}].salesforce: "${entry.salesforce}" is not an active value of the ${field.label} picklist (Lead.${mapping.salesforceField}) in Salesforce; its active values are ${listed(salesforceValues)}`);
+    if (hubspotOptions !== null && !hubspotOptions.includes(entry.hubspot))
+      problems.push(
+        `${at}.valueMap[${v}].hubspot: "${entry.hubspot}" is not an option of ${property.label} (${mapping.hubspotProperty}) in HubSpot; its options are ${listed(hubspotOptions)}`,
+      );
+    if (salesforceValues !== null && !salesforceValues.includes(entry.salesforce))
+      problems.push(
+        `${at}.valueMap[${v}].salesforce: "${entry.salesforce}" is not an active value of the ${field.label} picklist (Lead.${mapping.salesforceField}) in Salesforce; its active values are ${listed(salesforceValues)}`,
+      );
   });
   if (hubspotOptions === null || salesforceValues === null) return problems;
   // Each value that may cross lands on a value the other side has.
@@ -157,10 +200,16 @@ function kindProblems(index: number, mapping: FieldMapping, property: HubSpotPro
   const toHubSpot = (value: string) => valueMap.find((e) => e.salesforce === value)?.hubspot ?? value;
   if (writesSalesforce(mapping.rule)) {
     const stranded = hubspotOptions.filter((option) => !salesforceValues.includes(toSalesforce(option)));
-    if (stranded.length > 0) problems.push(`${at}.valueMap: HubSpot ${listed(stranded)} of ${mapping.hubspotProperty} ${stranded.length === 1 ? 'has' : 'have'} no value in the ${field.label} picklist (Lead.${mapping.salesforceField}): map ${stranded.length === 1 ? 'it' : 'each'} to one of ${listed(salesforceValues)}`);
+    if (stranded.length > 0)
+      problems.push(
+        `${at}.valueMap: HubSpot ${listed(stranded)} of ${mapping.hubspotProperty} ${stranded.length === 1 ? 'has' : 'have'} no value in the ${field.label} picklist (Lead.${mapping.salesforceField}): map ${stranded.length === 1 ? 'it' : 'each'} to one of ${listed(salesforceValues)}`,
+      );
   }
   const strandedInHubSpot = salesforceValues.filter((value) => !hubspotOptions.includes(toHubSpot(value)));
-  if (strandedInHubSpot.length > 0) problems.push(`${at}.valueMap: Salesforce ${listed(strandedInHubSpot)} of Lead.${mapping.salesforceField} ${strandedInHubSpot.length === 1 ? 'has' : 'have'} no option in ${property.label} (${mapping.hubspotProperty}): map ${strandedInHubSpot.length === 1 ? 'it' : 'each'} to one of ${listed(hubspotOptions)}`);
+  if (strandedInHubSpot.length > 0)
+    problems.push(
+      `${at}.valueMap: Salesforce ${listed(strandedInHubSpot)} of Lead.${mapping.salesforceField} ${strandedInHubSpot.length === 1 ? 'has' : 'have'} no option in ${property.label} (${mapping.hubspotProperty}): map ${strandedInHubSpot.length === 1 ? 'it' : 'each'} to one of ${listed(hubspotOptions)}`,
+    );
   return problems;
 }
 
@@ -168,7 +217,10 @@ function kindProblems(index: number, mapping: FieldMapping, property: HubSpotPro
 export function checkChannelRules(rules: ChannelRules, leadSourceByChannel: Readonly<Record<string, string>>, facts: CrmFacts): string[] {
   const problems: (string | null)[] = [];
   const seen = new Set<string>();
-  const channels: [string, string][] = [...rules.rules.map((rule, index): [string, string] => [`rules[${index}].channel`, rule.channel]), ['fallbackChannel', rules.fallbackChannel]];
+  const channels: [string, string][] = [
+    ...rules.rules.map((rule, index): [string, string] => [`rules[${index}].channel`, rule.channel]),
+    ['fallbackChannel', rules.fallbackChannel],
+  ];
   for (const [path, channel] of channels) {
     if (seen.has(channel)) continue;
     seen.add(channel);
@@ -196,9 +248,13 @@ const TAXONOMY_HUBSPOT_PROPERTY: Readonly<Record<keyof FeedbackTaxonomy['hubspot
  */
 export function checkFeedbackTaxonomy(taxonomy: FeedbackTaxonomy, facts: CrmFacts): string[] {
   const problems: (string | null)[] = [];
-  taxonomy.reasons.forEach((reason, index) => problems.push(salesforcePicklistProblem(facts, `reasons[${index}].label`, 'Lead', 'Feedback_Reason__c', reason.label)));
+  taxonomy.reasons.forEach((reason, index) =>
+    problems.push(salesforcePicklistProblem(facts, `reasons[${index}].label`, 'Lead', 'Feedback_Reason__c', reason.label)),
+  );
   for (const meaning of ['untouched', 'accepted', 'closed'] as const) {
-    taxonomy.leadStatuses[meaning].forEach((status, index) => problems.push(salesforcePicklistProblem(facts, `leadStatuses.${meaning}[${index}]`, 'Lead', 'Status', status)));
+    taxonomy.leadStatuses[meaning].forEach((status, index) =>
+      problems.push(salesforcePicklistProblem(facts, `leadStatuses.${meaning}[${index}]`, 'Lead', 'Status', status)),
+    );
   }
   for (const [key, property] of Object.entries(TAXONOMY_HUBSPOT_PROPERTY) as [keyof FeedbackTaxonomy['hubspot'], string][]) {
     problems.push(hubspotOptionProblem(facts, `hubspot.${key}`, property, taxonomy.hubspot[key]));
@@ -209,9 +265,12 @@ export function checkFeedbackTaxonomy(taxonomy: FeedbackTaxonomy, facts: CrmFact
 /** The SLA policy: untouched statuses are Lead Status values, overrides name existing Lead Sources. */
 export function checkSlaPolicy(policy: SlaPolicy, facts: CrmFacts): string[] {
   const problems: (string | null)[] = [];
-  policy.untouchedLeadStatuses.forEach((status, index) => problems.push(salesforcePicklistProblem(facts, `untouchedLeadStatuses[${index}]`, 'Lead', 'Status', status)));
+  policy.untouchedLeadStatuses.forEach((status, index) =>
+    problems.push(salesforcePicklistProblem(facts, `untouchedLeadStatuses[${index}]`, 'Lead', 'Status', status)),
+  );
   policy.overrides.forEach((override, index) => {
-    if (override.leadSource !== undefined) problems.push(salesforcePicklistProblem(facts, `overrides[${index}].leadSource`, 'Lead', 'LeadSource', override.leadSource));
+    if (override.leadSource !== undefined)
+      problems.push(salesforcePicklistProblem(facts, `overrides[${index}].leadSource`, 'Lead', 'LeadSource', override.leadSource));
   });
   return collect(problems);
 }
@@ -219,15 +278,23 @@ export function checkSlaPolicy(policy: SlaPolicy, facts: CrmFacts): string[] {
 /** The revenue policy: each channel given a cost is one the channel rules can produce. */
 export function checkRevenuePolicy(policy: RevenuePolicy, rules: ChannelRules): string[] {
   const channels = new Map([...rules.rules.map((rule) => rule.channel), rules.fallbackChannel].map((name) => [name.toLowerCase(), name]));
-  return collect(policy.channelCosts.map((row, index) =>
-    channels.has(row.channel.toLowerCase()) ? null : `channelCosts[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
-  ));
+  return collect(
+    policy.channelCosts.map((row, index) =>
+      channels.has(row.channel.toLowerCase())
+        ? null
+        : `channelCosts[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
+    ),
+  );
 }
 
 /** Marketing commitments: each channel a commitment is limited to is one the channel rules can produce. */
 export function checkMarketingCommitments(commitments: MarketingCommitments, rules: ChannelRules): string[] {
   const channels = new Map([...rules.rules.map((rule) => rule.channel), rules.fallbackChannel].map((name) => [name.toLowerCase(), name]));
-  return collect(commitments.commitments.map((row, index) =>
-    row.channel === undefined || channels.has(row.channel.toLowerCase()) ? null : `commitments[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
-  ));
+  return collect(
+    commitments.commitments.map((row, index) =>
+      row.channel === undefined || channels.has(row.channel.toLowerCase())
+        ? null
+        : `commitments[${index}].channel: "${row.channel}" is not a channel of the channel rules (${[...channels.values()].join(', ')})`,
+    ),
+  );
 }

@@ -57,7 +57,12 @@ function same(a: unknown, b: unknown): boolean {
 function snapshotOf(meaning: SalesforceStageMeaning): SalesforceSnapshot | null {
   if (meaning.object === 'Lead') {
     if (meaning.status === undefined && meaning.isConverted !== true) return null;
-    return { object: 'Lead', Status: meaning.status ?? '', IsConverted: meaning.isConverted ?? false, Feedback_Reason__c: meaning.reasons?.[0] ?? null };
+    return {
+      object: 'Lead',
+      Status: meaning.status ?? '',
+      IsConverted: meaning.isConverted ?? false,
+      Feedback_Reason__c: meaning.reasons?.[0] ?? null,
+    };
   }
   return {
     object: 'Opportunity',
@@ -77,7 +82,11 @@ function describeMeaning(meaning: SalesforceStageMeaning): string {
  * The stage dictionary: for each stage contacts are in now, where the values their records hold
  * today (the stage's current meaning on each side) would land under the new dictionary.
  */
-export function previewStageDictionary(current: StageDictionary, next: StageDictionary, contactsByStage: ReadonlyMap<string, number>): SettingPreview {
+export function previewStageDictionary(
+  current: StageDictionary,
+  next: StageDictionary,
+  contactsByStage: ReadonlyMap<string, number>,
+): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const lines: PreviewLine[] = [];
   for (const stage of SHARED_STAGES) {
@@ -93,24 +102,43 @@ export function previewStageDictionary(current: StageDictionary, next: StageDict
       const snapshot = row.salesforce ? snapshotOf(row.salesforce) : null;
       if (snapshot && row.salesforce) note(findStageForSalesforce(next, snapshot), `their Salesforce ${describeMeaning(row.salesforce)}`);
       if (row.hubspot && Object.keys(row.hubspot).length > 0) {
-        const values = Object.entries(row.hubspot).map(([property, value]) => `${property}="${String(value)}"`).join(' + ');
+        const values = Object.entries(row.hubspot)
+          .map(([property, value]) => `${property}="${String(value)}"`)
+          .join(' + ');
         note(findStageForHubSpot(next, row.hubspot), `their HubSpot ${values}`);
       }
     }
     for (const [landsAt, why] of outcomes) {
       lines.push(
         landsAt === ''
-          ? { level: 'warn', count, text: `${plural(count, 'contact')} in ${stageName(stage)} would map to a stage no rule covers (${why.join('; ')} matches no row): their sync would stop` }
-          : { level: 'warn', count, text: `${plural(count, 'contact')} in ${stageName(stage)} would count as ${stageName(landsAt)} (${why.join('; ')})` },
+          ? {
+              level: 'warn',
+              count,
+              text: `${plural(count, 'contact')} in ${stageName(stage)} would map to a stage no rule covers (${why.join('; ')} matches no row): their sync would stop`,
+            }
+          : {
+              level: 'warn',
+              count,
+              text: `${plural(count, 'contact')} in ${stageName(stage)} would count as ${stageName(landsAt)} (${why.join('; ')})`,
+            },
       );
     }
   }
   if (current.handoffStage !== next.handoffStage) {
     const count = contactsByStage.get(next.handoffStage) ?? 0;
-    lines.push({ level: 'info', count, text: `The handoff to sales moves from ${stageName(current.handoffStage)} to ${stageName(next.handoffStage)}; ${plural(count, 'contact')} are in ${stageName(next.handoffStage)} now` });
+    lines.push({
+      level: 'info',
+      count,
+      text: `The handoff to sales moves from ${stageName(current.handoffStage)} to ${stageName(next.handoffStage)}; ${plural(count, 'contact')} are in ${stageName(next.handoffStage)} now`,
+    });
   }
   const total = [...contactsByStage.values()].reduce((sum, n) => sum + n, 0);
-  if (lines.length === 0) lines.push({ level: 'info', count: total, text: `No contact changes stage: the ${plural(total, 'contact')} with a recorded stage keep it` });
+  if (lines.length === 0)
+    lines.push({
+      level: 'info',
+      count: total,
+      text: `No contact changes stage: the ${plural(total, 'contact')} with a recorded stage keep it`,
+    });
   return { changed: true, lines, restampOffered: false };
 }
 
@@ -119,7 +147,11 @@ function pairOf(mapping: FieldMapping): string {
 }
 
 /** The field rules: which pairs start or stop syncing, or change rule, for every linked record. */
-export function previewFieldMappings(current: readonly FieldMapping[], next: readonly FieldMapping[], linkedRecords: number): SettingPreview {
+export function previewFieldMappings(
+  current: readonly FieldMapping[],
+  next: readonly FieldMapping[],
+  linkedRecords: number,
+): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false, fillOffered: false };
   const lines: PreviewLine[] = [];
   const fillPairs: MappingPair[] = [];
@@ -129,31 +161,56 @@ export function previewFieldMappings(current: readonly FieldMapping[], next: rea
   const records = plural(linkedRecords, 'linked record');
   for (const [pair, mapping] of after) {
     const old = before.get(pair);
-    if (!old) lines.push({ level: 'info', count: linkedRecords, text: `${pair} starts syncing (${mapping.rule}) for ${records}, at their next change unless existing records are filled` });
-    else if (old.rule !== mapping.rule) lines.push({ level: 'info', count: linkedRecords, text: `${pair} changes from ${old.rule} to ${mapping.rule} for ${records}` });
-    if (!old || old.rule !== mapping.rule) fillPairs.push({ hubspotProperty: mapping.hubspotProperty, salesforceField: mapping.salesforceField });
+    if (!old)
+      lines.push({
+        level: 'info',
+        count: linkedRecords,
+        text: `${pair} starts syncing (${mapping.rule}) for ${records}, at their next change unless existing records are filled`,
+      });
+    else if (old.rule !== mapping.rule)
+      lines.push({ level: 'info', count: linkedRecords, text: `${pair} changes from ${old.rule} to ${mapping.rule} for ${records}` });
+    if (!old || old.rule !== mapping.rule)
+      fillPairs.push({ hubspotProperty: mapping.hubspotProperty, salesforceField: mapping.salesforceField });
   }
   for (const pair of before.keys()) {
-    if (!after.has(pair)) lines.push({ level: 'warn', count: linkedRecords, text: `${pair} stops syncing for ${records}: the two sides may drift apart` });
+    if (!after.has(pair))
+      lines.push({ level: 'warn', count: linkedRecords, text: `${pair} stops syncing for ${records}: the two sides may drift apart` });
   }
   return { changed: true, lines, restampOffered: false, fillOffered: fillPairs.length > 0, ...(fillPairs.length > 0 ? { fillPairs } : {}) };
 }
 
 /** The channel rules: stamped touches keep the channel they got until history is re-stamped. */
-export function previewChannelRules(current: ChannelRules, next: ChannelRules, touchesByChannel: ReadonlyMap<string, number>): SettingPreview {
+export function previewChannelRules(
+  current: ChannelRules,
+  next: ChannelRules,
+  touchesByChannel: ReadonlyMap<string, number>,
+): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const produced = new Set([...next.rules.map((rule) => rule.channel), next.fallbackChannel]);
   const lines: PreviewLine[] = [];
   for (const [channel, count] of touchesByChannel) {
-    if (!produced.has(channel)) lines.push({ level: 'warn', count, text: `${plural(count, 'touch', 'touches')} stamped "${channel}", a channel no rule produces any more: the report splits its history until it is re-stamped` });
+    if (!produced.has(channel))
+      lines.push({
+        level: 'warn',
+        count,
+        text: `${plural(count, 'touch', 'touches')} stamped "${channel}", a channel no rule produces any more: the report splits its history until it is re-stamped`,
+      });
   }
   const total = [...touchesByChannel.values()].reduce((sum, n) => sum + n, 0);
-  lines.push({ level: 'info', count: total, text: `${plural(total, 'stamped touch', 'stamped touches')} keep the channel the current rules gave them; new touches get the new rules. Re-stamping history classifies them all again` });
+  lines.push({
+    level: 'info',
+    count: total,
+    text: `${plural(total, 'stamped touch', 'stamped touches')} keep the channel the current rules gave them; new touches get the new rules. Re-stamping history classifies them all again`,
+  });
   return { changed: true, lines, restampOffered: total > 0 };
 }
 
 /** The feedback taxonomy: how recorded reason labels would be coded from now on. */
-export function previewFeedbackTaxonomy(current: FeedbackTaxonomy, next: FeedbackTaxonomy, eventsByLabel: ReadonlyMap<string, number>): SettingPreview {
+export function previewFeedbackTaxonomy(
+  current: FeedbackTaxonomy,
+  next: FeedbackTaxonomy,
+  eventsByLabel: ReadonlyMap<string, number>,
+): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const lines: PreviewLine[] = [];
   for (const [label, count] of eventsByLabel) {
@@ -176,26 +233,62 @@ export function previewSlaPolicy(current: SlaPolicy, next: SlaPolicy, runningClo
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   return {
     changed: true,
-    lines: [{ level: 'info', count: runningClocks, text: `${plural(runningClocks, 'running SLA clock')} would be rescheduled from their handoff under the new policy` }],
+    lines: [
+      {
+        level: 'info',
+        count: runningClocks,
+        text: `${plural(runningClocks, 'running SLA clock')} would be rescheduled from their handoff under the new policy`,
+      },
+    ],
     restampOffered: false,
   };
 }
 
 /** What a revenue policy change moves: won deals between periods, customers between size bands. */
-export function previewRevenuePolicy(current: RevenuePolicy, next: RevenuePolicy, counts: { wonDeals: number; customers: number }): SettingPreview {
+export function previewRevenuePolicy(
+  current: RevenuePolicy,
+  next: RevenuePolicy,
+  counts: { wonDeals: number; customers: number },
+): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const lines: PreviewLine[] = [];
-  if (current.wonDate !== next.wonDate) lines.push({ level: 'info', count: counts.wonDeals, text: `${plural(counts.wonDeals, 'won deal')} would be reported on ${next.wonDate === 'close_date' ? 'their close date' : 'the day they were won'}` });
-  if (!same(current.segments, next.segments)) lines.push({ level: 'info', count: counts.customers, text: `${plural(counts.customers, 'customer account')} would be grouped again into the new size bands` });
-  if (!same(current.channelCosts, next.channelCosts)) lines.push({ level: 'info', count: next.channelCosts.length, text: `${plural(next.channelCosts.length, 'channel cost')} would count in the report's cost and ROI` });
+  if (current.wonDate !== next.wonDate)
+    lines.push({
+      level: 'info',
+      count: counts.wonDeals,
+      text: `${plural(counts.wonDeals, 'won deal')} would be reported on ${next.wonDate === 'close_date' ? 'their close date' : 'the day they were won'}`,
+    });
+  if (!same(current.segments, next.segments))
+    lines.push({
+      level: 'info',
+      count: counts.customers,
+      text: `${plural(counts.customers, 'customer account')} would be grouped again into the new size bands`,
+    });
+  if (!same(current.channelCosts, next.channelCosts))
+    lines.push({
+      level: 'info',
+      count: next.channelCosts.length,
+      text: `${plural(next.channelCosts.length, 'channel cost')} would count in the report's cost and ROI`,
+    });
   return { changed: true, lines, restampOffered: false };
 }
 
 /** Marketing commitments: how many are paced, per which period; nothing recorded changes. */
 export function previewMarketingCommitments(current: MarketingCommitments, next: MarketingCommitments): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
-  const lines: PreviewLine[] = [{ level: 'info', count: next.commitments.length, text: `${plural(next.commitments.length, 'commitment')} would be paced per ${next.period}` }];
-  if (current.period !== next.period && current.commitments.length > 0) lines.push({ level: 'warn', count: current.commitments.length, text: `${plural(current.commitments.length, 'commitment')} paced per ${current.period} would start pacing (and alerting) afresh per ${next.period}` });
+  const lines: PreviewLine[] = [
+    {
+      level: 'info',
+      count: next.commitments.length,
+      text: `${plural(next.commitments.length, 'commitment')} would be paced per ${next.period}`,
+    },
+  ];
+  if (current.period !== next.period && current.commitments.length > 0)
+    lines.push({
+      level: 'warn',
+      count: current.commitments.length,
+      text: `${plural(current.commitments.length, 'commitment')} paced per ${current.period} would start pacing (and alerting) afresh per ${next.period}`,
+    });
   return { changed: true, lines, restampOffered: false };
 }
 
@@ -203,5 +296,15 @@ export function previewMarketingCommitments(current: MarketingCommitments, next:
 export function previewSharedGoals(current: SharedGoals, next: SharedGoals): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const quarters = new Set(next.goals.map((goal) => goal.quarter)).size;
-  return { changed: true, lines: [{ level: 'info', count: next.goals.length, text: `${plural(next.goals.length, 'goal')} over ${plural(quarters, 'quarter')} would be in the goal table` }], restampOffered: false };
+  return {
+    changed: true,
+    lines: [
+      {
+        level: 'info',
+        count: next.goals.length,
+        text: `${plural(next.goals.length, 'goal')} over ${plural(quarters, 'quarter')} would be in the goal table`,
+      },
+    ],
+    restampOffered: false,
+  };
 }

@@ -47,7 +47,10 @@ export const BusinessHoursSchema = z
 /** Business hours. */
 export type BusinessHours = z.output<typeof BusinessHoursSchema>;
 
-const positiveHours = z.number().positive().max(24 * 366, 'must be at most a year');
+const positiveHours = z
+  .number()
+  .positive()
+  .max(24 * 366, 'must be at most a year');
 
 /** An override for a team and/or Lead Source; `businessHours` null means calendar hours, absent inherits. */
 export const SlaOverrideSchema = z
@@ -61,8 +64,6 @@ export const SlaOverrideSchema = z
   .refine((override) => override.team !== undefined || override.leadSource !== undefined, {
     message: 'an override needs a team or a leadSource',
   });
-/** An SLA override. */
-export type SlaOverride = z.output<typeof SlaOverrideSchema>;
 
 const numberError = { error: (issue: { input: unknown }): string => (issue.input === undefined ? 'is required' : 'must be a number') };
 const followUpDays = z.number(numberError).positive('must be more than 0 days').max(366, 'must be at most a year');
@@ -74,13 +75,9 @@ export const CadenceRuleSchema = z
     days: followUpDays,
   })
   .strict();
-/** A follow-up cadence rule. */
-export type CadenceRule = z.output<typeof CadenceRuleSchema>;
 
 /** The disposition deadline: a decision on the Lead within X calendar days of handoff. */
 export const DispositionRuleSchema = z.object({ days: followUpDays }).strict();
-/** A disposition deadline. */
-export type DispositionRule = z.output<typeof DispositionRuleSchema>;
 
 /** The admin-editable SLA policy; overrides are tried in order and the first match wins. */
 export const SlaPolicySchema = z
@@ -88,7 +85,10 @@ export const SlaPolicySchema = z
     hours: positiveHours.default(4),
     businessHours: BusinessHoursSchema.nullable().default(null),
     overrides: z.array(SlaOverrideSchema).default([]),
-    untouchedLeadStatuses: z.array(nonBlankText).min(1).default([...DEFAULT_UNTOUCHED_LEAD_STATUSES]),
+    untouchedLeadStatuses: z
+      .array(nonBlankText)
+      .min(1)
+      .default([...DEFAULT_UNTOUCHED_LEAD_STATUSES]),
     /** Follow-up cadence: at least `touches` logged Tasks/Events within `days` of handoff; null: off. */
     cadence: CadenceRuleSchema.nullable().default(null),
     /** Disposition deadline: accepted, rejected with a reason, recycled or converted within `days`; null: off. */
@@ -364,9 +364,13 @@ export function salesRulesEnabled(policy: SlaPolicy): { first_touch: true; untou
 }
 
 /** The follow-up deadlines of a handoff under a policy (calendar days; null: the rule is off). */
-export function followUpDeadlines(policy: SlaPolicy, handoffAtMs: number): { cadence: { touches: number; dueAtMs: number } | null; dispositionDueAtMs: number | null } {
+export function followUpDeadlines(
+  policy: SlaPolicy,
+  handoffAtMs: number,
+): { cadence: { touches: number; dueAtMs: number } | null; dispositionDueAtMs: number | null } {
   return {
-    cadence: policy.cadence === null ? null : { touches: policy.cadence.touches, dueAtMs: handoffAtMs + Math.round(policy.cadence.days * DAY_MS) },
+    cadence:
+      policy.cadence === null ? null : { touches: policy.cadence.touches, dueAtMs: handoffAtMs + Math.round(policy.cadence.days * DAY_MS) },
     dispositionDueAtMs: policy.disposition === null ? null : handoffAtMs + Math.round(policy.disposition.days * DAY_MS),
   };
 }

@@ -59,7 +59,10 @@ function funnelStageAt(stage: SharedStage): FunnelStage {
 function lifecycleOf(dictionary: StageDictionary, stage: FunnelStage): { lifecyclestage: string; hs_lead_status?: string } | null {
   const row = dictionary.rows.find((r) => r.stage === stage && r.hubspot?.lifecyclestage !== undefined);
   if (row?.hubspot?.lifecyclestage === undefined) return null;
-  return { lifecyclestage: row.hubspot.lifecyclestage, ...(row.hubspot.hs_lead_status === undefined ? {} : { hs_lead_status: row.hubspot.hs_lead_status }) };
+  return {
+    lifecyclestage: row.hubspot.lifecyclestage,
+    ...(row.hubspot.hs_lead_status === undefined ? {} : { hs_lead_status: row.hubspot.hs_lead_status }),
+  };
 }
 
 /**
@@ -89,7 +92,8 @@ export function salesforceStage(dictionary: StageDictionary, side: SalesforceSid
 }
 
 function describeSalesforce(side: SalesforceSide): string {
-  if (side.opportunity) return `Opportunity "${side.opportunity.StageName}"${side.opportunity.IsWon ? ' (won)' : side.opportunity.IsClosed ? ' (lost)' : ' (open)'}`;
+  if (side.opportunity)
+    return `Opportunity "${side.opportunity.StageName}"${side.opportunity.IsWon ? ' (won)' : side.opportunity.IsClosed ? ' (lost)' : ' (open)'}`;
   if (side.lead) return `Lead Status "${side.lead.Status}"${side.lead.IsConverted ? ' (converted)' : ''}`;
   return 'no Salesforce record';
 }
@@ -103,8 +107,10 @@ export function decideStageAgreement(dictionary: StageDictionary, hubspot: HubSp
   const lifecycle = presentOrNull(hubspot.lifecyclestage);
   const hubspotRank = hubspotFunnelRank(dictionary, hubspot);
   const hubspotText = lifecycle === null ? 'HubSpot has no lifecyclestage' : `HubSpot lifecyclestage "${lifecycle}"`;
-  if (hubspotRank === null) return { action: 'none', reason: `${hubspotText} is not in hubspotLifecycleOrder: it cannot be ranked, nothing moved` };
-  if (!salesforce.lead && !salesforce.opportunity) return { action: 'none', reason: 'linked to a Salesforce Contact only: no Salesforce stage to compare' };
+  if (hubspotRank === null)
+    return { action: 'none', reason: `${hubspotText} is not in hubspotLifecycleOrder: it cannot be ranked, nothing moved` };
+  if (!salesforce.lead && !salesforce.opportunity)
+    return { action: 'none', reason: 'linked to a Salesforce Contact only: no Salesforce stage to compare' };
   const sfStage = salesforceStage(dictionary, salesforce);
   const sfText = describeSalesforce(salesforce);
   if (sfStage === null) return { action: 'none', reason: `no stage in the dictionary names ${sfText}: nothing moved` };
@@ -113,7 +119,11 @@ export function decideStageAgreement(dictionary: StageDictionary, hubspot: HubSp
 
   if (sfRank > hubspotRank) {
     const target = lifecycleOf(dictionary, sfFunnel);
-    if (target === null) return { action: 'none', reason: `Salesforce is ahead (${sfText}: ${sfStage}) but the dictionary gives ${sfFunnel} no HubSpot lifecyclestage` };
+    if (target === null)
+      return {
+        action: 'none',
+        reason: `Salesforce is ahead (${sfText}: ${sfStage}) but the dictionary gives ${sfFunnel} no HubSpot lifecyclestage`,
+      };
     const wantedRank = lifecycleRank(dictionary.hubspotLifecycleOrder, target.lifecyclestage);
     const haveRank = lifecycle === null ? -1 : lifecycleRank(dictionary.hubspotLifecycleOrder, lifecycle);
     if (wantedRank === null || haveRank === null || wantedRank <= haveRank) {
@@ -121,12 +131,15 @@ export function decideStageAgreement(dictionary: StageDictionary, hubspot: HubSp
     }
     const properties: Record<string, string> = { lifecyclestage: target.lifecyclestage };
     const status = presentOrNull(hubspot.hs_lead_status);
-    if (target.hs_lead_status !== undefined && (status === null || !sameValue(status, target.hs_lead_status))) properties.hs_lead_status = target.hs_lead_status;
+    if (target.hs_lead_status !== undefined && (status === null || !sameValue(status, target.hs_lead_status)))
+      properties.hs_lead_status = target.hs_lead_status;
     return {
       action: 'move_hubspot',
       stage: sfFunnel,
       properties,
-      reason: `Salesforce is ahead: ${sfText} is ${sfStage}; ${hubspotText} moves forward to ${Object.entries(properties).map(([k, v]) => `${k}="${v}"`).join(', ')}`,
+      reason: `Salesforce is ahead: ${sfText} is ${sfStage}; ${hubspotText} moves forward to ${Object.entries(properties)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(', ')}`,
     };
   }
 
@@ -134,24 +147,39 @@ export function decideStageAgreement(dictionary: StageDictionary, hubspot: HubSp
     const hubspotStage = FUNNEL_STAGES.find((stage) => compareStageRank(stage, 'lead') === hubspotRank) ?? 'lead';
     const lead = salesforce.lead;
     if (!lead || lead.IsConverted || salesforce.opportunity) {
-      return { action: 'none', reason: `HubSpot is ahead (${hubspotStage}) but ${sfText}: after conversion Salesforce owns the stage, nothing moved` };
+      return {
+        action: 'none',
+        reason: `HubSpot is ahead (${hubspotStage}) but ${sfText}: after conversion Salesforce owns the stage, nothing moved`,
+      };
     }
     if (!isFunnelStage(sfStage)) {
-      return { action: 'none', reason: `HubSpot is ahead (${hubspotStage}) but sales closed the Lead (${sfText}: ${sfStage}): not reopened` };
+      return {
+        action: 'none',
+        reason: `HubSpot is ahead (${hubspotStage}) but sales closed the Lead (${sfText}: ${sfStage}): not reopened`,
+      };
     }
     const fields: Record<string, string> = {};
     if (presentOrNull(lead.Lifecycle_Stage__c) !== hubspotStage) fields.Lifecycle_Stage__c = hubspotStage;
     const statusRow = dictionary.rows.find(
-      (row) => row.stage === hubspotStage && (row.direction === 'hubspot_to_salesforce' || row.direction === 'both') && row.salesforce?.object === 'Lead' && row.salesforce.status !== undefined,
+      (row) =>
+        row.stage === hubspotStage &&
+        (row.direction === 'hubspot_to_salesforce' || row.direction === 'both') &&
+        row.salesforce?.object === 'Lead' &&
+        row.salesforce.status !== undefined,
     );
     const status = statusRow?.salesforce?.object === 'Lead' ? statusRow.salesforce.status : undefined;
     if (status !== undefined && !sameValue(status, lead.Status)) fields.Status = status;
-    if (Object.keys(fields).length === 0) return { action: 'none', reason: `HubSpot is ahead (${hubspotStage}); the Lead already shows Lifecycle_Stage__c "${hubspotStage}"` };
+    if (Object.keys(fields).length === 0)
+      return { action: 'none', reason: `HubSpot is ahead (${hubspotStage}); the Lead already shows Lifecycle_Stage__c "${hubspotStage}"` };
     return {
       action: 'move_salesforce',
       stage: hubspotStage,
       fields,
-      reason: `HubSpot is ahead: ${hubspotText} is ${hubspotStage}, ${sfText} is ${sfStage}; the Lead moves forward: ${Object.entries(fields).map(([k, v]) => `${k}="${v}"`).join(', ')}`,
+      reason: `HubSpot is ahead: ${hubspotText} is ${hubspotStage}, ${sfText} is ${sfStage}; the Lead moves forward: ${Object.entries(
+        fields,
+      )
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(', ')}`,
     };
   }
   return { action: 'none', reason: `already in agreement: ${hubspotText} and ${sfText} are both at ${sfFunnel}` };

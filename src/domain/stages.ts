@@ -100,7 +100,10 @@ export type StageRow = z.output<typeof StageRowSchema>;
 export const StageDictionarySchema = z
   .object({
     handoffStage: z.enum(SHARED_STAGES).default('mql'),
-    hubspotLifecycleOrder: z.array(nonBlankText).min(1).default([...DEFAULT_HUBSPOT_LIFECYCLE_STAGES]),
+    hubspotLifecycleOrder: z
+      .array(nonBlankText)
+      .min(1)
+      .default([...DEFAULT_HUBSPOT_LIFECYCLE_STAGES]),
     rows: z.array(StageRowSchema).min(1),
   })
   .strict()
@@ -449,11 +452,7 @@ function salesforceMeaningMatches(meaning: SalesforceStageMeaning, snapshot: Sal
 function salesforceSpecificity(meaning: SalesforceStageMeaning): number {
   switch (meaning.object) {
     case 'Lead':
-      return (
-        (meaning.status === undefined ? 0 : 1) +
-        (meaning.isConverted === undefined ? 0 : 1) +
-        (meaning.reasons === undefined ? 0 : 1)
-      );
+      return (meaning.status === undefined ? 0 : 1) + (meaning.isConverted === undefined ? 0 : 1) + (meaning.reasons === undefined ? 0 : 1);
     case 'Opportunity':
       return 1 + (meaning.reasons === undefined ? 0 : 1);
     default:
@@ -467,11 +466,7 @@ interface RowMatch {
 }
 
 /** The most specific matching row; on a tie the earlier row wins. */
-function bestRow(
-  rows: readonly StageRow[],
-  accepts: (row: StageRow) => boolean,
-  specificity: (row: StageRow) => number,
-): RowMatch | null {
+function bestRow(rows: readonly StageRow[], accepts: (row: StageRow) => boolean, specificity: (row: StageRow) => number): RowMatch | null {
   let best: RowMatch | null = null;
   let bestScore = -1;
   for (const [index, row] of rows.entries()) {
@@ -768,7 +763,12 @@ export const FieldMappingSchema = z
     for (const side of ['hubspot', 'salesforce'] as const) {
       mapping.valueMap?.forEach((entry, index) => {
         const first = mapping.valueMap?.findIndex((other) => other[side] === entry[side]) ?? index;
-        if (first !== index) context.addIssue({ code: 'custom', path: ['valueMap', index, side], message: `"${entry[side]}" is already mapped by valueMap[${first}]` });
+        if (first !== index)
+          context.addIssue({
+            code: 'custom',
+            path: ['valueMap', index, side],
+            message: `"${entry[side]}" is already mapped by valueMap[${first}]`,
+          });
       });
     }
   });
@@ -822,8 +822,7 @@ export interface FieldSide {
 
 /** The value to write to the target side (null clears it), or nothing to write. */
 export type FieldResolution =
-  | { readonly write: true; readonly value: string | null; readonly reason: string }
-  | { readonly write: false; readonly reason: string };
+  { readonly write: true; readonly value: string | null; readonly reason: string } | { readonly write: false; readonly reason: string };
 
 /** Decides what one mapped field writes in the given direction under its sync rule. */
 export function resolveFieldValue(
@@ -837,16 +836,17 @@ export function resolveFieldValue(
   const toSalesforce = direction === 'hubspot_to_salesforce';
   const targetValue = toSalesforce ? salesforceValue : hubspotValue;
   const writeIfDifferent = (value: string | null, why: string): FieldResolution =>
-    value === targetValue
-      ? { write: false, reason: `${rule}: values already equal` }
-      : { write: true, value, reason: `${rule}: ${why}` };
+    value === targetValue ? { write: false, reason: `${rule}: values already equal` } : { write: true, value, reason: `${rule}: ${why}` };
 
   switch (rule) {
     case 'dont_sync':
       return { write: false, reason: 'dont_sync: no data passes either way' };
     case 'always_salesforce':
       if (toSalesforce) return { write: false, reason: 'always_salesforce: HubSpot never writes to Salesforce' };
-      return writeIfDifferent(salesforceValue, salesforceValue === null ? 'the Salesforce deletion clears HubSpot' : 'Salesforce overwrites HubSpot');
+      return writeIfDifferent(
+        salesforceValue,
+        salesforceValue === null ? 'the Salesforce deletion clears HubSpot' : 'Salesforce overwrites HubSpot',
+      );
     case 'prefer_salesforce_unless_blank': {
       const salesforceClearedLater = isNewer(salesforce.at, hubspot.at);
       if (toSalesforce) {
@@ -868,7 +868,10 @@ export function resolveFieldValue(
         return { write: false, reason: `${rule}: the ${toSalesforce ? 'Salesforce' : 'HubSpot'} value is newer` };
       }
       const sourceValue = toSalesforce ? hubspotValue : salesforceValue;
-      return writeIfDifferent(sourceValue, `the ${toSalesforce ? 'HubSpot' : 'Salesforce'} value is newer${sourceValue === null ? ' (a deletion)' : ''}`);
+      return writeIfDifferent(
+        sourceValue,
+        `the ${toSalesforce ? 'HubSpot' : 'Salesforce'} value is newer${sourceValue === null ? ' (a deletion)' : ''}`,
+      );
     }
     default:
       return assertNever(rule);

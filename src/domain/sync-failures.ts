@@ -50,7 +50,15 @@ export const FAILURE_CAUSES: Readonly<Record<FailureCause, FailureCauseInfo>> = 
   missing_permission: {
     title: 'Missing permission or field-level security',
     hint: 'The integration user may not see or edit a field or an object. Assign the Smarketing Sync integration permission set to it (the installation page lists what is missing); a field nobody was granted answers INVALID_FIELD. In HubSpot, reconnect the app so it gets the scopes it asks for.',
-    codes: ['INVALID_FIELD', 'INVALID_FIELD_FOR_INSERT_UPDATE', 'INSUFFICIENT_ACCESS', 'INSUFFICIENT_ACCESS_OR_READONLY', 'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY', 'INVALID_TYPE_FOR_OPERATION', 'MISSING_SCOPES'],
+    codes: [
+      'INVALID_FIELD',
+      'INVALID_FIELD_FOR_INSERT_UPDATE',
+      'INSUFFICIENT_ACCESS',
+      'INSUFFICIENT_ACCESS_OR_READONLY',
+      'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
+      'INVALID_TYPE_FOR_OPERATION',
+      'MISSING_SCOPES',
+    ],
   },
   locked_record: {
     title: 'Locked record',
@@ -74,7 +82,7 @@ export const FAILURE_CAUSES: Readonly<Record<FailureCause, FailureCauseInfo>> = 
   },
   rate_limit: {
     title: 'API limit reached',
-    hint: 'A CRM refused calls for going over its limit; the sync waits for the time the CRM asks and goes on. When it happens daily, raise the org\'s API allowance or lower the app\'s share of it.',
+    hint: "A CRM refused calls for going over its limit; the sync waits for the time the CRM asks and goes on. When it happens daily, raise the org's API allowance or lower the app's share of it.",
     codes: ['REQUEST_LIMIT_EXCEEDED', 'RATE_LIMIT', 'RATE_LIMITS'],
   },
   write_ignored: {
@@ -84,12 +92,12 @@ export const FAILURE_CAUSES: Readonly<Record<FailureCause, FailureCauseInfo>> = 
   },
   hubspot_property_rejected: {
     title: 'HubSpot refused a property value',
-    hint: 'HubSpot refused a value: the portal\'s property rules (required properties, allowed options) do not accept it. In HubSpot, Settings → Properties, check the property named in the log line, or change the field rule that writes it.',
+    hint: "HubSpot refused a value: the portal's property rules (required properties, allowed options) do not accept it. In HubSpot, Settings → Properties, check the property named in the log line, or change the field rule that writes it.",
     codes: ['VALIDATION_ERROR', 'PROPERTY_DOESNT_EXIST', 'INVALID_EMAIL'],
   },
   no_rule_matches: {
     title: 'No stage rule matches',
-    hint: 'A record is in a state no row of the stage dictionary covers, so its stage stops syncing. Add a row for that Lead Status or lifecycle stage in Settings → Stage dictionary, or correct a value that is not in the org\'s picklist.',
+    hint: "A record is in a state no row of the stage dictionary covers, so its stage stops syncing. Add a row for that Lead Status or lifecycle stage in Settings → Stage dictionary, or correct a value that is not in the org's picklist.",
     codes: [],
   },
   campaign_no_responded_status: {
@@ -110,7 +118,9 @@ export const FAILURE_CAUSES: Readonly<Record<FailureCause, FailureCauseInfo>> = 
 };
 
 const CAUSE_BY_CODE: ReadonlyMap<string, FailureCause> = new Map(
-  (Object.entries(FAILURE_CAUSES) as [FailureCause, FailureCauseInfo][]).flatMap(([cause, info]) => info.codes.map((code) => [code, cause] as const)),
+  (Object.entries(FAILURE_CAUSES) as [FailureCause, FailureCauseInfo][]).flatMap(([cause, info]) =>
+    info.codes.map((code) => [code, cause] as const),
+  ),
 );
 
 const CAUSE_BY_ACTION: ReadonlyMap<string, FailureCause> = new Map([
@@ -174,7 +184,19 @@ export function groupFailures(lines: readonly FailureLine[], recordsPerGroup = 1
     let group = groups.get(cause);
     if (!group) {
       const info = FAILURE_CAUSES[cause];
-      group = { cause, title: info.title, hint: info.hint, count: 0, records: [], recordCount: 0, errors: 0, warnings: 0, latestAt: line.at, example: line.reason, refs: new Set() };
+      group = {
+        cause,
+        title: info.title,
+        hint: info.hint,
+        count: 0,
+        records: [],
+        recordCount: 0,
+        errors: 0,
+        warnings: 0,
+        latestAt: line.at,
+        example: line.reason,
+        refs: new Set(),
+      };
       groups.set(cause, group);
     }
     group.count += 1;
@@ -195,5 +217,8 @@ export function groupFailures(lines: readonly FailureLine[], recordsPerGroup = 1
  * `decideHubSpotToSalesforce` / `decideSalesforceToHubSpot` give): a silent stop the admin must see.
  */
 export function isNoRuleMatch(reason: string): boolean {
-  return /^no (hubspot_to_salesforce|salesforce_to_hubspot) rule matches /.test(reason) || /^refused: Lead \S+ has Status ".*", which no stage in the dictionary names$/.test(reason);
+  return (
+    /^no (hubspot_to_salesforce|salesforce_to_hubspot) rule matches /.test(reason) ||
+    /^refused: Lead \S+ has Status ".*", which no stage in the dictionary names$/.test(reason)
+  );
 }

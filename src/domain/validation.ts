@@ -28,7 +28,11 @@ export function validatorOf<S extends z.ZodType>(schema: S): (input: unknown) =>
  * A zod refinement of a list whose rows must be unique by `keyOf`: each repeat is an issue at the
  * row's `field`, saying which row (`describe`) is listed twice.
  */
-export function uniqueRows<T>(keyOf: (row: T) => string, describe: (row: T) => string, field: string): (rows: readonly T[], context: z.RefinementCtx) => void {
+export function uniqueRows<T>(
+  keyOf: (row: T) => string,
+  describe: (row: T) => string,
+  field: string,
+): (rows: readonly T[], context: z.RefinementCtx) => void {
   return (rows, context) => {
     const seen = new Set<string>();
     rows.forEach((row, index) => {

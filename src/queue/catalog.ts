@@ -94,7 +94,6 @@ export const SalesforceNotificationSchema = z.object({
   sObjectType: z.string(),
   fields: z.record(z.string(), z.string().nullable()),
 });
-export type SalesforceNotification = z.infer<typeof SalesforceNotificationSchema>;
 
 /** One HubSpot event, once the intake worker has taken it out of its delivery. */
 const HubSpotEventJobSchema = z.object({
@@ -117,7 +116,11 @@ const SalesforceEventJobSchema = z.object({
 /** The most events one delivery carries (HubSpot batches and Outbound Messages both stop at 100). */
 export const MAX_EVENTS_PER_DELIVERY = 100;
 
-const eventJobs = <S extends z.ZodType>(payload: S) => z.array(z.object({ jobId: z.string().min(1), payload })).min(1).max(MAX_EVENTS_PER_DELIVERY);
+const eventJobs = <S extends z.ZodType>(payload: S) =>
+  z
+    .array(z.object({ jobId: z.string().min(1), payload }))
+    .min(1)
+    .max(MAX_EVENTS_PER_DELIVERY);
 
 export const queues = {
   /**
@@ -130,7 +133,12 @@ export const queues = {
     name: 'webhook-deliveries',
     schema: z.discriminatedUnion('source', [
       z.object({ v: z.literal(1), source: z.literal('hubspot'), installationId: z.string(), events: eventJobs(HubSpotEventJobSchema) }),
-      z.object({ v: z.literal(1), source: z.literal('salesforce'), installationId: z.string(), events: eventJobs(SalesforceEventJobSchema) }),
+      z.object({
+        v: z.literal(1),
+        source: z.literal('salesforce'),
+        installationId: z.string(),
+        events: eventJobs(SalesforceEventJobSchema),
+      }),
     ]),
     jobOptions: deliveryJobs,
     concurrency: 8,
@@ -168,7 +176,12 @@ export const queues = {
   attributionBackfill: defineQueue({
     name: 'attribution-backfill',
     schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
-    jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
+    jobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 7 * 24 * 60 * 60 },
+      removeOnFail: { age: 14 * 24 * 60 * 60 },
+    },
     concurrency: 1,
   }),
   /**
@@ -179,7 +192,12 @@ export const queues = {
   fieldFill: defineQueue({
     name: 'field-fill',
     schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string(), pairs: z.array(MappingPairSchema).optional() }),
-    jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
+    jobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 7 * 24 * 60 * 60 },
+      removeOnFail: { age: 14 * 24 * 60 * 60 },
+    },
     concurrency: 1,
   }),
   /**
@@ -190,17 +208,34 @@ export const queues = {
   initialSync: defineQueue({
     name: 'initial-sync',
     schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
-    jobOptions: { attempts: 10, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: { age: 14 * 24 * 60 * 60 } },
+    jobOptions: {
+      attempts: 10,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 7 * 24 * 60 * 60 },
+      removeOnFail: { age: 14 * 24 * 60 * 60 },
+    },
     concurrency: 1,
   }),
   /** An SLA clock's due check (delayed to its due time), or the rescheduling of an installation's clocks after a policy change. */
   slaClocks: defineQueue({
     name: 'sla-clocks',
     schema: z.discriminatedUnion('kind', [
-      z.object({ v: z.literal(1), kind: z.literal('due'), installationId: z.string(), clockId: z.number().int().positive(), scheduleN: z.number().int().positive() }),
+      z.object({
+        v: z.literal(1),
+        kind: z.literal('due'),
+        installationId: z.string(),
+        clockId: z.number().int().positive(),
+        scheduleN: z.number().int().positive(),
+      }),
       z.object({ v: z.literal(1), kind: z.literal('reschedule'), installationId: z.string() }),
       // The check of a follow-up rule (cadence or disposition) at its due instant.
-      z.object({ v: z.literal(1), kind: z.literal('followUp'), installationId: z.string(), clockId: z.number().int().positive(), rule: z.enum(['cadence', 'disposition']) }),
+      z.object({
+        v: z.literal(1),
+        kind: z.literal('followUp'),
+        installationId: z.string(),
+        clockId: z.number().int().positive(),
+        rule: z.enum(['cadence', 'disposition']),
+      }),
     ]),
     jobOptions: slaClockJobs,
     concurrency: 4,
@@ -218,7 +253,13 @@ export const queues = {
    */
   apiBudgetAlerts: defineQueue({
     name: 'api-budget-alerts',
-    schema: z.object({ v: z.literal(1), installationId: z.string(), used: z.number().int().nonnegative(), budget: z.number().int().positive(), at: epochMs }),
+    schema: z.object({
+      v: z.literal(1),
+      installationId: z.string(),
+      used: z.number().int().nonnegative(),
+      budget: z.number().int().positive(),
+      at: epochMs,
+    }),
     jobOptions: slaAlertJobs,
     concurrency: 2,
   }),
@@ -229,7 +270,12 @@ export const queues = {
   commitmentChecks: defineQueue({
     name: 'commitment-checks',
     schema: z.object({ v: z.literal(1), installationId: z.string() }),
-    jobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+    jobOptions: {
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 10_000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1_000 },
+    },
     concurrency: 2,
   }),
   /**
@@ -243,7 +289,12 @@ export const queues = {
       z.object({ v: z.literal(1), kind: z.literal('tick') }),
       z.object({ v: z.literal(1), kind: z.literal('test'), installationId: z.string(), requestId: z.string().min(1) }),
     ]),
-    jobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+    jobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 10_000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1_000 },
+    },
     concurrency: 1,
   }),
   /**
@@ -254,14 +305,24 @@ export const queues = {
   privacyErasures: defineQueue({
     name: 'privacy-erasures',
     schema: z.object({ v: z.literal(1), installationId: z.string(), hubspotContactId: z.string().regex(/^\d+$/), requestedAt: epochMs }),
-    jobOptions: { attempts: 17, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: { age: 7 * 24 * 60 * 60 }, removeOnFail: false },
+    jobOptions: {
+      attempts: 17,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: { age: 7 * 24 * 60 * 60 },
+      removeOnFail: false,
+    },
     concurrency: 2,
   }),
   /** One reconciliation pass per installation (a job scheduler repeats it). */
   reconcile: defineQueue({
     name: 'reconcile',
     schema: z.object({ v: z.literal(1), installationId: z.string() }),
-    jobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 1_000 } },
+    jobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { count: 100 },
+      removeOnFail: { count: 1_000 },
+    },
     concurrency: 2,
   }),
 } as const;

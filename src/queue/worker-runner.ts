@@ -36,7 +36,10 @@ export function startWorkers(
           const parsed = definition.schema.safeParse(job.data);
           if (!parsed.success) {
             outcome = 'invalid';
-            deps.log.error({ queue: definition.name, jobId: job.id, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'job payload does not match the catalog schema; not retried');
+            deps.log.error(
+              { queue: definition.name, jobId: job.id, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
+              'job payload does not match the catalog schema; not retried',
+            );
             throw new UnrecoverableError(`payload does not match ${definition.name} schema v${String((job.data as { v?: unknown }).v)}`);
           }
           await processor(parsed.data, job, token);

@@ -105,26 +105,43 @@ export interface BootOptions {
 }
 
 /** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
-function crmEndpoints(config: AppConfig, sandboxes: RunningSandboxes | undefined, sandboxesEnabled: boolean): { hubspot?: CrmEndpoints['hubspot']; salesforce?: CrmEndpoints['salesforce'] } {
+function crmEndpoints(
+  config: AppConfig,
+  sandboxes: RunningSandboxes | undefined,
+  sandboxesEnabled: boolean,
+): { hubspot?: CrmEndpoints['hubspot']; salesforce?: CrmEndpoints['salesforce'] } {
   const hs = config.sandbox.hubspot;
   const sf = config.sandbox.salesforce;
   const local = (port: number) => `http://127.0.0.1:${port}`;
   let hubspot: CrmEndpoints['hubspot'] | undefined;
   if (config.hubspot.mode === 'sandbox') {
-    if (sandboxesEnabled) hubspot = { basePath: sandboxes?.hubspot?.url ?? local(hs.port), accessToken: hs.privateAppToken, appId: String(hs.appId) };
+    if (sandboxesEnabled)
+      hubspot = { basePath: sandboxes?.hubspot?.url ?? local(hs.port), accessToken: hs.privateAppToken, appId: String(hs.appId) };
   } else if (config.hubspot.accessToken) {
     hubspot = { basePath: config.hubspot.apiBaseUrl, accessToken: config.hubspot.accessToken, appId: null };
   }
   let salesforce: CrmEndpoints['salesforce'] | undefined;
   if (config.salesforce.mode === 'sandbox') {
     const url = sandboxes?.salesforce?.url ?? local(sf.port);
-    if (sandboxesEnabled) salesforce = { loginUrl: url, clientId: sf.clientId, clientSecret: sf.clientSecret, username: sf.username, password: sf.password, apiVersion: config.salesforce.apiVersion };
+    if (sandboxesEnabled)
+      salesforce = {
+        loginUrl: url,
+        clientId: sf.clientId,
+        clientSecret: sf.clientSecret,
+        username: sf.username,
+        password: sf.password,
+        apiVersion: config.salesforce.apiVersion,
+      };
   } else if (config.salesforce.accessToken || config.salesforce.refreshToken) {
     const c = config.salesforce;
     salesforce = {
-      loginUrl: c.loginUrl, apiVersion: c.apiVersion,
-      ...(c.instanceUrl ? { instanceUrl: c.instanceUrl } : {}), ...(c.accessToken ? { accessToken: c.accessToken } : {}),
-      ...(c.refreshToken ? { refreshToken: c.refreshToken } : {}), ...(c.clientId ? { clientId: c.clientId } : {}), ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}),
+      loginUrl: c.loginUrl,
+      apiVersion: c.apiVersion,
+      ...(c.instanceUrl ? { instanceUrl: c.instanceUrl } : {}),
+      ...(c.accessToken ? { accessToken: c.accessToken } : {}),
+      ...(c.refreshToken ? { refreshToken: c.refreshToken } : {}),
+      ...(c.clientId ? { clientId: c.clientId } : {}),
+      ...(c.clientSecret ? { clientSecret: c.clientSecret } : {}),
     };
   }
   return { ...(hubspot ? { hubspot } : {}), ...(salesforce ? { salesforce } : {}) };
@@ -143,7 +160,9 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
-      await close().catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, 'error while shutting down'));
+      await close().catch((error: unknown) =>
+        log.warn({ error: error instanceof Error ? error.message : String(error) }, 'error while shutting down'),
+      );
     }
     closers.length = 0;
   };
@@ -151,7 +170,9 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
   try {
     mkdirSync(config.dataDir, { recursive: true });
     if (role !== 'all' && (!config.redisUrl || !config.databaseUrl)) {
-      throw new BootError(`running the ${role} role apart needs a shared REDIS_URL and DATABASE_URL (the embedded ones belong to one process); use 'npm start' for a single process`);
+      throw new BootError(
+        `running the ${role} role apart needs a shared REDIS_URL and DATABASE_URL (the embedded ones belong to one process); use 'npm start' for a single process`,
+      );
     }
 
     // 1. Redis: the configured one, or a private redis-server with AOF.
@@ -217,7 +238,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     const vault = new CredentialVault(db, adminSecrets.sealer);
     // Values sealed by an earlier version (or with a previous key) are sealed again now; unreadable ones are kept and shown.
     const seals = await vault.upgradeSeals(log);
-    if (seals.upgraded > 0) log.info({ values: seals.upgraded }, 'stored credentials sealed again in the current format (bound to their installation and slot)');
+    if (seals.upgraded > 0)
+      log.info({ values: seals.upgraded }, 'stored credentials sealed again in the current format (bound to their installation and slot)');
     const sealedAlerts = await vault.sealLegacyAlertTargets(log);
     if (sealedAlerts > 0) log.info({ installations: sealedAlerts }, 'SLA alert targets moved from the settings into the encrypted vault');
     const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
@@ -234,8 +256,20 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
     if (role !== 'worker') {
       const intake = { producer, directory, now: Date.now, log, metrics, budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS };
       const admin = createAdminRoutes({
-        config, db, producer, log, directory, clients: () => clients, vault, apps: oauthApps, adminToken: adminSecrets.adminToken,
-        redis: producerRedis, prefix, publicUrl: () => publicUrl, provisioning: sandboxProvisioning(config, sandboxes), scheduler,
+        config,
+        db,
+        producer,
+        log,
+        directory,
+        clients: () => clients,
+        vault,
+        apps: oauthApps,
+        adminToken: adminSecrets.adminToken,
+        redis: producerRedis,
+        prefix,
+        publicUrl: () => publicUrl,
+        provisioning: sandboxProvisioning(config, sandboxes),
+        scheduler,
         ...(options.adminClock ? { now: options.adminClock } : {}),
       });
       closers.push(async () => admin.stop());
@@ -299,19 +333,32 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
 
     // 7. Sync: CRM clients per installation, pending sets, echo ledger, and the sandbox self-install.
     const reachable = crmEndpoints(config, sandboxes, options.sandboxes !== false);
-    const endpoints = reachable.hubspot && reachable.salesforce ? { hubspot: reachable.hubspot, salesforce: reachable.salesforce } : undefined;
+    const endpoints =
+      reachable.hubspot && reachable.salesforce ? { hubspot: reachable.hubspot, salesforce: reachable.salesforce } : undefined;
     // OAuth installs connect the sides the environment does not; their grants come from the vault.
-    const oauthLive = (config.hubspot.mode === 'live' && oauthApps.hubspot !== undefined) || (config.salesforce.mode === 'live' && oauthApps.salesforce !== undefined);
+    const oauthLive =
+      (config.hubspot.mode === 'live' && oauthApps.hubspot !== undefined) ||
+      (config.salesforce.mode === 'live' && oauthApps.salesforce !== undefined);
     let sync: IntakeDeps['sync'];
     const ledger = new ValueLedger(producerRedis, prefix);
     if (endpoints || oauthLive) {
       clients = new InstallationClients({
-        db, redis: producerRedis, prefix, endpoints: reachable, log, stored: createStoredConnections({ vault, apps: oauthApps, log }),
+        db,
+        redis: producerRedis,
+        prefix,
+        endpoints: reachable,
+        log,
+        stored: createStoredConnections({ vault, apps: oauthApps, log }),
         onSalesforceBudgetAlert: (installationId, usage) => queueApiBudgetAlert(producer, installationId, usage),
       });
       sync = { clients, scheduler, ledger, redis: producerRedis, prefix };
       // The demo's reps are judged by the follow-up rules too (DEMO_SLA_POLICY), before any runtime reads the policy.
-      if (config.sandboxDemo && options.demo !== false && sandboxInstallation && (await seedSlaPolicy(db, sandboxInstallation.id, DEMO_SLA_POLICY))) {
+      if (
+        config.sandboxDemo &&
+        options.demo !== false &&
+        sandboxInstallation &&
+        (await seedSlaPolicy(db, sandboxInstallation.id, DEMO_SLA_POLICY))
+      ) {
         log.info({ installation: sandboxInstallation.id }, 'sandbox demo: SLA follow-up cadence and disposition deadline turned on');
       }
       if (endpoints && sandboxInstallation?.status === 'active' && role !== 'worker' && sandboxes && options.selfInstall !== false) {
@@ -319,24 +366,41 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         // unconnected, shown with the fix on its page; the app still starts.
         const runtime = await clients.forInstallation(sandboxInstallation.id).catch((error: unknown) => {
           if (error instanceof CrmAuthError) {
-            log.warn({ installation: sandboxInstallation.id, problem: error.message }, 'sandbox self-install skipped: the installation cannot connect');
+            log.warn(
+              { installation: sandboxInstallation.id, problem: error.message },
+              'sandbox self-install skipped: the installation cannot connect',
+            );
             return null;
           }
           throw error;
         });
         if (runtime) {
           await selfInstall({
-            config, log, installation: sandboxInstallation, runtime, publicUrl,
-            hubspotBasePath: endpoints.hubspot.basePath, salesforce: sandboxes.salesforce,
+            config,
+            log,
+            installation: sandboxInstallation,
+            runtime,
+            publicUrl,
+            hubspotBasePath: endpoints.hubspot.basePath,
+            salesforce: sandboxes.salesforce,
           });
         }
       }
       if (config.sandboxDemo && options.demo !== false && role !== 'worker' && sandboxes?.hubspot && sandboxes.salesforce) {
-        const demo = startDemo({ hubspot: sandboxes.hubspot, salesforce: sandboxes.salesforce, portalId: config.sandbox.hubspot.portalId, privateAppToken: config.sandbox.hubspot.privateAppToken, log: log.child({ component: 'demo' }), ...(options.demoIntervalMs ? { intervalMs: options.demoIntervalMs } : {}) });
+        const demo = startDemo({
+          hubspot: sandboxes.hubspot,
+          salesforce: sandboxes.salesforce,
+          portalId: config.sandbox.hubspot.portalId,
+          privateAppToken: config.sandbox.hubspot.privateAppToken,
+          log: log.child({ component: 'demo' }),
+          ...(options.demoIntervalMs ? { intervalMs: options.demoIntervalMs } : {}),
+        });
         closers.push(() => demo.stop());
       }
     } else {
-      log.warn('no CRM connected: webhooks are received and recorded, nothing is synced (set CRM credentials, or let sandbox mode start the sandbox CRMs)');
+      log.warn(
+        'no CRM connected: webhooks are received and recorded, nothing is synced (set CRM credentials, or let sandbox mode start the sandbox CRMs)',
+      );
     }
 
     // 8. Workers.
@@ -350,10 +414,21 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       const mail = config.smtp === undefined ? undefined : smtpSender(config.smtp);
       if (mail) closers.push(async () => mail.close());
       // The digest renders the same review as the page and the API.
-      const reviewSource: ReviewSource = options.reviewSource ?? ((installationId, period, now) => reviewOfInstallation(db, async (id) => {
-        if (!clients) throw new Error('no CRM can be reached by this deployment: connect HubSpot and Salesforce (OAuth) or set their credentials');
-        return clients.forInstallation(id);
-      }, installationId, { period, now }));
+      const reviewSource: ReviewSource =
+        options.reviewSource ??
+        ((installationId, period, now) =>
+          reviewOfInstallation(
+            db,
+            async (id) => {
+              if (!clients)
+                throw new Error(
+                  'no CRM can be reached by this deployment: connect HubSpot and Salesforce (OAuth) or set their credentials',
+                );
+              return clients.forInstallation(id);
+            },
+            installationId,
+            { period, now },
+          ));
       const processors = {
         ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
         ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
@@ -363,7 +438,17 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
         ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
-        ...(clients ? reviewDigestProcessors({ db, alertTarget: alertTargetFrom(clients), log, outbound: { allowPrivate: config.outboundAllowPrivate }, mail, review: reviewSource, publicUrl: () => publicUrl }) : {}),
+        ...(clients
+          ? reviewDigestProcessors({
+              db,
+              alertTarget: alertTargetFrom(clients),
+              log,
+              outbound: { allowPrivate: config.outboundAllowPrivate },
+              mail,
+              review: reviewSource,
+              publicUrl: () => publicUrl,
+            })
+          : {}),
         ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs, ledger }) : {}),
         ...privacyProcessors({ db, ledger, log, ...(clients ? { clients } : {}) }),
       };
@@ -381,7 +466,11 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       }
       // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule
       // changed while down reschedules them, a due check Redis lost is enqueued again).
-      if (clients) await requestSlaReschedules(producer, (await listActiveInstallations(db)).map((installation) => installation.id));
+      if (clients)
+        await requestSlaReschedules(
+          producer,
+          (await listActiveInstallations(db)).map((installation) => installation.id),
+        );
     }
 
     let closed: Promise<void> | undefined;

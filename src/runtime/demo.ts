@@ -68,10 +68,42 @@ const DEAL_SIZES = [
 ] as const;
 /** The campaigns the landing pages advertise (their utm_campaign), with what marketing budgeted and spent. */
 const CAMPAIGNS = [
-  { Name: 'spring-launch', Type: 'Advertisement', BudgetedCost: 25_000, ActualCost: 23_400, ExpectedRevenue: 150_000, ExpectedResponse: 2, NumberSent: 40_000 },
-  { Name: 'q4-webinar', Type: 'Webinar', BudgetedCost: 8_000, ActualCost: 9_150, ExpectedRevenue: 60_000, ExpectedResponse: 8, NumberSent: 5_000 },
-  { Name: 'november-digest', Type: 'Email', BudgetedCost: 1_500, ActualCost: 1_200, ExpectedRevenue: 20_000, ExpectedResponse: 3, NumberSent: 18_000 },
-  { Name: 'partner-program', Type: 'Partners', BudgetedCost: 12_000, ActualCost: 10_000, ExpectedRevenue: 90_000, ExpectedResponse: 10, NumberSent: 600 },
+  {
+    Name: 'spring-launch',
+    Type: 'Advertisement',
+    BudgetedCost: 25_000,
+    ActualCost: 23_400,
+    ExpectedRevenue: 150_000,
+    ExpectedResponse: 2,
+    NumberSent: 40_000,
+  },
+  {
+    Name: 'q4-webinar',
+    Type: 'Webinar',
+    BudgetedCost: 8_000,
+    ActualCost: 9_150,
+    ExpectedRevenue: 60_000,
+    ExpectedResponse: 8,
+    NumberSent: 5_000,
+  },
+  {
+    Name: 'november-digest',
+    Type: 'Email',
+    BudgetedCost: 1_500,
+    ActualCost: 1_200,
+    ExpectedRevenue: 20_000,
+    ExpectedResponse: 3,
+    NumberSent: 18_000,
+  },
+  {
+    Name: 'partner-program',
+    Type: 'Partners',
+    BudgetedCost: 12_000,
+    ActualCost: 10_000,
+    ExpectedRevenue: 90_000,
+    ExpectedResponse: 10,
+    NumberSent: 600,
+  },
 ] as const;
 const REASONS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'];
 
@@ -84,7 +116,11 @@ export function startDemo(options: DemoOptions): RunningDemo {
     return new jsforce.Connection({ instanceUrl: options.salesforce.url, accessToken: token.access_token, version: '62.0' });
   });
   // Marketing: the org's administrator, a Marketing User (only they may edit Campaigns).
-  const marketing = new jsforce.Connection({ instanceUrl: options.salesforce.url, accessToken: options.salesforce.issueUserToken(options.salesforce.adminUserId).access_token, version: '62.0' });
+  const marketing = new jsforce.Connection({
+    instanceUrl: options.salesforce.url,
+    accessToken: options.salesforce.issueUserToken(options.salesforce.adminUserId).access_token,
+    version: '62.0',
+  });
   const hubspot = new Client({ accessToken: options.privateAppToken, basePath: options.hubspot.url });
   let budgeted = false;
   const visitors: string[] = [];
@@ -101,7 +137,12 @@ export function startDemo(options: DemoOptions): RunningDemo {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        fields: [{ name: 'email', value: email }, { name: 'firstname', value: first }, { name: 'lastname', value: last }, { name: 'company', value: pick(COMPANIES).name }],
+        fields: [
+          { name: 'email', value: email },
+          { name: 'firstname', value: first },
+          { name: 'lastname', value: last },
+          { name: 'company', value: pick(COMPANIES).name },
+        ],
         context: { pageUri, pageName: 'Contact us' },
       }),
     });
@@ -113,7 +154,11 @@ export function startDemo(options: DemoOptions): RunningDemo {
   /** Marketing enters each advertised campaign's budget and cost (creating the Campaign if the sync has not yet). */
   async function budgetCampaigns(): Promise<void> {
     const names = CAMPAIGNS.map((c) => `'${c.Name}'`).join(', ');
-    const existing = (await marketing.query<{ Id: string; Name: string; ActualCost: number | null }>(`SELECT Id, Name, ActualCost FROM Campaign WHERE Name IN (${names})`)).records;
+    const existing = (
+      await marketing.query<{ Id: string; Name: string; ActualCost: number | null }>(
+        `SELECT Id, Name, ActualCost FROM Campaign WHERE Name IN (${names})`,
+      )
+    ).records;
     for (const campaign of CAMPAIGNS) {
       const found = existing.find((c) => c.Name.toLowerCase() === campaign.Name.toLowerCase());
       if (!found) await marketing.sobject('Campaign').create({ ...campaign, IsActive: true, Status: 'In Progress' });
@@ -134,27 +179,46 @@ export function startDemo(options: DemoOptions): RunningDemo {
 
   async function workLeads(): Promise<void> {
     const rep = pick(reps);
-    const open = (await rep.query<{ Id: string; Company: string }>("SELECT Id, Company FROM Lead WHERE Status = 'Open - Not Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1")).records[0];
+    const open = (
+      await rep.query<{ Id: string; Company: string }>(
+        "SELECT Id, Company FROM Lead WHERE Status = 'Open - Not Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1",
+      )
+    ).records[0];
     if (open) {
       const roll = random();
       if (roll < 0.65) {
         // The rep looks the company up and notes its size; conversion carries it to the Account.
         const company = COMPANIES.find((c) => c.name === open.Company);
-        const size = company ? { Industry: company.Industry, NumberOfEmployees: company.NumberOfEmployees, AnnualRevenue: company.AnnualRevenue } : {};
+        const size = company
+          ? { Industry: company.Industry, NumberOfEmployees: company.NumberOfEmployees, AnnualRevenue: company.AnnualRevenue }
+          : {};
         await rep.sobject('Lead').update({ Id: open.Id, Status: 'Working - Contacted', ...size });
         options.log.info({ lead: open.Id }, 'demo: a rep accepted a Lead');
       } else if (roll < 0.9) {
         const reason = pick(REASONS);
-        await rep.sobject('Lead').update({ Id: open.Id, Status: 'Closed - Not Converted', Feedback_Reason__c: reason, Feedback_Notes__c: `Called twice; ${reason.toLowerCase()}.` });
+        await rep.sobject('Lead').update({
+          Id: open.Id,
+          Status: 'Closed - Not Converted',
+          Feedback_Reason__c: reason,
+          Feedback_Notes__c: `Called twice; ${reason.toLowerCase()}.`,
+        });
         options.log.info({ lead: open.Id, reason }, 'demo: a rep rejected a Lead');
       }
     }
-    const working = (await rep.query<{ Id: string }>("SELECT Id FROM Lead WHERE Status = 'Working - Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1")).records[0];
+    const working = (
+      await rep.query<{ Id: string }>(
+        "SELECT Id FROM Lead WHERE Status = 'Working - Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1",
+      )
+    ).records[0];
     if (working && random() < 0.5) {
       await rep.soap.convertLead({ leadId: working.Id, convertedStatus: 'Closed - Converted' });
       options.log.info({ lead: working.Id }, 'demo: a rep converted a Lead');
     }
-    const opportunity = (await rep.query<{ Id: string; Account: { NumberOfEmployees: number | null } | null }>('SELECT Id, Account.NumberOfEmployees FROM Opportunity WHERE IsClosed = false ORDER BY CreatedDate LIMIT 1')).records[0];
+    const opportunity = (
+      await rep.query<{ Id: string; Account: { NumberOfEmployees: number | null } | null }>(
+        'SELECT Id, Account.NumberOfEmployees FROM Opportunity WHERE IsClosed = false ORDER BY CreatedDate LIMIT 1',
+      )
+    ).records[0];
     if (opportunity) {
       const roll = random();
       if (roll < 0.5) {
@@ -182,9 +246,14 @@ export function startDemo(options: DemoOptions): RunningDemo {
   const interval = options.intervalMs ?? 5_000;
   const timer = setInterval(() => {
     if (stopped) return;
-    current = current.then(step).catch((error: unknown) => options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'demo step failed'));
+    current = current
+      .then(step)
+      .catch((error: unknown) => options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'demo step failed'));
   }, interval);
-  options.log.info({ intervalMs: interval }, 'demo: simulating visitors, marketing and sales reps on the sandboxes (SANDBOX_DEMO=false turns this off)');
+  options.log.info(
+    { intervalMs: interval },
+    'demo: simulating visitors, marketing and sales reps on the sandboxes (SANDBOX_DEMO=false turns this off)',
+  );
   return {
     steps: () => count,
     stop: async () => {

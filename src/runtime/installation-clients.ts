@@ -10,7 +10,14 @@ import { createHubSpotAdapter } from '../crm/hubspot/client.ts';
 import { createRedisLimiter, HUBSPOT_LIMITER_POLICY, SALESFORCE_LIMITER_POLICY, withCallBudget } from '../crm/limiter.ts';
 import type { HubSpotPort, SalesforcePort } from '../crm/ports.ts';
 import { connectSalesforce, createSalesforceAdapter, type SalesforceConnectOptions } from '../crm/salesforce/client.ts';
-import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../domain/stages.ts';
+import {
+  DEFAULT_FIELD_MAPPINGS,
+  DEFAULT_STAGE_DICTIONARY,
+  validateFieldMappings,
+  validateStageDictionary,
+  type FieldMapping,
+  type StageDictionary,
+} from '../domain/stages.ts';
 import type { Logger } from '../log.ts';
 import type { Queryable } from '../store/db.ts';
 import { attributionSettingsFrom, DEFAULT_ATTRIBUTION_SETTINGS, type AttributionSettings } from '../sync/attribution-settings.ts';
@@ -51,7 +58,15 @@ export interface InstallationRuntime {
 }
 
 interface SettingsRow extends Record<string, unknown> {
-  settings: { stageDictionary?: unknown; fieldMappings?: unknown; channelRules?: unknown; attribution?: unknown; feedbackTaxonomy?: unknown; slaPolicy?: unknown; alert?: unknown } | null;
+  settings: {
+    stageDictionary?: unknown;
+    fieldMappings?: unknown;
+    channelRules?: unknown;
+    attribution?: unknown;
+    feedbackTaxonomy?: unknown;
+    slaPolicy?: unknown;
+    alert?: unknown;
+  } | null;
   status: string;
 }
 
@@ -85,7 +100,13 @@ export class InstallationClients {
       onSalesforceBudgetAlert?: (installationId: string, usage: { used: number; limit: number }) => Promise<void>;
     },
   ) {
-    this.salesforceBudgets = new SalesforceBudgets({ db: deps.db, redis: deps.redis, prefix: deps.prefix, log: deps.log, onAlert: deps.onSalesforceBudgetAlert });
+    this.salesforceBudgets = new SalesforceBudgets({
+      db: deps.db,
+      redis: deps.redis,
+      prefix: deps.prefix,
+      log: deps.log,
+      onAlert: deps.onSalesforceBudgetAlert,
+    });
   }
 
   /** Each installation's Salesforce API budget: kept by its limiter, read by the dashboard. */
@@ -105,7 +126,10 @@ export class InstallationClients {
 
   private salesforceConnection(): Promise<Connection> {
     const sf = this.deps.endpoints.salesforce;
-    if (!sf) return Promise.reject(new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)'));
+    if (!sf)
+      return Promise.reject(
+        new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)'),
+      );
     this.connection ??= connectSalesforce({
       loginUrl: sf.loginUrl,
       apiVersion: sf.apiVersion,
@@ -164,18 +188,24 @@ export class InstallationClients {
     if (now - (this.limitReadAt.get(installationId) ?? -Infinity) < HUBSPOT_LIMIT_REFRESH_MS) return;
     this.limitReadAt.set(installationId, now);
     runtime.hubspot.apiUsage().then(
-      (usage) => this.deps.log.debug({ installationId, usage }, 'HubSpot limits read: pacing follows the portal\'s burst limit'),
-      (error: unknown) => this.deps.log.warn({ installationId, error: error instanceof Error ? error.message : String(error) }, 'HubSpot limits could not be read: pacing stays at the lowest tier\'s limit'),
+      (usage) => this.deps.log.debug({ installationId, usage }, "HubSpot limits read: pacing follows the portal's burst limit"),
+      (error: unknown) =>
+        this.deps.log.warn(
+          { installationId, error: error instanceof Error ? error.message : String(error) },
+          "HubSpot limits could not be read: pacing stays at the lowest tier's limit",
+        ),
     );
   }
 
   private async build(installationId: string): Promise<InstallationRuntime> {
     const { endpoints, redis, prefix, db, stored } = this.deps;
     const rows = await db.query<SettingsRow>('SELECT settings, status FROM installations WHERE id = $1', [installationId]);
-    if (rows[0]?.status !== 'active') throw new Error(`installation ${installationId} is ${rows[0] ? 'uninstalled' : 'unknown'}: nothing is synced for it`);
+    if (rows[0]?.status !== 'active')
+      throw new Error(`installation ${installationId} is ${rows[0] ? 'uninstalled' : 'unknown'}: nothing is synced for it`);
     // Stored OAuth credentials win; the env/sandbox endpoints are the fallback.
     const hubspotAccess = (await stored?.hubspot(installationId)) ?? endpoints.hubspot;
-    if (!hubspotAccess) throw new CrmAuthError('hubspot', 'HubSpot is not connected for this installation: connect it in the admin dashboard (/admin)');
+    if (!hubspotAccess)
+      throw new CrmAuthError('hubspot', 'HubSpot is not connected for this installation: connect it in the admin dashboard (/admin)');
     const hubspot = createHubSpotAdapter({
       accessToken: hubspotAccess.accessToken,
       basePath: hubspotAccess.basePath,
@@ -183,8 +213,11 @@ export class InstallationClients {
     });
     const storedSalesforce = await stored?.salesforce(installationId);
     const salesforceAccess = storedSalesforce ?? endpoints.salesforce;
-    if (!salesforceAccess) throw new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)');
-    const connection = storedSalesforce ? await this.storedSalesforceConnection(installationId, storedSalesforce) : await this.salesforceConnection();
+    if (!salesforceAccess)
+      throw new CrmAuthError('salesforce', 'Salesforce is not connected for this installation: connect it in the admin dashboard (/admin)');
+    const connection = storedSalesforce
+      ? await this.storedSalesforceConnection(installationId, storedSalesforce)
+      : await this.salesforceConnection();
     const salesforce = createSalesforceAdapter({
       connection,
       // Every call counts against the installation's API budget, then is paced.
@@ -195,7 +228,8 @@ export class InstallationClients {
       apiVersion: salesforceAccess.apiVersion,
     });
     const settings = rows[0].settings ?? {};
-    const dictionary = settings.stageDictionary === undefined ? DEFAULT_STAGE_DICTIONARY : validateStageDictionary(settings.stageDictionary);
+    const dictionary =
+      settings.stageDictionary === undefined ? DEFAULT_STAGE_DICTIONARY : validateStageDictionary(settings.stageDictionary);
     const mappings = settings.fieldMappings === undefined ? DEFAULT_FIELD_MAPPINGS : validateFieldMappings(settings.fieldMappings);
     return {
       installationId,
@@ -214,7 +248,10 @@ export class InstallationClients {
   private attributionSettings(installationId: string, settings: { channelRules?: unknown; attribution?: unknown }): AttributionSettings {
     const parsed = attributionSettingsFrom(settings);
     if (parsed.ok) return parsed.value;
-    this.deps.log.warn({ installationId, problems: parsed.error }, 'invalid attribution settings: using the default channel rules and Campaign handling');
+    this.deps.log.warn(
+      { installationId, problems: parsed.error },
+      'invalid attribution settings: using the default channel rules and Campaign handling',
+    );
     return DEFAULT_ATTRIBUTION_SETTINGS;
   }
 

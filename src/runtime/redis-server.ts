@@ -45,7 +45,9 @@ export function ensureRedisBinary(log: Logger): string {
   if (isRoot && existsSync('/etc/debian_version') && which('apt-get')) {
     log.info('redis-server is not installed: installing it with apt-get (Debian package redis-server)');
     const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
-    const install = spawnSync('apt-get', ['install', '-y', '-qq', '-o', 'Dpkg::Options::=--force-confdef', 'redis-server'], { stdio: 'ignore' });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', '-o', 'Dpkg::Options::=--force-confdef', 'redis-server'], {
+      stdio: 'ignore',
+    });
     const installed = which('redis-server');
     if (update.status === 0 && install.status === 0 && installed) return installed;
   }
@@ -95,10 +97,26 @@ export async function startPrivateRedis(dir: string, log: Logger, options: { por
   const child = spawn(
     binary,
     [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-      '--appendonly', 'yes', '--appendfsync', 'always', '--save', '',
-      '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning',
-      '--logfile', path.join(dir, 'redis.log'),
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--protected-mode',
+      'yes',
+      '--loglevel',
+      'warning',
+      '--logfile',
+      path.join(dir, 'redis.log'),
     ],
     { detached: true, stdio: 'ignore' },
   );

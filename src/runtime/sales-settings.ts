@@ -45,7 +45,11 @@ export function readSalesSettings(
     const parsed = AlertTargetSchema.safeParse(settings.alert);
     // Messages name the field and the rule only: zod does not echo the (secret) value.
     if (parsed.success) alert = parsed.data;
-    else invalid('alert', parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
+    else
+      invalid(
+        'alert',
+        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+      );
   }
   return { feedbackTaxonomy, slaPolicy, alert, alertProblem: null };
 }

@@ -47,7 +47,10 @@ function objectNeeds(object: PermissionSetSpec['objects'][number]): string {
  * Provisions (unless `dryRun`) and checks the integration user's access. `salesUserIds` are
  * assigned the sales permission set (empty: the set is created, the admin assigns it).
  */
-export async function ensureSalesforceAccess(salesforce: SalesforcePort, options: { dryRun: boolean; salesUserIds?: readonly string[] }): Promise<SalesforceAccessReport> {
+export async function ensureSalesforceAccess(
+  salesforce: SalesforcePort,
+  options: { dryRun: boolean; salesUserIds?: readonly string[] },
+): Promise<SalesforceAccessReport> {
   const { dryRun } = options;
   const spec = INTEGRATION_PERMISSION_SET;
   const userId = await salesforce.integrationUserId();
@@ -80,17 +83,35 @@ export async function ensureSalesforceAccess(salesforce: SalesforcePort, options
   });
   for (const name of spec.userPermissions) {
     const missing = integration?.missingUserPermissions.includes(name) ?? true;
-    items.push({ kind: 'system-permission', name, needs: 'Enabled', status: integration ? changed(missing) : failed, fix: `${setupPath(spec)} → System Permissions → Edit: tick ${name}` });
+    items.push({
+      kind: 'system-permission',
+      name,
+      needs: 'Enabled',
+      status: integration ? changed(missing) : failed,
+      fix: `${setupPath(spec)} → System Permissions → Edit: tick ${name}`,
+    });
   }
 
   // 2. Marketing User: without it the user cannot create Campaigns (attribution creates missing ones).
   try {
     const flag = await salesforce.marketingUser(userId, !dryRun);
-    items.push({ kind: 'user-flag', name: 'Marketing User', needs: 'Ticked on the integration user', status: flag.changed ? 'created' : flag.enabled ? 'exists' : dryRun ? 'missing' : 'manual', fix: 'Setup → Users → the integration user → Edit: tick Marketing User' });
+    items.push({
+      kind: 'user-flag',
+      name: 'Marketing User',
+      needs: 'Ticked on the integration user',
+      status: flag.changed ? 'created' : flag.enabled ? 'exists' : dryRun ? 'missing' : 'manual',
+      fix: 'Setup → Users → the integration user → Edit: tick Marketing User',
+    });
   } catch (error) {
     if (!(error instanceof CrmRejectedError)) throw error;
     errors.push(`Marketing User: ${messageOf(error)}`);
-    items.push({ kind: 'user-flag', name: 'Marketing User', needs: 'Ticked on the integration user', status: failed, fix: 'Setup → Users → the integration user → Edit: tick Marketing User' });
+    items.push({
+      kind: 'user-flag',
+      name: 'Marketing User',
+      needs: 'Ticked on the integration user',
+      status: failed,
+      fix: 'Setup → Users → the integration user → Edit: tick Marketing User',
+    });
   }
 
   // 3. Proof: what describe shows the integration user, after the changes above.

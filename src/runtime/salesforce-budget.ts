@@ -81,9 +81,14 @@ export class SalesforceBudgets {
       },
       onAlert: (usage) => {
         this.deps.log.warn({ installationId, ...usage }, 'Salesforce API budget 80 % used');
-        this.deps.onAlert?.(installationId, usage).catch((error: unknown) =>
-          this.deps.log.error({ installationId, error: error instanceof Error ? error.message : String(error) }, 'the Salesforce API budget alert could not be queued'),
-        );
+        this.deps
+          .onAlert?.(installationId, usage)
+          .catch((error: unknown) =>
+            this.deps.log.error(
+              { installationId, error: error instanceof Error ? error.message : String(error) },
+              'the Salesforce API budget alert could not be queued',
+            ),
+          );
       },
     };
   }
@@ -96,7 +101,11 @@ export class SalesforceBudgets {
   /** The budget, the calls of the last 24 h and the cap they count against. */
   async usage(installationId: string): Promise<SalesforceBudgetUsage> {
     this.forget(installationId);
-    const [budget, used, dailyAllowance] = await Promise.all([this.budget(installationId), new CallBudget(this.deps.redis, this.key(installationId)).used(), this.storedAllowance(installationId)]);
+    const [budget, used, dailyAllowance] = await Promise.all([
+      this.budget(installationId),
+      new CallBudget(this.deps.redis, this.key(installationId)).used(),
+      this.storedAllowance(installationId),
+    ]);
     return { budget, used, limit: budgetLimit(budget, dailyAllowance), dailyAllowance };
   }
 }

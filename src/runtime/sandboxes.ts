@@ -15,14 +15,25 @@ export interface RunningSandboxes {
 }
 
 /** Starts the sandbox of each side that has no real credentials (or both with `all`). */
-export async function startSandboxes(config: AppConfig, log: Logger, which: { hubspot: boolean; salesforce: boolean }): Promise<RunningSandboxes> {
+export async function startSandboxes(
+  config: AppConfig,
+  log: Logger,
+  which: { hubspot: boolean; salesforce: boolean },
+): Promise<RunningSandboxes> {
   const dir = path.join(config.dataDir, 'sandbox');
   const hs = config.sandbox.hubspot;
   const sf = config.sandbox.salesforce;
   const hubspot = which.hubspot
     ? await startHubSpotSandbox({
-        port: hs.port, portalId: hs.portalId, privateAppToken: hs.privateAppToken, clientId: hs.clientId, clientSecret: hs.clientSecret,
-        appId: hs.appId, developerKey: hs.developerKey, stateFile: path.join(dir, 'hubspot.json'), logger: log.child({ component: 'sandbox-hubspot' }),
+        port: hs.port,
+        portalId: hs.portalId,
+        privateAppToken: hs.privateAppToken,
+        clientId: hs.clientId,
+        clientSecret: hs.clientSecret,
+        appId: hs.appId,
+        developerKey: hs.developerKey,
+        stateFile: path.join(dir, 'hubspot.json'),
+        logger: log.child({ component: 'sandbox-hubspot' }),
         rateLimit: { requests: hs.burstLimit, windowMs: 10_000, searchPerSecond: 5 },
       })
     : undefined;
@@ -30,8 +41,14 @@ export async function startSandboxes(config: AppConfig, log: Logger, which: { hu
   try {
     salesforce = which.salesforce
       ? await startSalesforceSandbox({
-          port: sf.port, orgId: sf.orgId, username: sf.username, password: sf.password, clientId: sf.clientId, clientSecret: sf.clientSecret,
-          stateFile: path.join(dir, 'salesforce.json'), logger: log.child({ component: 'sandbox-salesforce' }),
+          port: sf.port,
+          orgId: sf.orgId,
+          username: sf.username,
+          password: sf.password,
+          clientId: sf.clientId,
+          clientSecret: sf.clientSecret,
+          stateFile: path.join(dir, 'salesforce.json'),
+          logger: log.child({ component: 'sandbox-salesforce' }),
         })
       : undefined;
   } catch (error) {

@@ -70,7 +70,10 @@ export function keyIdCollision(keys: readonly { label: string; key: Buffer }[]):
  */
 export function createSealer(key: Buffer, previousKeys: readonly Buffer[] = []): Sealer {
   if (key.length !== 32) throw new Error('encryption key must be 32 bytes');
-  const collision = keyIdCollision([{ label: 'ENCRYPTION_KEY', key }, ...previousKeys.map((k, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key: k }))]);
+  const collision = keyIdCollision([
+    { label: 'ENCRYPTION_KEY', key },
+    ...previousKeys.map((k, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key: k })),
+  ]);
   if (collision) throw new KeyConfigurationError(collision);
   const keys = [key, ...previousKeys];
   const byId = new Map<string, Buffer>();
@@ -97,11 +100,18 @@ export function createSealer(key: Buffer, previousKeys: readonly Buffer[] = []):
       if (sealed[0] === FORMAT && sealed.length >= HEADER_BYTES + IV_BYTES + TAG_BYTES) {
         const header = sealed.subarray(0, HEADER_BYTES);
         const k = byId.get(header.subarray(1).toString('hex'));
-        if (!k) throw new Error(`sealed value was encrypted with a key that is not configured (key id ${header.subarray(1).toString('hex')})`);
+        if (!k)
+          throw new Error(`sealed value was encrypted with a key that is not configured (key id ${header.subarray(1).toString('hex')})`);
         const iv = sealed.subarray(HEADER_BYTES, HEADER_BYTES + IV_BYTES);
         const tag = sealed.subarray(HEADER_BYTES + IV_BYTES, HEADER_BYTES + IV_BYTES + TAG_BYTES);
         try {
-          return decrypt(k, iv, tag, sealed.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES), Buffer.concat([header, Buffer.from(context, 'utf8')]));
+          return decrypt(
+            k,
+            iv,
+            tag,
+            sealed.subarray(HEADER_BYTES + IV_BYTES + TAG_BYTES),
+            Buffer.concat([header, Buffer.from(context, 'utf8')]),
+          );
         } catch {
           throw new Error('sealed value does not authenticate: it was damaged, or it belongs to another installation or slot');
         }
@@ -118,7 +128,9 @@ export function createSealer(key: Buffer, previousKeys: readonly Buffer[] = []):
             // Another configured key with the same 1-byte id may be the one.
           }
         }
-        throw new Error('sealed value does not authenticate with any configured key: it was damaged, or sealed with a key that is not configured');
+        throw new Error(
+          'sealed value does not authenticate with any configured key: it was damaged, or sealed with a key that is not configured',
+        );
       }
       throw new Error('sealed value has an unknown format');
     },

@@ -14,7 +14,10 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
-  sandboxes.close().then(() => process.exit(0), () => process.exit(1));
+  sandboxes.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -81,7 +81,11 @@ export function createApp(deps: AppDeps): Express {
     if (token !== undefined) {
       const match = /^Bearer\s+(.+)$/i.exec(req.get('authorization')?.trim() ?? '');
       if (!match?.[1] || !secretsEqual(match[1].trim(), token)) {
-        res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('Send METRICS_TOKEN as "Authorization: Bearer <token>".\n');
+        res
+          .status(401)
+          .set('WWW-Authenticate', 'Bearer realm="metrics"')
+          .type('text/plain')
+          .send('Send METRICS_TOKEN as "Authorization: Bearer <token>".\n');
         return;
       }
     }
@@ -91,7 +95,8 @@ export function createApp(deps: AppDeps): Express {
       deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not refresh queue metrics');
     }
     // Series naming installations only for a caller who proved the token.
-    const registry = token === undefined ? deps.metrics.registry : Registry.merge([deps.metrics.registry, deps.metrics.installationRegistry]);
+    const registry =
+      token === undefined ? deps.metrics.registry : Registry.merge([deps.metrics.registry, deps.metrics.installationRegistry]);
     res.type(deps.metrics.registry.contentType).send(await registry.metrics());
   });
 
@@ -107,9 +112,13 @@ export function createApp(deps: AppDeps): Express {
   });
   // Express recognises an error handler by its four parameters.
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    const status =
+      typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
     if (status >= 500) deps.log.error({ error: error instanceof Error ? error.message : String(error) }, 'request failed');
-    res.status(status).json({ error: status >= 500 ? 'internal_error' : 'bad_request', message: status >= 500 ? 'Internal error' : error instanceof Error ? error.message : 'Bad request' });
+    res.status(status).json({
+      error: status >= 500 ? 'internal_error' : 'bad_request',
+      message: status >= 500 ? 'Internal error' : error instanceof Error ? error.message : 'Bad request',
+    });
   });
   return app;
 }

@@ -33,16 +33,22 @@ interface SessionRow extends Record<string, unknown> {
 const asDate = (value: Date | string): Date => (value instanceof Date ? value : new Date(value));
 
 /** Stores a new session under the hash of its id. */
-export async function createAdminSession(db: Queryable, input: { idHash: string; csrfToken: string; owner: SessionOwner; expiresAt: Date; absoluteExpiresAt: Date }): Promise<void> {
+export async function createAdminSession(
+  db: Queryable,
+  input: { idHash: string; csrfToken: string; owner: SessionOwner; expiresAt: Date; absoluteExpiresAt: Date },
+): Promise<void> {
   const { owner } = input;
-  await db.query('INSERT INTO admin_sessions (id_hash, csrf_token, credential, user_id, expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-    input.idHash,
-    input.csrfToken,
-    owner.kind === 'operator' ? owner.credential : `user:${owner.userId}`,
-    owner.kind === 'user' ? owner.userId : null,
-    input.expiresAt,
-    input.absoluteExpiresAt,
-  ]);
+  await db.query(
+    'INSERT INTO admin_sessions (id_hash, csrf_token, credential, user_id, expires_at, absolute_expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+    [
+      input.idHash,
+      input.csrfToken,
+      owner.kind === 'operator' ? owner.credential : `user:${owner.userId}`,
+      owner.kind === 'user' ? owner.userId : null,
+      input.expiresAt,
+      input.absoluteExpiresAt,
+    ],
+  );
 }
 
 /**
@@ -58,7 +64,10 @@ export async function findAdminSession(db: Queryable, idHash: string, now: Date)
   );
   const row = rows[0];
   if (!row) return null;
-  const user = row.user_id && row.user_name !== null && row.installation_id && row.role ? { id: row.user_id, name: row.user_name, installationId: row.installation_id, role: row.role } : null;
+  const user =
+    row.user_id && row.user_name !== null && row.installation_id && row.role
+      ? { id: row.user_id, name: row.user_name, installationId: row.installation_id, role: row.role }
+      : null;
   if (row.user_id && !user) return null;
   return {
     csrfToken: row.csrf_token,
@@ -72,7 +81,11 @@ export async function findAdminSession(db: Queryable, idHash: string, now: Date)
 
 /** Slides a session's idle expiry forward (never past its absolute lifetime). */
 export async function touchAdminSession(db: Queryable, idHash: string, now: Date, expiresAt: Date): Promise<void> {
-  await db.query('UPDATE admin_sessions SET last_seen_at = $2, expires_at = LEAST($3, absolute_expires_at) WHERE id_hash = $1', [idHash, now, expiresAt]);
+  await db.query('UPDATE admin_sessions SET last_seen_at = $2, expires_at = LEAST($3, absolute_expires_at) WHERE id_hash = $1', [
+    idHash,
+    now,
+    expiresAt,
+  ]);
 }
 
 /** Ends a session (sign-out). */
@@ -82,9 +95,10 @@ export async function deleteAdminSession(db: Queryable, idHash: string): Promise
 
 /** Ends every session of an owner ("sign out everywhere"): all operator sessions, or all of one user. Returns how many. */
 export async function deleteSessionsOf(db: Queryable, owner: { kind: 'operator' } | { kind: 'user'; userId: string }): Promise<number> {
-  const rows = owner.kind === 'operator'
-    ? await db.query('DELETE FROM admin_sessions WHERE user_id IS NULL RETURNING id_hash')
-    : await db.query('DELETE FROM admin_sessions WHERE user_id = $1 RETURNING id_hash', [owner.userId]);
+  const rows =
+    owner.kind === 'operator'
+      ? await db.query('DELETE FROM admin_sessions WHERE user_id IS NULL RETURNING id_hash')
+      : await db.query('DELETE FROM admin_sessions WHERE user_id = $1 RETURNING id_hash', [owner.userId]);
   return rows.length;
 }
 
@@ -153,20 +167,30 @@ export interface AdminActionRecord extends AdminAction {
 /** Appends an entry to the admin audit trail. */
 export async function recordAdminAction(db: Queryable, entry: AdminAction): Promise<void> {
   // An installation id that no longer exists is recorded as none rather than refused.
-  await db.query('INSERT INTO admin_audit (installation_id, action, summary, details) VALUES ((SELECT id FROM installations WHERE id = $1), $2, $3, $4::jsonb)', [
-    entry.installationId,
-    entry.action,
-    entry.summary,
-    JSON.stringify(entry.details ?? {}),
-  ]);
+  await db.query(
+    'INSERT INTO admin_audit (installation_id, action, summary, details) VALUES ((SELECT id FROM installations WHERE id = $1), $2, $3, $4::jsonb)',
+    [entry.installationId, entry.action, entry.summary, JSON.stringify(entry.details ?? {})],
+  );
 }
 
 /** The latest admin actions of an installation (or of all when null), newest first. */
 export async function recentAdminActions(db: Queryable, installationId: string | null, limit = 20): Promise<AdminActionRecord[]> {
-  const rows = await db.query<{ installation_id: string | null; action: string; summary: string; details: Record<string, unknown>; created_at: Date | string }>(
+  const rows = await db.query<{
+    installation_id: string | null;
+    action: string;
+    summary: string;
+    details: Record<string, unknown>;
+    created_at: Date | string;
+  }>(
     `SELECT installation_id, action, summary, details, created_at FROM admin_audit
      WHERE ($1::text IS NULL OR installation_id = $1) ORDER BY id DESC LIMIT $2`,
     [installationId, limit],
   );
-  return rows.map((row) => ({ installationId: row.installation_id, action: row.action, summary: row.summary, details: row.details, at: asDate(row.created_at) }));
+  return rows.map((row) => ({
+    installationId: row.installation_id,
+    action: row.action,
+    summary: row.summary,
+    details: row.details,
+    at: asDate(row.created_at),
+  }));
 }

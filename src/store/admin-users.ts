@@ -36,7 +36,14 @@ interface InvitationRow extends UserRow {
   expires_at: Date | string;
 }
 
-const userOf = (row: UserRow): AdminUser => ({ id: row.id, installationId: row.installation_id, role: row.role, name: row.name, invitedBy: row.invited_by, createdAt: asDate(row.created_at) });
+const userOf = (row: UserRow): AdminUser => ({
+  id: row.id,
+  installationId: row.installation_id,
+  role: row.role,
+  name: row.name,
+  invitedBy: row.invited_by,
+  createdAt: asDate(row.created_at),
+});
 const invitationOf = (row: InvitationRow): PendingInvitation => ({ ...userOf(row), expiresAt: asDate(row.expires_at) });
 
 /** Stores a new invitation under the hash of its link token; returns it. */
@@ -102,24 +109,29 @@ export async function pendingInvitations(db: Queryable, installationId: string, 
 
 /** Cancels a pending invitation of an installation; false when there is none with that id. */
 export async function cancelInvitation(db: Queryable, installationId: string, invitationId: string, now: Date): Promise<boolean> {
-  const rows = await db.query('UPDATE admin_invitations SET cancelled_at = $3 WHERE id = $1 AND installation_id = $2 AND accepted_at IS NULL AND cancelled_at IS NULL RETURNING id', [
-    invitationId,
-    installationId,
-    now,
-  ]);
+  const rows = await db.query(
+    'UPDATE admin_invitations SET cancelled_at = $3 WHERE id = $1 AND installation_id = $2 AND accepted_at IS NULL AND cancelled_at IS NULL RETURNING id',
+    [invitationId, installationId, now],
+  );
   return rows.length > 0;
 }
 
 /** The active (not revoked) users of an installation, oldest first. */
 export async function listUsers(db: Queryable, installationId: string): Promise<AdminUser[]> {
-  const rows = await db.query<UserRow>('SELECT id, installation_id, role, name, invited_by, created_at FROM admin_users WHERE installation_id = $1 AND revoked_at IS NULL ORDER BY created_at', [installationId]);
+  const rows = await db.query<UserRow>(
+    'SELECT id, installation_id, role, name, invited_by, created_at FROM admin_users WHERE installation_id = $1 AND revoked_at IS NULL ORDER BY created_at',
+    [installationId],
+  );
   return rows.map(userOf);
 }
 
 /** Revokes a user of an installation and ends their sessions; false when there is no such active user. */
 export async function revokeUser(db: Db, installationId: string, userId: string, now: Date): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const rows = await tx.query('UPDATE admin_users SET revoked_at = $3 WHERE id = $1 AND installation_id = $2 AND revoked_at IS NULL RETURNING id', [userId, installationId, now]);
+    const rows = await tx.query(
+      'UPDATE admin_users SET revoked_at = $3 WHERE id = $1 AND installation_id = $2 AND revoked_at IS NULL RETURNING id',
+      [userId, installationId, now],
+    );
     if (rows.length === 0) return false;
     await tx.query('DELETE FROM admin_sessions WHERE user_id = $1', [userId]);
     return true;

@@ -27,7 +27,8 @@ export interface BackfillRunRow extends Record<string, unknown> {
 }
 
 /** The columns of `BackfillRunRow`, for RETURNING and SELECT. */
-export const BACKFILL_RUN_COLUMNS = 'id, installation_id, kind, status, phase, cursor, done, total, linked, stages_aligned, unmatched, stamped_contacts, stamped_leads, failed, active_ms, error';
+export const BACKFILL_RUN_COLUMNS =
+  'id, installation_id, kind, status, phase, cursor, done, total, linked, stages_aligned, unmatched, stamped_contacts, stamped_leads, failed, active_ms, error';
 
 /** A run by id, or undefined. */
 export async function loadBackfillRun(db: Queryable, runId: string): Promise<BackfillRunRow | undefined> {
@@ -43,18 +44,31 @@ export async function createBackfillRun(db: Queryable, installationId: string, k
   );
   const runId =
     inserted[0]?.id ??
-    (await db.query<{ id: string }>("SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')", [installationId, kind]))[0]?.id;
+    (
+      await db.query<{ id: string }>(
+        "SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 AND status IN ('queued', 'running')",
+        [installationId, kind],
+      )
+    )[0]?.id;
   if (runId === undefined) throw new Error(`could not start a ${kind} run for installation ${installationId}`);
   return runId;
 }
 
 /** Marks a run failed with the reason (after its last attempt, or a refusal retrying cannot fix). */
 export async function failBackfillRun(db: Queryable, runId: string, reason: string): Promise<void> {
-  await db.query("UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')", [runId, reason.slice(0, 2000)]);
+  await db.query(
+    "UPDATE backfill_runs SET status = 'failed', error = $2, updated_at = now(), finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')",
+    [runId, reason.slice(0, 2000)],
+  );
 }
 
 /** Records per second of working time and the seconds left at that rate (pure; null while unknown). */
-export function rateAndEta(run: { status: string; done: number | string; total: number | string | null; active_ms: number | string }): { done: number; total: number | null; ratePerS: number; etaS: number | null } {
+export function rateAndEta(run: { status: string; done: number | string; total: number | string | null; active_ms: number | string }): {
+  done: number;
+  total: number | null;
+  ratePerS: number;
+  etaS: number | null;
+} {
   const done = Number(run.done);
   const total = run.total === null ? null : Number(run.total);
   const seconds = Number(run.active_ms) / 1000;

@@ -12,8 +12,27 @@
  *   or now while it runs) from stage_history and deals.
  * - `commitment_alerts`: the one alert per commitment and period (migration 014).
  */
-import { commitmentKey, DEFAULT_MARKETING_COMMITMENTS, paceCommitment, parsePeriod, periodContaining, validateMarketingCommitments, type CommitmentMetric, type CommitmentPeriod, type MarketingCommitments, type Pacing } from '../domain/commitments.ts';
-import { DEFAULT_SHARED_GOALS, goalTable, previousQuarter, validateSharedGoals, type GoalRow, type QuarterActuals, type SharedGoals } from '../domain/goals.ts';
+import {
+  commitmentKey,
+  DEFAULT_MARKETING_COMMITMENTS,
+  paceCommitment,
+  parsePeriod,
+  periodContaining,
+  validateMarketingCommitments,
+  type CommitmentMetric,
+  type CommitmentPeriod,
+  type MarketingCommitments,
+  type Pacing,
+} from '../domain/commitments.ts';
+import {
+  DEFAULT_SHARED_GOALS,
+  goalTable,
+  previousQuarter,
+  validateSharedGoals,
+  type GoalRow,
+  type QuarterActuals,
+  type SharedGoals,
+} from '../domain/goals.ts';
 import type { RevenuePolicy } from '../domain/revenue.ts';
 import type { Queryable } from './db.ts';
 import { FIRST_TOUCHES, UNASSIGNED_CHANNEL } from './first-touch.ts';
@@ -39,7 +58,12 @@ export interface Delivered {
 }
 
 /** Delivered figures per first-touch channel (keys lower-cased) and in total, over [from, until). */
-export async function deliveredInPeriod(db: Queryable, installationId: string, from: Date, until: Date): Promise<{ total: Delivered; byChannel: Map<string, Delivered> }> {
+export async function deliveredInPeriod(
+  db: Queryable,
+  installationId: string,
+  from: Date,
+  until: Date,
+): Promise<{ total: Delivered; byChannel: Map<string, Delivered> }> {
   const stages = await db.query<{ channel: string; mqls: string | number; sqls: string | number }>(
     `WITH firsts AS (${FIRST_TOUCHES}),
      reached AS (
@@ -122,7 +146,10 @@ function deliveredFor(metric: CommitmentMetric, delivered: Delivered): number {
  * Every commitment paced in a period at `now`: the period given (a month or quarter id of the
  * commitments' kind), else the one containing `now`. Null when the period is of the other kind.
  */
-export async function commitmentsReport(db: Queryable, input: { installationId: string; commitments: MarketingCommitments; now: Date; period?: CommitmentPeriod }): Promise<CommitmentsReport | null> {
+export async function commitmentsReport(
+  db: Queryable,
+  input: { installationId: string; commitments: MarketingCommitments; now: Date; period?: CommitmentPeriod },
+): Promise<CommitmentsReport | null> {
   const { installationId, commitments, now } = input;
   const period = input.period ?? periodContaining(commitments.period, now);
   if (period.kind !== commitments.period) return null;
@@ -134,7 +161,8 @@ export async function commitmentsReport(db: Queryable, input: { installationId: 
     period: { id: period.id, kind: period.kind, from: period.from.toISOString(), to: period.to.toISOString() },
     asOf: now.toISOString(),
     commitments: commitments.commitments.map((commitment) => {
-      const figures = commitment.channel === undefined ? delivered.total : (delivered.byChannel.get(commitment.channel.toLowerCase()) ?? none);
+      const figures =
+        commitment.channel === undefined ? delivered.total : (delivered.byChannel.get(commitment.channel.toLowerCase()) ?? none);
       return {
         key: commitmentKey(commitment),
         metric: commitment.metric,
@@ -146,7 +174,10 @@ export async function commitmentsReport(db: Queryable, input: { installationId: 
 }
 
 /** A quarter's actuals for the goal table, as it stands at `now` (its end once over). */
-export async function quarterActuals(db: Queryable, input: { installationId: string; quarter: string; now: Date; revenue: RevenuePolicy }): Promise<QuarterActuals> {
+export async function quarterActuals(
+  db: Queryable,
+  input: { installationId: string; quarter: string; now: Date; revenue: RevenuePolicy },
+): Promise<QuarterActuals> {
   const period = parsePeriod(input.quarter);
   if (period === null || period.kind !== 'quarter') throw new Error(`not a quarter: ${input.quarter}`);
   const { installationId, now, revenue } = input;
@@ -191,11 +222,20 @@ export interface GoalsReport {
 }
 
 /** The goal table of one quarter, against the previous quarter. */
-export async function goalsReport(db: Queryable, input: { installationId: string; goals: SharedGoals; quarter: string; now: Date; revenue: RevenuePolicy }): Promise<GoalsReport> {
+export async function goalsReport(
+  db: Queryable,
+  input: { installationId: string; goals: SharedGoals; quarter: string; now: Date; revenue: RevenuePolicy },
+): Promise<GoalsReport> {
   const before = previousQuarter(input.quarter);
   const current = await quarterActuals(db, input);
   const previous = await quarterActuals(db, { ...input, quarter: before });
-  return { installationId: input.installationId, quarter: input.quarter, previousQuarter: before, asOf: input.now.toISOString(), goals: goalTable(input.goals, input.quarter, current, previous) };
+  return {
+    installationId: input.installationId,
+    quarter: input.quarter,
+    previousQuarter: before,
+    asOf: input.now.toISOString(),
+    goals: goalTable(input.goals, input.quarter, current, previous),
+  };
 }
 
 /** A raised commitment alert, as the check delivers it. */
@@ -208,7 +248,13 @@ export interface CommitmentAlertRow {
 }
 
 /** Records that a commitment fell to at risk or behind in a period; the first record of a period stands. */
-export async function raiseCommitmentAlert(db: Queryable, installationId: string, periodId: string, status: CommitmentStatus & { status: 'at_risk' | 'behind' }, now: Date): Promise<void> {
+export async function raiseCommitmentAlert(
+  db: Queryable,
+  installationId: string,
+  periodId: string,
+  status: CommitmentStatus & { status: 'at_risk' | 'behind' },
+  now: Date,
+): Promise<void> {
   await db.query(
     `INSERT INTO commitment_alerts (installation_id, period_id, commitment_key, status, details, raised_at) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (installation_id, period_id, commitment_key) DO NOTHING`,
@@ -220,8 +266,20 @@ export async function raiseCommitmentAlert(db: Queryable, installationId: string
  * Claims the period's raised alerts not yet delivered nor given up, for `leaseMs`: while the lease
  * runs no other check takes them, so one alert goes out however many workers check at once.
  */
-export async function claimCommitmentAlerts(db: Queryable, installationId: string, periodId: string, now: Date, leaseMs: number): Promise<CommitmentAlertRow[]> {
-  const rows = await db.query<{ period_id: string; commitment_key: string; status: 'at_risk' | 'behind'; details: CommitmentStatus | string; raised_at: Date | string }>(
+export async function claimCommitmentAlerts(
+  db: Queryable,
+  installationId: string,
+  periodId: string,
+  now: Date,
+  leaseMs: number,
+): Promise<CommitmentAlertRow[]> {
+  const rows = await db.query<{
+    period_id: string;
+    commitment_key: string;
+    status: 'at_risk' | 'behind';
+    details: CommitmentStatus | string;
+    raised_at: Date | string;
+  }>(
     `UPDATE commitment_alerts SET claimed_until = $4
      WHERE installation_id = $1 AND period_id = $2 AND delivered_at IS NULL AND failed_reason IS NULL AND (claimed_until IS NULL OR claimed_until < $3)
      RETURNING period_id, commitment_key, status, details, raised_at`,
@@ -237,8 +295,18 @@ export async function claimCommitmentAlerts(db: Queryable, installationId: strin
 }
 
 /** Ends a claimed alert: delivered, given up with a reason, or released for the next check. */
-export async function settleCommitmentAlert(db: Queryable, installationId: string, row: Pick<CommitmentAlertRow, 'periodId' | 'commitmentKey'>, outcome: { kind: 'delivered'; at: Date } | { kind: 'failed'; reason: string } | { kind: 'released' }): Promise<void> {
-  const set = outcome.kind === 'delivered' ? 'delivered_at = $4, claimed_until = NULL' : outcome.kind === 'failed' ? 'failed_reason = $4, claimed_until = NULL' : 'claimed_until = NULL';
+export async function settleCommitmentAlert(
+  db: Queryable,
+  installationId: string,
+  row: Pick<CommitmentAlertRow, 'periodId' | 'commitmentKey'>,
+  outcome: { kind: 'delivered'; at: Date } | { kind: 'failed'; reason: string } | { kind: 'released' },
+): Promise<void> {
+  const set =
+    outcome.kind === 'delivered'
+      ? 'delivered_at = $4, claimed_until = NULL'
+      : outcome.kind === 'failed'
+        ? 'failed_reason = $4, claimed_until = NULL'
+        : 'claimed_until = NULL';
   const params: unknown[] = [installationId, row.periodId, row.commitmentKey];
   if (outcome.kind === 'delivered') params.push(outcome.at);
   if (outcome.kind === 'failed') params.push(outcome.reason);
@@ -246,10 +314,19 @@ export async function settleCommitmentAlert(db: Queryable, installationId: strin
 }
 
 /** The alerts raised for an installation in a period (for the page and the tests). */
-export async function commitmentAlertsOf(db: Queryable, installationId: string, periodId: string): Promise<{ commitmentKey: string; status: string; deliveredAt: Date | null; failedReason: string | null }[]> {
+export async function commitmentAlertsOf(
+  db: Queryable,
+  installationId: string,
+  periodId: string,
+): Promise<{ commitmentKey: string; status: string; deliveredAt: Date | null; failedReason: string | null }[]> {
   const rows = await db.query<{ commitment_key: string; status: string; delivered_at: Date | string | null; failed_reason: string | null }>(
     'SELECT commitment_key, status, delivered_at, failed_reason FROM commitment_alerts WHERE installation_id = $1 AND period_id = $2 ORDER BY commitment_key',
     [installationId, periodId],
   );
-  return rows.map((row) => ({ commitmentKey: row.commitment_key, status: row.status, deliveredAt: row.delivered_at === null ? null : new Date(row.delivered_at), failedReason: row.failed_reason }));
+  return rows.map((row) => ({
+    commitmentKey: row.commitment_key,
+    status: row.status,
+    deliveredAt: row.delivered_at === null ? null : new Date(row.delivered_at),
+    failedReason: row.failed_reason,
+  }));
 }

@@ -3,7 +3,14 @@
  * revenue loop records from Salesforce and the report reads. Amounts in integer cents of the
  * corporate currency.
  */
-import { DEFAULT_REVENUE_POLICY, validateRevenuePolicy, type CurrencyRates, type DealStatus, type RevenuePolicy, type WonDeal } from '../domain/revenue.ts';
+import {
+  DEFAULT_REVENUE_POLICY,
+  validateRevenuePolicy,
+  type CurrencyRates,
+  type DealStatus,
+  type RevenuePolicy,
+  type WonDeal,
+} from '../domain/revenue.ts';
 import type { Queryable } from './db.ts';
 import { settingInEffect } from './installation-admin.ts';
 
@@ -64,41 +71,94 @@ function rowsOf(installationId: string, rows: readonly (readonly unknown[])[]): 
 const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
 /** The recorded state of the given Opportunities. */
-export async function knownDeals(db: Queryable, installationId: string, opportunityIds: readonly string[]): Promise<Map<string, KnownDeal>> {
+export async function knownDeals(
+  db: Queryable,
+  installationId: string,
+  opportunityIds: readonly string[],
+): Promise<Map<string, KnownDeal>> {
   if (opportunityIds.length === 0) return new Map();
-  const rows = await db.query<{ id: string; status: DealStatus; won_at: Date | string | null; closed_at: Date | string | null; hubspot_contact_id: string | null; origin: DealOrigin; amount_cents: string | number | null; account: string | null }>(
+  const rows = await db.query<{
+    id: string;
+    status: DealStatus;
+    won_at: Date | string | null;
+    closed_at: Date | string | null;
+    hubspot_contact_id: string | null;
+    origin: DealOrigin;
+    amount_cents: string | number | null;
+    account: string | null;
+  }>(
     `SELECT salesforce_opportunity_id AS id, status, won_at, closed_at, hubspot_contact_id, origin, amount_cents, salesforce_account_id AS account
      FROM deals WHERE installation_id = $1 AND salesforce_opportunity_id = ANY($2)`,
     [installationId, [...new Set(opportunityIds)]],
   );
-  return new Map(rows.map((row) => [row.id, {
-    status: row.status,
-    wonAt: dateOrNull(row.won_at),
-    closedAt: dateOrNull(row.closed_at),
-    hubspotContactId: row.hubspot_contact_id,
-    origin: row.origin,
-    amountCents: row.amount_cents === null ? null : Number(row.amount_cents),
-    accountId: row.account,
-  }]));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        status: row.status,
+        wonAt: dateOrNull(row.won_at),
+        closedAt: dateOrNull(row.closed_at),
+        hubspotContactId: row.hubspot_contact_id,
+        origin: row.origin,
+        amountCents: row.amount_cents === null ? null : Number(row.amount_cents),
+        accountId: row.account,
+      },
+    ]),
+  );
 }
 
 const DEAL_COLUMNS = [
-  'salesforce_opportunity_id', 'salesforce_account_id', 'hubspot_contact_id', 'origin', 'status', 'amount', 'currency', 'amount_cents',
-  'close_date', 'won_at', 'closed_at', 'opened_at', 'owner_id', 'reason', 'campaign_id', 'name', 'stage',
+  'salesforce_opportunity_id',
+  'salesforce_account_id',
+  'hubspot_contact_id',
+  'origin',
+  'status',
+  'amount',
+  'currency',
+  'amount_cents',
+  'close_date',
+  'won_at',
+  'closed_at',
+  'opened_at',
+  'owner_id',
+  'reason',
+  'campaign_id',
+  'name',
+  'stage',
 ] as const;
 
 /** Records deals (insert or replace; the caller decided each won time from `knownDeals`). */
 export async function saveDeals(db: Queryable, installationId: string, deals: readonly DealRecord[]): Promise<void> {
   const unique = [...new Map(deals.map((deal) => [deal.salesforceOpportunityId, deal])).values()];
   if (unique.length === 0) return;
-  const { sql, values } = rowsOf(installationId, unique.map((deal) => [
-    deal.salesforceOpportunityId, deal.salesforceAccountId, deal.hubspotContactId, deal.origin, deal.status, deal.amount, deal.currency, deal.amountCents,
-    deal.closeDate, deal.wonAt, deal.closedAt, deal.openedAt, deal.ownerId, deal.reason, deal.campaignId, deal.name, deal.stage,
-  ]));
+  const { sql, values } = rowsOf(
+    installationId,
+    unique.map((deal) => [
+      deal.salesforceOpportunityId,
+      deal.salesforceAccountId,
+      deal.hubspotContactId,
+      deal.origin,
+      deal.status,
+      deal.amount,
+      deal.currency,
+      deal.amountCents,
+      deal.closeDate,
+      deal.wonAt,
+      deal.closedAt,
+      deal.openedAt,
+      deal.ownerId,
+      deal.reason,
+      deal.campaignId,
+      deal.name,
+      deal.stage,
+    ]),
+  );
   await db.query(
     `INSERT INTO deals (installation_id, ${DEAL_COLUMNS.join(', ')}) VALUES ${sql}
      ON CONFLICT (installation_id, salesforce_opportunity_id) DO UPDATE SET
-       ${DEAL_COLUMNS.filter((column) => column !== 'salesforce_opportunity_id').map((column) => `${column} = EXCLUDED.${column}`).join(', ')}, updated_at = now()`,
+       ${DEAL_COLUMNS.filter((column) => column !== 'salesforce_opportunity_id')
+         .map((column) => `${column} = EXCLUDED.${column}`)
+         .join(', ')}, updated_at = now()`,
     values,
   );
 }
@@ -115,7 +175,11 @@ export async function wonDealsOfAccounts(db: Queryable, installationId: string, 
 }
 
 /** The HubSpot contacts deals of the given accounts are credited through, per account (oldest deal first). */
-export async function dealContactsOfAccounts(db: Queryable, installationId: string, accountIds: readonly string[]): Promise<Map<string, string[]>> {
+export async function dealContactsOfAccounts(
+  db: Queryable,
+  installationId: string,
+  accountIds: readonly string[],
+): Promise<Map<string, string[]>> {
   if (accountIds.length === 0) return new Map();
   const rows = await db.query<{ account: string; contact: string }>(
     `SELECT salesforce_account_id AS account, hubspot_contact_id AS contact FROM deals
@@ -148,7 +212,12 @@ export async function creditableDeals(db: Queryable, installationId: string): Pr
      ORDER BY won_at, salesforce_opportunity_id`,
     [installationId],
   );
-  return rows.map((row) => ({ salesforceOpportunityId: row.id, hubspotContactId: row.contact, amountCents: Number(row.amount_cents), wonAt: new Date(row.won_at) }));
+  return rows.map((row) => ({
+    salesforceOpportunityId: row.id,
+    hubspotContactId: row.contact,
+    amountCents: Number(row.amount_cents),
+    wonAt: new Date(row.won_at),
+  }));
 }
 
 /** A customer account's size, from Salesforce and (when its contact has one) the HubSpot company. */
@@ -166,7 +235,18 @@ export interface CustomerAccount {
 export async function saveCustomerAccounts(db: Queryable, installationId: string, accounts: readonly CustomerAccount[]): Promise<void> {
   const unique = [...new Map(accounts.map((account) => [account.salesforceAccountId, account])).values()];
   if (unique.length === 0) return;
-  const { sql, values } = rowsOf(installationId, unique.map((a) => [a.salesforceAccountId, a.name, a.employees, a.annualRevenue, a.hubspotCompanyId, a.companyEmployees, a.companyAnnualRevenue]));
+  const { sql, values } = rowsOf(
+    installationId,
+    unique.map((a) => [
+      a.salesforceAccountId,
+      a.name,
+      a.employees,
+      a.annualRevenue,
+      a.hubspotCompanyId,
+      a.companyEmployees,
+      a.companyAnnualRevenue,
+    ]),
+  );
   await db.query(
     `INSERT INTO customer_accounts (installation_id, salesforce_account_id, name, employees, annual_revenue, hubspot_company_id, company_employees, company_annual_revenue)
      VALUES ${sql}
@@ -195,7 +275,20 @@ export interface CampaignCost {
 export async function saveCampaignCosts(db: Queryable, installationId: string, campaigns: readonly CampaignCost[]): Promise<void> {
   const unique = [...new Map(campaigns.map((campaign) => [campaign.salesforceCampaignId, campaign])).values()];
   if (unique.length === 0) return;
-  const { sql, values } = rowsOf(installationId, unique.map((c) => [c.salesforceCampaignId, c.name, c.type, c.status, c.startDate, c.endDate, c.createdDate, c.budgetedCostCents, c.actualCostCents]));
+  const { sql, values } = rowsOf(
+    installationId,
+    unique.map((c) => [
+      c.salesforceCampaignId,
+      c.name,
+      c.type,
+      c.status,
+      c.startDate,
+      c.endDate,
+      c.createdDate,
+      c.budgetedCostCents,
+      c.actualCostCents,
+    ]),
+  );
   await db.query(
     `INSERT INTO campaign_costs (installation_id, salesforce_campaign_id, name, type, status, start_date, end_date, created_date, budgeted_cost_cents, actual_cost_cents)
      VALUES ${sql}
@@ -217,9 +310,19 @@ export async function saveOrgCurrencies(db: Queryable, installationId: string, r
 }
 
 /** The org's currencies as last read: the corporate ISO code, whether it has several, and their rates. */
-export async function orgCurrencies(db: Queryable, installationId: string): Promise<{ corporate: string; multiCurrency: boolean; rates: Record<string, number> } | null> {
-  const rows = await db.query<{ corporate: string; multi_currency: boolean; rates: Record<string, number> | string }>('SELECT corporate, multi_currency, rates FROM org_currencies WHERE installation_id = $1', [installationId]);
+export async function orgCurrencies(
+  db: Queryable,
+  installationId: string,
+): Promise<{ corporate: string; multiCurrency: boolean; rates: Record<string, number> } | null> {
+  const rows = await db.query<{ corporate: string; multi_currency: boolean; rates: Record<string, number> | string }>(
+    'SELECT corporate, multi_currency, rates FROM org_currencies WHERE installation_id = $1',
+    [installationId],
+  );
   const row = rows[0];
   if (row === undefined) return null;
-  return { corporate: row.corporate, multiCurrency: row.multi_currency, rates: typeof row.rates === 'string' ? (JSON.parse(row.rates) as Record<string, number>) : row.rates };
+  return {
+    corporate: row.corporate,
+    multiCurrency: row.multi_currency,
+    rates: typeof row.rates === 'string' ? (JSON.parse(row.rates) as Record<string, number>) : row.rates,
+  };
 }

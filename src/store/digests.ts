@@ -41,7 +41,8 @@ interface DigestRow extends Record<string, unknown> {
   completed_at: Date | string | null;
 }
 
-const COLUMNS = 'installation_id, slot_id, kind, period_id, due_at, created_at, attempts, email_state, email_to, email_at, email_detail, chat_state, chat_at, chat_detail, completed_at';
+const COLUMNS =
+  'installation_id, slot_id, kind, period_id, due_at, created_at, attempts, email_state, email_to, email_at, email_detail, chat_state, chat_at, chat_detail, completed_at';
 const dateOrNull = (value: Date | string | null): Date | null => (value === null ? null : new Date(value));
 
 function fromRow(row: DigestRow): DigestRecord {
@@ -53,7 +54,12 @@ function fromRow(row: DigestRow): DigestRecord {
     dueAt: new Date(row.due_at),
     createdAt: new Date(row.created_at),
     attempts: row.attempts,
-    email: { state: row.email_state, to: typeof row.email_to === 'string' ? (JSON.parse(row.email_to) as string[]) : row.email_to, at: dateOrNull(row.email_at), detail: row.email_detail },
+    email: {
+      state: row.email_state,
+      to: typeof row.email_to === 'string' ? (JSON.parse(row.email_to) as string[]) : row.email_to,
+      at: dateOrNull(row.email_at),
+      detail: row.email_detail,
+    },
     chat: { state: row.chat_state, at: dateOrNull(row.chat_at), detail: row.chat_detail },
     completedAt: dateOrNull(row.completed_at),
   };
@@ -76,7 +82,17 @@ export async function planDigest(db: Queryable, plan: DigestPlan, now: Date): Pr
     `INSERT INTO review_digests (installation_id, slot_id, kind, period_id, due_at, created_at, email_state, email_to, chat_state)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
      ON CONFLICT (installation_id, slot_id) DO NOTHING`,
-    [plan.installationId, plan.slotId, plan.kind, plan.periodId, plan.dueAt, now, plan.emailTo.length > 0 ? 'pending' : 'skipped', JSON.stringify(plan.emailTo), plan.toChat ? 'pending' : 'skipped'],
+    [
+      plan.installationId,
+      plan.slotId,
+      plan.kind,
+      plan.periodId,
+      plan.dueAt,
+      now,
+      plan.emailTo.length > 0 ? 'pending' : 'skipped',
+      JSON.stringify(plan.emailTo),
+      plan.toChat ? 'pending' : 'skipped',
+    ],
   );
 }
 
@@ -84,7 +100,14 @@ export async function planDigest(db: Queryable, plan: DigestPlan, now: Date): Pr
  * Claims an unfinished digest for `leaseMs` under `token`: while the lease runs no other sender
  * takes it. Null when it is finished or another sender holds it.
  */
-export async function claimDigest(db: Queryable, installationId: string, slotId: string, token: string, now: Date, leaseMs: number): Promise<DigestRecord | null> {
+export async function claimDigest(
+  db: Queryable,
+  installationId: string,
+  slotId: string,
+  token: string,
+  now: Date,
+  leaseMs: number,
+): Promise<DigestRecord | null> {
   const rows = await db.query<DigestRow>(
     `UPDATE review_digests SET claim_token = $3, claimed_until = $5, attempts = attempts + 1
      WHERE installation_id = $1 AND slot_id = $2 AND completed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $4)
@@ -98,7 +121,14 @@ export async function claimDigest(db: Queryable, installationId: string, slotId:
  * Stamps one channel of a claimed digest (sent, or given up) — only while `token` holds it and the
  * channel is still pending, so a channel is stamped once. False when the claim was lost.
  */
-export async function stampDigestChannel(db: Queryable, installationId: string, slotId: string, token: string, channel: DigestChannel, outcome: { state: 'sent' | 'failed'; at: Date; detail: string }): Promise<boolean> {
+export async function stampDigestChannel(
+  db: Queryable,
+  installationId: string,
+  slotId: string,
+  token: string,
+  channel: DigestChannel,
+  outcome: { state: 'sent' | 'failed'; at: Date; detail: string },
+): Promise<boolean> {
   const [state, at, detail] = channel === 'email' ? ['email_state', 'email_at', 'email_detail'] : ['chat_state', 'chat_at', 'chat_detail'];
   const rows = await db.query(
     `UPDATE review_digests SET ${state} = $4, ${at} = $5, ${detail} = $6
@@ -110,13 +140,29 @@ export async function stampDigestChannel(db: Queryable, installationId: string, 
 }
 
 /** Notes why a pending channel has not gone out yet (it stays pending for the next attempt). */
-export async function noteDigestRetry(db: Queryable, installationId: string, slotId: string, token: string, channel: DigestChannel, reason: string): Promise<void> {
+export async function noteDigestRetry(
+  db: Queryable,
+  installationId: string,
+  slotId: string,
+  token: string,
+  channel: DigestChannel,
+  reason: string,
+): Promise<void> {
   const [state, detail] = channel === 'email' ? ['email_state', 'email_detail'] : ['chat_state', 'chat_detail'];
-  await db.query(`UPDATE review_digests SET ${detail} = $4 WHERE installation_id = $1 AND slot_id = $2 AND claim_token = $3 AND ${state} = 'pending'`, [installationId, slotId, token, reason]);
+  await db.query(
+    `UPDATE review_digests SET ${detail} = $4 WHERE installation_id = $1 AND slot_id = $2 AND claim_token = $3 AND ${state} = 'pending'`,
+    [installationId, slotId, token, reason],
+  );
 }
 
 /** Ends a claim: the digest is complete once no channel is pending; otherwise it waits for the next attempt. */
-export async function releaseDigest(db: Queryable, installationId: string, slotId: string, token: string, now: Date): Promise<DigestRecord | null> {
+export async function releaseDigest(
+  db: Queryable,
+  installationId: string,
+  slotId: string,
+  token: string,
+  now: Date,
+): Promise<DigestRecord | null> {
   const rows = await db.query<DigestRow>(
     `UPDATE review_digests SET claim_token = NULL, claimed_until = NULL,
        completed_at = CASE WHEN email_state <> 'pending' AND chat_state <> 'pending' THEN $4::timestamptz ELSE NULL END
@@ -129,12 +175,18 @@ export async function releaseDigest(db: Queryable, installationId: string, slotI
 
 /** One digest row (tests, the settings page). */
 export async function digestOf(db: Queryable, installationId: string, slotId: string): Promise<DigestRecord | null> {
-  const rows = await db.query<DigestRow>(`SELECT ${COLUMNS} FROM review_digests WHERE installation_id = $1 AND slot_id = $2`, [installationId, slotId]);
+  const rows = await db.query<DigestRow>(`SELECT ${COLUMNS} FROM review_digests WHERE installation_id = $1 AND slot_id = $2`, [
+    installationId,
+    slotId,
+  ]);
   return rows[0] ? fromRow(rows[0]) : null;
 }
 
 /** The latest digest of a kind for an installation, or null. */
 export async function latestDigest(db: Queryable, installationId: string, kind: 'scheduled' | 'test'): Promise<DigestRecord | null> {
-  const rows = await db.query<DigestRow>(`SELECT ${COLUMNS} FROM review_digests WHERE installation_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 1`, [installationId, kind]);
+  const rows = await db.query<DigestRow>(
+    `SELECT ${COLUMNS} FROM review_digests WHERE installation_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 1`,
+    [installationId, kind],
+  );
   return rows[0] ? fromRow(rows[0]) : null;
 }

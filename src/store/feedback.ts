@@ -41,7 +41,11 @@ interface LatestRow extends Record<string, unknown> {
 }
 
 /** The latest recorded feedback of each contact, keyed by contact id. */
-export async function latestFeedbackByContact(db: Queryable, installationId: string, contactIds: readonly string[]): Promise<Map<string, PreviousFeedback>> {
+export async function latestFeedbackByContact(
+  db: Queryable,
+  installationId: string,
+  contactIds: readonly string[],
+): Promise<Map<string, PreviousFeedback>> {
   if (contactIds.length === 0) return new Map();
   const rows = await db.query<LatestRow>(
     `SELECT DISTINCT ON (hubspot_contact_id) hubspot_contact_id, outcome, reason_code, notes, amount, occurred_at
@@ -71,7 +75,20 @@ export async function recordFeedbackEvents(db: Queryable, events: readonly Feedb
          reason_label, notes, rep_name, amount, close_date, occurred_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT (installation_id, salesforce_record_id, outcome, occurred_at) DO NOTHING`,
-      [event.installationId, event.contactId, event.object, event.recordId, event.outcome, event.reasonCode, event.reasonLabel, event.notes, event.repName, event.amount, event.closeDate, event.occurredAt],
+      [
+        event.installationId,
+        event.contactId,
+        event.object,
+        event.recordId,
+        event.outcome,
+        event.reasonCode,
+        event.reasonLabel,
+        event.notes,
+        event.repName,
+        event.amount,
+        event.closeDate,
+        event.occurredAt,
+      ],
     );
   }
 }
@@ -120,5 +137,8 @@ export async function unwrittenNotes(db: Queryable, installationId: string, cont
 /** Remembers the timeline notes written for events (one statement). */
 export async function setFeedbackNotes(db: Queryable, notes: readonly { id: number; noteId: string }[]): Promise<void> {
   if (notes.length === 0) return;
-  await db.query('UPDATE feedback_events AS f SET note_id = n.note_id FROM unnest($1::bigint[], $2::text[]) AS n (id, note_id) WHERE f.id = n.id', [notes.map((n) => n.id), notes.map((n) => n.noteId)]);
+  await db.query(
+    'UPDATE feedback_events AS f SET note_id = n.note_id FROM unnest($1::bigint[], $2::text[]) AS n (id, note_id) WHERE f.id = n.id',
+    [notes.map((n) => n.id), notes.map((n) => n.noteId)],
+  );
 }

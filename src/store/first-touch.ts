@@ -13,7 +13,11 @@ export const FIRST_TOUCHES = `
   ORDER BY hubspot_contact_id, is_first DESC, occurred_at`;
 
 /** Group keys (first-touch channel and campaign) of the given contacts. */
-export async function groupsOf(db: Queryable, installationId: string, contacts: readonly string[]): Promise<Map<string, { channel: string; campaign: string }>> {
+export async function groupsOf(
+  db: Queryable,
+  installationId: string,
+  contacts: readonly string[],
+): Promise<Map<string, { channel: string; campaign: string }>> {
   const wanted = [...new Set(contacts)];
   if (wanted.length === 0) return new Map();
   const rows = await db.query<{ contact: string; channel: string; campaign: string }>(
@@ -22,4 +26,3 @@ export async function groupsOf(db: Queryable, installationId: string, contacts: 
   );
   return new Map(rows.map((row) => [row.contact, { channel: row.channel, campaign: row.campaign }]));
 }
-

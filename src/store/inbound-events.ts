@@ -21,7 +21,16 @@ export async function recordInboundEvent(db: Queryable, event: InboundEvent): Pr
     `INSERT INTO inbound_events (dedupe_key, installation_id, source, object_type, object_id, occurred_at, received_at, payload)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (installation_id, dedupe_key) DO NOTHING RETURNING dedupe_key`,
-    [event.dedupeKey, event.installationId, event.source, event.objectType, event.objectId, event.occurredAt, event.receivedAt, JSON.stringify(event.payload)],
+    [
+      event.dedupeKey,
+      event.installationId,
+      event.source,
+      event.objectType,
+      event.objectId,
+      event.occurredAt,
+      event.receivedAt,
+      JSON.stringify(event.payload),
+    ],
   );
   return rows.length === 1;
 }

@@ -76,12 +76,18 @@ export async function findInstallationByOrg(db: Queryable, orgId: string): Promi
 
 /** Binds a HubSpot portal to an installation that has none (or the same one). */
 export async function bindPortal(db: Queryable, id: string, portalId: string): Promise<void> {
-  await db.query('UPDATE installations SET hubspot_portal_id = $2, updated_at = now() WHERE id = $1 AND (hubspot_portal_id IS NULL OR hubspot_portal_id = $2)', [id, portalId]);
+  await db.query(
+    'UPDATE installations SET hubspot_portal_id = $2, updated_at = now() WHERE id = $1 AND (hubspot_portal_id IS NULL OR hubspot_portal_id = $2)',
+    [id, portalId],
+  );
 }
 
 /** Binds a Salesforce org to an installation that has none (or the same one). */
 export async function bindOrg(db: Queryable, id: string, orgId: string): Promise<void> {
-  await db.query('UPDATE installations SET salesforce_org_id = $2, updated_at = now() WHERE id = $1 AND (salesforce_org_id IS NULL OR left(salesforce_org_id, 15) = left($2, 15))', [id, orgId]);
+  await db.query(
+    'UPDATE installations SET salesforce_org_id = $2, updated_at = now() WHERE id = $1 AND (salesforce_org_id IS NULL OR left(salesforce_org_id, 15) = left($2, 15))',
+    [id, orgId],
+  );
 }
 
 /** Makes an uninstalled installation active again (a reinstall keeps its history). */
@@ -107,7 +113,13 @@ export async function readSettings(db: Queryable, id: string): Promise<Record<st
  * One setting in effect: the stored value when it still validates, else the default (a value
  * saved under older rules falls back instead of failing the reader).
  */
-export async function settingInEffect<T>(db: Queryable, id: string, key: string, validate: (input: unknown) => Result<T, string[]>, defaults: T): Promise<T> {
+export async function settingInEffect<T>(
+  db: Queryable,
+  id: string,
+  key: string,
+  validate: (input: unknown) => Result<T, string[]>,
+  defaults: T,
+): Promise<T> {
   const stored = (await readSettings(db, id))[key];
   if (stored === undefined) return defaults;
   const checked = validate(stored);
@@ -116,7 +128,10 @@ export async function settingInEffect<T>(db: Queryable, id: string, key: string,
 
 /** Sets one settings key (the value is already validated). */
 export async function writeSetting(db: Queryable, id: string, key: string, value: unknown): Promise<void> {
-  await db.query('UPDATE installations SET settings = settings || jsonb_build_object($2::text, $3::jsonb), updated_at = now() WHERE id = $1', [id, key, JSON.stringify(value)]);
+  await db.query(
+    'UPDATE installations SET settings = settings || jsonb_build_object($2::text, $3::jsonb), updated_at = now() WHERE id = $1',
+    [id, key, JSON.stringify(value)],
+  );
 }
 
 /** Removes one settings key, so the default applies again. */
@@ -126,6 +141,9 @@ export async function deleteSetting(db: Queryable, id: string, key: string): Pro
 
 /** The id of an installation's latest backfill run of a kind, or null. */
 export async function latestBackfillRunId(db: Queryable, installationId: string, kind: string): Promise<string | null> {
-  const rows = await db.query<{ id: string }>('SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 1', [installationId, kind]);
+  const rows = await db.query<{ id: string }>(
+    'SELECT id FROM backfill_runs WHERE installation_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 1',
+    [installationId, kind],
+  );
   return rows[0]?.id ?? null;
 }

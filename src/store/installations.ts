@@ -65,7 +65,11 @@ export async function listActiveInstallations(db: Queryable): Promise<Installati
 /** What is sealed per installation: the OAuth grant of each side, and the SLA alert target. */
 export type SealedSlot = 'hubspot' | 'salesforce' | 'alert';
 
-const SLOT_COLUMNS: Readonly<Record<SealedSlot, string>> = { hubspot: 'hubspot_credentials', salesforce: 'salesforce_credentials', alert: 'alert_target' };
+const SLOT_COLUMNS: Readonly<Record<SealedSlot, string>> = {
+  hubspot: 'hubspot_credentials',
+  salesforce: 'salesforce_credentials',
+  alert: 'alert_target',
+};
 
 /** Stores a sealed document in its slot (null empties it). */
 export async function saveCredentials(db: Queryable, installationId: string, side: SealedSlot, sealed: Buffer | null): Promise<void> {
@@ -74,7 +78,10 @@ export async function saveCredentials(db: Queryable, installationId: string, sid
 
 /** Reads the sealed document of a slot, or null when none is stored. */
 export async function loadCredentials(db: Queryable, installationId: string, side: SealedSlot): Promise<Buffer | null> {
-  const rows = await db.query<{ sealed: Buffer | Uint8Array | null }>(`SELECT ${SLOT_COLUMNS[side]} AS sealed FROM installations WHERE id = $1`, [installationId]);
+  const rows = await db.query<{ sealed: Buffer | Uint8Array | null }>(
+    `SELECT ${SLOT_COLUMNS[side]} AS sealed FROM installations WHERE id = $1`,
+    [installationId],
+  );
   const sealed = rows[0]?.sealed;
   return sealed ? Buffer.from(sealed) : null;
 }

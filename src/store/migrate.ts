@@ -12,7 +12,9 @@ const LOCK_KEY = 74_201_311; // arbitrary, constant: "smarketing migrations"
 
 /** Names of every migration this build ships, in order. */
 export function availableMigrations(dir = MIGRATIONS_DIR): string[] {
-  return readdirSync(dir).filter((name) => name.endsWith('.sql')).sort();
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.sql'))
+    .sort();
 }
 
 /** Applies the migrations not yet recorded; returns the names it applied. */

@@ -6,7 +6,11 @@ import type { ConsentMemory } from '../domain/consent.ts';
 import type { Db, Queryable } from './db.ts';
 
 /** What the app last saw of each contact's opt-out on both sides; contacts never seen are left out. */
-export async function consentMemories(db: Queryable, installationId: string, contactIds: readonly string[]): Promise<Map<string, ConsentMemory>> {
+export async function consentMemories(
+  db: Queryable,
+  installationId: string,
+  contactIds: readonly string[],
+): Promise<Map<string, ConsentMemory>> {
   if (contactIds.length === 0) return new Map();
   const rows = await db.query<{ hubspot_contact_id: string; hubspot_opted_out: boolean; salesforce_opted_out: boolean }>(
     'SELECT hubspot_contact_id, hubspot_opted_out, salesforce_opted_out FROM consent_states WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)',
@@ -16,7 +20,11 @@ export async function consentMemories(db: Queryable, installationId: string, con
 }
 
 /** Remembers what the app saw (after its own writes) of each contact's opt-out. */
-export async function rememberConsent(db: Queryable, installationId: string, states: readonly { contactId: string; memory: ConsentMemory }[]): Promise<void> {
+export async function rememberConsent(
+  db: Queryable,
+  installationId: string,
+  states: readonly { contactId: string; memory: ConsentMemory }[],
+): Promise<void> {
   for (const { contactId, memory } of states) {
     await db.query(
       `INSERT INTO consent_states (installation_id, hubspot_contact_id, hubspot_opted_out, salesforce_opted_out, updated_at) VALUES ($1, $2, $3, $4, now())
@@ -53,11 +61,21 @@ export async function erasureOf(db: Queryable, installationId: string, contactId
  * Starts (or resumes) an erasure: the identifiers found now are added to those a previous attempt
  * kept, so a retry after the Salesforce record was anonymized still knows the person's email.
  */
-export async function beginErasure(db: Queryable, installationId: string, contactId: string, policy: string, requestedAt: Date, found: ErasureIdentifiers): Promise<ErasureIdentifiers> {
+export async function beginErasure(
+  db: Queryable,
+  installationId: string,
+  contactId: string,
+  policy: string,
+  requestedAt: Date,
+  found: ErasureIdentifiers,
+): Promise<ErasureIdentifiers> {
   const previous = (await erasureOf(db, installationId, contactId))?.identifiers ?? { emails: [], names: [], salesforceIds: [] };
   const union = (a: readonly string[], b: readonly string[]): string[] => [...new Set([...a, ...b].filter((v) => v.trim() !== ''))];
   const identifiers: ErasureIdentifiers = {
-    emails: union(previous.emails, found.emails.map((e) => e.toLowerCase())),
+    emails: union(
+      previous.emails,
+      found.emails.map((e) => e.toLowerCase()),
+    ),
     names: union(previous.names, found.names),
     salesforceIds: union(previous.salesforceIds, found.salesforceIds),
   };
@@ -80,7 +98,13 @@ const contains = (value: string): string => `%${value.replace(/[\\%_]/g, (c) => 
  * quote one of their values, keep their action and lose reason and details. Returns how many rows
  * of each table changed.
  */
-export async function eraseContactData(db: Db, installationId: string, contactId: string, identifiers: ErasureIdentifiers, logRefs: readonly string[]): Promise<Record<string, number>> {
+export async function eraseContactData(
+  db: Db,
+  installationId: string,
+  contactId: string,
+  identifiers: ErasureIdentifiers,
+  logRefs: readonly string[],
+): Promise<Record<string, number>> {
   const ids = identifiers.salesforceIds;
   const patterns = [...identifiers.emails, ...identifiers.names.filter((n) => n.length >= 3)].map(contains);
   return db.transaction(async (tx) => {
@@ -90,20 +114,68 @@ export async function eraseContactData(db: Db, installationId: string, contactId
       counts[table] = (counts[table] ?? 0) + rows.length;
     };
     const scope = [installationId, contactId, ids] as const;
-    await run('record_links', 'DELETE FROM record_links WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))', scope);
+    await run(
+      'record_links',
+      'DELETE FROM record_links WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))',
+      scope,
+    );
     // A link the contact's deletion set aside (the same GDPR deletion also sends contact.deletion).
-    await run('record_unlinks', 'DELETE FROM record_unlinks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))', scope);
-    await run('consent_states', 'DELETE FROM consent_states WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
-    await run('stage_history', 'DELETE FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
-    await run('attribution_touches', 'DELETE FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
-    await run('attribution_origins', 'DELETE FROM attribution_origins WHERE installation_id = $1 AND (lower(email) = ANY($2) OR salesforce_lead_id = ANY($3))', [installationId, identifiers.emails, ids]);
-    await run('inbound_events', `DELETE FROM inbound_events WHERE installation_id = $1 AND ((object_id = $2 AND source = 'hubspot') OR object_id = ANY($3) OR payload::text ILIKE ANY($4))`, [installationId, contactId, ids, patterns]);
-    await run('feedback_events', 'UPDATE feedback_events SET notes = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_record_id = ANY($3)) AND notes IS NOT NULL', scope);
-    await run('sla_clocks', 'UPDATE sla_clocks SET lead_name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3)) AND lead_name IS NOT NULL', scope);
-    await run('sla_escalations', `UPDATE sla_escalations SET details = '{}'::jsonb WHERE installation_id = $1 AND (clock_id IN (SELECT id FROM sla_clocks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3))) OR details::text ILIKE ANY($4))`, [...scope, patterns]);
-    await run('deals', 'UPDATE deals SET name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_opportunity_id = ANY($3)) AND name IS NOT NULL', scope);
-    await run('sync_log', `UPDATE sync_log SET reason = 'erased: privacy deletion', details = '{}'::jsonb WHERE installation_id = $1 AND (record_ref = ANY($2) OR reason ILIKE ANY($3) OR details::text ILIKE ANY($3))`, [installationId, logRefs, patterns]);
-    await tx.query('UPDATE privacy_erasures SET completed_at = now(), identifiers = NULL WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, contactId]);
+    await run(
+      'record_unlinks',
+      'DELETE FROM record_unlinks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))',
+      scope,
+    );
+    await run('consent_states', 'DELETE FROM consent_states WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+      installationId,
+      contactId,
+    ]);
+    await run('stage_history', 'DELETE FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+      installationId,
+      contactId,
+    ]);
+    await run('attribution_touches', 'DELETE FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+      installationId,
+      contactId,
+    ]);
+    await run(
+      'attribution_origins',
+      'DELETE FROM attribution_origins WHERE installation_id = $1 AND (lower(email) = ANY($2) OR salesforce_lead_id = ANY($3))',
+      [installationId, identifiers.emails, ids],
+    );
+    await run(
+      'inbound_events',
+      `DELETE FROM inbound_events WHERE installation_id = $1 AND ((object_id = $2 AND source = 'hubspot') OR object_id = ANY($3) OR payload::text ILIKE ANY($4))`,
+      [installationId, contactId, ids, patterns],
+    );
+    await run(
+      'feedback_events',
+      'UPDATE feedback_events SET notes = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_record_id = ANY($3)) AND notes IS NOT NULL',
+      scope,
+    );
+    await run(
+      'sla_clocks',
+      'UPDATE sla_clocks SET lead_name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3)) AND lead_name IS NOT NULL',
+      scope,
+    );
+    await run(
+      'sla_escalations',
+      `UPDATE sla_escalations SET details = '{}'::jsonb WHERE installation_id = $1 AND (clock_id IN (SELECT id FROM sla_clocks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3))) OR details::text ILIKE ANY($4))`,
+      [...scope, patterns],
+    );
+    await run(
+      'deals',
+      'UPDATE deals SET name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_opportunity_id = ANY($3)) AND name IS NOT NULL',
+      scope,
+    );
+    await run(
+      'sync_log',
+      `UPDATE sync_log SET reason = 'erased: privacy deletion', details = '{}'::jsonb WHERE installation_id = $1 AND (record_ref = ANY($2) OR reason ILIKE ANY($3) OR details::text ILIKE ANY($3))`,
+      [installationId, logRefs, patterns],
+    );
+    await tx.query(
+      'UPDATE privacy_erasures SET completed_at = now(), identifiers = NULL WHERE installation_id = $1 AND hubspot_contact_id = $2',
+      [installationId, contactId],
+    );
     return counts;
   });
 }

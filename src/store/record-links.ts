@@ -32,12 +32,19 @@ function fromRow(row: LinkRow): RecordLink {
 /** Links of the given HubSpot contacts, keyed by contact id. */
 export async function linksByHubSpotIds(db: Queryable, installationId: string, ids: readonly string[]): Promise<Map<string, RecordLink>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.query<LinkRow>(`SELECT ${COLUMNS} FROM record_links WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)`, [installationId, ids]);
+  const rows = await db.query<LinkRow>(`SELECT ${COLUMNS} FROM record_links WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)`, [
+    installationId,
+    ids,
+  ]);
   return new Map(rows.map((row) => [row.hubspot_contact_id, fromRow(row)]));
 }
 
 /** Links whose Lead, Contact or Opportunity is one of `salesforceIds`, keyed by each matching id. */
-export async function linksBySalesforceIds(db: Queryable, installationId: string, salesforceIds: readonly string[]): Promise<Map<string, RecordLink>> {
+export async function linksBySalesforceIds(
+  db: Queryable,
+  installationId: string,
+  salesforceIds: readonly string[],
+): Promise<Map<string, RecordLink>> {
   if (salesforceIds.length === 0) return new Map();
   const rows = await db.query<LinkRow>(
     `SELECT ${COLUMNS} FROM record_links WHERE installation_id = $1
@@ -66,7 +73,14 @@ export async function saveLinks(db: Queryable, installationId: string, links: re
          salesforce_contact_id = COALESCE(EXCLUDED.salesforce_contact_id, record_links.salesforce_contact_id),
          salesforce_opportunity_id = COALESCE(EXCLUDED.salesforce_opportunity_id, record_links.salesforce_opportunity_id),
          updated_at = now()`,
-      [installationId, link.hubspotContactId, link.email?.toLowerCase() ?? null, link.salesforceLeadId, link.salesforceContactId, link.salesforceOpportunityId],
+      [
+        installationId,
+        link.hubspotContactId,
+        link.email?.toLowerCase() ?? null,
+        link.salesforceLeadId,
+        link.salesforceContactId,
+        link.salesforceOpportunityId,
+      ],
     );
   }
 }
@@ -92,22 +106,39 @@ export async function setLinksAside(db: Queryable, installationId: string, links
        ON CONFLICT (installation_id, deleted_side, deleted_id) DO UPDATE SET hubspot_contact_id = EXCLUDED.hubspot_contact_id, email = EXCLUDED.email,
          salesforce_lead_id = EXCLUDED.salesforce_lead_id, salesforce_contact_id = EXCLUDED.salesforce_contact_id,
          salesforce_opportunity_id = EXCLUDED.salesforce_opportunity_id, reason = EXCLUDED.reason, unlinked_at = now()`,
-      [installationId, link.hubspotContactId, link.email, link.salesforceLeadId, link.salesforceContactId, link.salesforceOpportunityId, link.deletedSide, link.deletedId, link.reason],
+      [
+        installationId,
+        link.hubspotContactId,
+        link.email,
+        link.salesforceLeadId,
+        link.salesforceContactId,
+        link.salesforceOpportunityId,
+        link.deletedSide,
+        link.deletedId,
+        link.reason,
+      ],
     );
-    await db.query('DELETE FROM record_links WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, link.hubspotContactId]);
+    await db.query('DELETE FROM record_links WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+      installationId,
+      link.hubspotContactId,
+    ]);
   }
 }
 
 /** Of the given HubSpot contact ids or Salesforce Lead/Contact ids, the ones whose link is set aside. */
 export async function setAsideIds(db: Queryable, installationId: string, side: RecordSide, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = side === 'hubspot'
-    ? await db.query<{ id: string }>('SELECT hubspot_contact_id AS id FROM record_unlinks WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)', [installationId, ids])
-    : await db.query<{ id: string }>(
-      `SELECT unnest(ARRAY[salesforce_lead_id, salesforce_contact_id]) AS id FROM record_unlinks
+  const rows =
+    side === 'hubspot'
+      ? await db.query<{ id: string }>(
+          'SELECT hubspot_contact_id AS id FROM record_unlinks WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)',
+          [installationId, ids],
+        )
+      : await db.query<{ id: string }>(
+          `SELECT unnest(ARRAY[salesforce_lead_id, salesforce_contact_id]) AS id FROM record_unlinks
         WHERE installation_id = $1 AND (salesforce_lead_id = ANY($2) OR salesforce_contact_id = ANY($2))`,
-      [installationId, ids],
-    );
+          [installationId, ids],
+        );
   const wanted = new Set(ids);
   return new Set(rows.map((r) => r.id).filter((id) => wanted.has(id)));
 }
@@ -116,7 +147,12 @@ export async function setAsideIds(db: Queryable, installationId: string, side: R
  * Puts back the link set aside when `deletedId` on `side` was deleted, unless either record is
  * linked again meanwhile; returns it, or null when there was none to put back.
  */
-export async function restoreSetAsideLink(db: Queryable, installationId: string, side: RecordSide, deletedId: string): Promise<RecordLink | null> {
+export async function restoreSetAsideLink(
+  db: Queryable,
+  installationId: string,
+  side: RecordSide,
+  deletedId: string,
+): Promise<RecordLink | null> {
   const rows = await db.query<LinkRow>(
     `DELETE FROM record_unlinks WHERE installation_id = $1 AND deleted_side = $2 AND deleted_id = $3 AND reason = 'deleted' RETURNING ${COLUMNS}`,
     [installationId, side, deletedId],
@@ -138,7 +174,12 @@ export async function restoreSetAsideLink(db: Queryable, installationId: string,
  * stage history, touches (the survivor keeps the earliest first touch), feedback, deals
  * and SLA clocks. Each statement is idempotent, so a retried merge converges.
  */
-export async function repointHubSpotContact(db: Queryable, installationId: string, mergedIds: readonly string[], survivorId: string): Promise<void> {
+export async function repointHubSpotContact(
+  db: Queryable,
+  installationId: string,
+  mergedIds: readonly string[],
+  survivorId: string,
+): Promise<void> {
   const from = mergedIds.filter((id) => id !== survivorId);
   if (from.length === 0) return;
   const args = [installationId, from, survivorId];
@@ -166,7 +207,12 @@ export async function repointHubSpotContact(db: Queryable, installationId: strin
  * Moves what the app keys by a Salesforce Lead id from merged-away Leads to the master: SLA clocks
  * (a loser's running clock closes when the master has one running: one clock per Lead).
  */
-export async function repointSalesforceLead(db: Queryable, installationId: string, mergedIds: readonly string[], masterId: string): Promise<void> {
+export async function repointSalesforceLead(
+  db: Queryable,
+  installationId: string,
+  mergedIds: readonly string[],
+  masterId: string,
+): Promise<void> {
   const from = mergedIds.filter((id) => id !== masterId);
   if (from.length === 0) return;
   await db.query(
@@ -185,7 +231,13 @@ export async function repointSalesforceLead(db: Queryable, installationId: strin
   await recordMerges(db, installationId, 'salesforce', from, masterId);
 }
 
-async function recordMerges(db: Queryable, installationId: string, side: RecordSide, mergedIds: readonly string[], survivorId: string): Promise<void> {
+async function recordMerges(
+  db: Queryable,
+  installationId: string,
+  side: RecordSide,
+  mergedIds: readonly string[],
+  survivorId: string,
+): Promise<void> {
   for (const id of mergedIds) {
     await db.query(
       'INSERT INTO record_merges (installation_id, side, merged_id, survivor_id) VALUES ($1, $2, $3, $4) ON CONFLICT (installation_id, side, merged_id) DO UPDATE SET survivor_id = EXCLUDED.survivor_id',
@@ -198,24 +250,48 @@ async function recordMerges(db: Queryable, installationId: string, side: RecordS
 export async function moveLink(db: Queryable, installationId: string, fromContactId: string, toContactId: string): Promise<void> {
   if (fromContactId === toContactId) return;
   await db.query('DELETE FROM record_links WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, toContactId]);
-  await db.query('UPDATE record_links SET hubspot_contact_id = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2', [installationId, fromContactId, toContactId]);
+  await db.query(
+    'UPDATE record_links SET hubspot_contact_id = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2',
+    [installationId, fromContactId, toContactId],
+  );
 }
 
 /** Replaces a link's Lead or Contact (the merge master takes the link). */
-export async function moveLinkRecord(db: Queryable, installationId: string, hubspotContactId: string, type: 'Lead' | 'Contact', id: string): Promise<void> {
+export async function moveLinkRecord(
+  db: Queryable,
+  installationId: string,
+  hubspotContactId: string,
+  type: 'Lead' | 'Contact',
+  id: string,
+): Promise<void> {
   const column = type === 'Lead' ? 'salesforce_lead_id' : 'salesforce_contact_id';
-  await db.query(`UPDATE record_links SET ${column} = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2`, [installationId, hubspotContactId, id]);
+  await db.query(`UPDATE record_links SET ${column} = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2`, [
+    installationId,
+    hubspotContactId,
+    id,
+  ]);
 }
 
 /** Sets the email a link was last seen with (lower-cased). */
-export async function updateLinkEmails(db: Queryable, installationId: string, emails: readonly { hubspotContactId: string; email: string }[]): Promise<void> {
+export async function updateLinkEmails(
+  db: Queryable,
+  installationId: string,
+  emails: readonly { hubspotContactId: string; email: string }[],
+): Promise<void> {
   for (const { hubspotContactId, email } of emails) {
-    await db.query('UPDATE record_links SET email = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2 AND email IS DISTINCT FROM $3', [installationId, hubspotContactId, email.toLowerCase()]);
+    await db.query(
+      'UPDATE record_links SET email = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2 AND email IS DISTINCT FROM $3',
+      [installationId, hubspotContactId, email.toLowerCase()],
+    );
   }
 }
 
 /** Linked records that share an email with another link: reported, never merged by the app. */
-export async function sharedEmails(db: Queryable, installationId: string, emails?: readonly string[]): Promise<{ email: string; links: RecordLink[] }[]> {
+export async function sharedEmails(
+  db: Queryable,
+  installationId: string,
+  emails?: readonly string[],
+): Promise<{ email: string; links: RecordLink[] }[]> {
   const rows = await db.query<LinkRow>(
     `SELECT ${COLUMNS} FROM record_links l WHERE installation_id = $1 AND email IS NOT NULL
        ${emails === undefined ? '' : 'AND lower(email) = ANY($2)'}
@@ -233,7 +309,9 @@ export async function sharedEmails(db: Queryable, installationId: string, emails
 
 /** The installation's stored deletion policy setting (`settings.deletionPolicy`), unparsed. */
 export async function storedDeletionPolicy(db: Queryable, installationId: string): Promise<unknown> {
-  const rows = await db.query<{ policy: unknown }>("SELECT settings->'deletionPolicy' AS policy FROM installations WHERE id = $1", [installationId]);
+  const rows = await db.query<{ policy: unknown }>("SELECT settings->'deletionPolicy' AS policy FROM installations WHERE id = $1", [
+    installationId,
+  ]);
   return rows[0]?.policy ?? undefined;
 }
 
@@ -247,7 +325,12 @@ export interface LeadLink {
  * The installation's contacts linked to a Lead, after `afterContactId` in contact id order (a
  * keyset page), leaving out Leads whose link is set aside (record_unlinks).
  */
-export async function leadLinksAfter(db: Queryable, installationId: string, afterContactId: string | null, limit: number): Promise<LeadLink[]> {
+export async function leadLinksAfter(
+  db: Queryable,
+  installationId: string,
+  afterContactId: string | null,
+  limit: number,
+): Promise<LeadLink[]> {
   const rows = await db.query<{ hubspot_contact_id: string; salesforce_lead_id: string }>(
     `SELECT l.hubspot_contact_id, l.salesforce_lead_id FROM record_links l
       WHERE l.installation_id = $1 AND l.salesforce_lead_id IS NOT NULL AND ($2::text IS NULL OR l.hubspot_contact_id > $2)

@@ -202,7 +202,13 @@ function emptyRow(key: string): FunnelRow {
 function funnelRowOf(key: string, row: FunnelSqlRow): FunnelRow {
   const n = (value: unknown): number => Number(value ?? 0);
   const base = emptyRow(key);
-  const counts = { leads: n(row.leads), mqls: n(row.mqls), sqls: n(row.sqls), opportunities: n(row.opportunities), customers: n(row.customers) };
+  const counts = {
+    leads: n(row.leads),
+    mqls: n(row.mqls),
+    sqls: n(row.sqls),
+    opportunities: n(row.opportunities),
+    customers: n(row.customers),
+  };
   return {
     ...base,
     ...counts,
@@ -252,18 +258,32 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
 
   // 1. Stage counts, conversions and medians, per channel, per campaign and in total.
   for (const row of await db.query<FunnelSqlRow>(FUNNEL_SQL, [installationId, from, to])) {
-    if (Number(row.g_channel) === 0) rows.channel.set(row.channel ?? UNASSIGNED_CHANNEL, funnelRowOf(row.channel ?? UNASSIGNED_CHANNEL, row));
-    else if (Number(row.g_campaign) === 0) rows.campaign.set(row.campaign ?? UNATTRIBUTED_CAMPAIGN, funnelRowOf(row.campaign ?? UNATTRIBUTED_CAMPAIGN, row));
+    if (Number(row.g_channel) === 0)
+      rows.channel.set(row.channel ?? UNASSIGNED_CHANNEL, funnelRowOf(row.channel ?? UNASSIGNED_CHANNEL, row));
+    else if (Number(row.g_campaign) === 0)
+      rows.campaign.set(row.campaign ?? UNATTRIBUTED_CAMPAIGN, funnelRowOf(row.campaign ?? UNATTRIBUTED_CAMPAIGN, row));
     else totals = funnelRowOf(ALL_KEY, row);
   }
 
   // 2. The rows of sales-side facts, each tied to a contact, then grouped like the funnel.
-  const clocks = await db.query<{ contact: string | null; channel: string | null; campaign: string | null; handoff_at: Date | string; due_at: Date | string; first_touch_at: Date | string | null }>(
+  const clocks = await db.query<{
+    contact: string | null;
+    channel: string | null;
+    campaign: string | null;
+    handoff_at: Date | string;
+    due_at: Date | string;
+    first_touch_at: Date | string | null;
+  }>(
     `SELECT hubspot_contact_id AS contact, channel, campaign, handoff_at, due_at, first_touch_at FROM sla_clocks
      WHERE installation_id = $1 AND handoff_at >= $2 AND handoff_at < $3 AND NOT (closed_at IS NOT NULL AND first_touch_at IS NULL)`,
     [installationId, from, to],
   );
-  const feedback = await db.query<{ contact: string; outcome: 'rejected' | 'recycled' | 'lost'; reason_code: string | null; reason_label: string | null }>(
+  const feedback = await db.query<{
+    contact: string;
+    outcome: 'rejected' | 'recycled' | 'lost';
+    reason_code: string | null;
+    reason_label: string | null;
+  }>(
     `SELECT hubspot_contact_id AS contact, outcome, reason_code, reason_label FROM feedback_events
      WHERE installation_id = $1 AND outcome IN ('rejected', 'recycled', 'lost') AND occurred_at >= $2 AND occurred_at < $3`,
     [installationId, from, to],
@@ -286,14 +306,27 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
      WHERE installation_id = $1 AND status = 'won' AND amount_cents IS NOT NULL AND ${wonDay} >= $2 AND ${wonDay} < $3`,
     [installationId, from, to],
   );
-  const groups = await groupsOf(db, installationId, [...clocks.map((c) => c.contact), ...feedback.map((f) => f.contact), ...pipeline.map((p) => p.contact), ...won.map((w) => w.contact)].filter((c): c is string => c !== null));
+  const groups = await groupsOf(
+    db,
+    installationId,
+    [
+      ...clocks.map((c) => c.contact),
+      ...feedback.map((f) => f.contact),
+      ...pipeline.map((p) => p.contact),
+      ...won.map((w) => w.contact),
+    ].filter((c): c is string => c !== null),
+  );
   const keyOf = (dimension: Dimension, contact: string | null, fallback?: string | null): string => {
     const group = contact === null ? undefined : groups.get(contact);
     if (group) return group[dimension];
     if (fallback) return fallback;
     return dimension === 'channel' ? UNASSIGNED_CHANNEL : UNATTRIBUTED_CAMPAIGN;
   };
-  const eachRow = (contact: string | null, apply: (row: FunnelRow) => void, fallback?: { channel: string | null; campaign: string | null }): void => {
+  const eachRow = (
+    contact: string | null,
+    apply: (row: FunnelRow) => void,
+    fallback?: { channel: string | null; campaign: string | null },
+  ): void => {
     apply(rowFor('total', ALL_KEY));
     apply(rowFor('channel', keyOf('channel', contact, fallback?.channel)));
     apply(rowFor('campaign', keyOf('campaign', contact, fallback?.campaign)));
@@ -321,7 +354,14 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
       row.feedback[event.outcome] += 1;
     });
     const code = event.reason_code ?? '(none)';
-    const reason = reasons.get(code) ?? { code, label: event.reason_label ?? (event.reason_code === null ? 'No reason given' : code), rejected: 0, recycled: 0, lost: 0, total: 0 };
+    const reason = reasons.get(code) ?? {
+      code,
+      label: event.reason_label ?? (event.reason_code === null ? 'No reason given' : code),
+      rejected: 0,
+      recycled: 0,
+      lost: 0,
+      total: 0,
+    };
     reason[event.outcome] += 1;
     reason.total += 1;
     reasons.set(code, reason);
@@ -345,12 +385,13 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
   // each win, per campaign and per channel (a renewal or upsell of a customer's Account is revenue,
   // not a campaign's result).
   const credited = won.filter((deal): deal is typeof deal & { contact: string } => deal.origin === 'lead' && deal.contact !== null);
-  const touches = credited.length === 0
-    ? []
-    : await db.query<{ contact: string; campaign: string | null; channel: string; occurred_at: Date | string }>(
-        'SELECT hubspot_contact_id AS contact, campaign, channel, occurred_at FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = ANY($2) ORDER BY occurred_at',
-        [installationId, [...new Set(credited.map((w) => w.contact))]],
-      );
+  const touches =
+    credited.length === 0
+      ? []
+      : await db.query<{ contact: string; campaign: string | null; channel: string; occurred_at: Date | string }>(
+          'SELECT hubspot_contact_id AS contact, campaign, channel, occurred_at FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = ANY($2) ORDER BY occurred_at',
+          [installationId, [...new Set(credited.map((w) => w.contact))]],
+        );
   const credit = new Map<string, CreditRow>();
   const channelCredit = new Map<string, CreditRow>();
   const addCredit = (rows: Map<string, CreditRow>, key: string, model: CreditModel, cents: number): void => {
@@ -363,8 +404,17 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
     const before = touches.filter((t) => t.contact === deal.contact && new Date(t.occurred_at).getTime() <= wonAt);
     for (const model of CREDIT_MODELS) {
       const at = (t: (typeof before)[number]) => new Date(t.occurred_at).getTime();
-      for (const share of creditRevenue(model, before.map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, at: at(t) })), Number(deal.amount_cents))) addCredit(credit, share.campaign, model, share.amountCents);
-      for (const share of creditRevenue(model, before.map((t) => ({ campaign: t.channel, at: at(t) })), Number(deal.amount_cents))) {
+      for (const share of creditRevenue(
+        model,
+        before.map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, at: at(t) })),
+        Number(deal.amount_cents),
+      ))
+        addCredit(credit, share.campaign, model, share.amountCents);
+      for (const share of creditRevenue(
+        model,
+        before.map((t) => ({ campaign: t.channel, at: at(t) })),
+        Number(deal.amount_cents),
+      )) {
         addCredit(channelCredit, share.campaign === UNATTRIBUTED_CAMPAIGN ? UNASSIGNED_CHANNEL : share.campaign, model, share.amountCents);
       }
     }
@@ -372,16 +422,32 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
 
   // A group whose contacts did nothing in the period (all its activity is before or after) is left out.
   const active = (row: FunnelRow): boolean =>
-    row.leads + row.mqls + row.sqls + row.opportunities + row.customers + row.sla.handedOff + row.feedback.rejected + row.feedback.recycled + row.feedback.lost + row.pipelineCents + row.wonDeals > 0;
+    row.leads +
+      row.mqls +
+      row.sqls +
+      row.opportunities +
+      row.customers +
+      row.sla.handedOff +
+      row.feedback.rejected +
+      row.feedback.recycled +
+      row.feedback.lost +
+      row.pipelineCents +
+      row.wonDeals >
+    0;
   const [byTeam, byOwner] = await Promise.all([
     slaCompliance(db, installationId, { from, to, groupBy: 'team', now }),
     slaCompliance(db, installationId, { from, to, groupBy: 'owner', now }),
   ]);
 
-  const ordered = (map: Map<string, FunnelRow>): FunnelRow[] => [...map.values()].filter(active).sort((a, b) => b.leads - a.leads || b.wonCents - a.wonCents || a.key.localeCompare(b.key));
-  const byCredit = (rows: Map<string, CreditRow>): CreditRow[] => [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
+  const ordered = (map: Map<string, FunnelRow>): FunnelRow[] =>
+    [...map.values()].filter(active).sort((a, b) => b.leads - a.leads || b.wonCents - a.wonCents || a.key.localeCompare(b.key));
+  const byCredit = (rows: Map<string, CreditRow>): CreditRow[] =>
+    [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
   const sections = await revenueSections(db, {
-    installationId, from, to, policy,
+    installationId,
+    from,
+    to,
+    policy,
     funnel: { channels: [...rows.channel.values()], campaigns: [...rows.campaign.values()] },
     credit: { campaigns: byCredit(credit), channels: byCredit(channelCredit) },
   });

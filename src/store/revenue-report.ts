@@ -112,27 +112,51 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
   const currencies = await orgCurrencies(db, installationId);
 
   // Every deal that matters to the period: won before its end (lifetime value), or closed in it.
-  const deals = await db.query<{ account: string | null; contact: string | null; origin: string; status: string; amount_cents: string | number | null; won_day: Date | string | null; closed_at: Date | string | null; opened_at: Date | string | null }>(
+  const deals = await db.query<{
+    account: string | null;
+    contact: string | null;
+    origin: string;
+    status: string;
+    amount_cents: string | number | null;
+    won_day: Date | string | null;
+    closed_at: Date | string | null;
+    opened_at: Date | string | null;
+  }>(
     `SELECT salesforce_account_id AS account, hubspot_contact_id AS contact, origin, status, amount_cents,
        CASE WHEN status = 'won' THEN ${wonDay} END AS won_day, closed_at, opened_at
      FROM deals WHERE installation_id = $1 AND status IN ('won', 'lost') AND (${wonDay} < $3 OR (closed_at >= $2 AND closed_at < $3))`,
     [installationId, from, to],
   );
-  const accounts = await db.query<{ id: string; employees: number | null; annual_revenue: string | number | null; company_employees: number | null; company_annual_revenue: string | number | null }>(
+  const accounts = await db.query<{
+    id: string;
+    employees: number | null;
+    annual_revenue: string | number | null;
+    company_employees: number | null;
+    company_annual_revenue: string | number | null;
+  }>(
     'SELECT salesforce_account_id AS id, employees, annual_revenue, company_employees, company_annual_revenue FROM customer_accounts WHERE installation_id = $1',
     [installationId],
   );
-  const segmentOfAccount = new Map(accounts.map((a) => {
-    const fromCompany = policy.segments.source === 'hubspot_company';
-    const size = { employees: numeric(fromCompany ? a.company_employees : a.employees), annualRevenue: numeric(fromCompany ? a.company_annual_revenue : a.annual_revenue) };
-    return [a.id, segmentOf(policy.segments, size)] as const;
-  }));
+  const segmentOfAccount = new Map(
+    accounts.map((a) => {
+      const fromCompany = policy.segments.source === 'hubspot_company';
+      const size = {
+        employees: numeric(fromCompany ? a.company_employees : a.employees),
+        annualRevenue: numeric(fromCompany ? a.company_annual_revenue : a.annual_revenue),
+      };
+      return [a.id, segmentOf(policy.segments, size)] as const;
+    }),
+  );
   const unknownSegment = segmentOf(policy.segments, null);
-  const segmentKey = (account: string | null): string => (account === null ? unknownSegment : (segmentOfAccount.get(account) ?? unknownSegment));
+  const segmentKey = (account: string | null): string =>
+    account === null ? unknownSegment : (segmentOfAccount.get(account) ?? unknownSegment);
 
   // Customers: accounts (or, without an account, the deal's contact) with their won deals up to the period's end.
   // Its group is the first-touch of the contact its earliest new-business deal converted from (any deal's contact if none).
-  const customers = new Map<string, { valueCents: number; firstWon: number; contact: string | null; contactRank: [number, number]; segment: string }>();
+  const customers = new Map<
+    string,
+    { valueCents: number; firstWon: number; contact: string | null; contactRank: [number, number]; segment: string }
+  >();
   const fromMs = from.getTime();
   const toMs = to.getTime();
   for (const deal of deals) {
@@ -140,18 +164,35 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
     const wonAt = new Date(deal.won_day).getTime();
     if (wonAt >= toMs) continue;
     const key = deal.account ?? `contact:${deal.contact ?? '(none)'}`;
-    const current = customers.get(key) ?? { valueCents: 0, firstWon: wonAt, contact: null, contactRank: [2, Number.POSITIVE_INFINITY], segment: segmentKey(deal.account) };
+    const current = customers.get(key) ?? {
+      valueCents: 0,
+      firstWon: wonAt,
+      contact: null,
+      contactRank: [2, Number.POSITIVE_INFINITY],
+      segment: segmentKey(deal.account),
+    };
     current.valueCents += Number(deal.amount_cents);
     current.firstWon = Math.min(current.firstWon, wonAt);
     const rank: [number, number] = [deal.origin === 'lead' ? 0 : 1, wonAt];
-    if (deal.contact !== null && (rank[0] < current.contactRank[0] || (rank[0] === current.contactRank[0] && rank[1] < current.contactRank[1]))) {
+    if (
+      deal.contact !== null &&
+      (rank[0] < current.contactRank[0] || (rank[0] === current.contactRank[0] && rank[1] < current.contactRank[1]))
+    ) {
       current.contact = deal.contact;
       current.contactRank = rank;
     }
     customers.set(key, current);
   }
-  const groups = await groupsOf(db, installationId, [...customers.values()].map((c) => c.contact).filter((c): c is string => c !== null));
-  const ltvRows = { channels: new Map<string, LifetimeValueRow>(), campaigns: new Map<string, LifetimeValueRow>(), segments: new Map<string, LifetimeValueRow>() };
+  const groups = await groupsOf(
+    db,
+    installationId,
+    [...customers.values()].map((c) => c.contact).filter((c): c is string => c !== null),
+  );
+  const ltvRows = {
+    channels: new Map<string, LifetimeValueRow>(),
+    campaigns: new Map<string, LifetimeValueRow>(),
+    segments: new Map<string, LifetimeValueRow>(),
+  };
   const addLtv = (rows: Map<string, LifetimeValueRow>, key: string, valueCents: number, isNew: boolean): void => {
     const row = rows.get(key) ?? { key, customers: 0, newCustomers: 0, lifetimeValueCents: 0, averageLifetimeValueCents: null };
     row.customers += 1;
@@ -167,7 +208,8 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
     addLtv(ltvRows.campaigns, group?.campaign ?? '(unattributed)', customer.valueCents, isNew);
     addLtv(ltvRows.segments, customer.segment, customer.valueCents, isNew);
   }
-  const byValue = (rows: Map<string, LifetimeValueRow>) => [...rows.values()].sort((a, b) => b.lifetimeValueCents - a.lifetimeValueCents || a.key.localeCompare(b.key));
+  const byValue = (rows: Map<string, LifetimeValueRow>) =>
+    [...rows.values()].sort((a, b) => b.lifetimeValueCents - a.lifetimeValueCents || a.key.localeCompare(b.key));
 
   // Segments: the period's closed deals per band, with the band's customers.
   const bands = new Map<string, { wonCents: number; wonDeals: number; lostDeals: number; cycles: number[] }>();
@@ -216,13 +258,18 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
     [installationId, from, to],
   );
   const channelOfCampaign = new Map(
-    (await db.query<{ campaign: string; channel: string }>(
-      `SELECT DISTINCT ON (lower(campaign)) lower(campaign) AS campaign, channel FROM attribution_touches
+    (
+      await db.query<{ campaign: string; channel: string }>(
+        `SELECT DISTINCT ON (lower(campaign)) lower(campaign) AS campaign, channel FROM attribution_touches
        WHERE installation_id = $1 AND campaign IS NOT NULL GROUP BY lower(campaign), channel ORDER BY lower(campaign), count(*) DESC, channel`,
-      [installationId],
-    )).map((row) => [row.campaign, row.channel]),
+        [installationId],
+      )
+    ).map((row) => [row.campaign, row.channel]),
   );
-  const cost = { campaigns: new Map<string, { cents: number; sources: Set<RoiRow['costSources'][number]> }>(), channels: new Map<string, { cents: number; sources: Set<RoiRow['costSources'][number]> }>() };
+  const cost = {
+    campaigns: new Map<string, { cents: number; sources: Set<RoiRow['costSources'][number]> }>(),
+    channels: new Map<string, { cents: number; sources: Set<RoiRow['costSources'][number]> }>(),
+  };
   const addCost = (rows: typeof cost.campaigns, key: string, cents: number, source: RoiRow['costSources'][number]): void => {
     const row = rows.get(key) ?? { cents: 0, sources: new Set() };
     row.cents += cents;
@@ -240,20 +287,34 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
   const fromMonth = from.toISOString().slice(0, 7);
   const lastMonth = new Date(toMs - 1).toISOString().slice(0, 7);
   for (const entry of policy.channelCosts) {
-    if (entry.month >= fromMonth && entry.month <= lastMonth) addCost(cost.channels, entry.channel, Math.round(entry.amount * 100), 'entered');
+    if (entry.month >= fromMonth && entry.month <= lastMonth)
+      addCost(cost.channels, entry.channel, Math.round(entry.amount * 100), 'entered');
   }
 
-  const roiRows = (funnel: readonly FunnelCounts[], credits: readonly CreditCounts[], costs: typeof cost.campaigns, ltv: Map<string, LifetimeValueRow>): RoiRow[] => {
+  const roiRows = (
+    funnel: readonly FunnelCounts[],
+    credits: readonly CreditCounts[],
+    costs: typeof cost.campaigns,
+    ltv: Map<string, LifetimeValueRow>,
+  ): RoiRow[] => {
     const keys = new Map<string, string>();
-    for (const key of [...funnel.map((f) => f.key), ...credits.map((c) => c.campaign), ...costs.keys()]) if (!keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
-    const find = <T>(rows: Iterable<T>, keyOf: (row: T) => string, key: string): T | undefined => [...rows].find((row) => keyOf(row).toLowerCase() === key.toLowerCase());
+    for (const key of [...funnel.map((f) => f.key), ...credits.map((c) => c.campaign), ...costs.keys()])
+      if (!keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
+    const find = <T>(rows: Iterable<T>, keyOf: (row: T) => string, key: string): T | undefined =>
+      [...rows].find((row) => keyOf(row).toLowerCase() === key.toLowerCase());
     return [...keys.values()]
       .map((key): RoiRow => {
         const counts = find(funnel, (f) => f.key, key);
         const credit = find(credits, (c) => c.campaign, key)?.credit ?? { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 };
         const spent = find(costs.entries(), ([k]) => k, key)?.[1];
         const averageLifetimeValueCents = find(ltv.values(), (row) => row.key, key)?.averageLifetimeValueCents ?? null;
-        const figures = { costCents: spent?.cents ?? 0, leads: counts?.leads ?? 0, mqls: counts?.mqls ?? 0, customers: counts?.customers ?? 0, averageLifetimeValueCents };
+        const figures = {
+          costCents: spent?.cents ?? 0,
+          leads: counts?.leads ?? 0,
+          mqls: counts?.mqls ?? 0,
+          customers: counts?.customers ?? 0,
+          averageLifetimeValueCents,
+        };
         const returns = costReturns({ ...figures, creditedCents: credit.linear });
         return {
           key,
@@ -266,7 +327,9 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
           costPerLeadCents: returns.costPerLeadCents,
           costPerMqlCents: returns.costPerMqlCents,
           cacCents: returns.cacCents,
-          roi: Object.fromEntries(CREDIT_MODELS.map((model) => [model, costReturns({ ...figures, creditedCents: credit[model] }).roi])) as Record<CreditModel, number | null>,
+          roi: Object.fromEntries(
+            CREDIT_MODELS.map((model) => [model, costReturns({ ...figures, creditedCents: credit[model] }).roi]),
+          ) as Record<CreditModel, number | null>,
           averageLifetimeValueCents,
           ltvToCac: returns.ltvToCac,
         };

@@ -32,7 +32,11 @@ export const UNKNOWN_STAGE = '(stage not recorded)';
 export const NO_REASON = 'No reason given';
 
 /** Deals open at `at`, per Opportunity stage (largest amount first). */
-export async function openPipelineByStage(db: Queryable, installationId: string, at: Date): Promise<{ stages: StageRow[]; totalDeals: number; totalCents: number }> {
+export async function openPipelineByStage(
+  db: Queryable,
+  installationId: string,
+  at: Date,
+): Promise<{ stages: StageRow[]; totalDeals: number; totalCents: number }> {
   const rows = await db.query<{ stage: string | null; deals: string | number; cents: string | number | null }>(
     `SELECT stage, count(*) AS deals, sum(amount_cents) AS cents FROM deals WHERE installation_id = $1 AND ${OPEN_AT} GROUP BY stage`,
     [installationId, at],
@@ -40,16 +44,33 @@ export async function openPipelineByStage(db: Queryable, installationId: string,
   const stages = rows
     .map((row) => ({ stage: row.stage ?? UNKNOWN_STAGE, deals: Number(row.deals), amountCents: Number(row.cents ?? 0) }))
     .sort((a, b) => b.amountCents - a.amountCents || a.stage.localeCompare(b.stage));
-  return { stages, totalDeals: stages.reduce((sum, row) => sum + row.deals, 0), totalCents: stages.reduce((sum, row) => sum + row.amountCents, 0) };
+  return {
+    stages,
+    totalDeals: stages.reduce((sum, row) => sum + row.deals, 0),
+    totalCents: stages.reduce((sum, row) => sum + row.amountCents, 0),
+  };
 }
 
 /** Won revenue of the period (the funnel report's) and pipeline open at `at`, per first-touch channel and campaign. */
-export async function revenueSources(db: Queryable, input: { installationId: string; from: Date; to: Date; at: Date; revenue: RevenuePolicy }): Promise<{ channels: SourceRow[]; campaigns: SourceRow[] }> {
+export async function revenueSources(
+  db: Queryable,
+  input: { installationId: string; from: Date; to: Date; at: Date; revenue: RevenuePolicy },
+): Promise<{ channels: SourceRow[]; campaigns: SourceRow[] }> {
   const { installationId, at } = input;
   const funnel = await funnelReport(db, { installationId, from: input.from, to: input.to, now: at, revenue: input.revenue });
-  const open = await db.query<{ contact: string | null; cents: string | number | null }>(`SELECT hubspot_contact_id AS contact, amount_cents AS cents FROM deals WHERE installation_id = $1 AND ${OPEN_AT}`, [installationId, at]);
-  const groups = await groupsOf(db, installationId, open.map((deal) => deal.contact).filter((contact): contact is string => contact !== null));
-  const build = (funnelRows: readonly { key: string; wonCents: number; wonDeals: number }[], dimension: 'channel' | 'campaign'): SourceRow[] => {
+  const open = await db.query<{ contact: string | null; cents: string | number | null }>(
+    `SELECT hubspot_contact_id AS contact, amount_cents AS cents FROM deals WHERE installation_id = $1 AND ${OPEN_AT}`,
+    [installationId, at],
+  );
+  const groups = await groupsOf(
+    db,
+    installationId,
+    open.map((deal) => deal.contact).filter((contact): contact is string => contact !== null),
+  );
+  const build = (
+    funnelRows: readonly { key: string; wonCents: number; wonDeals: number }[],
+    dimension: 'channel' | 'campaign',
+  ): SourceRow[] => {
     const rows = new Map<string, SourceRow>();
     const rowOf = (key: string): SourceRow => {
       const row = rows.get(key) ?? { key, wonDeals: 0, wonCents: 0, openDeals: 0, openCents: 0 };
@@ -74,9 +95,21 @@ export async function revenueSources(db: Queryable, input: { installationId: str
 }
 
 /** Accounts whose first won deal (on the policy's won day) is in [from, to), with that deal; earliest first. */
-export async function newCustomersIn(db: Queryable, input: { installationId: string; from: Date; to: Date; revenue: RevenuePolicy }): Promise<NewCustomer[]> {
+export async function newCustomersIn(
+  db: Queryable,
+  input: { installationId: string; from: Date; to: Date; revenue: RevenuePolicy },
+): Promise<NewCustomer[]> {
   const wonDay = wonDateExpression(input.revenue.wonDate);
-  const rows = await db.query<{ id: string; account: string | null; account_name: string | null; name: string | null; contact: string | null; amount_cents: string | number | null; won_day: Date | string; reason: string | null }>(
+  const rows = await db.query<{
+    id: string;
+    account: string | null;
+    account_name: string | null;
+    name: string | null;
+    contact: string | null;
+    amount_cents: string | number | null;
+    won_day: Date | string;
+    reason: string | null;
+  }>(
     `SELECT * FROM (
        SELECT DISTINCT ON (COALESCE(d.salesforce_account_id, 'contact:' || COALESCE(d.hubspot_contact_id, d.salesforce_opportunity_id)))
          d.salesforce_opportunity_id AS id, d.salesforce_account_id AS account, a.name AS account_name, d.name, d.hubspot_contact_id AS contact,
@@ -88,7 +121,11 @@ export async function newCustomersIn(db: Queryable, input: { installationId: str
      ORDER BY won_day, id`,
     [input.installationId, input.from, input.to],
   );
-  const groups = await groupsOf(db, input.installationId, rows.map((row) => row.contact).filter((contact): contact is string => contact !== null));
+  const groups = await groupsOf(
+    db,
+    input.installationId,
+    rows.map((row) => row.contact).filter((contact): contact is string => contact !== null),
+  );
   return rows.map((row) => {
     const group = row.contact === null ? undefined : groups.get(row.contact);
     return {
@@ -106,15 +143,32 @@ export async function newCustomersIn(db: Queryable, input: { installationId: str
 }
 
 /** Deals lost in [from, to), latest first, and their reasons (most deals first). */
-export async function lossesIn(db: Queryable, input: { installationId: string; from: Date; to: Date }): Promise<{ deals: Loss[]; reasons: { reason: string; deals: number; amountCents: number }[] }> {
-  const rows = await db.query<{ id: string; name: string | null; account_name: string | null; amount_cents: string | number | null; closed_at: Date | string; reason: string | null }>(
+export async function lossesIn(
+  db: Queryable,
+  input: { installationId: string; from: Date; to: Date },
+): Promise<{ deals: Loss[]; reasons: { reason: string; deals: number; amountCents: number }[] }> {
+  const rows = await db.query<{
+    id: string;
+    name: string | null;
+    account_name: string | null;
+    amount_cents: string | number | null;
+    closed_at: Date | string;
+    reason: string | null;
+  }>(
     `SELECT d.salesforce_opportunity_id AS id, d.name, a.name AS account_name, d.amount_cents, d.closed_at, d.reason
      FROM deals d LEFT JOIN customer_accounts a ON a.installation_id = d.installation_id AND a.salesforce_account_id = d.salesforce_account_id
      WHERE d.installation_id = $1 AND d.status = 'lost' AND d.closed_at >= $2 AND d.closed_at < $3
      ORDER BY d.closed_at DESC, d.salesforce_opportunity_id`,
     [input.installationId, input.from, input.to],
   );
-  const deals: Loss[] = rows.map((row) => ({ opportunityId: row.id, opportunityName: row.name, accountName: row.account_name, amountCents: Number(row.amount_cents ?? 0), lostAt: new Date(row.closed_at).toISOString(), reason: row.reason }));
+  const deals: Loss[] = rows.map((row) => ({
+    opportunityId: row.id,
+    opportunityName: row.name,
+    accountName: row.account_name,
+    amountCents: Number(row.amount_cents ?? 0),
+    lostAt: new Date(row.closed_at).toISOString(),
+    reason: row.reason,
+  }));
   const reasons = new Map<string, { reason: string; deals: number; amountCents: number }>();
   for (const deal of deals) {
     const key = deal.reason ?? NO_REASON;
@@ -123,7 +177,8 @@ export async function lossesIn(db: Queryable, input: { installationId: string; f
     row.amountCents += deal.amountCents;
     reasons.set(key, row);
   }
-  return { deals, reasons: [...reasons.values()].sort((a, b) => b.deals - a.deals || b.amountCents - a.amountCents || a.reason.localeCompare(b.reason)) };
+  return {
+    deals,
+    reasons: [...reasons.values()].sort((a, b) => b.deals - a.deals || b.amountCents - a.amountCents || a.reason.localeCompare(b.reason)),
+  };
 }
-
-

@@ -24,23 +24,36 @@ export function contactsByStage(db: Queryable, installationId: string): Promise<
 
 /** HubSpot contacts linked to a Salesforce record. */
 export async function linkedRecordCount(db: Queryable, installationId: string): Promise<number> {
-  const rows = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1', [installationId]);
+  const rows = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM record_links WHERE installation_id = $1', [
+    installationId,
+  ]);
   return Number(rows[0]?.n ?? 0);
 }
 
 /** Stamped touches by the channel they were given. */
 export function touchesByChannel(db: Queryable, installationId: string): Promise<Map<string, number>> {
-  return countsBy(db, 'SELECT channel AS key, count(*) AS n FROM attribution_touches WHERE installation_id = $1 GROUP BY channel', installationId);
+  return countsBy(
+    db,
+    'SELECT channel AS key, count(*) AS n FROM attribution_touches WHERE installation_id = $1 GROUP BY channel',
+    installationId,
+  );
 }
 
 /** Recorded feedback events by their Salesforce reason label. */
 export function feedbackByReasonLabel(db: Queryable, installationId: string): Promise<Map<string, number>> {
-  return countsBy(db, 'SELECT reason_label AS key, count(*) AS n FROM feedback_events WHERE installation_id = $1 AND reason_label IS NOT NULL GROUP BY reason_label', installationId);
+  return countsBy(
+    db,
+    'SELECT reason_label AS key, count(*) AS n FROM feedback_events WHERE installation_id = $1 AND reason_label IS NOT NULL GROUP BY reason_label',
+    installationId,
+  );
 }
 
 /** SLA clocks still waiting for the first touch. */
 export async function runningClockCount(db: Queryable, installationId: string): Promise<number> {
-  const rows = await db.query<{ n: number | string }>('SELECT count(*) AS n FROM sla_clocks WHERE installation_id = $1 AND first_touch_at IS NULL AND closed_at IS NULL', [installationId]);
+  const rows = await db.query<{ n: number | string }>(
+    'SELECT count(*) AS n FROM sla_clocks WHERE installation_id = $1 AND first_touch_at IS NULL AND closed_at IS NULL',
+    [installationId],
+  );
   return Number(rows[0]?.n ?? 0);
 }
 

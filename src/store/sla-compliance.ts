@@ -73,15 +73,31 @@ function judge(row: HandoffRow, nowMs: number): JudgedHandoff {
   const dueMs = ms(row.due_at);
   const touchMs = row.first_touch_at === null ? null : ms(row.first_touch_at);
   const firstTouch = slaStatus(dueMs, touchMs, nowMs);
-  const cadence = row.cadence_status === null || row.cadence_due_at === null || row.cadence_required === null ? null
-    : { required: Number(row.cadence_required), dueAt: date(row.cadence_due_at), touches: Number(row.cadence_touches) };
-  const disposition = row.disposition_status === null || row.disposition_due_at === null ? null
-    : { dueAt: date(row.disposition_due_at), outcome: row.disposition, at: row.disposition_at === null ? null : date(row.disposition_at) };
+  const cadence =
+    row.cadence_status === null || row.cadence_due_at === null || row.cadence_required === null
+      ? null
+      : { required: Number(row.cadence_required), dueAt: date(row.cadence_due_at), touches: Number(row.cadence_touches) };
+  const disposition =
+    row.disposition_status === null || row.disposition_due_at === null
+      ? null
+      : {
+          dueAt: date(row.disposition_due_at),
+          outcome: row.disposition,
+          at: row.disposition_at === null ? null : date(row.disposition_at),
+        };
   // A decided state is final; a pending one is judged now (its check may not have run yet).
-  const cadenceState = cadence === null ? null
-    : row.cadence_status !== 'pending' ? row.cadence_status : cadenceStatus({ required: cadence.required, dueAtMs: cadence.dueAt.getTime() }, cadence.touches, nowMs);
-  const dispositionState = disposition === null ? null
-    : row.disposition_status !== 'pending' ? row.disposition_status : dispositionStatus(disposition.dueAt.getTime(), disposition.at?.getTime() ?? null, nowMs);
+  const cadenceState =
+    cadence === null
+      ? null
+      : row.cadence_status !== 'pending'
+        ? row.cadence_status
+        : cadenceStatus({ required: cadence.required, dueAtMs: cadence.dueAt.getTime() }, cadence.touches, nowMs);
+  const dispositionState =
+    disposition === null
+      ? null
+      : row.disposition_status !== 'pending'
+        ? row.disposition_status
+        : dispositionStatus(disposition.dueAt.getTime(), disposition.at?.getTime() ?? null, nowMs);
   return {
     leadId: row.salesforce_lead_id,
     contactId: row.hubspot_contact_id,
@@ -105,7 +121,10 @@ function judge(row: HandoffRow, nowMs: number): JudgedHandoff {
 }
 
 /** The handoffs of [from, to) with their rule states; a Lead deleted before its first touch cannot be judged and is left out. */
-export async function judgedHandoffs(db: Queryable, input: { installationId: string; from: Date; to: Date; now: Date }): Promise<JudgedHandoff[]> {
+export async function judgedHandoffs(
+  db: Queryable,
+  input: { installationId: string; from: Date; to: Date; now: Date },
+): Promise<JudgedHandoff[]> {
   const rows = await db.query<HandoffRow>(
     `SELECT salesforce_lead_id, hubspot_contact_id, lead_name, handoff_at, due_at, first_touch_at, owner_id, owner_name, team, channel, campaign,
        cadence_required, cadence_due_at, cadence_touches, cadence_status, disposition_due_at, disposition, disposition_at, disposition_status
@@ -138,7 +157,9 @@ function rulesOf(policy: SlaPolicy, handoffs: readonly JudgedHandoff[]): SalesRu
 }
 
 function medianHours(handoffs: readonly JudgedHandoff[]): number | null {
-  const hours = handoffs.flatMap((h) => (h.firstTouchAt === null ? [] : [(h.firstTouchAt.getTime() - h.handoffAt.getTime()) / 3_600_000])).sort((a, b) => a - b);
+  const hours = handoffs
+    .flatMap((h) => (h.firstTouchAt === null ? [] : [(h.firstTouchAt.getTime() - h.handoffAt.getTime()) / 3_600_000]))
+    .sort((a, b) => a - b);
   if (hours.length === 0) return null;
   const middle = Math.floor(hours.length / 2);
   const value = hours.length % 2 === 1 ? (hours[middle] ?? 0) : ((hours[middle - 1] ?? 0) + (hours[middle] ?? 0)) / 2;
@@ -198,7 +219,9 @@ export async function salesViolations(
 ): Promise<SalesViolation[]> {
   const groupBy = input.groupBy ?? 'owner';
   return (await judgedHandoffs(db, input))
-    .filter((handoff) => handoff.states[input.rule] === 'missed' && (input.group === undefined || groupOf(handoff, groupBy) === input.group))
+    .filter(
+      (handoff) => handoff.states[input.rule] === 'missed' && (input.group === undefined || groupOf(handoff, groupBy) === input.group),
+    )
     .map((handoff) => ({
       rule: input.rule,
       leadId: handoff.leadId,
@@ -209,7 +232,13 @@ export async function salesViolations(
       channel: handoff.channel,
       campaign: handoff.campaign,
       handoffAt: handoff.handoffAt.toISOString(),
-      dueAt: (input.rule === 'cadence' ? handoff.cadence?.dueAt : input.rule === 'disposition' ? handoff.disposition?.dueAt : handoff.firstTouchDueAt)?.toISOString() ?? handoff.firstTouchDueAt.toISOString(),
+      dueAt:
+        (input.rule === 'cadence'
+          ? handoff.cadence?.dueAt
+          : input.rule === 'disposition'
+            ? handoff.disposition?.dueAt
+            : handoff.firstTouchDueAt
+        )?.toISOString() ?? handoff.firstTouchDueAt.toISOString(),
       firstTouchAt: handoff.firstTouchAt?.toISOString() ?? null,
       touches: handoff.cadence?.touches ?? null,
       touchesRequired: handoff.cadence?.required ?? null,

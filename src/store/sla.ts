@@ -4,7 +4,14 @@
  * look at it again, so a lost, repeated or stale job can never change the outcome.
  */
 import type { FeedbackOutcome } from '../domain/feedback.ts';
-import { DEFAULT_SLA_POLICY, validateSlaPolicy, type Disposition, type FollowUpStatus, type SlaPolicy, type SlaStatus } from '../domain/sla.ts';
+import {
+  DEFAULT_SLA_POLICY,
+  validateSlaPolicy,
+  type Disposition,
+  type FollowUpStatus,
+  type SlaPolicy,
+  type SlaStatus,
+} from '../domain/sla.ts';
 import type { Queryable } from './db.ts';
 import { settingInEffect } from './installation-admin.ts';
 import type { SyncLogEntry } from './sync-log.ts';
@@ -134,7 +141,20 @@ export async function insertSlaClocks(db: Queryable, clocks: readonly NewSlaCloc
          $6, $7, $8, $9, $10, $11, $12
        ON CONFLICT (installation_id, salesforce_lead_id) WHERE ${RUNNING} DO NOTHING
        RETURNING ${CLOCK_COLUMNS}`,
-      [clock.installationId, clock.leadId, clock.contactId, clock.handoffAt, clock.dueAt, clock.ownerId, clock.ownerName, clock.managerId, clock.team, clock.leadSource, clock.channel, clock.campaign],
+      [
+        clock.installationId,
+        clock.leadId,
+        clock.contactId,
+        clock.handoffAt,
+        clock.dueAt,
+        clock.ownerId,
+        clock.ownerName,
+        clock.managerId,
+        clock.team,
+        clock.leadSource,
+        clock.channel,
+        clock.campaign,
+      ],
     );
     if (rows[0]) started.push(fromClockRow(rows[0]));
   }
@@ -143,12 +163,19 @@ export async function insertSlaClocks(db: Queryable, clocks: readonly NewSlaCloc
 
 /** One clock by id, or undefined. */
 export async function slaClockById(db: Queryable, installationId: string, id: number): Promise<SlaClockRecord | undefined> {
-  const rows = await db.query<ClockRow>(`SELECT ${CLOCK_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND id = $2`, [installationId, id]);
+  const rows = await db.query<ClockRow>(`SELECT ${CLOCK_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND id = $2`, [
+    installationId,
+    id,
+  ]);
   return rows[0] ? fromClockRow(rows[0]) : undefined;
 }
 
 /** The running clocks of the given Leads, keyed by Lead id. */
-export async function runningClocksForLeads(db: Queryable, installationId: string, leadIds: readonly string[]): Promise<Map<string, SlaClockRecord>> {
+export async function runningClocksForLeads(
+  db: Queryable,
+  installationId: string,
+  leadIds: readonly string[],
+): Promise<Map<string, SlaClockRecord>> {
   if (leadIds.length === 0) return new Map();
   const rows = await db.query<ClockRow>(
     `SELECT ${CLOCK_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND salesforce_lead_id = ANY($2) AND ${RUNNING}`,
@@ -167,7 +194,11 @@ export async function pendingClocks(db: Queryable, installationId: string): Prom
 }
 
 /** Stops a running clock at its first touch; undefined when it had already stopped. */
-export async function stopSlaClock(db: Queryable, id: number, touch: { at: Date; source: TouchSource; status: SlaStatus }): Promise<SlaClockRecord | undefined> {
+export async function stopSlaClock(
+  db: Queryable,
+  id: number,
+  touch: { at: Date; source: TouchSource; status: SlaStatus },
+): Promise<SlaClockRecord | undefined> {
   const rows = await db.query<ClockRow>(
     `UPDATE sla_clocks SET first_touch_at = $2, first_touch_source = $3, status = $4, updated_at = now()
      WHERE id = $1 AND ${RUNNING} RETURNING ${CLOCK_COLUMNS}`,
@@ -208,7 +239,12 @@ export async function closeSlaClock(db: Queryable, id: number, at: Date): Promis
  * Moves a pending clock to a new due time under the next schedule number; undefined when the
  * clock moved on meanwhile (touched, breached or rescheduled by someone else).
  */
-export async function rescheduleSlaClock(db: Queryable, id: number, fromScheduleN: number, dueAt: Date): Promise<SlaClockRecord | undefined> {
+export async function rescheduleSlaClock(
+  db: Queryable,
+  id: number,
+  fromScheduleN: number,
+  dueAt: Date,
+): Promise<SlaClockRecord | undefined> {
   const rows = await db.query<ClockRow>(
     `UPDATE sla_clocks SET due_at = $3, schedule_n = schedule_n + 1, updated_at = now()
      WHERE id = $1 AND schedule_n = $2 AND ${RUNNING} AND breached_at IS NULL RETURNING ${CLOCK_COLUMNS}`,
@@ -259,7 +295,8 @@ interface EscalationRow extends Record<string, unknown> {
   completed_at: Date | null;
 }
 
-const ESCALATION_COLUMNS = 'id, clock_id, installation_id, job_id, breached_at, details, task_ids, tasks_created_at, stamped_at, alert_enqueued_at, alert_delivered_at, completed_at';
+const ESCALATION_COLUMNS =
+  'id, clock_id, installation_id, job_id, breached_at, details, task_ids, tasks_created_at, stamped_at, alert_enqueued_at, alert_delivered_at, completed_at';
 
 function json<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
@@ -304,8 +341,15 @@ export async function claimEscalation(
 }
 
 /** One escalation with its clock, or undefined. */
-export async function escalationById(db: Queryable, installationId: string, id: number): Promise<{ escalation: SlaEscalationRecord; clock: SlaClockRecord } | undefined> {
-  const rows = await db.query<EscalationRow>(`SELECT ${ESCALATION_COLUMNS} FROM sla_escalations WHERE installation_id = $1 AND id = $2`, [installationId, id]);
+export async function escalationById(
+  db: Queryable,
+  installationId: string,
+  id: number,
+): Promise<{ escalation: SlaEscalationRecord; clock: SlaClockRecord } | undefined> {
+  const rows = await db.query<EscalationRow>(`SELECT ${ESCALATION_COLUMNS} FROM sla_escalations WHERE installation_id = $1 AND id = $2`, [
+    installationId,
+    id,
+  ]);
   if (!rows[0]) return undefined;
   const escalation = fromEscalationRow(rows[0]);
   const clock = await slaClockById(db, installationId, escalation.clockId);
@@ -313,8 +357,17 @@ export async function escalationById(db: Queryable, installationId: string, id: 
 }
 
 /** Records the Tasks an escalation created, with the names it gave them to. */
-export async function recordEscalationTasks(db: Queryable, id: number, taskIds: readonly string[], details: EscalationDetails): Promise<void> {
-  await db.query('UPDATE sla_escalations SET task_ids = $2::jsonb, details = $3::jsonb, tasks_created_at = now() WHERE id = $1', [id, JSON.stringify(taskIds), JSON.stringify(details)]);
+export async function recordEscalationTasks(
+  db: Queryable,
+  id: number,
+  taskIds: readonly string[],
+  details: EscalationDetails,
+): Promise<void> {
+  await db.query('UPDATE sla_escalations SET task_ids = $2::jsonb, details = $3::jsonb, tasks_created_at = now() WHERE id = $1', [
+    id,
+    JSON.stringify(taskIds),
+    JSON.stringify(details),
+  ]);
 }
 
 /** Stamps one finished step of an escalation. */
@@ -327,7 +380,11 @@ export async function markEscalationStep(db: Queryable, id: number, step: 'stamp
  * Completes an escalation and writes its sync log line in one statement, so the line appears
  * exactly once whatever the retries; false when it was already complete.
  */
-export async function completeEscalation(db: Queryable, escalation: { id: number; clockId: number }, entry: SyncLogEntry): Promise<boolean> {
+export async function completeEscalation(
+  db: Queryable,
+  escalation: { id: number; clockId: number },
+  entry: SyncLogEntry,
+): Promise<boolean> {
   const rows = await db.query<{ id: number }>(
     `WITH done AS (
        UPDATE sla_escalations SET completed_at = now() WHERE id = $1 AND completed_at IS NULL RETURNING id
@@ -337,7 +394,18 @@ export async function completeEscalation(db: Queryable, escalation: { id: number
      INSERT INTO sync_log (installation_id, record_ref, level, action, reason, details, job_queue, job_id)
      SELECT $3, $4, $5, $6, $7, $8::jsonb, $9, $10 FROM done
      RETURNING id`,
-    [escalation.id, escalation.clockId, entry.installationId, entry.recordRef, entry.level, entry.action, entry.reason, JSON.stringify(entry.details ?? {}), entry.jobQueue ?? null, entry.jobId ?? null],
+    [
+      escalation.id,
+      escalation.clockId,
+      entry.installationId,
+      entry.recordRef,
+      entry.level,
+      entry.action,
+      entry.reason,
+      JSON.stringify(entry.details ?? {}),
+      entry.jobQueue ?? null,
+      entry.jobId ?? null,
+    ],
   );
   return rows.length > 0;
 }
@@ -483,12 +551,26 @@ function fromFollowUpRow(row: FollowUpRow): FollowUpRecord {
     leadName: row.lead_name,
     handoffAt: toDate(row.handoff_at),
     scheduleN: Number(row.schedule_n),
-    cadence: row.cadence_status === null || row.cadence_due_at === null || row.cadence_required === null ? null : {
-      required: Number(row.cadence_required), dueAt: toDate(row.cadence_due_at), touches: Number(row.cadence_touches), status: row.cadence_status, decidedAt: maybeDate(row.cadence_decided_at),
-    },
-    disposition: row.disposition_status === null || row.disposition_due_at === null ? null : {
-      dueAt: toDate(row.disposition_due_at), outcome: row.disposition, at: maybeDate(row.disposition_at), status: row.disposition_status, decidedAt: maybeDate(row.disposition_decided_at),
-    },
+    cadence:
+      row.cadence_status === null || row.cadence_due_at === null || row.cadence_required === null
+        ? null
+        : {
+            required: Number(row.cadence_required),
+            dueAt: toDate(row.cadence_due_at),
+            touches: Number(row.cadence_touches),
+            status: row.cadence_status,
+            decidedAt: maybeDate(row.cadence_decided_at),
+          },
+    disposition:
+      row.disposition_status === null || row.disposition_due_at === null
+        ? null
+        : {
+            dueAt: toDate(row.disposition_due_at),
+            outcome: row.disposition,
+            at: maybeDate(row.disposition_at),
+            status: row.disposition_status,
+            decidedAt: maybeDate(row.disposition_decided_at),
+          },
   };
 }
 
@@ -511,12 +593,19 @@ export async function setFollowUpRules(db: Queryable, clockId: number, rules: Fo
 
 /** One clock's follow-up rules, or undefined. */
 export async function followUpById(db: Queryable, installationId: string, clockId: number): Promise<FollowUpRecord | undefined> {
-  const rows = await db.query<FollowUpRow>(`SELECT ${FOLLOW_UP_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND id = $2`, [installationId, clockId]);
+  const rows = await db.query<FollowUpRow>(`SELECT ${FOLLOW_UP_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND id = $2`, [
+    installationId,
+    clockId,
+  ]);
   return rows[0] ? fromFollowUpRow(rows[0]) : undefined;
 }
 
 /** The clocks of these Leads with a follow-up rule still pending. */
-export async function pendingFollowUpsForLeads(db: Queryable, installationId: string, leadIds: readonly string[]): Promise<FollowUpRecord[]> {
+export async function pendingFollowUpsForLeads(
+  db: Queryable,
+  installationId: string,
+  leadIds: readonly string[],
+): Promise<FollowUpRecord[]> {
   if (leadIds.length === 0) return [];
   const rows = await db.query<FollowUpRow>(
     `SELECT ${FOLLOW_UP_COLUMNS} FROM sla_clocks WHERE installation_id = $1 AND salesforce_lead_id = ANY($2)
@@ -530,7 +619,12 @@ export async function pendingFollowUpsForLeads(db: Queryable, installationId: st
  * Records the touches counted for a pending cadence and, when decided, its state; undefined when
  * the cadence is no longer pending (decided by another run: the first decision stands).
  */
-export async function recordCadence(db: Queryable, clockId: number, touches: number, status: FollowUpStatus): Promise<FollowUpRecord | undefined> {
+export async function recordCadence(
+  db: Queryable,
+  clockId: number,
+  touches: number,
+  status: FollowUpStatus,
+): Promise<FollowUpRecord | undefined> {
   const rows = await db.query<FollowUpRow>(
     `UPDATE sla_clocks SET cadence_touches = $2, cadence_status = $3, cadence_decided_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END, updated_at = now()
      WHERE id = $1 AND cadence_status = 'pending' RETURNING ${FOLLOW_UP_COLUMNS}`,
@@ -540,7 +634,11 @@ export async function recordCadence(db: Queryable, clockId: number, touches: num
 }
 
 /** Decides a pending disposition deadline; undefined when it was already decided. */
-export async function recordDisposition(db: Queryable, clockId: number, decision: { outcome: Disposition | null; at: Date | null; status: Exclude<FollowUpStatus, 'pending'> }): Promise<FollowUpRecord | undefined> {
+export async function recordDisposition(
+  db: Queryable,
+  clockId: number,
+  decision: { outcome: Disposition | null; at: Date | null; status: Exclude<FollowUpStatus, 'pending'> },
+): Promise<FollowUpRecord | undefined> {
   const rows = await db.query<FollowUpRow>(
     `UPDATE sla_clocks SET disposition = $2, disposition_at = $3, disposition_status = $4, disposition_decided_at = now(), updated_at = now()
      WHERE id = $1 AND disposition_status = 'pending' RETURNING ${FOLLOW_UP_COLUMNS}`,
@@ -556,7 +654,12 @@ export async function nameSlaClock(db: Queryable, clockId: number, leadName: str
 }
 
 /** Feedback recorded for a Lead (or its HubSpot contact) since a time, oldest first: the disposition's evidence. */
-export async function feedbackSince(db: Queryable, installationId: string, lead: { leadId: string; contactId: string | null }, since: Date): Promise<{ outcome: FeedbackOutcome; reasonCode: string | null; occurredAt: Date }[]> {
+export async function feedbackSince(
+  db: Queryable,
+  installationId: string,
+  lead: { leadId: string; contactId: string | null },
+  since: Date,
+): Promise<{ outcome: FeedbackOutcome; reasonCode: string | null; occurredAt: Date }[]> {
   const rows = await db.query<{ outcome: FeedbackOutcome; reason_code: string | null; occurred_at: Date | string }>(
     `SELECT outcome, reason_code, occurred_at FROM feedback_events
      WHERE installation_id = $1 AND (salesforce_record_id = $2 OR hubspot_contact_id = $3) AND occurred_at >= $4 ORDER BY occurred_at, id`,

@@ -33,7 +33,13 @@ interface PauseRow extends Record<string, unknown> {
 const fromRow = (row: PauseRow): SyncPause => ({ direction: row.direction, pausedAt: new Date(row.paused_at), pausedBy: row.paused_by });
 
 /** Pauses directions; returns the ones that were not paused before (a repeated pause keeps its first time). */
-export async function pauseSync(db: Queryable, installationId: string, directions: readonly SyncDirection[], by: string, at: Date): Promise<SyncDirection[]> {
+export async function pauseSync(
+  db: Queryable,
+  installationId: string,
+  directions: readonly SyncDirection[],
+  by: string,
+  at: Date,
+): Promise<SyncDirection[]> {
   const paused: SyncDirection[] = [];
   for (const direction of directions) {
     const rows = await db.query<{ direction: SyncDirection }>(
@@ -47,13 +53,19 @@ export async function pauseSync(db: Queryable, installationId: string, direction
 
 /** Resumes directions; returns the ones that were paused. */
 export async function resumeSync(db: Queryable, installationId: string, directions: readonly SyncDirection[]): Promise<SyncDirection[]> {
-  const rows = await db.query<{ direction: SyncDirection }>('DELETE FROM sync_pauses WHERE installation_id = $1 AND direction = ANY($2::text[]) RETURNING direction', [installationId, [...directions]]);
+  const rows = await db.query<{ direction: SyncDirection }>(
+    'DELETE FROM sync_pauses WHERE installation_id = $1 AND direction = ANY($2::text[]) RETURNING direction',
+    [installationId, [...directions]],
+  );
   return SYNC_DIRECTIONS.filter((direction) => rows.some((row) => row.direction === direction));
 }
 
 /** The paused directions of an installation. */
 export async function syncPauses(db: Queryable, installationId: string): Promise<SyncPause[]> {
-  const rows = await db.query<PauseRow>('SELECT direction, paused_at, paused_by FROM sync_pauses WHERE installation_id = $1 ORDER BY direction DESC', [installationId]);
+  const rows = await db.query<PauseRow>(
+    'SELECT direction, paused_at, paused_by FROM sync_pauses WHERE installation_id = $1 ORDER BY direction DESC',
+    [installationId],
+  );
   return rows.map(fromRow);
 }
 
@@ -74,7 +86,8 @@ export async function syncHold(db: Queryable, installationId: string, direction:
   const row = rows[0];
   if (!row) return null;
   if (row.hubspot_disconnected_at !== null) return { kind: 'disconnected', side: 'hubspot', since: new Date(row.hubspot_disconnected_at) };
-  if (row.salesforce_disconnected_at !== null) return { kind: 'disconnected', side: 'salesforce', since: new Date(row.salesforce_disconnected_at) };
+  if (row.salesforce_disconnected_at !== null)
+    return { kind: 'disconnected', side: 'salesforce', since: new Date(row.salesforce_disconnected_at) };
   return row.paused_at !== null ? { kind: 'paused', since: new Date(row.paused_at), by: row.paused_by ?? '' } : null;
 }
 
@@ -90,13 +103,18 @@ export async function anySyncHold(db: Queryable, installationId: string): Promis
 
 /** When each side was disconnected by an admin (null: it was not). */
 export async function disconnectedSides(db: Queryable, installationId: string): Promise<Record<CrmSide, Date | null>> {
-  const rows = await db.query<HoldRow>('SELECT hubspot_disconnected_at, salesforce_disconnected_at FROM installations WHERE id = $1', [installationId]);
+  const rows = await db.query<HoldRow>('SELECT hubspot_disconnected_at, salesforce_disconnected_at FROM installations WHERE id = $1', [
+    installationId,
+  ]);
   const row = rows[0];
   const at = (value: Date | string | null | undefined) => (value === null || value === undefined ? null : new Date(value));
   return { hubspot: at(row?.hubspot_disconnected_at), salesforce: at(row?.salesforce_disconnected_at) };
 }
 
-const DISCONNECTED_COLUMNS: Readonly<Record<CrmSide, string>> = { hubspot: 'hubspot_disconnected_at', salesforce: 'salesforce_disconnected_at' };
+const DISCONNECTED_COLUMNS: Readonly<Record<CrmSide, string>> = {
+  hubspot: 'hubspot_disconnected_at',
+  salesforce: 'salesforce_disconnected_at',
+};
 
 /** Records that an admin disconnected one side (its sealed grant is cleared by the vault). */
 export async function markDisconnected(db: Queryable, installationId: string, side: CrmSide, at: Date): Promise<void> {

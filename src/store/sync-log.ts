@@ -20,20 +20,23 @@ export async function writeSyncLog(db: Queryable, entries: readonly SyncLogEntry
   if (entries.length === 0) return;
   const values: unknown[] = [];
   const rows = entries.map((e, i) => {
-    values.push(e.installationId, e.recordRef, e.level, e.action, e.reason, JSON.stringify(e.details ?? {}), e.jobQueue ?? null, e.jobId ?? null);
+    values.push(
+      e.installationId,
+      e.recordRef,
+      e.level,
+      e.action,
+      e.reason,
+      JSON.stringify(e.details ?? {}),
+      e.jobQueue ?? null,
+      e.jobId ?? null,
+    );
     const o = i * 8;
     return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb, $${o + 7}, $${o + 8})`;
   });
-  await db.query(`INSERT INTO sync_log (installation_id, record_ref, level, action, reason, details, job_queue, job_id) VALUES ${rows.join(', ')}`, values);
-}
-
-/** Recent log entries of one record, newest first. */
-export async function syncLogFor(db: Queryable, installationId: string, recordRef: string, limit = 50): Promise<SyncLogEntry[]> {
-  const rows = await db.query<{ record_ref: string; level: SyncLogEntry['level']; action: string; reason: string; details: Record<string, unknown> }>(
-    'SELECT record_ref, level, action, reason, details FROM sync_log WHERE installation_id = $1 AND record_ref = $2 ORDER BY id DESC LIMIT $3',
-    [installationId, recordRef, limit],
+  await db.query(
+    `INSERT INTO sync_log (installation_id, record_ref, level, action, reason, details, job_queue, job_id) VALUES ${rows.join(', ')}`,
+    values,
   );
-  return rows.map((r) => ({ installationId, recordRef: r.record_ref, level: r.level, action: r.action, reason: r.reason, details: r.details }));
 }
 
 export interface StageChange {
@@ -54,7 +57,14 @@ export async function recordStageChanges(db: Queryable, changes: readonly StageC
        WHERE NOT EXISTS (
          SELECT 1 FROM (SELECT stage FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 1) latest
          WHERE latest.stage = $3)`,
-      [change.installationId, change.hubspotContactId, change.stage, change.source, change.occurredAt, JSON.stringify(change.details ?? {})],
+      [
+        change.installationId,
+        change.hubspotContactId,
+        change.stage,
+        change.source,
+        change.occurredAt,
+        JSON.stringify(change.details ?? {}),
+      ],
     );
   }
 }

@@ -78,7 +78,13 @@ export function refsOf(link: LinkedRecord): string[] {
 export async function searchRecordLog(db: Queryable, installationId: string, rawQuery: string, limit = 200): Promise<RecordSearchResult> {
   const query = rawQuery.trim();
   const links = (
-    await db.query<{ hubspot_contact_id: string; email: string | null; salesforce_lead_id: string | null; salesforce_contact_id: string | null; salesforce_opportunity_id: string | null }>(
+    await db.query<{
+      hubspot_contact_id: string;
+      email: string | null;
+      salesforce_lead_id: string | null;
+      salesforce_contact_id: string | null;
+      salesforce_opportunity_id: string | null;
+    }>(
       `SELECT hubspot_contact_id, email, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links
        WHERE installation_id = $1 AND (
          lower(email) = lower($2) OR hubspot_contact_id = $2
@@ -97,13 +103,18 @@ export async function searchRecordLog(db: Queryable, installationId: string, raw
   }));
   const refs = new Set(links.flatMap(refsOf));
   // A record the sync never linked (refused, unlinked Opportunity) is still found by its own id.
-  const suffixes = /^[A-Za-z0-9]{1,18}$/.test(query) ? [`hubspot:contact:${query}`, `salesforce:Lead:${query}`, `salesforce:Contact:${query}`, `salesforce:Opportunity:${query}`] : [];
+  const suffixes = /^[A-Za-z0-9]{1,18}$/.test(query)
+    ? [`hubspot:contact:${query}`, `salesforce:Lead:${query}`, `salesforce:Contact:${query}`, `salesforce:Opportunity:${query}`]
+    : [];
   if (/^(hubspot|salesforce):[A-Za-z]+:[A-Za-z0-9]+$/.test(query)) suffixes.push(query);
   for (const ref of suffixes) refs.add(ref);
   const rows =
     refs.size === 0
       ? []
-      : await db.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync_log WHERE installation_id = $1 AND record_ref = ANY($2) ORDER BY id DESC LIMIT $3`, [installationId, [...refs], limit]);
+      : await db.query<LogRow>(
+          `SELECT ${LOG_COLUMNS} FROM sync_log WHERE installation_id = $1 AND record_ref = ANY($2) ORDER BY id DESC LIMIT $3`,
+          [installationId, [...refs], limit],
+        );
   const entries = rows.map(lineOf);
   // Only list references that have links or log lines, not every guess.
   const seen = new Set([...links.flatMap(refsOf), ...entries.map((e) => e.recordRef).filter((r): r is string => r !== null)]);
@@ -112,7 +123,10 @@ export async function searchRecordLog(db: Queryable, installationId: string, raw
 
 /** The latest warnings and errors of an installation, newest first. */
 export async function recentProblems(db: Queryable, installationId: string, limit = 20): Promise<LogLine[]> {
-  const rows = await db.query<LogRow>(`SELECT ${LOG_COLUMNS} FROM sync_log WHERE installation_id = $1 AND level IN ('warn', 'error') ORDER BY id DESC LIMIT $2`, [installationId, limit]);
+  const rows = await db.query<LogRow>(
+    `SELECT ${LOG_COLUMNS} FROM sync_log WHERE installation_id = $1 AND level IN ('warn', 'error') ORDER BY id DESC LIMIT $2`,
+    [installationId, limit],
+  );
   return rows.map(lineOf);
 }
 

@@ -37,7 +37,8 @@ interface TouchRow extends Record<string, unknown> {
   form: string | null;
 }
 
-const TOUCH_COLUMNS = 'hubspot_contact_id, occurred_at, is_first, channel, source, medium, campaign, content, term, landing_page, page_url, form';
+const TOUCH_COLUMNS =
+  'hubspot_contact_id, occurred_at, is_first, channel, source, medium, campaign, content, term, landing_page, page_url, form';
 
 /**
  * Records touches in one statement. A touch seen again (same contact and moment) is refreshed with
@@ -54,7 +55,20 @@ export async function recordTouches(db: Queryable, installationId: string, touch
   const values: unknown[] = [installationId];
   const rows = [...unique.values()].map((t) => {
     const base = values.length;
-    values.push(t.hubspotContactId, t.occurredAt, t.isFirst, t.channel, t.source, t.medium, t.campaign, t.content, t.term, t.landingPage, t.pageUrl, t.form);
+    values.push(
+      t.hubspotContactId,
+      t.occurredAt,
+      t.isFirst,
+      t.channel,
+      t.source,
+      t.medium,
+      t.campaign,
+      t.content,
+      t.term,
+      t.landingPage,
+      t.pageUrl,
+      t.form,
+    );
     return `($1, ${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
   });
   await db.query(
@@ -73,7 +87,10 @@ export async function recordTouches(db: Queryable, installationId: string, touch
 export async function touchesOf(db: Queryable, installationId: string, contactIds?: readonly string[]): Promise<StoredTouch[]> {
   const rows =
     contactIds === undefined
-      ? await db.query<TouchRow>(`SELECT ${TOUCH_COLUMNS} FROM attribution_touches WHERE installation_id = $1 ORDER BY hubspot_contact_id, occurred_at`, [installationId])
+      ? await db.query<TouchRow>(
+          `SELECT ${TOUCH_COLUMNS} FROM attribution_touches WHERE installation_id = $1 ORDER BY hubspot_contact_id, occurred_at`,
+          [installationId],
+        )
       : contactIds.length === 0
         ? []
         : await db.query<TouchRow>(
@@ -130,7 +147,11 @@ export async function recordOrigins(db: Queryable, installationId: string, origi
 }
 
 /** Origins of the given emails (any case), keyed by lower-cased email. */
-export async function originsByEmail(db: Queryable, installationId: string, emails: readonly string[]): Promise<Map<string, ContactOrigin>> {
+export async function originsByEmail(
+  db: Queryable,
+  installationId: string,
+  emails: readonly string[],
+): Promise<Map<string, ContactOrigin>> {
   const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()).filter((e) => e !== ''))];
   if (wanted.length === 0) return new Map();
   const rows = await db.query<OriginRow>(
@@ -140,8 +161,12 @@ export async function originsByEmail(db: Queryable, installationId: string, emai
   return new Map(
     rows.map((row) => [
       row.email,
-      { email: row.email, origin: row.origin, salesforceLeadId: row.salesforce_lead_id, enteredAt: row.entered_at === null ? null : new Date(row.entered_at) },
+      {
+        email: row.email,
+        origin: row.origin,
+        salesforceLeadId: row.salesforce_lead_id,
+        enteredAt: row.entered_at === null ? null : new Date(row.entered_at),
+      },
     ]),
   );
 }
-

@@ -13,11 +13,11 @@ import type { SlaClockRecord, SlaEscalationRecord } from '../store/sla.ts';
 import { postToPublicUrl, type OutboundPolicy } from './outbound-http.ts';
 
 /** `sha256=<hex>`: HMAC-SHA256 of the raw request body with the shared secret. */
-export const ALERT_SIGNATURE_HEADER = 'x-smarketing-signature';
+const ALERT_SIGNATURE_HEADER = 'x-smarketing-signature';
 /** The same for every retry of one alert: receivers drop repeats by it. */
-export const ALERT_DELIVERY_HEADER = 'x-smarketing-delivery';
+const ALERT_DELIVERY_HEADER = 'x-smarketing-delivery';
 /** What happened, e.g. `sla.breached`. */
-export const ALERT_EVENT_HEADER = 'x-smarketing-event';
+const ALERT_EVENT_HEADER = 'x-smarketing-event';
 
 /** Where alerts go (installation settings `alert`). */
 export const AlertTargetSchema = z
@@ -99,7 +99,14 @@ export interface ApiBudgetAlert {
 }
 
 /** The budget alert of one budget period (`periodId`: one per installation and period, the same on retries). */
-export function buildApiBudgetAlert(input: { installationId: string; used: number; budget: number; threshold: number; at: Date; periodId: string }): ApiBudgetAlert {
+export function buildApiBudgetAlert(input: {
+  installationId: string;
+  used: number;
+  budget: number;
+  threshold: number;
+  at: Date;
+  periodId: string;
+}): ApiBudgetAlert {
   const percent = Math.round((input.used / input.budget) * 100);
   return {
     event: 'salesforce.api_budget',
@@ -131,10 +138,26 @@ export interface CommitmentAlert {
   raisedAt: string;
 }
 
-const METRIC_NAMES: Readonly<Record<string, string>> = { mqls_delivered: 'MQLs delivered', sqls_accepted: 'SQLs accepted by sales', pipeline_created: 'pipeline created' };
+const METRIC_NAMES: Readonly<Record<string, string>> = {
+  mqls_delivered: 'MQLs delivered',
+  sqls_accepted: 'SQLs accepted by sales',
+  pipeline_created: 'pipeline created',
+};
 
 /** The alert of one commitment in one period (the same delivery id on every retry and every check). */
-export function buildCommitmentAlert(input: { installationId: string; periodId: string; key: string; metric: string; channel: string | null; status: 'at_risk' | 'behind'; target: number; delivered: number; expectedToDate: number; forecast: number; raisedAt: Date }): CommitmentAlert {
+export function buildCommitmentAlert(input: {
+  installationId: string;
+  periodId: string;
+  key: string;
+  metric: string;
+  channel: string | null;
+  status: 'at_risk' | 'behind';
+  target: number;
+  delivered: number;
+  expectedToDate: number;
+  forecast: number;
+  raisedAt: Date;
+}): CommitmentAlert {
   const what = `${METRIC_NAMES[input.metric] ?? input.metric}${input.channel === null ? '' : ` (${input.channel})`}`;
   const figure = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
   return {
@@ -169,7 +192,14 @@ export interface ReviewDigestAlert {
 }
 
 /** The digest alert of one slot (the same delivery id on every retry of that slot). */
-export function buildReviewDigestAlert(input: { installationId: string; slotId: string; periodId: string; text: string; url: string; test: boolean }): ReviewDigestAlert {
+export function buildReviewDigestAlert(input: {
+  installationId: string;
+  slotId: string;
+  periodId: string;
+  text: string;
+  url: string;
+  test: boolean;
+}): ReviewDigestAlert {
   return {
     event: 'review.digest',
     deliveryId: `review-digest-${input.installationId}-${input.slotId}`,
@@ -191,7 +221,11 @@ function retryable(status: number): boolean {
 }
 
 /** Posts one signed alert (an SLA breach, the API budget's, a marketing commitment's or a review digest); never throws for the receiver's answers or network failures. */
-export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | ApiBudgetAlert | CommitmentAlert | ReviewDigestAlert, options: { policy: OutboundPolicy; timeoutMs?: number }): Promise<AlertDelivery> {
+export async function sendAlert(
+  target: AlertTarget,
+  alert: SlaBreachAlert | ApiBudgetAlert | CommitmentAlert | ReviewDigestAlert,
+  options: { policy: OutboundPolicy; timeoutMs?: number },
+): Promise<AlertDelivery> {
   const body = JSON.stringify(alert);
   const answer = await postToPublicUrl(
     target.url,
@@ -211,7 +245,9 @@ export async function sendAlert(target: AlertTarget, alert: SlaBreachAlert | Api
   switch (answer.kind) {
     case 'answered':
       if (answer.status >= 200 && answer.status < 300) return { kind: 'delivered' };
-      return retryable(answer.status) ? { kind: 'retry', reason: 'delivery failed: rejected by receiver' } : { kind: 'refused', reason: 'delivery failed: rejected by receiver' };
+      return retryable(answer.status)
+        ? { kind: 'retry', reason: 'delivery failed: rejected by receiver' }
+        : { kind: 'refused', reason: 'delivery failed: rejected by receiver' };
     case 'refused_by_policy':
       // A setting to fix, not a network hiccup: not retried.
       return { kind: 'refused', reason: `delivery failed: refused by policy (${answer.message})` };

@@ -41,7 +41,12 @@ export interface BackfillProgress {
 }
 
 /** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
-export function progressOf(row: Pick<BackfillRunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>): BackfillProgress {
+export function progressOf(
+  row: Pick<
+    BackfillRunRow,
+    'id' | 'status' | 'phase' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'
+  >,
+): BackfillProgress {
   const { done, total, ratePerS, etaS } = rateAndEta(row);
   return {
     runId: row.id,
@@ -67,10 +72,15 @@ export async function createAttributionBackfillRun(db: Queryable, installationId
  * Starts an attribution backfill for an installation (or joins the one already queued or running)
  * and enqueues its job; the admin API reads its progress with `backfillProgress`.
  */
-export async function startAttributionBackfill(deps: { db: Queryable; producer: Producer }, installationId: string): Promise<{ runId: string }> {
+export async function startAttributionBackfill(
+  deps: { db: Queryable; producer: Producer },
+  installationId: string,
+): Promise<{ runId: string }> {
   const runId = await createAttributionBackfillRun(deps.db, installationId);
   // The same run enqueued again is the same job: an admin clicking twice runs it once.
-  await deps.producer.enqueue('attributionBackfill', [{ jobId: `attribution-backfill-${runId}`, payload: { v: 1, installationId, runId } }]);
+  await deps.producer.enqueue('attributionBackfill', [
+    { jobId: `attribution-backfill-${runId}`, payload: { v: 1, installationId, runId } },
+  ]);
   return { runId };
 }
 
@@ -85,7 +95,11 @@ export async function backfillProgress(db: Queryable, runId: string): Promise<Ba
  * reporting progress through `onProgress`. Errors leave the run resumable; the caller decides
  * whether to retry or give up (`failBackfillRun`).
  */
-export async function runAttributionBackfill(ctx: SyncContext, runId: string, onProgress: (progress: BackfillProgress) => Promise<void>): Promise<BackfillProgress> {
+export async function runAttributionBackfill(
+  ctx: SyncContext,
+  runId: string,
+  onProgress: (progress: BackfillProgress) => Promise<void>,
+): Promise<BackfillProgress> {
   return runPhases(
     ctx,
     runId,
@@ -103,7 +117,15 @@ export async function runAttributionBackfill(ctx: SyncContext, runId: string, on
 
 function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry {
   return (recordRef, level, action, reason, details) => {
-    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, details: { ...details, backfillRun: runId }, ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+    log.push({
+      installationId: ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      details: { ...details, backfillRun: runId },
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    });
   };
 }
 
@@ -113,8 +135,13 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
   if (contacts.length === 0) return result;
   const log: SyncLogEntry[] = [];
   const entry = logger(ctx, runId, log);
-  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
-  const leadIdOf = (contact: HubSpotContact): string | null => links.get(contact.id)?.salesforceLeadId ?? contact.properties.salesforce_lead_id ?? null;
+  const links = await linksByHubSpotIds(
+    ctx.db,
+    ctx.installationId,
+    contacts.map((c) => c.id),
+  );
+  const leadIdOf = (contact: HubSpotContact): string | null =>
+    links.get(contact.id)?.salesforceLeadId ?? contact.properties.salesforce_lead_id ?? null;
   const leadIds = contacts.map(leadIdOf).filter((id): id is string => id !== null);
   const leads = new Map((await ctx.salesforce.readRecords('Lead', leadIds, LEAD_SYNC_FIELDS)).map((lead) => [lead.Id, lead]));
   const leadOf = (contact: HubSpotContact): SalesforceRecord | undefined => leads.get(leadIdOf(contact) ?? '');
@@ -125,9 +152,15 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
   });
 
   // HubSpot: only what changed, in batch updates of 100.
-  const hubspotWrites = contacts.map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) })).filter((w) => Object.keys(w.properties).length > 0);
+  const hubspotWrites = contacts
+    .map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) }))
+    .filter((w) => Object.keys(w.properties).length > 0);
   if (hubspotWrites.length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+    );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
       if (outcome.ok) result.stampedContacts += 1;
       else {
@@ -146,8 +179,16 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
     if (Object.keys(fields).length > 0) leadWrites.push({ contactId: contact.id, record: { Id: lead.Id, ...fields } });
   }
   const writtenLeads = new Set(leadWrites.map((w) => w.record.Id));
-  await rememberStages(ctx, [...leads.values()].filter((lead) => writtenLeads.has(lead.Id)).map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
-  const leadOutcomes = await ctx.salesforce.updateRecords('Lead', leadWrites.map((w) => w.record));
+  await rememberStages(
+    ctx,
+    [...leads.values()]
+      .filter((lead) => writtenLeads.has(lead.Id))
+      .map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
+  );
+  const leadOutcomes = await ctx.salesforce.updateRecords(
+    'Lead',
+    leadWrites.map((w) => w.record),
+  );
   for (const { contactId, record } of leadWrites) {
     const outcome = leadOutcomes.get(record.Id);
     if (outcome?.ok) {
@@ -155,14 +196,21 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
       batch.leadWritten(contactId, record.Id, record, false);
     } else {
       result.failed += 1;
-      entry(salesforceRef('Lead', record.Id), 'error', 'stamp_failed', `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+      entry(
+        salesforceRef('Lead', record.Id),
+        'error',
+        'stamp_failed',
+        `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      );
     }
   }
 
   // Converted Leads: their Contact carries the stamp.
   const salesforceContacts = new Map<string, string>();
   for (const contact of contacts) {
-    const contactId = links.get(contact.id)?.salesforceContactId ?? (typeof leadOf(contact)?.ConvertedContactId === 'string' ? String(leadOf(contact)?.ConvertedContactId) : null);
+    const contactId =
+      links.get(contact.id)?.salesforceContactId ??
+      (typeof leadOf(contact)?.ConvertedContactId === 'string' ? String(leadOf(contact)?.ConvertedContactId) : null);
     if (contactId !== null) salesforceContacts.set(contact.id, contactId);
   }
   await batch.complete(entry, salesforceContacts);
@@ -185,7 +233,11 @@ export async function stampLeads(ctx: SyncContext, runId: string, leads: readonl
     return contactId === null || Object.keys(properties).length === 0 ? [] : [{ id: contactId, properties }];
   });
   if (hubspotWrites.length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+    );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
       if (outcome.ok) result.stampedContacts += 1;
       else {
@@ -195,11 +247,16 @@ export async function stampLeads(ctx: SyncContext, runId: string, leads: readonl
     }
   }
 
-  const leadWrites = leads.map((lead) => ({ Id: lead.Id, ...batch.leadFields(lead.Id, lead) })).filter((record) => Object.keys(record).length > 1);
+  const leadWrites = leads
+    .map((lead) => ({ Id: lead.Id, ...batch.leadFields(lead.Id, lead) }))
+    .filter((record) => Object.keys(record).length > 1);
   // The stamp comes back as an Outbound Message from the integration user: with the Lead's stage
   // known it is the app's own write, not a sales-sourced Lead for the live sync to copy to HubSpot.
   const stamped = new Set(leadWrites.map((record) => record.Id));
-  await rememberStages(ctx, leads.filter((lead) => stamped.has(lead.Id)).map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })));
+  await rememberStages(
+    ctx,
+    leads.filter((lead) => stamped.has(lead.Id)).map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
+  );
   const outcomes = await ctx.salesforce.updateRecords('Lead', leadWrites);
   for (const record of leadWrites) {
     const outcome = outcomes.get(record.Id);
@@ -208,7 +265,12 @@ export async function stampLeads(ctx: SyncContext, runId: string, leads: readonl
       batch.leadWritten(record.Id, record.Id, record, false);
     } else {
       result.failed += 1;
-      entry(salesforceRef('Lead', record.Id), 'error', 'stamp_failed', `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+      entry(
+        salesforceRef('Lead', record.Id),
+        'error',
+        'stamp_failed',
+        `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      );
     }
   }
   await batch.complete(entry);

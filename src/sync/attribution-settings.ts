@@ -23,12 +23,32 @@ export const SALESFORCE_STAMP_FIELDS = Object.keys(emptyStamp.salesforce) as (ke
  * HubSpot answers null for them), the creation date, and the current stamp (to write only changes).
  */
 export const ATTRIBUTION_CONTACT_PROPERTIES = [
-  'hs_analytics_source', 'hs_analytics_source_data_1', 'hs_analytics_source_data_2', 'hs_analytics_first_url',
-  'hs_analytics_first_referrer', 'hs_analytics_first_timestamp', 'hs_analytics_first_visit_timestamp', 'hs_latest_source',
-  'hs_latest_source_data_1', 'hs_latest_source_data_2', 'hs_latest_source_timestamp', 'hs_analytics_last_url',
-  'hs_analytics_last_referrer', 'hs_analytics_last_visit_timestamp', 'hs_analytics_last_timestamp', 'first_conversion_event_name',
-  'first_conversion_date', 'recent_conversion_event_name', 'recent_conversion_date', 'utm_source', 'utm_medium', 'utm_campaign',
-  'utm_content', 'utm_term', 'createdate', ...HUBSPOT_STAMP_PROPERTIES,
+  'hs_analytics_source',
+  'hs_analytics_source_data_1',
+  'hs_analytics_source_data_2',
+  'hs_analytics_first_url',
+  'hs_analytics_first_referrer',
+  'hs_analytics_first_timestamp',
+  'hs_analytics_first_visit_timestamp',
+  'hs_latest_source',
+  'hs_latest_source_data_1',
+  'hs_latest_source_data_2',
+  'hs_latest_source_timestamp',
+  'hs_analytics_last_url',
+  'hs_analytics_last_referrer',
+  'hs_analytics_last_visit_timestamp',
+  'hs_analytics_last_timestamp',
+  'first_conversion_event_name',
+  'first_conversion_date',
+  'recent_conversion_event_name',
+  'recent_conversion_date',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_content',
+  'utm_term',
+  'createdate',
+  ...HUBSPOT_STAMP_PROPERTIES,
 ] as const;
 
 /** Lead fields attribution reads: the stamp (to write only changes), LeadSource and the creation date. */
@@ -76,7 +96,10 @@ export const AttributionOptionsSchema = z
  * Reads the admin's settings: `channelRules` (see channels.ts) and `attribution` options, each
  * optional; lists every problem when either is invalid.
  */
-export function attributionSettingsFrom(settings: { channelRules?: unknown; attribution?: unknown }): Result<AttributionSettings, string[]> {
+export function attributionSettingsFrom(settings: {
+  channelRules?: unknown;
+  attribution?: unknown;
+}): Result<AttributionSettings, string[]> {
   const problems: string[] = [];
   let channelRules = DEFAULT_CHANNEL_RULES;
   if (settings.channelRules !== undefined) {

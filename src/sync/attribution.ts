@@ -29,7 +29,13 @@ import { contactRef, salesforceRef, type SyncContext } from './context.ts';
 import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 
 /** Adds one line to the caller's sync log. */
-export type LogEntry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) => void;
+export type LogEntry = (
+  recordRef: string,
+  level: SyncLogEntry['level'],
+  action: string,
+  reason: string,
+  details?: Record<string, unknown>,
+) => void;
 
 /** The settings of a run: the installation's, or the defaults. */
 export function attributionSettingsOf(ctx: Pick<SyncContext, 'attribution'>): AttributionSettings {
@@ -41,7 +47,10 @@ export function attributionSettingsOf(ctx: Pick<SyncContext, 'attribution'>): At
 
 /** Salesforce text lengths of the stamp fields (field-catalog.ts), so a long UTM never fails a save. */
 const SALESFORCE_TEXT_LENGTHS: ReadonlyMap<string, number> = new Map(
-  SALESFORCE_CUSTOM_FIELDS.filter((field) => field.object === 'Lead' && field.type === 'Text').map((field) => [field.name, field.length ?? 255]),
+  SALESFORCE_CUSTOM_FIELDS.filter((field) => field.object === 'Lead' && field.type === 'Text').map((field) => [
+    field.name,
+    field.length ?? 255,
+  ]),
 );
 /** Campaign.Name holds at most 80 characters. */
 const CAMPAIGN_NAME_LENGTH = 80;
@@ -75,7 +84,10 @@ function salesforceValue(field: string, value: string | null): string | null {
 }
 
 /** The HubSpot properties of a stamp that differ from the contact's current values. */
-export function hubspotStampChanges(stamp: AttributionStamp, current: Readonly<Record<string, string | null | undefined>>): Record<string, string> {
+export function hubspotStampChanges(
+  stamp: AttributionStamp,
+  current: Readonly<Record<string, string | null | undefined>>,
+): Record<string, string> {
   const changes: Record<string, string> = {};
   for (const property of HUBSPOT_STAMP_PROPERTIES) {
     const next = stamp.hubspot[property];
@@ -157,9 +169,17 @@ export class AttributionBatch {
    * The stamps of HubSpot contacts (keyed by contact id). `leadOf` names the contact's linked Lead,
    * whose `LeadSource` is a signal too; origins recorded by email tell sales-sourced people apart.
    */
-  static async forContacts(ctx: SyncContext, contacts: readonly HubSpotContact[], leadOf: (contactId: string) => SalesforceRecord | undefined = () => undefined): Promise<AttributionBatch> {
+  static async forContacts(
+    ctx: SyncContext,
+    contacts: readonly HubSpotContact[],
+    leadOf: (contactId: string) => SalesforceRecord | undefined = () => undefined,
+  ): Promise<AttributionBatch> {
     const settings = attributionSettingsOf(ctx);
-    const origins = await originsByEmail(ctx.db, ctx.installationId, contacts.map((c) => c.properties.email ?? ''));
+    const origins = await originsByEmail(
+      ctx.db,
+      ctx.installationId,
+      contacts.map((c) => c.properties.email ?? ''),
+    );
     const people = new Map<string, Person>();
     for (const contact of contacts) {
       const lead = leadOf(contact.id);
@@ -197,7 +217,12 @@ export class AttributionBatch {
     await recordOrigins(
       ctx.db,
       ctx.installationId,
-      leads.map((lead) => ({ email: emailOf(lead), origin: 'salesforce' as const, salesforceLeadId: lead.Id, enteredAt: dateOf(lead.CreatedDate) })),
+      leads.map((lead) => ({
+        email: emailOf(lead),
+        origin: 'salesforce' as const,
+        salesforceLeadId: lead.Id,
+        enteredAt: dateOf(lead.CreatedDate),
+      })),
     );
     const origins = await originsByEmail(ctx.db, ctx.installationId, emails);
     const people = new Map<string, Person>();
@@ -252,7 +277,11 @@ export class AttributionBatch {
     if (!person) return {};
     const fields = salesforceStampChanges(person.stamp, lead, person.touches.first.channel, this.settings.leadSourceByChannel);
     const existing = textOf(lead?.LeadSource);
-    person.leadSource = fields.LeadSource ? { value: fields.LeadSource, filled: true } : existing === null ? null : { value: existing, filled: false };
+    person.leadSource = fields.LeadSource
+      ? { value: fields.LeadSource, filled: true }
+      : existing === null
+        ? null
+        : { value: existing, filled: false };
     return fields;
   }
 
@@ -278,7 +307,11 @@ export class AttributionBatch {
       if (person.hubspotWrites.length === 0 && person.salesforceWrites.length === 0) continue;
       const { first, last } = person.touches;
       const leadSource =
-        person.leadSource === null ? '' : person.leadSource.filled ? `; LeadSource was empty: filled "${person.leadSource.value}"` : `; LeadSource "${person.leadSource.value}" kept (never overwritten)`;
+        person.leadSource === null
+          ? ''
+          : person.leadSource.filled
+            ? `; LeadSource was empty: filled "${person.leadSource.value}"`
+            : `; LeadSource "${person.leadSource.value}" kept (never overwritten)`;
       const origin = person.origin === 'salesforce' ? '; created in Salesforce' : '';
       entry(
         refOf(person),
@@ -296,10 +329,20 @@ export class AttributionBatch {
     const { salesforce } = this.ctx;
     let records: SalesforceRecord[];
     try {
-      records = await salesforce.readRecords('Contact', wanted.map(([, id]) => id), ['Id', ...ATTRIBUTION_LEAD_FIELDS]);
+      records = await salesforce.readRecords(
+        'Contact',
+        wanted.map(([, id]) => id),
+        ['Id', ...ATTRIBUTION_LEAD_FIELDS],
+      );
     } catch (error) {
       if (!(error instanceof CrmRejectedError)) throw error;
-      for (const [key] of wanted) entry(refOf(this.people.get(key)), 'error', 'stamp_contact_failed', `Salesforce refused reading the Contact: ${error.code} ${error.message}`);
+      for (const [key] of wanted)
+        entry(
+          refOf(this.people.get(key)),
+          'error',
+          'stamp_contact_failed',
+          `Salesforce refused reading the Contact: ${error.code} ${error.message}`,
+        );
       return;
     }
     const byId = new Map(records.map((record) => [record.Id, record]));
@@ -312,13 +355,21 @@ export class AttributionBatch {
       if (Object.keys(fields).length > 0) updates.push({ key, record: { Id: contactId, ...fields } });
     }
     if (updates.length === 0) return;
-    const outcomes = await salesforce.updateRecords('Contact', updates.map((u) => u.record));
+    const outcomes = await salesforce.updateRecords(
+      'Contact',
+      updates.map((u) => u.record),
+    );
     for (const { key, record } of updates) {
       const person = this.people.get(key);
       const outcome = outcomes.get(record.Id);
       if (!person) continue;
       if (!outcome?.ok) {
-        entry(refOf(person), 'error', 'stamp_contact_failed', `Salesforce refused the stamp on Contact ${record.Id}: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+        entry(
+          refOf(person),
+          'error',
+          'stamp_contact_failed',
+          `Salesforce refused the stamp on Contact ${record.Id}: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        );
         continue;
       }
       const fields = Object.keys(record).filter((field) => field !== 'Id');
@@ -340,16 +391,31 @@ export class AttributionBatch {
       results = await ensureCampaignMemberships(this.ctx.salesforce, this.settings.campaigns, requests);
     } catch (error) {
       if (!(error instanceof CrmRejectedError)) throw error;
-      for (const request of requests) entry(refOf(this.people.get(request.key)), 'error', 'campaign_membership_failed', `Salesforce refused the Campaign request: ${error.code} ${error.message}`);
+      for (const request of requests)
+        entry(
+          refOf(this.people.get(request.key)),
+          'error',
+          'campaign_membership_failed',
+          `Salesforce refused the Campaign request: ${error.code} ${error.message}`,
+        );
       return;
     }
     for (const [key, result] of results) {
       const ref = refOf(this.people.get(key));
       if (result.added.length > 0) {
         const joined = result.added.map(({ campaign, status }) => `"${campaign}" as ${status}`).join(', ');
-        entry(ref, 'info', 'add_campaign_member', `added to Campaign ${joined}`, { created: result.createdCampaigns, statuses: Object.fromEntries(result.added.map((a) => [a.campaign, a.status])) });
+        entry(ref, 'info', 'add_campaign_member', `added to Campaign ${joined}`, {
+          created: result.createdCampaigns,
+          statuses: Object.fromEntries(result.added.map((a) => [a.campaign, a.status])),
+        });
       }
-      if (result.missing.length > 0) entry(ref, 'warn', 'campaign_missing', `no Salesforce Campaign named ${result.missing.map((c) => `"${c}"`).join(', ')} and creating Campaigns is off`);
+      if (result.missing.length > 0)
+        entry(
+          ref,
+          'warn',
+          'campaign_missing',
+          `no Salesforce Campaign named ${result.missing.map((c) => `"${c}"`).join(', ')} and creating Campaigns is off`,
+        );
       for (const campaign of result.noRespondedStatus) {
         entry(
           ref,
@@ -359,7 +425,8 @@ export class AttributionBatch {
           { campaign },
         );
       }
-      for (const failure of result.failed) entry(ref, 'error', 'campaign_membership_failed', `Campaign "${failure.campaign}": ${failure.reason}`);
+      for (const failure of result.failed)
+        entry(ref, 'error', 'campaign_membership_failed', `Campaign "${failure.campaign}": ${failure.reason}`);
     }
   }
 
@@ -393,8 +460,27 @@ export class AttributionBatch {
   }
 }
 
-function newPerson(key: string, contactId: string | null, leadId: string | null, touches: Touches, hubspot: Person['hubspot'], origin: Person['origin']): Person {
-  return { key, contactId, leadId, touches, stamp: stampFields(touches), hubspot, origin, hubspotWrites: [], salesforceWrites: [], leadSource: null, memberships: [] };
+function newPerson(
+  key: string,
+  contactId: string | null,
+  leadId: string | null,
+  touches: Touches,
+  hubspot: Person['hubspot'],
+  origin: Person['origin'],
+): Person {
+  return {
+    key,
+    contactId,
+    leadId,
+    touches,
+    stamp: stampFields(touches),
+    hubspot,
+    origin,
+    hubspotWrites: [],
+    salesforceWrites: [],
+    leadSource: null,
+    memberships: [],
+  };
 }
 
 function refOf(person: Person | undefined): string {
@@ -449,7 +535,11 @@ type CampaignStatus = { readonly status: string } | { readonly noResponded: true
  * CampaignMember query, one Collections create of the missing memberships. Each member gets a
  * responded status its campaign has (domain/campaign-member-status.ts); existing memberships are kept.
  */
-export async function ensureCampaignMemberships(salesforce: SalesforcePort, settings: CampaignSettings, requests: readonly MembershipRequest[]): Promise<Map<string, MembershipResult>> {
+export async function ensureCampaignMemberships(
+  salesforce: SalesforcePort,
+  settings: CampaignSettings,
+  requests: readonly MembershipRequest[],
+): Promise<Map<string, MembershipResult>> {
   const results = new Map<string, MembershipResult>();
   const resultOf = (key: string): MembershipResult => {
     let result = results.get(key);
@@ -460,7 +550,8 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
     return result;
   };
   const names = new Map<string, string>();
-  for (const request of requests) for (const name of request.campaigns) if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
+  for (const request of requests)
+    for (const name of request.campaigns) if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
   if (names.size === 0) return results;
 
   // 1. Campaigns by name (SOQL `=`/`IN` on text ignore case), preferring an active one.
@@ -473,7 +564,12 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
   if (missing.length > 0 && settings.createMissing) {
     const outcomes = await salesforce.createRecords(
       'Campaign',
-      missing.map((name) => ({ Name: name, IsActive: true, Status: 'In Progress', Description: `Created by Smarketing Sync for utm_campaign "${name}"` })),
+      missing.map((name) => ({
+        Name: name,
+        IsActive: true,
+        Status: 'In Progress',
+        Description: `Created by Smarketing Sync for utm_campaign "${name}"`,
+      })),
     );
     missing.forEach((name, index) => {
       const outcome = outcomes[index];
@@ -516,7 +612,10 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
   const leadIds = [...new Set(wanted.flatMap((w) => (w.request.leadId === undefined ? [] : [w.request.leadId])))];
   const contactIds = [...new Set(wanted.flatMap((w) => (w.request.contactId === undefined ? [] : [w.request.contactId])))];
   const ids = [...new Set(wanted.map((w) => w.campaignId))];
-  for (const [field, people] of [['LeadId', leadIds], ['ContactId', contactIds]] as const) {
+  for (const [field, people] of [
+    ['LeadId', leadIds],
+    ['ContactId', contactIds],
+  ] as const) {
     for (let start = 0; start < people.length; start += PEOPLE_PER_QUERY) {
       const part = people.slice(start, start + PEOPLE_PER_QUERY);
       const rows = await salesforce.query(
@@ -545,7 +644,10 @@ export async function ensureCampaignMemberships(salesforce: SalesforcePort, sett
     creates.push({ request, campaign, status, record: { CampaignId: campaignId, ...person, Status: status } });
   }
   if (creates.length === 0) return results;
-  const outcomes = await salesforce.createRecords('CampaignMember', creates.map((c) => c.record));
+  const outcomes = await salesforce.createRecords(
+    'CampaignMember',
+    creates.map((c) => c.record),
+  );
   creates.forEach(({ request, campaign, status }, index) => {
     const outcome = outcomes[index];
     const result = resultOf(request.key);
@@ -561,7 +663,11 @@ async function findCampaigns(salesforce: SalesforcePort, names: readonly string[
   const found: SalesforceRecord[] = [];
   for (let start = 0; start < names.length; start += NAMES_PER_QUERY) {
     const part = names.slice(start, start + NAMES_PER_QUERY);
-    found.push(...(await salesforce.query(`SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`)));
+    found.push(
+      ...(await salesforce.query(
+        `SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`,
+      )),
+    );
   }
   const campaignIds = new Map<string, string>();
   for (const active of [true, false]) {
@@ -576,7 +682,9 @@ async function findCampaigns(salesforce: SalesforcePort, names: readonly string[
 function campaignCreateFailure(outcome: WriteOutcome | undefined): string {
   if (!outcome || outcome.ok) return 'could not create the Campaign';
   // Creating a Campaign needs the Marketing User checkbox on the integration user (docs/architecture.md §11).
-  const hint = CAMPAIGN_ACCESS_CODES.has(outcome.code) ? ' (creating Campaigns needs Marketing User ticked on the integration user: Setup → Users → Edit)' : '';
+  const hint = CAMPAIGN_ACCESS_CODES.has(outcome.code)
+    ? ' (creating Campaigns needs Marketing User ticked on the integration user: Setup → Users → Edit)'
+    : '';
   return `could not create the Campaign: ${outcome.code} ${outcome.message}${hint}`;
 }
 
@@ -585,14 +693,24 @@ function campaignCreateFailure(outcome: WriteOutcome | undefined): string {
  * configured status created (counted as responded) in one Collections call on the Campaigns this
  * batch created that lack it. Keyed by Campaign id.
  */
-async function memberStatuses(salesforce: SalesforcePort, configured: string, campaignIds: readonly string[], created: ReadonlySet<string>): Promise<Map<string, CampaignStatus>> {
+async function memberStatuses(
+  salesforce: SalesforcePort,
+  configured: string,
+  campaignIds: readonly string[],
+  created: ReadonlySet<string>,
+): Promise<Map<string, CampaignStatus>> {
   const byCampaign = new Map<string, MemberStatusOption[]>(campaignIds.map((id) => [id, []]));
   for (let start = 0; start < campaignIds.length; start += NAMES_PER_QUERY) {
     const part = campaignIds.slice(start, start + NAMES_PER_QUERY);
-    const rows = await salesforce.query(`SELECT Id, CampaignId, Label, HasResponded, SortOrder FROM CampaignMemberStatus WHERE CampaignId IN (${part.map(soqlString).join(', ')})`);
+    const rows = await salesforce.query(
+      `SELECT Id, CampaignId, Label, HasResponded, SortOrder FROM CampaignMemberStatus WHERE CampaignId IN (${part.map(soqlString).join(', ')})`,
+    );
     for (const row of rows) {
       const label = textOf(row.Label);
-      if (label !== null) byCampaign.get(String(row.CampaignId))?.push({ label, responded: row.HasResponded === true, sortOrder: typeof row.SortOrder === 'number' ? row.SortOrder : null });
+      if (label !== null)
+        byCampaign
+          .get(String(row.CampaignId))
+          ?.push({ label, responded: row.HasResponded === true, sortOrder: typeof row.SortOrder === 'number' ? row.SortOrder : null });
     }
   }
   const statusOf = new Map<string, CampaignStatus>();
@@ -622,7 +740,11 @@ async function memberStatuses(salesforce: SalesforcePort, configured: string, ca
     const outcome = outcomes[index];
     statusOf.set(
       campaignId,
-      outcome?.ok ? { status: label } : { failed: `could not add the member status "${label}" to the Campaign: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}` },
+      outcome?.ok
+        ? { status: label }
+        : {
+            failed: `could not add the member status "${label}" to the Campaign: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+          },
     );
   });
   return statusOf;

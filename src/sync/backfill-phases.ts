@@ -51,7 +51,12 @@ export interface PhasedRun<P> {
  * Runs (or resumes) a run until it is complete, reporting progress after every step that did
  * something. Errors leave the run resumable; the caller decides whether to retry or give up.
  */
-export async function runPhases<P>(ctx: SyncContext, runId: string, kind: PhasedRun<P>, onProgress: (progress: P) => Promise<void>): Promise<P> {
+export async function runPhases<P>(
+  ctx: SyncContext,
+  runId: string,
+  kind: PhasedRun<P>,
+  onProgress: (progress: P) => Promise<void>,
+): Promise<P> {
   let run = await loadBackfillRun(ctx.db, runId);
   if (run === undefined || run.kind !== kind.kind) throw new Error(`${kind.name} ${runId} does not exist`);
   if (run.installation_id !== ctx.installationId) throw new Error(`${kind.name} ${runId} belongs to another installation`);
@@ -86,7 +91,9 @@ export async function runPhases<P>(ctx: SyncContext, runId: string, kind: Phased
       if (after === undefined && kind.recountAfterContacts) total = Number(run.done) + counts.processed + (await unlinkedLeads());
     } else if (run.phase === 'leads') {
       const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
-      const leads = await ctx.salesforce.query(`SELECT ${selectList(kind.leadFields)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`);
+      const leads = await ctx.salesforce.query(
+        `SELECT ${selectList(kind.leadFields)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`,
+      );
       counts = await kind.leadStep(leads);
       const last = leads.at(-1)?.Id;
       next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
@@ -95,22 +102,50 @@ export async function runPhases<P>(ctx: SyncContext, runId: string, kind: Phased
       // sync records changes from now on; this records the deals closed before the app was there).
       const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` WHERE Id > ${soqlString(run.cursor)}` : '';
       const { fields, rates } = await opportunityReadFields(ctx.salesforce);
-      const opportunities = await ctx.salesforce.query(`SELECT ${selectList(fields)} FROM Opportunity${cursor} ORDER BY Id ASC LIMIT ${OPPORTUNITIES_PER_STEP}`);
+      const opportunities = await ctx.salesforce.query(
+        `SELECT ${selectList(fields)} FROM Opportunity${cursor} ORDER BY Id ASC LIMIT ${OPPORTUNITIES_PER_STEP}`,
+      );
       const log: SyncLogEntry[] = [];
-      await recordDeals(ctx, opportunities, rates, await linkedContacts(ctx, opportunities.map((o) => o.Id)), (recordRef, level, action, reason, details) => {
-        // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
-        if (level !== 'info') log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
-      });
+      await recordDeals(
+        ctx,
+        opportunities,
+        rates,
+        await linkedContacts(
+          ctx,
+          opportunities.map((o) => o.Id),
+        ),
+        (recordRef, level, action, reason, details) => {
+          // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
+          if (level !== 'info')
+            log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
+        },
+      );
       await writeSyncLog(ctx.db, log);
       const last = opportunities.at(-1)?.Id;
-      next = opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined ? { phase: 'done', cursor: null } : { phase: 'revenue', cursor: last };
+      next =
+        opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined
+          ? { phase: 'done', cursor: null }
+          : { phase: 'revenue', cursor: last };
     }
     const rows = await ctx.db.query<BackfillRunRow>(
       `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
          stamped_contacts = stamped_contacts + $8, stamped_leads = stamped_leads + $9, failed = failed + $10, active_ms = active_ms + $11,
          total = COALESCE($12, total), updated_at = now()
        WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-      [runId, next.phase, next.cursor, counts.processed, counts.linked ?? 0, counts.stagesAligned ?? 0, counts.unmatched ?? 0, counts.stampedContacts, counts.stampedLeads, counts.failed, Date.now() - started, total],
+      [
+        runId,
+        next.phase,
+        next.cursor,
+        counts.processed,
+        counts.linked ?? 0,
+        counts.stagesAligned ?? 0,
+        counts.unmatched ?? 0,
+        counts.stampedContacts,
+        counts.stampedLeads,
+        counts.failed,
+        Date.now() - started,
+        total,
+      ],
     );
     const saved = rows[0];
     if (saved !== undefined && counts.processed > 0) await onProgress(kind.progressOf(saved));

@@ -9,7 +9,14 @@ import { needsAlert, type PacingStatus } from '../domain/commitments.ts';
 import { assertNever } from '../domain/result.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
-import { claimCommitmentAlerts, commitmentsReport, marketingCommitmentsOf, raiseCommitmentAlert, settleCommitmentAlert, type CommitmentStatus } from '../store/commitments.ts';
+import {
+  claimCommitmentAlerts,
+  commitmentsReport,
+  marketingCommitmentsOf,
+  raiseCommitmentAlert,
+  settleCommitmentAlert,
+  type CommitmentStatus,
+} from '../store/commitments.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
 import { buildCommitmentAlert, sendAlert, type AlertTarget } from './alerts.ts';
 import type { OutboundPolicy } from './outbound-http.ts';
@@ -18,8 +25,14 @@ import type { OutboundPolicy } from './outbound-http.ts';
 export const COMMITMENT_CHECK_EVERY_MS = 60 * 60_000;
 
 /** Creates or updates the installation's commitments check scheduler (one per installation, shared by all workers). */
-export async function scheduleCommitmentChecks(producer: Producer, installationId: string, everyMs = COMMITMENT_CHECK_EVERY_MS): Promise<void> {
-  await producer.queue('commitmentChecks').upsertJobScheduler(`commitments-${installationId}`, { every: everyMs }, { name: 'commitment-check', data: { v: 1, installationId } });
+export async function scheduleCommitmentChecks(
+  producer: Producer,
+  installationId: string,
+  everyMs = COMMITMENT_CHECK_EVERY_MS,
+): Promise<void> {
+  await producer
+    .queue('commitmentChecks')
+    .upsertJobScheduler(`commitments-${installationId}`, { every: everyMs }, { name: 'commitment-check', data: { v: 1, installationId } });
 }
 
 /** How long a check holds a raised alert while it posts it. */
@@ -42,7 +55,8 @@ export interface CommitmentCheckOutcome {
   retry: string[];
 }
 
-const alerting = (row: CommitmentStatus): row is CommitmentStatus & { status: Extract<PacingStatus, 'at_risk' | 'behind'> } => needsAlert(row.status);
+const alerting = (row: CommitmentStatus): row is CommitmentStatus & { status: Extract<PacingStatus, 'at_risk' | 'behind'> } =>
+  needsAlert(row.status);
 
 /** Paces an installation's commitments now and delivers the alerts not yet delivered for this period. */
 export async function checkCommitments(deps: CommitmentCheckDeps, installationId: string): Promise<CommitmentCheckOutcome> {
@@ -70,21 +84,49 @@ export async function checkCommitments(deps: CommitmentCheckDeps, installationId
     if (target === null) {
       const reason = problem === null ? 'no alert target is set' : `the alert target cannot be read: ${problem}`;
       await settleCommitmentAlert(deps.db, installationId, row, { kind: 'failed', reason });
-      await writeSyncLog(deps.db, [{ ...entry, level: problem === null ? 'warn' : 'error', action: `commitment_${row.status}`, reason: `${summary}; alert not sent: ${reason}` }]);
+      await writeSyncLog(deps.db, [
+        {
+          ...entry,
+          level: problem === null ? 'warn' : 'error',
+          action: `commitment_${row.status}`,
+          reason: `${summary}; alert not sent: ${reason}`,
+        },
+      ]);
       outcome.failed += 1;
       continue;
     }
-    const alert = buildCommitmentAlert({ installationId, periodId, key: row.commitmentKey, metric: details.metric, channel: details.channel, status: row.status, target: details.target, delivered: details.delivered, expectedToDate: details.expectedToDate, forecast: details.forecast, raisedAt: row.raisedAt });
+    const alert = buildCommitmentAlert({
+      installationId,
+      periodId,
+      key: row.commitmentKey,
+      metric: details.metric,
+      channel: details.channel,
+      status: row.status,
+      target: details.target,
+      delivered: details.delivered,
+      expectedToDate: details.expectedToDate,
+      forecast: details.forecast,
+      raisedAt: row.raisedAt,
+    });
     const delivery = await sendAlert(target, alert, { policy: deps.outbound });
     switch (delivery.kind) {
       case 'delivered':
         await settleCommitmentAlert(deps.db, installationId, row, { kind: 'delivered', at: now });
-        await writeSyncLog(deps.db, [{ ...entry, level: 'warn', action: `commitment_${row.status}`, reason: `${summary}; alert delivered` }]);
+        await writeSyncLog(deps.db, [
+          { ...entry, level: 'warn', action: `commitment_${row.status}`, reason: `${summary}; alert delivered` },
+        ]);
         outcome.delivered += 1;
         break;
       case 'refused':
         await settleCommitmentAlert(deps.db, installationId, row, { kind: 'failed', reason: delivery.reason });
-        await writeSyncLog(deps.db, [{ ...entry, level: 'error', action: 'commitment_alert_failed', reason: `${summary}; alert refused, not retried: ${delivery.reason}` }]);
+        await writeSyncLog(deps.db, [
+          {
+            ...entry,
+            level: 'error',
+            action: 'commitment_alert_failed',
+            reason: `${summary}; alert refused, not retried: ${delivery.reason}`,
+          },
+        ]);
         outcome.failed += 1;
         break;
       case 'retry':

@@ -34,12 +34,20 @@ function personRecord(link: RecordLink): { type: 'Lead' | 'Contact'; id: string 
  * records the caller read already (with `HasOptedOutOfEmail`); others are read here only where
  * the answer could matter (the contact is opted out, or the app has seen an opt-out before).
  */
-export async function carryConsent(ctx: SyncContext, contacts: readonly HubSpotContact[], links: readonly RecordLink[], known: ReadonlyMap<string, SalesforceRecord>): Promise<void> {
+export async function carryConsent(
+  ctx: SyncContext,
+  contacts: readonly HubSpotContact[],
+  links: readonly RecordLink[],
+  known: ReadonlyMap<string, SalesforceRecord>,
+): Promise<void> {
   // 1. One pair per linked contact (later links of the run win: a conversion adds the Contact).
   const linkOf = new Map<string, RecordLink>();
   for (const link of links) {
     const before = linkOf.get(link.hubspotContactId);
-    linkOf.set(link.hubspotContactId, before ? { ...before, ...Object.fromEntries(Object.entries(link).filter(([, v]) => v !== null)) } : link);
+    linkOf.set(
+      link.hubspotContactId,
+      before ? { ...before, ...Object.fromEntries(Object.entries(link).filter(([, v]) => v !== null)) } : link,
+    );
   }
   const pairs: Pair[] = contacts.flatMap((contact) => {
     const link = linkOf.get(contact.id);
@@ -47,22 +55,48 @@ export async function carryConsent(ctx: SyncContext, contacts: readonly HubSpotC
     return record ? [{ contact, type: record.type, recordId: record.id }] : [];
   });
   if (pairs.length === 0) return;
-  const memories = await consentMemories(ctx.db, ctx.installationId, pairs.map((p) => p.contact.id));
+  const memories = await consentMemories(
+    ctx.db,
+    ctx.installationId,
+    pairs.map((p) => p.contact.id),
+  );
 
   // 2. The Salesforce side, read where the caller did not and the answer can change something.
   const records = new Map(known);
   for (const type of ['Lead', 'Contact'] as const) {
-    const missing = pairs.filter((p) => p.type === type && !(records.get(p.recordId) && SALESFORCE_OPT_OUT_FIELD in (records.get(p.recordId) ?? {})))
-      .filter((p) => optedOutValue(p.contact.properties[HUBSPOT_OPT_OUT_PROPERTY]) === true || memories.has(p.contact.id) || type === 'Contact')
+    const missing = pairs
+      .filter((p) => p.type === type && !(records.get(p.recordId) && SALESFORCE_OPT_OUT_FIELD in (records.get(p.recordId) ?? {})))
+      .filter(
+        (p) => optedOutValue(p.contact.properties[HUBSPOT_OPT_OUT_PROPERTY]) === true || memories.has(p.contact.id) || type === 'Contact',
+      )
       .map((p) => p.recordId);
     if (missing.length === 0) continue;
-    for (const record of await ctx.salesforce.readRecords(type, [...new Set(missing)], type === 'Lead' ? ['Id', SALESFORCE_OPT_OUT_FIELD, 'Status', 'IsConverted'] : ['Id', SALESFORCE_OPT_OUT_FIELD])) records.set(record.Id, record);
+    for (const record of await ctx.salesforce.readRecords(
+      type,
+      [...new Set(missing)],
+      type === 'Lead' ? ['Id', SALESFORCE_OPT_OUT_FIELD, 'Status', 'IsConverted'] : ['Id', SALESFORCE_OPT_OUT_FIELD],
+    ))
+      records.set(record.Id, record);
   }
 
   // 3. Decide per contact.
   const log: SyncLogEntry[] = [];
-  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): void => {
-    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}), ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  const entry = (
+    recordRef: string,
+    level: SyncLogEntry['level'],
+    action: string,
+    reason: string,
+    details?: Record<string, unknown>,
+  ): void => {
+    log.push({
+      installationId: ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      ...(details ? { details } : {}),
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    });
   };
   const remember: { contactId: string; memory: ConsentMemory }[] = [];
   const salesforceOptOuts: Pair[] = [];
@@ -72,7 +106,13 @@ export async function carryConsent(ctx: SyncContext, contacts: readonly HubSpotC
     const record = records.get(pair.recordId);
     const before = memories.get(pair.contact.id) ?? null;
     // HubSpot leaves `hs_email_optout` unset (null) until the address is unsubscribed: unset is subscribed.
-    const decision = decideConsent({ hubspot: optedOutValue(pair.contact.properties[HUBSPOT_OPT_OUT_PROPERTY]) ?? false, salesforce: record ? optedOutValue(record[SALESFORCE_OPT_OUT_FIELD]) : null }, before);
+    const decision = decideConsent(
+      {
+        hubspot: optedOutValue(pair.contact.properties[HUBSPOT_OPT_OUT_PROPERTY]) ?? false,
+        salesforce: record ? optedOutValue(record[SALESFORCE_OPT_OUT_FIELD]) : null,
+      },
+      before,
+    );
     const ref = contactRef(pair.contact.id);
     if (decision.optOut === 'salesforce') {
       // A converted Lead is read-only in Salesforce: its Contact carries the person.
@@ -91,7 +131,11 @@ export async function carryConsent(ctx: SyncContext, contacts: readonly HubSpotC
       entry(ref, 'info', 'consent_opt_out', decision.reason, { record: salesforceRef(pair.type, pair.recordId) });
       continue;
     }
-    if (decision.optInHeld !== null) entry(ref, 'warn', 'consent_opt_in_held', decision.reason, { record: salesforceRef(pair.type, pair.recordId), side: decision.optInHeld });
+    if (decision.optInHeld !== null)
+      entry(ref, 'warn', 'consent_opt_in_held', decision.reason, {
+        record: salesforceRef(pair.type, pair.recordId),
+        side: decision.optInHeld,
+      });
     if (!sameMemory(before, decision.remember)) remember.push({ contactId: pair.contact.id, memory: decision.remember });
   }
 
@@ -100,27 +144,50 @@ export async function carryConsent(ctx: SyncContext, contacts: readonly HubSpotC
     const batch = salesforceOptOuts.filter((p) => p.type === type);
     if (batch.length === 0) continue;
     if (type === 'Lead') {
-      await ctx.ledger.remember(ctx.installationId, 'salesforce', batch.flatMap((p) => {
-        const record = records.get(p.recordId);
-        return record ? [{ recordId: p.recordId, values: stageValues('Lead', record) }] : [];
-      }));
+      await ctx.ledger.remember(
+        ctx.installationId,
+        'salesforce',
+        batch.flatMap((p) => {
+          const record = records.get(p.recordId);
+          return record ? [{ recordId: p.recordId, values: stageValues('Lead', record) }] : [];
+        }),
+      );
     }
-    const outcomes = await ctx.salesforce.updateRecords(type, batch.map((p) => ({ Id: p.recordId, [SALESFORCE_OPT_OUT_FIELD]: true })));
+    const outcomes = await ctx.salesforce.updateRecords(
+      type,
+      batch.map((p) => ({ Id: p.recordId, [SALESFORCE_OPT_OUT_FIELD]: true })),
+    );
     for (const pair of batch) {
       const outcome = outcomes.get(pair.recordId);
       const memory = pendingMemory.get(pair.contact.id);
       // Not remembered when refused: the next sync of the contact tries again.
       if (outcome?.ok && memory) remember.push({ contactId: pair.contact.id, memory });
-      else entry(contactRef(pair.contact.id), 'error', 'consent_opt_out_failed', `Salesforce refused ${SALESFORCE_OPT_OUT_FIELD} on ${pair.type} ${pair.recordId}: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+      else
+        entry(
+          contactRef(pair.contact.id),
+          'error',
+          'consent_opt_out_failed',
+          `Salesforce refused ${SALESFORCE_OPT_OUT_FIELD} on ${pair.type} ${pair.recordId}: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        );
     }
   }
   if (hubspotOptOuts.length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', hubspotOptOuts.map((o) => ({ recordId: o.pair.contact.id, values: { [HUBSPOT_OPT_OUT_PROPERTY]: 'true' } })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      hubspotOptOuts.map((o) => ({ recordId: o.pair.contact.id, values: { [HUBSPOT_OPT_OUT_PROPERTY]: 'true' } })),
+    );
     const outcomes = await ctx.hubspot.unsubscribeFromAllEmail(hubspotOptOuts.map((o) => o.email));
     for (const { pair, email, memory } of hubspotOptOuts) {
       const outcome = outcomes.get(email);
       if (outcome?.ok) remember.push({ contactId: pair.contact.id, memory });
-      else entry(contactRef(pair.contact.id), 'error', 'consent_opt_out_failed', `HubSpot did not unsubscribe the contact's address: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`);
+      else
+        entry(
+          contactRef(pair.contact.id),
+          'error',
+          'consent_opt_out_failed',
+          `HubSpot did not unsubscribe the contact's address: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        );
     }
   }
   await rememberConsent(ctx.db, ctx.installationId, remember);

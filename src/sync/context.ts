@@ -32,11 +32,23 @@ export interface SyncContext {
 
 /** The HubSpot contact properties every sync reads. */
 export const CONTACT_SYNC_PROPERTIES = [
-  'email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle', 'lifecyclestage', 'hs_lead_status',
-  'sales_feedback_status', 'salesforce_lead_id', 'salesforce_contact_id', 'lastmodifieddate',
+  'email',
+  'firstname',
+  'lastname',
+  'company',
+  'phone',
+  'jobtitle',
+  'lifecyclestage',
+  'hs_lead_status',
+  'sales_feedback_status',
+  'salesforce_lead_id',
+  'salesforce_contact_id',
+  'lastmodifieddate',
   ...ATTRIBUTION_CONTACT_PROPERTIES,
   // Owners (src/sync/owners.ts).
-  'hubspot_owner_id', 'sales_owner_name', 'sales_owner_email',
+  'hubspot_owner_id',
+  'sales_owner_name',
+  'sales_owner_email',
   // Email consent (src/sync/consent.ts).
   'hs_email_optout',
   // Merges found before their event (src/sync/merges.ts).
@@ -45,17 +57,47 @@ export const CONTACT_SYNC_PROPERTIES = [
 
 /** The Lead fields every sync reads. */
 export const LEAD_SYNC_FIELDS = [
-  'Id', 'Email', 'FirstName', 'LastName', 'Company', 'Phone', 'Title', 'Status', 'IsConverted', 'ConvertedContactId',
-  'ConvertedOpportunityId', 'HubSpot_Contact_Id__c', 'Feedback_Reason__c', 'LastModifiedById', 'SystemModstamp', 'OwnerId', 'LeadSource',
-  'CreatedDate', ...SALESFORCE_STAMP_FIELDS,
-  'Feedback_Notes__c', 'LastModifiedDate', 'Marketing_Owner__c',
+  'Id',
+  'Email',
+  'FirstName',
+  'LastName',
+  'Company',
+  'Phone',
+  'Title',
+  'Status',
+  'IsConverted',
+  'ConvertedContactId',
+  'ConvertedOpportunityId',
+  'HubSpot_Contact_Id__c',
+  'Feedback_Reason__c',
+  'LastModifiedById',
+  'SystemModstamp',
+  'OwnerId',
+  'LeadSource',
+  'CreatedDate',
+  ...SALESFORCE_STAMP_FIELDS,
+  'Feedback_Notes__c',
+  'LastModifiedDate',
+  'Marketing_Owner__c',
   // Email consent (src/sync/consent.ts).
   'HasOptedOutOfEmail',
 ] as const;
 
 /** The Opportunity fields every sync reads. */
-export const OPPORTUNITY_SYNC_FIELDS = ['Id', 'StageName', 'IsWon', 'IsClosed', 'Amount', 'CloseDate', 'LastModifiedById', 'SystemModstamp', 'Loss_Reason__c',
-  'Win_Reason__c', 'OwnerId', 'LastModifiedDate'] as const;
+export const OPPORTUNITY_SYNC_FIELDS = [
+  'Id',
+  'StageName',
+  'IsWon',
+  'IsClosed',
+  'Amount',
+  'CloseDate',
+  'LastModifiedById',
+  'SystemModstamp',
+  'Loss_Reason__c',
+  'Win_Reason__c',
+  'OwnerId',
+  'LastModifiedDate',
+] as const;
 
 /** A text field of a Salesforce record: its value, or null when absent or empty. */
 export function recordText(record: SalesforceRecord | undefined, field: string): string | null {

@@ -7,7 +7,14 @@
  * other side's record is deleted too, and that delete finds no link when it comes back (no echo).
  */
 import { DEFAULT_DELETION_POLICY, DeletionPolicySchema, type DeletionPolicy } from '../domain/record-identity.ts';
-import { linksByHubSpotIds, linksBySalesforceIds, restoreSetAsideLink, setAsideIds, setLinksAside, storedDeletionPolicy } from '../store/record-links.ts';
+import {
+  linksByHubSpotIds,
+  linksBySalesforceIds,
+  restoreSetAsideLink,
+  setAsideIds,
+  setLinksAside,
+  storedDeletionPolicy,
+} from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, salesforceRef } from './context.ts';
 import { applySalesforceMerges, type IdentityContext } from './merges.ts';
@@ -18,7 +25,13 @@ export async function deletionPolicyOf(ctx: Pick<IdentityContext, 'db' | 'instal
   return parsed.success ? parsed.data : DEFAULT_DELETION_POLICY;
 }
 
-const line = (ctx: IdentityContext, recordRef: string, level: SyncLogEntry['level'], action: string, reason: string): SyncLogEntry => ({ installationId: ctx.installationId, recordRef, level, action, reason });
+const line = (ctx: IdentityContext, recordRef: string, level: SyncLogEntry['level'], action: string, reason: string): SyncLogEntry => ({
+  installationId: ctx.installationId,
+  recordRef,
+  level,
+  action,
+  reason,
+});
 
 /** A contact deleted in HubSpot: its link is set aside, and by policy its Lead is deleted. */
 export async function unlinkDeletedContact(ctx: IdentityContext, contactId: string): Promise<void> {
@@ -26,18 +39,47 @@ export async function unlinkDeletedContact(ctx: IdentityContext, contactId: stri
   if (!link) return;
   const policy = await deletionPolicyOf(ctx);
   const log: SyncLogEntry[] = [];
-  const other = link.salesforceContactId ? `Contact ${link.salesforceContactId}` : link.salesforceLeadId ? `Lead ${link.salesforceLeadId}` : 'no Salesforce record';
+  const other = link.salesforceContactId
+    ? `Contact ${link.salesforceContactId}`
+    : link.salesforceLeadId
+      ? `Lead ${link.salesforceLeadId}`
+      : 'no Salesforce record';
   if (policy.hubspotContactDeleted === 'delete') {
-    const targets = [...(link.salesforceLeadId && !link.salesforceContactId ? [['Lead', link.salesforceLeadId] as const] : []), ...(link.salesforceContactId ? [['Contact', link.salesforceContactId] as const] : [])];
+    const targets = [
+      ...(link.salesforceLeadId && !link.salesforceContactId ? [['Lead', link.salesforceLeadId] as const] : []),
+      ...(link.salesforceContactId ? [['Contact', link.salesforceContactId] as const] : []),
+    ];
     for (const [type, id] of targets) {
       const outcome = (await ctx.salesforce.deleteRecords(type, [id])).get(id);
-      log.push(outcome?.ok === false && outcome.code !== 'ENTITY_IS_DELETED'
-        ? line(ctx, salesforceRef(type, id), 'error', 'delete_failed', `contact ${contactId} was deleted in HubSpot, but Salesforce refused to delete ${type} ${id}: ${outcome.code} ${outcome.message}`)
-        : line(ctx, salesforceRef(type, id), 'info', 'delete_linked', `contact ${contactId} was deleted in HubSpot: ${type} ${id} deleted too (deletion policy: delete)`));
+      log.push(
+        outcome?.ok === false && outcome.code !== 'ENTITY_IS_DELETED'
+          ? line(
+              ctx,
+              salesforceRef(type, id),
+              'error',
+              'delete_failed',
+              `contact ${contactId} was deleted in HubSpot, but Salesforce refused to delete ${type} ${id}: ${outcome.code} ${outcome.message}`,
+            )
+          : line(
+              ctx,
+              salesforceRef(type, id),
+              'info',
+              'delete_linked',
+              `contact ${contactId} was deleted in HubSpot: ${type} ${id} deleted too (deletion policy: delete)`,
+            ),
+      );
     }
   }
   await setLinksAside(ctx.db, ctx.installationId, [{ ...link, deletedSide: 'hubspot', deletedId: contactId, reason: 'deleted' }]);
-  log.push(line(ctx, contactRef(contactId), 'info', 'unlink_deleted', `contact deleted in HubSpot: ${other} unlinked${policy.hubspotContactDeleted === 'unlink' ? ' and kept (deletion policy: never delete across systems)' : ''}; a restore links them again`));
+  log.push(
+    line(
+      ctx,
+      contactRef(contactId),
+      'info',
+      'unlink_deleted',
+      `contact deleted in HubSpot: ${other} unlinked${policy.hubspotContactDeleted === 'unlink' ? ' and kept (deletion policy: never delete across systems)' : ''}; a restore links them again`,
+    ),
+  );
   await writeSyncLog(ctx.db, log);
 }
 
@@ -45,7 +87,15 @@ export async function unlinkDeletedContact(ctx: IdentityContext, contactId: stri
 export async function relinkRestoredContact(ctx: IdentityContext, contactId: string): Promise<void> {
   const link = await restoreSetAsideLink(ctx.db, ctx.installationId, 'hubspot', contactId);
   if (!link) return;
-  await writeSyncLog(ctx.db, [line(ctx, contactRef(contactId), 'info', 'relink_restored', `contact restored in HubSpot: linked again to ${link.salesforceContactId ? `Contact ${link.salesforceContactId}` : `Lead ${link.salesforceLeadId ?? ''}`}`)]);
+  await writeSyncLog(ctx.db, [
+    line(
+      ctx,
+      contactRef(contactId),
+      'info',
+      'relink_restored',
+      `contact restored in HubSpot: linked again to ${link.salesforceContactId ? `Contact ${link.salesforceContactId}` : `Lead ${link.salesforceLeadId ?? ''}`}`,
+    ),
+  ]);
   await ctx.markPending('to-salesforce', [contactId]);
 }
 
@@ -53,8 +103,16 @@ export async function relinkRestoredContact(ctx: IdentityContext, contactId: str
  * Records the reconciler found in Salesforce's recycle bin: merged-away ones (MasterRecordId) hand
  * their link to the master; deleted ones unlink their contact, and by policy delete it.
  */
-export async function applySalesforceDeletions(ctx: IdentityContext, type: 'Lead' | 'Contact', deleted: readonly { id: string; masterId: string | null }[]): Promise<void> {
-  await applySalesforceMerges(ctx, type, deleted.flatMap((d) => (d.masterId ? [{ id: d.id, masterId: d.masterId }] : [])));
+export async function applySalesforceDeletions(
+  ctx: IdentityContext,
+  type: 'Lead' | 'Contact',
+  deleted: readonly { id: string; masterId: string | null }[],
+): Promise<void> {
+  await applySalesforceMerges(
+    ctx,
+    type,
+    deleted.flatMap((d) => (d.masterId ? [{ id: d.id, masterId: d.masterId }] : [])),
+  );
   const gone = deleted.filter((d) => !d.masterId).map((d) => d.id);
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, gone);
   if (links.size === 0) return;
@@ -66,8 +124,15 @@ export async function applySalesforceDeletions(ctx: IdentityContext, type: 'Lead
     if (!link || (type === 'Lead' && link.salesforceContactId !== null)) continue;
     if (policy.salesforceRecordDeleted === 'delete') await ctx.hubspot.archiveContacts([link.hubspotContactId]);
     await setLinksAside(ctx.db, ctx.installationId, [{ ...link, deletedSide: 'salesforce', deletedId: id, reason: 'deleted' }]);
-    log.push(line(ctx, salesforceRef(type, id), 'info', 'unlink_deleted',
-      `${type} deleted in Salesforce: contact ${link.hubspotContactId} unlinked${policy.salesforceRecordDeleted === 'delete' ? ' and deleted in HubSpot (deletion policy: delete)' : ' and kept (deletion policy: never delete across systems)'}; an undelete links them again`));
+    log.push(
+      line(
+        ctx,
+        salesforceRef(type, id),
+        'info',
+        'unlink_deleted',
+        `${type} deleted in Salesforce: contact ${link.hubspotContactId} unlinked${policy.salesforceRecordDeleted === 'delete' ? ' and deleted in HubSpot (deletion policy: delete)' : ' and kept (deletion policy: never delete across systems)'}; an undelete links them again`,
+      ),
+    );
   }
   await writeSyncLog(ctx.db, log);
 }
@@ -79,7 +144,15 @@ export async function relinkUndeletedRecords(ctx: IdentityContext, type: 'Lead' 
   for (const id of restored) {
     const link = await restoreSetAsideLink(ctx.db, ctx.installationId, 'salesforce', id);
     if (!link) continue;
-    log.push(line(ctx, salesforceRef(type, id), 'info', 'relink_restored', `${type} undeleted in Salesforce: linked again to contact ${link.hubspotContactId}`));
+    log.push(
+      line(
+        ctx,
+        salesforceRef(type, id),
+        'info',
+        'relink_restored',
+        `${type} undeleted in Salesforce: linked again to contact ${link.hubspotContactId}`,
+      ),
+    );
     await ctx.markPending('to-hubspot', [`${type}:${id}`]);
   }
   await writeSyncLog(ctx.db, log);

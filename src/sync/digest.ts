@@ -14,7 +14,15 @@ import { assertNever } from '../domain/result.ts';
 import type { PipelineReview } from '../domain/review.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
-import { claimDigest, noteDigestRetry, planDigest, releaseDigest, stampDigestChannel, type DigestChannel, type DigestRecord } from '../store/digests.ts';
+import {
+  claimDigest,
+  noteDigestRetry,
+  planDigest,
+  releaseDigest,
+  stampDigestChannel,
+  type DigestChannel,
+  type DigestRecord,
+} from '../store/digests.ts';
 import { settingInEffect } from '../store/installation-admin.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { buildReviewDigestAlert, sendAlert, type AlertTarget } from './alerts.ts';
@@ -33,13 +41,17 @@ export const DIGEST_MAX_ATTEMPTS = 12;
 
 /** Creates or updates the deployment's digest scheduler. */
 export async function scheduleReviewDigests(producer: Producer, everyMs = DIGEST_TICK_EVERY_MS): Promise<void> {
-  await producer.queue('reviewDigests').upsertJobScheduler('review-digests', { every: everyMs }, { name: 'review-digest-tick', data: { v: 1, kind: 'tick' } });
+  await producer
+    .queue('reviewDigests')
+    .upsertJobScheduler('review-digests', { every: everyMs }, { name: 'review-digest-tick', data: { v: 1, kind: 'tick' } });
 }
 
 /** Queues a test digest of an installation (the settings page's "Send now"); it consumes no slot. */
 export async function requestTestDigest(producer: Producer, installationId: string): Promise<string> {
   const requestId = randomUUID();
-  await producer.queue('reviewDigests').add('review-digest-test', { v: 1, kind: 'test', installationId, requestId }, { jobId: `review-digest-test-${requestId}` });
+  await producer
+    .queue('reviewDigests')
+    .add('review-digest-test', { v: 1, kind: 'test', installationId, requestId }, { jobId: `review-digest-test-${requestId}` });
   return requestId;
 }
 
@@ -87,7 +99,19 @@ export async function sendDueDigest(deps: DigestDeps, installation: DigestInstal
   const slot = dueSlot(setting, now);
   if (slot === null) return nothing(null);
   const period = digestPeriod(setting, slot.dueAt);
-  await planDigest(deps.db, { installationId: installation.id, slotId: slot.id, kind: 'scheduled', periodId: period.id, dueAt: slot.dueAt, emailTo: setting.emailTo, toChat: setting.toAlertTarget }, now);
+  await planDigest(
+    deps.db,
+    {
+      installationId: installation.id,
+      slotId: slot.id,
+      kind: 'scheduled',
+      periodId: period.id,
+      dueAt: slot.dueAt,
+      emailTo: setting.emailTo,
+      toChat: setting.toAlertTarget,
+    },
+    now,
+  );
   return deliverDigest(deps, installation, slot.id, now);
 }
 
@@ -96,7 +120,19 @@ export async function sendTestDigest(deps: DigestDeps, installation: DigestInsta
   const now = deps.now?.() ?? new Date();
   const setting = await reviewDigestOf(deps.db, installation.id);
   const slotId = `test:${requestId}`;
-  await planDigest(deps.db, { installationId: installation.id, slotId, kind: 'test', periodId: digestPeriod(setting, now).id, dueAt: now, emailTo: setting.emailTo, toChat: setting.toAlertTarget }, now);
+  await planDigest(
+    deps.db,
+    {
+      installationId: installation.id,
+      slotId,
+      kind: 'test',
+      periodId: digestPeriod(setting, now).id,
+      dueAt: now,
+      emailTo: setting.emailTo,
+      toChat: setting.toAlertTarget,
+    },
+    now,
+  );
   return deliverDigest(deps, installation, slotId, now);
 }
 
@@ -108,8 +144,22 @@ async function deliverDigest(deps: DigestDeps, installation: DigestInstallation,
   const outcome: DigestOutcome = { slotId, claimed: true, sent: [], failed: [], retry: [] };
   const test = record.kind === 'test';
   const what = `${test ? 'Test digest' : 'Review digest'} ${slotId} (${record.periodId})`;
-  const log = (level: SyncLogEntry['level'], action: 'review_digest_sent' | 'review_digest_failed', channel: DigestChannel | null, reason: string) =>
-    writeSyncLog(deps.db, [{ installationId: installation.id, recordRef: `installation:${installation.id}`, level, action, reason: `${what}: ${reason}`, details: { slot: slotId, period: record.periodId, channel, test } }]);
+  const log = (
+    level: SyncLogEntry['level'],
+    action: 'review_digest_sent' | 'review_digest_failed',
+    channel: DigestChannel | null,
+    reason: string,
+  ) =>
+    writeSyncLog(deps.db, [
+      {
+        installationId: installation.id,
+        recordRef: `installation:${installation.id}`,
+        level,
+        action,
+        reason: `${what}: ${reason}`,
+        details: { slot: slotId, period: record.periodId, channel, test },
+      },
+    ]);
   const pending = (['email', 'chat'] as const).filter((channel) => record[channel].state === 'pending');
 
   // 1. A slot tried too often gives up what is still pending.
@@ -150,17 +200,26 @@ async function deliverDigest(deps: DigestDeps, installation: DigestInstallation,
 
   // 3. Each pending channel, stamped as soon as it went out.
   for (const channel of pending) {
-    const sent = channel === 'email' ? await sendEmail(deps, installation, record, message) : await sendChat(deps, installation, record, message, reviewUrl);
+    const sent =
+      channel === 'email'
+        ? await sendEmail(deps, installation, record, message)
+        : await sendChat(deps, installation, record, message, reviewUrl);
     // A test answers the admin now: what would be retried is reported as failed at once.
     const result: ChannelResult = test && sent.kind === 'retry' ? { kind: 'failed', reason: sent.reason } : sent;
     switch (result.kind) {
       case 'sent':
-        if (!(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'sent', at: now, detail: result.detail }))) return outcome;
+        if (
+          !(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'sent', at: now, detail: result.detail }))
+        )
+          return outcome;
         await log('info', 'review_digest_sent', channel, `${channel} sent ${result.detail}`);
         outcome.sent.push(channel);
         break;
       case 'failed':
-        if (!(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'failed', at: now, detail: result.reason }))) return outcome;
+        if (
+          !(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'failed', at: now, detail: result.reason }))
+        )
+          return outcome;
         await log('error', 'review_digest_failed', channel, `${channel} not sent, not retried: ${result.reason}`);
         outcome.failed.push(channel);
         break;
@@ -179,19 +238,44 @@ async function deliverDigest(deps: DigestDeps, installation: DigestInstallation,
 
 type ChannelResult = { kind: 'sent'; detail: string } | { kind: 'failed'; reason: string } | { kind: 'retry'; reason: string };
 
-async function sendEmail(deps: DigestDeps, installation: DigestInstallation, record: DigestRecord, message: DigestMessage): Promise<ChannelResult> {
+async function sendEmail(
+  deps: DigestDeps,
+  installation: DigestInstallation,
+  record: DigestRecord,
+  message: DigestMessage,
+): Promise<ChannelResult> {
   if (deps.mail === undefined) return { kind: 'failed', reason: 'email is not configured on this deployment (SMTP_HOST, SMTP_FROM)' };
   const host = new URL(deps.publicUrl).hostname || 'smarketing-sync';
   const local = `review-digest.${installation.id}.${record.slotId}`.replace(/[^A-Za-z0-9._-]/g, '-');
-  const sent = await deps.mail.send({ to: record.email.to, subject: message.subject, text: message.text, html: message.html, messageId: `<${local}@${host}>` });
+  const sent = await deps.mail.send({
+    to: record.email.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    messageId: `<${local}@${host}>`,
+  });
   if (sent.kind === 'sent') return { kind: 'sent', detail: `to ${sent.accepted.join(', ')}` };
   return sent.retry ? { kind: 'retry', reason: sent.reason } : { kind: 'failed', reason: sent.reason };
 }
 
-async function sendChat(deps: DigestDeps, installation: DigestInstallation, record: DigestRecord, message: DigestMessage, reviewUrl: string): Promise<ChannelResult> {
+async function sendChat(
+  deps: DigestDeps,
+  installation: DigestInstallation,
+  record: DigestRecord,
+  message: DigestMessage,
+  reviewUrl: string,
+): Promise<ChannelResult> {
   const { target, problem } = await deps.alertTarget(installation.id);
-  if (target === null) return { kind: 'failed', reason: problem === null ? 'no alert target is set' : `the alert target cannot be read: ${problem}` };
-  const alert = buildReviewDigestAlert({ installationId: installation.id, slotId: record.slotId, periodId: record.periodId, text: message.chat, url: reviewUrl, test: record.kind === 'test' });
+  if (target === null)
+    return { kind: 'failed', reason: problem === null ? 'no alert target is set' : `the alert target cannot be read: ${problem}` };
+  const alert = buildReviewDigestAlert({
+    installationId: installation.id,
+    slotId: record.slotId,
+    periodId: record.periodId,
+    text: message.chat,
+    url: reviewUrl,
+    test: record.kind === 'test',
+  });
   const delivery = await sendAlert(target, alert, { policy: deps.outbound });
   switch (delivery.kind) {
     case 'delivered':
@@ -204,4 +288,3 @@ async function sendChat(deps: DigestDeps, installation: DigestInstallation, reco
       return assertNever(delivery);
   }
 }
-

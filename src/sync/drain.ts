@@ -80,7 +80,11 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
   const lockKey = `${deps.prefix}:drain-lock:${installationId}:${direction}`;
   const wantedKey = `${deps.prefix}:drain-wanted:${installationId}:${direction}`;
   const token = randomUUID();
-  const [taken, holder, ttl] = (await deps.redis.eval(TAKE_OR_MARK, 2, lockKey, wantedKey, token, String(deps.lockTtlMs))) as [number, string, number];
+  const [taken, holder, ttl] = (await deps.redis.eval(TAKE_OR_MARK, 2, lockKey, wantedKey, token, String(deps.lockTtlMs))) as [
+    number,
+    string,
+    number,
+  ];
   if (taken !== 1) return { kind: 'busy', holder, lockExpiresInMs: Math.max(0, ttl) };
   let batches = 0;
   let records = 0;
@@ -102,12 +106,17 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
       // Full batches only, unless there is not one yet (then the partial one the fill wait left):
       // the rest of a round stays pending and fills up for the next round.
       const full = Math.floor(peeked.length / deps.batchSize);
-      const chunks = full === 0 ? [peeked] : Array.from({ length: full }, (_, i) => peeked.slice(i * deps.batchSize, (i + 1) * deps.batchSize));
+      const chunks =
+        full === 0 ? [peeked] : Array.from({ length: full }, (_, i) => peeked.slice(i * deps.batchSize, (i + 1) * deps.batchSize));
       // Every chunk settles what it synced, also when another one fails; the first failure is
       // then thrown (a rate limit delays the job, the rest is still pending).
       const outcomes = await Promise.allSettled(
         chunks.map(async (batch) => {
-          await deps.syncBatch(installationId, direction, batch.map((r) => r.key));
+          await deps.syncBatch(
+            installationId,
+            direction,
+            batch.map((r) => r.key),
+          );
           await deps.pending.settle(installationId, direction, batch);
           batches += 1;
           records += batch.length;
@@ -149,7 +158,10 @@ export async function underDrainLock<T>(
   if ((await deps.redis.set(lockKey, token, 'PX', DRAIN_LOCK_TTL_MS, 'NX')) !== 'OK') {
     return { kind: 'busy', lockExpiresInMs: Math.max(0, await deps.redis.pttl(lockKey)) };
   }
-  const heartbeat = setInterval(() => void deps.redis.eval(EXTEND, 1, lockKey, token, String(DRAIN_LOCK_TTL_MS)).catch(() => undefined), DRAIN_LOCK_TTL_MS / 3);
+  const heartbeat = setInterval(
+    () => void deps.redis.eval(EXTEND, 1, lockKey, token, String(DRAIN_LOCK_TTL_MS)).catch(() => undefined),
+    DRAIN_LOCK_TTL_MS / 3,
+  );
   heartbeat.unref();
   try {
     return { kind: 'done', value: await work() };

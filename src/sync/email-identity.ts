@@ -13,17 +13,37 @@ import { writeSyncLog } from '../store/sync-log.ts';
 import { contactRef, recordText, type SyncContext } from './context.ts';
 
 /** Records the emails linked records now have and reports each email another link shares. */
-export async function noteLinkEmails(ctx: { db: Queryable; installationId: string }, seen: readonly { hubspotContactId: string; email: string | null }[]): Promise<void> {
+export async function noteLinkEmails(
+  ctx: { db: Queryable; installationId: string },
+  seen: readonly { hubspotContactId: string; email: string | null }[],
+): Promise<void> {
   const known = seen.flatMap((s) => (s.email ? [{ hubspotContactId: s.hubspotContactId, email: s.email.toLowerCase() }] : []));
   if (known.length === 0) return;
   await updateLinkEmails(ctx.db, ctx.installationId, known);
-  const shared = await sharedEmails(ctx.db, ctx.installationId, known.map((k) => k.email));
+  const shared = await sharedEmails(
+    ctx.db,
+    ctx.installationId,
+    known.map((k) => k.email),
+  );
   const mine = new Set(known.map((k) => k.hubspotContactId));
-  await writeSyncLog(ctx.db, shared.flatMap(({ email, links }) => links.filter((l) => mine.has(l.hubspotContactId)).map((link) => ({
-    installationId: ctx.installationId, recordRef: contactRef(link.hubspotContactId), level: 'warn' as const, action: 'shared_email',
-    reason: `${email} is also the email of contact${links.length > 2 ? 's' : ''} ${links.filter((l) => l !== link).map((l) => l.hubspotContactId).join(', ')}: linked records are never merged by the app; merge them in the CRMs if they are one person`,
-    details: { email, contacts: links.map((l) => l.hubspotContactId) },
-  }))));
+  await writeSyncLog(
+    ctx.db,
+    shared.flatMap(({ email, links }) =>
+      links
+        .filter((l) => mine.has(l.hubspotContactId))
+        .map((link) => ({
+          installationId: ctx.installationId,
+          recordRef: contactRef(link.hubspotContactId),
+          level: 'warn' as const,
+          action: 'shared_email',
+          reason: `${email} is also the email of contact${links.length > 2 ? 's' : ''} ${links
+            .filter((l) => l !== link)
+            .map((l) => l.hubspotContactId)
+            .join(', ')}: linked records are never merged by the app; merge them in the CRMs if they are one person`,
+          details: { email, contacts: links.map((l) => l.hubspotContactId) },
+        })),
+    ),
+  );
 }
 
 /**
@@ -45,15 +65,32 @@ export async function leadEmailWrites(
       { value: recordText(lead, 'Email'), at: modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null },
       'salesforce_to_hubspot',
     );
-    return resolution.write && resolution.value !== null && resolution.value.toLowerCase() !== (contact.properties.email ?? '').toLowerCase() ? [{ id: contact.id, email: resolution.value }] : [];
+    return resolution.write &&
+      resolution.value !== null &&
+      resolution.value.toLowerCase() !== (contact.properties.email ?? '').toLowerCase()
+      ? [{ id: contact.id, email: resolution.value }]
+      : [];
   });
   if (wanted.length === 0) return [];
-  const holders = new Map((await ctx.hubspot.readContactsByEmail(wanted.map((w) => w.email), ['email'])).map((c) => [(c.properties.email ?? '').toLowerCase(), c.id]));
+  const holders = new Map(
+    (
+      await ctx.hubspot.readContactsByEmail(
+        wanted.map((w) => w.email),
+        ['email'],
+      )
+    ).map((c) => [(c.properties.email ?? '').toLowerCase(), c.id]),
+  );
   const taken = wanted.filter((w) => (holders.get(w.email.toLowerCase()) ?? w.id) !== w.id);
-  await writeSyncLog(ctx.db, taken.map((w) => ({
-    installationId: ctx.installationId, recordRef: contactRef(w.id), level: 'warn' as const, action: 'shared_email',
-    reason: `the Lead's new email ${w.email} belongs to contact ${holders.get(w.email.toLowerCase()) ?? ''} already: not written, and nothing merged`,
-    details: { email: w.email.toLowerCase(), contacts: [w.id, holders.get(w.email.toLowerCase())] },
-  })));
+  await writeSyncLog(
+    ctx.db,
+    taken.map((w) => ({
+      installationId: ctx.installationId,
+      recordRef: contactRef(w.id),
+      level: 'warn' as const,
+      action: 'shared_email',
+      reason: `the Lead's new email ${w.email} belongs to contact ${holders.get(w.email.toLowerCase()) ?? ''} already: not written, and nothing merged`,
+      details: { email: w.email.toLowerCase(), contacts: [w.id, holders.get(w.email.toLowerCase())] },
+    })),
+  );
   return wanted.filter((w) => !taken.includes(w)).map((w) => ({ id: w.id, properties: { email: w.email } }));
 }

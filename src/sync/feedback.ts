@@ -6,12 +6,7 @@
  * `User` query per batch, and only when the batch carries new feedback.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import {
-  deriveFeedback,
-  renderTimelineNote,
-  type FeedbackDecision,
-  type FeedbackSnapshot,
-} from '../domain/feedback.ts';
+import { deriveFeedback, renderTimelineNote, type FeedbackDecision, type FeedbackSnapshot } from '../domain/feedback.ts';
 import { formatCents } from '../domain/money.ts';
 import type { HubSpotContactSnapshot, HubSpotDecision, HubSpotPropertyMap } from '../domain/stages.ts';
 import { sameValue } from '../domain/validation.ts';
@@ -91,7 +86,11 @@ export function feedbackSnapshotOf(type: 'Lead' | 'Opportunity', record: Salesfo
  * (the taxonomy's explicit rule, e.g. a lost Opportunity recycled to nurture): when the
  * dictionary did not already move the contact back, lifecyclestage is cleared first, then set.
  */
-export function mergeFeedbackSteps(lifecycle: HubSpotDecision, feedback: FeedbackDecision, current: HubSpotContactSnapshot): HubSpotPropertyMap[] {
+export function mergeFeedbackSteps(
+  lifecycle: HubSpotDecision,
+  feedback: FeedbackDecision,
+  current: HubSpotContactSnapshot,
+): HubSpotPropertyMap[] {
   const steps: Record<string, string>[] = lifecycle.action === 'update' ? lifecycle.steps.map((step) => ({ ...step })) : [];
   if (feedback.kind === 'none') return steps;
   const intent = feedback.lifecycleIntent;
@@ -115,10 +114,17 @@ interface Pending {
 }
 
 /** Prepares the feedback of a batch: previous feedback from Postgres, rep names from Salesforce. */
-export async function prepareFeedback(ctx: SyncContext, moves: readonly FeedbackMove[], contacts: ReadonlyMap<string, HubSpotContact>): Promise<FeedbackBatch> {
+export async function prepareFeedback(
+  ctx: SyncContext,
+  moves: readonly FeedbackMove[],
+  contacts: ReadonlyMap<string, HubSpotContact>,
+): Promise<FeedbackBatch> {
   const settings = ctx.feedback;
   if (settings === undefined || moves.length === 0) {
-    return { stepsFor: (_move, lifecycle) => (lifecycle.action === 'update' ? lifecycle.steps.map((step) => ({ ...step })) : []), finish: async () => undefined };
+    return {
+      stepsFor: (_move, lifecycle) => (lifecycle.action === 'update' ? lifecycle.steps.map((step) => ({ ...step })) : []),
+      finish: async () => undefined,
+    };
   }
   const { taxonomy, integrationUserId } = settings;
   const previous = await latestFeedbackByContact(ctx.db, ctx.installationId, [...new Set(moves.map((move) => move.contactId))]);
@@ -135,8 +141,22 @@ export async function prepareFeedback(ctx: SyncContext, moves: readonly Feedback
 
   const pending: Pending[] = [];
   const log: SyncLogEntry[] = [];
-  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): void => {
-    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}), ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  const entry = (
+    recordRef: string,
+    level: SyncLogEntry['level'],
+    action: string,
+    reason: string,
+    details?: Record<string, unknown>,
+  ): void => {
+    log.push({
+      installationId: ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      ...(details ? { details } : {}),
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    });
   };
 
   return {
@@ -144,10 +164,20 @@ export async function prepareFeedback(ctx: SyncContext, moves: readonly Feedback
       if (lifecycle.action === 'none' && lifecycle.reason.startsWith('refused')) return [];
       const repId = repIdOf(move.record, integrationUserId);
       const ownerName = repId === null ? null : (names.get(repId.slice(0, 15)) ?? null);
-      const decision = deriveFeedback(previous.get(move.contactId) ?? null, feedbackSnapshotOf(move.type, move.record, ownerName), taxonomy);
+      const decision = deriveFeedback(
+        previous.get(move.contactId) ?? null,
+        feedbackSnapshotOf(move.type, move.record, ownerName),
+        taxonomy,
+      );
       if (decision.kind === 'feedback') {
         const { feedback } = decision;
-        previous.set(move.contactId, { outcome: feedback.outcome, reasonCode: feedback.reasonCode, notes: feedback.notes, amountCents: feedback.amountCents, at: feedback.at });
+        previous.set(move.contactId, {
+          outcome: feedback.outcome,
+          reasonCode: feedback.reasonCode,
+          notes: feedback.notes,
+          amountCents: feedback.amountCents,
+          at: feedback.at,
+        });
         pending.push({ contactId: move.contactId, move, decision });
       }
       return mergeFeedbackSteps(lifecycle, decision, current);
@@ -160,7 +190,13 @@ export async function prepareFeedback(ctx: SyncContext, moves: readonly Feedback
         const { feedback } = decision;
         const ref = salesforceRef(move.type, move.record.Id);
         if (failedContacts.has(contactId)) {
-          entry(ref, 'warn', 'feedback_not_written', `HubSpot did not take the ${feedback.outcome} feedback; it is written on the record's next sync`, { contact: contactId });
+          entry(
+            ref,
+            'warn',
+            'feedback_not_written',
+            `HubSpot did not take the ${feedback.outcome} feedback; it is written on the record's next sync`,
+            { contact: contactId },
+          );
           continue;
         }
         events.push({
@@ -177,10 +213,16 @@ export async function prepareFeedback(ctx: SyncContext, moves: readonly Feedback
           closeDate: feedback.closeDate,
           occurredAt: new Date(feedback.at),
         });
-        entry(contactRef(contactId), 'info', 'feedback', `${decision.reason}: sales feedback ${feedback.outcome}${feedback.reasonCode === null ? '' : ` (${feedback.reasonCode})`}`, {
-          record: ref,
-          properties: decision.hubspotProperties,
-        });
+        entry(
+          contactRef(contactId),
+          'info',
+          'feedback',
+          `${decision.reason}: sales feedback ${feedback.outcome}${feedback.reasonCode === null ? '' : ` (${feedback.reasonCode})`}`,
+          {
+            record: ref,
+            properties: decision.hubspotProperties,
+          },
+        );
       }
       await recordFeedbackEvents(ctx.db, events);
       await writeSyncLog(ctx.db, log.splice(0));
@@ -204,9 +246,15 @@ export async function prepareFeedback(ctx: SyncContext, moves: readonly Feedback
         const outcome = outcomes[index];
         if (outcome?.ok) written.push({ id: note.id, noteId: outcome.id });
         else {
-          entry(contactRef(note.contactId), 'error', 'feedback_note_failed', `HubSpot refused the timeline note: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, {
-            record: salesforceRef(note.feedback.object, note.feedback.recordId),
-          });
+          entry(
+            contactRef(note.contactId),
+            'error',
+            'feedback_note_failed',
+            `HubSpot refused the timeline note: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+            {
+              record: salesforceRef(note.feedback.object, note.feedback.recordId),
+            },
+          );
         }
       });
       await setFeedbackNotes(ctx.db, written);

@@ -44,9 +44,22 @@ export interface FieldFillProgress {
 }
 
 /** Progress of a fill from its row (pure). The fill counts its written contacts and Leads in the stamped columns. */
-export function fieldFillProgressOf(row: Pick<BackfillRunRow, 'id' | 'status' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>): FieldFillProgress {
+export function fieldFillProgressOf(
+  row: Pick<BackfillRunRow, 'id' | 'status' | 'done' | 'total' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>,
+): FieldFillProgress {
   const { done, total, ratePerS, etaS } = rateAndEta(row);
-  return { runId: row.id, status: row.status, done, total, ratePerS, etaS, filledContacts: Number(row.stamped_contacts), filledLeads: Number(row.stamped_leads), failed: Number(row.failed), error: row.error };
+  return {
+    runId: row.id,
+    status: row.status,
+    done,
+    total,
+    ratePerS,
+    etaS,
+    filledContacts: Number(row.stamped_contacts),
+    filledLeads: Number(row.stamped_leads),
+    failed: Number(row.failed),
+    error: row.error,
+  };
 }
 
 /**
@@ -54,10 +67,16 @@ export function fieldFillProgressOf(row: Pick<BackfillRunRow, 'id' | 'status' | 
  * none are named), or joins the one already queued or running (one at a time per installation:
  * the running one keeps its own pairs).
  */
-export async function startFieldFill(deps: { db: Queryable; producer: Producer }, installationId: string, pairs?: readonly MappingPair[]): Promise<{ runId: string }> {
+export async function startFieldFill(
+  deps: { db: Queryable; producer: Producer },
+  installationId: string,
+  pairs?: readonly MappingPair[],
+): Promise<{ runId: string }> {
   const runId = await createBackfillRun(deps.db, installationId, FIELD_FILL, 'links');
   // The same run enqueued again is the same job: an admin clicking twice runs it once.
-  await deps.producer.enqueue('fieldFill', [{ jobId: `field-fill-${runId}`, payload: { v: 1, installationId, runId, ...(pairs ? { pairs: [...pairs] } : {}) } }]);
+  await deps.producer.enqueue('fieldFill', [
+    { jobId: `field-fill-${runId}`, payload: { v: 1, installationId, runId, ...(pairs ? { pairs: [...pairs] } : {}) } },
+  ]);
   return { runId };
 }
 
@@ -79,13 +98,22 @@ interface FillCounts {
  * progress through `onProgress`. Errors leave the run resumable; the caller decides whether to
  * retry or give up (`failBackfillRun`).
  */
-export async function runFieldFill(ctx: SyncContext, runId: string, pairs: readonly MappingPair[] | undefined, onProgress: (progress: FieldFillProgress) => Promise<void>): Promise<FieldFillProgress> {
+export async function runFieldFill(
+  ctx: SyncContext,
+  runId: string,
+  pairs: readonly MappingPair[] | undefined,
+  onProgress: (progress: FieldFillProgress) => Promise<void>,
+): Promise<FieldFillProgress> {
   let run = await loadBackfillRun(ctx.db, runId);
   if (run === undefined || run.kind !== FIELD_FILL) throw new Error(`field fill ${runId} does not exist`);
   if (run.installation_id !== ctx.installationId) throw new Error(`field fill ${runId} belongs to another installation`);
   if (run.status === 'completed' || run.status === 'failed') return fieldFillProgressOf(run);
   await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
-  if (run.total === null) await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, await countLeadLinks(ctx.db, ctx.installationId)]);
+  if (run.total === null)
+    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [
+      runId,
+      await countLeadLinks(ctx.db, ctx.installationId),
+    ]);
 
   for (;;) {
     run = await loadBackfillRun(ctx.db, runId);
@@ -96,20 +124,24 @@ export async function runFieldFill(ctx: SyncContext, runId: string, pairs: reado
     const counts = await fillLinks(ctx, runId, links, pairs);
     const last = links.at(-1)?.hubspotContactId;
     const next = links.length < LINKS_PER_STEP || last === undefined ? { phase: 'done', cursor: null } : { phase: 'links', cursor: last };
-    const saved = (await ctx.db.query<BackfillRunRow>(
-      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, stamped_contacts = stamped_contacts + $5, stamped_leads = stamped_leads + $6,
+    const saved = (
+      await ctx.db.query<BackfillRunRow>(
+        `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, stamped_contacts = stamped_contacts + $5, stamped_leads = stamped_leads + $6,
          failed = failed + $7, active_ms = active_ms + $8, updated_at = now()
        WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-      [runId, next.phase, next.cursor, links.length, counts.filledContacts, counts.filledLeads, counts.failed, Date.now() - started],
-    ))[0];
+        [runId, next.phase, next.cursor, links.length, counts.filledContacts, counts.filledLeads, counts.failed, Date.now() - started],
+      )
+    )[0];
     if (saved !== undefined && links.length > 0) await onProgress(fieldFillProgressOf(saved));
   }
 
   // Records linked or set aside meanwhile make the total approximate: the finished run says what it did.
-  const final = (await ctx.db.query<BackfillRunRow>(
-    `UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-    [runId],
-  ))[0];
+  const final = (
+    await ctx.db.query<BackfillRunRow>(
+      `UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
+      [runId],
+    )
+  )[0];
   if (final === undefined) throw new Error(`field fill ${runId} disappeared`);
   const progress = fieldFillProgressOf(final);
   await onProgress(progress);
@@ -117,19 +149,45 @@ export async function runFieldFill(ctx: SyncContext, runId: string, pairs: reado
 }
 
 /** Fills one step of linked records: reads both sides, writes each pair's value by its rule. */
-async function fillLinks(ctx: SyncContext, runId: string, links: readonly LeadLink[], pairs: readonly MappingPair[] | undefined): Promise<FillCounts> {
+async function fillLinks(
+  ctx: SyncContext,
+  runId: string,
+  links: readonly LeadLink[],
+  pairs: readonly MappingPair[] | undefined,
+): Promise<FillCounts> {
   const counts: FillCounts = { filledContacts: 0, filledLeads: 0, failed: 0 };
   const mappings = (await typedMappings(ctx)).filter((m) => isOneOfPairs(m, pairs));
   if (links.length === 0 || mappings.length === 0) return counts;
   const [contactList, leadList] = await Promise.all([
-    ctx.hubspot.readContacts(links.map((l) => l.hubspotContactId), contactReadProperties(ctx.fieldMappings)),
-    ctx.salesforce.readRecords('Lead', links.map((l) => l.salesforceLeadId), leadReadFields(ctx.fieldMappings)),
+    ctx.hubspot.readContacts(
+      links.map((l) => l.hubspotContactId),
+      contactReadProperties(ctx.fieldMappings),
+    ),
+    ctx.salesforce.readRecords(
+      'Lead',
+      links.map((l) => l.salesforceLeadId),
+      leadReadFields(ctx.fieldMappings),
+    ),
   ]);
   const contacts = new Map<string, HubSpotContact>(contactList.map((c) => [c.id, c]));
   const leads = new Map<string, SalesforceRecord>(leadList.map((lead) => [lead.Id, lead]));
   const log: SyncLogEntry[] = [];
-  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details: Record<string, unknown>): void => {
-    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, details: { ...details, backfillRun: runId }, ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  const entry = (
+    recordRef: string,
+    level: SyncLogEntry['level'],
+    action: string,
+    reason: string,
+    details: Record<string, unknown>,
+  ): void => {
+    log.push({
+      installationId: ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      details: { ...details, backfillRun: runId },
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    });
   };
 
   const contactWrites: { id: string; properties: Record<string, string> }[] = [];
@@ -147,33 +205,63 @@ async function fillLinks(ctx: SyncContext, runId: string, links: readonly LeadLi
 
   // HubSpot: the values remembered first, so their webhooks read as the app's own writes.
   if (contactWrites.length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', contactWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+    );
     const outcomes = await ctx.hubspot.updateContacts(contactWrites);
     for (const write of contactWrites) {
       const outcome = outcomes.get(write.id);
       if (outcome?.ok) {
         counts.filledContacts += 1;
-        entry(contactRef(write.id), 'info', 'fill_mapped_fields', `existing contact filled: ${Object.keys(write.properties).join(', ')}`, { fields: Object.keys(write.properties) });
+        entry(contactRef(write.id), 'info', 'fill_mapped_fields', `existing contact filled: ${Object.keys(write.properties).join(', ')}`, {
+          fields: Object.keys(write.properties),
+        });
       } else {
         counts.failed += 1;
-        entry(contactRef(write.id), 'error', 'fill_failed', `HubSpot refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, { fields: Object.keys(write.properties) });
+        entry(
+          contactRef(write.id),
+          'error',
+          'fill_failed',
+          `HubSpot refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+          { fields: Object.keys(write.properties) },
+        );
       }
     }
   }
 
   // Salesforce: the Leads' stages remembered first, so their Outbound Messages read as the app's own writes.
   if (leadWrites.length > 0) {
-    await rememberStages(ctx, leadWrites.map((w) => ({ recordId: w.lead.Id, values: stageValues('Lead', w.lead) })));
-    const outcomes = await ctx.salesforce.updateRecords('Lead', leadWrites.map((w) => w.record));
+    await rememberStages(
+      ctx,
+      leadWrites.map((w) => ({ recordId: w.lead.Id, values: stageValues('Lead', w.lead) })),
+    );
+    const outcomes = await ctx.salesforce.updateRecords(
+      'Lead',
+      leadWrites.map((w) => w.record),
+    );
     for (const { contactId, record } of leadWrites) {
       const outcome = outcomes.get(record.Id);
       const fields = Object.keys(record).filter((f) => f !== 'Id');
       if (outcome?.ok) {
         counts.filledLeads += 1;
-        entry(salesforceRef('Lead', record.Id), 'info', 'fill_mapped_fields', `existing Lead filled from contact ${contactId}: ${fields.join(', ')}`, { fields });
+        entry(
+          salesforceRef('Lead', record.Id),
+          'info',
+          'fill_mapped_fields',
+          `existing Lead filled from contact ${contactId}: ${fields.join(', ')}`,
+          { fields },
+        );
       } else {
         counts.failed += 1;
-        entry(salesforceRef('Lead', record.Id), 'error', 'fill_failed', `Salesforce refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, { fields });
+        entry(
+          salesforceRef('Lead', record.Id),
+          'error',
+          'fill_failed',
+          `Salesforce refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+          { fields },
+        );
       }
     }
   }

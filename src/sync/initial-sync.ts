@@ -24,7 +24,15 @@ import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry }
 import { FIELD_FILL, fieldFillProgressOf, type FieldFillProgress } from './field-fill.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, stampContacts, stampLeads, type BackfillProgress } from './attribution-backfill.ts';
 import { runPhases, type StepCounts } from './backfill-phases.ts';
-import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import {
+  LEAD_SYNC_FIELDS,
+  OPPORTUNITY_SYNC_FIELDS,
+  contactRef,
+  recordText,
+  salesforceRef,
+  stageValues,
+  type SyncContext,
+} from './context.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 
 /** The `backfill_runs.kind` of initial syncs. */
@@ -32,7 +40,6 @@ export const INITIAL_SYNC = 'initial';
 
 /** The Lead fields the initial sync reads (the sync's fields plus the stage mirror it writes). */
 const LEAD_FIELDS = [...LEAD_SYNC_FIELDS, 'Lifecycle_Stage__c'] as const;
-
 
 /** Where an initial sync run stands. */
 export interface InitialSyncProgress {
@@ -61,7 +68,22 @@ export interface InitialSyncProgress {
 
 /** Progress of a run from its counters (pure): rate over working time, ETA from what is left. */
 export function initialSyncProgressOf(
-  row: Pick<BackfillRunRow, 'id' | 'status' | 'phase' | 'done' | 'total' | 'linked' | 'stages_aligned' | 'unmatched' | 'stamped_contacts' | 'stamped_leads' | 'failed' | 'active_ms' | 'error'>,
+  row: Pick<
+    BackfillRunRow,
+    | 'id'
+    | 'status'
+    | 'phase'
+    | 'done'
+    | 'total'
+    | 'linked'
+    | 'stages_aligned'
+    | 'unmatched'
+    | 'stamped_contacts'
+    | 'stamped_leads'
+    | 'failed'
+    | 'active_ms'
+    | 'error'
+  >,
 ): InitialSyncProgress {
   const { done, total, ratePerS, etaS } = rateAndEta(row);
   return {
@@ -107,7 +129,10 @@ export async function initialSyncProgress(db: Queryable, runId: string): Promise
 }
 
 /** The progress of any backfill run by id (initial sync, attribution backfill or field fill), with its kind; null when unknown. */
-export async function anyRunProgress(db: Queryable, runId: string): Promise<InitialSyncProgress | (BackfillProgress & { kind: string }) | (FieldFillProgress & { kind: typeof FIELD_FILL }) | null> {
+export async function anyRunProgress(
+  db: Queryable,
+  runId: string,
+): Promise<InitialSyncProgress | (BackfillProgress & { kind: string }) | (FieldFillProgress & { kind: typeof FIELD_FILL }) | null> {
   const row = await loadBackfillRun(db, runId);
   if (row === undefined) return null;
   if (row.kind === INITIAL_SYNC) return initialSyncProgressOf(row);
@@ -116,14 +141,26 @@ export async function anyRunProgress(db: Queryable, runId: string): Promise<Init
   return progress === null ? null : { kind: row.kind === ATTRIBUTION_BACKFILL ? ATTRIBUTION_BACKFILL : row.kind, ...progress };
 }
 
-const emptyStep = (processed = 0): Required<StepCounts> => ({ processed, linked: 0, stagesAligned: 0, unmatched: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 });
+const emptyStep = (processed = 0): Required<StepCounts> => ({
+  processed,
+  linked: 0,
+  stagesAligned: 0,
+  unmatched: 0,
+  stampedContacts: 0,
+  stampedLeads: 0,
+  failed: 0,
+});
 
 /**
  * Runs (or resumes) an initial sync until it is complete, saving the cursor and counters after
  * every step and reporting progress through `onProgress`. Errors leave the run resumable; the
  * caller decides whether to retry or give up (`failBackfillRun`).
  */
-export async function runInitialSync(ctx: SyncContext, runId: string, onProgress: (progress: InitialSyncProgress) => Promise<void>): Promise<InitialSyncProgress> {
+export async function runInitialSync(
+  ctx: SyncContext,
+  runId: string,
+  onProgress: (progress: InitialSyncProgress) => Promise<void>,
+): Promise<InitialSyncProgress> {
   return runPhases(
     ctx,
     runId,
@@ -161,7 +198,8 @@ function idList(ids: Iterable<string>): string {
 }
 
 /** How a contact was matched, for the sync log. */
-type MatchedBy = 'link' | 'lead_external_id' | 'lead_id_property' | 'contact_id_property' | 'email_lead' | 'email_converted_lead' | 'email_contact';
+type MatchedBy =
+  'link' | 'lead_external_id' | 'lead_id_property' | 'contact_id_property' | 'email_lead' | 'email_converted_lead' | 'email_contact';
 
 const MATCH_REASONS: Record<Exclude<MatchedBy, 'link'>, string> = {
   lead_external_id: 'matched by external id: Lead.HubSpot_Contact_Id__c is this contact',
@@ -187,19 +225,47 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   const result = emptyStep(contacts.length);
   if (contacts.length === 0) return result;
   const log: SyncLogEntry[] = [];
-  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details: Record<string, unknown> = {}): void => {
-    log.push({ installationId: ctx.installationId, recordRef, level, action, reason, details: { ...details, initialSyncRun: runId }, ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}) });
+  const entry = (
+    recordRef: string,
+    level: SyncLogEntry['level'],
+    action: string,
+    reason: string,
+    details: Record<string, unknown> = {},
+  ): void => {
+    log.push({
+      installationId: ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      details: { ...details, initialSyncRun: runId },
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    });
   };
 
   // 1. Links: stored ones, then external ids (HubSpot_Contact_Id__c on the Lead, the Salesforce ids on the contact), then email.
-  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, contacts.map((c) => c.id));
+  const links = await linksByHubSpotIds(
+    ctx.db,
+    ctx.installationId,
+    contacts.map((c) => c.id),
+  );
   const unlinked = contacts.filter((c) => !links.has(c.id));
   const leadIdProperty = (c: HubSpotContact) => c.properties.salesforce_lead_id ?? null;
-  const knownLeadIds = [...[...links.values()].map((l) => l.salesforceLeadId), ...unlinked.map(leadIdProperty)].filter((id): id is string => id !== null && isRecordId(id));
-  const byId = [knownLeadIds.length > 0 ? `Id IN (${idList(knownLeadIds)})` : '', unlinked.length > 0 ? `HubSpot_Contact_Id__c IN (${unlinked.map((c) => soqlString(c.id)).join(', ')})` : ''].filter(Boolean);
-  const leadRows = byId.length === 0 ? [] : await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${byId.join(' OR ')}`);
+  const knownLeadIds = [...[...links.values()].map((l) => l.salesforceLeadId), ...unlinked.map(leadIdProperty)].filter(
+    (id): id is string => id !== null && isRecordId(id),
+  );
+  const byId = [
+    knownLeadIds.length > 0 ? `Id IN (${idList(knownLeadIds)})` : '',
+    unlinked.length > 0 ? `HubSpot_Contact_Id__c IN (${unlinked.map((c) => soqlString(c.id)).join(', ')})` : '',
+  ].filter(Boolean);
+  const leadRows =
+    byId.length === 0 ? [] : await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${byId.join(' OR ')}`);
   const leadsById = new Map(leadRows.map((lead) => [lead.Id, lead]));
-  const leadByHubSpotId = new Map(leadRows.flatMap((lead) => (recordText(lead, 'HubSpot_Contact_Id__c') ? [[recordText(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [])));
+  const leadByHubSpotId = new Map(
+    leadRows.flatMap((lead) =>
+      recordText(lead, 'HubSpot_Contact_Id__c') ? [[recordText(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [],
+    ),
+  );
 
   const pairs: Pair[] = [];
   // A Salesforce record links to one contact: the first claim in this step wins, later ones fall back to email.
@@ -215,7 +281,9 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     }
     const external = leadByHubSpotId.get(contact.id);
     const named = leadsById.get(leadIdProperty(contact) ?? '');
-    const lead = external ?? (named && (recordText(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id && !claimed.has(named.Id) ? named : undefined);
+    const lead =
+      external ??
+      (named && (recordText(named, 'HubSpot_Contact_Id__c') ?? contact.id) === contact.id && !claimed.has(named.Id) ? named : undefined);
     if (lead) {
       claimed.add(lead.Id);
       pairs.push({ contact, link: linkTo(contact, lead), lead, matchedBy: external ? 'lead_external_id' : 'lead_id_property' });
@@ -227,21 +295,44 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   }
   // A Contact named by the contact's salesforce_contact_id must exist; otherwise email decides.
   if (contactIdProperties.length > 0) {
-    const existing = new Set((await ctx.salesforce.readRecords('Contact', contactIdProperties.map((c) => c.id), ['Id'])).map((r) => r.Id));
+    const existing = new Set(
+      (
+        await ctx.salesforce.readRecords(
+          'Contact',
+          contactIdProperties.map((c) => c.id),
+          ['Id'],
+        )
+      ).map((r) => r.Id),
+    );
     for (const { contact, id } of contactIdProperties) {
       if (!existing.has(id) || claimed.has(id)) {
         if (contact.properties.email) byEmail.push(contact);
         continue;
       }
       claimed.add(id);
-      pairs.push({ contact, link: { hubspotContactId: contact.id, email: contact.properties.email ?? null, salesforceLeadId: null, salesforceContactId: id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'contact_id_property' });
+      pairs.push({
+        contact,
+        link: {
+          hubspotContactId: contact.id,
+          email: contact.properties.email ?? null,
+          salesforceLeadId: null,
+          salesforceContactId: id,
+          salesforceOpportunityId: null,
+        },
+        lead: undefined,
+        matchedBy: 'contact_id_property',
+      });
     }
   }
   if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail, claimed)));
 
   // 2. Opportunities of converted Leads: their stage is the Salesforce side's after conversion.
-  const opportunityIds = pairs.map((p) => p.link.salesforceOpportunityId ?? recordText(p.lead, 'ConvertedOpportunityId')).filter((id): id is string => id !== null);
-  const opportunities = new Map((await ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS)).map((o) => [o.Id, o]));
+  const opportunityIds = pairs
+    .map((p) => p.link.salesforceOpportunityId ?? recordText(p.lead, 'ConvertedOpportunityId'))
+    .filter((id): id is string => id !== null);
+  const opportunities = new Map(
+    (await ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS)).map((o) => [o.Id, o]),
+  );
 
   // 3. Decide per pair: link writes (ids on both sides) and stage moves (the side behind moves forward).
   const at = ctx.now();
@@ -256,28 +347,56 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     if (pair.matchedBy !== 'link') {
       linkUpdates.push(link);
       result.linked += 1;
-      entry(contactRef(contact.id), 'info', 'link_initial', `${MATCH_REASONS[pair.matchedBy]}: ${describeLink(link)}`, { matchedBy: pair.matchedBy, lead: link.salesforceLeadId, contact: link.salesforceContactId, opportunity: link.salesforceOpportunityId });
-    } else if (lead?.IsConverted === true && (!link.salesforceContactId || !link.salesforceOpportunityId) && (recordText(lead, 'ConvertedContactId') || recordText(lead, 'ConvertedOpportunityId'))) {
+      entry(contactRef(contact.id), 'info', 'link_initial', `${MATCH_REASONS[pair.matchedBy]}: ${describeLink(link)}`, {
+        matchedBy: pair.matchedBy,
+        lead: link.salesforceLeadId,
+        contact: link.salesforceContactId,
+        opportunity: link.salesforceOpportunityId,
+      });
+    } else if (
+      lead?.IsConverted === true &&
+      (!link.salesforceContactId || !link.salesforceOpportunityId) &&
+      (recordText(lead, 'ConvertedContactId') || recordText(lead, 'ConvertedOpportunityId'))
+    ) {
       // Converted since the link was saved: the link follows to the Contact and Opportunity.
-      linkUpdates.push({ hubspotContactId: contact.id, email: null, salesforceLeadId: lead.Id, salesforceContactId: recordText(lead, 'ConvertedContactId'), salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId') });
+      linkUpdates.push({
+        hubspotContactId: contact.id,
+        email: null,
+        salesforceLeadId: lead.Id,
+        salesforceContactId: recordText(lead, 'ConvertedContactId'),
+        salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId'),
+      });
     }
     const ids: Record<string, string> = {};
     const leadId = link.salesforceLeadId ?? lead?.Id ?? null;
     const salesforceContactId = link.salesforceContactId ?? recordText(lead, 'ConvertedContactId');
     if (leadId && contact.properties.salesforce_lead_id !== leadId) ids.salesforce_lead_id = leadId;
-    if (salesforceContactId && contact.properties.salesforce_contact_id !== salesforceContactId) ids.salesforce_contact_id = salesforceContactId;
+    if (salesforceContactId && contact.properties.salesforce_contact_id !== salesforceContactId)
+      ids.salesforce_contact_id = salesforceContactId;
     if (Object.keys(ids).length > 0) hubspotWrites.push({ id: contact.id, properties: ids });
-    if (lead && lead.IsConverted !== true && recordText(lead, 'HubSpot_Contact_Id__c') !== contact.id) leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
+    if (lead && lead.IsConverted !== true && recordText(lead, 'HubSpot_Contact_Id__c') !== contact.id)
+      leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
 
     const opportunity = opportunities.get(link.salesforceOpportunityId ?? recordText(lead, 'ConvertedOpportunityId') ?? '');
-    const decision: StageAgreement = decideStageAgreement(
-      ctx.dictionary,
-      contact.properties,
-      {
-        lead: lead ? { object: 'Lead', Status: recordText(lead, 'Status') ?? '', IsConverted: lead.IsConverted === true, Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c'), Lifecycle_Stage__c: recordText(lead, 'Lifecycle_Stage__c') } : null,
-        opportunity: opportunity ? { object: 'Opportunity', StageName: recordText(opportunity, 'StageName') ?? '', IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true } : null,
-      },
-    );
+    const decision: StageAgreement = decideStageAgreement(ctx.dictionary, contact.properties, {
+      lead: lead
+        ? {
+            object: 'Lead',
+            Status: recordText(lead, 'Status') ?? '',
+            IsConverted: lead.IsConverted === true,
+            Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c'),
+            Lifecycle_Stage__c: recordText(lead, 'Lifecycle_Stage__c'),
+          }
+        : null,
+      opportunity: opportunity
+        ? {
+            object: 'Opportunity',
+            StageName: recordText(opportunity, 'StageName') ?? '',
+            IsWon: opportunity.IsWon === true,
+            IsClosed: opportunity.IsClosed === true,
+          }
+        : null,
+    });
     if (lead) leadStages.push({ recordId: lead.Id, values: stageValues('Lead', lead) });
     if (opportunity) leadStages.push({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) });
     switch (decision.action) {
@@ -285,18 +404,39 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
         break;
       case 'move_hubspot':
         hubspotWrites.push({ id: contact.id, properties: { ...decision.properties } });
-        stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'salesforce', occurredAt: at, details: { initialSyncRun: runId } });
+        stages.push({
+          installationId: ctx.installationId,
+          hubspotContactId: contact.id,
+          stage: decision.stage,
+          source: 'salesforce',
+          occurredAt: at,
+          details: { initialSyncRun: runId },
+        });
         aligned.add(contact.id);
-        entry(contactRef(contact.id), 'info', 'align_stage_hubspot', decision.reason, { properties: decision.properties, record: lead ? salesforceRef('Lead', lead.Id) : null });
+        entry(contactRef(contact.id), 'info', 'align_stage_hubspot', decision.reason, {
+          properties: decision.properties,
+          record: lead ? salesforceRef('Lead', lead.Id) : null,
+        });
         break;
       case 'move_salesforce': {
         if (!lead) break;
         leadWrites.set(lead.Id, { ...(leadWrites.get(lead.Id) ?? { Id: lead.Id }), ...decision.fields });
-        stages.push({ installationId: ctx.installationId, hubspotContactId: contact.id, stage: decision.stage, source: 'hubspot', occurredAt: at, details: { initialSyncRun: runId } });
+        stages.push({
+          installationId: ctx.installationId,
+          hubspotContactId: contact.id,
+          stage: decision.stage,
+          source: 'hubspot',
+          occurredAt: at,
+          details: { initialSyncRun: runId },
+        });
         aligned.add(contact.id);
-        entry(salesforceRef('Lead', lead.Id), 'info', 'align_stage_salesforce', decision.reason, { fields: decision.fields, contact: contact.id });
+        entry(salesforceRef('Lead', lead.Id), 'info', 'align_stage_salesforce', decision.reason, {
+          fields: decision.fields,
+          contact: contact.id,
+        });
         // The Lead's stage values after the write, remembered so its Outbound Message is known as the app's own.
-        if (decision.fields.Status !== undefined) leadStages.push({ recordId: lead.Id, values: { Status: decision.fields.Status, IsConverted: 'false' } });
+        if (decision.fields.Status !== undefined)
+          leadStages.push({ recordId: lead.Id, values: { Status: decision.fields.Status, IsConverted: 'false' } });
         break;
       }
       default:
@@ -312,7 +452,12 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     const rank = hubspotFunnelRank(ctx.dictionary, contact.properties);
     if (rank === null || rank < handoffRank) continue;
     result.unmatched += 1;
-    entry(contactRef(contact.id), 'warn', 'unmatched_initial', `lifecyclestage "${contact.properties.lifecyclestage ?? ''}" but no Salesforce Lead or Contact has this contact's id or email: historical, so no Lead is created and no SLA clock starts (a new handoff would)`);
+    entry(
+      contactRef(contact.id),
+      'warn',
+      'unmatched_initial',
+      `lifecyclestage "${contact.properties.lifecyclestage ?? ''}" but no Salesforce Lead or Contact has this contact's id or email: historical, so no Lead is created and no SLA clock starts (a new handoff would)`,
+    );
   }
 
   // 5. Writes: Salesforce first (the contact then carries ids that exist), HubSpot in batches of 100.
@@ -326,22 +471,38 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     result.failed += 1;
     const owner = pairs.find((p) => p.lead?.Id === record.Id)?.contact.id;
     if (owner) failedContacts.add(owner);
-    entry(salesforceRef('Lead', record.Id), 'error', 'initial_sync_failed', `Salesforce refused the Lead update: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`, { fields: Object.keys(record).filter((f) => f !== 'Id') });
+    entry(
+      salesforceRef('Lead', record.Id),
+      'error',
+      'initial_sync_failed',
+      `Salesforce refused the Lead update: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      { fields: Object.keys(record).filter((f) => f !== 'Id') },
+    );
   }
   const contactWrites = mergeWrites(hubspotWrites);
   if (contactWrites.length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', contactWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+    );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(contactWrites)) {
       if (outcome.ok) continue;
       result.failed += 1;
       failedContacts.add(id);
-      entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, { code: outcome.code, fields: outcome.fields ?? [] });
+      entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
+        code: outcome.code,
+        fields: outcome.fields ?? [],
+      });
     }
   }
   result.stagesAligned = [...aligned].filter((id) => !failedContacts.has(id)).length;
   // Links are saved even when a write failed: the next run (or the live sync) finds the pair by them.
   await saveLinks(ctx.db, ctx.installationId, linkUpdates);
-  await recordStageChanges(ctx.db, stages.filter((s) => !failedContacts.has(s.hubspotContactId)));
+  await recordStageChanges(
+    ctx.db,
+    stages.filter((s) => !failedContacts.has(s.hubspotContactId)),
+  );
   await writeSyncLog(ctx.db, log);
 
   // 6. Attribution, through the backfill's own stamping (it reads the links saved above).
@@ -364,7 +525,11 @@ function linkTo(contact: HubSpotContact, lead: SalesforceRecord): RecordLink {
 }
 
 function describeLink(link: RecordLink): string {
-  return [link.salesforceLeadId ? `Lead ${link.salesforceLeadId}` : '', link.salesforceContactId ? `Contact ${link.salesforceContactId}` : '', link.salesforceOpportunityId ? `Opportunity ${link.salesforceOpportunityId}` : '']
+  return [
+    link.salesforceLeadId ? `Lead ${link.salesforceLeadId}` : '',
+    link.salesforceContactId ? `Contact ${link.salesforceContactId}` : '',
+    link.salesforceOpportunityId ? `Opportunity ${link.salesforceOpportunityId}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
 }
@@ -402,7 +567,12 @@ async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[
     const person = salesforceContacts.find(free);
     if (!person) continue;
     claimed.add(person.Id);
-    pairs.push({ contact, link: { hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: person.Id, salesforceOpportunityId: null }, lead: undefined, matchedBy: 'email_contact' });
+    pairs.push({
+      contact,
+      link: { hubspotContactId: contact.id, email, salesforceLeadId: null, salesforceContactId: person.Id, salesforceOpportunityId: null },
+      lead: undefined,
+      matchedBy: 'email_contact',
+    });
   }
   return pairs;
 }
@@ -411,7 +581,11 @@ async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[
 async function syncLeadStep(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<Required<StepCounts>> {
   const result = emptyStep(leads.length);
   if (leads.length === 0) return result;
-  const linked = await linksBySalesforceIds(ctx.db, ctx.installationId, leads.map((l) => l.Id));
+  const linked = await linksBySalesforceIds(
+    ctx.db,
+    ctx.installationId,
+    leads.map((l) => l.Id),
+  );
   const unmatched = leads.filter((lead) => !linked.has(lead.Id));
   result.unmatched = unmatched.length;
   await writeSyncLog(

@@ -45,8 +45,20 @@ export function smtpSender(config: SmtpConfig): MailSender {
   return {
     async send(message) {
       try {
-        const info = await transport.sendMail({ from: config.from, to: [...message.to], subject: message.subject, text: message.text, html: message.html, messageId: message.messageId });
-        return { kind: 'sent', accepted: (info.accepted as unknown[]).map((entry) => (typeof entry === 'string' ? entry : String((entry as { address?: unknown }).address))) };
+        const info = await transport.sendMail({
+          from: config.from,
+          to: [...message.to],
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          messageId: message.messageId,
+        });
+        return {
+          kind: 'sent',
+          accepted: (info.accepted as unknown[]).map((entry) =>
+            typeof entry === 'string' ? entry : String((entry as { address?: unknown }).address),
+          ),
+        };
       } catch (error) {
         return describeFailure(error, config);
       }

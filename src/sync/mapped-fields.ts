@@ -6,7 +6,16 @@
  */
 import type { HubSpotContact, HubSpotPort, SalesforcePort, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
 import { WATCHED_PROPERTIES } from '../crm/field-catalog.ts';
-import { defaultKinds, hubspotCanonical, hubspotKindOf, hubspotValueOf, salesforceCanonical, salesforceKindOf, salesforceValueOf, type TypedMapping } from '../domain/field-values.ts';
+import {
+  defaultKinds,
+  hubspotCanonical,
+  hubspotKindOf,
+  hubspotValueOf,
+  salesforceCanonical,
+  salesforceKindOf,
+  salesforceValueOf,
+  type TypedMapping,
+} from '../domain/field-values.ts';
 import { DEFAULT_FIELD_MAPPINGS, resolveFieldValue, type FieldMapping } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
@@ -39,20 +48,25 @@ const typedCache = new WeakMap<readonly FieldMapping[], Promise<readonly TypedMa
  * pair's kinds come from the Lead describe and the contact properties, read once per set of
  * mappings (a settings change makes a new set) and again after a failed read.
  */
-export function typedMappings(ctx: { fieldMappings: readonly FieldMapping[]; hubspot: HubSpotPort; salesforce: SalesforcePort }): Promise<readonly TypedMapping[]> {
+export function typedMappings(ctx: {
+  fieldMappings: readonly FieldMapping[];
+  hubspot: HubSpotPort;
+  salesforce: SalesforcePort;
+}): Promise<readonly TypedMapping[]> {
   const cached = typedCache.get(ctx.fieldMappings);
   if (cached) return cached;
   const mappings = syncing(ctx.fieldMappings);
   const known = mappings.map((m) => defaultKinds(m, DEFAULT_FIELD_MAPPINGS));
-  const typed = known.every((k) => k !== null)
-    ? Promise.resolve(known.filter((k) => k !== null))
-    : readKinds(ctx, mappings);
+  const typed = known.every((k) => k !== null) ? Promise.resolve(known.filter((k) => k !== null)) : readKinds(ctx, mappings);
   typedCache.set(ctx.fieldMappings, typed);
   typed.catch(() => typedCache.delete(ctx.fieldMappings));
   return typed;
 }
 
-async function readKinds(ports: { hubspot: HubSpotPort; salesforce: SalesforcePort }, mappings: readonly FieldMapping[]): Promise<TypedMapping[]> {
+async function readKinds(
+  ports: { hubspot: HubSpotPort; salesforce: SalesforcePort },
+  mappings: readonly FieldMapping[],
+): Promise<TypedMapping[]> {
   const [fields, properties] = await Promise.all([ports.salesforce.describeFields('Lead'), ports.hubspot.readContactProperties()]);
   const fieldTypes = new Map((fields ?? []).map((f) => [f.name, f.type]));
   const propertyTypes = new Map(properties.map((p) => [p.name, p]));
@@ -93,18 +107,28 @@ function salesforceAt(lead: SalesforceRecord | undefined): number | null {
  * field: a stamp the app wrote after the marketer's edit would otherwise read as a rep's clearing —
  * chaos suite).
  */
-export function leadValuesFor(mappings: readonly TypedMapping[], contact: HubSpotContact, lead: SalesforceRecord | undefined, integrationUserId?: string): Record<string, unknown> {
+export function leadValuesFor(
+  mappings: readonly TypedMapping[],
+  contact: HubSpotContact,
+  lead: SalesforceRecord | undefined,
+  integrationUserId?: string,
+): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  const lastByApp = integrationUserId !== undefined && (recordText(lead, 'LastModifiedById') ?? '').slice(0, 15) === integrationUserId.slice(0, 15);
+  const lastByApp =
+    integrationUserId !== undefined && (recordText(lead, 'LastModifiedById') ?? '').slice(0, 15) === integrationUserId.slice(0, 15);
   for (const mapping of mappings) {
     const resolution = resolveFieldValue(
       mapping.rule,
       { value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]), at: Date.parse(contact.updatedAt) },
-      { value: leadCanonical(mapping, lead), at: lastByApp && mapping.rule === 'prefer_salesforce_unless_blank' ? null : salesforceAt(lead) },
+      {
+        value: leadCanonical(mapping, lead),
+        at: lastByApp && mapping.rule === 'prefer_salesforce_unless_blank' ? null : salesforceAt(lead),
+      },
       'hubspot_to_salesforce',
     );
     // A new Lead gets no blanks; a linked one is cleared only by a rule that says so.
-    if (resolution.write && (resolution.value !== null || lead !== undefined)) fields[mapping.salesforceField] = salesforceValueOf(mapping, resolution.value);
+    if (resolution.write && (resolution.value !== null || lead !== undefined))
+      fields[mapping.salesforceField] = salesforceValueOf(mapping, resolution.value);
   }
   return fields;
 }
@@ -113,7 +137,11 @@ export function leadValuesFor(mappings: readonly TypedMapping[], contact: HubSpo
  * The mapped contact properties to write for a linked Lead, by each mapping's rule. The email has
  * its own path (src/sync/email-identity.ts: an email another contact holds is never written).
  */
-export function contactValuesFor(mappings: readonly TypedMapping[], lead: SalesforceRecord, contact: HubSpotContact): Record<string, string> {
+export function contactValuesFor(
+  mappings: readonly TypedMapping[],
+  lead: SalesforceRecord,
+  contact: HubSpotContact,
+): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const mapping of mappings) {
     if (mapping.hubspotProperty === 'email') continue;
@@ -130,10 +158,12 @@ export function contactValuesFor(mappings: readonly TypedMapping[], lead: Salesf
 
 /** The mapped contact properties of a contact made from a Lead: every value the Lead has. */
 export function newContactValues(mappings: readonly TypedMapping[], lead: SalesforceRecord): Record<string, string> {
-  return Object.fromEntries(mappings.flatMap((m): [string, string][] => {
-    const value = leadCanonical(m, lead);
-    return value === null ? [] : [[m.hubspotProperty, hubspotValueOf(value)]];
-  }));
+  return Object.fromEntries(
+    mappings.flatMap((m): [string, string][] => {
+      const value = leadCanonical(m, lead);
+      return value === null ? [] : [[m.hubspotProperty, hubspotValueOf(value)]];
+    }),
+  );
 }
 
 /** A refused mapped value, as the sync log shows it. */
@@ -167,7 +197,12 @@ interface WriteShape<R> {
  * refused value is noted with its field (so one bad value never holds back a stage or a stamp).
  * `mapped` are the mapped names on the written side.
  */
-async function sendKeepingTheRest<R>(records: readonly R[], shape: WriteShape<R>, mapped: ReadonlySet<string>, refusals: Refusal[]): Promise<Map<string, WriteOutcome>> {
+async function sendKeepingTheRest<R>(
+  records: readonly R[],
+  shape: WriteShape<R>,
+  mapped: ReadonlySet<string>,
+  refusals: Refusal[],
+): Promise<Map<string, WriteOutcome>> {
   const outcomes = await shape.send(records);
   const retry: R[] = [];
   for (const record of records) {
@@ -176,7 +211,15 @@ async function sendKeepingTheRest<R>(records: readonly R[], shape: WriteShape<R>
     const values = shape.valuesOf(record);
     const fields = outcome.fields.filter((f) => f in values);
     if (fields.length === 0 || !fields.every((f) => mapped.has(f))) continue;
-    for (const field of fields) refusals.push({ system: shape.system, recordRef: shape.refOf(record), field, value: values[field], code: outcome.code, message: outcome.message });
+    for (const field of fields)
+      refusals.push({
+        system: shape.system,
+        recordRef: shape.refOf(record),
+        field,
+        value: values[field],
+        code: outcome.code,
+        message: outcome.message,
+      });
     retry.push(shape.without(record, fields));
   }
   if (retry.length === 0) return outcomes;
@@ -195,15 +238,25 @@ export function refusalTolerantPorts(
   const mappedProperties = new Set(syncing(ctx.fieldMappings).map((m) => m.hubspotProperty));
   const mappedFields = new Set(syncing(ctx.fieldMappings).map((m) => m.salesforceField));
   /** Runs a write with its refusals collected, then logs them. */
-  const logged = async <R>(records: readonly R[], shape: WriteShape<R>, mapped: ReadonlySet<string>): Promise<Map<string, WriteOutcome>> => {
+  const logged = async <R>(
+    records: readonly R[],
+    shape: WriteShape<R>,
+    mapped: ReadonlySet<string>,
+  ): Promise<Map<string, WriteOutcome>> => {
     const refusals: Refusal[] = [];
     const outcomes = await sendKeepingTheRest(records, shape, mapped, refusals);
-    await writeSyncLog(ctx.db, refusals.map((r): SyncLogEntry => ({
-      installationId: ctx.installationId, recordRef: r.recordRef, level: 'warn', action: 'mapped_value_refused',
-      reason: `${r.system} refused ${r.field} = ${JSON.stringify(r.value)}: ${r.code} ${r.message}; the rest of the record was written`,
-      details: { field: r.field, value: r.value, code: r.code },
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    })));
+    await writeSyncLog(
+      ctx.db,
+      refusals.map((r): SyncLogEntry => ({
+        installationId: ctx.installationId,
+        recordRef: r.recordRef,
+        level: 'warn',
+        action: 'mapped_value_refused',
+        reason: `${r.system} refused ${r.field} = ${JSON.stringify(r.value)}: ${r.code} ${r.message}; the rest of the record was written`,
+        details: { field: r.field, value: r.value, code: r.code },
+        ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+      })),
+    );
     return outcomes;
   };
   type ContactWrite = { id: string; properties: Record<string, string> };
@@ -213,27 +266,64 @@ export function refusalTolerantPorts(
   return {
     hubspot: {
       ...ports.hubspot,
-      updateContacts: (updates) => logged<ContactWrite>(updates, {
-        send: (r) => ports.hubspot.updateContacts(r), keyOf: (r) => r.id, valuesOf: (r) => r.properties,
-        without: (r, f) => ({ id: r.id, properties: without(r.properties, f) }), refOf: (r) => contactRef(r.id), system: 'HubSpot',
-      }, mappedProperties),
-      upsertContactsByEmail: (inputs) => logged<ContactCreate>(inputs, {
-        send: (r) => ports.hubspot.upsertContactsByEmail(r), keyOf: (r) => r.email.toLowerCase(), valuesOf: (r) => r.properties,
-        without: (r, f) => ({ email: r.email, properties: without(r.properties, f) }), system: 'HubSpot',
-        // The contact may not exist yet: the line goes on the Lead it is made from.
-        refOf: (r) => (r.properties.salesforce_lead_id ? salesforceRef('Lead', r.properties.salesforce_lead_id) : contactRef('new')),
-      }, mappedProperties),
+      updateContacts: (updates) =>
+        logged<ContactWrite>(
+          updates,
+          {
+            send: (r) => ports.hubspot.updateContacts(r),
+            keyOf: (r) => r.id,
+            valuesOf: (r) => r.properties,
+            without: (r, f) => ({ id: r.id, properties: without(r.properties, f) }),
+            refOf: (r) => contactRef(r.id),
+            system: 'HubSpot',
+          },
+          mappedProperties,
+        ),
+      upsertContactsByEmail: (inputs) =>
+        logged<ContactCreate>(
+          inputs,
+          {
+            send: (r) => ports.hubspot.upsertContactsByEmail(r),
+            keyOf: (r) => r.email.toLowerCase(),
+            valuesOf: (r) => r.properties,
+            without: (r, f) => ({ email: r.email, properties: without(r.properties, f) }),
+            system: 'HubSpot',
+            // The contact may not exist yet: the line goes on the Lead it is made from.
+            refOf: (r) => (r.properties.salesforce_lead_id ? salesforceRef('Lead', r.properties.salesforce_lead_id) : contactRef('new')),
+          },
+          mappedProperties,
+        ),
     },
     salesforce: {
       ...ports.salesforce,
-      updateRecords: (type, records) => type !== 'Lead' ? ports.salesforce.updateRecords(type, records) : logged<Lead>(records, {
-        send: (r) => ports.salesforce.updateRecords(type, r), keyOf: (r) => r.Id, valuesOf: (r) => r,
-        without: (r, f) => ({ ...without(r, f), Id: r.Id }), refOf: (r) => salesforceRef('Lead', r.Id), system: 'Salesforce',
-      }, mappedFields),
-      upsertLeadsByHubSpotId: (leads) => logged<LeadUpsert>(leads, {
-        send: (r) => ports.salesforce.upsertLeadsByHubSpotId(r), keyOf: (r) => r.HubSpot_Contact_Id__c, valuesOf: (r) => r,
-        without: (r, f) => ({ ...without(r, f), HubSpot_Contact_Id__c: r.HubSpot_Contact_Id__c }), refOf: (r) => contactRef(r.HubSpot_Contact_Id__c), system: 'Salesforce',
-      }, mappedFields),
+      updateRecords: (type, records) =>
+        type !== 'Lead'
+          ? ports.salesforce.updateRecords(type, records)
+          : logged<Lead>(
+              records,
+              {
+                send: (r) => ports.salesforce.updateRecords(type, r),
+                keyOf: (r) => r.Id,
+                valuesOf: (r) => r,
+                without: (r, f) => ({ ...without(r, f), Id: r.Id }),
+                refOf: (r) => salesforceRef('Lead', r.Id),
+                system: 'Salesforce',
+              },
+              mappedFields,
+            ),
+      upsertLeadsByHubSpotId: (leads) =>
+        logged<LeadUpsert>(
+          leads,
+          {
+            send: (r) => ports.salesforce.upsertLeadsByHubSpotId(r),
+            keyOf: (r) => r.HubSpot_Contact_Id__c,
+            valuesOf: (r) => r,
+            without: (r, f) => ({ ...without(r, f), HubSpot_Contact_Id__c: r.HubSpot_Contact_Id__c }),
+            refOf: (r) => contactRef(r.HubSpot_Contact_Id__c),
+            system: 'Salesforce',
+          },
+          mappedFields,
+        ),
     },
   };
 }

@@ -12,7 +12,17 @@
 import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import { chooseSurvivingLink, earliestFirstTouch, hubspotMergeIds, type HubSpotMergeEvent } from '../domain/record-identity.ts';
 import { inTransaction, type Queryable } from '../store/db.ts';
-import { linksByHubSpotIds, linksBySalesforceIds, moveLink, moveLinkRecord, repointHubSpotContact, repointSalesforceLead, saveLinks, setLinksAside, type RecordLink } from '../store/record-links.ts';
+import {
+  linksByHubSpotIds,
+  linksBySalesforceIds,
+  moveLink,
+  moveLinkRecord,
+  repointHubSpotContact,
+  repointSalesforceLead,
+  saveLinks,
+  setLinksAside,
+  type RecordLink,
+} from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { touchesOf } from '../store/touches.ts';
 import { contactRef, salesforceRef } from './context.ts';
@@ -50,10 +60,19 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   // A Lead the app made for one of them whose link was never saved (the handoff stopped between the
   // two writes) counts as its link: it names the contact, and left alone it would keep naming a
   // merged-away id (chaos suite).
-  for (const lead of await unlinkedLeadsNaming(ctx, ids.filter((id) => !links.has(id)))) {
+  for (const lead of await unlinkedLeadsNaming(
+    ctx,
+    ids.filter((id) => !links.has(id)),
+  )) {
     const contactId = String(lead.HubSpot_Contact_Id__c);
     if (links.has(contactId)) continue;
-    const link: RecordLink = { hubspotContactId: contactId, email: typeof lead.Email === 'string' ? lead.Email : null, salesforceLeadId: lead.Id, salesforceContactId: null, salesforceOpportunityId: null };
+    const link: RecordLink = {
+      hubspotContactId: contactId,
+      email: typeof lead.Email === 'string' ? lead.Email : null,
+      salesforceLeadId: lead.Id,
+      salesforceContactId: null,
+      salesforceOpportunityId: null,
+    };
     await saveLinks(ctx.db, ctx.installationId, [link]);
     links.set(contactId, link);
   }
@@ -70,12 +89,24 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
     ...duplicates.flatMap((d) => (d.salesforceLeadId ? [{ type: 'Lead', id: d.salesforceLeadId, value: null }] : [])),
   ];
   // Clears before stamps: HubSpot_Contact_Id__c is unique, and a duplicate may still name the survivor.
-  for (const [type, clearing] of [['Lead', true], ['Lead', false], ['Contact', false]] as const) {
-    const records = stamps.filter((s) => s.type === type && (s.value === null) === clearing).map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
+  for (const [type, clearing] of [
+    ['Lead', true],
+    ['Lead', false],
+    ['Contact', false],
+  ] as const) {
+    const records = stamps
+      .filter((s) => s.type === type && (s.value === null) === clearing)
+      .map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
     if (records.length === 0) continue;
     const outcomes = await ctx.salesforce.updateRecords(type, records);
     for (const [id, outcome] of outcomes) {
-      if (!outcome.ok) entry(salesforceRef(type, id), 'error', 'merge_stamp_failed', `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`);
+      if (!outcome.ok)
+        entry(
+          salesforceRef(type, id),
+          'error',
+          'merge_stamp_failed',
+          `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`,
+        );
     }
   }
 
@@ -88,22 +119,42 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   if (Object.keys(stampIds).length > 0) {
     await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: survivorId, values: stampIds }]);
     const outcome = (await ctx.hubspot.updateContacts([{ id: survivorId, properties: stampIds }])).get(survivorId);
-    if (outcome && !outcome.ok) entry(contactRef(survivorId), 'error', 'merge_stamp_failed', `HubSpot refused the Salesforce ids after the merge: ${outcome.code} ${outcome.message}`);
+    if (outcome && !outcome.ok)
+      entry(
+        contactRef(survivorId),
+        'error',
+        'merge_stamp_failed',
+        `HubSpot refused the Salesforce ids after the merge: ${outcome.code} ${outcome.message}`,
+      );
   }
 
   // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
   await inTransaction(ctx.db, async (tx) => {
     await repointHubSpotContact(tx, ctx.installationId, mergedIds, survivorId);
     if (keep && keep.hubspotContactId !== survivorId) await moveLink(tx, ctx.installationId, keep.hubspotContactId, survivorId);
-    await setLinksAside(tx, ctx.installationId, duplicates.map((d) => ({ ...d, deletedSide: 'hubspot' as const, deletedId: d.hubspotContactId, reason: 'merged' as const })));
+    await setLinksAside(
+      tx,
+      ctx.installationId,
+      duplicates.map((d) => ({ ...d, deletedSide: 'hubspot' as const, deletedId: d.hubspotContactId, reason: 'merged' as const })),
+    );
   });
   await stampEarliestFirstTouch(ctx, survivorId, keep, entry);
 
-  entry(contactRef(survivorId), 'info', 'merge_contacts', `HubSpot merged contact${mergedIds.length > 1 ? 's' : ''} ${mergedIds.join(', ')} into ${survivorId}: ${keep?.salesforceLeadId ? `linked to Lead ${keep.salesforceLeadId}` : 'no Salesforce record linked'}; stage history and touches follow ${survivorId}`, { mergedIds, primaryId });
+  entry(
+    contactRef(survivorId),
+    'info',
+    'merge_contacts',
+    `HubSpot merged contact${mergedIds.length > 1 ? 's' : ''} ${mergedIds.join(', ')} into ${survivorId}: ${keep?.salesforceLeadId ? `linked to Lead ${keep.salesforceLeadId}` : 'no Salesforce record linked'}; stage history and touches follow ${survivorId}`,
+    { mergedIds, primaryId },
+  );
   for (const duplicate of duplicates) {
     if (duplicate.salesforceLeadId === null && duplicate.salesforceContactId === null) continue;
-    entry(salesforceRef(duplicate.salesforceLeadId ? 'Lead' : 'Contact', duplicate.salesforceLeadId ?? duplicate.salesforceContactId ?? ''), 'warn', 'merge_duplicate_unlinked',
-      `was linked to contact ${duplicate.hubspotContactId}, merged into ${survivorId} whose link is ${keep?.salesforceLeadId ?? keep?.salesforceContactId ?? 'none'}: unlinked, not deleted; merge the duplicate in Salesforce if it is the same person`);
+    entry(
+      salesforceRef(duplicate.salesforceLeadId ? 'Lead' : 'Contact', duplicate.salesforceLeadId ?? duplicate.salesforceContactId ?? ''),
+      'warn',
+      'merge_duplicate_unlinked',
+      `was linked to contact ${duplicate.hubspotContactId}, merged into ${survivorId} whose link is ${keep?.salesforceLeadId ?? keep?.salesforceContactId ?? 'none'}: unlinked, not deleted; merge the duplicate in Salesforce if it is the same person`,
+    );
   }
   await writeSyncLog(ctx.db, log);
   await ctx.markPending('to-salesforce', [survivorId]);
@@ -114,8 +165,14 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
 async function unlinkedLeadsNaming(ctx: IdentityContext, contactIds: readonly string[]): Promise<SalesforceRecord[]> {
   const quoted = contactIds.filter((id) => /^\d+$/.test(id)).map((id) => `'${id}'`);
   if (quoted.length === 0) return [];
-  const leads = await ctx.salesforce.query(`SELECT Id, Email, HubSpot_Contact_Id__c FROM Lead WHERE HubSpot_Contact_Id__c IN (${quoted.join(', ')}) AND IsConverted = false ORDER BY CreatedDate`);
-  const held = await linksBySalesforceIds(ctx.db, ctx.installationId, leads.map((lead) => lead.Id));
+  const leads = await ctx.salesforce.query(
+    `SELECT Id, Email, HubSpot_Contact_Id__c FROM Lead WHERE HubSpot_Contact_Id__c IN (${quoted.join(', ')}) AND IsConverted = false ORDER BY CreatedDate`,
+  );
+  const held = await linksBySalesforceIds(
+    ctx.db,
+    ctx.installationId,
+    leads.map((lead) => lead.Id),
+  );
   return leads.filter((lead) => !held.has(lead.Id));
 }
 
@@ -126,22 +183,42 @@ async function unlinkedLeadsNaming(ctx: IdentityContext, contactIds: readonly st
  * is applied first (the first merged id as the primary, as HubSpot lists it), and the event, when
  * it comes, finds it done. Returns the survivors it merged into.
  */
-export async function applyMergesFoundInSync(ctx: IdentityContext, contacts: readonly { id: string; properties: Record<string, string | null | undefined> }[]): Promise<string[]> {
+export async function applyMergesFoundInSync(
+  ctx: IdentityContext,
+  contacts: readonly { id: string; properties: Record<string, string | null | undefined> }[],
+): Promise<string[]> {
   const merged = contacts.flatMap((c) => {
-    const ids = (c.properties.hs_merged_object_ids ?? '').split(';').map((id) => id.trim()).filter((id) => id !== '' && id !== c.id);
+    const ids = (c.properties.hs_merged_object_ids ?? '')
+      .split(';')
+      .map((id) => id.trim())
+      .filter((id) => id !== '' && id !== c.id);
     return ids.length > 0 ? [{ survivorId: c.id, mergedIds: ids }] : [];
   });
   if (merged.length === 0) return [];
-  const linked = await linksByHubSpotIds(ctx.db, ctx.installationId, merged.flatMap((m) => m.mergedIds));
+  const linked = await linksByHubSpotIds(
+    ctx.db,
+    ctx.installationId,
+    merged.flatMap((m) => m.mergedIds),
+  );
   const due = merged.filter((m) => m.mergedIds.some((id) => linked.has(id)));
   for (const { survivorId, mergedIds } of due) {
-    await applyHubSpotMerge(ctx, { objectId: survivorId, primaryObjectId: mergedIds[0], mergedObjectIds: mergedIds, newObjectId: survivorId });
+    await applyHubSpotMerge(ctx, {
+      objectId: survivorId,
+      primaryObjectId: mergedIds[0],
+      mergedObjectIds: mergedIds,
+      newObjectId: survivorId,
+    });
   }
   return due.map((m) => m.survivorId);
 }
 
 /** Writes the survivor's earliest stored first touch on the contact and its linked Lead, where they say otherwise. */
-async function stampEarliestFirstTouch(ctx: IdentityContext, survivorId: string, link: RecordLink | null, entry: (ref: string, level: SyncLogEntry['level'], action: string, reason: string) => void): Promise<void> {
+async function stampEarliestFirstTouch(
+  ctx: IdentityContext,
+  survivorId: string,
+  link: RecordLink | null,
+  entry: (ref: string, level: SyncLogEntry['level'], action: string, reason: string) => void,
+): Promise<void> {
   const first = earliestFirstTouch((await touchesOf(ctx.db, ctx.installationId, [survivorId])).filter((t) => t.isFirst));
   if (first === null) return;
   const at = first.occurredAt.toISOString();
@@ -153,15 +230,37 @@ async function stampEarliestFirstTouch(ctx: IdentityContext, survivorId: string,
     lead[field] = value;
   }
   const [current] = await ctx.hubspot.readContacts([survivorId], Object.keys(hubspot));
-  const changed = Object.fromEntries(Object.entries(hubspot).filter(([name, value]) => (current?.properties[name] ?? '') !== value && !(name === 'attribution_first_at' && current?.properties[name] && Date.parse(current.properties[name] ?? '') === first.occurredAt.getTime())));
+  const changed = Object.fromEntries(
+    Object.entries(hubspot).filter(
+      ([name, value]) =>
+        (current?.properties[name] ?? '') !== value &&
+        !(
+          name === 'attribution_first_at' &&
+          current?.properties[name] &&
+          Date.parse(current.properties[name] ?? '') === first.occurredAt.getTime()
+        ),
+    ),
+  );
   if (Object.keys(changed).length > 0) {
     await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: survivorId, values: changed }]);
     const outcome = (await ctx.hubspot.updateContacts([{ id: survivorId, properties: changed }])).get(survivorId);
-    if (outcome && !outcome.ok) entry(contactRef(survivorId), 'error', 'stamp_failed', `HubSpot refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`);
+    if (outcome && !outcome.ok)
+      entry(
+        contactRef(survivorId),
+        'error',
+        'stamp_failed',
+        `HubSpot refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`,
+      );
   }
   if (link?.salesforceLeadId) {
     const outcome = (await ctx.salesforce.updateRecords('Lead', [{ Id: link.salesforceLeadId, ...lead }])).get(link.salesforceLeadId);
-    if (outcome && !outcome.ok && outcome.code !== 'CANNOT_UPDATE_CONVERTED_LEAD') entry(salesforceRef('Lead', link.salesforceLeadId), 'error', 'stamp_failed', `Salesforce refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`);
+    if (outcome && !outcome.ok && outcome.code !== 'CANNOT_UPDATE_CONVERTED_LEAD')
+      entry(
+        salesforceRef('Lead', link.salesforceLeadId),
+        'error',
+        'stamp_failed',
+        `Salesforce refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`,
+      );
   }
 }
 
@@ -170,10 +269,18 @@ async function stampEarliestFirstTouch(ctx: IdentityContext, survivorId: string,
  * link to the master. When the master has a link of its own, two HubSpot contacts now name one
  * record: the merged-away one's link is set aside and reported.
  */
-export async function applySalesforceMerges(ctx: IdentityContext, type: 'Lead' | 'Contact', merged: readonly { id: string; masterId: string }[]): Promise<void> {
+export async function applySalesforceMerges(
+  ctx: IdentityContext,
+  type: 'Lead' | 'Contact',
+  merged: readonly { id: string; masterId: string }[],
+): Promise<void> {
   if (merged.length === 0) return;
   const log: SyncLogEntry[] = [];
-  const links = await linksBySalesforceIds(ctx.db, ctx.installationId, merged.flatMap((m) => [m.id, m.masterId]));
+  const links = await linksBySalesforceIds(
+    ctx.db,
+    ctx.installationId,
+    merged.flatMap((m) => [m.id, m.masterId]),
+  );
   for (const { id, masterId } of merged) {
     const loser = links.get(id);
     const master = links.get(masterId);
@@ -182,8 +289,13 @@ export async function applySalesforceMerges(ctx: IdentityContext, type: 'Lead' |
     const ref = salesforceRef(type, masterId);
     if (master && master.hubspotContactId !== loser.hubspotContactId) {
       await setLinksAside(ctx.db, ctx.installationId, [{ ...loser, deletedSide: 'salesforce', deletedId: id, reason: 'merged' }]);
-      log.push({ installationId: ctx.installationId, recordRef: contactRef(loser.hubspotContactId), level: 'warn', action: 'merge_duplicate_unlinked',
-        reason: `${type} ${id} was merged into ${masterId}, which is linked to contact ${master.hubspotContactId}: this contact is unlinked, not deleted; merge the two contacts in HubSpot if they are the same person` });
+      log.push({
+        installationId: ctx.installationId,
+        recordRef: contactRef(loser.hubspotContactId),
+        level: 'warn',
+        action: 'merge_duplicate_unlinked',
+        reason: `${type} ${id} was merged into ${masterId}, which is linked to contact ${master.hubspotContactId}: this contact is unlinked, not deleted; merge the two contacts in HubSpot if they are the same person`,
+      });
       continue;
     }
     // CRM stamps first, then the link: a failure in between retries with the loser still linked,
@@ -194,8 +306,13 @@ export async function applySalesforceMerges(ctx: IdentityContext, type: 'Lead' |
     const written = await ctx.salesforce.updateRecords(type, [{ Id: masterId, HubSpot_Contact_Id__c: loser.hubspotContactId }]);
     const refused = [outcome, written.get(masterId)].find((o) => o !== undefined && !o.ok);
     await moveLinkRecord(ctx.db, ctx.installationId, loser.hubspotContactId, type, masterId);
-    log.push({ installationId: ctx.installationId, recordRef: ref, level: refused ? 'error' : 'info', action: 'merge_records',
-      reason: `Salesforce merged ${type} ${id} into ${masterId}: contact ${loser.hubspotContactId} now linked to ${masterId}${refused && !refused.ok ? ` (a stamp was refused: ${refused.code} ${refused.message})` : ''}` });
+    log.push({
+      installationId: ctx.installationId,
+      recordRef: ref,
+      level: refused ? 'error' : 'info',
+      action: 'merge_records',
+      reason: `Salesforce merged ${type} ${id} into ${masterId}: contact ${loser.hubspotContactId} now linked to ${masterId}${refused && !refused.ok ? ` (a stamp was refused: ${refused.code} ${refused.message})` : ''}`,
+    });
     await ctx.markPending('to-hubspot', [`${type}:${masterId}`]);
   }
   await writeSyncLog(ctx.db, log);

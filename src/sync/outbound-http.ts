@@ -37,18 +37,55 @@ export interface OutboundPolicy {
 
 /** The address classes no outbound request goes to, each named for the refusal message. */
 const REFUSED_RANGES: readonly { label: string; ranges: readonly [string, number, 'ipv4' | 'ipv6'][] }[] = [
-  { label: 'a loopback address', ranges: [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']] },
-  { label: 'an unspecified address', ranges: [['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']] },
-  { label: 'a private address (RFC 1918)', ranges: [['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4']] },
-  { label: 'a link-local address', ranges: [['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']] },
+  {
+    label: 'a loopback address',
+    ranges: [
+      ['127.0.0.0', 8, 'ipv4'],
+      ['::1', 128, 'ipv6'],
+    ],
+  },
+  {
+    label: 'an unspecified address',
+    ranges: [
+      ['0.0.0.0', 8, 'ipv4'],
+      ['::', 128, 'ipv6'],
+    ],
+  },
+  {
+    label: 'a private address (RFC 1918)',
+    ranges: [
+      ['10.0.0.0', 8, 'ipv4'],
+      ['172.16.0.0', 12, 'ipv4'],
+      ['192.168.0.0', 16, 'ipv4'],
+    ],
+  },
+  {
+    label: 'a link-local address',
+    ranges: [
+      ['169.254.0.0', 16, 'ipv4'],
+      ['fe80::', 10, 'ipv6'],
+    ],
+  },
   { label: 'a shared (carrier-grade NAT) address', ranges: [['100.64.0.0', 10, 'ipv4']] },
-  { label: 'a unique-local address', ranges: [['fc00::', 7, 'ipv6'], ['fec0::', 10, 'ipv6']] },
+  {
+    label: 'a unique-local address',
+    ranges: [
+      ['fc00::', 7, 'ipv6'],
+      ['fec0::', 10, 'ipv6'],
+    ],
+  },
   {
     label: 'a reserved address',
     ranges: [
-      ['192.0.0.0', 24, 'ipv4'], ['198.18.0.0', 15, 'ipv4'], ['224.0.0.0', 4, 'ipv4'], ['240.0.0.0', 4, 'ipv4'],
+      ['192.0.0.0', 24, 'ipv4'],
+      ['198.18.0.0', 15, 'ipv4'],
+      ['224.0.0.0', 4, 'ipv4'],
+      ['240.0.0.0', 4, 'ipv4'],
       // IPv4-compatible (deprecated), discard-only, local-use NAT64 and multicast IPv6.
-      ['::', 96, 'ipv6'], ['100::', 64, 'ipv6'], ['64:ff9b:1::', 48, 'ipv6'], ['ff00::', 8, 'ipv6'],
+      ['::', 96, 'ipv6'],
+      ['100::', 64, 'ipv6'],
+      ['64:ff9b:1::', 48, 'ipv6'],
+      ['ff00::', 8, 'ipv6'],
     ],
   },
 ];
@@ -133,7 +170,11 @@ export async function checkOutboundUrl(raw: string, policy: OutboundPolicy): Pro
   } catch {
     return { ok: false, error: { kind: 'policy', message: 'not a URL' } };
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, error: { kind: 'policy', message: `the ${url.protocol.replace(/:$/, '')} scheme is not allowed: use an http(s) URL` } };
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return {
+      ok: false,
+      error: { kind: 'policy', message: `the ${url.protocol.replace(/:$/, '')} scheme is not allowed: use an http(s) URL` },
+    };
   // WHATWG parsing already turned 0x7f.1 or 2130706433 into 127.0.0.1; IPv6 comes in brackets.
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   let addresses: ResolvedAddress[];
@@ -150,8 +191,17 @@ export async function checkOutboundUrl(raw: string, policy: OutboundPolicy): Pro
   for (const { address } of addresses) {
     const refused = refusedAddressClass(address, policy);
     if (refused !== null) {
-      const named = hostname === address ? address : `${hostname} resolves to ${refused === 'not an IP address' ? 'something that is not an address' : address}`;
-      return { ok: false, error: { kind: 'policy', message: `${named}, ${refused}: alerts go only to public addresses (an operator can allow a private range with OUTBOUND_ALLOW_PRIVATE)` } };
+      const named =
+        hostname === address
+          ? address
+          : `${hostname} resolves to ${refused === 'not an IP address' ? 'something that is not an address' : address}`;
+      return {
+        ok: false,
+        error: {
+          kind: 'policy',
+          message: `${named}, ${refused}: alerts go only to public addresses (an operator can allow a private range with OUTBOUND_ALLOW_PRIVATE)`,
+        },
+      };
     }
   }
   return { ok: true, value: { url, address: addresses[0] as ResolvedAddress } };
@@ -159,9 +209,7 @@ export async function checkOutboundUrl(raw: string, policy: OutboundPolicy): Pro
 
 /** What one outbound POST came to; no status code or port leaves this module in a message. */
 export type OutboundAnswer =
-  | { kind: 'answered'; status: number }
-  | { kind: 'refused_by_policy'; message: string }
-  | { kind: 'unreachable' };
+  { kind: 'answered'; status: number } | { kind: 'refused_by_policy'; message: string } | { kind: 'unreachable' };
 
 /**
  * POSTs a body to a checked URL, connected to the address that was checked (a pinned lookup):
@@ -173,7 +221,8 @@ export async function postToPublicUrl(
   policy: OutboundPolicy,
 ): Promise<OutboundAnswer> {
   const checked = await checkOutboundUrl(raw, policy);
-  if (!checked.ok) return checked.error.kind === 'policy' ? { kind: 'refused_by_policy', message: checked.error.message } : { kind: 'unreachable' };
+  if (!checked.ok)
+    return checked.error.kind === 'policy' ? { kind: 'refused_by_policy', message: checked.error.message } : { kind: 'unreachable' };
   const { url, address } = checked.value;
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [{ address: address.address, family: address.family }]);

@@ -36,7 +36,11 @@ const directories = new Map<string, Promise<CachedDirectory>>();
 
 async function readDirectory(ctx: SyncContext): Promise<CachedDirectory> {
   const [owners, users] = await Promise.all([ctx.hubspot.listOwners(), ctx.salesforce.listUsers()]);
-  return { directory: { owners: owners.ok ? owners.value : [], users }, readAt: ctx.now().getTime(), ownersProblem: owners.ok ? null : owners.error };
+  return {
+    directory: { owners: owners.ok ? owners.value : [], users },
+    readAt: ctx.now().getTime(),
+    ownersProblem: owners.ok ? null : owners.error,
+  };
 }
 
 /** The installation's directory, read again when stale or when it lacks a wanted owner or user. */
@@ -47,7 +51,8 @@ async function directoryFor(ctx: SyncContext, ownerIds: readonly string[], userI
   const knows = (found: CachedDirectory): boolean =>
     ownerIds.every((id) => found.directory.owners.some((owner) => owner.id === id)) &&
     userIds.every((id) => found.directory.users.some((user) => user.id.slice(0, 15) === id.slice(0, 15)));
-  const stale = current === undefined || now - current.readAt >= OWNER_DIRECTORY_TTL_MS || (!knows(current) && now - current.readAt >= MISS_REFRESH_MS);
+  const stale =
+    current === undefined || now - current.readAt >= OWNER_DIRECTORY_TTL_MS || (!knows(current) && now - current.readAt >= MISS_REFRESH_MS);
   if (stale) {
     const reading = readDirectory(ctx);
     directories.set(ctx.installationId, reading);
@@ -61,12 +66,13 @@ async function directoryFor(ctx: SyncContext, ownerIds: readonly string[], userI
   return current as CachedDirectory;
 }
 
-/** Forgets the cached directories (tests, and an admin asking for a fresh read). */
-export function forgetOwnerDirectories(): void {
-  directories.clear();
-}
-
-type LogEntry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) => void;
+type LogEntry = (
+  recordRef: string,
+  level: SyncLogEntry['level'],
+  action: string,
+  reason: string,
+  details?: Record<string, unknown>,
+) => void;
 
 /**
  * Owners for one HubSpot → Salesforce batch: who owns each new Lead, what the Lead says of the
@@ -103,7 +109,13 @@ export class HandoffOwners {
     const fields: Record<string, string> = marketing === '' ? {} : { Marketing_Owner__c: marketing };
     if (match.ok) return { ...fields, OwnerId: match.user.id };
     const scope = this.cached.ownersProblem === null ? '' : ` (HubSpot's owners could not be read: ${this.cached.ownersProblem})`;
-    entry(contactRef(contact.id), match.reason === 'no_owner' ? 'info' : 'warn', 'owner_unassigned', `${match.detail}${scope}: the Lead goes to the org's lead assignment rules`, { reason: match.reason });
+    entry(
+      contactRef(contact.id),
+      match.reason === 'no_owner' ? 'info' : 'warn',
+      'owner_unassigned',
+      `${match.detail}${scope}: the Lead goes to the org's lead assignment rules`,
+      { reason: match.reason },
+    );
     return fields;
   }
 
@@ -120,12 +132,19 @@ export class HandoffOwners {
    * assignment rules gave (one read for the batch). Queues, the integration user and inactive users
    * are logged, never shown.
    */
-  async salesOwnerStamps(created: readonly { contactId: string; leadId: string; ownerId: string | null }[], entry: LogEntry): Promise<{ id: string; properties: Record<string, string> }[]> {
+  async salesOwnerStamps(
+    created: readonly { contactId: string; leadId: string; ownerId: string | null }[],
+    entry: LogEntry,
+  ): Promise<{ id: string; properties: Record<string, string> }[]> {
     const unknown = created.filter((c) => c.ownerId === null).map((c) => c.leadId);
     const read = unknown.length === 0 ? [] : await this.ctx.salesforce.readRecords('Lead', unknown, ['Id', 'OwnerId']);
     const ownerOf = new Map(read.map((lead) => [lead.Id, recordText(lead, 'OwnerId')]));
     const owners = created.map((c) => ({ ...c, ownerId: c.ownerId ?? ownerOf.get(c.leadId) ?? null }));
-    return salesOwnerWrites(this.ctx, owners.map((c) => ({ contactId: c.contactId, recordRef: salesforceRef('Lead', c.leadId), ownerId: c.ownerId, current: {} })), entry);
+    return salesOwnerWrites(
+      this.ctx,
+      owners.map((c) => ({ contactId: c.contactId, recordRef: salesforceRef('Lead', c.leadId), ownerId: c.ownerId, current: {} })),
+      entry,
+    );
   }
 }
 
@@ -146,7 +165,9 @@ export async function salesOwnerWrites(
   for (const record of records) {
     const shown = shownSalesOwner(record.ownerId, cached.directory, integrationUserId);
     if (!shown.ok) {
-      entry(record.recordRef, 'warn', 'sales_owner_not_shown', `${shown.error}: the contact's sales owner is left as it is`, { contact: record.contactId });
+      entry(record.recordRef, 'warn', 'sales_owner_not_shown', `${shown.error}: the contact's sales owner is left as it is`, {
+        contact: record.contactId,
+      });
       continue;
     }
     const properties = salesOwnerProperties(shown.value);

@@ -46,7 +46,11 @@ export interface ReconcileResult {
 }
 
 /** The newest Salesforce notification's fields per record (what the last Outbound Message said). */
-async function lastNotifiedFields(db: Queryable, installationId: string, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+async function lastNotifiedFields(
+  db: Queryable,
+  installationId: string,
+  ids: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
   if (ids.length === 0) return new Map();
   const rows = await db.query<{ object_id: string; payload: { fields?: Record<string, unknown> } }>(
     "SELECT DISTINCT ON (object_id) object_id, payload FROM inbound_events WHERE installation_id = $1 AND source = 'salesforce' AND object_id = ANY($2) ORDER BY object_id, occurred_at DESC",
@@ -56,7 +60,11 @@ async function lastNotifiedFields(db: Queryable, installationId: string, ids: re
 }
 
 /** The stage fields whose current value differs from the last notified one (all of them with no notification). */
-function unannouncedStageFields(type: 'Lead' | 'Opportunity', record: SalesforceRecord, notified: Record<string, unknown> | undefined): string[] {
+function unannouncedStageFields(
+  type: 'Lead' | 'Opportunity',
+  record: SalesforceRecord,
+  notified: Record<string, unknown> | undefined,
+): string[] {
   const now = stageValues(type, record);
   if (notified === undefined) return Object.keys(now);
   const then = stageValues(type, notified);
@@ -67,8 +75,21 @@ function unannouncedStageFields(type: 'Lead' | 'Opportunity', record: Salesforce
 function catchLine(installationId: string, recordRef: string, at: number, changed: readonly string[], channel: string): SyncLogEntry {
   const when = new Date(at).toISOString();
   return changed.length > 0
-    ? { installationId, recordRef, level: 'warn', action: SILENT_STOP_ACTIONS.reconcileCaught, reason: `${changed.join(', ')} changed by ${when} with no ${channel} received for it: synced by the reconciler`, details: { fields: changed } }
-    : { installationId, recordRef, level: 'info', action: 'reconcile_checked', reason: `modified at ${when} with no ${channel}, but no watched field changed: synced by the reconciler to be sure` };
+    ? {
+        installationId,
+        recordRef,
+        level: 'warn',
+        action: SILENT_STOP_ACTIONS.reconcileCaught,
+        reason: `${changed.join(', ')} changed by ${when} with no ${channel} received for it: synced by the reconciler`,
+        details: { fields: changed },
+      }
+    : {
+        installationId,
+        recordRef,
+        level: 'info',
+        action: 'reconcile_checked',
+        reason: `modified at ${when} with no ${channel}, but no watched field changed: synced by the reconciler to be sure`,
+      };
 }
 
 interface Watermark {
@@ -85,7 +106,10 @@ function advanced(mark: Watermark | null, since: Date, last: { id: string; at: n
 const salesforceModified = (r: SalesforceRecord): number => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
 
 async function loadWatermark(db: Queryable, installationId: string, stream: string): Promise<Watermark | null> {
-  const rows = await db.query<{ watermark: Date; last_id: string }>('SELECT watermark, last_id FROM reconcile_watermarks WHERE installation_id = $1 AND stream = $2', [installationId, stream]);
+  const rows = await db.query<{ watermark: Date; last_id: string }>(
+    'SELECT watermark, last_id FROM reconcile_watermarks WHERE installation_id = $1 AND stream = $2',
+    [installationId, stream],
+  );
   const row = rows[0];
   return row ? { at: row.watermark, lastId: row.last_id } : null;
 }
@@ -100,7 +124,12 @@ async function saveWatermark(db: Queryable, installationId: string, stream: stri
 }
 
 /** The newest event time the app received per record id. */
-async function newestEvents(db: Queryable, installationId: string, source: 'hubspot' | 'salesforce', ids: readonly string[]): Promise<Map<string, number>> {
+async function newestEvents(
+  db: Queryable,
+  installationId: string,
+  source: 'hubspot' | 'salesforce',
+  ids: readonly string[],
+): Promise<Map<string, number>> {
   if (ids.length === 0) return new Map();
   const rows = await db.query<{ object_id: string; newest: Date }>(
     "SELECT object_id, max(occurred_at) AS newest FROM inbound_events WHERE installation_id = $1 AND source IN ($2, 'reconciler') AND object_id = ANY($3) GROUP BY object_id",
@@ -110,9 +139,23 @@ async function newestEvents(db: Queryable, installationId: string, source: 'hubs
 }
 
 /** Records the catch as an event of its own, so the next pass's lookback does not catch it again. */
-async function recordCatches(db: Queryable, installationId: string, objectType: string, caught: readonly { id: string; at: number }[]): Promise<void> {
+async function recordCatches(
+  db: Queryable,
+  installationId: string,
+  objectType: string,
+  caught: readonly { id: string; at: number }[],
+): Promise<void> {
   for (const { id, at } of caught) {
-    await recordInboundEvent(db, { dedupeKey: `rc-${objectType}-${id}-${at}`, installationId, source: 'reconciler', objectType, objectId: id, occurredAt: new Date(at), receivedAt: new Date(), payload: { caughtBy: 'reconciler' } });
+    await recordInboundEvent(db, {
+      dedupeKey: `rc-${objectType}-${id}-${at}`,
+      installationId,
+      source: 'reconciler',
+      objectType,
+      objectId: id,
+      occurredAt: new Date(at),
+      receivedAt: new Date(),
+      payload: { caughtBy: 'reconciler' },
+    });
   }
 }
 
@@ -137,17 +180,36 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     after = page.after;
   } while (after !== undefined && contacts.length < deps.pageLimit);
   const modified = (c: HubSpotContact) => Date.parse(c.properties.lastmodifieddate ?? c.updatedAt);
-  const newest = await newestEvents(deps.db, deps.installationId, 'hubspot', contacts.map((c) => c.id));
+  const newest = await newestEvents(
+    deps.db,
+    deps.installationId,
+    'hubspot',
+    contacts.map((c) => c.id),
+  );
   const missed = uncovered(contacts, (c) => c.id, modified, newest);
   let caught = 0;
   if (missed.length > 0) {
-    await deps.markPending('to-salesforce', missed.map((c) => c.id));
-    await recordCatches(deps.db, deps.installationId, 'contact', missed.map((c) => ({ id: c.id, at: modified(c) })));
+    await deps.markPending(
+      'to-salesforce',
+      missed.map((c) => c.id),
+    );
+    await recordCatches(
+      deps.db,
+      deps.installationId,
+      'contact',
+      missed.map((c) => ({ id: c.id, at: modified(c) })),
+    );
     // A watched property whose newest version is newer than the newest event: a change no webhook brought.
-    const changeTimes = await deps.hubspot.readPropertyChangeTimes(missed.map((c) => c.id), deps.watchedProperties);
+    const changeTimes = await deps.hubspot.readPropertyChangeTimes(
+      missed.map((c) => c.id),
+      deps.watchedProperties,
+    );
     const lines = missed.map((c) => {
       const seen = newest.get(c.id) ?? Number.NEGATIVE_INFINITY;
-      const changed = Object.entries(changeTimes.get(c.id) ?? {}).filter(([, at]) => at > seen).map(([name]) => name).sort();
+      const changed = Object.entries(changeTimes.get(c.id) ?? {})
+        .filter(([, at]) => at > seen)
+        .map(([name]) => name)
+        .sort();
       return catchLine(deps.installationId, contactRef(c.id), modified(c), changed, 'webhook');
     });
     caught = lines.filter((line) => line.level === 'warn').length;
@@ -160,23 +222,57 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
 }
 
 /** One pass over a Salesforce object (Lead or Opportunity), paged by (SystemModstamp, Id). */
-export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'Opportunity', relinkUndeleted?: (ids: string[]) => Promise<void>): Promise<ReconcileResult> {
+export async function reconcileSalesforce(
+  deps: ReconcileDeps,
+  type: 'Lead' | 'Opportunity',
+  relinkUndeleted?: (ids: string[]) => Promise<void>,
+): Promise<ReconcileResult> {
   const stream = `salesforce:${type}`;
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
-  const records = await deps.salesforce.findChangedSince(type, ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]], since, deps.pageLimit);
+  const records = await deps.salesforce.findChangedSince(
+    type,
+    ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]],
+    since,
+    deps.pageLimit,
+  );
   // An undelete stamps SystemModstamp: a live record whose link a deletion set aside is linked again first.
   await relinkUndeleted?.(records.map((r) => r.Id));
   const modified = salesforceModified;
-  const newest = await newestEvents(deps.db, deps.installationId, 'salesforce', records.map((r) => r.Id));
+  const newest = await newestEvents(
+    deps.db,
+    deps.installationId,
+    'salesforce',
+    records.map((r) => r.Id),
+  );
   const missed = uncovered(records, (r) => r.Id, modified, newest);
   let caught = 0;
   if (missed.length > 0) {
-    await deps.markPending('to-hubspot', missed.map((r) => `${type}:${r.Id}`));
-    await recordCatches(deps.db, deps.installationId, type, missed.map((r) => ({ id: r.Id, at: modified(r) })));
+    await deps.markPending(
+      'to-hubspot',
+      missed.map((r) => `${type}:${r.Id}`),
+    );
+    await recordCatches(
+      deps.db,
+      deps.installationId,
+      type,
+      missed.map((r) => ({ id: r.Id, at: modified(r) })),
+    );
     // The stage fields are what the Outbound Messages announce: compare them with the last one received.
-    const notified = await lastNotifiedFields(deps.db, deps.installationId, missed.map((r) => r.Id));
-    const lines = missed.map((r) => catchLine(deps.installationId, salesforceRef(type, r.Id), modified(r), unannouncedStageFields(type, r, notified.get(r.Id)), 'Outbound Message'));
+    const notified = await lastNotifiedFields(
+      deps.db,
+      deps.installationId,
+      missed.map((r) => r.Id),
+    );
+    const lines = missed.map((r) =>
+      catchLine(
+        deps.installationId,
+        salesforceRef(type, r.Id),
+        modified(r),
+        unannouncedStageFields(type, r, notified.get(r.Id)),
+        'Outbound Message',
+      ),
+    );
     caught = lines.filter((line) => line.level === 'warn').length;
     await writeSyncLog(deps.db, lines);
   }
@@ -186,7 +282,18 @@ export async function reconcileSalesforce(deps: ReconcileDeps, type: 'Lead' | 'O
 }
 
 /** Campaign fields the cost stream reads (Campaign object reference: BudgetedCost, ActualCost are currency fields). */
-const CAMPAIGN_COST_FIELDS = ['Id', 'Name', 'Type', 'Status', 'StartDate', 'EndDate', 'CreatedDate', 'BudgetedCost', 'ActualCost', 'SystemModstamp'] as const;
+const CAMPAIGN_COST_FIELDS = [
+  'Id',
+  'Name',
+  'Type',
+  'Status',
+  'StartDate',
+  'EndDate',
+  'CreatedDate',
+  'BudgetedCost',
+  'ActualCost',
+  'SystemModstamp',
+] as const;
 
 /**
  * One pass over Salesforce Campaigns changed since the last: their cost (converted to the corporate
@@ -194,40 +301,77 @@ const CAMPAIGN_COST_FIELDS = ['Id', 'Name', 'Type', 'Status', 'StartDate', 'EndD
  * Campaign. A Campaign field the integration user cannot read is a warning for the admin, not a
  * failed pass.
  */
-export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'installationId' | 'salesforce' | 'pageLimit'>): Promise<ReconcileResult> {
+export async function reconcileCampaignCosts(
+  deps: Pick<ReconcileDeps, 'db' | 'installationId' | 'salesforce' | 'pageLimit'>,
+): Promise<ReconcileResult> {
   const stream = 'salesforce:Campaign';
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = mark?.at ?? new Date(0);
   const rates = await deps.salesforce.currencyRates();
   let records: SalesforceRecord[];
   try {
-    records = await deps.salesforce.findChangedSince('Campaign', [...CAMPAIGN_COST_FIELDS, ...(rates?.multiCurrency === true ? ['CurrencyIsoCode'] : [])], since, deps.pageLimit);
+    records = await deps.salesforce.findChangedSince(
+      'Campaign',
+      [...CAMPAIGN_COST_FIELDS, ...(rates?.multiCurrency === true ? ['CurrencyIsoCode'] : [])],
+      since,
+      deps.pageLimit,
+    );
   } catch (error) {
     if (!(error instanceof CrmRejectedError) || !['INVALID_FIELD', 'INVALID_TYPE'].includes(error.code)) throw error;
     // Said once an hour, not on every pass.
     const warned = await loadWatermark(deps.db, deps.installationId, `${stream}:unreadable`);
     if (warned !== null && Date.now() - warned.at.getTime() < 3_600_000) return { stream, compared: 0, caught: 0, checked: 0 };
     await saveWatermark(deps.db, deps.installationId, `${stream}:unreadable`, { at: new Date(), lastId: '' }, 0);
-    await writeSyncLog(deps.db, [{
-      installationId: deps.installationId, recordRef: 'salesforce:Campaign', level: 'warn', action: 'campaign_cost_unreadable',
-      reason: `Campaign cost cannot be read (${error.code}): give the integration user read access to Campaign BudgetedCost and ActualCost (permission set Smarketing Sync Integration) for cost and ROI in the report`,
-    }]);
+    await writeSyncLog(deps.db, [
+      {
+        installationId: deps.installationId,
+        recordRef: 'salesforce:Campaign',
+        level: 'warn',
+        action: 'campaign_cost_unreadable',
+        reason: `Campaign cost cannot be read (${error.code}): give the integration user read access to Campaign BudgetedCost and ActualCost (permission set Smarketing Sync Integration) for cost and ROI in the report`,
+      },
+    ]);
     return { stream, compared: 0, caught: 0, checked: 0 };
   }
   const cents = (record: SalesforceRecord, field: string): number | null => {
     const value = record[field];
     if (typeof value !== 'number') return null;
-    return toCorporateCents(value, rates?.multiCurrency === true && typeof record.CurrencyIsoCode === 'string' ? record.CurrencyIsoCode : null, rates);
+    return toCorporateCents(
+      value,
+      rates?.multiCurrency === true && typeof record.CurrencyIsoCode === 'string' ? record.CurrencyIsoCode : null,
+      rates,
+    );
   };
-  await saveCampaignCosts(deps.db, deps.installationId, records.flatMap((record) => {
-    const name = recordText(record, 'Name');
-    return name === null ? [] : [{
-      salesforceCampaignId: record.Id, name, type: recordText(record, 'Type'), status: recordText(record, 'Status'),
-      startDate: recordText(record, 'StartDate'), endDate: recordText(record, 'EndDate'), createdDate: recordText(record, 'CreatedDate')?.slice(0, 10) ?? null, budgetedCostCents: cents(record, 'BudgetedCost'), actualCostCents: cents(record, 'ActualCost'),
-    }];
-  }));
+  await saveCampaignCosts(
+    deps.db,
+    deps.installationId,
+    records.flatMap((record) => {
+      const name = recordText(record, 'Name');
+      return name === null
+        ? []
+        : [
+            {
+              salesforceCampaignId: record.Id,
+              name,
+              type: recordText(record, 'Type'),
+              status: recordText(record, 'Status'),
+              startDate: recordText(record, 'StartDate'),
+              endDate: recordText(record, 'EndDate'),
+              createdDate: recordText(record, 'CreatedDate')?.slice(0, 10) ?? null,
+              budgetedCostCents: cents(record, 'BudgetedCost'),
+              actualCostCents: cents(record, 'ActualCost'),
+            },
+          ];
+    }),
+  );
   const last = records.at(-1);
-  await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }), 0);
+  await saveWatermark(
+    deps.db,
+    deps.installationId,
+    stream,
+    advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }),
+    0,
+  );
   return { stream, compared: records.length, caught: 0, checked: 0 };
 }
 
@@ -237,13 +381,23 @@ export async function reconcileCampaignCosts(deps: Pick<ReconcileDeps, 'db' | 'i
  * deletions are found here and applied (src/sync/deletions.ts). Live records of the ordinary Lead
  * stream whose link a deletion had set aside were undeleted: `relinkUndeleted` links them again.
  */
-export async function reconcileSalesforceDeletions(deps: ReconcileDeps, type: 'Lead' | 'Contact', apply: (deleted: { id: string; masterId: string | null }[]) => Promise<void>): Promise<ReconcileResult> {
+export async function reconcileSalesforceDeletions(
+  deps: ReconcileDeps,
+  type: 'Lead' | 'Contact',
+  apply: (deleted: { id: string; masterId: string | null }[]) => Promise<void>,
+): Promise<ReconcileResult> {
   const stream = `salesforce:deleted:${type}`;
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
   const records = await deps.salesforce.findDeletedSince(type, since, deps.pageLimit);
   await apply(records.map((r) => ({ id: r.Id, masterId: recordText(r, 'MasterRecordId') })));
   const last = records.at(-1);
-  await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }), 0);
+  await saveWatermark(
+    deps.db,
+    deps.installationId,
+    stream,
+    advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }),
+    0,
+  );
   return { stream, compared: records.length, caught: 0, checked: 0 };
 }

@@ -53,7 +53,11 @@ export function creditCampaigns(deals: readonly CreditedDeal[], models: readonly
 }
 
 /** Credit per campaign of the won deals converted from synced Leads, from the stored touches of an installation. */
-export async function campaignCredit(db: Queryable, installationId: string, models: readonly CreditModel[] = CREDIT_MODELS): Promise<CampaignCreditReport> {
+export async function campaignCredit(
+  db: Queryable,
+  installationId: string,
+  models: readonly CreditModel[] = CREDIT_MODELS,
+): Promise<CampaignCreditReport> {
   const won = await creditableDeals(db, installationId);
   const touches = await touchesOf(db, installationId, [...new Set(won.map((w) => w.hubspotContactId))]);
   const byContact = new Map<string, CreditTouchpoint[]>();

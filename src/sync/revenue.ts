@@ -9,7 +9,16 @@
 import { formatCents } from '../domain/money.ts';
 import { dealStatusOf, lifetimeValues, settledAt, toCorporateCents, type CurrencyRates } from '../domain/revenue.ts';
 import type { SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
-import { dealContactsOfAccounts, knownDeals, saveCustomerAccounts, saveDeals, saveOrgCurrencies, wonDealsOfAccounts, type CustomerAccount, type DealRecord } from '../store/deals.ts';
+import {
+  dealContactsOfAccounts,
+  knownDeals,
+  saveCustomerAccounts,
+  saveDeals,
+  saveOrgCurrencies,
+  wonDealsOfAccounts,
+  type CustomerAccount,
+  type DealRecord,
+} from '../store/deals.ts';
 import { linksBySalesforceIds } from '../store/record-links.ts';
 import type { SyncLogEntry } from '../store/sync-log.ts';
 import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
@@ -18,16 +27,30 @@ import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type Sy
 const savedRates = new WeakSet<CurrencyRates>();
 
 /** Opportunity fields the revenue loop reads besides the stage sync's. */
-export const DEAL_FIELDS = ['AccountId', 'CreatedDate', 'CampaignId', 'Win_Reason__c', 'Loss_Reason__c', 'OwnerId', 'Name', 'StageName'] as const;
+export const DEAL_FIELDS = [
+  'AccountId',
+  'CreatedDate',
+  'CampaignId',
+  'Win_Reason__c',
+  'Loss_Reason__c',
+  'OwnerId',
+  'Name',
+  'StageName',
+] as const;
 /** Account fields a customer's size comes from. */
 const ACCOUNT_SIZE_FIELDS = ['Id', 'Name', 'NumberOfEmployees', 'AnnualRevenue'] as const;
 /** Company properties a customer's size comes from (HubSpot's default company properties). */
 const COMPANY_SIZE_PROPERTIES = ['numberofemployees', 'annualrevenue'] as const;
 
 /** The Opportunity fields a sync reads, with `CurrencyIsoCode` in a multi-currency org, and the org's currencies. */
-export async function opportunityReadFields(salesforce: Pick<SalesforcePort, 'currencyRates'>): Promise<{ fields: string[]; rates: CurrencyRates | null }> {
+export async function opportunityReadFields(
+  salesforce: Pick<SalesforcePort, 'currencyRates'>,
+): Promise<{ fields: string[]; rates: CurrencyRates | null }> {
   const rates = await salesforce.currencyRates();
-  return { fields: [...new Set([...OPPORTUNITY_SYNC_FIELDS, ...DEAL_FIELDS, ...(rates?.multiCurrency === true ? ['CurrencyIsoCode'] : [])])], rates };
+  return {
+    fields: [...new Set([...OPPORTUNITY_SYNC_FIELDS, ...DEAL_FIELDS, ...(rates?.multiCurrency === true ? ['CurrencyIsoCode'] : [])])],
+    rates,
+  };
 }
 
 export type RevenueContext = Pick<SyncContext, 'db' | 'installationId' | 'salesforce' | 'hubspot' | 'ledger' | 'now'>;
@@ -42,7 +65,12 @@ export interface DealSummary {
   accounts: number;
 }
 
-const numberOrNull = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null);
+const numberOrNull = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value)
+    ? value
+    : typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+      ? Number(value)
+      : null;
 const timeOrNull = (value: unknown): Date | null => {
   if (typeof value !== 'string') return null;
   const at = Date.parse(value.replace(/\+0000$/, 'Z'));
@@ -56,12 +84,25 @@ const money = (cents: number | null): string => (cents === null ? 'unknown' : fo
  * Account is credited through that Account's contact. Then writes lifetime value back for every
  * Account whose deals changed.
  */
-export async function recordDeals(ctx: RevenueContext, opportunities: readonly SalesforceRecord[], rates: CurrencyRates | null, contactOf: ReadonlyMap<string, string>, entry: Entry): Promise<DealSummary> {
+export async function recordDeals(
+  ctx: RevenueContext,
+  opportunities: readonly SalesforceRecord[],
+  rates: CurrencyRates | null,
+  contactOf: ReadonlyMap<string, string>,
+  entry: Entry,
+): Promise<DealSummary> {
   const summary: DealSummary = { recorded: 0, won: 0, lost: 0, reopened: 0, accounts: 0 };
   if (opportunities.length === 0) return summary;
   const now = ctx.now();
-  const known = await knownDeals(ctx.db, ctx.installationId, opportunities.map((o) => o.Id));
-  const needContact = opportunities.filter((o) => !contactOf.has(o.Id) && known.get(o.Id)?.origin !== 'lead').map((o) => recordText(o, 'AccountId')).filter((id): id is string => id !== null);
+  const known = await knownDeals(
+    ctx.db,
+    ctx.installationId,
+    opportunities.map((o) => o.Id),
+  );
+  const needContact = opportunities
+    .filter((o) => !contactOf.has(o.Id) && known.get(o.Id)?.origin !== 'lead')
+    .map((o) => recordText(o, 'AccountId'))
+    .filter((id): id is string => id !== null);
   const accountContacts = await dealContactsOfAccounts(ctx.db, ctx.installationId, needContact);
 
   const deals: DealRecord[] = [];
@@ -86,11 +127,22 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
       currency,
       amountCents,
       closeDate,
-      wonAt: settledAt({ settled: status === 'won', previous: previous && { settled: previous.status === 'won', at: previous.wonAt }, closeDate, now }),
-      closedAt: settledAt({ settled: status !== 'open', previous: previous && { settled: previous.status !== 'open', at: previous.closedAt }, closeDate, now }),
+      wonAt: settledAt({
+        settled: status === 'won',
+        previous: previous && { settled: previous.status === 'won', at: previous.wonAt },
+        closeDate,
+        now,
+      }),
+      closedAt: settledAt({
+        settled: status !== 'open',
+        previous: previous && { settled: previous.status !== 'open', at: previous.closedAt },
+        closeDate,
+        now,
+      }),
       openedAt: timeOrNull(opportunity.CreatedDate),
       ownerId: recordText(opportunity, 'OwnerId'),
-      reason: status === 'won' ? recordText(opportunity, 'Win_Reason__c') : status === 'lost' ? recordText(opportunity, 'Loss_Reason__c') : null,
+      reason:
+        status === 'won' ? recordText(opportunity, 'Win_Reason__c') : status === 'lost' ? recordText(opportunity, 'Loss_Reason__c') : null,
       campaignId: recordText(opportunity, 'CampaignId'),
       name: recordText(opportunity, 'Name'),
       stage: recordText(opportunity, 'StageName'),
@@ -99,9 +151,22 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
     summary.recorded += 1;
 
     const ref = salesforceRef('Opportunity', opportunity.Id);
-    const details = { amount: money(amountCents), currency: currency ?? undefined, account: accountId ?? undefined, contact: deal.hubspotContactId ?? undefined };
-    if (amount !== null && amountCents === null) entry(ref, 'warn', 'deal_currency_unknown', `Opportunity in ${currency ?? '?'}: the org has no active rate for it, so its amount is left out of the sums`, details);
-    const changed = previous === null || previous.status !== status || previous.amountCents !== amountCents || previous.accountId !== accountId;
+    const details = {
+      amount: money(amountCents),
+      currency: currency ?? undefined,
+      account: accountId ?? undefined,
+      contact: deal.hubspotContactId ?? undefined,
+    };
+    if (amount !== null && amountCents === null)
+      entry(
+        ref,
+        'warn',
+        'deal_currency_unknown',
+        `Opportunity in ${currency ?? '?'}: the org has no active rate for it, so its amount is left out of the sums`,
+        details,
+      );
+    const changed =
+      previous === null || previous.status !== status || previous.amountCents !== amountCents || previous.accountId !== accountId;
     if (status === 'won' && previous?.status !== 'won') {
       summary.won += 1;
       entry(ref, 'info', 'deal_won', `Deal won: ${money(amountCents)} recorded for the report and the account's lifetime value`, details);
@@ -112,7 +177,13 @@ export async function recordDeals(ctx: RevenueContext, opportunities: readonly S
       summary.reopened += 1;
       entry(ref, 'info', 'deal_reopened', `Deal reopened: it leaves the ${previous.status} figures`, details);
     } else if (status !== 'open' && previous !== null && previous.amountCents !== amountCents) {
-      entry(ref, 'info', 'deal_amount_changed', `Amount of the ${status} deal changed from ${money(previous.amountCents)} to ${money(amountCents)}`, details);
+      entry(
+        ref,
+        'info',
+        'deal_amount_changed',
+        `Amount of the ${status} deal changed from ${money(previous.amountCents)} to ${money(amountCents)}`,
+        details,
+      );
     }
     if (changed && accountId !== null) touchedAccounts.add(accountId);
     if (changed && previous?.accountId && previous.accountId !== accountId) touchedAccounts.add(previous.accountId);
@@ -137,7 +208,11 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
   const values = lifetimeValues(await wonDealsOfAccounts(ctx.db, ctx.installationId, accountIds));
   const contactsOf = await dealContactsOfAccounts(ctx.db, ctx.installationId, accountIds);
   const salesforceContacts = await ctx.salesforce.contactsOfAccounts(accountIds);
-  const links = await linksBySalesforceIds(ctx.db, ctx.installationId, salesforceContacts.map((c) => c.id));
+  const links = await linksBySalesforceIds(
+    ctx.db,
+    ctx.installationId,
+    salesforceContacts.map((c) => c.id),
+  );
   for (const contact of salesforceContacts) {
     const hubspotId = links.get(contact.id)?.hubspotContactId;
     if (hubspotId === undefined) continue;
@@ -148,14 +223,23 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
   const allContacts = [...new Set([...contactsOf.values()].flat())];
   const companiesOf = allContacts.length === 0 ? new Map<string, string[]>() : await ctx.hubspot.companiesOfContacts(allContacts);
 
-  const accounts = new Map((await ctx.salesforce.readRecords('Account', accountIds, ACCOUNT_SIZE_FIELDS)).map((record) => [record.Id, record]));
+  const accounts = new Map(
+    (await ctx.salesforce.readRecords('Account', accountIds, ACCOUNT_SIZE_FIELDS)).map((record) => [record.Id, record]),
+  );
   // The account's company: the primary company of its first contact that has one.
   const companyOf = new Map<string, string>();
   for (const accountId of accountIds) {
-    const company = (contactsOf.get(accountId) ?? []).map((contact) => companiesOf.get(contact)?.[0]).find((id): id is string => id !== undefined);
+    const company = (contactsOf.get(accountId) ?? [])
+      .map((contact) => companiesOf.get(contact)?.[0])
+      .find((id): id is string => id !== undefined);
     if (company !== undefined) companyOf.set(accountId, company);
   }
-  const companies = companyOf.size === 0 ? new Map<string, Record<string, string | null>>() : new Map((await ctx.hubspot.readCompanies([...new Set(companyOf.values())], COMPANY_SIZE_PROPERTIES)).map((c) => [c.id, c.properties]));
+  const companies =
+    companyOf.size === 0
+      ? new Map<string, Record<string, string | null>>()
+      : new Map(
+          (await ctx.hubspot.readCompanies([...new Set(companyOf.values())], COMPANY_SIZE_PROPERTIES)).map((c) => [c.id, c.properties]),
+        );
 
   const contactWrites: { id: string; properties: Record<string, string> }[] = [];
   const companyWrites: { id: string; properties: Record<string, string> }[] = [];
@@ -185,29 +269,58 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
       companyAnnualRevenue: numberOrNull(company?.annualrevenue),
     });
     if (contacts.length > 0) {
-      entry(salesforceRef('Account', accountId), 'info', 'customer_value', `Lifetime value ${properties.customer_lifetime_value} over ${properties.customer_deals_won} won deal(s), written to ${contacts.length} HubSpot contact(s)`, { contacts });
+      entry(
+        salesforceRef('Account', accountId),
+        'info',
+        'customer_value',
+        `Lifetime value ${properties.customer_lifetime_value} over ${properties.customer_deals_won} won deal(s), written to ${contacts.length} HubSpot contact(s)`,
+        { contacts },
+      );
     }
   }
   await saveCustomerAccounts(ctx.db, ctx.installationId, sizes);
   if (contactWrites.length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', contactWrites.map((w) => ({ recordId: w.id, values: w.properties })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+    );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(contactWrites)) {
-      if (!outcome.ok) entry(contactRef(id), 'error', 'customer_value_failed', `HubSpot did not take the lifetime value: ${outcome.code} ${outcome.message}`, { code: outcome.code });
+      if (!outcome.ok)
+        entry(
+          contactRef(id),
+          'error',
+          'customer_value_failed',
+          `HubSpot did not take the lifetime value: ${outcome.code} ${outcome.message}`,
+          { code: outcome.code },
+        );
     }
   }
   if (companyWrites.length > 0) {
     for (const [id, outcome] of await ctx.hubspot.updateCompanies(companyWrites)) {
-      if (!outcome.ok) entry(`hubspot:company:${id}`, 'error', 'customer_value_failed', `HubSpot did not take the company's lifetime value: ${outcome.code} ${outcome.message}`, { code: outcome.code });
+      if (!outcome.ok)
+        entry(
+          `hubspot:company:${id}`,
+          'error',
+          'customer_value_failed',
+          `HubSpot did not take the company's lifetime value: ${outcome.code} ${outcome.message}`,
+          { code: outcome.code },
+        );
     }
   }
   return accountIds.length;
 }
 
 /** The link each Opportunity converted from (record_links), for `recordDeals`. */
-export async function linkedContacts(ctx: Pick<SyncContext, 'db' | 'installationId'>, opportunityIds: readonly string[]): Promise<Map<string, string>> {
+export async function linkedContacts(
+  ctx: Pick<SyncContext, 'db' | 'installationId'>,
+  opportunityIds: readonly string[],
+): Promise<Map<string, string>> {
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, opportunityIds);
-  return new Map(opportunityIds.flatMap((id) => {
-    const contact = links.get(id)?.hubspotContactId;
-    return contact === undefined ? [] : [[id, contact] as const];
-  }));
+  return new Map(
+    opportunityIds.flatMap((id) => {
+      const contact = links.get(id)?.hubspotContactId;
+      return contact === undefined ? [] : [[id, contact] as const];
+    }),
+  );
 }

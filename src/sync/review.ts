@@ -32,15 +32,22 @@ const dayOf = (at: Date): Date => new Date(Date.UTC(at.getUTCFullYear(), at.getU
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error)).slice(0, 500);
 
 /** Campaigns starting from today (UTC) through the next UPCOMING_DAYS days, from both CRMs. */
-export async function upcomingCampaigns(ports: { hubspot: HubSpotPort; salesforce: SalesforcePort }, now: Date): Promise<PipelineReview['upcoming']> {
+export async function upcomingCampaigns(
+  ports: { hubspot: HubSpotPort; salesforce: SalesforcePort },
+  now: Date,
+): Promise<PipelineReview['upcoming']> {
   const from = dayOf(now);
   const until = new Date(from.getTime() + UPCOMING_DAYS * DAY_MS);
   const campaigns: UpcomingCampaign[] = [];
   const unavailable: PipelineReview['upcoming']['unavailable'] = [];
-  const [salesforce, hubspot] = await Promise.allSettled([ports.salesforce.campaignsStartingBetween(from, until), ports.hubspot.campaignsStartingBetween(from, until)]);
+  const [salesforce, hubspot] = await Promise.allSettled([
+    ports.salesforce.campaignsStartingBetween(from, until),
+    ports.hubspot.campaignsStartingBetween(from, until),
+  ]);
   if (salesforce.status === 'fulfilled') campaigns.push(...salesforce.value.map((c) => ({ source: 'salesforce' as const, ...c })));
   else unavailable.push({ source: 'salesforce', reason: `Salesforce Campaigns could not be read: ${reasonOf(salesforce.reason)}` });
-  if (hubspot.status === 'rejected') unavailable.push({ source: 'hubspot', reason: `HubSpot campaigns could not be read: ${reasonOf(hubspot.reason)}` });
+  if (hubspot.status === 'rejected')
+    unavailable.push({ source: 'hubspot', reason: `HubSpot campaigns could not be read: ${reasonOf(hubspot.reason)}` });
   else if (!hubspot.value.ok) unavailable.push({ source: 'hubspot', reason: hubspot.value.error });
   else campaigns.push(...hubspot.value.value.map((c) => ({ source: 'hubspot' as const, ...c })));
   campaigns.sort((a, b) => a.startDate.localeCompare(b.startDate) || a.name.localeCompare(b.name) || a.source.localeCompare(b.source));
@@ -48,7 +55,10 @@ export async function upcomingCampaigns(ports: { hubspot: HubSpotPort; salesforc
 }
 
 /** The review's blocks that come from the app's own tables, with the upcoming campaigns given. */
-export async function storedReview(db: Queryable, input: { installationId: string; period: CommitmentPeriod; now: Date; upcoming: PipelineReview['upcoming'] }): Promise<PipelineReview> {
+export async function storedReview(
+  db: Queryable,
+  input: { installationId: string; period: CommitmentPeriod; now: Date; upcoming: PipelineReview['upcoming'] },
+): Promise<PipelineReview> {
   const { installationId, period, now } = input;
   const at = judgedAt(period, now);
   const revenue = await revenuePolicyOf(db, installationId);
@@ -64,8 +74,19 @@ export async function storedReview(db: Queryable, input: { installationId: strin
   const newCustomers = await newCustomersIn(db, { installationId, from: period.from, to: period.to, revenue });
   const losses = await lossesIn(db, { installationId, from: period.from, to: period.to });
   // 3. Both sides of the agreement, and the goal table.
-  const commitments = await commitmentsReport(db, { installationId, commitments: await marketingCommitmentsOf(db, installationId), now, period });
-  const sales = await salesSide(db, { installationId, from: period.from, to: period.to, now, policy: await slaPolicyOf(db, installationId) });
+  const commitments = await commitmentsReport(db, {
+    installationId,
+    commitments: await marketingCommitmentsOf(db, installationId),
+    now,
+    period,
+  });
+  const sales = await salesSide(db, {
+    installationId,
+    from: period.from,
+    to: period.to,
+    now,
+    policy: await slaPolicyOf(db, installationId),
+  });
   const goalTable = await goalsReport(db, { installationId, goals, quarter, now, revenue });
   const currency = await orgCurrencies(db, installationId);
   return {
@@ -73,7 +94,13 @@ export async function storedReview(db: Queryable, input: { installationId: strin
     period: { id: period.id, kind: period.kind, from: period.from.toISOString(), to: period.to.toISOString() },
     generatedAt: now.toISOString(),
     currency: currency?.corporate ?? null,
-    goal: { quarter, targetCents, closedCents, share: targetCents === null || targetCents === 0 ? null : Math.round((closedCents / targetCents) * 10_000) / 10_000, owner: revenueGoal?.owner ?? null },
+    goal: {
+      quarter,
+      targetCents,
+      closedCents,
+      share: targetCents === null || targetCents === 0 ? null : Math.round((closedCents / targetCents) * 10_000) / 10_000,
+      owner: revenueGoal?.owner ?? null,
+    },
     pipeline,
     sources,
     newCustomers,
@@ -100,7 +127,17 @@ export async function reviewOfInstallation(
     runtime = await runtimeOf(installationId);
   } catch (error) {
     const reason = `The CRMs cannot be reached: ${reasonOf(error)}`;
-    return storedReview(db, { installationId, ...input, upcoming: { campaigns: [], unavailable: [{ source: 'salesforce', reason }, { source: 'hubspot', reason }] } });
+    return storedReview(db, {
+      installationId,
+      ...input,
+      upcoming: {
+        campaigns: [],
+        unavailable: [
+          { source: 'salesforce', reason },
+          { source: 'hubspot', reason },
+        ],
+      },
+    });
   }
   return pipelineReview({ db, ...runtime, installationId }, input);
 }

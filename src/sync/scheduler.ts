@@ -59,7 +59,9 @@ export class SyncScheduler {
    */
   async afterLock(installationId: string, direction: Direction, holder: string, delayMs: number): Promise<void> {
     const key = direction === 'to-salesforce' ? 'syncToSalesforce' : 'syncToHubSpot';
-    await this.producer.enqueue(key, [{ jobId: afterLockJobId(installationId, direction, holder), payload: { v: 1, installationId }, delayMs }]);
+    await this.producer.enqueue(key, [
+      { jobId: afterLockJobId(installationId, direction, holder), payload: { v: 1, installationId }, delayMs },
+    ]);
   }
 }
 

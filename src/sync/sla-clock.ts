@@ -14,7 +14,15 @@
 import { randomUUID } from 'node:crypto';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
 import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
-import { computeDueAt, effectiveSla, isFirstTouch, recomputeOnPolicyChange, slaStatus, type SlaPolicy, type SlaStatus } from '../domain/sla.ts';
+import {
+  computeDueAt,
+  effectiveSla,
+  isFirstTouch,
+  recomputeOnPolicyChange,
+  slaStatus,
+  type SlaPolicy,
+  type SlaStatus,
+} from '../domain/sla.ts';
 import type { FeedbackTaxonomy } from '../domain/feedback.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
@@ -67,7 +75,10 @@ export class SlaScheduler {
    * Schedules the check of a clock's follow-up rule at its due instant (cadence: handoff + D days,
    * disposition: handoff + X days), deduplicated by clock schedule and rule.
    */
-  async scheduleFollowUpChecks(installationId: string, checks: readonly { clockId: number; leadId: string; scheduleN: number; rule: FollowUpRule; dueAt: Date }[]): Promise<void> {
+  async scheduleFollowUpChecks(
+    installationId: string,
+    checks: readonly { clockId: number; leadId: string; scheduleN: number; rule: FollowUpRule; dueAt: Date }[],
+  ): Promise<void> {
     const now = this.now();
     await this.producer.enqueue(
       'slaClocks',
@@ -81,12 +92,16 @@ export class SlaScheduler {
 
   /** Asks for the installation's running clocks to be checked against its current SLA policy. */
   async requestReschedule(installationId: string): Promise<void> {
-    await this.producer.enqueue('slaClocks', [{ jobId: `sla-reschedule-${installationId}-${randomUUID()}`, payload: { v: 1, kind: 'reschedule', installationId } }]);
+    await this.producer.enqueue('slaClocks', [
+      { jobId: `sla-reschedule-${installationId}-${randomUUID()}`, payload: { v: 1, kind: 'reschedule', installationId } },
+    ]);
   }
 
   /** Enqueues the one alert of an escalation. */
   async enqueueAlert(installationId: string, escalationId: number): Promise<void> {
-    await this.producer.enqueue('slaAlerts', [{ jobId: `sla-alert-${installationId}-${escalationId}`, payload: { v: 1, installationId, escalationId } }]);
+    await this.producer.enqueue('slaAlerts', [
+      { jobId: `sla-alert-${installationId}-${escalationId}`, payload: { v: 1, installationId, escalationId } },
+    ]);
   }
 }
 
@@ -140,7 +155,20 @@ export function handoffDueAt(policy: SlaPolicy, at: Date): Date | null {
   return policy.overrides.length === 0 ? new Date(computeDueAt(policy, at.getTime())) : null;
 }
 
-const LEAD_FIELDS = ['Id', 'Status', 'IsConverted', 'ConvertedContactId', 'OwnerId', 'LeadSource', 'First_Touch_Channel__c', 'First_Touch_Campaign__c', 'FirstName', 'LastName', 'Company', 'LastModifiedDate'] as const;
+const LEAD_FIELDS = [
+  'Id',
+  'Status',
+  'IsConverted',
+  'ConvertedContactId',
+  'OwnerId',
+  'LeadSource',
+  'First_Touch_Channel__c',
+  'First_Touch_Campaign__c',
+  'FirstName',
+  'LastName',
+  'Company',
+  'LastModifiedDate',
+] as const;
 const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
 const ACTIVITY_TYPES = ['Task', 'Event'] as const;
 /** SOQL `IN` lists stay well under the query length limit. */
@@ -164,7 +192,12 @@ function sameId(a: string | null | undefined, b: string | null | undefined): boo
 
 /** True for a CRM failure the caller retries or logs (rate limit, outage, refusal, auth). */
 export function isCrmFailure(error: unknown): error is CrmRateLimitedError | CrmTransientError | CrmRejectedError | CrmAuthError {
-  return error instanceof CrmRateLimitedError || error instanceof CrmTransientError || error instanceof CrmRejectedError || error instanceof CrmAuthError;
+  return (
+    error instanceof CrmRateLimitedError ||
+    error instanceof CrmTransientError ||
+    error instanceof CrmRejectedError ||
+    error instanceof CrmAuthError
+  );
 }
 
 /** A Lead's display name (first and last), or null. */
@@ -211,8 +244,13 @@ export class Log {
   /** A line for this run, not yet queued for writing. */
   line(recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): SyncLogEntry {
     return {
-      installationId: this.ctx.installationId, recordRef, level, action, reason,
-      ...(details ? { details } : {}), ...(this.ctx.job ? { jobQueue: this.ctx.job.queue, jobId: this.ctx.job.id } : {}),
+      installationId: this.ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      ...(details ? { details } : {}),
+      ...(this.ctx.job ? { jobQueue: this.ctx.job.queue, jobId: this.ctx.job.id } : {}),
     };
   }
   add(recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>): void {
@@ -249,7 +287,10 @@ async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: 
   const byType = new Map<'Lead' | 'Contact', SalesforceRecord[]>();
   for (const { clock, status, salesforceTarget } of stamps) {
     const target = salesforceTarget ?? { type: 'Lead' as const, id: clock.leadId };
-    byType.set(target.type, [...(byType.get(target.type) ?? []), { Id: target.id, SLA_Status__c: status, SLA_Due_At__c: clock.dueAt.toISOString() }]);
+    byType.set(target.type, [
+      ...(byType.get(target.type) ?? []),
+      { Id: target.id, SLA_Status__c: status, SLA_Due_At__c: clock.dueAt.toISOString() },
+    ]);
   }
   const hubspotWrites = stamps.flatMap(({ clock, status }) => {
     if (clock.contactId === null) return [];
@@ -261,7 +302,13 @@ async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: 
   for (const [type, records] of byType) {
     try {
       for (const [id, outcome] of await ctx.salesforce.updateRecords(type, records)) {
-        if (!outcome.ok) log.add(salesforceRef(type, id), 'warn', 'sla_stamp_failed', `Salesforce refused the SLA stamp: ${outcome.code} ${outcome.message}`);
+        if (!outcome.ok)
+          log.add(
+            salesforceRef(type, id),
+            'warn',
+            'sla_stamp_failed',
+            `Salesforce refused the SLA stamp: ${outcome.code} ${outcome.message}`,
+          );
       }
     } catch (error) {
       if (!isCrmFailure(error)) throw error;
@@ -280,9 +327,14 @@ async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: 
 export async function stampHubSpot(ctx: ClockContext, writes: readonly HubSpotWrite[], log: Log): Promise<Error | null> {
   if (writes.length === 0) return null;
   try {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', writes.map((write) => ({ recordId: write.id, values: write.properties })));
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      writes.map((write) => ({ recordId: write.id, values: write.properties })),
+    );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(writes)) {
-      if (!outcome.ok) log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${outcome.code} ${outcome.message}`);
+      if (!outcome.ok)
+        log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${outcome.code} ${outcome.message}`);
     }
     return null;
   } catch (error) {
@@ -300,7 +352,13 @@ export async function writeHandedOverStamps(ctx: ClockContext, writes: readonly 
   const log = new Log(ctx);
   const unavailable = await stampHubSpot(ctx, writes, log);
   if (unavailable) {
-    for (const write of writes) log.add(contactRef(write.id), 'warn', 'sla_stamp_deferred', `the SLA first-touch stamp did not reach HubSpot (${unavailable.message}); the funnel report has it, the contact keeps its previous SLA status`);
+    for (const write of writes)
+      log.add(
+        contactRef(write.id),
+        'warn',
+        'sla_stamp_deferred',
+        `the SLA first-touch stamp did not reach HubSpot (${unavailable.message}); the funnel report has it, the contact keeps its previous SLA status`,
+      );
   }
   await log.flush();
 }
@@ -322,12 +380,26 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
   let leads = new Map<string, SalesforceRecord>();
   let owners = new Map<string, SalesforceRecord>();
   try {
-    if (needsLead) leads = new Map((await ctx.salesforce.readRecords('Lead', handoffs.map((h) => h.leadId), LEAD_FIELDS)).map((lead) => [lead.Id.slice(0, 15), lead]));
+    if (needsLead)
+      leads = new Map(
+        (
+          await ctx.salesforce.readRecords(
+            'Lead',
+            handoffs.map((h) => h.leadId),
+            LEAD_FIELDS,
+          )
+        ).map((lead) => [lead.Id.slice(0, 15), lead]),
+      );
     if (needsOwner) owners = await readOwners(ctx, [...leads.values()]);
   } catch (error) {
     if (!isCrmFailure(error)) throw error;
     for (const handoff of handoffs) {
-      log.add(salesforceRef('Lead', handoff.leadId), 'warn', 'sla_context_unavailable', `the SLA clock starts under the default rule: owner and Lead Source could not be read (${error.message})`);
+      log.add(
+        salesforceRef('Lead', handoff.leadId),
+        'warn',
+        'sla_context_unavailable',
+        `the SLA clock starts under the default rule: owner and Lead Source could not be read (${error.message})`,
+      );
     }
   }
 
@@ -340,7 +412,9 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
       leadId: handoff.leadId,
       contactId: handoff.contactId,
       handoffAt: handoff.at,
-      dueAt: handoff.stampedDueAt ?? new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
+      dueAt:
+        handoff.stampedDueAt ??
+        new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
       ...context,
     };
   });
@@ -350,19 +424,51 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
   // 3. Stamp `pending` and the due time on both sides.
   for (const clock of started) {
     const rule = effectiveSla(ctx.policy, { team: clock.team, leadSource: clock.leadSource });
-    log.add(salesforceRef('Lead', clock.leadId), 'info', 'sla_started', `handoff starts the SLA clock: first touch due by ${clock.dueAt.toISOString()} (${durationText(rule.hours)}${rule.businessHours === null ? '' : ` of business hours, ${rule.businessHours.timeZone}`})`, {
-      clock: clock.id, contact: clock.contactId, owner: clock.ownerName ?? clock.ownerId, team: clock.team, channel: clock.channel, campaign: clock.campaign,
-    });
+    log.add(
+      salesforceRef('Lead', clock.leadId),
+      'info',
+      'sla_started',
+      `handoff starts the SLA clock: first touch due by ${clock.dueAt.toISOString()} (${durationText(rule.hours)}${rule.businessHours === null ? '' : ` of business hours, ${rule.businessHours.timeZone}`})`,
+      {
+        clock: clock.id,
+        contact: clock.contactId,
+        owner: clock.ownerName ?? clock.ownerId,
+        team: clock.team,
+        channel: clock.channel,
+        campaign: clock.campaign,
+      },
+    );
   }
   const skipped = handoffs.filter((handoff) => !started.some((clock) => clock.leadId === handoff.leadId));
-  for (const handoff of skipped) log.add(salesforceRef('Lead', handoff.leadId), 'info', 'sla_already_running', 'the Lead already has a running SLA clock; the repeated handoff starts no second one');
+  for (const handoff of skipped)
+    log.add(
+      salesforceRef('Lead', handoff.leadId),
+      'info',
+      'sla_already_running',
+      'the Lead already has a running SLA clock; the repeated handoff starts no second one',
+    );
   // The handoff stamped most of them already; a repeated handoff stamped a new due time on a Lead
   // whose clock runs: that clock's own due time goes back on.
   const prestamped = new Set(handoffs.filter((handoff) => handoff.stampedDueAt !== undefined).map((handoff) => handoff.leadId));
-  const restamp = await runningClocksForLeads(ctx.db, ctx.installationId, skipped.filter((handoff) => prestamped.has(handoff.leadId)).map((handoff) => handoff.leadId));
+  const restamp = await runningClocksForLeads(
+    ctx.db,
+    ctx.installationId,
+    skipped.filter((handoff) => prestamped.has(handoff.leadId)).map((handoff) => handoff.leadId),
+  );
   const toStamp = [...started.filter((clock) => !prestamped.has(clock.leadId)), ...restamp.values()];
-  const unavailable = await stampBothSides(ctx, toStamp.map((clock) => ({ clock, status: 'pending' as const })), log);
-  if (unavailable) for (const clock of toStamp) log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_stamp_deferred', `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`);
+  const unavailable = await stampBothSides(
+    ctx,
+    toStamp.map((clock) => ({ clock, status: 'pending' as const })),
+    log,
+  );
+  if (unavailable)
+    for (const clock of toStamp)
+      log.add(
+        salesforceRef('Lead', clock.leadId),
+        'warn',
+        'sla_stamp_deferred',
+        `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`,
+      );
   await log.flush();
   return started;
 }
@@ -405,17 +511,25 @@ async function findFirstTouches(
  * Tasks and Events reps logged on these records (Leads, or the Contacts converted Leads became:
  * conversion moves a Lead's activities to its Contact), not the app's own; oldest first.
  */
-export async function loggedActivities(ctx: ClockContext, leadIds: readonly string[]): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
+export async function loggedActivities(
+  ctx: ClockContext,
+  leadIds: readonly string[],
+): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
   const ids = leadIds.filter((id) => RECORD_ID.test(id));
   if (ids.length === 0 || !RECORD_ID.test(ctx.integrationUserId)) return [];
   const activities: { type: 'Task' | 'Event'; whoId: string; at: number }[] = [];
   for (const type of ACTIVITY_TYPES) {
     if (type === 'Event' && withoutEvents.has(ctx.salesforce)) continue;
     for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
-      const list = ids.slice(start, start + IDS_PER_QUERY).map((id) => `'${id}'`).join(', ');
+      const list = ids
+        .slice(start, start + IDS_PER_QUERY)
+        .map((id) => `'${id}'`)
+        .join(', ');
       let rows: SalesforceRecord[];
       try {
-        rows = await ctx.salesforce.query(`SELECT Id, WhoId, CreatedDate FROM ${type} WHERE WhoId IN (${list}) AND CreatedById != '${ctx.integrationUserId}' ORDER BY CreatedDate ASC`);
+        rows = await ctx.salesforce.query(
+          `SELECT Id, WhoId, CreatedDate FROM ${type} WHERE WhoId IN (${list}) AND CreatedById != '${ctx.integrationUserId}' ORDER BY CreatedDate ASC`,
+        );
       } catch (error) {
         // An org (or integration user) without access to Events: Tasks alone stop the clock.
         if (type === 'Event' && error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') {
@@ -435,12 +549,21 @@ export async function loggedActivities(ctx: ClockContext, leadIds: readonly stri
 }
 
 /** Stops a clock at its first touch; returns the stamp it needs (met/breached and the touch time), or undefined when another run stopped it. */
-async function recordTouch(ctx: ClockContext, clock: SlaClockRecord, touch: { at: Date; source: TouchSource }, lead: SalesforceRecord | undefined): Promise<Stamp | undefined> {
+async function recordTouch(
+  ctx: ClockContext,
+  clock: SlaClockRecord,
+  touch: { at: Date; source: TouchSource },
+  lead: SalesforceRecord | undefined,
+): Promise<Stamp | undefined> {
   const status = slaStatus(clock.dueAt.getTime(), touch.at.getTime(), ctx.now().getTime());
   const stopped = await stopSlaClock(ctx.db, clock.id, { ...touch, status });
   if (!stopped) return undefined;
   const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
-  return { clock: stopped, status, ...(convertedContact === null ? {} : { salesforceTarget: { type: 'Contact' as const, id: convertedContact } }) };
+  return {
+    clock: stopped,
+    status,
+    ...(convertedContact === null ? {} : { salesforceTarget: { type: 'Contact' as const, id: convertedContact } }),
+  };
 }
 
 /**
@@ -457,11 +580,22 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
   const running = await runningClocksForLeads(ctx.db, ctx.installationId, leadIds);
   if (running.size === 0) return 0;
   const clocks = [...running.values()];
-  const leads = new Map((await ctx.salesforce.readRecords('Lead', clocks.map((clock) => clock.leadId), LEAD_FIELDS)).map((lead) => [lead.Id.slice(0, 15), lead]));
+  const leads = new Map(
+    (
+      await ctx.salesforce.readRecords(
+        'Lead',
+        clocks.map((clock) => clock.leadId),
+        LEAD_FIELDS,
+      )
+    ).map((lead) => [lead.Id.slice(0, 15), lead]),
+  );
   const touches = await findFirstTouches(ctx, clocks, leads);
   // Owner names and teams for the report, of the clocks that stop and do not know them yet.
   const unknown = clocks.filter((clock) => touches.has(clock.id) && (clock.ownerName === null || clock.team === null));
-  const owners = await readOwners(ctx, unknown.map((clock) => leads.get(clock.leadId.slice(0, 15))));
+  const owners = await readOwners(
+    ctx,
+    unknown.map((clock) => leads.get(clock.leadId.slice(0, 15))),
+  );
   const log = new Log(ctx);
   const stamps: { stamp: Stamp; touch: { at: Date; source: TouchSource } }[] = [];
   for (const clock of clocks) {
@@ -478,15 +612,33 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
 }
 
 /** Stamps the stopped clocks on both sides together (HubSpot in the caller's batch, if given) and logs each first touch. */
-async function stampTouches(ctx: ClockContext, stamps: readonly { stamp: Stamp; touch: { at: Date; source: TouchSource } }[], log: Log, hubspotBatch?: HubSpotWrite[]): Promise<void> {
-  const unavailable = await stampBothSides(ctx, stamps.map(({ stamp }) => stamp), log, hubspotBatch);
+async function stampTouches(
+  ctx: ClockContext,
+  stamps: readonly { stamp: Stamp; touch: { at: Date; source: TouchSource } }[],
+  log: Log,
+  hubspotBatch?: HubSpotWrite[],
+): Promise<void> {
+  const unavailable = await stampBothSides(
+    ctx,
+    stamps.map(({ stamp }) => stamp),
+    log,
+    hubspotBatch,
+  );
   for (const { stamp, touch } of stamps) {
     const { clock, status } = stamp;
     const how = touch.source === 'status' ? 'the Lead left its untouched status' : `a ${touch.source} was logged on the Lead`;
-    log.add(salesforceRef('Lead', clock.leadId), status === 'met' ? 'info' : 'warn', 'sla_first_touch', `first touch at ${touch.at.toISOString()} (${how}): SLA ${status}, due ${clock.dueAt.toISOString()}`, {
-      clock: clock.id, contact: clock.contactId, minutesToFirstTouch: Math.round((touch.at.getTime() - clock.handoffAt.getTime()) / 600) / 100,
-      ...(unavailable ? { stampDeferred: unavailable.message } : {}),
-    });
+    log.add(
+      salesforceRef('Lead', clock.leadId),
+      status === 'met' ? 'info' : 'warn',
+      'sla_first_touch',
+      `first touch at ${touch.at.toISOString()} (${how}): SLA ${status}, due ${clock.dueAt.toISOString()}`,
+      {
+        clock: clock.id,
+        contact: clock.contactId,
+        minutesToFirstTouch: Math.round((touch.at.getTime() - clock.handoffAt.getTime()) / 600) / 100,
+        ...(unavailable ? { stampDeferred: unavailable.message } : {}),
+      },
+    );
   }
 }
 
@@ -511,9 +663,11 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
   const log = new Log(ctx);
   const clock = await slaClockById(ctx.db, ctx.installationId, check.clockId);
   if (!clock) return { kind: 'gone' };
-  if (clock.scheduleN !== check.scheduleN) return { kind: 'stale', reason: `the clock was rescheduled (schedule ${clock.scheduleN} is current)` };
+  if (clock.scheduleN !== check.scheduleN)
+    return { kind: 'stale', reason: `the clock was rescheduled (schedule ${clock.scheduleN} is current)` };
   if (clock.escalatedAt !== null) return { kind: 'stale', reason: 'the breach was already escalated' };
-  if (clock.breachedAt === null && clock.firstTouchAt !== null) return { kind: 'stale', reason: `the clock stopped at the first touch (${clock.status})` };
+  if (clock.breachedAt === null && clock.firstTouchAt !== null)
+    return { kind: 'stale', reason: `the clock stopped at the first touch (${clock.status})` };
   if (clock.breachedAt === null && clock.closedAt !== null) return { kind: 'stale', reason: 'the clock closed: its Lead is gone' };
   const now = ctx.now();
   if (clock.breachedAt === null && now.getTime() <= clock.dueAt.getTime()) return { kind: 'not_due', dueAt: clock.dueAt };
@@ -525,7 +679,12 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
   if (clock.breachedAt === null) {
     if (!lead) {
       await closeSlaClock(ctx.db, clock.id, now);
-      log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_lead_missing', 'the SLA fell due but the Lead no longer exists (deleted or merged): nothing to escalate');
+      log.add(
+        salesforceRef('Lead', clock.leadId),
+        'warn',
+        'sla_lead_missing',
+        'the SLA fell due but the Lead no longer exists (deleted or merged): nothing to escalate',
+      );
       await log.flush();
       return { kind: 'lead_missing' };
     }
@@ -547,7 +706,13 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
     ownerName: text(owner, 'Name') ?? clock.ownerName,
     managerName: null,
   };
-  const claim = await claimEscalation(ctx.db, { clockId: clock.id, installationId: ctx.installationId, jobId: check.jobId, breachedAt: breached.breachedAt ?? now, details });
+  const claim = await claimEscalation(ctx.db, {
+    clockId: clock.id,
+    installationId: ctx.installationId,
+    jobId: check.jobId,
+    breachedAt: breached.breachedAt ?? now,
+    details,
+  });
   if (!claim.owned) return { kind: 'escalated_elsewhere', escalationId: claim.escalation.id };
   const taskIds = await escalate(ctx, breached, claim.escalation, claim.resumed, lead, owner, log);
   await log.flush();
@@ -578,7 +743,11 @@ async function escalate(
     const marker = TASK_MARKER(escalation.id);
     const canSearch = resumed && RECORD_ID.test(clock.leadId) && RECORD_ID.test(ctx.integrationUserId);
     const existing = canSearch
-      ? (await ctx.salesforce.query(`SELECT Id, Description FROM Task WHERE WhoId = '${clock.leadId}' AND CreatedById = '${ctx.integrationUserId}'`)).filter((task) => (text(task, 'Description') ?? '').includes(marker))
+      ? (
+          await ctx.salesforce.query(
+            `SELECT Id, Description FROM Task WHERE WhoId = '${clock.leadId}' AND CreatedById = '${ctx.integrationUserId}'`,
+          )
+        ).filter((task) => (text(task, 'Description') ?? '').includes(marker))
       : [];
     if (existing.length > 0) {
       taskIds = existing.map((task) => task.Id);
@@ -593,20 +762,50 @@ async function escalate(
       const tasks: Record<string, unknown>[] = [];
       const recipients: string[] = [];
       if (owner && ownerId !== null) {
-        tasks.push({ WhoId: clock.leadId, OwnerId: ownerId, Subject: `SLA breached: follow up with ${name} now`, Priority: 'High', Status: 'Not Started', ActivityDate: today, Description: description });
+        tasks.push({
+          WhoId: clock.leadId,
+          OwnerId: ownerId,
+          Subject: `SLA breached: follow up with ${name} now`,
+          Priority: 'High',
+          Status: 'Not Started',
+          ActivityDate: today,
+          Description: description,
+        });
         recipients.push(ownerId);
       }
       if (manager && managerId !== null) {
-        tasks.push({ WhoId: clock.leadId, OwnerId: managerId, Subject: `SLA breached: ${ownerName ?? 'the owner'} has not followed up with ${name}`, Priority: 'High', Status: 'Not Started', ActivityDate: today, Description: description });
+        tasks.push({
+          WhoId: clock.leadId,
+          OwnerId: managerId,
+          Subject: `SLA breached: ${ownerName ?? 'the owner'} has not followed up with ${name}`,
+          Priority: 'High',
+          Status: 'Not Started',
+          ActivityDate: today,
+          Description: description,
+        });
         recipients.push(managerId);
       }
       const outcomes = tasks.length === 0 ? [] : await ctx.salesforce.createRecords('Task', tasks);
       taskIds = [];
       outcomes.forEach((outcome, index) => {
         if (outcome.ok) taskIds.push(outcome.id);
-        else log.add(leadRef, 'error', 'sla_task_failed', `Salesforce refused the escalation Task for user ${recipients[index] ?? '?'}: ${outcome.code} ${outcome.message}`, { clock: clock.id });
+        else
+          log.add(
+            leadRef,
+            'error',
+            'sla_task_failed',
+            `Salesforce refused the escalation Task for user ${recipients[index] ?? '?'}: ${outcome.code} ${outcome.message}`,
+            { clock: clock.id },
+          );
       });
-      if (tasks.length === 0) log.add(leadRef, 'error', 'sla_task_failed', `the Lead's owner (${ownerId ?? 'none'}) is not a user: no one to give the escalation Task to`, { clock: clock.id });
+      if (tasks.length === 0)
+        log.add(
+          leadRef,
+          'error',
+          'sla_task_failed',
+          `the Lead's owner (${ownerId ?? 'none'}) is not a user: no one to give the escalation Task to`,
+          { clock: clock.id },
+        );
     }
     await recordEscalationTasks(ctx.db, escalation.id, taskIds, { ...escalation.details, ownerName, managerName });
     await log.flush();
@@ -615,7 +814,17 @@ async function escalate(
   // 2. `breached` on both records; an unreachable CRM retries the job (the steps before stay done).
   if (escalation.stampedAt === null) {
     const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
-    const unavailable = await stampBothSides(ctx, [{ clock, status: 'breached', ...(convertedContact ? { salesforceTarget: { type: 'Contact' as const, id: convertedContact } } : {}) }], log);
+    const unavailable = await stampBothSides(
+      ctx,
+      [
+        {
+          clock,
+          status: 'breached',
+          ...(convertedContact ? { salesforceTarget: { type: 'Contact' as const, id: convertedContact } } : {}),
+        },
+      ],
+      log,
+    );
     if (unavailable) throw unavailable;
     await markEscalationStep(ctx.db, escalation.id, 'stamped');
   }
@@ -627,9 +836,25 @@ async function escalate(
   }
 
   // 4. One sync log line, written with the completion mark.
-  await completeEscalation(ctx.db, escalation, log.line(leadRef, 'warn', 'sla_breached', `no first touch by ${clock.dueAt.toISOString()}: escalated to ${[ownerName, managerName].filter((n) => n !== null).join(' and ') || 'nobody (no owner user)'}${ctx.alerts ? ', alert queued' : ''}`, {
-    clock: clock.id, escalation: escalation.id, contact: clock.contactId, tasks: taskIds, owner: ownerId, handoffAt: clock.handoffAt.toISOString(), dueAt: clock.dueAt.toISOString(),
-  }));
+  await completeEscalation(
+    ctx.db,
+    escalation,
+    log.line(
+      leadRef,
+      'warn',
+      'sla_breached',
+      `no first touch by ${clock.dueAt.toISOString()}: escalated to ${[ownerName, managerName].filter((n) => n !== null).join(' and ') || 'nobody (no owner user)'}${ctx.alerts ? ', alert queued' : ''}`,
+      {
+        clock: clock.id,
+        escalation: escalation.id,
+        contact: clock.contactId,
+        tasks: taskIds,
+        owner: ownerId,
+        handoffAt: clock.handoffAt.toISOString(),
+        dueAt: clock.dueAt.toISOString(),
+      },
+    ),
+  );
   return taskIds;
 }
 
@@ -649,12 +874,16 @@ export async function rescheduleClocks(ctx: ClockContext): Promise<{ rescheduled
   const schedule: SlaClockRecord[] = [];
   const moved: SlaClockRecord[] = [];
   for (const clock of clocks) {
-    const recomputed = recomputeOnPolicyChange(ctx.policy, {
-      handoffAtMs: clock.handoffAt.getTime(),
-      dueAtMs: clock.dueAt.getTime(),
-      firstTouchAtMs: null,
-      context: { team: clock.team, leadSource: clock.leadSource },
-    }, nowMs);
+    const recomputed = recomputeOnPolicyChange(
+      ctx.policy,
+      {
+        handoffAtMs: clock.handoffAt.getTime(),
+        dueAtMs: clock.dueAt.getTime(),
+        firstTouchAtMs: null,
+        context: { team: clock.team, leadSource: clock.leadSource },
+      },
+      nowMs,
+    );
     if (recomputed.kind === 'unchanged') {
       schedule.push(clock);
       continue;
@@ -663,11 +892,28 @@ export async function rescheduleClocks(ctx: ClockContext): Promise<{ rescheduled
     if (!rescheduled) continue;
     schedule.push(rescheduled);
     moved.push(rescheduled);
-    log.add(salesforceRef('Lead', clock.leadId), 'info', 'sla_rescheduled', `the SLA policy changed: first touch now due by ${rescheduled.dueAt.toISOString()} (was ${clock.dueAt.toISOString()})`, { clock: clock.id, schedule: rescheduled.scheduleN });
+    log.add(
+      salesforceRef('Lead', clock.leadId),
+      'info',
+      'sla_rescheduled',
+      `the SLA policy changed: first touch now due by ${rescheduled.dueAt.toISOString()} (was ${clock.dueAt.toISOString()})`,
+      { clock: clock.id, schedule: rescheduled.scheduleN },
+    );
   }
   await ctx.scheduler.scheduleDueChecks(ctx.installationId, schedule);
-  const unavailable = await stampBothSides(ctx, moved.map((clock) => ({ clock, status: 'pending' as const })), log);
-  if (unavailable) for (const clock of moved) log.add(salesforceRef('Lead', clock.leadId), 'warn', 'sla_stamp_deferred', `the new due time was not stamped (${unavailable.message})`);
+  const unavailable = await stampBothSides(
+    ctx,
+    moved.map((clock) => ({ clock, status: 'pending' as const })),
+    log,
+  );
+  if (unavailable)
+    for (const clock of moved)
+      log.add(
+        salesforceRef('Lead', clock.leadId),
+        'warn',
+        'sla_stamp_deferred',
+        `the new due time was not stamped (${unavailable.message})`,
+      );
   await log.flush();
   return { rescheduled: moved.length, checked: clocks.length };
 }

@@ -38,14 +38,34 @@ import {
   type SlaClockRecord,
 } from '../store/sla.ts';
 import { salesforceRef } from './context.ts';
-import { isCrmFailure, leadName, Log, loggedActivities, stampHubSpot, text, type ClockContext, type FollowUpRule, type HubSpotWrite } from './sla-clock.ts';
+import {
+  isCrmFailure,
+  leadName,
+  Log,
+  loggedActivities,
+  stampHubSpot,
+  text,
+  type ClockContext,
+  type FollowUpRule,
+  type HubSpotWrite,
+} from './sla-clock.ts';
 
 /** The Salesforce fields of the follow-up stamps (Lead and Contact). */
 export const SALESFORCE_FOLLOW_UP_FIELDS = { cadence: 'SLA_Cadence_Status__c', disposition: 'SLA_Disposition_Status__c' } as const;
 /** The HubSpot contact properties of the follow-up stamps. */
 export const HUBSPOT_FOLLOW_UP_PROPERTIES = { cadence: 'sales_followup_status', disposition: 'sales_disposition_status' } as const;
 
-const LEAD_FIELDS = ['Id', 'Status', 'IsConverted', 'ConvertedContactId', 'ConvertedOpportunityId', 'Feedback_Reason__c', 'FirstName', 'LastName', 'LastModifiedDate'] as const;
+const LEAD_FIELDS = [
+  'Id',
+  'Status',
+  'IsConverted',
+  'ConvertedContactId',
+  'ConvertedOpportunityId',
+  'Feedback_Reason__c',
+  'FirstName',
+  'LastName',
+  'LastModifiedDate',
+] as const;
 
 /** Starts the follow-up rules of clocks just started at handoff: rules on the row, checks scheduled, `pending` stamped. */
 export async function startFollowUps(ctx: ClockContext, clocks: readonly SlaClockRecord[]): Promise<number> {
@@ -62,7 +82,11 @@ export async function startFollowUps(ctx: ClockContext, clocks: readonly SlaCloc
   if (started.length === 0) return 0;
   await ctx.scheduler.scheduleFollowUpChecks(ctx.installationId, started.flatMap(dueChecks));
   const log = new Log(ctx);
-  await stampFollowUps(ctx, started.map((record) => ({ record, converted: null })), log);
+  await stampFollowUps(
+    ctx,
+    started.map((record) => ({ record, converted: null })),
+    log,
+  );
   await log.flush();
   return started.length;
 }
@@ -92,7 +116,11 @@ interface Evaluation {
 }
 
 /** Touches a rep logged on the Lead or its converted Contact inside [handoff, due], per clock. */
-async function countTouches(ctx: ClockContext, records: readonly FollowUpRecord[], leads: ReadonlyMap<string, SalesforceRecord>): Promise<Map<number, number>> {
+async function countTouches(
+  ctx: ClockContext,
+  records: readonly FollowUpRecord[],
+  leads: ReadonlyMap<string, SalesforceRecord>,
+): Promise<Map<number, number>> {
   const whoIds = new Map<string, FollowUpRecord>();
   for (const record of records) {
     if (record.cadence?.status !== 'pending') continue;
@@ -112,7 +140,11 @@ async function countTouches(ctx: ClockContext, records: readonly FollowUpRecord[
 }
 
 /** The first disposition since handoff: recorded feedback (with its own time) or the Lead as it stands now. */
-async function findDisposition(ctx: ClockContext, record: FollowUpRecord, lead: SalesforceRecord | undefined): Promise<{ outcome: Disposition; at: Date } | null> {
+async function findDisposition(
+  ctx: ClockContext,
+  record: FollowUpRecord,
+  lead: SalesforceRecord | undefined,
+): Promise<{ outcome: Disposition; at: Date } | null> {
   const candidates: { outcome: Disposition; at: Date }[] = [];
   for (const event of await feedbackSince(ctx.db, ctx.installationId, record, record.handoffAt)) {
     const outcome = dispositionOf(event.outcome, event.reasonCode);
@@ -120,11 +152,19 @@ async function findDisposition(ctx: ClockContext, record: FollowUpRecord, lead: 
   }
   if (lead) {
     // The Lead's current state, judged by the feedback taxonomy (one place for what a status means).
-    const decision = deriveFeedback(null, {
-      object: 'Lead', Id: lead.Id, Status: text(lead, 'Status') ?? '', IsConverted: lead.IsConverted === true,
-      ConvertedOpportunityId: text(lead, 'ConvertedOpportunityId'), Feedback_Reason__c: text(lead, 'Feedback_Reason__c'),
-      LastModifiedDate: text(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
-    }, ctx.feedbackTaxonomy);
+    const decision = deriveFeedback(
+      null,
+      {
+        object: 'Lead',
+        Id: lead.Id,
+        Status: text(lead, 'Status') ?? '',
+        IsConverted: lead.IsConverted === true,
+        ConvertedOpportunityId: text(lead, 'ConvertedOpportunityId'),
+        Feedback_Reason__c: text(lead, 'Feedback_Reason__c'),
+        LastModifiedDate: text(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
+      },
+      ctx.feedbackTaxonomy,
+    );
     if (decision.kind === 'feedback') {
       const outcome = dispositionOf(decision.feedback.outcome, decision.feedback.reasonCode);
       const at = new Date(Math.max(decision.feedback.at, record.handoffAt.getTime()));
@@ -139,9 +179,22 @@ async function findDisposition(ctx: ClockContext, record: FollowUpRecord, lead: 
  * touches is met, a disposition seen is met (or missed when late); past its due instant a rule
  * still open is missed. `rules` limits which rules may be decided (a due check decides its own).
  */
-async function evaluate(ctx: ClockContext, records: readonly FollowUpRecord[], rules: readonly FollowUpRule[], log: Log): Promise<Evaluation[]> {
+async function evaluate(
+  ctx: ClockContext,
+  records: readonly FollowUpRecord[],
+  rules: readonly FollowUpRule[],
+  log: Log,
+): Promise<Evaluation[]> {
   const nowMs = ctx.now().getTime();
-  const leads = new Map((await ctx.salesforce.readRecords('Lead', records.map((record) => record.leadId), LEAD_FIELDS)).map((lead) => [lead.Id.slice(0, 15), lead]));
+  const leads = new Map(
+    (
+      await ctx.salesforce.readRecords(
+        'Lead',
+        records.map((record) => record.leadId),
+        LEAD_FIELDS,
+      )
+    ).map((lead) => [lead.Id.slice(0, 15), lead]),
+  );
   const touches = rules.includes('cadence') ? await countTouches(ctx, records, leads) : new Map<number, number>();
   const decided: Evaluation[] = [];
   for (const record of records) {
@@ -160,7 +213,13 @@ async function evaluate(ctx: ClockContext, records: readonly FollowUpRecord[], r
           latest = updated;
           if (status !== 'pending') {
             changed = true;
-            log.add(ref, status === 'met' ? 'info' : 'warn', 'sla_cadence', `follow-up cadence ${status}: ${counted} of ${record.cadence.required} touches logged by ${record.cadence.dueAt.toISOString()}`, { clock: record.clockId, contact: record.contactId });
+            log.add(
+              ref,
+              status === 'met' ? 'info' : 'warn',
+              'sla_cadence',
+              `follow-up cadence ${status}: ${counted} of ${record.cadence.required} touches logged by ${record.cadence.dueAt.toISOString()}`,
+              { clock: record.clockId, contact: record.contactId },
+            );
           }
         }
       }
@@ -173,9 +232,15 @@ async function evaluate(ctx: ClockContext, records: readonly FollowUpRecord[], r
         if (updated) {
           latest = updated;
           changed = true;
-          log.add(ref, status === 'met' ? 'info' : 'warn', 'sla_disposition', found
-            ? `disposition ${status}: ${found.outcome} at ${found.at.toISOString()}, due ${record.disposition.dueAt.toISOString()}`
-            : `disposition missed: the Lead was neither accepted, rejected with a reason, recycled nor converted by ${record.disposition.dueAt.toISOString()}`, { clock: record.clockId, contact: record.contactId });
+          log.add(
+            ref,
+            status === 'met' ? 'info' : 'warn',
+            'sla_disposition',
+            found
+              ? `disposition ${status}: ${found.outcome} at ${found.at.toISOString()}, due ${record.disposition.dueAt.toISOString()}`
+              : `disposition missed: the Lead was neither accepted, rejected with a reason, recycled nor converted by ${record.disposition.dueAt.toISOString()}`,
+            { clock: record.clockId, contact: record.contactId },
+          );
         }
       }
     }
@@ -210,7 +275,13 @@ async function stampFollowUps(ctx: ClockContext, evaluations: readonly Evaluatio
   for (const [type, records] of byType) {
     try {
       for (const [id, outcome] of await ctx.salesforce.updateRecords(type, records)) {
-        if (!outcome.ok) log.add(salesforceRef(type, id), 'warn', 'sla_stamp_failed', `Salesforce refused the follow-up stamp: ${outcome.code} ${outcome.message}`);
+        if (!outcome.ok)
+          log.add(
+            salesforceRef(type, id),
+            'warn',
+            'sla_stamp_failed',
+            `Salesforce refused the follow-up stamp: ${outcome.code} ${outcome.message}`,
+          );
       }
     } catch (error) {
       if (!isCrmFailure(error)) throw error;
@@ -234,7 +305,14 @@ export async function evaluateFollowUpsOnSync(ctx: ClockContext, keys: readonly 
   const log = new Log(ctx);
   const decided = await evaluate(ctx, pending, ['cadence', 'disposition'], log);
   const unavailable = await stampFollowUps(ctx, decided, log);
-  if (unavailable) for (const { record } of decided) log.add(salesforceRef('Lead', record.leadId), 'warn', 'sla_stamp_deferred', `the follow-up stamp was not written (${unavailable.message}); the compliance report has it`);
+  if (unavailable)
+    for (const { record } of decided)
+      log.add(
+        salesforceRef('Lead', record.leadId),
+        'warn',
+        'sla_stamp_deferred',
+        `the follow-up stamp was not written (${unavailable.message}); the compliance report has it`,
+      );
   await log.flush();
   return decided.length;
 }

@@ -17,7 +17,11 @@ export class ValueLedger {
   }
 
   /** Remembers the values written to each record. */
-  async remember(installationId: string, system: 'hubspot' | 'salesforce', writes: readonly { recordId: string; values: Record<string, string> }[]): Promise<void> {
+  async remember(
+    installationId: string,
+    system: 'hubspot' | 'salesforce',
+    writes: readonly { recordId: string; values: Record<string, string> }[],
+  ): Promise<void> {
     if (writes.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const write of writes) {
@@ -30,7 +34,12 @@ export class ValueLedger {
   }
 
   /** True when every field has the value the ledger holds for it (false when any is unknown). */
-  async matches(installationId: string, system: 'hubspot' | 'salesforce', recordId: string, values: Record<string, string>): Promise<boolean> {
+  async matches(
+    installationId: string,
+    system: 'hubspot' | 'salesforce',
+    recordId: string,
+    values: Record<string, string>,
+  ): Promise<boolean> {
     const fields = Object.keys(values);
     if (fields.length === 0) return false;
     const known = await this.redis.hmget(this.key(installationId, system, recordId), ...fields);
@@ -43,7 +52,13 @@ export class ValueLedger {
   }
 
   /** True when `value` is what the app last wrote to this field. */
-  async wroteIt(installationId: string, system: 'hubspot' | 'salesforce', recordId: string, field: string, value: string): Promise<boolean> {
+  async wroteIt(
+    installationId: string,
+    system: 'hubspot' | 'salesforce',
+    recordId: string,
+    field: string,
+    value: string,
+  ): Promise<boolean> {
     return (await this.redis.hget(this.key(installationId, system, recordId), field)) === value;
   }
 }

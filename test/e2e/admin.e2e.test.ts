@@ -25,7 +25,15 @@ import { assignPermissionSet, revokeFieldAccess } from '../support/salesforce-ac
 import { sessionAs } from '../support/salesforce-org.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 const ALERT_URL = 'https://hooks.example.com/services/T01/B02/alertpathtoken42';
 const ALERT_SECRET = 'e2e-alert-signing-secret-5150';
@@ -110,7 +118,9 @@ describe('admin dashboard in Chromium', () => {
     const summary = await page.textContent('[data-summary]');
     expect(summary).toMatch(/^\d+ item\(s\) will be created/);
     expect(await page.locator('tr[data-status="missing"]').count()).toBeGreaterThan(70);
-    expect(await page.inputValue('input[aria-label="Outbound Message endpoint URL"]')).toMatch(new RegExp(`^${admin.url}/webhooks/salesforce/`));
+    expect(await page.inputValue('input[aria-label="Outbound Message endpoint URL"]')).toMatch(
+      new RegExp(`^${admin.url}/webhooks/salesforce/`),
+    );
     await shot('06-dry-run');
     expect(salesforce.outbound.rules()).toHaveLength(0);
 
@@ -120,8 +130,15 @@ describe('admin dashboard in Chromium', () => {
     expect(await page.locator('tr[data-status="missing"]').count()).toBe(0);
     expect(await page.locator('tr[data-status="created"]').count()).toBeGreaterThan(70);
     await shot('07-provisioned');
-    expect(salesforce.outbound.rules().map((r) => r.object).sort()).toEqual(['Lead', 'Opportunity', 'Task']);
-    expect(await page.textContent('[data-access-summary]')).toContain('Every field the sync uses is readable and updateable by the integration user');
+    expect(
+      salesforce.outbound
+        .rules()
+        .map((r) => r.object)
+        .sort(),
+    ).toEqual(['Lead', 'Opportunity', 'Task']);
+    expect(await page.textContent('[data-access-summary]')).toContain(
+      'Every field the sync uses is readable and updateable by the integration user',
+    );
     expect(await page.locator('.badge:has-text("ready to sync")').count()).toBe(1);
   });
 
@@ -155,9 +172,21 @@ describe('admin dashboard in Chromium', () => {
     let contactId = '';
     let leadId = '';
     try {
-      contactId = String(hubspot.createInUi('contacts', { email, firstname: 'Olive', lastname: 'Oldtimer', company: 'Before Co', lifecyclestage: 'marketingqualifiedlead' }).id);
-      leadId = ((await rep.sobject('Lead').create({ Email: email, LastName: 'Oldtimer', Company: 'Before Co', Status: 'Working - Contacted' })) as { id: string }).id;
-      await eventually(async () => salesforce.outbound.pending().length === 0, 10_000, 'the old Lead\'s Outbound Message to be dropped');
+      contactId = String(
+        hubspot.createInUi('contacts', {
+          email,
+          firstname: 'Olive',
+          lastname: 'Oldtimer',
+          company: 'Before Co',
+          lifecyclestage: 'marketingqualifiedlead',
+        }).id,
+      );
+      leadId = (
+        (await rep.sobject('Lead').create({ Email: email, LastName: 'Oldtimer', Company: 'Before Co', Status: 'Working - Contacted' })) as {
+          id: string;
+        }
+      ).id;
+      await eventually(async () => salesforce.outbound.pending().length === 0, 10_000, "the old Lead's Outbound Message to be dropped");
     } finally {
       hubspot.clearFaults();
       salesforce.faults.clear();
@@ -180,20 +209,33 @@ describe('admin dashboard in Chromium', () => {
     await shot('08b-initial-sync');
 
     // What the bar counted happened in both CRMs: the Lead carries the contact's id, the contact caught up with the rep.
-    const lead = (await rep.query<{ HubSpot_Contact_Id__c: string | null }>(`SELECT HubSpot_Contact_Id__c FROM Lead WHERE Id = '${leadId}'`)).records[0];
+    const lead = (
+      await rep.query<{ HubSpot_Contact_Id__c: string | null }>(`SELECT HubSpot_Contact_Id__c FROM Lead WHERE Id = '${leadId}'`)
+    ).records[0];
     expect(lead?.HubSpot_Contact_Id__c).toBe(contactId);
     const marketing = new Client({ accessToken: 'pat-sandbox-hubspot', basePath: hubspot.url });
-    expect((await marketing.crm.contacts.basicApi.getById(contactId, ['lifecyclestage'])).properties.lifecyclestage).toBe('salesqualifiedlead');
+    expect((await marketing.crm.contacts.basicApi.getById(contactId, ['lifecyclestage'])).properties.lifecyclestage).toBe(
+      'salesqualifiedlead',
+    );
   });
 
   it('refuses a settings edit with a clear message, keeps the text, and saves a fixed one', async () => {
     await page.goto(`${admin.url}/admin/installations/${installationId}/settings?key=slaPolicy`);
     await page.click('summary:has-text("Edit as JSON")');
-    await page.fill('#value', JSON.stringify({ hours: 0, businessHours: { timeZone: 'Mars/Olympus_Mons', start: '18:00', end: '09:00' } }, null, 2));
+    await page.fill(
+      '#value',
+      JSON.stringify({ hours: 0, businessHours: { timeZone: 'Mars/Olympus_Mons', start: '18:00', end: '09:00' } }, null, 2),
+    );
     await page.click('button:has-text("Validate and save")');
     await page.waitForSelector('[data-issues]');
     const issues = await page.locator('[data-issues] li').allTextContents();
-    expect(issues).toEqual(expect.arrayContaining(['hours: Too small: expected number to be >0', 'businessHours.timeZone: is not an IANA time zone', 'businessHours.end: start must be before end (overnight windows are not supported)']));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        'hours: Too small: expected number to be >0',
+        'businessHours.timeZone: is not an IANA time zone',
+        'businessHours.end: start must be before end (overnight windows are not supported)',
+      ]),
+    );
     expect(await page.inputValue('#value')).toContain('Mars/Olympus_Mons');
     await shot('08-settings-refused');
 
@@ -215,10 +257,22 @@ describe('admin dashboard in Chromium', () => {
   it('shows a failed drain job with its error and replays it to success', async () => {
     hubspot.setFaults({ webhooks: { drop: {} }, http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/read', status: 503 }] });
     const email = `replayed-${Date.now()}@example.com`;
-    const contactId = String(hubspot.createInUi('contacts', { email, firstname: 'Rita', lastname: 'Replay', company: 'Faults Inc', lifecyclestage: 'marketingqualifiedlead' }).id);
+    const contactId = String(
+      hubspot.createInUi('contacts', {
+        email,
+        firstname: 'Rita',
+        lastname: 'Replay',
+        company: 'Faults Inc',
+        lifecyclestage: 'marketingqualifiedlead',
+      }).id,
+    );
     await new PendingSet(redis, admin.prefix).mark(installationId, 'to-salesforce', [contactId]);
     const queue = admin.app.producer.queue('syncToSalesforce');
-    await queue.add('sync-to-salesforce', { v: 1, installationId }, { jobId: 'e2e-replay', attempts: 2, backoff: { type: 'fixed', delay: 50 } });
+    await queue.add(
+      'sync-to-salesforce',
+      { v: 1, installationId },
+      { jobId: 'e2e-replay', attempts: 2, backoff: { type: 'fixed', delay: 50 } },
+    );
     await eventually(async () => (await (await queue.getJob('e2e-replay'))?.getState()) === 'failed', 20_000, 'the drain job to fail');
 
     await page.goto(`${admin.url}/admin/installations/${installationId}/health`);
@@ -230,7 +284,11 @@ describe('admin dashboard in Chromium', () => {
     await row.locator('button:has-text("Replay")').click();
     await page.waitForURL(/notice=replayed/);
     await expect(page.locator('.notice.ok').textContent()).resolves.toContain('Job replayed');
-    await eventually(async () => (await (await queue.getJob('e2e-replay'))?.getState()) === 'completed', 20_000, 'the replayed job to complete');
+    await eventually(
+      async () => (await (await queue.getJob('e2e-replay'))?.getState()) === 'completed',
+      20_000,
+      'the replayed job to complete',
+    );
     const rep = sessionAs(salesforce, salesforce.adminUserId);
     const leads = (await rep.query<{ Id: string }>(`SELECT Id FROM Lead WHERE HubSpot_Contact_Id__c = '${contactId}'`)).records;
     expect(leads).toHaveLength(1);
@@ -248,15 +306,34 @@ describe('admin dashboard in Chromium', () => {
   it('groups a validation-rule refusal on the health page with its fix and the record behind it', async () => {
     // The org's validation rule refuses the next Lead the app writes; the request itself succeeds.
     const ruleMessage = 'Phone is required before a Lead reaches sales';
-    salesforce.faults.set({ records: [{ object: 'Lead', error: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: ruleMessage, fields: ['Phone'], count: 1 }] });
+    salesforce.faults.set({
+      records: [{ object: 'Lead', error: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', message: ruleMessage, fields: ['Phone'], count: 1 }],
+    });
     hubspot.setFaults({ webhooks: { drop: {} } });
     const email = `validation-${Date.now()}@example.com`;
-    const contactId = String(hubspot.createInUi('contacts', { email, firstname: 'Vera', lastname: 'Rule', company: 'Rules Inc', lifecyclestage: 'marketingqualifiedlead' }).id);
+    const contactId = String(
+      hubspot.createInUi('contacts', {
+        email,
+        firstname: 'Vera',
+        lastname: 'Rule',
+        company: 'Rules Inc',
+        lifecyclestage: 'marketingqualifiedlead',
+      }).id,
+    );
     try {
       await new PendingSet(redis, admin.prefix).mark(installationId, 'to-salesforce', [contactId]);
-      await admin.app.producer.queue('syncToSalesforce').add('sync-to-salesforce', { v: 1, installationId }, { jobId: `e2e-validation-${contactId}` });
+      await admin.app.producer
+        .queue('syncToSalesforce')
+        .add('sync-to-salesforce', { v: 1, installationId }, { jobId: `e2e-validation-${contactId}` });
       await eventually(
-        async () => (await admin.app.db.query('SELECT 1 FROM sync_log WHERE installation_id = $1 AND record_ref = $2 AND action = $3', [installationId, `hubspot:contact:${contactId}`, 'handoff_failed'])).length > 0,
+        async () =>
+          (
+            await admin.app.db.query('SELECT 1 FROM sync_log WHERE installation_id = $1 AND record_ref = $2 AND action = $3', [
+              installationId,
+              `hubspot:contact:${contactId}`,
+              'handoff_failed',
+            ])
+          ).length > 0,
         20_000,
         'the refused handoff in the sync log',
       );
@@ -286,17 +363,46 @@ describe('admin dashboard in Chromium', () => {
     // c101 MQL 03-03, SQL 03-04, customer 03-10 (won 50,000); c102 MQL 03-05; c103 lead only; c104 MQL 03-08, rejected (no budget).
     // Leads 4, MQLs 3, SQLs 1, opportunities 1 (passed on the way to customer), customers 1; SLA 1 handoff, met.
     const db = admin.app.db;
-    for (const [contact, when, channel, campaign] of [['c101', '2024-03-01', 'Paid Search', 'spring-search'], ['c102', '2024-03-02', 'Paid Search', 'spring-search'], ['c103', '2024-03-07', 'Email', 'newsletter'], ['c104', '2024-03-07', 'Email', 'newsletter']]) {
-      await db.query('INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, campaign) VALUES ($1, $2, $3, true, $4, $5)', [installationId, contact, new Date(`${when}T00:00:00Z`), channel, campaign]);
+    for (const [contact, when, channel, campaign] of [
+      ['c101', '2024-03-01', 'Paid Search', 'spring-search'],
+      ['c102', '2024-03-02', 'Paid Search', 'spring-search'],
+      ['c103', '2024-03-07', 'Email', 'newsletter'],
+      ['c104', '2024-03-07', 'Email', 'newsletter'],
+    ]) {
+      await db.query(
+        'INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, campaign) VALUES ($1, $2, $3, true, $4, $5)',
+        [installationId, contact, new Date(`${when}T00:00:00Z`), channel, campaign],
+      );
     }
-    for (const [contact, stage, when] of [['c101', 'mql', '2024-03-03'], ['c101', 'sql', '2024-03-04'], ['c101', 'customer', '2024-03-10'], ['c102', 'mql', '2024-03-05'], ['c104', 'mql', '2024-03-08']]) {
-      await db.query("INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)", [installationId, contact, stage, new Date(`${when}T00:00:00Z`)]);
+    for (const [contact, stage, when] of [
+      ['c101', 'mql', '2024-03-03'],
+      ['c101', 'sql', '2024-03-04'],
+      ['c101', 'customer', '2024-03-10'],
+      ['c102', 'mql', '2024-03-05'],
+      ['c104', 'mql', '2024-03-08'],
+    ]) {
+      await db.query(
+        "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
+        [installationId, contact, stage, new Date(`${when}T00:00:00Z`)],
+      );
     }
-    await db.query("INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, reason_code, reason_label, occurred_at) VALUES ($1, 'c104', 'Lead', '00Qe2e', 'rejected', 'no_budget', 'No budget', $2)", [installationId, new Date('2024-03-09T00:00:00Z')]);
-    await db.query("INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, amount, occurred_at) VALUES ($1, 'c101', 'Opportunity', '006e2e', 'won', 50000, $2)", [installationId, new Date('2024-03-10T00:00:00Z')]);
-    await db.query("INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, '006e2e', 'c101', 'lead', 'won', 5000000, $2, $2)", [installationId, new Date('2024-03-10T23:59:59Z')]);
+    await db.query(
+      "INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, reason_code, reason_label, occurred_at) VALUES ($1, 'c104', 'Lead', '00Qe2e', 'rejected', 'no_budget', 'No budget', $2)",
+      [installationId, new Date('2024-03-09T00:00:00Z')],
+    );
+    await db.query(
+      "INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, amount, occurred_at) VALUES ($1, 'c101', 'Opportunity', '006e2e', 'won', 50000, $2)",
+      [installationId, new Date('2024-03-10T00:00:00Z')],
+    );
+    await db.query(
+      "INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, '006e2e', 'c101', 'lead', 'won', 5000000, $2, $2)",
+      [installationId, new Date('2024-03-10T23:59:59Z')],
+    );
     // The org's currency as the sync reads it (single-currency org in US dollars).
-    await db.query("INSERT INTO org_currencies (installation_id, corporate) VALUES ($1, 'USD') ON CONFLICT (installation_id) DO UPDATE SET corporate = 'USD'", [installationId]);
+    await db.query(
+      "INSERT INTO org_currencies (installation_id, corporate) VALUES ($1, 'USD') ON CONFLICT (installation_id) DO UPDATE SET corporate = 'USD'",
+      [installationId],
+    );
     await db.query(
       "INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, first_touch_at, status, schedule_n) VALUES ($1, '00Qe2eSLA', 'c101', $2, $3, $4, 'met', 1)",
       [installationId, new Date('2024-03-03T00:00:00Z'), new Date('2024-03-03T04:00:00Z'), new Date('2024-03-03T01:30:00Z')],
@@ -305,9 +411,23 @@ describe('admin dashboard in Chromium', () => {
     await page.goto(`${admin.url}/admin/report?installation=${installationId}&from=2024-03-01&to=2024-03-31`);
     await page.waitForSelector('body[data-charts]', { state: 'attached' });
     const kpis = Object.fromEntries(
-      await page.locator('.kpi').evaluateAll((cards) => cards.map((card) => [card.querySelector('.kpi-label')?.textContent ?? '', card.querySelector('.kpi-value')?.textContent ?? ''])),
+      await page
+        .locator('.kpi')
+        .evaluateAll((cards) =>
+          cards.map((card) => [card.querySelector('.kpi-label')?.textContent ?? '', card.querySelector('.kpi-value')?.textContent ?? '']),
+        ),
     );
-    expect(kpis).toEqual({ Leads: '4', MQLs: '3', SQLs: '1', Opportunities: '1', Customers: '1', 'SLA met': '100 %', Pipeline: '$50,000', 'Won revenue': '$50,000', 'Customer lifetime value': '$50,000' });
+    expect(kpis).toEqual({
+      Leads: '4',
+      MQLs: '3',
+      SQLs: '1',
+      Opportunities: '1',
+      Customers: '1',
+      'SLA met': '100 %',
+      Pipeline: '$50,000',
+      'Won revenue': '$50,000',
+      'Customer lifetime value': '$50,000',
+    });
     const paidSearch = await page.locator('#table-channels tbody tr', { hasText: 'Paid Search' }).locator('td').allTextContents();
     expect(paidSearch.slice(0, 6)).toEqual(['2', '2', '1', '1', '1', '100 %']);
     const email = await page.locator('#table-channels tbody tr', { hasText: 'Email' }).locator('td').allTextContents();
@@ -315,8 +435,12 @@ describe('admin dashboard in Chromium', () => {
     await expect(page.locator('#table-reasons tbody tr').first().textContent()).resolves.toContain('No budget');
     await expect(page.locator('#table-credit tbody tr').first().textContent()).resolves.toContain('spring-search');
     // Each canvas has a Chart.js chart attached (evaluated in the page, where Chart is a global).
-    const charts = await page.evaluate("[...document.querySelectorAll('canvas')].map((canvas) => ({ id: canvas.id, drawn: Boolean(window.Chart.getChart(canvas)) }))");
-    expect(charts).toEqual(['chart-funnel', 'chart-channels', 'chart-revenue', 'chart-reasons', 'chart-credit'].map((id) => ({ id, drawn: true })));
+    const charts = await page.evaluate(
+      "[...document.querySelectorAll('canvas')].map((canvas) => ({ id: canvas.id, drawn: Boolean(window.Chart.getChart(canvas)) }))",
+    );
+    expect(charts).toEqual(
+      ['chart-funnel', 'chart-channels', 'chart-revenue', 'chart-reasons', 'chart-credit'].map((id) => ({ id, drawn: true })),
+    );
 
     // Sorting: by leads ascending puts Email (2) and Paid Search (2) before… and marks the column.
     await page.click('#table-channels thead th:has-text("MQLs")');
@@ -324,7 +448,9 @@ describe('admin dashboard in Chromium', () => {
     expect(await page.locator('#table-channels tbody tr th').first().textContent()).toBe('Email');
     await shot('11-report');
 
-    const csv = await page.request.get(`${admin.url}/api/report?installation=${installationId}&from=2024-03-01&to=2024-03-31&format=csv&table=channels`);
+    const csv = await page.request.get(
+      `${admin.url}/api/report?installation=${installationId}&from=2024-03-01&to=2024-03-31&format=csv&table=channels`,
+    );
     expect(csv.headers()['content-type']).toContain('text/csv');
     expect(await csv.text()).toContain('\r\nPaid Search,2,2,1,1,1,1,0.5,1,1,0.5,');
   });

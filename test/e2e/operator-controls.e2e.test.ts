@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 const ADMIN_TOKEN = 'operator-controls-e2e-admin-token-0123456789abc';
 
 describe('operator controls in Chromium', () => {
@@ -47,15 +55,19 @@ describe('operator controls in Chromium', () => {
     await page.waitForURL(/notice=sync_paused/);
     await expect(row.getAttribute('data-state')).resolves.toBe('paused');
     await expect(row.textContent()).resolves.toMatch(/paused since \d{4}-\d\d-\d\dT.* \(dashboard\)/);
-    await expect(page.locator('[data-section="sync-controls"] tr[data-direction="to-hubspot"]').getAttribute('data-state')).resolves.toBe('running');
+    await expect(page.locator('[data-section="sync-controls"] tr[data-direction="to-hubspot"]').getAttribute('data-state')).resolves.toBe(
+      'running',
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'operator-01-paused.png'), fullPage: true });
     await row.locator('button:has-text("Resume")').click();
     await page.waitForURL(/notice=sync_resumed/);
     await expect(row.getAttribute('data-state')).resolves.toBe('running');
-    await expect(page.locator('.actions, body').first().textContent()).resolves.toContain('Sync resumed (HubSpot → Salesforce) from the dashboard');
+    await expect(page.locator('.actions, body').first().textContent()).resolves.toContain(
+      'Sync resumed (HubSpot → Salesforce) from the dashboard',
+    );
   });
 
-  it('saves a Salesforce API budget and shows the gauge of the app\'s calls against it', async () => {
+  it("saves a Salesforce API budget and shows the gauge of the app's calls against it", async () => {
     await page.goto(base);
     await page.fill('[data-budget-form] input[name="value"]', '100000');
     await page.selectOption('[data-budget-form] select[name="kind"]', 'calls');

@@ -12,11 +12,35 @@ import { saveDeals, saveOrgCurrencies, type DealRecord } from '../../src/store/d
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 const deal = (id: string, fields: Partial<DealRecord>): DealRecord => ({
-  salesforceOpportunityId: id, salesforceAccountId: null, hubspotContactId: null, origin: 'unlinked', status: 'open', amount: null, currency: null, amountCents: null,
-  closeDate: null, wonAt: null, closedAt: null, openedAt: new Date(Date.now() - 86_400_000), ownerId: null, reason: null, campaignId: null, name: id, stage: null, ...fields,
+  salesforceOpportunityId: id,
+  salesforceAccountId: null,
+  hubspotContactId: null,
+  origin: 'unlinked',
+  status: 'open',
+  amount: null,
+  currency: null,
+  amountCents: null,
+  closeDate: null,
+  wonAt: null,
+  closedAt: null,
+  openedAt: new Date(Date.now() - 86_400_000),
+  ownerId: null,
+  reason: null,
+  campaignId: null,
+  name: id,
+  stage: null,
+  ...fields,
 });
 
 describe('the pipeline review in Chromium', () => {
@@ -35,7 +59,15 @@ describe('the pipeline review in Chromium', () => {
     await saveDeals(admin.app.db, installationId, [
       deal('006000000000001AAA', { stage: 'Prospecting', amount: 5_000, amountCents: 500_000 }),
       deal('006000000000002AAA', { stage: 'Negotiation/Review', amount: 15_000, amountCents: 1_500_000 }),
-      deal('006000000000003AAA', { status: 'won', stage: 'Closed Won', amount: 10_000, amountCents: 1_000_000, wonAt: new Date(), closedAt: new Date(), reason: 'Fast rollout' }),
+      deal('006000000000003AAA', {
+        status: 'won',
+        stage: 'Closed Won',
+        amount: 10_000,
+        amountCents: 1_000_000,
+        wonAt: new Date(),
+        closedAt: new Date(),
+        reason: 'Fast rollout',
+      }),
     ]);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -55,14 +87,21 @@ describe('the pipeline review in Chromium', () => {
   it('renders every block with the pipeline and sources charts drawn', async () => {
     await page.goto(reviewUrl());
     await page.waitForSelector('body[data-charts="2"]');
-    expect(await page.locator('#table-stages tbody tr').allTextContents()).toEqual([expect.stringContaining('Negotiation/Review'), expect.stringContaining('Prospecting')]);
+    expect(await page.locator('#table-stages tbody tr').allTextContents()).toEqual([
+      expect.stringContaining('Negotiation/Review'),
+      expect.stringContaining('Prospecting'),
+    ]);
     expect(await page.locator('#table-stages tfoot').textContent()).toContain('$20,000');
     expect(await page.locator('#table-new-customers').textContent()).toContain('Fast rollout');
     expect(await page.locator('#goal-missing').textContent()).toContain(`No shared goal for ${quarter}`);
     // A drawn canvas has coloured pixels; a blank one is all transparent.
     for (const id of ['chart-stages', 'chart-sources']) {
       const painted = await page.$eval(`#${id}`, (canvas) => {
-        const element = canvas as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+        const element = canvas as unknown as {
+          width: number;
+          height: number;
+          getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+        };
         const pixels = element.getContext('2d')?.getImageData(0, 0, element.width, element.height).data ?? new Uint8ClampedArray();
         let count = 0;
         for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) count += 1;
@@ -105,8 +144,11 @@ describe('the pipeline review in Chromium', () => {
     await page.emulateMedia({ media: 'print' });
     try {
       expect(await page.locator('#review-print-head').isVisible()).toBe(true);
-      expect(await page.locator('#review-print-head').textContent()).toMatch(new RegExp(`Pipeline review — Sandbox[\\s\\S]*${quarter}[\\s\\S]*generated \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC`));
-      for (const selector of ['.topbar', '.mainnav', '#review-picker']) expect(await page.locator(selector).first().isVisible(), selector).toBe(false);
+      expect(await page.locator('#review-print-head').textContent()).toMatch(
+        new RegExp(`Pipeline review — Sandbox[\\s\\S]*${quarter}[\\s\\S]*generated \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC`),
+      );
+      for (const selector of ['.topbar', '.mainnav', '#review-picker'])
+        expect(await page.locator(selector).first().isVisible(), selector).toBe(false);
       expect(await page.locator('form:visible, button:visible').count()).toBe(0);
       expect(await page.locator('#table-stages').isVisible()).toBe(true);
       const pdf = await page.pdf({ format: 'A4' });

@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 
 const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 describe('settings forms in Chromium', () => {
   let admin: AdminApp;
@@ -49,8 +57,14 @@ describe('settings forms in Chromium', () => {
     await page.click('button:has-text("Check and save")');
     await page.waitForSelector('[data-issues]');
     const issues = await page.locator('[data-issues] li').allTextContents();
-    expect(issues).toEqual([expect.stringContaining('rows[2] (sql).salesforce.status: "Working" is not a value of the Lead Status picklist (Lead.Status) in Salesforce')]);
-    expect(await page.locator('table[data-rows="row"] tbody tr[data-row]').nth(2).locator('input[name="row.status"]').inputValue()).toBe('Working');
+    expect(issues).toEqual([
+      expect.stringContaining(
+        'rows[2] (sql).salesforce.status: "Working" is not a value of the Lead Status picklist (Lead.Status) in Salesforce',
+      ),
+    ]);
+    expect(await page.locator('table[data-rows="row"] tbody tr[data-row]').nth(2).locator('input[name="row.status"]').inputValue()).toBe(
+      'Working',
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-01-refused.png'), fullPage: true });
   });
 

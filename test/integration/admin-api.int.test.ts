@@ -7,7 +7,12 @@
 import { Redis } from 'ioredis';
 import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, INTEGRATION_PERMISSION_SET, SALESFORCE_CUSTOM_FIELDS } from '../../src/crm/field-catalog.ts';
+import {
+  HUBSPOT_COMPANY_PROPERTIES,
+  HUBSPOT_CONTACT_PROPERTIES,
+  INTEGRATION_PERMISSION_SET,
+  SALESFORCE_CUSTOM_FIELDS,
+} from '../../src/crm/field-catalog.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
@@ -44,21 +49,34 @@ describe('admin API', () => {
     await admin?.close();
   });
 
-  const leadsOf = async (contactId: string) => (await rep.query<{ Id: string; Status: string }>(`SELECT Id, Status FROM Lead WHERE HubSpot_Contact_Id__c = '${contactId}'`)).records;
+  const leadsOf = async (contactId: string) =>
+    (await rep.query<{ Id: string; Status: string }>(`SELECT Id, Status FROM Lead WHERE HubSpot_Contact_Id__c = '${contactId}'`)).records;
 
   /** An MQL whose webhooks never arrive, marked pending as the reconciler would. */
   async function pendingMql(): Promise<{ contactId: string; email: string }> {
     seq += 1;
     const email = `replay${seq}-${Date.now()}@example.com`;
-    const created = hubspot.createInUi('contacts', { email, firstname: 'Rita', lastname: `Replay ${seq}`, company: 'Faults Inc', lifecyclestage: 'marketingqualifiedlead' });
+    const created = hubspot.createInUi('contacts', {
+      email,
+      firstname: 'Rita',
+      lastname: `Replay ${seq}`,
+      company: 'Faults Inc',
+      lifecyclestage: 'marketingqualifiedlead',
+    });
     const contactId = String(created.id);
     await new PendingSet(redis, admin.prefix).mark(installationId, 'to-salesforce', [contactId]);
     return { contactId, email };
   }
 
   async function failedDrain(jobId: string): Promise<void> {
-    await admin.app.producer.queue('syncToSalesforce').add('sync-to-salesforce', { v: 1, installationId }, { jobId, attempts: 2, backoff: { type: 'fixed', delay: 50 } });
-    await eventually(async () => (await admin.app.producer.queue('syncToSalesforce').getJob(jobId))?.finishedOn !== undefined, 20_000, `job ${jobId} to fail`);
+    await admin.app.producer
+      .queue('syncToSalesforce')
+      .add('sync-to-salesforce', { v: 1, installationId }, { jobId, attempts: 2, backoff: { type: 'fixed', delay: 50 } });
+    await eventually(
+      async () => (await admin.app.producer.queue('syncToSalesforce').getJob(jobId))?.finishedOn !== undefined,
+      20_000,
+      `job ${jobId} to fail`,
+    );
   }
 
   it('shows what provisioning will create, creates only that, then finds everything in place', async () => {
@@ -66,14 +84,25 @@ describe('admin API', () => {
     expect(dry.status).toBe(200);
     expect(dry.json.dryRun).toBe(true);
     expect(dry.json.ready).toBe(false);
-    expect(dry.json.salesforceAccess.items).toEqual(expect.arrayContaining([
-      expect.objectContaining({ kind: 'permission-set', name: INTEGRATION_PERMISSION_SET.name, status: 'missing' }),
-      expect.objectContaining({ kind: 'user-flag', name: 'Marketing User', status: 'missing' }),
-      expect.objectContaining({ kind: 'field', name: 'Lead.HubSpot_Contact_Id__c', status: 'missing', fix: expect.stringContaining('HubSpot_Contact_Id__c') }),
-    ]));
+    expect(dry.json.salesforceAccess.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'permission-set', name: INTEGRATION_PERMISSION_SET.name, status: 'missing' }),
+        expect.objectContaining({ kind: 'user-flag', name: 'Marketing User', status: 'missing' }),
+        expect.objectContaining({
+          kind: 'field',
+          name: 'Lead.HubSpot_Contact_Id__c',
+          status: 'missing',
+          fix: expect.stringContaining('HubSpot_Contact_Id__c'),
+        }),
+      ]),
+    );
     expect(dry.json.hubspotProperties.items).toHaveLength(HUBSPOT_CONTACT_PROPERTIES.length + HUBSPOT_COMPANY_PROPERTIES.length);
     expect(dry.json.hubspotProperties.items.every((i: { status: string }) => i.status === 'missing')).toBe(true);
-    expect(dry.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'HubSpot_Contact_Id__c')).toMatchObject({ status: 'missing' });
+    expect(
+      dry.json.salesforceFields.items.find(
+        (f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'HubSpot_Contact_Id__c',
+      ),
+    ).toMatchObject({ status: 'missing' });
     expect(dry.json.outboundMessages.endpointUrl).toMatch(new RegExp(`^${admin.url}/webhooks/salesforce/[A-Za-z0-9_-]{32}$`));
     expect(dry.json.hubspotWebhooks.targetUrl).toBe(`${admin.url}/webhooks/hubspot`);
     expect(salesforce.outbound.rules()).toHaveLength(0);
@@ -81,7 +110,9 @@ describe('admin API', () => {
     expect(described.fields.map((f) => f.name)).not.toContain('HubSpot_Contact_Id__c');
 
     // An admin's own field with one of our names is kept as it is.
-    await rep.tooling.sobject('CustomField').create({ FullName: 'Lead.SLA_Status__c', Metadata: { type: 'Text', label: 'Admin SLA status', length: 20 } });
+    await rep.tooling
+      .sobject('CustomField')
+      .create({ FullName: 'Lead.SLA_Status__c', Metadata: { type: 'Text', label: 'Admin SLA status', length: 20 } });
 
     const made = await client.api('POST', `/api/installations/${installationId}/provisioning`);
     expect(made.status).toBe(200);
@@ -89,12 +120,19 @@ describe('admin API', () => {
     expect(made.json.salesforceAccess).toMatchObject({ ok: true, ready: true });
     expect(made.json.ready).toBe(true);
     expect(made.json.counts.created).toBe(dry.json.counts.missing - 1);
-    expect(made.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'SLA_Status__c')).toMatchObject({ status: 'exists' });
+    expect(
+      made.json.salesforceFields.items.find((f: { object: string; name: string }) => f.object === 'Lead' && f.name === 'SLA_Status__c'),
+    ).toMatchObject({ status: 'exists' });
     // The admin's field keeps its label; the integration user (granted it) sees it as the admin made it.
     const integration = sessionAs(salesforce, salesforce.integrationUserId);
     const fields = (await integration.sobject('Lead').describe()).fields;
     expect(fields.find((f) => f.name === 'SLA_Status__c')?.label).toBe('Admin SLA status');
-    expect(salesforce.outbound.rules().map((r) => r.object).sort()).toEqual(['Lead', 'Opportunity', 'Task']);
+    expect(
+      salesforce.outbound
+        .rules()
+        .map((r) => r.object)
+        .sort(),
+    ).toEqual(['Lead', 'Opportunity', 'Task']);
 
     const again = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
     expect(again.json.counts).toMatchObject({ missing: 0, conflicts: 0 });
@@ -118,7 +156,11 @@ describe('admin API', () => {
     expect(dry.json.salesforceAccess).toMatchObject({ ok: true, ready: true, integrationUserId: salesforce.integrationUserId });
     expect(dry.json.salesforceAccess.items.filter((i: { fix: string | null }) => i.fix !== null)).toEqual([]);
     expect(dry.json.salesforceAccess.items.find((i: { name: string }) => i.name === 'Marketing User')).toMatchObject({ status: 'exists' });
-    const [user] = (await rep.query<{ UserPermissionsMarketingUser: boolean }>(`SELECT UserPermissionsMarketingUser FROM User WHERE Id = '${salesforce.integrationUserId}'`)).records;
+    const [user] = (
+      await rep.query<{ UserPermissionsMarketingUser: boolean }>(
+        `SELECT UserPermissionsMarketingUser FROM User WHERE Id = '${salesforce.integrationUserId}'`,
+      )
+    ).records;
     expect(user?.UserPermissionsMarketingUser).toBe(true);
   });
 
@@ -129,19 +171,33 @@ describe('admin API', () => {
     expect(dry.json.salesforceAccess.ready).toBe(false);
     const open = dry.json.salesforceAccess.items.filter((i: { fix: string | null }) => i.fix !== null);
     expect(open).toEqual([
-      expect.objectContaining({ kind: 'field', name: 'Lead.Last_Touch_Campaign__c', needs: 'Read and Edit', status: 'missing', fix: expect.stringContaining('Last_Touch_Campaign__c') }),
+      expect.objectContaining({
+        kind: 'field',
+        name: 'Lead.Last_Touch_Campaign__c',
+        needs: 'Read and Edit',
+        status: 'missing',
+        fix: expect.stringContaining('Last_Touch_Campaign__c'),
+      }),
     ]);
     const made = await client.api('POST', `/api/installations/${installationId}/provisioning`);
-    expect(made.json.salesforceAccess.items.find((i: { name: string }) => i.name === 'Lead.Last_Touch_Campaign__c')).toMatchObject({ status: 'created', fix: null });
+    expect(made.json.salesforceAccess.items.find((i: { name: string }) => i.name === 'Lead.Last_Touch_Campaign__c')).toMatchObject({
+      status: 'created',
+      fix: null,
+    });
     expect(made.json.ready).toBe(true);
   });
 
   it('refuses a settings edit the domain validator rejects, with every message, and saves a valid one', async () => {
-    const bad = await client.api('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { hours: -1, businessHours: { timeZone: 'Mars/Olympus_Mons' } });
+    const bad = await client.api('PUT', `/api/installations/${installationId}/settings/slaPolicy`, {
+      hours: -1,
+      businessHours: { timeZone: 'Mars/Olympus_Mons' },
+    });
     expect(bad.status).toBe(422);
     expect(bad.json.error).toBe('invalid_settings');
     expect(bad.json.message).toContain('2 problem(s)');
-    expect(bad.json.issues).toEqual(expect.arrayContaining([expect.stringMatching(/^hours: /), 'businessHours.timeZone: is not an IANA time zone']));
+    expect(bad.json.issues).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^hours: /), 'businessHours.timeZone: is not an IANA time zone']),
+    );
 
     const twoStages = await client.api('PUT', `/api/installations/${installationId}/settings/fieldMappings`, [
       { hubspotProperty: 'email', salesforceField: 'Email', rule: 'two_way' },
@@ -150,9 +206,15 @@ describe('admin API', () => {
     expect(twoStages.status).toBe(422);
     expect(twoStages.json.issues).toEqual(['[1].hubspotProperty: HubSpot property "email" is already mapped by [0]']);
 
-    const reschedules = async () => (await admin.app.producer.queue('slaClocks').getJobs(['waiting', 'active', 'completed', 'delayed'])).filter((job) => job.id?.startsWith(`sla-reschedule-${installationId}-`) === true).length;
+    const reschedules = async () =>
+      (await admin.app.producer.queue('slaClocks').getJobs(['waiting', 'active', 'completed', 'delayed'])).filter(
+        (job) => job.id?.startsWith(`sla-reschedule-${installationId}-`) === true,
+      ).length;
     const before = await reschedules();
-    const good = await client.api('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { hours: 8, businessHours: { timeZone: 'Europe/Paris' } });
+    const good = await client.api('PUT', `/api/installations/${installationId}/settings/slaPolicy`, {
+      hours: 8,
+      businessHours: { timeZone: 'Europe/Paris' },
+    });
     expect(good.status).toBe(200);
     expect(good.json.value).toMatchObject({ hours: 8, businessHours: { timeZone: 'Europe/Paris', start: '09:00', end: '17:00' } });
     // A new SLA policy has the running clocks checked again by the SLA worker.
@@ -164,9 +226,15 @@ describe('admin API', () => {
     expect((await client.api('GET', `/api/installations/${installationId}/settings/slaPolicy`)).json.isDefault).toBe(true);
 
     expect((await client.api('GET', `/api/installations/${installationId}/settings/colour`)).status).toBe(404);
-    const notJson = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { body: 'hours=8', headers: { 'content-type': 'text/plain', 'x-csrf-token': client.csrfToken } });
+    const notJson = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, {
+      body: 'hours=8',
+      headers: { 'content-type': 'text/plain', 'x-csrf-token': client.csrfToken },
+    });
     expect(notJson.status).toBe(415);
-    const malformed = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { body: '{"hours": ', headers: { 'content-type': 'application/json', 'x-csrf-token': client.csrfToken } });
+    const malformed = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, {
+      body: '{"hours": ',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': client.csrfToken },
+    });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toMatchObject({ error: 'invalid_request', message: 'The request body is not valid JSON' });
 
@@ -182,9 +250,17 @@ describe('admin API', () => {
   it('keeps the SLA alert target sealed: shown by origin only, never its path or secret, and refused with every problem', async () => {
     const secret = 'alert-signing-secret-0123456789';
     const url = 'https://hooks.example.com/services/T000/B000/tokenpart';
-    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null, state: 'none', problem: null });
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({
+      configured: false,
+      url: null,
+      state: 'none',
+      problem: null,
+    });
 
-    const bad = await client.api('PUT', `/api/installations/${installationId}/alert`, { url: 'ftp://hooks.example.com/x', secret: 'short' });
+    const bad = await client.api('PUT', `/api/installations/${installationId}/alert`, {
+      url: 'ftp://hooks.example.com/x',
+      secret: 'short',
+    });
     expect(bad.status).toBe(422);
     expect(bad.json.issues).toEqual(['url: must be an http(s) URL', 'secret: must be at least 16 characters']);
     expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json.configured).toBe(false);
@@ -192,7 +268,12 @@ describe('admin API', () => {
     const saved = await client.api('PUT', `/api/installations/${installationId}/alert`, { url, secret });
     expect(saved.json).toEqual({ configured: true, url: 'https://hooks.example.com/…', state: 'ok', problem: null });
     // At rest: sealed, not in the settings, no plaintext in the row.
-    const row = (await admin.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>('SELECT settings, alert_target AS sealed FROM installations WHERE id = $1', [installationId]))[0];
+    const row = (
+      await admin.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>(
+        'SELECT settings, alert_target AS sealed FROM installations WHERE id = $1',
+        [installationId],
+      )
+    )[0];
     expect(row?.settings).not.toHaveProperty('alert');
     expect(Buffer.from(row?.sealed ?? new Uint8Array()).toString('latin1')).not.toContain('tokenpart');
     expect(Buffer.from(row?.sealed ?? new Uint8Array()).toString('latin1')).not.toContain(secret);
@@ -200,14 +281,22 @@ describe('admin API', () => {
     const page = await client.page(`/admin/installations/${installationId}/settings?key=slaPolicy`);
     expect(page.html).toContain('https://hooks.example.com/…');
     expect(page.html).not.toContain('tokenpart');
-    const refused = await client.form(`/admin/installations/${installationId}/alert`, { url: 'https://hooks.example.com/other', secret: 'tiny-secret' });
+    const refused = await client.form(`/admin/installations/${installationId}/alert`, {
+      url: 'https://hooks.example.com/other',
+      secret: 'tiny-secret',
+    });
     expect(refused.status).toBe(422);
     const refusedHtml = await refused.text();
     expect(refusedHtml).toContain('secret: must be at least 16 characters');
     expect(refusedHtml).not.toContain('tiny-secret');
 
     expect((await client.api('DELETE', `/api/installations/${installationId}/alert`)).status).toBe(204);
-    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null, state: 'none', problem: null });
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({
+      configured: false,
+      url: null,
+      state: 'none',
+      problem: null,
+    });
   });
 
   it.each([
@@ -217,12 +306,20 @@ describe('admin API', () => {
     ['a private network address', 'http://10.1.2.3/hook', /10\.1\.2\.3, a private address \(RFC 1918\)/],
     ['IPv4-mapped IPv6 loopback', 'http://[::ffff:127.0.0.1]:6379/', /a loopback address/],
   ])('refuses an alert target at %s with 422 saying why, and saves nothing', async (_name, url, why) => {
-    const refused = await client.api('PUT', `/api/installations/${installationId}/alert`, { url, secret: 'alert-signing-secret-0123456789' });
+    const refused = await client.api('PUT', `/api/installations/${installationId}/alert`, {
+      url,
+      secret: 'alert-signing-secret-0123456789',
+    });
     expect(refused.status).toBe(422);
     expect(refused.json.error).toBe('invalid_alert_target');
     expect(refused.json.issues).toHaveLength(1);
     expect(refused.json.issues[0]).toMatch(why);
-    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({ configured: false, url: null, state: 'none', problem: null });
+    expect((await client.api('GET', `/api/installations/${installationId}/alert`)).json).toEqual({
+      configured: false,
+      url: null,
+      state: 'none',
+      problem: null,
+    });
     const form = await client.form(`/admin/installations/${installationId}/alert`, { url, secret: 'alert-signing-secret-0123456789' });
     expect(form.status).toBe(422);
     expect(await form.text()).toContain('alerts go only to public addresses');
@@ -245,11 +342,15 @@ describe('admin API', () => {
     expect(replay.status).toBe(200);
     await eventually(async () => (await leadsOf(contactId)).length === 1, 20_000, 'the Lead after the replay');
     const states: string[] = [];
-    await eventually(async () => {
-      const state = (await (await admin.app.producer.queue('syncToSalesforce').getJob('replay-one'))?.getState()) ?? 'gone';
-      if (states.at(-1) !== state) states.push(state);
-      return state === 'completed' || state === 'failed';
-    }, 10_000, 'the replayed job to finish');
+    await eventually(
+      async () => {
+        const state = (await (await admin.app.producer.queue('syncToSalesforce').getJob('replay-one'))?.getState()) ?? 'gone';
+        if (states.at(-1) !== state) states.push(state);
+        return state === 'completed' || state === 'failed';
+      },
+      10_000,
+      'the replayed job to finish',
+    );
     expect(states.at(-1)).toBe('completed');
     const twice = await client.api('POST', '/api/jobs/syncToSalesforce/replay-one/replay');
     expect([404, 409]).toContain(twice.status);
@@ -259,7 +360,12 @@ describe('admin API', () => {
     const byEmail = await client.api('GET', `/api/installations/${installationId}/sync-log?q=${encodeURIComponent(email.toUpperCase())}`);
     expect(byEmail.json.links).toEqual([expect.objectContaining({ hubspotContactId: contactId, salesforceLeadId: lead.Id })]);
     expect(byEmail.json.entries.map((e: { action: string }) => e.action)).toContain('handoff');
-    expect(byEmail.json.entries.find((e: { action: string }) => e.action === 'handoff')).toMatchObject({ level: 'info', jobQueue: 'sync-to-salesforce', jobId: 'replay-one', reason: expect.stringContaining('handoff (mql)') });
+    expect(byEmail.json.entries.find((e: { action: string }) => e.action === 'handoff')).toMatchObject({
+      level: 'info',
+      jobQueue: 'sync-to-salesforce',
+      jobId: 'replay-one',
+      reason: expect.stringContaining('handoff (mql)'),
+    });
     const byLead = await client.api('GET', `/api/installations/${installationId}/sync-log?q=${lead.Id.slice(0, 15)}`);
     expect(byLead.json.links[0]?.hubspotContactId).toBe(contactId);
     const byContact = await client.api('GET', `/api/installations/${installationId}/sync-log?q=${contactId}`);
@@ -278,16 +384,30 @@ describe('admin API', () => {
     hubspot.clearFaults();
     const replay = await client.api('POST', '/api/jobs/syncToSalesforce/replay-failed', { installationId });
     expect(replay.json.replayed).toBe(2);
-    await eventually(async () => (await leadsOf(first.contactId)).length === 1 && (await leadsOf(second.contactId)).length === 1, 20_000, 'both Leads');
+    await eventually(
+      async () => (await leadsOf(first.contactId)).length === 1 && (await leadsOf(second.contactId)).length === 1,
+      20_000,
+      'both Leads',
+    );
     expect((await client.api('GET', `/api/jobs/failed?installation=${installationId}`)).json.jobs).toHaveLength(0);
     expect((await client.api('POST', '/api/jobs/no-such-queue/replay-failed', {})).status).toBe(404);
   });
 
   it('keeps installations apart: settings, failed jobs and record logs', async () => {
-    const other = await upsertInstallation(admin.app.db, { name: 'Second portal', hubspotPortalId: '777', salesforceOrgId: '00D0000000000TWOAA' });
+    const other = await upsertInstallation(admin.app.db, {
+      name: 'Second portal',
+      hubspotPortalId: '777',
+      salesforceOrgId: '00D0000000000TWOAA',
+    });
     // A payload that no longer matches the catalog fails at once, never retried.
-    await admin.app.producer.queue('syncToHubSpot').add('sync-to-hubspot', { v: 99, installationId: other.id }, { jobId: 'other-fails', attempts: 1 });
-    await eventually(async () => (await admin.app.producer.queue('syncToHubSpot').getJob('other-fails'))?.finishedOn !== undefined, 20_000, 'the other installation job to fail');
+    await admin.app.producer
+      .queue('syncToHubSpot')
+      .add('sync-to-hubspot', { v: 99, installationId: other.id }, { jobId: 'other-fails', attempts: 1 });
+    await eventually(
+      async () => (await admin.app.producer.queue('syncToHubSpot').getJob('other-fails'))?.finishedOn !== undefined,
+      20_000,
+      'the other installation job to fail',
+    );
     const mine = await client.api('GET', `/api/jobs/failed?installation=${installationId}`);
     expect(mine.json.jobs.map((j: { id: string }) => j.id)).not.toContain('other-fails');
     const theirs = await client.api('GET', `/api/jobs/failed?installation=${other.id}`);
@@ -296,8 +416,13 @@ describe('admin API', () => {
 
     expect((await client.api('PUT', `/api/installations/${other.id}/settings/slaPolicy`, { hours: 48 })).status).toBe(200);
     expect((await client.api('GET', `/api/installations/${installationId}/settings/slaPolicy`)).json.value.hours).toBe(4);
-    const sandboxEmail = (await admin.app.db.query<{ email: string }>('SELECT email FROM record_links WHERE installation_id = $1 LIMIT 1', [installationId]))[0]?.email ?? '';
-    expect((await client.api('GET', `/api/installations/${other.id}/sync-log?q=${encodeURIComponent(sandboxEmail)}`)).json.links).toHaveLength(0);
+    const sandboxEmail =
+      (
+        await admin.app.db.query<{ email: string }>('SELECT email FROM record_links WHERE installation_id = $1 LIMIT 1', [installationId])
+      )[0]?.email ?? '';
+    expect(
+      (await client.api('GET', `/api/installations/${other.id}/sync-log?q=${encodeURIComponent(sandboxEmail)}`)).json.links,
+    ).toHaveLength(0);
     expect((await client.api('GET', '/api/installations/no-such-installation')).status).toBe(404);
     await admin.app.producer.queue('syncToHubSpot').remove('other-fails');
   });
@@ -311,7 +436,10 @@ describe('admin API', () => {
     expect(badPeriod.json.issues).toContain('query.from: is not a real date');
     const backwards = await client.api('GET', `/api/report?installation=${installationId}&from=2024-03-01&to=2024-02-01`);
     expect(backwards.json.issues).toEqual(['from: must be on or before to']);
-    const csv = await client.api('GET', `/api/report?installation=${installationId}&from=2024-01-01&to=2024-01-31&format=csv&table=channels`);
+    const csv = await client.api(
+      'GET',
+      `/api/report?installation=${installationId}&from=2024-01-01&to=2024-01-31&format=csv&table=channels`,
+    );
     expect(csv.status).toBe(200);
     expect(csv.text.split('\r\n')[0]).toMatch(/^channel,leads,mqls,sqls,opportunities,customers,conversion_lead_to_mql/);
 
@@ -326,11 +454,25 @@ describe('admin API', () => {
     const badQuarter = await client.api('GET', `/api/installations/${installationId}/goals?quarter=2026-Q5`);
     expect(badQuarter.status).toBe(400);
     expect(badQuarter.json.issues).toEqual(['query.quarter: must be a quarter YYYY-Qn, e.g. 2026-Q4']);
-    expect((await client.api('GET', `/api/installations/${installationId}/goals?quarter=2026-Q4`)).json).toMatchObject({ quarter: '2026-Q4', previousQuarter: '2026-Q3', goals: [] });
+    expect((await client.api('GET', `/api/installations/${installationId}/goals?quarter=2026-Q4`)).json).toMatchObject({
+      quarter: '2026-Q4',
+      previousQuarter: '2026-Q3',
+      goals: [],
+    });
 
     const doc = await client.api('GET', '/api/openapi.json');
     expect(doc.json.openapi).toBe('3.1.0');
-    for (const route of ['/installations', '/installations/{id}/provisioning/dry-run', '/installations/{id}/settings/{key}', '/jobs/{queue}/{jobId}/replay', '/jobs/{queue}/replay-failed', '/report', '/backfill/{runId}', '/installations/{id}/commitments', '/installations/{id}/goals']) {
+    for (const route of [
+      '/installations',
+      '/installations/{id}/provisioning/dry-run',
+      '/installations/{id}/settings/{key}',
+      '/jobs/{queue}/{jobId}/replay',
+      '/jobs/{queue}/replay-failed',
+      '/report',
+      '/backfill/{runId}',
+      '/installations/{id}/commitments',
+      '/installations/{id}/goals',
+    ]) {
       expect(doc.json.paths[route], route).toBeDefined();
     }
     expect(doc.json.components.schemas.slaPolicy.properties.hours).toMatchObject({ type: 'number' });

@@ -68,12 +68,29 @@ describe('admin sign-in', () => {
 
   it('refuses every dashboard page, API route and OAuth install without sign-in', async () => {
     const client = new AdminClient(admin.url);
-    for (const target of ['/admin', `/admin/installations/${installationId}`, `/admin/installations/${installationId}/settings`, `/admin/installations/${installationId}/health`, '/admin/report', '/admin/queues', '/admin/queues/api/queues', '/oauth/hubspot/install', '/oauth/salesforce/install']) {
+    for (const target of [
+      '/admin',
+      `/admin/installations/${installationId}`,
+      `/admin/installations/${installationId}/settings`,
+      `/admin/installations/${installationId}/health`,
+      '/admin/report',
+      '/admin/queues',
+      '/admin/queues/api/queues',
+      '/oauth/hubspot/install',
+      '/oauth/salesforce/install',
+    ]) {
       const response = await client.request('GET', target);
       expect(response.status, target).toBe(303);
       expect(response.headers.get('location'), target).toBe(`/admin/login?next=${encodeURIComponent(target)}`);
     }
-    for (const [method, target] of [['GET', '/api/installations'], ['GET', '/api/openapi.json'], ['GET', '/api/report'], ['GET', '/api/jobs/failed'], ['POST', '/api/jobs/syncToSalesforce/replay-failed'], ['PUT', `/api/installations/${installationId}/settings/slaPolicy`]] as const) {
+    for (const [method, target] of [
+      ['GET', '/api/installations'],
+      ['GET', '/api/openapi.json'],
+      ['GET', '/api/report'],
+      ['GET', '/api/jobs/failed'],
+      ['POST', '/api/jobs/syncToSalesforce/replay-failed'],
+      ['PUT', `/api/installations/${installationId}/settings/slaPolicy`],
+    ] as const) {
       const answer = await client.api(method, target, method === 'GET' ? undefined : {});
       expect(answer.status, target).toBe(401);
       expect(answer.json).toMatchObject({ error: 'unauthorized', message: expect.stringContaining('Sign in') });
@@ -103,10 +120,16 @@ describe('admin sign-in', () => {
 
     const form = await client.form(`/admin/installations/${installationId}/settings/slaPolicy`, { value: '{"hours": 8}' }, false);
     expect(form.status).toBe(403);
-    const api = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { body: '{"hours": 8}', headers: { 'content-type': 'application/json' } });
+    const api = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, {
+      body: '{"hours": 8}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(api.status).toBe(403);
     expect(await api.json()).toMatchObject({ error: 'csrf_failed' });
-    const wrongToken = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { body: '{"hours": 8}', headers: { 'content-type': 'application/json', 'x-csrf-token': 'forged' } });
+    const wrongToken = await client.request('PUT', `/api/installations/${installationId}/settings/slaPolicy`, {
+      body: '{"hours": 8}',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': 'forged' },
+    });
     expect(wrongToken.status).toBe(403);
 
     const saved = await client.api('PUT', `/api/installations/${installationId}/settings/slaPolicy`, { hours: 8 });
@@ -141,7 +164,9 @@ describe('admin sign-in', () => {
     const sessionId = client.cookie('smk_admin') ?? '';
     const out = await client.form('/admin/logout', {});
     expect(out.status).toBe(303);
-    const rows = await admin.app.db.query('SELECT 1 FROM admin_sessions WHERE id_hash = $1', [createHash('sha256').update(sessionId).digest('hex')]);
+    const rows = await admin.app.db.query('SELECT 1 FROM admin_sessions WHERE id_hash = $1', [
+      createHash('sha256').update(sessionId).digest('hex'),
+    ]);
     expect(rows).toHaveLength(0);
     const again = await fetch(`${admin.url}/api/installations`, { headers: { cookie: `smk_admin=${sessionId}` } });
     expect(again.status).toBe(401);
@@ -165,7 +190,10 @@ describe('admin sign-in', () => {
     const guesses = [];
     for (let i = 0; i < 10; i++) {
       const target = i % 2 === 0 ? '/api/installations' : '/admin';
-      guesses.push((await fetch(`${admin.url}${target}`, { headers: { authorization: `Bearer guess-${i}-${'x'.repeat(40)}` }, redirect: 'manual' })).status);
+      guesses.push(
+        (await fetch(`${admin.url}${target}`, { headers: { authorization: `Bearer guess-${i}-${'x'.repeat(40)}` }, redirect: 'manual' }))
+          .status,
+      );
     }
     expect(guesses.filter((status) => status === 401 || status === 303)).toHaveLength(10);
 
@@ -192,22 +220,48 @@ describe('admin sign-in', () => {
   it('ignores X-Forwarded-For when no proxy is trusted: a spoofed address per guess is still one address', async () => {
     unlock();
     for (let i = 0; i < 10; i++) {
-      const answer = await fetch(`${admin.url}/api/installations`, { headers: { authorization: 'Bearer wrong', 'x-forwarded-for': `198.51.100.${i + 1}` } });
+      const answer = await fetch(`${admin.url}/api/installations`, {
+        headers: { authorization: 'Bearer wrong', 'x-forwarded-for': `198.51.100.${i + 1}` },
+      });
       expect(answer.status).toBe(401);
     }
-    const spoofed = await fetch(`${admin.url}/api/installations`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-forwarded-for': '203.0.113.77' } });
+    const spoofed = await fetch(`${admin.url}/api/installations`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-forwarded-for': '203.0.113.77' },
+    });
     expect(spoofed.status).toBe(429);
-    const logged = admin.logs().filter((line) => line.includes('admin sign-in refused')).slice(-3).join('\n');
+    const logged = admin
+      .logs()
+      .filter((line) => line.includes('admin sign-in refused'))
+      .slice(-3)
+      .join('\n');
     expect(logged).not.toContain('198.51.100.');
     expect(logged).toContain('127.0.0.1');
   });
 
   it('answers a request without credentials before reading its body', async () => {
     unlock();
-    expect(await answerBeforeBody(`${admin.url}/api/installations/${installationId}/settings/slaPolicy`, { 'content-type': 'application/json' }, 400 * 1024)).toBe(401);
-    expect(await answerBeforeBody(`${admin.url}/admin/installations/${installationId}/settings/slaPolicy`, { 'content-type': 'application/x-www-form-urlencoded' }, 900 * 1024)).toBe(303);
+    expect(
+      await answerBeforeBody(
+        `${admin.url}/api/installations/${installationId}/settings/slaPolicy`,
+        { 'content-type': 'application/json' },
+        400 * 1024,
+      ),
+    ).toBe(401);
+    expect(
+      await answerBeforeBody(
+        `${admin.url}/admin/installations/${installationId}/settings/slaPolicy`,
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        900 * 1024,
+      ),
+    ).toBe(303);
     // A wrong bearer too: the token is judged from the headers alone.
-    expect(await answerBeforeBody(`${admin.url}/api/jobs/syncToSalesforce/replay-failed`, { 'content-type': 'application/json', authorization: 'Bearer wrong' }, 400 * 1024)).toBe(401);
+    expect(
+      await answerBeforeBody(
+        `${admin.url}/api/jobs/syncToSalesforce/replay-failed`,
+        { 'content-type': 'application/json', authorization: 'Bearer wrong' },
+        400 * 1024,
+      ),
+    ).toBe(401);
   });
 
   it('ends a session after 12 hours without use, and after 7 days however much it is used', async () => {
@@ -243,7 +297,10 @@ describe('admin sign-in', () => {
     expect((await phone.api('GET', '/api/installations')).status).toBe(401);
 
     await phone.signIn(ADMIN_TOKEN);
-    const api = await fetch(`${admin.url}/api/sessions/sign-out-everywhere`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const api = await fetch(`${admin.url}/api/sessions/sign-out-everywhere`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(await api.json()).toEqual({ ended: 1 });
     expect((await phone.api('GET', '/api/installations')).status).toBe(401);
   });
@@ -267,7 +324,10 @@ describe('admin sign-in', () => {
 
     beforeAll(async () => {
       // The same database, the new token: what a restart with a rotated ADMIN_TOKEN sees.
-      rotated = await startAdminApp({ ADMIN_TOKEN: ROTATED_TOKEN, DATABASE_URL: databaseUrl, HOST: '0.0.0.0', TRUST_PROXY: 'loopback' }, { sandboxes: false, adminClock: clock });
+      rotated = await startAdminApp(
+        { ADMIN_TOKEN: ROTATED_TOKEN, DATABASE_URL: databaseUrl, HOST: '0.0.0.0', TRUST_PROXY: 'loopback' },
+        { sandboxes: false, adminClock: clock },
+      );
     }, 60_000);
 
     afterAll(async () => {
@@ -289,7 +349,8 @@ describe('admin sign-in', () => {
 
     it('takes the client from X-Forwarded-For through TRUST_PROXY; the overall limit spares the addresses the operator signed in from', async () => {
       unlock();
-      const bearer = (address: string, token: string) => fetch(`${rotated.url}/api/installations`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } });
+      const bearer = (address: string, token: string) =>
+        fetch(`${rotated.url}/api/installations`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } });
       expect((await bearer('192.0.2.10', ROTATED_TOKEN)).status).toBe(200);
       // Ten addresses, ten wrong tokens each: every one locked on its own, and 100 failures in all.
       for (let host = 1; host <= 10; host++) {

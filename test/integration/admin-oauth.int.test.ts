@@ -53,11 +53,15 @@ describe('OAuth install', () => {
     expect(`${install.authorizeUrl.origin}${install.authorizeUrl.pathname}`).toBe(`${hubspot.url}/oauth/authorize`);
     expect(query.get('client_id')).toBe('sandbox-hubspot-client');
     expect(query.get('redirect_uri')).toBe(`${admin.url}/oauth/hubspot/callback`);
-    expect(query.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write']));
+    expect(query.get('scope')?.split(' ')).toEqual(
+      expect.arrayContaining(['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write']),
+    );
     expect(query.get('state')?.length).toBeGreaterThanOrEqual(40);
     expect(await admin.app.db.query('SELECT 1 FROM oauth_states')).toHaveLength(0);
 
-    const sealed = (await admin.app.db.query<{ c: Buffer }>('SELECT hubspot_credentials AS c FROM installations WHERE id = $1', [installationId]))[0]?.c;
+    const sealed = (
+      await admin.app.db.query<{ c: Buffer }>('SELECT hubspot_credentials AS c FROM installations WHERE id = $1', [installationId])
+    )[0]?.c;
     const stored = await vault.read(installationId, 'hubspot');
     expect(stored).toMatchObject({ kind: 'oauth', hubId: '1000001', appId: '2000001' });
     expect(stored?.accessToken).toMatch(/^CN/);
@@ -121,7 +125,11 @@ describe('OAuth install', () => {
     salesforce.expireSessions();
     const again = await client.api('GET', `/api/installations/${installationId}/connections`);
     expect(again.json.salesforce.state).toBe('connected');
-    await eventually(async () => (await vault.read(installationId, 'salesforce'))?.accessToken !== first?.accessToken, 10_000, 'the refreshed session stored');
+    await eventually(
+      async () => (await vault.read(installationId, 'salesforce'))?.accessToken !== first?.accessToken,
+      10_000,
+      'the refreshed session stored',
+    );
     expect((await vault.read(installationId, 'salesforce'))?.refreshToken).toBe(first?.refreshToken);
     expect(admin.logs().some((line) => line.includes('Salesforce session refreshed and stored'))).toBe(true);
   });
@@ -131,9 +139,21 @@ describe('OAuth install', () => {
     if (!apps.hubspot) throw new Error('no HubSpot app');
     const stored = (await vault.read(installationId, 'hubspot')) as HubSpotCredentials;
     const now = Date.now();
-    const fresh = hubspotTokenSource({ app: apps.hubspot, vault, installationId, initial: { ...stored, expiresAt: now + 20 * 60_000 }, log: createLogger('silent') });
+    const fresh = hubspotTokenSource({
+      app: apps.hubspot,
+      vault,
+      installationId,
+      initial: { ...stored, expiresAt: now + 20 * 60_000 },
+      log: createLogger('silent'),
+    });
     expect(await fresh()).toBe(stored.accessToken);
-    const nearExpiry = hubspotTokenSource({ app: apps.hubspot, vault, installationId, initial: { ...stored, expiresAt: now + 60_000 }, log: createLogger('silent') });
+    const nearExpiry = hubspotTokenSource({
+      app: apps.hubspot,
+      vault,
+      installationId,
+      initial: { ...stored, expiresAt: now + 60_000 },
+      log: createLogger('silent'),
+    });
     const [a, b] = await Promise.all([nearExpiry(), nearExpiry()]);
     expect(a).toBe(b);
     expect(a).not.toBe(stored.accessToken);
@@ -200,10 +220,20 @@ describe('OAuth install', () => {
     const refresh = await fetch(`${salesforce.url}/services/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: salesforceGrant?.refreshToken ?? '', client_id: 'sandbox-salesforce-client', client_secret: 'sandbox-salesforce-secret' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: salesforceGrant?.refreshToken ?? '',
+        client_id: 'sandbox-salesforce-client',
+        client_secret: 'sandbox-salesforce-secret',
+      }).toString(),
     });
     expect(refresh.status).toBe(400);
-    const row = (await admin.app.db.query<{ status: string; h: unknown; s: unknown }>('SELECT status, hubspot_credentials AS h, salesforce_credentials AS s FROM installations WHERE id = $1', [installationId]))[0];
+    const row = (
+      await admin.app.db.query<{ status: string; h: unknown; s: unknown }>(
+        'SELECT status, hubspot_credentials AS h, salesforce_credentials AS s FROM installations WHERE id = $1',
+        [installationId],
+      )
+    )[0];
     expect(row).toEqual({ status: 'uninstalled', h: null, s: null });
     expect(await admin.app.directory.forPortal('1000001')).toBeUndefined();
     const page = await client.page(`/admin/installations/${installationId}`);
@@ -214,7 +244,9 @@ describe('OAuth install', () => {
     // Connecting HubSpot again reinstalls the same installation (history kept).
     const reinstall = await runOAuthInstall(client, 'hubspot', installationId);
     expect(reinstall.status).toBe(200);
-    expect((await admin.app.db.query<{ status: string }>('SELECT status FROM installations WHERE id = $1', [installationId]))[0]?.status).toBe('active');
+    expect(
+      (await admin.app.db.query<{ status: string }>('SELECT status FROM installations WHERE id = $1', [installationId]))[0]?.status,
+    ).toBe('active');
     // The reinstalled installation is reconciled again.
     expect(await schedulers()).toContain(`reconcile-${installationId}`);
     await queue.remove('uninstall-theirs');

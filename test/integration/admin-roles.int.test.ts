@@ -42,7 +42,13 @@ function walkRouter(stack: readonly Layer[], base: string, found: WalkedRoute[],
   let mountPath: unknown;
   for (const layer of stack) {
     if (layer.route) {
-      for (const method of Object.keys(layer.route.methods)) found.push({ method: method.toUpperCase(), path: join(base, layer.route.path), access: routeAccess(layer.route.stack[0]?.handle), mount: false });
+      for (const method of Object.keys(layer.route.methods))
+        found.push({
+          method: method.toUpperCase(),
+          path: join(base, layer.route.path),
+          access: routeAccess(layer.route.stack[0]?.handle),
+          mount: false,
+        });
       mountPath = undefined;
       continue;
     }
@@ -83,14 +89,30 @@ function walkApp(app: Express): { routes: WalkedRoute[]; other: string[]; proble
 function expected(who: Who, route: WalkedRoute, installation: 'own' | 'other' | 'none'): Outcome {
   if (who === 'operator') return 'allow';
   const { method, path } = route;
-  const everyone = ['GET /admin', 'POST /admin/logout', 'POST /admin/sign-out-everywhere', 'GET /api/me', 'GET /api/openapi.json', 'GET /api/installations', 'POST /api/sessions/sign-out-everywhere', 'GET /api/backfill/:runId', 'ALL /admin', 'ALL /api'];
+  const everyone = [
+    'GET /admin',
+    'POST /admin/logout',
+    'POST /admin/sign-out-everywhere',
+    'GET /api/me',
+    'GET /api/openapi.json',
+    'GET /api/installations',
+    'POST /api/sessions/sign-out-everywhere',
+    'GET /api/backfill/:runId',
+    'ALL /admin',
+    'ALL /api',
+  ];
   if (everyone.includes(`${method} ${path}`)) return 'allow';
   // The report and the pipeline review are for viewers too (marketing and sales leads).
   if (['/admin/report', '/api/report', '/admin/review', '/api/review'].includes(path)) return installation === 'other' ? 'hide' : 'allow';
   // Viewers read their installation's commitments and goals (the report's figures) and change nothing.
-  if (method === 'GET' && (path === '/api/installations/:id/commitments' || path === '/api/installations/:id/goals')) return installation === 'other' ? 'hide' : 'allow';
+  if (method === 'GET' && (path === '/api/installations/:id/commitments' || path === '/api/installations/:id/goals'))
+    return installation === 'other' ? 'hide' : 'allow';
   // Viewers read their installation's sales SLA compliance and the leads that broke a rule.
-  if (method === 'GET' && ['/api/installations/:id/sla/compliance', '/api/installations/:id/sla/violations', '/admin/installations/:id/sla'].includes(path)) return installation === 'other' ? 'hide' : 'allow';
+  if (
+    method === 'GET' &&
+    ['/api/installations/:id/sla/compliance', '/api/installations/:id/sla/violations', '/admin/installations/:id/sla'].includes(path)
+  )
+    return installation === 'other' ? 'hide' : 'allow';
   if (path.startsWith('/oauth/') && path.endsWith('/install')) {
     if (installation === 'other') return 'hide';
     return installation === 'own' && who === 'installation_admin' ? 'allow' : 'forbid';
@@ -181,11 +203,25 @@ describe('users and roles', () => {
     expect(problems).toEqual([]);
     expect(routes.filter((r) => r.access === undefined).map((r) => `${r.method} ${r.path}`)).toEqual([]);
     expect(routes.length).toBeGreaterThan(60);
-    const anyone = routes.filter((r) => r.access?.who === 'anyone').map((r) => `${r.method} ${r.path}`).sort();
+    const anyone = routes
+      .filter((r) => r.access?.who === 'anyone')
+      .map((r) => `${r.method} ${r.path}`)
+      .sort();
     expect(anyone).toEqual(
-      ['ALL /admin/static', 'GET /admin/invitations/:token', 'GET /admin/login', 'GET /admin/static/vendor/chart.umd.js', 'GET /oauth/hubspot/callback', 'GET /oauth/salesforce/callback', 'POST /admin/invitations/:token', 'POST /admin/login'].sort(),
+      [
+        'ALL /admin/static',
+        'GET /admin/invitations/:token',
+        'GET /admin/login',
+        'GET /admin/static/vendor/chart.umd.js',
+        'GET /oauth/hubspot/callback',
+        'GET /oauth/salesforce/callback',
+        'POST /admin/invitations/:token',
+        'POST /admin/login',
+      ].sort(),
     );
-    expect(rest.sort()).toEqual(['GET /', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'USE /webhooks/hubspot', 'USE /webhooks/salesforce'].sort());
+    expect(rest.sort()).toEqual(
+      ['GET /', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'USE /webhooks/hubspot', 'USE /webhooks/salesforce'].sort(),
+    );
   });
 
   it('documents every API route in openapi.json', async () => {
@@ -215,7 +251,8 @@ describe('users and roles', () => {
     let checked = 0;
     for (const route of routes) {
       if (route.access?.who === 'anyone') continue;
-      const scoped = route.path.includes(':id') || route.path.endsWith('/report') || route.path.endsWith('/review') || route.path.endsWith('/install');
+      const scoped =
+        route.path.includes(':id') || route.path.endsWith('/report') || route.path.endsWith('/review') || route.path.endsWith('/install');
       for (const installation of scoped ? (['own', 'other'] as const) : (['none'] as const)) {
         const installationId = installation === 'other' ? other : own;
         let target = route.mount ? `${route.path}/walk-${randomUUID()}` : fill(route.path, installationId);
@@ -226,14 +263,30 @@ describe('users and roles', () => {
           // Unsafe requests go without the CSRF token: past the access check they stop at it, so no handler runs.
           const api = target.startsWith('/api/');
           const response = await clients[who].request(method, target, {
-            ...(method === 'GET' ? {} : { body: api ? '{}' : '', headers: { 'content-type': api ? 'application/json' : 'application/x-www-form-urlencoded', accept: api ? 'application/json' : 'text/html' } }),
+            ...(method === 'GET'
+              ? {}
+              : {
+                  body: api ? '{}' : '',
+                  headers: {
+                    'content-type': api ? 'application/json' : 'application/x-www-form-urlencoded',
+                    accept: api ? 'application/json' : 'text/html',
+                  },
+                }),
           });
           const text = await response.text();
           let got: Outcome = 'allow';
           if (response.status === 403 && /"error":"forbidden"|Not for your role/.test(text)) got = 'forbid';
-          else if (response.status === 404 && (text.includes(`No installation ${installationId}`) || text.includes('That installation does not exist') || text.includes('Unknown installation'))) got = 'hide';
-          else if (response.status === 401 || (response.status === 303 && response.headers.get('location')?.startsWith('/admin/login'))) got = 'forbid';
-          if (got === 'allow' && method !== 'GET' && !text.includes('CSRF token') && !(who === 'operator' && route.mount)) mismatches.push(`${who} ${method} ${target}: passed the access check but not stopped by CSRF (${response.status})`);
+          else if (
+            response.status === 404 &&
+            (text.includes(`No installation ${installationId}`) ||
+              text.includes('That installation does not exist') ||
+              text.includes('Unknown installation'))
+          )
+            got = 'hide';
+          else if (response.status === 401 || (response.status === 303 && response.headers.get('location')?.startsWith('/admin/login')))
+            got = 'forbid';
+          if (got === 'allow' && method !== 'GET' && !text.includes('CSRF token') && !(who === 'operator' && route.mount))
+            mismatches.push(`${who} ${method} ${target}: passed the access check but not stopped by CSRF (${response.status})`);
           if (got !== want) mismatches.push(`${who} ${method} ${target}: expected ${want}, got ${got} (${response.status})`);
           checked += 1;
         }
@@ -257,7 +310,9 @@ describe('users and roles', () => {
     const missing = await clients.installation_admin.api('GET', '/api/installations/no-such-installation');
     expect(hidden.status).toBe(404);
     expect(hidden.json.error).toBe(missing.json.error);
-    expect((await clients.operator.api('GET', '/api/installations')).json.installations.map((i: { id: string }) => i.id).sort()).toEqual([own, other].sort());
+    expect((await clients.operator.api('GET', '/api/installations')).json.installations.map((i: { id: string }) => i.id).sort()).toEqual(
+      [own, other].sort(),
+    );
   });
 
   it('lets an installation admin invite and revoke people of their installation; revoking ends the sessions at once', async () => {
@@ -279,6 +334,8 @@ describe('users and roles', () => {
     const revoked = await adminClient.api('DELETE', `/api/installations/${own}/users/${rileyUser.id}`);
     expect(revoked.status).toBe(204);
     expect((await riley.client.api('GET', '/api/report')).status).toBe(401);
-    expect((await adminClient.api('GET', `/api/installations/${own}/users`)).json.users.map((u: { name: string }) => u.name)).not.toContain('Riley, marketing');
+    expect((await adminClient.api('GET', `/api/installations/${own}/users`)).json.users.map((u: { name: string }) => u.name)).not.toContain(
+      'Riley, marketing',
+    );
   });
 });

@@ -32,7 +32,8 @@ describe('alert delivery', () => {
   const loopbackAllowed = parseAddressRanges(['127.0.0.1/32']);
   if (!loopbackAllowed.ok) throw new Error(loopbackAllowed.error);
   // "receiver.test" exists only in this resolver: a request can reach the receiver only through the pinned address.
-  const resolve: NonNullable<OutboundPolicy['resolve']> = async (hostname) => (hostname === 'receiver.test' ? [{ address: '127.0.0.1', family: 4 }] : []);
+  const resolve: NonNullable<OutboundPolicy['resolve']> = async (hostname) =>
+    hostname === 'receiver.test' ? [{ address: '127.0.0.1', family: 4 }] : [];
   const allowing: OutboundPolicy = { allowPrivate: loopbackAllowed.value, resolve };
   const strict: OutboundPolicy = { allowPrivate: [], resolve };
 
@@ -42,7 +43,13 @@ describe('alert delivery', () => {
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
-        received.push({ host: req.headers.host, path: req.url, signature: req.headers['x-smarketing-signature'] as string | undefined, delivery: req.headers['x-smarketing-delivery'] as string | undefined, body });
+        received.push({
+          host: req.headers.host,
+          path: req.url,
+          signature: req.headers['x-smarketing-signature'] as string | undefined,
+          delivery: req.headers['x-smarketing-delivery'] as string | undefined,
+          body,
+        });
         res.writeHead(answer.status, answer.headers ?? {}).end('receiver says no');
       });
     });
@@ -61,7 +68,9 @@ describe('alert delivery', () => {
   });
 
   it('posts the signed body to the checked address, naming the host in the Host header', async () => {
-    const result = await sendAlert({ url: `http://receiver.test:${port}/hooks/T0/B0/pathtoken`, secret: SECRET }, alert, { policy: allowing });
+    const result = await sendAlert({ url: `http://receiver.test:${port}/hooks/T0/B0/pathtoken`, secret: SECRET }, alert, {
+      policy: allowing,
+    });
     expect(result).toEqual({ kind: 'delivered' });
     expect(received).toHaveLength(1);
     const [request] = received;
@@ -74,35 +83,50 @@ describe('alert delivery', () => {
   it('refuses a loopback target by default: nothing reaches the receiver', async () => {
     const result = await sendAlert({ url: `http://127.0.0.1:${port}/hook`, secret: SECRET }, alert, { policy: strict });
     expect(result).toMatchObject({ kind: 'refused' });
-    if (result.kind !== 'delivered') expect(result.reason).toMatch(/^delivery failed: refused by policy \(127\.0\.0\.1, a loopback address/);
+    if (result.kind !== 'delivered')
+      expect(result.reason).toMatch(/^delivery failed: refused by policy \(127\.0\.0\.1, a loopback address/);
     expect(received).toHaveLength(0);
   });
 
   it('checks the host again when sending: a name that now resolves to loopback is refused', async () => {
     const result = await sendAlert({ url: `https://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: strict });
-    expect(result).toMatchObject({ kind: 'refused', reason: expect.stringMatching(/receiver\.test resolves to 127\.0\.0\.1, a loopback address/) });
+    expect(result).toMatchObject({
+      kind: 'refused',
+      reason: expect.stringMatching(/receiver\.test resolves to 127\.0\.0\.1, a loopback address/),
+    });
     expect(received).toHaveLength(0);
   });
 
   it.each([500, 502, 503, 408, 429])('asks for a retry on HTTP %i without naming the status', async (status) => {
     answer = { status };
-    expect(await sendAlert({ url: `http://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: allowing })).toEqual({ kind: 'retry', reason: 'delivery failed: rejected by receiver' });
+    expect(await sendAlert({ url: `http://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: allowing })).toEqual({
+      kind: 'retry',
+      reason: 'delivery failed: rejected by receiver',
+    });
   });
 
   it.each([400, 401, 404, 410])('gives up on HTTP %i without naming the status', async (status) => {
     answer = { status };
-    expect(await sendAlert({ url: `http://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: allowing })).toEqual({ kind: 'refused', reason: 'delivery failed: rejected by receiver' });
+    expect(await sendAlert({ url: `http://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: allowing })).toEqual({
+      kind: 'refused',
+      reason: 'delivery failed: rejected by receiver',
+    });
   });
 
   it('does not follow a redirect', async () => {
     answer = { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } };
-    expect(await sendAlert({ url: `http://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: allowing })).toEqual({ kind: 'refused', reason: 'delivery failed: rejected by receiver' });
+    expect(await sendAlert({ url: `http://receiver.test:${port}/hook`, secret: SECRET }, alert, { policy: allowing })).toEqual({
+      kind: 'refused',
+      reason: 'delivery failed: rejected by receiver',
+    });
     expect(received).toHaveLength(1);
   });
 
   it('says the same of a closed port as of a host that does not resolve, naming neither port nor URL', async () => {
     const closed = await freePort();
-    const toClosedPort = await sendAlert({ url: `http://receiver.test:${closed}/hooks/pathtoken`, secret: SECRET }, alert, { policy: allowing });
+    const toClosedPort = await sendAlert({ url: `http://receiver.test:${closed}/hooks/pathtoken`, secret: SECRET }, alert, {
+      policy: allowing,
+    });
     const toNowhere = await sendAlert({ url: 'https://nowhere.test/hooks/pathtoken', secret: SECRET }, alert, { policy: allowing });
     expect(toClosedPort).toEqual({ kind: 'retry', reason: 'delivery failed: unreachable' });
     expect(toNowhere).toEqual(toClosedPort);

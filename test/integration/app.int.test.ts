@@ -29,7 +29,12 @@ describe('the running app', () => {
   it('answers /healthz, /readyz and /metrics with queue gauges and HTTP latency', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
     prefix = uniquePrefix();
-    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), {
+      role: 'all',
+      sandboxes: false,
+      log: createLogger('silent'),
+      queuePrefix: prefix,
+    });
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -43,7 +48,12 @@ describe('the running app', () => {
   it('sends a visitor of / to the dashboard', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
     prefix = uniquePrefix();
-    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), {
+      role: 'all',
+      sandboxes: false,
+      log: createLogger('silent'),
+      queuePrefix: prefix,
+    });
     const response = await fetch(`${app.url}/`, { redirect: 'manual' });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('/admin');
@@ -55,7 +65,12 @@ describe('the running app', () => {
   it('answers 503 on /readyz naming Redis when Redis is stopped', async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
     const redis = await startTestRedis();
-    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: redis.url }), { role: 'all', sandboxes: false, log: createLogger('silent'), shutdownGraceMs: 500 }).catch(async (error: unknown) => {
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: redis.url }), {
+      role: 'all',
+      sandboxes: false,
+      log: createLogger('silent'),
+      shutdownGraceMs: 500,
+    }).catch(async (error: unknown) => {
       await redis.stop();
       throw error;
     });

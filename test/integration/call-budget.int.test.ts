@@ -59,7 +59,11 @@ describe('CallBudget', () => {
 describe('withCallBudget', () => {
   it('refuses a call over the budget as a rate limit that asks again within a minute, before the pacing limiter sees it', async () => {
     let paced = 0;
-    const inner: RequestLimiter = { acquire: async () => { paced += 1; } };
+    const inner: RequestLimiter = {
+      acquire: async () => {
+        paced += 1;
+      },
+    };
     const alerts: { used: number; limit: number }[] = [];
     const limiter = withCallBudget(inner, {
       budget: new CallBudget(redis, `${prefix}:budget`),

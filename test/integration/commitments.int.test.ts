@@ -23,7 +23,8 @@ const Q4 = { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2027-01-01T00
 const Q3 = { from: new Date('2026-07-01T00:00:00Z'), to: new Date('2026-10-01T00:00:00Z') };
 const SECRET = 'commitment-alert-secret-0123456789';
 const at = (iso: string) => new Date(`${iso}Z`);
-const day = (month: number, date: number, hour = 10) => at(`2026-${String(month).padStart(2, '0')}-${String(date).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00`);
+const day = (month: number, date: number, hour = 10) =>
+  at(`2026-${String(month).padStart(2, '0')}-${String(date).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00`);
 
 // First touches: m1…m20 by i % 3 (0 Paid Search, 1 Email, 2 none: Unassigned).
 const CHANNELS = ['Paid Search', 'Email', null] as const;
@@ -45,7 +46,15 @@ stages.push(['o1', 'sql', day(10, 8)], ['o2', 'sql', day(10, 9)], ['o3', 'sql', 
 for (let i = 1; i <= 4; i += 1) stages.push([`p${i}`, 'mql', day(8, i)]);
 stages.push(['p1', 'sql', day(8, 10)], ['p2', 'sql', day(8, 11)]);
 
-interface SeedDeal { id: string; contact: string | null; status: 'open' | 'won' | 'lost'; cents: number; opened: Date; won?: Date; closed?: Date }
+interface SeedDeal {
+  id: string;
+  contact: string | null;
+  status: 'open' | 'won' | 'lost';
+  cents: number;
+  opened: Date;
+  won?: Date;
+  closed?: Date;
+}
 const deals: SeedDeal[] = [
   { id: 'd1', contact: 'm3', status: 'open', cents: 500_000, opened: day(12, 4) },
   { id: 'd2', contact: 'm6', status: 'open', cents: 1_200_000, opened: day(12, 8) },
@@ -60,7 +69,13 @@ const deals: SeedDeal[] = [
   { id: 'd10', contact: 'p3', status: 'won', cents: 1_000_000, opened: day(7, 7), won: day(9, 10), closed: day(9, 10) },
 ];
 // Handoffs with their first touch after 2 h, 3 h and 10 h (Q4), and 5 h and 7 h (Q3).
-const clocks: [Date, number][] = [[day(10, 6), 2], [day(11, 3), 3], [day(12, 5), 10], [day(8, 2), 5], [day(9, 2), 7]];
+const clocks: [Date, number][] = [
+  [day(10, 6), 2],
+  [day(11, 3), 3],
+  [day(12, 5), 10],
+  [day(8, 2), 5],
+  [day(9, 2), 7],
+];
 
 const commitments = {
   period: 'month',
@@ -104,10 +119,16 @@ function quarterFigures(period: { from: Date; to: Date }) {
   const sqls = contacts.filter((c) => within(firstAt(c, SQL_OR_LATER), period.from, end));
   const won = deals.filter((d) => d.status === 'won' && within(d.won, period.from, end));
   const lost = deals.filter((d) => d.status === 'lost' && within(d.closed, period.from, end));
-  const touchHours = clocks.filter(([handoff]) => within(handoff, period.from, end)).map(([, hours]) => hours).sort((a, b) => a - b);
+  const touchHours = clocks
+    .filter(([handoff]) => within(handoff, period.from, end))
+    .map(([, hours]) => hours)
+    .sort((a, b) => a - b);
   return {
     revenue: won.reduce((sum, d) => sum + d.cents, 0) / 100,
-    openPipeline: deals.filter((d) => d.opened < end && (d.status === 'open' || (d.closed !== undefined && d.closed >= end))).reduce((sum, d) => sum + d.cents, 0) / 100,
+    openPipeline:
+      deals
+        .filter((d) => d.opened < end && (d.status === 'open' || (d.closed !== undefined && d.closed >= end)))
+        .reduce((sum, d) => sum + d.cents, 0) / 100,
     mqlToSql: (100 * mqls.filter((c) => (firstAt(c, SQL_OR_LATER) ?? end) < end).length) / mqls.length,
     sqlToWon: (100 * sqls.filter((c) => (firstAt(c, ['customer']) ?? end) < end).length) / sqls.length,
     winRate: (100 * won.length) / (won.length + lost.length),
@@ -124,16 +145,25 @@ describe.each(BACKENDS)('marketing commitments and shared goals on %s', (backend
   beforeAll(async () => {
     db = await openTestDb(backend);
     await migrate(db);
-    await db.query("INSERT INTO installations (id, name, salesforce_webhook_token, settings) VALUES ($1, 'Commitments', 'commitments-token', $2)", [I, JSON.stringify({ marketingCommitments: commitments, sharedGoals: goals })]);
+    await db.query(
+      "INSERT INTO installations (id, name, salesforce_webhook_token, settings) VALUES ($1, 'Commitments', 'commitments-token', $2)",
+      [I, JSON.stringify({ marketingCommitments: commitments, sharedGoals: goals })],
+    );
     for (const [contact, channel] of touches) {
-      await db.query('INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, campaign) VALUES ($1, $2, $3, true, $4, null)', [I, contact, day(9, 1), channel]);
+      await db.query(
+        'INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, campaign) VALUES ($1, $2, $3, true, $4, null)',
+        [I, contact, day(9, 1), channel],
+      );
     }
     for (const [contact, stage, when] of stages) {
-      await db.query("INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)", [I, contact, stage, when]);
+      await db.query(
+        "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
+        [I, contact, stage, when],
+      );
     }
     for (const d of deals) {
       await db.query(
-        "INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, opened_at, won_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        'INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, opened_at, won_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
         [I, d.id, d.contact, d.contact === null ? 'unlinked' : 'lead', d.status, d.cents, d.opened, d.won ?? null, d.closed ?? null],
       );
     }
@@ -150,7 +180,11 @@ describe.each(BACKENDS)('marketing commitments and shared goals on %s', (backend
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
-        received.push({ delivery: req.headers['x-smarketing-delivery'] as string | undefined, signature: req.headers['x-smarketing-signature'] as string | undefined, body });
+        received.push({
+          delivery: req.headers['x-smarketing-delivery'] as string | undefined,
+          signature: req.headers['x-smarketing-signature'] as string | undefined,
+          body,
+        });
         res.writeHead(204).end();
       });
     });
@@ -178,11 +212,21 @@ describe.each(BACKENDS)('marketing commitments and shared goals on %s', (backend
       ['sqls_accepted|email', emailSqls, pace(emailSqls, 4, elapsed)],
       ['pipeline_created|', pipeline, pace(pipeline, 40_000, elapsed)],
     ]);
-    expect(report?.commitments[0]).toMatchObject({ status: 'behind', expectedToDate: Math.round(40 * elapsed * 100) / 100, forecast: Math.round((mqls / elapsed) * 100) / 100 });
+    expect(report?.commitments[0]).toMatchObject({
+      status: 'behind',
+      expectedToDate: Math.round(40 * elapsed * 100) / 100,
+      forecast: Math.round((mqls / elapsed) * 100) / 100,
+    });
   });
 
   it('computes each goal against the quarter and the one before, as counted from the seed', async () => {
-    const table = await goalsReport(db, { installationId: I, goals: await sharedGoalsOf(db, I), quarter: '2026-Q4', now: NOW, revenue: DEFAULT_REVENUE_POLICY });
+    const table = await goalsReport(db, {
+      installationId: I,
+      goals: await sharedGoalsOf(db, I),
+      quarter: '2026-Q4',
+      now: NOW,
+      revenue: DEFAULT_REVENUE_POLICY,
+    });
     const q4 = quarterFigures(Q4);
     const q3 = quarterFigures(Q3);
     const two = (value: number) => Math.round(value * 100) / 100;
@@ -225,7 +269,15 @@ describe.each(BACKENDS)('marketing commitments and shared goals on %s', (backend
     expect(received.map((r) => r.delivery).sort()).toEqual(alerting.map((key) => `commitment-${I}-2026-12-${key}`).sort());
     for (const request of received) expect(verifyAlertSignature(request.body, SECRET, request.signature)).toBe(true);
     const mqlAlert = received.find((r) => r.delivery?.endsWith('mqls_delivered|'));
-    expect(JSON.parse(mqlAlert?.body ?? '{}')).toMatchObject({ event: 'marketing.commitment', period: '2026-12', metric: 'mqls_delivered', channel: null, status: 'behind', target: 40, delivered: 15 });
+    expect(JSON.parse(mqlAlert?.body ?? '{}')).toMatchObject({
+      event: 'marketing.commitment',
+      period: '2026-12',
+      metric: 'mqls_delivered',
+      channel: null,
+      status: 'behind',
+      target: 40,
+      delivered: 15,
+    });
     expect((await commitmentAlertsOf(db, I, '2026-12')).every((row) => row.deliveredAt !== null)).toBe(true);
   });
 });

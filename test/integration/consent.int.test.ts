@@ -20,14 +20,21 @@ describe('email consent and privacy deletion', () => {
     await h?.close();
   });
 
-  const optedOutInHubSpot = async (contactId: string): Promise<string | null | undefined> => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['hs_email_optout'])).properties.hs_email_optout;
-  const leadOptOut = async (leadId: string): Promise<boolean> => (await h.rep.query<{ HasOptedOutOfEmail: boolean }>(`SELECT HasOptedOutOfEmail FROM Lead WHERE Id = '${leadId}'`)).records[0]?.HasOptedOutOfEmail ?? false;
+  const optedOutInHubSpot = async (contactId: string): Promise<string | null | undefined> =>
+    (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['hs_email_optout'])).properties.hs_email_optout;
+  const leadOptOut = async (leadId: string): Promise<boolean> =>
+    (await h.rep.query<{ HasOptedOutOfEmail: boolean }>(`SELECT HasOptedOutOfEmail FROM Lead WHERE Id = '${leadId}'`)).records[0]
+      ?.HasOptedOutOfEmail ?? false;
   const logged = async (action: string, ref: string): Promise<number> =>
-    (await h.app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_log WHERE action = $1 AND record_ref = $2', [action, ref]))[0]?.n ?? 0;
+    (await h.app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_log WHERE action = $1 AND record_ref = $2', [action, ref]))[0]
+      ?.n ?? 0;
 
   it('refuses a write of hs_email_optout through the CRM objects API, as HubSpot does', async () => {
     const contactId = h.newContact();
-    await expect(h.hubspot.crm.contacts.basicApi.update(contactId, { properties: { hs_email_optout: 'true' } })).rejects.toMatchObject({ code: 400, body: { category: 'VALIDATION_ERROR' } });
+    await expect(h.hubspot.crm.contacts.basicApi.update(contactId, { properties: { hs_email_optout: 'true' } })).rejects.toMatchObject({
+      code: 400,
+      body: { category: 'VALIDATION_ERROR' },
+    });
     expect(await optedOutInHubSpot(contactId)).toBeFalsy();
   });
 
@@ -36,14 +43,27 @@ describe('email consent and privacy deletion', () => {
     await h.rep.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: true });
     await eventually(async () => (await optedOutInHubSpot(contactId)) === 'true', 20_000, 'the contact unsubscribed in HubSpot');
     // The app unsubscribed through the subscription preferences API: the CRM write would be refused.
-    const status = await h.hubspot.apiRequest({ method: 'GET', path: `/communication-preferences/2026-03/statuses/${encodeURIComponent(String((await h.contact(contactId)).email))}/unsubscribe-all`, qs: { channel: 'EMAIL' } });
+    const status = await h.hubspot.apiRequest({
+      method: 'GET',
+      path: `/communication-preferences/2026-03/statuses/${encodeURIComponent(String((await h.contact(contactId)).email))}/unsubscribe-all`,
+      qs: { channel: 'EMAIL' },
+    });
     expect(((await status.json()) as { results: unknown[] }).results).toHaveLength(1);
 
     // A rep unticks the box: an opt-in never crosses, HubSpot keeps the opt-out, and the log says why.
     await h.rep.sobject('Lead').update({ Id: lead.Id, HasOptedOutOfEmail: false });
-    await eventually(async () => (await logged('consent_opt_in_held', `hubspot:contact:${contactId}`)) > 0, 20_000, 'the held opt-in in the sync log');
+    await eventually(
+      async () => (await logged('consent_opt_in_held', `hubspot:contact:${contactId}`)) > 0,
+      20_000,
+      'the held opt-in in the sync log',
+    );
     // A later HubSpot change syncs the contact again: the stale opt-in still does not cross either way.
-    const entries = async (): Promise<number> => (await h.app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1', [`hubspot:contact:${contactId}`]))[0]?.n ?? 0;
+    const entries = async (): Promise<number> =>
+      (
+        await h.app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1', [
+          `hubspot:contact:${contactId}`,
+        ])
+      )[0]?.n ?? 0;
     const before = await entries();
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'salesqualifiedlead' });
     await eventually(async () => (await entries()) > before, 20_000, 'the contact synced again');
@@ -66,7 +86,11 @@ describe('email consent and privacy deletion', () => {
     await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 20_000, 'HubSpot SQL');
 
     await h.hubspot.crm.contacts.basicApi.purge({ objectId: contactId });
-    await eventually(async () => (await logged('privacy_erasure', `hubspot:contact:${contactId}`)) === 1, 30_000, 'the erasure in the sync log');
+    await eventually(
+      async () => (await logged('privacy_erasure', `hubspot:contact:${contactId}`)) === 1,
+      30_000,
+      'the erasure in the sync log',
+    );
 
     // Every text and jsonb column of every table of the app: neither the email nor the name is left.
     const columns = await h.app.db.query<{ table_name: string; column_name: string }>(
@@ -75,20 +99,29 @@ describe('email consent and privacy deletion', () => {
     expect(columns.length).toBeGreaterThan(20);
     const found: string[] = [];
     for (const { table_name: table, column_name: column } of columns) {
-      const rows = await h.app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE "${column}"::text ILIKE $1 OR "${column}"::text ILIKE $2`, [`%${email}%`, `%Zorana ${lastname}%`]);
+      const rows = await h.app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${table}" WHERE "${column}"::text ILIKE $1 OR "${column}"::text ILIKE $2`,
+        [`%${email}%`, `%Zorana ${lastname}%`],
+      );
       if ((rows[0]?.n ?? 0) > 0) found.push(`${table}.${column}`);
     }
     expect(found).toEqual([]);
 
     // The admin's default policy: the Lead stays (its pipeline history) without the person.
-    const anonymized = (await h.rep.query<{ LastName: string; FirstName: string | null; Email: string | null; HubSpot_Contact_Id__c: string | null }>(`SELECT LastName, FirstName, Email, HubSpot_Contact_Id__c FROM Lead WHERE Id = '${lead.Id}'`)).records[0];
+    const anonymized = (
+      await h.rep.query<{ LastName: string; FirstName: string | null; Email: string | null; HubSpot_Contact_Id__c: string | null }>(
+        `SELECT LastName, FirstName, Email, HubSpot_Contact_Id__c FROM Lead WHERE Id = '${lead.Id}'`,
+      )
+    ).records[0];
     expect(anonymized).toMatchObject({ LastName: 'Anonymized', FirstName: null, Email: null, HubSpot_Contact_Id__c: null });
     expect(await h.app.db.query('SELECT 1 FROM record_links WHERE hubspot_contact_id = $1', [contactId])).toEqual([]);
 
     // The same event again (a redelivery, or HubSpot sending it twice) changes nothing.
     const { ctx, close } = await directSyncContext(h);
     try {
-      expect(await erasePerson({ db: h.app.db, ledger: ctx.ledger, salesforce: ctx.salesforce }, installationId, contactId, new Date())).toEqual({ kind: 'already_erased' });
+      expect(
+        await erasePerson({ db: h.app.db, ledger: ctx.ledger, salesforce: ctx.salesforce }, installationId, contactId, new Date()),
+      ).toEqual({ kind: 'already_erased' });
     } finally {
       await close();
     }

@@ -108,7 +108,12 @@ describe('HubSpot adapter: contacts', () => {
 
   it('returns WRITE_IGNORED with the kept stage for a backward lifecycle write while the other contacts are written', async () => {
     const [customer, lead, other] = await seedContacts(3);
-    await raw.crm.contacts.batchApi.update({ inputs: [{ id: customer!, properties: { lifecyclestage: 'customer' } }, { id: lead!, properties: { lifecyclestage: 'lead' } }] });
+    await raw.crm.contacts.batchApi.update({
+      inputs: [
+        { id: customer!, properties: { lifecyclestage: 'customer' } },
+        { id: lead!, properties: { lifecyclestage: 'lead' } },
+      ],
+    });
     sandbox.resetStats();
     const outcomes = await hubspot.updateContacts([
       { id: customer!, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
@@ -126,7 +131,12 @@ describe('HubSpot adapter: contacts', () => {
     expect(outcomes.get(other!)).toEqual({ ok: true, id: other, created: false });
     // One call: HubSpot answered 200 for the whole batch; nothing is sent again.
     expect(calls('POST /crm/v3/objects/contacts/batch/update')).toBe(1);
-    const read = new Map((await hubspot.readContacts([customer!, lead!], ['lifecyclestage', 'hs_lead_status'])).map((contact) => [contact.id, contact.properties]));
+    const read = new Map(
+      (await hubspot.readContacts([customer!, lead!], ['lifecyclestage', 'hs_lead_status'])).map((contact) => [
+        contact.id,
+        contact.properties,
+      ]),
+    );
     expect(read.get(customer!)).toMatchObject({ lifecyclestage: 'customer', hs_lead_status: 'IN_PROGRESS' });
     expect(read.get(lead!)).toMatchObject({ lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' });
   });
@@ -134,24 +144,51 @@ describe('HubSpot adapter: contacts', () => {
   it('moves a contact back when the stage is cleared in one update and set in the next', async () => {
     const [contact] = await seedContacts(1);
     await raw.crm.contacts.basicApi.update(contact!, { properties: { lifecyclestage: 'opportunity' } });
-    expect((await hubspot.updateContacts([{ id: contact!, properties: { lifecyclestage: '' } }])).get(contact!)).toMatchObject({ ok: true });
-    expect((await hubspot.updateContacts([{ id: contact!, properties: { lifecyclestage: 'lead' } }])).get(contact!)).toMatchObject({ ok: true });
+    expect((await hubspot.updateContacts([{ id: contact!, properties: { lifecyclestage: '' } }])).get(contact!)).toMatchObject({
+      ok: true,
+    });
+    expect((await hubspot.updateContacts([{ id: contact!, properties: { lifecyclestage: 'lead' } }])).get(contact!)).toMatchObject({
+      ok: true,
+    });
     expect((await hubspot.readContacts([contact!], ['lifecyclestage']))[0]?.properties.lifecyclestage).toBe('lead');
   });
 
   it('takes the values HubSpot normalises on write as written: datetimes, dates, numbers, a clear', async () => {
-    for (const [name, type, fieldType] of [['sales_sla_due_at', 'datetime', 'date'], ['sales_close_date', 'date', 'date'], ['sales_won_amount', 'number', 'number']] as const) {
-      await raw.crm.properties.coreApi.create('contacts', { name, label: name, type: type as never, fieldType: fieldType as never, groupName: 'contactinformation' });
+    for (const [name, type, fieldType] of [
+      ['sales_sla_due_at', 'datetime', 'date'],
+      ['sales_close_date', 'date', 'date'],
+      ['sales_won_amount', 'number', 'number'],
+    ] as const) {
+      await raw.crm.properties.coreApi.create('contacts', {
+        name,
+        label: name,
+        type: type as never,
+        fieldType: fieldType as never,
+        groupName: 'contactinformation',
+      });
     }
     const [contact] = await seedContacts(1);
     await raw.crm.contacts.basicApi.update(contact!, { properties: { jobtitle: 'CTO' } });
     const dueAt = Date.parse('2026-04-02T08:30:00.000Z');
     const outcomes = await hubspot.updateContacts([
-      { id: contact!, properties: { sales_sla_due_at: String(dueAt), sales_close_date: String(Date.parse('2026-04-30T00:00:00.000Z')), sales_won_amount: '50000.00', jobtitle: '' } },
+      {
+        id: contact!,
+        properties: {
+          sales_sla_due_at: String(dueAt),
+          sales_close_date: String(Date.parse('2026-04-30T00:00:00.000Z')),
+          sales_won_amount: '50000.00',
+          jobtitle: '',
+        },
+      },
     ]);
     expect(outcomes.get(contact!)).toEqual({ ok: true, id: contact, created: false });
     const [read] = await hubspot.readContacts([contact!], ['sales_sla_due_at', 'sales_close_date', 'sales_won_amount', 'jobtitle']);
-    expect(read?.properties).toMatchObject({ sales_sla_due_at: '2026-04-02T08:30:00.000Z', sales_close_date: '2026-04-30', sales_won_amount: '50000', jobtitle: null });
+    expect(read?.properties).toMatchObject({
+      sales_sla_due_at: '2026-04-02T08:30:00.000Z',
+      sales_close_date: '2026-04-30',
+      sales_won_amount: '50000',
+      jobtitle: null,
+    });
   });
 
   it('returns a failed outcome for a contact id that does not exist', async () => {
@@ -190,7 +227,11 @@ describe('HubSpot adapter: contacts', () => {
   it('adds many timeline notes in one batch create and pairs each with its note id', async () => {
     const contactIds = await seedContacts(3, 'notes');
     const before = sandbox.stats().totals.calls;
-    const notes = contactIds.map((contactId, index) => ({ contactId, html: `<p>Accepted by sales (${index})</p>`, at: new Date(Date.parse('2026-03-30T12:00:00.000Z') + index * 1000) }));
+    const notes = contactIds.map((contactId, index) => ({
+      contactId,
+      html: `<p>Accepted by sales (${index})</p>`,
+      at: new Date(Date.parse('2026-03-30T12:00:00.000Z') + index * 1000),
+    }));
     const outcomes = await hubspot.addTimelineNotes(notes);
     expect(sandbox.stats().totals.calls - before).toBe(1);
     expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
@@ -349,7 +390,10 @@ describe('HubSpot adapter: pacing and tokens', () => {
     const keys: string[] = [];
     const limiter: RequestLimiter = { acquire: async (key) => void keys.push(key) };
     const paced = createHubSpotAdapter({ accessToken: TOKEN, basePath: sandbox.url, limiter, portalId: PORTAL_ID });
-    await paced.readContacts(Array.from({ length: 101 }, (_, index) => String(index + 1)), []);
+    await paced.readContacts(
+      Array.from({ length: 101 }, (_, index) => String(index + 1)),
+      [],
+    );
     expect(keys).toEqual(['hubspot:1000001', 'hubspot:1000001']);
   });
 
@@ -384,12 +428,17 @@ describe('HubSpot adapter in the running app', () => {
   /** Resolves once no contact write has reached HubSpot for one polling interval. */
   async function writesSettled(): Promise<void> {
     let last = -1;
-    await eventually(async () => {
-      const now = batchUpdates();
-      const settled = now === last;
-      last = now;
-      return settled;
-    }, 20_000, 'the contact writes to settle', 500);
+    await eventually(
+      async () => {
+        const now = batchUpdates();
+        const settled = now === last;
+        last = now;
+        return settled;
+      },
+      20_000,
+      'the contact writes to settle',
+      500,
+    );
   }
 
   it('logs the stage HubSpot kept when a marketer made the contact a customer while the SQL write was on its way', async () => {

@@ -2,17 +2,26 @@
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
-import { createNoopLimiter, createRedisLimiter, HUBSPOT_LIMITER_POLICY, LEARNED_LIMIT_TTL_MS, learnedLimit, type RequestLimiter } from '../../src/crm/limiter.ts';
+import {
+  createNoopLimiter,
+  createRedisLimiter,
+  HUBSPOT_LIMITER_POLICY,
+  LEARNED_LIMIT_TTL_MS,
+  learnedLimit,
+  type RequestLimiter,
+} from '../../src/crm/limiter.ts';
 import { startHubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import { redisPerTest } from '../support/queue.ts';
 
 /** Acquires `count` times at once; resolves how many were admitted within `withinMs`. */
 async function admittedWithin(limiter: RequestLimiter, key: string, count: number, withinMs: number): Promise<number> {
   let admitted = 0;
-  const all = Promise.all(Array.from({ length: count }, async () => {
-    await limiter.acquire(key);
-    admitted += 1;
-  }));
+  const all = Promise.all(
+    Array.from({ length: count }, async () => {
+      await limiter.acquire(key);
+      admitted += 1;
+    }),
+  );
   await Promise.race([all, new Promise((resolve) => setTimeout(resolve, withinMs))]);
   return admitted;
 }
@@ -99,9 +108,15 @@ describe('limits learned from the CRM', () => {
     }
   });
 
-  it('learns a Professional portal\'s 190 per 10 s from the HubSpot adapter\'s usage read', async () => {
+  it("learns a Professional portal's 190 per 10 s from the HubSpot adapter's usage read", async () => {
     const sandbox = await startHubSpotSandbox({
-      port: 0, portalId: 1_000_001, privateAppToken: 'pat-limit-test', clientId: 'client', clientSecret: 'secret', appId: 2_000_001, developerKey: 'dev',
+      port: 0,
+      portalId: 1_000_001,
+      privateAppToken: 'pat-limit-test',
+      clientId: 'client',
+      clientSecret: 'secret',
+      appId: 2_000_001,
+      developerKey: 'dev',
       rateLimit: { requests: 190, windowMs: 10_000, searchPerSecond: 5 },
     });
     try {

@@ -18,10 +18,24 @@ const UPSERT_ENDPOINT = 'PATCH /services/data/:version/composite/sobjects/Lead/:
 
 const FIELDS: CustomFieldDefinition[] = [
   { object: 'Lead', name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact Id', type: 'Text', length: 64, externalId: true, unique: true },
-  { object: 'Lead', name: 'First_Touch_Channel__c', label: 'First Touch Channel', type: 'Picklist', picklistValues: ['Paid Search', 'Email', 'Direct'] },
+  {
+    object: 'Lead',
+    name: 'First_Touch_Channel__c',
+    label: 'First Touch Channel',
+    type: 'Picklist',
+    picklistValues: ['Paid Search', 'Email', 'Direct'],
+  },
   { object: 'Lead', name: 'SLA_Due_At__c', label: 'SLA Due At', type: 'DateTime' },
   { object: 'Lead', name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea' },
-  { object: 'Contact', name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact Id', type: 'Text', length: 64, externalId: true, unique: true },
+  {
+    object: 'Contact',
+    name: 'HubSpot_Contact_Id__c',
+    label: 'HubSpot Contact Id',
+    type: 'Text',
+    length: 64,
+    externalId: true,
+    unique: true,
+  },
   { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255 },
 ];
 
@@ -60,7 +74,13 @@ async function withFields(): Promise<void> {
 }
 
 function lead(n: number, extra: Record<string, unknown> = {}): Record<string, unknown> & { HubSpot_Contact_Id__c: string } {
-  return { HubSpot_Contact_Id__c: String(5000 + n), LastName: `Lead ${n}`, Company: `Company ${n}`, Email: `lead${n}@example.com`, ...extra };
+  return {
+    HubSpot_Contact_Id__c: String(5000 + n),
+    LastName: `Lead ${n}`,
+    Company: `Company ${n}`,
+    Email: `lead${n}@example.com`,
+    ...extra,
+  };
 }
 
 function calls(endpoint: string): number {
@@ -83,13 +103,25 @@ async function authorizationCodeGrant(): Promise<{ access_token: string; refresh
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ response_type: 'code', client_id: ORG.clientId, redirect_uri: redirectUri, scope: 'api refresh_token', decision: 'allow' }),
+    body: new URLSearchParams({
+      response_type: 'code',
+      client_id: ORG.clientId,
+      redirect_uri: redirectUri,
+      scope: 'api refresh_token',
+      decision: 'allow',
+    }),
   });
   const code = new URL(consent.headers.get('location') ?? '').searchParams.get('code') ?? '';
   const token = await fetch(`${sandbox.url}/services/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: ORG.clientId, client_secret: ORG.clientSecret, redirect_uri: redirectUri }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      client_id: ORG.clientId,
+      client_secret: ORG.clientSecret,
+      redirect_uri: redirectUri,
+    }),
   });
   return (await token.json()) as { access_token: string; refresh_token: string; instance_url: string };
 }
@@ -102,9 +134,18 @@ describe('Salesforce adapter: connection', () => {
 
   it('finds the integration user of a token-only session from the identity URL, once', async () => {
     const grant = await authorizationCodeGrant();
-    const session = await connectSalesforce({ loginUrl: sandbox.url, instanceUrl: grant.instance_url, accessToken: grant.access_token, apiVersion: API_VERSION });
+    const session = await connectSalesforce({
+      loginUrl: sandbox.url,
+      instanceUrl: grant.instance_url,
+      accessToken: grant.access_token,
+      apiVersion: API_VERSION,
+    });
     const keys: string[] = [];
-    const adapter = createSalesforceAdapter({ connection: session, apiVersion: API_VERSION, limiter: { acquire: async (key) => void keys.push(key) } });
+    const adapter = createSalesforceAdapter({
+      connection: session,
+      apiVersion: API_VERSION,
+      limiter: { acquire: async (key) => void keys.push(key) },
+    });
     const before = sandbox.stats().totalCalls;
     expect(await adapter.integrationUserId()).toBe(sandbox.integrationUserId);
     expect(await adapter.integrationUserId()).toBe(sandbox.integrationUserId);
@@ -137,7 +178,12 @@ describe('Salesforce adapter: connection', () => {
 
   it('logs in again after the session expires on a password login and reports the new token', async () => {
     const refreshed: string[] = [];
-    const session = await connectSalesforce({ loginUrl: sandbox.url, ...ORG, apiVersion: API_VERSION, onRefresh: (accessToken) => refreshed.push(accessToken) });
+    const session = await connectSalesforce({
+      loginUrl: sandbox.url,
+      ...ORG,
+      apiVersion: API_VERSION,
+      onRefresh: (accessToken) => refreshed.push(accessToken),
+    });
     const adapter = createSalesforceAdapter({ connection: session, apiVersion: API_VERSION });
     sandbox.expireSessions();
     await adapter.query('SELECT Id FROM User LIMIT 1');
@@ -163,7 +209,9 @@ describe('Salesforce adapter: connection', () => {
   });
 
   it('refuses a wrong password with CrmAuthError', async () => {
-    const error = await failureOf(connectSalesforce({ loginUrl: sandbox.url, ...ORG, password: 'wrong-password', apiVersion: API_VERSION }));
+    const error = await failureOf(
+      connectSalesforce({ loginUrl: sandbox.url, ...ORG, password: 'wrong-password', apiVersion: API_VERSION }),
+    );
     expect(error).toBeInstanceOf(CrmAuthError);
     expect((error as Error).message).not.toContain('wrong-password');
   });
@@ -195,7 +243,15 @@ describe('Salesforce adapter: permission sets and access', () => {
     expect((await salesforce.describeAccess(['Lead'])).fields.has('Lead.HubSpot_Contact_Id__c')).toBe(false);
 
     const dry = await salesforce.ensurePermissionSet(ACCESS, [userId], true);
-    expect(dry).toMatchObject({ id: null, existed: false, missingFields: fields, missingObjects: ['Lead'], missingUserPermissions: ['ApiEnabled'], unassigned: [userId], assignees: 0 });
+    expect(dry).toMatchObject({
+      id: null,
+      existed: false,
+      missingFields: fields,
+      missingObjects: ['Lead'],
+      missingUserPermissions: ['ApiEnabled'],
+      unassigned: [userId],
+      assignees: 0,
+    });
     expect((await conn.query('SELECT Id FROM PermissionSet')).totalSize).toBe(0);
 
     const made = await salesforce.ensurePermissionSet(ACCESS, [userId], false);
@@ -203,7 +259,15 @@ describe('Salesforce adapter: permission sets and access', () => {
     const access = await salesforce.describeAccess(['Lead', 'Contact', 'Opportunity']);
     for (const field of fields) expect(access.fields.get(field), field).toBe('edit');
 
-    expect(await salesforce.ensurePermissionSet(ACCESS, [userId], false)).toMatchObject({ id: made.id, existed: true, missingFields: [], missingObjects: [], missingUserPermissions: [], unassigned: [], assignees: 1 });
+    expect(await salesforce.ensurePermissionSet(ACCESS, [userId], false)).toMatchObject({
+      id: made.id,
+      existed: true,
+      missingFields: [],
+      missingObjects: [],
+      missingUserPermissions: [],
+      unassigned: [],
+      assignees: 1,
+    });
   });
 
   it('raises a field an admin left read-only to edit, and never lowers one', async () => {
@@ -342,12 +406,16 @@ describe('Salesforce adapter: failures and pacing', () => {
 
   it('turns SERVER_UNAVAILABLE on a collection write into CrmTransientError', async () => {
     await withFields();
-    sandbox.faults.set({ endpoints: [{ method: 'PATCH', path: '/services/data/*/composite/sobjects/Lead/*', error: 'SERVER_UNAVAILABLE', count: 1 }] });
+    sandbox.faults.set({
+      endpoints: [{ method: 'PATCH', path: '/services/data/*/composite/sobjects/Lead/*', error: 'SERVER_UNAVAILABLE', count: 1 }],
+    });
     expect(await failureOf(salesforce.upsertLeadsByHubSpotId([lead(1)]))).toBeInstanceOf(CrmTransientError);
   });
 
   it('turns UNABLE_TO_LOCK_ROW into CrmTransientError', async () => {
-    sandbox.faults.set({ endpoints: [{ method: 'POST', path: '/services/data/*/composite/sobjects', error: 'UNABLE_TO_LOCK_ROW', count: 1 }] });
+    sandbox.faults.set({
+      endpoints: [{ method: 'POST', path: '/services/data/*/composite/sobjects', error: 'UNABLE_TO_LOCK_ROW', count: 1 }],
+    });
     expect(await failureOf(salesforce.createRecords('Account', [{ Name: 'Acme' }]))).toBeInstanceOf(CrmTransientError);
   });
 

@@ -32,15 +32,23 @@ describe('drain lock', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const synced: string[][] = [];
-    const holder = drainPending(deps(async (_id, _dir, keys) => {
-      synced.push(keys);
-      await gate;
-    }), installation, 'to-salesforce');
+    const holder = drainPending(
+      deps(async (_id, _dir, keys) => {
+        synced.push(keys);
+        await gate;
+      }),
+      installation,
+      'to-salesforce',
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
 
     // A change arrives while the holder is mid-batch; its own drain finds the lock taken.
     await pending.mark(installation, 'to-salesforce', ['c2']);
-    const busy = await drainPending(deps(async () => undefined), installation, 'to-salesforce');
+    const busy = await drainPending(
+      deps(async () => undefined),
+      installation,
+      'to-salesforce',
+    );
     expect(busy.kind).toBe('busy');
     if (busy.kind === 'busy') {
       expect(busy.holder).toMatch(/^[0-9a-f-]{36}$/);
@@ -55,7 +63,11 @@ describe('drain lock', () => {
     expect(first).toMatchObject({ kind: 'drained', remaining: 0, rerunWanted: true });
 
     // The mark is taken once: the next drain starts clean.
-    const next = await drainPending(deps(async () => undefined), installation, 'to-salesforce');
+    const next = await drainPending(
+      deps(async () => undefined),
+      installation,
+      'to-salesforce',
+    );
     expect(next).toMatchObject({ kind: 'drained', records: 0, rerunWanted: false });
   });
 
@@ -63,11 +75,21 @@ describe('drain lock', () => {
     const installation = randomUUID();
     const pending = new PendingSet(redis, prefix);
     await pending.mark(installation, 'to-hubspot', ['Lead:00Q1']);
-    await expect(drainPending(deps(async () => {
-      throw new Error('HubSpot 503');
-    }), installation, 'to-hubspot')).rejects.toThrow('HubSpot 503');
+    await expect(
+      drainPending(
+        deps(async () => {
+          throw new Error('HubSpot 503');
+        }),
+        installation,
+        'to-hubspot',
+      ),
+    ).rejects.toThrow('HubSpot 503');
     expect(await pending.size(installation, 'to-hubspot')).toBe(1);
-    const retried = await drainPending(deps(async () => undefined), installation, 'to-hubspot');
+    const retried = await drainPending(
+      deps(async () => undefined),
+      installation,
+      'to-hubspot',
+    );
     expect(retried).toMatchObject({ kind: 'drained', records: 1, remaining: 0 });
   });
 
@@ -76,9 +98,21 @@ describe('drain lock', () => {
     const pending = new PendingSet(redis, prefix);
     await pending.mark(installation, 'to-salesforce', ['slow']);
     const short = (syncBatch: DrainDeps['syncBatch']): DrainDeps => ({ ...deps(syncBatch), lockTtlMs: 300 });
-    const holder = drainPending(short(() => new Promise((resolve) => setTimeout(resolve, 1_200))), installation, 'to-salesforce');
+    const holder = drainPending(
+      short(() => new Promise((resolve) => setTimeout(resolve, 1_200))),
+      installation,
+      'to-salesforce',
+    );
     await new Promise((resolve) => setTimeout(resolve, 900));
-    expect((await drainPending(short(async () => undefined), installation, 'to-salesforce')).kind).toBe('busy');
+    expect(
+      (
+        await drainPending(
+          short(async () => undefined),
+          installation,
+          'to-salesforce',
+        )
+      ).kind,
+    ).toBe('busy');
     expect(await holder).toMatchObject({ kind: 'drained', records: 1, rerunWanted: true });
   });
 
@@ -91,14 +125,17 @@ describe('drain lock', () => {
     let most = 0;
     const seen: string[][] = [];
     const failing = drainPending(
-      { ...deps(async (_id, _dir, batch) => {
-        running += 1;
-        most = Math.max(most, running);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        running -= 1;
-        seen.push(batch);
-        if (batch.includes('c12')) throw new Error('Salesforce 503');
-      }), parallelBatches: 3 },
+      {
+        ...deps(async (_id, _dir, batch) => {
+          running += 1;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          running -= 1;
+          seen.push(batch);
+          if (batch.includes('c12')) throw new Error('Salesforce 503');
+        }),
+        parallelBatches: 3,
+      },
       installation,
       'to-salesforce',
     );
@@ -116,7 +153,11 @@ describe('drain lock', () => {
   it('reports how long a dead holder keeps the lock', async () => {
     const installation = randomUUID();
     await redis.set(`${prefix}:drain-lock:${installation}:to-salesforce`, 'dead-holder', 'PX', 1_500);
-    const busy = await drainPending(deps(async () => undefined), installation, 'to-salesforce');
+    const busy = await drainPending(
+      deps(async () => undefined),
+      installation,
+      'to-salesforce',
+    );
     expect(busy).toMatchObject({ kind: 'busy', holder: 'dead-holder' });
     if (busy.kind === 'busy') expect(busy.lockExpiresInMs).toBeLessThanOrEqual(1_500);
   });

@@ -29,7 +29,8 @@ describe('filling existing records', () => {
   ];
   const settingsPath = () => `/api/installations/${installationId}/settings/fieldMappings`;
   const contactOf = async (id: string) => (await h.hubspot.crm.contacts.basicApi.getById(id, ['jobtitle', 'phone', 'website'])).properties;
-  const leadOf = async (id: string) => (await h.rep.query<{ Title: string | null; Website: string | null }>(`SELECT Title, Website FROM Lead WHERE Id = '${id}'`)).records[0];
+  const leadOf = async (id: string) =>
+    (await h.rep.query<{ Title: string | null; Website: string | null }>(`SELECT Title, Website FROM Lead WHERE Id = '${id}'`)).records[0];
 
   beforeAll(async () => {
     h = await startSyncHarness({ ADMIN_TOKEN });
@@ -63,7 +64,10 @@ describe('filling existing records', () => {
   it('offers the fill for the pairs a save turns on, fills the linked records by each rule, and no sync follows', async () => {
     const saved = await client.api('PUT', settingsPath(), mappingsWith('always_salesforce', 'prefer_salesforce_unless_blank'));
     expect(saved.status).toBe(200);
-    const pairs = [{ hubspotProperty: 'jobtitle', salesforceField: 'Title' }, { hubspotProperty: 'website', salesforceField: 'Website' }];
+    const pairs = [
+      { hubspotProperty: 'jobtitle', salesforceField: 'Title' },
+      { hubspotProperty: 'website', salesforceField: 'Website' },
+    ];
     expect(saved.json.preview).toMatchObject({ fillOffered: true, fillPairs: pairs });
     await quiet();
 
@@ -71,7 +75,17 @@ describe('filling existing records', () => {
     const started = await client.api('POST', `/api/installations/${installationId}/field-fill`, { pairs });
     expect(started.status).toBe(202);
     const runId = String(started.json.runId);
-    const progress = async () => (await client.api('GET', `/api/installations/${installationId}/field-fill`)).json.run as { runId: string; status: string; done: number; total: number; failed: number; filledContacts: number; filledLeads: number; ratePerS: number };
+    const progress = async () =>
+      (await client.api('GET', `/api/installations/${installationId}/field-fill`)).json.run as {
+        runId: string;
+        status: string;
+        done: number;
+        total: number;
+        failed: number;
+        filledContacts: number;
+        filledLeads: number;
+        ratePerS: number;
+      };
     await eventually(async () => (await progress()).status === 'completed', 30_000, 'the fill to complete');
     const final = await progress();
     expect(final).toMatchObject({ runId, status: 'completed', failed: 0 });
@@ -94,9 +108,15 @@ describe('filling existing records', () => {
       [startedAt, refs],
     );
     expect(synced).toEqual([]);
-    const echoes = await h.app.db.query<{ record_ref: string }>("SELECT record_ref FROM sync_log WHERE created_at >= $1 AND action = 'skip_echo' AND record_ref = ANY($2)", [startedAt, refs]);
+    const echoes = await h.app.db.query<{ record_ref: string }>(
+      "SELECT record_ref FROM sync_log WHERE created_at >= $1 AND action = 'skip_echo' AND record_ref = ANY($2)",
+      [startedAt, refs],
+    );
     expect(new Set(echoes.map((e) => e.record_ref))).toEqual(new Set(records.map((r) => `salesforce:Lead:${r.leadId}`)));
-    const filled = await h.app.db.query<{ record_ref: string }>("SELECT record_ref FROM sync_log WHERE action = 'fill_mapped_fields' AND details->>'backfillRun' = $1", [runId]);
+    const filled = await h.app.db.query<{ record_ref: string }>(
+      "SELECT record_ref FROM sync_log WHERE action = 'fill_mapped_fields' AND details->>'backfillRun' = $1",
+      [runId],
+    );
     expect(filled).toHaveLength(4);
 
     // The audit trail names the start.
@@ -106,14 +126,21 @@ describe('filling existing records', () => {
     // Run again: every pair agrees, nothing is written.
     const again = await client.api('POST', `/api/installations/${installationId}/field-fill`, {});
     expect(again.status).toBe(202);
-    await eventually(async () => (await progress()).runId === again.json.runId && (await progress()).status === 'completed', 30_000, 'the second fill to complete');
+    await eventually(
+      async () => (await progress()).runId === again.json.runId && (await progress()).status === 'completed',
+      30_000,
+      'the second fill to complete',
+    );
     expect(await progress()).toMatchObject({ failed: 0, filledContacts: 0, filledLeads: 0 });
   }, 120_000);
 
   it('offers the fill on the settings page after a save that changes a rule, and starts it from the page with those pairs', async () => {
     const base = `/admin/installations/${installationId}`;
     await client.page(`${base}/settings?key=fieldMappings`);
-    const saved = await client.form(`${base}/settings/fieldMappings`, { value: JSON.stringify(mappingsWith('two_way', 'prefer_salesforce_unless_blank')), intent: 'save' });
+    const saved = await client.form(`${base}/settings/fieldMappings`, {
+      value: JSON.stringify(mappingsWith('two_way', 'prefer_salesforce_unless_blank')),
+      intent: 'save',
+    });
     expect(saved.status).toBe(303);
     const location = saved.headers.get('location') ?? '';
     expect(location).toContain(`fill=${encodeURIComponent('jobtitle:Title')}#fill`);
@@ -124,12 +151,18 @@ describe('filling existing records', () => {
     const started = await client.form(`${base}/settings/fieldMappings/fill`, { pairs: 'jobtitle:Title' });
     expect(started.status).toBe(303);
     expect(started.headers.get('location')).toContain('settings?key=fieldMappings&notice=field_fill_started#fill');
-    await eventually(async () => (await client.api('GET', `/api/installations/${installationId}/field-fill`)).json.run?.status === 'completed', 30_000, 'the page\'s fill to complete');
+    await eventually(
+      async () => (await client.api('GET', `/api/installations/${installationId}/field-fill`)).json.run?.status === 'completed',
+      30_000,
+      "the page's fill to complete",
+    );
     const activity = await client.api('GET', `/api/installations/${installationId}/activity`);
     expect(JSON.stringify(activity.json)).toContain('Filling existing records started for jobtitle ↔ Title"');
 
     // Its progress shows on the settings page and on the health page.
-    expect((await client.page(`${base}/settings?key=fieldMappings`)).html).toMatch(/data-run-kind="field-fill"[\s\S]*completed · \d+ \/ \d+ linked records/);
+    expect((await client.page(`${base}/settings?key=fieldMappings`)).html).toMatch(
+      /data-run-kind="field-fill"[\s\S]*completed · \d+ \/ \d+ linked records/,
+    );
     expect((await client.page(`${base}/health`)).html).toMatch(/<h2>Fill existing records<\/h2>[\s\S]*data-run-kind="field-fill"/);
   }, 60_000);
 
@@ -139,9 +172,15 @@ describe('filling existing records', () => {
     const started = await client.api('POST', `/api/installations/${installationId}/field-fill`, {});
     expect(started.status).toBe(202);
     expect(started.json.runId).toBe(queued);
-    await eventually(async () => (await client.api('GET', `/api/installations/${installationId}/field-fill`)).json.run?.status === 'completed', 30_000, 'the joined fill to complete');
+    await eventually(
+      async () => (await client.api('GET', `/api/installations/${installationId}/field-fill`)).json.run?.status === 'completed',
+      30_000,
+      'the joined fill to complete',
+    );
 
-    const refused = await client.api('POST', `/api/installations/${installationId}/field-fill`, { pairs: [{ hubspotProperty: 'jobtitle' }] });
+    const refused = await client.api('POST', `/api/installations/${installationId}/field-fill`, {
+      pairs: [{ hubspotProperty: 'jobtitle' }],
+    });
     expect(refused.status).toBe(400);
   }, 60_000);
 });

@@ -32,23 +32,47 @@ describe('field mappings', () => {
     await client.signIn(ADMIN_TOKEN);
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
     const { config } = h.app;
-    admin = new jsforce.Connection({ loginUrl: h.salesforceSandbox.url, version: '62.0', oauth2: { loginUrl: h.salesforceSandbox.url, clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret } });
+    admin = new jsforce.Connection({
+      loginUrl: h.salesforceSandbox.url,
+      version: '62.0',
+      oauth2: {
+        loginUrl: h.salesforceSandbox.url,
+        clientId: config.sandbox.salesforce.clientId,
+        clientSecret: config.sandbox.salesforce.clientSecret,
+      },
+    });
     await admin.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
 
     // The admin's custom fields, as they make them in Setup and in HubSpot's property settings.
     await admin.tooling.sobject('CustomField').create({
       FullName: 'Lead.Lead_Tier__c',
-      Metadata: { type: 'Picklist', label: 'Lead Tier', valueSet: { restricted: true, valueSetDefinition: { value: TIERS.map((t) => ({ fullName: t.salesforce, label: t.salesforce })) } } },
+      Metadata: {
+        type: 'Picklist',
+        label: 'Lead Tier',
+        valueSet: { restricted: true, valueSetDefinition: { value: TIERS.map((t) => ({ fullName: t.salesforce, label: t.salesforce })) } },
+      },
     });
-    await admin.tooling.sobject('CustomField').create({ FullName: 'Lead.Employee_Count__c', Metadata: { type: 'Number', label: 'Employee Count', precision: 8, scale: 0 } });
+    await admin.tooling
+      .sobject('CustomField')
+      .create({ FullName: 'Lead.Employee_Count__c', Metadata: { type: 'Number', label: 'Employee Count', precision: 8, scale: 0 } });
     const fields = ['Lead.Lead_Tier__c', 'Lead.Employee_Count__c'];
     await grantFieldAccess(admin, fields);
     await grantFieldAccess(admin, fields, { userId: await userIdOf(h.rep) });
     await h.hubspot.crm.properties.coreApi.create('contacts', {
-      name: 'lead_tier', label: 'Lead tier', groupName: 'contactinformation', type: 'enumeration', fieldType: 'select',
+      name: 'lead_tier',
+      label: 'Lead tier',
+      groupName: 'contactinformation',
+      type: 'enumeration',
+      fieldType: 'select',
       options: TIERS.map((t, i) => ({ label: t.hubspot, value: t.hubspot, displayOrder: i, hidden: false })),
     } as never);
-    await h.hubspot.crm.properties.coreApi.create('contacts', { name: 'employee_count', label: 'Employee count', groupName: 'contactinformation', type: 'number', fieldType: 'number' } as never);
+    await h.hubspot.crm.properties.coreApi.create('contacts', {
+      name: 'employee_count',
+      label: 'Employee count',
+      groupName: 'contactinformation',
+      type: 'number',
+      fieldType: 'number',
+    } as never);
   }, 120_000);
 
   afterAll(async () => {
@@ -56,8 +80,14 @@ describe('field mappings', () => {
   });
 
   const settingsPath = () => `/api/installations/${installationId}/settings/fieldMappings`;
-  const lead = async (id: string) => (await h.rep.query<{ Lead_Tier__c: string | null; Employee_Count__c: number | null }>(`SELECT Lead_Tier__c, Employee_Count__c FROM Lead WHERE Id = '${id}'`)).records[0];
-  const tierOf = async (contactId: string) => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['lead_tier', 'employee_count'])).properties;
+  const lead = async (id: string) =>
+    (
+      await h.rep.query<{ Lead_Tier__c: string | null; Employee_Count__c: number | null }>(
+        `SELECT Lead_Tier__c, Employee_Count__c FROM Lead WHERE Id = '${id}'`,
+      )
+    ).records[0];
+  const tierOf = async (contactId: string) =>
+    (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['lead_tier', 'employee_count'])).properties;
 
   it('refuses a picklist mapping whose values have no counterpart, then syncs it both ways with its value map', async () => {
     const tier = { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way' as const };
@@ -74,7 +104,9 @@ describe('field mappings', () => {
     // Provisioning watches the new properties (the dry run lists their subscriptions first).
     const dry = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
     expect(dry.status).toBe(200);
-    const missing = (dry.json.hubspotWebhooks.items as { eventType: string; propertyName: string | null; status: string }[]).filter((i) => i.status !== 'exists').map((i) => i.propertyName);
+    const missing = (dry.json.hubspotWebhooks.items as { eventType: string; propertyName: string | null; status: string }[])
+      .filter((i) => i.status !== 'exists')
+      .map((i) => i.propertyName);
     expect(missing).toEqual(expect.arrayContaining(['lead_tier', 'employee_count']));
     expect((await client.api('POST', `/api/installations/${installationId}/provisioning`)).status).toBe(200);
 
@@ -102,10 +134,18 @@ describe('field mappings', () => {
     await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 2 - Warm', 20_000, 'the tier on the new Lead');
 
     h.hubspotSandbox.editInUi('contacts', contactId, { lead_tier: 'frozen', employee_count: '11' });
-    await eventually(async () => (await lead(created.Id))?.Employee_Count__c === 11, 20_000, 'the employee count written without the refused tier');
-    const refusal = async () => (await h.app.db.query<{ reason: string; details: { field: string; value: unknown; code: string } }>(
-      "SELECT reason, details FROM sync_log WHERE action = 'mapped_value_refused' AND record_ref = $1", [`salesforce:Lead:${created.Id}`],
-    ))[0];
+    await eventually(
+      async () => (await lead(created.Id))?.Employee_Count__c === 11,
+      20_000,
+      'the employee count written without the refused tier',
+    );
+    const refusal = async () =>
+      (
+        await h.app.db.query<{ reason: string; details: { field: string; value: unknown; code: string } }>(
+          "SELECT reason, details FROM sync_log WHERE action = 'mapped_value_refused' AND record_ref = $1",
+          [`salesforce:Lead:${created.Id}`],
+        )
+      )[0];
     await eventually(async () => (await refusal()) !== undefined, 20_000, 'the refusal in the sync log');
     expect((await refusal())?.details).toEqual({ field: 'Lead_Tier__c', value: 'frozen', code: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST' });
     expect((await refusal())?.reason).toContain('Salesforce refused Lead_Tier__c = "frozen"');

@@ -31,7 +31,11 @@ describe('initial sync', () => {
   beforeAll(async () => {
     // One reconcile pass at boot, then none: records made below must reach the app only through the initial sync.
     h = await startSyncHarness({ ADMIN_TOKEN }, { reconcileIntervalMs: 3_600_000 });
-    await eventually(async () => ((await h.app.producer.queue('reconcile').getJobCounts('completed')).completed ?? 0) >= 1, 30_000, 'the boot-time reconcile pass');
+    await eventually(
+      async () => ((await h.app.producer.queue('reconcile').getJobCounts('completed')).completed ?? 0) >= 1,
+      30_000,
+      'the boot-time reconcile pass',
+    );
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations'))[0]?.id ?? '';
     ({ ctx: direct, close: closeDirect } = await directSyncContext(h));
   }, 120_000);
@@ -53,7 +57,11 @@ describe('initial sync', () => {
     try {
       const result = await work();
       // Outbound Messages go out after the commit: the last ones must meet the fault too.
-      await eventually(async () => h.salesforceSandbox.outbound.pending().length === 0, 10_000, 'the Outbound Messages of the old records to be dropped');
+      await eventually(
+        async () => h.salesforceSandbox.outbound.pending().length === 0,
+        10_000,
+        'the Outbound Messages of the old records to be dropped',
+      );
       return result;
     } finally {
       h.hubspotSandbox.clearFaults();
@@ -61,32 +69,57 @@ describe('initial sync', () => {
     }
   }
 
-  const contact = (properties: Record<string, string>) => String(h.hubspotSandbox.createInUi('contacts', { firstname: 'Old', lastname: `Record ${seq}`, company: 'Before Co', ...properties }).id);
-  const newLead = async (fields: Record<string, unknown>) => ((await h.rep.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
+  const contact = (properties: Record<string, string>) =>
+    String(
+      h.hubspotSandbox.createInUi('contacts', { firstname: 'Old', lastname: `Record ${seq}`, company: 'Before Co', ...properties }).id,
+    );
+  const newLead = async (fields: Record<string, unknown>) =>
+    ((await h.rep.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
   /** A Lead an earlier integration wrote, with the app's fields filled (a rep may only read those). */
   const leadFromEarlierSync = async (fields: Record<string, unknown>) => {
     const integration = sessionAs(h.salesforceSandbox, h.salesforceSandbox.integrationUserId);
     return ((await integration.sobject('Lead').create({ LastName: 'Before', Company: 'Before Co', ...fields })) as { id: string }).id;
   };
-  const leadState = async (id: string) => (await h.rep.query<LeadState>(`SELECT Id, Status, HubSpot_Contact_Id__c, Lifecycle_Stage__c, SystemModstamp FROM Lead WHERE Id = '${id}'`)).records[0];
+  const leadState = async (id: string) =>
+    (
+      await h.rep.query<LeadState>(
+        `SELECT Id, Status, HubSpot_Contact_Id__c, Lifecycle_Stage__c, SystemModstamp FROM Lead WHERE Id = '${id}'`,
+      )
+    ).records[0];
   const leadCount = async () => (await h.rep.query<{ Id: string }>('SELECT Id FROM Lead')).totalSize;
   const linkOf = async (contactId: string) =>
-    (await h.app.db.query<{ salesforce_lead_id: string | null; salesforce_contact_id: string | null; salesforce_opportunity_id: string | null }>(
-      'SELECT salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links WHERE hubspot_contact_id = $1', [contactId],
-    ))[0];
-  const stageHistory = async (contactId: string) => h.app.db.query<{ stage: string; source: string }>('SELECT stage, source FROM stage_history WHERE hubspot_contact_id = $1 ORDER BY id', [contactId]);
+    (
+      await h.app.db.query<{
+        salesforce_lead_id: string | null;
+        salesforce_contact_id: string | null;
+        salesforce_opportunity_id: string | null;
+      }>('SELECT salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links WHERE hubspot_contact_id = $1', [
+        contactId,
+      ])
+    )[0];
+  const stageHistory = async (contactId: string) =>
+    h.app.db.query<{ stage: string; source: string }>('SELECT stage, source FROM stage_history WHERE hubspot_contact_id = $1 ORDER BY id', [
+      contactId,
+    ]);
   const slaClocks = async () => Number((await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sla_clocks'))[0]?.n ?? 0);
   const writeCalls = () => {
     const hs = h.hubspotSandbox.stats().endpoints;
     const sf = h.salesforceSandbox.stats().calls;
-    const writes = Object.entries({ ...hs, ...sf }).filter(([endpoint]) => /^(POST|PATCH|PUT|DELETE) /.test(endpoint) && !/\/(read|search)\b|\/query|oauth2|\/token| getUserInfo$/.test(endpoint));
+    const writes = Object.entries({ ...hs, ...sf }).filter(
+      ([endpoint]) =>
+        /^(POST|PATCH|PUT|DELETE) /.test(endpoint) && !/\/(read|search)\b|\/query|oauth2|\/token| getUserInfo$/.test(endpoint),
+    );
     return writes.reduce((sum, [, n]) => sum + n, 0);
   };
 
   async function api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
     const response = await fetch(`${h.app.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
@@ -107,22 +140,41 @@ describe('initial sync', () => {
   it('starts through the API (202), links existing records, moves the side that is behind forward and creates nothing for historical records', async () => {
     seeded = await beforeTheInstall(async () => {
       const behindEmail = email('behind');
-      const behind = { contactId: contact({ email: behindEmail, lifecyclestage: 'marketingqualifiedlead' }), leadId: await newLead({ Email: behindEmail, Status: 'Working - Contacted' }) };
+      const behind = {
+        contactId: contact({ email: behindEmail, lifecyclestage: 'marketingqualifiedlead' }),
+        leadId: await newLead({ Email: behindEmail, Status: 'Working - Contacted' }),
+      };
       const aheadEmail = email('ahead');
-      const ahead = { contactId: contact({ email: aheadEmail, lifecyclestage: 'opportunity' }), leadId: await newLead({ Email: aheadEmail, Status: 'Open - Not Contacted' }) };
+      const ahead = {
+        contactId: contact({ email: aheadEmail, lifecyclestage: 'opportunity' }),
+        leadId: await newLead({ Email: aheadEmail, Status: 'Open - Not Contacted' }),
+      };
       const wonEmail = email('won');
       const wonLead = await newLead({ Email: wonEmail, Status: 'Working - Contacted' });
       const converted = await h.rep.soap.convertLead({ leadId: wonLead, convertedStatus: 'Closed - Converted' });
       const result = (Array.isArray(converted) ? converted[0] : converted) as { contactId: string; opportunityId: string };
       await h.rep.sobject('Opportunity').update({ Id: result.opportunityId, Amount: 5000, StageName: 'Closed Won' });
-      const won = { contactId: contact({ email: wonEmail, lifecyclestage: 'lead' }), leadId: wonLead, contactSfId: result.contactId, opportunityId: result.opportunityId };
+      const won = {
+        contactId: contact({ email: wonEmail, lifecyclestage: 'lead' }),
+        leadId: wonLead,
+        contactSfId: result.contactId,
+        opportunityId: result.opportunityId,
+      };
       // Already in agreement: linked by external id, both at MQL, the Lead mirrors the stage.
       const agreeingEmail = email('agree');
       const agreeingContact = contact({ email: agreeingEmail, lifecyclestage: 'marketingqualifiedlead' });
-      const agreeingLead = await leadFromEarlierSync({ Email: agreeingEmail, Status: 'Open - Not Contacted', HubSpot_Contact_Id__c: agreeingContact, Lifecycle_Stage__c: 'mql' });
+      const agreeingLead = await leadFromEarlierSync({
+        Email: agreeingEmail,
+        Status: 'Open - Not Contacted',
+        HubSpot_Contact_Id__c: agreeingContact,
+        Lifecycle_Stage__c: 'mql',
+      });
       h.hubspotSandbox.editInUi('contacts', agreeingContact, { salesforce_lead_id: agreeingLead });
       return {
-        behind, ahead, won, agreeing: { contactId: agreeingContact, leadId: agreeingLead },
+        behind,
+        ahead,
+        won,
+        agreeing: { contactId: agreeingContact, leadId: agreeingLead },
         orphanMql: contact({ email: email('orphan-mql'), lifecyclestage: 'marketingqualifiedlead' }),
         orphanLead: await newLead({ Email: email('orphan-lead'), Status: 'Open - Not Contacted' }),
       };
@@ -137,37 +189,77 @@ describe('initial sync', () => {
     const runId = String(started.json.runId);
     expect(started.json.progressUrl).toBe(`/api/backfill/${runId}`);
     let progress: Record<string, unknown> = {};
-    await eventually(async () => {
-      progress = (await api('GET', String(started.json.progressUrl))).json;
-      return progress.status === 'completed';
-    }, 60_000, 'the initial sync to complete');
+    await eventually(
+      async () => {
+        progress = (await api('GET', String(started.json.progressUrl))).json;
+        return progress.status === 'completed';
+      },
+      60_000,
+      'the initial sync to complete',
+    );
     expect(progress).toMatchObject({ kind: 'initial', runId, phase: 'done', etaS: 0, failed: 0 });
     expect(progress.done).toBe(progress.total);
     expect(progress.linked).toBeGreaterThanOrEqual(3);
     expect(progress.stagesAligned).toBeGreaterThanOrEqual(3);
-    const unmatched = await h.app.db.query<{ record_ref: string }>("SELECT record_ref FROM sync_log WHERE action = 'unmatched_initial' AND details->>'initialSyncRun' = $1", [runId]);
-    expect(unmatched.map((row) => row.record_ref)).toEqual(expect.arrayContaining([`hubspot:contact:${seeded.orphanMql}`, `salesforce:Lead:${seeded.orphanLead}`]));
+    const unmatched = await h.app.db.query<{ record_ref: string }>(
+      "SELECT record_ref FROM sync_log WHERE action = 'unmatched_initial' AND details->>'initialSyncRun' = $1",
+      [runId],
+    );
+    expect(unmatched.map((row) => row.record_ref)).toEqual(
+      expect.arrayContaining([`hubspot:contact:${seeded.orphanMql}`, `salesforce:Lead:${seeded.orphanLead}`]),
+    );
     expect(progress.unmatched).toBe(unmatched.length);
     expect((await api('GET', `/api/installations/${installationId}/initial-sync`)).json.run).toEqual(progress);
     const job = await h.app.producer.queue('initialSync').getJob(`initial-sync-${runId}`);
-    expect(job?.progress).toEqual({ done: progress.done, total: progress.total, ratePerS: progress.ratePerS, etaS: 0, linked: progress.linked, stagesAligned: progress.stagesAligned, unmatched: progress.unmatched, failed: 0 });
+    expect(job?.progress).toEqual({
+      done: progress.done,
+      total: progress.total,
+      ratePerS: progress.ratePerS,
+      etaS: 0,
+      linked: progress.linked,
+      stagesAligned: progress.stagesAligned,
+      unmatched: progress.unmatched,
+      failed: 0,
+    });
 
     // A contact behind its same-email Lead moves forward to SQL and is linked both ways.
-    expect(await h.contact(seeded.behind.contactId)).toMatchObject({ lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS', salesforce_lead_id: seeded.behind.leadId });
-    expect(await leadState(seeded.behind.leadId)).toMatchObject({ Status: 'Working - Contacted', HubSpot_Contact_Id__c: seeded.behind.contactId });
+    expect(await h.contact(seeded.behind.contactId)).toMatchObject({
+      lifecyclestage: 'salesqualifiedlead',
+      hs_lead_status: 'IN_PROGRESS',
+      salesforce_lead_id: seeded.behind.leadId,
+    });
+    expect(await leadState(seeded.behind.leadId)).toMatchObject({
+      Status: 'Working - Contacted',
+      HubSpot_Contact_Id__c: seeded.behind.contactId,
+    });
     expect(await linkOf(seeded.behind.contactId)).toMatchObject({ salesforce_lead_id: seeded.behind.leadId });
     expect(await stageHistory(seeded.behind.contactId)).toEqual([{ stage: 'sql', source: 'salesforce' }]);
-    const linkLine = await h.app.db.query<{ reason: string }>("SELECT reason FROM sync_log WHERE record_ref = $1 AND action = 'link_initial'", [`hubspot:contact:${seeded.behind.contactId}`]);
+    const linkLine = await h.app.db.query<{ reason: string }>(
+      "SELECT reason FROM sync_log WHERE record_ref = $1 AND action = 'link_initial'",
+      [`hubspot:contact:${seeded.behind.contactId}`],
+    );
     expect(linkLine[0]?.reason).toMatch(/^matched by email to an unconverted Lead/);
 
     // A contact ahead of its Lead moves the Lead's stage mirror, not its Status (sales owns SQL).
-    expect(await leadState(seeded.ahead.leadId)).toMatchObject({ Status: 'Open - Not Contacted', Lifecycle_Stage__c: 'opportunity', HubSpot_Contact_Id__c: seeded.ahead.contactId });
+    expect(await leadState(seeded.ahead.leadId)).toMatchObject({
+      Status: 'Open - Not Contacted',
+      Lifecycle_Stage__c: 'opportunity',
+      HubSpot_Contact_Id__c: seeded.ahead.contactId,
+    });
     expect(await h.contact(seeded.ahead.contactId)).toMatchObject({ lifecyclestage: 'opportunity' });
     expect(await stageHistory(seeded.ahead.contactId)).toEqual([{ stage: 'opportunity', source: 'hubspot' }]);
 
     // A converted Lead with a won Opportunity makes the contact a customer, linked to Contact and Opportunity.
-    expect(await h.contact(seeded.won.contactId)).toMatchObject({ lifecyclestage: 'customer', salesforce_contact_id: seeded.won.contactSfId, salesforce_lead_id: seeded.won.leadId });
-    expect(await linkOf(seeded.won.contactId)).toEqual({ salesforce_lead_id: seeded.won.leadId, salesforce_contact_id: seeded.won.contactSfId, salesforce_opportunity_id: seeded.won.opportunityId });
+    expect(await h.contact(seeded.won.contactId)).toMatchObject({
+      lifecyclestage: 'customer',
+      salesforce_contact_id: seeded.won.contactSfId,
+      salesforce_lead_id: seeded.won.leadId,
+    });
+    expect(await linkOf(seeded.won.contactId)).toEqual({
+      salesforce_lead_id: seeded.won.leadId,
+      salesforce_contact_id: seeded.won.contactSfId,
+      salesforce_opportunity_id: seeded.won.opportunityId,
+    });
 
     // An agreeing pair, already carrying each other's ids: linked by external id, no id or stage written
     // (the Lead's only write is its attribution stamp), no stage line.
@@ -179,7 +271,9 @@ describe('initial sync', () => {
       "SELECT action, reason FROM sync_log WHERE record_ref IN ($1, $2) AND details->>'initialSyncRun' = $3 AND action <> 'stamp_attribution'",
       [`hubspot:contact:${seeded.agreeing.contactId}`, `salesforce:Lead:${seeded.agreeing.leadId}`, runId],
     );
-    expect(agreeingLog).toEqual([{ action: 'link_initial', reason: expect.stringMatching(/^matched by external id: Lead.HubSpot_Contact_Id__c/) }]);
+    expect(agreeingLog).toEqual([
+      { action: 'link_initial', reason: expect.stringMatching(/^matched by external id: Lead.HubSpot_Contact_Id__c/) },
+    ]);
     expect(await linkOf(seeded.agreeing.contactId)).toMatchObject({ salesforce_lead_id: seeded.agreeing.leadId });
 
     // Historical records are not handoffs: no Lead for the orphan MQL, no HubSpot contact for the orphan Lead, no SLA clock.
@@ -187,7 +281,10 @@ describe('initial sync', () => {
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${seeded.orphanMql}'`)).toEqual([]);
     expect(await slaClocks()).toBe(clocksBefore);
     expect(await h.contact(seeded.orphanMql)).toMatchObject({ lifecyclestage: 'marketingqualifiedlead', salesforce_lead_id: null });
-    const summary = await h.app.db.query<{ reason: string }>("SELECT reason FROM sync_log WHERE action = 'initial_sync_completed' AND details->>'initialSyncRun' = $1", [runId]);
+    const summary = await h.app.db.query<{ reason: string }>(
+      "SELECT reason FROM sync_log WHERE action = 'initial_sync_completed' AND details->>'initialSyncRun' = $1",
+      [runId],
+    );
     expect(summary[0]?.reason).toContain('left unmatched on purpose');
   });
 
@@ -225,7 +322,9 @@ describe('initial sync', () => {
     });
     const leadsBefore = await leadCount();
     const runId = await createInitialSyncRun(h.app.db, installationId);
-    await expect(runInitialSync(direct, runId, async () => Promise.reject(new Error('the worker was killed')))).rejects.toThrow('the worker was killed');
+    await expect(runInitialSync(direct, runId, async () => Promise.reject(new Error('the worker was killed')))).rejects.toThrow(
+      'the worker was killed',
+    );
     const interrupted = (await initialSyncProgress(h.app.db, runId)) as InitialSyncProgress;
     expect(interrupted).toMatchObject({ status: 'running', phase: 'contacts', done: 200 });
 
@@ -242,9 +341,14 @@ describe('initial sync', () => {
       expect(await h.contact(contactId)).toMatchObject({ lifecyclestage: 'salesqualifiedlead', salesforce_lead_id: leadId });
       expect(await leadState(leadId)).toMatchObject({ HubSpot_Contact_Id__c: contactId });
     }
-    const duplicates = await h.app.db.query('SELECT salesforce_lead_id FROM record_links WHERE salesforce_lead_id IS NOT NULL GROUP BY salesforce_lead_id HAVING count(*) > 1');
+    const duplicates = await h.app.db.query(
+      'SELECT salesforce_lead_id FROM record_links WHERE salesforce_lead_id IS NOT NULL GROUP BY salesforce_lead_id HAVING count(*) > 1',
+    );
     expect(duplicates).toEqual([]);
-    const twice = await h.app.db.query("SELECT record_ref FROM sync_log WHERE action = 'link_initial' AND details->>'initialSyncRun' = $1 GROUP BY record_ref HAVING count(*) > 1", [runId]);
+    const twice = await h.app.db.query(
+      "SELECT record_ref FROM sync_log WHERE action = 'link_initial' AND details->>'initialSyncRun' = $1 GROUP BY record_ref HAVING count(*) > 1",
+      [runId],
+    );
     expect(twice).toEqual([]);
     expect(await leadCount()).toBe(leadsBefore);
   });

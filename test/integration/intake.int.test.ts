@@ -63,12 +63,23 @@ describe('webhook intake', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-intake-'));
     prefix = uniquePrefix();
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false', PUBLIC_URL: 'https://sync.example.com' });
+    const config = loadConfig({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      REDIS_URL: inject('redisUrl'),
+      SANDBOX_DEMO: 'false',
+      PUBLIC_URL: 'https://sync.example.com',
+    });
     if (!config.ok) throw new Error(config.error);
     app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
     installation = await upsertInstallation(app.db, { name: 'Sandbox', hubspotPortalId: PORTAL, salesforceOrgId: ORG });
     // The reference envelopes come from an org whose id is masked as 0123456789ABCDENNN.
-    referenceInstallation = await upsertInstallation(app.db, { name: 'Reference org', hubspotPortalId: null, salesforceOrgId: '0123456789ABCDENNN' });
+    referenceInstallation = await upsertInstallation(app.db, {
+      name: 'Reference org',
+      hubspotPortalId: null,
+      salesforceOrgId: '0123456789ABCDENNN',
+    });
     secondPortal = await upsertInstallation(app.db, { name: 'Second portal', hubspotPortalId: '1000002', salesforceOrgId: null });
     await app.directory.reload();
   });
@@ -85,13 +96,22 @@ describe('webhook intake', () => {
     const signature = signV3(options.secret ?? SECRET, 'POST', 'https://sync.example.com/webhooks/hubspot', body, timestamp);
     return fetch(`${app.url}/webhooks/hubspot`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp, ...options.headers },
+      headers: {
+        'content-type': 'application/json',
+        'x-hubspot-signature-v3': signature,
+        'x-hubspot-request-timestamp': timestamp,
+        ...options.headers,
+      },
       body,
     });
   }
 
   async function postSalesforce(body: string, token = installation.salesforceWebhookToken, contentType = 'text/xml; charset=utf-8') {
-    return fetch(`${app.url}/webhooks/salesforce/${token}`, { method: 'POST', headers: { 'content-type': contentType, soapaction: '""' }, body });
+    return fetch(`${app.url}/webhooks/salesforce/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, soapaction: '""' },
+      body,
+    });
   }
 
   async function allJobs(queue: 'webhookDeliveries' | 'hubspotEvents' | 'salesforceEvents'): Promise<number> {
@@ -128,7 +148,7 @@ describe('webhook intake', () => {
       const retry = await postHubSpot(JSON.stringify(body.map((e) => ({ ...e, attemptNumber: 1 }))));
       expect(retry.status).toBe(200);
       expect(await jobCount('hubspotEvents')).toEqual(before);
-      await eventually(async () => (await ledgerCount("object_id::bigint BETWEEN 2000 AND 2002")) === 3);
+      await eventually(async () => (await ledgerCount('object_id::bigint BETWEEN 2000 AND 2002')) === 3);
     });
 
     it('keeps one job per event when events come again batched with others', async () => {
@@ -139,7 +159,7 @@ describe('webhook intake', () => {
       expect(await (await postHubSpot(JSON.stringify(regrouped))).json()).toMatchObject({ status: 'accepted', enqueued: 4 });
       // A second delivery is stored; only the two new events become new jobs.
       expect(await jobCount('hubspotEvents')).toEqual({ deliveries: before.deliveries + 1, events: before.events + 2 });
-      await eventually(async () => (await ledgerCount("object_id::bigint BETWEEN 2100 AND 2104")) === 5);
+      await eventually(async () => (await ledgerCount('object_id::bigint BETWEEN 2100 AND 2104')) === 5);
     });
 
     it.each([
@@ -167,7 +187,11 @@ describe('webhook intake', () => {
     });
 
     it('refuses a request with no signature headers', async () => {
-      const response = await fetch(`${app.url}/webhooks/hubspot`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+      const response = await fetch(`${app.url}/webhooks/hubspot`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '[]',
+      });
       expect(response.status).toBe(401);
       expect(await response.json()).toMatchObject({ reason: 'missing_signature' });
     });
@@ -196,14 +220,25 @@ describe('webhook intake', () => {
       expect(await ledgerCount("object_id = '3200'")).toBe(0);
     });
 
-    it('stores a batch carrying two portals\' events as one delivery per installation', async () => {
+    it("stores a batch carrying two portals' events as one delivery per installation", async () => {
       const events = [...hubspotEvents(2, 3400), ...hubspotEvents(1, 3402).map((e) => ({ ...e, portalId: 1000002 }))];
       const response = await postHubSpot(JSON.stringify(events));
       expect(await response.json()).toMatchObject({ status: 'accepted', enqueued: 3 });
       const stored = await app.producer.queue('webhookDeliveries').getJobs(['waiting', 'active', 'completed'], 0, -1);
-      const mine = stored.filter((job) => (job.data as { events: { payload: { event: { objectId: string } } }[] }).events.some((e) => Number(e.payload.event.objectId) >= 3400 && Number(e.payload.event.objectId) <= 3402));
-      expect(mine.map((job) => [(job.data as { installationId: string }).installationId, (job.data as { events: unknown[] }).events.length]).sort()).toEqual(
-        [[installation.id, 2], [secondPortal.id, 1]].sort(),
+      const mine = stored.filter((job) =>
+        (job.data as { events: { payload: { event: { objectId: string } } }[] }).events.some(
+          (e) => Number(e.payload.event.objectId) >= 3400 && Number(e.payload.event.objectId) <= 3402,
+        ),
+      );
+      expect(
+        mine
+          .map((job) => [(job.data as { installationId: string }).installationId, (job.data as { events: unknown[] }).events.length])
+          .sort(),
+      ).toEqual(
+        [
+          [installation.id, 2],
+          [secondPortal.id, 1],
+        ].sort(),
       );
       await eventually(async () => (await ledgerCount(`object_id = '3402' AND installation_id = '${secondPortal.id}'`)) === 1);
       expect(await ledgerCount(`object_id IN ('3400', '3401') AND installation_id = '${installation.id}'`)).toBe(2);
@@ -254,9 +289,17 @@ describe('webhook intake', () => {
     it('processes the same notification Id for each installation that receives it', async () => {
       const shared = '04l00000000SHR1AAA';
       expect((await postSalesforce(leadEnvelope(ORG, [shared]))).status).toBe(200);
-      expect((await postSalesforce(leadEnvelope('0123456789ABCDENNN', [shared]), referenceInstallation.salesforceWebhookToken)).status).toBe(200);
-      await eventually(async () => (await ledgerCount(`payload ->> 'id' = '${shared}'`)) === 2, 10_000, 'both installations\' events recorded');
-      const owners = await app.db.query<{ installation_id: string }>(`SELECT installation_id FROM inbound_events WHERE payload ->> 'id' = '${shared}' ORDER BY installation_id`);
+      expect(
+        (await postSalesforce(leadEnvelope('0123456789ABCDENNN', [shared]), referenceInstallation.salesforceWebhookToken)).status,
+      ).toBe(200);
+      await eventually(
+        async () => (await ledgerCount(`payload ->> 'id' = '${shared}'`)) === 2,
+        10_000,
+        "both installations' events recorded",
+      );
+      const owners = await app.db.query<{ installation_id: string }>(
+        `SELECT installation_id FROM inbound_events WHERE payload ->> 'id' = '${shared}' ORDER BY installation_id`,
+      );
       expect(owners.map((row) => row.installation_id)).toEqual([installation.id, referenceInstallation.id].sort());
     });
 
@@ -299,14 +342,24 @@ describe('webhook intake while Redis is down', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-intake-down-'));
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: redis.url, SANDBOX_DEMO: 'false' });
     if (!config.ok) throw new Error(config.error);
-    const app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), shutdownGraceMs: 500, enqueueBudgetMs: 500 });
+    const app = await boot(config.value, {
+      role: 'all',
+      sandboxes: false,
+      log: createLogger('silent'),
+      shutdownGraceMs: 500,
+      enqueueBudgetMs: 500,
+    });
     try {
       const send = async () => {
         const body = JSON.stringify(hubspotEvents(2, 4000));
         const timestamp = String(Date.now());
         return fetch(`${app.url}/webhooks/hubspot`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-hubspot-signature-v3': signV3(SECRET, 'POST', `${app.url}/webhooks/hubspot`, body, timestamp), 'x-hubspot-request-timestamp': timestamp },
+          headers: {
+            'content-type': 'application/json',
+            'x-hubspot-signature-v3': signV3(SECRET, 'POST', `${app.url}/webhooks/hubspot`, body, timestamp),
+            'x-hubspot-request-timestamp': timestamp,
+          },
           body,
         });
       };

@@ -91,14 +91,23 @@ describe('operator controls', () => {
     expect(resumed.status).toBe(200);
     expect(resumed.json.controls.paused).toEqual([]);
     let leads: Awaited<ReturnType<SyncHarness['leadsFor']>> = [];
-    await eventually(async () => (leads = await h.leadsFor(`HubSpot_Contact_Id__c IN (${inClause})`)).length === contactIds.length, 30_000, 'a Lead for each of the five');
+    await eventually(
+      async () => (leads = await h.leadsFor(`HubSpot_Contact_Id__c IN (${inClause})`)).length === contactIds.length,
+      30_000,
+      'a Lead for each of the five',
+    );
     // The sandbox numbers records as it creates them: Ids in creation order are the contacts' order.
     const created = [...leads].sort((a, b) => (a.Id < b.Id ? -1 : 1)).map((lead) => lead.HubSpot_Contact_Id__c);
     expect(created).toEqual(contactIds);
 
     const activity = await api('GET', `/installations/${installationId}/activity`);
     const actions = activity.json.actions.map((a: { action: string; summary: string }) => `${a.action}: ${a.summary}`);
-    expect(actions).toEqual(expect.arrayContaining([expect.stringMatching(/^sync_paused: .*from the api$/), expect.stringMatching(/^sync_resumed: .*from the api$/)]));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^sync_paused: .*from the api$/),
+        expect.stringMatching(/^sync_resumed: .*from the api$/),
+      ]),
+    );
   }, 90_000);
 
   it('holds an initial sync run while paused and lets it finish once resumed', async () => {
@@ -111,7 +120,11 @@ describe('operator controls', () => {
     await api('POST', `/installations/${installationId}/resume`, { direction: 'to-hubspot' });
     // The held job looks again a minute later; promoting it stands in for that minute.
     await (await job())?.promote();
-    await eventually(async () => (await api('GET', `/backfill/${started.json.runId}`)).json.status === 'completed', 30_000, 'the run to complete');
+    await eventually(
+      async () => (await api('GET', `/backfill/${started.json.runId}`)).json.status === 'completed',
+      30_000,
+      'the run to complete',
+    );
   }, 60_000);
 
   it('pauses one direction only and refuses a direction it does not know', async () => {
@@ -138,7 +151,10 @@ describe('operator controls', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
-      const alert = await api('PUT', `/installations/${installationId}/alert`, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, secret: ALERT_SECRET });
+      const alert = await api('PUT', `/installations/${installationId}/alert`, {
+        url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+        secret: ALERT_SECRET,
+      });
       expect(alert.status).toBe(200);
 
       // The budget leaves room for N more calls than the app has made so far (all of them are counted).
@@ -156,11 +172,15 @@ describe('operator controls', () => {
 
       // The drains reach the budget and wait: delayed, not failed.
       let controls: { salesforceBudget: { used: number; limit: number } } = { salesforceBudget: { used: 0, limit: budget } };
-      await eventually(async () => {
-        controls = (await api('GET', `/installations/${installationId}`)).json.controls;
-        const counts = await h.app.producer.queue('syncToSalesforce').getJobCounts('delayed', 'active');
-        return controls.salesforceBudget.used >= budget && (counts.delayed ?? 0) > 0 && counts.active === 0;
-      }, 60_000, 'the drains to wait at the budget');
+      await eventually(
+        async () => {
+          controls = (await api('GET', `/installations/${installationId}`)).json.controls;
+          const counts = await h.app.producer.queue('syncToSalesforce').getJobCounts('delayed', 'active');
+          return controls.salesforceBudget.used >= budget && (counts.delayed ?? 0) > 0 && counts.active === 0;
+        },
+        60_000,
+        'the drains to wait at the budget',
+      );
       expect(controls.salesforceBudget.used).toBe(budget);
       // Only the app has called Salesforce since the budget was set: the org saw at most N calls.
       const callsDuring = h.salesforceSandbox.stats().totalCalls - callsBefore;
@@ -173,7 +193,9 @@ describe('operator controls', () => {
       await eventually(async () => received.length > 0, 20_000, 'the budget alert');
       const [delivery] = received;
       expect(delivery?.headers['x-smarketing-event']).toBe('salesforce.api_budget');
-      expect(verifyAlertSignature(delivery?.body ?? '', ALERT_SECRET, delivery?.headers['x-smarketing-signature'] as string | undefined)).toBe(true);
+      expect(
+        verifyAlertSignature(delivery?.body ?? '', ALERT_SECRET, delivery?.headers['x-smarketing-signature'] as string | undefined),
+      ).toBe(true);
       expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ installationId, budget, event: 'salesforce.api_budget' });
 
       // Raised: the waiting drains run at once and every record is synced.
@@ -194,7 +216,12 @@ describe('operator controls', () => {
     let contactId = '';
     try {
       contactId = h.newContact({ firstname: 'Dropped', lifecyclestage: 'marketingqualifiedlead' });
-      await eventually(async () => h.hubspotSandbox.deliveries().some((d) => d.state === 'dropped' && d.events.some((e) => String(e.objectId) === contactId)), 20_000, 'the webhook to be dropped');
+      await eventually(
+        async () =>
+          h.hubspotSandbox.deliveries().some((d) => d.state === 'dropped' && d.events.some((e) => String(e.objectId) === contactId)),
+        20_000,
+        'the webhook to be dropped',
+      );
     } finally {
       h.hubspotSandbox.clearFaults();
     }
@@ -208,7 +235,11 @@ describe('operator controls', () => {
     const posted = await admin.form(`/admin/installations/${installationId}/sync-now`, { record: contactId });
     expect(posted.status).toBe(303);
     expect(posted.headers.get('location')).toContain('notice=sync_now_started');
-    await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 20_000, 'the Lead of the dropped contact');
+    await eventually(
+      async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1,
+      20_000,
+      'the Lead of the dropped contact',
+    );
     const activity = await api('GET', `/installations/${installationId}/activity`);
     expect(activity.json.actions.map((a: { action: string }) => a.action)).toContain('record_sync_requested');
 
@@ -232,7 +263,8 @@ describe('operator controls', () => {
     await eventually(async () => (await recordedChanges([contactId])) === 1, 30_000, 'the MQL webhook recorded');
     await eventually(drainsSettled, 20_000, 'the drain scheduled for it to finish');
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(0);
-    for (const queue of ['hubspotEvents', 'syncToSalesforce'] as const) expect(await h.app.producer.queue(queue).getJobCounts('failed')).toEqual({ failed: 0 });
+    for (const queue of ['hubspotEvents', 'syncToSalesforce'] as const)
+      expect(await h.app.producer.queue(queue).getJobCounts('failed')).toEqual({ failed: 0 });
 
     // Reconnected through the existing OAuth flow (the sandbox's consent page).
     const admin = new AdminClient(h.app.url ?? '');
@@ -243,8 +275,14 @@ describe('operator controls', () => {
     expect(callback.status).toBe(200);
     const connections = await api('GET', `/installations/${installationId}/connections`);
     expect(connections.json.salesforce).toMatchObject({ state: 'connected', via: 'oauth', disconnectedAt: null });
-    await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead once Salesforce is back');
+    await eventually(
+      async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1,
+      30_000,
+      'the Lead once Salesforce is back',
+    );
     const activity = await api('GET', `/installations/${installationId}/activity`);
-    expect(activity.json.actions.map((a: { action: string }) => a.action)).toEqual(expect.arrayContaining(['salesforce_disconnected', 'salesforce_connected']));
+    expect(activity.json.actions.map((a: { action: string }) => a.action)).toEqual(
+      expect.arrayContaining(['salesforce_disconnected', 'salesforce_connected']),
+    );
   }, 90_000);
 });

@@ -34,19 +34,34 @@ describe('owners', () => {
       body: JSON.stringify(value),
     });
 
-  const leadOwnerFields = async (leadId: string) => (await h.rep.query<{ OwnerId: string; Marketing_Owner__c: string | null }>(`SELECT OwnerId, Marketing_Owner__c FROM Lead WHERE Id = '${leadId}'`)).records[0];
+  const leadOwnerFields = async (leadId: string) =>
+    (
+      await h.rep.query<{ OwnerId: string; Marketing_Owner__c: string | null }>(
+        `SELECT OwnerId, Marketing_Owner__c FROM Lead WHERE Id = '${leadId}'`,
+      )
+    ).records[0];
 
-  const salesOwnerOf = async (contactId: string) => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['sales_owner_name', 'sales_owner_email'])).properties;
+  const salesOwnerOf = async (contactId: string) =>
+    (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['sales_owner_name', 'sales_owner_email'])).properties;
 
   const unassignedReason = async (contactId: string) =>
-    (await h.app.db.query<{ level: string; details: { reason?: string } }>("SELECT level, details FROM sync_log WHERE action = 'owner_unassigned' AND record_ref = $1", [`hubspot:contact:${contactId}`]))[0];
+    (
+      await h.app.db.query<{ level: string; details: { reason?: string } }>(
+        "SELECT level, details FROM sync_log WHERE action = 'owner_unassigned' AND record_ref = $1",
+        [`hubspot:contact:${contactId}`],
+      )
+    )[0];
 
   it('gives the Lead of a contact whose HubSpot owner has an active Salesforce user (email, any case) to that user', async () => {
     const alex = userId('alex.rivera@sandbox.example.com');
     const { contactId, lead } = await h.handOff({ hubspot_owner_id: OWNER.alex });
     expect(lead.OwnerId).toBe(alex);
     expect((await leadOwnerFields(lead.Id))?.Marketing_Owner__c).toBe('Alex Rivera <Alex.Rivera@sandbox.example.com>');
-    await eventually(async () => (await salesOwnerOf(contactId)).sales_owner_name === 'Alex Rivera', 15_000, 'the sales owner on the contact');
+    await eventually(
+      async () => (await salesOwnerOf(contactId)).sales_owner_name === 'Alex Rivera',
+      15_000,
+      'the sales owner on the contact',
+    );
     expect((await salesOwnerOf(contactId)).sales_owner_email).toBe('alex.rivera@sandbox.example.com');
   });
 
@@ -64,17 +79,25 @@ describe('owners', () => {
     expect(await unassignedReason(contactId)).toMatchObject({ level: 'warn', details: { reason } });
     // The rule's owner is shown to marketing: the contact says who works the Lead.
     const assigned = h.salesforceSandbox.users().find((user) => user.id === lead.OwnerId);
-    await eventually(async () => (await salesOwnerOf(contactId)).sales_owner_name === assigned?.name, 15_000, 'the assigned owner on the contact');
+    await eventually(
+      async () => (await salesOwnerOf(contactId)).sales_owner_name === assigned?.name,
+      15_000,
+      'the assigned owner on the contact',
+    );
   });
 
   it('lets an override pair an owner with another user, checked against both CRMs when saved', async () => {
-    const refused = await putOwnerMatching({ overrides: [{ hubspotOwner: OWNER.taylor, salesforceUser: 'casey.nguyen@sandbox.example.com' }] });
+    const refused = await putOwnerMatching({
+      overrides: [{ hubspotOwner: OWNER.taylor, salesforceUser: 'casey.nguyen@sandbox.example.com' }],
+    });
     expect(refused.status).toBe(422);
     expect(JSON.stringify(await refused.json())).toContain('inactive in Salesforce');
     const unknown = await putOwnerMatching({ overrides: [{ hubspotOwner: '1234567', salesforceUser: 'jordan.kim@sandbox.example.com' }] });
     expect(unknown.status).toBe(422);
 
-    const saved = await putOwnerMatching({ overrides: [{ hubspotOwner: 'TAYLOR.BROOKS@sandbox.example.com', salesforceUser: 'jordan.kim@sandbox.example.com' }] });
+    const saved = await putOwnerMatching({
+      overrides: [{ hubspotOwner: 'TAYLOR.BROOKS@sandbox.example.com', salesforceUser: 'jordan.kim@sandbox.example.com' }],
+    });
     expect(saved.status).toBe(200);
     try {
       const { lead } = await h.handOff({ hubspot_owner_id: OWNER.taylor });
@@ -89,7 +112,11 @@ describe('owners', () => {
     const { contactId, lead } = await h.handOff({ hubspot_owner_id: OWNER.alex });
     await eventually(async () => (await salesOwnerOf(contactId)).sales_owner_name === 'Alex Rivera', 15_000, 'the first sales owner');
     await h.rep.sobject('Lead').update({ Id: lead.Id, OwnerId: userId('taylor.brooks@sandbox.example.com') });
-    await eventually(async () => (await salesOwnerOf(contactId)).sales_owner_name === 'Taylor Brooks', 20_000, 'the new sales owner on the contact');
+    await eventually(
+      async () => (await salesOwnerOf(contactId)).sales_owner_name === 'Taylor Brooks',
+      20_000,
+      'the new sales owner on the contact',
+    );
     // The HubSpot owner is marketing's: the app does not move it.
     expect((await h.hubspot.crm.contacts.basicApi.getById(contactId, ['hubspot_owner_id'])).properties.hubspot_owner_id).toBe(OWNER.alex);
   });

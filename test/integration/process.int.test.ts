@@ -55,15 +55,28 @@ describe('the app process', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-ready-'));
     dirs.push(dataDir);
     const port = await freePort();
-    const app = spawnApp({ DATA_DIR: dataDir, DATABASE_URL: freshPostgresUrl(), PORT: String(port), SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' });
+    const app = spawnApp({
+      DATA_DIR: dataDir,
+      DATABASE_URL: freshPostgresUrl(),
+      PORT: String(port),
+      SANDBOX_DEMO: 'false',
+      SANDBOX_HUBSPOT_PORT: '0',
+      SANDBOX_SALESFORCE_PORT: '0',
+    });
     started.push(app);
     await eventually(async () => app.output().includes('"msg":"ready: '), 60_000, 'the ready line').catch((error: unknown) => {
       throw new Error(`${String(error)}\n${app.output()}`);
     });
     // Piped stdout is not a terminal: every line is JSON.
-    const messages = app.output().trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+    const messages = app
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
     const ready = messages.findIndex((msg) => msg.startsWith('ready: '));
-    expect(messages[ready]).toBe(`ready: open http://127.0.0.1:${port}/admin and sign in with the token in ${path.join(dataDir, 'secrets', 'admin-token')}`);
+    expect(messages[ready]).toBe(
+      `ready: open http://127.0.0.1:${port}/admin and sign in with the token in ${path.join(dataDir, 'secrets', 'admin-token')}`,
+    );
     expect(messages.indexOf('HTTP server listening')).toBeLessThan(ready);
     expect(messages.indexOf('workers started')).toBeLessThan(ready);
     expect(app.output()).not.toContain(readFileSync(path.join(dataDir, 'secrets', 'admin-token'), 'utf8').trim());
@@ -78,7 +91,15 @@ describe('the app process', () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(port, resolve));
     try {
-      const app = spawnApp({ LOG_FORMAT: 'pretty', DATA_DIR: dataDir, DATABASE_URL: freshPostgresUrl(), PORT: String(port), SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' });
+      const app = spawnApp({
+        LOG_FORMAT: 'pretty',
+        DATA_DIR: dataDir,
+        DATABASE_URL: freshPostgresUrl(),
+        PORT: String(port),
+        SANDBOX_DEMO: 'false',
+        SANDBOX_HUBSPOT_PORT: '0',
+        SANDBOX_SALESFORCE_PORT: '0',
+      });
       started.push(app);
       expect((await app.exited).code).toBe(1);
       const lines = app.output().trim().split('\n');
@@ -96,7 +117,14 @@ describe('the app process', () => {
     dirs.push(dataDir);
     const databaseUrl = freshPostgresUrl();
     const port = await freePort();
-    const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl, PORT: String(port), SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0' };
+    const env = {
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      SANDBOX_DEMO: 'false',
+      SANDBOX_HUBSPOT_PORT: '0',
+      SANDBOX_SALESFORCE_PORT: '0',
+    };
 
     // 1. First run: boots, starts its private redis-server, migrates; then dies hard.
     const first = spawnApp(env);
@@ -120,7 +148,15 @@ describe('the app process', () => {
           v: 1 as const,
           installationId: installation.id,
           receivedAt: Date.now(),
-          event: { eventId: String(i), subscriptionId: '1', portalId: '555', occurredAt: 1_700_000_000_000 + i, subscriptionType: 'contact.creation', attemptNumber: 0, objectId: String(1000 + i) },
+          event: {
+            eventId: String(i),
+            subscriptionId: '1',
+            portalId: '555',
+            occurredAt: 1_700_000_000_000 + i,
+            subscriptionType: 'contact.creation',
+            attemptNumber: 0,
+            objectId: String(1000 + i),
+          },
         },
       })),
     );
@@ -133,10 +169,14 @@ describe('the app process', () => {
     const second = spawnApp(env);
     started.push(second);
     await waitForOk(`http://127.0.0.1:${port}/readyz`, 60_000, second);
-    await eventually(async () => {
-      const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM inbound_events');
-      return rows[0]?.n === 300;
-    }, 90_000, 'all 300 events processed').catch((error: unknown) => {
+    await eventually(
+      async () => {
+        const rows = await db.query<{ n: number }>('SELECT count(*) AS n FROM inbound_events');
+        return rows[0]?.n === 300;
+      },
+      90_000,
+      'all 300 events processed',
+    ).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${second.output().slice(-4000)}`);
     });
     const distinct = await db.query<{ n: number }>('SELECT count(DISTINCT object_id) AS n FROM inbound_events');

@@ -50,7 +50,10 @@ describe('job catalog on real Redis', () => {
 
   it('keeps one job when the same event is enqueued twice', async () => {
     await producer.enqueue('hubspotEvents', [{ jobId: 'hs-same', payload: event('1') }]);
-    await producer.enqueue('hubspotEvents', [{ jobId: 'hs-same', payload: event('1') }, { jobId: 'hs-other', payload: event('2') }]);
+    await producer.enqueue('hubspotEvents', [
+      { jobId: 'hs-same', payload: event('1') },
+      { jobId: 'hs-other', payload: event('2') },
+    ]);
     expect(await producer.queue('hubspotEvents').getJobCountByTypes('waiting')).toBe(2);
   });
 
@@ -73,7 +76,10 @@ describe('job catalog on real Redis', () => {
         { connection: workerRedis, prefix, log: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) },
       );
     });
-    await producer.enqueue('hubspotEvents', ['a', 'b', 'c'].map((id) => ({ jobId: `hs-${id}`, payload: event(id) })));
+    await producer.enqueue(
+      'hubspotEvents',
+      ['a', 'b', 'c'].map((id) => ({ jobId: `hs-${id}`, payload: event(id) })),
+    );
     await done;
     expect(seen.sort()).toEqual(['a', 'b', 'c']);
   });
@@ -86,7 +92,11 @@ describe('job catalog on real Redis', () => {
     const failed = new Promise<string>((resolve) => events.on('failed', ({ failedReason }) => resolve(failedReason)));
     let calls = 0;
     pool = startWorkers(
-      { hubspotEvents: async () => { calls += 1; } },
+      {
+        hubspotEvents: async () => {
+          calls += 1;
+        },
+      },
       { connection: workerRedis, prefix, log: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) },
     );
     expect(await failed).toContain('does not match hubspot-events schema');

@@ -17,37 +17,64 @@ describe('the reconciler', () => {
     const contactId = h.newContact();
     // Let the creation's webhook arrive and its sync finish, so only the dropped MQL change is left
     // for the reconciler (a pass that sees the contact before its creation webhook catches that instead).
-    await eventually(async () => {
-      const received = await h.app.db.query("SELECT 1 FROM inbound_events WHERE source = 'hubspot' AND object_id = $1", [contactId]);
-      const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [`hubspot:contact:${contactId}`]);
-      return received.length > 0 && (rows[0]?.n ?? 0) > 0;
-    }, 20_000, 'the creation received and synced');
+    await eventually(
+      async () => {
+        const received = await h.app.db.query("SELECT 1 FROM inbound_events WHERE source = 'hubspot' AND object_id = $1", [contactId]);
+        const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [
+          `hubspot:contact:${contactId}`,
+        ]);
+        return received.length > 0 && (rows[0]?.n ?? 0) > 0;
+      },
+      20_000,
+      'the creation received and synced',
+    );
     // A pass running while the creation's webhooks land may catch the creation itself: only what
     // is logged after the MQL change counts here.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const [mark] = await h.app.db.query<{ id: string | null }>('SELECT max(id) AS id FROM sync_log');
     h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
-    await eventually(async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1, 30_000, 'the Lead created by the reconciler');
+    await eventually(
+      async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).length === 1,
+      30_000,
+      'the Lead created by the reconciler',
+    );
     // The catch is reported in the sync log, naming what the lost webhook would have said.
-    const caught = () => h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' AND id > $2 ORDER BY id DESC", [`hubspot:contact:${contactId}`, mark?.id ?? 0]);
+    const caught = () =>
+      h.app.db.query<{ level: string; reason: string }>(
+        "SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' AND id > $2 ORDER BY id DESC",
+        [`hubspot:contact:${contactId}`, mark?.id ?? 0],
+      );
     await eventually(async () => (await caught()).length > 0, 30_000, 'the lost webhook reported');
     const log = await caught();
     // The warning names the watched property whose webhook was lost.
-    expect(log[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/^lifecyclestage changed by .* with no webhook received for it/) as unknown });
+    expect(log[0]).toMatchObject({
+      level: 'warn',
+      reason: expect.stringMatching(/^lifecyclestage changed by .* with no webhook received for it/) as unknown,
+    });
     expect(h.hubspotSandbox.faults().counters.dropped).toBe(1);
     h.hubspotSandbox.clearFaults();
   });
 
   it('syncs a contact modified only in unwatched properties without a warning', async () => {
     const contactId = h.newContact();
-    await eventually(async () => {
-      const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [`hubspot:contact:${contactId}`]);
-      return (rows[0]?.n ?? 0) > 0;
-    }, 20_000, 'the creation synced');
+    await eventually(
+      async () => {
+        const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1', [
+          `hubspot:contact:${contactId}`,
+        ]);
+        return (rows[0]?.n ?? 0) > 0;
+      },
+      20_000,
+      'the creation synced',
+    );
     // No subscription covers `city`: HubSpot sends nothing, and nothing was lost.
     h.hubspotSandbox.editInUi('contacts', contactId, { city: 'Lyon' });
-    const actions = async () => (await h.app.db.query<{ action: string; level: string }>("SELECT action, level FROM sync_log WHERE record_ref = $1 AND action LIKE 'reconcile_%'", [`hubspot:contact:${contactId}`]));
+    const actions = async () =>
+      await h.app.db.query<{ action: string; level: string }>(
+        "SELECT action, level FROM sync_log WHERE record_ref = $1 AND action LIKE 'reconcile_%'",
+        [`hubspot:contact:${contactId}`],
+      );
     await eventually(async () => (await actions()).length > 0, 20_000, 'the reconciler to see the edit');
     expect(await actions()).toEqual([{ action: 'reconcile_checked', level: 'info' }]);
   });
@@ -56,11 +83,22 @@ describe('the reconciler', () => {
     const { contactId, lead } = await h.handOff();
     h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
     await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
-    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
-    const caught = () => h.app.db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC", [`salesforce:Lead:${lead.Id}`]);
+    await eventually(
+      async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead',
+      30_000,
+      'HubSpot SQL via the reconciler',
+    );
+    const caught = () =>
+      h.app.db.query<{ level: string; reason: string }>(
+        "SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught' ORDER BY id DESC",
+        [`salesforce:Lead:${lead.Id}`],
+      );
     await eventually(async () => (await caught()).length > 0, 30_000, 'the lost Outbound Message reported');
     const log = await caught();
-    expect(log[0]).toMatchObject({ level: 'warn', reason: expect.stringMatching(/^Status changed by .* with no Outbound Message received for it/) as unknown });
+    expect(log[0]).toMatchObject({
+      level: 'warn',
+      reason: expect.stringMatching(/^Status changed by .* with no Outbound Message received for it/) as unknown,
+    });
     const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(metrics).toMatch(/reconcile_caught_total\{stream="salesforce:Lead"\} [1-9]/);
     h.salesforceSandbox.faults.clear();
@@ -68,14 +106,20 @@ describe('the reconciler', () => {
 
   it('still catches a Salesforce change while every HubSpot search of its passes is rate-limited', async () => {
     const { contactId, lead } = await h.handOff();
-    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 429, policyName: 'SECONDLY', count: 10_000 }] });
+    h.hubspotSandbox.setFaults({
+      http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 429, policyName: 'SECONDLY', count: 10_000 }],
+    });
     h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
     try {
       // The change is made once a pass has met the rate limit (a pass already past its search when
       // the fault was set could otherwise catch it before any search failed).
       await eventually(async () => h.hubspotSandbox.stats().totals.faultsInjected > 0, 10_000, 'a rate-limited search');
       await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
-      await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL via the reconciler');
+      await eventually(
+        async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead',
+        30_000,
+        'HubSpot SQL via the reconciler',
+      );
       expect(h.hubspotSandbox.stats().totals.faultsInjected).toBeGreaterThan(0);
     } finally {
       h.hubspotSandbox.clearFaults();

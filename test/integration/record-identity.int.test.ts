@@ -21,9 +21,16 @@ describe('record identity', () => {
   let seq = 0;
   // Probes that read HubSpot poll every 500 ms: the test shares the portal's 10-second limit with the app.
   const email = () => `identity${(seq += 1)}-${Date.now()}@example.com`;
-  const linkOf = async (contactId: string) => (await h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE hubspot_contact_id = $1', [contactId]))[0];
-  const linksOfLead = (leadId: string) => h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE salesforce_lead_id = $1', [leadId]);
-  const logged = async (recordRef: string, action: string) => (await h.app.db.query<{ reason: string }>('SELECT reason FROM sync_log WHERE record_ref = $1 AND action = $2', [recordRef, action]));
+  const linkOf = async (contactId: string) =>
+    (
+      await h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE hubspot_contact_id = $1', [
+        contactId,
+      ])
+    )[0];
+  const linksOfLead = (leadId: string) =>
+    h.app.db.query<LinkRow>('SELECT hubspot_contact_id, salesforce_lead_id FROM record_links WHERE salesforce_lead_id = $1', [leadId]);
+  const logged = async (recordRef: string, action: string) =>
+    await h.app.db.query<{ reason: string }>('SELECT reason FROM sync_log WHERE record_ref = $1 AND action = $2', [recordRef, action]);
 
   /** Takes the installation's to-Salesforce drain lock as a running batch would (once no batch holds it); returns its release. */
   const holdDrainLock = async (redis: Redis, installation: string): Promise<() => Promise<void>> => {
@@ -45,12 +52,14 @@ describe('record identity', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  const installationId = async () => (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
+  const installationId = async () =>
+    (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
   const ADMIN_TOKEN = 'record-identity-admin-token-0123456789-abcdefgh';
   const api = async (method: string, path: string, body?: unknown) => {
     const installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
     const response = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}${path}`, {
-      method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -68,7 +77,11 @@ describe('record identity', () => {
   it('leaves one link and no duplicate Lead when two HubSpot contacts that each had a Lead merge; the survivor keeps the earlier first touch and both stage histories', async () => {
     const older = await h.handOff({ email: email() });
     const newer = await h.handOff({ email: email() });
-    const firstTouches = async (ids: string[]) => h.app.db.query<{ hubspot_contact_id: string; occurred_at: Date }>('SELECT hubspot_contact_id, occurred_at FROM attribution_touches WHERE hubspot_contact_id = ANY($1) AND is_first', [ids]);
+    const firstTouches = async (ids: string[]) =>
+      h.app.db.query<{ hubspot_contact_id: string; occurred_at: Date }>(
+        'SELECT hubspot_contact_id, occurred_at FROM attribution_touches WHERE hubspot_contact_id = ANY($1) AND is_first',
+        [ids],
+      );
     await eventually(async () => (await firstTouches([older.contactId, newer.contactId])).length === 2, 20_000, 'both first touches');
     const earlier = (await firstTouches([older.contactId])).map((t) => t.occurred_at.getTime())[0];
 
@@ -79,25 +92,54 @@ describe('record identity', () => {
     // An old id reads the merged record under its new id (HubSpot's merge behaviour since the change).
     expect((await h.hubspot.crm.contacts.basicApi.getById(older.contactId, ['hs_merged_object_ids'])).id).toBe(merged.id);
 
-    await eventually(async () => (await linkOf(merged.id))?.salesforce_lead_id === newer.lead.Id, 30_000, 'the survivor linked to the primary\'s Lead');
+    await eventually(
+      async () => (await linkOf(merged.id))?.salesforce_lead_id === newer.lead.Id,
+      30_000,
+      "the survivor linked to the primary's Lead",
+    );
     expect(await linkOf(older.contactId)).toBeUndefined();
     expect(await linkOf(newer.contactId)).toBeUndefined();
     expect(await linksOfLead(older.lead.Id)).toEqual([]);
-    await eventually(async () => (await h.leadsFor(`Id = '${older.lead.Id}'`))[0]?.HubSpot_Contact_Id__c === null, 20_000, 'the duplicate Lead let go of its contact');
+    await eventually(
+      async () => (await h.leadsFor(`Id = '${older.lead.Id}'`))[0]?.HubSpot_Contact_Id__c === null,
+      20_000,
+      'the duplicate Lead let go of its contact',
+    );
     expect((await h.leadsFor(`Id = '${newer.lead.Id}'`))[0]?.HubSpot_Contact_Id__c).toBe(merged.id);
-    await eventually(async () => (await logged(`salesforce:Lead:${older.lead.Id}`, 'merge_duplicate_unlinked')).length === 1, 20_000, 'the duplicate Lead reported');
+    await eventually(
+      async () => (await logged(`salesforce:Lead:${older.lead.Id}`, 'merge_duplicate_unlinked')).length === 1,
+      20_000,
+      'the duplicate Lead reported',
+    );
 
     // The survivor syncs without making a Lead of its own.
     const [mark] = await h.app.db.query<{ id: string | null }>('SELECT max(id) AS id FROM sync_log');
     h.hubspotSandbox.editInUi('contacts', merged.id, { jobtitle: 'VP Engineering' });
-    await eventually(async () => (await h.app.db.query('SELECT 1 FROM sync_log WHERE record_ref = $1 AND id > $2', [`hubspot:contact:${merged.id}`, mark?.id ?? 0])).length > 0, 20_000, 'the survivor synced');
+    await eventually(
+      async () =>
+        (await h.app.db.query('SELECT 1 FROM sync_log WHERE record_ref = $1 AND id > $2', [`hubspot:contact:${merged.id}`, mark?.id ?? 0]))
+          .length > 0,
+      20_000,
+      'the survivor synced',
+    );
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${merged.id}'`)).toHaveLength(1);
-    const stageRows = await h.app.db.query<{ hubspot_contact_id: string }>('SELECT hubspot_contact_id FROM stage_history WHERE hubspot_contact_id = ANY($1)', [[older.contactId, newer.contactId, merged.id]]);
+    const stageRows = await h.app.db.query<{ hubspot_contact_id: string }>(
+      'SELECT hubspot_contact_id FROM stage_history WHERE hubspot_contact_id = ANY($1)',
+      [[older.contactId, newer.contactId, merged.id]],
+    );
     expect(stageRows.length).toBeGreaterThanOrEqual(2);
     expect(stageRows.every((r) => r.hubspot_contact_id === merged.id)).toBe(true);
     const touches = await firstTouches([older.contactId, newer.contactId, merged.id]);
     expect(touches.map((t) => [t.hubspot_contact_id, t.occurred_at.getTime()])).toEqual([[merged.id, earlier]]);
-    await eventually(async () => Date.parse((await h.hubspot.crm.contacts.basicApi.getById(merged.id, ['attribution_first_at'])).properties.attribution_first_at ?? '') === earlier, 20_000, 'the earlier first touch on the survivor', 500);
+    await eventually(
+      async () =>
+        Date.parse(
+          (await h.hubspot.crm.contacts.basicApi.getById(merged.id, ['attribution_first_at'])).properties.attribution_first_at ?? '',
+        ) === earlier,
+      20_000,
+      'the earlier first touch on the survivor',
+      500,
+    );
   }, 120_000);
 
   it('finds the Lead of a handoff that stopped before saving its link when its contact is merged, and lets it go', async () => {
@@ -105,17 +147,35 @@ describe('record identity', () => {
     // A Lead the app made for a contact whose link was never saved (the handoff stopped between its
     // writes), written as the integration user; nothing may link it meanwhile, so the Salesforce side waits.
     const { config } = h.app;
-    const integration = new jsforce.Connection({ loginUrl: h.salesforceSandbox.url, version: '62.0', oauth2: { loginUrl: h.salesforceSandbox.url, clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret } });
+    const integration = new jsforce.Connection({
+      loginUrl: h.salesforceSandbox.url,
+      version: '62.0',
+      oauth2: {
+        loginUrl: h.salesforceSandbox.url,
+        clientId: config.sandbox.salesforce.clientId,
+        clientSecret: config.sandbox.salesforce.clientSecret,
+      },
+    });
     await integration.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
     expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
     try {
       const strayId = h.newContact({ email: email() });
-      const stray = await integration.sobject('Lead').create({ LastName: 'Stray', Company: 'Analytical Engines', HubSpot_Contact_Id__c: strayId });
+      const stray = await integration
+        .sobject('Lead')
+        .create({ LastName: 'Stray', Company: 'Analytical Engines', HubSpot_Contact_Id__c: strayId });
       const strayLeadId = String(stray.id);
       const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: kept.contactId, objectIdToMerge: strayId });
 
-      await eventually(async () => (await h.leadsFor(`Id = '${strayLeadId}'`))[0]?.HubSpot_Contact_Id__c === null, 30_000, 'the stray Lead let go of the merged-away contact');
-      await eventually(async () => (await logged(`salesforce:Lead:${strayLeadId}`, 'merge_duplicate_unlinked')).length === 1, 20_000, 'the duplicate reported');
+      await eventually(
+        async () => (await h.leadsFor(`Id = '${strayLeadId}'`))[0]?.HubSpot_Contact_Id__c === null,
+        30_000,
+        'the stray Lead let go of the merged-away contact',
+      );
+      await eventually(
+        async () => (await logged(`salesforce:Lead:${strayLeadId}`, 'merge_duplicate_unlinked')).length === 1,
+        20_000,
+        'the duplicate reported',
+      );
       expect(await linksOfLead(strayLeadId)).toEqual([]);
       expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(kept.lead.Id);
       expect(await h.leadsFor(`Id = '${strayLeadId}'`)).toHaveLength(1);
@@ -136,7 +196,11 @@ describe('record identity', () => {
       await eventually(async () => (await events.getDelayedCount()) > 0, 20_000, 'the merge event waiting');
       expect(await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).toHaveLength(0);
       await release();
-      await eventually(async () => (await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).length === 1, 20_000, 'the merge applied after the batch');
+      await eventually(
+        async () => (await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).length === 1,
+        20_000,
+        'the merge applied after the batch',
+      );
       expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(lead.Id);
     } finally {
       await events.close();
@@ -151,41 +215,69 @@ describe('record identity', () => {
     const masterId = String(duplicate.id);
     const [result] = await h.rep.soap.merge([{ masterRecord: { type: 'Lead', Id: masterId }, recordToMergeIds: [lead.Id] }]);
     expect(result?.success).toBe(true);
-    const deleted = await h.rep.query<{ Id: string; MasterRecordId: string }>(`SELECT Id, MasterRecordId FROM Lead WHERE Id = '${lead.Id}' AND IsDeleted = true`, { scanAll: true });
+    const deleted = await h.rep.query<{ Id: string; MasterRecordId: string }>(
+      `SELECT Id, MasterRecordId FROM Lead WHERE Id = '${lead.Id}' AND IsDeleted = true`,
+      { scanAll: true },
+    );
     expect(deleted.records[0]?.MasterRecordId).toBe(masterId);
 
-    await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === masterId, 30_000, 'the contact linked to the surviving Lead');
-    await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === masterId, 20_000, 'the surviving Lead on the contact', 500);
+    await eventually(
+      async () => (await linkOf(contactId))?.salesforce_lead_id === masterId,
+      30_000,
+      'the contact linked to the surviving Lead',
+    );
+    await eventually(
+      async () => (await h.contact(contactId)).salesforce_lead_id === masterId,
+      20_000,
+      'the surviving Lead on the contact',
+      500,
+    );
     // The log line follows both stamps (HubSpot's first, then the Lead's).
     await eventually(async () => (await logged(`salesforce:Lead:${masterId}`, 'merge_records')).length === 1, 20_000, 'the sync log line');
     expect((await h.leadsFor(`Id = '${masterId}'`))[0]?.HubSpot_Contact_Id__c).toBe(contactId);
     expect(await logged(`salesforce:Lead:${masterId}`, 'merge_records')).toHaveLength(1);
   }, 90_000);
 
-  it('unlinks a deleted contact\'s Lead by default, keeps the Lead, and links them again on restore', async () => {
+  it("unlinks a deleted contact's Lead by default, keeps the Lead, and links them again on restore", async () => {
     const { contactId, lead } = await h.handOff({ email: email() });
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 20_000, 'the link');
     h.hubspotSandbox.archiveInUi('contacts', contactId);
-    await eventually(async () => (await linkOf(contactId)) === undefined && (await logged(`hubspot:contact:${contactId}`, 'unlink_deleted')).length > 0, 20_000, 'the link set aside');
+    await eventually(
+      async () => (await linkOf(contactId)) === undefined && (await logged(`hubspot:contact:${contactId}`, 'unlink_deleted')).length > 0,
+      20_000,
+      'the link set aside',
+    );
     expect(await logged(`hubspot:contact:${contactId}`, 'unlink_deleted')).toHaveLength(1);
     expect(await h.leadsFor(`Id = '${lead.Id}'`)).toHaveLength(1);
 
     h.hubspotSandbox.restoreInUi('contacts', contactId);
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 20_000, 'linked again');
-    await eventually(async () => (await logged(`hubspot:contact:${contactId}`, 'relink_restored')).length === 1, 20_000, 'the sync log line');
+    await eventually(
+      async () => (await logged(`hubspot:contact:${contactId}`, 'relink_restored')).length === 1,
+      20_000,
+      'the sync log line',
+    );
     expect(await logged(`hubspot:contact:${contactId}`, 'relink_restored')).toHaveLength(1);
   }, 90_000);
 
-  it('unlinks a deleted Lead\'s contact, keeps the contact, and links them again on undelete', async () => {
+  it("unlinks a deleted Lead's contact, keeps the contact, and links them again on undelete", async () => {
     const { contactId, lead } = await h.handOff({ email: email() });
     await eventually(async () => (await linkOf(contactId))?.salesforce_lead_id === lead.Id, 20_000, 'the link');
     await h.rep.sobject('Lead').destroy(lead.Id);
-    await eventually(async () => (await linkOf(contactId)) === undefined && (await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).length > 0, 30_000, 'the link set aside');
+    await eventually(
+      async () => (await linkOf(contactId)) === undefined && (await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).length > 0,
+      30_000,
+      'the link set aside',
+    );
     expect(await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).toHaveLength(1);
     expect((await h.contact(contactId)).email).toBeTruthy();
     // A later change of the contact does not make a second Lead.
     h.hubspotSandbox.editInUi('contacts', contactId, { jobtitle: 'Head of Research' });
-    await eventually(async () => (await logged(`hubspot:contact:${contactId}`, 'skip_unlinked')).length > 0, 20_000, 'the contact left alone');
+    await eventually(
+      async () => (await logged(`hubspot:contact:${contactId}`, 'skip_unlinked')).length > 0,
+      20_000,
+      'the contact left alone',
+    );
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toEqual([]);
 
     const [undeleted] = await h.rep.soap.undelete([lead.Id]);
@@ -200,12 +292,21 @@ describe('record identity', () => {
     const changed = email();
     await h.rep.sobject('Lead').update({ Id: lead.Id, Email: changed });
     await eventually(async () => (await h.contact(contactId)).email === changed, 30_000, 'the new email on the contact', 500);
-    const sameEmail = await h.hubspot.crm.contacts.searchApi.doSearch({ filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ' as never, value: changed }] }], properties: ['email'], limit: 10 });
+    const sameEmail = await h.hubspot.crm.contacts.searchApi.doSearch({
+      filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ' as never, value: changed }] }],
+      properties: ['email'],
+      limit: 10,
+    });
     expect(sameEmail.results.map((c) => c.id)).toEqual([contactId]);
 
     const again = email();
     h.hubspotSandbox.editInUi('contacts', contactId, { email: again });
-    await eventually(async () => (await h.app.db.query('SELECT 1 FROM record_links WHERE hubspot_contact_id = $1 AND email = $2', [contactId, again])).length === 1, 20_000, 'the link follows the email');
+    await eventually(
+      async () =>
+        (await h.app.db.query('SELECT 1 FROM record_links WHERE hubspot_contact_id = $1 AND email = $2', [contactId, again])).length === 1,
+      20_000,
+      'the link follows the email',
+    );
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
     expect(await h.leadsFor(`Email = '${again}'`)).toEqual([]);
   }, 90_000);
@@ -215,7 +316,11 @@ describe('record identity', () => {
     const second = await h.handOff({ email: email() });
     const firstEmail = (await h.contact(first.contactId)).email ?? '';
     await h.rep.sobject('Lead').update({ Id: second.lead.Id, Email: firstEmail });
-    await eventually(async () => (await logged(`hubspot:contact:${second.contactId}`, 'shared_email')).length > 0, 30_000, 'the shared email reported');
+    await eventually(
+      async () => (await logged(`hubspot:contact:${second.contactId}`, 'shared_email')).length > 0,
+      30_000,
+      'the shared email reported',
+    );
     expect(await linkOf(first.contactId)).toEqual({ hubspot_contact_id: first.contactId, salesforce_lead_id: first.lead.Id });
     expect(await linkOf(second.contactId)).toEqual({ hubspot_contact_id: second.contactId, salesforce_lead_id: second.lead.Id });
     const listed = await api('GET', '/shared-emails');
@@ -229,7 +334,7 @@ describe('record identity', () => {
     });
   }, 90_000);
 
-  it('deletes the linked Lead with a deleted contact when the admin\'s policy says so, and that delete comes back as nothing', async () => {
+  it("deletes the linked Lead with a deleted contact when the admin's policy says so, and that delete comes back as nothing", async () => {
     const saved = await api('PUT', '/settings/deletionPolicy', { hubspotContactDeleted: 'delete', salesforceRecordDeleted: 'unlink' });
     expect(saved.status).toBe(200);
     expect((await api('PUT', '/settings/deletionPolicy', { hubspotContactDeleted: 'erase' })).status).toBe(422);
@@ -238,13 +343,20 @@ describe('record identity', () => {
     try {
       const { contactId, lead } = await h.handOff({ email: email() });
       h.hubspotSandbox.archiveInUi('contacts', contactId);
-      await eventually(async () => (await h.rep.query(`SELECT Id FROM Lead WHERE Id = '${lead.Id}' AND IsDeleted = true`, { scanAll: true })).records.length === 1, 30_000, 'the Lead deleted too');
+      await eventually(
+        async () =>
+          (await h.rep.query(`SELECT Id FROM Lead WHERE Id = '${lead.Id}' AND IsDeleted = true`, { scanAll: true })).records.length === 1,
+        30_000,
+        'the Lead deleted too',
+      );
       await eventually(async () => (await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).length === 1, 20_000, 'the sync log line');
       expect(await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).toHaveLength(1);
       // The reconciler sees the deleted Lead; its link is already set aside: nothing else happens.
       await new Promise((resolve) => setTimeout(resolve, 2_500));
       expect(await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).toEqual([]);
-      expect(await h.hubspot.crm.contacts.basicApi.getById(contactId, ['email'], undefined, undefined, true).then((c) => c.archived)).toBe(true);
+      expect(await h.hubspot.crm.contacts.basicApi.getById(contactId, ['email'], undefined, undefined, true).then((c) => c.archived)).toBe(
+        true,
+      );
     } finally {
       await api('DELETE', '/settings/deletionPolicy');
     }

@@ -32,7 +32,10 @@ const I = 'report-installation';
 const at = (iso: string) => new Date(iso.length === 10 ? `${iso}T00:00:00Z` : `${iso}Z`);
 
 async function seed(db: Db): Promise<void> {
-  await db.query("INSERT INTO installations (id, name, salesforce_webhook_token) VALUES ($1, 'Report', 'report-token'), ('someone-else', 'Other', 'other-token')", [I]);
+  await db.query(
+    "INSERT INTO installations (id, name, salesforce_webhook_token) VALUES ($1, 'Report', 'report-token'), ('someone-else', 'Other', 'other-token')",
+    [I],
+  );
   const touches: [string, string, boolean, string, string | null][] = [
     ['c1', '2024-03-01T10:00:00', true, 'Paid Search', 'spring-search'],
     ['c1', '2024-03-05', false, 'Email', 'webinar-march'],
@@ -46,20 +49,38 @@ async function seed(db: Db): Promise<void> {
     ['c9', '2024-03-15', true, 'Referral', '=SUM(A1:A9)'],
   ];
   for (const [contact, when, first, channel, campaign] of touches) {
-    await db.query('INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, campaign) VALUES ($1, $2, $3, $4, $5, $6)', [I, contact, at(when), first, channel, campaign]);
+    await db.query(
+      'INSERT INTO attribution_touches (installation_id, hubspot_contact_id, occurred_at, is_first, channel, campaign) VALUES ($1, $2, $3, $4, $5, $6)',
+      [I, contact, at(when), first, channel, campaign],
+    );
   }
   const stages: [string, string, string][] = [
-    ['c1', 'mql', '2024-03-03T10:00:00'], ['c1', 'sql', '2024-03-04T10:00:00'], ['c1', 'opportunity', '2024-03-08T10:00:00'], ['c1', 'customer', '2024-03-18T10:00:00'],
-    ['c2', 'mql', '2024-03-06'], ['c2', 'sql', '2024-03-07T12:00:00'], ['c2', 'recycled', '2024-03-10'],
-    ['c3', 'mql', '2024-03-06'], ['c3', 'rejected', '2024-03-07'],
-    ['c5', 'mql', '2024-03-02'], ['c5', 'sql', '2024-03-03'], ['c5', 'opportunity', '2024-04-02'],
-    ['c6', 'mql', '2024-03-20'], ['c6', 'customer', '2024-03-25'],
+    ['c1', 'mql', '2024-03-03T10:00:00'],
+    ['c1', 'sql', '2024-03-04T10:00:00'],
+    ['c1', 'opportunity', '2024-03-08T10:00:00'],
+    ['c1', 'customer', '2024-03-18T10:00:00'],
+    ['c2', 'mql', '2024-03-06'],
+    ['c2', 'sql', '2024-03-07T12:00:00'],
+    ['c2', 'recycled', '2024-03-10'],
+    ['c3', 'mql', '2024-03-06'],
+    ['c3', 'rejected', '2024-03-07'],
+    ['c5', 'mql', '2024-03-02'],
+    ['c5', 'sql', '2024-03-03'],
+    ['c5', 'opportunity', '2024-04-02'],
+    ['c6', 'mql', '2024-03-20'],
+    ['c6', 'customer', '2024-03-25'],
   ];
   for (const [contact, stage, when] of stages) {
-    await db.query("INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)", [I, contact, stage, at(when)]);
+    await db.query(
+      "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
+      [I, contact, stage, at(when)],
+    );
   }
   // Another installation's data never shows up.
-  await db.query("INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ('someone-else', 'c1', 'customer', 'salesforce', $1)", [at('2024-03-10')]);
+  await db.query(
+    "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ('someone-else', 'c1', 'customer', 'salesforce', $1)",
+    [at('2024-03-10')],
+  );
 
   const clocks: [string | null, string, string, string | null, string | null, string | null, string | null, string | null][] = [
     // contact, handoff, due, first touch, closed, channel, campaign, team
@@ -77,7 +98,18 @@ async function seed(db: Db): Promise<void> {
     await db.query(
       `INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, status, first_touch_at, closed_at, schedule_n, channel, campaign, team)
        VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, 1, $8, $9, $10)`,
-      [I, `00Q00000000000${n}AAA`, contact, at(handoff), at(due), touched ? at(touched) : null, closed ? at(closed) : null, channel, campaign, team],
+      [
+        I,
+        `00Q00000000000${n}AAA`,
+        contact,
+        at(handoff),
+        at(due),
+        touched ? at(touched) : null,
+        closed ? at(closed) : null,
+        channel,
+        campaign,
+        team,
+      ],
     );
   }
 
@@ -104,7 +136,10 @@ async function seed(db: Db): Promise<void> {
     ['oppX', 'c2', 1_000_000, '2024-04-10'],
   ];
   for (const [opportunity, contact, cents, when] of won) {
-    await db.query("INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, $2, $3, 'lead', 'won', $4, $5, $5)", [I, opportunity, contact, cents, at(when)]);
+    await db.query(
+      "INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, won_at, closed_at) VALUES ($1, $2, $3, 'lead', 'won', $4, $5, $5)",
+      [I, opportunity, contact, cents, at(when)],
+    );
   }
 }
 
@@ -134,27 +169,70 @@ describe.each(BACKENDS)('funnel report on %s', (backend) => {
   });
 
   it('gives stage-to-stage conversion and median days between stages', () => {
-    expect(report.totals.conversion).toEqual({ leadToMql: 0.6667, mqlToSql: 0.8, sqlToOpportunity: 0.5, opportunityToCustomer: 1, leadToCustomer: 0.3333 });
-    expect(report.totals.medianDays).toEqual({ leadToMql: 1.5, mqlToSql: 1.25, sqlToOpportunity: 2, opportunityToCustomer: 5, leadToCustomer: 11 });
+    expect(report.totals.conversion).toEqual({
+      leadToMql: 0.6667,
+      mqlToSql: 0.8,
+      sqlToOpportunity: 0.5,
+      opportunityToCustomer: 1,
+      leadToCustomer: 0.3333,
+    });
+    expect(report.totals.medianDays).toEqual({
+      leadToMql: 1.5,
+      mqlToSql: 1.25,
+      sqlToOpportunity: 2,
+      opportunityToCustomer: 5,
+      leadToCustomer: 11,
+    });
   });
 
   it('splits the funnel by first-touch channel', () => {
-    expect(report.channels.map((r) => r.key).sort()).toEqual(['Email', 'Events', 'Organic Search', 'Paid Search', 'Referral', 'Unassigned']);
+    expect(report.channels.map((r) => r.key).sort()).toEqual([
+      'Email',
+      'Events',
+      'Organic Search',
+      'Paid Search',
+      'Referral',
+      'Unassigned',
+    ]);
     // Paid Search: c1, c2. Lead→MQL 2 and 4 days, MQL→SQL 1 and 1.5, SQL→opportunity 4 (c1), opportunity→customer 10.
     expect(row(report.channels, 'Paid Search')).toMatchObject({
-      leads: 2, mqls: 2, sqls: 2, opportunities: 1, customers: 1,
+      leads: 2,
+      mqls: 2,
+      sqls: 2,
+      opportunities: 1,
+      customers: 1,
       conversion: { leadToMql: 1, mqlToSql: 1, sqlToOpportunity: 0.5, opportunityToCustomer: 1, leadToCustomer: 0.5 },
       medianDays: { leadToMql: 3, mqlToSql: 1.25, sqlToOpportunity: 4, opportunityToCustomer: 10, leadToCustomer: 17 },
     });
     // Email: c3 (lead in the period) and c5 (MQL and SQL in it, lead before it).
-    expect(row(report.channels, 'Email')).toMatchObject({ leads: 1, mqls: 2, sqls: 1, opportunities: 0, customers: 0, conversion: { leadToMql: 1, mqlToSql: 0.5, sqlToOpportunity: 0, opportunityToCustomer: null } });
+    expect(row(report.channels, 'Email')).toMatchObject({
+      leads: 1,
+      mqls: 2,
+      sqls: 1,
+      opportunities: 0,
+      customers: 0,
+      conversion: { leadToMql: 1, mqlToSql: 0.5, sqlToOpportunity: 0, opportunityToCustomer: null },
+    });
     expect(row(report.channels, 'Organic Search')).toMatchObject({ leads: 1, mqls: 0, conversion: { leadToMql: 0, mqlToSql: null } });
-    expect(row(report.channels, 'Unassigned')).toMatchObject({ leads: 1, mqls: 1, sqls: 1, opportunities: 1, customers: 1, medianDays: { leadToMql: 0, leadToCustomer: 5 } });
+    expect(row(report.channels, 'Unassigned')).toMatchObject({
+      leads: 1,
+      mqls: 1,
+      sqls: 1,
+      opportunities: 1,
+      customers: 1,
+      medianDays: { leadToMql: 0, leadToCustomer: 5 },
+    });
     expect(report.channels.map((r) => r.key)).not.toContain('Paid Social');
   });
 
   it('splits the funnel by first-touch campaign, (unattributed) when there is none', () => {
-    expect(report.campaigns.map((r) => r.key).sort()).toEqual(['(unattributed)', '=SUM(A1:A9)', 'spring-search', 'trade-show', 'webinar-march']);
+    expect(report.campaigns.map((r) => r.key).sort()).toEqual([
+      '(unattributed)',
+      '=SUM(A1:A9)',
+      'spring-search',
+      'trade-show',
+      'webinar-march',
+    ]);
     expect(row(report.campaigns, 'spring-search')).toMatchObject({ leads: 2, mqls: 2, sqls: 2, opportunities: 1, customers: 1 });
     expect(row(report.campaigns, 'webinar-march')).toMatchObject({ leads: 1, mqls: 2, sqls: 1 });
     // c4 (touch without campaign) and c6 (no touch).
@@ -164,13 +242,32 @@ describe.each(BACKENDS)('funnel report on %s', (backend) => {
   it('gives SLA compliance and median time to first touch of the handoffs in the period', () => {
     // k1 met (2 h), k2 late (10 h), k3 untouched past due, k4 met (1 h), k7 met (2 h); k5 closed untouched, k6 before the period.
     expect(report.totals.sla).toEqual({ handedOff: 5, met: 3, breached: 2, pending: 0, complianceRate: 0.6, medianHoursToFirstTouch: 2 });
-    expect(row(report.channels, 'Paid Search').sla).toEqual({ handedOff: 2, met: 1, breached: 1, pending: 0, complianceRate: 0.5, medianHoursToFirstTouch: 6 });
-    expect(row(report.channels, 'Email').sla).toEqual({ handedOff: 2, met: 1, breached: 1, pending: 0, complianceRate: 0.5, medianHoursToFirstTouch: 1 });
+    expect(row(report.channels, 'Paid Search').sla).toEqual({
+      handedOff: 2,
+      met: 1,
+      breached: 1,
+      pending: 0,
+      complianceRate: 0.5,
+      medianHoursToFirstTouch: 6,
+    });
+    expect(row(report.channels, 'Email').sla).toEqual({
+      handedOff: 2,
+      met: 1,
+      breached: 1,
+      pending: 0,
+      complianceRate: 0.5,
+      medianHoursToFirstTouch: 1,
+    });
     // A clock without a linked contact is grouped by what it recorded at handoff.
-    expect(row(report.channels, 'Events')).toMatchObject({ leads: 0, sla: { handedOff: 1, met: 1, complianceRate: 1, medianHoursToFirstTouch: 2 } });
+    expect(row(report.channels, 'Events')).toMatchObject({
+      leads: 0,
+      sla: { handedOff: 1, met: 1, complianceRate: 1, medianHoursToFirstTouch: 2 },
+    });
     expect(row(report.campaigns, 'trade-show').sla.handedOff).toBe(1);
     // Per team: Enterprise k1 (met, 120 min) and k2 (late, 600 min); SMB k4 (met, 60 min); no team: k3 and k7 (met, 120 min).
-    expect(report.slaByTeam.map((g) => [g.group, g.handedOff, g.touchedWithinSla, g.breached, g.complianceRate, g.medianMinutesToFirstTouch])).toEqual([
+    expect(
+      report.slaByTeam.map((g) => [g.group, g.handedOff, g.touchedWithinSla, g.breached, g.complianceRate, g.medianMinutesToFirstTouch]),
+    ).toEqual([
       ['(none)', 2, 1, 1, 0.5, 120],
       ['Enterprise', 2, 1, 1, 0.5, 360],
       ['SMB', 1, 1, 0, 1, 60],
@@ -200,7 +297,10 @@ describe.each(BACKENDS)('funnel report on %s', (backend) => {
     // opp1 (60,000) after spring-search, webinar-march, retargeting-q1: first 100 % spring, last 100 % retargeting,
     // linear a third each, position based 40/20/40. opp6 (20,000) has no touch: (unattributed) under every model.
     expect(report.revenueCredit).toEqual([
-      { campaign: '(unattributed)', credit: { first_touch: 2_000_000, last_touch: 2_000_000, linear: 2_000_000, position_based: 2_000_000 } },
+      {
+        campaign: '(unattributed)',
+        credit: { first_touch: 2_000_000, last_touch: 2_000_000, linear: 2_000_000, position_based: 2_000_000 },
+      },
       { campaign: 'retargeting-q1', credit: { first_touch: 0, last_touch: 6_000_000, linear: 2_000_000, position_based: 2_400_000 } },
       { campaign: 'spring-search', credit: { first_touch: 6_000_000, last_touch: 0, linear: 2_000_000, position_based: 2_400_000 } },
       { campaign: 'webinar-march', credit: { first_touch: 0, last_touch: 0, linear: 2_000_000, position_based: 1_200_000 } },
@@ -223,8 +323,20 @@ describe.each(BACKENDS)('funnel report on %s', (backend) => {
   });
 
   it('adds the channel cost the admin entered for the months of the period to that channel, and not the months outside it', async () => {
-    const revenue = { ...DEFAULT_REVENUE_POLICY, channelCosts: [{ channel: 'Paid Search', month: '2024-03', amount: 1_500 }, { channel: 'Paid Search', month: '2024-05', amount: 999 }] };
-    const withCost = await funnelReport(db, { installationId: I, from: at('2024-03-01'), to: at('2024-04-01'), now: at('2024-06-01'), revenue });
+    const revenue = {
+      ...DEFAULT_REVENUE_POLICY,
+      channelCosts: [
+        { channel: 'Paid Search', month: '2024-03', amount: 1_500 },
+        { channel: 'Paid Search', month: '2024-05', amount: 999 },
+      ],
+    };
+    const withCost = await funnelReport(db, {
+      installationId: I,
+      from: at('2024-03-01'),
+      to: at('2024-04-01'),
+      now: at('2024-06-01'),
+      revenue,
+    });
     const paidSearch = withCost.roi.channels.find((r) => r.key === 'Paid Search');
     // Two Paid Search leads in March: 1,500 ÷ 2 per lead.
     expect(paidSearch).toMatchObject({ costCents: 150_000, costSources: ['entered'], leads: 2, costPerLeadCents: 75_000 });
@@ -233,7 +345,14 @@ describe.each(BACKENDS)('funnel report on %s', (backend) => {
 
   it('is empty for a period with nothing in it', async () => {
     const empty = await funnelReport(db, { installationId: I, from: at('2023-01-01'), to: at('2023-02-01'), now: at('2024-06-01') });
-    expect(empty.totals).toMatchObject({ leads: 0, mqls: 0, customers: 0, pipelineCents: 0, conversion: { leadToMql: null }, sla: { handedOff: 0, complianceRate: null } });
+    expect(empty.totals).toMatchObject({
+      leads: 0,
+      mqls: 0,
+      customers: 0,
+      pipelineCents: 0,
+      conversion: { leadToMql: null },
+      sla: { handedOff: 0, complianceRate: null },
+    });
     expect(empty.channels).toEqual([]);
     expect(empty.campaigns).toEqual([]);
   });

@@ -20,10 +20,7 @@ describe('review digest settings', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    admin = await startAdminApp(
-      smtp.env,
-      { reviewSource: (id, period) => Promise.resolve(reviewFixture(id, period.id)) },
-    );
+    admin = await startAdminApp(smtp.env, { reviewSource: (id, period) => Promise.resolve(reviewFixture(id, period.id)) });
     installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
     client = new AdminClient(admin.url);
     await client.signIn(admin.adminToken);
@@ -36,8 +33,16 @@ describe('review digest settings', () => {
 
   const pageOf = () => `/admin/installations/${installationId}/settings?key=reviewDigest`;
   const form = (fields: Record<string, string>) => {
-    const body = new URLSearchParams({ _csrf: client.csrfToken, ...fieldsOf('reviewDigest', DEFAULT_REVIEW_DIGEST) as Record<string, string>, ...fields, intent: 'save' }).toString();
-    return client.request('POST', `/admin/installations/${installationId}/settings/reviewDigest`, { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const body = new URLSearchParams({
+      _csrf: client.csrfToken,
+      ...(fieldsOf('reviewDigest', DEFAULT_REVIEW_DIGEST) as Record<string, string>),
+      ...fields,
+      intent: 'save',
+    }).toString();
+    return client.request('POST', `/admin/installations/${installationId}/settings/reviewDigest`, {
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   };
 
   it('shows the form with each problem and keeps what was typed', async () => {
@@ -54,12 +59,23 @@ describe('review digest settings', () => {
 
   it('saves the digest and shows when the next one goes out', async () => {
     await client.page(pageOf());
-    const saved = await form({ enabled: 'yes', every: 'two_weeks', weekday: '3', hour: '9', timeZone: 'Europe/Paris', emailTo: 'lead@example.com', toAlertTarget: 'no' });
+    const saved = await form({
+      enabled: 'yes',
+      every: 'two_weeks',
+      weekday: '3',
+      hour: '9',
+      timeZone: 'Europe/Paris',
+      emailTo: 'lead@example.com',
+      toAlertTarget: 'no',
+    });
     expect(saved.status).toBe(303);
     const shown = await client.page(pageOf());
     expect(shown.html).toMatch(/Every <strong>two weeks<\/strong> on <strong>Wednesday<\/strong> at <strong>09:00<\/strong> Europe\/Paris/);
     expect(shown.html).toMatch(/Next digest \(\d{4}-W\d{2}\): <strong>Wed, \d+ \w{3} \d{4}, 09:00 \(Europe\/Paris\)<\/strong>/);
-    const audit = await admin.app.db.query<{ action: string; summary: string }>("SELECT action, summary FROM admin_audit WHERE installation_id = $1 AND action = 'settings_saved' ORDER BY id DESC LIMIT 1", [installationId]);
+    const audit = await admin.app.db.query<{ action: string; summary: string }>(
+      "SELECT action, summary FROM admin_audit WHERE installation_id = $1 AND action = 'settings_saved' ORDER BY id DESC LIMIT 1",
+      [installationId],
+    );
     expect(audit).toEqual([{ action: 'settings_saved', summary: 'Review digest saved' }]);
   });
 
@@ -67,18 +83,31 @@ describe('review digest settings', () => {
     await client.page(pageOf());
     const sent = await client.form(`/admin/installations/${installationId}/review-digest/test`, {});
     expect(sent.status).toBe(303);
-    expect(sent.headers.get('location')).toBe(`/admin/installations/${installationId}/settings?key=reviewDigest&notice=digest_test_queued#review-digest`);
-    await vi.waitFor(async () => expect((await latestDigest(admin.app.db, installationId, 'test'))?.completedAt).toBeInstanceOf(Date), { timeout: 15_000, interval: 100 });
-    expect(await latestDigest(admin.app.db, installationId, 'test')).toMatchObject({ email: { state: 'sent', to: ['lead@example.com'] }, chat: { state: 'skipped' } });
+    expect(sent.headers.get('location')).toBe(
+      `/admin/installations/${installationId}/settings?key=reviewDigest&notice=digest_test_queued#review-digest`,
+    );
+    await vi.waitFor(async () => expect((await latestDigest(admin.app.db, installationId, 'test'))?.completedAt).toBeInstanceOf(Date), {
+      timeout: 15_000,
+      interval: 100,
+    });
+    expect(await latestDigest(admin.app.db, installationId, 'test')).toMatchObject({
+      email: { state: 'sent', to: ['lead@example.com'] },
+      chat: { state: 'skipped' },
+    });
     expect(mails()).toHaveLength(1);
     // The app's clock is the real one: the quarter is today's.
     expect(mails()[0]?.subject).toMatch(/^\[Test\] Pipeline review \d{4}-Q[1-4] — Sandbox$/);
     for (const figure of FIXTURE_FIGURES.email) expect(mails()[0]?.text).toContain(figure);
     expect(await latestDigest(admin.app.db, installationId, 'scheduled')).toBeNull();
-    const audit = await admin.app.db.query<{ action: string }>("SELECT action FROM admin_audit WHERE installation_id = $1 AND action = 'review_digest_test'", [installationId]);
+    const audit = await admin.app.db.query<{ action: string }>(
+      "SELECT action FROM admin_audit WHERE installation_id = $1 AND action = 'review_digest_test'",
+      [installationId],
+    );
     expect(audit).toHaveLength(1);
     const shown = await client.page(pageOf());
-    expect(shown.html).toMatch(/<li data-digest-channel="email">email: <span class="badge ok">sent<\/span> [^<]+ <span class="small">to lead@example\.com<\/span>/);
+    expect(shown.html).toMatch(
+      /<li data-digest-channel="email">email: <span class="badge ok">sent<\/span> [^<]+ <span class="small">to lead@example\.com<\/span>/,
+    );
     expect(shown.html).toContain('<li data-digest-channel="chat">chat: <span class="badge muted">skipped</span>');
   });
 });

@@ -31,7 +31,16 @@ const SECRET = 'review-digest-secret-0123456789';
 const PUBLIC_URL = 'https://sync.example.com';
 // Monday 30 November 2026, 08:00 in Paris (CET) is 07:00Z: the slot 2026-W49 is due a minute before.
 const NOW = new Date('2026-11-30T07:01:00Z');
-const DIGEST = { enabled: true, every: 'week', weekday: 1, hour: 8, timeZone: 'Europe/Paris', period: 'quarter', emailTo: ['sales-lead@example.com', 'marketing-lead@example.com'], toAlertTarget: true };
+const DIGEST = {
+  enabled: true,
+  every: 'week',
+  weekday: 1,
+  hour: 8,
+  timeZone: 'Europe/Paris',
+  period: 'quarter',
+  emailTo: ['sales-lead@example.com', 'marketing-lead@example.com'],
+  toAlertTarget: true,
+};
 
 describe.each(BACKENDS)('review digest on %s', (backend) => {
   let db: Db;
@@ -45,7 +54,10 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
   const allowLoopback = parseAddressRanges(['127.0.0.1/32']);
   if (!allowLoopback.ok) throw new Error(allowLoopback.error);
   // "receiver.test" exists only in this resolver; the SSRF policy still checks the address.
-  const outbound: OutboundPolicy = { allowPrivate: allowLoopback.value, resolve: async (host) => (host === 'receiver.test' ? [{ address: '127.0.0.1', family: 4 }] : []) };
+  const outbound: OutboundPolicy = {
+    allowPrivate: allowLoopback.value,
+    resolve: async (host) => (host === 'receiver.test' ? [{ address: '127.0.0.1', family: 4 }] : []),
+  };
   const reviewsBuilt: string[] = [];
   const review: ReviewSource = async (installationId, period) => {
     reviewsBuilt.push(`${installationId}:${period.id}`);
@@ -53,7 +65,13 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
   };
 
   function deps(overrides: Partial<DigestDeps> = {}): DigestDeps {
-    const mail = smtpSender({ host: '127.0.0.1', port: smtp.port, secure: false, auth: undefined, from: 'Pipeline review <review@example.com>' });
+    const mail = smtpSender({
+      host: '127.0.0.1',
+      port: smtp.port,
+      secure: false,
+      auth: undefined,
+      from: 'Pipeline review <review@example.com>',
+    });
     senders.push(mail);
     return {
       db,
@@ -61,7 +79,8 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
       mail,
       outbound,
       publicUrl: PUBLIC_URL,
-      alertTarget: () => Promise.resolve({ target: { url: `http://receiver.test:${receiverPort}/hooks/digest`, secret: SECRET }, problem: null }),
+      alertTarget: () =>
+        Promise.resolve({ target: { url: `http://receiver.test:${receiverPort}/hooks/digest`, secret: SECRET }, problem: null }),
       now: () => NOW,
       ...overrides,
     };
@@ -70,7 +89,12 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
   async function newInstallation(digest: Record<string, unknown> = DIGEST): Promise<{ id: string; name: string }> {
     installations += 1;
     const installation = { id: `digest-${backend}-${installations}`, name: `Acme ${installations}` };
-    await db.query("INSERT INTO installations (id, name, salesforce_webhook_token, settings) VALUES ($1, $2, $3, $4)", [installation.id, installation.name, `digest-token-${installations}`, JSON.stringify({ reviewDigest: digest })]);
+    await db.query('INSERT INTO installations (id, name, salesforce_webhook_token, settings) VALUES ($1, $2, $3, $4)', [
+      installation.id,
+      installation.name,
+      `digest-token-${installations}`,
+      JSON.stringify({ reviewDigest: digest }),
+    ]);
     return installation;
   }
 
@@ -86,7 +110,10 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
-        posts.push({ body: JSON.parse(body) as ReviewDigestAlert, signed: verifyAlertSignature(body, SECRET, req.headers['x-smarketing-signature'] as string | undefined) });
+        posts.push({
+          body: JSON.parse(body) as ReviewDigestAlert,
+          signed: verifyAlertSignature(body, SECRET, req.headers['x-smarketing-signature'] as string | undefined),
+        });
         res.writeHead(204).end();
       });
     });
@@ -125,13 +152,22 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
     const chat = postsOf(installation.id);
     expect(chat).toHaveLength(1);
     expect(chat[0]?.signed).toBe(true);
-    expect(chat[0]?.body).toMatchObject({ event: 'review.digest', slot: '2026-W49', period: '2026-Q4', test: false, deliveryId: `review-digest-${installation.id}-2026-W49` });
+    expect(chat[0]?.body).toMatchObject({
+      event: 'review.digest',
+      slot: '2026-W49',
+      period: '2026-Q4',
+      test: false,
+      deliveryId: `review-digest-${installation.id}-2026-W49`,
+    });
     for (const figure of FIXTURE_FIGURES.chat) expect(chat[0]?.body.text).toContain(figure);
 
     const record = await digestOf(db, installation.id, '2026-W49');
     expect(record).toMatchObject({ periodId: '2026-Q4', email: { state: 'sent' }, chat: { state: 'sent', detail: 'to the alert target' } });
     expect(record?.completedAt).not.toBeNull();
-    const log = await db.query<{ action: string; reason: string }>("SELECT action, reason FROM sync_log WHERE installation_id = $1 ORDER BY id", [installation.id]);
+    const log = await db.query<{ action: string; reason: string }>(
+      'SELECT action, reason FROM sync_log WHERE installation_id = $1 ORDER BY id',
+      [installation.id],
+    );
     expect(log.map((row) => row.action)).toEqual(['review_digest_sent', 'review_digest_sent']);
     expect(log[0]?.reason).toMatch(/^Review digest 2026-W49 \(2026-Q4\): email sent to /);
   });
@@ -142,23 +178,37 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
     const first = await sendDueDigest(deps(), installation);
     expect(first).toMatchObject({ sent: ['chat'], retry: [expect.stringMatching(/^SMTP EMESSAGE 451: .*try again later/)] });
     expect(mailsTo(installation.name)).toHaveLength(0);
-    expect(await digestOf(db, installation.id, '2026-W49')).toMatchObject({ email: { state: 'pending' }, chat: { state: 'sent' }, completedAt: null });
+    expect(await digestOf(db, installation.id, '2026-W49')).toMatchObject({
+      email: { state: 'pending' },
+      chat: { state: 'sent' },
+      completedAt: null,
+    });
 
     const second = await sendDueDigest(deps(), installation);
     expect(second).toMatchObject({ sent: ['email'], retry: [] });
     expect(mailsTo(installation.name)).toHaveLength(1);
     expect(postsOf(installation.id)).toHaveLength(1);
     expect(await sendDueDigest(deps(), installation)).toMatchObject({ claimed: false });
-    const failures = await db.query<{ level: string; reason: string }>("SELECT level, reason FROM sync_log WHERE installation_id = $1 AND action = 'review_digest_failed'", [installation.id]);
-    expect(failures).toEqual([{ level: 'warn', reason: expect.stringContaining('email not sent yet, tried again at the next check: SMTP EMESSAGE 451') }]);
+    const failures = await db.query<{ level: string; reason: string }>(
+      "SELECT level, reason FROM sync_log WHERE installation_id = $1 AND action = 'review_digest_failed'",
+      [installation.id],
+    );
+    expect(failures).toEqual([
+      { level: 'warn', reason: expect.stringContaining('email not sent yet, tried again at the next check: SMTP EMESSAGE 451') },
+    ]);
   });
 
   it('sends nothing before the slot is due, and says so when email is not configured', async () => {
     const installation = await newInstallation();
-    expect(await sendDueDigest(deps({ now: () => new Date('2026-11-30T06:59:00Z') }), installation)).toMatchObject({ slotId: null, claimed: false });
+    expect(await sendDueDigest(deps({ now: () => new Date('2026-11-30T06:59:00Z') }), installation)).toMatchObject({
+      slotId: null,
+      claimed: false,
+    });
     const outcome = await sendDueDigest(deps({ mail: undefined }), installation);
     expect(outcome).toMatchObject({ sent: ['chat'], failed: ['email'] });
-    expect(await digestOf(db, installation.id, '2026-W49')).toMatchObject({ email: { state: 'failed', detail: 'email is not configured on this deployment (SMTP_HOST, SMTP_FROM)' } });
+    expect(await digestOf(db, installation.id, '2026-W49')).toMatchObject({
+      email: { state: 'failed', detail: 'email is not configured on this deployment (SMTP_HOST, SMTP_FROM)' },
+    });
     expect(mailsTo(installation.name)).toHaveLength(0);
   });
 
@@ -168,16 +218,22 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
     expect(test.sent.sort()).toEqual(['chat', 'email']);
     const scheduled = await sendDueDigest(deps(), installation);
     expect(scheduled.sent.sort()).toEqual(['chat', 'email']);
-    expect(mailsTo(installation.name).map((received) => received.mail.subject)).toEqual([`[Test] Pipeline review 2026-Q4 — ${installation.name}`, `Pipeline review 2026-Q4 — ${installation.name}`]);
+    expect(mailsTo(installation.name).map((received) => received.mail.subject)).toEqual([
+      `[Test] Pipeline review 2026-Q4 — ${installation.name}`,
+      `Pipeline review 2026-Q4 — ${installation.name}`,
+    ]);
     expect(postsOf(installation.id).map((post) => post.body.test)).toEqual([true, false]);
   });
 
-  it('reports a test digest the SMTP server refuses as failed at once, with the server\'s reply', async () => {
+  it("reports a test digest the SMTP server refuses as failed at once, with the server's reply", async () => {
     const installation = await newInstallation();
     smtp.refuseNext = 1;
     const test = await sendTestDigest(deps(), installation, 'request-refused');
     expect(test).toMatchObject({ sent: ['chat'], failed: ['email'], retry: [] });
-    expect(await digestOf(db, installation.id, 'test:request-refused')).toMatchObject({ email: { state: 'failed', detail: expect.stringMatching(/^SMTP EMESSAGE 451: .*try again later/) }, completedAt: expect.any(Date) });
+    expect(await digestOf(db, installation.id, 'test:request-refused')).toMatchObject({
+      email: { state: 'failed', detail: expect.stringMatching(/^SMTP EMESSAGE 451: .*try again later/) },
+      completedAt: expect.any(Date),
+    });
   });
 
   describe('through the queue', () => {
@@ -195,7 +251,12 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
       const connection = workerConnection(inject('redisUrl'));
       connections.push(connection);
       const { publicUrl: _unused, ...rest } = deps();
-      const pool = startWorkers(reviewDigestProcessors({ ...rest, log: createLogger('silent'), publicUrl: () => PUBLIC_URL }), { connection, prefix, log: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) });
+      const pool = startWorkers(reviewDigestProcessors({ ...rest, log: createLogger('silent'), publicUrl: () => PUBLIC_URL }), {
+        connection,
+        prefix,
+        log: createLogger('silent'),
+        metrics: createMetrics({ defaultMetrics: false }),
+      });
       pools.push(pool);
       return pool;
     }
@@ -212,7 +273,9 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
         startPool();
         startPool();
         const queue = producer.queue('reviewDigests');
-        const ticks = await Promise.all(['tick-1', 'tick-2', 'tick-3'].map((jobId) => queue.add('review-digest-tick', { v: 1, kind: 'tick' }, { jobId })));
+        const ticks = await Promise.all(
+          ['tick-1', 'tick-2', 'tick-3'].map((jobId) => queue.add('review-digest-tick', { v: 1, kind: 'tick' }, { jobId })),
+        );
         await Promise.all(ticks.map((job) => job.waitUntilFinished(events)));
         // A restart: both pools stop, a new one takes the next tick.
         for (const pool of pools.splice(0)) await pool.close();
@@ -221,7 +284,11 @@ describe.each(BACKENDS)('review digest on %s', (backend) => {
 
         expect(mailsTo(installation.name)).toHaveLength(1);
         expect(postsOf(installation.id)).toHaveLength(1);
-        expect(await digestOf(db, installation.id, '2026-W49')).toMatchObject({ attempts: 1, email: { state: 'sent' }, chat: { state: 'sent' } });
+        expect(await digestOf(db, installation.id, '2026-W49')).toMatchObject({
+          attempts: 1,
+          email: { state: 'sent' },
+          chat: { state: 'sent' },
+        });
       } finally {
         await events.close();
         await producer.close();

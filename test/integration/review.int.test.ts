@@ -25,7 +25,11 @@ interface Journey {
   tag: string;
   utm: { source: string; medium: string; campaign: string };
   channel: string;
-  outcome: { kind: 'handoff' } | { kind: 'open'; stage: string; amount: number } | { kind: 'won'; amount: number; reason: string } | { kind: 'lost'; amount: number; reason: string };
+  outcome:
+    | { kind: 'handoff' }
+    | { kind: 'open'; stage: string; amount: number }
+    | { kind: 'won'; amount: number; reason: string }
+    | { kind: 'lost'; amount: number; reason: string };
 }
 
 const SEARCH = { source: 'google', medium: 'cpc', campaign: 'spring-launch' };
@@ -52,7 +56,7 @@ describe('the pipeline review', () => {
   let smtp: TestSmtpServer;
 
   const api = async (target: string, client?: AdminClient): Promise<{ status: number; json: Record<string, unknown> }> => {
-    if (client) return (await client.api('GET', target));
+    if (client) return await client.api('GET', target);
     const response = await fetch(`${h.app.url ?? ''}${target}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
     return { status: response.status, json: (await response.json()) as Record<string, unknown> };
   };
@@ -66,22 +70,36 @@ describe('the pipeline review', () => {
   async function live(journey: Journey, index: number): Promise<void> {
     const email = `review-${journey.tag}-${Date.now()}@example.com`;
     const { source, medium, campaign } = journey.utm;
-    const submitted = await fetch(`${h.hubspotSandbox.url}/submissions/v3/integration/submit/${h.app.config.sandbox.hubspot.portalId}/demo-request`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        fields: [{ objectTypeId: '0-1', name: 'email', value: email }, { objectTypeId: '0-1', name: 'lastname', value: `Review ${index}` }, { objectTypeId: '0-1', name: 'company', value: `Company ${journey.tag}` }],
-        context: { pageUri: `https://www.example.com/demo?utm_source=${source}&utm_medium=${medium}&utm_campaign=${campaign}`, pageName: 'Demo' },
-      }),
-    });
+    const submitted = await fetch(
+      `${h.hubspotSandbox.url}/submissions/v3/integration/submit/${h.app.config.sandbox.hubspot.portalId}/demo-request`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          fields: [
+            { objectTypeId: '0-1', name: 'email', value: email },
+            { objectTypeId: '0-1', name: 'lastname', value: `Review ${index}` },
+            { objectTypeId: '0-1', name: 'company', value: `Company ${journey.tag}` },
+          ],
+          context: {
+            pageUri: `https://www.example.com/demo?utm_source=${source}&utm_medium=${medium}&utm_campaign=${campaign}`,
+            pageName: 'Demo',
+          },
+        }),
+      },
+    );
     expect(submitted.status).toBe(200);
     const contactId = (await h.hubspot.crm.contacts.basicApi.getById(email, ['email'], undefined, undefined, false, 'email')).id;
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     let leadId = '';
-    await eventually(async () => {
-      leadId = (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`))[0]?.Id ?? '';
-      return leadId !== '';
-    }, 30_000, `the Lead of ${journey.tag}`);
+    await eventually(
+      async () => {
+        leadId = (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`))[0]?.Id ?? '';
+        return leadId !== '';
+      },
+      30_000,
+      `the Lead of ${journey.tag}`,
+    );
     if (journey.outcome.kind === 'handoff') return;
     await h.rep.sobject('Lead').update({ Id: leadId, Status: 'Working - Contacted' });
     const converted = await h.rep.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
@@ -89,15 +107,33 @@ describe('the pipeline review', () => {
     const name = `Deal ${journey.tag}`;
     names.set(journey.tag, name);
     const { outcome } = journey;
-    const fields = outcome.kind === 'open' ? { StageName: outcome.stage }
-      : outcome.kind === 'won' ? { StageName: 'Closed Won', Win_Reason__c: outcome.reason }
-      : { StageName: 'Closed Lost', Loss_Reason__c: outcome.reason };
-    await eventually(async () => (await h.app.db.query('SELECT 1 FROM record_links WHERE salesforce_opportunity_id = $1', [opportunityId])).length === 1, 20_000, 'the Opportunity linked');
+    const fields =
+      outcome.kind === 'open'
+        ? { StageName: outcome.stage }
+        : outcome.kind === 'won'
+          ? { StageName: 'Closed Won', Win_Reason__c: outcome.reason }
+          : { StageName: 'Closed Lost', Loss_Reason__c: outcome.reason };
+    await eventually(
+      async () => (await h.app.db.query('SELECT 1 FROM record_links WHERE salesforce_opportunity_id = $1', [opportunityId])).length === 1,
+      20_000,
+      'the Opportunity linked',
+    );
     await h.rep.sobject('Opportunity').update({ Id: opportunityId, Name: name, Amount: outcome.amount, ...fields });
     // Waits for the sync to have taken the change (its own table is the only signal); the figures
     // checked later come from the API.
     const status = outcome.kind;
-    await eventually(async () => (await h.app.db.query('SELECT 1 FROM deals WHERE salesforce_opportunity_id = $1 AND status = $2 AND name = $3', [opportunityId, status, name])).length === 1, 20_000, `the deal of ${journey.tag}`);
+    await eventually(
+      async () =>
+        (
+          await h.app.db.query('SELECT 1 FROM deals WHERE salesforce_opportunity_id = $1 AND status = $2 AND name = $3', [
+            opportunityId,
+            status,
+            name,
+          ])
+        ).length === 1,
+      20_000,
+      `the deal of ${journey.tag}`,
+    );
   }
 
   beforeAll(async () => {
@@ -108,15 +144,37 @@ describe('the pipeline review', () => {
     // Campaigns in both CRMs: two start inside the next 30 days on each side, the others outside.
     await setMarketingUser(h.salesforceSandbox, h.salesforceSandbox.adminUserId);
     const marketing = sessionAs(h.salesforceSandbox, h.salesforceSandbox.adminUserId);
-    for (const [name, start] of [['Review webinar', 3], ['Review summit', 20], ['Review past', -5], ['Review later', 45]] as const) {
-      const created = await marketing.sobject('Campaign').create({ Name: name, Type: 'Webinar', Status: 'Planned', StartDate: dayFromNow(start), EndDate: dayFromNow(start + 1), IsActive: true });
+    for (const [name, start] of [
+      ['Review webinar', 3],
+      ['Review summit', 20],
+      ['Review past', -5],
+      ['Review later', 45],
+    ] as const) {
+      const created = await marketing.sobject('Campaign').create({
+        Name: name,
+        Type: 'Webinar',
+        Status: 'Planned',
+        StartDate: dayFromNow(start),
+        EndDate: dayFromNow(start + 1),
+        IsActive: true,
+      });
       expect(created.success).toBe(true);
     }
-    for (const [name, start] of [['Review HubSpot launch', 10], ['Review HubSpot autumn', 60]] as const) {
+    for (const [name, start] of [
+      ['Review HubSpot launch', 10],
+      ['Review HubSpot autumn', 60],
+    ] as const) {
       const answer = await fetch(`${h.hubspotSandbox.url}/marketing/v3/campaigns`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${h.app.config.sandbox.hubspot.privateAppToken}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ properties: { hs_name: name, hs_start_date: dayFromNow(start), hs_end_date: dayFromNow(start + 7), hs_campaign_status: 'planned' } }),
+        body: JSON.stringify({
+          properties: {
+            hs_name: name,
+            hs_start_date: dayFromNow(start),
+            hs_end_date: dayFromNow(start + 7),
+            hs_campaign_status: 'planned',
+          },
+        }),
       });
       expect(answer.status).toBe(201);
     }
@@ -148,7 +206,9 @@ describe('the pipeline review', () => {
       row.amountCents += cents(j.outcome.amount);
       stages.set(j.outcome.stage, row);
     }
-    expect(Object.fromEntries(found.pipeline.stages.map((s) => [s.stage, { deals: s.deals, amountCents: s.amountCents }]))).toEqual(Object.fromEntries(stages));
+    expect(Object.fromEntries(found.pipeline.stages.map((s) => [s.stage, { deals: s.deals, amountCents: s.amountCents }]))).toEqual(
+      Object.fromEntries(stages),
+    );
     expect(found.pipeline.totalDeals).toBe(open.length);
     expect(found.pipeline.totalCents).toBe(cents(open.reduce((s, j) => s + j.outcome.amount, 0)));
 
@@ -172,9 +232,26 @@ describe('the pipeline review', () => {
     expect(asRecord(found.sources.campaigns)).toEqual(expectedSources((j) => j.utm.campaign));
 
     // New customers: each won deal made a new Account a customer.
-    expect(found.newCustomers.map((c) => ({ name: c.opportunityName, amountCents: c.amountCents, reason: c.reason, channel: c.channel, campaign: c.campaign })).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')))
-      .toEqual(won.map((j) => ({ name: names.get(j.tag), amountCents: cents(j.outcome.amount), reason: j.outcome.reason, channel: j.channel, campaign: j.utm.campaign })).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')));
-    expect(found.newCustomers.every((c) => c.accountName === `Company ${JOURNEYS.find((j) => names.get(j.tag) === c.opportunityName)?.tag ?? ''}`)).toBe(true);
+    expect(
+      found.newCustomers
+        .map((c) => ({ name: c.opportunityName, amountCents: c.amountCents, reason: c.reason, channel: c.channel, campaign: c.campaign }))
+        .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+    ).toEqual(
+      won
+        .map((j) => ({
+          name: names.get(j.tag),
+          amountCents: cents(j.outcome.amount),
+          reason: j.outcome.reason,
+          channel: j.channel,
+          campaign: j.utm.campaign,
+        }))
+        .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
+    );
+    expect(
+      found.newCustomers.every(
+        (c) => c.accountName === `Company ${JOURNEYS.find((j) => names.get(j.tag) === c.opportunityName)?.tag ?? ''}`,
+      ),
+    ).toBe(true);
 
     // Losses and their reasons.
     expect(found.losses.deals.map((d) => d.opportunityName).sort()).toEqual(lost.map((j) => names.get(j.tag)).sort());
@@ -203,7 +280,7 @@ describe('the pipeline review', () => {
     ]);
   });
 
-  it('compares the quarter\'s closed revenue with the revenue goal set for it', async () => {
+  it("compares the quarter's closed revenue with the revenue goal set for it", async () => {
     const quarter = `${new Date().getUTCFullYear()}-Q${Math.floor(new Date().getUTCMonth() / 3) + 1}`;
     const saved = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}/settings/sharedGoals`, {
       method: 'PUT',
@@ -218,15 +295,18 @@ describe('the pipeline review', () => {
     expect(found.goals.map((g) => [g.kpi, g.target, g.actual])).toEqual([['revenue', 80_000, 20_000]]);
   });
 
-  it('paces the month\'s marketing commitments with what the journeys delivered', async () => {
+  it("paces the month's marketing commitments with what the journeys delivered", async () => {
     const saved = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}/settings/marketingCommitments`, {
       method: 'PUT',
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ period: 'month', commitments: [
-        { metric: 'mqls_delivered', target: 30 },
-        { metric: 'mqls_delivered', channel: 'Paid Social', target: 4 },
-        { metric: 'pipeline_created', target: 100_000 },
-      ] }),
+      body: JSON.stringify({
+        period: 'month',
+        commitments: [
+          { metric: 'mqls_delivered', target: 30 },
+          { metric: 'mqls_delivered', channel: 'Paid Social', target: 4 },
+          { metric: 'pipeline_created', target: 100_000 },
+        ],
+      }),
     });
     expect(saved.status).toBeLessThan(300);
     const month = new Date().toISOString().slice(0, 7);
@@ -285,7 +365,16 @@ describe('the pipeline review', () => {
     const saved = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}/settings/reviewDigest`, {
       method: 'PUT',
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ enabled: true, every: 'week', weekday: 1, hour: 8, timeZone: 'Europe/Paris', period: 'month', emailTo: ['sales-lead@example.com'], toAlertTarget: false }),
+      body: JSON.stringify({
+        enabled: true,
+        every: 'week',
+        weekday: 1,
+        hour: 8,
+        timeZone: 'Europe/Paris',
+        period: 'month',
+        emailTo: ['sales-lead@example.com'],
+        toAlertTarget: false,
+      }),
     });
     expect(saved.status, await saved.clone().text()).toBeLessThan(300);
     const admin = new AdminClient(h.app.url ?? '');
@@ -298,7 +387,8 @@ describe('the pipeline review', () => {
     expect(mail.subject).toMatch(new RegExp(`^\\[Test\\] Pipeline review ${month} — `));
     // The figures of the same review, from the API, written as the seed gives them.
     const found = await review(`&period=${month}`);
-    const money = (cents: number): string => new Intl.NumberFormat('en-US', { style: 'currency', currency: found.currency ?? 'USD' }).format(cents / 100);
+    const money = (cents: number): string =>
+      new Intl.NumberFormat('en-US', { style: 'currency', currency: found.currency ?? 'USD' }).format(cents / 100);
     const text = mail.text ?? '';
     const open = JOURNEYS.filter((j) => j.outcome.kind === 'open');
     expect(text).toContain(`${open.length} deals, ${money(found.pipeline.totalCents)}`);

@@ -37,7 +37,13 @@ async function consent(decision: 'approve' | 'deny', state: string): Promise<URL
 
 async function install(): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
   const redirect = await consent('approve', 'install-1');
-  const tokens = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create('authorization_code', redirect.searchParams.get('code') ?? '', REDIRECT_URI, CLIENT_ID, CLIENT_SECRET);
+  const tokens = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create(
+    'authorization_code',
+    redirect.searchParams.get('code') ?? '',
+    REDIRECT_URI,
+    CLIENT_ID,
+    CLIENT_SECRET,
+  );
   return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, expiresIn: tokens.expiresIn };
 }
 
@@ -107,7 +113,9 @@ describe('HubSpot sandbox authentication', () => {
   });
 
   it('refuses a token request with the wrong client secret', async () => {
-    const failure = await failureOf(new Client({ basePath: sandbox.url }).oauth.tokensApi.create('refresh_token', undefined, undefined, CLIENT_ID, 'nope', 'whatever'));
+    const failure = await failureOf(
+      new Client({ basePath: sandbox.url }).oauth.tokensApi.create('refresh_token', undefined, undefined, CLIENT_ID, 'nope', 'whatever'),
+    );
     expect(failure.body.status).toBe('BAD_CLIENT_SECRET');
   });
 
@@ -122,7 +130,14 @@ describe('HubSpot sandbox authentication', () => {
       message: 'The OAuth token used to make this call expired 3 minute(s) ago.',
       context: { 'expire time': [new Date(clock - 3 * 60_000).toISOString()] },
     });
-    const refreshed = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create('refresh_token', undefined, undefined, CLIENT_ID, CLIENT_SECRET, tokens.refreshToken);
+    const refreshed = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create(
+      'refresh_token',
+      undefined,
+      undefined,
+      CLIENT_ID,
+      CLIENT_SECRET,
+      tokens.refreshToken,
+    );
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
     expect(refreshed.refreshToken).toBe(tokens.refreshToken);
     const page = await clientFor(sandbox, { accessToken: refreshed.accessToken }).crm.contacts.basicApi.getPage();
@@ -130,7 +145,9 @@ describe('HubSpot sandbox authentication', () => {
   });
 
   it('refuses the webhooks management API without the developer key', async () => {
-    const failure = await failureOf(new Client({ developerApiKey: 'wrong', basePath: sandbox.url }).webhooks.subscriptionsApi.getAll(APP_ID));
+    const failure = await failureOf(
+      new Client({ developerApiKey: 'wrong', basePath: sandbox.url }).webhooks.subscriptionsApi.getAll(APP_ID),
+    );
     expect(failure.code).toBe(401);
     expect(failure.body.category).toBe('INVALID_AUTHENTICATION');
   });

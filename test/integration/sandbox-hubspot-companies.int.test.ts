@@ -17,9 +17,27 @@ sandboxPortalPerTest((_sandbox, client) => {
 /** The customer value properties, created the way the app creates its properties. */
 async function createCustomerValueProperties(objectType: 'contacts' | 'companies'): Promise<void> {
   await hubspot.crm.properties.groupsApi.create(objectType, { name: 'smarketing', label: 'Smarketing Sync' });
-  await hubspot.crm.properties.coreApi.create(objectType, { name: 'customer_lifetime_value', label: 'Customer lifetime value', type: 'number' as never, fieldType: 'number' as never, groupName: 'smarketing' });
-  await hubspot.crm.properties.coreApi.create(objectType, { name: 'customer_first_won_at', label: 'Customer since', type: 'datetime' as never, fieldType: 'date' as never, groupName: 'smarketing' });
-  await hubspot.crm.properties.coreApi.create(objectType, { name: 'customer_deals_won', label: 'Deals won', type: 'number' as never, fieldType: 'number' as never, groupName: 'smarketing' });
+  await hubspot.crm.properties.coreApi.create(objectType, {
+    name: 'customer_lifetime_value',
+    label: 'Customer lifetime value',
+    type: 'number' as never,
+    fieldType: 'number' as never,
+    groupName: 'smarketing',
+  });
+  await hubspot.crm.properties.coreApi.create(objectType, {
+    name: 'customer_first_won_at',
+    label: 'Customer since',
+    type: 'datetime' as never,
+    fieldType: 'date' as never,
+    groupName: 'smarketing',
+  });
+  await hubspot.crm.properties.coreApi.create(objectType, {
+    name: 'customer_deals_won',
+    label: 'Deals won',
+    type: 'number' as never,
+    fieldType: 'number' as never,
+    groupName: 'smarketing',
+  });
 }
 
 describe('HubSpot sandbox companies', () => {
@@ -28,11 +46,17 @@ describe('HubSpot sandbox companies', () => {
     const property = await hubspot.crm.properties.coreApi.getByName('companies', 'customer_lifetime_value');
     expect(property).toMatchObject({ name: 'customer_lifetime_value', type: 'number', groupName: 'smarketing' });
 
-    const acme = await hubspot.crm.companies.basicApi.create({ properties: { name: 'Acme', domain: 'acme.example', numberofemployees: '250', annualrevenue: '30000000' }, associations: [] });
+    const acme = await hubspot.crm.companies.basicApi.create({
+      properties: { name: 'Acme', domain: 'acme.example', numberofemployees: '250', annualrevenue: '30000000' },
+      associations: [],
+    });
     const globex = await hubspot.crm.companies.basicApi.create({ properties: { name: 'Globex' }, associations: [] });
     const updated = await hubspot.crm.companies.batchApi.update({
       inputs: [
-        { id: acme.id, properties: { customer_lifetime_value: '48000', customer_first_won_at: '2026-08-15T00:00:00.000Z', customer_deals_won: '2' } },
+        {
+          id: acme.id,
+          properties: { customer_lifetime_value: '48000', customer_first_won_at: '2026-08-15T00:00:00.000Z', customer_deals_won: '2' },
+        },
         { id: globex.id, properties: { customer_lifetime_value: '12500.5', customer_deals_won: '1' } },
       ],
     });
@@ -43,20 +67,31 @@ describe('HubSpot sandbox companies', () => {
       propertiesWithHistory: [],
     });
     const byId = new Map(read.results.map((r) => [r.id, r.properties]));
-    expect(byId.get(acme.id)).toMatchObject({ customer_lifetime_value: '48000', customer_first_won_at: '2026-08-15T00:00:00.000Z', customer_deals_won: '2', numberofemployees: '250', annualrevenue: '30000000' });
+    expect(byId.get(acme.id)).toMatchObject({
+      customer_lifetime_value: '48000',
+      customer_first_won_at: '2026-08-15T00:00:00.000Z',
+      customer_deals_won: '2',
+      numberofemployees: '250',
+      annualrevenue: '30000000',
+    });
     expect(byId.get(globex.id)).toMatchObject({ customer_lifetime_value: '12500.5', customer_deals_won: '1', numberofemployees: null });
   });
 
   it('refuse a customer value property that was never created', async () => {
     const acme = await hubspot.crm.companies.basicApi.create({ properties: { name: 'Acme' }, associations: [] });
-    const failure = await failureOf(hubspot.crm.companies.batchApi.update({ inputs: [{ id: acme.id, properties: { customer_lifetime_value: '1' } }] }));
+    const failure = await failureOf(
+      hubspot.crm.companies.batchApi.update({ inputs: [{ id: acme.id, properties: { customer_lifetime_value: '1' } }] }),
+    );
     expect(failure.code).toBe(400);
     expect(failure.body).toMatchObject({ category: 'VALIDATION_ERROR' });
   });
 
   it('are found by size through search', async () => {
     await hubspot.crm.companies.basicApi.create({ properties: { name: 'Small', numberofemployees: '12' }, associations: [] });
-    const mid = await hubspot.crm.companies.basicApi.create({ properties: { name: 'Mid', numberofemployees: '400', annualrevenue: '45000000' }, associations: [] });
+    const mid = await hubspot.crm.companies.basicApi.create({
+      properties: { name: 'Mid', numberofemployees: '400', annualrevenue: '45000000' },
+      associations: [],
+    });
     const found = await hubspot.crm.companies.searchApi.doSearch({
       filterGroups: [{ filters: [{ propertyName: 'numberofemployees', operator: 'GTE' as never, value: '200' }] }],
       properties: ['name', 'numberofemployees', 'annualrevenue'],
@@ -64,7 +99,9 @@ describe('HubSpot sandbox companies', () => {
       after: '0',
       sorts: [],
     });
-    expect(found.results.map((r) => [r.id, r.properties.numberofemployees, r.properties.annualrevenue])).toEqual([[mid.id, '400', '45000000']]);
+    expect(found.results.map((r) => [r.id, r.properties.numberofemployees, r.properties.annualrevenue])).toEqual([
+      [mid.id, '400', '45000000'],
+    ]);
   });
 
   it('are read from their contacts through a batch of v4 associations, with the default and the labelled type', async () => {
@@ -73,15 +110,23 @@ describe('HubSpot sandbox companies', () => {
     const bob = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'bob@acme.example' }, associations: [] });
     const loner = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'solo@example.com' }, associations: [] });
     await hubspot.crm.associations.v4.basicApi.createDefault('contacts', ada.id, 'companies', acme.id);
-    await hubspot.crm.associations.v4.basicApi.create('contacts', bob.id, 'companies', acme.id, [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: 1 }]);
+    await hubspot.crm.associations.v4.basicApi.create('contacts', bob.id, 'companies', acme.id, [
+      { associationCategory: HUBSPOT_DEFINED, associationTypeId: 1 },
+    ]);
 
-    const page = await hubspot.crm.associations.v4.batchApi.getPage('contacts', 'companies', { inputs: [{ id: ada.id }, { id: bob.id }, { id: loner.id }] });
-    const companiesOf = new Map(page.results.map((r) => [r._from.id, r.to.map((t) => [t.toObjectId, t.associationTypes.map((a) => a.typeId)])]));
+    const page = await hubspot.crm.associations.v4.batchApi.getPage('contacts', 'companies', {
+      inputs: [{ id: ada.id }, { id: bob.id }, { id: loner.id }],
+    });
+    const companiesOf = new Map(
+      page.results.map((r) => [r._from.id, r.to.map((t) => [t.toObjectId, t.associationTypes.map((a) => a.typeId)])]),
+    );
     expect(companiesOf.get(ada.id)).toEqual([[Number(acme.id), [279]]]);
     expect(companiesOf.get(bob.id)).toEqual([[Number(acme.id), expect.arrayContaining([1, 279])]]);
     // A contact without a company is an error entry, not an empty result.
     expect(companiesOf.has(loner.id)).toBe(false);
-    const { errors } = page as typeof page & { errors?: Array<{ category: string; subCategory?: string; message: string; context: Record<string, string[]> }> };
+    const { errors } = page as typeof page & {
+      errors?: Array<{ category: string; subCategory?: string; message: string; context: Record<string, string[]> }>;
+    };
     expect(errors).toEqual([
       expect.objectContaining({
         category: 'OBJECT_NOT_FOUND',
@@ -97,7 +142,9 @@ describe('HubSpot sandbox contacts', () => {
   it('take the same customer value properties in the app group', async () => {
     await createCustomerValueProperties('contacts');
     const ada = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'ada@acme.example' }, associations: [] });
-    await hubspot.crm.contacts.batchApi.update({ inputs: [{ id: ada.id, properties: { customer_lifetime_value: '48000', customer_deals_won: '2' } }] });
+    await hubspot.crm.contacts.batchApi.update({
+      inputs: [{ id: ada.id, properties: { customer_lifetime_value: '48000', customer_deals_won: '2' } }],
+    });
     const read = await hubspot.crm.contacts.basicApi.getById(ada.id, ['customer_lifetime_value', 'customer_deals_won']);
     expect(read.properties).toMatchObject({ customer_lifetime_value: '48000', customer_deals_won: '2' });
   });

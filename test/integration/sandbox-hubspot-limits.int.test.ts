@@ -87,7 +87,12 @@ describe('HubSpot sandbox rate limits', () => {
     await hubspot.crm.contacts.searchApi.doSearch(request);
     const failure = await failureOf(hubspot.crm.contacts.searchApi.doSearch(request));
     expect(failure.code).toBe(429);
-    expect(failure.body).toMatchObject({ status: 'error', errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' });
+    expect(failure.body).toMatchObject({
+      status: 'error',
+      errorType: 'RATE_LIMIT',
+      policyName: 'SECONDLY',
+      message: 'You have reached your secondly limit.',
+    });
 
     const retrying = clientFor(box, { numberOfApiCallRetries: 2 });
     const retryLog = vi.spyOn(console, 'error').mockImplementation(() => undefined);

@@ -31,10 +31,18 @@ function propertyErrors(body: LooseJson): { name: string; error: string; message
 
 describe('HubSpot sandbox CRM objects', () => {
   it('creates a contact and reads it back in the SimplePublicObject shape', async () => {
-    const created = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'ada@example.com', firstname: 'Ada' }, associations: [] });
+    const created = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: 'ada@example.com', firstname: 'Ada' },
+      associations: [],
+    });
     expect(created.id).toMatch(/^\d+$/);
     expect(created.createdAt).toBeInstanceOf(Date);
-    expect(created.properties).toMatchObject({ email: 'ada@example.com', firstname: 'Ada', hs_object_id: created.id, createdate: '2026-03-01T09:00:00.000Z' });
+    expect(created.properties).toMatchObject({
+      email: 'ada@example.com',
+      firstname: 'Ada',
+      hs_object_id: created.id,
+      createdate: '2026-03-01T09:00:00.000Z',
+    });
 
     const read = await hubspot.crm.contacts.basicApi.getById(created.id);
     expect(read.properties).toEqual({
@@ -71,24 +79,42 @@ describe('HubSpot sandbox CRM objects', () => {
 
   it('reads a batch and reports missing ids as a 207 with OBJECT_NOT_FOUND', async () => {
     const created = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'batch@example.com' }, associations: [] });
-    const response = await hubspot.crm.contacts.batchApi.read({ inputs: [{ id: created.id }, { id: '999999' }], properties: ['email'], propertiesWithHistory: [] });
+    const response = await hubspot.crm.contacts.batchApi.read({
+      inputs: [{ id: created.id }, { id: '999999' }],
+      properties: ['email'],
+      propertiesWithHistory: [],
+    });
     expect(response.results.map((result) => result.properties.email)).toEqual(['batch@example.com']);
     expect('errors' in response && response.errors?.[0]).toMatchObject({ category: 'OBJECT_NOT_FOUND', context: { ids: ['999999'] } });
-    const byEmail = await hubspot.crm.contacts.batchApi.read({ inputs: [{ id: 'BATCH@example.com' }], idProperty: 'email', properties: [], propertiesWithHistory: [] });
+    const byEmail = await hubspot.crm.contacts.batchApi.read({
+      inputs: [{ id: 'BATCH@example.com' }],
+      idProperty: 'email',
+      properties: [],
+      propertiesWithHistory: [],
+    });
     expect(byEmail.results[0]?.id).toBe(created.id);
   });
 
   it('updates and archives contacts in batches', async () => {
     const { results } = await hubspot.crm.contacts.batchApi.create({
-      inputs: [{ properties: { email: 'u1@example.com' }, associations: [] }, { properties: { email: 'u2@example.com' }, associations: [] }],
+      inputs: [
+        { properties: { email: 'u1@example.com' }, associations: [] },
+        { properties: { email: 'u2@example.com' }, associations: [] },
+      ],
     });
     const ids = results.map((result) => result.id);
-    const updated = await hubspot.crm.contacts.batchApi.update({ inputs: ids.map((id) => ({ id, properties: { hs_lead_status: 'OPEN' } })) });
+    const updated = await hubspot.crm.contacts.batchApi.update({
+      inputs: ids.map((id) => ({ id, properties: { hs_lead_status: 'OPEN' } })),
+    });
     expect(updated.results.map((result) => result.properties.hs_lead_status)).toEqual(['OPEN', 'OPEN']);
     await hubspot.crm.contacts.batchApi.archive({ inputs: ids.map((id) => ({ id })) });
     const missing = await failureOf(hubspot.crm.contacts.basicApi.getById(ids[0] ?? ''));
     expect(missing.code).toBe(404);
-    expect(missing.body).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', message: 'Object not found.  objectId are usually numeric.' });
+    expect(missing.body).toMatchObject({
+      status: 'error',
+      category: 'OBJECT_NOT_FOUND',
+      message: 'Object not found.  objectId are usually numeric.',
+    });
     const archived = await hubspot.crm.contacts.basicApi.getById(ids[0] ?? '', undefined, undefined, undefined, true);
     expect(archived.archived).toBe(true);
   });
@@ -118,9 +144,14 @@ describe('HubSpot sandbox CRM objects', () => {
 
   it('refuses a batch read of more than 50 inputs that asks for property history', async () => {
     const inputs = Array.from({ length: 51 }, (_, i) => ({ id: String(1000 + i) }));
-    const failure = await failureOf(hubspot.crm.contacts.batchApi.read({ inputs, properties: [], propertiesWithHistory: ['lifecyclestage'] }));
+    const failure = await failureOf(
+      hubspot.crm.contacts.batchApi.read({ inputs, properties: [], propertiesWithHistory: ['lifecyclestage'] }),
+    );
     expect(failure.code).toBe(400);
-    expect(failure.body).toMatchObject({ category: 'VALIDATION_ERROR', message: expect.stringContaining('property histories is 50') as unknown });
+    expect(failure.body).toMatchObject({
+      category: 'VALIDATION_ERROR',
+      message: expect.stringContaining('property histories is 50') as unknown,
+    });
     // Without history the same batch is fine (ids it does not know are a 207).
     await expect(hubspot.crm.contacts.batchApi.read({ inputs, properties: [], propertiesWithHistory: [] })).resolves.toBeDefined();
   });
@@ -129,27 +160,52 @@ describe('HubSpot sandbox CRM objects', () => {
     const first = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'dup@example.com' }, associations: [] });
     const failure = await failureOf(hubspot.crm.contacts.basicApi.create({ properties: { email: 'DUP@example.com' }, associations: [] }));
     expect(failure.code).toBe(409);
-    expect(failure.body).toMatchObject({ status: 'error', category: 'CONFLICT', message: `Contact already exists. Existing ID: ${first.id}` });
+    expect(failure.body).toMatchObject({
+      status: 'error',
+      category: 'CONFLICT',
+      message: `Contact already exists. Existing ID: ${first.id}`,
+    });
   });
 
   it('refuses an unknown property with the PROPERTY_DOESNT_EXIST validation error', async () => {
-    const failure = await failureOf(hubspot.crm.contacts.basicApi.create({ properties: { email: 'x@example.com', favourite_colour: 'teal' }, associations: [] }));
+    const failure = await failureOf(
+      hubspot.crm.contacts.basicApi.create({ properties: { email: 'x@example.com', favourite_colour: 'teal' }, associations: [] }),
+    );
     expect(failure.code).toBe(400);
     expect(propertyErrors(failure.body)).toEqual([
-      { isValid: false, message: 'Property "favourite_colour" does not exist', error: 'PROPERTY_DOESNT_EXIST', name: 'favourite_colour', localizedErrorMessage: 'Property "favourite_colour" does not exist', portalId: 1_000_001 },
+      {
+        isValid: false,
+        message: 'Property "favourite_colour" does not exist',
+        error: 'PROPERTY_DOESNT_EXIST',
+        name: 'favourite_colour',
+        localizedErrorMessage: 'Property "favourite_colour" does not exist',
+        portalId: 1_000_001,
+      },
     ]);
     expect((await hubspot.crm.contacts.basicApi.getPage()).results).toHaveLength(0);
   });
 
   it('refuses writes to the calculated analytics properties', async () => {
     const readOnly = [
-      'hs_analytics_source_data_1', 'hs_analytics_source_data_2', 'hs_analytics_first_url', 'hs_analytics_first_referrer',
-      'hs_analytics_first_timestamp', 'hs_latest_source', 'hs_latest_source_data_1', 'hs_latest_source_data_2',
-      'hs_latest_source_timestamp', 'hs_analytics_last_url', 'first_conversion_event_name', 'recent_conversion_event_name',
-      'first_conversion_date', 'recent_conversion_date',
+      'hs_analytics_source_data_1',
+      'hs_analytics_source_data_2',
+      'hs_analytics_first_url',
+      'hs_analytics_first_referrer',
+      'hs_analytics_first_timestamp',
+      'hs_latest_source',
+      'hs_latest_source_data_1',
+      'hs_latest_source_data_2',
+      'hs_latest_source_timestamp',
+      'hs_analytics_last_url',
+      'first_conversion_event_name',
+      'recent_conversion_event_name',
+      'first_conversion_date',
+      'recent_conversion_date',
     ];
     const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'ro@example.com' }, associations: [] });
-    const failure = await failureOf(hubspot.crm.contacts.basicApi.update(contact.id, { properties: Object.fromEntries(readOnly.map((name) => [name, 'x'])) }));
+    const failure = await failureOf(
+      hubspot.crm.contacts.basicApi.update(contact.id, { properties: Object.fromEntries(readOnly.map((name) => [name, 'x'])) }),
+    );
     const errors = propertyErrors(failure.body);
     expect(errors.map((error) => error.name)).toEqual(readOnly);
     expect(new Set(errors.map((error) => error.error))).toEqual(new Set(['READ_ONLY_VALUE']));
@@ -168,7 +224,10 @@ describe('HubSpot sandbox CRM objects', () => {
 
   // HubSpot answers a backward lifecycle write with success and keeps the stage (docs/reference/hubspot-api.md §3.1).
   it('ignores a move of lifecyclestage to an earlier stage, answering 200 with the stage it kept', async () => {
-    const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'stage@example.com', lifecyclestage: 'salesqualifiedlead' }, associations: [] });
+    const contact = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: 'stage@example.com', lifecyclestage: 'salesqualifiedlead' },
+      associations: [],
+    });
     clock += 1000;
     const answer = await hubspot.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead', jobtitle: 'CTO' } });
     expect(answer.properties).toMatchObject({ lifecyclestage: 'salesqualifiedlead', jobtitle: 'CTO' });
@@ -187,12 +246,18 @@ describe('HubSpot sandbox CRM objects', () => {
       ],
     });
     const [won, fresh] = results.sort((a, b) => Number(a.id) - Number(b.id));
-    const response = await rawJson(sandbox, 'POST', '/crm/v3/objects/contacts/batch/update', {
-      inputs: [
-        { id: won?.id, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
-        { id: fresh?.id, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
-      ],
-    }, { Authorization: `Bearer ${PRIVATE_APP_TOKEN}` });
+    const response = await rawJson(
+      sandbox,
+      'POST',
+      '/crm/v3/objects/contacts/batch/update',
+      {
+        inputs: [
+          { id: won?.id, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
+          { id: fresh?.id, properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' } },
+        ],
+      },
+      { Authorization: `Bearer ${PRIVATE_APP_TOKEN}` },
+    );
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
     const byId = new Map((response.body.results as LooseJson[]).map((result) => [result.id, result.properties]));
@@ -201,13 +266,21 @@ describe('HubSpot sandbox CRM objects', () => {
   });
 
   it('ignores a backward lifecyclestage when a batch upsert updates an existing contact', async () => {
-    await hubspot.crm.contacts.basicApi.create({ properties: { email: 'kept@example.com', lifecyclestage: 'opportunity' }, associations: [] });
-    const answer = await hubspot.crm.contacts.batchApi.upsert({ inputs: [{ id: 'kept@example.com', idProperty: 'email', properties: { lifecyclestage: 'marketingqualifiedlead', firstname: 'Kim' } }] });
+    await hubspot.crm.contacts.basicApi.create({
+      properties: { email: 'kept@example.com', lifecyclestage: 'opportunity' },
+      associations: [],
+    });
+    const answer = await hubspot.crm.contacts.batchApi.upsert({
+      inputs: [{ id: 'kept@example.com', idProperty: 'email', properties: { lifecyclestage: 'marketingqualifiedlead', firstname: 'Kim' } }],
+    });
     expect(answer.results[0]).toMatchObject({ _new: false, properties: { lifecyclestage: 'opportunity', firstname: 'Kim' } });
   });
 
   it('moves lifecyclestage back once it has been cleared to an empty string', async () => {
-    const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'recycle@example.com', lifecyclestage: 'customer' }, associations: [] });
+    const contact = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: 'recycle@example.com', lifecyclestage: 'customer' },
+      associations: [],
+    });
     const cleared = await hubspot.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: '' } });
     expect(cleared.properties.lifecyclestage).toBeNull();
     const recycled = await hubspot.crm.contacts.basicApi.update(contact.id, { properties: { lifecyclestage: 'lead' } });
@@ -215,10 +288,17 @@ describe('HubSpot sandbox CRM objects', () => {
   });
 
   it('lets a HubSpot UI edit move lifecyclestage backwards and records it as CRM_UI', async () => {
-    const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'ui@example.com', lifecyclestage: 'opportunity' }, associations: [] });
+    const contact = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: 'ui@example.com', lifecyclestage: 'opportunity' },
+      associations: [],
+    });
     clock += 1000;
     sandbox.editInUi('contacts', contact.id, { lifecyclestage: 'lead' }, 42);
-    const read = await hubspot.crm.contacts.basicApi.getById(contact.id, ['lifecyclestage'], ['lifecyclestage', 'hs_lifecyclestage_opportunity_date']);
+    const read = await hubspot.crm.contacts.basicApi.getById(
+      contact.id,
+      ['lifecyclestage'],
+      ['lifecyclestage', 'hs_lifecyclestage_opportunity_date'],
+    );
     expect(read.properties.lifecyclestage).toBe('lead');
     const history = read.propertiesWithHistory?.lifecyclestage ?? [];
     expect(history.map((version) => [version.value, version.sourceType, version.sourceId])).toEqual([
@@ -237,34 +317,65 @@ describe('HubSpot sandbox CRM objects', () => {
     });
     expect(note.properties.hs_timestamp).toBe(new Date(clock).toISOString());
     const fromContact = await hubspot.crm.associations.v4.basicApi.getPage('contacts', contact.id, 'notes');
-    expect(fromContact.results).toEqual([{ toObjectId: Number(note.id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 201, label: null }] }]);
+    expect(fromContact.results).toEqual([
+      { toObjectId: Number(note.id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 201, label: null }] },
+    ]);
     const withAssociations = await hubspot.crm.contacts.basicApi.getById(contact.id, undefined, undefined, ['notes']);
     expect(withAssociations.associations?.notes?.results).toEqual([{ id: note.id, type: 'contact_to_note' }]);
   });
 
   it('requires hs_timestamp on notes', async () => {
-    const failure = await failureOf(hubspot.crm.objects.notes.basicApi.create({ properties: { hs_note_body: 'no time' }, associations: [] }));
+    const failure = await failureOf(
+      hubspot.crm.objects.notes.basicApi.create({ properties: { hs_note_body: 'no time' }, associations: [] }),
+    );
     expect(propertyErrors(failure.body)[0]).toMatchObject({ name: 'hs_timestamp', error: 'REQUIRED_PROPERTY' });
   });
 
   it('creates deals with checked stages and links them to contacts', async () => {
     const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'buyer@example.com' }, associations: [] });
-    const wrongStage = await failureOf(hubspot.crm.deals.basicApi.create({ properties: { dealname: 'X', dealstage: 'won' }, associations: [] }));
+    const wrongStage = await failureOf(
+      hubspot.crm.deals.basicApi.create({ properties: { dealname: 'X', dealstage: 'won' }, associations: [] }),
+    );
     expect(propertyErrors(wrongStage.body)[0]).toMatchObject({ name: 'dealstage', error: 'INVALID_OPTION' });
     const deal = await hubspot.crm.deals.basicApi.create({
-      properties: { dealname: 'Big deal', amount: '1200.50', dealstage: 'closedwon', pipeline: 'default', closedate: '2026-03-15T00:00:00Z' },
+      properties: {
+        dealname: 'Big deal',
+        amount: '1200.50',
+        dealstage: 'closedwon',
+        pipeline: 'default',
+        closedate: '2026-03-15T00:00:00Z',
+      },
       associations: [{ to: { id: contact.id }, types: [{ associationCategory: HUBSPOT_DEFINED, associationTypeId: 3 }] }],
     });
     expect(deal.properties).toMatchObject({ amount: '1200.5', closedate: '2026-03-15T00:00:00.000Z' });
     const read = await hubspot.crm.deals.basicApi.getById(deal.id, undefined, undefined, ['contacts']);
-    expect(Object.keys(read.properties).sort()).toEqual(['amount', 'closedate', 'createdate', 'dealname', 'dealstage', 'hs_lastmodifieddate', 'hs_object_id', 'pipeline']);
+    expect(Object.keys(read.properties).sort()).toEqual([
+      'amount',
+      'closedate',
+      'createdate',
+      'dealname',
+      'dealstage',
+      'hs_lastmodifieddate',
+      'hs_object_id',
+      'pipeline',
+    ]);
     expect(read.associations?.contacts?.results).toEqual([{ id: contact.id, type: 'deal_to_contact' }]);
   });
 
   it('refuses a body that does not match the model with a VALIDATION_ERROR listing the issues', async () => {
-    const response = await rawJson(sandbox, 'POST', '/crm/v3/objects/contacts', { properties: 'email=a@b.c' }, { Authorization: 'Bearer pat-sandbox-hubspot' });
+    const response = await rawJson(
+      sandbox,
+      'POST',
+      '/crm/v3/objects/contacts',
+      { properties: 'email=a@b.c' },
+      { Authorization: 'Bearer pat-sandbox-hubspot' },
+    );
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', errors: [{ in: 'properties', code: 'INVALID_INPUT' }] });
+    expect(response.body).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      errors: [{ in: 'properties', code: 'INVALID_INPUT' }],
+    });
     const malformed = await fetch(`${sandbox.url}/crm/v3/objects/contacts`, {
       method: 'POST',
       headers: { Authorization: 'Bearer pat-sandbox-hubspot', 'Content-Type': 'application/json' },

@@ -3,7 +3,8 @@ import type { Client } from '@hubspot/api-client';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import { clientFor, failureOf, startSandbox } from './support-hubspot/sandbox.ts';
 
-type Operator = 'EQ' | 'NEQ' | 'LT' | 'LTE' | 'GT' | 'GTE' | 'BETWEEN' | 'IN' | 'NOT_IN' | 'HAS_PROPERTY' | 'NOT_HAS_PROPERTY' | 'CONTAINS_TOKEN';
+type Operator =
+  'EQ' | 'NEQ' | 'LT' | 'LTE' | 'GT' | 'GTE' | 'BETWEEN' | 'IN' | 'NOT_IN' | 'HAS_PROPERTY' | 'NOT_HAS_PROPERTY' | 'CONTAINS_TOKEN';
 interface FilterSpec {
   propertyName: string;
   operator: Operator;
@@ -67,7 +68,9 @@ describe('HubSpot sandbox search', () => {
     expect((await search([[{ propertyName: 'lead_score', operator: 'GTE', value: '250' }]])).total).toBe(5);
     expect(scores(await search([[{ propertyName: 'lead_score', operator: 'LT', value: '20' }]]))).toEqual([0, 10]);
     expect((await search([[{ propertyName: 'lead_score', operator: 'LTE', value: '20' }]])).total).toBe(3);
-    expect(scores(await search([[{ propertyName: 'lead_score', operator: 'BETWEEN', value: '95', highValue: '120' }]]))).toEqual([100, 110, 120]);
+    expect(scores(await search([[{ propertyName: 'lead_score', operator: 'BETWEEN', value: '95', highValue: '120' }]]))).toEqual([
+      100, 110, 120,
+    ]);
   });
 
   it('filters enumerations with IN and NOT_IN', async () => {
@@ -116,7 +119,12 @@ describe('HubSpot sandbox search', () => {
 
   it('refuses a sort direction other than ASCENDING or DESCENDING', async () => {
     const failure = await failureOf(
-      hubspot.crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: objectSorts({ propertyName: 'lead_score', direction: 'DESC' }), properties: [], limit: 1 }),
+      hubspot.crm.contacts.searchApi.doSearch({
+        filterGroups: [],
+        sorts: objectSorts({ propertyName: 'lead_score', direction: 'DESC' }),
+        properties: [],
+        limit: 1,
+      }),
     );
     expect(failure.code).toBe(400);
     expect(failure.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
@@ -141,7 +149,11 @@ describe('HubSpot sandbox search', () => {
   it('refuses to page past the 10,000th result', async () => {
     const failure = await failureOf(search([], { after: '10000' }));
     expect(failure.code).toBe(400);
-    expect(failure.body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', errors: [{ code: 'SEARCH_RESULT_LIMIT_EXCEEDED' }] });
+    expect(failure.body).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      errors: [{ code: 'SEARCH_RESULT_LIMIT_EXCEEDED' }],
+    });
     expect(failure.body.message).toContain('10000');
   });
 

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { APP_ID, clientFor, developerClientFor, failureOf, installOauthApp, rawJson, startSandbox, waitFor } from './support-hubspot/sandbox.ts';
+import {
+  APP_ID,
+  clientFor,
+  developerClientFor,
+  failureOf,
+  installOauthApp,
+  rawJson,
+  startSandbox,
+  waitFor,
+} from './support-hubspot/sandbox.ts';
 
 let dir: string;
 const running: HubSpotSandbox[] = [];
@@ -28,8 +37,18 @@ describe('HubSpot sandbox state', () => {
     const stateFile = join(dir, 'hubspot.json');
     const first = await boot(stateFile);
     const hubspot = clientFor(first);
-    await hubspot.crm.properties.coreApi.create('contacts', { name: 'salesforce_lead_id', label: 'SF id', type: 'string' as never, fieldType: 'text' as never, groupName: 'contactinformation', hasUniqueValue: true });
-    const contact = await hubspot.crm.contacts.basicApi.create({ properties: { email: 'persist@example.com', salesforce_lead_id: '00Q1', lifecyclestage: 'customer' }, associations: [] });
+    await hubspot.crm.properties.coreApi.create('contacts', {
+      name: 'salesforce_lead_id',
+      label: 'SF id',
+      type: 'string' as never,
+      fieldType: 'text' as never,
+      groupName: 'contactinformation',
+      hasUniqueValue: true,
+    });
+    const contact = await hubspot.crm.contacts.basicApi.create({
+      properties: { email: 'persist@example.com', salesforce_lead_id: '00Q1', lifecyclestage: 'customer' },
+      associations: [],
+    });
     await developerClientFor(first).webhooks.subscriptionsApi.create(APP_ID, { eventType: 'contact.creation' as never, active: true });
     const { accessToken } = await installOauthApp(first);
     await first.close();
@@ -37,7 +56,14 @@ describe('HubSpot sandbox state', () => {
 
     const second = await boot(stateFile);
     const again = clientFor(second);
-    const read = await again.crm.contacts.basicApi.getById('00Q1', ['email', 'lifecyclestage'], ['lifecyclestage'], undefined, false, 'salesforce_lead_id');
+    const read = await again.crm.contacts.basicApi.getById(
+      '00Q1',
+      ['email', 'lifecyclestage'],
+      ['lifecyclestage'],
+      undefined,
+      false,
+      'salesforce_lead_id',
+    );
     expect(read).toMatchObject({ id: contact.id, properties: { email: 'persist@example.com', lifecyclestage: 'customer' } });
     expect(read.propertiesWithHistory?.lifecyclestage?.[0]?.sourceType).toBe('INTEGRATION');
     expect((await developerClientFor(second).webhooks.subscriptionsApi.getAll(APP_ID)).results).toHaveLength(1);
@@ -54,7 +80,10 @@ describe('HubSpot sandbox state', () => {
     const sandbox = await boot(stateFile);
     await clientFor(sandbox).crm.contacts.basicApi.create({ properties: { email: 'file@example.com' }, associations: [] });
     await sandbox.flushState();
-    const snapshot = JSON.parse(await readFile(stateFile, 'utf8')) as { version: number; objects: { contacts: { properties: Record<string, string> }[] } };
+    const snapshot = JSON.parse(await readFile(stateFile, 'utf8')) as {
+      version: number;
+      objects: { contacts: { properties: Record<string, string> }[] };
+    };
     expect(snapshot.version).toBe(1);
     expect(snapshot.objects.contacts.map((record) => record.properties.email)).toEqual(['file@example.com']);
     expect(await readdir(join(dir, 'nested'))).toEqual(['hubspot.json']);
@@ -67,7 +96,11 @@ describe('HubSpot sandbox state', () => {
       fetch(`${sandbox.url}/__sandbox/seed/contacts`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ contacts: Array.from({ length: 10_000 }, (_, i) => ({ properties: { email: `bulk${from + i}@example.com`, lifecyclestage: 'lead' } })) }),
+        body: JSON.stringify({
+          contacts: Array.from({ length: 10_000 }, (_, i) => ({
+            properties: { email: `bulk${from + i}@example.com`, lifecyclestage: 'lead' },
+          })),
+        }),
       });
     const answers = [await seed(0), await seed(10_000), await seed(20_000)];
     expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
@@ -82,9 +115,18 @@ describe('HubSpot sandbox state', () => {
     const page = await clientFor(again).crm.contacts.basicApi.getPage(1, undefined, ['email'], undefined, undefined, false);
     expect(page.results[0]?.properties.email).toBe('bulk0@example.com');
     expect(again.stats().totals.calls).toBe(1);
-    const search = await clientFor(again).crm.contacts.searchApi.doSearch({ filterGroups: [], properties: ['email'], limit: 1, after: '0', sorts: [] });
+    const search = await clientFor(again).crm.contacts.searchApi.doSearch({
+      filterGroups: [],
+      properties: ['email'],
+      limit: 1,
+      after: '0',
+      sorts: [],
+    });
     expect(search.total).toBe(30_000);
-    const next = await clientFor(again).crm.contacts.basicApi.create({ properties: { email: 'after-import@example.com' }, associations: [] });
+    const next = await clientFor(again).crm.contacts.basicApi.create({
+      properties: { email: 'after-import@example.com' },
+      associations: [],
+    });
     expect(Number(next.id)).toBeGreaterThan(Number(page.results[0]?.id) + 29_999);
   });
 
@@ -97,7 +139,13 @@ describe('HubSpot sandbox state', () => {
   it('empties CRM data on reset and keeps the default schema', async () => {
     const sandbox = await boot();
     const hubspot = clientFor(sandbox);
-    await hubspot.crm.properties.coreApi.create('contacts', { name: 'temp_field', label: 'Temp', type: 'string' as never, fieldType: 'text' as never, groupName: 'contactinformation' });
+    await hubspot.crm.properties.coreApi.create('contacts', {
+      name: 'temp_field',
+      label: 'Temp',
+      type: 'string' as never,
+      fieldType: 'text' as never,
+      groupName: 'contactinformation',
+    });
     await hubspot.crm.contacts.basicApi.create({ properties: { email: 'gone@example.com' }, associations: [] });
     expect((await rawJson(sandbox, 'POST', '/__sandbox/reset', {})).status).toBe(204);
     expect((await hubspot.crm.contacts.basicApi.getPage()).results).toEqual([]);
@@ -126,10 +174,14 @@ describe('HubSpot sandbox control endpoints', () => {
 
   it('injects a 5xx on a chosen endpoint that the client retries', async () => {
     const sandbox = await boot();
-    const setFaults = await rawJson(sandbox, 'POST', '/__sandbox/faults', { http: [{ method: 'POST', path: '/crm/v3/objects/*/batch/**', status: 503, count: 1 }] });
+    const setFaults = await rawJson(sandbox, 'POST', '/__sandbox/faults', {
+      http: [{ method: 'POST', path: '/crm/v3/objects/*/batch/**', status: 503, count: 1 }],
+    });
     expect(setFaults.status).toBe(200);
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const response = await clientFor(sandbox, { numberOfApiCallRetries: 2 }).crm.contacts.batchApi.create({ inputs: [{ properties: { email: 'five@example.com' }, associations: [] }] });
+    const response = await clientFor(sandbox, { numberOfApiCallRetries: 2 }).crm.contacts.batchApi.create({
+      inputs: [{ properties: { email: 'five@example.com' }, associations: [] }],
+    });
     expect(response.results).toHaveLength(1);
     expect(sandbox.stats().totals).toMatchObject({ faultsInjected: 1, byStatus: { '503': 1, '201': 1 } });
     expect(sandbox.faults().config.http ?? []).toEqual([]);
@@ -138,9 +190,16 @@ describe('HubSpot sandbox control endpoints', () => {
   it('injects the real 429 body on a chosen endpoint with a probability', async () => {
     const sandbox = await boot();
     sandbox.setFaults({ seed: 9, http: [{ path: '/crm/v3/objects/contacts/search', status: 429, probability: 1 }] });
-    const failure = await failureOf(clientFor(sandbox).crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: [], properties: [], limit: 1 }));
+    const failure = await failureOf(
+      clientFor(sandbox).crm.contacts.searchApi.doSearch({ filterGroups: [], sorts: [], properties: [], limit: 1 }),
+    );
     expect(failure.code).toBe(429);
-    expect(failure.body).toMatchObject({ status: 'error', errorType: 'RATE_LIMIT', policyName: 'SECONDLY', message: 'You have reached your secondly limit.' });
+    expect(failure.body).toMatchObject({
+      status: 'error',
+      errorType: 'RATE_LIMIT',
+      policyName: 'SECONDLY',
+      message: 'You have reached your secondly limit.',
+    });
     expect((await clientFor(sandbox).crm.contacts.basicApi.getPage()).results).toEqual([]);
   });
 
@@ -156,7 +215,10 @@ describe('HubSpot sandbox control endpoints', () => {
     sandbox.editInUi('contacts', contact.id, { jobtitle: 'Founder' });
     expect((await write).results[0]?.properties.jobtitle).toBe('CTO');
     const read = await hubspot.crm.contacts.basicApi.getById(contact.id, ['jobtitle'], ['jobtitle']);
-    expect(read.propertiesWithHistory?.jobtitle?.map((version) => [version.value, version.sourceType])).toEqual([['CTO', 'INTEGRATION'], ['Founder', 'CRM_UI']]);
+    expect(read.propertiesWithHistory?.jobtitle?.map((version) => [version.value, version.sourceType])).toEqual([
+      ['CTO', 'INTEGRATION'],
+      ['Founder', 'CRM_UI'],
+    ]);
     expect(sandbox.faults().counters).toMatchObject({ httpDelayed: 1, httpInjected: 0 });
     expect(sandbox.stats().totals.faultsInjected).toBe(0);
   });
@@ -167,7 +229,9 @@ describe('HubSpot sandbox control endpoints', () => {
     const created = await rawJson(sandbox, 'POST', '/__sandbox/ui/contacts', { properties: { email: 'ui@example.com' }, userId: 5 });
     expect(created.status).toBe(201);
     expect(created.body.properties.lifecyclestage).toBe('lead');
-    const edited = await rawJson(sandbox, 'PATCH', `/__sandbox/ui/contacts/${created.body.id}`, { properties: { lifecyclestage: 'subscriber' } });
+    const edited = await rawJson(sandbox, 'PATCH', `/__sandbox/ui/contacts/${created.body.id}`, {
+      properties: { lifecyclestage: 'subscriber' },
+    });
     expect(edited.body.properties.lifecyclestage).toBe('subscriber');
     const read = await hubspot.crm.contacts.basicApi.getById(created.body.id, ['lifecyclestage'], ['lifecyclestage']);
     expect(read.propertiesWithHistory?.lifecyclestage?.map((version) => version.sourceId)).toEqual(['userId:3000001', 'userId:5']);
@@ -188,7 +252,9 @@ describe('HubSpot sandbox control endpoints', () => {
 
   it('answers an unknown route with a HubSpot-shaped 404', async () => {
     const sandbox = await boot();
-    const response = await rawJson(sandbox, 'GET', '/crm/v3/objects/contacts/1/nothing', undefined, { Authorization: 'Bearer pat-sandbox-hubspot' });
+    const response = await rawJson(sandbox, 'GET', '/crm/v3/objects/contacts/1/nothing', undefined, {
+      Authorization: 'Bearer pat-sandbox-hubspot',
+    });
     expect(response.status).toBe(404);
     expect(response.body).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND' });
   });

@@ -55,10 +55,16 @@ function isSignedByHubSpot(delivery: ReceivedDelivery): boolean {
 
 describe('HubSpot sandbox webhook management', () => {
   it('manages settings and subscriptions through the Webhooks v3 API with the developer key', async () => {
-    const settings = await developer.webhooks.settingsApi.configure(APP_ID, { targetUrl: receiver.url, throttling: { maxConcurrentRequests: 8 } });
+    const settings = await developer.webhooks.settingsApi.configure(APP_ID, {
+      targetUrl: receiver.url,
+      throttling: { maxConcurrentRequests: 8 },
+    });
     expect(settings).toMatchObject({ targetUrl: receiver.url, throttling: { maxConcurrentRequests: 8 } });
     expect((await developer.webhooks.settingsApi.getAll(APP_ID)).targetUrl).toBe(receiver.url);
-    const created = await developer.webhooks.subscriptionsApi.create(APP_ID, { eventType: 'contact.propertyChange' as never, propertyName: 'lifecyclestage' });
+    const created = await developer.webhooks.subscriptionsApi.create(APP_ID, {
+      eventType: 'contact.propertyChange' as never,
+      propertyName: 'lifecyclestage',
+    });
     expect(created).toMatchObject({ eventType: 'contact.propertyChange', propertyName: 'lifecyclestage', active: false });
     const activated = await developer.webhooks.subscriptionsApi.update(Number(created.id), APP_ID, { active: true });
     expect(activated.active).toBe(true);
@@ -68,7 +74,9 @@ describe('HubSpot sandbox webhook management', () => {
   });
 
   it('refuses a propertyChange subscription without a property name', async () => {
-    await expect(developer.webhooks.subscriptionsApi.create(APP_ID, { eventType: 'deal.propertyChange' as never })).rejects.toMatchObject({ code: 400 });
+    await expect(developer.webhooks.subscriptionsApi.create(APP_ID, { eventType: 'deal.propertyChange' as never })).rejects.toMatchObject({
+      code: 400,
+    });
   });
 });
 
@@ -81,8 +89,23 @@ describe('HubSpot sandbox webhook delivery', () => {
     expect(delivery.headers['content-type']).toBe('application/json');
     expect(delivery.headers['x-hubspot-signature-version']).toBe('v1');
     expect(isSignedByHubSpot(delivery)).toBe(true);
-    expect(Signature.isValid({ signature: String(delivery.headers['x-hubspot-signature']), clientSecret: CLIENT_SECRET, requestBody: delivery.rawBody })).toBe(true);
-    expect(Signature.isValid({ signature: String(delivery.headers['x-hubspot-signature-v3']), clientSecret: 'wrong-secret', requestBody: delivery.rawBody, signatureVersion: 'v3', url: receiver.url, timestamp: Number(delivery.headers['x-hubspot-request-timestamp']) })).toBe(false);
+    expect(
+      Signature.isValid({
+        signature: String(delivery.headers['x-hubspot-signature']),
+        clientSecret: CLIENT_SECRET,
+        requestBody: delivery.rawBody,
+      }),
+    ).toBe(true);
+    expect(
+      Signature.isValid({
+        signature: String(delivery.headers['x-hubspot-signature-v3']),
+        clientSecret: 'wrong-secret',
+        requestBody: delivery.rawBody,
+        signatureVersion: 'v3',
+        url: receiver.url,
+        timestamp: Number(delivery.headers['x-hubspot-request-timestamp']),
+      }),
+    ).toBe(false);
     expect(delivery.events).toEqual([
       {
         eventId: expect.any(Number),
@@ -101,7 +124,11 @@ describe('HubSpot sandbox webhook delivery', () => {
   });
 
   it('batches the events of one write into one request with propertyName and propertyValue', async () => {
-    await subscribe({ eventType: 'contact.creation' }, { eventType: 'contact.propertyChange', propertyName: 'email' }, { eventType: 'contact.propertyChange', propertyName: 'lifecyclestage' });
+    await subscribe(
+      { eventType: 'contact.creation' },
+      { eventType: 'contact.propertyChange', propertyName: 'email' },
+      { eventType: 'contact.propertyChange', propertyName: 'lifecyclestage' },
+    );
     await hubspot.crm.contacts.batchApi.create({
       inputs: [
         { properties: { email: 'b1@example.com', lifecyclestage: 'lead' }, associations: [] },
@@ -121,7 +148,10 @@ describe('HubSpot sandbox webhook delivery', () => {
   });
 
   it('sends no lifecyclestage event for a backward write it ignored, only the events of what changed', async () => {
-    await subscribe({ eventType: 'contact.propertyChange', propertyName: 'lifecyclestage' }, { eventType: 'contact.propertyChange', propertyName: 'jobtitle' });
+    await subscribe(
+      { eventType: 'contact.propertyChange', propertyName: 'lifecyclestage' },
+      { eventType: 'contact.propertyChange', propertyName: 'jobtitle' },
+    );
     const contactId = await createContact('later@example.com', { lifecyclestage: 'customer' });
     await receiver.waitForDeliveries(1);
     await hubspot.crm.contacts.batchApi.update({ inputs: [{ id: contactId, properties: { lifecyclestage: 'lead', jobtitle: 'CTO' } }] });
@@ -131,7 +161,9 @@ describe('HubSpot sandbox webhook delivery', () => {
 
   it('splits more than 100 events into requests of at most 100', async () => {
     await subscribe({ eventType: 'contact.creation' }, { eventType: 'contact.propertyChange', propertyName: 'email' });
-    await hubspot.crm.contacts.batchApi.create({ inputs: Array.from({ length: 60 }, (_, i) => ({ properties: { email: `many${i}@example.com` }, associations: [] })) });
+    await hubspot.crm.contacts.batchApi.create({
+      inputs: Array.from({ length: 60 }, (_, i) => ({ properties: { email: `many${i}@example.com` }, associations: [] })),
+    });
     const deliveries = await receiver.waitForDeliveries(2);
     expect(deliveries.map((delivery) => delivery.events.length)).toEqual([100, 20]);
   });
@@ -144,7 +176,12 @@ describe('HubSpot sandbox webhook delivery', () => {
     await fetch(`${sandbox.url}/submissions/v3/integration/submit/${PORTAL_ID}/form-1`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ fields: [{ name: 'email', value: 'who@example.com' }, { name: 'jobtitle', value: 'CEO' }] }),
+      body: JSON.stringify({
+        fields: [
+          { name: 'email', value: 'who@example.com' },
+          { name: 'jobtitle', value: 'CEO' },
+        ],
+      }),
     });
     await receiver.waitForDeliveries(2);
     expect(receiver.events().map((event) => [event.propertyValue, event.changeSource, event.sourceId])).toEqual([
@@ -154,8 +191,15 @@ describe('HubSpot sandbox webhook delivery', () => {
   });
 
   it('delivers deal creation, deal stage changes and contact deletions', async () => {
-    await subscribe({ eventType: 'deal.creation' }, { eventType: 'deal.propertyChange', propertyName: 'dealstage' }, { eventType: 'contact.deletion' });
-    const deal = await hubspot.crm.deals.basicApi.create({ properties: { dealname: 'D', dealstage: 'appointmentscheduled' }, associations: [] });
+    await subscribe(
+      { eventType: 'deal.creation' },
+      { eventType: 'deal.propertyChange', propertyName: 'dealstage' },
+      { eventType: 'contact.deletion' },
+    );
+    const deal = await hubspot.crm.deals.basicApi.create({
+      properties: { dealname: 'D', dealstage: 'appointmentscheduled' },
+      associations: [],
+    });
     await receiver.waitForDeliveries(1);
     await hubspot.crm.deals.basicApi.update(deal.id, { properties: { dealstage: 'closedwon' } });
     await receiver.waitForDeliveries(2);
@@ -171,7 +215,11 @@ describe('HubSpot sandbox webhook delivery', () => {
   });
 
   it('carries every field of the published event schemas', async () => {
-    await subscribe({ eventType: 'contact.creation' }, { eventType: 'contact.propertyChange', propertyName: 'firstname' }, { eventType: 'contact.deletion' });
+    await subscribe(
+      { eventType: 'contact.creation' },
+      { eventType: 'contact.propertyChange', propertyName: 'firstname' },
+      { eventType: 'contact.deletion' },
+    );
     const contactId = await createContact('schema@example.com', { firstname: 'Sche' });
     await hubspot.crm.contacts.basicApi.archive(contactId);
     await waitFor(() => receiver.events().length >= 3 || undefined);
@@ -246,14 +294,21 @@ describe('HubSpot sandbox webhook fault knobs', () => {
     const kept = await createContact('kept@example.com');
     await receiver.waitForDeliveries(1);
     expect(receiver.events().map((event) => event.objectId)).toEqual([Number(kept)]);
-    expect(sandbox.deliveries().filter((entry) => entry.state === 'dropped').map((entry) => entry.events[0]?.objectId)).toEqual([Number(dropped)]);
+    expect(
+      sandbox
+        .deliveries()
+        .filter((entry) => entry.state === 'dropped')
+        .map((entry) => entry.events[0]?.objectId),
+    ).toEqual([Number(dropped)]);
     expect(sandbox.faults().counters.dropped).toBe(1);
   });
 
   it('reorders the events inside a request', async () => {
     await subscribe({ eventType: 'contact.creation' });
     sandbox.setFaults({ seed: 3, webhooks: { reorderWithin: { next: 1 } } });
-    await hubspot.crm.contacts.batchApi.create({ inputs: ['r1', 'r2', 'r3', 'r4'].map((name) => ({ properties: { email: `${name}@example.com` }, associations: [] })) });
+    await hubspot.crm.contacts.batchApi.create({
+      inputs: ['r1', 'r2', 'r3', 'r4'].map((name) => ({ properties: { email: `${name}@example.com` }, associations: [] })),
+    });
     const [delivery] = await receiver.waitForDeliveries(1);
     const ids = eventIds(delivery?.events ?? []);
     expect(ids).toHaveLength(4);
@@ -283,7 +338,9 @@ describe('HubSpot sandbox webhook fault knobs', () => {
     const run = async (): Promise<number[]> => {
       await sandbox.reset({ keep: ['webhooks'] });
       sandbox.setFaults({ seed: 42, webhooks: { drop: { probability: 0.5 } } });
-      await hubspot.crm.contacts.batchApi.create({ inputs: Array.from({ length: 12 }, (_, i) => ({ properties: { email: `c${i}@example.com` }, associations: [] })) });
+      await hubspot.crm.contacts.batchApi.create({
+        inputs: Array.from({ length: 12 }, (_, i) => ({ properties: { email: `c${i}@example.com` }, associations: [] })),
+      });
       const entries = await waitFor(() => {
         const log = sandbox.deliveries();
         const settled = log.filter((entry) => entry.state === 'dropped' || entry.state === 'delivered');
@@ -307,6 +364,10 @@ describe('HubSpot sandbox webhook fault knobs', () => {
       body: JSON.stringify({ webhooks: { drop: { probability: 2 } } }),
     });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', errors: [{ in: 'webhooks.drop.probability' }] });
+    expect(await response.json()).toMatchObject({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      errors: [{ in: 'webhooks.drop.probability' }],
+    });
   });
 });

@@ -38,7 +38,9 @@ async function authorizationCode(state: string): Promise<string> {
   const page = await fetch(new jsforce.OAuth2(oauth2()).getAuthorizationUrl({ state, scope: 'api refresh_token' }));
   const html = await page.text();
   expect(html).toContain('>Allow</button>');
-  const form = new URLSearchParams([...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [m[1] ?? '', (m[2] ?? '').replace(/&amp;/g, '&')]));
+  const form = new URLSearchParams(
+    [...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m): [string, string] => [m[1] ?? '', (m[2] ?? '').replace(/&amp;/g, '&')]),
+  );
   form.set('decision', 'allow');
   const answer = await fetch(`${sandbox.url}/services/oauth2/authorize`, { method: 'POST', body: form, redirect: 'manual' });
   expect(answer.status).toBe(302);
@@ -66,7 +68,11 @@ describe('OAuth', () => {
     expect(conn.instanceUrl).toBe(sandbox.url);
     expect(conn.userInfo).toMatchObject({ id: sandbox.integrationUserId, organizationId: ORG.orgId });
     const identity = await conn.identity();
-    expect(identity).toMatchObject({ user_id: sandbox.integrationUserId, organization_id: ORG.orgId, username: 'integration@sandbox.example.com' });
+    expect(identity).toMatchObject({
+      user_id: sandbox.integrationUserId,
+      organization_id: ORG.orgId,
+      username: 'integration@sandbox.example.com',
+    });
   });
 
   it('logs in through the SOAP login call when the connection has no client secret', async () => {
@@ -115,7 +121,11 @@ describe('OAuth', () => {
   it('answers userinfo for a live token and nothing after revoke', async () => {
     const headers = { Authorization: `Bearer ${conn.accessToken ?? ''}` };
     const info = (await (await fetch(`${sandbox.url}/services/oauth2/userinfo`, { headers })).json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ user_id: sandbox.integrationUserId, organization_id: ORG.orgId, preferred_username: 'integration@sandbox.example.com' });
+    expect(info).toMatchObject({
+      user_id: sandbox.integrationUserId,
+      organization_id: ORG.orgId,
+      preferred_username: 'integration@sandbox.example.com',
+    });
     await conn.oauth2.revokeToken(conn.accessToken ?? '');
     const after = await fetch(`${sandbox.url}/services/oauth2/userinfo`, { headers });
     expect(after.status).toBe(403);
@@ -131,13 +141,21 @@ describe('OAuth', () => {
     const lead = await conn.sobject('Lead').retrieve(created.id ?? '');
     expect(lead).toMatchObject({ CreatedById: repId, LastModifiedById: repId });
     await conn.sobject('Lead').update({ Id: created.id ?? '', Title: 'CTO' });
-    expect(await conn.sobject('Lead').retrieve(created.id ?? '')).toMatchObject({ CreatedById: repId, LastModifiedById: sandbox.integrationUserId });
+    expect(await conn.sobject('Lead').retrieve(created.id ?? '')).toMatchObject({
+      CreatedById: repId,
+      LastModifiedById: sandbox.integrationUserId,
+    });
   });
 });
 
 describe('records', () => {
   it('creates, reads, updates and deletes a lead with Salesforce system fields', async () => {
-    const created = await conn.sobject('Lead').create({ FirstName: 'Pat', LastName: 'Lee', Company: 'Acme', Email: 'pat@acme.test' }, { headers: { 'Sforce-Auto-Assign': 'FALSE' } });
+    const created = await conn
+      .sobject('Lead')
+      .create(
+        { FirstName: 'Pat', LastName: 'Lee', Company: 'Acme', Email: 'pat@acme.test' },
+        { headers: { 'Sforce-Auto-Assign': 'FALSE' } },
+      );
     expect(created.id).toMatch(/^00Q[A-Za-z0-9]{15}$/);
     const id = created.id ?? '';
     const lead = await conn.sobject('Lead').retrieve(id.slice(0, 15));
@@ -154,7 +172,11 @@ describe('records', () => {
     });
     expect(lead.CreatedDate).toMatch(SF_DATETIME);
     expect(lead.SystemModstamp).toMatch(SF_DATETIME);
-    await expect(conn.sobject('Lead').update({ Id: id, Status: 'Working - Contacted' })).resolves.toEqual({ id, success: true, errors: [] });
+    await expect(conn.sobject('Lead').update({ Id: id, Status: 'Working - Contacted' })).resolves.toEqual({
+      id,
+      success: true,
+      errors: [],
+    });
     expect((await conn.sobject('Lead').retrieve(id)).Status).toBe('Working - Contacted');
     await conn.sobject('Lead').destroy(id);
     await expect(conn.sobject('Lead').retrieve(id)).rejects.toMatchObject({ errorCode: 'ENTITY_IS_DELETED' });
@@ -163,12 +185,22 @@ describe('records', () => {
 
   it.each([
     ['a missing required field', { Email: 'a@b.test' }, 'REQUIRED_FIELD_MISSING', ['LastName', 'Company']],
-    ['a value outside a restricted picklist', { LastName: 'A', Company: 'B', Status: 'Qualified' }, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', ['Status']],
+    [
+      'a value outside a restricted picklist',
+      { LastName: 'A', Company: 'B', Status: 'Qualified' },
+      'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+      ['Status'],
+    ],
     ['a field the object does not have', { LastName: 'A', Company: 'B', Nope__c: 'x' }, 'INVALID_FIELD', undefined],
     ['a read-only field', { LastName: 'A', Company: 'B', IsConverted: true }, 'INVALID_FIELD_FOR_INSERT_UPDATE', ['IsConverted']],
     ['an invalid email address', { LastName: 'A', Company: 'B', Email: 'not-an-email' }, 'INVALID_EMAIL_ADDRESS', ['Email']],
     ['a malformed reference id', { LastName: 'A', Company: 'B', OwnerId: 'xyz' }, 'MALFORMED_ID', ['OwnerId']],
-    ['a reference to the wrong object', { LastName: 'A', Company: 'B', OwnerId: '001000000000001AAA' }, 'FIELD_INTEGRITY_EXCEPTION', ['OwnerId']],
+    [
+      'a reference to the wrong object',
+      { LastName: 'A', Company: 'B', OwnerId: '001000000000001AAA' },
+      'FIELD_INTEGRITY_EXCEPTION',
+      ['OwnerId'],
+    ],
   ])('refuses %s on create', async (_case, record, errorCode, fields) => {
     const failure = conn.sobject('Lead').create(record as Record<string, unknown>);
     await expect(failure).rejects.toMatchObject({ errorCode, ...(fields ? { data: { errorCode, fields } } : {}) });
@@ -182,31 +214,48 @@ describe('records', () => {
     const lead = await conn.describe('Lead');
     const status = lead.fields.find((f) => f.name === 'Status');
     expect(status).toMatchObject({ type: 'picklist', restrictedPicklist: true, nillable: false, createable: true, updateable: true });
-    expect((status?.picklistValues ?? []).map((p): string => String(p.value))).toEqual(['Open - Not Contacted', 'Working - Contacted', 'Closed - Converted', 'Closed - Not Converted']);
+    expect((status?.picklistValues ?? []).map((p): string => String(p.value))).toEqual([
+      'Open - Not Contacted',
+      'Working - Contacted',
+      'Closed - Converted',
+      'Closed - Not Converted',
+    ]);
     expect((lead.fields.find((f) => f.name === 'LeadSource')?.picklistValues ?? []).map((p): string => String(p.value))).toEqual(
       expect.arrayContaining(['Web', 'Phone Inquiry', 'Partner Referral', 'Purchased List', 'Other']),
     );
     expect(lead.fields.some((f) => f.custom)).toBe(false);
     const member = await conn.describe('CampaignMember');
-    expect((member.fields.find((f) => f.name === 'Status')?.picklistValues ?? []).map((p): string => String(p.value))).toEqual(['Sent', 'Responded']);
+    expect((member.fields.find((f) => f.name === 'Status')?.picklistValues ?? []).map((p): string => String(p.value))).toEqual([
+      'Sent',
+      'Responded',
+    ]);
     const campaign = await conn.describe('Campaign');
     expect(campaign.fields.map((f) => f.name)).toEqual(expect.arrayContaining(['Type', 'Status', 'IsActive']));
-    const stages = await conn.query<{ ApiName: string; IsWon: boolean; IsClosed: boolean }>('SELECT ApiName, IsWon, IsClosed FROM OpportunityStage ORDER BY SortOrder');
+    const stages = await conn.query<{ ApiName: string; IsWon: boolean; IsClosed: boolean }>(
+      'SELECT ApiName, IsWon, IsClosed FROM OpportunityStage ORDER BY SortOrder',
+    );
     expect(stages.records[0]).toMatchObject({ ApiName: 'Prospecting', IsClosed: false });
     expect(stages.records.filter((s) => s.IsWon).map((s) => s.ApiName)).toEqual(['Closed Won']);
     const global = await conn.describeGlobal();
-    expect(global.sobjects.map((s) => s.name)).toEqual(expect.arrayContaining(['Lead', 'Contact', 'Account', 'Opportunity', 'Campaign', 'CampaignMember', 'Task', 'User']));
+    expect(global.sobjects.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['Lead', 'Contact', 'Account', 'Opportunity', 'Campaign', 'CampaignMember', 'Task', 'User']),
+    );
   });
 
   it('assigns new leads round-robin over active reps unless Sforce-Auto-Assign is FALSE', async () => {
-    const activeReps = sandbox.users().filter((u) => u.role === 'sales-rep' && u.isActive).map((u) => u.id);
+    const activeReps = sandbox
+      .users()
+      .filter((u) => u.role === 'sales-rep' && u.isActive)
+      .map((u) => u.id);
     const owners: unknown[] = [];
     for (let i = 0; i < activeReps.length + 1; i++) {
       const { id } = await conn.sobject('Lead').create({ LastName: `L${i}`, Company: 'Acme' });
       owners.push((await conn.sobject('Lead').retrieve(id ?? '')).OwnerId);
     }
     expect(owners).toEqual([...activeReps, activeReps[0]]);
-    const unassigned = await conn.sobject('Lead').create({ LastName: 'Raw', Company: 'Acme' }, { headers: { 'Sforce-Auto-Assign': 'FALSE' } });
+    const unassigned = await conn
+      .sobject('Lead')
+      .create({ LastName: 'Raw', Company: 'Acme' }, { headers: { 'Sforce-Auto-Assign': 'FALSE' } });
     expect((await conn.sobject('Lead').retrieve(unassigned.id ?? '')).OwnerId).toBe(sandbox.integrationUserId);
   });
 
@@ -218,7 +267,11 @@ describe('records', () => {
     expect((await conn.sobject('Lead').retrieve(id)).OwnerId).toBe(sandbox.salesRepIds[1]);
     await conn.sobject('Lead').update({ Id: id, Title: 'CEO' }, { headers: { 'Sforce-Auto-Assign': 'FALSE' } });
     expect((await conn.sobject('Lead').retrieve(id)).OwnerId).toBe(sandbox.salesRepIds[1]);
-    const rep = new jsforce.Connection({ instanceUrl: sandbox.url, accessToken: sandbox.issueUserToken(sandbox.salesRepIds[1] ?? '').access_token, version: '60.0' });
+    const rep = new jsforce.Connection({
+      instanceUrl: sandbox.url,
+      accessToken: sandbox.issueUserToken(sandbox.salesRepIds[1] ?? '').access_token,
+      version: '60.0',
+    });
     await rep.sobject('Lead').update({ Id: id, Status: 'Working - Contacted' });
     expect((await conn.sobject('Lead').retrieve(id)).OwnerId).toBe(sandbox.salesRepIds[1]);
   });
@@ -226,8 +279,12 @@ describe('records', () => {
 
 describe('custom fields and upsert', () => {
   it('creates a custom field through the Tooling API that describe lists and DML accepts', async () => {
-    await expect(conn.sobject('Lead').create({ LastName: 'A', Company: 'B', First_Touch_Channel__c: 'Email' })).rejects.toMatchObject({ errorCode: 'INVALID_FIELD' });
-    const created = await conn.tooling.sobject('CustomField').create({ FullName: 'Lead.First_Touch_Channel__c', Metadata: { type: 'Text', label: 'First Touch Channel', length: 80 } });
+    await expect(conn.sobject('Lead').create({ LastName: 'A', Company: 'B', First_Touch_Channel__c: 'Email' })).rejects.toMatchObject({
+      errorCode: 'INVALID_FIELD',
+    });
+    const created = await conn.tooling
+      .sobject('CustomField')
+      .create({ FullName: 'Lead.First_Touch_Channel__c', Metadata: { type: 'Text', label: 'First Touch Channel', length: 80 } });
     await grantFieldAccess(conn, ['Lead.First_Touch_Channel__c']);
     expect(created).toMatchObject({ success: true, id: expect.stringMatching(/^00N/) });
     const field = (await conn.describe('Lead')).fields.find((f) => f.name === 'First_Touch_Channel__c');
@@ -235,15 +292,21 @@ describe('custom fields and upsert', () => {
     const lead = await conn.sobject('Lead').create({ LastName: 'A', Company: 'B', First_Touch_Channel__c: 'Email' });
     expect((await conn.sobject('Lead').retrieve(lead.id ?? '')).First_Touch_Channel__c).toBe('Email');
     const listed = await conn.tooling.query("SELECT Id, DeveloperName, TableEnumOrId FROM CustomField WHERE TableEnumOrId = 'Lead'");
-    expect(listed.records).toEqual([expect.objectContaining({ Id: created.id, DeveloperName: 'First_Touch_Channel', TableEnumOrId: 'Lead' })]);
+    expect(listed.records).toEqual([
+      expect.objectContaining({ Id: created.id, DeveloperName: 'First_Touch_Channel', TableEnumOrId: 'Lead' }),
+    ]);
     await expect(
-      conn.tooling.sobject('CustomField').create({ FullName: 'Lead.First_Touch_Channel__c', Metadata: { type: 'Text', label: 'Again', length: 80 } }),
+      conn.tooling
+        .sobject('CustomField')
+        .create({ FullName: 'Lead.First_Touch_Channel__c', Metadata: { type: 'Text', label: 'Again', length: 80 } }),
     ).rejects.toMatchObject({ errorCode: 'DUPLICATE_DEVELOPER_NAME' });
   });
 
   it('upserts by external id: 201 when created, 200 with created false when updated', async () => {
     await createExternalIdField();
-    const first = await conn.sobject('Lead').upsert({ HubSpot_Contact_Id__c: 'hs-101', LastName: 'Up', Company: 'Acme' }, 'HubSpot_Contact_Id__c');
+    const first = await conn
+      .sobject('Lead')
+      .upsert({ HubSpot_Contact_Id__c: 'hs-101', LastName: 'Up', Company: 'Acme' }, 'HubSpot_Contact_Id__c');
     expect(first).toMatchObject({ success: true, created: true, id: expect.stringMatching(/^00Q/) });
     const second = await conn.sobject('Lead').upsert({ HubSpot_Contact_Id__c: 'hs-101', Title: 'VP' }, 'HubSpot_Contact_Id__c');
     expect(second).toEqual({ id: first.id, success: true, errors: [], created: false });
@@ -253,7 +316,10 @@ describe('custom fields and upsert', () => {
     await createExternalIdField();
     const old = await login('45.0');
     await old.sobject('Lead').upsert({ HubSpot_Contact_Id__c: 'hs-7', LastName: 'Old', Company: 'Acme' }, 'HubSpot_Contact_Id__c');
-    await expect(old.sobject('Lead').upsert({ HubSpot_Contact_Id__c: 'hs-7', Title: 'CEO' }, 'HubSpot_Contact_Id__c')).resolves.toEqual({ success: true, errors: [] });
+    await expect(old.sobject('Lead').upsert({ HubSpot_Contact_Id__c: 'hs-7', Title: 'CEO' }, 'HubSpot_Contact_Id__c')).resolves.toEqual({
+      success: true,
+      errors: [],
+    });
   });
 
   it('refuses a duplicate value on a unique external id', async () => {
@@ -268,18 +334,22 @@ describe('custom fields and upsert', () => {
 
 describe('sObject Collections and composite', () => {
   it('reports per-record errors without allOrNone', async () => {
-    const results = await conn.sobject('Lead').create([
-      { LastName: 'One', Company: 'A' },
-      { LastName: 'Two' },
-      { LastName: 'Three', Company: 'C' },
-    ]);
+    const results = await conn
+      .sobject('Lead')
+      .create([{ LastName: 'One', Company: 'A' }, { LastName: 'Two' }, { LastName: 'Three', Company: 'C' }]);
     expect(results.map((r) => r.success)).toEqual([true, false, true]);
-    expect(results[1]).toEqual({ success: false, errors: [{ statusCode: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]', fields: ['Company'] }] });
+    expect(results[1]).toEqual({
+      success: false,
+      errors: [{ statusCode: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]', fields: ['Company'] }],
+    });
   });
 
   it('rolls back the whole request under allOrNone', async () => {
     const results = await conn.sobject('Lead').create([{ LastName: 'One', Company: 'A' }, { LastName: 'Two' }], { allOrNone: true });
-    expect(results.map((r) => (r.success ? 'ok' : (r.errors[0] as { statusCode?: string } | undefined)?.statusCode))).toEqual(['ALL_OR_NONE_OPERATION_ROLLED_BACK', 'REQUIRED_FIELD_MISSING']);
+    expect(results.map((r) => (r.success ? 'ok' : (r.errors[0] as { statusCode?: string } | undefined)?.statusCode))).toEqual([
+      'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+      'REQUIRED_FIELD_MISSING',
+    ]);
     expect(await conn.sobject('Lead').count()).toBe(0);
   });
 
@@ -297,7 +367,10 @@ describe('sObject Collections and composite', () => {
     const ids = upserted.map((r) => r.id ?? '');
     await conn.sobject('Lead').update(ids.map((Id) => ({ Id, Rating: 'Hot' })));
     const records: Array<Record<string, unknown>> = await conn.retrieve('Lead', ids, { fields: ['Title', 'Rating'] });
-    expect(records.map((r) => [r.Title, r.Rating])).toEqual([['Updated', 'Hot'], [null, 'Hot']]);
+    expect(records.map((r) => [r.Title, r.Rating])).toEqual([
+      ['Updated', 'Hot'],
+      [null, 'Hot'],
+    ]);
     const deleted = await conn.sobject('Lead').destroy(ids);
     expect(deleted.every((r) => r.success)).toBe(true);
   });
@@ -313,7 +386,12 @@ describe('sObject Collections and composite', () => {
       allOrNone: true,
       compositeRequest: [
         { method: 'POST', url: '/services/data/v60.0/sobjects/Account', referenceId: 'acct', body: { Name: 'Acme' } },
-        { method: 'POST', url: '/services/data/v60.0/sobjects/Contact', referenceId: 'person', body: { LastName: 'Lee', AccountId: '@{acct.id}' } },
+        {
+          method: 'POST',
+          url: '/services/data/v60.0/sobjects/Contact',
+          referenceId: 'person',
+          body: { LastName: 'Lee', AccountId: '@{acct.id}' },
+        },
         { method: 'GET', url: '/services/data/v60.0/sobjects/Contact/@{person.id}?fields=AccountId', referenceId: 'check' },
       ],
     });
@@ -335,14 +413,19 @@ describe('limits and faults', () => {
     sandbox.setApiUsage(14_999);
     await conn.query('SELECT Id FROM Lead');
     expect(conn.limitInfo.apiUsage).toEqual({ used: 15_000, limit: 15_000 });
-    await expect(conn.query('SELECT Id FROM Lead')).rejects.toMatchObject({ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' });
+    await expect(conn.query('SELECT Id FROM Lead')).rejects.toMatchObject({
+      errorCode: 'REQUEST_LIMIT_EXCEEDED',
+      message: 'TotalRequests Limit exceeded.',
+    });
   });
 
   it('injects REQUEST_LIMIT_EXCEEDED on a chosen endpoint for the next N calls', async () => {
     const answer = await fetch(`${sandbox.url}/__sandbox/faults`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ endpoints: [{ method: 'POST', path: '/services/data/*/composite/sobjects', error: 'REQUEST_LIMIT_EXCEEDED', count: 1 }] }),
+      body: JSON.stringify({
+        endpoints: [{ method: 'POST', path: '/services/data/*/composite/sobjects', error: 'REQUEST_LIMIT_EXCEEDED', count: 1 }],
+      }),
     });
     expect(answer.status).toBe(200);
     const records = [{ LastName: 'A', Company: 'B' }];
@@ -358,7 +441,10 @@ describe('limits and faults', () => {
   });
 
   it('injects a 500 by probability from a seeded generator', async () => {
-    sandbox.faults.set({ seed: 7, endpoints: [{ method: 'POST', path: '/services/data/*/sobjects/Lead', error: 'UNKNOWN_EXCEPTION', probability: 1 }] });
+    sandbox.faults.set({
+      seed: 7,
+      endpoints: [{ method: 'POST', path: '/services/data/*/sobjects/Lead', error: 'UNKNOWN_EXCEPTION', probability: 1 }],
+    });
     await expect(conn.sobject('Lead').create({ LastName: 'A', Company: 'B' })).rejects.toMatchObject({ errorCode: 'UNKNOWN_EXCEPTION' });
     sandbox.faults.clear();
     await expect(conn.sobject('Lead').create({ LastName: 'A', Company: 'B' })).resolves.toMatchObject({ success: true });

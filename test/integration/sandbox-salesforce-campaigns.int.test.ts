@@ -57,9 +57,11 @@ async function createCampaign(conn: Connection, name: string): Promise<string> {
 }
 
 async function statusesOf(conn: Connection, campaignId: string): Promise<StatusRow[]> {
-  return (await conn.query<StatusRow>(`SELECT Id, Label, HasResponded, IsDefault, SortOrder FROM CampaignMemberStatus WHERE CampaignId = '${campaignId}' ORDER BY SortOrder`)).records.map(
-    ({ Id, Label, HasResponded, IsDefault, SortOrder }) => ({ Id, Label, HasResponded, IsDefault, SortOrder }),
-  );
+  return (
+    await conn.query<StatusRow>(
+      `SELECT Id, Label, HasResponded, IsDefault, SortOrder FROM CampaignMemberStatus WHERE CampaignId = '${campaignId}' ORDER BY SortOrder`,
+    )
+  ).records.map(({ Id, Label, HasResponded, IsDefault, SortOrder }) => ({ Id, Label, HasResponded, IsDefault, SortOrder }));
 }
 
 async function newLead(lastName: string): Promise<string> {
@@ -74,7 +76,9 @@ async function member(id: string): Promise<MemberRow> {
 
 describe('the Marketing User checkbox', () => {
   it('is ticked for the first administrator only, and readable through SOQL', async () => {
-    const users = await admin.query<{ Id: string; UserPermissionsMarketingUser: boolean }>('SELECT Id, UserPermissionsMarketingUser FROM User');
+    const users = await admin.query<{ Id: string; UserPermissionsMarketingUser: boolean }>(
+      'SELECT Id, UserPermissionsMarketingUser FROM User',
+    );
     const marketing = users.records.filter((u) => u.UserPermissionsMarketingUser).map((u) => u.Id);
     expect(marketing).toEqual([sandbox.adminUserId]);
     expect(users.records.find((u) => u.Id === sandbox.integrationUserId)?.UserPermissionsMarketingUser).toBe(false);
@@ -108,8 +112,13 @@ describe('the Marketing User checkbox', () => {
       errorCode: 'INVALID_TYPE_FOR_OPERATION',
       message: 'entity type cannot be updated: Campaign',
     });
-    await expect(rep.sobject('Campaign').destroy(id)).rejects.toMatchObject({ errorCode: 'INVALID_TYPE_FOR_OPERATION', message: 'entity type cannot be deleted: Campaign' });
-    expect(await rep.query<{ Name: string; IsActive: boolean }>('SELECT Name, IsActive FROM Campaign')).toMatchObject({ records: [{ Name: 'Spring Webinar', IsActive: true }] });
+    await expect(rep.sobject('Campaign').destroy(id)).rejects.toMatchObject({
+      errorCode: 'INVALID_TYPE_FOR_OPERATION',
+      message: 'entity type cannot be deleted: Campaign',
+    });
+    expect(await rep.query<{ Name: string; IsActive: boolean }>('SELECT Name, IsActive FROM Campaign')).toMatchObject({
+      records: [{ Name: 'Spring Webinar', IsActive: true }],
+    });
   });
 
   it('describes Campaign and CampaignMemberStatus as read-only to a user without it', async () => {
@@ -119,7 +128,10 @@ describe('the Marketing User checkbox', () => {
       expect(seen.fields.filter((f) => f.createable || f.updateable).map((f) => f.name)).toEqual([]);
       const adminSees = await admin.describe(type);
       expect(adminSees).toMatchObject({ createable: true, updateable: true, deletable: true });
-      expect(adminSees.fields.find((f) => f.name === (type === 'Campaign' ? 'Name' : 'Label'))).toMatchObject({ createable: true, updateable: true });
+      expect(adminSees.fields.find((f) => f.name === (type === 'Campaign' ? 'Name' : 'Label'))).toMatchObject({
+        createable: true,
+        updateable: true,
+      });
     }
     const global = await integration.describeGlobal();
     expect(global.sobjects.find((s) => s.name === 'Campaign')).toMatchObject({ createable: false });
@@ -152,7 +164,9 @@ describe('member statuses', () => {
     const id = await createCampaign(admin, 'Partner Event');
     const registered = await admin.sobject('CampaignMemberStatus').create({ CampaignId: id, Label: 'Registered', SortOrder: 3 });
     expect(registered).toMatchObject({ success: true, id: expect.stringMatching(/^01Y/) });
-    const [attended] = await admin.sobject('CampaignMemberStatus').create([{ CampaignId: id, Label: 'Attended', HasResponded: true, SortOrder: 4 }], { allOrNone: true });
+    const [attended] = await admin
+      .sobject('CampaignMemberStatus')
+      .create([{ CampaignId: id, Label: 'Attended', HasResponded: true, SortOrder: 4 }], { allOrNone: true });
     expect(attended).toMatchObject({ success: true });
     await admin.sobject('CampaignMemberStatus').update({ Id: registered.id ?? '', IsDefault: true });
     expect((await statusesOf(admin, id)).map((s) => [s.Label, s.IsDefault, s.HasResponded])).toEqual([
@@ -161,21 +175,33 @@ describe('member statuses', () => {
       ['Registered', true, false],
       ['Attended', false, true],
     ]);
-    await expect(admin.sobject('CampaignMemberStatus').create({ CampaignId: id, Label: 'attended' })).rejects.toMatchObject({ errorCode: 'DUPLICATE_VALUE', data: { fields: ['Label'] } });
+    await expect(admin.sobject('CampaignMemberStatus').create({ CampaignId: id, Label: 'attended' })).rejects.toMatchObject({
+      errorCode: 'DUPLICATE_VALUE',
+      data: { fields: ['Label'] },
+    });
     await expect(admin.sobject('CampaignMemberStatus').create({ CampaignId: id, Label: 'No Show', SortOrder: 4 })).rejects.toMatchObject({
       errorCode: 'DUPLICATE_VALUE',
       data: { fields: ['SortOrder'] },
     });
-    await expect(admin.sobject('CampaignMemberStatus').update({ Id: attended?.id ?? '', CampaignId: await createCampaign(admin, 'Other') })).rejects.toMatchObject({
+    await expect(
+      admin.sobject('CampaignMemberStatus').update({ Id: attended?.id ?? '', CampaignId: await createCampaign(admin, 'Other') }),
+    ).rejects.toMatchObject({
       errorCode: 'INVALID_FIELD_FOR_INSERT_UPDATE',
     });
     const described = await admin.describe('CampaignMember');
-    expect((described.fields.find((f) => f.name === 'Status')?.picklistValues ?? []).map((p): string => String(p.value))).toEqual(['Sent', 'Responded', 'Registered', 'Attended']);
+    expect((described.fields.find((f) => f.name === 'Status')?.picklistValues ?? []).map((p): string => String(p.value))).toEqual([
+      'Sent',
+      'Responded',
+      'Registered',
+      'Attended',
+    ]);
   });
 
   it('refuses status writes from a user without Marketing User', async () => {
     const id = await createCampaign(admin, 'Spring Webinar');
-    await expect(integration.sobject('CampaignMemberStatus').create({ CampaignId: id, Label: 'Form Submitted', HasResponded: true })).rejects.toMatchObject({
+    await expect(
+      integration.sobject('CampaignMemberStatus').create({ CampaignId: id, Label: 'Form Submitted', HasResponded: true }),
+    ).rejects.toMatchObject({
       errorCode: 'INVALID_TYPE_FOR_OPERATION',
       message: 'entity type cannot be inserted: Campaign Member Status',
     });
@@ -190,7 +216,9 @@ describe('member statuses', () => {
     const id = await createCampaign(admin, 'Spring Webinar');
     await admin.sobject('Campaign').destroy(id);
     expect(await statusesOf(admin, id)).toEqual([]);
-    const binned = await admin.query<{ IsDeleted: boolean }>(`SELECT IsDeleted FROM CampaignMemberStatus WHERE CampaignId = '${id}'`).scanAll(true);
+    const binned = await admin
+      .query<{ IsDeleted: boolean }>(`SELECT IsDeleted FROM CampaignMemberStatus WHERE CampaignId = '${id}'`)
+      .scanAll(true);
     expect(binned.records.map((r) => r.IsDeleted)).toEqual([true, true]);
   });
 });
@@ -208,12 +236,24 @@ describe('campaign members', () => {
       { CampaignId: id, Label: 'Registered', SortOrder: 3 },
       { CampaignId: id, Label: 'Attended', HasResponded: true, SortOrder: 4 },
     ]);
-    const attended = await integration.sobject('CampaignMember').create({ CampaignId: id, LeadId: await newLead('Kim'), Status: 'Attended' });
-    expect(await member(attended.id ?? '')).toMatchObject({ Status: 'Attended', HasResponded: true, FirstRespondedDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
-    const registered = await integration.sobject('CampaignMember').create({ CampaignId: id, LeadId: await newLead('Brooks'), Status: 'Registered' });
+    const attended = await integration
+      .sobject('CampaignMember')
+      .create({ CampaignId: id, LeadId: await newLead('Kim'), Status: 'Attended' });
+    expect(await member(attended.id ?? '')).toMatchObject({
+      Status: 'Attended',
+      HasResponded: true,
+      FirstRespondedDate: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+    });
+    const registered = await integration
+      .sobject('CampaignMember')
+      .create({ CampaignId: id, LeadId: await newLead('Brooks'), Status: 'Registered' });
     expect(await member(registered.id ?? '')).toMatchObject({ Status: 'Registered', HasResponded: false });
     await integration.sobject('CampaignMember').update({ Id: attended.id ?? '', Status: 'Registered' });
-    expect(await member(attended.id ?? '')).toMatchObject({ Status: 'Registered', HasResponded: false, FirstRespondedDate: expect.any(String) });
+    expect(await member(attended.id ?? '')).toMatchObject({
+      Status: 'Registered',
+      HasResponded: false,
+      FirstRespondedDate: expect.any(String),
+    });
     const responders = await rep.query(`SELECT Id FROM CampaignMember WHERE CampaignId = '${id}' AND HasResponded = true`);
     expect(responders.totalSize).toBe(0);
   });
@@ -225,10 +265,16 @@ describe('campaign members', () => {
     const code = 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST';
     const message = 'Status: bad value for restricted picklist field: Attended';
     const refusal = { errorCode: code, message, data: { errorCode: code, message, fields: ['Status'] } };
-    await expect(integration.sobject('CampaignMember').create({ CampaignId: webinar, LeadId: await newLead('Lee'), Status: 'Attended' })).rejects.toMatchObject(refusal);
-    const [result] = await integration.sobject('CampaignMember').create([{ CampaignId: webinar, LeadId: await newLead('Kim'), Status: 'Attended' }]);
+    await expect(
+      integration.sobject('CampaignMember').create({ CampaignId: webinar, LeadId: await newLead('Lee'), Status: 'Attended' }),
+    ).rejects.toMatchObject(refusal);
+    const [result] = await integration
+      .sobject('CampaignMember')
+      .create([{ CampaignId: webinar, LeadId: await newLead('Kim'), Status: 'Attended' }]);
     expect(result).toMatchObject({ success: false, errors: [{ statusCode: code, message, fields: ['Status'] }] });
-    const joined = await integration.sobject('CampaignMember').create({ CampaignId: webinar, LeadId: await newLead('Brooks'), Status: 'Responded' });
+    const joined = await integration
+      .sobject('CampaignMember')
+      .create({ CampaignId: webinar, LeadId: await newLead('Brooks'), Status: 'Responded' });
     await expect(integration.sobject('CampaignMember').update({ Id: joined.id ?? '', Status: 'Attended' })).rejects.toMatchObject(refusal);
     expect(await member(joined.id ?? '')).toMatchObject({ Status: 'Responded', HasResponded: true });
   });

@@ -15,12 +15,16 @@ let conn: Connection;
 let clock = Date.parse('2025-05-14T09:00:00.000Z');
 
 async function createLead(fields: Row = {}): Promise<string> {
-  const result = await conn.sobject('Lead').create({ FirstName: 'Pat', LastName: 'Lee', Company: 'Acme', Email: 'pat@acme.test', LeadSource: 'Web', ...fields });
+  const result = await conn
+    .sobject('Lead')
+    .create({ FirstName: 'Pat', LastName: 'Lee', Company: 'Acme', Email: 'pat@acme.test', LeadSource: 'Web', ...fields });
   return result.id ?? '';
 }
 
 async function customField(object: string, name: string): Promise<void> {
-  await conn.tooling.sobject('CustomField').create({ FullName: `${object}.${name}`, Metadata: { type: 'Text', label: name.replace('__c', ''), length: 80 } });
+  await conn.tooling
+    .sobject('CustomField')
+    .create({ FullName: `${object}.${name}`, Metadata: { type: 'Text', label: name.replace('__c', ''), length: 80 } });
   await grantFieldAccess(conn, [`${object}.${name}`]);
 }
 
@@ -34,7 +38,10 @@ afterAll(async () => {
 
 beforeEach(async () => {
   await sandbox.reset();
-  conn = new jsforce.Connection({ version: '60.0', oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' } });
+  conn = new jsforce.Connection({
+    version: '60.0',
+    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
+  });
   await conn.login(ORG.username, ORG.password);
 });
 
@@ -55,7 +62,12 @@ describe('convertLead', () => {
       ConvertedContactId: result.contactId,
       ConvertedOpportunityId: result.opportunityId,
     });
-    expect(await conn.sobject('Account').retrieve(result.accountId ?? '')).toMatchObject({ Name: 'Acme', Phone: '+1 555 0100', AccountSource: 'Web', OwnerId: lead.OwnerId });
+    expect(await conn.sobject('Account').retrieve(result.accountId ?? '')).toMatchObject({
+      Name: 'Acme',
+      Phone: '+1 555 0100',
+      AccountSource: 'Web',
+      OwnerId: lead.OwnerId,
+    });
     expect(await conn.sobject('Contact').retrieve(result.contactId ?? '')).toMatchObject({
       Name: 'Pat Lee',
       Title: 'CTO',
@@ -90,7 +102,9 @@ describe('convertLead', () => {
     expect(contact.First_Touch_Channel__c).toBe('Paid Search');
     const opportunity = await conn.sobject('Opportunity').retrieve(result.opportunityId ?? '');
     expect(opportunity).toMatchObject({ Name: 'Acme - New Business', First_Touch_Channel__c: 'Paid Search', CampaignId: newer?.id });
-    const members = await conn.query<Row>(`SELECT Campaign.Name, LeadId, ContactId FROM CampaignMember WHERE ContactId = '${result.contactId ?? ''}' ORDER BY Campaign.Name`);
+    const members = await conn.query<Row>(
+      `SELECT Campaign.Name, LeadId, ContactId FROM CampaignMember WHERE ContactId = '${result.contactId ?? ''}' ORDER BY Campaign.Name`,
+    );
     expect(members.records.map((m) => [(m.Campaign as Row).Name, m.LeadId, m.ContactId])).toEqual([
       ['Spring Webinar', leadId, result.contactId],
       ['Summer Ads', leadId, result.contactId],
@@ -100,16 +114,27 @@ describe('convertLead', () => {
   it('skips the opportunity when doNotCreateOpportunity is set and merges into a given account', async () => {
     const [account] = await conn.sobject('Account').create([{ Name: 'Existing Acme', Website: 'https://acme.test' }]);
     const leadId = await createLead({ Website: 'https://other.test', City: 'Lyon' });
-    const result = await conn.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted', accountId: account?.id, doNotCreateOpportunity: true });
+    const result = await conn.soap.convertLead({
+      leadId,
+      convertedStatus: 'Closed - Converted',
+      accountId: account?.id,
+      doNotCreateOpportunity: true,
+    });
     expect(result).toMatchObject({ success: true, accountId: account?.id, opportunityId: null });
-    expect(await conn.sobject('Account').retrieve(account?.id ?? '')).toMatchObject({ Name: 'Existing Acme', Website: 'https://acme.test', BillingCity: 'Lyon' });
+    expect(await conn.sobject('Account').retrieve(account?.id ?? '')).toMatchObject({
+      Name: 'Existing Acme',
+      Website: 'https://acme.test',
+      BillingCity: 'Lyon',
+    });
     expect(await conn.sobject('Opportunity').count()).toBe(0);
   });
 
   it('refuses to update a converted lead', async () => {
     const leadId = await createLead();
     await conn.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
-    await expect(conn.sobject('Lead').update({ Id: leadId, Title: 'x' })).rejects.toMatchObject({ errorCode: 'CANNOT_UPDATE_CONVERTED_LEAD' });
+    await expect(conn.sobject('Lead').update({ Id: leadId, Title: 'x' })).rejects.toMatchObject({
+      errorCode: 'CANNOT_UPDATE_CONVERTED_LEAD',
+    });
     const again = await conn.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
     expect(again).toMatchObject({ success: false, errors: [{ statusCode: 'CANNOT_UPDATE_CONVERTED_LEAD' }] });
   });
@@ -117,7 +142,12 @@ describe('convertLead', () => {
   it('refuses a status that is not a converted status and changes nothing', async () => {
     const leadId = await createLead();
     const result = await conn.soap.convertLead({ leadId, convertedStatus: 'Working - Contacted' });
-    expect(result).toMatchObject({ success: false, accountId: null, contactId: null, errors: [{ statusCode: 'INVALID_STATUS', message: 'invalid convertedStatus: Working - Contacted' }] });
+    expect(result).toMatchObject({
+      success: false,
+      accountId: null,
+      contactId: null,
+      errors: [{ statusCode: 'INVALID_STATUS', message: 'invalid convertedStatus: Working - Contacted' }],
+    });
     expect(await conn.sobject('Account').count()).toBe(0);
     expect((await conn.sobject('Lead').retrieve(leadId)).IsConverted).toBe(false);
   });

@@ -29,12 +29,25 @@ const created = createdId;
 
 /** Turns multi-currency on through the sandbox's HTTP control, as the demo and tests outside the process do. */
 async function postCurrency(body: unknown): Promise<Response> {
-  return fetch(`${sandbox.url}/__sandbox/currency`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${sandbox.url}/__sandbox/currency`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function currencyTypes(conn: Connection): Promise<CurrencyTypeRow[]> {
-  const rows = await conn.query<CurrencyTypeRow>('SELECT Id, IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate FROM CurrencyType ORDER BY IsoCode');
-  return rows.records.map(({ Id, IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate }) => ({ Id, IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate }));
+  const rows = await conn.query<CurrencyTypeRow>(
+    'SELECT Id, IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate FROM CurrencyType ORDER BY IsoCode',
+  );
+  return rows.records.map(({ Id, IsoCode, ConversionRate, DecimalPlaces, IsActive, IsCorporate }) => ({
+    Id,
+    IsoCode,
+    ConversionRate,
+    DecimalPlaces,
+    IsActive,
+    IsCorporate,
+  }));
 }
 
 describe('a single-currency org (the default)', () => {
@@ -64,8 +77,20 @@ describe('a single-currency org (the default)', () => {
 describe('turning multi-currency on', () => {
   it('adds CurrencyType with the corporate currency and stamps existing records with it', async () => {
     const accountId = await created(integration, 'Account', { Name: 'Before' });
-    const opportunityId = await created(integration, 'Opportunity', { Name: 'Before', AccountId: accountId, StageName: 'Prospecting', CloseDate: '2026-10-01', Amount: 700 });
-    const response = await postCurrency({ multiCurrency: true, currencies: [{ isoCode: 'EUR', conversionRate: 0.9 }, { isoCode: 'JPY', conversionRate: 150 }] });
+    const opportunityId = await created(integration, 'Opportunity', {
+      Name: 'Before',
+      AccountId: accountId,
+      StageName: 'Prospecting',
+      CloseDate: '2026-10-01',
+      Amount: 700,
+    });
+    const response = await postCurrency({
+      multiCurrency: true,
+      currencies: [
+        { isoCode: 'EUR', conversionRate: 0.9 },
+        { isoCode: 'JPY', conversionRate: 150 },
+      ],
+    });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ multiCurrency: true, corporateCurrency: 'USD' });
 
@@ -74,18 +99,31 @@ describe('turning multi-currency on', () => {
       { IsoCode: 'JPY', ConversionRate: 150, DecimalPlaces: 0, IsActive: true, IsCorporate: false },
       { IsoCode: 'USD', ConversionRate: 1, DecimalPlaces: 2, IsActive: true, IsCorporate: true },
     ]);
-    const [row] = (await integration.query<{ Amount: number; CurrencyIsoCode: string; Account: { CurrencyIsoCode: string } }>(`SELECT Amount, CurrencyIsoCode, Account.CurrencyIsoCode FROM Opportunity WHERE Id = '${opportunityId}'`)).records;
+    const [row] = (
+      await integration.query<{ Amount: number; CurrencyIsoCode: string; Account: { CurrencyIsoCode: string } }>(
+        `SELECT Amount, CurrencyIsoCode, Account.CurrencyIsoCode FROM Opportunity WHERE Id = '${opportunityId}'`,
+      )
+    ).records;
     expect(row).toMatchObject({ Amount: 700, CurrencyIsoCode: 'USD', Account: { CurrencyIsoCode: 'USD' } });
     const info = (await integration.soap.getUserInfo()) as unknown as Record<string, unknown>;
     expect(info).toMatchObject({ organizationMultiCurrency: true, userDefaultCurrencyIsoCode: 'USD' });
   });
 
   it('describes CurrencyIsoCode as a restricted picklist of the active currencies, on the objects that carry a currency', async () => {
-    sandbox.currency.set({ multiCurrency: true, currencies: [{ isoCode: 'EUR', conversionRate: 0.9 }, { isoCode: 'GBP', conversionRate: 0.8, isActive: false }] });
+    sandbox.currency.set({
+      multiCurrency: true,
+      currencies: [
+        { isoCode: 'EUR', conversionRate: 0.9 },
+        { isoCode: 'GBP', conversionRate: 0.8, isActive: false },
+      ],
+    });
     for (const type of ['Lead', 'Contact', 'Account', 'Opportunity', 'Campaign', 'CampaignMember', 'User']) {
       const field = (await integration.sobject(type).describe()).fields.find((f) => f.name === 'CurrencyIsoCode');
       expect(field, type).toMatchObject({ type: 'picklist', restrictedPicklist: true, defaultedOnCreate: true, length: 3 });
-      expect((field?.picklistValues ?? []).map((p: { value: string }) => p.value), type).toEqual(['USD', 'EUR']);
+      expect(
+        (field?.picklistValues ?? []).map((p: { value: string }) => p.value),
+        type,
+      ).toEqual(['USD', 'EUR']);
     }
     const global = await integration.describeGlobal();
     expect(global.sobjects.map((o) => o.name)).toContain('CurrencyType');
@@ -94,14 +132,31 @@ describe('turning multi-currency on', () => {
   it('keeps each amount in its record’s currency and refuses a currency the org does not use', async () => {
     sandbox.currency.set({ multiCurrency: true, currencies: [{ isoCode: 'EUR', conversionRate: 0.9 }] });
     const accountId = await created(integration, 'Account', { Name: 'Euro GmbH', CurrencyIsoCode: 'EUR' });
-    const euro = await created(integration, 'Opportunity', { Name: 'Euro deal', AccountId: accountId, StageName: 'Closed Won', CloseDate: '2026-10-01', Amount: 900, CurrencyIsoCode: 'EUR' });
-    const dollar = await created(integration, 'Opportunity', { Name: 'Dollar deal', AccountId: accountId, StageName: 'Closed Won', CloseDate: '2026-10-01', Amount: 1000 });
-    const rows = await integration.query<{ Id: string; Amount: number; CurrencyIsoCode: string }>(`SELECT Id, Amount, CurrencyIsoCode FROM Opportunity WHERE CurrencyIsoCode IN ('EUR', 'USD') ORDER BY Amount`);
+    const euro = await created(integration, 'Opportunity', {
+      Name: 'Euro deal',
+      AccountId: accountId,
+      StageName: 'Closed Won',
+      CloseDate: '2026-10-01',
+      Amount: 900,
+      CurrencyIsoCode: 'EUR',
+    });
+    const dollar = await created(integration, 'Opportunity', {
+      Name: 'Dollar deal',
+      AccountId: accountId,
+      StageName: 'Closed Won',
+      CloseDate: '2026-10-01',
+      Amount: 1000,
+    });
+    const rows = await integration.query<{ Id: string; Amount: number; CurrencyIsoCode: string }>(
+      `SELECT Id, Amount, CurrencyIsoCode FROM Opportunity WHERE CurrencyIsoCode IN ('EUR', 'USD') ORDER BY Amount`,
+    );
     expect(rows.records.map((r) => [r.Id, r.Amount, r.CurrencyIsoCode])).toEqual([
       [euro, 900, 'EUR'],
       [dollar, 1000, 'USD'],
     ]);
-    await expect(integration.sobject('Opportunity').update({ Id: dollar, CurrencyIsoCode: 'CHF' })).rejects.toMatchObject({ errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST' });
+    await expect(integration.sobject('Opportunity').update({ Id: dollar, CurrencyIsoCode: 'CHF' })).rejects.toMatchObject({
+      errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+    });
   });
 
   it('gives a user’s new records the user’s default currency', async () => {
@@ -119,10 +174,22 @@ describe('turning multi-currency on', () => {
     const campaignId = await created(admin, 'Campaign', { Name: 'EMEA webinar' });
     const accountId = await created(integration, 'Account', { Name: 'Acme' });
     const opportunity = (amount: number, currency: string) =>
-      created(integration, 'Opportunity', { Name: `${currency} deal`, AccountId: accountId, CampaignId: campaignId, StageName: 'Closed Won', CloseDate: '2026-10-01', Amount: amount, CurrencyIsoCode: currency });
+      created(integration, 'Opportunity', {
+        Name: `${currency} deal`,
+        AccountId: accountId,
+        CampaignId: campaignId,
+        StageName: 'Closed Won',
+        CloseDate: '2026-10-01',
+        Amount: amount,
+        CurrencyIsoCode: currency,
+      });
     await opportunity(900, 'EUR');
     await opportunity(1000, 'USD');
-    const won = async () => ((await integration.sobject('Campaign').retrieve(campaignId)) as unknown as { AmountWonOpportunities: number; CurrencyIsoCode: string });
+    const won = async () =>
+      (await integration.sobject('Campaign').retrieve(campaignId)) as unknown as {
+        AmountWonOpportunities: number;
+        CurrencyIsoCode: string;
+      };
     // 900 EUR at 0.9 EUR per USD is 1000 USD.
     expect(await won()).toMatchObject({ CurrencyIsoCode: 'USD', AmountWonOpportunities: 2000 });
     sandbox.currency.set({ currencies: [{ isoCode: 'EUR', conversionRate: 0.8 }] });
@@ -138,7 +205,13 @@ describe('turning multi-currency on', () => {
   });
 
   it('rescales every rate when the corporate currency changes', async () => {
-    sandbox.currency.set({ multiCurrency: true, currencies: [{ isoCode: 'EUR', conversionRate: 0.8 }, { isoCode: 'GBP', conversionRate: 0.5 }] });
+    sandbox.currency.set({
+      multiCurrency: true,
+      currencies: [
+        { isoCode: 'EUR', conversionRate: 0.8 },
+        { isoCode: 'GBP', conversionRate: 0.5 },
+      ],
+    });
     const settings = sandbox.currency.set({ corporateCurrency: 'EUR' });
     expect(settings.corporateCurrency).toBe('EUR');
     expect(Object.fromEntries(settings.currencies.map((c) => [c.isoCode, c.conversionRate]))).toEqual({ EUR: 1, GBP: 0.625, USD: 1.25 });
@@ -157,7 +230,9 @@ describe('CurrencyType rows', () => {
     const rows = await currencyTypes(integration);
     expect(rows.find((r) => r.Id === id)).toMatchObject({ IsoCode: 'CAD', ConversionRate: 1.35, IsActive: true, IsCorporate: false });
     expect(rows.find((r) => r.IsoCode === 'EUR')).toMatchObject({ ConversionRate: 0.92, IsActive: true });
-    const picklist = ((await integration.sobject('Opportunity').describe()).fields.find((f) => f.name === 'CurrencyIsoCode')?.picklistValues ?? []).map((p: { value: string }) => p.value);
+    const picklist = (
+      (await integration.sobject('Opportunity').describe()).fields.find((f) => f.name === 'CurrencyIsoCode')?.picklistValues ?? []
+    ).map((p: { value: string }) => p.value);
     expect(picklist).toEqual(['USD', 'CAD', 'EUR']);
   });
 
@@ -168,8 +243,12 @@ describe('CurrencyType rows', () => {
   });
 
   it('refuse a second row for one ISO code, an unknown code, and a delete', async () => {
-    await expect(admin.sobject('CurrencyType').create({ IsoCode: 'EUR', ConversionRate: 1, DecimalPlaces: 2, IsActive: true })).rejects.toMatchObject({ errorCode: 'DUPLICATE_VALUE' });
-    await expect(admin.sobject('CurrencyType').create({ IsoCode: 'XYZ', ConversionRate: 1, DecimalPlaces: 2 })).rejects.toMatchObject({ errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST' });
+    await expect(
+      admin.sobject('CurrencyType').create({ IsoCode: 'EUR', ConversionRate: 1, DecimalPlaces: 2, IsActive: true }),
+    ).rejects.toMatchObject({ errorCode: 'DUPLICATE_VALUE' });
+    await expect(admin.sobject('CurrencyType').create({ IsoCode: 'XYZ', ConversionRate: 1, DecimalPlaces: 2 })).rejects.toMatchObject({
+      errorCode: 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+    });
     const eur = (await currencyTypes(admin)).find((r) => r.IsoCode === 'EUR');
     await expect(admin.sobject('CurrencyType').destroy(eur?.Id ?? '')).rejects.toMatchObject({ errorCode: 'INVALID_TYPE_FOR_OPERATION' });
   });
@@ -177,6 +256,8 @@ describe('CurrencyType rows', () => {
   it('are read-only to the integration user, who lacks Customize Application', async () => {
     const described = await integration.sobject('CurrencyType').describe();
     expect(described).toMatchObject({ createable: false, updateable: false });
-    await expect(integration.sobject('CurrencyType').create({ IsoCode: 'CAD', ConversionRate: 1.35, DecimalPlaces: 2, IsActive: true })).rejects.toMatchObject({ errorCode: 'INVALID_TYPE_FOR_OPERATION' });
+    await expect(
+      integration.sobject('CurrencyType').create({ IsoCode: 'CAD', ConversionRate: 1.35, DecimalPlaces: 2, IsActive: true }),
+    ).rejects.toMatchObject({ errorCode: 'INVALID_TYPE_FOR_OPERATION' });
   });
 });

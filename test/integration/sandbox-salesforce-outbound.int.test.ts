@@ -45,7 +45,9 @@ function addRule(rule: Partial<OutboundRuleInput> = {}) {
 }
 
 async function createLead(fields: Record<string, unknown> = {}): Promise<string> {
-  const result = await conn.sobject('Lead').create({ LastName: 'Lee', Company: 'Acme', Email: 'lee@acme.test', ...fields }, { headers: { 'Sforce-Auto-Assign': 'FALSE' } });
+  const result = await conn
+    .sobject('Lead')
+    .create({ LastName: 'Lee', Company: 'Acme', Email: 'lee@acme.test', ...fields }, { headers: { 'Sforce-Auto-Assign': 'FALSE' } });
   return result.id ?? '';
 }
 
@@ -76,7 +78,10 @@ beforeEach(async () => {
   await sandbox.reset();
   received = [];
   reply = () => ({ status: 200, body: ackEnvelope() });
-  conn = new jsforce.Connection({ version: '60.0', oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' } });
+  conn = new jsforce.Connection({
+    version: '60.0',
+    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
+  });
   await conn.login(ORG.username, ORG.password);
 });
 
@@ -114,7 +119,11 @@ describe('delivery', () => {
   });
 
   it('retries on the backoff schedule until the listener acks', async () => {
-    const replies = [{ status: 200, body: 'OK' }, { status: 500, body: faultEnvelope('busy', 'soapenv:Server') }, { status: 200, body: ackEnvelope(false) }];
+    const replies = [
+      { status: 200, body: 'OK' },
+      { status: 500, body: faultEnvelope('busy', 'soapenv:Server') },
+      { status: 200, body: ackEnvelope(false) },
+    ];
     reply = (attempt) => replies[attempt - 1] ?? { status: 200, body: ackEnvelope() };
     addRule();
     await createLead();
@@ -145,7 +154,12 @@ describe('delivery', () => {
     const answer = await conn.requestPost<{ compositeResponse: Array<{ httpStatusCode: number }> }>('/composite', {
       compositeRequest: [
         { method: 'POST', url: '/services/data/v60.0/sobjects/Lead', referenceId: 'lead', body: { LastName: 'Lee', Company: 'Acme' } },
-        { method: 'PATCH', url: '/services/data/v60.0/sobjects/Lead/@{lead.id}', referenceId: 'working', body: { Status: 'Working - Contacted' } },
+        {
+          method: 'PATCH',
+          url: '/services/data/v60.0/sobjects/Lead/@{lead.id}',
+          referenceId: 'working',
+          body: { Status: 'Working - Contacted' },
+        },
         { method: 'PATCH', url: '/services/data/v60.0/sobjects/Lead/@{lead.id}', referenceId: 'titled', body: { Title: 'VP Sales' } },
       ],
     });
@@ -183,7 +197,9 @@ describe('delivery', () => {
     addRule({ includeSessionId: true });
     const leadId = await createLead();
     const { message } = await waitFor(() => received[0]);
-    const answer = await fetch(`${sandbox.url}/services/data/v60.0/sobjects/Lead/${leadId}`, { headers: { Authorization: `Bearer ${message.sessionId ?? ''}` } });
+    const answer = await fetch(`${sandbox.url}/services/data/v60.0/sobjects/Lead/${leadId}`, {
+      headers: { Authorization: `Bearer ${message.sessionId ?? ''}` },
+    });
     expect(answer.status).toBe(200);
   });
 });
@@ -204,7 +220,11 @@ describe('rules', () => {
     const leadId = await createLead();
     expect(sandbox.outbound.pending()).toEqual([]);
     const repId = sandbox.salesRepIds[0] ?? '';
-    const rep = new jsforce.Connection({ instanceUrl: sandbox.url, accessToken: sandbox.issueUserToken(repId).access_token, version: '60.0' });
+    const rep = new jsforce.Connection({
+      instanceUrl: sandbox.url,
+      accessToken: sandbox.issueUserToken(repId).access_token,
+      version: '60.0',
+    });
     await rep.sobject('Lead').update({ Id: leadId, Status: 'Working - Contacted' });
     const { message } = await waitFor(() => received[0]);
     expect(message.notifications[0]?.fields).toMatchObject({ Id: leadId, LastModifiedById: repId });

@@ -40,7 +40,10 @@ afterAll(async () => {
 beforeEach(async () => {
   clock = NOW;
   await sandbox.reset();
-  conn = new jsforce.Connection({ version: '60.0', oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' } });
+  conn = new jsforce.Connection({
+    version: '60.0',
+    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
+  });
   await conn.login(ORG.username, ORG.password);
 });
 
@@ -61,13 +64,18 @@ describe('paging', () => {
     const third = await conn.queryMore<Row>(second.nextRecordsUrl ?? '');
     expect(third.done).toBe(true);
     expect(third.nextRecordsUrl).toBeUndefined();
-    expect([...first.records, ...second.records, ...third.records].map((r) => r.LastName)).toEqual(Array.from({ length: 450 }, (_, i) => `L${String(i).padStart(3, '0')}`));
+    expect([...first.records, ...second.records, ...third.records].map((r) => r.LastName)).toEqual(
+      Array.from({ length: 450 }, (_, i) => `L${String(i).padStart(3, '0')}`),
+    );
   });
 
   it('fetches every page with autoFetch (default batch of 2000)', async () => {
     await createLeads(2100, (i) => ({ LastName: `L${i}`, Company: 'Acme' }));
     const fetched: Row[] = [];
-    const result = await conn.query<Row>('SELECT Id FROM Lead').on('record', (r: Row) => fetched.push(r)).run({ autoFetch: true, maxFetch: 5000 });
+    const result = await conn
+      .query<Row>('SELECT Id FROM Lead')
+      .on('record', (r: Row) => fetched.push(r))
+      .run({ autoFetch: true, maxFetch: 5000 });
     expect(result.totalSize).toBe(2100);
     expect(fetched).toHaveLength(2100);
     expect(sandbox.stats().calls['GET /services/data/:version/query/:locator']).toBe(1);
@@ -81,13 +89,21 @@ describe('paging', () => {
 describe('fields and relationships', () => {
   it('nests parent relationship fields with attributes, and null for an empty relationship', async () => {
     const [id] = await createLeads(1, () => ({ LastName: 'Lee', Company: 'Acme', Email: 'lee@acme.test' }));
-    const result = await conn.query<Row>(`SELECT Id, Owner.Name, CreatedBy.Username, ConvertedContact.Email FROM Lead WHERE Id = '${(id ?? '').slice(0, 15)}'`);
+    const result = await conn.query<Row>(
+      `SELECT Id, Owner.Name, CreatedBy.Username, ConvertedContact.Email FROM Lead WHERE Id = '${(id ?? '').slice(0, 15)}'`,
+    );
     expect(result.records).toEqual([
       {
         attributes: { type: 'Lead', url: `/services/data/v60.0/sobjects/Lead/${id}` },
         Id: id,
-        Owner: { attributes: { type: 'User', url: `/services/data/v60.0/sobjects/User/${sandbox.integrationUserId}` }, Name: 'Smarketing Integration' },
-        CreatedBy: { attributes: { type: 'User', url: `/services/data/v60.0/sobjects/User/${sandbox.integrationUserId}` }, Username: 'integration@sandbox.example.com' },
+        Owner: {
+          attributes: { type: 'User', url: `/services/data/v60.0/sobjects/User/${sandbox.integrationUserId}` },
+          Name: 'Smarketing Integration',
+        },
+        CreatedBy: {
+          attributes: { type: 'User', url: `/services/data/v60.0/sobjects/User/${sandbox.integrationUserId}` },
+          Username: 'integration@sandbox.example.com',
+        },
         ConvertedContact: null,
       },
     ]);
@@ -101,14 +117,18 @@ describe('fields and relationships', () => {
       { CampaignId: campaign?.id, LeadId: a, Status: 'Responded' },
       { CampaignId: campaign?.id, LeadId: c },
     ]);
-    const members = await conn.query<Row>("SELECT Name, (SELECT Status, HasResponded, Lead.LastName FROM CampaignMembers ORDER BY Status DESC) FROM Campaign WHERE Name = 'Webinar'");
+    const members = await conn.query<Row>(
+      "SELECT Name, (SELECT Status, HasResponded, Lead.LastName FROM CampaignMembers ORDER BY Status DESC) FROM Campaign WHERE Name = 'Webinar'",
+    );
     const nested = members.records[0]?.CampaignMembers as { totalSize: number; records: Row[] };
     expect(nested.totalSize).toBe(2);
     expect(nested.records.map((r) => [r.Status, r.HasResponded, (r.Lead as Row).LastName])).toEqual([
       ['Sent', false, 'L2'],
       ['Responded', true, 'L0'],
     ]);
-    expect(await names("SELECT LastName FROM Lead WHERE Id IN (SELECT LeadId FROM CampaignMember WHERE Status = 'Responded')")).toEqual(['L0']);
+    expect(await names("SELECT LastName FROM Lead WHERE Id IN (SELECT LeadId FROM CampaignMember WHERE Status = 'Responded')")).toEqual([
+      'L0',
+    ]);
     expect(await names('SELECT LastName FROM Lead WHERE Id NOT IN (SELECT LeadId FROM CampaignMember) ORDER BY LastName')).toEqual(['L1']);
   });
 
@@ -148,7 +168,14 @@ describe('filters', () => {
   });
 
   it('orders by several keys with NULLS FIRST/LAST, then applies OFFSET and LIMIT', async () => {
-    expect(await names('SELECT LastName FROM Lead ORDER BY LeadSource DESC NULLS FIRST, LastName ASC')).toEqual(['Park', 'Sato', 'Ng', 'Quinn', 'Ortiz', 'Roy']);
+    expect(await names('SELECT LastName FROM Lead ORDER BY LeadSource DESC NULLS FIRST, LastName ASC')).toEqual([
+      'Park',
+      'Sato',
+      'Ng',
+      'Quinn',
+      'Ortiz',
+      'Roy',
+    ]);
     expect(await names('SELECT LastName FROM Lead ORDER BY AnnualRevenue ASC NULLS LAST LIMIT 2 OFFSET 3')).toEqual(['Quinn', 'Roy']);
     expect(await names('SELECT LastName FROM Lead ORDER BY AnnualRevenue')).toEqual(['Sato', 'Ng', 'Ortiz', 'Park', 'Quinn', 'Roy']);
   });
@@ -156,7 +183,12 @@ describe('filters', () => {
 
 describe('date literals', () => {
   it('filters datetimes with LAST_N_DAYS, TODAY and datetime literals on the org clock', async () => {
-    for (const [name, daysAgo] of [['Today', 0], ['ThreeDays', 3], ['TenDays', 10], ['FortyDays', 40]] as const) {
+    for (const [name, daysAgo] of [
+      ['Today', 0],
+      ['ThreeDays', 3],
+      ['TenDays', 10],
+      ['FortyDays', 40],
+    ] as const) {
       clock = NOW - daysAgo * DAY;
       await createLeads(1, () => ({ LastName: name, Company: 'Acme' }));
     }
@@ -164,8 +196,16 @@ describe('date literals', () => {
     expect(await names('SELECT LastName FROM Lead WHERE CreatedDate = TODAY')).toEqual(['Today']);
     expect(await names('SELECT LastName FROM Lead WHERE CreatedDate = LAST_N_DAYS:7 ORDER BY CreatedDate')).toEqual(['ThreeDays', 'Today']);
     expect(await names('SELECT LastName FROM Lead WHERE CreatedDate < LAST_N_DAYS:30')).toEqual(['FortyDays']);
-    expect(await names('SELECT LastName FROM Lead WHERE CreatedDate > 2025-03-09T00:00:00Z AND CreatedDate < 2025-03-19T00:00:00.000+0000 ORDER BY CreatedDate')).toEqual(['TenDays', 'ThreeDays']);
-    expect(await names('SELECT LastName FROM Lead WHERE CreatedDate = THIS_MONTH ORDER BY CreatedDate')).toEqual(['TenDays', 'ThreeDays', 'Today']);
+    expect(
+      await names(
+        'SELECT LastName FROM Lead WHERE CreatedDate > 2025-03-09T00:00:00Z AND CreatedDate < 2025-03-19T00:00:00.000+0000 ORDER BY CreatedDate',
+      ),
+    ).toEqual(['TenDays', 'ThreeDays']);
+    expect(await names('SELECT LastName FROM Lead WHERE CreatedDate = THIS_MONTH ORDER BY CreatedDate')).toEqual([
+      'TenDays',
+      'ThreeDays',
+      'Today',
+    ]);
   });
 
   it('compares date fields with date literals', async () => {

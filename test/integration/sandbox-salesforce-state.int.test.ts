@@ -20,13 +20,20 @@ async function start(stateFile?: string): Promise<SalesforceSandbox> {
 }
 
 async function login(sandbox: SalesforceSandbox): Promise<Connection> {
-  const conn = new jsforce.Connection({ version: '60.0', oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' } });
+  const conn = new jsforce.Connection({
+    version: '60.0',
+    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
+  });
   await conn.login(ORG.username, ORG.password);
   return conn;
 }
 
 async function post(url: string, body?: unknown): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 }
 
 beforeAll(() => {
@@ -46,7 +53,9 @@ describe('state', () => {
     const stateFile = path.join(dir, 'restart', 'salesforce.json');
     const first = await start(stateFile);
     const conn = await login(first);
-    await conn.tooling.sobject('CustomField').create({ FullName: 'Lead.Lifecycle_Stage__c', Metadata: { type: 'Text', label: 'Lifecycle Stage', length: 40 } });
+    await conn.tooling
+      .sobject('CustomField')
+      .create({ FullName: 'Lead.Lifecycle_Stage__c', Metadata: { type: 'Text', label: 'Lifecycle Stage', length: 40 } });
     await grantFieldAccess(conn, ['Lead.Lifecycle_Stage__c']);
     const lead = await conn.sobject('Lead').create({ LastName: 'Lee', Company: 'Acme', Lifecycle_Stage__c: 'MQL' });
     first.outbound.addRule({ object: 'Lead', fields: ['Status'], endpointUrl: 'http://127.0.0.1:9/outbound', active: false });
@@ -65,7 +74,9 @@ describe('state', () => {
   it('resets to a fresh org over /__sandbox/reset while issued tokens stay valid', async () => {
     const sandbox = await start();
     const conn = await login(sandbox);
-    await conn.tooling.sobject('CustomField').create({ FullName: 'Lead.SLA_Status__c', Metadata: { type: 'Text', label: 'SLA Status', length: 20 } });
+    await conn.tooling
+      .sobject('CustomField')
+      .create({ FullName: 'Lead.SLA_Status__c', Metadata: { type: 'Text', label: 'SLA Status', length: 20 } });
     await conn.sobject('Lead').create({ LastName: 'Lee', Company: 'Acme' });
     expect((await post(`${sandbox.url}/__sandbox/reset`)).status).toBe(204);
     expect(await conn.sobject('Lead').count()).toBe(0);
@@ -81,7 +92,10 @@ describe('/__sandbox controls', () => {
     await conn.sobject('Lead').create({ LastName: 'Lee', Company: 'Acme' });
     await conn.sobject('Lead').create([{ LastName: 'Kim', Company: 'Acme' }]);
     await conn.query('SELECT Id FROM Lead');
-    const stats = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as { calls: Record<string, number>; apiUsage: { used: number; limit: number } };
+    const stats = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as {
+      calls: Record<string, number>;
+      apiUsage: { used: number; limit: number };
+    };
     expect(stats.calls).toMatchObject({
       'POST /services/oauth2/token': 1,
       'POST /services/data/:version/sobjects/Lead': 1,
@@ -93,13 +107,21 @@ describe('/__sandbox controls', () => {
 
   it('lists users and issues a sales rep token that acts as that rep', async () => {
     const sandbox = await start();
-    const users = (await (await fetch(`${sandbox.url}/__sandbox/users`)).json()) as Array<{ id: string; role: string; isActive: boolean; managerId: string | null }>;
+    const users = (await (await fetch(`${sandbox.url}/__sandbox/users`)).json()) as Array<{
+      id: string;
+      role: string;
+      isActive: boolean;
+      managerId: string | null;
+    }>;
     const reps = users.filter((u) => u.role === 'sales-rep');
     expect(reps.length).toBeGreaterThanOrEqual(3);
     expect(reps.some((r) => !r.isActive)).toBe(true);
     expect(reps.every((r) => r.managerId !== null)).toBe(true);
     const rep = reps.find((r) => r.isActive);
-    const token = (await (await post(`${sandbox.url}/__sandbox/users/${rep?.id ?? ''}/token`)).json()) as { access_token: string; id: string };
+    const token = (await (await post(`${sandbox.url}/__sandbox/users/${rep?.id ?? ''}/token`)).json()) as {
+      access_token: string;
+      id: string;
+    };
     expect(token.id).toBe(`${sandbox.url}/id/${ORG.orgId}/${rep?.id ?? ''}`);
     const inactive = reps.find((r) => !r.isActive);
     expect((await post(`${sandbox.url}/__sandbox/users/${inactive?.id ?? ''}/token`)).status).toBe(400);
@@ -121,8 +143,15 @@ describe('/__sandbox controls', () => {
     const only = sandbox.salesRepIds[2] ?? '';
     const answer = await post(`${sandbox.url}/__sandbox/assignment`, { active: true, userIds: [only] });
     expect(await answer.json()).toEqual({ active: true, userIds: [only] });
-    const created = await conn.sobject('Lead').create([{ LastName: 'A', Company: 'X' }, { LastName: 'B', Company: 'X' }]);
-    const owners: Array<Record<string, unknown>> = await conn.retrieve('Lead', created.map((r) => r.id ?? ''), { fields: ['OwnerId'] });
+    const created = await conn.sobject('Lead').create([
+      { LastName: 'A', Company: 'X' },
+      { LastName: 'B', Company: 'X' },
+    ]);
+    const owners: Array<Record<string, unknown>> = await conn.retrieve(
+      'Lead',
+      created.map((r) => r.id ?? ''),
+      { fields: ['OwnerId'] },
+    );
     expect(owners.map((r) => r.OwnerId)).toEqual([only, only]);
   });
 });

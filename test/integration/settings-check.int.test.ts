@@ -30,26 +30,41 @@ describe('settings checked against the CRMs', () => {
   const settingsPath = (key: string) => `/api/installations/${installationId}/settings/${key}`;
   const withSqlStatus = (status: string) => ({
     ...DEFAULT_STAGE_DICTIONARY,
-    rows: DEFAULT_STAGE_DICTIONARY.rows.map((row) => (row.stage === 'sql' && row.salesforce?.object === 'Lead' ? { ...row, salesforce: { ...row.salesforce, status } } : row)),
+    rows: DEFAULT_STAGE_DICTIONARY.rows.map((row) =>
+      row.stage === 'sql' && row.salesforce?.object === 'Lead' ? { ...row, salesforce: { ...row.salesforce, status } } : row,
+    ),
   });
 
   it("refuses SQL's Lead Status 'Working', naming the value and the org's Lead Status picklist", async () => {
     const refused = await client.api('PUT', settingsPath('stageDictionary'), withSqlStatus('Working'));
     expect(refused.status).toBe(422);
     expect(refused.json.error).toBe('invalid_settings');
-    expect(refused.json.issues).toEqual([expect.stringMatching(/^rows\[2\] \(sql\)\.salesforce\.status: "Working" is not a value of the Lead Status picklist \(Lead\.Status\) in Salesforce; its active values are .*"Working - Contacted"/)]);
+    expect(refused.json.issues).toEqual([
+      expect.stringMatching(
+        /^rows\[2\] \(sql\)\.salesforce\.status: "Working" is not a value of the Lead Status picklist \(Lead\.Status\) in Salesforce; its active values are .*"Working - Contacted"/,
+      ),
+    ]);
     expect((await client.api('GET', settingsPath('stageDictionary'))).json.isDefault).toBe(true);
   });
 
   it('refuses a feedback reason label that is not a value of Feedback_Reason__c', async () => {
-    const taxonomy = { ...DEFAULT_FEEDBACK_TAXONOMY, reasons: [...DEFAULT_FEEDBACK_TAXONOMY.reasons, { label: 'Went dark', code: 'went_dark' }] };
+    const taxonomy = {
+      ...DEFAULT_FEEDBACK_TAXONOMY,
+      reasons: [...DEFAULT_FEEDBACK_TAXONOMY.reasons, { label: 'Went dark', code: 'went_dark' }],
+    };
     const refused = await client.api('PUT', settingsPath('feedbackTaxonomy'), taxonomy);
     expect(refused.status).toBe(422);
-    expect(refused.json.issues).toEqual([expect.stringContaining('reasons[8].label: "Went dark" is not a value of the Feedback Reason picklist (Lead.Feedback_Reason__c)')]);
+    expect(refused.json.issues).toEqual([
+      expect.stringContaining('reasons[8].label: "Went dark" is not a value of the Feedback Reason picklist (Lead.Feedback_Reason__c)'),
+    ]);
   });
 
   it('refuses an SLA override for a Lead Source the org does not have, and a misspelt Lead Status with its spelling', async () => {
-    const refused = await client.api('PUT', settingsPath('slaPolicy'), { hours: 24, untouchedLeadStatuses: ['open - not contacted'], overrides: [{ leadSource: 'Carrier Pigeon', hours: 2 }] });
+    const refused = await client.api('PUT', settingsPath('slaPolicy'), {
+      hours: 24,
+      untouchedLeadStatuses: ['open - not contacted'],
+      overrides: [{ leadSource: 'Carrier Pigeon', hours: 2 }],
+    });
     expect(refused.status).toBe(422);
     expect(refused.json.issues).toEqual([
       'untouchedLeadStatuses[0]: "open - not contacted" is spelled "Open - Not Contacted" in the Lead Status picklist (Lead.Status) in Salesforce',
@@ -74,9 +89,21 @@ describe('settings checked against the CRMs', () => {
   it('previews from stage history: contacts in SQL whose values no row would cover, without saving', async () => {
     const at = new Date('2026-11-02T10:00:00Z');
     await recordStageChanges(admin.app.db, [
-      ...['101', '102', '103'].map((id) => ({ installationId, hubspotContactId: `preview-${id}`, stage: 'sql', source: 'salesforce' as const, occurredAt: at })),
+      ...['101', '102', '103'].map((id) => ({
+        installationId,
+        hubspotContactId: `preview-${id}`,
+        stage: 'sql',
+        source: 'salesforce' as const,
+        occurredAt: at,
+      })),
       { installationId, hubspotContactId: 'preview-104', stage: 'sql', source: 'salesforce', occurredAt: at },
-      { installationId, hubspotContactId: 'preview-104', stage: 'rejected', source: 'salesforce', occurredAt: new Date(at.getTime() + 60_000) },
+      {
+        installationId,
+        hubspotContactId: 'preview-104',
+        stage: 'rejected',
+        source: 'salesforce',
+        occurredAt: new Date(at.getTime() + 60_000),
+      },
     ]);
     const withoutSql = { ...DEFAULT_STAGE_DICTIONARY, rows: DEFAULT_STAGE_DICTIONARY.rows.filter((row) => row.stage !== 'sql') };
     const preview = await client.api('POST', `${settingsPath('stageDictionary')}/preview`, withoutSql);
@@ -94,21 +121,30 @@ describe('settings checked against the CRMs', () => {
   });
 
   it('saves a valid edit checked against both CRMs and says what it changes', async () => {
-    const saved = await client.api('PUT', settingsPath('slaPolicy'), { hours: 8, overrides: [{ leadSource: 'Partner Referral', hours: 2 }] });
+    const saved = await client.api('PUT', settingsPath('slaPolicy'), {
+      hours: 8,
+      overrides: [{ leadSource: 'Partner Referral', hours: 2 }],
+    });
     expect(saved.status).toBe(200);
     expect(saved.json.crmCheck).toEqual({ checked: true });
     expect(saved.json.preview.lines[0].text).toMatch(/^\d+ running SLA clocks? would be rescheduled from their handoff/);
-    expect((await client.api('GET', settingsPath('slaPolicy'))).json.value.overrides).toEqual([{ leadSource: 'Partner Referral', hours: 2 }]);
+    expect((await client.api('GET', settingsPath('slaPolicy'))).json.value.overrides).toEqual([
+      { leadSource: 'Partner Referral', hours: 2 },
+    ]);
   });
 
   /** The form fields of a value, as a browser would post them (repeated names, in order). */
   function formBody(fields: Record<string, string | string[] | undefined>, intent: 'preview' | 'save'): string {
     const body = new URLSearchParams({ _csrf: client.csrfToken, intent });
-    for (const [name, value] of Object.entries(fields)) for (const one of Array.isArray(value) ? value : [value ?? '']) body.append(name, one);
+    for (const [name, value] of Object.entries(fields))
+      for (const one of Array.isArray(value) ? value : [value ?? '']) body.append(name, one);
     return body.toString();
   }
   const postForm = (key: string, body: string) =>
-    client.request('POST', `/admin/installations/${installationId}/settings/${key}`, { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    client.request('POST', `/admin/installations/${installationId}/settings/${key}`, {
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
 
   it('refuses a form whose Lead Status the org lacks, naming it, with the form kept as typed', async () => {
     await client.page(`/admin/installations/${installationId}/settings?key=stageDictionary`);
@@ -118,14 +154,24 @@ describe('settings checked against the CRMs', () => {
     const response = await postForm('stageDictionary', formBody({ ...fields, 'row.status': statuses }, 'save'));
     expect(response.status).toBe(422);
     const page = await response.text();
-    expect(page).toContain('rows[2] (sql).salesforce.status: &quot;Working&quot; is not a value of the Lead Status picklist (Lead.Status) in Salesforce');
+    expect(page).toContain(
+      'rows[2] (sql).salesforce.status: &quot;Working&quot; is not a value of the Lead Status picklist (Lead.Status) in Salesforce',
+    );
     expect(page).toContain('name="row.status" value="Working"');
     expect((await client.api('GET', settingsPath('stageDictionary'))).json.isDefault).toBe(true);
   });
 
   it('previews a form, then saves it: an override row added in the SLA form', async () => {
     await client.page(`/admin/installations/${installationId}/settings?key=slaPolicy`);
-    const fields = { ...fieldsOf('slaPolicy', DEFAULT_SLA_POLICY), hours: '6', 'override.team': ['', 'Enterprise'], 'override.leadSource': ['Web', ''], 'override.hours': ['1', '12'], 'override.clock': ['calendar', 'inherit'], 'override.ownHours': ['', ''] };
+    const fields = {
+      ...fieldsOf('slaPolicy', DEFAULT_SLA_POLICY),
+      hours: '6',
+      'override.team': ['', 'Enterprise'],
+      'override.leadSource': ['Web', ''],
+      'override.hours': ['1', '12'],
+      'override.clock': ['calendar', 'inherit'],
+      'override.ownHours': ['', ''],
+    };
     const preview = await postForm('slaPolicy', formBody(fields, 'preview'));
     expect(preview.status).toBe(200);
     const previewPage = await preview.text();
@@ -138,20 +184,44 @@ describe('settings checked against the CRMs', () => {
     expect((await client.api('GET', settingsPath('slaPolicy'))).json.value).toMatchObject({
       hours: 6,
       businessHours: null,
-      overrides: [{ leadSource: 'Web', hours: 1, businessHours: null }, { team: 'Enterprise', hours: 12 }],
+      overrides: [
+        { leadSource: 'Web', hours: 1, businessHours: null },
+        { team: 'Enterprise', hours: 12 },
+      ],
     });
   });
 
   it('reads channel conditions written one per line and refuses a line it cannot read', async () => {
     await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
-    const unreadable = await postForm('channelRules', formBody({ fallbackChannel: 'Unassigned', 'rule.channel': ['Paid Search'], 'rule.conditions': ['medium equals cpc'] }, 'preview'));
+    const unreadable = await postForm(
+      'channelRules',
+      formBody({ fallbackChannel: 'Unassigned', 'rule.channel': ['Paid Search'], 'rule.conditions': ['medium equals cpc'] }, 'preview'),
+    );
     expect(unreadable.status).toBe(422);
     expect(await unreadable.text()).toContain('rules[0].anyOf: &quot;medium equals cpc&quot; is not a condition');
-    const read = await postForm('channelRules', formBody({ fallbackChannel: 'Unassigned', 'list.name': ['social'], 'list.entries': ['facebook.com, t.co'], 'rule.channel': ['Paid Search', 'Organic Social'], 'rule.conditions': ['medium ~ /^(cpc|ppc)$/\nor\nsource in ["adwords", "bing ads"]', 'referrer in site list social'] }, 'save'));
+    const read = await postForm(
+      'channelRules',
+      formBody(
+        {
+          fallbackChannel: 'Unassigned',
+          'list.name': ['social'],
+          'list.entries': ['facebook.com, t.co'],
+          'rule.channel': ['Paid Search', 'Organic Social'],
+          'rule.conditions': ['medium ~ /^(cpc|ppc)$/\nor\nsource in ["adwords", "bing ads"]', 'referrer in site list social'],
+        },
+        'save',
+      ),
+    );
     expect(read.status).toBe(303);
     const saved = (await client.api('GET', settingsPath('channelRules'))).json.value;
     expect(saved.rules).toEqual([
-      { channel: 'Paid Search', anyOf: [[{ field: 'medium', operator: 'regex', pattern: '^(cpc|ppc)$' }], [{ field: 'source', operator: 'in', values: ['adwords', 'bing ads'] }]] },
+      {
+        channel: 'Paid Search',
+        anyOf: [
+          [{ field: 'medium', operator: 'regex', pattern: '^(cpc|ppc)$' }],
+          [{ field: 'source', operator: 'in', values: ['adwords', 'bing ads'] }],
+        ],
+      },
       { channel: 'Organic Social', anyOf: [[{ field: 'referrer', operator: 'in_site_list', list: 'social' }]] },
     ]);
     const page = await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
@@ -162,7 +232,9 @@ describe('settings checked against the CRMs', () => {
     await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);
     const started = await client.form(`/admin/installations/${installationId}/settings/channelRules/restamp`, {});
     expect(started.status).toBe(303);
-    expect(started.headers.get('location')).toBe(`/admin/installations/${installationId}/settings?key=channelRules&notice=backfill_started#restamp`);
+    expect(started.headers.get('location')).toBe(
+      `/admin/installations/${installationId}/settings?key=channelRules&notice=backfill_started#restamp`,
+    );
     const run = (await client.api('GET', `/api/installations/${installationId}/backfill`)).json.run;
     expect(run).not.toBeNull();
     const page = await client.page(`/admin/installations/${installationId}/settings?key=channelRules`);

@@ -37,8 +37,13 @@ describe('settings across processes', () => {
     hubspot = `http://127.0.0.1:${hubspotPort}`;
     salesforce = `http://127.0.0.1:${salesforcePort}`;
     const shared = {
-      REDIS_URL: redis.url, DATABASE_URL: freshPostgresUrl(), ADMIN_TOKEN, SANDBOX_DEMO: 'false', PORT: String(webPort),
-      SANDBOX_HUBSPOT_PORT: String(hubspotPort), SANDBOX_SALESFORCE_PORT: String(salesforcePort),
+      REDIS_URL: redis.url,
+      DATABASE_URL: freshPostgresUrl(),
+      ADMIN_TOKEN,
+      SANDBOX_DEMO: 'false',
+      PORT: String(webPort),
+      SANDBOX_HUBSPOT_PORT: String(hubspotPort),
+      SANDBOX_SALESFORCE_PORT: String(salesforcePort),
     };
     const dataDir = () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'smk-propagation-'));
@@ -52,12 +57,19 @@ describe('settings across processes', () => {
     started.push(worker);
     // The web process installs itself on the sandboxes after it answers /readyz; a contact changed
     // before its webhook subscriptions exist would never reach the app.
-    await eventually(async () => {
-      const response = await fetch(`${hubspot}/webhooks/v3/2000001/subscriptions?hapikey=SANDBOX_HUBSPOT_DEV_KEY`);
-      if (!response.ok) return false;
-      const { results } = (await response.json()) as { results: { eventType: string; propertyName?: string; active: boolean }[] };
-      return results.some((subscription) => subscription.active && subscription.eventType === 'contact.propertyChange' && subscription.propertyName === 'lifecyclestage');
-    }, 90_000, 'the web process to subscribe to lifecycle changes');
+    await eventually(
+      async () => {
+        const response = await fetch(`${hubspot}/webhooks/v3/2000001/subscriptions?hapikey=SANDBOX_HUBSPOT_DEV_KEY`);
+        if (!response.ok) return false;
+        const { results } = (await response.json()) as { results: { eventType: string; propertyName?: string; active: boolean }[] };
+        return results.some(
+          (subscription) =>
+            subscription.active && subscription.eventType === 'contact.propertyChange' && subscription.propertyName === 'lifecyclestage',
+        );
+      },
+      90_000,
+      'the web process to subscribe to lifecycle changes',
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -85,36 +97,57 @@ describe('settings across processes', () => {
   async function salesforceToken(): Promise<string> {
     const users = (await (await fetch(`${salesforce}/__sandbox/users`)).json()) as { id: string; role: string }[];
     const integration = users.find((user) => user.role === 'integration');
-    const token = (await (await fetch(`${salesforce}/__sandbox/users/${integration?.id ?? ''}/token`, { method: 'POST' })).json()) as { access_token: string };
+    const token = (await (await fetch(`${salesforce}/__sandbox/users/${integration?.id ?? ''}/token`, { method: 'POST' })).json()) as {
+      access_token: string;
+    };
     return token.access_token;
   }
 
   /** A marketer creates a contact in the HubSpot UI and promotes it to MQL; resolves with its Lead. */
   async function handOff(email: string): Promise<LeadRow> {
     const write = async (method: string, pathname: string, properties: Record<string, string>) => {
-      const response = await fetch(`${hubspot}/__sandbox${pathname}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ properties }) });
+      const response = await fetch(`${hubspot}/__sandbox${pathname}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ properties }),
+      });
       expect(response.ok).toBe(true);
       return (await response.json()) as { id: string | number };
     };
-    const created = await write('POST', '/ui/contacts', { email, firstname: 'Grace', lastname: 'Hopper', company: 'Navy', jobtitle: 'Rear Admiral', lifecyclestage: 'lead' });
+    const created = await write('POST', '/ui/contacts', {
+      email,
+      firstname: 'Grace',
+      lastname: 'Hopper',
+      company: 'Navy',
+      jobtitle: 'Rear Admiral',
+      lifecyclestage: 'lead',
+    });
     await write('PATCH', `/ui/contacts/${String(created.id)}`, { lifecyclestage: 'marketingqualifiedlead' });
     let lead: LeadRow | undefined;
     let refusal = '';
-    await eventually(async () => {
-      const soql = `SELECT Id, Title FROM Lead WHERE HubSpot_Contact_Id__c = '${String(created.id)}'`;
-      // A new session each time: the web process may still be provisioning the app's fields.
-      const token = await salesforceToken();
-      const response = await fetch(`${salesforce}/services/data/v62.0/query?q=${encodeURIComponent(soql)}`, { headers: { authorization: `Bearer ${token}` } });
-      // Until the web process has provisioned the org, the app's fields are not there yet.
-      if (!response.ok) {
-        refusal = await response.text();
-        return false;
-      }
-      refusal = '';
-      lead = ((await response.json()) as { records: LeadRow[] }).records[0];
-      return lead !== undefined;
-    }, 60_000, `the Lead of ${email}`).catch((error: unknown) => {
-      throw new Error(`${String(error)} ${refusal}\nsandboxes: ${hubspot} ${salesforce}\nweb:\n${webApp.output().slice(-6000)}\nworker:\n${worker.output().slice(-3000)}`);
+    await eventually(
+      async () => {
+        const soql = `SELECT Id, Title FROM Lead WHERE HubSpot_Contact_Id__c = '${String(created.id)}'`;
+        // A new session each time: the web process may still be provisioning the app's fields.
+        const token = await salesforceToken();
+        const response = await fetch(`${salesforce}/services/data/v62.0/query?q=${encodeURIComponent(soql)}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        // Until the web process has provisioned the org, the app's fields are not there yet.
+        if (!response.ok) {
+          refusal = await response.text();
+          return false;
+        }
+        refusal = '';
+        lead = ((await response.json()) as { records: LeadRow[] }).records[0];
+        return lead !== undefined;
+      },
+      60_000,
+      `the Lead of ${email}`,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${String(error)} ${refusal}\nsandboxes: ${hubspot} ${salesforce}\nweb:\n${webApp.output().slice(-6000)}\nworker:\n${worker.output().slice(-3000)}`,
+      );
     });
     return lead as LeadRow;
   }
@@ -127,7 +160,9 @@ describe('settings across processes', () => {
     // 2. The admin stops syncing the job title, through the web process.
     const installations = (await api('GET', '/installations')).body as { installations: { id: string }[] };
     const installationId = installations.installations[0]?.id ?? '';
-    const mappings = DEFAULT_FIELD_MAPPINGS.map((mapping) => (mapping.hubspotProperty === 'jobtitle' ? { ...mapping, rule: 'dont_sync' } : mapping));
+    const mappings = DEFAULT_FIELD_MAPPINGS.map((mapping) =>
+      mapping.hubspotProperty === 'jobtitle' ? { ...mapping, rule: 'dont_sync' } : mapping,
+    );
     const saved = await api('PUT', `/installations/${installationId}/settings/fieldMappings`, mappings);
     expect(saved.status).toBe(200);
 

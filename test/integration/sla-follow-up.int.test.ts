@@ -48,8 +48,13 @@ describe('SLA follow-up cadence and disposition', () => {
     const db = connectPostgres(databaseUrl, 2);
     try {
       await migrate(db);
-      installationId = (await upsertInstallation(db, { name: 'Sandbox', hubspotPortalId: '1000001', salesforceOrgId: '00D000000000001AAA' })).id;
-      await db.query('UPDATE installations SET settings = $2::jsonb WHERE id = $1', [installationId, JSON.stringify({ slaPolicy: POLICY_INPUT })]);
+      installationId = (
+        await upsertInstallation(db, { name: 'Sandbox', hubspotPortalId: '1000001', salesforceOrgId: '00D000000000001AAA' })
+      ).id;
+      await db.query('UPDATE installations SET settings = $2::jsonb WHERE id = $1', [
+        installationId,
+        JSON.stringify({ slaPolicy: POLICY_INPUT }),
+      ]);
     } finally {
       await db.close();
     }
@@ -65,14 +70,28 @@ describe('SLA follow-up cadence and disposition', () => {
   /** The worker's clock context, at an injected instant. */
   function clockContextAt(at: Date): ClockContext {
     return {
-      installationId, db: h.app.db, hubspot: direct.ctx.hubspot, salesforce: direct.ctx.salesforce, ledger: direct.ctx.ledger, policy,
-      integrationUserId: h.salesforceSandbox.integrationUserId, feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY,
-      scheduler: new SlaScheduler(h.app.producer), alerts: false, now: () => at,
+      installationId,
+      db: h.app.db,
+      hubspot: direct.ctx.hubspot,
+      salesforce: direct.ctx.salesforce,
+      ledger: direct.ctx.ledger,
+      policy,
+      integrationUserId: h.salesforceSandbox.integrationUserId,
+      feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY,
+      scheduler: new SlaScheduler(h.app.producer),
+      alerts: false,
+      now: () => at,
     };
   }
 
   async function followUpOf(leadId: string): Promise<FollowUpRow> {
-    await eventually(async () => (await h.app.db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1 AND cadence_status IS NOT NULL', [leadId])).length > 0, 15_000, `the follow-up rules of Lead ${leadId}`);
+    await eventually(
+      async () =>
+        (await h.app.db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1 AND cadence_status IS NOT NULL', [leadId])).length >
+        0,
+      15_000,
+      `the follow-up rules of Lead ${leadId}`,
+    );
     const rows = await h.app.db.query<FollowUpRow>(
       'SELECT id, handoff_at, owner_name, cadence_status, cadence_touches, cadence_due_at, disposition_status, disposition, disposition_due_at, updated_at FROM sla_clocks WHERE salesforce_lead_id = $1',
       [leadId],
@@ -85,11 +104,16 @@ describe('SLA follow-up cadence and disposition', () => {
   }
 
   async function leadStamps(leadId: string): Promise<{ SLA_Cadence_Status__c: string | null; SLA_Disposition_Status__c: string | null }> {
-    const rows = (await h.rep.query<{ SLA_Cadence_Status__c: string | null; SLA_Disposition_Status__c: string | null }>(`SELECT SLA_Cadence_Status__c, SLA_Disposition_Status__c FROM Lead WHERE Id = '${leadId}'`)).records;
+    const rows = (
+      await h.rep.query<{ SLA_Cadence_Status__c: string | null; SLA_Disposition_Status__c: string | null }>(
+        `SELECT SLA_Cadence_Status__c, SLA_Disposition_Status__c FROM Lead WHERE Id = '${leadId}'`,
+      )
+    ).records;
     return rows[0] ?? { SLA_Cadence_Status__c: null, SLA_Disposition_Status__c: null };
   }
 
-  const eventuallyInCrm = (probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> => eventually(probe, timeoutMs, what, 1_000);
+  const eventuallyInCrm = (probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> =>
+    eventually(probe, timeoutMs, what, 1_000);
 
   it('starts both rules at handoff: due in 7 and 10 days, pending on both records', async () => {
     const { contactId, lead } = await h.handOff();
@@ -97,9 +121,16 @@ describe('SLA follow-up cadence and disposition', () => {
     expect(row.cadence_due_at?.getTime()).toBe(row.handoff_at.getTime() + 7 * DAY);
     expect(row.disposition_due_at?.getTime()).toBe(row.handoff_at.getTime() + 10 * DAY);
     await eventuallyInCrm(async () => (await hubspotStamps(contactId)).sales_followup_status === 'pending', 15_000, 'pending in HubSpot');
-    expect(await leadStamps(lead.Id)).toEqual(expect.objectContaining({ SLA_Cadence_Status__c: 'pending', SLA_Disposition_Status__c: 'pending' }));
+    expect(await leadStamps(lead.Id)).toEqual(
+      expect.objectContaining({ SLA_Cadence_Status__c: 'pending', SLA_Disposition_Status__c: 'pending' }),
+    );
     const jobs = await h.app.producer.queue('slaClocks').getJobs(['delayed']);
-    expect(jobs.filter((job) => String(job.id).startsWith(`sla-followup-${installationId}-${lead.Id}-`)).map((job) => String(job.id).split('-').pop()).sort()).toEqual(['cadence', 'disposition']);
+    expect(
+      jobs
+        .filter((job) => String(job.id).startsWith(`sla-followup-${installationId}-${lead.Id}-`))
+        .map((job) => String(job.id).split('-').pop())
+        .sort(),
+    ).toEqual(['cadence', 'disposition']);
   });
 
   it('meets the cadence as soon as the sync sees K touches, on both records', async () => {
@@ -113,7 +144,7 @@ describe('SLA follow-up cadence and disposition', () => {
     expect((await leadStamps(lead.Id)).SLA_Cadence_Status__c).toBe('met');
   });
 
-  it('marks a Lead with fewer than K touches in D days missed on both records, in its rep\'s compliance and the violations; a duplicate check changes nothing', async () => {
+  it("marks a Lead with fewer than K touches in D days missed on both records, in its rep's compliance and the violations; a duplicate check changes nothing", async () => {
     const { contactId, lead } = await h.handOff();
     const started = await followUpOf(lead.Id);
     await h.rep.sobject('Task').create({ WhoId: lead.Id, Subject: 'Left a voicemail', Status: 'Completed', TaskSubtype: 'Call' });
@@ -121,23 +152,47 @@ describe('SLA follow-up cadence and disposition', () => {
     expect((await followUpOf(lead.Id)).cadence_status).toBe('pending');
 
     const afterWindow = new Date((started.cadence_due_at?.getTime() ?? 0) + 1_000);
-    expect(await checkFollowUpDue(clockContextAt(new Date(afterWindow.getTime() - 2 * DAY)), { clockId: started.id, rule: 'cadence' })).toEqual({ kind: 'not_due', dueAt: started.cadence_due_at });
-    expect(await checkFollowUpDue(clockContextAt(afterWindow), { clockId: started.id, rule: 'cadence' })).toEqual({ kind: 'judged', status: 'missed' });
+    expect(
+      await checkFollowUpDue(clockContextAt(new Date(afterWindow.getTime() - 2 * DAY)), { clockId: started.id, rule: 'cadence' }),
+    ).toEqual({ kind: 'not_due', dueAt: started.cadence_due_at });
+    expect(await checkFollowUpDue(clockContextAt(afterWindow), { clockId: started.id, rule: 'cadence' })).toEqual({
+      kind: 'judged',
+      status: 'missed',
+    });
     await eventuallyInCrm(async () => (await hubspotStamps(contactId)).sales_followup_status === 'missed', 10_000, 'missed in HubSpot');
     expect((await leadStamps(lead.Id)).SLA_Cadence_Status__c).toBe('missed');
 
     // The same check again (a repeated or late job) finds the rule decided and writes nothing.
     const decided = await followUpOf(lead.Id);
-    expect(await checkFollowUpDue(clockContextAt(new Date(afterWindow.getTime() + DAY)), { clockId: started.id, rule: 'cadence' })).toEqual({ kind: 'decided', status: 'missed' });
+    expect(await checkFollowUpDue(clockContextAt(new Date(afterWindow.getTime() + DAY)), { clockId: started.id, rule: 'cadence' })).toEqual(
+      { kind: 'decided', status: 'missed' },
+    );
     expect((await followUpOf(lead.Id)).updated_at).toEqual(decided.updated_at);
-    const logged = await h.app.db.query<{ n: number }>("SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1 AND action = 'sla_cadence'", [`salesforce:Lead:${lead.Id}`]);
+    const logged = await h.app.db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1 AND action = 'sla_cadence'",
+      [`salesforce:Lead:${lead.Id}`],
+    );
     expect(logged[0]?.n).toBe(1);
     // A touch logged after the window does not change the decision.
     await h.rep.sobject('Task').create({ WhoId: lead.Id, Subject: 'Late call', Status: 'Completed', TaskSubtype: 'Call' });
     expect((await followUpOf(lead.Id)).cadence_status).toBe('missed');
 
-    const owner = decided.owner_name ?? (await h.app.db.query<{ owner_name: string | null; owner_id: string | null }>('SELECT owner_name, owner_id FROM sla_clocks WHERE id = $1', [started.id]))[0]?.owner_id ?? '(none)';
-    const period = { installationId, from: new Date(started.handoff_at.getTime() - 1), to: new Date(started.handoff_at.getTime() + 1), now: afterWindow, policy };
+    const owner =
+      decided.owner_name ??
+      (
+        await h.app.db.query<{ owner_name: string | null; owner_id: string | null }>(
+          'SELECT owner_name, owner_id FROM sla_clocks WHERE id = $1',
+          [started.id],
+        )
+      )[0]?.owner_id ??
+      '(none)';
+    const period = {
+      installationId,
+      from: new Date(started.handoff_at.getTime() - 1),
+      to: new Date(started.handoff_at.getTime() + 1),
+      now: afterWindow,
+      policy,
+    };
     const side = await salesSide(h.app.db, period);
     const row = side.byRep.find((group) => group.key === owner);
     expect(row?.rules.find((rule) => rule.rule === 'cadence')).toMatchObject({ enabled: true, broken: 1, kept: 0 });
@@ -153,15 +208,29 @@ describe('SLA follow-up cadence and disposition', () => {
     await h.rep.sobject('Lead').update({ Id: accepted.lead.Id, Status: 'Working - Contacted' });
     await eventually(async () => (await followUpOf(accepted.lead.Id)).disposition_status === 'met', 20_000, 'the disposition met');
     expect((await followUpOf(accepted.lead.Id)).disposition).toBe('accepted');
-    await eventuallyInCrm(async () => (await hubspotStamps(accepted.contactId)).sales_disposition_status === 'met', 15_000, 'met in HubSpot');
+    await eventuallyInCrm(
+      async () => (await hubspotStamps(accepted.contactId)).sales_disposition_status === 'met',
+      15_000,
+      'met in HubSpot',
+    );
     expect((await leadStamps(accepted.lead.Id)).SLA_Disposition_Status__c).toBe('met');
 
     const afterDeadline = new Date((idle.disposition_due_at?.getTime() ?? 0) + 1_000);
-    expect(await checkFollowUpDue(clockContextAt(afterDeadline), { clockId: idle.id, rule: 'disposition' })).toEqual({ kind: 'judged', status: 'missed' });
-    await eventuallyInCrm(async () => (await hubspotStamps(undecided.contactId)).sales_disposition_status === 'missed', 10_000, 'missed in HubSpot');
+    expect(await checkFollowUpDue(clockContextAt(afterDeadline), { clockId: idle.id, rule: 'disposition' })).toEqual({
+      kind: 'judged',
+      status: 'missed',
+    });
+    await eventuallyInCrm(
+      async () => (await hubspotStamps(undecided.contactId)).sales_disposition_status === 'missed',
+      10_000,
+      'missed in HubSpot',
+    );
     expect((await leadStamps(undecided.lead.Id)).SLA_Disposition_Status__c).toBe('missed');
     // The accepted Lead's check at its due instant finds it decided.
     const acceptedRow = await followUpOf(accepted.lead.Id);
-    expect(await checkFollowUpDue(clockContextAt(afterDeadline), { clockId: acceptedRow.id, rule: 'disposition' })).toEqual({ kind: 'decided', status: 'met' });
+    expect(await checkFollowUpDue(clockContextAt(afterDeadline), { clockId: acceptedRow.id, rule: 'disposition' })).toEqual({
+      kind: 'decided',
+      status: 'met',
+    });
   });
 });

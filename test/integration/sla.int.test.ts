@@ -63,7 +63,11 @@ describe('follow-up SLA', () => {
     const db = connectPostgres(databaseUrl, 2);
     try {
       await migrate(db);
-      const installation = await upsertInstallation(db, { name: 'Sandbox', hubspotPortalId: '1000001', salesforceOrgId: '00D000000000001AAA' });
+      const installation = await upsertInstallation(db, {
+        name: 'Sandbox',
+        hubspotPortalId: '1000001',
+        salesforceOrgId: '00D000000000001AAA',
+      });
       installationId = installation.id;
       await db.query('UPDATE installations SET settings = $2::jsonb WHERE id = $1', [
         installationId,
@@ -81,16 +85,25 @@ describe('follow-up SLA', () => {
   });
 
   async function slaOf(contactId: string): Promise<Record<string, string | null>> {
-    return (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['sales_sla_status', 'sales_sla_due_at', 'sales_first_touch_at'])).properties;
+    return (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['sales_sla_status', 'sales_sla_due_at', 'sales_first_touch_at']))
+      .properties;
   }
 
   async function leadSla(leadId: string): Promise<{ SLA_Status__c: string | null; SLA_Due_At__c: string | null }> {
-    const rows = (await h.rep.query<{ SLA_Status__c: string | null; SLA_Due_At__c: string | null }>(`SELECT SLA_Status__c, SLA_Due_At__c FROM Lead WHERE Id = '${leadId}'`)).records;
+    const rows = (
+      await h.rep.query<{ SLA_Status__c: string | null; SLA_Due_At__c: string | null }>(
+        `SELECT SLA_Status__c, SLA_Due_At__c FROM Lead WHERE Id = '${leadId}'`,
+      )
+    ).records;
     return rows[0] ?? { SLA_Status__c: null, SLA_Due_At__c: null };
   }
 
   async function escalationTasks(leadId: string): Promise<{ Id: string; OwnerId: string; Subject: string }[]> {
-    return (await h.rep.query<{ Id: string; OwnerId: string; Subject: string }>(`SELECT Id, OwnerId, Subject FROM Task WHERE WhoId = '${leadId}' AND CreatedById = '${h.salesforceSandbox.integrationUserId}'`)).records;
+    return (
+      await h.rep.query<{ Id: string; OwnerId: string; Subject: string }>(
+        `SELECT Id, OwnerId, Subject FROM Task WHERE WhoId = '${leadId}' AND CreatedById = '${h.salesforceSandbox.integrationUserId}'`,
+      )
+    ).records;
   }
 
   /**
@@ -98,24 +111,44 @@ describe('follow-up SLA', () => {
    * CRMs, and its clock row is saved once they return, so the stamp can be seen a moment before it.
    */
   async function startedClockOf(leadId: string): Promise<ClockRow> {
-    await eventually(async () => (await h.app.db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1', [leadId])).length > 0, 10_000, `the clock of Lead ${leadId}`);
+    await eventually(
+      async () => (await h.app.db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1', [leadId])).length > 0,
+      10_000,
+      `the clock of Lead ${leadId}`,
+    );
     return clockOf(leadId);
   }
 
   async function clockOf(leadId: string): Promise<ClockRow> {
-    const rows = await h.app.db.query<ClockRow>('SELECT id, schedule_n, handoff_at, due_at, status, first_touch_source, owner_id, team FROM sla_clocks WHERE salesforce_lead_id = $1', [leadId]);
+    const rows = await h.app.db.query<ClockRow>(
+      'SELECT id, schedule_n, handoff_at, due_at, status, first_touch_source, owner_id, team FROM sla_clocks WHERE salesforce_lead_id = $1',
+      [leadId],
+    );
     if (rows.length !== 1) throw new Error(`expected one clock for Lead ${leadId}, found ${rows.length}`);
     return rows[0] as ClockRow;
   }
 
-  function alertsFor(leadId: string): (AlertRequest & { body: { lead: { id: string }; event: string; owner: { name: string | null }; salesforceTaskIds: string[] } })[] {
+  function alertsFor(
+    leadId: string,
+  ): (AlertRequest & { body: { lead: { id: string }; event: string; owner: { name: string | null }; salesforceTaskIds: string[] } })[] {
     return alerts
-      .map((alert) => ({ ...alert, body: JSON.parse(alert.raw.toString('utf8')) as { lead: { id: string }; event: string; owner: { name: string | null }; salesforceTaskIds: string[] } }))
+      .map((alert) => ({
+        ...alert,
+        body: JSON.parse(alert.raw.toString('utf8')) as {
+          lead: { id: string };
+          event: string;
+          owner: { name: string | null };
+          salesforceTaskIds: string[];
+        },
+      }))
       .filter((alert) => alert.body.lead.id === leadId);
   }
 
   async function syncLogCount(leadId: string, action: string): Promise<number> {
-    const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1 AND action = $2', [`salesforce:Lead:${leadId}`, action]);
+    const rows = await h.app.db.query<{ n: number }>('SELECT count(*) AS n FROM sync_log WHERE record_ref = $1 AND action = $2', [
+      `salesforce:Lead:${leadId}`,
+      action,
+    ]);
     return rows[0]?.n ?? 0;
   }
 
@@ -127,7 +160,8 @@ describe('follow-up SLA', () => {
    * Polls a CRM once a second: the tests below run side by side and share the sandboxes' rate
    * limits with the app, so each reads at a fifth of the usual pace.
    */
-  const eventuallyInCrm = (probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> => eventually(probe, timeoutMs, what, 1_000);
+  const eventuallyInCrm = (probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> =>
+    eventually(probe, timeoutMs, what, 1_000);
 
   const managerId = (): string => h.salesforceSandbox.users().find((user) => user.role === 'sales-manager')?.id ?? '';
 
@@ -145,33 +179,36 @@ describe('follow-up SLA', () => {
     expect(new Date(stamped.SLA_Due_At__c ?? '').getTime()).toBe(clock.due_at.getTime());
   });
 
-  it.concurrent('escalates an untouched Lead past due once: Tasks for the owner and the manager, breached on both sides, one signed alert', async ({ expect }) => {
-    const { contactId, lead } = await h.handOff();
-    await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'breached', 30_000, 'breached in HubSpot');
-    expect((await leadSla(lead.Id)).SLA_Status__c).toBe('breached');
+  it.concurrent(
+    'escalates an untouched Lead past due once: Tasks for the owner and the manager, breached on both sides, one signed alert',
+    async ({ expect }) => {
+      const { contactId, lead } = await h.handOff();
+      await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'breached', 30_000, 'breached in HubSpot');
+      expect((await leadSla(lead.Id)).SLA_Status__c).toBe('breached');
 
-    const tasks = await escalationTasks(lead.Id);
-    expect(tasks.map((task) => task.OwnerId).sort()).toEqual([lead.OwnerId, managerId()].sort());
-    expect(tasks.every((task) => task.Subject.startsWith('SLA breached'))).toBe(true);
+      const tasks = await escalationTasks(lead.Id);
+      expect(tasks.map((task) => task.OwnerId).sort()).toEqual([lead.OwnerId, managerId()].sort());
+      expect(tasks.every((task) => task.Subject.startsWith('SLA breached'))).toBe(true);
 
-    // The first attempt was refused (503) and retried: one alert delivered, signed over its bytes.
-    await eventually(async () => alertsFor(lead.Id).some((alert) => alert.status === 200), 20_000, 'the alert delivered');
-    const sent = alertsFor(lead.Id);
-    expect(sent.map((alert) => alert.status)).toEqual([503, 200]);
-    expect(new Set(sent.map((alert) => alert.delivery)).size).toBe(1);
-    for (const alert of sent) {
-      expect(alert.signature).toBe(`sha256=${createHmac('sha256', ALERT_SECRET).update(alert.raw).digest('hex')}`);
-    }
-    const [delivered] = sent.filter((alert) => alert.status === 200);
-    expect(delivered?.body.event).toBe('sla.breached');
-    expect(delivered?.body.salesforceTaskIds.sort()).toEqual(tasks.map((task) => task.Id).sort());
-    expect(delivered?.body.owner.name).toBe(h.salesforceSandbox.users().find((user) => user.id === lead.OwnerId)?.name);
+      // The first attempt was refused (503) and retried: one alert delivered, signed over its bytes.
+      await eventually(async () => alertsFor(lead.Id).some((alert) => alert.status === 200), 20_000, 'the alert delivered');
+      const sent = alertsFor(lead.Id);
+      expect(sent.map((alert) => alert.status)).toEqual([503, 200]);
+      expect(new Set(sent.map((alert) => alert.delivery)).size).toBe(1);
+      for (const alert of sent) {
+        expect(alert.signature).toBe(`sha256=${createHmac('sha256', ALERT_SECRET).update(alert.raw).digest('hex')}`);
+      }
+      const [delivered] = sent.filter((alert) => alert.status === 200);
+      expect(delivered?.body.event).toBe('sla.breached');
+      expect(delivered?.body.salesforceTaskIds.sort()).toEqual(tasks.map((task) => task.Id).sort());
+      expect(delivered?.body.owner.name).toBe(h.salesforceSandbox.users().find((user) => user.id === lead.OwnerId)?.name);
 
-    await eventually(async () => (await syncLogCount(lead.Id, 'sla_alert_delivered')) === 1, 10_000, 'the delivery in the sync log');
-    expect(await syncLogCount(lead.Id, 'sla_breached')).toBe(1);
-    const clock = await clockOf(lead.Id);
-    expect(clock).toMatchObject({ status: 'breached', owner_id: lead.OwnerId, team: 'Sales' });
-  });
+      await eventually(async () => (await syncLogCount(lead.Id, 'sla_alert_delivered')) === 1, 10_000, 'the delivery in the sync log');
+      expect(await syncLogCount(lead.Id, 'sla_breached')).toBe(1);
+      const clock = await clockOf(lead.Id);
+      expect(clock).toMatchObject({ status: 'breached', owner_id: lead.OwnerId, team: 'Sales' });
+    },
+  );
 
   it.concurrent('escalates once when the handoff event comes twice and the due check runs again after a restart', async ({ expect }) => {
     h.hubspotSandbox.setFaults({ webhooks: { duplicate: {} } });
@@ -179,7 +216,11 @@ describe('follow-up SLA', () => {
     let contactId: string;
     try {
       ({ lead, contactId } = await h.handOff());
-      await eventually(async () => h.hubspotSandbox.deliveries().some((d) => d.duplicateOf !== undefined && d.state === 'delivered'), 10_000, 'a duplicate delivery');
+      await eventually(
+        async () => h.hubspotSandbox.deliveries().some((d) => d.duplicateOf !== undefined && d.state === 'delivered'),
+        10_000,
+        'a duplicate delivery',
+      );
     } finally {
       h.hubspotSandbox.clearFaults();
     }
@@ -194,9 +235,16 @@ describe('follow-up SLA', () => {
     const queue = h.app.producer.queue('slaClocks');
     await queue.remove(jobId);
     const payload = { v: 1 as const, kind: 'due' as const, installationId, clockId: clock.id, scheduleN: clock.schedule_n };
-    await h.app.producer.enqueue('slaClocks', [{ jobId, payload }, { jobId: `${jobId}-replayed`, payload }]);
+    await h.app.producer.enqueue('slaClocks', [
+      { jobId, payload },
+      { jobId: `${jobId}-replayed`, payload },
+    ]);
     await new SlaScheduler(h.app.producer).requestReschedule(installationId);
-    await eventually(async () => (await jobState(jobId)) === 'completed' && (await jobState(`${jobId}-replayed`)) === 'completed', 10_000, 'the repeated due checks');
+    await eventually(
+      async () => (await jobState(jobId)) === 'completed' && (await jobState(`${jobId}-replayed`)) === 'completed',
+      10_000,
+      'the repeated due checks',
+    );
 
     expect(await escalationTasks(lead.Id)).toHaveLength(2);
     expect(alertsFor(lead.Id).filter((alert) => alert.status === 200)).toHaveLength(1);
@@ -205,25 +253,36 @@ describe('follow-up SLA', () => {
     expect(escalations[0]?.n).toBe(1);
   });
 
-  it.concurrent('meets the SLA when a rep works the Lead in time: met and the first touch on both sides, no escalation', async ({ expect }) => {
-    const { contactId, lead } = await h.handOff();
-    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
-    let sla: Record<string, string | null> = {};
-    await eventuallyInCrm(async () => {
-      sla = await slaOf(contactId);
-      return sla.sales_sla_status === 'met';
-    }, 10_000, 'met in HubSpot');
-    const clock = await clockOf(lead.Id);
-    expect(Date.parse(sla.sales_first_touch_at ?? '')).toBeLessThanOrEqual(clock.due_at.getTime());
-    expect(clock).toMatchObject({ status: 'met', first_touch_source: 'status' });
-    await eventuallyInCrm(async () => (await leadSla(lead.Id)).SLA_Status__c === 'met', 10_000, 'met in Salesforce');
+  it.concurrent(
+    'meets the SLA when a rep works the Lead in time: met and the first touch on both sides, no escalation',
+    async ({ expect }) => {
+      const { contactId, lead } = await h.handOff();
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      let sla: Record<string, string | null> = {};
+      await eventuallyInCrm(
+        async () => {
+          sla = await slaOf(contactId);
+          return sla.sales_sla_status === 'met';
+        },
+        10_000,
+        'met in HubSpot',
+      );
+      const clock = await clockOf(lead.Id);
+      expect(Date.parse(sla.sales_first_touch_at ?? '')).toBeLessThanOrEqual(clock.due_at.getTime());
+      expect(clock).toMatchObject({ status: 'met', first_touch_source: 'status' });
+      await eventuallyInCrm(async () => (await leadSla(lead.Id)).SLA_Status__c === 'met', 10_000, 'met in Salesforce');
 
-    // The due check still fires at the due time, finds the clock stopped and escalates nothing.
-    await eventually(async () => (await jobState(slaJobId(installationId, lead.Id, clock.schedule_n))) === 'completed', 20_000, 'the due check');
-    expect(await escalationTasks(lead.Id)).toHaveLength(0);
-    expect(alertsFor(lead.Id)).toHaveLength(0);
-    expect((await slaOf(contactId)).sales_sla_status).toBe('met');
-  });
+      // The due check still fires at the due time, finds the clock stopped and escalates nothing.
+      await eventually(
+        async () => (await jobState(slaJobId(installationId, lead.Id, clock.schedule_n))) === 'completed',
+        20_000,
+        'the due check',
+      );
+      expect(await escalationTasks(lead.Id)).toHaveLength(0);
+      expect(alertsFor(lead.Id)).toHaveLength(0);
+      expect((await slaOf(contactId)).sales_sla_status).toBe('met');
+    },
+  );
 
   it.concurrent('stops the clock at a Task a rep logs on the Lead', async ({ expect }) => {
     const { contactId, lead } = await h.handOff();
@@ -234,7 +293,12 @@ describe('follow-up SLA', () => {
   });
 
   it('moves an alert target saved in the settings into the encrypted vault at boot', async () => {
-    const row = (await h.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>('SELECT settings, alert_target AS sealed FROM installations WHERE id = $1', [installationId]))[0];
+    const row = (
+      await h.app.db.query<{ settings: Record<string, unknown>; sealed: Uint8Array | null }>(
+        'SELECT settings, alert_target AS sealed FROM installations WHERE id = $1',
+        [installationId],
+      )
+    )[0];
     expect(row?.settings).not.toHaveProperty('alert');
     expect(row?.settings).toHaveProperty('slaPolicy');
     expect(row?.sealed).not.toBeNull();
@@ -245,18 +309,29 @@ describe('follow-up SLA', () => {
     const { contactId, lead } = await h.handOff();
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'pending', 10_000, 'pending in HubSpot');
     const before = await startedClockOf(lead.Id);
-    await h.app.db.query("UPDATE installations SET settings = jsonb_set(settings, '{slaPolicy}', $2::jsonb) WHERE id = $1", [installationId, JSON.stringify({ hours: 1 })]);
+    await h.app.db.query("UPDATE installations SET settings = jsonb_set(settings, '{slaPolicy}', $2::jsonb) WHERE id = $1", [
+      installationId,
+      JSON.stringify({ hours: 1 }),
+    ]);
     await new SlaScheduler(h.app.producer).requestReschedule(installationId);
 
     const due = before.handoff_at.getTime() + 3_600_000;
-    await eventuallyInCrm(async () => Date.parse((await slaOf(contactId)).sales_sla_due_at ?? '') === due, 10_000, 'the new due time in HubSpot');
+    await eventuallyInCrm(
+      async () => Date.parse((await slaOf(contactId)).sales_sla_due_at ?? '') === due,
+      10_000,
+      'the new due time in HubSpot',
+    );
     expect(Date.parse((await leadSla(lead.Id)).SLA_Due_At__c ?? '')).toBe(due);
     const after = await clockOf(lead.Id);
     expect(after.schedule_n).toBe(before.schedule_n + 1);
     expect(await jobState(slaJobId(installationId, lead.Id, after.schedule_n))).toBe('delayed');
 
     // The first schedule's due check fires at the old time and finds itself stale.
-    await eventually(async () => (await jobState(slaJobId(installationId, lead.Id, before.schedule_n))) === 'completed', 20_000, 'the old due check');
+    await eventually(
+      async () => (await jobState(slaJobId(installationId, lead.Id, before.schedule_n))) === 'completed',
+      20_000,
+      'the old due check',
+    );
     expect((await clockOf(lead.Id)).status).toBe('pending');
     expect(await escalationTasks(lead.Id)).toHaveLength(0);
   });
@@ -287,10 +362,29 @@ describe.each(BACKENDS)('SLA compliance figures on %s', (backend) => {
   beforeAll(async () => {
     db = await openTestDb(backend);
     await migrate(db);
-    await db.query("INSERT INTO installations (id, name, salesforce_webhook_token) VALUES ($1, 'Compliance', 'token-compliance')", [installation]);
-    const clock = (lead: string, handoff: number, owner: [string, string], team: string, channel: string | null, campaign: string | null): NewSlaClock => ({
-      installationId: installation, leadId: lead, contactId: null, handoffAt: at(handoff), dueAt: at(handoff + 4),
-      ownerId: owner[0], ownerName: owner[1], managerId: null, team, leadSource: null, channel, campaign,
+    await db.query("INSERT INTO installations (id, name, salesforce_webhook_token) VALUES ($1, 'Compliance', 'token-compliance')", [
+      installation,
+    ]);
+    const clock = (
+      lead: string,
+      handoff: number,
+      owner: [string, string],
+      team: string,
+      channel: string | null,
+      campaign: string | null,
+    ): NewSlaClock => ({
+      installationId: installation,
+      leadId: lead,
+      contactId: null,
+      handoffAt: at(handoff),
+      dueAt: at(handoff + 4),
+      ownerId: owner[0],
+      ownerName: owner[1],
+      managerId: null,
+      team,
+      leadSource: null,
+      channel,
+      campaign,
     });
     const ada: [string, string] = ['005A', 'Ada Rep'];
     const bob: [string, string] = ['005B', 'Bob Rep'];
@@ -329,16 +423,46 @@ describe.each(BACKENDS)('SLA compliance figures on %s', (backend) => {
   it('counts handoffs, touches within SLA, breaches and the median minutes to first touch in total and per owner', async () => {
     expect(await db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1 AND closed_at IS NOT NULL', ['00Q8'])).toHaveLength(1);
     const { total, groups } = await slaCompliance(db, installation, { ...period, groupBy: 'owner' });
-    expect(total).toEqual({ group: '(all)', label: '(all)', handedOff: 6, touchedWithinSla: 3, breached: 2, pending: 1, medianMinutesToFirstTouch: 180, complianceRate: 0.6 });
+    expect(total).toEqual({
+      group: '(all)',
+      label: '(all)',
+      handedOff: 6,
+      touchedWithinSla: 3,
+      breached: 2,
+      pending: 1,
+      medianMinutesToFirstTouch: 180,
+      complianceRate: 0.6,
+    });
     expect(groups).toEqual([
-      { group: '005A', label: 'Ada Rep', handedOff: 3, touchedWithinSla: 1, breached: 2, pending: 0, medianMinutesToFirstTouch: 180, complianceRate: 1 / 3 },
-      { group: '005B', label: 'Bob Rep', handedOff: 3, touchedWithinSla: 2, breached: 0, pending: 1, medianMinutesToFirstTouch: 180, complianceRate: 1 },
+      {
+        group: '005A',
+        label: 'Ada Rep',
+        handedOff: 3,
+        touchedWithinSla: 1,
+        breached: 2,
+        pending: 0,
+        medianMinutesToFirstTouch: 180,
+        complianceRate: 1 / 3,
+      },
+      {
+        group: '005B',
+        label: 'Bob Rep',
+        handedOff: 3,
+        touchedWithinSla: 2,
+        breached: 0,
+        pending: 1,
+        medianMinutesToFirstTouch: 180,
+        complianceRate: 1,
+      },
     ]);
   });
 
   it('groups by team, channel and campaign, naming unknown values (none)', async () => {
     const byTeam = await slaCompliance(db, installation, { ...period, groupBy: 'team' });
-    expect(byTeam.groups.map((group) => [group.group, group.handedOff])).toEqual([['Inbound', 3], ['Outbound', 3]]);
+    expect(byTeam.groups.map((group) => [group.group, group.handedOff])).toEqual([
+      ['Inbound', 3],
+      ['Outbound', 3],
+    ]);
     const byChannel = await slaCompliance(db, installation, { ...period, groupBy: 'channel' });
     expect(byChannel.groups.map((group) => [group.group, group.handedOff, group.touchedWithinSla, group.breached])).toEqual([
       ['(none)', 1, 1, 0],
@@ -354,7 +478,16 @@ describe.each(BACKENDS)('SLA compliance figures on %s', (backend) => {
 
   it('reports an empty period without dividing by zero', async () => {
     const { total, groups } = await slaCompliance(db, installation, { from: at(100), to: at(200), now: at(300), groupBy: 'team' });
-    expect(total).toEqual({ group: '(all)', label: '(all)', handedOff: 0, touchedWithinSla: 0, breached: 0, pending: 0, medianMinutesToFirstTouch: null, complianceRate: null });
+    expect(total).toEqual({
+      group: '(all)',
+      label: '(all)',
+      handedOff: 0,
+      touchedWithinSla: 0,
+      breached: 0,
+      pending: 0,
+      medianMinutesToFirstTouch: null,
+      complianceRate: null,
+    });
     expect(groups).toEqual([]);
   });
 });

@@ -59,7 +59,9 @@ describe.each(BACKENDS)('store on %s', (backend) => {
     };
     expect(await recordInboundEvent(db, event)).toBe(true);
     expect(await recordInboundEvent(db, event)).toBe(false);
-    const rows = await db.query<{ n: number; occurred_at: Date }>('SELECT count(*) AS n, min(occurred_at) AS occurred_at FROM inbound_events');
+    const rows = await db.query<{ n: number; occurred_at: Date }>(
+      'SELECT count(*) AS n, min(occurred_at) AS occurred_at FROM inbound_events',
+    );
     expect(rows[0]?.n).toBe(1);
     expect(rows[0]?.occurred_at).toEqual(new Date('2026-01-01T00:00:00Z'));
   });

@@ -40,11 +40,25 @@ describe('stored secrets across restarts', () => {
 
   async function start(key: Buffer): Promise<RunningApp> {
     const config = loadConfig({
-      PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false',
-      SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0', ENCRYPTION_KEY: key.toString('hex'), ADMIN_TOKEN,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: inject('redisUrl'),
+      SANDBOX_DEMO: 'false',
+      SANDBOX_HUBSPOT_PORT: '0',
+      SANDBOX_SALESFORCE_PORT: '0',
+      ENCRYPTION_KEY: key.toString('hex'),
+      ADMIN_TOKEN,
     });
     if (!config.ok) throw new Error(config.error);
-    app = await boot(config.value, { role: 'all', log: createLogger('silent'), queuePrefix: prefix, coalesceMs: 50, reconcileIntervalMs: 3_600_000 });
+    app = await boot(config.value, {
+      role: 'all',
+      log: createLogger('silent'),
+      queuePrefix: prefix,
+      coalesceMs: 50,
+      reconcileIntervalMs: 3_600_000,
+    });
     return app;
   }
 
@@ -53,7 +67,11 @@ describe('stored secrets across restarts', () => {
     app = undefined;
   }
 
-  async function call(method: string, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
+  async function call(
+    method: string,
+    route: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
     const response = await fetch(`${app?.url ?? ''}${route}`, {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -70,7 +88,10 @@ describe('stored secrets across restarts', () => {
   }
 
   async function sealedAlert(installationId: string): Promise<Buffer | null> {
-    const rows = await (app as RunningApp).db.query<{ sealed: Uint8Array | null }>('SELECT alert_target AS sealed FROM installations WHERE id = $1', [installationId]);
+    const rows = await (app as RunningApp).db.query<{ sealed: Uint8Array | null }>(
+      'SELECT alert_target AS sealed FROM installations WHERE id = $1',
+      [installationId],
+    );
     return rows[0]?.sealed ? Buffer.from(rows[0].sealed) : null;
   }
 
@@ -92,7 +113,14 @@ describe('stored secrets across restarts', () => {
     expect((await call('PUT', `/api/installations/${sandboxId}/alert`, ALERT)).status).toBe(200);
     // A HubSpot grant stored through the vault, as the OAuth install does.
     await new CredentialVault(first.db, createSealer(keyA)).write(sandboxId, 'hubspot', {
-      kind: 'oauth', accessToken: 'access-token-a', refreshToken: 'refresh-token-a', expiresAt: Date.now() + 1_800_000, scopes: ['oauth'], hubId: '1000001', appId: '2000001', connectedAt: Date.now(),
+      kind: 'oauth',
+      accessToken: 'access-token-a',
+      refreshToken: 'refresh-token-a',
+      expiresAt: Date.now() + 1_800_000,
+      scopes: ['oauth'],
+      hubId: '1000001',
+      appId: '2000001',
+      connectedAt: Date.now(),
     });
     await stop();
 
@@ -116,8 +144,14 @@ describe('stored secrets across restarts', () => {
     const running = app as RunningApp;
     otherId = (await upsertInstallation(running.db, { name: 'Second', hubspotPortalId: '1000009', salesforceOrgId: null })).id;
     await running.directory.reload();
-    expect((await call('PUT', `/api/installations/${sandboxId}/alert`, ALERT)).json).toMatchObject({ state: 'ok', url: 'https://hooks.example.com/…' });
-    await running.db.query('UPDATE installations SET alert_target = (SELECT alert_target FROM installations WHERE id = $1) WHERE id = $2', [sandboxId, otherId]);
+    expect((await call('PUT', `/api/installations/${sandboxId}/alert`, ALERT)).json).toMatchObject({
+      state: 'ok',
+      url: 'https://hooks.example.com/…',
+    });
+    await running.db.query('UPDATE installations SET alert_target = (SELECT alert_target FROM installations WHERE id = $1) WHERE id = $2', [
+      sandboxId,
+      otherId,
+    ]);
     const moved = await call('GET', `/api/installations/${otherId}/alert`);
     expect(moved.json).toMatchObject({ state: 'unreadable' });
     expect(String(moved.json.problem)).toContain('belongs to another installation or slot');
@@ -152,6 +186,11 @@ describe('stored secrets across restarts', () => {
     await start(keyB);
     const upgraded = await sealedAlert(otherId);
     expect(upgraded?.[0]).toBe(2);
-    expect((await call('GET', `/api/installations/${otherId}/alert`)).json).toEqual({ configured: true, url: 'https://hooks.example.com/…', state: 'ok', problem: null });
+    expect((await call('GET', `/api/installations/${otherId}/alert`)).json).toEqual({
+      configured: true,
+      url: 'https://hooks.example.com/…',
+      state: 'ok',
+      problem: null,
+    });
   });
 });

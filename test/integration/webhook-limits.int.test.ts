@@ -101,7 +101,14 @@ describe('webhook body limits', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-limits-'));
     prefix = uniquePrefix();
-    const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false', PUBLIC_URL: 'https://sync.example.com' });
+    const config = loadConfig({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: dataDir,
+      REDIS_URL: inject('redisUrl'),
+      SANDBOX_DEMO: 'false',
+      PUBLIC_URL: 'https://sync.example.com',
+    });
     if (!config.ok) throw new Error(config.error);
     app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
     installation = await upsertInstallation(app.db, { name: 'Limits', hubspotPortalId: '1000001', salesforceOrgId: ORG });
@@ -128,12 +135,20 @@ describe('webhook body limits', () => {
   });
 
   it('answers a body that is not XML by its content type before the body is sent', async () => {
-    const answer = await sendPartial(`${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`, { 'content-type': 'application/octet-stream' }, FOUR_MB);
+    const answer = await sendPartial(
+      `${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`,
+      { 'content-type': 'application/octet-stream' },
+      FOUR_MB,
+    );
     expect(answer.status).toBe(415);
   });
 
   it('refuses an Outbound Message declared larger than 100 notifications can be, unread', async () => {
-    const answer = await sendPartial(`${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`, xml, MAX_OUTBOUND_MESSAGE_BYTES + 1);
+    const answer = await sendPartial(
+      `${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`,
+      xml,
+      MAX_OUTBOUND_MESSAGE_BYTES + 1,
+    );
     expect(answer.status).toBe(413);
   });
 
@@ -144,14 +159,22 @@ describe('webhook body limits', () => {
   });
 
   it('answers a HubSpot request signed more than 5 minutes ago before the body is sent', async () => {
-    const headers = { 'content-type': 'application/json', 'x-hubspot-signature-v3': 'c2lnbmF0dXJl', 'x-hubspot-request-timestamp': String(Date.now() - 6 * 60 * 1000) };
+    const headers = {
+      'content-type': 'application/json',
+      'x-hubspot-signature-v3': 'c2lnbmF0dXJl',
+      'x-hubspot-request-timestamp': String(Date.now() - 6 * 60 * 1000),
+    };
     const answer = await sendPartial(`${app.url}/webhooks/hubspot`, headers, FOUR_MB);
     expect(answer.status).toBe(401);
     expect(JSON.parse(answer.body)).toMatchObject({ reason: 'stale_timestamp' });
   });
 
   it('refuses a HubSpot batch declared larger than 100 events can be, unread', async () => {
-    const headers = { 'content-type': 'application/json', 'x-hubspot-signature-v3': 'c2lnbmF0dXJl', 'x-hubspot-request-timestamp': String(Date.now()) };
+    const headers = {
+      'content-type': 'application/json',
+      'x-hubspot-signature-v3': 'c2lnbmF0dXJl',
+      'x-hubspot-request-timestamp': String(Date.now()),
+    };
     const answer = await sendPartial(`${app.url}/webhooks/hubspot`, headers, MAX_HUBSPOT_BATCH_BYTES + 1);
     expect(answer.status).toBe(413);
   });
@@ -159,7 +182,9 @@ describe('webhook body limits', () => {
   it('answers 400 for an envelope nested far deeper than an Outbound Message', async () => {
     const depth = 200_000;
     const response = await fetch(`${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`, {
-      method: 'POST', headers: xml, body: envelope(`${'<sf:X>'.repeat(depth)}${'</sf:X>'.repeat(depth)}`),
+      method: 'POST',
+      headers: xml,
+      body: envelope(`${'<sf:X>'.repeat(depth)}${'</sf:X>'.repeat(depth)}`),
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('nest deeper than 32 levels');
@@ -167,7 +192,9 @@ describe('webhook body limits', () => {
 
   it('answers 400 for an envelope with an undeclared entity', async () => {
     const response = await fetch(`${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`, {
-      method: 'POST', headers: xml, body: envelope('<sf:Status>&undeclared;</sf:Status>'),
+      method: 'POST',
+      headers: xml,
+      body: envelope('<sf:Status>&undeclared;</sf:Status>'),
     });
     expect(response.status).toBe(400);
     expect(await response.text()).toContain('undeclared entity');
@@ -175,7 +202,9 @@ describe('webhook body limits', () => {
 
   it('still acknowledges a well-formed Outbound Message on the same endpoint', async () => {
     const response = await fetch(`${app.url}/webhooks/salesforce/${installation.salesforceWebhookToken}`, {
-      method: 'POST', headers: xml, body: envelope('<sf:Status>Working &amp; Contacted</sf:Status>'),
+      method: 'POST',
+      headers: xml,
+      body: envelope('<sf:Status>Working &amp; Contacted</sf:Status>'),
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<Ack>true</Ack>');
@@ -201,10 +230,20 @@ describe('webhook memory under made-up tokens', () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-limits-proc-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    app = spawnApp({
-      DATA_DIR: dataDir, REDIS_URL: redis.url, DATABASE_URL: freshPostgresUrl(), PORT: String(port), LOG_LEVEL: 'warn', LOG_FORMAT: 'json',
-      SANDBOX_DEMO: 'false', SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0',
-    }, ['--role=web']);
+    app = spawnApp(
+      {
+        DATA_DIR: dataDir,
+        REDIS_URL: redis.url,
+        DATABASE_URL: freshPostgresUrl(),
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        SANDBOX_DEMO: 'false',
+        SANDBOX_HUBSPOT_PORT: '0',
+        SANDBOX_SALESFORCE_PORT: '0',
+      },
+      ['--role=web'],
+    );
     await waitForOk(`${url}/readyz`, 60_000, app);
   });
 
@@ -218,7 +257,7 @@ describe('webhook memory under made-up tokens', () => {
     rmSync(redis.dir, { recursive: true, force: true });
   });
 
-  it('keeps the receiver\'s memory bounded when 100 bodies of 4 MB with made-up tokens arrive at once', async () => {
+  it("keeps the receiver's memory bounded when 100 bodies of 4 MB with made-up tokens arrive at once", async () => {
     const pid = app.child.pid ?? 0;
     const body = Buffer.alloc(FOUR_MB, 0x20);
     // A first round warms the receiver's code paths up, so the baseline includes them.
@@ -229,12 +268,16 @@ describe('webhook memory under made-up tokens', () => {
       peak = Math.max(peak, residentBytes(pid));
     }, 10);
     const started = Date.now();
-    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => sendWhole(`${url}/webhooks/salesforce/made-up-token-${i}`, xml, body)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => sendWhole(`${url}/webhooks/salesforce/made-up-token-${i}`, xml, body)),
+    );
     const elapsedMs = Date.now() - started;
     clearInterval(sampler);
     peak = Math.max(peak, residentBytes(pid));
     const growthMb = (peak - baseline) / (1024 * 1024);
-    console.info(`100 concurrent 4 MB made-up-token requests: receiver RSS ${(baseline / 1048576).toFixed(0)} MB → peak ${(peak / 1048576).toFixed(0)} MB (+${growthMb.toFixed(1)} MB), ${elapsedMs} ms`);
+    console.info(
+      `100 concurrent 4 MB made-up-token requests: receiver RSS ${(baseline / 1048576).toFixed(0)} MB → peak ${(peak / 1048576).toFixed(0)} MB (+${growthMb.toFixed(1)} MB), ${elapsedMs} ms`,
+    );
 
     // Every request was refused for its token: answered 404, or cut off right after that answer.
     expect(outcomes.every((outcome) => outcome === 404 || outcome === 'closed')).toBe(true);

@@ -31,16 +31,34 @@ export async function startAdminApp(env: Record<string, string> = {}, options: P
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       done();
     },
   });
   const config = loadConfig({
-    PORT: '0', LOG_LEVEL: 'debug', DATA_DIR: dataDir, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false',
-    SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0', ...env,
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    DATA_DIR: dataDir,
+    REDIS_URL: inject('redisUrl'),
+    SANDBOX_DEMO: 'false',
+    SANDBOX_HUBSPOT_PORT: '0',
+    SANDBOX_SALESFORCE_PORT: '0',
+    ...env,
   });
   if (!config.ok) throw new Error(config.error);
-  const app = await boot(config.value, { role: 'all', log: createLogger('debug', sink), queuePrefix: prefix, coalesceMs: 50, reconcileIntervalMs: 3_600_000, ...options });
+  const app = await boot(config.value, {
+    role: 'all',
+    log: createLogger('debug', sink),
+    queuePrefix: prefix,
+    coalesceMs: 50,
+    reconcileIntervalMs: 3_600_000,
+    ...options,
+  });
   if (!app.url) throw new Error('no HTTP server');
   const adminToken = config.value.adminToken ?? readFileSync(path.join(dataDir, 'secrets', 'admin-token'), 'utf8').trim();
   return {
@@ -67,7 +85,10 @@ export class AdminClient {
 
   /** The Cookie header for a path. */
   cookieHeader(pathname: string): string {
-    return [...this.cookies].filter(([, c]) => pathname.startsWith(c.path)).map(([name, c]) => `${name}=${c.value}`).join('; ');
+    return [...this.cookies]
+      .filter(([, c]) => pathname.startsWith(c.path))
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
   }
 
   /** The raw value of a cookie (tests compare it with what is stored and logged). */
@@ -81,7 +102,11 @@ export class AdminClient {
       const index = (pair ?? '').indexOf('=');
       const name = (pair ?? '').slice(0, index).trim();
       const value = (pair ?? '').slice(index + 1).trim();
-      const cookiePath = attributes.map((a) => a.trim()).find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
+      const cookiePath =
+        attributes
+          .map((a) => a.trim())
+          .find((a) => a.toLowerCase().startsWith('path='))
+          ?.slice(5) ?? '/';
       const expired = attributes.some((a) => /^expires=thu, 01 jan 1970/i.test(a.trim())) || value === '';
       if (expired) this.cookies.delete(name);
       else this.cookies.set(name, { value, path: cookiePath });
@@ -122,7 +147,11 @@ export class AdminClient {
   async api(method: string, target: string, body?: unknown): Promise<{ status: number; json: any; text: string }> {
     const response = await this.request(method, target, {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(method === 'GET' ? {} : { 'x-csrf-token': this.csrfToken }) },
+      headers: {
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(method === 'GET' ? {} : { 'x-csrf-token': this.csrfToken }),
+      },
     });
     const text = await response.text();
     let json: unknown = null;
@@ -146,13 +175,25 @@ export class AdminClient {
  * Runs a HubSpot or Salesforce install the way a browser does: the app's install URL, the sandbox
  * consent page approved, the callback with the code. Returns the callback's answer.
  */
-export async function runOAuthInstall(client: AdminClient, provider: 'hubspot' | 'salesforce', installationId?: string): Promise<{ status: number; html: string; authorizeUrl: URL }> {
-  const start = await client.request('GET', `/oauth/${provider}/install${installationId ? `?installation=${encodeURIComponent(installationId)}` : ''}`);
+export async function runOAuthInstall(
+  client: AdminClient,
+  provider: 'hubspot' | 'salesforce',
+  installationId?: string,
+): Promise<{ status: number; html: string; authorizeUrl: URL }> {
+  const start = await client.request(
+    'GET',
+    `/oauth/${provider}/install${installationId ? `?installation=${encodeURIComponent(installationId)}` : ''}`,
+  );
   if (start.status !== 302) throw new Error(`install did not redirect: ${start.status} ${await start.text()}`);
   const authorizeUrl = new URL(start.headers.get('location') ?? '');
   const consent = await fetch(authorizeUrl);
   const page = await consent.text();
-  const fields = Object.fromEntries([...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1] as string, decodeEntities(m[2] as string)]));
+  const fields = Object.fromEntries(
+    [...page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      m[1] as string,
+      decodeEntities(m[2] as string),
+    ]),
+  );
   const approve = await fetch(new URL(provider === 'hubspot' ? '/oauth/authorize' : '/services/oauth2/authorize', authorizeUrl), {
     method: 'POST',
     redirect: 'manual',
@@ -166,5 +207,10 @@ export async function runOAuthInstall(client: AdminClient, provider: 'hubspot' |
 }
 
 function decodeEntities(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

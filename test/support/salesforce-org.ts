@@ -20,7 +20,12 @@ export function sessionAs(sandbox: SalesforceSandbox, userId: string): Connectio
 export async function loginAsIntegration(sandbox: SalesforceSandbox): Promise<Connection> {
   const conn = new jsforce.Connection({
     version: '62.0',
-    oauth2: { loginUrl: sandbox.url, clientId: SANDBOX_ORG.clientId, clientSecret: SANDBOX_ORG.clientSecret, redirectUri: 'http://localhost/cb' },
+    oauth2: {
+      loginUrl: sandbox.url,
+      clientId: SANDBOX_ORG.clientId,
+      clientSecret: SANDBOX_ORG.clientSecret,
+      redirectUri: 'http://localhost/cb',
+    },
   });
   await conn.login(SANDBOX_ORG.username, SANDBOX_ORG.password);
   return conn;

@@ -63,7 +63,17 @@ export async function startTestPostgres(): Promise<Postgres> {
     if (result.status !== 0) throw new Error(`${args[0]} failed: ${result.stderr || result.stdout}`);
   };
   run(['initdb', '-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  run(['pg_ctl', '-D', dataDir, '-w', '-l', path.join(dir, 'pg.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  run([
+    'pg_ctl',
+    '-D',
+    dataDir,
+    '-w',
+    '-l',
+    path.join(dir, 'pg.log'),
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    'start',
+  ]);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
@@ -79,7 +89,9 @@ export async function startTestPostgres(): Promise<Postgres> {
 /** Creates a fresh database on the test cluster and returns its URL. */
 export function createDatabase(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
-  execFileSync('psql', ['-q', '-h', url.hostname, '-p', url.port, '-U', 'postgres', '-c', `CREATE DATABASE "${name}"`], { stdio: 'ignore' });
+  execFileSync('psql', ['-q', '-h', url.hostname, '-p', url.port, '-U', 'postgres', '-c', `CREATE DATABASE "${name}"`], {
+    stdio: 'ignore',
+  });
   url.pathname = `/${name}`;
   return url.toString();
 }

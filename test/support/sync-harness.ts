@@ -62,8 +62,14 @@ export async function startSyncHarness(env: Record<string, string> = {}, options
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-sync-'));
   const prefix = uniquePrefix();
   const config = loadConfig({
-    PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: dataDir, REDIS_URL: inject('redisUrl'), SANDBOX_DEMO: 'false',
-    SANDBOX_HUBSPOT_PORT: '0', SANDBOX_SALESFORCE_PORT: '0', ...env,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    REDIS_URL: inject('redisUrl'),
+    SANDBOX_DEMO: 'false',
+    SANDBOX_HUBSPOT_PORT: '0',
+    SANDBOX_SALESFORCE_PORT: '0',
+    ...env,
   });
   if (!config.ok) throw new Error(config.error);
   const app = await boot(config.value, { role: 'all', log: createLogger('silent'), queuePrefix: prefix, coalesceMs: 50, ...options });
@@ -78,30 +84,55 @@ export async function startSyncHarness(env: Record<string, string> = {}, options
   const rep = new jsforce.Connection({ instanceUrl: salesforceSandbox.url, accessToken: token.access_token, version: '62.0' });
 
   const harness: SyncHarness = {
-    app, hubspotSandbox, salesforceSandbox, hubspot, rep, prefix,
+    app,
+    hubspotSandbox,
+    salesforceSandbox,
+    hubspot,
+    rep,
+    prefix,
     newContact(overrides = {}) {
       sequence += 1;
       const created = hubspotSandbox.createInUi('contacts', {
-        email: `person${sequence}-${Date.now()}@example.com`, firstname: 'Ada', lastname: `Lovelace ${sequence}`, company: 'Analytical Engines',
-        jobtitle: 'CTO', phone: '+1 555 0100', lifecyclestage: 'lead', ...overrides,
+        email: `person${sequence}-${Date.now()}@example.com`,
+        firstname: 'Ada',
+        lastname: `Lovelace ${sequence}`,
+        company: 'Analytical Engines',
+        jobtitle: 'CTO',
+        phone: '+1 555 0100',
+        lifecyclestage: 'lead',
+        ...overrides,
       });
       return String(created.id);
     },
     async contact(id) {
-      const found = await hubspot.crm.contacts.basicApi.getById(id, ['lifecyclestage', 'hs_lead_status', 'salesforce_lead_id', 'salesforce_contact_id', 'email']);
+      const found = await hubspot.crm.contacts.basicApi.getById(id, [
+        'lifecyclestage',
+        'hs_lead_status',
+        'salesforce_lead_id',
+        'salesforce_contact_id',
+        'email',
+      ]);
       return found.properties;
     },
     async leadsFor(where) {
-      return (await rep.query<LeadRow>(`SELECT Id, Status, OwnerId, Email, HubSpot_Contact_Id__c, Lifecycle_Stage__c, IsConverted, ConvertedOpportunityId FROM Lead WHERE ${where}`)).records;
+      return (
+        await rep.query<LeadRow>(
+          `SELECT Id, Status, OwnerId, Email, HubSpot_Contact_Id__c, Lifecycle_Stage__c, IsConverted, ConvertedOpportunityId FROM Lead WHERE ${where}`,
+        )
+      ).records;
     },
     async handOff(overrides = {}) {
       const contactId = harness.newContact(overrides);
       hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
       let lead: LeadRow | undefined;
-      await eventually(async () => {
-        lead = (await harness.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`))[0];
-        return lead !== undefined;
-      }, 30_000, `the Lead of contact ${contactId}`);
+      await eventually(
+        async () => {
+          lead = (await harness.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`))[0];
+          return lead !== undefined;
+        },
+        30_000,
+        `the Lead of contact ${contactId}`,
+      );
       return { contactId, lead: lead as LeadRow };
     },
     async close() {
@@ -120,8 +151,12 @@ export async function startSyncHarness(env: Record<string, string> = {}, options
 export async function directSyncContext(h: SyncHarness): Promise<{ ctx: SyncContext; close: () => Promise<void> }> {
   const { config } = h.app;
   const connection = await connectSalesforce({
-    loginUrl: h.salesforceSandbox.url, username: config.sandbox.salesforce.username, password: config.sandbox.salesforce.password,
-    clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret, apiVersion: config.salesforce.apiVersion,
+    loginUrl: h.salesforceSandbox.url,
+    username: config.sandbox.salesforce.username,
+    password: config.sandbox.salesforce.password,
+    clientId: config.sandbox.salesforce.clientId,
+    clientSecret: config.sandbox.salesforce.clientSecret,
+    apiVersion: config.salesforce.apiVersion,
   });
   const ledgerRedis = new Redis(inject('redisUrl'));
   const ledgerPrefix = uniquePrefix();
@@ -149,12 +184,16 @@ export async function untilCrmsQuiet(h: Pick<SyncHarness, 'hubspotSandbox' | 'sa
   const total = () => h.hubspotSandbox.stats().totals.calls + h.salesforceSandbox.stats().totalCalls;
   let last = total();
   let since = Date.now();
-  await eventually(async () => {
-    const now = total();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
-    return Date.now() - since >= quietMs;
-  }, 30_000, 'both CRMs to go quiet');
+  await eventually(
+    async () => {
+      const now = total();
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      }
+      return Date.now() - since >= quietMs;
+    },
+    30_000,
+    'both CRMs to go quiet',
+  );
 }

@@ -7,7 +7,7 @@ describe('Salesforce API budget', () => {
     expect(budgetLimit({ calls: 5000 }, 15_000)).toBe(5000);
   });
 
-  it('takes a percentage of the org\'s daily allowance, rounded down', () => {
+  it("takes a percentage of the org's daily allowance, rounded down", () => {
     expect(budgetLimit({ percent: 20 }, 15_000)).toBe(3000);
     expect(budgetLimit({ percent: 33.3 }, 1000)).toBe(333);
   });
@@ -23,6 +23,7 @@ describe('Salesforce API budget', () => {
   });
 
   it('refuses 0 %, more than 100 %, a fraction of a call and both kinds at once', () => {
-    for (const input of [{ percent: 0 }, { percent: 101 }, { calls: 2.5 }, { calls: 0 }, { calls: 10, percent: 10 }]) expect(ApiBudgetSchema.safeParse(input).success).toBe(false);
+    for (const input of [{ percent: 0 }, { percent: 101 }, { calls: 2.5 }, { calls: 0 }, { calls: 10, percent: 10 }])
+      expect(ApiBudgetSchema.safeParse(input).success).toBe(false);
   });
 });

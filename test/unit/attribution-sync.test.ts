@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { buildTouches, stampFields, type Touches } from '../../src/domain/attribution.ts';
 import { DEFAULT_CHANNEL_RULES } from '../../src/domain/channels.ts';
 import { progressOf } from '../../src/sync/attribution-backfill.ts';
-import { attributionSettingsFrom, DEFAULT_ATTRIBUTION_SETTINGS, HUBSPOT_STAMP_PROPERTIES, SALESFORCE_STAMP_FIELDS } from '../../src/sync/attribution-settings.ts';
+import {
+  attributionSettingsFrom,
+  DEFAULT_ATTRIBUTION_SETTINGS,
+  HUBSPOT_STAMP_PROPERTIES,
+  SALESFORCE_STAMP_FIELDS,
+} from '../../src/sync/attribution-settings.ts';
 import { campaignsOf, hubspotStampChanges, salesforceStampChanges, sameStampValue } from '../../src/sync/attribution.ts';
 
 const SPRING = 'https://www.example.com/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring-launch';
@@ -23,7 +28,13 @@ const stamp = stampFields(paidThenEmail);
 
 describe('sameStampValue', () => {
   it.each<[string, string, unknown, string | null, boolean]>([
-    ['compares a HubSpot time with a Salesforce time as the same instant', 'First_Touch_At__c', '2026-03-01T09:00:00.000+0000', '2026-03-01T09:00:00.000Z', true],
+    [
+      'compares a HubSpot time with a Salesforce time as the same instant',
+      'First_Touch_At__c',
+      '2026-03-01T09:00:00.000+0000',
+      '2026-03-01T09:00:00.000Z',
+      true,
+    ],
     ['compares epoch milliseconds with ISO as the same instant', 'attribution_first_at', '1772355600000', '2026-03-01T09:00:00.000Z', true],
     ['tells two instants apart', 'Last_Touch_At__c', '2026-03-01T09:00:01.000Z', '2026-03-01T09:00:00.000Z', false],
     ['counts HubSpot blank and Salesforce null as the same absence', 'First_Touch_Source__c', '', null, true],
@@ -62,7 +73,12 @@ describe('hubspotStampChanges', () => {
 describe('salesforceStampChanges', () => {
   it('sends every known value and fills LeadSource for a Lead not created yet', () => {
     const fields = salesforceStampChanges(stamp, undefined, paidThenEmail.first.channel, DEFAULT_ATTRIBUTION_SETTINGS.leadSourceByChannel);
-    expect(fields).toMatchObject({ First_Touch_Channel__c: 'Paid Search', First_Touch_Campaign__c: 'spring-launch', Last_Touch_Channel__c: 'Email', LeadSource: 'Web' });
+    expect(fields).toMatchObject({
+      First_Touch_Channel__c: 'Paid Search',
+      First_Touch_Campaign__c: 'spring-launch',
+      Last_Touch_Channel__c: 'Email',
+      LeadSource: 'Web',
+    });
     expect(Object.values(fields)).not.toContain(null);
   });
 
@@ -73,11 +89,17 @@ describe('salesforceStampChanges', () => {
 
   it('clears a value the new stamp no longer has', () => {
     const lead = { ...stamp.salesforce, First_Touch_Term__c: 'old term', LeadSource: 'Web' };
-    expect(salesforceStampChanges(stamp, lead, 'Paid Search', DEFAULT_ATTRIBUTION_SETTINGS.leadSourceByChannel)).toEqual({ First_Touch_Term__c: null });
+    expect(salesforceStampChanges(stamp, lead, 'Paid Search', DEFAULT_ATTRIBUTION_SETTINGS.leadSourceByChannel)).toEqual({
+      First_Touch_Term__c: null,
+    });
   });
 
   it('cuts values to the length of their Salesforce field', () => {
-    const long = stampFields(touchesOf({ hs_analytics_first_url: `https://x.example/?utm_source=${'s'.repeat(300)}&utm_medium=cpc&utm_campaign=${'c'.repeat(300)}` }));
+    const long = stampFields(
+      touchesOf({
+        hs_analytics_first_url: `https://x.example/?utm_source=${'s'.repeat(300)}&utm_medium=cpc&utm_campaign=${'c'.repeat(300)}`,
+      }),
+    );
     const fields = salesforceStampChanges(long, undefined, 'Unassigned', DEFAULT_ATTRIBUTION_SETTINGS.leadSourceByChannel);
     expect(fields.First_Touch_Source__c).toHaveLength(255);
     expect(fields.First_Touch_Campaign__c).toHaveLength(255);
@@ -92,7 +114,11 @@ describe('salesforceStampChanges', () => {
 describe('campaignsOf', () => {
   it('names the first and last campaign once each, ignoring case', () => {
     expect(campaignsOf(paidThenEmail)).toEqual(['spring-launch', 'may-newsletter']);
-    const sameTwice = touchesOf({ hs_analytics_first_url: `${SPRING}`, hs_analytics_last_url: SPRING.replace('spring-launch', 'Spring-Launch'), hs_latest_source: 'PAID_SEARCH' });
+    const sameTwice = touchesOf({
+      hs_analytics_first_url: `${SPRING}`,
+      hs_analytics_last_url: SPRING.replace('spring-launch', 'Spring-Launch'),
+      hs_latest_source: 'PAID_SEARCH',
+    });
     expect(campaignsOf(sameTwice)).toEqual(['spring-launch']);
   });
 
@@ -109,13 +135,18 @@ describe('attributionSettingsFrom', () => {
   });
 
   it('merges the admin LeadSource map over the defaults and reads the Campaign options', () => {
-    const parsed = attributionSettingsFrom({ attribution: { leadSourceByChannel: { Events: 'Trade Show' }, createMissingCampaigns: false, campaignMemberStatus: 'Form Submitted' } });
+    const parsed = attributionSettingsFrom({
+      attribution: { leadSourceByChannel: { Events: 'Trade Show' }, createMissingCampaigns: false, campaignMemberStatus: 'Form Submitted' },
+    });
     expect(parsed.ok && parsed.value.leadSourceByChannel).toMatchObject({ Events: 'Trade Show', 'Paid Search': 'Web' });
     expect(parsed.ok && parsed.value.campaigns).toEqual({ createMissing: false, memberStatus: 'Form Submitted' });
   });
 
   it('takes the admin channel rules', () => {
-    const rules = { siteLists: {}, rules: [{ channel: 'Partner', anyOf: [[{ field: 'source', operator: 'equals', value: 'partnerco' }]] }] };
+    const rules = {
+      siteLists: {},
+      rules: [{ channel: 'Partner', anyOf: [[{ field: 'source', operator: 'equals', value: 'partnerco' }]] }],
+    };
     const parsed = attributionSettingsFrom({ channelRules: rules });
     expect(parsed.ok && parsed.value.channelRules.rules[0]?.channel).toBe('Partner');
     expect(parsed.ok && parsed.value.channelRules).not.toBe(DEFAULT_CHANNEL_RULES);
@@ -144,10 +175,29 @@ describe('stamp field lists', () => {
 });
 
 describe('progressOf', () => {
-  const row = { id: 'run', status: 'running' as const, phase: 'contacts' as const, done: 500, total: 2_000, stamped_contacts: 480, stamped_leads: 90, failed: 2, active_ms: 10_000, error: null };
+  const row = {
+    id: 'run',
+    status: 'running' as const,
+    phase: 'contacts' as const,
+    done: 500,
+    total: 2_000,
+    stamped_contacts: 480,
+    stamped_leads: 90,
+    failed: 2,
+    active_ms: 10_000,
+    error: null,
+  };
 
   it('reports the rate over working time and the time left at that rate', () => {
-    expect(progressOf(row)).toMatchObject({ done: 500, total: 2_000, ratePerS: 50, etaS: 30, stampedContacts: 480, stampedLeads: 90, failed: 2 });
+    expect(progressOf(row)).toMatchObject({
+      done: 500,
+      total: 2_000,
+      ratePerS: 50,
+      etaS: 30,
+      stampedContacts: 480,
+      stampedLeads: 90,
+      failed: 2,
+    });
   });
 
   it('has no ETA before the total is counted or anything was done', () => {

@@ -27,13 +27,19 @@ describe('the boot ready line', () => {
   });
 
   it('points to ADMIN_TOKEN, never its value, when one is set', () => {
-    const line = readyLine(configFor({ ADMIN_TOKEN: 'a-very-long-admin-token-value-0123456789ABCDEF' }), 'http://127.0.0.1:3000', '/srv/app');
+    const line = readyLine(
+      configFor({ ADMIN_TOKEN: 'a-very-long-admin-token-value-0123456789ABCDEF' }),
+      'http://127.0.0.1:3000',
+      '/srv/app',
+    );
     expect(line).toBe('ready: open http://127.0.0.1:3000/admin and sign in with the ADMIN_TOKEN you set');
     expect(line).not.toContain('a-very-long-admin-token-value-0123456789ABCDEF');
   });
 
   it('uses PUBLIC_URL for the dashboard when it is set', () => {
-    expect(readyLine(configFor({ PUBLIC_URL: 'https://sync.example.com' }), 'http://127.0.0.1:3000', '/srv/app')).toMatch(/^ready: open https:\/\/sync\.example\.com\/admin /);
+    expect(readyLine(configFor({ PUBLIC_URL: 'https://sync.example.com' }), 'http://127.0.0.1:3000', '/srv/app')).toMatch(
+      /^ready: open https:\/\/sync\.example\.com\/admin /,
+    );
   });
 
   it('says where the dashboard is served from in a worker process', () => {
@@ -59,7 +65,9 @@ describe('a boot failure line', () => {
   });
 
   it('passes a missing dependency message through as it is', () => {
-    expect(bootFailureLine(new BootError('Redis is not reachable at REDIS_URL (is it running?)'), configFor())).toBe('Redis is not reachable at REDIS_URL (is it running?)');
+    expect(bootFailureLine(new BootError('Redis is not reachable at REDIS_URL (is it running?)'), configFor())).toBe(
+      'Redis is not reachable at REDIS_URL (is it running?)',
+    );
   });
 
   it('leaves a bug alone so its stack trace is kept', () => {

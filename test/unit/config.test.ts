@@ -11,8 +11,20 @@ describe('configuration', () => {
     expect(result.value.salesforce.mode).toBe('sandbox');
     expect(result.value.hubspot.apiBaseUrl).toBe('https://api.hubapi.com');
     expect(result.value.salesforce.loginUrl).toBe('https://login.salesforce.com');
-    expect(result.value.sandbox.hubspot).toMatchObject({ port: 4101, portalId: 1000001, privateAppToken: 'pat-sandbox-hubspot', clientId: 'sandbox-hubspot-client', clientSecret: 'sandbox-hubspot-secret', appId: 2000001 });
-    expect(result.value.sandbox.salesforce).toMatchObject({ port: 4102, orgId: '00D000000000001AAA', username: 'admin@sandbox.example.com', password: 'sandbox' });
+    expect(result.value.sandbox.hubspot).toMatchObject({
+      port: 4101,
+      portalId: 1000001,
+      privateAppToken: 'pat-sandbox-hubspot',
+      clientId: 'sandbox-hubspot-client',
+      clientSecret: 'sandbox-hubspot-secret',
+      appId: 2000001,
+    });
+    expect(result.value.sandbox.salesforce).toMatchObject({
+      port: 4102,
+      orgId: '00D000000000001AAA',
+      username: 'admin@sandbox.example.com',
+      password: 'sandbox',
+    });
     expect(result.value.sandboxDemo).toBe(true);
     expect(result.value.dataDir).toMatch(/\/data$/);
   });
@@ -48,7 +60,11 @@ describe('configuration', () => {
   });
 
   it('connects the live side with credentials and keeps the other in the sandbox', () => {
-    const result = loadConfig({ HUBSPOT_ACCESS_TOKEN: 'pat-na1-123', ENCRYPTION_KEY: 'a'.repeat(64), ADMIN_TOKEN: 'k7Qp2vX9mL4sT8wB1nR6yH3cJ5fD0gZaE-uVoIiKlM_q' });
+    const result = loadConfig({
+      HUBSPOT_ACCESS_TOKEN: 'pat-na1-123',
+      ENCRYPTION_KEY: 'a'.repeat(64),
+      ADMIN_TOKEN: 'k7Qp2vX9mL4sT8wB1nR6yH3cJ5fD0gZaE-uVoIiKlM_q',
+    });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value.hubspot.mode).toBe('live');
@@ -73,7 +89,12 @@ describe('configuration', () => {
   });
 
   it('refuses an ADMIN_TOKEN shorter than 32 random bytes, saying how to generate one', () => {
-    for (const token of ['admin-token-for-tests-0123456789', 'a'.repeat(64), '0123456789abcdef'.repeat(3), 'correct horse battery staple correct horse battery']) {
+    for (const token of [
+      'admin-token-for-tests-0123456789',
+      'a'.repeat(64),
+      '0123456789abcdef'.repeat(3),
+      'correct horse battery staple correct horse battery',
+    ]) {
       const result = loadConfig({ ADMIN_TOKEN: token });
       expect(result.ok, token).toBe(false);
       if (result.ok) continue;
@@ -84,7 +105,10 @@ describe('configuration', () => {
   });
 
   it('accepts an ADMIN_TOKEN made by openssl rand -base64 32 or -hex 32', () => {
-    for (const token of ['q3J9mX2kP8vL5tR1wY7bN4cF6hD0sG2aZ/uE+oIiKlM=', '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08']) {
+    for (const token of [
+      'q3J9mX2kP8vL5tR1wY7bN4cF6hD0sG2aZ/uE+oIiKlM=',
+      '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    ]) {
       const result = loadConfig({ ADMIN_TOKEN: token });
       expect(result.ok, token).toBe(true);
     }

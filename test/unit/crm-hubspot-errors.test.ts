@@ -62,11 +62,17 @@ describe('HubSpot error mapping', () => {
   });
 
   it('maps a 401 for missing or revoked credentials to an auth error', () => {
-    expect(mapped(apiException(401, { status: 'error', message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION' }))).toBeInstanceOf(CrmAuthError);
+    expect(
+      mapped(apiException(401, { status: 'error', message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION' })),
+    ).toBeInstanceOf(CrmAuthError);
   });
 
   it('maps a 401 for an expired access token to a transient error (the next attempt gets a fresh token)', () => {
-    const body = { status: 'error', message: 'The OAuth token used to make this call expired 75 second(s) ago.', category: 'EXPIRED_AUTHENTICATION' };
+    const body = {
+      status: 'error',
+      message: 'The OAuth token used to make this call expired 75 second(s) ago.',
+      category: 'EXPIRED_AUTHENTICATION',
+    };
     expect(mapped(apiException(401, body))).toBeInstanceOf(CrmTransientError);
   });
 
@@ -79,7 +85,10 @@ describe('HubSpot error mapping', () => {
   });
 
   it('maps refused connections, timeouts and hang-ups to transient errors', () => {
-    const refused = Object.assign(new Error('request to http://127.0.0.1:9/crm failed, reason: connect ECONNREFUSED'), { name: 'FetchError', code: 'ECONNREFUSED' });
+    const refused = Object.assign(new Error('request to http://127.0.0.1:9/crm failed, reason: connect ECONNREFUSED'), {
+      name: 'FetchError',
+      code: 'ECONNREFUSED',
+    });
     const timeout = Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT' });
     const hangUp = new Error('socket hang up');
     for (const error of [refused, timeout, hangUp]) expect(mapped(error)).toBeInstanceOf(CrmTransientError);
@@ -92,7 +101,12 @@ describe('HubSpot error mapping', () => {
 
   it('keeps tokens out of messages', () => {
     const token = 'CJSP5qf1KhICAQEYs-gDIIGOBii1hQIyGQAf3xBKmlwHjX7OIpuIFEavB2-qYAGQsF4';
-    const error = toHubSpotError(apiException(400, { message: `bad token ${token} in Authorization: Bearer ${token}`, category: 'VALIDATION_ERROR' }), 'read', [token], NOW);
+    const error = toHubSpotError(
+      apiException(400, { message: `bad token ${token} in Authorization: Bearer ${token}`, category: 'VALIDATION_ERROR' }),
+      'read',
+      [token],
+      NOW,
+    );
     expect((error as Error).message).not.toContain(token);
   });
 });

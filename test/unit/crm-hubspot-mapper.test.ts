@@ -33,14 +33,24 @@ const STRUCTURED_BODY = {
   correlationId: 'c-2',
   message: 'Property values were not valid: […]',
   errors: [
-    { message: 'lead was not one of the allowed options: [subscriber, lead, customer]', code: 'INVALID_OPTION', context: { propertyName: ['hs_lead_status'] } },
-    { message: 'bogus was not one of the allowed options: [subscriber, lead, customer]', code: 'INVALID_OPTION', context: { propertyName: ['lifecyclestage'] } },
+    {
+      message: 'lead was not one of the allowed options: [subscriber, lead, customer]',
+      code: 'INVALID_OPTION',
+      context: { propertyName: ['hs_lead_status'] },
+    },
+    {
+      message: 'bogus was not one of the allowed options: [subscriber, lead, customer]',
+      code: 'INVALID_OPTION',
+      context: { propertyName: ['lifecyclestage'] },
+    },
   ],
 };
 
 describe('HubSpot validation issues', () => {
   it('reads the issues of the legacy message when there is no errors[]', () => {
-    expect(propertyIssuesOf(LEGACY_BODY)).toEqual([{ propertyName: 'favorite_color', code: 'PROPERTY_DOESNT_EXIST', message: 'Property "favorite_color" does not exist' }]);
+    expect(propertyIssuesOf(LEGACY_BODY)).toEqual([
+      { propertyName: 'favorite_color', code: 'PROPERTY_DOESNT_EXIST', message: 'Property "favorite_color" does not exist' },
+    ]);
   });
 
   it('reads structured errors[] with their property names', () => {
@@ -56,14 +66,22 @@ describe('HubSpot validation issues', () => {
   });
 
   it('pins an unknown property on every input that writes it', () => {
-    const inputs = [{ properties: { favorite_color: 'red' } }, { properties: { firstname: 'Ada' } }, { properties: { favorite_color: 'blue' } }];
+    const inputs = [
+      { properties: { favorite_color: 'red' } },
+      { properties: { firstname: 'Ada' } },
+      { properties: { favorite_color: 'blue' } },
+    ];
     const { failed, unattributed } = attributeIssues(inputs, propertyIssuesOf(LEGACY_BODY));
     expect([...failed.keys()].sort()).toEqual([0, 2]);
     expect(unattributed).toEqual([]);
   });
 
   it('pins a bad option only on the input whose value the message quotes, not on valid values in the options list', () => {
-    const inputs = [{ properties: { lifecyclestage: 'lead' } }, { properties: { lifecyclestage: 'bogus' } }, { properties: { lifecyclestage: 'customer' } }];
+    const inputs = [
+      { properties: { lifecyclestage: 'lead' } },
+      { properties: { lifecyclestage: 'bogus' } },
+      { properties: { lifecyclestage: 'customer' } },
+    ];
     const issues = propertyIssuesOf(STRUCTURED_BODY).filter((issue) => issue.propertyName === 'lifecyclestage');
     expect([...attributeIssues(inputs, issues).failed.keys()]).toEqual([1]);
   });
@@ -96,7 +114,9 @@ describe('inputs named by id', () => {
 
 describe('HubSpot mapping helpers', () => {
   it('turns the ids of a 207 into failed outcomes', () => {
-    const outcomes = missingIdsOf([{ category: 'OBJECT_NOT_FOUND', message: 'Could not get some contacts objects', context: { ids: ['7', '8'] } }]);
+    const outcomes = missingIdsOf([
+      { category: 'OBJECT_NOT_FOUND', message: 'Could not get some contacts objects', context: { ids: ['7', '8'] } },
+    ]);
     expect([...outcomes.keys()]).toEqual(['7', '8']);
     expect(outcomes.get('7')).toMatchObject({ ok: false, code: 'OBJECT_NOT_FOUND' });
   });
@@ -122,13 +142,34 @@ describe('HubSpot mapping helpers', () => {
   });
 
   it('reads a contact with missing values as null and updatedAt as ISO', () => {
-    const contact = toHubSpotContact({ id: '5', properties: { email: 'a@b.co', firstname: null, lastname: undefined }, updatedAt: new Date('2026-01-02T03:04:05.000Z') });
-    expect(contact).toEqual({ id: '5', properties: { email: 'a@b.co', firstname: null, lastname: null }, updatedAt: '2026-01-02T03:04:05.000Z', archived: false });
+    const contact = toHubSpotContact({
+      id: '5',
+      properties: { email: 'a@b.co', firstname: null, lastname: undefined },
+      updatedAt: new Date('2026-01-02T03:04:05.000Z'),
+    });
+    expect(contact).toEqual({
+      id: '5',
+      properties: { email: 'a@b.co', firstname: null, lastname: null },
+      updatedAt: '2026-01-02T03:04:05.000Z',
+      archived: false,
+    });
   });
 
   it('builds a property create with its group and ordered options', () => {
     expect(
-      toPropertyCreate({ name: 'sales_sla_status', label: 'SLA status', type: 'enumeration', fieldType: 'select', options: [{ label: 'Met', value: 'met' }, { label: 'Breached', value: 'breached' }] }, 'smarketing'),
+      toPropertyCreate(
+        {
+          name: 'sales_sla_status',
+          label: 'SLA status',
+          type: 'enumeration',
+          fieldType: 'select',
+          options: [
+            { label: 'Met', value: 'met' },
+            { label: 'Breached', value: 'breached' },
+          ],
+        },
+        'smarketing',
+      ),
     ).toEqual({
       name: 'sales_sla_status',
       label: 'SLA status',
@@ -202,7 +243,9 @@ describe('writes HubSpot answered without keeping them', () => {
       { property: 'lifecyclestage', sent: '', kept: 'customer' },
     ]);
     expect(ignoredWriteOutcome(ignored)).toMatchObject({
-      message: expect.stringContaining('jobtitle is empty, not the "CTO" that was sent; lifecyclestage is "customer", not the clear that was sent'),
+      message: expect.stringContaining(
+        'jobtitle is empty, not the "CTO" that was sent; lifecyclestage is "customer", not the clear that was sent',
+      ),
       fields: ['jobtitle', 'lifecyclestage'],
     });
   });
@@ -245,6 +288,8 @@ describe('writes HubSpot answered without keeping them', () => {
 
 describe('search sorts', () => {
   it('sends sorts in the object form the search API documents', () => {
-    expect(searchSorts([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }])).toEqual([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }]);
+    expect(searchSorts([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }])).toEqual([
+      { propertyName: 'lastmodifieddate', direction: 'ASCENDING' },
+    ]);
   });
 });

@@ -28,8 +28,12 @@ describe('Salesforce error mapping', () => {
   });
 
   it('maps a SOAP fault code with its namespace prefix', () => {
-    expect(mapped(httpApiError('sf:REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.'))).toBeInstanceOf(CrmRateLimitedError);
-    expect(mapped(httpApiError('sf:UNKNOWN_EXCEPTION', 'UNKNOWN_EXCEPTION: An unexpected error occurred.'))).toBeInstanceOf(CrmTransientError);
+    expect(mapped(httpApiError('sf:REQUEST_LIMIT_EXCEEDED', 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.'))).toBeInstanceOf(
+      CrmRateLimitedError,
+    );
+    expect(mapped(httpApiError('sf:UNKNOWN_EXCEPTION', 'UNKNOWN_EXCEPTION: An unexpected error occurred.'))).toBeInstanceOf(
+      CrmTransientError,
+    );
   });
 
   it('maps row locks, unavailable servers and non-JSON 5xx answers to transient errors', () => {
@@ -61,7 +65,10 @@ describe('Salesforce error mapping', () => {
   });
 
   it('maps network failures to transient errors and returns programming errors unchanged', () => {
-    const refused = Object.assign(new Error('request to http://127.0.0.1:9/services/data failed, reason: connect ECONNREFUSED'), { name: 'FetchError', code: 'ECONNREFUSED' });
+    const refused = Object.assign(new Error('request to http://127.0.0.1:9/services/data failed, reason: connect ECONNREFUSED'), {
+      name: 'FetchError',
+      code: 'ECONNREFUSED',
+    });
     expect(mapped(refused)).toBeInstanceOf(CrmTransientError);
     const bug = new TypeError('x is not a function');
     expect(mapped(bug)).toBe(bug);
@@ -70,7 +77,9 @@ describe('Salesforce error mapping', () => {
   it('keeps session ids and tokens out of messages', () => {
     const session = '00D000000000001!AQ0AQHx9ObVt7Qq1uD3cC8gW6sK2';
     const error = toSalesforceError(
-      Object.assign(new Error(`request to http://x/id/00D/005?format=json&oauth_token=${session} failed, reason: socket hang up`), { name: 'FetchError' }),
+      Object.assign(new Error(`request to http://x/id/00D/005?format=json&oauth_token=${session} failed, reason: socket hang up`), {
+        name: 'FetchError',
+      }),
       'identity',
       [session],
     );
@@ -82,7 +91,9 @@ describe('Salesforce error mapping', () => {
 describe('record failures', () => {
   it('treats a row lock on one record as transient and bad data as permanent', () => {
     expect(isTransientRecordFailure({ ok: false, code: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access' })).toBe(true);
-    expect(isTransientRecordFailure({ ok: false, code: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]' })).toBe(false);
+    expect(isTransientRecordFailure({ ok: false, code: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]' })).toBe(
+      false,
+    );
     expect(isTransientRecordFailure({ ok: true, id: '00Q', created: true })).toBe(false);
   });
 });

@@ -47,7 +47,9 @@ describe('SOQL building', () => {
 
   it('finds the Leads naming given contacts in the same query as the email lookup, with the fields asked for', () => {
     const soql = byEmailQuery('Lead', ['a@example.com'], ['101'], ['Lead_Tier__c']);
-    expect(soql).toMatch(/, Lead_Tier__c FROM Lead WHERE IsConverted = false AND \(Email IN \('a@example\.com'\) OR HubSpot_Contact_Id__c IN \('101'\)\)$/);
+    expect(soql).toMatch(
+      /, Lead_Tier__c FROM Lead WHERE IsConverted = false AND \(Email IN \('a@example\.com'\) OR HubSpot_Contact_Id__c IN \('101'\)\)$/,
+    );
     expect(byEmailQuery('Lead', [], ['101'])).toMatch(/WHERE IsConverted = false AND HubSpot_Contact_Id__c IN \('101'\)$/);
   });
 
@@ -60,22 +62,46 @@ describe('SOQL building', () => {
 
 describe('records and outcomes', () => {
   it('drops jsforce attributes, also on relationship records', () => {
-    const record = toSalesforceRecord({ attributes: { type: 'Lead' }, Id: '00Q1', Owner: { attributes: { type: 'User' }, Name: 'Alex Rivera' } });
+    const record = toSalesforceRecord({
+      attributes: { type: 'Lead' },
+      Id: '00Q1',
+      Owner: { attributes: { type: 'User' }, Name: 'Alex Rivera' },
+    });
     expect(record).toEqual({ Id: '00Q1', Owner: { Name: 'Alex Rivera' } });
   });
 
   it('turns collection results into outcomes with the record-level code and fields', () => {
-    expect(toWriteOutcome({ id: '00Q1', success: true, created: true, errors: [] }, false)).toEqual({ ok: true, id: '00Q1', created: true });
+    expect(toWriteOutcome({ id: '00Q1', success: true, created: true, errors: [] }, false)).toEqual({
+      ok: true,
+      id: '00Q1',
+      created: true,
+    });
     expect(toWriteOutcome({ id: '00Q1', success: true, errors: [] }, false)).toEqual({ ok: true, id: '00Q1', created: false });
     expect(
-      toWriteOutcome({ success: false, errors: [{ statusCode: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]', fields: ['Company'] }] }, false),
+      toWriteOutcome(
+        {
+          success: false,
+          errors: [{ statusCode: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]', fields: ['Company'] }],
+        },
+        false,
+      ),
     ).toEqual({ ok: false, code: 'REQUIRED_FIELD_MISSING', message: 'Required fields are missing: [Company]', fields: ['Company'] });
   });
 });
 
 describe('custom field metadata', () => {
   it('makes the HubSpot id an external, unique, case-insensitive text field', () => {
-    expect(toFieldMetadata({ object: 'Lead', name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact Id', type: 'Text', length: 64, externalId: true, unique: true })).toMatchObject({
+    expect(
+      toFieldMetadata({
+        object: 'Lead',
+        name: 'HubSpot_Contact_Id__c',
+        label: 'HubSpot Contact Id',
+        type: 'Text',
+        length: 64,
+        externalId: true,
+        unique: true,
+      }),
+    ).toMatchObject({
       type: 'Text',
       length: 64,
       externalId: true,
@@ -85,17 +111,39 @@ describe('custom field metadata', () => {
   });
 
   it('lists picklist values as an unrestricted value set', () => {
-    const metadata = toFieldMetadata({ object: 'Lead', name: 'Feedback_Reason__c', label: 'Feedback Reason', type: 'Picklist', picklistValues: ['No budget', 'Other'] });
+    const metadata = toFieldMetadata({
+      object: 'Lead',
+      name: 'Feedback_Reason__c',
+      label: 'Feedback Reason',
+      type: 'Picklist',
+      picklistValues: ['No budget', 'Other'],
+    });
     expect(metadata).toMatchObject({
       type: 'Picklist',
-      valueSet: { restricted: false, valueSetDefinition: { value: [{ fullName: 'No budget', label: 'No budget' }, { fullName: 'Other', label: 'Other' }] } },
+      valueSet: {
+        restricted: false,
+        valueSetDefinition: {
+          value: [
+            { fullName: 'No budget', label: 'No budget' },
+            { fullName: 'Other', label: 'Other' },
+          ],
+        },
+      },
     });
   });
 
   it('gives long text, currency and datetime fields their required settings', () => {
-    expect(toFieldMetadata({ object: 'Lead', name: 'Feedback_Notes__c', label: 'Notes', type: 'LongTextArea' })).toMatchObject({ length: 32_768, visibleLines: 5 });
-    expect(toFieldMetadata({ object: 'Opportunity', name: 'Won__c', label: 'Won', type: 'Currency' })).toMatchObject({ precision: 18, scale: 2 });
-    expect(toFieldMetadata({ object: 'Lead', name: 'SLA_Due_At__c', label: 'SLA due', type: 'DateTime' })).toMatchObject({ type: 'DateTime' });
+    expect(toFieldMetadata({ object: 'Lead', name: 'Feedback_Notes__c', label: 'Notes', type: 'LongTextArea' })).toMatchObject({
+      length: 32_768,
+      visibleLines: 5,
+    });
+    expect(toFieldMetadata({ object: 'Opportunity', name: 'Won__c', label: 'Won', type: 'Currency' })).toMatchObject({
+      precision: 18,
+      scale: 2,
+    });
+    expect(toFieldMetadata({ object: 'Lead', name: 'SLA_Due_At__c', label: 'SLA due', type: 'DateTime' })).toMatchObject({
+      type: 'DateTime',
+    });
   });
 
   it('accepts only custom field names', () => {

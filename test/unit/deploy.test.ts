@@ -22,7 +22,9 @@ describe('deployment files', () => {
   });
 
   it('defines web, scalable worker, redis and postgres services in compose', () => {
-    const compose = parse(read('docker-compose.yml')) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; ports?: string[] }> };
+    const compose = parse(read('docker-compose.yml')) as {
+      services: Record<string, { command?: string[]; environment?: Record<string, string>; ports?: string[] }>;
+    };
     expect(Object.keys(compose.services).sort()).toEqual(['app', 'postgres', 'redis', 'worker']);
     expect(compose.services.app?.command?.join(' ')).toBe(pkg.scripts.web);
     expect(compose.services.worker?.command?.join(' ')).toBe(pkg.scripts.worker);

@@ -9,7 +9,9 @@ describe('digest messages', () => {
 
   it('names the period and the installation in the subject', () => {
     expect(message.subject).toBe('Pipeline review 2026-Q4 — Acme <EU>');
-    expect(renderDigest(reviewFixture('acme'), { installationName: 'Acme', reviewUrl: URL, test: true }).subject).toBe('[Test] Pipeline review 2026-Q4 — Acme');
+    expect(renderDigest(reviewFixture('acme'), { installationName: 'Acme', reviewUrl: URL, test: true }).subject).toBe(
+      '[Test] Pipeline review 2026-Q4 — Acme',
+    );
   });
 
   it('writes every block of the review with its numbers in the text body', () => {

@@ -2,13 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { currentSlot, digestPeriod, dueSlot, nextSlot, validateReviewDigest, type DigestSchedule } from '../../src/domain/digest.ts';
 
 const at = (iso: string) => new Date(iso);
-const weekly = (overrides: Partial<DigestSchedule> = {}): DigestSchedule => ({ every: 'week', weekday: 1, hour: 8, timeZone: 'Europe/Paris', ...overrides });
+const weekly = (overrides: Partial<DigestSchedule> = {}): DigestSchedule => ({
+  every: 'week',
+  weekday: 1,
+  hour: 8,
+  timeZone: 'Europe/Paris',
+  ...overrides,
+});
 
 describe('digest schedule', () => {
   it('names a weekly slot by the ISO week of the time zone and makes it due on the weekday and hour, local time', () => {
     // Wednesday 2026-12-02 is in 2026-W49; Monday 08:00 Paris (CET, UTC+1) is 07:00Z.
     expect(currentSlot(weekly(), at('2026-12-02T12:00:00Z'))).toEqual({ id: '2026-W49', dueAt: at('2026-11-30T07:00:00Z') });
-    expect(currentSlot(weekly({ weekday: 5, hour: 16 }), at('2026-12-02T12:00:00Z'))).toEqual({ id: '2026-W49', dueAt: at('2026-12-04T15:00:00Z') });
+    expect(currentSlot(weekly({ weekday: 5, hour: 16 }), at('2026-12-02T12:00:00Z'))).toEqual({
+      id: '2026-W49',
+      dueAt: at('2026-12-04T15:00:00Z'),
+    });
   });
 
   it('reads the week in the time zone: Sunday 23:30Z is already Monday in Tokyo', () => {
@@ -51,7 +60,10 @@ describe('digest schedule', () => {
     const schedule = weekly({ timeZone: 'UTC' });
     expect(nextSlot(schedule, at('2026-11-30T07:00:00Z'))).toEqual({ id: '2026-W49', dueAt: at('2026-11-30T08:00:00Z') });
     expect(nextSlot(schedule, at('2026-11-30T08:00:00Z'))).toEqual({ id: '2026-W50', dueAt: at('2026-12-07T08:00:00Z') });
-    expect(nextSlot({ ...schedule, every: 'two_weeks' }, at('2026-12-09T00:00:00Z'))).toEqual({ id: '2026-W52', dueAt: at('2026-12-21T08:00:00Z') });
+    expect(nextSlot({ ...schedule, every: 'two_weeks' }, at('2026-12-09T00:00:00Z'))).toEqual({
+      id: '2026-W52',
+      dueAt: at('2026-12-21T08:00:00Z'),
+    });
   });
 
   it('shows the quarter or month containing the local send date', () => {
@@ -66,12 +78,22 @@ describe('digest setting', () => {
     const result = validateReviewDigest({ enabled: true, weekday: 8, hour: 24, timeZone: 'Mars/Olympus', emailTo: ['not-an-address'] });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error).toEqual(expect.arrayContaining([expect.stringMatching(/^weekday: must be 1 \(Monday\)/), expect.stringMatching(/^hour: must be 0 to 23/), expect.stringMatching(/^timeZone: is not an IANA time zone/), expect.stringMatching(/^emailTo\[0\]: must be an email address/)]));
+    expect(result.error).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^weekday: must be 1 \(Monday\)/),
+        expect.stringMatching(/^hour: must be 0 to 23/),
+        expect.stringMatching(/^timeZone: is not an IANA time zone/),
+        expect.stringMatching(/^emailTo\[0\]: must be an email address/),
+      ]),
+    );
   });
 
   it('refuses a digest that goes nowhere and a recipient listed twice', () => {
     const nowhere = validateReviewDigest({ enabled: true, emailTo: [], toAlertTarget: false });
-    expect(nowhere).toEqual({ ok: false, error: ['emailTo: the digest goes nowhere: add an email recipient or send it to the alert target'] });
+    expect(nowhere).toEqual({
+      ok: false,
+      error: ['emailTo: the digest goes nowhere: add an email recipient or send it to the alert target'],
+    });
     const twice = validateReviewDigest({ emailTo: ['a@example.com', 'A@example.com'] });
     expect(twice).toEqual({ ok: false, error: ['emailTo[1]: A@example.com is listed twice'] });
   });

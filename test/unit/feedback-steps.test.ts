@@ -1,27 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import type { SalesforceRecord } from '../../src/crm/ports.ts';
 import { DEFAULT_FEEDBACK_TAXONOMY, deriveFeedback, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../../src/domain/feedback.ts';
-import { decideSalesforceToHubSpot, DEFAULT_STAGE_DICTIONARY, type HubSpotContactSnapshot, type SalesforceSnapshot } from '../../src/domain/stages.ts';
+import {
+  decideSalesforceToHubSpot,
+  DEFAULT_STAGE_DICTIONARY,
+  type HubSpotContactSnapshot,
+  type SalesforceSnapshot,
+} from '../../src/domain/stages.ts';
 import { feedbackSnapshotOf, mergeFeedbackSteps } from '../../src/sync/feedback.ts';
 
 const AT = '2026-03-02T14:05:00.000+0000';
 
 const leadRecord = (fields: Record<string, unknown>): SalesforceRecord => ({
-  Id: '00Q000000000001AAA', Status: 'Open - Not Contacted', IsConverted: false, LastModifiedDate: AT, OwnerId: '005000000000004AAA', ...fields,
+  Id: '00Q000000000001AAA',
+  Status: 'Open - Not Contacted',
+  IsConverted: false,
+  LastModifiedDate: AT,
+  OwnerId: '005000000000004AAA',
+  ...fields,
 });
 const opportunityRecord = (fields: Record<string, unknown>): SalesforceRecord => ({
-  Id: '006000000000001AAA', StageName: 'Proposal/Price Quote', IsClosed: false, IsWon: false, Amount: 12_500, CloseDate: '2026-06-30', LastModifiedDate: AT, ...fields,
+  Id: '006000000000001AAA',
+  StageName: 'Proposal/Price Quote',
+  IsClosed: false,
+  IsWon: false,
+  Amount: 12_500,
+  CloseDate: '2026-06-30',
+  LastModifiedDate: AT,
+  ...fields,
 });
 
 function stageSnapshot(type: 'Lead' | 'Opportunity', record: SalesforceRecord): SalesforceSnapshot {
   const feedback = feedbackSnapshotOf(type, record, null);
   return feedback.object === 'Lead'
     ? { object: 'Lead', Status: feedback.Status, IsConverted: feedback.IsConverted, Feedback_Reason__c: feedback.Feedback_Reason__c }
-    : { object: 'Opportunity', StageName: feedback.StageName, IsWon: feedback.IsWon, IsClosed: feedback.IsClosed, Loss_Reason__c: feedback.Loss_Reason__c };
+    : {
+        object: 'Opportunity',
+        StageName: feedback.StageName,
+        IsWon: feedback.IsWon,
+        IsClosed: feedback.IsClosed,
+        Loss_Reason__c: feedback.Loss_Reason__c,
+      };
 }
 
 /** The writes sales-progress sends for one record: the dictionary's lifecycle decision plus the feedback. */
-function steps(type: 'Lead' | 'Opportunity', record: SalesforceRecord, contact: HubSpotContactSnapshot, taxonomy: FeedbackTaxonomy = DEFAULT_FEEDBACK_TAXONOMY) {
+function steps(
+  type: 'Lead' | 'Opportunity',
+  record: SalesforceRecord,
+  contact: HubSpotContactSnapshot,
+  taxonomy: FeedbackTaxonomy = DEFAULT_FEEDBACK_TAXONOMY,
+) {
   const lifecycle = decideSalesforceToHubSpot(DEFAULT_STAGE_DICTIONARY, contact, stageSnapshot(type, record));
   const feedback = deriveFeedback(null, feedbackSnapshotOf(type, record, 'Riley Rep'), taxonomy);
   return mergeFeedbackSteps(lifecycle, feedback, contact);
@@ -29,9 +57,22 @@ function steps(type: 'Lead' | 'Opportunity', record: SalesforceRecord, contact: 
 
 describe('feedbackSnapshotOf', () => {
   it('reads a Lead record as the feedback rules see it', () => {
-    expect(feedbackSnapshotOf('Lead', leadRecord({ Status: 'Closed - Not Converted', Feedback_Reason__c: 'No need', Feedback_Notes__c: ' ' }), 'Riley Rep')).toEqual({
-      object: 'Lead', Id: '00Q000000000001AAA', Status: 'Closed - Not Converted', IsConverted: false, ConvertedOpportunityId: null,
-      Feedback_Reason__c: 'No need', Feedback_Notes__c: null, OwnerName: 'Riley Rep', LastModifiedDate: AT,
+    expect(
+      feedbackSnapshotOf(
+        'Lead',
+        leadRecord({ Status: 'Closed - Not Converted', Feedback_Reason__c: 'No need', Feedback_Notes__c: ' ' }),
+        'Riley Rep',
+      ),
+    ).toEqual({
+      object: 'Lead',
+      Id: '00Q000000000001AAA',
+      Status: 'Closed - Not Converted',
+      IsConverted: false,
+      ConvertedOpportunityId: null,
+      Feedback_Reason__c: 'No need',
+      Feedback_Notes__c: null,
+      OwnerName: 'Riley Rep',
+      LastModifiedDate: AT,
     });
   });
 
@@ -60,7 +101,12 @@ describe('mergeFeedbackSteps', () => {
     const record = leadRecord({ Status: 'Closed - Not Converted', Feedback_Reason__c: 'Bad timing' });
     const [clear, set, ...rest] = steps('Lead', record, { lifecyclestage: 'marketingqualifiedlead' });
     expect(clear).toEqual({ lifecyclestage: '' });
-    expect(set).toMatchObject({ lifecyclestage: 'lead', hs_lead_status: 'NEW', sales_feedback_status: 'recycled', sales_feedback_reason: 'bad_timing' });
+    expect(set).toMatchObject({
+      lifecyclestage: 'lead',
+      hs_lead_status: 'NEW',
+      sales_feedback_status: 'recycled',
+      sales_feedback_reason: 'bad_timing',
+    });
     expect(rest).toEqual([]);
   });
 
@@ -68,9 +114,20 @@ describe('mergeFeedbackSteps', () => {
     const taxonomy = validateFeedbackTaxonomy({ recycleLostReasons: ['bad_timing'] });
     if (!taxonomy.ok) throw new Error(taxonomy.error.join('\n'));
     const record = opportunityRecord({ StageName: 'Closed Lost', IsClosed: true, Loss_Reason__c: 'Bad timing' });
-    const [clear, set, ...rest] = steps('Opportunity', record, { lifecyclestage: 'opportunity', sales_feedback_status: 'opportunity' }, taxonomy.value);
+    const [clear, set, ...rest] = steps(
+      'Opportunity',
+      record,
+      { lifecyclestage: 'opportunity', sales_feedback_status: 'opportunity' },
+      taxonomy.value,
+    );
     expect(clear).toEqual({ lifecyclestage: '' });
-    expect(set).toMatchObject({ lifecyclestage: 'lead', hs_lead_status: 'NEW', sales_feedback_status: 'recycled', sales_feedback_reason: 'bad_timing', sales_opportunity_amount: '12500.00' });
+    expect(set).toMatchObject({
+      lifecyclestage: 'lead',
+      hs_lead_status: 'NEW',
+      sales_feedback_status: 'recycled',
+      sales_feedback_reason: 'bad_timing',
+      sales_opportunity_amount: '12500.00',
+    });
     expect(rest).toEqual([]);
   });
 
@@ -83,9 +140,20 @@ describe('mergeFeedbackSteps', () => {
   });
 
   it('writes the won amount with the move to customer', () => {
-    const record = opportunityRecord({ StageName: 'Closed Won', IsClosed: true, IsWon: true, Amount: 50_000, Win_Reason__c: 'Best integration' });
+    const record = opportunityRecord({
+      StageName: 'Closed Won',
+      IsClosed: true,
+      IsWon: true,
+      Amount: 50_000,
+      Win_Reason__c: 'Best integration',
+    });
     expect(steps('Opportunity', record, { lifecyclestage: 'opportunity' })).toEqual([
-      expect.objectContaining({ lifecyclestage: 'customer', sales_feedback_status: 'won', sales_won_amount: '50000.00', sales_opportunity_amount: '50000.00' }),
+      expect.objectContaining({
+        lifecyclestage: 'customer',
+        sales_feedback_status: 'won',
+        sales_won_amount: '50000.00',
+        sales_opportunity_amount: '50000.00',
+      }),
     ]);
   });
 
@@ -98,10 +166,20 @@ describe('mergeFeedbackSteps', () => {
 
   it('leaves the lifecycle steps as they are when there is no new feedback', () => {
     const record = leadRecord({ Status: 'Working - Contacted' });
-    const lifecycle = decideSalesforceToHubSpot(DEFAULT_STAGE_DICTIONARY, { lifecyclestage: 'marketingqualifiedlead' }, stageSnapshot('Lead', record));
-    const unchanged = deriveFeedback({ outcome: 'accepted', reasonCode: null, notes: null, at: Date.parse(AT) }, feedbackSnapshotOf('Lead', record, null), DEFAULT_FEEDBACK_TAXONOMY);
+    const lifecycle = decideSalesforceToHubSpot(
+      DEFAULT_STAGE_DICTIONARY,
+      { lifecyclestage: 'marketingqualifiedlead' },
+      stageSnapshot('Lead', record),
+    );
+    const unchanged = deriveFeedback(
+      { outcome: 'accepted', reasonCode: null, notes: null, at: Date.parse(AT) },
+      feedbackSnapshotOf('Lead', record, null),
+      DEFAULT_FEEDBACK_TAXONOMY,
+    );
     expect(unchanged.kind).toBe('none');
-    expect(mergeFeedbackSteps(lifecycle, unchanged, { lifecyclestage: 'marketingqualifiedlead' })).toEqual([{ lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' }]);
+    expect(mergeFeedbackSteps(lifecycle, unchanged, { lifecyclestage: 'marketingqualifiedlead' })).toEqual([
+      { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' },
+    ]);
   });
 
   it('sets lead without a clear when a recycled contact has no lifecycle stage yet', () => {

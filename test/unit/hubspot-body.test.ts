@@ -16,7 +16,8 @@ function eventFromSchema(file: string, occurredAt: number | string): Record<stri
   const [object, kind] = file.split('.')[0]?.split('_') ?? [];
   const event: Record<string, unknown> = { subscriptionType: `${object}.${TYPE_BY_FILE[kind ?? ''] ?? kind}` };
   for (const [field, spec] of Object.entries(schema.properties)) {
-    event[field] = field === 'occurredAt' ? occurredAt : spec.type === 'integer' ? 2147483000 : field === 'propertyName' ? 'lifecyclestage' : 'CRM_UI';
+    event[field] =
+      field === 'occurredAt' ? occurredAt : spec.type === 'integer' ? 2147483000 : field === 'propertyName' ? 'lifecyclestage' : 'CRM_UI';
   }
   return event;
 }
@@ -40,7 +41,8 @@ describe('HubSpot delivery body', () => {
   });
 
   it('keeps ids beyond 2^53 exact', () => {
-    const raw = '[{"eventId":98765432109876543210,"subscriptionId":2,"portalId":1000001,"occurredAt":1764000000000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":12345678901234567890}]';
+    const raw =
+      '[{"eventId":98765432109876543210,"subscriptionId":2,"portalId":1000001,"occurredAt":1764000000000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":12345678901234567890}]';
     const result = parseHubSpotBody(Buffer.from(raw));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
@@ -52,8 +54,16 @@ describe('HubSpot delivery body', () => {
     ['a JSON object', '{"eventId":1}', 'must be a JSON array'],
     ['not JSON', 'hello', 'not valid JSON'],
     ['an empty array', '[]', 'no events'],
-    ['an event without objectId', '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"contact.creation","attemptNumber":0}]', 'objectId'],
-    ['seconds instead of an integer timestamp', '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":1.5,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":5}]', 'occurredAt'],
+    [
+      'an event without objectId',
+      '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"contact.creation","attemptNumber":0}]',
+      'objectId',
+    ],
+    [
+      'seconds instead of an integer timestamp',
+      '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":1.5,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":5}]',
+      'occurredAt',
+    ],
   ])('refuses %s', (_name, raw, message) => {
     const result = parseHubSpotBody(Buffer.from(raw));
     expect(result.ok).toBe(false);
@@ -61,13 +71,22 @@ describe('HubSpot delivery body', () => {
   });
 
   it('refuses more than 100 events', () => {
-    const event = { eventId: 1, subscriptionId: 2, portalId: 3, occurredAt: 4, subscriptionType: 'contact.creation', attemptNumber: 0, objectId: 5 };
+    const event = {
+      eventId: 1,
+      subscriptionId: 2,
+      portalId: 3,
+      occurredAt: 4,
+      subscriptionType: 'contact.creation',
+      attemptNumber: 0,
+      objectId: 5,
+    };
     const result = parseHubSpotBody(Buffer.from(JSON.stringify(Array.from({ length: 101 }, () => event))));
     expect(result).toMatchObject({ ok: false });
   });
 
   it('accepts unknown subscription types and marks them as not handled', () => {
-    const raw = '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"conversation.newMessage","attemptNumber":0,"objectId":5}]';
+    const raw =
+      '[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"conversation.newMessage","attemptNumber":0,"objectId":5}]';
     const result = parseHubSpotBody(Buffer.from(raw));
     expect(result.ok).toBe(true);
     expect(isHandledSubscription('conversation.newMessage')).toBe(false);
@@ -75,7 +94,17 @@ describe('HubSpot delivery body', () => {
   });
 
   it('gives the same job id to a redelivery and different ids to different changes', () => {
-    const base = { eventId: '1', subscriptionId: '2', portalId: '3', occurredAt: 4, subscriptionType: 'contact.propertyChange', attemptNumber: 0, objectId: '5', propertyName: 'lifecyclestage', propertyValue: 'lead' };
+    const base = {
+      eventId: '1',
+      subscriptionId: '2',
+      portalId: '3',
+      occurredAt: 4,
+      subscriptionType: 'contact.propertyChange',
+      attemptNumber: 0,
+      objectId: '5',
+      propertyName: 'lifecyclestage',
+      propertyValue: 'lead',
+    };
     const id = (event: typeof base) => hubspotJobId('inst-1', event);
     expect(id({ ...base, attemptNumber: 3, eventId: '999' })).toBe(id(base));
     expect(id({ ...base, propertyValue: 'marketingqualifiedlead' })).not.toBe(id(base));
@@ -85,7 +114,15 @@ describe('HubSpot delivery body', () => {
   });
 
   it('gives the same event of two installations two job ids', () => {
-    const event = { eventId: '1', subscriptionId: '2', portalId: '3', occurredAt: 4, subscriptionType: 'contact.creation', attemptNumber: 0, objectId: '5' };
+    const event = {
+      eventId: '1',
+      subscriptionId: '2',
+      portalId: '3',
+      occurredAt: 4,
+      subscriptionType: 'contact.creation',
+      attemptNumber: 0,
+      objectId: '5',
+    };
     expect(hubspotJobId('inst-1', event)).not.toBe(hubspotJobId('inst-2', event));
   });
 });

@@ -5,7 +5,9 @@ import { signV3, verifyHubSpotSignature, SIGNATURE_WINDOW_MS } from '../../webho
 
 const secret = 'sandbox-hubspot-secret';
 const uri = 'https://sync.example.com/webhooks/hubspot';
-const body = Buffer.from('[{"eventId":1,"subscriptionId":2,"portalId":1000001,"occurredAt":1764000000000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":101}]');
+const body = Buffer.from(
+  '[{"eventId":1,"subscriptionId":2,"portalId":1000001,"occurredAt":1764000000000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":101}]',
+);
 const now = 1_764_000_000_000;
 
 function signed(overrides: { timestamp?: number; secret?: string; uri?: string; body?: Buffer; method?: string } = {}) {
@@ -15,7 +17,13 @@ function signed(overrides: { timestamp?: number; secret?: string; uri?: string; 
     uri,
     rawBody: body,
     headers: {
-      'x-hubspot-signature-v3': signV3(overrides.secret ?? secret, overrides.method ?? 'POST', overrides.uri ?? uri, overrides.body ?? body, timestamp),
+      'x-hubspot-signature-v3': signV3(
+        overrides.secret ?? secret,
+        overrides.method ?? 'POST',
+        overrides.uri ?? uri,
+        overrides.body ?? body,
+        timestamp,
+      ),
       'x-hubspot-request-timestamp': timestamp,
     } as Record<string, string | undefined>,
   };
@@ -25,7 +33,13 @@ describe('HubSpot signature v3', () => {
   it('computes the same signature as the official client', () => {
     const timestamp = String(now);
     const ours = signV3(secret, 'POST', uri, body, timestamp);
-    const theirs = Signature.getSignature('POST', 'v3', { signature: '', clientSecret: secret, requestBody: body.toString(), url: uri, timestamp: now });
+    const theirs = Signature.getSignature('POST', 'v3', {
+      signature: '',
+      clientSecret: secret,
+      requestBody: body.toString(),
+      url: uri,
+      timestamp: now,
+    });
     expect(ours).toBe(theirs);
     expect(ours).toBe(createHmac('sha256', secret).update(`POST${uri}${body.toString()}${timestamp}`).digest('base64'));
   });
@@ -64,7 +78,10 @@ describe('HubSpot signature v3', () => {
   });
 
   it('refuses a request with no signature headers', () => {
-    expect(verifyHubSpotSignature({ method: 'POST', uri, rawBody: body, headers: {} }, secret, now)).toMatchObject({ ok: false, reason: 'missing_signature' });
+    expect(verifyHubSpotSignature({ method: 'POST', uri, rawBody: body, headers: {} }, secret, now)).toMatchObject({
+      ok: false,
+      reason: 'missing_signature',
+    });
   });
 
   it('refuses a request with a signature but no timestamp', () => {
@@ -81,10 +98,18 @@ describe('HubSpot signature v3', () => {
 
   it('refuses v1 and v2 signatures with a clear message', () => {
     const v1 = Signature.getSignature('POST', 'v1', { signature: '', clientSecret: secret, requestBody: body.toString() });
-    const result = verifyHubSpotSignature({ method: 'POST', uri, rawBody: body, headers: { 'x-hubspot-signature': v1, 'x-hubspot-signature-version': 'v1' } }, secret, now);
+    const result = verifyHubSpotSignature(
+      { method: 'POST', uri, rawBody: body, headers: { 'x-hubspot-signature': v1, 'x-hubspot-signature-version': 'v1' } },
+      secret,
+      now,
+    );
     expect(result).toMatchObject({ ok: false, reason: 'unsupported_signature_version' });
     if (!result.ok) expect(result.message).toContain('only X-HubSpot-Signature-v3');
-    const v2 = verifyHubSpotSignature({ method: 'POST', uri, rawBody: body, headers: { 'x-hubspot-signature': 'abc', 'x-hubspot-signature-version': 'v2' } }, secret, now);
+    const v2 = verifyHubSpotSignature(
+      { method: 'POST', uri, rawBody: body, headers: { 'x-hubspot-signature': 'abc', 'x-hubspot-signature-version': 'v2' } },
+      secret,
+      now,
+    );
     expect(v2).toMatchObject({ ok: false, reason: 'unsupported_signature_version' });
   });
 
@@ -93,7 +118,16 @@ describe('HubSpot signature v3', () => {
     const decoded = 'https://sync.example.com/webhooks/hubspot?next=/done?a:1';
     const timestamp = String(now);
     const signature = createHmac('sha256', secret).update(`POST${decoded}${body.toString()}${timestamp}`).digest('base64');
-    const result = verifyHubSpotSignature({ method: 'POST', uri: encoded, rawBody: body, headers: { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp } }, secret, now);
+    const result = verifyHubSpotSignature(
+      {
+        method: 'POST',
+        uri: encoded,
+        rawBody: body,
+        headers: { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp },
+      },
+      secret,
+      now,
+    );
     expect(result).toEqual({ ok: true });
   });
 });

@@ -3,7 +3,10 @@ import { availableMigrations, splitStatements } from '../../src/store/migrate.ts
 
 describe('migration scripts', () => {
   it('splits a script into statements and drops comment lines', () => {
-    expect(splitStatements('-- a comment\nCREATE TABLE a (x int);\n\nCREATE INDEX b ON a (x);\n')).toEqual(['CREATE TABLE a (x int)', 'CREATE INDEX b ON a (x)']);
+    expect(splitStatements('-- a comment\nCREATE TABLE a (x int);\n\nCREATE INDEX b ON a (x);\n')).toEqual([
+      'CREATE TABLE a (x int)',
+      'CREATE INDEX b ON a (x)',
+    ]);
   });
 
   it('keeps semicolons inside a line', () => {

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { checkOutboundUrl, parseAddressRanges, refusedAddressClass, type OutboundPolicy, type ResolvedAddress } from '../../src/sync/outbound-http.ts';
+import {
+  checkOutboundUrl,
+  parseAddressRanges,
+  refusedAddressClass,
+  type OutboundPolicy,
+  type ResolvedAddress,
+} from '../../src/sync/outbound-http.ts';
 
 /** A resolver answering from a table, as DNS would for these names. */
 function resolving(table: Record<string, string[]>): NonNullable<OutboundPolicy['resolve']> {
-  return async (hostname) => (table[hostname] ?? []).map((address): ResolvedAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
+  return async (hostname) =>
+    (table[hostname] ?? []).map((address): ResolvedAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
 }
 
 const names = resolving({
@@ -27,7 +34,11 @@ describe('outbound URL policy', () => {
     ['a private 10.x address', 'https://10.0.0.5/hook', /10\.0\.0\.5, a private address \(RFC 1918\)/],
     ['a private 172.16/12 address', 'https://172.20.1.1/hook', /a private address \(RFC 1918\)/],
     ['a private 192.168/16 address', 'https://192.168.1.10/hook', /a private address \(RFC 1918\)/],
-    ['a host name resolving to loopback', 'https://loopback.attacker.example/hook', /loopback\.attacker\.example resolves to 127\.0\.0\.1, a loopback address/],
+    [
+      'a host name resolving to loopback',
+      'https://loopback.attacker.example/hook',
+      /loopback\.attacker\.example resolves to 127\.0\.0\.1, a loopback address/,
+    ],
     ['a host name resolving to the metadata service', 'https://metadata.attacker.example/', /a link-local address/],
     ['a host name resolving to IPv6 loopback', 'https://v6-loopback.attacker.example/', /a loopback address/],
     ['a host name with one private address among public ones', 'https://mixed.attacker.example/', /10\.1\.2\.3, a private address/],
@@ -46,12 +57,17 @@ describe('outbound URL policy', () => {
   });
 
   it('refuses Redis on localhost, as the system resolver answers for it', async () => {
-    expect(await refusal('http://localhost:6379/', { allowPrivate: [] })).toMatch(/localhost resolves to (127\.0\.0\.1|::1), a loopback address/);
+    expect(await refusal('http://localhost:6379/', { allowPrivate: [] })).toMatch(
+      /localhost resolves to (127\.0\.0\.1|::1), a loopback address/,
+    );
   });
 
-  it.each([['ftp://hooks.example.com/x'], ['file:///etc/passwd'], ['gopher://127.0.0.1:6379/_INFO']])('refuses the non-http scheme of %s', async (url) => {
-    expect(await refusal(url)).toMatch(/scheme is not allowed/);
-  });
+  it.each([['ftp://hooks.example.com/x'], ['file:///etc/passwd'], ['gopher://127.0.0.1:6379/_INFO']])(
+    'refuses the non-http scheme of %s',
+    async (url) => {
+      expect(await refusal(url)).toMatch(/scheme is not allowed/);
+    },
+  );
 
   it('accepts a host name that resolves to public addresses only, and connects to the address it checked', async () => {
     const result = await checkOutboundUrl('https://hooks.example.com/services/T0/B0/secret', strict);
@@ -94,6 +110,12 @@ describe('outbound URL policy', () => {
   });
 
   it('reads addresses alone as single-address ranges', () => {
-    expect(parseAddressRanges(['127.0.0.1', '::1'])).toEqual({ ok: true, value: [{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }, { address: '::1', prefix: 128, family: 'ipv6' }] });
+    expect(parseAddressRanges(['127.0.0.1', '::1'])).toEqual({
+      ok: true,
+      value: [
+        { address: '127.0.0.1', prefix: 32, family: 'ipv4' },
+        { address: '::1', prefix: 128, family: 'ipv6' },
+      ],
+    });
   });
 });

@@ -9,7 +9,10 @@ describe('pendingEntryOf', () => {
 
   it('sends a Lead or an Opportunity, 15 or 18 characters, to HubSpot under its pending key', () => {
     expect(pendingEntryOf('00Q000000000001AAA')).toEqual({ direction: 'to-hubspot', key: 'Lead:00Q000000000001AAA' });
-    expect(pendingEntryOf('salesforce:Opportunity:006000000000001')).toEqual({ direction: 'to-hubspot', key: 'Opportunity:006000000000001' });
+    expect(pendingEntryOf('salesforce:Opportunity:006000000000001')).toEqual({
+      direction: 'to-hubspot',
+      key: 'Opportunity:006000000000001',
+    });
   });
 
   it('refuses a Contact, an email and a reference whose type does not match its id', () => {

@@ -54,7 +54,10 @@ interface WebhooksConfig {
 
 const { platformVersion } = parseProjectConfig(KIT_DIR);
 const env = process.env;
-const schemaAccount = env.USE_ENVIRONMENT_HUBSPOT_CONFIG === 'true' && env.HUBSPOT_PERSONAL_ACCESS_KEY && env.HUBSPOT_ACCOUNT_ID ? Number(env.HUBSPOT_ACCOUNT_ID) : undefined;
+const schemaAccount =
+  env.USE_ENVIRONMENT_HUBSPOT_CONFIG === 'true' && env.HUBSPOT_PERSONAL_ACCESS_KEY && env.HUBSPOT_ACCOUNT_ID
+    ? Number(env.HUBSPOT_ACCOUNT_ID)
+    : undefined;
 
 async function readHsMeta<T>(file: string): Promise<{ uid: string; type: string; config: T } & Record<string, unknown>> {
   return JSON.parse(await readFile(path.join(KIT_DIR, file), 'utf8')) as { uid: string; type: string; config: T };
@@ -91,7 +94,10 @@ describe('HubSpot developer-platform project', () => {
 
   it('translates with a deployment profile into one app and its webhooks, URLs taken from PUBLIC_URL', async () => {
     const srcDir = await deployment({ PUBLIC_URL });
-    const { intermediateRepresentation, skippedHsMetaFiles } = await translate({ projectSourceDir: srcDir, platformVersion }, { skipValidation: true, profile: PROFILE });
+    const { intermediateRepresentation, skippedHsMetaFiles } = await translate(
+      { projectSourceDir: srcDir, platformVersion },
+      { skipValidation: true, profile: PROFILE },
+    );
 
     // A file outside the directory of its component type is skipped, not uploaded.
     expect(skippedHsMetaFiles).toEqual([]);
@@ -107,13 +113,18 @@ describe('HubSpot developer-platform project', () => {
 
   it('refuses to translate for a profile without PUBLIC_URL', async () => {
     const srcDir = await deployment({});
-    await expect(translate({ projectSourceDir: srcDir, platformVersion }, { skipValidation: true, profile: PROFILE })).rejects.toThrow(/PUBLIC_URL/);
+    await expect(translate({ projectSourceDir: srcDir, platformVersion }, { skipValidation: true, profile: PROFILE })).rejects.toThrow(
+      /PUBLIC_URL/,
+    );
   });
 
   it('uses only the top-level fields and component counts the HubSpot parser allows', async () => {
     for (const file of [APP_FILE, WEBHOOKS_FILE]) {
       const fields = Object.keys(await readHsMeta(file));
-      expect(fields.filter((field) => !(ALLOWED_TOP_LEVEL_FIELDS as ReadonlySet<string>).has(field)), file).toEqual([]);
+      expect(
+        fields.filter((field) => !(ALLOWED_TOP_LEVEL_FIELDS as ReadonlySet<string>).has(field)),
+        file,
+      ).toEqual([]);
     }
     const { components } = await getProjectMetadata(path.join(KIT_DIR, 'src'));
     expect(components.app?.count).toBe(1);
@@ -141,7 +152,11 @@ describe('HubSpot developer-platform project', () => {
     const consumed: Subscription[] = [
       { subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactCreation, active: true },
       ...IDENTITY_EVENT_TYPES.map((subscriptionType) => ({ subscriptionType, active: true })),
-      ...WATCHED_PROPERTIES.map((propertyName) => ({ subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName, active: true })),
+      ...WATCHED_PROPERTIES.map((propertyName) => ({
+        subscriptionType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange,
+        propertyName,
+        active: true,
+      })),
     ];
     expect(Object.keys(subscriptions).sort()).toEqual(['hubEvents', 'legacyCrmObjects']);
     // A GDPR deletion is a hub event in a project (docs/reference/hubspot-api.md §2).
@@ -154,16 +169,24 @@ describe('HubSpot developer-platform project', () => {
 
   it('subscribes only to event types the webhook receiver hands on to the sync', async () => {
     const { subscriptions } = (await readHsMeta<WebhooksConfig>(WEBHOOKS_FILE)).config;
-    for (const { subscriptionType } of Object.values(subscriptions).flat()) expect(isHandledSubscription(subscriptionType), subscriptionType).toBe(true);
+    for (const { subscriptionType } of Object.values(subscriptions).flat())
+      expect(isHandledSubscription(subscriptionType), subscriptionType).toBe(true);
   });
 
-  it.skipIf(schemaAccount === undefined)('passes the component schemas HubSpot serves for its platform version', { timeout: 60_000 }, async () => {
-    const srcDir = await deployment({ PUBLIC_URL });
-    try {
-      await translate({ projectSourceDir: srcDir, platformVersion, ...(schemaAccount === undefined ? {} : { accountId: schemaAccount }) }, { profile: PROFILE });
-    } catch (error) {
-      if (isTranslationError(error)) expect.fail(error.toString());
-      throw error;
-    }
-  });
+  it.skipIf(schemaAccount === undefined)(
+    'passes the component schemas HubSpot serves for its platform version',
+    { timeout: 60_000 },
+    async () => {
+      const srcDir = await deployment({ PUBLIC_URL });
+      try {
+        await translate(
+          { projectSourceDir: srcDir, platformVersion, ...(schemaAccount === undefined ? {} : { accountId: schemaAccount }) },
+          { profile: PROFILE },
+        );
+      } catch (error) {
+        if (isTranslationError(error)) expect.fail(error.toString());
+        throw error;
+      }
+    },
+  );
 });

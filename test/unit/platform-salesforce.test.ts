@@ -10,7 +10,15 @@ import { join, relative, sep } from 'node:path';
 import { ComponentSet, MetadataConverter, type SourceComponent } from '@salesforce/source-deploy-retrieve';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KIT_API_VERSION, KIT_ROOT, PLACEHOLDERS, SOURCE_DIR, parseKitOptions, renderKit, writeKit } from '../../platform/salesforce/generate.ts';
+import {
+  KIT_API_VERSION,
+  KIT_ROOT,
+  PLACEHOLDERS,
+  SOURCE_DIR,
+  parseKitOptions,
+  renderKit,
+  writeKit,
+} from '../../platform/salesforce/generate.ts';
 import { outboundRulesFor } from '../../src/server/admin/provisioning.ts';
 import type { InstallationDetails } from '../../src/store/installation-admin.ts';
 
@@ -30,7 +38,8 @@ function filesUnder(dir: string, base: string): string[] {
 const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
-  isArray: (name) => ['fieldPermissions', 'objectPermissions', 'userPermissions', 'outboundMessages', 'fields', 'actionCalls'].includes(name),
+  isArray: (name) =>
+    ['fieldPermissions', 'objectPermissions', 'userPermissions', 'outboundMessages', 'fields', 'actionCalls'].includes(name),
 });
 const readXml = (path: string): Record<string, unknown> => parser.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
@@ -39,9 +48,15 @@ interface FieldPermission {
   editable: string;
   readable: string;
 }
-const permissionSet = (name: string) => readXml(join(DEFAULT_DIR, 'permissionsets', `${name}.permissionset-meta.xml`)).PermissionSet as { fieldPermissions: FieldPermission[] };
+const permissionSet = (name: string) =>
+  readXml(join(DEFAULT_DIR, 'permissionsets', `${name}.permissionset-meta.xml`)).PermissionSet as { fieldPermissions: FieldPermission[] };
 /** `Object.Field` of every field a permission set lets read and edit. */
-const editableIn = (name: string) => new Set(permissionSet(name).fieldPermissions.filter((p) => p.editable === 'true' && p.readable === 'true').map((p) => p.field));
+const editableIn = (name: string) =>
+  new Set(
+    permissionSet(name)
+      .fieldPermissions.filter((p) => p.editable === 'true' && p.readable === 'true')
+      .map((p) => p.field),
+  );
 
 /** `Object.Field` of every custom field the kit creates (`objects/<Object>/fields/<Field>.field-meta.xml`). */
 function createdFields(): string[] {
@@ -88,7 +103,10 @@ describe('Salesforce metadata kit', () => {
     temporary.push(output);
     await new MetadataConverter().convert(set, 'metadata', { type: 'directory', outputDirectory: output, genUniqueDir: false });
 
-    const manifest = readXml(join(output, 'package.xml')).Package as { types: { name: string; members: string | string[] }[]; version: string };
+    const manifest = readXml(join(output, 'package.xml')).Package as {
+      types: { name: string; members: string | string[] }[];
+      version: string;
+    };
     expect(manifest.version).toBe(KIT_API_VERSION);
     const listed = new Map(manifest.types.map((type) => [type.name, new Set([type.members].flat())]));
     const expected = new Map<string, Set<string>>();
@@ -102,8 +120,23 @@ describe('Salesforce metadata kit', () => {
     expect([...listed.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [type, members] of expected) expect([...(listed.get(type) ?? [])].sort(), type).toEqual([...members].sort());
     // Outbound messages travel inside their object's workflow; fields inside their object.
-    expect(listed.get('WorkflowOutboundMessage')).toEqual(new Set(['Event.Smarketing_Sync_Event', 'Lead.Smarketing_Sync_Lead', 'Opportunity.Smarketing_Sync_Opportunity', 'Task.Smarketing_Sync_Task']));
-    expect(filesUnder(output, output)).toEqual(expect.arrayContaining(['objects/Lead.object', 'workflows/Lead.workflow', 'flows/Smarketing_Sync_Lead.flow', 'permissionsets/Smarketing_Sync_Integration.permissionset', 'externalClientApps/Smarketing_Sync.eca']));
+    expect(listed.get('WorkflowOutboundMessage')).toEqual(
+      new Set([
+        'Event.Smarketing_Sync_Event',
+        'Lead.Smarketing_Sync_Lead',
+        'Opportunity.Smarketing_Sync_Opportunity',
+        'Task.Smarketing_Sync_Task',
+      ]),
+    );
+    expect(filesUnder(output, output)).toEqual(
+      expect.arrayContaining([
+        'objects/Lead.object',
+        'workflows/Lead.workflow',
+        'flows/Smarketing_Sync_Lead.flow',
+        'permissionsets/Smarketing_Sync_Integration.permissionset',
+        'externalClientApps/Smarketing_Sync.eca',
+      ]),
+    );
   });
 
   it('is exactly what the generator writes with placeholders (run `npm run platform:salesforce` after changing the catalog)', () => {
@@ -115,7 +148,9 @@ describe('Salesforce metadata kit', () => {
 
   it('grants the integration user edit on every Salesforce custom field the app names', () => {
     // The fake org (src/sandbox) is not the app; everything else that runs is.
-    const sources = ['src', 'workers', 'webhooks'].flatMap((dir) => filesUnder(join(REPO, dir), REPO)).filter((path) => !path.startsWith('src/sandbox/'));
+    const sources = ['src', 'workers', 'webhooks']
+      .flatMap((dir) => filesUnder(join(REPO, dir), REPO))
+      .filter((path) => !path.startsWith('src/sandbox/'));
     const named = new Set<string>();
     for (const path of sources) {
       for (const match of readFileSync(join(REPO, path), 'utf8').matchAll(/\b[A-Za-z0-9_]+__c\b/g)) {
@@ -137,7 +172,9 @@ describe('Salesforce metadata kit', () => {
   it('grants the integration user edit, and the sales users read, on every custom field the kit creates', () => {
     const created = createdFields().sort();
     expect([...editableIn('Smarketing_Sync_Integration')].sort()).toEqual(created);
-    const readable = permissionSet('Smarketing_Sync_Sales').fieldPermissions.filter((p) => p.readable === 'true').map((p) => p.field);
+    const readable = permissionSet('Smarketing_Sync_Sales')
+      .fieldPermissions.filter((p) => p.readable === 'true')
+      .map((p) => p.field);
     expect(readable.sort()).toEqual(created);
   });
 
@@ -145,10 +182,21 @@ describe('Salesforce metadata kit', () => {
     const rules = outboundRulesFor(PLACEHOLDERS.publicUrl, { salesforceWebhookToken: PLACEHOLDERS.webhookToken } as InstallationDetails);
     for (const rule of rules) {
       const name = rule.name.replace(/ /g, '_');
-      const workflow = readXml(join(DEFAULT_DIR, 'workflows', `${rule.object}.workflow-meta.xml`)).Workflow as { outboundMessages: Record<string, unknown>[] };
+      const workflow = readXml(join(DEFAULT_DIR, 'workflows', `${rule.object}.workflow-meta.xml`)).Workflow as {
+        outboundMessages: Record<string, unknown>[];
+      };
       const message = workflow.outboundMessages.find((m) => m.fullName === name);
-      expect(message, name).toMatchObject({ endpointUrl: rule.endpointUrl, fields: rule.fields, includeSessionId: 'false', integrationUser: PLACEHOLDERS.integrationUser });
-      const flow = readXml(join(DEFAULT_DIR, 'flows', `${name}.flow-meta.xml`)).Flow as { actionCalls: { name: string; actionName: string; actionType: string }[]; start: Record<string, unknown>; status: string };
+      expect(message, name).toMatchObject({
+        endpointUrl: rule.endpointUrl,
+        fields: rule.fields,
+        includeSessionId: 'false',
+        integrationUser: PLACEHOLDERS.integrationUser,
+      });
+      const flow = readXml(join(DEFAULT_DIR, 'flows', `${name}.flow-meta.xml`)).Flow as {
+        actionCalls: { name: string; actionName: string; actionType: string }[];
+        start: Record<string, unknown>;
+        status: string;
+      };
       expect(flow.start).toMatchObject({ object: rule.object, recordTriggerType: 'CreateAndUpdate', triggerType: 'RecordAfterSave' });
       expect(flow.actionCalls).toEqual([expect.objectContaining({ actionName: `${rule.object}.${name}`, actionType: 'outboundMessage' })]);
       expect((flow.start.connector as { targetReference: string }).targetReference).toBe(flow.actionCalls[0]?.name);
@@ -157,12 +205,22 @@ describe('Salesforce metadata kit', () => {
   });
 
   it('holds no OAuth consumer key or secret', () => {
-    for (const path of filesUnder(SOURCE, SOURCE)) expect(readFileSync(join(SOURCE, path), 'utf8'), path).not.toMatch(/<consumer(Key|Secret)>/);
+    for (const path of filesUnder(SOURCE, SOURCE))
+      expect(readFileSync(join(SOURCE, path), 'utf8'), path).not.toMatch(/<consumer(Key|Secret)>/);
   });
 });
 
 describe('Salesforce kit generator options', () => {
-  const complete = ['--public-url', 'https://sync.example.com/', '--webhook-token', 'AbCdEfGhIjKlMnOpQrStUvWxYz012345', '--integration-user', 'sync@acme.example.com', '--contact-email', 'admin@acme.example.com'];
+  const complete = [
+    '--public-url',
+    'https://sync.example.com/',
+    '--webhook-token',
+    'AbCdEfGhIjKlMnOpQrStUvWxYz012345',
+    '--integration-user',
+    'sync@acme.example.com',
+    '--contact-email',
+    'admin@acme.example.com',
+  ];
 
   it('writes the given values in place of every placeholder', () => {
     const parsed = parseKitOptions(complete);
@@ -179,15 +237,24 @@ describe('Salesforce kit generator options', () => {
 
   it('keeps the placeholder of an omitted option', () => {
     const parsed = parseKitOptions(['--public-url', 'https://sync.example.com']);
-    expect(parsed).toMatchObject({ ok: true, placeholders: [PLACEHOLDERS.webhookToken, PLACEHOLDERS.integrationUser, PLACEHOLDERS.contactEmail] });
+    expect(parsed).toMatchObject({
+      ok: true,
+      placeholders: [PLACEHOLDERS.webhookToken, PLACEHOLDERS.integrationUser, PLACEHOLDERS.contactEmail],
+    });
   });
 
   it('refuses a public URL that is not http or https', () => {
-    expect(parseKitOptions(['--public-url', 'ftp://sync.example.com'])).toMatchObject({ ok: false, errors: [expect.stringContaining('--public-url')] });
+    expect(parseKitOptions(['--public-url', 'ftp://sync.example.com'])).toMatchObject({
+      ok: false,
+      errors: [expect.stringContaining('--public-url')],
+    });
   });
 
   it('refuses a webhook token that is not a path segment', () => {
-    expect(parseKitOptions(['--webhook-token', 'a/b?c'])).toMatchObject({ ok: false, errors: [expect.stringContaining('--webhook-token')] });
+    expect(parseKitOptions(['--webhook-token', 'a/b?c'])).toMatchObject({
+      ok: false,
+      errors: [expect.stringContaining('--webhook-token')],
+    });
   });
 
   it('lists every invalid option at once', () => {

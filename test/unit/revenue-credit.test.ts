@@ -6,7 +6,11 @@ const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-01T09:00:00.000Z');
 
 function deal(amountCents: number, wonAfterDays: number, campaigns: readonly string[]): CreditedDeal {
-  return { amountCents, wonAt: T0 + wonAfterDays * DAY, touchpoints: campaigns.map((campaign, index) => ({ campaign, at: T0 + index * DAY })) };
+  return {
+    amountCents,
+    wonAt: T0 + wonAfterDays * DAY,
+    touchpoints: campaigns.map((campaign, index) => ({ campaign, at: T0 + index * DAY })),
+  };
 }
 
 function total(credits: readonly { amountCents: number }[]): number {
@@ -56,7 +60,13 @@ describe('creditCampaigns', () => {
   });
 
   it('keeps every model equal to the won revenue to the cent, whatever the split', () => {
-    const deals = Array.from({ length: 40 }, (_, i) => deal(1_000_003 + i * 7_919, 30, Array.from({ length: 1 + (i % 7) }, (_, j) => `campaign-${(i + j) % 5}`)));
+    const deals = Array.from({ length: 40 }, (_, i) =>
+      deal(
+        1_000_003 + i * 7_919,
+        30,
+        Array.from({ length: 1 + (i % 7) }, (_, j) => `campaign-${(i + j) % 5}`),
+      ),
+    );
     const report = creditCampaigns(deals);
     const won = deals.reduce((sum, d) => sum + d.amountCents, 0);
     expect(report.wonCents).toBe(won);

@@ -19,7 +19,12 @@ function capture(): { log: ReturnType<typeof createLogger>; lines: () => string 
 describe('readSalesSettings', () => {
   it('takes the defaults when nothing is set: the standard taxonomy, 4 calendar hours, no alert', () => {
     const { log, lines } = capture();
-    expect(readSalesSettings({}, log, 'inst-1')).toEqual({ feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY, slaPolicy: DEFAULT_SLA_POLICY, alert: null, alertProblem: null });
+    expect(readSalesSettings({}, log, 'inst-1')).toEqual({
+      feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY,
+      slaPolicy: DEFAULT_SLA_POLICY,
+      alert: null,
+      alertProblem: null,
+    });
     expect(lines()).toBe('');
   });
 
@@ -34,7 +39,11 @@ describe('readSalesSettings', () => {
       log,
       'inst-1',
     );
-    expect(settings.slaPolicy).toMatchObject({ hours: 2, businessHours: { timeZone: 'Europe/Berlin', start: '09:00', end: '17:00' }, overrides: [{ team: 'Enterprise', hours: 8 }] });
+    expect(settings.slaPolicy).toMatchObject({
+      hours: 2,
+      businessHours: { timeZone: 'Europe/Berlin', start: '09:00', end: '17:00' },
+      overrides: [{ team: 'Enterprise', hours: 8 }],
+    });
     expect(settings.feedbackTaxonomy.recycleLostReasons).toEqual(['bad_timing']);
     expect(settings.alert).toEqual({ url: 'https://chat.example.com/hook', secret: 'sixteen-chars-ok' });
   });
@@ -42,11 +51,20 @@ describe('readSalesSettings', () => {
   it('keeps the defaults for invalid settings and says what is wrong without printing the secret', () => {
     const { log, lines } = capture();
     const settings = readSalesSettings(
-      { slaPolicy: { hours: 0 }, feedbackTaxonomy: { fallbackCode: 'nope' }, alert: { url: 'https://chat.example.com/hook', secret: 'tiny-secret' } },
+      {
+        slaPolicy: { hours: 0 },
+        feedbackTaxonomy: { fallbackCode: 'nope' },
+        alert: { url: 'https://chat.example.com/hook', secret: 'tiny-secret' },
+      },
       log,
       'inst-1',
     );
-    expect(settings).toEqual({ feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY, slaPolicy: DEFAULT_SLA_POLICY, alert: null, alertProblem: null });
+    expect(settings).toEqual({
+      feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY,
+      slaPolicy: DEFAULT_SLA_POLICY,
+      alert: null,
+      alertProblem: null,
+    });
     const output = lines();
     expect(output).toContain('slaPolicy');
     expect(output).toContain('feedbackTaxonomy');

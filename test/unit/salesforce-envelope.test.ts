@@ -51,7 +51,12 @@ describe('parseOutboundMessage', () => {
     expect(message.partnerUrl).toBe('https://na31.salesforce.com/services/Soap/u/34.0/0123456789ABCDE');
     expect(message.notifications.map((n) => n.id)).toEqual(['04l37000000L0E5AAK', '14l37000123L0E5AAK', '24l37123450L0E5AAK']);
     expect(message.notifications.map((n) => n.sObjectType)).toEqual(['Lead1', 'Lead2', 'Lead3']);
-    expect(message.notifications[0]?.fields).toMatchObject({ Id: '0123456789ABCDEEAE', City: 'Redmond', FirstName: 'Henrik', Status: 'Open - Not Contacted' });
+    expect(message.notifications[0]?.fields).toMatchObject({
+      Id: '0123456789ABCDEEAE',
+      City: 'Redmond',
+      FirstName: 'Henrik',
+      Status: 'Open - Not Contacted',
+    });
   });
 
   it('reads the single-notification sample with a nil SessionId', () => {
@@ -92,7 +97,11 @@ describe('parseOutboundMessage', () => {
     const message = expectOk(parseOutboundMessage(xml));
     expect(message.organizationId).toBe('00DG0000000glAcXXX');
     expect(message.notifications).toEqual([
-      { id: '04lG000000SXaX6XXX', sObjectType: 'Contact', fields: { Id: '003G00000297TpXXXX', MobilePhone: '(111) 111-1111', Email: null } },
+      {
+        id: '04lG000000SXaX6XXX',
+        sObjectType: 'Contact',
+        fields: { Id: '003G00000297TpXXXX', MobilePhone: '(111) 111-1111', Email: null },
+      },
     ]);
   });
 
@@ -105,7 +114,17 @@ describe('parseOutboundMessage', () => {
       apiVersion: '60.0',
       nullFields: 'nil',
       notifications: [
-        { id: '04l000000000009AAA', type: 'Lead', record: { Id: '00Q000000000009AAA', Status: 'Working - Contacted', Email: null, LastModifiedDate: '2025-01-15T10:00:00.000+0000' }, fields: ['Status', 'Email', 'LastModifiedDate'] },
+        {
+          id: '04l000000000009AAA',
+          type: 'Lead',
+          record: {
+            Id: '00Q000000000009AAA',
+            Status: 'Working - Contacted',
+            Email: null,
+            LastModifiedDate: '2025-01-15T10:00:00.000+0000',
+          },
+          fields: ['Status', 'Email', 'LastModifiedDate'],
+        },
       ],
     });
     const message = expectOk(parseOutboundMessage(Buffer.from(body)));
@@ -135,11 +154,17 @@ describe('parseOutboundMessage', () => {
   });
 
   it('refuses the Ack envelope as not an Outbound Message', () => {
-    expectError(parseOutboundMessage(reference('outbound-message-ack.aspnet.xml')), /not an Outbound Message: expected .*notifications in Body, found .*notificationsResponse/);
+    expectError(
+      parseOutboundMessage(reference('outbound-message-ack.aspnet.xml')),
+      /not an Outbound Message: expected .*notifications in Body, found .*notificationsResponse/,
+    );
   });
 
   it('refuses the fault envelope as not an Outbound Message', () => {
-    expectError(parseOutboundMessage(reference('outbound-message-fault.aspnet.xml')), /not an Outbound Message: .*found \{http:\/\/schemas.xmlsoap.org\/soap\/envelope\/\}Fault/);
+    expectError(
+      parseOutboundMessage(reference('outbound-message-fault.aspnet.xml')),
+      /not an Outbound Message: .*found \{http:\/\/schemas.xmlsoap.org\/soap\/envelope\/\}Fault/,
+    );
   });
 
   it('refuses malformed XML', () => {
@@ -153,15 +178,24 @@ describe('parseOutboundMessage', () => {
   });
 
   it('refuses notifications outside the outbound namespace', () => {
-    expectError(parseOutboundMessage(envelopeWith(1).replace('http://soap.sforce.com/2005/09/outbound', 'urn:example')), /expected \{http:\/\/soap.sforce.com\/2005\/09\/outbound\}notifications/);
+    expectError(
+      parseOutboundMessage(envelopeWith(1).replace('http://soap.sforce.com/2005/09/outbound', 'urn:example')),
+      /expected \{http:\/\/soap.sforce.com\/2005\/09\/outbound\}notifications/,
+    );
   });
 
   it('refuses an OrganizationId that is not a Salesforce id', () => {
-    expectError(parseOutboundMessage(envelopeWith(1).replace('00D000000000001AAA</OrganizationId>', 'not-an-org</OrganizationId>')), /organizationId must be a 15- or 18-character Salesforce id/);
+    expectError(
+      parseOutboundMessage(envelopeWith(1).replace('00D000000000001AAA</OrganizationId>', 'not-an-org</OrganizationId>')),
+      /organizationId must be a 15- or 18-character Salesforce id/,
+    );
   });
 
   it('refuses a DOCTYPE (no entity expansion)', () => {
-    expectError(parseOutboundMessage(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>${envelopeWith(1).replace(/^<\?xml[^>]*>/, '')}`), /DOCTYPE/);
+    expectError(
+      parseOutboundMessage(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>${envelopeWith(1).replace(/^<\?xml[^>]*>/, '')}`),
+      /DOCTYPE/,
+    );
   });
 
   it('refuses elements nested 200,000 deep with a clear error instead of throwing', () => {
@@ -171,13 +205,20 @@ describe('parseOutboundMessage', () => {
 
   it('accepts nesting up to 32 levels and refuses 33', () => {
     // The envelope's own field values sit 6 deep: 26 more levels inside a field's value element is 32.
-    const nested = (extra: number) => envelopeWith(1).replace('<sf:Status>Open - Not Contacted</sf:Status>', `<sf:Status>${'<x>'.repeat(extra)}${'</x>'.repeat(extra)}</sf:Status>`);
+    const nested = (extra: number) =>
+      envelopeWith(1).replace(
+        '<sf:Status>Open - Not Contacted</sf:Status>',
+        `<sf:Status>${'<x>'.repeat(extra)}${'</x>'.repeat(extra)}</sf:Status>`,
+      );
     expectError(parseOutboundMessage(nested(26)), /field Status holds nested elements/);
     expectError(parseOutboundMessage(nested(27)), /nest deeper than 32 levels/);
   });
 
   it('refuses an undeclared entity in a value', () => {
-    expectError(parseOutboundMessage(envelopeWith(1).replace('Open - Not Contacted', 'Open &xxe; Contacted')), /undeclared entity reference at "&xxe;"/);
+    expectError(
+      parseOutboundMessage(envelopeWith(1).replace('Open - Not Contacted', 'Open &xxe; Contacted')),
+      /undeclared entity reference at "&xxe;"/,
+    );
   });
 
   it('refuses an undeclared entity in an attribute', () => {
@@ -185,7 +226,9 @@ describe('parseOutboundMessage', () => {
   });
 
   it('reads the predefined entities and character references as the characters they stand for', () => {
-    const message = expectOk(parseOutboundMessage(envelopeWith(1).replace('Open - Not Contacted', 'A &amp; B &lt;&#62; &#x263A; &quot;q&apos;')));
+    const message = expectOk(
+      parseOutboundMessage(envelopeWith(1).replace('Open - Not Contacted', 'A &amp; B &lt;&#62; &#x263A; &quot;q&apos;')),
+    );
     expect(message.notifications[0]?.fields.Status).toBe('A & B <> \u263A "q\'');
   });
 });
@@ -202,6 +245,8 @@ describe('ackEnvelope and faultEnvelope', () => {
   it('builds the reference SOAP 1.1 fault with an escaped faultstring', () => {
     const template = withoutBom(reference('outbound-message-fault.aspnet.xml'));
     expect(faultEnvelope('Unknown organization')).toBe(template.replace('{0}', 'Unknown organization'));
-    expect(faultEnvelope('a < b & c', 'soapenv:Server')).toContain('<faultcode>soapenv:Server</faultcode>\n   <faultstring>a &lt; b &amp; c</faultstring>');
+    expect(faultEnvelope('a < b & c', 'soapenv:Server')).toContain(
+      '<faultcode>soapenv:Server</faultcode>\n   <faultstring>a &lt; b &amp; c</faultstring>',
+    );
   });
 });

@@ -113,7 +113,9 @@ describe('tokens at rest', () => {
     const config = loadConfig({ ENCRYPTION_KEY: a.toString('hex'), ENCRYPTION_KEY_PREVIOUS: b.toString('hex') });
     expect(config.ok).toBe(false);
     if (!config.ok) {
-      expect(config.error).toContain('ENCRYPTION_KEY_PREVIOUS: ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS #1 are different keys with the same key id');
+      expect(config.error).toContain(
+        'ENCRYPTION_KEY_PREVIOUS: ENCRYPTION_KEY and ENCRYPTION_KEY_PREVIOUS #1 are different keys with the same key id',
+      );
       expect(config.error).not.toContain(a.toString('hex'));
       expect(config.error).not.toContain(b.toString('hex'));
     }

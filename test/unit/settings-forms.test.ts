@@ -20,33 +20,73 @@ describe('settings forms', () => {
     expect(refused.ok ? '' : refused.error.join(' ')).toMatch(/^salesforceRecords: /);
   });
 
-  it('keeps an override\'s own business hours that the table does not show', () => {
-    const policy = SETTINGS.slaPolicy.validate({ hours: 4, overrides: [{ team: 'EMEA', hours: 8, businessHours: { timeZone: 'Europe/Paris', start: '08:00', end: '18:00' } }] });
+  it("keeps an override's own business hours that the table does not show", () => {
+    const policy = SETTINGS.slaPolicy.validate({
+      hours: 4,
+      overrides: [{ team: 'EMEA', hours: 8, businessHours: { timeZone: 'Europe/Paris', start: '08:00', end: '18:00' } }],
+    });
     if (!policy.ok) throw new Error(policy.error.join('; '));
     const read = valueFromFields('slaPolicy', fieldsOf('slaPolicy', policy.value));
     expect(SETTINGS.slaPolicy.validate(read.value)).toEqual(policy);
   });
 
   it('drops a row left blank and names a condition line it cannot read', () => {
-    const read = valueFromFields('channelRules', { fallbackChannel: 'Unassigned', 'rule.channel': ['Email', ''], 'rule.conditions': ['medium contains mail', ''] });
-    expect(read.problems).toEqual(['rules[0].anyOf: "medium contains mail" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name']);
+    const read = valueFromFields('channelRules', {
+      fallbackChannel: 'Unassigned',
+      'rule.channel': ['Email', ''],
+      'rule.conditions': ['medium contains mail', ''],
+    });
+    expect(read.problems).toEqual([
+      'rules[0].anyOf: "medium contains mail" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name',
+    ]);
   });
 
   it('reads commitments and goals with rows back into the same setting, a blank channel meaning all channels', () => {
-    const commitments = SETTINGS.marketingCommitments.validate({ period: 'quarter', commitments: [{ metric: 'mqls_delivered', target: 120 }, { metric: 'pipeline_created', target: 250000.5, channel: 'Paid Search' }] });
-    const goals = SETTINGS.sharedGoals.validate({ goals: [{ quarter: '2026-Q4', kpi: 'revenue', target: 500000, owner: 'Sales' }, { quarter: '2026-Q4', kpi: 'mql_to_sql', target: 25, owner: 'Marketing' }] });
+    const commitments = SETTINGS.marketingCommitments.validate({
+      period: 'quarter',
+      commitments: [
+        { metric: 'mqls_delivered', target: 120 },
+        { metric: 'pipeline_created', target: 250000.5, channel: 'Paid Search' },
+      ],
+    });
+    const goals = SETTINGS.sharedGoals.validate({
+      goals: [
+        { quarter: '2026-Q4', kpi: 'revenue', target: 500000, owner: 'Sales' },
+        { quarter: '2026-Q4', kpi: 'mql_to_sql', target: 25, owner: 'Marketing' },
+      ],
+    });
     if (!commitments.ok || !goals.ok) throw new Error('the fixtures must validate');
-    expect(SETTINGS.marketingCommitments.validate(valueFromFields('marketingCommitments', fieldsOf('marketingCommitments', commitments.value)).value)).toEqual(commitments);
+    expect(
+      SETTINGS.marketingCommitments.validate(
+        valueFromFields('marketingCommitments', fieldsOf('marketingCommitments', commitments.value)).value,
+      ),
+    ).toEqual(commitments);
     expect(SETTINGS.sharedGoals.validate(valueFromFields('sharedGoals', fieldsOf('sharedGoals', goals.value)).value)).toEqual(goals);
   });
 
   it('names a target that is not a number in the commitments form', () => {
-    const read = valueFromFields('marketingCommitments', { period: 'month', 'commitment.metric': ['sqls_accepted'], 'commitment.target': ['forty'], 'commitment.channel': [''] });
-    expect(SETTINGS.marketingCommitments.validate(read.value)).toEqual({ ok: false, error: ['commitments[0].target: Invalid input: expected number, received string'] });
+    const read = valueFromFields('marketingCommitments', {
+      period: 'month',
+      'commitment.metric': ['sqls_accepted'],
+      'commitment.target': ['forty'],
+      'commitment.channel': [''],
+    });
+    expect(SETTINGS.marketingCommitments.validate(read.value)).toEqual({
+      ok: false,
+      error: ['commitments[0].target: Invalid input: expected number, received string'],
+    });
   });
-  it('reads a mapping\'s value map one entry per line and writes it back the same', () => {
+  it("reads a mapping's value map one entry per line and writes it back the same", () => {
     const mappings = SETTINGS.fieldMappings.validate([
-      { hubspotProperty: 'industry', salesforceField: 'Industry', rule: 'always_salesforce', valueMap: [{ hubspot: 'COMPUTER_SOFTWARE', salesforce: 'Technology' }, { hubspot: 'BANKING', salesforce: 'Finance = Banking' }] },
+      {
+        hubspotProperty: 'industry',
+        salesforceField: 'Industry',
+        rule: 'always_salesforce',
+        valueMap: [
+          { hubspot: 'COMPUTER_SOFTWARE', salesforce: 'Technology' },
+          { hubspot: 'BANKING', salesforce: 'Finance = Banking' },
+        ],
+      },
       { hubspotProperty: 'jobtitle', salesforceField: 'Title', rule: 'two_way' },
     ]);
     if (!mappings.ok) throw new Error(mappings.error.join('; '));
@@ -73,7 +113,12 @@ describe('settings forms', () => {
     ]);
     expect(read.value).toEqual([
       { hubspotProperty: 'jobtitle', salesforceField: 'Title', rule: 'two_way' },
-      { hubspotProperty: 'industry', salesforceField: 'Industry', rule: 'always_salesforce', valueMap: [{ hubspot: 'BANKING', salesforce: 'Finance' }] },
+      {
+        hubspotProperty: 'industry',
+        salesforceField: 'Industry',
+        rule: 'always_salesforce',
+        valueMap: [{ hubspot: 'BANKING', salesforce: 'Finance' }],
+      },
     ]);
   });
 });

@@ -52,7 +52,11 @@ describe('buildBreachAlert', () => {
       deliveryId: 'sla-escalation-3',
       installationId: 'inst-1',
       text: 'SLA breached: Ada Lovelace was handed to sales at 2026-03-02T09:00:00.000Z and had no first touch by 2026-03-02T13:00:00.000Z (owner Alex Rivera). https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view',
-      lead: { id: '00Q000000000001AAA', name: 'Ada Lovelace', url: 'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view' },
+      lead: {
+        id: '00Q000000000001AAA',
+        name: 'Ada Lovelace',
+        url: 'https://acme.my.salesforce.com/lightning/r/Lead/00Q000000000001AAA/view',
+      },
       hubspotContactId: '101',
       owner: { id: '005000000000004AAA', name: 'Alex Rivera' },
       manager: { name: 'Morgan Lee' },
@@ -70,6 +74,8 @@ describe('buildBreachAlert', () => {
 
 describe('slaJobId', () => {
   it('names a clock schedule without the colon BullMQ job ids may not carry', () => {
-    expect(slaJobId('6f1c0e7a-1111-4a4a-9b9b-000000000001', '00Q000000000001AAA', 2)).toBe('sla-6f1c0e7a-1111-4a4a-9b9b-000000000001-00Q000000000001AAA-2');
+    expect(slaJobId('6f1c0e7a-1111-4a4a-9b9b-000000000001', '00Q000000000001AAA', 2)).toBe(
+      'sla-6f1c0e7a-1111-4a4a-9b9b-000000000001-00Q000000000001AAA-2',
+    );
   });
 });

@@ -4,13 +4,23 @@ import type { Producer } from '../../src/queue/producer.ts';
 import type { PendingSet } from '../../src/sync/pending-set.ts';
 import { SyncScheduler } from '../../src/sync/scheduler.ts';
 
-interface Enqueued { queue: string; jobId: string; delayMs: number | undefined }
+interface Enqueued {
+  queue: string;
+  jobId: string;
+  delayMs: number | undefined;
+}
 
 function schedulerAt(clock: { now: number }, coalesceMs?: number): { scheduler: SyncScheduler; enqueued: Enqueued[]; marked: string[] } {
   const enqueued: Enqueued[] = [];
   const marked: string[] = [];
-  const producer = { enqueue: async (queue: string, jobs: { jobId: string; delayMs?: number }[]) => void enqueued.push(...jobs.map((job) => ({ queue, jobId: job.jobId, delayMs: job.delayMs })))};
-  const pending = { mark: async (_installation: string, direction: string, keys: readonly string[]) => void marked.push(...keys.map((key) => `${direction}:${key}`)) };
+  const producer = {
+    enqueue: async (queue: string, jobs: { jobId: string; delayMs?: number }[]) =>
+      void enqueued.push(...jobs.map((job) => ({ queue, jobId: job.jobId, delayMs: job.delayMs }))),
+  };
+  const pending = {
+    mark: async (_installation: string, direction: string, keys: readonly string[]) =>
+      void marked.push(...keys.map((key) => `${direction}:${key}`)),
+  };
   const scheduler = new SyncScheduler(pending as unknown as PendingSet, producer as unknown as Producer, coalesceMs, () => clock.now);
   return { scheduler, enqueued, marked };
 }

@@ -45,14 +45,24 @@ export const MAX_HUBSPOT_BATCH_BYTES = 1024 * 1024;
  * another's.
  */
 export function hubspotJobId(installationId: string, event: HubSpotEvent): string {
-  const key = [installationId, event.portalId, event.subscriptionType, event.objectId, event.propertyName ?? '', event.propertyValue ?? '', event.occurredAt].join('\u001f');
+  const key = [
+    installationId,
+    event.portalId,
+    event.subscriptionType,
+    event.objectId,
+    event.propertyName ?? '',
+    event.propertyValue ?? '',
+    event.occurredAt,
+  ].join('\u001f');
   return `hs-${hash('sha256', key).slice(0, 40)}`;
 }
 
 async function receive(deps: HubSpotReceiverDeps, req: Request, res: Response): Promise<IntakeResult> {
   // The cheap checks first: nothing of the body is read for a request that fails them.
-  if (!req.is('application/json')) return { kind: 'refused', status: 415, reason: 'content_type', message: 'Content-Type must be application/json' };
-  if (!deps.signingSecret) return { kind: 'refused', status: 401, reason: 'not_configured', message: 'HubSpot webhooks are not configured (no client secret)' };
+  if (!req.is('application/json'))
+    return { kind: 'refused', status: 415, reason: 'content_type', message: 'Content-Type must be application/json' };
+  if (!deps.signingSecret)
+    return { kind: 'refused', status: 401, reason: 'not_configured', message: 'HubSpot webhooks are not configured (no client secret)' };
   const headers = checkSignatureHeaders(req.headers, deps.now());
   if (!headers.ok) return { kind: 'refused', status: 401, reason: headers.reason, message: headers.message };
 
@@ -77,7 +87,8 @@ async function receive(deps: HubSpotReceiverDeps, req: Request, res: Response): 
     let installationId = installations.get(event.portalId);
     if (!installationId) {
       const installation = await deps.directory.forPortal(event.portalId);
-      if (!installation) return { kind: 'refused', status: 403, reason: 'unknown_portal', message: `portal ${event.portalId} has no installation here` };
+      if (!installation)
+        return { kind: 'refused', status: 403, reason: 'unknown_portal', message: `portal ${event.portalId} has no installation here` };
       installationId = installation.id;
       installations.set(event.portalId, installationId);
     }
@@ -88,7 +99,11 @@ async function receive(deps: HubSpotReceiverDeps, req: Request, res: Response): 
     jobs.push({ jobId: hubspotJobId(installationId, event), payload: { v: 1, installationId, receivedAt, event } });
   }
   const groups = byInstallation(jobs);
-  const result = await enqueueDurably(deps, groups.map(([installationId, events]) => ({ v: 1, source: 'hubspot', installationId, events })), ignored);
+  const result = await enqueueDurably(
+    deps,
+    groups.map(([installationId, events]) => ({ v: 1, source: 'hubspot', installationId, events })),
+    ignored,
+  );
   if (result.kind === 'accepted') {
     for (const [installation, events] of groups) deps.metrics.webhookAccepted.inc({ source: 'hubspot', installation }, events.length);
   }
@@ -121,7 +136,13 @@ function respond(deps: HubSpotReceiverDeps, res: Response, result: IntakeResult)
 export function hubspotWebhookRouter(deps: HubSpotReceiverDeps): Router {
   const router = express.Router();
   router.post('/', (req, res, next) => {
-    answerWebhook(req, res, next, () => receive(deps, req, res), (result) => respond(deps, res, result));
+    answerWebhook(
+      req,
+      res,
+      next,
+      () => receive(deps, req, res),
+      (result) => respond(deps, res, result),
+    );
   });
   return router;
 }

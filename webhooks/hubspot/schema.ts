@@ -7,7 +7,17 @@ import type { HubSpotEvent } from '../../src/queue/catalog.ts';
 
 export const MAX_EVENTS_PER_REQUEST = 100;
 
-const ID_KEYS = ['objectId', 'eventId', 'subscriptionId', 'portalId', 'appId', 'primaryObjectId', 'newObjectId', 'fromObjectId', 'toObjectId'];
+const ID_KEYS = [
+  'objectId',
+  'eventId',
+  'subscriptionId',
+  'portalId',
+  'appId',
+  'primaryObjectId',
+  'newObjectId',
+  'fromObjectId',
+  'toObjectId',
+];
 const ID_LITERAL = new RegExp(`"(${ID_KEYS.join('|')})"(\\s*):(\\s*)(-?\\d+)`, 'g');
 
 /** The id list of a merge event (`"mergedObjectIds": [1, 2]`), captured as strings like the single ids. */
@@ -69,13 +79,19 @@ export type BodyParse = { ok: true; events: HubSpotEvent[] } | { ok: false; mess
 export function parseHubSpotBody(rawBody: Buffer): BodyParse {
   let json: unknown;
   try {
-    json = JSON.parse(rawBody.toString('utf8').replace(ID_LITERAL, '"$1"$2:$3"$4"').replace(ID_ARRAY, (list: string) => list.replace(/-?\d+/g, '"$&"')));
+    json = JSON.parse(
+      rawBody
+        .toString('utf8')
+        .replace(ID_LITERAL, '"$1"$2:$3"$4"')
+        .replace(ID_ARRAY, (list: string) => list.replace(/-?\d+/g, '"$&"')),
+    );
   } catch {
     return { ok: false, message: 'body is not valid JSON' };
   }
   if (!Array.isArray(json)) return { ok: false, message: 'body must be a JSON array of events' };
   if (json.length === 0) return { ok: false, message: 'body has no events' };
-  if (json.length > MAX_EVENTS_PER_REQUEST) return { ok: false, message: `body has ${json.length} events; at most ${MAX_EVENTS_PER_REQUEST} are accepted per request` };
+  if (json.length > MAX_EVENTS_PER_REQUEST)
+    return { ok: false, message: `body has ${json.length} events; at most ${MAX_EVENTS_PER_REQUEST} are accepted per request` };
   const parsed = BodySchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
@@ -86,5 +102,8 @@ export function parseHubSpotBody(rawBody: Buffer): BodyParse {
 
 /** Object events the app syncs; any other subscription type is accepted and ignored. */
 export function isHandledSubscription(subscriptionType: string): boolean {
-  return /^(contact|deal|company)\.(creation|deletion|propertyChange|merge|restore|associationChange)$/.test(subscriptionType) || subscriptionType === 'contact.privacyDeletion';
+  return (
+    /^(contact|deal|company)\.(creation|deletion|propertyChange|merge|restore|associationChange)$/.test(subscriptionType) ||
+    subscriptionType === 'contact.privacyDeletion'
+  );
 }

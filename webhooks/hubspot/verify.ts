@@ -7,12 +7,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
 
 export type SignatureRefusal =
-  | 'missing_signature'
-  | 'unsupported_signature_version'
-  | 'malformed_timestamp'
-  | 'stale_timestamp'
-  | 'future_timestamp'
-  | 'bad_signature';
+  'missing_signature' | 'unsupported_signature_version' | 'malformed_timestamp' | 'stale_timestamp' | 'future_timestamp' | 'bad_signature';
 
 export type SignatureCheck = { ok: true } | { ok: false; reason: SignatureRefusal; message: string };
 
@@ -26,7 +21,18 @@ export interface SignedRequest {
 
 // HubSpot decodes these escapes in the URI before signing (request-validation docs).
 const DECODED_ESCAPES: Record<string, string> = {
-  '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';',
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
 };
 
 /** Applies HubSpot's URI decoding rule before hashing. */
@@ -60,15 +66,22 @@ export function checkSignatureHeaders(headers: SignedRequest['headers'], now: nu
     const legacy = header(headers, 'x-hubspot-signature');
     if (legacy) {
       const version = header(headers, 'x-hubspot-signature-version') ?? 'v1';
-      return { ok: false, reason: 'unsupported_signature_version', message: `signature ${version} is not accepted: only X-HubSpot-Signature-v3 (with X-HubSpot-Request-Timestamp) is` };
+      return {
+        ok: false,
+        reason: 'unsupported_signature_version',
+        message: `signature ${version} is not accepted: only X-HubSpot-Signature-v3 (with X-HubSpot-Request-Timestamp) is`,
+      };
     }
     return { ok: false, reason: 'missing_signature', message: 'X-HubSpot-Signature-v3 header is missing' };
   }
   if (!timestamp) return { ok: false, reason: 'missing_signature', message: 'X-HubSpot-Request-Timestamp header is missing' };
-  if (!/^\d{1,16}$/.test(timestamp)) return { ok: false, reason: 'malformed_timestamp', message: 'X-HubSpot-Request-Timestamp must be epoch milliseconds' };
+  if (!/^\d{1,16}$/.test(timestamp))
+    return { ok: false, reason: 'malformed_timestamp', message: 'X-HubSpot-Request-Timestamp must be epoch milliseconds' };
   const sentAt = Number(timestamp);
-  if (now - sentAt > SIGNATURE_WINDOW_MS) return { ok: false, reason: 'stale_timestamp', message: 'request timestamp is older than 5 minutes' };
-  if (sentAt - now > SIGNATURE_WINDOW_MS) return { ok: false, reason: 'future_timestamp', message: 'request timestamp is more than 5 minutes ahead' };
+  if (now - sentAt > SIGNATURE_WINDOW_MS)
+    return { ok: false, reason: 'stale_timestamp', message: 'request timestamp is older than 5 minutes' };
+  if (sentAt - now > SIGNATURE_WINDOW_MS)
+    return { ok: false, reason: 'future_timestamp', message: 'request timestamp is more than 5 minutes ahead' };
   return { ok: true };
 }
 

@@ -51,7 +51,13 @@ async function receive(deps: SalesforceReceiverDeps, req: Request, res: Response
   // The cheap checks first: nothing of the body is read for a request that fails them.
   if (!req.is(XML_TYPES)) return { kind: 'refused', status: 415, reason: 'content_type', message: 'Content-Type must be text/xml' };
   const installation = token ? await deps.directory.forSalesforceToken(token) : undefined;
-  if (!installation) return { kind: 'refused', status: 404, reason: 'unknown_token', message: 'No installation listens on this endpoint: copy the endpoint URL from the admin page into the Outbound Message' };
+  if (!installation)
+    return {
+      kind: 'refused',
+      status: 404,
+      reason: 'unknown_token',
+      message: 'No installation listens on this endpoint: copy the endpoint URL from the admin page into the Outbound Message',
+    };
 
   const read = await readWebhookBody(req, res, deps.maxBodyBytes, 'invalid_envelope');
   if (!read.ok) return read.refusal;
@@ -59,15 +65,31 @@ async function receive(deps: SalesforceReceiverDeps, req: Request, res: Response
   if (!parsed.ok) return { kind: 'refused', status: 400, reason: 'invalid_envelope', message: parsed.error };
   const message = parsed.value;
   if (!installation.salesforceOrgId || !sameOrg(installation.salesforceOrgId, message.organizationId)) {
-    return { kind: 'refused', status: 403, reason: 'wrong_org', message: 'OrganizationId does not match the org connected to this installation' };
+    return {
+      kind: 'refused',
+      status: 403,
+      reason: 'wrong_org',
+      message: 'OrganizationId does not match the org connected to this installation',
+    };
   }
 
   const receivedAt = deps.now();
   const jobs: NewJob<'salesforceEvents'>[] = message.notifications.map((notification) => ({
     jobId: salesforceJobId(installation.id, notification.id),
-    payload: { v: 1, installationId: installation.id, receivedAt, organizationId: message.organizationId, actionId: message.actionId, notification },
+    payload: {
+      v: 1,
+      installationId: installation.id,
+      receivedAt,
+      organizationId: message.organizationId,
+      actionId: message.actionId,
+      notification,
+    },
   }));
-  const result = await enqueueDurably(deps, byInstallation(jobs).map(([installationId, events]) => ({ v: 1, source: 'salesforce', installationId, events })), 0);
+  const result = await enqueueDurably(
+    deps,
+    byInstallation(jobs).map(([installationId, events]) => ({ v: 1, source: 'salesforce', installationId, events })),
+    0,
+  );
   if (result.kind === 'accepted') deps.metrics.webhookAccepted.inc({ source: 'salesforce', installation: installation.id }, jobs.length);
   return result;
 }
@@ -85,7 +107,10 @@ function respond(deps: SalesforceReceiverDeps, res: Response, result: IntakeResu
       return;
     case 'unavailable':
       deps.metrics.webhookRefused.inc({ source: 'salesforce', reason: 'unavailable' });
-      deps.log.error({ source: 'salesforce', detail: result.message }, 'outbound message not accepted: queue unavailable (Salesforce will retry)');
+      deps.log.error(
+        { source: 'salesforce', detail: result.message },
+        'outbound message not accepted: queue unavailable (Salesforce will retry)',
+      );
       res.status(503).send(faultEnvelope('Temporarily unavailable; retry later', 'soapenv:Server'));
       return;
     default: {
@@ -99,10 +124,22 @@ function respond(deps: SalesforceReceiverDeps, res: Response, result: IntakeResu
 export function salesforceWebhookRouter(deps: SalesforceReceiverDeps): Router {
   const router = express.Router();
   router.post('/', (req, res, next) => {
-    answerWebhook(req, res, next, () => receive(deps, req, res, undefined), (result) => respond(deps, res, result));
+    answerWebhook(
+      req,
+      res,
+      next,
+      () => receive(deps, req, res, undefined),
+      (result) => respond(deps, res, result),
+    );
   });
   router.post('/:token', (req, res, next) => {
-    answerWebhook(req, res, next, () => receive(deps, req, res, req.params.token), (result) => respond(deps, res, result));
+    answerWebhook(
+      req,
+      res,
+      next,
+      () => receive(deps, req, res, req.params.token),
+      (result) => respond(deps, res, result),
+    );
   });
   return router;
 }

@@ -10,7 +10,16 @@ import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/propert
 import type { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
-import type { ApiLimitUsage, ContactPropertyInfo, HubSpotCompany, HubSpotContact, HubSpotPort, PropertyDefinition, ScheduledCampaign, WriteOutcome } from '../ports.ts';
+import type {
+  ApiLimitUsage,
+  ContactPropertyInfo,
+  HubSpotCompany,
+  HubSpotContact,
+  HubSpotPort,
+  PropertyDefinition,
+  ScheduledCampaign,
+  WriteOutcome,
+} from '../ports.ts';
 import type { HubSpotOwner } from '../../domain/owners.ts';
 import { err, ok, type Result } from '../../domain/result.ts';
 import { describeBody, toHubSpotError } from './errors.ts';
@@ -84,14 +93,24 @@ interface HubSpotApis {
  */
 function apisFor(accessToken: string, basePath: string): HubSpotApis {
   const client = new Client({ accessToken, basePath, numberOfApiCallRetries: 0 });
-  return { contacts: client.crm.contacts, companies: client.crm.companies, associations: client.crm.associations.v4, notes: client.crm.objects.notes, properties: client.crm.properties };
+  return {
+    contacts: client.crm.contacts,
+    companies: client.crm.companies,
+    associations: client.crm.associations.v4,
+    notes: client.crm.objects.notes,
+    properties: client.crm.properties,
+  };
 }
 
 /** Checks an answer against its schema; a mismatch is a contract break, not something to retry. */
 function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new CrmRejectedError('hubspot', 'UNEXPECTED_RESPONSE', `HubSpot ${what}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'shape mismatch'}`);
+    throw new CrmRejectedError(
+      'hubspot',
+      'UNEXPECTED_RESPONSE',
+      `HubSpot ${what}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'shape mismatch'}`,
+    );
   }
   return parsed.data;
 }
@@ -170,7 +189,11 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   }
 
   /** The inputs a 400 body pins its problems on, or undefined when any problem stays unexplained. */
-  function culpritsOf<T extends { properties: Record<string, string> }>(inputs: readonly T[], keyOf: (input: T) => string, body: unknown): Map<number, WriteOutcome> | undefined {
+  function culpritsOf<T extends { properties: Record<string, string> }>(
+    inputs: readonly T[],
+    keyOf: (input: T) => string,
+    body: unknown,
+  ): Map<number, WriteOutcome> | undefined {
     const culprits = new Map<number, WriteOutcome>();
     const named = namedInputsOf(body);
     inputs.forEach((input, index) => {
@@ -203,19 +226,30 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       const answer = await call('batch read contact history', ({ contacts }) =>
         contacts.batchApi.read({ inputs: part.map((id) => ({ id })), properties: [], propertiesWithHistory: [...names] }, false),
       );
-      for (const result of parseAnswer(historyResponseSchema, answer, 'batch read contact history').results) times.set(result.id, changeTimesOf(result));
+      for (const result of parseAnswer(historyResponseSchema, answer, 'batch read contact history').results)
+        times.set(result.id, changeTimesOf(result));
     }
     return times;
   }
 
   /** Batch updates of contacts or companies (the same v3 batch API), with HubSpot's silently kept values caught. */
-  async function updateObjects(objectType: 'contacts' | 'companies', updates: readonly { id: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
+  async function updateObjects(
+    objectType: 'contacts' | 'companies',
+    updates: readonly { id: string; properties: Record<string, string> }[],
+  ): Promise<Map<string, WriteOutcome>> {
     const singular = objectType === 'contacts' ? 'contact' : 'company';
     const outcomes = new Map<string, WriteOutcome>();
-    for (const part of chunk(coalesce(updates, (update) => update.id), BATCH_LIMIT)) {
+    for (const part of chunk(
+      coalesce(updates, (update) => update.id),
+      BATCH_LIMIT,
+    )) {
       const items = part.map(({ item }) => item);
-      const { sent, answer, failed } = await writeBatch(`batch update ${objectType}`, items, (input) => input.id, (api, inputs) =>
-        api[objectType].batchApi.update({ inputs: inputs.map((input) => ({ id: input.id, properties: input.properties })) }),
+      const { sent, answer, failed } = await writeBatch(
+        `batch update ${objectType}`,
+        items,
+        (input) => input.id,
+        (api, inputs) =>
+          api[objectType].batchApi.update({ inputs: inputs.map((input) => ({ id: input.id, properties: input.properties })) }),
       );
       for (const [input, outcome] of failed) outcomes.set(input.id, outcome);
       if (answer === undefined) continue;
@@ -225,7 +259,10 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       for (const input of sent) {
         const result = written.get(input.id);
         if (result === undefined) {
-          outcomes.set(input.id, missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `${singular} ${input.id} was not updated` });
+          outcomes.set(
+            input.id,
+            missing.get(input.id) ?? { ok: false, code: 'OBJECT_NOT_FOUND', message: `${singular} ${input.id} was not updated` },
+          );
           continue;
         }
         // A 2xx is not proof: HubSpot answers with the values it kept, and it keeps its own for some
@@ -244,7 +281,12 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
         companies.batchApi.read({ inputs: part.map((id) => ({ id })), properties: [...names], propertiesWithHistory: [] }, false),
       );
       // A 207 lists unknown ids in errors[]; they are simply left out.
-      read.push(...parseAnswer(batchResponseSchema, answer, 'batch read companies').results.map((result) => ({ id: result.id, properties: toHubSpotContact(result).properties })));
+      read.push(
+        ...parseAnswer(batchResponseSchema, answer, 'batch read companies').results.map((result) => ({
+          id: result.id,
+          properties: toHubSpotContact(result).properties,
+        })),
+      );
     }
     return read;
   }
@@ -257,14 +299,21 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
         associations.batchApi.getPage('contacts', 'companies', { inputs: part.map((id) => ({ id })) }),
       );
       for (const result of parseAnswer(associationBatchSchema, answer, 'batch read contact companies').results) {
-        const targets = [...result.to].sort((a, b) => Number(isPrimaryCompany(b.associationTypes)) - Number(isPrimaryCompany(a.associationTypes)));
-        companies.set(String(result._from.id), targets.map((target) => String(target.toObjectId)));
+        const targets = [...result.to].sort(
+          (a, b) => Number(isPrimaryCompany(b.associationTypes)) - Number(isPrimaryCompany(a.associationTypes)),
+        );
+        companies.set(
+          String(result._from.id),
+          targets.map((target) => String(target.toObjectId)),
+        );
       }
     }
     return companies;
   }
 
-  async function upsertContactsByEmail(inputs: readonly { email: string; properties: Record<string, string> }[]): Promise<Map<string, WriteOutcome>> {
+  async function upsertContactsByEmail(
+    inputs: readonly { email: string; properties: Record<string, string> }[],
+  ): Promise<Map<string, WriteOutcome>> {
     const outcomes = new Map<string, WriteOutcome>();
     const keyed = coalesce(
       inputs.map((input) => ({ email: input.email.trim().toLowerCase(), properties: input.properties })),
@@ -272,14 +321,18 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     );
     for (const part of chunk(keyed, BATCH_LIMIT)) {
       const items = part.map(({ item }) => item);
-      const { sent, answer, failed } = await writeBatch('batch upsert contacts', items, (input) => input.email, ({ contacts }, batch) =>
-        contacts.batchApi.upsert({
-          inputs: batch.map((input) => {
-            // The email is the id; sending it as a property too would let HubSpot store a differently cased copy.
-            const { email: _ignored, ...rest } = input.properties;
-            return { id: input.email, idProperty: 'email', properties: rest };
+      const { sent, answer, failed } = await writeBatch(
+        'batch upsert contacts',
+        items,
+        (input) => input.email,
+        ({ contacts }, batch) =>
+          contacts.batchApi.upsert({
+            inputs: batch.map((input) => {
+              // The email is the id; sending it as a property too would let HubSpot store a differently cased copy.
+              const { email: _ignored, ...rest } = input.properties;
+              return { id: input.email, idProperty: 'email', properties: rest };
+            }),
           }),
-        }),
       );
       for (const [input, outcome] of failed) outcomes.set(input.email, outcome);
       if (answer === undefined) continue;
@@ -290,7 +343,9 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
         const result = byEmail.get(input.email) ?? (parsed.results.length === sent.length ? parsed.results[index] : undefined);
         outcomes.set(
           input.email,
-          result === undefined ? { ok: false, code: 'NOT_WRITTEN', message: `contact ${input.email} is missing from the upsert answer` } : { ok: true, id: result.id, created: result._new },
+          result === undefined
+            ? { ok: false, code: 'NOT_WRITTEN', message: `contact ${input.email} is missing from the upsert answer` }
+            : { ok: true, id: result.id, created: result._new },
         );
       });
     }
@@ -303,7 +358,12 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       associations: [
         {
           to: { id: note.contactId },
-          types: [{ associationCategory: 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum, associationTypeId: NOTE_TO_CONTACT_ASSOCIATION }],
+          types: [
+            {
+              associationCategory: 'HUBSPOT_DEFINED' as AssociationSpecAssociationCategoryEnum,
+              associationTypeId: NOTE_TO_CONTACT_ASSOCIATION,
+            },
+          ],
         },
       ],
     };
@@ -338,10 +398,16 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     return outcomes;
   }
 
-  async function findContactsChangedSince(since: Date, names: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }> {
+  async function findContactsChangedSince(
+    since: Date,
+    names: readonly string[],
+    after?: string,
+  ): Promise<{ contacts: HubSpotContact[]; after?: string }> {
     const page = await call('search contacts', ({ contacts }) =>
       contacts.searchApi.doSearch({
-        filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE' as FilterOperatorEnum, value: String(since.getTime()) }] }],
+        filterGroups: [
+          { filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE' as FilterOperatorEnum, value: String(since.getTime()) }] },
+        ],
         sorts: searchSorts([{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }]),
         properties: [...new Set(['lastmodifieddate', ...names])],
         limit: SEARCH_PAGE_SIZE,
@@ -358,7 +424,15 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     const found: HubSpotContact[] = [];
     for (const part of chunk(wanted, BATCH_LIMIT)) {
       const answer = await call('batch read contacts by email', ({ contacts }) =>
-        contacts.batchApi.read({ inputs: part.map((id) => ({ id })), idProperty: 'email', properties: [...new Set(['email', ...names])], propertiesWithHistory: [] }, false),
+        contacts.batchApi.read(
+          {
+            inputs: part.map((id) => ({ id })),
+            idProperty: 'email',
+            properties: [...new Set(['email', ...names])],
+            propertiesWithHistory: [],
+          },
+          false,
+        ),
       );
       // A 207 lists unknown emails in errors[]; they are simply left out.
       found.push(...parseAnswer(batchResponseSchema, answer, 'batch read contacts by email').results.map(toHubSpotContact));
@@ -367,14 +441,18 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
   }
 
   async function listContacts(names: readonly string[], after?: string): Promise<{ contacts: HubSpotContact[]; after?: string }> {
-    const page = await call('list contacts', ({ contacts }) => contacts.basicApi.getPage(BATCH_LIMIT, after, [...names], undefined, undefined, false));
+    const page = await call('list contacts', ({ contacts }) =>
+      contacts.basicApi.getPage(BATCH_LIMIT, after, [...names], undefined, undefined, false),
+    );
     const parsed = parseAnswer(searchResponseSchema, page, 'list contacts');
     const next = parsed.paging?.next?.after;
     return { contacts: parsed.results.map(toHubSpotContact), ...(next === undefined ? {} : { after: next }) };
   }
 
   async function countContacts(): Promise<number> {
-    const answer = await call('count contacts', ({ contacts }) => contacts.searchApi.doSearch({ filterGroups: [], properties: ['hs_object_id'], limit: 1 }));
+    const answer = await call('count contacts', ({ contacts }) =>
+      contacts.searchApi.doSearch({ filterGroups: [], properties: ['hs_object_id'], limit: 1 }),
+    );
     return parseAnswer(searchTotalSchema, answer, 'count contacts').total;
   }
 
@@ -384,7 +462,11 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     definitions: readonly PropertyDefinition[],
     dryRun: boolean,
   ): Promise<{ missing: string[]; created: string[] }> {
-    const existing = parseAnswer(propertyListSchema, await call(`list ${objectType} properties`, ({ properties }) => properties.coreApi.getAll(objectType, false)), `list ${objectType} properties`);
+    const existing = parseAnswer(
+      propertyListSchema,
+      await call(`list ${objectType} properties`, ({ properties }) => properties.coreApi.getAll(objectType, false)),
+      `list ${objectType} properties`,
+    );
     const names = new Set(existing.results.map((property) => property.name));
     const wanted = [...new Map(definitions.map((definition) => [definition.name, definition])).values()];
     const missing = wanted.filter((definition) => !names.has(definition.name));
@@ -394,7 +476,9 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     const created: string[] = [];
     for (const part of chunk(missing, BATCH_LIMIT)) {
       const answer = await call(`create ${objectType} properties`, ({ properties }) =>
-        properties.batchApi.create(objectType, { inputs: part.map((definition) => toPropertyCreate(definition, group.name) as PropertyCreate) }),
+        properties.batchApi.create(objectType, {
+          inputs: part.map((definition) => toPropertyCreate(definition, group.name) as PropertyCreate),
+        }),
       );
       const parsed = parseAnswer(propertyBatchResponseSchema, answer, `create ${objectType} properties`);
       created.push(...parsed.results.map((property) => property.name));
@@ -402,7 +486,11 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
       const refused = (parsed.errors ?? []).filter((error) => error.category !== 'OBJECT_ALREADY_EXISTS');
       const first = refused[0];
       if (first !== undefined) {
-        throw new CrmRejectedError('hubspot', first.category ?? 'VALIDATION_ERROR', `HubSpot create ${objectType} properties: ${first.message ?? 'refused'}`);
+        throw new CrmRejectedError(
+          'hubspot',
+          first.category ?? 'VALIDATION_ERROR',
+          `HubSpot create ${objectType} properties: ${first.message ?? 'refused'}`,
+        );
       }
     }
     return { missing: missing.map((definition) => definition.name), created };
@@ -430,7 +518,11 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
 
   /** One cheap read (a single contact id) whose rate-limit headers tell the usage (docs/reference/hubspot-api.md §4.2). */
   async function readContactProperties(): Promise<ContactPropertyInfo[]> {
-    const answer = parseAnswer(propertyDefinitionsSchema, await call('list contact properties', ({ properties }) => properties.coreApi.getAll('contacts', false)), 'list contact properties');
+    const answer = parseAnswer(
+      propertyDefinitionsSchema,
+      await call('list contact properties', ({ properties }) => properties.coreApi.getAll('contacts', false)),
+      'list contact properties',
+    );
     return answer.results.map((property) => ({
       name: property.name,
       label: property.label,
@@ -506,14 +598,29 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     do {
       const qs: Record<string, string | number> = { limit: CAMPAIGN_PAGE_SIZE, sort: 'hs_name', properties: CAMPAIGN_PROPERTIES.join(',') };
       if (after !== undefined) qs.after = after;
-      const { status, body, failure } = await rawRequest('list marketing campaigns', { method: 'GET', path: '/marketing/v3/campaigns', qs });
-      if (status === 403) return err(forbiddenReason(body, 'the campaigns API needs Marketing Hub Professional or Enterprise and the marketing.campaigns.read scope'));
+      const { status, body, failure } = await rawRequest('list marketing campaigns', {
+        method: 'GET',
+        path: '/marketing/v3/campaigns',
+        qs,
+      });
+      if (status === 403)
+        return err(
+          forbiddenReason(body, 'the campaigns API needs Marketing Hub Professional or Enterprise and the marketing.campaigns.read scope'),
+        );
       if (failure) throw failure;
       const page = parseAnswer(campaignPageSchema, body, 'list marketing campaigns');
       for (const campaign of page.results) {
         const startDate = campaign.properties.hs_start_date?.slice(0, 10) ?? null;
         if (startDate === null || startDate < first || startDate >= last) continue;
-        campaigns.push({ id: campaign.id, name: campaign.properties.hs_name ?? campaign.id, startDate, endDate: campaign.properties.hs_end_date?.slice(0, 10) ?? null, type: null, status: campaign.properties.hs_campaign_status ?? null, url: null });
+        campaigns.push({
+          id: campaign.id,
+          name: campaign.properties.hs_name ?? campaign.id,
+          startDate,
+          endDate: campaign.properties.hs_end_date?.slice(0, 10) ?? null,
+          type: null,
+          status: campaign.properties.hs_campaign_status ?? null,
+          url: null,
+        });
       }
       after = page.paging?.next?.after;
     } while (after !== undefined);
@@ -536,7 +643,13 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
         if (failure) throw failure;
         const page = parseAnswer(ownerPageSchema, body, 'list owners');
         for (const owner of page.results) {
-          owners.push({ id: owner.id, email: owner.email ?? null, firstName: owner.firstName ?? null, lastName: owner.lastName ?? null, archived: owner.archived ?? archived });
+          owners.push({
+            id: owner.id,
+            email: owner.email ?? null,
+            firstName: owner.firstName ?? null,
+            lastName: owner.lastName ?? null,
+            archived: owner.archived ?? archived,
+          });
         }
         after = page.paging?.next?.after;
       } while (after !== undefined);
@@ -597,9 +710,15 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotPor
     readContactProperties,
     apiUsage,
     async archiveContacts(ids) {
-      for (const part of chunk([...new Set(ids)].map((id) => ({ item: { id, properties: {} } })), BATCH_LIMIT)) {
-        await writeBatch('batch archive contacts', part.map(({ item }) => item), (input) => input.id, (api, inputs) =>
-          api.contacts.batchApi.archive({ inputs: inputs.map((input) => ({ id: input.id })) }),
+      for (const part of chunk(
+        [...new Set(ids)].map((id) => ({ item: { id, properties: {} } })),
+        BATCH_LIMIT,
+      )) {
+        await writeBatch(
+          'batch archive contacts',
+          part.map(({ item }) => item),
+          (input) => input.id,
+          (api, inputs) => api.contacts.batchApi.archive({ inputs: inputs.map((input) => ({ id: input.id })) }),
         );
       }
     },

@@ -22,7 +22,17 @@ interface ApiFailure {
   headers: Record<string, string>;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+]);
 
 /** Wait hints when HubSpot sends no `Retry-After` (docs/reference/hubspot-api.md §4.2, §5.3). */
 export const RETRY_AFTER_MS = {
@@ -83,7 +93,8 @@ export function retryAfterFor(body: unknown, headers: Record<string, string>, no
 export function describeBody(body: unknown, status: number): { category: string; message: string } {
   const parsed = errorBodySchema.safeParse(body);
   const category = (parsed.success ? (parsed.data.category ?? parsed.data.errorType) : undefined) ?? `HTTP_${status}`;
-  const message = (parsed.success ? parsed.data.message : undefined) ?? (typeof body === 'string' && body !== '' ? body.slice(0, 500) : `HTTP ${status}`);
+  const message =
+    (parsed.success ? parsed.data.message : undefined) ?? (typeof body === 'string' && body !== '' ? body.slice(0, 500) : `HTTP ${status}`);
   return { category, message };
 }
 

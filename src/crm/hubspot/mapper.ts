@@ -27,7 +27,14 @@ export const associationBatchSchema = z.looseObject({
       .looseObject({
         _from: z.looseObject({ id: z.union([z.string(), z.number()]) }).optional(),
         from: z.looseObject({ id: z.union([z.string(), z.number()]) }).optional(),
-        to: z.array(z.looseObject({ toObjectId: z.union([z.string(), z.number()]), associationTypes: z.array(z.looseObject({ typeId: z.number().optional(), label: z.string().nullable().optional() })).default([]) })),
+        to: z.array(
+          z.looseObject({
+            toObjectId: z.union([z.string(), z.number()]),
+            associationTypes: z
+              .array(z.looseObject({ typeId: z.number().optional(), label: z.string().nullable().optional() }))
+              .default([]),
+          }),
+        ),
       })
       .transform((result) => ({ ...result, _from: result._from ?? result.from ?? { id: '' } })),
   ),
@@ -174,7 +181,8 @@ export function propertyIssuesOf(body: unknown): PropertyIssue[] {
     try {
       const legacy = legacyIssueSchema.safeParse(JSON.parse(message.slice(LEGACY_PREFIX.length)));
       if (legacy.success) {
-        for (const item of legacy.data) issues.push({ propertyName: item.name, code: item.error ?? 'VALIDATION_ERROR', message: item.message ?? 'invalid value' });
+        for (const item of legacy.data)
+          issues.push({ propertyName: item.name, code: item.error ?? 'VALIDATION_ERROR', message: item.message ?? 'invalid value' });
       }
     } catch {
       // Not JSON after all: the issues stay unknown and the caller treats the batch as a whole.
@@ -227,7 +235,15 @@ const namedIdsSchema = z.looseObject({
   category: z.string().optional(),
   message: z.string().optional(),
   context: z.record(z.string(), z.array(z.string())).optional(),
-  errors: z.array(z.looseObject({ message: z.string().optional(), code: z.string().optional(), context: z.record(z.string(), z.array(z.string())).optional() })).optional(),
+  errors: z
+    .array(
+      z.looseObject({
+        message: z.string().optional(),
+        code: z.string().optional(),
+        context: z.record(z.string(), z.array(z.string())).optional(),
+      }),
+    )
+    .optional(),
 });
 
 /** Inputs a refused batch names directly (`context.id`/`context.ids`, top level or in `errors[]`), with the reason. */
@@ -303,7 +319,10 @@ export function keptAsSent(property: string, sent: string, kept: string | null):
  * The written properties whose value in HubSpot's answer is not the one sent. A property the
  * answer leaves out is not judged (nothing says it was not kept).
  */
-export function ignoredWrites(sent: Readonly<Record<string, string>>, answered: Readonly<Record<string, string | null | undefined>>): IgnoredWrite[] {
+export function ignoredWrites(
+  sent: Readonly<Record<string, string>>,
+  answered: Readonly<Record<string, string | null | undefined>>,
+): IgnoredWrite[] {
   const ignored: IgnoredWrite[] = [];
   for (const [property, value] of Object.entries(sent)) {
     if (!Object.hasOwn(answered, property)) continue;
@@ -369,12 +388,20 @@ export function missingIdsOf(errors: readonly z.output<typeof standardErrorSchem
 }
 
 /** Merges inputs with the same key (later values win), keeping first-seen order: one write per record. */
-export function coalesce<T extends { properties: Record<string, string> }>(items: readonly T[], keyOf: (item: T) => string): { key: string; item: T }[] {
+export function coalesce<T extends { properties: Record<string, string> }>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+): { key: string; item: T }[] {
   const merged = new Map<string, T>();
   for (const item of items) {
     const key = keyOf(item);
     const earlier = merged.get(key);
-    merged.set(key, earlier === undefined ? { ...item, properties: { ...item.properties } } : { ...earlier, ...item, properties: { ...earlier.properties, ...item.properties } });
+    merged.set(
+      key,
+      earlier === undefined
+        ? { ...item, properties: { ...item.properties } }
+        : { ...earlier, ...item, properties: { ...earlier.properties, ...item.properties } },
+    );
   }
   return [...merged].map(([key, item]) => ({ key, item }));
 }
@@ -387,7 +414,10 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** The body of a property create for one definition in `groupName`. */
-export function toPropertyCreate(definition: PropertyDefinition, groupName: string): {
+export function toPropertyCreate(
+  definition: PropertyDefinition,
+  groupName: string,
+): {
   name: string;
   label: string;
   type: PropertyDefinition['type'];
@@ -405,7 +435,14 @@ export function toPropertyCreate(definition: PropertyDefinition, groupName: stri
     ...(definition.description === undefined ? {} : { description: definition.description }),
     ...(definition.options === undefined
       ? {}
-      : { options: definition.options.map((option, index) => ({ label: option.label, value: option.value, displayOrder: index, hidden: false })) }),
+      : {
+          options: definition.options.map((option, index) => ({
+            label: option.label,
+            value: option.value,
+            displayOrder: index,
+            hidden: false,
+          })),
+        }),
   };
 }
 
@@ -420,7 +457,9 @@ export function matchCreatedNotes(
   const left = [...results];
   const take = (index: number): string | undefined => (index < 0 ? undefined : left.splice(index, 1)[0]?.id);
   const timeOf = (result: (typeof results)[number]): number => Date.parse(result.properties?.hs_timestamp ?? '');
-  const ids: (string | undefined)[] = inputs.map((input) => take(left.findIndex((r) => timeOf(r) === input.at.getTime() && r.properties?.hs_note_body === input.html)));
+  const ids: (string | undefined)[] = inputs.map((input) =>
+    take(left.findIndex((r) => timeOf(r) === input.at.getTime() && r.properties?.hs_note_body === input.html)),
+  );
   inputs.forEach((input, index) => {
     if (ids[index] !== undefined) return;
     const sameTime = left.filter((r) => timeOf(r) === input.at.getTime());
@@ -428,7 +467,11 @@ export function matchCreatedNotes(
   });
   const unmatched = ids.flatMap((id, index) => (id === undefined ? [index] : []));
   if (unmatched.length === left.length) unmatched.forEach((index, n) => (ids[index] = left[n]?.id));
-  return ids.map((id): WriteOutcome => (id === undefined ? { ok: false, code: 'NOT_WRITTEN', message: 'the note is missing from the batch create answer' } : { ok: true, id, created: true }));
+  return ids.map((id): WriteOutcome =>
+    id === undefined
+      ? { ok: false, code: 'NOT_WRITTEN', message: 'the note is missing from the batch create answer' }
+      : { ok: true, id, created: true },
+  );
 }
 
 /**
@@ -454,7 +497,13 @@ export const CAMPAIGN_PROPERTIES = ['hs_name', 'hs_start_date', 'hs_end_date', '
  */
 export const ownerPageSchema = z.looseObject({
   results: z.array(
-    z.looseObject({ id: z.string(), email: z.string().nullish(), firstName: z.string().nullish(), lastName: z.string().nullish(), archived: z.boolean().optional() }),
+    z.looseObject({
+      id: z.string(),
+      email: z.string().nullish(),
+      firstName: z.string().nullish(),
+      lastName: z.string().nullish(),
+      archived: z.boolean().optional(),
+    }),
   ),
   paging: z.looseObject({ next: z.looseObject({ after: z.string() }).optional() }).optional(),
 });

@@ -36,7 +36,10 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation },
     ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType })),
-    ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
+    ...setup.contactProperties.map((propertyName) => ({
+      eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange,
+      propertyName,
+    })),
     ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType })),
   ];
   const created: string[] = [];
@@ -50,7 +53,9 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
 }
 
 /** The app's webhook target URL and which of the wanted subscriptions exist (nothing is changed). */
-export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<{ targetUrl: string | null; subscriptions: { eventType: string; propertyName: string | null; exists: boolean }[] }> {
+export async function inspectWebhookSubscriptions(
+  setup: WebhookSetup,
+): Promise<{ targetUrl: string | null; subscriptions: { eventType: string; propertyName: string | null; exists: boolean }[] }> {
   const client = new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath });
   let targetUrl: string | null = null;
   try {
@@ -64,7 +69,10 @@ export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<
   const wanted = [
     { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
     ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null })),
-    ...setup.contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
+    ...setup.contactProperties.map((propertyName) => ({
+      eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange,
+      propertyName,
+    })),
     ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType: eventType, propertyName: null })),
   ];
   return { targetUrl, subscriptions: wanted.map((w) => ({ ...w, exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`) })) };

@@ -74,7 +74,14 @@ const describeFieldsSchema = z.looseObject({
 
 /** The User fields the owner directory reads (src/sync/owners.ts). */
 const userRowsSchema = z.array(
-  z.looseObject({ Id: z.string(), Username: z.string(), Email: z.string().nullish(), Name: z.string(), IsActive: z.boolean(), UserType: z.string().nullish() }),
+  z.looseObject({
+    Id: z.string(),
+    Username: z.string(),
+    Email: z.string().nullish(),
+    Name: z.string(),
+    IsActive: z.boolean(),
+    UserType: z.string().nullish(),
+  }),
 );
 
 /** The lowest API version with sObject Collections upsert by external id (docs/reference/salesforce-api.md §3.1). */
@@ -108,7 +115,9 @@ export interface SalesforceAdapterOptions {
 function checkApiVersion(version: string): string {
   const match = /^(\d{2,3})\.0$/.exec(version);
   if (match?.[1] === undefined || Number(match[1]) < MIN_API_VERSION) {
-    throw new RangeError(`Salesforce apiVersion must look like "60.0" and be at least ${MIN_API_VERSION}.0, got ${JSON.stringify(version)}`);
+    throw new RangeError(
+      `Salesforce apiVersion must look like "60.0" and be at least ${MIN_API_VERSION}.0, got ${JSON.stringify(version)}`,
+    );
   }
   return version;
 }
@@ -185,7 +194,9 @@ export async function connectSalesforce(options: SalesforceConnectOptions): Prom
       options.onRefresh?.(grant.access_token, grant.instance_url);
       return conn;
     }
-    throw new RangeError('Salesforce: give username and password, or an access token with its instance URL, or a refresh token with the connected app');
+    throw new RangeError(
+      'Salesforce: give username and password, or an access token with its instance URL, or a refresh token with the connected app',
+    );
   } catch (error) {
     if (error instanceof RangeError) throw error;
     throw toSalesforceError(error, 'login', secrets);
@@ -224,13 +235,23 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
   function parseAnswer<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
-      throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', redact(`Salesforce ${what}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'shape mismatch'}`, secrets()));
+      throw new CrmRejectedError(
+        'salesforce',
+        'UNEXPECTED_RESPONSE',
+        redact(`Salesforce ${what}: unexpected answer: ${parsed.error.issues[0]?.message ?? 'shape mismatch'}`, secrets()),
+      );
     }
     return parsed.data;
   }
 
   /** Runs SOQL and follows `nextRecordsUrl` until done or `max` rows. */
-  async function runQuery(soql: string, what: string, api: 'data' | 'tooling' = 'data', max = Number.POSITIVE_INFINITY, scanAll = false): Promise<SalesforceRecord[]> {
+  async function runQuery(
+    soql: string,
+    what: string,
+    api: 'data' | 'tooling' = 'data',
+    max = Number.POSITIVE_INFINITY,
+    scanAll = false,
+  ): Promise<SalesforceRecord[]> {
     const source = api === 'tooling' ? conn.tooling : conn;
     const records: SalesforceRecord[] = [];
     let page = parseAnswer(queryResultSchema, await call(what, () => source.query(soql, { scanAll }).execute({ autoFetch: false })), what);
@@ -246,13 +267,22 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
   }
 
   /** Writes records in collections of 200; `send` is one collection call; outcomes in input order. */
-  async function inCollections<T>(what: string, records: readonly T[], send: (part: T[]) => Promise<unknown>, createdByDefault: boolean): Promise<WriteOutcome[]> {
+  async function inCollections<T>(
+    what: string,
+    records: readonly T[],
+    send: (part: T[]) => Promise<unknown>,
+    createdByDefault: boolean,
+  ): Promise<WriteOutcome[]> {
     const outcomes: WriteOutcome[] = [];
     for (let start = 0; start < records.length; start += COLLECTION_LIMIT) {
       const part = records.slice(start, start + COLLECTION_LIMIT);
       const results = parseAnswer(saveResultsSchema, await call(what, () => send(part)), what);
       if (results.length !== part.length) {
-        throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', `Salesforce ${what}: ${results.length} results for ${part.length} records`);
+        throw new CrmRejectedError(
+          'salesforce',
+          'UNEXPECTED_RESPONSE',
+          `Salesforce ${what}: ${results.length} results for ${part.length} records`,
+        );
       }
       outcomes.push(...results.map((result) => toWriteOutcome(result, createdByDefault)));
     }
@@ -274,9 +304,14 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     const known = conn.userInfo;
     if (known?.id !== undefined && known.organizationId !== undefined) return { organizationId: known.organizationId, userId: known.id };
     // The REST root names the identity URL, which ends in the org and user ids: one call, no token in a URL.
-    const root = parseAnswer(resourcesSchema, await call('identity', () => conn.request({ method: 'GET', url: conn._baseUrl() })), 'identity');
+    const root = parseAnswer(
+      resourcesSchema,
+      await call('identity', () => conn.request({ method: 'GET', url: conn._baseUrl() })),
+      'identity',
+    );
     const parsed = parseIdentityUrl(root.identity);
-    if (parsed === undefined) throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', 'Salesforce identity: the identity URL names no user');
+    if (parsed === undefined)
+      throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', 'Salesforce identity: the identity URL names no user');
     return parsed;
   }
 
@@ -297,7 +332,12 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       const blank = merged.get('');
       if (blank !== undefined) {
         merged.delete('');
-        outcomes.set('', { ok: false, code: 'REQUIRED_FIELD_MISSING', message: `${HUBSPOT_ID_FIELD} is empty`, fields: [HUBSPOT_ID_FIELD] });
+        outcomes.set('', {
+          ok: false,
+          code: 'REQUIRED_FIELD_MISSING',
+          message: `${HUBSPOT_ID_FIELD} is empty`,
+          fields: [HUBSPOT_ID_FIELD],
+        });
       }
       // Assignment rules pick the owner (jsforce sends DmlOptions.headers). Salesforce applies them to
       // updated Leads as well, so an upsert of an existing Lead may move it to another owner. An
@@ -306,10 +346,18 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       // goes with FALSE.
       const owned = [...merged].filter(([, lead]) => typeof lead.OwnerId === 'string' && lead.OwnerId !== '');
       const assigned = [...merged].filter(([, lead]) => !(typeof lead.OwnerId === 'string' && lead.OwnerId !== ''));
-      for (const [group, autoAssign] of [[assigned, 'TRUE'], [owned, 'FALSE']] as const) {
+      for (const [group, autoAssign] of [
+        [assigned, 'TRUE'],
+        [owned, 'FALSE'],
+      ] as const) {
         if (group.length === 0) continue;
         const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': autoAssign } };
-        const results = await inCollections('upsert leads', group.map(([, lead]) => lead), (part) => conn.upsert('Lead', part, HUBSPOT_ID_FIELD, dml), false);
+        const results = await inCollections(
+          'upsert leads',
+          group.map(([, lead]) => lead),
+          (part) => conn.upsert('Lead', part, HUBSPOT_ID_FIELD, dml),
+          false,
+        );
         group.forEach(([key], index) => {
           const outcome = results[index];
           if (outcome !== undefined) outcomes.set(key, outcome);
@@ -326,10 +374,12 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       // owner a rep already has would change; only new Leads are assigned (upsert sends TRUE).
       const dml: DmlOptions = { allOrNone: false, headers: { 'Sforce-Auto-Assign': 'FALSE' } };
       const results = await inCollections(`update ${name}`, [...merged.values()], (part) => conn.update(name, part, dml), false);
-      return new Map(keys.flatMap((key, index) => {
-        const outcome = results[index];
-        return outcome === undefined ? [] : [[key, outcome] as const];
-      }));
+      return new Map(
+        keys.flatMap((key, index) => {
+          const outcome = results[index];
+          return outcome === undefined ? [] : [[key, outcome] as const];
+        }),
+      );
     },
 
     async createRecords(type, records) {
@@ -348,10 +398,23 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     },
 
     async campaignsStartingBetween(from, until) {
-      const text = (record: SalesforceRecord, field: string): string | null => (typeof record[field] === 'string' && record[field] !== '' ? record[field] : null);
+      const text = (record: SalesforceRecord, field: string): string | null =>
+        typeof record[field] === 'string' && record[field] !== '' ? record[field] : null;
       return (await runQuery(campaignsStartingQuery(from, until), 'read upcoming campaigns')).flatMap((record) => {
         const startDate = text(record, 'StartDate');
-        return startDate === null ? [] : [{ id: record.Id, name: text(record, 'Name') ?? record.Id, startDate, endDate: text(record, 'EndDate'), type: text(record, 'Type'), status: text(record, 'Status'), url: port.recordUrl('Campaign', record.Id) }];
+        return startDate === null
+          ? []
+          : [
+              {
+                id: record.Id,
+                name: text(record, 'Name') ?? record.Id,
+                startDate,
+                endDate: text(record, 'EndDate'),
+                type: text(record, 'Type'),
+                status: text(record, 'Status'),
+                url: port.recordUrl('Campaign', record.Id),
+              },
+            ];
       });
     },
 
@@ -360,8 +423,12 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       const contacts: { id: string; accountId: string }[] = [];
       for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
         const part = wanted.slice(start, start + IDS_PER_QUERY);
-        const records = await runQuery(`SELECT Id, AccountId FROM Contact WHERE AccountId IN (${part.map(soqlString).join(', ')})`, 'read contacts of accounts');
-        for (const record of records) if (typeof record.AccountId === 'string') contacts.push({ id: record.Id, accountId: record.AccountId });
+        const records = await runQuery(
+          `SELECT Id, AccountId FROM Contact WHERE AccountId IN (${part.map(soqlString).join(', ')})`,
+          'read contacts of accounts',
+        );
+        for (const record of records)
+          if (typeof record.AccountId === 'string') contacts.push({ id: record.Id, accountId: record.AccountId });
       }
       return contacts;
     },
@@ -390,7 +457,10 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
 
     async findDeletedSince(type, since, limit) {
       // queryAll: the recycle bin keeps deleted records 15 days (merged-away ones with MasterRecordId).
-      const soql = changedSinceQuery(type, ['Id', 'MasterRecordId', 'IsDeleted'], since, limit).replace(' WHERE ', ' WHERE IsDeleted = true AND ');
+      const soql = changedSinceQuery(type, ['Id', 'MasterRecordId', 'IsDeleted'], since, limit).replace(
+        ' WHERE ',
+        ' WHERE IsDeleted = true AND ',
+      );
       return runQuery(soql, `deleted ${type}`, 'data', limit, true);
     },
 
@@ -398,10 +468,12 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       const name = sobjectName(type);
       const wanted = [...new Set(ids)];
       const results = await inCollections(`delete ${name}`, wanted, (part) => conn.destroy(name, part, { allOrNone: false }), false);
-      return new Map(wanted.flatMap((id, index) => {
-        const outcome = results[index];
-        return outcome === undefined ? [] : [[id, outcome] as const];
-      }));
+      return new Map(
+        wanted.flatMap((id, index) => {
+          const outcome = results[index];
+          return outcome === undefined ? [] : [[id, outcome] as const];
+        }),
+      );
     },
 
     async count(soql) {
@@ -415,7 +487,11 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       const objects = [...new Set(definitions.map((definition) => definition.object))];
       const existing = new Set<string>();
       if (objects.length > 0) {
-        const rows = parseAnswer(customFieldRowsSchema, await runQuery(customFieldsQuery(objects), 'list custom fields', 'tooling'), 'list custom fields');
+        const rows = parseAnswer(
+          customFieldRowsSchema,
+          await runQuery(customFieldsQuery(objects), 'list custom fields', 'tooling'),
+          'list custom fields',
+        );
         for (const row of rows) existing.add(`${row.TableEnumOrId}.${row.DeveloperName}__c`.toLowerCase());
       }
       const wanted = [...new Map(definitions.map((definition) => [fullNameOf(definition).toLowerCase(), definition])).values()];
@@ -429,7 +505,11 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
 
     async ensurePermissionSet(spec, assigneeIds, dryRun) {
       return ensurePermissionSet(
-        { query: (soql) => port.query(soql), create: (type, records) => port.createRecords(type, records), update: (type, records) => port.updateRecords(type, records) },
+        {
+          query: (soql) => port.query(soql),
+          create: (type, records) => port.createRecords(type, records),
+          update: (type, records) => port.updateRecords(type, records),
+        },
         spec,
         assigneeIds,
         dryRun,
@@ -451,7 +531,10 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         type: field.type,
         length: field.length ?? 0,
         writable: field.createable || field.updateable,
-        picklistValues: field.type === 'picklist' || field.type === 'multipicklist' ? (field.picklistValues ?? []).filter((value) => value.active).map((value) => value.value) : null,
+        picklistValues:
+          field.type === 'picklist' || field.type === 'multipicklist'
+            ? (field.picklistValues ?? []).filter((value) => value.active).map((value) => value.value)
+            : null,
       }));
     },
 
@@ -468,17 +551,27 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
           throw error;
         }
         access.objects.set(described.name, { createable: described.createable, updateable: described.updateable });
-        for (const field of described.fields) access.fields.set(`${described.name}.${field.name}`, field.updateable || field.createable ? 'edit' : 'read');
+        for (const field of described.fields)
+          access.fields.set(`${described.name}.${field.name}`, field.updateable || field.createable ? 'edit' : 'read');
       }
       return access;
     },
 
     async marketingUser(userId, enable) {
-      const [user] = await runQuery(`SELECT Id, UserPermissionsMarketingUser FROM User WHERE Id = ${soqlString(userId)}`, 'read user permissions');
+      const [user] = await runQuery(
+        `SELECT Id, UserPermissionsMarketingUser FROM User WHERE Id = ${soqlString(userId)}`,
+        'read user permissions',
+      );
       if (user === undefined) throw new CrmRejectedError('salesforce', 'NOT_FOUND', `Salesforce user ${userId} not found`);
-      if (user.UserPermissionsMarketingUser === true || !enable) return { enabled: user.UserPermissionsMarketingUser === true, changed: false };
+      if (user.UserPermissionsMarketingUser === true || !enable)
+        return { enabled: user.UserPermissionsMarketingUser === true, changed: false };
       const outcome = (await port.updateRecords('User', [{ Id: user.Id, UserPermissionsMarketingUser: true }])).get(user.Id);
-      if (outcome?.ok !== true) throw new CrmRejectedError('salesforce', outcome?.code ?? 'UNEXPECTED_RESPONSE', `Salesforce set Marketing User on ${userId}: ${outcome?.ok === false ? outcome.message : 'no result'}`);
+      if (outcome?.ok !== true)
+        throw new CrmRejectedError(
+          'salesforce',
+          outcome?.code ?? 'UNEXPECTED_RESPONSE',
+          `Salesforce set Marketing User on ${userId}: ${outcome?.ok === false ? outcome.message : 'no result'}`,
+        );
       return { enabled: true, changed: true };
     },
 
@@ -487,13 +580,18 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
         conn.soap.convertLead({ leadId, convertedStatus, doNotCreateOpportunity: !createOpportunity, overwriteLeadSource: false }),
       );
       const result = parseAnswer(convertResultSchema, answer, 'convert lead');
-      const errors = result.errors === undefined || result.errors === null ? [] : Array.isArray(result.errors) ? result.errors : [result.errors];
+      const errors =
+        result.errors === undefined || result.errors === null ? [] : Array.isArray(result.errors) ? result.errors : [result.errors];
       if (!result.success || typeof result.contactId !== 'string' || typeof result.accountId !== 'string') {
         const first = errors[0];
         const code = first?.statusCode ?? first?.errorCode ?? 'CONVERT_FAILED';
         throw new CrmRejectedError('salesforce', code, `Salesforce convert lead ${leadId}: ${code}: ${first?.message ?? 'not converted'}`);
       }
-      return { contactId: result.contactId, accountId: result.accountId, opportunityId: typeof result.opportunityId === 'string' ? result.opportunityId : null };
+      return {
+        contactId: result.contactId,
+        accountId: result.accountId,
+        opportunityId: typeof result.opportunityId === 'string' ? result.opportunityId : null,
+      };
     },
 
     recordUrl(type, id) {
@@ -505,9 +603,18 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       if (currencies !== undefined && currencies.until > now) return currencies.rates;
       let found: CurrencyRates | null;
       try {
-        const records = await runQuery('SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true', 'read currency rates');
+        const records = await runQuery(
+          'SELECT Id, IsoCode, ConversionRate, IsCorporate FROM CurrencyType WHERE IsActive = true',
+          'read currency rates',
+        );
         const corporate = records.find((record) => record.IsCorporate === true);
-        const rates = new Map(records.flatMap((record) => (typeof record.IsoCode === 'string' && typeof record.ConversionRate === 'number' ? [[record.IsoCode, record.ConversionRate] as const] : [])));
+        const rates = new Map(
+          records.flatMap((record) =>
+            typeof record.IsoCode === 'string' && typeof record.ConversionRate === 'number'
+              ? [[record.IsoCode, record.ConversionRate] as const]
+              : [],
+          ),
+        );
         found = typeof corporate?.IsoCode === 'string' ? { corporate: corporate.IsoCode, multiCurrency: true, rates } : null;
       } catch (error) {
         // A single-currency org has no CurrencyType: "sObject type 'CurrencyType' is not supported"
@@ -523,8 +630,19 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     },
 
     async listUsers() {
-      const rows = parseAnswer(userRowsSchema, await runQuery('SELECT Id, Username, Email, Name, IsActive, UserType FROM User ORDER BY Id', 'read users'), 'read users');
-      return rows.map((row) => ({ id: row.Id, username: row.Username, email: row.Email ?? null, name: row.Name, active: row.IsActive, userType: row.UserType ?? null }));
+      const rows = parseAnswer(
+        userRowsSchema,
+        await runQuery('SELECT Id, Username, Email, Name, IsActive, UserType FROM User ORDER BY Id', 'read users'),
+        'read users',
+      );
+      return rows.map((row) => ({
+        id: row.Id,
+        username: row.Username,
+        email: row.Email ?? null,
+        name: row.Name,
+        active: row.IsActive,
+        userType: row.UserType ?? null,
+      }));
     },
 
     async apiUsage() {
@@ -541,7 +659,8 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       await limiter.acquire(limiterKey());
       const result = parseAnswer(saveResultSchema, await conn.tooling.create('CustomField', body), 'create custom field');
       const outcome = toWriteOutcome(result, true);
-      if (!outcome.ok) throw new CrmRejectedError('salesforce', outcome.code, `Salesforce create custom field ${body.FullName}: ${outcome.message}`);
+      if (!outcome.ok)
+        throw new CrmRejectedError('salesforce', outcome.code, `Salesforce create custom field ${body.FullName}: ${outcome.message}`);
       return true;
     } catch (error) {
       const mapped = toSalesforceError(error, `create custom field ${body.FullName}`, secrets());

@@ -17,12 +17,41 @@ import type { WriteOutcome } from '../ports.ts';
 export const REQUEST_LIMIT_RETRY_MS = { daily: 5 * 60_000, concurrent: 10_000 } as const;
 
 /** Codes that mean "the same request will work later". */
-const TRANSIENT_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION', 'QUERY_TIMEOUT', 'REQUEST_RUNNING_TOO_LONG', 'TXN_SECURITY_UNKNOWN_ERROR']);
+const TRANSIENT_CODES = new Set([
+  'UNABLE_TO_LOCK_ROW',
+  'SERVER_UNAVAILABLE',
+  'UNKNOWN_EXCEPTION',
+  'QUERY_TIMEOUT',
+  'REQUEST_RUNNING_TOO_LONG',
+  'TXN_SECURITY_UNKNOWN_ERROR',
+]);
 
 /** Codes of a session that no longer works once jsforce's own refresh (if any) is behind us. */
-const AUTH_CODES = new Set(['INVALID_SESSION_ID', 'INVALID_AUTH_HEADER', 'INVALID_GRANT', 'INVALID_CLIENT', 'INVALID_CLIENT_ID', 'INACTIVE_OWNER_OR_USER', 'INVALID_LOGIN', 'BAD_OAUTH_TOKEN', 'ERROR_HTTP_401']);
+const AUTH_CODES = new Set([
+  'INVALID_SESSION_ID',
+  'INVALID_AUTH_HEADER',
+  'INVALID_GRANT',
+  'INVALID_CLIENT',
+  'INVALID_CLIENT_ID',
+  'INACTIVE_OWNER_OR_USER',
+  'INVALID_LOGIN',
+  'BAD_OAUTH_TOKEN',
+  'ERROR_HTTP_401',
+]);
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'UND_ERR_SOCKET',
+]);
 
 /** Record-level codes of a collection result that are worth retrying (the record itself is fine). */
 const TRANSIENT_RECORD_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION']);
@@ -53,7 +82,8 @@ export function errorCodeOf(error: unknown): string | undefined {
     if (typeof first?.errorCode === 'string') code = first.errorCode;
   }
   // OAuth failures name the error after the OAuth code (`invalid_grant`), with no errorCode.
-  if (code === undefined && typeof candidate.name === 'string' && /^[a-z_]+$/.test(candidate.name) && candidate.name.includes('_')) code = candidate.name;
+  if (code === undefined && typeof candidate.name === 'string' && /^[a-z_]+$/.test(candidate.name) && candidate.name.includes('_'))
+    code = candidate.name;
   return code?.replace(/^[A-Za-z]+:/, '').toUpperCase();
 }
 
@@ -69,7 +99,13 @@ function isNetworkFailure(error: Error): boolean {
  */
 export function toSalesforceError(error: unknown, what: string, secrets: readonly (string | null | undefined)[] = []): unknown {
   if (!(error instanceof Error)) return error;
-  if (error instanceof CrmRateLimitedError || error instanceof CrmTransientError || error instanceof CrmRejectedError || error instanceof CrmAuthError) return error;
+  if (
+    error instanceof CrmRateLimitedError ||
+    error instanceof CrmTransientError ||
+    error instanceof CrmRejectedError ||
+    error instanceof CrmAuthError
+  )
+    return error;
   const code = errorCodeOf(error);
   const text = (label: string) => redact(`Salesforce ${what}: ${label}: ${error.message}`, secrets);
   if (error.message.startsWith('Unable to refresh session')) return new CrmAuthError('salesforce', text('session refresh failed'));

@@ -16,9 +16,31 @@ export const EMAILS_PER_QUERY = 200;
 export const HUBSPOT_ID_FIELD = 'HubSpot_Contact_Id__c';
 
 /** Fields `findByEmail` returns for Leads (with the HubSpot id, so a match shows its link). */
-export const LEAD_MATCH_FIELDS = ['Id', 'Email', 'FirstName', 'LastName', 'Company', 'Status', 'OwnerId', 'LeadSource', HUBSPOT_ID_FIELD, 'LastModifiedById', 'SystemModstamp'] as const;
+export const LEAD_MATCH_FIELDS = [
+  'Id',
+  'Email',
+  'FirstName',
+  'LastName',
+  'Company',
+  'Status',
+  'OwnerId',
+  'LeadSource',
+  HUBSPOT_ID_FIELD,
+  'LastModifiedById',
+  'SystemModstamp',
+] as const;
 /** Fields `findByEmail` returns for Contacts (standard fields only). */
-export const CONTACT_MATCH_FIELDS = ['Id', 'Email', 'FirstName', 'LastName', 'AccountId', 'OwnerId', 'LeadSource', 'LastModifiedById', 'SystemModstamp'] as const;
+export const CONTACT_MATCH_FIELDS = [
+  'Id',
+  'Email',
+  'FirstName',
+  'LastName',
+  'AccountId',
+  'OwnerId',
+  'LeadSource',
+  'LastModifiedById',
+  'SystemModstamp',
+] as const;
 
 const recordError = z.looseObject({
   statusCode: z.string().optional(),
@@ -59,7 +81,10 @@ export const convertResultSchema = z.looseObject({
   contactId: z.string().nullable().optional(),
   accountId: z.string().nullable().optional(),
   opportunityId: z.string().nullable().optional(),
-  errors: z.union([z.array(recordError), recordError]).nullable().optional(),
+  errors: z
+    .union([z.array(recordError), recordError])
+    .nullable()
+    .optional(),
 });
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
@@ -84,7 +109,10 @@ export function selectList(fields: readonly string[]): string {
 
 /** A SOQL string literal: quotes, backslashes and control characters escaped. */
 export function soqlString(value: string): string {
-  const escaped = value.replace(/[\\'"\n\r\t\b\f]/g, (ch) => ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' })[ch] ?? ch);
+  const escaped = value.replace(
+    /[\\'"\n\r\t\b\f]/g,
+    (ch) => ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' })[ch] ?? ch,
+  );
   return `'${escaped}'`;
 }
 
@@ -117,12 +145,19 @@ export function byIdsQuery(type: string, ids: readonly string[], fields: readonl
  * Unconverted Leads (or Contacts) with one of the emails (SOQL `=` and `IN` ignore case on text);
  * for Leads also those naming one of `hubspotContactIds`, with `fields` beyond the match fields.
  */
-export function byEmailQuery(type: 'Lead' | 'Contact', emails: readonly string[], hubspotContactIds: readonly string[] = [], fields: readonly string[] = []): string {
+export function byEmailQuery(
+  type: 'Lead' | 'Contact',
+  emails: readonly string[],
+  hubspotContactIds: readonly string[] = [],
+  fields: readonly string[] = [],
+): string {
   const select = type === 'Lead' ? [...new Set([...LEAD_MATCH_FIELDS, ...fields])] : CONTACT_MATCH_FIELDS;
   const unconverted = type === 'Lead' ? 'IsConverted = false AND ' : '';
   const conditions = [
     ...(emails.length > 0 ? [`Email IN (${emails.map(soqlString).join(', ')})`] : []),
-    ...(type === 'Lead' && hubspotContactIds.length > 0 ? [`${HUBSPOT_ID_FIELD} IN (${hubspotContactIds.map(soqlString).join(', ')})`] : []),
+    ...(type === 'Lead' && hubspotContactIds.length > 0
+      ? [`${HUBSPOT_ID_FIELD} IN (${hubspotContactIds.map(soqlString).join(', ')})`]
+      : []),
   ];
   const where = conditions.length === 1 ? conditions[0] : `(${conditions.join(' OR ')})`;
   return `SELECT ${selectList(select)} FROM ${type} WHERE ${unconverted}${where}`;
@@ -164,7 +199,11 @@ export function toWriteOutcome(result: z.output<typeof saveResultSchema>, create
   return {
     ok: false,
     code: first?.statusCode ?? first?.errorCode ?? 'UNKNOWN_ERROR',
-    message: result.errors.map((error) => error.message ?? '').filter((message) => message !== '').join('; ') || 'the record was not saved',
+    message:
+      result.errors
+        .map((error) => error.message ?? '')
+        .filter((message) => message !== '')
+        .join('; ') || 'the record was not saved',
     ...(fields.length > 0 ? { fields } : {}),
   };
 }
@@ -204,7 +243,10 @@ export function toFieldMetadata(definition: CustomFieldDefinition): Record<strin
         type: 'Picklist',
         valueSet: {
           restricted: false,
-          valueSetDefinition: { sorted: false, value: (definition.picklistValues ?? []).map((value) => ({ fullName: value, label: value, default: false })) },
+          valueSetDefinition: {
+            sorted: false,
+            value: (definition.picklistValues ?? []).map((value) => ({ fullName: value, label: value, default: false })),
+          },
         },
       };
     case 'Currency':

@@ -50,7 +50,10 @@ function bookkeeping(deps: AppDeps) {
       const faultInjected = (res.locals as { faultInjected?: boolean }).faultInjected === true;
       deps.stats.record(req.method, path, res.statusCode, faultInjected);
       if (MUTATING.has(req.method) && res.statusCode < 400) deps.persistence?.markDirty();
-      deps.config.logger.debug({ method: req.method, endpoint: endpointPath(path), status: res.statusCode, ms: Date.now() - started }, 'hubspot sandbox request');
+      deps.config.logger.debug(
+        { method: req.method, endpoint: endpointPath(path), status: res.statusCode, ms: Date.now() - started },
+        'hubspot sandbox request',
+      );
     });
     next();
   };
@@ -82,7 +85,10 @@ function toHubSpotError(error: unknown, deps: AppDeps): HubSpotError {
   if (error instanceof HubSpotError) return error;
   const parseFailure = error as { type?: string; message?: string };
   if (parseFailure.type === 'entity.parse.failed') {
-    return new HubSpotError(400, errorBody('VALIDATION_ERROR', `Invalid input JSON on line 1: ${parseFailure.message ?? 'malformed JSON'}`));
+    return new HubSpotError(
+      400,
+      errorBody('VALIDATION_ERROR', `Invalid input JSON on line 1: ${parseFailure.message ?? 'malformed JSON'}`),
+    );
   }
   const clientError = error as { expose?: boolean; status?: number; message?: string };
   if (clientError.expose === true && typeof clientError.status === 'number' && clientError.status >= 400 && clientError.status < 500) {

@@ -38,9 +38,10 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
       return info === undefined || info.from !== from || info.to !== to;
     });
     if (wrong.length > 0) {
-      throw validationError(`association type id(s) ${wrong.join(', ')} do not link ${OBJECT_TYPES[from].singular} to ${OBJECT_TYPES[to].singular}`, [
-        { message: 'invalid associationTypeId', code: 'INVALID_ASSOCIATION_TYPE', in: 'associationTypeId' },
-      ]);
+      throw validationError(
+        `association type id(s) ${wrong.join(', ')} do not link ${OBJECT_TYPES[from].singular} to ${OBJECT_TYPES[to].singular}`,
+        [{ message: 'invalid associationTypeId', code: 'INVALID_ASSOCIATION_TYPE', in: 'associationTypeId' }],
+      );
     }
   };
 
@@ -67,12 +68,21 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
       throw validationError(`${OBJECT_TYPES[from].singular} cannot be associated with ${OBJECT_TYPES[to].singular}`);
     }
     associate(from, fromId, to, toId, [type.id]);
-    return { from: { id: fromId }, to: { id: toId }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: type.id } };
+    return {
+      from: { id: fromId },
+      to: { id: toId },
+      associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: type.id },
+    };
   };
 
   router.put('/crm/v4/objects/:objectType/:objectId/associations/default/:toObjectType/:toObjectId', (req: Request, res: Response) => {
     const startedAt = now();
-    const result = associateDefault(objectTypeParam(req), param(req, 'objectId'), objectTypeParam(req, 'toObjectType'), param(req, 'toObjectId'));
+    const result = associateDefault(
+      objectTypeParam(req),
+      param(req, 'objectId'),
+      objectTypeParam(req, 'toObjectType'),
+      param(req, 'toObjectId'),
+    );
     res.json(batchEnvelope([result], [], startedAt, now()));
   });
 
@@ -117,7 +127,15 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
     const { inputs } = parseBody(batchCreateBody, req.body);
     checkBatchSize(inputs.length);
     const startedAt = now();
-    const results = inputs.map((input) => associate(from, input.from.id, to, input.to.id, input.types.map((spec) => spec.associationTypeId)));
+    const results = inputs.map((input) =>
+      associate(
+        from,
+        input.from.id,
+        to,
+        input.to.id,
+        input.types.map((spec) => spec.associationTypeId),
+      ),
+    );
     res.status(201).json(batchEnvelope(results, [], startedAt, now()));
   });
 
@@ -142,7 +160,9 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
       .filter((input) => !missing.includes(input.id))
       .map((input) => ({
         from: { id: input.id },
-        to: store.associations.list(from, input.id, to).map(({ toId, typeIds }) => ({ toObjectId: Number(toId), associationTypes: typeIds.map(typeView) })),
+        to: store.associations
+          .list(from, input.id, to)
+          .map(({ toId, typeIds }) => ({ toObjectId: Number(toId), associationTypes: typeIds.map(typeView) })),
       }));
     // A record with no association of the asked type is not a result but an error of its own:
     // OBJECT_NOT_FOUND / crm.associations.NO_ASSOCIATIONS_FOUND, "No company is associated with
@@ -161,7 +181,18 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
         links: {},
       }));
     const errors = [
-      ...(missing.length === 0 ? [] : [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `No ${OBJECT_TYPES[from].label} with ID(s) ${missing.join(', ')} exist`, context: { fromIds: missing }, errors: [], links: {} }]),
+      ...(missing.length === 0
+        ? []
+        : [
+            {
+              status: 'error',
+              category: 'OBJECT_NOT_FOUND',
+              message: `No ${OBJECT_TYPES[from].label} with ID(s) ${missing.join(', ')} exist`,
+              context: { fromIds: missing },
+              errors: [],
+              links: {},
+            },
+          ]),
       ...none,
     ];
     res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));

@@ -53,7 +53,12 @@ export function bearerAuth(store: SandboxStore, config: SandboxConfig): RequestH
     if (grant === undefined) throw invalidAuthentication();
     const now = config.now();
     if (grant.expiresAt <= now) throw expiredAuthentication(grant.expiresAt, now);
-    (res.locals as { caller?: Caller }).caller = { kind: 'oauth', rateKey: `oauth:${grant.hubId}:${token}`, origin: integration, scopes: grant.scopes };
+    (res.locals as { caller?: Caller }).caller = {
+      kind: 'oauth',
+      rateKey: `oauth:${grant.hubId}:${token}`,
+      origin: integration,
+      scopes: grant.scopes,
+    };
     next();
   };
 }

@@ -11,7 +11,11 @@ const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM
 const createBody = z
   .object({
     properties: z
-      .object({ hs_name: z.string().trim().min(1, 'hs_name is required'), hs_start_date: dateText.optional(), hs_end_date: dateText.optional() })
+      .object({
+        hs_name: z.string().trim().min(1, 'hs_name is required'),
+        hs_start_date: dateText.optional(),
+        hs_end_date: dateText.optional(),
+      })
       .catchall(z.string()),
   })
   .strict();
@@ -22,10 +26,14 @@ const SORTS = new Set(['hs_name', 'createdAt', 'updatedAt']);
 function missingScopes(scope: string): HubSpotError {
   return new HubSpotError(
     403,
-    errorBody('MISSING_SCOPES', "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.", {
-      errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
-      links: { scopes: 'https://developers.hubspot.com/scopes' },
-    }),
+    errorBody(
+      'MISSING_SCOPES',
+      "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+      {
+        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
+        links: { scopes: 'https://developers.hubspot.com/scopes' },
+      },
+    ),
   );
 }
 
@@ -44,7 +52,13 @@ function view(campaign: SandboxCampaign, wanted: readonly string[]): Record<stri
     const value = campaign.properties[name];
     if (value !== undefined && value !== '') properties[name] = value;
   }
-  return { id: campaign.id, properties, createdAt: new Date(campaign.createdAt).toISOString(), updatedAt: new Date(campaign.updatedAt).toISOString(), businessUnits: [{ id: 0 }] };
+  return {
+    id: campaign.id,
+    properties,
+    createdAt: new Date(campaign.createdAt).toISOString(),
+    updatedAt: new Date(campaign.updatedAt).toISOString(),
+    businessUnits: [{ id: 0 }],
+  };
 }
 
 /** The campaigns API routes (mounted behind bearer authentication and the rate limiter). */
@@ -55,16 +69,25 @@ export function campaignsRouter(book: CampaignBook, now: () => number): Router {
     const sortText = queryString(req, 'sort') ?? 'hs_name';
     const descending = sortText.startsWith('-');
     const sort = descending ? sortText.slice(1) : sortText;
-    if (!SORTS.has(sort)) throw validationError(`Invalid sort: ${sortText}. Allowed values are hs_name, createdAt, updatedAt`, [{ message: `invalid sort: ${sortText}`, code: 'INVALID_SORT', in: 'sort' }]);
+    if (!SORTS.has(sort))
+      throw validationError(`Invalid sort: ${sortText}. Allowed values are hs_name, createdAt, updatedAt`, [
+        { message: `invalid sort: ${sortText}`, code: 'INVALID_SORT', in: 'sort' },
+      ]);
     const name = queryString(req, 'name')?.toLowerCase();
     const wanted = queryList(req, 'properties') ?? [];
     const after = queryString(req, 'after');
     let offset = 0;
     if (after !== undefined) {
       offset = Number(Buffer.from(after, 'base64url').toString('utf8'));
-      if (!Number.isInteger(offset) || offset < 0) throw validationError(`Invalid after: ${after}`, [{ message: 'invalid cursor', code: 'INVALID_CURSOR', in: 'after' }]);
+      if (!Number.isInteger(offset) || offset < 0)
+        throw validationError(`Invalid after: ${after}`, [{ message: 'invalid cursor', code: 'INVALID_CURSOR', in: 'after' }]);
     }
-    const key = (campaign: SandboxCampaign): string | number => (sort === 'hs_name' ? (campaign.properties.hs_name ?? '').toLowerCase() : sort === 'createdAt' ? campaign.createdAt : campaign.updatedAt);
+    const key = (campaign: SandboxCampaign): string | number =>
+      sort === 'hs_name'
+        ? (campaign.properties.hs_name ?? '').toLowerCase()
+        : sort === 'createdAt'
+          ? campaign.createdAt
+          : campaign.updatedAt;
     const matching = [...book.campaigns.values()]
       .filter((campaign) => name === undefined || (campaign.properties.hs_name ?? '').toLowerCase().includes(name))
       .sort((a, b) => {
@@ -82,16 +105,22 @@ export function campaignsRouter(book: CampaignBook, now: () => number): Router {
     });
   };
   router.get(['/marketing/v3/campaigns', '/marketing/v3/campaigns/'], requireScope(book, CAMPAIGNS_READ_SCOPE), list);
-  router.post(['/marketing/v3/campaigns', '/marketing/v3/campaigns/'], requireScope(book, CAMPAIGNS_WRITE_SCOPE), (req: Request, res: Response) => {
-    const input = parseBody(createBody, req.body);
-    const name = input.properties.hs_name.toLowerCase();
-    if ([...book.campaigns.values()].some((campaign) => campaign.properties.hs_name?.toLowerCase() === name)) {
-      throw validationError(`A campaign with the name ${input.properties.hs_name} already exists`, [{ message: 'campaign name must be unique', code: 'DUPLICATE_NAME', in: 'hs_name' }]);
-    }
-    const at = now();
-    const campaign: SandboxCampaign = { id: randomUUID(), properties: { ...input.properties }, createdAt: at, updatedAt: at };
-    book.campaigns.set(campaign.id, campaign);
-    res.status(201).json(view(campaign, Object.keys(campaign.properties)));
-  });
+  router.post(
+    ['/marketing/v3/campaigns', '/marketing/v3/campaigns/'],
+    requireScope(book, CAMPAIGNS_WRITE_SCOPE),
+    (req: Request, res: Response) => {
+      const input = parseBody(createBody, req.body);
+      const name = input.properties.hs_name.toLowerCase();
+      if ([...book.campaigns.values()].some((campaign) => campaign.properties.hs_name?.toLowerCase() === name)) {
+        throw validationError(`A campaign with the name ${input.properties.hs_name} already exists`, [
+          { message: 'campaign name must be unique', code: 'DUPLICATE_NAME', in: 'hs_name' },
+        ]);
+      }
+      const at = now();
+      const campaign: SandboxCampaign = { id: randomUUID(), properties: { ...input.properties }, createdAt: at, updatedAt: at };
+      book.campaigns.set(campaign.id, campaign);
+      res.status(201).json(view(campaign, Object.keys(campaign.properties)));
+    },
+  );
   return router;
 }

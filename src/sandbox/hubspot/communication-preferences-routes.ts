@@ -48,16 +48,29 @@ function requireOneOf(scopes: Readonly<Record<string, readonly string[]>>): Requ
       next();
       return;
     }
-    throw new HubSpotError(403, errorBody('MISSING_SCOPES', "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.", {
-      errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [...wanted] } }],
-    }));
+    throw new HubSpotError(
+      403,
+      errorBody(
+        'MISSING_SCOPES',
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+        {
+          errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [...wanted] } }],
+        },
+      ),
+    );
   };
 }
 
 function subscriberOf(req: Request): string {
-  if (queryString(req, 'channel') !== 'EMAIL') throw validationError('channel must be EMAIL', [{ message: 'channel is required and must be EMAIL', code: 'INVALID_ENUM', in: 'channel' }]);
+  if (queryString(req, 'channel') !== 'EMAIL')
+    throw validationError('channel must be EMAIL', [
+      { message: 'channel is required and must be EMAIL', code: 'INVALID_ENUM', in: 'channel' },
+    ]);
   const email = param(req, 'subscriberIdString').trim().toLowerCase();
-  if (!EMAIL.test(email)) throw validationError(`${email} is not a valid email address`, [{ message: 'invalid email address', code: 'INVALID_EMAIL', in: 'subscriberIdString' }]);
+  if (!EMAIL.test(email))
+    throw validationError(`${email} is not a valid email address`, [
+      { message: 'invalid email address', code: 'INVALID_EMAIL', in: 'subscriberIdString' },
+    ]);
   return email;
 }
 
@@ -106,7 +119,18 @@ export function communicationPreferencesRouter(crm: CrmService, now: () => numbe
     const stamp = new Date(now()).toISOString();
     res.json({
       status: 'COMPLETE',
-      results: at === undefined ? [] : [{ channel: 'EMAIL', status: 'NOT_SUBSCRIBED', subscriberIdString: email, timestamp: new Date(at).toISOString(), wideStatusType: 'PORTAL_WIDE' }],
+      results:
+        at === undefined
+          ? []
+          : [
+              {
+                channel: 'EMAIL',
+                status: 'NOT_SUBSCRIBED',
+                subscriberIdString: email,
+                timestamp: new Date(at).toISOString(),
+                wideStatusType: 'PORTAL_WIDE',
+              },
+            ],
       requestedAt: stamp,
       startedAt: stamp,
       completedAt: stamp,

@@ -115,7 +115,12 @@ export class CrmService {
   }
 
   /** Creates or updates by a unique property (`email` for contacts); reports which were new. */
-  upsertMany(type: ObjectTypeName, inputs: readonly UpsertInput[], origin: ChangeOrigin, policy: WritePolicy): { record: CrmRecord; created: boolean }[] {
+  upsertMany(
+    type: ObjectTypeName,
+    inputs: readonly UpsertInput[],
+    origin: ChangeOrigin,
+    policy: WritePolicy,
+  ): { record: CrmRecord; created: boolean }[] {
     for (const input of inputs) this.requireUniqueProperty(type, input.idProperty);
     const keys = new Set<string>();
     for (const input of inputs) {
@@ -174,24 +179,41 @@ export class CrmService {
     const info = OBJECT_TYPES[type];
     const values = new Map<string, string>();
     let moved = 0;
-    for (const [name, value] of Object.entries(secondary.properties)) if (primary.properties[name] === undefined) {
-      values.set(name, value);
-      moved += 1;
-    }
+    for (const [name, value] of Object.entries(secondary.properties))
+      if (primary.properties[name] === undefined) {
+        values.set(name, value);
+        moved += 1;
+      }
     for (const [name, value] of Object.entries(primary.properties)) values.set(name, value);
     const stage = this.store.properties[type].get('lifecyclestage');
     const stages = [primary.properties.lifecyclestage, secondary.properties.lifecyclestage].filter((v): v is string => v !== undefined);
-    if (stage !== undefined && stages.length > 0) values.set('lifecyclestage', stages.reduce((a, b) => (stageRank(stage, b) > stageRank(stage, a) ? b : a)));
+    if (stage !== undefined && stages.length > 0)
+      values.set(
+        'lifecyclestage',
+        stages.reduce((a, b) => (stageRank(stage, b) > stageRank(stage, a) ? b : a)),
+      );
     if (type === 'contacts') {
-      const extra = [primary.properties.hs_additional_emails, secondary.properties.hs_additional_emails, secondary.properties.email].filter((v): v is string => v !== undefined && v !== '' && v !== values.get('email'));
+      const extra = [primary.properties.hs_additional_emails, secondary.properties.hs_additional_emails, secondary.properties.email].filter(
+        (v): v is string => v !== undefined && v !== '' && v !== values.get('email'),
+      );
       if (extra.length > 0) values.set('hs_additional_emails', [...new Set(extra.flatMap((v) => v.split(';')))].join(';'));
     }
     const mergedIds = [primary, secondary].flatMap((r) => [...(r.properties.hs_merged_object_ids?.split(';') ?? []), r.id]);
     values.set('hs_merged_object_ids', [...new Set(mergedIds)].join(';'));
-    const created = [primary, secondary].map((r) => r.properties[info.createdProperty]).filter((v): v is string => v !== undefined).sort()[0];
+    const created = [primary, secondary]
+      .map((r) => r.properties[info.createdProperty])
+      .filter((v): v is string => v !== undefined)
+      .sort()[0];
     // The old records leave the unique indexes first, so the survivor can take the email.
     for (const old of [primary, secondary]) this.table(type).archive(old, at);
-    const record: CrmRecord = { id: this.store.newObjectId(), properties: {}, history: {}, createdAt: Math.min(primary.createdAt, secondary.createdAt), updatedAt: at, archived: false };
+    const record: CrmRecord = {
+      id: this.store.newObjectId(),
+      properties: {},
+      history: {},
+      createdAt: Math.min(primary.createdAt, secondary.createdAt),
+      updatedAt: at,
+      archived: false,
+    };
     this.table(type).insert(record);
     values.set('hs_object_id', record.id);
     if (created !== undefined) values.set(info.createdProperty, created);
@@ -200,17 +222,25 @@ export class CrmService {
     // Property history: both records' versions, newest first, then the merge's own versions.
     for (const name of Object.keys(record.properties)) {
       const versions = [...(primary.history[name] ?? []), ...(secondary.history[name] ?? [])].sort((a, b) => b.timestamp - a.timestamp);
-      record.history[name] = versions.length > 0 ? versions.slice(0, Math.max(1, this.config.propertyHistoryLimit)) : [{ value: record.properties[name] ?? '', timestamp: at, sourceType: 'MERGE' }];
+      record.history[name] =
+        versions.length > 0
+          ? versions.slice(0, Math.max(1, this.config.propertyHistoryLimit))
+          : [{ value: record.properties[name] ?? '', timestamp: at, sourceType: 'MERGE' }];
     }
     for (const old of [primary, secondary]) {
       old.mergedInto = record.id;
       for (const toType of Object.keys(OBJECT_TYPES) as ObjectTypeName[]) {
-        for (const edge of this.store.associations.list(type, old.id, toType)) this.store.associations.add(type, record.id, toType, edge.toId, edge.typeIds);
+        for (const edge of this.store.associations.list(type, old.id, toType))
+          this.store.associations.add(type, record.id, toType, edge.toId, edge.typeIds);
       }
       this.store.associations.removeAllFor(type, old.id);
     }
     this.emit({
-      objectType: type, kind: 'merge', objectId: record.id, occurredAt: at, origin,
+      objectType: type,
+      kind: 'merge',
+      objectId: record.id,
+      occurredAt: at,
+      origin,
       merge: { primaryObjectId: primary.id, mergedObjectIds: [secondary.id], newObjectId: record.id, numberOfPropertiesMoved: moved },
     });
     return record;
@@ -222,7 +252,8 @@ export class CrmService {
    * https://developers.hubspot.com/changelog/new-subscription-types-for-webhooks).
    */
   restore(type: ObjectTypeName, record: CrmRecord, origin: ChangeOrigin): void {
-    if (!record.archived || record.mergedInto !== undefined) throw validationError(`${OBJECT_TYPES[type].label} ${record.id} is not deleted`);
+    if (!record.archived || record.mergedInto !== undefined)
+      throw validationError(`${OBJECT_TYPES[type].label} ${record.id} is not deleted`);
     for (const name of Object.keys(record.properties)) {
       if (this.table(type).isUnique(name) && this.table(type).findUnique(name, record.properties[name] ?? '') !== undefined) {
         throw conflict(`A ${OBJECT_TYPES[type].label} with ${name} ${record.properties[name] ?? ''} already exists`);
@@ -255,7 +286,10 @@ export class CrmService {
     if (first === undefined || infos.some((info) => info === undefined || info.from !== fromType || info.to !== first.to)) {
       const ids = input.types.map((spec) => spec.associationTypeId).join(', ');
       throw validationError('One or more associations are invalid', [
-        { message: `association type id(s) ${ids} are not valid from ${OBJECT_TYPES[fromType].singular}`, code: 'INVALID_ASSOCIATION_TYPE' },
+        {
+          message: `association type id(s) ${ids} are not valid from ${OBJECT_TYPES[fromType].singular}`,
+          code: 'INVALID_ASSOCIATION_TYPE',
+        },
       ]);
     }
     if (this.find(first.to, input.to.id) === undefined) {
@@ -272,7 +306,8 @@ export class CrmService {
   private validateOnly(type: ObjectTypeName, creates: readonly CreateInput[], updates: readonly UpdateInput[], policy: WritePolicy): void {
     const issues: PropertyIssue[] = [];
     for (const input of creates) issues.push(...validateWrites(this.store.properties[type], undefined, input.properties, policy).issues);
-    for (const input of updates) issues.push(...validateWrites(this.store.properties[type], input.record.properties, input.properties, policy).issues);
+    for (const input of updates)
+      issues.push(...validateWrites(this.store.properties[type], input.record.properties, input.properties, policy).issues);
     if (issues.length > 0) throw propertyValidationError(issues, this.config.portalId);
   }
 
@@ -284,7 +319,12 @@ export class CrmService {
   }
 
   /** 409 when a unique value belongs to another record (or twice to the same batch). */
-  private checkUnique(type: ObjectTypeName, values: ReadonlyMap<string, string>, ownId: string | undefined, seen: Map<string, string>): void {
+  private checkUnique(
+    type: ObjectTypeName,
+    values: ReadonlyMap<string, string>,
+    ownId: string | undefined,
+    seen: Map<string, string>,
+  ): void {
     const table = this.table(type);
     for (const [name, value] of values) {
       if (value === '' || !table.isUnique(name)) continue;
@@ -318,11 +358,22 @@ export class CrmService {
     if (type === 'contacts' && origin.changeSource !== 'FORM' && (initial.get('hs_analytics_source') ?? '') === '') {
       // Contacts that did not come from a tracked visit get "Offline sources" (docs/reference/hubspot-api.md §3.3).
       const drillDown2 = origin.sourceId ?? '';
-      this.write(type, record, new Map([
-        ['hs_analytics_source', 'OFFLINE'], ['hs_analytics_source_data_1', origin.changeSource], ['hs_analytics_source_data_2', drillDown2],
-        ['hs_latest_source', 'OFFLINE'], ['hs_latest_source_data_1', origin.changeSource], ['hs_latest_source_data_2', drillDown2],
-        ['hs_latest_source_timestamp', iso],
-      ]), { changeSource: 'ANALYTICS' }, at, true);
+      this.write(
+        type,
+        record,
+        new Map([
+          ['hs_analytics_source', 'OFFLINE'],
+          ['hs_analytics_source_data_1', origin.changeSource],
+          ['hs_analytics_source_data_2', drillDown2],
+          ['hs_latest_source', 'OFFLINE'],
+          ['hs_latest_source_data_1', origin.changeSource],
+          ['hs_latest_source_data_2', drillDown2],
+          ['hs_latest_source_timestamp', iso],
+        ]),
+        { changeSource: 'ANALYTICS' },
+        at,
+        true,
+      );
       initial.delete('hs_analytics_source');
     }
     this.write(type, record, initial, origin, at, true);
@@ -330,7 +381,14 @@ export class CrmService {
   }
 
   /** Applies values, keeps calculated properties in step and emits one propertyChange per changed value. */
-  private write(type: ObjectTypeName, record: CrmRecord, values: ReadonlyMap<string, string>, origin: ChangeOrigin, at: number, isNew: boolean): void {
+  private write(
+    type: ObjectTypeName,
+    record: CrmRecord,
+    values: ReadonlyMap<string, string>,
+    origin: ChangeOrigin,
+    at: number,
+    isNew: boolean,
+  ): void {
     const changed: string[] = [];
     for (const [name, value] of values) if (this.setValue(type, record, name, value, origin, at)) changed.push(name);
     const derived = new Map<string, string>();
@@ -355,7 +413,15 @@ export class CrmService {
     for (const name of changed) {
       const propertyValue = record.properties[name] ?? '';
       const by = derived.has(name) ? CALCULATED : origin;
-      this.emit({ objectType: type, kind: 'propertyChange', objectId: record.id, occurredAt: at, origin: by, propertyName: name, propertyValue });
+      this.emit({
+        objectType: type,
+        kind: 'propertyChange',
+        objectId: record.id,
+        occurredAt: at,
+        origin: by,
+        propertyName: name,
+        propertyValue,
+      });
     }
   }
 

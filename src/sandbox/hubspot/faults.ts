@@ -13,9 +13,7 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** When a fault fires: the next N times, with a probability, or (neither given) every time. */
-const chance = z
-  .object({ next: z.number().int().min(0).optional(), probability: z.number().min(0).max(1).optional() })
-  .strict();
+const chance = z.object({ next: z.number().int().min(0).optional(), probability: z.number().min(0).max(1).optional() }).strict();
 
 const httpFault = z
   .object({
@@ -56,7 +54,9 @@ export const faultConfigSchema = z
         /** Holds a request back until the next one has gone out (or 1 s passed). */
         reorderBetween: chance.optional(),
         /** Waits before the first attempt of each request. */
-        delayMs: z.union([z.number().int().min(0), z.object({ min: z.number().int().min(0), max: z.number().int().min(0) }).strict()]).optional(),
+        delayMs: z
+          .union([z.number().int().min(0), z.object({ min: z.number().int().min(0), max: z.number().int().min(0) }).strict()])
+          .optional(),
       })
       .strict()
       .optional(),
@@ -96,7 +96,15 @@ export class FaultController {
   private config: FaultConfig = {};
   private http: { rule: HttpFault; pattern: RegExp; remaining: number | undefined }[] = [];
   private random = seededRandom(DEFAULT_SEED);
-  readonly counters: FaultCounters = { httpInjected: 0, httpDelayed: 0, dropped: 0, duplicated: 0, reorderedWithin: 0, reorderedBetween: 0, delayed: 0 };
+  readonly counters: FaultCounters = {
+    httpInjected: 0,
+    httpDelayed: 0,
+    dropped: 0,
+    duplicated: 0,
+    reorderedWithin: 0,
+    reorderedBetween: 0,
+    delayed: 0,
+  };
 
   /** Validates and installs a configuration (throws a ZodError on an invalid one). */
   set(input: unknown): FaultConfig {
@@ -141,7 +149,9 @@ export class FaultController {
       fires = knob.next === undefined;
     }
     if (fires) {
-      const counter = ({ duplicate: 'duplicated', drop: 'dropped', reorderWithin: 'reorderedWithin', reorderBetween: 'reorderedBetween' } as const)[name];
+      const counter = (
+        { duplicate: 'duplicated', drop: 'dropped', reorderWithin: 'reorderedWithin', reorderBetween: 'reorderedBetween' } as const
+      )[name];
       this.counters[counter] += 1;
     }
     return fires;

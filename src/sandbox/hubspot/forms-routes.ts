@@ -58,7 +58,12 @@ export function formsRouter(store: SandboxStore, crm: CrmService, config: Sandbo
     const formGuid = param(req, 'formGuid');
     const parsed = submissionBody.safeParse(req.body ?? {});
     if (!parsed.success) {
-      throw formsError(parsed.error.issues.map((issue) => ({ message: `Error in '${issue.path.map(String).join('.')}'. ${issue.message}`, errorType: 'INVALID_INPUT' })));
+      throw formsError(
+        parsed.error.issues.map((issue) => ({
+          message: `Error in '${issue.path.map(String).join('.')}'. ${issue.message}`,
+          errorType: 'INVALID_INPUT',
+        })),
+      );
     }
     applySubmission(store, crm, config, formGuid, parsed.data);
     const form = store.forms.get(formGuid);
@@ -81,7 +86,10 @@ function applySubmission(store: SandboxStore, crm: CrmService, config: SandboxCo
   for (const field of submission.fields) {
     const definition = catalog.get(field.name);
     if ((field.objectTypeId !== undefined && field.objectTypeId !== '0-1') || definition === undefined || definition.readOnlyValue) {
-      errors.push({ message: `Error in 'fields.${field.name}'. Field '${field.name}' is not in the form definition`, errorType: 'FIELD_NOT_IN_FORM_DEFINITION' });
+      errors.push({
+        message: `Error in 'fields.${field.name}'. Field '${field.name}' is not in the form definition`,
+        errorType: 'FIELD_NOT_IN_FORM_DEFINITION',
+      });
       continue;
     }
     values[field.name] = field.value;
@@ -106,12 +114,21 @@ function applySubmission(store: SandboxStore, crm: CrmService, config: SandboxCo
     if (created === undefined) throw new Error('form submission created no contact');
     record = created;
   }
-  crm.writeCalculated('contacts', record, analyticsValues(store, record, formGuid, submission, at), { changeSource: 'ANALYTICS', sourceId: formGuid });
+  crm.writeCalculated('contacts', record, analyticsValues(store, record, formGuid, submission, at), {
+    changeSource: 'ANALYTICS',
+    sourceId: formGuid,
+  });
   return record;
 }
 
 /** Source and conversion properties for one submission (first-touch ones only when still empty). */
-function analyticsValues(store: SandboxStore, record: CrmRecord, formGuid: string, submission: Submission, at: number): Map<string, string> {
+function analyticsValues(
+  store: SandboxStore,
+  record: CrmRecord,
+  formGuid: string,
+  submission: Submission,
+  at: number,
+): Map<string, string> {
   const context = submission.context ?? {};
   const pageUri = context.pageUri;
   const referrer = context.sandboxReferrer;

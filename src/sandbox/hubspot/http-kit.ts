@@ -20,7 +20,10 @@ export function queryList(req: Request, name: string): string[] | undefined {
   const raw: unknown = req.query[name];
   if (raw === undefined) return undefined;
   const values = (Array.isArray(raw) ? raw : [raw]).filter((value): value is string => typeof value === 'string');
-  const list = values.flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+  const list = values
+    .flatMap((value) => value.split(','))
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
   return list;
 }
 

@@ -77,7 +77,12 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
   const showConsent = (req: Request, res: Response) => {
     const parsed = authorizeQuery.safeParse(req.query);
     if (!parsed.success) {
-      res.status(400).type('html').send(`<!doctype html><title>Invalid request</title><p>Invalid authorization request: ${escapeHtml(z.prettifyError(parsed.error))}</p>`);
+      res
+        .status(400)
+        .type('html')
+        .send(
+          `<!doctype html><title>Invalid request</title><p>Invalid authorization request: ${escapeHtml(z.prettifyError(parsed.error))}</p>`,
+        );
       return;
     }
     if (parsed.data.client_id !== config.clientId) {
@@ -121,11 +126,18 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
     if (input.grant_type === 'authorization_code') {
       const grant = store.codes.get(input.code);
       if (grant === undefined || grant.expiresAt <= now) throw oauthError('BAD_AUTH_CODE', 'missing or unknown auth code');
-      if (grant.redirectUri !== input.redirect_uri) throw oauthError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
+      if (grant.redirectUri !== input.redirect_uri)
+        throw oauthError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
       store.codes.delete(input.code);
       refreshToken = randomUUID();
       scopes = grant.scopes;
-      store.refreshTokens.set(refreshToken, { token: refreshToken, hubId: config.portalId, userId: config.uiUserId, clientId: config.clientId, scopes });
+      store.refreshTokens.set(refreshToken, {
+        token: refreshToken,
+        hubId: config.portalId,
+        userId: config.uiUserId,
+        clientId: config.clientId,
+        scopes,
+      });
     } else {
       const grant = store.refreshTokens.get(input.refresh_token);
       if (grant === undefined) throw oauthError('BAD_REFRESH_TOKEN', 'missing or invalid refresh token');

@@ -144,9 +144,7 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     checkBatchSize(input.inputs.length);
     const startedAt = now();
     const records = crm.createMany(type, input.inputs, originOf(res), API_WRITE);
-    const results = records.map((record, index) =>
-      view(type, record, { properties: Object.keys(input.inputs[index]?.properties ?? {}) }),
-    );
+    const results = records.map((record, index) => view(type, record, { properties: Object.keys(input.inputs[index]?.properties ?? {}) }));
     res.status(201).json(batchEnvelope(results, [], startedAt, now()));
   });
 
@@ -172,10 +170,16 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     const input = parseBody(batchUpsertBody, req.body);
     checkBatchSize(input.inputs.length);
     const startedAt = now();
-    const upserts = input.inputs.map((item) => ({ id: item.id, idProperty: item.idProperty ?? 'hs_object_id', properties: item.properties }));
+    const upserts = input.inputs.map((item) => ({
+      id: item.id,
+      idProperty: item.idProperty ?? 'hs_object_id',
+      properties: item.properties,
+    }));
     const outcomes = crm.upsertMany(type, upserts, originOf(res), API_WRITE);
     const results = outcomes.map(({ record, created }, index) => ({
-      ...view(type, record, { properties: [...Object.keys(upserts[index]?.properties ?? {}), upserts[index]?.idProperty ?? 'hs_object_id'] }),
+      ...view(type, record, {
+        properties: [...Object.keys(upserts[index]?.properties ?? {}), upserts[index]?.idProperty ?? 'hs_object_id'],
+      }),
       new: created,
     }));
     res.json(batchEnvelope(results, [], startedAt, now()));
@@ -195,7 +199,8 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
   // Merge (PublicMergeInput → SimplePublicObject): the record the merge made, under its new id.
   router.post('/crm/v3/objects/:objectType/merge', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
-    if (type !== 'contacts' && type !== 'companies') throw new HubSpotError(400, errorBody('VALIDATION_ERROR', `Merging ${type} is not supported here`));
+    if (type !== 'contacts' && type !== 'companies')
+      throw new HubSpotError(400, errorBody('VALIDATION_ERROR', `Merging ${type} is not supported here`));
     const input = parseBody(mergeBody, req.body);
     const primary = crm.table(type).get(input.primaryObjectId);
     const secondary = crm.table(type).get(input.objectIdToMerge);

@@ -8,8 +8,7 @@ import type { ObjectTypeName } from './model.ts';
 import { OBJECT_TYPE_NAMES } from './object-types.ts';
 import type { StateSnapshot, SandboxStore } from './store.ts';
 
-const objectTypes = <T extends z.ZodType>(schema: T) =>
-  z.object({ contacts: schema, companies: schema, deals: schema, notes: schema });
+const objectTypes = <T extends z.ZodType>(schema: T) => z.object({ contacts: schema, companies: schema, deals: schema, notes: schema });
 
 const versionSchema = z.object({
   value: z.string(),
@@ -148,19 +147,24 @@ export async function loadSnapshot(file: string): Promise<StateSnapshot | undefi
       else if (line.startsWith('{') && current !== undefined) current.push(JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line));
     }
   } catch (error) {
-    throw new Error(`HubSpot sandbox state file ${file} is invalid: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`HubSpot sandbox state file ${file} is invalid: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   let raw: unknown;
   try {
     raw = head === undefined ? JSON.parse(whole.join('\n')) : { ...head, objects };
   } catch (error) {
-    throw new Error(`HubSpot sandbox state file ${file} is invalid: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`HubSpot sandbox state file ${file} is invalid: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const parsed = snapshotSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`HubSpot sandbox state file ${file} is invalid: ${z.prettifyError(parsed.error)}`);
   const snapshot = parsed.data as StateSnapshot;
   // Records created while the file was being written may carry ids past the counter written first.
-  for (const type of OBJECT_TYPE_NAMES) for (const record of snapshot.objects[type]) snapshot.nextObjectId = Math.max(snapshot.nextObjectId, Number(record.id) + 1);
+  for (const type of OBJECT_TYPE_NAMES)
+    for (const record of snapshot.objects[type]) snapshot.nextObjectId = Math.max(snapshot.nextObjectId, Number(record.id) + 1);
   return snapshot;
 }
 

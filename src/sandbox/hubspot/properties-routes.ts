@@ -17,7 +17,20 @@ const optionInput = z.object({
   description: z.string().optional(),
 });
 
-const FIELD_TYPES = ['textarea', 'text', 'date', 'file', 'number', 'select', 'radio', 'checkbox', 'booleancheckbox', 'calculation_equation', 'html', 'phonenumber'] as const;
+const FIELD_TYPES = [
+  'textarea',
+  'text',
+  'date',
+  'file',
+  'number',
+  'select',
+  'radio',
+  'checkbox',
+  'booleancheckbox',
+  'calculation_equation',
+  'html',
+  'phonenumber',
+] as const;
 const COMPATIBLE: Record<PropertyDefinition['type'], readonly string[]> = {
   string: ['text', 'textarea', 'file', 'html', 'phonenumber'],
   number: ['number', 'calculation_equation'],
@@ -28,7 +41,10 @@ const COMPATIBLE: Record<PropertyDefinition['type'], readonly string[]> = {
 };
 
 const propertyCreate = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must start with a lowercase letter and contain only lowercase letters, digits and underscores').max(100),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, 'must start with a lowercase letter and contain only lowercase letters, digits and underscores')
+    .max(100),
   label: z.string().min(1),
   type: z.enum(['string', 'number', 'date', 'datetime', 'enumeration', 'bool']),
   fieldType: z.enum(FIELD_TYPES),
@@ -44,8 +60,17 @@ const propertyCreate = z.object({
   referencedObjectType: z.string().optional(),
 });
 
-const propertyUpdate = propertyCreate.omit({ name: true, hasUniqueValue: true, externalOptions: true, referencedObjectType: true }).partial();
-const groupCreate = z.object({ name: z.string().regex(/^[a-z][a-z0-9_]*$/).max(100), label: z.string().min(1), displayOrder: z.number().int().optional() });
+const propertyUpdate = propertyCreate
+  .omit({ name: true, hasUniqueValue: true, externalOptions: true, referencedObjectType: true })
+  .partial();
+const groupCreate = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .max(100),
+  label: z.string().min(1),
+  displayOrder: z.number().int().optional(),
+});
 const groupUpdate = z.object({ label: z.string().min(1).optional(), displayOrder: z.number().int().optional() });
 
 type PropertyCreate = z.output<typeof propertyCreate>;
@@ -80,17 +105,30 @@ export function propertyView(property: PropertyDefinition): Record<string, unkno
   };
 }
 
-const groupView = (group: PropertyGroup) => ({ name: group.name, label: group.label, displayOrder: group.displayOrder, archived: group.archived });
+const groupView = (group: PropertyGroup) => ({
+  name: group.name,
+  label: group.label,
+  displayOrder: group.displayOrder,
+  archived: group.archived,
+});
 
 /** Builds a definition from a create body, or throws the HubSpot error that refuses it. */
 function definitionFrom(store: SandboxStore, type: ObjectTypeName, input: PropertyCreate, at: number): PropertyDefinition {
   if (store.properties[type].has(input.name)) {
-    throw new HubSpotError(409, errorBody('OBJECT_ALREADY_EXISTS', `Property named '${input.name}' already exists.`, { subCategory: 'PropertyValidationError.PROPERTY_EXISTS' }));
+    throw new HubSpotError(
+      409,
+      errorBody('OBJECT_ALREADY_EXISTS', `Property named '${input.name}' already exists.`, {
+        subCategory: 'PropertyValidationError.PROPERTY_EXISTS',
+      }),
+    );
   }
-  if (input.name.startsWith('hs_')) throw validationError(`Property name '${input.name}' is invalid: the hs_ prefix is reserved for HubSpot-defined properties`);
+  if (input.name.startsWith('hs_'))
+    throw validationError(`Property name '${input.name}' is invalid: the hs_ prefix is reserved for HubSpot-defined properties`);
   if (!store.groups[type].has(input.groupName)) throw validationError(`Property group '${input.groupName}' does not exist.`);
   if (!COMPATIBLE[input.type].includes(input.fieldType)) {
-    throw validationError(`fieldType '${input.fieldType}' is not valid for type '${input.type}'; use one of ${COMPATIBLE[input.type].join(', ')}`);
+    throw validationError(
+      `fieldType '${input.fieldType}' is not valid for type '${input.type}'; use one of ${COMPATIBLE[input.type].join(', ')}`,
+    );
   }
   let options = (input.options ?? []).map((option, index) => ({
     label: option.label,
@@ -204,8 +242,10 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     }
     const nextType = input.type ?? property.type;
     const nextFieldType = input.fieldType ?? property.fieldType;
-    if (!COMPATIBLE[nextType].includes(nextFieldType)) throw validationError(`fieldType '${nextFieldType}' is not valid for type '${nextType}'`);
-    if (input.groupName !== undefined && !store.groups[type].has(input.groupName)) throw validationError(`Property group '${input.groupName}' does not exist.`);
+    if (!COMPATIBLE[nextType].includes(nextFieldType))
+      throw validationError(`fieldType '${nextFieldType}' is not valid for type '${nextType}'`);
+    if (input.groupName !== undefined && !store.groups[type].has(input.groupName))
+      throw validationError(`Property group '${input.groupName}' does not exist.`);
     Object.assign(property, {
       label: input.label ?? property.label,
       description: input.description ?? property.description,
@@ -264,7 +304,19 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     const found = inputs.map(({ name }) => store.properties[type].get(name));
     const missing = inputs.filter((_, index) => found[index] === undefined).map(({ name }) => name);
     const results = found.filter((property) => property !== undefined).map(propertyView);
-    const errors = missing.length === 0 ? [] : [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Unable to find properties: ${missing.join(', ')}`, context: { propertyName: missing }, errors: [], links: {} }];
+    const errors =
+      missing.length === 0
+        ? []
+        : [
+            {
+              status: 'error',
+              category: 'OBJECT_NOT_FOUND',
+              message: `Unable to find properties: ${missing.join(', ')}`,
+              context: { propertyName: missing },
+              errors: [],
+              links: {},
+            },
+          ];
     res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
   });
 

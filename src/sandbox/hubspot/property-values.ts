@@ -75,7 +75,8 @@ export function validateWrites(
       continue;
     }
     // Dropped, not refused: the other values of the same input are still written.
-    if (name === 'lifecyclestage' && policy.lifecycle === 'keep-forward' && isBackwardMove(definition, current?.[name], normalized)) continue;
+    if (name === 'lifecyclestage' && policy.lifecycle === 'keep-forward' && isBackwardMove(definition, current?.[name], normalized))
+      continue;
     values.set(name, normalized);
   }
   return { values, issues };

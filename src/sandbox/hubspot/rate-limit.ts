@@ -56,12 +56,17 @@ export class RateLimiter {
       const caller = callerOf(res);
       const headers = this.admit(caller.rateKey, isSearch(req), caller.kind !== 'oauth');
       res.set(headers.headers);
-      if (headers.refused !== undefined) throw rateLimited(headers.refused, `sandbox:${caller.kind}:${this.config.portalId}`, headers.headers);
+      if (headers.refused !== undefined)
+        throw rateLimited(headers.refused, `sandbox:${caller.kind}:${this.config.portalId}`, headers.headers);
       next();
     };
   }
 
-  private admit(key: string, search: boolean, withDaily: boolean): { headers: Record<string, string>; refused?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' } {
+  private admit(
+    key: string,
+    search: boolean,
+    withDaily: boolean,
+  ): { headers: Record<string, string>; refused?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' } {
     const { requests, windowMs, searchPerSecond, daily } = this.config.rateLimit;
     const now = this.config.now();
     const bucket = this.bucket(key, now);

@@ -58,7 +58,11 @@ export interface SandboxControl {
    * Imports contacts in bulk, as a CSV import would: validated like API creates (all or none),
    * no webhooks, no rate limit. For demos and benchmarks of portals that predate the app.
    */
-  seedContacts(contacts: readonly { properties: Record<string, PropertyInputValue> }[]): { created: number; firstId: string | null; lastId: string | null };
+  seedContacts(contacts: readonly { properties: Record<string, PropertyInputValue> }[]): {
+    created: number;
+    firstId: string | null;
+    lastId: string | null;
+  };
 }
 
 /** Contacts per seed request (one import chunk). */
@@ -90,7 +94,12 @@ export function createControl(deps: ControlDeps): SandboxControl {
   const view = (objectType: ObjectTypeName, id: string, names: string[]) => {
     const record = crm.find(objectType, id, { archived: false });
     if (record === undefined) throw objectNotFound(id);
-    return toApiObject(objectType, record, { properties: names }, { catalog: store.properties[objectType], associations: store.associations });
+    return toApiObject(
+      objectType,
+      record,
+      { properties: names },
+      { catalog: store.properties[objectType], associations: store.associations },
+    );
   };
   const changed = () => persistence?.markDirty();
 
@@ -161,8 +170,16 @@ export function createControl(deps: ControlDeps): SandboxControl {
       if (persistence !== undefined) await persistence.flush();
     },
     seedContacts(contacts) {
-      if (contacts.length > MAX_SEED_CONTACTS) throw validationError(`At most ${MAX_SEED_CONTACTS} contacts per seed request, got ${contacts.length}`);
-      const created = dispatcher.withoutWebhooks(() => crm.createMany('contacts', contacts.map((c) => ({ properties: c.properties })), IMPORT_ORIGIN, UI_POLICY));
+      if (contacts.length > MAX_SEED_CONTACTS)
+        throw validationError(`At most ${MAX_SEED_CONTACTS} contacts per seed request, got ${contacts.length}`);
+      const created = dispatcher.withoutWebhooks(() =>
+        crm.createMany(
+          'contacts',
+          contacts.map((c) => ({ properties: c.properties })),
+          IMPORT_ORIGIN,
+          UI_POLICY,
+        ),
+      );
       changed();
       return { created: created.length, firstId: created[0]?.id ?? null, lastId: created.at(-1)?.id ?? null };
     },

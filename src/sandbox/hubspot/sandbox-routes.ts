@@ -11,7 +11,14 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const resetBody = z.object({ keep: z.array(z.enum(['webhooks', 'oauth'])).optional() }).strict();
 const uiWriteBody = z.object({ properties: propertyValues, userId: z.number().int().positive().optional() }).strict();
-const seedBody = z.object({ contacts: z.array(z.object({ properties: propertyValues }).strict()).min(1).max(MAX_SEED_CONTACTS) }).strict();
+const seedBody = z
+  .object({
+    contacts: z
+      .array(z.object({ properties: propertyValues }).strict())
+      .min(1)
+      .max(MAX_SEED_CONTACTS),
+  })
+  .strict();
 const formBody = z
   .object({ guid: z.string().min(1), name: z.string().min(1), inlineMessage: z.string().optional(), redirectUri: z.url().optional() })
   .strict();
@@ -123,7 +130,12 @@ export function sandboxRouter(control: SandboxControl): Router {
 
   router.post('/forms', (req: Request, res: Response) => {
     const input = parseBody(formBody, req.body);
-    const form = { guid: input.guid, name: input.name, ...(input.inlineMessage === undefined ? {} : { inlineMessage: input.inlineMessage }), ...(input.redirectUri === undefined ? {} : { redirectUri: input.redirectUri }) };
+    const form = {
+      guid: input.guid,
+      name: input.name,
+      ...(input.inlineMessage === undefined ? {} : { inlineMessage: input.inlineMessage }),
+      ...(input.redirectUri === undefined ? {} : { redirectUri: input.redirectUri }),
+    };
     control.registerForm(form);
     res.status(201).json(form);
   });

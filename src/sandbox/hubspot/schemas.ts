@@ -57,8 +57,19 @@ export const searchBody = z.object({
           z.object({
             propertyName: z.string().min(1),
             operator: z.enum([
-              'EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN',
-              'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN',
+              'EQ',
+              'NEQ',
+              'LT',
+              'LTE',
+              'GT',
+              'GTE',
+              'BETWEEN',
+              'IN',
+              'NOT_IN',
+              'HAS_PROPERTY',
+              'NOT_HAS_PROPERTY',
+              'CONTAINS_TOKEN',
+              'NOT_CONTAINS_TOKEN',
             ]),
             value: filterValue.optional(),
             highValue: filterValue.optional(),
@@ -74,12 +85,7 @@ export const searchBody = z.object({
   // first sort is applied ("only one sort parameter is supported", ibid.). Without a direction the
   // sandbox sorts ascending, as for a bare name.
   sorts: z
-    .array(
-      z.union([
-        z.string(),
-        z.object({ propertyName: z.string(), direction: z.enum(['ASCENDING', 'DESCENDING']).optional() }),
-      ]),
-    )
+    .array(z.union([z.string(), z.object({ propertyName: z.string(), direction: z.enum(['ASCENDING', 'DESCENDING']).optional() })]))
     .optional(),
   query: z.string().max(3000).optional(),
   properties: z.array(z.string()).optional(),
@@ -98,7 +104,9 @@ export const MAX_HISTORY_BATCH_INPUTS = 50;
 /** Refuses a history batch read above 50 inputs as HubSpot does (docs/reference/hubspot-api.md §5.4). */
 export function checkHistoryBatchSize(count: number, withHistory: boolean): void {
   if (!withHistory || count <= MAX_HISTORY_BATCH_INPUTS) return;
-  throw validationError(`The maximum number of inputs supported in a batch request for property histories is ${MAX_HISTORY_BATCH_INPUTS}. Please reduce the number of items and try again`);
+  throw validationError(
+    `The maximum number of inputs supported in a batch request for property histories is ${MAX_HISTORY_BATCH_INPUTS}. Please reduce the number of items and try again`,
+  );
 }
 
 /** Refuses a batch above 100 inputs with a 400 VALIDATION_ERROR. */

@@ -34,13 +34,21 @@ function comparable(definition: PropertyDefinition | undefined, value: string): 
 }
 
 function tokens(value: string): string[] {
-  return value.toLowerCase().split(/[\s@.,;:_\-/]+/).filter((token) => token !== '');
+  return value
+    .toLowerCase()
+    .split(/[\s@.,;:_\-/]+/)
+    .filter((token) => token !== '');
 }
 
 function containsToken(value: string, token: string): boolean {
   const lower = token.toLowerCase();
   if (lower.includes('*')) {
-    const pattern = new RegExp(`^${lower.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const pattern = new RegExp(
+      `^${lower
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return pattern.test(value.toLowerCase()) || tokens(value).some((part) => pattern.test(part));
   }
   return value.toLowerCase() === lower || tokens(value).includes(lower);
@@ -139,7 +147,9 @@ export function runSearch(store: SandboxStore, crm: CrmService, type: ObjectType
   const limit = body.limit ?? 10;
   const offset = body.after === undefined || body.after === '' ? 0 : Number(body.after);
   if (!Number.isInteger(offset) || offset < 0) {
-    throw validationError(`Invalid after: ${body.after ?? ''}`, [{ message: 'after must be a non-negative integer', code: 'INVALID_INTEGER', in: 'after' }]);
+    throw validationError(`Invalid after: ${body.after ?? ''}`, [
+      { message: 'after must be a non-negative integer', code: 'INVALID_INTEGER', in: 'after' },
+    ]);
   }
   if (offset >= SEARCH_RESULT_CAP) {
     throw validationError(
@@ -150,7 +160,8 @@ export function runSearch(store: SandboxStore, crm: CrmService, type: ObjectType
   const matches: CrmRecord[] = [];
   for (const record of crm.table(type).scan(undefined, false)) {
     if (compiled.length > 0 && !compiled.some((group) => group.every((predicate) => predicate(record)))) continue;
-    if (query !== undefined && query !== '' && !queryProperties.some((name) => record.properties[name]?.toLowerCase().includes(query))) continue;
+    if (query !== undefined && query !== '' && !queryProperties.some((name) => record.properties[name]?.toLowerCase().includes(query)))
+      continue;
     matches.push(record);
   }
   const sort = body.sorts?.[0];

@@ -14,11 +14,8 @@ import { SandboxStore } from './store.ts';
 import { WebhookDispatcher } from './webhook-delivery.ts';
 
 export type { HubSpotSandboxOptions } from './sandbox-config.ts';
-export type { FaultConfigInput, FaultsView, SandboxControl, SandboxResetOptions } from './sandbox-control.ts';
-export type { FaultConfig } from './faults.ts';
-export type { SandboxStats } from './stats.ts';
-export type { DeliveryAttempt, DeliveryRecord, DeliveryState, WebhookEvent } from './webhook-delivery.ts';
-export { signDelivery } from './webhook-delivery.ts';
+export type { SandboxControl, SandboxResetOptions } from './sandbox-control.ts';
+export type { WebhookEvent } from './webhook-delivery.ts';
 
 /** A running sandbox HubSpot: its base URL (the client's `basePath`), lifecycle and test handles. */
 export interface HubSpotSandbox extends SandboxControl {

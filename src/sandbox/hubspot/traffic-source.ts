@@ -94,8 +94,13 @@ export function classifyTrafficSource(pageUri: string | undefined, referrer: str
     if (PAID_MEDIUM.test(medium) && engine !== undefined) return { source: 'PAID_SEARCH', data1: campaign, data2: term };
     if (PAID_MEDIUM.test(medium) && network !== undefined) return { source: 'PAID_SOCIAL', data1: network, data2: campaign };
     if (EMAIL_MEDIUM.test(medium)) return { source: 'EMAIL_MARKETING', data1: campaign, data2: source };
-    if (network !== undefined && (SOCIAL_MEDIUM.test(medium) || medium === '')) return { source: 'SOCIAL_MEDIA', data1: network, data2: campaign };
-    return { source: 'OTHER_CAMPAIGNS', data1: campaign !== '' ? campaign : source, data2: source !== '' ? `${source}${medium !== '' ? ` / ${medium}` : ''}` : medium };
+    if (network !== undefined && (SOCIAL_MEDIUM.test(medium) || medium === ''))
+      return { source: 'SOCIAL_MEDIA', data1: network, data2: campaign };
+    return {
+      source: 'OTHER_CAMPAIGNS',
+      data1: campaign !== '' ? campaign : source,
+      data2: source !== '' ? `${source}${medium !== '' ? ` / ${medium}` : ''}` : medium,
+    };
   }
   if (params.has('gclid') || params.has('msclkid')) {
     return { source: 'PAID_SEARCH', data1: 'auto-tagged', data2: params.has('gclid') ? 'google' : 'bing' };

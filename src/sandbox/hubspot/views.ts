@@ -12,7 +12,11 @@ export interface ViewOptions {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The `properties` map of a response: requested (or default) names, `null` when empty. */
-export function selectProperties(type: ObjectTypeName, record: CrmRecord, requested: readonly string[] | undefined): Record<string, string | null> {
+export function selectProperties(
+  type: ObjectTypeName,
+  record: CrmRecord,
+  requested: readonly string[] | undefined,
+): Record<string, string | null> {
   const info = OBJECT_TYPES[type];
   const names =
     requested === undefined || requested.length === 0
@@ -52,15 +56,13 @@ export function toApiObject(
   if (record.archived && record.archivedAt !== undefined) view.archivedAt = iso(record.archivedAt);
   const withHistory = (options.propertiesWithHistory ?? []).filter((name) => context.catalog.has(name));
   if (withHistory.length > 0) {
-    view.propertiesWithHistory = Object.fromEntries(
-      withHistory.map((name) => [name, (record.history[name] ?? []).map(historyView)]),
-    );
+    view.propertiesWithHistory = Object.fromEntries(withHistory.map((name) => [name, (record.history[name] ?? []).map(historyView)]));
   }
   const associated: Record<string, unknown> = {};
   for (const toType of options.associations ?? []) {
-    const results = context.associations.list(type, record.id, toType).flatMap(({ toId, typeIds }) =>
-      typeIds.map((typeId) => ({ id: toId, type: associationType(typeId)?.name ?? String(typeId) })),
-    );
+    const results = context.associations
+      .list(type, record.id, toType)
+      .flatMap(({ toId, typeIds }) => typeIds.map((typeId) => ({ id: toId, type: associationType(typeId)?.name ?? String(typeId) })));
     if (results.length > 0) associated[toType] = { results };
   }
   if (Object.keys(associated).length > 0) view.associations = associated;
@@ -68,12 +70,7 @@ export function toApiObject(
 }
 
 /** Envelope of a completed batch (`BatchResponse…`): 200/201, or 207 with `errors` and `numErrors`. */
-export function batchEnvelope(
-  results: unknown[],
-  errors: unknown[],
-  startedAt: number,
-  completedAt: number,
-): Record<string, unknown> {
+export function batchEnvelope(results: unknown[], errors: unknown[], startedAt: number, completedAt: number): Record<string, unknown> {
   const body: Record<string, unknown> = {
     status: 'COMPLETE',
     results,

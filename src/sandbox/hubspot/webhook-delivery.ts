@@ -56,7 +56,9 @@ const USER_AGENT = 'HubSpot Connect 2.0 (http://dev.hubspot.com/) (namespace: we
 /** Signs a delivery like HubSpot: v3 = base64(HMAC-SHA256(secret, METHOD + URI + body + timestamp)), v1 = hex(SHA-256(secret + body)). */
 export function signDelivery(clientSecret: string, url: string, body: string, timestamp: number): { v1: string; v3: string } {
   return {
-    v1: createHash('sha256').update(clientSecret + body).digest('hex'),
+    v1: createHash('sha256')
+      .update(clientSecret + body)
+      .digest('hex'),
     v3: createHmac('sha256', clientSecret).update(`POST${url}${body}${timestamp}`).digest('base64'),
   };
 }
@@ -244,7 +246,8 @@ export class WebhookDispatcher {
       await response.arrayBuffer();
     } catch (error) {
       const reason: unknown = controller.signal.reason;
-      attempt.error = controller.signal.aborted && reason instanceof Error ? reason.message : error instanceof Error ? error.message : String(error);
+      attempt.error =
+        controller.signal.aborted && reason instanceof Error ? reason.message : error instanceof Error ? error.message : String(error);
     } finally {
       clearTimeout(timeout);
       this.inFlight.delete(controller);
@@ -266,7 +269,14 @@ export class WebhookDispatcher {
     if (ok) {
       delivery.state = 'delivered';
       if (delivery.duplicateOf === undefined && this.faults.roll('duplicate')) {
-        const copy: DeliveryRecord = { id: this.newId(), targetUrl: delivery.targetUrl, state: 'pending', events: delivery.events, attempts: [], duplicateOf: delivery.id };
+        const copy: DeliveryRecord = {
+          id: this.newId(),
+          targetUrl: delivery.targetUrl,
+          state: 'pending',
+          events: delivery.events,
+          attempts: [],
+          duplicateOf: delivery.id,
+        };
         this.record(copy);
         void this.attempt(copy);
       }

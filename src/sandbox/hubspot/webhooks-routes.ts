@@ -7,7 +7,8 @@ import type { WebhookSettings, WebhookSubscription } from './model.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import type { SandboxStore } from './store.ts';
 
-const EVENT_TYPE = /^(contact|company|deal|ticket|product|line_item|conversation|object)\.(creation|deletion|propertyChange|privacyDeletion|merge|restore|associationChange|newMessage)$/;
+const EVENT_TYPE =
+  /^(contact|company|deal|ticket|product|line_item|conversation|object)\.(creation|deletion|propertyChange|privacyDeletion|merge|restore|associationChange|newMessage)$/;
 /** Properties HubSpot refuses as propertyChange subscriptions. */
 const UNSUBSCRIBABLE = new Set(['hs_lastmodifieddate', 'lastmodifieddate', 'num_unique_conversion_events']);
 const MAX_SUBSCRIPTIONS = 1000;
@@ -56,7 +57,8 @@ export function webhooksRouter(store: SandboxStore, config: SandboxConfig): Rout
   const router = Router();
 
   router.use('/webhooks/v3/:appId', (req: Request, _res: Response, next: NextFunction) => {
-    if (Number(param(req, 'appId')) !== config.appId) throw resourceNotFound(`App ${param(req, 'appId')} was not found for this developer account`);
+    if (Number(param(req, 'appId')) !== config.appId)
+      throw resourceNotFound(`App ${param(req, 'appId')} was not found for this developer account`);
     next();
   });
 
@@ -98,16 +100,28 @@ export function webhooksRouter(store: SandboxStore, config: SandboxConfig): Rout
     const input = parseBody(subscriptionBody, req.body);
     const isPropertyChange = input.eventType.endsWith('.propertyChange');
     if (isPropertyChange && input.propertyName === undefined) throw validationError(`propertyName is required for ${input.eventType}`);
-    if (!isPropertyChange && input.propertyName !== undefined) throw validationError(`propertyName is only allowed for propertyChange subscriptions`);
+    if (!isPropertyChange && input.propertyName !== undefined)
+      throw validationError(`propertyName is only allowed for propertyChange subscriptions`);
     if (input.propertyName !== undefined && UNSUBSCRIBABLE.has(input.propertyName)) {
       throw validationError(`${input.propertyName} cannot be used for propertyChange subscriptions`);
     }
     if (store.subscriptions.size >= MAX_SUBSCRIPTIONS) throw validationError(`An app can have at most ${MAX_SUBSCRIPTIONS} subscriptions`);
-    const duplicate = [...store.subscriptions.values()].some((s) => s.eventType === input.eventType && s.propertyName === input.propertyName);
-    if (duplicate) throw validationError(`A subscription for ${input.eventType}${input.propertyName === undefined ? '' : ` ${input.propertyName}`} already exists`);
+    const duplicate = [...store.subscriptions.values()].some(
+      (s) => s.eventType === input.eventType && s.propertyName === input.propertyName,
+    );
+    if (duplicate)
+      throw validationError(
+        `A subscription for ${input.eventType}${input.propertyName === undefined ? '' : ` ${input.propertyName}`} already exists`,
+      );
     const now = config.now();
     // New subscriptions start paused unless asked otherwise, as in HubSpot.
-    const subscription: WebhookSubscription = { id: store.newSubscriptionId(), eventType: input.eventType, active: input.active ?? false, createdAt: now, updatedAt: now };
+    const subscription: WebhookSubscription = {
+      id: store.newSubscriptionId(),
+      eventType: input.eventType,
+      active: input.active ?? false,
+      createdAt: now,
+      updatedAt: now,
+    };
     if (input.propertyName !== undefined) subscription.propertyName = input.propertyName;
     store.subscriptions.set(subscription.id, subscription);
     res.status(201).json(subscriptionView(subscription));

@@ -61,7 +61,19 @@ function statisticsOf(txn: RollupTxn, campaign: SfRecord): Record<(typeof STATIS
   const won = opportunities.filter((o) => o.IsWon === true);
   const target = typeof campaign.CurrencyIsoCode === 'string' ? campaign.CurrencyIsoCode : null;
   const total = (rows: SfRecord[]): number =>
-    cents(rows.reduce((sum, o) => sum + convertAmount(txn.store, typeof o.Amount === 'number' ? o.Amount : 0, typeof o.CurrencyIsoCode === 'string' ? o.CurrencyIsoCode : null, target), 0));
+    cents(
+      rows.reduce(
+        (sum, o) =>
+          sum +
+          convertAmount(
+            txn.store,
+            typeof o.Amount === 'number' ? o.Amount : 0,
+            typeof o.CurrencyIsoCode === 'string' ? o.CurrencyIsoCode : null,
+            target,
+          ),
+        0,
+      ),
+    );
   return {
     NumberOfLeads: members.filter((m) => typeof m.LeadId === 'string').length,
     NumberOfConvertedLeads: members.filter(convertedLead).length,
@@ -97,7 +109,9 @@ function campaignsAffected(txn: RollupTxn, type: string, record: SfRecord, previ
       // A campaign whose currency changed shows its amounts in the new currency.
       return previous !== undefined && previous.CurrencyIsoCode !== record.CurrencyIsoCode ? [String(record.Id)] : [];
     case 'CurrencyType':
-      return Object.values(txn.store.table('Campaign')).filter((c) => c.IsDeleted !== true).map((c) => String(c.Id));
+      return Object.values(txn.store.table('Campaign'))
+        .filter((c) => c.IsDeleted !== true)
+        .map((c) => String(c.Id));
     default:
       return [];
   }

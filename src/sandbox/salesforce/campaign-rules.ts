@@ -60,7 +60,12 @@ export function isMarketingUser(store: OrgStore, userId: string): boolean {
 }
 
 /** The refusal of a Campaign or CampaignMemberStatus write by a user without Marketing User. */
-export function marketingUserRefusal(store: OrgStore, obj: ObjectDef, operation: 'inserted' | 'updated' | 'deleted', userId: string): SfError | undefined {
+export function marketingUserRefusal(
+  store: OrgStore,
+  obj: ObjectDef,
+  operation: 'inserted' | 'updated' | 'deleted',
+  userId: string,
+): SfError | undefined {
   if (!MARKETING_OBJECTS.has(obj.name) || isMarketingUser(store, userId)) return undefined;
   return sfError('INVALID_TYPE_FOR_OPERATION', `entity type cannot be ${operation}: ${obj.label}`);
 }
@@ -70,7 +75,7 @@ const live = (rows: SfRecord[], field: string, id: string): SfRecord[] => rows.f
 /** The live member statuses of a campaign, in SortOrder. */
 export function memberStatusesOf(store: OrgStore, campaignId: string): SfRecord[] {
   const rows = live(store.recordsWithValue('CampaignMemberStatus', 'CampaignId', true, campaignId), 'CampaignId', campaignId);
-  return rows.sort((a, b) => (Number(a.SortOrder ?? Number.MAX_SAFE_INTEGER) - Number(b.SortOrder ?? Number.MAX_SAFE_INTEGER)));
+  return rows.sort((a, b) => Number(a.SortOrder ?? Number.MAX_SAFE_INTEGER) - Number(b.SortOrder ?? Number.MAX_SAFE_INTEGER));
 }
 
 function membersOf(store: OrgStore, campaignId: string): SfRecord[] {
@@ -86,9 +91,12 @@ export function describedFor(store: OrgStore, userId: string, obj: ObjectDef): O
   if (obj.name === 'CampaignMember') {
     const labels = new Set<string>();
     for (const field of obj.fields) if (field.name === 'Status') for (const p of field.picklistValues) labels.add(p.value);
-    for (const row of Object.values(store.table('CampaignMemberStatus'))) if (row.IsDeleted !== true && typeof row.Label === 'string') labels.add(row.Label);
+    for (const row of Object.values(store.table('CampaignMemberStatus')))
+      if (row.IsDeleted !== true && typeof row.Label === 'string') labels.add(row.Label);
     const status = (f: FieldDef): FieldDef =>
-      f.name === 'Status' ? { ...f, picklistValues: [...labels].map((value) => ({ value, label: value, active: true, defaultValue: false })) } : f;
+      f.name === 'Status'
+        ? { ...f, picklistValues: [...labels].map((value) => ({ value, label: value, active: true, defaultValue: false })) }
+        : f;
     return { ...obj, fields: obj.fields.map(status) };
   }
   return obj;
@@ -108,16 +116,27 @@ export function applyMemberStatus(store: OrgStore, record: SfRecord, previous: S
 export function checkMemberStatus(store: OrgStore, record: SfRecord, previous: SfRecord | undefined): SfError | undefined {
   if (record.Status === null || record.Status === undefined || previous?.Status === record.Status) return undefined;
   if (memberStatusesOf(store, String(record.CampaignId ?? '')).some((s) => s.Label === record.Status)) return undefined;
-  return sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `Status: bad value for restricted picklist field: ${String(record.Status)}`, ['Status']);
+  return sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `Status: bad value for restricted picklist field: ${String(record.Status)}`, [
+    'Status',
+  ]);
 }
 
 /** A campaign's statuses have distinct labels and distinct sort orders. */
 export function checkMemberStatusRow(store: OrgStore, record: SfRecord): SfError[] {
   const others = memberStatusesOf(store, String(record.CampaignId ?? '')).filter((s) => s.Id !== record.Id);
   const sameLabel = others.find((s) => String(s.Label).toLowerCase() === String(record.Label ?? '').toLowerCase());
-  if (sameLabel) return [sfError('DUPLICATE_VALUE', `duplicate value found: Label duplicates value on record with id: ${String(sameLabel.Id)}`, ['Label'])];
-  const sameOrder = record.SortOrder === null || record.SortOrder === undefined ? undefined : others.find((s) => s.SortOrder === record.SortOrder);
-  if (sameOrder) return [sfError('DUPLICATE_VALUE', `duplicate value found: SortOrder duplicates value on record with id: ${String(sameOrder.Id)}`, ['SortOrder'])];
+  if (sameLabel)
+    return [
+      sfError('DUPLICATE_VALUE', `duplicate value found: Label duplicates value on record with id: ${String(sameLabel.Id)}`, ['Label']),
+    ];
+  const sameOrder =
+    record.SortOrder === null || record.SortOrder === undefined ? undefined : others.find((s) => s.SortOrder === record.SortOrder);
+  if (sameOrder)
+    return [
+      sfError('DUPLICATE_VALUE', `duplicate value found: SortOrder duplicates value on record with id: ${String(sameOrder.Id)}`, [
+        'SortOrder',
+      ]),
+    ];
   return [];
 }
 
@@ -128,7 +147,9 @@ function stamped(row: SfRecord, ctx: CampaignWriteContext): SfRecord {
 
 function putUpdate(txn: Txn, type: string, row: SfRecord, previous: SfRecord, ctx: CampaignWriteContext): void {
   txn.put(type, row);
-  const changedFields = Object.keys(row).filter((k) => row[k] !== previous[k] && !['LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(k));
+  const changedFields = Object.keys(row).filter(
+    (k) => row[k] !== previous[k] && !['LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(k),
+  );
   txn.emit({ kind: 'update', type, id: String(row.Id), changedFields, userId: ctx.userId });
 }
 
@@ -137,10 +158,21 @@ function putUpdate(txn: Txn, type: string, row: SfRecord, previous: SfRecord, ct
  * default statuses; a status made default takes over from the previous default; a status whose
  * Responded flag changed recounts the campaign's members holding it.
  */
-export function applyCampaignSaveEffects(txn: Txn, type: string, record: SfRecord, previous: SfRecord | undefined, ctx: CampaignWriteContext): void {
+export function applyCampaignSaveEffects(
+  txn: Txn,
+  type: string,
+  record: SfRecord,
+  previous: SfRecord | undefined,
+  ctx: CampaignWriteContext,
+): void {
   if (type === 'Campaign' && previous === undefined) {
     for (const status of DEFAULT_MEMBER_STATUSES) {
-      const row: SfRecord = { Id: txn.store.newRecordId('CampaignMemberStatus'), CampaignId: String(record.Id), ...status, ...auditFields(ctx.userId, ctx.now) };
+      const row: SfRecord = {
+        Id: txn.store.newRecordId('CampaignMemberStatus'),
+        CampaignId: String(record.Id),
+        ...status,
+        ...auditFields(ctx.userId, ctx.now),
+      };
       txn.put('CampaignMemberStatus', row);
       txn.emit({ kind: 'create', type: 'CampaignMemberStatus', id: String(row.Id), changedFields: Object.keys(row), userId: ctx.userId });
     }
@@ -150,7 +182,8 @@ export function applyCampaignSaveEffects(txn: Txn, type: string, record: SfRecor
   const campaignId = String(record.CampaignId);
   if (record.IsDefault === true && previous?.IsDefault !== true) {
     for (const other of memberStatusesOf(txn.store, campaignId)) {
-      if (other.Id !== record.Id && other.IsDefault === true) putUpdate(txn, 'CampaignMemberStatus', stamped({ ...other, IsDefault: false }, ctx), other, ctx);
+      if (other.Id !== record.Id && other.IsDefault === true)
+        putUpdate(txn, 'CampaignMemberStatus', stamped({ ...other, IsDefault: false }, ctx), other, ctx);
     }
   }
   if (previous !== undefined && previous.HasResponded !== record.HasResponded) {

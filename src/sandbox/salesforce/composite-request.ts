@@ -65,7 +65,9 @@ function substitute(value: unknown, results: Map<string, SubResponse>): unknown 
       const earlier = results.get(ref);
       const found = earlier && earlier.httpStatusCode < 300 ? readReference(earlier.body, path) : undefined;
       if (found === undefined || found === null || typeof found === 'object') {
-        throw new UnresolvedReference(`Invalid reference specified. No value for ${ref}.${path} found in ${ref}. Provided referenceId ('${ref}') must be earlier in the request and succeed.`);
+        throw new UnresolvedReference(
+          `Invalid reference specified. No value for ${ref}.${path} found in ${ref}. Provided referenceId ('${ref}') must be earlier in the request and succeed.`,
+        );
       }
       return scalarText(found);
     });
@@ -78,10 +80,21 @@ function substitute(value: unknown, results: Map<string, SubResponse>): unknown 
 }
 
 function writeResponse(result: UpsertResult, referenceId: string, created: number, versionBase: string, type: string): SubResponse {
-  if ('multiple' in result) return { body: result.multiple.map((id) => `${versionBase}/sobjects/${type}/${id}`), httpHeaders: {}, httpStatusCode: 300, referenceId };
+  if ('multiple' in result)
+    return {
+      body: result.multiple.map((id) => `${versionBase}/sobjects/${type}/${id}`),
+      httpHeaders: {},
+      httpStatusCode: 300,
+      referenceId,
+    };
   if (!result.ok) return { body: result.errors, httpHeaders: {}, httpStatusCode: statusForRecordErrors(result.errors), referenceId };
   if (result.created) {
-    return { body: { id: result.id, success: true, errors: [], created: true }, httpHeaders: { Location: `${versionBase}/sobjects/${type}/${result.id}` }, httpStatusCode: created, referenceId };
+    return {
+      body: { id: result.id, success: true, errors: [], created: true },
+      httpHeaders: { Location: `${versionBase}/sobjects/${type}/${result.id}` },
+      httpStatusCode: created,
+      referenceId,
+    };
   }
   return { body: null, httpHeaders: {}, httpStatusCode: 204, referenceId };
 }
@@ -93,7 +106,10 @@ function execute(ctx: SandboxContext, txn: Txn, req: Request, res: Response, sub
   if (!m) throw httpError(400, 'INVALID_API_INPUT', `Unsupported subrequest URL: ${sub.url}`);
   const versionBase = `/services/data/${m[1] ?? ''}`;
   const parts = (m[2] ?? '').split('/').map(decodeURIComponent);
-  const wc = { ...writeContext(ctx, req, res), ...(sub.httpHeaders?.['Sforce-Auto-Assign']?.toUpperCase() === 'FALSE' ? { autoAssign: false } : {}) };
+  const wc = {
+    ...writeContext(ctx, req, res),
+    ...(sub.httpHeaders?.['Sforce-Auto-Assign']?.toUpperCase() === 'FALSE' ? { autoAssign: false } : {}),
+  };
   const body = sub.body ?? {};
   const [root, type = '', a, b] = parts;
   if (root === 'query' && parts.length === 1 && sub.method === 'GET') {
@@ -112,7 +128,8 @@ function execute(ctx: SandboxContext, txn: Txn, req: Request, res: Response, sub
   const schema = ctx.store.schemaFor(wc.userId);
   const obj = schema.object(type);
   if (!obj) throw httpError(404, 'NOT_FOUND', 'The requested resource does not exist');
-  if (sub.method === 'POST' && a === undefined) return writeResponse(createRecord(txn, obj.name, body, wc), sub.referenceId, 201, versionBase, obj.name);
+  if (sub.method === 'POST' && a === undefined)
+    return writeResponse(createRecord(txn, obj.name, body, wc), sub.referenceId, 201, versionBase, obj.name);
   if (a !== undefined && b === undefined) {
     if (sub.method === 'PATCH') return writeResponse(updateRecord(txn, obj.name, a, body, wc), sub.referenceId, 200, versionBase, obj.name);
     if (sub.method === 'DELETE') return writeResponse(deleteRecord(txn, obj.name, a, wc), sub.referenceId, 204, versionBase, obj.name);
@@ -133,9 +150,11 @@ function execute(ctx: SandboxContext, txn: Txn, req: Request, res: Response, sub
 export function registerCompositeRequestRoute(app: Express, ctx: SandboxContext): void {
   app.post(`${API}/composite`, (req, res) => {
     const parsed = compositeSchema.safeParse(req.body);
-    if (!parsed.success) throw httpError(400, 'JSON_PARSER_ERROR', `Invalid composite request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`);
+    if (!parsed.success)
+      throw httpError(400, 'JSON_PARSER_ERROR', `Invalid composite request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`);
     const { allOrNone, compositeRequest } = parsed.data;
-    if (compositeRequest.length > MAX_SUBREQUESTS) throw httpError(400, 'LIMIT_EXCEEDED', `Limit Exceeded: at most ${MAX_SUBREQUESTS} subrequests`);
+    if (compositeRequest.length > MAX_SUBREQUESTS)
+      throw httpError(400, 'LIMIT_EXCEEDED', `Limit Exceeded: at most ${MAX_SUBREQUESTS} subrequests`);
     if (compositeRequest.filter((s) => /\/(query|queryAll)\b/.test(s.url)).length > MAX_QUERY_SUBREQUESTS) {
       throw httpError(400, 'LIMIT_EXCEEDED', `Limit Exceeded: at most ${MAX_QUERY_SUBREQUESTS} query or collection subrequests`);
     }
@@ -145,11 +164,17 @@ export function registerCompositeRequestRoute(app: Express, ctx: SandboxContext)
     for (const sub of compositeRequest) {
       let response: SubResponse;
       try {
-        const resolved = { ...sub, url: String(substitute(sub.url, results)), body: substitute(sub.body, results) as Record<string, unknown> | undefined };
+        const resolved = {
+          ...sub,
+          url: String(substitute(sub.url, results)),
+          body: substitute(sub.body, results) as Record<string, unknown> | undefined,
+        };
         response = execute(ctx, txn, req, res, resolved);
       } catch (error) {
-        if (error instanceof UnresolvedReference) response = { body: halted(error.message), httpHeaders: {}, httpStatusCode: 400, referenceId: sub.referenceId };
-        else if (error instanceof SfHttpError) response = { body: error.errors, httpHeaders: {}, httpStatusCode: error.status, referenceId: sub.referenceId };
+        if (error instanceof UnresolvedReference)
+          response = { body: halted(error.message), httpHeaders: {}, httpStatusCode: 400, referenceId: sub.referenceId };
+        else if (error instanceof SfHttpError)
+          response = { body: error.errors, httpHeaders: {}, httpStatusCode: error.status, referenceId: sub.referenceId };
         else throw error;
       }
       results.set(sub.referenceId, response);
@@ -159,7 +184,11 @@ export function registerCompositeRequestRoute(app: Express, ctx: SandboxContext)
     if (allOrNone && failedIndex >= 0) {
       txn.rollback();
       const message = 'The transaction was rolled back since another operation in the same transaction failed.';
-      res.json({ compositeResponse: responses.map((r, i) => (i === failedIndex ? r : { ...r, body: halted(message), httpHeaders: {}, httpStatusCode: 400 })) });
+      res.json({
+        compositeResponse: responses.map((r, i) =>
+          i === failedIndex ? r : { ...r, body: halted(message), httpHeaders: {}, httpStatusCode: 400 },
+        ),
+      });
       return;
     }
     txn.commit();

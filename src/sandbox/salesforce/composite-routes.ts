@@ -8,7 +8,15 @@ import { queryParam, scalarText, sessionOf, writeContext, type SandboxContext } 
 import { httpError, notFound } from './errors.ts';
 import { toId18 } from './ids.ts';
 import { collectionErrors, fieldList, recordBody, saveResult } from './record-json.ts';
-import { createRecord, deleteRecord, updateRecord, upsertRecord, type UpsertResult, type WriteContext, type WriteResult } from './records.ts';
+import {
+  createRecord,
+  deleteRecord,
+  updateRecord,
+  upsertRecord,
+  type UpsertResult,
+  type WriteContext,
+  type WriteResult,
+} from './records.ts';
 import { API, urlBase } from './rest-routes.ts';
 import type { Txn } from './state-store.ts';
 import type { SfError } from './types.ts';
@@ -30,9 +38,18 @@ const rolledBack: SfError = {
 
 function parseCollection(body: unknown): z.infer<typeof collectionSchema> {
   const parsed = collectionSchema.safeParse(body);
-  if (!parsed.success) throw httpError(400, 'JSON_PARSER_ERROR', `Invalid sObject Collections request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`);
+  if (!parsed.success)
+    throw httpError(
+      400,
+      'JSON_PARSER_ERROR',
+      `Invalid sObject Collections request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`,
+    );
   if (parsed.data.records.length > MAX_COLLECTION_SIZE) {
-    throw httpError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`);
+    throw httpError(
+      400,
+      'EXCEEDED_ID_LIMIT',
+      `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`,
+    );
   }
   return parsed.data;
 }
@@ -42,7 +59,10 @@ function typeOf(record: Record<string, unknown>): string | undefined {
   return typeof attributes?.type === 'string' ? attributes.type : undefined;
 }
 
-const failure = (errorCode: string, message: string, fields: string[] = []): WriteResult => ({ ok: false, errors: [{ errorCode, message, fields }] });
+const failure = (errorCode: string, message: string, fields: string[] = []): WriteResult => ({
+  ok: false,
+  errors: [{ errorCode, message, fields }],
+});
 
 /**
  * Applies `write` to every record in one transaction. Without allOrNone each failed record is rolled
@@ -54,7 +74,10 @@ function applyAll(ctx: SandboxContext, allOrNone: boolean, count: number, write:
   for (let i = 0; i < count; i++) {
     const point = txn.savepoint();
     const outcome = write(txn, i);
-    const result: WriteResult = 'multiple' in outcome ? failure('DUPLICATE_EXTERNAL_ID', `more than one record found for external id field: ${outcome.multiple.join(', ')}`) : outcome;
+    const result: WriteResult =
+      'multiple' in outcome
+        ? failure('DUPLICATE_EXTERNAL_ID', `more than one record found for external id field: ${outcome.multiple.join(', ')}`)
+        : outcome;
     if (!result.ok) txn.rollbackTo(point);
     results.push(result);
   }
@@ -126,13 +149,17 @@ export function registerCollectionRoutes(app: Express, ctx: SandboxContext): voi
     const results = applyAll(ctx, allOrNone, records.length, (txn, i) => {
       const record = records[i] ?? {};
       const recordType = typeOf(record) ?? obj.name;
-      if (recordType.toLowerCase() !== obj.name.toLowerCase()) return failure('INVALID_TYPE', `Upserted records must all be of type ${obj.name}`);
+      if (recordType.toLowerCase() !== obj.name.toLowerCase())
+        return failure('INVALID_TYPE', `Upserted records must all be of type ${obj.name}`);
       const value = valueOf(record);
       const { attributes: _attributes, ...input } = record;
       if (value === undefined) {
-        return field.name === 'Id' ? createRecord(txn, obj.name, input, wc) : failure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${field.name}]`, [field.name]);
+        return field.name === 'Id'
+          ? createRecord(txn, obj.name, input, wc)
+          : failure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${field.name}]`, [field.name]);
       }
-      if ((counts.get(value.toLowerCase()) ?? 0) > 1) return failure('DUPLICATE_EXTERNAL_ID', `Duplicate external id specified: ${value}`, [field.name]);
+      if ((counts.get(value.toLowerCase()) ?? 0) > 1)
+        return failure('DUPLICATE_EXTERNAL_ID', `Duplicate external id specified: ${value}`, [field.name]);
       return upsertRecord(txn, obj.name, field.name, value, input, wc);
     });
     respond(res, results, [], true);
@@ -162,24 +189,40 @@ export function registerCollectionRoutes(app: Express, ctx: SandboxContext): voi
 
   app.post(`${API}/composite/sobjects/:type`, (req, res) => {
     const parsed = retrieveSchema.safeParse(req.body);
-    if (!parsed.success) throw httpError(400, 'JSON_PARSER_ERROR', `Invalid retrieve request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`);
+    if (!parsed.success)
+      throw httpError(400, 'JSON_PARSER_ERROR', `Invalid retrieve request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`);
     retrieve(req, res, parsed.data.ids, parsed.data.fields.join(','));
   });
 
   app.delete(`${API}/composite/sobjects`, (req, res) => {
     const ids = (queryParam(req, 'ids') ?? '').split(',').filter(Boolean);
     if (ids.length === 0) throw httpError(400, 'MISSING_ARGUMENT', 'ids is required');
-    if (ids.length > MAX_COLLECTION_SIZE) throw httpError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`);
+    if (ids.length > MAX_COLLECTION_SIZE)
+      throw httpError(
+        400,
+        'EXCEEDED_ID_LIMIT',
+        `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`,
+      );
     const wc = writeContext(ctx, req, res);
     const results = applyAll(ctx, req.query.allOrNone === 'true', ids.length, (txn, i) => {
       const raw = ids[i] ?? '';
       const id = toId18(raw);
-      const owner = id === null ? undefined : store.find(id, store.schema.list().map((o) => o.name));
+      const owner =
+        id === null
+          ? undefined
+          : store.find(
+              id,
+              store.schema.list().map((o) => o.name),
+            );
       if (id === null) return failure('MALFORMED_ID', `malformed id ${raw}`);
       // Salesforce answers an id it cannot find (e.g. already purged) as deleted.
       if (!owner) return failure('ENTITY_IS_DELETED', 'entity is deleted');
       return deleteRecord(txn, owner.type, raw, wc);
     });
-    res.json(results.map((r, i) => (r.ok ? { id: r.id, success: true, errors: [] } : { id: ids[i], success: false, errors: collectionErrors(r.errors) })));
+    res.json(
+      results.map((r, i) =>
+        r.ok ? { id: r.id, success: true, errors: [] } : { id: ids[i], success: false, errors: collectionErrors(r.errors) },
+      ),
+    );
   });
 }

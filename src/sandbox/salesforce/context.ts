@@ -98,7 +98,8 @@ export function faultGate(ctx: SandboxContext, soapFault: (res: Response, code: 
     ctx.stats.faultsInjected++;
     const { status, error } = INJECTED_RESPONSES[injected];
     if (req.path.startsWith('/services/Soap/')) soapFault(res, `sf:${error.errorCode}`, error.message);
-    else if (req.path.startsWith('/services/oauth2/')) res.status(status).json({ error: error.errorCode.toLowerCase(), error_description: error.message });
+    else if (req.path.startsWith('/services/oauth2/'))
+      res.status(status).json({ error: error.errorCode.toLowerCase(), error_description: error.message });
     else res.status(status).json([error]);
   };
 }

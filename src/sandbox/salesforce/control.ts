@@ -97,7 +97,13 @@ export class SandboxControl {
     return Object.values(this.ctx.store.table('User')).map((u) => {
       const id = String(u.Id);
       const role: SandboxUser['role'] =
-        id === ADMIN_USER_ID ? 'admin' : id === INTEGRATION_USER_ID ? 'integration' : SALES_REP_IDS.includes(id) ? 'sales-rep' : 'sales-manager';
+        id === ADMIN_USER_ID
+          ? 'admin'
+          : id === INTEGRATION_USER_ID
+            ? 'integration'
+            : SALES_REP_IDS.includes(id)
+              ? 'sales-rep'
+              : 'sales-manager';
       return {
         id,
         username: String(u.Username),

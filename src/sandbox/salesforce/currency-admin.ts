@@ -15,7 +15,11 @@ import type { FieldDef, ObjectDef, SfError, SfRecord } from './types.ts';
 export function canCustomizeApplication(store: OrgStore, userId: string): boolean {
   if (userId === ADMIN_USER_ID) return true;
   const live = (type: string) => Object.values(store.table(type)).filter((r) => r.IsDeleted !== true);
-  const sets = new Set(live('PermissionSetAssignment').filter((a) => a.AssigneeId === userId).map((a) => String(a.PermissionSetId)));
+  const sets = new Set(
+    live('PermissionSetAssignment')
+      .filter((a) => a.AssigneeId === userId)
+      .map((a) => String(a.PermissionSetId)),
+  );
   return live('PermissionSet').some((p) => sets.has(String(p.Id)) && p.PermissionsCustomizeApplication === true);
 }
 
@@ -23,7 +27,12 @@ export function canCustomizeApplication(store: OrgStore, userId: string): boolea
  * A CurrencyType write by a user without "Customize Application" is refused like a write to any
  * object describe shows the user as not createable/updateable (records.ts, campaign-rules.ts).
  */
-export function currencyTypeRefusal(store: OrgStore, obj: ObjectDef, operation: 'inserted' | 'updated' | 'deleted', userId: string): SfError | undefined {
+export function currencyTypeRefusal(
+  store: OrgStore,
+  obj: ObjectDef,
+  operation: 'inserted' | 'updated' | 'deleted',
+  userId: string,
+): SfError | undefined {
   if (obj.name !== 'CurrencyType' || canCustomizeApplication(store, userId)) return undefined;
   return sfError('INVALID_TYPE_FOR_OPERATION', `entity type cannot be ${operation}: ${obj.label}`);
 }
@@ -72,7 +81,8 @@ export interface CurrencySettings {
 export interface CurrencySettingsInput {
   multiCurrency?: boolean | undefined;
   corporateCurrency?: string | undefined;
-  currencies?: Array<{ isoCode: string; conversionRate: number; decimalPlaces?: number | undefined; isActive?: boolean | undefined }> | undefined;
+  currencies?:
+    Array<{ isoCode: string; conversionRate: number; decimalPlaces?: number | undefined; isActive?: boolean | undefined }> | undefined;
 }
 
 export function currencySettings(store: OrgStore): CurrencySettings {
@@ -105,7 +115,9 @@ function putStamped(txn: Txn, type: string, row: SfRecord, previous: SfRecord, n
   const stamp = formatDateTime(now);
   const next: SfRecord = { ...row, LastModifiedDate: stamp, LastModifiedById: ADMIN_USER_ID, SystemModstamp: stamp };
   txn.put(type, next);
-  const changedFields = Object.keys(next).filter((k) => next[k] !== previous[k] && !['LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(k));
+  const changedFields = Object.keys(next).filter(
+    (k) => next[k] !== previous[k] && !['LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(k),
+  );
   txn.emit({ kind: 'update', type, id: String(next.Id), changedFields, userId: ADMIN_USER_ID });
 }
 
@@ -118,12 +130,24 @@ function enableMultiCurrency(txn: Txn, now: number): void {
     store.state.currency.multiCurrency = false;
     store.refreshSchema();
   });
-  const row: SfRecord = { Id: store.newRecordId('CurrencyType'), IsoCode: corporate, ConversionRate: 1, DecimalPlaces: defaultDecimalPlaces(corporate), IsActive: true, IsCorporate: true, ...auditFields(ADMIN_USER_ID, now) };
+  const row: SfRecord = {
+    Id: store.newRecordId('CurrencyType'),
+    IsoCode: corporate,
+    ConversionRate: 1,
+    DecimalPlaces: defaultDecimalPlaces(corporate),
+    IsActive: true,
+    IsCorporate: true,
+    ...auditFields(ADMIN_USER_ID, now),
+  };
   delete row.IsDeleted;
   txn.put('CurrencyType', row);
   for (const type of CURRENCY_OBJECTS) {
     for (const record of Object.values(store.table(type))) {
-      const stamped: SfRecord = { ...record, CurrencyIsoCode: corporate, ...(type === 'User' ? { DefaultCurrencyIsoCode: corporate } : {}) };
+      const stamped: SfRecord = {
+        ...record,
+        CurrencyIsoCode: corporate,
+        ...(type === 'User' ? { DefaultCurrencyIsoCode: corporate } : {}),
+      };
       txn.put(type, stamped);
     }
   }
@@ -140,7 +164,18 @@ function changeCorporateCurrency(txn: Txn, isoCode: string, now: number): void {
   if (!next) throw httpError(400, 'INVALID_INPUT', `${isoCode} is not one of the org's currencies; add it before making it corporate`);
   const base = Number(next.ConversionRate);
   for (const row of rows) {
-    putStamped(txn, 'CurrencyType', { ...row, ConversionRate: Number(row.ConversionRate) / base, IsCorporate: row.IsoCode === isoCode, ...(row.IsoCode === isoCode ? { IsActive: true } : {}) }, row, now);
+    putStamped(
+      txn,
+      'CurrencyType',
+      {
+        ...row,
+        ConversionRate: Number(row.ConversionRate) / base,
+        IsCorporate: row.IsoCode === isoCode,
+        ...(row.IsoCode === isoCode ? { IsActive: true } : {}),
+      },
+      row,
+      now,
+    );
   }
 }
 
@@ -149,7 +184,8 @@ export function updateCurrencySettings(store: OrgStore, input: CurrencySettingsI
   const txn = store.txn();
   try {
     const state = store.state.currency;
-    if (input.multiCurrency === false && state.multiCurrency) throw httpError(400, 'INVALID_INPUT', 'multi-currency cannot be turned off once enabled; reset the org instead');
+    if (input.multiCurrency === false && state.multiCurrency)
+      throw httpError(400, 'INVALID_INPUT', 'multi-currency cannot be turned off once enabled; reset the org instead');
     const corporate = input.corporateCurrency === undefined ? undefined : checkCode(input.corporateCurrency);
     if (!state.multiCurrency && corporate !== undefined) {
       const before = state.corporateCurrency;
@@ -160,25 +196,39 @@ export function updateCurrencySettings(store: OrgStore, input: CurrencySettingsI
     }
     if (input.multiCurrency === true && !state.multiCurrency) enableMultiCurrency(txn, now);
     if (input.currencies !== undefined && input.currencies.length > 0) {
-      if (!store.state.currency.multiCurrency) throw httpError(400, 'INVALID_INPUT', 'currencies need a multi-currency org (multiCurrency: true)');
+      if (!store.state.currency.multiCurrency)
+        throw httpError(400, 'INVALID_INPUT', 'currencies need a multi-currency org (multiCurrency: true)');
       for (const wanted of input.currencies) {
         const code = checkCode(wanted.isoCode);
         if (!(wanted.conversionRate > 0)) throw httpError(400, 'INVALID_INPUT', `conversionRate of ${code} must be positive`);
         const existing = currencyRows(store).find((r) => r.IsoCode === code);
-        const values = { ConversionRate: wanted.conversionRate, DecimalPlaces: wanted.decimalPlaces ?? existing?.DecimalPlaces ?? defaultDecimalPlaces(code), IsActive: wanted.isActive ?? true };
+        const values = {
+          ConversionRate: wanted.conversionRate,
+          DecimalPlaces: wanted.decimalPlaces ?? existing?.DecimalPlaces ?? defaultDecimalPlaces(code),
+          IsActive: wanted.isActive ?? true,
+        };
         if (existing) {
-          if (existing.IsCorporate === true && wanted.conversionRate !== 1) throw httpError(400, 'INVALID_INPUT', `${code} is the corporate currency: its rate is 1`);
+          if (existing.IsCorporate === true && wanted.conversionRate !== 1)
+            throw httpError(400, 'INVALID_INPUT', `${code} is the corporate currency: its rate is 1`);
           putStamped(txn, 'CurrencyType', { ...existing, ...values }, existing, now);
         } else {
-          const row: SfRecord = { Id: store.newRecordId('CurrencyType'), IsoCode: code, ...values, IsCorporate: false, ...auditFields(ADMIN_USER_ID, now) };
+          const row: SfRecord = {
+            Id: store.newRecordId('CurrencyType'),
+            IsoCode: code,
+            ...values,
+            IsCorporate: false,
+            ...auditFields(ADMIN_USER_ID, now),
+          };
           delete row.IsDeleted;
           txn.put('CurrencyType', row);
           txn.emit({ kind: 'create', type: 'CurrencyType', id: String(row.Id), changedFields: Object.keys(row), userId: ADMIN_USER_ID });
         }
       }
     }
-    if (corporate !== undefined && store.state.currency.multiCurrency && corporate !== corporateCode(store)) changeCorporateCurrency(txn, corporate, now);
-    if (store.state.currency.multiCurrency && activeCurrencyCodes(store).length === 0) throw httpError(400, 'INVALID_INPUT', 'the org needs an active currency');
+    if (corporate !== undefined && store.state.currency.multiCurrency && corporate !== corporateCode(store))
+      changeCorporateCurrency(txn, corporate, now);
+    if (store.state.currency.multiCurrency && activeCurrencyCodes(store).length === 0)
+      throw httpError(400, 'INVALID_INPUT', 'the org needs an active currency');
     txn.commit();
   } catch (error) {
     txn.rollback();

@@ -38,7 +38,16 @@ import { KEY_PREFIXES } from './ids.ts';
 import type { FieldDef, ObjectDef, SfRecord } from './types.ts';
 
 /** The standard objects of the sandbox that carry `CurrencyIsoCode` in a multi-currency org. */
-export const CURRENCY_OBJECTS: ReadonlySet<string> = new Set(['Lead', 'Contact', 'Account', 'Opportunity', 'Campaign', 'CampaignMember', 'Task', 'User']);
+export const CURRENCY_OBJECTS: ReadonlySet<string> = new Set([
+  'Lead',
+  'Contact',
+  'Account',
+  'Opportunity',
+  'Campaign',
+  'CampaignMember',
+  'Task',
+  'User',
+]);
 
 /** ISO 4217 codes (Node's list); CurrencyType.IsoCode "Must be one of the valid alphabetic, three-letter currency ISO codes defined by the ISO 4217 standard". */
 export const ISO_CURRENCY_CODES: readonly string[] = Intl.supportedValuesOf('currency');
@@ -60,7 +69,13 @@ export const CURRENCY_TYPE_OBJECT: ObjectDef = {
   keyPrefix: KEY_PREFIXES.CurrencyType,
   fields: [
     fields.id(),
-    fields.picklist('IsoCode', 'Currency ISO Code', ISO_CURRENCY_CODES, { length: 3, nillable: false, restrictedPicklist: true, unique: true, updateable: false }),
+    fields.picklist('IsoCode', 'Currency ISO Code', ISO_CURRENCY_CODES, {
+      length: 3,
+      nillable: false,
+      restrictedPicklist: true,
+      unique: true,
+      updateable: false,
+    }),
     { ...fields.custom('ConversionRate', 'Conversion Rate', 'double'), precision: 18, scale: 6, nillable: false },
     { ...fields.int('DecimalPlaces', 'Decimal Places'), precision: 9, nillable: false },
     fields.boolean('IsActive', 'Active'),
@@ -74,7 +89,12 @@ export const CURRENCY_TYPE_OBJECT: ObjectDef = {
   childRelationships: [],
 };
 
-function currencyIsoCode(object: ObjectDef, codes: readonly string[], name = 'CurrencyIsoCode', label = `${object.label} Currency`): FieldDef {
+function currencyIsoCode(
+  object: ObjectDef,
+  codes: readonly string[],
+  name = 'CurrencyIsoCode',
+  label = `${object.label} Currency`,
+): FieldDef {
   return fields.picklist(name, label, codes, { length: 3, restrictedPicklist: true, defaultedOnCreate: true });
 }
 

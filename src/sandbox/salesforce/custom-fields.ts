@@ -18,7 +18,22 @@ const valueSetSchema = z.looseObject({
 
 /** The `Metadata` of a CustomField, as the Tooling API accepts it (unknown keys are kept and ignored). */
 export const customFieldMetadataSchema = z.looseObject({
-  type: z.enum(['Text', 'TextArea', 'LongTextArea', 'Email', 'Phone', 'Url', 'Number', 'Currency', 'Percent', 'Checkbox', 'Date', 'DateTime', 'Picklist', 'MultiselectPicklist']),
+  type: z.enum([
+    'Text',
+    'TextArea',
+    'LongTextArea',
+    'Email',
+    'Phone',
+    'Url',
+    'Number',
+    'Currency',
+    'Percent',
+    'Checkbox',
+    'Date',
+    'DateTime',
+    'Picklist',
+    'MultiselectPicklist',
+  ]),
   label: z.string().min(1).max(40),
   length: z.number().int().optional(),
   precision: z.number().int().optional(),
@@ -105,8 +120,14 @@ export function validateMetadata(metadata: CustomFieldMetadata): SfError[] {
   if ((metadata.externalId || metadata.unique) && !['Text', 'Number', 'Email'].includes(type)) {
     return [integrity(`External ID and Unique are only allowed on Text, Number and Email fields, not ${type}`)];
   }
-  if ((type === 'Picklist' || type === 'MultiselectPicklist') && !metadata.valueSet) return [integrity('Values: You must enter at least one value')];
-  if (type === 'Checkbox' && metadata.defaultValue !== undefined && metadata.defaultValue !== null && !/^(true|false)$/i.test(metadata.defaultValue)) {
+  if ((type === 'Picklist' || type === 'MultiselectPicklist') && !metadata.valueSet)
+    return [integrity('Values: You must enter at least one value')];
+  if (
+    type === 'Checkbox' &&
+    metadata.defaultValue !== undefined &&
+    metadata.defaultValue !== null &&
+    !/^(true|false)$/i.test(metadata.defaultValue)
+  ) {
     return [integrity('Default Value: a checkbox default must be true or false')];
   }
   if (type === 'Checkbox' && metadata.required) return [integrity('Checkbox fields cannot be required')];
@@ -131,7 +152,13 @@ export function toFieldDef(state: CustomFieldState): FieldDef {
     externalId: m.externalId ?? false,
     unique: m.unique ?? false,
     caseSensitive: m.caseSensitive ?? false,
-    picklistValues: values.length > 0 ? picklistValues(values.map((v) => v.fullName), defaultPick).map((p, i) => ({ ...p, label: values[i]?.label ?? p.value })) : [],
+    picklistValues:
+      values.length > 0
+        ? picklistValues(
+            values.map((v) => v.fullName),
+            defaultPick,
+          ).map((p, i) => ({ ...p, label: values[i]?.label ?? p.value }))
+        : [],
     restrictedPicklist: m.valueSet?.restricted ?? false,
     description: m.description ?? null,
     inlineHelpText: m.inlineHelpText ?? null,

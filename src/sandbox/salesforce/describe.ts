@@ -70,7 +70,13 @@ export function describeField(f: FieldDef): Record<string, unknown> {
     namePointing: f.relationshipName === 'Owner',
     nillable: f.nillable,
     permissionable: f.nillable && !f.calculated && f.createable,
-    picklistValues: f.picklistValues.map((p) => ({ active: p.active, defaultValue: p.defaultValue, label: p.label, validFor: null, value: p.value })),
+    picklistValues: f.picklistValues.map((p) => ({
+      active: p.active,
+      defaultValue: p.defaultValue,
+      label: p.label,
+      validFor: null,
+      value: p.value,
+    })),
     polymorphicForeignKey: f.referenceTo.length > 1,
     precision: f.type === 'int' ? 0 : f.precision,
     queryByDistance: false,
@@ -150,7 +156,12 @@ export function describeObject(o: ObjectDef, base: string, allObjects: ObjectDef
     namedLayoutInfos: [],
     networkScopeFieldName: null,
     recordTypeInfos: [],
-    supportedScopes: o.fields.some((f) => f.name === 'OwnerId') ? [{ label: 'All', name: 'everything' }, { label: 'My', name: 'mine' }] : [{ label: 'All', name: 'everything' }],
+    supportedScopes: o.fields.some((f) => f.name === 'OwnerId')
+      ? [
+          { label: 'All', name: 'everything' },
+          { label: 'My', name: 'mine' },
+        ]
+      : [{ label: 'All', name: 'everything' }],
     urls: { ...objectUrls(base, o.name), layouts: `${base}/sobjects/${o.name}/describe/layouts` },
   };
 }

@@ -11,7 +11,13 @@ const knobSchema = z
   .strictObject({ next: z.number().int().min(0).optional(), probability: z.number().min(0).max(1).optional() })
   .refine((k) => k.next !== undefined || k.probability !== undefined, 'set `next` (count) or `probability`');
 
-export const INJECTABLE_ERRORS = ['UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE', 'REQUEST_LIMIT_EXCEEDED', 'UNABLE_TO_LOCK_ROW', 'INVALID_SESSION_ID'] as const;
+export const INJECTABLE_ERRORS = [
+  'UNKNOWN_EXCEPTION',
+  'SERVER_UNAVAILABLE',
+  'REQUEST_LIMIT_EXCEEDED',
+  'UNABLE_TO_LOCK_ROW',
+  'INVALID_SESSION_ID',
+] as const;
 export type InjectableError = (typeof INJECTABLE_ERRORS)[number];
 
 /**
@@ -19,7 +25,11 @@ export type InjectableError = (typeof INJECTABLE_ERRORS)[number];
  * record's 400) while the request itself succeeds: a validation rule, a lock held by another
  * process, a restricted picklist.
  */
-export const RECORD_ERRORS = ['FIELD_CUSTOM_VALIDATION_EXCEPTION', 'UNABLE_TO_LOCK_ROW', 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST'] as const;
+export const RECORD_ERRORS = [
+  'FIELD_CUSTOM_VALIDATION_EXCEPTION',
+  'UNABLE_TO_LOCK_ROW',
+  'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+] as const;
 export type RecordError = (typeof RECORD_ERRORS)[number];
 
 const RECORD_ERROR_MESSAGES: Record<RecordError, string> = {
@@ -77,11 +87,20 @@ export type FaultConfigInput = z.input<typeof faultConfigSchema>;
 export const INJECTED_RESPONSES: Record<InjectableError, { status: number; error: SfError }> = {
   UNKNOWN_EXCEPTION: {
     status: 500,
-    error: { errorCode: 'UNKNOWN_EXCEPTION', message: 'An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)' },
+    error: {
+      errorCode: 'UNKNOWN_EXCEPTION',
+      message: 'An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)',
+    },
   },
-  SERVER_UNAVAILABLE: { status: 503, error: { errorCode: 'SERVER_UNAVAILABLE', message: 'Server temporarily unavailable. Please retry your request.' } },
+  SERVER_UNAVAILABLE: {
+    status: 503,
+    error: { errorCode: 'SERVER_UNAVAILABLE', message: 'Server temporarily unavailable. Please retry your request.' },
+  },
   REQUEST_LIMIT_EXCEEDED: { status: 403, error: { errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' } },
-  UNABLE_TO_LOCK_ROW: { status: 400, error: { errorCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record or 1 records', fields: [] } },
+  UNABLE_TO_LOCK_ROW: {
+    status: 400,
+    error: { errorCode: 'UNABLE_TO_LOCK_ROW', message: 'unable to obtain exclusive access to this record or 1 records', fields: [] },
+  },
   INVALID_SESSION_ID: { status: 401, error: { errorCode: 'INVALID_SESSION_ID', message: 'Session expired or invalid' } },
 };
 
@@ -98,7 +117,12 @@ export function prng(seed: number): () => number {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 type OutboundKnob = 'duplicate' | 'reorder' | 'drop';

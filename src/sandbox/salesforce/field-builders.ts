@@ -51,7 +51,8 @@ export const fields = {
     base(name, label, 'boolean', { nillable: false, defaultedOnCreate: true, defaultValue, ...extra }),
   date: (name: string, label: string, extra: Extra = {}): FieldDef => base(name, label, 'date', extra),
   datetime: (name: string, label: string, extra: Extra = {}): FieldDef => base(name, label, 'datetime', extra),
-  currency: (name: string, label: string, extra: Extra = {}): FieldDef => base(name, label, 'currency', { precision: 18, scale: 2, ...extra }),
+  currency: (name: string, label: string, extra: Extra = {}): FieldDef =>
+    base(name, label, 'currency', { precision: 18, scale: 2, ...extra }),
   percent: (name: string, label: string, extra: Extra = {}): FieldDef => base(name, label, 'percent', { precision: 3, scale: 0, ...extra }),
   int: (name: string, label: string): FieldDef => base(name, label, 'int', { precision: 8 }),
   picklist: (name: string, label: string, values: readonly string[], extra: Extra & { defaultValue?: string } = {}): FieldDef =>

@@ -16,7 +16,13 @@ const fail = (error: SfError): Coerced => ({ ok: false, error });
 
 function deserializeError(field: FieldDef, raw: unknown, target: string): Coerced {
   const shown = typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : JSON.stringify(raw);
-  return fail(sfError('JSON_PARSER_ERROR', `Cannot deserialize instance of ${target} from VALUE_STRING value ${shown} or request may be missing a required field`, [field.name]));
+  return fail(
+    sfError(
+      'JSON_PARSER_ERROR',
+      `Cannot deserialize instance of ${target} from VALUE_STRING value ${shown} or request may be missing a required field`,
+      [field.name],
+    ),
+  );
 }
 
 function coerceText(field: FieldDef, raw: unknown): Coerced {
@@ -24,18 +30,24 @@ function coerceText(field: FieldDef, raw: unknown): Coerced {
   const value = String(raw);
   if (value === '') return { ok: true, value: null };
   if (field.length > 0 && value.length > field.length) {
-    return fail(sfError('STRING_TOO_LONG', `${field.label}: data value too large: ${value.slice(0, 80)} (max length=${field.length})`, [field.name]));
+    return fail(
+      sfError('STRING_TOO_LONG', `${field.label}: data value too large: ${value.slice(0, 80)} (max length=${field.length})`, [field.name]),
+    );
   }
   if (field.type === 'email' && !EMAIL.test(value)) {
     return fail(sfError('INVALID_EMAIL_ADDRESS', `${field.label}: invalid email address: ${value}`, [field.name]));
   }
   if (field.type === 'picklist' && field.restrictedPicklist && !field.picklistValues.some((p) => p.active && p.value === value)) {
-    return fail(sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field.label}: bad value for restricted picklist field: ${value}`, [field.name]));
+    return fail(
+      sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field.label}: bad value for restricted picklist field: ${value}`, [field.name]),
+    );
   }
   if (field.type === 'multipicklist' && field.restrictedPicklist) {
     const bad = value.split(';').find((v) => !field.picklistValues.some((p) => p.active && p.value === v));
     if (bad !== undefined) {
-      return fail(sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field.label}: bad value for restricted picklist field: ${bad}`, [field.name]));
+      return fail(
+        sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field.label}: bad value for restricted picklist field: ${bad}`, [field.name]),
+      );
     }
   }
   return { ok: true, value };
@@ -47,7 +59,9 @@ function coerceNumber(field: FieldDef, raw: unknown): Coerced {
   if (field.type === 'int' && !Number.isInteger(value)) return deserializeError(field, raw, 'int');
   const integerDigits = Math.max(1, field.precision - field.scale);
   if (field.precision > 0 && Math.abs(Math.trunc(value)).toString().length > integerDigits) {
-    return fail(sfError('NUMBER_OUTSIDE_VALID_RANGE', `${field.label}: value outside of valid range on numeric field: ${value}`, [field.name]));
+    return fail(
+      sfError('NUMBER_OUTSIDE_VALID_RANGE', `${field.label}: value outside of valid range on numeric field: ${value}`, [field.name]),
+    );
   }
   return { ok: true, value };
 }

@@ -85,14 +85,23 @@ function must<T>(result: { ok: true; id: string } | { ok: false; errors: SfError
 }
 
 /** Uses an existing record (filling its empty fields) or creates one. */
-function useOrCreate(txn: Txn, type: string, existingId: string | null, values: Record<string, unknown>, ctx: WriteContext, check?: (r: SfRecord) => SfError | undefined): string {
+function useOrCreate(
+  txn: Txn,
+  type: string,
+  existingId: string | null,
+  values: Record<string, unknown>,
+  ctx: WriteContext,
+  check?: (r: SfRecord) => SfError | undefined,
+): string {
   if (existingId === null) return must(createRecord(txn, type, values, ctx), (id) => id);
   const obj = txn.store.schema.object(type);
   const found = obj ? liveRecord(txn, obj, existingId) : undefined;
   if (!found?.ok) throw new ConvertFailure([sfError('INVALID_CROSS_REFERENCE_KEY', `invalid cross reference id: ${existingId}`, [])]);
   const problem = check?.(found.record);
   if (problem) throw new ConvertFailure([problem]);
-  const fill = Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'OwnerId' && (found.record[k] === null || found.record[k] === undefined)));
+  const fill = Object.fromEntries(
+    Object.entries(values).filter(([k]) => k !== 'OwnerId' && (found.record[k] === null || found.record[k] === undefined)),
+  );
   return must(updateRecord(txn, type, String(found.record.Id), fill, ctx), (id) => id);
 }
 
@@ -105,12 +114,22 @@ function moveMemberships(txn: Txn, leadId: string, contactId: string, ctx: Write
   const members = Object.values(txn.store.table('CampaignMember')).filter((m) => !m.IsDeleted && m.LeadId === leadId);
   const stamp = formatDateTime(ctx.now);
   for (const member of members) {
-    const alreadyMember = Object.values(txn.store.table('CampaignMember')).some((m) => !m.IsDeleted && m.CampaignId === member.CampaignId && m.ContactId === contactId);
+    const alreadyMember = Object.values(txn.store.table('CampaignMember')).some(
+      (m) => !m.IsDeleted && m.CampaignId === member.CampaignId && m.ContactId === contactId,
+    );
     if (alreadyMember) continue;
-    txn.put('CampaignMember', { ...member, ContactId: contactId, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp });
+    txn.put('CampaignMember', {
+      ...member,
+      ContactId: contactId,
+      LastModifiedDate: stamp,
+      LastModifiedById: ctx.userId,
+      SystemModstamp: stamp,
+    });
     txn.emit({ kind: 'update', type: 'CampaignMember', id: String(member.Id), changedFields: ['ContactId'], userId: ctx.userId });
   }
-  const latest = [...members].sort((a, b) => String(b.CreatedDate).localeCompare(String(a.CreatedDate)) || String(b.Id).localeCompare(String(a.Id)))[0];
+  const latest = [...members].sort(
+    (a, b) => String(b.CreatedDate).localeCompare(String(a.CreatedDate)) || String(b.Id).localeCompare(String(a.Id)),
+  )[0];
   return latest ? String(latest.CampaignId) : null;
 }
 
@@ -118,7 +137,14 @@ function moveActivities(txn: Txn, leadId: string, contactId: string, whatId: str
   const stamp = formatDateTime(ctx.now);
   for (const task of Object.values(txn.store.table('Task'))) {
     if (task.IsDeleted || task.WhoId !== leadId) continue;
-    txn.put('Task', { ...task, WhoId: contactId, WhatId: task.WhatId ?? whatId, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp });
+    txn.put('Task', {
+      ...task,
+      WhoId: contactId,
+      WhatId: task.WhatId ?? whatId,
+      LastModifiedDate: stamp,
+      LastModifiedById: ctx.userId,
+      SystemModstamp: stamp,
+    });
     txn.emit({ kind: 'update', type: 'Task', id: String(task.Id), changedFields: ['WhoId', 'WhatId'], userId: ctx.userId });
   }
 }
@@ -126,21 +152,32 @@ function moveActivities(txn: Txn, leadId: string, contactId: string, whatId: str
 function convertOne(txn: Txn, input: LeadConvertInput, ctx: WriteContext): LeadConvertOutcome {
   const leadObj = txn.store.schema.object('Lead');
   const found = leadObj ? liveRecord(txn, leadObj, input.leadId) : undefined;
-  if (!found?.ok) return { success: false, leadId: null, errors: [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', [])] };
+  if (!found?.ok)
+    return { success: false, leadId: null, errors: [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', [])] };
   const lead = found.record;
   const leadId = String(lead.Id);
-  if (lead.IsConverted === true) return { success: false, leadId, errors: [sfError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', [])] };
+  if (lead.IsConverted === true)
+    return { success: false, leadId, errors: [sfError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', [])] };
   if (!LEAD_STATUSES.some((s) => s.IsConverted && s.ApiName === input.convertedStatus)) {
     return { success: false, leadId, errors: [sfError('INVALID_STATUS', `invalid convertedStatus: ${input.convertedStatus}`, [])] };
   }
   const ownerId = input.ownerId ?? String(lead.OwnerId);
   const owner = txn.store.get('User', ownerId);
-  if (!owner || owner.IsActive !== true) return { success: false, leadId, errors: [sfError('INVALID_CROSS_REFERENCE_KEY', `invalid owner: ${ownerId}`, ['OwnerId'])] };
+  if (!owner || owner.IsActive !== true)
+    return { success: false, leadId, errors: [sfError('INVALID_CROSS_REFERENCE_KEY', `invalid owner: ${ownerId}`, ['OwnerId'])] };
 
-  const accountId = useOrCreate(txn, 'Account', input.accountId, { ...mappedValues(txn, lead, 'Account', ACCOUNT_MAP), OwnerId: ownerId }, ctx);
+  const accountId = useOrCreate(
+    txn,
+    'Account',
+    input.accountId,
+    { ...mappedValues(txn, lead, 'Account', ACCOUNT_MAP), OwnerId: ownerId },
+    ctx,
+  );
   const contactValues = { ...mappedValues(txn, lead, 'Contact', CONTACT_MAP), AccountId: accountId, OwnerId: ownerId };
   const contactId = useOrCreate(txn, 'Contact', input.contactId, contactValues, ctx, (c) =>
-    c.AccountId === accountId ? undefined : sfError('INVALID_CROSS_REFERENCE_KEY', 'The contact is not associated with the account', ['ContactId']),
+    c.AccountId === accountId
+      ? undefined
+      : sfError('INVALID_CROSS_REFERENCE_KEY', 'The contact is not associated with the account', ['ContactId']),
   );
   if (input.contactId !== null && input.overwriteLeadSource && lead.LeadSource) {
     must(updateRecord(txn, 'Contact', contactId, { LeadSource: lead.LeadSource }, ctx), (id) => id);
@@ -159,7 +196,9 @@ function convertOne(txn: Txn, input: LeadConvertInput, ctx: WriteContext): LeadC
       OwnerId: ownerId,
     };
     opportunityId = useOrCreate(txn, 'Opportunity', input.opportunityId, opportunityValues, ctx, (o) =>
-      o.AccountId === accountId ? undefined : sfError('INVALID_CROSS_REFERENCE_KEY', 'The opportunity is not associated with the account', ['OpportunityId']),
+      o.AccountId === accountId
+        ? undefined
+        : sfError('INVALID_CROSS_REFERENCE_KEY', 'The opportunity is not associated with the account', ['OpportunityId']),
     );
   }
   moveActivities(txn, leadId, contactId, opportunityId ?? accountId, ctx);

@@ -35,8 +35,21 @@ const authorizeQuery = z.object({
 });
 
 const tokenForm = z.discriminatedUnion('grant_type', [
-  z.object({ grant_type: z.literal('password'), username: z.string(), password: z.string(), client_id: z.string(), client_secret: z.string(), code_verifier: z.string().optional() }),
-  z.object({ grant_type: z.literal('refresh_token'), refresh_token: z.string(), client_id: z.string(), client_secret: z.string().optional(), code_verifier: z.string().optional() }),
+  z.object({
+    grant_type: z.literal('password'),
+    username: z.string(),
+    password: z.string(),
+    client_id: z.string(),
+    client_secret: z.string(),
+    code_verifier: z.string().optional(),
+  }),
+  z.object({
+    grant_type: z.literal('refresh_token'),
+    refresh_token: z.string(),
+    client_id: z.string(),
+    client_secret: z.string().optional(),
+    code_verifier: z.string().optional(),
+  }),
   z.object({
     grant_type: z.literal('authorization_code'),
     code: z.string(),
@@ -153,14 +166,19 @@ export function registerOAuthRoutes(app: Express, ctx: SandboxContext): void {
   app.get('/services/oauth2/authorize', (req, res) => {
     const parsed = authorizeQuery.safeParse(req.query);
     if (!parsed.success) {
-      res.status(400).type('html').send(`<p>error=invalid_request: ${escapeHtml(parsed.error.issues[0]?.message ?? 'bad request')}</p>`);
+      res
+        .status(400)
+        .type('html')
+        .send(`<p>error=invalid_request: ${escapeHtml(parsed.error.issues[0]?.message ?? 'bad request')}</p>`);
       return;
     }
     if (!safeEqual(parsed.data.client_id, ctx.config.clientId)) {
       res.status(400).type('html').send('<p>error=invalid_client_id: client identifier invalid</p>');
       return;
     }
-    const params = Object.fromEntries(Object.entries(parsed.data).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    const params = Object.fromEntries(
+      Object.entries(parsed.data).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
     res.type('html').send(consentPage(params, ctx.config.username));
   });
 
@@ -203,20 +221,24 @@ export function registerOAuthRoutes(app: Express, ctx: SandboxContext): void {
     if (!safeEqual(body.client_id, ctx.config.clientId)) return oauthError(res, 400, 'invalid_client_id', 'client identifier invalid');
     switch (body.grant_type) {
       case 'password': {
-        if (!clientMatches(body.client_id, body.client_secret, true)) return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
-        if (body.username !== ctx.config.username || !safeEqual(body.password, ctx.config.password)) return oauthError(res, 400, 'invalid_grant', 'authentication failure');
+        if (!clientMatches(body.client_id, body.client_secret, true))
+          return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
+        if (body.username !== ctx.config.username || !safeEqual(body.password, ctx.config.password))
+          return oauthError(res, 400, 'invalid_grant', 'authentication failure');
         res.json(ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' }));
         return;
       }
       case 'refresh_token': {
-        if (!clientMatches(body.client_id, body.client_secret, false)) return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
+        if (!clientMatches(body.client_id, body.client_secret, false))
+          return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
         const grant = ctx.tokens.refresh(body.refresh_token);
         if (!grant) return oauthError(res, 400, 'invalid_grant', 'expired access/refresh token');
         res.json(ctx.tokens.issue(grant.userId, { withRefreshToken: false, scope: grant.scope, refreshToken: body.refresh_token }));
         return;
       }
       case 'authorization_code': {
-        if (!clientMatches(body.client_id, body.client_secret, false)) return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
+        if (!clientMatches(body.client_id, body.client_secret, false))
+          return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
         const code = codes.get(body.code);
         codes.delete(body.code);
         if (!code || code.expiresAt <= ctx.config.now() || code.redirectUri !== body.redirect_uri) {
@@ -239,7 +261,8 @@ export function registerOAuthRoutes(app: Express, ctx: SandboxContext): void {
 
   const revoke = (req: Request, res: Response) => {
     const token = (req.body as Record<string, unknown> | undefined)?.token ?? req.query.token;
-    if (typeof token !== 'string' || !ctx.tokens.revoke(token)) return oauthError(res, 400, 'unsupported_token_type', 'this token type is not supported');
+    if (typeof token !== 'string' || !ctx.tokens.revoke(token))
+      return oauthError(res, 400, 'unsupported_token_type', 'this token type is not supported');
     res.status(200).end();
   };
   app.post('/services/oauth2/revoke', form, revoke);

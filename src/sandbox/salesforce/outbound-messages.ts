@@ -37,10 +37,14 @@ export interface OutboundDeps {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -151,7 +155,12 @@ export class OutboundMessages {
       if (event.kind === 'delete') continue;
       for (const rule of this.rules()) {
         if (!rule.active || rule.object !== event.type || !rule.triggerOn.includes(event.kind)) continue;
-        if (event.kind === 'update' && rule.whenFieldsChange.length > 0 && !rule.whenFieldsChange.some((f) => event.changedFields.includes(f))) continue;
+        if (
+          event.kind === 'update' &&
+          rule.whenFieldsChange.length > 0 &&
+          !rule.whenFieldsChange.some((f) => event.changedFields.includes(f))
+        )
+          continue;
         if (!rule.fireOnIntegrationUserChanges && event.userId === rule.integrationUserId) continue;
         this.enqueue(rule, event.type, event.id);
       }
@@ -164,7 +173,15 @@ export class OutboundMessages {
     // While a notification waits, later changes ride along: it carries the latest state when sent.
     if (state.outboundQueue.some((p) => p.ruleId === rule.id && p.recordId === recordId && !this.inFlight.has(p.id))) return;
     const now = Date.now();
-    state.outboundQueue.push({ id: this.deps.store.newId(KEY_PREFIXES.OutboundNotification), ruleId: rule.id, type, recordId, queuedAt: now, attempts: 0, dueAt: now });
+    state.outboundQueue.push({
+      id: this.deps.store.newId(KEY_PREFIXES.OutboundNotification),
+      ruleId: rule.id,
+      type,
+      recordId,
+      queuedAt: now,
+      attempts: 0,
+      dueAt: now,
+    });
     this.deps.store.markDirty();
   }
 
@@ -219,7 +236,16 @@ export class OutboundMessages {
 
   private log(entry: Omit<DeliveryLogEntry, 'id' | 'at'>): void {
     const { state } = this.deps.store;
-    this.deps.config.logger.debug({ ruleId: entry.ruleId, outcome: entry.outcome, notifications: entry.notificationIds.length, attempt: entry.attempt, status: entry.status }, 'salesforce sandbox: outbound message');
+    this.deps.config.logger.debug(
+      {
+        ruleId: entry.ruleId,
+        outcome: entry.outcome,
+        notifications: entry.notificationIds.length,
+        attempt: entry.attempt,
+        status: entry.status,
+      },
+      'salesforce sandbox: outbound message',
+    );
     state.deliveries.push({ id: `delivery-${state.deliveries.length + 1}-${Date.now()}`, at: formatDateTime(Date.now()), ...entry });
     if (state.deliveries.length > MAX_LOG_ENTRIES) state.deliveries.splice(0, state.deliveries.length - MAX_LOG_ENTRIES);
   }
@@ -231,7 +257,14 @@ export class OutboundMessages {
     const dropped = batch.filter(() => faults.outbound('drop'));
     if (dropped.length > 0) {
       this.removeFromQueue(new Set(dropped.map((p) => p.id)));
-      this.log({ ...base, notificationIds: dropped.map((p) => p.id), recordIds: dropped.map((p) => p.recordId), attempt: 0, outcome: 'dropped-by-fault', faults: ['drop'] });
+      this.log({
+        ...base,
+        notificationIds: dropped.map((p) => p.id),
+        recordIds: dropped.map((p) => p.recordId),
+        attempt: 0,
+        outcome: 'dropped-by-fault',
+        faults: ['drop'],
+      });
     }
     let items = batch.filter((p) => !dropped.includes(p) && store.get(p.type, p.recordId) !== undefined);
     if (items.length === 0) return;
@@ -262,7 +295,15 @@ export class OutboundMessages {
     // A reset or close happened meanwhile: the queue and log this delivery belonged to are gone.
     if (signal.aborted) return;
     const attempt = Math.max(...items.map((p) => p.attempts)) + 1;
-    const logged = { ...base, notificationIds: items.map((p) => p.id), recordIds: items.map((p) => p.recordId), attempt, status: outcome.status, error: outcome.error, faults: applied };
+    const logged = {
+      ...base,
+      notificationIds: items.map((p) => p.id),
+      recordIds: items.map((p) => p.recordId),
+      attempt,
+      status: outcome.status,
+      error: outcome.error,
+      faults: applied,
+    };
     if (outcome.ok) {
       this.removeFromQueue(new Set(items.map((p) => p.id)));
       this.log({ ...logged, outcome: 'acked' });
@@ -293,7 +334,11 @@ export class OutboundMessages {
       });
       const reply = await response.text();
       if (response.status === 200 && isAckReply(reply)) return { ok: true, status: 200, error: null };
-      return { ok: false, status: response.status, error: response.status === 200 ? 'reply is not an Ack true envelope' : `HTTP ${response.status}` };
+      return {
+        ok: false,
+        status: response.status,
+        error: response.status === 200 ? 'reply is not an Ack true envelope' : `HTTP ${response.status}`,
+      };
     } catch (error) {
       return { ok: false, status: null, error: error instanceof Error ? error.message : String(error) };
     }

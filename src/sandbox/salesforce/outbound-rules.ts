@@ -9,7 +9,10 @@ export const outboundRuleInputSchema = z.strictObject({
   name: z.string().min(1).max(80).default('Sandbox Outbound Message'),
   object: z.string().min(1),
   /** Fire when a record is created, updated, or both. */
-  triggerOn: z.array(z.enum(['create', 'update'])).min(1).default(['create', 'update']),
+  triggerOn: z
+    .array(z.enum(['create', 'update']))
+    .min(1)
+    .default(['create', 'update']),
   /** For updates: fire only when at least one of these fields changed (empty = any change). */
   whenFieldsChange: z.array(z.string().min(1)).default([]),
   /** Fields sent in each notification (Id is always sent). */
@@ -23,7 +26,10 @@ export const outboundRuleInputSchema = z.strictObject({
   /** Null fields: `omit` them (what Salesforce does) or send them as `xsi:nil="true"`. */
   nullFields: z.enum(['omit', 'nil']).default('omit'),
   /** API version of the EnterpriseUrl/PartnerUrl in the message. */
-  apiVersion: z.string().regex(/^\d{2}\.0$/).default('60.0'),
+  apiVersion: z
+    .string()
+    .regex(/^\d{2}\.0$/)
+    .default('60.0'),
   active: z.boolean().default(true),
 });
 

@@ -10,9 +10,20 @@ import type { ObjectDef, SfRecord } from './types.ts';
 export type FieldAccess = 'none' | 'read' | 'edit';
 
 /** The objects whose rows change who sees what; a write to one of them drops the cached per-user schemas. */
-export const PERMISSION_OBJECTS: ReadonlySet<string> = new Set(['PermissionSet', 'FieldPermissions', 'ObjectPermissions', 'PermissionSetAssignment']);
+export const PERMISSION_OBJECTS: ReadonlySet<string> = new Set([
+  'PermissionSet',
+  'FieldPermissions',
+  'ObjectPermissions',
+  'PermissionSetAssignment',
+]);
 
-function setupObject(name: keyof typeof KEY_PREFIXES, label: string, labelPlural: string, defs: ObjectDef['fields'], updateable = true): ObjectDef {
+function setupObject(
+  name: keyof typeof KEY_PREFIXES,
+  label: string,
+  labelPlural: string,
+  defs: ObjectDef['fields'],
+  updateable = true,
+): ObjectDef {
   return {
     name,
     label,
@@ -84,7 +95,11 @@ export type RowsOf = (type: string) => readonly SfRecord[];
 
 /** `Lead.First_Touch_Channel__c` → access, for every custom field `userId` may see (lower-case keys). */
 export function customFieldAccess(rowsOf: RowsOf, userId: string): Map<string, Exclude<FieldAccess, 'none'>> {
-  const sets = new Set(rowsOf('PermissionSetAssignment').filter((a) => a.AssigneeId === userId).map((a) => String(a.PermissionSetId)));
+  const sets = new Set(
+    rowsOf('PermissionSetAssignment')
+      .filter((a) => a.AssigneeId === userId)
+      .map((a) => String(a.PermissionSetId)),
+  );
   const access = new Map<string, Exclude<FieldAccess, 'none'>>();
   for (const row of rowsOf('FieldPermissions')) {
     if (!sets.has(String(row.ParentId)) || row.PermissionsRead !== true) continue;
@@ -94,4 +109,3 @@ export function customFieldAccess(rowsOf: RowsOf, userId: string): Map<string, E
   }
   return access;
 }
-

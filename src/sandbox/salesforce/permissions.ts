@@ -25,7 +25,6 @@ import { sfError } from './errors.ts';
 import type { OrgStore } from './state-store.ts';
 import type { SfError, SfRecord } from './types.ts';
 
-
 const live = (store: OrgStore, type: string): SfRecord[] => Object.values(store.table(type)).filter((r) => r.IsDeleted !== true);
 
 /**
@@ -49,7 +48,13 @@ export function checkPermissionRow(store: OrgStore, type: string, record: SfReco
     case 'PermissionSet': {
       const name = String(record.Name ?? '');
       if (!/^[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*$/.test(name)) {
-        return [sfError('FIELD_INTEGRITY_EXCEPTION', 'The API Name can only contain underscores and alphanumeric characters. It must begin with a letter, not end with an underscore, and not contain two consecutive underscores.', ['Name'])];
+        return [
+          sfError(
+            'FIELD_INTEGRITY_EXCEPTION',
+            'The API Name can only contain underscores and alphanumeric characters. It must begin with a letter, not end with an underscore, and not contain two consecutive underscores.',
+            ['Name'],
+          ),
+        ];
       }
       return [];
     }
@@ -58,12 +63,19 @@ export function checkPermissionRow(store: OrgStore, type: string, record: SfReco
       if (!object) return [badPicklist('SobjectType', record.SobjectType)];
       record.SobjectType = object.name;
       const [prefix, fieldName] = String(record.Field).split('.');
-      const field = prefix?.toLowerCase() === object.name.toLowerCase() && fieldName !== undefined ? store.schema.field(object.name, fieldName) : undefined;
+      const field =
+        prefix?.toLowerCase() === object.name.toLowerCase() && fieldName !== undefined
+          ? store.schema.field(object.name, fieldName)
+          : undefined;
       // describe's `permissionable`: required, calculated and system fields take no field-level security.
       if (!field || !(field.nillable && !field.calculated && field.createable)) return [badPicklist('Field', record.Field)];
       record.Field = `${object.name}.${field.name}`;
       if (record.PermissionsEdit === true && record.PermissionsRead !== true) {
-        return [sfError('FIELD_INTEGRITY_EXCEPTION', `Permission Edit on ${String(record.Field)} depends on permission(s): Read`, ['PermissionsEdit'])];
+        return [
+          sfError('FIELD_INTEGRITY_EXCEPTION', `Permission Edit on ${String(record.Field)} depends on permission(s): Read`, [
+            'PermissionsEdit',
+          ]),
+        ];
       }
       if (others().some((r) => r.ParentId === record.ParentId && sameText(r.Field, record.Field))) {
         return [duplicate(`duplicate value found: Field duplicates value on record with id: ${String(record.ParentId)}`, ['Field'])];
@@ -74,18 +86,33 @@ export function checkPermissionRow(store: OrgStore, type: string, record: SfReco
       const object = store.schema.object(String(record.SobjectType));
       if (!object || !OBJECTS_WITH_PERMISSIONS.has(object.name)) return [badPicklist('SobjectType', record.SobjectType)];
       record.SobjectType = object.name;
-      const needsRead = ['PermissionsCreate', 'PermissionsEdit', 'PermissionsDelete', 'PermissionsViewAllRecords', 'PermissionsModifyAllRecords'].filter((f) => record[f] === true);
+      const needsRead = [
+        'PermissionsCreate',
+        'PermissionsEdit',
+        'PermissionsDelete',
+        'PermissionsViewAllRecords',
+        'PermissionsModifyAllRecords',
+      ].filter((f) => record[f] === true);
       if (needsRead.length > 0 && record.PermissionsRead !== true) {
-        return [sfError('FIELD_INTEGRITY_EXCEPTION', `Permission ${needsRead.join(', ')} on ${object.name} depends on permission(s): Read`, needsRead)];
+        return [
+          sfError(
+            'FIELD_INTEGRITY_EXCEPTION',
+            `Permission ${needsRead.join(', ')} on ${object.name} depends on permission(s): Read`,
+            needsRead,
+          ),
+        ];
       }
       if (others().some((r) => r.ParentId === record.ParentId && r.SobjectType === record.SobjectType)) {
-        return [duplicate(`duplicate value found: SobjectType duplicates value on record with id: ${String(record.ParentId)}`, ['SobjectType'])];
+        return [
+          duplicate(`duplicate value found: SobjectType duplicates value on record with id: ${String(record.ParentId)}`, ['SobjectType']),
+        ];
       }
       return [];
     }
     case 'PermissionSetAssignment': {
       const set = store.get('PermissionSet', String(record.PermissionSetId));
-      if (!set || set.IsDeleted === true) return [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['PermissionSetId'])];
+      if (!set || set.IsDeleted === true)
+        return [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['PermissionSetId'])];
       const user = store.get('User', String(record.AssigneeId));
       if (!user) return [sfError('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id', ['AssigneeId'])];
       if (others().some((r) => r.AssigneeId === record.AssigneeId && r.PermissionSetId === record.PermissionSetId)) {

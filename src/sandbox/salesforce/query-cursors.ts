@@ -42,10 +42,20 @@ export class QueryCursors {
   constructor(private readonly now: () => number) {}
 
   /** The first page of a result; opens a cursor when more pages follow. */
-  open(userId: string, resource: string, urlBase: string, records: Record<string, unknown>[], totalSize: number, batchSize: number): QueryPage {
+  open(
+    userId: string,
+    resource: string,
+    urlBase: string,
+    records: Record<string, unknown>[],
+    totalSize: number,
+    batchSize: number,
+  ): QueryPage {
     if (records.length <= batchSize) return { totalSize, done: true, records };
     const cursor: Cursor = {
-      id: `${KEY_PREFIXES.QueryLocator}${randomBytes(12).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 15)}`,
+      id: `${KEY_PREFIXES.QueryLocator}${randomBytes(12)
+        .toString('base64url')
+        .replace(/[^A-Za-z0-9]/g, 'x')
+        .slice(0, 15)}`,
       userId,
       resource,
       records,
@@ -54,7 +64,12 @@ export class QueryCursors {
     };
     this.evict(userId);
     this.cursors.set(cursor.id, cursor);
-    return { totalSize, done: false, nextRecordsUrl: `${urlBase}/${resource}/${cursor.id}-${batchSize}`, records: records.slice(0, batchSize) };
+    return {
+      totalSize,
+      done: false,
+      nextRecordsUrl: `${urlBase}/${resource}/${cursor.id}-${batchSize}`,
+      records: records.slice(0, batchSize),
+    };
   }
 
   /** The page at a locator (`01g…-<offset>`); INVALID_QUERY_LOCATOR when it is unknown or expired. */
@@ -62,7 +77,13 @@ export class QueryCursors {
     const m = /^(01g[A-Za-z0-9]{15})-(\d+)$/.exec(locator);
     const cursor = m ? this.cursors.get(m[1] ?? '') : undefined;
     const offset = Number(m?.[2]);
-    if (!cursor || cursor.userId !== userId || cursor.resource !== resource || this.now() - cursor.lastUsed > IDLE_EXPIRY_MS || offset > cursor.records.length) {
+    if (
+      !cursor ||
+      cursor.userId !== userId ||
+      cursor.resource !== resource ||
+      this.now() - cursor.lastUsed > IDLE_EXPIRY_MS ||
+      offset > cursor.records.length
+    ) {
       throw httpError(400, 'INVALID_QUERY_LOCATOR', 'invalid query locator');
     }
     cursor.lastUsed = this.now();

@@ -23,7 +23,11 @@ export interface QueryRequest {
 
 /** Runs SOQL and returns its first page, opening a cursor for the rest. */
 export function firstPage(ctx: SandboxContext, q: QueryRequest, check?: (result: { totalSize: number }, soql: string) => void): QueryPage {
-  const result = runSoql(q.source, q.soql, { includeDeleted: q.includeDeleted, now: ctx.config.now(), urlBase: q.recordUrlBase ?? q.urlBase });
+  const result = runSoql(q.source, q.soql, {
+    includeDeleted: q.includeDeleted,
+    now: ctx.config.now(),
+    urlBase: q.recordUrlBase ?? q.urlBase,
+  });
   check?.(result, q.soql);
   return ctx.cursors.open(q.userId, q.resource, q.urlBase, result.records, result.totalSize, q.batchSize);
 }

@@ -19,9 +19,20 @@ import type { SfError, SfRecord } from './types.ts';
 const MERGEABLE = new Set(['Lead', 'Contact', 'Account']);
 /** The records related to a merged record that move to the master (child field per type). */
 const RELATED: Record<string, { type: string; field: string }[]> = {
-  Lead: [{ type: 'Task', field: 'WhoId' }, { type: 'Event', field: 'WhoId' }, { type: 'CampaignMember', field: 'LeadId' }],
-  Contact: [{ type: 'Task', field: 'WhoId' }, { type: 'Event', field: 'WhoId' }, { type: 'CampaignMember', field: 'ContactId' }],
-  Account: [{ type: 'Contact', field: 'AccountId' }, { type: 'Opportunity', field: 'AccountId' }],
+  Lead: [
+    { type: 'Task', field: 'WhoId' },
+    { type: 'Event', field: 'WhoId' },
+    { type: 'CampaignMember', field: 'LeadId' },
+  ],
+  Contact: [
+    { type: 'Task', field: 'WhoId' },
+    { type: 'Event', field: 'WhoId' },
+    { type: 'CampaignMember', field: 'ContactId' },
+  ],
+  Account: [
+    { type: 'Contact', field: 'AccountId' },
+    { type: 'Opportunity', field: 'AccountId' },
+  ],
 };
 
 export interface MergeInput {
@@ -50,7 +61,8 @@ export function mergeRecords(txn: Txn, input: MergeInput, ctx: WriteContext): Me
   for (const raw of input.recordToMergeIds) {
     const found = liveRecord(txn, obj, raw);
     if (!found.ok) return fail(...found.errors);
-    if (found.record.Id === master.record.Id) return fail(sfError('INVALID_ID_FIELD', 'The master record id cannot be one of the records to merge', ['Id']));
+    if (found.record.Id === master.record.Id)
+      return fail(sfError('INVALID_ID_FIELD', 'The master record id cannot be one of the records to merge', ['Id']));
     losers.push(found.record);
   }
   if (input.type === 'Lead' && [master.record, ...losers].some((r) => r.IsConverted === true)) {
@@ -71,7 +83,13 @@ export function mergeRecords(txn: Txn, input: MergeInput, ctx: WriteContext): Me
     for (const related of RELATED[obj.name] ?? []) {
       for (const row of Object.values(txn.store.table(related.type))) {
         if (row.IsDeleted === true || row[related.field] !== loser.Id) continue;
-        txn.put(related.type, { ...row, [related.field]: masterId, LastModifiedDate: stamp, LastModifiedById: ctx.userId, SystemModstamp: stamp });
+        txn.put(related.type, {
+          ...row,
+          [related.field]: masterId,
+          LastModifiedDate: stamp,
+          LastModifiedById: ctx.userId,
+          SystemModstamp: stamp,
+        });
         txn.emit({ kind: 'update', type: related.type, id: String(row.Id), changedFields: [related.field], userId: ctx.userId });
         updatedRelatedIds.push(String(row.Id));
       }
@@ -88,14 +106,19 @@ export function mergeRecords(txn: Txn, input: MergeInput, ctx: WriteContext): Me
 }
 
 /** Takes one record out of the recycle bin. */
-export function undeleteRecord(txn: Txn, rawId: string, ctx: WriteContext): { success: true; id: string } | { success: false; id: string | null; errors: SfError[] } {
+export function undeleteRecord(
+  txn: Txn,
+  rawId: string,
+  ctx: WriteContext,
+): { success: true; id: string } | { success: false; id: string | null; errors: SfError[] } {
   const id = toId18(rawId);
   if (id === null) return { success: false, id: null, errors: [sfError('MALFORMED_ID', `invalid id: ${rawId}`, ['Id'])] };
   for (const type of objectTypes(txn)) {
     const row = txn.store.get(type, id);
     if (!row) continue;
     if (row.IsDeleted !== true) return { success: false, id, errors: [sfError('UNDELETE_FAILED', 'Entity is not in the recycle bin')] };
-    if (typeof row.MasterRecordId === 'string' && row.MasterRecordId !== '') return { success: false, id, errors: [sfError('UNDELETE_FAILED', 'Entity was merged into another record and cannot be undeleted')] };
+    if (typeof row.MasterRecordId === 'string' && row.MasterRecordId !== '')
+      return { success: false, id, errors: [sfError('UNDELETE_FAILED', 'Entity was merged into another record and cannot be undeleted')] };
     const stamp = formatDateTime(ctx.now);
     txn.put(type, { ...row, IsDeleted: false, SystemModstamp: stamp });
     return { success: true, id };

@@ -14,7 +14,14 @@ import type { SfError, SfRecord } from './types.ts';
 const PERSON_OBJECTS = new Set(['Lead', 'Contact', 'User']);
 
 /** Recomputes read-only fields that follow from others (`previous` is undefined on create). */
-export function applyDerivedFields(store: OrgStore, type: string, record: SfRecord, previous: SfRecord | undefined, now: number, touched: Set<string>): void {
+export function applyDerivedFields(
+  store: OrgStore,
+  type: string,
+  record: SfRecord,
+  previous: SfRecord | undefined,
+  now: number,
+  touched: Set<string>,
+): void {
   if (PERSON_OBJECTS.has(type)) {
     record.Name = [record.FirstName, record.LastName].filter((v) => typeof v === 'string' && v !== '').join(' ');
   }
@@ -53,7 +60,8 @@ export function checkObjectConstraints(store: OrgStore, type: string, record: Sf
   if (PERMISSION_OBJECTS.has(type)) return checkPermissionRow(store, type, record);
   if (type === 'CampaignMemberStatus') return checkMemberStatusRow(store, record);
   if (type === 'CampaignMember' && previous === undefined) {
-    if (!record.LeadId && !record.ContactId) return [sfError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId'])];
+    if (!record.LeadId && !record.ContactId)
+      return [sfError('REQUIRED_FIELD_MISSING', 'Required fields are missing: [ContactId, LeadId]', ['ContactId', 'LeadId'])];
     // A member names a Lead or a Contact; with both, Salesforce keeps the Contact.
     if (record.LeadId && record.ContactId) record.LeadId = null;
     const personField = record.ContactId ? 'ContactId' : 'LeadId';

@@ -49,7 +49,13 @@ function readOnlyError(names: string[]): SfError {
  * user cannot read does not exist, one they cannot edit is read-only) and coerces values; `mode`
  * picks createable vs updateable.
  */
-function resolveInput(txn: Txn, obj: ObjectDef, input: Input, mode: 'create' | 'update', ctx: WriteContext): { ok: true; values: Map<FieldDef, unknown> } | { ok: false; errors: SfError[] } {
+function resolveInput(
+  txn: Txn,
+  obj: ObjectDef,
+  input: Input,
+  mode: 'create' | 'update',
+  ctx: WriteContext,
+): { ok: true; values: Map<FieldDef, unknown> } | { ok: false; errors: SfError[] } {
   const values = new Map<FieldDef, unknown>();
   const readOnly: string[] = [];
   const schema = ctx.systemMode === true ? txn.store.schema : txn.store.schemaFor(ctx.userId);
@@ -72,18 +78,27 @@ function resolveInput(txn: Txn, obj: ObjectDef, input: Input, mode: 'create' | '
 
 function checkRequired(obj: ObjectDef, record: SfRecord): SfError | undefined {
   const missing = obj.fields
-    .filter((f) => !f.nillable && f.type !== 'boolean' && (f.createable || f.updateable) && (record[f.name] === null || record[f.name] === undefined))
+    .filter(
+      (f) =>
+        !f.nillable && f.type !== 'boolean' && (f.createable || f.updateable) && (record[f.name] === null || record[f.name] === undefined),
+    )
     .map((f) => f.name);
-  return missing.length > 0 ? sfError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing) : undefined;
+  return missing.length > 0
+    ? sfError('REQUIRED_FIELD_MISSING', `Required fields are missing: [${missing.join(', ')}]`, missing)
+    : undefined;
 }
 
 function checkUnique(txn: Txn, obj: ObjectDef, record: SfRecord): SfError | undefined {
   for (const field of obj.fields.filter((f) => f.unique)) {
     const value = record[field.name] ?? null;
     if (value === null) continue;
-    const clash = txn.store.recordsWithValue(obj.name, field.name, field.caseSensitive === true, value).find((other) => other.Id !== record.Id && !other.IsDeleted && sameValue(field, other[field.name] ?? null, value));
+    const clash = txn.store
+      .recordsWithValue(obj.name, field.name, field.caseSensitive === true, value)
+      .find((other) => other.Id !== record.Id && !other.IsDeleted && sameValue(field, other[field.name] ?? null, value));
     if (clash) {
-      return sfError('DUPLICATE_VALUE', `duplicate value found: ${field.name} duplicates value on record with id: ${String(clash.Id)}`, [field.name]);
+      return sfError('DUPLICATE_VALUE', `duplicate value found: ${field.name} duplicates value on record with id: ${String(clash.Id)}`, [
+        field.name,
+      ]);
     }
   }
   return undefined;
@@ -93,17 +108,31 @@ function checkOwner(txn: Txn, obj: ObjectDef, record: SfRecord): SfError | undef
   if (!obj.fields.some((f) => f.name === 'OwnerId') || typeof record.OwnerId !== 'string') return undefined;
   const owner = txn.store.get('User', record.OwnerId);
   if (owner && owner.IsActive !== true) {
-    return sfError('INACTIVE_OWNER_OR_USER', `operation performed with inactive user [${record.OwnerId}] as owner of ${obj.label.toLowerCase()}`, []);
+    return sfError(
+      'INACTIVE_OWNER_OR_USER',
+      `operation performed with inactive user [${record.OwnerId}] as owner of ${obj.label.toLowerCase()}`,
+      [],
+    );
   }
   return undefined;
 }
 
 /** Steps shared by create and update once the candidate record is assembled. */
-function finishWrite(txn: Txn, obj: ObjectDef, record: SfRecord, previous: SfRecord | undefined, touched: Set<string>, ctx: WriteContext): SfError | undefined {
+function finishWrite(
+  txn: Txn,
+  obj: ObjectDef,
+  record: SfRecord,
+  previous: SfRecord | undefined,
+  touched: Set<string>,
+  ctx: WriteContext,
+): SfError | undefined {
   if (obj.name === 'Lead' && ctx.autoAssign) assignLeadOwner(txn, record);
   applyDerivedFields(txn.store, obj.name, record, previous, ctx.now, touched);
   const error =
-    checkRequired(obj, record) ?? checkObjectConstraints(txn.store, obj.name, record, previous)[0] ?? checkOwner(txn, obj, record) ?? checkUnique(txn, obj, record);
+    checkRequired(obj, record) ??
+    checkObjectConstraints(txn.store, obj.name, record, previous)[0] ??
+    checkOwner(txn, obj, record) ??
+    checkUnique(txn, obj, record);
   if (error) return error;
   const injected = ctx.recordFault?.(obj.name);
   if (injected) return injected;
@@ -133,7 +162,11 @@ export function createRecord(txn: Txn, type: string, input: Input, ctx: WriteCon
   const record: SfRecord = {};
   for (const field of obj.fields) record[field.name] = field.defaultedOnCreate ? field.defaultValue : null;
   const hasOwner = obj.fields.some((f) => f.name === 'OwnerId');
-  Object.assign(record, { Id: txn.store.newRecordId(obj.name), ...auditFields(ctx.userId, ctx.now), ...(hasOwner ? { OwnerId: ctx.userId } : {}) });
+  Object.assign(record, {
+    Id: txn.store.newRecordId(obj.name),
+    ...auditFields(ctx.userId, ctx.now),
+    ...(hasOwner ? { OwnerId: ctx.userId } : {}),
+  });
   if (!obj.fields.some((f) => f.name === 'IsDeleted')) delete record.IsDeleted;
   const touched = new Set<string>();
   for (const [field, value] of resolved.values) {
@@ -168,7 +201,8 @@ export function updateRecord(txn: Txn, type: string, rawId: string, input: Input
   const found = liveRecord(txn, obj, rawId);
   if (!found.ok) return failed(...found.errors);
   const previous = found.record;
-  if (obj.name === 'Lead' && previous.IsConverted === true) return failed(sfError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []));
+  if (obj.name === 'Lead' && previous.IsConverted === true)
+    return failed(sfError('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead', []));
   const { Id: bodyId, id: bodyLowerId, ...rest } = input;
   const givenId = bodyId ?? bodyLowerId;
   if (givenId !== undefined && (typeof givenId !== 'string' || toId18(givenId) !== previous.Id)) {
@@ -239,12 +273,22 @@ export function upsertRecord(txn: Txn, type: string, fieldName: string, value: s
   if (!field || !(field.externalId || field.name === 'Id')) {
     return failed(sfError('NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${fieldName}`));
   }
-  const { [field.name]: bodyValue, ...rest } = Object.fromEntries(Object.entries(input).map(([k, v]) => [k.toLowerCase() === field.name.toLowerCase() ? field.name : k, v]));
+  const { [field.name]: bodyValue, ...rest } = Object.fromEntries(
+    Object.entries(input).map(([k, v]) => [k.toLowerCase() === field.name.toLowerCase() ? field.name : k, v]),
+  );
   const shown = typeof bodyValue === 'string' || typeof bodyValue === 'number' ? String(bodyValue) : JSON.stringify(bodyValue);
   if (bodyValue !== undefined && shown !== value) {
-    return failed(sfError('INVALID_FIELD', `The value of the external ID field in the request body (${shown}) must match the value in the URL (${value})`, [field.name]));
+    return failed(
+      sfError(
+        'INVALID_FIELD',
+        `The value of the external ID field in the request body (${shown}) must match the value in the URL (${value})`,
+        [field.name],
+      ),
+    );
   }
-  const matches = txn.store.recordsWithValue(obj.name, field.name, field.caseSensitive === true, value).filter((r) => !r.IsDeleted && sameValue(field, r[field.name] ?? null, value));
+  const matches = txn.store
+    .recordsWithValue(obj.name, field.name, field.caseSensitive === true, value)
+    .filter((r) => !r.IsDeleted && sameValue(field, r[field.name] ?? null, value));
   if (matches.length > 1) return { ok: false, multiple: matches.map((r) => String(r.Id)) };
   const match = matches[0];
   if (match) return updateRecord(txn, obj.name, String(match.Id), rest, ctx);

@@ -20,14 +20,16 @@ import type { ObjectDef } from './types.ts';
 export const API = '/services/data/:version';
 
 /** Describe as a user sees it: marketing objects and CurrencyType read-only to those who may not edit them. */
-const describedFor = (store: OrgStore, userId: string, obj: ObjectDef): ObjectDef => currencyDescribedFor(store, userId, campaignDescribedFor(store, userId, obj));
+const describedFor = (store: OrgStore, userId: string, obj: ObjectDef): ObjectDef =>
+  currencyDescribedFor(store, userId, campaignDescribedFor(store, userId, obj));
 
 const recordInputSchema = z.record(z.string(), z.unknown());
 
 /** Parses a JSON object body with zod; JSON_PARSER_ERROR for anything else. */
 export function parseRecordInput(body: unknown): Record<string, unknown> {
   const parsed = recordInputSchema.safeParse(body ?? {});
-  if (!parsed.success) throw httpError(400, 'JSON_PARSER_ERROR', 'Cannot deserialize instance of sObject from a value that is not a JSON object');
+  if (!parsed.success)
+    throw httpError(400, 'JSON_PARSER_ERROR', 'Cannot deserialize instance of sObject from a value that is not a JSON object');
   return parsed.data;
 }
 
@@ -83,7 +85,8 @@ function resourcesBody(ctx: SandboxContext, req: Request, res: Response): Record
 function replicationWindow(req: Request): { start: number; end: number } {
   const start = parseDateTime(queryParam(req, 'start') ?? '');
   const end = parseDateTime(queryParam(req, 'end') ?? '');
-  if (start === null || end === null || end < start) throw httpError(400, 'INVALID_REPLICATION_DATE', 'start and end must be valid datetimes with start before end');
+  if (start === null || end === null || end < start)
+    throw httpError(400, 'INVALID_REPLICATION_DATE', 'start and end must be valid datetimes with start before end');
   return { start, end };
 }
 
@@ -101,10 +104,20 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   });
   app.get(`${API}/sobjects`, (req, res) => {
     const userId = sessionOf(res).userId;
-    res.json(describeGlobal(schemaOf(ctx, res).list().map((o) => describedFor(store, userId, o)), urlBase(req)));
+    res.json(
+      describeGlobal(
+        schemaOf(ctx, res)
+          .list()
+          .map((o) => describedFor(store, userId, o)),
+        urlBase(req),
+      ),
+    );
   });
   app.get(`${API}/sobjects/:type`, (req, res) => {
-    res.json({ objectDescribe: objectSummary(describedFor(store, sessionOf(res).userId, objectOf(ctx, req, res)), urlBase(req)), recentItems: [] });
+    res.json({
+      objectDescribe: objectSummary(describedFor(store, sessionOf(res).userId, objectOf(ctx, req, res)), urlBase(req)),
+      recentItems: [],
+    });
   });
   app.get(`${API}/sobjects/:type/describe`, (req, res) => {
     res.json(describeObject(describedFor(store, sessionOf(res).userId, objectOf(ctx, req, res)), urlBase(req), schemaOf(ctx, res).list()));
@@ -114,7 +127,10 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     const obj = objectOf(ctx, req, res);
     const { start, end } = replicationWindow(req);
     const ids = Object.values(store.table(obj.name))
-      .filter((r) => !r.IsDeleted && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end)
+      .filter(
+        (r) =>
+          !r.IsDeleted && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end,
+      )
       .map((r) => r.Id);
     res.json({ ids, latestDateCovered: queryParam(req, 'end') });
   });
@@ -122,7 +138,12 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     const obj = objectOf(ctx, req, res);
     const { start, end } = replicationWindow(req);
     const deletedRecords = Object.values(store.table(obj.name))
-      .filter((r) => r.IsDeleted === true && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end)
+      .filter(
+        (r) =>
+          r.IsDeleted === true &&
+          (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start &&
+          (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end,
+      )
       .map((r) => ({ id: r.Id, deletedDate: r.SystemModstamp }));
     res.json({ deletedRecords, earliestDateAvailable: queryParam(req, 'start'), latestDateCovered: queryParam(req, 'end') });
   });
@@ -132,7 +153,10 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     const input = parseRecordInput(req.body);
     const result = runWrite(ctx, (txn) => createRecord(txn, obj.name, input, writeContext(ctx, req, res)));
     throwIfFailed(result);
-    res.status(201).location(`${urlBase(req)}/sobjects/${obj.name}/${result.id}`).json({ id: result.id, success: true, errors: [] });
+    res
+      .status(201)
+      .location(`${urlBase(req)}/sobjects/${obj.name}/${result.id}`)
+      .json({ id: result.id, success: true, errors: [] });
   });
 
   app.get(`${API}/sobjects/:type/:id`, (req, res) => {
@@ -140,7 +164,12 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     const raw = String(req.params.id);
     const id = toId18(raw);
     const record = id === null ? undefined : store.get(obj.name, id);
-    if (!record) throw httpError(404, 'NOT_FOUND', id === null ? `Provided external ID field does not exist or is not accessible: ${raw}` : 'The requested resource does not exist');
+    if (!record)
+      throw httpError(
+        404,
+        'NOT_FOUND',
+        id === null ? `Provided external ID field does not exist or is not accessible: ${raw}` : 'The requested resource does not exist',
+      );
     if (record.IsDeleted === true) throw httpError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
     res.json(recordBody(obj, record, urlBase(req), fieldList(schemaOf(ctx, res), obj, queryParam(req, 'fields'))));
   });
@@ -165,7 +194,8 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   // API 37.0+: POST /sobjects/{type}/Id creates a record (Id as an external id whose value is null).
   app.post(`${API}/sobjects/:type/:field`, (req, res) => {
     const obj = objectOf(ctx, req, res);
-    if (String(req.params.field).toLowerCase() !== 'id') throw httpError(405, 'METHOD_NOT_ALLOWED', "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE");
+    if (String(req.params.field).toLowerCase() !== 'id')
+      throw httpError(405, 'METHOD_NOT_ALLOWED', "HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE");
     const input = parseRecordInput(req.body);
     const result = runWrite(ctx, (txn) => createRecord(txn, obj.name, input, writeContext(ctx, req, res)));
     throwIfFailed(result);
@@ -220,7 +250,10 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     }
     throwIfFailed(result);
     if (result.created) {
-      res.status(201).location(`${urlBase(req)}/sobjects/${obj.name}/${result.id}`).json({ id: result.id, success: true, errors: [], created: true });
+      res
+        .status(201)
+        .location(`${urlBase(req)}/sobjects/${obj.name}/${result.id}`)
+        .json({ id: result.id, success: true, errors: [], created: true });
     } else if (Number(versionOf(req).split('.')[0]) >= 46) {
       // Since API 46.0 an upsert that updates answers 200 with the UpsertResult; before, 204.
       res.status(200).json({ id: result.id, success: true, errors: [], created: false });

@@ -17,7 +17,14 @@ const currencySchema = z.strictObject({
   multiCurrency: z.boolean().optional(),
   corporateCurrency: z.string().length(3).optional(),
   currencies: z
-    .array(z.strictObject({ isoCode: z.string().length(3), conversionRate: z.number().positive(), decimalPlaces: z.number().int().min(0).max(6).optional(), isActive: z.boolean().optional() }))
+    .array(
+      z.strictObject({
+        isoCode: z.string().length(3),
+        conversionRate: z.number().positive(),
+        decimalPlaces: z.number().int().min(0).max(6).optional(),
+        isActive: z.boolean().optional(),
+      }),
+    )
     .optional(),
 });
 
@@ -33,7 +40,8 @@ function validated<T>(schema: z.ZodType<T>, body: unknown): T {
 export function registerSandboxRoutes(app: Express, control: SandboxControl): void {
   const json = express.json();
   const only = (req: Request, _res: Response, next: NextFunction) => {
-    if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw httpError(403, 'INSUFFICIENT_ACCESS', 'sandbox controls answer loopback clients only');
+    if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+      throw httpError(403, 'INSUFFICIENT_ACCESS', 'sandbox controls answer loopback clients only');
     next();
   };
   app.use('/__sandbox', only, json);

@@ -26,8 +26,15 @@ export class OrgSchema {
    * `currencyCodes`, in a multi-currency org, are its active currencies: the objects that carry a
    * currency gain `CurrencyIsoCode` and CurrencyType exists (currency.ts).
    */
-  constructor(customFields: readonly CustomFieldState[], access?: (object: string, field: string) => FieldAccess, currencyCodes?: readonly string[]) {
-    const objects = currencyCodes === undefined ? [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS] : [...STANDARD_OBJECTS.map((o) => withCurrencyFields(o, currencyCodes)), ...PERMISSION_SET_OBJECTS, CURRENCY_TYPE_OBJECT];
+  constructor(
+    customFields: readonly CustomFieldState[],
+    access?: (object: string, field: string) => FieldAccess,
+    currencyCodes?: readonly string[],
+  ) {
+    const objects =
+      currencyCodes === undefined
+        ? [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS]
+        : [...STANDARD_OBJECTS.map((o) => withCurrencyFields(o, currencyCodes)), ...PERMISSION_SET_OBJECTS, CURRENCY_TYPE_OBJECT];
     for (const standard of objects) {
       const extra = customFields
         .filter((c) => c.object === standard.name)

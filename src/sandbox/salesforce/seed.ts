@@ -29,12 +29,48 @@ const USERS: readonly SeedUser[] = [
   // The org's first administrator manages campaigns; the integration user and the sales team do not
   // until an admin ticks Marketing User for them.
   { n: 1, first: 'Sandbox', last: 'Admin', alias: 'sadmin', title: 'System Administrator', department: 'IT', marketing: true },
-  { n: 2, first: 'Smarketing', last: 'Integration', username: 'integration@sandbox.example.com', alias: 'integ', title: 'Integration User', department: 'IT' },
+  {
+    n: 2,
+    first: 'Smarketing',
+    last: 'Integration',
+    username: 'integration@sandbox.example.com',
+    alias: 'integ',
+    title: 'Integration User',
+    department: 'IT',
+  },
   { n: 3, first: 'Morgan', last: 'Lee', alias: 'mlee', title: 'Sales Manager', department: 'Sales' },
-  { n: 4, first: 'Alex', last: 'Rivera', alias: 'arive', title: 'Sales Development Representative', department: 'Sales', managerN: 3, rep: true },
-  { n: 5, first: 'Jordan', last: 'Kim', alias: 'jkim', title: 'Sales Development Representative', department: 'Sales', managerN: 3, rep: true },
+  {
+    n: 4,
+    first: 'Alex',
+    last: 'Rivera',
+    alias: 'arive',
+    title: 'Sales Development Representative',
+    department: 'Sales',
+    managerN: 3,
+    rep: true,
+  },
+  {
+    n: 5,
+    first: 'Jordan',
+    last: 'Kim',
+    alias: 'jkim',
+    title: 'Sales Development Representative',
+    department: 'Sales',
+    managerN: 3,
+    rep: true,
+  },
   { n: 6, first: 'Taylor', last: 'Brooks', alias: 'tbroo', title: 'Account Executive', department: 'Sales', managerN: 3, rep: true },
-  { n: 7, first: 'Casey', last: 'Nguyen', alias: 'cnguy', title: 'Sales Development Representative', department: 'Sales', managerN: 3, active: false, rep: true },
+  {
+    n: 7,
+    first: 'Casey',
+    last: 'Nguyen',
+    alias: 'cnguy',
+    title: 'Sales Development Representative',
+    department: 'Sales',
+    managerN: 3,
+    active: false,
+    rep: true,
+  },
 ];
 
 /** Ids of the sales reps (active or not) that round-robin assignment draws from by default. */

@@ -29,7 +29,7 @@ import { registerToolingRoutes } from './tooling.ts';
 
 export type { SalesforceSandboxOptions } from './sandbox-config.ts';
 export type { SandboxStats, SandboxUser, AssignmentSettings } from './control.ts';
-export type { CurrencySettings, CurrencySettingsInput, CurrencyRow } from './currency-admin.ts';
+export type { CurrencySettings, CurrencySettingsInput } from './currency-admin.ts';
 export type { FaultConfig, FaultConfigInput } from './faults.ts';
 export type { OutboundRule, OutboundRuleInput, DeliveryLogEntry, PendingNotification } from './outbound-rules.ts';
 export type { TokenResponse } from './tokens.ts';

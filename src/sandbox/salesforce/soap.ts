@@ -24,8 +24,7 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   parseTagValue: false,
-  isArray: (_name, jpath) =>
-    jpath === 'Envelope.Body.convertLead.leadConverts' || ARRAY_PATHS.test(String(jpath)),
+  isArray: (_name, jpath) => jpath === 'Envelope.Body.convertLead.leadConverts' || ARRAY_PATHS.test(String(jpath)),
 });
 
 function esc(value: string): string {
@@ -48,14 +47,22 @@ export function fault(res: Response, status: number, code: string, message: stri
   res
     .status(status)
     .type('text/xml; charset=utf-8')
-    .send(envelope(`<soapenv:Fault><faultcode>${esc(code)}</faultcode><faultstring>${esc(code.replace(/^\w+:/, ''))}: ${esc(message)}</faultstring>${detail}</soapenv:Fault>`));
+    .send(
+      envelope(
+        `<soapenv:Fault><faultcode>${esc(code)}</faultcode><faultstring>${esc(code.replace(/^\w+:/, ''))}: ${esc(message)}</faultstring>${detail}</soapenv:Fault>`,
+      ),
+    );
 }
 
-const element = (name: string, value: string | null): string => (value === null ? `<${name} xsi:nil="true"/>` : `<${name}>${esc(value)}</${name}>`);
+const element = (name: string, value: string | null): string =>
+  value === null ? `<${name} xsi:nil="true"/>` : `<${name}>${esc(value)}</${name}>`;
 
 function errorsXml(errors: SfError[]): string {
   return errors
-    .map((e) => `<errors>${(e.fields ?? []).map((f) => element('fields', f)).join('')}${element('message', e.message)}${element('statusCode', e.errorCode)}</errors>`)
+    .map(
+      (e) =>
+        `<errors>${(e.fields ?? []).map((f) => element('fields', f)).join('')}${element('message', e.message)}${element('statusCode', e.errorCode)}</errors>`,
+    )
     .join('');
 }
 
@@ -67,7 +74,10 @@ function text(value: unknown): string | null {
   return s === '' ? null : s;
 }
 
-const xmlBoolean = z.enum(['true', 'false', '1', '0']).nullable().transform((v) => v === 'true' || v === '1');
+const xmlBoolean = z
+  .enum(['true', 'false', '1', '0'])
+  .nullable()
+  .transform((v) => v === 'true' || v === '1');
 
 /** One `<leadConverts>` element (partner WSDL LeadConvert), after reading each element's text. */
 const leadConvertSchema = z.object({
@@ -92,25 +102,52 @@ function leadConvertTexts(raw: unknown): Record<string, string | null> {
 }
 
 function toConvertInput(item: z.infer<typeof leadConvertSchema>): LeadConvertInput {
-  const { leadId, convertedStatus, accountId, contactId, opportunityId, doNotCreateOpportunity, opportunityName, overwriteLeadSource, ownerId } = item;
-  return { leadId, convertedStatus, accountId, contactId, opportunityId, doNotCreateOpportunity, opportunityName, overwriteLeadSource, ownerId };
+  const {
+    leadId,
+    convertedStatus,
+    accountId,
+    contactId,
+    opportunityId,
+    doNotCreateOpportunity,
+    opportunityName,
+    overwriteLeadSource,
+    ownerId,
+  } = item;
+  return {
+    leadId,
+    convertedStatus,
+    accountId,
+    contactId,
+    opportunityId,
+    doNotCreateOpportunity,
+    opportunityName,
+    overwriteLeadSource,
+    ownerId,
+  };
 }
 
 /** One MergeRequest: `masterRecord` (an sObject with its `type`, `Id` and fields to set) and the ids to merge into it. */
 function mergeInputOf(raw: unknown): MergeInput | null {
   const request = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
-  const master = request.masterRecord !== null && typeof request.masterRecord === 'object' ? (request.masterRecord as Record<string, unknown>) : null;
+  const master =
+    request.masterRecord !== null && typeof request.masterRecord === 'object' ? (request.masterRecord as Record<string, unknown>) : null;
   const type = text(master?.type);
   const masterId = text(master?.Id);
   if (master === null || type === null || masterId === null) return null;
   const masterFields: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(master)) if (name !== 'type' && name !== 'Id' && !name.startsWith('@_')) masterFields[name] = text(value);
+  for (const [name, value] of Object.entries(master))
+    if (name !== 'type' && name !== 'Id' && !name.startsWith('@_')) masterFields[name] = text(value);
   const ids = (Array.isArray(request.recordToMergeIds) ? request.recordToMergeIds : []).map(text).filter((id): id is string => id !== null);
   return { type, masterId, masterFields, recordToMergeIds: ids };
 }
 
 export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
-  const paths = ['/services/Soap/u/:version', '/services/Soap/u/:version/:orgId', '/services/Soap/c/:version', '/services/Soap/c/:version/:orgId'];
+  const paths = [
+    '/services/Soap/u/:version',
+    '/services/Soap/u/:version/:orgId',
+    '/services/Soap/c/:version',
+    '/services/Soap/c/:version/:orgId',
+  ];
   app.post(paths, express.text({ type: () => true, limit: '5mb' }), (req: Request, res: Response) => {
     const version = String(req.params.version);
     let doc: Record<string, unknown>;
@@ -134,11 +171,13 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
       }
       const token = ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' });
       const org15 = ctx.config.orgId.slice(0, 15);
-      res.type('text/xml; charset=utf-8').send(
-        envelope(
-          `<loginResponse><result><metadataServerUrl>${ctx.url()}/services/Soap/m/${version}/${org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>true</sandbox><serverUrl>${ctx.url()}/services/Soap/u/${version}/${org15}</serverUrl><sessionId>${token.access_token}</sessionId><userId>${INTEGRATION_USER_ID}</userId><userInfo><organizationId>${ctx.config.orgId}</organizationId><userId>${INTEGRATION_USER_ID}</userId><userName>${esc(ctx.config.username)}</userName></userInfo></result></loginResponse>`,
-        ),
-      );
+      res
+        .type('text/xml; charset=utf-8')
+        .send(
+          envelope(
+            `<loginResponse><result><metadataServerUrl>${ctx.url()}/services/Soap/m/${version}/${org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>true</sandbox><serverUrl>${ctx.url()}/services/Soap/u/${version}/${org15}</serverUrl><sessionId>${token.access_token}</sessionId><userId>${INTEGRATION_USER_ID}</userId><userInfo><organizationId>${ctx.config.orgId}</organizationId><userId>${INTEGRATION_USER_ID}</userId><userName>${esc(ctx.config.username)}</userName></userInfo></result></loginResponse>`,
+          ),
+        );
       return;
     }
     const session = ctx.tokens.session(text(env?.Header?.SessionHeader?.sessionId) ?? '');
@@ -163,7 +202,12 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
         const parsed = convertLeadSchema.safeParse(raw.map(leadConvertTexts));
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
-          fault(res, 500, 'soapenv:Client', `convertLead: leadConverts.${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (1 to 100 LeadConvert items)`);
+          fault(
+            res,
+            500,
+            'soapenv:Client',
+            `convertLead: leadConverts.${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (1 to 100 LeadConvert items)`,
+          );
           return;
         }
         const items = parsed.data.map(toConvertInput);
@@ -186,7 +230,12 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
         const raw = (body.request ?? body.mergeRequests ?? body.mergeRequest ?? []) as unknown[];
         const requests = raw.map(mergeInputOf);
         if (requests.length === 0 || requests.length > 200 || requests.some((r) => r === null)) {
-          fault(res, 500, 'soapenv:Client', 'merge: 1 to 200 MergeRequest items, each with a masterRecord (type and Id) and recordToMergeIds');
+          fault(
+            res,
+            500,
+            'soapenv:Client',
+            'merge: 1 to 200 MergeRequest items, each with a masterRecord (type and Id) and recordToMergeIds',
+          );
           return;
         }
         const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
@@ -214,11 +263,15 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
         const txn = ctx.store.txn();
         const results = ids.map((id) => undeleteRecord(txn, id, wc));
         txn.commit();
-        reply(`<undeleteResponse>${results.map((r) => `<result>${r.success ? '' : errorsXml(r.errors)}${element('id', r.id)}<success>${String(r.success)}</success></result>`).join('')}</undeleteResponse>`);
+        reply(
+          `<undeleteResponse>${results.map((r) => `<result>${r.success ? '' : errorsXml(r.errors)}${element('id', r.id)}<success>${String(r.success)}</success></result>`).join('')}</undeleteResponse>`,
+        );
         return;
       }
       case 'getServerTimestamp':
-        reply(`<getServerTimestampResponse><result><timestamp>${formatDateTime(ctx.config.now()).replace('+0000', 'Z')}</timestamp></result></getServerTimestampResponse>`);
+        reply(
+          `<getServerTimestampResponse><result><timestamp>${formatDateTime(ctx.config.now()).replace('+0000', 'Z')}</timestamp></result></getServerTimestampResponse>`,
+        );
         return;
       case 'getUserInfo': {
         const user = ctx.store.get('User', session.userId) ?? ctx.store.get('User', ADMIN_USER_ID) ?? {};

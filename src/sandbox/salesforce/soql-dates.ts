@@ -54,7 +54,18 @@ function span(now: number, unit: Unit, from: number, to: number): DateRange {
   return { start: shift(s, unit, from), end: shift(s, unit, to) };
 }
 
-const UNIT_WORDS: Record<string, Unit> = { DAY: 'DAY', DAYS: 'DAY', WEEK: 'WEEK', WEEKS: 'WEEK', MONTH: 'MONTH', MONTHS: 'MONTH', QUARTER: 'QUARTER', QUARTERS: 'QUARTER', YEAR: 'YEAR', YEARS: 'YEAR' };
+const UNIT_WORDS: Record<string, Unit> = {
+  DAY: 'DAY',
+  DAYS: 'DAY',
+  WEEK: 'WEEK',
+  WEEKS: 'WEEK',
+  MONTH: 'MONTH',
+  MONTHS: 'MONTH',
+  QUARTER: 'QUARTER',
+  QUARTERS: 'QUARTER',
+  YEAR: 'YEAR',
+  YEARS: 'YEAR',
+};
 
 /** Range for a literal such as `TODAY`, `LAST_N_DAYS` (with n), `THIS_FISCAL_YEAR`; null if unknown. */
 export function dateLiteralRange(literal: string, n: number | undefined, now: number): DateRange | null {

@@ -16,7 +16,13 @@ export type Predicate = (row: Row) => boolean;
 /** Runs a semi-join subquery and returns the values of its single selected field. */
 export type SemiJoinRunner = (query: Query) => Set<unknown>;
 
-type Token = { kind: '(' } | { kind: ')' } | { kind: 'NOT' } | { kind: 'AND' } | { kind: 'OR' } | { kind: 'cond'; cond: Condition | ValueQueryCondition };
+type Token =
+  | { kind: '(' }
+  | { kind: ')' }
+  | { kind: 'NOT' }
+  | { kind: 'AND' }
+  | { kind: 'OR' }
+  | { kind: 'cond'; cond: Condition | ValueQueryCondition };
 
 function tokenize(where: WhereClause | undefined, out: Token[] = []): Token[] {
   if (!where) return out;
@@ -156,28 +162,48 @@ function matches(operator: string, value: unknown, operand: Operand): boolean {
     const v = value as number;
     const inRange = v >= operand.start && v < operand.end;
     switch (operator) {
-      case '=': return inRange;
-      case '!=': return !inRange;
-      case '<': return v < operand.start;
-      case '<=': return v < operand.end;
-      case '>': return v >= operand.end;
-      case '>=': return v >= operand.start;
-      default: return false;
+      case '=':
+        return inRange;
+      case '!=':
+        return !inRange;
+      case '<':
+        return v < operand.start;
+      case '<=':
+        return v < operand.end;
+      case '>':
+        return v >= operand.end;
+      case '>=':
+        return v >= operand.start;
+      default:
+        return false;
     }
   }
   const c = compareValues(value, operand.value);
   switch (operator) {
-    case '=': return c === 0;
-    case '!=': return c !== 0;
-    case '<': return c < 0;
-    case '<=': return c <= 0;
-    case '>': return c > 0;
-    case '>=': return c >= 0;
-    default: return false;
+    case '=':
+      return c === 0;
+    case '!=':
+      return c !== 0;
+    case '<':
+      return c < 0;
+    case '<=':
+      return c <= 0;
+    case '>':
+      return c > 0;
+    case '>=':
+      return c >= 0;
+    default:
+      return false;
   }
 }
 
-function compileCondition(source: SoqlSource, objectName: string, cond: Condition | ValueQueryCondition, now: number, semiJoin: SemiJoinRunner): Predicate {
+function compileCondition(
+  source: SoqlSource,
+  objectName: string,
+  cond: Condition | ValueQueryCondition,
+  now: number,
+  semiJoin: SemiJoinRunner,
+): Predicate {
   if (!('field' in cond)) throw malformedQuery('functions in WHERE are not supported by the sandbox org');
   const path: ResolvedPath = resolvePath(source, objectName, cond.field);
   const field = path.leaf;
@@ -192,8 +218,12 @@ function compileCondition(source: SoqlSource, objectName: string, cond: Conditio
   const rawValues = Array.isArray(c.value) ? c.value : [c.value];
   const single = typeof c.literalType === 'string' ? c.literalType : 'STRING';
   const literalTypes: string[] = Array.isArray(c.literalType) ? c.literalType : rawValues.map(() => single);
-  const variables = Array.isArray(c.dateLiteralVariable) ? c.dateLiteralVariable : rawValues.map(() => c.dateLiteralVariable as number | undefined);
-  if (literalTypes.some((t) => t === 'APEX_BIND_VARIABLE' || t === 'INTEGER_WITH_CURRENCY_PREFIX' || t === 'DECIMAL_WITH_CURRENCY_PREFIX')) {
+  const variables = Array.isArray(c.dateLiteralVariable)
+    ? c.dateLiteralVariable
+    : rawValues.map(() => c.dateLiteralVariable as number | undefined);
+  if (
+    literalTypes.some((t) => t === 'APEX_BIND_VARIABLE' || t === 'INTEGER_WITH_CURRENCY_PREFIX' || t === 'DECIMAL_WITH_CURRENCY_PREFIX')
+  ) {
     throw malformedQuery(`unexpected token: ${rawValues.join(', ')}`);
   }
   const operands = rawValues.map((raw, i) => toOperand(field, raw, literalTypes[i] ?? 'STRING', variables[i], now, op === 'LIKE'));
@@ -203,18 +233,24 @@ function compileCondition(source: SoqlSource, objectName: string, cond: Conditio
       if (!Array.isArray(c.value)) throw malformedQuery(`${op} needs a parenthesized list of values`);
       // A list of text or id values is a set lookup (compareValues compares strings lower-cased),
       // so `Email IN (200 values)` over a large table costs one hash probe per row.
-      const keys = operands.every((o) => o.kind === 'scalar' && typeof o.value === 'string') ? new Set(operands.map((o) => (o.kind === 'scalar' ? String(o.value).toLowerCase() : ''))) : null;
+      const keys = operands.every((o) => o.kind === 'scalar' && typeof o.value === 'string')
+        ? new Set(operands.map((o) => (o.kind === 'scalar' ? String(o.value).toLowerCase() : '')))
+        : null;
       const hit = keys
         ? (row: Row) => {
             const value = read(row);
-            return (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && keys.has(String(value).toLowerCase());
+            return (
+              (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') &&
+              keys.has(String(value).toLowerCase())
+            );
           }
         : (row: Row) => operands.some((o) => matches('=', read(row), o));
       return op === 'IN' ? hit : (row) => !hit(row);
     }
     case 'LIKE': {
       const operand = operands[0];
-      if (!TEXT_TYPES.has(field.type) || operand?.kind !== 'scalar') throw httpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid operator on field '${field.name}': LIKE`);
+      if (!TEXT_TYPES.has(field.type) || operand?.kind !== 'scalar')
+        throw httpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid operator on field '${field.name}': LIKE`);
       const re = likeToRegExp(String(operand.value));
       return (row) => {
         const v = readPath(source, row, path);
@@ -223,7 +259,8 @@ function compileCondition(source: SoqlSource, objectName: string, cond: Conditio
     }
     case 'INCLUDES':
     case 'EXCLUDES': {
-      if (field.type !== 'multipicklist') throw httpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `${op} can only be used on multi-select picklist fields`);
+      if (field.type !== 'multipicklist')
+        throw httpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `${op} can only be used on multi-select picklist fields`);
       const wanted = operands.map((o) => (o.kind === 'scalar' ? String(o.value) : ''));
       const hit = (row: Row) => {
         const v = read(row);
@@ -235,7 +272,8 @@ function compileCondition(source: SoqlSource, objectName: string, cond: Conditio
     default: {
       const operand = operands[0];
       if (!operand || Array.isArray(c.value)) throw malformedQuery(`unexpected value list for operator ${op}`);
-      if (field.type === 'boolean' && op !== '=' && op !== '!=') throw httpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid operator on boolean field: ${op}`);
+      if (field.type === 'boolean' && op !== '=' && op !== '!=')
+        throw httpError(400, 'INVALID_QUERY_FILTER_OPERATOR', `invalid operator on boolean field: ${op}`);
       if (operand.kind === 'null' && op !== '=' && op !== '!=') throw malformedQuery(`invalid operator with null: ${op}`);
       return (row) => matches(op, read(row), operand);
     }
@@ -266,7 +304,12 @@ function compileNode(source: SoqlSource, objectName: string, node: Node, now: nu
 }
 
 /** The rows one condition can be narrowed to by an index (`field = 'x'`, `field IN (…)` on text or ids), or null. */
-function indexedCandidates(source: SoqlSource, objectName: string, node: Node, lookup: NonNullable<SoqlSource['rowsWithValue']>): Map<string, Row> | null {
+function indexedCandidates(
+  source: SoqlSource,
+  objectName: string,
+  node: Node,
+  lookup: NonNullable<SoqlSource['rowsWithValue']>,
+): Map<string, Row> | null {
   switch (node.kind) {
     case 'and': {
       for (const item of node.items) {
@@ -326,7 +369,13 @@ export function indexedRows(source: SoqlSource, objectName: string, where: Where
 }
 
 /** Compiles a WHERE clause to a predicate; throws Salesforce errors for invalid filters. */
-export function compileWhere(source: SoqlSource, objectName: string, where: WhereClause | undefined, now: number, semiJoin: SemiJoinRunner): Predicate {
+export function compileWhere(
+  source: SoqlSource,
+  objectName: string,
+  where: WhereClause | undefined,
+  now: number,
+  semiJoin: SemiJoinRunner,
+): Predicate {
   if (!where) return () => true;
   const tree = new TreeBuilder(tokenize(where)).build();
   return compileNode(source, objectName, tree, now, semiJoin);

@@ -68,7 +68,9 @@ function expandFieldsFunction(source: SoqlSource, object: ObjectDef, arg: string
   if ((which === 'ALL' || which === 'CUSTOM') && (limit === undefined || limit > 200)) {
     throw malformedQuery('The SOQL FIELDS function must have a LIMIT of at most 200');
   }
-  const pick = object.fields.filter((f) => (which === 'ALL' ? true : which === 'CUSTOM' ? f.custom : which === 'STANDARD' ? !f.custom : false));
+  const pick = object.fields.filter((f) =>
+    which === 'ALL' ? true : which === 'CUSTOM' ? f.custom : which === 'STANDARD' ? !f.custom : false,
+  );
   if (pick.length === 0 && which !== 'CUSTOM') throw malformedQuery(`unexpected token: FIELDS(${arg})`);
   return pick.map((f) => f.name).filter((name) => source.field(object.name, name) !== undefined);
 }
@@ -83,7 +85,17 @@ function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, 
       `sObject type '${objectName}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
     );
   }
-  const plan: Plan = { object, select: [], aggregates: [], countOnly: false, where: () => true, candidates: () => null, orderBy: [], limit: q.limit, offset: q.offset ?? 0 };
+  const plan: Plan = {
+    object,
+    select: [],
+    aggregates: [],
+    countOnly: false,
+    where: () => true,
+    candidates: () => null,
+    orderBy: [],
+    limit: q.limit,
+    offset: q.offset ?? 0,
+  };
   const seen = new Set<string>();
   const addField = (dotted: string) => {
     const path = resolvePath(source, object.name, dotted);
@@ -103,8 +115,14 @@ function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, 
       case 'FieldSubquery': {
         const sub = field.subquery;
         const relationship = source.child(object.name, sub.relationshipName);
-        if (!relationship) throw httpError(400, 'INVALID_TYPE', `Didn't understand relationship '${sub.relationshipName}' in FROM part of query call.`);
-        plan.select.push({ kind: 'child', key: relationship.relationshipName, relationship, plan: buildPlan(source, sub, relationship.childSObject, now) });
+        if (!relationship)
+          throw httpError(400, 'INVALID_TYPE', `Didn't understand relationship '${sub.relationshipName}' in FROM part of query call.`);
+        plan.select.push({
+          kind: 'child',
+          key: relationship.relationshipName,
+          relationship,
+          plan: buildPlan(source, sub, relationship.childSObject, now),
+        });
         break;
       }
       case 'FieldFunctionExpression': {
@@ -127,10 +145,11 @@ function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, 
         throw malformedQuery('TYPEOF is not supported by the sandbox org');
     }
   }
-  if (plan.countOnly && (plan.select.length > 0 || plan.aggregates.length > 0)) throw malformedQuery('COUNT() must be the only element in the SELECT list');
+  if (plan.countOnly && (plan.select.length > 0 || plan.aggregates.length > 0))
+    throw malformedQuery('COUNT() must be the only element in the SELECT list');
   if (plan.aggregates.length > 0 && plan.select.length > 0) {
     const first = plan.select[0];
-    throw malformedQuery(`Field must be grouped or aggregated: ${first?.kind === 'field' ? first.path.name : first?.key ?? ''}`);
+    throw malformedQuery(`Field must be grouped or aggregated: ${first?.kind === 'field' ? first.path.name : (first?.key ?? '')}`);
   }
   if (plan.select.length === 0 && plan.aggregates.length === 0 && !plan.countOnly) throw malformedQuery('unexpected token: FROM');
   if (plan.offset > MAX_OFFSET) throw httpError(400, 'NUMBER_OUTSIDE_VALID_RANGE', `Maximum SOQL offset allowed is ${MAX_OFFSET}`);
@@ -199,7 +218,9 @@ function assignPath(source: SoqlSource, out: Record<string, unknown>, row: Row, 
 }
 
 function project(source: SoqlSource, plan: Plan, row: Row, options: SoqlOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = { attributes: { type: plan.object.name, url: recordUrl(options.urlBase, plan.object.name, row.Id) } };
+  const out: Record<string, unknown> = {
+    attributes: { type: plan.object.name, url: recordUrl(options.urlBase, plan.object.name, row.Id) },
+  };
   for (const item of plan.select) {
     if (item.kind === 'field') {
       assignPath(source, out, row, item.path, options.urlBase);
@@ -207,7 +228,9 @@ function project(source: SoqlSource, plan: Plan, row: Row, options: SoqlOptions)
     }
     const children = selectRows(source, item.plan, false, (child) => child[item.relationship.field] === row.Id);
     out[item.key] =
-      children.length === 0 ? null : { totalSize: children.length, done: true, records: children.map((c) => project(source, item.plan, c, options)) };
+      children.length === 0
+        ? null
+        : { totalSize: children.length, done: true, records: children.map((c) => project(source, item.plan, c, options)) };
   }
   return out;
 }
@@ -219,12 +242,24 @@ function aggregateRow(source: SoqlSource, plan: Plan, rows: Row[]): Record<strin
     const numbers = values.filter((v): v is number => typeof v === 'number');
     const sorted = [...values].sort(compareValues);
     switch (agg.fn) {
-      case 'COUNT': out[agg.alias] = values.length; break;
-      case 'COUNT_DISTINCT': out[agg.alias] = new Set(values.map((v) => (typeof v === 'string' ? v.toLowerCase() : v))).size; break;
-      case 'MIN': out[agg.alias] = sorted[0] ?? null; break;
-      case 'MAX': out[agg.alias] = sorted[sorted.length - 1] ?? null; break;
-      case 'SUM': out[agg.alias] = numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0); break;
-      case 'AVG': out[agg.alias] = numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0) / numbers.length; break;
+      case 'COUNT':
+        out[agg.alias] = values.length;
+        break;
+      case 'COUNT_DISTINCT':
+        out[agg.alias] = new Set(values.map((v) => (typeof v === 'string' ? v.toLowerCase() : v))).size;
+        break;
+      case 'MIN':
+        out[agg.alias] = sorted[0] ?? null;
+        break;
+      case 'MAX':
+        out[agg.alias] = sorted[sorted.length - 1] ?? null;
+        break;
+      case 'SUM':
+        out[agg.alias] = numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0);
+        break;
+      case 'AVG':
+        out[agg.alias] = numbers.length === 0 ? null : numbers.reduce((a, b) => a + b, 0) / numbers.length;
+        break;
       default: {
         const unreachable: never = agg.fn;
         return unreachable;

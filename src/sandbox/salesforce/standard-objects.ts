@@ -73,11 +73,30 @@ export const LEAD_SOURCES = [
   'Word of mouth',
 ] as const;
 
-const INDUSTRIES = ['Agriculture', 'Banking', 'Communications', 'Consulting', 'Education', 'Finance', 'Healthcare', 'Manufacturing', 'Media', 'Retail', 'Technology', 'Other'];
+const INDUSTRIES = [
+  'Agriculture',
+  'Banking',
+  'Communications',
+  'Consulting',
+  'Education',
+  'Finance',
+  'Healthcare',
+  'Manufacturing',
+  'Media',
+  'Retail',
+  'Technology',
+  'Other',
+];
 const SALUTATIONS = ['Mr.', 'Ms.', 'Mrs.', 'Dr.', 'Prof.', 'Mx.'];
 const RATINGS = ['Hot', 'Warm', 'Cold'];
 
-function object(name: keyof typeof KEY_PREFIXES, label: string, labelPlural: string, defs: ObjectDef['fields'], extra: Partial<ObjectDef> = {}): ObjectDef {
+function object(
+  name: keyof typeof KEY_PREFIXES,
+  label: string,
+  labelPlural: string,
+  defs: ObjectDef['fields'],
+  extra: Partial<ObjectDef> = {},
+): ObjectDef {
   return {
     name,
     label,
@@ -101,124 +120,177 @@ const address = (prefix: string, label: string) => [
   fields.text(`${prefix}Country`, `${label} Country`, 80),
 ];
 
-const lead = object('Lead', 'Lead', 'Leads', [
-  fields.id(),
-  fields.required('LastName', 'Last Name', 80),
-  fields.text('FirstName', 'First Name', 40),
-  fields.picklist('Salutation', 'Salutation', SALUTATIONS),
-  fields.personName(),
-  fields.text('Title', 'Title', 128),
-  fields.required('Company', 'Company', 255),
-  ...address('', 'Lead').map((f) => ({ ...f, label: f.label.replace('Lead ', '') })),
-  fields.phone('Phone', 'Phone'),
-  fields.phone('MobilePhone', 'Mobile Phone'),
-  fields.email('Email', 'Email'),
-  fields.url('Website', 'Website'),
-  fields.textarea('Description', 'Description'),
-  fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
-  fields.picklist('Status', 'Lead Status', LEAD_STATUSES.map((s) => s.ApiName), {
-    nillable: false,
-    restrictedPicklist: true,
-    defaultValue: 'Open - Not Contacted',
-  }),
-  fields.picklist('Industry', 'Industry', INDUSTRIES),
-  fields.picklist('Rating', 'Rating', RATINGS),
-  fields.currency('AnnualRevenue', 'Annual Revenue'),
-  fields.int('NumberOfEmployees', 'Employees'),
-  fields.boolean('HasOptedOutOfEmail', 'Email Opt Out'),
-  fields.boolean('IsConverted', 'Converted', false, { createable: false, updateable: false }),
-  fields.date('ConvertedDate', 'Converted Date', { createable: false, updateable: false }),
-  fields.reference('ConvertedAccountId', 'Converted Account ID', ['Account'], 'ConvertedAccount', { createable: false, updateable: false }),
-  fields.reference('ConvertedContactId', 'Converted Contact ID', ['Contact'], 'ConvertedContact', { createable: false, updateable: false }),
-  fields.reference('ConvertedOpportunityId', 'Converted Opportunity ID', ['Opportunity'], 'ConvertedOpportunity', {
-    createable: false,
-    updateable: false,
-  }),
-  fields.boolean('IsUnreadByOwner', 'Unread By Owner', true),
-  // Set on a record deleted by a merge: the record that won (SOAP merge).
-  fields.reference('MasterRecordId', 'Master Record ID', ['Lead'], 'MasterRecord', { createable: false, updateable: false }),
-  fields.date('LastActivityDate', 'Last Activity', { createable: false, updateable: false }),
-  ...systemFields({ owner: true }),
-], {
-  childRelationships: [
-    { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'LeadId' },
-    { relationshipName: 'Tasks', childSObject: 'Task', field: 'WhoId' },
+const lead = object(
+  'Lead',
+  'Lead',
+  'Leads',
+  [
+    fields.id(),
+    fields.required('LastName', 'Last Name', 80),
+    fields.text('FirstName', 'First Name', 40),
+    fields.picklist('Salutation', 'Salutation', SALUTATIONS),
+    fields.personName(),
+    fields.text('Title', 'Title', 128),
+    fields.required('Company', 'Company', 255),
+    ...address('', 'Lead').map((f) => ({ ...f, label: f.label.replace('Lead ', '') })),
+    fields.phone('Phone', 'Phone'),
+    fields.phone('MobilePhone', 'Mobile Phone'),
+    fields.email('Email', 'Email'),
+    fields.url('Website', 'Website'),
+    fields.textarea('Description', 'Description'),
+    fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
+    fields.picklist(
+      'Status',
+      'Lead Status',
+      LEAD_STATUSES.map((s) => s.ApiName),
+      {
+        nillable: false,
+        restrictedPicklist: true,
+        defaultValue: 'Open - Not Contacted',
+      },
+    ),
+    fields.picklist('Industry', 'Industry', INDUSTRIES),
+    fields.picklist('Rating', 'Rating', RATINGS),
+    fields.currency('AnnualRevenue', 'Annual Revenue'),
+    fields.int('NumberOfEmployees', 'Employees'),
+    fields.boolean('HasOptedOutOfEmail', 'Email Opt Out'),
+    fields.boolean('IsConverted', 'Converted', false, { createable: false, updateable: false }),
+    fields.date('ConvertedDate', 'Converted Date', { createable: false, updateable: false }),
+    fields.reference('ConvertedAccountId', 'Converted Account ID', ['Account'], 'ConvertedAccount', {
+      createable: false,
+      updateable: false,
+    }),
+    fields.reference('ConvertedContactId', 'Converted Contact ID', ['Contact'], 'ConvertedContact', {
+      createable: false,
+      updateable: false,
+    }),
+    fields.reference('ConvertedOpportunityId', 'Converted Opportunity ID', ['Opportunity'], 'ConvertedOpportunity', {
+      createable: false,
+      updateable: false,
+    }),
+    fields.boolean('IsUnreadByOwner', 'Unread By Owner', true),
+    // Set on a record deleted by a merge: the record that won (SOAP merge).
+    fields.reference('MasterRecordId', 'Master Record ID', ['Lead'], 'MasterRecord', { createable: false, updateable: false }),
+    fields.date('LastActivityDate', 'Last Activity', { createable: false, updateable: false }),
+    ...systemFields({ owner: true }),
   ],
-});
+  {
+    childRelationships: [
+      { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'LeadId' },
+      { relationshipName: 'Tasks', childSObject: 'Task', field: 'WhoId' },
+    ],
+  },
+);
 
-const contact = object('Contact', 'Contact', 'Contacts', [
-  fields.id(),
-  fields.reference('AccountId', 'Account ID', ['Account'], 'Account'),
-  fields.required('LastName', 'Last Name', 80),
-  fields.text('FirstName', 'First Name', 40),
-  fields.picklist('Salutation', 'Salutation', SALUTATIONS),
-  fields.personName(),
-  fields.text('Title', 'Title', 128),
-  fields.email('Email', 'Email'),
-  fields.phone('Phone', 'Business Phone'),
-  fields.phone('MobilePhone', 'Mobile Phone'),
-  ...address('Mailing', 'Mailing'),
-  fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
-  fields.textarea('Description', 'Contact Description'),
-  fields.reference('MasterRecordId', 'Master Record ID', ['Contact'], 'MasterRecord', { createable: false, updateable: false }),
-  fields.boolean('HasOptedOutOfEmail', 'Email Opt Out'),
-  fields.date('LastActivityDate', 'Last Activity', { createable: false, updateable: false }),
-  ...systemFields({ owner: true }),
-], {
-  childRelationships: [
-    { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'ContactId' },
-    { relationshipName: 'Tasks', childSObject: 'Task', field: 'WhoId' },
+const contact = object(
+  'Contact',
+  'Contact',
+  'Contacts',
+  [
+    fields.id(),
+    fields.reference('AccountId', 'Account ID', ['Account'], 'Account'),
+    fields.required('LastName', 'Last Name', 80),
+    fields.text('FirstName', 'First Name', 40),
+    fields.picklist('Salutation', 'Salutation', SALUTATIONS),
+    fields.personName(),
+    fields.text('Title', 'Title', 128),
+    fields.email('Email', 'Email'),
+    fields.phone('Phone', 'Business Phone'),
+    fields.phone('MobilePhone', 'Mobile Phone'),
+    ...address('Mailing', 'Mailing'),
+    fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
+    fields.textarea('Description', 'Contact Description'),
+    fields.reference('MasterRecordId', 'Master Record ID', ['Contact'], 'MasterRecord', { createable: false, updateable: false }),
+    fields.boolean('HasOptedOutOfEmail', 'Email Opt Out'),
+    fields.date('LastActivityDate', 'Last Activity', { createable: false, updateable: false }),
+    ...systemFields({ owner: true }),
   ],
-});
+  {
+    childRelationships: [
+      { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'ContactId' },
+      { relationshipName: 'Tasks', childSObject: 'Task', field: 'WhoId' },
+    ],
+  },
+);
 
-const account = object('Account', 'Account', 'Accounts', [
-  fields.id(),
-  fields.required('Name', 'Account Name', 255, { nameField: true }),
-  fields.picklist('Type', 'Account Type', ['Prospect', 'Customer - Direct', 'Customer - Channel', 'Channel Partner / Reseller', 'Installation Partner', 'Technology Partner', 'Other']),
-  fields.picklist('Industry', 'Industry', INDUSTRIES),
-  fields.picklist('AccountSource', 'Account Source', LEAD_SOURCES),
-  fields.url('Website', 'Website'),
-  fields.phone('Phone', 'Account Phone'),
-  ...address('Billing', 'Billing'),
-  fields.currency('AnnualRevenue', 'Annual Revenue'),
-  fields.int('NumberOfEmployees', 'Employees'),
-  fields.textarea('Description', 'Account Description'),
-  ...systemFields({ owner: true }),
-], {
-  childRelationships: [
-    { relationshipName: 'Contacts', childSObject: 'Contact', field: 'AccountId' },
-    { relationshipName: 'Opportunities', childSObject: 'Opportunity', field: 'AccountId' },
-    { relationshipName: 'Tasks', childSObject: 'Task', field: 'WhatId' },
+const account = object(
+  'Account',
+  'Account',
+  'Accounts',
+  [
+    fields.id(),
+    fields.required('Name', 'Account Name', 255, { nameField: true }),
+    fields.picklist('Type', 'Account Type', [
+      'Prospect',
+      'Customer - Direct',
+      'Customer - Channel',
+      'Channel Partner / Reseller',
+      'Installation Partner',
+      'Technology Partner',
+      'Other',
+    ]),
+    fields.picklist('Industry', 'Industry', INDUSTRIES),
+    fields.picklist('AccountSource', 'Account Source', LEAD_SOURCES),
+    fields.url('Website', 'Website'),
+    fields.phone('Phone', 'Account Phone'),
+    ...address('Billing', 'Billing'),
+    fields.currency('AnnualRevenue', 'Annual Revenue'),
+    fields.int('NumberOfEmployees', 'Employees'),
+    fields.textarea('Description', 'Account Description'),
+    ...systemFields({ owner: true }),
   ],
-});
+  {
+    childRelationships: [
+      { relationshipName: 'Contacts', childSObject: 'Contact', field: 'AccountId' },
+      { relationshipName: 'Opportunities', childSObject: 'Opportunity', field: 'AccountId' },
+      { relationshipName: 'Tasks', childSObject: 'Task', field: 'WhatId' },
+    ],
+  },
+);
 
-const opportunity = object('Opportunity', 'Opportunity', 'Opportunities', [
-  fields.id(),
-  fields.reference('AccountId', 'Account ID', ['Account'], 'Account'),
-  fields.required('Name', 'Name', 120, { nameField: true }),
-  fields.picklist('StageName', 'Stage', OPPORTUNITY_STAGES.map((s) => s.ApiName), { nillable: false, restrictedPicklist: true }),
-  fields.date('CloseDate', 'Close Date', { nillable: false }),
-  fields.currency('Amount', 'Amount'),
-  fields.percent('Probability', 'Probability (%)', { defaultedOnCreate: true }),
-  fields.picklist('Type', 'Opportunity Type', ['Existing Customer - Upgrade', 'Existing Customer - Replacement', 'Existing Customer - Downgrade', 'New Customer']),
-  fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
-  fields.reference('CampaignId', 'Campaign ID', ['Campaign'], 'Campaign'),
-  fields.derived(fields.boolean('IsClosed', 'Closed')),
-  fields.derived(fields.boolean('IsWon', 'Won')),
-  fields.derived(fields.picklist('ForecastCategoryName', 'Forecast Category', ['Omitted', 'Pipeline', 'Best Case', 'Commit', 'Closed'])),
-  // The fiscal period of CloseDate in the default fiscal year (starting in January), e.g. "2026 3"
-  // (field reference: Fiscal string 6, FiscalQuarter and FiscalYear int 8; record-rules.ts).
-  fields.derived(fields.text('Fiscal', 'Fiscal Period', 6)),
-  fields.derived({ ...fields.int('FiscalQuarter', 'Fiscal Quarter'), precision: 8 }),
-  fields.derived({ ...fields.int('FiscalYear', 'Fiscal Year'), precision: 8 }),
-  // Null until the stage changes after creation (record-rules.ts).
-  fields.readOnly(fields.datetime('LastStageChangeDate', 'Last Stage Change Date')),
-  fields.text('NextStep', 'Next Step', 255),
-  fields.textarea('Description', 'Description'),
-  ...systemFields({ owner: true }),
-], {
-  childRelationships: [{ relationshipName: 'Tasks', childSObject: 'Task', field: 'WhatId' }],
-});
+const opportunity = object(
+  'Opportunity',
+  'Opportunity',
+  'Opportunities',
+  [
+    fields.id(),
+    fields.reference('AccountId', 'Account ID', ['Account'], 'Account'),
+    fields.required('Name', 'Name', 120, { nameField: true }),
+    fields.picklist(
+      'StageName',
+      'Stage',
+      OPPORTUNITY_STAGES.map((s) => s.ApiName),
+      { nillable: false, restrictedPicklist: true },
+    ),
+    fields.date('CloseDate', 'Close Date', { nillable: false }),
+    fields.currency('Amount', 'Amount'),
+    fields.percent('Probability', 'Probability (%)', { defaultedOnCreate: true }),
+    fields.picklist('Type', 'Opportunity Type', [
+      'Existing Customer - Upgrade',
+      'Existing Customer - Replacement',
+      'Existing Customer - Downgrade',
+      'New Customer',
+    ]),
+    fields.picklist('LeadSource', 'Lead Source', LEAD_SOURCES),
+    fields.reference('CampaignId', 'Campaign ID', ['Campaign'], 'Campaign'),
+    fields.derived(fields.boolean('IsClosed', 'Closed')),
+    fields.derived(fields.boolean('IsWon', 'Won')),
+    fields.derived(fields.picklist('ForecastCategoryName', 'Forecast Category', ['Omitted', 'Pipeline', 'Best Case', 'Commit', 'Closed'])),
+    // The fiscal period of CloseDate in the default fiscal year (starting in January), e.g. "2026 3"
+    // (field reference: Fiscal string 6, FiscalQuarter and FiscalYear int 8; record-rules.ts).
+    fields.derived(fields.text('Fiscal', 'Fiscal Period', 6)),
+    fields.derived({ ...fields.int('FiscalQuarter', 'Fiscal Quarter'), precision: 8 }),
+    fields.derived({ ...fields.int('FiscalYear', 'Fiscal Year'), precision: 8 }),
+    // Null until the stage changes after creation (record-rules.ts).
+    fields.readOnly(fields.datetime('LastStageChangeDate', 'Last Stage Change Date')),
+    fields.text('NextStep', 'Next Step', 255),
+    fields.textarea('Description', 'Description'),
+    ...systemFields({ owner: true }),
+  ],
+  {
+    childRelationships: [{ relationshipName: 'Tasks', childSObject: 'Task', field: 'WhatId' }],
+  },
+);
 
 const statistic = (name: string, label: string): FieldDef => ({
   ...fields.readOnly(fields.int(name, label)),
@@ -235,39 +307,68 @@ const CAMPAIGN_STATISTICS: readonly FieldDef[] = [
   statistic('NumberOfResponses', 'Responses in Campaign'),
   statistic('NumberOfOpportunities', 'Opportunities in Campaign'),
   statistic('NumberOfWonOpportunities', 'Won Opportunities in Campaign'),
-  { ...fields.readOnly(fields.currency('AmountAllOpportunities', 'Value Opportunities in Campaign', { scale: 0 })), nillable: false, defaultedOnCreate: true, defaultValue: 0 },
-  { ...fields.readOnly(fields.currency('AmountWonOpportunities', 'Value Won Opportunities in Campaign', { scale: 0 })), nillable: false, defaultedOnCreate: true, defaultValue: 0 },
+  {
+    ...fields.readOnly(fields.currency('AmountAllOpportunities', 'Value Opportunities in Campaign', { scale: 0 })),
+    nillable: false,
+    defaultedOnCreate: true,
+    defaultValue: 0,
+  },
+  {
+    ...fields.readOnly(fields.currency('AmountWonOpportunities', 'Value Won Opportunities in Campaign', { scale: 0 })),
+    nillable: false,
+    defaultedOnCreate: true,
+    defaultValue: 0,
+  },
 ];
 
-const campaign = object('Campaign', 'Campaign', 'Campaigns', [
-  fields.id(),
-  fields.required('Name', 'Name', 80, { nameField: true }),
-  fields.picklist('Type', 'Type', ['Advertisement', 'Email', 'Telemarketing', 'Banner Ads', 'Seminar / Conference', 'Public Relations', 'Partners', 'Referral Program', 'Webinar', 'Trade Show', 'Direct Mail', 'Other']),
-  fields.picklist('Status', 'Status', ['Planned', 'In Progress', 'Completed', 'Aborted'], { defaultValue: 'Planned' }),
-  fields.boolean('IsActive', 'Active'),
-  fields.date('StartDate', 'Start Date'),
-  fields.date('EndDate', 'End Date'),
-  fields.reference('ParentId', 'Parent Campaign ID', ['Campaign'], 'Parent'),
-  fields.textarea('Description', 'Description'),
-  // Cost and expectations an admin enters (Campaign object reference: currency fields of precision
-  // 18 and scale 0, ExpectedResponse percent 10/2, NumberSent double 18/0; "Create, Filter,
-  // Nillable, Sort, Update").
-  fields.currency('BudgetedCost', 'Budgeted Cost in Campaign', { scale: 0 }),
-  fields.currency('ActualCost', 'Actual Cost in Campaign', { scale: 0 }),
-  fields.currency('ExpectedRevenue', 'Expected Revenue in Campaign', { scale: 0 }),
-  fields.percent('ExpectedResponse', 'Expected Response (%)', { precision: 10, scale: 2 }),
-  { ...fields.custom('NumberSent', 'Num Sent in Campaign', 'double'), precision: 18 },
-  // The campaign statistics: read-only, kept by the platform from members and opportunities
-  // (campaign-rollups.ts).
-  ...CAMPAIGN_STATISTICS,
-  ...systemFields({ owner: true }),
-], {
-  childRelationships: [
-    { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'CampaignId' },
-    { relationshipName: 'CampaignMemberStatuses', childSObject: 'CampaignMemberStatus', field: 'CampaignId' },
-    { relationshipName: 'Opportunities', childSObject: 'Opportunity', field: 'CampaignId' },
+const campaign = object(
+  'Campaign',
+  'Campaign',
+  'Campaigns',
+  [
+    fields.id(),
+    fields.required('Name', 'Name', 80, { nameField: true }),
+    fields.picklist('Type', 'Type', [
+      'Advertisement',
+      'Email',
+      'Telemarketing',
+      'Banner Ads',
+      'Seminar / Conference',
+      'Public Relations',
+      'Partners',
+      'Referral Program',
+      'Webinar',
+      'Trade Show',
+      'Direct Mail',
+      'Other',
+    ]),
+    fields.picklist('Status', 'Status', ['Planned', 'In Progress', 'Completed', 'Aborted'], { defaultValue: 'Planned' }),
+    fields.boolean('IsActive', 'Active'),
+    fields.date('StartDate', 'Start Date'),
+    fields.date('EndDate', 'End Date'),
+    fields.reference('ParentId', 'Parent Campaign ID', ['Campaign'], 'Parent'),
+    fields.textarea('Description', 'Description'),
+    // Cost and expectations an admin enters (Campaign object reference: currency fields of precision
+    // 18 and scale 0, ExpectedResponse percent 10/2, NumberSent double 18/0; "Create, Filter,
+    // Nillable, Sort, Update").
+    fields.currency('BudgetedCost', 'Budgeted Cost in Campaign', { scale: 0 }),
+    fields.currency('ActualCost', 'Actual Cost in Campaign', { scale: 0 }),
+    fields.currency('ExpectedRevenue', 'Expected Revenue in Campaign', { scale: 0 }),
+    fields.percent('ExpectedResponse', 'Expected Response (%)', { precision: 10, scale: 2 }),
+    { ...fields.custom('NumberSent', 'Num Sent in Campaign', 'double'), precision: 18 },
+    // The campaign statistics: read-only, kept by the platform from members and opportunities
+    // (campaign-rollups.ts).
+    ...CAMPAIGN_STATISTICS,
+    ...systemFields({ owner: true }),
   ],
-});
+  {
+    childRelationships: [
+      { relationshipName: 'CampaignMembers', childSObject: 'CampaignMember', field: 'CampaignId' },
+      { relationshipName: 'CampaignMemberStatuses', childSObject: 'CampaignMemberStatus', field: 'CampaignId' },
+      { relationshipName: 'Opportunities', childSObject: 'Opportunity', field: 'CampaignId' },
+    ],
+  },
+);
 
 const campaignMember = object('CampaignMember', 'Campaign Member', 'Campaign Members', [
   fields.id(),

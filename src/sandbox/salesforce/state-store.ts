@@ -32,7 +32,9 @@ const orgStateSchema = z.object({
   /** Calls per UTC hour bucket (epoch hours); the daily allowance is a rolling 24 h sum. */
   apiUsage: z.record(z.string(), z.number().int()),
   /** The org's currency setting (currency.ts); state files written before it existed are single-currency USD orgs. */
-  currency: z.object({ multiCurrency: z.boolean(), corporateCurrency: z.string() }).default({ multiCurrency: false, corporateCurrency: 'USD' }),
+  currency: z
+    .object({ multiCurrency: z.boolean(), corporateCurrency: z.string() })
+    .default({ multiCurrency: false, corporateCurrency: 'USD' }),
 });
 
 const tokenStateSchema = z.object({
@@ -89,9 +91,7 @@ export class OrgStore {
   private saveTimer: NodeJS.Timeout | undefined;
   private readonly listeners: ChangeListener[] = [];
 
-  constructor(
-    private readonly options: { stateFile: string | undefined; adminUsername: string; now: () => number; logger: Logger },
-  ) {
+  constructor(private readonly options: { stateFile: string | undefined; adminUsername: string; now: () => number; logger: Logger }) {
     const loaded = this.load();
     this.state = loaded?.org ?? this.freshState(1);
     this.tokens = loaded?.tokens ?? { access: {}, refresh: {} };
@@ -149,7 +149,11 @@ export class OrgStore {
     let schema = this.userSchemas.get(userId);
     if (!schema) {
       const access = customFieldAccess((type) => Object.values(this.table(type)).filter((r) => r.IsDeleted !== true), userId);
-      schema = new OrgSchema(this.state.customFields, (object, field) => access.get(`${object}.${field}`.toLowerCase()) ?? 'none', this.currencyCodes());
+      schema = new OrgSchema(
+        this.state.customFields,
+        (object, field) => access.get(`${object}.${field}`.toLowerCase()) ?? 'none',
+        this.currencyCodes(),
+      );
       this.userSchemas.set(userId, schema);
     }
     return schema;

@@ -31,7 +31,10 @@ export class TokenService {
   }
 
   /** Issues an access token (and, when asked, a refresh token) for a user. */
-  issue(userId: string, options: { withRefreshToken: boolean; scope: string; refreshToken?: string; channel?: 'api' | 'ui' }): TokenResponse {
+  issue(
+    userId: string,
+    options: { withRefreshToken: boolean; scope: string; refreshToken?: string; channel?: 'api' | 'ui' },
+  ): TokenResponse {
     const now = this.config.now();
     const accessToken = `${this.config.orgId.slice(0, 15)}!${opaque(48)}`;
     let refreshToken = options.refreshToken ?? null;
@@ -39,7 +42,13 @@ export class TokenService {
       refreshToken = `5Aep861${opaque(40)}`;
       this.store.tokens.refresh[refreshToken] = { userId, clientId: this.config.clientId, issuedAt: now, scope: options.scope };
     }
-    this.store.tokens.access[accessToken] = { userId, issuedAt: now, expiresAt: now + this.config.accessTokenTtlMs, refreshToken, channel: options.channel ?? 'api' };
+    this.store.tokens.access[accessToken] = {
+      userId,
+      issuedAt: now,
+      expiresAt: now + this.config.accessTokenTtlMs,
+      refreshToken,
+      channel: options.channel ?? 'api',
+    };
     this.pruneExpired(now);
     this.store.markDirty();
     const id = this.identityUrl(userId);
@@ -47,7 +56,9 @@ export class TokenService {
     return {
       access_token: accessToken,
       ...(options.withRefreshToken && refreshToken !== null ? { refresh_token: refreshToken } : {}),
-      signature: createHmac('sha256', this.config.clientSecret).update(id + issuedAt).digest('base64'),
+      signature: createHmac('sha256', this.config.clientSecret)
+        .update(id + issuedAt)
+        .digest('base64'),
       scope: options.scope,
       instance_url: this.url(),
       id,

@@ -72,7 +72,8 @@ function toolingSource(ctx: SandboxContext): SoqlSource {
   const isCustomField = (name: string) => name.toLowerCase() === 'customfield';
   return {
     object: (name) => (isCustomField(name) ? customFieldObject : undefined),
-    field: (objectName, fieldName) => (isCustomField(objectName) ? customFieldObject.fields.find((f) => f.name.toLowerCase() === fieldName.toLowerCase()) : undefined),
+    field: (objectName, fieldName) =>
+      isCustomField(objectName) ? customFieldObject.fields.find((f) => f.name.toLowerCase() === fieldName.toLowerCase()) : undefined,
     relationship: () => undefined,
     child: () => undefined,
     rows: (type) => (isCustomField(type) ? ctx.store.state.customFields.map(toRow) : []),
@@ -118,8 +119,11 @@ export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
     if ('errorCode' in name) throw badRequest([name]);
     const problems = validateMetadata(parsed.data.Metadata);
     if (problems.length > 0) throw badRequest(problems);
-    const clash = store.state.customFields.some((c) => c.object === name.object && c.developerName.toLowerCase() === name.developerName.toLowerCase());
-    if (clash) throw httpError(400, 'DUPLICATE_DEVELOPER_NAME', `There is already a field named ${name.developerName} on ${name.object}.`, []);
+    const clash = store.state.customFields.some(
+      (c) => c.object === name.object && c.developerName.toLowerCase() === name.developerName.toLowerCase(),
+    );
+    if (clash)
+      throw httpError(400, 'DUPLICATE_DEVELOPER_NAME', `There is already a field named ${name.developerName} on ${name.object}.`, []);
     const stamp = formatDateTime(ctx.config.now());
     const userId = sessionOf(res).userId;
     const state: CustomFieldState = {
@@ -135,7 +139,9 @@ export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
     store.setCustomFields([...store.state.customFields, state]);
     const field = store.schema.field(name.object, `${name.developerName}__c`);
     // Existing rows get the new field's default (false for a checkbox), as Setup backfills it.
-    if (field) for (const row of Object.values(store.table(name.object))) row[field.name] = field.type === 'boolean' ? (field.defaultValue ?? false) : null;
+    if (field)
+      for (const row of Object.values(store.table(name.object)))
+        row[field.name] = field.type === 'boolean' ? (field.defaultValue ?? false) : null;
     res.status(201).json({ id: state.id, success: true, errors: [], warnings: [], infos: [] });
   });
 
@@ -150,12 +156,20 @@ export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
     const current = findField(ctx, String(req.params.id));
     const parsed = updateSchema.safeParse(req.body);
     if (!parsed.success) throw httpError(400, 'FIELD_INTEGRITY_EXCEPTION', parsed.error.issues[0]?.message ?? 'invalid Metadata', []);
-    if (parsed.data.FullName !== undefined && parsed.data.FullName.toLowerCase() !== `${current.object}.${current.developerName}__c`.toLowerCase()) {
+    if (
+      parsed.data.FullName !== undefined &&
+      parsed.data.FullName.toLowerCase() !== `${current.object}.${current.developerName}__c`.toLowerCase()
+    ) {
       throw httpError(400, 'FIELD_INTEGRITY_EXCEPTION', 'FullName cannot be changed; delete the field and create a new one', []);
     }
     const problems = validateMetadata(parsed.data.Metadata);
     if (problems.length > 0) throw badRequest(problems);
-    const next: CustomFieldState = { ...current, metadata: parsed.data.Metadata, lastModifiedDate: formatDateTime(ctx.config.now()), lastModifiedById: sessionOf(res).userId };
+    const next: CustomFieldState = {
+      ...current,
+      metadata: parsed.data.Metadata,
+      lastModifiedDate: formatDateTime(ctx.config.now()),
+      lastModifiedById: sessionOf(res).userId,
+    };
     store.setCustomFields(store.state.customFields.map((c) => (c.id === current.id ? next : c)));
     res.status(204).end();
   });

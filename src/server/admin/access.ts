@@ -118,7 +118,12 @@ export interface GuardedRouter {
   put(path: string, rule: Access, ...handlers: RequestHandler[]): void;
   delete(path: string, rule: Access, ...handlers: RequestHandler[]): void;
   /** Mounts a whole sub-application (a prefix) behind one access, e.g. the queue dashboard. */
-  mount(path: string, rule: Access, app: RequestHandler | Router, options?: Partial<Pick<GuardedRouterOptions, 'parseBody' | 'csrf'>>): void;
+  mount(
+    path: string,
+    rule: Access,
+    app: RequestHandler | Router,
+    options?: Partial<Pick<GuardedRouterOptions, 'parseBody' | 'csrf'>>,
+  ): void;
 }
 
 function installationNamed(rule: Access, req: Request): string | undefined {
@@ -153,9 +158,11 @@ export function guardedRouter(options: GuardedRouterOptions): GuardedRouter {
   const csrf = options.auth.csrfCheck(options.surface, options.csrf ?? 'token');
   const chain = (rule: Access, handlers: RequestHandler[]): RequestHandler[] =>
     rule.who === 'anyone' ? [authorize(rule, options), ...handlers] : [authorize(rule, options), options.parseBody, csrf, ...handlers];
-  const add = (method: Method) => (path: string, rule: Access, ...handlers: RequestHandler[]) => {
-    router[method](path, ...chain(rule, handlers));
-  };
+  const add =
+    (method: Method) =>
+    (path: string, rule: Access, ...handlers: RequestHandler[]) => {
+      router[method](path, ...chain(rule, handlers));
+    };
   return {
     router,
     get: add('get'),
@@ -169,4 +176,3 @@ export function guardedRouter(options: GuardedRouterOptions): GuardedRouter {
     },
   };
 }
-

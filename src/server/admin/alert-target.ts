@@ -32,7 +32,9 @@ function originOnly(url: string): string {
 export async function alertTargetView(ctx: Pick<AdminContext, 'vault'>, installationId: string): Promise<AlertTargetView> {
   try {
     const target = await ctx.vault.read(installationId, 'alert');
-    return target ? { configured: true, url: originOnly(target.url), state: 'ok', problem: null } : { configured: false, url: null, state: 'none', problem: null };
+    return target
+      ? { configured: true, url: originOnly(target.url), state: 'ok', problem: null }
+      : { configured: false, url: null, state: 'none', problem: null };
   } catch (error) {
     if (!(error instanceof UnreadableCredentialsError)) throw error;
     return { configured: true, url: null, state: 'unreadable', problem: error.message };
@@ -40,14 +42,23 @@ export async function alertTargetView(ctx: Pick<AdminContext, 'vault'>, installa
 }
 
 /** Validates and seals an alert target; refused with every problem, nothing stored then. */
-export async function saveAlertTarget(ctx: Pick<AdminContext, 'vault' | 'db' | 'clients' | 'config'>, installationId: string, input: unknown): Promise<Result<AlertTargetView, string[]>> {
+export async function saveAlertTarget(
+  ctx: Pick<AdminContext, 'vault' | 'db' | 'clients' | 'config'>,
+  installationId: string,
+  input: unknown,
+): Promise<Result<AlertTargetView, string[]>> {
   const parsed = AlertTargetSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
+  if (!parsed.success)
+    return { ok: false, error: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`) };
   // A name that does not resolve now is kept (it may be created later); where it leads is checked again at each send.
   const where = await checkOutboundUrl(parsed.data.url, { allowPrivate: ctx.config.outboundAllowPrivate });
   if (!where.ok && where.error.kind === 'policy') return { ok: false, error: [`url: ${where.error.message}`] };
   await ctx.vault.write(installationId, 'alert', parsed.data);
-  await recordAdminAction(ctx.db, { installationId, action: 'alert_target_saved', summary: `SLA alerts go to ${originOnly(parsed.data.url)}` });
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: 'alert_target_saved',
+    summary: `SLA alerts go to ${originOnly(parsed.data.url)}`,
+  });
   await ctx.clients()?.changed(installationId);
   return { ok: true, value: { configured: true, url: originOnly(parsed.data.url), state: 'ok', problem: null } };
 }

@@ -16,7 +16,14 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../log.ts';
 import type { Queryable } from '../../store/db.ts';
-import { createAdminSession, deleteAdminSession, deleteSessionsOf, findAdminSession, touchAdminSession, type SessionOwner } from '../../store/admin-sessions.ts';
+import {
+  createAdminSession,
+  deleteAdminSession,
+  deleteSessionsOf,
+  findAdminSession,
+  touchAdminSession,
+  type SessionOwner,
+} from '../../store/admin-sessions.ts';
 import type { InstallationRole } from '../../store/admin-users.ts';
 import type { SignInLimiter } from './sign-in-limiter.ts';
 
@@ -51,7 +58,8 @@ export type Identification =
   | { kind: 'locked'; retryAfterSeconds: number };
 
 /** How a presented admin token was judged. */
-export type TokenCheck = { kind: 'accepted' } | { kind: 'refused'; lockedForSeconds: number } | { kind: 'locked'; retryAfterSeconds: number };
+export type TokenCheck =
+  { kind: 'accepted' } | { kind: 'refused'; lockedForSeconds: number } | { kind: 'locked'; retryAfterSeconds: number };
 
 /** SHA-256, hex: how session ids, OAuth states, invitation tokens and browser nonces are stored. */
 export function sha256(value: string): string {
@@ -136,7 +144,10 @@ export class AdminAuth {
   async checkToken(address: string, candidate: string, via: 'bearer' | 'form'): Promise<TokenCheck> {
     const wait = await this.deps.limiter.waitBefore(address);
     if (wait > 0) {
-      this.deps.log.warn({ address, via, retryAfterSeconds: seconds(wait) }, 'admin sign-in refused: too many wrong tokens from this address');
+      this.deps.log.warn(
+        { address, via, retryAfterSeconds: seconds(wait) },
+        'admin sign-in refused: too many wrong tokens from this address',
+      );
       return { kind: 'locked', retryAfterSeconds: seconds(wait) };
     }
     if (secretsEqual(candidate, this.deps.adminToken)) {
@@ -144,7 +155,10 @@ export class AdminAuth {
       return { kind: 'accepted' };
     }
     const locked = await this.deps.limiter.recordFailure(address);
-    this.deps.log.warn({ address, via, ...(locked > 0 ? { lockedForSeconds: seconds(locked) } : {}) }, 'admin sign-in refused: wrong token');
+    this.deps.log.warn(
+      { address, via, ...(locked > 0 ? { lockedForSeconds: seconds(locked) } : {}) },
+      'admin sign-in refused: wrong token',
+    );
     return { kind: 'refused', lockedForSeconds: locked > 0 ? seconds(locked) : 0 };
   }
 
@@ -157,7 +171,10 @@ export class AdminAuth {
   /** Counts a credential that opened nothing (an unknown invitation link) against the address. */
   async recordFailure(address: string, via: 'invitation'): Promise<void> {
     const locked = await this.deps.limiter.recordFailure(address);
-    this.deps.log.warn({ address, via, ...(locked > 0 ? { lockedForSeconds: seconds(locked) } : {}) }, 'admin sign-in refused: unknown invitation');
+    this.deps.log.warn(
+      { address, via, ...(locked > 0 ? { lockedForSeconds: seconds(locked) } : {}) },
+      'admin sign-in refused: unknown invitation',
+    );
   }
 
   /** Starts a session for the operator or an invited user and sets its cookie. */
@@ -172,7 +189,13 @@ export class AdminAuth {
       expiresAt: new Date(now + SESSION_IDLE_MS),
       absoluteExpiresAt: new Date(now + SESSION_ABSOLUTE_MS),
     });
-    res.cookie(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'strict', secure: this.deps.secureCookies, path: '/', maxAge: SESSION_ABSOLUTE_MS });
+    res.cookie(SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: this.deps.secureCookies,
+      path: '/',
+      maxAge: SESSION_ABSOLUTE_MS,
+    });
     this.deps.log.info({ who: owner.kind === 'operator' ? 'operator' : owner.userId }, 'admin signed in');
   }
 
@@ -185,7 +208,10 @@ export class AdminAuth {
 
   /** Ends every session of the caller: all operator sessions, or all of one user's. Returns how many ended. */
   async signOutEverywhere(identity: AdminIdentity, res: Response): Promise<number> {
-    const ended = await deleteSessionsOf(this.deps.db, identity.userId === null ? { kind: 'operator' } : { kind: 'user', userId: identity.userId });
+    const ended = await deleteSessionsOf(
+      this.deps.db,
+      identity.userId === null ? { kind: 'operator' } : { kind: 'user', userId: identity.userId },
+    );
     res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: this.deps.secureCookies, path: '/' });
     this.deps.log.info({ who: identity.userId ?? 'operator', ended }, 'admin signed out everywhere');
     return ended;
@@ -199,7 +225,10 @@ export class AdminAuth {
       const check = await this.checkToken(clientAddress(req), match?.[1]?.trim() ?? '', 'bearer');
       if (check.kind === 'locked') return check;
       if (check.kind === 'refused') return { kind: 'refused' };
-      return { kind: 'signed-in', identity: { via: 'bearer', role: 'operator', installationId: null, userId: null, name: 'operator', csrfToken: '' } };
+      return {
+        kind: 'signed-in',
+        identity: { via: 'bearer', role: 'operator', installationId: null, userId: null, name: 'operator', csrfToken: '' },
+      };
     }
     const id = readCookie(req, SESSION_COOKIE);
     if (!id) return { kind: 'anonymous' };
@@ -208,12 +237,20 @@ export class AdminAuth {
     const session = await findAdminSession(this.deps.db, idHash, new Date(now));
     // An operator session made with another ADMIN_TOKEN (rotated since) is no session.
     if (!session || (session.user === null && !secretsEqual(session.credential, this.operatorCredential))) return { kind: 'anonymous' };
-    if (now - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchAdminSession(this.deps.db, idHash, new Date(now), new Date(now + SESSION_IDLE_MS));
+    if (now - session.lastSeenAt.getTime() > TOUCH_AFTER_MS)
+      await touchAdminSession(this.deps.db, idHash, new Date(now), new Date(now + SESSION_IDLE_MS));
     const { user } = session;
     return {
       kind: 'signed-in',
       identity: user
-        ? { via: 'session', role: user.role, installationId: user.installationId, userId: user.id, name: user.name, csrfToken: session.csrfToken }
+        ? {
+            via: 'session',
+            role: user.role,
+            installationId: user.installationId,
+            userId: user.id,
+            name: user.name,
+            csrfToken: session.csrfToken,
+          }
         : { via: 'session', role: 'operator', installationId: null, userId: null, name: 'operator', csrfToken: session.csrfToken },
     };
   }

@@ -16,13 +16,22 @@ export function badge(text: string, kind: 'ok' | 'warn' | 'error' | 'muted' | 'i
 export function usageMeters(usage: readonly ApiLimitUsage[]): Html {
   if (usage.length === 0) return html`<p class="muted small">No usage figures reported.</p>`;
   return html`<dl class="usage">${usage.map(
-    (limit) => html`<dt>${limit.name}</dt><dd><meter min="0" max="${limit.max}" low="${Math.round(limit.max * 0.6)}" high="${Math.round(limit.max * 0.85)}" optimum="0" value="${limit.used}">${limit.used}</meter>
+    (
+      limit,
+    ) => html`<dt>${limit.name}</dt><dd><meter min="0" max="${limit.max}" low="${Math.round(limit.max * 0.6)}" high="${Math.round(limit.max * 0.85)}" optimum="0" value="${limit.used}">${limit.used}</meter>
       <span class="small">${formatCount(limit.used)} / ${formatCount(limit.max)} (${limit.max === 0 ? 0 : Math.round((limit.used / limit.max) * 1000) / 10} %)</span></dd>`,
   )}</dl>`;
 }
 
 /** A form with one button posting to `action` (with an optional confirmation question). */
-export function postButton(input: { action: string; csrfToken: string; label: string; kind?: 'primary' | 'danger' | 'secondary'; confirm?: string; fields?: Record<string, string> }): Html {
+export function postButton(input: {
+  action: string;
+  csrfToken: string;
+  label: string;
+  kind?: 'primary' | 'danger' | 'secondary';
+  confirm?: string;
+  fields?: Record<string, string>;
+}): Html {
   return html`<form method="post" action="${input.action}" class="inline"${input.confirm ? html` data-confirm="${input.confirm}"` : ''}>
     ${csrfField(input.csrfToken)}
     ${Object.entries(input.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`)}
@@ -69,14 +78,32 @@ export const NOTICES: Readonly<Record<string, { kind: 'ok' | 'error'; text: stri
   sync_paused: { kind: 'ok', text: 'Sync paused: changes keep arriving and wait; resume to sync them.' },
   sync_resumed: { kind: 'ok', text: 'Sync resumed: the changes that waited are being synced, oldest first.' },
   budget_saved: { kind: 'ok', text: 'Salesforce API budget saved: every process keeps it within seconds.' },
-  budget_refused: { kind: 'error', text: 'The budget was not saved: give a whole number of calls (at least 1) or a percentage above 0 and at most 100.' },
-  sync_now_started: { kind: 'ok', text: 'The record is marked for syncing and its drain started: its log below shows the outcome in a moment.' },
-  sync_now_held: { kind: 'ok', text: 'The record is marked for syncing; its direction is paused or disconnected, so it syncs when that ends.' },
-  sync_now_refused: { kind: 'error', text: 'Not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…).' },
+  budget_refused: {
+    kind: 'error',
+    text: 'The budget was not saved: give a whole number of calls (at least 1) or a percentage above 0 and at most 100.',
+  },
+  sync_now_started: {
+    kind: 'ok',
+    text: 'The record is marked for syncing and its drain started: its log below shows the outcome in a moment.',
+  },
+  sync_now_held: {
+    kind: 'ok',
+    text: 'The record is marked for syncing; its direction is paused or disconnected, so it syncs when that ends.',
+  },
+  sync_now_refused: {
+    kind: 'error',
+    text: 'Not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…).',
+  },
   user_revoked: { kind: 'ok', text: 'User revoked: their sessions ended at once.' },
   invitation_cancelled: { kind: 'ok', text: 'Invitation cancelled: its link no longer works.' },
   user_missing: { kind: 'error', text: 'That user or invitation is no longer there (revoked, accepted or cancelled).' },
   signed_out_everywhere: { kind: 'ok', text: 'Signed out everywhere: every other session of yours has ended.' },
-  hubspot_disconnected: { kind: 'ok', text: 'HubSpot disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.' },
-  salesforce_disconnected: { kind: 'ok', text: 'Salesforce disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.' },
+  hubspot_disconnected: {
+    kind: 'ok',
+    text: 'HubSpot disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.',
+  },
+  salesforce_disconnected: {
+    kind: 'ok',
+    text: 'Salesforce disconnected: its grant is revoked and forgotten; the sync waits until it is connected again.',
+  },
 };

@@ -39,7 +39,10 @@ export function html(strings: TemplateStringsArray, ...values: readonly Part[]):
 
 /** JSON for a `<script type="application/json">` block: `<` is escaped so no tag can close it. */
 export function jsonBlock(id: string, value: unknown): Html {
-  const json = JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   return new Html(`<script type="application/json" id="${escapeHtml(id)}">${json}</script>`);
 }
 

@@ -71,7 +71,9 @@ export function createAdminRoutes(deps: AdminRoutesDeps): { routes: { path: stri
   };
   // Expired sessions and abandoned OAuth states are removed hourly.
   const timer = setInterval(() => {
-    pruneAdminState(deps.db, new Date(now())).catch((error: unknown) => log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not prune admin sessions'));
+    pruneAdminState(deps.db, new Date(now())).catch((error: unknown) =>
+      log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not prune admin sessions'),
+    );
   }, 60 * 60_000);
   timer.unref();
   return {

@@ -38,7 +38,10 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -47,7 +50,8 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 /** The runtime of an installation, or why there is none. */
 export async function runtimeOf(ctx: AdminContext, installationId: string): Promise<InstallationRuntime | { error: string }> {
   const clients = ctx.clients();
-  if (!clients) return { error: 'No CRM can be reached by this deployment: connect HubSpot and Salesforce (OAuth) or set their credentials' };
+  if (!clients)
+    return { error: 'No CRM can be reached by this deployment: connect HubSpot and Salesforce (OAuth) or set their credentials' };
   try {
     return await clients.forInstallation(installationId);
   } catch (error) {
@@ -62,11 +66,40 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
     ctx.vault.read(installation.id, 'salesforce').catch((error: unknown) => ({ unreadable: messageOf(error) })),
     disconnectedSides(ctx.db, installation.id),
   ]);
-  const envVia = (side: Side): SideConnection['via'] => (ctx.config[side].mode === 'sandbox' ? 'sandbox' : side === 'hubspot' ? (ctx.config.hubspot.accessToken ? 'environment' : 'none') : ctx.config.salesforce.accessToken || ctx.config.salesforce.refreshToken ? 'environment' : 'none');
+  const envVia = (side: Side): SideConnection['via'] =>
+    ctx.config[side].mode === 'sandbox'
+      ? 'sandbox'
+      : side === 'hubspot'
+        ? ctx.config.hubspot.accessToken
+          ? 'environment'
+          : 'none'
+        : ctx.config.salesforce.accessToken || ctx.config.salesforce.refreshToken
+          ? 'environment'
+          : 'none';
 
   const disconnectedAt = (side: Side) => disconnected[side]?.toISOString() ?? null;
-  const hubspot: SideConnection = { side: 'hubspot', state: 'not_connected', via: 'none', account: installation.hubspotPortalId, detail: '', usage: [], error: null, canConnect: ctx.apps.hubspot !== undefined, disconnectedAt: disconnectedAt('hubspot') };
-  const salesforce: SideConnection = { side: 'salesforce', state: 'not_connected', via: 'none', account: installation.salesforceOrgId, detail: '', usage: [], error: null, canConnect: ctx.apps.salesforce !== undefined, disconnectedAt: disconnectedAt('salesforce') };
+  const hubspot: SideConnection = {
+    side: 'hubspot',
+    state: 'not_connected',
+    via: 'none',
+    account: installation.hubspotPortalId,
+    detail: '',
+    usage: [],
+    error: null,
+    canConnect: ctx.apps.hubspot !== undefined,
+    disconnectedAt: disconnectedAt('hubspot'),
+  };
+  const salesforce: SideConnection = {
+    side: 'salesforce',
+    state: 'not_connected',
+    via: 'none',
+    account: installation.salesforceOrgId,
+    detail: '',
+    usage: [],
+    error: null,
+    canConnect: ctx.apps.salesforce !== undefined,
+    disconnectedAt: disconnectedAt('salesforce'),
+  };
 
   if (hubspotStored && 'unreadable' in hubspotStored) {
     hubspot.state = 'error';
@@ -76,7 +109,12 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
     hubspot.detail = `OAuth grant for portal ${hubspotStored.hubId}; access token ${hubspotStored.expiresAt > ctx.now() ? `valid until ${new Date(hubspotStored.expiresAt).toISOString()} (refreshed 5 min before expiry)` : 'expired (refreshed on next use)'}; scopes: ${hubspotStored.scopes.join(' ')}`;
   } else {
     hubspot.via = envVia('hubspot');
-    hubspot.detail = hubspot.via === 'sandbox' ? 'Sandbox HubSpot private-app token' : hubspot.via === 'environment' ? 'Private-app token from HUBSPOT_ACCESS_TOKEN' : 'Not connected';
+    hubspot.detail =
+      hubspot.via === 'sandbox'
+        ? 'Sandbox HubSpot private-app token'
+        : hubspot.via === 'environment'
+          ? 'Private-app token from HUBSPOT_ACCESS_TOKEN'
+          : 'Not connected';
   }
   if (salesforceStored && 'unreadable' in salesforceStored) {
     salesforce.state = 'error';
@@ -86,7 +124,12 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
     salesforce.detail = `OAuth grant (web server flow) for org ${salesforceStored.orgId} at ${salesforceStored.instanceUrl}, as user ${salesforceStored.userId}; ${salesforceStored.refreshToken ? 'refresh token stored: expired sessions are refreshed and the new token stored' : 'no refresh token: reconnect when the session expires'}`;
   } else {
     salesforce.via = envVia('salesforce');
-    salesforce.detail = salesforce.via === 'sandbox' ? 'Sandbox org, integration user login' : salesforce.via === 'environment' ? 'Session from SALESFORCE_ACCESS_TOKEN / SALESFORCE_REFRESH_TOKEN' : 'Not connected';
+    salesforce.detail =
+      salesforce.via === 'sandbox'
+        ? 'Sandbox org, integration user login'
+        : salesforce.via === 'environment'
+          ? 'Session from SALESFORCE_ACCESS_TOKEN / SALESFORCE_REFRESH_TOKEN'
+          : 'Not connected';
   }
 
   if (installation.status !== 'active') {
@@ -105,7 +148,8 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
     side.error = null;
     side.detail = `Disconnected by an admin at ${side.disconnectedAt}: the sync waits, changes are kept; connect it again to resume`;
   }
-  const runtime = hubspot.state === 'error' && salesforce.state === 'error' ? { error: 'credentials unreadable' } : await runtimeOf(ctx, installation.id);
+  const runtime =
+    hubspot.state === 'error' && salesforce.state === 'error' ? { error: 'credentials unreadable' } : await runtimeOf(ctx, installation.id);
   for (const side of [hubspot, salesforce]) {
     if (side.state === 'error' || side.disconnectedAt !== null) continue;
     if ('error' in runtime) {
@@ -114,7 +158,11 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
       continue;
     }
     try {
-      side.usage = await withTimeout(side.side === 'hubspot' ? runtime.hubspot.apiUsage() : runtime.salesforce.apiUsage(), USAGE_TIMEOUT_MS, `${side.side} API usage`);
+      side.usage = await withTimeout(
+        side.side === 'hubspot' ? runtime.hubspot.apiUsage() : runtime.salesforce.apiUsage(),
+        USAGE_TIMEOUT_MS,
+        `${side.side} API usage`,
+      );
       side.state = 'connected';
     } catch (error) {
       side.state = 'error';
@@ -196,4 +244,3 @@ export async function sideReconnected(ctx: AdminContext, installationId: string,
   await clearDisconnected(ctx.db, installationId, side);
   for (const direction of SYNC_DIRECTIONS) await ctx.scheduler.schedule(installationId, direction, ctx.now(), true);
 }
-

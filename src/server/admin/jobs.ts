@@ -37,7 +37,9 @@ export function queueKeyOf(name: string): QueueKey | undefined {
 
 const installationOf = (job: Job): string | null => {
   const data: unknown = job.data;
-  return typeof data === 'object' && data !== null && 'installationId' in data && typeof data.installationId === 'string' ? data.installationId : null;
+  return typeof data === 'object' && data !== null && 'installationId' in data && typeof data.installationId === 'string'
+    ? data.installationId
+    : null;
 };
 
 /** Jobs per state for every catalog queue. */
@@ -73,7 +75,10 @@ function toFailedJob(key: QueueKey, job: Job): FailedJob {
 }
 
 /** The newest failed jobs (of one queue and/or installation), newest first. */
-export async function listFailedJobs(producer: Producer, filter: { queue?: QueueKey | undefined; installationId?: string | undefined; limit?: number | undefined } = {}): Promise<FailedJob[]> {
+export async function listFailedJobs(
+  producer: Producer,
+  filter: { queue?: QueueKey | undefined; installationId?: string | undefined; limit?: number | undefined } = {},
+): Promise<FailedJob[]> {
   const limit = filter.limit ?? 100;
   const keys = filter.queue ? [filter.queue] : queueKeys;
   const found: FailedJob[] = [];
@@ -92,14 +97,17 @@ export async function listFailedJobs(producer: Producer, filter: { queue?: Queue
   return found.sort((a, b) => (b.failedAt?.getTime() ?? 0) - (a.failedAt?.getTime() ?? 0)).slice(0, limit);
 }
 
-export type ReplayResult = { ok: true; job: { queue: QueueKey; id: string; installationId: string | null } } | { ok: false; status: 404 | 409; message: string };
+export type ReplayResult =
+  { ok: true; job: { queue: QueueKey; id: string; installationId: string | null } } | { ok: false; status: 404 | 409; message: string };
 
 /** Replays one failed job (of one installation when given: another installation's job is not found). */
 export async function replayJob(producer: Producer, key: QueueKey, jobId: string, installationId?: string): Promise<ReplayResult> {
   const job = await producer.queue(key).getJob(jobId);
-  if (!job || (installationId !== undefined && installationOf(job) !== installationId)) return { ok: false, status: 404, message: `No job ${jobId} in queue ${queues[key].name}` };
+  if (!job || (installationId !== undefined && installationOf(job) !== installationId))
+    return { ok: false, status: 404, message: `No job ${jobId} in queue ${queues[key].name}` };
   const state = await job.getState();
-  if (state !== 'failed') return { ok: false, status: 409, message: `Job ${jobId} is ${state}, not failed: only failed jobs can be replayed` };
+  if (state !== 'failed')
+    return { ok: false, status: 409, message: `Job ${jobId} is ${state}, not failed: only failed jobs can be replayed` };
   await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   return { ok: true, job: { queue: key, id: jobId, installationId: installationOf(job) } };
 }

@@ -17,7 +17,8 @@ export interface LayoutInput {
   scripts?: readonly string[];
 }
 
-const tab = (href: string, label: string, active: boolean): Html => html`<a href="${href}" class="${active ? 'tab active' : 'tab'}"${active ? html` aria-current="page"` : ''}>${label}</a>`;
+const tab = (href: string, label: string, active: boolean): Html =>
+  html`<a href="${href}" class="${active ? 'tab active' : 'tab'}"${active ? html` aria-current="page"` : ''}>${label}</a>`;
 
 /** Renders a full dashboard page. */
 export function layout(input: LayoutInput): string {
@@ -54,8 +55,9 @@ export function layout(input: LayoutInput): string {
     </form>
   </header>
   <main>
-    ${installation
-      ? html`<div class="page-head">
+    ${
+      installation
+        ? html`<div class="page-head">
       <div>
         <p class="crumbs"><a href="/admin">Installations</a> /</p>
         <h1>${installation.name} <span class="badge ${installation.status === 'active' ? 'ok' : 'muted'}">${installation.status}</span></h1>
@@ -69,7 +71,8 @@ export function layout(input: LayoutInput): string {
       ${tab(`/admin/review?installation=${encodeURIComponent(installation.id)}`, 'Pipeline review', section === 'review')}
       ${manages ? tab(`${base}/users`, 'People', section === 'users') : ''}
     </nav>`
-      : html`<div class="page-head"><h1>${input.title}</h1></div>`}
+        : html`<div class="page-head"><h1>${input.title}</h1></div>`
+    }
     ${input.notice ? html`<div class="notice ${input.notice.kind}" role="status">${input.notice.text}</div>` : ''}
     ${input.body}
   </main>
@@ -124,12 +127,14 @@ export function invitationPage(input: { token: string; installationName: string;
   return cardPage({
     title: 'Invitation',
     body: html`<h1>Invitation</h1>
-    ${'error' in input
-      ? html`<div class="notice error" role="alert">${input.error}</div>`
-      : html`<p>This link invites <strong>${input.name}</strong> to <strong>${input.installationName}</strong> as <strong>${input.role}</strong>.</p>
+    ${
+      'error' in input
+        ? html`<div class="notice error" role="alert">${input.error}</div>`
+        : html`<p>This link invites <strong>${input.name}</strong> to <strong>${input.installationName}</strong> as <strong>${input.role}</strong>.</p>
     <p class="muted">Accepting signs you in on this browser. The link then stops working.</p>
     <form method="post" action="/admin/invitations/${input.token}">
       <button type="submit" class="primary">Accept and sign in</button>
-    </form>`}`,
+    </form>`
+    }`,
   });
 }

@@ -7,7 +7,12 @@
  * Where a system offers no API for a step (Outbound Messages in a real org, webhook settings of a
  * public app), the plan says what to set up by hand, with the URL to paste.
  */
-import { HUBSPOT_COMPANY_PROPERTIES, HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../../crm/field-catalog.ts';
+import {
+  HUBSPOT_COMPANY_PROPERTIES,
+  HUBSPOT_CONTACT_PROPERTIES,
+  HUBSPOT_PROPERTY_GROUP,
+  SALESFORCE_CUSTOM_FIELDS,
+} from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, IDENTITY_EVENT_TYPES, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
@@ -46,12 +51,24 @@ type Section<T> = ({ ok: true } & T) | { ok: false; error: string };
 export interface ProvisioningPlan {
   installationId: string;
   dryRun: boolean;
-  hubspotProperties: Section<{ group: { name: string; label: string }; items: { object: 'contacts' | 'companies'; name: string; label: string; type: string; status: ItemStatus }[] }>;
+  hubspotProperties: Section<{
+    group: { name: string; label: string };
+    items: { object: 'contacts' | 'companies'; name: string; label: string; type: string; status: ItemStatus }[];
+  }>;
   salesforceFields: Section<{ items: { object: string; name: string; label: string; type: string; status: ItemStatus }[] }>;
   /** The integration user's permission set, Marketing User and field-level security, proven by describe. */
   salesforceAccess: Section<SalesforceAccessReport>;
-  hubspotWebhooks: Section<{ targetUrl: string; automatic: boolean; currentTargetUrl: string | null; items: { eventType: string; propertyName: string | null; status: ItemStatus }[] }>;
-  outboundMessages: Section<{ endpointUrl: string; automatic: boolean; items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] }>;
+  hubspotWebhooks: Section<{
+    targetUrl: string;
+    automatic: boolean;
+    currentTargetUrl: string | null;
+    items: { eventType: string; propertyName: string | null; status: ItemStatus }[];
+  }>;
+  outboundMessages: Section<{
+    endpointUrl: string;
+    automatic: boolean;
+    items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[];
+  }>;
   /** How many items are missing (dry run) or were created (provision), and how many need a person. */
   counts: { missing: number; created: number; manual: number; conflicts: number };
   /**
@@ -65,12 +82,22 @@ export interface ProvisioningPlan {
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
-export function outboundRulesFor(publicUrl: string, installation: InstallationDetails, mappings: readonly FieldMapping[] = DEFAULT_FIELD_MAPPINGS): OutboundRuleSpec[] {
+export function outboundRulesFor(
+  publicUrl: string,
+  installation: InstallationDetails,
+  mappings: readonly FieldMapping[] = DEFAULT_FIELD_MAPPINGS,
+): OutboundRuleSpec[] {
   const endpointUrl = `${publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
   return [
     // The Lead's message carries the mapped fields too (src/sync/mapped-fields.ts).
     { name: 'Smarketing Sync Lead', object: 'Lead', triggerOn: ['create', 'update'], fields: leadReadFields(mappings), endpointUrl },
-    { name: 'Smarketing Sync Opportunity', object: 'Opportunity', triggerOn: ['create', 'update'], fields: [...OPPORTUNITY_SYNC_FIELDS], endpointUrl },
+    {
+      name: 'Smarketing Sync Opportunity',
+      object: 'Opportunity',
+      triggerOn: ['create', 'update'],
+      fields: [...OPPORTUNITY_SYNC_FIELDS],
+      endpointUrl,
+    },
     // A Task or Event a rep logs on a Lead is its first sales touch (SLA).
     { name: 'Smarketing Sync Task', object: 'Task', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
     { name: 'Smarketing Sync Event', object: 'Event', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
@@ -122,14 +149,30 @@ export async function provision(input: {
     plan.salesforceAccess = { ok: false, error: runtime.error };
   } else {
     try {
-      const contacts = new Set((await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun)).missing);
-      const companies = new Set((await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, dryRun)).missing);
+      const contacts = new Set(
+        (await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun)).missing,
+      );
+      const companies = new Set(
+        (await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, dryRun)).missing,
+      );
       plan.hubspotProperties = {
         ok: true,
         group: HUBSPOT_PROPERTY_GROUP,
         items: [
-          ...HUBSPOT_CONTACT_PROPERTIES.map((p) => ({ object: 'contacts' as const, name: p.name, label: p.label, type: p.type, status: done(contacts.has(p.name)) })),
-          ...HUBSPOT_COMPANY_PROPERTIES.map((p) => ({ object: 'companies' as const, name: p.name, label: p.label, type: p.type, status: done(companies.has(p.name)) })),
+          ...HUBSPOT_CONTACT_PROPERTIES.map((p) => ({
+            object: 'contacts' as const,
+            name: p.name,
+            label: p.label,
+            type: p.type,
+            status: done(contacts.has(p.name)),
+          })),
+          ...HUBSPOT_COMPANY_PROPERTIES.map((p) => ({
+            object: 'companies' as const,
+            name: p.name,
+            label: p.label,
+            type: p.type,
+            status: done(companies.has(p.name)),
+          })),
         ],
       };
     } catch (error) {
@@ -142,7 +185,13 @@ export async function provision(input: {
       const missing = new Set(result.missing.map((name) => name.toLowerCase()));
       plan.salesforceFields = {
         ok: true,
-        items: SALESFORCE_CUSTOM_FIELDS.map((f) => ({ object: f.object, name: f.name, label: f.label, type: f.type, status: done(missing.has(`${f.object}.${f.name}`.toLowerCase())) })),
+        items: SALESFORCE_CUSTOM_FIELDS.map((f) => ({
+          object: f.object,
+          name: f.name,
+          label: f.label,
+          type: f.type,
+          status: done(missing.has(`${f.object}.${f.name}`.toLowerCase())),
+        })),
       };
     } catch (error) {
       plan.salesforceFields = { ok: false, error: messageOf(error) };
@@ -150,7 +199,13 @@ export async function provision(input: {
 
     // 3. The integration user's permission set, Marketing User and field-level security.
     try {
-      plan.salesforceAccess = { ok: true, ...(await ensureSalesforceAccess(runtime.salesforce, { dryRun, ...(input.salesUserIds ? { salesUserIds: input.salesUserIds } : {}) })) };
+      plan.salesforceAccess = {
+        ok: true,
+        ...(await ensureSalesforceAccess(runtime.salesforce, {
+          dryRun,
+          ...(input.salesUserIds ? { salesUserIds: input.salesUserIds } : {}),
+        })),
+      };
     } catch (error) {
       plan.salesforceAccess = { ok: false, error: messageOf(error) };
     }
@@ -203,8 +258,15 @@ export async function provision(input: {
         if (same && same.endpointUrl === rule.endpointUrl && rule.fields.every((field) => same.fields.includes(field))) {
           items.push({ ...rule, status: 'exists', note: null });
         } else if (same) {
-          const why = same.endpointUrl === rule.endpointUrl ? `does not send ${rule.fields.filter((f) => !same.fields.includes(f)).join(', ')}` : `sends to ${same.endpointUrl}`;
-          items.push({ ...rule, status: 'conflict', note: `a rule with this name ${why}: fix it by hand (an existing rule is never changed for you)` });
+          const why =
+            same.endpointUrl === rule.endpointUrl
+              ? `does not send ${rule.fields.filter((f) => !same.fields.includes(f)).join(', ')}`
+              : `sends to ${same.endpointUrl}`;
+          items.push({
+            ...rule,
+            status: 'conflict',
+            note: `a rule with this name ${why}: fix it by hand (an existing rule is never changed for you)`,
+          });
         } else if ((rule.object === 'Task' || rule.object === 'Event') && !(await orgHasObject(runtime, rule.object))) {
           items.push({ ...rule, status: 'unavailable', note: `this org has no ${rule.object} object for the integration user` });
         } else {
@@ -229,7 +291,13 @@ export async function provision(input: {
     };
   }
 
-  for (const section of [plan.hubspotProperties, plan.salesforceFields, plan.salesforceAccess, plan.hubspotWebhooks, plan.outboundMessages]) {
+  for (const section of [
+    plan.hubspotProperties,
+    plan.salesforceFields,
+    plan.salesforceAccess,
+    plan.hubspotWebhooks,
+    plan.outboundMessages,
+  ]) {
     if (!section.ok) continue;
     for (const item of section.items) {
       if (item.status === 'missing') plan.counts.missing += 1;
@@ -240,9 +308,12 @@ export async function provision(input: {
   }
   const inPlace = (status: ItemStatus) => status === 'exists' || status === 'created';
   plan.ready =
-    plan.hubspotProperties.ok && plan.hubspotProperties.items.every((i) => inPlace(i.status)) &&
-    plan.salesforceFields.ok && plan.salesforceFields.items.every((i) => inPlace(i.status)) &&
-    plan.salesforceAccess.ok && plan.salesforceAccess.ready;
+    plan.hubspotProperties.ok &&
+    plan.hubspotProperties.items.every((i) => inPlace(i.status)) &&
+    plan.salesforceFields.ok &&
+    plan.salesforceFields.items.every((i) => inPlace(i.status)) &&
+    plan.salesforceAccess.ok &&
+    plan.salesforceAccess.ready;
   return plan;
 }
 
@@ -250,14 +321,25 @@ export async function provision(input: {
 export function sandboxProvisioning(config: AppConfig, sandboxes: RunningSandboxes | undefined): ProvisioningEnvironment {
   const environment: ProvisioningEnvironment = {};
   if (sandboxes?.hubspot) {
-    environment.hubspotWebhooks = { basePath: sandboxes.hubspot.url, developerApiKey: config.sandbox.hubspot.developerKey, appId: config.sandbox.hubspot.appId };
+    environment.hubspotWebhooks = {
+      basePath: sandboxes.hubspot.url,
+      developerApiKey: config.sandbox.hubspot.developerKey,
+      appId: config.sandbox.hubspot.appId,
+    };
   }
   const org = sandboxes?.salesforce;
   if (org) {
     environment.outboundMessages = {
       list: () => org.outbound.rules().map((rule) => ({ name: rule.name, endpointUrl: rule.endpointUrl, fields: rule.fields })),
       create: (rule) => {
-        org.outbound.addRule({ name: rule.name, object: rule.object, triggerOn: rule.triggerOn, fields: rule.fields, endpointUrl: rule.endpointUrl, integrationUserId: rule.integrationUserId });
+        org.outbound.addRule({
+          name: rule.name,
+          object: rule.object,
+          triggerOn: rule.triggerOn,
+          fields: rule.fields,
+          endpointUrl: rule.endpointUrl,
+          integrationUserId: rule.integrationUserId,
+        });
       },
     };
   }

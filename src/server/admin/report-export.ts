@@ -4,11 +4,14 @@ import { CREDIT_MODELS } from '../../domain/attribution.ts';
 import type { FunnelReport, FunnelRow } from '../../store/report.ts';
 
 const DAY_MS = 86_400_000;
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD').refine((value) => {
-  const at = Date.parse(`${value}T00:00:00Z`);
-  // Date.parse rolls 2024-02-30 over to March: only a date that comes back unchanged is real.
-  return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === value;
-}, 'is not a real date');
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((value) => {
+    const at = Date.parse(`${value}T00:00:00Z`);
+    // Date.parse rolls 2024-02-30 over to March: only a date that comes back unchanged is real.
+    return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === value;
+  }, 'is not a real date');
 
 export const REPORT_TABLES = ['channels', 'campaigns', 'reasons', 'credit', 'sla', 'ltv', 'segments', 'roi'] as const;
 export type ReportTable = (typeof REPORT_TABLES)[number];
@@ -33,7 +36,10 @@ export interface ReportPeriod {
 }
 
 /** Resolves the period (defaults applied) or says what is wrong with it. */
-export function periodOf(input: { from?: string | undefined; to?: string | undefined }, now: number): { ok: true; period: ReportPeriod } | { ok: false; issues: string[] } {
+export function periodOf(
+  input: { from?: string | undefined; to?: string | undefined },
+  now: number,
+): { ok: true; period: ReportPeriod } | { ok: false; issues: string[] } {
   const today = new Date(now).toISOString().slice(0, 10);
   const toText = input.to ?? today;
   const fromText = input.from ?? new Date(Date.parse(`${toText}T00:00:00Z`) - 89 * DAY_MS).toISOString().slice(0, 10);
@@ -61,18 +67,62 @@ const optionalAmount = (cents: number | null): number | null => (cents === null 
 
 function funnelCsv(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string): string {
   const header = [
-    dimension, 'leads', 'mqls', 'sqls', 'opportunities', 'customers',
-    'conversion_lead_to_mql', 'conversion_mql_to_sql', 'conversion_sql_to_opportunity', 'conversion_opportunity_to_customer', 'conversion_lead_to_customer',
-    'median_days_lead_to_mql', 'median_days_mql_to_sql', 'median_days_sql_to_opportunity', 'median_days_opportunity_to_customer',
-    'sla_handoffs', 'sla_met', 'sla_breached', 'sla_pending', 'sla_compliance', 'sla_median_hours_to_first_touch',
-    'rejected', 'recycled', 'lost', 'pipeline', 'won', 'won_deals',
+    dimension,
+    'leads',
+    'mqls',
+    'sqls',
+    'opportunities',
+    'customers',
+    'conversion_lead_to_mql',
+    'conversion_mql_to_sql',
+    'conversion_sql_to_opportunity',
+    'conversion_opportunity_to_customer',
+    'conversion_lead_to_customer',
+    'median_days_lead_to_mql',
+    'median_days_mql_to_sql',
+    'median_days_sql_to_opportunity',
+    'median_days_opportunity_to_customer',
+    'sla_handoffs',
+    'sla_met',
+    'sla_breached',
+    'sla_pending',
+    'sla_compliance',
+    'sla_median_hours_to_first_touch',
+    'rejected',
+    'recycled',
+    'lost',
+    'pipeline',
+    'won',
+    'won_deals',
   ];
   const line = (r: FunnelRow) => [
-    r.key, r.leads, r.mqls, r.sqls, r.opportunities, r.customers,
-    r.conversion.leadToMql, r.conversion.mqlToSql, r.conversion.sqlToOpportunity, r.conversion.opportunityToCustomer, r.conversion.leadToCustomer,
-    r.medianDays.leadToMql, r.medianDays.mqlToSql, r.medianDays.sqlToOpportunity, r.medianDays.opportunityToCustomer,
-    r.sla.handedOff, r.sla.met, r.sla.breached, r.sla.pending, r.sla.complianceRate, r.sla.medianHoursToFirstTouch,
-    r.feedback.rejected, r.feedback.recycled, r.feedback.lost, amount(r.pipelineCents), amount(r.wonCents), r.wonDeals,
+    r.key,
+    r.leads,
+    r.mqls,
+    r.sqls,
+    r.opportunities,
+    r.customers,
+    r.conversion.leadToMql,
+    r.conversion.mqlToSql,
+    r.conversion.sqlToOpportunity,
+    r.conversion.opportunityToCustomer,
+    r.conversion.leadToCustomer,
+    r.medianDays.leadToMql,
+    r.medianDays.mqlToSql,
+    r.medianDays.sqlToOpportunity,
+    r.medianDays.opportunityToCustomer,
+    r.sla.handedOff,
+    r.sla.met,
+    r.sla.breached,
+    r.sla.pending,
+    r.sla.complianceRate,
+    r.sla.medianHoursToFirstTouch,
+    r.feedback.rejected,
+    r.feedback.recycled,
+    r.feedback.lost,
+    amount(r.pipelineCents),
+    amount(r.wonCents),
+    r.wonDeals,
   ];
   return csvOf(header, [...rows.map(line), line(totals)]);
 }
@@ -85,36 +135,107 @@ export function reportCsv(report: FunnelReport, table: ReportTable): string {
     case 'campaigns':
       return funnelCsv(report.campaigns, report.totals, 'campaign');
     case 'reasons':
-      return csvOf(['reason_code', 'reason_label', 'rejected', 'recycled', 'lost', 'total'], report.feedbackReasons.map((r) => [r.code, r.label, r.rejected, r.recycled, r.lost, r.total]));
+      return csvOf(
+        ['reason_code', 'reason_label', 'rejected', 'recycled', 'lost', 'total'],
+        report.feedbackReasons.map((r) => [r.code, r.label, r.rejected, r.recycled, r.lost, r.total]),
+      );
     case 'credit':
-      return csvOf(['campaign', ...CREDIT_MODELS], report.revenueCredit.map((r) => [r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]));
+      return csvOf(
+        ['campaign', ...CREDIT_MODELS],
+        report.revenueCredit.map((r) => [r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]),
+      );
     case 'ltv':
       return csvOf(
         ['dimension', 'key', 'customers', 'new_customers', 'lifetime_value', 'average_lifetime_value', 'currency'],
-        (['channels', 'campaigns', 'segments'] as const).flatMap((dimension) => report.lifetimeValue[dimension].map((r) => [
-          dimension.slice(0, -1), r.key, r.customers, r.newCustomers, amount(r.lifetimeValueCents), optionalAmount(r.averageLifetimeValueCents), report.currency.code,
-        ])),
+        (['channels', 'campaigns', 'segments'] as const).flatMap((dimension) =>
+          report.lifetimeValue[dimension].map((r) => [
+            dimension.slice(0, -1),
+            r.key,
+            r.customers,
+            r.newCustomers,
+            amount(r.lifetimeValueCents),
+            optionalAmount(r.averageLifetimeValueCents),
+            report.currency.code,
+          ]),
+        ),
       );
     case 'segments':
       return csvOf(
-        ['segment', 'won', 'won_deals', 'lost_deals', 'win_rate', 'median_sales_cycle_days', 'customers', 'average_lifetime_value', 'currency'],
-        report.segments.rows.map((r) => [r.key, amount(r.wonCents), r.wonDeals, r.lostDeals, r.winRate, r.medianSalesCycleDays, r.customers, optionalAmount(r.averageLifetimeValueCents), report.currency.code]),
+        [
+          'segment',
+          'won',
+          'won_deals',
+          'lost_deals',
+          'win_rate',
+          'median_sales_cycle_days',
+          'customers',
+          'average_lifetime_value',
+          'currency',
+        ],
+        report.segments.rows.map((r) => [
+          r.key,
+          amount(r.wonCents),
+          r.wonDeals,
+          r.lostDeals,
+          r.winRate,
+          r.medianSalesCycleDays,
+          r.customers,
+          optionalAmount(r.averageLifetimeValueCents),
+          report.currency.code,
+        ]),
       );
     case 'roi':
       return csvOf(
-        ['dimension', 'key', 'cost', 'cost_sources', 'leads', 'mqls', 'customers', ...CREDIT_MODELS.map((m) => `credit_${m}`), 'cost_per_lead', 'cost_per_mql', 'cac',
-          ...CREDIT_MODELS.map((m) => `roi_${m}`), 'average_lifetime_value', 'ltv_to_cac', 'currency'],
-        [...report.roi.campaigns.map((r) => ['campaign', r] as const), ...report.roi.channels.map((r) => ['channel', r] as const)].map(([dimension, r]) => [
-          dimension, r.key, amount(r.costCents), r.costSources.join(' '), r.leads, r.mqls, r.customers, ...CREDIT_MODELS.map((m) => amount(r.credit[m])),
-          optionalAmount(r.costPerLeadCents), optionalAmount(r.costPerMqlCents), optionalAmount(r.cacCents), ...CREDIT_MODELS.map((m) => r.roi[m]),
-          optionalAmount(r.averageLifetimeValueCents), r.ltvToCac, report.currency.code,
-        ]),
+        [
+          'dimension',
+          'key',
+          'cost',
+          'cost_sources',
+          'leads',
+          'mqls',
+          'customers',
+          ...CREDIT_MODELS.map((m) => `credit_${m}`),
+          'cost_per_lead',
+          'cost_per_mql',
+          'cac',
+          ...CREDIT_MODELS.map((m) => `roi_${m}`),
+          'average_lifetime_value',
+          'ltv_to_cac',
+          'currency',
+        ],
+        [...report.roi.campaigns.map((r) => ['campaign', r] as const), ...report.roi.channels.map((r) => ['channel', r] as const)].map(
+          ([dimension, r]) => [
+            dimension,
+            r.key,
+            amount(r.costCents),
+            r.costSources.join(' '),
+            r.leads,
+            r.mqls,
+            r.customers,
+            ...CREDIT_MODELS.map((m) => amount(r.credit[m])),
+            optionalAmount(r.costPerLeadCents),
+            optionalAmount(r.costPerMqlCents),
+            optionalAmount(r.cacCents),
+            ...CREDIT_MODELS.map((m) => r.roi[m]),
+            optionalAmount(r.averageLifetimeValueCents),
+            r.ltvToCac,
+            report.currency.code,
+          ],
+        ),
       );
     case 'sla':
       return csvOf(
         ['group_by', 'group', 'label', 'handoffs', 'met', 'breached', 'pending', 'compliance', 'median_minutes_to_first_touch'],
         [...report.slaByTeam.map((g) => ['team', g] as const), ...report.slaByOwner.map((g) => ['owner', g] as const)].map(([by, g]) => [
-          by, g.group, g.label, g.handedOff, g.touchedWithinSla, g.breached, g.pending, g.complianceRate === null ? null : Math.round(g.complianceRate * 10_000) / 10_000, g.medianMinutesToFirstTouch,
+          by,
+          g.group,
+          g.label,
+          g.handedOff,
+          g.touchedWithinSla,
+          g.breached,
+          g.pending,
+          g.complianceRate === null ? null : Math.round(g.complianceRate * 10_000) / 10_000,
+          g.medianMinutesToFirstTouch,
         ]),
       );
     default: {

@@ -21,12 +21,16 @@ export interface DigestStatusView {
 }
 
 /** The digest's status for the settings page. */
-export async function digestStatusView(ctx: Pick<AdminContext, 'db' | 'config' | 'now'>, installationId: string): Promise<DigestStatusView> {
+export async function digestStatusView(
+  ctx: Pick<AdminContext, 'db' | 'config' | 'now'>,
+  installationId: string,
+): Promise<DigestStatusView> {
   const setting = await reviewDigestOf(ctx.db, installationId);
   const next = setting.enabled ? nextSlot(setting, new Date(ctx.now())) : null;
   return {
     enabled: setting.enabled,
-    nextSend: next === null ? null : { slotId: next.id, at: next.dueAt.toISOString(), text: describeSendTime(next.dueAt, setting.timeZone) },
+    nextSend:
+      next === null ? null : { slotId: next.id, at: next.dueAt.toISOString(), text: describeSendTime(next.dueAt, setting.timeZone) },
     emailConfigured: ctx.config.smtp !== undefined,
     last: await latestDigest(ctx.db, installationId, 'scheduled'),
     lastTest: await latestDigest(ctx.db, installationId, 'test'),
@@ -37,5 +41,10 @@ export async function digestStatusView(ctx: Pick<AdminContext, 'db' | 'config' |
 /** Queues a test digest of an installation, in the audit trail. */
 export async function sendTestDigestNow(ctx: Pick<AdminContext, 'db' | 'producer'>, installationId: string): Promise<void> {
   const requestId = await requestTestDigest(ctx.producer, installationId);
-  await recordAdminAction(ctx.db, { installationId, action: 'review_digest_test', summary: 'Test review digest requested', details: { requestId } });
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: 'review_digest_test',
+    summary: 'Test review digest requested',
+    details: { requestId },
+  });
 }

@@ -7,9 +7,14 @@ import { runtimeOf } from './installations.ts';
 
 /** The review of a period; without reachable CRMs its stored blocks, with both campaign sides named unavailable. */
 export async function reviewOf(ctx: AdminContext, installationId: string, period: CommitmentPeriod, now: Date): Promise<PipelineReview> {
-  return reviewOfInstallation(ctx.db, async (id) => {
-    const runtime = await runtimeOf(ctx, id);
-    if ('error' in runtime) throw new Error(runtime.error);
-    return runtime;
-  }, installationId, { period, now });
+  return reviewOfInstallation(
+    ctx.db,
+    async (id) => {
+      const runtime = await runtimeOf(ctx, id);
+      if ('error' in runtime) throw new Error(runtime.error);
+      return runtime;
+    },
+    installationId,
+    { period, now },
+  );
 }

@@ -14,7 +14,12 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { queueKeys, queues } from '../../queue/catalog.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
-import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
+import {
+  getInstallationDetails,
+  latestBackfillRunId,
+  listInstallationDetails,
+  type InstallationDetails,
+} from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
 import { commitmentsReport, goalsReport, marketingCommitmentsOf, sharedGoalsOf } from '../../store/commitments.ts';
 import { parsePeriod, periodContaining } from '../../domain/commitments.ts';
@@ -46,13 +51,37 @@ import { settingsBody } from './pages/settings.ts';
 import { digestStatusView, sendTestDigestNow } from './review-digest.ts';
 import { usersBody, type UsersPageData } from './pages/users.ts';
 import { findUsableInvitation } from '../../store/admin-users.ts';
-import { acceptInvitationLink, cancelInstallationInvitation, InvitationInput, inviteToInstallation, peopleOf, revokeInstallationUser, ROLE_LABELS } from './users.ts';
+import {
+  acceptInvitationLink,
+  cancelInstallationInvitation,
+  InvitationInput,
+  inviteToInstallation,
+  peopleOf,
+  revokeInstallationUser,
+  ROLE_LABELS,
+} from './users.ts';
 import type { SettingPreview } from '../../domain/settings-preview.ts';
 import { outboundRulesFor, provision } from './provisioning.ts';
 import { periodOf, ReportQuerySchema } from './report-export.ts';
 import { field, pairsFrom, pairsText, valueFromFields, type FormFields } from './settings-forms.ts';
-import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type CrmCheck, type SettingKey } from './settings.ts';
-import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow } from './sync-controls.ts';
+import {
+  checkSetting,
+  isSettingKey,
+  readAllSettings,
+  resetSetting,
+  saveSetting,
+  SETTING_KEYS,
+  type CrmCheck,
+  type SettingKey,
+} from './settings.ts';
+import {
+  directionsOf,
+  pauseInstallationSync,
+  resumeInstallationSync,
+  setSalesforceBudget,
+  syncControlsView,
+  syncRecordNow,
+} from './sync-controls.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** `/admin/review?installation=&period=`: a month YYYY-MM or a quarter YYYY-Qn. */
@@ -60,11 +89,18 @@ const ReviewPageQuery = z.object({ installation: z.string().min(1).max(100).opti
 
 const CHART_JS = path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
-const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+const PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /** The report names its installation in the query; without one it shows the first the caller may see. */
 const reportAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
-const invitationParam = z.object({ token: z.string().min(20).max(200).regex(/^[A-Za-z0-9_-]+$/) });
+const invitationParam = z.object({
+  token: z
+    .string()
+    .min(20)
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/),
+});
 const loginForm = z.object({ token: z.string().max(1_000).default(''), next: z.string().max(2_000).optional() });
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const provisioningForm = z.object({ mode: z.enum(['dry-run', 'provision']) });
@@ -94,7 +130,8 @@ const jobForm = z.object({ installation: z.string().max(100).optional() });
 const HEALTH_WINDOW_MS = 7 * 24 * 3600 * 1000;
 const healthQuery = z.object({ q: z.string().max(320).optional(), notice: z.string().max(40).optional() });
 
-const INVALID_INVITATION = 'This invitation link does not work: it was already used, cancelled or has expired. Ask whoever invited you for a new one.';
+const INVALID_INVITATION =
+  'This invitation link does not work: it was already used, cancelled or has expired. Ask whoever invited you for a new one.';
 
 /** Only same-app paths are followed after sign-in (no open redirect). */
 function safeNext(next: string | undefined): string {
@@ -114,16 +151,24 @@ export function adminRouter(ctx: AdminContext): Router {
 
   const render = (res: Response, input: Omit<LayoutInput, 'csrfToken' | 'who'>, status = 200) => {
     const identity = identityOf(res);
-    res.status(status).type('html').send(layout({ ...input, csrfToken: identity.csrfToken, who: { role: identity.role, name: identity.name } }));
+    res
+      .status(status)
+      .type('html')
+      .send(layout({ ...input, csrfToken: identity.csrfToken, who: { role: identity.role, name: identity.name } }));
   };
   const notFound = (res: Response, what: string) =>
     render(res, { title: 'Not found', section: 'overview', body: layoutNotFound(what) }, 404);
   const refusals: Refusals = {
     unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
     locked: (_req, res, retryAfter) => {
-      res.status(429).set('Retry-After', String(retryAfter)).type('text/plain').send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+      res
+        .status(429)
+        .set('Retry-After', String(retryAfter))
+        .type('text/plain')
+        .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
     },
-    forbidden: (_req, res) => render(res, { title: 'Not for your role', section: 'overview', body: layoutNotFound('Your role does not include this page.') }, 403),
+    forbidden: (_req, res) =>
+      render(res, { title: 'Not for your role', section: 'overview', body: layoutNotFound('Your role does not include this page.') }, 403),
     hidden: (_req, res) => notFound(res, 'That installation does not exist.'),
   };
   const r = guardedRouter({ auth: ctx.auth, surface: 'page', refusals, parseBody: form });
@@ -164,11 +209,23 @@ export function adminRouter(ctx: AdminContext): Router {
     const next = safeNext(parsed.success ? parsed.data.next : undefined);
     const check = await ctx.auth.checkToken(clientAddress(req), parsed.success ? parsed.data.token : '', 'form');
     if (check.kind === 'locked') {
-      res.status(429).set('Retry-After', String(check.retryAfterSeconds)).type('html').send(loginPage({ next, error: `Too many wrong tokens from this address: try again in ${Math.ceil(check.retryAfterSeconds / 60)} minute(s).` }));
+      res
+        .status(429)
+        .set('Retry-After', String(check.retryAfterSeconds))
+        .type('html')
+        .send(
+          loginPage({
+            next,
+            error: `Too many wrong tokens from this address: try again in ${Math.ceil(check.retryAfterSeconds / 60)} minute(s).`,
+          }),
+        );
       return;
     }
     if (check.kind === 'refused') {
-      res.status(401).type('html').send(loginPage({ next, error: 'That is not the admin token.' }));
+      res
+        .status(401)
+        .type('html')
+        .send(loginPage({ next, error: 'That is not the admin token.' }));
       return;
     }
     await ctx.auth.signIn(res, { kind: 'operator' });
@@ -192,10 +249,20 @@ export function adminRouter(ctx: AdminContext): Router {
     const invitation = params.success ? await findUsableInvitation(ctx.db, sha256(params.data.token), new Date(ctx.now())) : null;
     const installation = invitation ? await getInstallationDetails(ctx.db, invitation.installationId) : null;
     if (!params.success || !invitation || !installation) {
-      res.status(404).type('html').send(invitationPage({ error: INVALID_INVITATION }));
+      res
+        .status(404)
+        .type('html')
+        .send(invitationPage({ error: INVALID_INVITATION }));
       return;
     }
-    res.type('html').send(invitationPage({ token: params.data.token, installationName: installation.name, role: ROLE_LABELS[invitation.role].toLowerCase(), name: invitation.name }));
+    res.type('html').send(
+      invitationPage({
+        token: params.data.token,
+        installationName: installation.name,
+        role: ROLE_LABELS[invitation.role].toLowerCase(),
+        name: invitation.name,
+      }),
+    );
   });
 
   r.post('/invitations/:token', access.anyone, async (req, res) => {
@@ -203,18 +270,34 @@ export function adminRouter(ctx: AdminContext): Router {
     const address = clientAddress(req);
     const wait = await ctx.auth.lockedFor(address);
     if (wait > 0) {
-      res.status(429).set('Retry-After', String(wait)).type('html').send(invitationPage({ error: `Too many unknown links or wrong tokens from this address: try again in ${Math.ceil(wait / 60)} minute(s).` }));
+      res
+        .status(429)
+        .set('Retry-After', String(wait))
+        .type('html')
+        .send(
+          invitationPage({
+            error: `Too many unknown links or wrong tokens from this address: try again in ${Math.ceil(wait / 60)} minute(s).`,
+          }),
+        );
       return;
     }
     const params = invitationParam.safeParse(req.params);
     const user = params.success ? await acceptInvitationLink(ctx, params.data.token) : null;
     if (!user) {
       await ctx.auth.recordFailure(address, 'invitation');
-      res.status(404).type('html').send(invitationPage({ error: INVALID_INVITATION }));
+      res
+        .status(404)
+        .type('html')
+        .send(invitationPage({ error: INVALID_INVITATION }));
       return;
     }
     await ctx.auth.signIn(res, { kind: 'user', userId: user.id });
-    res.redirect(303, user.role === 'viewer' ? `/admin/report?installation=${encodeURIComponent(user.installationId)}` : `/admin/installations/${encodeURIComponent(user.installationId)}`);
+    res.redirect(
+      303,
+      user.role === 'viewer'
+        ? `/admin/report?installation=${encodeURIComponent(user.installationId)}`
+        : `/admin/installations/${encodeURIComponent(user.installationId)}`,
+    );
   });
 
   /** The installation of `:id`, or a 404 page. */
@@ -230,8 +313,13 @@ export function adminRouter(ctx: AdminContext): Router {
   r.get('/', access.signedIn, async (req, res) => {
     const identity = identityOf(res);
     const operator = identity.role === 'operator';
-    const [all, depths, actions] = await Promise.all([listInstallationDetails(ctx.db), operator ? queueDepths(ctx.producer) : Promise.resolve([]), operator ? recentAdminActions(ctx.db, null, 10) : Promise.resolve([])]);
-    const mode = (side: 'hubspot' | 'salesforce') => (ctx.config[side].mode === 'sandbox' ? 'sandbox' : ctx.apps[side] ? 'OAuth app configured' : 'environment token');
+    const [all, depths, actions] = await Promise.all([
+      listInstallationDetails(ctx.db),
+      operator ? queueDepths(ctx.producer) : Promise.resolve([]),
+      operator ? recentAdminActions(ctx.db, null, 10) : Promise.resolve([]),
+    ]);
+    const mode = (side: 'hubspot' | 'salesforce') =>
+      ctx.config[side].mode === 'sandbox' ? 'sandbox' : ctx.apps[side] ? 'OAuth app configured' : 'environment token';
     render(res, {
       title: 'Installations',
       section: 'overview',
@@ -250,7 +338,12 @@ export function adminRouter(ctx: AdminContext): Router {
   r.get('/installations/:id', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    const [connections, actions, controls, alert] = await Promise.all([connectionStatus(ctx, installation), recentAdminActions(ctx.db, installation.id, 10), syncControlsView(ctx, installation.id), alertTargetView(ctx, installation.id)]);
+    const [connections, actions, controls, alert] = await Promise.all([
+      connectionStatus(ctx, installation),
+      recentAdminActions(ctx.db, installation.id, 10),
+      syncControlsView(ctx, installation.id),
+      alertTargetView(ctx, installation.id),
+    ]);
     render(res, {
       title: installation.name,
       section: 'installation',
@@ -278,9 +371,20 @@ export function adminRouter(ctx: AdminContext): Router {
       return;
     }
     const dryRun = parsed.data.mode === 'dry-run';
-    const plan = await provision({ installation, runtime: await runtimeOf(ctx, installation.id), publicUrl: ctx.publicUrl(), environment: ctx.provisioning, dryRun });
+    const plan = await provision({
+      installation,
+      runtime: await runtimeOf(ctx, installation.id),
+      publicUrl: ctx.publicUrl(),
+      environment: ctx.provisioning,
+      dryRun,
+    });
     if (!dryRun) {
-      await recordAdminAction(ctx.db, { installationId: installation.id, action: 'provisioned', summary: `Provisioned: ${plan.counts.created} item(s) created`, details: { counts: plan.counts } });
+      await recordAdminAction(ctx.db, {
+        installationId: installation.id,
+        action: 'provisioned',
+        summary: `Provisioned: ${plan.counts.created} item(s) created`,
+        details: { counts: plan.counts },
+      });
       ctx.log.info({ installationId: installation.id, created: plan.counts.created }, 'installation provisioned');
     }
     render(res, {
@@ -302,13 +406,19 @@ export function adminRouter(ctx: AdminContext): Router {
     res.redirect(303, `${basePath(installation)}?notice=uninstalled`);
   });
 
-  for (const [action, change] of [['pause', pauseInstallationSync], ['resume', resumeInstallationSync]] as const) {
+  for (const [action, change] of [
+    ['pause', pauseInstallationSync],
+    ['resume', resumeInstallationSync],
+  ] as const) {
     r.post(`/installations/:id/${action}`, access.manageInstallation, async (req, res) => {
       const installation = await installationFrom(req, res);
       if (!installation) return;
       const parsed = directionForm.safeParse(req.body);
       if (!parsed.success || installation.status !== 'active') {
-        res.status(parsed.success ? 409 : 400).type('text/plain').send(parsed.success ? 'The installation is uninstalled' : 'direction must be to-salesforce or to-hubspot');
+        res
+          .status(parsed.success ? 409 : 400)
+          .type('text/plain')
+          .send(parsed.success ? 'The installation is uninstalled' : 'direction must be to-salesforce or to-hubspot');
         return;
       }
       await change(ctx, installation.id, directionsOf(parsed.data.direction || undefined), identityOf(res).via);
@@ -321,7 +431,10 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const side = sideParam.safeParse(req.params.side);
     if (!side.success || installation.status !== 'active') {
-      res.status(side.success ? 409 : 404).type('text/plain').send(side.success ? 'The installation is uninstalled' : 'No such side: hubspot or salesforce');
+      res
+        .status(side.success ? 409 : 404)
+        .type('text/plain')
+        .send(side.success ? 'The installation is uninstalled' : 'No such side: hubspot or salesforce');
       return;
     }
     await disconnectSide(ctx, installation.id, side.data, identityOf(res).via === 'session' ? 'dashboard' : 'api');
@@ -379,7 +492,14 @@ export function adminRouter(ctx: AdminContext): Router {
           selected,
           csrfToken: identityOf(res).csrfToken,
           alert: await alertTargetView(ctx, installation.id),
-          ...(edit ? { issues: edit.issues, ...(edit.fields ? { fields: edit.fields } : {}), ...(edit.jsonText === undefined ? {} : { jsonText: edit.jsonText }), ...(edit.preview ? { preview: edit.preview } : {}) } : {}),
+          ...(edit
+            ? {
+                issues: edit.issues,
+                ...(edit.fields ? { fields: edit.fields } : {}),
+                ...(edit.jsonText === undefined ? {} : { jsonText: edit.jsonText }),
+                ...(edit.preview ? { preview: edit.preview } : {}),
+              }
+            : {}),
           ...(alertEdit ? { alertEdit } : {}),
           ...(restampRunId ? { restampRun: await backfillProgress(ctx.db, restampRunId) } : {}),
           ...(fillRunId ? { fillRun: await fieldFillProgress(ctx.db, fillRunId) } : {}),
@@ -412,7 +532,10 @@ export function adminRouter(ctx: AdminContext): Router {
       try {
         value = JSON.parse(parsed.data.value);
       } catch (error) {
-        return settingsPage(req, res, installation, key, { ...asSent, issues: [`(root): not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`] });
+        return settingsPage(req, res, installation, key, {
+          ...asSent,
+          issues: [`(root): not valid JSON: ${error instanceof Error ? error.message : 'parse error'}`],
+        });
       }
     } else {
       const read = valueFromFields(key, body);
@@ -421,8 +544,14 @@ export function adminRouter(ctx: AdminContext): Router {
     }
     const previewOnly = field(body, 'intent') === 'preview';
     const result = previewOnly ? await checkSetting(ctx, installation.id, key, value) : await saveSetting(ctx, installation.id, key, value);
-    if (!result.ok) return settingsPage(req, res, installation, key, { ...asSent, issues: result.error.issues, status: result.error.status });
-    if (previewOnly) return settingsPage(req, res, installation, key, { ...asSent, issues: [], preview: { preview: result.value.preview, crmCheck: result.value.crmCheck } });
+    if (!result.ok)
+      return settingsPage(req, res, installation, key, { ...asSent, issues: result.error.issues, status: result.error.status });
+    if (previewOnly)
+      return settingsPage(req, res, installation, key, {
+        ...asSent,
+        issues: [],
+        preview: { preview: result.value.preview, crmCheck: result.value.crmCheck },
+      });
     const { restampOffered, fillPairs } = result.value.preview;
     const fill = fillPairs ? `&fill=${encodeURIComponent(pairsText(fillPairs))}#fill` : '';
     res.redirect(303, `${basePath(installation)}/settings?key=${key}&notice=settings_saved${restampOffered ? '#restamp' : fill}`);
@@ -453,14 +582,30 @@ export function adminRouter(ctx: AdminContext): Router {
     const pairs = pairsFrom(parsed.success ? (parsed.data.pairs ?? '') : '');
     const { runId } = await startFieldFill({ db: ctx.db, producer: ctx.producer }, installation.id, pairs);
     const which = pairs ? pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'field_fill_started', summary: `Filling existing records started for ${which}`, details: { runId, ...(pairs ? { pairs } : {}) } });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'field_fill_started',
+      summary: `Filling existing records started for ${which}`,
+      details: { runId, ...(pairs ? { pairs } : {}) },
+    });
     res.redirect(303, `${basePath(installation)}/${returnTo}`);
   };
 
-  r.post('/installations/:id/settings/fieldMappings/fill', access.manageInstallation, fillRoute('settings?key=fieldMappings&notice=field_fill_started#fill'));
+  r.post(
+    '/installations/:id/settings/fieldMappings/fill',
+    access.manageInstallation,
+    fillRoute('settings?key=fieldMappings&notice=field_fill_started#fill'),
+  );
   r.post('/installations/:id/field-fill', access.manageInstallation, fillRoute('health?notice=field_fill_started'));
 
-  r.post('/installations/:id/settings/channelRules/restamp', access.manageInstallation, backfillRoute('History re-stamped with the channel rules (attribution backfill)', 'settings?key=channelRules&notice=backfill_started#restamp'));
+  r.post(
+    '/installations/:id/settings/channelRules/restamp',
+    access.manageInstallation,
+    backfillRoute(
+      'History re-stamped with the channel rules (attribution backfill)',
+      'settings?key=channelRules&notice=backfill_started#restamp',
+    ),
+  );
 
   r.post('/installations/:id/settings/:key/reset', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
@@ -505,7 +650,11 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const query = healthQuery.safeParse(req.query);
     const q = query.success ? (query.data.q ?? '').trim() : '';
-    const [runId, initialRunId, fillRunId] = await Promise.all([latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL), latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC), latestBackfillRunId(ctx.db, installation.id, FIELD_FILL)]);
+    const [runId, initialRunId, fillRunId] = await Promise.all([
+      latestBackfillRunId(ctx.db, installation.id, ATTRIBUTION_BACKFILL),
+      latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC),
+      latestBackfillRunId(ctx.db, installation.id, FIELD_FILL),
+    ]);
     const [search, problems, lastWeek, failed, depths, backfill, initialSync, fieldFill] = await Promise.all([
       q === '' ? Promise.resolve(null) : searchRecordLog(ctx.db, installation.id, q),
       recentProblems(ctx.db, installation.id),
@@ -522,11 +671,27 @@ export function adminRouter(ctx: AdminContext): Router {
       installation: tabInfo(installation),
       notice: noticeOf(req),
       scripts: ['health.js'],
-      body: healthBody({ installation, query: q, search, problems, causes: groupFailures(lastWeek), failed, depths, backfill, initialSync, fieldFill, csrfToken: identityOf(res).csrfToken }),
+      body: healthBody({
+        installation,
+        query: q,
+        search,
+        problems,
+        causes: groupFailures(lastWeek),
+        failed,
+        depths,
+        backfill,
+        initialSync,
+        fieldFill,
+        csrfToken: identityOf(res).csrfToken,
+      }),
     });
   });
 
-  r.post('/installations/:id/backfill', access.manageInstallation, backfillRoute('Attribution backfill started', 'health?notice=backfill_started'));
+  r.post(
+    '/installations/:id/backfill',
+    access.manageInstallation,
+    backfillRoute('Attribution backfill started', 'health?notice=backfill_started'),
+  );
 
   r.post('/installations/:id/initial-sync', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
@@ -536,7 +701,12 @@ export function adminRouter(ctx: AdminContext): Router {
       return;
     }
     const { runId } = await startInitialSync({ db: ctx.db, producer: ctx.producer }, installation.id);
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'initial_sync_started', summary: 'Initial sync started', details: { runId } });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'initial_sync_started',
+      summary: 'Initial sync started',
+      details: { runId },
+    });
     res.redirect(303, `${basePath(installation)}/health?notice=initial_sync_started`);
   });
 
@@ -552,7 +722,11 @@ export function adminRouter(ctx: AdminContext): Router {
     const result = await replayJob(ctx.producer, queue, String(req.params.jobId));
     if (result.ok) {
       ctx.log.info({ queue, jobId: result.job.id }, 'failed job replayed by an admin');
-      await recordAdminAction(ctx.db, { installationId: result.job.installationId, action: 'job_replayed', summary: `Replayed failed job ${result.job.id} of ${queues[queue].name}` });
+      await recordAdminAction(ctx.db, {
+        installationId: result.job.installationId,
+        action: 'job_replayed',
+        summary: `Replayed failed job ${result.job.id} of ${queues[queue].name}`,
+      });
     }
     res.redirect(303, backTo(installationId, result.ok ? 'replayed' : 'replay_missing'));
   });
@@ -564,7 +738,11 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!queue) return notFound(res, 'No such queue.');
     const replayed = await replayAllFailed(ctx.producer, queue, installationId);
     ctx.log.info({ queue, replayed, installationId }, 'failed jobs replayed by an admin');
-    await recordAdminAction(ctx.db, { installationId: installationId ?? null, action: 'jobs_replayed', summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}` });
+    await recordAdminAction(ctx.db, {
+      installationId: installationId ?? null,
+      action: 'jobs_replayed',
+      summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}`,
+    });
     res.redirect(303, backTo(installationId, 'replayed_all'));
   });
 
@@ -576,7 +754,11 @@ export function adminRouter(ctx: AdminContext): Router {
     const result = await replayJob(ctx.producer, queue, String(req.params.jobId), installation.id);
     if (result.ok) {
       ctx.log.info({ queue, jobId: result.job.id, installationId: installation.id }, 'failed job replayed by an admin');
-      await recordAdminAction(ctx.db, { installationId: installation.id, action: 'job_replayed', summary: `Replayed failed job ${result.job.id} of ${queues[queue].name}` });
+      await recordAdminAction(ctx.db, {
+        installationId: installation.id,
+        action: 'job_replayed',
+        summary: `Replayed failed job ${result.job.id} of ${queues[queue].name}`,
+      });
     }
     res.redirect(303, backTo(installation.id, result.ok ? 'replayed' : 'replay_missing'));
   });
@@ -588,19 +770,32 @@ export function adminRouter(ctx: AdminContext): Router {
     if (!queue) return notFound(res, 'No such queue.');
     const replayed = await replayAllFailed(ctx.producer, queue, installation.id);
     ctx.log.info({ queue, replayed, installationId: installation.id }, 'failed jobs replayed by an admin');
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'jobs_replayed', summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}` });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'jobs_replayed',
+      summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}`,
+    });
     res.redirect(303, backTo(installation.id, 'replayed_all'));
   });
 
-  const usersPage = async (res: Response, installation: InstallationDetails, extra: Pick<UsersPageData, 'created' | 'refused'> = {}, status = 200) => {
+  const usersPage = async (
+    res: Response,
+    installation: InstallationDetails,
+    extra: Pick<UsersPageData, 'created' | 'refused'> = {},
+    status = 200,
+  ) => {
     const people = await peopleOf(ctx, installation.id);
-    render(res, {
-      title: 'People',
-      section: 'users',
-      installation: tabInfo(installation),
-      notice: extra.created || extra.refused ? undefined : noticeOf(res.req),
-      body: usersBody({ installationId: installation.id, ...people, csrfToken: identityOf(res).csrfToken, ...extra }),
-    }, status);
+    render(
+      res,
+      {
+        title: 'People',
+        section: 'users',
+        installation: tabInfo(installation),
+        notice: extra.created || extra.refused ? undefined : noticeOf(res.req),
+        body: usersBody({ installationId: installation.id, ...people, csrfToken: identityOf(res).csrfToken, ...extra }),
+      },
+      status,
+    );
   };
 
   r.get('/installations/:id/users', access.manageInstallation, async (req, res) => {
@@ -614,7 +809,12 @@ export function adminRouter(ctx: AdminContext): Router {
     const parsed = InvitationInput.safeParse(req.body);
     if (!parsed.success) {
       const typed = (req.body as { name?: unknown } | undefined)?.name;
-      return usersPage(res, installation, { refused: { issues: parsed.error.issues.map((i) => i.message), name: typeof typed === 'string' ? typed : '' } }, 422);
+      return usersPage(
+        res,
+        installation,
+        { refused: { issues: parsed.error.issues.map((i) => i.message), name: typeof typed === 'string' ? typed : '' } },
+        422,
+      );
     }
     const { invitation, url } = await inviteToInstallation(ctx, identityOf(res), installation.id, parsed.data);
     await usersPage(res, installation, { created: { name: invitation.name, url, expiresAt: invitation.expiresAt } });
@@ -641,7 +841,13 @@ export function adminRouter(ctx: AdminContext): Router {
     return {
       installationId,
       commitments: await commitmentsReport(ctx.db, { installationId, commitments, now }),
-      goals: await goalsReport(ctx.db, { installationId, goals: await sharedGoalsOf(ctx.db, installationId), quarter: periodContaining('quarter', now).id, now, revenue: await revenuePolicyOf(ctx.db, installationId) }),
+      goals: await goalsReport(ctx.db, {
+        installationId,
+        goals: await sharedGoalsOf(ctx.db, installationId),
+        quarter: periodContaining('quarter', now).id,
+        now,
+        revenue: await revenuePolicyOf(ctx.db, installationId),
+      }),
       canEdit,
     };
   }
@@ -652,18 +858,43 @@ export function adminRouter(ctx: AdminContext): Router {
     const parsed = ReportQuerySchema.safeParse(req.query);
     const raw = parsed.success ? parsed.data : {};
     const period = periodOf(parsed.success ? parsed.data : {}, ctx.now());
-    const installation = installations.find((i) => i.id === ('installation' in raw ? raw.installation : undefined)) ?? installations[0] ?? null;
-    const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)), ...(period.ok ? [] : period.issues)];
+    const installation =
+      installations.find((i) => i.id === ('installation' in raw ? raw.installation : undefined)) ?? installations[0] ?? null;
+    const problems = [
+      ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+      ...(period.ok ? [] : period.issues),
+    ];
     const fromText = period.ok ? period.period.fromText : typeof req.query.from === 'string' ? req.query.from : '';
     const toText = period.ok ? period.period.toText : typeof req.query.to === 'string' ? req.query.to : '';
-    const report = installation && period.ok && problems.length === 0 ? await funnelReport(ctx.db, { installationId: installation.id, from: period.period.from, to: period.period.to, now: new Date(ctx.now()), revenue: await revenuePolicyOf(ctx.db, installation.id) }) : null;
-    render(res, {
-      title: 'Funnel report',
-      section: 'report',
-      installation: installation && req.query.installation ? tabInfo(installation) : undefined,
-      scripts: ['vendor/chart.umd.js', 'report.js'],
-      body: reportBody({ installations, installation, from: fromText, to: toText, report, problems, agreement: installation && report ? await agreementOf(installation.id, canManage(identity, installation.id)) : null }),
-    }, problems.length > 0 ? 400 : 200);
+    const report =
+      installation && period.ok && problems.length === 0
+        ? await funnelReport(ctx.db, {
+            installationId: installation.id,
+            from: period.period.from,
+            to: period.period.to,
+            now: new Date(ctx.now()),
+            revenue: await revenuePolicyOf(ctx.db, installation.id),
+          })
+        : null;
+    render(
+      res,
+      {
+        title: 'Funnel report',
+        section: 'report',
+        installation: installation && req.query.installation ? tabInfo(installation) : undefined,
+        scripts: ['vendor/chart.umd.js', 'report.js'],
+        body: reportBody({
+          installations,
+          installation,
+          from: fromText,
+          to: toText,
+          report,
+          problems,
+          agreement: installation && report ? await agreementOf(installation.id, canManage(identity, installation.id)) : null,
+        }),
+      },
+      problems.length > 0 ? 400 : 200,
+    );
   });
 
   // The sales side of the SLA: compliance per grouping, each broken count a link to those leads (viewers may read).
@@ -678,15 +909,24 @@ export function adminRouter(ctx: AdminContext): Router {
     const query = listQuery?.data ?? pageQuery?.data ?? ComplianceQuerySchema.parse({});
     const compliance = await complianceView(ctx, installation, query);
     const list = listQuery?.data ? await violationsView(ctx, installation, listQuery.data) : null;
-    render(res, {
-      title: 'Sales SLA compliance',
-      section: 'report',
-      installation: tabInfo(installation),
-      body: slaComplianceBody({
-        basePath: basePath(installation), from: compliance.from, to: compliance.to, groupBy: query.groupBy, sales: compliance.sales, problems,
-        violations: list === null || !listQuery?.data ? null : { rule: listQuery.data.rule, group: list.group, rows: list.violations },
-      }),
-    }, problems.length > 0 ? 400 : 200);
+    render(
+      res,
+      {
+        title: 'Sales SLA compliance',
+        section: 'report',
+        installation: tabInfo(installation),
+        body: slaComplianceBody({
+          basePath: basePath(installation),
+          from: compliance.from,
+          to: compliance.to,
+          groupBy: query.groupBy,
+          sales: compliance.sales,
+          problems,
+          violations: list === null || !listQuery?.data ? null : { rule: listQuery.data.rule, group: list.group, rows: list.violations },
+        }),
+      },
+      problems.length > 0 ? 400 : 200,
+    );
   });
 
   // The pipeline review: like the report, viewers of the installation read it; the period defaults to the current quarter.
@@ -699,15 +939,30 @@ export function adminRouter(ctx: AdminContext): Router {
     const periodText = wanted.period ?? (typeof req.query.period === 'string' ? req.query.period : periodContaining('quarter', now).id);
     const period = parsed.success ? parsePeriod(periodText) : null;
     const installation = installations.find((i) => i.id === wanted.installation) ?? installations[0] ?? null;
-    const problems = parsed.success ? (period === null ? [`Period: ${periodText} is not a month YYYY-MM or a quarter YYYY-Qn`] : []) : parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
+    const problems = parsed.success
+      ? period === null
+        ? [`Period: ${periodText} is not a month YYYY-MM or a quarter YYYY-Qn`]
+        : []
+      : parsed.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
     const review = installation && period && problems.length === 0 ? await reviewOf(ctx, installation.id, period, now) : null;
-    render(res, {
-      title: 'Pipeline review',
-      section: 'review',
-      installation: installation && req.query.installation ? tabInfo(installation) : undefined,
-      scripts: ['vendor/chart.umd.js', 'review.js'],
-      body: reviewBody({ installations, installation, periodText, review, problems, canManage: installation !== null && canManage(identity, installation.id) }),
-    }, problems.length > 0 ? 400 : 200);
+    render(
+      res,
+      {
+        title: 'Pipeline review',
+        section: 'review',
+        installation: installation && req.query.installation ? tabInfo(installation) : undefined,
+        scripts: ['vendor/chart.umd.js', 'review.js'],
+        body: reviewBody({
+          installations,
+          installation,
+          periodText,
+          review,
+          problems,
+          canManage: installation !== null && canManage(identity, installation.id),
+        }),
+      },
+      problems.length > 0 ? 400 : 200,
+    );
   });
 
   r.mount('/', access.signedIn, (_req, res) => notFound(res, 'There is no such page.'));

@@ -27,7 +27,10 @@ export function resolveAdminSecrets(config: AppConfig, log: Logger): AdminSecret
   if (!key) {
     const file = path.join(dir, 'encryption-key');
     key = persistentSecret(file, 32);
-    log.warn({ file }, 'ENCRYPTION_KEY is not set: sandbox mode seals stored tokens with a key generated in this file (set ENCRYPTION_KEY in production)');
+    log.warn(
+      { file },
+      'ENCRYPTION_KEY is not set: sandbox mode seals stored tokens with a key generated in this file (set ENCRYPTION_KEY in production)',
+    );
   }
   let adminToken = config.adminToken;
   if (!adminToken) {

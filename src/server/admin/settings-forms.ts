@@ -53,7 +53,12 @@ function numberOf(text: string): number | string | undefined {
 }
 
 /** The rows of a table: the repeated fields zipped by position, rows left blank dropped. */
-function rowsOf(fields: FormFields, prefix: string, columns: readonly string[], textColumns: readonly string[] = columns): Record<string, string>[] {
+function rowsOf(
+  fields: FormFields,
+  prefix: string,
+  columns: readonly string[],
+  textColumns: readonly string[] = columns,
+): Record<string, string>[] {
   const lists = Object.fromEntries(columns.map((column) => [column, fieldList(fields, `${prefix}.${column}`)]));
   const count = Math.max(0, ...Object.values(lists).map((list) => list.length));
   const rows: Record<string, string>[] = [];
@@ -68,8 +73,20 @@ function rowsOf(fields: FormFields, prefix: string, columns: readonly string[], 
 // ---------------------------------------------------------------------------------------------
 // Channel conditions: one per line, `or` between groups.
 
-const NEGATED: Readonly<Record<ChannelCondition['operator'], string>> = { equals: '!=', in: 'not in', regex: '!~', exists: 'is not set', in_site_list: 'not in site list' };
-const PLAIN: Readonly<Record<ChannelCondition['operator'], string>> = { equals: '=', in: 'in', regex: '~', exists: 'is set', in_site_list: 'in site list' };
+const NEGATED: Readonly<Record<ChannelCondition['operator'], string>> = {
+  equals: '!=',
+  in: 'not in',
+  regex: '!~',
+  exists: 'is not set',
+  in_site_list: 'not in site list',
+};
+const PLAIN: Readonly<Record<ChannelCondition['operator'], string>> = {
+  equals: '=',
+  in: 'in',
+  regex: '~',
+  exists: 'is set',
+  in_site_list: 'in site list',
+};
 
 /** A channel condition as one line: `medium = "cpc"`, `source in ["a", "b"]`, `referrer ~ /re/`, `medium is set`, `source in site list social`. */
 export function conditionText(condition: ChannelCondition): string {
@@ -97,7 +114,8 @@ const CONDITION_LINE = /^(\w+)\s+(is not set|is set|not in site list|in site lis
 /** Reads one condition line; an unreadable line comes back as a message. */
 function parseCondition(line: string): Record<string, unknown> | string {
   const match = CONDITION_LINE.exec(line);
-  if (!match) return `"${line}" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name`;
+  if (!match)
+    return `"${line}" is not a condition: write field = "value", field in ["a", "b"], field ~ /pattern/, field is set, or field in site list name`;
   const [, fieldName, operator = '', rest = ''] = match;
   const negate = operator.startsWith('!') || operator.startsWith('not') || operator === 'is not set';
   const base = { field: fieldName, ...(negate ? { negate: true } : {}) };
@@ -121,7 +139,9 @@ function parseCondition(line: string): Record<string, unknown> | string {
     }
     case '~':
     case '!~':
-      return rest.length >= 2 && rest.startsWith('/') && rest.endsWith('/') ? { ...base, operator: 'regex', pattern: rest.slice(1, -1) } : `"${line}": write the pattern between slashes, /like this/`;
+      return rest.length >= 2 && rest.startsWith('/') && rest.endsWith('/')
+        ? { ...base, operator: 'regex', pattern: rest.slice(1, -1) }
+        : `"${line}": write the pattern between slashes, /like this/`;
     case 'is set':
     case 'is not set':
       return rest === '' ? { ...base, operator: 'exists' } : `"${line}": nothing may follow "${operator}"`;
@@ -171,10 +191,28 @@ function dictionaryFields(dictionary: StageDictionary): FormFields {
   };
 }
 
-const DICTIONARY_COLUMNS = ['stage', 'direction', 'lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'object', 'status', 'converted', 'state', 'reasons'] as const;
+const DICTIONARY_COLUMNS = [
+  'stage',
+  'direction',
+  'lifecyclestage',
+  'hs_lead_status',
+  'sales_feedback_status',
+  'object',
+  'status',
+  'converted',
+  'state',
+  'reasons',
+] as const;
 
 function dictionaryValue(fields: FormFields): unknown {
-  const rows = rowsOf(fields, 'row', DICTIONARY_COLUMNS, ['lifecyclestage', 'hs_lead_status', 'sales_feedback_status', 'object', 'status', 'reasons']).map((row) => {
+  const rows = rowsOf(fields, 'row', DICTIONARY_COLUMNS, [
+    'lifecyclestage',
+    'hs_lead_status',
+    'sales_feedback_status',
+    'object',
+    'status',
+    'reasons',
+  ]).map((row) => {
     const hubspot = Object.fromEntries(
       (['lifecyclestage', 'hs_lead_status', 'sales_feedback_status'] as const).flatMap((property) => {
         const value = optional(row[property]);
@@ -186,7 +224,12 @@ function dictionaryValue(fields: FormFields): unknown {
     let salesforce: Record<string, unknown> | null = null;
     if (row.object === 'Lead') {
       const status = optional(row.status);
-      salesforce = { object: 'Lead', ...(status === undefined ? {} : { status }), ...(row.converted === '' || row.converted === undefined ? {} : { isConverted: row.converted === 'yes' }), ...reasonsPart };
+      salesforce = {
+        object: 'Lead',
+        ...(status === undefined ? {} : { status }),
+        ...(row.converted === '' || row.converted === undefined ? {} : { isConverted: row.converted === 'yes' }),
+        ...reasonsPart,
+      };
     } else if (row.object === 'Opportunity') {
       salesforce = { object: 'Opportunity', ...(optional(row.state) === undefined ? {} : { state: row.state }), ...reasonsPart };
     }
@@ -245,7 +288,12 @@ function mappingsFields(mappings: readonly FieldMapping[]): FormFields {
 
 function mappingsValue(fields: FormFields): { value: unknown; problems: string[] } {
   const problems: string[] = [];
-  const value = rowsOf(fields, 'map', ['hubspotProperty', 'salesforceField', 'rule', 'valueMap'], ['hubspotProperty', 'salesforceField', 'valueMap']).map((row, index) => {
+  const value = rowsOf(
+    fields,
+    'map',
+    ['hubspotProperty', 'salesforceField', 'rule', 'valueMap'],
+    ['hubspotProperty', 'salesforceField', 'valueMap'],
+  ).map((row, index) => {
     const parsed = parseValueMap(row.valueMap ?? '');
     problems.push(...parsed.problems.map((problem) => `[${index}].valueMap: ${problem}`));
     return {
@@ -277,12 +325,22 @@ function channelValue(fields: FormFields): { value: unknown; problems: string[] 
     problems.push(...parsed.problems.map((problem) => `rules[${index}].anyOf: ${problem}`));
     return { channel: (row.channel ?? '').trim(), anyOf: parsed.anyOf };
   });
-  const siteLists = Object.fromEntries(rowsOf(fields, 'list', ['name', 'entries']).map((row) => [(row.name ?? '').trim(), splitList(row.entries ?? '')]));
+  const siteLists = Object.fromEntries(
+    rowsOf(fields, 'list', ['name', 'entries']).map((row) => [(row.name ?? '').trim(), splitList(row.entries ?? '')]),
+  );
   return { value: { siteLists, rules, fallbackChannel: field(fields, 'fallbackChannel').trim() }, problems };
 }
 
 /** The feedback taxonomy's HubSpot values, in the order the form shows them. */
-export const TAXONOMY_HUBSPOT_KEYS = ['acceptedLifecycleStage', 'acceptedLeadStatus', 'rejectedLeadStatus', 'recycledLifecycleStage', 'recycledLeadStatus', 'opportunityLifecycleStage', 'wonLifecycleStage'] as const;
+export const TAXONOMY_HUBSPOT_KEYS = [
+  'acceptedLifecycleStage',
+  'acceptedLeadStatus',
+  'rejectedLeadStatus',
+  'recycledLifecycleStage',
+  'recycledLeadStatus',
+  'opportunityLifecycleStage',
+  'wonLifecycleStage',
+] as const;
 
 function taxonomyFields(taxonomy: FeedbackTaxonomy): FormFields {
   const recycle = (code: string): string => {
@@ -317,7 +375,11 @@ function taxonomyValue(fields: FormFields): unknown {
     fallbackCode: field(fields, 'fallbackCode').trim(),
     recycleRejectedReasons: codesWhere(['rejected', 'both'], 'recycleRejectedOrder'),
     recycleLostReasons: codesWhere(['lost', 'both'], 'recycleLostOrder'),
-    leadStatuses: { untouched: splitList(field(fields, 'untouched')), accepted: splitList(field(fields, 'accepted')), closed: splitList(field(fields, 'closed')) },
+    leadStatuses: {
+      untouched: splitList(field(fields, 'untouched')),
+      accepted: splitList(field(fields, 'accepted')),
+      closed: splitList(field(fields, 'closed')),
+    },
     hubspot: Object.fromEntries(TAXONOMY_HUBSPOT_KEYS.map((key) => [key, field(fields, `hubspot.${key}`).trim()])),
   };
 }
@@ -340,7 +402,9 @@ function slaFields(policy: SlaPolicy): FormFields {
     'override.team': policy.overrides.map((o) => o.team ?? ''),
     'override.leadSource': policy.overrides.map((o) => o.leadSource ?? ''),
     'override.hours': policy.overrides.map((o) => String(o.hours)),
-    'override.clock': policy.overrides.map((o) => (o.businessHours === undefined ? 'inherit' : o.businessHours === null ? 'calendar' : 'own')),
+    'override.clock': policy.overrides.map((o) =>
+      o.businessHours === undefined ? 'inherit' : o.businessHours === null ? 'calendar' : 'own',
+    ),
     // An override's own business hours are not edited in the table; they travel with the row.
     'override.ownHours': policy.overrides.map((o) => (o.businessHours ? JSON.stringify(o.businessHours) : '')),
   };
@@ -354,18 +418,25 @@ function slaValue(fields: FormFields): unknown {
     end: field(fields, 'end').trim(),
     holidays: splitList(field(fields, 'holidays')),
   };
-  const overrides = rowsOf(fields, 'override', ['team', 'leadSource', 'hours', 'clock', 'ownHours'], ['team', 'leadSource', 'hours']).map((row) => {
-    let own: BusinessHours | null = null;
-    try {
-      own = row.ownHours ? (JSON.parse(row.ownHours) as BusinessHours) : null;
-    } catch {
-      own = null;
-    }
-    const clock = row.clock === 'calendar' ? { businessHours: null } : row.clock === 'own' && own ? { businessHours: own } : {};
-    const team = optional(row.team);
-    const leadSource = optional(row.leadSource);
-    return { ...(team === undefined ? {} : { team }), ...(leadSource === undefined ? {} : { leadSource }), hours: numberOf(row.hours ?? ''), ...clock };
-  });
+  const overrides = rowsOf(fields, 'override', ['team', 'leadSource', 'hours', 'clock', 'ownHours'], ['team', 'leadSource', 'hours']).map(
+    (row) => {
+      let own: BusinessHours | null = null;
+      try {
+        own = row.ownHours ? (JSON.parse(row.ownHours) as BusinessHours) : null;
+      } catch {
+        own = null;
+      }
+      const clock = row.clock === 'calendar' ? { businessHours: null } : row.clock === 'own' && own ? { businessHours: own } : {};
+      const team = optional(row.team);
+      const leadSource = optional(row.leadSource);
+      return {
+        ...(team === undefined ? {} : { team }),
+        ...(leadSource === undefined ? {} : { leadSource }),
+        hours: numberOf(row.hours ?? ''),
+        ...clock,
+      };
+    },
+  );
   return {
     hours: numberOf(field(fields, 'hours')),
     businessHours: field(fields, 'clock') === 'business' ? businessHours : null,
@@ -407,7 +478,11 @@ function revenueValue(fields: FormFields): unknown {
       measure: field(fields, 'segmentMeasure'),
       bands: rowsOf(fields, 'band', ['label', 'min']).map((row) => ({ label: (row.label ?? '').trim(), min: numberOf(row.min ?? '') })),
     },
-    channelCosts: rowsOf(fields, 'cost', ['channel', 'month', 'amount']).map((row) => ({ channel: (row.channel ?? '').trim(), month: (row.month ?? '').trim(), amount: numberOf(row.amount ?? '') })),
+    channelCosts: rowsOf(fields, 'cost', ['channel', 'month', 'amount']).map((row) => ({
+      channel: (row.channel ?? '').trim(),
+      month: (row.month ?? '').trim(),
+      amount: numberOf(row.amount ?? ''),
+    })),
   };
 }
 
@@ -472,7 +547,10 @@ function digestValue(fields: FormFields): unknown {
     timeZone: field(fields, 'timeZone').trim(),
     period: field(fields, 'period'),
     // Addresses separated by commas, semicolons or new lines, as mail programs accept them.
-    emailTo: field(fields, 'emailTo').split(/[,;\n]/).map((address) => address.trim()).filter((address) => address !== ''),
+    emailTo: field(fields, 'emailTo')
+      .split(/[,;\n]/)
+      .map((address) => address.trim())
+      .filter((address) => address !== ''),
     toAlertTarget: field(fields, 'toAlertTarget') === 'yes',
   };
 }
@@ -485,25 +563,44 @@ function ownerMatchingFields(value: OwnerMatching): FormFields {
 }
 
 function ownerMatchingValue(fields: FormFields): unknown {
-  return { overrides: rowsOf(fields, 'pair', ['hubspotOwner', 'salesforceUser']).map((row) => ({ hubspotOwner: (row.hubspotOwner ?? '').trim(), salesforceUser: (row.salesforceUser ?? '').trim() })) };
+  return {
+    overrides: rowsOf(fields, 'pair', ['hubspotOwner', 'salesforceUser']).map((row) => ({
+      hubspotOwner: (row.hubspotOwner ?? '').trim(),
+      salesforceUser: (row.salesforceUser ?? '').trim(),
+    })),
+  };
 }
 
 /** Each setting's form: its value as fields, and fields read back (with what could not be read). */
-const FORMS: { readonly [K in SettingKey]: { fields(value: unknown): FormFields; read(fields: FormFields): { value: unknown; problems: string[] } } } = {
+const FORMS: {
+  readonly [K in SettingKey]: { fields(value: unknown): FormFields; read(fields: FormFields): { value: unknown; problems: string[] } };
+} = {
   stageDictionary: { fields: (v) => dictionaryFields(v as StageDictionary), read: (f) => ({ value: dictionaryValue(f), problems: [] }) },
   fieldMappings: { fields: (v) => mappingsFields(v as FieldMapping[]), read: mappingsValue },
   channelRules: { fields: (v) => channelFields(v as ChannelRules), read: channelValue },
   feedbackTaxonomy: { fields: (v) => taxonomyFields(v as FeedbackTaxonomy), read: (f) => ({ value: taxonomyValue(f), problems: [] }) },
   slaPolicy: { fields: (v) => slaFields(v as SlaPolicy), read: (f) => ({ value: slaValue(f), problems: [] }) },
   revenuePolicy: { fields: (v) => revenueFields(v as RevenuePolicy), read: (f) => ({ value: revenueValue(f), problems: [] }) },
-  marketingCommitments: { fields: (v) => commitmentsFields(v as MarketingCommitments), read: (f) => ({ value: commitmentsValue(f), problems: [] }) },
+  marketingCommitments: {
+    fields: (v) => commitmentsFields(v as MarketingCommitments),
+    read: (f) => ({ value: commitmentsValue(f), problems: [] }),
+  },
   sharedGoals: { fields: (v) => goalsFields(v as SharedGoals), read: (f) => ({ value: goalsValue(f), problems: [] }) },
   reviewDigest: { fields: (v) => digestFields(v as ReviewDigest), read: (f) => ({ value: digestValue(f), problems: [] }) },
   ownerMatching: { fields: (v) => ownerMatchingFields(v as OwnerMatching), read: (f) => ({ value: ownerMatchingValue(f), problems: [] }) },
-  privacyPolicy: { fields: (v) => ({ salesforceRecords: (v as PrivacyPolicy).salesforceRecords }), read: (f) => ({ value: { salesforceRecords: field(f, 'salesforceRecords') }, problems: [] }) },
+  privacyPolicy: {
+    fields: (v) => ({ salesforceRecords: (v as PrivacyPolicy).salesforceRecords }),
+    read: (f) => ({ value: { salesforceRecords: field(f, 'salesforceRecords') }, problems: [] }),
+  },
   deletionPolicy: {
-    fields: (v) => ({ hubspotContactDeleted: (v as DeletionPolicy).hubspotContactDeleted, salesforceRecordDeleted: (v as DeletionPolicy).salesforceRecordDeleted }),
-    read: (f) => ({ value: { hubspotContactDeleted: field(f, 'hubspotContactDeleted'), salesforceRecordDeleted: field(f, 'salesforceRecordDeleted') }, problems: [] }),
+    fields: (v) => ({
+      hubspotContactDeleted: (v as DeletionPolicy).hubspotContactDeleted,
+      salesforceRecordDeleted: (v as DeletionPolicy).salesforceRecordDeleted,
+    }),
+    read: (f) => ({
+      value: { hubspotContactDeleted: field(f, 'hubspotContactDeleted'), salesforceRecordDeleted: field(f, 'salesforceRecordDeleted') },
+      problems: [],
+    }),
   },
 };
 

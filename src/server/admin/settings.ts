@@ -12,26 +12,83 @@ import { DEFAULT_CHANNEL_RULES, validateChannelRules, type ChannelRules } from '
 import { DEFAULT_FEEDBACK_TAXONOMY, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { Result } from '../../domain/result.ts';
 import { DEFAULT_REVENUE_POLICY, validateRevenuePolicy, type RevenuePolicy } from '../../domain/revenue.ts';
-import { checkChannelRules, checkFeedbackTaxonomy, checkFieldMappings, checkMarketingCommitments, checkRevenuePolicy, checkSlaPolicy, checkStageDictionary, type CrmFacts } from '../../domain/settings-check.ts';
-import { previewChannelRules, previewFeedbackTaxonomy, previewFieldMappings, previewMarketingCommitments, previewRevenuePolicy, previewSharedGoals, previewSlaPolicy, previewStageDictionary, type SettingPreview } from '../../domain/settings-preview.ts';
+import {
+  checkChannelRules,
+  checkFeedbackTaxonomy,
+  checkFieldMappings,
+  checkMarketingCommitments,
+  checkRevenuePolicy,
+  checkSlaPolicy,
+  checkStageDictionary,
+  type CrmFacts,
+} from '../../domain/settings-check.ts';
+import {
+  previewChannelRules,
+  previewFeedbackTaxonomy,
+  previewFieldMappings,
+  previewMarketingCommitments,
+  previewRevenuePolicy,
+  previewSharedGoals,
+  previewSlaPolicy,
+  previewStageDictionary,
+  type SettingPreview,
+} from '../../domain/settings-preview.ts';
 import { DEFAULT_SLA_POLICY, validateSlaPolicy, type SlaPolicy } from '../../domain/sla.ts';
-import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY, validateFieldMappings, validateStageDictionary, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
+import {
+  DEFAULT_FIELD_MAPPINGS,
+  DEFAULT_STAGE_DICTIONARY,
+  validateFieldMappings,
+  validateStageDictionary,
+  type FieldMapping,
+  type StageDictionary,
+} from '../../domain/stages.ts';
 import type { AppConfig } from '../../config.ts';
-import { DEFAULT_DELETION_POLICY, describeDeletionPolicyChange, validateDeletionPolicy, type DeletionPolicy } from '../../domain/record-identity.ts';
+import {
+  DEFAULT_DELETION_POLICY,
+  describeDeletionPolicyChange,
+  validateDeletionPolicy,
+  type DeletionPolicy,
+} from '../../domain/record-identity.ts';
 import { DEFAULT_REVIEW_DIGEST, previewReviewDigest, validateReviewDigest, type ReviewDigest } from '../../domain/digest.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
-import { checkOwnerMatching, DEFAULT_OWNER_MATCHING, previewOwnerMatching, validateOwnerMatching, type OwnerMatching } from '../../domain/owners.ts';
+import {
+  checkOwnerMatching,
+  DEFAULT_OWNER_MATCHING,
+  previewOwnerMatching,
+  validateOwnerMatching,
+  type OwnerMatching,
+} from '../../domain/owners.ts';
 import { DEFAULT_PRIVACY_POLICY, previewPrivacyPolicy, validatePrivacyPolicy, type PrivacyPolicy } from '../../domain/consent.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
-import { contactsByStage, customerCounts, feedbackByReasonLabel, linkedRecordCount, runningClockCount, touchesByChannel } from '../../store/settings-preview.ts';
+import {
+  contactsByStage,
+  customerCounts,
+  feedbackByReasonLabel,
+  linkedRecordCount,
+  runningClockCount,
+  touchesByChannel,
+} from '../../store/settings-preview.ts';
 import { settingsChanged, type AdminContext } from './context.ts';
 import { runtimeOf } from './installations.ts';
 import { readCrmFacts } from './settings-live.ts';
 
 /** The settings keys, in the order the dashboard shows them. */
-export const SETTING_KEYS = ['stageDictionary', 'fieldMappings', 'channelRules', 'feedbackTaxonomy', 'slaPolicy', 'revenuePolicy', 'marketingCommitments', 'sharedGoals', 'reviewDigest', 'ownerMatching', 'privacyPolicy', 'deletionPolicy'] as const;
+export const SETTING_KEYS = [
+  'stageDictionary',
+  'fieldMappings',
+  'channelRules',
+  'feedbackTaxonomy',
+  'slaPolicy',
+  'revenuePolicy',
+  'marketingCommitments',
+  'sharedGoals',
+  'reviewDigest',
+  'ownerMatching',
+  'privacyPolicy',
+  'deletionPolicy',
+] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 interface SettingDefinition<T> {
@@ -59,7 +116,8 @@ function define<T>(definition: SettingDefinition<T>): SettingDefinition<unknown>
 export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> = {
   stageDictionary: define<StageDictionary>({
     label: 'Stage dictionary',
-    description: 'What each shared funnel stage means in HubSpot and in Salesforce, and which way it syncs. One value may mean one stage only.',
+    description:
+      'What each shared funnel stage means in HubSpot and in Salesforce, and which way it syncs. One value may mean one stage only.',
     validate: validateStageDictionary,
     check: (value, facts) => checkStageDictionary(value, facts),
     preview: async (db, id, current, next) => previewStageDictionary(current, next, await contactsByStage(db, id)),
@@ -67,7 +125,8 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   fieldMappings: define<readonly FieldMapping[]>({
     label: 'Field sync rules',
-    description: 'HubSpot contact property ↔ Salesforce Lead field, each with its rule: prefer_salesforce_unless_blank, always_salesforce, two_way or dont_sync.',
+    description:
+      'HubSpot contact property ↔ Salesforce Lead field, each with its rule: prefer_salesforce_unless_blank, always_salesforce, two_way or dont_sync.',
     validate: validateFieldMappings,
     check: (value, facts) => checkFieldMappings(value, facts),
     preview: async (db, id, current, next) => previewFieldMappings(current, next, await linkedRecordCount(db, id)),
@@ -75,7 +134,8 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   channelRules: define<ChannelRules>({
     label: 'Channel rules',
-    description: 'Source/medium/campaign patterns → channel, first match wins (like GA4 default channel grouping), with site lists and a fallback channel.',
+    description:
+      'Source/medium/campaign patterns → channel, first match wins (like GA4 default channel grouping), with site lists and a fallback channel.',
     validate: validateChannelRules,
     check: (value, facts, runtime) => checkChannelRules(value, runtime.attribution.leadSourceByChannel, facts),
     preview: async (db, id, current, next) => previewChannelRules(current, next, await touchesByChannel(db, id)),
@@ -99,7 +159,8 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   revenuePolicy: define<RevenuePolicy>({
     label: 'Revenue policy',
-    description: 'Which day a won deal counts on (the day it was won, or its close date), customer size bands for segments, and acquisition cost per channel and month where no Salesforce Campaign carries it.',
+    description:
+      'Which day a won deal counts on (the day it was won, or its close date), customer size bands for segments, and acquisition cost per channel and month where no Salesforce Campaign carries it.',
     validate: validateRevenuePolicy,
     check: (value, _facts, runtime) => checkRevenuePolicy(value, runtime.attribution.channelRules),
     preview: async (db, id, current, next) => previewRevenuePolicy(current, next, await customerCounts(db, id)),
@@ -107,7 +168,8 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   marketingCommitments: define<MarketingCommitments>({
     label: 'Marketing commitments',
-    description: "Marketing's side of the SLA: MQLs delivered, SQLs accepted by sales and pipeline created per month or quarter, optionally for one first-touch channel, paced against the period; at risk or behind alerts the alert target once per period.",
+    description:
+      "Marketing's side of the SLA: MQLs delivered, SQLs accepted by sales and pipeline created per month or quarter, optionally for one first-touch channel, paced against the period; at risk or behind alerts the alert target once per period.",
     validate: validateMarketingCommitments,
     check: (value, _facts, runtime) => checkMarketingCommitments(value, runtime.attribution.channelRules),
     preview: (_db, _id, current, next) => Promise.resolve(previewMarketingCommitments(current, next)),
@@ -115,7 +177,8 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   sharedGoals: define<SharedGoals>({
     label: 'Shared goals',
-    description: 'The goal table both teams see, per quarter: revenue, pipeline coverage, MQL→SQL and SQL→won conversion, win rate and time to first touch, each with a target and an owner.',
+    description:
+      'The goal table both teams see, per quarter: revenue, pipeline coverage, MQL→SQL and SQL→won conversion, win rate and time to first touch, each with a target and an owner.',
     validate: validateSharedGoals,
     check: () => [],
     preview: (_db, _id, current, next) => Promise.resolve(previewSharedGoals(current, next)),
@@ -123,17 +186,24 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   reviewDigest: define<ReviewDigest>({
     label: 'Review digest',
-    description: 'The pipeline review sent weekly or every two weeks at a weekday, hour and time zone: by email (through the deployment\'s SMTP server) and as a chat-ready text to the signed alert target, once per week or fortnight.',
+    description:
+      "The pipeline review sent weekly or every two weeks at a weekday, hour and time zone: by email (through the deployment's SMTP server) and as a chat-ready text to the signed alert target, once per week or fortnight.",
     validate: validateReviewDigest,
     check: () => [],
     // Refused at save time rather than failing at send time: an admin sees it while still on the form.
-    deploymentCheck: (value, config) => (value.emailTo.length > 0 && config.smtp === undefined ? ['emailTo: email is not configured on this deployment (the operator sets SMTP_HOST and SMTP_FROM): remove the recipients or send to the alert target only'] : []),
+    deploymentCheck: (value, config) =>
+      value.emailTo.length > 0 && config.smtp === undefined
+        ? [
+            'emailTo: email is not configured on this deployment (the operator sets SMTP_HOST and SMTP_FROM): remove the recipients or send to the alert target only',
+          ]
+        : [],
     preview: (_db, _id, current, next) => Promise.resolve(previewReviewDigest(current, next, new Date())),
     defaults: DEFAULT_REVIEW_DIGEST,
   }),
   ownerMatching: define<OwnerMatching>({
     label: 'Owner matching',
-    description: 'HubSpot owners are matched to Salesforce users by email; an override pairs an owner (id or email) with a user (id or username) instead. A Lead is owned by the matched active user, else the org\'s assignment rules decide.',
+    description:
+      "HubSpot owners are matched to Salesforce users by email; an override pairs an owner (id or email) with a user (id or username) instead. A Lead is owned by the matched active user, else the org's assignment rules decide.",
     validate: validateOwnerMatching,
     check: () => [],
     liveCheck: async (value, runtime) => {
@@ -147,7 +217,8 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   privacyPolicy: define<PrivacyPolicy>({
     label: 'Privacy deletions',
-    description: 'What a HubSpot GDPR deletion does to the linked Salesforce Lead or Contact: anonymize it (the default), or leave it and only unlink it. The app always erases its own copy of the person.',
+    description:
+      'What a HubSpot GDPR deletion does to the linked Salesforce Lead or Contact: anonymize it (the default), or leave it and only unlink it. The app always erases its own copy of the person.',
     validate: validatePrivacyPolicy,
     check: () => [],
     preview: (_db, _id, current, next) => Promise.resolve(previewPrivacyPolicy(current, next)),
@@ -155,13 +226,22 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
   }),
   deletionPolicy: define<DeletionPolicy>({
     label: 'Deletion policy',
-    description: 'What a record deleted on one side does to its linked record on the other: only unlink (the default: never delete across systems) or delete it too. A restore (HubSpot restore, Salesforce undelete) links them again.',
+    description:
+      'What a record deleted on one side does to its linked record on the other: only unlink (the default: never delete across systems) or delete it too. A restore (HubSpot restore, Salesforce undelete) links them again.',
     validate: validateDeletionPolicy,
     check: () => [],
     preview: async (db, id, current, next) => {
       const changes = describeDeletionPolicyChange(current, next);
       const linked = await linkedRecordCount(db, id);
-      return { changed: changes.length > 0, lines: changes.map((text) => ({ level: text.includes('also deletes') ? 'warn' as const : 'info' as const, count: linked, text: `${text} (linked records now)` })), restampOffered: false };
+      return {
+        changed: changes.length > 0,
+        lines: changes.map((text) => ({
+          level: text.includes('also deletes') ? ('warn' as const) : ('info' as const),
+          count: linked,
+          text: `${text} (linked records now)`,
+        })),
+        restampOffered: false,
+      };
     },
     defaults: DEFAULT_DELETION_POLICY,
   }),
@@ -188,11 +268,26 @@ export async function readAllSettings(db: Queryable, installationId: string): Pr
   const stored = await readSettings(db, installationId);
   return SETTING_KEYS.map((key) => {
     const definition = SETTINGS[key];
-    if (stored[key] === undefined) return { key, label: definition.label, description: definition.description, value: definition.defaults, isDefault: true, problems: [] };
+    if (stored[key] === undefined)
+      return {
+        key,
+        label: definition.label,
+        description: definition.description,
+        value: definition.defaults,
+        isDefault: true,
+        problems: [],
+      };
     const checked = definition.validate(stored[key]);
     return checked.ok
       ? { key, label: definition.label, description: definition.description, value: checked.value, isDefault: false, problems: [] }
-      : { key, label: definition.label, description: definition.description, value: definition.defaults, isDefault: true, problems: checked.error };
+      : {
+          key,
+          label: definition.label,
+          description: definition.description,
+          value: definition.defaults,
+          isDefault: true,
+          problems: checked.error,
+        };
   });
 }
 
@@ -216,7 +311,12 @@ export interface RefusedSetting {
  * Checks one setting as an edit would be saved: its shape, then against the CRMs' metadata, then
  * previews it against the value in effect. Nothing is written.
  */
-export async function checkSetting(ctx: AdminContext, installationId: string, key: SettingKey, input: unknown): Promise<Result<CheckedSetting, RefusedSetting>> {
+export async function checkSetting(
+  ctx: AdminContext,
+  installationId: string,
+  key: SettingKey,
+  input: unknown,
+): Promise<Result<CheckedSetting, RefusedSetting>> {
   const definition = SETTINGS[key];
   const shaped = definition.validate(input);
   if (!shaped.ok) return { ok: false, error: { status: 422, issues: shaped.error } };
@@ -233,14 +333,26 @@ export async function checkSetting(ctx: AdminContext, installationId: string, ke
       facts = await readCrmFacts(runtime);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, error: { status: 503, issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`] } };
+      return {
+        ok: false,
+        error: {
+          status: 503,
+          issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`],
+        },
+      };
     }
     let problems = definition.check(shaped.value, facts, runtime);
     try {
       if (problems.length === 0 && definition.liveCheck) problems = await definition.liveCheck(shaped.value, runtime);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, error: { status: 503, issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`] } };
+      return {
+        ok: false,
+        error: {
+          status: 503,
+          issues: [`(root): the CRMs could not be asked whether these values exist, so nothing was saved: ${message}`],
+        },
+      };
     }
     if (problems.length > 0) return { ok: false, error: { status: 422, issues: problems } };
     crmCheck = { checked: true };
@@ -252,7 +364,12 @@ export async function checkSetting(ctx: AdminContext, installationId: string, ke
 }
 
 /** Checks and stores one setting; refused with every problem found. Every process reads it at its next job. */
-export async function saveSetting(ctx: AdminContext, installationId: string, key: SettingKey, input: unknown): Promise<Result<CheckedSetting, RefusedSetting>> {
+export async function saveSetting(
+  ctx: AdminContext,
+  installationId: string,
+  key: SettingKey,
+  input: unknown,
+): Promise<Result<CheckedSetting, RefusedSetting>> {
   const checked = await checkSetting(ctx, installationId, key, input);
   if (!checked.ok) return checked;
   await writeSetting(ctx.db, installationId, key, checked.value.value);

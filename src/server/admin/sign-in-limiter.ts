@@ -68,7 +68,10 @@ export function addressKey(address: string): string {
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** Whether an address may present a credential now, and how failures and successes are recorded. */
@@ -85,7 +88,16 @@ export class SignInLimiter {
   }
 
   private async run(address: string, mode: 'check' | 'fail'): Promise<number> {
-    const reply = await this.redis.eval(ATTEMPT_SCRIPT, 3, ...this.keys(address), String(this.now()), String(LOCKOUT_WINDOW_MS), String(ADDRESS_MAX_FAILURES), String(OVERALL_MAX_FAILURES), mode);
+    const reply = await this.redis.eval(
+      ATTEMPT_SCRIPT,
+      3,
+      ...this.keys(address),
+      String(this.now()),
+      String(LOCKOUT_WINDOW_MS),
+      String(ADDRESS_MAX_FAILURES),
+      String(OVERALL_MAX_FAILURES),
+      mode,
+    );
     return Math.max(0, Number(reply));
   }
 

@@ -8,7 +8,16 @@ import { err, ok, type Result } from '../../domain/result.ts';
 import type { SalesforceBudgetUsage } from '../../runtime/salesforce-budget.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { readSalesforceBudget, saveSalesforceBudget } from '../../store/salesforce-budget.ts';
-import { pauseSync, resumeSync, SYNC_DIRECTIONS, syncHold, syncPauses, type SyncDirection, type SyncHold, type SyncPause } from '../../store/sync-controls.ts';
+import {
+  pauseSync,
+  resumeSync,
+  SYNC_DIRECTIONS,
+  syncHold,
+  syncPauses,
+  type SyncDirection,
+  type SyncHold,
+  type SyncPause,
+} from '../../store/sync-controls.ts';
 import { pendingEntryOf } from '../../sync/context.ts';
 import type { AdminContext } from './context.ts';
 
@@ -16,7 +25,10 @@ import type { AdminContext } from './context.ts';
 export type AdminVia = 'session' | 'bearer';
 
 const byOf = (via: AdminVia): string => (via === 'session' ? 'dashboard' : 'api');
-const DIRECTION_NAMES: Readonly<Record<SyncDirection, string>> = { 'to-salesforce': 'HubSpot → Salesforce', 'to-hubspot': 'Salesforce → HubSpot' };
+const DIRECTION_NAMES: Readonly<Record<SyncDirection, string>> = {
+  'to-salesforce': 'HubSpot → Salesforce',
+  'to-hubspot': 'Salesforce → HubSpot',
+};
 
 /** The directions a request names: one, or both when absent. */
 export function directionsOf(direction: SyncDirection | undefined): SyncDirection[] {
@@ -36,13 +48,25 @@ export async function syncControlsView(ctx: AdminContext, installationId: string
   const [paused, salesforceBudget] = await Promise.all([
     syncPauses(ctx.db, installationId),
     // Without CRM clients nothing calls Salesforce, so nothing is counted.
-    budgets ? budgets.usage(installationId) : readSalesforceBudget(ctx.db, installationId).then((budget) => ({ budget, used: 0, limit: budget && 'calls' in budget ? budget.calls : null, dailyAllowance: null })),
+    budgets
+      ? budgets.usage(installationId)
+      : readSalesforceBudget(ctx.db, installationId).then((budget) => ({
+          budget,
+          used: 0,
+          limit: budget && 'calls' in budget ? budget.calls : null,
+          dailyAllowance: null,
+        })),
   ]);
   return { paused, salesforceBudget };
 }
 
 /** Sets the Salesforce API budget (null removes it); refused with every problem. Waiting drains look again at once. */
-export async function setSalesforceBudget(ctx: AdminContext, installationId: string, input: unknown, via: AdminVia): Promise<Result<SyncControlsView, string[]>> {
+export async function setSalesforceBudget(
+  ctx: AdminContext,
+  installationId: string,
+  input: unknown,
+  via: AdminVia,
+): Promise<Result<SyncControlsView, string[]>> {
   let budget = null;
   if (input !== null) {
     const parsed = ApiBudgetSchema.safeParse(input);
@@ -54,32 +78,55 @@ export async function setSalesforceBudget(ctx: AdminContext, installationId: str
   ctx.clients()?.salesforceBudgets.forget(installationId);
   // Drains delayed until calls were available again run now and meet the new budget.
   for (const direction of SYNC_DIRECTIONS) await ctx.scheduler.schedule(installationId, direction, ctx.now(), true);
-  const summary = budget === null ? `Salesforce API budget removed from the ${by}` : `Salesforce API budget set to ${describeBudget(budget)} from the ${by}`;
+  const summary =
+    budget === null
+      ? `Salesforce API budget removed from the ${by}`
+      : `Salesforce API budget set to ${describeBudget(budget)} from the ${by}`;
   await recordAdminAction(ctx.db, { installationId, action: 'salesforce_budget_set', summary, details: { budget, by } });
   ctx.log.info({ installationId, budget, by }, 'Salesforce API budget changed by an admin');
   return ok(await syncControlsView(ctx, installationId));
 }
 
 /** Pauses directions: their drains stop at the next batch; changes keep arriving and wait. */
-export async function pauseInstallationSync(ctx: AdminContext, installationId: string, directions: readonly SyncDirection[], via: AdminVia): Promise<SyncControlsView> {
+export async function pauseInstallationSync(
+  ctx: AdminContext,
+  installationId: string,
+  directions: readonly SyncDirection[],
+  via: AdminVia,
+): Promise<SyncControlsView> {
   const by = byOf(via);
   const paused = await pauseSync(ctx.db, installationId, directions, by, new Date(ctx.now()));
   if (paused.length > 0) {
-    await recordAdminAction(ctx.db, { installationId, action: 'sync_paused', summary: `Sync paused (${paused.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`, details: { directions: paused, by } });
+    await recordAdminAction(ctx.db, {
+      installationId,
+      action: 'sync_paused',
+      summary: `Sync paused (${paused.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`,
+      details: { directions: paused, by },
+    });
     ctx.log.info({ installationId, directions: paused, by }, 'sync paused by an admin');
   }
   return syncControlsView(ctx, installationId);
 }
 
 /** Resumes directions and schedules their drains, which take up the waiting records oldest first. */
-export async function resumeInstallationSync(ctx: AdminContext, installationId: string, directions: readonly SyncDirection[], via: AdminVia): Promise<SyncControlsView> {
+export async function resumeInstallationSync(
+  ctx: AdminContext,
+  installationId: string,
+  directions: readonly SyncDirection[],
+  via: AdminVia,
+): Promise<SyncControlsView> {
   const by = byOf(via);
   const resumed = await resumeSync(ctx.db, installationId, directions);
   // Drains are scheduled even for a direction that was not paused: harmless (a drain with nothing
   // pending ends at once), and it picks up records a drain left while a pause was being lifted.
   for (const direction of directions) await ctx.scheduler.schedule(installationId, direction, ctx.now(), true);
   if (resumed.length > 0) {
-    await recordAdminAction(ctx.db, { installationId, action: 'sync_resumed', summary: `Sync resumed (${resumed.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`, details: { directions: resumed, by } });
+    await recordAdminAction(ctx.db, {
+      installationId,
+      action: 'sync_resumed',
+      summary: `Sync resumed (${resumed.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`,
+      details: { directions: resumed, by },
+    });
     ctx.log.info({ installationId, directions: resumed, by }, 'sync resumed by an admin');
   }
   return syncControlsView(ctx, installationId);
@@ -96,13 +143,25 @@ export interface SyncNowResult {
  * Marks one record pending in the direction its side syncs to and starts that drain now (a record
  * whose webhook was lost, or one to look at again). A held direction keeps it waiting.
  */
-export async function syncRecordNow(ctx: AdminContext, installationId: string, record: string, via: AdminVia): Promise<Result<SyncNowResult, string>> {
+export async function syncRecordNow(
+  ctx: AdminContext,
+  installationId: string,
+  record: string,
+  via: AdminVia,
+): Promise<Result<SyncNowResult, string>> {
   const entry = pendingEntryOf(record);
-  if (!entry) return err(`"${record}" is not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…), or their sync-log reference`);
+  if (!entry)
+    return err(
+      `"${record}" is not a record the sync takes: give a HubSpot contact id, a Lead id (00Q…) or an Opportunity id (006…), or their sync-log reference`,
+    );
   await ctx.scheduler.markAndDrainNow(installationId, entry.direction, [entry.key]);
   const hold = await syncHold(ctx.db, installationId, entry.direction);
   const by = byOf(via);
-  await recordAdminAction(ctx.db, { installationId, action: 'record_sync_requested', summary: `Sync now of ${entry.key} (${DIRECTION_NAMES[entry.direction]}) from the ${by}${hold ? ': waits, the direction is held' : ''}`, details: { ...entry, by } });
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: 'record_sync_requested',
+    summary: `Sync now of ${entry.key} (${DIRECTION_NAMES[entry.direction]}) from the ${by}${hold ? ': waits, the direction is held' : ''}`,
+    details: { ...entry, by },
+  });
   return ok({ ...entry, hold });
 }
-

@@ -6,7 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
-import { acceptInvitation, cancelInvitation, createInvitation, listUsers, pendingInvitations, revokeUser, type AdminUser, type PendingInvitation } from '../../store/admin-users.ts';
+import {
+  acceptInvitation,
+  cancelInvitation,
+  createInvitation,
+  listUsers,
+  pendingInvitations,
+  revokeUser,
+  type AdminUser,
+  type PendingInvitation,
+} from '../../store/admin-users.ts';
 import { sha256, type AdminIdentity } from './auth.ts';
 import type { AdminContext } from './context.ts';
 
@@ -27,7 +36,12 @@ export function invitationUrl(ctx: AdminContext, token: string): string {
 }
 
 /** Creates an invitation to an installation; returns it with its link (shown once, never stored). */
-export async function inviteToInstallation(ctx: AdminContext, by: AdminIdentity, installationId: string, input: z.output<typeof InvitationInput>): Promise<{ invitation: PendingInvitation; url: string }> {
+export async function inviteToInstallation(
+  ctx: AdminContext,
+  by: AdminIdentity,
+  installationId: string,
+  input: z.output<typeof InvitationInput>,
+): Promise<{ invitation: PendingInvitation; url: string }> {
   const token = randomBytes(32).toString('base64url');
   const invitation = await createInvitation(ctx.db, {
     tokenHash: sha256(token),
@@ -37,7 +51,12 @@ export async function inviteToInstallation(ctx: AdminContext, by: AdminIdentity,
     invitedBy: by.name,
     expiresAt: new Date(ctx.now() + INVITATION_TTL_MS),
   });
-  await recordAdminAction(ctx.db, { installationId, action: 'user_invited', summary: `${by.name} invited ${input.name} as ${ROLE_LABELS[input.role].toLowerCase()}`, details: { invitationId: invitation.id, role: input.role } });
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: 'user_invited',
+    summary: `${by.name} invited ${input.name} as ${ROLE_LABELS[input.role].toLowerCase()}`,
+    details: { invitationId: invitation.id, role: input.role },
+  });
   ctx.log.info({ installationId, invitationId: invitation.id, role: input.role }, 'invitation created');
   return { invitation, url: invitationUrl(ctx, token) };
 }
@@ -46,20 +65,36 @@ export async function inviteToInstallation(ctx: AdminContext, by: AdminIdentity,
 export async function acceptInvitationLink(ctx: AdminContext, token: string): Promise<AdminUser | null> {
   const user = await acceptInvitation(ctx.db, sha256(token), new Date(ctx.now()));
   if (user) {
-    await recordAdminAction(ctx.db, { installationId: user.installationId, action: 'invitation_accepted', summary: `${user.name} accepted the invitation (${ROLE_LABELS[user.role].toLowerCase()})`, details: { userId: user.id } });
+    await recordAdminAction(ctx.db, {
+      installationId: user.installationId,
+      action: 'invitation_accepted',
+      summary: `${user.name} accepted the invitation (${ROLE_LABELS[user.role].toLowerCase()})`,
+      details: { userId: user.id },
+    });
     ctx.log.info({ installationId: user.installationId, userId: user.id, role: user.role }, 'invitation accepted');
   }
   return user;
 }
 
 /** The users of an installation and its pending invitations. */
-export async function peopleOf(ctx: AdminContext, installationId: string): Promise<{ users: AdminUser[]; invitations: PendingInvitation[] }> {
-  const [users, invitations] = await Promise.all([listUsers(ctx.db, installationId), pendingInvitations(ctx.db, installationId, new Date(ctx.now()))]);
+export async function peopleOf(
+  ctx: AdminContext,
+  installationId: string,
+): Promise<{ users: AdminUser[]; invitations: PendingInvitation[] }> {
+  const [users, invitations] = await Promise.all([
+    listUsers(ctx.db, installationId),
+    pendingInvitations(ctx.db, installationId, new Date(ctx.now())),
+  ]);
   return { users, invitations };
 }
 
 /** Revokes a user (their sessions end at once); false when the installation has no such user. */
-export async function revokeInstallationUser(ctx: AdminContext, by: AdminIdentity, installationId: string, userId: string): Promise<boolean> {
+export async function revokeInstallationUser(
+  ctx: AdminContext,
+  by: AdminIdentity,
+  installationId: string,
+  userId: string,
+): Promise<boolean> {
   const revoked = await revokeUser(ctx.db, installationId, userId, new Date(ctx.now()));
   if (revoked) {
     await recordAdminAction(ctx.db, { installationId, action: 'user_revoked', summary: `${by.name} revoked a user`, details: { userId } });
@@ -69,14 +104,31 @@ export async function revokeInstallationUser(ctx: AdminContext, by: AdminIdentit
 }
 
 /** Cancels a pending invitation; false when the installation has no such pending invitation. */
-export async function cancelInstallationInvitation(ctx: AdminContext, by: AdminIdentity, installationId: string, invitationId: string): Promise<boolean> {
+export async function cancelInstallationInvitation(
+  ctx: AdminContext,
+  by: AdminIdentity,
+  installationId: string,
+  invitationId: string,
+): Promise<boolean> {
   const cancelled = await cancelInvitation(ctx.db, installationId, invitationId, new Date(ctx.now()));
-  if (cancelled) await recordAdminAction(ctx.db, { installationId, action: 'invitation_cancelled', summary: `${by.name} cancelled an invitation`, details: { invitationId } });
+  if (cancelled)
+    await recordAdminAction(ctx.db, {
+      installationId,
+      action: 'invitation_cancelled',
+      summary: `${by.name} cancelled an invitation`,
+      details: { invitationId },
+    });
   return cancelled;
 }
 
 /** The JSON shape of a user and of an invitation (no token, no hash). */
-export const userJson = (user: AdminUser) => ({ id: user.id, name: user.name, role: user.role, invitedBy: user.invitedBy, createdAt: user.createdAt.toISOString() });
+export const userJson = (user: AdminUser) => ({
+  id: user.id,
+  name: user.name,
+  role: user.role,
+  invitedBy: user.invitedBy,
+  createdAt: user.createdAt.toISOString(),
+});
 export const invitationJson = (invitation: PendingInvitation) => ({
   id: invitation.id,
   name: invitation.name,

@@ -9,7 +9,12 @@ import { z } from 'zod';
 import { queueKeys, queues } from '../../queue/catalog.ts';
 import { sharedEmails } from '../../store/record-links.ts';
 import { recentAdminActions, recordAdminAction } from '../../store/admin-sessions.ts';
-import { getInstallationDetails, latestBackfillRunId, listInstallationDetails, type InstallationDetails } from '../../store/installation-admin.ts';
+import {
+  getInstallationDetails,
+  latestBackfillRunId,
+  listInstallationDetails,
+  type InstallationDetails,
+} from '../../store/installation-admin.ts';
 import { funnelReport } from '../../store/report.ts';
 import { commitmentsReport, goalsReport, marketingCommitmentsOf, sharedGoalsOf } from '../../store/commitments.ts';
 import { parsePeriod, periodContaining } from '../../domain/commitments.ts';
@@ -22,14 +27,38 @@ import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../admin/al
 import { access, canManage, canSee, guardedRouter, type Access, type Refusals } from '../admin/access.ts';
 import { identityOf } from '../admin/auth.ts';
 import { loadBackfillRun } from '../../store/backfill-runs.ts';
-import { cancelInstallationInvitation, invitationJson, InvitationInput, inviteToInstallation, peopleOf, revokeInstallationUser, userJson } from '../admin/users.ts';
+import {
+  cancelInstallationInvitation,
+  invitationJson,
+  InvitationInput,
+  inviteToInstallation,
+  peopleOf,
+  revokeInstallationUser,
+  userJson,
+} from '../admin/users.ts';
 import type { AdminContext } from '../admin/context.ts';
 import { connectionStatus, disconnectSide, runtimeOf, uninstall } from '../admin/installations.ts';
 import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailed, replayJob } from '../admin/jobs.ts';
 import { provision, outboundRulesFor } from '../admin/provisioning.ts';
 import { periodOf, ReportQuerySchema, reportCsv } from '../admin/report-export.ts';
-import { checkSetting, isSettingKey, readAllSettings, resetSetting, saveSetting, SETTING_KEYS, type RefusedSetting } from '../admin/settings.ts';
-import { directionsOf, pauseInstallationSync, resumeInstallationSync, setSalesforceBudget, syncControlsView, syncRecordNow, type SyncControlsView } from '../admin/sync-controls.ts';
+import {
+  checkSetting,
+  isSettingKey,
+  readAllSettings,
+  resetSetting,
+  saveSetting,
+  SETTING_KEYS,
+  type RefusedSetting,
+} from '../admin/settings.ts';
+import {
+  directionsOf,
+  pauseInstallationSync,
+  resumeInstallationSync,
+  setSalesforceBudget,
+  syncControlsView,
+  syncRecordNow,
+  type SyncControlsView,
+} from '../admin/sync-controls.ts';
 import { parseInput, sendError } from './errors.ts';
 import { revenuePolicyOf } from '../../store/deals.ts';
 import { openApiDocument } from './openapi.ts';
@@ -40,32 +69,69 @@ const idParam = z.object({ id: z.string().min(1).max(100) });
 const settingParams = idParam.extend({ key: z.string() });
 const jobParams = z.object({ queue: z.string().min(1).max(100), jobId: z.string().min(1).max(500) });
 const queueParam = z.object({ queue: z.string().min(1).max(100) });
-const failedQuery = z.object({ queue: z.string().max(100).optional(), installation: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();
+const failedQuery = z
+  .object({
+    queue: z.string().max(100).optional(),
+    installation: z.string().max(100).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
 const replayAllBody = z.object({ installationId: z.string().min(1).max(100).optional() }).strict();
-const searchQuery = z.object({ q: z.string().trim().min(1, 'give an email or a record id').max(320), limit: z.coerce.number().int().min(1).max(1000).default(200) }).strict();
+const searchQuery = z
+  .object({
+    q: z.string().trim().min(1, 'give an email or a record id').max(320),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  })
+  .strict();
 const uninstallBody = z.object({ confirm: z.literal(true, 'send {"confirm": true} to uninstall') }).strict();
 const runParam = z.object({ runId: z.string().uuid('must be a backfill run id') });
 /** Starting an initial sync takes no options; anything sent is refused rather than ignored. */
 const initialSyncBody = z.object({}).strict();
-const fieldFillBody = z.object({ pairs: z.array(MappingPairSchema).min(1, 'name at least one pair, or leave pairs out to fill every syncing mapping').max(500).optional() }).strict();
+const fieldFillBody = z
+  .object({
+    pairs: z
+      .array(MappingPairSchema)
+      .min(1, 'name at least one pair, or leave pairs out to fill every syncing mapping')
+      .max(500)
+      .optional(),
+  })
+  .strict();
 /** Pause and resume name one direction, or both when it is absent. */
 const directionBody = z.object({ direction: z.enum(['to-salesforce', 'to-hubspot']).optional() }).strict();
 const syncNowBody = z.object({ record: z.string().trim().min(1, 'give the record to sync').max(200) }).strict();
 const sideParams = idParam.extend({ side: z.enum(['hubspot', 'salesforce']) });
 const scopedJobParams = idParam.extend({ queue: z.string().min(1).max(100), jobId: z.string().min(1).max(500) });
 const scopedQueueParams = idParam.extend({ queue: z.string().min(1).max(100) });
-const scopedFailedQuery = z.object({ queue: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();
+const scopedFailedQuery = z
+  .object({ queue: z.string().max(100).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) })
+  .strict();
 const userParams = idParam.extend({ userId: z.string().min(1).max(100) });
 const invitationParams = idParam.extend({ invitationId: z.string().min(1).max(100) });
 /** `?period=` of the commitments: a month `YYYY-MM` or a quarter `YYYY-Qn`; absent, the current one. */
-const commitmentsQuery = z.object({ period: z.string().regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be a month YYYY-MM or a quarter YYYY-Qn').optional() }).strict();
+const commitmentsQuery = z
+  .object({
+    period: z
+      .string()
+      .regex(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/, 'must be a month YYYY-MM or a quarter YYYY-Qn')
+      .optional(),
+  })
+  .strict();
 /** `?quarter=` of the goal table; absent, the current one. */
-const goalsQuery = z.object({ quarter: z.string().regex(/^\d{4}-Q[1-4]$/, 'must be a quarter YYYY-Qn, e.g. 2026-Q4').optional() }).strict();
+const goalsQuery = z
+  .object({
+    quarter: z
+      .string()
+      .regex(/^\d{4}-Q[1-4]$/, 'must be a quarter YYYY-Qn, e.g. 2026-Q4')
+      .optional(),
+  })
+  .strict();
 /** The report names its installation in the query; without one it is the first the caller may see. */
 const reportAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
 
 /** `GET /api/review`: the installation (required) and a month or quarter. */
-const reviewQuery = z.object({ installation: z.string({ error: 'is required' }).min(1, 'is required').max(100), period: commitmentsQuery.shape.period }).strict();
+const reviewQuery = z
+  .object({ installation: z.string({ error: 'is required' }).min(1, 'is required').max(100), period: commitmentsQuery.shape.period })
+  .strict();
 const reviewAccess: Access = { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' };
 
 /** The operator controls as the API shows them. */
@@ -101,7 +167,8 @@ function refuseSetting(res: Response, key: string, what: 'saved' | 'accepted', r
 /** The API router (mounted at `/api`). */
 export function apiRouter(ctx: AdminContext): Router {
   const refusals: Refusals = {
-    unauthenticated: (_req, res) => sendError(res, 401, 'unauthorized', 'Sign in at /admin/login, or send the admin token as "Authorization: Bearer <ADMIN_TOKEN>"'),
+    unauthenticated: (_req, res) =>
+      sendError(res, 401, 'unauthorized', 'Sign in at /admin/login, or send the admin token as "Authorization: Bearer <ADMIN_TOKEN>"'),
     locked: (_req, res, retryAfter) => {
       res.set('Retry-After', String(retryAfter));
       sendError(res, 429, 'too_many_failures', `Too many wrong tokens from this address: try again in ${retryAfter} s`);
@@ -164,7 +231,8 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!params) return;
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    if (!(await cancelInstallationInvitation(ctx, identityOf(res), installation.id, params.invitationId))) return sendError(res, 404, 'not_found', `No pending invitation ${params.invitationId}`);
+    if (!(await cancelInstallationInvitation(ctx, identityOf(res), installation.id, params.invitationId)))
+      return sendError(res, 404, 'not_found', `No pending invitation ${params.invitationId}`);
     res.status(204).end();
   });
 
@@ -173,7 +241,8 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!params) return;
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    if (!(await revokeInstallationUser(ctx, identityOf(res), installation.id, params.userId))) return sendError(res, 404, 'not_found', `No user ${params.userId}`);
+    if (!(await revokeInstallationUser(ctx, identityOf(res), installation.id, params.userId)))
+      return sendError(res, 404, 'not_found', `No user ${params.userId}`);
     res.status(204).end();
   });
 
@@ -184,7 +253,10 @@ export function apiRouter(ctx: AdminContext): Router {
       installation: installationJson(installation),
       controls: controlsJson(await syncControlsView(ctx, installation.id)),
       alert: await alertTargetView(ctx, installation.id),
-      endpoints: { hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`, salesforceOutboundMessageUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? null },
+      endpoints: {
+        hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`,
+        salesforceOutboundMessageUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? null,
+      },
     });
   });
 
@@ -195,11 +267,22 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const commitments = await marketingCommitmentsOf(ctx.db, installation.id);
     const period = query.period === undefined ? undefined : parsePeriod(query.period);
-    if (period === null) return sendError(res, 400, 'invalid_request', `Invalid query: period: ${query.period ?? ''} is not a month or a quarter`);
+    if (period === null)
+      return sendError(res, 400, 'invalid_request', `Invalid query: period: ${query.period ?? ''} is not a month or a quarter`);
     if (period !== undefined && period.kind !== commitments.period) {
-      return sendError(res, 400, 'invalid_request', `Invalid query: period: the commitments are per ${commitments.period}: give a ${commitments.period === 'month' ? 'month YYYY-MM' : 'quarter YYYY-Qn'}`);
+      return sendError(
+        res,
+        400,
+        'invalid_request',
+        `Invalid query: period: the commitments are per ${commitments.period}: give a ${commitments.period === 'month' ? 'month YYYY-MM' : 'quarter YYYY-Qn'}`,
+      );
     }
-    const report = await commitmentsReport(ctx.db, { installationId: installation.id, commitments, now: new Date(ctx.now()), ...(period ? { period } : {}) });
+    const report = await commitmentsReport(ctx.db, {
+      installationId: installation.id,
+      commitments,
+      now: new Date(ctx.now()),
+      ...(period ? { period } : {}),
+    });
     res.json(report);
   });
 
@@ -210,14 +293,31 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!installation) return;
     const now = new Date(ctx.now());
     const quarter = query.quarter ?? periodContaining('quarter', now).id;
-    res.json(await goalsReport(ctx.db, { installationId: installation.id, goals: await sharedGoalsOf(ctx.db, installation.id), quarter, now, revenue: await revenuePolicyOf(ctx.db, installation.id) }));
+    res.json(
+      await goalsReport(ctx.db, {
+        installationId: installation.id,
+        goals: await sharedGoalsOf(ctx.db, installation.id),
+        quarter,
+        now,
+        revenue: await revenuePolicyOf(ctx.db, installation.id),
+      }),
+    );
   });
 
   // Linked records that share an email (src/sync/email-identity.ts): reported, never merged by the app; it lists addresses, so installation admins only.
   r.get('/installations/:id/shared-emails', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    res.json({ sharedEmails: (await sharedEmails(ctx.db, installation.id)).map(({ email, links }) => ({ email, records: links.map((l) => ({ hubspotContactId: l.hubspotContactId, salesforceLeadId: l.salesforceLeadId, salesforceContactId: l.salesforceContactId })) })) });
+    res.json({
+      sharedEmails: (await sharedEmails(ctx.db, installation.id)).map(({ email, links }) => ({
+        email,
+        records: links.map((l) => ({
+          hubspotContactId: l.hubspotContactId,
+          salesforceLeadId: l.salesforceLeadId,
+          salesforceContactId: l.salesforceContactId,
+        })),
+      })),
+    });
   });
 
   r.get('/installations/:id/connections', access.manageInstallation, async (req, res) => {
@@ -226,14 +326,29 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json(await connectionStatus(ctx, installation));
   });
 
-  for (const [path, dryRun] of [['/installations/:id/provisioning/dry-run', true], ['/installations/:id/provisioning', false]] as const) {
+  for (const [path, dryRun] of [
+    ['/installations/:id/provisioning/dry-run', true],
+    ['/installations/:id/provisioning', false],
+  ] as const) {
     r.post(path, access.manageInstallation, async (req, res) => {
       const installation = await installationFrom(req, res);
       if (!installation) return;
-      if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled: connect HubSpot again to reinstall');
-      const plan = await provision({ installation, runtime: await runtimeOf(ctx, installation.id), publicUrl: ctx.publicUrl(), environment: ctx.provisioning, dryRun });
+      if (installation.status !== 'active')
+        return sendError(res, 409, 'uninstalled', 'The installation is uninstalled: connect HubSpot again to reinstall');
+      const plan = await provision({
+        installation,
+        runtime: await runtimeOf(ctx, installation.id),
+        publicUrl: ctx.publicUrl(),
+        environment: ctx.provisioning,
+        dryRun,
+      });
       if (!dryRun) {
-        await recordAdminAction(ctx.db, { installationId: installation.id, action: 'provisioned', summary: `Provisioned: ${plan.counts.created} item(s) created`, details: { counts: plan.counts } });
+        await recordAdminAction(ctx.db, {
+          installationId: installation.id,
+          action: 'provisioned',
+          summary: `Provisioned: ${plan.counts.created} item(s) created`,
+          details: { counts: plan.counts },
+        });
       }
       res.json(plan);
     });
@@ -247,7 +362,10 @@ export function apiRouter(ctx: AdminContext): Router {
     res.json(await uninstall(ctx, installation.id));
   });
 
-  for (const [path, change] of [['/installations/:id/pause', pauseInstallationSync], ['/installations/:id/resume', resumeInstallationSync]] as const) {
+  for (const [path, change] of [
+    ['/installations/:id/pause', pauseInstallationSync],
+    ['/installations/:id/resume', resumeInstallationSync],
+  ] as const) {
     r.post(path, access.manageInstallation, async (req, res) => {
       const installation = await installationFrom(req, res);
       if (!installation) return;
@@ -319,7 +437,10 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!req.is('application/json')) return sendError(res, 415, 'unsupported_media_type', 'Send the setting as application/json');
     const installation = await installationFrom(req, res);
     if (!installation) return;
-    const result = mode === 'save' ? await saveSetting(ctx, installation.id, params.key, req.body) : await checkSetting(ctx, installation.id, params.key, req.body);
+    const result =
+      mode === 'save'
+        ? await saveSetting(ctx, installation.id, params.key, req.body)
+        : await checkSetting(ctx, installation.id, params.key, req.body);
     if (!result.ok) return refuseSetting(res, params.key, mode === 'save' ? 'saved' : 'accepted', result.error);
     res.json({ key: params.key, value: result.value.value, crmCheck: result.value.crmCheck, preview: result.value.preview });
   };
@@ -348,7 +469,14 @@ export function apiRouter(ctx: AdminContext): Router {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     const result = await saveAlertTarget(ctx, installation.id, req.body);
-    if (!result.ok) return sendError(res, 422, 'invalid_alert_target', `The alert target was not saved: ${result.error.length} problem(s): ${result.error[0] ?? ''}`, result.error);
+    if (!result.ok)
+      return sendError(
+        res,
+        422,
+        'invalid_alert_target',
+        `The alert target was not saved: ${result.error.length} problem(s): ${result.error[0] ?? ''}`,
+        result.error,
+      );
     res.json(result.value);
   });
 
@@ -375,7 +503,11 @@ export function apiRouter(ctx: AdminContext): Router {
 
   r.post('/credentials/reseal', access.operator, async (_req, res) => {
     const resealed = await ctx.vault.resealAll();
-    await recordAdminAction(ctx.db, { installationId: null, action: 'credentials_resealed', summary: `${resealed} stored grant(s) sealed again with the current ENCRYPTION_KEY` });
+    await recordAdminAction(ctx.db, {
+      installationId: null,
+      action: 'credentials_resealed',
+      summary: `${resealed} stored grant(s) sealed again with the current ENCRYPTION_KEY`,
+    });
     ctx.log.info({ resealed }, 'stored credentials re-sealed with the current key');
     res.json({ resealed });
   });
@@ -388,7 +520,8 @@ export function apiRouter(ctx: AdminContext): Router {
     const query = parseInput(failedQuery, req.query, res, 'query');
     if (!query) return;
     const queue = query.queue === undefined ? undefined : queueKeyOf(query.queue);
-    if (query.queue !== undefined && !queue) return sendError(res, 404, 'not_found', `No queue "${query.queue}": one of ${queueKeys.join(', ')}`);
+    if (query.queue !== undefined && !queue)
+      return sendError(res, 404, 'not_found', `No queue "${query.queue}": one of ${queueKeys.join(', ')}`);
     res.json({ jobs: await listFailedJobs(ctx.producer, { queue, installationId: query.installation, limit: query.limit }) });
   });
 
@@ -400,7 +533,11 @@ export function apiRouter(ctx: AdminContext): Router {
     const result = await replayJob(ctx.producer, queue, params.jobId);
     if (!result.ok) return sendError(res, result.status, result.status === 404 ? 'not_found' : 'not_failed', result.message);
     ctx.log.info({ queue, jobId: params.jobId }, 'failed job replayed by an admin');
-    await recordAdminAction(ctx.db, { installationId: result.job.installationId, action: 'job_replayed', summary: `Replayed failed job ${params.jobId} of ${queues[queue].name}` });
+    await recordAdminAction(ctx.db, {
+      installationId: result.job.installationId,
+      action: 'job_replayed',
+      summary: `Replayed failed job ${params.jobId} of ${queues[queue].name}`,
+    });
     res.json({ replayed: 1, job: result.job });
   });
 
@@ -413,7 +550,11 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!queue) return sendError(res, 404, 'not_found', `No queue "${params.queue}": one of ${queueKeys.join(', ')}`);
     const replayed = await replayAllFailed(ctx.producer, queue, body.installationId);
     ctx.log.info({ queue, replayed, installationId: body.installationId }, 'failed jobs replayed by an admin');
-    await recordAdminAction(ctx.db, { installationId: body.installationId ?? null, action: 'jobs_replayed', summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}` });
+    await recordAdminAction(ctx.db, {
+      installationId: body.installationId ?? null,
+      action: 'jobs_replayed',
+      summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}`,
+    });
     res.json({ replayed });
   });
 
@@ -422,7 +563,12 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!installation) return;
     if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
     const { runId } = await startAttributionBackfill({ db: ctx.db, producer: ctx.producer }, installation.id);
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary: 'Attribution backfill started', details: { runId } });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'backfill_started',
+      summary: 'Attribution backfill started',
+      details: { runId },
+    });
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
   });
 
@@ -441,7 +587,12 @@ export function apiRouter(ctx: AdminContext): Router {
     if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
     const { runId } = await startFieldFill({ db: ctx.db, producer: ctx.producer }, installation.id, body.pairs);
     const which = body.pairs ? body.pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'field_fill_started', summary: `Filling existing records started for ${which}`, details: { runId, ...(body.pairs ? { pairs: body.pairs } : {}) } });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'field_fill_started',
+      summary: `Filling existing records started for ${which}`,
+      details: { runId, ...(body.pairs ? { pairs: body.pairs } : {}) },
+    });
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}`, run: await fieldFillProgress(ctx.db, runId) });
   });
 
@@ -458,7 +609,12 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!parseInput(initialSyncBody, req.body ?? {}, res, 'body')) return;
     if (installation.status !== 'active') return sendError(res, 409, 'uninstalled', 'The installation is uninstalled');
     const { runId } = await startInitialSync({ db: ctx.db, producer: ctx.producer }, installation.id);
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'initial_sync_started', summary: 'Initial sync started', details: { runId } });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'initial_sync_started',
+      summary: 'Initial sync started',
+      details: { runId },
+    });
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
   });
 
@@ -475,7 +631,8 @@ export function apiRouter(ctx: AdminContext): Router {
     const query = parseInput(scopedFailedQuery, req.query, res, 'query');
     if (!query) return;
     const queue = query.queue === undefined ? undefined : queueKeyOf(query.queue);
-    if (query.queue !== undefined && !queue) return sendError(res, 404, 'not_found', `No queue "${query.queue}": one of ${queueKeys.join(', ')}`);
+    if (query.queue !== undefined && !queue)
+      return sendError(res, 404, 'not_found', `No queue "${query.queue}": one of ${queueKeys.join(', ')}`);
     res.json({ jobs: await listFailedJobs(ctx.producer, { queue, installationId: installation.id, limit: query.limit }) });
   });
 
@@ -489,7 +646,11 @@ export function apiRouter(ctx: AdminContext): Router {
     const result = await replayJob(ctx.producer, queue, params.jobId, installation.id);
     if (!result.ok) return sendError(res, result.status, result.status === 404 ? 'not_found' : 'not_failed', result.message);
     ctx.log.info({ queue, jobId: params.jobId, installationId: installation.id }, 'failed job replayed by an admin');
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'job_replayed', summary: `Replayed failed job ${params.jobId} of ${queues[queue].name}` });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'job_replayed',
+      summary: `Replayed failed job ${params.jobId} of ${queues[queue].name}`,
+    });
     res.json({ replayed: 1, job: result.job });
   });
 
@@ -502,7 +663,11 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!queue) return sendError(res, 404, 'not_found', `No queue "${params.queue}": one of ${queueKeys.join(', ')}`);
     const replayed = await replayAllFailed(ctx.producer, queue, installation.id);
     ctx.log.info({ queue, replayed, installationId: installation.id }, 'failed jobs replayed by an admin');
-    await recordAdminAction(ctx.db, { installationId: installation.id, action: 'jobs_replayed', summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}` });
+    await recordAdminAction(ctx.db, {
+      installationId: installation.id,
+      action: 'jobs_replayed',
+      summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}`,
+    });
     res.json({ replayed });
   });
 
@@ -524,8 +689,15 @@ export function apiRouter(ctx: AdminContext): Router {
     const identity = identityOf(res);
     const installationId = query.installation ?? (await listInstallationDetails(ctx.db)).find((i) => canSee(identity, i.id))?.id;
     if (!installationId) return sendError(res, 404, 'not_found', 'No installation yet');
-    if (!(await getInstallationDetails(ctx.db, installationId))) return sendError(res, 404, 'not_found', `No installation ${installationId}`);
-    const report = await funnelReport(ctx.db, { installationId, from: period.period.from, to: period.period.to, now: new Date(ctx.now()), revenue: await revenuePolicyOf(ctx.db, installationId) });
+    if (!(await getInstallationDetails(ctx.db, installationId)))
+      return sendError(res, 404, 'not_found', `No installation ${installationId}`);
+    const report = await funnelReport(ctx.db, {
+      installationId,
+      from: period.period.from,
+      to: period.period.to,
+      now: new Date(ctx.now()),
+      revenue: await revenuePolicyOf(ctx.db, installationId),
+    });
     if (query.format === 'csv') {
       res
         .type('text/csv; charset=utf-8')
@@ -561,16 +733,23 @@ export function apiRouter(ctx: AdminContext): Router {
     if (!installation) return sendError(res, 404, 'not_found', `No installation ${query.installation}`);
     const now = new Date(ctx.now());
     const period = query.period === undefined ? periodContaining('quarter', now) : parsePeriod(query.period);
-    if (period === null) return sendError(res, 400, 'invalid_request', `Invalid query: period: ${query.period ?? ''} is not a month or a quarter`);
+    if (period === null)
+      return sendError(res, 400, 'invalid_request', `Invalid query: period: ${query.period ?? ''} is not a month or a quarter`);
     res.json(await reviewOf(ctx, installation.id, period, now));
   });
 
   r.mount('/', access.signedIn, (_req, res) => sendError(res, 404, 'not_found', 'No such API route: see /api/openapi.json'));
   // Body parser failures (malformed JSON, too large) are the client's: 4xx with the reason.
   router.use((error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
-    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    const status =
+      typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
     if (status >= 500) return next(error);
-    sendError(res, status, status === 413 ? 'too_large' : 'invalid_request', status === 413 ? 'The request body is too large' : 'The request body is not valid JSON');
+    sendError(
+      res,
+      status,
+      status === 413 ? 'too_large' : 'invalid_request',
+      status === 413 ? 'The request body is too large' : 'The request body is not valid JSON',
+    );
   });
   return router;
 }

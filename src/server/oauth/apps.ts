@@ -8,7 +8,14 @@ import type { AppConfig } from '../../config.ts';
  * Scopes the HubSpot app asks for (hubspot-api.md §4.3): contacts and notes, contact properties, and
  * unsubscribing an address from all email (`subscriptions-status-write`, src/sync/consent.ts).
  */
-export const HUBSPOT_SCOPES = ['oauth', 'crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write', 'subscriptions-status-write'] as const;
+export const HUBSPOT_SCOPES = [
+  'oauth',
+  'crm.objects.contacts.read',
+  'crm.objects.contacts.write',
+  'crm.schemas.contacts.read',
+  'crm.schemas.contacts.write',
+  'subscriptions-status-write',
+] as const;
 /**
  * Scopes asked as optional: a portal that cannot grant them still installs the app. The pipeline
  * review lists HubSpot's marketing campaigns with `marketing.campaigns.read`, which only portals
@@ -43,20 +50,45 @@ export interface OAuthApps {
 }
 
 /** The OAuth apps of this deployment; a side without one can still run on an env token. */
-export function resolveOAuthApps(config: AppConfig, sandboxUrls: { hubspot?: string | undefined; salesforce?: string | undefined }): OAuthApps {
+export function resolveOAuthApps(
+  config: AppConfig,
+  sandboxUrls: { hubspot?: string | undefined; salesforce?: string | undefined },
+): OAuthApps {
   let hubspot: HubSpotOAuthApp | undefined;
   if (config.hubspot.mode === 'sandbox') {
     const base = sandboxUrls.hubspot;
-    if (base) hubspot = { clientId: config.sandbox.hubspot.clientId, clientSecret: config.sandbox.hubspot.clientSecret, authorizeUrl: `${base}/oauth/authorize`, apiBaseUrl: base };
+    if (base)
+      hubspot = {
+        clientId: config.sandbox.hubspot.clientId,
+        clientSecret: config.sandbox.hubspot.clientSecret,
+        authorizeUrl: `${base}/oauth/authorize`,
+        apiBaseUrl: base,
+      };
   } else if (config.hubspot.clientId && config.hubspot.clientSecret) {
-    hubspot = { clientId: config.hubspot.clientId, clientSecret: config.hubspot.clientSecret, authorizeUrl: config.hubspot.authorizeUrl, apiBaseUrl: config.hubspot.apiBaseUrl };
+    hubspot = {
+      clientId: config.hubspot.clientId,
+      clientSecret: config.hubspot.clientSecret,
+      authorizeUrl: config.hubspot.authorizeUrl,
+      apiBaseUrl: config.hubspot.apiBaseUrl,
+    };
   }
   let salesforce: SalesforceOAuthApp | undefined;
   if (config.salesforce.mode === 'sandbox') {
     const base = sandboxUrls.salesforce;
-    if (base) salesforce = { clientId: config.sandbox.salesforce.clientId, clientSecret: config.sandbox.salesforce.clientSecret, loginUrl: base, apiVersion: config.salesforce.apiVersion };
+    if (base)
+      salesforce = {
+        clientId: config.sandbox.salesforce.clientId,
+        clientSecret: config.sandbox.salesforce.clientSecret,
+        loginUrl: base,
+        apiVersion: config.salesforce.apiVersion,
+      };
   } else if (config.salesforce.clientId && config.salesforce.clientSecret) {
-    salesforce = { clientId: config.salesforce.clientId, clientSecret: config.salesforce.clientSecret, loginUrl: config.salesforce.loginUrl, apiVersion: config.salesforce.apiVersion };
+    salesforce = {
+      clientId: config.salesforce.clientId,
+      clientSecret: config.salesforce.clientSecret,
+      loginUrl: config.salesforce.loginUrl,
+      apiVersion: config.salesforce.apiVersion,
+    };
   }
   return { hubspot, salesforce };
 }

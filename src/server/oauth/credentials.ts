@@ -49,9 +49,21 @@ interface SideSchemas {
   alert: AlertTarget;
 }
 
-const schemas = { hubspot: HubSpotCredentialsSchema, salesforce: SalesforceCredentialsSchema, alert: AlertTargetSchema } as const satisfies Record<SealedSlot, z.ZodType>;
-const WHAT: Readonly<Record<SealedSlot, string>> = { hubspot: 'HubSpot credentials', salesforce: 'Salesforce credentials', alert: 'SLA alert target' };
-const FIX: Readonly<Record<SealedSlot, string>> = { hubspot: 'reconnect HubSpot', salesforce: 'reconnect Salesforce', alert: 'save the alert target again' };
+const schemas = {
+  hubspot: HubSpotCredentialsSchema,
+  salesforce: SalesforceCredentialsSchema,
+  alert: AlertTargetSchema,
+} as const satisfies Record<SealedSlot, z.ZodType>;
+const WHAT: Readonly<Record<SealedSlot, string>> = {
+  hubspot: 'HubSpot credentials',
+  salesforce: 'Salesforce credentials',
+  alert: 'SLA alert target',
+};
+const FIX: Readonly<Record<SealedSlot, string>> = {
+  hubspot: 'reconnect HubSpot',
+  salesforce: 'reconnect Salesforce',
+  alert: 'save the alert target again',
+};
 
 /** Where a slot's value is bound: the installation and the slot, authenticated with the ciphertext. */
 export function sealContext(installationId: string, slot: SealedSlot): string {
@@ -117,7 +129,11 @@ export class CredentialVault {
     );
     let resealed = 0;
     for (const row of rows) {
-      for (const [side, present] of [['hubspot', row.h], ['salesforce', row.s], ['alert', row.a]] as const) {
+      for (const [side, present] of [
+        ['hubspot', row.h],
+        ['salesforce', row.s],
+        ['alert', row.a],
+      ] as const) {
         const stored = present ? await this.read(row.id, side) : null;
         if (stored) {
           await this.write(row.id, side, stored);
@@ -139,7 +155,9 @@ export class CredentialVault {
    * (without its values): it could not have sent an alert anyway.
    */
   async sealLegacyAlertTargets(log: Logger): Promise<number> {
-    const rows = await this.db.query<{ id: string; alert: unknown }>("SELECT id, settings -> 'alert' AS alert FROM installations WHERE settings ? 'alert'");
+    const rows = await this.db.query<{ id: string; alert: unknown }>(
+      "SELECT id, settings -> 'alert' AS alert FROM installations WHERE settings ? 'alert'",
+    );
     let moved = 0;
     for (const row of rows) {
       const parsed = AlertTargetSchema.safeParse(row.alert);
@@ -167,13 +185,22 @@ export class CredentialVault {
    * reported: its installation page shows it as unreadable, with the fix.
    */
   async upgradeSeals(log: Logger): Promise<{ upgraded: number; unreadable: number }> {
-    const rows = await this.db.query<{ id: string; hubspot_credentials: Uint8Array | null; salesforce_credentials: Uint8Array | null; alert_target: Uint8Array | null }>(
+    const rows = await this.db.query<{
+      id: string;
+      hubspot_credentials: Uint8Array | null;
+      salesforce_credentials: Uint8Array | null;
+      alert_target: Uint8Array | null;
+    }>(
       'SELECT id, hubspot_credentials, salesforce_credentials, alert_target FROM installations WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL OR alert_target IS NOT NULL',
     );
     let upgraded = 0;
     let unreadable = 0;
     for (const row of rows) {
-      for (const [side, sealed] of [['hubspot', row.hubspot_credentials], ['salesforce', row.salesforce_credentials], ['alert', row.alert_target]] as const) {
+      for (const [side, sealed] of [
+        ['hubspot', row.hubspot_credentials],
+        ['salesforce', row.salesforce_credentials],
+        ['alert', row.alert_target],
+      ] as const) {
         if (!sealed || !this.sealer.isOutdated(Buffer.from(sealed))) continue;
         try {
           const stored = await this.read(row.id, side);
@@ -184,7 +211,10 @@ export class CredentialVault {
         } catch (error) {
           if (!(error instanceof UnreadableCredentialsError)) throw error;
           unreadable += 1;
-          log.warn({ installationId: row.id, slot: side }, `stored ${WHAT[side]} cannot be read with the configured keys and were kept as they are: configure the key that sealed them (ENCRYPTION_KEY_PREVIOUS), or ${FIX[side]}`);
+          log.warn(
+            { installationId: row.id, slot: side },
+            `stored ${WHAT[side]} cannot be read with the configured keys and were kept as they are: configure the key that sealed them (ENCRYPTION_KEY_PREVIOUS), or ${FIX[side]}`,
+          );
         }
       }
     }

@@ -20,7 +20,15 @@ function oauthClient(app: HubSpotOAuthApp): Client {
 /** The consent page URL with the app's scopes and the flow's `state`. */
 export function hubspotAuthorizeUrl(app: HubSpotOAuthApp, redirectUri: string, state: string): string {
   // The SDK builds the query (client_id, redirect_uri, scope, state); the host is the configured one.
-  const built = new URL(oauthClient(app).oauth.getAuthorizationUrl(app.clientId, redirectUri, HUBSPOT_SCOPES.join(' '), HUBSPOT_OPTIONAL_SCOPES.join(' '), state));
+  const built = new URL(
+    oauthClient(app).oauth.getAuthorizationUrl(
+      app.clientId,
+      redirectUri,
+      HUBSPOT_SCOPES.join(' '),
+      HUBSPOT_OPTIONAL_SCOPES.join(' '),
+      state,
+    ),
+  );
   return `${app.authorizeUrl}${built.search}`;
 }
 
@@ -29,7 +37,9 @@ function describeOAuthFailure(error: unknown, secrets: readonly string[]): strin
   const mapped = toHubSpotError(error, 'OAuth', secrets);
   if (mapped instanceof Error) return mapped.message;
   const body = (error as { body?: { status?: unknown; message?: unknown } } | null)?.body;
-  return typeof body?.message === 'string' ? `HubSpot OAuth: ${typeof body.status === 'string' ? `${body.status} ` : ''}${body.message}` : 'HubSpot OAuth: unexpected failure';
+  return typeof body?.message === 'string'
+    ? `HubSpot OAuth: ${typeof body.status === 'string' ? `${body.status} ` : ''}${body.message}`
+    : 'HubSpot OAuth: unexpected failure';
 }
 
 /** The result of a code exchange: credentials, or why not. */
@@ -67,12 +77,27 @@ export async function exchangeHubSpotCode(app: HubSpotOAuthApp, code: string, re
 /** Trades the refresh token for a new access token; a refused grant is a CrmAuthError (reconnect). */
 export async function refreshHubSpotToken(app: HubSpotOAuthApp, credentials: HubSpotCredentials, now: number): Promise<HubSpotCredentials> {
   try {
-    const tokens = await oauthClient(app).oauth.tokensApi.create('refresh_token', undefined, undefined, app.clientId, app.clientSecret, credentials.refreshToken);
-    return { ...credentials, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken || credentials.refreshToken, expiresAt: now + tokens.expiresIn * 1000 };
+    const tokens = await oauthClient(app).oauth.tokensApi.create(
+      'refresh_token',
+      undefined,
+      undefined,
+      app.clientId,
+      app.clientSecret,
+      credentials.refreshToken,
+    );
+    return {
+      ...credentials,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken || credentials.refreshToken,
+      expiresAt: now + tokens.expiresIn * 1000,
+    };
   } catch (error) {
     const status = (error as { code?: unknown } | null)?.code;
     if (status === 400 || status === 401) {
-      throw new CrmAuthError('hubspot', `${describeOAuthFailure(error, [credentials.refreshToken, credentials.accessToken, app.clientSecret])}: reconnect HubSpot in the admin dashboard`);
+      throw new CrmAuthError(
+        'hubspot',
+        `${describeOAuthFailure(error, [credentials.refreshToken, credentials.accessToken, app.clientSecret])}: reconnect HubSpot in the admin dashboard`,
+      );
     }
     throw toHubSpotError(error, 'refresh access token', [credentials.refreshToken, credentials.accessToken, app.clientSecret]);
   }
@@ -110,7 +135,10 @@ export function hubspotTokenSource(deps: {
       try {
         const next = await refreshHubSpotToken(deps.app, current, now());
         await deps.vault.write(deps.installationId, 'hubspot', next);
-        deps.log.info({ installationId: deps.installationId, expiresAt: new Date(next.expiresAt).toISOString() }, 'HubSpot access token refreshed');
+        deps.log.info(
+          { installationId: deps.installationId, expiresAt: new Date(next.expiresAt).toISOString() },
+          'HubSpot access token refreshed',
+        );
         current = next;
         return next;
       } finally {

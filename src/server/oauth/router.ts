@@ -9,7 +9,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { bindOrg, bindPortal, findInstallationByOrg, findInstallationByPortal, getInstallationDetails, reactivateInstallation } from '../../store/installation-admin.ts';
+import {
+  bindOrg,
+  bindPortal,
+  findInstallationByOrg,
+  findInstallationByPortal,
+  getInstallationDetails,
+  reactivateInstallation,
+} from '../../store/installation-admin.ts';
 import { upsertInstallation } from '../../store/installations.ts';
 import { createOAuthState, recordAdminAction, takeOAuthState, type OAuthProvider } from '../../store/admin-sessions.ts';
 import { access, guardedRouter, type Access } from '../admin/access.ts';
@@ -40,7 +47,10 @@ function resultPage(res: Response, status: number, input: { title: string; messa
     .status(status)
     .type('html')
     .set('Cache-Control', 'no-store')
-    .set('Content-Security-Policy', "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    .set(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    )
     .send(
       cardPage({
         title: input.title,
@@ -68,10 +78,26 @@ export function oauthRouter(ctx: AdminContext): Router {
     refusals: {
       unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
       locked: (_req, res, retryAfter) => {
-        res.status(429).set('Retry-After', String(retryAfter)).type('text/plain').send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+        res
+          .status(429)
+          .set('Retry-After', String(retryAfter))
+          .type('text/plain')
+          .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
       },
-      forbidden: (_req, res) => resultPage(res, 403, { title: 'Not for your role', message: 'Adding an installation is for the operator; an installation admin reconnects their own installation from its page.', continueTo: '/admin', refresh: false }),
-      hidden: (_req, res) => resultPage(res, 404, { title: 'Unknown installation', message: 'That installation does not exist.', continueTo: '/admin', refresh: false }),
+      forbidden: (_req, res) =>
+        resultPage(res, 403, {
+          title: 'Not for your role',
+          message: 'Adding an installation is for the operator; an installation admin reconnects their own installation from its page.',
+          continueTo: '/admin',
+          refresh: false,
+        }),
+      hidden: (_req, res) =>
+        resultPage(res, 404, {
+          title: 'Unknown installation',
+          message: 'That installation does not exist.',
+          continueTo: '/admin',
+          refresh: false,
+        }),
     },
   });
   const secure = ctx.config.publicUrl.startsWith('https:');
@@ -87,16 +113,32 @@ export function oauthRouter(ctx: AdminContext): Router {
     const back = installationId ? `/admin/installations/${encodeURIComponent(installationId)}` : '/admin';
     const app = provider === 'hubspot' ? ctx.apps.hubspot : ctx.apps.salesforce;
     if (!app) {
-      const vars = provider === 'hubspot' ? 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET';
-      resultPage(res, 409, { title: `No ${PROVIDER_NAMES[provider]} app configured`, message: `Set ${vars} to install through OAuth.`, continueTo: back, refresh: false });
+      const vars =
+        provider === 'hubspot' ? 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET';
+      resultPage(res, 409, {
+        title: `No ${PROVIDER_NAMES[provider]} app configured`,
+        message: `Set ${vars} to install through OAuth.`,
+        continueTo: back,
+        refresh: false,
+      });
       return;
     }
     if (installationId && !(await getInstallationDetails(ctx.db, installationId))) {
-      resultPage(res, 404, { title: 'Unknown installation', message: 'That installation does not exist.', continueTo: '/admin', refresh: false });
+      resultPage(res, 404, {
+        title: 'Unknown installation',
+        message: 'That installation does not exist.',
+        continueTo: '/admin',
+        refresh: false,
+      });
       return;
     }
     if (provider === 'salesforce' && !installationId) {
-      resultPage(res, 400, { title: 'Connect HubSpot first', message: 'An installation starts with its HubSpot portal; connect Salesforce from the installation page.', continueTo: '/admin', refresh: false });
+      resultPage(res, 400, {
+        title: 'Connect HubSpot first',
+        message: 'An installation starts with its HubSpot portal; connect Salesforce from the installation page.',
+        continueTo: '/admin',
+        refresh: false,
+      });
       return;
     }
     const state = randomBytes(32).toString('base64url');
@@ -112,7 +154,13 @@ export function oauthRouter(ctx: AdminContext): Router {
     } else {
       throw new Error('unreachable: the app was checked above');
     }
-    await createOAuthState(ctx.db, sha256(state), { provider, installationId, browserHash: sha256(nonce), codeVerifier, expiresAt: new Date(ctx.now() + STATE_TTL_MS) });
+    await createOAuthState(ctx.db, sha256(state), {
+      provider,
+      installationId,
+      browserHash: sha256(nonce),
+      codeVerifier,
+      expiresAt: new Date(ctx.now() + STATE_TTL_MS),
+    });
     res.cookie(NONCE_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure, path: '/oauth', maxAge: STATE_TTL_MS });
     ctx.log.info({ provider, installationId }, 'OAuth install started');
     res.redirect(302, url);
@@ -125,15 +173,23 @@ export function oauthRouter(ctx: AdminContext): Router {
       resultPage(res, status, { title: `${name} was not connected`, message, continueTo, refresh: false });
     };
     const parsed = callbackQuery.safeParse(req.query);
-    if (!parsed.success || !parsed.data.state) return fail(400, `The callback has no valid state parameter: start the install again from the dashboard.`);
+    if (!parsed.success || !parsed.data.state)
+      return fail(400, `The callback has no valid state parameter: start the install again from the dashboard.`);
     const flow = await takeOAuthState(ctx.db, sha256(parsed.data.state));
     res.clearCookie(NONCE_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/oauth' });
-    if (!flow || flow.provider !== provider) return fail(400, 'This install link is unknown or was already used (state mismatch): start the install again from the dashboard.');
+    if (!flow || flow.provider !== provider)
+      return fail(400, 'This install link is unknown or was already used (state mismatch): start the install again from the dashboard.');
     const back = flow.installationId ? `/admin/installations/${encodeURIComponent(flow.installationId)}` : '/admin';
     if (flow.expiresAt.getTime() <= ctx.now()) return fail(400, 'This install link expired (10 minutes): start the install again.', back);
     const nonce = readCookie(req, NONCE_COOKIE);
-    if (!nonce || !secretsEqual(sha256(nonce), flow.browserHash)) return fail(400, 'This install was started in another browser session (state not bound to this browser): start it again here.', back);
-    if (parsed.data.error) return fail(400, `${name} says: ${parsed.data.error}${parsed.data.error_description ? ` (${parsed.data.error_description})` : ''}.`, back);
+    if (!nonce || !secretsEqual(sha256(nonce), flow.browserHash))
+      return fail(400, 'This install was started in another browser session (state not bound to this browser): start it again here.', back);
+    if (parsed.data.error)
+      return fail(
+        400,
+        `${name} says: ${parsed.data.error}${parsed.data.error_description ? ` (${parsed.data.error_description})` : ''}.`,
+        back,
+      );
     if (!parsed.data.code) return fail(400, `${name} sent no authorization code.`, back);
 
     if (provider === 'hubspot') {
@@ -148,21 +204,38 @@ export function oauthRouter(ctx: AdminContext): Router {
         const target = await getInstallationDetails(ctx.db, installationId);
         if (!target) return fail(404, 'The installation no longer exists.');
         if (target.hubspotPortalId && target.hubspotPortalId !== hubId) {
-          return fail(409, `This installation is connected to HubSpot portal ${target.hubspotPortalId}, but portal ${hubId} was approved. One installation is one portal: approve portal ${target.hubspotPortalId}, or add a new installation.`, back);
+          return fail(
+            409,
+            `This installation is connected to HubSpot portal ${target.hubspotPortalId}, but portal ${hubId} was approved. One installation is one portal: approve portal ${target.hubspotPortalId}, or add a new installation.`,
+            back,
+          );
         }
-        if (owner && owner.id !== installationId) return fail(409, `HubSpot portal ${hubId} is already connected to installation "${owner.name}".`, back);
+        if (owner && owner.id !== installationId)
+          return fail(409, `HubSpot portal ${hubId} is already connected to installation "${owner.name}".`, back);
       } else {
-        installationId = owner?.id ?? (await upsertInstallation(ctx.db, { name: `HubSpot portal ${hubId}`, hubspotPortalId: hubId, salesforceOrgId: null })).id;
+        installationId =
+          owner?.id ??
+          (await upsertInstallation(ctx.db, { name: `HubSpot portal ${hubId}`, hubspotPortalId: hubId, salesforceOrgId: null })).id;
       }
       await bindPortal(ctx.db, installationId, hubId);
       await ctx.vault.write(installationId, 'hubspot', exchange.credentials);
       await reactivateInstallation(ctx.db, installationId);
-      await recordAdminAction(ctx.db, { installationId, action: 'hubspot_connected', summary: `HubSpot portal ${hubId} connected (OAuth)`, details: { scopes: exchange.credentials.scopes } });
+      await recordAdminAction(ctx.db, {
+        installationId,
+        action: 'hubspot_connected',
+        summary: `HubSpot portal ${hubId} connected (OAuth)`,
+        details: { scopes: exchange.credentials.scopes },
+      });
       await installationChanged(ctx, installationId);
       await sideReconnected(ctx, installationId, 'hubspot');
       ctx.log.info({ installationId, portalId: hubId }, 'HubSpot connected');
       const to = `/admin/installations/${encodeURIComponent(installationId)}?notice=hubspot_connected`;
-      return resultPage(res, 200, { title: 'HubSpot connected', message: `Portal ${hubId} is connected. Next: connect Salesforce, then run the provisioning dry run.`, continueTo: to, refresh: true });
+      return resultPage(res, 200, {
+        title: 'HubSpot connected',
+        message: `Portal ${hubId} is connected. Next: connect Salesforce, then run the provisioning dry run.`,
+        continueTo: to,
+        refresh: true,
+      });
     }
 
     const app = ctx.apps.salesforce;
@@ -180,19 +253,34 @@ export function oauthRouter(ctx: AdminContext): Router {
     const target = await getInstallationDetails(ctx.db, flow.installationId);
     if (!target) return fail(404, 'The installation no longer exists.');
     if (target.salesforceOrgId && target.salesforceOrgId.slice(0, 15) !== orgId.slice(0, 15)) {
-      return fail(409, `This installation is connected to Salesforce org ${target.salesforceOrgId}, but org ${orgId} was approved. One installation is one org: sign in to org ${target.salesforceOrgId}, or add a new installation.`, back);
+      return fail(
+        409,
+        `This installation is connected to Salesforce org ${target.salesforceOrgId}, but org ${orgId} was approved. One installation is one org: sign in to org ${target.salesforceOrgId}, or add a new installation.`,
+        back,
+      );
     }
     const owner = await findInstallationByOrg(ctx.db, orgId);
-    if (owner && owner.id !== target.id) return fail(409, `Salesforce org ${orgId} is already connected to installation "${owner.name}".`, back);
+    if (owner && owner.id !== target.id)
+      return fail(409, `Salesforce org ${orgId} is already connected to installation "${owner.name}".`, back);
     await bindOrg(ctx.db, target.id, orgId);
     await ctx.vault.write(target.id, 'salesforce', exchange.credentials);
     await reactivateInstallation(ctx.db, target.id);
-    await recordAdminAction(ctx.db, { installationId: target.id, action: 'salesforce_connected', summary: `Salesforce org ${orgId} connected (OAuth web server flow)`, details: { scope: exchange.credentials.scope } });
+    await recordAdminAction(ctx.db, {
+      installationId: target.id,
+      action: 'salesforce_connected',
+      summary: `Salesforce org ${orgId} connected (OAuth web server flow)`,
+      details: { scope: exchange.credentials.scope },
+    });
     await installationChanged(ctx, target.id);
     await sideReconnected(ctx, target.id, 'salesforce');
     ctx.log.info({ installationId: target.id, orgId }, 'Salesforce connected');
     const to = `/admin/installations/${encodeURIComponent(target.id)}?notice=salesforce_connected`;
-    return resultPage(res, 200, { title: 'Salesforce connected', message: `Org ${orgId} is connected. Next: run the provisioning dry run.`, continueTo: to, refresh: true });
+    return resultPage(res, 200, {
+      title: 'Salesforce connected',
+      message: `Org ${orgId} is connected. Next: run the provisioning dry run.`,
+      continueTo: to,
+      refresh: true,
+    });
   }
 
   r.get('/hubspot/install', installAccess, (req, res) => startFlow('hubspot', req, res));

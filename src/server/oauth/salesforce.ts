@@ -37,7 +37,13 @@ function scrub(message: string, secrets: readonly string[]): string {
 export type SalesforceExchange = { ok: true; credentials: SalesforceCredentials } | { ok: false; message: string };
 
 /** Exchanges the authorization code (with the PKCE verifier) for a session and refresh token. */
-export async function exchangeSalesforceCode(app: SalesforceOAuthApp, code: string, codeVerifier: string, redirectUri: string, now: number): Promise<SalesforceExchange> {
+export async function exchangeSalesforceCode(
+  app: SalesforceOAuthApp,
+  code: string,
+  codeVerifier: string,
+  redirectUri: string,
+  now: number,
+): Promise<SalesforceExchange> {
   try {
     const grant = await oauth2(app, redirectUri, false).requestToken(code, { code_verifier: codeVerifier });
     const identity = parseIdentityUrl(grant.id);
@@ -76,7 +82,12 @@ export async function revokeSalesforce(app: SalesforceOAuthApp, credentials: Sal
  * The listener for a jsforce connection's `refresh` event: stores the new access token (sealed),
  * keeping the refresh token. Errors are logged, never thrown into the request that refreshed.
  */
-export function persistSalesforceRefresh(deps: { vault: CredentialVault; installationId: string; log: Logger; now?: () => number }): (accessToken: string, instanceUrl: string) => void {
+export function persistSalesforceRefresh(deps: {
+  vault: CredentialVault;
+  installationId: string;
+  log: Logger;
+  now?: () => number;
+}): (accessToken: string, instanceUrl: string) => void {
   const now = deps.now ?? Date.now;
   let chain: Promise<void> = Promise.resolve();
   return (accessToken, instanceUrl) => {
@@ -88,7 +99,10 @@ export function persistSalesforceRefresh(deps: { vault: CredentialVault; install
         await deps.vault.write(deps.installationId, 'salesforce', { ...stored, accessToken, instanceUrl, issuedAt: now() });
         deps.log.info({ installationId: deps.installationId }, 'Salesforce session refreshed and stored');
       } catch (error) {
-        deps.log.warn({ installationId: deps.installationId, error: error instanceof Error ? error.message : String(error) }, 'could not store the refreshed Salesforce session');
+        deps.log.warn(
+          { installationId: deps.installationId, error: error instanceof Error ? error.message : String(error) },
+          'could not store the refreshed Salesforce session',
+        );
       }
     });
   };

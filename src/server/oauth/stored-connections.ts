@@ -15,7 +15,12 @@ import { hubspotTokenSource } from './hubspot.ts';
 import { persistSalesforceRefresh } from './salesforce.ts';
 
 /** Stored-credential access for every installation of this deployment. */
-export function createStoredConnections(deps: { vault: CredentialVault; apps: OAuthApps; log: Logger; now?: () => number }): StoredConnections {
+export function createStoredConnections(deps: {
+  vault: CredentialVault;
+  apps: OAuthApps;
+  log: Logger;
+  now?: () => number;
+}): StoredConnections {
   const now = deps.now ?? Date.now;
   const readSide = async <S extends 'hubspot' | 'salesforce'>(installationId: string, side: S) => {
     try {

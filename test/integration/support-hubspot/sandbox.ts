@@ -65,7 +65,11 @@ export async function failureOf(call: Promise<unknown>): Promise<ApiFailure> {
 }
 
 /** Polls until `check` returns something other than undefined/false, or fails after the timeout. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -76,7 +80,13 @@ export async function waitFor<T>(check: () => T | undefined | false | Promise<T 
 }
 
 /** Raw JSON call to the sandbox (for endpoints the client has no method for). */
-export async function rawJson(sandbox: HubSpotSandbox, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: LooseJson; headers: Headers }> {
+export async function rawJson(
+  sandbox: HubSpotSandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: LooseJson; headers: Headers }> {
   const response = await fetch(`${sandbox.url}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
@@ -87,14 +97,28 @@ export async function rawJson(sandbox: HubSpotSandbox, method: string, path: str
 }
 
 /** Runs the OAuth install over HTTP (consent approved, code exchanged) and returns the tokens. */
-export async function installOauthApp(sandbox: HubSpotSandbox, redirectUri = 'http://127.0.0.1:3000/oauth/hubspot/callback'): Promise<{ accessToken: string; refreshToken: string }> {
+export async function installOauthApp(
+  sandbox: HubSpotSandbox,
+  redirectUri = 'http://127.0.0.1:3000/oauth/hubspot/callback',
+): Promise<{ accessToken: string; refreshToken: string }> {
   const approved = await fetch(`${sandbox.url}/oauth/authorize`, {
     method: 'POST',
     redirect: 'manual',
-    body: new URLSearchParams({ client_id: CLIENT_ID, redirect_uri: redirectUri, scope: 'oauth crm.objects.contacts.read', decision: 'approve' }),
+    body: new URLSearchParams({
+      client_id: CLIENT_ID,
+      redirect_uri: redirectUri,
+      scope: 'oauth crm.objects.contacts.read',
+      decision: 'approve',
+    }),
   });
   const code = new URL(approved.headers.get('location') ?? '').searchParams.get('code') ?? '';
-  const tokens = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create('authorization_code', code, redirectUri, CLIENT_ID, CLIENT_SECRET);
+  const tokens = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create(
+    'authorization_code',
+    code,
+    redirectUri,
+    CLIENT_ID,
+    CLIENT_SECRET,
+  );
   return { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
 }
 

@@ -28,22 +28,50 @@ describe('parseUtm', () => {
       url: 'https://example.com/p?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_content=ad1&utm_term=crm',
       expected: { source: 'google', medium: 'cpc', campaign: 'spring', content: 'ad1', term: 'crm' },
     },
-    { name: 'reads mixed-case keys and keeps value case', url: 'https://example.com/?UTM_Source=LinkedIn&Utm_Medium=Paid_Social', expected: { source: 'LinkedIn', medium: 'Paid_Social' } },
+    {
+      name: 'reads mixed-case keys and keeps value case',
+      url: 'https://example.com/?UTM_Source=LinkedIn&Utm_Medium=Paid_Social',
+      expected: { source: 'LinkedIn', medium: 'Paid_Social' },
+    },
     { name: 'reads + as a space', url: 'https://example.com/?utm_campaign=spring+sale+2026', expected: { campaign: 'spring sale 2026' } },
-    { name: 'decodes percent escapes', url: 'https://example.com/?utm_campaign=M%C3%BCnchen%20Q1&utm_term=b2b%2Bcrm', expected: { campaign: 'München Q1', term: 'b2b+crm' } },
-    { name: 'keeps broken percent escapes as written', url: 'https://example.com/?utm_campaign=100%25%20off%ZZ&utm_term=%E0%A4%A', expected: { campaign: '100% off%ZZ', term: '%E0%A4%A' } },
-    { name: 'takes the first non-blank value of a repeated key', url: 'https://example.com/?utm_source=&utm_source=bing&utm_source=google', expected: { source: 'bing' } },
+    {
+      name: 'decodes percent escapes',
+      url: 'https://example.com/?utm_campaign=M%C3%BCnchen%20Q1&utm_term=b2b%2Bcrm',
+      expected: { campaign: 'München Q1', term: 'b2b+crm' },
+    },
+    {
+      name: 'keeps broken percent escapes as written',
+      url: 'https://example.com/?utm_campaign=100%25%20off%ZZ&utm_term=%E0%A4%A',
+      expected: { campaign: '100% off%ZZ', term: '%E0%A4%A' },
+    },
+    {
+      name: 'takes the first non-blank value of a repeated key',
+      url: 'https://example.com/?utm_source=&utm_source=bing&utm_source=google',
+      expected: { source: 'bing' },
+    },
     { name: 'ignores blank values', url: 'https://example.com/?utm_source=%20&utm_medium=', expected: { source: null, medium: null } },
-    { name: 'reads a URL without a scheme', url: 'example.com/landing?utm_source=newsletter&utm_medium=email', expected: { source: 'newsletter', medium: 'email' } },
+    {
+      name: 'reads a URL without a scheme',
+      url: 'example.com/landing?utm_source=newsletter&utm_medium=email',
+      expected: { source: 'newsletter', medium: 'email' },
+    },
     { name: 'reads a relative URL', url: '/pricing?utm_medium=social', expected: { medium: 'social' } },
-    { name: 'reads parameters after the fragment when the query has none', url: 'https://example.com/#/signup?utm_source=twitter', expected: { source: 'twitter' } },
+    {
+      name: 'reads parameters after the fragment when the query has none',
+      url: 'https://example.com/#/signup?utm_source=twitter',
+      expected: { source: 'twitter' },
+    },
     { name: 'prefers the query over the fragment', url: 'https://example.com/?utm_source=a#utm_source=b', expected: { source: 'a' } },
     { name: 'accepts ; as a separator', url: 'https://example.com/?utm_source=a;utm_medium=b', expected: { source: 'a', medium: 'b' } },
     { name: 'reads utm_id', url: 'https://example.com/?utm_id=701000000000001', expected: { id: '701000000000001' } },
     { name: 'notes a Google Ads click id', url: 'https://example.com/?gclid=abc', expected: { clickId: 'gclid', source: null } },
     { name: 'notes a Microsoft Ads click id', url: 'https://example.com/?MSCLKID=abc', expected: { clickId: 'msclkid' } },
     { name: 'notes a HubSpot email link', url: 'https://example.com/?_hsenc=p2ANqtz&_hsmi=1', expected: { clickId: '_hsenc' } },
-    { name: 'returns nothing for a URL without parameters', url: 'https://example.com/', expected: { source: null, medium: null, campaign: null, clickId: null } },
+    {
+      name: 'returns nothing for a URL without parameters',
+      url: 'https://example.com/',
+      expected: { source: null, medium: null, campaign: null, clickId: null },
+    },
     { name: 'returns nothing for garbage', url: '%%%??&&==', expected: { source: null, medium: null } },
     { name: 'returns nothing for an empty string', url: '', expected: { source: null } },
     { name: 'returns nothing for null', url: null, expected: { source: null } },
@@ -71,7 +99,8 @@ describe('buildTouches', () => {
         hubspot: {
           hs_analytics_source: 'PAID_SEARCH',
           hs_analytics_source_data_1: 'spring',
-          hs_analytics_first_url: 'https://example.com/demo?utm_source=google&utm_medium=cpc&utm_campaign=Spring+Launch&utm_content=ad-a&utm_term=crm+sync',
+          hs_analytics_first_url:
+            'https://example.com/demo?utm_source=google&utm_medium=cpc&utm_campaign=Spring+Launch&utm_content=ad-a&utm_term=crm+sync',
           hs_analytics_first_timestamp: String(JAN_1),
           first_conversion_event_name: 'Demo request',
         },
@@ -107,7 +136,9 @@ describe('buildTouches', () => {
     },
     {
       name: 'names an untagged social referrer with medium referral',
-      input: { hubspot: { hs_analytics_first_url: 'https://example.com/blog', hs_analytics_first_referrer: 'https://www.linkedin.com/feed/' } },
+      input: {
+        hubspot: { hs_analytics_first_url: 'https://example.com/blog', hs_analytics_first_referrer: 'https://www.linkedin.com/feed/' },
+      },
       first: { channel: 'Organic Social', source: 'linkedin.com', medium: 'referral', landingPage: 'https://example.com/blog' },
     },
     {
@@ -117,17 +148,35 @@ describe('buildTouches', () => {
     },
     {
       name: 'reads the engine and the term from organic search drill-downs',
-      input: { hubspot: { hs_analytics_source: 'ORGANIC_SEARCH', hs_analytics_source_data_1: 'salesforce hubspot sync', hs_analytics_source_data_2: 'google' } },
+      input: {
+        hubspot: {
+          hs_analytics_source: 'ORGANIC_SEARCH',
+          hs_analytics_source_data_1: 'salesforce hubspot sync',
+          hs_analytics_source_data_2: 'google',
+        },
+      },
       first: { channel: 'Organic Search', source: 'google', term: 'salesforce hubspot sync' },
     },
     {
       name: 'ignores the "unknown keywords" drill-down',
-      input: { hubspot: { hs_analytics_source: 'ORGANIC_SEARCH', hs_analytics_source_data_1: 'bing', hs_analytics_source_data_2: 'Unknown keywords (SSL)' } },
+      input: {
+        hubspot: {
+          hs_analytics_source: 'ORGANIC_SEARCH',
+          hs_analytics_source_data_1: 'bing',
+          hs_analytics_source_data_2: 'Unknown keywords (SSL)',
+        },
+      },
       first: { channel: 'Organic Search', source: 'bing', term: null },
     },
     {
       name: 'reads the network and campaign from social drill-downs',
-      input: { hubspot: { hs_analytics_source: 'SOCIAL_MEDIA', hs_analytics_source_data_1: 'LinkedIn', hs_analytics_source_data_2: 'q1-thought-leadership' } },
+      input: {
+        hubspot: {
+          hs_analytics_source: 'SOCIAL_MEDIA',
+          hs_analytics_source_data_1: 'LinkedIn',
+          hs_analytics_source_data_2: 'q1-thought-leadership',
+        },
+      },
       first: { channel: 'Organic Social', source: 'linkedin', campaign: 'q1-thought-leadership' },
     },
     {
@@ -180,7 +229,15 @@ describe('buildTouches', () => {
         },
       },
       first: { channel: 'Organic Search', at: JAN_1 },
-      last: { channel: 'Email', source: 'hubspot', medium: 'email', campaign: 'webinar-invite', at: FEB_1, form: 'Webinar signup', landingPage: 'https://example.com/webinar' },
+      last: {
+        channel: 'Email',
+        source: 'hubspot',
+        medium: 'email',
+        campaign: 'webinar-invite',
+        at: FEB_1,
+        form: 'Webinar signup',
+        landingPage: 'https://example.com/webinar',
+      },
     },
     {
       name: 'repeats the first touch as the last one when there is no later visit, at the latest conversion',
@@ -296,21 +353,153 @@ describe('creditRevenue', () => {
   const journey = [touch('search', 1), touch('webinar', 2), touch('ebook', 3), touch('demo', 4)];
 
   it.each<{ name: string; model: CreditModel; touchpoints: CreditTouchpoint[]; won: number; expected: Array<[string, number]> }>([
-    { name: 'gives first touch everything to the first campaign', model: 'first_touch', touchpoints: journey, won: 100_000, expected: [['search', 100_000]] },
-    { name: 'gives last touch everything to the last campaign', model: 'last_touch', touchpoints: journey, won: 100_000, expected: [['demo', 100_000]] },
-    { name: 'splits linear evenly', model: 'linear', touchpoints: journey, won: 100_000, expected: [['search', 25_000], ['webinar', 25_000], ['ebook', 25_000], ['demo', 25_000]] },
-    { name: 'splits linear odd cents to the earliest campaigns', model: 'linear', touchpoints: journey, won: 100_003, expected: [['search', 25_001], ['webinar', 25_001], ['ebook', 25_001], ['demo', 25_000]] },
-    { name: 'splits position based 40/20/40', model: 'position_based', touchpoints: journey, won: 100_000, expected: [['search', 40_000], ['webinar', 10_000], ['ebook', 10_000], ['demo', 40_000]] },
-    { name: 'gives position based one touch 100 %', model: 'position_based', touchpoints: [touch('only', 1)], won: 99_999, expected: [['only', 99_999]] },
-    { name: 'splits position based two touches 50/50', model: 'position_based', touchpoints: [touch('a', 1), touch('b', 2)], won: 1_001, expected: [['a', 501], ['b', 500]] },
-    { name: 'splits position based three touches 40/20/40', model: 'position_based', touchpoints: [touch('a', 1), touch('b', 2), touch('c', 3)], won: 1_000, expected: [['a', 400], ['b', 200], ['c', 400]] },
-    { name: 'orders touches by time, not input order', model: 'first_touch', touchpoints: [touch('late', 9), touch('early', 1)], won: 500, expected: [['early', 500]] },
-    { name: 'adds up repeated campaigns', model: 'linear', touchpoints: [touch('a', 1), touch('b', 2), touch('a', 3)], won: 300, expected: [['a', 200], ['b', 100]] },
-    { name: 'credits a touch without a campaign as unattributed', model: 'linear', touchpoints: [touch(' ', 1), touch('b', 2)], won: 300, expected: [[UNATTRIBUTED_CAMPAIGN, 150], ['b', 150]] },
-    { name: 'credits a deal with no touches as unattributed', model: 'linear', touchpoints: [], won: 12_345, expected: [[UNATTRIBUTED_CAMPAIGN, 12_345]] },
-    { name: 'credits zero as zero', model: 'position_based', touchpoints: journey, won: 0, expected: [['search', 0], ['webinar', 0], ['ebook', 0], ['demo', 0]] },
-    { name: 'splits a negative amount (a refund) symmetrically', model: 'linear', touchpoints: [touch('a', 1), touch('b', 2), touch('c', 3)], won: -100, expected: [['a', -34], ['b', -33], ['c', -33]] },
-    { name: 'gives the leftover cent to the largest remainder', model: 'position_based', touchpoints: [touch('a', 1), touch('b', 2), touch('c', 3), touch('d', 4)], won: 7, expected: [['a', 3], ['b', 1], ['c', 0], ['d', 3]] },
+    {
+      name: 'gives first touch everything to the first campaign',
+      model: 'first_touch',
+      touchpoints: journey,
+      won: 100_000,
+      expected: [['search', 100_000]],
+    },
+    {
+      name: 'gives last touch everything to the last campaign',
+      model: 'last_touch',
+      touchpoints: journey,
+      won: 100_000,
+      expected: [['demo', 100_000]],
+    },
+    {
+      name: 'splits linear evenly',
+      model: 'linear',
+      touchpoints: journey,
+      won: 100_000,
+      expected: [
+        ['search', 25_000],
+        ['webinar', 25_000],
+        ['ebook', 25_000],
+        ['demo', 25_000],
+      ],
+    },
+    {
+      name: 'splits linear odd cents to the earliest campaigns',
+      model: 'linear',
+      touchpoints: journey,
+      won: 100_003,
+      expected: [
+        ['search', 25_001],
+        ['webinar', 25_001],
+        ['ebook', 25_001],
+        ['demo', 25_000],
+      ],
+    },
+    {
+      name: 'splits position based 40/20/40',
+      model: 'position_based',
+      touchpoints: journey,
+      won: 100_000,
+      expected: [
+        ['search', 40_000],
+        ['webinar', 10_000],
+        ['ebook', 10_000],
+        ['demo', 40_000],
+      ],
+    },
+    {
+      name: 'gives position based one touch 100 %',
+      model: 'position_based',
+      touchpoints: [touch('only', 1)],
+      won: 99_999,
+      expected: [['only', 99_999]],
+    },
+    {
+      name: 'splits position based two touches 50/50',
+      model: 'position_based',
+      touchpoints: [touch('a', 1), touch('b', 2)],
+      won: 1_001,
+      expected: [
+        ['a', 501],
+        ['b', 500],
+      ],
+    },
+    {
+      name: 'splits position based three touches 40/20/40',
+      model: 'position_based',
+      touchpoints: [touch('a', 1), touch('b', 2), touch('c', 3)],
+      won: 1_000,
+      expected: [
+        ['a', 400],
+        ['b', 200],
+        ['c', 400],
+      ],
+    },
+    {
+      name: 'orders touches by time, not input order',
+      model: 'first_touch',
+      touchpoints: [touch('late', 9), touch('early', 1)],
+      won: 500,
+      expected: [['early', 500]],
+    },
+    {
+      name: 'adds up repeated campaigns',
+      model: 'linear',
+      touchpoints: [touch('a', 1), touch('b', 2), touch('a', 3)],
+      won: 300,
+      expected: [
+        ['a', 200],
+        ['b', 100],
+      ],
+    },
+    {
+      name: 'credits a touch without a campaign as unattributed',
+      model: 'linear',
+      touchpoints: [touch(' ', 1), touch('b', 2)],
+      won: 300,
+      expected: [
+        [UNATTRIBUTED_CAMPAIGN, 150],
+        ['b', 150],
+      ],
+    },
+    {
+      name: 'credits a deal with no touches as unattributed',
+      model: 'linear',
+      touchpoints: [],
+      won: 12_345,
+      expected: [[UNATTRIBUTED_CAMPAIGN, 12_345]],
+    },
+    {
+      name: 'credits zero as zero',
+      model: 'position_based',
+      touchpoints: journey,
+      won: 0,
+      expected: [
+        ['search', 0],
+        ['webinar', 0],
+        ['ebook', 0],
+        ['demo', 0],
+      ],
+    },
+    {
+      name: 'splits a negative amount (a refund) symmetrically',
+      model: 'linear',
+      touchpoints: [touch('a', 1), touch('b', 2), touch('c', 3)],
+      won: -100,
+      expected: [
+        ['a', -34],
+        ['b', -33],
+        ['c', -33],
+      ],
+    },
+    {
+      name: 'gives the leftover cent to the largest remainder',
+      model: 'position_based',
+      touchpoints: [touch('a', 1), touch('b', 2), touch('c', 3), touch('d', 4)],
+      won: 7,
+      expected: [
+        ['a', 3],
+        ['b', 1],
+        ['c', 0],
+        ['d', 3],
+      ],
+    },
   ])('$name', ({ model, touchpoints, won, expected }) => {
     const credits = creditRevenue(model, touchpoints, won);
     expect(credits.map((credit) => [credit.campaign, credit.amountCents])).toEqual(expected);

@@ -7,7 +7,7 @@ const FRESH = [status('Sent', false, 1), status('Responded', true, 2)];
 const EVENT = [status('Registered', false, 1), status('No Show', false, 2), status('Attended', true, 3), status('Spoke', true, 4)];
 
 describe('chooseMemberStatus', () => {
-  it('uses the configured status when the campaign counts it as responded, in the campaign\'s spelling', () => {
+  it("uses the configured status when the campaign counts it as responded, in the campaign's spelling", () => {
     expect(chooseMemberStatus(FRESH, 'responded', false)).toEqual({ kind: 'use', label: 'Responded' });
   });
 
@@ -31,6 +31,9 @@ describe('chooseMemberStatus', () => {
   });
 
   it('puts statuses without a sort order after the numbered ones', () => {
-    expect(chooseMemberStatus([status('Clicked', true, null), status('Opened', true, 5)], 'Responded', false)).toEqual({ kind: 'use', label: 'Opened' });
+    expect(chooseMemberStatus([status('Clicked', true, null), status('Opened', true, 5)], 'Responded', false)).toEqual({
+      kind: 'use',
+      label: 'Opened',
+    });
   });
 });

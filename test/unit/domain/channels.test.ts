@@ -71,7 +71,11 @@ describe('classifyChannel after GA4 default channel groups', () => {
     { name: 'google / paidsearch as Paid Search', touch: { source: 'google', medium: 'paidsearch' }, channel: 'Paid Search' },
     { name: 'duckduckgo / retargeting as Paid Search', touch: { source: 'duckduckgo', medium: 'retargeting' }, channel: 'Paid Search' },
     { name: 'www.google.co.uk / cpc as Paid Search', touch: { source: 'www.google.co.uk', medium: 'cpc' }, channel: 'Paid Search' },
-    { name: 'google / cpm as Paid Search (GA4 checks the paid pattern before Display)', touch: { source: 'google', medium: 'cpm' }, channel: 'Paid Search' },
+    {
+      name: 'google / cpm as Paid Search (GA4 checks the paid pattern before Display)',
+      touch: { source: 'google', medium: 'cpm' },
+      channel: 'Paid Search',
+    },
     { name: 'an unlisted source with medium cpc as Paid Search', touch: { source: 'capterra', medium: 'cpc' }, channel: 'Paid Search' },
     { name: 'an unlisted source with medium ppc as Paid Search', touch: { source: 'adnet', medium: 'PPC' }, channel: 'Paid Search' },
     // Paid Social
@@ -79,7 +83,11 @@ describe('classifyChannel after GA4 default channel groups', () => {
     { name: 'linkedin / paid_social as Paid Social', touch: { source: 'linkedin', medium: 'paid_social' }, channel: 'Paid Social' },
     { name: 'LinkedIn.com / Paid as Paid Social', touch: { source: 'LinkedIn.com', medium: 'Paid' }, channel: 'Paid Social' },
     { name: 'instagram / ppc as Paid Social', touch: { source: 'instagram', medium: 'ppc' }, channel: 'Paid Social' },
-    { name: 'an unlisted source with medium paid-social as Paid Social', touch: { source: 'partner', medium: 'paid-social' }, channel: 'Paid Social' },
+    {
+      name: 'an unlisted source with medium paid-social as Paid Social',
+      touch: { source: 'partner', medium: 'paid-social' },
+      channel: 'Paid Social',
+    },
     // Paid Video
     { name: 'youtube / cpv as Paid Video', touch: { source: 'youtube', medium: 'cpv' }, channel: 'Paid Video' },
     { name: 'vimeo / paid as Paid Video', touch: { source: 'vimeo', medium: 'paid' }, channel: 'Paid Video' },
@@ -91,23 +99,47 @@ describe('classifyChannel after GA4 default channel groups', () => {
     { name: 'an unlisted source / retargeting as Display', touch: { source: 'adroll', medium: 'retargeting' }, channel: 'Display' },
     // Organic Social
     { name: 'facebook / social as Organic Social', touch: { source: 'facebook', medium: 'social' }, channel: 'Organic Social' },
-    { name: 'a referrer from l.facebook.com as Organic Social', touch: { referrer: 'https://l.facebook.com/l.php?u=x' }, channel: 'Organic Social' },
+    {
+      name: 'a referrer from l.facebook.com as Organic Social',
+      touch: { referrer: 'https://l.facebook.com/l.php?u=x' },
+      channel: 'Organic Social',
+    },
     { name: 'a referrer from m.facebook.com as Organic Social', touch: { referrer: 'https://m.facebook.com/' }, channel: 'Organic Social' },
     { name: 'a referrer from t.co as Organic Social', touch: { referrer: 'https://t.co/abc123' }, channel: 'Organic Social' },
-    { name: 'a referrer from www.linkedin.com as Organic Social', touch: { referrer: 'https://www.linkedin.com/feed/' }, channel: 'Organic Social' },
+    {
+      name: 'a referrer from www.linkedin.com as Organic Social',
+      touch: { referrer: 'https://www.linkedin.com/feed/' },
+      channel: 'Organic Social',
+    },
     { name: 'a referrer from lnkd.in as Organic Social', touch: { referrer: 'https://lnkd.in/abc' }, channel: 'Organic Social' },
     { name: 'a referrer from instagram.com as Organic Social', touch: { referrer: 'https://instagram.com/' }, channel: 'Organic Social' },
-    { name: 'a referrer from l.instagram.com as Organic Social', touch: { referrer: 'https://l.instagram.com/?u=x' }, channel: 'Organic Social' },
-    { name: 'newsletter / social-network as Organic Social', touch: { source: 'newsletter', medium: 'social-network' }, channel: 'Organic Social' },
+    {
+      name: 'a referrer from l.instagram.com as Organic Social',
+      touch: { referrer: 'https://l.instagram.com/?u=x' },
+      channel: 'Organic Social',
+    },
+    {
+      name: 'newsletter / social-network as Organic Social',
+      touch: { source: 'newsletter', medium: 'social-network' },
+      channel: 'Organic Social',
+    },
     { name: 'an unlisted source / sm as Organic Social', touch: { source: 'forum', medium: 'sm' }, channel: 'Organic Social' },
-    { name: 'an unlisted source / social media as Organic Social', touch: { source: 'forum', medium: 'Social Media' }, channel: 'Organic Social' },
+    {
+      name: 'an unlisted source / social media as Organic Social',
+      touch: { source: 'forum', medium: 'Social Media' },
+      channel: 'Organic Social',
+    },
     // Organic Video
     { name: 'youtube / referral as Organic Video', touch: { source: 'youtube.com', medium: 'referral' }, channel: 'Organic Video' },
     { name: 'an unlisted source / video as Organic Video', touch: { source: 'webinar-host', medium: 'video' }, channel: 'Organic Video' },
     // Organic Search
     { name: 'google / organic as Organic Search', touch: { source: 'google', medium: 'organic' }, channel: 'Organic Search' },
     { name: 'a referrer from www.google.com as Organic Search', touch: { referrer: 'https://www.google.com/' }, channel: 'Organic Search' },
-    { name: 'a referrer from www.bing.com as Organic Search', touch: { referrer: 'https://www.bing.com/search?q=crm' }, channel: 'Organic Search' },
+    {
+      name: 'a referrer from www.bing.com as Organic Search',
+      touch: { referrer: 'https://www.bing.com/search?q=crm' },
+      channel: 'Organic Search',
+    },
     { name: 'a referrer from duckduckgo.com as Organic Search', touch: { referrer: 'https://duckduckgo.com/' }, channel: 'Organic Search' },
     { name: 'an unlisted source / organic as Organic Search', touch: { source: 'kagi', medium: 'organic' }, channel: 'Organic Search' },
     // Email
@@ -124,7 +156,11 @@ describe('classifyChannel after GA4 default channel groups', () => {
     { name: 'medium app as Referral', touch: { source: 'slack', medium: 'app' }, channel: 'Referral' },
     { name: 'medium link as Referral', touch: { source: 'partner', medium: 'link' }, channel: 'Referral' },
     { name: 'any other referrer as Referral', touch: { referrer: 'https://blog.example.org/post' }, channel: 'Referral' },
-    { name: 'a webmail referrer (mail.google.com) as Referral, not search', touch: { referrer: 'https://mail.google.com/mail/u/0/' }, channel: 'Referral' },
+    {
+      name: 'a webmail referrer (mail.google.com) as Referral, not search',
+      touch: { referrer: 'https://mail.google.com/mail/u/0/' },
+      channel: 'Referral',
+    },
     // SMS
     { name: 'source sms as SMS', touch: { source: 'SMS', medium: 'text' }, channel: 'SMS' },
     { name: 'medium sms as SMS', touch: { source: 'twilio', medium: 'sms' }, channel: 'SMS' },
@@ -133,12 +169,28 @@ describe('classifyChannel after GA4 default channel groups', () => {
     { name: 'medium trade-show as Events', touch: { source: 'dreamforce', medium: 'trade-show' }, channel: 'Events' },
     { name: 'medium webinar as Events', touch: { source: 'zoom', medium: 'webinar' }, channel: 'Events' },
     // Tags beat the referrer
-    { name: 'a tagged email click from a webmail referrer as Email', touch: { source: 'newsletter', medium: 'email', referrer: 'https://mail.google.com/' }, channel: 'Email' },
-    { name: 'an unknown UTM medium with a referrer as Unassigned, like GA4', touch: { source: 'foo', medium: 'bar', referrer: 'https://example.org/' }, channel: 'Unassigned' },
-    { name: 'an unknown paid medium from an unlisted source as Unassigned', touch: { source: 'adnet', medium: 'paid' }, channel: 'Unassigned' },
+    {
+      name: 'a tagged email click from a webmail referrer as Email',
+      touch: { source: 'newsletter', medium: 'email', referrer: 'https://mail.google.com/' },
+      channel: 'Email',
+    },
+    {
+      name: 'an unknown UTM medium with a referrer as Unassigned, like GA4',
+      touch: { source: 'foo', medium: 'bar', referrer: 'https://example.org/' },
+      channel: 'Unassigned',
+    },
+    {
+      name: 'an unknown paid medium from an unlisted source as Unassigned',
+      touch: { source: 'adnet', medium: 'paid' },
+      channel: 'Unassigned',
+    },
     // Nothing
     { name: 'a touch with nothing at all as Unassigned', touch: {}, channel: 'Unassigned' },
-    { name: 'a touch with only blanks as Unassigned', touch: { source: ' ', medium: '', campaign: null, referrer: undefined }, channel: 'Unassigned' },
+    {
+      name: 'a touch with only blanks as Unassigned',
+      touch: { source: ' ', medium: '', campaign: null, referrer: undefined },
+      channel: 'Unassigned',
+    },
     { name: 'a campaign name alone as Unassigned', touch: { campaign: 'spring-launch' }, channel: 'Unassigned' },
     { name: 'a landing page with no referrer or tags as Direct', touch: { landingPage: 'https://example.com/pricing' }, channel: 'Direct' },
   ])('classifies $name', ({ touch, channel }) => {
@@ -201,12 +253,36 @@ describe('classifyChannel with HubSpot buckets, LeadSource and origin', () => {
   });
 
   it.each<{ name: string; touch: TouchSignals; channel: string }>([
-    { name: 'a Salesforce-created lead with no marketing history as Sales-sourced', touch: { origin: 'salesforce' }, channel: 'Sales-sourced' },
-    { name: 'a Salesforce-created lead with LeadSource Other as Sales-sourced', touch: { origin: 'salesforce', leadSource: 'Other' }, channel: 'Sales-sourced' },
-    { name: 'a Salesforce-created lead from a trade show as Events', touch: { origin: 'salesforce', leadSource: 'Trade Show' }, channel: 'Events' },
-    { name: 'a Salesforce web-to-lead as Unassigned, not Sales-sourced', touch: { origin: 'salesforce', leadSource: 'Web' }, channel: 'Unassigned' },
-    { name: 'a Salesforce-created lead with a tracked visit by its source', touch: { origin: 'salesforce', source: 'google', medium: 'cpc' }, channel: 'Paid Search' },
-    { name: 'a HubSpot offline contact synced from Salesforce as Sales-sourced', touch: { hubspotSource: 'OFFLINE', hubspotSourceData1: 'INTEGRATION', hubspotSourceData2: 'Salesforce' }, channel: 'Sales-sourced' },
+    {
+      name: 'a Salesforce-created lead with no marketing history as Sales-sourced',
+      touch: { origin: 'salesforce' },
+      channel: 'Sales-sourced',
+    },
+    {
+      name: 'a Salesforce-created lead with LeadSource Other as Sales-sourced',
+      touch: { origin: 'salesforce', leadSource: 'Other' },
+      channel: 'Sales-sourced',
+    },
+    {
+      name: 'a Salesforce-created lead from a trade show as Events',
+      touch: { origin: 'salesforce', leadSource: 'Trade Show' },
+      channel: 'Events',
+    },
+    {
+      name: 'a Salesforce web-to-lead as Unassigned, not Sales-sourced',
+      touch: { origin: 'salesforce', leadSource: 'Web' },
+      channel: 'Unassigned',
+    },
+    {
+      name: 'a Salesforce-created lead with a tracked visit by its source',
+      touch: { origin: 'salesforce', source: 'google', medium: 'cpc' },
+      channel: 'Paid Search',
+    },
+    {
+      name: 'a HubSpot offline contact synced from Salesforce as Sales-sourced',
+      touch: { hubspotSource: 'OFFLINE', hubspotSourceData1: 'INTEGRATION', hubspotSourceData2: 'Salesforce' },
+      channel: 'Sales-sourced',
+    },
     { name: 'a HubSpot import as Unassigned', touch: { hubspotSource: 'OFFLINE', hubspotSourceData1: 'IMPORT' }, channel: 'Unassigned' },
     { name: 'a HubSpot-created contact with no data as Unassigned', touch: { origin: 'hubspot' }, channel: 'Unassigned' },
   ])('classifies $name', ({ touch, channel }) => {
@@ -254,7 +330,12 @@ describe('admin-edited channel rules', () => {
       rules: [
         {
           channel: 'Tagged',
-          anyOf: [[{ field: 'campaign', operator: 'exists' }, { field: 'medium', operator: 'in', values: ['cpc', 'ppc'], negate: true }]],
+          anyOf: [
+            [
+              { field: 'campaign', operator: 'exists' },
+              { field: 'medium', operator: 'in', values: ['cpc', 'ppc'], negate: true },
+            ],
+          ],
         },
       ],
     };

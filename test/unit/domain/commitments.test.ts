@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CHANNEL_RULES } from '../../../src/domain/channels.ts';
 import { checkMarketingCommitments } from '../../../src/domain/settings-check.ts';
 import { previewMarketingCommitments } from '../../../src/domain/settings-preview.ts';
-import { commitmentKey, DEFAULT_MARKETING_COMMITMENTS, needsAlert, paceCommitment, parsePeriod, periodContaining, validateMarketingCommitments } from '../../../src/domain/commitments.ts';
+import {
+  commitmentKey,
+  DEFAULT_MARKETING_COMMITMENTS,
+  needsAlert,
+  paceCommitment,
+  parsePeriod,
+  periodContaining,
+  validateMarketingCommitments,
+} from '../../../src/domain/commitments.ts';
 
 // December 2026 has 31 days: from 2026-12-01T00:00Z to 2027-01-01T00:00Z.
 const december = periodContaining('month', new Date('2026-12-10T12:00:00Z'));
@@ -10,8 +18,18 @@ const day = (n: number): Date => new Date(Date.UTC(2026, 11, 1) + n * 86_400_000
 
 describe('commitment periods', () => {
   it('finds the UTC month and quarter containing a moment', () => {
-    expect(december).toEqual({ id: '2026-12', kind: 'month', from: new Date('2026-12-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') });
-    expect(periodContaining('quarter', new Date('2026-11-15T00:00:00Z'))).toEqual({ id: '2026-Q4', kind: 'quarter', from: new Date('2026-10-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z') });
+    expect(december).toEqual({
+      id: '2026-12',
+      kind: 'month',
+      from: new Date('2026-12-01T00:00:00Z'),
+      to: new Date('2027-01-01T00:00:00Z'),
+    });
+    expect(periodContaining('quarter', new Date('2026-11-15T00:00:00Z'))).toEqual({
+      id: '2026-Q4',
+      kind: 'quarter',
+      from: new Date('2026-10-01T00:00:00Z'),
+      to: new Date('2027-01-01T00:00:00Z'),
+    });
     expect(periodContaining('quarter', new Date('2026-01-01T00:00:00Z')).id).toBe('2026-Q1');
   });
 
@@ -59,7 +77,12 @@ describe('pacing a commitment', () => {
   });
 
   it('alerts at risk and behind only', () => {
-    expect(['too_early', 'on_track', 'at_risk', 'behind'].map((status) => needsAlert(status as 'on_track'))).toEqual([false, false, true, true]);
+    expect(['too_early', 'on_track', 'at_risk', 'behind'].map((status) => needsAlert(status as 'on_track'))).toEqual([
+      false,
+      false,
+      true,
+      true,
+    ]);
   });
 });
 
@@ -69,7 +92,13 @@ describe('the commitments setting', () => {
   });
 
   it('refuses an unknown period and metric, and a target of 0, with every message', () => {
-    const result = validateMarketingCommitments({ period: 'week', commitments: [{ metric: 'leads', target: 10 }, { metric: 'mqls_delivered', target: 0 }] });
+    const result = validateMarketingCommitments({
+      period: 'week',
+      commitments: [
+        { metric: 'leads', target: 10 },
+        { metric: 'mqls_delivered', target: 0 },
+      ],
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error).toHaveLength(3);
@@ -77,7 +106,13 @@ describe('the commitments setting', () => {
   });
 
   it('refuses the same metric twice for one channel, whatever its case', () => {
-    const result = validateMarketingCommitments({ commitments: [{ metric: 'sqls_accepted', target: 5, channel: 'Paid Search' }, { metric: 'sqls_accepted', target: 8, channel: 'paid search' }, { metric: 'sqls_accepted', target: 20 }] });
+    const result = validateMarketingCommitments({
+      commitments: [
+        { metric: 'sqls_accepted', target: 5, channel: 'Paid Search' },
+        { metric: 'sqls_accepted', target: 8, channel: 'paid search' },
+        { metric: 'sqls_accepted', target: 20 },
+      ],
+    });
     expect(result).toEqual({ ok: false, error: ['commitments[1].metric: sqls_accepted for paid search is listed twice'] });
   });
 
@@ -90,7 +125,17 @@ describe('the commitments setting', () => {
 describe('checking and previewing commitments', () => {
   it('refuses a channel the channel rules cannot produce, whatever its case otherwise', () => {
     const known = DEFAULT_CHANNEL_RULES.rules[0]?.channel ?? DEFAULT_CHANNEL_RULES.fallbackChannel;
-    const problems = checkMarketingCommitments({ period: 'month', commitments: [{ metric: 'mqls_delivered', target: 10, channel: known.toUpperCase() }, { metric: 'sqls_accepted', target: 5, channel: 'Carrier Pigeon' }, { metric: 'pipeline_created', target: 100 }] }, DEFAULT_CHANNEL_RULES);
+    const problems = checkMarketingCommitments(
+      {
+        period: 'month',
+        commitments: [
+          { metric: 'mqls_delivered', target: 10, channel: known.toUpperCase() },
+          { metric: 'sqls_accepted', target: 5, channel: 'Carrier Pigeon' },
+          { metric: 'pipeline_created', target: 100 },
+        ],
+      },
+      DEFAULT_CHANNEL_RULES,
+    );
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^commitments\[1\]\.channel: "Carrier Pigeon" is not a channel of the channel rules/);
   });

@@ -342,7 +342,16 @@ describe('renderTimelineNote', () => {
   });
 
   it('shows a won amount with its close date and the win reason', () => {
-    const won: Feedback = { ...base, outcome: 'won', object: 'Opportunity', reasonCode: null, reasonLabel: 'Integration depth', notes: null, amountCents: 4_800_050, closeDate: '2026-03-31' };
+    const won: Feedback = {
+      ...base,
+      outcome: 'won',
+      object: 'Opportunity',
+      reasonCode: null,
+      reasonLabel: 'Integration depth',
+      notes: null,
+      amountCents: 4_800_050,
+      closeDate: '2026-03-31',
+    };
     expect(renderTimelineNote(won, { salesforceUrl: url })).toBe(
       '<p><strong>Sales feedback: Won</strong> — Win reason: Integration depth</p>' +
         '<p>Amount: 48,000.50 (close date 2026-03-31)</p>' +

@@ -1,9 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { hubspotCanonical, hubspotKindOf, kindsMatch, salesforceCanonical, salesforceKindOf, salesforceValueOf, type TypedMapping } from '../../../src/domain/field-values.ts';
+import {
+  hubspotCanonical,
+  hubspotKindOf,
+  kindsMatch,
+  salesforceCanonical,
+  salesforceKindOf,
+  salesforceValueOf,
+  type TypedMapping,
+} from '../../../src/domain/field-values.ts';
 import { resolveFieldValue } from '../../../src/domain/stages.ts';
 
-const typed = (hubspotKind: TypedMapping['hubspotKind'], salesforceKind: TypedMapping['salesforceKind'], extra: Partial<TypedMapping> = {}): TypedMapping => ({
-  hubspotProperty: 'p', salesforceField: 'F__c', rule: 'two_way', hubspotKind, salesforceKind, ...extra,
+const typed = (
+  hubspotKind: TypedMapping['hubspotKind'],
+  salesforceKind: TypedMapping['salesforceKind'],
+  extra: Partial<TypedMapping> = {},
+): TypedMapping => ({
+  hubspotProperty: 'p',
+  salesforceField: 'F__c',
+  rule: 'two_way',
+  hubspotKind,
+  salesforceKind,
+  ...extra,
 });
 
 describe('field kinds', () => {
@@ -34,7 +51,9 @@ describe('values across the two sides', () => {
     const hubspot = hubspotCanonical(mapping, '120.50');
     const salesforce = salesforceCanonical(mapping, 120.5);
     expect(hubspot).toBe(salesforce);
-    expect(resolveFieldValue('two_way', { value: hubspot, at: 2 }, { value: salesforce, at: 1 }, 'hubspot_to_salesforce').write).toBe(false);
+    expect(resolveFieldValue('two_way', { value: hubspot, at: 2 }, { value: salesforce, at: 1 }, 'hubspot_to_salesforce').write).toBe(
+      false,
+    );
   });
 
   it('writes a HubSpot number to Salesforce as a number and a checkbox as a boolean', () => {
@@ -62,7 +81,12 @@ describe('values across the two sides', () => {
   });
 
   it('compares multi-select values as sets, each translated', () => {
-    const mapping = typed('multipicklist', 'multipicklist', { valueMap: [{ hubspot: 'sync', salesforce: 'Sync' }, { hubspot: 'review', salesforce: 'Review' }] });
+    const mapping = typed('multipicklist', 'multipicklist', {
+      valueMap: [
+        { hubspot: 'sync', salesforce: 'Sync' },
+        { hubspot: 'review', salesforce: 'Review' },
+      ],
+    });
     expect(hubspotCanonical(mapping, 'sync;review')).toBe(salesforceCanonical(mapping, 'Review;Sync'));
     expect(salesforceValueOf(mapping, 'review;sync')).toBe('Review;Sync');
   });

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { goalTable, previousQuarter, validateSharedGoals, type QuarterActuals, type SharedGoals } from '../../../src/domain/goals.ts';
 
-const current: QuarterActuals = { wonCents: 30_000_000, openPipelineCents: 45_000_000, mqlToSql: 0.25, sqlToWon: 0.1, winRate: 0.4, medianHoursToFirstTouch: 3 };
-const previous: QuarterActuals = { wonCents: 40_000_000, openPipelineCents: 20_000_000, mqlToSql: 0.2, sqlToWon: 0.1, winRate: 0.5, medianHoursToFirstTouch: 5 };
+const current: QuarterActuals = {
+  wonCents: 30_000_000,
+  openPipelineCents: 45_000_000,
+  mqlToSql: 0.25,
+  sqlToWon: 0.1,
+  winRate: 0.4,
+  medianHoursToFirstTouch: 3,
+};
+const previous: QuarterActuals = {
+  wonCents: 40_000_000,
+  openPipelineCents: 20_000_000,
+  mqlToSql: 0.2,
+  sqlToWon: 0.1,
+  winRate: 0.5,
+  medianHoursToFirstTouch: 5,
+};
 
 function goals(rows: SharedGoals['goals']): SharedGoals {
   return { goals: rows };
@@ -32,8 +46,26 @@ describe('shared goals', () => {
     );
     // Coverage: 450,000 open ÷ (500,000 − 300,000 left) = 2.25; the quarter before: 200,000 ÷ (600,000 − 400,000) = 1.
     expect(table).toEqual([
-      { kpi: 'revenue', unit: 'amount', owner: 'Sales', target: 500_000, actual: 300_000, previous: 400_000, trend: 'worse', status: 'below' },
-      { kpi: 'pipeline_coverage', unit: 'multiple', owner: 'Marketing', target: 3, actual: 2.25, previous: 1, trend: 'better', status: 'below' },
+      {
+        kpi: 'revenue',
+        unit: 'amount',
+        owner: 'Sales',
+        target: 500_000,
+        actual: 300_000,
+        previous: 400_000,
+        trend: 'worse',
+        status: 'below',
+      },
+      {
+        kpi: 'pipeline_coverage',
+        unit: 'multiple',
+        owner: 'Marketing',
+        target: 3,
+        actual: 2.25,
+        previous: 1,
+        trend: 'better',
+        status: 'below',
+      },
       { kpi: 'mql_to_sql', unit: 'percent', owner: 'Marketing', target: 30, actual: 25, previous: 20, trend: 'better', status: 'below' },
       { kpi: 'sql_to_won', unit: 'percent', owner: 'Dana', target: 10, actual: 10, previous: 10, trend: 'same', status: 'met' },
       { kpi: 'win_rate', unit: 'percent', owner: 'Sales', target: 35, actual: 40, previous: 50, trend: 'worse', status: 'met' },
@@ -43,10 +75,36 @@ describe('shared goals', () => {
   });
 
   it('has no coverage without a revenue goal or once the goal is reached, and no status without data', () => {
-    const none: QuarterActuals = { wonCents: 0, openPipelineCents: 0, mqlToSql: null, sqlToWon: null, winRate: null, medianHoursToFirstTouch: null };
-    const withoutRevenue = goalTable(goals([{ quarter: '2026-Q4', kpi: 'pipeline_coverage', target: 3, owner: 'Marketing' }, { quarter: '2026-Q4', kpi: 'win_rate', target: 30, owner: 'Sales' }]), '2026-Q4', current, none);
-    expect(withoutRevenue.map((row) => [row.actual, row.status, row.trend])).toEqual([[null, 'no_data', null], [40, 'met', null]]);
-    const reached = goalTable(goals([{ quarter: '2026-Q4', kpi: 'revenue', target: 250_000, owner: 'Sales' }, { quarter: '2026-Q4', kpi: 'pipeline_coverage', target: 3, owner: 'Marketing' }]), '2026-Q4', current, previous);
+    const none: QuarterActuals = {
+      wonCents: 0,
+      openPipelineCents: 0,
+      mqlToSql: null,
+      sqlToWon: null,
+      winRate: null,
+      medianHoursToFirstTouch: null,
+    };
+    const withoutRevenue = goalTable(
+      goals([
+        { quarter: '2026-Q4', kpi: 'pipeline_coverage', target: 3, owner: 'Marketing' },
+        { quarter: '2026-Q4', kpi: 'win_rate', target: 30, owner: 'Sales' },
+      ]),
+      '2026-Q4',
+      current,
+      none,
+    );
+    expect(withoutRevenue.map((row) => [row.actual, row.status, row.trend])).toEqual([
+      [null, 'no_data', null],
+      [40, 'met', null],
+    ]);
+    const reached = goalTable(
+      goals([
+        { quarter: '2026-Q4', kpi: 'revenue', target: 250_000, owner: 'Sales' },
+        { quarter: '2026-Q4', kpi: 'pipeline_coverage', target: 3, owner: 'Marketing' },
+      ]),
+      '2026-Q4',
+      current,
+      previous,
+    );
     expect(reached[1]).toMatchObject({ actual: null, status: 'no_data' });
   });
 
@@ -61,7 +119,12 @@ describe('shared goals', () => {
     });
     expect(result).toEqual({
       ok: false,
-      error: ['goals[0].quarter: must be a quarter YYYY-Qn, e.g. 2026-Q4', 'goals[1].target: is a percentage: at most 100', 'goals[2].owner: must not be blank', 'goals[3].kpi: mql_to_sql of 2026-Q4 is listed twice'],
+      error: [
+        'goals[0].quarter: must be a quarter YYYY-Qn, e.g. 2026-Q4',
+        'goals[1].target: is a percentage: at most 100',
+        'goals[2].owner: must not be blank',
+        'goals[3].kpi: mql_to_sql of 2026-Q4 is listed twice',
+      ],
     });
   });
 });

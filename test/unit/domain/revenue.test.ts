@@ -32,12 +32,22 @@ describe('deal state and the day a deal counts on', () => {
   });
 
   it('leaves a reopened deal with no won time', () => {
-    expect(settledAt({ settled: false, previous: { settled: true, at: new Date('2026-11-01T10:00:00Z') }, closeDate: '2026-11-01', now })).toBeNull();
+    expect(
+      settledAt({ settled: false, previous: { settled: true, at: new Date('2026-11-01T10:00:00Z') }, closeDate: '2026-11-01', now }),
+    ).toBeNull();
   });
 });
 
 describe('currency', () => {
-  const rates = { corporate: 'USD', multiCurrency: true, rates: new Map([['USD', 1], ['EUR', 0.8], ['JPY', 150]]) };
+  const rates = {
+    corporate: 'USD',
+    multiCurrency: true,
+    rates: new Map([
+      ['USD', 1],
+      ['EUR', 0.8],
+      ['JPY', 150],
+    ]),
+  };
 
   it('converts to the corporate currency by dividing by the rate', () => {
     expect(toCorporateCents(400, 'EUR', rates)).toBe(50_000);
@@ -71,11 +81,31 @@ describe('segments', () => {
     expect(segmentOf(bands, { employees: 100, annualRevenue: null })).toBe('Mid-market');
     expect(segmentOf(bands, { employees: 12_500, annualRevenue: null })).toBe('Enterprise');
     expect(segmentOf(bands, { employees: null, annualRevenue: 5e6 })).toBe('Unknown size');
-    expect(segmentOf({ ...bands, measure: 'annual_revenue', bands: [{ label: 'Under 1M', min: 0 }, { label: '1M+', min: 1e6 }] }, { employees: 3, annualRevenue: 5e6 })).toBe('1M+');
+    expect(
+      segmentOf(
+        {
+          ...bands,
+          measure: 'annual_revenue',
+          bands: [
+            { label: 'Under 1M', min: 0 },
+            { label: '1M+', min: 1e6 },
+          ],
+        },
+        { employees: 3, annualRevenue: 5e6 },
+      ),
+    ).toBe('1M+');
   });
 
   it('refuses bands that do not start at 0, are out of order or share a label', () => {
-    const result = validateRevenuePolicy({ segments: { bands: [{ label: 'A', min: 10 }, { label: 'B', min: 5 }, { label: 'a', min: 50 }] } });
+    const result = validateRevenuePolicy({
+      segments: {
+        bands: [
+          { label: 'A', min: 10 },
+          { label: 'B', min: 5 },
+          { label: 'a', min: 50 },
+        ],
+      },
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.join('\n')).toContain('the first band must start at 0');
@@ -84,18 +114,33 @@ describe('segments', () => {
   });
 
   it('refuses a channel cost entered twice for one month', () => {
-    const result = validateRevenuePolicy({ channelCosts: [{ channel: 'Paid Social', month: '2026-11', amount: 100 }, { channel: 'paid social', month: '2026-11', amount: 50 }] });
+    const result = validateRevenuePolicy({
+      channelCosts: [
+        { channel: 'Paid Social', month: '2026-11', amount: 100 },
+        { channel: 'paid social', month: '2026-11', amount: 50 },
+      ],
+    });
     expect(result.ok).toBe(false);
   });
 });
 
 describe('cost ratios', () => {
   it('gives cost per lead and MQL, CAC, ROI and LTV:CAC, and no ratio where a divisor is zero', () => {
-    expect(costReturns({ costCents: 800_000, leads: 4, mqls: 2, customers: 1, creditedCents: 2_000_000, averageLifetimeValueCents: 3_000_000 })).toEqual({
-      costPerLeadCents: 200_000, costPerMqlCents: 400_000, cacCents: 800_000, roi: 1.5, ltvToCac: 3.75,
+    expect(
+      costReturns({ costCents: 800_000, leads: 4, mqls: 2, customers: 1, creditedCents: 2_000_000, averageLifetimeValueCents: 3_000_000 }),
+    ).toEqual({
+      costPerLeadCents: 200_000,
+      costPerMqlCents: 400_000,
+      cacCents: 800_000,
+      roi: 1.5,
+      ltvToCac: 3.75,
     });
     expect(costReturns({ costCents: 0, leads: 4, mqls: 2, customers: 0, creditedCents: 100, averageLifetimeValueCents: null })).toEqual({
-      costPerLeadCents: null, costPerMqlCents: null, cacCents: null, roi: null, ltvToCac: null,
+      costPerLeadCents: null,
+      costPerMqlCents: null,
+      cacCents: null,
+      roi: null,
+      ltvToCac: null,
     });
   });
 });

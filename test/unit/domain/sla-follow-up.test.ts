@@ -35,11 +35,13 @@ describe('follow-up rules in the SLA policy', () => {
     const result = validateSlaPolicy({ cadence: { touches: 2.5, days: 0 }, disposition: { days: 400 } });
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error).toEqual(expect.arrayContaining([
-        'cadence.touches: must be a whole number',
-        'cadence.days: must be more than 0 days',
-        'disposition.days: must be at most a year',
-      ]));
+      expect(result.error).toEqual(
+        expect.arrayContaining([
+          'cadence.touches: must be a whole number',
+          'cadence.days: must be more than 0 days',
+          'disposition.days: must be at most a year',
+        ]),
+      );
     }
     const zero = validateSlaPolicy({ cadence: { touches: 0, days: 7 } });
     expect(!zero.ok && zero.error).toEqual(['cadence.touches: must be at least 1']);
@@ -109,8 +111,16 @@ describe('dispositionStatus and dispositionOf', () => {
     expect(dispositionOf('rejected', null)).toBeNull();
   });
   it('reads what a Lead Status means from the feedback taxonomy, never from a list of its own', () => {
-    const taxonomy = { ...DEFAULT_FEEDBACK_TAXONOMY, leadStatuses: { untouched: ['New'], accepted: ['Qualified'], closed: ['Disqualified'] } };
-    const lead = (Status: string, reason: string | null) => deriveFeedback(null, { object: 'Lead', Id: '00Q1', Status, IsConverted: false, Feedback_Reason__c: reason, LastModifiedDate: HANDOFF }, taxonomy);
+    const taxonomy = {
+      ...DEFAULT_FEEDBACK_TAXONOMY,
+      leadStatuses: { untouched: ['New'], accepted: ['Qualified'], closed: ['Disqualified'] },
+    };
+    const lead = (Status: string, reason: string | null) =>
+      deriveFeedback(
+        null,
+        { object: 'Lead', Id: '00Q1', Status, IsConverted: false, Feedback_Reason__c: reason, LastModifiedDate: HANDOFF },
+        taxonomy,
+      );
     const outcome = (Status: string, reason: string | null) => {
       const decision = lead(Status, reason);
       return decision.kind === 'feedback' ? dispositionOf(decision.feedback.outcome, decision.feedback.reasonCode) : null;

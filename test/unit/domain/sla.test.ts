@@ -29,7 +29,14 @@ const BERLIN = { timeZone: 'Europe/Berlin' };
 
 describe('validateSlaPolicy', () => {
   it('defaults to 4 calendar hours with Open - Not Contacted as untouched', () => {
-    expect(DEFAULT_SLA_POLICY).toEqual({ hours: 4, businessHours: null, cadence: null, disposition: null, overrides: [], untouchedLeadStatuses: ['Open - Not Contacted'] });
+    expect(DEFAULT_SLA_POLICY).toEqual({
+      hours: 4,
+      businessHours: null,
+      cadence: null,
+      disposition: null,
+      overrides: [],
+      untouchedLeadStatuses: ['Open - Not Contacted'],
+    });
   });
 
   it('fills business-hour defaults: Monday to Friday, 09:00–17:00, no holidays', () => {
@@ -43,14 +50,42 @@ describe('validateSlaPolicy', () => {
   });
 
   it.each<{ name: string; input: unknown; messages: string[] }>([
-    { name: 'an unknown time zone', input: { businessHours: { timeZone: 'Mars/Olympus_Mons' } }, messages: ['businessHours.timeZone: is not an IANA time zone'] },
-    { name: 'a window that ends before it starts', input: { businessHours: { ...NEW_YORK, start: '18:00', end: '09:00' } }, messages: ['businessHours.end: start must be before end (overnight windows are not supported)'] },
-    { name: 'a malformed clock time', input: { businessHours: { ...NEW_YORK, start: '9am' } }, messages: ['businessHours.start: must be HH:MM (00:00–24:00)'] },
-    { name: 'a weekday outside 1–7', input: { businessHours: { ...NEW_YORK, weekdays: [0, 1] } }, messages: [expect.stringMatching(/^businessHours\.weekdays\[0\]: /)] },
-    { name: 'no working days', input: { businessHours: { ...NEW_YORK, weekdays: [] } }, messages: [expect.stringMatching(/^businessHours\.weekdays: /)] },
-    { name: 'a malformed holiday', input: { businessHours: { ...NEW_YORK, holidays: ['25/12/2026'] } }, messages: ['businessHours.holidays[0]: must be YYYY-MM-DD'] },
+    {
+      name: 'an unknown time zone',
+      input: { businessHours: { timeZone: 'Mars/Olympus_Mons' } },
+      messages: ['businessHours.timeZone: is not an IANA time zone'],
+    },
+    {
+      name: 'a window that ends before it starts',
+      input: { businessHours: { ...NEW_YORK, start: '18:00', end: '09:00' } },
+      messages: ['businessHours.end: start must be before end (overnight windows are not supported)'],
+    },
+    {
+      name: 'a malformed clock time',
+      input: { businessHours: { ...NEW_YORK, start: '9am' } },
+      messages: ['businessHours.start: must be HH:MM (00:00–24:00)'],
+    },
+    {
+      name: 'a weekday outside 1–7',
+      input: { businessHours: { ...NEW_YORK, weekdays: [0, 1] } },
+      messages: [expect.stringMatching(/^businessHours\.weekdays\[0\]: /)],
+    },
+    {
+      name: 'no working days',
+      input: { businessHours: { ...NEW_YORK, weekdays: [] } },
+      messages: [expect.stringMatching(/^businessHours\.weekdays: /)],
+    },
+    {
+      name: 'a malformed holiday',
+      input: { businessHours: { ...NEW_YORK, holidays: ['25/12/2026'] } },
+      messages: ['businessHours.holidays[0]: must be YYYY-MM-DD'],
+    },
     { name: 'zero hours', input: { hours: 0 }, messages: [expect.stringMatching(/^hours: /)] },
-    { name: 'an override with neither team nor Lead Source', input: { overrides: [{ hours: 2 }] }, messages: ['overrides[0]: an override needs a team or a leadSource'] },
+    {
+      name: 'an override with neither team nor Lead Source',
+      input: { overrides: [{ hours: 2 }] },
+      messages: ['overrides[0]: an override needs a team or a leadSource'],
+    },
   ])('refuses $name', ({ input, messages }) => {
     const result = validateSlaPolicy(input);
     expect(result.ok).toBe(false);
@@ -60,8 +95,16 @@ describe('validateSlaPolicy', () => {
 
 describe('computeDueAt', () => {
   it.each<{ name: string; handoff: string; due: string }>([
-    { name: 'adds 4 real hours across the spring DST change in calendar mode', handoff: '2026-03-08T05:00:00Z', due: '2026-03-08T09:00:00Z' },
-    { name: 'adds 4 real hours across the autumn DST change in calendar mode', handoff: '2026-11-01T04:00:00Z', due: '2026-11-01T08:00:00Z' },
+    {
+      name: 'adds 4 real hours across the spring DST change in calendar mode',
+      handoff: '2026-03-08T05:00:00Z',
+      due: '2026-03-08T09:00:00Z',
+    },
+    {
+      name: 'adds 4 real hours across the autumn DST change in calendar mode',
+      handoff: '2026-11-01T04:00:00Z',
+      due: '2026-11-01T08:00:00Z',
+    },
     { name: 'adds 4 hours across midnight in calendar mode', handoff: '2026-03-03T22:30:00Z', due: '2026-03-04T02:30:00Z' },
   ])('$name', ({ handoff, due }) => {
     expect(computeDueAt(DEFAULT_SLA_POLICY, utc(handoff))).toBe(utc(due));
@@ -73,11 +116,27 @@ describe('computeDueAt', () => {
     { name: 'carries the rest of the clock over the night', handoff: '2026-03-03T20:30:00Z', due: '2026-03-04T16:30:00Z' },
     { name: 'starts a night-time handoff at the next opening', handoff: '2026-03-04T03:00:00Z', due: '2026-03-04T18:00:00Z' },
     { name: 'starts an early-morning handoff at opening', handoff: '2026-03-04T11:00:00Z', due: '2026-03-04T18:00:00Z' },
-    { name: 'falls due exactly at closing time rather than the next morning', handoff: '2026-03-03T18:00:00Z', due: '2026-03-03T22:00:00Z' },
+    {
+      name: 'falls due exactly at closing time rather than the next morning',
+      handoff: '2026-03-03T18:00:00Z',
+      due: '2026-03-03T22:00:00Z',
+    },
     { name: 'treats a handoff exactly at closing as the next morning', handoff: '2026-03-03T22:00:00Z', due: '2026-03-04T18:00:00Z' },
-    { name: 'skips the weekend of the spring DST change (Friday EST → Monday EDT)', handoff: '2026-03-06T20:00:00Z', due: '2026-03-09T15:00:00Z' },
-    { name: 'starts a Saturday handoff on Monday after the spring DST change', handoff: '2026-03-07T17:00:00Z', due: '2026-03-09T17:00:00Z' },
-    { name: 'skips the weekend of the autumn DST change (Friday EDT → Monday EST)', handoff: '2026-10-30T19:00:00Z', due: '2026-11-02T16:00:00Z' },
+    {
+      name: 'skips the weekend of the spring DST change (Friday EST → Monday EDT)',
+      handoff: '2026-03-06T20:00:00Z',
+      due: '2026-03-09T15:00:00Z',
+    },
+    {
+      name: 'starts a Saturday handoff on Monday after the spring DST change',
+      handoff: '2026-03-07T17:00:00Z',
+      due: '2026-03-09T17:00:00Z',
+    },
+    {
+      name: 'skips the weekend of the autumn DST change (Friday EDT → Monday EST)',
+      handoff: '2026-10-30T19:00:00Z',
+      due: '2026-11-02T16:00:00Z',
+    },
     { name: 'skips a holiday', handoff: '2026-12-24T20:00:00Z', due: '2026-12-28T16:00:00Z' },
     { name: 'spreads a 24-hour SLA over three working days', handoff: '2026-03-02T14:00:00Z', due: '2026-03-04T22:00:00Z', hours: 24 },
   ])('in New York business hours $name', ({ handoff, due, hours }) => {
@@ -138,11 +197,19 @@ describe('computeDueAt', () => {
     const handoff = utc('2026-03-03T15:00:00Z');
     it.each<{ name: string; context: SlaContext; due: string }>([
       { name: 'uses the default without a matching override', context: {}, due: '2026-03-03T19:00:00Z' },
-      { name: 'uses the team override, case-insensitively, with its business hours', context: { team: 'enterprise' }, due: '2026-03-04T15:00:00Z' },
+      {
+        name: 'uses the team override, case-insensitively, with its business hours',
+        context: { team: 'enterprise' },
+        due: '2026-03-04T15:00:00Z',
+      },
       { name: 'uses the Lead Source override', context: { leadSource: 'partner referral' }, due: '2026-03-03T16:00:00Z' },
       { name: 'needs both team and Lead Source when an override names both', context: { team: 'SMB' }, due: '2026-03-03T19:00:00Z' },
       { name: 'applies an override naming both when both match', context: { team: 'SMB', leadSource: 'Web' }, due: '2026-03-03T17:00:00Z' },
-      { name: 'lets the first matching override win', context: { team: 'Enterprise', leadSource: 'Partner Referral' }, due: '2026-03-04T15:00:00Z' },
+      {
+        name: 'lets the first matching override win',
+        context: { team: 'Enterprise', leadSource: 'Partner Referral' },
+        due: '2026-03-04T15:00:00Z',
+      },
     ])('$name', ({ context, due }) => {
       expect(computeDueAt(rules, handoff, context)).toBe(utc(due));
     });
@@ -159,10 +226,30 @@ describe('computeDueAt', () => {
 describe('local wall times', () => {
   it.each<{ name: string; zone: string; wall: [number, number, number, number, number]; instant: string }>([
     { name: 'resolves an ordinary New York time', zone: 'America/New_York', wall: [2026, 6, 1, 9, 0], instant: '2026-06-01T13:00:00Z' },
-    { name: 'moves a time skipped by the New York spring change forward', zone: 'America/New_York', wall: [2026, 3, 8, 2, 30], instant: '2026-03-08T07:30:00Z' },
-    { name: 'takes the earlier of a New York time repeated in autumn', zone: 'America/New_York', wall: [2026, 11, 1, 1, 30], instant: '2026-11-01T05:30:00Z' },
-    { name: 'moves a time skipped by the Berlin spring change forward', zone: 'Europe/Berlin', wall: [2026, 3, 29, 2, 30], instant: '2026-03-29T01:30:00Z' },
-    { name: 'takes the earlier of a Berlin time repeated in autumn', zone: 'Europe/Berlin', wall: [2026, 10, 25, 2, 30], instant: '2026-10-25T00:30:00Z' },
+    {
+      name: 'moves a time skipped by the New York spring change forward',
+      zone: 'America/New_York',
+      wall: [2026, 3, 8, 2, 30],
+      instant: '2026-03-08T07:30:00Z',
+    },
+    {
+      name: 'takes the earlier of a New York time repeated in autumn',
+      zone: 'America/New_York',
+      wall: [2026, 11, 1, 1, 30],
+      instant: '2026-11-01T05:30:00Z',
+    },
+    {
+      name: 'moves a time skipped by the Berlin spring change forward',
+      zone: 'Europe/Berlin',
+      wall: [2026, 3, 29, 2, 30],
+      instant: '2026-03-29T01:30:00Z',
+    },
+    {
+      name: 'takes the earlier of a Berlin time repeated in autumn',
+      zone: 'Europe/Berlin',
+      wall: [2026, 10, 25, 2, 30],
+      instant: '2026-10-25T00:30:00Z',
+    },
   ])('$name', ({ zone, wall, instant }) => {
     const [year, month, day, hour, minute] = wall;
     expect(epochForLocalWall(Date.UTC(year, month - 1, day, hour, minute), zone)).toBe(utc(instant));
@@ -239,7 +326,13 @@ describe('recomputeOnPolicyChange', () => {
   });
 
   it('leaves a clock stopped by the first touch as it is', () => {
-    expect(recomputeOnPolicyChange(policy({ hours: 1 }), { handoffAtMs, dueAtMs, firstTouchAtMs: handoffAtMs + 2 * HOUR }, handoffAtMs + 3 * HOUR)).toMatchObject({
+    expect(
+      recomputeOnPolicyChange(
+        policy({ hours: 1 }),
+        { handoffAtMs, dueAtMs, firstTouchAtMs: handoffAtMs + 2 * HOUR },
+        handoffAtMs + 3 * HOUR,
+      ),
+    ).toMatchObject({
       kind: 'unchanged',
     });
   });
@@ -277,7 +370,15 @@ describe('summarizeSla', () => {
   });
 
   it.each([
-    { group: 'Team A', handedOff: 3, touchedWithinSla: 1, breached: 2, pending: 0, medianTimeToFirstTouchMs: 3 * HOUR, complianceRate: 1 / 3 },
+    {
+      group: 'Team A',
+      handedOff: 3,
+      touchedWithinSla: 1,
+      breached: 2,
+      pending: 0,
+      medianTimeToFirstTouchMs: 3 * HOUR,
+      complianceRate: 1 / 3,
+    },
     { group: 'Team B', handedOff: 3, touchedWithinSla: 2, breached: 0, pending: 1, medianTimeToFirstTouchMs: 3 * HOUR, complianceRate: 1 },
   ])('summarizes $group on its own', (expected) => {
     expect(summarizeSla(records, now).groups.find((group) => group.group === expected.group)).toEqual(expected);
@@ -289,13 +390,23 @@ describe('summarizeSla', () => {
   });
 
   it('takes the middle value of an odd number of touches as the median', () => {
-    const odd = records.filter((record) => record.group === 'Team A').concat({ group: 'Team A', handoffAtMs: 0, dueAtMs: due, firstTouchAtMs: 30 * 60_000 });
+    const odd = records
+      .filter((record) => record.group === 'Team A')
+      .concat({ group: 'Team A', handoffAtMs: 0, dueAtMs: due, firstTouchAtMs: 30 * 60_000 });
     expect(summarizeSla(odd, now).total.medianTimeToFirstTouchMs).toBe(HOUR);
   });
 
   it('reports empty figures without dividing by zero', () => {
     expect(summarizeSla([], now)).toEqual({
-      total: { group: '(all)', handedOff: 0, touchedWithinSla: 0, breached: 0, pending: 0, medianTimeToFirstTouchMs: null, complianceRate: null },
+      total: {
+        group: '(all)',
+        handedOff: 0,
+        touchedWithinSla: 0,
+        breached: 0,
+        pending: 0,
+        medianTimeToFirstTouchMs: null,
+        complianceRate: null,
+      },
       groups: [],
     });
   });
@@ -311,7 +422,10 @@ describe('business hours in other zones', () => {
     },
     {
       name: "counts real time through Lord Howe's half-hour DST shift in a 24/7 window",
-      rules: policy({ hours: 24, businessHours: { timeZone: 'Australia/Lord_Howe', weekdays: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } }),
+      rules: policy({
+        hours: 24,
+        businessHours: { timeZone: 'Australia/Lord_Howe', weekdays: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
+      }),
       handoff: '2026-10-03T01:30:00Z',
       due: '2026-10-04T01:30:00Z',
     },
@@ -348,7 +462,9 @@ describe('rule changes mid-clock, continued', () => {
   it('keeps a clock running when business hours move its due time past an old one that has already passed', () => {
     const now = calendarDue + HOUR;
     expect(slaStatus(calendarDue, null, now)).toBe('breached');
-    expect(recomputeOnPolicyChange(policy({ businessHours: NEW_YORK }), { handoffAtMs, dueAtMs: calendarDue, firstTouchAtMs: null }, now)).toEqual({
+    expect(
+      recomputeOnPolicyChange(policy({ businessHours: NEW_YORK }), { handoffAtMs, dueAtMs: calendarDue, firstTouchAtMs: null }, now),
+    ).toEqual({
       kind: 'rescheduled',
       dueAtMs: utc('2026-03-09T15:00:00Z'),
       previousDueAtMs: calendarDue,
@@ -361,7 +477,9 @@ describe('rule changes mid-clock, continued', () => {
     const context = { leadSource: 'Partner Referral' };
     const dueAtMs = computeDueAt(withOverride, handoffAtMs, context);
     expect(dueAtMs).toBe(handoffAtMs + HOUR);
-    expect(recomputeOnPolicyChange(DEFAULT_SLA_POLICY, { handoffAtMs, dueAtMs, firstTouchAtMs: null, context }, handoffAtMs + 30 * 60_000)).toMatchObject({
+    expect(
+      recomputeOnPolicyChange(DEFAULT_SLA_POLICY, { handoffAtMs, dueAtMs, firstTouchAtMs: null, context }, handoffAtMs + 30 * 60_000),
+    ).toMatchObject({
       kind: 'rescheduled',
       dueAtMs: handoffAtMs + 4 * HOUR,
       status: 'pending',

@@ -66,14 +66,24 @@ describe('validateStageDictionary', () => {
     {
       name: 'maps one HubSpot value to two stages',
       input: withRows([
-        { stage: 'sql', direction: 'salesforce_to_hubspot', hubspot: { lifecyclestage: 'Customer' }, salesforce: { object: 'Lead', status: 'Qualified' } },
+        {
+          stage: 'sql',
+          direction: 'salesforce_to_hubspot',
+          hubspot: { lifecyclestage: 'Customer' },
+          salesforce: { object: 'Lead', status: 'Qualified' },
+        },
       ]),
       messages: ['rows[9]: stage "sql" maps HubSpot lifecyclestage="Customer", which rows[7] already maps to stage "customer"'],
     },
     {
       name: 'maps one Salesforce Lead Status to two stages',
       input: withRows([
-        { stage: 'lost', direction: 'salesforce_to_hubspot', hubspot: { hs_lead_status: 'BAD_TIMING' }, salesforce: { object: 'Lead', status: 'working - contacted' } },
+        {
+          stage: 'lost',
+          direction: 'salesforce_to_hubspot',
+          hubspot: { hs_lead_status: 'BAD_TIMING' },
+          salesforce: { object: 'Lead', status: 'working - contacted' },
+        },
       ]),
       messages: ['rows[9]: stage "lost" maps Salesforce Lead Status "working - contacted", which rows[2] already maps to stage "sql"'],
     },
@@ -94,7 +104,12 @@ describe('validateStageDictionary', () => {
     {
       name: 'maps one Opportunity state to two stages',
       input: withRows([
-        { stage: 'opportunity', direction: 'salesforce_to_hubspot', hubspot: { lifecyclestage: 'opportunity' }, salesforce: { object: 'Opportunity', state: 'won' } },
+        {
+          stage: 'opportunity',
+          direction: 'salesforce_to_hubspot',
+          hubspot: { lifecyclestage: 'opportunity' },
+          salesforce: { object: 'Opportunity', state: 'won' },
+        },
       ]),
       messages: ['rows[9]: stage "opportunity" maps Salesforce Opportunity won, which rows[7] already maps to stage "customer"'],
     },
@@ -126,9 +141,7 @@ describe('validateStageDictionary', () => {
     {
       name: 'asks the app to write a sales-only reason from HubSpot',
       input: replaceRow(4, { ...D.rows[4], direction: 'both' }),
-      messages: [
-        'rows[4]: stage "recycled" syncs both but its Salesforce meaning needs conversion or a feedback reason, which sales sets',
-      ],
+      messages: ['rows[4]: stage "recycled" syncs both but its Salesforce meaning needs conversion or a feedback reason, which sales sets'],
     },
     {
       name: 'uses a lifecyclestage outside the lifecycle order',
@@ -259,7 +272,11 @@ describe('decideHubSpotToSalesforce', () => {
   it('moves a Lead forward without a handoff when an admin syncs SQL both ways', () => {
     const dictionary = { ...D, rows: D.rows.map((row): StageRow => (row.stage === 'sql' ? { ...row, direction: 'both' } : row)) };
     expect(validateStageDictionary(dictionary).ok).toBe(true);
-    const decision = decideHubSpotToSalesforce(dictionary, { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' }, { leadId: '00Q1', leadStatus: 'Open - Not Contacted' });
+    const decision = decideHubSpotToSalesforce(
+      dictionary,
+      { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'IN_PROGRESS' },
+      { leadId: '00Q1', leadStatus: 'Open - Not Contacted' },
+    );
     expect(decision).toEqual({
       action: 'upsert_lead',
       stage: 'sql',
@@ -272,7 +289,13 @@ describe('decideHubSpotToSalesforce', () => {
 });
 
 describe('decideSalesforceToHubSpot', () => {
-  it.each<{ name: string; current: HubSpotContactSnapshot; snapshot: SalesforceSnapshot; stage: SharedStage; steps: Array<Record<string, string>> }>([
+  it.each<{
+    name: string;
+    current: HubSpotContactSnapshot;
+    snapshot: SalesforceSnapshot;
+    stage: SharedStage;
+    steps: Array<Record<string, string>>;
+  }>([
     {
       name: "maps Salesforce 'Working - Contacted' to HubSpot SQL",
       current: { lifecyclestage: 'marketingqualifiedlead' },
@@ -440,7 +463,9 @@ describe('decideSalesforceToHubSpot', () => {
       clearFirst: true,
       steps: [{ lifecyclestage: '' }, { lifecyclestage: 'lead', hs_lead_status: 'NEW' }],
     });
-    expect(decideSalesforceToHubSpot(dictionary.value, { lifecyclestage: 'opportunity' }, opportunity('lost'))).toMatchObject({ stage: 'lost' });
+    expect(decideSalesforceToHubSpot(dictionary.value, { lifecyclestage: 'opportunity' }, opportunity('lost'))).toMatchObject({
+      stage: 'lost',
+    });
   });
 });
 
@@ -529,28 +554,173 @@ describe('field sync rules', () => {
     direction: OneWayDirection;
     expected: { write: false } | { write: true; value: string | null };
   }>([
-    { name: 'prefer_salesforce_unless_blank fills a blank Salesforce field from HubSpot', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T1], salesforce: [null, null], direction: 'hubspot_to_salesforce', expected: { write: true, value: 'Acme' } },
-    { name: 'prefer_salesforce_unless_blank treats whitespace as blank', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T1], salesforce: ['  ', null], direction: 'hubspot_to_salesforce', expected: { write: true, value: 'Acme' } },
-    { name: 'prefer_salesforce_unless_blank never overwrites a Salesforce value from HubSpot', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T2], salesforce: ['Acme Corp', T1], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'prefer_salesforce_unless_blank lets a Salesforce value overwrite HubSpot', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T2], salesforce: ['Acme Corp', T1], direction: 'salesforce_to_hubspot', expected: { write: true, value: 'Acme Corp' } },
-    { name: 'prefer_salesforce_unless_blank lets a newer Salesforce deletion clear HubSpot', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T1], salesforce: [null, T2], direction: 'salesforce_to_hubspot', expected: { write: true, value: null } },
-    { name: 'prefer_salesforce_unless_blank does not refill after a newer Salesforce deletion', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T1], salesforce: [null, T2], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'prefer_salesforce_unless_blank keeps HubSpot when Salesforce was never set', rule: 'prefer_salesforce_unless_blank', hubspot: ['Acme', T2], salesforce: [null, null], direction: 'salesforce_to_hubspot', expected: { write: false } },
-    { name: 'prefer_salesforce_unless_blank writes nothing when both are blank', rule: 'prefer_salesforce_unless_blank', hubspot: [null, null], salesforce: [null, null], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'always_salesforce never writes to Salesforce', rule: 'always_salesforce', hubspot: ['Acme', T2], salesforce: [null, null], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'always_salesforce overwrites HubSpot', rule: 'always_salesforce', hubspot: ['Acme', T2], salesforce: ['Acme Corp', T1], direction: 'salesforce_to_hubspot', expected: { write: true, value: 'Acme Corp' } },
-    { name: 'always_salesforce clears HubSpot on a Salesforce deletion', rule: 'always_salesforce', hubspot: ['Acme', T2], salesforce: ['', T1], direction: 'salesforce_to_hubspot', expected: { write: true, value: null } },
-    { name: 'always_salesforce writes nothing when the values match', rule: 'always_salesforce', hubspot: ['Acme', T1], salesforce: ['Acme', T2], direction: 'salesforce_to_hubspot', expected: { write: false } },
-    { name: 'two_way writes the newer HubSpot value to Salesforce', rule: 'two_way', hubspot: ['new', T2], salesforce: ['old', T1], direction: 'hubspot_to_salesforce', expected: { write: true, value: 'new' } },
-    { name: 'two_way does not write the older HubSpot value', rule: 'two_way', hubspot: ['old', T1], salesforce: ['new', T2], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'two_way writes the newer Salesforce value to HubSpot', rule: 'two_way', hubspot: ['old', T1], salesforce: ['new', T2], direction: 'salesforce_to_hubspot', expected: { write: true, value: 'new' } },
-    { name: 'two_way propagates a newer deletion', rule: 'two_way', hubspot: [null, T2], salesforce: ['old', T1], direction: 'hubspot_to_salesforce', expected: { write: true, value: null } },
-    { name: 'two_way lets Salesforce win an exact tie', rule: 'two_way', hubspot: ['a', T1], salesforce: ['b', T1], direction: 'salesforce_to_hubspot', expected: { write: true, value: 'b' } },
-    { name: 'two_way does not write HubSpot on an exact tie', rule: 'two_way', hubspot: ['a', T1], salesforce: ['b', T1], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'dont_sync never writes to Salesforce', rule: 'dont_sync', hubspot: ['a', T2], salesforce: [null, null], direction: 'hubspot_to_salesforce', expected: { write: false } },
-    { name: 'dont_sync never writes to HubSpot', rule: 'dont_sync', hubspot: [null, null], salesforce: ['b', T2], direction: 'salesforce_to_hubspot', expected: { write: false } },
+    {
+      name: 'prefer_salesforce_unless_blank fills a blank Salesforce field from HubSpot',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T1],
+      salesforce: [null, null],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: true, value: 'Acme' },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank treats whitespace as blank',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T1],
+      salesforce: ['  ', null],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: true, value: 'Acme' },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank never overwrites a Salesforce value from HubSpot',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T2],
+      salesforce: ['Acme Corp', T1],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank lets a Salesforce value overwrite HubSpot',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T2],
+      salesforce: ['Acme Corp', T1],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: true, value: 'Acme Corp' },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank lets a newer Salesforce deletion clear HubSpot',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T1],
+      salesforce: [null, T2],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: true, value: null },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank does not refill after a newer Salesforce deletion',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T1],
+      salesforce: [null, T2],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank keeps HubSpot when Salesforce was never set',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: ['Acme', T2],
+      salesforce: [null, null],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: false },
+    },
+    {
+      name: 'prefer_salesforce_unless_blank writes nothing when both are blank',
+      rule: 'prefer_salesforce_unless_blank',
+      hubspot: [null, null],
+      salesforce: [null, null],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'always_salesforce never writes to Salesforce',
+      rule: 'always_salesforce',
+      hubspot: ['Acme', T2],
+      salesforce: [null, null],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'always_salesforce overwrites HubSpot',
+      rule: 'always_salesforce',
+      hubspot: ['Acme', T2],
+      salesforce: ['Acme Corp', T1],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: true, value: 'Acme Corp' },
+    },
+    {
+      name: 'always_salesforce clears HubSpot on a Salesforce deletion',
+      rule: 'always_salesforce',
+      hubspot: ['Acme', T2],
+      salesforce: ['', T1],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: true, value: null },
+    },
+    {
+      name: 'always_salesforce writes nothing when the values match',
+      rule: 'always_salesforce',
+      hubspot: ['Acme', T1],
+      salesforce: ['Acme', T2],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: false },
+    },
+    {
+      name: 'two_way writes the newer HubSpot value to Salesforce',
+      rule: 'two_way',
+      hubspot: ['new', T2],
+      salesforce: ['old', T1],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: true, value: 'new' },
+    },
+    {
+      name: 'two_way does not write the older HubSpot value',
+      rule: 'two_way',
+      hubspot: ['old', T1],
+      salesforce: ['new', T2],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'two_way writes the newer Salesforce value to HubSpot',
+      rule: 'two_way',
+      hubspot: ['old', T1],
+      salesforce: ['new', T2],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: true, value: 'new' },
+    },
+    {
+      name: 'two_way propagates a newer deletion',
+      rule: 'two_way',
+      hubspot: [null, T2],
+      salesforce: ['old', T1],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: true, value: null },
+    },
+    {
+      name: 'two_way lets Salesforce win an exact tie',
+      rule: 'two_way',
+      hubspot: ['a', T1],
+      salesforce: ['b', T1],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: true, value: 'b' },
+    },
+    {
+      name: 'two_way does not write HubSpot on an exact tie',
+      rule: 'two_way',
+      hubspot: ['a', T1],
+      salesforce: ['b', T1],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'dont_sync never writes to Salesforce',
+      rule: 'dont_sync',
+      hubspot: ['a', T2],
+      salesforce: [null, null],
+      direction: 'hubspot_to_salesforce',
+      expected: { write: false },
+    },
+    {
+      name: 'dont_sync never writes to HubSpot',
+      rule: 'dont_sync',
+      hubspot: [null, null],
+      salesforce: ['b', T2],
+      direction: 'salesforce_to_hubspot',
+      expected: { write: false },
+    },
   ])('$name', ({ rule, hubspot, salesforce, direction, expected }) => {
-    const resolution = resolveFieldValue(rule, { value: hubspot[0], at: hubspot[1] }, { value: salesforce[0], at: salesforce[1] }, direction);
+    const resolution = resolveFieldValue(
+      rule,
+      { value: hubspot[0], at: hubspot[1] },
+      { value: salesforce[0], at: salesforce[1] },
+      direction,
+    );
     expect(resolution).toMatchObject(expected);
     expect(resolution.reason).toMatch(new RegExp(`^${rule}: `));
   });
@@ -576,9 +746,7 @@ describe('field sync rules', () => {
     ]);
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error).toEqual([
-        expect.stringMatching(/^\[8\]\.rule: /),
-      ]);
+      expect(result.error).toEqual([expect.stringMatching(/^\[8\]\.rule: /)]);
     }
     const duplicates = validateFieldMappings([
       ...DEFAULT_FIELD_MAPPINGS,

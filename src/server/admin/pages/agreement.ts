@@ -24,7 +24,11 @@ const PACING_BADGES: Readonly<Record<PacingStatus, Html>> = {
   behind: badge('behind', 'error'),
 };
 
-const GOAL_BADGES: Readonly<Record<GoalStatus, Html>> = { met: badge('met', 'ok'), below: badge('below target', 'warn'), no_data: badge('no data', 'muted') };
+const GOAL_BADGES: Readonly<Record<GoalStatus, Html>> = {
+  met: badge('met', 'ok'),
+  below: badge('below target', 'warn'),
+  no_data: badge('no data', 'muted'),
+};
 
 const figure = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 2 });
 

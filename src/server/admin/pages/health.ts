@@ -32,7 +32,11 @@ export interface HealthPageData {
   csrfToken: string;
 }
 
-const LEVEL_BADGES: Record<LogLine['level'], Html> = { info: badge('info', 'muted'), warn: badge('warn', 'warn'), error: badge('error', 'error') };
+const LEVEL_BADGES: Record<LogLine['level'], Html> = {
+  info: badge('info', 'muted'),
+  warn: badge('warn', 'warn'),
+  error: badge('error', 'error'),
+};
 
 function logTable(lines: readonly LogLine[], withRecord: boolean): Html {
   return html`<table class="data compact log">
@@ -60,12 +64,13 @@ function searchSection(data: HealthPageData): Html {
       <input id="q" name="q" type="search" value="${data.query}" placeholder="Email, HubSpot contact id or Salesforce id (00Q…, 003…, 006…)" autocomplete="off">
       <button type="submit" class="primary">Search</button>
     </form>
-    ${search === null
-      ? html`<p class="muted">What the sync did with one person's records, and why: search by email or by any of their ids.</p>`
-      : search.links.length === 0 && search.entries.length === 0
-        ? html`<p class="empty">Nothing found for “${search.query}”.</p>${syncNowButton(data.installation.id, search.query, data.csrfToken)}`
-        : html`${search.links.map(
-            (link) => html`<dl class="facts inline-facts">
+    ${
+      search === null
+        ? html`<p class="muted">What the sync did with one person's records, and why: search by email or by any of their ids.</p>`
+        : search.links.length === 0 && search.entries.length === 0
+          ? html`<p class="empty">Nothing found for “${search.query}”.</p>${syncNowButton(data.installation.id, search.query, data.csrfToken)}`
+          : html`${search.links.map(
+              (link) => html`<dl class="facts inline-facts">
               <dt>Email</dt><dd>${link.email ?? '—'}</dd>
               <dt>HubSpot contact</dt><dd class="mono">${link.hubspotContactId}</dd>
               <dt>Lead</dt><dd class="mono">${link.salesforceLeadId ?? '—'}</dd>
@@ -73,8 +78,9 @@ function searchSection(data: HealthPageData): Html {
               <dt>Opportunity</dt><dd class="mono">${link.salesforceOpportunityId ?? '—'}</dd>
             </dl>
             <div class="button-row">${[link.hubspotContactId, link.salesforceLeadId, link.salesforceOpportunityId].map((record) => syncNowButton(data.installation.id, record, data.csrfToken))}</div>`,
-          )}
-          ${search.entries.length === 0 ? html`<p class="empty">No log lines for these records yet.</p>` : logTable(search.entries, true)}`}
+            )}
+          ${search.entries.length === 0 ? html`<p class="empty">No log lines for these records yet.</p>` : logTable(search.entries, true)}`
+    }
   </section>`;
 }
 
@@ -83,9 +89,10 @@ function causesSection(data: HealthPageData): Html {
   const base = `/admin/installations/${encodeURIComponent(data.installation.id)}/health`;
   return html`<section class="card" data-failure-causes>
     <div class="card-head"><h2>Problems by cause</h2><span class="muted small">last 7 days</span></div>
-    ${data.causes.length === 0
-      ? html`<p class="empty">No warning or error in the last 7 days.</p>`
-      : html`<table class="data compact">
+    ${
+      data.causes.length === 0
+        ? html`<p class="empty">No warning or error in the last 7 days.</p>`
+        : html`<table class="data compact">
           <thead><tr><th>Cause</th><th>Count</th><th>What to do</th><th>Records</th></tr></thead>
           <tbody>${data.causes.map(
             (group) => html`<tr data-cause="${group.cause}">
@@ -93,11 +100,14 @@ function causesSection(data: HealthPageData): Html {
               <td class="num" data-cause-count>${group.count}${group.errors > 0 ? html` ${badge(`${group.errors} error${group.errors === 1 ? '' : 's'}`, 'error')}` : ''}${group.warnings > 0 ? html` ${badge(`${group.warnings} warning${group.warnings === 1 ? '' : 's'}`, 'warn')}` : ''}</td>
               <td><p data-cause-hint>${group.hint}</p><p class="small muted">Latest: ${group.example}</p></td>
               <td class="small">${group.records.map((ref) => html`<a class="mono" href="${base}?q=${encodeURIComponent(ref)}">${ref}</a><br>`)}${
-                group.recordCount > group.records.length ? html`<span class="muted">and ${group.recordCount - group.records.length} more</span>` : ''
+                group.recordCount > group.records.length
+                  ? html`<span class="muted">and ${group.recordCount - group.records.length} more</span>`
+                  : ''
               }</td>
             </tr>`,
           )}</tbody>
-        </table>`}
+        </table>`
+    }
   </section>`;
 }
 
@@ -107,17 +117,18 @@ function failedSection(data: HealthPageData): Html {
   for (const job of data.failed) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
   return html`<section class="card">
     <div class="card-head"><h2>Failed jobs</h2>${data.failed.length > 0 ? badge(`${data.failed.length} failed`, 'error') : badge('none', 'ok')}</div>
-    ${data.failed.length === 0
-      ? html`<p class="empty">No failed job. Every failure of a job lands here with its error, ready to replay.</p>`
-      : html`<div class="button-row">${[...byQueue].map(([queue, jobs]) =>
-          postButton({
-            action: `/admin/installations/${encodeURIComponent(installation.id)}/jobs/${encodeURIComponent(queue)}/replay-failed`,
-            csrfToken,
-            label: `Replay all ${jobs.length} failed in ${jobs[0]?.queueName ?? queue}`,
-            fields: { installation: installation.id },
-            confirm: `Replay every failed job of ${jobs[0]?.queueName ?? queue} for this installation?`,
-          }),
-        )}</div>
+    ${
+      data.failed.length === 0
+        ? html`<p class="empty">No failed job. Every failure of a job lands here with its error, ready to replay.</p>`
+        : html`<div class="button-row">${[...byQueue].map(([queue, jobs]) =>
+            postButton({
+              action: `/admin/installations/${encodeURIComponent(installation.id)}/jobs/${encodeURIComponent(queue)}/replay-failed`,
+              csrfToken,
+              label: `Replay all ${jobs.length} failed in ${jobs[0]?.queueName ?? queue}`,
+              fields: { installation: installation.id },
+              confirm: `Replay every failed job of ${jobs[0]?.queueName ?? queue} for this installation?`,
+            }),
+          )}</div>
         <table class="data compact" data-sortable>
           <thead><tr><th>Failed at</th><th>Queue</th><th>Job</th><th>Attempts</th><th>Error</th><th></th></tr></thead>
           <tbody>${data.failed.map(
@@ -130,26 +141,38 @@ function failedSection(data: HealthPageData): Html {
               <td>${postButton({ action: `/admin/installations/${encodeURIComponent(installation.id)}/jobs/${encodeURIComponent(job.queue)}/${encodeURIComponent(job.id)}/replay`, csrfToken, label: 'Replay', kind: 'primary' })}</td>
             </tr>`,
           )}</tbody>
-        </table>`}
+        </table>`
+    }
   </section>`;
 }
 
 /** A run card: what the run does, its live progress bar, and the start button (hidden while a run is under way; the page script shows it when the run ends). */
 function runCard<R extends { runId: string; status: string; done: number; total: number | null }>(
   data: HealthPageData,
-  card: { title: string; description: string; kind: 'attribution' | 'initial' | 'field-fill'; run: R | null; text: (run: R) => string; action: string; start: string; again: string },
+  card: {
+    title: string;
+    description: string;
+    kind: 'attribution' | 'initial' | 'field-fill';
+    run: R | null;
+    text: (run: R) => string;
+    action: string;
+    start: string;
+    again: string;
+  },
 ): Html {
   const { run } = card;
   const running = run !== null && (run.status === 'queued' || run.status === 'running');
   return html`<section class="card">
     <div class="card-head"><h2>${card.title}</h2>${run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : ''}</div>
     <p class="muted">${card.description}</p>
-    ${run
-      ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="${card.kind}">
+    ${
+      run
+        ? html`<div class="progress" data-backfill-run="${run.runId}" data-run-kind="${card.kind}">
           <progress max="${run.total ?? 1}" value="${run.total === null ? 0 : run.done}" aria-label="${card.title} progress"></progress>
           <p class="small" data-progress-text>${card.text(run)}</p>
         </div>`
-      : ''}
+        : ''
+    }
     <div data-run-again ${running ? 'hidden' : ''}>${postButton({ action: `/admin/installations/${encodeURIComponent(data.installation.id)}/${card.action}`, csrfToken: data.csrfToken, label: run ? card.again : card.start, kind: 'primary' })}</div>
   </section>`;
 }
@@ -157,16 +180,28 @@ function runCard<R extends { runId: string; status: string; done: number; total:
 function backfillSection(data: HealthPageData): Html {
   return runCard(data, {
     title: 'Attribution backfill',
-    description: 'Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.',
-    kind: 'attribution', run: data.backfill, text: progressText, action: 'backfill', start: 'Start backfill', again: 'Start a new backfill',
+    description:
+      'Stamps attribution on every contact and Lead that predates the installation, then reads won revenue for the revenue credit.',
+    kind: 'attribution',
+    run: data.backfill,
+    text: progressText,
+    action: 'backfill',
+    start: 'Start backfill',
+    again: 'Start a new backfill',
   });
 }
 
 function fieldFillSection(data: HealthPageData): Html {
   return runCard(data, {
     title: 'Fill existing records',
-    description: 'Writes every syncing field mapping to the contacts and Leads linked before it was added, by its rule, as the live sync would at their next change (the settings page fills only the pairs a save turned on).',
-    kind: 'field-fill', run: data.fieldFill ?? null, text: fieldFillText, action: 'field-fill', start: 'Fill existing records', again: 'Fill existing records again',
+    description:
+      'Writes every syncing field mapping to the contacts and Leads linked before it was added, by its rule, as the live sync would at their next change (the settings page fills only the pairs a save turned on).',
+    kind: 'field-fill',
+    run: data.fieldFill ?? null,
+    text: fieldFillText,
+    action: 'field-fill',
+    start: 'Fill existing records',
+    again: 'Fill existing records again',
   });
 }
 
@@ -180,8 +215,14 @@ export function fieldFillText(run: FieldFillProgress): string {
 function initialSyncSection(data: HealthPageData): Html {
   return runCard(data, {
     title: 'Initial sync',
-    description: 'Links the contacts, Leads and Contacts that existed before the installation (by external id, then email), moves the stage of the side that is behind forward and stamps attribution. Historical records without a match are counted, not created: no Lead, no HubSpot contact, no SLA clock.',
-    kind: 'initial', run: data.initialSync, text: initialSyncText, action: 'initial-sync', start: 'Start the initial sync', again: 'Run the initial sync again',
+    description:
+      'Links the contacts, Leads and Contacts that existed before the installation (by external id, then email), moves the stage of the side that is behind forward and stamps attribution. Historical records without a match are counted, not created: no Lead, no HubSpot contact, no SLA clock.',
+    kind: 'initial',
+    run: data.initialSync,
+    text: initialSyncText,
+    action: 'initial-sync',
+    start: 'Start the initial sync',
+    again: 'Run the initial sync again',
   });
 }
 

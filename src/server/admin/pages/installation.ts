@@ -18,7 +18,12 @@ const STATE_BADGES: Record<SideConnection['state'], Html> = {
   error: badge('error', 'error'),
 };
 
-const VIA_LABELS: Record<SideConnection['via'], string> = { oauth: 'OAuth', environment: 'environment token', sandbox: 'sandbox', none: '—' };
+const VIA_LABELS: Record<SideConnection['via'], string> = {
+  oauth: 'OAuth',
+  environment: 'environment token',
+  sandbox: 'sandbox',
+  none: '—',
+};
 
 function connectionCard(installation: InstallationDetails, side: SideConnection, csrfToken: string): Html {
   const name = side.side === 'hubspot' ? 'HubSpot' : 'Salesforce';
@@ -35,22 +40,29 @@ function connectionCard(installation: InstallationDetails, side: SideConnection,
     ${side.disconnectedAt ? html`<div class="notice error small" data-disconnected="${side.side}">${name} was disconnected at ${side.disconnectedAt}: the sync waits and keeps the changes; connect ${name} again to resume.</div>` : ''}
     <h3>API usage</h3>
     ${usageMeters(side.usage)}
-    ${side.canConnect
-      ? html`<p><a class="button ${side.via === 'oauth' ? 'secondary' : 'primary'}" href="${connectHref}" data-connect="${side.side}">${side.via === 'oauth' ? `Reconnect ${name}` : `Connect ${name} (OAuth)`}</a></p>`
-      : html`<p class="muted small">No ${name} OAuth app configured (${side.side === 'hubspot' ? 'HUBSPOT_CLIENT_ID / HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET'}).</p>`}
-    ${installation.status === 'active' && side.disconnectedAt === null
-      ? postButton({
-          action: `/admin/installations/${encodeURIComponent(installation.id)}/connections/${side.side}/disconnect`,
-          csrfToken,
-          label: `Disconnect ${name}`,
-          kind: 'danger',
-          confirm: `Disconnect ${name}? Its grant is revoked and forgotten, the other side stays connected, and the sync waits until ${name} is connected again.`,
-        })
-      : ''}
+    ${
+      side.canConnect
+        ? html`<p><a class="button ${side.via === 'oauth' ? 'secondary' : 'primary'}" href="${connectHref}" data-connect="${side.side}">${side.via === 'oauth' ? `Reconnect ${name}` : `Connect ${name} (OAuth)`}</a></p>`
+        : html`<p class="muted small">No ${name} OAuth app configured (${side.side === 'hubspot' ? 'HUBSPOT_CLIENT_ID / HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET'}).</p>`
+    }
+    ${
+      installation.status === 'active' && side.disconnectedAt === null
+        ? postButton({
+            action: `/admin/installations/${encodeURIComponent(installation.id)}/connections/${side.side}/disconnect`,
+            csrfToken,
+            label: `Disconnect ${name}`,
+            kind: 'danger',
+            confirm: `Disconnect ${name}? Its grant is revoked and forgotten, the other side stays connected, and the sync waits until ${name} is connected again.`,
+          })
+        : ''
+    }
   </section>`;
 }
 
-const DIRECTION_LABELS: Readonly<Record<SyncDirection, string>> = { 'to-salesforce': 'HubSpot → Salesforce', 'to-hubspot': 'Salesforce → HubSpot' };
+const DIRECTION_LABELS: Readonly<Record<SyncDirection, string>> = {
+  'to-salesforce': 'HubSpot → Salesforce',
+  'to-hubspot': 'Salesforce → HubSpot',
+};
 
 /** Pause and resume per direction, with who paused and when. */
 function controlsCard(installation: InstallationDetails, controls: SyncControlsView, csrfToken: string): Html {
@@ -61,9 +73,17 @@ function controlsCard(installation: InstallationDetails, controls: SyncControlsV
     return html`<tr data-direction="${direction}" data-state="${pause ? 'paused' : 'running'}">
       <td>${DIRECTION_LABELS[direction]}</td>
       <td>${pause ? badge('paused', 'warn') : badge('running', 'ok')}${pause ? html` <span class="muted small">since ${pause.pausedAt.toISOString()} (${pause.pausedBy})</span>` : ''}</td>
-      <td>${active
-        ? postButton({ action: `${base}/${pause ? 'resume' : 'pause'}`, csrfToken, label: pause ? 'Resume' : 'Pause', kind: pause ? 'primary' : 'secondary', fields: { direction } })
-        : ''}</td>
+      <td>${
+        active
+          ? postButton({
+              action: `${base}/${pause ? 'resume' : 'pause'}`,
+              csrfToken,
+              label: pause ? 'Resume' : 'Pause',
+              kind: pause ? 'primary' : 'secondary',
+              fields: { direction },
+            })
+          : ''
+      }</td>
     </tr>`;
   };
   return html`<section class="card" data-section="sync-controls">
@@ -89,15 +109,17 @@ function budgetSection(installation: InstallationDetails, controls: SyncControls
   return html`<h3>Salesforce API budget</h3>
     <p class="muted small">The share of the org's rolling 24 h API allowance this app may spend, like HubSpot's "allocated to HubSpot". At the budget, syncs wait (nothing is lost) until calls are available again; at 80 % the SLA alert target is told, once per period.</p>
     ${gauge}
-    ${installation.status === 'active'
-      ? html`<form method="post" action="${base}/salesforce-budget" class="inline" data-budget-form>
+    ${
+      installation.status === 'active'
+        ? html`<form method="post" action="${base}/salesforce-budget" class="inline" data-budget-form>
           ${csrfField(csrfToken)}
           <label>Budget <input type="number" name="value" min="1" step="any" value="${value}" aria-label="Budget" required></label>
           <select name="kind" aria-label="Budget unit"><option value="calls"${kind === 'calls' ? html` selected` : ''}>calls per 24 h</option><option value="percent"${kind === 'percent' ? html` selected` : ''}>% of the daily allowance</option></select>
           <button type="submit" class="secondary">Save budget</button>
         </form>
         ${budget ? postButton({ action: `${base}/salesforce-budget`, csrfToken, label: 'Remove budget', fields: { kind: 'none' } }) : ''}`
-      : ''}`;
+        : ''
+    }`;
 }
 
 export interface InstallationPageData {
@@ -154,13 +176,15 @@ export function installationBody(data: InstallationPageData): Html {
     <section class="card danger-zone">
       <h2>Uninstall</h2>
       <p>Revokes the stored HubSpot and Salesforce grants, forgets the credentials and removes every queued job of this installation. History (sync log, report) is kept; connecting HubSpot again reinstalls.</p>
-      ${installation.status === 'active'
-        ? html`<form method="post" action="${base}/uninstall" data-confirm="Uninstall ${installation.name}? Syncing stops and the grants are revoked.">
+      ${
+        installation.status === 'active'
+          ? html`<form method="post" action="${base}/uninstall" data-confirm="Uninstall ${installation.name}? Syncing stops and the grants are revoked.">
             ${csrfField(csrfToken)}
             <input type="hidden" name="confirm" value="yes">
             <button type="submit" class="danger">Uninstall</button>
           </form>`
-        : html`<p class="muted">Uninstalled.</p>`}
+          : html`<p class="muted">Uninstalled.</p>`
+      }
     </section>
   </div>`;
 }
@@ -194,9 +218,11 @@ function accessSection(report: SalesforceAccessReport): Html {
     html`<tr data-status="${item.status}" data-kind="${item.kind}"><td>${KIND_LABELS[item.kind]}</td><td class="mono">${item.name}</td><td>${item.needs}</td><td>${ITEM_BADGES[item.status]}</td><td class="small">${item.fix ?? ''}</td></tr>`;
   const head = html`<thead><tr><th>Kind</th><th>Name</th><th>Needs</th><th>Status</th><th>How to fix it by hand</th></tr></thead>`;
   return html`
-    <p class="summary" data-access-summary>${report.ready
-      ? `Every field the sync uses is readable and updateable by the integration user (checked by describe as that user).`
-      : `${open.length} permission(s) missing: until they are granted, Salesforce answers INVALID_FIELD and the sync cannot write these fields.`}</p>
+    <p class="summary" data-access-summary>${
+      report.ready
+        ? `Every field the sync uses is readable and updateable by the integration user (checked by describe as that user).`
+        : `${open.length} permission(s) missing: until they are granted, Salesforce answers INVALID_FIELD and the sync cannot write these fields.`
+    }</p>
     ${report.errors.map((error) => html`<div class="notice error small">${error}</div>`)}
     ${open.length > 0 ? html`<table class="data compact" data-missing-access>${head}<tbody>${open.map(row)}</tbody></table>` : ''}
     <details><summary>${inPlace.length} permission(s) in place</summary><table class="data compact">${head}<tbody>${inPlace.map(row)}</tbody></table></details>
@@ -218,11 +244,13 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
       ${plan.dryRun ? badge(`${counts.missing} to create`, counts.missing > 0 ? 'warn' : 'ok') : badge(`${counts.created} created`, 'ok')}
       ${plan.ready ? badge('ready to sync', 'ok') : badge('not ready', 'error')}
     </div>
-    <p class="summary" data-summary>${plan.dryRun
-      ? counts.missing > 0
-        ? `${counts.missing} item(s) will be created; ${counts.manual} step(s) need to be set up by hand${counts.conflicts > 0 ? `; ${counts.conflicts} conflict(s) to resolve by hand` : ''}.`
-        : `Everything the sync needs already exists${counts.manual > 0 ? `; ${counts.manual} step(s) are set up by hand` : ''}.`
-      : `${counts.created} item(s) created${counts.conflicts > 0 ? `; ${counts.conflicts} conflict(s) left as they are` : ''}.`}</p>
+    <p class="summary" data-summary>${
+      plan.dryRun
+        ? counts.missing > 0
+          ? `${counts.missing} item(s) will be created; ${counts.manual} step(s) need to be set up by hand${counts.conflicts > 0 ? `; ${counts.conflicts} conflict(s) to resolve by hand` : ''}.`
+          : `Everything the sync needs already exists${counts.manual > 0 ? `; ${counts.manual} step(s) are set up by hand` : ''}.`
+        : `${counts.created} item(s) created${counts.conflicts > 0 ? `; ${counts.conflicts} conflict(s) left as they are` : ''}.`
+    }</p>
     <div class="button-row">
       ${plan.dryRun && counts.missing > 0 ? postButton({ action: `${base}/provisioning`, csrfToken, label: `Create the ${counts.missing} missing item(s)`, kind: 'primary', fields: { mode: 'provision' } }) : ''}
       ${postButton({ action: `${base}/provisioning`, csrfToken, label: plan.dryRun ? 'Run the dry run again' : 'Dry run again', fields: { mode: 'dry-run' } })}
@@ -240,44 +268,52 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
 
   <section class="card">
     <h2>HubSpot contact and company properties</h2>
-    ${plan.hubspotProperties.ok
-      ? html`<p class="muted">Property group <code>${plan.hubspotProperties.group.name}</code> (${plan.hubspotProperties.group.label}), created with the first missing property.</p>
+    ${
+      plan.hubspotProperties.ok
+        ? html`<p class="muted">Property group <code>${plan.hubspotProperties.group.name}</code> (${plan.hubspotProperties.group.label}), created with the first missing property.</p>
         <table class="data compact" data-sortable>
           <thead><tr><th>Object</th><th>Property</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
           <tbody>${plan.hubspotProperties.items.map((p) => html`<tr data-status="${p.status}"><td>${p.object}</td><td class="mono">${p.name}</td><td>${p.label}</td><td>${p.type}</td><td>${ITEM_BADGES[p.status]}</td></tr>`)}</tbody>
         </table>`
-      : sectionError(plan.hubspotProperties.error)}
+        : sectionError(plan.hubspotProperties.error)
+    }
   </section>
 
   <section class="card">
     <h2>Salesforce custom fields (Tooling API)</h2>
-    ${plan.salesforceFields.ok
-      ? html`<table class="data compact" data-sortable>
+    ${
+      plan.salesforceFields.ok
+        ? html`<table class="data compact" data-sortable>
           <thead><tr><th>Object</th><th>Field</th><th>Label</th><th>Type</th><th>Status</th></tr></thead>
           <tbody>${plan.salesforceFields.items.map((f) => html`<tr data-status="${f.status}"><td>${f.object}</td><td class="mono">${f.name}</td><td>${f.label}</td><td>${f.type}</td><td>${ITEM_BADGES[f.status]}</td></tr>`)}</tbody>
         </table>
         <p class="muted small">A new field exists for no user until a permission set grants it: provisioning grants these to the integration user (above).</p>`
-      : sectionError(plan.salesforceFields.error)}
+        : sectionError(plan.salesforceFields.error)
+    }
   </section>
 
   <div class="grid two">
     <section class="card">
       <h2>HubSpot webhooks</h2>
-      ${plan.hubspotWebhooks.ok
-        ? html`<dl class="facts"><dt>Target URL</dt><dd><input class="copy mono" readonly value="${plan.hubspotWebhooks.targetUrl}" aria-label="HubSpot webhook target URL"></dd>
+      ${
+        plan.hubspotWebhooks.ok
+          ? html`<dl class="facts"><dt>Target URL</dt><dd><input class="copy mono" readonly value="${plan.hubspotWebhooks.targetUrl}" aria-label="HubSpot webhook target URL"></dd>
             ${plan.hubspotWebhooks.automatic ? html`<dt>Currently</dt><dd class="mono">${plan.hubspotWebhooks.currentTargetUrl ?? 'not set'}</dd>` : ''}</dl>
           ${plan.hubspotWebhooks.automatic ? '' : html`<p class="muted small">The HubSpot project in <code>platform/hubspot</code> declares this target URL (its profile's <code>PUBLIC_URL</code>) and these subscriptions; upload it with <code>hs project upload</code>:</p>`}
           <table class="data compact"><thead><tr><th>Event</th><th>Property</th><th>Status</th></tr></thead>
           <tbody>${plan.hubspotWebhooks.items.map((s) => html`<tr><td class="mono">${s.eventType}</td><td class="mono">${s.propertyName ?? '—'}</td><td>${ITEM_BADGES[s.status]}</td></tr>`)}</tbody></table>`
-        : sectionError(plan.hubspotWebhooks.error)}
+          : sectionError(plan.hubspotWebhooks.error)
+      }
     </section>
     <section class="card">
       <h2>Salesforce Outbound Messages</h2>
-      ${plan.outboundMessages.ok
-        ? html`<dl class="facts"><dt>Endpoint URL to paste</dt><dd><input class="copy mono" readonly value="${plan.outboundMessages.endpointUrl}" aria-label="Outbound Message endpoint URL"></dd></dl>
+      ${
+        plan.outboundMessages.ok
+          ? html`<dl class="facts"><dt>Endpoint URL to paste</dt><dd><input class="copy mono" readonly value="${plan.outboundMessages.endpointUrl}" aria-label="Outbound Message endpoint URL"></dd></dl>
           <table class="data compact"><thead><tr><th>Rule</th><th>Object</th><th>Fields sent</th><th>Status</th></tr></thead>
           <tbody>${plan.outboundMessages.items.map((r) => html`<tr><td>${r.name}${r.note ? html`<div class="muted small">${r.note}</div>` : ''}</td><td>${r.object}</td><td class="small mono">${r.fields.join(', ')}</td><td>${ITEM_BADGES[r.status]}</td></tr>`)}</tbody></table>`
-        : sectionError(plan.outboundMessages.error)}
+          : sectionError(plan.outboundMessages.error)
+      }
     </section>
   </div>`;
 }

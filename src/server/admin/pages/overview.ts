@@ -24,9 +24,10 @@ export function overviewBody(data: OverviewData): Html {
       ${data.canAddInstallation ? html`<a class="button primary" href="/oauth/hubspot/install">Add an installation</a>` : ''}
     </div>
     <p class="muted">One installation is one HubSpot portal and one Salesforce org. HubSpot: ${data.mode.hubspot}; Salesforce: ${data.mode.salesforce}.</p>
-    ${data.installations.length === 0
-      ? html`<p class="empty">No installation yet. ${data.canAddInstallation ? 'Add one by connecting a HubSpot portal.' : 'Configure HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET to install through OAuth.'}</p>`
-      : html`<table class="data" data-sortable>
+    ${
+      data.installations.length === 0
+        ? html`<p class="empty">No installation yet. ${data.canAddInstallation ? 'Add one by connecting a HubSpot portal.' : 'Configure HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET to install through OAuth.'}</p>`
+        : html`<table class="data" data-sortable>
       <thead><tr><th>Name</th><th>HubSpot portal</th><th>Salesforce org</th><th>Credentials</th><th>Status</th><th>Created</th><th></th></tr></thead>
       <tbody>${data.installations.map(
         (i) => html`<tr>
@@ -39,12 +40,14 @@ export function overviewBody(data: OverviewData): Html {
           <td class="actions">${data.role === 'viewer' ? '' : html`<a href="/admin/installations/${encodeURIComponent(i.id)}/health">Sync health</a> · `}<a href="/admin/report?installation=${encodeURIComponent(i.id)}">Report</a></td>
         </tr>`,
       )}</tbody>
-    </table>`}
+    </table>`
+    }
   </section>
 
-  ${data.role !== 'operator'
-    ? ''
-    : html`<div class="grid two">
+  ${
+    data.role !== 'operator'
+      ? ''
+      : html`<div class="grid two">
     <section class="card">
       <div class="card-head"><h2>Queues</h2><a href="/admin/queues">Open the queue dashboard</a></div>
       ${queueTable(data.depths)}
@@ -53,7 +56,8 @@ export function overviewBody(data: OverviewData): Html {
       <h2>Recent admin actions</h2>
       ${actionList(data.actions)}
     </section>
-  </div>`}`;
+  </div>`
+  }`;
 }
 
 /** Queue depths as a table. */
@@ -61,7 +65,9 @@ export function queueTable(depths: readonly QueueDepth[]): Html {
   return html`<table class="data compact">
     <thead><tr><th>Queue</th><th class="num">Waiting</th><th class="num">Active</th><th class="num">Delayed</th><th class="num">Failed</th><th class="num">Completed</th></tr></thead>
     <tbody>${depths.map(
-      (d) => html`<tr><td class="mono">${d.name}</td><td class="num">${formatCount(d.waiting)}</td><td class="num">${formatCount(d.active)}</td><td class="num">${formatCount(d.delayed)}</td>
+      (
+        d,
+      ) => html`<tr><td class="mono">${d.name}</td><td class="num">${formatCount(d.waiting)}</td><td class="num">${formatCount(d.active)}</td><td class="num">${formatCount(d.delayed)}</td>
         <td class="num">${d.failed > 0 ? html`<strong class="text-error">${formatCount(d.failed)}</strong>` : '0'}</td><td class="num">${formatCount(d.completed)}</td></tr>`,
     )}</tbody>
   </table>`;

@@ -72,10 +72,12 @@ function velocityTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension:
 function slaTable(title: string, dimension: string, groups: readonly SlaComplianceFigures[], id: string): Html {
   return html`<section class="card">
     <h2>${title}</h2>
-    ${groups.length === 0
-      ? html`<p class="empty">No handoff in this period.</p>`
-      : html`<table class="data compact" id="${id}" data-sortable><thead><tr><th>${dimension}</th><th class="num">Handoffs</th><th class="num">Met</th><th class="num">Breached</th><th class="num">Pending</th><th class="num">SLA met</th><th class="num">Median to first touch</th></tr></thead>
-        <tbody>${groups.map((g) => html`<tr><td>${g.label}</td><td class="num">${g.handedOff}</td><td class="num">${g.touchedWithinSla}</td><td class="num">${g.breached}</td><td class="num">${g.pending}</td><td class="num" data-sort-value="${g.complianceRate ?? -1}">${percent(g.complianceRate)}</td><td class="num" data-sort-value="${g.medianMinutesToFirstTouch ?? -1}">${g.medianMinutesToFirstTouch === null ? '—' : `${Math.round(g.medianMinutesToFirstTouch)} min`}</td></tr>`)}</tbody></table>`}
+    ${
+      groups.length === 0
+        ? html`<p class="empty">No handoff in this period.</p>`
+        : html`<table class="data compact" id="${id}" data-sortable><thead><tr><th>${dimension}</th><th class="num">Handoffs</th><th class="num">Met</th><th class="num">Breached</th><th class="num">Pending</th><th class="num">SLA met</th><th class="num">Median to first touch</th></tr></thead>
+        <tbody>${groups.map((g) => html`<tr><td>${g.label}</td><td class="num">${g.handedOff}</td><td class="num">${g.touchedWithinSla}</td><td class="num">${g.breached}</td><td class="num">${g.pending}</td><td class="num" data-sort-value="${g.complianceRate ?? -1}">${percent(g.complianceRate)}</td><td class="num" data-sort-value="${g.medianMinutesToFirstTouch ?? -1}">${g.medianMinutesToFirstTouch === null ? '—' : `${Math.round(g.medianMinutesToFirstTouch)} min`}</td></tr>`)}</tbody></table>`
+    }
   </section>`;
 }
 
@@ -83,7 +85,10 @@ function slaTable(title: string, dimension: string, groups: readonly SlaComplian
 function chartData(report: FunnelReport): unknown {
   const top = (rows: readonly FunnelRow[]) => rows.slice(0, 12);
   return {
-    funnel: { labels: ['Leads', 'MQLs', 'SQLs', 'Opportunities', 'Customers'], values: [report.totals.leads, report.totals.mqls, report.totals.sqls, report.totals.opportunities, report.totals.customers] },
+    funnel: {
+      labels: ['Leads', 'MQLs', 'SQLs', 'Opportunities', 'Customers'],
+      values: [report.totals.leads, report.totals.mqls, report.totals.sqls, report.totals.opportunities, report.totals.customers],
+    },
     channels: {
       labels: top(report.channels).map((r) => r.key),
       leads: top(report.channels).map((r) => r.leads),
@@ -93,7 +98,12 @@ function chartData(report: FunnelReport): unknown {
       pipeline: top(report.channels).map((r) => r.pipelineCents / 100),
       won: top(report.channels).map((r) => r.wonCents / 100),
     },
-    reasons: { labels: report.feedbackReasons.map((r) => r.label), rejected: report.feedbackReasons.map((r) => r.rejected), recycled: report.feedbackReasons.map((r) => r.recycled), lost: report.feedbackReasons.map((r) => r.lost) },
+    reasons: {
+      labels: report.feedbackReasons.map((r) => r.label),
+      rejected: report.feedbackReasons.map((r) => r.rejected),
+      recycled: report.feedbackReasons.map((r) => r.recycled),
+      lost: report.feedbackReasons.map((r) => r.lost),
+    },
     credit: {
       labels: report.revenueCredit.slice(0, 12).map((r) => r.campaign),
       firstTouch: report.revenueCredit.slice(0, 12).map((r) => r.credit.first_touch / 100),
@@ -120,9 +130,13 @@ function roiTable(rows: readonly RoiRow[], dimension: string, id: string, curren
     ? html`<p class="empty">No cost or credited revenue in this period.</p>`
     : html`<table class="data compact" id="${id}" data-sortable><thead><tr><th>${dimension}</th><th class="num">Cost</th><th class="num">Leads</th><th class="num">Cost per lead</th><th class="num">Cost per MQL</th><th class="num">Customers</th><th class="num">CAC</th>
         <th class="num">Credited (linear)</th><th class="num">ROI first touch</th><th class="num">ROI last touch</th><th class="num">ROI linear</th><th class="num">ROI position based</th><th class="num">Avg. LTV</th><th class="num">LTV:CAC</th></tr></thead>
-      <tbody>${rows.map((r) => html`<tr><td>${r.key}${r.costSources.includes('budgeted') ? html` <span class="small muted">(budgeted)</span>` : ''}</td>${cellMoney(r.costCents, currency)}<td class="num">${formatCount(r.leads)}</td>${cellMoney(r.costPerLeadCents, currency)}${cellMoney(r.costPerMqlCents, currency)}
+      <tbody>${rows.map(
+        (
+          r,
+        ) => html`<tr><td>${r.key}${r.costSources.includes('budgeted') ? html` <span class="small muted">(budgeted)</span>` : ''}</td>${cellMoney(r.costCents, currency)}<td class="num">${formatCount(r.leads)}</td>${cellMoney(r.costPerLeadCents, currency)}${cellMoney(r.costPerMqlCents, currency)}
         <td class="num">${formatCount(r.customers)}</td>${cellMoney(r.cacCents, currency)}${cellMoney(r.credit.linear, currency)}
-        ${CREDIT_MODELS.map((model) => html`<td class="num" data-sort-value="${r.roi[model] ?? -999}">${percent(r.roi[model])}</td>`)}${cellMoney(r.averageLifetimeValueCents, currency)}<td class="num" data-sort-value="${r.ltvToCac ?? -1}">${ratio(r.ltvToCac)}</td></tr>`)}</tbody></table>`;
+        ${CREDIT_MODELS.map((model) => html`<td class="num" data-sort-value="${r.roi[model] ?? -999}">${percent(r.roi[model])}</td>`)}${cellMoney(r.averageLifetimeValueCents, currency)}<td class="num" data-sort-value="${r.ltvToCac ?? -1}">${ratio(r.ltvToCac)}</td></tr>`,
+      )}</tbody></table>`;
 }
 
 /** Lifetime value, segments, cost and ROI. */
@@ -140,10 +154,12 @@ function revenueSectionsHtml(report: FunnelReport, currency: string | null): Htm
   <section class="card">
     <h2>Segments: which customer sizes bring the most</h2>
     <p class="small muted">Bands by ${measure} of ${segments.source === 'salesforce_account' ? 'the Salesforce Account' : "the contact's HubSpot company"} (revenue policy).</p>
-    ${segments.rows.length === 0
-      ? html`<p class="empty">No deal closed in this period.</p>`
-      : html`<table class="data compact" id="table-segments" data-sortable><thead><tr><th>Segment</th><th class="num">Won</th><th class="num">Deals won</th><th class="num">Deals lost</th><th class="num">Win rate</th><th class="num">Median sales cycle</th><th class="num">Customers</th><th class="num">Avg. lifetime value</th></tr></thead>
-        <tbody>${segments.rows.map((r) => html`<tr><td>${r.key}</td>${cellMoney(r.wonCents, currency)}<td class="num">${formatCount(r.wonDeals)}</td><td class="num">${formatCount(r.lostDeals)}</td><td class="num" data-sort-value="${r.winRate ?? -1}">${percent(r.winRate)}</td><td class="num" data-sort-value="${r.medianSalesCycleDays ?? -1}">${numberOrDash(r.medianSalesCycleDays, ' d')}</td><td class="num">${formatCount(r.customers)}</td>${cellMoney(r.averageLifetimeValueCents, currency)}</tr>`)}</tbody></table>`}
+    ${
+      segments.rows.length === 0
+        ? html`<p class="empty">No deal closed in this period.</p>`
+        : html`<table class="data compact" id="table-segments" data-sortable><thead><tr><th>Segment</th><th class="num">Won</th><th class="num">Deals won</th><th class="num">Deals lost</th><th class="num">Win rate</th><th class="num">Median sales cycle</th><th class="num">Customers</th><th class="num">Avg. lifetime value</th></tr></thead>
+        <tbody>${segments.rows.map((r) => html`<tr><td>${r.key}</td>${cellMoney(r.wonCents, currency)}<td class="num">${formatCount(r.wonDeals)}</td><td class="num">${formatCount(r.lostDeals)}</td><td class="num" data-sort-value="${r.winRate ?? -1}">${percent(r.winRate)}</td><td class="num" data-sort-value="${r.medianSalesCycleDays ?? -1}">${numberOrDash(r.medianSalesCycleDays, ' d')}</td><td class="num">${formatCount(r.customers)}</td>${cellMoney(r.averageLifetimeValueCents, currency)}</tr>`)}</tbody></table>`
+    }
   </section>
   <section class="card">
     <h2>Cost and ROI by campaign</h2>
@@ -156,7 +172,9 @@ function revenueSectionsHtml(report: FunnelReport, currency: string | null): Htm
 /** Renders the report page body. */
 export function reportBody(data: ReportPageData): Html {
   const { report, installation } = data;
-  const query = installation ? `installation=${encodeURIComponent(installation.id)}&from=${encodeURIComponent(data.from)}&to=${encodeURIComponent(data.to)}` : '';
+  const query = installation
+    ? `installation=${encodeURIComponent(installation.id)}&from=${encodeURIComponent(data.from)}&to=${encodeURIComponent(data.to)}`
+    : '';
   const csv = (table: string) => `/api/report?${query}&format=csv&table=${table}`;
   const filters = html`<form method="get" action="/admin/report" class="filters card">
     ${data.installation ? html`<a href="/admin/review?installation=${encodeURIComponent(data.installation.id)}" id="link-review">Pipeline review</a>` : ''}
@@ -168,8 +186,10 @@ export function reportBody(data: ReportPageData): Html {
     <button type="submit" class="primary">Show</button>
     ${report ? html`<span class="exports">Export CSV: <a href="${csv('channels')}">channels</a> · <a href="${csv('campaigns')}">campaigns</a> · <a href="${csv('reasons')}">feedback reasons</a> · <a href="${csv('credit')}">revenue credit</a> · <a href="${csv('sla')}">SLA by team and owner</a> · <a href="${csv('ltv')}">lifetime value</a> · <a href="${csv('segments')}">segments</a> · <a href="${csv('roi')}">cost and ROI</a> · <a href="/api/report?${query}">JSON</a></span>` : ''}
   </form>`;
-  if (data.problems && data.problems.length > 0) return html`${filters}<div class="notice error" role="alert"><ul>${data.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`;
-  if (!report || !installation) return html`${filters}<p class="empty">No installation yet: the report fills as leads move through the funnel.</p>`;
+  if (data.problems && data.problems.length > 0)
+    return html`${filters}<div class="notice error" role="alert"><ul>${data.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`;
+  if (!report || !installation)
+    return html`${filters}<p class="empty">No installation yet: the report fills as leads move through the funnel.</p>`;
   const t = report.totals;
   const currency = report.currency.code;
   const customers = report.lifetimeValue.segments.reduce((sum, row) => sum + row.customers, 0);
@@ -212,18 +232,22 @@ export function reportBody(data: ReportPageData): Html {
   <div class="grid two">
     <section class="card">
       <h2>Feedback reasons</h2>
-      ${report.feedbackReasons.length === 0
-        ? html`<p class="empty">No rejected, recycled or lost leads in this period.</p>`
-        : html`<table class="data compact" id="table-reasons" data-sortable><thead><tr><th>Reason</th><th>Code</th><th class="num">Rejected</th><th class="num">Recycled</th><th class="num">Lost</th><th class="num">Total</th></tr></thead>
-          <tbody>${report.feedbackReasons.map((r) => html`<tr><td>${r.label}</td><td class="mono">${r.code}</td><td class="num">${r.rejected}</td><td class="num">${r.recycled}</td><td class="num">${r.lost}</td><td class="num">${r.total}</td></tr>`)}</tbody></table>`}
+      ${
+        report.feedbackReasons.length === 0
+          ? html`<p class="empty">No rejected, recycled or lost leads in this period.</p>`
+          : html`<table class="data compact" id="table-reasons" data-sortable><thead><tr><th>Reason</th><th>Code</th><th class="num">Rejected</th><th class="num">Recycled</th><th class="num">Lost</th><th class="num">Total</th></tr></thead>
+          <tbody>${report.feedbackReasons.map((r) => html`<tr><td>${r.label}</td><td class="mono">${r.code}</td><td class="num">${r.rejected}</td><td class="num">${r.recycled}</td><td class="num">${r.lost}</td><td class="num">${r.total}</td></tr>`)}</tbody></table>`
+      }
     </section>
     <section class="card">
       <h2>Revenue credit by attribution model</h2>
-      ${report.revenueCredit.length === 0
-        ? html`<p class="empty">No revenue won in this period.</p>`
-        : html`<div class="chart"><canvas id="chart-credit" role="img" aria-label="Won revenue credited to campaigns under each model"></canvas></div>
+      ${
+        report.revenueCredit.length === 0
+          ? html`<p class="empty">No revenue won in this period.</p>`
+          : html`<div class="chart"><canvas id="chart-credit" role="img" aria-label="Won revenue credited to campaigns under each model"></canvas></div>
           <table class="data compact" id="table-credit" data-sortable><thead><tr><th>Campaign</th><th class="num">First touch</th><th class="num">Last touch</th><th class="num">Linear</th><th class="num">Position based</th></tr></thead>
-          <tbody>${report.revenueCredit.map((r) => html`<tr><td>${r.campaign}</td><td class="num" data-sort-value="${r.credit.first_touch}">${money(r.credit.first_touch, currency)}</td><td class="num" data-sort-value="${r.credit.last_touch}">${money(r.credit.last_touch, currency)}</td><td class="num" data-sort-value="${r.credit.linear}">${money(r.credit.linear, currency)}</td><td class="num" data-sort-value="${r.credit.position_based}">${money(r.credit.position_based, currency)}</td></tr>`)}</tbody></table>`}
+          <tbody>${report.revenueCredit.map((r) => html`<tr><td>${r.campaign}</td><td class="num" data-sort-value="${r.credit.first_touch}">${money(r.credit.first_touch, currency)}</td><td class="num" data-sort-value="${r.credit.last_touch}">${money(r.credit.last_touch, currency)}</td><td class="num" data-sort-value="${r.credit.linear}">${money(r.credit.linear, currency)}</td><td class="num" data-sort-value="${r.credit.position_based}">${money(r.credit.position_based, currency)}</td></tr>`)}</tbody></table>`
+      }
     </section>
   </div>
   <div class="grid two">
@@ -231,6 +255,6 @@ export function reportBody(data: ReportPageData): Html {
     ${slaTable('SLA by owner', 'Owner', report.slaByOwner, 'table-sla-owner')}
   </div>
   ${revenueSectionsHtml(report, currency)}
-  <p class="muted small">How it is counted: a contact becomes a lead at its first touch (or first recorded stage) and reaches a stage the first time it enters that stage or a later one. Counts are contacts reaching the stage in the period; a conversion is the share of those reaching the next stage before the period ends; median days are over the contacts that converted. Channel and campaign are the contact's first touch. SLA figures cover handoffs in the period; pipeline counts Opportunities opened in it, won revenue deals won in it (on ${report.wonDate === 'won_day' ? 'the day each was won' : 'each one\'s close date'}, as the revenue policy says), new business credited to campaigns by the touches before each win. Lifetime value is every won deal of a customer's Salesforce Account up to the period's end (renewals and upsells included), grouped by the first touch of the contact its first deal came from. A Campaign's cost counts in the period of its start date (else its end date, else the day it was created): its actual cost, else its budgeted cost; a channel's cost adds its campaigns' and the amounts entered per month in the revenue policy. ${report.currency.multiCurrency ? `Amounts are in the corporate currency (${report.currency.code ?? ''}), converted at the org's rates.` : report.currency.code === null ? 'Amounts are in the org\'s currency.' : `Amounts are in ${report.currency.code}.`}</p>
+  <p class="muted small">How it is counted: a contact becomes a lead at its first touch (or first recorded stage) and reaches a stage the first time it enters that stage or a later one. Counts are contacts reaching the stage in the period; a conversion is the share of those reaching the next stage before the period ends; median days are over the contacts that converted. Channel and campaign are the contact's first touch. SLA figures cover handoffs in the period; pipeline counts Opportunities opened in it, won revenue deals won in it (on ${report.wonDate === 'won_day' ? 'the day each was won' : "each one's close date"}, as the revenue policy says), new business credited to campaigns by the touches before each win. Lifetime value is every won deal of a customer's Salesforce Account up to the period's end (renewals and upsells included), grouped by the first touch of the contact its first deal came from. A Campaign's cost counts in the period of its start date (else its end date, else the day it was created): its actual cost, else its budgeted cost; a channel's cost adds its campaigns' and the amounts entered per month in the revenue policy. ${report.currency.multiCurrency ? `Amounts are in the corporate currency (${report.currency.code ?? ''}), converted at the org's rates.` : report.currency.code === null ? "Amounts are in the org's currency." : `Amounts are in ${report.currency.code}.`}</p>
   ${jsonBlock('report-data', chartData(report))}`;
 }

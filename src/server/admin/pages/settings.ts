@@ -41,7 +41,8 @@ function dictionaryView(dictionary: StageDictionary): Html {
 }
 
 function mappingsView(mappings: readonly FieldMapping[]): Html {
-  const valueMap = (m: FieldMapping) => (m.valueMap ?? []).map((entry) => html`<div class="small"><code>${entry.hubspot}</code> = <code>${entry.salesforce}</code></div>`);
+  const valueMap = (m: FieldMapping) =>
+    (m.valueMap ?? []).map((entry) => html`<div class="small"><code>${entry.hubspot}</code> = <code>${entry.salesforce}</code></div>`);
   return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th><th>Value map</th></tr></thead>
   <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td><td>${valueMap(m)}</td></tr>`)}</tbody></table>`;
 }
@@ -61,14 +62,20 @@ function taxonomyView(taxonomy: FeedbackTaxonomy): Html {
 
 function slaView(policy: SlaPolicy): Html {
   const hours = (business: SlaPolicy['businessHours'] | undefined) =>
-    business === undefined ? 'inherited' : business === null ? 'calendar hours' : `business hours ${business.start}–${business.end} ${business.timeZone}, weekdays ${business.weekdays.join(',')}`;
+    business === undefined
+      ? 'inherited'
+      : business === null
+        ? 'calendar hours'
+        : `business hours ${business.start}–${business.end} ${business.timeZone}, weekdays ${business.weekdays.join(',')}`;
   return html`<p>First touch within <strong>${policy.hours} h</strong> of the handoff (${hours(policy.businessHours)}). A Lead counts as untouched while its status is ${policy.untouchedLeadStatuses.join(', ')}.</p>
   <p>Follow-up cadence: ${policy.cadence === null ? html`<span class="muted">off</span>` : html`at least <strong>${policy.cadence.touches}</strong> logged touches within <strong>${policy.cadence.days} days</strong>`}.
     Disposition: ${policy.disposition === null ? html`<span class="muted">off</span>` : html`accepted, rejected with a reason or recycled within <strong>${policy.disposition.days} days</strong>`}. <a href="sla">Compliance</a></p>
-  ${policy.overrides.length === 0
-    ? html`<p class="muted small">No overrides.</p>`
-    : html`<table class="data compact"><thead><tr><th>Team</th><th>Lead Source</th><th>Hours</th><th>Clock</th></tr></thead>
-      <tbody>${policy.overrides.map((o) => html`<tr><td>${o.team ?? 'any'}</td><td>${o.leadSource ?? 'any'}</td><td class="num">${o.hours}</td><td>${hours(o.businessHours)}</td></tr>`)}</tbody></table>`}`;
+  ${
+    policy.overrides.length === 0
+      ? html`<p class="muted small">No overrides.</p>`
+      : html`<table class="data compact"><thead><tr><th>Team</th><th>Lead Source</th><th>Hours</th><th>Clock</th></tr></thead>
+      <tbody>${policy.overrides.map((o) => html`<tr><td>${o.team ?? 'any'}</td><td>${o.leadSource ?? 'any'}</td><td class="num">${o.hours}</td><td>${hours(o.businessHours)}</td></tr>`)}</tbody></table>`
+  }`;
 }
 
 function revenueView(policy: RevenuePolicy): Html {
@@ -76,10 +83,12 @@ function revenueView(policy: RevenuePolicy): Html {
   const source = policy.segments.source === 'salesforce_account' ? 'the Salesforce Account' : "the contact's HubSpot company";
   return html`<p>Won deals count on <strong>${policy.wonDate === 'won_day' ? 'the day they were won' : 'their close date'}</strong>. Customer size bands by ${measure} of ${source}:
     ${policy.segments.bands.map((band, index) => html`<code>${band.label}</code> from ${band.min.toLocaleString('en-US')}${index < policy.segments.bands.length - 1 ? ', ' : ''}`)}.</p>
-  ${policy.channelCosts.length === 0
-    ? html`<p class="muted small">No channel cost entered: cost comes from Salesforce Campaigns only.</p>`
-    : html`<table class="data compact"><thead><tr><th>Channel</th><th>Month</th><th>Cost</th></tr></thead>
-      <tbody>${policy.channelCosts.map((row) => html`<tr><td>${row.channel}</td><td>${row.month}</td><td class="num">${row.amount.toLocaleString('en-US', { minimumFractionDigits: 2 })}</td></tr>`)}</tbody></table>`}`;
+  ${
+    policy.channelCosts.length === 0
+      ? html`<p class="muted small">No channel cost entered: cost comes from Salesforce Campaigns only.</p>`
+      : html`<table class="data compact"><thead><tr><th>Channel</th><th>Month</th><th>Cost</th></tr></thead>
+      <tbody>${policy.channelCosts.map((row) => html`<tr><td>${row.channel}</td><td>${row.month}</td><td class="num">${row.amount.toLocaleString('en-US', { minimumFractionDigits: 2 })}</td></tr>`)}</tbody></table>`
+  }`;
 }
 
 function commitmentsView(value: MarketingCommitments): Html {
@@ -104,7 +113,8 @@ function digestView(value: ReviewDigest): Html {
 }
 
 function ownerMatchingView(value: OwnerMatching): Html {
-  if (value.overrides.length === 0) return html`<p class="muted small">No override: each HubSpot owner is the Salesforce user with the same email.</p>`;
+  if (value.overrides.length === 0)
+    return html`<p class="muted small">No override: each HubSpot owner is the Salesforce user with the same email.</p>`;
   return html`<table class="data compact"><thead><tr><th>HubSpot owner</th><th>Salesforce user</th></tr></thead>
   <tbody>${value.overrides.map((row) => html`<tr><td><code>${row.hubspotOwner}</code></td><td><code>${row.salesforceUser}</code></td></tr>`)}</tbody></table>`;
 }
@@ -121,10 +131,12 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   sharedGoals: (v) => goalsView(v as SharedGoals),
   reviewDigest: (v) => digestView(v as ReviewDigest),
   ownerMatching: (v) => ownerMatchingView(v as OwnerMatching),
-  privacyPolicy: (v) => html`<p>A HubSpot privacy deletion <strong>${(v as PrivacyPolicy).salesforceRecords === 'anonymize' ? 'anonymizes' : 'leaves (and unlinks)'}</strong> the linked Salesforce Lead or Contact; the app's own copy of the person is always erased.</p>`,
+  privacyPolicy: (v) =>
+    html`<p>A HubSpot privacy deletion <strong>${(v as PrivacyPolicy).salesforceRecords === 'anonymize' ? 'anonymizes' : 'leaves (and unlinks)'}</strong> the linked Salesforce Lead or Contact; the app's own copy of the person is always erased.</p>`,
   deletionPolicy: (v) => {
     const policy = v as DeletionPolicy;
-    const says = (action: string, other: string) => (action === 'delete' ? html`<strong>deletes</strong> the linked ${other} too` : html`only unlinks the ${other}`);
+    const says = (action: string, other: string) =>
+      action === 'delete' ? html`<strong>deletes</strong> the linked ${other} too` : html`only unlinks the ${other}`;
     return html`<p>A contact deleted in HubSpot ${says(policy.hubspotContactDeleted, 'Salesforce record')}; a Lead or Contact deleted in Salesforce ${says(policy.salesforceRecordDeleted, 'HubSpot contact')}.</p>`;
   },
 };
@@ -168,7 +180,8 @@ function issuesNotice(issues: readonly string[] | undefined): Html | string {
 /** The alert target card: a signed JSON POST per SLA breach; the secret is write-only. */
 function alertCard(data: SettingsPageData, base: string): Html {
   const alert: AlertTargetView = data.alert ?? { configured: false, url: null, state: 'none', problem: null };
-  const stateBadge = alert.state === 'unreadable' ? badge('unreadable', 'error') : alert.configured ? badge('on', 'ok') : badge('off', 'muted');
+  const stateBadge =
+    alert.state === 'unreadable' ? badge('unreadable', 'error') : alert.configured ? badge('on', 'ok') : badge('off', 'muted');
   return html`<section class="card" id="alert-target" data-alert-state="${alert.state}">
     <div class="card-head"><h2>SLA breach alerts</h2>${stateBadge}</div>
     <p class="muted">Each breach is escalated with Salesforce Tasks for the owner and their manager. With an alert target, a JSON alert signed with HMAC-SHA256 (<code>x-smarketing-signature</code>) is also POSTed to it: a chat webhook or an incident tool. URL and secret are stored encrypted.</p>
@@ -221,7 +234,12 @@ function previewNotice(input: NonNullable<SettingsPageData['preview']>): Html {
 }
 
 /** A run card's parts: its head with the run's status, and its live progress bar (none before a first run). */
-function runCardParts(run: { runId: string; status: string; total: number | null; done: number } | null, kind: string, label: string, text: string): { badge: Html | string; progress: Html | string; running: boolean } {
+function runCardParts(
+  run: { runId: string; status: string; total: number | null; done: number } | null,
+  kind: string,
+  label: string,
+  text: string,
+): { badge: Html | string; progress: Html | string; running: boolean } {
   return {
     badge: run ? badge(run.status, run.status === 'completed' ? 'ok' : run.status === 'failed' ? 'error' : 'info') : '',
     progress: run
@@ -257,8 +275,12 @@ function fillCard(data: SettingsPageData, base: string): Html {
     <p class="muted">A mapping that starts syncing (or changes rule) reaches a linked record at its next change. Fill the records linked already, by each mapping's rule, to have them agree now.</p>
     ${parts.progress}
     <div data-run-again ${parts.running ? 'hidden' : ''}>${postButton({
-      action: `${base}/fieldMappings/fill`, csrfToken: data.csrfToken, label: `Fill existing records (${which})`, kind: 'primary',
-      confirm: `Write ${which} to every linked contact and Lead by its rule?`, ...(pairs.length > 0 ? { fields: { pairs: pairsText(pairs) } } : {}),
+      action: `${base}/fieldMappings/fill`,
+      csrfToken: data.csrfToken,
+      label: `Fill existing records (${which})`,
+      kind: 'primary',
+      confirm: `Write ${which} to every linked contact and Lead by its rule?`,
+      ...(pairs.length > 0 ? { fields: { pairs: pairsText(pairs) } } : {}),
     })}</div>
   </section>`;
 }

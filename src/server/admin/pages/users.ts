@@ -19,19 +19,22 @@ export interface UsersPageData {
 export function usersBody(data: UsersPageData): Html {
   const base = `/admin/installations/${encodeURIComponent(data.installationId)}`;
   return html`
-  ${data.created
-    ? html`<section class="card" id="invitation-link">
+  ${
+    data.created
+      ? html`<section class="card" id="invitation-link">
       <h2>Invitation link for ${data.created.name}</h2>
       <p>Send this link to them. It works once, until ${formatTime(data.created.expiresAt)}, and is shown only now.</p>
       <p><input class="mono" type="text" readonly value="${data.created.url}" aria-label="Invitation link"></p>
     </section>`
-    : ''}
+      : ''
+  }
   <section class="card">
     <h2>People</h2>
     <p class="muted">Installation admins manage this installation (settings, connections, sync controls, people). Viewers read its funnel report and change nothing. The operator's token (ADMIN_TOKEN) administers every installation and is not listed.</p>
-    ${data.users.length === 0
-      ? html`<p class="empty">Nobody is invited yet.</p>`
-      : html`<table class="data">
+    ${
+      data.users.length === 0
+        ? html`<p class="empty">Nobody is invited yet.</p>`
+        : html`<table class="data">
       <thead><tr><th>Name</th><th>Role</th><th>Invited by</th><th>Since</th><th></th></tr></thead>
       <tbody>${data.users.map(
         (user) => html`<tr>
@@ -39,13 +42,15 @@ export function usersBody(data: UsersPageData): Html {
           <td class="actions">${postButton({ action: `${base}/users/${encodeURIComponent(user.id)}/revoke`, csrfToken: data.csrfToken, label: 'Revoke', kind: 'danger', confirm: `Revoke ${user.name}? Their sessions end at once.` })}</td>
         </tr>`,
       )}</tbody>
-    </table>`}
+    </table>`
+    }
   </section>
   <section class="card">
     <h2>Pending invitations</h2>
-    ${data.invitations.length === 0
-      ? html`<p class="empty">No invitation is waiting.</p>`
-      : html`<table class="data">
+    ${
+      data.invitations.length === 0
+        ? html`<p class="empty">No invitation is waiting.</p>`
+        : html`<table class="data">
       <thead><tr><th>For</th><th>Role</th><th>Invited by</th><th>Expires</th><th></th></tr></thead>
       <tbody>${data.invitations.map(
         (invitation) => html`<tr>
@@ -53,7 +58,8 @@ export function usersBody(data: UsersPageData): Html {
           <td class="actions">${postButton({ action: `${base}/invitations/${encodeURIComponent(invitation.id)}/cancel`, csrfToken: data.csrfToken, label: 'Cancel' })}</td>
         </tr>`,
       )}</tbody>
-    </table>`}
+    </table>`
+    }
   </section>
   <section class="card">
     <h2>Invite someone</h2>

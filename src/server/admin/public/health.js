@@ -38,7 +38,10 @@ for (const box of document.querySelectorAll('[data-backfill-run]')) {
   const again = card ? card.querySelector('[data-run-again]') : null;
   const poll = async () => {
     try {
-      const response = await fetch(`/api/backfill/${encodeURIComponent(runId)}`, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      const response = await fetch(`/api/backfill/${encodeURIComponent(runId)}`, {
+        headers: { accept: 'application/json' },
+        credentials: 'same-origin',
+      });
       if (!response.ok) return;
       const run = await response.json();
       if (bar) {

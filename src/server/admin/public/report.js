@@ -20,38 +20,86 @@ if (source && Chart) {
   };
   const bars = (labels, series, options = {}) => ({
     type: 'bar',
-    data: { labels, datasets: series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: s.color ?? palette[i % palette.length], borderRadius: 4, maxBarThickness: 42 })) },
+    data: {
+      labels,
+      datasets: series.map((s, i) => ({
+        label: s.label,
+        data: s.data,
+        backgroundColor: s.color ?? palette[i % palette.length],
+        borderRadius: 4,
+        maxBarThickness: 42,
+      })),
+    },
     options: {
       indexAxis: options.horizontal ? 'y' : 'x',
-      plugins: { legend: { display: series.length > 1, position: 'bottom' }, tooltip: options.money ? { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${money(ctx.parsed[options.horizontal ? 'x' : 'y'])}` } } : {} },
+      plugins: {
+        legend: { display: series.length > 1, position: 'bottom' },
+        tooltip: options.money
+          ? { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${money(ctx.parsed[options.horizontal ? 'x' : 'y'])}` } }
+          : {},
+      },
       scales: {
-        x: { stacked: Boolean(options.stacked), beginAtZero: true, grid: { display: Boolean(options.horizontal) }, ticks: options.horizontal ? (options.money ? { callback: (v) => money(v) } : { precision: 0 }) : {} },
-        y: { stacked: Boolean(options.stacked), beginAtZero: true, grid: { display: !options.horizontal }, ticks: !options.horizontal && options.money ? { callback: (v) => money(v) } : { precision: 0 } },
+        x: {
+          stacked: Boolean(options.stacked),
+          beginAtZero: true,
+          grid: { display: Boolean(options.horizontal) },
+          ticks: options.horizontal ? (options.money ? { callback: (v) => money(v) } : { precision: 0 }) : {},
+        },
+        y: {
+          stacked: Boolean(options.stacked),
+          beginAtZero: true,
+          grid: { display: !options.horizontal },
+          ticks: !options.horizontal && options.money ? { callback: (v) => money(v) } : { precision: 0 },
+        },
       },
     },
   });
 
   draw('chart-funnel', bars(data.funnel.labels, [{ label: 'Contacts', data: data.funnel.values, color: palette.slice(0, 5) }]));
-  draw('chart-channels', bars(data.channels.labels, [
-    { label: 'Leads', data: data.channels.leads },
-    { label: 'MQLs', data: data.channels.mqls },
-    { label: 'SQLs', data: data.channels.sqls },
-    { label: 'Customers', data: data.channels.customers },
-  ]));
-  draw('chart-revenue', bars(data.channels.labels, [
-    { label: 'Pipeline', data: data.channels.pipeline },
-    { label: 'Won', data: data.channels.won },
-  ], { money: true }));
-  draw('chart-reasons', bars(data.reasons.labels, [
-    { label: 'Rejected', data: data.reasons.rejected, color: '#e64980' },
-    { label: 'Recycled', data: data.reasons.recycled, color: '#f59f00' },
-    { label: 'Lost', data: data.reasons.lost, color: '#868e96' },
-  ], { horizontal: true, stacked: true }));
-  draw('chart-credit', bars(data.credit.labels, [
-    { label: 'First touch', data: data.credit.firstTouch },
-    { label: 'Last touch', data: data.credit.lastTouch },
-    { label: 'Linear', data: data.credit.linear },
-    { label: 'Position based', data: data.credit.positionBased },
-  ], { money: true }));
+  draw(
+    'chart-channels',
+    bars(data.channels.labels, [
+      { label: 'Leads', data: data.channels.leads },
+      { label: 'MQLs', data: data.channels.mqls },
+      { label: 'SQLs', data: data.channels.sqls },
+      { label: 'Customers', data: data.channels.customers },
+    ]),
+  );
+  draw(
+    'chart-revenue',
+    bars(
+      data.channels.labels,
+      [
+        { label: 'Pipeline', data: data.channels.pipeline },
+        { label: 'Won', data: data.channels.won },
+      ],
+      { money: true },
+    ),
+  );
+  draw(
+    'chart-reasons',
+    bars(
+      data.reasons.labels,
+      [
+        { label: 'Rejected', data: data.reasons.rejected, color: '#e64980' },
+        { label: 'Recycled', data: data.reasons.recycled, color: '#f59f00' },
+        { label: 'Lost', data: data.reasons.lost, color: '#868e96' },
+      ],
+      { horizontal: true, stacked: true },
+    ),
+  );
+  draw(
+    'chart-credit',
+    bars(
+      data.credit.labels,
+      [
+        { label: 'First touch', data: data.credit.firstTouch },
+        { label: 'Last touch', data: data.credit.lastTouch },
+        { label: 'Linear', data: data.credit.linear },
+        { label: 'Position based', data: data.credit.positionBased },
+      ],
+      { money: true },
+    ),
+  );
   document.body.setAttribute('data-charts', String(Chart.instances ? Object.keys(Chart.instances).length : 0));
 }

@@ -9,9 +9,10 @@ const Chart = window.Chart;
 if (source && Chart) {
   const data = JSON.parse(source.textContent);
   const palette = ['#3b5bdb', '#12b886', '#f59f00', '#e64980', '#7950f2', '#15aabf'];
-  const money = (value) => (data.currency
-    ? new Intl.NumberFormat('en-US', { style: 'currency', currency: data.currency, maximumFractionDigits: 0 }).format(value)
-    : new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value));
+  const money = (value) =>
+    data.currency
+      ? new Intl.NumberFormat('en-US', { style: 'currency', currency: data.currency, maximumFractionDigits: 0 }).format(value)
+      : new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 }).format(value);
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
   Chart.defaults.color = '#475467';
   Chart.defaults.animation = false;
@@ -24,21 +25,47 @@ if (source && Chart) {
   };
   const bars = (labels, series, horizontal) => ({
     type: 'bar',
-    data: { labels, datasets: series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: s.color ?? palette[i % palette.length], borderRadius: 4, maxBarThickness: 42 })) },
+    data: {
+      labels,
+      datasets: series.map((s, i) => ({
+        label: s.label,
+        data: s.data,
+        backgroundColor: s.color ?? palette[i % palette.length],
+        borderRadius: 4,
+        maxBarThickness: 42,
+      })),
+    },
     options: {
       indexAxis: horizontal ? 'y' : 'x',
-      plugins: { legend: { display: series.length > 1, position: 'bottom' }, tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${money(ctx.parsed[horizontal ? 'x' : 'y'])}` } } },
+      plugins: {
+        legend: { display: series.length > 1, position: 'bottom' },
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${money(ctx.parsed[horizontal ? 'x' : 'y'])}` } },
+      },
       scales: horizontal
         ? { x: { beginAtZero: true, ticks: { callback: (v) => money(v) } }, y: { grid: { display: false } } }
         : { x: { grid: { display: false } }, y: { beginAtZero: true, ticks: { callback: (v) => money(v) } } },
     },
   });
 
-  draw('chart-stages', bars(data.stages.labels, [{ label: 'Open pipeline', data: data.stages.amounts, color: palette.slice(0, Math.max(1, data.stages.labels.length)) }], true));
-  draw('chart-sources', bars(data.channels.labels, [
-    { label: 'Won', data: data.channels.won },
-    { label: 'Open pipeline', data: data.channels.open },
-  ], false));
+  draw(
+    'chart-stages',
+    bars(
+      data.stages.labels,
+      [{ label: 'Open pipeline', data: data.stages.amounts, color: palette.slice(0, Math.max(1, data.stages.labels.length)) }],
+      true,
+    ),
+  );
+  draw(
+    'chart-sources',
+    bars(
+      data.channels.labels,
+      [
+        { label: 'Won', data: data.channels.won },
+        { label: 'Open pipeline', data: data.channels.open },
+      ],
+      false,
+    ),
+  );
   // Printing re-lays the page out at paper width: redraw at the printed size, then back.
   window.addEventListener('beforeprint', () => charts.forEach((chart) => chart.resize()));
   window.addEventListener('afterprint', () => charts.forEach((chart) => chart.resize()));
