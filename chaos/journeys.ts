@@ -340,8 +340,6 @@ export interface WorkloadShape {
   stepGapMs: { min: number; max: number };
   reps: number;
   runId: string;
-  /** Kinds left out of this run's plan. */
-  without?: readonly JourneyKind[];
 }
 
 /** Draws the journeys of a run. */
@@ -349,7 +347,7 @@ export function planJourneys(seed: number, shape: WorkloadShape): Journey[] {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const gap = () => shape.stepGapMs.min + Math.floor(random() * (shape.stepGapMs.max - shape.stepGapMs.min + 1));
-  const weight = (kind: JourneyKind): number => (shape.without?.includes(kind) ? 0 : WEIGHTS[kind]);
+  const weight = (kind: JourneyKind): number => WEIGHTS[kind];
   const total = JOURNEY_KINDS.reduce((sum, kind) => sum + weight(kind), 0);
   const drawKind = (): JourneyKind => {
     let roll = random() * total;

@@ -79,9 +79,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const runStarted = Date.now();
 const say = (line: string) => process.stderr.write(`chaos [${((Date.now() - runStarted) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
-/** Journey kinds the short form (the CI gate) leaves out, with the reason at the call. */
-const SHORT_FORM_WITHOUT = ['hs-merge-both'] as const;
-
 function parseCli(): { form: Form; seed: number; journeys: number; workers: number; keep: boolean } {
   const { values } = parseArgs({
     options: {
@@ -335,9 +332,6 @@ async function main(): Promise<number> {
       stepGapMs: settings.stepGapMs,
       reps: reps.length,
       runId,
-      // Merging two contacts that both have a Lead still races with the sync now and then (a Lead the
-      // merge lets go of can become a contact of its own): the long form keeps it, the CI gate not yet.
-      without: cli.form === 'short' ? SHORT_FORM_WITHOUT : [],
     });
     const expectedWorkloadMs = Math.round((settings.spreadMs * cli.journeys) / FORMS[cli.form].journeys) + 4 * settings.stepGapMs.max;
     const before = { hubspot: await hubspot.stats(), salesforce: await salesforce.stats() };

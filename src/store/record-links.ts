@@ -125,13 +125,18 @@ export async function setLinksAside(db: Queryable, installationId: string, links
   }
 }
 
-/** Of the given HubSpot contact ids or Salesforce Lead/Contact ids, the ones whose link is set aside. */
+/**
+ * Of the given HubSpot contact ids or Salesforce Lead/Contact ids, the ones whose link is set aside.
+ * A contact a live link holds is not: a merge's survivor can have its own duplicate set aside and
+ * still be linked through the kept link.
+ */
 export async function setAsideIds(db: Queryable, installationId: string, side: RecordSide, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows =
     side === 'hubspot'
       ? await db.query<{ id: string }>(
-          'SELECT hubspot_contact_id AS id FROM record_unlinks WHERE installation_id = $1 AND hubspot_contact_id = ANY($2)',
+          `SELECT u.hubspot_contact_id AS id FROM record_unlinks u WHERE u.installation_id = $1 AND u.hubspot_contact_id = ANY($2)
+             AND NOT EXISTS (SELECT 1 FROM record_links l WHERE l.installation_id = u.installation_id AND l.hubspot_contact_id = u.hubspot_contact_id)`,
           [installationId, ids],
         )
       : await db.query<{ id: string }>(

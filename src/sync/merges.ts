@@ -129,14 +129,17 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   }
 
   // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
+  // Duplicates are set aside before the kept link moves: a survivor handed off before its merge
+  // was applied holds a duplicate under its own id, and setting that aside afterwards would take
+  // the kept link with it (chaos suite).
   await inTransaction(ctx.db, async (tx) => {
     await repointHubSpotContact(tx, ctx.installationId, mergedIds, survivorId);
-    if (keep && keep.hubspotContactId !== survivorId) await moveLink(tx, ctx.installationId, keep.hubspotContactId, survivorId);
     await setLinksAside(
       tx,
       ctx.installationId,
       duplicates.map((d) => ({ ...d, deletedSide: 'hubspot' as const, deletedId: d.hubspotContactId, reason: 'merged' as const })),
     );
+    if (keep && keep.hubspotContactId !== survivorId) await moveLink(tx, ctx.installationId, keep.hubspotContactId, survivorId);
   });
   await stampEarliestFirstTouch(ctx, survivorId, keep, entry);
 

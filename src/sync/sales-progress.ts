@@ -125,7 +125,17 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
 
   // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
   const linkUpdates: RecordLink[] = [];
-  const unlinked = leads.filter((lead) => !links.get(lead.Id) && !recordText(lead, 'HubSpot_Contact_Id__c'));
+  // Set aside again after the links were read: a merge clears a duplicate Lead's HubSpot id in
+  // Salesforce, then sets its link aside; a Lead read between the two looked linked above and
+  // unlinked here, and would come back as a new contact (chaos suite).
+  const withoutLink = leads.filter((lead) => !links.get(lead.Id) && !recordText(lead, 'HubSpot_Contact_Id__c'));
+  const setAsideSince = await setAsideIds(
+    ctx.db,
+    ctx.installationId,
+    'salesforce',
+    withoutLink.map((lead) => lead.Id),
+  );
+  const unlinked = withoutLink.filter((lead) => !setAsideSince.has(lead.Id));
   const creatable = unlinked.filter((lead) => recordText(lead, 'Email'));
   for (const lead of unlinked.filter((l) => !recordText(l, 'Email'))) {
     entry(

@@ -9,6 +9,7 @@ import { Queue } from 'bullmq';
 import jsforce from 'jsforce';
 import { Redis } from 'ioredis';
 import { queues } from '../../src/queue/catalog.ts';
+import { saveLinks } from '../../src/store/record-links.ts';
 import { underDrainLock } from '../../src/sync/drain.ts';
 
 interface LinkRow extends Record<string, unknown> {
@@ -51,6 +52,21 @@ describe('record identity', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  };
+  /** Salesforce as the app's integration user: what the app writes, a test can write the same way. */
+  const integrationUser = async () => {
+    const { config } = h.app;
+    const connection = new jsforce.Connection({
+      loginUrl: h.salesforceSandbox.url,
+      version: '62.0',
+      oauth2: {
+        loginUrl: h.salesforceSandbox.url,
+        clientId: config.sandbox.salesforce.clientId,
+        clientSecret: config.sandbox.salesforce.clientSecret,
+      },
+    });
+    await connection.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
+    return connection;
   };
   const installationId = async () =>
     (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
@@ -146,17 +162,7 @@ describe('record identity', () => {
     const kept = await h.handOff({ email: email() });
     // A Lead the app made for a contact whose link was never saved (the handoff stopped between its
     // writes), written as the integration user; nothing may link it meanwhile, so the Salesforce side waits.
-    const { config } = h.app;
-    const integration = new jsforce.Connection({
-      loginUrl: h.salesforceSandbox.url,
-      version: '62.0',
-      oauth2: {
-        loginUrl: h.salesforceSandbox.url,
-        clientId: config.sandbox.salesforce.clientId,
-        clientSecret: config.sandbox.salesforce.clientSecret,
-      },
-    });
-    await integration.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
+    const integration = await integrationUser();
     expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
     try {
       const strayId = h.newContact({ email: email() });
@@ -183,6 +189,74 @@ describe('record identity', () => {
       expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);
     }
   }, 90_000);
+
+  it("keeps the primary's link when the survivor got a Lead of its own before its merge was applied, and the survivor goes on syncing", async () => {
+    const primary = await h.handOff({ email: email() });
+    const other = await h.handOff({ email: email() });
+    const redis = new Redis(h.app.redisUrl);
+    try {
+      const installation = await installationId();
+      const release = await holdDrainLock(redis, installation);
+      let survivorId: string;
+      let ownLeadId: string;
+      try {
+        const merged = await h.hubspot.crm.contacts.basicApi.merge({
+          primaryObjectId: primary.contactId,
+          objectIdToMerge: other.contactId,
+        });
+        survivorId = merged.id;
+        // What a handoff batch running beside the ones that linked the two contacts leaves behind:
+        // the survivor, an MQL no link named yet, handed off with a Lead and a link of its own.
+        const own = await (
+          await integrationUser()
+        )
+          .sobject('Lead')
+          .create({ LastName: 'Survivor', Company: 'Analytical Engines', Email: email(), HubSpot_Contact_Id__c: survivorId });
+        ownLeadId = String(own.id);
+        await saveLinks(h.app.db, installation, [
+          {
+            hubspotContactId: survivorId,
+            email: null,
+            salesforceLeadId: ownLeadId,
+            salesforceContactId: null,
+            salesforceOpportunityId: null,
+          },
+        ]);
+      } finally {
+        await release();
+      }
+
+      await eventually(
+        async () => (await logged(`hubspot:contact:${survivorId}`, 'merge_contacts')).length === 1,
+        30_000,
+        'the merge applied',
+      );
+      expect((await linkOf(survivorId))?.salesforce_lead_id).toBe(primary.lead.Id);
+      for (const duplicate of [other.lead.Id, ownLeadId]) {
+        expect(await linksOfLead(duplicate)).toEqual([]);
+        expect(await logged(`salesforce:Lead:${duplicate}`, 'merge_duplicate_unlinked')).toHaveLength(1);
+      }
+
+      // The survivor is not taken for a contact whose link was set aside: its changes reach the kept Lead.
+      const [mark] = await h.app.db.query<{ id: string | null }>('SELECT max(id) AS id FROM sync_log');
+      h.hubspotSandbox.editInUi('contacts', survivorId, { jobtitle: 'Head of Survival' });
+      await eventually(
+        async () =>
+          (
+            await h.app.db.query('SELECT 1 FROM sync_log WHERE record_ref = $1 AND id > $2', [
+              `hubspot:contact:${survivorId}`,
+              mark?.id ?? 0,
+            ])
+          ).length > 0,
+        30_000,
+        'the survivor synced',
+      );
+      expect(await logged(`hubspot:contact:${survivorId}`, 'skip_unlinked')).toEqual([]);
+      expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${survivorId}'`)).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+  }, 120_000);
 
   it('applies a merge only once the running handoff batch of its installation lets go', async () => {
     const { contactId, lead } = await h.handOff({ email: email() });
