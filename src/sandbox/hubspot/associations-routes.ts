@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import type { CrmService } from './crm-service.ts';
-import { objectNotFound, validationError } from './errors.ts';
+import { batchError, objectNotFound, validationError } from './errors.ts';
 import { param, parseBody, queryInt, queryString } from './http-kit.ts';
 import type { ObjectTypeName } from './model.ts';
 import { ASSOCIATION_TYPES, OBJECT_TYPES, associationType, defaultAssociationType } from './object-types.ts';
@@ -27,7 +27,14 @@ const typeView = (typeId: number) => {
 /** CRM v4 associations: note↔contact, deal↔contact, contact↔company (and the other HubSpot-defined pairs). */
 export function associationsRouter(store: SandboxStore, crm: CrmService, now: () => number): Router {
   const router = Router();
+  const context: AssociationsContext = { store, crm, now, ...associationOps(store, crm) };
+  registerRecordAssociationRoutes(router, context);
+  registerBatchAssociationRoutes(router, context);
+  return router;
+}
 
+/** Linking two records, with the checks the real API makes first. */
+function associationOps(store: SandboxStore, crm: CrmService) {
   const requireRecord = (type: ObjectTypeName, recordId: string): void => {
     if (crm.find(type, recordId) === undefined) throw objectNotFound(recordId);
   };
@@ -75,6 +82,17 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
     };
   };
 
+  return { requireRecord, associate, associateDefault };
+}
+
+/** What the association endpoints share. */
+type AssociationsContext = { store: SandboxStore; crm: CrmService; now: () => number } & ReturnType<typeof associationOps>;
+
+/** One record's associations: create (default or labelled), list and remove. */
+function registerRecordAssociationRoutes(
+  router: Router,
+  { store, now, requireRecord, associate, associateDefault }: AssociationsContext,
+): void {
   router.put('/crm/v4/objects/:objectType/:objectId/associations/default/:toObjectType/:toObjectId', (req: Request, res: Response) => {
     const startedAt = now();
     const result = associateDefault(
@@ -114,7 +132,11 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
     store.associations.remove(objectTypeParam(req), param(req, 'objectId'), objectTypeParam(req, 'toObjectType'), param(req, 'toObjectId'));
     res.status(204).end();
   });
+}
 
+/** The association labels of a pair of types and the batch endpoints. */
+function registerBatchAssociationRoutes(router: Router, context: AssociationsContext): void {
+  const { store, now, associate, associateDefault } = context;
   router.get('/crm/v4/associations/:fromObjectType/:toObjectType/labels', (req: Request, res: Response) => {
     const from = objectTypeParam(req, 'fromObjectType');
     const to = objectTypeParam(req, 'toObjectType');
@@ -155,46 +177,7 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
     const { inputs } = parseBody(batchReadBody, req.body);
     checkBatchSize(inputs.length);
     const startedAt = now();
-    const missing = inputs.filter((input) => crm.find(from, input.id) === undefined).map((input) => input.id);
-    const found = inputs
-      .filter((input) => !missing.includes(input.id))
-      .map((input) => ({
-        from: { id: input.id },
-        to: store.associations
-          .list(from, input.id, to)
-          .map(({ toId, typeIds }) => ({ toObjectId: Number(toId), associationTypes: typeIds.map(typeView) })),
-      }));
-    // A record with no association of the asked type is not a result but an error of its own:
-    // OBJECT_NOT_FOUND / crm.associations.NO_ASSOCIATIONS_FOUND, "No company is associated with
-    // contact 1.", answered 207 (responses of the real API quoted in integrations that read
-    // associations in batch, e.g. "No company is associated with deal 515690208449.").
-    const results = found.filter((r) => r.to.length > 0);
-    const none = found
-      .filter((r) => r.to.length === 0)
-      .map((r) => ({
-        status: 'error',
-        category: 'OBJECT_NOT_FOUND',
-        subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
-        message: `No ${OBJECT_TYPES[to].singular} is associated with ${OBJECT_TYPES[from].singular} ${r.from.id}.`,
-        context: { fromObjectId: [r.from.id], fromObjectType: [OBJECT_TYPES[from].singular], toObjectType: [OBJECT_TYPES[to].singular] },
-        errors: [],
-        links: {},
-      }));
-    const errors = [
-      ...(missing.length === 0
-        ? []
-        : [
-            {
-              status: 'error',
-              category: 'OBJECT_NOT_FOUND',
-              message: `No ${OBJECT_TYPES[from].label} with ID(s) ${missing.join(', ')} exist`,
-              context: { fromIds: missing },
-              errors: [],
-              links: {},
-            },
-          ]),
-      ...none,
-    ];
+    const { results, errors } = readAssociations(context, from, to, inputs);
     res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
   });
 
@@ -206,6 +189,44 @@ export function associationsRouter(store: SandboxStore, crm: CrmService, now: ()
     for (const input of inputs) for (const target of input.to) store.associations.remove(from, input.from.id, to, target.id);
     res.status(204).end();
   });
+}
 
-  return router;
+/** A batch read's found associations, and one error per missing record or record without any. */
+function readAssociations(
+  { store, crm }: AssociationsContext,
+  from: ObjectTypeName,
+  to: ObjectTypeName,
+  inputs: readonly { id: string }[],
+): { results: unknown[]; errors: unknown[] } {
+  const missing = inputs.filter((input) => crm.find(from, input.id) === undefined).map((input) => input.id);
+  const found = inputs
+    .filter((input) => !missing.includes(input.id))
+    .map((input) => ({
+      from: { id: input.id },
+      to: store.associations
+        .list(from, input.id, to)
+        .map(({ toId, typeIds }) => ({ toObjectId: Number(toId), associationTypes: typeIds.map(typeView) })),
+    }));
+  // A record with no association of the asked type is not a result but an error of its own:
+  // OBJECT_NOT_FOUND / crm.associations.NO_ASSOCIATIONS_FOUND, "No company is associated with
+  // contact 1.", answered 207 (responses of the real API quoted in integrations that read
+  // associations in batch, e.g. "No company is associated with deal 515690208449.").
+  const results = found.filter((r) => r.to.length > 0);
+  const none = found
+    .filter((r) => r.to.length === 0)
+    .map((r) =>
+      batchError(
+        'OBJECT_NOT_FOUND',
+        `No ${OBJECT_TYPES[to].singular} is associated with ${OBJECT_TYPES[from].singular} ${r.from.id}.`,
+        { fromObjectId: [r.from.id], fromObjectType: [OBJECT_TYPES[from].singular], toObjectType: [OBJECT_TYPES[to].singular] },
+        'crm.associations.NO_ASSOCIATIONS_FOUND',
+      ),
+    );
+  const errors = [
+    ...(missing.length === 0
+      ? []
+      : [batchError('OBJECT_NOT_FOUND', `No ${OBJECT_TYPES[from].label} with ID(s) ${missing.join(', ')} exist`, { fromIds: missing })]),
+    ...none,
+  ];
+  return { results, errors };
 }

@@ -33,6 +33,16 @@ export function errorBody(category: string, message: string, extra: Record<strin
   return { status: 'error', message, correlationId: randomUUID(), category, ...extra };
 }
 
+/** One entry of a batch answer's `errors[]` (the generated `StandardError` model). */
+export function batchError(
+  category: string,
+  message: string,
+  context: Record<string, string[]>,
+  subCategory?: string,
+): Record<string, unknown> {
+  return { status: 'error', category, ...(subCategory === undefined ? {} : { subCategory }), message, context, errors: [], links: {} };
+}
+
 /** 400 VALIDATION_ERROR with optional details. */
 export function validationError(message: string, details: ErrorDetail[] = [], extra: Record<string, unknown> = {}): HubSpotError {
   const body = errorBody('VALIDATION_ERROR', message, details.length > 0 ? { errors: details, ...extra } : extra);

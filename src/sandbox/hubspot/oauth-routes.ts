@@ -73,7 +73,16 @@ function consentPage(config: SandboxConfig, query: z.output<typeof authorizeQuer
 export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router {
   const router = Router();
   const form = urlencoded({ extended: false });
+  registerConsentRoutes(router, form, store, config);
+  registerTokenRoute(router, form, store, config);
+  registerTokenInfoRoutes(router, store, config);
+  return router;
+}
 
+type FormParser = ReturnType<typeof urlencoded>;
+
+/** The consent page and the decision it posts, which redirects with a code or `access_denied`. */
+function registerConsentRoutes(router: Router, form: FormParser, store: SandboxStore, config: SandboxConfig): void {
   const showConsent = (req: Request, res: Response) => {
     const parsed = authorizeQuery.safeParse(req.query);
     if (!parsed.success) {
@@ -111,7 +120,39 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
     if (input.state !== undefined) target.searchParams.set('state', input.state);
     res.redirect(302, target.toString());
   });
+}
 
+/** The refresh token and scopes a token request's grant carries; an authorization code is spent. */
+function redeemGrant(
+  store: SandboxStore,
+  config: SandboxConfig,
+  input: z.output<typeof tokenBody>,
+  now: number,
+): { refreshToken: string; scopes: string[] } {
+  if (input.grant_type === 'authorization_code') {
+    const grant = store.codes.get(input.code);
+    if (grant === undefined || grant.expiresAt <= now) throw oauthError('BAD_AUTH_CODE', 'missing or unknown auth code');
+    if (grant.redirectUri !== input.redirect_uri)
+      throw oauthError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
+    store.codes.delete(input.code);
+    const refreshToken = randomUUID();
+    const scopes = grant.scopes;
+    store.refreshTokens.set(refreshToken, {
+      token: refreshToken,
+      hubId: config.portalId,
+      userId: config.uiUserId,
+      clientId: config.clientId,
+      scopes,
+    });
+    return { refreshToken, scopes };
+  }
+  const grant = store.refreshTokens.get(input.refresh_token);
+  if (grant === undefined) throw oauthError('BAD_REFRESH_TOKEN', 'missing or invalid refresh token');
+  return { refreshToken: grant.token, scopes: grant.scopes };
+}
+
+/** The token endpoint: an authorization code or a refresh token for a new access token. */
+function registerTokenRoute(router: Router, form: FormParser, store: SandboxStore, config: SandboxConfig): void {
   router.post('/oauth/v1/token', form, (req: Request, res: Response) => {
     const grantType: unknown = (req.body as Record<string, unknown> | undefined)?.grant_type;
     if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
@@ -121,29 +162,7 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
     if (input.client_id !== config.clientId) throw oauthError('BAD_CLIENT_ID', 'missing or invalid client id');
     if (input.client_secret !== config.clientSecret) throw oauthError('BAD_CLIENT_SECRET', 'missing or invalid client secret');
     const now = config.now();
-    let refreshToken: string;
-    let scopes: string[];
-    if (input.grant_type === 'authorization_code') {
-      const grant = store.codes.get(input.code);
-      if (grant === undefined || grant.expiresAt <= now) throw oauthError('BAD_AUTH_CODE', 'missing or unknown auth code');
-      if (grant.redirectUri !== input.redirect_uri)
-        throw oauthError('BAD_REDIRECT_URI', 'redirect_uri does not match the one used to authorize');
-      store.codes.delete(input.code);
-      refreshToken = randomUUID();
-      scopes = grant.scopes;
-      store.refreshTokens.set(refreshToken, {
-        token: refreshToken,
-        hubId: config.portalId,
-        userId: config.uiUserId,
-        clientId: config.clientId,
-        scopes,
-      });
-    } else {
-      const grant = store.refreshTokens.get(input.refresh_token);
-      if (grant === undefined) throw oauthError('BAD_REFRESH_TOKEN', 'missing or invalid refresh token');
-      refreshToken = grant.token;
-      scopes = grant.scopes;
-    }
+    const { refreshToken, scopes } = redeemGrant(store, config, input, now);
     const accessToken = `CN${randomBytes(48).toString('base64url')}`;
     const record: AccessTokenRecord = {
       token: accessToken,
@@ -165,7 +184,10 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
       scopes,
     });
   });
+}
 
+/** Token metadata lookups and refresh-token revocation. */
+function registerTokenInfoRoutes(router: Router, store: SandboxStore, config: SandboxConfig): void {
   router.get('/oauth/v1/access-tokens/:token', (req: Request, res: Response) => {
     const grant = store.accessTokens.get(param(req, 'token'));
     if (grant === undefined) throw resourceNotFound('Access token not found');
@@ -203,6 +225,4 @@ export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router 
     store.refreshTokens.delete(param(req, 'token'));
     res.status(204).end();
   });
-
-  return router;
 }

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { originOf } from './auth.ts';
 import { API_WRITE } from './crm-service.ts';
 import type { CrmService } from './crm-service.ts';
-import { HubSpotError, errorBody, objectNotFound } from './errors.ts';
+import { HubSpotError, batchError, errorBody, objectNotFound } from './errors.ts';
 import { param, parseBody, queryBool, queryInt, queryList, queryString } from './http-kit.ts';
 import type { CrmRecord, ObjectTypeName } from './model.ts';
 import { OBJECT_TYPES, resolveObjectType } from './object-types.ts';
@@ -41,14 +41,40 @@ function associationTypes(req: Request): ObjectTypeName[] | undefined {
 }
 
 function notFoundInBatch(type: ObjectTypeName, ids: string[]): Record<string, unknown> {
+  return batchError(
+    'OBJECT_NOT_FOUND',
+    `Could not get some ${OBJECT_TYPES[type].label} objects, they may be deleted or not exist. Check that ids are valid.`,
+    { ids },
+  );
+}
+
+/** The view options a single or list read takes from its query string. */
+function queryViewOptions(req: Request): ViewOptions {
   return {
-    status: 'error',
-    category: 'OBJECT_NOT_FOUND',
-    message: `Could not get some ${OBJECT_TYPES[type].label} objects, they may be deleted or not exist. Check that ids are valid.`,
-    context: { ids },
-    errors: [],
-    links: {},
+    properties: queryList(req, 'properties'),
+    propertiesWithHistory: queryList(req, 'propertiesWithHistory'),
+    associations: associationTypes(req),
   };
+}
+
+/** A batch answer: 207 with the not-found ids when some were missing, 200 otherwise. */
+function sendBatch(
+  res: Response,
+  type: ObjectTypeName,
+  results: unknown[],
+  missing: string[],
+  startedAt: number,
+  finishedAt: number,
+): void {
+  const errors = missing.length > 0 ? [notFoundInBatch(type, missing)] : [];
+  res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, finishedAt));
+}
+
+/** What the objects endpoints share: the CRM, the clock and the record view. */
+interface ObjectsContext {
+  crm: CrmService;
+  now: () => number;
+  view: (type: ObjectTypeName, record: CrmRecord, options: ViewOptions) => ReturnType<typeof toApiObject>;
 }
 
 /** CRM v3 objects API for contacts, companies, deals and notes: basic, batch and GDPR endpoints. */
@@ -56,15 +82,19 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
   const router = Router();
   const view = (type: ObjectTypeName, record: CrmRecord, options: ViewOptions) =>
     toApiObject(type, record, options, { catalog: store.properties[type], associations: store.associations });
+  const context: ObjectsContext = { crm, now, view };
+  registerBasicRoutes(router, context);
+  registerBatchRoutes(router, context);
+  registerMergeAndGdprRoutes(router, context);
+  return router;
+}
 
+/** List, read, create, update and archive one object. */
+function registerBasicRoutes(router: Router, { crm, view }: ObjectsContext): void {
   router.get('/crm/v3/objects/:objectType', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
     const limit = queryInt(req, 'limit', 10, 1, 100);
-    const options: ViewOptions = {
-      properties: queryList(req, 'properties'),
-      propertiesWithHistory: queryList(req, 'propertiesWithHistory'),
-      associations: associationTypes(req),
-    };
+    const options = queryViewOptions(req);
     const results: unknown[] = [];
     let nextAfter: string | undefined;
     for (const record of crm.table(type).scan(queryString(req, 'after'), queryBool(req, 'archived'))) {
@@ -86,13 +116,7 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     const id = param(req, 'objectId');
     const record = crm.find(type, id, { idProperty: queryString(req, 'idProperty'), archived: queryBool(req, 'archived') });
     if (record === undefined) throw objectNotFound(id);
-    res.json(
-      view(type, record, {
-        properties: queryList(req, 'properties'),
-        propertiesWithHistory: queryList(req, 'propertiesWithHistory'),
-        associations: associationTypes(req),
-      }),
-    );
+    res.json(view(type, record, queryViewOptions(req)));
   });
 
   router.post('/crm/v3/objects/:objectType', (req: Request, res: Response) => {
@@ -119,7 +143,10 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     if (record !== undefined) crm.archive(type, record, originOf(res));
     res.status(204).end();
   });
+}
 
+/** The batch endpoints: read, create, update, upsert and archive up to 100 objects. */
+function registerBatchRoutes(router: Router, { crm, now, view }: ObjectsContext): void {
   router.post('/crm/v3/objects/:objectType/batch/read', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
     const input = parseBody(batchReadBody, req.body);
@@ -134,8 +161,7 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
       if (record === undefined) missing.push(id);
       else results.push(view(type, record, { properties: input.properties, propertiesWithHistory: input.propertiesWithHistory }));
     }
-    const errors = missing.length > 0 ? [notFoundInBatch(type, missing)] : [];
-    res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
+    sendBatch(res, type, results, missing, startedAt, now());
   });
 
   router.post('/crm/v3/objects/:objectType/batch/create', (req: Request, res: Response) => {
@@ -161,8 +187,7 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     });
     const records = crm.updateMany(type, updates, originOf(res), API_WRITE);
     const results = records.map((record, index) => view(type, record, { properties: Object.keys(updates[index]?.properties ?? {}) }));
-    const errors = missing.length > 0 ? [notFoundInBatch(type, missing)] : [];
-    res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
+    sendBatch(res, type, results, missing, startedAt, now());
   });
 
   router.post('/crm/v3/objects/:objectType/batch/upsert', (req: Request, res: Response) => {
@@ -195,7 +220,10 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     }
     res.status(204).end();
   });
+}
 
+/** Merging two records and the GDPR purge. */
+function registerMergeAndGdprRoutes(router: Router, { crm, view }: ObjectsContext): void {
   // Merge (PublicMergeInput → SimplePublicObject): the record the merge made, under its new id.
   router.post('/crm/v3/objects/:objectType/merge', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
@@ -218,6 +246,4 @@ export function objectsRouter(store: SandboxStore, crm: CrmService, now: () => n
     crm.purge(type, record, originOf(res));
     res.status(204).end();
   });
-
-  return router;
 }

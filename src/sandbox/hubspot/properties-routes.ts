@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { HubSpotError, errorBody, resourceNotFound, validationError } from './errors.ts';
+import { HubSpotError, batchError, errorBody, resourceNotFound, validationError } from './errors.ts';
 import { param, parseBody, queryBool } from './http-kit.ts';
 import type { ObjectTypeName, PropertyDefinition, PropertyGroup } from './model.ts';
 import { objectTypeParam } from './objects-routes.ts';
@@ -170,18 +170,35 @@ function definitionFrom(store: SandboxStore, type: ObjectTypeName, input: Proper
 /** CRM v3 properties API: definitions and property groups. */
 export function propertiesRouter(store: SandboxStore, now: () => number): Router {
   const router = Router();
+  // Groups first: `groups` would otherwise be read as a property name.
+  registerGroupRoutes(router, store);
+  registerPropertyRoutes(router, store, now);
+  registerBatchPropertyRoutes(router, store, now);
+  return router;
+}
 
-  const install = (type: ObjectTypeName, definition: PropertyDefinition): void => {
-    store.properties[type].set(definition.name, definition);
-    if (definition.hasUniqueValue) store.objects[type].addUniqueProperty(definition.name);
-  };
+/** Stores a new definition; a unique one also gets its value index. */
+function install(store: SandboxStore, type: ObjectTypeName, definition: PropertyDefinition): void {
+  store.properties[type].set(definition.name, definition);
+  if (definition.hasUniqueValue) store.objects[type].addUniqueProperty(definition.name);
+}
 
-  const requireProperty = (type: ObjectTypeName, name: string): PropertyDefinition => {
-    const property = store.properties[type].get(name);
-    if (property === undefined) throw resourceNotFound(`Unable to find property ${name} for object type ${type}`);
-    return property;
-  };
+/** The definition of `name`, or HubSpot's 404. */
+function requireProperty(store: SandboxStore, type: ObjectTypeName, name: string): PropertyDefinition {
+  const property = store.properties[type].get(name);
+  if (property === undefined) throw resourceNotFound(`Unable to find property ${name} for object type ${type}`);
+  return property;
+}
 
+/** The group of `:groupName`, or HubSpot's 404. */
+function requireGroup(store: SandboxStore, req: Request): PropertyGroup {
+  const group = store.groups[objectTypeParam(req)].get(param(req, 'groupName'));
+  if (group === undefined) throw resourceNotFound(`Unable to find property group ${param(req, 'groupName')}`);
+  return group;
+}
+
+/** Property groups: list, create, read, update, delete. */
+function registerGroupRoutes(router: Router, store: SandboxStore): void {
   router.get('/crm/v3/properties/:objectType/groups', (req: Request, res: Response) => {
     res.json({ results: [...store.groups[objectTypeParam(req)].values()].map(groupView) });
   });
@@ -198,14 +215,11 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
   });
 
   router.get('/crm/v3/properties/:objectType/groups/:groupName', (req: Request, res: Response) => {
-    const group = store.groups[objectTypeParam(req)].get(param(req, 'groupName'));
-    if (group === undefined) throw resourceNotFound(`Unable to find property group ${param(req, 'groupName')}`);
-    res.json(groupView(group));
+    res.json(groupView(requireGroup(store, req)));
   });
 
   router.patch('/crm/v3/properties/:objectType/groups/:groupName', (req: Request, res: Response) => {
-    const group = store.groups[objectTypeParam(req)].get(param(req, 'groupName'));
-    if (group === undefined) throw resourceNotFound(`Unable to find property group ${param(req, 'groupName')}`);
+    const group = requireGroup(store, req);
     const input = parseBody(groupUpdate, req.body);
     if (input.label !== undefined) group.label = input.label;
     if (input.displayOrder !== undefined) group.displayOrder = input.displayOrder;
@@ -216,26 +230,29 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     store.groups[objectTypeParam(req)].delete(param(req, 'groupName'));
     res.status(204).end();
   });
+}
 
+/** Property definitions: list, read, create, update, archive. */
+function registerPropertyRoutes(router: Router, store: SandboxStore, now: () => number): void {
   router.get('/crm/v3/properties/:objectType', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
     res.json({ results: queryBool(req, 'archived') ? [] : [...store.properties[type].values()].map(propertyView) });
   });
 
   router.get('/crm/v3/properties/:objectType/:propertyName', (req: Request, res: Response) => {
-    res.json(propertyView(requireProperty(objectTypeParam(req), param(req, 'propertyName'))));
+    res.json(propertyView(requireProperty(store, objectTypeParam(req), param(req, 'propertyName'))));
   });
 
   router.post('/crm/v3/properties/:objectType', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
     const definition = definitionFrom(store, type, parseBody(propertyCreate, req.body), now());
-    install(type, definition);
+    install(store, type, definition);
     res.status(201).json(propertyView(definition));
   });
 
   router.patch('/crm/v3/properties/:objectType/:propertyName', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
-    const property = requireProperty(type, param(req, 'propertyName'));
+    const property = requireProperty(store, type, param(req, 'propertyName'));
     const input = parseBody(propertyUpdate, req.body);
     if (property.hubspotDefined && (input.type !== undefined || input.fieldType !== undefined)) {
       throw validationError(`The type of HubSpot-defined property ${property.name} cannot be changed`);
@@ -275,7 +292,10 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     if (property !== undefined) store.properties[type].delete(property.name);
     res.status(204).end();
   });
+}
 
+/** Batch create, read and archive of definitions. */
+function registerBatchPropertyRoutes(router: Router, store: SandboxStore, now: () => number): void {
   router.post('/crm/v3/properties/:objectType/batch/create', (req: Request, res: Response) => {
     const type = objectTypeParam(req);
     const { inputs } = parseBody(z.object({ inputs: z.array(propertyCreate) }), req.body);
@@ -286,7 +306,7 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     for (const input of inputs) {
       try {
         const definition = definitionFrom(store, type, input, now());
-        install(type, definition);
+        install(store, type, definition);
         results.push(propertyView(definition));
       } catch (error) {
         if (!(error instanceof HubSpotError)) throw error;
@@ -307,16 +327,7 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     const errors =
       missing.length === 0
         ? []
-        : [
-            {
-              status: 'error',
-              category: 'OBJECT_NOT_FOUND',
-              message: `Unable to find properties: ${missing.join(', ')}`,
-              context: { propertyName: missing },
-              errors: [],
-              links: {},
-            },
-          ];
+        : [batchError('OBJECT_NOT_FOUND', `Unable to find properties: ${missing.join(', ')}`, { propertyName: missing })];
     res.status(errors.length > 0 ? 207 : 200).json(batchEnvelope(results, errors, startedAt, now()));
   });
 
@@ -330,6 +341,4 @@ export function propertiesRouter(store: SandboxStore, now: () => number): Router
     }
     res.status(204).end();
   });
-
-  return router;
 }

@@ -82,9 +82,10 @@ interface ControlDeps {
   persistence: StatePersistence | undefined;
 }
 
-/** Builds the sandbox controls over the running parts. */
-export function createControl(deps: ControlDeps): SandboxControl {
-  const { store, crm, config, faults, dispatcher, stats, limiter, persistence } = deps;
+type UiControls = Pick<SandboxControl, 'unsubscribeRecipient' | 'editInUi' | 'createInUi' | 'archiveInUi' | 'restoreInUi'>;
+
+/** What a user does by hand in the HubSpot UI: edits, creates, deletes and restores records. */
+function uiControls({ store, crm, config, persistence }: ControlDeps): UiControls {
   const type = (raw: string): ObjectTypeName => {
     const resolved = resolveObjectType(raw);
     if (resolved === undefined) throw validationError(`Unable to infer object type from: ${raw}`);
@@ -104,24 +105,6 @@ export function createControl(deps: ControlDeps): SandboxControl {
   const changed = () => persistence?.markDirty();
 
   return {
-    stats: () => stats.snapshot(),
-    resetStats: () => stats.reset(),
-    async reset(options = {}) {
-      const keep = new Set(options.keep ?? []);
-      dispatcher.reset();
-      store.resetCrm();
-      if (!keep.has('webhooks')) store.resetWebhooks();
-      if (!keep.has('oauth')) store.resetOauth();
-      stats.reset();
-      faults.clear();
-      faults.resetCounters();
-      limiter.reset();
-      if (persistence !== undefined) await persistence.flush();
-    },
-    setFaults: (input) => faults.set(input),
-    clearFaults: () => faults.clear(),
-    faults: () => ({ config: faults.current(), counters: { ...faults.counters } }),
-    deliveries: () => dispatcher.deliveries(),
     unsubscribeRecipient(contactId) {
       const record = crm.find('contacts', contactId);
       if (record === undefined) throw objectNotFound(contactId);
@@ -159,6 +142,34 @@ export function createControl(deps: ControlDeps): SandboxControl {
       crm.restore(resolved, record, uiOrigin(userId));
       changed();
     },
+  };
+}
+
+/** Builds the sandbox controls over the running parts. */
+export function createControl(deps: ControlDeps): SandboxControl {
+  const { store, crm, faults, dispatcher, stats, limiter, persistence } = deps;
+  const changed = () => persistence?.markDirty();
+
+  return {
+    ...uiControls(deps),
+    stats: () => stats.snapshot(),
+    resetStats: () => stats.reset(),
+    async reset(options = {}) {
+      const keep = new Set(options.keep ?? []);
+      dispatcher.reset();
+      store.resetCrm();
+      if (!keep.has('webhooks')) store.resetWebhooks();
+      if (!keep.has('oauth')) store.resetOauth();
+      stats.reset();
+      faults.clear();
+      faults.resetCounters();
+      limiter.reset();
+      if (persistence !== undefined) await persistence.flush();
+    },
+    setFaults: (input) => faults.set(input),
+    clearFaults: () => faults.clear(),
+    faults: () => ({ config: faults.current(), counters: { ...faults.counters } }),
+    deliveries: () => dispatcher.deliveries(),
     setMarketingHubTier(tier) {
       store.campaignBook.tier = tier;
     },

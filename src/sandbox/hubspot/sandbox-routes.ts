@@ -45,7 +45,19 @@ export function sandboxRouter(control: SandboxControl): Router {
   });
 
   router.use(json());
+  registerStateRoutes(router, control);
+  registerUiRoutes(router, control);
+  return router;
+}
 
+/** The optional `?userId=` of a simulated UI action. */
+function userIdQuery(req: Request): number | undefined {
+  const userId = queryString(req, 'userId');
+  return userId === undefined ? undefined : Number(userId);
+}
+
+/** Stats, reset, fault knobs and the webhook delivery log. */
+function registerStateRoutes(router: Router, control: SandboxControl): void {
   router.get('/stats', (_req: Request, res: Response) => {
     res.json(control.stats());
   });
@@ -93,7 +105,10 @@ export function sandboxRouter(control: SandboxControl): Router {
     const results = control.deliveries().filter((delivery) => state === undefined || delivery.state === state);
     res.json({ results });
   });
+}
 
+/** Simulated HubSpot UI actions, the portal's tier and the form registry. */
+function registerUiRoutes(router: Router, control: SandboxControl): void {
   router.post('/ui/:objectType', (req: Request, res: Response) => {
     const input = parseBody(uiWriteBody, req.body);
     res.status(201).json(control.createInUi(param(req, 'objectType'), input.properties, input.userId));
@@ -105,8 +120,7 @@ export function sandboxRouter(control: SandboxControl): Router {
   });
 
   router.delete('/ui/:objectType/:objectId', (req: Request, res: Response) => {
-    const userId = queryString(req, 'userId');
-    control.archiveInUi(param(req, 'objectType'), param(req, 'objectId'), userId === undefined ? undefined : Number(userId));
+    control.archiveInUi(param(req, 'objectType'), param(req, 'objectId'), userIdQuery(req));
     res.status(204).end();
   });
 
@@ -117,8 +131,7 @@ export function sandboxRouter(control: SandboxControl): Router {
   });
 
   router.post('/ui/:objectType/:objectId/restore', (req: Request, res: Response) => {
-    const userId = queryString(req, 'userId');
-    control.restoreInUi(param(req, 'objectType'), param(req, 'objectId'), userId === undefined ? undefined : Number(userId));
+    control.restoreInUi(param(req, 'objectType'), param(req, 'objectId'), userIdQuery(req));
     res.status(204).end();
   });
 
@@ -139,6 +152,4 @@ export function sandboxRouter(control: SandboxControl): Router {
     control.registerForm(form);
     res.status(201).json(form);
   });
-
-  return router;
 }

@@ -61,13 +61,30 @@ export function webhooksRouter(store: SandboxStore, config: SandboxConfig): Rout
       throw resourceNotFound(`App ${param(req, 'appId')} was not found for this developer account`);
     next();
   });
+  registerSettingsRoutes(router, store, config);
+  registerSubscriptionRoutes(router, store, config);
+  return router;
+}
 
-  const requireSubscription = (id: string): WebhookSubscription => {
-    const subscription = store.subscriptions.get(id);
-    if (subscription === undefined) throw resourceNotFound(`Subscription ${id} was not found`);
-    return subscription;
-  };
+/** Refuses a subscription HubSpot would refuse: propertyName rules, the cap and duplicates. */
+function checkNewSubscription(store: SandboxStore, input: z.output<typeof subscriptionBody>): void {
+  const isPropertyChange = input.eventType.endsWith('.propertyChange');
+  if (isPropertyChange && input.propertyName === undefined) throw validationError(`propertyName is required for ${input.eventType}`);
+  if (!isPropertyChange && input.propertyName !== undefined)
+    throw validationError(`propertyName is only allowed for propertyChange subscriptions`);
+  if (input.propertyName !== undefined && UNSUBSCRIBABLE.has(input.propertyName)) {
+    throw validationError(`${input.propertyName} cannot be used for propertyChange subscriptions`);
+  }
+  if (store.subscriptions.size >= MAX_SUBSCRIPTIONS) throw validationError(`An app can have at most ${MAX_SUBSCRIPTIONS} subscriptions`);
+  const duplicate = [...store.subscriptions.values()].some((s) => s.eventType === input.eventType && s.propertyName === input.propertyName);
+  if (duplicate)
+    throw validationError(
+      `A subscription for ${input.eventType}${input.propertyName === undefined ? '' : ` ${input.propertyName}`} already exists`,
+    );
+}
 
+/** The app's target URL and throttling. */
+function registerSettingsRoutes(router: Router, store: SandboxStore, config: SandboxConfig): void {
   router.get('/webhooks/v3/:appId/settings', (_req: Request, res: Response) => {
     if (store.webhookSettings === undefined) throw resourceNotFound(`No webhook settings found for app ${config.appId}`);
     res.json(settingsView(store.webhookSettings));
@@ -91,6 +108,15 @@ export function webhooksRouter(store: SandboxStore, config: SandboxConfig): Rout
     store.webhookSettings = undefined;
     res.status(204).end();
   });
+}
+
+/** Event subscriptions: list, create, batch update, read, update, delete. */
+function registerSubscriptionRoutes(router: Router, store: SandboxStore, config: SandboxConfig): void {
+  const requireSubscription = (id: string): WebhookSubscription => {
+    const subscription = store.subscriptions.get(id);
+    if (subscription === undefined) throw resourceNotFound(`Subscription ${id} was not found`);
+    return subscription;
+  };
 
   router.get('/webhooks/v3/:appId/subscriptions', (_req: Request, res: Response) => {
     res.json({ results: [...store.subscriptions.values()].map(subscriptionView) });
@@ -98,21 +124,7 @@ export function webhooksRouter(store: SandboxStore, config: SandboxConfig): Rout
 
   router.post('/webhooks/v3/:appId/subscriptions', (req: Request, res: Response) => {
     const input = parseBody(subscriptionBody, req.body);
-    const isPropertyChange = input.eventType.endsWith('.propertyChange');
-    if (isPropertyChange && input.propertyName === undefined) throw validationError(`propertyName is required for ${input.eventType}`);
-    if (!isPropertyChange && input.propertyName !== undefined)
-      throw validationError(`propertyName is only allowed for propertyChange subscriptions`);
-    if (input.propertyName !== undefined && UNSUBSCRIBABLE.has(input.propertyName)) {
-      throw validationError(`${input.propertyName} cannot be used for propertyChange subscriptions`);
-    }
-    if (store.subscriptions.size >= MAX_SUBSCRIPTIONS) throw validationError(`An app can have at most ${MAX_SUBSCRIPTIONS} subscriptions`);
-    const duplicate = [...store.subscriptions.values()].some(
-      (s) => s.eventType === input.eventType && s.propertyName === input.propertyName,
-    );
-    if (duplicate)
-      throw validationError(
-        `A subscription for ${input.eventType}${input.propertyName === undefined ? '' : ` ${input.propertyName}`} already exists`,
-      );
+    checkNewSubscription(store, input);
     const now = config.now();
     // New subscriptions start paused unless asked otherwise, as in HubSpot.
     const subscription: WebhookSubscription = {
@@ -154,6 +166,4 @@ export function webhooksRouter(store: SandboxStore, config: SandboxConfig): Rout
     store.subscriptions.delete(param(req, 'subscriptionId'));
     res.status(204).end();
   });
-
-  return router;
 }

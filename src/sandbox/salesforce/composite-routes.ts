@@ -17,7 +17,7 @@ import {
   type WriteContext,
   type WriteResult,
 } from './records.ts';
-import { API, urlBase } from './rest-routes.ts';
+import { API, externalIdField, urlBase } from './rest-routes.ts';
 import type { Txn } from './state-store.ts';
 import type { SfError } from './types.ts';
 
@@ -36,6 +36,9 @@ const rolledBack: SfError = {
   fields: [],
 };
 
+const tooManyRecords = () =>
+  httpError(400, 'EXCEEDED_ID_LIMIT', `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`);
+
 function parseCollection(body: unknown): z.infer<typeof collectionSchema> {
   const parsed = collectionSchema.safeParse(body);
   if (!parsed.success)
@@ -44,13 +47,7 @@ function parseCollection(body: unknown): z.infer<typeof collectionSchema> {
       'JSON_PARSER_ERROR',
       `Invalid sObject Collections request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`,
     );
-  if (parsed.data.records.length > MAX_COLLECTION_SIZE) {
-    throw httpError(
-      400,
-      'EXCEEDED_ID_LIMIT',
-      `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`,
-    );
-  }
+  if (parsed.data.records.length > MAX_COLLECTION_SIZE) throw tooManyRecords();
   return parsed.data;
 }
 
@@ -93,9 +90,54 @@ function respond(res: Response, results: WriteResult[], ids: Array<string | unde
   res.json(results.map((r, i) => (!r.ok && ids[i] ? { id: ids[i], ...saveResult(r, withCreated) } : saveResult(r, withCreated))));
 }
 
-export function registerCollectionRoutes(app: Express, ctx: SandboxContext): void {
+/** Upserts a collection by the external id field of the path; a value given twice fails both records. */
+function upsertCollection(ctx: SandboxContext, req: Request, res: Response): WriteResult[] {
   const { store } = ctx;
+  const type = String(req.params.type);
+  const schema = store.schemaFor(sessionOf(res).userId);
+  const obj = schema.object(type);
+  if (!obj) throw notFound();
+  const field = externalIdField(schema, obj.name, String(req.params.field));
+  const { allOrNone, records } = parseCollection(req.body);
+  const wc = writeContext(ctx, req, res);
+  const valueOf = (r: Record<string, unknown>) => {
+    const key = Object.keys(r).find((k) => k.toLowerCase() === field.name.toLowerCase());
+    const v = key === undefined ? undefined : r[key];
+    return v === undefined || v === null ? undefined : scalarText(v);
+  };
+  const counts = new Map<string, number>();
+  for (const r of records) {
+    const v = valueOf(r)?.toLowerCase();
+    if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const results = applyAll(ctx, allOrNone, records.length, (txn, i) => {
+    const record = records[i] ?? {};
+    const recordType = typeOf(record) ?? obj.name;
+    if (recordType.toLowerCase() !== obj.name.toLowerCase())
+      return failure('INVALID_TYPE', `Upserted records must all be of type ${obj.name}`);
+    const value = valueOf(record);
+    const { attributes: _attributes, ...input } = record;
+    if (value === undefined) {
+      return field.name === 'Id'
+        ? createRecord(txn, obj.name, input, wc)
+        : failure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${field.name}]`, [field.name]);
+    }
+    if ((counts.get(value.toLowerCase()) ?? 0) > 1)
+      return failure('DUPLICATE_EXTERNAL_ID', `Duplicate external id specified: ${value}`, [field.name]);
+    return upsertRecord(txn, obj.name, field.name, value, input, wc);
+  });
+  return results;
+}
 
+/** sObject Collections: create, update, upsert, retrieve and delete. */
+export function registerCollectionRoutes(app: Express, ctx: SandboxContext): void {
+  registerCollectionWriteRoutes(app, ctx);
+  registerCollectionReadRoutes(app, ctx);
+  registerCollectionDeleteRoute(app, ctx);
+}
+
+/** Create, update and upsert by external id. */
+function registerCollectionWriteRoutes(app: Express, ctx: SandboxContext): void {
   app.post(`${API}/composite/sobjects`, (req, res) => {
     const { allOrNone, records } = parseCollection(req.body);
     const wc: WriteContext = writeContext(ctx, req, res);
@@ -126,44 +168,13 @@ export function registerCollectionRoutes(app: Express, ctx: SandboxContext): voi
   });
 
   app.patch(`${API}/composite/sobjects/:type/:field`, (req, res) => {
-    const type = String(req.params.type);
-    const schema = store.schemaFor(sessionOf(res).userId);
-    const obj = schema.object(type);
-    if (!obj) throw notFound();
-    const field = schema.field(obj.name, String(req.params.field));
-    if (!field || !(field.externalId || field.name === 'Id')) {
-      throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${String(req.params.field)}`);
-    }
-    const { allOrNone, records } = parseCollection(req.body);
-    const wc = writeContext(ctx, req, res);
-    const valueOf = (r: Record<string, unknown>) => {
-      const key = Object.keys(r).find((k) => k.toLowerCase() === field.name.toLowerCase());
-      const v = key === undefined ? undefined : r[key];
-      return v === undefined || v === null ? undefined : scalarText(v);
-    };
-    const counts = new Map<string, number>();
-    for (const r of records) {
-      const v = valueOf(r)?.toLowerCase();
-      if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
-    }
-    const results = applyAll(ctx, allOrNone, records.length, (txn, i) => {
-      const record = records[i] ?? {};
-      const recordType = typeOf(record) ?? obj.name;
-      if (recordType.toLowerCase() !== obj.name.toLowerCase())
-        return failure('INVALID_TYPE', `Upserted records must all be of type ${obj.name}`);
-      const value = valueOf(record);
-      const { attributes: _attributes, ...input } = record;
-      if (value === undefined) {
-        return field.name === 'Id'
-          ? createRecord(txn, obj.name, input, wc)
-          : failure('REQUIRED_FIELD_MISSING', `Required fields are missing: [${field.name}]`, [field.name]);
-      }
-      if ((counts.get(value.toLowerCase()) ?? 0) > 1)
-        return failure('DUPLICATE_EXTERNAL_ID', `Duplicate external id specified: ${value}`, [field.name]);
-      return upsertRecord(txn, obj.name, field.name, value, input, wc);
-    });
-    respond(res, results, [], true);
+    respond(res, upsertCollection(ctx, req, res), [], true);
   });
+}
+
+/** Retrieve by ids, from the query string or a body. */
+function registerCollectionReadRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
 
   const retrieve = (req: Request, res: Response, ids: string[], fieldsRaw: string) => {
     const schema = store.schemaFor(sessionOf(res).userId);
@@ -193,16 +204,15 @@ export function registerCollectionRoutes(app: Express, ctx: SandboxContext): voi
       throw httpError(400, 'JSON_PARSER_ERROR', `Invalid retrieve request: ${parsed.error.issues[0]?.message ?? 'malformed body'}`);
     retrieve(req, res, parsed.data.ids, parsed.data.fields.join(','));
   });
+}
 
+/** Delete by ids. */
+function registerCollectionDeleteRoute(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
   app.delete(`${API}/composite/sobjects`, (req, res) => {
     const ids = (queryParam(req, 'ids') ?? '').split(',').filter(Boolean);
     if (ids.length === 0) throw httpError(400, 'MISSING_ARGUMENT', 'ids is required');
-    if (ids.length > MAX_COLLECTION_SIZE)
-      throw httpError(
-        400,
-        'EXCEEDED_ID_LIMIT',
-        `record limit reached. cannot submit more than ${MAX_COLLECTION_SIZE} records into this call`,
-      );
+    if (ids.length > MAX_COLLECTION_SIZE) throw tooManyRecords();
     const wc = writeContext(ctx, req, res);
     const results = applyAll(ctx, req.query.allOrNone === 'true', ids.length, (txn, i) => {
       const raw = ids[i] ?? '';

@@ -157,12 +157,19 @@ function identityBody(ctx: SandboxContext, user: SfRecord, format: 'identity' | 
   };
 }
 
+type FormParser = ReturnType<typeof express.urlencoded>;
+
+/** The OAuth endpoints: authorize (web server flow), token, revoke, userinfo and the identity URL. */
 export function registerOAuthRoutes(app: Express, ctx: SandboxContext): void {
   const codes = new Map<string, AuthCode>();
   const form = express.urlencoded({ extended: false });
-  const clientMatches = (id: string, secret: string | undefined, required: boolean) =>
-    safeEqual(id, ctx.config.clientId) && (secret === undefined ? !required : safeEqual(secret, ctx.config.clientSecret));
+  registerAuthorizeRoutes(app, ctx, form, codes);
+  registerTokenRoute(app, ctx, form, codes);
+  registerIdentityRoutes(app, ctx, form);
+}
 
+/** The consent page and its decision, which redirects with a code or `access_denied`. */
+function registerAuthorizeRoutes(app: Express, ctx: SandboxContext, form: FormParser, codes: Map<string, AuthCode>): void {
   app.get('/services/oauth2/authorize', (req, res) => {
     const parsed = authorizeQuery.safeParse(req.query);
     if (!parsed.success) {
@@ -207,7 +214,10 @@ export function registerOAuthRoutes(app: Express, ctx: SandboxContext): void {
     if (state !== undefined) target.searchParams.set('state', state);
     res.redirect(302, target.toString());
   });
+}
 
+/** The token endpoint: password, refresh token and authorization code grants. */
+function registerTokenRoute(app: Express, ctx: SandboxContext, form: FormParser, codes: Map<string, AuthCode>): void {
   app.post('/services/oauth2/token', form, (req, res) => {
     const parsed = tokenForm.safeParse(req.body);
     if (!parsed.success) {
@@ -219,46 +229,56 @@ export function registerOAuthRoutes(app: Express, ctx: SandboxContext): void {
     }
     const body = parsed.data;
     if (!safeEqual(body.client_id, ctx.config.clientId)) return oauthError(res, 400, 'invalid_client_id', 'client identifier invalid');
-    switch (body.grant_type) {
-      case 'password': {
-        if (!clientMatches(body.client_id, body.client_secret, true))
-          return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
-        if (body.username !== ctx.config.username || !safeEqual(body.password, ctx.config.password))
-          return oauthError(res, 400, 'invalid_grant', 'authentication failure');
-        res.json(ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' }));
-        return;
-      }
-      case 'refresh_token': {
-        if (!clientMatches(body.client_id, body.client_secret, false))
-          return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
-        const grant = ctx.tokens.refresh(body.refresh_token);
-        if (!grant) return oauthError(res, 400, 'invalid_grant', 'expired access/refresh token');
-        res.json(ctx.tokens.issue(grant.userId, { withRefreshToken: false, scope: grant.scope, refreshToken: body.refresh_token }));
-        return;
-      }
-      case 'authorization_code': {
-        if (!clientMatches(body.client_id, body.client_secret, false))
-          return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
-        const code = codes.get(body.code);
-        codes.delete(body.code);
-        if (!code || code.expiresAt <= ctx.config.now() || code.redirectUri !== body.redirect_uri) {
-          return oauthError(res, 400, 'invalid_grant', 'invalid authorization code');
-        }
-        if (code.codeChallenge !== null) {
-          const expected = body.code_verifier === undefined ? '' : createHash('sha256').update(body.code_verifier).digest('base64url');
-          if (!safeEqual(expected, code.codeChallenge)) return oauthError(res, 400, 'invalid_grant', 'invalid code verifier');
-        }
-        const offline = /\b(refresh_token|offline_access|full)\b/.test(code.scope);
-        res.json(ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: offline, scope: code.scope }));
-        return;
-      }
-      default: {
-        const unreachable: never = body;
-        return unreachable;
-      }
-    }
+    answerGrant(ctx, codes, body, res);
   });
+}
 
+/** Checks a token request's grant and answers with the token or the OAuth error. */
+function answerGrant(ctx: SandboxContext, codes: Map<string, AuthCode>, body: z.output<typeof tokenForm>, res: Response): void {
+  const clientMatches = (id: string, secret: string | undefined, required: boolean) =>
+    safeEqual(id, ctx.config.clientId) && (secret === undefined ? !required : safeEqual(secret, ctx.config.clientSecret));
+  switch (body.grant_type) {
+    case 'password': {
+      if (!clientMatches(body.client_id, body.client_secret, true))
+        return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
+      if (body.username !== ctx.config.username || !safeEqual(body.password, ctx.config.password))
+        return oauthError(res, 400, 'invalid_grant', 'authentication failure');
+      res.json(ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' }));
+      return;
+    }
+    case 'refresh_token': {
+      if (!clientMatches(body.client_id, body.client_secret, false))
+        return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
+      const grant = ctx.tokens.refresh(body.refresh_token);
+      if (!grant) return oauthError(res, 400, 'invalid_grant', 'expired access/refresh token');
+      res.json(ctx.tokens.issue(grant.userId, { withRefreshToken: false, scope: grant.scope, refreshToken: body.refresh_token }));
+      return;
+    }
+    case 'authorization_code': {
+      if (!clientMatches(body.client_id, body.client_secret, false))
+        return oauthError(res, 400, 'invalid_client', 'invalid client credentials');
+      const code = codes.get(body.code);
+      codes.delete(body.code);
+      if (!code || code.expiresAt <= ctx.config.now() || code.redirectUri !== body.redirect_uri) {
+        return oauthError(res, 400, 'invalid_grant', 'invalid authorization code');
+      }
+      if (code.codeChallenge !== null) {
+        const expected = body.code_verifier === undefined ? '' : createHash('sha256').update(body.code_verifier).digest('base64url');
+        if (!safeEqual(expected, code.codeChallenge)) return oauthError(res, 400, 'invalid_grant', 'invalid code verifier');
+      }
+      const offline = /\b(refresh_token|offline_access|full)\b/.test(code.scope);
+      res.json(ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: offline, scope: code.scope }));
+      return;
+    }
+    default: {
+      const unreachable: never = body;
+      return unreachable;
+    }
+  }
+}
+
+/** Token revocation, userinfo and the identity URL. */
+function registerIdentityRoutes(app: Express, ctx: SandboxContext, form: FormParser): void {
   const revoke = (req: Request, res: Response) => {
     const token = (req.body as Record<string, unknown> | undefined)?.token ?? req.query.token;
     if (typeof token !== 'string' || !ctx.tokens.revoke(token))

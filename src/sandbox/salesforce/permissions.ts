@@ -40,10 +40,64 @@ const duplicate = (message: string, fieldNames: string[]): SfError => sfError('D
 const badPicklist = (field: string, value: unknown): SfError =>
   sfError('INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `${field}: bad value for restricted picklist field: ${String(value)}`, [field]);
 
+const sameText = (a: unknown, b: unknown): boolean => String(a).toLowerCase() === String(b).toLowerCase();
+
+/** A FieldPermissions row: a permissionable field, Edit only with Read, one row per field and parent. */
+function checkFieldPermissions(store: OrgStore, record: SfRecord, others: () => SfRecord[]): SfError[] {
+  const object = store.schema.object(String(record.SobjectType));
+  if (!object) return [badPicklist('SobjectType', record.SobjectType)];
+  record.SobjectType = object.name;
+  const [prefix, fieldName] = String(record.Field).split('.');
+  const field =
+    prefix?.toLowerCase() === object.name.toLowerCase() && fieldName !== undefined ? store.schema.field(object.name, fieldName) : undefined;
+  // describe's `permissionable`: required, calculated and system fields take no field-level security.
+  if (!field || !(field.nillable && !field.calculated && field.createable)) return [badPicklist('Field', record.Field)];
+  record.Field = `${object.name}.${field.name}`;
+  if (record.PermissionsEdit === true && record.PermissionsRead !== true) {
+    return [
+      sfError('FIELD_INTEGRITY_EXCEPTION', `Permission Edit on ${String(record.Field)} depends on permission(s): Read`, [
+        'PermissionsEdit',
+      ]),
+    ];
+  }
+  if (others().some((r) => r.ParentId === record.ParentId && sameText(r.Field, record.Field))) {
+    return [duplicate(`duplicate value found: Field duplicates value on record with id: ${String(record.ParentId)}`, ['Field'])];
+  }
+  return [];
+}
+
+/** An ObjectPermissions row: an object that takes permissions, the rest only with Read, one row per object and parent. */
+function checkObjectPermissions(store: OrgStore, record: SfRecord, others: () => SfRecord[]): SfError[] {
+  const object = store.schema.object(String(record.SobjectType));
+  if (!object || !OBJECTS_WITH_PERMISSIONS.has(object.name)) return [badPicklist('SobjectType', record.SobjectType)];
+  record.SobjectType = object.name;
+  const needsRead = [
+    'PermissionsCreate',
+    'PermissionsEdit',
+    'PermissionsDelete',
+    'PermissionsViewAllRecords',
+    'PermissionsModifyAllRecords',
+  ].filter((f) => record[f] === true);
+  if (needsRead.length > 0 && record.PermissionsRead !== true) {
+    return [
+      sfError(
+        'FIELD_INTEGRITY_EXCEPTION',
+        `Permission ${needsRead.join(', ')} on ${object.name} depends on permission(s): Read`,
+        needsRead,
+      ),
+    ];
+  }
+  if (others().some((r) => r.ParentId === record.ParentId && r.SobjectType === record.SobjectType)) {
+    return [
+      duplicate(`duplicate value found: SobjectType duplicates value on record with id: ${String(record.ParentId)}`, ['SobjectType']),
+    ];
+  }
+  return [];
+}
+
 /** Rules of the permission objects beyond field metadata; empty when the row can be saved. */
 export function checkPermissionRow(store: OrgStore, type: string, record: SfRecord): SfError[] {
   const others = (): SfRecord[] => live(store, type).filter((r) => r.Id !== record.Id);
-  const sameText = (a: unknown, b: unknown): boolean => String(a).toLowerCase() === String(b).toLowerCase();
   switch (type) {
     case 'PermissionSet': {
       const name = String(record.Name ?? '');
@@ -58,57 +112,10 @@ export function checkPermissionRow(store: OrgStore, type: string, record: SfReco
       }
       return [];
     }
-    case 'FieldPermissions': {
-      const object = store.schema.object(String(record.SobjectType));
-      if (!object) return [badPicklist('SobjectType', record.SobjectType)];
-      record.SobjectType = object.name;
-      const [prefix, fieldName] = String(record.Field).split('.');
-      const field =
-        prefix?.toLowerCase() === object.name.toLowerCase() && fieldName !== undefined
-          ? store.schema.field(object.name, fieldName)
-          : undefined;
-      // describe's `permissionable`: required, calculated and system fields take no field-level security.
-      if (!field || !(field.nillable && !field.calculated && field.createable)) return [badPicklist('Field', record.Field)];
-      record.Field = `${object.name}.${field.name}`;
-      if (record.PermissionsEdit === true && record.PermissionsRead !== true) {
-        return [
-          sfError('FIELD_INTEGRITY_EXCEPTION', `Permission Edit on ${String(record.Field)} depends on permission(s): Read`, [
-            'PermissionsEdit',
-          ]),
-        ];
-      }
-      if (others().some((r) => r.ParentId === record.ParentId && sameText(r.Field, record.Field))) {
-        return [duplicate(`duplicate value found: Field duplicates value on record with id: ${String(record.ParentId)}`, ['Field'])];
-      }
-      return [];
-    }
-    case 'ObjectPermissions': {
-      const object = store.schema.object(String(record.SobjectType));
-      if (!object || !OBJECTS_WITH_PERMISSIONS.has(object.name)) return [badPicklist('SobjectType', record.SobjectType)];
-      record.SobjectType = object.name;
-      const needsRead = [
-        'PermissionsCreate',
-        'PermissionsEdit',
-        'PermissionsDelete',
-        'PermissionsViewAllRecords',
-        'PermissionsModifyAllRecords',
-      ].filter((f) => record[f] === true);
-      if (needsRead.length > 0 && record.PermissionsRead !== true) {
-        return [
-          sfError(
-            'FIELD_INTEGRITY_EXCEPTION',
-            `Permission ${needsRead.join(', ')} on ${object.name} depends on permission(s): Read`,
-            needsRead,
-          ),
-        ];
-      }
-      if (others().some((r) => r.ParentId === record.ParentId && r.SobjectType === record.SobjectType)) {
-        return [
-          duplicate(`duplicate value found: SobjectType duplicates value on record with id: ${String(record.ParentId)}`, ['SobjectType']),
-        ];
-      }
-      return [];
-    }
+    case 'FieldPermissions':
+      return checkFieldPermissions(store, record, others);
+    case 'ObjectPermissions':
+      return checkObjectPermissions(store, record, others);
     case 'PermissionSetAssignment': {
       const set = store.get('PermissionSet', String(record.PermissionSetId));
       if (!set || set.IsDeleted === true)

@@ -15,7 +15,7 @@ import { createRecord, deleteRecord, updateRecord, upsertRecord, type UpsertResu
 import { parseDateTime } from './sf-time.ts';
 import type { OrgStore, Txn } from './state-store.ts';
 import type { OrgSchema } from './schema.ts';
-import type { ObjectDef } from './types.ts';
+import type { FieldDef, ObjectDef } from './types.ts';
 
 export const API = '/services/data/:version';
 
@@ -57,10 +57,22 @@ function objectOf(ctx: SandboxContext, req: Request, res: Response): ObjectDef {
   return obj;
 }
 
+/** 404 for a field name that is not an External ID field (nor Id) of the object. */
+function externalIdFieldMissing(name: string): SfHttpError {
+  return httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${name}`);
+}
+
+/** The field a lookup or upsert by external id names: an External ID field or Id, else NOT_FOUND. */
+export function externalIdField(schema: OrgSchema, objectName: string, name: string): FieldDef {
+  const field = schema.field(objectName, name);
+  if (!field || !(field.externalId || field.name === 'Id')) throw externalIdFieldMissing(name);
+  return field;
+}
+
 /** A path segment that is not an id reads as an external id field name, which the object lacks. */
 function requireIdSegment(req: Request): string {
   const raw = String(req.params.id);
-  if (toId18(raw) === null) throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${raw}`);
+  if (toId18(raw) === null) throw externalIdFieldMissing(raw);
   return raw;
 }
 
@@ -90,9 +102,28 @@ function replicationWindow(req: Request): { start: number; end: number } {
   return { start, end };
 }
 
-export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
-  const { store } = ctx;
+/** Whether a record's SystemModstamp falls inside a replication window (both ends included). */
+function modifiedWithin(record: Record<string, unknown>, { start, end }: { start: number; end: number }): boolean {
+  const stamp = parseDateTime(String(record.SystemModstamp)) ?? 0;
+  return stamp >= start && stamp <= end;
+}
 
+/** 300 Multiple Choices: the URL of each record an external id matched. */
+function sendMultipleChoices(req: Request, res: Response, objectName: string, ids: readonly string[]): void {
+  res.status(300).json(ids.map((id) => `${urlBase(req)}/sobjects/${objectName}/${id}`));
+}
+
+/** The REST resources, registered in the order Express must try them. */
+export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
+  registerDiscoveryRoutes(app, ctx);
+  registerReplicationRoutes(app, ctx);
+  registerRecordRoutes(app, ctx);
+  registerExternalIdRoutes(app, ctx);
+}
+
+/** Versions, resources, limits and describe. */
+function registerDiscoveryRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
   app.get('/services/data', (_req, res) => {
     res.json(versionsBody());
   });
@@ -122,32 +153,32 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   app.get(`${API}/sobjects/:type/describe`, (req, res) => {
     res.json(describeObject(describedFor(store, sessionOf(res).userId, objectOf(ctx, req, res)), urlBase(req), schemaOf(ctx, res).list()));
   });
+}
 
+/** The replication resources: ids updated and records deleted in a window. */
+function registerReplicationRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
   app.get(`${API}/sobjects/:type/updated`, (req, res) => {
     const obj = objectOf(ctx, req, res);
-    const { start, end } = replicationWindow(req);
+    const window = replicationWindow(req);
     const ids = Object.values(store.table(obj.name))
-      .filter(
-        (r) =>
-          !r.IsDeleted && (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start && (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end,
-      )
+      .filter((r) => !r.IsDeleted && modifiedWithin(r, window))
       .map((r) => r.Id);
     res.json({ ids, latestDateCovered: queryParam(req, 'end') });
   });
   app.get(`${API}/sobjects/:type/deleted`, (req, res) => {
     const obj = objectOf(ctx, req, res);
-    const { start, end } = replicationWindow(req);
+    const window = replicationWindow(req);
     const deletedRecords = Object.values(store.table(obj.name))
-      .filter(
-        (r) =>
-          r.IsDeleted === true &&
-          (parseDateTime(String(r.SystemModstamp)) ?? 0) >= start &&
-          (parseDateTime(String(r.SystemModstamp)) ?? 0) <= end,
-      )
+      .filter((r) => r.IsDeleted === true && modifiedWithin(r, window))
       .map((r) => ({ id: r.Id, deletedDate: r.SystemModstamp }));
     res.json({ deletedRecords, earliestDateAvailable: queryParam(req, 'start'), latestDateCovered: queryParam(req, 'end') });
   });
+}
 
+/** Record create, read, update and delete by id. */
+function registerRecordRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
   app.post(`${API}/sobjects/:type`, (req, res) => {
     const obj = objectOf(ctx, req, res);
     const input = parseRecordInput(req.body);
@@ -164,12 +195,7 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     const raw = String(req.params.id);
     const id = toId18(raw);
     const record = id === null ? undefined : store.get(obj.name, id);
-    if (!record)
-      throw httpError(
-        404,
-        'NOT_FOUND',
-        id === null ? `Provided external ID field does not exist or is not accessible: ${raw}` : 'The requested resource does not exist',
-      );
+    if (!record) throw id === null ? externalIdFieldMissing(raw) : httpError(404, 'NOT_FOUND', 'The requested resource does not exist');
     if (record.IsDeleted === true) throw httpError(404, 'ENTITY_IS_DELETED', 'entity is deleted', []);
     res.json(recordBody(obj, record, urlBase(req), fieldList(schemaOf(ctx, res), obj, queryParam(req, 'fields'))));
   });
@@ -201,13 +227,14 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     throwIfFailed(result);
     res.status(201).json({ id: result.id, success: true, errors: [], created: true });
   });
+}
 
+/** Read, delete and upsert by an external id field. */
+function registerExternalIdRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
   const byExternalId = (req: Request, res: Response) => {
     const obj = objectOf(ctx, req, res);
-    const field = schemaOf(ctx, res).field(obj.name, String(req.params.field));
-    if (!field || !(field.externalId || field.name === 'Id')) {
-      throw httpError(404, 'NOT_FOUND', `Provided external ID field does not exist or is not accessible: ${String(req.params.field)}`);
-    }
+    const field = externalIdField(schemaOf(ctx, res), obj.name, String(req.params.field));
     const value = String(req.params.value).toLowerCase();
     const matches = Object.values(store.table(obj.name)).filter((r) => !r.IsDeleted && String(r[field.name] ?? '').toLowerCase() === value);
     return { obj, matches };
@@ -216,7 +243,12 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   app.get(`${API}/sobjects/:type/:field/:value`, (req, res) => {
     const { obj, matches } = byExternalId(req, res);
     if (matches.length > 1) {
-      res.status(300).json(matches.map((r) => `${urlBase(req)}/sobjects/${obj.name}/${String(r.Id)}`));
+      sendMultipleChoices(
+        req,
+        res,
+        obj.name,
+        matches.map((r) => String(r.Id)),
+      );
       return;
     }
     const record = matches[0];
@@ -227,7 +259,12 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
   app.delete(`${API}/sobjects/:type/:field/:value`, (req, res) => {
     const { obj, matches } = byExternalId(req, res);
     if (matches.length > 1) {
-      res.status(300).json(matches.map((r) => `${urlBase(req)}/sobjects/${obj.name}/${String(r.Id)}`));
+      sendMultipleChoices(
+        req,
+        res,
+        obj.name,
+        matches.map((r) => String(r.Id)),
+      );
       return;
     }
     const record = matches[0];
@@ -245,7 +282,7 @@ export function registerRestRoutes(app: Express, ctx: SandboxContext): void {
     if (req.query.updateOnly === 'true' && byExternalId(req, res).matches.length === 0) throw notFound();
     const result = runWrite(ctx, (txn) => upsertRecord(txn, obj.name, field, value, input, writeContext(ctx, req, res)));
     if ('multiple' in result) {
-      res.status(300).json(result.multiple.map((id) => `${urlBase(req)}/sobjects/${obj.name}/${id}`));
+      sendMultipleChoices(req, res, obj.name, result.multiple);
       return;
     }
     throwIfFailed(result);

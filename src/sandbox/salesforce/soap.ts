@@ -141,6 +141,157 @@ function mergeInputOf(raw: unknown): MergeInput | null {
   return { type, masterId, masterFields, recordToMergeIds: ids };
 }
 
+/** One authenticated SOAP call: its arguments, the caller's session and how to answer it. */
+interface SoapCall {
+  ctx: SandboxContext;
+  res: Response;
+  args: unknown;
+  session: { userId: string };
+  reply: (body: string) => void;
+}
+
+const writeContextOf = ({ ctx, session }: SoapCall) => ({ userId: session.userId, now: ctx.config.now(), autoAssign: false });
+
+function convertLeadOperation(call: SoapCall): void {
+  const { ctx, res, args, reply } = call;
+  const raw = (args as { leadConverts?: unknown[] } | undefined)?.leadConverts ?? [];
+  const parsed = convertLeadSchema.safeParse(raw.map(leadConvertTexts));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    fault(
+      res,
+      500,
+      'soapenv:Client',
+      `convertLead: leadConverts.${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (1 to 100 LeadConvert items)`,
+    );
+    return;
+  }
+  const items = parsed.data.map(toConvertInput);
+  const wc = writeContextOf(call);
+  const txn = ctx.store.txn();
+  const results = items.map((item) => convertLead(txn, item, wc));
+  txn.commit();
+  const resultsXml = results
+    .map((r) =>
+      r.success
+        ? `<result>${element('accountId', r.accountId)}${element('contactId', r.contactId)}${element('leadId', r.leadId)}${element('opportunityId', r.opportunityId)}<success>true</success></result>`
+        : `<result>${element('accountId', null)}${element('contactId', null)}${errorsXml(r.errors)}${element('leadId', r.leadId)}${element('opportunityId', null)}<success>false</success></result>`,
+    )
+    .join('');
+  reply(`<convertLeadResponse>${resultsXml}</convertLeadResponse>`);
+}
+
+function mergeOperation(call: SoapCall): void {
+  const { ctx, res, args, reply } = call;
+  const body = (args ?? {}) as Record<string, unknown>;
+  const raw = (body.request ?? body.mergeRequests ?? body.mergeRequest ?? []) as unknown[];
+  const requests = raw.map(mergeInputOf);
+  if (requests.length === 0 || requests.length > 200 || requests.some((r) => r === null)) {
+    fault(res, 500, 'soapenv:Client', 'merge: 1 to 200 MergeRequest items, each with a masterRecord (type and Id) and recordToMergeIds');
+    return;
+  }
+  const wc = writeContextOf(call);
+  const txn = ctx.store.txn();
+  const results = requests.map((r) => mergeRecords(txn, r as MergeInput, wc));
+  txn.commit();
+  const many = (name: string, ids: readonly string[]) => ids.map((id) => element(name, id)).join('');
+  const resultsXml = results
+    .map((r) =>
+      r.success
+        ? `<result>${element('id', r.id)}${many('mergedRecordIds', r.mergedRecordIds)}<success>true</success>${many('updatedRelatedIds', r.updatedRelatedIds)}</result>`
+        : `<result>${errorsXml(r.errors)}${element('id', r.id)}<success>false</success></result>`,
+    )
+    .join('');
+  reply(`<mergeResponse>${resultsXml}</mergeResponse>`);
+}
+
+function undeleteOperation(call: SoapCall): void {
+  const { ctx, res, args, reply } = call;
+  const ids = ((args as { ids?: unknown[] } | undefined)?.ids ?? []).map(text).filter((id): id is string => id !== null);
+  if (ids.length === 0 || ids.length > 200) {
+    fault(res, 500, 'soapenv:Client', 'undelete: 1 to 200 ids');
+    return;
+  }
+  const wc = writeContextOf(call);
+  const txn = ctx.store.txn();
+  const results = ids.map((id) => undeleteRecord(txn, id, wc));
+  txn.commit();
+  reply(
+    `<undeleteResponse>${results.map((r) => `<result>${r.success ? '' : errorsXml(r.errors)}${element('id', r.id)}<success>${String(r.success)}</success></result>`).join('')}</undeleteResponse>`,
+  );
+}
+
+function getUserInfoOperation({ ctx, session, reply }: SoapCall): void {
+  const user = ctx.store.get('User', session.userId) ?? ctx.store.get('User', ADMIN_USER_ID) ?? {};
+  // GetUserInfoResult (partner WSDL): orgDefaultCurrencyIsoCode only in a single-currency org,
+  // userDefaultCurrencyIsoCode only in a multi-currency one (currency.ts).
+  const multiCurrency = ctx.store.state.currency.multiCurrency;
+  const currencyXml = `${element('orgDefaultCurrencyIsoCode', multiCurrency ? null : ctx.store.state.currency.corporateCurrency)}${element('organizationId', ctx.config.orgId)}${element('organizationMultiCurrency', String(multiCurrency))}`;
+  const userCurrency = multiCurrency && typeof user.DefaultCurrencyIsoCode === 'string' ? user.DefaultCurrencyIsoCode : null;
+  reply(
+    `<getUserInfoResponse><result>${currencyXml}${element('userDefaultCurrencyIsoCode', userCurrency)}${element('userEmail', String(user.Email ?? ''))}${element('userFullName', String(user.Name ?? ''))}${element('userId', session.userId)}${element('userName', String(user.Username ?? ''))}${element('userTimeZone', 'GMT')}</result></getUserInfoResponse>`,
+  );
+}
+
+/** The operations a session may call, by SOAP Body element name. */
+const OPERATIONS: Record<string, (call: SoapCall) => void> = {
+  convertLead: convertLeadOperation,
+  merge: mergeOperation,
+  undelete: undeleteOperation,
+  getServerTimestamp: ({ ctx, reply }) =>
+    reply(
+      `<getServerTimestampResponse><result><timestamp>${formatDateTime(ctx.config.now()).replace('+0000', 'Z')}</timestamp></result></getServerTimestampResponse>`,
+    ),
+  getUserInfo: getUserInfoOperation,
+};
+
+/** `login` with the integration user's credentials: a session and the server URLs. */
+function login(ctx: SandboxContext, res: Response, version: string, args: unknown): void {
+  const a = (args ?? {}) as Record<string, unknown>;
+  if (text(a.username) !== ctx.config.username || text(a.password) !== ctx.config.password) {
+    fault(res, 500, 'sf:INVALID_LOGIN', 'Invalid username, password, security token; or user locked out.');
+    return;
+  }
+  const token = ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' });
+  const org15 = ctx.config.orgId.slice(0, 15);
+  res
+    .type('text/xml; charset=utf-8')
+    .send(
+      envelope(
+        `<loginResponse><result><metadataServerUrl>${ctx.url()}/services/Soap/m/${version}/${org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>true</sandbox><serverUrl>${ctx.url()}/services/Soap/u/${version}/${org15}</serverUrl><sessionId>${token.access_token}</sessionId><userId>${INTEGRATION_USER_ID}</userId><userInfo><organizationId>${ctx.config.orgId}</organizationId><userId>${INTEGRATION_USER_ID}</userId><userName>${esc(ctx.config.username)}</userName></userInfo></result></loginResponse>`,
+      ),
+    );
+}
+
+type SoapEnvelope = { Header?: { SessionHeader?: { sessionId?: unknown } }; Body?: Record<string, unknown> } | undefined;
+
+/** Answers an authenticated operation: session check, API request limit, then the operation itself. */
+function callOperation(ctx: SandboxContext, res: Response, env: SoapEnvelope, operation: string, args: unknown): void {
+  const session = ctx.tokens.session(text(env?.Header?.SessionHeader?.sessionId) ?? '');
+  if (!session) {
+    fault(res, 500, 'sf:INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
+    return;
+  }
+  if (ctx.usage.exhausted()) {
+    res.set('Sforce-Limit-Info', ctx.usage.header());
+    fault(res, 500, 'sf:REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
+    return;
+  }
+  ctx.usage.record();
+  res.set('Sforce-Limit-Info', ctx.usage.header());
+  const limitHeader = `<LimitInfoHeader><limitInfo><current>${ctx.usage.used()}</current><limit>${ctx.usage.limit()}</limit><type>API REQUESTS</type></limitInfo></LimitInfoHeader>`;
+  const reply = (body: string) => res.type('text/xml; charset=utf-8').send(envelope(body, limitHeader));
+  // The call counter names SOAP calls by operation (a read such as getUserInfo is a POST too).
+  res.locals.soapOperation = operation;
+  const handler = Object.hasOwn(OPERATIONS, operation) ? OPERATIONS[operation] : undefined;
+  if (handler === undefined) {
+    fault(res, 500, 'soapenv:Client', `No operation available for request {${PARTNER_NS}}${operation}`);
+    return;
+  }
+  handler({ ctx, res, args, session, reply });
+}
+
+/** The partner and enterprise SOAP endpoints (login, convertLead, merge, undelete, getServerTimestamp, getUserInfo). */
 export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
   const paths = [
     '/services/Soap/u/:version',
@@ -149,7 +300,6 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
     '/services/Soap/c/:version/:orgId',
   ];
   app.post(paths, express.text({ type: () => true, limit: '5mb' }), (req: Request, res: Response) => {
-    const version = String(req.params.version);
     let doc: Record<string, unknown>;
     try {
       doc = parser.parse(typeof req.body === 'string' ? req.body : '') as Record<string, unknown>;
@@ -157,136 +307,13 @@ export function registerSoapRoutes(app: Express, ctx: SandboxContext): void {
       fault(res, 500, 'soapenv:Client', 'The request is not well-formed XML');
       return;
     }
-    const env = doc.Envelope as { Header?: { SessionHeader?: { sessionId?: unknown } }; Body?: Record<string, unknown> } | undefined;
+    const env = doc.Envelope as SoapEnvelope;
     const [operation, args] = Object.entries(env?.Body ?? {})[0] ?? [];
     if (!operation) {
       fault(res, 500, 'soapenv:Client', 'No SOAP Body operation found');
       return;
     }
-    if (operation === 'login') {
-      const a = (args ?? {}) as Record<string, unknown>;
-      if (text(a.username) !== ctx.config.username || text(a.password) !== ctx.config.password) {
-        fault(res, 500, 'sf:INVALID_LOGIN', 'Invalid username, password, security token; or user locked out.');
-        return;
-      }
-      const token = ctx.tokens.issue(INTEGRATION_USER_ID, { withRefreshToken: false, scope: 'api' });
-      const org15 = ctx.config.orgId.slice(0, 15);
-      res
-        .type('text/xml; charset=utf-8')
-        .send(
-          envelope(
-            `<loginResponse><result><metadataServerUrl>${ctx.url()}/services/Soap/m/${version}/${org15}</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>true</sandbox><serverUrl>${ctx.url()}/services/Soap/u/${version}/${org15}</serverUrl><sessionId>${token.access_token}</sessionId><userId>${INTEGRATION_USER_ID}</userId><userInfo><organizationId>${ctx.config.orgId}</organizationId><userId>${INTEGRATION_USER_ID}</userId><userName>${esc(ctx.config.username)}</userName></userInfo></result></loginResponse>`,
-          ),
-        );
-      return;
-    }
-    const session = ctx.tokens.session(text(env?.Header?.SessionHeader?.sessionId) ?? '');
-    if (!session) {
-      fault(res, 500, 'sf:INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader: Illegal Session');
-      return;
-    }
-    if (ctx.usage.exhausted()) {
-      res.set('Sforce-Limit-Info', ctx.usage.header());
-      fault(res, 500, 'sf:REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
-      return;
-    }
-    ctx.usage.record();
-    res.set('Sforce-Limit-Info', ctx.usage.header());
-    const limitHeader = `<LimitInfoHeader><limitInfo><current>${ctx.usage.used()}</current><limit>${ctx.usage.limit()}</limit><type>API REQUESTS</type></limitInfo></LimitInfoHeader>`;
-    const reply = (body: string) => res.type('text/xml; charset=utf-8').send(envelope(body, limitHeader));
-    // The call counter names SOAP calls by operation (a read such as getUserInfo is a POST too).
-    res.locals.soapOperation = operation;
-    switch (operation) {
-      case 'convertLead': {
-        const raw = (args as { leadConverts?: unknown[] } | undefined)?.leadConverts ?? [];
-        const parsed = convertLeadSchema.safeParse(raw.map(leadConvertTexts));
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          fault(
-            res,
-            500,
-            'soapenv:Client',
-            `convertLead: leadConverts.${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'} (1 to 100 LeadConvert items)`,
-          );
-          return;
-        }
-        const items = parsed.data.map(toConvertInput);
-        const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
-        const txn = ctx.store.txn();
-        const results = items.map((item) => convertLead(txn, item, wc));
-        txn.commit();
-        const resultsXml = results
-          .map((r) =>
-            r.success
-              ? `<result>${element('accountId', r.accountId)}${element('contactId', r.contactId)}${element('leadId', r.leadId)}${element('opportunityId', r.opportunityId)}<success>true</success></result>`
-              : `<result>${element('accountId', null)}${element('contactId', null)}${errorsXml(r.errors)}${element('leadId', r.leadId)}${element('opportunityId', null)}<success>false</success></result>`,
-          )
-          .join('');
-        reply(`<convertLeadResponse>${resultsXml}</convertLeadResponse>`);
-        return;
-      }
-      case 'merge': {
-        const body = (args ?? {}) as Record<string, unknown>;
-        const raw = (body.request ?? body.mergeRequests ?? body.mergeRequest ?? []) as unknown[];
-        const requests = raw.map(mergeInputOf);
-        if (requests.length === 0 || requests.length > 200 || requests.some((r) => r === null)) {
-          fault(
-            res,
-            500,
-            'soapenv:Client',
-            'merge: 1 to 200 MergeRequest items, each with a masterRecord (type and Id) and recordToMergeIds',
-          );
-          return;
-        }
-        const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
-        const txn = ctx.store.txn();
-        const results = requests.map((r) => mergeRecords(txn, r as MergeInput, wc));
-        txn.commit();
-        const many = (name: string, ids: readonly string[]) => ids.map((id) => element(name, id)).join('');
-        const resultsXml = results
-          .map((r) =>
-            r.success
-              ? `<result>${element('id', r.id)}${many('mergedRecordIds', r.mergedRecordIds)}<success>true</success>${many('updatedRelatedIds', r.updatedRelatedIds)}</result>`
-              : `<result>${errorsXml(r.errors)}${element('id', r.id)}<success>false</success></result>`,
-          )
-          .join('');
-        reply(`<mergeResponse>${resultsXml}</mergeResponse>`);
-        return;
-      }
-      case 'undelete': {
-        const ids = ((args as { ids?: unknown[] } | undefined)?.ids ?? []).map(text).filter((id): id is string => id !== null);
-        if (ids.length === 0 || ids.length > 200) {
-          fault(res, 500, 'soapenv:Client', 'undelete: 1 to 200 ids');
-          return;
-        }
-        const wc = { userId: session.userId, now: ctx.config.now(), autoAssign: false };
-        const txn = ctx.store.txn();
-        const results = ids.map((id) => undeleteRecord(txn, id, wc));
-        txn.commit();
-        reply(
-          `<undeleteResponse>${results.map((r) => `<result>${r.success ? '' : errorsXml(r.errors)}${element('id', r.id)}<success>${String(r.success)}</success></result>`).join('')}</undeleteResponse>`,
-        );
-        return;
-      }
-      case 'getServerTimestamp':
-        reply(
-          `<getServerTimestampResponse><result><timestamp>${formatDateTime(ctx.config.now()).replace('+0000', 'Z')}</timestamp></result></getServerTimestampResponse>`,
-        );
-        return;
-      case 'getUserInfo': {
-        const user = ctx.store.get('User', session.userId) ?? ctx.store.get('User', ADMIN_USER_ID) ?? {};
-        // GetUserInfoResult (partner WSDL): orgDefaultCurrencyIsoCode only in a single-currency org,
-        // userDefaultCurrencyIsoCode only in a multi-currency one (currency.ts).
-        const multiCurrency = ctx.store.state.currency.multiCurrency;
-        const currencyXml = `${element('orgDefaultCurrencyIsoCode', multiCurrency ? null : ctx.store.state.currency.corporateCurrency)}${element('organizationId', ctx.config.orgId)}${element('organizationMultiCurrency', String(multiCurrency))}`;
-        const userCurrency = multiCurrency && typeof user.DefaultCurrencyIsoCode === 'string' ? user.DefaultCurrencyIsoCode : null;
-        reply(
-          `<getUserInfoResponse><result>${currencyXml}${element('userDefaultCurrencyIsoCode', userCurrency)}${element('userEmail', String(user.Email ?? ''))}${element('userFullName', String(user.Name ?? ''))}${element('userId', session.userId)}${element('userName', String(user.Username ?? ''))}${element('userTimeZone', 'GMT')}</result></getUserInfoResponse>`,
-        );
-        return;
-      }
-      default:
-        fault(res, 500, 'soapenv:Client', `No operation available for request {${PARTNER_NS}}${operation}`);
-    }
+    if (operation === 'login') login(ctx, res, String(req.params.version), args);
+    else callOperation(ctx, res, env, operation, args);
   });
 }

@@ -197,6 +197,23 @@ function matches(operator: string, value: unknown, operand: Operand): boolean {
   }
 }
 
+/** Whether a row's value is one of an IN list's operands. */
+function inListPredicate(operands: Operand[], read: (row: Row) => unknown): Predicate {
+  // A list of text or id values is a set lookup (compareValues compares strings lower-cased),
+  // so `Email IN (200 values)` over a large table costs one hash probe per row.
+  const keys = operands.every((o) => o.kind === 'scalar' && typeof o.value === 'string')
+    ? new Set(operands.map((o) => (o.kind === 'scalar' ? String(o.value).toLowerCase() : '')))
+    : null;
+  return keys
+    ? (row: Row) => {
+        const value = read(row);
+        return (
+          (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') && keys.has(String(value).toLowerCase())
+        );
+      }
+    : (row: Row) => operands.some((o) => matches('=', read(row), o));
+}
+
 function compileCondition(
   source: SoqlSource,
   objectName: string,
@@ -231,20 +248,7 @@ function compileCondition(
     case 'IN':
     case 'NOT IN': {
       if (!Array.isArray(c.value)) throw malformedQuery(`${op} needs a parenthesized list of values`);
-      // A list of text or id values is a set lookup (compareValues compares strings lower-cased),
-      // so `Email IN (200 values)` over a large table costs one hash probe per row.
-      const keys = operands.every((o) => o.kind === 'scalar' && typeof o.value === 'string')
-        ? new Set(operands.map((o) => (o.kind === 'scalar' ? String(o.value).toLowerCase() : '')))
-        : null;
-      const hit = keys
-        ? (row: Row) => {
-            const value = read(row);
-            return (
-              (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') &&
-              keys.has(String(value).toLowerCase())
-            );
-          }
-        : (row: Row) => operands.some((o) => matches('=', read(row), o));
+      const hit = inListPredicate(operands, read);
       return op === 'IN' ? hit : (row) => !hit(row);
     }
     case 'LIKE': {

@@ -75,6 +75,59 @@ function expandFieldsFunction(source: SoqlSource, object: ObjectDef, arg: string
   return pick.map((f) => f.name).filter((name) => source.field(object.name, name) !== undefined);
 }
 
+/** Adds the SELECT list to a plan: fields, child subqueries, FIELDS(), COUNT() and aggregates. */
+function selectInto(plan: Plan, source: SoqlSource, q: Query | Subquery, now: number): void {
+  const seen = new Set<string>();
+  const addField = (dotted: string) => {
+    const path = resolvePath(source, plan.object.name, dotted);
+    if (seen.has(path.name.toLowerCase())) throw malformedQuery(`duplicate field selected: ${path.name}`);
+    seen.add(path.name.toLowerCase());
+    plan.select.push({ kind: 'field', path });
+  };
+  for (const field of q.fields ?? []) {
+    switch (field.type) {
+      case 'Field':
+        if (field.alias) throw malformedQuery(`Only aggregate expressions use field aliasing: ${field.field} ${field.alias}`);
+        addField(field.field);
+        break;
+      case 'FieldRelationship':
+        addField([...field.relationships, field.field].join('.'));
+        break;
+      case 'FieldSubquery': {
+        const sub = field.subquery;
+        const relationship = source.child(plan.object.name, sub.relationshipName);
+        if (!relationship)
+          throw httpError(400, 'INVALID_TYPE', `Didn't understand relationship '${sub.relationshipName}' in FROM part of query call.`);
+        plan.select.push({
+          kind: 'child',
+          key: relationship.relationshipName,
+          relationship,
+          plan: buildPlan(source, sub, relationship.childSObject, now),
+        });
+        break;
+      }
+      case 'FieldFunctionExpression': {
+        const fn = field.functionName.toUpperCase();
+        const params = field.parameters.filter((p): p is string => typeof p === 'string');
+        if (fn === 'FIELDS' && params.length === 1) {
+          for (const name of expandFieldsFunction(source, plan.object, params[0] ?? '', q.limit)) addField(name);
+        } else if (fn === 'COUNT' && params.length === 0) {
+          plan.countOnly = true;
+        } else if (['COUNT', 'COUNT_DISTINCT', 'MIN', 'MAX', 'SUM', 'AVG'].includes(fn) && params.length === 1) {
+          // Unaliased aggregates are named expr0, expr1, … counting only the unaliased ones.
+          const alias = field.alias ?? `expr${plan.aggregates.filter((a) => /^expr\d+$/.test(a.alias)).length}`;
+          plan.aggregates.push({ fn: fn as Aggregate['fn'], path: resolvePath(source, plan.object.name, params[0] ?? ''), alias });
+        } else {
+          throw malformedQuery(`${field.rawValue ?? fn} is not supported by the sandbox org`);
+        }
+        break;
+      }
+      default:
+        throw malformedQuery('TYPEOF is not supported by the sandbox org');
+    }
+  }
+}
+
 function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, now: number): Plan {
   refuseUnsupported(q);
   const object = source.object(objectName);
@@ -96,55 +149,7 @@ function buildPlan(source: SoqlSource, q: Query | Subquery, objectName: string, 
     limit: q.limit,
     offset: q.offset ?? 0,
   };
-  const seen = new Set<string>();
-  const addField = (dotted: string) => {
-    const path = resolvePath(source, object.name, dotted);
-    if (seen.has(path.name.toLowerCase())) throw malformedQuery(`duplicate field selected: ${path.name}`);
-    seen.add(path.name.toLowerCase());
-    plan.select.push({ kind: 'field', path });
-  };
-  for (const field of q.fields ?? []) {
-    switch (field.type) {
-      case 'Field':
-        if (field.alias) throw malformedQuery(`Only aggregate expressions use field aliasing: ${field.field} ${field.alias}`);
-        addField(field.field);
-        break;
-      case 'FieldRelationship':
-        addField([...field.relationships, field.field].join('.'));
-        break;
-      case 'FieldSubquery': {
-        const sub = field.subquery;
-        const relationship = source.child(object.name, sub.relationshipName);
-        if (!relationship)
-          throw httpError(400, 'INVALID_TYPE', `Didn't understand relationship '${sub.relationshipName}' in FROM part of query call.`);
-        plan.select.push({
-          kind: 'child',
-          key: relationship.relationshipName,
-          relationship,
-          plan: buildPlan(source, sub, relationship.childSObject, now),
-        });
-        break;
-      }
-      case 'FieldFunctionExpression': {
-        const fn = field.functionName.toUpperCase();
-        const params = field.parameters.filter((p): p is string => typeof p === 'string');
-        if (fn === 'FIELDS' && params.length === 1) {
-          for (const name of expandFieldsFunction(source, object, params[0] ?? '', q.limit)) addField(name);
-        } else if (fn === 'COUNT' && params.length === 0) {
-          plan.countOnly = true;
-        } else if (['COUNT', 'COUNT_DISTINCT', 'MIN', 'MAX', 'SUM', 'AVG'].includes(fn) && params.length === 1) {
-          // Unaliased aggregates are named expr0, expr1, … counting only the unaliased ones.
-          const alias = field.alias ?? `expr${plan.aggregates.filter((a) => /^expr\d+$/.test(a.alias)).length}`;
-          plan.aggregates.push({ fn: fn as Aggregate['fn'], path: resolvePath(source, object.name, params[0] ?? ''), alias });
-        } else {
-          throw malformedQuery(`${field.rawValue ?? fn} is not supported by the sandbox org`);
-        }
-        break;
-      }
-      default:
-        throw malformedQuery('TYPEOF is not supported by the sandbox org');
-    }
-  }
+  selectInto(plan, source, q, now);
   if (plan.countOnly && (plan.select.length > 0 || plan.aggregates.length > 0))
     throw malformedQuery('COUNT() must be the only element in the SELECT list');
   if (plan.aggregates.length > 0 && plan.select.length > 0) {

@@ -96,9 +96,55 @@ function requireCustomField(req: Request): void {
   if (String(req.params.type).toLowerCase() !== 'customfield') throw notFound();
 }
 
-export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
+/** Creates a CustomField from a Tooling API body, as Setup would; a refused one throws the API's error. */
+function createCustomField(ctx: SandboxContext, input: unknown, res: Response): CustomFieldState {
   const { store } = ctx;
-  const toolingBase = (req: Request) => `${urlBase(req)}/tooling`;
+  const parsed = createSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw httpError(400, 'FIELD_INTEGRITY_EXCEPTION', `${issue?.path.join('.') ?? 'body'}: ${issue?.message ?? 'invalid'}`, []);
+  }
+  const name = parseFullName(parsed.data.FullName);
+  if ('errorCode' in name) throw badRequest([name]);
+  const problems = validateMetadata(parsed.data.Metadata);
+  if (problems.length > 0) throw badRequest(problems);
+  const clash = store.state.customFields.some(
+    (c) => c.object === name.object && c.developerName.toLowerCase() === name.developerName.toLowerCase(),
+  );
+  if (clash)
+    throw httpError(400, 'DUPLICATE_DEVELOPER_NAME', `There is already a field named ${name.developerName} on ${name.object}.`, []);
+  const stamp = formatDateTime(ctx.config.now());
+  const userId = sessionOf(res).userId;
+  const state: CustomFieldState = {
+    id: store.newRecordId('CustomField'),
+    object: name.object,
+    developerName: name.developerName,
+    metadata: parsed.data.Metadata,
+    createdDate: stamp,
+    createdById: userId,
+    lastModifiedDate: stamp,
+    lastModifiedById: userId,
+  };
+  store.setCustomFields([...store.state.customFields, state]);
+  const field = store.schema.field(name.object, `${name.developerName}__c`);
+  // Existing rows get the new field's default (false for a checkbox), as Setup backfills it.
+  if (field)
+    for (const row of Object.values(store.table(name.object)))
+      row[field.name] = field.type === 'boolean' ? (field.defaultValue ?? false) : null;
+  return state;
+}
+
+const toolingBase = (req: Request) => `${urlBase(req)}/tooling`;
+
+/** The Tooling API: CustomField describe and CRUD, then its SOQL query. */
+export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
+  registerCustomFieldRoutes(app, ctx);
+  registerToolingQueryRoutes(app, ctx);
+}
+
+/** CustomField describe, create, read, update and delete. */
+function registerCustomFieldRoutes(app: Express, ctx: SandboxContext): void {
+  const { store } = ctx;
 
   app.get(`${TOOLING}/sobjects`, (req, res) => {
     res.json(describeGlobal([customFieldObject], toolingBase(req)));
@@ -110,38 +156,7 @@ export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
 
   app.post(`${TOOLING}/sobjects/:type`, (req, res) => {
     requireCustomField(req);
-    const parsed = createSchema.safeParse(req.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw httpError(400, 'FIELD_INTEGRITY_EXCEPTION', `${issue?.path.join('.') ?? 'body'}: ${issue?.message ?? 'invalid'}`, []);
-    }
-    const name = parseFullName(parsed.data.FullName);
-    if ('errorCode' in name) throw badRequest([name]);
-    const problems = validateMetadata(parsed.data.Metadata);
-    if (problems.length > 0) throw badRequest(problems);
-    const clash = store.state.customFields.some(
-      (c) => c.object === name.object && c.developerName.toLowerCase() === name.developerName.toLowerCase(),
-    );
-    if (clash)
-      throw httpError(400, 'DUPLICATE_DEVELOPER_NAME', `There is already a field named ${name.developerName} on ${name.object}.`, []);
-    const stamp = formatDateTime(ctx.config.now());
-    const userId = sessionOf(res).userId;
-    const state: CustomFieldState = {
-      id: store.newRecordId('CustomField'),
-      object: name.object,
-      developerName: name.developerName,
-      metadata: parsed.data.Metadata,
-      createdDate: stamp,
-      createdById: userId,
-      lastModifiedDate: stamp,
-      lastModifiedById: userId,
-    };
-    store.setCustomFields([...store.state.customFields, state]);
-    const field = store.schema.field(name.object, `${name.developerName}__c`);
-    // Existing rows get the new field's default (false for a checkbox), as Setup backfills it.
-    if (field)
-      for (const row of Object.values(store.table(name.object)))
-        row[field.name] = field.type === 'boolean' ? (field.defaultValue ?? false) : null;
+    const state = createCustomField(ctx, req.body, res);
     res.status(201).json({ id: state.id, success: true, errors: [], warnings: [], infos: [] });
   });
 
@@ -181,7 +196,10 @@ export function registerToolingRoutes(app: Express, ctx: SandboxContext): void {
     for (const row of Object.values(store.table(current.object))) delete row[`${current.developerName}__c`];
     res.status(204).end();
   });
+}
 
+/** SOQL over CustomField, with the Tooling API's one-row rule for Metadata and FullName. */
+function registerToolingQueryRoutes(app: Express, ctx: SandboxContext): void {
   const singleRowRule = (result: { totalSize: number }, soql: string) => {
     if (result.totalSize > 1 && /\b(FullName|Metadata)\b/i.test(soql.split(/\bFROM\b/i)[0] ?? '')) {
       throw malformedQuery(
