@@ -6,7 +6,12 @@ import jsforce, { type Connection } from 'jsforce';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APP_CLIENT_NAME, type ChangeEventMessage, type RecordChange } from '../../src/crm/salesforce/pubsub/change-events.ts';
 import { PubSubClient, type Replay, type Subscription, type SubscriptionEnd } from '../../src/crm/salesforce/pubsub/client.ts';
+import { followChannel, type ReplayPositions } from '../../src/crm/salesforce/pubsub/follow.ts';
+import type { Db } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { readReplayId, saveReplayId } from '../../src/store/replay-positions.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { openTestDb } from '../support/db.ts';
 import { SANDBOX_ORG, createdId, loginAsIntegration } from '../support/salesforce-org.ts';
 
 const HOUR = 3_600_000;
@@ -240,5 +245,65 @@ describe('flow control and auth', () => {
     expect(topic).toMatchObject({ topic_name: '/data/LeadChangeEvent', can_subscribe: true, tenant_guid: SANDBOX_ORG.orgId });
     const schema = await client.schema(topic.schema_id);
     expect(schema.name).toBe('com.sforce.eventbus.LeadChangeEvent');
+  });
+});
+
+describe('stored position', () => {
+  const INSTALLATION = 'pubsub-installation';
+  const TOPIC = '/data/LeadChangeEvent';
+  let db: Db;
+  let positions: ReplayPositions;
+
+  beforeAll(async () => {
+    db = await openTestDb('postgres');
+    await migrate(db);
+    await db.query("INSERT INTO installations (id, name, salesforce_webhook_token) VALUES ($1, 'Pub/Sub', 'pubsub-token')", [INSTALLATION]);
+    positions = {
+      read: (channel) => readReplayId(db, INSTALLATION, channel),
+      save: (channel, replayId) => saveReplayId(db, INSTALLATION, channel, replayId),
+    };
+  });
+
+  afterAll(async () => {
+    await db.close();
+  });
+
+  it('resumes after the last event the intake took, and does not advance past a batch the intake refused', async () => {
+    await subscribedLatest();
+    const taken: string[] = [];
+    let refuse = false;
+    const follow = () =>
+      followChannel({
+        client,
+        topic: TOPIC,
+        positions,
+        batchSize: 1,
+        intake: (events) => {
+          if (refuse) return Promise.reject(new Error('queue unavailable'));
+          taken.push(...events.flatMap((e) => e.recordIds));
+          return Promise.resolve();
+        },
+      });
+    await db.query('DELETE FROM salesforce_replay_positions');
+    const first = await follow();
+    expect(first.startedFrom).toEqual({ preset: 'LATEST' });
+    open.push(first.subscription);
+    const one = await createdId(conn, 'Lead', { LastName: 'One', Company: 'Acme' });
+    await waitFor(() => taken.includes(one));
+    first.subscription.close();
+
+    const two = await createdId(conn, 'Lead', { LastName: 'Two', Company: 'Acme' });
+    refuse = true;
+    const refused = await follow();
+    open.push(refused.subscription);
+    expect(await refused.subscription.ended).toMatchObject({ kind: 'failed' });
+
+    refuse = false;
+    const three = await createdId(conn, 'Lead', { LastName: 'Three', Company: 'Acme' });
+    const resumed = await follow();
+    open.push(resumed.subscription);
+    expect(resumed.startedFrom.preset).toBe('CUSTOM');
+    await waitFor(() => taken.includes(three));
+    expect(taken.filter((id) => [one, two, three].includes(id))).toEqual([one, two, three]);
   });
 });
