@@ -158,6 +158,8 @@ const EnvSchema = z.object({
   // The portal's burst limit per 10 s: 100 on Free/Starter, 190 on Professional/Enterprise, 250 with the limit pack.
   SANDBOX_HUBSPOT_BURST_LIMIT: z.coerce.number().int().min(10).max(1000).default(100),
   SANDBOX_SALESFORCE_PORT: port.default(4102),
+  // Unset: the port after SANDBOX_SALESFORCE_PORT (4103), or ephemeral when that one is (0), so parallel sandboxes never collide.
+  SANDBOX_SALESFORCE_PUBSUB_PORT: port.optional(),
   SANDBOX_SALESFORCE_ORG_ID: z
     .string()
     .regex(/^00D[0-9A-Za-z]{15}$/, 'must be an 18 character org id')
@@ -248,6 +250,8 @@ export interface AppConfig {
     };
     salesforce: {
       port: number;
+      /** The sandbox org's Pub/Sub API (gRPC) port. */
+      pubsubPort: number;
       orgId: string;
       username: string;
       password: string;
@@ -379,6 +383,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
         },
         salesforce: {
           port: e.SANDBOX_SALESFORCE_PORT,
+          pubsubPort: e.SANDBOX_SALESFORCE_PUBSUB_PORT ?? (e.SANDBOX_SALESFORCE_PORT === 0 ? 0 : e.SANDBOX_SALESFORCE_PORT + 1),
           orgId: e.SANDBOX_SALESFORCE_ORG_ID,
           username: e.SANDBOX_SALESFORCE_USERNAME,
           password: e.SANDBOX_SALESFORCE_PASSWORD,

@@ -42,6 +42,7 @@ export async function startSandboxes(
     salesforce = which.salesforce
       ? await startSalesforceSandbox({
           port: sf.port,
+          pubsubPort: sf.pubsubPort,
           orgId: sf.orgId,
           username: sf.username,
           password: sf.password,

@@ -1,4 +1,4 @@
-/** `npm run sandbox`: the two sandbox CRMs alone, on 127.0.0.1:4101 (HubSpot) and :4102 (Salesforce). */
+/** `npm run sandbox`: the two sandbox CRMs alone, on 127.0.0.1:4101 (HubSpot) and :4102 (Salesforce, with its Pub/Sub API on :4103). */
 import { loadConfig } from '../config.ts';
 import { createLogger, resolveLogFormat } from '../log.ts';
 import { startSandboxes } from '../runtime/sandboxes.ts';

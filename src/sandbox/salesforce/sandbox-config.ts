@@ -4,6 +4,8 @@ import { pino, type Logger } from 'pino';
 export interface SalesforceSandboxOptions {
   host?: string;
   port: number;
+  /** Port of the Pub/Sub API (gRPC); 0 or absent: an ephemeral one. */
+  pubsubPort?: number;
   orgId: string;
   username: string;
   password: string;
@@ -21,6 +23,7 @@ export interface SalesforceSandboxOptions {
 export interface SandboxConfig {
   host: string;
   port: number;
+  pubsubPort: number;
   orgId: string;
   username: string;
   password: string;
@@ -60,6 +63,7 @@ export function resolveConfig(options: SalesforceSandboxOptions): SandboxConfig 
   return {
     host: options.host ?? '127.0.0.1',
     port: options.port,
+    pubsubPort: options.pubsubPort ?? 0,
     orgId: options.orgId,
     username: options.username,
     password: options.password,

@@ -14,6 +14,7 @@ import { notFound } from './errors.ts';
 import { FaultInjector, type FaultConfig, type FaultConfigInput } from './faults.ts';
 import { ApiUsage, CallStats } from './limits.ts';
 import { registerOAuthRoutes } from './oauth.ts';
+import { createSandboxPubSub, registerPubSubRoutes, type SandboxPubSub } from './pubsub/pubsub-api.ts';
 import { OutboundMessages } from './outbound-messages.ts';
 import type { DeliveryLogEntry, OutboundRule, OutboundRuleInput, PendingNotification } from './outbound-rules.ts';
 import { QueryCursors } from './query-cursors.ts';
@@ -37,6 +38,8 @@ export type { TokenResponse } from './tokens.ts';
 export interface SalesforceSandbox {
   /** Both login URL and instance URL, e.g. http://127.0.0.1:4102. */
   url: string;
+  /** The Pub/Sub API (gRPC, plaintext) endpoint, e.g. 127.0.0.1:4103, and its fault knobs (`/__sandbox/pubsub/faults`). */
+  pubsub: { endpoint: string; faults: SandboxPubSub['faults'] };
   /** The User id stamped as LastModifiedById on writes made with the connected app's tokens. */
   integrationUserId: string;
   adminUserId: string;
@@ -114,6 +117,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   };
   const outbound = new OutboundMessages({ store, config, faults: ctx.faults, tokens: ctx.tokens, url: () => baseUrl });
   const control = new SandboxControl(ctx, outbound);
+  const pubsub = createSandboxPubSub({ store, config, tokens: ctx.tokens, url: () => baseUrl });
 
   const app = express();
   app.disable('x-powered-by');
@@ -121,6 +125,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   app.use(countCalls(ctx));
   app.use(faultGate(ctx, (res, code, message) => fault(res, 500, code, message)));
   registerSandboxRoutes(app, control);
+  registerPubSubRoutes(app, pubsub);
   registerOAuthRoutes(app, ctx);
   registerSoapRoutes(app, ctx);
   app.use(API, express.json({ limit: '50mb', type: ['application/json', 'application/*+json'] }), restApiGate(ctx));
@@ -140,12 +145,13 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   outbound.start();
+  const pubsubEndpoint = await pubsub.start();
   config.logger.info({ url: baseUrl, orgId: config.orgId }, 'salesforce sandbox listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await outbound.close();
+      await Promise.all([outbound.close(), pubsub.close()]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -157,6 +163,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
 
   return {
     url: baseUrl,
+    pubsub: { endpoint: pubsubEndpoint, faults: pubsub.faults },
     integrationUserId: INTEGRATION_USER_ID,
     adminUserId: ADMIN_USER_ID,
     salesRepIds: SALES_REP_IDS,
