@@ -1,15 +1,16 @@
 /** The installations overview, an installation's own page, and what its forms change. */
 import { z } from 'zod';
-import { recentAdminActions, recordAdminAction } from '../../../store/admin-sessions.ts';
+import { recentAdminActions } from '../../../store/admin-sessions.ts';
 import { listInstallationDetails } from '../../../store/installation-admin.ts';
 import { access, canSee } from '../access.ts';
 import { alertTargetView } from '../alert-target.ts';
 import { identityOf } from '../auth.ts';
-import { connectionStatus, disconnectSide, runtimeOf, uninstall } from '../installations.ts';
+import { connectionStatus, disconnectSide, uninstall } from '../installations.ts';
 import { queueDepths } from '../jobs.ts';
 import { installationBody, provisioningBody } from '../pages/installation.ts';
 import { overviewBody } from '../pages/overview.ts';
-import { outboundRulesFor, provision } from '../provisioning.ts';
+import { outboundRulesFor } from '../provisioning.ts';
+import { provisionAsAdmin } from '../runs.ts';
 import {
   directionsOf,
   pauseInstallationSync,
@@ -98,22 +99,7 @@ export function installationRoutes({ ctx, r, withInstallation }: Pages): void {
         return;
       }
       const dryRun = parsed.data.mode === 'dry-run';
-      const plan = await provision({
-        installation,
-        runtime: await runtimeOf(ctx, installation.id),
-        publicUrl: ctx.publicUrl(),
-        environment: ctx.provisioning,
-        dryRun,
-      });
-      if (!dryRun) {
-        await recordAdminAction(ctx.db, {
-          installationId: installation.id,
-          action: 'provisioned',
-          summary: `Provisioned: ${plan.counts.created} item(s) created`,
-          details: { counts: plan.counts },
-        });
-        ctx.log.info({ installationId: installation.id, created: plan.counts.created }, 'installation provisioned');
-      }
+      const plan = await provisionAsAdmin(ctx, installation, dryRun);
       render(res, {
         title: dryRun ? 'Provisioning dry run' : 'Provisioning',
         section: 'installation',

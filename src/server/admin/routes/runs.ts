@@ -1,11 +1,8 @@
 /** Starting the background runs from dashboard forms: the attribution backfill, a field fill, the initial sync. */
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { recordAdminAction } from '../../../store/admin-sessions.ts';
-import { startAttributionBackfill } from '../../../sync/attribution-backfill.ts';
-import { startFieldFill } from '../../../sync/field-fill.ts';
-import { startInitialSync } from '../../../sync/initial-sync.ts';
 import { access } from '../access.ts';
+import { startBackfillAsAdmin, startFieldFillAsAdmin, startInitialSyncAsAdmin } from '../runs.ts';
 import { pairsFrom } from '../settings-forms.ts';
 import { basePath, type Pages } from './pages.ts';
 
@@ -17,8 +14,7 @@ export function runRoutes({ ctx, r, withActiveInstallation }: Pages): void {
   /** Starts the attribution backfill and goes back to `returnTo`. */
   const backfillRoute = (summary: string, returnTo: string): RequestHandler =>
     withActiveInstallation(async (_req, res, installation) => {
-      const { runId } = await startAttributionBackfill({ db: ctx.db, producer: ctx.producer }, installation.id);
-      await recordAdminAction(ctx.db, { installationId: installation.id, action: 'backfill_started', summary, details: { runId } });
+      await startBackfillAsAdmin(ctx, installation.id, summary);
       res.redirect(303, `${basePath(installation)}/${returnTo}`);
     });
 
@@ -27,14 +23,7 @@ export function runRoutes({ ctx, r, withActiveInstallation }: Pages): void {
     withActiveInstallation(async (req, res, installation) => {
       const parsed = fillForm.safeParse(req.body);
       const pairs = pairsFrom(parsed.success ? (parsed.data.pairs ?? '') : '');
-      const { runId } = await startFieldFill({ db: ctx.db, producer: ctx.producer }, installation.id, pairs);
-      const which = pairs ? pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
-      await recordAdminAction(ctx.db, {
-        installationId: installation.id,
-        action: 'field_fill_started',
-        summary: `Filling existing records started for ${which}`,
-        details: { runId, ...(pairs ? { pairs } : {}) },
-      });
+      await startFieldFillAsAdmin(ctx, installation.id, pairs);
       res.redirect(303, `${basePath(installation)}/${returnTo}`);
     });
 
@@ -62,13 +51,7 @@ export function runRoutes({ ctx, r, withActiveInstallation }: Pages): void {
     '/installations/:id/initial-sync',
     access.manageInstallation,
     withActiveInstallation(async (_req, res, installation) => {
-      const { runId } = await startInitialSync({ db: ctx.db, producer: ctx.producer }, installation.id);
-      await recordAdminAction(ctx.db, {
-        installationId: installation.id,
-        action: 'initial_sync_started',
-        summary: 'Initial sync started',
-        details: { runId },
-      });
+      await startInitialSyncAsAdmin(ctx, installation.id);
       res.redirect(303, `${basePath(installation)}/health?notice=initial_sync_started`);
     }),
   );

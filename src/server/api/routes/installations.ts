@@ -1,13 +1,14 @@
 /** The caller, the installations they may see, one installation's details, connections, provisioning and uninstall. */
 import { z } from 'zod';
-import { recentAdminActions, recordAdminAction } from '../../../store/admin-sessions.ts';
+import { recentAdminActions } from '../../../store/admin-sessions.ts';
 import { listInstallationDetails } from '../../../store/installation-admin.ts';
 import { sharedEmails } from '../../../store/record-links.ts';
 import { access, canSee } from '../../admin/access.ts';
 import { alertTargetView } from '../../admin/alert-target.ts';
 import { identityOf } from '../../admin/auth.ts';
-import { connectionStatus, runtimeOf, uninstall } from '../../admin/installations.ts';
-import { outboundRulesFor, provision } from '../../admin/provisioning.ts';
+import { connectionStatus, uninstall } from '../../admin/installations.ts';
+import { outboundRulesFor } from '../../admin/provisioning.ts';
+import { provisionAsAdmin } from '../../admin/runs.ts';
 import { syncControlsView } from '../../admin/sync-controls.ts';
 import { parseInput, sendError } from '../errors.ts';
 import { controlsJson, installationJson, stillInstalled, type ApiRoutes } from './kit.ts';
@@ -86,22 +87,7 @@ export function provisioningRoutes({ ctx, r, installationFrom }: ApiRoutes): voi
       const installation = await installationFrom(req, res);
       if (!installation) return;
       if (!stillInstalled(res, installation, 'The installation is uninstalled: connect HubSpot again to reinstall')) return;
-      const plan = await provision({
-        installation,
-        runtime: await runtimeOf(ctx, installation.id),
-        publicUrl: ctx.publicUrl(),
-        environment: ctx.provisioning,
-        dryRun,
-      });
-      if (!dryRun) {
-        await recordAdminAction(ctx.db, {
-          installationId: installation.id,
-          action: 'provisioned',
-          summary: `Provisioned: ${plan.counts.created} item(s) created`,
-          details: { counts: plan.counts },
-        });
-      }
-      res.json(plan);
+      res.json(await provisionAsAdmin(ctx, installation, dryRun));
     });
   }
 

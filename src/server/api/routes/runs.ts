@@ -1,14 +1,14 @@
 /** The background runs of an installation: the attribution backfill, a field fill, the initial sync, and any run's progress. */
 import { z } from 'zod';
 import { MappingPairSchema } from '../../../domain/field-values.ts';
-import { recordAdminAction } from '../../../store/admin-sessions.ts';
 import { loadBackfillRun } from '../../../store/backfill-runs.ts';
 import { latestBackfillRunId } from '../../../store/installation-admin.ts';
-import { ATTRIBUTION_BACKFILL, backfillProgress, startAttributionBackfill } from '../../../sync/attribution-backfill.ts';
-import { FIELD_FILL, fieldFillProgress, startFieldFill } from '../../../sync/field-fill.ts';
-import { anyRunProgress, INITIAL_SYNC, initialSyncProgress, startInitialSync } from '../../../sync/initial-sync.ts';
+import { ATTRIBUTION_BACKFILL, backfillProgress } from '../../../sync/attribution-backfill.ts';
+import { FIELD_FILL, fieldFillProgress } from '../../../sync/field-fill.ts';
+import { anyRunProgress, INITIAL_SYNC, initialSyncProgress } from '../../../sync/initial-sync.ts';
 import { access, canManage } from '../../admin/access.ts';
 import { identityOf } from '../../admin/auth.ts';
+import { startBackfillAsAdmin, startFieldFillAsAdmin, startInitialSyncAsAdmin } from '../../admin/runs.ts';
 import { parseInput, sendError } from '../errors.ts';
 import { stillInstalled, type ApiRoutes } from './kit.ts';
 
@@ -53,18 +53,10 @@ export function runProgressRoutes({ ctx, r, installationFrom }: ApiRoutes): void
 
 /** `POST /installations/:id/{backfill,field-fill,initial-sync}`: 202 with the run's progress URL. */
 export function runStartRoutes({ ctx, r, installationFrom }: ApiRoutes): void {
-  const deps = { db: ctx.db, producer: ctx.producer };
-
   r.post('/installations/:id/backfill', access.manageInstallation, async (req, res) => {
     const installation = await installationFrom(req, res);
     if (!installation || !stillInstalled(res, installation)) return;
-    const { runId } = await startAttributionBackfill(deps, installation.id);
-    await recordAdminAction(ctx.db, {
-      installationId: installation.id,
-      action: 'backfill_started',
-      summary: 'Attribution backfill started',
-      details: { runId },
-    });
+    const runId = await startBackfillAsAdmin(ctx, installation.id, 'Attribution backfill started');
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
   });
 
@@ -73,14 +65,7 @@ export function runStartRoutes({ ctx, r, installationFrom }: ApiRoutes): void {
     if (!installation) return;
     const body = parseInput(fieldFillBody, req.body ?? {}, res, 'body');
     if (!body || !stillInstalled(res, installation)) return;
-    const { runId } = await startFieldFill(deps, installation.id, body.pairs);
-    const which = body.pairs ? body.pairs.map((p) => `${p.hubspotProperty} ↔ ${p.salesforceField}`).join(', ') : 'every syncing mapping';
-    await recordAdminAction(ctx.db, {
-      installationId: installation.id,
-      action: 'field_fill_started',
-      summary: `Filling existing records started for ${which}`,
-      details: { runId, ...(body.pairs ? { pairs: body.pairs } : {}) },
-    });
+    const runId = await startFieldFillAsAdmin(ctx, installation.id, body.pairs);
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}`, run: await fieldFillProgress(ctx.db, runId) });
   });
 
@@ -88,13 +73,7 @@ export function runStartRoutes({ ctx, r, installationFrom }: ApiRoutes): void {
     const installation = await installationFrom(req, res);
     if (!installation) return;
     if (!parseInput(initialSyncBody, req.body ?? {}, res, 'body') || !stillInstalled(res, installation)) return;
-    const { runId } = await startInitialSync(deps, installation.id);
-    await recordAdminAction(ctx.db, {
-      installationId: installation.id,
-      action: 'initial_sync_started',
-      summary: 'Initial sync started',
-      details: { runId },
-    });
+    const runId = await startInitialSyncAsAdmin(ctx, installation.id);
     res.status(202).json({ runId, progressUrl: `/api/backfill/${runId}` });
   });
 }
