@@ -13,7 +13,7 @@ import { html, type Html } from '../html.ts';
 import { layout, type LayoutInput } from '../layout.ts';
 
 /** What a route hands the page frame: everything but what comes from the caller. */
-export type PageInput = Omit<LayoutInput, 'csrfToken' | 'who'>;
+type PageInput = Omit<LayoutInput, 'csrfToken' | 'who'>;
 
 /** A route's handler once its installation is known. */
 type InstallationHandler = (req: Request, res: Response, installation: InstallationDetails) => Promise<void> | void;
@@ -76,7 +76,7 @@ export const tabInfo = (i: InstallationDetails) => ({ id: i.id, name: i.name, st
 export const basePath = (i: InstallationDetails) => `/admin/installations/${encodeURIComponent(i.id)}`;
 
 /** Answers 409 for an uninstalled installation; true when it is active. */
-export function stillInstalled(res: Response, installation: InstallationDetails): boolean {
+function stillInstalled(res: Response, installation: InstallationDetails): boolean {
   if (installation.status === 'active') return true;
   res.status(409).type('text/plain').send('The installation is uninstalled');
   return false;

@@ -1,7 +1,7 @@
 /** The caller, the installations they may see, one installation's details, connections, provisioning and uninstall. */
 import { z } from 'zod';
 import { recentAdminActions } from '../../../store/admin-sessions.ts';
-import { listInstallationDetails } from '../../../store/installation-admin.ts';
+import { listInstallationDetails, type InstallationDetails } from '../../../store/installation-admin.ts';
 import { sharedEmails } from '../../../store/record-links.ts';
 import { access, canSee } from '../../admin/access.ts';
 import { alertTargetView } from '../../admin/alert-target.ts';
@@ -11,9 +11,24 @@ import { outboundRulesFor } from '../../admin/provisioning.ts';
 import { provisionAsAdmin } from '../../admin/runs.ts';
 import { syncControlsView } from '../../admin/sync-controls.ts';
 import { parseInput, sendError } from '../errors.ts';
-import { controlsJson, installationJson, stillInstalled, type ApiRoutes } from './kit.ts';
+import { controlsJson, stillInstalled, type ApiRoutes } from './kit.ts';
 
 const uninstallBody = z.object({ confirm: z.literal(true, 'send {"confirm": true} to uninstall') }).strict();
+
+/** The installation as the API shows it (no webhook token: it is part of a secret URL). */
+function installationJson(installation: InstallationDetails) {
+  return {
+    id: installation.id,
+    name: installation.name,
+    hubspotPortalId: installation.hubspotPortalId,
+    salesforceOrgId: installation.salesforceOrgId,
+    status: installation.status,
+    hasHubSpotCredentials: installation.hasHubSpotCredentials,
+    hasSalesforceCredentials: installation.hasSalesforceCredentials,
+    createdAt: installation.createdAt.toISOString(),
+    uninstalledAt: installation.uninstalledAt?.toISOString() ?? null,
+  };
+}
 
 /** `/me`, signing out everywhere, and the installations the caller may see. */
 export function callerRoutes({ ctx, r }: ApiRoutes): void {

@@ -1,10 +1,12 @@
 /** Queues and failed jobs: the operator's across installations (`/jobs/…`), an installation's own (`/installations/:id/jobs/…`). */
+import type { Response } from 'express';
 import { z } from 'zod';
+import { queueKeys, type QueueKey } from '../../../queue/catalog.ts';
 import { recordAdminAction } from '../../../store/admin-sessions.ts';
 import { access } from '../../admin/access.ts';
-import { listFailedJobs, queueDepths, replayAllFailedAsAdmin, replayJobAsAdmin } from '../../admin/jobs.ts';
+import { listFailedJobs, queueDepths, queueKeyOf, replayAllFailedAsAdmin, replayJobAsAdmin } from '../../admin/jobs.ts';
 import { parseInput, sendError } from '../errors.ts';
-import { idParam, queueNamed, type ApiRoutes } from './kit.ts';
+import { idParam, type ApiRoutes } from './kit.ts';
 
 const queueParam = z.object({ queue: z.string().min(1).max(100) });
 const jobParams = queueParam.extend({ jobId: z.string().min(1).max(500) });
@@ -19,6 +21,13 @@ const replayAllBody = z.object({ installationId: z.string().min(1).max(100).opti
 const scopedJobParams = idParam.extend(jobParams.shape);
 const scopedQueueParams = idParam.extend(queueParam.shape);
 const scopedFailedQuery = failedQuery.omit({ installation: true });
+
+/** The queue named by a catalog key or BullMQ name, or a 404 listing the queues. */
+function queueNamed(res: Response, name: string): QueueKey | undefined {
+  const queue = queueKeyOf(name);
+  if (!queue) sendError(res, 404, 'not_found', `No queue "${name}": one of ${queueKeys.join(', ')}`);
+  return queue;
+}
 
 /** Re-sealing the stored grants, queue depths, and the operator's failed jobs and replays. */
 export function operatorRoutes({ ctx, r }: ApiRoutes): void {

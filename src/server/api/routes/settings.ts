@@ -3,11 +3,34 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { access } from '../../admin/access.ts';
 import { alertTargetView, removeAlertTarget, saveAlertTarget } from '../../admin/alert-target.ts';
-import { checkSetting, readAllSettings, resetSetting, saveSetting } from '../../admin/settings.ts';
+import {
+  checkSetting,
+  isSettingKey,
+  readAllSettings,
+  resetSetting,
+  saveSetting,
+  SETTING_KEYS,
+  type RefusedSetting,
+  type SettingKey,
+} from '../../admin/settings.ts';
 import { parseInput, sendError } from '../errors.ts';
-import { idParam, refuseSetting, sentAsJson, settingNamed, type ApiRoutes } from './kit.ts';
+import { idParam, sentAsJson, type ApiRoutes } from './kit.ts';
 
 const settingParams = idParam.extend({ key: z.string() });
+
+/** The setting named by `key`, or a 404 listing the settings. */
+function settingNamed(res: Response, key: string): SettingKey | undefined {
+  if (isSettingKey(key)) return key;
+  sendError(res, 404, 'not_found', `No setting "${key}": one of ${SETTING_KEYS.join(', ')}`);
+  return undefined;
+}
+
+/** A refused setting: 422 with every problem, or 503 when the CRMs could not be asked. */
+function refuseSetting(res: Response, key: string, what: 'saved' | 'accepted', refused: RefusedSetting): void {
+  const summary = `The ${key} was not ${what}: ${refused.issues.length} problem(s): ${refused.issues[0] ?? ''}`;
+  if (refused.status === 503) sendError(res, 503, 'crm_unavailable', summary, refused.issues);
+  else sendError(res, 422, 'invalid_settings', summary, refused.issues);
+}
 
 /** `/installations/:id/settings` and `/installations/:id/settings/:key`. */
 export function settingsRoutes({ ctx, r, installationFrom }: ApiRoutes): void {
