@@ -40,6 +40,8 @@ export const access = {
   viewInstallation: { who: 'installation', role: 'viewer', in: 'path' },
   /** Change the installation of `:id` (installation admins and the operator). */
   manageInstallation: { who: 'installation', role: 'installation_admin', in: 'path' },
+  /** Read the installation named by `?installation=` (the report, the review); without one, any signed-in caller. */
+  viewNamedInstallation: { who: 'installation', role: 'viewer', in: 'query', whenAbsent: 'signed-in' },
 } as const satisfies Record<string, Access>;
 
 /** The decision for one caller and one route. */

@@ -8,6 +8,7 @@ import type { InstallationRuntime } from '../../runtime/installation-clients.ts'
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { getInstallationDetails, markUninstalled, type InstallationDetails } from '../../store/installation-admin.ts';
 import { clearDisconnected, disconnectedSides, markDisconnected, SYNC_DIRECTIONS } from '../../store/sync-controls.ts';
+import type { HubSpotCredentials, SalesforceCredentials } from '../oauth/credentials.ts';
 import { revokeHubSpot } from '../oauth/hubspot.ts';
 import { revokeSalesforce } from '../oauth/salesforce.ts';
 import { installationChanged, type AdminContext } from './context.ts';
@@ -59,97 +60,60 @@ export async function runtimeOf(ctx: AdminContext, installationId: string): Prom
   }
 }
 
-/** Connection status and API usage of both sides. */
-export async function connectionStatus(ctx: AdminContext, installation: InstallationDetails): Promise<Record<Side, SideConnection>> {
-  const [hubspotStored, salesforceStored, disconnected] = await Promise.all([
-    ctx.vault.read(installation.id, 'hubspot').catch((error: unknown) => ({ unreadable: messageOf(error) })),
-    ctx.vault.read(installation.id, 'salesforce').catch((error: unknown) => ({ unreadable: messageOf(error) })),
-    disconnectedSides(ctx.db, installation.id),
-  ]);
-  const envVia = (side: Side): SideConnection['via'] =>
-    ctx.config[side].mode === 'sandbox'
-      ? 'sandbox'
-      : side === 'hubspot'
-        ? ctx.config.hubspot.accessToken
-          ? 'environment'
-          : 'none'
-        : ctx.config.salesforce.accessToken || ctx.config.salesforce.refreshToken
-          ? 'environment'
-          : 'none';
+/** A stored grant, or why it cannot be read. */
+type Stored<T> = T | { unreadable: string } | null;
 
-  const disconnectedAt = (side: Side) => disconnected[side]?.toISOString() ?? null;
-  const hubspot: SideConnection = {
-    side: 'hubspot',
-    state: 'not_connected',
-    via: 'none',
-    account: installation.hubspotPortalId,
-    detail: '',
-    usage: [],
-    error: null,
-    canConnect: ctx.apps.hubspot !== undefined,
-    disconnectedAt: disconnectedAt('hubspot'),
-  };
-  const salesforce: SideConnection = {
-    side: 'salesforce',
-    state: 'not_connected',
-    via: 'none',
-    account: installation.salesforceOrgId,
-    detail: '',
-    usage: [],
-    error: null,
-    canConnect: ctx.apps.salesforce !== undefined,
-    disconnectedAt: disconnectedAt('salesforce'),
-  };
+/** How a side without a stored grant is reached: the sandbox, a token from the environment, or not at all. */
+function environmentVia(ctx: AdminContext, side: Side): SideConnection['via'] {
+  if (ctx.config[side].mode === 'sandbox') return 'sandbox';
+  const configured =
+    side === 'hubspot' ? ctx.config.hubspot.accessToken : ctx.config.salesforce.accessToken || ctx.config.salesforce.refreshToken;
+  return configured ? 'environment' : 'none';
+}
 
-  if (hubspotStored && 'unreadable' in hubspotStored) {
-    hubspot.state = 'error';
-    hubspot.error = hubspotStored.unreadable;
-  } else if (hubspotStored) {
-    hubspot.via = 'oauth';
-    hubspot.detail = `OAuth grant for portal ${hubspotStored.hubId}; access token ${hubspotStored.expiresAt > ctx.now() ? `valid until ${new Date(hubspotStored.expiresAt).toISOString()} (refreshed 5 min before expiry)` : 'expired (refreshed on next use)'}; scopes: ${hubspotStored.scopes.join(' ')}`;
-  } else {
-    hubspot.via = envVia('hubspot');
-    hubspot.detail =
-      hubspot.via === 'sandbox'
-        ? 'Sandbox HubSpot private-app token'
-        : hubspot.via === 'environment'
-          ? 'Private-app token from HUBSPOT_ACCESS_TOKEN'
-          : 'Not connected';
-  }
-  if (salesforceStored && 'unreadable' in salesforceStored) {
-    salesforce.state = 'error';
-    salesforce.error = salesforceStored.unreadable;
-  } else if (salesforceStored) {
-    salesforce.via = 'oauth';
-    salesforce.detail = `OAuth grant (web server flow) for org ${salesforceStored.orgId} at ${salesforceStored.instanceUrl}, as user ${salesforceStored.userId}; ${salesforceStored.refreshToken ? 'refresh token stored: expired sessions are refreshed and the new token stored' : 'no refresh token: reconnect when the session expires'}`;
-  } else {
-    salesforce.via = envVia('salesforce');
-    salesforce.detail =
-      salesforce.via === 'sandbox'
-        ? 'Sandbox org, integration user login'
-        : salesforce.via === 'environment'
-          ? 'Session from SALESFORCE_ACCESS_TOKEN / SALESFORCE_REFRESH_TOKEN'
-          : 'Not connected';
-  }
+/** How the stored HubSpot grant reaches the portal. */
+function hubspotGrantDetail(ctx: AdminContext, grant: HubSpotCredentials): string {
+  const token =
+    grant.expiresAt > ctx.now()
+      ? `valid until ${new Date(grant.expiresAt).toISOString()} (refreshed 5 min before expiry)`
+      : 'expired (refreshed on next use)';
+  return `OAuth grant for portal ${grant.hubId}; access token ${token}; scopes: ${grant.scopes.join(' ')}`;
+}
 
-  if (installation.status !== 'active') {
-    for (const side of [hubspot, salesforce]) {
-      side.state = 'not_connected';
-      side.detail = 'Uninstalled';
-    }
-    return { hubspot, salesforce };
-  }
+/** How the stored Salesforce grant reaches the org. */
+function salesforceGrantDetail(grant: SalesforceCredentials): string {
+  const refresh = grant.refreshToken
+    ? 'refresh token stored: expired sessions are refreshed and the new token stored'
+    : 'no refresh token: reconnect when the session expires';
+  return `OAuth grant (web server flow) for org ${grant.orgId} at ${grant.instanceUrl}, as user ${grant.userId}; ${refresh}`;
+}
 
-  // A side an admin disconnected is not called (not even for its usage) until it is connected again.
-  for (const side of [hubspot, salesforce]) {
-    if (side.disconnectedAt === null) continue;
-    side.state = 'not_connected';
-    side.via = 'none';
-    side.error = null;
-    side.detail = `Disconnected by an admin at ${side.disconnectedAt}: the sync waits, changes are kept; connect it again to resume`;
-  }
+const ENVIRONMENT_DETAIL: Record<Side, Record<'sandbox' | 'environment', string>> = {
+  hubspot: { sandbox: 'Sandbox HubSpot private-app token', environment: 'Private-app token from HUBSPOT_ACCESS_TOKEN' },
+  salesforce: {
+    sandbox: 'Sandbox org, integration user login',
+    environment: 'Session from SALESFORCE_ACCESS_TOKEN / SALESFORCE_REFRESH_TOKEN',
+  },
+};
+
+/** What a side's stored grant, or else its environment, says about how it is reached (before any call). */
+function credentialsView<T extends object>(
+  ctx: AdminContext,
+  side: Side,
+  stored: Stored<T>,
+  describe: (grant: T) => string,
+): Pick<SideConnection, 'state' | 'via' | 'detail' | 'error'> {
+  if (stored && 'unreadable' in stored) return { state: 'error', via: 'none', detail: '', error: stored.unreadable };
+  if (stored) return { state: 'not_connected', via: 'oauth', detail: describe(stored), error: null };
+  const via = environmentVia(ctx, side);
+  const detail = via === 'sandbox' || via === 'environment' ? ENVIRONMENT_DETAIL[side][via] : 'Not connected';
+  return { state: 'not_connected', via, detail, error: null };
+}
+
+/** Asks each reachable side for its API usage: connected when it answers, an error when it does not. */
+async function probeUsage(ctx: AdminContext, installationId: string, hubspot: SideConnection, salesforce: SideConnection): Promise<void> {
   const runtime =
-    hubspot.state === 'error' && salesforce.state === 'error' ? { error: 'credentials unreadable' } : await runtimeOf(ctx, installation.id);
+    hubspot.state === 'error' && salesforce.state === 'error' ? { error: 'credentials unreadable' } : await runtimeOf(ctx, installationId);
   for (const side of [hubspot, salesforce]) {
     if (side.state === 'error' || side.disconnectedAt !== null) continue;
     if ('error' in runtime) {
@@ -169,6 +133,54 @@ export async function connectionStatus(ctx: AdminContext, installation: Installa
       side.error = messageOf(error);
     }
   }
+}
+
+/** Connection status and API usage of both sides. */
+export async function connectionStatus(ctx: AdminContext, installation: InstallationDetails): Promise<Record<Side, SideConnection>> {
+  const [hubspotStored, salesforceStored, disconnected] = await Promise.all([
+    ctx.vault.read(installation.id, 'hubspot').catch((error: unknown) => ({ unreadable: messageOf(error) })),
+    ctx.vault.read(installation.id, 'salesforce').catch((error: unknown) => ({ unreadable: messageOf(error) })),
+    disconnectedSides(ctx.db, installation.id),
+  ]);
+  const sideOf = (side: Side, account: string | null, view: ReturnType<typeof credentialsView>): SideConnection => ({
+    side,
+    state: view.state,
+    via: view.via,
+    account,
+    detail: view.detail,
+    usage: [],
+    error: view.error,
+    canConnect: ctx.apps[side] !== undefined,
+    disconnectedAt: disconnected[side]?.toISOString() ?? null,
+  });
+  const hubspot = sideOf(
+    'hubspot',
+    installation.hubspotPortalId,
+    credentialsView(ctx, 'hubspot', hubspotStored, (grant) => hubspotGrantDetail(ctx, grant)),
+  );
+  const salesforce = sideOf(
+    'salesforce',
+    installation.salesforceOrgId,
+    credentialsView(ctx, 'salesforce', salesforceStored, salesforceGrantDetail),
+  );
+
+  if (installation.status !== 'active') {
+    for (const side of [hubspot, salesforce]) {
+      side.state = 'not_connected';
+      side.detail = 'Uninstalled';
+    }
+    return { hubspot, salesforce };
+  }
+
+  // A side an admin disconnected is not called (not even for its usage) until it is connected again.
+  for (const side of [hubspot, salesforce]) {
+    if (side.disconnectedAt === null) continue;
+    side.state = 'not_connected';
+    side.via = 'none';
+    side.error = null;
+    side.detail = `Disconnected by an admin at ${side.disconnectedAt}: the sync waits, changes are kept; connect it again to resume`;
+  }
+  await probeUsage(ctx, installation.id, hubspot, salesforce);
   return { hubspot, salesforce };
 }
 

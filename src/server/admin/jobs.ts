@@ -6,6 +6,8 @@
 import type { Job } from 'bullmq';
 import { queueKeys, queues, type QueueKey } from '../../queue/catalog.ts';
 import type { Producer } from '../../queue/producer.ts';
+import { recordAdminAction } from '../../store/admin-sessions.ts';
+import type { AdminContext } from './context.ts';
 
 export interface QueueDepth {
   key: QueueKey;
@@ -101,7 +103,7 @@ export type ReplayResult =
   { ok: true; job: { queue: QueueKey; id: string; installationId: string | null } } | { ok: false; status: 404 | 409; message: string };
 
 /** Replays one failed job (of one installation when given: another installation's job is not found). */
-export async function replayJob(producer: Producer, key: QueueKey, jobId: string, installationId?: string): Promise<ReplayResult> {
+async function replayJob(producer: Producer, key: QueueKey, jobId: string, installationId?: string): Promise<ReplayResult> {
   const job = await producer.queue(key).getJob(jobId);
   if (!job || (installationId !== undefined && installationOf(job) !== installationId))
     return { ok: false, status: 404, message: `No job ${jobId} in queue ${queues[key].name}` };
@@ -113,7 +115,7 @@ export async function replayJob(producer: Producer, key: QueueKey, jobId: string
 }
 
 /** Replays every failed job of a queue (of one installation when given), each once; returns how many. */
-export async function replayAllFailed(producer: Producer, key: QueueKey, installationId?: string): Promise<number> {
+async function replayAllFailed(producer: Producer, key: QueueKey, installationId?: string): Promise<number> {
   const queue = producer.queue(key);
   // The list is taken first: a replayed job that fails again meanwhile is not replayed twice.
   const targets: Job[] = [];
@@ -167,4 +169,32 @@ export async function removeInstallationJobs(producer: Producer, installationId:
     }
   }
   return removed;
+}
+
+/** Where an admin's replay is logged and recorded. */
+type ReplayContext = Pick<AdminContext, 'producer' | 'db' | 'log'>;
+
+/** An admin replays one failed job (of `installationId` when given); a replay that happened is logged and recorded. */
+export async function replayJobAsAdmin(ctx: ReplayContext, queue: QueueKey, jobId: string, installationId?: string): Promise<ReplayResult> {
+  const result = await replayJob(ctx.producer, queue, jobId, installationId);
+  if (!result.ok) return result;
+  ctx.log.info({ queue, jobId, ...(installationId === undefined ? {} : { installationId }) }, 'failed job replayed by an admin');
+  await recordAdminAction(ctx.db, {
+    installationId: installationId ?? result.job.installationId,
+    action: 'job_replayed',
+    summary: `Replayed failed job ${jobId} of ${queues[queue].name}`,
+  });
+  return result;
+}
+
+/** An admin replays every failed job of a queue (of `installationId` when given), logged and recorded; returns how many. */
+export async function replayAllFailedAsAdmin(ctx: ReplayContext, queue: QueueKey, installationId: string | undefined): Promise<number> {
+  const replayed = await replayAllFailed(ctx.producer, queue, installationId);
+  ctx.log.info({ queue, replayed, installationId }, 'failed jobs replayed by an admin');
+  await recordAdminAction(ctx.db, {
+    installationId: installationId ?? null,
+    action: 'jobs_replayed',
+    summary: `Replayed ${replayed} failed job(s) of ${queues[queue].name}`,
+  });
+  return replayed;
 }

@@ -1,33 +1,14 @@
 /**
- * The OpenAPI 3.1 description of the admin API, served at `/api/openapi.json`. The settings bodies
+ * The OpenAPI 3.1 description of the admin API, served at `/api/openapi.json`: its paths, one
+ * group per area, here; the schemas they refer to in `openapi-schemas.ts`. The settings bodies
  * are generated from the domain's zod schemas, so the document cannot drift from the validators.
  */
-import { z } from 'zod';
 import { ApiBudgetSchema } from '../../domain/api-budget.ts';
-import { ChannelRulesSchema } from '../../domain/channels.ts';
-import { FeedbackTaxonomySchema } from '../../domain/feedback.ts';
-import { PrivacyPolicySchema } from '../../domain/consent.ts';
-import { SlaPolicySchema } from '../../domain/sla.ts';
-import { MarketingCommitmentsSchema } from '../../domain/commitments.ts';
-import { SharedGoalsSchema } from '../../domain/goals.ts';
-import { ReviewDigestSchema } from '../../domain/digest.ts';
-import { OwnerMatchingSchema } from '../../domain/owners.ts';
-import { DeletionPolicySchema } from '../../domain/record-identity.ts';
-import { RevenuePolicySchema } from '../../domain/revenue.ts';
-import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { queueKeys, queues } from '../../queue/catalog.ts';
-import { CREDIT_MODELS } from '../../domain/attribution.ts';
 import { REPORT_TABLES } from '../admin/report-export.ts';
 import { SETTING_KEYS } from '../admin/settings.ts';
+import { componentSchemas, direction, ref, schemaOf, type Json } from './openapi-schemas.ts';
 
-type Json = Record<string, unknown>;
-
-function schemaOf(schema: z.ZodType): Json {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as Json;
-  return rest;
-}
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json, description: string): Json => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string): Json => json(ref('Error'), description);
 const idPath = { name: 'id', in: 'path', required: true, description: 'Installation id', schema: { type: 'string' } };
@@ -47,11 +28,6 @@ const alertView = {
     },
     problem: { type: ['string', 'null'], description: 'Why an unreadable target cannot be used, and the fix' },
   },
-};
-const direction = {
-  type: 'string',
-  enum: ['to-salesforce', 'to-hubspot'],
-  description: 'to-salesforce: HubSpot contacts → Salesforce; to-hubspot: Salesforce records → HubSpot',
 };
 const directionBody = {
   required: false,
@@ -105,6 +81,934 @@ const slaPeriodParameters: Json[] = [
   { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['owner', 'team', 'channel', 'campaign'], default: 'owner' } },
 ];
 
+/** The pipeline review as `GET /review` answers it. */
+const reviewSchema: Json = {
+  type: 'object',
+  required: [
+    'installationId',
+    'period',
+    'generatedAt',
+    'currency',
+    'goal',
+    'pipeline',
+    'sources',
+    'newCustomers',
+    'losses',
+    'agreement',
+    'goals',
+    'upcoming',
+  ],
+  properties: {
+    installationId: { type: 'string' },
+    period: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        kind: { enum: ['month', 'quarter'] },
+        from: { type: 'string', format: 'date-time' },
+        to: { type: 'string', format: 'date-time' },
+      },
+    },
+    generatedAt: { type: 'string', format: 'date-time' },
+    currency: { type: ['string', 'null'], description: 'ISO code of the corporate currency' },
+    goal: {
+      type: 'object',
+      properties: {
+        quarter: { type: 'string' },
+        targetCents: { type: ['integer', 'null'] },
+        closedCents: { type: 'integer' },
+        share: { type: ['number', 'null'] },
+        owner: { type: ['string', 'null'] },
+      },
+    },
+    pipeline: {
+      type: 'object',
+      properties: {
+        stages: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { stage: { type: 'string' }, deals: { type: 'integer' }, amountCents: { type: 'integer' } },
+          },
+        },
+        totalDeals: { type: 'integer' },
+        totalCents: { type: 'integer' },
+      },
+    },
+    sources: { type: 'object', description: 'channels and campaigns: {key, wonDeals, wonCents, openDeals, openCents}' },
+    newCustomers: { type: 'array', items: { type: 'object' } },
+    losses: { type: 'object', description: "deals: the period's losses; reasons: per reason, deals and amountCents" },
+    agreement: {
+      type: 'object',
+      description:
+        'marketing: the commitments paced (null when they are per the other period kind); sales: the sales-side rules and per rep',
+    },
+    goals: { type: 'array', items: { type: 'object' } },
+    upcoming: {
+      type: 'object',
+      properties: {
+        campaigns: { type: 'array', items: { type: 'object' } },
+        unavailable: {
+          type: 'array',
+          items: { type: 'object', properties: { source: { enum: ['salesforce', 'hubspot'] }, reason: { type: 'string' } } },
+        },
+      },
+    },
+  },
+};
+
+/** `/installations`, one installation, its commitments and goals. */
+function installationPaths(): Json {
+  return {
+    '/installations': {
+      get: operation('List installations', {
+        '200': json({ type: 'object', properties: { installations: { type: 'array', items: ref('Installation') } } }, 'Installations'),
+      }),
+    },
+    '/installations/{id}': {
+      get: operation(
+        "One installation, with its operator controls (paused directions), its alert target's state (an unreadable one with its fix) and the webhook endpoints to paste",
+        {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                installation: ref('Installation'),
+                controls: ref('Controls'),
+                alert: alertView,
+                endpoints: { type: 'object' },
+              },
+            },
+            'Installation',
+          ),
+          '404': error('No such installation'),
+        },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/commitments': {
+      get: operation(
+        "Marketing's commitments paced in a period (viewers may read): per commitment the target, delivered so far, expected to date (target × elapsed share), a straight-line forecast and the status (too_early before 10 % of the period, then on_track from a forecast of 100 % of the target, at_risk from 85 %, behind below)",
+        {
+          '200': json(ref('CommitmentsReport'), 'Pacing'),
+          '400': error('Bad period, or a period of the other kind than the commitments'),
+          '404': error('No such installation'),
+        },
+        {
+          parameters: [
+            idPath,
+            {
+              name: 'period',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'A month YYYY-MM or a quarter YYYY-Qn, as the commitments are set; default the current one (UTC)',
+            },
+          ],
+        },
+      ),
+    },
+    '/installations/{id}/goals': {
+      get: operation(
+        'The shared goal table of a quarter (viewers may read): per KPI the target, actual, owner, status (met, below, no_data) and trend against the previous quarter',
+        { '200': json(ref('GoalsReport'), 'Goal table'), '400': error('Bad quarter'), '404': error('No such installation') },
+        {
+          parameters: [
+            idPath,
+            {
+              name: 'quarter',
+              in: 'query',
+              schema: { type: 'string', pattern: '^\\d{4}-Q[1-4]$' },
+              description: 'Default the current quarter (UTC)',
+            },
+          ],
+        },
+      ),
+    },
+  };
+}
+
+/** An installation's shared emails and its SLA compliance. */
+function sharedEmailAndCompliancePaths(): Json {
+  return {
+    '/installations/{id}/shared-emails': {
+      get: operation(
+        'Linked records that share an email (viewers may read): reported, never merged by the app; each email with the HubSpot contact and Salesforce Lead or Contact of every link that has it',
+        {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                sharedEmails: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      email: { type: 'string' },
+                      records: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: {
+                            hubspotContactId: { type: 'string' },
+                            salesforceLeadId: { type: ['string', 'null'] },
+                            salesforceContactId: { type: ['string', 'null'] },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            'Shared emails',
+          ),
+          '404': error('No such installation'),
+        },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/sla/compliance': {
+      get: operation(
+        'The sales side of the SLA for handoffs in [from, to) (viewers may read): per rule (first_touch, cadence, disposition, untouched) whether it is on, judged = kept + broken, pending and the rate, in total and per group (byRep holds the groups of groupBy)',
+        {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                from: { type: 'string', format: 'date-time' },
+                to: { type: 'string', format: 'date-time' },
+                groupBy: { type: 'string' },
+                sales: ref('SalesSide'),
+              },
+            },
+            'Compliance',
+          ),
+          '400': error('Bad from, to or groupBy'),
+          '404': error('No such installation'),
+        },
+        {
+          parameters: [idPath, ...slaPeriodParameters],
+        },
+      ),
+    },
+  };
+}
+
+/** The handoffs that broke an SLA rule. */
+function violationPaths(): Json {
+  return {
+    '/installations/{id}/sla/violations': {
+      get: operation(
+        'The handoffs in [from, to) that broke a sales-side SLA rule, in one group (or all), with links to the Salesforce Lead and the HubSpot contact (viewers may read)',
+        {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                from: { type: 'string' },
+                to: { type: 'string' },
+                rule: { type: 'string' },
+                groupBy: { type: 'string' },
+                group: { type: ['string', 'null'] },
+                violations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      rule: { type: 'string' },
+                      leadId: { type: 'string' },
+                      leadName: { type: ['string', 'null'] },
+                      contactId: { type: ['string', 'null'] },
+                      owner: { type: 'string' },
+                      team: { type: 'string' },
+                      channel: { type: 'string' },
+                      campaign: { type: 'string' },
+                      handoffAt: { type: 'string' },
+                      dueAt: { type: 'string' },
+                      firstTouchAt: { type: ['string', 'null'] },
+                      touches: { type: ['integer', 'null'] },
+                      touchesRequired: { type: ['integer', 'null'] },
+                      disposition: { type: ['string', 'null'] },
+                      dispositionAt: { type: ['string', 'null'] },
+                      salesforceUrl: { type: ['string', 'null'] },
+                      hubspotUrl: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            },
+            'Violations',
+          ),
+          '400': error('Bad rule, group, from, to or groupBy'),
+          '404': error('No such installation'),
+        },
+        {
+          parameters: [
+            idPath,
+            ...slaPeriodParameters,
+            {
+              name: 'rule',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', enum: ['first_touch', 'cadence', 'disposition', 'untouched'] },
+            },
+            {
+              name: 'group',
+              in: 'query',
+              schema: { type: 'string' },
+              description: "A group key of groupBy as the compliance lists it (e.g. the rep's name, or (none)); absent: every group",
+            },
+          ],
+        },
+      ),
+    },
+  };
+}
+
+/** Pausing a direction and disconnecting a side. */
+function pausePaths(): Json {
+  return {
+    '/installations/{id}/pause': {
+      post: operation(
+        'Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed',
+        {
+          '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'),
+          '400': error('Unknown direction'),
+          '404': error('No such installation'),
+          '409': error('Uninstalled'),
+        },
+        { parameters: [idPath], requestBody: directionBody },
+      ),
+    },
+    '/installations/{id}/connections/{side}/disconnect': {
+      post: operation(
+        'Disconnect one side: its stored grant is revoked and forgotten, the other stays; the sync waits (webhooks recorded, records kept pending) until the side is connected again through GET /oauth/{side}/install?installation={id}',
+        {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                side: { type: 'string' },
+                revoked: { type: ['boolean', 'null'], description: 'null: no grant was stored (environment token or sandbox)' },
+                connections: { type: 'object' },
+              },
+            },
+            'Disconnected',
+          ),
+          '400': error('Unknown side'),
+          '404': error('No such installation'),
+          '409': error('Uninstalled'),
+        },
+        {
+          parameters: [idPath, { name: 'side', in: 'path', required: true, schema: { type: 'string', enum: ['hubspot', 'salesforce'] } }],
+        },
+      ),
+    },
+  };
+}
+
+/** Syncing a record now, the Salesforce budget, resuming. */
+function syncNowAndBudgetPaths(): Json {
+  return {
+    '/installations/{id}/sync-now': {
+      post: operation(
+        'Sync one record now: marks it pending in the direction its side syncs to (a HubSpot contact to Salesforce, a Lead or Opportunity to HubSpot) and starts that drain; for a record whose webhook was lost',
+        {
+          '202': json(
+            {
+              type: 'object',
+              properties: {
+                direction,
+                key: { type: 'string' },
+                held: { type: 'boolean', description: 'The direction is paused or waiting: the record syncs when it runs again' },
+              },
+            },
+            'Marked and the drain started',
+          ),
+          '400': error('No record'),
+          '404': error('No such installation'),
+          '409': error('Uninstalled'),
+          '422': error('Not a record the sync takes'),
+        },
+        {
+          parameters: [idPath],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['record'],
+                  additionalProperties: false,
+                  properties: {
+                    record: {
+                      type: 'string',
+                      description:
+                        'A HubSpot contact id, a Lead id (00Q…), an Opportunity id (006…), or a sync-log reference such as hubspot:contact:101',
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ),
+    },
+    '/installations/{id}/salesforce-budget': {
+      parameters: [idPath],
+      put: operation(
+        "Set the Salesforce API budget: the app's calls per rolling 24 h, as a share of the org's daily allowance or a number; at the budget drains wait until calls are available again, and the alert target hears at 80 % (once per period)",
+        {
+          '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Saved'),
+          '404': error('No such installation'),
+          '415': error('Not JSON'),
+          '422': error('Refused: issues lists every problem'),
+        },
+        {
+          requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ApiBudgetSchema) } } },
+        },
+      ),
+      delete: operation('Remove the budget (calls are still counted and paced)', {
+        '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Removed'),
+        '404': error('No such installation'),
+      }),
+    },
+    '/installations/{id}/resume': {
+      post: operation(
+        'Resume the sync in one direction, or both: the waiting records are drained, oldest first',
+        {
+          '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Resumed'),
+          '400': error('Unknown direction'),
+          '404': error('No such installation'),
+          '409': error('Uninstalled'),
+        },
+        { parameters: [idPath], requestBody: directionBody },
+      ),
+    },
+  };
+}
+
+/** Connections, provisioning and uninstalling. */
+function provisioningPaths(): Json {
+  return {
+    '/installations/{id}/connections': {
+      get: operation(
+        'Connection status of HubSpot and Salesforce with API usage against limits',
+        {
+          '200': json({ type: 'object', properties: { hubspot: ref('Connection'), salesforce: ref('Connection') } }, 'Both sides'),
+          '404': error('No such installation'),
+        },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/provisioning/dry-run': {
+      post: operation(
+        'What provisioning would create (changes nothing)',
+        { '200': json(ref('ProvisioningPlan'), 'The plan'), '404': error('No such installation'), '409': error('Uninstalled') },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/provisioning': {
+      post: operation(
+        'Create what is missing (never changes or deletes existing fields)',
+        { '200': json(ref('ProvisioningPlan'), 'What was created'), '404': error('No such installation'), '409': error('Uninstalled') },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/uninstall': {
+      post: operation(
+        'Revoke the grants, forget the credentials and remove every queued job',
+        {
+          '200': json({ type: 'object' }, 'Done'),
+          '400': error('confirm missing'),
+          '404': error('No such installation'),
+          '409': error('Already uninstalled'),
+        },
+        {
+          parameters: [idPath],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { type: 'object', required: ['confirm'], properties: { confirm: { const: true } } } },
+            },
+          },
+        },
+      ),
+    },
+  };
+}
+
+/** An installation's settings. */
+function settingsPaths(): Json {
+  return {
+    '/installations/{id}/settings': {
+      get: operation(
+        'Every setting in effect (stored or default)',
+        { '200': json({ type: 'object', properties: { settings: { type: 'array', items: ref('SettingView') } } }, 'Settings') },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/settings/{key}': {
+      parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
+      get: operation('One setting', { '200': json(ref('SettingView'), 'The setting'), '404': error('No such installation or key') }),
+      put: operation(
+        'Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem',
+        {
+          '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'),
+          '400': error('Malformed JSON'),
+          '404': error('No such installation or key'),
+          '415': error('Not JSON'),
+          '422': error('Refused; issues lists every problem, each naming the value and where it is missing'),
+          '503': error('The CRMs could not be asked'),
+        },
+        {
+          requestBody: {
+            required: true,
+            description: `The body depends on {key}; see the schemas ${SETTING_KEYS.join(', ')}.`,
+            content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
+          },
+        },
+      ),
+      delete: operation('Reset to the default', { '204': { description: 'Reset' }, '404': error('No such installation or key') }),
+    },
+    '/installations/{id}/settings/{key}/preview': {
+      parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
+      post: operation(
+        "Check a setting as PUT would (shape, then the values against the live CRMs) and say what saving it would change, counted from the app's records; nothing is saved",
+        {
+          '200': json(ref('SettingCheck'), 'Accepted, with the preview'),
+          '400': error('Malformed JSON'),
+          '404': error('No such installation or key'),
+          '415': error('Not JSON'),
+          '422': error('Refused; issues lists every problem, each naming the value and where it is missing'),
+          '503': error('The CRMs could not be asked'),
+        },
+        {
+          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } } },
+        },
+      ),
+    },
+  };
+}
+
+/** The SLA alert target, the sync log, the activity. */
+function alertAndLogPaths(): Json {
+  return {
+    '/installations/{id}/alert': {
+      parameters: [idPath],
+      get: operation('Where SLA breach alerts go: the origin only, never the path or the secret', {
+        '200': json(alertView, 'The alert target'),
+      }),
+      put: operation(
+        'Save the alert target (sealed at rest); refused with every problem, and when the URL leads to a loopback, private, link-local or other non-public address',
+        {
+          '200': json(alertView, 'Saved'),
+          '404': error('No such installation'),
+          '415': error('Not JSON'),
+          '422': error('Refused: issues lists every problem'),
+        },
+        {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['url', 'secret'],
+                  additionalProperties: false,
+                  properties: {
+                    url: { type: 'string', format: 'uri', description: 'http(s) URL the signed JSON alert is POSTed to' },
+                    secret: { type: 'string', minLength: 16, description: 'HMAC-SHA256 key of the x-smarketing-signature header' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ),
+      delete: operation('Turn SLA alerts off (breaches are still escalated with Salesforce Tasks)', {
+        '204': { description: 'Removed' },
+        '404': error('No such installation'),
+      }),
+    },
+    '/installations/{id}/sync-log': {
+      get: operation(
+        'Per-record sync log: search by email, HubSpot id or Salesforce id',
+        { '200': json({ type: 'object' }, 'Linked records and their log, newest first'), '400': error('q missing') },
+        {
+          parameters: [
+            idPath,
+            { name: 'q', in: 'query', required: true, schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } },
+          ],
+        },
+      ),
+    },
+    '/installations/{id}/activity': {
+      get: operation('Recent admin actions', { '200': json({ type: 'object' }, 'Actions') }, { parameters: [idPath] }),
+    },
+  };
+}
+
+/** Starting the background runs and reading their progress. */
+function runPaths(): Json {
+  return {
+    '/installations/{id}/backfill': {
+      parameters: [idPath],
+      post: operation('Start the attribution backfill (or get the one running)', {
+        '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'),
+        '409': error('Uninstalled'),
+      }),
+      get: operation('The latest backfill run', {
+        '200': json({ type: 'object', properties: { run: { oneOf: [ref('BackfillProgress'), { type: 'null' }] } } }, 'Run'),
+      }),
+    },
+    '/installations/{id}/field-fill': {
+      parameters: [idPath],
+      post: operation(
+        'Fill the existing linked records for field mappings that started syncing or changed rule (or get the fill running: one per installation, it keeps its own pairs); each pair is written by its rule, as the live sync would',
+        {
+          '202': json(
+            { type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' }, run: ref('FieldFillProgress') } },
+            'Started',
+          ),
+          '400': error('A pair that is not {hubspotProperty, salesforceField}'),
+          '404': error('No such installation'),
+          '409': error('Uninstalled'),
+        },
+        {
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    pairs: {
+                      type: 'array',
+                      minItems: 1,
+                      description: 'The mappings to fill; absent: every syncing mapping',
+                      items: ref('MappingPair'),
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ),
+      get: operation('The latest field fill run', {
+        '200': json({ type: 'object', properties: { run: { oneOf: [ref('FieldFillProgress'), { type: 'null' }] } } }, 'Run'),
+        '404': error('No such installation'),
+      }),
+    },
+    '/installations/{id}/initial-sync': {
+      parameters: [idPath],
+      post: operation(
+        'Start the initial sync (or get the one running): links existing contacts and Leads/Contacts by external id and email, brings stages forward into agreement and stamps attribution; creates no Lead or contact for historical records',
+        {
+          '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'),
+          '400': error('A body with fields (the start takes none)'),
+          '404': error('No such installation'),
+          '409': error('Uninstalled'),
+        },
+        {
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false } } } },
+        },
+      ),
+      get: operation('The latest initial sync run', {
+        '200': json({ type: 'object', properties: { run: { oneOf: [ref('InitialSyncProgress'), { type: 'null' }] } } }, 'Run'),
+        '404': error('No such installation'),
+      }),
+    },
+  };
+}
+
+/** Any run's progress, and the operator's keys, queues and failed jobs. */
+function operatorPaths(): Json {
+  return {
+    '/backfill/{runId}': {
+      get: operation(
+        'Progress of a backfill run (attribution backfill, initial sync or field fill, told apart by kind)',
+        {
+          '200': json({ oneOf: [ref('BackfillProgress'), ref('InitialSyncProgress'), ref('FieldFillProgress')] }, 'Progress'),
+          '400': error('Not a run id'),
+          '404': error('No such run'),
+        },
+        { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] },
+      ),
+    },
+    '/credentials/reseal': {
+      post: operation('Seal every stored grant again with the current ENCRYPTION_KEY (the last step of a key rotation)', {
+        '200': json({ type: 'object', properties: { resealed: { type: 'integer' } } }, 'How many grants'),
+      }),
+    },
+    '/queues': {
+      get: operation('Jobs per state in every queue', {
+        '200': json({ type: 'object', properties: { queues: { type: 'array', items: ref('QueueDepth') } } }, 'Depths'),
+      }),
+    },
+    '/jobs/failed': {
+      get: operation(
+        'Failed jobs with their error, newest first',
+        {
+          '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('FailedJob') } } }, 'Jobs'),
+          '404': error('No such queue'),
+        },
+        {
+          parameters: [
+            { name: 'queue', in: 'query', schema: { type: 'string', enum: queueKeys.flatMap((key) => [key, queues[key].name]) } },
+            { name: 'installation', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
+          ],
+        },
+      ),
+    },
+    '/jobs/{queue}/{jobId}/replay': {
+      post: operation(
+        'Replay one failed job (its attempts start again)',
+        { '200': json({ type: 'object' }, 'Replayed'), '404': error('No such queue or job'), '409': error('The job is not failed') },
+        {
+          parameters: [
+            { name: 'queue', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
+          ],
+        },
+      ),
+    },
+    '/jobs/{queue}/replay-failed': {
+      post: operation(
+        'Replay every failed job of a queue (optionally of one installation)',
+        { '200': json({ type: 'object', properties: { replayed: { type: 'integer' } } }, 'How many'), '404': error('No such queue') },
+        {
+          parameters: [{ name: 'queue', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            content: { 'application/json': { schema: { type: 'object', properties: { installationId: { type: 'string' } } } } },
+          },
+        },
+      ),
+    },
+  };
+}
+
+/** The funnel report. */
+function reportPaths(): Json {
+  return {
+    '/report': {
+      get: operation(
+        'The funnel report per channel and campaign (JSON, or one table as CSV)',
+        {
+          '200': {
+            description: 'Report',
+            content: { 'application/json': { schema: ref('FunnelReport') }, 'text/csv': { schema: { type: 'string' } } },
+          },
+          '400': error('Bad period'),
+          '404': error('No such installation'),
+        },
+        {
+          parameters: [
+            {
+              name: 'installation',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'Default: the first installation the caller may see',
+            },
+            {
+              name: 'from',
+              in: 'query',
+              schema: { type: 'string', format: 'date' },
+              description: 'Inclusive (UTC); default 89 days before to',
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Inclusive (UTC); default today' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+            {
+              name: 'table',
+              in: 'query',
+              schema: { type: 'string', enum: [...REPORT_TABLES] },
+              description: 'Which table the CSV holds',
+            },
+          ],
+        },
+      ),
+    },
+  };
+}
+
+/** The pipeline review. */
+function reviewPaths(): Json {
+  return {
+    '/review': {
+      get: operation(
+        "The pipeline review of a month or quarter (viewers may read): the quarter's revenue goal against closed revenue, open pipeline by stage, won revenue and open pipeline by first-touch channel and campaign, new customers with win reason, losses with reasons, both sides of the SLA, the goal table, and campaigns starting in the next 30 days (a CRM that cannot list them is named in upcoming.unavailable). Money in integer cents of the org currency.",
+        {
+          '200': json(reviewSchema, 'Review'),
+          '400': error('Missing installation, or a period that is not a month YYYY-MM or a quarter YYYY-Qn'),
+          '404': error('No such installation (or one the caller may not see)'),
+        },
+        {
+          parameters: [
+            { name: 'installation', in: 'query', required: true, schema: { type: 'string' } },
+            {
+              name: 'period',
+              in: 'query',
+              schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2]|Q[1-4])$' },
+              description: 'A month YYYY-MM or a quarter YYYY-Qn; default the current quarter (UTC)',
+            },
+          ],
+        },
+      ),
+    },
+  };
+}
+
+/** This document, the caller, signing out everywhere. */
+function callerPaths(): Json {
+  return {
+    '/openapi.json': { get: operation('This document', { '200': json({ type: 'object' }, 'OpenAPI 3.1') }) },
+    '/me': {
+      get: operation('Who is calling: role, name and (for an invited user) their installation', {
+        '200': json(
+          {
+            type: 'object',
+            properties: {
+              role: { type: 'string', enum: ['operator', 'installation_admin', 'viewer'] },
+              name: { type: 'string' },
+              installationId: { type: ['string', 'null'] },
+              via: { type: 'string', enum: ['session', 'bearer'] },
+            },
+          },
+          'The caller',
+        ),
+      }),
+    },
+    '/sessions/sign-out-everywhere': {
+      post: operation("End every session of the caller: all operator sessions (operator), or all of the user's", {
+        '200': json({ type: 'object', properties: { ended: { type: 'integer' } } }, 'How many sessions ended'),
+      }),
+    },
+  };
+}
+
+/** An installation's users and invitations. */
+function peoplePaths(): Json {
+  return {
+    '/installations/{id}/users': {
+      get: operation(
+        'The users of an installation and its pending invitations (installation admin)',
+        {
+          '200': json(
+            {
+              type: 'object',
+              properties: { users: { type: 'array', items: userSchema }, invitations: { type: 'array', items: invitationSchema } },
+            },
+            'People',
+          ),
+          '404': error('No such installation'),
+        },
+        { parameters: [idPath] },
+      ),
+    },
+    '/installations/{id}/users/{userId}': {
+      delete: operation(
+        'Revoke a user: their sessions end at once (installation admin)',
+        { '204': { description: 'Revoked' }, '404': error('No such installation or user') },
+        {
+          parameters: [idPath, { name: 'userId', in: 'path', required: true, schema: { type: 'string' } }],
+        },
+      ),
+    },
+    '/installations/{id}/invitations': {
+      post: operation(
+        'Invite someone to an installation: a link that works once, for 72 hours (installation admin)',
+        {
+          '201': json(
+            {
+              type: 'object',
+              properties: { invitation: invitationSchema, url: { type: 'string', description: 'The invitation link, shown only now' } },
+            },
+            'Invitation',
+          ),
+          '400': error('Missing name or unknown role'),
+          '404': error('No such installation'),
+        },
+        {
+          parameters: [idPath],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['name', 'role'],
+                  properties: { name: { type: 'string', maxLength: 120, description: 'Who the invitation is for' }, role: roleInput },
+                },
+              },
+            },
+          },
+        },
+      ),
+    },
+    '/installations/{id}/invitations/{invitationId}': {
+      delete: operation(
+        'Cancel a pending invitation (installation admin)',
+        { '204': { description: 'Cancelled' }, '404': error('No such installation or pending invitation') },
+        {
+          parameters: [idPath, { name: 'invitationId', in: 'path', required: true, schema: { type: 'string' } }],
+        },
+      ),
+    },
+  };
+}
+
+/** An installation's failed jobs and their replays. */
+function installationJobPaths(): Json {
+  return {
+    '/installations/{id}/jobs/failed': {
+      get: operation(
+        "The installation's failed jobs with their error, newest first (installation admin)",
+        {
+          '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('FailedJob') } } }, 'Jobs'),
+          '404': error('No such installation or queue'),
+        },
+        {
+          parameters: [
+            idPath,
+            { name: 'queue', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
+          ],
+        },
+      ),
+    },
+    '/installations/{id}/jobs/{queue}/{jobId}/replay': {
+      post: operation(
+        'Replay one failed job of the installation (installation admin)',
+        {
+          '200': json({ type: 'object' }, 'Replayed'),
+          '404': error('No such installation, queue or job of this installation'),
+          '409': error('The job is not failed'),
+        },
+        {
+          parameters: [idPath, queuePath, { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        },
+      ),
+    },
+    '/installations/{id}/jobs/{queue}/replay-failed': {
+      post: operation(
+        'Replay every failed job of a queue for the installation (installation admin)',
+        {
+          '200': json({ type: 'object', properties: { replayed: { type: 'integer' } } }, 'How many'),
+          '404': error('No such installation or queue'),
+        },
+        {
+          parameters: [idPath, queuePath],
+        },
+      ),
+    },
+  };
+}
+
 /** The document (built once). */
 export function openApiDocument(): Json {
   cached ??= {
@@ -118,1331 +1022,28 @@ export function openApiDocument(): Json {
     servers: [{ url: '/api' }],
     security: [{ bearer: [] }, { session: [] }],
     paths: {
-      '/installations': {
-        get: operation('List installations', {
-          '200': json({ type: 'object', properties: { installations: { type: 'array', items: ref('Installation') } } }, 'Installations'),
-        }),
-      },
-      '/installations/{id}': {
-        get: operation(
-          "One installation, with its operator controls (paused directions), its alert target's state (an unreadable one with its fix) and the webhook endpoints to paste",
-          {
-            '200': json(
-              {
-                type: 'object',
-                properties: {
-                  installation: ref('Installation'),
-                  controls: ref('Controls'),
-                  alert: alertView,
-                  endpoints: { type: 'object' },
-                },
-              },
-              'Installation',
-            ),
-            '404': error('No such installation'),
-          },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/commitments': {
-        get: operation(
-          "Marketing's commitments paced in a period (viewers may read): per commitment the target, delivered so far, expected to date (target × elapsed share), a straight-line forecast and the status (too_early before 10 % of the period, then on_track from a forecast of 100 % of the target, at_risk from 85 %, behind below)",
-          {
-            '200': json(ref('CommitmentsReport'), 'Pacing'),
-            '400': error('Bad period, or a period of the other kind than the commitments'),
-            '404': error('No such installation'),
-          },
-          {
-            parameters: [
-              idPath,
-              {
-                name: 'period',
-                in: 'query',
-                schema: { type: 'string' },
-                description: 'A month YYYY-MM or a quarter YYYY-Qn, as the commitments are set; default the current one (UTC)',
-              },
-            ],
-          },
-        ),
-      },
-      '/installations/{id}/goals': {
-        get: operation(
-          'The shared goal table of a quarter (viewers may read): per KPI the target, actual, owner, status (met, below, no_data) and trend against the previous quarter',
-          { '200': json(ref('GoalsReport'), 'Goal table'), '400': error('Bad quarter'), '404': error('No such installation') },
-          {
-            parameters: [
-              idPath,
-              {
-                name: 'quarter',
-                in: 'query',
-                schema: { type: 'string', pattern: '^\\d{4}-Q[1-4]$' },
-                description: 'Default the current quarter (UTC)',
-              },
-            ],
-          },
-        ),
-      },
-      '/installations/{id}/shared-emails': {
-        get: operation(
-          'Linked records that share an email (viewers may read): reported, never merged by the app; each email with the HubSpot contact and Salesforce Lead or Contact of every link that has it',
-          {
-            '200': json(
-              {
-                type: 'object',
-                properties: {
-                  sharedEmails: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      properties: {
-                        email: { type: 'string' },
-                        records: {
-                          type: 'array',
-                          items: {
-                            type: 'object',
-                            properties: {
-                              hubspotContactId: { type: 'string' },
-                              salesforceLeadId: { type: ['string', 'null'] },
-                              salesforceContactId: { type: ['string', 'null'] },
-                            },
-                          },
-                        },
-                      },
-                    },
-                  },
-                },
-              },
-              'Shared emails',
-            ),
-            '404': error('No such installation'),
-          },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/sla/compliance': {
-        get: operation(
-          'The sales side of the SLA for handoffs in [from, to) (viewers may read): per rule (first_touch, cadence, disposition, untouched) whether it is on, judged = kept + broken, pending and the rate, in total and per group (byRep holds the groups of groupBy)',
-          {
-            '200': json(
-              {
-                type: 'object',
-                properties: {
-                  from: { type: 'string', format: 'date-time' },
-                  to: { type: 'string', format: 'date-time' },
-                  groupBy: { type: 'string' },
-                  sales: ref('SalesSide'),
-                },
-              },
-              'Compliance',
-            ),
-            '400': error('Bad from, to or groupBy'),
-            '404': error('No such installation'),
-          },
-          {
-            parameters: [idPath, ...slaPeriodParameters],
-          },
-        ),
-      },
-      '/installations/{id}/sla/violations': {
-        get: operation(
-          'The handoffs in [from, to) that broke a sales-side SLA rule, in one group (or all), with links to the Salesforce Lead and the HubSpot contact (viewers may read)',
-          {
-            '200': json(
-              {
-                type: 'object',
-                properties: {
-                  from: { type: 'string' },
-                  to: { type: 'string' },
-                  rule: { type: 'string' },
-                  groupBy: { type: 'string' },
-                  group: { type: ['string', 'null'] },
-                  violations: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      properties: {
-                        rule: { type: 'string' },
-                        leadId: { type: 'string' },
-                        leadName: { type: ['string', 'null'] },
-                        contactId: { type: ['string', 'null'] },
-                        owner: { type: 'string' },
-                        team: { type: 'string' },
-                        channel: { type: 'string' },
-                        campaign: { type: 'string' },
-                        handoffAt: { type: 'string' },
-                        dueAt: { type: 'string' },
-                        firstTouchAt: { type: ['string', 'null'] },
-                        touches: { type: ['integer', 'null'] },
-                        touchesRequired: { type: ['integer', 'null'] },
-                        disposition: { type: ['string', 'null'] },
-                        dispositionAt: { type: ['string', 'null'] },
-                        salesforceUrl: { type: ['string', 'null'] },
-                        hubspotUrl: { type: ['string', 'null'] },
-                      },
-                    },
-                  },
-                },
-              },
-              'Violations',
-            ),
-            '400': error('Bad rule, group, from, to or groupBy'),
-            '404': error('No such installation'),
-          },
-          {
-            parameters: [
-              idPath,
-              ...slaPeriodParameters,
-              {
-                name: 'rule',
-                in: 'query',
-                required: true,
-                schema: { type: 'string', enum: ['first_touch', 'cadence', 'disposition', 'untouched'] },
-              },
-              {
-                name: 'group',
-                in: 'query',
-                schema: { type: 'string' },
-                description: "A group key of groupBy as the compliance lists it (e.g. the rep's name, or (none)); absent: every group",
-              },
-            ],
-          },
-        ),
-      },
-      '/installations/{id}/pause': {
-        post: operation(
-          'Pause the sync in one direction, or both: webhooks are still acknowledged and recorded and records marked pending; they wait until resumed',
-          {
-            '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Paused (a repeated pause keeps its first time)'),
-            '400': error('Unknown direction'),
-            '404': error('No such installation'),
-            '409': error('Uninstalled'),
-          },
-          { parameters: [idPath], requestBody: directionBody },
-        ),
-      },
-      '/installations/{id}/connections/{side}/disconnect': {
-        post: operation(
-          'Disconnect one side: its stored grant is revoked and forgotten, the other stays; the sync waits (webhooks recorded, records kept pending) until the side is connected again through GET /oauth/{side}/install?installation={id}',
-          {
-            '200': json(
-              {
-                type: 'object',
-                properties: {
-                  side: { type: 'string' },
-                  revoked: { type: ['boolean', 'null'], description: 'null: no grant was stored (environment token or sandbox)' },
-                  connections: { type: 'object' },
-                },
-              },
-              'Disconnected',
-            ),
-            '400': error('Unknown side'),
-            '404': error('No such installation'),
-            '409': error('Uninstalled'),
-          },
-          {
-            parameters: [idPath, { name: 'side', in: 'path', required: true, schema: { type: 'string', enum: ['hubspot', 'salesforce'] } }],
-          },
-        ),
-      },
-      '/installations/{id}/sync-now': {
-        post: operation(
-          'Sync one record now: marks it pending in the direction its side syncs to (a HubSpot contact to Salesforce, a Lead or Opportunity to HubSpot) and starts that drain; for a record whose webhook was lost',
-          {
-            '202': json(
-              {
-                type: 'object',
-                properties: {
-                  direction,
-                  key: { type: 'string' },
-                  held: { type: 'boolean', description: 'The direction is paused or waiting: the record syncs when it runs again' },
-                },
-              },
-              'Marked and the drain started',
-            ),
-            '400': error('No record'),
-            '404': error('No such installation'),
-            '409': error('Uninstalled'),
-            '422': error('Not a record the sync takes'),
-          },
-          {
-            parameters: [idPath],
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['record'],
-                    additionalProperties: false,
-                    properties: {
-                      record: {
-                        type: 'string',
-                        description:
-                          'A HubSpot contact id, a Lead id (00Q…), an Opportunity id (006…), or a sync-log reference such as hubspot:contact:101',
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        ),
-      },
-      '/installations/{id}/salesforce-budget': {
-        parameters: [idPath],
-        put: operation(
-          "Set the Salesforce API budget: the app's calls per rolling 24 h, as a share of the org's daily allowance or a number; at the budget drains wait until calls are available again, and the alert target hears at 80 % (once per period)",
-          {
-            '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Saved'),
-            '404': error('No such installation'),
-            '415': error('Not JSON'),
-            '422': error('Refused: issues lists every problem'),
-          },
-          {
-            requestBody: { required: true, content: { 'application/json': { schema: schemaOf(ApiBudgetSchema) } } },
-          },
-        ),
-        delete: operation('Remove the budget (calls are still counted and paced)', {
-          '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Removed'),
-          '404': error('No such installation'),
-        }),
-      },
-      '/installations/{id}/resume': {
-        post: operation(
-          'Resume the sync in one direction, or both: the waiting records are drained, oldest first',
-          {
-            '200': json({ type: 'object', properties: { controls: ref('Controls') } }, 'Resumed'),
-            '400': error('Unknown direction'),
-            '404': error('No such installation'),
-            '409': error('Uninstalled'),
-          },
-          { parameters: [idPath], requestBody: directionBody },
-        ),
-      },
-      '/installations/{id}/connections': {
-        get: operation(
-          'Connection status of HubSpot and Salesforce with API usage against limits',
-          {
-            '200': json({ type: 'object', properties: { hubspot: ref('Connection'), salesforce: ref('Connection') } }, 'Both sides'),
-            '404': error('No such installation'),
-          },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/provisioning/dry-run': {
-        post: operation(
-          'What provisioning would create (changes nothing)',
-          { '200': json(ref('ProvisioningPlan'), 'The plan'), '404': error('No such installation'), '409': error('Uninstalled') },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/provisioning': {
-        post: operation(
-          'Create what is missing (never changes or deletes existing fields)',
-          { '200': json(ref('ProvisioningPlan'), 'What was created'), '404': error('No such installation'), '409': error('Uninstalled') },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/uninstall': {
-        post: operation(
-          'Revoke the grants, forget the credentials and remove every queued job',
-          {
-            '200': json({ type: 'object' }, 'Done'),
-            '400': error('confirm missing'),
-            '404': error('No such installation'),
-            '409': error('Already uninstalled'),
-          },
-          {
-            parameters: [idPath],
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': { schema: { type: 'object', required: ['confirm'], properties: { confirm: { const: true } } } },
-              },
-            },
-          },
-        ),
-      },
-      '/installations/{id}/settings': {
-        get: operation(
-          'Every setting in effect (stored or default)',
-          { '200': json({ type: 'object', properties: { settings: { type: 'array', items: ref('SettingView') } } }, 'Settings') },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/settings/{key}': {
-        parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
-        get: operation('One setting', { '200': json(ref('SettingView'), 'The setting'), '404': error('No such installation or key') }),
-        put: operation(
-          'Validate a setting, check its values against the live CRMs (picklist values, fields and properties exist and are writable) and save it; refused with every problem',
-          {
-            '200': json(ref('SettingCheck'), 'Saved (the normalised value), with what it changes'),
-            '400': error('Malformed JSON'),
-            '404': error('No such installation or key'),
-            '415': error('Not JSON'),
-            '422': error('Refused; issues lists every problem, each naming the value and where it is missing'),
-            '503': error('The CRMs could not be asked'),
-          },
-          {
-            requestBody: {
-              required: true,
-              description: `The body depends on {key}; see the schemas ${SETTING_KEYS.join(', ')}.`,
-              content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } },
-            },
-          },
-        ),
-        delete: operation('Reset to the default', { '204': { description: 'Reset' }, '404': error('No such installation or key') }),
-      },
-      '/installations/{id}/settings/{key}/preview': {
-        parameters: [idPath, { name: 'key', in: 'path', required: true, schema: { type: 'string', enum: [...SETTING_KEYS] } }],
-        post: operation(
-          "Check a setting as PUT would (shape, then the values against the live CRMs) and say what saving it would change, counted from the app's records; nothing is saved",
-          {
-            '200': json(ref('SettingCheck'), 'Accepted, with the preview'),
-            '400': error('Malformed JSON'),
-            '404': error('No such installation or key'),
-            '415': error('Not JSON'),
-            '422': error('Refused; issues lists every problem, each naming the value and where it is missing'),
-            '503': error('The CRMs could not be asked'),
-          },
-          {
-            requestBody: { required: true, content: { 'application/json': { schema: { oneOf: SETTING_KEYS.map((key) => ref(key)) } } } },
-          },
-        ),
-      },
-      '/installations/{id}/alert': {
-        parameters: [idPath],
-        get: operation('Where SLA breach alerts go: the origin only, never the path or the secret', {
-          '200': json(alertView, 'The alert target'),
-        }),
-        put: operation(
-          'Save the alert target (sealed at rest); refused with every problem, and when the URL leads to a loopback, private, link-local or other non-public address',
-          {
-            '200': json(alertView, 'Saved'),
-            '404': error('No such installation'),
-            '415': error('Not JSON'),
-            '422': error('Refused: issues lists every problem'),
-          },
-          {
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['url', 'secret'],
-                    additionalProperties: false,
-                    properties: {
-                      url: { type: 'string', format: 'uri', description: 'http(s) URL the signed JSON alert is POSTed to' },
-                      secret: { type: 'string', minLength: 16, description: 'HMAC-SHA256 key of the x-smarketing-signature header' },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        ),
-        delete: operation('Turn SLA alerts off (breaches are still escalated with Salesforce Tasks)', {
-          '204': { description: 'Removed' },
-          '404': error('No such installation'),
-        }),
-      },
-      '/installations/{id}/sync-log': {
-        get: operation(
-          'Per-record sync log: search by email, HubSpot id or Salesforce id',
-          { '200': json({ type: 'object' }, 'Linked records and their log, newest first'), '400': error('q missing') },
-          {
-            parameters: [
-              idPath,
-              { name: 'q', in: 'query', required: true, schema: { type: 'string' } },
-              { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 1000 } },
-            ],
-          },
-        ),
-      },
-      '/installations/{id}/activity': {
-        get: operation('Recent admin actions', { '200': json({ type: 'object' }, 'Actions') }, { parameters: [idPath] }),
-      },
-      '/installations/{id}/backfill': {
-        parameters: [idPath],
-        post: operation('Start the attribution backfill (or get the one running)', {
-          '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'),
-          '409': error('Uninstalled'),
-        }),
-        get: operation('The latest backfill run', {
-          '200': json({ type: 'object', properties: { run: { oneOf: [ref('BackfillProgress'), { type: 'null' }] } } }, 'Run'),
-        }),
-      },
-      '/installations/{id}/field-fill': {
-        parameters: [idPath],
-        post: operation(
-          'Fill the existing linked records for field mappings that started syncing or changed rule (or get the fill running: one per installation, it keeps its own pairs); each pair is written by its rule, as the live sync would',
-          {
-            '202': json(
-              { type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' }, run: ref('FieldFillProgress') } },
-              'Started',
-            ),
-            '400': error('A pair that is not {hubspotProperty, salesforceField}'),
-            '404': error('No such installation'),
-            '409': error('Uninstalled'),
-          },
-          {
-            requestBody: {
-              required: false,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    additionalProperties: false,
-                    properties: {
-                      pairs: {
-                        type: 'array',
-                        minItems: 1,
-                        description: 'The mappings to fill; absent: every syncing mapping',
-                        items: ref('MappingPair'),
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        ),
-        get: operation('The latest field fill run', {
-          '200': json({ type: 'object', properties: { run: { oneOf: [ref('FieldFillProgress'), { type: 'null' }] } } }, 'Run'),
-          '404': error('No such installation'),
-        }),
-      },
-      '/installations/{id}/initial-sync': {
-        parameters: [idPath],
-        post: operation(
-          'Start the initial sync (or get the one running): links existing contacts and Leads/Contacts by external id and email, brings stages forward into agreement and stamps attribution; creates no Lead or contact for historical records',
-          {
-            '202': json({ type: 'object', properties: { runId: { type: 'string' }, progressUrl: { type: 'string' } } }, 'Started'),
-            '400': error('A body with fields (the start takes none)'),
-            '404': error('No such installation'),
-            '409': error('Uninstalled'),
-          },
-          {
-            requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false } } } },
-          },
-        ),
-        get: operation('The latest initial sync run', {
-          '200': json({ type: 'object', properties: { run: { oneOf: [ref('InitialSyncProgress'), { type: 'null' }] } } }, 'Run'),
-          '404': error('No such installation'),
-        }),
-      },
-      '/backfill/{runId}': {
-        get: operation(
-          'Progress of a backfill run (attribution backfill, initial sync or field fill, told apart by kind)',
-          {
-            '200': json({ oneOf: [ref('BackfillProgress'), ref('InitialSyncProgress'), ref('FieldFillProgress')] }, 'Progress'),
-            '400': error('Not a run id'),
-            '404': error('No such run'),
-          },
-          { parameters: [{ name: 'runId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }] },
-        ),
-      },
-      '/credentials/reseal': {
-        post: operation('Seal every stored grant again with the current ENCRYPTION_KEY (the last step of a key rotation)', {
-          '200': json({ type: 'object', properties: { resealed: { type: 'integer' } } }, 'How many grants'),
-        }),
-      },
-      '/queues': {
-        get: operation('Jobs per state in every queue', {
-          '200': json({ type: 'object', properties: { queues: { type: 'array', items: ref('QueueDepth') } } }, 'Depths'),
-        }),
-      },
-      '/jobs/failed': {
-        get: operation(
-          'Failed jobs with their error, newest first',
-          {
-            '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('FailedJob') } } }, 'Jobs'),
-            '404': error('No such queue'),
-          },
-          {
-            parameters: [
-              { name: 'queue', in: 'query', schema: { type: 'string', enum: queueKeys.flatMap((key) => [key, queues[key].name]) } },
-              { name: 'installation', in: 'query', schema: { type: 'string' } },
-              { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
-            ],
-          },
-        ),
-      },
-      '/jobs/{queue}/{jobId}/replay': {
-        post: operation(
-          'Replay one failed job (its attempts start again)',
-          { '200': json({ type: 'object' }, 'Replayed'), '404': error('No such queue or job'), '409': error('The job is not failed') },
-          {
-            parameters: [
-              { name: 'queue', in: 'path', required: true, schema: { type: 'string' } },
-              { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
-            ],
-          },
-        ),
-      },
-      '/jobs/{queue}/replay-failed': {
-        post: operation(
-          'Replay every failed job of a queue (optionally of one installation)',
-          { '200': json({ type: 'object', properties: { replayed: { type: 'integer' } } }, 'How many'), '404': error('No such queue') },
-          {
-            parameters: [{ name: 'queue', in: 'path', required: true, schema: { type: 'string' } }],
-            requestBody: {
-              content: { 'application/json': { schema: { type: 'object', properties: { installationId: { type: 'string' } } } } },
-            },
-          },
-        ),
-      },
-      '/report': {
-        get: operation(
-          'The funnel report per channel and campaign (JSON, or one table as CSV)',
-          {
-            '200': {
-              description: 'Report',
-              content: { 'application/json': { schema: ref('FunnelReport') }, 'text/csv': { schema: { type: 'string' } } },
-            },
-            '400': error('Bad period'),
-            '404': error('No such installation'),
-          },
-          {
-            parameters: [
-              {
-                name: 'installation',
-                in: 'query',
-                schema: { type: 'string' },
-                description: 'Default: the first installation the caller may see',
-              },
-              {
-                name: 'from',
-                in: 'query',
-                schema: { type: 'string', format: 'date' },
-                description: 'Inclusive (UTC); default 89 days before to',
-              },
-              { name: 'to', in: 'query', schema: { type: 'string', format: 'date' }, description: 'Inclusive (UTC); default today' },
-              { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
-              {
-                name: 'table',
-                in: 'query',
-                schema: { type: 'string', enum: [...REPORT_TABLES] },
-                description: 'Which table the CSV holds',
-              },
-            ],
-          },
-        ),
-      },
-      '/review': {
-        get: operation(
-          "The pipeline review of a month or quarter (viewers may read): the quarter's revenue goal against closed revenue, open pipeline by stage, won revenue and open pipeline by first-touch channel and campaign, new customers with win reason, losses with reasons, both sides of the SLA, the goal table, and campaigns starting in the next 30 days (a CRM that cannot list them is named in upcoming.unavailable). Money in integer cents of the org currency.",
-          {
-            '200': json(
-              {
-                type: 'object',
-                required: [
-                  'installationId',
-                  'period',
-                  'generatedAt',
-                  'currency',
-                  'goal',
-                  'pipeline',
-                  'sources',
-                  'newCustomers',
-                  'losses',
-                  'agreement',
-                  'goals',
-                  'upcoming',
-                ],
-                properties: {
-                  installationId: { type: 'string' },
-                  period: {
-                    type: 'object',
-                    properties: {
-                      id: { type: 'string' },
-                      kind: { enum: ['month', 'quarter'] },
-                      from: { type: 'string', format: 'date-time' },
-                      to: { type: 'string', format: 'date-time' },
-                    },
-                  },
-                  generatedAt: { type: 'string', format: 'date-time' },
-                  currency: { type: ['string', 'null'], description: 'ISO code of the corporate currency' },
-                  goal: {
-                    type: 'object',
-                    properties: {
-                      quarter: { type: 'string' },
-                      targetCents: { type: ['integer', 'null'] },
-                      closedCents: { type: 'integer' },
-                      share: { type: ['number', 'null'] },
-                      owner: { type: ['string', 'null'] },
-                    },
-                  },
-                  pipeline: {
-                    type: 'object',
-                    properties: {
-                      stages: {
-                        type: 'array',
-                        items: {
-                          type: 'object',
-                          properties: { stage: { type: 'string' }, deals: { type: 'integer' }, amountCents: { type: 'integer' } },
-                        },
-                      },
-                      totalDeals: { type: 'integer' },
-                      totalCents: { type: 'integer' },
-                    },
-                  },
-                  sources: { type: 'object', description: 'channels and campaigns: {key, wonDeals, wonCents, openDeals, openCents}' },
-                  newCustomers: { type: 'array', items: { type: 'object' } },
-                  losses: { type: 'object', description: "deals: the period's losses; reasons: per reason, deals and amountCents" },
-                  agreement: {
-                    type: 'object',
-                    description:
-                      'marketing: the commitments paced (null when they are per the other period kind); sales: the sales-side rules and per rep',
-                  },
-                  goals: { type: 'array', items: { type: 'object' } },
-                  upcoming: {
-                    type: 'object',
-                    properties: {
-                      campaigns: { type: 'array', items: { type: 'object' } },
-                      unavailable: {
-                        type: 'array',
-                        items: { type: 'object', properties: { source: { enum: ['salesforce', 'hubspot'] }, reason: { type: 'string' } } },
-                      },
-                    },
-                  },
-                },
-              },
-              'Review',
-            ),
-            '400': error('Missing installation, or a period that is not a month YYYY-MM or a quarter YYYY-Qn'),
-            '404': error('No such installation (or one the caller may not see)'),
-          },
-          {
-            parameters: [
-              { name: 'installation', in: 'query', required: true, schema: { type: 'string' } },
-              {
-                name: 'period',
-                in: 'query',
-                schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2]|Q[1-4])$' },
-                description: 'A month YYYY-MM or a quarter YYYY-Qn; default the current quarter (UTC)',
-              },
-            ],
-          },
-        ),
-      },
-      '/openapi.json': { get: operation('This document', { '200': json({ type: 'object' }, 'OpenAPI 3.1') }) },
-      '/me': {
-        get: operation('Who is calling: role, name and (for an invited user) their installation', {
-          '200': json(
-            {
-              type: 'object',
-              properties: {
-                role: { type: 'string', enum: ['operator', 'installation_admin', 'viewer'] },
-                name: { type: 'string' },
-                installationId: { type: ['string', 'null'] },
-                via: { type: 'string', enum: ['session', 'bearer'] },
-              },
-            },
-            'The caller',
-          ),
-        }),
-      },
-      '/sessions/sign-out-everywhere': {
-        post: operation("End every session of the caller: all operator sessions (operator), or all of the user's", {
-          '200': json({ type: 'object', properties: { ended: { type: 'integer' } } }, 'How many sessions ended'),
-        }),
-      },
-      '/installations/{id}/users': {
-        get: operation(
-          'The users of an installation and its pending invitations (installation admin)',
-          {
-            '200': json(
-              {
-                type: 'object',
-                properties: { users: { type: 'array', items: userSchema }, invitations: { type: 'array', items: invitationSchema } },
-              },
-              'People',
-            ),
-            '404': error('No such installation'),
-          },
-          { parameters: [idPath] },
-        ),
-      },
-      '/installations/{id}/users/{userId}': {
-        delete: operation(
-          'Revoke a user: their sessions end at once (installation admin)',
-          { '204': { description: 'Revoked' }, '404': error('No such installation or user') },
-          {
-            parameters: [idPath, { name: 'userId', in: 'path', required: true, schema: { type: 'string' } }],
-          },
-        ),
-      },
-      '/installations/{id}/invitations': {
-        post: operation(
-          'Invite someone to an installation: a link that works once, for 72 hours (installation admin)',
-          {
-            '201': json(
-              {
-                type: 'object',
-                properties: { invitation: invitationSchema, url: { type: 'string', description: 'The invitation link, shown only now' } },
-              },
-              'Invitation',
-            ),
-            '400': error('Missing name or unknown role'),
-            '404': error('No such installation'),
-          },
-          {
-            parameters: [idPath],
-            requestBody: {
-              required: true,
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    additionalProperties: false,
-                    required: ['name', 'role'],
-                    properties: { name: { type: 'string', maxLength: 120, description: 'Who the invitation is for' }, role: roleInput },
-                  },
-                },
-              },
-            },
-          },
-        ),
-      },
-      '/installations/{id}/invitations/{invitationId}': {
-        delete: operation(
-          'Cancel a pending invitation (installation admin)',
-          { '204': { description: 'Cancelled' }, '404': error('No such installation or pending invitation') },
-          {
-            parameters: [idPath, { name: 'invitationId', in: 'path', required: true, schema: { type: 'string' } }],
-          },
-        ),
-      },
-      '/installations/{id}/jobs/failed': {
-        get: operation(
-          "The installation's failed jobs with their error, newest first (installation admin)",
-          {
-            '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('FailedJob') } } }, 'Jobs'),
-            '404': error('No such installation or queue'),
-          },
-          {
-            parameters: [
-              idPath,
-              { name: 'queue', in: 'query', schema: { type: 'string' } },
-              { name: 'limit', in: 'query', schema: { type: 'integer', maximum: 500 } },
-            ],
-          },
-        ),
-      },
-      '/installations/{id}/jobs/{queue}/{jobId}/replay': {
-        post: operation(
-          'Replay one failed job of the installation (installation admin)',
-          {
-            '200': json({ type: 'object' }, 'Replayed'),
-            '404': error('No such installation, queue or job of this installation'),
-            '409': error('The job is not failed'),
-          },
-          {
-            parameters: [idPath, queuePath, { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
-          },
-        ),
-      },
-      '/installations/{id}/jobs/{queue}/replay-failed': {
-        post: operation(
-          'Replay every failed job of a queue for the installation (installation admin)',
-          {
-            '200': json({ type: 'object', properties: { replayed: { type: 'integer' } } }, 'How many'),
-            '404': error('No such installation or queue'),
-          },
-          {
-            parameters: [idPath, queuePath],
-          },
-        ),
-      },
+      ...installationPaths(),
+      ...sharedEmailAndCompliancePaths(),
+      ...violationPaths(),
+      ...pausePaths(),
+      ...syncNowAndBudgetPaths(),
+      ...provisioningPaths(),
+      ...settingsPaths(),
+      ...alertAndLogPaths(),
+      ...runPaths(),
+      ...operatorPaths(),
+      ...reportPaths(),
+      ...reviewPaths(),
+      ...callerPaths(),
+      ...peoplePaths(),
+      ...installationJobPaths(),
     },
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'The ADMIN_TOKEN' },
         session: { type: 'apiKey', in: 'cookie', name: 'smk_admin', description: 'Dashboard session (sign in at /admin/login)' },
       },
-      schemas: {
-        Controls: {
-          type: 'object',
-          properties: {
-            paused: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  direction: direction,
-                  pausedAt: { type: 'string', format: 'date-time' },
-                  pausedBy: { type: 'string', enum: ['dashboard', 'api'] },
-                },
-              },
-            },
-            salesforceBudget: {
-              type: 'object',
-              properties: {
-                budget: { oneOf: [schemaOf(ApiBudgetSchema), { type: 'null' }] },
-                used: { type: 'integer', description: "The app's Salesforce calls in the last 24 h" },
-                limit: {
-                  type: ['integer', 'null'],
-                  description: 'The budget in calls (null: none, or a percentage of an allowance not learned yet)',
-                },
-                dailyAllowance: { type: ['integer', 'null'], description: "The org's daily API allowance, from its last answer" },
-              },
-            },
-          },
-        },
-        Error: {
-          type: 'object',
-          required: ['error', 'message'],
-          properties: { error: { type: 'string' }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'string' } } },
-        },
-        Installation: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            name: { type: 'string' },
-            hubspotPortalId: { type: ['string', 'null'] },
-            salesforceOrgId: { type: ['string', 'null'] },
-            status: { enum: ['active', 'uninstalled'] },
-            hasHubSpotCredentials: { type: 'boolean' },
-            hasSalesforceCredentials: { type: 'boolean' },
-            createdAt: { type: 'string', format: 'date-time' },
-            uninstalledAt: { type: ['string', 'null'], format: 'date-time' },
-          },
-        },
-        Connection: {
-          type: 'object',
-          properties: {
-            side: { enum: ['hubspot', 'salesforce'] },
-            state: { enum: ['connected', 'not_connected', 'error'] },
-            via: { enum: ['oauth', 'environment', 'sandbox', 'none'] },
-            account: { type: ['string', 'null'] },
-            detail: { type: 'string' },
-            error: { type: ['string', 'null'] },
-            canConnect: { type: 'boolean' },
-            usage: {
-              type: 'array',
-              items: { type: 'object', properties: { name: { type: 'string' }, used: { type: 'number' }, max: { type: 'number' } } },
-            },
-            disconnectedAt: {
-              type: ['string', 'null'],
-              format: 'date-time',
-              description: 'When an admin disconnected this side (the sync waits until it is connected again)',
-            },
-          },
-        },
-        ProvisioningPlan: {
-          type: 'object',
-          description:
-            "Each section is {ok: true, items: [{…, status}]} or {ok: false, error}. status: exists | missing | created | manual | conflict. salesforceAccess lists the integration user's permission set, assignment, system permissions, Marketing User, object and field access (kind, name, needs, status, fix), proven by describe as that user, with ready and the sales users' set. ready: the sync can run (every field exists and is readable and updateable by the integration user).",
-          properties: {
-            installationId: { type: 'string' },
-            dryRun: { type: 'boolean' },
-            hubspotProperties: { type: 'object' },
-            salesforceFields: { type: 'object' },
-            salesforceAccess: {
-              type: 'object',
-              properties: {
-                ok: { type: 'boolean' },
-                ready: { type: 'boolean' },
-                integrationUserId: { type: 'string' },
-                errors: { type: 'array', items: { type: 'string' } },
-                items: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      kind: { enum: ['permission-set', 'assignment', 'system-permission', 'object', 'field', 'user-flag'] },
-                      name: { type: 'string' },
-                      needs: { type: 'string' },
-                      status: { enum: ['exists', 'missing', 'created', 'manual'] },
-                      fix: { type: ['string', 'null'] },
-                    },
-                  },
-                },
-                sales: {
-                  type: 'object',
-                  properties: {
-                    name: { type: 'string' },
-                    label: { type: 'string' },
-                    status: { type: 'string' },
-                    assignees: { type: 'integer' },
-                    fix: { type: 'string' },
-                  },
-                },
-              },
-            },
-            hubspotWebhooks: { type: 'object' },
-            outboundMessages: { type: 'object' },
-            counts: { type: 'object' },
-            ready: { type: 'boolean' },
-          },
-        },
-        SettingCheck: {
-          type: 'object',
-          properties: {
-            key: { enum: [...SETTING_KEYS] },
-            value: {},
-            crmCheck: {
-              type: 'object',
-              properties: {
-                checked: { type: 'boolean' },
-                reason: { type: 'string', description: 'Why the values were not checked (no CRM connected)' },
-              },
-            },
-            preview: {
-              type: 'object',
-              properties: {
-                changed: { type: 'boolean' },
-                restampOffered: {
-                  type: 'boolean',
-                  description:
-                    'Recorded touches were classified by the old channel rules: POST /installations/{id}/backfill re-stamps them',
-                },
-                fillOffered: {
-                  type: 'boolean',
-                  description:
-                    'Field mappings start syncing or change rule: POST /installations/{id}/field-fill with fillPairs fills the existing records',
-                },
-                fillPairs: { type: 'array', items: ref('MappingPair'), description: 'The mappings that start syncing or change rule' },
-                lines: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: { level: { enum: ['info', 'warn'] }, count: { type: 'integer' }, text: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
-        SettingView: {
-          type: 'object',
-          properties: {
-            key: { enum: [...SETTING_KEYS] },
-            label: { type: 'string' },
-            description: { type: 'string' },
-            value: {},
-            isDefault: { type: 'boolean' },
-            problems: { type: 'array', items: { type: 'string' } },
-          },
-        },
-        stageDictionary: schemaOf(StageDictionarySchema),
-        fieldMappings: schemaOf(FieldMappingListSchema),
-        channelRules: schemaOf(ChannelRulesSchema),
-        feedbackTaxonomy: schemaOf(FeedbackTaxonomySchema),
-        slaPolicy: schemaOf(SlaPolicySchema),
-        revenuePolicy: schemaOf(RevenuePolicySchema),
-        marketingCommitments: schemaOf(MarketingCommitmentsSchema),
-        SalesSide: {
-          type: 'object',
-          properties: {
-            handedOff: { type: 'integer' },
-            rules: { type: 'array', items: ref('SalesRuleFigures') },
-            medianHoursToFirstTouch: { type: ['number', 'null'] },
-            byRep: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  key: { type: 'string' },
-                  handedOff: { type: 'integer' },
-                  rules: { type: 'array', items: ref('SalesRuleFigures') },
-                },
-              },
-            },
-          },
-        },
-        SalesRuleFigures: {
-          type: 'object',
-          properties: {
-            rule: { type: 'string', enum: ['first_touch', 'cadence', 'disposition', 'untouched'] },
-            enabled: { type: 'boolean' },
-            judged: { type: 'integer' },
-            kept: { type: 'integer' },
-            broken: { type: 'integer' },
-            pending: { type: 'integer' },
-            rate: { type: ['number', 'null'], description: 'kept / judged' },
-          },
-        },
-        CommitmentsReport: {
-          type: 'object',
-          properties: {
-            installationId: { type: 'string' },
-            period: {
-              type: 'object',
-              properties: {
-                id: { type: 'string' },
-                kind: { type: 'string', enum: ['month', 'quarter'] },
-                from: { type: 'string', format: 'date-time' },
-                to: { type: 'string', format: 'date-time' },
-              },
-            },
-            asOf: { type: 'string', format: 'date-time' },
-            commitments: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  key: { type: 'string' },
-                  metric: { type: 'string', enum: ['mqls_delivered', 'sqls_accepted', 'pipeline_created'] },
-                  channel: { type: ['string', 'null'] },
-                  target: { type: 'number' },
-                  delivered: { type: 'number', description: 'Contacts, or for pipeline an amount in the corporate currency' },
-                  elapsedShare: { type: 'number' },
-                  expectedToDate: { type: 'number' },
-                  forecast: { type: 'number' },
-                  forecastShare: { type: 'number' },
-                  status: { type: 'string', enum: ['too_early', 'on_track', 'at_risk', 'behind'] },
-                },
-              },
-            },
-          },
-        },
-        GoalsReport: {
-          type: 'object',
-          properties: {
-            installationId: { type: 'string' },
-            quarter: { type: 'string' },
-            previousQuarter: { type: 'string' },
-            asOf: { type: 'string', format: 'date-time' },
-            goals: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  kpi: {
-                    type: 'string',
-                    enum: ['revenue', 'pipeline_coverage', 'mql_to_sql', 'sql_to_won', 'win_rate', 'hours_to_first_touch'],
-                  },
-                  unit: { type: 'string', enum: ['amount', 'multiple', 'percent', 'hours'] },
-                  owner: { type: 'string' },
-                  target: { type: 'number' },
-                  actual: { type: ['number', 'null'] },
-                  previous: { type: ['number', 'null'] },
-                  trend: { type: ['string', 'null'], enum: ['better', 'worse', 'same', null] },
-                  status: { type: 'string', enum: ['met', 'below', 'no_data'] },
-                },
-              },
-            },
-          },
-        },
-        sharedGoals: schemaOf(SharedGoalsSchema),
-        reviewDigest: schemaOf(ReviewDigestSchema),
-        ownerMatching: schemaOf(OwnerMatchingSchema),
-        privacyPolicy: schemaOf(PrivacyPolicySchema),
-        deletionPolicy: schemaOf(DeletionPolicySchema),
-        QueueDepth: {
-          type: 'object',
-          properties: {
-            key: { type: 'string' },
-            name: { type: 'string' },
-            waiting: { type: 'integer' },
-            active: { type: 'integer' },
-            delayed: { type: 'integer' },
-            failed: { type: 'integer' },
-            completed: { type: 'integer' },
-          },
-        },
-        FailedJob: {
-          type: 'object',
-          properties: {
-            queue: { type: 'string' },
-            queueName: { type: 'string' },
-            id: { type: 'string' },
-            installationId: { type: ['string', 'null'] },
-            error: { type: 'string' },
-            attemptsMade: { type: 'integer' },
-            attempts: { type: 'integer' },
-            failedAt: { type: ['string', 'null'] },
-          },
-        },
-        InitialSyncProgress: {
-          type: 'object',
-          properties: {
-            kind: { const: 'initial' },
-            runId: { type: 'string' },
-            status: { enum: ['queued', 'running', 'completed', 'failed'] },
-            phase: { enum: ['contacts', 'leads', 'revenue', 'done'] },
-            done: { type: 'integer' },
-            total: { type: ['integer', 'null'] },
-            ratePerS: { type: 'number' },
-            etaS: { type: ['integer', 'null'] },
-            linked: { type: 'integer' },
-            stagesAligned: { type: 'integer' },
-            unmatched: {
-              type: 'integer',
-              description: 'Historical records left unmatched on purpose: no Lead or contact is created for them',
-            },
-            stampedContacts: { type: 'integer' },
-            stampedLeads: { type: 'integer' },
-            failed: { type: 'integer' },
-            error: { type: ['string', 'null'] },
-          },
-        },
-        BackfillProgress: {
-          type: 'object',
-          properties: {
-            kind: { type: 'string' },
-            runId: { type: 'string' },
-            status: { enum: ['queued', 'running', 'completed', 'failed'] },
-            phase: { type: 'string' },
-            done: { type: 'integer' },
-            total: { type: ['integer', 'null'] },
-            ratePerS: { type: 'number' },
-            etaS: { type: ['integer', 'null'] },
-            error: { type: ['string', 'null'] },
-          },
-        },
-        MappingPair: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['hubspotProperty', 'salesforceField'],
-          properties: { hubspotProperty: { type: 'string' }, salesforceField: { type: 'string' } },
-        },
-        FieldFillProgress: {
-          type: 'object',
-          properties: {
-            kind: { const: 'field-fill' },
-            runId: { type: 'string' },
-            status: { enum: ['queued', 'running', 'completed', 'failed'] },
-            done: { type: 'integer', description: 'Linked records walked' },
-            total: { type: ['integer', 'null'] },
-            ratePerS: { type: 'number' },
-            etaS: { type: ['integer', 'null'] },
-            filledContacts: { type: 'integer' },
-            filledLeads: { type: 'integer' },
-            failed: { type: 'integer' },
-            error: { type: ['string', 'null'] },
-          },
-        },
-        FunnelRow: {
-          type: 'object',
-          properties: {
-            key: { type: 'string' },
-            leads: { type: 'integer' },
-            mqls: { type: 'integer' },
-            sqls: { type: 'integer' },
-            opportunities: { type: 'integer' },
-            customers: { type: 'integer' },
-            conversion: {
-              type: 'object',
-              description:
-                'Share (0–1) of the contacts reaching the first stage in the period that reached the second before its end; null when none reached the first',
-            },
-            medianDays: { type: 'object', description: 'Median days between the stages over the converted contacts' },
-            sla: { type: 'object' },
-            feedback: { type: 'object' },
-            pipelineCents: { type: 'integer' },
-            wonCents: { type: 'integer' },
-            wonDeals: { type: 'integer' },
-          },
-        },
-        FunnelReport: {
-          type: 'object',
-          properties: {
-            installationId: { type: 'string' },
-            period: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string', description: 'exclusive' } } },
-            totals: ref('FunnelRow'),
-            channels: { type: 'array', items: ref('FunnelRow') },
-            campaigns: { type: 'array', items: ref('FunnelRow') },
-            feedbackReasons: { type: 'array', items: { type: 'object' } },
-            revenueCredit: { type: 'array', items: ref('CreditRow'), description: 'New-business won revenue credited per campaign' },
-            channelCredit: {
-              type: 'array',
-              items: ref('CreditRow'),
-              description: 'The same credit per channel of each touch (the key is in `campaign`)',
-            },
-            currency: {
-              type: 'object',
-              description:
-                "The currency every amount is in: the org's corporate currency (multi-currency amounts converted at its CurrencyType rates)",
-              properties: {
-                code: { type: ['string', 'null'], description: "ISO 4217; null until the org's currency was read" },
-                multiCurrency: { type: 'boolean' },
-                rates: {
-                  type: 'object',
-                  additionalProperties: { type: 'number' },
-                  description: 'Units per one unit of the corporate currency',
-                },
-              },
-            },
-            wonDate: { enum: ['won_day', 'close_date'], description: 'The day a won deal counts on (revenue policy)' },
-            lifetimeValue: {
-              type: 'object',
-              description: 'Customer Accounts with every won deal up to the period end, by first-touch channel, campaign and size segment',
-              properties: {
-                channels: { type: 'array', items: ref('LifetimeValueRow') },
-                campaigns: { type: 'array', items: ref('LifetimeValueRow') },
-                segments: { type: 'array', items: ref('LifetimeValueRow') },
-              },
-            },
-            segments: {
-              type: 'object',
-              properties: {
-                source: { enum: ['salesforce_account', 'hubspot_company'] },
-                measure: { enum: ['employees', 'annual_revenue'] },
-                rows: { type: 'array', items: ref('SegmentRow') },
-              },
-            },
-            roi: {
-              type: 'object',
-              properties: { campaigns: { type: 'array', items: ref('RoiRow') }, channels: { type: 'array', items: ref('RoiRow') } },
-            },
-          },
-        },
-        CreditRow: {
-          type: 'object',
-          properties: {
-            campaign: { type: 'string' },
-            credit: {
-              type: 'object',
-              properties: Object.fromEntries(CREDIT_MODELS.map((m) => [m, { type: 'integer', description: 'cents' }])),
-            },
-          },
-        },
-        LifetimeValueRow: {
-          type: 'object',
-          properties: {
-            key: { type: 'string' },
-            customers: { type: 'integer' },
-            newCustomers: { type: 'integer', description: 'First won in the period' },
-            lifetimeValueCents: { type: 'integer' },
-            averageLifetimeValueCents: { type: ['integer', 'null'] },
-          },
-        },
-        SegmentRow: {
-          type: 'object',
-          properties: {
-            key: { type: 'string', description: 'Size band label' },
-            wonCents: { type: 'integer' },
-            wonDeals: { type: 'integer' },
-            lostDeals: { type: 'integer' },
-            winRate: { type: ['number', 'null'], description: 'won ÷ (won + lost) closed in the period' },
-            medianSalesCycleDays: { type: ['number', 'null'], description: 'Opportunity created → won' },
-            customers: { type: 'integer' },
-            averageLifetimeValueCents: { type: ['integer', 'null'] },
-          },
-        },
-        RoiRow: {
-          type: 'object',
-          properties: {
-            key: { type: 'string' },
-            costCents: { type: 'integer' },
-            costSources: { type: 'array', items: { enum: ['actual', 'budgeted', 'entered'] } },
-            leads: { type: 'integer' },
-            mqls: { type: 'integer' },
-            customers: { type: 'integer' },
-            credit: { type: 'object', description: 'Cents credited under each model' },
-            costPerLeadCents: { type: ['integer', 'null'] },
-            costPerMqlCents: { type: ['integer', 'null'] },
-            cacCents: { type: ['integer', 'null'], description: 'Customer acquisition cost' },
-            roi: { type: 'object', description: '(credited − cost) ÷ cost under each model; null without a cost' },
-            averageLifetimeValueCents: { type: ['integer', 'null'] },
-            ltvToCac: { type: ['number', 'null'] },
-          },
-        },
-      },
+      schemas: componentSchemas(),
     },
   };
   return cached;

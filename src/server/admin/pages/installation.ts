@@ -292,7 +292,12 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
     }
   </section>
 
-  <div class="grid two">
+  ${webhookSections(plan)}`;
+}
+
+/** Where each CRM sends its changes: the HubSpot webhook subscriptions and the Salesforce Outbound Messages. */
+function webhookSections(plan: ProvisioningPlan): Html {
+  return html`<div class="grid two">
     <section class="card">
       <h2>HubSpot webhooks</h2>
       ${
