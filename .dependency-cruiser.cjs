@@ -38,6 +38,13 @@ module.exports = {
       from: { path: '^(src/(crm|domain|queue|store)|webhooks|workers)/' },
       to: { path: '^src/sandbox/' },
     },
+    {
+      name: 'only-store-reaches-the-database',
+      severity: 'error',
+      comment: 'SQL lives in src/store: no other module imports a database driver.',
+      from: { pathNot: '^src/store/' },
+      to: { path: 'node_modules/(pg|@electric-sql/pglite)/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

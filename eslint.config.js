@@ -2,6 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** A string or template that starts like SQL: such text belongs in a src/store module. */
+const SQL_OUTSIDE_STORE = ['Literal', 'TemplateLiteral > TemplateElement:first-child'].map((node) => ({
+  selector: `${node}[${node === 'Literal' ? 'value' : 'value.raw'}=/^\\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\\s/]`,
+  message: 'SQL belongs in a src/store module: call a store function instead.',
+}));
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'test/e2e/screenshots/**', 'src/server/public/vendor/**'] },
   js.configs.recommended,
@@ -38,6 +44,15 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: { 'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }] },
   },
+  {
+    // SQL lives in src/store only. SOQL lives in the Salesforce adapter; the sandbox keeps its own
+    // tables; the demo acts as the sandbox org's users (in SOQL). src/sync still builds SOQL on its
+    // way into the adapter: there the rule warns until it is gone.
+    files: ['src/**/*.ts', 'webhooks/**/*.ts', 'workers/**/*.ts'],
+    ignores: ['src/store/**', 'src/crm/salesforce/**', 'src/sandbox/**', 'src/runtime/demo.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...SQL_OUTSIDE_STORE] },
+  },
+  { files: ['src/sync/**/*.ts'], rules: { 'no-restricted-syntax': ['warn', ...SQL_OUTSIDE_STORE] } },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
 );

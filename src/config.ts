@@ -263,56 +263,22 @@ export interface AppConfig {
 
 export type ConfigResult = { ok: true; value: AppConfig } | { ok: false; error: string };
 
+/** One message listing every problem. */
+function invalid(lines: string[]): ConfigResult {
+  return { ok: false, error: `Invalid configuration (${lines.length} problem${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}` };
+}
+
 /** Parses the environment into the app's configuration, or one message listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
   // Empty strings mean "not set" (docker-compose and .env files produce them).
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
-    return { ok: false, error: `Invalid configuration (${lines.length} problem${lines.length === 1 ? '' : 's'}):\n${lines.join('\n')}` };
-  }
+  if (!parsed.success)
+    return invalid(parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(environment)'}: ${issue.message}`));
   const e = parsed.data;
-  const problems: string[] = [];
-
-  const hubspotHasCredentials = Boolean(e.HUBSPOT_ACCESS_TOKEN || (e.HUBSPOT_CLIENT_ID && e.HUBSPOT_CLIENT_SECRET));
-  const salesforceHasCredentials = Boolean(
-    e.SALESFORCE_ACCESS_TOKEN || e.SALESFORCE_REFRESH_TOKEN || (e.SALESFORCE_CLIENT_ID && e.SALESFORCE_CLIENT_SECRET),
-  );
-  const hubspotMode: CrmMode = e.SANDBOX === true ? 'sandbox' : hubspotHasCredentials ? 'live' : 'sandbox';
-  const salesforceMode: CrmMode = e.SANDBOX === true ? 'sandbox' : salesforceHasCredentials ? 'live' : 'sandbox';
-  if (e.SANDBOX === false) {
-    if (!hubspotHasCredentials)
-      problems.push('  - HUBSPOT_ACCESS_TOKEN or HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET: required when SANDBOX=false');
-    if (!salesforceHasCredentials)
-      problems.push(
-        '  - SALESFORCE_ACCESS_TOKEN, SALESFORCE_REFRESH_TOKEN or SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET: required when SANDBOX=false',
-      );
-  }
-  const live = hubspotMode === 'live' || salesforceMode === 'live';
-  if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
-  if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');
-  if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL)
-    problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
-  if (e.ENCRYPTION_KEY) {
-    const collision = keyIdCollision([
-      { label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY },
-      ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key })),
-    ]);
-    if (collision) problems.push(`  - ENCRYPTION_KEY_PREVIOUS: ${collision}`);
-  }
-  if (e.SMTP_HOST !== undefined && e.SMTP_FROM === undefined)
-    problems.push('  - SMTP_FROM: required with SMTP_HOST (the address the review digest is sent from)');
-  if (e.SMTP_HOST === undefined && [e.SMTP_PORT, e.SMTP_SECURE, e.SMTP_USER, e.SMTP_PASSWORD, e.SMTP_FROM].some((v) => v !== undefined))
-    problems.push('  - SMTP_HOST: required when any other SMTP_ variable is set');
-  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined))
-    problems.push('  - SMTP_USER and SMTP_PASSWORD: set both, or neither');
-  if (problems.length > 0) {
-    return {
-      ok: false,
-      error: `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.join('\n')}`,
-    };
-  }
+  const modes = crmModes(e);
+  const problems = crossFieldProblems(e, modes);
+  if (problems.length > 0) return invalid(problems);
 
   return {
     ok: true,
@@ -334,63 +300,123 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       sandboxDemo: e.SANDBOX_DEMO,
       reconcile: { intervalMs: e.RECONCILE_INTERVAL_MS, lookbackMs: e.RECONCILE_LOOKBACK_MS },
       outboundAllowPrivate: e.OUTBOUND_ALLOW_PRIVATE ?? [],
-      smtp:
-        e.SMTP_HOST === undefined || e.SMTP_FROM === undefined
-          ? undefined
-          : {
-              host: e.SMTP_HOST,
-              port: e.SMTP_PORT ?? (e.SMTP_SECURE === true ? 465 : 587),
-              secure: e.SMTP_SECURE ?? e.SMTP_PORT === 465,
-              auth:
-                e.SMTP_USER !== undefined && e.SMTP_PASSWORD !== undefined ? { user: e.SMTP_USER, password: e.SMTP_PASSWORD } : undefined,
-              from: e.SMTP_FROM,
-            },
-      hubspot: {
-        mode: hubspotMode,
-        apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),
-        accessToken: e.HUBSPOT_ACCESS_TOKEN,
-        clientId: e.HUBSPOT_CLIENT_ID,
-        clientSecret: e.HUBSPOT_CLIENT_SECRET,
-        // The real consent page lives on app.hubspot.com; any other API base (a sandbox) serves its own.
-        authorizeUrl: (
-          e.HUBSPOT_AUTHORIZE_URL ??
-          (new URL(e.HUBSPOT_API_BASE_URL).hostname === 'api.hubapi.com'
-            ? 'https://app.hubspot.com/oauth/authorize'
-            : `${e.HUBSPOT_API_BASE_URL.replace(/\/+$/, '')}/oauth/authorize`)
-        ).replace(/\/+$/, ''),
-      },
-      salesforce: {
-        mode: salesforceMode,
-        loginUrl: e.SALESFORCE_LOGIN_URL.replace(/\/+$/, ''),
-        instanceUrl: e.SALESFORCE_INSTANCE_URL?.replace(/\/+$/, ''),
-        accessToken: e.SALESFORCE_ACCESS_TOKEN,
-        refreshToken: e.SALESFORCE_REFRESH_TOKEN,
-        clientId: e.SALESFORCE_CLIENT_ID,
-        clientSecret: e.SALESFORCE_CLIENT_SECRET,
-        apiVersion: e.SALESFORCE_API_VERSION,
-        orgId: e.SALESFORCE_ORG_ID,
-      },
-      sandbox: {
-        hubspot: {
-          port: e.SANDBOX_HUBSPOT_PORT,
-          portalId: e.SANDBOX_HUBSPOT_PORTAL_ID,
-          privateAppToken: e.SANDBOX_HUBSPOT_TOKEN,
-          clientId: e.SANDBOX_HUBSPOT_CLIENT_ID,
-          clientSecret: e.SANDBOX_HUBSPOT_CLIENT_SECRET,
-          appId: e.SANDBOX_HUBSPOT_APP_ID,
-          developerKey: e.SANDBOX_HUBSPOT_DEV_KEY,
-          burstLimit: e.SANDBOX_HUBSPOT_BURST_LIMIT,
-        },
-        salesforce: {
-          port: e.SANDBOX_SALESFORCE_PORT,
-          pubsubPort: e.SANDBOX_SALESFORCE_PUBSUB_PORT ?? (e.SANDBOX_SALESFORCE_PORT === 0 ? 0 : e.SANDBOX_SALESFORCE_PORT + 1),
-          orgId: e.SANDBOX_SALESFORCE_ORG_ID,
-          username: e.SANDBOX_SALESFORCE_USERNAME,
-          password: e.SANDBOX_SALESFORCE_PASSWORD,
-          clientId: e.SANDBOX_SALESFORCE_CLIENT_ID,
-          clientSecret: e.SANDBOX_SALESFORCE_CLIENT_SECRET,
-        },
-      },
+      smtp: smtpConfig(e),
+      hubspot: hubspotConfig(e, modes.hubspot),
+      salesforce: salesforceConfig(e, modes.salesforce),
+      sandbox: sandboxConfig(e),
+    },
+  };
+}
+
+/** A side with credentials in the environment is live; without them (or with SANDBOX=true) it is the sandbox. */
+function crmModes(e: Env): { hubspot: CrmMode; salesforce: CrmMode; hubspotHasCredentials: boolean; salesforceHasCredentials: boolean } {
+  const hubspotHasCredentials = Boolean(e.HUBSPOT_ACCESS_TOKEN || (e.HUBSPOT_CLIENT_ID && e.HUBSPOT_CLIENT_SECRET));
+  const salesforceHasCredentials = Boolean(
+    e.SALESFORCE_ACCESS_TOKEN || e.SALESFORCE_REFRESH_TOKEN || (e.SALESFORCE_CLIENT_ID && e.SALESFORCE_CLIENT_SECRET),
+  );
+  return {
+    hubspot: e.SANDBOX === true ? 'sandbox' : hubspotHasCredentials ? 'live' : 'sandbox',
+    salesforce: e.SANDBOX === true ? 'sandbox' : salesforceHasCredentials ? 'live' : 'sandbox',
+    hubspotHasCredentials,
+    salesforceHasCredentials,
+  };
+}
+
+/** The problems no single variable's schema can see: what one mode or variable requires of others. */
+function crossFieldProblems(e: Env, modes: ReturnType<typeof crmModes>): string[] {
+  const problems: string[] = [];
+  if (e.SANDBOX === false) {
+    if (!modes.hubspotHasCredentials)
+      problems.push('  - HUBSPOT_ACCESS_TOKEN or HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET: required when SANDBOX=false');
+    if (!modes.salesforceHasCredentials)
+      problems.push(
+        '  - SALESFORCE_ACCESS_TOKEN, SALESFORCE_REFRESH_TOKEN or SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET: required when SANDBOX=false',
+      );
+  }
+  const live = modes.hubspot === 'live' || modes.salesforce === 'live';
+  if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
+  if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');
+  if (e.SALESFORCE_ACCESS_TOKEN && !e.SALESFORCE_INSTANCE_URL)
+    problems.push('  - SALESFORCE_INSTANCE_URL: required with SALESFORCE_ACCESS_TOKEN');
+  if (e.ENCRYPTION_KEY) {
+    const collision = keyIdCollision([
+      { label: 'ENCRYPTION_KEY', key: e.ENCRYPTION_KEY },
+      ...(e.ENCRYPTION_KEY_PREVIOUS ?? []).map((key, i) => ({ label: `ENCRYPTION_KEY_PREVIOUS #${i + 1}`, key })),
+    ]);
+    if (collision) problems.push(`  - ENCRYPTION_KEY_PREVIOUS: ${collision}`);
+  }
+  if (e.SMTP_HOST !== undefined && e.SMTP_FROM === undefined)
+    problems.push('  - SMTP_FROM: required with SMTP_HOST (the address the review digest is sent from)');
+  if (e.SMTP_HOST === undefined && [e.SMTP_PORT, e.SMTP_SECURE, e.SMTP_USER, e.SMTP_PASSWORD, e.SMTP_FROM].some((v) => v !== undefined))
+    problems.push('  - SMTP_HOST: required when any other SMTP_ variable is set');
+  if ((e.SMTP_USER === undefined) !== (e.SMTP_PASSWORD === undefined))
+    problems.push('  - SMTP_USER and SMTP_PASSWORD: set both, or neither');
+  return problems;
+}
+
+function smtpConfig(e: Env): AppConfig['smtp'] {
+  return e.SMTP_HOST === undefined || e.SMTP_FROM === undefined
+    ? undefined
+    : {
+        host: e.SMTP_HOST,
+        port: e.SMTP_PORT ?? (e.SMTP_SECURE === true ? 465 : 587),
+        secure: e.SMTP_SECURE ?? e.SMTP_PORT === 465,
+        auth: e.SMTP_USER !== undefined && e.SMTP_PASSWORD !== undefined ? { user: e.SMTP_USER, password: e.SMTP_PASSWORD } : undefined,
+        from: e.SMTP_FROM,
+      };
+}
+
+function hubspotConfig(e: Env, mode: CrmMode): AppConfig['hubspot'] {
+  return {
+    mode,
+    apiBaseUrl: e.HUBSPOT_API_BASE_URL.replace(/\/+$/, ''),
+    accessToken: e.HUBSPOT_ACCESS_TOKEN,
+    clientId: e.HUBSPOT_CLIENT_ID,
+    clientSecret: e.HUBSPOT_CLIENT_SECRET,
+    // The real consent page lives on app.hubspot.com; any other API base (a sandbox) serves its own.
+    authorizeUrl: (
+      e.HUBSPOT_AUTHORIZE_URL ??
+      (new URL(e.HUBSPOT_API_BASE_URL).hostname === 'api.hubapi.com'
+        ? 'https://app.hubspot.com/oauth/authorize'
+        : `${e.HUBSPOT_API_BASE_URL.replace(/\/+$/, '')}/oauth/authorize`)
+    ).replace(/\/+$/, ''),
+  };
+}
+
+function salesforceConfig(e: Env, mode: CrmMode): AppConfig['salesforce'] {
+  return {
+    mode,
+    loginUrl: e.SALESFORCE_LOGIN_URL.replace(/\/+$/, ''),
+    instanceUrl: e.SALESFORCE_INSTANCE_URL?.replace(/\/+$/, ''),
+    accessToken: e.SALESFORCE_ACCESS_TOKEN,
+    refreshToken: e.SALESFORCE_REFRESH_TOKEN,
+    clientId: e.SALESFORCE_CLIENT_ID,
+    clientSecret: e.SALESFORCE_CLIENT_SECRET,
+    apiVersion: e.SALESFORCE_API_VERSION,
+    orgId: e.SALESFORCE_ORG_ID,
+  };
+}
+
+function sandboxConfig(e: Env): AppConfig['sandbox'] {
+  return {
+    hubspot: {
+      port: e.SANDBOX_HUBSPOT_PORT,
+      portalId: e.SANDBOX_HUBSPOT_PORTAL_ID,
+      privateAppToken: e.SANDBOX_HUBSPOT_TOKEN,
+      clientId: e.SANDBOX_HUBSPOT_CLIENT_ID,
+      clientSecret: e.SANDBOX_HUBSPOT_CLIENT_SECRET,
+      appId: e.SANDBOX_HUBSPOT_APP_ID,
+      developerKey: e.SANDBOX_HUBSPOT_DEV_KEY,
+      burstLimit: e.SANDBOX_HUBSPOT_BURST_LIMIT,
+    },
+    salesforce: {
+      port: e.SANDBOX_SALESFORCE_PORT,
+      pubsubPort: e.SANDBOX_SALESFORCE_PUBSUB_PORT ?? (e.SANDBOX_SALESFORCE_PORT === 0 ? 0 : e.SANDBOX_SALESFORCE_PORT + 1),
+      orgId: e.SANDBOX_SALESFORCE_ORG_ID,
+      username: e.SANDBOX_SALESFORCE_USERNAME,
+      password: e.SANDBOX_SALESFORCE_PASSWORD,
+      clientId: e.SANDBOX_SALESFORCE_CLIENT_ID,
+      clientSecret: e.SANDBOX_SALESFORCE_CLIENT_SECRET,
     },
   };
 }

@@ -8,7 +8,7 @@ import { assertNever } from '../src/domain/result.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
@@ -101,6 +101,6 @@ async function runApiBudgetAlert(deps: ApiBudgetAlertDeps, payload: JobPayload<'
 }
 
 /** The budget alert processor for the worker pool. */
-export function apiBudgetAlertProcessors(deps: ApiBudgetAlertDeps): Processors {
+export function apiBudgetAlertProcessors(deps: ApiBudgetAlertDeps): ProcessorsOf<'apiBudgetAlerts'> {
   return { apiBudgetAlerts: async (payload, job) => runApiBudgetAlert(deps, payload, job) };
 }

@@ -4,14 +4,14 @@
  * by the server's hint without using up an attempt; a request the CRM refuses as a whole, or the
  * last failed attempt, marks the run failed with the reason for the admin.
  */
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import { runAttributionBackfill, type BackfillProgress } from '../src/sync/attribution-backfill.ts';
 import { runBackfillJob, type BackfillJobDeps } from './job-support.ts';
 
 export type AttributionBackfillDeps = BackfillJobDeps;
 
 /** The backfill processor for the worker pool. */
-export function attributionBackfillProcessors(deps: AttributionBackfillDeps): Processors {
+export function attributionBackfillProcessors(deps: AttributionBackfillDeps): ProcessorsOf<'attributionBackfill'> {
   return {
     attributionBackfill: (payload, job, token) =>
       runBackfillJob<BackfillProgress>(deps, job, token, {

@@ -6,7 +6,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
@@ -53,6 +53,6 @@ async function runCommitmentCheck(deps: CommitmentCheckWorkerDeps, payload: JobP
 }
 
 /** The commitments check processor for the worker pool. */
-export function commitmentCheckProcessors(deps: CommitmentCheckWorkerDeps): Processors {
+export function commitmentCheckProcessors(deps: CommitmentCheckWorkerDeps): ProcessorsOf<'commitmentChecks'> {
   return { commitmentChecks: async (payload, job) => runCommitmentCheck(deps, payload, job) };
 }

@@ -5,14 +5,14 @@
  * installation waits; a request the CRM refuses as a whole, or the last failed attempt, marks the
  * run failed with the reason for the admin.
  */
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import { runFieldFill, type FieldFillProgress } from '../src/sync/field-fill.ts';
 import { runBackfillJob, type BackfillJobDeps } from './job-support.ts';
 
 export type FieldFillDeps = BackfillJobDeps;
 
 /** The field fill processor for the worker pool. */
-export function fieldFillProcessors(deps: FieldFillDeps): Processors {
+export function fieldFillProcessors(deps: FieldFillDeps): ProcessorsOf<'fieldFill'> {
   return {
     fieldFill: (payload, job, token) =>
       runBackfillJob<FieldFillProgress>(deps, job, token, {

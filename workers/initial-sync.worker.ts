@@ -6,7 +6,7 @@
  */
 import type { Job } from 'bullmq';
 import type { Logger } from '../src/log.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { runInitialSync, type InitialSyncProgress } from '../src/sync/initial-sync.ts';
@@ -22,7 +22,7 @@ export interface InitialSyncDeps {
 }
 
 /** The initial sync processor for the worker pool. */
-export function initialSyncProcessors(deps: InitialSyncDeps): Processors {
+export function initialSyncProcessors(deps: InitialSyncDeps): ProcessorsOf<'initialSync'> {
   return {
     initialSync: async (payload, job: Job, token) => {
       const { installationId, runId } = payload;

@@ -6,11 +6,10 @@
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CrmAuthError, CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import type { Db } from '../src/store/db.ts';
 import { recordInboundEvent } from '../src/store/inbound-events.ts';
@@ -23,6 +22,7 @@ import { relinkRestoredContact, unlinkDeletedContact } from '../src/sync/deletio
 import { applyHubSpotMerge, type IdentityContext } from '../src/sync/merges.ts';
 import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
 import { underDrainLock } from '../src/sync/drain.ts';
+import { crmRetryDecision } from './crm-retry-policy.ts';
 
 export interface IntakeDeps {
   db: Db;
@@ -48,7 +48,8 @@ async function runtimeOrNull(sync: NonNullable<IntakeDeps['sync']>, installation
   try {
     return await sync.clients.forInstallation(installationId);
   } catch (error) {
-    if (error instanceof CrmAuthError || error instanceof CrmRateLimitedError) return null;
+    const decision = crmRetryDecision(error);
+    if (decision.kind === 'disconnected' || decision.kind === 'delay') return null;
     throw error;
   }
 }
@@ -208,7 +209,7 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
 }
 
 /** The intake processors for the worker pool. */
-export function intakeProcessors(deps: IntakeDeps): Processors {
+export function intakeProcessors(deps: IntakeDeps): ProcessorsOf<'webhookDeliveries' | 'hubspotEvents' | 'salesforceEvents'> {
   return {
     // Adding an event whose job id exists keeps the existing job: a retried split, or a delivery
     // sent again with other events around it, adds each event once.

@@ -5,8 +5,7 @@
  * from its cursor); a request the CRM refuses as a whole, or the last failed attempt, marks the
  * run failed with the reason for the admin.
  */
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import { DelayedError, type Job } from 'bullmq';
 import type { Logger } from '../src/log.ts';
 import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import { failBackfillRun } from '../src/store/backfill-runs.ts';
@@ -15,6 +14,7 @@ import { anySyncHold } from '../src/store/sync-controls.ts';
 import type { SyncContext } from '../src/sync/context.ts';
 import { refusalTolerantPorts } from '../src/sync/mapped-fields.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
 
 /**
  * How often a job that writes to both CRMs looks again while an admin holds its installation
@@ -65,22 +65,21 @@ export async function failBackfillJob(
   context: { job: Job; token: string | undefined; db: Queryable; log: Logger; installationId: string; runId: string; what: string },
 ): Promise<never> {
   const { job, token, log, installationId, runId, what } = context;
-  if (error instanceof CrmRateLimitedError) {
+  const decision = crmRetryDecision(error);
+  if (decision.kind === 'delay') {
     log.warn(
-      { installationId, runId, retryAfterMs: error.retryAfterMs },
-      `${error.system} rate limit: the ${what} waits, then resumes from its cursor`,
+      { installationId, runId, retryAfterMs: decision.ms },
+      `${decision.system} rate limit: the ${what} waits, then resumes from its cursor`,
     );
-    await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
-    throw new DelayedError();
+    return settleCrmFailure(error, decision, job, token);
   }
-  const message = error instanceof Error ? error.message : String(error);
-  const refused = error instanceof CrmRejectedError;
-  if (refused || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  if (decision.kind === 'give-up' || lastAttempt) {
+    const message = error instanceof Error ? error.message : String(error);
     await failBackfillRun(context.db, runId, message);
     log.error({ installationId, runId, error: message }, `${what} failed`);
-    if (refused) throw new UnrecoverableError(message);
   }
-  throw error;
+  return settleCrmFailure(error, decision, job, token);
 }
 
 /** What a backfill worker's job needs (a benchmark passes a runtime lookup with its own pacing). */

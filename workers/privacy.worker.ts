@@ -1,11 +1,11 @@
 /** The privacy worker: one GDPR erasure per job (src/sync/privacy.ts). */
-import { CrmAuthError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Db } from '../src/store/db.ts';
 import { erasePerson } from '../src/sync/privacy.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { crmRetryDecision } from './crm-retry-policy.ts';
 
 export interface PrivacyWorkerDeps {
   db: Db;
@@ -16,7 +16,7 @@ export interface PrivacyWorkerDeps {
 }
 
 /** The privacy processor for the worker pool. */
-export function privacyProcessors(deps: PrivacyWorkerDeps): Processors {
+export function privacyProcessors(deps: PrivacyWorkerDeps): ProcessorsOf<'privacyErasures'> {
   return {
     privacyErasures: async ({ installationId, hubspotContactId, requestedAt }) => {
       // A Salesforce that cannot be reached now fails the job (retried for about a day): erasing
@@ -26,7 +26,7 @@ export function privacyProcessors(deps: PrivacyWorkerDeps): Processors {
         try {
           salesforce = (await deps.clients.forInstallation(installationId)).salesforce;
         } catch (error) {
-          if (!(error instanceof CrmAuthError)) throw error;
+          if (crmRetryDecision(error).kind !== 'disconnected') throw error;
           deps.log.warn({ installationId }, "privacy erasure: Salesforce is not connected, only the app's copy is erased");
         }
       }

@@ -1,8 +1,7 @@
 /** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities, and Campaign costs. */
 import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
-import { CrmRateLimitedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Metrics } from '../src/runtime/metrics.ts';
 import type { Queryable } from '../src/store/db.ts';
@@ -12,6 +11,7 @@ import type { IdentityContext } from '../src/sync/merges.ts';
 import { reconcileCampaignCosts, reconcileHubSpot, reconcileSalesforce, reconcileSalesforceDeletions } from '../src/sync/reconcile.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
+import { crmRetryDecision } from './crm-retry-policy.ts';
 
 export interface ReconcileWorkerDeps {
   db: Queryable;
@@ -25,7 +25,7 @@ export interface ReconcileWorkerDeps {
 }
 
 /** The reconcile processor for the worker pool. */
-export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
+export function reconcileProcessors(deps: ReconcileWorkerDeps): ProcessorsOf<'reconcile'> {
   return {
     reconcile: async ({ installationId }) => {
       // A side an admin disconnected is not called: the pass waits, and its watermarks stay, so
@@ -68,9 +68,11 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): Processors {
         try {
           result = await stream();
         } catch (error) {
-          if (!(error instanceof CrmRateLimitedError)) throw error;
+          // A rate-limited stream is left to the next pass; anything else fails the pass.
+          const decision = crmRetryDecision(error);
+          if (decision.kind !== 'delay') throw error;
           deps.log.warn(
-            { installationId, system: error.system, retryAfterMs: error.retryAfterMs },
+            { installationId, system: decision.system, retryAfterMs: decision.ms },
             'reconcile stream rate-limited: the next pass covers its window',
           );
           continue;

@@ -6,7 +6,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import { listActiveInstallations } from '../src/store/installations.ts';
 import { sendDueDigest, sendTestDigest, type DigestDeps } from '../src/sync/digest.ts';
@@ -61,6 +61,6 @@ async function runReviewDigest(deps: ReviewDigestWorkerDeps, payload: JobPayload
 }
 
 /** The review digest processor for the worker pool. */
-export function reviewDigestProcessors(deps: ReviewDigestWorkerDeps): Processors {
+export function reviewDigestProcessors(deps: ReviewDigestWorkerDeps): ProcessorsOf<'reviewDigests'> {
   return { reviewDigests: async (payload, job) => runReviewDigest(deps, payload, job) };
 }

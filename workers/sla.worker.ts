@@ -5,12 +5,12 @@
  * src/sync/sla-clock.ts or src/sync/alerts.ts → record the outcome.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CrmAuthError, CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import { CrmAuthError } from '../src/crm/errors.ts';
 import { assertNever } from '../src/domain/result.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients, InstallationRuntime } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { escalationById, markEscalationStep } from '../src/store/sla.ts';
@@ -21,6 +21,7 @@ import { salesforceRef } from '../src/sync/context.ts';
 import { checkClockDue, rescheduleClocks, SlaScheduler, type ClockContext } from '../src/sync/sla-clock.ts';
 import { checkFollowUpDue, rescheduleFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
+import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
 import { waitWhileHeld } from './job-support.ts';
 
 /** What the SLA workers need. */
@@ -68,22 +69,17 @@ async function withCrmRetryPolicy(
   try {
     await work();
   } catch (error) {
-    if (error instanceof CrmRateLimitedError) {
-      await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
-      throw new DelayedError();
-    }
-    if (error instanceof CrmRejectedError) {
+    const decision = crmRetryDecision(error);
+    if (decision.kind === 'give-up')
       await writeSyncLog(deps.db, [
         {
           ...entry,
           level: 'error',
           action: 'sla_check_refused',
-          reason: `${error.system} refused a request of the SLA check: ${error.code} ${error.message}`,
+          reason: `${decision.system} refused a request of the SLA check: ${decision.code} ${decision.reason}`,
         },
       ]);
-      throw new UnrecoverableError(error.message);
-    }
-    throw error;
+    await settleCrmFailure(error, decision, job, token);
   }
 }
 
@@ -279,7 +275,7 @@ async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>
 }
 
 /** The SLA processors for the worker pool. */
-export function slaProcessors(deps: SlaWorkerDeps): Processors {
+export function slaProcessors(deps: SlaWorkerDeps): ProcessorsOf<'slaClocks' | 'slaAlerts'> {
   const scheduler = new SlaScheduler(deps.producer);
   return {
     slaClocks: async (payload, job, token) => runClockJob(deps, scheduler, payload, job, token),

@@ -6,10 +6,9 @@
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
 import type { Logger } from '../src/log.ts';
 import type { Producer } from '../src/queue/producer.ts';
-import type { Processors } from '../src/queue/worker-runner.ts';
+import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { syncHold } from '../src/store/sync-controls.ts';
@@ -32,6 +31,7 @@ import {
 import { evaluateFollowUpsOnSync, startFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { syncContextFor } from './job-support.ts';
+import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
 
 export interface SyncWorkerDeps {
   db: Queryable;
@@ -135,7 +135,8 @@ async function drainJob(
               );
             }
           } catch (error) {
-            if (!(error instanceof CrmRejectedError)) throw error;
+            const decision = crmRetryDecision(error);
+            if (decision.kind !== 'give-up') throw error;
             await writeSyncLog(
               deps.db,
               keys.map((key) => ({
@@ -143,7 +144,7 @@ async function drainJob(
                 recordRef: dir === 'to-salesforce' ? contactRef(key) : `salesforce:${key}`,
                 level: 'error' as const,
                 action: 'batch_refused',
-                reason: `${error.system} refused the batch request: ${error.code} ${error.message}`,
+                reason: `${decision.system} refused the batch request: ${decision.code} ${decision.reason}`,
                 jobQueue: queue,
                 jobId: job.id ?? '',
               })),
@@ -170,20 +171,16 @@ async function drainJob(
     if ((result.remaining > 0 || result.rerunWanted) && !(await syncHold(deps.db, installationId, direction)))
       await deps.scheduler.schedule(installationId, direction, Date.now(), true);
   } catch (error) {
-    if (error instanceof CrmRateLimitedError) {
-      deps.log.warn(
-        { installationId, direction, retryAfterMs: error.retryAfterMs },
-        `${error.system} rate limit: waiting before the next batch`,
-      );
-      await job.moveToDelayed(Date.now() + error.retryAfterMs, token);
-      throw new DelayedError();
-    }
-    throw error;
+    // A refused batch is logged above; here only a rate limit delays the job, the rest is retried.
+    const decision = crmRetryDecision(error);
+    if (decision.kind !== 'delay') throw error;
+    deps.log.warn({ installationId, direction, retryAfterMs: decision.ms }, `${decision.system} rate limit: waiting before the next batch`);
+    await settleCrmFailure(error, decision, job, token);
   }
 }
 
 /** The drain processors for the worker pool. */
-export function syncProcessors(deps: SyncWorkerDeps): Processors {
+export function syncProcessors(deps: SyncWorkerDeps): ProcessorsOf<'syncToSalesforce' | 'syncToHubSpot'> {
   return {
     syncToSalesforce: async (payload, job, token) => drainJob(deps, payload.installationId, 'to-salesforce', job, token),
     syncToHubSpot: async (payload, job, token) => drainJob(deps, payload.installationId, 'to-hubspot', job, token),

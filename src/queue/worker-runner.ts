@@ -9,7 +9,10 @@ import type { Metrics } from '../runtime/metrics.ts';
 import { queues, type JobPayload, type QueueKey } from './catalog.ts';
 
 export type Processor<K extends QueueKey> = (payload: JobPayload<K>, job: Job, token?: string) => Promise<void>;
-export type Processors = { [K in QueueKey]?: Processor<K> };
+/** One processor per catalog queue: a queue left without one fails to compile where the pool is assembled. */
+export type Processors = { [K in QueueKey]: Processor<K> };
+/** The processors of some queues: one worker module's share. */
+export type ProcessorsOf<K extends QueueKey> = Pick<Processors, K>;
 
 export interface WorkerPool {
   /** Lets active jobs finish for up to `graceMs`, then closes by force (their locks expire and they run again). */
@@ -19,7 +22,7 @@ export interface WorkerPool {
 
 /** Starts one BullMQ worker per queue that has a processor. */
 export function startWorkers(
-  processors: Processors,
+  processors: Partial<Processors>,
   deps: { connection: Redis; prefix: string; log: Logger; metrics: Metrics; concurrencyOverride?: number },
 ): WorkerPool {
   const workers: Worker[] = [];

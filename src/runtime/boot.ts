@@ -31,22 +31,14 @@ import { MAX_OUTBOUND_MESSAGE_BYTES, salesforceWebhookRouter } from '../../webho
 import { PendingSet } from '../sync/pending-set.ts';
 import { SyncScheduler } from '../sync/scheduler.ts';
 import { ValueLedger } from '../sync/value-ledger.ts';
-import { intakeProcessors, type IntakeDeps } from '../../workers/intake.worker.ts';
+import type { IntakeDeps } from '../../workers/intake.worker.ts';
 import { scheduleReconcile } from '../sync/reconcile-schedule.ts';
-import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
-import { privacyProcessors } from '../../workers/privacy.worker.ts';
-import { syncProcessors } from '../../workers/sync.worker.ts';
-import { attributionBackfillProcessors } from '../../workers/attribution-backfill.worker.ts';
-import { fieldFillProcessors } from '../../workers/field-fill.worker.ts';
-import { initialSyncProcessors } from '../../workers/initial-sync.worker.ts';
-import { apiBudgetAlertProcessors, queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
-import { commitmentCheckProcessors } from '../../workers/commitment-check.worker.ts';
+import { queueApiBudgetAlert } from '../../workers/api-budget-alert.worker.ts';
 import { scheduleCommitmentChecks } from '../sync/commitment-check.ts';
-import { alertTargetFrom, reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
 import { scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
 import { reviewOfInstallation } from '../sync/review.ts';
 import { smtpSender } from '../sync/mail.ts';
-import { requestSlaReschedules, slaProcessors } from '../../workers/sla.worker.ts';
+import { requestSlaReschedules } from '../../workers/sla.worker.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
@@ -54,6 +46,7 @@ import { startSandboxes, type RunningSandboxes } from './sandboxes.ts';
 import { DEMO_SLA_POLICY, startDemo } from './demo.ts';
 import { seedSlaPolicy } from '../store/sla.ts';
 import { selfInstall } from './self-install.ts';
+import { workerProcessors } from './worker-processors.ts';
 
 export type Role = 'all' | 'web' | 'worker';
 
@@ -429,29 +422,24 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
             installationId,
             { period, now },
           ));
-      const processors = {
-        ...intakeProcessors({ db, producer, log, ...(sync ? { sync } : {}) }),
-        ...(clients ? syncProcessors({ db, redis: producerRedis, prefix, pending, scheduler, clients, ledger, log, producer }) : {}),
-        ...(clients ? attributionBackfillProcessors({ db, clients, ledger, log }) : {}),
-        ...(clients ? fieldFillProcessors({ db, clients, ledger, log }) : {}),
-        ...(clients ? initialSyncProcessors({ db, clients, ledger, log }) : {}),
-        ...(clients ? slaProcessors({ db, clients, producer, ledger, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
-        ...(clients ? apiBudgetAlertProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
-        ...(clients ? commitmentCheckProcessors({ db, clients, log, outbound: { allowPrivate: config.outboundAllowPrivate } }) : {}),
-        ...(clients
-          ? reviewDigestProcessors({
-              db,
-              alertTarget: alertTargetFrom(clients),
-              log,
-              outbound: { allowPrivate: config.outboundAllowPrivate },
-              mail,
-              review: reviewSource,
-              publicUrl: () => publicUrl,
-            })
-          : {}),
-        ...(clients ? reconcileProcessors({ db, clients, scheduler, metrics, log, lookbackMs: config.reconcile.lookbackMs, ledger }) : {}),
-        ...privacyProcessors({ db, ledger, log, ...(clients ? { clients } : {}) }),
-      };
+      const processors = workerProcessors({
+        db,
+        producer,
+        redis: producerRedis,
+        prefix,
+        pending,
+        scheduler,
+        ledger,
+        log,
+        metrics,
+        sync,
+        clients,
+        outbound: { allowPrivate: config.outboundAllowPrivate },
+        reconcileLookbackMs: config.reconcile.lookbackMs,
+        mail,
+        review: reviewSource,
+        publicUrl: () => publicUrl,
+      });
       const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics });
       closers.push(() => pool.close(options.shutdownGraceMs));
       log.info({ queues: pool.workers.map((w) => w.name) }, 'workers started');

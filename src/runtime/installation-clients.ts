@@ -20,6 +20,7 @@ import {
 } from '../domain/stages.ts';
 import type { Logger } from '../log.ts';
 import type { Queryable } from '../store/db.ts';
+import { installationSettings, type InstallationSettingsRow } from '../store/installations.ts';
 import { attributionSettingsFrom, DEFAULT_ATTRIBUTION_SETTINGS, type AttributionSettings } from '../sync/attribution-settings.ts';
 import type { AlertTarget } from '../sync/alerts.ts';
 import { SalesforceBudgets } from './salesforce-budget.ts';
@@ -55,19 +56,6 @@ export interface InstallationRuntime {
   attribution: AttributionSettings;
   /** Feedback taxonomy and SLA policy (`settings.feedbackTaxonomy`, `settings.slaPolicy`) and the sealed alert target. */
   sales: SalesSettings;
-}
-
-interface SettingsRow extends Record<string, unknown> {
-  settings: {
-    stageDictionary?: unknown;
-    fieldMappings?: unknown;
-    channelRules?: unknown;
-    attribution?: unknown;
-    feedbackTaxonomy?: unknown;
-    slaPolicy?: unknown;
-    alert?: unknown;
-  } | null;
-  status: string;
 }
 
 /** How often a process reads a portal's HubSpot limit again (the learned limit lasts 6 h). */
@@ -199,9 +187,9 @@ export class InstallationClients {
 
   private async build(installationId: string): Promise<InstallationRuntime> {
     const { endpoints, redis, prefix, db, stored } = this.deps;
-    const rows = await db.query<SettingsRow>('SELECT settings, status FROM installations WHERE id = $1', [installationId]);
-    if (rows[0]?.status !== 'active')
-      throw new Error(`installation ${installationId} is ${rows[0] ? 'uninstalled' : 'unknown'}: nothing is synced for it`);
+    const row = await installationSettings(db, installationId);
+    if (row?.status !== 'active')
+      throw new Error(`installation ${installationId} is ${row ? 'uninstalled' : 'unknown'}: nothing is synced for it`);
     // Stored OAuth credentials win; the env/sandbox endpoints are the fallback.
     const hubspotAccess = (await stored?.hubspot(installationId)) ?? endpoints.hubspot;
     if (!hubspotAccess)
@@ -227,7 +215,7 @@ export class InstallationClients {
       ),
       apiVersion: salesforceAccess.apiVersion,
     });
-    const settings = rows[0].settings ?? {};
+    const settings = row.settings ?? {};
     const dictionary =
       settings.stageDictionary === undefined ? DEFAULT_STAGE_DICTIONARY : validateStageDictionary(settings.stageDictionary);
     const mappings = settings.fieldMappings === undefined ? DEFAULT_FIELD_MAPPINGS : validateFieldMappings(settings.fieldMappings);
@@ -256,7 +244,7 @@ export class InstallationClients {
   }
 
   /** Feedback and SLA settings, with the alert target from the vault (settings only hold one saved before it was sealed). */
-  private async salesSettings(installationId: string, settings: NonNullable<SettingsRow['settings']>): Promise<SalesSettings> {
+  private async salesSettings(installationId: string, settings: NonNullable<InstallationSettingsRow['settings']>): Promise<SalesSettings> {
     const sales = readSalesSettings(settings, this.deps.log, installationId);
     try {
       const sealed = await this.deps.stored?.alert(installationId);

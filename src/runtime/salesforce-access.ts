@@ -43,6 +43,17 @@ function objectNeeds(object: PermissionSetSpec['objects'][number]): string {
   return ['Read', ...(object.create ? ['Create'] : []), ...(object.edit ? ['Edit'] : [])].join(', ');
 }
 
+/** What each step of the access check shares: the port, the mode, the errors met so far. */
+interface AccessCheck {
+  salesforce: SalesforcePort;
+  dryRun: boolean;
+  errors: string[];
+  /** An item's status from whether it was missing: created, or still missing in a dry run. */
+  changed(missing: boolean): AccessStatus;
+  /** The status of an item whose state could not be set or read. */
+  failed: AccessStatus;
+}
+
 /**
  * Provisions (unless `dryRun`) and checks the integration user's access. `salesUserIds` are
  * assigned the sales permission set (empty: the set is created, the admin assigns it).
@@ -52,33 +63,53 @@ export async function ensureSalesforceAccess(
   options: { dryRun: boolean; salesUserIds?: readonly string[] },
 ): Promise<SalesforceAccessReport> {
   const { dryRun } = options;
-  const spec = INTEGRATION_PERMISSION_SET;
+  const ctx: AccessCheck = {
+    salesforce,
+    dryRun,
+    errors: [],
+    changed: (missing) => (!missing ? 'exists' : dryRun ? 'missing' : 'created'),
+    failed: dryRun ? 'missing' : 'manual',
+  };
   const userId = await salesforce.integrationUserId();
-  const errors: string[] = [];
-  const changed = (missing: boolean): AccessStatus => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
-  const items: AccessItem[] = [];
-
   // 1. The app's permission set, assigned to the integration user.
+  const { integration, items } = await integrationPermissionSet(ctx, userId);
+  // 2. Marketing User: without it the user cannot create Campaigns (attribution creates missing ones).
+  items.push(await marketingUserFlag(ctx, userId));
+  // 3. Proof: what describe shows the integration user, after the changes above.
+  items.push(...(await describedAccess(ctx, integration)));
+  // 4. The sales users' permission set (reps see the source and SLA, and give feedback).
+  const sales = await salesPermissionSet(ctx, options.salesUserIds ?? []);
+  // A fix is shown only for what is not in place.
+  for (const item of items) if (item.status === 'exists' || item.status === 'created') item.fix = null;
+  const ready = items.every((item) => item.fix === null);
+  return { ready, integrationUserId: userId, items, sales, errors: ctx.errors };
+}
+
+async function integrationPermissionSet(
+  ctx: AccessCheck,
+  userId: string,
+): Promise<{ integration: PermissionSetState | undefined; items: AccessItem[] }> {
+  const spec = INTEGRATION_PERMISSION_SET;
+  const items: AccessItem[] = [];
   let integration: PermissionSetState | undefined;
   try {
-    integration = await salesforce.ensurePermissionSet(spec, [userId], dryRun);
+    integration = await ctx.salesforce.ensurePermissionSet(spec, [userId], ctx.dryRun);
   } catch (error) {
     if (!(error instanceof CrmRejectedError)) throw error;
-    errors.push(`Permission set ${spec.name}: ${messageOf(error)}`);
+    ctx.errors.push(`Permission set ${spec.name}: ${messageOf(error)}`);
   }
-  const failed: AccessStatus = dryRun ? 'missing' : 'manual';
   items.push({
     kind: 'permission-set',
     name: spec.name,
     needs: spec.label,
-    status: integration ? changed(!integration.existed) : failed,
+    status: integration ? ctx.changed(!integration.existed) : ctx.failed,
     fix: `Deploy platform/salesforce (sf project deploy start), or Setup → Permission Sets → New: API name ${spec.name}`,
   });
   items.push({
     kind: 'assignment',
     name: `${spec.name} → integration user`,
     needs: 'Assigned',
-    status: integration ? changed(integration.unassigned.length > 0) : failed,
+    status: integration ? ctx.changed(integration.unassigned.length > 0) : ctx.failed,
     fix: `${setupPath(spec)} → Manage Assignments → Add Assignment: the integration user (${userId})`,
   });
   for (const name of spec.userPermissions) {
@@ -87,36 +118,42 @@ export async function ensureSalesforceAccess(
       kind: 'system-permission',
       name,
       needs: 'Enabled',
-      status: integration ? changed(missing) : failed,
+      status: integration ? ctx.changed(missing) : ctx.failed,
       fix: `${setupPath(spec)} → System Permissions → Edit: tick ${name}`,
     });
   }
 
-  // 2. Marketing User: without it the user cannot create Campaigns (attribution creates missing ones).
+  return { integration, items };
+}
+
+async function marketingUserFlag(ctx: AccessCheck, userId: string): Promise<AccessItem> {
   try {
-    const flag = await salesforce.marketingUser(userId, !dryRun);
-    items.push({
+    const flag = await ctx.salesforce.marketingUser(userId, !ctx.dryRun);
+    return {
       kind: 'user-flag',
       name: 'Marketing User',
       needs: 'Ticked on the integration user',
-      status: flag.changed ? 'created' : flag.enabled ? 'exists' : dryRun ? 'missing' : 'manual',
+      status: flag.changed ? 'created' : flag.enabled ? 'exists' : ctx.dryRun ? 'missing' : 'manual',
       fix: 'Setup → Users → the integration user → Edit: tick Marketing User',
-    });
+    };
   } catch (error) {
     if (!(error instanceof CrmRejectedError)) throw error;
-    errors.push(`Marketing User: ${messageOf(error)}`);
-    items.push({
+    ctx.errors.push(`Marketing User: ${messageOf(error)}`);
+    return {
       kind: 'user-flag',
       name: 'Marketing User',
       needs: 'Ticked on the integration user',
-      status: failed,
+      status: ctx.failed,
       fix: 'Setup → Users → the integration user → Edit: tick Marketing User',
-    });
+    };
   }
+}
 
-  // 3. Proof: what describe shows the integration user, after the changes above.
+async function describedAccess(ctx: AccessCheck, integration: PermissionSetState | undefined): Promise<AccessItem[]> {
+  const spec = INTEGRATION_PERMISSION_SET;
+  const items: AccessItem[] = [];
   const objects = [...new Set([...spec.objects.map((o) => o.object), ...spec.fields.map((f) => f.object)])];
-  const described = await salesforce.describeAccess(objects);
+  const described = await ctx.salesforce.describeAccess(objects);
   for (const object of spec.objects) {
     const seen = described.objects.get(object.object);
     const inPlace = seen !== undefined && (!object.create || seen.createable) && (!object.edit || seen.updateable);
@@ -125,7 +162,7 @@ export async function ensureSalesforceAccess(
       kind: 'object',
       name: object.object,
       needs: objectNeeds(object),
-      status: inPlace ? (granted ? 'exists' : changed(true)) : failed,
+      status: inPlace ? (granted ? 'exists' : ctx.changed(true)) : ctx.failed,
       fix: `${setupPath(spec)} → Object Settings → ${object.object} → Edit: tick ${objectNeeds(object)}`,
     });
   }
@@ -137,36 +174,36 @@ export async function ensureSalesforceAccess(
       kind: 'field',
       name,
       needs: field.access === 'edit' ? 'Read and Edit' : 'Read',
-      status: inPlace ? (granted ? 'exists' : changed(true)) : failed,
+      status: inPlace ? (granted ? 'exists' : ctx.changed(true)) : ctx.failed,
       fix: `${setupPath(spec)} → Object Settings → ${field.object} → Edit: Field Permissions, tick Read Access and Edit Access on ${field.field}`,
     });
   }
 
-  // 4. The sales users' permission set (reps see the source and SLA, and give feedback).
+  return items;
+}
+
+async function salesPermissionSet(ctx: AccessCheck, salesUserIds: readonly string[]): Promise<SalesforceAccessReport['sales']> {
   const salesSpec = SALES_PERMISSION_SET;
   let sales: SalesforceAccessReport['sales'] = {
     name: salesSpec.name,
     label: salesSpec.label,
-    status: failed,
+    status: ctx.failed,
     assignees: 0,
     fix: `Deploy platform/salesforce, then ${setupPath(salesSpec)} → Manage Assignments: add your sales users`,
   };
   try {
-    const state = await salesforce.ensurePermissionSet(salesSpec, options.salesUserIds ?? [], dryRun);
+    const state = await ctx.salesforce.ensurePermissionSet(salesSpec, salesUserIds, ctx.dryRun);
     const incomplete = !state.existed || state.missingFields.length > 0 || state.missingObjects.length > 0;
     sales = {
       ...sales,
-      status: changed(incomplete),
-      assignees: dryRun ? state.assignees : state.assignees + state.unassigned.length,
+      status: ctx.changed(incomplete),
+      assignees: ctx.dryRun ? state.assignees : state.assignees + state.unassigned.length,
       fix: `${setupPath(salesSpec)} → Manage Assignments: add your sales reps and managers`,
     };
   } catch (error) {
     if (!(error instanceof CrmRejectedError)) throw error;
-    errors.push(`Permission set ${salesSpec.name}: ${messageOf(error)}`);
+    ctx.errors.push(`Permission set ${salesSpec.name}: ${messageOf(error)}`);
   }
 
-  // A fix is shown only for what is not in place.
-  for (const item of items) if (item.status === 'exists' || item.status === 'created') item.fix = null;
-  const ready = items.every((item) => item.fix === null);
-  return { ready, integrationUserId: userId, items, sales, errors };
+  return sales;
 }

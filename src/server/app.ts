@@ -76,29 +76,7 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ready', checks });
   });
 
-  app.get('/metrics', async (req, res) => {
-    const token = deps.metricsToken;
-    if (token !== undefined) {
-      const match = /^Bearer\s+(.+)$/i.exec(req.get('authorization')?.trim() ?? '');
-      if (!match?.[1] || !secretsEqual(match[1].trim(), token)) {
-        res
-          .status(401)
-          .set('WWW-Authenticate', 'Bearer realm="metrics"')
-          .type('text/plain')
-          .send('Send METRICS_TOKEN as "Authorization: Bearer <token>".\n');
-        return;
-      }
-    }
-    try {
-      await deps.collectMetrics?.();
-    } catch (error) {
-      deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not refresh queue metrics');
-    }
-    // Series naming installations only for a caller who proved the token.
-    const registry =
-      token === undefined ? deps.metrics.registry : Registry.merge([deps.metrics.registry, deps.metrics.installationRegistry]);
-    res.type(deps.metrics.registry.contentType).send(await registry.metrics());
-  });
+  app.get('/metrics', metricsEndpoint(deps));
 
   // The dashboard is the app's front door: someone who opens the bare address lands on it.
   app.get('/', (_req, res) => {
@@ -121,4 +99,31 @@ export function createApp(deps: AppDeps): Express {
     });
   });
   return app;
+}
+
+/** Prometheus metrics; with METRICS_TOKEN set, only for a caller who sends it (and then with per-installation series). */
+function metricsEndpoint(deps: AppDeps): express.RequestHandler {
+  return async (req, res) => {
+    const token = deps.metricsToken;
+    if (token !== undefined) {
+      const match = /^Bearer\s+(.+)$/i.exec(req.get('authorization')?.trim() ?? '');
+      if (!match?.[1] || !secretsEqual(match[1].trim(), token)) {
+        res
+          .status(401)
+          .set('WWW-Authenticate', 'Bearer realm="metrics"')
+          .type('text/plain')
+          .send('Send METRICS_TOKEN as "Authorization: Bearer <token>".\n');
+        return;
+      }
+    }
+    try {
+      await deps.collectMetrics?.();
+    } catch (error) {
+      deps.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not refresh queue metrics');
+    }
+    // Series naming installations only for a caller who proved the token.
+    const registry =
+      token === undefined ? deps.metrics.registry : Registry.merge([deps.metrics.registry, deps.metrics.installationRegistry]);
+    res.type(deps.metrics.registry.contentType).send(await registry.metrics());
+  };
 }

@@ -85,3 +85,23 @@ export async function loadCredentials(db: Queryable, installationId: string, sid
   const sealed = rows[0]?.sealed;
   return sealed ? Buffer.from(sealed) : null;
 }
+
+/** An installation's stored settings document (each part validated where it is read) and status. */
+export interface InstallationSettingsRow extends Record<string, unknown> {
+  settings: {
+    stageDictionary?: unknown;
+    fieldMappings?: unknown;
+    channelRules?: unknown;
+    attribution?: unknown;
+    feedbackTaxonomy?: unknown;
+    slaPolicy?: unknown;
+    alert?: unknown;
+  } | null;
+  status: string;
+}
+
+/** The settings and status of an installation; undefined when there is no such installation. */
+export async function installationSettings(db: Queryable, installationId: string): Promise<InstallationSettingsRow | undefined> {
+  const rows = await db.query<InstallationSettingsRow>('SELECT settings, status FROM installations WHERE id = $1', [installationId]);
+  return rows[0];
+}

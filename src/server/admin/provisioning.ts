@@ -18,7 +18,6 @@ import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
 import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
-import { ACTIVITY_FIELDS } from '../../runtime/self-install.ts';
 import { CrmRejectedError } from '../../crm/errors.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
@@ -34,6 +33,9 @@ export interface OutboundRuleSpec {
   fields: string[];
   endpointUrl: string;
 }
+
+/** Fields of the Task and Event Outbound Messages: an activity a rep logs on a Lead is its first touch. */
+export const ACTIVITY_FIELDS = ['Id', 'WhoId', 'OwnerId', 'CreatedDate', 'LastModifiedById'] as const;
 
 /** What this deployment can set up by API besides fields (the sandbox CRMs allow more than real ones). */
 export interface ProvisioningEnvironment {
@@ -105,8 +107,9 @@ export function outboundRulesFor(
 }
 
 /** Whether the integration user can query an object (Event may be missing or hidden in an org). */
-async function orgHasObject(runtime: InstallationRuntime, object: string): Promise<boolean> {
+export async function orgHasObject(runtime: InstallationRuntime, object: string): Promise<boolean> {
   try {
+    // eslint-disable-next-line no-restricted-syntax -- SOQL through the Salesforce port, not SQL.
     await runtime.salesforce.query(`SELECT Id FROM ${object} LIMIT 1`);
     return true;
   } catch (error) {

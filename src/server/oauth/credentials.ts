@@ -10,6 +10,7 @@ import type { Logger } from '../../log.ts';
 import type { Sealer } from '../../runtime/secrets.ts';
 import type { Queryable } from '../../store/db.ts';
 import { loadCredentials, saveCredentials, type SealedSlot } from '../../store/installations.ts';
+import { dropLegacyAlertTarget, installationsWithSealedSlots, legacyAlertTargets } from '../../store/sealed-slots.ts';
 import { AlertTargetSchema, type AlertTarget } from '../../sync/alerts.ts';
 
 /** A HubSpot OAuth grant of one portal. */
@@ -123,16 +124,13 @@ export class CredentialVault {
    * and sealed again with the current one. Returns how many were re-sealed.
    */
   async resealAll(): Promise<number> {
-    const rows = await this.db.query<{ id: string; h: boolean; s: boolean; a: boolean }>(
-      `SELECT id, hubspot_credentials IS NOT NULL AS h, salesforce_credentials IS NOT NULL AS s, alert_target IS NOT NULL AS a FROM installations
-       WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL OR alert_target IS NOT NULL`,
-    );
+    const rows = await installationsWithSealedSlots(this.db);
     let resealed = 0;
     for (const row of rows) {
       for (const [side, present] of [
-        ['hubspot', row.h],
-        ['salesforce', row.s],
-        ['alert', row.a],
+        ['hubspot', row.hubspot_credentials !== null],
+        ['salesforce', row.salesforce_credentials !== null],
+        ['alert', row.alert_target !== null],
       ] as const) {
         const stored = present ? await this.read(row.id, side) : null;
         if (stored) {
@@ -155,9 +153,7 @@ export class CredentialVault {
    * (without its values): it could not have sent an alert anyway.
    */
   async sealLegacyAlertTargets(log: Logger): Promise<number> {
-    const rows = await this.db.query<{ id: string; alert: unknown }>(
-      "SELECT id, settings -> 'alert' AS alert FROM installations WHERE settings ? 'alert'",
-    );
+    const rows = await legacyAlertTargets(this.db);
     let moved = 0;
     for (const row of rows) {
       const parsed = AlertTargetSchema.safeParse(row.alert);
@@ -167,7 +163,7 @@ export class CredentialVault {
       } else {
         log.warn({ installationId: row.id }, 'an invalid SLA alert target in the settings was dropped: save the alert target again');
       }
-      await this.db.query("UPDATE installations SET settings = settings - 'alert', updated_at = now() WHERE id = $1", [row.id]);
+      await dropLegacyAlertTarget(this.db, row.id);
     }
     return moved;
   }
@@ -185,14 +181,7 @@ export class CredentialVault {
    * reported: its installation page shows it as unreadable, with the fix.
    */
   async upgradeSeals(log: Logger): Promise<{ upgraded: number; unreadable: number }> {
-    const rows = await this.db.query<{
-      id: string;
-      hubspot_credentials: Uint8Array | null;
-      salesforce_credentials: Uint8Array | null;
-      alert_target: Uint8Array | null;
-    }>(
-      'SELECT id, hubspot_credentials, salesforce_credentials, alert_target FROM installations WHERE hubspot_credentials IS NOT NULL OR salesforce_credentials IS NOT NULL OR alert_target IS NOT NULL',
-    );
+    const rows = await installationsWithSealedSlots(this.db);
     let upgraded = 0;
     let unreadable = 0;
     for (const row of rows) {
