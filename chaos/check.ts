@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import type jsforce from 'jsforce';
 import type { Redis } from 'ioredis';
-import { compareStageRank, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
+import { compareStageRank, DEFAULT_STAGE_DICTIONARY, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
 import { queueKeys, queues, type QueueKey } from '../src/queue/catalog.ts';
 import type { Queryable } from '../src/store/db.ts';
 import {
@@ -474,8 +474,8 @@ export function findRegression(stages: readonly string[]): string | null {
       continue;
     }
     if (stage === 'lost') continue;
-    if (floor !== null && compareStageRank(stage, floor) < 0) return `${stage} after ${floor}`;
-    if (floor === null || compareStageRank(stage, floor) > 0) floor = stage;
+    if (floor !== null && compareStageRank(DEFAULT_STAGE_DICTIONARY, stage, floor) < 0) return `${stage} after ${floor}`;
+    if (floor === null || compareStageRank(DEFAULT_STAGE_DICTIONARY, stage, floor) > 0) floor = stage;
   }
   return null;
 }
