@@ -430,7 +430,7 @@ export function isForwardMove(
 }
 
 /** True for the stages of the dictionary's funnel. */
-export function isFunnelStage(dictionary: Pick<StageDictionary, 'funnel'>, stage: SharedStage): stage is FunnelStage {
+export function isFunnelStage(dictionary: Pick<StageDictionary, 'funnel'>, stage: SharedStage): boolean {
   return dictionary.funnel.includes(stage);
 }
 
