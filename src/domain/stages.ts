@@ -434,6 +434,66 @@ export function isFunnelStage(dictionary: Pick<StageDictionary, 'funnel'>, stage
   return dictionary.funnel.includes(stage);
 }
 
+// ---------------------------------------------------------------------------------------------
+// How the report names the funnel
+
+/** A funnel stage as the report shows it: the count's key (`leads`) and the words for it. */
+export interface FunnelColumn {
+  readonly stage: FunnelStage;
+  /** The count's key in report rows and CSV headers: `leads`, `mqls`, `opportunities`. */
+  readonly countKey: string;
+  /** Plural heading: `Leads`, `MQLs`. */
+  readonly plural: string;
+  /** Short name in a transition: `Lead`, `MQL`, `Opp.`. */
+  readonly short: string;
+}
+
+/** One step of the funnel (or first to last), with its key in report rows and CSV headers. */
+export interface FunnelStep {
+  readonly from: FunnelColumn;
+  readonly to: FunnelColumn;
+  /** `leadToMql`. */
+  readonly key: string;
+  /** `lead_to_mql`. */
+  readonly snakeKey: string;
+  /** True for first stage → last stage, which spans the whole funnel. */
+  readonly overall: boolean;
+}
+
+// Acronyms keep their capitals; long words may have a short form for table headings.
+const ACRONYM_STAGES: ReadonlySet<string> = new Set(['mql', 'sql']);
+const SHORT_STAGE_NAMES: Readonly<Record<string, string>> = { opportunity: 'Opp.' };
+
+const pluralOf = (word: string): string => (/[^aeiou]y$/.test(word) ? `${word.slice(0, -1)}ies` : `${word}s`);
+const wordsOf = (stage: string): string =>
+  ACRONYM_STAGES.has(stage) ? stage.toUpperCase() : stage.charAt(0).toUpperCase() + stage.slice(1).replaceAll('_', ' ');
+const camelOf = (stage: string): string => stage.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+
+/** The report's columns of the dictionary's funnel, first stage to last. */
+export function funnelColumns(dictionary: Pick<StageDictionary, 'funnel'>): FunnelColumn[] {
+  return dictionary.funnel.map((stage) => {
+    const words = wordsOf(stage);
+    const plural = ACRONYM_STAGES.has(stage) ? `${words}s` : pluralOf(words);
+    return { stage, countKey: pluralOf(camelOf(stage)), plural, short: SHORT_STAGE_NAMES[stage] ?? words };
+  });
+}
+
+/** Each step of the funnel in order, then first stage → last stage. */
+export function funnelSteps(dictionary: Pick<StageDictionary, 'funnel'>): FunnelStep[] {
+  const columns = funnelColumns(dictionary);
+  const step = (from: FunnelColumn, to: FunnelColumn, overall: boolean): FunnelStep => ({
+    from,
+    to,
+    key: `${camelOf(from.stage)}To${camelOf(to.stage).charAt(0).toUpperCase()}${camelOf(to.stage).slice(1)}`,
+    snakeKey: `${from.stage}_to_${to.stage}`,
+    overall,
+  });
+  const steps = columns.slice(1).map((to, index) => step(columns[index] ?? to, to, false));
+  const first = columns[0];
+  const last = columns.at(-1);
+  return first === undefined || last === undefined ? steps : [...steps, step(first, last, true)];
+}
+
 /** The position of a HubSpot lifecyclestage value in the portal's order, or null when unknown. */
 export function lifecycleRank(order: readonly string[], lifecyclestage: string): number | null {
   const index = order.findIndex((value) => sameValue(value, lifecyclestage));
