@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { leadStatusValues, salesforceCustomFields } from '../../../src/crm/field-catalog.ts';
-import { reasonCodeFor, validateFeedbackTaxonomy } from '../../../src/domain/feedback.ts';
+import { DEFAULT_FEEDBACK_TAXONOMY, findRulebookProblems, reasonCodeFor, validateFeedbackTaxonomy } from '../../../src/domain/feedback.ts';
 import {
   compareStageRank,
   DEFAULT_STAGE_DICTIONARY,
@@ -145,5 +145,28 @@ describe('a feedback reason added to the taxonomy as data', () => {
       ['Opportunity', 'Loss_Reason__c'],
     ]);
     for (const field of picklists) expect(field.picklistValues).toEqual(['No budget', 'Bad timing', 'Chose a partner', 'Other']);
+  });
+});
+
+describe('the feedback taxonomy checked against the stage dictionary', () => {
+  it('finds nothing to say about the defaults, nor about a dictionary with an added stage', () => {
+    expect(findRulebookProblems(DEFAULT_STAGE_DICTIONARY, DEFAULT_FEEDBACK_TAXONOMY)).toEqual([]);
+    expect(findRulebookProblems(meetingDictionary(), DEFAULT_FEEDBACK_TAXONOMY)).toEqual([]);
+  });
+
+  it('refuses a taxonomy whose accepted status the dictionary maps to another stage, naming the row', () => {
+    const taxonomy = validateFeedbackTaxonomy({ leadStatuses: { accepted: ['Meeting Booked'] } });
+    if (!taxonomy.ok) throw new Error(taxonomy.error.join('; '));
+    expect(findRulebookProblems(meetingDictionary(), taxonomy.value)).toEqual([
+      'rows[3]: Lead Status "Meeting Booked" is accepted in the feedback taxonomy but stage "meeting" here (expected sql)',
+    ]);
+  });
+
+  it("refuses an outcome lifecyclestage that differs from its stage's row", () => {
+    const taxonomy = validateFeedbackTaxonomy({ hubspot: { wonLifecycleStage: 'evangelist' } });
+    if (!taxonomy.ok) throw new Error(taxonomy.error.join('; '));
+    expect(findRulebookProblems(DEFAULT_STAGE_DICTIONARY, taxonomy.value)).toEqual([
+      'rows[7]: stage "customer" sets lifecyclestage "customer" but the feedback taxonomy\'s wonLifecycleStage is "evangelist"',
+    ]);
   });
 });
