@@ -468,7 +468,7 @@ export function findRegression(stages: readonly string[]): string | null {
   let floor: SharedStage | null = null;
   for (const raw of stages) {
     if (!known.has(raw)) return `unknown stage ${raw}`;
-    const stage = raw as SharedStage;
+    const stage: SharedStage = raw;
     if (stage === 'rejected' || stage === 'recycled') {
       floor = stage;
       continue;
