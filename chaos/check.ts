@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import type jsforce from 'jsforce';
 import type { Redis } from 'ioredis';
-import { compareStageRank, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
+import { compareStageRank, DEFAULT_STAGE_DICTIONARY, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
 import { queueKeys, queues, type QueueKey } from '../src/queue/catalog.ts';
 import type { Queryable } from '../src/store/db.ts';
 import {
@@ -468,14 +468,14 @@ export function findRegression(stages: readonly string[]): string | null {
   let floor: SharedStage | null = null;
   for (const raw of stages) {
     if (!known.has(raw)) return `unknown stage ${raw}`;
-    const stage = raw as SharedStage;
+    const stage: SharedStage = raw;
     if (stage === 'rejected' || stage === 'recycled') {
       floor = stage;
       continue;
     }
     if (stage === 'lost') continue;
-    if (floor !== null && compareStageRank(stage, floor) < 0) return `${stage} after ${floor}`;
-    if (floor === null || compareStageRank(stage, floor) > 0) floor = stage;
+    if (floor !== null && compareStageRank(DEFAULT_STAGE_DICTIONARY, stage, floor) < 0) return `${stage} after ${floor}`;
+    if (floor === null || compareStageRank(DEFAULT_STAGE_DICTIONARY, stage, floor) > 0) floor = stage;
   }
   return null;
 }

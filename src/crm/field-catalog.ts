@@ -5,6 +5,8 @@
  * provisioning, the metadata kit in `platform/salesforce` (checked by a test) and the dashboard's
  * permission check all read them from here.
  */
+import { DEFAULT_FEEDBACK_REASONS, type FeedbackReason } from '../domain/feedback.ts';
+import type { StageDictionary } from '../domain/stages.ts';
 import type { CustomFieldDefinition, ObjectAccess, PermissionSetSpec, PropertyDefinition } from './ports.ts';
 
 export const HUBSPOT_PROPERTY_GROUP = { name: 'smarketing', label: 'Smarketing Sync' };
@@ -90,18 +92,6 @@ export const HUBSPOT_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
 /** The company properties the app provisions (in a group of the same name on companies). */
 export const HUBSPOT_COMPANY_PROPERTIES: readonly PropertyDefinition[] = HUBSPOT_CUSTOMER_PROPERTIES;
 
-/** Feedback reason labels of the `Feedback_Reason__c` picklist (docs/architecture.md §10). */
-export const FEEDBACK_REASON_LABELS = [
-  'No budget',
-  'No authority',
-  'No need',
-  'Bad timing',
-  'Wrong contact data',
-  'Competitor',
-  'Duplicate',
-  'Other',
-] as const;
-
 const touchFields = (object: 'Lead' | 'Contact' | 'Opportunity'): CustomFieldDefinition[] => [
   { object, name: 'First_Touch_Channel__c', label: 'First Touch Channel', type: 'Text', length: 80 },
   { object, name: 'First_Touch_Source__c', label: 'First Touch Source', type: 'Text', length: 255 },
@@ -117,7 +107,7 @@ const touchFields = (object: 'Lead' | 'Contact' | 'Opportunity'): CustomFieldDef
   { object, name: 'Last_Touch_At__c', label: 'Last Touch At', type: 'DateTime' },
 ];
 
-const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
+const personFields = (object: 'Lead' | 'Contact', reasonLabels: readonly string[]): CustomFieldDefinition[] => [
   { object, name: 'HubSpot_Contact_Id__c', label: 'HubSpot Contact ID', type: 'Text', length: 40, externalId: true, unique: true },
   { object, name: 'Lifecycle_Stage__c', label: 'Lifecycle Stage', type: 'Text', length: 40 },
   ...touchFields(object),
@@ -126,7 +116,7 @@ const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
     name: 'Feedback_Reason__c',
     label: 'Feedback Reason',
     type: 'Picklist',
-    picklistValues: [...FEEDBACK_REASON_LABELS],
+    picklistValues: [...reasonLabels],
     salesAccess: 'edit',
   },
   { object, name: 'Feedback_Notes__c', label: 'Feedback Notes', type: 'LongTextArea', length: 32000, salesAccess: 'edit' },
@@ -138,20 +128,46 @@ const personFields = (object: 'Lead' | 'Contact'): CustomFieldDefinition[] => [
   { object, name: 'Marketing_Owner__c', label: 'Marketing Owner', type: 'Text', length: 255 },
 ];
 
-export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = [
-  ...personFields('Lead'),
-  ...personFields('Contact'),
-  ...touchFields('Opportunity'),
-  {
-    object: 'Opportunity',
-    name: 'Loss_Reason__c',
-    label: 'Loss Reason',
-    type: 'Picklist',
-    picklistValues: [...FEEDBACK_REASON_LABELS],
-    salesAccess: 'edit',
-  },
-  { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255, salesAccess: 'edit' },
-];
+/**
+ * The Salesforce custom fields for a feedback taxonomy's reasons: `Feedback_Reason__c` and
+ * `Loss_Reason__c` offer its labels, so a reason added to the taxonomy is one data change.
+ */
+export function salesforceCustomFields(reasons: readonly FeedbackReason[]): CustomFieldDefinition[] {
+  const labels = reasons.map((reason) => reason.label);
+  return [
+    ...personFields('Lead', labels),
+    ...personFields('Contact', labels),
+    ...touchFields('Opportunity'),
+    {
+      object: 'Opportunity',
+      name: 'Loss_Reason__c',
+      label: 'Loss Reason',
+      type: 'Picklist',
+      picklistValues: [...labels],
+      salesAccess: 'edit',
+    },
+    { object: 'Opportunity', name: 'Win_Reason__c', label: 'Win Reason', type: 'Text', length: 255, salesAccess: 'edit' },
+  ];
+}
+
+/** The custom fields of the default feedback taxonomy (docs/architecture.md §10). */
+export const SALESFORCE_CUSTOM_FIELDS: readonly CustomFieldDefinition[] = salesforceCustomFields(DEFAULT_FEEDBACK_REASONS);
+
+/**
+ * The Lead Status picklist values the stage dictionary needs in Salesforce, in funnel order then the
+ * side stages: every Lead Status a row names (the app writes some, sales sets the others).
+ */
+export function leadStatusValues(dictionary: Pick<StageDictionary, 'funnel' | 'rows'>): string[] {
+  const order = (stage: string): number => {
+    const index = dictionary.funnel.indexOf(stage);
+    return index === -1 ? dictionary.funnel.length : index;
+  };
+  const statuses = [...dictionary.rows]
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => order(a.row.stage) - order(b.row.stage) || a.index - b.index)
+    .flatMap(({ row }) => (row.salesforce?.object === 'Lead' && row.salesforce.status !== undefined ? [row.salesforce.status] : []));
+  return [...new Set(statuses)];
+}
 
 const objectAccess = (object: string, create: boolean, edit: boolean): ObjectAccess => ({ object, read: true, create, edit });
 

@@ -74,11 +74,16 @@ function ruleLine(rule: SalesRuleFigures): string {
   return `${words(rule.rule)}: ${percent(rule.rate)} kept (${count(rule.kept)} of ${count(rule.judged)}), ${count(rule.broken)} broken, ${count(rule.pending)} pending`;
 }
 
+const none = (lines: string[], empty: string) => (lines.length === 0 ? [empty] : lines);
+
 function blocksOf(review: PipelineReview): Block[] {
+  return [...revenueBlocks(review), ...agreementBlocks(review)];
+}
+
+/** Goal, pipeline, sources, new customers and losses. */
+function revenueBlocks(review: PipelineReview): Block[] {
   const money = (cents: number) => formatMoney(cents, review.currency);
-  const { goal, pipeline, sources, losses, agreement, upcoming } = review;
-  const none = (lines: string[], empty: string) => (lines.length === 0 ? [empty] : lines);
-  const marketing = agreement.marketing;
+  const { goal, pipeline, sources, losses } = review;
   return [
     {
       title: `Goal vs closed (${goal.quarter})`,
@@ -124,6 +129,14 @@ function blocksOf(review: PipelineReview): Block[] {
         'No loss in the period.',
       ),
     },
+  ];
+}
+
+/** Both sides of the SLA, shared goals and the campaigns coming up. */
+function agreementBlocks(review: PipelineReview): Block[] {
+  const { agreement, upcoming } = review;
+  const marketing = agreement.marketing;
+  return [
     {
       title: `Marketing's side of the SLA${marketing === null ? '' : ` (${marketing.period.id})`}`,
       lines:

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { formatCents, toCents } from './money.ts';
 import { assertNever, err, ok, type Result } from './result.ts';
-import type { HubSpotPropertyMap, SharedStage } from './stages.ts';
+import type { HubSpotPropertyMap, SharedStage, StageRow } from './stages.ts';
 import { normalizeValue, parseTimestamp, presentOrNull, sameValue, zodIssueMessages } from './validation.ts';
 
 /** Feedback outcomes (the `sales_feedback_status` values). */
@@ -145,6 +145,60 @@ export function reasonCodeFor(taxonomy: FeedbackTaxonomy, label: string | null |
   if (present === null) return null;
   const known = taxonomy.reasons.find((reason) => sameValue(reason.label, present) || reason.code === normalizeValue(present));
   return known?.code ?? taxonomy.fallbackCode;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One rulebook: the taxonomy and the stage dictionary must agree
+
+/** What a Lead Status list of the taxonomy means, as dictionary stages (untouched: the handoff). */
+const leadStatusStages = (handoffStage: SharedStage): Readonly<Record<keyof FeedbackTaxonomy['leadStatuses'], readonly SharedStage[]>> => ({
+  untouched: [handoffStage],
+  accepted: [OUTCOME_STAGES.accepted],
+  closed: [OUTCOME_STAGES.rejected, OUTCOME_STAGES.recycled],
+});
+
+/** The taxonomy's HubSpot lifecyclestage per outcome, checked against the outcome stage's dictionary row. */
+const OUTCOME_LIFECYCLE_KEYS = {
+  accepted: 'acceptedLifecycleStage',
+  recycled: 'recycledLifecycleStage',
+  opportunity: 'opportunityLifecycleStage',
+  won: 'wonLifecycleStage',
+} as const satisfies Partial<Record<FeedbackOutcome, keyof FeedbackTaxonomy['hubspot']>>;
+
+/**
+ * Where the feedback taxonomy contradicts the stage dictionary, each problem naming the dictionary
+ * row: a Lead Status the taxonomy calls accepted (or closed) that a row maps to another stage, or an
+ * outcome's HubSpot lifecyclestage that differs from its stage's row.
+ */
+export function findRulebookProblems(
+  dictionary: { readonly handoffStage: SharedStage; readonly rows: readonly StageRow[] },
+  taxonomy: FeedbackTaxonomy,
+): string[] {
+  const problems: string[] = [];
+  const statusStages = leadStatusStages(dictionary.handoffStage);
+  dictionary.rows.forEach((row, index) => {
+    const meaning = row.salesforce;
+    if (meaning?.object !== 'Lead' || meaning.status === undefined || meaning.isConverted === true) return;
+    for (const [list, stages] of Object.entries(statusStages) as Array<[keyof FeedbackTaxonomy['leadStatuses'], readonly SharedStage[]]>) {
+      const status = meaning.status;
+      if (!taxonomy.leadStatuses[list].some((value) => sameValue(value, status)) || stages.includes(row.stage)) continue;
+      problems.push(
+        `rows[${index}]: Lead Status "${status}" is ${list} in the feedback taxonomy but stage "${row.stage}" here (expected ${stages.join(' or ')})`,
+      );
+    }
+  });
+  for (const [outcome, key] of Object.entries(OUTCOME_LIFECYCLE_KEYS) as Array<
+    [keyof typeof OUTCOME_LIFECYCLE_KEYS, (typeof OUTCOME_LIFECYCLE_KEYS)[keyof typeof OUTCOME_LIFECYCLE_KEYS]]
+  >) {
+    const stage = OUTCOME_STAGES[outcome];
+    const index = dictionary.rows.findIndex((row) => row.stage === stage && row.hubspot?.lifecyclestage !== undefined);
+    const lifecycle = dictionary.rows[index]?.hubspot?.lifecyclestage;
+    if (lifecycle === undefined || sameValue(lifecycle, taxonomy.hubspot[key])) continue;
+    problems.push(
+      `rows[${index}]: stage "${stage}" sets lifecyclestage "${lifecycle}" but the feedback taxonomy's ${key} is "${taxonomy.hubspot[key]}"`,
+    );
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------

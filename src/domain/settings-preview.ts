@@ -14,6 +14,7 @@ import {
   findStageForHubSpot,
   findStageForSalesforce,
   SHARED_STAGES,
+  stagesOf,
   type FieldMapping,
   type SalesforceSnapshot,
   type SalesforceStageMeaning,
@@ -89,7 +90,8 @@ export function previewStageDictionary(
 ): SettingPreview {
   if (same(current, next)) return { changed: false, lines: [], restampOffered: false };
   const lines: PreviewLine[] = [];
-  for (const stage of SHARED_STAGES) {
+  // The default stages in their usual order, then any stage only a custom funnel names.
+  for (const stage of new Set([...SHARED_STAGES, ...stagesOf(current), ...stagesOf(next)])) {
     const count = contactsByStage.get(stage) ?? 0;
     if (count === 0) continue;
     const outcomes = new Map<string, string[]>();

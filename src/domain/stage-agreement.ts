@@ -6,11 +6,10 @@
  * reopened. Pure: the caller reads both records and writes what this decides.
  */
 import {
-  compareStageRank,
-  FUNNEL_STAGES,
   findStageForSalesforce,
   isFunnelStage,
   lifecycleRank,
+  stageRank,
   type FunnelStage,
   type SalesforceLeadSnapshot,
   type SalesforceOpportunitySnapshot,
@@ -51,8 +50,8 @@ export type StageAgreement =
     };
 
 /** The funnel stage with the same rank as `stage` (a side stage sits where it happens: lost → opportunity). */
-function funnelStageAt(stage: SharedStage): FunnelStage {
-  return FUNNEL_STAGES.find((funnel) => compareStageRank(funnel, stage) === 0) ?? 'lead';
+function funnelStageAt(dictionary: StageDictionary, stage: SharedStage): FunnelStage {
+  return dictionary.funnel[stageRank(dictionary, stage) ?? 0] ?? dictionary.funnel[0] ?? stage;
 }
 
 /** The funnel rows' HubSpot lifecyclestage, per funnel stage (the first row naming one wins). */
@@ -76,11 +75,11 @@ export function hubspotFunnelRank(dictionary: StageDictionary, contact: HubSpotS
   const haveRank = lifecycleRank(dictionary.hubspotLifecycleOrder, have);
   if (haveRank === null) return null;
   let rank = -1;
-  for (const stage of FUNNEL_STAGES) {
+  dictionary.funnel.forEach((stage, funnelRank) => {
     const meaning = lifecycleOf(dictionary, stage);
-    const stageRank = meaning === null ? null : lifecycleRank(dictionary.hubspotLifecycleOrder, meaning.lifecyclestage);
-    if (stageRank !== null && stageRank <= haveRank) rank = Math.max(rank, compareStageRank(stage, 'lead'));
-  }
+    const lifecycle = meaning === null ? null : lifecycleRank(dictionary.hubspotLifecycleOrder, meaning.lifecyclestage);
+    if (lifecycle !== null && lifecycle <= haveRank) rank = Math.max(rank, funnelRank);
+  });
   return rank;
 }
 
@@ -114,73 +113,90 @@ export function decideStageAgreement(dictionary: StageDictionary, hubspot: HubSp
   const sfStage = salesforceStage(dictionary, salesforce);
   const sfText = describeSalesforce(salesforce);
   if (sfStage === null) return { action: 'none', reason: `no stage in the dictionary names ${sfText}: nothing moved` };
-  const sfFunnel = funnelStageAt(sfStage);
-  const sfRank = compareStageRank(sfFunnel, 'lead');
+  const sfFunnel = funnelStageAt(dictionary, sfStage);
+  const sfRank = stageRank(dictionary, sfFunnel) ?? 0;
+  const pair: LinkedPair = { dictionary, hubspot, hubspotText, salesforce, sfStage, sfText };
 
-  if (sfRank > hubspotRank) {
-    const target = lifecycleOf(dictionary, sfFunnel);
-    if (target === null)
-      return {
-        action: 'none',
-        reason: `Salesforce is ahead (${sfText}: ${sfStage}) but the dictionary gives ${sfFunnel} no HubSpot lifecyclestage`,
-      };
-    const wantedRank = lifecycleRank(dictionary.hubspotLifecycleOrder, target.lifecyclestage);
-    const haveRank = lifecycle === null ? -1 : lifecycleRank(dictionary.hubspotLifecycleOrder, lifecycle);
-    if (wantedRank === null || haveRank === null || wantedRank <= haveRank) {
-      return { action: 'none', reason: `refused: moving ${hubspotText} to "${target.lifecyclestage}" would not be forward` };
-    }
-    const properties: Record<string, string> = { lifecyclestage: target.lifecyclestage };
-    const status = presentOrNull(hubspot.hs_lead_status);
-    if (target.hs_lead_status !== undefined && (status === null || !sameValue(status, target.hs_lead_status)))
-      properties.hs_lead_status = target.hs_lead_status;
-    return {
-      action: 'move_hubspot',
-      stage: sfFunnel,
-      properties,
-      reason: `Salesforce is ahead: ${sfText} is ${sfStage}; ${hubspotText} moves forward to ${Object.entries(properties)
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(', ')}`,
-    };
-  }
-
-  if (hubspotRank > sfRank) {
-    const hubspotStage = FUNNEL_STAGES.find((stage) => compareStageRank(stage, 'lead') === hubspotRank) ?? 'lead';
-    const lead = salesforce.lead;
-    if (!lead || lead.IsConverted || salesforce.opportunity) {
-      return {
-        action: 'none',
-        reason: `HubSpot is ahead (${hubspotStage}) but ${sfText}: after conversion Salesforce owns the stage, nothing moved`,
-      };
-    }
-    if (!isFunnelStage(sfStage)) {
-      return {
-        action: 'none',
-        reason: `HubSpot is ahead (${hubspotStage}) but sales closed the Lead (${sfText}: ${sfStage}): not reopened`,
-      };
-    }
-    const fields: Record<string, string> = {};
-    if (presentOrNull(lead.Lifecycle_Stage__c) !== hubspotStage) fields.Lifecycle_Stage__c = hubspotStage;
-    const statusRow = dictionary.rows.find(
-      (row) =>
-        row.stage === hubspotStage &&
-        (row.direction === 'hubspot_to_salesforce' || row.direction === 'both') &&
-        row.salesforce?.object === 'Lead' &&
-        row.salesforce.status !== undefined,
-    );
-    const status = statusRow?.salesforce?.object === 'Lead' ? statusRow.salesforce.status : undefined;
-    if (status !== undefined && !sameValue(status, lead.Status)) fields.Status = status;
-    if (Object.keys(fields).length === 0)
-      return { action: 'none', reason: `HubSpot is ahead (${hubspotStage}); the Lead already shows Lifecycle_Stage__c "${hubspotStage}"` };
-    return {
-      action: 'move_salesforce',
-      stage: hubspotStage,
-      fields,
-      reason: `HubSpot is ahead: ${hubspotText} is ${hubspotStage}, ${sfText} is ${sfStage}; the Lead moves forward: ${Object.entries(
-        fields,
-      )
-        .map(([k, v]) => `${k}="${v}"`)
-        .join(', ')}`,
-    };
-  }
+  if (sfRank > hubspotRank) return moveHubSpotForward(pair, sfFunnel);
+  if (hubspotRank > sfRank) return moveSalesforceForward(pair, dictionary.funnel[hubspotRank] ?? sfFunnel);
   return { action: 'none', reason: `already in agreement: ${hubspotText} and ${sfText} are both at ${sfFunnel}` };
+}
+
+/** A linked pair as decideStageAgreement has read it. */
+interface LinkedPair {
+  readonly dictionary: StageDictionary;
+  readonly hubspot: HubSpotSide;
+  readonly hubspotText: string;
+  readonly salesforce: SalesforceSide;
+  readonly sfStage: SharedStage;
+  readonly sfText: string;
+}
+
+const describeWrites = (values: Readonly<Record<string, string>>): string =>
+  Object.entries(values)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ');
+
+/** Salesforce is ahead: HubSpot's lifecyclestage moves forward to the Salesforce side's funnel stage. */
+function moveHubSpotForward(pair: LinkedPair, sfFunnel: FunnelStage): StageAgreement {
+  const { dictionary, hubspot, hubspotText, sfStage, sfText } = pair;
+  const target = lifecycleOf(dictionary, sfFunnel);
+  if (target === null)
+    return {
+      action: 'none',
+      reason: `Salesforce is ahead (${sfText}: ${sfStage}) but the dictionary gives ${sfFunnel} no HubSpot lifecyclestage`,
+    };
+  const lifecycle = presentOrNull(hubspot.lifecyclestage);
+  const wantedRank = lifecycleRank(dictionary.hubspotLifecycleOrder, target.lifecyclestage);
+  const haveRank = lifecycle === null ? -1 : lifecycleRank(dictionary.hubspotLifecycleOrder, lifecycle);
+  if (wantedRank === null || haveRank === null || wantedRank <= haveRank) {
+    return { action: 'none', reason: `refused: moving ${hubspotText} to "${target.lifecyclestage}" would not be forward` };
+  }
+  const properties: Record<string, string> = { lifecyclestage: target.lifecyclestage };
+  const status = presentOrNull(hubspot.hs_lead_status);
+  if (target.hs_lead_status !== undefined && (status === null || !sameValue(status, target.hs_lead_status)))
+    properties.hs_lead_status = target.hs_lead_status;
+  return {
+    action: 'move_hubspot',
+    stage: sfFunnel,
+    properties,
+    reason: `Salesforce is ahead: ${sfText} is ${sfStage}; ${hubspotText} moves forward to ${describeWrites(properties)}`,
+  };
+}
+
+/** HubSpot is ahead: an unconverted, open Lead moves forward to the HubSpot side's stage. */
+function moveSalesforceForward(pair: LinkedPair, hubspotStage: FunnelStage): StageAgreement {
+  const { dictionary, hubspotText, salesforce, sfStage, sfText } = pair;
+  const lead = salesforce.lead;
+  if (!lead || lead.IsConverted || salesforce.opportunity) {
+    return {
+      action: 'none',
+      reason: `HubSpot is ahead (${hubspotStage}) but ${sfText}: after conversion Salesforce owns the stage, nothing moved`,
+    };
+  }
+  if (!isFunnelStage(dictionary, sfStage)) {
+    return {
+      action: 'none',
+      reason: `HubSpot is ahead (${hubspotStage}) but sales closed the Lead (${sfText}: ${sfStage}): not reopened`,
+    };
+  }
+  const fields: Record<string, string> = {};
+  if (presentOrNull(lead.Lifecycle_Stage__c) !== hubspotStage) fields.Lifecycle_Stage__c = hubspotStage;
+  const statusRow = dictionary.rows.find(
+    (row) =>
+      row.stage === hubspotStage &&
+      (row.direction === 'hubspot_to_salesforce' || row.direction === 'both') &&
+      row.salesforce?.object === 'Lead' &&
+      row.salesforce.status !== undefined,
+  );
+  const status = statusRow?.salesforce?.object === 'Lead' ? statusRow.salesforce.status : undefined;
+  if (status !== undefined && !sameValue(status, lead.Status)) fields.Status = status;
+  if (Object.keys(fields).length === 0)
+    return { action: 'none', reason: `HubSpot is ahead (${hubspotStage}); the Lead already shows Lifecycle_Stage__c "${hubspotStage}"` };
+  return {
+    action: 'move_salesforce',
+    stage: hubspotStage,
+    fields,
+    reason: `HubSpot is ahead: ${hubspotText} is ${hubspotStage}, ${sfText} is ${sfStage}; the Lead moves forward: ${describeWrites(fields)}`,
+  };
 }

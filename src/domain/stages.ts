@@ -5,17 +5,22 @@
  */
 import { z } from 'zod';
 import { assertNever, err, ok, type Result } from './result.ts';
-import { isBlank, presentOrNull, sameValue, zodIssueMessages } from './validation.ts';
+import { formatIssuePath, isBlank, presentOrNull, sameValue, zodIssueMessages } from './validation.ts';
 
-/** Every shared stage, funnel stages first, then the side stages reached only by explicit rules. */
+/** The default ranked funnel: lead < mql < sql < opportunity < customer. A dictionary may name its own. */
+export const DEFAULT_FUNNEL_STAGES = ['lead', 'mql', 'sql', 'opportunity', 'customer'] as const;
+
+/** Side stages, reached only by explicit rules; the code gives them meaning (feedback outcomes). */
+export const SIDE_STAGES = ['rejected', 'recycled', 'lost'] as const;
+/** A side stage. */
+export type SideStage = (typeof SIDE_STAGES)[number];
+
+/** The default dictionary's stages, funnel stages first, then the side stages where they happen. */
 export const SHARED_STAGES = ['lead', 'mql', 'sql', 'rejected', 'recycled', 'opportunity', 'customer', 'lost'] as const;
-/** A shared stage name, the same word for marketing and sales. */
-export type SharedStage = (typeof SHARED_STAGES)[number];
-
-/** The ranked funnel: lead < mql < sql < opportunity < customer. */
-export const FUNNEL_STAGES = ['lead', 'mql', 'sql', 'opportunity', 'customer'] as const;
-/** A stage with a place in the ranked funnel. */
-export type FunnelStage = (typeof FUNNEL_STAGES)[number];
+/** A shared stage name, the same word for marketing and sales: a funnel stage of the dictionary or a side stage. */
+export type SharedStage = string;
+/** A stage with a place in the dictionary's ranked funnel. */
+export type FunnelStage = string;
 
 /** Side stages that may move HubSpot lifecycle backwards (clear first, then set). */
 export const BACKWARD_RULE_STAGES: readonly SharedStage[] = ['rejected', 'recycled'];
@@ -45,6 +50,7 @@ export const OPPORTUNITY_STATES = ['open', 'won', 'lost'] as const;
 export type OpportunityState = (typeof OPPORTUNITY_STATES)[number];
 
 const nonBlankText = z.string().trim().min(1, 'must not be blank');
+const stageName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a stage name in lowercase letters, digits and _');
 
 /** What a stage means in HubSpot: the contact properties that identify (and set) it. */
 export const HubSpotStageMeaningSchema = z
@@ -87,7 +93,7 @@ export type SalesforceStageMeaning = z.output<typeof SalesforceStageMeaningSchem
 /** One dictionary row: a shared stage, its meaning on each side (null = none) and its direction. */
 export const StageRowSchema = z
   .object({
-    stage: z.enum(SHARED_STAGES),
+    stage: stageName,
     hubspot: HubSpotStageMeaningSchema.nullable().default(null),
     salesforce: SalesforceStageMeaningSchema.nullable().default(null),
     direction: z.enum(SYNC_DIRECTIONS),
@@ -96,10 +102,23 @@ export const StageRowSchema = z
 /** A dictionary row. */
 export type StageRow = z.output<typeof StageRowSchema>;
 
+// A rejected lead stays at the handoff, a recycled lead is back at lead, a lost deal stays at opportunity.
+const DEFAULT_SIDE_STAGE_RANKS: Readonly<Record<SideStage, FunnelStage>> = { rejected: 'mql', recycled: 'lead', lost: 'opportunity' };
+
 /** The admin-editable stage dictionary, with every cross-row rule checked. */
 export const StageDictionarySchema = z
   .object({
-    handoffStage: z.enum(SHARED_STAGES).default('mql'),
+    handoffStage: stageName.default('mql'),
+    /** The ranked funnel, first stage to last; the report counts and converts along it. */
+    funnel: z
+      .array(stageName)
+      .min(2)
+      .default([...DEFAULT_FUNNEL_STAGES]),
+    /** The funnel stage each side stage ranks at (a recycled lead is back at lead, a lost deal stays at opportunity). */
+    sideStageRanks: z
+      .object({ rejected: stageName, recycled: stageName, lost: stageName })
+      .strict()
+      .default({ ...DEFAULT_SIDE_STAGE_RANKS }),
     hubspotLifecycleOrder: z
       .array(nonBlankText)
       .min(1)
@@ -118,6 +137,8 @@ export type StageDictionary = z.output<typeof StageDictionarySchema>;
 /** The defaults of docs/architecture.md §2. */
 export const DEFAULT_STAGE_DICTIONARY: StageDictionary = {
   handoffStage: 'mql',
+  funnel: [...DEFAULT_FUNNEL_STAGES],
+  sideStageRanks: { ...DEFAULT_SIDE_STAGE_RANKS },
   hubspotLifecycleOrder: [...DEFAULT_HUBSPOT_LIFECYCLE_STAGES],
   rows: [
     // `lead` lives only in HubSpot: nothing in Salesforce maps to it, so it never triggers a write;
@@ -177,8 +198,18 @@ export const DEFAULT_STAGE_DICTIONARY: StageDictionary = {
 /** Validates an admin-supplied dictionary; the error lists every problem, each naming its row. */
 export function validateStageDictionary(input: unknown): Result<StageDictionary, string[]> {
   const parsed = StageDictionarySchema.safeParse(input);
-  return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
+  if (parsed.success) return ok(parsed.data);
+  // A shape problem stops the cross-row checks; unknown stage names are still listed with it.
+  const names = StageNamesSchema.safeParse(input);
+  const unknown = names.success ? names.data.rows.flatMap((row, index) => unknownStageProblems(names.data.funnel, row.stage, index)) : [];
+  const messages = [...zodIssueMessages(parsed.error), ...unknown.map((problem) => `${formatIssuePath(problem.path)}: ${problem.message}`)];
+  return err([...new Set(messages)]);
 }
+
+const StageNamesSchema = z.looseObject({
+  funnel: z.array(z.string()).catch([...DEFAULT_FUNNEL_STAGES]),
+  rows: z.array(z.looseObject({ stage: z.string().catch('') })),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Dictionary checks
@@ -191,88 +222,123 @@ interface DictionaryProblem {
 const HUBSPOT_MEANING_KEYS = ['lifecyclestage', 'hs_lead_status', 'sales_feedback_status'] as const;
 
 function findDictionaryProblems(dictionary: StageDictionary): DictionaryProblem[] {
-  const problems: DictionaryProblem[] = [];
-  const { rows, hubspotLifecycleOrder } = dictionary;
+  return [
+    ...lifecycleOrderProblems(dictionary.hubspotLifecycleOrder),
+    ...funnelProblems(dictionary),
+    ...dictionary.rows.flatMap((row, index) => unknownStageProblems(dictionary.funnel, row.stage, index)),
+    ...dictionary.rows.flatMap((row, index) => rowProblems(dictionary, row, index)),
+    ...dictionary.rows.flatMap((row, index) => clashProblems(dictionary.rows, row, index)),
+    ...handoffProblems(dictionary),
+  ];
+}
 
-  hubspotLifecycleOrder.forEach((value, index) => {
-    const firstIndex = hubspotLifecycleOrder.findIndex((other) => sameValue(other, value));
-    if (firstIndex !== index) {
-      problems.push({ path: ['hubspotLifecycleOrder', index], message: `"${value}" is listed twice` });
-    }
-  });
+function unknownStageProblems(funnel: readonly string[], stage: string, index: number): DictionaryProblem[] {
+  if (stage === '' || funnel.includes(stage) || isSideStage(stage)) return [];
+  return [
+    {
+      path: ['rows', index, 'stage'],
+      message: `stage "${stage}" is neither a funnel stage (${funnel.join(', ')}) nor a side stage (${SIDE_STAGES.join(', ')})`,
+    },
+  ];
+}
 
-  rows.forEach((row, index) => {
-    const path = ['rows', index];
-    const label = `stage "${row.stage}"`;
-    if (syncsToSalesforce(row.direction)) {
-      if (row.salesforce === null) {
-        problems.push({ path, message: `${label} syncs ${row.direction} but has no Salesforce meaning` });
-      } else if (row.salesforce.object !== 'Lead' || row.salesforce.status === undefined) {
-        problems.push({
-          path,
-          message: `${label} syncs ${row.direction} but its Salesforce meaning is not a Lead Status; the app only creates and updates Leads`,
-        });
-      } else if (row.salesforce.isConverted === true || row.salesforce.reasons !== undefined) {
-        problems.push({
-          path,
-          message: `${label} syncs ${row.direction} but its Salesforce meaning needs conversion or a feedback reason, which sales sets`,
-        });
-      }
-    }
-    if (syncsToHubSpot(row.direction) && !hasHubSpotMeaning(row.hubspot)) {
-      problems.push({ path, message: `${label} syncs ${row.direction} but has no HubSpot meaning` });
-    }
-    const lifecycle = row.hubspot?.lifecyclestage;
-    if (lifecycle !== undefined && lifecycleRank(hubspotLifecycleOrder, lifecycle) === null) {
-      problems.push({
-        path,
-        message: `${label} uses HubSpot lifecyclestage "${lifecycle}", which is not in hubspotLifecycleOrder`,
-      });
-    }
-  });
-
-  // One system value must not name two different stages (same stage twice is fine: two rows
-  // may lead to the same stage, e.g. a converted Lead and an open Opportunity).
-  // Each conflict is reported once, on the later row, naming the first earlier row it collides with.
-  rows.forEach((row, index) => {
-    const earlierRows = rows.slice(0, index);
-    const hubspotMeaning = row.hubspot;
-    if (hasHubSpotMeaning(hubspotMeaning)) {
-      const clash = earlierRows.findIndex(
-        (other) => other.stage !== row.stage && hasHubSpotMeaning(other.hubspot) && sameHubSpotMeaning(hubspotMeaning, other.hubspot),
-      );
-      if (clash !== -1) {
-        problems.push({
-          path: ['rows', index],
-          message: `stage "${row.stage}" maps ${describeHubSpotMeaning(hubspotMeaning)}, which rows[${clash}] already maps to stage "${earlierRows[clash]?.stage ?? ''}"`,
-        });
-      }
-    }
-    const salesforceMeaning = row.salesforce;
-    if (salesforceMeaning !== null) {
-      const clash = earlierRows.findIndex(
-        (other) =>
-          other.stage !== row.stage && other.salesforce !== null && overlappingSalesforceMeaning(salesforceMeaning, other.salesforce),
-      );
-      if (clash !== -1) {
-        problems.push({
-          path: ['rows', index],
-          message: `stage "${row.stage}" maps ${describeSalesforceMeaning(salesforceMeaning)}, which rows[${clash}] already maps to stage "${earlierRows[clash]?.stage ?? ''}"`,
-        });
-      }
-    }
-  });
-
-  const handoffRow = rows.find(
-    (row) => row.stage === dictionary.handoffStage && syncsToSalesforce(row.direction) && row.salesforce?.object === 'Lead',
+function lifecycleOrderProblems(order: readonly string[]): DictionaryProblem[] {
+  return order.flatMap((value, index) =>
+    order.findIndex((other) => sameValue(other, value)) === index
+      ? []
+      : [{ path: ['hubspotLifecycleOrder', index], message: `"${value}" is listed twice` }],
   );
-  if (handoffRow === undefined) {
-    problems.push({
-      path: ['handoffStage'],
-      message: `handoff stage "${dictionary.handoffStage}" has no row that syncs to Salesforce as a Lead Status`,
-    });
+}
+
+/** The funnel names each stage once, side stages stay out of it and rank at one of its stages. */
+function funnelProblems(dictionary: StageDictionary): DictionaryProblem[] {
+  const problems: DictionaryProblem[] = [];
+  dictionary.funnel.forEach((stage, index) => {
+    if (isSideStage(stage)) {
+      problems.push({
+        path: ['funnel', index],
+        message: `"${stage}" is a side stage, reached only by an explicit rule; it has no place in the funnel`,
+      });
+    } else if (dictionary.funnel.indexOf(stage) !== index) {
+      problems.push({ path: ['funnel', index], message: `"${stage}" is listed twice` });
+    }
+  });
+  for (const side of SIDE_STAGES) {
+    const at = dictionary.sideStageRanks[side];
+    if (!dictionary.funnel.includes(at)) {
+      problems.push({ path: ['sideStageRanks', side], message: `"${at}" is not a stage of the funnel` });
+    }
   }
   return problems;
+}
+
+function rowProblems(dictionary: StageDictionary, row: StageRow, index: number): DictionaryProblem[] {
+  const path = ['rows', index];
+  const label = `stage "${row.stage}"`;
+  const problems: string[] = [];
+  if (syncsToSalesforce(row.direction)) {
+    if (row.salesforce === null) {
+      problems.push(`${label} syncs ${row.direction} but has no Salesforce meaning`);
+    } else if (row.salesforce.object !== 'Lead' || row.salesforce.status === undefined) {
+      problems.push(
+        `${label} syncs ${row.direction} but its Salesforce meaning is not a Lead Status; the app only creates and updates Leads`,
+      );
+    } else if (row.salesforce.isConverted === true || row.salesforce.reasons !== undefined) {
+      problems.push(`${label} syncs ${row.direction} but its Salesforce meaning needs conversion or a feedback reason, which sales sets`);
+    }
+  }
+  if (syncsToHubSpot(row.direction) && !hasHubSpotMeaning(row.hubspot)) {
+    problems.push(`${label} syncs ${row.direction} but has no HubSpot meaning`);
+  }
+  const lifecycle = row.hubspot?.lifecyclestage;
+  if (lifecycle !== undefined && lifecycleRank(dictionary.hubspotLifecycleOrder, lifecycle) === null) {
+    problems.push(`${label} uses HubSpot lifecyclestage "${lifecycle}", which is not in hubspotLifecycleOrder`);
+  }
+  return problems.map((message) => ({ path, message }));
+}
+
+/**
+ * One system value must not name two different stages (same stage twice is fine: two rows may lead
+ * to the same stage, e.g. a converted Lead and an open Opportunity). Each conflict is reported once,
+ * on the later row, naming the first earlier row it collides with.
+ */
+function clashProblems(rows: readonly StageRow[], row: StageRow, index: number): DictionaryProblem[] {
+  const earlierRows = rows.slice(0, index);
+  const clash = (meaning: string, collides: (other: StageRow) => boolean): DictionaryProblem[] => {
+    const at = earlierRows.findIndex((other) => other.stage !== row.stage && collides(other));
+    if (at === -1) return [];
+    const message = `stage "${row.stage}" maps ${meaning}, which rows[${at}] already maps to stage "${earlierRows[at]?.stage ?? ''}"`;
+    return [{ path: ['rows', index], message }];
+  };
+  const hubspotMeaning = row.hubspot;
+  const salesforceMeaning = row.salesforce;
+  return [
+    ...(hasHubSpotMeaning(hubspotMeaning)
+      ? clash(
+          describeHubSpotMeaning(hubspotMeaning),
+          (other) => hasHubSpotMeaning(other.hubspot) && sameHubSpotMeaning(hubspotMeaning, other.hubspot),
+        )
+      : []),
+    ...(salesforceMeaning === null
+      ? []
+      : clash(
+          describeSalesforceMeaning(salesforceMeaning),
+          (other) => other.salesforce !== null && overlappingSalesforceMeaning(salesforceMeaning, other.salesforce),
+        )),
+  ];
+}
+
+function handoffProblems(dictionary: StageDictionary): DictionaryProblem[] {
+  const handoffRow = dictionary.rows.find(
+    (row) => row.stage === dictionary.handoffStage && syncsToSalesforce(row.direction) && row.salesforce?.object === 'Lead',
+  );
+  if (handoffRow !== undefined) return [];
+  return [
+    {
+      path: ['handoffStage'],
+      message: `handoff stage "${dictionary.handoffStage}" has no row that syncs to Salesforce as a Lead Status`,
+    },
+  ];
 }
 
 function hasHubSpotMeaning(meaning: HubSpotStageMeaning | null): meaning is HubSpotStageMeaning {
@@ -332,33 +398,100 @@ function describeSalesforceMeaning(meaning: SalesforceStageMeaning): string {
 // ---------------------------------------------------------------------------------------------
 // Ranks
 
-const FUNNEL_RANK: Readonly<Record<SharedStage, number>> = {
-  lead: 0,
-  mql: 1,
-  sql: 2,
-  opportunity: 3,
-  customer: 4,
-  // Side stages sit where they happen: a recycled lead is back at lead, a rejected lead stays
-  // at the handoff, a lost deal stays at opportunity.
-  recycled: 0,
-  rejected: 1,
-  lost: 3,
-};
+/** Every stage the dictionary names: its funnel, then the side stages. */
+export function stagesOf(dictionary: Pick<StageDictionary, 'funnel'>): SharedStage[] {
+  return [...dictionary.funnel, ...SIDE_STAGES];
+}
+
+function isSideStage(stage: SharedStage): stage is SideStage {
+  return (SIDE_STAGES as readonly string[]).includes(stage);
+}
+
+/** A stage's place in the funnel (side stages rank where they happen), or null for a stage the dictionary does not name. */
+export function stageRank(dictionary: Pick<StageDictionary, 'funnel' | 'sideStageRanks'>, stage: SharedStage): number | null {
+  const funnelStage = isSideStage(stage) ? dictionary.sideStageRanks[stage] : stage;
+  const index = dictionary.funnel.indexOf(funnelStage);
+  return index === -1 ? null : index;
+}
 
 /** Compares two stages by funnel rank (negative: a before b); side stages rank where they happen. */
-export function compareStageRank(a: SharedStage, b: SharedStage): number {
-  return FUNNEL_RANK[a] - FUNNEL_RANK[b];
+export function compareStageRank(dictionary: Pick<StageDictionary, 'funnel' | 'sideStageRanks'>, a: SharedStage, b: SharedStage): number {
+  return (stageRank(dictionary, a) ?? -1) - (stageRank(dictionary, b) ?? -1);
 }
 
 /** True when `to` is a funnel stage strictly after `from`; side stages are never forward moves. */
-export function isForwardMove(from: SharedStage | null, to: SharedStage): boolean {
-  if (!isFunnelStage(to)) return false;
-  return from === null || compareStageRank(to, from) > 0;
+export function isForwardMove(
+  dictionary: Pick<StageDictionary, 'funnel' | 'sideStageRanks'>,
+  from: SharedStage | null,
+  to: SharedStage,
+): boolean {
+  if (!isFunnelStage(dictionary, to)) return false;
+  return from === null || compareStageRank(dictionary, to, from) > 0;
 }
 
-/** True for lead, mql, sql, opportunity and customer. */
-export function isFunnelStage(stage: SharedStage): stage is FunnelStage {
-  return (FUNNEL_STAGES as readonly string[]).includes(stage);
+/** True for the stages of the dictionary's funnel. */
+export function isFunnelStage(dictionary: Pick<StageDictionary, 'funnel'>, stage: SharedStage): boolean {
+  return dictionary.funnel.includes(stage);
+}
+
+// ---------------------------------------------------------------------------------------------
+// How the report names the funnel
+
+/** A funnel stage as the report shows it: the count's key (`leads`) and the words for it. */
+export interface FunnelColumn {
+  readonly stage: FunnelStage;
+  /** The count's key in report rows and CSV headers: `leads`, `mqls`, `opportunities`. */
+  readonly countKey: string;
+  /** Plural heading: `Leads`, `MQLs`. */
+  readonly plural: string;
+  /** Short name in a transition: `Lead`, `MQL`, `Opp.`. */
+  readonly short: string;
+}
+
+/** One step of the funnel (or first to last), with its key in report rows and CSV headers. */
+export interface FunnelStep {
+  readonly from: FunnelColumn;
+  readonly to: FunnelColumn;
+  /** `leadToMql`. */
+  readonly key: string;
+  /** `lead_to_mql`. */
+  readonly snakeKey: string;
+  /** True for first stage → last stage, which spans the whole funnel. */
+  readonly overall: boolean;
+}
+
+// Acronyms keep their capitals; long words may have a short form for table headings.
+const ACRONYM_STAGES: ReadonlySet<string> = new Set(['mql', 'sql']);
+const SHORT_STAGE_NAMES: Readonly<Record<string, string>> = { opportunity: 'Opp.' };
+
+const pluralOf = (word: string): string => (/[^aeiou]y$/.test(word) ? `${word.slice(0, -1)}ies` : `${word}s`);
+const wordsOf = (stage: string): string =>
+  ACRONYM_STAGES.has(stage) ? stage.toUpperCase() : stage.charAt(0).toUpperCase() + stage.slice(1).replaceAll('_', ' ');
+const camelOf = (stage: string): string => stage.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+
+/** The report's columns of the dictionary's funnel, first stage to last. */
+export function funnelColumns(dictionary: Pick<StageDictionary, 'funnel'>): FunnelColumn[] {
+  return dictionary.funnel.map((stage) => {
+    const words = wordsOf(stage);
+    const plural = ACRONYM_STAGES.has(stage) ? `${words}s` : pluralOf(words);
+    return { stage, countKey: pluralOf(camelOf(stage)), plural, short: SHORT_STAGE_NAMES[stage] ?? words };
+  });
+}
+
+/** Each step of the funnel in order, then first stage → last stage. */
+export function funnelSteps(dictionary: Pick<StageDictionary, 'funnel'>): FunnelStep[] {
+  const columns = funnelColumns(dictionary);
+  const step = (from: FunnelColumn, to: FunnelColumn, overall: boolean): FunnelStep => ({
+    from,
+    to,
+    key: `${camelOf(from.stage)}To${camelOf(to.stage).charAt(0).toUpperCase()}${camelOf(to.stage).slice(1)}`,
+    snakeKey: `${from.stage}_to_${to.stage}`,
+    overall,
+  });
+  const steps = columns.slice(1).map((to, index) => step(columns[index] ?? to, to, false));
+  const first = columns[0];
+  const last = columns.at(-1);
+  return first === undefined || last === undefined ? steps : [...steps, step(first, last, true)];
 }
 
 /** The position of a HubSpot lifecyclestage value in the portal's order, or null when unknown. */
@@ -629,7 +762,7 @@ export function decideHubSpotToSalesforce(
       reason: `refused: Lead ${leadId} has Status "${currentStatus}", which no stage in the dictionary names`,
     };
   }
-  if (!isForwardMove(currentStage, row.stage)) {
+  if (!isForwardMove(dictionary, currentStage, row.stage)) {
     return {
       action: 'none',
       reason: `refused: backward move from ${currentStage} (Lead Status "${currentStatus}") to ${row.stage}`,

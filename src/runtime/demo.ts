@@ -9,6 +9,7 @@
  */
 import { Client } from '@hubspot/api-client';
 import jsforce from 'jsforce';
+import { DEFAULT_FEEDBACK_REASONS } from '../domain/feedback.ts';
 import type { Logger } from '../log.ts';
 import type { HubSpotSandbox } from '../sandbox/hubspot/server.ts';
 import { prng } from '../sandbox/salesforce/faults.ts';
@@ -105,7 +106,7 @@ const CAMPAIGNS = [
     NumberSent: 600,
   },
 ] as const;
-const REASONS = ['No budget', 'No authority', 'No need', 'Bad timing', 'Wrong contact data', 'Competitor', 'Duplicate', 'Other'];
+const REASONS = DEFAULT_FEEDBACK_REASONS.map((reason) => reason.label);
 
 /** Starts the demo loop. */
 export function startDemo(options: DemoOptions): RunningDemo {

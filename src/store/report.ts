@@ -3,8 +3,8 @@
  *
  * - Funnel (stage_history + attribution_touches): a contact enters the funnel (becomes a lead) at
  *   its first touch or first recorded stage, whichever is earlier, and reaches a stage at the first
- *   time it entered that stage or any later one (lead < MQL < SQL < opportunity < customer), so a
- *   skipped stage counts as passed. Stage counts are contacts that reached the stage in the period;
+ *   time it entered that stage or any later one of the stage dictionary's funnel (by default
+ *   lead < MQL < SQL < opportunity < customer), so a skipped stage counts as passed. Stage counts are contacts that reached the stage in the period;
  *   conversion A→B is the share of those that reached A in the period and B before its end; median
  *   days A→B are over the same converted contacts.
  * - Grouping: the contact's first touch (channel; campaign, `(unattributed)` when it has none).
@@ -21,8 +21,18 @@ import { creditRevenue, CREDIT_MODELS, UNATTRIBUTED_CAMPAIGN, type CreditModel }
 import { toCents } from '../domain/money.ts';
 import { summarizeSla, type SlaRecord, type SlaSummary } from '../domain/sla.ts';
 import { DEFAULT_REVENUE_POLICY, type RevenuePolicy } from '../domain/revenue.ts';
+import {
+  DEFAULT_STAGE_DICTIONARY,
+  funnelColumns,
+  funnelSteps,
+  validateStageDictionary,
+  type FunnelColumn,
+  type FunnelStep,
+  type StageDictionary,
+} from '../domain/stages.ts';
 import type { Queryable } from './db.ts';
 import { FIRST_TOUCHES, groupsOf, UNASSIGNED_CHANNEL } from './first-touch.ts';
+import { settingInEffect } from './installation-admin.ts';
 import { revenueSections, wonDateExpression, type RevenueSections } from './revenue-report.ts';
 import { slaCompliance, type SlaComplianceFigures } from './sla.ts';
 
@@ -40,8 +50,14 @@ export interface ReportQuery {
   now?: Date;
   /** Won date basis, size bands and channel costs (default: the default policy). */
   revenue?: RevenuePolicy;
+  /** The funnel to count along (default: the installation's stage dictionary in effect). */
+  stages?: StageDictionary;
 }
 
+/**
+ * Contacts reaching each funnel stage, under the stage's count key (`funnelColumns`). The default
+ * funnel's counts are named here; a stage only a custom funnel names is read with `stageCount`.
+ */
 export interface StageCounts {
   leads: number;
   mqls: number;
@@ -50,13 +66,17 @@ export interface StageCounts {
   customers: number;
 }
 
-/** Ratios in [0, 1] (null when nobody reached the earlier stage) and median days (null when nobody converted). */
+/**
+ * Per funnel step (`funnelSteps`: `leadToMql`, …, then first → last `leadToCustomer`): ratios in
+ * [0, 1] (null when nobody reached the earlier stage) or median days (null when nobody converted).
+ */
 export interface Transitions<T> {
   leadToMql: T;
   mqlToSql: T;
   sqlToOpportunity: T;
   opportunityToCustomer: T;
   leadToCustomer: T;
+  [step: string]: T;
 }
 
 export interface SlaFigures {
@@ -98,6 +118,8 @@ export interface CreditRow {
 export interface FunnelReport extends RevenueSections {
   installationId: string;
   period: { from: string; to: string };
+  /** The stage dictionary's funnel, first stage to last: the columns of the funnel tables. */
+  funnel: FunnelColumn[];
   totals: FunnelRow;
   channels: FunnelRow[];
   campaigns: FunnelRow[];
@@ -112,23 +134,33 @@ export interface FunnelReport extends RevenueSections {
 
 type Dimension = 'channel' | 'campaign';
 
-const FUNNEL_SQL = `
+/**
+ * Stage counts, conversions and medians per channel, per campaign and in total, for a funnel of `length`
+ * stages passed as $4 (text[]): `at_i` is when a contact first reached funnel stage i or a later one.
+ */
+function funnelSql(steps: readonly IndexedStep[], length: number): string {
+  const reached = Array.from({ length: length - 1 }, (_, index) => index + 1);
+  const inPeriod = (i: number) => `at_${i} >= $2 AND at_${i} < $3`;
+  const stepColumns = steps.flatMap((step) => {
+    const [a, b] = [step.from.index, step.to.index];
+    const converted = `${inPeriod(a)} AND at_${b} < $3`;
+    return [
+      `count(*) FILTER (WHERE ${converted}) AS converted_${a}_${b}`,
+      `percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at_${b} - at_${a})) FILTER (WHERE ${converted}) AS median_${a}_${b}`,
+    ];
+  });
+  return `
 WITH firsts AS (${FIRST_TOUCHES}),
 touched AS (
   SELECT hubspot_contact_id AS contact, min(occurred_at) AS at FROM attribution_touches WHERE installation_id = $1 GROUP BY hubspot_contact_id
 ),
 stages AS (
-  SELECT hubspot_contact_id AS contact,
-    min(occurred_at) AS any_at,
-    min(occurred_at) FILTER (WHERE stage IN ('mql', 'sql', 'opportunity', 'customer')) AS mql_at,
-    min(occurred_at) FILTER (WHERE stage IN ('sql', 'opportunity', 'customer')) AS sql_at,
-    min(occurred_at) FILTER (WHERE stage IN ('opportunity', 'customer')) AS opportunity_at,
-    min(occurred_at) FILTER (WHERE stage = 'customer') AS customer_at
+  SELECT hubspot_contact_id AS contact, min(occurred_at) AS any_at,
+    ${reached.map((i) => `min(occurred_at) FILTER (WHERE array_position($4::text[], stage) > ${i}) AS at_${i}`).join(',\n    ')}
   FROM stage_history WHERE installation_id = $1 GROUP BY hubspot_contact_id
 ),
 people AS (
-  SELECT COALESCE(s.contact, t.contact) AS contact, LEAST(s.any_at, t.at) AS lead_at,
-    s.mql_at, s.sql_at, s.opportunity_at, s.customer_at
+  SELECT COALESCE(s.contact, t.contact) AS contact, LEAST(s.any_at, t.at) AS at_0, ${reached.map((i) => `s.at_${i}`).join(', ')}
   FROM stages s FULL OUTER JOIN touched t ON t.contact = s.contact
 ),
 grouped AS (
@@ -136,52 +168,53 @@ grouped AS (
   FROM people p LEFT JOIN firsts f ON f.contact = p.contact
 )
 SELECT GROUPING(channel) AS g_channel, GROUPING(campaign) AS g_campaign, channel, campaign,
-  count(*) FILTER (WHERE lead_at >= $2 AND lead_at < $3) AS leads,
-  count(*) FILTER (WHERE mql_at >= $2 AND mql_at < $3) AS mqls,
-  count(*) FILTER (WHERE sql_at >= $2 AND sql_at < $3) AS sqls,
-  count(*) FILTER (WHERE opportunity_at >= $2 AND opportunity_at < $3) AS opportunities,
-  count(*) FILTER (WHERE customer_at >= $2 AND customer_at < $3) AS customers,
-  count(*) FILTER (WHERE lead_at >= $2 AND lead_at < $3 AND mql_at < $3) AS lead_to_mql,
-  count(*) FILTER (WHERE mql_at >= $2 AND mql_at < $3 AND sql_at < $3) AS mql_to_sql,
-  count(*) FILTER (WHERE sql_at >= $2 AND sql_at < $3 AND opportunity_at < $3) AS sql_to_opportunity,
-  count(*) FILTER (WHERE opportunity_at >= $2 AND opportunity_at < $3 AND customer_at < $3) AS opportunity_to_customer,
-  count(*) FILTER (WHERE lead_at >= $2 AND lead_at < $3 AND customer_at < $3) AS lead_to_customer,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM mql_at - lead_at)) FILTER (WHERE lead_at >= $2 AND lead_at < $3 AND mql_at < $3) AS lead_to_mql_s,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sql_at - mql_at)) FILTER (WHERE mql_at >= $2 AND mql_at < $3 AND sql_at < $3) AS mql_to_sql_s,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM opportunity_at - sql_at)) FILTER (WHERE sql_at >= $2 AND sql_at < $3 AND opportunity_at < $3) AS sql_to_opportunity_s,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM customer_at - opportunity_at)) FILTER (WHERE opportunity_at >= $2 AND opportunity_at < $3 AND customer_at < $3) AS opportunity_to_customer_s,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM customer_at - lead_at)) FILTER (WHERE lead_at >= $2 AND lead_at < $3 AND customer_at < $3) AS lead_to_customer_s
+  ${[0, ...reached].map((i) => `count(*) FILTER (WHERE ${inPeriod(i)}) AS count_${i}`).join(',\n  ')},
+  ${stepColumns.join(',\n  ')}
 FROM grouped
 GROUP BY GROUPING SETS ((channel), (campaign), ())`;
+}
 
 interface FunnelSqlRow extends Record<string, unknown> {
   g_channel: number;
   g_campaign: number;
   channel: string | null;
   campaign: string | null;
-  leads: number;
-  mqls: number;
-  sqls: number;
-  opportunities: number;
-  customers: number;
-  lead_to_mql: number;
-  mql_to_sql: number;
-  sql_to_opportunity: number;
-  opportunity_to_customer: number;
-  lead_to_customer: number;
-  lead_to_mql_s: number | null;
-  mql_to_sql_s: number | null;
-  sql_to_opportunity_s: number | null;
-  opportunity_to_customer_s: number | null;
-  lead_to_customer_s: number | null;
+}
+
+/** A funnel step with the positions of its two stages. */
+interface IndexedStep extends FunnelStep {
+  readonly from: FunnelColumn & { readonly index: number };
+  readonly to: FunnelColumn & { readonly index: number };
+}
+
+/** How the report counts along a dictionary's funnel. */
+interface FunnelShape {
+  readonly columns: readonly FunnelColumn[];
+  readonly steps: readonly IndexedStep[];
+  readonly sql: string;
+  readonly stages: readonly string[];
+}
+
+function funnelShapeOf(dictionary: StageDictionary): FunnelShape {
+  const columns = funnelColumns(dictionary);
+  const indexed = (column: FunnelColumn) => ({ ...column, index: dictionary.funnel.indexOf(column.stage) });
+  const steps = funnelSteps(dictionary).map((step) => ({ ...step, from: indexed(step.from), to: indexed(step.to) }));
+  return { columns, steps, sql: funnelSql(steps, columns.length), stages: dictionary.funnel };
 }
 
 const round = (value: number, digits: number): number => Math.round(value * 10 ** digits) / 10 ** digits;
 const ratio = (part: number, whole: number): number | null => (whole === 0 ? null : round(part / whole, 4));
-const days = (seconds: number | null): number | null => (seconds === null ? null : round(Number(seconds) / 86_400, 2));
+const days = (seconds: unknown): number | null => (seconds === null || seconds === undefined ? null : round(Number(seconds) / 86_400, 2));
 
-function emptyRow(key: string): FunnelRow {
-  const none = { leadToMql: null, mqlToSql: null, sqlToOpportunity: null, opportunityToCustomer: null, leadToCustomer: null };
+/** Contacts that reached a funnel stage, by the stage's count key (0 when the row has none). */
+export function stageCount(row: FunnelRow, column: Pick<FunnelColumn, 'countKey'>): number {
+  const value: unknown = (row as unknown as Record<string, unknown>)[column.countKey];
+  return typeof value === 'number' ? value : 0;
+}
+
+function emptyRow(key: string, shape: FunnelShape): FunnelRow {
+  const none = () => Object.fromEntries(shape.steps.map((step) => [step.key, null])) as unknown as Transitions<number | null>;
+  const counts = Object.fromEntries(shape.columns.map((column) => [column.countKey, 0]));
   return {
     key,
     leads: 0,
@@ -189,8 +222,9 @@ function emptyRow(key: string): FunnelRow {
     sqls: 0,
     opportunities: 0,
     customers: 0,
-    conversion: { ...none },
-    medianDays: { ...none },
+    ...counts,
+    conversion: none(),
+    medianDays: none(),
     sla: { handedOff: 0, met: 0, breached: 0, pending: 0, complianceRate: null, medianHoursToFirstTouch: null },
     feedback: { rejected: 0, recycled: 0, lost: 0 },
     pipelineCents: 0,
@@ -199,34 +233,18 @@ function emptyRow(key: string): FunnelRow {
   };
 }
 
-function funnelRowOf(key: string, row: FunnelSqlRow): FunnelRow {
+function funnelRowOf(key: string, row: FunnelSqlRow, shape: FunnelShape): FunnelRow {
   const n = (value: unknown): number => Number(value ?? 0);
-  const base = emptyRow(key);
-  const counts = {
-    leads: n(row.leads),
-    mqls: n(row.mqls),
-    sqls: n(row.sqls),
-    opportunities: n(row.opportunities),
-    customers: n(row.customers),
-  };
-  return {
-    ...base,
-    ...counts,
-    conversion: {
-      leadToMql: ratio(n(row.lead_to_mql), counts.leads),
-      mqlToSql: ratio(n(row.mql_to_sql), counts.mqls),
-      sqlToOpportunity: ratio(n(row.sql_to_opportunity), counts.sqls),
-      opportunityToCustomer: ratio(n(row.opportunity_to_customer), counts.opportunities),
-      leadToCustomer: ratio(n(row.lead_to_customer), counts.leads),
-    },
-    medianDays: {
-      leadToMql: days(row.lead_to_mql_s),
-      mqlToSql: days(row.mql_to_sql_s),
-      sqlToOpportunity: days(row.sql_to_opportunity_s),
-      opportunityToCustomer: days(row.opportunity_to_customer_s),
-      leadToCustomer: days(row.lead_to_customer_s),
-    },
-  };
+  const result = emptyRow(key, shape);
+  const counts = shape.columns.map((_, index) => n(row[`count_${index}`]));
+  shape.columns.forEach((column, index) => {
+    (result as unknown as Record<string, number>)[column.countKey] = counts[index] ?? 0;
+  });
+  for (const { key: step, from, to } of shape.steps) {
+    result.conversion[step] = ratio(n(row[`converted_${from.index}_${to.index}`]), counts[from.index] ?? 0);
+    result.medianDays[step] = days(row[`median_${from.index}_${to.index}`]);
+  }
+  return result;
 }
 
 function slaFigures(summary: SlaSummary): SlaFigures {
@@ -240,55 +258,130 @@ function slaFigures(summary: SlaSummary): SlaFigures {
   };
 }
 
-/** Builds the funnel report of one installation for a period. */
-export async function funnelReport(db: Queryable, query: ReportQuery): Promise<FunnelReport> {
-  const { installationId, from, to } = query;
-  const now = query.now ?? new Date();
-  const rows: Record<Dimension, Map<string, FunnelRow>> = { channel: new Map(), campaign: new Map() };
-  let totals = emptyRow(ALL_KEY);
-  const rowFor = (dimension: Dimension | 'total', key: string): FunnelRow => {
-    if (dimension === 'total') return totals;
-    let row = rows[dimension].get(key);
-    if (!row) {
-      row = emptyRow(key);
-      rows[dimension].set(key, row);
-    }
-    return row;
-  };
+/** The report's rows per channel, per campaign and in total, created on first use. */
+class FunnelRows {
+  readonly channel = new Map<string, FunnelRow>();
+  readonly campaign = new Map<string, FunnelRow>();
+  totals: FunnelRow;
 
-  // 1. Stage counts, conversions and medians, per channel, per campaign and in total.
-  for (const row of await db.query<FunnelSqlRow>(FUNNEL_SQL, [installationId, from, to])) {
-    if (Number(row.g_channel) === 0)
-      rows.channel.set(row.channel ?? UNASSIGNED_CHANNEL, funnelRowOf(row.channel ?? UNASSIGNED_CHANNEL, row));
-    else if (Number(row.g_campaign) === 0)
-      rows.campaign.set(row.campaign ?? UNATTRIBUTED_CAMPAIGN, funnelRowOf(row.campaign ?? UNATTRIBUTED_CAMPAIGN, row));
-    else totals = funnelRowOf(ALL_KEY, row);
+  constructor(readonly shape: FunnelShape) {
+    this.totals = emptyRow(ALL_KEY, shape);
   }
 
-  // 2. The rows of sales-side facts, each tied to a contact, then grouped like the funnel.
-  const clocks = await db.query<{
+  rowFor(dimension: Dimension, key: string): FunnelRow {
+    let row = this[dimension].get(key);
+    if (!row) {
+      row = emptyRow(key, this.shape);
+      this[dimension].set(key, row);
+    }
+    return row;
+  }
+}
+
+/** Where a contact's facts are grouped: its first touch, else the fact's own channel/campaign, else the catch-all. */
+type GroupOf = (dimension: Dimension, contact: string | null, fallback?: string | null) => string;
+
+interface SalesFacts {
+  clocks: Array<{
     contact: string | null;
     channel: string | null;
     campaign: string | null;
     handoff_at: Date | string;
     due_at: Date | string;
     first_touch_at: Date | string | null;
-  }>(
+  }>;
+  feedback: Array<{ contact: string; outcome: 'rejected' | 'recycled' | 'lost'; reason_code: string | null; reason_label: string | null }>;
+  pipeline: Array<{ contact: string; amount: number | string | null }>;
+  won: Array<{ contact: string | null; amount_cents: number | string; won_at: Date | string; origin: string }>;
+}
+
+/** Builds the funnel report of one installation for a period. */
+export async function funnelReport(db: Queryable, query: ReportQuery): Promise<FunnelReport> {
+  const { installationId, from, to } = query;
+  const now = query.now ?? new Date();
+  const policy = query.revenue ?? DEFAULT_REVENUE_POLICY;
+  const dictionary =
+    query.stages ?? (await settingInEffect(db, installationId, 'stageDictionary', validateStageDictionary, DEFAULT_STAGE_DICTIONARY));
+  const shape = funnelShapeOf(dictionary);
+
+  // 1. Stage counts, conversions and medians, per channel, per campaign and in total.
+  const rows = await countFunnel(db, query, shape);
+  // 2. The sales-side facts, each tied to a contact, then grouped like the funnel.
+  const facts = await salesFactsOf(db, query, policy);
+  const groups = await groupsOf(
+    db,
+    installationId,
+    [...facts.clocks, ...facts.feedback, ...facts.pipeline, ...facts.won].map((f) => f.contact).filter((c): c is string => c !== null),
+  );
+  const groupOf: GroupOf = (dimension, contact, fallback) => {
+    const group = contact === null ? undefined : groups.get(contact);
+    if (group) return group[dimension];
+    if (fallback) return fallback;
+    return dimension === 'channel' ? UNASSIGNED_CHANNEL : UNATTRIBUTED_CAMPAIGN;
+  };
+  addSla(rows, facts.clocks, groupOf, now);
+  const reasons = addFeedback(rows, facts.feedback, groupOf);
+  addRevenue(rows, facts, groupOf);
+  // 3. Revenue credit of the period's new-business wins under each model.
+  const credit = await revenueCreditOf(db, installationId, facts.won);
+
+  const [byTeam, byOwner] = await Promise.all([
+    slaCompliance(db, installationId, { from, to, groupBy: 'team', now }),
+    slaCompliance(db, installationId, { from, to, groupBy: 'owner', now }),
+  ]);
+  const sections = await revenueSections(db, {
+    installationId,
+    from,
+    to,
+    policy,
+    funnel: { channels: [...rows.channel.values()], campaigns: [...rows.campaign.values()] },
+    credit,
+  });
+  const ordered = (map: Map<string, FunnelRow>): FunnelRow[] => orderedRows(map, shape);
+  return {
+    ...sections,
+    installationId,
+    period: { from: from.toISOString(), to: to.toISOString() },
+    funnel: [...shape.columns],
+    totals: rows.totals,
+    channels: ordered(rows.channel),
+    campaigns: ordered(rows.campaign),
+    feedbackReasons: [...reasons.values()].sort((a, b) => b.total - a.total || a.code.localeCompare(b.code)),
+    revenueCredit: credit.campaigns,
+    channelCredit: credit.channels,
+    slaByTeam: byTeam.groups,
+    slaByOwner: byOwner.groups,
+  };
+}
+
+async function countFunnel(db: Queryable, query: ReportQuery, shape: FunnelShape): Promise<FunnelRows> {
+  const rows = new FunnelRows(shape);
+  const counted = await db.query<FunnelSqlRow>(shape.sql, [query.installationId, query.from, query.to, shape.stages]);
+  for (const row of counted) {
+    if (Number(row.g_channel) === 0) {
+      const key = row.channel ?? UNASSIGNED_CHANNEL;
+      rows.channel.set(key, funnelRowOf(key, row, shape));
+    } else if (Number(row.g_campaign) === 0) {
+      const key = row.campaign ?? UNATTRIBUTED_CAMPAIGN;
+      rows.campaign.set(key, funnelRowOf(key, row, shape));
+    } else rows.totals = funnelRowOf(ALL_KEY, row, shape);
+  }
+  return rows;
+}
+
+async function salesFactsOf(db: Queryable, query: ReportQuery, policy: RevenuePolicy): Promise<SalesFacts> {
+  const params = [query.installationId, query.from, query.to];
+  const clocks = await db.query<SalesFacts['clocks'][number]>(
     `SELECT hubspot_contact_id AS contact, channel, campaign, handoff_at, due_at, first_touch_at FROM sla_clocks
      WHERE installation_id = $1 AND handoff_at >= $2 AND handoff_at < $3 AND NOT (closed_at IS NOT NULL AND first_touch_at IS NULL)`,
-    [installationId, from, to],
+    params,
   );
-  const feedback = await db.query<{
-    contact: string;
-    outcome: 'rejected' | 'recycled' | 'lost';
-    reason_code: string | null;
-    reason_label: string | null;
-  }>(
+  const feedback = await db.query<SalesFacts['feedback'][number]>(
     `SELECT hubspot_contact_id AS contact, outcome, reason_code, reason_label FROM feedback_events
      WHERE installation_id = $1 AND outcome IN ('rejected', 'recycled', 'lost') AND occurred_at >= $2 AND occurred_at < $3`,
-    [installationId, from, to],
+    params,
   );
-  const pipeline = await db.query<{ contact: string; amount: number | string | null }>(
+  const pipeline = await db.query<SalesFacts['pipeline'][number]>(
     `SELECT contact, amount FROM (
        SELECT salesforce_record_id,
          (array_agg(hubspot_contact_id ORDER BY occurred_at DESC, id DESC))[1] AS contact,
@@ -297,60 +390,51 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
        FROM feedback_events WHERE installation_id = $1 AND salesforce_object = 'Opportunity'
        GROUP BY salesforce_record_id) opportunities
      WHERE opened_at >= $2 AND opened_at < $3`,
-    [installationId, from, to],
+    params,
   );
-  const policy = query.revenue ?? DEFAULT_REVENUE_POLICY;
   const wonDay = wonDateExpression(policy.wonDate);
-  const won = await db.query<{ contact: string | null; amount_cents: number | string; won_at: Date | string; origin: string }>(
+  const won = await db.query<SalesFacts['won'][number]>(
     `SELECT hubspot_contact_id AS contact, amount_cents, ${wonDay} AS won_at, origin FROM deals
      WHERE installation_id = $1 AND status = 'won' AND amount_cents IS NOT NULL AND ${wonDay} >= $2 AND ${wonDay} < $3`,
-    [installationId, from, to],
+    params,
   );
-  const groups = await groupsOf(
-    db,
-    installationId,
-    [
-      ...clocks.map((c) => c.contact),
-      ...feedback.map((f) => f.contact),
-      ...pipeline.map((p) => p.contact),
-      ...won.map((w) => w.contact),
-    ].filter((c): c is string => c !== null),
-  );
-  const keyOf = (dimension: Dimension, contact: string | null, fallback?: string | null): string => {
-    const group = contact === null ? undefined : groups.get(contact);
-    if (group) return group[dimension];
-    if (fallback) return fallback;
-    return dimension === 'channel' ? UNASSIGNED_CHANNEL : UNATTRIBUTED_CAMPAIGN;
-  };
-  const eachRow = (
-    contact: string | null,
-    apply: (row: FunnelRow) => void,
-    fallback?: { channel: string | null; campaign: string | null },
-  ): void => {
-    apply(rowFor('total', ALL_KEY));
-    apply(rowFor('channel', keyOf('channel', contact, fallback?.channel)));
-    apply(rowFor('campaign', keyOf('campaign', contact, fallback?.campaign)));
-  };
+  return { clocks, feedback, pipeline, won };
+}
 
-  // SLA compliance through the domain's summary, per dimension.
-  const nowMs = now.getTime();
+/** Applies a fact to the totals and to its channel's and campaign's rows. */
+function eachRow(
+  rows: FunnelRows,
+  groupOf: GroupOf,
+  contact: string | null,
+  apply: (row: FunnelRow) => void,
+  fallback?: { channel: string | null; campaign: string | null },
+): void {
+  apply(rows.totals);
+  apply(rows.rowFor('channel', groupOf('channel', contact, fallback?.channel)));
+  apply(rows.rowFor('campaign', groupOf('campaign', contact, fallback?.campaign)));
+}
+
+/** SLA compliance through the domain's summary, per dimension. */
+function addSla(rows: FunnelRows, clocks: SalesFacts['clocks'], groupOf: GroupOf, now: Date): void {
   const slaRecords = (dimension: Dimension): SlaRecord[] =>
     clocks.map((clock) => ({
-      group: keyOf(dimension, clock.contact, dimension === 'channel' ? clock.channel : clock.campaign),
+      group: groupOf(dimension, clock.contact, dimension === 'channel' ? clock.channel : clock.campaign),
       handoffAtMs: new Date(clock.handoff_at).getTime(),
       dueAtMs: new Date(clock.due_at).getTime(),
       firstTouchAtMs: clock.first_touch_at === null ? null : new Date(clock.first_touch_at).getTime(),
     }));
   for (const dimension of ['channel', 'campaign'] as const) {
-    const summary = summarizeSla(slaRecords(dimension), nowMs);
-    if (dimension === 'channel') totals.sla = slaFigures(summary.total);
-    for (const group of summary.groups) rowFor(dimension, group.group).sla = slaFigures(group);
+    const summary = summarizeSla(slaRecords(dimension), now.getTime());
+    if (dimension === 'channel') rows.totals.sla = slaFigures(summary.total);
+    for (const group of summary.groups) rows.rowFor(dimension, group.group).sla = slaFigures(group);
   }
+}
 
-  // Feedback outcomes, per group and per reason.
+/** Feedback outcomes, per group and per reason. */
+function addFeedback(rows: FunnelRows, feedback: SalesFacts['feedback'], groupOf: GroupOf): Map<string, ReasonRow> {
   const reasons = new Map<string, ReasonRow>();
   for (const event of feedback) {
-    eachRow(event.contact, (row) => {
+    eachRow(rows, groupOf, event.contact, (row) => {
       row.feedback[event.outcome] += 1;
     });
     const code = event.reason_code ?? '(none)';
@@ -366,24 +450,35 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
     reason.total += 1;
     reasons.set(code, reason);
   }
+  return reasons;
+}
 
-  // Pipeline and won revenue.
-  for (const opportunity of pipeline) {
+/** Pipeline and won revenue. */
+function addRevenue(rows: FunnelRows, facts: SalesFacts, groupOf: GroupOf): void {
+  for (const opportunity of facts.pipeline) {
     const cents = opportunity.amount === null ? 0 : toCents(opportunity.amount);
-    eachRow(opportunity.contact, (row) => {
+    eachRow(rows, groupOf, opportunity.contact, (row) => {
       row.pipelineCents += cents;
     });
   }
-  for (const deal of won) {
-    eachRow(deal.contact, (row) => {
+  for (const deal of facts.won) {
+    eachRow(rows, groupOf, deal.contact, (row) => {
       row.wonCents += Number(deal.amount_cents);
       row.wonDeals += 1;
     });
   }
+}
 
-  // 3. Revenue credit of the period's new-business wins under each model, from the touches before
-  // each win, per campaign and per channel (a renewal or upsell of a customer's Account is revenue,
-  // not a campaign's result).
+/**
+ * Revenue credit of the period's new-business wins under each model, from the touches before each
+ * win, per campaign and per channel (a renewal or upsell of a customer's Account is revenue, not a
+ * campaign's result).
+ */
+async function revenueCreditOf(
+  db: Queryable,
+  installationId: string,
+  won: SalesFacts['won'],
+): Promise<{ campaigns: CreditRow[]; channels: CreditRow[] }> {
   const credited = won.filter((deal): deal is typeof deal & { contact: string } => deal.origin === 'lead' && deal.contact !== null);
   const touches =
     credited.length === 0
@@ -401,32 +496,32 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
   };
   for (const deal of credited) {
     const wonAt = new Date(deal.won_at).getTime();
-    const before = touches.filter((t) => t.contact === deal.contact && new Date(t.occurred_at).getTime() <= wonAt);
+    const before = touches
+      .filter((t) => t.contact === deal.contact && new Date(t.occurred_at).getTime() <= wonAt)
+      .map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, channel: t.channel, at: new Date(t.occurred_at).getTime() }));
     for (const model of CREDIT_MODELS) {
-      const at = (t: (typeof before)[number]) => new Date(t.occurred_at).getTime();
-      for (const share of creditRevenue(
-        model,
-        before.map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, at: at(t) })),
-        Number(deal.amount_cents),
-      ))
+      for (const share of creditRevenue(model, before, Number(deal.amount_cents)))
         addCredit(credit, share.campaign, model, share.amountCents);
       for (const share of creditRevenue(
         model,
-        before.map((t) => ({ campaign: t.channel, at: at(t) })),
+        before.map((t) => ({ campaign: t.channel, at: t.at })),
         Number(deal.amount_cents),
       )) {
         addCredit(channelCredit, share.campaign === UNATTRIBUTED_CAMPAIGN ? UNASSIGNED_CHANNEL : share.campaign, model, share.amountCents);
       }
     }
   }
+  const byCredit = (rows: Map<string, CreditRow>): CreditRow[] =>
+    [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
+  return { campaigns: byCredit(credit), channels: byCredit(channelCredit) };
+}
 
-  // A group whose contacts did nothing in the period (all its activity is before or after) is left out.
+/** The rows with activity in the period (a group whose contacts did nothing in it is left out), most leads first. */
+function orderedRows(map: Map<string, FunnelRow>, shape: FunnelShape): FunnelRow[] {
+  const first = shape.columns[0];
+  const entered = (row: FunnelRow): number => (first === undefined ? 0 : stageCount(row, first));
   const active = (row: FunnelRow): boolean =>
-    row.leads +
-      row.mqls +
-      row.sqls +
-      row.opportunities +
-      row.customers +
+    shape.columns.reduce((sum, column) => sum + stageCount(row, column), 0) +
       row.sla.handedOff +
       row.feedback.rejected +
       row.feedback.recycled +
@@ -434,34 +529,5 @@ export async function funnelReport(db: Queryable, query: ReportQuery): Promise<F
       row.pipelineCents +
       row.wonDeals >
     0;
-  const [byTeam, byOwner] = await Promise.all([
-    slaCompliance(db, installationId, { from, to, groupBy: 'team', now }),
-    slaCompliance(db, installationId, { from, to, groupBy: 'owner', now }),
-  ]);
-
-  const ordered = (map: Map<string, FunnelRow>): FunnelRow[] =>
-    [...map.values()].filter(active).sort((a, b) => b.leads - a.leads || b.wonCents - a.wonCents || a.key.localeCompare(b.key));
-  const byCredit = (rows: Map<string, CreditRow>): CreditRow[] =>
-    [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
-  const sections = await revenueSections(db, {
-    installationId,
-    from,
-    to,
-    policy,
-    funnel: { channels: [...rows.channel.values()], campaigns: [...rows.campaign.values()] },
-    credit: { campaigns: byCredit(credit), channels: byCredit(channelCredit) },
-  });
-  return {
-    ...sections,
-    installationId,
-    period: { from: from.toISOString(), to: to.toISOString() },
-    totals,
-    channels: ordered(rows.channel),
-    campaigns: ordered(rows.campaign),
-    feedbackReasons: [...reasons.values()].sort((a, b) => b.total - a.total || a.code.localeCompare(b.code)),
-    revenueCredit: byCredit(credit),
-    channelCredit: byCredit(channelCredit),
-    slaByTeam: byTeam.groups,
-    slaByOwner: byOwner.groups,
-  };
+  return [...map.values()].filter(active).sort((a, b) => entered(b) - entered(a) || b.wonCents - a.wonCents || a.key.localeCompare(b.key));
 }

@@ -105,6 +105,21 @@ const round = (value: number, digits: number): number => Math.round(value * 10 *
 const average = (total: number, count: number): number | null => (count === 0 ? null : Math.round(total / count));
 const numeric = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
+type DealFact = {
+  account: string | null;
+  contact: string | null;
+  origin: string;
+  status: string;
+  amount_cents: string | number | null;
+  won_day: Date | string | null;
+  closed_at: Date | string | null;
+  opened_at: Date | string | null;
+};
+type Customer = { valueCents: number; firstWon: number; contact: string | null; contactRank: [number, number]; segment: string };
+type CostSource = RoiRow['costSources'][number];
+type CostRows = Map<string, { cents: number; sources: Set<CostSource> }>;
+type LifetimeValueRows = Record<'channels' | 'campaigns' | 'segments', Map<string, LifetimeValueRow>>;
+
 /** The revenue sections of the report. */
 export async function revenueSections(db: Queryable, query: RevenueSectionsQuery): Promise<RevenueSections> {
   const { installationId, from, to, policy } = query;
@@ -112,21 +127,36 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
   const currencies = await orgCurrencies(db, installationId);
 
   // Every deal that matters to the period: won before its end (lifetime value), or closed in it.
-  const deals = await db.query<{
-    account: string | null;
-    contact: string | null;
-    origin: string;
-    status: string;
-    amount_cents: string | number | null;
-    won_day: Date | string | null;
-    closed_at: Date | string | null;
-    opened_at: Date | string | null;
-  }>(
+  const deals = await db.query<DealFact>(
     `SELECT salesforce_account_id AS account, hubspot_contact_id AS contact, origin, status, amount_cents,
        CASE WHEN status = 'won' THEN ${wonDay} END AS won_day, closed_at, opened_at
      FROM deals WHERE installation_id = $1 AND status IN ('won', 'lost') AND (${wonDay} < $3 OR (closed_at >= $2 AND closed_at < $3))`,
     [installationId, from, to],
   );
+  const segmentKey = await segmentKeyOf(db, installationId, policy);
+  const ltvRows = await lifetimeValueOf(db, query, customersOf(deals, to.getTime(), segmentKey));
+  const byValue = (rows: Map<string, LifetimeValueRow>) =>
+    [...rows.values()].sort((a, b) => b.lifetimeValueCents - a.lifetimeValueCents || a.key.localeCompare(b.key));
+  const cost = await costsOf(db, query);
+
+  return {
+    currency: { code: currencies?.corporate ?? null, multiCurrency: currencies?.multiCurrency ?? false, rates: currencies?.rates ?? {} },
+    wonDate: policy.wonDate,
+    lifetimeValue: { channels: byValue(ltvRows.channels), campaigns: byValue(ltvRows.campaigns), segments: byValue(ltvRows.segments) },
+    segments: {
+      source: policy.segments.source,
+      measure: policy.segments.measure,
+      rows: segmentRowsOf(deals, query, segmentKey, ltvRows.segments),
+    },
+    roi: {
+      campaigns: roiRows(query.funnel.campaigns, query.credit.campaigns, cost.campaigns, ltvRows.campaigns),
+      channels: roiRows(query.funnel.channels, query.credit.channels, cost.channels, ltvRows.channels),
+    },
+  };
+}
+
+/** The size band of each customer Account, by the revenue policy's source and measure. */
+async function segmentKeyOf(db: Queryable, installationId: string, policy: RevenuePolicy): Promise<(account: string | null) => string> {
   const accounts = await db.query<{
     id: string;
     employees: number | null;
@@ -148,17 +178,16 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
     }),
   );
   const unknownSegment = segmentOf(policy.segments, null);
-  const segmentKey = (account: string | null): string =>
-    account === null ? unknownSegment : (segmentOfAccount.get(account) ?? unknownSegment);
+  return (account) => (account === null ? unknownSegment : (segmentOfAccount.get(account) ?? unknownSegment));
+}
 
-  // Customers: accounts (or, without an account, the deal's contact) with their won deals up to the period's end.
-  // Its group is the first-touch of the contact its earliest new-business deal converted from (any deal's contact if none).
-  const customers = new Map<
-    string,
-    { valueCents: number; firstWon: number; contact: string | null; contactRank: [number, number]; segment: string }
-  >();
-  const fromMs = from.getTime();
-  const toMs = to.getTime();
+/**
+ * Customers: accounts (or, without an account, the deal's contact) with their won deals up to the
+ * period's end. Its group is the first-touch of the contact its earliest new-business deal converted
+ * from (any deal's contact if none).
+ */
+function customersOf(deals: readonly DealFact[], toMs: number, segmentKey: (account: string | null) => string): Map<string, Customer> {
+  const customers = new Map<string, Customer>();
   for (const deal of deals) {
     if (deal.status !== 'won' || deal.won_day === null || deal.amount_cents === null) continue;
     const wonAt = new Date(deal.won_day).getTime();
@@ -183,16 +212,17 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
     }
     customers.set(key, current);
   }
+  return customers;
+}
+
+/** Lifetime value per first-touch channel, campaign and segment. */
+async function lifetimeValueOf(db: Queryable, query: RevenueSectionsQuery, customers: Map<string, Customer>): Promise<LifetimeValueRows> {
   const groups = await groupsOf(
     db,
-    installationId,
+    query.installationId,
     [...customers.values()].map((c) => c.contact).filter((c): c is string => c !== null),
   );
-  const ltvRows = {
-    channels: new Map<string, LifetimeValueRow>(),
-    campaigns: new Map<string, LifetimeValueRow>(),
-    segments: new Map<string, LifetimeValueRow>(),
-  };
+  const ltvRows: LifetimeValueRows = { channels: new Map(), campaigns: new Map(), segments: new Map() };
   const addLtv = (rows: Map<string, LifetimeValueRow>, key: string, valueCents: number, isNew: boolean): void => {
     const row = rows.get(key) ?? { key, customers: 0, newCustomers: 0, lifetimeValueCents: 0, averageLifetimeValueCents: null };
     row.customers += 1;
@@ -203,15 +233,22 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
   };
   for (const customer of customers.values()) {
     const group = customer.contact === null ? undefined : groups.get(customer.contact);
-    const isNew = customer.firstWon >= fromMs;
+    const isNew = customer.firstWon >= query.from.getTime();
     addLtv(ltvRows.channels, group?.channel ?? UNASSIGNED_CHANNEL, customer.valueCents, isNew);
     addLtv(ltvRows.campaigns, group?.campaign ?? '(unattributed)', customer.valueCents, isNew);
     addLtv(ltvRows.segments, customer.segment, customer.valueCents, isNew);
   }
-  const byValue = (rows: Map<string, LifetimeValueRow>) =>
-    [...rows.values()].sort((a, b) => b.lifetimeValueCents - a.lifetimeValueCents || a.key.localeCompare(b.key));
+  return ltvRows;
+}
 
-  // Segments: the period's closed deals per band, with the band's customers.
+/** Segments: the period's closed deals per band, with the band's customers. */
+function segmentRowsOf(
+  deals: readonly DealFact[],
+  query: RevenueSectionsQuery,
+  segmentKey: (account: string | null) => string,
+  ltvSegments: Map<string, LifetimeValueRow>,
+): SegmentRow[] {
+  const [fromMs, toMs] = [query.from.getTime(), query.to.getTime()];
   const bands = new Map<string, { wonCents: number; wonDeals: number; lostDeals: number; cycles: number[] }>();
   const band = (key: string) => {
     const row = bands.get(key) ?? { wonCents: 0, wonDeals: 0, lostDeals: 0, cycles: [] };
@@ -232,11 +269,12 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
       if (closedAt >= fromMs && closedAt < toMs) band(key).lostDeals += 1;
     }
   }
-  const segmentOrder = [...policy.segments.bands.map((b) => b.label), segmentOf(policy.segments, null)];
-  const segmentRows: SegmentRow[] = segmentOrder
+  const segments = query.policy.segments;
+  const segmentOrder = [...segments.bands.map((b) => b.label), segmentOf(segments, null)];
+  return segmentOrder
     .map((key) => {
       const row = bands.get(key) ?? { wonCents: 0, wonDeals: 0, lostDeals: 0, cycles: [] };
-      const ltv = ltvRows.segments.get(key);
+      const ltv = ltvSegments.get(key);
       const cycle = median(row.cycles);
       return {
         key,
@@ -250,8 +288,11 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
       };
     })
     .filter((row) => row.wonDeals + row.lostDeals + row.customers > 0);
+}
 
-  // Cost: Campaigns placed in the period, and the admin's channel amounts for its months.
+/** Cost: Campaigns placed in the period, and the admin's channel amounts for its months. */
+async function costsOf(db: Queryable, query: RevenueSectionsQuery): Promise<{ campaigns: CostRows; channels: CostRows }> {
+  const { installationId, from, to, policy } = query;
   const campaigns = await db.query<{ name: string; budgeted: string | number | null; actual: string | number | null }>(
     `SELECT name, budgeted_cost_cents AS budgeted, actual_cost_cents AS actual FROM campaign_costs
      WHERE installation_id = $1 AND COALESCE(start_date, end_date, created_date) >= ($2::timestamptz AT TIME ZONE 'UTC')::date AND COALESCE(start_date, end_date, created_date) < ($3::timestamptz AT TIME ZONE 'UTC')::date`,
@@ -266,11 +307,8 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
       )
     ).map((row) => [row.campaign, row.channel]),
   );
-  const cost = {
-    campaigns: new Map<string, { cents: number; sources: Set<RoiRow['costSources'][number]> }>(),
-    channels: new Map<string, { cents: number; sources: Set<RoiRow['costSources'][number]> }>(),
-  };
-  const addCost = (rows: typeof cost.campaigns, key: string, cents: number, source: RoiRow['costSources'][number]): void => {
+  const cost = { campaigns: new Map() as CostRows, channels: new Map() as CostRows };
+  const addCost = (rows: CostRows, key: string, cents: number, source: CostSource): void => {
     const row = rows.get(key) ?? { cents: 0, sources: new Set() };
     row.cents += cents;
     row.sources.add(source);
@@ -285,67 +323,58 @@ export async function revenueSections(db: Queryable, query: RevenueSectionsQuery
     addCost(cost.channels, channelOfCampaign.get(campaign.name.toLowerCase()) ?? UNASSIGNED_CHANNEL, cents, source);
   }
   const fromMonth = from.toISOString().slice(0, 7);
-  const lastMonth = new Date(toMs - 1).toISOString().slice(0, 7);
+  const lastMonth = new Date(to.getTime() - 1).toISOString().slice(0, 7);
   for (const entry of policy.channelCosts) {
     if (entry.month >= fromMonth && entry.month <= lastMonth)
       addCost(cost.channels, entry.channel, Math.round(entry.amount * 100), 'entered');
   }
+  return cost;
+}
 
-  const roiRows = (
-    funnel: readonly FunnelCounts[],
-    credits: readonly CreditCounts[],
-    costs: typeof cost.campaigns,
-    ltv: Map<string, LifetimeValueRow>,
-  ): RoiRow[] => {
-    const keys = new Map<string, string>();
-    for (const key of [...funnel.map((f) => f.key), ...credits.map((c) => c.campaign), ...costs.keys()])
-      if (!keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
-    const find = <T>(rows: Iterable<T>, keyOf: (row: T) => string, key: string): T | undefined =>
-      [...rows].find((row) => keyOf(row).toLowerCase() === key.toLowerCase());
-    return [...keys.values()]
-      .map((key): RoiRow => {
-        const counts = find(funnel, (f) => f.key, key);
-        const credit = find(credits, (c) => c.campaign, key)?.credit ?? { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 };
-        const spent = find(costs.entries(), ([k]) => k, key)?.[1];
-        const averageLifetimeValueCents = find(ltv.values(), (row) => row.key, key)?.averageLifetimeValueCents ?? null;
-        const figures = {
-          costCents: spent?.cents ?? 0,
-          leads: counts?.leads ?? 0,
-          mqls: counts?.mqls ?? 0,
-          customers: counts?.customers ?? 0,
-          averageLifetimeValueCents,
-        };
-        const returns = costReturns({ ...figures, creditedCents: credit.linear });
-        return {
-          key,
-          costCents: figures.costCents,
-          costSources: [...(spent?.sources ?? [])].sort(),
-          leads: figures.leads,
-          mqls: figures.mqls,
-          customers: figures.customers,
-          credit: { ...credit },
-          costPerLeadCents: returns.costPerLeadCents,
-          costPerMqlCents: returns.costPerMqlCents,
-          cacCents: returns.cacCents,
-          roi: Object.fromEntries(
-            CREDIT_MODELS.map((model) => [model, costReturns({ ...figures, creditedCents: credit[model] }).roi]),
-          ) as Record<CreditModel, number | null>,
-          averageLifetimeValueCents,
-          ltvToCac: returns.ltvToCac,
-        };
-      })
-      .filter((row) => row.costCents > 0 || CREDIT_MODELS.some((model) => row.credit[model] > 0))
-      .sort((a, b) => b.costCents - a.costCents || b.credit.linear - a.credit.linear || a.key.localeCompare(b.key));
-  };
-
-  return {
-    currency: { code: currencies?.corporate ?? null, multiCurrency: currencies?.multiCurrency ?? false, rates: currencies?.rates ?? {} },
-    wonDate: policy.wonDate,
-    lifetimeValue: { channels: byValue(ltvRows.channels), campaigns: byValue(ltvRows.campaigns), segments: byValue(ltvRows.segments) },
-    segments: { source: policy.segments.source, measure: policy.segments.measure, rows: segmentRows },
-    roi: {
-      campaigns: roiRows(query.funnel.campaigns, query.credit.campaigns, cost.campaigns, ltvRows.campaigns),
-      channels: roiRows(query.funnel.channels, query.credit.channels, cost.channels, ltvRows.channels),
-    },
-  };
+/** Cost and return per key (campaign or channel) that spent or earned credit. */
+function roiRows(
+  funnel: readonly FunnelCounts[],
+  credits: readonly CreditCounts[],
+  costs: CostRows,
+  ltv: Map<string, LifetimeValueRow>,
+): RoiRow[] {
+  const keys = new Map<string, string>();
+  for (const key of [...funnel.map((f) => f.key), ...credits.map((c) => c.campaign), ...costs.keys()])
+    if (!keys.has(key.toLowerCase())) keys.set(key.toLowerCase(), key);
+  const find = <T>(rows: Iterable<T>, keyOf: (row: T) => string, key: string): T | undefined =>
+    [...rows].find((row) => keyOf(row).toLowerCase() === key.toLowerCase());
+  return [...keys.values()]
+    .map((key): RoiRow => {
+      const counts = find(funnel, (f) => f.key, key);
+      const credit = find(credits, (c) => c.campaign, key)?.credit ?? { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 };
+      const spent = find(costs.entries(), ([k]) => k, key)?.[1];
+      const averageLifetimeValueCents = find(ltv.values(), (row) => row.key, key)?.averageLifetimeValueCents ?? null;
+      const figures = {
+        costCents: spent?.cents ?? 0,
+        leads: counts?.leads ?? 0,
+        mqls: counts?.mqls ?? 0,
+        customers: counts?.customers ?? 0,
+        averageLifetimeValueCents,
+      };
+      const returns = costReturns({ ...figures, creditedCents: credit.linear });
+      return {
+        key,
+        costCents: figures.costCents,
+        costSources: [...(spent?.sources ?? [])].sort(),
+        leads: figures.leads,
+        mqls: figures.mqls,
+        customers: figures.customers,
+        credit: { ...credit },
+        costPerLeadCents: returns.costPerLeadCents,
+        costPerMqlCents: returns.costPerMqlCents,
+        cacCents: returns.cacCents,
+        roi: Object.fromEntries(
+          CREDIT_MODELS.map((model) => [model, costReturns({ ...figures, creditedCents: credit[model] }).roi]),
+        ) as Record<CreditModel, number | null>,
+        averageLifetimeValueCents,
+        ltvToCac: returns.ltvToCac,
+      };
+    })
+    .filter((row) => row.costCents > 0 || CREDIT_MODELS.some((model) => row.credit[model] > 0))
+    .sort((a, b) => b.costCents - a.costCents || b.credit.linear - a.credit.linear || a.key.localeCompare(b.key));
 }

@@ -446,7 +446,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
 
   // 4. Unlinked contacts at or after the handoff stage: historical, not new handoffs (no Lead, no SLA clock).
   const linkedIds = new Set(pairs.map((p) => p.contact.id));
-  const handoffRank = compareStageRank(ctx.dictionary.handoffStage, 'lead');
+  const handoffRank = compareStageRank(ctx.dictionary, ctx.dictionary.handoffStage, 'lead');
   for (const contact of contacts) {
     if (linkedIds.has(contact.id)) continue;
     const rank = hubspotFunnelRank(ctx.dictionary, contact.properties);

@@ -1,7 +1,8 @@
 /** The report's period parameters (zod) and its CSV export, shared by the page and `/api/report`. */
 import { z } from 'zod';
 import { CREDIT_MODELS } from '../../domain/attribution.ts';
-import type { FunnelReport, FunnelRow } from '../../store/report.ts';
+import { funnelSteps } from '../../domain/stages.ts';
+import { stageCount, type FunnelReport, type FunnelRow } from '../../store/report.ts';
 
 const DAY_MS = 86_400_000;
 const isoDate = z
@@ -65,52 +66,23 @@ const csvOf = (header: readonly string[], rows: readonly (readonly (string | num
 const amount = (cents: number): number => Math.round(cents) / 100;
 const optionalAmount = (cents: number | null): number | null => (cents === null ? null : amount(cents));
 
-function funnelCsv(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string): string {
+/** A funnel table: a column per funnel stage, then each step's conversion and median days, SLA, feedback and revenue. */
+function funnelCsv(report: FunnelReport, rows: readonly FunnelRow[], dimension: string): string {
+  const steps = funnelSteps({ funnel: report.funnel.map((column) => column.stage) });
+  const stepsOnly = steps.filter((step) => !step.overall);
   const header = [
     dimension,
-    'leads',
-    'mqls',
-    'sqls',
-    'opportunities',
-    'customers',
-    'conversion_lead_to_mql',
-    'conversion_mql_to_sql',
-    'conversion_sql_to_opportunity',
-    'conversion_opportunity_to_customer',
-    'conversion_lead_to_customer',
-    'median_days_lead_to_mql',
-    'median_days_mql_to_sql',
-    'median_days_sql_to_opportunity',
-    'median_days_opportunity_to_customer',
-    'sla_handoffs',
-    'sla_met',
-    'sla_breached',
-    'sla_pending',
-    'sla_compliance',
-    'sla_median_hours_to_first_touch',
-    'rejected',
-    'recycled',
-    'lost',
-    'pipeline',
-    'won',
-    'won_deals',
+    ...report.funnel.map((column) => column.countKey),
+    ...steps.map((step) => `conversion_${step.snakeKey}`),
+    ...stepsOnly.map((step) => `median_days_${step.snakeKey}`),
+    ...['sla_handoffs', 'sla_met', 'sla_breached', 'sla_pending', 'sla_compliance', 'sla_median_hours_to_first_touch'],
+    ...['rejected', 'recycled', 'lost', 'pipeline', 'won', 'won_deals'],
   ];
   const line = (r: FunnelRow) => [
     r.key,
-    r.leads,
-    r.mqls,
-    r.sqls,
-    r.opportunities,
-    r.customers,
-    r.conversion.leadToMql,
-    r.conversion.mqlToSql,
-    r.conversion.sqlToOpportunity,
-    r.conversion.opportunityToCustomer,
-    r.conversion.leadToCustomer,
-    r.medianDays.leadToMql,
-    r.medianDays.mqlToSql,
-    r.medianDays.sqlToOpportunity,
-    r.medianDays.opportunityToCustomer,
+    ...report.funnel.map((column) => stageCount(r, column)),
+    ...steps.map((step) => r.conversion[step.key] ?? null),
+    ...stepsOnly.map((step) => r.medianDays[step.key] ?? null),
     r.sla.handedOff,
     r.sla.met,
     r.sla.breached,
@@ -124,16 +96,112 @@ function funnelCsv(rows: readonly FunnelRow[], totals: FunnelRow, dimension: str
     amount(r.wonCents),
     r.wonDeals,
   ];
-  return csvOf(header, [...rows.map(line), line(totals)]);
+  return csvOf(header, [...rows.map(line), line(report.totals)]);
+}
+
+/** Customer lifetime value per channel, campaign and segment. */
+function ltvCsv(report: FunnelReport): string {
+  return csvOf(
+    ['dimension', 'key', 'customers', 'new_customers', 'lifetime_value', 'average_lifetime_value', 'currency'],
+    (['channels', 'campaigns', 'segments'] as const).flatMap((dimension) =>
+      report.lifetimeValue[dimension].map((r) => [
+        dimension.slice(0, -1),
+        r.key,
+        r.customers,
+        r.newCustomers,
+        amount(r.lifetimeValueCents),
+        optionalAmount(r.averageLifetimeValueCents),
+        report.currency.code,
+      ]),
+    ),
+  );
+}
+
+/** Won and lost deals per size band. */
+function segmentsCsv(report: FunnelReport): string {
+  return csvOf(
+    ['segment', 'won', 'won_deals', 'lost_deals', 'win_rate', 'median_sales_cycle_days', 'customers', 'average_lifetime_value', 'currency'],
+    report.segments.rows.map((r) => [
+      r.key,
+      amount(r.wonCents),
+      r.wonDeals,
+      r.lostDeals,
+      r.winRate,
+      r.medianSalesCycleDays,
+      r.customers,
+      optionalAmount(r.averageLifetimeValueCents),
+      report.currency.code,
+    ]),
+  );
+}
+
+/** Cost and return per campaign and channel. */
+function roiCsv(report: FunnelReport): string {
+  return csvOf(
+    [
+      'dimension',
+      'key',
+      'cost',
+      'cost_sources',
+      'leads',
+      'mqls',
+      'customers',
+      ...CREDIT_MODELS.map((m) => `credit_${m}`),
+      'cost_per_lead',
+      'cost_per_mql',
+      'cac',
+      ...CREDIT_MODELS.map((m) => `roi_${m}`),
+      'average_lifetime_value',
+      'ltv_to_cac',
+      'currency',
+    ],
+    [...report.roi.campaigns.map((r) => ['campaign', r] as const), ...report.roi.channels.map((r) => ['channel', r] as const)].map(
+      ([dimension, r]) => [
+        dimension,
+        r.key,
+        amount(r.costCents),
+        r.costSources.join(' '),
+        r.leads,
+        r.mqls,
+        r.customers,
+        ...CREDIT_MODELS.map((m) => amount(r.credit[m])),
+        optionalAmount(r.costPerLeadCents),
+        optionalAmount(r.costPerMqlCents),
+        optionalAmount(r.cacCents),
+        ...CREDIT_MODELS.map((m) => r.roi[m]),
+        optionalAmount(r.averageLifetimeValueCents),
+        r.ltvToCac,
+        report.currency.code,
+      ],
+    ),
+  );
+}
+
+/** SLA compliance per team and per owner. */
+function slaCsv(report: FunnelReport): string {
+  return csvOf(
+    ['group_by', 'group', 'label', 'handoffs', 'met', 'breached', 'pending', 'compliance', 'median_minutes_to_first_touch'],
+    [...report.slaByTeam.map((g) => ['team', g] as const), ...report.slaByOwner.map((g) => ['owner', g] as const)].map(([by, g]) => [
+      by,
+      g.group,
+      g.label,
+      g.handedOff,
+      g.touchedWithinSla,
+      g.breached,
+      g.pending,
+      g.complianceRate === null ? null : Math.round(g.complianceRate * 10_000) / 10_000,
+      g.medianMinutesToFirstTouch,
+    ]),
+  );
 }
 
 /** One table of the report as CSV. */
 export function reportCsv(report: FunnelReport, table: ReportTable): string {
   switch (table) {
     case 'channels':
-      return funnelCsv(report.channels, report.totals, 'channel');
+      return funnelCsv(report, report.channels, 'channel');
     case 'campaigns':
-      return funnelCsv(report.campaigns, report.totals, 'campaign');
+      return funnelCsv(report, report.campaigns, 'campaign');
     case 'reasons':
       return csvOf(
         ['reason_code', 'reason_label', 'rejected', 'recycled', 'lost', 'total'],
@@ -145,99 +213,13 @@ export function reportCsv(report: FunnelReport, table: ReportTable): string {
         report.revenueCredit.map((r) => [r.campaign, ...CREDIT_MODELS.map((model) => amount(r.credit[model]))]),
       );
     case 'ltv':
-      return csvOf(
-        ['dimension', 'key', 'customers', 'new_customers', 'lifetime_value', 'average_lifetime_value', 'currency'],
-        (['channels', 'campaigns', 'segments'] as const).flatMap((dimension) =>
-          report.lifetimeValue[dimension].map((r) => [
-            dimension.slice(0, -1),
-            r.key,
-            r.customers,
-            r.newCustomers,
-            amount(r.lifetimeValueCents),
-            optionalAmount(r.averageLifetimeValueCents),
-            report.currency.code,
-          ]),
-        ),
-      );
+      return ltvCsv(report);
     case 'segments':
-      return csvOf(
-        [
-          'segment',
-          'won',
-          'won_deals',
-          'lost_deals',
-          'win_rate',
-          'median_sales_cycle_days',
-          'customers',
-          'average_lifetime_value',
-          'currency',
-        ],
-        report.segments.rows.map((r) => [
-          r.key,
-          amount(r.wonCents),
-          r.wonDeals,
-          r.lostDeals,
-          r.winRate,
-          r.medianSalesCycleDays,
-          r.customers,
-          optionalAmount(r.averageLifetimeValueCents),
-          report.currency.code,
-        ]),
-      );
+      return segmentsCsv(report);
     case 'roi':
-      return csvOf(
-        [
-          'dimension',
-          'key',
-          'cost',
-          'cost_sources',
-          'leads',
-          'mqls',
-          'customers',
-          ...CREDIT_MODELS.map((m) => `credit_${m}`),
-          'cost_per_lead',
-          'cost_per_mql',
-          'cac',
-          ...CREDIT_MODELS.map((m) => `roi_${m}`),
-          'average_lifetime_value',
-          'ltv_to_cac',
-          'currency',
-        ],
-        [...report.roi.campaigns.map((r) => ['campaign', r] as const), ...report.roi.channels.map((r) => ['channel', r] as const)].map(
-          ([dimension, r]) => [
-            dimension,
-            r.key,
-            amount(r.costCents),
-            r.costSources.join(' '),
-            r.leads,
-            r.mqls,
-            r.customers,
-            ...CREDIT_MODELS.map((m) => amount(r.credit[m])),
-            optionalAmount(r.costPerLeadCents),
-            optionalAmount(r.costPerMqlCents),
-            optionalAmount(r.cacCents),
-            ...CREDIT_MODELS.map((m) => r.roi[m]),
-            optionalAmount(r.averageLifetimeValueCents),
-            r.ltvToCac,
-            report.currency.code,
-          ],
-        ),
-      );
+      return roiCsv(report);
     case 'sla':
-      return csvOf(
-        ['group_by', 'group', 'label', 'handoffs', 'met', 'breached', 'pending', 'compliance', 'median_minutes_to_first_touch'],
-        [...report.slaByTeam.map((g) => ['team', g] as const), ...report.slaByOwner.map((g) => ['owner', g] as const)].map(([by, g]) => [
-          by,
-          g.group,
-          g.label,
-          g.handedOff,
-          g.touchedWithinSla,
-          g.breached,
-          g.pending,
-          g.complianceRate === null ? null : Math.round(g.complianceRate * 10_000) / 10_000,
-          g.medianMinutesToFirstTouch,
-        ]),
-      );
+      return slaCsv(report);
     default: {
       const unreachable: never = table;
       return unreachable;

@@ -503,7 +503,7 @@ describe('ranks and order tolerance', () => {
     ['rejected', 'mql', 0],
     ['lost', 'opportunity', 0],
   ])('ranks %s against %s as %i', (a, b, sign) => {
-    expect(Math.sign(compareStageRank(a, b))).toBe(sign);
+    expect(Math.sign(compareStageRank(D, a, b))).toBe(sign);
   });
 
   it.each<[SharedStage | null, SharedStage, boolean]>([
@@ -520,7 +520,7 @@ describe('ranks and order tolerance', () => {
     ['rejected', 'sql', true],
     ['lost', 'customer', true],
   ])('treats %s → %s as forward: %s', (from, to, forward) => {
-    expect(isForwardMove(from, to)).toBe(forward);
+    expect(isForwardMove(D, from, to)).toBe(forward);
   });
 
   it.each<[string, number | null]>([

@@ -5,7 +5,8 @@
  */
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import { CREDIT_MODELS } from '../../../domain/attribution.ts';
-import type { FunnelReport, FunnelRow } from '../../../store/report.ts';
+import { funnelSteps, type FunnelStep } from '../../../domain/stages.ts';
+import { stageCount, type FunnelReport, type FunnelRow } from '../../../store/report.ts';
 import type { LifetimeValueRow, RoiRow } from '../../../store/revenue-report.ts';
 import type { SlaComplianceFigures } from '../../../store/sla.ts';
 import { money, numberOrDash, percent } from '../components.ts';
@@ -29,43 +30,43 @@ const plural = (count: number, noun: string): string => `${formatCount(count)} $
 const kpi = (label: string, value: string, hint?: string): Html =>
   html`<div class="kpi"><div class="kpi-value">${value}</div><div class="kpi-label">${label}</div>${hint ? html`<div class="kpi-hint">${hint}</div>` : ''}</div>`;
 
-function funnelTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string, id: string, currency: string | null): Html {
+// Lower-case a stage's short name inside a sentence unless it is an acronym: "Days lead → MQL".
+const inSentence = (word: string): string => (/^[A-Z]{2}/.test(word) ? word : word.charAt(0).toLowerCase() + word.slice(1));
+const stepsOf = (report: FunnelReport): FunnelStep[] =>
+  funnelSteps({ funnel: report.funnel.map((column) => column.stage) }).filter((step) => !step.overall);
+
+function funnelTable(report: FunnelReport, rows: readonly FunnelRow[], dimension: string, id: string, currency: string | null): Html {
+  const steps = stepsOf(report);
   const line = (row: FunnelRow, total: boolean) => html`<tr${total ? html` class="total"` : ''}>
     <th scope="row">${row.key}</th>
-    <td class="num">${formatCount(row.leads)}</td><td class="num">${formatCount(row.mqls)}</td><td class="num">${formatCount(row.sqls)}</td>
-    <td class="num">${formatCount(row.opportunities)}</td><td class="num">${formatCount(row.customers)}</td>
-    <td class="num" data-sort-value="${row.conversion.leadToMql ?? -1}">${percent(row.conversion.leadToMql)}</td>
-    <td class="num" data-sort-value="${row.conversion.mqlToSql ?? -1}">${percent(row.conversion.mqlToSql)}</td>
-    <td class="num" data-sort-value="${row.conversion.sqlToOpportunity ?? -1}">${percent(row.conversion.sqlToOpportunity)}</td>
-    <td class="num" data-sort-value="${row.conversion.opportunityToCustomer ?? -1}">${percent(row.conversion.opportunityToCustomer)}</td>
+    ${report.funnel.map((column) => html`<td class="num">${formatCount(stageCount(row, column))}</td>`)}
+    ${steps.map((step) => html`<td class="num" data-sort-value="${row.conversion[step.key] ?? -1}">${percent(row.conversion[step.key] ?? null)}</td>`)}
     <td class="num" data-sort-value="${row.pipelineCents}">${money(row.pipelineCents, currency)}</td>
     <td class="num" data-sort-value="${row.wonCents}">${money(row.wonCents, currency)}</td>
   </tr>`;
   return html`<table class="data" id="${id}" data-sortable>
-    <thead><tr><th>${dimension}</th><th class="num">Leads</th><th class="num">MQLs</th><th class="num">SQLs</th><th class="num">Opportunities</th><th class="num">Customers</th>
-      <th class="num">Lead → MQL</th><th class="num">MQL → SQL</th><th class="num">SQL → Opp.</th><th class="num">Opp. → Customer</th><th class="num">Pipeline</th><th class="num">Won</th></tr></thead>
+    <thead><tr><th>${dimension}</th>${report.funnel.map((column) => html`<th class="num">${column.plural}</th>`)}
+      ${steps.map((step) => html`<th class="num">${step.from.short} → ${step.to.short}</th>`)}<th class="num">Pipeline</th><th class="num">Won</th></tr></thead>
     <tbody>${rows.map((row) => line(row, false))}</tbody>
-    <tfoot>${line(totals, true)}</tfoot>
+    <tfoot>${line(report.totals, true)}</tfoot>
   </table>`;
 }
 
-function velocityTable(rows: readonly FunnelRow[], totals: FunnelRow, dimension: string, id: string): Html {
+function velocityTable(report: FunnelReport, rows: readonly FunnelRow[], dimension: string, id: string): Html {
+  const steps = stepsOf(report);
   const line = (row: FunnelRow, total: boolean) => html`<tr${total ? html` class="total"` : ''}>
     <th scope="row">${row.key}</th>
-    <td class="num" data-sort-value="${row.medianDays.leadToMql ?? -1}">${numberOrDash(row.medianDays.leadToMql)}</td>
-    <td class="num" data-sort-value="${row.medianDays.mqlToSql ?? -1}">${numberOrDash(row.medianDays.mqlToSql)}</td>
-    <td class="num" data-sort-value="${row.medianDays.sqlToOpportunity ?? -1}">${numberOrDash(row.medianDays.sqlToOpportunity)}</td>
-    <td class="num" data-sort-value="${row.medianDays.opportunityToCustomer ?? -1}">${numberOrDash(row.medianDays.opportunityToCustomer)}</td>
+    ${steps.map((step) => html`<td class="num" data-sort-value="${row.medianDays[step.key] ?? -1}">${numberOrDash(row.medianDays[step.key] ?? null)}</td>`)}
     <td class="num">${formatCount(row.sla.handedOff)}</td>
     <td class="num" data-sort-value="${row.sla.complianceRate ?? -1}">${percent(row.sla.complianceRate)}</td>
     <td class="num" data-sort-value="${row.sla.medianHoursToFirstTouch ?? -1}">${numberOrDash(row.sla.medianHoursToFirstTouch, ' h')}</td>
     <td class="num">${formatCount(row.feedback.rejected)}</td><td class="num">${formatCount(row.feedback.recycled)}</td><td class="num">${formatCount(row.feedback.lost)}</td>
   </tr>`;
   return html`<table class="data" id="${id}" data-sortable>
-    <thead><tr><th>${dimension}</th><th class="num">Days lead → MQL</th><th class="num">Days MQL → SQL</th><th class="num">Days SQL → opp.</th><th class="num">Days opp. → customer</th>
+    <thead><tr><th>${dimension}</th>${steps.map((step) => html`<th class="num">Days ${inSentence(step.from.short)} → ${inSentence(step.to.short)}</th>`)}
       <th class="num">Handoffs</th><th class="num">SLA met</th><th class="num">Median to first touch</th><th class="num">Rejected</th><th class="num">Recycled</th><th class="num">Lost</th></tr></thead>
     <tbody>${rows.map((row) => line(row, false))}</tbody>
-    <tfoot>${line(totals, true)}</tfoot>
+    <tfoot>${line(report.totals, true)}</tfoot>
   </table>`;
 }
 
@@ -86,15 +87,12 @@ function chartData(report: FunnelReport): unknown {
   const top = (rows: readonly FunnelRow[]) => rows.slice(0, 12);
   return {
     funnel: {
-      labels: ['Leads', 'MQLs', 'SQLs', 'Opportunities', 'Customers'],
-      values: [report.totals.leads, report.totals.mqls, report.totals.sqls, report.totals.opportunities, report.totals.customers],
+      labels: report.funnel.map((column) => column.plural),
+      values: report.funnel.map((column) => stageCount(report.totals, column)),
     },
     channels: {
       labels: top(report.channels).map((r) => r.key),
-      leads: top(report.channels).map((r) => r.leads),
-      mqls: top(report.channels).map((r) => r.mqls),
-      sqls: top(report.channels).map((r) => r.sqls),
-      customers: top(report.channels).map((r) => r.customers),
+      stages: report.funnel.map((column) => ({ label: column.plural, data: top(report.channels).map((r) => stageCount(r, column)) })),
       pipeline: top(report.channels).map((r) => r.pipelineCents / 100),
       won: top(report.channels).map((r) => r.wonCents / 100),
     },
@@ -169,14 +167,14 @@ function revenueSectionsHtml(report: FunnelReport, currency: string | null): Htm
   </section>`;
 }
 
-/** Renders the report page body. */
-export function reportBody(data: ReportPageData): Html {
+/** The installation and period form, with the CSV and JSON links of the report shown. */
+function reportFilters(data: ReportPageData): Html {
   const { report, installation } = data;
   const query = installation
     ? `installation=${encodeURIComponent(installation.id)}&from=${encodeURIComponent(data.from)}&to=${encodeURIComponent(data.to)}`
     : '';
   const csv = (table: string) => `/api/report?${query}&format=csv&table=${table}`;
-  const filters = html`<form method="get" action="/admin/report" class="filters card">
+  return html`<form method="get" action="/admin/report" class="filters card">
     ${data.installation ? html`<a href="/admin/review?installation=${encodeURIComponent(data.installation.id)}" id="link-review">Pipeline review</a>` : ''}
     <label>Installation
       <select name="installation">${data.installations.map((i) => html`<option value="${i.id}"${installation?.id === i.id ? html` selected` : ''}>${i.name}</option>`)}</select>
@@ -186,6 +184,28 @@ export function reportBody(data: ReportPageData): Html {
     <button type="submit" class="primary">Show</button>
     ${report ? html`<span class="exports">Export CSV: <a href="${csv('channels')}">channels</a> · <a href="${csv('campaigns')}">campaigns</a> · <a href="${csv('reasons')}">feedback reasons</a> · <a href="${csv('credit')}">revenue credit</a> · <a href="${csv('sla')}">SLA by team and owner</a> · <a href="${csv('ltv')}">lifetime value</a> · <a href="${csv('segments')}">segments</a> · <a href="${csv('roi')}">cost and ROI</a> · <a href="/api/report?${query}">JSON</a></span>` : ''}
   </form>`;
+}
+
+/** One KPI per funnel stage: its count and the share of the stage before it. */
+function funnelKpis(report: FunnelReport): Html[] {
+  const t = report.totals;
+  return report.funnel.map((column, index) => {
+    const previous = report.funnel[index - 1];
+    const step = previous === undefined ? undefined : stepsOf(report)[index - 1];
+    return previous === undefined || step === undefined
+      ? kpi(column.plural, formatCount(stageCount(t, column)))
+      : kpi(
+          column.plural,
+          formatCount(stageCount(t, column)),
+          `${percent(t.conversion[step.key] ?? null)} of ${inSentence(previous.plural)}`,
+        );
+  });
+}
+
+/** Renders the report page body. */
+export function reportBody(data: ReportPageData): Html {
+  const { report, installation } = data;
+  const filters = reportFilters(data);
   if (data.problems && data.problems.length > 0)
     return html`${filters}<div class="notice error" role="alert"><ul>${data.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`;
   if (!report || !installation)
@@ -197,11 +217,7 @@ export function reportBody(data: ReportPageData): Html {
   const averageValue = customers === 0 ? null : Math.round(customersValue / customers);
   return html`${filters}
   <section class="kpis" aria-label="Totals">
-    ${kpi('Leads', formatCount(t.leads))}
-    ${kpi('MQLs', formatCount(t.mqls), `${percent(t.conversion.leadToMql)} of leads`)}
-    ${kpi('SQLs', formatCount(t.sqls), `${percent(t.conversion.mqlToSql)} of MQLs`)}
-    ${kpi('Opportunities', formatCount(t.opportunities), `${percent(t.conversion.sqlToOpportunity)} of SQLs`)}
-    ${kpi('Customers', formatCount(t.customers), `${percent(t.conversion.opportunityToCustomer)} of opportunities`)}
+    ${funnelKpis(report)}
     ${kpi('SLA met', percent(t.sla.complianceRate), `${plural(t.sla.handedOff, 'handoff')} · median ${numberOrDash(t.sla.medianHoursToFirstTouch, ' h')} to first touch`)}
     ${kpi('Pipeline', money(t.pipelineCents, currency))}
     ${kpi('Won revenue', money(t.wonCents, currency), plural(t.wonDeals, 'deal'))}
@@ -211,22 +227,22 @@ export function reportBody(data: ReportPageData): Html {
 
   <div class="grid two charts">
     <section class="card"><h2>Funnel</h2><div class="chart"><canvas id="chart-funnel" role="img" aria-label="Funnel: contacts reaching each stage"></canvas></div></section>
-    <section class="card"><h2>Stages by channel</h2><div class="chart"><canvas id="chart-channels" role="img" aria-label="Leads, MQLs, SQLs and customers per channel"></canvas></div></section>
+    <section class="card"><h2>Stages by channel</h2><div class="chart"><canvas id="chart-channels" role="img" aria-label="${report.funnel.map((column) => column.plural).join(', ')} per channel"></canvas></div></section>
     <section class="card"><h2>Pipeline and won revenue by channel</h2><div class="chart"><canvas id="chart-revenue" role="img" aria-label="Pipeline and won revenue per channel"></canvas></div></section>
     <section class="card"><h2>Sales feedback reasons</h2><div class="chart"><canvas id="chart-reasons" role="img" aria-label="Rejected, recycled and lost per reason"></canvas></div></section>
   </div>
 
   <section class="card">
     <h2>By channel</h2>
-    <div class="scroll">${funnelTable(report.channels, t, 'Channel', 'table-channels', currency)}</div>
+    <div class="scroll">${funnelTable(report, report.channels, 'Channel', 'table-channels', currency)}</div>
     <h3>Velocity, SLA and feedback</h3>
-    <div class="scroll">${velocityTable(report.channels, t, 'Channel', 'table-channels-velocity')}</div>
+    <div class="scroll">${velocityTable(report, report.channels, 'Channel', 'table-channels-velocity')}</div>
   </section>
   <section class="card">
     <h2>By campaign</h2>
-    <div class="scroll">${funnelTable(report.campaigns, t, 'Campaign', 'table-campaigns', currency)}</div>
+    <div class="scroll">${funnelTable(report, report.campaigns, 'Campaign', 'table-campaigns', currency)}</div>
     <h3>Velocity, SLA and feedback</h3>
-    <div class="scroll">${velocityTable(report.campaigns, t, 'Campaign', 'table-campaigns-velocity')}</div>
+    <div class="scroll">${velocityTable(report, report.campaigns, 'Campaign', 'table-campaigns-velocity')}</div>
   </section>
 
   <div class="grid two">

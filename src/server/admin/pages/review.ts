@@ -68,13 +68,20 @@ function rulesTable(rules: readonly SalesRuleFigures[], id: string): Html {
     <tbody>${rules.map((rule) => html`<tr data-rule="${rule.rule}"><td>${RULE_LABELS[rule.rule]}</td>${rule.enabled ? html`<td class="num">${formatCount(rule.kept)}</td><td class="num">${formatCount(rule.broken)}</td><td class="num">${formatCount(rule.pending)}</td><td class="num">${percent(rule.rate)}</td>` : html`<td colspan="4" class="muted">Not set in the SLA policy</td>`}</tr>`)}</tbody></table>`;
 }
 
+/** A link to a setting for those who may change it, else where it is set. */
+type SettingLink = (key: string, label: string) => Html;
+
 function reviewSections(review: PipelineReview, installation: InstallationDetails, canManage: boolean): Html {
-  const currency = review.currency;
   const settings = `/admin/installations/${encodeURIComponent(installation.id)}/settings`;
-  const settingLink = (key: string, label: string): Html =>
+  const settingLink: SettingLink = (key, label) =>
     canManage ? html`<a href="${settings}?key=${key}#edit">${label}</a>` : html`${label} (an installation admin sets it)`;
-  const { goal, pipeline, sources, losses, agreement, upcoming } = review;
-  const marketing = agreement.marketing;
+  return html`${revenueSectionsHtml(review, settingLink)}${agreementSectionsHtml(review, settingLink)}`;
+}
+
+/** Goal, open pipeline, sources, new customers and losses. */
+function revenueSectionsHtml(review: PipelineReview, settingLink: SettingLink): Html {
+  const currency = review.currency;
+  const { goal, pipeline, sources, losses } = review;
   return html`
   <section class="card review-block" id="review-goal">
     <h2>${goal.quarter} revenue goal</h2>
@@ -132,7 +139,15 @@ function reviewSections(review: PipelineReview, installation: InstallationDetail
     </div>`
     }
   </section>
+`;
+}
 
+/** Both sides of the agreement, shared goals, upcoming campaigns and the chart data. */
+function agreementSectionsHtml(review: PipelineReview, settingLink: SettingLink): Html {
+  const currency = review.currency;
+  const { goal, pipeline, sources, agreement, upcoming } = review;
+  const marketing = agreement.marketing;
+  return html`
   <section class="card review-block" id="review-agreement">
     <h2>The agreement</h2>
     <div>

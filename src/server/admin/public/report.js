@@ -55,16 +55,11 @@ if (source && Chart) {
     },
   });
 
-  draw('chart-funnel', bars(data.funnel.labels, [{ label: 'Contacts', data: data.funnel.values, color: palette.slice(0, 5) }]));
   draw(
-    'chart-channels',
-    bars(data.channels.labels, [
-      { label: 'Leads', data: data.channels.leads },
-      { label: 'MQLs', data: data.channels.mqls },
-      { label: 'SQLs', data: data.channels.sqls },
-      { label: 'Customers', data: data.channels.customers },
-    ]),
+    'chart-funnel',
+    bars(data.funnel.labels, [{ label: 'Contacts', data: data.funnel.values, color: palette.slice(0, data.funnel.labels.length) }]),
   );
+  draw('chart-channels', bars(data.channels.labels, data.channels.stages));
   draw(
     'chart-revenue',
     bars(
