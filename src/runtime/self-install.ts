@@ -5,7 +5,6 @@
  * webhook subscriptions to this app, and Salesforce Outbound Message rules to this app's
  * per-installation endpoint. One log line per step; re-running creates only what is missing.
  */
-import { CrmRejectedError } from '../crm/errors.ts';
 import {
   HUBSPOT_COMPANY_PROPERTIES,
   HUBSPOT_CONTACT_PROPERTIES,
@@ -25,17 +24,6 @@ import { ensureSalesforceAccess } from './salesforce-access.ts';
 
 /** Fields of the Task and Event Outbound Messages: an activity a rep logs on a Lead is its first touch. */
 export const ACTIVITY_FIELDS = ['Id', 'WhoId', 'OwnerId', 'CreatedDate', 'LastModifiedById'] as const;
-
-/** True when the org lets the integration user query `object` (Event may be missing or hidden). */
-async function orgHasObject(runtime: InstallationRuntime, object: string): Promise<boolean> {
-  try {
-    await runtime.salesforce.query(`SELECT Id FROM ${object} LIMIT 1`);
-    return true;
-  } catch (error) {
-    if (error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') return false;
-    throw error;
-  }
-}
 
 export interface SelfInstallDeps {
   config: AppConfig;
@@ -112,7 +100,7 @@ export async function selfInstall(deps: SelfInstallDeps): Promise<void> {
         continue;
       }
       if (existing) deps.salesforce.outbound.removeRule(existing.id);
-      if ((object === 'Task' || object === 'Event') && !(await orgHasObject(runtime, object))) {
+      if ((object === 'Task' || object === 'Event') && !(await runtime.salesforce.canQuery(object))) {
         log.info({ object }, `install: this org has no ${object} object for the integration user; no Outbound Message for it`);
         continue;
       }

@@ -6,7 +6,6 @@
  * stalled or rate-limited run resumes where it stopped, never holding more than one step.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
 import { BACKFILL_RUN_COLUMNS, loadBackfillRun, type BackfillRunRow } from '../store/backfill-runs.ts';
 import { CONTACT_SYNC_PROPERTIES, type SyncContext } from './context.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
@@ -18,8 +17,6 @@ const CONTACT_PAGES_PER_STEP = 2;
 const LEADS_PER_STEP = 200;
 /** Opportunities per step of the revenue phase (one query). */
 const OPPORTUNITIES_PER_STEP = 200;
-/** Unconverted Leads that no HubSpot contact is linked to. */
-const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
 
 /** What one step did, added to its run's counters with the cursor. */
 export interface StepCounts {
@@ -62,7 +59,7 @@ export async function runPhases<P>(
   if (run.installation_id !== ctx.installationId) throw new Error(`${kind.name} ${runId} belongs to another installation`);
   if (run.status === 'completed' || run.status === 'failed') return kind.progressOf(run);
   await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
-  const unlinkedLeads = () => ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`);
+  const unlinkedLeads = () => ctx.salesforce.countUnlinkedLeads();
   if (run.total === null) {
     const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), unlinkedLeads()]);
     await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
@@ -90,21 +87,15 @@ export async function runPhases<P>(
       // What is left unlinked is what the Lead phase walks.
       if (after === undefined && kind.recountAfterContacts) total = Number(run.done) + counts.processed + (await unlinkedLeads());
     } else if (run.phase === 'leads') {
-      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
-      const leads = await ctx.salesforce.query(
-        `SELECT ${selectList(kind.leadFields)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`,
-      );
+      const leads = await ctx.salesforce.unlinkedLeadsAfter(run.cursor, kind.leadFields, LEADS_PER_STEP);
       counts = await kind.leadStep(leads);
       const last = leads.at(-1)?.Id;
       next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
     } else {
       // Every Opportunity, 200 per step by Id: each becomes a deal of the revenue loop (the live
       // sync records changes from now on; this records the deals closed before the app was there).
-      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` WHERE Id > ${soqlString(run.cursor)}` : '';
       const { fields, rates } = await opportunityReadFields(ctx.salesforce);
-      const opportunities = await ctx.salesforce.query(
-        `SELECT ${selectList(fields)} FROM Opportunity${cursor} ORDER BY Id ASC LIMIT ${OPPORTUNITIES_PER_STEP}`,
-      );
+      const opportunities = await ctx.salesforce.opportunitiesAfter(run.cursor, fields, OPPORTUNITIES_PER_STEP);
       const log: SyncLogEntry[] = [];
       await recordDeals(
         ctx,

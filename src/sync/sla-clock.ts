@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
-import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import type { HubSpotPort, SalesforceActivity, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import {
   computeDueAt,
   effectiveSla,
@@ -171,8 +171,6 @@ const LEAD_FIELDS = [
 ] as const;
 const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
 const ACTIVITY_TYPES = ['Task', 'Event'] as const;
-/** SOQL `IN` lists stay well under the query length limit. */
-const IDS_PER_QUERY = 200;
 const RECORD_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 /** Marks the Tasks of one escalation, so a resumed escalation finds the ones it already created. */
 const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
@@ -520,29 +518,20 @@ export async function loggedActivities(
   const activities: { type: 'Task' | 'Event'; whoId: string; at: number }[] = [];
   for (const type of ACTIVITY_TYPES) {
     if (type === 'Event' && withoutEvents.has(ctx.salesforce)) continue;
-    for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
-      const list = ids
-        .slice(start, start + IDS_PER_QUERY)
-        .map((id) => `'${id}'`)
-        .join(', ');
-      let rows: SalesforceRecord[];
-      try {
-        rows = await ctx.salesforce.query(
-          `SELECT Id, WhoId, CreatedDate FROM ${type} WHERE WhoId IN (${list}) AND CreatedById != '${ctx.integrationUserId}' ORDER BY CreatedDate ASC`,
-        );
-      } catch (error) {
-        // An org (or integration user) without access to Events: Tasks alone stop the clock.
-        if (type === 'Event' && error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') {
-          withoutEvents.add(ctx.salesforce);
-          break;
-        }
-        throw error;
+    let rows: SalesforceActivity[];
+    try {
+      rows = await ctx.salesforce.activitiesByOthers(type, ids, ctx.integrationUserId);
+    } catch (error) {
+      // An org (or integration user) without access to Events: Tasks alone stop the clock.
+      if (type === 'Event' && error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') {
+        withoutEvents.add(ctx.salesforce);
+        continue;
       }
-      for (const row of rows) {
-        const whoId = text(row, 'WhoId');
-        const at = Date.parse(text(row, 'CreatedDate') ?? '');
-        if (whoId !== null && !Number.isNaN(at)) activities.push({ type, whoId, at });
-      }
+      throw error;
+    }
+    for (const row of rows) {
+      const at = Date.parse(row.createdDate ?? '');
+      if (row.whoId !== null && !Number.isNaN(at)) activities.push({ type, whoId: row.whoId, at });
     }
   }
   return activities;
@@ -743,14 +732,12 @@ async function escalate(
     const marker = TASK_MARKER(escalation.id);
     const canSearch = resumed && RECORD_ID.test(clock.leadId) && RECORD_ID.test(ctx.integrationUserId);
     const existing = canSearch
-      ? (
-          await ctx.salesforce.query(
-            `SELECT Id, Description FROM Task WHERE WhoId = '${clock.leadId}' AND CreatedById = '${ctx.integrationUserId}'`,
-          )
-        ).filter((task) => (text(task, 'Description') ?? '').includes(marker))
+      ? (await ctx.salesforce.tasksCreatedBy(clock.leadId, ctx.integrationUserId)).filter((task) =>
+          (task.description ?? '').includes(marker),
+        )
       : [];
     if (existing.length > 0) {
-      taskIds = existing.map((task) => task.Id);
+      taskIds = existing.map((task) => task.id);
     } else {
       const name = leadName(lead) ?? clock.leadId;
       const description = [

@@ -13,6 +13,7 @@ import type { CurrencyRates } from '../../domain/revenue.ts';
 import type { CustomFieldDefinition, DescribedAccess, SalesforcePort, SalesforceRecord, WriteOutcome } from '../ports.ts';
 import { redact, toSalesforceError } from './errors.ts';
 import { ensurePermissionSet } from './permission-sets.ts';
+import { createSyncReads } from './sync-reads.ts';
 import {
   COLLECTION_LIMIT,
   EMAILS_PER_QUERY,
@@ -451,10 +452,6 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       return runQuery(changedSinceQuery(type, fields, since, limit), `changed ${type}`, 'data', limit);
     },
 
-    async query(soql) {
-      return runQuery(soql, 'query');
-    },
-
     async findDeletedSince(type, since, limit) {
       // queryAll: the recycle bin keeps deleted records 15 days (merged-away ones with MasterRecordId).
       const soql = changedSinceQuery(type, ['Id', 'MasterRecordId', 'IsDeleted'], since, limit).replace(
@@ -476,9 +473,20 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
       );
     },
 
-    async count(soql) {
-      const answer = await call('count', () => conn.query(soql).execute({ autoFetch: false }));
-      return parseAnswer(countResultSchema, answer, 'count').totalSize;
+    ...createSyncReads(
+      (soql) => runQuery(soql, 'query'),
+      async (soql) =>
+        parseAnswer(countResultSchema, await call('count', () => conn.query(soql).execute({ autoFetch: false })), 'count').totalSize,
+    ),
+
+    async canQuery(object) {
+      try {
+        await runQuery(`SELECT Id FROM ${sobjectName(object)} LIMIT 1`, 'query');
+        return true;
+      } catch (error) {
+        if (error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') return false;
+        throw error;
+      }
     },
 
     async ensureCustomFields(definitions, dryRun) {
@@ -506,7 +514,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     async ensurePermissionSet(spec, assigneeIds, dryRun) {
       return ensurePermissionSet(
         {
-          query: (soql) => port.query(soql),
+          query: (soql) => runQuery(soql, 'query'),
           create: (type, records) => port.createRecords(type, records),
           update: (type, records) => port.updateRecords(type, records),
         },
