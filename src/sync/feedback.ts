@@ -13,6 +13,7 @@ import { sameValue } from '../domain/validation.ts';
 import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNotes, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** A Salesforce record moving a HubSpot contact, as sales-progress pairs them. */
 export interface FeedbackMove {
@@ -32,11 +33,6 @@ export interface FeedbackBatch {
   finish(failedContacts: ReadonlySet<string>): Promise<void>;
 }
 
-/** The user ids the same after Salesforce's 15/18-character forms are aligned. */
-function sameUser(a: string | null, b: string | null): boolean {
-  return a !== null && b !== null && a.slice(0, 15) === b.slice(0, 15);
-}
-
 function text(record: SalesforceRecord, field: string): string | null {
   const value = record[field];
   return typeof value === 'string' && value.trim() !== '' ? value : null;
@@ -45,7 +41,7 @@ function text(record: SalesforceRecord, field: string): string | null {
 /** Who gave the feedback: the rep who last changed the record, or its owner when that was the app. */
 function repIdOf(record: SalesforceRecord, integrationUserId: string): string | null {
   const modifiedBy = text(record, 'LastModifiedById');
-  return modifiedBy !== null && !sameUser(modifiedBy, integrationUserId) ? modifiedBy : text(record, 'OwnerId');
+  return modifiedBy !== null && !sameSalesforceId(modifiedBy, integrationUserId) ? modifiedBy : text(record, 'OwnerId');
 }
 
 /** The feedback snapshot of a Lead or Opportunity record. */
@@ -137,7 +133,7 @@ export async function prepareFeedback(
     if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);
   }
   const users = repIds.size === 0 ? [] : await ctx.salesforce.readRecords('User', [...repIds], ['Id', 'Name']);
-  const names = new Map(users.map((user) => [user.Id.slice(0, 15), text(user, 'Name')]));
+  const names = new Map(users.map((user) => [salesforceId15(user.Id), text(user, 'Name')]));
 
   const pending: Pending[] = [];
   const log: SyncLogEntry[] = [];
@@ -163,7 +159,7 @@ export async function prepareFeedback(
     stepsFor(move, lifecycle, current) {
       if (lifecycle.action === 'none' && lifecycle.reason.startsWith('refused')) return [];
       const repId = repIdOf(move.record, integrationUserId);
-      const ownerName = repId === null ? null : (names.get(repId.slice(0, 15)) ?? null);
+      const ownerName = repId === null ? null : (names.get(salesforceId15(repId)) ?? null);
       const decision = deriveFeedback(
         previous.get(move.contactId) ?? null,
         feedbackSnapshotOf(move.type, move.record, ownerName),

@@ -12,7 +12,7 @@
  * compares with the current value, so a repeated step writes nothing new.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { isRecordId } from '../crm/salesforce/mapper.ts';
+import { isSalesforceId } from '../domain/salesforce-id.ts';
 import { decideStageAgreement, hubspotFunnelRank, type StageAgreement } from '../domain/stage-agreement.ts';
 import { assertNever } from '../domain/result.ts';
 import { compareStageRank } from '../domain/stages.ts';
@@ -247,7 +247,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   const unlinked = contacts.filter((c) => !links.has(c.id));
   const leadIdProperty = (c: HubSpotContact) => c.properties.salesforce_lead_id ?? null;
   const knownLeadIds = [...[...links.values()].map((l) => l.salesforceLeadId), ...unlinked.map(leadIdProperty)].filter(
-    (id): id is string => id !== null && isRecordId(id),
+    (id): id is string => id !== null && isSalesforceId(id),
   );
   const leadRows = await ctx.salesforce.leadsByIdOrHubSpotId(
     knownLeadIds,
@@ -284,7 +284,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
       continue;
     }
     const contactId = contact.properties.salesforce_contact_id;
-    if (contactId && isRecordId(contactId)) contactIdProperties.push({ contact, id: contactId });
+    if (contactId && isSalesforceId(contactId)) contactIdProperties.push({ contact, id: contactId });
     else if (contact.properties.email) byEmail.push(contact);
   }
   // A Contact named by the contact's salesforce_contact_id must exist; otherwise email decides.

@@ -50,6 +50,7 @@ import {
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, salesforceRef } from './context.ts';
 import type { ValueLedger } from './value-ledger.ts';
+import { isSalesforceId, salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** Enqueues the SLA jobs of the catalog's `slaClocks` and `slaAlerts` queues. */
 export class SlaScheduler {
@@ -171,7 +172,6 @@ const LEAD_FIELDS = [
 ] as const;
 const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
 const ACTIVITY_TYPES = ['Task', 'Event'] as const;
-const RECORD_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 /** Marks the Tasks of one escalation, so a resumed escalation finds the ones it already created. */
 const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
 
@@ -182,10 +182,6 @@ const withoutEvents = new WeakSet<SalesforcePort>();
 export function text(record: SalesforceRecord | undefined, field: string): string | null {
   const value = record?.[field];
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
-}
-
-function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
-  return typeof a === 'string' && typeof b === 'string' && a.slice(0, 15) === b.slice(0, 15);
 }
 
 /** True for a CRM failure the caller retries or logs (rate limit, outage, refusal, auth). */
@@ -222,12 +218,12 @@ function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord |
 async function readOwners(ctx: ClockContext, leads: readonly (SalesforceRecord | undefined)[]): Promise<Map<string, SalesforceRecord>> {
   const ids = [...new Set(leads.map((lead) => text(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005')))];
   if (ids.length === 0) return new Map();
-  return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [user.Id.slice(0, 15), user]));
+  return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [salesforceId15(user.Id), user]));
 }
 
 function ownerOf(owners: ReadonlyMap<string, SalesforceRecord>, lead: SalesforceRecord | undefined): SalesforceRecord | undefined {
   const ownerId = text(lead, 'OwnerId');
-  return ownerId === null ? undefined : owners.get(ownerId.slice(0, 15));
+  return ownerId === null ? undefined : owners.get(salesforceId15(ownerId));
 }
 
 function durationText(hours: number): string {
@@ -386,7 +382,7 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
             handoffs.map((h) => h.leadId),
             LEAD_FIELDS,
           )
-        ).map((lead) => [lead.Id.slice(0, 15), lead]),
+        ).map((lead) => [salesforceId15(lead.Id), lead]),
       );
     if (needsOwner) owners = await readOwners(ctx, [...leads.values()]);
   } catch (error) {
@@ -403,7 +399,7 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
 
   // 2. The clocks, in Postgres first: the due check and the stamps follow from the rows.
   const clocks: NewSlaClock[] = handoffs.map((handoff) => {
-    const lead = leads.get(handoff.leadId.slice(0, 15));
+    const lead = leads.get(salesforceId15(handoff.leadId));
     const context = contextOf(lead, ownerOf(owners, lead));
     return {
       installationId: ctx.installationId,
@@ -490,16 +486,16 @@ async function findFirstTouches(
   };
   const untouched = ctx.policy.untouchedLeadStatuses;
   for (const clock of clocks) {
-    const lead = leads.get(clock.leadId.slice(0, 15));
+    const lead = leads.get(salesforceId15(clock.leadId));
     if (!lead) continue;
     // The clock started at an untouched status; leaving it (or converting) is the first touch.
     const leftUntouched = lead.IsConverted === true || isFirstTouch(untouched[0], text(lead, 'Status'), untouched);
     const modified = Date.parse(text(lead, 'LastModifiedDate') ?? '');
     if (leftUntouched) offer(clock, Number.isNaN(modified) ? nowMs : modified, 'status');
   }
-  const byLead = new Map(clocks.map((clock) => [clock.leadId.slice(0, 15), clock]));
+  const byLead = new Map(clocks.map((clock) => [salesforceId15(clock.leadId), clock]));
   for (const activity of await loggedActivities(ctx, [...byLead.keys()])) {
-    const clock = byLead.get(activity.whoId.slice(0, 15));
+    const clock = byLead.get(salesforceId15(activity.whoId));
     if (clock && activity.at >= clock.handoffAt.getTime()) offer(clock, activity.at, activity.type);
   }
   return touches;
@@ -513,8 +509,8 @@ export async function loggedActivities(
   ctx: ClockContext,
   leadIds: readonly string[],
 ): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
-  const ids = leadIds.filter((id) => RECORD_ID.test(id));
-  if (ids.length === 0 || !RECORD_ID.test(ctx.integrationUserId)) return [];
+  const ids = leadIds.filter((id) => isSalesforceId(id));
+  if (ids.length === 0 || !isSalesforceId(ctx.integrationUserId)) return [];
   const activities: { type: 'Task' | 'Event'; whoId: string; at: number }[] = [];
   for (const type of ACTIVITY_TYPES) {
     if (type === 'Event' && withoutEvents.has(ctx.salesforce)) continue;
@@ -576,21 +572,21 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
         clocks.map((clock) => clock.leadId),
         LEAD_FIELDS,
       )
-    ).map((lead) => [lead.Id.slice(0, 15), lead]),
+    ).map((lead) => [salesforceId15(lead.Id), lead]),
   );
   const touches = await findFirstTouches(ctx, clocks, leads);
   // Owner names and teams for the report, of the clocks that stop and do not know them yet.
   const unknown = clocks.filter((clock) => touches.has(clock.id) && (clock.ownerName === null || clock.team === null));
   const owners = await readOwners(
     ctx,
-    unknown.map((clock) => leads.get(clock.leadId.slice(0, 15))),
+    unknown.map((clock) => leads.get(salesforceId15(clock.leadId))),
   );
   const log = new Log(ctx);
   const stamps: { stamp: Stamp; touch: { at: Date; source: TouchSource } }[] = [];
   for (const clock of clocks) {
     const touch = touches.get(clock.id);
     if (!touch) continue;
-    const lead = leads.get(clock.leadId.slice(0, 15));
+    const lead = leads.get(salesforceId15(clock.leadId));
     await enrichSlaClock(ctx.db, clock.id, contextOf(lead, ownerOf(owners, lead)));
     const stamp = await recordTouch(ctx, clock, touch, lead);
     if (stamp) stamps.push({ stamp, touch });
@@ -677,7 +673,7 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
       await log.flush();
       return { kind: 'lead_missing' };
     }
-    const touch = (await findFirstTouches(ctx, [clock], new Map([[clock.leadId.slice(0, 15), lead]]))).get(clock.id);
+    const touch = (await findFirstTouches(ctx, [clock], new Map([[salesforceId15(clock.leadId), lead]]))).get(clock.id);
     if (touch) {
       const stamp = await recordTouch(ctx, clock, touch, lead);
       if (stamp) await stampTouches(ctx, [{ stamp, touch }], log);
@@ -726,11 +722,11 @@ async function escalate(
 
   // 1. A Task for the owner and one for the owner's manager, marked with the escalation id.
   if (escalation.tasksCreatedAt === null) {
-    const managerId = text(owner, 'ManagerId') ?? (sameId(ownerId, clock.ownerId) ? clock.managerId : null);
+    const managerId = text(owner, 'ManagerId') ?? (sameSalesforceId(ownerId, clock.ownerId) ? clock.managerId : null);
     const manager = managerId === null ? undefined : (await ctx.salesforce.readRecords('User', [managerId], USER_FIELDS))[0];
     managerName = text(manager, 'Name');
     const marker = TASK_MARKER(escalation.id);
-    const canSearch = resumed && RECORD_ID.test(clock.leadId) && RECORD_ID.test(ctx.integrationUserId);
+    const canSearch = resumed && isSalesforceId(clock.leadId) && isSalesforceId(ctx.integrationUserId);
     const existing = canSearch
       ? (await ctx.salesforce.tasksCreatedBy(clock.leadId, ctx.integrationUserId)).filter((task) =>
           (task.description ?? '').includes(marker),

@@ -29,7 +29,6 @@ import {
   customFieldsQuery,
   developerNameOf,
   fullNameOf,
-  isRecordId,
   queryResultSchema,
   resourcesSchema,
   saveResultSchema,
@@ -40,6 +39,7 @@ import {
   toSalesforceRecord,
   toWriteOutcome,
 } from './mapper.ts';
+import { isSalesforceId, salesforceId15 } from '../../domain/salesforce-id.ts';
 
 /** The part of `/limits` the admin sees: the rolling 24 h API allowance (docs/reference/salesforce-api.md §3.3). */
 const limitsSchema = z.object({ DailyApiRequests: z.object({ Max: z.number(), Remaining: z.number() }) });
@@ -219,7 +219,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
   let currencies: { rates: CurrencyRates | null; until: number } | undefined;
   const limiterKey = () => {
     const org = conn.userInfo?.organizationId ?? /^(00D[A-Za-z0-9]{12})!/.exec(conn.accessToken ?? '')?.[1];
-    return `salesforce:${org === undefined ? conn.instanceUrl : org.slice(0, 15)}`;
+    return `salesforce:${org === undefined ? conn.instanceUrl : salesforceId15(org)}`;
   };
   const secrets = () => [conn.accessToken, conn.refreshToken];
 
@@ -390,7 +390,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
 
     async readRecords(type, ids, fields) {
       const name = sobjectName(type);
-      const wanted = [...new Set(ids.filter(isRecordId))];
+      const wanted = [...new Set(ids.filter(isSalesforceId))];
       const records: SalesforceRecord[] = [];
       for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
         records.push(...(await runQuery(byIdsQuery(name, wanted.slice(start, start + IDS_PER_QUERY), fields), `read ${name}`)));
@@ -420,7 +420,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     },
 
     async contactsOfAccounts(accountIds) {
-      const wanted = [...new Set(accountIds.filter(isRecordId))];
+      const wanted = [...new Set(accountIds.filter(isSalesforceId))];
       const contacts: { id: string; accountId: string }[] = [];
       for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
         const part = wanted.slice(start, start + IDS_PER_QUERY);

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import type { PermissionSetSpec, PermissionSetState, SalesforceRecord, WriteOutcome } from '../ports.ts';
 import { soqlString } from './mapper.ts';
+import { salesforceId15 } from '../../domain/salesforce-id.ts';
 
 /** What the adapter lends this module: SOQL and Collections writes, with its limiter and errors. */
 export interface PermissionSetIo {
@@ -102,9 +103,8 @@ export async function ensurePermissionSet(
   }
   state.assignees = assigned.size;
   // Ids compare on their 15-character case-sensitive form (an 18-character id adds a checksum).
-  const short = (id: string) => id.slice(0, 15);
-  const assignedShort = new Set([...assigned].map(short));
-  state.unassigned = [...new Set(assigneeIds)].filter((id) => !assignedShort.has(short(id)));
+  const assignedShort = new Set([...assigned].map(salesforceId15));
+  state.unassigned = [...new Set(assigneeIds)].filter((id) => !assignedShort.has(salesforceId15(id)));
 
   const fieldCreates: Record<string, unknown>[] = [];
   const fieldUpdates: SalesforceRecord[] = [];

@@ -4,7 +4,8 @@
  * returns the rows. The adapter composes these into `SalesforcePort`.
  */
 import type { CampaignMemberRow, CampaignRow, MemberStatusRow, SalesforceActivity, SalesforcePort, SalesforceRecord } from '../ports.ts';
-import { HUBSPOT_ID_FIELD, IDS_PER_QUERY, isRecordId, selectList, soqlString } from './mapper.ts';
+import { isSalesforceId } from '../../domain/salesforce-id.ts';
+import { HUBSPOT_ID_FIELD, IDS_PER_QUERY, selectList, soqlString } from './mapper.ts';
 
 /** Runs SOQL and returns every row (errors name the operation `query`, as the sync log has always shown). */
 type RunQuery = (soql: string) => Promise<SalesforceRecord[]>;
@@ -56,7 +57,7 @@ function stringOf(value: unknown): string | null {
 
 /** ` AND Id > '…'` after a record id; nothing when the cursor is absent or not an id. */
 function afterId(id: string | null, keyword: 'WHERE' | 'AND'): string {
-  return id !== null && isRecordId(id) ? ` ${keyword} Id > ${soqlString(id)}` : '';
+  return id !== null && isSalesforceId(id) ? ` ${keyword} Id > ${soqlString(id)}` : '';
 }
 
 function backfillReads(
@@ -84,7 +85,7 @@ function identityReads(
       );
     },
     async leadsByIdOrHubSpotId(leadIds, hubspotContactIds, fields) {
-      const ids = [...new Set(leadIds)].filter(isRecordId);
+      const ids = [...new Set(leadIds)].filter(isSalesforceId);
       const conditions = [
         ids.length > 0 ? `Id IN (${list(ids)})` : '',
         hubspotContactIds.length > 0 ? `${HUBSPOT_ID_FIELD} IN (${list(hubspotContactIds)})` : '',
