@@ -12,7 +12,7 @@ import type { HubSpotContactSnapshot, HubSpotDecision, HubSpotPropertyMap } from
 import { sameValue } from '../domain/validation.ts';
 import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNotes, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
 import { salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** A Salesforce record moving a HubSpot contact, as sales-progress pairs them. */
@@ -33,29 +33,24 @@ export interface FeedbackBatch {
   finish(failedContacts: ReadonlySet<string>): Promise<void>;
 }
 
-function text(record: SalesforceRecord, field: string): string | null {
-  const value = record[field];
-  return typeof value === 'string' && value.trim() !== '' ? value : null;
-}
-
 /** Who gave the feedback: the rep who last changed the record, or its owner when that was the app. */
 function repIdOf(record: SalesforceRecord, integrationUserId: string): string | null {
-  const modifiedBy = text(record, 'LastModifiedById');
-  return modifiedBy !== null && !sameSalesforceId(modifiedBy, integrationUserId) ? modifiedBy : text(record, 'OwnerId');
+  const modifiedBy = recordText(record, 'LastModifiedById');
+  return modifiedBy !== null && !sameSalesforceId(modifiedBy, integrationUserId) ? modifiedBy : recordText(record, 'OwnerId');
 }
 
 /** The feedback snapshot of a Lead or Opportunity record. */
 export function feedbackSnapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord, ownerName: string | null): FeedbackSnapshot {
-  const modified = text(record, 'LastModifiedDate') ?? text(record, 'SystemModstamp') ?? '';
+  const modified = recordText(record, 'LastModifiedDate') ?? recordText(record, 'SystemModstamp') ?? '';
   if (type === 'Lead') {
     return {
       object: 'Lead',
       Id: record.Id,
-      Status: text(record, 'Status') ?? '',
+      Status: recordText(record, 'Status') ?? '',
       IsConverted: record.IsConverted === true,
-      ConvertedOpportunityId: text(record, 'ConvertedOpportunityId'),
-      Feedback_Reason__c: text(record, 'Feedback_Reason__c'),
-      Feedback_Notes__c: text(record, 'Feedback_Notes__c'),
+      ConvertedOpportunityId: recordText(record, 'ConvertedOpportunityId'),
+      Feedback_Reason__c: recordText(record, 'Feedback_Reason__c'),
+      Feedback_Notes__c: recordText(record, 'Feedback_Notes__c'),
       OwnerName: ownerName,
       LastModifiedDate: modified,
     };
@@ -64,13 +59,13 @@ export function feedbackSnapshotOf(type: 'Lead' | 'Opportunity', record: Salesfo
   return {
     object: 'Opportunity',
     Id: record.Id,
-    StageName: text(record, 'StageName') ?? '',
+    StageName: recordText(record, 'StageName') ?? '',
     IsClosed: record.IsClosed === true,
     IsWon: record.IsWon === true,
     Amount: typeof amount === 'number' || typeof amount === 'string' ? amount : null,
-    CloseDate: text(record, 'CloseDate'),
-    Loss_Reason__c: text(record, 'Loss_Reason__c'),
-    Win_Reason__c: text(record, 'Win_Reason__c'),
+    CloseDate: recordText(record, 'CloseDate'),
+    Loss_Reason__c: recordText(record, 'Loss_Reason__c'),
+    Win_Reason__c: recordText(record, 'Win_Reason__c'),
     OwnerName: ownerName,
     LastModifiedDate: modified,
   };
@@ -133,7 +128,7 @@ export async function prepareFeedback(
     if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);
   }
   const users = repIds.size === 0 ? [] : await ctx.salesforce.readRecords('User', [...repIds], ['Id', 'Name']);
-  const names = new Map(users.map((user) => [salesforceId15(user.Id), text(user, 'Name')]));
+  const names = new Map(users.map((user) => [salesforceId15(user.Id), recordText(user, 'Name')]));
 
   const pending: Pending[] = [];
   const log: SyncLogEntry[] = [];

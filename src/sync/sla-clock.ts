@@ -48,7 +48,7 @@ import {
   type TouchSource,
 } from '../store/sla.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef } from './context.ts';
+import { contactRef, salesforceRef, trimmedText } from './context.ts';
 import type { ValueLedger } from './value-ledger.ts';
 import { isSalesforceId, salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
@@ -178,12 +178,6 @@ const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalatio
 /** Orgs whose Event object is not available to the integration user (asked once per port). */
 const withoutEvents = new WeakSet<SalesforcePort>();
 
-/** A record's text field, trimmed; null when blank or absent. */
-export function text(record: SalesforceRecord | undefined, field: string): string | null {
-  const value = record?.[field];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
-}
-
 /** True for a CRM failure the caller retries or logs (rate limit, outage, refusal, auth). */
 export function isCrmFailure(error: unknown): error is CrmRateLimitedError | CrmTransientError | CrmRejectedError | CrmAuthError {
   return (
@@ -196,33 +190,35 @@ export function isCrmFailure(error: unknown): error is CrmRateLimitedError | Crm
 
 /** A Lead's display name (first and last), or null. */
 export function leadName(lead: SalesforceRecord | undefined): string | null {
-  const name = [text(lead, 'FirstName'), text(lead, 'LastName')].filter((part) => part !== null).join(' ');
+  const name = [trimmedText(lead, 'FirstName'), trimmedText(lead, 'LastName')].filter((part) => part !== null).join(' ');
   return name === '' ? null : name;
 }
 
 /** Owner, team, Lead Source, channel and campaign of a Lead and its owner, as far as known. */
 function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord | undefined): SlaClockContext {
-  const leadSource = text(lead, 'LeadSource');
+  const leadSource = trimmedText(lead, 'LeadSource');
   return {
-    ownerId: text(lead, 'OwnerId'),
-    ownerName: text(owner, 'Name'),
-    managerId: text(owner, 'ManagerId'),
-    team: text(owner, 'Department'),
+    ownerId: trimmedText(lead, 'OwnerId'),
+    ownerName: trimmedText(owner, 'Name'),
+    managerId: trimmedText(owner, 'ManagerId'),
+    team: trimmedText(owner, 'Department'),
     leadSource,
-    channel: text(lead, 'First_Touch_Channel__c') ?? leadSource,
-    campaign: text(lead, 'First_Touch_Campaign__c'),
+    channel: trimmedText(lead, 'First_Touch_Channel__c') ?? leadSource,
+    campaign: trimmedText(lead, 'First_Touch_Campaign__c'),
   };
 }
 
 /** The owners (Users, not queues) of these Leads, keyed by 15-character id; one query. */
 async function readOwners(ctx: ClockContext, leads: readonly (SalesforceRecord | undefined)[]): Promise<Map<string, SalesforceRecord>> {
-  const ids = [...new Set(leads.map((lead) => text(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005')))];
+  const ids = [
+    ...new Set(leads.map((lead) => trimmedText(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005'))),
+  ];
   if (ids.length === 0) return new Map();
   return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [salesforceId15(user.Id), user]));
 }
 
 function ownerOf(owners: ReadonlyMap<string, SalesforceRecord>, lead: SalesforceRecord | undefined): SalesforceRecord | undefined {
-  const ownerId = text(lead, 'OwnerId');
+  const ownerId = trimmedText(lead, 'OwnerId');
   return ownerId === null ? undefined : owners.get(salesforceId15(ownerId));
 }
 
@@ -489,8 +485,8 @@ async function findFirstTouches(
     const lead = leads.get(salesforceId15(clock.leadId));
     if (!lead) continue;
     // The clock started at an untouched status; leaving it (or converting) is the first touch.
-    const leftUntouched = lead.IsConverted === true || isFirstTouch(untouched[0], text(lead, 'Status'), untouched);
-    const modified = Date.parse(text(lead, 'LastModifiedDate') ?? '');
+    const leftUntouched = lead.IsConverted === true || isFirstTouch(untouched[0], trimmedText(lead, 'Status'), untouched);
+    const modified = Date.parse(trimmedText(lead, 'LastModifiedDate') ?? '');
     if (leftUntouched) offer(clock, Number.isNaN(modified) ? nowMs : modified, 'status');
   }
   const byLead = new Map(clocks.map((clock) => [salesforceId15(clock.leadId), clock]));
@@ -543,7 +539,7 @@ async function recordTouch(
   const status = slaStatus(clock.dueAt.getTime(), touch.at.getTime(), ctx.now().getTime());
   const stopped = await stopSlaClock(ctx.db, clock.id, { ...touch, status });
   if (!stopped) return undefined;
-  const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+  const convertedContact = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
   return {
     clock: stopped,
     status,
@@ -688,7 +684,7 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
   const details: EscalationDetails = {
     leadName: leadName(lead),
     leadUrl: ctx.salesforce.recordUrl('Lead', clock.leadId),
-    ownerName: text(owner, 'Name') ?? clock.ownerName,
+    ownerName: trimmedText(owner, 'Name') ?? clock.ownerName,
     managerName: null,
   };
   const claim = await claimEscalation(ctx.db, {
@@ -717,14 +713,14 @@ async function escalate(
   const leadRef = salesforceRef('Lead', clock.leadId);
   let taskIds = escalation.taskIds;
   let { managerName } = escalation.details;
-  const ownerId = text(lead, 'OwnerId') ?? clock.ownerId;
-  const ownerName = text(owner, 'Name') ?? clock.ownerName;
+  const ownerId = trimmedText(lead, 'OwnerId') ?? clock.ownerId;
+  const ownerName = trimmedText(owner, 'Name') ?? clock.ownerName;
 
   // 1. A Task for the owner and one for the owner's manager, marked with the escalation id.
   if (escalation.tasksCreatedAt === null) {
-    const managerId = text(owner, 'ManagerId') ?? (sameSalesforceId(ownerId, clock.ownerId) ? clock.managerId : null);
+    const managerId = trimmedText(owner, 'ManagerId') ?? (sameSalesforceId(ownerId, clock.ownerId) ? clock.managerId : null);
     const manager = managerId === null ? undefined : (await ctx.salesforce.readRecords('User', [managerId], USER_FIELDS))[0];
-    managerName = text(manager, 'Name');
+    managerName = trimmedText(manager, 'Name');
     const marker = TASK_MARKER(escalation.id);
     const canSearch = resumed && isSalesforceId(clock.leadId) && isSalesforceId(ctx.integrationUserId);
     const existing = canSearch
@@ -737,7 +733,7 @@ async function escalate(
     } else {
       const name = leadName(lead) ?? clock.leadId;
       const description = [
-        `${name}${text(lead, 'Company') ? ` (${text(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
+        `${name}${trimmedText(lead, 'Company') ? ` (${trimmedText(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
         'Nobody has changed the Lead Status or logged an activity on it yet.',
         marker,
       ].join('\n');
@@ -796,7 +792,7 @@ async function escalate(
 
   // 2. `breached` on both records; an unreachable CRM retries the job (the steps before stay done).
   if (escalation.stampedAt === null) {
-    const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+    const convertedContact = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
     const unavailable = await stampBothSides(
       ctx,
       [

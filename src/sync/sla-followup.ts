@@ -37,14 +37,13 @@ import {
   type FollowUpRecord,
   type SlaClockRecord,
 } from '../store/sla.ts';
-import { salesforceRef } from './context.ts';
+import { salesforceRef, trimmedText } from './context.ts';
 import {
   isCrmFailure,
   leadName,
   Log,
   loggedActivities,
   stampHubSpot,
-  text,
   type ClockContext,
   type FollowUpRule,
   type HubSpotWrite,
@@ -126,7 +125,7 @@ async function countTouches(
   for (const record of records) {
     if (record.cadence?.status !== 'pending') continue;
     whoIds.set(salesforceId15(record.leadId), record);
-    const contactId = text(leads.get(salesforceId15(record.leadId)), 'ConvertedContactId');
+    const contactId = trimmedText(leads.get(salesforceId15(record.leadId)), 'ConvertedContactId');
     if (contactId !== null) whoIds.set(salesforceId15(contactId), record);
   }
   const counts = new Map<number, number>();
@@ -158,11 +157,11 @@ async function findDisposition(
       {
         object: 'Lead',
         Id: lead.Id,
-        Status: text(lead, 'Status') ?? '',
+        Status: trimmedText(lead, 'Status') ?? '',
         IsConverted: lead.IsConverted === true,
-        ConvertedOpportunityId: text(lead, 'ConvertedOpportunityId'),
-        Feedback_Reason__c: text(lead, 'Feedback_Reason__c'),
-        LastModifiedDate: text(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
+        ConvertedOpportunityId: trimmedText(lead, 'ConvertedOpportunityId'),
+        Feedback_Reason__c: trimmedText(lead, 'Feedback_Reason__c'),
+        LastModifiedDate: trimmedText(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
       },
       ctx.feedbackTaxonomy,
     );
@@ -200,7 +199,7 @@ async function evaluate(
   const decided: Evaluation[] = [];
   for (const record of records) {
     const lead = leads.get(salesforceId15(record.leadId));
-    const converted = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+    const converted = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
     if (record.leadName === null) await nameSlaClock(ctx.db, record.clockId, leadName(lead));
     let latest = record;
     let changed = false;

@@ -35,6 +35,7 @@ import {
   saveResultsSchema,
   sobjectName,
   soqlString,
+  stringValue,
   toFieldMetadata,
   toSalesforceRecord,
   toWriteOutcome,
@@ -399,8 +400,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     },
 
     async campaignsStartingBetween(from, until) {
-      const text = (record: SalesforceRecord, field: string): string | null =>
-        typeof record[field] === 'string' && record[field] !== '' ? record[field] : null;
+      const text = (record: SalesforceRecord, field: string) => stringValue(record[field]);
       return (await runQuery(campaignsStartingQuery(from, until), 'read upcoming campaigns')).flatMap((record) => {
         const startDate = text(record, 'StartDate');
         return startDate === null

@@ -130,6 +130,11 @@ export function soqlDateTime(at: Date): string {
   return `${at.toISOString().slice(0, 19)}Z`;
 }
 
+/** A text value of a record field; null when absent, not a string or empty. */
+export function stringValue(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
 /** `SELECT … FROM type WHERE Id IN (…)`. */
 export function byIdsQuery(type: string, ids: readonly string[], fields: readonly string[]): string {
   return `SELECT ${selectList(fields)} FROM ${sobjectName(type)} WHERE Id IN (${ids.map(soqlString).join(', ')})`;

@@ -5,7 +5,7 @@
  */
 import type { CampaignMemberRow, CampaignRow, MemberStatusRow, SalesforceActivity, SalesforcePort, SalesforceRecord } from '../ports.ts';
 import { isSalesforceId } from '../../domain/salesforce-id.ts';
-import { HUBSPOT_ID_FIELD, IDS_PER_QUERY, selectList, soqlString } from './mapper.ts';
+import { HUBSPOT_ID_FIELD, IDS_PER_QUERY, selectList, soqlString, stringValue } from './mapper.ts';
 
 /** Runs SOQL and returns every row (errors name the operation `query`, as the sync log has always shown). */
 type RunQuery = (soql: string) => Promise<SalesforceRecord[]>;
@@ -48,11 +48,6 @@ async function inParts(
   const rows: SalesforceRecord[] = [];
   for (let start = 0; start < values.length; start += size) rows.push(...(await read(values.slice(start, start + size))));
   return rows;
-}
-
-/** A string field's value; null when absent, not a string or empty. */
-function stringOf(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** ` AND Id > '…'` after a record id; nothing when the cursor is absent or not an id. */
@@ -120,11 +115,15 @@ function activityReads(run: RunQuery): Pick<SyncReads, 'activitiesByOthers' | 't
           `SELECT Id, WhoId, CreatedDate FROM ${type} WHERE WhoId IN (${list(part)}) AND CreatedById != ${soqlString(userId)} ORDER BY CreatedDate ASC`,
         ),
       );
-      return rows.map((row): SalesforceActivity => ({ id: row.Id, whoId: stringOf(row.WhoId), createdDate: stringOf(row.CreatedDate) }));
+      return rows.map((row): SalesforceActivity => ({
+        id: row.Id,
+        whoId: stringValue(row.WhoId),
+        createdDate: stringValue(row.CreatedDate),
+      }));
     },
     async tasksCreatedBy(whoId, userId) {
       const rows = await run(`SELECT Id, Description FROM Task WHERE WhoId = ${soqlString(whoId)} AND CreatedById = ${soqlString(userId)}`);
-      return rows.map((row) => ({ id: row.Id, description: stringOf(row.Description) }));
+      return rows.map((row) => ({ id: row.Id, description: stringValue(row.Description) }));
     },
   };
 }
@@ -135,7 +134,7 @@ function campaignReads(run: RunQuery): Pick<SyncReads, 'campaignsNamed' | 'campa
       const rows = await inParts(names, NAMES_PER_QUERY, (part) =>
         run(`SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${list(part)}) ORDER BY CreatedDate ASC, Id ASC`),
       );
-      return rows.map((row): CampaignRow => ({ id: row.Id, name: stringOf(row.Name), active: row.IsActive === true }));
+      return rows.map((row): CampaignRow => ({ id: row.Id, name: stringValue(row.Name), active: row.IsActive === true }));
     },
     async campaignMembers(campaignIds, person, personIds) {
       if (campaignIds.length === 0) return [];
@@ -145,9 +144,9 @@ function campaignReads(run: RunQuery): Pick<SyncReads, 'campaignsNamed' | 'campa
         ),
       );
       return rows.map((row): CampaignMemberRow => ({
-        campaignId: stringOf(row.CampaignId),
-        leadId: stringOf(row.LeadId),
-        contactId: stringOf(row.ContactId),
+        campaignId: stringValue(row.CampaignId),
+        leadId: stringValue(row.LeadId),
+        contactId: stringValue(row.ContactId),
       }));
     },
     async campaignMemberStatuses(campaignIds) {
@@ -156,7 +155,7 @@ function campaignReads(run: RunQuery): Pick<SyncReads, 'campaignsNamed' | 'campa
       );
       return rows.map((row): MemberStatusRow => ({
         campaignId: String(row.CampaignId),
-        label: stringOf(row.Label),
+        label: stringValue(row.Label),
         responded: row.HasResponded === true,
         sortOrder: typeof row.SortOrder === 'number' ? row.SortOrder : null,
       }));
