@@ -44,6 +44,52 @@ export interface PhasedRun<P> {
   onCompleted?(progress: P): Promise<void>;
 }
 
+/** The contacts of one step of the contact phase (a few pages) and the cursor after them, none at the end. */
+async function contactPages(
+  ctx: SyncContext,
+  cursor: string | undefined,
+): Promise<{ contacts: HubSpotContact[]; after: string | undefined }> {
+  const contacts: HubSpotContact[] = [];
+  let after = cursor;
+  for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
+    const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
+    contacts.push(...listed.contacts);
+    after = listed.after;
+    if (after === undefined) break;
+  }
+  return { contacts, after };
+}
+
+/**
+ * One step of the revenue phase: every Opportunity, 200 per step by Id, becomes a deal of the
+ * revenue loop (the live sync records changes from now on; this records the deals closed before the
+ * app was there). Returns where the next step starts.
+ */
+async function revenueStep(ctx: SyncContext, cursor: string | null): Promise<{ phase: BackfillRunRow['phase']; cursor: string | null }> {
+  const { fields, rates } = await opportunityReadFields(ctx.salesforce);
+  const opportunities = await ctx.salesforce.opportunitiesAfter(cursor, fields, OPPORTUNITIES_PER_STEP);
+  const log: SyncLogEntry[] = [];
+  await recordDeals(
+    ctx,
+    opportunities,
+    rates,
+    await linkedContacts(
+      ctx,
+      opportunities.map((o) => o.Id),
+    ),
+    (recordRef, level, action, reason, details) => {
+      // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
+      if (level !== 'info')
+        log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
+    },
+  );
+  await writeSyncLog(ctx.db, log);
+  const last = opportunities.at(-1)?.Id;
+  return opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined
+    ? { phase: 'done', cursor: null }
+    : { phase: 'revenue', cursor: last };
+}
+
 /**
  * Runs (or resumes) a run until it is complete, reporting progress after every step that did
  * something. Errors leave the run resumable; the caller decides whether to retry or give up.
@@ -74,14 +120,7 @@ export async function runPhases<P>(
     let counts: StepCounts = { processed: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 };
     let total: number | null = null;
     if (run.phase === 'contacts') {
-      const contacts: HubSpotContact[] = [];
-      let after: string | undefined = run.cursor ?? undefined;
-      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
-        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
-        contacts.push(...listed.contacts);
-        after = listed.after;
-        if (after === undefined) break;
-      }
+      const { contacts, after } = await contactPages(ctx, run.cursor ?? undefined);
       counts = await kind.contactStep(contacts);
       next = after === undefined ? { phase: 'leads', cursor: null } : { phase: 'contacts', cursor: after };
       // What is left unlinked is what the Lead phase walks.
@@ -92,31 +131,7 @@ export async function runPhases<P>(
       const last = leads.at(-1)?.Id;
       next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
     } else {
-      // Every Opportunity, 200 per step by Id: each becomes a deal of the revenue loop (the live
-      // sync records changes from now on; this records the deals closed before the app was there).
-      const { fields, rates } = await opportunityReadFields(ctx.salesforce);
-      const opportunities = await ctx.salesforce.opportunitiesAfter(run.cursor, fields, OPPORTUNITIES_PER_STEP);
-      const log: SyncLogEntry[] = [];
-      await recordDeals(
-        ctx,
-        opportunities,
-        rates,
-        await linkedContacts(
-          ctx,
-          opportunities.map((o) => o.Id),
-        ),
-        (recordRef, level, action, reason, details) => {
-          // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
-          if (level !== 'info')
-            log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
-        },
-      );
-      await writeSyncLog(ctx.db, log);
-      const last = opportunities.at(-1)?.Id;
-      next =
-        opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined
-          ? { phase: 'done', cursor: null }
-          : { phase: 'revenue', cursor: last };
+      next = await revenueStep(ctx, run.cursor);
     }
     const rows = await ctx.db.query<BackfillRunRow>(
       `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
