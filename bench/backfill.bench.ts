@@ -253,7 +253,7 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
     if (leads.length > 0) sendLeads(leads.splice(0));
     await nextLeadCall;
     const seedSeconds = (Date.now() - seedStarted) / 1000;
-    const leadsBefore = await salesforce.count('SELECT COUNT() FROM Lead');
+    const leadsBefore = (await connection.query('SELECT COUNT() FROM Lead')).totalSize;
     const contactsBefore = await hubspot.countContacts();
     progress(`seeded ${fmt(contactsBefore)} contacts and ${fmt(leadsBefore)} Leads in ${fmt(seedSeconds, 1)} s`);
 
@@ -340,7 +340,7 @@ export async function runBackfillBench(contacts = contactsOption()): Promise<Bac
         [installation.id],
       )
     ).length;
-    const leadsAfter = await salesforce.count('SELECT COUNT() FROM Lead');
+    const leadsAfter = (await connection.query('SELECT COUNT() FROM Lead')).totalSize;
     const contactsAfter = await hubspot.countContacts();
     const result: BackfillBenchResult = {
       contacts,

@@ -23,6 +23,7 @@ import { applyHubSpotMerge, type IdentityContext } from '../src/sync/merges.ts';
 import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
 import { underDrainLock } from '../src/sync/drain.ts';
 import { crmRetryDecision } from './crm-retry-policy.ts';
+import { sameSalesforceId } from '../src/domain/salesforce-id.ts';
 
 export interface IntakeDeps {
   db: Db;
@@ -183,8 +184,7 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
   // Modified by the integration user: the app's own write — unless the record's stage is not what
   // the app knows, which means someone else changed it in between (a notification for that change
   // may have been lost), so it is synced.
-  const byIntegrationUser =
-    runtime !== null && notification.fields.LastModifiedById?.slice(0, 15) === runtime.salesforceIntegrationUserId.slice(0, 15);
+  const byIntegrationUser = runtime !== null && sameSalesforceId(notification.fields.LastModifiedById, runtime.salesforceIntegrationUserId);
   const type = notification.sObjectType;
   const stage = type === 'Lead' || type === 'Opportunity' ? stageValues(type, notification.fields) : {};
   const hubspotId = type === 'Lead' ? notification.fields.HubSpot_Contact_Id__c : null;

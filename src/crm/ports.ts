@@ -141,6 +141,36 @@ export interface SalesforceRecord {
   [field: string]: unknown;
 }
 
+/** A Task or Event logged on a person (`WhoId`: a Lead or Contact). */
+export interface SalesforceActivity {
+  id: string;
+  whoId: string | null;
+  /** ISO 8601. */
+  createdDate: string | null;
+}
+
+/** A Campaign as the attribution finds it by name. */
+export interface CampaignRow {
+  id: string;
+  name: string | null;
+  active: boolean;
+}
+
+/** A person's membership of a Campaign (one of `leadId`, `contactId`). */
+export interface CampaignMemberRow {
+  campaignId: string | null;
+  leadId: string | null;
+  contactId: string | null;
+}
+
+/** A member status a Campaign offers (`CampaignMemberStatus`). */
+export interface MemberStatusRow {
+  campaignId: string;
+  label: string | null;
+  responded: boolean;
+  sortOrder: number | null;
+}
+
 export interface CustomFieldDefinition {
   object: 'Lead' | 'Contact' | 'Opportunity';
   /** API name with the __c suffix, e.g. First_Touch_Channel__c. */
@@ -247,10 +277,45 @@ export interface SalesforcePort {
   ): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
   /** Records of `type` with SystemModstamp ≥ since, ordered by (SystemModstamp, Id), one page. */
   findChangedSince(type: string, fields: readonly string[], since: Date, limit: number): Promise<SalesforceRecord[]>;
-  /** Runs a SOQL query and returns all rows (follows nextRecordsUrl). */
-  query(soql: string): Promise<SalesforceRecord[]>;
-  /** Runs a SOQL `SELECT COUNT() FROM …` query and returns the count. */
-  count(soql: string): Promise<number>;
+  /** How many unconverted Leads name no HubSpot contact (what a backfill's Lead phase links). */
+  countUnlinkedLeads(): Promise<number>;
+  /** Unconverted Leads naming no HubSpot contact, by Id after `afterId` (null or not an id: from the first), at most `limit`. */
+  unlinkedLeadsAfter(afterId: string | null, fields: readonly string[], limit: number): Promise<SalesforceRecord[]>;
+  /** Opportunities by Id after `afterId` (null or not an id: from the first), at most `limit`. */
+  opportunitiesAfter(afterId: string | null, fields: readonly string[], limit: number): Promise<SalesforceRecord[]>;
+  /** The Leads converted into one of these Opportunities (Id, Email, HubSpot contact id, ConvertedContactId, ConvertedOpportunityId). */
+  leadsConvertedInto(opportunityIds: readonly string[]): Promise<SalesforceRecord[]>;
+  /** Leads, converted or not, with one of `leadIds` (ids only; anything else left out) or naming one of `hubspotContactIds`. */
+  leadsByIdOrHubSpotId(
+    leadIds: readonly string[],
+    hubspotContactIds: readonly string[],
+    fields: readonly string[],
+  ): Promise<SalesforceRecord[]>;
+  /** Leads (converted or not, with `leadFields`) and Contacts (Id, Email) whose Email is one of `emails`, by Id. */
+  everyoneByEmail(
+    emails: readonly string[],
+    leadFields: readonly string[],
+  ): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
+  /** Unconverted Leads naming one of these HubSpot contacts (Id, Email, HubSpot contact id), oldest first. */
+  unconvertedLeadsNaming(hubspotContactIds: readonly string[]): Promise<SalesforceRecord[]>;
+  /** The Leads or Contacts naming this HubSpot contact (`HubSpot_Contact_Id__c`), with `fields`. */
+  recordsNamingContact(type: 'Lead' | 'Contact', hubspotContactId: string, fields: readonly string[]): Promise<SalesforceRecord[]>;
+  /** Tasks or Events on these people that `userId` did not create, oldest first (INVALID_TYPE: the org hides the object). */
+  activitiesByOthers(type: 'Task' | 'Event', whoIds: readonly string[], userId: string): Promise<SalesforceActivity[]>;
+  /** The Tasks on a person that `userId` created. */
+  tasksCreatedBy(whoId: string, userId: string): Promise<{ id: string; description: string | null }[]>;
+  /** Campaigns with one of these names, oldest first. */
+  campaignsNamed(names: readonly string[]): Promise<CampaignRow[]>;
+  /** The memberships of these Campaigns held by one of these Leads (`LeadId`) or Contacts (`ContactId`). */
+  campaignMembers(
+    campaignIds: readonly string[],
+    person: 'LeadId' | 'ContactId',
+    personIds: readonly string[],
+  ): Promise<CampaignMemberRow[]>;
+  /** The member statuses these Campaigns offer. */
+  campaignMemberStatuses(campaignIds: readonly string[]): Promise<MemberStatusRow[]>;
+  /** Whether the connected user can query `object` (false when the org hides or lacks it: INVALID_TYPE). */
+  canQuery(object: string): Promise<boolean>;
   /** Creates the custom fields that do not exist yet (Tooling API); never changes existing ones. */
   ensureCustomFields(definitions: readonly CustomFieldDefinition[], dryRun: boolean): Promise<{ missing: string[]; created: string[] }>;
   /**

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { Result } from './result.ts';
 import { uniqueRows, validatorOf } from './validation.ts';
+import { sameSalesforceId } from './salesforce-id.ts';
 
 /** A HubSpot owner as the owners API lists it (`GET /crm/v3/owners`). */
 export interface HubSpotOwner {
@@ -88,7 +89,7 @@ function findOwner(directory: OwnerDirectory, key: string): HubSpotOwner | undef
 
 function findUser(directory: OwnerDirectory, key: string): SalesforceUser | undefined {
   return USER_ID.test(key)
-    ? directory.users.find((user) => user.id.slice(0, 15) === key.slice(0, 15))
+    ? directory.users.find((user) => sameSalesforceId(user.id, key))
     : directory.users.find((user) => lower(user.username) === lower(key));
 }
 
@@ -177,7 +178,7 @@ export function shownSalesOwner(
   integrationUserId: string,
 ): Result<SalesforceUser, string> {
   if (ownerId === null) return { ok: false, error: 'the record has no owner' };
-  if (ownerId.slice(0, 15) === integrationUserId.slice(0, 15))
+  if (sameSalesforceId(ownerId, integrationUserId))
     return { ok: false, error: `owned by the integration user ${ownerId}: no assignment rule or rep took it yet` };
   if (ownerId.startsWith('00G')) return { ok: false, error: `owned by the queue ${ownerId}: no rep owns it yet` };
   const user = findUser(directory, ownerId);

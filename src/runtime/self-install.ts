@@ -19,7 +19,7 @@ import type { Logger } from '../log.ts';
 import type { SalesforceSandbox } from '../sandbox/salesforce/server.ts';
 import type { Installation } from '../store/installations.ts';
 import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../sync/context.ts';
-import { ACTIVITY_FIELDS, orgHasObject } from '../server/admin/provisioning.ts';
+import { ACTIVITY_FIELDS } from '../server/admin/provisioning.ts';
 import type { InstallationRuntime } from './installation-clients.ts';
 import { ensureSalesforceAccess } from './salesforce-access.ts';
 
@@ -98,7 +98,7 @@ export async function selfInstall(deps: SelfInstallDeps): Promise<void> {
         continue;
       }
       if (existing) deps.salesforce.outbound.removeRule(existing.id);
-      if ((object === 'Task' || object === 'Event') && !(await orgHasObject(runtime, object))) {
+      if ((object === 'Task' || object === 'Event') && !(await runtime.salesforce.canQuery(object))) {
         log.info({ object }, `install: this org has no ${object} object for the integration user; no Outbound Message for it`);
         continue;
       }

@@ -129,6 +129,33 @@ function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry 
   };
 }
 
+/** Writes the contacts' attribution stamps to HubSpot: only what changed, in batch updates of 100. */
+async function writeContactStamps(
+  ctx: SyncContext,
+  contacts: readonly HubSpotContact[],
+  batch: AttributionBatch,
+  result: StepCounts,
+  entry: ReturnType<typeof logger>,
+): Promise<void> {
+  const hubspotWrites = contacts
+    .map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) }))
+    .filter((w) => Object.keys(w.properties).length > 0);
+  if (hubspotWrites.length > 0) {
+    await ctx.ledger.remember(
+      ctx.installationId,
+      'hubspot',
+      hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+    );
+    for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
+      if (outcome.ok) result.stampedContacts += 1;
+      else {
+        result.failed += 1;
+        entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
+      }
+    }
+  }
+}
+
 /** Stamps one step of HubSpot contacts and their linked Lead / Contact (the initial sync reuses it). */
 export async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepCounts> {
   const result: StepCounts = { processed: contacts.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
@@ -151,24 +178,7 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
     return contact === undefined ? undefined : leadOf(contact);
   });
 
-  // HubSpot: only what changed, in batch updates of 100.
-  const hubspotWrites = contacts
-    .map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) }))
-    .filter((w) => Object.keys(w.properties).length > 0);
-  if (hubspotWrites.length > 0) {
-    await ctx.ledger.remember(
-      ctx.installationId,
-      'hubspot',
-      hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
-    );
-    for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
-      if (outcome.ok) result.stampedContacts += 1;
-      else {
-        result.failed += 1;
-        entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
-      }
-    }
-  }
+  await writeContactStamps(ctx, contacts, batch, result, entry);
 
   // Linked Leads not converted yet: one Collections update of up to 200.
   const leadWrites: { contactId: string; record: SalesforceRecord }[] = [];

@@ -9,7 +9,6 @@
 import { SALESFORCE_CUSTOM_FIELDS } from '../crm/field-catalog.ts';
 import { CrmRejectedError } from '../crm/errors.ts';
 import type { HubSpotContact, SalesforcePort, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
-import { soqlString } from '../crm/salesforce/mapper.ts';
 import { buildTouches, fillLeadSource, stampFields, type AttributionStamp, type Touch, type Touches } from '../domain/attribution.ts';
 import { chooseMemberStatus, type MemberStatusOption } from '../domain/campaign-member-status.ts';
 import { assertNever } from '../domain/result.ts';
@@ -519,8 +518,6 @@ export interface MembershipResult {
   createdCampaigns: string[];
 }
 
-const NAMES_PER_QUERY = 100;
-const PEOPLE_PER_QUERY = 200;
 /** Refusals that mean the integration user may not create Campaigns (no Marketing User, no Create). */
 const CAMPAIGN_ACCESS_CODES = new Set(['INVALID_TYPE_FOR_OPERATION', 'INSUFFICIENT_ACCESS_OR_READONLY', 'INSUFFICIENT_ACCESS']);
 
@@ -616,16 +613,10 @@ export async function ensureCampaignMemberships(
     ['LeadId', leadIds],
     ['ContactId', contactIds],
   ] as const) {
-    for (let start = 0; start < people.length; start += PEOPLE_PER_QUERY) {
-      const part = people.slice(start, start + PEOPLE_PER_QUERY);
-      const rows = await salesforce.query(
-        `SELECT Id, CampaignId, LeadId, ContactId FROM CampaignMember WHERE CampaignId IN (${ids.map(soqlString).join(', ')}) AND ${field} IN (${part.map(soqlString).join(', ')})`,
-      );
-      for (const row of rows) {
-        const campaignId = textOf(row.CampaignId);
-        const personId = textOf(row[field]);
-        if (campaignId !== null && personId !== null) existing.add(memberKey(campaignId, personId));
-      }
+    for (const row of await salesforce.campaignMembers(ids, field, people)) {
+      const campaignId = presentOrNull(row.campaignId);
+      const personId = presentOrNull(field === 'LeadId' ? row.leadId : row.contactId);
+      if (campaignId !== null && personId !== null) existing.add(memberKey(campaignId, personId));
     }
   }
 
@@ -660,20 +651,12 @@ export async function ensureCampaignMemberships(
 
 /** Campaign ids by lower-case name, an active Campaign preferred, then the oldest. */
 async function findCampaigns(salesforce: SalesforcePort, names: readonly string[]): Promise<Map<string, string>> {
-  const found: SalesforceRecord[] = [];
-  for (let start = 0; start < names.length; start += NAMES_PER_QUERY) {
-    const part = names.slice(start, start + NAMES_PER_QUERY);
-    found.push(
-      ...(await salesforce.query(
-        `SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${part.map(soqlString).join(', ')}) ORDER BY CreatedDate ASC, Id ASC`,
-      )),
-    );
-  }
+  const found = await salesforce.campaignsNamed(names);
   const campaignIds = new Map<string, string>();
   for (const active of [true, false]) {
     for (const campaign of found) {
-      const key = (textOf(campaign.Name) ?? '').toLowerCase();
-      if ((campaign.IsActive === true) === active && !campaignIds.has(key)) campaignIds.set(key, campaign.Id);
+      const key = (presentOrNull(campaign.name) ?? '').toLowerCase();
+      if (campaign.active === active && !campaignIds.has(key)) campaignIds.set(key, campaign.id);
     }
   }
   return campaignIds;
@@ -700,18 +683,9 @@ async function memberStatuses(
   created: ReadonlySet<string>,
 ): Promise<Map<string, CampaignStatus>> {
   const byCampaign = new Map<string, MemberStatusOption[]>(campaignIds.map((id) => [id, []]));
-  for (let start = 0; start < campaignIds.length; start += NAMES_PER_QUERY) {
-    const part = campaignIds.slice(start, start + NAMES_PER_QUERY);
-    const rows = await salesforce.query(
-      `SELECT Id, CampaignId, Label, HasResponded, SortOrder FROM CampaignMemberStatus WHERE CampaignId IN (${part.map(soqlString).join(', ')})`,
-    );
-    for (const row of rows) {
-      const label = textOf(row.Label);
-      if (label !== null)
-        byCampaign
-          .get(String(row.CampaignId))
-          ?.push({ label, responded: row.HasResponded === true, sortOrder: typeof row.SortOrder === 'number' ? row.SortOrder : null });
-    }
+  for (const row of await salesforce.campaignMemberStatuses(campaignIds)) {
+    const label = presentOrNull(row.label);
+    if (label !== null) byCampaign.get(row.campaignId)?.push({ label, responded: row.responded, sortOrder: row.sortOrder });
   }
   const statusOf = new Map<string, CampaignStatus>();
   const additions: { campaignId: string; label: string; sortOrder: number }[] = [];

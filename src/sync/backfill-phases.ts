@@ -6,7 +6,6 @@
  * stalled or rate-limited run resumes where it stopped, never holding more than one step.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
 import { BACKFILL_RUN_COLUMNS, loadBackfillRun, type BackfillRunRow } from '../store/backfill-runs.ts';
 import { CONTACT_SYNC_PROPERTIES, type SyncContext } from './context.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
@@ -18,8 +17,6 @@ const CONTACT_PAGES_PER_STEP = 2;
 const LEADS_PER_STEP = 200;
 /** Opportunities per step of the revenue phase (one query). */
 const OPPORTUNITIES_PER_STEP = 200;
-/** Unconverted Leads that no HubSpot contact is linked to. */
-const UNLINKED_LEADS = 'IsConverted = false AND HubSpot_Contact_Id__c = null';
 
 /** What one step did, added to its run's counters with the cursor. */
 export interface StepCounts {
@@ -47,6 +44,52 @@ export interface PhasedRun<P> {
   onCompleted?(progress: P): Promise<void>;
 }
 
+/** The contacts of one step of the contact phase (a few pages) and the cursor after them, none at the end. */
+async function contactPages(
+  ctx: SyncContext,
+  cursor: string | undefined,
+): Promise<{ contacts: HubSpotContact[]; after: string | undefined }> {
+  const contacts: HubSpotContact[] = [];
+  let after = cursor;
+  for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
+    const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
+    contacts.push(...listed.contacts);
+    after = listed.after;
+    if (after === undefined) break;
+  }
+  return { contacts, after };
+}
+
+/**
+ * One step of the revenue phase: every Opportunity, 200 per step by Id, becomes a deal of the
+ * revenue loop (the live sync records changes from now on; this records the deals closed before the
+ * app was there). Returns where the next step starts.
+ */
+async function revenueStep(ctx: SyncContext, cursor: string | null): Promise<{ phase: BackfillRunRow['phase']; cursor: string | null }> {
+  const { fields, rates } = await opportunityReadFields(ctx.salesforce);
+  const opportunities = await ctx.salesforce.opportunitiesAfter(cursor, fields, OPPORTUNITIES_PER_STEP);
+  const log: SyncLogEntry[] = [];
+  await recordDeals(
+    ctx,
+    opportunities,
+    rates,
+    await linkedContacts(
+      ctx,
+      opportunities.map((o) => o.Id),
+    ),
+    (recordRef, level, action, reason, details) => {
+      // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
+      if (level !== 'info')
+        log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
+    },
+  );
+  await writeSyncLog(ctx.db, log);
+  const last = opportunities.at(-1)?.Id;
+  return opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined
+    ? { phase: 'done', cursor: null }
+    : { phase: 'revenue', cursor: last };
+}
+
 /**
  * Runs (or resumes) a run until it is complete, reporting progress after every step that did
  * something. Errors leave the run resumable; the caller decides whether to retry or give up.
@@ -62,7 +105,7 @@ export async function runPhases<P>(
   if (run.installation_id !== ctx.installationId) throw new Error(`${kind.name} ${runId} belongs to another installation`);
   if (run.status === 'completed' || run.status === 'failed') return kind.progressOf(run);
   await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
-  const unlinkedLeads = () => ctx.salesforce.count(`SELECT COUNT() FROM Lead WHERE ${UNLINKED_LEADS}`);
+  const unlinkedLeads = () => ctx.salesforce.countUnlinkedLeads();
   if (run.total === null) {
     const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), unlinkedLeads()]);
     await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
@@ -77,55 +120,18 @@ export async function runPhases<P>(
     let counts: StepCounts = { processed: 0, stampedContacts: 0, stampedLeads: 0, failed: 0 };
     let total: number | null = null;
     if (run.phase === 'contacts') {
-      const contacts: HubSpotContact[] = [];
-      let after: string | undefined = run.cursor ?? undefined;
-      for (let page = 0; page < CONTACT_PAGES_PER_STEP; page++) {
-        const listed: { contacts: HubSpotContact[]; after?: string } = await ctx.hubspot.listContacts(CONTACT_SYNC_PROPERTIES, after);
-        contacts.push(...listed.contacts);
-        after = listed.after;
-        if (after === undefined) break;
-      }
+      const { contacts, after } = await contactPages(ctx, run.cursor ?? undefined);
       counts = await kind.contactStep(contacts);
       next = after === undefined ? { phase: 'leads', cursor: null } : { phase: 'contacts', cursor: after };
       // What is left unlinked is what the Lead phase walks.
       if (after === undefined && kind.recountAfterContacts) total = Number(run.done) + counts.processed + (await unlinkedLeads());
     } else if (run.phase === 'leads') {
-      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` AND Id > ${soqlString(run.cursor)}` : '';
-      const leads = await ctx.salesforce.query(
-        `SELECT ${selectList(kind.leadFields)} FROM Lead WHERE ${UNLINKED_LEADS}${cursor} ORDER BY Id ASC LIMIT ${LEADS_PER_STEP}`,
-      );
+      const leads = await ctx.salesforce.unlinkedLeadsAfter(run.cursor, kind.leadFields, LEADS_PER_STEP);
       counts = await kind.leadStep(leads);
       const last = leads.at(-1)?.Id;
       next = leads.length < LEADS_PER_STEP || last === undefined ? { phase: 'revenue', cursor: null } : { phase: 'leads', cursor: last };
     } else {
-      // Every Opportunity, 200 per step by Id: each becomes a deal of the revenue loop (the live
-      // sync records changes from now on; this records the deals closed before the app was there).
-      const cursor = run.cursor !== null && isRecordId(run.cursor) ? ` WHERE Id > ${soqlString(run.cursor)}` : '';
-      const { fields, rates } = await opportunityReadFields(ctx.salesforce);
-      const opportunities = await ctx.salesforce.query(
-        `SELECT ${selectList(fields)} FROM Opportunity${cursor} ORDER BY Id ASC LIMIT ${OPPORTUNITIES_PER_STEP}`,
-      );
-      const log: SyncLogEntry[] = [];
-      await recordDeals(
-        ctx,
-        opportunities,
-        rates,
-        await linkedContacts(
-          ctx,
-          opportunities.map((o) => o.Id),
-        ),
-        (recordRef, level, action, reason, details) => {
-          // The backfill logs what needs the admin (unknown currencies, refused writes), not every deal it records.
-          if (level !== 'info')
-            log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
-        },
-      );
-      await writeSyncLog(ctx.db, log);
-      const last = opportunities.at(-1)?.Id;
-      next =
-        opportunities.length < OPPORTUNITIES_PER_STEP || last === undefined
-          ? { phase: 'done', cursor: null }
-          : { phase: 'revenue', cursor: last };
+      next = await revenueStep(ctx, run.cursor);
     }
     const rows = await ctx.db.query<BackfillRunRow>(
       `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,

@@ -99,10 +99,18 @@ export const OPPORTUNITY_SYNC_FIELDS = [
   'LastModifiedDate',
 ] as const;
 
-/** A text field of a Salesforce record: its value, or null when absent or empty. */
+/**
+ * A text field of a Salesforce record, as written; null when absent, not text, or blank (a value
+ * of only whitespace says nothing). The sync's one reader of record fields.
+ */
 export function recordText(record: SalesforceRecord | undefined, field: string): string | null {
   const value = record?.[field];
-  return typeof value === 'string' && value !== '' ? value : null;
+  return typeof value === 'string' && value.trim() !== '' ? value : null;
+}
+
+/** A text field of a Salesforce record, trimmed (for names and labels shown in messages); null when blank. */
+export function trimmedText(record: SalesforceRecord | undefined, field: string): string | null {
+  return recordText(record, field)?.trim() ?? null;
 }
 
 /** `hubspot:contact:101` — the sync log's record reference for a contact. */

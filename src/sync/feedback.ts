@@ -12,7 +12,8 @@ import type { HubSpotContactSnapshot, HubSpotDecision, HubSpotPropertyMap } from
 import { sameValue } from '../domain/validation.ts';
 import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNotes, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
+import { salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** A Salesforce record moving a HubSpot contact, as sales-progress pairs them. */
 export interface FeedbackMove {
@@ -32,34 +33,24 @@ export interface FeedbackBatch {
   finish(failedContacts: ReadonlySet<string>): Promise<void>;
 }
 
-/** The user ids the same after Salesforce's 15/18-character forms are aligned. */
-function sameUser(a: string | null, b: string | null): boolean {
-  return a !== null && b !== null && a.slice(0, 15) === b.slice(0, 15);
-}
-
-function text(record: SalesforceRecord, field: string): string | null {
-  const value = record[field];
-  return typeof value === 'string' && value.trim() !== '' ? value : null;
-}
-
 /** Who gave the feedback: the rep who last changed the record, or its owner when that was the app. */
 function repIdOf(record: SalesforceRecord, integrationUserId: string): string | null {
-  const modifiedBy = text(record, 'LastModifiedById');
-  return modifiedBy !== null && !sameUser(modifiedBy, integrationUserId) ? modifiedBy : text(record, 'OwnerId');
+  const modifiedBy = recordText(record, 'LastModifiedById');
+  return modifiedBy !== null && !sameSalesforceId(modifiedBy, integrationUserId) ? modifiedBy : recordText(record, 'OwnerId');
 }
 
 /** The feedback snapshot of a Lead or Opportunity record. */
 export function feedbackSnapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord, ownerName: string | null): FeedbackSnapshot {
-  const modified = text(record, 'LastModifiedDate') ?? text(record, 'SystemModstamp') ?? '';
+  const modified = recordText(record, 'LastModifiedDate') ?? recordText(record, 'SystemModstamp') ?? '';
   if (type === 'Lead') {
     return {
       object: 'Lead',
       Id: record.Id,
-      Status: text(record, 'Status') ?? '',
+      Status: recordText(record, 'Status') ?? '',
       IsConverted: record.IsConverted === true,
-      ConvertedOpportunityId: text(record, 'ConvertedOpportunityId'),
-      Feedback_Reason__c: text(record, 'Feedback_Reason__c'),
-      Feedback_Notes__c: text(record, 'Feedback_Notes__c'),
+      ConvertedOpportunityId: recordText(record, 'ConvertedOpportunityId'),
+      Feedback_Reason__c: recordText(record, 'Feedback_Reason__c'),
+      Feedback_Notes__c: recordText(record, 'Feedback_Notes__c'),
       OwnerName: ownerName,
       LastModifiedDate: modified,
     };
@@ -68,13 +59,13 @@ export function feedbackSnapshotOf(type: 'Lead' | 'Opportunity', record: Salesfo
   return {
     object: 'Opportunity',
     Id: record.Id,
-    StageName: text(record, 'StageName') ?? '',
+    StageName: recordText(record, 'StageName') ?? '',
     IsClosed: record.IsClosed === true,
     IsWon: record.IsWon === true,
     Amount: typeof amount === 'number' || typeof amount === 'string' ? amount : null,
-    CloseDate: text(record, 'CloseDate'),
-    Loss_Reason__c: text(record, 'Loss_Reason__c'),
-    Win_Reason__c: text(record, 'Win_Reason__c'),
+    CloseDate: recordText(record, 'CloseDate'),
+    Loss_Reason__c: recordText(record, 'Loss_Reason__c'),
+    Win_Reason__c: recordText(record, 'Win_Reason__c'),
     OwnerName: ownerName,
     LastModifiedDate: modified,
   };
@@ -137,7 +128,7 @@ export async function prepareFeedback(
     if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);
   }
   const users = repIds.size === 0 ? [] : await ctx.salesforce.readRecords('User', [...repIds], ['Id', 'Name']);
-  const names = new Map(users.map((user) => [user.Id.slice(0, 15), text(user, 'Name')]));
+  const names = new Map(users.map((user) => [salesforceId15(user.Id), recordText(user, 'Name')]));
 
   const pending: Pending[] = [];
   const log: SyncLogEntry[] = [];
@@ -163,7 +154,7 @@ export async function prepareFeedback(
     stepsFor(move, lifecycle, current) {
       if (lifecycle.action === 'none' && lifecycle.reason.startsWith('refused')) return [];
       const repId = repIdOf(move.record, integrationUserId);
-      const ownerName = repId === null ? null : (names.get(repId.slice(0, 15)) ?? null);
+      const ownerName = repId === null ? null : (names.get(salesforceId15(repId)) ?? null);
       const decision = deriveFeedback(
         previous.get(move.contactId) ?? null,
         feedbackSnapshotOf(move.type, move.record, ownerName),

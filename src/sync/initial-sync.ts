@@ -12,7 +12,7 @@
  * compares with the current value, so a repeated step writes nothing new.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { isRecordId, selectList, soqlString } from '../crm/salesforce/mapper.ts';
+import { isSalesforceId } from '../domain/salesforce-id.ts';
 import { decideStageAgreement, hubspotFunnelRank, type StageAgreement } from '../domain/stage-agreement.ts';
 import { assertNever } from '../domain/result.ts';
 import { compareStageRank } from '../domain/stages.ts';
@@ -192,11 +192,6 @@ export async function runInitialSync(
   );
 }
 
-/** SOQL `IN (…)` of validated record ids (anything else is left out). */
-function idList(ids: Iterable<string>): string {
-  return [...new Set(ids)].filter(isRecordId).map(soqlString).join(', ');
-}
-
 /** How a contact was matched, for the sync log. */
 type MatchedBy =
   'link' | 'lead_external_id' | 'lead_id_property' | 'contact_id_property' | 'email_lead' | 'email_converted_lead' | 'email_contact';
@@ -252,14 +247,13 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
   const unlinked = contacts.filter((c) => !links.has(c.id));
   const leadIdProperty = (c: HubSpotContact) => c.properties.salesforce_lead_id ?? null;
   const knownLeadIds = [...[...links.values()].map((l) => l.salesforceLeadId), ...unlinked.map(leadIdProperty)].filter(
-    (id): id is string => id !== null && isRecordId(id),
+    (id): id is string => id !== null && isSalesforceId(id),
   );
-  const byId = [
-    knownLeadIds.length > 0 ? `Id IN (${idList(knownLeadIds)})` : '',
-    unlinked.length > 0 ? `HubSpot_Contact_Id__c IN (${unlinked.map((c) => soqlString(c.id)).join(', ')})` : '',
-  ].filter(Boolean);
-  const leadRows =
-    byId.length === 0 ? [] : await ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE ${byId.join(' OR ')}`);
+  const leadRows = await ctx.salesforce.leadsByIdOrHubSpotId(
+    knownLeadIds,
+    unlinked.map((c) => c.id),
+    LEAD_FIELDS,
+  );
   const leadsById = new Map(leadRows.map((lead) => [lead.Id, lead]));
   const leadByHubSpotId = new Map(
     leadRows.flatMap((lead) =>
@@ -290,7 +284,7 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
       continue;
     }
     const contactId = contact.properties.salesforce_contact_id;
-    if (contactId && isRecordId(contactId)) contactIdProperties.push({ contact, id: contactId });
+    if (contactId && isSalesforceId(contactId)) contactIdProperties.push({ contact, id: contactId });
     else if (contact.properties.email) byEmail.push(contact);
   }
   // A Contact named by the contact's salesforce_contact_id must exist; otherwise email decides.
@@ -541,11 +535,7 @@ function describeLink(link: RecordLink): string {
 async function matchByEmail(ctx: SyncContext, contacts: readonly HubSpotContact[], claimed: Set<string>): Promise<Pair[]> {
   const emails = [...new Set(contacts.map((c) => (c.properties.email ?? '').trim().toLowerCase()).filter((e) => e !== ''))];
   if (emails.length === 0) return [];
-  const list = emails.map(soqlString).join(', ');
-  const [leads, salesforceContacts] = await Promise.all([
-    ctx.salesforce.query(`SELECT ${selectList(LEAD_FIELDS)} FROM Lead WHERE Email IN (${list}) ORDER BY Id ASC`),
-    ctx.salesforce.query(`SELECT Id, Email FROM Contact WHERE Email IN (${list}) ORDER BY Id ASC`),
-  ]);
+  const { leads, contacts: salesforceContacts } = await ctx.salesforce.everyoneByEmail(emails, LEAD_FIELDS);
   // A Lead or Contact already linked to another contact is not taken again.
   const taken = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...salesforceContacts.map((c) => c.Id)]);
   const emailOf = (record: SalesforceRecord) => (recordText(record, 'Email') ?? '').toLowerCase();

@@ -20,6 +20,7 @@ import { DEFAULT_FIELD_MAPPINGS, resolveFieldValue, type FieldMapping } from '..
 import type { Queryable } from '../store/db.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, salesforceRef } from './context.ts';
+import { sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** The pairs that sync (dont_sync pairs are neither read nor watched). */
 function syncing(mappings: readonly FieldMapping[]): FieldMapping[] {
@@ -114,8 +115,7 @@ export function leadValuesFor(
   integrationUserId?: string,
 ): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  const lastByApp =
-    integrationUserId !== undefined && (recordText(lead, 'LastModifiedById') ?? '').slice(0, 15) === integrationUserId.slice(0, 15);
+  const lastByApp = integrationUserId !== undefined && sameSalesforceId(recordText(lead, 'LastModifiedById') ?? '', integrationUserId);
   for (const mapping of mappings) {
     const resolution = resolveFieldValue(
       mapping.rule,

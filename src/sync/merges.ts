@@ -166,11 +166,9 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
 
 /** Unconverted Leads naming one of the contacts that no link holds. */
 async function unlinkedLeadsNaming(ctx: IdentityContext, contactIds: readonly string[]): Promise<SalesforceRecord[]> {
-  const quoted = contactIds.filter((id) => /^\d+$/.test(id)).map((id) => `'${id}'`);
-  if (quoted.length === 0) return [];
-  const leads = await ctx.salesforce.query(
-    `SELECT Id, Email, HubSpot_Contact_Id__c FROM Lead WHERE HubSpot_Contact_Id__c IN (${quoted.join(', ')}) AND IsConverted = false ORDER BY CreatedDate`,
-  );
+  const ids = contactIds.filter((id) => /^\d+$/.test(id));
+  if (ids.length === 0) return [];
+  const leads = await ctx.salesforce.unconvertedLeadsNaming(ids);
   const held = await linksBySalesforceIds(
     ctx.db,
     ctx.installationId,

@@ -19,6 +19,7 @@ import {
 import { settingInEffect } from '../store/installation-admin.ts';
 import type { SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
+import { sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** How long a directory is used before it is read again. */
 export const OWNER_DIRECTORY_TTL_MS = 15 * 60_000;
@@ -50,7 +51,7 @@ async function directoryFor(ctx: SyncContext, ownerIds: readonly string[], userI
   let current = cached ? await cached.catch(() => undefined) : undefined;
   const knows = (found: CachedDirectory): boolean =>
     ownerIds.every((id) => found.directory.owners.some((owner) => owner.id === id)) &&
-    userIds.every((id) => found.directory.users.some((user) => user.id.slice(0, 15) === id.slice(0, 15)));
+    userIds.every((id) => found.directory.users.some((user) => sameSalesforceId(user.id, id)));
   const stale =
     current === undefined || now - current.readAt >= OWNER_DIRECTORY_TTL_MS || (!knows(current) && now - current.readAt >= MISS_REFRESH_MS);
   if (stale) {

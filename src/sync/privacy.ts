@@ -51,14 +51,12 @@ async function personRecords(
   const leads = new Map<string, SalesforceRecord>();
   const contacts = new Map<string, SalesforceRecord>();
   for (const lead of await salesforce.readRecords('Lead', leadIds, PERSON_FIELDS)) leads.set(lead.Id, lead);
-  for (const lead of await salesforce.query(`SELECT ${PERSON_FIELDS.join(', ')} FROM Lead WHERE HubSpot_Contact_Id__c = '${digits}'`))
-    leads.set(lead.Id, lead);
+  for (const lead of await salesforce.recordsNamingContact('Lead', digits, PERSON_FIELDS)) leads.set(lead.Id, lead);
   const converted = [...leads.values()].map((lead) => recordText(lead, 'ConvertedContactId')).filter((id): id is string => id !== null);
   const contactFields = PERSON_FIELDS.filter((f) => f !== 'Status' && f !== 'IsConverted' && f !== 'ConvertedContactId');
   for (const contact of await salesforce.readRecords('Contact', [...new Set([...contactIds, ...converted])], contactFields))
     contacts.set(contact.Id, contact);
-  for (const contact of await salesforce.query(`SELECT ${contactFields.join(', ')} FROM Contact WHERE HubSpot_Contact_Id__c = '${digits}'`))
-    contacts.set(contact.Id, contact);
+  for (const contact of await salesforce.recordsNamingContact('Contact', digits, contactFields)) contacts.set(contact.Id, contact);
   return { leads: [...leads.values()], contacts: [...contacts.values()] };
 }
 

@@ -233,12 +233,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   // An Opportunity can arrive before the conversion of its Lead was synced (deliveries are not
   // ordered): find the converted Lead of each unlinked Opportunity, one query for the batch.
   const unlinkedOpportunities = opportunities.filter((o) => !links.get(o.Id)).map((o) => o.Id);
-  const convertedFrom =
-    unlinkedOpportunities.length === 0
-      ? []
-      : await ctx.salesforce.query(
-          `SELECT Id, Email, HubSpot_Contact_Id__c, ConvertedContactId, ConvertedOpportunityId FROM Lead WHERE ConvertedOpportunityId IN (${unlinkedOpportunities.map((id) => `'${id.replace(/[^A-Za-z0-9]/g, '')}'`).join(', ')})`,
-        );
+  const convertedFrom = await ctx.salesforce.leadsConvertedInto(unlinkedOpportunities);
   // Their Leads' links (a Lead converted before the app could stamp its HubSpot id has only the link).
   const convertedLinks = await linksBySalesforceIds(
     ctx.db,

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
-import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import type { HubSpotPort, SalesforceActivity, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import {
   computeDueAt,
   effectiveSla,
@@ -48,8 +48,9 @@ import {
   type TouchSource,
 } from '../store/sla.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef } from './context.ts';
+import { contactRef, salesforceRef, trimmedText } from './context.ts';
 import type { ValueLedger } from './value-ledger.ts';
+import { isSalesforceId, salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** Enqueues the SLA jobs of the catalog's `slaClocks` and `slaAlerts` queues. */
 export class SlaScheduler {
@@ -171,24 +172,11 @@ const LEAD_FIELDS = [
 ] as const;
 const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
 const ACTIVITY_TYPES = ['Task', 'Event'] as const;
-/** SOQL `IN` lists stay well under the query length limit. */
-const IDS_PER_QUERY = 200;
-const RECORD_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 /** Marks the Tasks of one escalation, so a resumed escalation finds the ones it already created. */
 const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
 
 /** Orgs whose Event object is not available to the integration user (asked once per port). */
 const withoutEvents = new WeakSet<SalesforcePort>();
-
-/** A record's text field, trimmed; null when blank or absent. */
-export function text(record: SalesforceRecord | undefined, field: string): string | null {
-  const value = record?.[field];
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
-}
-
-function sameId(a: string | null | undefined, b: string | null | undefined): boolean {
-  return typeof a === 'string' && typeof b === 'string' && a.slice(0, 15) === b.slice(0, 15);
-}
 
 /** True for a CRM failure the caller retries or logs (rate limit, outage, refusal, auth). */
 export function isCrmFailure(error: unknown): error is CrmRateLimitedError | CrmTransientError | CrmRejectedError | CrmAuthError {
@@ -202,34 +190,36 @@ export function isCrmFailure(error: unknown): error is CrmRateLimitedError | Crm
 
 /** A Lead's display name (first and last), or null. */
 export function leadName(lead: SalesforceRecord | undefined): string | null {
-  const name = [text(lead, 'FirstName'), text(lead, 'LastName')].filter((part) => part !== null).join(' ');
+  const name = [trimmedText(lead, 'FirstName'), trimmedText(lead, 'LastName')].filter((part) => part !== null).join(' ');
   return name === '' ? null : name;
 }
 
 /** Owner, team, Lead Source, channel and campaign of a Lead and its owner, as far as known. */
 function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord | undefined): SlaClockContext {
-  const leadSource = text(lead, 'LeadSource');
+  const leadSource = trimmedText(lead, 'LeadSource');
   return {
-    ownerId: text(lead, 'OwnerId'),
-    ownerName: text(owner, 'Name'),
-    managerId: text(owner, 'ManagerId'),
-    team: text(owner, 'Department'),
+    ownerId: trimmedText(lead, 'OwnerId'),
+    ownerName: trimmedText(owner, 'Name'),
+    managerId: trimmedText(owner, 'ManagerId'),
+    team: trimmedText(owner, 'Department'),
     leadSource,
-    channel: text(lead, 'First_Touch_Channel__c') ?? leadSource,
-    campaign: text(lead, 'First_Touch_Campaign__c'),
+    channel: trimmedText(lead, 'First_Touch_Channel__c') ?? leadSource,
+    campaign: trimmedText(lead, 'First_Touch_Campaign__c'),
   };
 }
 
 /** The owners (Users, not queues) of these Leads, keyed by 15-character id; one query. */
 async function readOwners(ctx: ClockContext, leads: readonly (SalesforceRecord | undefined)[]): Promise<Map<string, SalesforceRecord>> {
-  const ids = [...new Set(leads.map((lead) => text(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005')))];
+  const ids = [
+    ...new Set(leads.map((lead) => trimmedText(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005'))),
+  ];
   if (ids.length === 0) return new Map();
-  return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [user.Id.slice(0, 15), user]));
+  return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [salesforceId15(user.Id), user]));
 }
 
 function ownerOf(owners: ReadonlyMap<string, SalesforceRecord>, lead: SalesforceRecord | undefined): SalesforceRecord | undefined {
-  const ownerId = text(lead, 'OwnerId');
-  return ownerId === null ? undefined : owners.get(ownerId.slice(0, 15));
+  const ownerId = trimmedText(lead, 'OwnerId');
+  return ownerId === null ? undefined : owners.get(salesforceId15(ownerId));
 }
 
 function durationText(hours: number): string {
@@ -388,7 +378,7 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
             handoffs.map((h) => h.leadId),
             LEAD_FIELDS,
           )
-        ).map((lead) => [lead.Id.slice(0, 15), lead]),
+        ).map((lead) => [salesforceId15(lead.Id), lead]),
       );
     if (needsOwner) owners = await readOwners(ctx, [...leads.values()]);
   } catch (error) {
@@ -405,7 +395,7 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
 
   // 2. The clocks, in Postgres first: the due check and the stamps follow from the rows.
   const clocks: NewSlaClock[] = handoffs.map((handoff) => {
-    const lead = leads.get(handoff.leadId.slice(0, 15));
+    const lead = leads.get(salesforceId15(handoff.leadId));
     const context = contextOf(lead, ownerOf(owners, lead));
     return {
       installationId: ctx.installationId,
@@ -492,16 +482,16 @@ async function findFirstTouches(
   };
   const untouched = ctx.policy.untouchedLeadStatuses;
   for (const clock of clocks) {
-    const lead = leads.get(clock.leadId.slice(0, 15));
+    const lead = leads.get(salesforceId15(clock.leadId));
     if (!lead) continue;
     // The clock started at an untouched status; leaving it (or converting) is the first touch.
-    const leftUntouched = lead.IsConverted === true || isFirstTouch(untouched[0], text(lead, 'Status'), untouched);
-    const modified = Date.parse(text(lead, 'LastModifiedDate') ?? '');
+    const leftUntouched = lead.IsConverted === true || isFirstTouch(untouched[0], trimmedText(lead, 'Status'), untouched);
+    const modified = Date.parse(trimmedText(lead, 'LastModifiedDate') ?? '');
     if (leftUntouched) offer(clock, Number.isNaN(modified) ? nowMs : modified, 'status');
   }
-  const byLead = new Map(clocks.map((clock) => [clock.leadId.slice(0, 15), clock]));
+  const byLead = new Map(clocks.map((clock) => [salesforceId15(clock.leadId), clock]));
   for (const activity of await loggedActivities(ctx, [...byLead.keys()])) {
-    const clock = byLead.get(activity.whoId.slice(0, 15));
+    const clock = byLead.get(salesforceId15(activity.whoId));
     if (clock && activity.at >= clock.handoffAt.getTime()) offer(clock, activity.at, activity.type);
   }
   return touches;
@@ -515,34 +505,25 @@ export async function loggedActivities(
   ctx: ClockContext,
   leadIds: readonly string[],
 ): Promise<{ type: 'Task' | 'Event'; whoId: string; at: number }[]> {
-  const ids = leadIds.filter((id) => RECORD_ID.test(id));
-  if (ids.length === 0 || !RECORD_ID.test(ctx.integrationUserId)) return [];
+  const ids = leadIds.filter((id) => isSalesforceId(id));
+  if (ids.length === 0 || !isSalesforceId(ctx.integrationUserId)) return [];
   const activities: { type: 'Task' | 'Event'; whoId: string; at: number }[] = [];
   for (const type of ACTIVITY_TYPES) {
     if (type === 'Event' && withoutEvents.has(ctx.salesforce)) continue;
-    for (let start = 0; start < ids.length; start += IDS_PER_QUERY) {
-      const list = ids
-        .slice(start, start + IDS_PER_QUERY)
-        .map((id) => `'${id}'`)
-        .join(', ');
-      let rows: SalesforceRecord[];
-      try {
-        rows = await ctx.salesforce.query(
-          `SELECT Id, WhoId, CreatedDate FROM ${type} WHERE WhoId IN (${list}) AND CreatedById != '${ctx.integrationUserId}' ORDER BY CreatedDate ASC`,
-        );
-      } catch (error) {
-        // An org (or integration user) without access to Events: Tasks alone stop the clock.
-        if (type === 'Event' && error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') {
-          withoutEvents.add(ctx.salesforce);
-          break;
-        }
-        throw error;
+    let rows: SalesforceActivity[];
+    try {
+      rows = await ctx.salesforce.activitiesByOthers(type, ids, ctx.integrationUserId);
+    } catch (error) {
+      // An org (or integration user) without access to Events: Tasks alone stop the clock.
+      if (type === 'Event' && error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') {
+        withoutEvents.add(ctx.salesforce);
+        continue;
       }
-      for (const row of rows) {
-        const whoId = text(row, 'WhoId');
-        const at = Date.parse(text(row, 'CreatedDate') ?? '');
-        if (whoId !== null && !Number.isNaN(at)) activities.push({ type, whoId, at });
-      }
+      throw error;
+    }
+    for (const row of rows) {
+      const at = Date.parse(row.createdDate ?? '');
+      if (row.whoId !== null && !Number.isNaN(at)) activities.push({ type, whoId: row.whoId, at });
     }
   }
   return activities;
@@ -558,7 +539,7 @@ async function recordTouch(
   const status = slaStatus(clock.dueAt.getTime(), touch.at.getTime(), ctx.now().getTime());
   const stopped = await stopSlaClock(ctx.db, clock.id, { ...touch, status });
   if (!stopped) return undefined;
-  const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+  const convertedContact = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
   return {
     clock: stopped,
     status,
@@ -587,21 +568,21 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
         clocks.map((clock) => clock.leadId),
         LEAD_FIELDS,
       )
-    ).map((lead) => [lead.Id.slice(0, 15), lead]),
+    ).map((lead) => [salesforceId15(lead.Id), lead]),
   );
   const touches = await findFirstTouches(ctx, clocks, leads);
   // Owner names and teams for the report, of the clocks that stop and do not know them yet.
   const unknown = clocks.filter((clock) => touches.has(clock.id) && (clock.ownerName === null || clock.team === null));
   const owners = await readOwners(
     ctx,
-    unknown.map((clock) => leads.get(clock.leadId.slice(0, 15))),
+    unknown.map((clock) => leads.get(salesforceId15(clock.leadId))),
   );
   const log = new Log(ctx);
   const stamps: { stamp: Stamp; touch: { at: Date; source: TouchSource } }[] = [];
   for (const clock of clocks) {
     const touch = touches.get(clock.id);
     if (!touch) continue;
-    const lead = leads.get(clock.leadId.slice(0, 15));
+    const lead = leads.get(salesforceId15(clock.leadId));
     await enrichSlaClock(ctx.db, clock.id, contextOf(lead, ownerOf(owners, lead)));
     const stamp = await recordTouch(ctx, clock, touch, lead);
     if (stamp) stamps.push({ stamp, touch });
@@ -688,7 +669,7 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
       await log.flush();
       return { kind: 'lead_missing' };
     }
-    const touch = (await findFirstTouches(ctx, [clock], new Map([[clock.leadId.slice(0, 15), lead]]))).get(clock.id);
+    const touch = (await findFirstTouches(ctx, [clock], new Map([[salesforceId15(clock.leadId), lead]]))).get(clock.id);
     if (touch) {
       const stamp = await recordTouch(ctx, clock, touch, lead);
       if (stamp) await stampTouches(ctx, [{ stamp, touch }], log);
@@ -703,7 +684,7 @@ export async function checkClockDue(ctx: ClockContext, check: { clockId: number;
   const details: EscalationDetails = {
     leadName: leadName(lead),
     leadUrl: ctx.salesforce.recordUrl('Lead', clock.leadId),
-    ownerName: text(owner, 'Name') ?? clock.ownerName,
+    ownerName: trimmedText(owner, 'Name') ?? clock.ownerName,
     managerName: null,
   };
   const claim = await claimEscalation(ctx.db, {
@@ -732,29 +713,27 @@ async function escalate(
   const leadRef = salesforceRef('Lead', clock.leadId);
   let taskIds = escalation.taskIds;
   let { managerName } = escalation.details;
-  const ownerId = text(lead, 'OwnerId') ?? clock.ownerId;
-  const ownerName = text(owner, 'Name') ?? clock.ownerName;
+  const ownerId = trimmedText(lead, 'OwnerId') ?? clock.ownerId;
+  const ownerName = trimmedText(owner, 'Name') ?? clock.ownerName;
 
   // 1. A Task for the owner and one for the owner's manager, marked with the escalation id.
   if (escalation.tasksCreatedAt === null) {
-    const managerId = text(owner, 'ManagerId') ?? (sameId(ownerId, clock.ownerId) ? clock.managerId : null);
+    const managerId = trimmedText(owner, 'ManagerId') ?? (sameSalesforceId(ownerId, clock.ownerId) ? clock.managerId : null);
     const manager = managerId === null ? undefined : (await ctx.salesforce.readRecords('User', [managerId], USER_FIELDS))[0];
-    managerName = text(manager, 'Name');
+    managerName = trimmedText(manager, 'Name');
     const marker = TASK_MARKER(escalation.id);
-    const canSearch = resumed && RECORD_ID.test(clock.leadId) && RECORD_ID.test(ctx.integrationUserId);
+    const canSearch = resumed && isSalesforceId(clock.leadId) && isSalesforceId(ctx.integrationUserId);
     const existing = canSearch
-      ? (
-          await ctx.salesforce.query(
-            `SELECT Id, Description FROM Task WHERE WhoId = '${clock.leadId}' AND CreatedById = '${ctx.integrationUserId}'`,
-          )
-        ).filter((task) => (text(task, 'Description') ?? '').includes(marker))
+      ? (await ctx.salesforce.tasksCreatedBy(clock.leadId, ctx.integrationUserId)).filter((task) =>
+          (task.description ?? '').includes(marker),
+        )
       : [];
     if (existing.length > 0) {
-      taskIds = existing.map((task) => task.Id);
+      taskIds = existing.map((task) => task.id);
     } else {
       const name = leadName(lead) ?? clock.leadId;
       const description = [
-        `${name}${text(lead, 'Company') ? ` (${text(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
+        `${name}${trimmedText(lead, 'Company') ? ` (${trimmedText(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
         'Nobody has changed the Lead Status or logged an activity on it yet.',
         marker,
       ].join('\n');
@@ -813,7 +792,7 @@ async function escalate(
 
   // 2. `breached` on both records; an unreachable CRM retries the job (the steps before stay done).
   if (escalation.stampedAt === null) {
-    const convertedContact = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+    const convertedContact = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
     const unavailable = await stampBothSides(
       ctx,
       [

@@ -37,18 +37,18 @@ import {
   type FollowUpRecord,
   type SlaClockRecord,
 } from '../store/sla.ts';
-import { salesforceRef } from './context.ts';
+import { salesforceRef, trimmedText } from './context.ts';
 import {
   isCrmFailure,
   leadName,
   Log,
   loggedActivities,
   stampHubSpot,
-  text,
   type ClockContext,
   type FollowUpRule,
   type HubSpotWrite,
 } from './sla-clock.ts';
+import { salesforceId15 } from '../domain/salesforce-id.ts';
 
 /** The Salesforce fields of the follow-up stamps (Lead and Contact). */
 export const SALESFORCE_FOLLOW_UP_FIELDS = { cadence: 'SLA_Cadence_Status__c', disposition: 'SLA_Disposition_Status__c' } as const;
@@ -124,14 +124,14 @@ async function countTouches(
   const whoIds = new Map<string, FollowUpRecord>();
   for (const record of records) {
     if (record.cadence?.status !== 'pending') continue;
-    whoIds.set(record.leadId.slice(0, 15), record);
-    const contactId = text(leads.get(record.leadId.slice(0, 15)), 'ConvertedContactId');
-    if (contactId !== null) whoIds.set(contactId.slice(0, 15), record);
+    whoIds.set(salesforceId15(record.leadId), record);
+    const contactId = trimmedText(leads.get(salesforceId15(record.leadId)), 'ConvertedContactId');
+    if (contactId !== null) whoIds.set(salesforceId15(contactId), record);
   }
   const counts = new Map<number, number>();
   if (whoIds.size === 0) return counts;
   for (const activity of await loggedActivities(ctx, [...whoIds.keys()])) {
-    const record = whoIds.get(activity.whoId.slice(0, 15));
+    const record = whoIds.get(salesforceId15(activity.whoId));
     if (!record?.cadence) continue;
     if (activity.at < record.handoffAt.getTime() || activity.at > record.cadence.dueAt.getTime()) continue;
     counts.set(record.clockId, (counts.get(record.clockId) ?? 0) + 1);
@@ -157,11 +157,11 @@ async function findDisposition(
       {
         object: 'Lead',
         Id: lead.Id,
-        Status: text(lead, 'Status') ?? '',
+        Status: trimmedText(lead, 'Status') ?? '',
         IsConverted: lead.IsConverted === true,
-        ConvertedOpportunityId: text(lead, 'ConvertedOpportunityId'),
-        Feedback_Reason__c: text(lead, 'Feedback_Reason__c'),
-        LastModifiedDate: text(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
+        ConvertedOpportunityId: trimmedText(lead, 'ConvertedOpportunityId'),
+        Feedback_Reason__c: trimmedText(lead, 'Feedback_Reason__c'),
+        LastModifiedDate: trimmedText(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
       },
       ctx.feedbackTaxonomy,
     );
@@ -193,13 +193,13 @@ async function evaluate(
         records.map((record) => record.leadId),
         LEAD_FIELDS,
       )
-    ).map((lead) => [lead.Id.slice(0, 15), lead]),
+    ).map((lead) => [salesforceId15(lead.Id), lead]),
   );
   const touches = rules.includes('cadence') ? await countTouches(ctx, records, leads) : new Map<number, number>();
   const decided: Evaluation[] = [];
   for (const record of records) {
-    const lead = leads.get(record.leadId.slice(0, 15));
-    const converted = lead?.IsConverted === true ? text(lead, 'ConvertedContactId') : null;
+    const lead = leads.get(salesforceId15(record.leadId));
+    const converted = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
     if (record.leadName === null) await nameSlaClock(ctx.db, record.clockId, leadName(lead));
     let latest = record;
     let changed = false;

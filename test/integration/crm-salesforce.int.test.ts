@@ -169,7 +169,7 @@ describe('Salesforce adapter: connection', () => {
     });
     const adapter = createSalesforceAdapter({ connection: session, apiVersion: API_VERSION });
     sandbox.expireSessions();
-    expect(await adapter.query('SELECT Id FROM User WHERE IsActive = true')).not.toHaveLength(0);
+    expect((await adapter.listUsers()).filter((user) => user.active)).not.toHaveLength(0);
     expect(refreshed).toHaveLength(1);
     expect(refreshed[0]?.[0]).not.toBe(grant.access_token);
     expect(refreshed[0]?.[0]).toBe(session.accessToken);
@@ -186,7 +186,7 @@ describe('Salesforce adapter: connection', () => {
     });
     const adapter = createSalesforceAdapter({ connection: session, apiVersion: API_VERSION });
     sandbox.expireSessions();
-    await adapter.query('SELECT Id FROM User LIMIT 1');
+    await adapter.listUsers();
     expect(refreshed).toEqual([session.accessToken]);
   });
 
@@ -202,7 +202,7 @@ describe('Salesforce adapter: connection', () => {
       apiVersion: API_VERSION,
     });
     await fetch(`${sandbox.url}/services/oauth2/revoke`, { method: 'POST', body: new URLSearchParams({ token: grant.refresh_token }) });
-    const error = await failureOf(createSalesforceAdapter({ connection: session, apiVersion: API_VERSION }).query('SELECT Id FROM User'));
+    const error = await failureOf(createSalesforceAdapter({ connection: session, apiVersion: API_VERSION }).listUsers());
     expect(error).toBeInstanceOf(CrmAuthError);
     expect((error as Error).message).not.toContain(grant.access_token);
     expect((error as Error).message).not.toContain(grant.refresh_token);
@@ -297,7 +297,7 @@ describe('Salesforce adapter: leads', () => {
     const id = (outcome: unknown) => (outcome as { id?: string }).id;
     expect(id(second.get('5000'))).toBe(id(first.get('5000')));
 
-    const rows = await salesforce.query('SELECT Id, OwnerId, Title FROM Lead');
+    const rows = await salesforce.findChangedSince('Lead', ['OwnerId', 'Title'], new Date(0), 1000);
     expect(rows).toHaveLength(250);
     const reps = new Set(sandbox.salesRepIds);
     expect(rows.every((row) => reps.has(String(row.OwnerId)) && row.Title === 'Updated')).toBe(true);
@@ -311,7 +311,7 @@ describe('Salesforce adapter: leads', () => {
     expect(outcomes.get('5001')).toMatchObject({ ok: true, created: true });
     expect(outcomes.get('5003')).toMatchObject({ ok: true, created: true });
     expect(outcomes.get('5002')).toMatchObject({ ok: false, code: 'REQUIRED_FIELD_MISSING', fields: ['Company'] });
-    expect(await salesforce.query('SELECT Id FROM Lead')).toHaveLength(2);
+    expect(await salesforce.findChangedSince('Lead', [], new Date(0), 1000)).toHaveLength(2);
   });
 
   it('upserts a single lead through the collection endpoint as well', async () => {
@@ -393,7 +393,7 @@ describe('Salesforce adapter: other records', () => {
 describe('Salesforce adapter: failures and pacing', () => {
   it('turns REQUEST_LIMIT_EXCEEDED into CrmRateLimitedError with the daily retry hint', async () => {
     sandbox.setApiUsage(sandbox.stats().apiUsage.limit);
-    const error = await failureOf(salesforce.query('SELECT Id FROM Lead'));
+    const error = await failureOf(salesforce.listUsers());
     expect(error).toBeInstanceOf(CrmRateLimitedError);
     expect((error as CrmRateLimitedError).retryAfterMs).toBe(REQUEST_LIMIT_RETRY_MS.daily);
   });
@@ -419,10 +419,10 @@ describe('Salesforce adapter: failures and pacing', () => {
     expect(await failureOf(salesforce.createRecords('Account', [{ Name: 'Acme' }]))).toBeInstanceOf(CrmTransientError);
   });
 
-  it('turns a malformed query into CrmRejectedError', async () => {
-    const error = await failureOf(salesforce.query('SELEC Id FROM Lead'));
+  it('turns a query Salesforce refuses into CrmRejectedError with its code', async () => {
+    const error = await failureOf(salesforce.readRecords('Lead', ['00Q000000000001AAA'], ['No_Such_Field__c']));
     expect(error).toBeInstanceOf(CrmRejectedError);
-    expect((error as CrmRejectedError).code).toBe('MALFORMED_QUERY');
+    expect((error as CrmRejectedError).code).toBe('INVALID_FIELD');
   });
 
   it('asks the limiter before every request, keyed by org', async () => {
@@ -430,7 +430,7 @@ describe('Salesforce adapter: failures and pacing', () => {
     const keys: string[] = [];
     const limiter: RequestLimiter = { acquire: async (key) => void keys.push(key) };
     const paced = createSalesforceAdapter({ connection: conn, apiVersion: API_VERSION, limiter });
-    await paced.query('SELECT Id FROM User');
+    await paced.listUsers();
     await paced.findByEmail(['a@example.com']);
     expect(keys).toEqual(Array.from({ length: 3 }, () => `salesforce:${ORG.orgId.slice(0, 15)}`));
   });

@@ -5,7 +5,6 @@ import {
   byIdsQuery,
   changedSinceQuery,
   developerNameOf,
-  isRecordId,
   selectList,
   soqlDateTime,
   soqlString,
@@ -13,6 +12,7 @@ import {
   toSalesforceRecord,
   toWriteOutcome,
 } from '../../src/crm/salesforce/mapper.ts';
+import { isSalesforceId } from '../../src/domain/salesforce-id.ts';
 
 describe('SOQL building', () => {
   it('escapes quotes, backslashes and line breaks in string literals', () => {
@@ -54,9 +54,9 @@ describe('SOQL building', () => {
   });
 
   it('recognizes 15- and 18-character record ids', () => {
-    expect(isRecordId('00Q000000000001')).toBe(true);
-    expect(isRecordId('00Q000000000001AAA')).toBe(true);
-    expect(isRecordId("00Q' OR Id != '")).toBe(false);
+    expect(isSalesforceId('00Q000000000001')).toBe(true);
+    expect(isSalesforceId('00Q000000000001AAA')).toBe(true);
+    expect(isSalesforceId("00Q' OR Id != '")).toBe(false);
   });
 });
 

@@ -89,7 +89,6 @@ export const convertResultSchema = z.looseObject({
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/;
 const SOBJECT = /^[A-Za-z][A-Za-z0-9_]*$/;
-const RECORD_ID = /^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$/;
 
 /** An sObject type name, or a RangeError (it is spliced into SOQL and URLs). */
 export function sobjectName(type: string): string {
@@ -131,9 +130,9 @@ export function soqlDateTime(at: Date): string {
   return `${at.toISOString().slice(0, 19)}Z`;
 }
 
-/** Whether a string looks like a Salesforce record id (15 or 18 characters). */
-export function isRecordId(value: string): boolean {
-  return RECORD_ID.test(value);
+/** A text value of a record field; null when absent, not a string or empty. */
+export function stringValue(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** `SELECT … FROM type WHERE Id IN (…)`. */

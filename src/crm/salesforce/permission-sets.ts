@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CrmRejectedError } from '../errors.ts';
 import type { PermissionSetSpec, PermissionSetState, SalesforceRecord, WriteOutcome } from '../ports.ts';
 import { soqlString } from './mapper.ts';
+import { salesforceId15 } from '../../domain/salesforce-id.ts';
 
 /** What the adapter lends this module: SOQL and Collections writes, with its limiter and errors. */
 export interface PermissionSetIo {
@@ -50,6 +51,144 @@ function checkOutcomes(outcomes: Iterable<WriteOutcome>, what: string): void {
 
 const permissionField = (name: string): string => `Permissions${name}`;
 
+type FieldRow = z.output<typeof fieldRowSchema>;
+type ObjectRow = z.output<typeof objectRowSchema>;
+
+/** What an existing set grants: its field and object permissions (by lower-case name) and its assignees. */
+async function readGrants(
+  io: PermissionSetIo,
+  setId: string,
+): Promise<{ fieldRows: Map<string, FieldRow>; objectRows: Map<string, ObjectRow>; assigned: Set<string> }> {
+  const id = soqlString(setId);
+  const fieldRows = new Map<string, FieldRow>();
+  const objectRows = new Map<string, ObjectRow>();
+  for (const row of rows(
+    fieldRowSchema,
+    await io.query(`SELECT Id, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId = ${id}`),
+    'read field permissions',
+  )) {
+    fieldRows.set(row.Field.toLowerCase(), row);
+  }
+  for (const row of rows(
+    objectRowSchema,
+    await io.query(
+      `SELECT Id, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit FROM ObjectPermissions WHERE ParentId = ${id}`,
+    ),
+    'read object permissions',
+  )) {
+    objectRows.set(row.SobjectType.toLowerCase(), row);
+  }
+  const assignments = rows(
+    assignmentRowSchema,
+    await io.query(`SELECT Id, AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = ${id}`),
+    'read assignments',
+  );
+  return { fieldRows, objectRows, assigned: new Set(assignments.map((row) => row.AssigneeId)) };
+}
+
+/** The permission rows to create and raise so the set grants what the spec asks. */
+interface GrantPlan {
+  fieldCreates: Record<string, unknown>[];
+  fieldUpdates: SalesforceRecord[];
+  objectCreates: Record<string, unknown>[];
+  objectUpdates: SalesforceRecord[];
+}
+
+/** Plans the missing grants and records them in `state` (missingFields, missingObjects). */
+function planGrants(
+  spec: PermissionSetSpec,
+  fieldRows: ReadonlyMap<string, FieldRow>,
+  objectRows: ReadonlyMap<string, ObjectRow>,
+  state: PermissionSetState,
+): GrantPlan {
+  const plan: GrantPlan = { fieldCreates: [], fieldUpdates: [], objectCreates: [], objectUpdates: [] };
+  for (const wanted of spec.fields) {
+    const name = `${wanted.object}.${wanted.field}`;
+    const row = fieldRows.get(name.toLowerCase());
+    const edit = wanted.access === 'edit';
+    if (row?.PermissionsRead === true && (!edit || row.PermissionsEdit)) continue;
+    state.missingFields.push(name);
+    if (row) plan.fieldUpdates.push({ Id: row.Id, PermissionsRead: true, PermissionsEdit: edit || row.PermissionsEdit });
+    else plan.fieldCreates.push({ SobjectType: wanted.object, Field: name, PermissionsRead: true, PermissionsEdit: edit });
+  }
+  for (const wanted of spec.objects) {
+    const row = objectRows.get(wanted.object.toLowerCase());
+    if (row && row.PermissionsRead && (!wanted.create || row.PermissionsCreate) && (!wanted.edit || row.PermissionsEdit)) continue;
+    state.missingObjects.push(wanted.object);
+    const flags = {
+      PermissionsRead: true,
+      PermissionsCreate: wanted.create || (row?.PermissionsCreate ?? false),
+      PermissionsEdit: wanted.edit || (row?.PermissionsEdit ?? false),
+    };
+    if (row) plan.objectUpdates.push({ Id: row.Id, ...flags });
+    else plan.objectCreates.push({ SobjectType: wanted.object, ...flags });
+  }
+  return plan;
+}
+
+/** Creates the set, or turns on the system permissions it lacks; returns its id. */
+async function ensureSet(
+  io: PermissionSetIo,
+  spec: PermissionSetSpec,
+  existingId: string | null,
+  state: PermissionSetState,
+): Promise<string> {
+  const systemOn = Object.fromEntries(state.missingUserPermissions.map((name) => [permissionField(name), true]));
+  if (existingId === null) {
+    const [outcome] = await io.create('PermissionSet', [
+      { Name: spec.name, Label: spec.label, Description: spec.description, ...systemOn },
+    ]);
+    if (outcome === undefined || !outcome.ok) checkOutcomes(outcome ? [outcome] : [], `create permission set ${spec.name}`);
+    state.id = outcome?.ok === true ? outcome.id : null;
+  } else if (state.missingUserPermissions.length > 0) {
+    checkOutcomes((await io.update('PermissionSet', [{ Id: existingId, ...systemOn }])).values(), `update permission set ${spec.name}`);
+  }
+  if (state.id === null)
+    throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', `Salesforce create permission set ${spec.name}: no id returned`);
+  return state.id;
+}
+
+/** Writes the planned grants (objects before fields: a field grant on an object the set cannot read is useless), then the assignments. */
+async function applyGrants(
+  io: PermissionSetIo,
+  spec: PermissionSetSpec,
+  parentId: string,
+  plan: GrantPlan,
+  unassigned: readonly string[],
+): Promise<void> {
+  if (plan.objectCreates.length > 0)
+    checkOutcomes(
+      await io.create(
+        'ObjectPermissions',
+        plan.objectCreates.map((row) => ({ ParentId: parentId, ...row })),
+      ),
+      `grant objects in ${spec.name}`,
+    );
+  if (plan.objectUpdates.length > 0)
+    checkOutcomes((await io.update('ObjectPermissions', plan.objectUpdates)).values(), `raise object access in ${spec.name}`);
+  if (plan.fieldCreates.length > 0)
+    checkOutcomes(
+      await io.create(
+        'FieldPermissions',
+        plan.fieldCreates.map((row) => ({ ParentId: parentId, ...row })),
+      ),
+      `grant fields in ${spec.name}`,
+    );
+  if (plan.fieldUpdates.length > 0)
+    checkOutcomes((await io.update('FieldPermissions', plan.fieldUpdates)).values(), `raise field access in ${spec.name}`);
+  if (unassigned.length > 0) {
+    const outcomes = await io.create(
+      'PermissionSetAssignment',
+      unassigned.map((AssigneeId) => ({ AssigneeId, PermissionSetId: parentId })),
+    );
+    // Assigned meanwhile (a concurrent provisioning run) is what we wanted.
+    checkOutcomes(
+      outcomes.filter((o) => o.ok || o.code !== 'DUPLICATE_VALUE'),
+      `assign ${spec.name}`,
+    );
+  }
+}
+
 /** See `SalesforcePort.ensurePermissionSet`. */
 export async function ensurePermissionSet(
   io: PermissionSetIo,
@@ -71,116 +210,16 @@ export async function ensurePermissionSet(
     unassigned: [],
     assignees: 0,
   };
-
-  const fieldRows = new Map<string, z.output<typeof fieldRowSchema>>();
-  const objectRows = new Map<string, z.output<typeof objectRowSchema>>();
-  const assigned = new Set<string>();
-  if (existing) {
-    const id = soqlString(existing.Id);
-    for (const row of rows(
-      fieldRowSchema,
-      await io.query(`SELECT Id, Field, PermissionsRead, PermissionsEdit FROM FieldPermissions WHERE ParentId = ${id}`),
-      'read field permissions',
-    )) {
-      fieldRows.set(row.Field.toLowerCase(), row);
-    }
-    for (const row of rows(
-      objectRowSchema,
-      await io.query(
-        `SELECT Id, SobjectType, PermissionsRead, PermissionsCreate, PermissionsEdit FROM ObjectPermissions WHERE ParentId = ${id}`,
-      ),
-      'read object permissions',
-    )) {
-      objectRows.set(row.SobjectType.toLowerCase(), row);
-    }
-    const assignments = rows(
-      assignmentRowSchema,
-      await io.query(`SELECT Id, AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = ${id}`),
-      'read assignments',
-    );
-    for (const row of assignments) assigned.add(row.AssigneeId);
-  }
+  const { fieldRows, objectRows, assigned } = existing
+    ? await readGrants(io, existing.Id)
+    : { fieldRows: new Map<string, FieldRow>(), objectRows: new Map<string, ObjectRow>(), assigned: new Set<string>() };
   state.assignees = assigned.size;
   // Ids compare on their 15-character case-sensitive form (an 18-character id adds a checksum).
-  const short = (id: string) => id.slice(0, 15);
-  const assignedShort = new Set([...assigned].map(short));
-  state.unassigned = [...new Set(assigneeIds)].filter((id) => !assignedShort.has(short(id)));
-
-  const fieldCreates: Record<string, unknown>[] = [];
-  const fieldUpdates: SalesforceRecord[] = [];
-  for (const wanted of spec.fields) {
-    const name = `${wanted.object}.${wanted.field}`;
-    const row = fieldRows.get(name.toLowerCase());
-    const edit = wanted.access === 'edit';
-    if (row?.PermissionsRead === true && (!edit || row.PermissionsEdit)) continue;
-    state.missingFields.push(name);
-    if (row) fieldUpdates.push({ Id: row.Id, PermissionsRead: true, PermissionsEdit: edit || row.PermissionsEdit });
-    else fieldCreates.push({ SobjectType: wanted.object, Field: name, PermissionsRead: true, PermissionsEdit: edit });
-  }
-  const objectCreates: Record<string, unknown>[] = [];
-  const objectUpdates: SalesforceRecord[] = [];
-  for (const wanted of spec.objects) {
-    const row = objectRows.get(wanted.object.toLowerCase());
-    if (row && row.PermissionsRead && (!wanted.create || row.PermissionsCreate) && (!wanted.edit || row.PermissionsEdit)) continue;
-    state.missingObjects.push(wanted.object);
-    const flags = {
-      PermissionsRead: true,
-      PermissionsCreate: wanted.create || (row?.PermissionsCreate ?? false),
-      PermissionsEdit: wanted.edit || (row?.PermissionsEdit ?? false),
-    };
-    if (row) objectUpdates.push({ Id: row.Id, ...flags });
-    else objectCreates.push({ SobjectType: wanted.object, ...flags });
-  }
+  const assignedShort = new Set([...assigned].map(salesforceId15));
+  state.unassigned = [...new Set(assigneeIds)].filter((id) => !assignedShort.has(salesforceId15(id)));
+  const plan = planGrants(spec, fieldRows, objectRows, state);
   if (dryRun) return state;
-
-  // 1. The set itself, or the system permissions it lacks.
-  const systemOn = Object.fromEntries(state.missingUserPermissions.map((name) => [permissionField(name), true]));
-  if (existing === undefined) {
-    const [outcome] = await io.create('PermissionSet', [
-      { Name: spec.name, Label: spec.label, Description: spec.description, ...systemOn },
-    ]);
-    if (outcome === undefined || !outcome.ok) checkOutcomes(outcome ? [outcome] : [], `create permission set ${spec.name}`);
-    state.id = outcome?.ok === true ? outcome.id : null;
-  } else if (state.missingUserPermissions.length > 0) {
-    checkOutcomes((await io.update('PermissionSet', [{ Id: existing.Id, ...systemOn }])).values(), `update permission set ${spec.name}`);
-  }
-  const parentId = state.id;
-  if (parentId === null)
-    throw new CrmRejectedError('salesforce', 'UNEXPECTED_RESPONSE', `Salesforce create permission set ${spec.name}: no id returned`);
-
-  // 2. Object permissions before field permissions: a field grant on an object the set cannot read is useless.
-  if (objectCreates.length > 0)
-    checkOutcomes(
-      await io.create(
-        'ObjectPermissions',
-        objectCreates.map((row) => ({ ParentId: parentId, ...row })),
-      ),
-      `grant objects in ${spec.name}`,
-    );
-  if (objectUpdates.length > 0)
-    checkOutcomes((await io.update('ObjectPermissions', objectUpdates)).values(), `raise object access in ${spec.name}`);
-  if (fieldCreates.length > 0)
-    checkOutcomes(
-      await io.create(
-        'FieldPermissions',
-        fieldCreates.map((row) => ({ ParentId: parentId, ...row })),
-      ),
-      `grant fields in ${spec.name}`,
-    );
-  if (fieldUpdates.length > 0)
-    checkOutcomes((await io.update('FieldPermissions', fieldUpdates)).values(), `raise field access in ${spec.name}`);
-
-  // 3. Assignments.
-  if (state.unassigned.length > 0) {
-    const outcomes = await io.create(
-      'PermissionSetAssignment',
-      state.unassigned.map((AssigneeId) => ({ AssigneeId, PermissionSetId: parentId })),
-    );
-    // Assigned meanwhile (a concurrent provisioning run) is what we wanted.
-    checkOutcomes(
-      outcomes.filter((o) => o.ok || o.code !== 'DUPLICATE_VALUE'),
-      `assign ${spec.name}`,
-    );
-  }
+  const parentId = await ensureSet(io, spec, existing?.Id ?? null, state);
+  await applyGrants(io, spec, parentId, plan, state.unassigned);
   return state;
 }

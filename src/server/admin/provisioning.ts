@@ -18,7 +18,6 @@ import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
 import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
-import { CrmRejectedError } from '../../crm/errors.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
 import { leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
@@ -104,18 +103,6 @@ export function outboundRulesFor(
     { name: 'Smarketing Sync Task', object: 'Task', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
     { name: 'Smarketing Sync Event', object: 'Event', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
   ];
-}
-
-/** Whether the integration user can query an object (Event may be missing or hidden in an org). */
-export async function orgHasObject(runtime: InstallationRuntime, object: string): Promise<boolean> {
-  try {
-    // eslint-disable-next-line no-restricted-syntax -- SOQL through the Salesforce port, not SQL.
-    await runtime.salesforce.query(`SELECT Id FROM ${object} LIMIT 1`);
-    return true;
-  } catch (error) {
-    if (error instanceof CrmRejectedError && error.code === 'INVALID_TYPE') return false;
-    throw error;
-  }
 }
 
 /**
@@ -270,7 +257,7 @@ export async function provision(input: {
             status: 'conflict',
             note: `a rule with this name ${why}: fix it by hand (an existing rule is never changed for you)`,
           });
-        } else if ((rule.object === 'Task' || rule.object === 'Event') && !(await orgHasObject(runtime, rule.object))) {
+        } else if ((rule.object === 'Task' || rule.object === 'Event') && !(await runtime.salesforce.canQuery(rule.object))) {
           items.push({ ...rule, status: 'unavailable', note: `this org has no ${rule.object} object for the integration user` });
         } else {
           if (!dryRun) outbound.create({ ...rule, integrationUserId });
