@@ -46,13 +46,11 @@ export default tseslint.config(
   },
   {
     // SQL lives in src/store only. SOQL lives in the Salesforce adapter; the sandbox keeps its own
-    // tables; the demo acts as the sandbox org's users (in SOQL). src/sync still builds SOQL on its
-    // way into the adapter: there the rule warns until it is gone.
+    // tables; the demo acts as the sandbox org's users (in SOQL).
     files: ['src/**/*.ts', 'webhooks/**/*.ts', 'workers/**/*.ts'],
     ignores: ['src/store/**', 'src/crm/salesforce/**', 'src/sandbox/**', 'src/runtime/demo.ts'],
     rules: { 'no-restricted-syntax': ['error', ...SQL_OUTSIDE_STORE] },
   },
-  { files: ['src/sync/**/*.ts'], rules: { 'no-restricted-syntax': ['warn', ...SQL_OUTSIDE_STORE] } },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
 );

@@ -77,3 +77,67 @@ export function rateAndEta(run: { status: string; done: number | string; total: 
   const etaS = run.status === 'completed' ? 0 : left === null || ratePerS <= 0 ? null : Math.ceil(left / ratePerS);
   return { done, total, ratePerS, etaS };
 }
+
+/** Marks a run as running (a worker took it, or took it again after a restart). */
+export async function markBackfillRunRunning(db: Queryable, runId: string): Promise<void> {
+  await db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
+}
+
+/** Sets a run's total once it is counted. */
+export async function setBackfillRunTotal(db: Queryable, runId: string, total: number): Promise<void> {
+  await db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, total]);
+}
+
+/** What one step did, added to its run's counters with the cursor. */
+export interface StepCounts {
+  processed: number;
+  linked?: number;
+  stagesAligned?: number;
+  unmatched?: number;
+  stampedContacts: number;
+  stampedLeads: number;
+  failed: number;
+}
+
+/** What one step of a run did, and where the next step starts. */
+interface BackfillStep extends StepCounts {
+  phase: string;
+  cursor: string | null;
+  activeMs: number;
+  /** A recount of the total, when the step made one. */
+  total?: number | null;
+}
+
+/** Adds one step's counts to its run and moves the run's cursor; returns the run as saved. */
+export async function advanceBackfillRun(db: Queryable, runId: string, step: BackfillStep): Promise<BackfillRunRow | undefined> {
+  const rows = await db.query<BackfillRunRow>(
+    `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
+       stamped_contacts = stamped_contacts + $8, stamped_leads = stamped_leads + $9, failed = failed + $10, active_ms = active_ms + $11,
+       total = COALESCE($12, total), updated_at = now()
+     WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
+    [
+      runId,
+      step.phase,
+      step.cursor,
+      step.processed,
+      step.linked ?? 0,
+      step.stagesAligned ?? 0,
+      step.unmatched ?? 0,
+      step.stampedContacts,
+      step.stampedLeads,
+      step.failed,
+      step.activeMs,
+      step.total ?? null,
+    ],
+  );
+  return rows[0];
+}
+
+/** Completes a run: its total becomes what it did (records made or linked meanwhile make counts approximate). */
+export async function completeBackfillRun(db: Queryable, runId: string): Promise<BackfillRunRow | undefined> {
+  const rows = await db.query<BackfillRunRow>(
+    `UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
+    [runId],
+  );
+  return rows[0];
+}

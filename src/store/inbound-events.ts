@@ -34,3 +34,32 @@ export async function recordInboundEvent(db: Queryable, event: InboundEvent): Pr
   );
   return rows.length === 1;
 }
+
+/** The newest Salesforce notification's fields per record (what the last Outbound Message said). */
+export async function lastNotifiedFields(
+  db: Queryable,
+  installationId: string,
+  ids: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ object_id: string; payload: { fields?: Record<string, unknown> } }>(
+    "SELECT DISTINCT ON (object_id) object_id, payload FROM inbound_events WHERE installation_id = $1 AND source = 'salesforce' AND object_id = ANY($2) ORDER BY object_id, occurred_at DESC",
+    [installationId, ids],
+  );
+  return new Map(rows.map((r) => [r.object_id, r.payload.fields ?? {}]));
+}
+
+/** The newest event time the app received per record id. */
+export async function newestEvents(
+  db: Queryable,
+  installationId: string,
+  source: 'hubspot' | 'salesforce',
+  ids: readonly string[],
+): Promise<Map<string, number>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ object_id: string; newest: Date }>(
+    "SELECT object_id, max(occurred_at) AS newest FROM inbound_events WHERE installation_id = $1 AND source IN ($2, 'reconciler') AND object_id = ANY($3) GROUP BY object_id",
+    [installationId, source, ids],
+  );
+  return new Map(rows.map((r) => [r.object_id, r.newest.getTime()]));
+}

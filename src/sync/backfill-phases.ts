@@ -6,7 +6,15 @@
  * stalled or rate-limited run resumes where it stopped, never holding more than one step.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { BACKFILL_RUN_COLUMNS, loadBackfillRun, type BackfillRunRow } from '../store/backfill-runs.ts';
+import {
+  advanceBackfillRun,
+  completeBackfillRun,
+  loadBackfillRun,
+  markBackfillRunRunning,
+  setBackfillRunTotal,
+  type BackfillRunRow,
+  type StepCounts,
+} from '../store/backfill-runs.ts';
 import { CONTACT_SYNC_PROPERTIES, type SyncContext } from './context.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { linkedContacts, opportunityReadFields, recordDeals } from './revenue.ts';
@@ -18,16 +26,7 @@ const LEADS_PER_STEP = 200;
 /** Opportunities per step of the revenue phase (one query). */
 const OPPORTUNITIES_PER_STEP = 200;
 
-/** What one step did, added to its run's counters with the cursor. */
-export interface StepCounts {
-  processed: number;
-  linked?: number;
-  stagesAligned?: number;
-  unmatched?: number;
-  stampedContacts: number;
-  stampedLeads: number;
-  failed: number;
-}
+export type { StepCounts } from '../store/backfill-runs.ts';
 
 /** What a kind of run does at each step. */
 export interface PhasedRun<P> {
@@ -104,11 +103,11 @@ export async function runPhases<P>(
   if (run === undefined || run.kind !== kind.kind) throw new Error(`${kind.name} ${runId} does not exist`);
   if (run.installation_id !== ctx.installationId) throw new Error(`${kind.name} ${runId} belongs to another installation`);
   if (run.status === 'completed' || run.status === 'failed') return kind.progressOf(run);
-  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
+  await markBackfillRunRunning(ctx.db, runId);
   const unlinkedLeads = () => ctx.salesforce.countUnlinkedLeads();
   if (run.total === null) {
     const [contacts, leads] = await Promise.all([ctx.hubspot.countContacts(), unlinkedLeads()]);
-    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [runId, contacts + leads]);
+    await setBackfillRunTotal(ctx.db, runId, contacts + leads);
   }
 
   for (;;) {
@@ -133,36 +132,18 @@ export async function runPhases<P>(
     } else {
       next = await revenueStep(ctx, run.cursor);
     }
-    const rows = await ctx.db.query<BackfillRunRow>(
-      `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, linked = linked + $5, stages_aligned = stages_aligned + $6, unmatched = unmatched + $7,
-         stamped_contacts = stamped_contacts + $8, stamped_leads = stamped_leads + $9, failed = failed + $10, active_ms = active_ms + $11,
-         total = COALESCE($12, total), updated_at = now()
-       WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-      [
-        runId,
-        next.phase,
-        next.cursor,
-        counts.processed,
-        counts.linked ?? 0,
-        counts.stagesAligned ?? 0,
-        counts.unmatched ?? 0,
-        counts.stampedContacts,
-        counts.stampedLeads,
-        counts.failed,
-        Date.now() - started,
-        total,
-      ],
-    );
-    const saved = rows[0];
+    const saved = await advanceBackfillRun(ctx.db, runId, {
+      phase: next.phase,
+      cursor: next.cursor,
+      ...counts,
+      activeMs: Date.now() - started,
+      total,
+    });
     if (saved !== undefined && counts.processed > 0) await onProgress(kind.progressOf(saved));
   }
 
   // Records created or linked meanwhile make the counts approximate: the finished run says what it did.
-  const finished = await ctx.db.query<BackfillRunRow>(
-    `UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-    [runId],
-  );
-  const final = finished[0];
+  const final = await completeBackfillRun(ctx.db, runId);
   if (final === undefined) throw new Error(`${kind.name} ${runId} disappeared`);
   const progress = kind.progressOf(final);
   await kind.onCompleted?.(progress);

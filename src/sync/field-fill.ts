@@ -11,7 +11,16 @@
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { isOneOfPairs, type MappingPair } from '../domain/field-values.ts';
 import type { Producer } from '../queue/producer.ts';
-import { BACKFILL_RUN_COLUMNS, createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } from '../store/backfill-runs.ts';
+import {
+  advanceBackfillRun,
+  completeBackfillRun,
+  createBackfillRun,
+  loadBackfillRun,
+  markBackfillRunRunning,
+  rateAndEta,
+  setBackfillRunTotal,
+  type BackfillRunRow,
+} from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { countLeadLinks, leadLinksAfter, type LeadLink } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
@@ -108,12 +117,8 @@ export async function runFieldFill(
   if (run === undefined || run.kind !== FIELD_FILL) throw new Error(`field fill ${runId} does not exist`);
   if (run.installation_id !== ctx.installationId) throw new Error(`field fill ${runId} belongs to another installation`);
   if (run.status === 'completed' || run.status === 'failed') return fieldFillProgressOf(run);
-  await ctx.db.query("UPDATE backfill_runs SET status = 'running', updated_at = now() WHERE id = $1", [runId]);
-  if (run.total === null)
-    await ctx.db.query('UPDATE backfill_runs SET total = $2, updated_at = now() WHERE id = $1', [
-      runId,
-      await countLeadLinks(ctx.db, ctx.installationId),
-    ]);
+  await markBackfillRunRunning(ctx.db, runId);
+  if (run.total === null) await setBackfillRunTotal(ctx.db, runId, await countLeadLinks(ctx.db, ctx.installationId));
 
   for (;;) {
     run = await loadBackfillRun(ctx.db, runId);
@@ -124,24 +129,20 @@ export async function runFieldFill(
     const counts = await fillLinks(ctx, runId, links, pairs);
     const last = links.at(-1)?.hubspotContactId;
     const next = links.length < LINKS_PER_STEP || last === undefined ? { phase: 'done', cursor: null } : { phase: 'links', cursor: last };
-    const saved = (
-      await ctx.db.query<BackfillRunRow>(
-        `UPDATE backfill_runs SET phase = $2, cursor = $3, done = done + $4, stamped_contacts = stamped_contacts + $5, stamped_leads = stamped_leads + $6,
-         failed = failed + $7, active_ms = active_ms + $8, updated_at = now()
-       WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-        [runId, next.phase, next.cursor, links.length, counts.filledContacts, counts.filledLeads, counts.failed, Date.now() - started],
-      )
-    )[0];
+    const saved = await advanceBackfillRun(ctx.db, runId, {
+      phase: next.phase,
+      cursor: next.cursor,
+      processed: links.length,
+      stampedContacts: counts.filledContacts,
+      stampedLeads: counts.filledLeads,
+      failed: counts.failed,
+      activeMs: Date.now() - started,
+    });
     if (saved !== undefined && links.length > 0) await onProgress(fieldFillProgressOf(saved));
   }
 
   // Records linked or set aside meanwhile make the total approximate: the finished run says what it did.
-  const final = (
-    await ctx.db.query<BackfillRunRow>(
-      `UPDATE backfill_runs SET status = 'completed', total = done, cursor = NULL, updated_at = now(), finished_at = now() WHERE id = $1 RETURNING ${BACKFILL_RUN_COLUMNS}`,
-      [runId],
-    )
-  )[0];
+  const final = await completeBackfillRun(ctx.db, runId);
   if (final === undefined) throw new Error(`field fill ${runId} disappeared`);
   const progress = fieldFillProgressOf(final);
   await onProgress(progress);

@@ -154,7 +154,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
       // before it could): the contact's stage is older news and does not reopen it. Marketing
       // re-qualifying a recycled contact comes after the recycle's own stage row (chaos suite).
       const latest = latestStage.get(contact.id);
-      const stale = closedBySales(lead) && !(latest !== undefined && (BACKWARD_RULE_STAGES as readonly string[]).includes(latest));
+      const stale = closedBySales(lead) && !(latest !== undefined && BACKWARD_RULE_STAGES.includes(latest));
       toUpdate.push({ contact, leadId: link.salesforceLeadId, decision: decision.action === 'upsert_lead' && !stale ? decision : null });
       // A linked Lead whose contact no stage row covers stops following it: a warning, not a quiet no-op.
       if (decision.action === 'none')

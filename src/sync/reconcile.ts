@@ -15,7 +15,8 @@ import { toCorporateCents } from '../domain/revenue.ts';
 import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { saveCampaignCosts } from '../store/deals.ts';
 import type { Queryable } from '../store/db.ts';
-import { recordInboundEvent } from '../store/inbound-events.ts';
+import { lastNotifiedFields, newestEvents, recordInboundEvent } from '../store/inbound-events.ts';
+import { loadWatermark, saveWatermark, type Watermark } from '../store/reconcile-watermarks.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, recordText, salesforceRef, STAGE_FIELDS, stageValues } from './context.ts';
 import type { Direction } from './pending-set.ts';
@@ -43,20 +44,6 @@ export interface ReconcileResult {
   caught: number;
   /** Records modified with no event but no watched change (synced anyway, logged at info). */
   checked: number;
-}
-
-/** The newest Salesforce notification's fields per record (what the last Outbound Message said). */
-async function lastNotifiedFields(
-  db: Queryable,
-  installationId: string,
-  ids: readonly string[],
-): Promise<Map<string, Record<string, unknown>>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.query<{ object_id: string; payload: { fields?: Record<string, unknown> } }>(
-    "SELECT DISTINCT ON (object_id) object_id, payload FROM inbound_events WHERE installation_id = $1 AND source = 'salesforce' AND object_id = ANY($2) ORDER BY object_id, occurred_at DESC",
-    [installationId, ids],
-  );
-  return new Map(rows.map((r) => [r.object_id, r.payload.fields ?? {}]));
 }
 
 /** The stage fields whose current value differs from the last notified one (all of them with no notification). */
@@ -92,11 +79,6 @@ function catchLine(installationId: string, recordRef: string, at: number, change
       };
 }
 
-interface Watermark {
-  at: Date;
-  lastId: string;
-}
-
 /** The watermark after a page: its newest record (never before the old mark), or the old mark when the page was empty. */
 function advanced(mark: Watermark | null, since: Date, last: { id: string; at: number } | undefined): Watermark {
   return last ? { at: new Date(Math.max(last.at, mark?.at.getTime() ?? 0)), lastId: last.id } : (mark ?? { at: since, lastId: '' });
@@ -104,39 +86,6 @@ function advanced(mark: Watermark | null, since: Date, last: { id: string; at: n
 
 /** A Salesforce record's SystemModstamp in epoch ms (the API writes `+0000` for UTC). */
 const salesforceModified = (r: SalesforceRecord): number => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
-
-async function loadWatermark(db: Queryable, installationId: string, stream: string): Promise<Watermark | null> {
-  const rows = await db.query<{ watermark: Date; last_id: string }>(
-    'SELECT watermark, last_id FROM reconcile_watermarks WHERE installation_id = $1 AND stream = $2',
-    [installationId, stream],
-  );
-  const row = rows[0];
-  return row ? { at: row.watermark, lastId: row.last_id } : null;
-}
-
-async function saveWatermark(db: Queryable, installationId: string, stream: string, mark: Watermark, caught: number): Promise<void> {
-  await db.query(
-    `INSERT INTO reconcile_watermarks (installation_id, stream, watermark, last_id, caught) VALUES ($1, $2, $3, $4, $5)
-     ON CONFLICT (installation_id, stream) DO UPDATE SET watermark = EXCLUDED.watermark, last_id = EXCLUDED.last_id,
-       caught = reconcile_watermarks.caught + EXCLUDED.caught, updated_at = now()`,
-    [installationId, stream, mark.at, mark.lastId, caught],
-  );
-}
-
-/** The newest event time the app received per record id. */
-async function newestEvents(
-  db: Queryable,
-  installationId: string,
-  source: 'hubspot' | 'salesforce',
-  ids: readonly string[],
-): Promise<Map<string, number>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.query<{ object_id: string; newest: Date }>(
-    "SELECT object_id, max(occurred_at) AS newest FROM inbound_events WHERE installation_id = $1 AND source IN ($2, 'reconciler') AND object_id = ANY($3) GROUP BY object_id",
-    [installationId, source, ids],
-  );
-  return new Map(rows.map((r) => [r.object_id, r.newest.getTime()]));
-}
 
 /** Records the catch as an event of its own, so the next pass's lookback does not catch it again. */
 async function recordCatches(
