@@ -14,8 +14,8 @@ import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } f
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { AttributionBatch, type LogEntry } from './attribution.ts';
-import { LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { AttributionBatch } from './attribution.ts';
+import { LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext, type LogLine } from './context.ts';
 import { runPhases, type StepCounts } from './backfill-phases.ts';
 import { rememberStages } from './handoff.ts';
 
@@ -115,7 +115,7 @@ export async function runAttributionBackfill(
   );
 }
 
-function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogEntry {
+function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogLine {
   return (recordRef, level, action, reason, details) => {
     log.push({
       installationId: ctx.installationId,

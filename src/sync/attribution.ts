@@ -13,7 +13,6 @@ import { buildTouches, fillLeadSource, stampFields, type AttributionStamp, type 
 import { chooseMemberStatus, type MemberStatusOption } from '../domain/campaign-member-status.ts';
 import { assertNever } from '../domain/result.ts';
 import { parseTimestamp, presentOrNull } from '../domain/validation.ts';
-import type { SyncLogEntry } from '../store/sync-log.ts';
 import { originsByEmail, recordOrigins, recordTouches, type ContactOrigin, type StoredTouch } from '../store/touches.ts';
 import {
   ATTRIBUTION_CONTACT_PROPERTIES,
@@ -24,17 +23,8 @@ import {
   type AttributionSettings,
   type CampaignSettings,
 } from './attribution-settings.ts';
-import { contactRef, salesforceRef, type SyncContext } from './context.ts';
+import { contactRef, salesforceRef, type SyncContext, type LogLine } from './context.ts';
 import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
-
-/** Adds one line to the caller's sync log. */
-export type LogEntry = (
-  recordRef: string,
-  level: SyncLogEntry['level'],
-  action: string,
-  reason: string,
-  details?: Record<string, unknown>,
-) => void;
 
 /** The settings of a run: the installation's, or the defaults. */
 export function attributionSettingsOf(ctx: Pick<SyncContext, 'attribution'>): AttributionSettings {
@@ -298,7 +288,7 @@ export class AttributionBatch {
    * handoff) in one read and one Collections update, adds Campaign memberships, keeps the touches
    * in Postgres and logs every stamp decision through `entry`.
    */
-  async complete(entry: LogEntry, salesforceContacts: ReadonlyMap<string, string> = new Map()): Promise<void> {
+  async complete(entry: LogLine, salesforceContacts: ReadonlyMap<string, string> = new Map()): Promise<void> {
     await this.stampSalesforceContacts(entry, salesforceContacts);
     await this.addMemberships(entry);
     await recordTouches(this.ctx.db, this.ctx.installationId, this.storedTouches());
@@ -322,7 +312,7 @@ export class AttributionBatch {
     }
   }
 
-  private async stampSalesforceContacts(entry: LogEntry, salesforceContacts: ReadonlyMap<string, string>): Promise<void> {
+  private async stampSalesforceContacts(entry: LogLine, salesforceContacts: ReadonlyMap<string, string>): Promise<void> {
     const wanted = [...salesforceContacts].filter(([key]) => this.people.has(key));
     if (wanted.length === 0) return;
     const { salesforce } = this.ctx;
@@ -377,7 +367,7 @@ export class AttributionBatch {
     }
   }
 
-  private async addMemberships(entry: LogEntry): Promise<void> {
+  private async addMemberships(entry: LogLine): Promise<void> {
     const requests: MembershipRequest[] = [];
     for (const person of this.people.values()) {
       const campaigns = campaignsOf(person.touches);

@@ -8,8 +8,8 @@ import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { decideConsent, optedOutValue, sameMemory, type ConsentMemory } from '../domain/consent.ts';
 import { consentMemories, rememberConsent } from '../store/privacy.ts';
 import type { RecordLink } from '../store/record-links.ts';
-import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { writeSyncLog } from '../store/sync-log.ts';
+import { contactRef, salesforceRef, stageValues, type SyncContext, syncLogLines } from './context.ts';
 
 /** The HubSpot contact property that says "unsubscribed from all email" (calculated, read-only). */
 export const HUBSPOT_OPT_OUT_PROPERTY = 'hs_email_optout';
@@ -80,24 +80,7 @@ export async function carryConsent(
   }
 
   // 3. Decide per contact.
-  const log: SyncLogEntry[] = [];
-  const entry = (
-    recordRef: string,
-    level: SyncLogEntry['level'],
-    action: string,
-    reason: string,
-    details?: Record<string, unknown>,
-  ): void => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      ...(details ? { details } : {}),
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
+  const { log, entry } = syncLogLines(ctx);
   const remember: { contactId: string; memory: ConsentMemory }[] = [];
   const salesforceOptOuts: Pair[] = [];
   const hubspotOptOuts: { pair: Pair; email: string; memory: ConsentMemory }[] = [];

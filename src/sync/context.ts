@@ -3,6 +3,7 @@ import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports
 import type { FeedbackTaxonomy } from '../domain/feedback.ts';
 import type { FieldMapping, StageDictionary } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
+import type { SyncLogEntry } from '../store/sync-log.ts';
 import { ATTRIBUTION_CONTACT_PROPERTIES, SALESFORCE_STAMP_FIELDS, type AttributionSettings } from './attribution-settings.ts';
 import type { ValueLedger } from './value-ledger.ts';
 
@@ -158,4 +159,33 @@ export function stageValues(type: 'Lead' | 'Opportunity', record: Record<string,
     if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') values[field] = String(value);
   }
   return values;
+}
+
+/** Adds a line to a batch's sync log. */
+export type LogLine = (
+  recordRef: string,
+  level: SyncLogEntry['level'],
+  action: string,
+  reason: string,
+  details?: Record<string, unknown>,
+) => void;
+
+/**
+ * A batch's sync log, written in one go when the batch ends: `entry` adds a line for the
+ * installation, naming the job the batch runs in (when it runs in one).
+ */
+export function syncLogLines(ctx: Pick<SyncContext, 'installationId' | 'job'>): { log: SyncLogEntry[]; entry: LogLine } {
+  const log: SyncLogEntry[] = [];
+  const entry: LogLine = (recordRef, level, action, reason, details) => {
+    log.push({
+      installationId: ctx.installationId,
+      recordRef,
+      level,
+      action,
+      reason,
+      ...(details ? { details } : {}),
+      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
+    });
+  };
+  return { log, entry };
 }

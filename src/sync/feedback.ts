@@ -11,8 +11,8 @@ import { formatCents } from '../domain/money.ts';
 import type { HubSpotContactSnapshot, HubSpotDecision, HubSpotPropertyMap } from '../domain/stages.ts';
 import { sameValue } from '../domain/validation.ts';
 import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNotes, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
-import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
+import { writeSyncLog } from '../store/sync-log.ts';
+import { contactRef, recordText, salesforceRef, type SyncContext, syncLogLines } from './context.ts';
 import { salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** A Salesforce record moving a HubSpot contact, as sales-progress pairs them. */
@@ -131,24 +131,7 @@ export async function prepareFeedback(
   const names = new Map(users.map((user) => [salesforceId15(user.Id), recordText(user, 'Name')]));
 
   const pending: Pending[] = [];
-  const log: SyncLogEntry[] = [];
-  const entry = (
-    recordRef: string,
-    level: SyncLogEntry['level'],
-    action: string,
-    reason: string,
-    details?: Record<string, unknown>,
-  ): void => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      ...(details ? { details } : {}),
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
+  const { log, entry } = syncLogLines(ctx);
 
   return {
     stepsFor(move, lifecycle, current) {

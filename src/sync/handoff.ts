@@ -8,11 +8,11 @@
 import type { HubSpotContact, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
 import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce, type SalesforceDecision } from '../domain/stages.ts';
 import { linksByHubSpotIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
-import { latestStages, recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { latestStages, recordStageChanges, writeSyncLog, type StageChange } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
 import { carryConsent } from './consent.ts';
 import { noteLinkEmails } from './email-identity.ts';
-import { contactRef, recordText, type SyncContext } from './context.ts';
+import { contactRef, recordText, type SyncContext, syncLogLines } from './context.ts';
 import { REQUIRED_PLACEHOLDER, contactReadProperties, leadReadFields, leadValuesFor, typedMappings } from './mapped-fields.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
@@ -32,26 +32,9 @@ export interface HandoffSummary {
 /** Syncs the given HubSpot contacts to Salesforce. */
 export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: readonly string[]): Promise<HandoffSummary> {
   const summary: HandoffSummary = { handoffs: [], read: 0, created: 0, updated: 0, linked: 0, unchanged: 0, failed: 0 };
-  const log: SyncLogEntry[] = [];
   const stages: StageChange[] = [];
   const at = ctx.now();
-  const entry = (
-    recordRef: string,
-    level: SyncLogEntry['level'],
-    action: string,
-    reason: string,
-    details?: Record<string, unknown>,
-  ): void => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      ...(details ? { details } : {}),
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
+  const { log, entry } = syncLogLines(ctx);
 
   // 1. Current state on both sides, in batches. A contact whose link a deletion or merge set aside
   // (src/sync/deletions.ts) is left alone until a restore: no second Lead for it.

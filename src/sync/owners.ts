@@ -17,8 +17,7 @@ import {
   type OwnerMatching,
 } from '../domain/owners.ts';
 import { settingInEffect } from '../store/installation-admin.ts';
-import type { SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
+import { contactRef, recordText, salesforceRef, type SyncContext, type LogLine } from './context.ts';
 import { sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** How long a directory is used before it is read again. */
@@ -67,14 +66,6 @@ async function directoryFor(ctx: SyncContext, ownerIds: readonly string[], userI
   return current as CachedDirectory;
 }
 
-type LogEntry = (
-  recordRef: string,
-  level: SyncLogEntry['level'],
-  action: string,
-  reason: string,
-  details?: Record<string, unknown>,
-) => void;
-
 /**
  * Owners for one HubSpot → Salesforce batch: who owns each new Lead, what the Lead says of the
  * marketing owner, and the sales owner to show on each contact once its Lead exists.
@@ -104,7 +95,7 @@ export class HandoffOwners {
    * marketing owner. Without a match the Lead goes to the org's assignment rules and the reason is
    * logged; the integration user is never chosen.
    */
-  newLeadFields(contact: HubSpotContact, entry: LogEntry): Record<string, string> {
+  newLeadFields(contact: HubSpotContact, entry: LogLine): Record<string, string> {
     const match = salesOwnerFor(contact.properties.hubspot_owner_id ?? null, this.cached.directory, this.matching);
     const marketing = this.marketingOwner(contact);
     const fields: Record<string, string> = marketing === '' ? {} : { Marketing_Owner__c: marketing };
@@ -135,7 +126,7 @@ export class HandoffOwners {
    */
   async salesOwnerStamps(
     created: readonly { contactId: string; leadId: string; ownerId: string | null }[],
-    entry: LogEntry,
+    entry: LogLine,
   ): Promise<{ id: string; properties: Record<string, string> }[]> {
     const unknown = created.filter((c) => c.ownerId === null).map((c) => c.leadId);
     const read = unknown.length === 0 ? [] : await this.ctx.salesforce.readRecords('Lead', unknown, ['Id', 'OwnerId']);
@@ -157,7 +148,7 @@ export class HandoffOwners {
 export async function salesOwnerWrites(
   ctx: SyncContext,
   records: readonly { contactId: string; recordRef: string; ownerId: string | null; current: Record<string, string | null> }[],
-  entry: LogEntry,
+  entry: LogLine,
 ): Promise<{ id: string; properties: Record<string, string> }[]> {
   if (records.length === 0) return [];
   const userIds = [...new Set(records.flatMap((r) => (r.ownerId !== null && r.ownerId.startsWith('005') ? [r.ownerId] : [])))];

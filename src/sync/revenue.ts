@@ -20,8 +20,7 @@ import {
   type DealRecord,
 } from '../store/deals.ts';
 import { linksBySalesforceIds } from '../store/record-links.ts';
-import type { SyncLogEntry } from '../store/sync-log.ts';
-import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type SyncContext } from './context.ts';
+import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type SyncContext, type LogLine } from './context.ts';
 
 /** Currency reads already stored (by object identity: a new read is a new object). */
 const savedRates = new WeakSet<CurrencyRates>();
@@ -54,8 +53,6 @@ export async function opportunityReadFields(
 }
 
 export type RevenueContext = Pick<SyncContext, 'db' | 'installationId' | 'salesforce' | 'hubspot' | 'ledger' | 'now'>;
-type Entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) => void;
-
 export interface DealSummary {
   recorded: number;
   won: number;
@@ -89,7 +86,7 @@ export async function recordDeals(
   opportunities: readonly SalesforceRecord[],
   rates: CurrencyRates | null,
   contactOf: ReadonlyMap<string, string>,
-  entry: Entry,
+  entry: LogLine,
 ): Promise<DealSummary> {
   const summary: DealSummary = { recorded: 0, won: 0, lost: 0, reopened: 0, accounts: 0 };
   if (opportunities.length === 0) return summary;
@@ -203,7 +200,7 @@ export async function recordDeals(
  * those its deals are credited through and those linked to its Salesforce Contacts — and to their
  * companies; the account's size is kept for the report. Returns the accounts written.
  */
-async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly string[], entry: Entry): Promise<number> {
+async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly string[], entry: LogLine): Promise<number> {
   if (accountIds.length === 0) return 0;
   const values = lifetimeValues(await wonDealsOfAccounts(ctx.db, ctx.installationId, accountIds));
   const contactsOf = await dealContactsOfAccounts(ctx.db, ctx.installationId, accountIds);

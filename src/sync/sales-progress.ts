@@ -8,10 +8,10 @@
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
 import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
-import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { recordStageChanges, writeSyncLog, type StageChange } from '../store/sync-log.ts';
 import { leadEmailWrites, noteLinkEmails } from './email-identity.ts';
 import { AttributionBatch } from './attribution.ts';
-import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext, syncLogLines } from './context.ts';
 import { carryConsent } from './consent.ts';
 import { prepareFeedback } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
@@ -56,26 +56,9 @@ function snapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord): Sal
 /** Syncs the given Salesforce records (`Lead:id` / `Opportunity:id`) to HubSpot. */
 export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly string[]): Promise<ProgressSummary> {
   const summary: ProgressSummary = { read: 0, contactsUpdated: 0, contactsCreated: 0, refused: 0, unchanged: 0, failed: 0 };
-  const log: SyncLogEntry[] = [];
   const stages: StageChange[] = [];
   const at = ctx.now();
-  const entry = (
-    recordRef: string,
-    level: SyncLogEntry['level'],
-    action: string,
-    reason: string,
-    details?: Record<string, unknown>,
-  ): void => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      ...(details ? { details } : {}),
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
+  const { log, entry } = syncLogLines(ctx);
 
   // 1. Current Salesforce state, one query per type.
   const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
