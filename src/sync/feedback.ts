@@ -123,7 +123,12 @@ export async function prepareFeedback(
   // Names only for the reps whose records carry new feedback (a re-read of known feedback needs none).
   const repIds = new Set<string>();
   for (const move of moves) {
-    const decision = deriveFeedback(previous.get(move.contactId) ?? null, feedbackSnapshotOf(move.type, move.record, null), taxonomy);
+    const decision = deriveFeedback(
+      previous.get(move.contactId) ?? null,
+      feedbackSnapshotOf(move.type, move.record, null),
+      taxonomy,
+      ctx.dictionary,
+    );
     const repId = repIdOf(move.record, integrationUserId);
     if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);
   }
@@ -142,6 +147,7 @@ export async function prepareFeedback(
         previous.get(move.contactId) ?? null,
         feedbackSnapshotOf(move.type, move.record, ownerName),
         taxonomy,
+        ctx.dictionary,
       );
       if (decision.kind === 'feedback') {
         const { feedback } = decision;

@@ -168,15 +168,6 @@ describe('settings checked against CRM metadata', () => {
     expect(checkFieldMappings(salesforceWins, facts({ titleWritable: false }))).toEqual([]);
   });
 
-  it('refuses a HubSpot value the taxonomy sets that is not an option of its property', () => {
-    const taxonomy = { ...DEFAULT_FEEDBACK_TAXONOMY, hubspot: { ...DEFAULT_FEEDBACK_TAXONOMY.hubspot, rejectedLeadStatus: 'REJECTED' } };
-    expect(checkFeedbackTaxonomy(taxonomy, facts())).toEqual([
-      expect.stringMatching(
-        /^hubspot\.rejectedLeadStatus: "REJECTED" is not an option of the Lead Status property \(hs_lead_status\) in HubSpot/,
-      ),
-    ]);
-  });
-
   it('refuses a channel whose Lead Source the org lacks', () => {
     expect(checkChannelRules(DEFAULT_CHANNEL_RULES, { Unassigned: 'Walk-in' }, facts())).toEqual([
       expect.stringMatching(
