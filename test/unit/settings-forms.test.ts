@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { validateStageDictionary } from '../../src/domain/stages.ts';
 import { SETTING_KEYS, SETTINGS } from '../../src/server/admin/settings.ts';
 import { fieldsOf, valueFromFields } from '../../src/server/admin/settings-forms.ts';
 
@@ -15,7 +16,7 @@ describe('settings forms', () => {
 
   it('keeps a funnel with a stage of its own and where the side stages rank, through the stage dictionary form', () => {
     const meeting: unknown = JSON.parse(readFileSync(new URL('../fixtures/stage-dictionary-meeting.json', import.meta.url), 'utf8'));
-    const dictionary = SETTINGS.stageDictionary.validate(meeting);
+    const dictionary = validateStageDictionary(meeting);
     if (!dictionary.ok) throw new Error(dictionary.error.join('; '));
     const custom = { ...dictionary.value, sideStageRanks: { ...dictionary.value.sideStageRanks, recycled: 'mql' } };
     const fields = fieldsOf('stageDictionary', custom);
