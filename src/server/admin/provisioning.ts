@@ -11,6 +11,7 @@ import {
   HUBSPOT_COMPANY_PROPERTIES,
   HUBSPOT_CONTACT_PROPERTIES,
   HUBSPOT_PROPERTY_GROUP,
+  leadStatusValues,
   SALESFORCE_CUSTOM_FIELDS,
 } from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, IDENTITY_EVENT_TYPES, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
@@ -21,7 +22,8 @@ import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
 import { leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
-import { DEFAULT_FIELD_MAPPINGS, type FieldMapping } from '../../domain/stages.ts';
+import { DEFAULT_FIELD_MAPPINGS, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
+import type { SalesforcePort } from '../../crm/ports.ts';
 
 export type ItemStatus = 'exists' | 'missing' | 'created' | 'manual' | 'conflict' | 'unavailable';
 
@@ -57,6 +59,12 @@ export interface ProvisioningPlan {
     items: { object: 'contacts' | 'companies'; name: string; label: string; type: string; status: ItemStatus }[];
   }>;
   salesforceFields: Section<{ items: { object: string; name: string; label: string; type: string; status: ItemStatus }[] }>;
+  /**
+   * The Lead Status values the stage dictionary names, against the org's Lead Status picklist. It is a
+   * standard picklist (StandardValueSet LeadStatus) that only an admin with Customize Application
+   * changes, so a missing value is `manual`, with where to add it.
+   */
+  leadStatuses: Section<{ items: { value: string; stages: string[]; writtenByTheApp: boolean; status: ItemStatus }[] }>;
   /** The integration user's permission set, Marketing User and field-level security, proven by describe. */
   salesforceAccess: Section<SalesforceAccessReport>;
   hubspotWebhooks: Section<{
@@ -81,6 +89,32 @@ export interface ProvisioningPlan {
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Each Lead Status the dictionary names (`leadStatusValues`), found in the org's picklist or left to the admin. */
+export async function leadStatusSection(
+  salesforce: SalesforcePort,
+  dictionary: StageDictionary,
+): Promise<ProvisioningPlan['leadStatuses']> {
+  try {
+    const status = (await salesforce.describeFields('Lead'))?.find((field) => field.name === 'Status');
+    if (!status?.picklistValues) return { ok: false, error: 'the integration user cannot see the Lead Status field (Lead.Status)' };
+    const picklist = status.picklistValues;
+    return {
+      ok: true,
+      items: leadStatusValues(dictionary).map((value) => {
+        const rows = dictionary.rows.filter((row) => row.salesforce?.object === 'Lead' && row.salesforce.status === value);
+        return {
+          value,
+          stages: [...new Set(rows.map((row) => row.stage))],
+          writtenByTheApp: rows.some((row) => row.direction !== 'salesforce_to_hubspot'),
+          status: picklist.includes(value) ? 'exists' : 'manual',
+        };
+      }),
+    };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
 
 /** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
 export function outboundRulesFor(
@@ -124,6 +158,7 @@ export async function provision(input: {
     dryRun,
     hubspotProperties: { ok: false, error: '' },
     salesforceFields: { ok: false, error: '' },
+    leadStatuses: { ok: false, error: '' },
     salesforceAccess: { ok: false, error: '' },
     hubspotWebhooks: { ok: false, error: '' },
     outboundMessages: { ok: false, error: '' },
@@ -136,6 +171,7 @@ export async function provision(input: {
   if ('error' in runtime) {
     plan.hubspotProperties = { ok: false, error: runtime.error };
     plan.salesforceFields = { ok: false, error: runtime.error };
+    plan.leadStatuses = { ok: false, error: runtime.error };
     plan.salesforceAccess = { ok: false, error: runtime.error };
   } else {
     try {
@@ -186,6 +222,8 @@ export async function provision(input: {
     } catch (error) {
       plan.salesforceFields = { ok: false, error: messageOf(error) };
     }
+
+    plan.leadStatuses = await leadStatusSection(runtime.salesforce, runtime.dictionary);
 
     // 3. The integration user's permission set, Marketing User and field-level security.
     try {
@@ -284,6 +322,7 @@ export async function provision(input: {
   for (const section of [
     plan.hubspotProperties,
     plan.salesforceFields,
+    plan.leadStatuses,
     plan.salesforceAccess,
     plan.hubspotWebhooks,
     plan.outboundMessages,
@@ -303,7 +342,10 @@ export async function provision(input: {
     plan.salesforceFields.ok &&
     plan.salesforceFields.items.every((i) => inPlace(i.status)) &&
     plan.salesforceAccess.ok &&
-    plan.salesforceAccess.ready;
+    plan.salesforceAccess.ready &&
+    // A Lead Status the app itself writes (a row synced from HubSpot) must be in the picklist; the others are sales' to set.
+    plan.leadStatuses.ok &&
+    plan.leadStatuses.items.every((i) => !i.writtenByTheApp || inPlace(i.status));
   return plan;
 }
 
