@@ -374,8 +374,7 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
             installation: sandboxInstallation,
             runtime,
             publicUrl,
-            hubspotBasePath: endpoints.hubspot.basePath,
-            salesforce: sandboxes.salesforce,
+            sandboxes,
           });
         }
       }

@@ -116,10 +116,18 @@ export async function leadStatusSection(
   }
 }
 
+/** An existing Outbound Message rule does what a wanted one does: it sends to the same endpoint at least the fields wanted. */
+export function isCurrentRule(existing: { endpointUrl: string; fields: readonly string[] }, wanted: OutboundRuleSpec): boolean {
+  return existing.endpointUrl === wanted.endpointUrl && wanted.fields.every((field) => existing.fields.includes(field));
+}
+
+/** The installation provisioning is for: its id and the token in its Outbound Message endpoint. */
+type ProvisionedInstallation = Pick<InstallationDetails, 'id' | 'salesforceWebhookToken'>;
+
 /** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
 export function outboundRulesFor(
   publicUrl: string,
-  installation: InstallationDetails,
+  installation: ProvisionedInstallation,
   mappings: readonly FieldMapping[] = DEFAULT_FIELD_MAPPINGS,
 ): OutboundRuleSpec[] {
   const endpointUrl = `${publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
@@ -144,7 +152,7 @@ export function outboundRulesFor(
  * CRM access (or the error that prevented building it).
  */
 export async function provision(input: {
-  installation: InstallationDetails;
+  installation: ProvisionedInstallation;
   runtime: InstallationRuntime | { error: string };
   publicUrl: string;
   environment: ProvisioningEnvironment;
@@ -283,7 +291,7 @@ export async function provision(input: {
       const items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] = [];
       for (const rule of rules) {
         const same = existing.find((r) => r.name === rule.name);
-        if (same && same.endpointUrl === rule.endpointUrl && rule.fields.every((field) => same.fields.includes(field))) {
+        if (same && isCurrentRule(same, rule)) {
           items.push({ ...rule, status: 'exists', note: null });
         } else if (same) {
           const why =
