@@ -4,12 +4,12 @@ import { DEFAULT_FEEDBACK_TAXONOMY, deriveFeedback } from '../../src/domain/feed
 import {
   decideSalesforceToHubSpot,
   DEFAULT_STAGE_DICTIONARY,
-  validateStageDictionary,
   type HubSpotContactSnapshot,
   type SalesforceSnapshot,
   type StageDictionary,
 } from '../../src/domain/stages.ts';
 import { feedbackSnapshotOf, mergeFeedbackSteps } from '../../src/sync/feedback.ts';
+import { recyclingLostOpportunities } from '../support/dictionaries.ts';
 
 const AT = '2026-03-02T14:05:00.000+0000';
 
@@ -55,24 +55,6 @@ function steps(
   const lifecycle = decideSalesforceToHubSpot(dictionary, contact, stageSnapshot(type, record));
   const feedback = deriveFeedback(null, feedbackSnapshotOf(type, record, 'Riley Rep'), DEFAULT_FEEDBACK_TAXONOMY, dictionary);
   return mergeFeedbackSteps(lifecycle, feedback, contact);
-}
-
-/** The default dictionary with a recycled row for Opportunities lost for these reasons. */
-function recyclingLostOpportunities(reasons: string[]): StageDictionary {
-  const result = validateStageDictionary({
-    ...DEFAULT_STAGE_DICTIONARY,
-    rows: [
-      ...DEFAULT_STAGE_DICTIONARY.rows,
-      {
-        stage: 'recycled',
-        direction: 'salesforce_to_hubspot',
-        hubspot: { lifecyclestage: 'lead', hs_lead_status: 'NEW' },
-        salesforce: { object: 'Opportunity', state: 'lost', reasons },
-      },
-    ],
-  });
-  if (!result.ok) throw new Error(result.error.join('\n'));
-  return result.value;
 }
 
 describe('feedbackSnapshotOf', () => {

@@ -14,7 +14,8 @@ import {
   type FeedbackSnapshot,
   type PreviousFeedback,
 } from '../../../src/domain/feedback.ts';
-import { DEFAULT_STAGE_DICTIONARY, validateStageDictionary } from '../../../src/domain/stages.ts';
+import { DEFAULT_STAGE_DICTIONARY } from '../../../src/domain/stages.ts';
+import { recyclingLostOpportunities } from '../../support/dictionaries.ts';
 
 const T = DEFAULT_FEEDBACK_TAXONOMY;
 const D = DEFAULT_STAGE_DICTIONARY;
@@ -247,22 +248,9 @@ describe('deriveFeedback', () => {
   });
 
   it('recycles a lost Opportunity when a recycled row of the dictionary names its reason', () => {
-    const dictionary = validateStageDictionary({
-      ...D,
-      rows: [
-        ...D.rows,
-        {
-          stage: 'recycled',
-          direction: 'salesforce_to_hubspot',
-          hubspot: { lifecyclestage: 'lead', hs_lead_status: 'NEW' },
-          salesforce: { object: 'Opportunity', state: 'lost', reasons: ['Bad timing'] },
-        },
-      ],
-    });
-    expect(dictionary.ok).toBe(true);
-    if (!dictionary.ok) return;
+    const dictionary = recyclingLostOpportunities(['Bad timing']);
     const lostLate = opportunity({ IsClosed: true, Loss_Reason__c: 'Bad timing' });
-    expect(deriveFeedback(null, lostLate, T, dictionary.value)).toMatchObject({
+    expect(deriveFeedback(null, lostLate, T, dictionary)).toMatchObject({
       kind: 'feedback',
       feedback: { outcome: 'recycled', reasonCode: 'bad_timing' },
       lifecycleIntent: { kind: 'clear_then_set', properties: { lifecyclestage: 'lead', hs_lead_status: 'NEW' } },
