@@ -194,9 +194,16 @@ function kindProblems(index: number, mapping: FieldMapping, property: HubSpotPro
         `${at}.valueMap[${v}].salesforce: "${entry.salesforce}" is not an active value of the ${field.label} picklist (Lead.${mapping.salesforceField}) in Salesforce; its active values are ${listed(salesforceValues)}`,
       );
   });
-  if (hubspotOptions === null || salesforceValues === null) return problems;
-  // Each value that may cross lands on a value the other side has.
+  // Each value that may cross lands on a value the other side has (and fits).
   const toSalesforce = (value: string) => valueMap.find((e) => e.hubspot === value)?.salesforce ?? value;
+  if (writesSalesforce(mapping.rule) && hubspotOptions !== null && salesforceKind === 'text' && field.length > 0) {
+    const tooLong = hubspotOptions.map(toSalesforce).filter((value) => value.length > field.length);
+    if (tooLong.length > 0)
+      problems.push(
+        `${at}.salesforceField: "${mapping.salesforceField}" (${field.label}) holds at most ${field.length} characters, and ${listed(tooLong)} from ${mapping.hubspotProperty} ${tooLong.length === 1 ? 'is' : 'are'} longer: Salesforce would refuse ${tooLong.length === 1 ? 'it' : 'them'}; map ${tooLong.length === 1 ? 'it' : 'each'} to a shorter value, or choose a longer field`,
+      );
+  }
+  if (hubspotOptions === null || salesforceValues === null) return problems;
   const toHubSpot = (value: string) => valueMap.find((e) => e.salesforce === value)?.hubspot ?? value;
   if (writesSalesforce(mapping.rule)) {
     const stranded = hubspotOptions.filter((option) => !salesforceValues.includes(toSalesforce(option)));
