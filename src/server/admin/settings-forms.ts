@@ -592,6 +592,7 @@ const FORMS: {
     fields: (v) => ({ salesforceRecords: (v as PrivacyPolicy).salesforceRecords }),
     read: (f) => ({ value: { salesforceRecords: field(f, 'salesforceRecords') }, problems: [] }),
   },
+  hubspotChangeFeed: { fields: (v) => ({ mode: v as string }), read: (f) => ({ value: field(f, 'mode'), problems: [] }) },
   deletionPolicy: {
     fields: (v) => ({
       hubspotContactDeleted: (v as DeletionPolicy).hubspotContactDeleted,

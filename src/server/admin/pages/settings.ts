@@ -133,6 +133,8 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   ownerMatching: (v) => ownerMatchingView(v as OwnerMatching),
   privacyPolicy: (v) =>
     html`<p>A HubSpot privacy deletion <strong>${(v as PrivacyPolicy).salesforceRecords === 'anonymize' ? 'anonymizes' : 'leaves (and unlinks)'}</strong> the linked Salesforce Lead or Contact; the app's own copy of the person is always erased.</p>`,
+  hubspotChangeFeed: (v) =>
+    html`<p>HubSpot changes arrive by <strong>${v as string}</strong>${v === 'push' ? html` (webhooks)` : v === 'pull' ? html` (the webhooks journal)` : html` (webhooks and the webhooks journal, each change taken once)`}.</p>`,
   deletionPolicy: (v) => {
     const policy = v as DeletionPolicy;
     const says = (action: string, other: string) =>
