@@ -15,7 +15,7 @@ import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
 import { enqueueDurably } from '../../webhooks/intake.ts';
 import { coversSubscription, wantedJournalSubscriptions, webhookEventsOf } from '../crm/hubspot/journal-events.ts';
 import { HubSpotJournalClient, JournalOffsetExpired } from '../crm/hubspot/journal.ts';
-import { DEFAULT_CHANGE_FEED, pulls, validateChangeFeedMode } from '../domain/change-feed.ts';
+import { DEFAULT_CHANGE_FEED, pulls, validateChangeFeed, type ChangeFeedMode } from '../domain/change-feed.ts';
 import { DEFAULT_FIELD_MAPPINGS, validateFieldMappings } from '../domain/stages.ts';
 import type { Logger } from '../log.ts';
 import { MAX_EVENTS_PER_DELIVERY } from '../queue/catalog.ts';
@@ -49,8 +49,8 @@ export interface JournalFeedDeps {
 }
 
 /** The installation's mode: the stored `hubspotChangeFeed`, or push. */
-export function hubspotChangeFeedOf(db: Queryable, installationId: string) {
-  return settingInEffect(db, installationId, 'hubspotChangeFeed', validateChangeFeedMode, DEFAULT_CHANGE_FEED);
+export async function hubspotChangeFeedOf(db: Queryable, installationId: string): Promise<ChangeFeedMode> {
+  return (await settingInEffect(db, installationId, 'hubspotChangeFeed', validateChangeFeed, DEFAULT_CHANGE_FEED)).mode;
 }
 
 /** One installation's follower: a loop over its journal until stopped. */

@@ -11,14 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSetting } from '../../src/store/installation-admin.ts';
 import { readJournalPosition } from '../../src/store/journal-offsets.ts';
 import { eventually } from '../support/app-process.ts';
+import { AdminClient } from '../support/admin-harness.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+
+const ADMIN_TOKEN = 'journal-feed-admin-token-0123456789abcdef0123456789abcdef01234567';
 
 describe('HubSpot pull feed (webhooks journal)', () => {
   let h: SyncHarness;
   let installationId: string;
 
   beforeAll(async () => {
-    h = await startSyncHarness({}, { journalPollMs: 100, journalRefreshMs: 150 });
+    h = await startSyncHarness({ ADMIN_TOKEN }, { journalPollMs: 100, journalRefreshMs: 150 });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
   }, 120_000);
 
@@ -42,7 +45,7 @@ describe('HubSpot pull feed (webhooks journal)', () => {
   }
 
   async function setMode(mode: 'push' | 'pull' | 'both'): Promise<void> {
-    await writeSetting(h.app.db, installationId, 'hubspotChangeFeed', mode);
+    await writeSetting(h.app.db, installationId, 'hubspotChangeFeed', { mode });
   }
 
   /** The installation's journal offset once the feed has caught up (found nothing after it). */
@@ -78,7 +81,13 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     ).map((row) => Number(row.n))[0];
 
   it('with both feeds on, a change arrives twice and is synced once', async () => {
-    await setMode('both');
+    // Set through the admin API, as an admin would.
+    const response = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}/settings/hubspotChangeFeed`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'both' }),
+    });
+    expect(response.status).toBe(200);
     await caughtUp();
     const writesBefore = salesforceWrites();
     const { contactId, lead } = await h.handOff();
@@ -115,6 +124,29 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     expect(h.hubspotSandbox.deliveries().length).toBe(deliveriesBefore);
     expect(salesforceWrites() - writesBefore).toBe(1);
     expect((h.hubspotSandbox.stats().endpoints['POST /crm/v3/objects/contacts/batch/update'] ?? 0) - hubspotWritesBefore).toBe(1);
+
+    // A rep works the Lead: the app moves the contact to SQL in HubSpot, and that write comes back
+    // through the journal (lifecyclestage and hs_lead_status are subscribed): it is not synced back.
+    const drainsToSalesforce = async () =>
+      (await h.app.producer.queue('syncToSalesforce').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed'])).length;
+    const drainsBefore = await drainsToSalesforce();
+    const journalBefore = (await readJournalPosition(h.app.db, installationId))?.offset;
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 20_000, 'HubSpot SQL');
+    await caughtUp();
+    expect((await readJournalPosition(h.app.db, installationId))?.offset).not.toBe(journalBefore);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await drainsToSalesforce()).toBe(drainsBefore);
+
+    // The dashboard shows the feed: mode, the offset it resumes after, no lag, current.
+    const admin = new AdminClient(h.app.url ?? '');
+    await admin.signIn(ADMIN_TOKEN);
+    const page = await admin.page(`/admin/installations/${installationId}/health`);
+    const position = await readJournalPosition(h.app.db, installationId);
+    const card = /<section class="card" data-feed="hubspot">[\s\S]*?<\/section>/.exec(page.html)?.[0] ?? '';
+    expect(card).toContain('pull');
+    expect(card).toContain(position?.offset ?? 'no offset');
+    expect(card).toMatch(/badge ok">current/);
   });
 
   it('stopped mid-journal and started again from an offset that was not saved, it neither skips nor repeats a change', async () => {

@@ -3,7 +3,7 @@ import { coversSubscription, wantedJournalSubscriptions, webhookEventsOf } from 
 import { wantedSubscriptions } from '../../src/crm/hubspot/webhook-subscriptions.ts';
 import { hubspotJobId } from '../../webhooks/hubspot/receiver.ts';
 import { parseHubSpotBody } from '../../webhooks/hubspot/schema.ts';
-import { validateChangeFeedMode } from '../../src/domain/change-feed.ts';
+import { validateChangeFeed } from '../../src/domain/change-feed.ts';
 
 const at = Date.parse('2026-12-04T10:00:00.123Z');
 
@@ -95,7 +95,8 @@ describe('journal subscriptions and events in terms of webhook events', () => {
   });
 
   it('accepts push, pull or both as the change feed mode, and nothing else', () => {
-    expect(validateChangeFeedMode('both')).toEqual({ ok: true, value: 'both' });
-    expect(validateChangeFeedMode('poll').ok).toBe(false);
+    expect(validateChangeFeed({ mode: 'both' })).toEqual({ ok: true, value: { mode: 'both' } });
+    expect(validateChangeFeed({ mode: 'poll' }).ok).toBe(false);
+    expect(validateChangeFeed('pull').ok).toBe(false);
   });
 });
