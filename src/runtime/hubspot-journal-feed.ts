@@ -53,11 +53,14 @@ export async function hubspotChangeFeedOf(db: Queryable, installationId: string)
   return (await settingInEffect(db, installationId, 'hubspotChangeFeed', validateChangeFeed, DEFAULT_CHANGE_FEED)).mode;
 }
 
+/** How often a follower checks that its journal subscriptions still exist. */
+const RECHECK_SUBSCRIPTIONS_MS = 10 * 60_000;
+
 /** One installation's follower: a loop over its journal until stopped. */
 class Follower {
   private stopped = false;
-  private wake: AbortController = new AbortController();
-  private ensuredFor = '';
+  private readonly wake = new AbortController();
+  private ensured: { key: string; at: number } | undefined;
   readonly done: Promise<void>;
 
   constructor(
@@ -82,13 +85,17 @@ class Follower {
     }
   }
 
-  /** Creates the journal subscriptions the sync needs that the portal does not have yet. */
+  /**
+   * Creates the journal subscriptions the sync needs that the portal does not have yet: when the
+   * follower starts, when the watched properties change, and every 10 minutes (one may have been
+   * deleted in the portal).
+   */
   private async ensureSubscriptions(): Promise<void> {
     const { db } = this.deps;
     const mappings = await settingInEffect(db, this.installation.id, 'fieldMappings', validateFieldMappings, DEFAULT_FIELD_MAPPINGS);
     const wanted = wantedJournalSubscriptions(Number(this.installation.hubspotPortalId), watchedContactProperties(mappings));
     const key = JSON.stringify(wanted);
-    if (key === this.ensuredFor) return;
+    if (this.ensured?.key === key && this.deps.now() - this.ensured.at < RECHECK_SUBSCRIPTIONS_MS) return;
     const existing = await this.client.subscriptions();
     for (const subscription of wanted) {
       if (existing.some((have) => coversSubscription(have, subscription))) continue;
@@ -98,7 +105,7 @@ class Follower {
         'HubSpot journal subscription created',
       );
     }
-    this.ensuredFor = key;
+    this.ensured = { key, at: this.deps.now() };
   }
 
   private async run(): Promise<void> {
