@@ -47,7 +47,7 @@ import { DEMO_SLA_POLICY, startDemo } from './demo.ts';
 import { seedSlaPolicy } from '../store/sla.ts';
 import { selfInstall } from './self-install.ts';
 import { workerProcessors } from './worker-processors.ts';
-import { HubSpotJournalFeeds, type JournalFeedDeps } from './hubspot-journal-feed.ts';
+import { FeedLease, HubSpotJournalFeeds, type JournalFeedDeps } from './hubspot-journal-feed.ts';
 
 export type Role = 'all' | 'web' | 'worker';
 
@@ -477,15 +477,18 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
       // The HubSpot pull feed of the installations set to pull or both.
       const app = journalApp(config, sandboxes, options.sandboxes !== false);
       if (app) {
+        const journalPollMs = options.journalPollMs ?? 5_000;
         const feeds = new HubSpotJournalFeeds({
           db,
           producer,
           log,
           app,
-          pollMs: options.journalPollMs ?? 5_000,
+          pollMs: journalPollMs,
           refreshMs: options.journalRefreshMs ?? 30_000,
           budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS,
           now: Date.now,
+          // Longer than a follower's slowest step (three 30 s calls) plus its longest back-off (16 polls).
+          lease: new FeedLease(producerRedis, prefix, 90_000 + 20 * journalPollMs),
         });
         closers.push(() => feeds.close());
       }

@@ -9,7 +9,9 @@
  * Journal subscriptions are created from the same list as the webhook subscriptions.
  * Facts: docs/reference/hubspot-webhooks-journal.md.
  */
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
 import { hubspotJobId } from '../../webhooks/hubspot/receiver.ts';
 import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
 import { enqueueDurably } from '../../webhooks/intake.ts';
@@ -31,6 +33,7 @@ import {
   saveJournalOffset,
 } from '../store/journal-offsets.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
+import { EXTEND, RELEASE_ONLY } from '../sync/drain.ts';
 import { watchedContactProperties } from '../sync/mapped-fields.ts';
 
 export interface JournalFeedDeps {
@@ -46,6 +49,38 @@ export interface JournalFeedDeps {
   /** How long an enqueue may wait for Redis before the entry is read again later. */
   budgetMs: number;
   now: () => number;
+  /** Who follows which installation when several worker processes run; absent: this process alone. */
+  lease?: FeedLease;
+}
+
+/**
+ * One follower per installation across the worker processes: a lease in Redis, taken and renewed
+ * by the follower at each step, let go when it stops; a process that died loses it after `ttlMs`.
+ * (Two followers would not double a change, the job ids see to that, but would read everything twice.)
+ */
+export class FeedLease {
+  private readonly token = randomUUID();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private key(installationId: string): string {
+    return `${this.prefix}:journal-lease:${installationId}`;
+  }
+
+  /** Takes or renews the lease; false while another process holds it. */
+  async hold(installationId: string): Promise<boolean> {
+    const key = this.key(installationId);
+    if ((await this.redis.set(key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK') return true;
+    return (await this.redis.eval(EXTEND, 1, key, this.token, String(this.ttlMs))) === 1;
+  }
+
+  async release(installationId: string): Promise<void> {
+    await this.redis.eval(RELEASE_ONLY, 1, this.key(installationId), this.token);
+  }
 }
 
 /** The installation's mode: the stored `hubspotChangeFeed`, or push. */
@@ -110,8 +145,14 @@ class Follower {
 
   private async run(): Promise<void> {
     let failures = 0;
+    const { lease } = this.deps;
     while (!this.stopped) {
       try {
+        if (lease && !(await lease.hold(this.installation.id))) {
+          // Another worker process follows this installation.
+          await this.pause(this.deps.pollMs * 10);
+          continue;
+        }
         await this.ensureSubscriptions();
         const caughtUp = await this.step();
         failures = 0;
@@ -132,6 +173,7 @@ class Follower {
         await this.pause(this.deps.pollMs * 2 ** Math.min(failures, 4));
       }
     }
+    await lease?.release(this.installation.id).catch(() => undefined);
   }
 
   /** Takes the next entry; true when there was none (caught up). */

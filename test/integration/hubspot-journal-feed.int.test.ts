@@ -7,7 +7,9 @@
  * again from the earliest entry, asks the reconciler for a pass and says so in the sync log; the
  * app's own writes coming back through the journal are not synced back.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FeedLease } from '../../src/runtime/hubspot-journal-feed.ts';
 import { writeSetting } from '../../src/store/installation-admin.ts';
 import { readJournalPosition } from '../../src/store/journal-offsets.ts';
 import { eventually } from '../support/app-process.ts';
@@ -207,5 +209,29 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     expect(logged[0]?.level).toBe('warn');
     const reconciles = await h.app.producer.queue('reconcile').getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
     expect(reconciles.some((job) => job.id?.startsWith(`reconcile-journal-${installationId}-`))).toBe(true);
+  });
+
+  it('one worker process follows an installation at a time: the lease passes on when its holder lets go or dies', async () => {
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const prefix = `${h.prefix}:lease-test`;
+      const first = new FeedLease(redis, prefix, 300);
+      const second = new FeedLease(redis, prefix, 300);
+      expect(await first.hold('inst-a')).toBe(true);
+      expect(await second.hold('inst-a')).toBe(false);
+      expect(await second.hold('inst-b')).toBe(true);
+      // Renewed by its holder, it outlives its first term.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await first.hold('inst-a')).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await second.hold('inst-a')).toBe(false);
+      await first.release('inst-a');
+      expect(await second.hold('inst-a')).toBe(true);
+      // A holder that stops renewing (its process died) loses it.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(await first.hold('inst-a')).toBe(true);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
