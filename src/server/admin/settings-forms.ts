@@ -10,6 +10,7 @@ import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
 import type { OwnerMatching } from '../../domain/owners.ts';
 import type { DeletionPolicy } from '../../domain/record-identity.ts';
+import type { SalesforceFeed } from '../../domain/change-feeds.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -601,6 +602,10 @@ const FORMS: {
       value: { hubspotContactDeleted: field(f, 'hubspotContactDeleted'), salesforceRecordDeleted: field(f, 'salesforceRecordDeleted') },
       problems: [],
     }),
+  },
+  salesforceFeed: {
+    fields: (v) => ({ mode: (v as SalesforceFeed).mode }),
+    read: (f) => ({ value: { mode: field(f, 'mode') }, problems: [] }),
   },
 };
 
