@@ -1,0 +1,189 @@
+/**
+ * Salesforce changes in pull mode: the worker follows the sandbox org's change event channels over
+ * the Pub/Sub API (real gRPC) instead of receiving Outbound Messages, and the lifecycle journey's
+ * Salesforce → HubSpot half still completes. Also: a feed stopped and started again resumes where it
+ * stopped, an expired replay id falls back to LATEST with a reconciler pass, the app's own writes
+ * are not synced back, and with both paths on a change is synced once.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { writeSetting } from '../../src/store/installation-admin.ts';
+import { feedChannels } from '../../src/store/salesforce-feeds.ts';
+import { eventually } from '../support/app-process.ts';
+import { startSyncHarness, untilCrmsQuiet, type SyncHarness } from '../support/sync-harness.ts';
+import type { OutboundRule } from '../../src/sandbox/salesforce/server.ts';
+
+const LEAD_CHANNEL = '/data/LeadChangeEvent';
+
+describe('Salesforce change feed in pull mode', () => {
+  let h: SyncHarness;
+  let installationId: string;
+  let outboundRules: OutboundRule[] = [];
+
+  const setMode = async (mode: 'push' | 'pull' | 'both') => {
+    await writeSetting(h.app.db, installationId, 'salesforceFeed', { mode });
+  };
+
+  const leadChannel = async () => (await feedChannels(h.app.db, installationId)).find((c) => c.channel === LEAD_CHANNEL);
+
+  const syncLog = (recordRef: string) =>
+    h.app.db.query<{ action: string; reason: string; level: string }>(
+      'SELECT action, reason, level FROM sync_log WHERE installation_id = $1 AND record_ref = $2 ORDER BY id',
+      [installationId, recordRef],
+    );
+
+  /** The change events of a record the intake took (the inbound ledger, under their change-event job ids). */
+  const cdcEvents = (recordId: string) =>
+    h.app.db.query<{ dedupe_key: string }>(
+      "SELECT dedupe_key FROM inbound_events WHERE installation_id = $1 AND object_id = $2 AND dedupe_key LIKE '%-cdc-%'",
+      [installationId, recordId],
+    );
+
+  /** The Outbound Message notifications of a record the intake took. */
+  const outboundEvents = (recordId: string) =>
+    h.app.db.query<{ dedupe_key: string }>(
+      "SELECT dedupe_key FROM inbound_events WHERE installation_id = $1 AND object_id = $2 AND source = 'salesforce' AND dedupe_key NOT LIKE '%-cdc-%'",
+      [installationId, recordId],
+    );
+
+  /** Waits until the Lead channel is followed (connected) from a stored position or LATEST. */
+  const following = async () => {
+    await eventually(async () => (await leadChannel())?.state === 'connected', 20_000, 'the Lead channel connected');
+  };
+
+  const stopped = async () => {
+    await eventually(async () => (await leadChannel())?.state === 'stopped', 20_000, 'the Lead channel stopped');
+  };
+
+  beforeAll(async () => {
+    // The periodic reconciler stays out of the way: only the feed (and the passes it asks for) syncs.
+    h = await startSyncHarness({}, { salesforceFeedRefreshMs: 100, reconcileIntervalMs: 60 * 60 * 1000 });
+    installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
+    // The Outbound Messages the install set up: off, except where a test turns them back on.
+    outboundRules = h.salesforceSandbox.outbound.rules();
+    expect(outboundRules.length).toBeGreaterThan(0);
+    for (const rule of outboundRules) h.salesforceSandbox.outbound.removeRule(rule.id);
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  beforeEach(async () => {
+    h.salesforceSandbox.pubsub.faults.clear();
+    await setMode('pull');
+    await following();
+  });
+
+  it('carries the journey from a worked Lead to a customer with no Outbound Message sent', async () => {
+    const deliveriesBefore = h.salesforceSandbox.outbound.deliveries().length;
+    const { contactId, lead } = await h.handOff();
+
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 20_000, 'HubSpot SQL');
+
+    const converted = await h.rep.soap.convertLead({ leadId: lead.Id, convertedStatus: 'Closed - Converted' });
+    const result = (Array.isArray(converted) ? converted[0] : converted) as { opportunityId: string; contactId: string };
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'opportunity', 20_000, 'HubSpot opportunity');
+
+    await h.rep.sobject('Opportunity').update({ Id: result.opportunityId, StageName: 'Closed Won' });
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'customer', 20_000, 'HubSpot customer');
+
+    expect(h.salesforceSandbox.outbound.deliveries().length).toBe(deliveriesBefore);
+    const channel = await leadChannel();
+    expect(channel).toMatchObject({ state: 'connected', message: null });
+    expect(channel?.replayId).toMatch(/^[0-9a-f]+$/);
+    expect(channel?.lastEventAt).toBeInstanceOf(Date);
+    expect(channel?.lagSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it('syncs a change once when it arrives both as an Outbound Message and as a change event', async () => {
+    await setMode('both');
+    const added = outboundRules.map(({ id: _id, createdDate: _created, ...input }) => h.salesforceSandbox.outbound.addRule(input));
+    try {
+      const { contactId, lead } = await h.handOff();
+      const deliveriesBefore = h.salesforceSandbox.outbound.deliveries().length;
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 20_000, 'HubSpot SQL');
+      await eventually(async () => h.salesforceSandbox.outbound.deliveries().length > deliveriesBefore, 20_000, 'the Outbound Message');
+      await eventually(async () => (await cdcEvents(lead.Id)).length > 0, 20_000, 'the change event');
+      await eventually(async () => (await outboundEvents(lead.Id)).length > 0, 20_000, 'the Outbound Message taken in');
+      await untilCrmsQuiet(h);
+      const moves = (await syncLog(`hubspot:contact:${contactId}`)).filter(
+        (line) => line.action === 'update_hubspot' && line.reason.includes('"Working - Contacted"'),
+      );
+      expect(moves).toHaveLength(1);
+    } finally {
+      for (const rule of added) h.salesforceSandbox.outbound.removeRule(rule.id);
+    }
+  });
+
+  it('does not sync back a change the app made itself', async () => {
+    // No title yet: the marketer's title then reaches the Lead through the app (Salesforce wins
+    // unless blank), and the change event of that write names the app's client.
+    const { contactId, lead } = await h.handOff({ jobtitle: '' });
+    h.hubspotSandbox.editInUi('contacts', contactId, { jobtitle: 'Chief Engine Officer' });
+    await eventually(
+      async () => (await h.rep.sobject('Lead').retrieve(lead.Id)).Title === 'Chief Engine Officer',
+      20_000,
+      'the title on the Lead',
+    );
+    await eventually(
+      async () =>
+        (await syncLog(`salesforce:Lead:${lead.Id}`)).filter((l) => l.action === 'skip_echo' && l.reason.includes('changeOrigin')).length >=
+        2,
+      20_000,
+      'both echoes dropped by the feed',
+    );
+    await untilCrmsQuiet(h);
+    expect(await cdcEvents(lead.Id)).toEqual([]);
+    expect((await syncLog(`hubspot:contact:${contactId}`)).filter((l) => l.action === 'update_hubspot')).toEqual([]);
+  });
+
+  it('resumes after a stop where it stopped: no change skipped, none taken twice', async () => {
+    h.salesforceSandbox.pubsub.faults.set({ delayMs: 150 });
+    const ids: string[] = [];
+    const createLead = async (name: string) => {
+      const created = (await h.rep.sobject('Lead').create({ LastName: name, Company: 'Resume Co' })) as { id: string };
+      ids.push(created.id);
+    };
+    for (const name of ['One', 'Two', 'Three']) await createLead(name);
+    await eventually(async () => (await cdcEvents(ids[0] ?? '')).length > 0, 20_000, 'the first change taken');
+    // Stopped mid-stream, with changes still on their way and more made while it is stopped.
+    await setMode('push');
+    await stopped();
+    const position = (await leadChannel())?.replayId;
+    expect(position).toMatch(/^[0-9a-f]+$/);
+    for (const name of ['Four', 'Five']) await createLead(name);
+
+    await setMode('pull');
+    await following();
+    await eventually(
+      async () => (await Promise.all(ids.map(cdcEvents))).every((events) => events.length > 0),
+      20_000,
+      'every change taken',
+    );
+    for (const id of ids) expect(await cdcEvents(id)).toHaveLength(1);
+    // It resumed from the stored position, never from LATEST (which would have skipped Four and Five).
+    const starts = (await syncLog(`salesforce:feed:${LEAD_CHANNEL}`)).filter((l) => l.action === 'feed_started_latest');
+    expect(starts).toHaveLength(1);
+    expect((await leadChannel())?.replayId).not.toBe(position);
+  });
+
+  it('falls back to LATEST when the stored replay id expired, and the reconciler closes the gap', async () => {
+    const { contactId, lead } = await h.handOff();
+    await eventually(async () => (await leadChannel())?.replayId !== null, 20_000, 'a stored position');
+    await setMode('push');
+    await stopped();
+    // Changed while nothing follows the feed, and then the position is past the retention.
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    h.salesforceSandbox.pubsub.faults.set({ expireReplayIds: true });
+    await setMode('pull');
+
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 30_000, 'HubSpot SQL');
+    const feedLog = await syncLog(`salesforce:feed:${LEAD_CHANNEL}`);
+    expect(feedLog.map((l) => l.action)).toEqual(expect.arrayContaining(['feed_replay_expired', 'feed_started_latest']));
+    expect(feedLog.find((l) => l.action === 'feed_replay_expired')).toMatchObject({ level: 'warn' });
+    expect((await syncLog(`hubspot:contact:${contactId}`)).map((l) => l.action)).toContain('update_hubspot');
+    expect(await cdcEvents(lead.Id)).toEqual([]);
+  });
+});

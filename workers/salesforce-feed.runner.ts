@@ -1,0 +1,283 @@
+/**
+ * The Salesforce change feed in pull mode (docs/architecture.md §12), run by the worker role: for
+ * each active installation whose setting says `pull` or `both`, one Pub/Sub API subscription per
+ * change event channel of the objects the intake routes. Each channel:
+ *
+ * 1. resumes after the replay id stored for it (LATEST the first time; the reconciler then covers
+ *    what came before, and says so in the sync log);
+ * 2. hands each batch to the intake (webhooks/salesforce/change-events.ts) and stores the batch's
+ *    last replay id only once its jobs are in Redis, so a restart neither skips nor repeats;
+ * 3. on a replay id past the retention, forgets it, starts again from LATEST and asks for a
+ *    reconciler pass, with a sync-log line;
+ * 4. on a dropped stream, reconnects after the job backoff of the intake's queue (the catalog's
+ *    retry policy), reporting `reconnecting` and, once that policy's attempts are used up, `error`
+ *    while it keeps trying at the longest wait.
+ *
+ * The modes are read again every `refreshMs` (and by `refresh()`), so a saved setting starts or
+ * stops the feeds without a restart. `stop()` closes every stream and waits for the batches in hand.
+ */
+import { CrmAuthError } from '../src/crm/errors.ts';
+import type { ChangeEventMessage } from '../src/crm/salesforce/pubsub/change-events.ts';
+import { PubSubClient, type SubscriptionEnd } from '../src/crm/salesforce/pubsub/client.ts';
+import { followChannel, type ReplayPositions } from '../src/crm/salesforce/pubsub/follow.ts';
+import { pullsSalesforceChanges, SalesforceFeedSchema } from '../src/domain/change-feeds.ts';
+import type { Logger } from '../src/log.ts';
+import { queues } from '../src/queue/catalog.ts';
+import type { Producer } from '../src/queue/producer.ts';
+import type { InstallationClients } from '../src/runtime/installation-clients.ts';
+import type { Queryable } from '../src/store/db.ts';
+import { getInstallationDetails } from '../src/store/installation-admin.ts';
+import { forgetReplayId, readReplayId, saveReplayId } from '../src/store/replay-positions.ts';
+import { saveFeedHealth, saveFeedProgress, storedSalesforceFeeds, type FeedHealth } from '../src/store/salesforce-feeds.ts';
+import { writeSyncLog } from '../src/store/sync-log.ts';
+import { feedRecordRef, requestReconcilePass, takeChangeEvents, type ChangeFeedSource } from '../webhooks/salesforce/change-events.ts';
+import { ROUTED_SALESFORCE_OBJECTS } from './intake.worker.ts';
+
+/** The channels followed: one per object the intake routes (Contacts are not routed, so not followed). */
+export const SALESFORCE_FEED_CHANNELS: readonly string[] = ROUTED_SALESFORCE_OBJECTS.map((object) => `/data/${object}ChangeEvent`);
+
+export interface SalesforceFeedRunnerDeps {
+  db: Queryable;
+  producer: Producer;
+  clients: InstallationClients;
+  log: Logger;
+  /** The Pub/Sub API: `host:port` (TLS), `http://host:port` (the sandbox), undefined for Salesforce's. */
+  endpoint: string | undefined;
+  /** How long the intake waits for Redis before a batch counts as not taken. */
+  budgetMs: number;
+  /** How often the installations' feed settings are read again. */
+  refreshMs?: number;
+  /** Events requested at a time per channel (`num_requested`). */
+  batchSize?: number;
+  now?: () => number;
+}
+
+export interface SalesforceFeedRunner {
+  /** Reads the settings now: starts the feeds that should run, stops the others. */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The reconnect wait after `failures` failures in a row: the intake queue's job backoff, capped at its last attempt. */
+function reconnectDelayMs(failures: number): number {
+  const { backoff, attempts = 1 } = queues.salesforceEvents.jobOptions;
+  const base = typeof backoff === 'number' ? backoff : (backoff?.delay ?? 1_000);
+  const exponential = typeof backoff === 'object' && backoff.type === 'exponential';
+  return exponential ? base * 2 ** (Math.min(failures, attempts) - 1) : base;
+}
+
+/** A wait that `stop()` cuts short. */
+class Pause {
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  for(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+  }
+
+  cut(): void {
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+}
+
+/** One installation's feed: a Pub/Sub client and one loop per channel. */
+class InstallationFeed {
+  private stopped = false;
+  private readonly subscriptions = new Set<{ close(): void }>();
+  private readonly pauses = new Set<Pause>();
+  private readonly loops: Promise<void>[];
+
+  constructor(
+    private readonly deps: SalesforceFeedRunnerDeps,
+    private readonly client: PubSubClient,
+    private readonly installationId: string,
+    private readonly organizationId: string,
+  ) {
+    this.loops = SALESFORCE_FEED_CHANNELS.map((channel) => this.follow(channel));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const subscription of this.subscriptions) subscription.close();
+    for (const pause of this.pauses) pause.cut();
+    await Promise.all(this.loops);
+    this.client.close();
+  }
+
+  private source(channel: string): ChangeFeedSource {
+    return { installationId: this.installationId, organizationId: this.organizationId, channel };
+  }
+
+  private health(channel: string, health: FeedHealth): Promise<void> {
+    return saveFeedHealth(this.deps.db, this.installationId, channel, health);
+  }
+
+  private async take(channel: string, events: ChangeEventMessage[]): Promise<void> {
+    const now = this.deps.now ?? Date.now;
+    const takenAt = now();
+    await takeChangeEvents(this.deps, this.source(channel), events, takenAt);
+    const last = events[events.length - 1];
+    if (last)
+      await saveFeedProgress(this.deps.db, this.installationId, channel, {
+        lastEventAt: new Date(last.commitTimestamp),
+        lagSeconds: Math.max(0, (takenAt - last.commitTimestamp) / 1000),
+      });
+  }
+
+  /** Starting from LATEST leaves out what happened before: a reconciler pass covers it. */
+  private async startedFromLatest(channel: string, why: string): Promise<void> {
+    await requestReconcilePass(this.deps.producer, this.source(channel), `latest-${(this.deps.now ?? Date.now)()}`);
+    await writeSyncLog(this.deps.db, [
+      {
+        installationId: this.installationId,
+        recordRef: feedRecordRef(channel),
+        level: 'info',
+        action: 'feed_started_latest',
+        reason: `${why}: following from the latest event; a reconciler pass covers the changes before it`,
+      },
+    ]);
+  }
+
+  private async replayExpired(channel: string, end: Extract<SubscriptionEnd, { kind: 'replay-expired' }>): Promise<void> {
+    await forgetReplayId(this.deps.db, this.installationId, channel);
+    await writeSyncLog(this.deps.db, [
+      {
+        installationId: this.installationId,
+        recordRef: feedRecordRef(channel),
+        level: 'warn',
+        action: 'feed_replay_expired',
+        reason: `the stored replay id is past the Pub/Sub API's retention (${end.message}): changes since then are read by a reconciler pass`,
+        details: { replayId: end.replayId?.toString('hex') ?? null },
+      },
+    ]);
+    this.deps.log.warn(
+      { installationId: this.installationId, channel },
+      'replay id expired: following from LATEST, reconciler pass requested',
+    );
+  }
+
+  private async follow(channel: string): Promise<void> {
+    const { db, log } = this.deps;
+    const positions: ReplayPositions = {
+      read: (topic) => readReplayId(db, this.installationId, topic),
+      save: (topic, replayId) => saveReplayId(db, this.installationId, topic, replayId),
+    };
+    let failures = 0;
+    let latestBecause = 'the channel had no stored position';
+    while (!this.stopped) {
+      let end: SubscriptionEnd;
+      let received = false;
+      try {
+        const followed = await followChannel({
+          client: this.client,
+          topic: channel,
+          positions,
+          ...(this.deps.batchSize === undefined ? {} : { batchSize: this.deps.batchSize }),
+          intake: async (events) => {
+            await this.take(channel, events);
+            received = true;
+          },
+        });
+        this.subscriptions.add(followed.subscription);
+        if (this.stopped) followed.subscription.close();
+        if (followed.startedFrom.preset === 'LATEST') await this.startedFromLatest(channel, latestBecause);
+        await this.health(channel, { state: 'connected', message: null });
+        end = await followed.subscription.ended;
+        this.subscriptions.delete(followed.subscription);
+      } catch (error) {
+        end = { kind: 'failed', code: 2, errorCode: undefined, message: error instanceof Error ? error.message : String(error) };
+      }
+      if (this.stopped) break;
+      if (end.kind === 'replay-expired') {
+        await this.replayExpired(channel, end).catch((error: unknown) => log.error({ error, channel }, 'replay expiry not recorded'));
+        latestBecause = 'the stored replay id had expired';
+        continue;
+      }
+      failures = received ? 1 : failures + 1;
+      const message = end.kind === 'closed' ? 'the stream was ended by the server' : end.message;
+      const exhausted = failures >= (queues.salesforceEvents.jobOptions.attempts ?? 1);
+      log.warn({ installationId: this.installationId, channel, failures, message }, 'change event stream ended: reconnecting');
+      await this.health(channel, { state: exhausted ? 'error' : 'reconnecting', message }).catch(() => undefined);
+      const pause = new Pause();
+      this.pauses.add(pause);
+      await pause.for(reconnectDelayMs(failures));
+      this.pauses.delete(pause);
+    }
+    await this.health(channel, { state: 'stopped', message: null }).catch(() => undefined);
+  }
+}
+
+/** Starts following the feeds the settings ask for; call `stop()` on shutdown. */
+export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): SalesforceFeedRunner {
+  const running = new Map<string, InstallationFeed>();
+  let stopped = false;
+  let chain = Promise.resolve();
+
+  const startFeed = async (installationId: string): Promise<void> => {
+    const details = await getInstallationDetails(deps.db, installationId);
+    const organizationId = details?.salesforceOrgId;
+    if (!organizationId) throw new CrmAuthError('salesforce', 'no Salesforce org is connected to this installation');
+    const session = await deps.clients.salesforceSession(installationId);
+    const client = new PubSubClient({
+      ...(deps.endpoint === undefined ? {} : { endpoint: deps.endpoint }),
+      auth: () => ({ ...session(), orgId: organizationId }),
+    });
+    running.set(installationId, new InstallationFeed(deps, client, installationId, organizationId));
+    deps.log.info({ installationId, channels: SALESFORCE_FEED_CHANNELS }, 'following the Salesforce change feed');
+  };
+
+  const reconcileRunning = async (): Promise<void> => {
+    if (stopped) return;
+    const wanted = new Set(
+      (await storedSalesforceFeeds(deps.db))
+        .filter(({ setting }) => {
+          const parsed = SalesforceFeedSchema.safeParse(setting ?? {});
+          return parsed.success && pullsSalesforceChanges(parsed.data.mode);
+        })
+        .map(({ installationId }) => installationId),
+    );
+    for (const [installationId, feed] of running) {
+      if (wanted.has(installationId)) continue;
+      running.delete(installationId);
+      await feed.stop();
+      deps.log.info({ installationId }, 'stopped following the Salesforce change feed');
+    }
+    for (const installationId of wanted) {
+      if (running.has(installationId) || stopped) continue;
+      try {
+        await startFeed(installationId);
+      } catch (error) {
+        // Not connected (or not reachable) now: shown on the dashboard, tried again at the next refresh.
+        const message = error instanceof Error ? error.message : String(error);
+        deps.log.warn({ installationId, message }, 'the Salesforce change feed cannot start');
+        for (const channel of SALESFORCE_FEED_CHANNELS) await saveFeedHealth(deps.db, installationId, channel, { state: 'error', message });
+      }
+    }
+  };
+
+  const refresh = (): Promise<void> => {
+    chain = chain.then(reconcileRunning).catch((error: unknown) => {
+      deps.log.error({ error: error instanceof Error ? error.message : String(error) }, 'Salesforce change feed settings not read');
+    });
+    return chain;
+  };
+
+  const timer = setInterval(() => void refresh(), deps.refreshMs ?? 15_000);
+  timer.unref();
+  void refresh();
+
+  return {
+    refresh,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await chain;
+      await Promise.all([...running.values()].map((feed) => feed.stop()));
+      running.clear();
+    },
+  };
+}
