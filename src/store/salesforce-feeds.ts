@@ -13,7 +13,9 @@ export async function storedSalesforceFeeds(db: Queryable): Promise<{ installati
   return rows.map((row) => ({ installationId: row.id, setting: row.setting ?? undefined }));
 }
 
-export type FeedState = 'connecting' | 'connected' | 'reconnecting' | 'error' | 'stopped';
+/** A channel's health, as the migration's CHECK lists them (021_salesforce_feed_status.sql). */
+export const FEED_STATES = ['connecting', 'connected', 'reconnecting', 'error', 'stopped'] as const;
+export type FeedState = (typeof FEED_STATES)[number];
 
 /** A channel's health as the runner reports it. */
 export interface FeedHealth {

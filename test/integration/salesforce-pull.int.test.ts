@@ -6,21 +6,32 @@
  * are not synced back, and with both paths on a change is synced once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { writeSetting } from '../../src/store/installation-admin.ts';
 import { feedChannels } from '../../src/store/salesforce-feeds.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, untilCrmsQuiet, type SyncHarness } from '../support/sync-harness.ts';
 import type { OutboundRule } from '../../src/sandbox/salesforce/server.ts';
 
 const LEAD_CHANNEL = '/data/LeadChangeEvent';
+const ADMIN_TOKEN = 'salesforce-pull-admin-token-0123456789-abcdefgh';
 
 describe('Salesforce change feed in pull mode', () => {
   let h: SyncHarness;
   let installationId: string;
   let outboundRules: OutboundRule[] = [];
 
+  const api = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${h.app.url ?? ''}/api/installations/${installationId}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
+  };
+
+  /** The admin's setting, saved through the admin API. */
   const setMode = async (mode: 'push' | 'pull' | 'both') => {
-    await writeSetting(h.app.db, installationId, 'salesforceFeed', { mode });
+    expect((await api('PUT', '/settings/salesforceFeed', { mode })).status).toBe(200);
   };
 
   const leadChannel = async () => (await feedChannels(h.app.db, installationId)).find((c) => c.channel === LEAD_CHANNEL);
@@ -56,7 +67,7 @@ describe('Salesforce change feed in pull mode', () => {
 
   beforeAll(async () => {
     // The periodic reconciler stays out of the way: only the feed (and the passes it asks for) syncs.
-    h = await startSyncHarness({}, { salesforceFeedRefreshMs: 100, reconcileIntervalMs: 60 * 60 * 1000 });
+    h = await startSyncHarness({ ADMIN_TOKEN }, { salesforceFeedRefreshMs: 100, reconcileIntervalMs: 60 * 60 * 1000 });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
     // The Outbound Messages the install set up: off, except where a test turns them back on.
     outboundRules = h.salesforceSandbox.outbound.rules();
@@ -74,6 +85,12 @@ describe('Salesforce change feed in pull mode', () => {
     await following();
   });
 
+  it('refuses a feed mode it does not know', async () => {
+    const refused = await api('PUT', '/settings/salesforceFeed', { mode: 'poll' });
+    expect(refused.status).toBe(422);
+    expect((await api('GET', '/settings/salesforceFeed')).body).toMatchObject({ value: { mode: 'pull' } });
+  });
+
   it('carries the journey from a worked Lead to a customer with no Outbound Message sent', async () => {
     const deliveriesBefore = h.salesforceSandbox.outbound.deliveries().length;
     const { contactId, lead } = await h.handOff();
@@ -89,11 +106,22 @@ describe('Salesforce change feed in pull mode', () => {
     await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'customer', 20_000, 'HubSpot customer');
 
     expect(h.salesforceSandbox.outbound.deliveries().length).toBe(deliveriesBefore);
-    const channel = await leadChannel();
-    expect(channel).toMatchObject({ state: 'connected', message: null });
-    expect(channel?.replayId).toMatch(/^[0-9a-f]+$/);
-    expect(channel?.lastEventAt).toBeInstanceOf(Date);
-    expect(channel?.lagSeconds).toBeGreaterThanOrEqual(0);
+    expect(await outboundEvents(lead.Id)).toEqual([]);
+    expect((await cdcEvents(lead.Id)).length).toBeGreaterThan(0);
+    const feed = await api('GET', '/salesforce-feed');
+    expect(feed.status).toBe(200);
+    expect(feed.body.mode).toBe('pull');
+    const channels = feed.body.channels as { channel: string }[];
+    expect(channels.map((c) => c.channel).sort()).toEqual(
+      ['/data/EventChangeEvent', LEAD_CHANNEL, '/data/OpportunityChangeEvent', '/data/TaskChangeEvent'].sort(),
+    );
+    expect(channels.find((c) => c.channel === LEAD_CHANNEL)).toMatchObject({
+      state: 'connected',
+      message: null,
+      replayId: expect.stringMatching(/^[0-9a-f]+$/) as unknown,
+      lastEventAt: expect.any(String) as unknown,
+      lagSeconds: expect.any(Number) as unknown,
+    });
   });
 
   it('syncs a change once when it arrives both as an Outbound Message and as a change event', async () => {
