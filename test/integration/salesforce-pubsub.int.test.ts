@@ -135,6 +135,20 @@ describe('change events', () => {
     expect(second).toMatchObject({ recordIds: [theirs], echo: false, originClient: undefined });
   });
 
+  it('names the app’s client in the change events of a SOAP call that sends it in the CallOptions header', async () => {
+    const leadId = await createdId(conn, 'Lead', { LastName: 'Convert', Company: 'Acme' });
+    const feed = await subscribedLatest();
+    const app = new jsforce.Connection({
+      instanceUrl: conn.instanceUrl,
+      accessToken: conn.accessToken ?? '',
+      version: '62.0',
+      callOptions: { client: APP_CLIENT_NAME },
+    });
+    await app.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
+    const converted = await waitFor(() => changes(feed.events).find((e) => e.recordIds.includes(leadId)));
+    expect(converted).toMatchObject({ changeType: 'UPDATE', echo: true, originClient: APP_CLIENT_NAME });
+  });
+
   it('surfaces a gap event as records to re-read', async () => {
     const feed = await subscribedLatest();
     const leadId = await createdId(conn, 'Lead', { LastName: 'Lee', Company: 'Acme' });

@@ -214,4 +214,35 @@ describe('Salesforce change feed in pull mode', () => {
     expect((await syncLog(`hubspot:contact:${contactId}`)).map((l) => l.action)).toContain('update_hubspot');
     expect(await cdcEvents(lead.Id)).toEqual([]);
   });
+
+  it('reconnects after a dropped stream and takes the changes that were still to come', async () => {
+    const lead = (await h.rep.sobject('Lead').create({ LastName: 'Dropped', Company: 'Drop Co' })) as { id: string };
+    await eventually(async () => (await cdcEvents(lead.id)).length > 0, 20_000, 'the create taken');
+    // The knob applies to the next stream opened: the Lead channel's, opened first when the feed starts.
+    await setMode('push');
+    await stopped();
+    h.salesforceSandbox.pubsub.faults.set({ dropStreamAfter: 1 });
+    await setMode('pull');
+    await following();
+    await h.rep.sobject('Lead').update({ Id: lead.id, Title: 'First' });
+    await eventually(async () => (await leadChannel())?.state === 'reconnecting', 10_000, 'the drop shown', 20);
+    expect((await leadChannel())?.message).toMatch(/unavailable/i);
+    await h.rep.sobject('Lead').update({ Id: lead.id, Title: 'Second' });
+    await eventually(async () => (await cdcEvents(lead.id)).length === 3, 20_000, 'both updates taken across the drop');
+    await following();
+    expect(await cdcEvents(lead.id)).toHaveLength(3);
+  });
+
+  it('reads a record again when Salesforce sends a gap event instead of its change', async () => {
+    const { contactId, lead } = await h.handOff();
+    h.salesforceSandbox.pubsub.faults.set({ gapEvents: 1 });
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 20_000, 'HubSpot SQL');
+    const [taken] = await h.app.db.query<{ payload: { fields: Record<string, string | null> } }>(
+      "SELECT payload FROM inbound_events WHERE installation_id = $1 AND object_id = $2 AND dedupe_key LIKE '%-cdc-%'",
+      [installationId, lead.Id],
+    );
+    // The gap event says which record changed, not how: the drain read the Lead's Status itself.
+    expect(taken?.payload.fields.Status).toBeUndefined();
+  });
 });
