@@ -236,6 +236,27 @@ describe('flow control and auth', () => {
     await waitFor(() => handedOver.reduce((a, b) => a + b, 0) >= 4);
   });
 
+  it('sends a keepalive naming the latest replay id when the channel has nothing to deliver', async () => {
+    sandbox.pubsub.faults.set({ keepaliveMs: 50 });
+    const leads = await subscribedLatest();
+    await createdId(conn, 'Lead', { LastName: 'Elsewhere', Company: 'Acme' });
+    const lead = await waitFor(() => leads.events[0]);
+    const keepalives: Buffer[] = [];
+    const quiet = client.subscribe({
+      topic: '/data/TaskChangeEvent',
+      replay: { preset: 'LATEST' },
+      onEvents: () => Promise.reject(new Error('no Task changed')),
+      onKeepalive: (latest) => {
+        keepalives.push(latest);
+        return Promise.resolve();
+      },
+    });
+    open.push(quiet);
+    // The Lead's event is the bus's newest: a Task subscriber may resume after it without missing anything.
+    const latest = await waitFor(() => keepalives[0]);
+    expect(latest.equals(lead.replayId)).toBe(true);
+  });
+
   it('refuses a session the org does not know', async () => {
     const stranger = new PubSubClient({
       endpoint: `http://${sandbox.pubsub.endpoint}`,

@@ -176,6 +176,9 @@ describe('Salesforce change feed in pull mode', () => {
     };
     for (const name of ['One', 'Two', 'Three']) await createLead(name);
     await eventually(async () => (await cdcEvents(ids[0] ?? '')).length > 0, 20_000, 'the first change taken');
+    const latestStarts = async () =>
+      (await syncLog(`salesforce:feed:${LEAD_CHANNEL}`)).filter((l) => l.action === 'feed_started_latest').length;
+    const startsBefore = await latestStarts();
     // Stopped mid-stream, with changes still on their way and more made while it is stopped.
     await setMode('push');
     await stopped();
@@ -192,8 +195,7 @@ describe('Salesforce change feed in pull mode', () => {
     );
     for (const id of ids) expect(await cdcEvents(id)).toHaveLength(1);
     // It resumed from the stored position, never from LATEST (which would have skipped Four and Five).
-    const starts = (await syncLog(`salesforce:feed:${LEAD_CHANNEL}`)).filter((l) => l.action === 'feed_started_latest');
-    expect(starts).toHaveLength(1);
+    expect(await latestStarts()).toBe(startsBefore);
     expect((await leadChannel())?.replayId).not.toBe(position);
   });
 
@@ -244,5 +246,28 @@ describe('Salesforce change feed in pull mode', () => {
     );
     // The gap event says which record changed, not how: the drain read the Lead's Status itself.
     expect(taken?.payload.fields.Status).toBeUndefined();
+  });
+
+  it('keeps a quiet channel’s position current from the keepalives, so a restart does not start from LATEST', async () => {
+    await setMode('push');
+    await stopped();
+    h.salesforceSandbox.pubsub.faults.set({ keepaliveMs: 50 });
+    const taskChannel = async () => (await feedChannels(h.app.db, installationId)).find((c) => c.channel === '/data/TaskChangeEvent');
+    const before = (await taskChannel())?.replayId ?? null;
+    await setMode('pull');
+    await following();
+    // A Lead changes; no Task does: the Task channel's keepalive moves its position past the Lead's event.
+    const lead = (await h.rep.sobject('Lead').create({ LastName: 'Quiet', Company: 'Quiet Co' })) as { id: string };
+    await eventually(async () => (await cdcEvents(lead.id)).length > 0, 20_000, 'the Lead change taken');
+    const leadPosition = (await leadChannel())?.replayId;
+    await eventually(async () => (await taskChannel())?.replayId === leadPosition, 20_000, 'the Task channel at the newest replay id');
+    expect(leadPosition).not.toBe(before);
+    const startsBefore = (await syncLog(`salesforce:feed:/data/TaskChangeEvent`)).length;
+    await setMode('push');
+    await stopped();
+    await setMode('pull');
+    await following();
+    await eventually(async () => (await taskChannel())?.state === 'connected', 20_000, 'the Task channel back');
+    expect(await syncLog(`salesforce:feed:/data/TaskChangeEvent`)).toHaveLength(startsBefore);
   });
 });
