@@ -18,7 +18,7 @@
  */
 import { CrmAuthError } from '../src/crm/errors.ts';
 import type { ChangeEventMessage } from '../src/crm/salesforce/pubsub/change-events.ts';
-import { PubSubClient, type SubscriptionEnd } from '../src/crm/salesforce/pubsub/client.ts';
+import { PubSubClient, sessionRefused, type SubscriptionEnd } from '../src/crm/salesforce/pubsub/client.ts';
 import { followChannel, type ReplayPositions } from '../src/crm/salesforce/pubsub/follow.ts';
 import { pullsSalesforceChanges, SalesforceFeedSchema } from '../src/domain/change-feeds.ts';
 import type { Logger } from '../src/log.ts';
@@ -160,6 +160,22 @@ class InstallationFeed {
     );
   }
 
+  /**
+   * The Pub/Sub API refused the access token (it expired): one cheap REST read through the
+   * installation's connection, whose 401 makes jsforce refresh the session; the next subscription
+   * then sends the new token.
+   */
+  private async refreshSession(): Promise<void> {
+    try {
+      await (await this.deps.clients.forInstallation(this.installationId)).salesforce.apiUsage();
+    } catch (error) {
+      this.deps.log.warn(
+        { installationId: this.installationId, error: error instanceof Error ? error.message : String(error) },
+        'the Salesforce session could not be refreshed: the feed retries with backoff',
+      );
+    }
+  }
+
   private async follow(channel: string): Promise<void> {
     const { db, log } = this.deps;
     const positions: ReplayPositions = {
@@ -172,6 +188,12 @@ class InstallationFeed {
       let end: SubscriptionEnd;
       let received = false;
       try {
+        // The session and the channel are checked first (GetTopic), so `connected` means the service took them.
+        const topic = await this.client.getTopic(channel);
+        if (!topic.can_subscribe)
+          throw new Error(
+            `the integration user may not subscribe to ${channel}: it needs View All on the object (View All Data for Task and Event)`,
+          );
         const followed = await followChannel({
           client: this.client,
           topic: channel,
@@ -189,7 +211,8 @@ class InstallationFeed {
         end = await followed.subscription.ended;
         this.subscriptions.delete(followed.subscription);
       } catch (error) {
-        end = { kind: 'failed', code: 2, errorCode: undefined, message: error instanceof Error ? error.message : String(error) };
+        const code = typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'number' ? error.code : 2;
+        end = { kind: 'failed', code, errorCode: undefined, message: error instanceof Error ? error.message : String(error) };
       }
       if (this.stopped) break;
       if (end.kind === 'replay-expired') {
@@ -199,6 +222,7 @@ class InstallationFeed {
       }
       failures = received ? 1 : failures + 1;
       const message = end.kind === 'closed' ? 'the stream was ended by the server' : end.message;
+      if (sessionRefused(end)) await this.refreshSession();
       const exhausted = failures >= (queues.salesforceEvents.jobOptions.attempts ?? 1);
       log.warn({ installationId: this.installationId, channel, failures, message }, 'change event stream ended: reconnecting');
       await this.health(channel, { state: exhausted ? 'error' : 'reconnecting', message }).catch(() => undefined);

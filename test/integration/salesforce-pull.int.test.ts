@@ -6,6 +6,7 @@
  * are not synced back, and with both paths on a change is synced once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { writeSetting } from '../../src/store/installation-admin.ts';
 import { feedChannels } from '../../src/store/salesforce-feeds.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, untilCrmsQuiet, type SyncHarness } from '../support/sync-harness.ts';
@@ -269,5 +270,18 @@ describe('Salesforce change feed in pull mode', () => {
     await following();
     await eventually(async () => (await taskChannel())?.state === 'connected', 20_000, 'the Task channel back');
     expect(await syncLog(`salesforce:feed:/data/TaskChangeEvent`)).toHaveLength(startsBefore);
+  });
+
+  it('refreshes an expired session the Pub/Sub API refuses, and follows on', async () => {
+    await setMode('push');
+    await stopped();
+    h.salesforceSandbox.expireSessions(h.salesforceSandbox.integrationUserId);
+    // Straight into the settings: saving through the API would call Salesforce and refresh the session first.
+    await writeSetting(h.app.db, installationId, 'salesforceFeed', { mode: 'pull' });
+    await eventually(async () => (await leadChannel())?.state === 'reconnecting', 20_000, 'the refusal shown', 20);
+    expect((await leadChannel())?.message).toMatch(/authenticate/);
+    await following();
+    const lead = (await h.rep.sobject('Lead').create({ LastName: 'Fresh', Company: 'Session Co' })) as { id: string };
+    await eventually(async () => (await cdcEvents(lead.id)).length > 0, 20_000, 'the change taken with the new session');
   });
 });

@@ -47,6 +47,11 @@ export type SubscriptionEnd =
   | { kind: 'replay-expired'; replayId: Buffer | undefined; message: string }
   | { kind: 'failed'; code: grpc.status; errorCode: string | undefined; message: string };
 
+/** Whether the service refused the session (expired or revoked access token): refresh it before retrying. */
+export function sessionRefused(end: SubscriptionEnd): boolean {
+  return end.kind === 'failed' && end.code === grpc.status.UNAUTHENTICATED;
+}
+
 export interface SubscribeOptions {
   /** A change event channel, e.g. `/data/LeadChangeEvent`. */
   topic: string;
