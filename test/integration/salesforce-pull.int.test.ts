@@ -90,6 +90,14 @@ describe('Salesforce change feed in pull mode', () => {
     const refused = await api('PUT', '/settings/salesforceFeed', { mode: 'poll' });
     expect(refused.status).toBe(422);
     expect((await api('GET', '/settings/salesforceFeed')).body).toMatchObject({ value: { mode: 'pull' } });
+    // On the settings page it is a form: one choice of the three modes, the one in effect selected.
+    const page = await fetch(`${h.app.url ?? ''}/admin/installations/${installationId}/settings?key=salesforceFeed`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const body = await page.text();
+    expect(body).toContain('<select name="mode">');
+    expect(body).toMatch(/<option value="pull" selected>/);
+    expect(body.match(/<option value="(push|pull|both)"/g)).toHaveLength(3);
   });
 
   it('carries the journey from a worked Lead to a customer with no Outbound Message sent', async () => {
@@ -123,6 +131,13 @@ describe('Salesforce change feed in pull mode', () => {
       lastEventAt: expect.any(String) as unknown,
       lagSeconds: expect.any(Number) as unknown,
     });
+    // The installation page shows the same, per channel.
+    const page = await fetch(`${h.app.url ?? ''}/admin/installations/${installationId}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const body = await page.text();
+    expect(body).toContain('data-section="salesforce-feed" data-mode="pull"');
+    expect(body).toMatch(new RegExp(`data-channel="${LEAD_CHANNEL}" data-state="connected"`));
   });
 
   it('syncs a change once when it arrives both as an Outbound Message and as a change event', async () => {
