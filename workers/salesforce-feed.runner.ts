@@ -14,8 +14,12 @@
  *    while it keeps trying at the longest wait.
  *
  * The modes are read again every `refreshMs` (and by `refresh()`), so a saved setting starts or
- * stops the feeds without a restart. `stop()` closes every stream and waits for the batches in hand.
+ * stops the feeds without a restart. With several worker processes, one follows each installation
+ * (a claim in Redis, renewed at each refresh). `stop()` closes every stream, waits for the batches
+ * in hand and gives the claims back.
  */
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { CrmAuthError } from '../src/crm/errors.ts';
 import type { ChangeEventMessage } from '../src/crm/salesforce/pubsub/change-events.ts';
 import { PubSubClient, sessionRefused, type SubscriptionEnd } from '../src/crm/salesforce/pubsub/client.ts';
@@ -30,6 +34,7 @@ import { getInstallationDetails } from '../src/store/installation-admin.ts';
 import { forgetReplayId, readReplayId, saveReplayId } from '../src/store/replay-positions.ts';
 import { saveFeedHealth, saveFeedProgress, storedSalesforceFeeds, type FeedHealth } from '../src/store/salesforce-feeds.ts';
 import { writeSyncLog } from '../src/store/sync-log.ts';
+import { RELEASE_ONLY } from '../src/sync/drain.ts';
 import { feedRecordRef, requestReconcilePass, takeChangeEvents, type ChangeFeedSource } from '../webhooks/salesforce/change-events.ts';
 import { ROUTED_SALESFORCE_OBJECTS } from './intake.worker.ts';
 
@@ -38,6 +43,9 @@ export const SALESFORCE_FEED_CHANNELS: readonly string[] = ROUTED_SALESFORCE_OBJ
 
 export interface SalesforceFeedRunnerDeps {
   db: Queryable;
+  /** Where the runners of several worker processes agree who follows which installation. */
+  redis: Redis;
+  prefix: string;
   producer: Producer;
   clients: InstallationClients;
   log: Logger;
@@ -235,11 +243,38 @@ class InstallationFeed {
   }
 }
 
+/**
+ * Takes or keeps the claim on an installation's feed: set when free or already ours, with a fresh
+ * expiry. One worker process follows an installation; when it dies, its claim runs out and the next
+ * refresh of another worker takes the feed over (from the stored positions).
+ */
+const CLAIM = `local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0`;
+
 /** Starts following the feeds the settings ask for; call `stop()` on shutdown. */
 export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): SalesforceFeedRunner {
   const running = new Map<string, InstallationFeed>();
   let stopped = false;
   let chain = Promise.resolve();
+  const refreshMs = deps.refreshMs ?? 15_000;
+  // Renewed every refresh; three refreshes missed and another worker may take the feed.
+  const claimTtlMs = Math.max(3 * refreshMs, 1_000);
+  const owner = randomUUID();
+  const claimKey = (installationId: string) => `${deps.prefix}:salesforce-feed:${installationId}`;
+  const claim = async (installationId: string) =>
+    Number(await deps.redis.eval(CLAIM, 1, claimKey(installationId), owner, String(claimTtlMs))) === 1;
+  const release = (installationId: string) => deps.redis.eval(RELEASE_ONLY, 1, claimKey(installationId), owner);
+  const stopFeed = async (installationId: string, feed: InstallationFeed) => {
+    running.delete(installationId);
+    await feed.stop();
+    // A claim that cannot be given back (Redis gone at shutdown) runs out by itself.
+    await release(installationId).catch(() => undefined);
+    deps.log.info({ installationId }, 'stopped following the Salesforce change feed');
+  };
 
   const startFeed = async (installationId: string): Promise<void> => {
     const details = await getInstallationDetails(deps.db, installationId);
@@ -265,13 +300,12 @@ export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): Sales
         .map(({ installationId }) => installationId),
     );
     for (const [installationId, feed] of running) {
-      if (wanted.has(installationId)) continue;
-      running.delete(installationId);
-      await feed.stop();
-      deps.log.info({ installationId }, 'stopped following the Salesforce change feed');
+      // Not wanted any more, or another worker holds it now (this one stalled past its claim).
+      if (!wanted.has(installationId) || !(await claim(installationId))) await stopFeed(installationId, feed);
     }
     for (const installationId of wanted) {
       if (running.has(installationId) || stopped) continue;
+      if (!(await claim(installationId))) continue;
       try {
         await startFeed(installationId);
       } catch (error) {
@@ -279,6 +313,7 @@ export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): Sales
         const message = error instanceof Error ? error.message : String(error);
         deps.log.warn({ installationId, message }, 'the Salesforce change feed cannot start');
         for (const channel of SALESFORCE_FEED_CHANNELS) await saveFeedHealth(deps.db, installationId, channel, { state: 'error', message });
+        await release(installationId).catch(() => undefined);
       }
     }
   };
@@ -290,7 +325,7 @@ export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): Sales
     return chain;
   };
 
-  const timer = setInterval(() => void refresh(), deps.refreshMs ?? 15_000);
+  const timer = setInterval(() => void refresh(), refreshMs);
   timer.unref();
   void refresh();
 
@@ -300,8 +335,7 @@ export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): Sales
       stopped = true;
       clearInterval(timer);
       await chain;
-      await Promise.all([...running.values()].map((feed) => feed.stop()));
-      running.clear();
+      await Promise.all([...running].map(([installationId, feed]) => stopFeed(installationId, feed)));
     },
   };
 }

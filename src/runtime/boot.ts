@@ -467,6 +467,8 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
         const feeds = startSalesforceFeedRunner({
           db,
           producer,
+          redis: producerRedis,
+          prefix,
           clients,
           log: log.child({ component: 'salesforce-feed' }),
           endpoint: salesforcePubSubEndpoint(config, sandboxes),
