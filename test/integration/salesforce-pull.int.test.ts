@@ -5,7 +5,12 @@
  * stopped, an expired replay id falls back to LATEST with a reconciler pass, the app's own writes
  * are not synced back, and with both paths on a change is synced once.
  */
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { InstallationClients } from '../../src/runtime/installation-clients.ts';
+import { startSalesforceFeedRunner } from '../../workers/salesforce-feed.runner.ts';
 import { writeSetting } from '../../src/store/installation-admin.ts';
 import { feedChannels } from '../../src/store/salesforce-feeds.ts';
 import { eventually } from '../support/app-process.ts';
@@ -298,5 +303,56 @@ describe('Salesforce change feed in pull mode', () => {
     await following();
     const lead = (await h.rep.sobject('Lead').create({ LastName: 'Fresh', Company: 'Session Co' })) as { id: string };
     await eventually(async () => (await cdcEvents(lead.id)).length > 0, 20_000, 'the change taken with the new session');
+  });
+
+  it('leaves an installation followed by another worker process alone', async () => {
+    await following();
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const log = createLogger('info', sink);
+    const redis = new Redis(h.app.redisUrl);
+    const sf = h.app.config.sandbox.salesforce;
+    const clients = new InstallationClients({
+      db: h.app.db,
+      redis,
+      prefix: h.prefix,
+      log,
+      endpoints: {
+        hubspot: { basePath: h.hubspotSandbox.url, accessToken: h.app.config.sandbox.hubspot.privateAppToken, appId: null },
+        salesforce: {
+          loginUrl: h.salesforceSandbox.url,
+          clientId: sf.clientId,
+          clientSecret: sf.clientSecret,
+          username: sf.username,
+          password: sf.password,
+          apiVersion: h.app.config.salesforce.apiVersion,
+        },
+      },
+    });
+    const second = startSalesforceFeedRunner({
+      db: h.app.db,
+      producer: h.app.producer,
+      redis,
+      prefix: h.prefix,
+      clients,
+      log,
+      endpoint: `http://${h.salesforceSandbox.pubsub.endpoint}`,
+      budgetMs: 2_000,
+      refreshMs: 50,
+    });
+    try {
+      for (let refresh = 0; refresh < 5; refresh++) await second.refresh();
+      expect(lines.filter((line) => line.includes('following the Salesforce change feed'))).toEqual([]);
+      expect(await redis.get(`${h.prefix}:salesforce-feed:${installationId}`)).not.toBeNull();
+      expect((await leadChannel())?.state).toBe('connected');
+    } finally {
+      await second.stop();
+      redis.disconnect();
+    }
   });
 });
