@@ -131,6 +131,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^\d{2,3}\.0$/, 'must look like 62.0')
     .default('62.0'),
+  // The Pub/Sub API of the org's region when Salesforce names another (`host:port`, TLS).
+  SALESFORCE_PUBSUB_ENDPOINT: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. api.pubsub.salesforce.com:7443')
+    .optional(),
   SALESFORCE_ORG_ID: z
     .string()
     .regex(/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/, 'must be a 15 or 18 character org id starting with 00D')
@@ -235,6 +240,8 @@ export interface AppConfig {
     clientSecret: string | undefined;
     apiVersion: string;
     orgId: string | undefined;
+    /** The Pub/Sub API (`host:port`, TLS) the pull mode follows; unset: Salesforce's, api.pubsub.salesforce.com:7443. */
+    pubsubEndpoint: string | undefined;
   };
   sandbox: {
     hubspot: {
@@ -394,6 +401,7 @@ function salesforceConfig(e: Env, mode: CrmMode): AppConfig['salesforce'] {
     clientSecret: e.SALESFORCE_CLIENT_SECRET,
     apiVersion: e.SALESFORCE_API_VERSION,
     orgId: e.SALESFORCE_ORG_ID,
+    pubsubEndpoint: e.SALESFORCE_PUBSUB_ENDPOINT,
   };
 }
 

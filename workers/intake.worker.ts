@@ -36,6 +36,8 @@ export interface IntakeDeps {
 const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
 /** Activities: one a rep logs on a Lead is a first sales touch (it stops the Lead's SLA clock). */
 const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);
+/** The Salesforce objects whose changes the intake routes (the change feed follows exactly these). */
+export const ROUTED_SALESFORCE_OBJECTS: readonly string[] = [...SYNCED_SOBJECTS, ...ACTIVITY_SOBJECTS];
 const LEAD_ID = /^00Q[a-zA-Z0-9]{12}(?:[a-zA-Z0-9]{3})?$/;
 
 /**

@@ -10,7 +10,7 @@ export const CHANGE_FEED_MODES = ['push', 'pull', 'both'] as const;
 export type ChangeFeedMode = (typeof CHANGE_FEED_MODES)[number];
 
 /** The setting of one side (`hubspotChangeFeed`): `{ "mode": "pull" }`. */
-export const ChangeFeedSettingSchema = z.object({ mode: z.enum(CHANGE_FEED_MODES) }).strict();
+export const ChangeFeedSettingSchema = z.object({ mode: z.enum(CHANGE_FEED_MODES).default('push') }).strict();
 export type ChangeFeedSetting = z.infer<typeof ChangeFeedSettingSchema>;
 
 /** Push, the way installations worked before the pull feeds. */

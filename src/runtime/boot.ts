@@ -39,6 +39,7 @@ import { scheduleReviewDigests, type ReviewSource } from '../sync/digest.ts';
 import { reviewOfInstallation } from '../sync/review.ts';
 import { smtpSender } from '../sync/mail.ts';
 import { requestSlaReschedules } from '../../workers/sla.worker.ts';
+import { startSalesforceFeedRunner } from '../../workers/salesforce-feed.runner.ts';
 import { InstallationClients, type CrmEndpoints } from './installation-clients.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { startPrivateRedis, type PrivateRedis } from './redis-server.ts';
@@ -90,6 +91,8 @@ export interface BootOptions {
   demoIntervalMs?: number;
   /** Overrides RECONCILE_INTERVAL_MS (tests). */
   reconcileIntervalMs?: number;
+  /** How often the worker reads the installations' Salesforce feed modes again (tests shorten it). */
+  salesforceFeedRefreshMs?: number;
   /** Set false to leave the sandbox portal and org unprovisioned at boot (an admin provisions them from /admin). */
   selfInstall?: boolean;
   /** The clock of admin sign-in: sessions' lifetimes and lockout windows (tests move it). */
@@ -160,6 +163,13 @@ function crmEndpoints(
     };
   }
   return { ...(hubspot ? { hubspot } : {}), ...(salesforce ? { salesforce } : {}) };
+}
+
+/** The Pub/Sub API the change feed follows: the sandbox org's (plaintext), or Salesforce's (TLS). */
+function salesforcePubSubEndpoint(config: AppConfig, sandboxes: RunningSandboxes | undefined): string | undefined {
+  if (config.salesforce.mode === 'sandbox')
+    return `http://${sandboxes?.salesforce?.pubsub.endpoint ?? `127.0.0.1:${config.sandbox.salesforce.pubsubPort}`}`;
+  return config.salesforce.pubsubEndpoint;
 }
 
 /** How this process reaches its own HTTP server: loopback when it listens on every interface. */
@@ -490,6 +500,21 @@ export async function boot(config: AppConfig, options: BootOptions): Promise<Run
           lease: new FeedLease(producerRedis, prefix, 90_000 + 20 * journalPollMs),
         });
         closers.push(() => feeds.close());
+      }
+      // The Salesforce change feed of the installations in pull (or both) mode: outbound gRPC only.
+      if (clients) {
+        const feeds = startSalesforceFeedRunner({
+          db,
+          producer,
+          redis: producerRedis,
+          prefix,
+          clients,
+          log: log.child({ component: 'salesforce-feed' }),
+          endpoint: salesforcePubSubEndpoint(config, sandboxes),
+          budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS,
+          ...(options.salesforceFeedRefreshMs === undefined ? {} : { refreshMs: options.salesforceFeedRefreshMs }),
+        });
+        closers.push(() => feeds.stop());
       }
       // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule
       // changed while down reschedules them, a due check Redis lost is enqueued again).

@@ -167,6 +167,16 @@ export class InstallationClients {
   }
 
   /**
+   * The installation's current Salesforce session (access token and instance URL), for the Pub/Sub
+   * API's call metadata: read on every call, so a token jsforce refreshed is used from then on.
+   */
+  async salesforceSession(installationId: string): Promise<() => { accessToken: string; instanceUrl: string }> {
+    await this.forInstallation(installationId);
+    const connection = await (this.storedConnections.get(installationId) ?? this.salesforceConnection());
+    return () => ({ accessToken: connection.accessToken ?? '', instanceUrl: connection.instanceUrl });
+  }
+
+  /**
    * Reads the portal's own HubSpot burst limit (it depends on the tier) at most once an hour per
    * process, in the background: the HubSpot adapter teaches it to the shared limiter, which then
    * paces every process at 90 % of it instead of 90 % of the lowest tier's 100 per 10 s.

@@ -19,3 +19,8 @@ export async function saveReplayId(db: Queryable, installationId: string, channe
     [installationId, channel, replayId],
   );
 }
+
+/** Forgets a channel's position (its replay id expired): the next subscription starts from LATEST. */
+export async function forgetReplayId(db: Queryable, installationId: string, channel: string): Promise<void> {
+  await db.query('DELETE FROM salesforce_replay_positions WHERE installation_id = $1 AND channel = $2', [installationId, channel]);
+}

@@ -135,6 +135,20 @@ describe('change events', () => {
     expect(second).toMatchObject({ recordIds: [theirs], echo: false, originClient: undefined });
   });
 
+  it('names the app’s client in the change events of a SOAP call that sends it in the CallOptions header', async () => {
+    const leadId = await createdId(conn, 'Lead', { LastName: 'Convert', Company: 'Acme' });
+    const feed = await subscribedLatest();
+    const app = new jsforce.Connection({
+      instanceUrl: conn.instanceUrl,
+      accessToken: conn.accessToken ?? '',
+      version: '62.0',
+      callOptions: { client: APP_CLIENT_NAME },
+    });
+    await app.soap.convertLead({ leadId, convertedStatus: 'Closed - Converted' });
+    const converted = await waitFor(() => changes(feed.events).find((e) => e.recordIds.includes(leadId)));
+    expect(converted).toMatchObject({ changeType: 'UPDATE', echo: true, originClient: APP_CLIENT_NAME });
+  });
+
   it('surfaces a gap event as records to re-read', async () => {
     const feed = await subscribedLatest();
     const leadId = await createdId(conn, 'Lead', { LastName: 'Lee', Company: 'Acme' });
@@ -220,6 +234,27 @@ describe('flow control and auth', () => {
     expect(handedOver[0]).toBeLessThanOrEqual(2);
     release();
     await waitFor(() => handedOver.reduce((a, b) => a + b, 0) >= 4);
+  });
+
+  it('sends a keepalive naming the latest replay id when the channel has nothing to deliver', async () => {
+    sandbox.pubsub.faults.set({ keepaliveMs: 50 });
+    const leads = await subscribedLatest();
+    await createdId(conn, 'Lead', { LastName: 'Elsewhere', Company: 'Acme' });
+    const lead = await waitFor(() => leads.events[0]);
+    const keepalives: Buffer[] = [];
+    const quiet = client.subscribe({
+      topic: '/data/TaskChangeEvent',
+      replay: { preset: 'LATEST' },
+      onEvents: () => Promise.reject(new Error('no Task changed')),
+      onKeepalive: (latest) => {
+        keepalives.push(latest);
+        return Promise.resolve();
+      },
+    });
+    open.push(quiet);
+    // The Lead's event is the bus's newest: a Task subscriber may resume after it without missing anything.
+    const latest = await waitFor(() => keepalives[0]);
+    expect(latest.equals(lead.replayId)).toBe(true);
   });
 
   it('refuses a session the org does not know', async () => {

@@ -10,6 +10,7 @@ import type { Connection } from 'jsforce';
 import { createNoopLimiter, type RequestLimiter } from '../limiter.ts';
 import type { SalesforcePort } from '../ports.ts';
 import { toSalesforceError } from './errors.ts';
+import { APP_CLIENT_NAME } from './pubsub/change-events.ts';
 import { countResultSchema } from './mapper.ts';
 import { orgCurrencies, orgView } from './org.ts';
 import { recordReads } from './reads.ts';
@@ -72,6 +73,9 @@ export async function connectSalesforce(options: SalesforceConnectOptions): Prom
           ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
           redirectUri: `${options.loginUrl.replace(/\/+$/, '')}/services/oauth2/success`,
         };
+  // Every call names the app (`Sforce-Call-Options: client=…`, the SOAP `CallOptions` header), so
+  // the change events of its own writes carry it in `changeOrigin` and are not synced back.
+  const callOptions = { client: APP_CLIENT_NAME };
   const wire = (conn: Connection): Connection => {
     conn.on('refresh', (accessToken: string) => {
       try {
@@ -85,7 +89,12 @@ export async function connectSalesforce(options: SalesforceConnectOptions): Prom
 
   try {
     if (options.username !== undefined && options.password !== undefined) {
-      const conn = new jsforce.Connection({ loginUrl: options.loginUrl, version, ...(oauth2 === undefined ? {} : { oauth2 }) });
+      const conn = new jsforce.Connection({
+        loginUrl: options.loginUrl,
+        version,
+        callOptions,
+        ...(oauth2 === undefined ? {} : { oauth2 }),
+      });
       await conn.login(options.username, options.password);
       return wire(conn);
     }
@@ -99,6 +108,7 @@ export async function connectSalesforce(options: SalesforceConnectOptions): Prom
           instanceUrl: options.instanceUrl,
           accessToken: options.accessToken,
           version,
+          callOptions,
           ...(options.refreshToken === undefined ? {} : { refreshToken: options.refreshToken }),
           ...(oauth2 === undefined ? {} : { oauth2 }),
         }),
@@ -114,6 +124,7 @@ export async function connectSalesforce(options: SalesforceConnectOptions): Prom
           accessToken: grant.access_token,
           refreshToken: options.refreshToken,
           version,
+          callOptions,
           oauth2,
         }),
       );

@@ -13,6 +13,7 @@ import { convertLead, type LeadConvertInput } from './lead-convert.ts';
 import { formatDateTime } from './sf-time.ts';
 import { mergeRecords, undeleteRecord, type MergeInput } from './record-merge.ts';
 import type { SfError } from './types.ts';
+import { withSoapCallOptionsClient } from './pubsub/origin.ts';
 
 const PARTNER_NS = 'urn:partner.soap.sforce.com';
 
@@ -263,7 +264,8 @@ function login(ctx: SandboxContext, res: Response, version: string, args: unknow
     );
 }
 
-type SoapEnvelope = { Header?: { SessionHeader?: { sessionId?: unknown } }; Body?: Record<string, unknown> } | undefined;
+type SoapEnvelope =
+  { Header?: { SessionHeader?: { sessionId?: unknown }; CallOptions?: { client?: unknown } }; Body?: Record<string, unknown> } | undefined;
 
 /** Answers an authenticated operation: session check, API request limit, then the operation itself. */
 function callOperation(ctx: SandboxContext, res: Response, env: SoapEnvelope, operation: string, args: unknown): void {
@@ -288,7 +290,7 @@ function callOperation(ctx: SandboxContext, res: Response, env: SoapEnvelope, op
     fault(res, 500, 'soapenv:Client', `No operation available for request {${PARTNER_NS}}${operation}`);
     return;
   }
-  handler({ ctx, res, args, session, reply });
+  withSoapCallOptionsClient(text(env?.Header?.CallOptions?.client) ?? undefined, () => handler({ ctx, res, args, session, reply }));
 }
 
 /** The partner and enterprise SOAP endpoints (login, convertLead, merge, undelete, getServerTimestamp, getUserInfo). */

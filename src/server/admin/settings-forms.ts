@@ -11,6 +11,7 @@ import type { ReviewDigest } from '../../domain/digest.ts';
 import type { OwnerMatching } from '../../domain/owners.ts';
 import type { DeletionPolicy } from '../../domain/record-identity.ts';
 import type { ChangeFeedSetting } from '../../domain/change-feed.ts';
+import type { SalesforceFeed } from '../../domain/change-feeds.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -575,6 +576,10 @@ const FORMS: {
       value: { hubspotContactDeleted: field(f, 'hubspotContactDeleted'), salesforceRecordDeleted: field(f, 'salesforceRecordDeleted') },
       problems: [],
     }),
+  },
+  salesforceFeed: {
+    fields: (v) => ({ mode: (v as SalesforceFeed).mode }),
+    read: (f) => ({ value: { mode: field(f, 'mode') }, problems: [] }),
   },
 };
 

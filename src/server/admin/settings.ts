@@ -1,7 +1,7 @@
 /**
  * The admin's rules as data (`installations.settings` jsonb keys): stage dictionary, field sync
- * rules, channel rules, feedback taxonomy, SLA policy, revenue policy, marketing commitments and
- * shared goals. Every edit goes through the domain's
+ * rules, channel rules, feedback taxonomy, SLA policy, revenue policy, marketing commitments,
+ * shared goals and how Salesforce changes arrive. Every edit goes through the domain's
  * validator, then through the check against the live CRMs (picklist values, fields and properties
  * exist and are writable), and is refused with every message; a preview counts what it would
  * change. A saved edit reaches every process (settingsChanged).
@@ -60,6 +60,12 @@ import {
 } from '../../domain/owners.ts';
 import { DEFAULT_PRIVACY_POLICY, previewPrivacyPolicy, validatePrivacyPolicy, type PrivacyPolicy } from '../../domain/consent.ts';
 import { DEFAULT_CHANGE_FEED, describeChangeFeedChange, validateChangeFeed, type ChangeFeedSetting } from '../../domain/change-feed.ts';
+import {
+  DEFAULT_SALESFORCE_FEED,
+  describeSalesforceFeedChange,
+  validateSalesforceFeed,
+  type SalesforceFeed,
+} from '../../domain/change-feeds.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
@@ -90,6 +96,7 @@ export const SETTING_KEYS = [
   'privacyPolicy',
   'deletionPolicy',
   'hubspotChangeFeed',
+  'salesforceFeed',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -262,6 +269,22 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
       });
     },
     defaults: DEFAULT_CHANGE_FEED,
+  }),
+  salesforceFeed: define<SalesforceFeed>({
+    label: 'Salesforce changes arrive by',
+    description:
+      'push: Outbound Messages to the public endpoint (the default); pull: change data capture over the Pub/Sub API, followed by the worker with no public endpoint; both: the two together, one sync per change.',
+    validate: validateSalesforceFeed,
+    check: () => [],
+    preview: (_db, _id, current, next) => {
+      const lines = describeSalesforceFeedChange(current, next);
+      return Promise.resolve({
+        changed: lines.length > 0,
+        lines: lines.map((text) => ({ level: 'info' as const, count: 0, text })),
+        restampOffered: false,
+      });
+    },
+    defaults: DEFAULT_SALESFORCE_FEED,
   }),
 };
 

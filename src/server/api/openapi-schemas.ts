@@ -11,6 +11,8 @@ import { ReviewDigestSchema } from '../../domain/digest.ts';
 import { OwnerMatchingSchema } from '../../domain/owners.ts';
 import { DeletionPolicySchema } from '../../domain/record-identity.ts';
 import { ChangeFeedSettingSchema } from '../../domain/change-feed.ts';
+import { SALESFORCE_FEED_MODES, SalesforceFeedSchema } from '../../domain/change-feeds.ts';
+import { FEED_STATES } from '../../store/salesforce-feeds.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { CREDIT_MODELS } from '../../domain/attribution.ts';
@@ -350,6 +352,28 @@ function goalSchemas(): Json {
     privacyPolicy: schemaOf(PrivacyPolicySchema),
     deletionPolicy: schemaOf(DeletionPolicySchema),
     hubspotChangeFeed: schemaOf(ChangeFeedSettingSchema),
+    salesforceFeed: schemaOf(SalesforceFeedSchema),
+    SalesforceFeedStatus: {
+      type: 'object',
+      properties: {
+        mode: { type: 'string', enum: [...SALESFORCE_FEED_MODES] },
+        channels: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              channel: { type: 'string', description: 'e.g. /data/LeadChangeEvent' },
+              state: { type: 'string', enum: [...FEED_STATES] },
+              message: { type: ['string', 'null'] },
+              replayId: { type: ['string', 'null'], description: 'The stored position (hex); null before the first event' },
+              lastEventAt: { type: ['string', 'null'], format: 'date-time', description: 'Commit time of the last event taken' },
+              lagSeconds: { type: ['number', 'null'], description: 'How long after its commit the last event was taken' },
+              updatedAt: { type: 'string', format: 'date-time' },
+            },
+          },
+        },
+      },
+    },
   };
 }
 

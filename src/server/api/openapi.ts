@@ -501,6 +501,13 @@ function provisioningPaths(): Json {
         { parameters: [idPath] },
       ),
     },
+    '/installations/{id}/salesforce-feed': {
+      get: operation(
+        'How Salesforce changes arrive (the salesforceFeed setting) and, per change event channel the worker follows, its position (replay id), last event, lag and health',
+        { '200': json(ref('SalesforceFeedStatus'), 'The mode and the channels'), '404': error('No such installation') },
+        { parameters: [idPath] },
+      ),
+    },
     '/installations/{id}/provisioning/dry-run': {
       post: operation(
         'What provisioning would create (changes nothing)',

@@ -47,6 +47,11 @@ export type SubscriptionEnd =
   | { kind: 'replay-expired'; replayId: Buffer | undefined; message: string }
   | { kind: 'failed'; code: grpc.status; errorCode: string | undefined; message: string };
 
+/** Whether the service refused the session (expired or revoked access token): refresh it before retrying. */
+export function sessionRefused(end: SubscriptionEnd): boolean {
+  return end.kind === 'failed' && end.code === grpc.status.UNAUTHENTICATED;
+}
+
 export interface SubscribeOptions {
   /** A change event channel, e.g. `/data/LeadChangeEvent`. */
   topic: string;
@@ -55,6 +60,11 @@ export interface SubscribeOptions {
   batchSize?: number;
   /** Receives each batch in order; the next events are requested once it resolves. */
   onEvents: (events: ChangeEventMessage[]) => Promise<void>;
+  /**
+   * Receives the latest replay id of a keepalive (an empty response: nothing to deliver), in order
+   * after every batch before it, so a quiet channel's position stays inside the retention.
+   */
+  onKeepalive?: (latestReplayId: Buffer) => Promise<void>;
 }
 
 export interface Subscription {
@@ -137,6 +147,10 @@ export class PubSubClient {
       chain = chain
         .then(async () => {
           if (closing) return;
+          if (response.events.length === 0) {
+            if (response.latest_replay_id.length > 0) await options.onKeepalive?.(response.latest_replay_id);
+            return;
+          }
           const events = await this.decode(response);
           if (events.length > 0) await options.onEvents(events);
           if (response.events.length > 0 && !closing) call.write({ num_requested: response.events.length });

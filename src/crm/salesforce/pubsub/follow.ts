@@ -3,7 +3,8 @@
  * (CUSTOM), or LATEST the first time. The position advances only after the intake has taken a batch
  * (e.g. enqueued it durably), so a restart neither skips nor repeats an event. An expired position
  * ends the subscription as `replay-expired`; falling back to LATEST plus a reconciler pass is the
- * caller's decision, since only it can run the reconciler and write the sync log.
+ * caller's decision, since only it can run the reconciler and write the sync log. A keepalive's
+ * latest replay id is stored too, so a quiet channel does not fall out of the 72-hour retention.
  */
 import type { ChangeEventMessage } from './change-events.ts';
 import type { PubSubClient, Replay, Subscription } from './client.ts';
@@ -36,6 +37,8 @@ export async function followChannel(options: FollowOptions): Promise<{ subscript
       const last = events[events.length - 1];
       if (last) await options.positions.save(options.topic, last.replayId);
     },
+    // Nothing is waiting on the channel: its latest replay id is a safe place to resume from.
+    onKeepalive: (latestReplayId) => options.positions.save(options.topic, latestReplayId),
   });
   return { subscription, startedFrom };
 }

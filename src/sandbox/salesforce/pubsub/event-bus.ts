@@ -36,6 +36,8 @@ export const pubSubFaultSchema = z.strictObject({
   expireReplayIds: z.boolean().optional(),
   /** The next this-many changes are published as gap events (`GAP_*`: header only, re-read the records). */
   gapEvents: z.number().int().min(1).optional(),
+  /** How long a stream with nothing to deliver waits before its keepalive (default 270 s, as the service). */
+  keepaliveMs: z.number().int().min(20).max(270_000).optional(),
 });
 export type PubSubFaults = z.infer<typeof pubSubFaultSchema>;
 
@@ -113,6 +115,11 @@ export class ChangeEventBus {
     this.prune();
     if (seq === undefined || this.faults.expireReplayIds === true) return false;
     return seq > this.purgedThrough && seq <= this.latestSeq();
+  }
+
+  /** Whether the channel has a retained event after `afterSeq`. */
+  hasAfter(channel: string, afterSeq: bigint): boolean {
+    return this.readAfter(channel, afterSeq, 1).length > 0;
   }
 
   /** Up to `limit` retained events after `afterSeq` on the channel, in commit order. */

@@ -1,7 +1,8 @@
 /**
  * `ChangeEventHeader.changeOrigin` of the request being served: `com/salesforce/api/<rest|soap>/<version>`
  * plus `;client=<id>` when the writer sent `Sforce-Call-Options: client=<id>` (Change Data Capture
- * Developer Guide, "Change Event Header Fields"). Held in an AsyncLocalStorage so the change events a
+ * Developer Guide, "Change Event Header Fields"; a SOAP call names its client in the `CallOptions`
+ * SOAP header instead, Apex reference "ChangeEventHeader Class"). Held in an AsyncLocalStorage so the change events a
  * request commits can read it without the write path knowing about CDC.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -26,6 +27,16 @@ function originOf(req: Request): string {
 /** Express middleware: the rest of the request runs with its change origin at hand. */
 export function captureChangeOrigin(req: Request, _res: Response, next: NextFunction): void {
   currentOrigin.run(originOf(req), next);
+}
+
+/**
+ * Runs a SOAP operation with the client its `CallOptions` header names appended to the request's
+ * origin (the HTTP header is not how SOAP clients send it).
+ */
+export function withSoapCallOptionsClient<T>(client: string | undefined, operation: () => T): T {
+  const origin = currentOrigin.getStore() ?? '';
+  if (client === undefined || origin === '' || origin.includes(';client=')) return operation();
+  return currentOrigin.run(`${origin};client=${client}`, operation);
 }
 
 /** The change origin of the request committing now; empty outside an API request. */

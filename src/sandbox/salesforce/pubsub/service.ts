@@ -24,6 +24,12 @@ import {
 /** Events per FetchResponse at most (the service batches what it has, up to what is pending). */
 const MAX_BATCH = 100;
 
+/**
+ * "If there are no events to deliver, the server sends an empty batch fetch response with the latest
+ * replay ID. The empty fetch response is sent within 270 seconds" (`FetchResponse` in pubsub_api.proto).
+ */
+const KEEPALIVE_MS = 270_000;
+
 /** The sandbox's own error codes for what the guide names without giving the string. */
 const AUTH_ERROR = 'sfdc.platform.eventbus.grpc.service.auth.error';
 const TOPIC_NOT_FOUND = 'sfdc.platform.eventbus.grpc.service.topic.not.found';
@@ -167,6 +173,8 @@ class StreamState {
   private dropAfter: number | undefined;
   private pumping = false;
   private stopped = false;
+  private lastSentAt = Date.now();
+  private keepalive: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -200,7 +208,27 @@ class StreamState {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.keepalive);
     this.unsubscribe();
+  }
+
+  /**
+   * The keepalive: an empty response once nothing was sent for the interval, naming the latest
+   * replay id the subscriber may resume after — the bus's newest when none of the channel's events
+   * waits undelivered (other channels' events are no gap for it), else the last one it was sent.
+   */
+  private startKeepalive(): void {
+    const everyMs = this.bus.faults.keepaliveMs ?? KEEPALIVE_MS;
+    this.keepalive = setInterval(
+      () => {
+        if (this.stopped || this.channel === undefined || Date.now() - this.lastSentAt < everyMs) return;
+        const latest = this.bus.hasAfter(this.channel, this.cursor) ? this.cursor : this.bus.latestSeq();
+        this.lastSentAt = Date.now();
+        this.call.write({ events: [], latest_replay_id: replayIdOf(latest), rpc_id: randomUUID(), pending_num_requested: this.pending });
+      },
+      Math.max(10, Math.floor(everyMs / 4)),
+    );
+    this.keepalive.unref();
   }
 
   /** The first request: its topic and replay option fix where the stream starts. */
@@ -222,6 +250,7 @@ class StreamState {
       this.cursor = preset === 'EARLIEST' ? this.bus.earliestSeq() : this.bus.latestSeq();
     }
     this.channel = topic;
+    this.startKeepalive();
     this.dropAfter = this.bus.faults.dropStreamAfter;
     if (this.dropAfter !== undefined) {
       const { dropStreamAfter: _once, ...rest } = this.bus.faults;
@@ -261,6 +290,7 @@ class StreamState {
         this.cursor = last;
         this.pending -= batch.length;
         this.delivered += batch.length;
+        this.lastSentAt = Date.now();
         this.call.write({
           events: batch.map((stored) => ({ event: stored.event, replay_id: replayIdOf(stored.seq) })),
           latest_replay_id: replayIdOf(last),

@@ -11,6 +11,9 @@ import { alertThreshold, describeBudget } from '../../../domain/api-budget.ts';
 import type { AccessItem, SalesforceAccessReport } from '../../../runtime/salesforce-access.ts';
 import type { ItemStatus, ProvisioningPlan } from '../provisioning.ts';
 import { actionList } from './overview.ts';
+import type { SalesforceFeedView } from '../change-feed.ts';
+import { SALESFORCE_FEED_MODE_LABELS } from '../../../domain/change-feeds.ts';
+import type { FeedState } from '../../../store/salesforce-feeds.ts';
 
 const STATE_BADGES: Record<SideConnection['state'], Html> = {
   connected: badge('connected', 'ok'),
@@ -132,6 +135,35 @@ export interface InstallationPageData {
   salesforceEndpointUrl: string;
   /** The SLA alert target's state: an unreadable one is shown here with its fix. */
   alert: AlertTargetView;
+  /** How Salesforce changes arrive, and each followed channel's position and health. */
+  feed: SalesforceFeedView;
+}
+
+const FEED_BADGES: Record<FeedState, Html> = {
+  connecting: badge('connecting', 'info'),
+  connected: badge('connected', 'ok'),
+  reconnecting: badge('reconnecting', 'warn'),
+  error: badge('error', 'error'),
+  stopped: badge('stopped', 'muted'),
+};
+
+/** The Salesforce change feed: the mode, and per channel its replay id, last event, lag and health. */
+function feedCard(installation: InstallationDetails, feed: SalesforceFeedView): Html {
+  const settings = `/admin/installations/${encodeURIComponent(installation.id)}/settings?key=salesforceFeed`;
+  return html`<section class="card" data-section="salesforce-feed" data-mode="${feed.mode}">
+    <div class="card-head"><h2>Salesforce change feed</h2></div>
+    <p>Changes arrive by <strong>${SALESFORCE_FEED_MODE_LABELS[feed.mode]}</strong> (<a href="${settings}">change</a>).</p>
+    ${
+      feed.channels.length === 0
+        ? html`<p class="muted small">No change event channel followed yet.</p>`
+        : html`<table class="data compact"><thead><tr><th>Channel</th><th>Health</th><th>Replay id</th><th>Last event</th><th>Lag</th></tr></thead>
+      <tbody>${feed.channels.map(
+        (c) =>
+          html`<tr data-channel="${c.channel}" data-state="${c.state}"><td class="mono">${c.channel}</td><td>${FEED_BADGES[c.state]}${c.message ? html`<div class="small">${c.message}</div>` : ''}</td><td class="mono small">${c.replayId ?? '—'}</td><td>${c.lastEventAt?.toISOString() ?? '—'}</td><td class="num">${c.lagSeconds === null ? '—' : `${c.lagSeconds.toFixed(1)} s`}</td></tr>`,
+      )}</tbody></table>
+      <p class="muted small">Lag: how long after its commit in Salesforce the last event was taken in.</p>`
+    }
+  </section>`;
 }
 
 /** Stored secrets that cannot be opened, each with what to do (the connection cards show the CRM grants). */
@@ -153,6 +185,8 @@ export function installationBody(data: InstallationPageData): Html {
   </div>
 
   ${controlsCard(installation, data.controls, csrfToken)}
+
+  ${feedCard(installation, data.feed)}
 
   <p class="small"><a href="${base}/sla" data-link="sla-compliance">Sales SLA compliance</a>: first touch, follow-up cadence, disposition and untouched leads per rep, team, channel and campaign.</p>
 

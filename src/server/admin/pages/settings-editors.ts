@@ -5,6 +5,7 @@
  */
 import { COMMITMENT_METRICS, COMMITMENT_PERIODS } from '../../../domain/commitments.ts';
 import { GOAL_KPIS } from '../../../domain/goals.ts';
+import { SALESFORCE_FEED_MODE_LABELS, SALESFORCE_FEED_MODES } from '../../../domain/change-feeds.ts';
 import { TOUCH_FIELDS } from '../../../domain/channels.ts';
 import { FIELD_SYNC_RULES, isSideStage, OPPORTUNITY_STATES, SHARED_STAGES, SIDE_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
 import { field, fieldList, splitList, type FormFields } from '../settings-forms.ts';
@@ -373,6 +374,18 @@ function changeFeedEditor(fields: FormFields): Html {
     <p class="small muted">Pull needs no public URL: the worker reads the journal with the app's client credentials token (scopes developer.webhooks_journal.read, .subscriptions.read and .subscriptions.write) and creates the journal subscriptions itself. The journal keeps 3 days: after a longer outage the feed starts again from the oldest entry kept and the reconciler catches up.</p>`;
 }
 
+function salesforceFeedEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(
+        fields,
+        'mode',
+        'Salesforce changes arrive by',
+        SALESFORCE_FEED_MODES.map((mode) => [mode, SALESFORCE_FEED_MODE_LABELS[mode]] as const),
+      )}
+    </div>
+    <p class="small muted">Pull needs no public endpoint: the worker connects out to the org's Pub/Sub API, resumes each channel where it stopped, and after an outage longer than the 72-hour retention starts from the latest event and runs a reconciler pass. With both, a change that arrives both ways is synced once. The dashboard shows each channel's position and health.</p>`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -392,4 +405,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   privacyPolicy: privacyEditor,
   deletionPolicy: deletionPolicyEditor,
   hubspotChangeFeed: changeFeedEditor,
+  salesforceFeed: salesforceFeedEditor,
 };

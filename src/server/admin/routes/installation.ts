@@ -10,6 +10,7 @@ import { queueDepths } from '../jobs.ts';
 import { installationBody, provisioningBody } from '../pages/installation.ts';
 import { overviewBody } from '../pages/overview.ts';
 import { outboundRulesFor } from '../provisioning.ts';
+import { salesforceFeedView } from '../change-feed.ts';
 import { provisionAsAdmin } from '../runs.ts';
 import {
   directionsOf,
@@ -84,6 +85,7 @@ export function installationRoutes({ ctx, r, withInstallation }: Pages): void {
           hubspotWebhookUrl: `${ctx.publicUrl()}/webhooks/hubspot`,
           salesforceEndpointUrl: outboundRulesFor(ctx.publicUrl(), installation)[0]?.endpointUrl ?? '',
           alert,
+          feed: await salesforceFeedView(ctx.db, installation.id),
         }),
       });
     }),

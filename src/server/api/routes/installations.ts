@@ -8,6 +8,7 @@ import { alertTargetView } from '../../admin/alert-target.ts';
 import { identityOf } from '../../admin/auth.ts';
 import { connectionStatus, uninstall } from '../../admin/installations.ts';
 import { outboundRulesFor } from '../../admin/provisioning.ts';
+import { salesforceFeedJson, salesforceFeedView } from '../../admin/change-feed.ts';
 import { provisionAsAdmin } from '../../admin/runs.ts';
 import { syncControlsView } from '../../admin/sync-controls.ts';
 import { parseInput, sendError } from '../errors.ts';
@@ -83,6 +84,12 @@ export function installationRoutes({ ctx, r, installationFrom }: ApiRoutes): voi
     const installation = await installationFrom(req, res);
     if (!installation) return;
     res.json(await connectionStatus(ctx, installation));
+  });
+
+  r.get('/installations/:id/salesforce-feed', access.manageInstallation, async (req, res) => {
+    const installation = await installationFrom(req, res);
+    if (!installation) return;
+    res.json(salesforceFeedJson(await salesforceFeedView(ctx.db, installation.id)));
   });
 
   r.get('/installations/:id/activity', access.manageInstallation, async (req, res) => {
