@@ -1,4 +1,4 @@
-/** Architecture rules (docs/architecture.md §9): pure domain, no cycles. */
+/** Architecture rules (docs/architecture.md §9): layers that only import downward, a pure domain, no cycles. */
 module.exports = {
   forbidden: [
     {
@@ -21,6 +21,37 @@ module.exports = {
           'node_modules/(ioredis|bullmq|pg|@electric-sql|express|jsforce|@hubspot)',
         ],
       },
+    },
+    // The layers, top to bottom: the entry points and src/startup (the composition root) wire
+    // src/server, webhooks and workers (the edges), which use src/runtime (services shared by the
+    // edges), which use src/sync, which uses src/store, src/crm and src/queue, which use src/domain.
+    {
+      name: 'startup-is-the-top',
+      severity: 'error',
+      comment: 'Only the entry points import the composition root (src/startup): nothing it wires may reach back up into it.',
+      from: { pathNot: '^src/(main\\.ts|sandbox/main\\.ts|startup/)' },
+      to: { path: '^src/startup/' },
+    },
+    {
+      name: 'services-below-the-edges',
+      severity: 'error',
+      comment: 'src/runtime holds services the edges share: it does not import the server, the receivers or the workers.',
+      from: { path: '^src/runtime/' },
+      to: { path: ['^src/server/', '^webhooks/', '^workers/'] },
+    },
+    {
+      name: 'sync-below-the-services',
+      severity: 'error',
+      comment: 'The sync is used by services and edges, never the other way round.',
+      from: { path: '^src/sync/' },
+      to: { path: ['^src/(runtime|server)/', '^webhooks/', '^workers/'] },
+    },
+    {
+      name: 'adapters-below-the-sync',
+      severity: 'error',
+      comment: 'The store, the CRM adapters and the queue are below the sync: they import only each other and the domain.',
+      from: { path: '^src/(store|crm|queue)/' },
+      to: { path: ['^src/(sync|runtime|server)/', '^webhooks/', '^workers/'] },
     },
     {
       name: 'domain-no-node-io',

@@ -48,7 +48,7 @@ export default tseslint.config(
     // SQL lives in src/store only. SOQL lives in the Salesforce adapter; the sandbox keeps its own
     // tables; the demo acts as the sandbox org's users (in SOQL).
     files: ['src/**/*.ts', 'webhooks/**/*.ts', 'workers/**/*.ts'],
-    ignores: ['src/store/**', 'src/crm/salesforce/**', 'src/sandbox/**', 'src/runtime/demo.ts'],
+    ignores: ['src/store/**', 'src/crm/salesforce/**', 'src/sandbox/**', 'src/startup/demo.ts'],
     rules: { 'no-restricted-syntax': ['error', ...SQL_OUTSIDE_STORE] },
   },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },

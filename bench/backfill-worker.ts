@@ -14,7 +14,7 @@ import { createLogger } from '../src/log.ts';
 import { producerConnection, workerConnection } from '../src/queue/redis.ts';
 import { startWorkers } from '../src/queue/worker-runner.ts';
 import type { InstallationRuntime } from '../src/runtime/installation-clients.ts';
-import { createMetrics } from '../src/runtime/metrics.ts';
+import { createMetrics } from '../src/metrics.ts';
 import { readSalesSettings } from '../src/runtime/sales-settings.ts';
 import { connectPostgres } from '../src/store/db.ts';
 import { DEFAULT_ATTRIBUTION_SETTINGS } from '../src/sync/attribution-settings.ts';

@@ -22,7 +22,7 @@ import { connectSalesforce, createSalesforceAdapter } from '../src/crm/salesforc
 import { createLogger } from '../src/log.ts';
 import { Producer } from '../src/queue/producer.ts';
 import { producerConnection, untilReady } from '../src/queue/redis.ts';
-import { startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { startPrivateRedis } from '../src/startup/redis-server.ts';
 import { ensureSalesforceAccess } from '../src/runtime/salesforce-access.ts';
 import { connectPostgres } from '../src/store/db.ts';
 import { upsertInstallation } from '../src/store/installations.ts';

@@ -17,8 +17,8 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { queues } from '../src/queue/catalog.ts';
 import { producerConnection } from '../src/queue/redis.ts';
-import { boot } from '../src/runtime/boot.ts';
-import { startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { boot } from '../src/startup/boot.ts';
+import { startPrivateRedis } from '../src/startup/redis-server.ts';
 import { listActiveInstallations } from '../src/store/installations.ts';
 import { fmt, runChild, saveResult, tempDir } from './support.ts';
 

@@ -11,8 +11,8 @@ import path from 'node:path';
 import jsforce from 'jsforce';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
-import { boot, type RunningApp } from '../src/runtime/boot.ts';
-import { startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { boot, type RunningApp } from '../src/startup/boot.ts';
+import { startPrivateRedis } from '../src/startup/redis-server.ts';
 import { fmt, saveResult, tempDir } from './support.ts';
 
 const STEADY_COUNT = Number(process.env.BENCH_STEADY_COUNT ?? 60);

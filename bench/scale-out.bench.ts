@@ -19,8 +19,8 @@ import { loadConfig } from '../src/config.ts';
 import { HUBSPOT_LIMITER_POLICY, learnedLimit, SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
 import { createLogger } from '../src/log.ts';
 import { producerConnection } from '../src/queue/redis.ts';
-import { boot, type RunningApp } from '../src/runtime/boot.ts';
-import { freePort, startPrivateRedis } from '../src/runtime/redis-server.ts';
+import { boot, type RunningApp } from '../src/startup/boot.ts';
+import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
 import { fmt, ROOT, saveResult, tempDir } from './support.ts';
 

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from '../src/runtime/redis-server.ts';
+import { freePort } from '../src/startup/redis-server.ts';
 
 export interface Slowdown {
   /** Share of responses held back. */

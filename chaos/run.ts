@@ -22,7 +22,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import type { QueueKey } from '../src/queue/catalog.ts';
 import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady } from '../src/queue/redis.ts';
-import { freePort } from '../src/runtime/redis-server.ts';
+import { freePort } from '../src/startup/redis-server.ts';
 import { connectPostgres, type Db } from '../src/store/db.ts';
 import { checkFinalState, echoWindow, openQueues, waitForConvergence, type CheckDeps } from './check.ts';
 import { HubSpotSandboxClient, SalesforceSandboxClient } from './crm.ts';

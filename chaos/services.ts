@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../src/log.ts';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../src/runtime/redis-server.ts';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../src/startup/redis-server.ts';
 
 export interface ChaosRedis {
   url: string;

@@ -5,8 +5,8 @@
  */
 import { loadConfig } from './config.ts';
 import { createLogger, resolveLogFormat } from './log.ts';
-import { boot, type Role } from './runtime/boot.ts';
-import { bootFailureLine, readyLine } from './runtime/boot-messages.ts';
+import { boot, type Role } from './startup/boot.ts';
+import { bootFailureLine, readyLine } from './startup/boot-messages.ts';
 
 function parseRole(argv: readonly string[]): Role | undefined {
   const flag = argv.find((arg) => arg.startsWith('--role='));

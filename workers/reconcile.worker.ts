@@ -3,7 +3,7 @@ import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
 import type { Logger } from '../src/log.ts';
 import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
-import type { Metrics } from '../src/runtime/metrics.ts';
+import type { Metrics } from '../src/metrics.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { disconnectedSides } from '../src/store/sync-controls.ts';
 import { applySalesforceDeletions, relinkUndeletedRecords } from '../src/sync/deletions.ts';

@@ -5,7 +5,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../runtime/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import { queues, type JobPayload, type QueueKey } from './catalog.ts';
 
 export type Processor<K extends QueueKey> = (payload: JobPayload<K>, job: Job, token?: string) => Promise<void>;

@@ -1,7 +1,7 @@
 /** `npm run sandbox`: the two sandbox CRMs alone, on 127.0.0.1:4101 (HubSpot) and :4102 (Salesforce, with its Pub/Sub API on :4103). */
 import { loadConfig } from '../config.ts';
 import { createLogger, resolveLogFormat } from '../log.ts';
-import { startSandboxes } from '../runtime/sandboxes.ts';
+import { startSandboxes } from '../startup/sandboxes.ts';
 
 const config = loadConfig();
 if (!config.ok) {

@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import { Registry } from 'prom-client';
 import { secretsEqual } from './admin/auth.ts';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../runtime/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 
 export interface ReadinessCheck {
   name: string;

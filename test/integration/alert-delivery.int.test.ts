@@ -9,7 +9,7 @@ import { ALERT_SECRET, BREACHED_CLOCK, escalationOf } from '../support/sla-fixtu
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildBreachAlert, sendAlert, verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { parseAddressRanges, type OutboundPolicy } from '../../src/sync/outbound-http.ts';
-import { freePort } from '../../src/runtime/redis-server.ts';
+import { freePort } from '../../src/startup/redis-server.ts';
 
 const SECRET = ALERT_SECRET;
 const clock = BREACHED_CLOCK;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type AppConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { boot, type RunningApp } from '../../src/runtime/boot.ts';
+import { boot, type RunningApp } from '../../src/startup/boot.ts';
 import { startTestRedis } from '../support/services.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
 

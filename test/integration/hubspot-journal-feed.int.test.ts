@@ -9,7 +9,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FeedLease } from '../../src/runtime/hubspot-journal-feed.ts';
+import { FeedLease } from '../../workers/hubspot-journal-feed.runner.ts';
 import { writeSetting } from '../../src/store/installation-admin.ts';
 import { readJournalPosition } from '../../src/store/journal-offsets.ts';
 import { eventually } from '../support/app-process.ts';

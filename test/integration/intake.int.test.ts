@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { boot, type RunningApp } from '../../src/runtime/boot.ts';
+import { boot, type RunningApp } from '../../src/startup/boot.ts';
 import { upsertInstallation, type Installation } from '../../src/store/installations.ts';
 import { signV3 } from '../../webhooks/hubspot/verify.ts';
 import { eventually } from '../support/app-process.ts';

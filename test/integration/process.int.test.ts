@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Producer } from '../../src/queue/producer.ts';
 import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady } from '../../src/queue/redis.ts';
-import { freePort } from '../../src/runtime/redis-server.ts';
+import { freePort } from '../../src/startup/redis-server.ts';
 import { connectPostgres } from '../../src/store/db.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
 import { spawnApp, waitForOk, eventually, type AppProcess } from '../support/app-process.ts';

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.ts';
 import { Producer } from '../../src/queue/producer.ts';
 import { producerConnection, workerConnection } from '../../src/queue/redis.ts';
 import { startWorkers, type WorkerPool } from '../../src/queue/worker-runner.ts';
-import { createMetrics } from '../../src/runtime/metrics.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
 
 const event = (objectId: string) => ({

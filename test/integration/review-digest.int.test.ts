@@ -13,7 +13,7 @@ import { createLogger } from '../../src/log.ts';
 import { Producer } from '../../src/queue/producer.ts';
 import { producerConnection, workerConnection } from '../../src/queue/redis.ts';
 import { startWorkers, type WorkerPool } from '../../src/queue/worker-runner.ts';
-import { createMetrics } from '../../src/runtime/metrics.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import type { Db } from '../../src/store/db.ts';
 import { digestOf } from '../../src/store/digests.ts';
 import { migrate } from '../../src/store/migrate.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FIELD_MAPPINGS } from '../../src/domain/stages.ts';
-import { freePort } from '../../src/runtime/redis-server.ts';
+import { freePort } from '../../src/startup/redis-server.ts';
 import { eventually, spawnApp, waitForOk, type AppProcess } from '../support/app-process.ts';
 import { freshPostgresUrl } from '../support/db.ts';
 import { startTestRedis } from '../support/services.ts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { boot, type RunningApp } from '../../src/runtime/boot.ts';
+import { boot, type RunningApp } from '../../src/startup/boot.ts';
 import { createSealer } from '../../src/runtime/secrets.ts';
 import { CredentialVault } from '../../src/server/oauth/credentials.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
-import { boot, type BootOptions, type RunningApp } from '../../src/runtime/boot.ts';
+import { boot, type BootOptions, type RunningApp } from '../../src/startup/boot.ts';
 import { dropPrefix, uniquePrefix } from './queue.ts';
 
 export interface AdminApp {

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../src/log.ts';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/runtime/redis-server.ts';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/startup/redis-server.ts';
 
 export interface Postgres {
   url: string;

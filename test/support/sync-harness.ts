@@ -15,7 +15,7 @@ import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
 import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
 import { DEFAULT_FIELD_MAPPINGS, DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
 import { createLogger } from '../../src/log.ts';
-import { boot, type BootOptions, type RunningApp } from '../../src/runtime/boot.ts';
+import { boot, type BootOptions, type RunningApp } from '../../src/startup/boot.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import type { SyncContext } from '../../src/sync/context.ts';

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type AppConfig } from '../../src/config.ts';
 import { resolveLogFormat } from '../../src/log.ts';
-import { BootError } from '../../src/runtime/boot.ts';
-import { bootFailureLine, readyLine } from '../../src/runtime/boot-messages.ts';
+import { BootError } from '../../src/startup/boot.ts';
+import { bootFailureLine, readyLine } from '../../src/startup/boot-messages.ts';
 
 function configFor(env: Record<string, string> = {}): AppConfig {
   const result = loadConfig({ DATA_DIR: '/srv/app/data', ...env });

@@ -8,7 +8,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../src/log.ts';
 import type { NewJob, Producer } from '../../src/queue/producer.ts';
-import type { Metrics } from '../../src/runtime/metrics.ts';
+import type { Metrics } from '../../src/metrics.ts';
 import type { InstallationDirectory } from '../../src/store/installation-directory.ts';
 import { answerWebhook, byInstallation, enqueueDurably, readWebhookBody, type IntakeResult } from '../intake.ts';
 import { ackEnvelope, faultEnvelope, parseOutboundMessage } from './envelope.ts';

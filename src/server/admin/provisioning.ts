@@ -15,10 +15,8 @@ import {
   SALESFORCE_CUSTOM_FIELDS,
 } from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, IDENTITY_EVENT_TYPES, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
-import type { AppConfig } from '../../config.ts';
 import type { InstallationRuntime } from '../../runtime/installation-clients.ts';
 import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
-import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
 import { leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
@@ -355,33 +353,4 @@ export async function provision(input: {
     plan.leadStatuses.ok &&
     plan.leadStatuses.items.every((i) => !i.writtenByTheApp || inPlace(i.status));
   return plan;
-}
-
-/** What sandbox mode can do by API: the sandbox HubSpot app's webhooks and the sandbox org's Outbound Messages. */
-export function sandboxProvisioning(config: AppConfig, sandboxes: RunningSandboxes | undefined): ProvisioningEnvironment {
-  const environment: ProvisioningEnvironment = {};
-  if (sandboxes?.hubspot) {
-    environment.hubspotWebhooks = {
-      basePath: sandboxes.hubspot.url,
-      developerApiKey: config.sandbox.hubspot.developerKey,
-      appId: config.sandbox.hubspot.appId,
-    };
-  }
-  const org = sandboxes?.salesforce;
-  if (org) {
-    environment.outboundMessages = {
-      list: () => org.outbound.rules().map((rule) => ({ name: rule.name, endpointUrl: rule.endpointUrl, fields: rule.fields })),
-      create: (rule) => {
-        org.outbound.addRule({
-          name: rule.name,
-          object: rule.object,
-          triggerOn: rule.triggerOn,
-          fields: rule.fields,
-          endpointUrl: rule.endpointUrl,
-          integrationUserId: rule.integrationUserId,
-        });
-      },
-    };
-  }
-  return environment;
 }

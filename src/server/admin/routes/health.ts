@@ -4,7 +4,7 @@ import { latestBackfillRunId } from '../../../store/installation-admin.ts';
 import { problemsSince, recentProblems, searchRecordLog } from '../../../store/sync-search.ts';
 import { groupFailures } from '../../../domain/sync-failures.ts';
 import { feedStatus } from '../../../domain/change-feed.ts';
-import { hubspotChangeFeedOf } from '../../../runtime/hubspot-journal-feed.ts';
+import { hubspotChangeFeedOf } from '../../../../workers/hubspot-journal-feed.runner.ts';
 import { readJournalPosition } from '../../../store/journal-offsets.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress } from '../../../sync/attribution-backfill.ts';
 import { FIELD_FILL, fieldFillProgress } from '../../../sync/field-fill.ts';

@@ -12,29 +12,29 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { hubspotJobId } from '../../webhooks/hubspot/receiver.ts';
-import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
-import { enqueueDurably } from '../../webhooks/intake.ts';
-import { coversSubscription, wantedJournalSubscriptions, webhookEventsOf } from '../crm/hubspot/journal-events.ts';
-import { HubSpotJournalClient, JournalOffsetExpired } from '../crm/hubspot/journal.ts';
-import { DEFAULT_CHANGE_FEED, pulls, validateChangeFeed, type ChangeFeedMode } from '../domain/change-feed.ts';
-import { DEFAULT_FIELD_MAPPINGS, validateFieldMappings } from '../domain/stages.ts';
-import type { Logger } from '../log.ts';
-import { MAX_EVENTS_PER_DELIVERY } from '../queue/catalog.ts';
-import type { NewJob, Producer } from '../queue/producer.ts';
-import type { Queryable } from '../store/db.ts';
-import { settingInEffect } from '../store/installation-admin.ts';
-import { listActiveInstallations, type Installation } from '../store/installations.ts';
+import { hubspotJobId } from '../webhooks/hubspot/receiver.ts';
+import { isHandledSubscription } from '../webhooks/hubspot/schema.ts';
+import { enqueueDurably } from '../webhooks/intake.ts';
+import { coversSubscription, wantedJournalSubscriptions, webhookEventsOf } from '../src/crm/hubspot/journal-events.ts';
+import { HubSpotJournalClient, JournalOffsetExpired } from '../src/crm/hubspot/journal.ts';
+import { DEFAULT_CHANGE_FEED, pulls, validateChangeFeed, type ChangeFeedMode } from '../src/domain/change-feed.ts';
+import { DEFAULT_FIELD_MAPPINGS, validateFieldMappings } from '../src/domain/stages.ts';
+import type { Logger } from '../src/log.ts';
+import { MAX_EVENTS_PER_DELIVERY } from '../src/queue/catalog.ts';
+import type { NewJob, Producer } from '../src/queue/producer.ts';
+import type { Queryable } from '../src/store/db.ts';
+import { settingInEffect } from '../src/store/installation-admin.ts';
+import { listActiveInstallations, type Installation } from '../src/store/installations.ts';
 import {
   forgetJournalOffset,
   markJournalCaughtUp,
   markJournalFailure,
   readJournalPosition,
   saveJournalOffset,
-} from '../store/journal-offsets.ts';
-import { writeSyncLog } from '../store/sync-log.ts';
-import { EXTEND, RELEASE_ONLY } from '../sync/drain.ts';
-import { watchedContactProperties } from '../sync/mapped-fields.ts';
+} from '../src/store/journal-offsets.ts';
+import { writeSyncLog } from '../src/store/sync-log.ts';
+import { EXTEND, RELEASE_ONLY } from '../src/sync/drain.ts';
+import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
 
 export interface JournalFeedDeps {
   db: Queryable;

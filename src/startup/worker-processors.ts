@@ -24,8 +24,8 @@ import { reconcileProcessors } from '../../workers/reconcile.worker.ts';
 import { alertTargetFrom, reviewDigestProcessors } from '../../workers/review-digest.worker.ts';
 import { slaProcessors } from '../../workers/sla.worker.ts';
 import { syncProcessors } from '../../workers/sync.worker.ts';
-import type { InstallationClients } from './installation-clients.ts';
-import type { Metrics } from './metrics.ts';
+import type { InstallationClients } from '../runtime/installation-clients.ts';
+import type { Metrics } from '../metrics.ts';
 
 /** The queues that run without a CRM: webhooks are still recorded, an erasure still erases the app's copy. */
 type CrmFreeQueue = 'webhookDeliveries' | 'hubspotEvents' | 'salesforceEvents' | 'privacyErasures';

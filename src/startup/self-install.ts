@@ -10,10 +10,10 @@
  */
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { isCurrentRule, outboundRulesFor, provision, sandboxProvisioning, type ProvisioningPlan } from '../server/admin/provisioning.ts';
+import { isCurrentRule, outboundRulesFor, provision, type ProvisioningPlan } from '../server/admin/provisioning.ts';
 import type { Installation } from '../store/installations.ts';
-import type { InstallationRuntime } from './installation-clients.ts';
-import type { RunningSandboxes } from './sandboxes.ts';
+import type { InstallationRuntime } from '../runtime/installation-clients.ts';
+import { sandboxProvisioning, type RunningSandboxes } from './sandboxes.ts';
 
 export interface SelfInstallDeps {
   config: AppConfig;

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
+import type { ProvisioningEnvironment } from '../server/admin/provisioning.ts';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../sandbox/hubspot/server.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../sandbox/salesforce/server.ts';
 
@@ -65,4 +66,33 @@ export async function startSandboxes(
       await Promise.all([hubspot?.close(), salesforce?.close()]);
     },
   };
+}
+
+/** What sandbox mode can do by API: the sandbox HubSpot app's webhooks and the sandbox org's Outbound Messages. */
+export function sandboxProvisioning(config: AppConfig, sandboxes: RunningSandboxes | undefined): ProvisioningEnvironment {
+  const environment: ProvisioningEnvironment = {};
+  if (sandboxes?.hubspot) {
+    environment.hubspotWebhooks = {
+      basePath: sandboxes.hubspot.url,
+      developerApiKey: config.sandbox.hubspot.developerKey,
+      appId: config.sandbox.hubspot.appId,
+    };
+  }
+  const org = sandboxes?.salesforce;
+  if (org) {
+    environment.outboundMessages = {
+      list: () => org.outbound.rules().map((rule) => ({ name: rule.name, endpointUrl: rule.endpointUrl, fields: rule.fields })),
+      create: (rule) => {
+        org.outbound.addRule({
+          name: rule.name,
+          object: rule.object,
+          triggerOn: rule.triggerOn,
+          fields: rule.fields,
+          endpointUrl: rule.endpointUrl,
+          integrationUserId: rule.integrationUserId,
+        });
+      },
+    };
+  }
+  return environment;
 }
