@@ -51,6 +51,7 @@ function clockContext(deps: SlaWorkerDeps, scheduler: SlaScheduler, runtime: Ins
     policy: runtime.sales.slaPolicy,
     integrationUserId: runtime.salesforceIntegrationUserId,
     feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
+    dictionary: runtime.dictionary,
     scheduler,
     alerts: runtime.sales.alert !== null,
     now: deps.now ?? (() => new Date()),

@@ -98,6 +98,7 @@ async function drainJob(
             policy: runtime.sales.slaPolicy,
             integrationUserId: runtime.salesforceIntegrationUserId,
             feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
+            dictionary: runtime.dictionary,
             scheduler: new SlaScheduler(deps.producer),
             alerts: runtime.sales.alert !== null,
             now: ctx.now,

@@ -26,6 +26,8 @@ export const WATCHED_PROPERTIES = [
   'jobtitle',
   'recent_conversion_date',
   'hs_email_optout',
+  // The marketing owner reps see on the Lead (Marketing_Owner__c) follows an owner change right away.
+  'hubspot_owner_id',
 ] as const;
 
 const text = (name: string, label: string): PropertyDefinition => ({ name, label, type: 'string', fieldType: 'text' });

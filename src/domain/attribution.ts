@@ -498,6 +498,43 @@ export function creditRevenue(model: CreditModel, touchpoints: readonly CreditTo
   return floored.map((share) => ({ campaign: share.campaign, amountCents: sign * Number(share.cents) || 0 }));
 }
 
+/** One won deal and the touches that may share its credit. */
+export interface CreditedDeal {
+  readonly amountCents: number;
+  /** Epoch ms: touches after the win get no credit. */
+  readonly wonAt: number;
+  readonly touchpoints: readonly CreditTouchpoint[];
+}
+
+/** The revenue one campaign (or channel) is credited with, in cents, under each model. */
+export interface CreditRow {
+  campaign: string;
+  credit: Record<CreditModel, number>;
+}
+
+/**
+ * Credits every won deal under each model from its touches up to the win (docs/architecture.md §3)
+ * and adds the credit up per campaign: each model's column sums to the deals' revenue, to the cent.
+ * A deal with no touch before its win credits `unattributed`. Rows are ordered by linear credit,
+ * largest first, then by name. The touches' `campaign` is whatever is credited: a campaign, or a
+ * channel for credit per channel.
+ */
+export function creditWonDeals(deals: readonly CreditedDeal[], unattributed: string = UNATTRIBUTED_CAMPAIGN): CreditRow[] {
+  const rows = new Map<string, CreditRow>();
+  for (const deal of deals) {
+    const before = deal.touchpoints.filter((touch) => touch.at <= deal.wonAt);
+    for (const model of CREDIT_MODELS) {
+      for (const share of creditRevenue(model, before, deal.amountCents)) {
+        const campaign = share.campaign === UNATTRIBUTED_CAMPAIGN ? unattributed : share.campaign;
+        const row = rows.get(campaign) ?? { campaign, credit: { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 } };
+        row.credit[model] += share.amountCents;
+        rows.set(campaign, row);
+      }
+    }
+  }
+  return [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
+}
+
 /** Integer weights per touch position over a common denominator (exact, no floats). */
 function creditWeights(model: CreditModel, count: number): { numerators: bigint[]; denominator: bigint } {
   const zeros = (): bigint[] => Array.from({ length: count }, () => 0n);

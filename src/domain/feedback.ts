@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { formatCents, toCents } from './money.ts';
 import { assertNever, err, ok, type Result } from './result.ts';
-import type { HubSpotPropertyMap, SharedStage, StageRow } from './stages.ts';
+import type { HubSpotPropertyMap, SharedStage, StageDictionary } from './stages.ts';
 import { normalizeValue, parseTimestamp, presentOrNull, sameValue, zodIssueMessages } from './validation.ts';
 
 /** Feedback outcomes (the `sales_feedback_status` values). */
@@ -63,32 +63,6 @@ export const FeedbackTaxonomySchema = z
       .default(() => DEFAULT_FEEDBACK_REASONS.map((reason) => ({ ...reason }))),
     /** The code for a reason label the taxonomy does not know. */
     fallbackCode: reasonCode.default('other'),
-    /** Closed Leads with these reasons go back to nurture instead of being rejected. */
-    recycleRejectedReasons: z.array(reasonCode).default(['bad_timing', 'no_budget']),
-    /** Lost Opportunities with these reasons go back to nurture (none by default). */
-    recycleLostReasons: z.array(reasonCode).default([]),
-    /** Lead Status values by meaning. */
-    leadStatuses: z
-      .object({
-        untouched: z.array(nonBlankText).default(['Open - Not Contacted']),
-        accepted: z.array(nonBlankText).default(['Working - Contacted']),
-        closed: z.array(nonBlankText).default(['Closed - Not Converted']),
-      })
-      .strict()
-      .prefault({}),
-    /** The HubSpot values each outcome sets. */
-    hubspot: z
-      .object({
-        acceptedLifecycleStage: nonBlankText.default('salesqualifiedlead'),
-        acceptedLeadStatus: nonBlankText.default('IN_PROGRESS'),
-        rejectedLeadStatus: nonBlankText.default('UNQUALIFIED'),
-        recycledLifecycleStage: nonBlankText.default('lead'),
-        recycledLeadStatus: nonBlankText.default('NEW'),
-        opportunityLifecycleStage: nonBlankText.default('opportunity'),
-        wonLifecycleStage: nonBlankText.default('customer'),
-      })
-      .strict()
-      .prefault({}),
   })
   .strict()
   .superRefine((taxonomy, context) => {
@@ -105,32 +79,11 @@ export const FeedbackTaxonomySchema = z
     if (!codes.includes(taxonomy.fallbackCode)) {
       context.addIssue({ code: 'custom', path: ['fallbackCode'], message: `"${taxonomy.fallbackCode}" is not a reason code` });
     }
-    for (const key of ['recycleRejectedReasons', 'recycleLostReasons'] as const) {
-      taxonomy[key].forEach((code, index) => {
-        if (!codes.includes(code)) {
-          context.addIssue({ code: 'custom', path: [key, index], message: `"${code}" is not a reason code` });
-        }
-      });
-    }
-    const { untouched, accepted, closed } = taxonomy.leadStatuses;
-    const lists = { untouched, accepted, closed };
-    for (const [name, statuses] of Object.entries(lists)) {
-      statuses.forEach((status, index) => {
-        const owner = Object.entries(lists).find(([other, values]) => other < name && values.some((value) => sameValue(value, status)));
-        if (owner !== undefined) {
-          context.addIssue({
-            code: 'custom',
-            path: ['leadStatuses', name, index],
-            message: `Lead Status "${status}" is already listed as ${owner[0]}`,
-          });
-        }
-      });
-    }
   });
 /** A validated feedback taxonomy. */
 export type FeedbackTaxonomy = z.output<typeof FeedbackTaxonomySchema>;
 
-/** The default taxonomy: docs/architecture.md §10 reasons, bad timing and no budget recycle. */
+/** The default taxonomy: the reasons of docs/architecture.md §10. */
 export const DEFAULT_FEEDBACK_TAXONOMY: FeedbackTaxonomy = FeedbackTaxonomySchema.parse({});
 
 /** Validates an admin-supplied taxonomy, listing every problem. */
@@ -139,66 +92,67 @@ export function validateFeedbackTaxonomy(input: unknown): Result<FeedbackTaxonom
   return parsed.success ? ok(parsed.data) : err(zodIssueMessages(parsed.error));
 }
 
+/** The taxonomy's reason a Salesforce label (or code) names, if any. */
+function knownReason(taxonomy: FeedbackTaxonomy, labelOrCode: string): FeedbackReason | undefined {
+  return taxonomy.reasons.find((reason) => sameValue(reason.label, labelOrCode) || reason.code === normalizeValue(labelOrCode));
+}
+
 /** The code for a Salesforce reason label (or code); unknown labels get the fallback, blank gets null. */
 export function reasonCodeFor(taxonomy: FeedbackTaxonomy, label: string | null | undefined): string | null {
   const present = presentOrNull(label);
   if (present === null) return null;
-  const known = taxonomy.reasons.find((reason) => sameValue(reason.label, present) || reason.code === normalizeValue(present));
-  return known?.code ?? taxonomy.fallbackCode;
+  return knownReason(taxonomy, present)?.code ?? taxonomy.fallbackCode;
 }
 
 // ---------------------------------------------------------------------------------------------
-// One rulebook: the taxonomy and the stage dictionary must agree
+// What the stage dictionary says feedback means (one rulebook: nothing here restates it)
 
-/** What a Lead Status list of the taxonomy means, as dictionary stages (untouched: the handoff). */
-const leadStatusStages = (handoffStage: SharedStage): Readonly<Record<keyof FeedbackTaxonomy['leadStatuses'], readonly SharedStage[]>> => ({
+/** The dictionary stages each outcome of a Lead Status stands for (untouched: the handoff itself). */
+const leadStatusStages = (handoffStage: SharedStage) => ({
   untouched: [handoffStage],
   accepted: [OUTCOME_STAGES.accepted],
   closed: [OUTCOME_STAGES.rejected, OUTCOME_STAGES.recycled],
 });
 
-/** The taxonomy's HubSpot lifecyclestage per outcome, checked against the outcome stage's dictionary row. */
-const OUTCOME_LIFECYCLE_KEYS = {
-  accepted: 'acceptedLifecycleStage',
-  recycled: 'recycledLifecycleStage',
-  opportunity: 'opportunityLifecycleStage',
-  won: 'wonLifecycleStage',
-} as const satisfies Partial<Record<FeedbackOutcome, keyof FeedbackTaxonomy['hubspot']>>;
+/** Lead Status values by what they mean for feedback, read off the dictionary's unconverted Lead rows. */
+export interface LeadStatusMeanings {
+  /** Sales has not touched the Lead yet (the handoff stage's statuses). */
+  readonly untouched: readonly string[];
+  /** Sales accepted the Lead. */
+  readonly accepted: readonly string[];
+  /** Sales closed the Lead: rejected, or recycled when its reason recycles. */
+  readonly closed: readonly string[];
+}
 
-/**
- * Where the feedback taxonomy contradicts the stage dictionary, each problem naming the dictionary
- * row: a Lead Status the taxonomy calls accepted (or closed) that a row maps to another stage, or an
- * outcome's HubSpot lifecyclestage that differs from its stage's row.
- */
-export function findRulebookProblems(
-  dictionary: { readonly handoffStage: SharedStage; readonly rows: readonly StageRow[] },
-  taxonomy: FeedbackTaxonomy,
-): string[] {
-  const problems: string[] = [];
-  const statusStages = leadStatusStages(dictionary.handoffStage);
-  dictionary.rows.forEach((row, index) => {
-    const meaning = row.salesforce;
-    if (meaning?.object !== 'Lead' || meaning.status === undefined || meaning.isConverted === true) return;
-    for (const [list, stages] of Object.entries(statusStages) as Array<[keyof FeedbackTaxonomy['leadStatuses'], readonly SharedStage[]]>) {
-      const status = meaning.status;
-      if (!taxonomy.leadStatuses[list].some((value) => sameValue(value, status)) || stages.includes(row.stage)) continue;
-      problems.push(
-        `rows[${index}]: Lead Status "${status}" is ${list} in the feedback taxonomy but stage "${row.stage}" here (expected ${stages.join(' or ')})`,
-      );
-    }
-  });
-  for (const [outcome, key] of Object.entries(OUTCOME_LIFECYCLE_KEYS) as Array<
-    [keyof typeof OUTCOME_LIFECYCLE_KEYS, (typeof OUTCOME_LIFECYCLE_KEYS)[keyof typeof OUTCOME_LIFECYCLE_KEYS]]
-  >) {
-    const stage = OUTCOME_STAGES[outcome];
-    const index = dictionary.rows.findIndex((row) => row.stage === stage && row.hubspot?.lifecyclestage !== undefined);
-    const lifecycle = dictionary.rows[index]?.hubspot?.lifecyclestage;
-    if (lifecycle === undefined || sameValue(lifecycle, taxonomy.hubspot[key])) continue;
-    problems.push(
-      `rows[${index}]: stage "${stage}" sets lifecyclestage "${lifecycle}" but the feedback taxonomy's ${key} is "${taxonomy.hubspot[key]}"`,
-    );
-  }
-  return problems;
+type FeedbackDictionary = Pick<StageDictionary, 'handoffStage' | 'rows'>;
+
+/** What each Lead Status means for feedback, from the dictionary rows that name it. */
+export function leadStatusMeanings(dictionary: FeedbackDictionary): LeadStatusMeanings {
+  const stagesByMeaning = leadStatusStages(dictionary.handoffStage);
+  const statusesAt = (stages: readonly SharedStage[]): string[] => [
+    ...new Set(
+      dictionary.rows.flatMap((row) =>
+        row.salesforce?.object === 'Lead' &&
+        row.salesforce.status !== undefined &&
+        row.salesforce.isConverted !== true &&
+        stages.includes(row.stage)
+          ? [row.salesforce.status]
+          : [],
+      ),
+    ),
+  ];
+  return {
+    untouched: statusesAt(stagesByMeaning.untouched),
+    accepted: statusesAt(stagesByMeaning.accepted),
+    closed: statusesAt(stagesByMeaning.closed),
+  };
+}
+
+/** The reasons (labels or codes) that send a closed Lead, or a lost Opportunity, back to nurture: the recycled rows' reasons. */
+export function recycleReasonsOf(dictionary: FeedbackDictionary, object: 'Lead' | 'Opportunity'): string[] {
+  return dictionary.rows.flatMap((row) =>
+    row.stage === OUTCOME_STAGES.recycled && row.salesforce?.object === object ? [...(row.salesforce.reasons ?? [])] : [],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,13 +243,14 @@ export function deriveFeedback(
   previous: PreviousFeedback | null,
   snapshot: FeedbackSnapshot,
   taxonomy: FeedbackTaxonomy,
+  dictionary: FeedbackDictionary,
 ): FeedbackDecision {
   const at = parseTimestamp(snapshot.LastModifiedDate);
   if (at === null) return { kind: 'none', reason: `${snapshot.object} ${snapshot.Id} has no valid LastModifiedDate` };
   if (previous !== null && at < previous.at) {
     return { kind: 'none', reason: `stale: ${snapshot.object} ${snapshot.Id} changed before the recorded feedback` };
   }
-  const judged = judge(snapshot, taxonomy);
+  const judged = judge(snapshot, taxonomy, dictionary);
   if (judged.outcome === null) return { kind: 'none', reason: judged.why };
 
   const amountCents = snapshot.object === 'Opportunity' ? amountToCents(snapshot.Amount) : null;
@@ -325,7 +280,7 @@ export function deriveFeedback(
     feedback,
     stage: OUTCOME_STAGES[feedback.outcome],
     hubspotProperties: feedbackProperties(feedback),
-    lifecycleIntent: lifecycleIntentFor(feedback.outcome, taxonomy),
+    lifecycleIntent: lifecycleIntentFor(feedback.outcome, dictionary),
     reason: judged.why,
   };
 }
@@ -337,8 +292,13 @@ interface Judgement {
   readonly why: string;
 }
 
-function judge(snapshot: FeedbackSnapshot, taxonomy: FeedbackTaxonomy): Judgement {
+function judge(snapshot: FeedbackSnapshot, taxonomy: FeedbackTaxonomy, dictionary: FeedbackDictionary): Judgement {
   const listed = (statuses: readonly string[], status: string): boolean => statuses.some((value) => sameValue(value, status));
+  // A reason recycles when a recycled row names it, by its label or by its code.
+  const recycles = (object: 'Lead' | 'Opportunity', label: string | null, code: string | null): boolean =>
+    recycleReasonsOf(dictionary, object).some(
+      (reason) => (label !== null && sameValue(reason, label)) || (code !== null && knownReason(taxonomy, reason)?.code === code),
+    );
   switch (snapshot.object) {
     case 'Lead': {
       const label = presentOrNull(snapshot.Feedback_Reason__c);
@@ -349,13 +309,13 @@ function judge(snapshot: FeedbackSnapshot, taxonomy: FeedbackTaxonomy): Judgemen
           ? { ...base, outcome: 'accepted', why: 'Lead converted without an Opportunity' }
           : { ...base, outcome: 'opportunity', why: 'Lead converted with an Opportunity' };
       }
-      const { untouched, accepted, closed } = taxonomy.leadStatuses;
+      const { untouched, accepted, closed } = leadStatusMeanings(dictionary);
       if (listed(untouched, snapshot.Status)) {
         return { ...base, outcome: null, why: `no feedback yet: Lead Status "${snapshot.Status}"` };
       }
       if (listed(accepted, snapshot.Status)) return { ...base, outcome: 'accepted', why: `Lead Status "${snapshot.Status}"` };
       if (listed(closed, snapshot.Status)) {
-        const recycle = code !== null && taxonomy.recycleRejectedReasons.includes(code);
+        const recycle = recycles('Lead', label, code);
         return {
           ...base,
           outcome: recycle ? 'recycled' : 'rejected',
@@ -378,7 +338,7 @@ function judge(snapshot: FeedbackSnapshot, taxonomy: FeedbackTaxonomy): Judgemen
       if (snapshot.IsClosed) {
         const label = presentOrNull(snapshot.Loss_Reason__c);
         const code = reasonCodeFor(taxonomy, label);
-        const recycle = code !== null && taxonomy.recycleLostReasons.includes(code);
+        const recycle = recycles('Opportunity', label, code);
         return {
           outcome: recycle ? 'recycled' : 'lost',
           reasonCode: code,
@@ -420,28 +380,21 @@ export function feedbackProperties(feedback: Feedback): HubSpotPropertyMap {
   return properties;
 }
 
-/** The lifecycle intent of an outcome, with the HubSpot values from the taxonomy. */
-export function lifecycleIntentFor(outcome: FeedbackOutcome, taxonomy: FeedbackTaxonomy): LifecycleIntent {
-  const values = taxonomy.hubspot;
-  switch (outcome) {
-    case 'accepted':
-      return { kind: 'set', properties: { lifecyclestage: values.acceptedLifecycleStage, hs_lead_status: values.acceptedLeadStatus } };
-    case 'rejected':
-      return { kind: 'set', properties: { hs_lead_status: values.rejectedLeadStatus } };
-    case 'recycled':
-      return {
-        kind: 'clear_then_set',
-        properties: { lifecyclestage: values.recycledLifecycleStage, hs_lead_status: values.recycledLeadStatus },
-      };
-    case 'opportunity':
-      return { kind: 'set', properties: { lifecyclestage: values.opportunityLifecycleStage } };
-    case 'won':
-      return { kind: 'set', properties: { lifecyclestage: values.wonLifecycleStage } };
-    case 'lost':
-      return { kind: 'none' };
-    default:
-      return assertNever(outcome);
-  }
+/**
+ * The lifecycle intent of an outcome: the HubSpot lifecyclestage and hs_lead_status of the outcome's
+ * stage, as its dictionary row states them (`sales_feedback_status` is the feedback's own). A
+ * recycled lead's lifecycle stage goes back, which HubSpot only allows after clearing it.
+ */
+export function lifecycleIntentFor(outcome: FeedbackOutcome, dictionary: FeedbackDictionary): LifecycleIntent {
+  const row = dictionary.rows.find((candidate) => candidate.stage === OUTCOME_STAGES[outcome] && candidate.hubspot);
+  const properties = Object.fromEntries(
+    (['lifecyclestage', 'hs_lead_status'] as const).flatMap((name) => {
+      const value = row?.hubspot?.[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+  if (Object.keys(properties).length === 0) return { kind: 'none' };
+  return { kind: outcome === 'recycled' ? 'clear_then_set' : 'set', properties };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -194,9 +194,16 @@ function kindProblems(index: number, mapping: FieldMapping, property: HubSpotPro
         `${at}.valueMap[${v}].salesforce: "${entry.salesforce}" is not an active value of the ${field.label} picklist (Lead.${mapping.salesforceField}) in Salesforce; its active values are ${listed(salesforceValues)}`,
       );
   });
-  if (hubspotOptions === null || salesforceValues === null) return problems;
-  // Each value that may cross lands on a value the other side has.
+  // Each value that may cross lands on a value the other side has (and fits).
   const toSalesforce = (value: string) => valueMap.find((e) => e.hubspot === value)?.salesforce ?? value;
+  if (writesSalesforce(mapping.rule) && hubspotOptions !== null && salesforceKind === 'text' && field.length > 0) {
+    const tooLong = hubspotOptions.map(toSalesforce).filter((value) => value.length > field.length);
+    if (tooLong.length > 0)
+      problems.push(
+        `${at}.salesforceField: "${mapping.salesforceField}" (${field.label}) holds at most ${field.length} characters, and ${listed(tooLong)} from ${mapping.hubspotProperty} ${tooLong.length === 1 ? 'is' : 'are'} longer: Salesforce would refuse ${tooLong.length === 1 ? 'it' : 'them'}; map ${tooLong.length === 1 ? 'it' : 'each'} to a shorter value, or choose a longer field`,
+      );
+  }
+  if (hubspotOptions === null || salesforceValues === null) return problems;
   const toHubSpot = (value: string) => valueMap.find((e) => e.salesforce === value)?.hubspot ?? value;
   if (writesSalesforce(mapping.rule)) {
     const stranded = hubspotOptions.filter((option) => !salesforceValues.includes(toSalesforce(option)));
@@ -231,43 +238,21 @@ export function checkChannelRules(rules: ChannelRules, leadSourceByChannel: Read
   return collect(problems);
 }
 
-/** The HubSpot property each of the taxonomy's HubSpot values is an option of. */
-const TAXONOMY_HUBSPOT_PROPERTY: Readonly<Record<keyof FeedbackTaxonomy['hubspot'], string>> = {
-  acceptedLifecycleStage: 'lifecyclestage',
-  acceptedLeadStatus: 'hs_lead_status',
-  rejectedLeadStatus: 'hs_lead_status',
-  recycledLifecycleStage: 'lifecyclestage',
-  recycledLeadStatus: 'hs_lead_status',
-  opportunityLifecycleStage: 'lifecyclestage',
-  wonLifecycleStage: 'lifecyclestage',
-};
-
 /**
- * The feedback taxonomy: reason labels are Feedback Reason values, the statuses Lead Status
- * values, and the HubSpot values each outcome sets are options of their property.
+ * The feedback taxonomy: reason labels are Feedback Reason values. (What Lead Statuses and HubSpot
+ * values mean is the stage dictionary's, checked with it.)
  */
 export function checkFeedbackTaxonomy(taxonomy: FeedbackTaxonomy, facts: CrmFacts): string[] {
-  const problems: (string | null)[] = [];
-  taxonomy.reasons.forEach((reason, index) =>
-    problems.push(salesforcePicklistProblem(facts, `reasons[${index}].label`, 'Lead', 'Feedback_Reason__c', reason.label)),
+  return collect(
+    taxonomy.reasons.map((reason, index) =>
+      salesforcePicklistProblem(facts, `reasons[${index}].label`, 'Lead', 'Feedback_Reason__c', reason.label),
+    ),
   );
-  for (const meaning of ['untouched', 'accepted', 'closed'] as const) {
-    taxonomy.leadStatuses[meaning].forEach((status, index) =>
-      problems.push(salesforcePicklistProblem(facts, `leadStatuses.${meaning}[${index}]`, 'Lead', 'Status', status)),
-    );
-  }
-  for (const [key, property] of Object.entries(TAXONOMY_HUBSPOT_PROPERTY) as [keyof FeedbackTaxonomy['hubspot'], string][]) {
-    problems.push(hubspotOptionProblem(facts, `hubspot.${key}`, property, taxonomy.hubspot[key]));
-  }
-  return collect(problems);
 }
 
-/** The SLA policy: untouched statuses are Lead Status values, overrides name existing Lead Sources. */
+/** The SLA policy: overrides name existing Lead Sources. */
 export function checkSlaPolicy(policy: SlaPolicy, facts: CrmFacts): string[] {
   const problems: (string | null)[] = [];
-  policy.untouchedLeadStatuses.forEach((status, index) =>
-    problems.push(salesforcePicklistProblem(facts, `untouchedLeadStatuses[${index}]`, 'Lead', 'Status', status)),
-  );
   policy.overrides.forEach((override, index) => {
     if (override.leadSource !== undefined)
       problems.push(salesforcePicklistProblem(facts, `overrides[${index}].leadSource`, 'Lead', 'LeadSource', override.leadSource));

@@ -16,7 +16,6 @@ export const SLA_STATUSES = ['pending', 'met', 'breached'] as const;
 export type SlaStatus = (typeof SLA_STATUSES)[number];
 
 /** Lead Status values that mean "not touched yet" by default. */
-export const DEFAULT_UNTOUCHED_LEAD_STATUSES: readonly string[] = ['Open - Not Contacted'];
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -85,10 +84,6 @@ export const SlaPolicySchema = z
     hours: positiveHours.default(4),
     businessHours: BusinessHoursSchema.nullable().default(null),
     overrides: z.array(SlaOverrideSchema).default([]),
-    untouchedLeadStatuses: z
-      .array(nonBlankText)
-      .min(1)
-      .default([...DEFAULT_UNTOUCHED_LEAD_STATUSES]),
     /** Follow-up cadence: at least `touches` logged Tasks/Events within `days` of handoff; null: off. */
     cadence: CadenceRuleSchema.nullable().default(null),
     /** Disposition deadline: accepted, rejected with a reason, recycled or converted within `days`; null: off. */
@@ -241,7 +236,7 @@ export function slaStatus(dueAtMs: number, firstTouchAtMs: number | null, nowMs:
 export function isFirstTouch(
   previousStatus: string | null | undefined,
   newStatus: string | null | undefined,
-  untouchedStatuses: readonly string[] = DEFAULT_UNTOUCHED_LEAD_STATUSES,
+  untouchedStatuses: readonly string[],
 ): boolean {
   const before = presentOrNull(previousStatus);
   const after = presentOrNull(newStatus);

@@ -403,7 +403,7 @@ export function stagesOf(dictionary: Pick<StageDictionary, 'funnel'>): SharedSta
   return [...dictionary.funnel, ...SIDE_STAGES];
 }
 
-function isSideStage(stage: SharedStage): stage is SideStage {
+export function isSideStage(stage: SharedStage): stage is SideStage {
   return (SIDE_STAGES as readonly string[]).includes(stage);
 }
 

@@ -454,7 +454,7 @@ async function connectSync(state: BootState): Promise<IntakeDeps['sync']> {
   ) {
     log.info({ installation: sandboxInstallation.id }, 'sandbox demo: SLA follow-up cadence and disposition deadline turned on');
   }
-  if (endpoints) await installOnSandbox(state, clients, endpoints);
+  if (endpoints) await installOnSandbox(state, clients);
   if (config.sandboxDemo && options.demo !== false && options.role !== 'worker' && state.sandboxes?.hubspot && state.sandboxes.salesforce) {
     const demo = startDemo({
       hubspot: state.sandboxes.hubspot,
@@ -470,11 +470,7 @@ async function connectSync(state: BootState): Promise<IntakeDeps['sync']> {
 }
 
 /** The sandbox self-install on the sandbox portal and org, when this process serves them and may. */
-async function installOnSandbox(
-  state: BootState,
-  clients: InstallationClients,
-  endpoints: { hubspot: CrmEndpoints['hubspot']; salesforce: CrmEndpoints['salesforce'] },
-): Promise<void> {
+async function installOnSandbox(state: BootState, clients: InstallationClients): Promise<void> {
   const { config, options, log, sandboxes, sandboxInstallation } = state;
   if (sandboxInstallation?.status !== 'active' || options.role === 'worker' || !sandboxes || options.selfInstall === false) return;
   // Stored credentials this key cannot open (ENCRYPTION_KEY changed) leave the sandbox installation
@@ -496,8 +492,7 @@ async function installOnSandbox(
     installation: sandboxInstallation,
     runtime,
     publicUrl: state.publicUrl,
-    hubspotBasePath: endpoints.hubspot.basePath,
-    salesforce: sandboxes.salesforce,
+    sandboxes,
   });
 }
 

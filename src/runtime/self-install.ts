@@ -1,27 +1,19 @@
 /**
- * Sandbox mode installs the app on the sandbox portal and org the way an admin would on real
- * ones, through their APIs: HubSpot properties, Salesforce custom fields (Tooling API), the
- * integration user's permission set and Marketing User (the reps get the sales one), HubSpot
- * webhook subscriptions to this app, and Salesforce Outbound Message rules to this app's
- * per-installation endpoint. One log line per step; re-running creates only what is missing.
+ * Sandbox mode installs the app on the sandbox portal and org the way an admin does on real ones:
+ * through provisioning (`src/server/admin/provisioning.ts`) with the sandbox's environment — HubSpot
+ * properties, Salesforce custom fields (Tooling API), the Lead Status values, the integration user's
+ * permission set and Marketing User, HubSpot webhook subscriptions and Outbound Message rules to
+ * this app — so one list says what an install needs. Two things an admin would do by hand in Setup
+ * are done here: the sandbox org's reps get the sales permission set, and a rule of the app's left
+ * pointing at an earlier address (the app restarted on another port) is removed to be made again;
+ * in a real org provisioning never changes an existing rule. One log line per part.
  */
-import {
-  HUBSPOT_COMPANY_PROPERTIES,
-  HUBSPOT_CONTACT_PROPERTIES,
-  HUBSPOT_PROPERTY_GROUP,
-  INTEGRATION_PERMISSION_SET,
-  SALESFORCE_CUSTOM_FIELDS,
-  WATCHED_PROPERTIES,
-} from '../crm/field-catalog.ts';
-import { ensureWebhookSubscriptions } from '../crm/hubspot/webhook-subscriptions.ts';
 import type { AppConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { SalesforceSandbox } from '../sandbox/salesforce/server.ts';
+import { isCurrentRule, outboundRulesFor, provision, sandboxProvisioning, type ProvisioningPlan } from '../server/admin/provisioning.ts';
 import type { Installation } from '../store/installations.ts';
-import { LEAD_SYNC_FIELDS, OPPORTUNITY_SYNC_FIELDS } from '../sync/context.ts';
-import { ACTIVITY_FIELDS } from '../server/admin/provisioning.ts';
 import type { InstallationRuntime } from './installation-clients.ts';
-import { ensureSalesforceAccess } from './salesforce-access.ts';
+import type { RunningSandboxes } from './sandboxes.ts';
 
 export interface SelfInstallDeps {
   config: AppConfig;
@@ -30,88 +22,59 @@ export interface SelfInstallDeps {
   runtime: InstallationRuntime;
   /** Where the CRMs reach this app. */
   publicUrl: string;
-  hubspotBasePath: string;
-  salesforce: SalesforceSandbox | undefined;
+  sandboxes: RunningSandboxes;
 }
 
-/** Provisions fields and webhooks on the sandbox CRMs for one installation. */
+/** Provisions the sandbox CRMs for one installation, as the admin's *Create* does. */
 export async function selfInstall(deps: SelfInstallDeps): Promise<void> {
-  const { log, runtime, installation, config } = deps;
-  const properties = await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, false);
-  log.info(
-    { created: properties.created.length, existing: HUBSPOT_CONTACT_PROPERTIES.length - properties.created.length },
-    'install: HubSpot contact properties ready (group smarketing)',
-  );
-  await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, false);
-
-  const fields = await runtime.salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, false);
-  log.info(
-    { created: fields.created.length, existing: SALESFORCE_CUSTOM_FIELDS.length - fields.created.length },
-    'install: Salesforce custom fields ready (Lead, Contact, Opportunity)',
-  );
-
-  // The sandbox org's sales reps get the sales permission set, as an admin assigns it in Setup.
+  const { log, runtime, installation, publicUrl, sandboxes } = deps;
+  const org = sandboxes.salesforce;
+  if (org) {
+    const wanted = outboundRulesFor(publicUrl, installation, runtime.fieldMappings);
+    for (const rule of org.outbound.rules()) {
+      const want = wanted.find((candidate) => candidate.name === rule.name);
+      if (want && !isCurrentRule(rule, want)) org.outbound.removeRule(rule.id);
+    }
+  }
   const salesUserIds =
-    deps.salesforce
+    org
       ?.users()
       .filter((user) => user.isActive && (user.role === 'sales-rep' || user.role === 'sales-manager'))
       .map((user) => user.id) ?? [];
-  const access = await ensureSalesforceAccess(runtime.salesforce, { dryRun: false, salesUserIds });
-  const notReady = access.items.filter((item) => item.status !== 'exists' && item.status !== 'created');
-  if (access.ready) {
-    log.info(
-      { permissionSet: INTEGRATION_PERMISSION_SET.name, salesUsers: access.sales.assignees },
-      'install: Salesforce access ready (permission sets, Marketing User, every field readable and updateable by the integration user)',
-    );
-  } else {
-    log.warn(
-      { missing: notReady.map((item) => `${item.kind} ${item.name}`), errors: access.errors },
-      'install: the integration user lacks access in Salesforce; the sync cannot write these fields',
-    );
-  }
-
-  const hubspotTarget = `${deps.publicUrl}/webhooks/hubspot`;
-  const subscriptions = await ensureWebhookSubscriptions({
-    basePath: deps.hubspotBasePath,
-    developerApiKey: config.sandbox.hubspot.developerKey,
-    appId: config.sandbox.hubspot.appId,
-    targetUrl: hubspotTarget,
-    contactProperties: WATCHED_PROPERTIES,
+  const plan = await provision({
+    installation,
+    runtime,
+    publicUrl,
+    environment: sandboxProvisioning(deps.config, sandboxes),
+    dryRun: false,
+    salesUserIds,
   });
-  log.info({ targetUrl: hubspotTarget, created: subscriptions.length }, 'install: HubSpot webhook subscriptions point at this app');
+  logPlan(log, plan);
+}
 
-  if (deps.salesforce) {
-    const endpointUrl = `${deps.publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
-    const rules = deps.salesforce.outbound.rules();
-    const objects: string[] = [];
-    const wanted = [
-      ['Lead', LEAD_SYNC_FIELDS],
-      ['Opportunity', OPPORTUNITY_SYNC_FIELDS],
-      ['Task', ACTIVITY_FIELDS],
-      ['Event', ACTIVITY_FIELDS],
-    ] as const;
-    for (const [object, fieldList] of wanted) {
-      const name = `Smarketing Sync ${object}`;
-      const existing = rules.find((rule) => rule.name === name);
-      if (existing && existing.endpointUrl === endpointUrl && fieldList.every((field) => existing.fields.includes(field))) {
-        objects.push(object);
-        continue;
-      }
-      if (existing) deps.salesforce.outbound.removeRule(existing.id);
-      if ((object === 'Task' || object === 'Event') && !(await runtime.salesforce.canQuery(object))) {
-        log.info({ object }, `install: this org has no ${object} object for the integration user; no Outbound Message for it`);
-        continue;
-      }
-      deps.salesforce.outbound.addRule({
-        name,
-        object,
-        triggerOn: ['create', 'update'],
-        fields: [...fieldList],
-        endpointUrl,
-        integrationUserId: runtime.salesforceIntegrationUserId,
-      });
-      objects.push(object);
+const PARTS = {
+  hubspotProperties: 'HubSpot properties (group smarketing)',
+  salesforceFields: 'Salesforce custom fields',
+  leadStatuses: 'Salesforce Lead Status values',
+  salesforceAccess: "Salesforce access (the integration user's permission set, Marketing User, field-level security)",
+  hubspotWebhooks: 'HubSpot webhook subscriptions to this app',
+  outboundMessages: 'Salesforce Outbound Messages to this app',
+} as const satisfies Partial<Record<keyof ProvisioningPlan, string>>;
+
+/** One line per part of the plan: what was created and what was already there, or what is wrong. */
+function logPlan(log: Logger, plan: ProvisioningPlan): void {
+  for (const [key, label] of Object.entries(PARTS) as [keyof typeof PARTS, string][]) {
+    const section = plan[key];
+    if (!section.ok) {
+      log.warn({ problem: section.error }, `install: ${label} could not be set up`);
+      continue;
     }
-    log.info({ objects }, 'install: Salesforce Outbound Messages point at this app');
+    const count = (status: string) => section.items.filter((item) => item.status === status).length;
+    const needing = section.items.filter((item) => !['exists', 'created'].includes(item.status));
+    const counts = { created: count('created'), existing: count('exists'), needingAttention: needing.length };
+    if (needing.length === 0) log.info(counts, `install: ${label} ready`);
+    else log.warn(counts, `install: ${label} ready except ${needing.length} item(s): see the installation's provisioning dry run`);
   }
+  if (plan.ready) log.info({ installation: plan.installationId }, 'install: the sync can run');
+  else log.warn({ installation: plan.installationId }, "install: the sync is not ready; the installation's provisioning dry run says why");
 }

@@ -197,29 +197,6 @@ export async function dealContactsOfAccounts(
 }
 
 /** A won deal with the contact it is credited through (what revenue credit splits). */
-export interface CreditableDeal {
-  salesforceOpportunityId: string;
-  hubspotContactId: string;
-  amountCents: number;
-  wonAt: Date;
-}
-
-/** Won deals converted from a synced Lead (new business: what marketing's campaigns are credited with), oldest first. */
-export async function creditableDeals(db: Queryable, installationId: string): Promise<CreditableDeal[]> {
-  const rows = await db.query<{ id: string; contact: string; amount_cents: string | number; won_at: Date | string }>(
-    `SELECT salesforce_opportunity_id AS id, hubspot_contact_id AS contact, amount_cents, won_at FROM deals
-     WHERE installation_id = $1 AND status = 'won' AND origin = 'lead' AND hubspot_contact_id IS NOT NULL AND amount_cents IS NOT NULL AND won_at IS NOT NULL
-     ORDER BY won_at, salesforce_opportunity_id`,
-    [installationId],
-  );
-  return rows.map((row) => ({
-    salesforceOpportunityId: row.id,
-    hubspotContactId: row.contact,
-    amountCents: Number(row.amount_cents),
-    wonAt: new Date(row.won_at),
-  }));
-}
-
 /** A customer account's size, from Salesforce and (when its contact has one) the HubSpot company. */
 export interface CustomerAccount {
   salesforceAccountId: string;

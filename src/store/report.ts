@@ -17,7 +17,7 @@
  *   per campaign and channel under each attribution model (touches up to the win).
  * - Lifetime value, segments, cost and ROI: store/revenue-report.ts.
  */
-import { creditRevenue, CREDIT_MODELS, UNATTRIBUTED_CAMPAIGN, type CreditModel } from '../domain/attribution.ts';
+import { creditWonDeals, UNATTRIBUTED_CAMPAIGN, type CreditedDeal, type CreditRow } from '../domain/attribution.ts';
 import { toCents } from '../domain/money.ts';
 import { summarizeSla, type SlaRecord, type SlaSummary } from '../domain/sla.ts';
 import { DEFAULT_REVENUE_POLICY, type RevenuePolicy } from '../domain/revenue.ts';
@@ -37,6 +37,7 @@ import { revenueSections, wonDateExpression, type RevenueSections } from './reve
 import { slaCompliance, type SlaComplianceFigures } from './sla.ts';
 
 export { UNASSIGNED_CHANNEL };
+export type { CreditRow };
 /** The key of the all-contacts row. */
 export const ALL_KEY = '(all)';
 
@@ -107,12 +108,6 @@ export interface ReasonRow {
   recycled: number;
   lost: number;
   total: number;
-}
-
-export interface CreditRow {
-  campaign: string;
-  /** Cents credited under each model. */
-  credit: Record<CreditModel, number>;
 }
 
 export interface FunnelReport extends RevenueSections {
@@ -487,33 +482,21 @@ async function revenueCreditOf(
           'SELECT hubspot_contact_id AS contact, campaign, channel, occurred_at FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = ANY($2) ORDER BY occurred_at',
           [installationId, [...new Set(credited.map((w) => w.contact))]],
         );
-  const credit = new Map<string, CreditRow>();
-  const channelCredit = new Map<string, CreditRow>();
-  const addCredit = (rows: Map<string, CreditRow>, key: string, model: CreditModel, cents: number): void => {
-    const row = rows.get(key) ?? { campaign: key, credit: { first_touch: 0, last_touch: 0, linear: 0, position_based: 0 } };
-    row.credit[model] += cents;
-    rows.set(key, row);
+  const dealsCrediting = (creditedKey: (touch: (typeof touches)[number]) => string): CreditedDeal[] =>
+    credited.map((deal) => ({
+      amountCents: Number(deal.amount_cents),
+      wonAt: new Date(deal.won_at).getTime(),
+      touchpoints: touches
+        .filter((touch) => touch.contact === deal.contact)
+        .map((touch) => ({ campaign: creditedKey(touch), at: new Date(touch.occurred_at).getTime() })),
+    }));
+  return {
+    campaigns: creditWonDeals(dealsCrediting((touch) => touch.campaign ?? UNATTRIBUTED_CAMPAIGN)),
+    channels: creditWonDeals(
+      dealsCrediting((touch) => touch.channel),
+      UNASSIGNED_CHANNEL,
+    ),
   };
-  for (const deal of credited) {
-    const wonAt = new Date(deal.won_at).getTime();
-    const before = touches
-      .filter((t) => t.contact === deal.contact && new Date(t.occurred_at).getTime() <= wonAt)
-      .map((t) => ({ campaign: t.campaign ?? UNATTRIBUTED_CAMPAIGN, channel: t.channel, at: new Date(t.occurred_at).getTime() }));
-    for (const model of CREDIT_MODELS) {
-      for (const share of creditRevenue(model, before, Number(deal.amount_cents)))
-        addCredit(credit, share.campaign, model, share.amountCents);
-      for (const share of creditRevenue(
-        model,
-        before.map((t) => ({ campaign: t.channel, at: t.at })),
-        Number(deal.amount_cents),
-      )) {
-        addCredit(channelCredit, share.campaign === UNATTRIBUTED_CAMPAIGN ? UNASSIGNED_CHANNEL : share.campaign, model, share.amountCents);
-      }
-    }
-  }
-  const byCredit = (rows: Map<string, CreditRow>): CreditRow[] =>
-    [...rows.values()].sort((a, b) => b.credit.linear - a.credit.linear || a.campaign.localeCompare(b.campaign));
-  return { campaigns: byCredit(credit), channels: byCredit(channelCredit) };
 }
 
 /** The rows with activity in the period (a group whose contacts did nothing in it is left out), most leads first. */

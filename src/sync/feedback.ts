@@ -138,6 +138,7 @@ export async function prepareFeedback(
         previous.get(move.contactId) ?? null,
         feedbackSnapshotOf(move.type, move.record, ownerName),
         taxonomy,
+        ctx.dictionary,
       );
       if (decision.kind === 'feedback') {
         const { feedback } = decision;
@@ -179,6 +180,7 @@ async function repNames(
       previous.get(move.contactId) ?? null,
       feedbackSnapshotOf(move.type, move.record, null),
       settings.taxonomy,
+      ctx.dictionary,
     );
     const repId = repIdOf(move.record, settings.integrationUserId);
     if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);

@@ -23,7 +23,8 @@ import {
   type SlaPolicy,
   type SlaStatus,
 } from '../domain/sla.ts';
-import type { FeedbackTaxonomy } from '../domain/feedback.ts';
+import { leadStatusMeanings, type FeedbackTaxonomy } from '../domain/feedback.ts';
+import type { StageDictionary } from '../domain/stages.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
 import {
@@ -129,8 +130,10 @@ export interface ClockContext {
   policy: SlaPolicy;
   /** The user the app writes as: activities it created are never a sales touch. */
   integrationUserId: string;
-  /** What a Lead Status means (accepted, closed…): the disposition deadline asks it. */
+  /** The reasons the disposition deadline judges feedback by. */
   feedbackTaxonomy: FeedbackTaxonomy;
+  /** What a Lead Status means (untouched, accepted, closed…): the first touch and the disposition deadline ask it. */
+  dictionary: StageDictionary;
   scheduler: SlaScheduler;
   /** True when the installation has an alert target (settings `alert`). */
   alerts: boolean;
@@ -507,7 +510,7 @@ async function findFirstTouches(
     const known = touches.get(clock.id);
     if (!known || at < known.at) touches.set(clock.id, { at, source });
   };
-  const untouched = ctx.policy.untouchedLeadStatuses;
+  const untouched = leadStatusMeanings(ctx.dictionary).untouched;
   for (const clock of clocks) {
     const lead = leads.get(salesforceId15(clock.leadId));
     if (!lead) continue;

@@ -164,6 +164,7 @@ async function findDisposition(
         LastModifiedDate: trimmedText(lead, 'LastModifiedDate') ?? ctx.now().toISOString(),
       },
       ctx.feedbackTaxonomy,
+      ctx.dictionary,
     );
     if (decision.kind === 'feedback') {
       const outcome = dispositionOf(decision.feedback.outcome, decision.feedback.reasonCode);

@@ -5,7 +5,8 @@
  */
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREDIT_MODELS } from '../../src/domain/attribution.ts';
+import { CREDIT_MODELS, type CreditModel } from '../../src/domain/attribution.ts';
+import { funnelReport } from '../../src/store/report.ts';
 import {
   backfillProgress,
   createAttributionBackfillRun,
@@ -16,7 +17,6 @@ import {
 import { DEFAULT_ATTRIBUTION_SETTINGS } from '../../src/sync/attribution-settings.ts';
 import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
-import { campaignCredit } from '../../src/sync/revenue-credit.ts';
 import { eventually } from '../support/app-process.ts';
 import { directSyncContext, startSyncHarness, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
 
@@ -98,10 +98,6 @@ describe('campaign-source attribution', () => {
     const delta: Record<string, number> = {};
     for (const [key, n] of Object.entries(after)) if (n !== (before[key] ?? 0)) delta[key] = n - (before[key] ?? 0);
     return delta;
-  }
-
-  function sumOf(credits: readonly { amountCents: number }[]): number {
-    return credits.reduce((sum, credit) => sum + credit.amountCents, 0);
   }
 
   function uniqueEmail(tag: string): string {
@@ -469,6 +465,7 @@ describe('campaign-source attribution', () => {
   });
 
   it('credits won revenue per campaign under first-touch, last-touch, linear and position-based models that each sum to the revenue', async () => {
+    const since = new Date(Date.now() - 60_000);
     const { email, contactId, lead } = await paidSearchLead();
     for (const [page, campaign] of [
       [NEWSLETTER, 'may-newsletter'],
@@ -504,17 +501,27 @@ describe('campaign-source attribution', () => {
       20_000,
       'the won deal recorded',
     );
-    const report = await campaignCredit(direct.db, direct.installationId);
-    expect(report.wonCents).toBe(1_234_567);
-    for (const model of CREDIT_MODELS) expect(sumOf(report.models[model])).toBe(1_234_567);
-    expect(report.models.first_touch).toEqual([{ campaign: 'spring-launch', amountCents: 1_234_567 }]);
-    expect(report.models.last_touch).toEqual([{ campaign: 'q3-retarget', amountCents: 1_234_567 }]);
-    expect(report.models.linear).toEqual([
+    // The shared report credits the win to each campaign touched before it, under every model.
+    const report = await funnelReport(direct.db, {
+      installationId: direct.installationId,
+      from: since,
+      to: new Date(Date.now() + 366 * 86_400_000),
+    });
+    expect(report.totals.wonCents).toBe(1_234_567);
+    for (const model of CREDIT_MODELS) expect(report.revenueCredit.reduce((sum, row) => sum + row.credit[model], 0)).toBe(1_234_567);
+    const credit = (model: CreditModel): { campaign: string; amountCents: number }[] =>
+      report.revenueCredit
+        .map((row) => ({ campaign: row.campaign, amountCents: row.credit[model] }))
+        .filter((row) => row.amountCents !== 0)
+        .sort((a, b) => b.amountCents - a.amountCents || a.campaign.localeCompare(b.campaign));
+    expect(credit('first_touch')).toEqual([{ campaign: 'spring-launch', amountCents: 1_234_567 }]);
+    expect(credit('last_touch')).toEqual([{ campaign: 'q3-retarget', amountCents: 1_234_567 }]);
+    expect(credit('linear')).toEqual([
       { campaign: 'spring-launch', amountCents: 411_523 },
       { campaign: 'may-newsletter', amountCents: 411_522 },
       { campaign: 'q3-retarget', amountCents: 411_522 },
     ]);
-    expect(report.models.position_based).toEqual([
+    expect(credit('position_based')).toEqual([
       { campaign: 'q3-retarget', amountCents: 493_827 },
       { campaign: 'spring-launch', amountCents: 493_827 },
       { campaign: 'may-newsletter', amountCents: 246_913 },

@@ -7,11 +7,13 @@
  */
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FIELD_MAPPINGS } from '../../src/domain/stages.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_FIELD_MAPPINGS, validateStageDictionary } from '../../src/domain/stages.ts';
+import { leadStatusSection } from '../../src/server/admin/provisioning.ts';
 import { eventually } from '../support/app-process.ts';
 import { AdminClient } from '../support/admin-harness.ts';
 import { grantFieldAccess, userIdOf } from '../support/salesforce-access.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = 'f'.repeat(16) + '0123456789abcdef'.repeat(3);
 const TIERS = [
@@ -88,6 +90,34 @@ describe('field mappings', () => {
     ).records[0];
   const tierOf = async (contactId: string) =>
     (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['lead_tier', 'employee_count'])).properties;
+
+  it("lists the Lead Status values the stage dictionary names in the provisioning plan, one the org's picklist lacks left to the admin", async () => {
+    const dry = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
+    expect(dry.status).toBe(200);
+    expect(dry.json.leadStatuses.items).toEqual([
+      { value: 'Open - Not Contacted', stages: ['mql'], writtenByTheApp: true, status: 'exists' },
+      { value: 'Working - Contacted', stages: ['sql'], writtenByTheApp: false, status: 'exists' },
+      { value: 'Closed - Not Converted', stages: ['rejected', 'recycled'], writtenByTheApp: false, status: 'exists' },
+    ]);
+
+    // A dictionary with a stage of its own: the plan names the value to add in Setup, and the sync can still run.
+    const meeting = validateStageDictionary(
+      JSON.parse(readFileSync(new URL('../fixtures/stage-dictionary-meeting.json', import.meta.url), 'utf8')),
+    );
+    if (!meeting.ok) throw new Error(meeting.error.join('; '));
+    const direct = await directSyncContext(h);
+    try {
+      const section = await leadStatusSection(direct.ctx.salesforce, meeting.value);
+      expect(section.ok && section.items.find((item) => item.value === 'Meeting Booked')).toEqual({
+        value: 'Meeting Booked',
+        stages: ['meeting'],
+        writtenByTheApp: false,
+        status: 'manual',
+      });
+    } finally {
+      await direct.close();
+    }
+  });
 
   it('refuses a picklist mapping whose values have no counterpart, then syncs it both ways with its value map', async () => {
     const tier = { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way' as const };

@@ -86,6 +86,19 @@ describe('owners', () => {
     );
   });
 
+  it("shows a marketer's owner change on the linked Lead as its marketing owner", async () => {
+    const { contactId, lead } = await h.handOff({ hubspot_owner_id: OWNER.alex });
+    expect((await leadOwnerFields(lead.Id))?.Marketing_Owner__c).toBe('Alex Rivera <Alex.Rivera@sandbox.example.com>');
+    h.hubspotSandbox.editInUi('contacts', contactId, { hubspot_owner_id: OWNER.robin });
+    await eventually(
+      async () => (await leadOwnerFields(lead.Id))?.Marketing_Owner__c?.startsWith('Robin Hale') === true,
+      15_000,
+      'the new marketing owner on the Lead',
+    );
+    // The Lead stays with the rep who works it: a marketing owner change is not a reassignment.
+    expect((await leadOwnerFields(lead.Id))?.OwnerId).toBe(lead.OwnerId);
+  });
+
   it('lets an override pair an owner with another user, checked against both CRMs when saved', async () => {
     const refused = await putOwnerMatching({
       overrides: [{ hubspotOwner: OWNER.taylor, salesforceUser: 'casey.nguyen@sandbox.example.com' }],

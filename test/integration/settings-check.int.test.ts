@@ -59,17 +59,23 @@ describe('settings checked against the CRMs', () => {
     ]);
   });
 
-  it('refuses an SLA override for a Lead Source the org does not have, and a misspelt Lead Status with its spelling', async () => {
+  it('refuses an SLA override for a Lead Source the org does not have', async () => {
     const refused = await client.api('PUT', settingsPath('slaPolicy'), {
       hours: 24,
-      untouchedLeadStatuses: ['open - not contacted'],
       overrides: [{ leadSource: 'Carrier Pigeon', hours: 2 }],
     });
     expect(refused.status).toBe(422);
     expect(refused.json.issues).toEqual([
-      'untouchedLeadStatuses[0]: "open - not contacted" is spelled "Open - Not Contacted" in the Lead Status picklist (Lead.Status) in Salesforce',
       expect.stringContaining('overrides[0].leadSource: "Carrier Pigeon" is not a value of the Lead Source picklist (Lead.LeadSource)'),
     ]);
+  });
+
+  it('refuses a Lead Status meaning stated outside the stage dictionary, naming the key, and changes nothing', async () => {
+    const refused = await client.api('PUT', settingsPath('slaPolicy'), { hours: 24, untouchedLeadStatuses: ['Open - Not Contacted'] });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+    expect(JSON.stringify(refused.json)).toContain('untouchedLeadStatuses');
+    expect((await client.api('GET', settingsPath('slaPolicy'))).json.isDefault).toBe(true);
   });
 
   it('refuses field rules naming a Salesforce field or a HubSpot property that does not exist, or one HubSpot calculates', async () => {

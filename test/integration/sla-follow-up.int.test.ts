@@ -6,6 +6,7 @@
  * test does not wait days. Then the compliance figures and the violations list from the same rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
 import { DEFAULT_FEEDBACK_TAXONOMY } from '../../src/domain/feedback.ts';
 import { validateSlaPolicy, type SlaPolicy } from '../../src/domain/sla.ts';
 import { connectPostgres } from '../../src/store/db.ts';
@@ -78,6 +79,7 @@ describe('SLA follow-up cadence and disposition', () => {
       policy,
       integrationUserId: h.salesforceSandbox.integrationUserId,
       feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY,
+      dictionary: DEFAULT_STAGE_DICTIONARY,
       scheduler: new SlaScheduler(h.app.producer),
       alerts: false,
       now: () => at,

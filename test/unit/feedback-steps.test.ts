@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { SalesforceRecord } from '../../src/crm/ports.ts';
-import { DEFAULT_FEEDBACK_TAXONOMY, deriveFeedback, validateFeedbackTaxonomy, type FeedbackTaxonomy } from '../../src/domain/feedback.ts';
+import { DEFAULT_FEEDBACK_TAXONOMY, deriveFeedback } from '../../src/domain/feedback.ts';
 import {
   decideSalesforceToHubSpot,
   DEFAULT_STAGE_DICTIONARY,
   type HubSpotContactSnapshot,
   type SalesforceSnapshot,
+  type StageDictionary,
 } from '../../src/domain/stages.ts';
 import { feedbackSnapshotOf, mergeFeedbackSteps } from '../../src/sync/feedback.ts';
+import { recyclingLostOpportunities } from '../support/dictionaries.ts';
 
 const AT = '2026-03-02T14:05:00.000+0000';
 
@@ -48,10 +50,10 @@ function steps(
   type: 'Lead' | 'Opportunity',
   record: SalesforceRecord,
   contact: HubSpotContactSnapshot,
-  taxonomy: FeedbackTaxonomy = DEFAULT_FEEDBACK_TAXONOMY,
+  dictionary: StageDictionary = DEFAULT_STAGE_DICTIONARY,
 ) {
-  const lifecycle = decideSalesforceToHubSpot(DEFAULT_STAGE_DICTIONARY, contact, stageSnapshot(type, record));
-  const feedback = deriveFeedback(null, feedbackSnapshotOf(type, record, 'Riley Rep'), taxonomy);
+  const lifecycle = decideSalesforceToHubSpot(dictionary, contact, stageSnapshot(type, record));
+  const feedback = deriveFeedback(null, feedbackSnapshotOf(type, record, 'Riley Rep'), DEFAULT_FEEDBACK_TAXONOMY, dictionary);
   return mergeFeedbackSteps(lifecycle, feedback, contact);
 }
 
@@ -110,15 +112,14 @@ describe('mergeFeedbackSteps', () => {
     expect(rest).toEqual([]);
   });
 
-  it('recycles a lost Opportunity to nurture when the taxonomy says so, clearing the lifecycle first', () => {
-    const taxonomy = validateFeedbackTaxonomy({ recycleLostReasons: ['bad_timing'] });
-    if (!taxonomy.ok) throw new Error(taxonomy.error.join('\n'));
+  it('recycles a lost Opportunity to nurture when the dictionary says so, clearing the lifecycle first', () => {
+    const dictionary = recyclingLostOpportunities(['Bad timing']);
     const record = opportunityRecord({ StageName: 'Closed Lost', IsClosed: true, Loss_Reason__c: 'Bad timing' });
     const [clear, set, ...rest] = steps(
       'Opportunity',
       record,
       { lifecyclestage: 'opportunity', sales_feedback_status: 'opportunity' },
-      taxonomy.value,
+      dictionary,
     );
     expect(clear).toEqual({ lifecyclestage: '' });
     expect(set).toMatchObject({
@@ -175,6 +176,7 @@ describe('mergeFeedbackSteps', () => {
       { outcome: 'accepted', reasonCode: null, notes: null, at: Date.parse(AT) },
       feedbackSnapshotOf('Lead', record, null),
       DEFAULT_FEEDBACK_TAXONOMY,
+      DEFAULT_STAGE_DICTIONARY,
     );
     expect(unchanged.kind).toBe('none');
     expect(mergeFeedbackSteps(lifecycle, unchanged, { lifecyclestage: 'marketingqualifiedlead' })).toEqual([
@@ -183,10 +185,8 @@ describe('mergeFeedbackSteps', () => {
   });
 
   it('sets lead without a clear when a recycled contact has no lifecycle stage yet', () => {
-    const taxonomy = validateFeedbackTaxonomy({ recycleLostReasons: ['no_budget'] });
-    if (!taxonomy.ok) throw new Error(taxonomy.error.join('\n'));
     const record = opportunityRecord({ StageName: 'Closed Lost', IsClosed: true, Loss_Reason__c: 'No budget' });
-    const written = steps('Opportunity', record, {}, taxonomy.value);
+    const written = steps('Opportunity', record, {}, recyclingLostOpportunities(['No budget']));
     expect(written).toHaveLength(1);
     expect(written[0]).toMatchObject({ lifecyclestage: 'lead', sales_feedback_status: 'recycled' });
   });

@@ -33,7 +33,7 @@ describe('readSalesSettings', () => {
     const settings = readSalesSettings(
       {
         slaPolicy: { hours: 2, businessHours: { timeZone: 'Europe/Berlin' }, overrides: [{ team: 'Enterprise', hours: 8 }] },
-        feedbackTaxonomy: { recycleLostReasons: ['bad_timing'] },
+        feedbackTaxonomy: { fallbackCode: 'no_need' },
         alert: { url: 'https://chat.example.com/hook', secret: 'sixteen-chars-ok' },
       },
       log,
@@ -44,7 +44,7 @@ describe('readSalesSettings', () => {
       businessHours: { timeZone: 'Europe/Berlin', start: '09:00', end: '17:00' },
       overrides: [{ team: 'Enterprise', hours: 8 }],
     });
-    expect(settings.feedbackTaxonomy.recycleLostReasons).toEqual(['bad_timing']);
+    expect(settings.feedbackTaxonomy.fallbackCode).toBe('no_need');
     expect(settings.alert).toEqual({ url: 'https://chat.example.com/hook', secret: 'sixteen-chars-ok' });
   });
 

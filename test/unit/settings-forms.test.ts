@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { validateStageDictionary } from '../../src/domain/stages.ts';
 import { SETTING_KEYS, SETTINGS } from '../../src/server/admin/settings.ts';
 import { fieldsOf, valueFromFields } from '../../src/server/admin/settings-forms.ts';
 
@@ -11,6 +13,17 @@ describe('settings forms', () => {
       expect(validated).toEqual({ ok: true, value: SETTINGS[key].defaults });
     });
   }
+
+  it('keeps a funnel with a stage of its own and where the side stages rank, through the stage dictionary form', () => {
+    const meeting: unknown = JSON.parse(readFileSync(new URL('../fixtures/stage-dictionary-meeting.json', import.meta.url), 'utf8'));
+    const dictionary = validateStageDictionary(meeting);
+    if (!dictionary.ok) throw new Error(dictionary.error.join('; '));
+    const custom = { ...dictionary.value, sideStageRanks: { ...dictionary.value.sideStageRanks, recycled: 'mql' } };
+    const fields = fieldsOf('stageDictionary', custom);
+    expect(fields['funnel']).toBe('lead, mql, sql, meeting, opportunity, customer');
+    const read = valueFromFields('stageDictionary', fields);
+    expect(SETTINGS.stageDictionary.validate(read.value)).toEqual({ ok: true, value: custom });
+  });
 
   it('reads the privacy policy chosen in its form, and names a choice it does not know', () => {
     const read = valueFromFields('privacyPolicy', { salesforceRecords: 'unlink' });

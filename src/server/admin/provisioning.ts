@@ -11,6 +11,7 @@ import {
   HUBSPOT_COMPANY_PROPERTIES,
   HUBSPOT_CONTACT_PROPERTIES,
   HUBSPOT_PROPERTY_GROUP,
+  leadStatusValues,
   SALESFORCE_CUSTOM_FIELDS,
 } from '../../crm/field-catalog.ts';
 import { ensureWebhookSubscriptions, IDENTITY_EVENT_TYPES, inspectWebhookSubscriptions } from '../../crm/hubspot/webhook-subscriptions.ts';
@@ -21,7 +22,8 @@ import type { RunningSandboxes } from '../../runtime/sandboxes.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
 import { leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
-import { DEFAULT_FIELD_MAPPINGS, type FieldMapping } from '../../domain/stages.ts';
+import { DEFAULT_FIELD_MAPPINGS, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
+import type { SalesforcePort } from '../../crm/ports.ts';
 
 export type ItemStatus = 'exists' | 'missing' | 'created' | 'manual' | 'conflict' | 'unavailable';
 
@@ -57,6 +59,12 @@ export interface ProvisioningPlan {
     items: { object: 'contacts' | 'companies'; name: string; label: string; type: string; status: ItemStatus }[];
   }>;
   salesforceFields: Section<{ items: { object: string; name: string; label: string; type: string; status: ItemStatus }[] }>;
+  /**
+   * The Lead Status values the stage dictionary names, against the org's Lead Status picklist. It is a
+   * standard picklist (StandardValueSet LeadStatus) that only an admin with Customize Application
+   * changes, so a missing value is `manual`, with where to add it.
+   */
+  leadStatuses: Section<{ items: { value: string; stages: string[]; writtenByTheApp: boolean; status: ItemStatus }[] }>;
   /** The integration user's permission set, Marketing User and field-level security, proven by describe. */
   salesforceAccess: Section<SalesforceAccessReport>;
   hubspotWebhooks: Section<{
@@ -82,10 +90,44 @@ export interface ProvisioningPlan {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** Each Lead Status the dictionary names (`leadStatusValues`), found in the org's picklist or left to the admin. */
+export async function leadStatusSection(
+  salesforce: SalesforcePort,
+  dictionary: StageDictionary,
+): Promise<ProvisioningPlan['leadStatuses']> {
+  try {
+    const status = (await salesforce.describeFields('Lead'))?.find((field) => field.name === 'Status');
+    if (!status?.picklistValues) return { ok: false, error: 'the integration user cannot see the Lead Status field (Lead.Status)' };
+    const picklist = status.picklistValues;
+    return {
+      ok: true,
+      items: leadStatusValues(dictionary).map((value) => {
+        const rows = dictionary.rows.filter((row) => row.salesforce?.object === 'Lead' && row.salesforce.status === value);
+        return {
+          value,
+          stages: [...new Set(rows.map((row) => row.stage))],
+          writtenByTheApp: rows.some((row) => row.direction !== 'salesforce_to_hubspot'),
+          status: picklist.includes(value) ? 'exists' : 'manual',
+        };
+      }),
+    };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** An existing Outbound Message rule does what a wanted one does: it sends to the same endpoint at least the fields wanted. */
+export function isCurrentRule(existing: { endpointUrl: string; fields: readonly string[] }, wanted: OutboundRuleSpec): boolean {
+  return existing.endpointUrl === wanted.endpointUrl && wanted.fields.every((field) => existing.fields.includes(field));
+}
+
+/** The installation provisioning is for: its id and the token in its Outbound Message endpoint. */
+type ProvisionedInstallation = Pick<InstallationDetails, 'id' | 'salesforceWebhookToken'>;
+
 /** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
 export function outboundRulesFor(
   publicUrl: string,
-  installation: InstallationDetails,
+  installation: ProvisionedInstallation,
   mappings: readonly FieldMapping[] = DEFAULT_FIELD_MAPPINGS,
 ): OutboundRuleSpec[] {
   const endpointUrl = `${publicUrl}/webhooks/salesforce/${installation.salesforceWebhookToken}`;
@@ -116,7 +158,7 @@ type Done = (missing: boolean) => ItemStatus;
  * CRM access (or the error that prevented building it).
  */
 export async function provision(input: {
-  installation: InstallationDetails;
+  installation: ProvisionedInstallation;
   runtime: InstallationRuntime | { error: string };
   publicUrl: string;
   environment: ProvisioningEnvironment;
@@ -127,13 +169,20 @@ export async function provision(input: {
   const { installation, runtime, dryRun } = input;
   const done: Done = (missing) => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
   // 1. HubSpot contact properties (group `smarketing`); 2. Salesforce custom fields through the
-  // Tooling API; 3. the integration user's permission set, Marketing User and field-level security.
-  const { hubspotProperties, salesforceFields, salesforceAccess } =
+  // Tooling API, and the Lead Status values the dictionary names; 3. the integration user's
+  // permission set, Marketing User and field-level security.
+  const { hubspotProperties, salesforceFields, leadStatuses, salesforceAccess } =
     'error' in runtime
-      ? { hubspotProperties: failed(runtime), salesforceFields: failed(runtime), salesforceAccess: failed(runtime) }
+      ? {
+          hubspotProperties: failed(runtime),
+          salesforceFields: failed(runtime),
+          leadStatuses: failed(runtime),
+          salesforceAccess: failed(runtime),
+        }
       : {
           hubspotProperties: await provisionHubSpotProperties(runtime, dryRun, done),
           salesforceFields: await provisionSalesforceFields(runtime, dryRun, done),
+          leadStatuses: await leadStatusSection(runtime.salesforce, runtime.dictionary),
           salesforceAccess: await provisionSalesforceAccess(runtime, input),
         };
   // 4. HubSpot webhooks to this app: the app's properties and the installation's mapped ones.
@@ -146,13 +195,14 @@ export async function provision(input: {
     dryRun,
     hubspotProperties,
     salesforceFields,
+    leadStatuses,
     salesforceAccess,
     hubspotWebhooks,
     outboundMessages,
     counts: { missing: 0, created: 0, manual: 0, conflicts: 0 },
     ready: false,
   };
-  for (const section of [hubspotProperties, salesforceFields, salesforceAccess, hubspotWebhooks, outboundMessages]) {
+  for (const section of [hubspotProperties, salesforceFields, leadStatuses, salesforceAccess, hubspotWebhooks, outboundMessages]) {
     if (!section.ok) continue;
     for (const item of section.items) {
       if (item.status === 'missing') plan.counts.missing += 1;
@@ -168,7 +218,10 @@ export async function provision(input: {
     salesforceFields.ok &&
     salesforceFields.items.every((i) => inPlace(i.status)) &&
     salesforceAccess.ok &&
-    salesforceAccess.ready;
+    salesforceAccess.ready &&
+    // A Lead Status the app itself writes (a row synced from HubSpot) must be in the picklist; the others are sales' to set.
+    leadStatuses.ok &&
+    leadStatuses.items.every((i) => !i.writtenByTheApp || inPlace(i.status));
   return plan;
 }
 
@@ -313,7 +366,7 @@ async function provisionOutboundMessages(
     const items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] = [];
     for (const rule of rules) {
       const same = existing.find((r) => r.name === rule.name);
-      if (same && same.endpointUrl === rule.endpointUrl && rule.fields.every((field) => same.fields.includes(field))) {
+      if (same && isCurrentRule(same, rule)) {
         items.push({ ...rule, status: 'exists', note: null });
       } else if (same) {
         const why =

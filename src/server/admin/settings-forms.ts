@@ -14,7 +14,7 @@ import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
 import type { BusinessHours, SlaPolicy } from '../../domain/sla.ts';
-import type { FieldMapping, StageDictionary } from '../../domain/stages.ts';
+import { SIDE_STAGES, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
 import { MappingPairSchema, type MappingPair } from '../../domain/field-values.ts';
 import type { SettingKey } from './settings.ts';
 
@@ -32,7 +32,7 @@ export function field(fields: FormFields, name: string): string {
   return fieldList(fields, name)[0] ?? '';
 }
 
-function splitList(text: string): string[] {
+export function splitList(text: string): string[] {
   return text
     .split(',')
     .map((part) => part.trim())
@@ -177,6 +177,8 @@ function dictionaryFields(dictionary: StageDictionary): FormFields {
   const rows = dictionary.rows;
   return {
     handoffStage: dictionary.handoffStage,
+    funnel: dictionary.funnel.join(', '),
+    ...Object.fromEntries(SIDE_STAGES.map((side) => [`rank.${side}`, dictionary.sideStageRanks[side]])),
     lifecycleOrder: dictionary.hubspotLifecycleOrder.join(', '),
     'row.stage': rows.map((row) => row.stage),
     'row.direction': rows.map((row) => row.direction),
@@ -235,7 +237,13 @@ function dictionaryValue(fields: FormFields): unknown {
     }
     return { stage: row.stage, direction: row.direction, hubspot: Object.keys(hubspot).length > 0 ? hubspot : null, salesforce };
   });
-  return { handoffStage: field(fields, 'handoffStage'), hubspotLifecycleOrder: splitList(field(fields, 'lifecycleOrder')), rows };
+  return {
+    handoffStage: field(fields, 'handoffStage'),
+    funnel: splitList(field(fields, 'funnel')),
+    sideStageRanks: Object.fromEntries(SIDE_STAGES.map((side) => [side, field(fields, `rank.${side}`)])),
+    hubspotLifecycleOrder: splitList(field(fields, 'lifecycleOrder')),
+    rows,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,56 +339,19 @@ function channelValue(fields: FormFields): { value: unknown; problems: string[] 
   return { value: { siteLists, rules, fallbackChannel: field(fields, 'fallbackChannel').trim() }, problems };
 }
 
-/** The feedback taxonomy's HubSpot values, in the order the form shows them. */
-export const TAXONOMY_HUBSPOT_KEYS = [
-  'acceptedLifecycleStage',
-  'acceptedLeadStatus',
-  'rejectedLeadStatus',
-  'recycledLifecycleStage',
-  'recycledLeadStatus',
-  'opportunityLifecycleStage',
-  'wonLifecycleStage',
-] as const;
-
 function taxonomyFields(taxonomy: FeedbackTaxonomy): FormFields {
-  const recycle = (code: string): string => {
-    const rejected = taxonomy.recycleRejectedReasons.includes(code);
-    const lost = taxonomy.recycleLostReasons.includes(code);
-    return rejected && lost ? 'both' : rejected ? 'rejected' : lost ? 'lost' : '';
-  };
   return {
     'reason.label': taxonomy.reasons.map((r) => r.label),
     'reason.code': taxonomy.reasons.map((r) => r.code),
-    'reason.recycle': taxonomy.reasons.map((r) => recycle(r.code)),
     fallbackCode: taxonomy.fallbackCode,
-    // The recycle lists' own order travels with the form, so saving an unchanged form changes nothing.
-    recycleRejectedOrder: taxonomy.recycleRejectedReasons.join(','),
-    recycleLostOrder: taxonomy.recycleLostReasons.join(','),
-    untouched: taxonomy.leadStatuses.untouched.join(', '),
-    accepted: taxonomy.leadStatuses.accepted.join(', '),
-    closed: taxonomy.leadStatuses.closed.join(', '),
-    ...Object.fromEntries(TAXONOMY_HUBSPOT_KEYS.map((key) => [`hubspot.${key}`, taxonomy.hubspot[key]])),
   };
 }
 
 function taxonomyValue(fields: FormFields): unknown {
-  const reasons = rowsOf(fields, 'reason', ['label', 'code', 'recycle'], ['label', 'code']);
-  const codesWhere = (kinds: readonly string[], orderField: string) => {
-    const chosen = reasons.filter((row) => kinds.includes(row.recycle ?? '')).map((row) => (row.code ?? '').trim());
-    const order = splitList(field(fields, orderField)).filter((code) => chosen.includes(code));
-    return [...order, ...chosen.filter((code) => !order.includes(code))];
-  };
+  const reasons = rowsOf(fields, 'reason', ['label', 'code'], ['label', 'code']);
   return {
     reasons: reasons.map((row) => ({ label: (row.label ?? '').trim(), code: (row.code ?? '').trim() })),
     fallbackCode: field(fields, 'fallbackCode').trim(),
-    recycleRejectedReasons: codesWhere(['rejected', 'both'], 'recycleRejectedOrder'),
-    recycleLostReasons: codesWhere(['lost', 'both'], 'recycleLostOrder'),
-    leadStatuses: {
-      untouched: splitList(field(fields, 'untouched')),
-      accepted: splitList(field(fields, 'accepted')),
-      closed: splitList(field(fields, 'closed')),
-    },
-    hubspot: Object.fromEntries(TAXONOMY_HUBSPOT_KEYS.map((key) => [key, field(fields, `hubspot.${key}`).trim()])),
   };
 }
 
@@ -394,7 +365,6 @@ function slaFields(policy: SlaPolicy): FormFields {
     end: hours?.end ?? '17:00',
     weekdays: (hours?.weekdays ?? [1, 2, 3, 4, 5]).join(', '),
     holidays: (hours?.holidays ?? []).join(', '),
-    untouched: policy.untouchedLeadStatuses.join(', '),
     // Follow-up rules: blank turns a rule off.
     cadenceTouches: policy.cadence === null ? '' : String(policy.cadence.touches),
     cadenceDays: policy.cadence === null ? '' : String(policy.cadence.days),
@@ -441,7 +411,6 @@ function slaValue(fields: FormFields): unknown {
     hours: numberOf(field(fields, 'hours')),
     businessHours: field(fields, 'clock') === 'business' ? businessHours : null,
     overrides,
-    untouchedLeadStatuses: splitList(field(fields, 'untouched')),
     ...followUpValue(fields),
   };
 }

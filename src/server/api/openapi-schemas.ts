@@ -119,6 +119,26 @@ function provisioningSchemas(): Json {
         dryRun: { type: 'boolean' },
         hubspotProperties: { type: 'object' },
         salesforceFields: { type: 'object' },
+        leadStatuses: {
+          type: 'object',
+          description:
+            'The Lead Status values the stage dictionary names, found in the Lead Status picklist (exists) or to be added by an admin in Setup (manual).',
+          properties: {
+            ok: { type: 'boolean' },
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  value: { type: 'string' },
+                  stages: { type: 'array', items: { type: 'string' } },
+                  writtenByTheApp: { type: 'boolean' },
+                  status: { enum: ['exists', 'manual'] },
+                },
+              },
+            },
+          },
+        },
         salesforceAccess: {
           type: 'object',
           properties: {

@@ -3,7 +3,9 @@ import {
   DEFAULT_FEEDBACK_TAXONOMY,
   deriveFeedback,
   escapeHtml,
+  leadStatusMeanings,
   reasonCodeFor,
+  recycleReasonsOf,
   renderTimelineNote,
   validateFeedbackTaxonomy,
   type Feedback,
@@ -13,8 +15,10 @@ import {
   type PreviousFeedback,
 } from '../../../src/domain/feedback.ts';
 import { DEFAULT_STAGE_DICTIONARY } from '../../../src/domain/stages.ts';
+import { recyclingLostOpportunities } from '../../support/dictionaries.ts';
 
 const T = DEFAULT_FEEDBACK_TAXONOMY;
+const D = DEFAULT_STAGE_DICTIONARY;
 const AT = '2026-03-02T14:05:00.000Z';
 const AT_MS = Date.parse(AT);
 
@@ -43,14 +47,22 @@ const opportunity = (fields: Partial<FeedbackOpportunitySnapshot>): FeedbackOppo
 describe('feedback taxonomy', () => {
   it('accepts the defaults', () => {
     expect(validateFeedbackTaxonomy(T)).toEqual({ ok: true, value: T });
-    expect(T.recycleRejectedReasons).toEqual(['bad_timing', 'no_budget']);
-    expect(T.recycleLostReasons).toEqual([]);
   });
 
-  it('recycles the same reasons as the stage dictionary', () => {
-    const recycledRow = DEFAULT_STAGE_DICTIONARY.rows.find((row) => row.stage === 'recycled');
-    const labels = recycledRow?.salesforce?.reasons ?? [];
-    expect(labels.map((label) => reasonCodeFor(T, label)).sort()).toEqual([...T.recycleRejectedReasons].sort());
+  it('takes what recycles and what each Lead Status means from the stage dictionary', () => {
+    expect(recycleReasonsOf(D, 'Lead')).toEqual(['Bad timing', 'No budget']);
+    expect(recycleReasonsOf(D, 'Opportunity')).toEqual([]);
+    expect(leadStatusMeanings(D)).toEqual({
+      untouched: ['Open - Not Contacted'],
+      accepted: ['Working - Contacted'],
+      closed: ['Closed - Not Converted'],
+    });
+  });
+
+  it('refuses the meanings that now live in the stage dictionary, naming them', () => {
+    const refused = validateFeedbackTaxonomy({ recycleLostReasons: ['bad_timing'], leadStatuses: { accepted: ['Working'] } });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.join('\n')).toMatch(/recycleLostReasons/);
   });
 
   it.each<[string | null | undefined, string | null]>([
@@ -71,7 +83,7 @@ describe('feedback taxonomy', () => {
     expect(reasonCodeFor(T, label)).toBe(code);
   });
 
-  it('refuses a taxonomy with duplicate labels and codes, unknown recycle codes and overlapping statuses, all at once', () => {
+  it('refuses a taxonomy with duplicate labels and codes, all at once', () => {
     const result = validateFeedbackTaxonomy({
       reasons: [
         { label: 'No budget', code: 'no_budget' },
@@ -79,17 +91,10 @@ describe('feedback taxonomy', () => {
         { label: 'Later', code: 'no_budget' },
         { label: 'Other', code: 'other' },
       ],
-      recycleRejectedReasons: ['bad_timing'],
-      leadStatuses: { accepted: ['Working - Contacted', 'Open - Not Contacted'] },
     });
     expect(result).toEqual({
       ok: false,
-      error: [
-        'reasons[1].label: label "no budget" is listed twice',
-        'reasons[2].code: code "no_budget" is listed twice',
-        'recycleRejectedReasons[0]: "bad_timing" is not a reason code',
-        'leadStatuses.untouched[0]: Lead Status "Open - Not Contacted" is already listed as accepted',
-      ],
+      error: ['reasons[1].label: label "no budget" is listed twice', 'reasons[2].code: code "no_budget" is listed twice'],
     });
   });
 
@@ -97,17 +102,12 @@ describe('feedback taxonomy', () => {
     const result = validateFeedbackTaxonomy({ reasons: [{ label: 'No budget', code: 'No Budget' }] });
     expect(result).toEqual({
       ok: false,
-      error: [
-        'reasons[0].code: must be snake_case (a-z, 0-9, _)',
-        'fallbackCode: "other" is not a reason code',
-        'recycleRejectedReasons[0]: "bad_timing" is not a reason code',
-        'recycleRejectedReasons[1]: "no_budget" is not a reason code',
-      ],
+      error: ['reasons[0].code: must be snake_case (a-z, 0-9, _)', 'fallbackCode: "other" is not a reason code'],
     });
     const noFallback = validateFeedbackTaxonomy({ reasons: [{ label: 'No budget', code: 'no_budget' }] });
     expect(noFallback).toEqual({
       ok: false,
-      error: ['fallbackCode: "other" is not a reason code', 'recycleRejectedReasons[0]: "bad_timing" is not a reason code'],
+      error: ['fallbackCode: "other" is not a reason code'],
     });
   });
 });
@@ -211,7 +211,7 @@ describe('deriveFeedback', () => {
       intent: { kind: 'set' },
     },
   ])('$name', ({ snapshot, outcome, code, stage, intent }) => {
-    const decision = deriveFeedback(null, snapshot, T);
+    const decision = deriveFeedback(null, snapshot, T, D);
     expect(decision.kind).toBe('feedback');
     if (decision.kind !== 'feedback') return;
     expect(decision.feedback).toMatchObject({ outcome, reasonCode: code, by: 'Riley Rep', at: AT_MS });
@@ -226,10 +226,10 @@ describe('deriveFeedback', () => {
   });
 
   it('writes the opportunity amount and, once won, the won amount', () => {
-    const open = deriveFeedback(null, opportunity({ Amount: 12_500.5 }), T);
+    const open = deriveFeedback(null, opportunity({ Amount: 12_500.5 }), T, D);
     expect(open).toMatchObject({ kind: 'feedback', hubspotProperties: { sales_opportunity_amount: '12500.50' } });
     if (open.kind === 'feedback') expect(open.hubspotProperties).not.toHaveProperty('sales_won_amount');
-    const won = deriveFeedback(null, opportunity({ IsClosed: true, IsWon: true, Amount: '48000', CloseDate: '2026-03-31' }), T);
+    const won = deriveFeedback(null, opportunity({ IsClosed: true, IsWon: true, Amount: '48000', CloseDate: '2026-03-31' }), T, D);
     expect(won).toMatchObject({
       kind: 'feedback',
       feedback: { amountCents: 4_800_000, closeDate: '2026-03-31' },
@@ -242,16 +242,33 @@ describe('deriveFeedback', () => {
       { outcome: 'rejected', reasonCode: 'no_need', notes: 'not a fit', at: AT_MS - 1 },
       lead({ Status: 'Working - Contacted' }),
       T,
+      D,
     );
     expect(decision).toMatchObject({ kind: 'feedback', hubspotProperties: { sales_feedback_reason: '', sales_feedback_notes: '' } });
   });
 
-  it('recycles a lost Opportunity when the taxonomy says so', () => {
-    const taxonomy = validateFeedbackTaxonomy({ recycleLostReasons: ['bad_timing'] });
-    expect(taxonomy.ok).toBe(true);
-    if (!taxonomy.ok) return;
-    const decision = deriveFeedback(null, opportunity({ IsClosed: true, Loss_Reason__c: 'Bad timing' }), taxonomy.value);
-    expect(decision).toMatchObject({ kind: 'feedback', feedback: { outcome: 'recycled' }, lifecycleIntent: { kind: 'clear_then_set' } });
+  it('recycles a lost Opportunity when a recycled row of the dictionary names its reason', () => {
+    const dictionary = recyclingLostOpportunities(['Bad timing']);
+    const lostLate = opportunity({ IsClosed: true, Loss_Reason__c: 'Bad timing' });
+    expect(deriveFeedback(null, lostLate, T, dictionary)).toMatchObject({
+      kind: 'feedback',
+      feedback: { outcome: 'recycled', reasonCode: 'bad_timing' },
+      lifecycleIntent: { kind: 'clear_then_set', properties: { lifecyclestage: 'lead', hs_lead_status: 'NEW' } },
+    });
+    expect(deriveFeedback(null, lostLate, T, D)).toMatchObject({ kind: 'feedback', feedback: { outcome: 'lost' } });
+  });
+
+  it("sets the HubSpot values the outcome stage's dictionary row states", () => {
+    const dictionary = {
+      ...D,
+      rows: D.rows.map((row) =>
+        row.stage === 'sql' ? { ...row, hubspot: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'CONNECTED' } } : row,
+      ),
+    };
+    expect(deriveFeedback(null, lead({ Status: 'Working - Contacted' }), T, dictionary)).toMatchObject({
+      kind: 'feedback',
+      lifecycleIntent: { kind: 'set', properties: { lifecyclestage: 'salesqualifiedlead', hs_lead_status: 'CONNECTED' } },
+    });
   });
 
   it.each<{ name: string; previous: PreviousFeedback | null; snapshot: FeedbackSnapshot; reason: string }>([
@@ -286,7 +303,7 @@ describe('deriveFeedback', () => {
       reason: 'Lead 00Q000000000001AAA has no valid LastModifiedDate',
     },
   ])('$name', ({ previous, snapshot, reason }) => {
-    expect(deriveFeedback(previous, snapshot, T)).toEqual({ kind: 'none', reason });
+    expect(deriveFeedback(previous, snapshot, T, D)).toEqual({ kind: 'none', reason });
   });
 
   it('reports new notes on the same outcome', () => {
@@ -294,6 +311,7 @@ describe('deriveFeedback', () => {
       { outcome: 'rejected', reasonCode: 'no_need', notes: null, at: AT_MS },
       lead({ Status: 'Closed - Not Converted', Feedback_Reason__c: 'No need', Feedback_Notes__c: 'Uses spreadsheets' }),
       T,
+      D,
     );
     expect(decision).toMatchObject({ kind: 'feedback', hubspotProperties: { sales_feedback_notes: 'Uses spreadsheets' } });
   });

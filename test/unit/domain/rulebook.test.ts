@@ -7,7 +7,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { leadStatusValues, salesforceCustomFields } from '../../../src/crm/field-catalog.ts';
-import { DEFAULT_FEEDBACK_TAXONOMY, findRulebookProblems, reasonCodeFor, validateFeedbackTaxonomy } from '../../../src/domain/feedback.ts';
+import {
+  DEFAULT_FEEDBACK_TAXONOMY,
+  deriveFeedback,
+  leadStatusMeanings,
+  reasonCodeFor,
+  validateFeedbackTaxonomy,
+} from '../../../src/domain/feedback.ts';
+import { isFirstTouch } from '../../../src/domain/sla.ts';
 import {
   compareStageRank,
   DEFAULT_STAGE_DICTIONARY,
@@ -148,25 +155,41 @@ describe('a feedback reason added to the taxonomy as data', () => {
   });
 });
 
-describe('the feedback taxonomy checked against the stage dictionary', () => {
-  it('finds nothing to say about the defaults, nor about a dictionary with an added stage', () => {
-    expect(findRulebookProblems(DEFAULT_STAGE_DICTIONARY, DEFAULT_FEEDBACK_TAXONOMY)).toEqual([]);
-    expect(findRulebookProblems(meetingDictionary(), DEFAULT_FEEDBACK_TAXONOMY)).toEqual([]);
-  });
+describe('what a Lead Status or a reason means is said once, in the dictionary', () => {
+  const closedLead = (reason: string) =>
+    ({
+      object: 'Lead',
+      Id: '00Q000000000001AAA',
+      Status: 'Closed - Not Converted',
+      IsConverted: false,
+      Feedback_Reason__c: reason,
+      LastModifiedDate: '2026-03-02T10:00:00.000Z',
+    }) as const;
 
-  it('refuses a taxonomy whose accepted status the dictionary maps to another stage, naming the row', () => {
-    const taxonomy = validateFeedbackTaxonomy({ leadStatuses: { accepted: ['Meeting Booked'] } });
-    if (!taxonomy.ok) throw new Error(taxonomy.error.join('; '));
-    expect(findRulebookProblems(meetingDictionary(), taxonomy.value)).toEqual([
-      'rows[3]: Lead Status "Meeting Booked" is accepted in the feedback taxonomy but stage "meeting" here (expected sql)',
+  it('recycles the reasons the recycled row names, and no other', () => {
+    const dictionary: StageDictionary = {
+      ...DEFAULT_STAGE_DICTIONARY,
+      rows: DEFAULT_STAGE_DICTIONARY.rows.map((row) =>
+        row.stage === 'recycled' && row.salesforce?.object === 'Lead'
+          ? { ...row, salesforce: { ...row.salesforce, reasons: ['Competitor'] } }
+          : row,
+      ),
+    };
+    const outcome = (reason: string, rules: StageDictionary) => {
+      const decision = deriveFeedback(null, closedLead(reason), DEFAULT_FEEDBACK_TAXONOMY, rules);
+      return decision.kind === 'feedback' ? decision.feedback.outcome : decision.reason;
+    };
+    expect([outcome('Competitor', dictionary), outcome('Bad timing', dictionary)]).toEqual(['recycled', 'rejected']);
+    expect([outcome('Competitor', DEFAULT_STAGE_DICTIONARY), outcome('Bad timing', DEFAULT_STAGE_DICTIONARY)]).toEqual([
+      'rejected',
+      'recycled',
     ]);
   });
 
-  it("refuses an outcome lifecyclestage that differs from its stage's row", () => {
-    const taxonomy = validateFeedbackTaxonomy({ hubspot: { wonLifecycleStage: 'evangelist' } });
-    if (!taxonomy.ok) throw new Error(taxonomy.error.join('; '));
-    expect(findRulebookProblems(DEFAULT_STAGE_DICTIONARY, taxonomy.value)).toEqual([
-      'rows[7]: stage "customer" sets lifecyclestage "customer" but the feedback taxonomy\'s wonLifecycleStage is "evangelist"',
-    ]);
+  it("starts and stops the SLA's first touch on the handoff stage's statuses", () => {
+    const untouched = leadStatusMeanings(meetingDictionary()).untouched;
+    expect(untouched).toEqual(['Open - Not Contacted']);
+    expect(isFirstTouch('Open - Not Contacted', 'Meeting Booked', untouched)).toBe(true);
+    expect(isFirstTouch('Open - Not Contacted', 'Open - Not Contacted', untouched)).toBe(false);
   });
 });

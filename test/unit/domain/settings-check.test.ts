@@ -119,6 +119,10 @@ function facts(overrides: { leadStatuses?: string[]; titleWritable?: boolean } =
       ...['email', 'firstname', 'lastname', 'company', 'phone', 'jobtitle'].map((name) => [name, property(name)] as const),
       ['hs_object_id', property('Record ID', null, 'number', 'number', true)],
       ['lead_rating', property('Lead rating', ['hot', 'warm', 'cold'])],
+      [
+        'lead_segment',
+        property('Lead segment', ['smb', 'enterprise_named_accounts_with_a_dedicated_account_team_in_every_region_we_sell_into']),
+      ],
       ['products', property('Products', ['sync', 'review'], 'enumeration', 'checkbox')],
       ['annual_revenue', property('Annual revenue', null, 'number', 'number')],
       ['do_not_call', property('Do not call', null, 'bool', 'booleancheckbox')],
@@ -168,15 +172,6 @@ describe('settings checked against CRM metadata', () => {
     expect(checkFieldMappings(salesforceWins, facts({ titleWritable: false }))).toEqual([]);
   });
 
-  it('refuses a HubSpot value the taxonomy sets that is not an option of its property', () => {
-    const taxonomy = { ...DEFAULT_FEEDBACK_TAXONOMY, hubspot: { ...DEFAULT_FEEDBACK_TAXONOMY.hubspot, rejectedLeadStatus: 'REJECTED' } };
-    expect(checkFeedbackTaxonomy(taxonomy, facts())).toEqual([
-      expect.stringMatching(
-        /^hubspot\.rejectedLeadStatus: "REJECTED" is not an option of the Lead Status property \(hs_lead_status\) in HubSpot/,
-      ),
-    ]);
-  });
-
   it('refuses a channel whose Lead Source the org lacks', () => {
     expect(checkChannelRules(DEFAULT_CHANNEL_RULES, { Unassigned: 'Walk-in' }, facts())).toEqual([
       expect.stringMatching(
@@ -198,6 +193,21 @@ describe('field mappings checked against CRM metadata', () => {
     { hubspot: 'warm', salesforce: 'Warm' },
     { hubspot: 'cold', salesforce: 'Cold' },
   ];
+
+  it('refuses a HubSpot option longer than the Salesforce text field it would be written to, unless the value map shortens it', () => {
+    const segment = mapping('lead_segment', 'Company');
+    expect(checkFieldMappings([segment], facts())).toEqual([
+      '[0].salesforceField: "Company" (Company) holds at most 80 characters, and "enterprise_named_accounts_with_a_dedicated_account_team_in_every_region_we_sell_into" from lead_segment is longer: Salesforce would refuse it; map it to a shorter value, or choose a longer field',
+    ]);
+    const shortened = {
+      ...segment,
+      valueMap: [
+        { hubspot: 'enterprise_named_accounts_with_a_dedicated_account_team_in_every_region_we_sell_into', salesforce: 'Enterprise' },
+      ],
+    };
+    expect(checkFieldMappings([shortened], facts())).toEqual([]);
+    expect(checkFieldMappings([{ ...segment, rule: 'always_salesforce' as const }], facts())).toEqual([]);
+  });
 
   it('passes a picklist whose value map names every value on both sides, and pairs of the same kind', () => {
     expect(

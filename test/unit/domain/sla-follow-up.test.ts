@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FEEDBACK_TAXONOMY, deriveFeedback } from '../../../src/domain/feedback.ts';
+import { DEFAULT_STAGE_DICTIONARY, type StageDictionary } from '../../../src/domain/stages.ts';
 import {
   cadenceStatus,
   DEFAULT_SLA_POLICY,
@@ -110,16 +111,26 @@ describe('dispositionStatus and dispositionOf', () => {
     expect(dispositionOf('rejected', 'no_need')).toBe('rejected');
     expect(dispositionOf('rejected', null)).toBeNull();
   });
-  it('reads what a Lead Status means from the feedback taxonomy, never from a list of its own', () => {
-    const taxonomy = {
-      ...DEFAULT_FEEDBACK_TAXONOMY,
-      leadStatuses: { untouched: ['New'], accepted: ['Qualified'], closed: ['Disqualified'] },
+  it('reads what a Lead Status means from the stage dictionary, never from a list of its own', () => {
+    const renamed: Record<string, string> = {
+      'Open - Not Contacted': 'New',
+      'Working - Contacted': 'Qualified',
+      'Closed - Not Converted': 'Disqualified',
+    };
+    const dictionary: StageDictionary = {
+      ...DEFAULT_STAGE_DICTIONARY,
+      rows: DEFAULT_STAGE_DICTIONARY.rows.map((row) =>
+        row.salesforce?.object === 'Lead' && row.salesforce.status !== undefined
+          ? { ...row, salesforce: { ...row.salesforce, status: renamed[row.salesforce.status] ?? row.salesforce.status } }
+          : row,
+      ),
     };
     const lead = (Status: string, reason: string | null) =>
       deriveFeedback(
         null,
         { object: 'Lead', Id: '00Q1', Status, IsConverted: false, Feedback_Reason__c: reason, LastModifiedDate: HANDOFF },
-        taxonomy,
+        DEFAULT_FEEDBACK_TAXONOMY,
+        dictionary,
       );
     const outcome = (Status: string, reason: string | null) => {
       const decision = lead(Status, reason);

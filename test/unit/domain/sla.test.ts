@@ -28,14 +28,13 @@ const NEW_YORK = { timeZone: 'America/New_York' };
 const BERLIN = { timeZone: 'Europe/Berlin' };
 
 describe('validateSlaPolicy', () => {
-  it('defaults to 4 calendar hours with Open - Not Contacted as untouched', () => {
+  it('defaults to 4 calendar hours', () => {
     expect(DEFAULT_SLA_POLICY).toEqual({
       hours: 4,
       businessHours: null,
       cadence: null,
       disposition: null,
       overrides: [],
-      untouchedLeadStatuses: ['Open - Not Contacted'],
     });
   });
 
@@ -282,7 +281,7 @@ describe('isFirstTouch', () => {
     ['Open - Not Contacted', null, false],
     ['Open - Not Contacted', ' ', false],
   ])('treats %j → %j as the first touch: %s', (previous, next, expected) => {
-    expect(isFirstTouch(previous, next)).toBe(expected);
+    expect(isFirstTouch(previous, next, ['Open - Not Contacted'])).toBe(expected);
   });
 
   it('uses the untouched statuses it is given', () => {

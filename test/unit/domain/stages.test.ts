@@ -22,6 +22,7 @@ import {
   type StageDictionary,
   type StageRow,
 } from '../../../src/domain/stages.ts';
+import { recyclingLostOpportunities } from '../../support/dictionaries.ts';
 
 const D = DEFAULT_STAGE_DICTIONARY;
 
@@ -444,26 +445,15 @@ describe('decideSalesforceToHubSpot', () => {
   });
 
   it('recycles a lost Opportunity when an admin adds that rule', () => {
-    const dictionary = validateStageDictionary(
-      withRows([
-        {
-          stage: 'recycled',
-          direction: 'salesforce_to_hubspot',
-          hubspot: { lifecyclestage: 'lead', hs_lead_status: 'NEW' },
-          salesforce: { object: 'Opportunity', state: 'lost', reasons: ['Bad timing'] },
-        },
-      ]),
-    );
-    expect(dictionary.ok).toBe(true);
-    if (!dictionary.ok) return;
+    const dictionary = recyclingLostOpportunities(['Bad timing']);
     const lost = { ...opportunity('lost'), Loss_Reason__c: 'Bad timing' } as SalesforceSnapshot;
-    expect(decideSalesforceToHubSpot(dictionary.value, { lifecyclestage: 'opportunity' }, lost)).toMatchObject({
+    expect(decideSalesforceToHubSpot(dictionary, { lifecyclestage: 'opportunity' }, lost)).toMatchObject({
       action: 'update',
       stage: 'recycled',
       clearFirst: true,
       steps: [{ lifecyclestage: '' }, { lifecyclestage: 'lead', hs_lead_status: 'NEW' }],
     });
-    expect(decideSalesforceToHubSpot(dictionary.value, { lifecyclestage: 'opportunity' }, opportunity('lost'))).toMatchObject({
+    expect(decideSalesforceToHubSpot(dictionary, { lifecyclestage: 'opportunity' }, opportunity('lost'))).toMatchObject({
       stage: 'lost',
     });
   });

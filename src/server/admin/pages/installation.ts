@@ -292,6 +292,19 @@ export function provisioningBody(plan: ProvisioningPlan, installation: Installat
     }
   </section>
 
+  <section class="card">
+    <h2>Salesforce Lead Status values (stage dictionary)</h2>
+    ${
+      plan.leadStatuses.ok
+        ? html`<table class="data compact">
+          <thead><tr><th>Lead Status</th><th>Shared stage</th><th>Set by</th><th>Status</th></tr></thead>
+          <tbody>${plan.leadStatuses.items.map((s) => html`<tr data-status="${s.status}"><td>${s.value}</td><td>${s.stages.join(', ')}</td><td>${s.writtenByTheApp ? 'the sync' : 'sales'}</td><td>${ITEM_BADGES[s.status]}</td></tr>`)}</tbody>
+        </table>
+        <p class="muted small">Lead Status is a standard picklist: add a missing value in Setup → Object Manager → Lead → Fields &amp; Relationships → Lead Status. A value the sync writes must exist before it can run.</p>`
+        : sectionError(plan.leadStatuses.error)
+    }
+  </section>
+
   ${webhookSections(plan)}`;
 }
 

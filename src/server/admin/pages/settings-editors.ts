@@ -6,8 +6,8 @@
 import { COMMITMENT_METRICS, COMMITMENT_PERIODS } from '../../../domain/commitments.ts';
 import { GOAL_KPIS } from '../../../domain/goals.ts';
 import { TOUCH_FIELDS } from '../../../domain/channels.ts';
-import { FIELD_SYNC_RULES, OPPORTUNITY_STATES, SHARED_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
-import { field, fieldList, TAXONOMY_HUBSPOT_KEYS, type FormFields } from '../settings-forms.ts';
+import { FIELD_SYNC_RULES, isSideStage, OPPORTUNITY_STATES, SHARED_STAGES, SIDE_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
+import { field, fieldList, splitList, type FormFields } from '../settings-forms.ts';
 import type { SettingKey } from '../settings.ts';
 import { html, type Html } from '../html.ts';
 
@@ -76,14 +76,20 @@ function selectField(fields: FormFields, name: string, label: string, options: r
 }
 
 function dictionaryEditor(fields: FormFields): Html {
-  return html`${selectField(fields, 'handoffStage', 'Handoff to sales at', choices(SHARED_STAGES))}
+  // The stages a row may name: the funnel as the form has it (a stage added there is offered once saved or refused), then the side stages.
+  const funnel = splitList(field(fields, 'funnel'));
+  const stages = choices([...(funnel.length > 0 ? funnel : SHARED_STAGES.filter((stage) => !isSideStage(stage))), ...SIDE_STAGES]);
+  const funnelStages = stages.filter(([stage]) => !isSideStage(stage));
+  return html`${textField(fields, 'funnel', 'Funnel', 'stage names, comma-separated, first to last: the report counts and converts along them')}
+    ${selectField(fields, 'handoffStage', 'Handoff to sales at', funnelStages)}
+    <div class="form-grid">${SIDE_STAGES.map((side) => selectField(fields, `rank.${side}`, `A ${side} lead counts at`, funnelStages))}</div>
     ${textField(fields, 'lifecycleOrder', 'HubSpot lifecycle order', 'internal values, comma-separated, earliest first')}
     <p class="small muted">Each row says what a shared stage means on each side. A Salesforce value must be a value of the org's picklist (Lead Status, Feedback Reason, Loss Reason); a HubSpot value an option of the property.</p>
     ${rowsTable(
       fields,
       'row',
       [
-        { name: 'stage', label: 'Shared stage', kind: 'select', options: choices(SHARED_STAGES) },
+        { name: 'stage', label: 'Shared stage', kind: 'select', options: stages },
         { name: 'direction', label: 'Direction', kind: 'select', options: choices(SYNC_DIRECTIONS) },
         { name: 'lifecyclestage', label: 'HubSpot lifecyclestage', kind: 'text' },
         { name: 'hs_lead_status', label: 'HubSpot hs_lead_status', kind: 'text' },
@@ -157,37 +163,17 @@ function channelsEditor(fields: FormFields): Html {
 }
 
 function taxonomyEditor(fields: FormFields): Html {
-  return html`<p class="small muted">Each label must be a value of the org's Feedback Reason picklist (Lead.Feedback_Reason__c).</p>
+  return html`<p class="small muted">Each label must be a value of the org's Feedback Reason picklist (Lead.Feedback_Reason__c). Which reasons send a lead back to nurture, what each Lead Status means and the HubSpot values each outcome sets are the stage dictionary's rows (its recycled, sql and handoff rows).</p>
     ${rowsTable(
       fields,
       'reason',
       [
         { name: 'label', label: 'Salesforce label', kind: 'text' },
         { name: 'code', label: 'Code', kind: 'text' },
-        {
-          name: 'recycle',
-          label: 'Back to nurture',
-          kind: 'select',
-          options: [
-            ['', 'no'],
-            ['rejected', 'when a Lead is rejected'],
-            ['lost', 'when an Opportunity is lost'],
-            ['both', 'both'],
-          ],
-        },
       ],
       'Feedback reasons',
     )}
-    <input type="hidden" name="recycleRejectedOrder" value="${field(fields, 'recycleRejectedOrder')}">
-    <input type="hidden" name="recycleLostOrder" value="${field(fields, 'recycleLostOrder')}">
-    <div class="form-grid">
-      ${textField(fields, 'fallbackCode', 'Code for an unknown label')}
-      ${textField(fields, 'untouched', 'Lead Status: untouched', 'comma-separated')}
-      ${textField(fields, 'accepted', 'Lead Status: accepted', 'comma-separated')}
-      ${textField(fields, 'closed', 'Lead Status: closed', 'comma-separated')}
-    </div>
-    <h3>HubSpot values each outcome sets</h3>
-    <div class="form-grid">${TAXONOMY_HUBSPOT_KEYS.map((key) => textField(fields, `hubspot.${key}`, key.replace(/([A-Z])/g, ' $1').toLowerCase()))}</div>`;
+    <div class="form-grid">${textField(fields, 'fallbackCode', 'Code for an unknown label')}</div>`;
 }
 
 function slaEditor(fields: FormFields): Html {
@@ -202,7 +188,6 @@ function slaEditor(fields: FormFields): Html {
       ${textField(fields, 'end', 'Working day ends')}
       ${textField(fields, 'weekdays', 'Working days', '1 = Monday … 7 = Sunday, comma-separated')}
       ${textField(fields, 'holidays', 'Holidays', 'YYYY-MM-DD, comma-separated')}
-      ${textField(fields, 'untouched', 'Untouched Lead Statuses', 'comma-separated values of Lead Status')}
     </div>
     <h3>Follow-up after the first touch (leave blank to turn a rule off)</h3>
     <div class="form-grid">

@@ -12,10 +12,10 @@ import type { DeletionPolicy } from '../../../domain/record-identity.ts';
 import type { DigestRecord } from '../../../store/digests.ts';
 import type { DigestStatusView } from '../review-digest.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
-import type { FeedbackTaxonomy } from '../../../domain/feedback.ts';
+import { leadStatusMeanings, recycleReasonsOf, type FeedbackTaxonomy } from '../../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../../domain/revenue.ts';
 import type { SlaPolicy } from '../../../domain/sla.ts';
-import type { FieldMapping, StageDictionary } from '../../../domain/stages.ts';
+import { SIDE_STAGES, type FieldMapping, type StageDictionary } from '../../../domain/stages.ts';
 import type { SettingPreview } from '../../../domain/settings-preview.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
@@ -35,7 +35,10 @@ function meaning(value: Record<string, unknown> | null): Html {
 }
 
 function dictionaryView(dictionary: StageDictionary): Html {
-  return html`<p>Handoff to sales at <strong>${dictionary.handoffStage}</strong>. HubSpot lifecycle order: <code>${dictionary.hubspotLifecycleOrder.join(' → ')}</code></p>
+  const statuses = leadStatusMeanings(dictionary);
+  const recycling = [...recycleReasonsOf(dictionary, 'Lead'), ...recycleReasonsOf(dictionary, 'Opportunity')];
+  return html`<p>Funnel: <strong>${dictionary.funnel.join(' → ')}</strong>; handoff to sales at <strong>${dictionary.handoffStage}</strong>; ${SIDE_STAGES.map((side) => `${side} counts at ${dictionary.sideStageRanks[side]}`).join(', ')}. HubSpot lifecycle order: <code>${dictionary.hubspotLifecycleOrder.join(' → ')}</code></p>
+  <p class="small muted">So, for feedback and the SLA, Lead Status untouched: ${statuses.untouched.join(', ') || '—'}; accepted: ${statuses.accepted.join(', ') || '—'}; closed: ${statuses.closed.join(', ') || '—'}. Back to nurture with: ${recycling.join(', ') || 'no reason'}.</p>
   <table class="data compact"><thead><tr><th>Shared stage</th><th>HubSpot</th><th>Salesforce</th><th>Direction</th></tr></thead>
   <tbody>${dictionary.rows.map((row) => html`<tr><td><strong>${row.stage}</strong></td><td>${meaning(row.hubspot)}</td><td>${meaning(row.salesforce)}</td><td>${row.direction.replaceAll('_', ' ')}</td></tr>`)}</tbody></table>`;
 }
@@ -54,10 +57,9 @@ function channelsView(rules: ChannelRules): Html {
 }
 
 function taxonomyView(taxonomy: FeedbackTaxonomy): Html {
-  const recycles = new Set([...taxonomy.recycleRejectedReasons, ...taxonomy.recycleLostReasons]);
-  return html`<table class="data compact"><thead><tr><th>Salesforce label</th><th>Code</th><th>Goes back to nurture</th></tr></thead>
-  <tbody>${taxonomy.reasons.map((r) => html`<tr><td>${r.label}</td><td class="mono">${r.code}</td><td>${recycles.has(r.code) ? badge('recycled', 'info') : ''}</td></tr>`)}</tbody></table>
-  <p class="small muted">Unknown labels count as <code>${taxonomy.fallbackCode}</code>. Lead statuses — untouched: ${taxonomy.leadStatuses.untouched.join(', ')}; accepted: ${taxonomy.leadStatuses.accepted.join(', ')}; closed: ${taxonomy.leadStatuses.closed.join(', ')}.</p>`;
+  return html`<table class="data compact"><thead><tr><th>Salesforce label</th><th>Code</th></tr></thead>
+  <tbody>${taxonomy.reasons.map((r) => html`<tr><td>${r.label}</td><td class="mono">${r.code}</td></tr>`)}</tbody></table>
+  <p class="small muted">Unknown labels count as <code>${taxonomy.fallbackCode}</code>. Which reasons send a lead back to nurture is the stage dictionary's recycled rows.</p>`;
 }
 
 function slaView(policy: SlaPolicy): Html {
@@ -67,7 +69,7 @@ function slaView(policy: SlaPolicy): Html {
       : business === null
         ? 'calendar hours'
         : `business hours ${business.start}–${business.end} ${business.timeZone}, weekdays ${business.weekdays.join(',')}`;
-  return html`<p>First touch within <strong>${policy.hours} h</strong> of the handoff (${hours(policy.businessHours)}). A Lead counts as untouched while its status is ${policy.untouchedLeadStatuses.join(', ')}.</p>
+  return html`<p>First touch within <strong>${policy.hours} h</strong> of the handoff (${hours(policy.businessHours)}). A Lead counts as untouched while its Lead Status is one the stage dictionary puts at the handoff stage.</p>
   <p>Follow-up cadence: ${policy.cadence === null ? html`<span class="muted">off</span>` : html`at least <strong>${policy.cadence.touches}</strong> logged touches within <strong>${policy.cadence.days} days</strong>`}.
     Disposition: ${policy.disposition === null ? html`<span class="muted">off</span>` : html`accepted, rejected with a reason or recycled within <strong>${policy.disposition.days} days</strong>`}. <a href="sla">Compliance</a></p>
   ${
