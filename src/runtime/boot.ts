@@ -47,6 +47,7 @@ import { DEMO_SLA_POLICY, startDemo } from './demo.ts';
 import { seedSlaPolicy } from '../store/sla.ts';
 import { selfInstall } from './self-install.ts';
 import { workerProcessors } from './worker-processors.ts';
+import { FeedLease, HubSpotJournalFeeds, type JournalFeedDeps } from './hubspot-journal-feed.ts';
 
 export type Role = 'all' | 'web' | 'worker';
 
@@ -95,6 +96,27 @@ export interface BootOptions {
   adminClock?: () => number;
   /** The pipeline review the digest sends (tests pass a fixture); see the integration point below. */
   reviewSource?: ReviewSource;
+  /** The HubSpot pull feed's pace: wait when caught up, and how often modes are looked at again (tests). */
+  journalPollMs?: number;
+  journalRefreshMs?: number;
+}
+
+/**
+ * The HubSpot app whose client credentials read the webhooks journal: the sandbox's app, or the
+ * configured OAuth app (HUBSPOT_CLIENT_ID + HUBSPOT_CLIENT_SECRET); undefined when there is none.
+ */
+function journalApp(
+  config: AppConfig,
+  sandboxes: RunningSandboxes | undefined,
+  sandboxesEnabled: boolean,
+): JournalFeedDeps['app'] | undefined {
+  const hs = config.sandbox.hubspot;
+  if (config.hubspot.mode === 'sandbox') {
+    if (!sandboxesEnabled) return undefined;
+    return { basePath: sandboxes?.hubspot?.url ?? `http://127.0.0.1:${hs.port}`, clientId: hs.clientId, clientSecret: hs.clientSecret };
+  }
+  const { clientId, clientSecret, apiBaseUrl } = config.hubspot;
+  return clientId && clientSecret ? { basePath: apiBaseUrl, clientId, clientSecret } : undefined;
 }
 
 /** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
@@ -528,20 +550,44 @@ async function startWorkerPool(state: BootState, sync: IntakeDeps['sync']): Prom
   const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics: state.metrics });
   state.closers.push(() => pool.close(options.shutdownGraceMs));
   log.info({ queues: pool.workers.map((w) => w.name) }, 'workers started');
-  if (!state.clients) return;
-  // The reconciler and the commitments check repeat per installation (one scheduler each, however many workers run).
-  const intervalMs = options.reconcileIntervalMs ?? config.reconcile.intervalMs;
-  for (const installation of await listActiveInstallations(db)) {
-    await scheduleReconcile(producer, installation.id, intervalMs);
-    await scheduleCommitmentChecks(producer, installation.id);
+  if (state.clients) {
+    // The reconciler and the commitments check repeat per installation (one scheduler each, however many workers run).
+    const intervalMs = options.reconcileIntervalMs ?? config.reconcile.intervalMs;
+    for (const installation of await listActiveInstallations(db)) {
+      await scheduleReconcile(producer, installation.id, intervalMs);
+      await scheduleCommitmentChecks(producer, installation.id);
+    }
+    await scheduleReviewDigests(producer);
   }
-  await scheduleReviewDigests(producer);
+  followHubSpotJournals(state);
   // SLA clocks survive restarts in Postgres; re-check them against the current policy (a rule
   // changed while down reschedules them, a due check Redis lost is enqueued again).
-  await requestSlaReschedules(
+  if (state.clients)
+    await requestSlaReschedules(
+      producer,
+      (await listActiveInstallations(db)).map((installation) => installation.id),
+    );
+}
+
+/** The HubSpot pull feed of the installations set to pull or both, when a HubSpot app can read the journal. */
+function followHubSpotJournals(state: BootState): void {
+  const { config, options, db, producer, log, producerRedis, prefix } = state;
+  const app = journalApp(config, state.sandboxes, options.sandboxes !== false);
+  if (!app) return;
+  const journalPollMs = options.journalPollMs ?? 5_000;
+  const feeds = new HubSpotJournalFeeds({
+    db,
     producer,
-    (await listActiveInstallations(db)).map((installation) => installation.id),
-  );
+    log,
+    app,
+    pollMs: journalPollMs,
+    refreshMs: options.journalRefreshMs ?? 30_000,
+    budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS,
+    now: Date.now,
+    // Longer than a follower's slowest step (three 30 s calls) plus its longest back-off (16 polls).
+    lease: new FeedLease(producerRedis, prefix, 90_000 + 20 * journalPollMs),
+  });
+  state.closers.push(() => feeds.close());
 }
 
 /** The review the digest sends: the same review as the page and the API. */

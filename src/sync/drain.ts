@@ -63,10 +63,10 @@ const TAKE_OR_MARK = `if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX'
 redis.call('SET', KEYS[2], '1')
 return {0, redis.call('GET', KEYS[1]) or '', redis.call('PTTL', KEYS[1])}`;
 /** Releases the lock if still ours and leaves the "run again" mark for the check a waiting drain scheduled. */
-const RELEASE_ONLY = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+export const RELEASE_ONLY = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 /** Extends the lock if still ours. */
-const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+export const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 /** Releases the lock if still ours and takes the "run again" mark: 1 when a drain was wanted meanwhile. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -27,26 +27,40 @@ export interface WebhookSetup {
   contactProperties: readonly string[];
 }
 
+/** One subscription the sync needs: an event type, and the property of a propertyChange one. */
+export interface WantedSubscription {
+  eventType: SubscriptionCreateRequestEventTypeEnum;
+  propertyName: string | null;
+}
+
+/**
+ * The one list of contact events the sync listens to, whichever feed carries them: the Webhooks v3
+ * subscriptions below and the webhooks journal's (src/crm/hubspot/journal-subscriptions.ts).
+ */
+export function wantedSubscriptions(contactProperties: readonly string[]): WantedSubscription[] {
+  return [
+    { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation, propertyName: null },
+    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType, propertyName: null })),
+    ...contactProperties.map((propertyName) => ({ eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange, propertyName })),
+    ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType, propertyName: null })),
+  ];
+}
+
 /** Points the app's webhooks at `targetUrl` and creates the missing subscriptions; returns what it created. */
 export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<string[]> {
   const client = new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath });
   await client.webhooks.settingsApi.configure(setup.appId, { targetUrl: setup.targetUrl, throttling: { maxConcurrentRequests: 10 } });
   const existing = await client.webhooks.subscriptionsApi.getAll(setup.appId);
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
-  const wanted = [
-    { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation },
-    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType })),
-    ...setup.contactProperties.map((propertyName) => ({
-      eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange,
-      propertyName,
-    })),
-    ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType })),
-  ];
   const created: string[] = [];
-  for (const subscription of wanted) {
-    const key = `${subscription.eventType}:${'propertyName' in subscription ? subscription.propertyName : ''}`;
+  for (const subscription of wantedSubscriptions(setup.contactProperties)) {
+    const key = `${subscription.eventType}:${subscription.propertyName ?? ''}`;
     if (have.has(key)) continue;
-    await client.webhooks.subscriptionsApi.create(setup.appId, { ...subscription, active: true });
+    await client.webhooks.subscriptionsApi.create(setup.appId, {
+      eventType: subscription.eventType,
+      ...(subscription.propertyName === null ? {} : { propertyName: subscription.propertyName }),
+      active: true,
+    });
     created.push(key);
   }
   return created;
@@ -66,14 +80,11 @@ export async function inspectWebhookSubscriptions(
   }
   const existing = await client.webhooks.subscriptionsApi.getAll(setup.appId);
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
-  const wanted = [
-    { eventType: SubscriptionCreateRequestEventTypeEnum.ContactCreation as string, propertyName: null },
-    ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null })),
-    ...setup.contactProperties.map((propertyName) => ({
-      eventType: SubscriptionCreateRequestEventTypeEnum.ContactPropertyChange,
-      propertyName,
+  return {
+    targetUrl,
+    subscriptions: wantedSubscriptions(setup.contactProperties).map((w) => ({
+      ...w,
+      exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`),
     })),
-    ...PROPERTYLESS_EVENTS.map((eventType) => ({ eventType: eventType, propertyName: null })),
-  ];
-  return { targetUrl, subscriptions: wanted.map((w) => ({ ...w, exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`) })) };
+  };
 }

@@ -9,6 +9,8 @@ import type { CrmService } from './crm-service.ts';
 import { HubSpotError, errorBody, rateLimited, resourceNotFound, serverError } from './errors.ts';
 import type { FaultController } from './faults.ts';
 import { formsRouter } from './forms-routes.ts';
+import type { Journal } from './journal.ts';
+import { journalRouter } from './journal-routes.ts';
 import { objectsRouter } from './objects-routes.ts';
 import { oauthRouter } from './oauth-routes.ts';
 import { ownersRouter, SANDBOX_OWNERS } from './owners.ts';
@@ -29,6 +31,7 @@ export interface AppDeps {
   store: SandboxStore;
   crm: CrmService;
   faults: FaultController;
+  journal: Journal;
   limiter: RateLimiter;
   stats: CallStats;
   control: SandboxControl;
@@ -101,7 +104,7 @@ function toHubSpotError(error: unknown, deps: AppDeps): HubSpotError {
 
 /** The Express app: public endpoints, developer-key endpoints, bearer-token CRM endpoints, sandbox controls. */
 export function buildApp(deps: AppDeps): Express {
-  const { config, store, crm, faults, limiter, control } = deps;
+  const { config, store, crm, faults, journal, limiter, control } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -113,7 +116,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '25mb' }));
 
   const withToken = [bearerAuth(store, config), limiter.middleware()];
-  app.use(oauthRouter(store, config));
+  app.use(oauthRouter(store, config, journal));
+  app.use(journalRouter(journal, faults, config));
   app.use(formsRouter(store, crm, config, withToken));
   app.use('/webhooks', developerKeyAuth(config), limiter.middleware());
   app.use(webhooksRouter(store, config));

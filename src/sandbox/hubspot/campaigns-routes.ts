@@ -4,7 +4,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { z } from 'zod';
 import { callerOf } from './auth.ts';
 import { CAMPAIGNS_READ_SCOPE, CAMPAIGNS_WRITE_SCOPE, tierHasCampaigns, type CampaignBook, type SandboxCampaign } from './campaigns.ts';
-import { HubSpotError, errorBody, validationError } from './errors.ts';
+import { missingScopes, validationError } from './errors.ts';
 import { parseBody, queryInt, queryList, queryString } from './http-kit.ts';
 
 const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
@@ -21,21 +21,6 @@ const createBody = z
   .strict();
 
 const SORTS = new Set(['hs_name', 'createdAt', 'updatedAt']);
-
-/** 403 MISSING_SCOPES as api.hubapi.com sends it. */
-function missingScopes(scope: string): HubSpotError {
-  return new HubSpotError(
-    403,
-    errorBody(
-      'MISSING_SCOPES',
-      "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
-      {
-        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
-        links: { scopes: 'https://developers.hubspot.com/scopes' },
-      },
-    ),
-  );
-}
 
 function requireScope(book: CampaignBook, scope: string): RequestHandler {
   return (_req: Request, res: Response, next: NextFunction) => {

@@ -138,3 +138,18 @@ export function serverError(status: number): HubSpotError {
   const message = status === 503 ? 'Service Unavailable' : status === 502 ? 'Bad Gateway' : 'internal error';
   return new HubSpotError(status, errorBody('INTERNAL_ERROR', message));
 }
+
+/** 403 MISSING_SCOPES as api.hubapi.com sends it. */
+export function missingScopes(scope: string): HubSpotError {
+  return new HubSpotError(
+    403,
+    errorBody(
+      'MISSING_SCOPES',
+      "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+      {
+        errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
+        links: { scopes: 'https://developers.hubspot.com/scopes' },
+      },
+    ),
+  );
+}

@@ -61,12 +61,25 @@ export const faultConfigSchema = z
       .strict()
       .optional(),
     http: z.array(httpFault).optional(),
+    /** The webhooks journal (journal.ts). */
+    journal: z
+      .object({
+        /** Cuts an entry file's download off halfway: the connection closes mid-body. */
+        dropStream: chance.optional(),
+        /** `next` finds its offset already past the 3-day retention (404), as after a long outage. */
+        expireOffset: chance.optional(),
+        /** Holds every journal answer and entry file this long: a slow feed. */
+        delayMs: z.number().int().min(1).max(60_000).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type FaultConfig = z.output<typeof faultConfigSchema>;
 export type HttpFault = z.output<typeof httpFault>;
 type WebhookFaultName = 'duplicate' | 'drop' | 'reorderWithin' | 'reorderBetween';
+type JournalFaultName = 'dropStream' | 'expireOffset';
 
 export interface FaultCounters {
   /** HTTP errors answered instead of the real handling. */
@@ -78,6 +91,8 @@ export interface FaultCounters {
   reorderedWithin: number;
   reorderedBetween: number;
   delayed: number;
+  journalStreamsDropped: number;
+  journalOffsetsExpired: number;
 }
 
 const DEFAULT_SEED = 1;
@@ -104,6 +119,8 @@ export class FaultController {
     reorderedWithin: 0,
     reorderedBetween: 0,
     delayed: 0,
+    journalStreamsDropped: 0,
+    journalOffsetsExpired: 0,
   };
 
   /** Validates and installs a configuration (throws a ZodError on an invalid one). */
@@ -137,17 +154,7 @@ export class FaultController {
 
   /** Whether a webhook fault fires now (consumes one of `next`). */
   roll(name: WebhookFaultName): boolean {
-    const knob = this.config.webhooks?.[name];
-    if (knob === undefined) return false;
-    let fires: boolean;
-    if (knob.next !== undefined && knob.next > 0) {
-      knob.next -= 1;
-      fires = true;
-    } else if (knob.probability !== undefined) {
-      fires = this.random() < knob.probability;
-    } else {
-      fires = knob.next === undefined;
-    }
+    const fires = this.fires(this.config.webhooks?.[name]);
     if (fires) {
       const counter = (
         { duplicate: 'duplicated', drop: 'dropped', reorderWithin: 'reorderedWithin', reorderBetween: 'reorderedBetween' } as const
@@ -155,6 +162,28 @@ export class FaultController {
       this.counters[counter] += 1;
     }
     return fires;
+  }
+
+  /** Whether a journal fault fires now (consumes one of `next`). */
+  rollJournal(name: JournalFaultName): boolean {
+    const fires = this.fires(this.config.journal?.[name]);
+    if (fires) this.counters[name === 'dropStream' ? 'journalStreamsDropped' : 'journalOffsetsExpired'] += 1;
+    return fires;
+  }
+
+  /** Delay of journal answers, 0 when none is configured. */
+  journalDelayMs(): number {
+    return this.config.journal?.delayMs ?? 0;
+  }
+
+  private fires(knob: z.output<typeof chance> | undefined): boolean {
+    if (knob === undefined) return false;
+    if (knob.next !== undefined && knob.next > 0) {
+      knob.next -= 1;
+      return true;
+    }
+    if (knob.probability !== undefined) return this.random() < knob.probability;
+    return knob.next === undefined;
   }
 
   /** Delay before a webhook request, 0 when none is configured. */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { grantableScopes } from './campaigns.ts';
 import { HubSpotError, expiredAuthentication, resourceNotFound } from './errors.ts';
 import { param, parseBody } from './http-kit.ts';
+import type { Journal } from './journal.ts';
 import type { AccessTokenRecord } from './model.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import type { SandboxStore } from './store.ts';
@@ -70,10 +71,11 @@ function consentPage(config: SandboxConfig, query: z.output<typeof authorizeQuer
 }
 
 /** OAuth 2.0 of the public app: consent page, authorization codes, tokens and token metadata. */
-export function oauthRouter(store: SandboxStore, config: SandboxConfig): Router {
+export function oauthRouter(store: SandboxStore, config: SandboxConfig, journal: Journal): Router {
   const router = Router();
   const form = urlencoded({ extended: false });
   registerConsentRoutes(router, form, store, config);
+  registerClientCredentialsRoute(router, form, config, journal);
   registerTokenRoute(router, form, store, config);
   registerTokenInfoRoutes(router, store, config);
   return router;
@@ -149,6 +151,32 @@ function redeemGrant(
   const grant = store.refreshTokens.get(input.refresh_token);
   if (grant === undefined) throw oauthError('BAD_REFRESH_TOKEN', 'missing or invalid refresh token');
   return { refreshToken: grant.token, scopes: grant.scopes };
+}
+
+const clientCredentialsBody = z.object({
+  grant_type: z.literal('client_credentials'),
+  client_id: z.string(),
+  client_secret: z.string(),
+  scope: z.string().min(1),
+});
+
+/**
+ * The client credentials grant: a token of the app itself (no portal, no user) for the webhooks
+ * journal API (docs/reference/hubspot-webhooks-journal.md §1). It does not open the CRM APIs.
+ */
+function registerClientCredentialsRoute(router: Router, form: FormParser, config: SandboxConfig, journal: Journal): void {
+  router.post('/oauth/v1/token', form, (req: Request, res: Response, next) => {
+    if ((req.body as Record<string, unknown> | undefined)?.grant_type !== 'client_credentials') {
+      next();
+      return;
+    }
+    const input = parseBody(clientCredentialsBody, req.body);
+    if (input.client_id !== config.clientId) throw oauthError('BAD_CLIENT_ID', 'missing or invalid client id');
+    if (input.client_secret !== config.clientSecret) throw oauthError('BAD_CLIENT_SECRET', 'missing or invalid client secret');
+    const scopes = input.scope.split(/[\s+]+/).filter((scope) => scope !== '');
+    const issued = journal.issueToken(scopes);
+    res.json({ token_type: 'bearer', access_token: issued.token, expires_in: issued.expiresIn, scope: scopes.join(' ') });
+  });
 }
 
 /** The token endpoint: an authorization code or a refresh token for a new access token. */

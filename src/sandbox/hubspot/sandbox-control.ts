@@ -13,6 +13,7 @@ import type { CallStats, SandboxStats } from './stats.ts';
 import type { SandboxStore } from './store.ts';
 import { toApiObject } from './views.ts';
 import type { DeliveryRecord, WebhookDispatcher } from './webhook-delivery.ts';
+import type { Journal } from './journal.ts';
 
 /** What `reset` may keep: webhook settings/subscriptions and OAuth grants survive when listed. */
 export interface SandboxResetOptions {
@@ -37,6 +38,8 @@ export interface SandboxControl {
   clearFaults(): void;
   faults(): FaultsView;
   deliveries(): DeliveryRecord[];
+  /** Every entry now in the webhooks journal passes its 3-day retention (offsets held by readers expire). */
+  expireJournal(): void;
   /** A user edit in the HubSpot UI: `changeSource: "CRM_UI"`, `sourceId: "userId:…"`, backward lifecycle moves allowed. */
   editInUi(objectType: string, id: string, properties: Record<string, PropertyInputValue>, userId?: number): Record<string, unknown>;
   createInUi(objectType: string, properties: Record<string, PropertyInputValue>, userId?: number): Record<string, unknown>;
@@ -77,6 +80,7 @@ interface ControlDeps {
   config: SandboxConfig;
   faults: FaultController;
   dispatcher: WebhookDispatcher;
+  journal: Journal;
   stats: CallStats;
   limiter: RateLimiter;
   persistence: StatePersistence | undefined;
@@ -147,7 +151,7 @@ function uiControls({ store, crm, config, persistence }: ControlDeps): UiControl
 
 /** Builds the sandbox controls over the running parts. */
 export function createControl(deps: ControlDeps): SandboxControl {
-  const { store, crm, faults, dispatcher, stats, limiter, persistence } = deps;
+  const { store, crm, faults, dispatcher, journal, stats, limiter, persistence } = deps;
   const changed = () => persistence?.markDirty();
 
   return {
@@ -158,7 +162,10 @@ export function createControl(deps: ControlDeps): SandboxControl {
       const keep = new Set(options.keep ?? []);
       dispatcher.reset();
       store.resetCrm();
-      if (!keep.has('webhooks')) store.resetWebhooks();
+      if (!keep.has('webhooks')) {
+        store.resetWebhooks();
+        journal.reset();
+      }
       if (!keep.has('oauth')) store.resetOauth();
       stats.reset();
       faults.clear();
@@ -170,6 +177,7 @@ export function createControl(deps: ControlDeps): SandboxControl {
     clearFaults: () => faults.clear(),
     faults: () => ({ config: faults.current(), counters: { ...faults.counters } }),
     deliveries: () => dispatcher.deliveries(),
+    expireJournal: () => journal.expireAll(),
     setMarketingHubTier(tier) {
       store.campaignBook.tier = tier;
     },

@@ -33,7 +33,7 @@ function loopbackOnly(req: Request, _res: Response, next: NextFunction): void {
 
 /**
  * Sandbox-only endpoints (no auth, loopback only):
- * stats, reset, fault knobs, webhook delivery log, simulated HubSpot UI edits and form registry.
+ * stats, reset, fault knobs, webhook delivery log, journal expiry, simulated HubSpot UI edits and form registry.
  */
 export function sandboxRouter(control: SandboxControl): Router {
   const router = Router();
@@ -97,6 +97,11 @@ function registerStateRoutes(router: Router, control: SandboxControl): void {
 
   router.delete('/faults', (_req: Request, res: Response) => {
     control.clearFaults();
+    res.status(204).end();
+  });
+
+  router.post('/journal/expire', (_req: Request, res: Response) => {
+    control.expireJournal();
     res.status(204).end();
   });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { CrmService } from './crm-service.ts';
 import { FaultController } from './faults.ts';
+import { Journal } from './journal.ts';
 import { StatePersistence, loadSnapshot } from './persistence.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { resolveConfig } from './sandbox-config.ts';
@@ -38,11 +39,16 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   const persistence = config.stateFile === undefined ? undefined : new StatePersistence(config.stateFile, store, config.logger);
   const faults = new FaultController();
   const dispatcher = new WebhookDispatcher(store, config, faults);
-  const crm = new CrmService(store, config, (event) => dispatcher.handle(event));
+  // The journal records what the webhooks would carry, and is muted with them (a bulk import).
+  const journal = new Journal(config, () => dispatcher.isMuted());
+  const crm = new CrmService(store, config, (event) => {
+    dispatcher.handle(event);
+    journal.handle(event);
+  });
   const stats = new CallStats();
   const limiter = new RateLimiter(config);
-  const control = createControl({ store, crm, config, faults, dispatcher, stats, limiter, persistence });
-  const app = buildApp({ config, store, crm, faults, limiter, stats, control, persistence });
+  const control = createControl({ store, crm, config, faults, dispatcher, journal, stats, limiter, persistence });
+  const app = buildApp({ config, store, crm, faults, journal, limiter, stats, control, persistence });
 
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -61,6 +67,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   const close = (): Promise<void> => {
     closing ??= (async () => {
       dispatcher.close();
+      journal.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -88,7 +88,6 @@ export class WebhookDispatcher {
     private readonly faults: FaultController,
   ) {}
 
-  /** Receives every CRM change; queues one event per matching active subscription. */
   /** Runs `work` with no change event turned into a webhook (a bulk import of historical records). */
   withoutWebhooks<T>(work: () => T): T {
     this.muted += 1;
@@ -99,6 +98,12 @@ export class WebhookDispatcher {
     }
   }
 
+  /** Whether changes are being made without webhooks now (`withoutWebhooks`). */
+  isMuted(): boolean {
+    return this.muted > 0;
+  }
+
+  /** Receives every CRM change; queues one event per matching active subscription. */
   handle(change: ChangeEvent): void {
     const info = OBJECT_TYPES[change.objectType];
     const settings = this.store.webhookSettings;

@@ -10,6 +10,7 @@ import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
 import type { OwnerMatching } from '../../domain/owners.ts';
 import type { DeletionPolicy } from '../../domain/record-identity.ts';
+import type { ChangeFeedSetting } from '../../domain/change-feed.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -560,6 +561,10 @@ const FORMS: {
   privacyPolicy: {
     fields: (v) => ({ salesforceRecords: (v as PrivacyPolicy).salesforceRecords }),
     read: (f) => ({ value: { salesforceRecords: field(f, 'salesforceRecords') }, problems: [] }),
+  },
+  hubspotChangeFeed: {
+    fields: (v) => ({ mode: (v as ChangeFeedSetting).mode }),
+    read: (f) => ({ value: { mode: field(f, 'mode') }, problems: [] }),
   },
   deletionPolicy: {
     fields: (v) => ({

@@ -59,6 +59,7 @@ import {
   type OwnerMatching,
 } from '../../domain/owners.ts';
 import { DEFAULT_PRIVACY_POLICY, previewPrivacyPolicy, validatePrivacyPolicy, type PrivacyPolicy } from '../../domain/consent.ts';
+import { DEFAULT_CHANGE_FEED, describeChangeFeedChange, validateChangeFeed, type ChangeFeedSetting } from '../../domain/change-feed.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
@@ -88,6 +89,7 @@ export const SETTING_KEYS = [
   'ownerMatching',
   'privacyPolicy',
   'deletionPolicy',
+  'hubspotChangeFeed',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -244,6 +246,22 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
       };
     },
     defaults: DEFAULT_DELETION_POLICY,
+  }),
+  hubspotChangeFeed: define<ChangeFeedSetting>({
+    label: 'HubSpot change feed',
+    description:
+      "How HubSpot changes reach the app: push (signed webhooks to /webhooks/hubspot, needs a public URL), pull (the app reads the portal's webhooks journal, outbound connections only) or both (each change taken once).",
+    validate: validateChangeFeed,
+    check: () => [],
+    preview: (_db, _id, current, next) => {
+      const lines = describeChangeFeedChange('HubSpot', current.mode, next.mode);
+      return Promise.resolve({
+        changed: lines.length > 0,
+        lines: lines.map((text) => ({ level: 'info' as const, count: 0, text })),
+        restampOffered: false,
+      });
+    },
+    defaults: DEFAULT_CHANGE_FEED,
   }),
 };
 

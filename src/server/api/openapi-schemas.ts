@@ -10,6 +10,7 @@ import { SharedGoalsSchema } from '../../domain/goals.ts';
 import { ReviewDigestSchema } from '../../domain/digest.ts';
 import { OwnerMatchingSchema } from '../../domain/owners.ts';
 import { DeletionPolicySchema } from '../../domain/record-identity.ts';
+import { ChangeFeedSettingSchema } from '../../domain/change-feed.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
 import { CREDIT_MODELS } from '../../domain/attribution.ts';
@@ -348,6 +349,7 @@ function goalSchemas(): Json {
     ownerMatching: schemaOf(OwnerMatchingSchema),
     privacyPolicy: schemaOf(PrivacyPolicySchema),
     deletionPolicy: schemaOf(DeletionPolicySchema),
+    hubspotChangeFeed: schemaOf(ChangeFeedSettingSchema),
   };
 }
 

@@ -10,6 +10,7 @@ import type { InitialSyncProgress } from '../../../sync/initial-sync.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { LogLine, RecordSearchResult } from '../../../store/sync-search.ts';
 import type { FailureGroup } from '../../../domain/sync-failures.ts';
+import type { FeedStatus } from '../../../domain/change-feed.ts';
 import { badge, postButton } from '../components.ts';
 import { formatTime, html, type Html } from '../html.ts';
 import type { FailedJob, QueueDepth } from '../jobs.ts';
@@ -29,7 +30,33 @@ export interface HealthPageData {
   /** The latest fill of existing records for field mappings. */
   fieldFill?: FieldFillProgress | null;
   initialSync: InitialSyncProgress | null;
+  /** The HubSpot change feed: mode, position, lag and health. */
+  hubspotFeed?: FeedStatus;
   csrfToken: string;
+}
+
+const FEED_BADGES: Record<FeedStatus['health'], Html> = {
+  off: badge('push only', 'muted'),
+  starting: badge('starting', 'muted'),
+  current: badge('current', 'ok'),
+  'catching up': badge('catching up', 'warn'),
+  failing: badge('failing', 'error'),
+  stalled: badge('stalled', 'error'),
+};
+
+function feedSection(feed: FeedStatus | undefined): Html {
+  if (feed === undefined) return html``;
+  return html`<section class="card" data-feed="hubspot">
+    <div class="card-head"><h2>HubSpot change feed</h2>${FEED_BADGES[feed.health]}</div>
+    <table class="data compact">
+      <tbody>
+        <tr><th>Mode</th><td>${feed.mode}</td></tr>
+        <tr><th>Journal offset</th><td class="mono small">${feed.position ?? '—'}</td></tr>
+        <tr><th>Lag</th><td>${feed.lagSeconds === null ? '—' : `${feed.lagSeconds} s`}</td></tr>
+        ${feed.detail === null ? '' : html`<tr><th>Detail</th><td class="error-text">${feed.detail}</td></tr>`}
+      </tbody>
+    </table>
+  </section>`;
 }
 
 const LEVEL_BADGES: Record<LogLine['level'], Html> = {
@@ -244,6 +271,7 @@ export function progressText(run: BackfillProgress): string {
 export function healthBody(data: HealthPageData): Html {
   return html`
   ${searchSection(data)}
+  ${feedSection(data.hubspotFeed)}
   ${failedSection(data)}
   ${causesSection(data)}
   <div class="grid two">

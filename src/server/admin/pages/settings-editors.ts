@@ -362,6 +362,17 @@ function deletionPolicyEditor(fields: FormFields): Html {
     <p class="small muted">Either way the sync log says what happened, and a restore (HubSpot restore within 90 days, Salesforce undelete within 15) links the records again. A delete the app makes is not echoed back.</p>`;
 }
 
+function changeFeedEditor(fields: FormFields): Html {
+  return html`<div class="form-grid">
+      ${selectField(fields, 'mode', 'HubSpot changes reach the app by', [
+        ['push', 'push: signed webhooks to /webhooks/hubspot'],
+        ['pull', "pull: reading the portal's webhooks journal"],
+        ['both', 'both, each change taken once'],
+      ])}
+    </div>
+    <p class="small muted">Pull needs no public URL: the worker reads the journal with the app's client credentials token (scopes developer.webhooks_journal.read, .subscriptions.read and .subscriptions.write) and creates the journal subscriptions itself. The journal keeps 3 days: after a longer outage the feed starts again from the oldest entry kept and the reconciler catches up.</p>`;
+}
+
 /** The form body of one setting. */
 export function settingEditor(key: SettingKey, fields: FormFields): Html {
   return EDITORS[key](fields);
@@ -380,4 +391,5 @@ const EDITORS: { readonly [K in SettingKey]: (fields: FormFields) => Html } = {
   ownerMatching: ownerMatchingEditor,
   privacyPolicy: privacyEditor,
   deletionPolicy: deletionPolicyEditor,
+  hubspotChangeFeed: changeFeedEditor,
 };

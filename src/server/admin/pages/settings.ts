@@ -9,6 +9,7 @@ import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
 import { describeSendTime, type ReviewDigest } from '../../../domain/digest.ts';
 import type { DeletionPolicy } from '../../../domain/record-identity.ts';
+import type { ChangeFeedSetting } from '../../../domain/change-feed.ts';
 import type { DigestRecord } from '../../../store/digests.ts';
 import type { DigestStatusView } from '../review-digest.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
@@ -135,6 +136,11 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
   ownerMatching: (v) => ownerMatchingView(v as OwnerMatching),
   privacyPolicy: (v) =>
     html`<p>A HubSpot privacy deletion <strong>${(v as PrivacyPolicy).salesforceRecords === 'anonymize' ? 'anonymizes' : 'leaves (and unlinks)'}</strong> the linked Salesforce Lead or Contact; the app's own copy of the person is always erased.</p>`,
+  hubspotChangeFeed: (v) => {
+    const { mode } = v as ChangeFeedSetting;
+    const how = { push: 'webhooks', pull: 'the webhooks journal', both: 'webhooks and the webhooks journal, each change taken once' }[mode];
+    return html`<p>HubSpot changes arrive by <strong>${mode}</strong> (${how}).</p>`;
+  },
   deletionPolicy: (v) => {
     const policy = v as DeletionPolicy;
     const says = (action: string, other: string) =>

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { latestBackfillRunId } from '../../../store/installation-admin.ts';
 import { problemsSince, recentProblems, searchRecordLog } from '../../../store/sync-search.ts';
 import { groupFailures } from '../../../domain/sync-failures.ts';
+import { feedStatus } from '../../../domain/change-feed.ts';
+import { hubspotChangeFeedOf } from '../../../runtime/hubspot-journal-feed.ts';
+import { readJournalPosition } from '../../../store/journal-offsets.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress } from '../../../sync/attribution-backfill.ts';
 import { FIELD_FILL, fieldFillProgress } from '../../../sync/field-fill.ts';
 import { INITIAL_SYNC, initialSyncProgress } from '../../../sync/initial-sync.ts';
@@ -30,7 +33,7 @@ export function healthRoutes({ ctx, r, withInstallation }: Pages): void {
         latestBackfillRunId(ctx.db, installation.id, INITIAL_SYNC),
         latestBackfillRunId(ctx.db, installation.id, FIELD_FILL),
       ]);
-      const [search, problems, lastWeek, failed, depths, backfill, initialSync, fieldFill] = await Promise.all([
+      const [search, problems, lastWeek, failed, depths, backfill, initialSync, fieldFill, feedMode, feedRecord] = await Promise.all([
         q === '' ? Promise.resolve(null) : searchRecordLog(ctx.db, installation.id, q),
         recentProblems(ctx.db, installation.id),
         problemsSince(ctx.db, installation.id, new Date(ctx.now() - HEALTH_WINDOW_MS)),
@@ -39,6 +42,8 @@ export function healthRoutes({ ctx, r, withInstallation }: Pages): void {
         runId ? backfillProgress(ctx.db, runId) : Promise.resolve(null),
         initialRunId ? initialSyncProgress(ctx.db, initialRunId) : Promise.resolve(null),
         fillRunId ? fieldFillProgress(ctx.db, fillRunId) : Promise.resolve(null),
+        hubspotChangeFeedOf(ctx.db, installation.id),
+        readJournalPosition(ctx.db, installation.id),
       ]);
       render(res, {
         title: 'Sync health',
@@ -57,6 +62,7 @@ export function healthRoutes({ ctx, r, withInstallation }: Pages): void {
           backfill,
           initialSync,
           fieldFill,
+          hubspotFeed: feedStatus(feedMode, feedRecord, new Date(ctx.now())),
           csrfToken: identityOf(res).csrfToken,
         }),
       });
