@@ -42,7 +42,7 @@ export default tseslint.config(
   {
     // A function a reader can hold in their head: split along its seams past 80 lines.
     files: ['src/**/*.ts'],
-    rules: { 'max-lines-per-function': ['warn', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }] },
+    rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false, IIFEs: true }] },
   },
   {
     // SQL lives in src/store only. SOQL lives in the Salesforce adapter; the sandbox keeps its own

@@ -108,147 +108,47 @@ const CAMPAIGNS = [
 ] as const;
 const REASONS = DEFAULT_FEEDBACK_REASONS.map((reason) => reason.label);
 
+/** The demo's actors and what it remembers between steps. */
+interface DemoWorld {
+  options: DemoOptions;
+  random: () => number;
+  /** The sales reps, each signed in as themselves. */
+  reps: jsforce.Connection[];
+  /** Marketing: the org's administrator, a Marketing User (only they may edit Campaigns). */
+  marketing: jsforce.Connection;
+  hubspot: Client;
+  budgeted: boolean;
+  /** Visitors who submitted the form and are not yet promoted, oldest first. */
+  visitors: string[];
+  count: number;
+}
+
 /** Starts the demo loop. */
 export function startDemo(options: DemoOptions): RunningDemo {
-  const random = prng(options.seed ?? 42);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const reps = options.salesforce.salesRepIds.slice(0, 3).map((id) => {
-    const token = options.salesforce.issueUserToken(id);
-    return new jsforce.Connection({ instanceUrl: options.salesforce.url, accessToken: token.access_token, version: '62.0' });
-  });
-  // Marketing: the org's administrator, a Marketing User (only they may edit Campaigns).
-  const marketing = new jsforce.Connection({
-    instanceUrl: options.salesforce.url,
-    accessToken: options.salesforce.issueUserToken(options.salesforce.adminUserId).access_token,
-    version: '62.0',
-  });
-  const hubspot = new Client({ accessToken: options.privateAppToken, basePath: options.hubspot.url });
-  let budgeted = false;
-  const visitors: string[] = [];
-  let count = 0;
+  const world: DemoWorld = {
+    options,
+    random: prng(options.seed ?? 42),
+    reps: options.salesforce.salesRepIds.slice(0, 3).map((id) => {
+      const token = options.salesforce.issueUserToken(id);
+      return new jsforce.Connection({ instanceUrl: options.salesforce.url, accessToken: token.access_token, version: '62.0' });
+    }),
+    marketing: new jsforce.Connection({
+      instanceUrl: options.salesforce.url,
+      accessToken: options.salesforce.issueUserToken(options.salesforce.adminUserId).access_token,
+      version: '62.0',
+    }),
+    hubspot: new Client({ accessToken: options.privateAppToken, basePath: options.hubspot.url }),
+    budgeted: false,
+    visitors: [],
+    count: 0,
+  };
   let stopped = false;
   let current: Promise<void> = Promise.resolve();
-
-  async function visit(): Promise<void> {
-    const first = pick(FIRST_NAMES);
-    const last = pick(LAST_NAMES);
-    const email = `${first}.${last}.${count}@demo.example.com`.toLowerCase();
-    const pageUri = pick(LANDING_PAGES);
-    const response = await fetch(`${options.hubspot.url}/submissions/v3/integration/submit/${options.portalId}/demo-contact-form`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        fields: [
-          { name: 'email', value: email },
-          { name: 'firstname', value: first },
-          { name: 'lastname', value: last },
-          { name: 'company', value: pick(COMPANIES).name },
-        ],
-        context: { pageUri, pageName: 'Contact us' },
-      }),
-    });
-    if (!response.ok) throw new Error(`form submission answered ${response.status}`);
-    visitors.push(email);
-    options.log.info({ email, pageUri }, 'demo: a visitor submitted the contact form');
-  }
-
-  /** Marketing enters each advertised campaign's budget and cost (creating the Campaign if the sync has not yet). */
-  async function budgetCampaigns(): Promise<void> {
-    const names = CAMPAIGNS.map((c) => `'${c.Name}'`).join(', ');
-    const existing = (
-      await marketing.query<{ Id: string; Name: string; ActualCost: number | null }>(
-        `SELECT Id, Name, ActualCost FROM Campaign WHERE Name IN (${names})`,
-      )
-    ).records;
-    for (const campaign of CAMPAIGNS) {
-      const found = existing.find((c) => c.Name.toLowerCase() === campaign.Name.toLowerCase());
-      if (!found) await marketing.sobject('Campaign').create({ ...campaign, IsActive: true, Status: 'In Progress' });
-      else if (found.ActualCost === null) await marketing.sobject('Campaign').update({ Id: found.Id, ...campaign, Name: found.Name });
-    }
-    budgeted = true;
-    options.log.info({ campaigns: CAMPAIGNS.map((c) => c.Name) }, 'demo: marketing entered the campaign budgets and costs');
-  }
-
-  async function promote(): Promise<void> {
-    const email = visitors.shift();
-    if (!email) return;
-    // Marketing finds the visitor and qualifies them in the HubSpot UI.
-    const found = await hubspot.crm.contacts.basicApi.getById(email, ['lifecyclestage'], undefined, undefined, false, 'email');
-    options.hubspot.editInUi('contacts', found.id, { lifecyclestage: 'marketingqualifiedlead' });
-    options.log.info({ email }, 'demo: marketing promoted a contact to MQL');
-  }
-
-  async function workLeads(): Promise<void> {
-    const rep = pick(reps);
-    const open = (
-      await rep.query<{ Id: string; Company: string }>(
-        "SELECT Id, Company FROM Lead WHERE Status = 'Open - Not Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1",
-      )
-    ).records[0];
-    if (open) {
-      const roll = random();
-      if (roll < 0.65) {
-        // The rep looks the company up and notes its size; conversion carries it to the Account.
-        const company = COMPANIES.find((c) => c.name === open.Company);
-        const size = company
-          ? { Industry: company.Industry, NumberOfEmployees: company.NumberOfEmployees, AnnualRevenue: company.AnnualRevenue }
-          : {};
-        await rep.sobject('Lead').update({ Id: open.Id, Status: 'Working - Contacted', ...size });
-        options.log.info({ lead: open.Id }, 'demo: a rep accepted a Lead');
-      } else if (roll < 0.9) {
-        const reason = pick(REASONS);
-        await rep.sobject('Lead').update({
-          Id: open.Id,
-          Status: 'Closed - Not Converted',
-          Feedback_Reason__c: reason,
-          Feedback_Notes__c: `Called twice; ${reason.toLowerCase()}.`,
-        });
-        options.log.info({ lead: open.Id, reason }, 'demo: a rep rejected a Lead');
-      }
-    }
-    const working = (
-      await rep.query<{ Id: string }>(
-        "SELECT Id FROM Lead WHERE Status = 'Working - Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1",
-      )
-    ).records[0];
-    if (working && random() < 0.5) {
-      await rep.soap.convertLead({ leadId: working.Id, convertedStatus: 'Closed - Converted' });
-      options.log.info({ lead: working.Id }, 'demo: a rep converted a Lead');
-    }
-    const opportunity = (
-      await rep.query<{ Id: string; Account: { NumberOfEmployees: number | null } | null }>(
-        'SELECT Id, Account.NumberOfEmployees FROM Opportunity WHERE IsClosed = false ORDER BY CreatedDate LIMIT 1',
-      )
-    ).records[0];
-    if (opportunity) {
-      const roll = random();
-      if (roll < 0.5) {
-        const employees = opportunity.Account?.NumberOfEmployees ?? 0;
-        const band = DEAL_SIZES.find((b) => employees <= b.upTo) ?? DEAL_SIZES[0];
-        const amount = band.min + Math.round((random() * (band.max - band.min)) / 1_000) * 1_000;
-        await rep.sobject('Opportunity').update({ Id: opportunity.Id, StageName: 'Closed Won', Amount: amount, Type: 'New Customer' });
-        options.log.info({ opportunity: opportunity.Id, amount }, 'demo: a rep won an Opportunity');
-      } else if (roll < 0.75) {
-        const reason = pick(REASONS);
-        await rep.sobject('Opportunity').update({ Id: opportunity.Id, StageName: 'Closed Lost', Loss_Reason__c: reason });
-        options.log.info({ opportunity: opportunity.Id, reason }, 'demo: a rep lost an Opportunity');
-      }
-    }
-  }
-
-  async function step(): Promise<void> {
-    if (!budgeted) await budgetCampaigns();
-    await visit();
-    if (random() < 0.6) await promote();
-    await workLeads();
-    count += 1;
-  }
-
   const interval = options.intervalMs ?? 5_000;
   const timer = setInterval(() => {
     if (stopped) return;
     current = current
-      .then(step)
+      .then(() => step(world))
       .catch((error: unknown) => options.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'demo step failed'));
   }, interval);
   options.log.info(
@@ -256,11 +156,149 @@ export function startDemo(options: DemoOptions): RunningDemo {
     'demo: simulating visitors, marketing and sales reps on the sandboxes (SANDBOX_DEMO=false turns this off)',
   );
   return {
-    steps: () => count,
+    steps: () => world.count,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
       await current;
     },
   };
+}
+
+/** One of the items, by the demo's seeded randomness. */
+function pick<T>(world: DemoWorld, items: readonly T[]): T {
+  return items[Math.floor(world.random() * items.length)] as T;
+}
+
+/** One demo step: budgets once, a visitor, maybe a promotion, then the reps' work. */
+async function step(world: DemoWorld): Promise<void> {
+  if (!world.budgeted) await budgetCampaigns(world);
+  await visit(world);
+  if (world.random() < 0.6) await promote(world);
+  await workLeads(world);
+  world.count += 1;
+}
+
+/** A visitor submits the contact form. */
+async function visit(world: DemoWorld): Promise<void> {
+  const { options } = world;
+  const first = pick(world, FIRST_NAMES);
+  const last = pick(world, LAST_NAMES);
+  const email = `${first}.${last}.${world.count}@demo.example.com`.toLowerCase();
+  const pageUri = pick(world, LANDING_PAGES);
+  const response = await fetch(`${options.hubspot.url}/submissions/v3/integration/submit/${options.portalId}/demo-contact-form`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      fields: [
+        { name: 'email', value: email },
+        { name: 'firstname', value: first },
+        { name: 'lastname', value: last },
+        { name: 'company', value: pick(world, COMPANIES).name },
+      ],
+      context: { pageUri, pageName: 'Contact us' },
+    }),
+  });
+  if (!response.ok) throw new Error(`form submission answered ${response.status}`);
+  world.visitors.push(email);
+  options.log.info({ email, pageUri }, 'demo: a visitor submitted the contact form');
+}
+
+/** Marketing enters each advertised campaign's budget and cost (creating the Campaign if the sync has not yet). */
+async function budgetCampaigns(world: DemoWorld): Promise<void> {
+  const { marketing } = world;
+  const names = CAMPAIGNS.map((c) => `'${c.Name}'`).join(', ');
+  const existing = (
+    await marketing.query<{ Id: string; Name: string; ActualCost: number | null }>(
+      `SELECT Id, Name, ActualCost FROM Campaign WHERE Name IN (${names})`,
+    )
+  ).records;
+  for (const campaign of CAMPAIGNS) {
+    const found = existing.find((c) => c.Name.toLowerCase() === campaign.Name.toLowerCase());
+    if (!found) await marketing.sobject('Campaign').create({ ...campaign, IsActive: true, Status: 'In Progress' });
+    else if (found.ActualCost === null) await marketing.sobject('Campaign').update({ Id: found.Id, ...campaign, Name: found.Name });
+  }
+  world.budgeted = true;
+  world.options.log.info({ campaigns: CAMPAIGNS.map((c) => c.Name) }, 'demo: marketing entered the campaign budgets and costs');
+}
+
+/** Marketing finds the oldest visitor and qualifies them in the HubSpot UI. */
+async function promote(world: DemoWorld): Promise<void> {
+  const email = world.visitors.shift();
+  if (!email) return;
+  const found = await world.hubspot.crm.contacts.basicApi.getById(email, ['lifecyclestage'], undefined, undefined, false, 'email');
+  world.options.hubspot.editInUi('contacts', found.id, { lifecyclestage: 'marketingqualifiedlead' });
+  world.options.log.info({ email }, 'demo: marketing promoted a contact to MQL');
+}
+
+/** A rep works the oldest open Lead, converts a working one, and closes an open Opportunity. */
+async function workLeads(world: DemoWorld): Promise<void> {
+  const rep = pick(world, world.reps);
+  await workOpenLead(world, rep);
+  await convertWorkingLead(world, rep);
+  await closeOpportunity(world, rep);
+}
+
+/** The rep accepts (noting the company's size) or rejects (with a reason) the oldest open Lead, or leaves it. */
+async function workOpenLead(world: DemoWorld, rep: jsforce.Connection): Promise<void> {
+  const open = (
+    await rep.query<{ Id: string; Company: string }>(
+      "SELECT Id, Company FROM Lead WHERE Status = 'Open - Not Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1",
+    )
+  ).records[0];
+  if (!open) return;
+  const roll = world.random();
+  if (roll < 0.65) {
+    // The rep looks the company up and notes its size; conversion carries it to the Account.
+    const company = COMPANIES.find((c) => c.name === open.Company);
+    const size = company
+      ? { Industry: company.Industry, NumberOfEmployees: company.NumberOfEmployees, AnnualRevenue: company.AnnualRevenue }
+      : {};
+    await rep.sobject('Lead').update({ Id: open.Id, Status: 'Working - Contacted', ...size });
+    world.options.log.info({ lead: open.Id }, 'demo: a rep accepted a Lead');
+  } else if (roll < 0.9) {
+    const reason = pick(world, REASONS);
+    await rep.sobject('Lead').update({
+      Id: open.Id,
+      Status: 'Closed - Not Converted',
+      Feedback_Reason__c: reason,
+      Feedback_Notes__c: `Called twice; ${reason.toLowerCase()}.`,
+    });
+    world.options.log.info({ lead: open.Id, reason }, 'demo: a rep rejected a Lead');
+  }
+}
+
+/** Half the time, the rep converts the oldest Lead being worked. */
+async function convertWorkingLead(world: DemoWorld, rep: jsforce.Connection): Promise<void> {
+  const working = (
+    await rep.query<{ Id: string }>(
+      "SELECT Id FROM Lead WHERE Status = 'Working - Contacted' AND IsConverted = false ORDER BY CreatedDate LIMIT 1",
+    )
+  ).records[0];
+  if (working && world.random() < 0.5) {
+    await rep.soap.convertLead({ leadId: working.Id, convertedStatus: 'Closed - Converted' });
+    world.options.log.info({ lead: working.Id }, 'demo: a rep converted a Lead');
+  }
+}
+
+/** The rep wins (an amount fitting the account's size) or loses (with a reason) the oldest open Opportunity, or leaves it. */
+async function closeOpportunity(world: DemoWorld, rep: jsforce.Connection): Promise<void> {
+  const opportunity = (
+    await rep.query<{ Id: string; Account: { NumberOfEmployees: number | null } | null }>(
+      'SELECT Id, Account.NumberOfEmployees FROM Opportunity WHERE IsClosed = false ORDER BY CreatedDate LIMIT 1',
+    )
+  ).records[0];
+  if (!opportunity) return;
+  const roll = world.random();
+  if (roll < 0.5) {
+    const employees = opportunity.Account?.NumberOfEmployees ?? 0;
+    const band = DEAL_SIZES.find((b) => employees <= b.upTo) ?? DEAL_SIZES[0];
+    const amount = band.min + Math.round((world.random() * (band.max - band.min)) / 1_000) * 1_000;
+    await rep.sobject('Opportunity').update({ Id: opportunity.Id, StageName: 'Closed Won', Amount: amount, Type: 'New Customer' });
+    world.options.log.info({ opportunity: opportunity.Id, amount }, 'demo: a rep won an Opportunity');
+  } else if (roll < 0.75) {
+    const reason = pick(world, REASONS);
+    await rep.sobject('Opportunity').update({ Id: opportunity.Id, StageName: 'Closed Lost', Loss_Reason__c: reason });
+    world.options.log.info({ opportunity: opportunity.Id, reason }, 'demo: a rep lost an Opportunity');
+  }
 }

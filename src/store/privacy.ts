@@ -114,68 +114,95 @@ export async function eraseContactData(
       counts[table] = (counts[table] ?? 0) + rows.length;
     };
     const scope = [installationId, contactId, ids] as const;
-    await run(
-      'record_links',
-      'DELETE FROM record_links WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))',
-      scope,
-    );
-    // A link the contact's deletion set aside (the same GDPR deletion also sends contact.deletion).
-    await run(
-      'record_unlinks',
-      'DELETE FROM record_unlinks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))',
-      scope,
-    );
-    await run('consent_states', 'DELETE FROM consent_states WHERE installation_id = $1 AND hubspot_contact_id = $2', [
-      installationId,
-      contactId,
-    ]);
-    await run('stage_history', 'DELETE FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2', [
-      installationId,
-      contactId,
-    ]);
-    await run('attribution_touches', 'DELETE FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = $2', [
-      installationId,
-      contactId,
-    ]);
-    await run(
-      'attribution_origins',
-      'DELETE FROM attribution_origins WHERE installation_id = $1 AND (lower(email) = ANY($2) OR salesforce_lead_id = ANY($3))',
-      [installationId, identifiers.emails, ids],
-    );
-    await run(
-      'inbound_events',
-      `DELETE FROM inbound_events WHERE installation_id = $1 AND ((object_id = $2 AND source = 'hubspot') OR object_id = ANY($3) OR payload::text ILIKE ANY($4))`,
-      [installationId, contactId, ids, patterns],
-    );
-    await run(
-      'feedback_events',
-      'UPDATE feedback_events SET notes = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_record_id = ANY($3)) AND notes IS NOT NULL',
-      scope,
-    );
-    await run(
-      'sla_clocks',
-      'UPDATE sla_clocks SET lead_name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3)) AND lead_name IS NOT NULL',
-      scope,
-    );
-    await run(
-      'sla_escalations',
-      `UPDATE sla_escalations SET details = '{}'::jsonb WHERE installation_id = $1 AND (clock_id IN (SELECT id FROM sla_clocks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3))) OR details::text ILIKE ANY($4))`,
-      [...scope, patterns],
-    );
-    await run(
-      'deals',
-      'UPDATE deals SET name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_opportunity_id = ANY($3)) AND name IS NOT NULL',
-      scope,
-    );
-    await run(
-      'sync_log',
-      `UPDATE sync_log SET reason = 'erased: privacy deletion', details = '{}'::jsonb WHERE installation_id = $1 AND (record_ref = ANY($2) OR reason ILIKE ANY($3) OR details::text ILIKE ANY($3))`,
-      [installationId, logRefs, patterns],
-    );
+    await deletePersonRows(run, scope, identifiers.emails, patterns);
+    await blankPersonValues(run, scope, logRefs, patterns);
     await tx.query(
       'UPDATE privacy_erasures SET completed_at = now(), identifiers = NULL WHERE installation_id = $1 AND hubspot_contact_id = $2',
       [installationId, contactId],
     );
     return counts;
   });
+}
+
+/** Runs one erasure statement and counts the rows it changed under its table. */
+type ErasureStatement = (table: string, sql: string, params: readonly unknown[]) => Promise<void>;
+/** Installation, contact id and the person's Salesforce ids: the parameters $1–$3 of the erasure statements. */
+type ErasureScope = readonly [installationId: string, contactId: string, ids: readonly string[]];
+
+/** Deletes the rows that describe the person: links, consent memory, stage history, touches, origins, inbound events. */
+async function deletePersonRows(
+  run: ErasureStatement,
+  scope: ErasureScope,
+  emails: readonly string[],
+  patterns: readonly string[],
+): Promise<void> {
+  const [installationId, contactId, ids] = scope;
+  await run(
+    'record_links',
+    'DELETE FROM record_links WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))',
+    scope,
+  );
+  // A link the contact's deletion set aside (the same GDPR deletion also sends contact.deletion).
+  await run(
+    'record_unlinks',
+    'DELETE FROM record_unlinks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3) OR salesforce_contact_id = ANY($3))',
+    scope,
+  );
+  await run('consent_states', 'DELETE FROM consent_states WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+    installationId,
+    contactId,
+  ]);
+  await run('stage_history', 'DELETE FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+    installationId,
+    contactId,
+  ]);
+  await run('attribution_touches', 'DELETE FROM attribution_touches WHERE installation_id = $1 AND hubspot_contact_id = $2', [
+    installationId,
+    contactId,
+  ]);
+  await run(
+    'attribution_origins',
+    'DELETE FROM attribution_origins WHERE installation_id = $1 AND (lower(email) = ANY($2) OR salesforce_lead_id = ANY($3))',
+    [installationId, emails, ids],
+  );
+  await run(
+    'inbound_events',
+    `DELETE FROM inbound_events WHERE installation_id = $1 AND ((object_id = $2 AND source = 'hubspot') OR object_id = ANY($3) OR payload::text ILIKE ANY($4))`,
+    [installationId, contactId, ids, patterns],
+  );
+}
+
+/** Blanks the person's values in the rows the reports count, and in the sync log lines about them or quoting them. */
+async function blankPersonValues(
+  run: ErasureStatement,
+  scope: ErasureScope,
+  logRefs: readonly string[],
+  patterns: readonly string[],
+): Promise<void> {
+  const [installationId] = scope;
+  await run(
+    'feedback_events',
+    'UPDATE feedback_events SET notes = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_record_id = ANY($3)) AND notes IS NOT NULL',
+    scope,
+  );
+  await run(
+    'sla_clocks',
+    'UPDATE sla_clocks SET lead_name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3)) AND lead_name IS NOT NULL',
+    scope,
+  );
+  await run(
+    'sla_escalations',
+    `UPDATE sla_escalations SET details = '{}'::jsonb WHERE installation_id = $1 AND (clock_id IN (SELECT id FROM sla_clocks WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_lead_id = ANY($3))) OR details::text ILIKE ANY($4))`,
+    [...scope, patterns],
+  );
+  await run(
+    'deals',
+    'UPDATE deals SET name = NULL WHERE installation_id = $1 AND (hubspot_contact_id = $2 OR salesforce_opportunity_id = ANY($3)) AND name IS NOT NULL',
+    scope,
+  );
+  await run(
+    'sync_log',
+    `UPDATE sync_log SET reason = 'erased: privacy deletion', details = '{}'::jsonb WHERE installation_id = $1 AND (record_ref = ANY($2) OR reason ILIKE ANY($3) OR details::text ILIKE ANY($3))`,
+    [installationId, logRefs, patterns],
+  );
 }

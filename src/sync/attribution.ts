@@ -514,6 +514,14 @@ const CAMPAIGN_ACCESS_CODES = new Set(['INVALID_TYPE_FOR_OPERATION', 'INSUFFICIE
 /** A campaign's member status for new members, or why there is none. */
 type CampaignStatus = { readonly status: string } | { readonly noResponded: true } | { readonly failed: string };
 
+/** A membership to have: the person of a request in one of its Campaigns, with the status new members get. */
+interface WantedMembership {
+  request: MembershipRequest;
+  campaign: string;
+  campaignId: string;
+  status: string;
+}
+
 /**
  * Makes each Lead / Contact a member of its Campaigns, in a fixed number of calls per batch: one
  * Campaign query by name (`Name IN (…)`, oldest first so duplicates converge on one), one
@@ -528,14 +536,6 @@ export async function ensureCampaignMemberships(
   requests: readonly MembershipRequest[],
 ): Promise<Map<string, MembershipResult>> {
   const results = new Map<string, MembershipResult>();
-  const resultOf = (key: string): MembershipResult => {
-    let result = results.get(key);
-    if (!result) {
-      result = { added: [], already: [], missing: [], noRespondedStatus: [], failed: [], createdCampaigns: [] };
-      results.set(key, result);
-    }
-    return result;
-  };
   const names = new Map<string, string>();
   for (const request of requests)
     for (const name of request.campaigns) if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
@@ -543,39 +543,74 @@ export async function ensureCampaignMemberships(
 
   // 1. Campaigns by name (SOQL `=`/`IN` on text ignore case), preferring an active one.
   const campaignIds = await findCampaigns(salesforce, [...names.values()]);
-
   // 2. Missing Campaigns: created (active) in one call, or reported.
   const missing = [...names].filter(([key]) => !campaignIds.has(key)).map(([, name]) => name);
-  const createFailures = new Map<string, string>();
-  const created = new Set<string>();
-  if (missing.length > 0 && settings.createMissing) {
-    const outcomes = await salesforce.createRecords(
-      'Campaign',
-      missing.map((name) => ({
-        Name: name,
-        IsActive: true,
-        Status: 'In Progress',
-        Description: `Created by Smarketing Sync for utm_campaign "${name}"`,
-      })),
-    );
-    missing.forEach((name, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) {
-        campaignIds.set(name.toLowerCase(), outcome.id);
-        created.add(outcome.id);
-      } else {
-        createFailures.set(name.toLowerCase(), campaignCreateFailure(outcome));
-      }
-    });
-  }
-
+  const { created, createFailures } = settings.createMissing
+    ? await createCampaigns(salesforce, missing, campaignIds)
+    : { created: new Set<string>(), createFailures: new Map<string, string>() };
   // 3. The member status each Campaign gives new members.
   const statusOf = await memberStatuses(salesforce, settings.memberStatus, [...campaignIds.values()], created);
-
   // 4. Memberships that exist already.
-  const wanted: { request: MembershipRequest; campaign: string; campaignId: string; status: string }[] = [];
+  const wanted = wantedMemberships(requests, campaignIds, created, createFailures, statusOf, results);
+  if (wanted.length === 0) return results;
+  const existing = await existingMemberships(salesforce, wanted);
+  // 5. The missing memberships, in one Collections create.
+  await addMemberships(salesforce, wanted, existing, results);
+  return results;
+}
+
+/** The result of a request's key, made empty on first use. */
+function membershipResultOf(results: Map<string, MembershipResult>, key: string): MembershipResult {
+  let result = results.get(key);
+  if (!result) {
+    result = { added: [], already: [], missing: [], noRespondedStatus: [], failed: [], createdCampaigns: [] };
+    results.set(key, result);
+  }
+  return result;
+}
+
+/** Creates the missing Campaigns (active) in one call, adding their ids to `campaignIds`; returns the created ids and the failures by lower-case name. */
+async function createCampaigns(
+  salesforce: SalesforcePort,
+  missing: readonly string[],
+  campaignIds: Map<string, string>,
+): Promise<{ created: Set<string>; createFailures: Map<string, string> }> {
+  const createFailures = new Map<string, string>();
+  const created = new Set<string>();
+  if (missing.length === 0) return { created, createFailures };
+  const outcomes = await salesforce.createRecords(
+    'Campaign',
+    missing.map((name) => ({
+      Name: name,
+      IsActive: true,
+      Status: 'In Progress',
+      Description: `Created by Smarketing Sync for utm_campaign "${name}"`,
+    })),
+  );
+  missing.forEach((name, index) => {
+    const outcome = outcomes[index];
+    if (outcome?.ok) {
+      campaignIds.set(name.toLowerCase(), outcome.id);
+      created.add(outcome.id);
+    } else {
+      createFailures.set(name.toLowerCase(), campaignCreateFailure(outcome));
+    }
+  });
+  return { created, createFailures };
+}
+
+/** The memberships the requests ask for, each with its status; a missing Campaign or one without a responded status is reported instead. */
+function wantedMemberships(
+  requests: readonly MembershipRequest[],
+  campaignIds: ReadonlyMap<string, string>,
+  created: ReadonlySet<string>,
+  createFailures: ReadonlyMap<string, string>,
+  statusOf: ReadonlyMap<string, CampaignStatus>,
+  results: Map<string, MembershipResult>,
+): WantedMembership[] {
+  const wanted: WantedMembership[] = [];
   for (const request of requests) {
-    const result = resultOf(request.key);
+    const result = membershipResultOf(results, request.key);
     for (const campaign of request.campaigns) {
       const key = campaign.toLowerCase();
       const campaignId = campaignIds.get(key);
@@ -593,9 +628,17 @@ export async function ensureCampaignMemberships(
       else wanted.push({ request, campaign, campaignId, status: choice.status });
     }
   }
-  if (wanted.length === 0) return results;
+  return wanted;
+}
+
+/** A membership's key: Campaign and person. */
+function memberKey(campaignId: string, personId: string): string {
+  return `${campaignId}:${personId}`;
+}
+
+/** The keys of the wanted memberships that exist already, one CampaignMember query per person type. */
+async function existingMemberships(salesforce: SalesforcePort, wanted: readonly WantedMembership[]): Promise<Set<string>> {
   const existing = new Set<string>();
-  const memberKey = (campaignId: string, personId: string) => `${campaignId}:${personId}`;
   const leadIds = [...new Set(wanted.flatMap((w) => (w.request.leadId === undefined ? [] : [w.request.leadId])))];
   const contactIds = [...new Set(wanted.flatMap((w) => (w.request.contactId === undefined ? [] : [w.request.contactId])))];
   const ids = [...new Set(wanted.map((w) => w.campaignId))];
@@ -609,34 +652,41 @@ export async function ensureCampaignMemberships(
       if (campaignId !== null && personId !== null) existing.add(memberKey(campaignId, personId));
     }
   }
+  return existing;
+}
 
-  // 5. The missing memberships, in one Collections create.
+/** Creates the memberships that do not exist yet (each once), in one Collections create, and reports each. */
+async function addMemberships(
+  salesforce: SalesforcePort,
+  wanted: readonly WantedMembership[],
+  existing: ReadonlySet<string>,
+  results: Map<string, MembershipResult>,
+): Promise<void> {
   const creates: { request: MembershipRequest; campaign: string; status: string; record: Record<string, unknown> }[] = [];
   const queued = new Set<string>();
   for (const { request, campaign, campaignId, status } of wanted) {
     const personId = request.contactId ?? request.leadId ?? '';
     const key = memberKey(campaignId, personId);
     if (existing.has(key) || queued.has(key)) {
-      resultOf(request.key).already.push(campaign);
+      membershipResultOf(results, request.key).already.push(campaign);
       continue;
     }
     queued.add(key);
     const person = request.contactId !== undefined ? { ContactId: request.contactId } : { LeadId: request.leadId };
     creates.push({ request, campaign, status, record: { CampaignId: campaignId, ...person, Status: status } });
   }
-  if (creates.length === 0) return results;
+  if (creates.length === 0) return;
   const outcomes = await salesforce.createRecords(
     'CampaignMember',
     creates.map((c) => c.record),
   );
   creates.forEach(({ request, campaign, status }, index) => {
     const outcome = outcomes[index];
-    const result = resultOf(request.key);
+    const result = membershipResultOf(results, request.key);
     if (outcome?.ok) result.added.push({ campaign, status });
     else if (outcome?.code === 'DUPLICATE_VALUE') result.already.push(campaign);
     else result.failed.push({ campaign, reason: outcome ? `${outcome.code} ${outcome.message}` : 'no result' });
   });
-  return results;
 }
 
 /** Campaign ids by lower-case name, an active Campaign preferred, then the oldest. */

@@ -9,7 +9,7 @@ import { decideConsent, optedOutValue, sameMemory, type ConsentMemory } from '..
 import { consentMemories, rememberConsent } from '../store/privacy.ts';
 import type { RecordLink } from '../store/record-links.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
-import { contactRef, salesforceRef, stageValues, type SyncContext, syncLogLines } from './context.ts';
+import { contactRef, salesforceRef, stageValues, type LogLine, type SyncContext, syncLogLines } from './context.ts';
 
 /** The HubSpot contact property that says "unsubscribed from all email" (calculated, read-only). */
 export const HUBSPOT_OPT_OUT_PROPERTY = 'hs_email_optout';
@@ -29,6 +29,15 @@ function personRecord(link: RecordLink): { type: 'Lead' | 'Contact'; id: string 
   return null;
 }
 
+/** What the consent run decided: memories to save, opt-outs to write on each side. */
+interface ConsentPlan {
+  remember: { contactId: string; memory: ConsentMemory }[];
+  salesforceOptOuts: Pair[];
+  hubspotOptOuts: { pair: Pair; email: string; memory: ConsentMemory }[];
+  /** The memory of each Salesforce opt-out, saved once Salesforce took it. */
+  pendingMemory: Map<string, ConsentMemory>;
+}
+
 /**
  * Brings the opt-outs of the given linked contacts across (see the rule). `known` holds Salesforce
  * records the caller read already (with `HasOptedOutOfEmail`); others are read here only where
@@ -41,6 +50,27 @@ export async function carryConsent(
   known: ReadonlyMap<string, SalesforceRecord>,
 ): Promise<void> {
   // 1. One pair per linked contact (later links of the run win: a conversion adds the Contact).
+  const pairs = consentPairs(contacts, links);
+  if (pairs.length === 0) return;
+  const memories = await consentMemories(
+    ctx.db,
+    ctx.installationId,
+    pairs.map((p) => p.contact.id),
+  );
+  // 2. The Salesforce side, read where the caller did not and the answer can change something.
+  const records = await readPersonRecords(ctx, pairs, memories, known);
+  // 3. Decide per contact.
+  const { log, entry } = syncLogLines(ctx);
+  const plan = decideOptOuts(pairs, records, memories, entry);
+  // 4. Writes. The app's own values are remembered first: their echoes can arrive before the calls return.
+  await writeSalesforceOptOuts(ctx, plan, records, entry);
+  await writeHubSpotOptOuts(ctx, plan, entry);
+  await rememberConsent(ctx.db, ctx.installationId, plan.remember);
+  await writeSyncLog(ctx.db, log);
+}
+
+/** One pair per linked contact, on its merged link (later links of the run win: a conversion adds the Contact). */
+function consentPairs(contacts: readonly HubSpotContact[], links: readonly RecordLink[]): Pair[] {
   const linkOf = new Map<string, RecordLink>();
   for (const link of links) {
     const before = linkOf.get(link.hubspotContactId);
@@ -49,19 +79,20 @@ export async function carryConsent(
       before ? { ...before, ...Object.fromEntries(Object.entries(link).filter(([, v]) => v !== null)) } : link,
     );
   }
-  const pairs: Pair[] = contacts.flatMap((contact) => {
+  return contacts.flatMap((contact) => {
     const link = linkOf.get(contact.id);
     const record = link ? personRecord(link) : null;
     return record ? [{ contact, type: record.type, recordId: record.id }] : [];
   });
-  if (pairs.length === 0) return;
-  const memories = await consentMemories(
-    ctx.db,
-    ctx.installationId,
-    pairs.map((p) => p.contact.id),
-  );
+}
 
-  // 2. The Salesforce side, read where the caller did not and the answer can change something.
+/** The pairs' Salesforce records: the caller's, plus those read here where the answer can change something. */
+async function readPersonRecords(
+  ctx: SyncContext,
+  pairs: readonly Pair[],
+  memories: ReadonlyMap<string, ConsentMemory>,
+  known: ReadonlyMap<string, SalesforceRecord>,
+): Promise<Map<string, SalesforceRecord>> {
   const records = new Map(known);
   for (const type of ['Lead', 'Contact'] as const) {
     const missing = pairs
@@ -78,13 +109,17 @@ export async function carryConsent(
     ))
       records.set(record.Id, record);
   }
+  return records;
+}
 
-  // 3. Decide per contact.
-  const { log, entry } = syncLogLines(ctx);
-  const remember: { contactId: string; memory: ConsentMemory }[] = [];
-  const salesforceOptOuts: Pair[] = [];
-  const hubspotOptOuts: { pair: Pair; email: string; memory: ConsentMemory }[] = [];
-  const pendingMemory = new Map<string, ConsentMemory>();
+/** Decides each pair's consent: an opt-out to carry to one side, a held opt-in, or a memory to update. */
+function decideOptOuts(
+  pairs: readonly Pair[],
+  records: ReadonlyMap<string, SalesforceRecord>,
+  memories: ReadonlyMap<string, ConsentMemory>,
+  entry: LogLine,
+): ConsentPlan {
+  const plan: ConsentPlan = { remember: [], salesforceOptOuts: [], hubspotOptOuts: [], pendingMemory: new Map() };
   for (const pair of pairs) {
     const record = records.get(pair.recordId);
     const before = memories.get(pair.contact.id) ?? null;
@@ -99,8 +134,8 @@ export async function carryConsent(
     const ref = contactRef(pair.contact.id);
     if (decision.optOut === 'salesforce') {
       // A converted Lead is read-only in Salesforce: its Contact carries the person.
-      salesforceOptOuts.push(pair);
-      pendingMemory.set(pair.contact.id, decision.remember);
+      plan.salesforceOptOuts.push(pair);
+      plan.pendingMemory.set(pair.contact.id, decision.remember);
       entry(ref, 'info', 'consent_opt_out', decision.reason, { record: salesforceRef(pair.type, pair.recordId) });
       continue;
     }
@@ -110,7 +145,7 @@ export async function carryConsent(
         entry(ref, 'error', 'consent_opt_out_failed', `${decision.reason}, but the contact has no email address to unsubscribe`);
         continue;
       }
-      hubspotOptOuts.push({ pair, email, memory: decision.remember });
+      plan.hubspotOptOuts.push({ pair, email, memory: decision.remember });
       entry(ref, 'info', 'consent_opt_out', decision.reason, { record: salesforceRef(pair.type, pair.recordId) });
       continue;
     }
@@ -119,12 +154,20 @@ export async function carryConsent(
         record: salesforceRef(pair.type, pair.recordId),
         side: decision.optInHeld,
       });
-    if (!sameMemory(before, decision.remember)) remember.push({ contactId: pair.contact.id, memory: decision.remember });
+    if (!sameMemory(before, decision.remember)) plan.remember.push({ contactId: pair.contact.id, memory: decision.remember });
   }
+  return plan;
+}
 
-  // 4. Writes. The app's own values are remembered first: their echoes can arrive before the calls return.
+/** Ticks the opt-out checkbox on the Leads and Contacts; a refused one is not remembered, so the next sync tries again. */
+async function writeSalesforceOptOuts(
+  ctx: SyncContext,
+  plan: ConsentPlan,
+  records: ReadonlyMap<string, SalesforceRecord>,
+  entry: LogLine,
+): Promise<void> {
   for (const type of ['Lead', 'Contact'] as const) {
-    const batch = salesforceOptOuts.filter((p) => p.type === type);
+    const batch = plan.salesforceOptOuts.filter((p) => p.type === type);
     if (batch.length === 0) continue;
     if (type === 'Lead') {
       await ctx.ledger.remember(
@@ -142,9 +185,9 @@ export async function carryConsent(
     );
     for (const pair of batch) {
       const outcome = outcomes.get(pair.recordId);
-      const memory = pendingMemory.get(pair.contact.id);
+      const memory = plan.pendingMemory.get(pair.contact.id);
       // Not remembered when refused: the next sync of the contact tries again.
-      if (outcome?.ok && memory) remember.push({ contactId: pair.contact.id, memory });
+      if (outcome?.ok && memory) plan.remember.push({ contactId: pair.contact.id, memory });
       else
         entry(
           contactRef(pair.contact.id),
@@ -154,25 +197,26 @@ export async function carryConsent(
         );
     }
   }
-  if (hubspotOptOuts.length > 0) {
-    await ctx.ledger.remember(
-      ctx.installationId,
-      'hubspot',
-      hubspotOptOuts.map((o) => ({ recordId: o.pair.contact.id, values: { [HUBSPOT_OPT_OUT_PROPERTY]: 'true' } })),
-    );
-    const outcomes = await ctx.hubspot.unsubscribeFromAllEmail(hubspotOptOuts.map((o) => o.email));
-    for (const { pair, email, memory } of hubspotOptOuts) {
-      const outcome = outcomes.get(email);
-      if (outcome?.ok) remember.push({ contactId: pair.contact.id, memory });
-      else
-        entry(
-          contactRef(pair.contact.id),
-          'error',
-          'consent_opt_out_failed',
-          `HubSpot did not unsubscribe the contact's address: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-        );
-    }
+}
+
+/** Unsubscribes the addresses in HubSpot; a refused one is not remembered, so the next sync tries again. */
+async function writeHubSpotOptOuts(ctx: SyncContext, plan: ConsentPlan, entry: LogLine): Promise<void> {
+  if (plan.hubspotOptOuts.length === 0) return;
+  await ctx.ledger.remember(
+    ctx.installationId,
+    'hubspot',
+    plan.hubspotOptOuts.map((o) => ({ recordId: o.pair.contact.id, values: { [HUBSPOT_OPT_OUT_PROPERTY]: 'true' } })),
+  );
+  const outcomes = await ctx.hubspot.unsubscribeFromAllEmail(plan.hubspotOptOuts.map((o) => o.email));
+  for (const { pair, email, memory } of plan.hubspotOptOuts) {
+    const outcome = outcomes.get(email);
+    if (outcome?.ok) plan.remember.push({ contactId: pair.contact.id, memory });
+    else
+      entry(
+        contactRef(pair.contact.id),
+        'error',
+        'consent_opt_out_failed',
+        `HubSpot did not unsubscribe the contact's address: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      );
   }
-  await rememberConsent(ctx.db, ctx.installationId, remember);
-  await writeSyncLog(ctx.db, log);
 }

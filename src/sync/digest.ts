@@ -136,104 +136,146 @@ export async function sendTestDigest(deps: DigestDeps, installation: DigestInsta
   return deliverDigest(deps, installation, slotId, now);
 }
 
+/** One claimed digest being delivered: its record, the claim's token and what happened so far. */
+interface Delivery {
+  deps: DigestDeps;
+  installation: DigestInstallation;
+  slotId: string;
+  token: string;
+  now: Date;
+  record: DigestRecord;
+  outcome: DigestOutcome;
+  pending: DigestChannel[];
+  log: (
+    level: SyncLogEntry['level'],
+    action: 'review_digest_sent' | 'review_digest_failed',
+    channel: DigestChannel | null,
+    reason: string,
+  ) => Promise<void>;
+}
+
 /** Claims a planned digest and sends each channel still pending. */
 async function deliverDigest(deps: DigestDeps, installation: DigestInstallation, slotId: string, now: Date): Promise<DigestOutcome> {
   const token = randomUUID();
   const record = await claimDigest(deps.db, installation.id, slotId, token, now, CLAIM_LEASE_MS);
   if (record === null) return nothing(slotId);
-  const outcome: DigestOutcome = { slotId, claimed: true, sent: [], failed: [], retry: [] };
   const test = record.kind === 'test';
   const what = `${test ? 'Test digest' : 'Review digest'} ${slotId} (${record.periodId})`;
-  const log = (
-    level: SyncLogEntry['level'],
-    action: 'review_digest_sent' | 'review_digest_failed',
-    channel: DigestChannel | null,
-    reason: string,
-  ) =>
-    writeSyncLog(deps.db, [
-      {
-        installationId: installation.id,
-        recordRef: `installation:${installation.id}`,
-        level,
-        action,
-        reason: `${what}: ${reason}`,
-        details: { slot: slotId, period: record.periodId, channel, test },
-      },
-    ]);
-  const pending = (['email', 'chat'] as const).filter((channel) => record[channel].state === 'pending');
-
+  const delivery: Delivery = {
+    deps,
+    installation,
+    slotId,
+    token,
+    now,
+    record,
+    outcome: { slotId, claimed: true, sent: [], failed: [], retry: [] },
+    pending: (['email', 'chat'] as const).filter((channel) => record[channel].state === 'pending'),
+    log: (level, action, channel, reason) =>
+      writeSyncLog(deps.db, [
+        {
+          installationId: installation.id,
+          recordRef: `installation:${installation.id}`,
+          level,
+          action,
+          reason: `${what}: ${reason}`,
+          details: { slot: slotId, period: record.periodId, channel, test },
+        },
+      ]),
+  };
   // 1. A slot tried too often gives up what is still pending.
-  if (record.attempts > DIGEST_MAX_ATTEMPTS) {
-    for (const channel of pending) {
-      const reason = `given up after ${DIGEST_MAX_ATTEMPTS} attempts: ${record[channel].detail ?? 'no reason recorded'}`;
-      await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'failed', at: now, detail: reason });
-      await log('error', 'review_digest_failed', channel, `${channel} ${reason}`);
-      outcome.failed.push(channel);
-    }
-    await releaseDigest(deps.db, installation.id, slotId, token, now);
-    return outcome;
-  }
-
-  // 2. The review, rendered once for both channels.
-  const period = parsePeriod(record.periodId);
-  let message: DigestMessage;
-  const reviewUrl = `${deps.publicUrl}/admin/review?installation=${encodeURIComponent(installation.id)}&period=${encodeURIComponent(record.periodId)}`;
-  try {
-    if (period === null) throw new Error(`not a period: ${record.periodId}`);
-    message = renderDigest(await deps.review(installation.id, period, now), { installationName: installation.name, reviewUrl, test });
-  } catch (error) {
-    const reason = `the review could not be built: ${error instanceof Error ? error.message : String(error)}`;
-    for (const channel of pending) {
-      if (test) await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'failed', at: now, detail: reason });
-      else await noteDigestRetry(deps.db, installation.id, slotId, token, channel, reason);
-    }
-    await releaseDigest(deps.db, installation.id, slotId, token, now);
-    if (test) {
-      outcome.failed.push(...pending);
-      await log('error', 'review_digest_failed', null, reason);
-    } else {
-      outcome.retry.push(reason);
-      await log('warn', 'review_digest_failed', null, `${reason}; tried again at the next check`);
-    }
-    return outcome;
-  }
-
-  // 3. Each pending channel, stamped as soon as it went out.
-  for (const channel of pending) {
-    const sent =
-      channel === 'email'
-        ? await sendEmail(deps, installation, record, message)
-        : await sendChat(deps, installation, record, message, reviewUrl);
-    // A test answers the admin now: what would be retried is reported as failed at once.
-    const result: ChannelResult = test && sent.kind === 'retry' ? { kind: 'failed', reason: sent.reason } : sent;
-    switch (result.kind) {
-      case 'sent':
-        if (
-          !(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'sent', at: now, detail: result.detail }))
-        )
-          return outcome;
-        await log('info', 'review_digest_sent', channel, `${channel} sent ${result.detail}`);
-        outcome.sent.push(channel);
-        break;
-      case 'failed':
-        if (
-          !(await stampDigestChannel(deps.db, installation.id, slotId, token, channel, { state: 'failed', at: now, detail: result.reason }))
-        )
-          return outcome;
-        await log('error', 'review_digest_failed', channel, `${channel} not sent, not retried: ${result.reason}`);
-        outcome.failed.push(channel);
-        break;
-      case 'retry':
-        await noteDigestRetry(deps.db, installation.id, slotId, token, channel, result.reason);
-        await log('warn', 'review_digest_failed', channel, `${channel} not sent yet, tried again at the next check: ${result.reason}`);
-        outcome.retry.push(result.reason);
-        break;
-      default:
-        assertNever(result);
-    }
+  if (record.attempts > DIGEST_MAX_ATTEMPTS) await giveUpDigest(delivery);
+  else {
+    // 2. The review, rendered once for both channels.
+    const reviewUrl = `${deps.publicUrl}/admin/review?installation=${encodeURIComponent(installation.id)}&period=${encodeURIComponent(record.periodId)}`;
+    const message = await renderOrDefer(delivery, reviewUrl);
+    if (message === null) return delivery.outcome;
+    // 3. Each pending channel, stamped as soon as it went out.
+    for (const channel of delivery.pending) if (!(await sendChannel(delivery, channel, message, reviewUrl))) return delivery.outcome;
   }
   await releaseDigest(deps.db, installation.id, slotId, token, now);
-  return outcome;
+  return delivery.outcome;
+}
+
+/** Marks every pending channel of a slot tried too often as failed. */
+async function giveUpDigest(d: Delivery): Promise<void> {
+  for (const channel of d.pending) {
+    const reason = `given up after ${DIGEST_MAX_ATTEMPTS} attempts: ${d.record[channel].detail ?? 'no reason recorded'}`;
+    await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, { state: 'failed', at: d.now, detail: reason });
+    await d.log('error', 'review_digest_failed', channel, `${channel} ${reason}`);
+    d.outcome.failed.push(channel);
+  }
+}
+
+/**
+ * The review rendered for both channels, or null when it could not be built: a test fails its
+ * channels at once, a scheduled digest is tried again at the next check (the claim is released).
+ */
+async function renderOrDefer(d: Delivery, reviewUrl: string): Promise<DigestMessage | null> {
+  const test = d.record.kind === 'test';
+  const period = parsePeriod(d.record.periodId);
+  try {
+    if (period === null) throw new Error(`not a period: ${d.record.periodId}`);
+    return renderDigest(await d.deps.review(d.installation.id, period, d.now), { installationName: d.installation.name, reviewUrl, test });
+  } catch (error) {
+    const reason = `the review could not be built: ${error instanceof Error ? error.message : String(error)}`;
+    for (const channel of d.pending) {
+      if (test)
+        await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, { state: 'failed', at: d.now, detail: reason });
+      else await noteDigestRetry(d.deps.db, d.installation.id, d.slotId, d.token, channel, reason);
+    }
+    await releaseDigest(d.deps.db, d.installation.id, d.slotId, d.token, d.now);
+    if (test) {
+      d.outcome.failed.push(...d.pending);
+      await d.log('error', 'review_digest_failed', null, reason);
+    } else {
+      d.outcome.retry.push(reason);
+      await d.log('warn', 'review_digest_failed', null, `${reason}; tried again at the next check`);
+    }
+    return null;
+  }
+}
+
+/** Sends one channel and stamps its result; false when the claim was lost meanwhile (the delivery stops there). */
+async function sendChannel(d: Delivery, channel: DigestChannel, message: DigestMessage, reviewUrl: string): Promise<boolean> {
+  const sent =
+    channel === 'email'
+      ? await sendEmail(d.deps, d.installation, d.record, message)
+      : await sendChat(d.deps, d.installation, d.record, message, reviewUrl);
+  // A test answers the admin now: what would be retried is reported as failed at once.
+  const result: ChannelResult = d.record.kind === 'test' && sent.kind === 'retry' ? { kind: 'failed', reason: sent.reason } : sent;
+  switch (result.kind) {
+    case 'sent':
+      if (
+        !(await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, {
+          state: 'sent',
+          at: d.now,
+          detail: result.detail,
+        }))
+      )
+        return false;
+      await d.log('info', 'review_digest_sent', channel, `${channel} sent ${result.detail}`);
+      d.outcome.sent.push(channel);
+      return true;
+    case 'failed':
+      if (
+        !(await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, {
+          state: 'failed',
+          at: d.now,
+          detail: result.reason,
+        }))
+      )
+        return false;
+      await d.log('error', 'review_digest_failed', channel, `${channel} not sent, not retried: ${result.reason}`);
+      d.outcome.failed.push(channel);
+      return true;
+    case 'retry':
+      await noteDigestRetry(d.deps.db, d.installation.id, d.slotId, d.token, channel, result.reason);
+      await d.log('warn', 'review_digest_failed', channel, `${channel} not sent yet, tried again at the next check: ${result.reason}`);
+      d.outcome.retry.push(result.reason);
+      return true;
+    default:
+      return assertNever(result);
+  }
 }
 
 type ChannelResult = { kind: 'sent'; detail: string } | { kind: 'failed'; reason: string } | { kind: 'retry'; reason: string };

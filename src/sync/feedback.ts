@@ -6,13 +6,19 @@
  * `User` query per batch, and only when the batch carries new feedback.
  */
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
-import { deriveFeedback, renderTimelineNote, type FeedbackDecision, type FeedbackSnapshot } from '../domain/feedback.ts';
+import {
+  deriveFeedback,
+  renderTimelineNote,
+  type FeedbackDecision,
+  type FeedbackSnapshot,
+  type PreviousFeedback,
+} from '../domain/feedback.ts';
 import { formatCents } from '../domain/money.ts';
 import type { HubSpotContactSnapshot, HubSpotDecision, HubSpotPropertyMap } from '../domain/stages.ts';
 import { sameValue } from '../domain/validation.ts';
 import { latestFeedbackByContact, recordFeedbackEvents, setFeedbackNotes, unwrittenNotes, type FeedbackEvent } from '../store/feedback.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
-import { contactRef, recordText, salesforceRef, type SyncContext, syncLogLines } from './context.ts';
+import { contactRef, recordText, salesforceRef, type LogLine, type SyncContext, syncLogLines } from './context.ts';
 import { salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** A Salesforce record moving a HubSpot contact, as sales-progress pairs them. */
@@ -119,22 +125,7 @@ export async function prepareFeedback(
   }
   const { taxonomy, integrationUserId } = settings;
   const previous = await latestFeedbackByContact(ctx.db, ctx.installationId, [...new Set(moves.map((move) => move.contactId))]);
-
-  // Names only for the reps whose records carry new feedback (a re-read of known feedback needs none).
-  const repIds = new Set<string>();
-  for (const move of moves) {
-    const decision = deriveFeedback(
-      previous.get(move.contactId) ?? null,
-      feedbackSnapshotOf(move.type, move.record, null),
-      taxonomy,
-      ctx.dictionary,
-    );
-    const repId = repIdOf(move.record, integrationUserId);
-    if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);
-  }
-  const users = repIds.size === 0 ? [] : await ctx.salesforce.readRecords('User', [...repIds], ['Id', 'Name']);
-  const names = new Map(users.map((user) => [salesforceId15(user.Id), recordText(user, 'Name')]));
-
+  const names = await repNames(ctx, moves, previous, settings);
   const pending: Pending[] = [];
   const { log, entry } = syncLogLines(ctx);
 
@@ -165,80 +156,114 @@ export async function prepareFeedback(
 
     async finish(failedContacts) {
       // 1. Record what reached HubSpot; a failed write is derived again on the record's next sync.
-      const events: FeedbackEvent[] = [];
-      for (const { contactId, move, decision } of pending) {
-        const { feedback } = decision;
-        const ref = salesforceRef(move.type, move.record.Id);
-        if (failedContacts.has(contactId)) {
-          entry(
-            ref,
-            'warn',
-            'feedback_not_written',
-            `HubSpot did not take the ${feedback.outcome} feedback; it is written on the record's next sync`,
-            { contact: contactId },
-          );
-          continue;
-        }
-        events.push({
-          installationId: ctx.installationId,
-          contactId,
-          object: feedback.object,
-          recordId: feedback.recordId,
-          outcome: feedback.outcome,
-          reasonCode: feedback.reasonCode,
-          reasonLabel: feedback.reasonLabel,
-          notes: feedback.notes,
-          repName: feedback.by,
-          amount: feedback.amountCents === null ? null : formatCents(feedback.amountCents),
-          closeDate: feedback.closeDate,
-          occurredAt: new Date(feedback.at),
-        });
-        entry(
-          contactRef(contactId),
-          'info',
-          'feedback',
-          `${decision.reason}: sales feedback ${feedback.outcome}${feedback.reasonCode === null ? '' : ` (${feedback.reasonCode})`}`,
-          {
-            record: ref,
-            properties: decision.hubspotProperties,
-          },
-        );
-      }
-      await recordFeedbackEvents(ctx.db, events);
+      await recordFeedbackEvents(ctx.db, writtenFeedback(ctx, pending, failedContacts, entry));
       await writeSyncLog(ctx.db, log.splice(0));
-
       // 2. Timeline notes for every recorded event of these contacts still without one (also
       //    those a crashed run recorded but did not get to), oldest first.
       const contactIds = [...new Set(pending.map((item) => item.contactId))].filter((id) => !failedContacts.has(id) && contacts.has(id));
-      // One batch create per 100 notes; a note HubSpot refuses (the contact is gone) is logged,
-      // not retried with the whole batch; a rate limit or outage fails the batch, which comes
-      // back and writes the rest.
-      const notes = await unwrittenNotes(ctx.db, ctx.installationId, contactIds);
-      const outcomes = await ctx.hubspot.addTimelineNotes(
-        notes.map(({ contactId, feedback }) => ({
-          contactId,
-          html: renderTimelineNote(feedback, { salesforceUrl: ctx.salesforce.recordUrl(feedback.object, feedback.recordId) }),
-          at: new Date(feedback.at),
-        })),
-      );
-      const written: { id: number; noteId: string }[] = [];
-      notes.forEach((note, index) => {
-        const outcome = outcomes[index];
-        if (outcome?.ok) written.push({ id: note.id, noteId: outcome.id });
-        else {
-          entry(
-            contactRef(note.contactId),
-            'error',
-            'feedback_note_failed',
-            `HubSpot refused the timeline note: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-            {
-              record: salesforceRef(note.feedback.object, note.feedback.recordId),
-            },
-          );
-        }
-      });
-      await setFeedbackNotes(ctx.db, written);
+      await addTimelineNotes(ctx, contactIds, entry);
       await writeSyncLog(ctx.db, log);
     },
   };
+}
+
+/** Names only for the reps whose records carry new feedback (a re-read of known feedback needs none), by 15-character id. */
+async function repNames(
+  ctx: SyncContext,
+  moves: readonly FeedbackMove[],
+  previous: ReadonlyMap<string, PreviousFeedback>,
+  settings: NonNullable<SyncContext['feedback']>,
+): Promise<Map<string, string | null>> {
+  const repIds = new Set<string>();
+  for (const move of moves) {
+    const decision = deriveFeedback(
+      previous.get(move.contactId) ?? null,
+      feedbackSnapshotOf(move.type, move.record, null),
+      settings.taxonomy,
+      ctx.dictionary,
+    );
+    const repId = repIdOf(move.record, settings.integrationUserId);
+    if (decision.kind === 'feedback' && repId !== null) repIds.add(repId);
+  }
+  const users = repIds.size === 0 ? [] : await ctx.salesforce.readRecords('User', [...repIds], ['Id', 'Name']);
+  return new Map(users.map((user) => [salesforceId15(user.Id), recordText(user, 'Name')]));
+}
+
+/** The feedback events whose contact write HubSpot took; the others are logged, to be written on the record's next sync. */
+function writtenFeedback(
+  ctx: SyncContext,
+  pending: readonly Pending[],
+  failedContacts: ReadonlySet<string>,
+  entry: LogLine,
+): FeedbackEvent[] {
+  const events: FeedbackEvent[] = [];
+  for (const { contactId, move, decision } of pending) {
+    const { feedback } = decision;
+    const ref = salesforceRef(move.type, move.record.Id);
+    if (failedContacts.has(contactId)) {
+      entry(
+        ref,
+        'warn',
+        'feedback_not_written',
+        `HubSpot did not take the ${feedback.outcome} feedback; it is written on the record's next sync`,
+        {
+          contact: contactId,
+        },
+      );
+      continue;
+    }
+    events.push({
+      installationId: ctx.installationId,
+      contactId,
+      object: feedback.object,
+      recordId: feedback.recordId,
+      outcome: feedback.outcome,
+      reasonCode: feedback.reasonCode,
+      reasonLabel: feedback.reasonLabel,
+      notes: feedback.notes,
+      repName: feedback.by,
+      amount: feedback.amountCents === null ? null : formatCents(feedback.amountCents),
+      closeDate: feedback.closeDate,
+      occurredAt: new Date(feedback.at),
+    });
+    entry(
+      contactRef(contactId),
+      'info',
+      'feedback',
+      `${decision.reason}: sales feedback ${feedback.outcome}${feedback.reasonCode === null ? '' : ` (${feedback.reasonCode})`}`,
+      { record: ref, properties: decision.hubspotProperties },
+    );
+  }
+  return events;
+}
+
+/**
+ * Adds the timeline note of every recorded event of the contacts still without one. One batch
+ * create per 100 notes; a note HubSpot refuses (the contact is gone) is logged, not retried with
+ * the whole batch; a rate limit or outage fails the batch, which comes back and writes the rest.
+ */
+async function addTimelineNotes(ctx: SyncContext, contactIds: readonly string[], entry: LogLine): Promise<void> {
+  const notes = await unwrittenNotes(ctx.db, ctx.installationId, contactIds);
+  const outcomes = await ctx.hubspot.addTimelineNotes(
+    notes.map(({ contactId, feedback }) => ({
+      contactId,
+      html: renderTimelineNote(feedback, { salesforceUrl: ctx.salesforce.recordUrl(feedback.object, feedback.recordId) }),
+      at: new Date(feedback.at),
+    })),
+  );
+  const written: { id: number; noteId: string }[] = [];
+  notes.forEach((note, index) => {
+    const outcome = outcomes[index];
+    if (outcome?.ok) written.push({ id: note.id, noteId: outcome.id });
+    else {
+      entry(
+        contactRef(note.contactId),
+        'error',
+        'feedback_note_failed',
+        `HubSpot refused the timeline note: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        { record: salesforceRef(note.feedback.object, note.feedback.recordId) },
+      );
+    }
+  });
+  await setFeedbackNotes(ctx.db, written);
 }

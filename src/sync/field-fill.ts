@@ -23,8 +23,8 @@ import {
 } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { countLeadLinks, leadLinksAfter, type LeadLink } from '../store/record-links.ts';
-import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, salesforceRef, stageValues, type SyncContext } from './context.ts';
+import { writeSyncLog } from '../store/sync-log.ts';
+import { contactRef, salesforceRef, stageValues, type LogLine, type SyncContext, syncLogLines } from './context.ts';
 import { rememberStages } from './handoff.ts';
 import { contactReadProperties, contactValuesFor, leadReadFields, leadValuesFor, typedMappings } from './mapped-fields.ts';
 
@@ -172,27 +172,12 @@ async function fillLinks(
   ]);
   const contacts = new Map<string, HubSpotContact>(contactList.map((c) => [c.id, c]));
   const leads = new Map<string, SalesforceRecord>(leadList.map((lead) => [lead.Id, lead]));
-  const log: SyncLogEntry[] = [];
-  const entry = (
-    recordRef: string,
-    level: SyncLogEntry['level'],
-    action: string,
-    reason: string,
-    details: Record<string, unknown>,
-  ): void => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      details: { ...details, backfillRun: runId },
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
+  const lines = syncLogLines(ctx);
+  const entry: LogLine = (recordRef, level, action, reason, details = {}) =>
+    lines.entry(recordRef, level, action, reason, { ...details, backfillRun: runId });
 
-  const contactWrites: { id: string; properties: Record<string, string> }[] = [];
-  const leadWrites: { contactId: string; lead: SalesforceRecord; record: SalesforceRecord }[] = [];
+  const contactWrites: ContactFill[] = [];
+  const leadWrites: LeadFill[] = [];
   for (const link of links) {
     const contact = contacts.get(link.hubspotContactId);
     const lead = leads.get(link.salesforceLeadId);
@@ -203,69 +188,85 @@ async function fillLinks(
     const properties = contactValuesFor(mappings, lead, contact);
     if (Object.keys(properties).length > 0) contactWrites.push({ id: contact.id, properties });
   }
-
-  // HubSpot: the values remembered first, so their webhooks read as the app's own writes.
-  if (contactWrites.length > 0) {
-    await ctx.ledger.remember(
-      ctx.installationId,
-      'hubspot',
-      contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
-    );
-    const outcomes = await ctx.hubspot.updateContacts(contactWrites);
-    for (const write of contactWrites) {
-      const outcome = outcomes.get(write.id);
-      if (outcome?.ok) {
-        counts.filledContacts += 1;
-        entry(contactRef(write.id), 'info', 'fill_mapped_fields', `existing contact filled: ${Object.keys(write.properties).join(', ')}`, {
-          fields: Object.keys(write.properties),
-        });
-      } else {
-        counts.failed += 1;
-        entry(
-          contactRef(write.id),
-          'error',
-          'fill_failed',
-          `HubSpot refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-          { fields: Object.keys(write.properties) },
-        );
-      }
-    }
-  }
-
-  // Salesforce: the Leads' stages remembered first, so their Outbound Messages read as the app's own writes.
-  if (leadWrites.length > 0) {
-    await rememberStages(
-      ctx,
-      leadWrites.map((w) => ({ recordId: w.lead.Id, values: stageValues('Lead', w.lead) })),
-    );
-    const outcomes = await ctx.salesforce.updateRecords(
-      'Lead',
-      leadWrites.map((w) => w.record),
-    );
-    for (const { contactId, record } of leadWrites) {
-      const outcome = outcomes.get(record.Id);
-      const fields = Object.keys(record).filter((f) => f !== 'Id');
-      if (outcome?.ok) {
-        counts.filledLeads += 1;
-        entry(
-          salesforceRef('Lead', record.Id),
-          'info',
-          'fill_mapped_fields',
-          `existing Lead filled from contact ${contactId}: ${fields.join(', ')}`,
-          { fields },
-        );
-      } else {
-        counts.failed += 1;
-        entry(
-          salesforceRef('Lead', record.Id),
-          'error',
-          'fill_failed',
-          `Salesforce refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-          { fields },
-        );
-      }
-    }
-  }
-  await writeSyncLog(ctx.db, log);
+  await fillContacts(ctx, contactWrites, counts, entry);
+  await fillLeads(ctx, leadWrites, counts, entry);
+  await writeSyncLog(ctx.db, lines.log);
   return counts;
+}
+
+interface ContactFill {
+  id: string;
+  properties: Record<string, string>;
+}
+interface LeadFill {
+  contactId: string;
+  lead: SalesforceRecord;
+  record: SalesforceRecord;
+}
+
+/** Writes the filled contact values, remembered first so their webhooks read as the app's own writes. */
+async function fillContacts(ctx: SyncContext, contactWrites: readonly ContactFill[], counts: FillCounts, entry: LogLine): Promise<void> {
+  if (contactWrites.length === 0) return;
+  await ctx.ledger.remember(
+    ctx.installationId,
+    'hubspot',
+    contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+  );
+  const outcomes = await ctx.hubspot.updateContacts(contactWrites);
+  for (const write of contactWrites) {
+    const outcome = outcomes.get(write.id);
+    if (outcome?.ok) {
+      counts.filledContacts += 1;
+      entry(contactRef(write.id), 'info', 'fill_mapped_fields', `existing contact filled: ${Object.keys(write.properties).join(', ')}`, {
+        fields: Object.keys(write.properties),
+      });
+    } else {
+      counts.failed += 1;
+      entry(
+        contactRef(write.id),
+        'error',
+        'fill_failed',
+        `HubSpot refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        { fields: Object.keys(write.properties) },
+      );
+    }
+  }
+}
+
+/** Writes the filled Lead values, the Leads' stages remembered first so their Outbound Messages read as the app's own writes. */
+async function fillLeads(ctx: SyncContext, leadWrites: readonly LeadFill[], counts: FillCounts, entry: LogLine): Promise<void> {
+  if (leadWrites.length === 0) return;
+  await rememberStages(
+    ctx,
+    leadWrites.map((w) => ({ recordId: w.lead.Id, values: stageValues('Lead', w.lead) })),
+  );
+  const outcomes = await ctx.salesforce.updateRecords(
+    'Lead',
+    leadWrites.map((w) => w.record),
+  );
+  for (const { contactId, record } of leadWrites) {
+    const outcome = outcomes.get(record.Id);
+    const fields = Object.keys(record).filter((f) => f !== 'Id');
+    if (outcome?.ok) {
+      counts.filledLeads += 1;
+      entry(
+        salesforceRef('Lead', record.Id),
+        'info',
+        'fill_mapped_fields',
+        `existing Lead filled from contact ${contactId}: ${fields.join(', ')}`,
+        {
+          fields,
+        },
+      );
+    } else {
+      counts.failed += 1;
+      entry(
+        salesforceRef('Lead', record.Id),
+        'error',
+        'fill_failed',
+        `Salesforce refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        { fields },
+      );
+    }
+  }
 }

@@ -20,7 +20,7 @@ import type { Producer } from '../queue/producer.ts';
 import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds, linksBySalesforceIds, saveLinks, type RecordLink } from '../store/record-links.ts';
-import { recordStageChanges, writeSyncLog, type StageChange, type SyncLogEntry } from '../store/sync-log.ts';
+import { recordStageChanges, writeSyncLog, type StageChange } from '../store/sync-log.ts';
 import { FIELD_FILL, fieldFillProgressOf, type FieldFillProgress } from './field-fill.ts';
 import { ATTRIBUTION_BACKFILL, backfillProgress, stampContacts, stampLeads, type BackfillProgress } from './attribution-backfill.ts';
 import { runPhases, type StepCounts } from './backfill-phases.ts';
@@ -31,7 +31,9 @@ import {
   recordText,
   salesforceRef,
   stageValues,
+  type LogLine,
   type SyncContext,
+  syncLogLines,
 } from './context.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 
@@ -212,6 +214,23 @@ interface Pair {
   matchedBy: MatchedBy;
 }
 
+/** One contact step's decided writes, stage rows and counts, filled pair by pair. */
+interface ContactStep {
+  ctx: SyncContext;
+  runId: string;
+  at: Date;
+  result: Required<StepCounts>;
+  entry: LogLine;
+  hubspotWrites: { id: string; properties: Record<string, string> }[];
+  leadWrites: Map<string, SalesforceRecord>;
+  stages: StageChange[];
+  linkUpdates: RecordLink[];
+  /** Salesforce stage values the app knows (read, or about to write), remembered for echo detection. */
+  leadStages: { recordId: string; values: Record<string, string> }[];
+  /** Contacts whose stages this step brought into agreement. */
+  aligned: Set<string>;
+}
+
 /**
  * One step of HubSpot contacts: link each to its Salesforce record, bring linked pairs' stages
  * into agreement, count unmatched MQLs, then stamp attribution (which reads the links saved here).
@@ -219,33 +238,71 @@ interface Pair {
 async function syncContactStep(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<Required<StepCounts>> {
   const result = emptyStep(contacts.length);
   if (contacts.length === 0) return result;
-  const log: SyncLogEntry[] = [];
-  const entry = (
-    recordRef: string,
-    level: SyncLogEntry['level'],
-    action: string,
-    reason: string,
-    details: Record<string, unknown> = {},
-  ): void => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      details: { ...details, initialSyncRun: runId },
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
+  const lines = syncLogLines(ctx);
+  const entry: LogLine = (recordRef, level, action, reason, details = {}) =>
+    lines.entry(recordRef, level, action, reason, { ...details, initialSyncRun: runId });
 
   // 1. Links: stored ones, then external ids (HubSpot_Contact_Id__c on the Lead, the Salesforce ids on the contact), then email.
+  const pairs = await pairContacts(ctx, contacts);
+
+  // 2. Opportunities of converted Leads: their stage is the Salesforce side's after conversion.
+  const opportunityIds = pairs
+    .map((p) => p.link.salesforceOpportunityId ?? recordText(p.lead, 'ConvertedOpportunityId'))
+    .filter((id): id is string => id !== null);
+  const opportunities = new Map(
+    (await ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS)).map((o) => [o.Id, o]),
+  );
+
+  // 3. Decide per pair: link writes (ids on both sides) and stage moves (the side behind moves forward).
+  const step: ContactStep = {
+    ctx,
+    runId,
+    at: ctx.now(),
+    result,
+    entry,
+    hubspotWrites: [],
+    leadWrites: new Map(),
+    stages: [],
+    linkUpdates: [],
+    leadStages: [],
+    aligned: new Set(),
+  };
+  for (const pair of pairs) {
+    planLinkWrites(step, pair);
+    alignStages(step, pair, opportunities.get(pair.link.salesforceOpportunityId ?? recordText(pair.lead, 'ConvertedOpportunityId') ?? ''));
+  }
+
+  // 4. Unlinked contacts at or after the handoff stage: historical, not new handoffs (no Lead, no SLA clock).
+  countUnmatchedHandoffs(step, contacts, new Set(pairs.map((p) => p.contact.id)));
+
+  // 5. Writes: Salesforce first (the contact then carries ids that exist), HubSpot in batches of 100.
+  const failedContacts = await writeLeadUpdates(step, pairs);
+  await writeContactUpdates(step, failedContacts);
+  result.stagesAligned = [...step.aligned].filter((id) => !failedContacts.has(id)).length;
+  // Links are saved even when a write failed: the next run (or the live sync) finds the pair by them.
+  await saveLinks(ctx.db, ctx.installationId, step.linkUpdates);
+  await recordStageChanges(
+    ctx.db,
+    step.stages.filter((s) => !failedContacts.has(s.hubspotContactId)),
+  );
+  await writeSyncLog(ctx.db, lines.log);
+
+  // 6. Attribution, through the backfill's own stamping (it reads the links saved above).
+  const stamped = await stampContacts(ctx, runId, contacts);
+  result.stampedContacts = stamped.stampedContacts;
+  result.stampedLeads = stamped.stampedLeads;
+  result.failed += stamped.failed;
+  return result;
+}
+
+/** Pairs each contact with its Salesforce record: stored link, external ids, then email. */
+async function pairContacts(ctx: SyncContext, contacts: readonly HubSpotContact[]): Promise<Pair[]> {
   const links = await linksByHubSpotIds(
     ctx.db,
     ctx.installationId,
     contacts.map((c) => c.id),
   );
   const unlinked = contacts.filter((c) => !links.has(c.id));
-  const leadIdProperty = (c: HubSpotContact) => c.properties.salesforce_lead_id ?? null;
   const knownLeadIds = [...[...links.values()].map((l) => l.salesforceLeadId), ...unlinked.map(leadIdProperty)].filter(
     (id): id is string => id !== null && isSalesforceId(id),
   );
@@ -254,18 +311,38 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
     unlinked.map((c) => c.id),
     LEAD_FIELDS,
   );
+  // A Salesforce record links to one contact: the first claim in this step wins, later ones fall back to email.
+  const claimed = new Set<string>();
+  const { pairs, byContactId, byEmail } = pairByLeadIds(contacts, links, leadRows, claimed);
+  pairs.push(...(await pairByContactIdProperty(ctx, byContactId, claimed, byEmail)));
+  if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail, claimed)));
+  return pairs;
+}
+
+/** The Lead id a contact's salesforce_lead_id property names, if any. */
+function leadIdProperty(contact: HubSpotContact): string | null {
+  return contact.properties.salesforce_lead_id ?? null;
+}
+
+/**
+ * Pairs by stored link, then by a Lead's HubSpot_Contact_Id__c or the contact's salesforce_lead_id;
+ * the rest go on to the contact's salesforce_contact_id or to email.
+ */
+function pairByLeadIds(
+  contacts: readonly HubSpotContact[],
+  links: ReadonlyMap<string, RecordLink>,
+  leadRows: readonly SalesforceRecord[],
+  claimed: Set<string>,
+): { pairs: Pair[]; byContactId: { contact: HubSpotContact; id: string }[]; byEmail: HubSpotContact[] } {
   const leadsById = new Map(leadRows.map((lead) => [lead.Id, lead]));
   const leadByHubSpotId = new Map(
     leadRows.flatMap((lead) =>
       recordText(lead, 'HubSpot_Contact_Id__c') ? [[recordText(lead, 'HubSpot_Contact_Id__c') as string, lead] as const] : [],
     ),
   );
-
   const pairs: Pair[] = [];
-  // A Salesforce record links to one contact: the first claim in this step wins, later ones fall back to email.
-  const claimed = new Set<string>();
   const byEmail: HubSpotContact[] = [];
-  const contactIdProperties: { contact: HubSpotContact; id: string }[] = [];
+  const byContactId: { contact: HubSpotContact; id: string }[] = [];
   for (const contact of contacts) {
     const link = links.get(contact.id);
     if (link) {
@@ -284,188 +361,185 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
       continue;
     }
     const contactId = contact.properties.salesforce_contact_id;
-    if (contactId && isSalesforceId(contactId)) contactIdProperties.push({ contact, id: contactId });
+    if (contactId && isSalesforceId(contactId)) byContactId.push({ contact, id: contactId });
     else if (contact.properties.email) byEmail.push(contact);
   }
-  // A Contact named by the contact's salesforce_contact_id must exist; otherwise email decides.
-  if (contactIdProperties.length > 0) {
-    const existing = new Set(
-      (
-        await ctx.salesforce.readRecords(
-          'Contact',
-          contactIdProperties.map((c) => c.id),
-          ['Id'],
-        )
-      ).map((r) => r.Id),
-    );
-    for (const { contact, id } of contactIdProperties) {
-      if (!existing.has(id) || claimed.has(id)) {
-        if (contact.properties.email) byEmail.push(contact);
-        continue;
-      }
-      claimed.add(id);
-      pairs.push({
-        contact,
-        link: {
-          hubspotContactId: contact.id,
-          email: contact.properties.email ?? null,
-          salesforceLeadId: null,
-          salesforceContactId: id,
-          salesforceOpportunityId: null,
-        },
-        lead: undefined,
-        matchedBy: 'contact_id_property',
-      });
-    }
-  }
-  if (byEmail.length > 0) pairs.push(...(await matchByEmail(ctx, byEmail, claimed)));
+  return { pairs, byContactId, byEmail };
+}
 
-  // 2. Opportunities of converted Leads: their stage is the Salesforce side's after conversion.
-  const opportunityIds = pairs
-    .map((p) => p.link.salesforceOpportunityId ?? recordText(p.lead, 'ConvertedOpportunityId'))
-    .filter((id): id is string => id !== null);
-  const opportunities = new Map(
-    (await ctx.salesforce.readRecords('Opportunity', opportunityIds, OPPORTUNITY_SYNC_FIELDS)).map((o) => [o.Id, o]),
+/** A Contact named by the contact's salesforce_contact_id must exist; otherwise email decides (added to `byEmail`). */
+async function pairByContactIdProperty(
+  ctx: SyncContext,
+  candidates: readonly { contact: HubSpotContact; id: string }[],
+  claimed: Set<string>,
+  byEmail: HubSpotContact[],
+): Promise<Pair[]> {
+  if (candidates.length === 0) return [];
+  const existing = new Set(
+    (
+      await ctx.salesforce.readRecords(
+        'Contact',
+        candidates.map((c) => c.id),
+        ['Id'],
+      )
+    ).map((r) => r.Id),
   );
-
-  // 3. Decide per pair: link writes (ids on both sides) and stage moves (the side behind moves forward).
-  const at = ctx.now();
-  const hubspotWrites: { id: string; properties: Record<string, string> }[] = [];
-  const leadWrites = new Map<string, SalesforceRecord>();
-  const stages: StageChange[] = [];
-  const linkUpdates: RecordLink[] = [];
-  const leadStages: { recordId: string; values: Record<string, string> }[] = [];
-  const aligned = new Set<string>();
-  for (const pair of pairs) {
-    const { contact, link, lead } = pair;
-    if (pair.matchedBy !== 'link') {
-      linkUpdates.push(link);
-      result.linked += 1;
-      entry(contactRef(contact.id), 'info', 'link_initial', `${MATCH_REASONS[pair.matchedBy]}: ${describeLink(link)}`, {
-        matchedBy: pair.matchedBy,
-        lead: link.salesforceLeadId,
-        contact: link.salesforceContactId,
-        opportunity: link.salesforceOpportunityId,
-      });
-    } else if (
-      lead?.IsConverted === true &&
-      (!link.salesforceContactId || !link.salesforceOpportunityId) &&
-      (recordText(lead, 'ConvertedContactId') || recordText(lead, 'ConvertedOpportunityId'))
-    ) {
-      // Converted since the link was saved: the link follows to the Contact and Opportunity.
-      linkUpdates.push({
+  const pairs: Pair[] = [];
+  for (const { contact, id } of candidates) {
+    if (!existing.has(id) || claimed.has(id)) {
+      if (contact.properties.email) byEmail.push(contact);
+      continue;
+    }
+    claimed.add(id);
+    pairs.push({
+      contact,
+      link: {
         hubspotContactId: contact.id,
-        email: null,
-        salesforceLeadId: lead.Id,
-        salesforceContactId: recordText(lead, 'ConvertedContactId'),
-        salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId'),
-      });
-    }
-    const ids: Record<string, string> = {};
-    const leadId = link.salesforceLeadId ?? lead?.Id ?? null;
-    const salesforceContactId = link.salesforceContactId ?? recordText(lead, 'ConvertedContactId');
-    if (leadId && contact.properties.salesforce_lead_id !== leadId) ids.salesforce_lead_id = leadId;
-    if (salesforceContactId && contact.properties.salesforce_contact_id !== salesforceContactId)
-      ids.salesforce_contact_id = salesforceContactId;
-    if (Object.keys(ids).length > 0) hubspotWrites.push({ id: contact.id, properties: ids });
-    if (lead && lead.IsConverted !== true && recordText(lead, 'HubSpot_Contact_Id__c') !== contact.id)
-      leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
-
-    const opportunity = opportunities.get(link.salesforceOpportunityId ?? recordText(lead, 'ConvertedOpportunityId') ?? '');
-    const decision: StageAgreement = decideStageAgreement(ctx.dictionary, contact.properties, {
-      lead: lead
-        ? {
-            object: 'Lead',
-            Status: recordText(lead, 'Status') ?? '',
-            IsConverted: lead.IsConverted === true,
-            Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c'),
-            Lifecycle_Stage__c: recordText(lead, 'Lifecycle_Stage__c'),
-          }
-        : null,
-      opportunity: opportunity
-        ? {
-            object: 'Opportunity',
-            StageName: recordText(opportunity, 'StageName') ?? '',
-            IsWon: opportunity.IsWon === true,
-            IsClosed: opportunity.IsClosed === true,
-          }
-        : null,
+        email: contact.properties.email ?? null,
+        salesforceLeadId: null,
+        salesforceContactId: id,
+        salesforceOpportunityId: null,
+      },
+      lead: undefined,
+      matchedBy: 'contact_id_property',
     });
-    if (lead) leadStages.push({ recordId: lead.Id, values: stageValues('Lead', lead) });
-    if (opportunity) leadStages.push({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) });
-    switch (decision.action) {
-      case 'none':
-        break;
-      case 'move_hubspot':
-        hubspotWrites.push({ id: contact.id, properties: { ...decision.properties } });
-        stages.push({
-          installationId: ctx.installationId,
-          hubspotContactId: contact.id,
-          stage: decision.stage,
-          source: 'salesforce',
-          occurredAt: at,
-          details: { initialSyncRun: runId },
-        });
-        aligned.add(contact.id);
-        entry(contactRef(contact.id), 'info', 'align_stage_hubspot', decision.reason, {
-          properties: decision.properties,
-          record: lead ? salesforceRef('Lead', lead.Id) : null,
-        });
-        break;
-      case 'move_salesforce': {
-        if (!lead) break;
-        leadWrites.set(lead.Id, { ...(leadWrites.get(lead.Id) ?? { Id: lead.Id }), ...decision.fields });
-        stages.push({
-          installationId: ctx.installationId,
-          hubspotContactId: contact.id,
-          stage: decision.stage,
-          source: 'hubspot',
-          occurredAt: at,
-          details: { initialSyncRun: runId },
-        });
-        aligned.add(contact.id);
-        entry(salesforceRef('Lead', lead.Id), 'info', 'align_stage_salesforce', decision.reason, {
-          fields: decision.fields,
-          contact: contact.id,
-        });
-        // The Lead's stage values after the write, remembered so its Outbound Message is known as the app's own.
-        if (decision.fields.Status !== undefined)
-          leadStages.push({ recordId: lead.Id, values: { Status: decision.fields.Status, IsConverted: 'false' } });
-        break;
-      }
-      default:
-        assertNever(decision);
-    }
   }
+  return pairs;
+}
 
-  // 4. Unlinked contacts at or after the handoff stage: historical, not new handoffs (no Lead, no SLA clock).
-  const linkedIds = new Set(pairs.map((p) => p.contact.id));
-  const handoffRank = compareStageRank(ctx.dictionary, ctx.dictionary.handoffStage, 'lead');
+/** A pair's link to save (new, or following a conversion) and the ids each side should carry of the other. */
+function planLinkWrites(step: ContactStep, pair: Pair): void {
+  const { contact, link, lead } = pair;
+  if (pair.matchedBy !== 'link') {
+    step.linkUpdates.push(link);
+    step.result.linked += 1;
+    step.entry(contactRef(contact.id), 'info', 'link_initial', `${MATCH_REASONS[pair.matchedBy]}: ${describeLink(link)}`, {
+      matchedBy: pair.matchedBy,
+      lead: link.salesforceLeadId,
+      contact: link.salesforceContactId,
+      opportunity: link.salesforceOpportunityId,
+    });
+  } else if (
+    lead?.IsConverted === true &&
+    (!link.salesforceContactId || !link.salesforceOpportunityId) &&
+    (recordText(lead, 'ConvertedContactId') || recordText(lead, 'ConvertedOpportunityId'))
+  ) {
+    // Converted since the link was saved: the link follows to the Contact and Opportunity.
+    step.linkUpdates.push({
+      hubspotContactId: contact.id,
+      email: null,
+      salesforceLeadId: lead.Id,
+      salesforceContactId: recordText(lead, 'ConvertedContactId'),
+      salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId'),
+    });
+  }
+  const ids: Record<string, string> = {};
+  const leadId = link.salesforceLeadId ?? lead?.Id ?? null;
+  const salesforceContactId = link.salesforceContactId ?? recordText(lead, 'ConvertedContactId');
+  if (leadId && contact.properties.salesforce_lead_id !== leadId) ids.salesforce_lead_id = leadId;
+  if (salesforceContactId && contact.properties.salesforce_contact_id !== salesforceContactId)
+    ids.salesforce_contact_id = salesforceContactId;
+  if (Object.keys(ids).length > 0) step.hubspotWrites.push({ id: contact.id, properties: ids });
+  if (lead && lead.IsConverted !== true && recordText(lead, 'HubSpot_Contact_Id__c') !== contact.id)
+    step.leadWrites.set(lead.Id, { Id: lead.Id, HubSpot_Contact_Id__c: contact.id });
+}
+
+/** Brings a pair's stages into agreement: the side that is behind moves forward. */
+function alignStages(step: ContactStep, pair: Pair, opportunity: SalesforceRecord | undefined): void {
+  const { contact, lead } = pair;
+  const decision: StageAgreement = decideStageAgreement(step.ctx.dictionary, contact.properties, {
+    lead: lead
+      ? {
+          object: 'Lead',
+          Status: recordText(lead, 'Status') ?? '',
+          IsConverted: lead.IsConverted === true,
+          Feedback_Reason__c: recordText(lead, 'Feedback_Reason__c'),
+          Lifecycle_Stage__c: recordText(lead, 'Lifecycle_Stage__c'),
+        }
+      : null,
+    opportunity: opportunity
+      ? {
+          object: 'Opportunity',
+          StageName: recordText(opportunity, 'StageName') ?? '',
+          IsWon: opportunity.IsWon === true,
+          IsClosed: opportunity.IsClosed === true,
+        }
+      : null,
+  });
+  if (lead) step.leadStages.push({ recordId: lead.Id, values: stageValues('Lead', lead) });
+  if (opportunity) step.leadStages.push({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) });
+  switch (decision.action) {
+    case 'none':
+      break;
+    case 'move_hubspot':
+      step.hubspotWrites.push({ id: contact.id, properties: { ...decision.properties } });
+      recordAlignment(step, contact.id, decision.stage, 'salesforce');
+      step.entry(contactRef(contact.id), 'info', 'align_stage_hubspot', decision.reason, {
+        properties: decision.properties,
+        record: lead ? salesforceRef('Lead', lead.Id) : null,
+      });
+      break;
+    case 'move_salesforce': {
+      if (!lead) break;
+      step.leadWrites.set(lead.Id, { ...(step.leadWrites.get(lead.Id) ?? { Id: lead.Id }), ...decision.fields });
+      recordAlignment(step, contact.id, decision.stage, 'hubspot');
+      step.entry(salesforceRef('Lead', lead.Id), 'info', 'align_stage_salesforce', decision.reason, {
+        fields: decision.fields,
+        contact: contact.id,
+      });
+      // The Lead's stage values after the write, remembered so its Outbound Message is known as the app's own.
+      if (decision.fields.Status !== undefined)
+        step.leadStages.push({ recordId: lead.Id, values: { Status: decision.fields.Status, IsConverted: 'false' } });
+      break;
+    }
+    default:
+      assertNever(decision);
+  }
+}
+
+/** A stage row for an aligned pair, from the side whose stage the other took. */
+function recordAlignment(step: ContactStep, contactId: string, stage: StageChange['stage'], source: StageChange['source']): void {
+  step.stages.push({
+    installationId: step.ctx.installationId,
+    hubspotContactId: contactId,
+    stage,
+    source,
+    occurredAt: step.at,
+    details: { initialSyncRun: step.runId },
+  });
+  step.aligned.add(contactId);
+}
+
+/** Counts and logs the unlinked contacts at or past the handoff stage: historical, so no Lead and no SLA clock. */
+function countUnmatchedHandoffs(step: ContactStep, contacts: readonly HubSpotContact[], linkedIds: ReadonlySet<string>): void {
+  const handoffRank = compareStageRank(step.ctx.dictionary, step.ctx.dictionary.handoffStage, 'lead');
   for (const contact of contacts) {
     if (linkedIds.has(contact.id)) continue;
-    const rank = hubspotFunnelRank(ctx.dictionary, contact.properties);
+    const rank = hubspotFunnelRank(step.ctx.dictionary, contact.properties);
     if (rank === null || rank < handoffRank) continue;
-    result.unmatched += 1;
-    entry(
+    step.result.unmatched += 1;
+    step.entry(
       contactRef(contact.id),
       'warn',
       'unmatched_initial',
       `lifecyclestage "${contact.properties.lifecyclestage ?? ''}" but no Salesforce Lead or Contact has this contact's id or email: historical, so no Lead is created and no SLA clock starts (a new handoff would)`,
     );
   }
+}
 
-  // 5. Writes: Salesforce first (the contact then carries ids that exist), HubSpot in batches of 100.
-  const leadRecords = [...leadWrites.values()];
-  await rememberStages(ctx, leadStages);
-  const leadOutcomes = await ctx.salesforce.updateRecords('Lead', leadRecords);
+/** Writes the Lead updates (stages remembered first); returns the contacts whose Lead refused its write. */
+async function writeLeadUpdates(step: ContactStep, pairs: readonly Pair[]): Promise<Set<string>> {
+  const leadRecords = [...step.leadWrites.values()];
+  await rememberStages(step.ctx, step.leadStages);
+  const leadOutcomes = await step.ctx.salesforce.updateRecords('Lead', leadRecords);
   const failedContacts = new Set<string>();
   for (const record of leadRecords) {
     const outcome = leadOutcomes.get(record.Id);
     if (outcome?.ok) continue;
-    result.failed += 1;
+    step.result.failed += 1;
     const owner = pairs.find((p) => p.lead?.Id === record.Id)?.contact.id;
     if (owner) failedContacts.add(owner);
-    entry(
+    step.entry(
       salesforceRef('Lead', record.Id),
       'error',
       'initial_sync_failed',
@@ -473,38 +547,27 @@ async function syncContactStep(ctx: SyncContext, runId: string, contacts: readon
       { fields: Object.keys(record).filter((f) => f !== 'Id') },
     );
   }
-  const contactWrites = mergeWrites(hubspotWrites);
-  if (contactWrites.length > 0) {
-    await ctx.ledger.remember(
-      ctx.installationId,
-      'hubspot',
-      contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
-    );
-    for (const [id, outcome] of await ctx.hubspot.updateContacts(contactWrites)) {
-      if (outcome.ok) continue;
-      result.failed += 1;
-      failedContacts.add(id);
-      entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
-        code: outcome.code,
-        fields: outcome.fields ?? [],
-      });
-    }
-  }
-  result.stagesAligned = [...aligned].filter((id) => !failedContacts.has(id)).length;
-  // Links are saved even when a write failed: the next run (or the live sync) finds the pair by them.
-  await saveLinks(ctx.db, ctx.installationId, linkUpdates);
-  await recordStageChanges(
-    ctx.db,
-    stages.filter((s) => !failedContacts.has(s.hubspotContactId)),
-  );
-  await writeSyncLog(ctx.db, log);
+  return failedContacts;
+}
 
-  // 6. Attribution, through the backfill's own stamping (it reads the links saved above).
-  const stamped = await stampContacts(ctx, runId, contacts);
-  result.stampedContacts = stamped.stampedContacts;
-  result.stampedLeads = stamped.stampedLeads;
-  result.failed += stamped.failed;
-  return result;
+/** Writes the contact updates (remembered first as the app's own), adding the contacts that refused to `failedContacts`. */
+async function writeContactUpdates(step: ContactStep, failedContacts: Set<string>): Promise<void> {
+  const contactWrites = mergeWrites(step.hubspotWrites);
+  if (contactWrites.length === 0) return;
+  await step.ctx.ledger.remember(
+    step.ctx.installationId,
+    'hubspot',
+    contactWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+  );
+  for (const [id, outcome] of await step.ctx.hubspot.updateContacts(contactWrites)) {
+    if (outcome.ok) continue;
+    step.result.failed += 1;
+    failedContacts.add(id);
+    step.entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
+      code: outcome.code,
+      fields: outcome.fields ?? [],
+    });
+  }
 }
 
 function linkTo(contact: HubSpotContact, lead: SalesforceRecord): RecordLink {

@@ -18,8 +18,8 @@ import {
 } from '../domain/field-values.ts';
 import { DEFAULT_FIELD_MAPPINGS, resolveFieldValue, type FieldMapping } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
-import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, salesforceRef } from './context.ts';
+import { writeSyncLog } from '../store/sync-log.ts';
+import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, salesforceRef, syncLogLines } from './context.ts';
 import { sameSalesforceId } from '../domain/salesforce-id.ts';
 
 /** The pairs that sync (dont_sync pairs are neither read nor watched). */
@@ -227,6 +227,13 @@ async function sendKeepingTheRest<R>(
   return outcomes;
 }
 
+/** Runs a write with its refused mapped values collected and set aside, then logs them. */
+type RefusalLoggingWrite = <R>(
+  records: readonly R[],
+  shape: WriteShape<R>,
+  mapped: ReadonlySet<string>,
+) => Promise<Map<string, WriteOutcome>>;
+
 /**
  * The ports a sync run writes through, with refused mapped values set aside and logged
  * (`mapped_value_refused`, warn) instead of failing the whole record.
@@ -235,95 +242,99 @@ export function refusalTolerantPorts(
   ctx: { db: Queryable; installationId: string; fieldMappings: readonly FieldMapping[]; job?: { queue: string; id: string } },
   ports: { hubspot: HubSpotPort; salesforce: SalesforcePort },
 ): { hubspot: HubSpotPort; salesforce: SalesforcePort } {
-  const mappedProperties = new Set(syncing(ctx.fieldMappings).map((m) => m.hubspotProperty));
-  const mappedFields = new Set(syncing(ctx.fieldMappings).map((m) => m.salesforceField));
-  /** Runs a write with its refusals collected, then logs them. */
-  const logged = async <R>(
-    records: readonly R[],
-    shape: WriteShape<R>,
-    mapped: ReadonlySet<string>,
-  ): Promise<Map<string, WriteOutcome>> => {
+  const logged: RefusalLoggingWrite = async (records, shape, mapped) => {
     const refusals: Refusal[] = [];
     const outcomes = await sendKeepingTheRest(records, shape, mapped, refusals);
-    await writeSyncLog(
-      ctx.db,
-      refusals.map((r): SyncLogEntry => ({
-        installationId: ctx.installationId,
-        recordRef: r.recordRef,
-        level: 'warn',
-        action: 'mapped_value_refused',
-        reason: `${r.system} refused ${r.field} = ${JSON.stringify(r.value)}: ${r.code} ${r.message}; the rest of the record was written`,
-        details: { field: r.field, value: r.value, code: r.code },
-        ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-      })),
-    );
+    const { log, entry } = syncLogLines(ctx);
+    for (const r of refusals)
+      entry(
+        r.recordRef,
+        'warn',
+        'mapped_value_refused',
+        `${r.system} refused ${r.field} = ${JSON.stringify(r.value)}: ${r.code} ${r.message}; the rest of the record was written`,
+        { field: r.field, value: r.value, code: r.code },
+      );
+    await writeSyncLog(ctx.db, log);
     return outcomes;
   };
+  return {
+    hubspot: refusalTolerantHubSpot(ports.hubspot, logged, new Set(syncing(ctx.fieldMappings).map((m) => m.hubspotProperty))),
+    salesforce: refusalTolerantSalesforce(ports.salesforce, logged, new Set(syncing(ctx.fieldMappings).map((m) => m.salesforceField))),
+  };
+}
+
+/** The HubSpot port with its contact writes tolerant of refused mapped properties. */
+function refusalTolerantHubSpot(hubspot: HubSpotPort, logged: RefusalLoggingWrite, mappedProperties: ReadonlySet<string>): HubSpotPort {
   type ContactWrite = { id: string; properties: Record<string, string> };
   type ContactCreate = { email: string; properties: Record<string, string> };
-  type Lead = SalesforceRecord;
+  return {
+    ...hubspot,
+    updateContacts: (updates) =>
+      logged<ContactWrite>(
+        updates,
+        {
+          send: (r) => hubspot.updateContacts(r),
+          keyOf: (r) => r.id,
+          valuesOf: (r) => r.properties,
+          without: (r, f) => ({ id: r.id, properties: without(r.properties, f) }),
+          refOf: (r) => contactRef(r.id),
+          system: 'HubSpot',
+        },
+        mappedProperties,
+      ),
+    upsertContactsByEmail: (inputs) =>
+      logged<ContactCreate>(
+        inputs,
+        {
+          send: (r) => hubspot.upsertContactsByEmail(r),
+          keyOf: (r) => r.email.toLowerCase(),
+          valuesOf: (r) => r.properties,
+          without: (r, f) => ({ email: r.email, properties: without(r.properties, f) }),
+          system: 'HubSpot',
+          // The contact may not exist yet: the line goes on the Lead it is made from.
+          refOf: (r) => (r.properties.salesforce_lead_id ? salesforceRef('Lead', r.properties.salesforce_lead_id) : contactRef('new')),
+        },
+        mappedProperties,
+      ),
+  };
+}
+
+/** The Salesforce port with its Lead writes tolerant of refused mapped fields. */
+function refusalTolerantSalesforce(
+  salesforce: SalesforcePort,
+  logged: RefusalLoggingWrite,
+  mappedFields: ReadonlySet<string>,
+): SalesforcePort {
   type LeadUpsert = Parameters<SalesforcePort['upsertLeadsByHubSpotId']>[0][number];
   return {
-    hubspot: {
-      ...ports.hubspot,
-      updateContacts: (updates) =>
-        logged<ContactWrite>(
-          updates,
-          {
-            send: (r) => ports.hubspot.updateContacts(r),
-            keyOf: (r) => r.id,
-            valuesOf: (r) => r.properties,
-            without: (r, f) => ({ id: r.id, properties: without(r.properties, f) }),
-            refOf: (r) => contactRef(r.id),
-            system: 'HubSpot',
-          },
-          mappedProperties,
-        ),
-      upsertContactsByEmail: (inputs) =>
-        logged<ContactCreate>(
-          inputs,
-          {
-            send: (r) => ports.hubspot.upsertContactsByEmail(r),
-            keyOf: (r) => r.email.toLowerCase(),
-            valuesOf: (r) => r.properties,
-            without: (r, f) => ({ email: r.email, properties: without(r.properties, f) }),
-            system: 'HubSpot',
-            // The contact may not exist yet: the line goes on the Lead it is made from.
-            refOf: (r) => (r.properties.salesforce_lead_id ? salesforceRef('Lead', r.properties.salesforce_lead_id) : contactRef('new')),
-          },
-          mappedProperties,
-        ),
-    },
-    salesforce: {
-      ...ports.salesforce,
-      updateRecords: (type, records) =>
-        type !== 'Lead'
-          ? ports.salesforce.updateRecords(type, records)
-          : logged<Lead>(
-              records,
-              {
-                send: (r) => ports.salesforce.updateRecords(type, r),
-                keyOf: (r) => r.Id,
-                valuesOf: (r) => r,
-                without: (r, f) => ({ ...without(r, f), Id: r.Id }),
-                refOf: (r) => salesforceRef('Lead', r.Id),
-                system: 'Salesforce',
-              },
-              mappedFields,
-            ),
-      upsertLeadsByHubSpotId: (leads) =>
-        logged<LeadUpsert>(
-          leads,
-          {
-            send: (r) => ports.salesforce.upsertLeadsByHubSpotId(r),
-            keyOf: (r) => r.HubSpot_Contact_Id__c,
-            valuesOf: (r) => r,
-            without: (r, f) => ({ ...without(r, f), HubSpot_Contact_Id__c: r.HubSpot_Contact_Id__c }),
-            refOf: (r) => contactRef(r.HubSpot_Contact_Id__c),
-            system: 'Salesforce',
-          },
-          mappedFields,
-        ),
-    },
+    ...salesforce,
+    updateRecords: (type, records) =>
+      type !== 'Lead'
+        ? salesforce.updateRecords(type, records)
+        : logged<SalesforceRecord>(
+            records,
+            {
+              send: (r) => salesforce.updateRecords(type, r),
+              keyOf: (r) => r.Id,
+              valuesOf: (r) => r,
+              without: (r, f) => ({ ...without(r, f), Id: r.Id }),
+              refOf: (r) => salesforceRef('Lead', r.Id),
+              system: 'Salesforce',
+            },
+            mappedFields,
+          ),
+    upsertLeadsByHubSpotId: (leads) =>
+      logged<LeadUpsert>(
+        leads,
+        {
+          send: (r) => salesforce.upsertLeadsByHubSpotId(r),
+          keyOf: (r) => r.HubSpot_Contact_Id__c,
+          valuesOf: (r) => r,
+          without: (r, f) => ({ ...without(r, f), HubSpot_Contact_Id__c: r.HubSpot_Contact_Id__c }),
+          refOf: (r) => contactRef(r.HubSpot_Contact_Id__c),
+          system: 'Salesforce',
+        },
+        mappedFields,
+      ),
   };
 }

@@ -25,7 +25,7 @@ import {
 } from '../store/record-links.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { touchesOf } from '../store/touches.ts';
-import { contactRef, salesforceRef } from './context.ts';
+import { contactRef, salesforceRef, type LogLine } from './context.ts';
 import type { Direction } from './pending-set.ts';
 import type { ValueLedger } from './value-ledger.ts';
 
@@ -53,29 +53,10 @@ const FIRST_TOUCH_FIELDS = [
 export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMergeEvent): Promise<string> {
   const { survivorId, primaryId, mergedIds } = hubspotMergeIds(event);
   const log: SyncLogEntry[] = [];
-  const entry = (recordRef: string, level: SyncLogEntry['level'], action: string, reason: string, details?: Record<string, unknown>) =>
+  const entry: LogLine = (recordRef, level, action, reason, details) =>
     log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
   const ids = [primaryId, ...mergedIds.filter((id) => id !== primaryId), survivorId];
-  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, ids);
-  // A Lead the app made for one of them whose link was never saved (the handoff stopped between the
-  // two writes) counts as its link: it names the contact, and left alone it would keep naming a
-  // merged-away id (chaos suite).
-  for (const lead of await unlinkedLeadsNaming(
-    ctx,
-    ids.filter((id) => !links.has(id)),
-  )) {
-    const contactId = String(lead.HubSpot_Contact_Id__c);
-    if (links.has(contactId)) continue;
-    const link: RecordLink = {
-      hubspotContactId: contactId,
-      email: typeof lead.Email === 'string' ? lead.Email : null,
-      salesforceLeadId: lead.Id,
-      salesforceContactId: null,
-      salesforceOpportunityId: null,
-    };
-    await saveLinks(ctx.db, ctx.installationId, [link]);
-    links.set(contactId, link);
-  }
+  const links = await mergedContactLinks(ctx, ids);
   // The merged contacts' links before the survivor's own: a survivor handed off before the merge
   // reached the app got a Lead of its own, which is the duplicate. (A merge applied again finds the
   // kept link on the survivor and no other: the table steps below are one transaction.)
@@ -83,50 +64,8 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   const { keep, duplicates } = chooseSurvivingLink(ordered, primaryId);
 
   // 1. The Salesforce records name the survivor; a duplicate Lead lets go of its merged-away contact.
-  const stamps = [
-    ...(keep?.salesforceLeadId ? [{ type: 'Lead', id: keep.salesforceLeadId, value: survivorId }] : []),
-    ...(keep?.salesforceContactId ? [{ type: 'Contact', id: keep.salesforceContactId, value: survivorId }] : []),
-    ...duplicates.flatMap((d) => (d.salesforceLeadId ? [{ type: 'Lead', id: d.salesforceLeadId, value: null }] : [])),
-  ];
-  // Clears before stamps: HubSpot_Contact_Id__c is unique, and a duplicate may still name the survivor.
-  for (const [type, clearing] of [
-    ['Lead', true],
-    ['Lead', false],
-    ['Contact', false],
-  ] as const) {
-    const records = stamps
-      .filter((s) => s.type === type && (s.value === null) === clearing)
-      .map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
-    if (records.length === 0) continue;
-    const outcomes = await ctx.salesforce.updateRecords(type, records);
-    for (const [id, outcome] of outcomes) {
-      if (!outcome.ok)
-        entry(
-          salesforceRef(type, id),
-          'error',
-          'merge_stamp_failed',
-          `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`,
-        );
-    }
-  }
-
-  // The survivor names the kept link's records (it inherited the merged contacts' values, which
-  // may name a duplicate's Lead).
-  const stampIds: Record<string, string> = {
-    ...(keep?.salesforceLeadId ? { salesforce_lead_id: keep.salesforceLeadId } : {}),
-    ...(keep?.salesforceContactId ? { salesforce_contact_id: keep.salesforceContactId } : {}),
-  };
-  if (Object.keys(stampIds).length > 0) {
-    await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: survivorId, values: stampIds }]);
-    const outcome = (await ctx.hubspot.updateContacts([{ id: survivorId, properties: stampIds }])).get(survivorId);
-    if (outcome && !outcome.ok)
-      entry(
-        contactRef(survivorId),
-        'error',
-        'merge_stamp_failed',
-        `HubSpot refused the Salesforce ids after the merge: ${outcome.code} ${outcome.message}`,
-      );
-  }
+  await stampSalesforceRecords(ctx, survivorId, keep, duplicates, entry);
+  await stampSurvivor(ctx, survivorId, keep, entry);
 
   // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
   // Duplicates are set aside before the kept link moves: a survivor handed off before its merge
@@ -162,6 +101,89 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
   await writeSyncLog(ctx.db, log);
   await ctx.markPending('to-salesforce', [survivorId]);
   return survivorId;
+}
+
+/**
+ * The links of the merge's contacts. A Lead the app made for one of them whose link was never saved
+ * (the handoff stopped between the two writes) counts as its link, saved now: it names the contact,
+ * and left alone it would keep naming a merged-away id (chaos suite).
+ */
+async function mergedContactLinks(ctx: IdentityContext, ids: readonly string[]): Promise<Map<string, RecordLink>> {
+  const links = await linksByHubSpotIds(ctx.db, ctx.installationId, ids);
+  for (const lead of await unlinkedLeadsNaming(
+    ctx,
+    ids.filter((id) => !links.has(id)),
+  )) {
+    const contactId = String(lead.HubSpot_Contact_Id__c);
+    if (links.has(contactId)) continue;
+    const link: RecordLink = {
+      hubspotContactId: contactId,
+      email: typeof lead.Email === 'string' ? lead.Email : null,
+      salesforceLeadId: lead.Id,
+      salesforceContactId: null,
+      salesforceOpportunityId: null,
+    };
+    await saveLinks(ctx.db, ctx.installationId, [link]);
+    links.set(contactId, link);
+  }
+  return links;
+}
+
+/** Stamps the survivor's id on the kept link's Lead and Contact and clears it from the duplicates' Leads. */
+async function stampSalesforceRecords(
+  ctx: IdentityContext,
+  survivorId: string,
+  keep: RecordLink | null,
+  duplicates: readonly RecordLink[],
+  entry: LogLine,
+): Promise<void> {
+  const stamps = [
+    ...(keep?.salesforceLeadId ? [{ type: 'Lead', id: keep.salesforceLeadId, value: survivorId }] : []),
+    ...(keep?.salesforceContactId ? [{ type: 'Contact', id: keep.salesforceContactId, value: survivorId }] : []),
+    ...duplicates.flatMap((d) => (d.salesforceLeadId ? [{ type: 'Lead', id: d.salesforceLeadId, value: null }] : [])),
+  ];
+  // Clears before stamps: HubSpot_Contact_Id__c is unique, and a duplicate may still name the survivor.
+  for (const [type, clearing] of [
+    ['Lead', true],
+    ['Lead', false],
+    ['Contact', false],
+  ] as const) {
+    const records = stamps
+      .filter((s) => s.type === type && (s.value === null) === clearing)
+      .map((s) => ({ Id: s.id, HubSpot_Contact_Id__c: s.value }));
+    if (records.length === 0) continue;
+    const outcomes = await ctx.salesforce.updateRecords(type, records);
+    for (const [id, outcome] of outcomes) {
+      if (!outcome.ok)
+        entry(
+          salesforceRef(type, id),
+          'error',
+          'merge_stamp_failed',
+          `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`,
+        );
+    }
+  }
+}
+
+/**
+ * The survivor names the kept link's records (it inherited the merged contacts' values, which
+ * may name a duplicate's Lead).
+ */
+async function stampSurvivor(ctx: IdentityContext, survivorId: string, keep: RecordLink | null, entry: LogLine): Promise<void> {
+  const stampIds: Record<string, string> = {
+    ...(keep?.salesforceLeadId ? { salesforce_lead_id: keep.salesforceLeadId } : {}),
+    ...(keep?.salesforceContactId ? { salesforce_contact_id: keep.salesforceContactId } : {}),
+  };
+  if (Object.keys(stampIds).length === 0) return;
+  await ctx.ledger.remember(ctx.installationId, 'hubspot', [{ recordId: survivorId, values: stampIds }]);
+  const outcome = (await ctx.hubspot.updateContacts([{ id: survivorId, properties: stampIds }])).get(survivorId);
+  if (outcome && !outcome.ok)
+    entry(
+      contactRef(survivorId),
+      'error',
+      'merge_stamp_failed',
+      `HubSpot refused the Salesforce ids after the merge: ${outcome.code} ${outcome.message}`,
+    );
 }
 
 /** Unconverted Leads naming one of the contacts that no link holds. */

@@ -7,7 +7,7 @@
  * its size kept for the report's segments.
  */
 import { formatCents } from '../domain/money.ts';
-import { dealStatusOf, lifetimeValues, settledAt, toCorporateCents, type CurrencyRates } from '../domain/revenue.ts';
+import { dealStatusOf, lifetimeValues, settledAt, toCorporateCents, type CurrencyRates, type LifetimeValue } from '../domain/revenue.ts';
 import type { SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
 import {
   dealContactsOfAccounts,
@@ -18,6 +18,7 @@ import {
   wonDealsOfAccounts,
   type CustomerAccount,
   type DealRecord,
+  type KnownDeal,
 } from '../store/deals.ts';
 import { linksBySalesforceIds } from '../store/record-links.ts';
 import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type SyncContext, type LogLine } from './context.ts';
@@ -106,84 +107,17 @@ export async function recordDeals(
   const touchedAccounts = new Set<string>();
   for (const opportunity of opportunities) {
     const previous = known.get(opportunity.Id) ?? null;
-    const status = dealStatusOf({ IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true });
-    const accountId = recordText(opportunity, 'AccountId');
-    const linked = contactOf.get(opportunity.Id) ?? (previous?.origin === 'lead' ? previous.hubspotContactId : null);
-    const viaAccount = linked === null && accountId !== null ? (accountContacts.get(accountId)?.[0] ?? null) : null;
-    const amount = numberOrNull(opportunity.Amount);
-    const currency = rates?.multiCurrency === true ? (recordText(opportunity, 'CurrencyIsoCode') ?? rates.corporate) : null;
-    const amountCents = amount === null ? null : toCorporateCents(amount, currency, rates);
-    const closeDate = recordText(opportunity, 'CloseDate');
-    const deal: DealRecord = {
-      salesforceOpportunityId: opportunity.Id,
-      salesforceAccountId: accountId,
-      hubspotContactId: linked ?? viaAccount,
-      origin: linked !== null ? 'lead' : viaAccount !== null ? 'account' : 'unlinked',
-      status,
-      amount,
-      currency,
-      amountCents,
-      closeDate,
-      wonAt: settledAt({
-        settled: status === 'won',
-        previous: previous && { settled: previous.status === 'won', at: previous.wonAt },
-        closeDate,
-        now,
-      }),
-      closedAt: settledAt({
-        settled: status !== 'open',
-        previous: previous && { settled: previous.status !== 'open', at: previous.closedAt },
-        closeDate,
-        now,
-      }),
-      openedAt: timeOrNull(opportunity.CreatedDate),
-      ownerId: recordText(opportunity, 'OwnerId'),
-      reason:
-        status === 'won' ? recordText(opportunity, 'Win_Reason__c') : status === 'lost' ? recordText(opportunity, 'Loss_Reason__c') : null,
-      campaignId: recordText(opportunity, 'CampaignId'),
-      name: recordText(opportunity, 'Name'),
-      stage: recordText(opportunity, 'StageName'),
-    };
+    const deal = dealOf(opportunity, previous, { contactOf, accountContacts, rates, now });
     deals.push(deal);
     summary.recorded += 1;
-
-    const ref = salesforceRef('Opportunity', opportunity.Id);
-    const details = {
-      amount: money(amountCents),
-      currency: currency ?? undefined,
-      account: accountId ?? undefined,
-      contact: deal.hubspotContactId ?? undefined,
-    };
-    if (amount !== null && amountCents === null)
-      entry(
-        ref,
-        'warn',
-        'deal_currency_unknown',
-        `Opportunity in ${currency ?? '?'}: the org has no active rate for it, so its amount is left out of the sums`,
-        details,
-      );
+    logDealChange(deal, previous, summary, entry);
     const changed =
-      previous === null || previous.status !== status || previous.amountCents !== amountCents || previous.accountId !== accountId;
-    if (status === 'won' && previous?.status !== 'won') {
-      summary.won += 1;
-      entry(ref, 'info', 'deal_won', `Deal won: ${money(amountCents)} recorded for the report and the account's lifetime value`, details);
-    } else if (status === 'lost' && previous?.status !== 'lost') {
-      summary.lost += 1;
-      entry(ref, 'info', 'deal_lost', `Deal lost${deal.reason === null ? '' : ` (${deal.reason})`}: recorded for the report`, details);
-    } else if (status === 'open' && previous !== null && previous.status !== 'open') {
-      summary.reopened += 1;
-      entry(ref, 'info', 'deal_reopened', `Deal reopened: it leaves the ${previous.status} figures`, details);
-    } else if (status !== 'open' && previous !== null && previous.amountCents !== amountCents) {
-      entry(
-        ref,
-        'info',
-        'deal_amount_changed',
-        `Amount of the ${status} deal changed from ${money(previous.amountCents)} to ${money(amountCents)}`,
-        details,
-      );
-    }
-    if (changed && accountId !== null) touchedAccounts.add(accountId);
-    if (changed && previous?.accountId && previous.accountId !== accountId) touchedAccounts.add(previous.accountId);
+      previous === null ||
+      previous.status !== deal.status ||
+      previous.amountCents !== deal.amountCents ||
+      previous.accountId !== deal.salesforceAccountId;
+    if (changed && deal.salesforceAccountId !== null) touchedAccounts.add(deal.salesforceAccountId);
+    if (changed && previous?.accountId && previous.accountId !== deal.salesforceAccountId) touchedAccounts.add(previous.accountId);
   }
   await saveDeals(ctx.db, ctx.installationId, deals);
   // The adapter keeps one rates object per read (every 15 minutes): it is stored once, not per batch.
@@ -195,6 +129,95 @@ export async function recordDeals(
   return summary;
 }
 
+/** An Opportunity's deal: credited to its linked contact, else through its Account's contact; its amount in corporate cents. */
+function dealOf(
+  opportunity: SalesforceRecord,
+  previous: KnownDeal | null,
+  known: {
+    contactOf: ReadonlyMap<string, string>;
+    accountContacts: ReadonlyMap<string, string[]>;
+    rates: CurrencyRates | null;
+    now: Date;
+  },
+): DealRecord {
+  const { rates, now } = known;
+  const status = dealStatusOf({ IsWon: opportunity.IsWon === true, IsClosed: opportunity.IsClosed === true });
+  const accountId = recordText(opportunity, 'AccountId');
+  const linked = known.contactOf.get(opportunity.Id) ?? (previous?.origin === 'lead' ? previous.hubspotContactId : null);
+  const viaAccount = linked === null && accountId !== null ? (known.accountContacts.get(accountId)?.[0] ?? null) : null;
+  const amount = numberOrNull(opportunity.Amount);
+  const currency = rates?.multiCurrency === true ? (recordText(opportunity, 'CurrencyIsoCode') ?? rates.corporate) : null;
+  const closeDate = recordText(opportunity, 'CloseDate');
+  return {
+    salesforceOpportunityId: opportunity.Id,
+    salesforceAccountId: accountId,
+    hubspotContactId: linked ?? viaAccount,
+    origin: linked !== null ? 'lead' : viaAccount !== null ? 'account' : 'unlinked',
+    status,
+    amount,
+    currency,
+    amountCents: amount === null ? null : toCorporateCents(amount, currency, rates),
+    closeDate,
+    wonAt: settledAt({
+      settled: status === 'won',
+      previous: previous && { settled: previous.status === 'won', at: previous.wonAt },
+      closeDate,
+      now,
+    }),
+    closedAt: settledAt({
+      settled: status !== 'open',
+      previous: previous && { settled: previous.status !== 'open', at: previous.closedAt },
+      closeDate,
+      now,
+    }),
+    openedAt: timeOrNull(opportunity.CreatedDate),
+    ownerId: recordText(opportunity, 'OwnerId'),
+    reason:
+      status === 'won' ? recordText(opportunity, 'Win_Reason__c') : status === 'lost' ? recordText(opportunity, 'Loss_Reason__c') : null,
+    campaignId: recordText(opportunity, 'CampaignId'),
+    name: recordText(opportunity, 'Name'),
+    stage: recordText(opportunity, 'StageName'),
+  };
+}
+
+/** Counts and logs what a deal's new state changes for the report: won, lost, reopened, a new amount, or an unknown currency. */
+function logDealChange(deal: DealRecord, previous: KnownDeal | null, summary: DealSummary, entry: LogLine): void {
+  const { status, amount, amountCents, currency } = deal;
+  const ref = salesforceRef('Opportunity', deal.salesforceOpportunityId);
+  const details = {
+    amount: money(amountCents),
+    currency: currency ?? undefined,
+    account: deal.salesforceAccountId ?? undefined,
+    contact: deal.hubspotContactId ?? undefined,
+  };
+  if (amount !== null && amountCents === null)
+    entry(
+      ref,
+      'warn',
+      'deal_currency_unknown',
+      `Opportunity in ${currency ?? '?'}: the org has no active rate for it, so its amount is left out of the sums`,
+      details,
+    );
+  if (status === 'won' && previous?.status !== 'won') {
+    summary.won += 1;
+    entry(ref, 'info', 'deal_won', `Deal won: ${money(amountCents)} recorded for the report and the account's lifetime value`, details);
+  } else if (status === 'lost' && previous?.status !== 'lost') {
+    summary.lost += 1;
+    entry(ref, 'info', 'deal_lost', `Deal lost${deal.reason === null ? '' : ` (${deal.reason})`}: recorded for the report`, details);
+  } else if (status === 'open' && previous !== null && previous.status !== 'open') {
+    summary.reopened += 1;
+    entry(ref, 'info', 'deal_reopened', `Deal reopened: it leaves the ${previous.status} figures`, details);
+  } else if (status !== 'open' && previous !== null && previous.amountCents !== amountCents) {
+    entry(
+      ref,
+      'info',
+      'deal_amount_changed',
+      `Amount of the ${status} deal changed from ${money(previous.amountCents)} to ${money(amountCents)}`,
+      details,
+    );
+  }
+}
+
 /**
  * Lifetime value of each account (its won deals), written to the HubSpot contacts of the account —
  * those its deals are credited through and those linked to its Salesforce Contacts — and to their
@@ -203,23 +226,9 @@ export async function recordDeals(
 async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly string[], entry: LogLine): Promise<number> {
   if (accountIds.length === 0) return 0;
   const values = lifetimeValues(await wonDealsOfAccounts(ctx.db, ctx.installationId, accountIds));
-  const contactsOf = await dealContactsOfAccounts(ctx.db, ctx.installationId, accountIds);
-  const salesforceContacts = await ctx.salesforce.contactsOfAccounts(accountIds);
-  const links = await linksBySalesforceIds(
-    ctx.db,
-    ctx.installationId,
-    salesforceContacts.map((c) => c.id),
-  );
-  for (const contact of salesforceContacts) {
-    const hubspotId = links.get(contact.id)?.hubspotContactId;
-    if (hubspotId === undefined) continue;
-    const list = contactsOf.get(contact.accountId) ?? [];
-    if (!list.includes(hubspotId)) list.push(hubspotId);
-    contactsOf.set(contact.accountId, list);
-  }
+  const contactsOf = await contactsOfAccounts(ctx, accountIds);
   const allContacts = [...new Set([...contactsOf.values()].flat())];
   const companiesOf = allContacts.length === 0 ? new Map<string, string[]>() : await ctx.hubspot.companiesOfContacts(allContacts);
-
   const accounts = new Map(
     (await ctx.salesforce.readRecords('Account', accountIds, ACCOUNT_SIZE_FIELDS)).map((record) => [record.Id, record]),
   );
@@ -238,33 +247,18 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
           (await ctx.hubspot.readCompanies([...new Set(companyOf.values())], COMPANY_SIZE_PROPERTIES)).map((c) => [c.id, c.properties]),
         );
 
-  const contactWrites: { id: string; properties: Record<string, string> }[] = [];
-  const companyWrites: { id: string; properties: Record<string, string> }[] = [];
+  const contactWrites: PropertyWrite[] = [];
+  const companyWrites: PropertyWrite[] = [];
   const sizes: CustomerAccount[] = [];
   for (const accountId of accountIds) {
-    const value = values.get(accountId);
-    const properties = {
-      customer_lifetime_value: formatCents(value?.valueCents ?? 0),
-      customer_first_won_at: value === undefined ? '' : value.firstWonAt.toISOString(),
-      customer_deals_won: String(value?.dealsWon ?? 0),
-    };
+    const properties = customerValueProperties(values.get(accountId));
     const contacts = contactsOf.get(accountId) ?? [];
     for (const contact of contacts) {
       contactWrites.push({ id: contact, properties });
       for (const company of companiesOf.get(contact) ?? []) companyWrites.push({ id: company, properties });
     }
-    const account = accounts.get(accountId);
     const companyId = companyOf.get(accountId) ?? null;
-    const company = companyId === null ? undefined : companies.get(companyId);
-    sizes.push({
-      salesforceAccountId: accountId,
-      name: account === undefined ? null : recordText(account, 'Name'),
-      employees: account === undefined ? null : numberOrNull(account.NumberOfEmployees),
-      annualRevenue: account === undefined ? null : numberOrNull(account.AnnualRevenue),
-      hubspotCompanyId: companyId,
-      companyEmployees: numberOrNull(company?.numberofemployees),
-      companyAnnualRevenue: numberOrNull(company?.annualrevenue),
-    });
+    sizes.push(accountSize(accountId, accounts.get(accountId), companyId, companyId === null ? undefined : companies.get(companyId)));
     if (contacts.length > 0) {
       entry(
         salesforceRef('Account', accountId),
@@ -276,6 +270,70 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
     }
   }
   await saveCustomerAccounts(ctx.db, ctx.installationId, sizes);
+  await writeCustomerValueProperties(ctx, contactWrites, companyWrites, entry);
+  return accountIds.length;
+}
+
+interface PropertyWrite {
+  id: string;
+  properties: Record<string, string>;
+}
+
+/** The HubSpot contacts of each account: those its deals are credited through, then those linked to its Salesforce Contacts. */
+async function contactsOfAccounts(ctx: RevenueContext, accountIds: readonly string[]): Promise<Map<string, string[]>> {
+  const contactsOf = await dealContactsOfAccounts(ctx.db, ctx.installationId, accountIds);
+  const salesforceContacts = await ctx.salesforce.contactsOfAccounts(accountIds);
+  const links = await linksBySalesforceIds(
+    ctx.db,
+    ctx.installationId,
+    salesforceContacts.map((c) => c.id),
+  );
+  for (const contact of salesforceContacts) {
+    const hubspotId = links.get(contact.id)?.hubspotContactId;
+    if (hubspotId === undefined) continue;
+    const list = contactsOf.get(contact.accountId) ?? [];
+    if (!list.includes(hubspotId)) list.push(hubspotId);
+    contactsOf.set(contact.accountId, list);
+  }
+  return contactsOf;
+}
+
+/** The customer properties of an account's lifetime value (none won: zero and a blank first win). */
+function customerValueProperties(
+  value: LifetimeValue | undefined,
+): Record<string, string> & { customer_lifetime_value: string; customer_deals_won: string } {
+  return {
+    customer_lifetime_value: formatCents(value?.valueCents ?? 0),
+    customer_first_won_at: value === undefined ? '' : value.firstWonAt.toISOString(),
+    customer_deals_won: String(value?.dealsWon ?? 0),
+  };
+}
+
+/** An account's size on both sides, kept for the report. */
+function accountSize(
+  accountId: string,
+  account: SalesforceRecord | undefined,
+  companyId: string | null,
+  company: Record<string, string | null> | undefined,
+): CustomerAccount {
+  return {
+    salesforceAccountId: accountId,
+    name: account === undefined ? null : recordText(account, 'Name'),
+    employees: account === undefined ? null : numberOrNull(account.NumberOfEmployees),
+    annualRevenue: account === undefined ? null : numberOrNull(account.AnnualRevenue),
+    hubspotCompanyId: companyId,
+    companyEmployees: numberOrNull(company?.numberofemployees),
+    companyAnnualRevenue: numberOrNull(company?.annualrevenue),
+  };
+}
+
+/** Writes the lifetime values to the contacts (remembered first as the app's own) and their companies, logging refusals. */
+async function writeCustomerValueProperties(
+  ctx: RevenueContext,
+  contactWrites: readonly PropertyWrite[],
+  companyWrites: readonly PropertyWrite[],
+  entry: LogLine,
+): Promise<void> {
   if (contactWrites.length > 0) {
     await ctx.ledger.remember(
       ctx.installationId,
@@ -289,23 +347,23 @@ async function writeCustomerValues(ctx: RevenueContext, accountIds: readonly str
           'error',
           'customer_value_failed',
           `HubSpot did not take the lifetime value: ${outcome.code} ${outcome.message}`,
-          { code: outcome.code },
+          {
+            code: outcome.code,
+          },
         );
     }
   }
-  if (companyWrites.length > 0) {
-    for (const [id, outcome] of await ctx.hubspot.updateCompanies(companyWrites)) {
-      if (!outcome.ok)
-        entry(
-          `hubspot:company:${id}`,
-          'error',
-          'customer_value_failed',
-          `HubSpot did not take the company's lifetime value: ${outcome.code} ${outcome.message}`,
-          { code: outcome.code },
-        );
-    }
+  if (companyWrites.length === 0) return;
+  for (const [id, outcome] of await ctx.hubspot.updateCompanies(companyWrites)) {
+    if (!outcome.ok)
+      entry(
+        `hubspot:company:${id}`,
+        'error',
+        'customer_value_failed',
+        `HubSpot did not take the company's lifetime value: ${outcome.code} ${outcome.message}`,
+        { code: outcome.code },
+      );
   }
-  return accountIds.length;
 }
 
 /** The link each Opportunity converted from (record_links), for `recordDeals`. */

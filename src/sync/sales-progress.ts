@@ -11,11 +11,22 @@ import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '.
 import { recordStageChanges, writeSyncLog, type StageChange } from '../store/sync-log.ts';
 import { leadEmailWrites, noteLinkEmails } from './email-identity.ts';
 import { AttributionBatch } from './attribution.ts';
-import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, stageValues, type SyncContext, syncLogLines } from './context.ts';
+import {
+  OPPORTUNITY_SYNC_FIELDS,
+  contactRef,
+  recordText,
+  salesforceRef,
+  stageValues,
+  type LogLine,
+  type SyncContext,
+  syncLogLines,
+} from './context.ts';
 import { carryConsent } from './consent.ts';
-import { prepareFeedback } from './feedback.ts';
+import { prepareFeedback, type FeedbackBatch } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
+import type { CurrencyRates } from '../domain/revenue.ts';
+import type { TypedMapping } from '../domain/field-values.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { salesOwnerWrites } from './owners.ts';
 import { contactReadProperties, contactValuesFor, leadReadFields, newContactValues, typedMappings } from './mapped-fields.ts';
@@ -53,14 +64,90 @@ function snapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord): Sal
       };
 }
 
+/** A Salesforce record and the HubSpot contact it moves. */
+interface Move {
+  type: 'Lead' | 'Opportunity';
+  record: SalesforceRecord;
+  contactId: string;
+}
+interface ContactWrite {
+  id: string;
+  properties: Record<string, string>;
+}
+
+/** One run's Salesforce records, their links, and what it has decided and logged so far. */
+interface ProgressRun {
+  ctx: SyncContext;
+  at: Date;
+  summary: ProgressSummary;
+  entry: LogLine;
+  mappings: readonly TypedMapping[];
+  leads: SalesforceRecord[];
+  opportunities: SalesforceRecord[];
+  rates: CurrencyRates | null;
+  /** Links by Salesforce id (Lead or Opportunity), extended as the run links more records. */
+  links: Map<string, RecordLink>;
+  linkUpdates: RecordLink[];
+  stages: StageChange[];
+}
+
 /** Syncs the given Salesforce records (`Lead:id` / `Opportunity:id`) to HubSpot. */
 export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly string[]): Promise<ProgressSummary> {
-  const summary: ProgressSummary = { read: 0, contactsUpdated: 0, contactsCreated: 0, refused: 0, unchanged: 0, failed: 0 };
-  const stages: StageChange[] = [];
   const at = ctx.now();
   const { log, entry } = syncLogLines(ctx);
-
   // 1. Current Salesforce state, one query per type.
+  const run = await readSalesforceState(ctx, at, keys, entry);
+  // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
+  await createContactsForNewLeads(run, await creatableLeads(run));
+  // 3. Which contact each record moves; conversions extend the link to Contact and Opportunity.
+  const moves = [...leadMoves(run), ...(await opportunityMoves(run))];
+  // 4. Decide against the contact's current HubSpot state, Lead before Opportunity.
+  const contacts = new Map(
+    (await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], contactReadProperties(ctx.fieldMappings))).map((c) => [
+      c.id,
+      c,
+    ]),
+  );
+  const feedback = await prepareFeedback(ctx, moves, contacts);
+  const { firstSteps, secondSteps, view } = decideMoves(run, moves, contacts, feedback);
+  firstSteps.push(...(await recordValueWrites(run, moves, contacts)));
+  // Prepared elsewhere in this batch (SLA first-touch stamps): they go out with the values.
+  for (const write of ctx.hubspotWrites ?? [])
+    (secondSteps.some((step) => step.id === write.id) ? secondSteps : firstSteps).push({
+      id: write.id,
+      properties: { ...write.properties },
+    });
+  // 5. Write in order: clears, then values (HubSpot applies a batch's inputs in no set order).
+  const failedContacts = await writeContactSteps(run, [mergeWrites(firstSteps), mergeWrites(secondSteps)]);
+  // A contact whose write failed (refused, or answered but not kept: WRITE_IGNORED) did not move.
+  run.summary.contactsUpdated = [...view.keys()].filter((id) => !failedContacts.has(id)).length;
+  await saveLinks(ctx.db, ctx.installationId, run.linkUpdates);
+  await recordStageChanges(
+    ctx.db,
+    run.stages.filter((change) => !failedContacts.has(change.hubspotContactId)),
+  );
+  // 6. Every Opportunity read is a deal of the revenue loop, linked or not (renewals of a customer's Account).
+  const contactOfOpportunity = new Map(
+    run.opportunities.flatMap((o) => {
+      const contact = run.links.get(o.Id)?.hubspotContactId;
+      return contact === undefined ? [] : [[o.Id, contact] as const];
+    }),
+  );
+  await recordDeals(ctx, run.opportunities, run.rates, contactOfOpportunity, entry);
+  await writeSyncLog(ctx.db, log);
+  await feedback.finish(failedContacts);
+  // Email consent both ways (src/sync/consent.ts), on the records read above.
+  await carryConsent(
+    ctx,
+    [...contacts.values()],
+    [...run.links.values(), ...run.linkUpdates],
+    new Map(run.leads.map((lead) => [lead.Id, lead])),
+  );
+  return run.summary;
+}
+
+/** Reads the records behind the keys (and the Opportunities of converted Leads), remembers their stages, reads their links. */
+async function readSalesforceState(ctx: SyncContext, at: Date, keys: readonly string[], entry: LogLine): Promise<ProgressRun> {
   const parsed = keys.map(parseRecordKey).filter((k): k is NonNullable<typeof k> => k !== null);
   // A Lead whose link a deletion or merge set aside (src/sync/deletions.ts) is left alone until a restore.
   const setAside = await setAsideIds(
@@ -90,7 +177,6 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   const opportunityRead =
     wantedOpportunities.length === 0 ? { fields: [...OPPORTUNITY_SYNC_FIELDS], rates: null } : await opportunityReadFields(ctx.salesforce);
   const opportunities = await ctx.salesforce.readRecords('Opportunity', wantedOpportunities, opportunityRead.fields);
-  summary.read = leads.length + opportunities.length;
   await rememberStages(ctx, [
     ...leads.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
     ...opportunities.map((opportunity) => ({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) })),
@@ -105,91 +191,106 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
         : [];
     }),
   );
+  const summary = {
+    read: leads.length + opportunities.length,
+    contactsUpdated: 0,
+    contactsCreated: 0,
+    refused: 0,
+    unchanged: 0,
+    failed: 0,
+  };
+  return { ctx, at, summary, entry, mappings, leads, opportunities, rates: opportunityRead.rates, links, linkUpdates: [], stages: [] };
+}
 
-  // 2. Leads created in Salesforce become HubSpot contacts (sales-sourced), matched by email.
-  const linkUpdates: RecordLink[] = [];
+/** The unlinked Leads that can become HubSpot contacts; one without an email waits for one. */
+async function creatableLeads(run: ProgressRun): Promise<SalesforceRecord[]> {
   // Set aside again after the links were read: a merge clears a duplicate Lead's HubSpot id in
   // Salesforce, then sets its link aside; a Lead read between the two looked linked above and
   // unlinked here, and would come back as a new contact (chaos suite).
-  const withoutLink = leads.filter((lead) => !links.get(lead.Id) && !recordText(lead, 'HubSpot_Contact_Id__c'));
+  const withoutLink = run.leads.filter((lead) => !run.links.get(lead.Id) && !recordText(lead, 'HubSpot_Contact_Id__c'));
   const setAsideSince = await setAsideIds(
-    ctx.db,
-    ctx.installationId,
+    run.ctx.db,
+    run.ctx.installationId,
     'salesforce',
     withoutLink.map((lead) => lead.Id),
   );
   const unlinked = withoutLink.filter((lead) => !setAsideSince.has(lead.Id));
-  const creatable = unlinked.filter((lead) => recordText(lead, 'Email'));
   for (const lead of unlinked.filter((l) => !recordText(l, 'Email'))) {
-    entry(
+    run.entry(
       salesforceRef('Lead', lead.Id),
       'warn',
       'skip_no_email',
       'Lead has no Email: HubSpot contacts are keyed by email, so it is not synced until it has one',
     );
   }
-  if (creatable.length > 0) {
-    // Attribution: sales-sourced unless the same email has a marketing history (or LeadSource names a channel).
-    const attribution = await AttributionBatch.forSalesforceLeads(ctx, creatable);
-    const outcomes = await ctx.hubspot.upsertContactsByEmail(
-      creatable.map((lead) => ({
-        email: recordText(lead, 'Email') ?? '',
-        properties: Object.fromEntries([
-          ...Object.entries(newContactValues(mappings, lead)),
-          ['salesforce_lead_id', lead.Id],
-          ...Object.entries(attribution.hubspotStamp(lead.Id)),
-        ]),
-      })),
-    );
-    const backfill: SalesforceRecord[] = [];
-    for (const lead of creatable) {
-      const outcome = outcomes.get((recordText(lead, 'Email') ?? '').toLowerCase());
-      if (!outcome?.ok) {
-        summary.failed += 1;
-        entry(
-          salesforceRef('Lead', lead.Id),
-          'error',
-          'create_contact_failed',
-          `HubSpot refused the contact: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-        );
-        continue;
-      }
-      if (outcome.created) summary.contactsCreated += 1;
-      const link: RecordLink = {
-        hubspotContactId: outcome.id,
-        email: recordText(lead, 'Email'),
-        salesforceLeadId: lead.Id,
-        salesforceContactId: null,
-        salesforceOpportunityId: null,
-      };
-      links.set(lead.Id, link);
-      linkUpdates.push(link);
-      attribution.linkContact(lead.Id, outcome.id);
-      backfill.push({ ...attribution.leadFields(lead.Id, lead), Id: lead.Id, HubSpot_Contact_Id__c: outcome.id });
-      entry(
-        salesforceRef('Lead', lead.Id),
-        'info',
-        outcome.created ? 'create_contact' : 'link_contact',
-        `Lead created in Salesforce: ${outcome.created ? 'created' : 'matched by email to'} HubSpot contact ${outcome.id}`,
-      );
-    }
-    const stamped = await ctx.salesforce.updateRecords('Lead', backfill);
-    for (const [id, outcome] of stamped)
-      if (!outcome.ok)
-        entry(
-          salesforceRef('Lead', id),
-          'error',
-          'stamp_failed',
-          `Salesforce refused HubSpot_Contact_Id__c: ${outcome.code} ${outcome.message}`,
-        );
-    for (const record of backfill) if (stamped.get(record.Id)?.ok) attribution.leadWritten(record.Id, record.Id, record, true);
-    await attribution.complete(entry);
-  }
+  return unlinked.filter((lead) => recordText(lead, 'Email'));
+}
 
-  // 3. Which contact each record moves; conversions extend the link to Contact and Opportunity.
-  const moves: { type: 'Lead' | 'Opportunity'; record: SalesforceRecord; contactId: string }[] = [];
-  for (const lead of leads) {
-    const contactId = links.get(lead.Id)?.hubspotContactId ?? recordText(lead, 'HubSpot_Contact_Id__c');
+/** Creates (or matches by email) a HubSpot contact per Lead, links them and stamps the contact's id back on each Lead. */
+async function createContactsForNewLeads(run: ProgressRun, creatable: readonly SalesforceRecord[]): Promise<void> {
+  if (creatable.length === 0) return;
+  // Attribution: sales-sourced unless the same email has a marketing history (or LeadSource names a channel).
+  const attribution = await AttributionBatch.forSalesforceLeads(run.ctx, creatable);
+  const outcomes = await run.ctx.hubspot.upsertContactsByEmail(
+    creatable.map((lead) => ({
+      email: recordText(lead, 'Email') ?? '',
+      properties: Object.fromEntries([
+        ...Object.entries(newContactValues(run.mappings, lead)),
+        ['salesforce_lead_id', lead.Id],
+        ...Object.entries(attribution.hubspotStamp(lead.Id)),
+      ]),
+    })),
+  );
+  const backfill: SalesforceRecord[] = [];
+  for (const lead of creatable) {
+    const outcome = outcomes.get((recordText(lead, 'Email') ?? '').toLowerCase());
+    if (!outcome?.ok) {
+      run.summary.failed += 1;
+      run.entry(
+        salesforceRef('Lead', lead.Id),
+        'error',
+        'create_contact_failed',
+        `HubSpot refused the contact: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      );
+      continue;
+    }
+    if (outcome.created) run.summary.contactsCreated += 1;
+    const link: RecordLink = {
+      hubspotContactId: outcome.id,
+      email: recordText(lead, 'Email'),
+      salesforceLeadId: lead.Id,
+      salesforceContactId: null,
+      salesforceOpportunityId: null,
+    };
+    run.links.set(lead.Id, link);
+    run.linkUpdates.push(link);
+    attribution.linkContact(lead.Id, outcome.id);
+    backfill.push({ ...attribution.leadFields(lead.Id, lead), Id: lead.Id, HubSpot_Contact_Id__c: outcome.id });
+    run.entry(
+      salesforceRef('Lead', lead.Id),
+      'info',
+      outcome.created ? 'create_contact' : 'link_contact',
+      `Lead created in Salesforce: ${outcome.created ? 'created' : 'matched by email to'} HubSpot contact ${outcome.id}`,
+    );
+  }
+  const stamped = await run.ctx.salesforce.updateRecords('Lead', backfill);
+  for (const [id, outcome] of stamped)
+    if (!outcome.ok)
+      run.entry(
+        salesforceRef('Lead', id),
+        'error',
+        'stamp_failed',
+        `Salesforce refused HubSpot_Contact_Id__c: ${outcome.code} ${outcome.message}`,
+      );
+  for (const record of backfill) if (stamped.get(record.Id)?.ok) attribution.leadWritten(record.Id, record.Id, record, true);
+  await attribution.complete(run.entry);
+}
+
+/** The Leads that move a linked contact; a conversion extends the link to its Contact and Opportunity. */
+function leadMoves(run: ProgressRun): Move[] {
+  const moves: Move[] = [];
+  for (const lead of run.leads) {
+    const contactId = run.links.get(lead.Id)?.hubspotContactId ?? recordText(lead, 'HubSpot_Contact_Id__c');
     if (!contactId) continue;
     if (lead.IsConverted === true) {
       const converted: RecordLink = {
@@ -199,11 +300,11 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
         salesforceContactId: recordText(lead, 'ConvertedContactId'),
         salesforceOpportunityId: recordText(lead, 'ConvertedOpportunityId'),
       };
-      linkUpdates.push(converted);
-      if (converted.salesforceOpportunityId !== null && !links.has(converted.salesforceOpportunityId))
-        links.set(converted.salesforceOpportunityId, converted);
-    } else if (!links.get(lead.Id)) {
-      linkUpdates.push({
+      run.linkUpdates.push(converted);
+      if (converted.salesforceOpportunityId !== null && !run.links.has(converted.salesforceOpportunityId))
+        run.links.set(converted.salesforceOpportunityId, converted);
+    } else if (!run.links.get(lead.Id)) {
+      run.linkUpdates.push({
         hubspotContactId: contactId,
         email: recordText(lead, 'Email'),
         salesforceLeadId: lead.Id,
@@ -213,20 +314,28 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     }
     moves.push({ type: 'Lead', record: lead, contactId });
   }
-  // An Opportunity can arrive before the conversion of its Lead was synced (deliveries are not
-  // ordered): find the converted Lead of each unlinked Opportunity, one query for the batch.
-  const unlinkedOpportunities = opportunities.filter((o) => !links.get(o.Id)).map((o) => o.Id);
-  const convertedFrom = await ctx.salesforce.leadsConvertedInto(unlinkedOpportunities);
+  return moves;
+}
+
+/**
+ * Links each unlinked Opportunity to the contact of the Lead converted into it. An Opportunity can
+ * arrive before the conversion of its Lead was synced (deliveries are not ordered): one query for the batch.
+ */
+async function linkOpportunitiesToConvertedLeads(run: ProgressRun): Promise<void> {
+  const unlinkedOpportunities = run.opportunities.filter((o) => !run.links.get(o.Id)).map((o) => o.Id);
+  const convertedFrom = await run.ctx.salesforce.leadsConvertedInto(unlinkedOpportunities);
   // Their Leads' links (a Lead converted before the app could stamp its HubSpot id has only the link).
   const convertedLinks = await linksBySalesforceIds(
-    ctx.db,
-    ctx.installationId,
-    convertedFrom.map((lead) => lead.Id).filter((id) => !links.has(id)),
+    run.ctx.db,
+    run.ctx.installationId,
+    convertedFrom.map((lead) => lead.Id).filter((id) => !run.links.has(id)),
   );
   for (const lead of convertedFrom) {
     const opportunityId = recordText(lead, 'ConvertedOpportunityId');
     const contactId =
-      links.get(lead.Id)?.hubspotContactId ?? convertedLinks.get(lead.Id)?.hubspotContactId ?? recordText(lead, 'HubSpot_Contact_Id__c');
+      run.links.get(lead.Id)?.hubspotContactId ??
+      convertedLinks.get(lead.Id)?.hubspotContactId ??
+      recordText(lead, 'HubSpot_Contact_Id__c');
     if (!opportunityId || !contactId) continue;
     const link: RecordLink = {
       hubspotContactId: contactId,
@@ -235,13 +344,19 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
       salesforceContactId: recordText(lead, 'ConvertedContactId'),
       salesforceOpportunityId: opportunityId,
     };
-    links.set(opportunityId, link);
-    linkUpdates.push(link);
+    run.links.set(opportunityId, link);
+    run.linkUpdates.push(link);
   }
-  for (const opportunity of opportunities) {
-    const contactId = links.get(opportunity.Id)?.hubspotContactId;
+}
+
+/** The Opportunities that move a linked contact; an unlinked one moves none. */
+async function opportunityMoves(run: ProgressRun): Promise<Move[]> {
+  await linkOpportunitiesToConvertedLeads(run);
+  const moves: Move[] = [];
+  for (const opportunity of run.opportunities) {
+    const contactId = run.links.get(opportunity.Id)?.hubspotContactId;
     if (!contactId) {
-      entry(
+      run.entry(
         salesforceRef('Opportunity', opportunity.Id),
         'info',
         'skip_unlinked',
@@ -251,64 +366,73 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     }
     moves.push({ type: 'Opportunity', record: opportunity, contactId });
   }
+  return moves;
+}
 
-  // 4. Decide against the contact's current HubSpot state, Lead before Opportunity.
-  const contacts = new Map(
-    (await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], contactReadProperties(ctx.fieldMappings))).map((c) => [
-      c.id,
-      c,
-    ]),
-  );
-  const feedback = await prepareFeedback(ctx, moves, contacts);
-  const firstSteps: { id: string; properties: Record<string, string> }[] = [];
-  const secondSteps: { id: string; properties: Record<string, string> }[] = [];
+/**
+ * The lifecycle (and feedback) writes of each move, Lead before Opportunity, each decided on the
+ * contact as the earlier moves of the batch leave it (`view`).
+ */
+function decideMoves(
+  run: ProgressRun,
+  moves: Move[],
+  contacts: ReadonlyMap<string, HubSpotContact>,
+  feedback: FeedbackBatch,
+): { firstSteps: ContactWrite[]; secondSteps: ContactWrite[]; view: Map<string, Record<string, string | null>> } {
+  const firstSteps: ContactWrite[] = [];
+  const secondSteps: ContactWrite[] = [];
   const view = new Map<string, Record<string, string | null>>();
   for (const move of moves.sort((a, b) => (a.type === b.type ? 0 : a.type === 'Lead' ? -1 : 1))) {
-    const contact: HubSpotContact | undefined = contacts.get(move.contactId);
+    const contact = contacts.get(move.contactId);
     const ref = salesforceRef(move.type, move.record.Id);
     if (!contact) {
-      summary.failed += 1;
-      entry(ref, 'warn', 'contact_missing', `HubSpot contact ${move.contactId} no longer exists`);
+      run.summary.failed += 1;
+      run.entry(ref, 'warn', 'contact_missing', `HubSpot contact ${move.contactId} no longer exists`);
       continue;
     }
     const state = view.get(contact.id) ?? { ...contact.properties };
-    const decision = decideSalesforceToHubSpot(ctx.dictionary, state, snapshotOf(move.type, move.record));
+    const decision = decideSalesforceToHubSpot(run.ctx.dictionary, state, snapshotOf(move.type, move.record));
     // The sales feedback of the record rides on the same writes (two steps: clear, then set).
     const steps = feedback.stepsFor(move, decision, state);
-    if (decision.action === 'none') {
-      if (decision.reason.startsWith('refused')) summary.refused += 1;
-      else summary.unchanged += 1;
-      // A Salesforce state no stage row covers stops the record's stage sync: a warning the health page groups.
-      const stop = isNoRuleMatch(decision.reason);
-      const refused = decision.reason.startsWith('refused');
-      entry(
-        ref,
-        stop || refused ? 'warn' : 'info',
-        stop ? SILENT_STOP_ACTIONS.noRuleMatches : refused ? 'refused' : 'no_change',
-        decision.reason,
-        { contact: contact.id },
-      );
-      if (steps.length === 0) continue;
-    }
+    if (decision.action === 'none') logNoMove(run, ref, contact.id, decision.reason);
+    if (decision.action === 'none' && steps.length === 0) continue;
     const [first, second] = steps;
-    if (first && second) {
-      firstSteps.push({ id: contact.id, properties: { ...first } });
-      secondSteps.push({ id: contact.id, properties: { ...second } });
-    } else if (first) {
-      firstSteps.push({ id: contact.id, properties: { ...first } });
-    }
+    if (first) firstSteps.push({ id: contact.id, properties: { ...first } });
+    if (first && second) secondSteps.push({ id: contact.id, properties: { ...second } });
     view.set(contact.id, { ...state, ...(second ?? first) });
     if (decision.action === 'none') continue;
-    stages.push({
-      installationId: ctx.installationId,
+    run.stages.push({
+      installationId: run.ctx.installationId,
       hubspotContactId: contact.id,
       stage: decision.stage,
       source: 'salesforce',
-      occurredAt: at,
+      occurredAt: run.at,
       details: { record: ref },
     });
-    entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
+    run.entry(contactRef(contact.id), 'info', 'update_hubspot', decision.reason, { record: ref, steps: decision.steps });
   }
+  return { firstSteps, secondSteps, view };
+}
+
+/** Counts and logs a record that moves no stage: refused, unchanged, or a state no stage row covers. */
+function logNoMove(run: ProgressRun, ref: string, contactId: string, reason: string): void {
+  const refused = reason.startsWith('refused');
+  if (refused) run.summary.refused += 1;
+  else run.summary.unchanged += 1;
+  // A Salesforce state no stage row covers stops the record's stage sync: a warning the health page groups.
+  const stop = isNoRuleMatch(reason);
+  run.entry(ref, stop || refused ? 'warn' : 'info', stop ? SILENT_STOP_ACTIONS.noRuleMatches : refused ? 'refused' : 'no_change', reason, {
+    contact: contactId,
+  });
+}
+
+/** The contact values the records carry besides their stage: mapped fields, Email, Salesforce ids and owners. */
+async function recordValueWrites(
+  run: ProgressRun,
+  moves: readonly Move[],
+  contacts: ReadonlyMap<string, HubSpotContact>,
+): Promise<ContactWrite[]> {
+  const writes: ContactWrite[] = [];
   // A linked Lead's mapped fields go to its contact by each mapping's rule; its changed Email too,
   // never as a second record.
   const linkedLeads = moves.flatMap((m) => {
@@ -316,82 +440,65 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
   });
   for (const { lead, contact } of linkedLeads) {
-    const values = contactValuesFor(mappings, lead, contact);
+    const values = contactValuesFor(run.mappings, lead, contact);
     if (Object.keys(values).length === 0) continue;
-    firstSteps.push({ id: contact.id, properties: values });
-    entry(contactRef(contact.id), 'info', 'update_mapped_fields', `mapped fields of Lead ${lead.Id}: ${Object.keys(values).join(', ')}`, {
-      record: salesforceRef('Lead', lead.Id),
-      fields: Object.keys(values),
-    });
+    writes.push({ id: contact.id, properties: values });
+    run.entry(
+      contactRef(contact.id),
+      'info',
+      'update_mapped_fields',
+      `mapped fields of Lead ${lead.Id}: ${Object.keys(values).join(', ')}`,
+      {
+        record: salesforceRef('Lead', lead.Id),
+        fields: Object.keys(values),
+      },
+    );
   }
-  firstSteps.push(...(await leadEmailWrites(ctx, linkedLeads)));
-  for (const link of linkUpdates) {
+  writes.push(...(await leadEmailWrites(run.ctx, linkedLeads)));
+  for (const link of run.linkUpdates) {
     const ids: Record<string, string> = {};
     if (link.salesforceContactId) ids.salesforce_contact_id = link.salesforceContactId;
     if (link.salesforceLeadId && contacts.get(link.hubspotContactId)?.properties.salesforce_lead_id !== link.salesforceLeadId)
       ids.salesforce_lead_id = link.salesforceLeadId;
-    if (Object.keys(ids).length > 0 && contacts.has(link.hubspotContactId)) firstSteps.push({ id: link.hubspotContactId, properties: ids });
+    if (Object.keys(ids).length > 0 && contacts.has(link.hubspotContactId)) writes.push({ id: link.hubspotContactId, properties: ids });
   }
   // Owners (src/sync/owners.ts): each record's Salesforce owner, shown to marketing on the contact.
   const owned = moves.filter((move) => contacts.has(move.contactId));
-  firstSteps.push(
+  writes.push(
     ...(await salesOwnerWrites(
-      ctx,
+      run.ctx,
       owned.map((move) => ({
         contactId: move.contactId,
         recordRef: salesforceRef(move.type, move.record.Id),
         ownerId: recordText(move.record, 'OwnerId'),
         current: contacts.get(move.contactId)?.properties ?? {},
       })),
-      entry,
+      run.entry,
     )),
   );
+  return writes;
+}
 
-  // Prepared elsewhere in this batch (SLA first-touch stamps): they go out with the values.
-  for (const write of ctx.hubspotWrites ?? [])
-    (secondSteps.some((step) => step.id === write.id) ? secondSteps : firstSteps).push({
-      id: write.id,
-      properties: { ...write.properties },
-    });
-
-  // 5. Write in order: clears, then values (HubSpot applies a batch's inputs in no set order).
+/** Writes the batches in order, each remembered first as the app's own values; returns the contacts a write failed for. */
+async function writeContactSteps(run: ProgressRun, batches: readonly ContactWrite[][]): Promise<Set<string>> {
   const failedContacts = new Set<string>();
-  for (const batch of [mergeWrites(firstSteps), mergeWrites(secondSteps)]) {
+  for (const batch of batches) {
     if (batch.length === 0) continue;
-    await ctx.ledger.remember(
-      ctx.installationId,
+    await run.ctx.ledger.remember(
+      run.ctx.installationId,
       'hubspot',
       batch.map((w) => ({ recordId: w.id, values: w.properties })),
     );
-    const outcomes = await ctx.hubspot.updateContacts(batch);
+    const outcomes = await run.ctx.hubspot.updateContacts(batch);
     for (const [id, outcome] of outcomes) {
       if (outcome.ok) continue;
-      summary.failed += 1;
+      run.summary.failed += 1;
       failedContacts.add(id);
-      entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
+      run.entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
         code: outcome.code,
         fields: outcome.fields ?? [],
       });
     }
   }
-  // A contact whose write failed (refused, or answered but not kept: WRITE_IGNORED) did not move.
-  summary.contactsUpdated = [...view.keys()].filter((id) => !failedContacts.has(id)).length;
-  await saveLinks(ctx.db, ctx.installationId, linkUpdates);
-  await recordStageChanges(
-    ctx.db,
-    stages.filter((change) => !failedContacts.has(change.hubspotContactId)),
-  );
-  // 6. Every Opportunity read is a deal of the revenue loop, linked or not (renewals of a customer's Account).
-  const contactOfOpportunity = new Map(
-    opportunities.flatMap((o) => {
-      const contact = links.get(o.Id)?.hubspotContactId;
-      return contact === undefined ? [] : [[o.Id, contact] as const];
-    }),
-  );
-  await recordDeals(ctx, opportunities, opportunityRead.rates, contactOfOpportunity, entry);
-  await writeSyncLog(ctx.db, log);
-  await feedback.finish(failedContacts);
-  // Email consent both ways (src/sync/consent.ts), on the records read above.
-  await carryConsent(ctx, [...contacts.values()], [...links.values(), ...linkUpdates], new Map(leads.map((lead) => [lead.Id, lead])));
-  return summary;
+  return failedContacts;
 }

@@ -363,11 +363,59 @@ export async function writeHandedOverStamps(ctx: ClockContext, writes: readonly 
 export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[]): Promise<SlaClockRecord[]> {
   if (handoffs.length === 0) return [];
   const log = new Log(ctx);
-  // 1. What the policy's overrides match on: the Lead Source from the Lead, the team (the owner's
-  //    Department) from its owner. A policy without overrides needs neither, so a handoff costs one
-  //    stamp per side; owner, team and channel are then filled in at the first touch or the
-  //    breach, which read the Lead anyway. Unreadable, the clock still starts under the default
-  //    rule: a handoff is never left without a clock because Salesforce was slow to answer.
+  // 1. What the policy's overrides match on.
+  const { leads, owners } = await readOverrideContext(ctx, handoffs, log);
+
+  // 2. The clocks, in Postgres first: the due check and the stamps follow from the rows.
+  const clocks: NewSlaClock[] = handoffs.map((handoff) => {
+    const lead = leads.get(salesforceId15(handoff.leadId));
+    const context = contextOf(lead, ownerOf(owners, lead));
+    return {
+      installationId: ctx.installationId,
+      leadId: handoff.leadId,
+      contactId: handoff.contactId,
+      handoffAt: handoff.at,
+      dueAt:
+        handoff.stampedDueAt ??
+        new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
+      ...context,
+    };
+  });
+  const started = await insertSlaClocks(ctx.db, clocks);
+  await ctx.scheduler.scheduleDueChecks(ctx.installationId, started);
+
+  // 3. Stamp `pending` and the due time on both sides.
+  logStartedClocks(ctx, handoffs, started, log);
+  const toStamp = await clocksToStampPending(ctx, handoffs, started);
+  const unavailable = await stampBothSides(
+    ctx,
+    toStamp.map((clock) => ({ clock, status: 'pending' as const })),
+    log,
+  );
+  if (unavailable)
+    for (const clock of toStamp)
+      log.add(
+        salesforceRef('Lead', clock.leadId),
+        'warn',
+        'sla_stamp_deferred',
+        `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`,
+      );
+  await log.flush();
+  return started;
+}
+
+/**
+ * What the policy's overrides match on: the Lead Source from the Lead, the team (the owner's
+ * Department) from its owner. A policy without overrides needs neither, so a handoff costs one
+ * stamp per side; owner, team and channel are then filled in at the first touch or the
+ * breach, which read the Lead anyway. Unreadable, the clock still starts under the default
+ * rule: a handoff is never left without a clock because Salesforce was slow to answer.
+ */
+async function readOverrideContext(
+  ctx: ClockContext,
+  handoffs: readonly Handoff[],
+  log: Log,
+): Promise<{ leads: Map<string, SalesforceRecord>; owners: Map<string, SalesforceRecord> }> {
   const needsLead = ctx.policy.overrides.length > 0;
   const needsOwner = ctx.policy.overrides.some((override) => override.team !== undefined);
   let leads = new Map<string, SalesforceRecord>();
@@ -395,26 +443,11 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
       );
     }
   }
+  return { leads, owners };
+}
 
-  // 2. The clocks, in Postgres first: the due check and the stamps follow from the rows.
-  const clocks: NewSlaClock[] = handoffs.map((handoff) => {
-    const lead = leads.get(salesforceId15(handoff.leadId));
-    const context = contextOf(lead, ownerOf(owners, lead));
-    return {
-      installationId: ctx.installationId,
-      leadId: handoff.leadId,
-      contactId: handoff.contactId,
-      handoffAt: handoff.at,
-      dueAt:
-        handoff.stampedDueAt ??
-        new Date(computeDueAt(ctx.policy, handoff.at.getTime(), { team: context.team, leadSource: context.leadSource })),
-      ...context,
-    };
-  });
-  const started = await insertSlaClocks(ctx.db, clocks);
-  await ctx.scheduler.scheduleDueChecks(ctx.installationId, started);
-
-  // 3. Stamp `pending` and the due time on both sides.
+/** Logs each clock started, and each handoff whose Lead had a running clock already. */
+function logStartedClocks(ctx: ClockContext, handoffs: readonly Handoff[], started: readonly SlaClockRecord[], log: Log): void {
   for (const clock of started) {
     const rule = effectiveSla(ctx.policy, { team: clock.team, leadSource: clock.leadSource });
     log.add(
@@ -432,38 +465,32 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
       },
     );
   }
-  const skipped = handoffs.filter((handoff) => !started.some((clock) => clock.leadId === handoff.leadId));
-  for (const handoff of skipped)
+  for (const handoff of handoffs.filter((h) => !started.some((clock) => clock.leadId === h.leadId)))
     log.add(
       salesforceRef('Lead', handoff.leadId),
       'info',
       'sla_already_running',
       'the Lead already has a running SLA clock; the repeated handoff starts no second one',
     );
-  // The handoff stamped most of them already; a repeated handoff stamped a new due time on a Lead
-  // whose clock runs: that clock's own due time goes back on.
+}
+
+/**
+ * The clocks whose `pending` stamp is still to write. The handoff stamped most of them already; a
+ * repeated handoff stamped a new due time on a Lead whose clock runs: that clock's own due time goes back on.
+ */
+async function clocksToStampPending(
+  ctx: ClockContext,
+  handoffs: readonly Handoff[],
+  started: readonly SlaClockRecord[],
+): Promise<SlaClockRecord[]> {
+  const skipped = handoffs.filter((handoff) => !started.some((clock) => clock.leadId === handoff.leadId));
   const prestamped = new Set(handoffs.filter((handoff) => handoff.stampedDueAt !== undefined).map((handoff) => handoff.leadId));
   const restamp = await runningClocksForLeads(
     ctx.db,
     ctx.installationId,
     skipped.filter((handoff) => prestamped.has(handoff.leadId)).map((handoff) => handoff.leadId),
   );
-  const toStamp = [...started.filter((clock) => !prestamped.has(clock.leadId)), ...restamp.values()];
-  const unavailable = await stampBothSides(
-    ctx,
-    toStamp.map((clock) => ({ clock, status: 'pending' as const })),
-    log,
-  );
-  if (unavailable)
-    for (const clock of toStamp)
-      log.add(
-        salesforceRef('Lead', clock.leadId),
-        'warn',
-        'sla_stamp_deferred',
-        `the pending SLA stamp was not written (${unavailable.message}); the first touch or the breach writes the status`,
-      );
-  await log.flush();
-  return started;
+  return [...started.filter((clock) => !prestamped.has(clock.leadId)), ...restamp.values()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,71 +751,13 @@ async function escalate(
     const managerId = trimmedText(owner, 'ManagerId') ?? (sameSalesforceId(ownerId, clock.ownerId) ? clock.managerId : null);
     const manager = managerId === null ? undefined : (await ctx.salesforce.readRecords('User', [managerId], USER_FIELDS))[0];
     managerName = trimmedText(manager, 'Name');
-    const marker = TASK_MARKER(escalation.id);
-    const canSearch = resumed && isSalesforceId(clock.leadId) && isSalesforceId(ctx.integrationUserId);
-    const existing = canSearch
-      ? (await ctx.salesforce.tasksCreatedBy(clock.leadId, ctx.integrationUserId)).filter((task) =>
-          (task.description ?? '').includes(marker),
-        )
-      : [];
-    if (existing.length > 0) {
-      taskIds = existing.map((task) => task.id);
-    } else {
-      const name = leadName(lead) ?? clock.leadId;
-      const description = [
-        `${name}${trimmedText(lead, 'Company') ? ` (${trimmedText(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
-        'Nobody has changed the Lead Status or logged an activity on it yet.',
-        marker,
-      ].join('\n');
-      const today = ctx.now().toISOString().slice(0, 10);
-      const tasks: Record<string, unknown>[] = [];
-      const recipients: string[] = [];
-      if (owner && ownerId !== null) {
-        tasks.push({
-          WhoId: clock.leadId,
-          OwnerId: ownerId,
-          Subject: `SLA breached: follow up with ${name} now`,
-          Priority: 'High',
-          Status: 'Not Started',
-          ActivityDate: today,
-          Description: description,
-        });
-        recipients.push(ownerId);
-      }
-      if (manager && managerId !== null) {
-        tasks.push({
-          WhoId: clock.leadId,
-          OwnerId: managerId,
-          Subject: `SLA breached: ${ownerName ?? 'the owner'} has not followed up with ${name}`,
-          Priority: 'High',
-          Status: 'Not Started',
-          ActivityDate: today,
-          Description: description,
-        });
-        recipients.push(managerId);
-      }
-      const outcomes = tasks.length === 0 ? [] : await ctx.salesforce.createRecords('Task', tasks);
-      taskIds = [];
-      outcomes.forEach((outcome, index) => {
-        if (outcome.ok) taskIds.push(outcome.id);
-        else
-          log.add(
-            leadRef,
-            'error',
-            'sla_task_failed',
-            `Salesforce refused the escalation Task for user ${recipients[index] ?? '?'}: ${outcome.code} ${outcome.message}`,
-            { clock: clock.id },
-          );
-      });
-      if (tasks.length === 0)
-        log.add(
-          leadRef,
-          'error',
-          'sla_task_failed',
-          `the Lead's owner (${ownerId ?? 'none'}) is not a user: no one to give the escalation Task to`,
-          { clock: clock.id },
-        );
-    }
+    const people = {
+      ownerId,
+      ownerName,
+      ownerUserId: owner && ownerId !== null ? ownerId : null,
+      managerUserId: manager && managerId !== null ? managerId : null,
+    };
+    taskIds = await escalationTasks(ctx, clock, escalation, resumed, lead, people, log);
     await recordEscalationTasks(ctx.db, escalation.id, taskIds, { ...escalation.details, ownerName, managerName });
     await log.flush();
   }
@@ -837,6 +806,75 @@ async function escalate(
       },
     ),
   );
+  return taskIds;
+}
+
+/**
+ * The escalation's Tasks: those a resumed escalation created already (found by its marker), else a
+ * new one for the owner and one for the manager, where each is a user. Returns the Task ids.
+ */
+async function escalationTasks(
+  ctx: ClockContext,
+  clock: SlaClockRecord,
+  escalation: SlaEscalationRecord,
+  resumed: boolean,
+  lead: SalesforceRecord | undefined,
+  people: { ownerId: string | null; ownerName: string | null; ownerUserId: string | null; managerUserId: string | null },
+  log: Log,
+): Promise<string[]> {
+  const leadRef = salesforceRef('Lead', clock.leadId);
+  const marker = TASK_MARKER(escalation.id);
+  const canSearch = resumed && isSalesforceId(clock.leadId) && isSalesforceId(ctx.integrationUserId);
+  const existing = canSearch
+    ? (await ctx.salesforce.tasksCreatedBy(clock.leadId, ctx.integrationUserId)).filter((task) => (task.description ?? '').includes(marker))
+    : [];
+  if (existing.length > 0) return existing.map((task) => task.id);
+  const name = leadName(lead) ?? clock.leadId;
+  const today = ctx.now().toISOString().slice(0, 10);
+  const task = (ownerId: string, subject: string): Record<string, unknown> => ({
+    WhoId: clock.leadId,
+    OwnerId: ownerId,
+    Subject: subject,
+    Priority: 'High',
+    Status: 'Not Started',
+    ActivityDate: today,
+    Description: [
+      `${name}${trimmedText(lead, 'Company') ? ` (${trimmedText(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
+      'Nobody has changed the Lead Status or logged an activity on it yet.',
+      marker,
+    ].join('\n'),
+  });
+  const { ownerUserId, managerUserId } = people;
+  const tasks = [
+    ...(ownerUserId !== null ? [task(ownerUserId, `SLA breached: follow up with ${name} now`)] : []),
+    ...(managerUserId !== null
+      ? [task(managerUserId, `SLA breached: ${people.ownerName ?? 'the owner'} has not followed up with ${name}`)]
+      : []),
+  ];
+  const to = [ownerUserId, managerUserId].filter((id) => id !== null);
+  const outcomes = tasks.length === 0 ? [] : await ctx.salesforce.createRecords('Task', tasks);
+  const taskIds: string[] = [];
+  outcomes.forEach((outcome, index) => {
+    if (outcome.ok) taskIds.push(outcome.id);
+    else
+      log.add(
+        leadRef,
+        'error',
+        'sla_task_failed',
+        `Salesforce refused the escalation Task for user ${to[index] ?? '?'}: ${outcome.code} ${outcome.message}`,
+        { clock: clock.id },
+      );
+  });
+  if (tasks.length === 0)
+    log.add(
+      leadRef,
+      'error',
+      'sla_task_failed',
+      `the Lead's owner (${people.ownerId ?? 'none'}) is not a user: no one to give the escalation Task to`,
+      {
+        clock: clock.id,
+      },
+    );
   return taskIds;
 }
 

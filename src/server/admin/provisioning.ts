@@ -145,6 +145,12 @@ export function outboundRulesFor(
   ];
 }
 
+type ProvisionInput = Parameters<typeof provision>[0];
+/** A section that could not be built, with the reason. */
+const failed = (runtime: { error: string }) => ({ ok: false as const, error: runtime.error });
+/** An item's status: there already, or missing (dry run) / created (provision). */
+type Done = (missing: boolean) => ItemStatus;
+
 /**
  * Builds the plan and, unless `dryRun`, creates what is missing. `runtime` is the installation's
  * CRM access (or the error that prevented building it).
@@ -158,181 +164,43 @@ export async function provision(input: {
   /** Users to assign the sales permission set to (absent: the admin assigns it in Setup). */
   salesUserIds?: readonly string[];
 }): Promise<ProvisioningPlan> {
-  const { installation, runtime, dryRun, environment } = input;
+  const { installation, runtime, dryRun } = input;
+  const done: Done = (missing) => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
+  // 1. HubSpot contact properties (group `smarketing`); 2. Salesforce custom fields through the
+  // Tooling API, and the Lead Status values the dictionary names; 3. the integration user's
+  // permission set, Marketing User and field-level security.
+  const { hubspotProperties, salesforceFields, leadStatuses, salesforceAccess } =
+    'error' in runtime
+      ? {
+          hubspotProperties: failed(runtime),
+          salesforceFields: failed(runtime),
+          leadStatuses: failed(runtime),
+          salesforceAccess: failed(runtime),
+        }
+      : {
+          hubspotProperties: await provisionHubSpotProperties(runtime, dryRun, done),
+          salesforceFields: await provisionSalesforceFields(runtime, dryRun, done),
+          leadStatuses: await leadStatusSection(runtime.salesforce, runtime.dictionary),
+          salesforceAccess: await provisionSalesforceAccess(runtime, input),
+        };
+  // 4. HubSpot webhooks to this app: the app's properties and the installation's mapped ones.
+  const mappings = 'error' in runtime ? DEFAULT_FIELD_MAPPINGS : runtime.fieldMappings;
+  const hubspotWebhooks = await provisionHubSpotWebhooks(input, watchedContactProperties(mappings), done);
+  // 5. Salesforce Outbound Messages to this installation's endpoint.
+  const outboundMessages = await provisionOutboundMessages(input, outboundRulesFor(input.publicUrl, installation, mappings), done);
   const plan: ProvisioningPlan = {
     installationId: installation.id,
     dryRun,
-    hubspotProperties: { ok: false, error: '' },
-    salesforceFields: { ok: false, error: '' },
-    leadStatuses: { ok: false, error: '' },
-    salesforceAccess: { ok: false, error: '' },
-    hubspotWebhooks: { ok: false, error: '' },
-    outboundMessages: { ok: false, error: '' },
+    hubspotProperties,
+    salesforceFields,
+    leadStatuses,
+    salesforceAccess,
+    hubspotWebhooks,
+    outboundMessages,
     counts: { missing: 0, created: 0, manual: 0, conflicts: 0 },
     ready: false,
   };
-  const done = (missing: boolean): ItemStatus => (!missing ? 'exists' : dryRun ? 'missing' : 'created');
-
-  // 1. HubSpot contact properties (group `smarketing`).
-  if ('error' in runtime) {
-    plan.hubspotProperties = { ok: false, error: runtime.error };
-    plan.salesforceFields = { ok: false, error: runtime.error };
-    plan.leadStatuses = { ok: false, error: runtime.error };
-    plan.salesforceAccess = { ok: false, error: runtime.error };
-  } else {
-    try {
-      const contacts = new Set(
-        (await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun)).missing,
-      );
-      const companies = new Set(
-        (await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, dryRun)).missing,
-      );
-      plan.hubspotProperties = {
-        ok: true,
-        group: HUBSPOT_PROPERTY_GROUP,
-        items: [
-          ...HUBSPOT_CONTACT_PROPERTIES.map((p) => ({
-            object: 'contacts' as const,
-            name: p.name,
-            label: p.label,
-            type: p.type,
-            status: done(contacts.has(p.name)),
-          })),
-          ...HUBSPOT_COMPANY_PROPERTIES.map((p) => ({
-            object: 'companies' as const,
-            name: p.name,
-            label: p.label,
-            type: p.type,
-            status: done(companies.has(p.name)),
-          })),
-        ],
-      };
-    } catch (error) {
-      plan.hubspotProperties = { ok: false, error: messageOf(error) };
-    }
-
-    // 2. Salesforce custom fields through the Tooling API.
-    try {
-      const result = await runtime.salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, dryRun);
-      const missing = new Set(result.missing.map((name) => name.toLowerCase()));
-      plan.salesforceFields = {
-        ok: true,
-        items: SALESFORCE_CUSTOM_FIELDS.map((f) => ({
-          object: f.object,
-          name: f.name,
-          label: f.label,
-          type: f.type,
-          status: done(missing.has(`${f.object}.${f.name}`.toLowerCase())),
-        })),
-      };
-    } catch (error) {
-      plan.salesforceFields = { ok: false, error: messageOf(error) };
-    }
-
-    plan.leadStatuses = await leadStatusSection(runtime.salesforce, runtime.dictionary);
-
-    // 3. The integration user's permission set, Marketing User and field-level security.
-    try {
-      plan.salesforceAccess = {
-        ok: true,
-        ...(await ensureSalesforceAccess(runtime.salesforce, {
-          dryRun,
-          ...(input.salesUserIds ? { salesUserIds: input.salesUserIds } : {}),
-        })),
-      };
-    } catch (error) {
-      plan.salesforceAccess = { ok: false, error: messageOf(error) };
-    }
-  }
-
-  // 4. HubSpot webhooks to this app: the app's properties and the installation's mapped ones.
-  const mappings = 'error' in runtime ? DEFAULT_FIELD_MAPPINGS : runtime.fieldMappings;
-  const watched = watchedContactProperties(mappings);
-  const targetUrl = `${input.publicUrl}/webhooks/hubspot`;
-  const hubspotWebhooks = environment.hubspotWebhooks;
-  if (hubspotWebhooks) {
-    const setup = { ...hubspotWebhooks, targetUrl, contactProperties: watched };
-    try {
-      const before = await inspectWebhookSubscriptions(setup);
-      if (!dryRun) await ensureWebhookSubscriptions(setup);
-      plan.hubspotWebhooks = {
-        ok: true,
-        targetUrl,
-        automatic: true,
-        currentTargetUrl: before.targetUrl,
-        items: before.subscriptions.map((s) => ({ eventType: s.eventType, propertyName: s.propertyName, status: done(!s.exists) })),
-      };
-    } catch (error) {
-      plan.hubspotWebhooks = { ok: false, error: messageOf(error) };
-    }
-  } else {
-    plan.hubspotWebhooks = {
-      ok: true,
-      targetUrl,
-      automatic: false,
-      currentTargetUrl: null,
-      items: [
-        { eventType: 'contact.creation', propertyName: null, status: 'manual' },
-        ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null, status: 'manual' as const })),
-        ...watched.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
-      ],
-    };
-  }
-
-  // 5. Salesforce Outbound Messages to this installation's endpoint.
-  const rules = outboundRulesFor(input.publicUrl, installation, mappings);
-  const outbound = environment.outboundMessages;
-  if (outbound && !('error' in runtime)) {
-    try {
-      const existing = outbound.list();
-      const integrationUserId = await runtime.salesforce.integrationUserId();
-      const items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] = [];
-      for (const rule of rules) {
-        const same = existing.find((r) => r.name === rule.name);
-        if (same && isCurrentRule(same, rule)) {
-          items.push({ ...rule, status: 'exists', note: null });
-        } else if (same) {
-          const why =
-            same.endpointUrl === rule.endpointUrl
-              ? `does not send ${rule.fields.filter((f) => !same.fields.includes(f)).join(', ')}`
-              : `sends to ${same.endpointUrl}`;
-          items.push({
-            ...rule,
-            status: 'conflict',
-            note: `a rule with this name ${why}: fix it by hand (an existing rule is never changed for you)`,
-          });
-        } else if ((rule.object === 'Task' || rule.object === 'Event') && !(await runtime.salesforce.canQuery(rule.object))) {
-          items.push({ ...rule, status: 'unavailable', note: `this org has no ${rule.object} object for the integration user` });
-        } else {
-          if (!dryRun) outbound.create({ ...rule, integrationUserId });
-          items.push({ ...rule, status: done(true), note: null });
-        }
-      }
-      plan.outboundMessages = { ok: true, endpointUrl: rules[0]?.endpointUrl ?? '', automatic: true, items };
-    } catch (error) {
-      plan.outboundMessages = { ok: false, error: messageOf(error) };
-    }
-  } else {
-    plan.outboundMessages = {
-      ok: true,
-      endpointUrl: rules[0]?.endpointUrl ?? '',
-      automatic: false,
-      items: rules.map((rule) => ({
-        ...rule,
-        status: 'manual' as const,
-        note: `Deploy platform/salesforce (npm run platform:salesforce with this endpoint URL, then sf project deploy start): its record-triggered Flow on ${rule.object} sends this Outbound Message. By hand: Setup → Flows, a record-triggered flow on ${rule.object} (created or updated) with an Outbound Message action sending the fields listed to the endpoint URL, as the integration user`,
-      })),
-    };
-  }
-
-  for (const section of [
-    plan.hubspotProperties,
-    plan.salesforceFields,
-    plan.leadStatuses,
-    plan.salesforceAccess,
-    plan.hubspotWebhooks,
-    plan.outboundMessages,
-  ]) {
+  for (const section of [hubspotProperties, salesforceFields, leadStatuses, salesforceAccess, hubspotWebhooks, outboundMessages]) {
     if (!section.ok) continue;
     for (const item of section.items) {
       if (item.status === 'missing') plan.counts.missing += 1;
@@ -343,14 +211,180 @@ export async function provision(input: {
   }
   const inPlace = (status: ItemStatus) => status === 'exists' || status === 'created';
   plan.ready =
-    plan.hubspotProperties.ok &&
-    plan.hubspotProperties.items.every((i) => inPlace(i.status)) &&
-    plan.salesforceFields.ok &&
-    plan.salesforceFields.items.every((i) => inPlace(i.status)) &&
-    plan.salesforceAccess.ok &&
-    plan.salesforceAccess.ready &&
+    hubspotProperties.ok &&
+    hubspotProperties.items.every((i) => inPlace(i.status)) &&
+    salesforceFields.ok &&
+    salesforceFields.items.every((i) => inPlace(i.status)) &&
+    salesforceAccess.ok &&
+    salesforceAccess.ready &&
     // A Lead Status the app itself writes (a row synced from HubSpot) must be in the picklist; the others are sales' to set.
-    plan.leadStatuses.ok &&
-    plan.leadStatuses.items.every((i) => !i.writtenByTheApp || inPlace(i.status));
+    leadStatuses.ok &&
+    leadStatuses.items.every((i) => !i.writtenByTheApp || inPlace(i.status));
   return plan;
+}
+
+/** The app's HubSpot contact and company properties (group `smarketing`). */
+async function provisionHubSpotProperties(
+  runtime: InstallationRuntime,
+  dryRun: boolean,
+  done: Done,
+): Promise<ProvisioningPlan['hubspotProperties']> {
+  try {
+    const contacts = new Set(
+      (await runtime.hubspot.ensureContactProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_CONTACT_PROPERTIES, dryRun)).missing,
+    );
+    const companies = new Set(
+      (await runtime.hubspot.ensureCompanyProperties(HUBSPOT_PROPERTY_GROUP, HUBSPOT_COMPANY_PROPERTIES, dryRun)).missing,
+    );
+    return {
+      ok: true,
+      group: HUBSPOT_PROPERTY_GROUP,
+      items: [
+        ...HUBSPOT_CONTACT_PROPERTIES.map((p) => ({
+          object: 'contacts' as const,
+          name: p.name,
+          label: p.label,
+          type: p.type,
+          status: done(contacts.has(p.name)),
+        })),
+        ...HUBSPOT_COMPANY_PROPERTIES.map((p) => ({
+          object: 'companies' as const,
+          name: p.name,
+          label: p.label,
+          type: p.type,
+          status: done(companies.has(p.name)),
+        })),
+      ],
+    };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** The app's Salesforce custom fields, through the Tooling API. */
+async function provisionSalesforceFields(
+  runtime: InstallationRuntime,
+  dryRun: boolean,
+  done: Done,
+): Promise<ProvisioningPlan['salesforceFields']> {
+  try {
+    const result = await runtime.salesforce.ensureCustomFields(SALESFORCE_CUSTOM_FIELDS, dryRun);
+    const missing = new Set(result.missing.map((name) => name.toLowerCase()));
+    return {
+      ok: true,
+      items: SALESFORCE_CUSTOM_FIELDS.map((f) => ({
+        object: f.object,
+        name: f.name,
+        label: f.label,
+        type: f.type,
+        status: done(missing.has(`${f.object}.${f.name}`.toLowerCase())),
+      })),
+    };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** The integration user's permission set, Marketing User and field-level security. */
+async function provisionSalesforceAccess(
+  runtime: InstallationRuntime,
+  input: ProvisionInput,
+): Promise<ProvisioningPlan['salesforceAccess']> {
+  try {
+    return {
+      ok: true,
+      ...(await ensureSalesforceAccess(runtime.salesforce, {
+        dryRun: input.dryRun,
+        ...(input.salesUserIds ? { salesUserIds: input.salesUserIds } : {}),
+      })),
+    };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** The HubSpot webhook subscriptions: made by API where the environment can, else listed for the admin. */
+async function provisionHubSpotWebhooks(
+  input: ProvisionInput,
+  watched: readonly string[],
+  done: Done,
+): Promise<ProvisioningPlan['hubspotWebhooks']> {
+  const targetUrl = `${input.publicUrl}/webhooks/hubspot`;
+  const hubspotWebhooks = input.environment.hubspotWebhooks;
+  if (!hubspotWebhooks)
+    return {
+      ok: true,
+      targetUrl,
+      automatic: false,
+      currentTargetUrl: null,
+      items: [
+        { eventType: 'contact.creation', propertyName: null, status: 'manual' },
+        ...IDENTITY_EVENT_TYPES.map((eventType) => ({ eventType: eventType, propertyName: null, status: 'manual' as const })),
+        ...watched.map((propertyName) => ({ eventType: 'contact.propertyChange', propertyName, status: 'manual' as const })),
+      ],
+    };
+  const setup = { ...hubspotWebhooks, targetUrl, contactProperties: watched };
+  try {
+    const before = await inspectWebhookSubscriptions(setup);
+    if (!input.dryRun) await ensureWebhookSubscriptions(setup);
+    return {
+      ok: true,
+      targetUrl,
+      automatic: true,
+      currentTargetUrl: before.targetUrl,
+      items: before.subscriptions.map((s) => ({ eventType: s.eventType, propertyName: s.propertyName, status: done(!s.exists) })),
+    };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+/** The Salesforce Outbound Messages: made by API where the environment can (an existing rule is never changed), else listed for the admin. */
+async function provisionOutboundMessages(
+  input: ProvisionInput,
+  rules: readonly OutboundRuleSpec[],
+  done: Done,
+): Promise<ProvisioningPlan['outboundMessages']> {
+  const { runtime } = input;
+  const outbound = input.environment.outboundMessages;
+  if (!outbound || 'error' in runtime)
+    return {
+      ok: true,
+      endpointUrl: rules[0]?.endpointUrl ?? '',
+      automatic: false,
+      items: rules.map((rule) => ({
+        ...rule,
+        status: 'manual' as const,
+        note: `Deploy platform/salesforce (npm run platform:salesforce with this endpoint URL, then sf project deploy start): its record-triggered Flow on ${rule.object} sends this Outbound Message. By hand: Setup → Flows, a record-triggered flow on ${rule.object} (created or updated) with an Outbound Message action sending the fields listed to the endpoint URL, as the integration user`,
+      })),
+    };
+  try {
+    const existing = outbound.list();
+    const integrationUserId = await runtime.salesforce.integrationUserId();
+    const items: (OutboundRuleSpec & { status: ItemStatus; note: string | null })[] = [];
+    for (const rule of rules) {
+      const same = existing.find((r) => r.name === rule.name);
+      if (same && isCurrentRule(same, rule)) {
+        items.push({ ...rule, status: 'exists', note: null });
+      } else if (same) {
+        const why =
+          same.endpointUrl === rule.endpointUrl
+            ? `does not send ${rule.fields.filter((f) => !same.fields.includes(f)).join(', ')}`
+            : `sends to ${same.endpointUrl}`;
+        items.push({
+          ...rule,
+          status: 'conflict',
+          note: `a rule with this name ${why}: fix it by hand (an existing rule is never changed for you)`,
+        });
+      } else if ((rule.object === 'Task' || rule.object === 'Event') && !(await runtime.salesforce.canQuery(rule.object))) {
+        items.push({ ...rule, status: 'unavailable', note: `this org has no ${rule.object} object for the integration user` });
+      } else {
+        if (!input.dryRun) outbound.create({ ...rule, integrationUserId });
+        items.push({ ...rule, status: done(true), note: null });
+      }
+    }
+    return { ok: true, endpointUrl: rules[0]?.endpointUrl ?? '', automatic: true, items };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
 }

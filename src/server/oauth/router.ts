@@ -19,7 +19,7 @@ import {
 } from '../../store/installation-admin.ts';
 import { upsertInstallation } from '../../store/installations.ts';
 import { createOAuthState, recordAdminAction, takeOAuthState, type OAuthProvider } from '../../store/admin-sessions.ts';
-import { access, guardedRouter, type Access } from '../admin/access.ts';
+import { access, guardedRouter, type Access, type Refusals } from '../admin/access.ts';
 import { readCookie, secretsEqual, sha256 } from '../admin/auth.ts';
 import { installationChanged, type AdminContext } from '../admin/context.ts';
 import { sideReconnected } from '../admin/installations.ts';
@@ -68,6 +68,49 @@ function resultPage(res: Response, status: number, input: { title: string; messa
  */
 const installAccess: Access = { who: 'installation', role: 'installation_admin', in: 'query', whenAbsent: 'operator' };
 
+/** The install pages' refusals: sign-in, lockout, role and unknown installation. */
+const installRefusals: Refusals = {
+  unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
+  locked: (_req, res, retryAfter) => {
+    res
+      .status(429)
+      .set('Retry-After', String(retryAfter))
+      .type('text/plain')
+      .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+  },
+  forbidden: (_req, res) =>
+    resultPage(res, 403, {
+      title: 'Not for your role',
+      message: 'Adding an installation is for the operator; an installation admin reconnects their own installation from its page.',
+      continueTo: '/admin',
+      refresh: false,
+    }),
+  hidden: (_req, res) =>
+    resultPage(res, 404, {
+      title: 'Unknown installation',
+      message: 'That installation does not exist.',
+      continueTo: '/admin',
+      refresh: false,
+    }),
+};
+
+/** What the install flows share: the admin context, whether cookies are secure, the callback address. */
+interface FlowContext {
+  ctx: AdminContext;
+  secure: boolean;
+  redirectUri: (provider: OAuthProvider) => string;
+}
+
+/** Ends a callback with a refusal page (logged, without secrets). */
+type Fail = (status: number, message: string, continueTo?: string) => void;
+
+/** A verified callback: its stored flow, the authorization code, and the page to go back to. */
+interface VerifiedCallback {
+  flow: NonNullable<Awaited<ReturnType<typeof takeOAuthState>>>;
+  code: string;
+  back: string;
+}
+
 /** The OAuth routes (mounted at `/oauth`). */
 export function oauthRouter(ctx: AdminContext): Router {
   const r = guardedRouter({
@@ -75,218 +118,240 @@ export function oauthRouter(ctx: AdminContext): Router {
     surface: 'page',
     // The install routes take no body; nothing is parsed.
     parseBody: (_req, _res, next) => next(),
-    refusals: {
-      unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
-      locked: (_req, res, retryAfter) => {
-        res
-          .status(429)
-          .set('Retry-After', String(retryAfter))
-          .type('text/plain')
-          .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
-      },
-      forbidden: (_req, res) =>
-        resultPage(res, 403, {
-          title: 'Not for your role',
-          message: 'Adding an installation is for the operator; an installation admin reconnects their own installation from its page.',
-          continueTo: '/admin',
-          refresh: false,
-        }),
-      hidden: (_req, res) =>
-        resultPage(res, 404, {
-          title: 'Unknown installation',
-          message: 'That installation does not exist.',
-          continueTo: '/admin',
-          refresh: false,
-        }),
-    },
+    refusals: installRefusals,
   });
-  const secure = ctx.config.publicUrl.startsWith('https:');
-  const redirectUri = (provider: OAuthProvider) => `${ctx.publicUrl()}/oauth/${provider}/callback`;
+  const fc: FlowContext = {
+    ctx,
+    secure: ctx.config.publicUrl.startsWith('https:'),
+    redirectUri: (provider) => `${ctx.publicUrl()}/oauth/${provider}/callback`,
+  };
+  r.get('/hubspot/install', installAccess, (req, res) => startFlow(fc, 'hubspot', req, res));
+  r.get('/salesforce/install', installAccess, (req, res) => startFlow(fc, 'salesforce', req, res));
+  // The state authorises a callback (see above); its own checks refuse anything else.
+  r.get('/hubspot/callback', access.anyone, (req, res) => finishFlow(fc, 'hubspot', req, res));
+  r.get('/salesforce/callback', access.anyone, (req, res) => finishFlow(fc, 'salesforce', req, res));
+  return r.router;
+}
 
-  async function startFlow(provider: OAuthProvider, req: Request, res: Response): Promise<void> {
-    const parsed = installQuery.safeParse(req.query);
-    if (!parsed.success) {
-      res.status(400).type('text/plain').send('Invalid install request: installation must be an installation id');
-      return;
-    }
-    const installationId = parsed.data.installation ?? null;
-    const back = installationId ? `/admin/installations/${encodeURIComponent(installationId)}` : '/admin';
-    const app = provider === 'hubspot' ? ctx.apps.hubspot : ctx.apps.salesforce;
-    if (!app) {
-      const vars =
-        provider === 'hubspot' ? 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET';
-      resultPage(res, 409, {
-        title: `No ${PROVIDER_NAMES[provider]} app configured`,
-        message: `Set ${vars} to install through OAuth.`,
-        continueTo: back,
-        refresh: false,
-      });
-      return;
-    }
-    if (installationId && !(await getInstallationDetails(ctx.db, installationId))) {
-      resultPage(res, 404, {
-        title: 'Unknown installation',
-        message: 'That installation does not exist.',
-        continueTo: '/admin',
-        refresh: false,
-      });
-      return;
-    }
-    if (provider === 'salesforce' && !installationId) {
-      resultPage(res, 400, {
-        title: 'Connect HubSpot first',
-        message: 'An installation starts with its HubSpot portal; connect Salesforce from the installation page.',
-        continueTo: '/admin',
-        refresh: false,
-      });
-      return;
-    }
-    const state = randomBytes(32).toString('base64url');
-    const nonce = randomBytes(24).toString('base64url');
-    let url: string;
-    let codeVerifier: Buffer | null = null;
-    if (provider === 'hubspot' && ctx.apps.hubspot) {
-      url = hubspotAuthorizeUrl(ctx.apps.hubspot, redirectUri('hubspot'), state);
-    } else if (ctx.apps.salesforce) {
-      const built = salesforceAuthorizeUrl(ctx.apps.salesforce, redirectUri('salesforce'), state);
-      url = built.url;
-      codeVerifier = ctx.vault.sealText(built.codeVerifier);
-    } else {
-      throw new Error('unreachable: the app was checked above');
-    }
-    await createOAuthState(ctx.db, sha256(state), {
-      provider,
-      installationId,
-      browserHash: sha256(nonce),
-      codeVerifier,
-      expiresAt: new Date(ctx.now() + STATE_TTL_MS),
-    });
-    res.cookie(NONCE_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure, path: '/oauth', maxAge: STATE_TTL_MS });
-    ctx.log.info({ provider, installationId }, 'OAuth install started');
-    res.redirect(302, url);
-  }
-
-  async function finishFlow(provider: OAuthProvider, req: Request, res: Response): Promise<void> {
-    const name = PROVIDER_NAMES[provider];
-    const fail = (status: number, message: string, continueTo = '/admin') => {
-      ctx.log.warn({ provider, reason: message }, 'OAuth install refused');
-      resultPage(res, status, { title: `${name} was not connected`, message, continueTo, refresh: false });
+/** Why an install cannot start (no app configured, unknown installation, Salesforce first), as a page; null when it can. */
+async function installRefusal(
+  ctx: AdminContext,
+  provider: OAuthProvider,
+  installationId: string | null,
+  back: string,
+): Promise<{ status: number; title: string; message: string; continueTo: string } | null> {
+  const app = provider === 'hubspot' ? ctx.apps.hubspot : ctx.apps.salesforce;
+  if (!app) {
+    const vars =
+      provider === 'hubspot' ? 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET';
+    return {
+      status: 409,
+      title: `No ${PROVIDER_NAMES[provider]} app configured`,
+      message: `Set ${vars} to install through OAuth.`,
+      continueTo: back,
     };
-    const parsed = callbackQuery.safeParse(req.query);
-    if (!parsed.success || !parsed.data.state)
-      return fail(400, `The callback has no valid state parameter: start the install again from the dashboard.`);
-    const flow = await takeOAuthState(ctx.db, sha256(parsed.data.state));
-    res.clearCookie(NONCE_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/oauth' });
-    if (!flow || flow.provider !== provider)
-      return fail(400, 'This install link is unknown or was already used (state mismatch): start the install again from the dashboard.');
-    const back = flow.installationId ? `/admin/installations/${encodeURIComponent(flow.installationId)}` : '/admin';
-    if (flow.expiresAt.getTime() <= ctx.now()) return fail(400, 'This install link expired (10 minutes): start the install again.', back);
-    const nonce = readCookie(req, NONCE_COOKIE);
-    if (!nonce || !secretsEqual(sha256(nonce), flow.browserHash))
-      return fail(400, 'This install was started in another browser session (state not bound to this browser): start it again here.', back);
-    if (parsed.data.error)
-      return fail(
-        400,
-        `${name} says: ${parsed.data.error}${parsed.data.error_description ? ` (${parsed.data.error_description})` : ''}.`,
-        back,
-      );
-    if (!parsed.data.code) return fail(400, `${name} sent no authorization code.`, back);
+  }
+  if (installationId && !(await getInstallationDetails(ctx.db, installationId)))
+    return { status: 404, title: 'Unknown installation', message: 'That installation does not exist.', continueTo: '/admin' };
+  if (provider === 'salesforce' && !installationId)
+    return {
+      status: 400,
+      title: 'Connect HubSpot first',
+      message: 'An installation starts with its HubSpot portal; connect Salesforce from the installation page.',
+      continueTo: '/admin',
+    };
+  return null;
+}
 
-    if (provider === 'hubspot') {
-      const app = ctx.apps.hubspot;
-      if (!app) return fail(409, 'No HubSpot app is configured any more.', back);
-      const exchange = await exchangeHubSpotCode(app, parsed.data.code, redirectUri('hubspot'), ctx.now());
-      if (!exchange.ok) return fail(502, exchange.message, back);
-      const { hubId } = exchange.credentials;
-      const owner = await findInstallationByPortal(ctx.db, hubId);
-      let installationId = flow.installationId;
-      if (installationId) {
-        const target = await getInstallationDetails(ctx.db, installationId);
-        if (!target) return fail(404, 'The installation no longer exists.');
-        if (target.hubspotPortalId && target.hubspotPortalId !== hubId) {
-          return fail(
-            409,
-            `This installation is connected to HubSpot portal ${target.hubspotPortalId}, but portal ${hubId} was approved. One installation is one portal: approve portal ${target.hubspotPortalId}, or add a new installation.`,
-            back,
-          );
-        }
-        if (owner && owner.id !== installationId)
-          return fail(409, `HubSpot portal ${hubId} is already connected to installation "${owner.name}".`, back);
-      } else {
-        installationId =
-          owner?.id ??
-          (await upsertInstallation(ctx.db, { name: `HubSpot portal ${hubId}`, hubspotPortalId: hubId, salesforceOrgId: null })).id;
-      }
-      await bindPortal(ctx.db, installationId, hubId);
-      await ctx.vault.write(installationId, 'hubspot', exchange.credentials);
-      await reactivateInstallation(ctx.db, installationId);
-      await recordAdminAction(ctx.db, {
-        installationId,
-        action: 'hubspot_connected',
-        summary: `HubSpot portal ${hubId} connected (OAuth)`,
-        details: { scopes: exchange.credentials.scopes },
-      });
-      await installationChanged(ctx, installationId);
-      await sideReconnected(ctx, installationId, 'hubspot');
-      ctx.log.info({ installationId, portalId: hubId }, 'HubSpot connected');
-      const to = `/admin/installations/${encodeURIComponent(installationId)}?notice=hubspot_connected`;
-      return resultPage(res, 200, {
-        title: 'HubSpot connected',
-        message: `Portal ${hubId} is connected. Next: connect Salesforce, then run the provisioning dry run.`,
-        continueTo: to,
-        refresh: true,
-      });
-    }
+/** Starts an install: a one-time state bound to this browser by a nonce cookie, then the provider's consent page. */
+async function startFlow(fc: FlowContext, provider: OAuthProvider, req: Request, res: Response): Promise<void> {
+  const { ctx } = fc;
+  const parsed = installQuery.safeParse(req.query);
+  if (!parsed.success) {
+    res.status(400).type('text/plain').send('Invalid install request: installation must be an installation id');
+    return;
+  }
+  const installationId = parsed.data.installation ?? null;
+  const back = installationId ? `/admin/installations/${encodeURIComponent(installationId)}` : '/admin';
+  const refusal = await installRefusal(ctx, provider, installationId, back);
+  if (refusal) {
+    const { status, ...page } = refusal;
+    resultPage(res, status, { ...page, refresh: false });
+    return;
+  }
+  const state = randomBytes(32).toString('base64url');
+  const nonce = randomBytes(24).toString('base64url');
+  let url: string;
+  let codeVerifier: Buffer | null = null;
+  if (provider === 'hubspot' && ctx.apps.hubspot) {
+    url = hubspotAuthorizeUrl(ctx.apps.hubspot, fc.redirectUri('hubspot'), state);
+  } else if (ctx.apps.salesforce) {
+    const built = salesforceAuthorizeUrl(ctx.apps.salesforce, fc.redirectUri('salesforce'), state);
+    url = built.url;
+    codeVerifier = ctx.vault.sealText(built.codeVerifier);
+  } else {
+    throw new Error('unreachable: the app was checked above');
+  }
+  await createOAuthState(ctx.db, sha256(state), {
+    provider,
+    installationId,
+    browserHash: sha256(nonce),
+    codeVerifier,
+    expiresAt: new Date(ctx.now() + STATE_TTL_MS),
+  });
+  res.cookie(NONCE_COOKIE, nonce, { httpOnly: true, sameSite: 'lax', secure: fc.secure, path: '/oauth', maxAge: STATE_TTL_MS });
+  ctx.log.info({ provider, installationId }, 'OAuth install started');
+  res.redirect(302, url);
+}
 
-    const app = ctx.apps.salesforce;
-    if (!app) return fail(409, 'No Salesforce connected app is configured any more.', back);
-    if (!flow.installationId || !flow.codeVerifier) return fail(400, 'This Salesforce install was not started from an installation.');
-    let verifier: string;
-    try {
-      verifier = ctx.vault.openText(flow.codeVerifier);
-    } catch {
-      return fail(400, 'The install state cannot be read (was the encryption key changed?): start the install again.', back);
-    }
-    const exchange = await exchangeSalesforceCode(app, parsed.data.code, verifier, redirectUri('salesforce'), ctx.now());
-    if (!exchange.ok) return fail(502, exchange.message, back);
-    const { orgId } = exchange.credentials;
-    const target = await getInstallationDetails(ctx.db, flow.installationId);
+/** Finishes an install: the callback is verified, then the provider's side of the installation is connected. */
+async function finishFlow(fc: FlowContext, provider: OAuthProvider, req: Request, res: Response): Promise<void> {
+  const name = PROVIDER_NAMES[provider];
+  const fail: Fail = (status, message, continueTo = '/admin') => {
+    fc.ctx.log.warn({ provider, reason: message }, 'OAuth install refused');
+    resultPage(res, status, { title: `${name} was not connected`, message, continueTo, refresh: false });
+  };
+  const callback = await verifyCallback(fc, provider, req, res, fail);
+  if (callback === null) return;
+  if (provider === 'hubspot') return connectHubSpot(fc, callback, res, fail);
+  return connectSalesforce(fc, callback, res, fail);
+}
+
+/**
+ * Checks a callback: a known, unused, unexpired state of this provider, bound to this browser, and a
+ * code rather than an error. The state is used up either way. Null after a refusal page.
+ */
+async function verifyCallback(
+  fc: FlowContext,
+  provider: OAuthProvider,
+  req: Request,
+  res: Response,
+  fail: Fail,
+): Promise<VerifiedCallback | null> {
+  const { ctx } = fc;
+  const name = PROVIDER_NAMES[provider];
+  const parsed = callbackQuery.safeParse(req.query);
+  if (!parsed.success || !parsed.data.state) {
+    fail(400, `The callback has no valid state parameter: start the install again from the dashboard.`);
+    return null;
+  }
+  const flow = await takeOAuthState(ctx.db, sha256(parsed.data.state));
+  res.clearCookie(NONCE_COOKIE, { httpOnly: true, sameSite: 'lax', secure: fc.secure, path: '/oauth' });
+  if (!flow || flow.provider !== provider) {
+    fail(400, 'This install link is unknown or was already used (state mismatch): start the install again from the dashboard.');
+    return null;
+  }
+  const back = flow.installationId ? `/admin/installations/${encodeURIComponent(flow.installationId)}` : '/admin';
+  const nonce = readCookie(req, NONCE_COOKIE);
+  const refusal =
+    flow.expiresAt.getTime() <= ctx.now()
+      ? 'This install link expired (10 minutes): start the install again.'
+      : !nonce || !secretsEqual(sha256(nonce), flow.browserHash)
+        ? 'This install was started in another browser session (state not bound to this browser): start it again here.'
+        : parsed.data.error
+          ? `${name} says: ${parsed.data.error}${parsed.data.error_description ? ` (${parsed.data.error_description})` : ''}.`
+          : null;
+  if (refusal !== null) {
+    fail(400, refusal, back);
+    return null;
+  }
+  if (!parsed.data.code) {
+    fail(400, `${name} sent no authorization code.`, back);
+    return null;
+  }
+  return { flow, code: parsed.data.code, back };
+}
+
+/** Connects the approved HubSpot portal: to the installation named, or to a new (or its existing) installation. */
+async function connectHubSpot(fc: FlowContext, { flow, code, back }: VerifiedCallback, res: Response, fail: Fail): Promise<void> {
+  const { ctx } = fc;
+  const app = ctx.apps.hubspot;
+  if (!app) return fail(409, 'No HubSpot app is configured any more.', back);
+  const exchange = await exchangeHubSpotCode(app, code, fc.redirectUri('hubspot'), ctx.now());
+  if (!exchange.ok) return fail(502, exchange.message, back);
+  const { hubId } = exchange.credentials;
+  const owner = await findInstallationByPortal(ctx.db, hubId);
+  let installationId = flow.installationId;
+  if (installationId) {
+    const target = await getInstallationDetails(ctx.db, installationId);
     if (!target) return fail(404, 'The installation no longer exists.');
-    if (target.salesforceOrgId && target.salesforceOrgId.slice(0, 15) !== orgId.slice(0, 15)) {
+    if (target.hubspotPortalId && target.hubspotPortalId !== hubId) {
       return fail(
         409,
-        `This installation is connected to Salesforce org ${target.salesforceOrgId}, but org ${orgId} was approved. One installation is one org: sign in to org ${target.salesforceOrgId}, or add a new installation.`,
+        `This installation is connected to HubSpot portal ${target.hubspotPortalId}, but portal ${hubId} was approved. One installation is one portal: approve portal ${target.hubspotPortalId}, or add a new installation.`,
         back,
       );
     }
-    const owner = await findInstallationByOrg(ctx.db, orgId);
-    if (owner && owner.id !== target.id)
-      return fail(409, `Salesforce org ${orgId} is already connected to installation "${owner.name}".`, back);
-    await bindOrg(ctx.db, target.id, orgId);
-    await ctx.vault.write(target.id, 'salesforce', exchange.credentials);
-    await reactivateInstallation(ctx.db, target.id);
-    await recordAdminAction(ctx.db, {
-      installationId: target.id,
-      action: 'salesforce_connected',
-      summary: `Salesforce org ${orgId} connected (OAuth web server flow)`,
-      details: { scope: exchange.credentials.scope },
-    });
-    await installationChanged(ctx, target.id);
-    await sideReconnected(ctx, target.id, 'salesforce');
-    ctx.log.info({ installationId: target.id, orgId }, 'Salesforce connected');
-    const to = `/admin/installations/${encodeURIComponent(target.id)}?notice=salesforce_connected`;
-    return resultPage(res, 200, {
-      title: 'Salesforce connected',
-      message: `Org ${orgId} is connected. Next: run the provisioning dry run.`,
-      continueTo: to,
-      refresh: true,
-    });
+    if (owner && owner.id !== installationId)
+      return fail(409, `HubSpot portal ${hubId} is already connected to installation "${owner.name}".`, back);
+  } else {
+    installationId =
+      owner?.id ??
+      (await upsertInstallation(ctx.db, { name: `HubSpot portal ${hubId}`, hubspotPortalId: hubId, salesforceOrgId: null })).id;
   }
+  await bindPortal(ctx.db, installationId, hubId);
+  await ctx.vault.write(installationId, 'hubspot', exchange.credentials);
+  await reactivateInstallation(ctx.db, installationId);
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: 'hubspot_connected',
+    summary: `HubSpot portal ${hubId} connected (OAuth)`,
+    details: { scopes: exchange.credentials.scopes },
+  });
+  await installationChanged(ctx, installationId);
+  await sideReconnected(ctx, installationId, 'hubspot');
+  ctx.log.info({ installationId, portalId: hubId }, 'HubSpot connected');
+  return resultPage(res, 200, {
+    title: 'HubSpot connected',
+    message: `Portal ${hubId} is connected. Next: connect Salesforce, then run the provisioning dry run.`,
+    continueTo: `/admin/installations/${encodeURIComponent(installationId)}?notice=hubspot_connected`,
+    refresh: true,
+  });
+}
 
-  r.get('/hubspot/install', installAccess, (req, res) => startFlow('hubspot', req, res));
-  r.get('/salesforce/install', installAccess, (req, res) => startFlow('salesforce', req, res));
-  // The state authorises a callback (see above); its own checks refuse anything else.
-  r.get('/hubspot/callback', access.anyone, (req, res) => finishFlow('hubspot', req, res));
-  r.get('/salesforce/callback', access.anyone, (req, res) => finishFlow('salesforce', req, res));
-  return r.router;
+/** Connects the approved Salesforce org to the installation the install started from. */
+async function connectSalesforce(fc: FlowContext, { flow, code, back }: VerifiedCallback, res: Response, fail: Fail): Promise<void> {
+  const { ctx } = fc;
+  const app = ctx.apps.salesforce;
+  if (!app) return fail(409, 'No Salesforce connected app is configured any more.', back);
+  if (!flow.installationId || !flow.codeVerifier) return fail(400, 'This Salesforce install was not started from an installation.');
+  let verifier: string;
+  try {
+    verifier = ctx.vault.openText(flow.codeVerifier);
+  } catch {
+    return fail(400, 'The install state cannot be read (was the encryption key changed?): start the install again.', back);
+  }
+  const exchange = await exchangeSalesforceCode(app, code, verifier, fc.redirectUri('salesforce'), ctx.now());
+  if (!exchange.ok) return fail(502, exchange.message, back);
+  const { orgId } = exchange.credentials;
+  const target = await getInstallationDetails(ctx.db, flow.installationId);
+  if (!target) return fail(404, 'The installation no longer exists.');
+  if (target.salesforceOrgId && target.salesforceOrgId.slice(0, 15) !== orgId.slice(0, 15)) {
+    return fail(
+      409,
+      `This installation is connected to Salesforce org ${target.salesforceOrgId}, but org ${orgId} was approved. One installation is one org: sign in to org ${target.salesforceOrgId}, or add a new installation.`,
+      back,
+    );
+  }
+  const owner = await findInstallationByOrg(ctx.db, orgId);
+  if (owner && owner.id !== target.id)
+    return fail(409, `Salesforce org ${orgId} is already connected to installation "${owner.name}".`, back);
+  await bindOrg(ctx.db, target.id, orgId);
+  await ctx.vault.write(target.id, 'salesforce', exchange.credentials);
+  await reactivateInstallation(ctx.db, target.id);
+  await recordAdminAction(ctx.db, {
+    installationId: target.id,
+    action: 'salesforce_connected',
+    summary: `Salesforce org ${orgId} connected (OAuth web server flow)`,
+    details: { scope: exchange.credentials.scope },
+  });
+  await installationChanged(ctx, target.id);
+  await sideReconnected(ctx, target.id, 'salesforce');
+  ctx.log.info({ installationId: target.id, orgId }, 'Salesforce connected');
+  return resultPage(res, 200, {
+    title: 'Salesforce connected',
+    message: `Org ${orgId} is connected. Next: run the provisioning dry run.`,
+    continueTo: `/admin/installations/${encodeURIComponent(target.id)}?notice=salesforce_connected`,
+    refresh: true,
+  });
 }
