@@ -7,9 +7,9 @@
  *   a repeated job or a job after a restart finds the clock as it is and does nothing more.
  * - A first touch is the Lead leaving its untouched status (converting counts) or a Task/Event a
  *   rep logged on it after the handoff; activities the app created itself never count.
- * - The escalation is claimed in Postgres by one job (a unique row per clock); its steps — Tasks
- *   for the owner and the owner's manager, the `breached` stamps, the alert — are stamped as they
- *   finish, so a retried job resumes and never repeats one.
+ * - The due check and the escalation, claimed once in Postgres and resumed by a retry, are
+ *   `./sla-escalation.ts`; this module starts clocks, finds first touches, stamps both records and
+ *   reschedules clocks when the policy changes.
  */
 import { randomUUID } from 'node:crypto';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
@@ -28,30 +28,21 @@ import type { StageDictionary } from '../domain/stages.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Queryable } from '../store/db.ts';
 import {
-  claimEscalation,
-  closeSlaClock,
-  completeEscalation,
   enrichSlaClock,
   insertSlaClocks,
-  markEscalationStep,
-  markSlaClockBreached,
   pendingClocks,
-  recordEscalationTasks,
   rescheduleSlaClock,
   runningClocksForLeads,
-  slaClockById,
   stopSlaClock,
-  type EscalationDetails,
   type NewSlaClock,
   type SlaClockContext,
   type SlaClockRecord,
-  type SlaEscalationRecord,
   type TouchSource,
 } from '../store/sla.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, salesforceRef, trimmedText } from './context.ts';
 import type { ValueLedger } from './value-ledger.ts';
-import { isSalesforceId, salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
+import { isSalesforceId, salesforceId15 } from '../domain/salesforce-id.ts';
 
 /** Enqueues the SLA jobs of the catalog's `slaClocks` and `slaAlerts` queues. */
 export class SlaScheduler {
@@ -159,7 +150,7 @@ export function handoffDueAt(policy: SlaPolicy, at: Date): Date | null {
   return policy.overrides.length === 0 ? new Date(computeDueAt(policy, at.getTime())) : null;
 }
 
-const LEAD_FIELDS = [
+export const LEAD_FIELDS = [
   'Id',
   'Status',
   'IsConverted',
@@ -173,10 +164,10 @@ const LEAD_FIELDS = [
   'Company',
   'LastModifiedDate',
 ] as const;
-const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
+export const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
 const ACTIVITY_TYPES = ['Task', 'Event'] as const;
 /** Marks the Tasks of one escalation, so a resumed escalation finds the ones it already created. */
-const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
+export const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
 
 /** Orgs whose Event object is not available to the integration user (asked once per port). */
 const withoutEvents = new WeakSet<SalesforcePort>();
@@ -198,7 +189,7 @@ export function leadName(lead: SalesforceRecord | undefined): string | null {
 }
 
 /** Owner, team, Lead Source, channel and campaign of a Lead and its owner, as far as known. */
-function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord | undefined): SlaClockContext {
+export function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord | undefined): SlaClockContext {
   const leadSource = trimmedText(lead, 'LeadSource');
   return {
     ownerId: trimmedText(lead, 'OwnerId'),
@@ -212,7 +203,10 @@ function contextOf(lead: SalesforceRecord | undefined, owner: SalesforceRecord |
 }
 
 /** The owners (Users, not queues) of these Leads, keyed by 15-character id; one query. */
-async function readOwners(ctx: ClockContext, leads: readonly (SalesforceRecord | undefined)[]): Promise<Map<string, SalesforceRecord>> {
+export async function readOwners(
+  ctx: ClockContext,
+  leads: readonly (SalesforceRecord | undefined)[],
+): Promise<Map<string, SalesforceRecord>> {
   const ids = [
     ...new Set(leads.map((lead) => trimmedText(lead, 'OwnerId')).filter((id): id is string => id !== null && id.startsWith('005'))),
   ];
@@ -220,7 +214,7 @@ async function readOwners(ctx: ClockContext, leads: readonly (SalesforceRecord |
   return new Map((await ctx.salesforce.readRecords('User', ids, USER_FIELDS)).map((user) => [salesforceId15(user.Id), user]));
 }
 
-function ownerOf(owners: ReadonlyMap<string, SalesforceRecord>, lead: SalesforceRecord | undefined): SalesforceRecord | undefined {
+export function ownerOf(owners: ReadonlyMap<string, SalesforceRecord>, lead: SalesforceRecord | undefined): SalesforceRecord | undefined {
   const ownerId = trimmedText(lead, 'OwnerId');
   return ownerId === null ? undefined : owners.get(salesforceId15(ownerId));
 }
@@ -275,7 +269,12 @@ interface Stamp {
  * HubSpot contact (with the first touch time). A CRM that cannot be reached is returned, for
  * the caller to retry or to log; per-record refusals are logged.
  */
-async function stampBothSides(ctx: ClockContext, stamps: readonly Stamp[], log: Log, hubspotBatch?: HubSpotWrite[]): Promise<Error | null> {
+export async function stampBothSides(
+  ctx: ClockContext,
+  stamps: readonly Stamp[],
+  log: Log,
+  hubspotBatch?: HubSpotWrite[],
+): Promise<Error | null> {
   if (stamps.length === 0) return null;
   const byType = new Map<'Lead' | 'Contact', SalesforceRecord[]>();
   for (const { clock, status, salesforceTarget } of stamps) {
@@ -497,7 +496,7 @@ async function clocksToStampPending(
 // First touch
 
 /** The first touch of each clock whose Lead shows one, keyed by clock id. */
-async function findFirstTouches(
+export async function findFirstTouches(
   ctx: ClockContext,
   clocks: readonly SlaClockRecord[],
   leads: ReadonlyMap<string, SalesforceRecord>,
@@ -560,7 +559,7 @@ export async function loggedActivities(
 }
 
 /** Stops a clock at its first touch; returns the stamp it needs (met/breached and the touch time), or undefined when another run stopped it. */
-async function recordTouch(
+export async function recordTouch(
   ctx: ClockContext,
   clock: SlaClockRecord,
   touch: { at: Date; source: TouchSource },
@@ -623,7 +622,7 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
 }
 
 /** Stamps the stopped clocks on both sides together (HubSpot in the caller's batch, if given) and logs each first touch. */
-async function stampTouches(
+export async function stampTouches(
   ctx: ClockContext,
   stamps: readonly { stamp: Stamp; touch: { at: Date; source: TouchSource } }[],
   log: Log,
@@ -651,231 +650,6 @@ async function stampTouches(
       },
     );
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Due check and escalation
-
-/** What a clock's due check found. */
-export type DueCheck =
-  | { kind: 'gone' }
-  | { kind: 'stale'; reason: string }
-  | { kind: 'not_due'; dueAt: Date }
-  | { kind: 'touched'; status: SlaStatus }
-  | { kind: 'lead_missing' }
-  | { kind: 'escalated_elsewhere'; escalationId: number }
-  | { kind: 'escalated'; escalationId: number; taskIds: string[]; resumed: boolean };
-
-/**
- * The due check of one clock schedule. Re-reads the Lead: touched → the clock stops; still
- * untouched past due → breach and escalation (claimed once in Postgres; a retry resumes it).
- */
-export async function checkClockDue(ctx: ClockContext, check: { clockId: number; scheduleN: number; jobId: string }): Promise<DueCheck> {
-  const log = new Log(ctx);
-  const clock = await slaClockById(ctx.db, ctx.installationId, check.clockId);
-  if (!clock) return { kind: 'gone' };
-  if (clock.scheduleN !== check.scheduleN)
-    return { kind: 'stale', reason: `the clock was rescheduled (schedule ${clock.scheduleN} is current)` };
-  if (clock.escalatedAt !== null) return { kind: 'stale', reason: 'the breach was already escalated' };
-  if (clock.breachedAt === null && clock.firstTouchAt !== null)
-    return { kind: 'stale', reason: `the clock stopped at the first touch (${clock.status})` };
-  if (clock.breachedAt === null && clock.closedAt !== null) return { kind: 'stale', reason: 'the clock closed: its Lead is gone' };
-  const now = ctx.now();
-  if (clock.breachedAt === null && now.getTime() <= clock.dueAt.getTime()) return { kind: 'not_due', dueAt: clock.dueAt };
-
-  const lead = (await ctx.salesforce.readRecords('Lead', [clock.leadId], LEAD_FIELDS))[0];
-  const owner = ownerOf(await readOwners(ctx, [lead]), lead);
-  if (lead) await enrichSlaClock(ctx.db, clock.id, contextOf(lead, owner));
-  let breached = clock;
-  if (clock.breachedAt === null) {
-    if (!lead) {
-      await closeSlaClock(ctx.db, clock.id, now);
-      log.add(
-        salesforceRef('Lead', clock.leadId),
-        'warn',
-        'sla_lead_missing',
-        'the SLA fell due but the Lead no longer exists (deleted or merged): nothing to escalate',
-      );
-      await log.flush();
-      return { kind: 'lead_missing' };
-    }
-    const touch = (await findFirstTouches(ctx, [clock], new Map([[salesforceId15(clock.leadId), lead]]))).get(clock.id);
-    if (touch) {
-      const stamp = await recordTouch(ctx, clock, touch, lead);
-      if (stamp) await stampTouches(ctx, [{ stamp, touch }], log);
-      await log.flush();
-      return stamp ? { kind: 'touched', status: stamp.status } : { kind: 'stale', reason: 'the clock stopped meanwhile' };
-    }
-    const marked = await markSlaClockBreached(ctx.db, clock.id, now);
-    if (!marked) return { kind: 'stale', reason: 'the clock stopped meanwhile' };
-    breached = marked;
-  }
-
-  const details: EscalationDetails = {
-    leadName: leadName(lead),
-    leadUrl: ctx.salesforce.recordUrl('Lead', clock.leadId),
-    ownerName: trimmedText(owner, 'Name') ?? clock.ownerName,
-    managerName: null,
-  };
-  const claim = await claimEscalation(ctx.db, {
-    clockId: clock.id,
-    installationId: ctx.installationId,
-    jobId: check.jobId,
-    breachedAt: breached.breachedAt ?? now,
-    details,
-  });
-  if (!claim.owned) return { kind: 'escalated_elsewhere', escalationId: claim.escalation.id };
-  const taskIds = await escalate(ctx, breached, claim.escalation, claim.resumed, lead, owner, log);
-  await log.flush();
-  return { kind: 'escalated', escalationId: claim.escalation.id, taskIds, resumed: claim.resumed };
-}
-
-/** The escalation steps not done yet: Tasks, `breached` stamps, alert, then the sync log line. */
-async function escalate(
-  ctx: ClockContext,
-  clock: SlaClockRecord,
-  escalation: SlaEscalationRecord,
-  resumed: boolean,
-  lead: SalesforceRecord | undefined,
-  owner: SalesforceRecord | undefined,
-  log: Log,
-): Promise<string[]> {
-  const leadRef = salesforceRef('Lead', clock.leadId);
-  let taskIds = escalation.taskIds;
-  let { managerName } = escalation.details;
-  const ownerId = trimmedText(lead, 'OwnerId') ?? clock.ownerId;
-  const ownerName = trimmedText(owner, 'Name') ?? clock.ownerName;
-
-  // 1. A Task for the owner and one for the owner's manager, marked with the escalation id.
-  if (escalation.tasksCreatedAt === null) {
-    const managerId = trimmedText(owner, 'ManagerId') ?? (sameSalesforceId(ownerId, clock.ownerId) ? clock.managerId : null);
-    const manager = managerId === null ? undefined : (await ctx.salesforce.readRecords('User', [managerId], USER_FIELDS))[0];
-    managerName = trimmedText(manager, 'Name');
-    const people = {
-      ownerId,
-      ownerName,
-      ownerUserId: owner && ownerId !== null ? ownerId : null,
-      managerUserId: manager && managerId !== null ? managerId : null,
-    };
-    taskIds = await escalationTasks(ctx, clock, escalation, resumed, lead, people, log);
-    await recordEscalationTasks(ctx.db, escalation.id, taskIds, { ...escalation.details, ownerName, managerName });
-    await log.flush();
-  }
-
-  // 2. `breached` on both records; an unreachable CRM retries the job (the steps before stay done).
-  if (escalation.stampedAt === null) {
-    const convertedContact = lead?.IsConverted === true ? trimmedText(lead, 'ConvertedContactId') : null;
-    const unavailable = await stampBothSides(
-      ctx,
-      [
-        {
-          clock,
-          status: 'breached',
-          ...(convertedContact ? { salesforceTarget: { type: 'Contact' as const, id: convertedContact } } : {}),
-        },
-      ],
-      log,
-    );
-    if (unavailable) throw unavailable;
-    await markEscalationStep(ctx.db, escalation.id, 'stamped');
-  }
-
-  // 3. The alert, when the installation has a target (sent by its own retried job).
-  if (ctx.alerts && escalation.alertEnqueuedAt === null) {
-    await ctx.scheduler.enqueueAlert(ctx.installationId, escalation.id);
-    await markEscalationStep(ctx.db, escalation.id, 'alert_enqueued');
-  }
-
-  // 4. One sync log line, written with the completion mark.
-  await completeEscalation(
-    ctx.db,
-    escalation,
-    log.line(
-      leadRef,
-      'warn',
-      'sla_breached',
-      `no first touch by ${clock.dueAt.toISOString()}: escalated to ${[ownerName, managerName].filter((n) => n !== null).join(' and ') || 'nobody (no owner user)'}${ctx.alerts ? ', alert queued' : ''}`,
-      {
-        clock: clock.id,
-        escalation: escalation.id,
-        contact: clock.contactId,
-        tasks: taskIds,
-        owner: ownerId,
-        handoffAt: clock.handoffAt.toISOString(),
-        dueAt: clock.dueAt.toISOString(),
-      },
-    ),
-  );
-  return taskIds;
-}
-
-/**
- * The escalation's Tasks: those a resumed escalation created already (found by its marker), else a
- * new one for the owner and one for the manager, where each is a user. Returns the Task ids.
- */
-async function escalationTasks(
-  ctx: ClockContext,
-  clock: SlaClockRecord,
-  escalation: SlaEscalationRecord,
-  resumed: boolean,
-  lead: SalesforceRecord | undefined,
-  people: { ownerId: string | null; ownerName: string | null; ownerUserId: string | null; managerUserId: string | null },
-  log: Log,
-): Promise<string[]> {
-  const leadRef = salesforceRef('Lead', clock.leadId);
-  const marker = TASK_MARKER(escalation.id);
-  const canSearch = resumed && isSalesforceId(clock.leadId) && isSalesforceId(ctx.integrationUserId);
-  const existing = canSearch
-    ? (await ctx.salesforce.tasksCreatedBy(clock.leadId, ctx.integrationUserId)).filter((task) => (task.description ?? '').includes(marker))
-    : [];
-  if (existing.length > 0) return existing.map((task) => task.id);
-  const name = leadName(lead) ?? clock.leadId;
-  const today = ctx.now().toISOString().slice(0, 10);
-  const task = (ownerId: string, subject: string): Record<string, unknown> => ({
-    WhoId: clock.leadId,
-    OwnerId: ownerId,
-    Subject: subject,
-    Priority: 'High',
-    Status: 'Not Started',
-    ActivityDate: today,
-    Description: [
-      `${name}${trimmedText(lead, 'Company') ? ` (${trimmedText(lead, 'Company') ?? ''})` : ''} was handed to sales at ${clock.handoffAt.toISOString()} and was due a first touch by ${clock.dueAt.toISOString()}.`,
-      'Nobody has changed the Lead Status or logged an activity on it yet.',
-      marker,
-    ].join('\n'),
-  });
-  const { ownerUserId, managerUserId } = people;
-  const tasks = [
-    ...(ownerUserId !== null ? [task(ownerUserId, `SLA breached: follow up with ${name} now`)] : []),
-    ...(managerUserId !== null
-      ? [task(managerUserId, `SLA breached: ${people.ownerName ?? 'the owner'} has not followed up with ${name}`)]
-      : []),
-  ];
-  const to = [ownerUserId, managerUserId].filter((id) => id !== null);
-  const outcomes = tasks.length === 0 ? [] : await ctx.salesforce.createRecords('Task', tasks);
-  const taskIds: string[] = [];
-  outcomes.forEach((outcome, index) => {
-    if (outcome.ok) taskIds.push(outcome.id);
-    else
-      log.add(
-        leadRef,
-        'error',
-        'sla_task_failed',
-        `Salesforce refused the escalation Task for user ${to[index] ?? '?'}: ${outcome.code} ${outcome.message}`,
-        { clock: clock.id },
-      );
-  });
-  if (tasks.length === 0)
-    log.add(
-      leadRef,
-      'error',
-      'sla_task_failed',
-      `the Lead's owner (${people.ownerId ?? 'none'}) is not a user: no one to give the escalation Task to`,
-      {
-        clock: clock.id,
-      },
-    );
-  return taskIds;
 }
 
 // ---------------------------------------------------------------------------------------------
