@@ -1,7 +1,8 @@
 /**
  * After the workload: wait until the app has caught up (queues idle, pending sets empty, no
- * deliveries left in either sandbox, no CRM writes for a while), watch a quiet window for echo
- * writes, then compare both CRMs with what every journey expects.
+ * deliveries left in either sandbox, no CRM writes for a while; in pull mode also every change
+ * event channel connected and the HubSpot journal read to its end after the quiet began), watch a
+ * quiet window for echo writes, then compare both CRMs with what every journey expects.
  */
 import { Queue } from 'bullmq';
 import type jsforce from 'jsforce';
@@ -9,6 +10,8 @@ import type { Redis } from 'ioredis';
 import { compareStageRank, DEFAULT_STAGE_DICTIONARY, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
 import { queueKeys, queues, type QueueKey } from '../src/queue/catalog.ts';
 import type { Queryable } from '../src/store/db.ts';
+import { readJournalPosition } from '../src/store/journal-offsets.ts';
+import { feedChannels } from '../src/store/salesforce-feeds.ts';
 import {
   propertyHistories,
   queryAll,
@@ -61,6 +64,8 @@ export interface CheckDeps {
   db: Queryable;
   reader: jsforce.Connection;
   hubspotToken: string;
+  /** Both sides in pull mode: changes arrive from the HubSpot journal and Salesforce change events. */
+  pull: boolean;
 }
 
 /** BullMQ queues of the catalog, opened on the runner's connection. */
@@ -78,6 +83,8 @@ export function openQueues(redis: Redis, prefix: string): Map<QueueKey, Queue> {
 interface Activity {
   busy: string[];
   writes: number;
+  /** In pull mode: when the HubSpot journal feed last found no entry after its stored offset (0: never). */
+  journalCaughtUpAt?: number;
 }
 
 async function activity(deps: CheckDeps, open: Map<QueueKey, Queue>): Promise<Activity> {
@@ -100,7 +107,15 @@ async function activity(deps: CheckDeps, open: Map<QueueKey, Queue>): Promise<Ac
   ]);
   if (webhooks > 0) busy.push(`${webhooks} HubSpot webhook requests undelivered`);
   if (sfStats.outbound.pending > 0) busy.push(`${sfStats.outbound.pending} Outbound Messages undelivered`);
-  return { busy, writes: sum(hubspotWrites(hsStats)) + sum(salesforceWrites(sfStats)) };
+  const writes = sum(hubspotWrites(hsStats)) + sum(salesforceWrites(sfStats));
+  if (!deps.pull) return { busy, writes };
+  const [journal, channels] = await Promise.all([
+    readJournalPosition(deps.db, deps.installationId),
+    feedChannels(deps.db, deps.installationId),
+  ]);
+  for (const channel of channels) if (channel.state !== 'connected') busy.push(`Salesforce ${channel.channel} ${channel.state}`);
+  if (channels.length === 0) busy.push('no Salesforce change event channel followed');
+  return { busy, writes, journalCaughtUpAt: journal?.caughtUpAt?.getTime() ?? 0 };
 }
 
 export interface Convergence {
@@ -135,7 +150,9 @@ export async function waitForConvergence(
     lastWrites = last.writes;
     if (idle) {
       quietSince ??= now;
-      if (Date.now() - quietSince >= quietMs) return { converged: true, ms: quietSince - since, stillBusy: [] };
+      // In pull mode a change may still wait in the journal: it was read to its end since the quiet began.
+      const journalRead = last.journalCaughtUpAt === undefined || last.journalCaughtUpAt >= quietSince;
+      if (journalRead && Date.now() - quietSince >= quietMs) return { converged: true, ms: quietSince - since, stillBusy: [] };
     } else {
       quietSince = undefined;
       if (now - lastReport > 10_000) {

@@ -74,6 +74,14 @@ export class HubSpotSandboxClient {
     return statsSchemaHubSpot.parse(await send('GET', `${this.url}/__sandbox/stats`));
   }
 
+  /**
+   * The app's developer deletes its webhook settings (`DELETE /webhooks/v3/{appId}/settings`, with
+   * the developer API key): without a target URL HubSpot sends no webhook; the journal still records.
+   */
+  async deleteWebhookSettings(appId: number, developerKey: string): Promise<void> {
+    await send('DELETE', `${this.url}/webhooks/v3/${appId}/settings?hapikey=${encodeURIComponent(developerKey)}`);
+  }
+
   /** Webhook requests still to be delivered (queued, held back, or waiting for a retry). */
   async undeliveredWebhooks(): Promise<number> {
     const counts = await Promise.all(
@@ -101,6 +109,11 @@ export class SalesforceSandboxClient {
 
   async stats(): Promise<SalesforceStats> {
     return statsSchemaSalesforce.parse(await send('GET', `${this.url}/__sandbox/stats`));
+  }
+
+  /** An admin deletes every Outbound Message rule of the org: no notification is sent any more. */
+  async clearOutboundRules(): Promise<void> {
+    await send('DELETE', `${this.url}/__sandbox/outbound-messages`);
   }
 
   /** A session of each active sales rep, as if each had logged in to Salesforce. */

@@ -5,6 +5,8 @@ import type { WorkloadResult } from './workload.ts';
 
 export interface ChaosReport {
   form: Form;
+  /** Both sides in pull mode (`--pull`). */
+  pull: boolean;
   seed: number;
   journeys: number;
   workers: number;
@@ -12,6 +14,8 @@ export interface ChaosReport {
   faults: FaultLogEntry[];
   faultCounters: Record<string, number>;
   convergence: Convergence;
+  /** Changes the app recorded, by where they came from. */
+  intake: Record<string, number>;
   echo: { writes: number; endpoints: Record<string, number>; windowMs: number };
   findings: Findings;
   calls: { hubspot: number; salesforce: number; salesforceApiUsage: number; endpoints: Record<string, number> };
@@ -47,7 +51,7 @@ export function printReport(report: ChaosReport, out: (text: string) => void): v
   const lines: string[] = [];
   lines.push(
     '',
-    `Chaos suite, ${report.form} form (seed ${report.seed}): ${report.journeys} lead journeys, ${report.workload.steps} steps, ${report.workers} worker processes`,
+    `Chaos suite, ${report.form} form${report.pull ? ' in pull mode' : ''} (seed ${report.seed}): ${report.journeys} lead journeys, ${report.workload.steps} steps, ${report.workers} worker processes`,
     '',
   );
   lines.push('Faults (offset from the workload start):');
@@ -61,6 +65,11 @@ export function printReport(report: ChaosReport, out: (text: string) => void): v
   );
   lines.push(
     `  busiest: ${Object.entries(report.calls.endpoints)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `  changes taken in: ${Object.entries(report.intake)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
   );

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --short | --long] [--seed N] [--journeys N] [--workers N] [--keep]`
+ * `npm run chaos [-- --short | --long] [--seed N] [--journeys N] [--workers N] [--pull] [--keep]`
  *
  * The chaos suite: the app as production runs it (one web process with both sandbox CRMs, N worker
  * processes, its own Redis and PostgreSQL), a scripted workload of lead journeys, and faults on
@@ -12,6 +12,9 @@
  *
  * Short form (default, CI): ~200 journeys and a subset of the faults, under 3 minutes on 2 cores.
  * Long form: a few thousand journeys and every fault, several times.
+ * `--pull`: both sides of the installation in pull mode (the HubSpot webhooks journal, Salesforce
+ * change events over the Pub/Sub API), with the portal's webhook settings and the org's Outbound
+ * Message rules deleted, so nothing is pushed to the app; the same checks.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -24,6 +27,7 @@ import type { QueueKey } from '../src/queue/catalog.ts';
 import { DEFAULT_QUEUE_PREFIX, producerConnection, untilReady } from '../src/queue/redis.ts';
 import { freePort } from '../src/startup/redis-server.ts';
 import { connectPostgres, type Db } from '../src/store/db.ts';
+import { writeSetting } from '../src/store/installation-admin.ts';
 import { checkFinalState, echoWindow, openQueues, waitForConvergence, type CheckDeps } from './check.ts';
 import { HubSpotSandboxClient, SalesforceSandboxClient } from './crm.ts';
 import { clearFaults, faultPlan, runFaultPlan, type FaultTargets, type Form } from './faults.ts';
@@ -79,7 +83,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const runStarted = Date.now();
 const say = (line: string) => process.stderr.write(`chaos [${((Date.now() - runStarted) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
-function parseCli(): { form: Form; seed: number; journeys: number; workers: number; keep: boolean } {
+function parseCli(): { form: Form; seed: number; journeys: number; workers: number; pull: boolean; keep: boolean } {
   const { values } = parseArgs({
     options: {
       short: { type: 'boolean', default: false },
@@ -87,6 +91,7 @@ function parseCli(): { form: Form; seed: number; journeys: number; workers: numb
       seed: { type: 'string' },
       journeys: { type: 'string' },
       workers: { type: 'string' },
+      pull: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
     },
     strict: true,
@@ -104,6 +109,7 @@ function parseCli(): { form: Form; seed: number; journeys: number; workers: numb
     seed: number(values.seed, 1, 'seed'),
     journeys: number(values.journeys, FORMS[form].journeys, 'journeys'),
     workers: number(values.workers, FORMS[form].workers, 'workers'),
+    pull: values.pull,
     keep: values.keep,
   };
 }
@@ -136,7 +142,9 @@ async function main(): Promise<number> {
   mkdirSync(logDir, { recursive: true });
   const quiet = createLogger('silent');
   const random = seededRandom(cli.seed * 7919);
-  say(`${cli.form} form, seed ${cli.seed}, ${cli.journeys} journeys, ${cli.workers} workers; run directory ${runDir}`);
+  say(
+    `${cli.form} form${cli.pull ? ' in pull mode' : ''}, seed ${cli.seed}, ${cli.journeys} journeys, ${cli.workers} workers; run directory ${runDir}`,
+  );
 
   let redis: ChaosRedis | undefined;
   let postgres: ChaosPostgres | undefined;
@@ -176,12 +184,14 @@ async function main(): Promise<number> {
     postgres = await startChaosPostgres(path.join(runDir, 'postgres'));
 
     // 2. The web process runs both sandboxes; the workers reach them through latency proxies.
-    const [webPort, hubspotPort, salesforcePort] = [await freePort(), await freePort(), await freePort()];
+    const [webPort, hubspotPort, salesforcePort, pubsubPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const hubspotOrigin = `http://127.0.0.1:${hubspotPort}`;
     const salesforceOrigin = `http://127.0.0.1:${salesforcePort}`;
     proxies.push(await startLatencyProxy(hubspotOrigin, random), await startLatencyProxy(salesforceOrigin, random));
     const [hubspotProxy, salesforceProxy] = proxies as [LatencyProxy, LatencyProxy];
     const common = {
+      // The org's Pub/Sub API (gRPC, the change feed in pull mode): the workers reach it directly.
+      SANDBOX_SALESFORCE_PUBSUB_PORT: String(pubsubPort),
       REDIS_URL: redis.url,
       DATABASE_URL: postgres.url,
       SANDBOX_DEMO: 'false',
@@ -213,7 +223,9 @@ async function main(): Promise<number> {
           PORT: String(webPort),
           DATA_DIR: path.join(runDir, name),
           SANDBOX_HUBSPOT_PORT: String(hubspotProxy.port),
-          SANDBOX_SALESFORCE_PORT: String(salesforceProxy.port),
+          // In pull mode the workers reach Salesforce directly: the Pub/Sub API accepts a session only with
+          // the org's own instance URL, and the proxy hands out its own (slow answers then hit HubSpot only).
+          SANDBOX_SALESFORCE_PORT: String(cli.pull ? salesforcePort : salesforceProxy.port),
         },
         path.join(logDir, `${name}.log`),
         base,
@@ -240,6 +252,15 @@ async function main(): Promise<number> {
     db = connectPostgres(postgres.url, 2);
     const installationId = (await db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id;
     if (installationId === undefined) throw new Error('the web process created no sandbox installation');
+    if (cli.pull) {
+      // Nothing pushed to the app any more; the workers follow both sides' change feeds instead.
+      const { appId, developerKey } = config.value.sandbox.hubspot;
+      await hubspot.deleteWebhookSettings(appId, developerKey);
+      await salesforce.clearOutboundRules();
+      await writeSetting(db, installationId, 'hubspotChangeFeed', { mode: 'pull' });
+      await writeSetting(db, installationId, 'salesforceFeed', { mode: 'pull' });
+      say('pull mode: webhook settings and Outbound Message rules deleted, both change feeds set to pull');
+    }
     runnerRedis = producerConnection(redis.url);
     await untilReady(runnerRedis);
     const queuesOpen = openQueues(runnerRedis, DEFAULT_QUEUE_PREFIX);
@@ -375,6 +396,7 @@ async function main(): Promise<number> {
       db,
       reader,
       hubspotToken: config.value.sandbox.hubspot.privateAppToken,
+      pull: cli.pull,
     };
     const convergence = await waitForConvergence(checkDeps, queuesOpen, workloadEnd, settings.quietMs, settings.convergeTimeoutMs, say);
     say(
@@ -383,11 +405,21 @@ async function main(): Promise<number> {
         : `did not converge: ${convergence.stillBusy.join('; ')}`,
     );
     const echo = await echoWindow(checkDeps, settings.echoWindowMs);
+    // Where the changes the app took came from: in pull mode the feeds, not deliveries, must carry them.
+    const intakeRows = await db.query<{ source: string; n: string }>(
+      `SELECT CASE WHEN source = 'salesforce' AND dedupe_key LIKE '%-cdc-%' THEN 'Salesforce change events'
+                   WHEN source = 'salesforce' THEN 'Salesforce Outbound Messages'
+                   WHEN source = 'hubspot' THEN $2 ELSE source END AS source, count(*) AS n
+         FROM inbound_events WHERE installation_id = $1 GROUP BY 1 ORDER BY 1`,
+      [installationId, cli.pull ? 'HubSpot journal' : 'HubSpot webhooks'],
+    );
+    const intake = Object.fromEntries(intakeRows.map((row) => [row.source, Number(row.n)]));
     const after = { hubspot: await hubspot.stats(), salesforce: await salesforce.stats() };
     say('reading both CRMs and checking every journey');
     const findings = await checkFinalState(checkDeps, queuesOpen, journeys, new Set(workload.errors.map((e) => e.journey)));
     const report: ChaosReport = {
       form: cli.form,
+      pull: cli.pull,
       seed: cli.seed,
       journeys: journeys.length,
       workers: cli.workers,
@@ -406,6 +438,7 @@ async function main(): Promise<number> {
         'app log lines at error level': countErrorLines(logDir),
       },
       convergence,
+      intake,
       echo: { ...echo, windowMs: settings.echoWindowMs },
       findings,
       calls: {

@@ -55,7 +55,8 @@ export interface JournalFeedDeps {
 
 /**
  * One follower per installation across the worker processes: a lease in Redis, taken and renewed
- * by the follower at each step, let go when it stops; a process that died loses it after `ttlMs`.
+ * by the follower at each step and every third of `ttlMs` in between (a slow step, a back-off), let
+ * go when it stops; a process that died loses it after `ttlMs`.
  * (Two followers would not double a change, the job ids see to that, but would read everything twice.)
  */
 export class FeedLease {
@@ -64,7 +65,7 @@ export class FeedLease {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly ttlMs: number,
+    readonly ttlMs: number,
   ) {}
 
   private key(installationId: string): string {
@@ -146,9 +147,21 @@ class Follower {
   private async run(): Promise<void> {
     let failures = 0;
     const { lease } = this.deps;
+    // Held: renewed on a timer too, so slow steps and back-offs keep it and the lease can be short.
+    let holding = false;
+    const renew = lease
+      ? setInterval(() => {
+          if (holding)
+            void lease.hold(this.installation.id).then(
+              (held) => (holding = held),
+              () => undefined,
+            );
+        }, lease.ttlMs / 3)
+      : undefined;
+    renew?.unref();
     while (!this.stopped) {
       try {
-        if (lease && !(await lease.hold(this.installation.id))) {
+        if (lease && !(holding = await lease.hold(this.installation.id))) {
           // Another worker process follows this installation.
           await this.pause(this.deps.pollMs * 10);
           continue;
@@ -173,6 +186,7 @@ class Follower {
         await this.pause(this.deps.pollMs * 2 ** Math.min(failures, 4));
       }
     }
+    clearInterval(renew);
     await lease?.release(this.installation.id).catch(() => undefined);
   }
 

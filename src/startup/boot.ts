@@ -594,8 +594,9 @@ function followHubSpotJournals(state: BootState): void {
     refreshMs: options.journalRefreshMs ?? 30_000,
     budgetMs: options.enqueueBudgetMs ?? DEFAULT_ENQUEUE_BUDGET_MS,
     now: Date.now,
-    // Longer than a follower's slowest step (three 30 s calls) plus its longest back-off (16 polls).
-    lease: new FeedLease(producerRedis, prefix, 90_000 + 20 * journalPollMs),
+    // Renewed on a timer while held: a dead process's installation is taken over within ~15 s
+    // (plus the other follower's wait of 10 polls).
+    lease: new FeedLease(producerRedis, prefix, Math.max(15_000, 3 * journalPollMs)),
   });
   state.closers.push(() => feeds.close());
 }

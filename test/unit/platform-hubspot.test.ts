@@ -30,7 +30,7 @@ import { isHandledSubscription } from '../../webhooks/hubspot/schema.ts';
 const KIT_DIR = fileURLToPath(new URL('../../platform/hubspot/', import.meta.url));
 const APP_FILE = 'src/app/app-hsmeta.json';
 const WEBHOOKS_FILE = 'src/app/webhooks/webhooks-hsmeta.json';
-// Where the app listens: the receiver is mounted at /webhooks/hubspot (src/runtime/boot.ts), the
+// Where the app listens: the receiver is mounted at /webhooks/hubspot (src/startup/boot.ts), the
 // OAuth routes at /oauth (src/server/admin/index.ts) with /hubspot/callback (src/server/oauth/router.ts).
 const WEBHOOK_PATH = '/webhooks/hubspot';
 const OAUTH_CALLBACK_PATH = '/oauth/hubspot/callback';
