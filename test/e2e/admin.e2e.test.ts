@@ -299,7 +299,9 @@ describe('admin dashboard in Chromium', () => {
     const log = await page.textContent('table.log');
     expect(log).toContain('handoff');
     expect(log).toContain('sync-to-salesforce #e2e-replay');
-    expect(await page.textContent('section.card >> nth=1')).toContain('No failed job');
+    expect(await page.locator('section.card', { has: page.locator('h2', { hasText: 'Failed jobs' }) }).textContent()).toContain(
+      'No failed job',
+    );
     await shot('10-replayed-and-record-log');
   });
 
