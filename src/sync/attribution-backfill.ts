@@ -13,9 +13,9 @@ import type { Producer } from '../queue/producer.ts';
 import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
 import { linksByHubSpotIds } from '../store/record-links.ts';
-import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
+import { writeSyncLog } from '../store/sync-log.ts';
 import { AttributionBatch } from './attribution.ts';
-import { LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext, type LogLine } from './context.ts';
+import { LEAD_SYNC_FIELDS, contactRef, salesforceRef, stageValues, type SyncContext, type LogLine, syncLogLines } from './context.ts';
 import { runPhases, type StepCounts } from './backfill-phases.ts';
 import { rememberStages } from './handoff.ts';
 
@@ -115,27 +115,13 @@ export async function runAttributionBackfill(
   );
 }
 
-function logger(ctx: SyncContext, runId: string, log: SyncLogEntry[]): LogLine {
-  return (recordRef, level, action, reason, details) => {
-    log.push({
-      installationId: ctx.installationId,
-      recordRef,
-      level,
-      action,
-      reason,
-      details: { ...details, backfillRun: runId },
-      ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
-    });
-  };
-}
-
 /** Writes the contacts' attribution stamps to HubSpot: only what changed, in batch updates of 100. */
 async function writeContactStamps(
   ctx: SyncContext,
   contacts: readonly HubSpotContact[],
   batch: AttributionBatch,
   result: StepCounts,
-  entry: ReturnType<typeof logger>,
+  entry: LogLine,
 ): Promise<void> {
   const hubspotWrites = contacts
     .map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) }))
@@ -160,8 +146,7 @@ async function writeContactStamps(
 export async function stampContacts(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<StepCounts> {
   const result: StepCounts = { processed: contacts.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
   if (contacts.length === 0) return result;
-  const log: SyncLogEntry[] = [];
-  const entry = logger(ctx, runId, log);
+  const { log, entry } = syncLogLines(ctx, { backfillRun: runId });
   const links = await linksByHubSpotIds(
     ctx.db,
     ctx.installationId,
@@ -232,8 +217,7 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
 export async function stampLeads(ctx: SyncContext, runId: string, leads: readonly SalesforceRecord[]): Promise<StepCounts> {
   const result: StepCounts = { processed: leads.length, stampedContacts: 0, stampedLeads: 0, failed: 0 };
   if (leads.length === 0) return result;
-  const log: SyncLogEntry[] = [];
-  const entry = logger(ctx, runId, log);
+  const { log, entry } = syncLogLines(ctx, { backfillRun: runId });
   const batch = await AttributionBatch.forSalesforceLeads(ctx, leads);
 
   // The HubSpot contact with the same email, when there is one, gets the same stamp.

@@ -172,18 +172,23 @@ export type LogLine = (
 
 /**
  * A batch's sync log, written in one go when the batch ends: `entry` adds a line for the
- * installation, naming the job the batch runs in (when it runs in one).
+ * installation, naming the job the batch runs in (when it runs in one) and, for a long run's step,
+ * the run (`tag`, e.g. `{ backfillRun }`) in every line's details.
  */
-export function syncLogLines(ctx: Pick<SyncContext, 'installationId' | 'job'>): { log: SyncLogEntry[]; entry: LogLine } {
+export function syncLogLines(
+  ctx: Pick<SyncContext, 'installationId' | 'job'>,
+  tag?: Record<string, unknown>,
+): { log: SyncLogEntry[]; entry: LogLine } {
   const log: SyncLogEntry[] = [];
   const entry: LogLine = (recordRef, level, action, reason, details) => {
+    const tagged = tag ? { ...details, ...tag } : details;
     log.push({
       installationId: ctx.installationId,
       recordRef,
       level,
       action,
       reason,
-      ...(details ? { details } : {}),
+      ...(tagged ? { details: tagged } : {}),
       ...(ctx.job ? { jobQueue: ctx.job.queue, jobId: ctx.job.id } : {}),
     });
   };

@@ -172,9 +172,8 @@ async function fillLinks(
   ]);
   const contacts = new Map<string, HubSpotContact>(contactList.map((c) => [c.id, c]));
   const leads = new Map<string, SalesforceRecord>(leadList.map((lead) => [lead.Id, lead]));
-  const lines = syncLogLines(ctx);
-  const entry: LogLine = (recordRef, level, action, reason, details = {}) =>
-    lines.entry(recordRef, level, action, reason, { ...details, backfillRun: runId });
+  const lines = syncLogLines(ctx, { backfillRun: runId });
+  const entry = lines.entry;
 
   const contactWrites: ContactFill[] = [];
   const leadWrites: LeadFill[] = [];

@@ -238,9 +238,8 @@ interface ContactStep {
 async function syncContactStep(ctx: SyncContext, runId: string, contacts: readonly HubSpotContact[]): Promise<Required<StepCounts>> {
   const result = emptyStep(contacts.length);
   if (contacts.length === 0) return result;
-  const lines = syncLogLines(ctx);
-  const entry: LogLine = (recordRef, level, action, reason, details = {}) =>
-    lines.entry(recordRef, level, action, reason, { ...details, initialSyncRun: runId });
+  const lines = syncLogLines(ctx, { initialSyncRun: runId });
+  const entry = lines.entry;
 
   // 1. Links: stored ones, then external ids (HubSpot_Contact_Id__c on the Lead, the Salesforce ids on the contact), then email.
   const pairs = await pairContacts(ctx, contacts);
