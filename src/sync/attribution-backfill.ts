@@ -115,6 +115,28 @@ export async function runAttributionBackfill(
   );
 }
 
+/** Writes attribution stamps to HubSpot contacts (remembered first, so their echo is known), counting each outcome. */
+async function writeHubSpotStamps(
+  ctx: SyncContext,
+  hubspotWrites: readonly { id: string; properties: Record<string, string> }[],
+  result: StepCounts,
+  entry: LogLine,
+): Promise<void> {
+  if (hubspotWrites.length === 0) return;
+  await ctx.ledger.remember(
+    ctx.installationId,
+    'hubspot',
+    hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
+  );
+  for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
+    if (outcome.ok) result.stampedContacts += 1;
+    else {
+      result.failed += 1;
+      entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
+    }
+  }
+}
+
 /** Writes the contacts' attribution stamps to HubSpot: only what changed, in batch updates of 100. */
 async function writeContactStamps(
   ctx: SyncContext,
@@ -126,20 +148,7 @@ async function writeContactStamps(
   const hubspotWrites = contacts
     .map((c) => ({ id: c.id, properties: batch.hubspotChanges(c.id) }))
     .filter((w) => Object.keys(w.properties).length > 0);
-  if (hubspotWrites.length > 0) {
-    await ctx.ledger.remember(
-      ctx.installationId,
-      'hubspot',
-      hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
-    );
-    for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
-      if (outcome.ok) result.stampedContacts += 1;
-      else {
-        result.failed += 1;
-        entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
-      }
-    }
-  }
+  await writeHubSpotStamps(ctx, hubspotWrites, result, entry);
 }
 
 /** Stamps one step of HubSpot contacts and their linked Lead / Contact (the initial sync reuses it). */
@@ -226,20 +235,7 @@ export async function stampLeads(ctx: SyncContext, runId: string, leads: readonl
     const properties = contactId === null ? {} : batch.hubspotChanges(lead.Id);
     return contactId === null || Object.keys(properties).length === 0 ? [] : [{ id: contactId, properties }];
   });
-  if (hubspotWrites.length > 0) {
-    await ctx.ledger.remember(
-      ctx.installationId,
-      'hubspot',
-      hubspotWrites.map((w) => ({ recordId: w.id, values: w.properties })),
-    );
-    for (const [id, outcome] of await ctx.hubspot.updateContacts(hubspotWrites)) {
-      if (outcome.ok) result.stampedContacts += 1;
-      else {
-        result.failed += 1;
-        entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
-      }
-    }
-  }
+  await writeHubSpotStamps(ctx, hubspotWrites, result, entry);
 
   const leadWrites = leads
     .map((lead) => ({ Id: lead.Id, ...batch.leadFields(lead.Id, lead) }))
