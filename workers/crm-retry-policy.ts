@@ -3,7 +3,7 @@
  * encode the decision in the error's class (src/crm/errors.ts); this maps the class to an action.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { CrmAuthError, CrmRateLimitedError, CrmRejectedError } from '../src/crm/errors.ts';
+import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../src/crm/errors.ts';
 
 /** What a failed CRM call means for the job that made it. */
 export type CrmRetryDecision =
@@ -13,14 +13,15 @@ export type CrmRetryDecision =
   | { kind: 'give-up'; system: 'hubspot' | 'salesforce'; code: string; reason: string }
   /** The credentials no longer work: the job is retried with backoff until an admin reconnects. */
   | { kind: 'disconnected'; system: 'hubspot' | 'salesforce' }
-  /** A 5xx, timeout, network failure or anything else: retried with the job's backoff. */
-  | { kind: 'retry' };
+  /** A 5xx, timeout, network failure or anything else: retried with the job's backoff. `system`: the CRM's own passing failure. */
+  | { kind: 'retry'; system?: 'hubspot' | 'salesforce' };
 
 /** Maps a CRM error (or any error) to the retry decision. */
 export function crmRetryDecision(error: unknown): CrmRetryDecision {
   if (error instanceof CrmRateLimitedError) return { kind: 'delay', system: error.system, ms: error.retryAfterMs };
   if (error instanceof CrmRejectedError) return { kind: 'give-up', system: error.system, code: error.code, reason: error.message };
   if (error instanceof CrmAuthError) return { kind: 'disconnected', system: error.system };
+  if (error instanceof CrmTransientError) return { kind: 'retry', system: error.system };
   return { kind: 'retry' };
 }
 

@@ -68,12 +68,21 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): ProcessorsOf<'re
         try {
           result = await stream();
         } catch (error) {
-          // A rate-limited stream is left to the next pass; anything else fails the pass.
+          // A rate-limited stream, or one a CRM's passing failure (a 5xx, a timeout) stopped, is left
+          // to the next pass, which covers its window again (its watermark stayed); anything else
+          // fails the pass (chaos suite: a 502 after a Redis and a PostgreSQL restart used up its attempts).
           const decision = crmRetryDecision(error);
-          if (decision.kind !== 'delay') throw error;
+          if (decision.kind === 'delay') {
+            deps.log.warn(
+              { installationId, system: decision.system, retryAfterMs: decision.ms },
+              'reconcile stream rate-limited: the next pass covers its window',
+            );
+            continue;
+          }
+          if (decision.kind !== 'retry' || decision.system === undefined) throw error;
           deps.log.warn(
-            { installationId, system: decision.system, retryAfterMs: decision.ms },
-            'reconcile stream rate-limited: the next pass covers its window',
+            { installationId, system: decision.system, error: error instanceof Error ? error.message : String(error) },
+            'reconcile stream stopped by a passing CRM failure: the next pass covers its window',
           );
           continue;
         }

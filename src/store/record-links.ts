@@ -251,6 +251,21 @@ async function recordMerges(
   }
 }
 
+/** Of the given ids, the ones a merge the app applied took away, with the record each lives on in. */
+export async function mergedInto(
+  db: Queryable,
+  installationId: string,
+  side: RecordSide,
+  ids: readonly string[],
+): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.query<{ merged_id: string; survivor_id: string }>(
+    'SELECT merged_id, survivor_id FROM record_merges WHERE installation_id = $1 AND side = $2 AND merged_id = ANY($3)',
+    [installationId, side, [...ids]],
+  );
+  return new Map(rows.map((r) => [r.merged_id, r.survivor_id]));
+}
+
 /** Replaces a link's HubSpot contact (the merge survivor takes the link), keeping its Salesforce ids. */
 export async function moveLink(db: Queryable, installationId: string, fromContactId: string, toContactId: string): Promise<void> {
   if (fromContactId === toContactId) return;

@@ -26,7 +26,14 @@ import { countLeadLinks, leadLinksAfter, type LeadLink } from '../store/record-l
 import { writeSyncLog } from '../store/sync-log.ts';
 import { contactRef, salesforceRef, stageValues, type LogLine, type SyncContext, syncLogLines } from './context.ts';
 import { rememberStages } from './handoff.ts';
-import { contactReadProperties, contactValuesFor, leadReadFields, leadValuesFor, typedMappings } from './mapped-fields.ts';
+import {
+  contactReadProperties,
+  contactValuesFor,
+  hubspotChangeTimes,
+  leadReadFields,
+  leadValuesFor,
+  typedMappings,
+} from './mapped-fields.ts';
 
 /** The `backfill_runs.kind` of field fills. */
 export const FIELD_FILL = 'field-fill';
@@ -177,14 +184,17 @@ async function fillLinks(
 
   const contactWrites: ContactFill[] = [];
   const leadWrites: LeadFill[] = [];
-  for (const link of links) {
+  // A record gone on either side is the deletion flow's to handle; a converted Lead takes no updates.
+  const linked = links.flatMap((link) => {
     const contact = contacts.get(link.hubspotContactId);
     const lead = leads.get(link.salesforceLeadId);
-    // A record gone on either side is the deletion flow's to handle; a converted Lead takes no updates.
-    if (contact === undefined || lead === undefined || lead.IsConverted === true) continue;
-    const leadFields = leadValuesFor(mappings, contact, lead);
+    return contact === undefined || lead === undefined || lead.IsConverted === true ? [] : [{ contact, lead }];
+  });
+  const changeTimes = await hubspotChangeTimes(ctx.hubspot, mappings, linked);
+  for (const { contact, lead } of linked) {
+    const leadFields = leadValuesFor(mappings, contact, lead, undefined, changeTimes.get(contact.id));
     if (Object.keys(leadFields).length > 0) leadWrites.push({ contactId: contact.id, lead, record: { Id: lead.Id, ...leadFields } });
-    const properties = contactValuesFor(mappings, lead, contact);
+    const properties = contactValuesFor(mappings, lead, contact, changeTimes.get(contact.id));
     if (Object.keys(properties).length > 0) contactWrites.push({ id: contact.id, properties });
   }
   await fillContacts(ctx, contactWrites, counts, entry);

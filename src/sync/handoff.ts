@@ -13,11 +13,18 @@ import { AttributionBatch } from './attribution.ts';
 import { carryConsent } from './consent.ts';
 import { noteLinkEmails } from './email-identity.ts';
 import { contactRef, recordText, type LogLine, type SyncContext, syncLogLines } from './context.ts';
-import { REQUIRED_PLACEHOLDER, contactReadProperties, leadReadFields, leadValuesFor, typedMappings } from './mapped-fields.ts';
+import {
+  REQUIRED_PLACEHOLDER,
+  contactReadProperties,
+  hubspotChangeTimes,
+  leadReadFields,
+  leadValuesFor,
+  typedMappings,
+} from './mapped-fields.ts';
 import type { TypedMapping } from '../domain/field-values.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
-import { applyMergesFoundInSync } from './merges.ts';
+import { applyMergesFoundInSync, settleLateLinksOfMergedContacts } from './merges.ts';
 
 export interface HandoffSummary {
   /** Contacts handed to sales in this run, with the SLA due time already stamped on both sides, if it was. */
@@ -55,6 +62,8 @@ interface HandoffRun {
   contacts: HubSpotContact[];
   links: Map<string, RecordLink>;
   leads: Map<string, SalesforceRecord>;
+  /** When each timed mapped property of a contact whose value differs from its Lead's last changed in HubSpot. */
+  changeTimes: ReadonlyMap<string, Record<string, number>>;
   /** The latest recorded stage of each contact whose Lead sales closed. */
   latestStage: Map<string, string>;
   attribution: AttributionBatch;
@@ -100,6 +109,10 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   );
   await run.attribution.complete(entry, new Map(salesforceContacts));
   await saveLinks(ctx.db, ctx.installationId, run.linkUpdates);
+  await settleLateLinksOfMergedContacts(
+    { ...ctx, markPending: async () => undefined },
+    run.linkUpdates.map((l) => l.hubspotContactId),
+  );
   await recordStageChanges(ctx.db, run.stages);
   await writeSyncLog(ctx.db, log);
   // Email consent both ways (src/sync/consent.ts), on the records read above.
@@ -169,6 +182,11 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     ctx.installationId,
     contacts.filter((c) => closedBySales(ctx, leads.get(links.get(c.id)?.salesforceLeadId ?? ''))).map((c) => c.id),
   );
+  const changeTimes = await hubspotChangeTimes(
+    ctx.hubspot,
+    mappings,
+    contacts.map((contact) => ({ contact, lead: leads.get(links.get(contact.id)?.salesforceLeadId ?? '') })),
+  );
   return {
     ctx,
     at,
@@ -179,6 +197,7 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     contacts,
     links,
     leads,
+    changeTimes,
     latestStage,
     attribution,
     owners,
@@ -428,7 +447,7 @@ function planOwnLead(
   // The own Lead has its Status already, and a rep may set another one between our read and our
   // write: the update never sends Status then, and its mapped fields follow their rules. Still
   // untouched, the handoff counts (stage row, SLA clock); worked by sales since, it does not.
-  const fields = leadValuesFor(run.mappings, contact, own, run.ctx.feedback?.integrationUserId);
+  const fields = leadValuesFor(run.mappings, contact, own, run.ctx.feedback?.integrationUserId, run.changeTimes.get(contact.id));
   if (!own || recordText(own, 'Status') === decision.status) run.handedOff.add(contact.id);
   if (own)
     run.linkUpdates.push({
@@ -474,7 +493,7 @@ function leadUpdates(run: HandoffRun, toUpdate: readonly LeadUpdatePlan[]): Sale
       ...(decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {}),
     };
     const changes = {
-      ...leadValuesFor(run.mappings, contact, lead, run.ctx.feedback?.integrationUserId),
+      ...leadValuesFor(run.mappings, contact, lead, run.ctx.feedback?.integrationUserId, run.changeTimes.get(contact.id)),
       ...Object.fromEntries(Object.entries(own).filter(([field, value]) => recordText(lead, field) !== value)),
     };
     const stamp = run.attribution.leadFields(contact.id, lead);

@@ -101,6 +101,37 @@ function salesforceAt(lead: SalesforceRecord | undefined): number | null {
   return modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null;
 }
 
+/** Rules that weigh the two sides' modification times. */
+const TIMED_RULES: ReadonlySet<FieldMapping['rule']> = new Set(['two_way', 'prefer_salesforce_unless_blank']);
+
+/**
+ * When each timed mapped property last changed in HubSpot (its newest history version), for the
+ * contacts whose value differs from their Lead's: only there does a rule weigh the times. A
+ * contact's own modification time moves with every write to it, the app's stamps too, so a rep's
+ * change made before the app's last stamp would read as older than the contact's value and be lost
+ * (and overwritten the other way).
+ */
+export async function hubspotChangeTimes(
+  hubspot: Pick<HubSpotPort, 'readPropertyChangeTimes'>,
+  mappings: readonly TypedMapping[],
+  pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
+): Promise<ReadonlyMap<string, Record<string, number>>> {
+  const timed = mappings.filter((m) => TIMED_RULES.has(m.rule) && m.hubspotProperty !== 'email');
+  const differ = (contact: HubSpotContact, lead: SalesforceRecord) =>
+    timed.some((m) => (hubspotCanonical(m, contact.properties[m.hubspotProperty]) ?? null) !== (leadCanonical(m, lead) ?? null));
+  const ids = pairs.flatMap(({ contact, lead }) => (lead !== undefined && differ(contact, lead) ? [contact.id] : []));
+  if (ids.length === 0) return new Map();
+  return hubspot.readPropertyChangeTimes(
+    ids,
+    timed.map((m) => m.hubspotProperty),
+  );
+}
+
+/** When a contact's mapped property last changed: its own history time, else the contact's. */
+function hubspotAt(contact: HubSpotContact, property: string, changeTimes: Record<string, number> | undefined): number {
+  return changeTimes?.[property] ?? Date.parse(contact.updatedAt);
+}
+
 /**
  * The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule.
  * `integrationUserId`: a Lead the app itself changed last was not blanked by anyone since, so under
@@ -113,13 +144,17 @@ export function leadValuesFor(
   contact: HubSpotContact,
   lead: SalesforceRecord | undefined,
   integrationUserId?: string,
+  changeTimes?: Record<string, number>,
 ): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   const lastByApp = integrationUserId !== undefined && sameSalesforceId(recordText(lead, 'LastModifiedById') ?? '', integrationUserId);
   for (const mapping of mappings) {
     const resolution = resolveFieldValue(
       mapping.rule,
-      { value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]), at: Date.parse(contact.updatedAt) },
+      {
+        value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]),
+        at: hubspotAt(contact, mapping.hubspotProperty, changeTimes),
+      },
       {
         value: leadCanonical(mapping, lead),
         at: lastByApp && mapping.rule === 'prefer_salesforce_unless_blank' ? null : salesforceAt(lead),
@@ -141,13 +176,17 @@ export function contactValuesFor(
   mappings: readonly TypedMapping[],
   lead: SalesforceRecord,
   contact: HubSpotContact,
+  changeTimes?: Record<string, number>,
 ): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const mapping of mappings) {
     if (mapping.hubspotProperty === 'email') continue;
     const resolution = resolveFieldValue(
       mapping.rule,
-      { value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]), at: Date.parse(contact.updatedAt) },
+      {
+        value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]),
+        at: hubspotAt(contact, mapping.hubspotProperty, changeTimes),
+      },
       { value: leadCanonical(mapping, lead), at: salesforceAt(lead) },
       'salesforce_to_hubspot',
     );

@@ -9,12 +9,14 @@
  * Order: the CRM stamps first (each idempotent), then the app's tables (each statement
  * idempotent), so a retry after any failure converges on the same state.
  */
-import type { HubSpotPort, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import { CrmTransientError, isTransientRecordFailure } from '../crm/errors.ts';
+import type { HubSpotPort, SalesforcePort, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
 import { chooseSurvivingLink, earliestFirstTouch, hubspotMergeIds, type HubSpotMergeEvent } from '../domain/record-identity.ts';
 import { inTransaction, type Queryable } from '../store/db.ts';
 import {
   linksByHubSpotIds,
   linksBySalesforceIds,
+  mergedInto,
   moveLink,
   moveLinkRecord,
   repointHubSpotContact,
@@ -57,14 +59,27 @@ export async function applyHubSpotMerge(ctx: IdentityContext, event: HubSpotMerg
     log.push({ installationId: ctx.installationId, recordRef, level, action, reason, ...(details ? { details } : {}) });
   const ids = [primaryId, ...mergedIds.filter((id) => id !== primaryId), survivorId];
   const links = await mergedContactLinks(ctx, ids);
-  // The merged contacts' links before the survivor's own: a survivor handed off before the merge
-  // reached the app got a Lead of its own, which is the duplicate. (A merge applied again finds the
-  // kept link on the survivor and no other: the table steps below are one transaction.)
-  const ordered = [primaryId, ...mergedIds, survivorId].flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
-  const { keep, duplicates } = chooseSurvivingLink(ordered, primaryId);
+  // The first time, the merged contacts' links go before the survivor's own: a survivor handed off
+  // before the merge reached the app got a Lead of its own, which is the duplicate. A merge applied
+  // again (its event redelivered, or found again by a sync) keeps what the first time chose, which
+  // the survivor holds: a link a late write gave a merged-away id since is the duplicate then (chaos suite).
+  const applied = await mergedInto(ctx.db, ctx.installationId, 'hubspot', mergedIds);
+  const again = mergedIds.every((id) => applied.get(id) === survivorId);
+  const order = again ? [survivorId, primaryId, ...mergedIds] : [primaryId, ...mergedIds, survivorId];
+  const ordered = order.flatMap((id) => links.get(id) ?? []).filter((l, i, all) => all.indexOf(l) === i);
+  const { keep, duplicates } = chooseSurvivingLink(ordered, again ? survivorId : primaryId);
 
   // 1. The Salesforce records name the survivor; a duplicate Lead lets go of its merged-away contact.
-  await stampSalesforceRecords(ctx, survivorId, keep, duplicates, entry);
+  // A stamp Salesforce could not take for now (a row lock) fails the merge, which is retried whole.
+  const stampFailures = await stampSalesforceRecords(ctx, survivorId, keep, duplicates, entry);
+  const passing = stampFailures.filter(isTransientRecordFailure);
+  if (passing.length > 0) {
+    await writeSyncLog(ctx.db, log);
+    throw new CrmTransientError(
+      'salesforce',
+      `a merge stamp was not taken for now (${passing.map((f) => (f.ok ? '' : f.code)).join(', ')}): the merge is retried`,
+    );
+  }
   await stampSurvivor(ctx, survivorId, keep, entry);
 
   // 2. The app's tables follow the survivor; its first touch is the earliest of the merged records'.
@@ -136,7 +151,8 @@ async function stampSalesforceRecords(
   keep: RecordLink | null,
   duplicates: readonly RecordLink[],
   entry: LogLine,
-): Promise<void> {
+): Promise<WriteOutcome[]> {
+  const failures: WriteOutcome[] = [];
   const stamps = [
     ...(keep?.salesforceLeadId ? [{ type: 'Lead', id: keep.salesforceLeadId, value: survivorId }] : []),
     ...(keep?.salesforceContactId ? [{ type: 'Contact', id: keep.salesforceContactId, value: survivorId }] : []),
@@ -154,15 +170,17 @@ async function stampSalesforceRecords(
     if (records.length === 0) continue;
     const outcomes = await ctx.salesforce.updateRecords(type, records);
     for (const [id, outcome] of outcomes) {
-      if (!outcome.ok)
-        entry(
-          salesforceRef(type, id),
-          'error',
-          'merge_stamp_failed',
-          `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`,
-        );
+      if (outcome.ok) continue;
+      failures.push(outcome);
+      entry(
+        salesforceRef(type, id),
+        'error',
+        'merge_stamp_failed',
+        `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`,
+      );
     }
   }
+  return failures;
 }
 
 /**
@@ -200,9 +218,9 @@ async function unlinkedLeadsNaming(ctx: IdentityContext, contactIds: readonly st
 }
 
 /**
- * Merges a sync finds before their event: a contact read with `hs_merged_object_ids` naming linked
- * contacts is a merge's survivor whose `contact.merge` has not been applied yet (the event is late,
- * or lost). Left alone, the survivor looks like a new person and gets a second Lead; so the merge
+ * Merges a sync finds before their event: a contact read with `hs_merged_object_ids` naming
+ * linked contacts is a merge's survivor whose `contact.merge` has not been applied yet (the event
+ * is late, or lost). Left alone, the survivor looks like a new person and gets a second Lead; so the merge
  * is applied first (the first merged id as the primary, as HubSpot lists it), and the event, when
  * it comes, finds it done. Returns the survivors it merged into.
  */
@@ -218,12 +236,14 @@ export async function applyMergesFoundInSync(
     return ids.length > 0 ? [{ survivorId: c.id, mergedIds: ids }] : [];
   });
   if (merged.length === 0) return [];
-  const linked = await linksByHubSpotIds(
-    ctx.db,
-    ctx.installationId,
-    merged.flatMap((m) => m.mergedIds),
-  );
-  const due = merged.filter((m) => m.mergedIds.some((id) => linked.has(id)));
+  // Due: a merged id still linked, or named by a Lead without a link (a handoff stopped between its
+  // writes) while no merge took it away yet: left alone, the survivor would get a Lead of its own.
+  const allIds = merged.flatMap((m) => m.mergedIds);
+  const linked = await linksByHubSpotIds(ctx.db, ctx.installationId, allIds);
+  const applied = await mergedInto(ctx.db, ctx.installationId, 'hubspot', allIds);
+  const unnamed = allIds.filter((id) => !linked.has(id) && !applied.has(id));
+  const named = new Set((await unlinkedLeadsNaming(ctx, unnamed)).map((lead) => String(lead.HubSpot_Contact_Id__c)));
+  const due = merged.filter((m) => m.mergedIds.some((id) => linked.has(id) || named.has(id)));
   for (const { survivorId, mergedIds } of due) {
     await applyHubSpotMerge(ctx, {
       objectId: survivorId,
@@ -233,6 +253,25 @@ export async function applyMergesFoundInSync(
     });
   }
   return due.map((m) => m.survivorId);
+}
+
+/**
+ * Links just saved for contacts a merge already took away: a write that read its contact before the
+ * merge and finished after it (its drain lock lost in a Redis restart — chaos suite). The merge is
+ * applied again for each survivor, which keeps what it chose the first time and lets the late
+ * link's Lead go as a duplicate.
+ */
+export async function settleLateLinksOfMergedContacts(ctx: IdentityContext, contactIds: readonly string[]): Promise<void> {
+  const applied = await mergedInto(ctx.db, ctx.installationId, 'hubspot', [...new Set(contactIds)]);
+  const bySurvivor = new Map<string, string[]>();
+  for (const [mergedId, survivorId] of applied) bySurvivor.set(survivorId, [...(bySurvivor.get(survivorId) ?? []), mergedId]);
+  for (const [survivorId, mergedIds] of bySurvivor)
+    await applyHubSpotMerge(ctx, {
+      objectId: survivorId,
+      primaryObjectId: survivorId,
+      mergedObjectIds: mergedIds,
+      newObjectId: survivorId,
+    });
 }
 
 /** Writes the survivor's earliest stored first touch on the contact and its linked Lead, where they say otherwise. */

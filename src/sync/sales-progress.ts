@@ -29,7 +29,14 @@ import type { CurrencyRates } from '../domain/revenue.ts';
 import type { TypedMapping } from '../domain/field-values.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { salesOwnerWrites } from './owners.ts';
-import { contactReadProperties, contactValuesFor, leadReadFields, newContactValues, typedMappings } from './mapped-fields.ts';
+import {
+  contactReadProperties,
+  contactValuesFor,
+  hubspotChangeTimes,
+  leadReadFields,
+  newContactValues,
+  typedMappings,
+} from './mapped-fields.ts';
 
 export interface ProgressSummary {
   read: number;
@@ -439,8 +446,9 @@ async function recordValueWrites(
     const contact = contacts.get(m.contactId);
     return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
   });
+  const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, run.mappings, linkedLeads);
   for (const { lead, contact } of linkedLeads) {
-    const values = contactValuesFor(run.mappings, lead, contact);
+    const values = contactValuesFor(run.mappings, lead, contact, changeTimes.get(contact.id));
     if (Object.keys(values).length === 0) continue;
     writes.push({ id: contact.id, properties: values });
     run.entry(

@@ -153,6 +153,19 @@ describe('field mappings', () => {
     // HubSpot → Salesforce again, on a marketer's later edit of the linked contact.
     h.hubspotSandbox.editInUi('contacts', contactId, { lead_tier: 'warm' });
     await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 2 - Warm', 20_000, 'the edited tier on the Lead');
+
+    // A rep's change is newer than the contact's tier even when the contact itself changed after it
+    // (a marketer's edit of another property, or the app's own stamps): each side's field time decides.
+    const pause = await client.api('POST', `/api/installations/${installationId}/pause`, { direction: 'to-hubspot' });
+    expect(pause.status).toBe(200);
+    try {
+      await h.rep.sobject('Lead').update({ Id: created.Id, Lead_Tier__c: 'Tier 1 - Hot' });
+      h.hubspotSandbox.editInUi('contacts', contactId, { jobtitle: 'Head of Tiers' });
+    } finally {
+      expect((await client.api('POST', `/api/installations/${installationId}/resume`, { direction: 'to-hubspot' })).status).toBe(200);
+    }
+    await eventually(async () => (await tierOf(contactId)).lead_tier === 'hot', 20_000, "the rep's tier on the contact edited after it");
+    expect((await lead(created.Id))?.Lead_Tier__c).toBe('Tier 1 - Hot');
   }, 120_000);
 
   it('logs a value the restricted picklist refuses with its field and value, and writes the rest of the record', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
+import { queues } from '../../src/queue/catalog.ts';
 import { eventually } from '../support/app-process.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
@@ -124,6 +126,29 @@ describe('the reconciler', () => {
     } finally {
       h.hubspotSandbox.clearFaults();
       h.salesforceSandbox.faults.clear();
+    }
+  });
+
+  it('still catches a Salesforce change while every HubSpot search of its passes fails with a 502, and no pass ends failed', async () => {
+    const { contactId, lead } = await h.handOff();
+    const reconcile = new Queue(queues.reconcile.name, { connection: { url: h.app.redisUrl }, prefix: h.prefix });
+    const failedBefore = await reconcile.getFailedCount();
+    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 502, count: 10_000 }] });
+    h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
+    try {
+      await eventually(async () => h.hubspotSandbox.stats().totals.faultsInjected > 0, 10_000, 'a failed search');
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      await eventually(
+        async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead',
+        30_000,
+        'HubSpot SQL via the reconciler',
+      );
+      // Passes kept running past the failing stream: none used up its attempts on it.
+      expect(await reconcile.getFailedCount()).toBe(failedBefore);
+    } finally {
+      h.hubspotSandbox.clearFaults();
+      h.salesforceSandbox.faults.clear();
+      await reconcile.close();
     }
   });
 });

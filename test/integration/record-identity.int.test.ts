@@ -4,13 +4,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 import { Queue } from 'bullmq';
 import jsforce from 'jsforce';
 import { Redis } from 'ioredis';
 import { queues } from '../../src/queue/catalog.ts';
 import { saveLinks } from '../../src/store/record-links.ts';
 import { underDrainLock } from '../../src/sync/drain.ts';
+import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
+import { applyHubSpotMerge } from '../../src/sync/merges.ts';
 
 interface LinkRow extends Record<string, unknown> {
   hubspot_contact_id: string;
@@ -257,6 +259,101 @@ describe('record identity', () => {
       redis.disconnect();
     }
   }, 120_000);
+
+  it("lets a survivor synced before its merge event take the primary's Lead that a stopped handoff left unlinked; the event applied later keeps it", async () => {
+    const redis = new Redis(h.app.redisUrl);
+    const direct = await directSyncContext(h);
+    const integration = await integrationUser();
+    expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
+    try {
+      const installation = await installationId();
+      const release = await holdDrainLock(redis, installation);
+      let survivorId: string;
+      let primaryLead: string;
+      let otherLead: string;
+      try {
+        // Two MQLs of one person, each with the Lead a handoff made before it stopped short of its link.
+        const [primary, other] = [email(), email()].map((address) =>
+          h.newContact({ email: address, lifecyclestage: 'marketingqualifiedlead' }),
+        ) as [string, string];
+        const strays = await Promise.all(
+          [primary, other].map((id) =>
+            integration.sobject('Lead').create({ LastName: 'Stopped', Company: 'Analytical Engines', HubSpot_Contact_Id__c: id }),
+          ),
+        );
+        [primaryLead, otherLead] = strays.map((r) => String(r.id)) as [string, string];
+        survivorId = (await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: primary, objectIdToMerge: other })).id;
+
+        // A batch takes the survivor before the merge event could be applied (the event waits for the lock).
+        await syncContactsToSalesforce(direct.ctx, [survivorId]);
+        expect((await linkOf(survivorId))?.salesforce_lead_id).toBe(primaryLead);
+        expect((await h.leadsFor(`HubSpot_Contact_Id__c = '${survivorId}'`)).map((l) => l.Id)).toEqual([primaryLead]);
+        expect((await h.leadsFor(`Id = '${otherLead}'`))[0]?.HubSpot_Contact_Id__c).toBeNull();
+      } finally {
+        await release();
+      }
+
+      // The event, applied after, keeps what the sync chose.
+      await eventually(
+        async () => (await logged(`hubspot:contact:${survivorId}`, 'merge_contacts')).length === 2,
+        30_000,
+        'the merge event applied',
+      );
+      expect((await linkOf(survivorId))?.salesforce_lead_id).toBe(primaryLead);
+      expect(await linksOfLead(otherLead)).toEqual([]);
+      expect((await h.leadsFor(`Id = '${otherLead}'`))[0]?.HubSpot_Contact_Id__c).toBeNull();
+      expect((await h.leadsFor(`HubSpot_Contact_Id__c = '${survivorId}'`)).map((l) => l.Id)).toEqual([primaryLead]);
+    } finally {
+      expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);
+      await direct.close();
+      redis.disconnect();
+    }
+  }, 120_000);
+
+  it('applies a merge delivered again after a late write linked a merged-away contact: the first choice stays, the late Lead is let go', async () => {
+    const primary = await h.handOff({ email: email() });
+    const otherId = h.newContact({ email: email() });
+    const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: primary.contactId, objectIdToMerge: otherId });
+    await eventually(async () => (await linkOf(merged.id))?.salesforce_lead_id === primary.lead.Id, 30_000, 'the merge applied');
+    const direct = await directSyncContext(h);
+    expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
+    try {
+      // A batch that read the other contact before the merge finished after it (its lock lost in a
+      // Redis restart): its Lead and its link name the merged-away id.
+      const late = await (
+        await integrationUser()
+      )
+        .sobject('Lead')
+        .create({ LastName: 'Late', Company: 'Analytical Engines', HubSpot_Contact_Id__c: otherId });
+      const lateLead = String(late.id);
+      const installation = await installationId();
+      await saveLinks(h.app.db, installation, [
+        { hubspotContactId: otherId, email: null, salesforceLeadId: lateLead, salesforceContactId: null, salesforceOpportunityId: null },
+      ]);
+
+      // The merge event, delivered again, while a trigger holds the late Lead's row: the merge fails
+      // to be retried whole (a row lock passes), and the retry goes through.
+      const identity = { ...direct.ctx, markPending: async () => undefined };
+      const event = { objectId: primary.contactId, primaryObjectId: primary.contactId, mergedObjectIds: [otherId], newObjectId: merged.id };
+      h.salesforceSandbox.faults.set({ records: [{ object: 'Lead', error: 'UNABLE_TO_LOCK_ROW', count: 1 }] });
+      try {
+        await expect(applyHubSpotMerge(identity, event)).rejects.toThrow(/UNABLE_TO_LOCK_ROW.*retried/);
+      } finally {
+        h.salesforceSandbox.faults.clear();
+      }
+      expect((await h.leadsFor(`Id = '${lateLead}'`))[0]?.HubSpot_Contact_Id__c).toBe(otherId);
+      await applyHubSpotMerge(identity, event);
+      expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(primary.lead.Id);
+      expect(await linkOf(otherId)).toBeUndefined();
+      expect((await h.leadsFor(`Id = '${lateLead}'`))[0]?.HubSpot_Contact_Id__c).toBeNull();
+      expect((await h.leadsFor(`Id = '${primary.lead.Id}'`))[0]?.HubSpot_Contact_Id__c).toBe(merged.id);
+      expect((await h.contact(merged.id)).salesforce_lead_id).toBe(primary.lead.Id);
+      expect(await logged(`salesforce:Lead:${lateLead}`, 'merge_duplicate_unlinked')).toHaveLength(1);
+    } finally {
+      expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);
+      await direct.close();
+    }
+  }, 90_000);
 
   it('applies a merge only once the running handoff batch of its installation lets go', async () => {
     const { contactId, lead } = await h.handOff({ email: email() });

@@ -26,7 +26,7 @@ describe('the retry policy for CRM errors', () => {
   });
 
   it('retries a transient failure and any other error with backoff', () => {
-    expect(crmRetryDecision(new CrmTransientError('hubspot', 'socket hang up'))).toEqual({ kind: 'retry' });
+    expect(crmRetryDecision(new CrmTransientError('hubspot', 'socket hang up'))).toEqual({ kind: 'retry', system: 'hubspot' });
     expect(crmRetryDecision(new Error('boom'))).toEqual({ kind: 'retry' });
   });
 

@@ -4,8 +4,8 @@
  * are Salesforce's error arrays (docs/reference/salesforce-api.md §3.4).
  */
 import { describe, expect, it } from 'vitest';
-import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../../src/crm/errors.ts';
-import { isTransientRecordFailure, redact, REQUEST_LIMIT_RETRY_MS, toSalesforceError } from '../../src/crm/salesforce/errors.ts';
+import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError, isTransientRecordFailure } from '../../src/crm/errors.ts';
+import { redact, REQUEST_LIMIT_RETRY_MS, toSalesforceError } from '../../src/crm/salesforce/errors.ts';
 
 function httpApiError(errorCode: string, message: string, data: unknown = { errorCode, message }): Error {
   return Object.assign(new Error(message), { name: errorCode, errorCode, data });

@@ -7,7 +7,6 @@
  * error (`invalid_grant`). See docs/reference/salesforce-api.md §3.4 and §4.6.
  */
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../errors.ts';
-import type { WriteOutcome } from '../ports.ts';
 
 /**
  * Wait hints for `REQUEST_LIMIT_EXCEEDED`. The daily allowance is a rolling 24 h window: calls made
@@ -52,14 +51,6 @@ const NETWORK_CODES = new Set([
   'EHOSTDOWN',
   'UND_ERR_SOCKET',
 ]);
-
-/** Record-level codes of a collection result that are worth retrying (the record itself is fine). */
-const TRANSIENT_RECORD_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABLE', 'UNKNOWN_EXCEPTION']);
-
-/** Whether a failed write outcome is a passing condition (row lock, server hiccup) rather than bad data. */
-export function isTransientRecordFailure(outcome: WriteOutcome): boolean {
-  return !outcome.ok && TRANSIENT_RECORD_CODES.has(outcome.code);
-}
 
 /** Removes tokens from a message: known secrets, bearer headers, `oauth_token=` and Salesforce session ids. */
 export function redact(message: string, secrets: readonly (string | null | undefined)[] = []): string {
