@@ -12,6 +12,7 @@ import { failBackfillRun } from '../src/store/backfill-runs.ts';
 import type { Queryable } from '../src/store/db.ts';
 import { anySyncHold } from '../src/store/sync-controls.ts';
 import type { SyncContext } from '../src/sync/context.ts';
+import type { ClockContext, SlaScheduler } from '../src/sync/sla-clock.ts';
 import { refusalTolerantPorts } from '../src/sync/mapped-fields.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
@@ -55,6 +56,30 @@ export function syncContextFor(
     attribution: runtime.attribution,
     ledger: deps.ledger,
     now: () => new Date(),
+    job,
+  };
+}
+
+/** The SLA clock's context for a job: the sync worker starts and stops clocks, the SLA worker runs them. */
+export function clockContextFor(
+  deps: { db: Queryable; ledger: ValueLedger; now?: (() => Date) | undefined },
+  runtime: InstallationRuntime,
+  scheduler: SlaScheduler,
+  job: { queue: string; id: string },
+): ClockContext {
+  return {
+    installationId: runtime.installationId,
+    db: deps.db,
+    hubspot: runtime.hubspot,
+    salesforce: runtime.salesforce,
+    ledger: deps.ledger,
+    policy: runtime.sales.slaPolicy,
+    integrationUserId: runtime.salesforceIntegrationUserId,
+    feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
+    dictionary: runtime.dictionary,
+    scheduler,
+    alerts: runtime.sales.alert !== null,
+    now: deps.now ?? (() => new Date()),
     job,
   };
 }

@@ -23,7 +23,7 @@ import { checkClockDue } from '../src/sync/sla-escalation.ts';
 import { checkFollowUpDue, rescheduleFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
-import { waitWhileHeld } from './job-support.ts';
+import { clockContextFor, waitWhileHeld } from './job-support.ts';
 
 /** What the SLA workers need. */
 export interface SlaWorkerDeps {
@@ -43,21 +43,7 @@ function jobIdOf(job: Job): string {
 }
 
 function clockContext(deps: SlaWorkerDeps, scheduler: SlaScheduler, runtime: InstallationRuntime, job: Job): ClockContext {
-  return {
-    installationId: runtime.installationId,
-    db: deps.db,
-    hubspot: runtime.hubspot,
-    salesforce: runtime.salesforce,
-    ledger: deps.ledger,
-    policy: runtime.sales.slaPolicy,
-    integrationUserId: runtime.salesforceIntegrationUserId,
-    feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
-    dictionary: runtime.dictionary,
-    scheduler,
-    alerts: runtime.sales.alert !== null,
-    now: deps.now ?? (() => new Date()),
-    job: { queue: job.queueName, id: jobIdOf(job) },
-  };
+  return clockContextFor(deps, runtime, scheduler, { queue: job.queueName, id: jobIdOf(job) });
 }
 
 /** Rate limits delay the job by the CRM's hint without using up an attempt; a refused request is not retried. */

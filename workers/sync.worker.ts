@@ -25,12 +25,11 @@ import {
   startClocks,
   stopClocksOnFirstTouch,
   writeHandedOverStamps,
-  type ClockContext,
   type HubSpotWrite,
 } from '../src/sync/sla-clock.ts';
 import { evaluateFollowUpsOnSync, startFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
-import { syncContextFor } from './job-support.ts';
+import { clockContextFor, syncContextFor } from './job-support.ts';
 import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
 
 export interface SyncWorkerDeps {
@@ -89,21 +88,7 @@ async function drainJob(
             feedback: { taxonomy: runtime.sales.feedbackTaxonomy, integrationUserId: runtime.salesforceIntegrationUserId },
             slaDueAt: (at) => handoffDueAt(runtime.sales.slaPolicy, at),
           };
-          const clocks: ClockContext = {
-            installationId: id,
-            db: deps.db,
-            hubspot: runtime.hubspot,
-            salesforce: runtime.salesforce,
-            ledger: deps.ledger,
-            policy: runtime.sales.slaPolicy,
-            integrationUserId: runtime.salesforceIntegrationUserId,
-            feedbackTaxonomy: runtime.sales.feedbackTaxonomy,
-            dictionary: runtime.dictionary,
-            scheduler: new SlaScheduler(deps.producer),
-            alerts: runtime.sales.alert !== null,
-            now: ctx.now,
-            job: { queue, id: job.id ?? '' },
-          };
+          const clocks = clockContextFor({ ...deps, now: ctx.now }, runtime, new SlaScheduler(deps.producer), { queue, id: job.id ?? '' });
           try {
             // SLA: each handoff starts its Lead's clock; a synced Lead (or a Task/Event on it) may
             // show the first touch, whose HubSpot stamp rides on the sales-progress update.
