@@ -101,33 +101,33 @@ function salesforceAt(lead: SalesforceRecord | undefined): number | null {
   return modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null;
 }
 
-/** Rules that weigh the two sides' modification times. */
-const TIMED_RULES: ReadonlySet<FieldMapping['rule']> = new Set(['two_way', 'prefer_salesforce_unless_blank']);
-
 /**
- * When each timed mapped property last changed in HubSpot (its newest history version), for the
- * contacts whose value differs from their Lead's: only there does a rule weigh the times. A
+ * When each `two_way` mapped property last changed in HubSpot (its newest history version), for
+ * the contacts whose value differs from their Lead's: only there does the rule weigh the times. A
  * contact's own modification time moves with every write to it, the app's stamps too, so a rep's
- * change made before the app's last stamp would read as older than the contact's value and be lost
- * (and overwritten the other way).
+ * change made before the app's last stamp on the contact would read as older than the contact's
+ * value and be lost (and overwritten the other way). `prefer_salesforce_unless_blank` keeps the
+ * contact's time: with Salesforce's side a record time as well (no per-field time without field
+ * history tracking), a property's older own time would take a Lead the app stamped since for one
+ * a rep cleared (chaos suite).
  */
 export async function hubspotChangeTimes(
   hubspot: Pick<HubSpotPort, 'readPropertyChangeTimes'>,
   mappings: readonly TypedMapping[],
   pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
 ): Promise<ReadonlyMap<string, Record<string, number>>> {
-  const timed = mappings.filter((m) => TIMED_RULES.has(m.rule) && m.hubspotProperty !== 'email');
+  const timed = mappings.filter((m) => m.rule === 'two_way' && m.hubspotProperty !== 'email');
   const differ = (contact: HubSpotContact, lead: SalesforceRecord) =>
     timed.some((m) => (hubspotCanonical(m, contact.properties[m.hubspotProperty]) ?? null) !== (leadCanonical(m, lead) ?? null));
   const ids = pairs.flatMap(({ contact, lead }) => (lead !== undefined && differ(contact, lead) ? [contact.id] : []));
-  if (ids.length === 0) return new Map();
+  if (ids.length === 0 || timed.length === 0) return new Map();
   return hubspot.readPropertyChangeTimes(
     ids,
     timed.map((m) => m.hubspotProperty),
   );
 }
 
-/** When a contact's mapped property last changed: its own history time, else the contact's. */
+/** When a contact's mapped property last changed: its own history time where read, else the contact's. */
 function hubspotAt(contact: HubSpotContact, property: string, changeTimes: Record<string, number> | undefined): number {
   return changeTimes?.[property] ?? Date.parse(contact.updatedAt);
 }
