@@ -133,6 +133,16 @@ function hubspotAt(contact: HubSpotContact, property: string, changeTimes: Recor
 }
 
 /**
+ * True when the property changed after the contact was read (its history, read after the contact,
+ * is newer than the contact): the value read is stale and its time is another value's, so nothing
+ * is decided on it — the change's own event syncs the field again.
+ */
+function changedSinceRead(contact: HubSpotContact, property: string, changeTimes: Record<string, number> | undefined): boolean {
+  const at = changeTimes?.[property];
+  return at !== undefined && at > Date.parse(contact.updatedAt);
+}
+
+/**
  * The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule.
  * `integrationUserId`: a Lead the app itself changed last was not blanked by anyone since, so under
  * prefer_salesforce_unless_blank its blank is filled (its modification time says nothing of the
@@ -149,6 +159,7 @@ export function leadValuesFor(
   const fields: Record<string, unknown> = {};
   const lastByApp = integrationUserId !== undefined && sameSalesforceId(recordText(lead, 'LastModifiedById') ?? '', integrationUserId);
   for (const mapping of mappings) {
+    if (changedSinceRead(contact, mapping.hubspotProperty, changeTimes)) continue;
     const resolution = resolveFieldValue(
       mapping.rule,
       {
@@ -180,7 +191,7 @@ export function contactValuesFor(
 ): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const mapping of mappings) {
-    if (mapping.hubspotProperty === 'email') continue;
+    if (mapping.hubspotProperty === 'email' || changedSinceRead(contact, mapping.hubspotProperty, changeTimes)) continue;
     const resolution = resolveFieldValue(
       mapping.rule,
       {

@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type AppConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { boot, type RunningApp } from '../../src/startup/boot.ts';
 import { startTestRedis } from '../support/services.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+import { appDataDir } from '../support/data-dir.ts';
 
 function configFor(env: Record<string, string>): AppConfig {
   const result = loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env });
@@ -27,7 +26,7 @@ describe('the running app', () => {
   });
 
   it('answers /healthz, /readyz and /metrics with queue gauges and HTTP latency', async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
+    dataDir = appDataDir('smk-app-');
     prefix = uniquePrefix();
     app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), {
       role: 'all',
@@ -46,7 +45,7 @@ describe('the running app', () => {
   });
 
   it('sends a visitor of / to the dashboard', async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
+    dataDir = appDataDir('smk-app-');
     prefix = uniquePrefix();
     app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') }), {
       role: 'all',
@@ -63,7 +62,7 @@ describe('the running app', () => {
   });
 
   it('answers 503 on /readyz naming Redis when Redis is stopped', async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-app-'));
+    dataDir = appDataDir('smk-app-');
     const redis = await startTestRedis();
     app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: redis.url }), {
       role: 'all',

@@ -10,6 +10,7 @@ import { signV3 } from '../../webhooks/hubspot/verify.ts';
 import { eventually } from '../support/app-process.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
 import { startTestRedis } from '../support/services.ts';
+import { appDataDir } from '../support/data-dir.ts';
 
 const SECRET = 'sandbox-hubspot-secret';
 const PORTAL = '1000001';
@@ -61,7 +62,7 @@ describe('webhook intake', () => {
   let now = Date.now();
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-intake-'));
+    dataDir = appDataDir('smk-intake-');
     prefix = uniquePrefix();
     const config = loadConfig({
       PORT: '0',

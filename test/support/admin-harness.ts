@@ -2,8 +2,7 @@
  * The app in-process for the admin tests, with every log line kept (the log-grep checks read
  * them), and an HTTP client that signs in like a browser: cookie jar, CSRF token from the page.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
@@ -11,6 +10,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { boot, type BootOptions, type RunningApp } from '../../src/startup/boot.ts';
 import { dropPrefix, uniquePrefix } from './queue.ts';
+import { appDataDir } from './data-dir.ts';
 
 export interface AdminApp {
   app: RunningApp;
@@ -26,7 +26,7 @@ export interface AdminApp {
 
 /** Boots the app with both sandbox CRMs on free ports (or without them: `sandboxes: false`). */
 export async function startAdminApp(env: Record<string, string> = {}, options: Partial<BootOptions> = {}): Promise<AdminApp> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-admin-'));
+  const dataDir = appDataDir('smk-admin-');
   const prefix = uniquePrefix();
   const lines: string[] = [];
   const sink = new Writable({

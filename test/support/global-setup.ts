@@ -1,12 +1,22 @@
-/** Starts one Redis and one PostgreSQL for the whole integration run; tests isolate by prefix/database. */
+/**
+ * Starts one Redis and one PostgreSQL for the whole integration run (tests isolate by
+ * prefix/database), and creates the migrated PGlite template each app's DATA_DIR copies
+ * (./data-dir.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { openPglite } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrate.ts';
 import { startTestPostgres, startTestRedis } from './services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
     postgresUrl: string;
+    pgliteTemplate: string;
   }
 }
 
@@ -15,8 +25,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const postgres = process.env.TEST_DATABASE_URL ? undefined : await startTestPostgres();
   project.provide('redisUrl', process.env.TEST_REDIS_URL ?? (redis as { url: string }).url);
   project.provide('postgresUrl', process.env.TEST_DATABASE_URL ?? (postgres as { url: string }).url);
+  const templateDir = mkdtempSync(path.join(os.tmpdir(), 'smk-pglite-template-'));
+  const template = await openPglite(path.join(templateDir, 'pg'));
+  await migrate(template);
+  await template.close();
+  project.provide('pgliteTemplate', path.join(templateDir, 'pg'));
   return async () => {
     await redis?.stop();
     await postgres?.stop();
+    rmSync(templateDir, { recursive: true, force: true });
   };
 }

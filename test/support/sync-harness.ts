@@ -3,9 +3,7 @@
  * who use them: a marketer editing contacts in the HubSpot UI and a sales rep with their own
  * Salesforce session.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { Client } from '@hubspot/api-client';
 import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
@@ -22,6 +20,7 @@ import type { SyncContext } from '../../src/sync/context.ts';
 import { ValueLedger } from '../../src/sync/value-ledger.ts';
 import { eventually } from './app-process.ts';
 import { dropPrefix, uniquePrefix } from './queue.ts';
+import { appDataDir } from './data-dir.ts';
 
 export interface LeadRow {
   Id: string;
@@ -59,7 +58,7 @@ let sequence = 0;
 
 /** Boots the app with both sandboxes; `env` adds configuration, `options` boot options. */
 export async function startSyncHarness(env: Record<string, string> = {}, options: Partial<BootOptions> = {}): Promise<SyncHarness> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-sync-'));
+  const dataDir = appDataDir('smk-sync-');
   const prefix = uniquePrefix();
   const config = loadConfig({
     PORT: '0',
