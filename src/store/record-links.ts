@@ -292,38 +292,49 @@ export async function moveLinkRecord(
   ]);
 }
 
-/** Sets the email a link was last seen with (lower-cased). */
+/** Sets the email each link's record on one side was last seen with (lower-cased). */
 export async function updateLinkEmails(
   db: Queryable,
   installationId: string,
+  side: RecordSide,
   emails: readonly { hubspotContactId: string; email: string }[],
 ): Promise<void> {
+  const column = side === 'hubspot' ? 'email' : 'salesforce_email';
   for (const { hubspotContactId, email } of emails) {
     await db.query(
-      'UPDATE record_links SET email = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2 AND email IS DISTINCT FROM $3',
+      `UPDATE record_links SET ${column} = $3, updated_at = now() WHERE installation_id = $1 AND hubspot_contact_id = $2 AND ${column} IS DISTINCT FROM $3`,
       [installationId, hubspotContactId, email.toLowerCase()],
     );
   }
 }
 
-/** Linked records that share an email with another link: reported, never merged by the app. */
+/**
+ * Linked records that share an email with another link — the contact's or the Lead's, as each side
+ * last showed it: reported, never merged by the app.
+ */
 export async function sharedEmails(
   db: Queryable,
   installationId: string,
   emails?: readonly string[],
 ): Promise<{ email: string; links: RecordLink[] }[]> {
-  const rows = await db.query<LinkRow>(
-    `SELECT ${COLUMNS} FROM record_links l WHERE installation_id = $1 AND email IS NOT NULL
-       ${emails === undefined ? '' : 'AND lower(email) = ANY($2)'}
-       AND (SELECT count(*) FROM record_links o WHERE o.installation_id = $1 AND lower(o.email) = lower(l.email)) > 1
-     ORDER BY lower(email), hubspot_contact_id`,
+  const rows = await db.query<LinkRow & { shared_email: string }>(
+    `WITH seen AS (
+       SELECT hubspot_contact_id, lower(email) AS e FROM record_links WHERE installation_id = $1 AND email IS NOT NULL
+       UNION
+       SELECT hubspot_contact_id, lower(salesforce_email) FROM record_links WHERE installation_id = $1 AND salesforce_email IS NOT NULL
+     ), shared AS (
+       SELECT e FROM seen GROUP BY e HAVING count(DISTINCT hubspot_contact_id) > 1
+     )
+     SELECT s.e AS shared_email, ${COLUMNS.split(', ')
+       .map((c) => `l.${c}`)
+       .join(', ')}
+       FROM seen s JOIN shared USING (e) JOIN record_links l ON l.installation_id = $1 AND l.hubspot_contact_id = s.hubspot_contact_id
+      ${emails === undefined ? '' : 'WHERE s.e = ANY($2)'}
+      ORDER BY s.e, l.hubspot_contact_id`,
     emails === undefined ? [installationId] : [installationId, emails.map((e) => e.toLowerCase())],
   );
   const groups = new Map<string, RecordLink[]>();
-  for (const row of rows) {
-    const key = (row.email ?? '').toLowerCase();
-    groups.set(key, [...(groups.get(key) ?? []), fromRow(row)]);
-  }
+  for (const row of rows) groups.set(row.shared_email, [...(groups.get(row.shared_email) ?? []), fromRow(row)]);
   return [...groups].map(([email, links]) => ({ email, links }));
 }
 

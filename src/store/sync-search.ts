@@ -87,7 +87,7 @@ export async function searchRecordLog(db: Queryable, installationId: string, raw
     }>(
       `SELECT hubspot_contact_id, email, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id FROM record_links
        WHERE installation_id = $1 AND (
-         lower(email) = lower($2) OR hubspot_contact_id = $2
+         lower(email) = lower($2) OR lower(salesforce_email) = lower($2) OR hubspot_contact_id = $2
          OR left(salesforce_lead_id, 15) = left($2, 15) AND length($2) IN (15, 18)
          OR left(salesforce_contact_id, 15) = left($2, 15) AND length($2) IN (15, 18)
          OR left(salesforce_opportunity_id, 15) = left($2, 15) AND length($2) IN (15, 18))

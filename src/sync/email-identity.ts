@@ -8,18 +8,19 @@
 import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
 import { resolveFieldValue } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
-import { sharedEmails, updateLinkEmails } from '../store/record-links.ts';
+import { sharedEmails, updateLinkEmails, type RecordSide } from '../store/record-links.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
 import { contactRef, recordText, type SyncContext } from './context.ts';
 
-/** Records the emails linked records now have and reports each email another link shares. */
+/** Records the emails one side's linked records now have and reports each email another link shares. */
 export async function noteLinkEmails(
   ctx: { db: Queryable; installationId: string },
+  side: RecordSide,
   seen: readonly { hubspotContactId: string; email: string | null }[],
 ): Promise<void> {
   const known = seen.flatMap((s) => (s.email ? [{ hubspotContactId: s.hubspotContactId, email: s.email.toLowerCase() }] : []));
   if (known.length === 0) return;
-  await updateLinkEmails(ctx.db, ctx.installationId, known);
+  await updateLinkEmails(ctx.db, ctx.installationId, side, known);
   const shared = await sharedEmails(
     ctx.db,
     ctx.installationId,

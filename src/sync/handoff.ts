@@ -165,6 +165,7 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
   );
   await noteLinkEmails(
     ctx,
+    'hubspot',
     contacts.filter((c) => links.has(c.id)).map((c) => ({ hubspotContactId: c.id, email: c.properties.email ?? null })),
   );
   const linkedLeadIds = [...links.values()].map((l) => l.salesforceLeadId).filter((id): id is string => id !== null);

@@ -191,6 +191,7 @@ async function readSalesforceState(ctx: SyncContext, at: Date, keys: readonly st
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...opportunities.map((o) => o.Id)]);
   await noteLinkEmails(
     ctx,
+    'salesforce',
     leads.flatMap((lead) => {
       const link = links.get(lead.Id);
       return link && link.salesforceLeadId === lead.Id
