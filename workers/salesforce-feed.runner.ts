@@ -24,7 +24,7 @@ import { CrmAuthError } from '../src/crm/errors.ts';
 import type { ChangeEventMessage } from '../src/crm/salesforce/pubsub/change-events.ts';
 import { PubSubClient, sessionRefused, type SubscriptionEnd } from '../src/crm/salesforce/pubsub/client.ts';
 import { followChannel, type ReplayPositions } from '../src/crm/salesforce/pubsub/follow.ts';
-import { pullsSalesforceChanges, SalesforceFeedSchema } from '../src/domain/change-feeds.ts';
+import { ChangeFeedSettingSchema, pulls } from '../src/domain/change-feed.ts';
 import type { Logger } from '../src/log.ts';
 import { queues } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
@@ -294,8 +294,8 @@ export function startSalesforceFeedRunner(deps: SalesforceFeedRunnerDeps): Sales
     const wanted = new Set(
       (await storedSalesforceFeeds(deps.db))
         .filter(({ setting }) => {
-          const parsed = SalesforceFeedSchema.safeParse(setting ?? {});
-          return parsed.success && pullsSalesforceChanges(parsed.data.mode);
+          const parsed = ChangeFeedSettingSchema.safeParse(setting ?? {});
+          return parsed.success && pulls(parsed.data.mode);
         })
         .map(({ installationId }) => installationId),
     );

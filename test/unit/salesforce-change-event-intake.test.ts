@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ChangeEventMessage, RecordChange, RecordsToReread } from '../../src/crm/salesforce/pubsub/change-events.ts';
-import { describeSalesforceFeedChange, pullsSalesforceChanges, validateSalesforceFeed } from '../../src/domain/change-feeds.ts';
+import { pulls, validateChangeFeed } from '../../src/domain/change-feed.ts';
+import { describeSalesforceFeedChange } from '../../src/domain/salesforce-feed.ts';
 import { changeEventJobId, planChangeEvents } from '../../webhooks/salesforce/change-events.ts';
 
 const SOURCE = { installationId: 'inst-1', organizationId: '00D000000000001AAA', channel: '/data/LeadChangeEvent' };
@@ -121,17 +122,17 @@ describe('change events as intake jobs', () => {
 
 describe('the Salesforce feed setting', () => {
   it('defaults to push and pulls in pull and both', () => {
-    expect(validateSalesforceFeed({})).toEqual({ ok: true, value: { mode: 'push' } });
-    expect(pullsSalesforceChanges('push')).toBe(false);
-    expect(pullsSalesforceChanges('pull')).toBe(true);
-    expect(pullsSalesforceChanges('both')).toBe(true);
+    expect(validateChangeFeed({})).toEqual({ ok: true, value: { mode: 'push' } });
+    expect(pulls('push')).toBe(false);
+    expect(pulls('pull')).toBe(true);
+    expect(pulls('both')).toBe(true);
   });
 
   it('refuses an unknown mode or key, naming it', () => {
-    const refused = validateSalesforceFeed({ mode: 'poll' });
+    const refused = validateChangeFeed({ mode: 'poll' });
     expect(refused.ok).toBe(false);
     expect(refused.ok ? [] : refused.error[0]).toMatch(/^mode: /);
-    expect(validateSalesforceFeed({ mode: 'pull', extra: 1 }).ok).toBe(false);
+    expect(validateChangeFeed({ mode: 'pull', extra: 1 }).ok).toBe(false);
   });
 
   it('says what switching to pull and back changes', () => {

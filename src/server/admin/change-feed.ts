@@ -2,20 +2,20 @@
  * What the dashboard and the admin API show of an installation's Salesforce change feed: the mode
  * in effect and, per channel the worker follows, its position and health (src/store/salesforce-feeds.ts).
  */
-import type { SalesforceFeed } from '../../domain/change-feeds.ts';
+import type { ChangeFeedSetting } from '../../domain/change-feed.ts';
 import type { Queryable } from '../../store/db.ts';
 import { feedChannels, type FeedChannelView } from '../../store/salesforce-feeds.ts';
 import { readAllSettings } from './settings.ts';
 
 export interface SalesforceFeedView {
-  mode: SalesforceFeed['mode'];
+  mode: ChangeFeedSetting['mode'];
   channels: FeedChannelView[];
 }
 
 /** The installation's feed mode and its channels. */
 export async function salesforceFeedView(db: Queryable, installationId: string): Promise<SalesforceFeedView> {
   const setting = (await readAllSettings(db, installationId)).find((view) => view.key === 'salesforceFeed');
-  return { mode: (setting?.value as SalesforceFeed).mode, channels: await feedChannels(db, installationId) };
+  return { mode: (setting?.value as ChangeFeedSetting).mode, channels: await feedChannels(db, installationId) };
 }
 
 /** The view as JSON (dates as ISO strings). */

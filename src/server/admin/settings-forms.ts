@@ -10,8 +10,7 @@ import type { SharedGoals } from '../../domain/goals.ts';
 import type { ReviewDigest } from '../../domain/digest.ts';
 import type { OwnerMatching } from '../../domain/owners.ts';
 import type { DeletionPolicy } from '../../domain/record-identity.ts';
-import type { ChangeFeedSetting } from '../../domain/change-feed.ts';
-import type { SalesforceFeed } from '../../domain/change-feeds.ts';
+import { type ChangeFeedSetting } from '../../domain/change-feed.ts';
 import type { ChannelCondition, ChannelRules } from '../../domain/channels.ts';
 import type { FeedbackTaxonomy } from '../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../domain/revenue.ts';
@@ -578,7 +577,7 @@ const FORMS: {
     }),
   },
   salesforceFeed: {
-    fields: (v) => ({ mode: (v as SalesforceFeed).mode }),
+    fields: (v) => ({ mode: (v as ChangeFeedSetting).mode }),
     read: (f) => ({ value: { mode: field(f, 'mode') }, problems: [] }),
   },
 };

@@ -59,13 +59,8 @@ import {
   type OwnerMatching,
 } from '../../domain/owners.ts';
 import { DEFAULT_PRIVACY_POLICY, previewPrivacyPolicy, validatePrivacyPolicy, type PrivacyPolicy } from '../../domain/consent.ts';
-import { DEFAULT_CHANGE_FEED, describeChangeFeedChange, validateChangeFeed, type ChangeFeedSetting } from '../../domain/change-feed.ts';
-import {
-  DEFAULT_SALESFORCE_FEED,
-  describeSalesforceFeedChange,
-  validateSalesforceFeed,
-  type SalesforceFeed,
-} from '../../domain/change-feeds.ts';
+import { type ChangeFeedSetting, DEFAULT_CHANGE_FEED, describeChangeFeedChange, validateChangeFeed } from '../../domain/change-feed.ts';
+import { describeSalesforceFeedChange } from '../../domain/salesforce-feed.ts';
 import type { Queryable } from '../../store/db.ts';
 import { recordAdminAction } from '../../store/admin-sessions.ts';
 import { deleteSetting, readSettings, writeSetting } from '../../store/installation-admin.ts';
@@ -270,11 +265,11 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
     },
     defaults: DEFAULT_CHANGE_FEED,
   }),
-  salesforceFeed: define<SalesforceFeed>({
+  salesforceFeed: define<ChangeFeedSetting>({
     label: 'Salesforce changes arrive by',
     description:
       'push: Outbound Messages to the public endpoint (the default); pull: change data capture over the Pub/Sub API, followed by the worker with no public endpoint; both: the two together, one sync per change.',
-    validate: validateSalesforceFeed,
+    validate: validateChangeFeed,
     check: () => [],
     preview: (_db, _id, current, next) => {
       const lines = describeSalesforceFeedChange(current, next);
@@ -284,7 +279,7 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
         restampOffered: false,
       });
     },
-    defaults: DEFAULT_SALESFORCE_FEED,
+    defaults: DEFAULT_CHANGE_FEED,
   }),
 };
 

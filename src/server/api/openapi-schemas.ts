@@ -10,8 +10,7 @@ import { SharedGoalsSchema } from '../../domain/goals.ts';
 import { ReviewDigestSchema } from '../../domain/digest.ts';
 import { OwnerMatchingSchema } from '../../domain/owners.ts';
 import { DeletionPolicySchema } from '../../domain/record-identity.ts';
-import { ChangeFeedSettingSchema } from '../../domain/change-feed.ts';
-import { SALESFORCE_FEED_MODES, SalesforceFeedSchema } from '../../domain/change-feeds.ts';
+import { CHANGE_FEED_MODES, ChangeFeedSettingSchema } from '../../domain/change-feed.ts';
 import { FEED_STATES } from '../../store/salesforce-feeds.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
@@ -352,11 +351,11 @@ function goalSchemas(): Json {
     privacyPolicy: schemaOf(PrivacyPolicySchema),
     deletionPolicy: schemaOf(DeletionPolicySchema),
     hubspotChangeFeed: schemaOf(ChangeFeedSettingSchema),
-    salesforceFeed: schemaOf(SalesforceFeedSchema),
+    salesforceFeed: schemaOf(ChangeFeedSettingSchema),
     SalesforceFeedStatus: {
       type: 'object',
       properties: {
-        mode: { type: 'string', enum: [...SALESFORCE_FEED_MODES] },
+        mode: { type: 'string', enum: [...CHANGE_FEED_MODES] },
         channels: {
           type: 'array',
           items: {

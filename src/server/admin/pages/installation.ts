@@ -12,7 +12,7 @@ import type { AccessItem, SalesforceAccessReport } from '../../../runtime/salesf
 import type { ItemStatus, ProvisioningPlan } from '../provisioning.ts';
 import { actionList } from './overview.ts';
 import type { SalesforceFeedView } from '../change-feed.ts';
-import { SALESFORCE_FEED_MODE_LABELS } from '../../../domain/change-feeds.ts';
+import { SALESFORCE_FEED_MODE_LABELS } from '../../../domain/salesforce-feed.ts';
 import type { FeedState } from '../../../store/salesforce-feeds.ts';
 
 const STATE_BADGES: Record<SideConnection['state'], Html> = {

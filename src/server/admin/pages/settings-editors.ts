@@ -5,7 +5,8 @@
  */
 import { COMMITMENT_METRICS, COMMITMENT_PERIODS } from '../../../domain/commitments.ts';
 import { GOAL_KPIS } from '../../../domain/goals.ts';
-import { SALESFORCE_FEED_MODE_LABELS, SALESFORCE_FEED_MODES } from '../../../domain/change-feeds.ts';
+import { SALESFORCE_FEED_MODE_LABELS } from '../../../domain/salesforce-feed.ts';
+import { CHANGE_FEED_MODES } from '../../../domain/change-feed.ts';
 import { TOUCH_FIELDS } from '../../../domain/channels.ts';
 import { FIELD_SYNC_RULES, isSideStage, OPPORTUNITY_STATES, SHARED_STAGES, SIDE_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
 import { field, fieldList, splitList, type FormFields } from '../settings-forms.ts';
@@ -380,7 +381,7 @@ function salesforceFeedEditor(fields: FormFields): Html {
         fields,
         'mode',
         'Salesforce changes arrive by',
-        SALESFORCE_FEED_MODES.map((mode) => [mode, SALESFORCE_FEED_MODE_LABELS[mode]] as const),
+        CHANGE_FEED_MODES.map((mode) => [mode, SALESFORCE_FEED_MODE_LABELS[mode]] as const),
       )}
     </div>
     <p class="small muted">Pull needs no public endpoint: the worker connects out to the org's Pub/Sub API, resumes each channel where it stopped, and after an outage longer than the 72-hour retention starts from the latest event and runs a reconciler pass. With both, a change that arrives both ways is synced once. The dashboard shows each channel's position and health.</p>`;

@@ -9,8 +9,8 @@ import type { MarketingCommitments } from '../../../domain/commitments.ts';
 import type { SharedGoals } from '../../../domain/goals.ts';
 import { describeSendTime, type ReviewDigest } from '../../../domain/digest.ts';
 import type { DeletionPolicy } from '../../../domain/record-identity.ts';
-import type { ChangeFeedSetting } from '../../../domain/change-feed.ts';
-import { SALESFORCE_FEED_MODE_LABELS, type SalesforceFeed } from '../../../domain/change-feeds.ts';
+import { type ChangeFeedSetting } from '../../../domain/change-feed.ts';
+import { SALESFORCE_FEED_MODE_LABELS } from '../../../domain/salesforce-feed.ts';
 import type { DigestRecord } from '../../../store/digests.ts';
 import type { DigestStatusView } from '../review-digest.ts';
 import type { ChannelRules } from '../../../domain/channels.ts';
@@ -149,7 +149,7 @@ const VIEWS: { readonly [K in SettingKey]: (value: unknown) => Html } = {
     return html`<p>A contact deleted in HubSpot ${says(policy.hubspotContactDeleted, 'Salesforce record')}; a Lead or Contact deleted in Salesforce ${says(policy.salesforceRecordDeleted, 'HubSpot contact')}.</p>`;
   },
   salesforceFeed: (v) =>
-    html`<p>Salesforce changes arrive by <strong>${SALESFORCE_FEED_MODE_LABELS[(v as SalesforceFeed).mode]}</strong>.</p>`,
+    html`<p>Salesforce changes arrive by <strong>${SALESFORCE_FEED_MODE_LABELS[(v as ChangeFeedSetting).mode]}</strong>.</p>`,
 };
 
 function readableView(view: SettingView): Html {
