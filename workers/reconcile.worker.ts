@@ -72,17 +72,17 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): ProcessorsOf<'re
           // to the next pass, which covers its window again (its watermark stayed); anything else
           // fails the pass (chaos suite: a 502 after a Redis and a PostgreSQL restart used up its attempts).
           const decision = crmRetryDecision(error);
-          if (decision.kind === 'delay') {
-            deps.log.warn(
-              { installationId, system: decision.system, retryAfterMs: decision.ms },
-              'reconcile stream rate-limited: the next pass covers its window',
-            );
-            continue;
-          }
-          if (decision.kind !== 'retry' || decision.system === undefined) throw error;
+          const passing = decision.kind === 'delay' || (decision.kind === 'retry' && decision.system !== undefined);
+          if (!passing) throw error;
           deps.log.warn(
-            { installationId, system: decision.system, error: error instanceof Error ? error.message : String(error) },
-            'reconcile stream stopped by a passing CRM failure: the next pass covers its window',
+            {
+              installationId,
+              system: decision.system,
+              ...(decision.kind === 'delay'
+                ? { retryAfterMs: decision.ms }
+                : { error: error instanceof Error ? error.message : String(error) }),
+            },
+            'reconcile stream stopped by a rate limit or a passing CRM failure: the next pass covers its window',
           );
           continue;
         }

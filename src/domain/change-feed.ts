@@ -56,11 +56,14 @@ export interface FeedStatus {
   detail: string | null;
 }
 
-/** What the feed's store row says (store/journal-offsets.ts), without the store's types. */
+/** What a pull feed's stored position says (store/journal-offsets.ts keeps it). */
 export interface FeedRecord {
+  /** Null before the first entry was taken (or after an expired offset was forgotten). */
   offset: string | null;
+  /** When the vendor published that entry; null when its file did not say. */
   publishedAt: Date | null;
   storedAt: Date | null;
+  /** When the feed last found no entry after its offset. */
   caughtUpAt: Date | null;
   lastError: string | null;
   lastErrorAt: Date | null;

@@ -2,19 +2,11 @@
  * Each installation's position in its HubSpot webhooks journal (`hubspot_journal_offsets`): the
  * offset of the last entry handed to the intake, and what the dashboard shows of the feed.
  */
+import type { FeedRecord } from '../domain/change-feed.ts';
 import type { Queryable } from './db.ts';
 
-export interface JournalPosition {
-  /** Null before the first entry was taken (or after an expired offset was forgotten). */
-  offset: string | null;
-  /** When HubSpot published that entry; null when its file did not say. */
-  publishedAt: Date | null;
-  storedAt: Date | null;
-  /** When the feed last found no entry after its offset. */
-  caughtUpAt: Date | null;
-  lastError: string | null;
-  lastErrorAt: Date | null;
-}
+/** The feed's state as the domain reads it (src/domain/change-feed.ts `FeedRecord`). */
+export type JournalPosition = FeedRecord;
 
 interface Row extends Record<string, unknown> {
   journal_offset: string | null;

@@ -243,39 +243,40 @@ async function sendChannel(d: Delivery, channel: DigestChannel, message: DigestM
       : await sendChat(d.deps, d.installation, d.record, message, reviewUrl);
   // A test answers the admin now: what would be retried is reported as failed at once.
   const result: ChannelResult = d.record.kind === 'test' && sent.kind === 'retry' ? { kind: 'failed', reason: sent.reason } : sent;
-  switch (result.kind) {
-    case 'sent':
-      if (
-        !(await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, {
-          state: 'sent',
-          at: d.now,
-          detail: result.detail,
-        }))
-      )
-        return false;
-      await d.log('info', 'review_digest_sent', channel, `${channel} sent ${result.detail}`);
-      d.outcome.sent.push(channel);
-      return true;
-    case 'failed':
-      if (
-        !(await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, {
-          state: 'failed',
-          at: d.now,
-          detail: result.reason,
-        }))
-      )
-        return false;
-      await d.log('error', 'review_digest_failed', channel, `${channel} not sent, not retried: ${result.reason}`);
-      d.outcome.failed.push(channel);
-      return true;
-    case 'retry':
-      await noteDigestRetry(d.deps.db, d.installation.id, d.slotId, d.token, channel, result.reason);
-      await d.log('warn', 'review_digest_failed', channel, `${channel} not sent yet, tried again at the next check: ${result.reason}`);
-      d.outcome.retry.push(result.reason);
-      return true;
-    default:
-      return assertNever(result);
+  if (result.kind === 'retry') {
+    await noteDigestRetry(d.deps.db, d.installation.id, d.slotId, d.token, channel, result.reason);
+    await d.log('warn', 'review_digest_failed', channel, `${channel} not sent yet, tried again at the next check: ${result.reason}`);
+    d.outcome.retry.push(result.reason);
+    return true;
   }
+  // Sent, or failed for good: stamped on the slot first (false: the slot is no longer ours).
+  const settled =
+    result.kind === 'sent'
+      ? ({
+          state: 'sent',
+          detail: result.detail,
+          level: 'info',
+          action: 'review_digest_sent',
+          line: `${channel} sent ${result.detail}`,
+        } as const)
+      : ({
+          state: 'failed',
+          detail: result.reason,
+          level: 'error',
+          action: 'review_digest_failed',
+          line: `${channel} not sent, not retried: ${result.reason}`,
+        } as const);
+  if (
+    !(await stampDigestChannel(d.deps.db, d.installation.id, d.slotId, d.token, channel, {
+      state: settled.state,
+      at: d.now,
+      detail: settled.detail,
+    }))
+  )
+    return false;
+  await d.log(settled.level, settled.action, channel, settled.line);
+  d.outcome[settled.state].push(channel);
+  return true;
 }
 
 type ChannelResult = { kind: 'sent'; detail: string } | { kind: 'failed'; reason: string } | { kind: 'retry'; reason: string };

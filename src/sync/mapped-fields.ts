@@ -117,10 +117,11 @@ export async function hubspotChangeTimes(
   pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
 ): Promise<ReadonlyMap<string, Record<string, number>>> {
   const timed = mappings.filter((m) => m.rule === 'two_way' && m.hubspotProperty !== 'email');
+  if (timed.length === 0) return new Map();
   const differ = (contact: HubSpotContact, lead: SalesforceRecord) =>
     timed.some((m) => (hubspotCanonical(m, contact.properties[m.hubspotProperty]) ?? null) !== (leadCanonical(m, lead) ?? null));
   const ids = pairs.flatMap(({ contact, lead }) => (lead !== undefined && differ(contact, lead) ? [contact.id] : []));
-  if (ids.length === 0 || timed.length === 0) return new Map();
+  if (ids.length === 0) return new Map();
   return hubspot.readPropertyChangeTimes(
     ids,
     timed.map((m) => m.hubspotProperty),

@@ -494,6 +494,12 @@ describe('record identity', () => {
     );
     expect(await linkOf(first.contactId)).toEqual({ hubspot_contact_id: first.contactId, salesforce_lead_id: first.lead.Id });
     expect(await linkOf(second.contactId)).toEqual({ hubspot_contact_id: second.contactId, salesforce_lead_id: second.lead.Id });
+    // The record search finds the second link by the email its Lead now shows.
+    const found = await api('GET', `/sync-log?q=${encodeURIComponent(firstEmail)}`);
+    expect(found.status).toBe(200);
+    expect((found.body.links as { hubspotContactId: string }[]).map((l) => l.hubspotContactId).sort()).toEqual(
+      [first.contactId, second.contactId].sort(),
+    );
     const listed = await api('GET', '/shared-emails');
     expect(listed.status).toBe(200);
     expect(listed.body.sharedEmails).toContainEqual({
