@@ -8,30 +8,21 @@
 import { loadConfig } from '../src/config.ts';
 import { startHubSpotSandbox } from '../src/sandbox/hubspot/server.ts';
 import { startSalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
+import { sandboxAccounts } from '../src/startup/sandboxes.ts';
 
 const config = loadConfig({ LOG_LEVEL: 'silent' });
 if (!config.ok) throw new Error(config.error);
-const hs = config.value.sandbox.hubspot;
-const sf = config.value.sandbox.salesforce;
+const accounts = sandboxAccounts(config.value.sandbox);
 const hubspot = await startHubSpotSandbox({
   port: 0,
-  portalId: hs.portalId,
-  privateAppToken: hs.privateAppToken,
-  clientId: hs.clientId,
-  clientSecret: hs.clientSecret,
-  appId: hs.appId,
-  developerKey: hs.developerKey,
+  ...accounts.hubspot,
   rateLimit: { requests: 1_000_000, windowMs: 10_000, searchPerSecond: 1_000 },
   // Current values only: with 50 versions per property a million contacts outgrow an 8 GB heap.
   propertyHistoryLimit: 0,
 });
 const salesforce = await startSalesforceSandbox({
   port: 0,
-  orgId: sf.orgId,
-  username: sf.username,
-  password: sf.password,
-  clientId: sf.clientId,
-  clientSecret: sf.clientSecret,
+  ...accounts.salesforce,
   dailyApiLimit: 100_000_000,
 });
 process.stdout.write(`${JSON.stringify({ hubspot: hubspot.url, salesforce: salesforce.url })}\n`);

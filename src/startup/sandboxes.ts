@@ -15,6 +15,16 @@ export interface RunningSandboxes {
   close(): Promise<void>;
 }
 
+/** The sandboxes' accounts and credentials as the configuration names them (docs/architecture.md §10): the app, `npm run sandbox` and the benches start them alike. */
+export function sandboxAccounts(sandbox: AppConfig['sandbox']) {
+  const { portalId, privateAppToken, clientId, clientSecret, appId, developerKey } = sandbox.hubspot;
+  const { orgId, username, password, clientId: sfClientId, clientSecret: sfClientSecret } = sandbox.salesforce;
+  return {
+    hubspot: { portalId, privateAppToken, clientId, clientSecret, appId, developerKey },
+    salesforce: { orgId, username, password, clientId: sfClientId, clientSecret: sfClientSecret },
+  };
+}
+
 /** Starts the sandbox of each side that has no real credentials (or both with `all`). */
 export async function startSandboxes(
   config: AppConfig,
@@ -24,15 +34,11 @@ export async function startSandboxes(
   const dir = path.join(config.dataDir, 'sandbox');
   const hs = config.sandbox.hubspot;
   const sf = config.sandbox.salesforce;
+  const accounts = sandboxAccounts(config.sandbox);
   const hubspot = which.hubspot
     ? await startHubSpotSandbox({
         port: hs.port,
-        portalId: hs.portalId,
-        privateAppToken: hs.privateAppToken,
-        clientId: hs.clientId,
-        clientSecret: hs.clientSecret,
-        appId: hs.appId,
-        developerKey: hs.developerKey,
+        ...accounts.hubspot,
         stateFile: path.join(dir, 'hubspot.json'),
         logger: log.child({ component: 'sandbox-hubspot' }),
         rateLimit: { requests: hs.burstLimit, windowMs: 10_000, searchPerSecond: 5 },
@@ -44,11 +50,7 @@ export async function startSandboxes(
       ? await startSalesforceSandbox({
           port: sf.port,
           pubsubPort: sf.pubsubPort,
-          orgId: sf.orgId,
-          username: sf.username,
-          password: sf.password,
-          clientId: sf.clientId,
-          clientSecret: sf.clientSecret,
+          ...accounts.salesforce,
           stateFile: path.join(dir, 'salesforce.json'),
           logger: log.child({ component: 'sandbox-salesforce' }),
         })

@@ -100,6 +100,18 @@ export interface Refusals {
   hidden(req: Request, res: Response, installationId: string): void;
 }
 
+/** How pages a browser opens answer a caller not signed in, or locked out: to the sign-in page, or a plain 429. */
+export const browserSignInRefusals: Pick<Refusals, 'unauthenticated' | 'locked'> = {
+  unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
+  locked: (_req, res, retryAfter) => {
+    res
+      .status(429)
+      .set('Retry-After', String(retryAfter))
+      .type('text/plain')
+      .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
+  },
+};
+
 export interface GuardedRouterOptions {
   auth: AdminAuth;
   surface: 'page' | 'api';

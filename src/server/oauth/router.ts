@@ -19,7 +19,7 @@ import {
 } from '../../store/installation-admin.ts';
 import { upsertInstallation } from '../../store/installations.ts';
 import { createOAuthState, recordAdminAction, takeOAuthState, type OAuthProvider } from '../../store/admin-sessions.ts';
-import { access, guardedRouter, type Access, type Refusals } from '../admin/access.ts';
+import { access, browserSignInRefusals, guardedRouter, type Access, type Refusals } from '../admin/access.ts';
 import { readCookie, secretsEqual, sha256 } from '../admin/auth.ts';
 import { installationChanged, type AdminContext } from '../admin/context.ts';
 import { sideReconnected } from '../admin/installations.ts';
@@ -70,14 +70,7 @@ const installAccess: Access = { who: 'installation', role: 'installation_admin',
 
 /** The install pages' refusals: sign-in, lockout, role and unknown installation. */
 const installRefusals: Refusals = {
-  unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
-  locked: (_req, res, retryAfter) => {
-    res
-      .status(429)
-      .set('Retry-After', String(retryAfter))
-      .type('text/plain')
-      .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
-  },
+  ...browserSignInRefusals,
   forbidden: (_req, res) =>
     resultPage(res, 403, {
       title: 'Not for your role',

@@ -5,7 +5,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { getInstallationDetails, type InstallationDetails } from '../../../store/installation-admin.ts';
 import { z } from 'zod';
-import type { GuardedRouter, Refusals } from '../access.ts';
+import { browserSignInRefusals, type GuardedRouter, type Refusals } from '../access.ts';
 import { identityOf } from '../auth.ts';
 import { NOTICES } from '../components.ts';
 import type { AdminContext } from '../context.ts';
@@ -50,14 +50,7 @@ function notFoundBody(message: string): Html {
 
 /** How the dashboard answers callers the access rules refuse. */
 export const pageRefusals: Refusals = {
-  unauthenticated: (req, res) => res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`),
-  locked: (_req, res, retryAfter) => {
-    res
-      .status(429)
-      .set('Retry-After', String(retryAfter))
-      .type('text/plain')
-      .send(`Too many wrong tokens from this address: try again in ${Math.ceil(retryAfter / 60)} minute(s).`);
-  },
+  ...browserSignInRefusals,
   forbidden: (_req, res) =>
     render(res, { title: 'Not for your role', section: 'overview', body: notFoundBody('Your role does not include this page.') }, 403),
   hidden: (_req, res) => notFound(res, 'That installation does not exist.'),
