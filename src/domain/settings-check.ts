@@ -7,7 +7,7 @@
  */
 import type { MarketingCommitments } from './commitments.ts';
 import type { RevenuePolicy } from './revenue.ts';
-import { leadSourceFor } from './attribution.ts';
+import { leadSourceFor } from './attribution-stamp.ts';
 import type { ChannelRules } from './channels.ts';
 import type { FeedbackTaxonomy } from './feedback.ts';
 import type { SlaPolicy } from './sla.ts';

@@ -1,5 +1,5 @@
 /** A contact's first touch: the channel and campaign the report groups it (and its deals) under. */
-import { UNATTRIBUTED_CAMPAIGN } from '../domain/attribution.ts';
+import { UNATTRIBUTED_CAMPAIGN } from '../domain/attribution-credit.ts';
 import type { Queryable } from './db.ts';
 
 /** The channel of a contact with no touch at all. */

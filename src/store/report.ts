@@ -17,7 +17,7 @@
  *   per campaign and channel under each attribution model (touches up to the win).
  * - Lifetime value, segments, cost and ROI: store/revenue-report.ts.
  */
-import { creditWonDeals, UNATTRIBUTED_CAMPAIGN, type CreditedDeal, type CreditRow } from '../domain/attribution.ts';
+import { creditWonDeals, UNATTRIBUTED_CAMPAIGN, type CreditedDeal, type CreditRow } from '../domain/attribution-credit.ts';
 import { toCents } from '../domain/money.ts';
 import { summarizeSla, type SlaRecord, type SlaSummary } from '../domain/sla.ts';
 import { DEFAULT_REVENUE_POLICY, type RevenuePolicy } from '../domain/revenue.ts';

@@ -15,7 +15,7 @@
  *   channel's cost is its campaigns' plus the amounts the admin entered per channel and month. Cost
  *   per lead / MQL / customer (CAC), ROI under each attribution model, LTV:CAC.
  */
-import { CREDIT_MODELS, type CreditModel } from '../domain/attribution.ts';
+import { CREDIT_MODELS, type CreditModel } from '../domain/attribution-credit.ts';
 import { costReturns, segmentOf, type RevenuePolicy, type WonDateBasis } from '../domain/revenue.ts';
 import type { Queryable } from './db.ts';
 import { groupsOf, UNASSIGNED_CHANNEL } from './first-touch.ts';

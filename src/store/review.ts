@@ -12,7 +12,7 @@
  *   falls in the period — that deal, its amount and win reason.
  * - Losses: deals that closed lost in the period (first seen closed), with Loss_Reason__c.
  */
-import { UNATTRIBUTED_CAMPAIGN } from '../domain/attribution.ts';
+import { UNATTRIBUTED_CAMPAIGN } from '../domain/attribution-credit.ts';
 import type { RevenuePolicy } from '../domain/revenue.ts';
 import type { Loss, NewCustomer, SourceRow, StageRow } from '../domain/review.ts';
 import type { Queryable } from './db.ts';

@@ -137,6 +137,51 @@ async function writeHubSpotStamps(
   }
 }
 
+/** A Lead stamp to write: the batch's key of the person, the Lead as read, and the fields to update. */
+interface LeadStampWrite {
+  readonly key: string;
+  readonly lead: SalesforceRecord;
+  readonly record: SalesforceRecord;
+}
+
+/**
+ * Writes attribution stamps to Leads in one Collections update, counting each outcome. The stamp
+ * comes back as an Outbound Message from the integration user: with the Lead's stage remembered
+ * first it is the app's own write, not a sales-sourced Lead for the live sync to copy to HubSpot.
+ */
+async function writeLeadStamps(
+  ctx: SyncContext,
+  batch: AttributionBatch,
+  writes: readonly LeadStampWrite[],
+  result: StepCounts,
+  entry: LogLine,
+): Promise<void> {
+  const written = new Map(writes.map(({ lead }) => [lead.Id, lead]));
+  await rememberStages(
+    ctx,
+    [...written.values()].map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
+  );
+  const outcomes = await ctx.salesforce.updateRecords(
+    'Lead',
+    writes.map((w) => w.record),
+  );
+  for (const { key, record } of writes) {
+    const outcome = outcomes.get(record.Id);
+    if (outcome?.ok) {
+      result.stampedLeads += 1;
+      batch.leadWritten(key, record.Id, record, false);
+    } else {
+      result.failed += 1;
+      entry(
+        salesforceRef('Lead', record.Id),
+        'error',
+        'stamp_failed',
+        `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      );
+    }
+  }
+}
+
 /** Writes the contacts' attribution stamps to HubSpot: only what changed, in batch updates of 100. */
 async function writeContactStamps(
   ctx: SyncContext,
@@ -175,39 +220,14 @@ export async function stampContacts(ctx: SyncContext, runId: string, contacts: r
   await writeContactStamps(ctx, contacts, batch, result, entry);
 
   // Linked Leads not converted yet: one Collections update of up to 200.
-  const leadWrites: { contactId: string; record: SalesforceRecord }[] = [];
+  const leadWrites: LeadStampWrite[] = [];
   for (const contact of contacts) {
     const lead = leadOf(contact);
     if (lead === undefined || lead.IsConverted === true) continue;
     const fields = batch.leadFields(contact.id, lead);
-    if (Object.keys(fields).length > 0) leadWrites.push({ contactId: contact.id, record: { Id: lead.Id, ...fields } });
+    if (Object.keys(fields).length > 0) leadWrites.push({ key: contact.id, lead, record: { Id: lead.Id, ...fields } });
   }
-  const writtenLeads = new Set(leadWrites.map((w) => w.record.Id));
-  await rememberStages(
-    ctx,
-    [...leads.values()]
-      .filter((lead) => writtenLeads.has(lead.Id))
-      .map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
-  );
-  const leadOutcomes = await ctx.salesforce.updateRecords(
-    'Lead',
-    leadWrites.map((w) => w.record),
-  );
-  for (const { contactId, record } of leadWrites) {
-    const outcome = leadOutcomes.get(record.Id);
-    if (outcome?.ok) {
-      result.stampedLeads += 1;
-      batch.leadWritten(contactId, record.Id, record, false);
-    } else {
-      result.failed += 1;
-      entry(
-        salesforceRef('Lead', record.Id),
-        'error',
-        'stamp_failed',
-        `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-      );
-    }
-  }
+  await writeLeadStamps(ctx, batch, leadWrites, result, entry);
 
   // Converted Leads: their Contact carries the stamp.
   const salesforceContacts = new Map<string, string>();
@@ -238,31 +258,9 @@ export async function stampLeads(ctx: SyncContext, runId: string, leads: readonl
   await writeHubSpotStamps(ctx, hubspotWrites, result, entry);
 
   const leadWrites = leads
-    .map((lead) => ({ Id: lead.Id, ...batch.leadFields(lead.Id, lead) }))
-    .filter((record) => Object.keys(record).length > 1);
-  // The stamp comes back as an Outbound Message from the integration user: with the Lead's stage
-  // known it is the app's own write, not a sales-sourced Lead for the live sync to copy to HubSpot.
-  const stamped = new Set(leadWrites.map((record) => record.Id));
-  await rememberStages(
-    ctx,
-    leads.filter((lead) => stamped.has(lead.Id)).map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
-  );
-  const outcomes = await ctx.salesforce.updateRecords('Lead', leadWrites);
-  for (const record of leadWrites) {
-    const outcome = outcomes.get(record.Id);
-    if (outcome?.ok) {
-      result.stampedLeads += 1;
-      batch.leadWritten(record.Id, record.Id, record, false);
-    } else {
-      result.failed += 1;
-      entry(
-        salesforceRef('Lead', record.Id),
-        'error',
-        'stamp_failed',
-        `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-      );
-    }
-  }
+    .map((lead) => ({ key: lead.Id, lead, record: { Id: lead.Id, ...batch.leadFields(lead.Id, lead) } }))
+    .filter((write) => Object.keys(write.record).length > 1);
+  await writeLeadStamps(ctx, batch, leadWrites, result, entry);
   await batch.complete(entry);
   await writeSyncLog(ctx.db, log);
   return result;

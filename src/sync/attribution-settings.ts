@@ -4,7 +4,8 @@
  * sync context can name these without an import cycle.
  */
 import { z } from 'zod';
-import { buildTouches, DEFAULT_LEAD_SOURCE_BY_CHANNEL, stampFields } from '../domain/attribution.ts';
+import { buildTouches } from '../domain/attribution.ts';
+import { DEFAULT_LEAD_SOURCE_BY_CHANNEL, stampFields } from '../domain/attribution-stamp.ts';
 import { DEFAULT_CHANNEL_RULES, validateChannelRules, type ChannelRules } from '../domain/channels.ts';
 import { err, ok, type Result } from '../domain/result.ts';
 import { zodIssueMessages } from '../domain/validation.ts';

@@ -18,7 +18,7 @@ export interface SyncContext {
   now: () => Date;
   /** Where the log lines of this run point (queue and job), for the admin's sync log. */
   job?: { queue: string; id: string };
-  /** Channel rules and Campaign handling (src/sync/attribution.ts); absent, the defaults. */
+  /** Channel rules and Campaign handling (src/sync/attribution.ts, src/sync/campaign-membership.ts); absent, the defaults. */
   attribution?: AttributionSettings;
   /** Sales feedback back to marketing (src/sync/feedback.ts); absent, only the lifecycle syncs. */
   feedback?: { taxonomy: FeedbackTaxonomy; integrationUserId: string };

@@ -5,7 +5,7 @@
  */
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREDIT_MODELS, type CreditModel } from '../../src/domain/attribution.ts';
+import { CREDIT_MODELS, type CreditModel } from '../../src/domain/attribution-credit.ts';
 import { funnelReport } from '../../src/store/report.ts';
 import {
   backfillProgress,

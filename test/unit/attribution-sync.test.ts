@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildTouches, stampFields, type Touches } from '../../src/domain/attribution.ts';
+import { buildTouches, type Touches } from '../../src/domain/attribution.ts';
+import { stampFields } from '../../src/domain/attribution-stamp.ts';
 import { DEFAULT_CHANNEL_RULES } from '../../src/domain/channels.ts';
 import { progressOf } from '../../src/sync/attribution-backfill.ts';
 import {
@@ -8,7 +9,7 @@ import {
   HUBSPOT_STAMP_PROPERTIES,
   SALESFORCE_STAMP_FIELDS,
 } from '../../src/sync/attribution-settings.ts';
-import { campaignsOf, hubspotStampChanges, salesforceStampChanges, sameStampValue } from '../../src/sync/attribution.ts';
+import { campaignsOf, hubspotStampChanges, salesforceStampChanges, sameStampValue } from '../../src/sync/attribution-changes.ts';
 
 const SPRING = 'https://www.example.com/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring-launch';
 const NEWSLETTER = 'https://www.example.com/webinar?utm_source=newsletter&utm_medium=email&utm_campaign=may-newsletter';

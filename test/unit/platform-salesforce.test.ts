@@ -154,7 +154,7 @@ describe('Salesforce metadata kit', () => {
     const named = new Set<string>();
     for (const path of sources) {
       for (const match of readFileSync(join(REPO, path), 'utf8').matchAll(/\b[A-Za-z0-9_]+__c\b/g)) {
-        // An API name starts with a letter; `'_At__c'` (a suffix test in src/sync/attribution.ts) is not a field.
+        // An API name starts with a letter; `'_At__c'` (a suffix test in src/sync/attribution-changes.ts) is not a field.
         if (/^[A-Za-z]/.test(match[0])) named.add(match[0]);
       }
     }

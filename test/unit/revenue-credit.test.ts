@@ -6,7 +6,7 @@ import {
   type CreditedDeal,
   type CreditModel,
   type CreditRow,
-} from '../../src/domain/attribution.ts';
+} from '../../src/domain/attribution-credit.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-01T09:00:00.000Z');

@@ -1,6 +1,6 @@
 /** The report's period parameters (zod) and its CSV export, shared by the page and `/api/report`. */
 import { z } from 'zod';
-import { CREDIT_MODELS } from '../../domain/attribution.ts';
+import { CREDIT_MODELS } from '../../domain/attribution-credit.ts';
 import { funnelSteps } from '../../domain/stages.ts';
 import { stageCount, type FunnelReport, type FunnelRow } from '../../store/report.ts';
 

@@ -14,7 +14,7 @@ import { CHANGE_FEED_MODES, ChangeFeedSettingSchema } from '../../domain/change-
 import { FEED_STATES } from '../../store/salesforce-feeds.ts';
 import { RevenuePolicySchema } from '../../domain/revenue.ts';
 import { FieldMappingListSchema, StageDictionarySchema } from '../../domain/stages.ts';
-import { CREDIT_MODELS } from '../../domain/attribution.ts';
+import { CREDIT_MODELS } from '../../domain/attribution-credit.ts';
 import { SETTING_KEYS } from '../admin/settings.ts';
 
 export type Json = Record<string, unknown>;

@@ -1,20 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { buildTouches, type AttributionInput, type Touch } from '../../../src/domain/attribution.ts';
 import {
-  buildTouches,
   CREDIT_MODELS,
   creditRevenue,
-  fillLeadSource,
-  landingPageOf,
-  leadSourceFor,
-  parseUtm,
-  stampFields,
   UNATTRIBUTED_CAMPAIGN,
-  type AttributionInput,
   type CreditModel,
   type CreditTouchpoint,
-  type Touch,
-  type UtmParameters,
-} from '../../../src/domain/attribution.ts';
+} from '../../../src/domain/attribution-credit.ts';
+import { fillLeadSource, leadSourceFor, stampFields } from '../../../src/domain/attribution-stamp.ts';
+import { landingPageOf, parseUtm, type UtmParameters } from '../../../src/domain/attribution-utm.ts';
 import { DEFAULT_CHANNELS } from '../../../src/domain/channels.ts';
 import { formatCents, toCents } from '../../../src/domain/money.ts';
 

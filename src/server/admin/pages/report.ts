@@ -4,7 +4,7 @@
  * model, customer lifetime value, segments, cost and ROI, and CSV export of every table.
  */
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
-import { CREDIT_MODELS } from '../../../domain/attribution.ts';
+import { CREDIT_MODELS } from '../../../domain/attribution-credit.ts';
 import { funnelSteps, type FunnelStep } from '../../../domain/stages.ts';
 import { stageCount, type FunnelReport, type FunnelRow } from '../../../store/report.ts';
 import type { LifetimeValueRow, RoiRow } from '../../../store/revenue-report.ts';
