@@ -1,8 +1,9 @@
 /**
  * The fault schedule of a run: the sandboxes' own knobs (429 storms, 5xx, session and lock errors,
  * dropped / duplicated / reordered / delayed webhooks and Outbound Messages), slow responses (the
- * latency proxies) and process faults (a worker SIGKILLed mid-batch, Redis killed and restarted
- * from its AOF, PostgreSQL restarted). Times are offsets from the workload's start.
+ * latency proxies) and process faults (a worker SIGKILLed mid-batch, the app's workers stopped
+ * for a while and started again, Redis killed and restarted from its AOF, PostgreSQL restarted).
+ * Times are offsets from the workload's start.
  */
 import type { HubSpotSandboxClient, SalesforceSandboxClient } from './crm.ts';
 import type { LatencyProxy, Slowdown } from './latency-proxy.ts';
@@ -20,6 +21,11 @@ export interface FaultTargets {
   restartRedis(downMs: number): Promise<void>;
   /** `pg_ctl restart -m fast`. */
   restartPostgres(): Promise<void>;
+  /**
+   * Stops every worker process (SIGTERM, the app's clean shutdown), keeps the app down `downMs`
+   * while the CRMs go on changing, then starts as many again; says what happened.
+   */
+  stopApp(downMs: number): Promise<string>;
 }
 
 export interface FaultEvent {
@@ -143,6 +149,17 @@ const restartPostgres = (atMs: number): FaultEvent => ({
   run: async (t) => (await t.restartPostgres(), undefined),
 });
 
+/**
+ * The app down while the CRMs change: the workers stopped, started again `downMs` later, resuming
+ * from their stored positions (in pull mode the journal offset and the change events' replay id).
+ * The web process stays up: it carries the sandbox CRMs, and in pull mode nothing reaches it.
+ */
+const stopApp = (atMs: number, downMs: number): FaultEvent => ({
+  atMs,
+  name: `the app's workers stopped for ${downMs >= 60_000 ? `${downMs / 60_000} min` : `${downMs / 1000} s`}, then started again`,
+  run: (t) => t.stopApp(downMs),
+});
+
 /** The schedule of a form, fitted to a workload of `workloadMs`. */
 export function faultPlan(form: Form, seed: number, workloadMs: number): FaultEvent[] {
   const at = (share: number) => Math.round(share * workloadMs);
@@ -150,6 +167,7 @@ export function faultPlan(form: Form, seed: number, workloadMs: number): FaultEv
     return [
       knobs('webhook faults + 5xx trickle on both CRMs', 0, seed, form),
       killWorker(at(0.1)),
+      stopApp(at(0.2), 10_000),
       knobs('HubSpot 429 storm (70 % of API calls)', at(0.3), seed, form, STORM),
       knobs('429 storm over', at(0.4), seed, form),
       restartRedis(at(0.45), 1_500),
@@ -186,6 +204,7 @@ export function faultPlan(form: Form, seed: number, workloadMs: number): FaultEv
     knobs('HubSpot 429 storm (70 % of API calls)', at(0.1), seed, form, STORM),
     knobs('429 storm over', at(0.14), seed, form),
     killWorker(at(0.18)),
+    stopApp(at(0.2), 600_000),
     restartRedis(at(0.25), 2_000),
     slow(at(0.3), true),
     restartPostgres(at(0.35)),

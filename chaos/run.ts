@@ -4,7 +4,8 @@
  * The chaos suite: the app as production runs it (one web process with both sandbox CRMs, N worker
  * processes, its own Redis and PostgreSQL), a scripted workload of lead journeys, and faults on
  * every layer while it runs — 429 storms, 5xx, slow responses, dropped / duplicated / reordered
- * webhooks, a worker SIGKILLed mid-batch, Redis and PostgreSQL restarts. Afterwards it waits for
+ * webhooks, a worker SIGKILLed mid-batch, the app's workers stopped for a while (10 s in the short
+ * form, 10 minutes in the long one), Redis and PostgreSQL restarts. Afterwards it waits for
  * the app to converge and checks both CRMs against what each journey expects (merges, email
  * changes and opt-outs among them). It prints changes lost, duplicate records, echo writes, stage
  * regressions, orphan jobs and orphan links (all must be 0) and the time to converge; the exit
@@ -341,6 +342,20 @@ async function main(): Promise<number> {
       restartPostgres: async () => {
         if (!postgres) throw new Error('no PostgreSQL');
         await postgres.restart();
+      },
+      stopApp: async (downMs) => {
+        const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+        await Promise.all(alive.map((worker) => worker.stop()));
+        const stoppedAt = Date.now();
+        await sleep(downMs);
+        const started = Array.from({ length: cli.workers }, () => startWorker().name);
+        await pollUntil(
+          async () => (await syncQueue.getWorkersCount()) >= cli.workers,
+          90_000,
+          `${cli.workers} workers consuming again`,
+          300,
+        );
+        return `stopped ${alive.map((w) => w.name).join(', ')}; ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s later ${started.join(', ')} consuming`;
       },
     };
 

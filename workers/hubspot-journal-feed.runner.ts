@@ -16,6 +16,7 @@ import { hubspotJobId } from '../webhooks/hubspot/receiver.ts';
 import { isHandledSubscription } from '../webhooks/hubspot/schema.ts';
 import { enqueueDurably } from '../webhooks/intake.ts';
 import { coversSubscription, wantedJournalSubscriptions, webhookEventsOf } from '../src/crm/hubspot/journal-events.ts';
+import { CrmRateLimitedError } from '../src/crm/errors.ts';
 import { HubSpotJournalClient, JournalOffsetExpired } from '../src/crm/hubspot/journal.ts';
 import { DEFAULT_CHANGE_FEED, pulls, validateChangeFeed, type ChangeFeedMode } from '../src/domain/change-feed.ts';
 import { DEFAULT_FIELD_MAPPINGS, validateFieldMappings } from '../src/domain/stages.ts';
@@ -42,7 +43,10 @@ export interface JournalFeedDeps {
   log: Logger;
   /** The HubSpot app whose client credentials read the journal (`basePath`: the API's base URL). */
   app: { basePath: string; clientId: string; clientSecret: string };
-  /** How long the feed waits when it is caught up, and after a failure (doubling to 16×). */
+  /**
+   * How long a follower waits when it is caught up, and after a failure (doubling to 16×); longer
+   * when many installations pull (see `idlePollMs`).
+   */
   pollMs: number;
   /** How often the installations and their settings are looked at again. */
   refreshMs: number;
@@ -89,6 +93,22 @@ export async function hubspotChangeFeedOf(db: Queryable, installationId: string)
   return (await settingInEffect(db, installationId, 'hubspotChangeFeed', validateChangeFeed, DEFAULT_CHANGE_FEED)).mode;
 }
 
+/**
+ * The journal answers 100 requests/s per app (reference §2); the caught-up followers of all the
+ * deployment's installations poll within half of it, leaving the rest to followers catching up and
+ * to the subscription checks.
+ */
+export const JOURNAL_IDLE_POLLS_PER_SECOND = 50;
+
+/**
+ * How long a caught-up follower waits before asking again: `pollMs`, or longer when the
+ * installations that pull would together poll faster than `JOURNAL_IDLE_POLLS_PER_SECOND`
+ * (500 installations: every 10 s).
+ */
+export function idlePollMs(pollMs: number, pullingInstallations: number): number {
+  return Math.max(pollMs, Math.ceil((pullingInstallations * 1000) / JOURNAL_IDLE_POLLS_PER_SECOND));
+}
+
 /** How often a follower checks that its journal subscriptions still exist. */
 const RECHECK_SUBSCRIPTIONS_MS = 10 * 60_000;
 
@@ -103,6 +123,8 @@ class Follower {
     private readonly deps: JournalFeedDeps,
     private readonly client: HubSpotJournalClient,
     readonly installation: Installation & { hubspotPortalId: string },
+    /** The wait when caught up, from the number of installations that pull now. */
+    private readonly idleMs: () => number,
   ) {
     this.done = this.run();
   }
@@ -169,7 +191,7 @@ class Follower {
         await this.ensureSubscriptions();
         const caughtUp = await this.step();
         failures = 0;
-        if (caughtUp) await this.pause(this.deps.pollMs);
+        if (caughtUp) await this.pause(this.idleMs());
       } catch (error) {
         if (this.stopped) break;
         if (error instanceof JournalOffsetExpired) {
@@ -183,7 +205,9 @@ class Follower {
           'HubSpot journal: read failed, trying again',
         );
         await markJournalFailure(this.deps.db, this.installation.id, message).catch(() => undefined);
-        await this.pause(this.deps.pollMs * 2 ** Math.min(failures, 4));
+        // Over the journal's rate limit: no sooner than HubSpot's Retry-After.
+        const backOffMs = this.deps.pollMs * 2 ** Math.min(failures, 4);
+        await this.pause(error instanceof CrmRateLimitedError ? Math.max(backOffMs, error.retryAfterMs) : backOffMs);
       }
     }
     clearInterval(renew);
@@ -271,6 +295,8 @@ class Follower {
 export class HubSpotJournalFeeds {
   private readonly followers = new Map<string, Follower>();
   private readonly client: HubSpotJournalClient;
+  /** The installations that pull, across every worker process (each follows some of them). */
+  private pulling = 0;
   private stopped = false;
   private readonly wake = new AbortController();
   private readonly loop: Promise<void>;
@@ -293,6 +319,7 @@ export class HubSpotJournalFeeds {
       if (pulls(await hubspotChangeFeedOf(this.deps.db, installation.id)))
         wanted.set(installation.id, { ...installation, hubspotPortalId: installation.hubspotPortalId });
     }
+    this.pulling = wanted.size;
     for (const [id, follower] of this.followers) {
       if (wanted.has(id)) continue;
       follower.stop();
@@ -301,7 +328,7 @@ export class HubSpotJournalFeeds {
     }
     for (const [id, installation] of wanted) {
       if (this.stopped || this.followers.has(id)) continue;
-      this.followers.set(id, new Follower(this.deps, this.client, installation));
+      this.followers.set(id, new Follower(this.deps, this.client, installation, () => idlePollMs(this.deps.pollMs, this.pulling)));
       this.deps.log.info({ installationId: id, portalId: installation.hubspotPortalId }, 'HubSpot journal: following');
     }
   }

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Client } from '@hubspot/api-client';
+import { CrmRateLimitedError } from '../../src/crm/errors.ts';
 import { HubSpotJournalClient, JournalOffsetExpired } from '../../src/crm/hubspot/journal.ts';
 import { wantedJournalSubscriptions, webhookEventsOf } from '../../src/crm/hubspot/journal-events.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
@@ -145,5 +146,28 @@ describe('HubSpot sandbox webhooks journal', () => {
     sandbox.setFaults({ journal: { expireOffset: { next: 1 } } });
     await expect(journal.next(String(PORTAL_ID), first.currentOffset)).rejects.toBeInstanceOf(JournalOffsetExpired);
     expect(sandbox.faults().counters).toMatchObject({ journalStreamsDropped: 1, journalOffsetsExpired: 1 });
+  });
+
+  it('holds the app to 100 journal calls a second: the next is refused (429 SECONDLY) until the second has passed', async () => {
+    // The sandbox's clock stands still here, so every call falls in the same second.
+    const calls = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        journal.earliest(String(PORTAL_ID)).then(
+          () => 'answered',
+          (error: unknown) => error,
+        ),
+      ),
+    );
+    expect(calls.every((call) => call === 'answered')).toBe(true);
+    const refused = await journal.earliest(String(PORTAL_ID)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(CrmRateLimitedError);
+    expect(refused).toMatchObject({ retryAfterMs: 1000 });
+    // Subscriptions have their own 50 a second.
+    expect(await journal.subscriptions()).toEqual([]);
+    clock += 1000;
+    expect(await journal.earliest(String(PORTAL_ID))).toBeNull();
   });
 });

@@ -4,6 +4,7 @@ import { wantedSubscriptions } from '../../src/crm/hubspot/webhook-subscriptions
 import { hubspotJobId } from '../../webhooks/hubspot/receiver.ts';
 import { parseHubSpotBody } from '../../webhooks/hubspot/schema.ts';
 import { validateChangeFeed } from '../../src/domain/change-feed.ts';
+import { JOURNAL_IDLE_POLLS_PER_SECOND, idlePollMs } from '../../workers/hubspot-journal-feed.runner.ts';
 
 const at = Date.parse('2026-12-04T10:00:00.123Z');
 
@@ -98,5 +99,16 @@ describe('journal subscriptions and events in terms of webhook events', () => {
     expect(validateChangeFeed({ mode: 'both' })).toEqual({ ok: true, value: { mode: 'both' } });
     expect(validateChangeFeed({ mode: 'poll' }).ok).toBe(false);
     expect(validateChangeFeed('pull').ok).toBe(false);
+  });
+});
+
+describe('the journal feed pace', () => {
+  it('polls every 0.5 s when few installations pull, and keeps all of them under half the journal limit', () => {
+    expect(idlePollMs(500, 1)).toBe(500);
+    expect(idlePollMs(500, 25)).toBe(500);
+    expect(idlePollMs(500, 26)).toBe(520);
+    // 500 installations: each caught-up follower asks every 10 s, 50 calls a second in all.
+    expect(idlePollMs(500, 500)).toBe(10_000);
+    expect((500 * 1000) / idlePollMs(500, 500)).toBeLessThanOrEqual(JOURNAL_IDLE_POLLS_PER_SECOND);
   });
 });

@@ -91,9 +91,13 @@ export interface JournalClientOptions {
 
 /** The failure of a journal call, in the adapters' retry classes (src/crm/errors.ts). */
 async function failure(response: Response, what: string): Promise<Error> {
-  const body = (await response.json().catch(() => ({}))) as { category?: unknown; message?: unknown };
+  const body = (await response.json().catch(() => ({}))) as { category?: unknown; message?: unknown; policyName?: unknown };
   const message = `${what}: HTTP ${response.status}${typeof body.message === 'string' ? ` ${body.message}` : ''}`;
-  if (response.status === 429) return new CrmRateLimitedError('hubspot', Number(response.headers.get('retry-after') ?? 10) * 1000, message);
+  if (response.status === 429) {
+    // Over a per-second limit the next second will do; over the rolling window, its 10 s.
+    const fallbackSeconds = body.policyName === 'SECONDLY' ? 1 : 10;
+    return new CrmRateLimitedError('hubspot', Number(response.headers.get('retry-after') ?? fallbackSeconds) * 1000, message);
+  }
   if (response.status >= 500) return new CrmTransientError('hubspot', message, response.status);
   return new CrmRejectedError(
     'hubspot',

@@ -117,7 +117,7 @@ export function buildApp(deps: AppDeps): Express {
 
   const withToken = [bearerAuth(store, config), limiter.middleware()];
   app.use(oauthRouter(store, config, journal));
-  app.use(journalRouter(journal, faults, config));
+  app.use(journalRouter(journal, faults, config, limiter));
   app.use(formsRouter(store, crm, config, withToken));
   app.use('/webhooks', developerKeyAuth(config), limiter.middleware());
   app.use(webhooksRouter(store, config));

@@ -16,6 +16,7 @@ import {
 } from './errors.ts';
 import type { FaultController } from './faults.ts';
 import { param, parseBody, queryString } from './http-kit.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { ACTIONS, JOURNAL_SCOPES, SUBSCRIPTION_TYPES, type Journal, type JournalEntry, type JournalSubscription } from './journal.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 
@@ -90,9 +91,10 @@ function baseUrl(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? '127.0.0.1'}`;
 }
 
-export function journalRouter(journal: Journal, faults: FaultController, config: SandboxConfig): Router {
+export function journalRouter(journal: Journal, faults: FaultController, config: SandboxConfig, limiter: RateLimiter): Router {
   const router = Router();
   router.use(['/webhooks-journal', '/__journal-files'], journalDelay(faults));
+  router.use('/webhooks-journal', limiter.journalMiddleware());
   registerJournalRoutes(router, journal, faults, config);
   registerSubscriptionRoutes(router, journal, config);
   registerFileRoute(router, journal, faults);

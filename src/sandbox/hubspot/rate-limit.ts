@@ -33,6 +33,9 @@ interface Bucket {
   daily: number;
 }
 
+export const JOURNAL_REQUESTS_PER_SECOND = 100;
+export const JOURNAL_SUBSCRIPTION_REQUESTS_PER_SECOND = 50;
+
 const isSearch = (req: Request): boolean => req.method === 'POST' && /\/search\/?$/.test(req.path);
 
 /**
@@ -43,11 +46,33 @@ const isSearch = (req: Request): boolean => req.method === 'POST' && /\/search\/
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private journal = new RollingWindow(1000);
+  private journalSubscriptions = new RollingWindow(1000);
 
   constructor(private readonly config: SandboxConfig) {}
 
   reset(): void {
     this.buckets.clear();
+    this.journal = new RollingWindow(1000);
+    this.journalSubscriptions = new RollingWindow(1000);
+  }
+
+  /**
+   * The webhooks journal's limits, per app: 100 requests/s for the journal, 50/s for its
+   * subscriptions (docs/reference/hubspot-webhooks-journal.md §2, a secondary source). Refused
+   * with HubSpot's 429 body under the `SECONDLY` policy (the policy name is inferred); refused
+   * calls do not count.
+   */
+  journalMiddleware(): RequestHandler {
+    return (req: Request, _res: Response, next: NextFunction) => {
+      const isSubscriptionCall = req.originalUrl.startsWith('/webhooks-journal/subscriptions/');
+      const window = isSubscriptionCall ? this.journalSubscriptions : this.journal;
+      const now = this.config.now();
+      if (window.count(now) >= (isSubscriptionCall ? JOURNAL_SUBSCRIPTION_REQUESTS_PER_SECOND : JOURNAL_REQUESTS_PER_SECOND))
+        throw rateLimited('SECONDLY', `sandbox:webhooks-journal:${this.config.portalId}`);
+      window.add(now);
+      next();
+    };
   }
 
   /** Middleware placed after authentication. */
