@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drainPending, type DrainDeps } from '../../src/sync/drain.ts';
 import { PendingSet } from '../../src/sync/pending-set.ts';
+import { eventually } from '../support/app-process.ts';
 
 describe('drain lock', () => {
   let redis: Redis;
@@ -31,16 +32,19 @@ describe('drain lock', () => {
     await pending.mark(installation, 'to-salesforce', ['c1']);
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const midBatch = new Promise<void>((resolve) => (entered = resolve));
     const synced: string[][] = [];
     const holder = drainPending(
       deps(async (_id, _dir, keys) => {
         synced.push(keys);
+        entered();
         await gate;
       }),
       installation,
       'to-salesforce',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await midBatch;
 
     // A change arrives while the holder is mid-batch; its own drain finds the lock taken.
     await pending.mark(installation, 'to-salesforce', ['c2']);
@@ -97,13 +101,39 @@ describe('drain lock', () => {
     const installation = randomUUID();
     const pending = new PendingSet(redis, prefix);
     await pending.mark(installation, 'to-salesforce', ['slow']);
-    const short = (syncBatch: DrainDeps['syncBatch']): DrainDeps => ({ ...deps(syncBatch), lockTtlMs: 300 });
+    const lockTtlMs = 300;
+    const short = (syncBatch: DrainDeps['syncBatch']): DrainDeps => ({ ...deps(syncBatch), lockTtlMs });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered: () => void = () => undefined;
+    const midBatch = new Promise<void>((resolve) => (entered = resolve));
     const holder = drainPending(
-      short(() => new Promise((resolve) => setTimeout(resolve, 1_200))),
+      short(async () => {
+        entered();
+        await gate;
+      }),
       installation,
       'to-salesforce',
     );
-    await new Promise((resolve) => setTimeout(resolve, 900));
+    await midBatch;
+    // The batch outlasts the lock's time to live: the holder's heartbeat has renewed the lock twice
+    // (its time to live seen rising), and the lock was never seen gone.
+    const lockKey = `${prefix}:drain-lock:${installation}:to-salesforce`;
+    const firstSeen = Date.now();
+    let lastTtl = lockTtlMs;
+    let renewals = 0;
+    await eventually(
+      async () => {
+        const ttl = await redis.pttl(lockKey);
+        if (ttl < 0) throw new Error('the lock expired while its holder was still syncing');
+        if (ttl > lastTtl) renewals += 1;
+        lastTtl = ttl;
+        return renewals >= 2 && Date.now() - firstSeen > lockTtlMs;
+      },
+      5_000,
+      'the lock renewed past its time to live',
+      10,
+    );
     expect(
       (
         await drainPending(
@@ -113,6 +143,7 @@ describe('drain lock', () => {
         )
       ).kind,
     ).toBe('busy');
+    release();
     expect(await holder).toMatchObject({ kind: 'drained', records: 1, rerunWanted: true });
   });
 
@@ -129,7 +160,8 @@ describe('drain lock', () => {
         ...deps(async (_id, _dir, batch) => {
           running += 1;
           most = Math.max(most, running);
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          // Each batch stays open until three run at once (a drain that ran them one by one fails here).
+          await eventually(async () => most >= 3, 5_000, 'three batches syncing at once', 5);
           running -= 1;
           seen.push(batch);
           if (batch.includes('c12')) throw new Error('Salesforce 503');

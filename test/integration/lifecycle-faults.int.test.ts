@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTACT_SYNC_PROPERTIES } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { eventually } from '../support/app-process.ts';
-import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, untilAppIdle, type SyncHarness } from '../support/sync-harness.ts';
 
 describe('lifecycle sync under faults', () => {
   let h: SyncHarness;
@@ -113,8 +113,9 @@ describe('lifecycle sync under faults', () => {
       expect(after.Status).toBe('Closed - Not Converted');
       expect(after.OwnerId).toBe(owner);
       expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
-      // Linked once, the contact is not handed off again and again.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Linked once, the contact is not handed off again and again: once the app has done all that
+      // the edit caused (its own writes' webhooks included), the handoffs are counted.
+      await untilAppIdle(h);
       const handoffs = await h.app.db.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM sync_log WHERE record_ref = $1 AND action = 'handoff'",
         [`hubspot:contact:${contactId}`],

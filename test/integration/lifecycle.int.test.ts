@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, untilAppIdle, type SyncHarness } from '../support/sync-harness.ts';
 
 describe('two-way lifecycle sync', () => {
   let h: SyncHarness;
@@ -199,20 +199,15 @@ describe('two-way lifecycle sync', () => {
         .filter(([endpoint]) => /^(PATCH|POST) .*composite\/sobjects/.test(endpoint))
         .reduce((n, [, count]) => n + count, 0),
     });
-    const settled = async () => {
-      const before = calls();
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      const after = calls();
-      return before.hubspot === after.hubspot && before.salesforce === after.salesforce;
-    };
-    await eventually(settled, 30_000, 'the system to be quiet before the change');
+    // Nothing the earlier tests caused is still on its way.
+    await untilAppIdle(h);
     const before = calls();
     const writesBefore = writes();
     const contactId = h.newContact();
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     await eventually(async () => Boolean((await h.contact(contactId)).salesforce_lead_id), 20_000, 'the handoff');
     // Every webhook and Outbound Message the change caused, the app's own writes included, arrives and is filtered.
-    await eventually(settled, 30_000, 'the system to go quiet');
+    await untilAppIdle(h);
     const after = calls();
     // HubSpot: one batch read, one batch update (salesforce_lead_id). Salesforce: the email lookups and one upsert.
     expect(after.hubspot - before.hubspot).toBeLessThanOrEqual(3);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { queues } from '../../src/queue/catalog.ts';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
 
 describe('the reconciler', () => {
   let h: SyncHarness;
@@ -30,9 +30,9 @@ describe('the reconciler', () => {
       20_000,
       'the creation received and synced',
     );
-    // A pass running while the creation's webhooks land may catch the creation itself: only what
-    // is logged after the MQL change counts here.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A pass running while the creation's webhooks land may catch the creation itself: once a pass
+    // that started after it has finished, only what is logged after the MQL change counts here.
+    await untilReconcilePass(h);
     const [mark] = await h.app.db.query<{ id: string | null }>('SELECT max(id) AS id FROM sync_log');
     h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });

@@ -3,8 +3,8 @@
  * both sandboxes: one link per person whatever the CRMs do to their records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../support/app-process.ts';
-import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { eventually, eventuallyValue } from '../support/app-process.ts';
+import { directSyncContext, startSyncHarness, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
 import { Queue } from 'bullmq';
 import jsforce from 'jsforce';
 import { Redis } from 'ioredis';
@@ -36,25 +36,27 @@ describe('record identity', () => {
     await h.app.db.query<{ reason: string }>('SELECT reason FROM sync_log WHERE record_ref = $1 AND action = $2', [recordRef, action]);
 
   /** Takes the installation's to-Salesforce drain lock as a running batch would (once no batch holds it); returns its release. */
-  const holdDrainLock = async (redis: Redis, installation: string): Promise<() => Promise<void>> => {
-    for (;;) {
-      let release!: () => void;
-      let entered!: () => void;
-      const holding = new Promise<void>((resolve) => (release = resolve));
-      const inside = new Promise<'held'>((resolve) => (entered = () => resolve('held')));
-      const run = underDrainLock({ redis, prefix: h.prefix }, installation, 'to-salesforce', async () => {
-        entered();
-        await holding;
-      });
-      if ((await Promise.race([inside, run.then((r) => r.kind)])) === 'held') {
+  const holdDrainLock = (redis: Redis, installation: string): Promise<() => Promise<void>> =>
+    eventuallyValue(
+      async () => {
+        let release!: () => void;
+        let entered!: () => void;
+        const holding = new Promise<void>((resolve) => (release = resolve));
+        const inside = new Promise<'held'>((resolve) => (entered = () => resolve('held')));
+        const run = underDrainLock({ redis, prefix: h.prefix }, installation, 'to-salesforce', async () => {
+          entered();
+          await holding;
+        });
+        if ((await Promise.race([inside, run.then((r) => r.kind)])) !== 'held') return undefined;
         return async () => {
           release();
           await run;
         };
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  };
+      },
+      30_000,
+      'the drain lock free to take',
+      100,
+    );
   /** Salesforce as the app's integration user: what the app writes, a test can write the same way. */
   const integrationUser = async () => {
     const { config } = h.app;
@@ -528,8 +530,8 @@ describe('record identity', () => {
       );
       await eventually(async () => (await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).length === 1, 20_000, 'the sync log line');
       expect(await logged(`salesforce:Lead:${lead.Id}`, 'delete_linked')).toHaveLength(1);
-      // The reconciler sees the deleted Lead; its link is already set aside: nothing else happens.
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      // The reconciler's next pass sees the deleted Lead; its link is already set aside: nothing else happens.
+      await untilReconcilePass(h);
       expect(await logged(`salesforce:Lead:${lead.Id}`, 'unlink_deleted')).toEqual([]);
       expect(await h.hubspot.crm.contacts.basicApi.getById(contactId, ['email'], undefined, undefined, true).then((c) => c.archived)).toBe(
         true,

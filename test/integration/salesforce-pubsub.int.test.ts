@@ -11,6 +11,7 @@ import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { readReplayId, saveReplayId } from '../../src/store/replay-positions.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { eventuallyValue } from '../support/app-process.ts';
 import { openTestDb } from '../support/db.ts';
 import { SANDBOX_ORG, createdId, loginAsIntegration } from '../support/salesforce-org.ts';
 
@@ -23,15 +24,9 @@ let client: PubSubClient;
 let skewMs = 0;
 const open: Subscription[] = [];
 
-async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Polls `probe` every 5 ms (it reads local state only) until it returns a value; that value. */
+const waitFor = <T>(probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> =>
+  eventuallyValue(probe, timeoutMs, 'the condition', 5);
 
 /** Subscribes and collects every event handed over, in order. */
 function collect(topic: string, replay: Replay, batchSize = 10): { events: ChangeEventMessage[]; subscription: Subscription } {

@@ -9,6 +9,7 @@ import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type OutboundRuleInput, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { ackEnvelope, faultEnvelope, parseOutboundMessage, type OutboundMessage } from '../../webhooks/salesforce/envelope.ts';
+import { eventuallyValue } from '../support/app-process.ts';
 import { SANDBOX_ORG } from '../support/salesforce-org.ts';
 
 const ORG = SANDBOX_ORG;
@@ -30,15 +31,9 @@ let endpointUrl: string;
 let received: Delivery[] = [];
 let reply: (attempt: number) => Reply = () => ({ status: 200, body: ackEnvelope() });
 
-async function waitFor<T>(probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+/** Polls `probe` every 5 ms (it reads local state only) until it returns a value; that value. */
+const waitFor = <T>(probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> =>
+  eventuallyValue(probe, timeoutMs, 'the condition', 5);
 
 function addRule(rule: Partial<OutboundRuleInput> = {}) {
   return sandbox.outbound.addRule({ object: 'Lead', fields: ['Status', 'Email', 'Title', 'LastModifiedById'], endpointUrl, ...rule });

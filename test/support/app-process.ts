@@ -53,3 +53,23 @@ export async function eventually(probe: () => Promise<boolean>, timeoutMs = 20_0
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Polls `probe` as `eventually` does until it returns a value (neither undefined nor false), and resolves that value. */
+export async function eventuallyValue<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  what = 'condition',
+  intervalMs = 200,
+): Promise<T> {
+  let found: T | undefined | false;
+  await eventually(
+    async () => {
+      found = await probe();
+      return found !== undefined && found !== false;
+    },
+    timeoutMs,
+    what,
+    intervalMs,
+  );
+  return found as T;
+}

@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { Client } from '@hubspot/api-client';
+import type { JobType } from 'bullmq';
 import { Redis } from 'ioredis';
 import jsforce from 'jsforce';
 import { inject } from 'vitest';
@@ -17,6 +18,7 @@ import { boot, type BootOptions, type RunningApp } from '../../src/startup/boot.
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import type { SyncContext } from '../../src/sync/context.ts';
+import { PendingSet } from '../../src/sync/pending-set.ts';
 import { ValueLedger } from '../../src/sync/value-ledger.ts';
 import { eventually } from './app-process.ts';
 import { dropPrefix, uniquePrefix } from './queue.ts';
@@ -194,5 +196,82 @@ export async function untilCrmsQuiet(h: Pick<SyncHarness, 'hubspotSandbox' | 'sa
     },
     30_000,
     'both CRMs to go quiet',
+  );
+}
+
+/** The queues a change travels through, from a sandbox's webhook or Outbound Message to the other CRM. */
+const CHANGE_QUEUES = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const;
+
+/**
+ * True when nothing of a change is left to do: no webhook or Outbound Message on its way from a
+ * sandbox, no record waiting to sync, no change job waiting or running (nor an event job waiting
+ * for a retry). A drain that only checks after a lock's expiry may still be delayed: it has nothing to do.
+ */
+async function appIdleNow(
+  h: Pick<SyncHarness, 'app' | 'hubspotSandbox' | 'salesforceSandbox'>,
+  pending: PendingSet,
+  installationIds: readonly string[],
+): Promise<boolean> {
+  const inFlight = new Set(['held', 'pending', 'retrying']);
+  if (h.hubspotSandbox.deliveries().some((delivery) => inFlight.has(delivery.state))) return false;
+  if (h.salesforceSandbox.outbound.pending().length > 0) return false;
+  for (const key of CHANGE_QUEUES) {
+    const states: JobType[] = key.startsWith('sync')
+      ? ['waiting', 'active', 'prioritized']
+      : ['waiting', 'active', 'prioritized', 'delayed'];
+    const counts = await h.app.producer.queue(key).getJobCounts(...states);
+    if (Object.values(counts).some((n) => n > 0)) return false;
+  }
+  for (const id of installationIds) {
+    if ((await pending.size(id, 'to-salesforce')) > 0 || (await pending.size(id, 'to-hubspot')) > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Waits until the app has done everything the changes so far caused, its own writes' webhooks and
+ * Outbound Messages included: idle at two looks in a row 100 ms apart (HubSpot holds a change's
+ * event up to 50 ms to batch it, unseen, before the delivery shows).
+ */
+export async function untilAppIdle(
+  h: Pick<SyncHarness, 'app' | 'hubspotSandbox' | 'salesforceSandbox' | 'prefix'>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const redis = new Redis(h.app.redisUrl);
+  try {
+    const pending = new PendingSet(redis, h.prefix);
+    const installationIds = (await h.app.db.query<{ id: string }>('SELECT id FROM installations')).map((row) => row.id);
+    let idleBefore = false;
+    await eventually(
+      async () => {
+        const idle = await appIdleNow(h, pending, installationIds);
+        const settled = idle && idleBefore;
+        idleBefore = idle;
+        return settled;
+      },
+      timeoutMs,
+      'the app to finish what the changes caused',
+      100,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Waits for a reconcile pass that starts after this call to finish, and for any pass running
+ * before it: what a pass does about the records as they are now is then done and in the sync log.
+ */
+export async function untilReconcilePass(h: Pick<SyncHarness, 'app'>, timeoutMs = 30_000): Promise<void> {
+  const since = Date.now();
+  const queue = h.app.producer.queue('reconcile');
+  await eventually(
+    async () => {
+      if ((await queue.getJobs(['active'])).some((job) => (job.processedOn ?? 0) <= since)) return false;
+      return (await queue.getJobs(['completed'], 0, 20)).some((job) => (job.processedOn ?? 0) > since);
+    },
+    timeoutMs,
+    'a reconcile pass started after now to finish',
+    100,
   );
 }

@@ -3,6 +3,7 @@ import { Client } from '@hubspot/api-client';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startHubSpotSandbox } from '../../../src/sandbox/hubspot/server.ts';
 import type { HubSpotSandbox, HubSpotSandboxOptions } from '../../../src/sandbox/hubspot/server.ts';
+import { eventuallyValue } from '../../support/app-process.ts';
 
 export const PRIVATE_APP_TOKEN = 'pat-sandbox-hubspot';
 export const CLIENT_ID = 'sandbox-hubspot-client';
@@ -64,19 +65,13 @@ export async function failureOf(call: Promise<unknown>): Promise<ApiFailure> {
   throw new Error('expected the call to fail, it succeeded');
 }
 
-/** Polls until `check` returns something other than undefined/false, or fails after the timeout. */
+/** Polls (every 15 ms: the sandbox is local) until `check` returns something other than undefined/false, or fails after the timeout. */
 export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 5000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
+  return eventuallyValue(check, timeoutMs, what, 15);
 }
 
 /** Raw JSON call to the sandbox (for endpoints the client has no method for). */
