@@ -32,6 +32,7 @@ export interface SlaWorkerDeps {
   producer: Producer;
   ledger: ValueLedger;
   log: Logger;
+  /** The clock due checks judge by and due-check delays count from (the wall clock unless given: tests move it forward). */
   now?: () => Date;
   /** Where alerts may be posted (public addresses, plus the ranges OUTBOUND_ALLOW_PRIVATE allows). */
   outbound: OutboundPolicy;
@@ -44,6 +45,16 @@ function jobIdOf(job: Job): string {
 
 function clockContext(deps: SlaWorkerDeps, scheduler: SlaScheduler, runtime: InstallationRuntime, job: Job): ClockContext {
   return clockContextFor(deps, runtime, scheduler, { queue: job.queueName, id: jobIdOf(job) });
+}
+
+/**
+ * Delays a check that ran early until the SLA clock reads `dueAt` (BullMQ counts delays on the wall
+ * clock; the two are the same unless a clock was injected).
+ */
+async function waitUntilDue(deps: SlaWorkerDeps, job: Job, token: string | undefined, dueAt: Date): Promise<never> {
+  const wallClockDueAt = deps.now === undefined ? dueAt.getTime() : Date.now() + (dueAt.getTime() - deps.now().getTime());
+  await job.moveToDelayed(wallClockDueAt + 1, token);
+  throw new DelayedError();
 }
 
 /** Rate limits delay the job by the CRM's hint without using up an attempt; a refused request is not retried. */
@@ -120,8 +131,7 @@ async function runClockJob(
         const result = await checkFollowUpDue(ctx, { clockId: payload.clockId, rule: payload.rule });
         switch (result.kind) {
           case 'not_due':
-            await job.moveToDelayed(result.dueAt.getTime() + 1, token);
-            throw new DelayedError();
+            return waitUntilDue(deps, job, token, result.dueAt);
           case 'gone':
           case 'off':
           case 'decided':
@@ -154,8 +164,7 @@ async function runClockJob(
       switch (result.kind) {
         case 'not_due':
           // Early (a clock skew between processes): wait for the due time itself.
-          await job.moveToDelayed(result.dueAt.getTime() + 1, token);
-          throw new DelayedError();
+          return waitUntilDue(deps, job, token, result.dueAt);
         case 'gone':
         case 'stale':
         case 'touched':
@@ -264,7 +273,8 @@ async function runAlertJob(deps: SlaWorkerDeps, payload: JobPayload<'slaAlerts'>
 
 /** The SLA processors for the worker pool. */
 export function slaProcessors(deps: SlaWorkerDeps): ProcessorsOf<'slaClocks' | 'slaAlerts'> {
-  const scheduler = new SlaScheduler(deps.producer);
+  const { now } = deps;
+  const scheduler = new SlaScheduler(deps.producer, now === undefined ? Date.now : () => now().getTime());
   return {
     slaClocks: async (payload, job, token) => runClockJob(deps, scheduler, payload, job, token),
     slaAlerts: async (payload, job) => runAlertJob(deps, payload, job),

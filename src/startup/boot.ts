@@ -96,6 +96,8 @@ export interface BootOptions {
   selfInstall?: boolean;
   /** The clock of admin sign-in: sessions' lifetimes and lockout windows (tests move it). */
   adminClock?: () => number;
+  /** The clock SLA due checks judge by (tests move it past a due time instead of waiting for it). */
+  slaClock?: () => number;
   /** The pipeline review the digest sends (tests pass a fixture); see the integration point below. */
   reviewSource?: ReviewSource;
   /** The HubSpot pull feed's pace: wait when caught up, and how often modes are looked at again (tests). */
@@ -555,6 +557,7 @@ async function startWorkerPool(state: BootState, sync: IntakeDeps['sync']): Prom
     mail,
     review: options.reviewSource ?? digestReview(state),
     publicUrl: () => state.publicUrl,
+    slaClock: options.slaClock,
   });
   const pool = startWorkers(processors, { connection: workerRedis, prefix, log, metrics: state.metrics });
   state.closers.push(() => pool.close(options.shutdownGraceMs));

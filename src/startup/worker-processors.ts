@@ -48,6 +48,8 @@ export interface WorkerProcessorDeps {
   mail: MailSender | undefined;
   review: ReviewSource;
   publicUrl: () => string;
+  /** The clock of the SLA due checks (the wall clock unless given). */
+  slaClock?: (() => number) | undefined;
 }
 
 /** Every queue's processor when a CRM is connected; only the CRM-free queues' otherwise. */
@@ -61,13 +63,13 @@ export function workerProcessors(deps: WorkerProcessorDeps): Partial<Processors>
 }
 
 function crmProcessors(deps: WorkerProcessorDeps, clients: InstallationClients): Omit<Processors, CrmFreeQueue> {
-  const { db, producer, ledger, log, outbound, scheduler } = deps;
+  const { db, producer, ledger, log, outbound, scheduler, slaClock } = deps;
   return {
     ...syncProcessors({ db, redis: deps.redis, prefix: deps.prefix, pending: deps.pending, scheduler, clients, ledger, log, producer }),
     ...attributionBackfillProcessors({ db, clients, ledger, log }),
     ...fieldFillProcessors({ db, clients, ledger, log }),
     ...initialSyncProcessors({ db, clients, ledger, log }),
-    ...slaProcessors({ db, clients, producer, ledger, log, outbound }),
+    ...slaProcessors({ db, clients, producer, ledger, log, outbound, ...(slaClock ? { now: () => new Date(slaClock()) } : {}) }),
     ...apiBudgetAlertProcessors({ db, clients, log, outbound }),
     ...commitmentCheckProcessors({ db, clients, log, outbound }),
     ...reviewDigestProcessors({

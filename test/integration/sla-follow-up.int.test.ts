@@ -2,28 +2,29 @@
  * The sales side of the SLA beyond the first touch, end to end: the app against both sandboxes on
  * PostgreSQL with a cadence (2 touches in 7 days) and a disposition deadline (10 days) in its
  * SLA policy. Early decisions come from the live sync (a rep logs Tasks or accepts the Lead); the
- * checks at the due instant are the worker's own function called with an injected clock, so the
- * test does not wait days. Then the compliance figures and the violations list from the same rows.
+ * checks at the due instant are the app's own delayed jobs, run once the test has moved the app's
+ * SLA clock past the due instant, so the test does not wait days. Then the compliance figures and
+ * the violations list from the same rows.
  */
+import type { Job } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_STAGE_DICTIONARY } from '../../src/domain/stages.ts';
-import { DEFAULT_FEEDBACK_TAXONOMY } from '../../src/domain/feedback.ts';
 import { validateSlaPolicy, type SlaPolicy } from '../../src/domain/sla.ts';
 import { connectPostgres } from '../../src/store/db.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { salesSide, salesViolations } from '../../src/store/sla-compliance.ts';
-import { SlaScheduler, type ClockContext } from '../../src/sync/sla-clock.ts';
-import { checkFollowUpDue } from '../../src/sync/sla-followup.ts';
-import { eventually } from '../support/app-process.ts';
+import { followUpJobId, type FollowUpRule } from '../../src/sync/sla-clock.ts';
+import { eventually, eventuallyValue } from '../support/app-process.ts';
+import { MovableClock } from '../support/clock.ts';
 import { freshPostgresUrl } from '../support/db.ts';
-import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const DAY = 86_400_000;
 const POLICY_INPUT = { hours: 1, cadence: { touches: 2, days: 7 }, disposition: { days: 10 } };
 
 interface FollowUpRow extends Record<string, unknown> {
   id: number;
+  schedule_n: number;
   handoff_at: Date;
   owner_name: string | null;
   cadence_status: string | null;
@@ -39,7 +40,7 @@ describe('SLA follow-up cadence and disposition', () => {
   let h: SyncHarness;
   let installationId: string;
   let policy: SlaPolicy;
-  let direct: Awaited<ReturnType<typeof directSyncContext>>;
+  const slaClock = new MovableClock();
 
   beforeAll(async () => {
     const parsed = validateSlaPolicy(POLICY_INPUT);
@@ -59,31 +60,46 @@ describe('SLA follow-up cadence and disposition', () => {
     } finally {
       await db.close();
     }
-    h = await startSyncHarness({ DATABASE_URL: databaseUrl });
-    direct = await directSyncContext(h);
+    h = await startSyncHarness({ DATABASE_URL: databaseUrl }, { slaClock: slaClock.now });
   }, 120_000);
 
   afterAll(async () => {
-    await direct?.close();
     await h?.close();
   });
 
-  /** The worker's clock context, at an injected instant. */
-  function clockContextAt(at: Date): ClockContext {
-    return {
-      installationId,
-      db: h.app.db,
-      hubspot: direct.ctx.hubspot,
-      salesforce: direct.ctx.salesforce,
-      ledger: direct.ctx.ledger,
-      policy,
-      integrationUserId: h.salesforceSandbox.integrationUserId,
-      feedbackTaxonomy: DEFAULT_FEEDBACK_TAXONOMY,
-      dictionary: DEFAULT_STAGE_DICTIONARY,
-      scheduler: new SlaScheduler(h.app.producer),
-      alerts: false,
-      now: () => at,
+  /**
+   * Moves the app's SLA clock on to `at` and runs the rule's delayed check of the clock now (BullMQ
+   * counts the delay on the wall clock, which the test does not move). Resolves the job once it
+   * completed, or once it went back to wait for its due instant (run before it).
+   */
+  async function runCheckAt(at: Date, row: FollowUpRow, leadId: string, rule: FollowUpRule): Promise<Job> {
+    slaClock.advanceTo(at);
+    const queue = h.app.producer.queue('slaClocks');
+    const jobId = followUpJobId(installationId, leadId, row.schedule_n, rule);
+    const state = async (): Promise<{ job: Job; state: string } | undefined> => {
+      const job = await queue.getJob(jobId);
+      return job && { job, state: await job.getState() };
     };
+    const delayed = await eventuallyValue(
+      async () => {
+        const now = await state();
+        return now?.state === 'delayed' && now.job.delay > 0 ? now.job : undefined;
+      },
+      20_000,
+      `the ${rule} check of Lead ${leadId} waiting`,
+      100,
+    );
+    // Promoted, the job waits without a delay; run, it completes or goes back to wait with one.
+    await delayed.promote();
+    return eventuallyValue(
+      async () => {
+        const now = await state();
+        return now && (now.state === 'completed' || (now.state === 'delayed' && now.job.delay > 0)) ? now.job : undefined;
+      },
+      20_000,
+      `the ${rule} check of Lead ${leadId} run`,
+      100,
+    );
   }
 
   async function followUpOf(leadId: string): Promise<FollowUpRow> {
@@ -95,7 +111,7 @@ describe('SLA follow-up cadence and disposition', () => {
       `the follow-up rules of Lead ${leadId}`,
     );
     const rows = await h.app.db.query<FollowUpRow>(
-      'SELECT id, handoff_at, owner_name, cadence_status, cadence_touches, cadence_due_at, disposition_status, disposition, disposition_due_at, updated_at FROM sla_clocks WHERE salesforce_lead_id = $1',
+      'SELECT id, schedule_n, handoff_at, owner_name, cadence_status, cadence_touches, cadence_due_at, disposition_status, disposition, disposition_due_at, updated_at FROM sla_clocks WHERE salesforce_lead_id = $1',
       [leadId],
     );
     return rows[0] as FollowUpRow;
@@ -154,20 +170,29 @@ describe('SLA follow-up cadence and disposition', () => {
     expect((await followUpOf(lead.Id)).cadence_status).toBe('pending');
 
     const afterWindow = new Date((started.cadence_due_at?.getTime() ?? 0) + 1_000);
-    expect(
-      await checkFollowUpDue(clockContextAt(new Date(afterWindow.getTime() - 2 * DAY)), { clockId: started.id, rule: 'cadence' }),
-    ).toEqual({ kind: 'not_due', dueAt: started.cadence_due_at });
-    expect(await checkFollowUpDue(clockContextAt(afterWindow), { clockId: started.id, rule: 'cadence' })).toEqual({
-      kind: 'judged',
-      status: 'missed',
-    });
+    // Two days early, the check decides nothing and waits for the due instant again.
+    const early = await runCheckAt(new Date(afterWindow.getTime() - 2 * DAY), started, lead.Id, 'cadence');
+    expect(await early.getState()).toBe('delayed');
+    expect(early.delay).toBeGreaterThan(2 * DAY - 60_000);
+    expect(early.delay).toBeLessThanOrEqual(2 * DAY);
+    expect((await followUpOf(lead.Id)).cadence_status).toBe('pending');
+    // Past the window, it judges the rule missed.
+    expect(await (await runCheckAt(afterWindow, started, lead.Id, 'cadence')).getState()).toBe('completed');
+    expect((await followUpOf(lead.Id)).cadence_status).toBe('missed');
     await eventuallyInCrm(async () => (await hubspotStamps(contactId)).sales_followup_status === 'missed', 10_000, 'missed in HubSpot');
     expect((await leadStamps(lead.Id)).SLA_Cadence_Status__c).toBe('missed');
 
     // The same check again (a repeated or late job) finds the rule decided and writes nothing.
     const decided = await followUpOf(lead.Id);
-    expect(await checkFollowUpDue(clockContextAt(new Date(afterWindow.getTime() + DAY)), { clockId: started.id, rule: 'cadence' })).toEqual(
-      { kind: 'decided', status: 'missed' },
+    slaClock.advanceTo(new Date(afterWindow.getTime() + DAY));
+    const repeatedId = `${followUpJobId(installationId, lead.Id, started.schedule_n, 'cadence')}-repeated`;
+    await h.app.producer.enqueue('slaClocks', [
+      { jobId: repeatedId, payload: { v: 1, kind: 'followUp', installationId, clockId: started.id, rule: 'cadence' } },
+    ]);
+    await eventually(
+      async () => (await (await h.app.producer.queue('slaClocks').getJob(repeatedId))?.getState()) === 'completed',
+      20_000,
+      'the repeated check',
     );
     expect((await followUpOf(lead.Id)).updated_at).toEqual(decided.updated_at);
     const logged = await h.app.db.query<{ n: number }>(
@@ -218,21 +243,17 @@ describe('SLA follow-up cadence and disposition', () => {
     expect((await leadStamps(accepted.lead.Id)).SLA_Disposition_Status__c).toBe('met');
 
     const afterDeadline = new Date((idle.disposition_due_at?.getTime() ?? 0) + 1_000);
-    expect(await checkFollowUpDue(clockContextAt(afterDeadline), { clockId: idle.id, rule: 'disposition' })).toEqual({
-      kind: 'judged',
-      status: 'missed',
-    });
+    expect(await (await runCheckAt(afterDeadline, idle, undecided.lead.Id, 'disposition')).getState()).toBe('completed');
+    expect((await followUpOf(undecided.lead.Id)).disposition_status).toBe('missed');
     await eventuallyInCrm(
       async () => (await hubspotStamps(undecided.contactId)).sales_disposition_status === 'missed',
       10_000,
       'missed in HubSpot',
     );
     expect((await leadStamps(undecided.lead.Id)).SLA_Disposition_Status__c).toBe('missed');
-    // The accepted Lead's check at its due instant finds it decided.
+    // The accepted Lead's check at its due instant finds it decided: it stays met.
     const acceptedRow = await followUpOf(accepted.lead.Id);
-    expect(await checkFollowUpDue(clockContextAt(afterDeadline), { clockId: acceptedRow.id, rule: 'disposition' })).toEqual({
-      kind: 'decided',
-      status: 'met',
-    });
+    expect(await (await runCheckAt(afterDeadline, acceptedRow, accepted.lead.Id, 'disposition')).getState()).toBe('completed');
+    expect(await followUpOf(accepted.lead.Id)).toMatchObject({ disposition_status: 'met', disposition: 'accepted' });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The follow-up SLA end to end: the app against both sandboxes on PostgreSQL, with the
- * installation's SLA policy set to a few seconds in its settings row, and a local HTTP receiver
- * as the alert target (it checks the HMAC signature itself). Then the compliance figures, on both
- * database backends, from clock rows with known times.
+ * installation's SLA policy in its settings row, the app's SLA clock in the test's hands (moved
+ * past a due time, whose delayed check then runs at once, rather than waited for), and a local
+ * HTTP receiver as the alert target (it checks the HMAC signature itself). Then the compliance
+ * figures, on both database backends, from clock rows with known times.
  */
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -13,12 +14,16 @@ import { upsertInstallation } from '../../src/store/installations.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { closeSlaClock, insertSlaClocks, slaCompliance, stopSlaClock, type NewSlaClock } from '../../src/store/sla.ts';
 import { SlaScheduler, slaJobId } from '../../src/sync/sla-clock.ts';
-import { eventually } from '../support/app-process.ts';
+import type { QueueKey } from '../../src/queue/catalog.ts';
+import { eventually, eventuallyValue } from '../support/app-process.ts';
+import { MovableClock } from '../support/clock.ts';
 import { BACKENDS, freshPostgresUrl, openTestDb } from '../support/db.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
-/** 0.002 h = 7.2 s: long enough for a rep to touch the Lead in time, short enough to wait for. */
-const SLA_HOURS = 0.002;
+/** An hour: a rep touches the Lead in time; the test moves the app's SLA clock past it to breach one. */
+const SLA_HOURS = 1;
+/** The policy the reschedule test changes to: its due times lie past every due time the clock was moved beyond. */
+const LATER_SLA_HOURS = 4;
 const ALERT_SECRET = 'alert-secret-for-the-sla-test';
 
 interface AlertRequest {
@@ -44,6 +49,7 @@ describe('follow-up SLA', () => {
   let installationId: string;
   let alertServer: ReturnType<express.Express['listen']>;
   const alerts: AlertRequest[] = [];
+  const slaClock = new MovableClock();
 
   beforeAll(async () => {
     // The alert target: refuses the first attempt of each delivery (503), so retries show.
@@ -76,7 +82,7 @@ describe('follow-up SLA', () => {
     } finally {
       await db.close();
     }
-    h = await startSyncHarness({ DATABASE_URL: databaseUrl, OUTBOUND_ALLOW_PRIVATE: '127.0.0.1/32' });
+    h = await startSyncHarness({ DATABASE_URL: databaseUrl, OUTBOUND_ALLOW_PRIVATE: '127.0.0.1/32' }, { slaClock: slaClock.now });
   }, 120_000);
 
   afterAll(async () => {
@@ -156,6 +162,38 @@ describe('follow-up SLA', () => {
     return (await (await h.app.producer.queue('slaClocks').getJob(jobId))?.getState()) ?? 'missing';
   }
 
+  /** Runs a delayed job now (BullMQ counts its delay on the wall clock, which the test does not move). */
+  async function promote(
+    queue: QueueKey,
+    match: (job: { id?: string | undefined; data: unknown }) => boolean,
+    what: string,
+  ): Promise<void> {
+    const job = await eventuallyValue(
+      async () => (await h.app.producer.queue(queue).getJobs(['delayed'])).find(match),
+      20_000,
+      `${what} delayed`,
+      100,
+    );
+    await job.promote();
+  }
+
+  /** Moves the app's SLA clock a second past `dueAt` and runs the delayed due check `jobId` then, to its end. */
+  async function dueCheckAfter(dueAt: Date, jobId: string): Promise<void> {
+    slaClock.advanceTo(new Date(dueAt.getTime() + 1_000));
+    await promote('slaClocks', (job) => job.id === jobId, `the due check ${jobId}`);
+    await eventually(async () => (await jobState(jobId)) === 'completed', 20_000, `the due check ${jobId} completed`);
+  }
+
+  /** The alert of a Lead's escalation, refused once, is retried now rather than after its backoff. */
+  async function retryAlertNow(leadId: string): Promise<void> {
+    await eventually(async () => alertsFor(leadId).some((alert) => alert.status === 503), 20_000, 'the first alert attempt');
+    const [escalation] = await h.app.db.query<{ id: number }>(
+      'SELECT e.id FROM sla_escalations e JOIN sla_clocks c ON c.id = e.clock_id WHERE c.salesforce_lead_id = $1',
+      [leadId],
+    );
+    await promote('slaAlerts', (job) => (job.data as { escalationId?: number }).escalationId === escalation?.id, 'the alert retry');
+  }
+
   /**
    * Polls a CRM once a second: the tests below run side by side and share the sandboxes' rate
    * limits with the app, so each reads at a fifth of the usual pace.
@@ -165,8 +203,9 @@ describe('follow-up SLA', () => {
 
   const managerId = (): string => h.salesforceSandbox.users().find((user) => user.role === 'sales-manager')?.id ?? '';
 
-  // The clocks of these run side by side (each waits out its own few seconds); the policy change
-  // below runs after them, alone, as it moves every pending clock.
+  // The clocks of these run side by side (each moves the SLA clock past its own due time: never
+  // back, so none undoes another's move); the policy change below runs after them, alone, as it
+  // moves every pending clock.
 
   it.concurrent('starts the clock at handoff: pending and the due time on both sides', async ({ expect }) => {
     const { contactId, lead } = await h.handOff();
@@ -183,6 +222,8 @@ describe('follow-up SLA', () => {
     'escalates an untouched Lead past due once: Tasks for the owner and the manager, breached on both sides, one signed alert',
     async ({ expect }) => {
       const { contactId, lead } = await h.handOff();
+      const started = await startedClockOf(lead.Id);
+      await dueCheckAfter(started.due_at, slaJobId(installationId, lead.Id, started.schedule_n));
       await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'breached', 30_000, 'breached in HubSpot');
       expect((await leadSla(lead.Id)).SLA_Status__c).toBe('breached');
 
@@ -191,6 +232,7 @@ describe('follow-up SLA', () => {
       expect(tasks.every((task) => task.Subject.startsWith('SLA breached'))).toBe(true);
 
       // The first attempt was refused (503) and retried: one alert delivered, signed over its bytes.
+      await retryAlertNow(lead.Id);
       await eventually(async () => alertsFor(lead.Id).some((alert) => alert.status === 200), 20_000, 'the alert delivered');
       const sent = alertsFor(lead.Id);
       expect(sent.map((alert) => alert.status)).toEqual([503, 200]);
@@ -224,11 +266,13 @@ describe('follow-up SLA', () => {
     } finally {
       h.hubspotSandbox.clearFaults();
     }
+    const started = await startedClockOf(lead.Id);
+    const jobId = slaJobId(installationId, lead.Id, started.schedule_n);
+    await dueCheckAfter(started.due_at, jobId);
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'breached', 30_000, 'breached in HubSpot');
+    await retryAlertNow(lead.Id);
     await eventually(async () => alertsFor(lead.Id).some((alert) => alert.status === 200), 20_000, 'the alert delivered');
     const clock = await clockOf(lead.Id);
-    const jobId = slaJobId(installationId, lead.Id, clock.schedule_n);
-    await eventually(async () => (await jobState(jobId)) === 'completed', 10_000, 'the due check completed');
 
     // A restart that lost Redis: the due check is enqueued again under its own id, a due check
     // of another id names the same clock, and the boot-time reschedule runs.
@@ -273,11 +317,7 @@ describe('follow-up SLA', () => {
       await eventuallyInCrm(async () => (await leadSla(lead.Id)).SLA_Status__c === 'met', 10_000, 'met in Salesforce');
 
       // The due check still fires at the due time, finds the clock stopped and escalates nothing.
-      await eventually(
-        async () => (await jobState(slaJobId(installationId, lead.Id, clock.schedule_n))) === 'completed',
-        20_000,
-        'the due check',
-      );
+      await dueCheckAfter(clock.due_at, slaJobId(installationId, lead.Id, clock.schedule_n));
       expect(await escalationTasks(lead.Id)).toHaveLength(0);
       expect(alertsFor(lead.Id)).toHaveLength(0);
       expect((await slaOf(contactId)).sales_sla_status).toBe('met');
@@ -311,11 +351,11 @@ describe('follow-up SLA', () => {
     const before = await startedClockOf(lead.Id);
     await h.app.db.query("UPDATE installations SET settings = jsonb_set(settings, '{slaPolicy}', $2::jsonb) WHERE id = $1", [
       installationId,
-      JSON.stringify({ hours: 1 }),
+      JSON.stringify({ hours: LATER_SLA_HOURS }),
     ]);
     await new SlaScheduler(h.app.producer).requestReschedule(installationId);
 
-    const due = before.handoff_at.getTime() + 3_600_000;
+    const due = before.handoff_at.getTime() + LATER_SLA_HOURS * 3_600_000;
     await eventuallyInCrm(
       async () => Date.parse((await slaOf(contactId)).sales_sla_due_at ?? '') === due,
       10_000,
@@ -327,11 +367,7 @@ describe('follow-up SLA', () => {
     expect(await jobState(slaJobId(installationId, lead.Id, after.schedule_n))).toBe('delayed');
 
     // The first schedule's due check fires at the old time and finds itself stale.
-    await eventually(
-      async () => (await jobState(slaJobId(installationId, lead.Id, before.schedule_n))) === 'completed',
-      20_000,
-      'the old due check',
-    );
+    await dueCheckAfter(before.due_at, slaJobId(installationId, lead.Id, before.schedule_n));
     expect((await clockOf(lead.Id)).status).toBe('pending');
     expect(await escalationTasks(lead.Id)).toHaveLength(0);
   });
