@@ -6,7 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import type jsforce from 'jsforce';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/redis.ts';
 import { compareStageRank, DEFAULT_STAGE_DICTIONARY, SHARED_STAGES, type SharedStage } from '../src/domain/stages.ts';
 import { queueKeys, queues, type QueueKey } from '../src/queue/catalog.ts';
 import type { Queryable } from '../src/store/db.ts';
@@ -56,7 +56,7 @@ function diff(after: Record<string, number>, before: Record<string, number>): Re
 }
 
 export interface CheckDeps {
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   installationId: string;
   hubspot: HubSpotSandboxClient;
@@ -69,7 +69,7 @@ export interface CheckDeps {
 }
 
 /** BullMQ queues of the catalog, opened on the runner's connection. */
-export function openQueues(redis: Redis, prefix: string): Map<QueueKey, Queue> {
+export function openQueues(redis: RedisConnection, prefix: string): Map<QueueKey, Queue> {
   return new Map(
     queueKeys.map((key) => {
       const queue = new Queue(queues[key].name, { connection: redis, prefix });

@@ -76,6 +76,8 @@ const EnvSchema = z.object({
   TRUST_PROXY: trustProxy.optional(),
   METRICS_TOKEN: strongToken.optional(),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** `true`: REDIS_URL is one node of a Redis Cluster, the others are found from it. */
+  REDIS_CLUSTER: booleanFlag.default(false),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   ENCRYPTION_KEY: encryptionKey.optional(),
   ENCRYPTION_KEY_PREVIOUS: z
@@ -209,6 +211,8 @@ export interface AppConfig {
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
   redisUrl: string | undefined;
+  /** REDIS_URL names a node of a Redis Cluster. */
+  redisCluster: boolean;
   databaseUrl: string | undefined;
   encryptionKey: Buffer | undefined;
   /** Keys that still decrypt during a rotation. */
@@ -300,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConfigResult {
       logLevel: e.LOG_LEVEL,
       logFormat: e.LOG_FORMAT,
       redisUrl: e.REDIS_URL,
+      redisCluster: e.REDIS_CLUSTER,
       databaseUrl: e.DATABASE_URL,
       encryptionKey: e.ENCRYPTION_KEY,
       previousEncryptionKeys: e.ENCRYPTION_KEY_PREVIOUS ?? [],
@@ -340,6 +345,8 @@ function crossFieldProblems(e: Env, modes: ReturnType<typeof crmModes>): string[
         '  - SALESFORCE_ACCESS_TOKEN, SALESFORCE_REFRESH_TOKEN or SALESFORCE_CLIENT_ID + SALESFORCE_CLIENT_SECRET: required when SANDBOX=false',
       );
   }
+  if (e.REDIS_CLUSTER && !e.REDIS_URL)
+    problems.push('  - REDIS_URL: required when REDIS_CLUSTER=true (a node of the cluster; the app starts no cluster of its own)');
   const live = modes.hubspot === 'live' || modes.salesforce === 'live';
   if (live && !e.ENCRYPTION_KEY) problems.push('  - ENCRYPTION_KEY: required when a real CRM is connected (tokens are encrypted at rest)');
   if (live && !e.ADMIN_TOKEN) problems.push('  - ADMIN_TOKEN: required when a real CRM is connected (it guards /admin and /api)');

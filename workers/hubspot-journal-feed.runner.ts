@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/redis.ts';
 import { hubspotJobId } from '../webhooks/hubspot/receiver.ts';
 import { isHandledSubscription } from '../webhooks/hubspot/schema.ts';
 import { enqueueDurably } from '../webhooks/intake.ts';
@@ -67,7 +67,7 @@ export class FeedLease {
   private readonly token = randomUUID();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     readonly ttlMs: number,
   ) {}

@@ -5,7 +5,7 @@
  * and mark the record pending for the sync drains.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/redis.ts';
 import type { Logger } from '../src/log.ts';
 import type { JobPayload } from '../src/queue/catalog.ts';
 import type { Producer } from '../src/queue/producer.ts';
@@ -29,7 +29,7 @@ export interface IntakeDeps {
   db: Db;
   producer: Producer;
   /** Absent when no CRM is connected: events are recorded, nothing is synced. */
-  sync?: { clients: InstallationClients; scheduler: SyncScheduler; ledger: ValueLedger; redis: Redis; prefix: string };
+  sync?: { clients: InstallationClients; scheduler: SyncScheduler; ledger: ValueLedger; redis: RedisConnection; prefix: string };
   log: Logger;
 }
 

@@ -19,7 +19,7 @@
  * in hand and gives the claims back.
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/redis.ts';
 import { CrmAuthError } from '../src/crm/errors.ts';
 import type { ChangeEventMessage } from '../src/crm/salesforce/pubsub/change-events.ts';
 import { PubSubClient, sessionRefused, type SubscriptionEnd } from '../src/crm/salesforce/pubsub/client.ts';
@@ -44,7 +44,7 @@ export const SALESFORCE_FEED_CHANNELS: readonly string[] = ROUTED_SALESFORCE_OBJ
 export interface SalesforceFeedRunnerDeps {
   db: Queryable;
   /** Where the runners of several worker processes agree who follows which installation. */
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   producer: Producer;
   clients: InstallationClients;

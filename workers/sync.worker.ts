@@ -5,7 +5,7 @@
  * whole is written to the sync log for every record in the batch and not retried.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../src/queue/redis.ts';
 import type { Logger } from '../src/log.ts';
 import type { Producer } from '../src/queue/producer.ts';
 import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
@@ -34,7 +34,7 @@ import { crmRetryDecision, settleCrmFailure } from './crm-retry-policy.ts';
 
 export interface SyncWorkerDeps {
   db: Queryable;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   pending: PendingSet;
   scheduler: SyncScheduler;

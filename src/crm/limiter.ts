@@ -6,7 +6,7 @@
  * 190 or 250 per 10 s by tier) is paced at the policy's share of that limit instead (`learn`).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import { CrmRateLimitedError } from './errors.ts';
 
 /** Waits until one more request to `key` fits under the limit. */
@@ -78,7 +78,7 @@ function checkPolicy(policy: LimiterPolicy): void {
 const learnedKey = (windowKey: string): string => `${windowKey}:learned-limit`;
 
 /** Runs the script by its SHA, loading it once per Redis server (NOSCRIPT after a restart or failover). */
-async function slidingWindowStep(redis: Redis, key: string, policy: LimiterPolicy): Promise<number> {
+async function slidingWindowStep(redis: RedisConnection, key: string, policy: LimiterPolicy): Promise<number> {
   const args = [key, learnedKey(key), String(policy.windowMs), String(policy.limit), randomUUID()] as const;
   let reply: unknown;
   try {
@@ -95,7 +95,7 @@ async function slidingWindowStep(redis: Redis, key: string, policy: LimiterPolic
  * A sliding-window limiter on Redis (one sorted set per key under `prefix`), shared by every process
  * using the same Redis and prefix. `acquire` sleeps until the request fits, then records it.
  */
-export function createRedisLimiter(redis: Redis, policy: LimiterPolicy, prefix: string): RequestLimiter {
+export function createRedisLimiter(redis: RedisConnection, policy: LimiterPolicy, prefix: string): RequestLimiter {
   checkPolicy(policy);
   return {
     async acquire(key: string): Promise<void> {
@@ -199,7 +199,7 @@ export type BudgetStep = { admitted: true; used: number; crossedAlert: boolean }
 /** Calls counted per rolling 24 h under one Redis key, shared by every process. */
 export class CallBudget {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     /** The Redis key the counts live under (one per account). */
     readonly key: string,
   ) {}

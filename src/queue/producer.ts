@@ -1,6 +1,6 @@
 /** Typed producers: every payload is checked against the catalog before it reaches Redis. */
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis.ts';
 import { queues, type JobPayload, type QueueKey } from './catalog.ts';
 
 export interface NewJob<K extends QueueKey> {
@@ -14,7 +14,7 @@ export class Producer {
   private readonly open = new Map<QueueKey, Queue>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisConnection,
     private readonly prefix: string,
   ) {}
 

@@ -3,7 +3,7 @@
  * first: one that no longer parses fails as unrecoverable with a clear log line, never retried.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { queues, type JobPayload, type QueueKey } from './catalog.ts';
@@ -23,7 +23,7 @@ export interface WorkerPool {
 /** Starts one BullMQ worker per queue that has a processor. */
 export function startWorkers(
   processors: Partial<Processors>,
-  deps: { connection: Redis; prefix: string; log: Logger; metrics: Metrics; concurrencyOverride?: number },
+  deps: { connection: RedisConnection; prefix: string; log: Logger; metrics: Metrics; concurrencyOverride?: number },
 ): WorkerPool {
   const workers: Worker[] = [];
   for (const key of Object.keys(processors) as QueueKey[]) {

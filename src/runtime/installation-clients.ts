@@ -3,7 +3,7 @@
  * real clients, behind the shared per-portal / per-org rate limiters), the admin's rules, and
  * the identities that tell the app's own writes apart (HubSpot app id, Salesforce integration user).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import type { Connection } from 'jsforce';
 import { CrmAuthError } from '../crm/errors.ts';
 import { createHubSpotAdapter } from '../crm/hubspot/client.ts';
@@ -78,7 +78,7 @@ export class InstallationClients {
   constructor(
     private readonly deps: {
       db: Queryable;
-      redis: Redis;
+      redis: RedisConnection;
       prefix: string;
       /** The env/sandbox endpoints; a side may be missing when installations connect it by OAuth. */
       endpoints: { hubspot?: CrmEndpoints['hubspot'] | undefined; salesforce?: CrmEndpoints['salesforce'] | undefined };

@@ -4,7 +4,7 @@
  * per process, so a change applies everywhere within them), the org's daily allowance learned from
  * the `Sforce-Limit-Info` header of the app's own calls (for a budget given as a percentage).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import { CallBudget, type CallBudgetPolicy } from '../crm/limiter.ts';
 import { alertThreshold, budgetLimit, type ApiBudget } from '../domain/api-budget.ts';
 import type { Logger } from '../log.ts';
@@ -31,7 +31,7 @@ export class SalesforceBudgets {
   constructor(
     private readonly deps: {
       db: Queryable;
-      redis: Redis;
+      redis: RedisConnection;
       prefix: string;
       log: Logger;
       /** Sends the 80 % alert (the composition root enqueues it); once per budget period. */

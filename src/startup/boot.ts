@@ -279,7 +279,7 @@ async function startStores(
   const applied = await migrate(db);
   log.info({ backend: db.kind, applied }, applied.length > 0 ? 'database migrated' : 'database schema up to date');
   // 3. Queues.
-  const producerRedis = producerConnection(redisUrl);
+  const producerRedis = producerConnection({ url: redisUrl, cluster: config.redisCluster });
   closers.push(async () => {
     producerRedis.disconnect();
   });
@@ -532,7 +532,7 @@ async function installOnSandbox(state: BootState, clients: InstallationClients):
 /** Starts the workers (with the digest's mail and review), then the per-installation repeating jobs. */
 async function startWorkerPool(state: BootState, sync: IntakeDeps['sync']): Promise<void> {
   const { config, options, log, db, producer, producerRedis, prefix } = state;
-  const workerRedis = workerConnection(state.redisUrl);
+  const workerRedis = workerConnection({ url: state.redisUrl, cluster: state.config.redisCluster });
   workerRedis.on('error', () => undefined);
   state.closers.push(async () => {
     workerRedis.disconnect();
@@ -587,7 +587,7 @@ function followHubSpotJournals(state: BootState): void {
   const { config, options, db, producer, log, producerRedis, prefix } = state;
   const app = journalApp(config, state.sandboxes, options.sandboxes !== false);
   if (!app) return;
-  const journalPollMs = options.journalPollMs ?? 5_000;
+  const journalPollMs = options.journalPollMs ?? 500;
   const feeds = new HubSpotJournalFeeds({
     db,
     producer,

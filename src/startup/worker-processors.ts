@@ -2,7 +2,7 @@
  * The worker pool's processors, one per catalog queue. The return types make the type system
  * require every queue's processor: a queue added to the catalog without one fails to compile here.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import type { Logger } from '../log.ts';
 import type { Producer } from '../queue/producer.ts';
 import type { Processors } from '../queue/worker-runner.ts';
@@ -34,7 +34,7 @@ type CrmFreeQueue = 'webhookDeliveries' | 'hubspotEvents' | 'salesforceEvents' |
 export interface WorkerProcessorDeps {
   db: Db;
   producer: Producer;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   pending: PendingSet;
   scheduler: SyncScheduler;

@@ -8,11 +8,11 @@
  * (a failing holder leaves the mark for that check).
  */
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 import type { Direction, PendingSet } from './pending-set.ts';
 
 export interface DrainDeps {
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   pending: PendingSet;
   /** Syncs one batch of record keys. */
@@ -148,7 +148,7 @@ export const DRAIN_LOCK_TTL_MS = 15_000;
  * suite). Busy: the caller retries after `lockExpiresInMs` at the latest.
  */
 export async function underDrainLock<T>(
-  deps: { redis: Redis; prefix: string },
+  deps: { redis: RedisConnection; prefix: string },
   installationId: string,
   direction: Direction,
   work: () => Promise<T>,

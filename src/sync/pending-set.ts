@@ -4,7 +4,7 @@
  * removed only after the sync that read it succeeded, and only if it was not marked again since,
  * so a crash or a failed batch loses nothing and a change during a sync is synced again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 
 export type Direction = 'to-salesforce' | 'to-hubspot';
 
@@ -35,7 +35,7 @@ return removed`;
 
 export class PendingSet {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
   ) {}
 

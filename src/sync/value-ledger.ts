@@ -2,13 +2,13 @@
  * The values the app itself wrote, per record and field, kept for a day. A change event that
  * reports one of them is the app's own write coming back (an echo) and is not synced again.
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../queue/redis.ts';
 
 const TTL_S = 24 * 60 * 60;
 
 export class ValueLedger {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { Cluster } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type AppConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -42,6 +43,34 @@ describe('the running app', () => {
     expect(metrics).toContain('queue_jobs{queue="hubspot-events",state="waiting"} 0');
     expect(metrics).toContain('queue_jobs{queue="salesforce-events",state="failed"} 0');
     expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} 1/);
+  });
+
+  it('runs on a Redis Cluster: ready, and its queues read through the cluster', async () => {
+    dataDir = appDataDir('smk-app-');
+    prefix = uniquePrefix();
+    app = await boot(configFor({ DATA_DIR: dataDir, REDIS_URL: inject('redisClusterUrl'), REDIS_CLUSTER: 'true' }), {
+      role: 'all',
+      sandboxes: false,
+      withWorkers: false,
+      log: createLogger('silent'),
+      queuePrefix: prefix,
+    });
+    expect(await (await fetch(`${app.url}/readyz`)).json()).toEqual({ status: 'ready', checks: { redis: 'ok', database: 'ok' } });
+    await app.producer.enqueue('reconcile', [{ jobId: 'cluster-reconcile', payload: { v: 1, installationId: 'no-such-installation' } }]);
+    expect(await app.producer.queue('reconcile').getJob('cluster-reconcile')).toBeDefined();
+    // The job is in the cluster, read by a client of its own.
+    const cluster = new Cluster([inject('redisClusterUrl')]);
+    try {
+      const stored = await cluster.hget(`${prefix}:${app.producer.queue('reconcile').name}:cluster-reconcile`, 'data');
+      expect(JSON.parse(stored ?? '{}')).toEqual({ v: 1, installationId: 'no-such-installation' });
+    } finally {
+      cluster.disconnect();
+    }
+    const clusterPrefix = prefix;
+    prefix = '';
+    await app.close();
+    app = undefined;
+    await dropPrefix(clusterPrefix, { url: inject('redisClusterUrl'), cluster: true });
   });
 
   it('sends a visitor of / to the dashboard', async () => {

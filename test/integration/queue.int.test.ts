@@ -1,9 +1,8 @@
 import { QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { Producer } from '../../src/queue/producer.ts';
-import { producerConnection, workerConnection } from '../../src/queue/redis.ts';
+import { producerConnection, untilReady, workerConnection, type RedisConnection, type RedisTarget } from '../../src/queue/redis.ts';
 import { startWorkers, type WorkerPool } from '../../src/queue/worker-runner.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
@@ -25,18 +24,25 @@ const event = (objectId: string) => ({
   },
 });
 
-describe('job catalog on real Redis', () => {
+// The same tests on one Redis and on a three-master Redis Cluster (every key under the prefix's hash tag).
+const REDIS: [string, () => RedisTarget][] = [
+  ['one Redis', () => ({ url: inject('redisUrl') })],
+  ['a Redis Cluster', () => ({ url: inject('redisClusterUrl'), cluster: true })],
+];
+
+describe.each(REDIS)('job catalog on %s', (_name, redisTarget) => {
   let prefix: string;
-  let producerRedis: Redis;
-  let workerRedis: Redis;
+  let producerRedis: RedisConnection;
+  let workerRedis: RedisConnection;
   let producer: Producer;
   let pool: WorkerPool | undefined;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     prefix = uniquePrefix();
-    producerRedis = producerConnection(inject('redisUrl'));
-    workerRedis = workerConnection(inject('redisUrl'));
+    producerRedis = producerConnection(redisTarget());
+    workerRedis = workerConnection(redisTarget());
     producer = new Producer(producerRedis, prefix);
+    await untilReady(producerRedis);
   });
 
   afterEach(async () => {
@@ -45,7 +51,7 @@ describe('job catalog on real Redis', () => {
     await producer.close();
     producerRedis.disconnect();
     workerRedis.disconnect();
-    await dropPrefix(prefix);
+    await dropPrefix(prefix, redisTarget());
   });
 
   it('keeps one job when the same event is enqueued twice', async () => {
@@ -87,7 +93,7 @@ describe('job catalog on real Redis', () => {
   it('fails a job whose stored payload no longer parses without retrying it', async () => {
     const queue = producer.queue('hubspotEvents');
     await queue.add('hubspot-events', { v: 0, legacy: true }, { jobId: 'hs-legacy', attempts: 5 });
-    const events = new QueueEvents('hubspot-events', { connection: workerConnection(inject('redisUrl')), prefix });
+    const events = new QueueEvents('hubspot-events', { connection: workerConnection(redisTarget()), prefix });
     await events.waitUntilReady();
     const failed = new Promise<string>((resolve) => events.on('failed', ({ failedReason }) => resolve(failedReason)));
     let calls = 0;

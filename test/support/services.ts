@@ -1,13 +1,15 @@
 /**
- * Test services: a private redis-server (the app's own launcher) and a throwaway PostgreSQL
- * cluster (Debian's binaries, run as the postgres user when we are root). Used by global setup.
+ * Test services: a private redis-server (the app's own launcher), a three-master Redis Cluster on
+ * loopback, and a throwaway PostgreSQL cluster (Debian's binaries, run as the postgres user when
+ * we are root). Used by global setup.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { createLogger } from '../../src/log.ts';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../../src/startup/redis-server.ts';
+import { ensureRedisBinary, freePort, startPrivateRedis, type PrivateRedis } from '../../src/startup/redis-server.ts';
 
 export interface Postgres {
   url: string;
@@ -35,6 +37,79 @@ export async function startTestRedis(): Promise<PrivateRedis & { dir: string; pa
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The 16,384 slots of a cluster split across three masters, as `redis-cli --cluster create` does. */
+const SLOT_RANGES: readonly [number, number][] = [
+  [0, 5460],
+  [5461, 10922],
+  [10923, 16383],
+];
+
+/**
+ * Starts three `redis-server`s in cluster mode on loopback, gives each a third of the slots and
+ * joins them (`CLUSTER ADDSLOTSRANGE`, `CLUSTER MEET`), and waits until every node says
+ * `cluster_state:ok`. Its URL names the first node; clients find the others from it.
+ */
+export async function startTestRedisCluster(): Promise<{ url: string; stop(): Promise<void> }> {
+  const binary = ensureRedisBinary(quiet);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'smk-redis-cluster-'));
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const children = ports.map((port) =>
+    spawn(
+      binary,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--appendonly',
+        'no',
+        '--save',
+        '',
+        '--loglevel',
+        'warning',
+        '--logfile',
+        path.join(dir, `redis-${port}.log`),
+      ],
+      { stdio: 'ignore' },
+    ),
+  );
+  // Commands wait while a server is still starting (it refuses connections until it listens).
+  const nodes = ports.map((port) => new Redis(port, '127.0.0.1', { retryStrategy: () => 50, maxRetriesPerRequest: null }));
+  for (const node of nodes) node.on('error', () => undefined);
+  const stop = async () => {
+    for (const node of nodes) node.disconnect();
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise((resolve) => (child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM')))),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(nodes.map((node) => node.ping()));
+    await Promise.all(nodes.map((node, i) => node.call('CLUSTER', 'ADDSLOTSRANGE', ...(SLOT_RANGES[i] as [number, number]).map(String))));
+    for (const port of ports.slice(1)) await nodes[0]?.call('CLUSTER', 'MEET', '127.0.0.1', String(port));
+    const deadline = Date.now() + 20_000;
+    for (const node of nodes) {
+      while (!String(await node.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) {
+        if (Date.now() > deadline) throw new Error(`the test Redis Cluster did not form (logs in ${dir})`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url: `redis://127.0.0.1:${ports[0]}`, stop };
 }
 
 function postgresBin(): string {

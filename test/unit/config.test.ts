@@ -39,6 +39,16 @@ describe('configuration', () => {
     expect(result.error).toContain('SANDBOX_DEMO');
   });
 
+  it('takes a Redis Cluster only with a node to reach it by', () => {
+    const alone = loadConfig({ REDIS_CLUSTER: 'true' });
+    expect(alone.ok).toBe(false);
+    if (!alone.ok) expect(alone.error).toContain('REDIS_URL: required when REDIS_CLUSTER=true');
+    const cluster = loadConfig({ REDIS_CLUSTER: 'true', REDIS_URL: 'redis://10.0.0.5:7000' });
+    expect(cluster.ok && cluster.value.redisCluster).toBe(true);
+    const single = loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379' });
+    expect(single.ok && single.value.redisCluster).toBe(false);
+  });
+
   it('never echoes a secret value in its message', () => {
     const secret = 'super-secret-key-value';
     const result = loadConfig({ ENCRYPTION_KEY: secret, ADMIN_TOKEN: 'short', HUBSPOT_ACCESS_TOKEN: 'pat-live-token' });

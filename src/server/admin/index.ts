@@ -4,7 +4,7 @@
  * vault and the OAuth apps.
  */
 import type { Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../queue/redis.ts';
 import type { AppConfig } from '../../config.ts';
 import type { Logger } from '../../log.ts';
 import type { Producer } from '../../queue/producer.ts';
@@ -34,7 +34,7 @@ export interface AdminRoutesDeps {
   apps: OAuthApps;
   adminToken: string;
   /** Where failed sign-ins are counted, shared by every web process (and the key prefix there). */
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   publicUrl: () => string;
   provisioning: ProvisioningEnvironment;

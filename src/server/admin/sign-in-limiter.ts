@@ -16,7 +16,7 @@
  *   after it began; a success does not reset the address's count (a valid client behind the same
  *   address as an attacker would otherwise reopen the window for the attacker).
  */
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../queue/redis.ts';
 import { isIP } from 'node:net';
 
 export const LOCKOUT_WINDOW_MS = 15 * 60_000;
@@ -77,7 +77,7 @@ export function addressKey(address: string): string {
 /** Whether an address may present a credential now, and how failures and successes are recorded. */
 export class SignInLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly now: () => number,
   ) {}
