@@ -1,21 +1,28 @@
 /**
- * One drain per installation and direction, on a real Redis: a drain that finds the lock taken
+ * One drain per installation and direction, on one Redis and on a three-master Redis Cluster
+ * (the lock, its mark and the pending set share the prefix's hash tag): a drain that finds the lock taken
  * leaves a mark the holder sees when it lets go (so it runs again for what arrived meanwhile), and
  * says who holds the lock and for how long (so one check covers a holder that died).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drainPending, type DrainDeps } from '../../src/sync/drain.ts';
 import { PendingSet } from '../../src/sync/pending-set.ts';
+import { producerConnection, untilReady, type RedisConnection, type RedisTarget } from '../../src/queue/redis.ts';
 import { eventually } from '../support/app-process.ts';
 
-describe('drain lock', () => {
-  let redis: Redis;
+const REDIS: [string, () => RedisTarget][] = [
+  ['one Redis', () => ({ url: inject('redisUrl') })],
+  ['a Redis Cluster', () => ({ url: inject('redisClusterUrl'), cluster: true })],
+];
+
+describe.each(REDIS)('drain lock on %s', (_name, redisTarget) => {
+  let redis: RedisConnection;
   const prefix = `{drain-test-${randomUUID()}}`;
 
-  beforeAll(() => {
-    redis = new Redis(inject('redisUrl'));
+  beforeAll(async () => {
+    redis = producerConnection(redisTarget());
+    await untilReady(redis);
   });
 
   afterAll(() => {
