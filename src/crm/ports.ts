@@ -12,6 +12,11 @@ import type { Result } from '../domain/result.ts';
 /** The outcome of writing one record in a batch. */
 export type WriteOutcome = { ok: true; id: string; created: boolean } | { ok: false; code: string; message: string; fields?: string[] };
 
+/** What the sync log says of a write the CRM did not take: its code and message, or that no answer named the record. */
+export function refusalOf(outcome: WriteOutcome | undefined): string {
+  return outcome === undefined || outcome.ok ? 'no result' : `${outcome.code} ${outcome.message}`;
+}
+
 /** API calls used against one of the account's limits (shown to the admin). */
 export interface ApiLimitUsage {
   /** e.g. `Daily API requests`, `Requests per 10 s window`. */

@@ -78,6 +78,26 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The arguments of a `redis-server` on loopback, in the foreground, without snapshots, logging warnings to `logFile`. */
+export function loopbackServerArgs(port: number, dir: string, logFile: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+    '--logfile',
+    logFile,
+  ];
+}
+
 /** Starts (or adopts) the private redis-server whose data lives in `dir`. */
 export async function startPrivateRedis(dir: string, log: Logger, options: { port?: number } = {}): Promise<PrivateRedis> {
   mkdirSync(dir, { recursive: true });
@@ -97,26 +117,13 @@ export async function startPrivateRedis(dir: string, log: Logger, options: { por
   const child = spawn(
     binary,
     [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
+      ...loopbackServerArgs(port, dir, path.join(dir, 'redis.log')),
       '--appendonly',
       'yes',
       '--appendfsync',
       'always',
-      '--save',
-      '',
-      '--daemonize',
-      'no',
       '--protected-mode',
       'yes',
-      '--loglevel',
-      'warning',
-      '--logfile',
-      path.join(dir, 'redis.log'),
     ],
     { detached: true, stdio: 'ignore' },
   );

@@ -8,7 +8,7 @@
  * 3. the won revenue of linked Opportunities, for the revenue credit.
  * Writes compare with current values, so a repeated step changes nothing.
  */
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import type { Producer } from '../queue/producer.ts';
 import { createBackfillRun, loadBackfillRun, rateAndEta, type BackfillRunRow } from '../store/backfill-runs.ts';
 import type { Queryable } from '../store/db.ts';
@@ -132,7 +132,7 @@ async function writeHubSpotStamps(
     if (outcome.ok) result.stampedContacts += 1;
     else {
       result.failed += 1;
-      entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${outcome.code} ${outcome.message}`);
+      entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the attribution stamp: ${refusalOf(outcome)}`);
     }
   }
 }
@@ -172,12 +172,7 @@ async function writeLeadStamps(
       batch.leadWritten(key, record.Id, record, false);
     } else {
       result.failed += 1;
-      entry(
-        salesforceRef('Lead', record.Id),
-        'error',
-        'stamp_failed',
-        `Salesforce refused the attribution stamp: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-      );
+      entry(salesforceRef('Lead', record.Id), 'error', 'stamp_failed', `Salesforce refused the attribution stamp: ${refusalOf(outcome)}`);
     }
   }
 }

@@ -8,7 +8,7 @@
  * What a stamp changes is `attribution-changes.ts`; Campaign membership is `campaign-membership.ts`.
  */
 import { CrmRejectedError } from '../crm/errors.ts';
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import { buildTouches, type Touch, type Touches } from '../domain/attribution.ts';
 import { stampFields, type AttributionStamp } from '../domain/attribution-stamp.ts';
 import { parseTimestamp, presentOrNull } from '../domain/validation.ts';
@@ -264,7 +264,7 @@ export class AttributionBatch {
           refOf(person),
           'error',
           'stamp_contact_failed',
-          `Salesforce refused the stamp on Contact ${record.Id}: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+          `Salesforce refused the stamp on Contact ${record.Id}: ${refusalOf(outcome)}`,
         );
         continue;
       }

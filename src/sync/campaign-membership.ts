@@ -4,7 +4,7 @@
  * allowed, with a member status the Campaign counts as responded — in a fixed number of calls per
  * batch; and the sync log lines that report what happened.
  */
-import type { SalesforcePort, WriteOutcome } from '../crm/ports.ts';
+import { refusalOf, type SalesforcePort, type WriteOutcome } from '../crm/ports.ts';
 import { chooseMemberStatus, type MemberStatusOption } from '../domain/campaign-member-status.ts';
 import { assertNever } from '../domain/result.ts';
 import { SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
@@ -212,7 +212,7 @@ async function addMemberships(
     const result = membershipResultOf(results, request.key);
     if (outcome?.ok) result.added.push({ campaign, status });
     else if (outcome?.code === 'DUPLICATE_VALUE') result.already.push(campaign);
-    else result.failed.push({ campaign, reason: outcome ? `${outcome.code} ${outcome.message}` : 'no result' });
+    else result.failed.push({ campaign, reason: refusalOf(outcome) });
   });
 }
 
@@ -235,7 +235,7 @@ function campaignCreateFailure(outcome: WriteOutcome | undefined): string {
   const hint = CAMPAIGN_ACCESS_CODES.has(outcome.code)
     ? ' (creating Campaigns needs Marketing User ticked on the integration user: Setup → Users → Edit)'
     : '';
-  return `could not create the Campaign: ${outcome.code} ${outcome.message}${hint}`;
+  return `could not create the Campaign: ${refusalOf(outcome)}${hint}`;
 }
 
 /**
@@ -284,7 +284,7 @@ async function memberStatuses(
       outcome?.ok
         ? { status: label }
         : {
-            failed: `could not add the member status "${label}" to the Campaign: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+            failed: `could not add the member status "${label}" to the Campaign: ${refusalOf(outcome)}`,
           },
     );
   });

@@ -4,7 +4,7 @@
  * the Lead (or, once converted, the Contact) and one made in Salesforce unsubscribes the address
  * in HubSpot through the subscription preferences API (`hs_email_optout` cannot be written).
  */
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import { decideConsent, optedOutValue, sameMemory, type ConsentMemory } from '../domain/consent.ts';
 import { consentMemories, rememberConsent } from '../store/privacy.ts';
 import type { RecordLink } from '../store/record-links.ts';
@@ -193,7 +193,7 @@ async function writeSalesforceOptOuts(
           contactRef(pair.contact.id),
           'error',
           'consent_opt_out_failed',
-          `Salesforce refused ${SALESFORCE_OPT_OUT_FIELD} on ${pair.type} ${pair.recordId}: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+          `Salesforce refused ${SALESFORCE_OPT_OUT_FIELD} on ${pair.type} ${pair.recordId}: ${refusalOf(outcome)}`,
         );
     }
   }
@@ -216,7 +216,7 @@ async function writeHubSpotOptOuts(ctx: SyncContext, plan: ConsentPlan, entry: L
         contactRef(pair.contact.id),
         'error',
         'consent_opt_out_failed',
-        `HubSpot did not unsubscribe the contact's address: ${outcome && !outcome.ok ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+        `HubSpot did not unsubscribe the contact's address: ${refusalOf(outcome)}`,
       );
   }
 }

@@ -6,6 +6,7 @@
  * (`contact.restore`, a Salesforce undelete) links the two again. With the policy at `delete`, the
  * other side's record is deleted too, and that delete finds no link when it comes back (no echo).
  */
+import { refusalOf } from '../crm/ports.ts';
 import { DEFAULT_DELETION_POLICY, DeletionPolicySchema, type DeletionPolicy } from '../domain/record-identity.ts';
 import {
   linksByHubSpotIds,
@@ -58,7 +59,7 @@ export async function unlinkDeletedContact(ctx: IdentityContext, contactId: stri
               salesforceRef(type, id),
               'error',
               'delete_failed',
-              `contact ${contactId} was deleted in HubSpot, but Salesforce refused to delete ${type} ${id}: ${outcome.code} ${outcome.message}`,
+              `contact ${contactId} was deleted in HubSpot, but Salesforce refused to delete ${type} ${id}: ${refusalOf(outcome)}`,
             )
           : line(
               ctx,

@@ -5,7 +5,7 @@
  * records it and adds the timeline note a marketer reads at a glance. Rep names come from one
  * `User` query per batch, and only when the batch carries new feedback.
  */
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import {
   deriveFeedback,
   renderTimelineNote,
@@ -256,13 +256,9 @@ async function addTimelineNotes(ctx: SyncContext, contactIds: readonly string[],
     const outcome = outcomes[index];
     if (outcome?.ok) written.push({ id: note.id, noteId: outcome.id });
     else {
-      entry(
-        contactRef(note.contactId),
-        'error',
-        'feedback_note_failed',
-        `HubSpot refused the timeline note: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-        { record: salesforceRef(note.feedback.object, note.feedback.recordId) },
-      );
+      entry(contactRef(note.contactId), 'error', 'feedback_note_failed', `HubSpot refused the timeline note: ${refusalOf(outcome)}`, {
+        record: salesforceRef(note.feedback.object, note.feedback.recordId),
+      });
     }
   });
   await setFeedbackNotes(ctx.db, written);

@@ -8,7 +8,7 @@
  * it stopped. Converted Leads are left alone (Salesforce refuses updates to them; their Contact is
  * not a mapped record).
  */
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import { isOneOfPairs, type MappingPair } from '../domain/field-values.ts';
 import type { Producer } from '../queue/producer.ts';
 import {
@@ -231,13 +231,9 @@ async function fillContacts(ctx: SyncContext, contactWrites: readonly ContactFil
       });
     } else {
       counts.failed += 1;
-      entry(
-        contactRef(write.id),
-        'error',
-        'fill_failed',
-        `HubSpot refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-        { fields: Object.keys(write.properties) },
-      );
+      entry(contactRef(write.id), 'error', 'fill_failed', `HubSpot refused the filled values: ${refusalOf(outcome)}`, {
+        fields: Object.keys(write.properties),
+      });
     }
   }
 }
@@ -269,13 +265,9 @@ async function fillLeads(ctx: SyncContext, leadWrites: readonly LeadFill[], coun
       );
     } else {
       counts.failed += 1;
-      entry(
-        salesforceRef('Lead', record.Id),
-        'error',
-        'fill_failed',
-        `Salesforce refused the filled values: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-        { fields },
-      );
+      entry(salesforceRef('Lead', record.Id), 'error', 'fill_failed', `Salesforce refused the filled values: ${refusalOf(outcome)}`, {
+        fields,
+      });
     }
   }
 }

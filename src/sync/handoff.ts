@@ -5,7 +5,7 @@
  * Reads and writes go out in batches: one HubSpot read per 100 contacts, one Collections call
  * per 200 Leads.
  */
-import type { HubSpotContact, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord, type WriteOutcome } from '../crm/ports.ts';
 import { BACKWARD_RULE_STAGES, decideHubSpotToSalesforce, findStageForSalesforce, type SalesforceDecision } from '../domain/stages.ts';
 import { linksByHubSpotIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { latestStages, recordStageChanges, writeSyncLog, type StageChange } from '../store/sync-log.ts';
@@ -566,15 +566,9 @@ function recordCreateOutcomes(
     const outcome = outcomes.get(id);
     if (!outcome?.ok) {
       run.summary.failed += 1;
-      run.entry(
-        contactRef(id),
-        'error',
-        'handoff_failed',
-        `Salesforce refused the Lead: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-        {
-          fields: outcome && !outcome.ok ? (outcome.fields ?? []) : [],
-        },
-      );
+      run.entry(contactRef(id), 'error', 'handoff_failed', `Salesforce refused the Lead: ${refusalOf(outcome)}`, {
+        fields: outcome && !outcome.ok ? (outcome.fields ?? []) : [],
+      });
       continue;
     }
     if (outcome.created) run.summary.created += 1;
@@ -610,7 +604,7 @@ function recordUpdateOutcomes(run: HandoffRun, updates: readonly SalesforceRecor
           contactRef(hubspotId),
           'error',
           'update_lead_failed',
-          `Salesforce refused the update of Lead ${update.Id}: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+          `Salesforce refused the update of Lead ${update.Id}: ${refusalOf(outcome)}`,
         );
       continue;
     }
@@ -646,8 +640,7 @@ async function stampContacts(run: HandoffRun): Promise<void> {
   );
   const outcomes = await run.ctx.hubspot.updateContacts(stamps);
   for (const [id, outcome] of outcomes) {
-    if (!outcome.ok)
-      run.entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the Salesforce ids: ${outcome.code} ${outcome.message}`);
+    if (!outcome.ok) run.entry(contactRef(id), 'error', 'stamp_failed', `HubSpot refused the Salesforce ids: ${refusalOf(outcome)}`);
   }
 }
 

@@ -11,7 +11,7 @@
  * an unmatched Lead, no SLA clock starts; they are counted (`unmatched`) and logged. Every write
  * compares with the current value, so a repeated step writes nothing new.
  */
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import { isSalesforceId } from '../domain/salesforce-id.ts';
 import { decideStageAgreement, hubspotFunnelRank, type StageAgreement } from '../domain/stage-agreement.ts';
 import { assertNever } from '../domain/result.ts';
@@ -542,7 +542,7 @@ async function writeLeadUpdates(step: ContactStep, pairs: readonly Pair[]): Prom
       salesforceRef('Lead', record.Id),
       'error',
       'initial_sync_failed',
-      `Salesforce refused the Lead update: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
+      `Salesforce refused the Lead update: ${refusalOf(outcome)}`,
       { fields: Object.keys(record).filter((f) => f !== 'Id') },
     );
   }
@@ -562,7 +562,7 @@ async function writeContactUpdates(step: ContactStep, failedContacts: Set<string
     if (outcome.ok) continue;
     step.result.failed += 1;
     failedContacts.add(id);
-    step.entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
+    step.entry(contactRef(id), 'error', 'initial_sync_failed', `HubSpot did not take the update: ${refusalOf(outcome)}`, {
       code: outcome.code,
       fields: outcome.fields ?? [],
     });

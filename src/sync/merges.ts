@@ -10,7 +10,7 @@
  * idempotent), so a retry after any failure converges on the same state.
  */
 import { CrmTransientError, isTransientRecordFailure } from '../crm/errors.ts';
-import type { HubSpotPort, SalesforcePort, SalesforceRecord, WriteOutcome } from '../crm/ports.ts';
+import { refusalOf, type HubSpotPort, type SalesforcePort, type SalesforceRecord, type WriteOutcome } from '../crm/ports.ts';
 import { chooseSurvivingLink, earliestFirstTouch, hubspotMergeIds, type HubSpotMergeEvent } from '../domain/record-identity.ts';
 import { inTransaction, type Queryable } from '../store/db.ts';
 import {
@@ -176,7 +176,7 @@ async function stampSalesforceRecords(
         salesforceRef(type, id),
         'error',
         'merge_stamp_failed',
-        `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${outcome.code} ${outcome.message}`,
+        `Salesforce refused HubSpot_Contact_Id__c after the merge into contact ${survivorId}: ${refusalOf(outcome)}`,
       );
     }
   }
@@ -200,7 +200,7 @@ async function stampSurvivor(ctx: IdentityContext, survivorId: string, keep: Rec
       contactRef(survivorId),
       'error',
       'merge_stamp_failed',
-      `HubSpot refused the Salesforce ids after the merge: ${outcome.code} ${outcome.message}`,
+      `HubSpot refused the Salesforce ids after the merge: ${refusalOf(outcome)}`,
     );
 }
 
@@ -311,7 +311,7 @@ async function stampEarliestFirstTouch(
         contactRef(survivorId),
         'error',
         'stamp_failed',
-        `HubSpot refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`,
+        `HubSpot refused the earlier first touch after the merge: ${refusalOf(outcome)}`,
       );
   }
   if (link?.salesforceLeadId) {
@@ -321,7 +321,7 @@ async function stampEarliestFirstTouch(
         salesforceRef('Lead', link.salesforceLeadId),
         'error',
         'stamp_failed',
-        `Salesforce refused the earlier first touch after the merge: ${outcome.code} ${outcome.message}`,
+        `Salesforce refused the earlier first touch after the merge: ${refusalOf(outcome)}`,
       );
   }
 }

@@ -8,7 +8,7 @@
  */
 import { formatCents } from '../domain/money.ts';
 import { dealStatusOf, lifetimeValues, settledAt, toCorporateCents, type CurrencyRates, type LifetimeValue } from '../domain/revenue.ts';
-import type { SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type SalesforcePort, type SalesforceRecord } from '../crm/ports.ts';
 import {
   dealContactsOfAccounts,
   knownDeals,
@@ -342,15 +342,9 @@ async function writeCustomerValueProperties(
     );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(contactWrites)) {
       if (!outcome.ok)
-        entry(
-          contactRef(id),
-          'error',
-          'customer_value_failed',
-          `HubSpot did not take the lifetime value: ${outcome.code} ${outcome.message}`,
-          {
-            code: outcome.code,
-          },
-        );
+        entry(contactRef(id), 'error', 'customer_value_failed', `HubSpot did not take the lifetime value: ${refusalOf(outcome)}`, {
+          code: outcome.code,
+        });
     }
   }
   if (companyWrites.length === 0) return;
@@ -360,7 +354,7 @@ async function writeCustomerValueProperties(
         `hubspot:company:${id}`,
         'error',
         'customer_value_failed',
-        `HubSpot did not take the company's lifetime value: ${outcome.code} ${outcome.message}`,
+        `HubSpot did not take the company's lifetime value: ${refusalOf(outcome)}`,
         { code: outcome.code },
       );
   }

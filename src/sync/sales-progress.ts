@@ -5,7 +5,7 @@
  * Salesforce become HubSpot contacts. The current state is read from both CRMs at sync time, so
  * late or reordered notifications converge on the newest state.
  */
-import type { HubSpotContact, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotContact, type SalesforceRecord } from '../crm/ports.ts';
 import { decideSalesforceToHubSpot, type SalesforceSnapshot } from '../domain/stages.ts';
 import { linksBySalesforceIds, saveLinks, setAsideIds, type RecordLink } from '../store/record-links.ts';
 import { recordStageChanges, writeSyncLog, type StageChange } from '../store/sync-log.ts';
@@ -254,12 +254,7 @@ async function createContactsForNewLeads(run: ProgressRun, creatable: readonly S
     const outcome = outcomes.get((recordText(lead, 'Email') ?? '').toLowerCase());
     if (!outcome?.ok) {
       run.summary.failed += 1;
-      run.entry(
-        salesforceRef('Lead', lead.Id),
-        'error',
-        'create_contact_failed',
-        `HubSpot refused the contact: ${outcome ? `${outcome.code} ${outcome.message}` : 'no result'}`,
-      );
+      run.entry(salesforceRef('Lead', lead.Id), 'error', 'create_contact_failed', `HubSpot refused the contact: ${refusalOf(outcome)}`);
       continue;
     }
     if (outcome.created) run.summary.contactsCreated += 1;
@@ -284,12 +279,7 @@ async function createContactsForNewLeads(run: ProgressRun, creatable: readonly S
   const stamped = await run.ctx.salesforce.updateRecords('Lead', backfill);
   for (const [id, outcome] of stamped)
     if (!outcome.ok)
-      run.entry(
-        salesforceRef('Lead', id),
-        'error',
-        'stamp_failed',
-        `Salesforce refused HubSpot_Contact_Id__c: ${outcome.code} ${outcome.message}`,
-      );
+      run.entry(salesforceRef('Lead', id), 'error', 'stamp_failed', `Salesforce refused HubSpot_Contact_Id__c: ${refusalOf(outcome)}`);
   for (const record of backfill) if (stamped.get(record.Id)?.ok) attribution.leadWritten(record.Id, record.Id, record, true);
   await attribution.complete(run.entry);
 }
@@ -503,7 +493,7 @@ async function writeContactSteps(run: ProgressRun, batches: readonly ContactWrit
       if (outcome.ok) continue;
       run.summary.failed += 1;
       failedContacts.add(id);
-      run.entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot did not take the update: ${outcome.code} ${outcome.message}`, {
+      run.entry(contactRef(id), 'error', 'update_hubspot_failed', `HubSpot did not take the update: ${refusalOf(outcome)}`, {
         code: outcome.code,
         fields: outcome.fields ?? [],
       });

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../crm/errors.ts';
-import type { HubSpotPort, SalesforceActivity, SalesforcePort, SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type HubSpotPort, type SalesforceActivity, type SalesforcePort, type SalesforceRecord } from '../crm/ports.ts';
 import {
   computeDueAt,
   effectiveSla,
@@ -295,12 +295,7 @@ export async function stampBothSides(
     try {
       for (const [id, outcome] of await ctx.salesforce.updateRecords(type, records)) {
         if (!outcome.ok)
-          log.add(
-            salesforceRef(type, id),
-            'warn',
-            'sla_stamp_failed',
-            `Salesforce refused the SLA stamp: ${outcome.code} ${outcome.message}`,
-          );
+          log.add(salesforceRef(type, id), 'warn', 'sla_stamp_failed', `Salesforce refused the SLA stamp: ${refusalOf(outcome)}`);
       }
     } catch (error) {
       if (!isCrmFailure(error)) throw error;
@@ -325,8 +320,7 @@ export async function stampHubSpot(ctx: ClockContext, writes: readonly HubSpotWr
       writes.map((write) => ({ recordId: write.id, values: write.properties })),
     );
     for (const [id, outcome] of await ctx.hubspot.updateContacts(writes)) {
-      if (!outcome.ok)
-        log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${outcome.code} ${outcome.message}`);
+      if (!outcome.ok) log.add(contactRef(id), 'warn', 'sla_stamp_failed', `HubSpot refused the SLA stamp: ${refusalOf(outcome)}`);
     }
     return null;
   } catch (error) {

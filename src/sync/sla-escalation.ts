@@ -4,7 +4,7 @@
  * clock), its steps (Tasks for the owner and the owner's manager, the `breached` stamps, the alert)
  * stamped as they finish, so a retried job resumes and never repeats one.
  */
-import type { SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type SalesforceRecord } from '../crm/ports.ts';
 import { type SlaStatus } from '../domain/sla.ts';
 import {
   claimEscalation,
@@ -243,7 +243,7 @@ async function escalationTasks(
         leadRef,
         'error',
         'sla_task_failed',
-        `Salesforce refused the escalation Task for user ${to[index] ?? '?'}: ${outcome.code} ${outcome.message}`,
+        `Salesforce refused the escalation Task for user ${to[index] ?? '?'}: ${refusalOf(outcome)}`,
         { clock: clock.id },
       );
   });

@@ -15,7 +15,7 @@
  * - Decided states are stamped on the Lead (or its converted Contact) and the HubSpot contact,
  *   through the value ledger like every other stamp.
  */
-import type { SalesforceRecord } from '../crm/ports.ts';
+import { refusalOf, type SalesforceRecord } from '../crm/ports.ts';
 import { deriveFeedback } from '../domain/feedback.ts';
 import {
   cadenceStatus,
@@ -277,12 +277,7 @@ async function stampFollowUps(ctx: ClockContext, evaluations: readonly Evaluatio
     try {
       for (const [id, outcome] of await ctx.salesforce.updateRecords(type, records)) {
         if (!outcome.ok)
-          log.add(
-            salesforceRef(type, id),
-            'warn',
-            'sla_stamp_failed',
-            `Salesforce refused the follow-up stamp: ${outcome.code} ${outcome.message}`,
-          );
+          log.add(salesforceRef(type, id), 'warn', 'sla_stamp_failed', `Salesforce refused the follow-up stamp: ${refusalOf(outcome)}`);
       }
     } catch (error) {
       if (!isCrmFailure(error)) throw error;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/log.ts';
-import { ensureRedisBinary, freePort, startPrivateRedis, type PrivateRedis } from '../../src/startup/redis-server.ts';
+import { ensureRedisBinary, freePort, loopbackServerArgs, startPrivateRedis, type PrivateRedis } from '../../src/startup/redis-server.ts';
 
 export interface Postgres {
   url: string;
@@ -59,24 +59,13 @@ export async function startTestRedisCluster(): Promise<{ url: string; stop(): Pr
     spawn(
       binary,
       [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
+        ...loopbackServerArgs(port, dir, path.join(dir, `redis-${port}.log`)),
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
         `nodes-${port}.conf`,
         '--appendonly',
         'no',
-        '--save',
-        '',
-        '--loglevel',
-        'warning',
-        '--logfile',
-        path.join(dir, `redis-${port}.log`),
       ],
       { stdio: 'ignore' },
     ),
