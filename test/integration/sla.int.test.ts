@@ -13,7 +13,7 @@ import { connectPostgres, type Db } from '../../src/store/db.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { closeSlaClock, insertSlaClocks, slaCompliance, stopSlaClock, type NewSlaClock } from '../../src/store/sla.ts';
-import { SlaScheduler, slaJobId } from '../../src/sync/sla-clock.ts';
+import { SlaScheduler, slaJobId } from '../../src/sync/sla-scheduler.ts';
 import type { QueueKey } from '../../src/queue/catalog.ts';
 import { eventually, eventuallyValue } from '../support/app-process.ts';
 import { MovableClock } from '../support/clock.ts';
@@ -301,6 +301,9 @@ describe('follow-up SLA', () => {
     'meets the SLA when a rep works the Lead in time: met and the first touch on both sides, no escalation',
     async ({ expect }) => {
       const { contactId, lead } = await h.handOff();
+      // The rep works the Lead once its clock runs: a touch in the moment between the Lead's
+      // creation and its clock's start is found by the due check instead (at the due time).
+      await startedClockOf(lead.Id);
       await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
       let sla: Record<string, string | null> = {};
       await eventuallyInCrm(
@@ -326,6 +329,7 @@ describe('follow-up SLA', () => {
 
   it.concurrent('stops the clock at a Task a rep logs on the Lead', async ({ expect }) => {
     const { contactId, lead } = await h.handOff();
+    await startedClockOf(lead.Id);
     await h.rep.sobject('Task').create({ WhoId: lead.Id, Subject: 'Intro call', Status: 'Completed', TaskSubtype: 'Call' });
     await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'met', 10_000, 'met in HubSpot');
     expect(await clockOf(lead.Id)).toMatchObject({ status: 'met', first_touch_source: 'Task' });
