@@ -2,7 +2,7 @@
  * SLA workers. `sla-clocks`: a clock's due check, delayed to its due time (deterministic id per
  * clock schedule), or the rescheduling of an installation's clocks after a policy change or a
  * restart. `sla-alerts`: the signed alert of an escalation, retried with backoff. Thin: parse →
- * src/sync/sla-clock.ts or src/sync/alerts.ts → record the outcome.
+ * src/sync/sla-escalation.ts, sla-reschedule.ts, sla-followup.ts or alerts.ts → record the outcome.
  */
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { CrmAuthError } from '../src/crm/errors.ts';
@@ -18,7 +18,9 @@ import { writeSyncLog, type SyncLogEntry } from '../src/store/sync-log.ts';
 import { buildBreachAlert, sendAlert } from '../src/sync/alerts.ts';
 import type { OutboundPolicy } from '../src/sync/outbound-http.ts';
 import { salesforceRef } from '../src/sync/context.ts';
-import { rescheduleClocks, SlaScheduler, type ClockContext } from '../src/sync/sla-clock.ts';
+import type { ClockContext } from '../src/sync/sla-context.ts';
+import { rescheduleClocks } from '../src/sync/sla-reschedule.ts';
+import { SlaScheduler } from '../src/sync/sla-scheduler.ts';
 import { checkClockDue } from '../src/sync/sla-escalation.ts';
 import { checkFollowUpDue, rescheduleFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';

@@ -19,14 +19,10 @@ import { syncContactsToSalesforce } from '../src/sync/handoff.ts';
 import type { Direction, PendingSet } from '../src/sync/pending-set.ts';
 import { syncSalesforceToHubSpot } from '../src/sync/sales-progress.ts';
 import { afterLockJobId, type SyncScheduler } from '../src/sync/scheduler.ts';
-import {
-  SlaScheduler,
-  handoffDueAt,
-  startClocks,
-  stopClocksOnFirstTouch,
-  writeHandedOverStamps,
-  type HubSpotWrite,
-} from '../src/sync/sla-clock.ts';
+import { stopClocksOnFirstTouch } from '../src/sync/sla-first-touch.ts';
+import { SlaScheduler } from '../src/sync/sla-scheduler.ts';
+import { writeHandedOverStamps, type HubSpotWrite } from '../src/sync/sla-stamps.ts';
+import { handoffDueAt, startClocks } from '../src/sync/sla-start.ts';
 import { evaluateFollowUpsOnSync, startFollowUps } from '../src/sync/sla-followup.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
 import { clockContextFor, syncContextFor } from './job-support.ts';

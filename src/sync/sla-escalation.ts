@@ -21,22 +21,12 @@ import {
 } from '../store/sla.ts';
 import { salesforceRef, trimmedText } from './context.ts';
 import { isSalesforceId, salesforceId15, sameSalesforceId } from '../domain/salesforce-id.ts';
+import { type ClockContext, contextOf, LEAD_FIELDS, leadName, Log, ownerOf, readOwners, USER_FIELDS } from './sla-context.ts';
+import { findFirstTouches, recordTouch, stampTouches } from './sla-first-touch.ts';
+import { stampBothSides } from './sla-stamps.ts';
 
-import {
-  type ClockContext,
-  contextOf,
-  findFirstTouches,
-  LEAD_FIELDS,
-  leadName,
-  Log,
-  ownerOf,
-  readOwners,
-  recordTouch,
-  stampBothSides,
-  stampTouches,
-  TASK_MARKER,
-  USER_FIELDS,
-} from './sla-clock.ts';
+/** Marks the Tasks of one escalation, so a resumed escalation finds the ones it already created. */
+export const TASK_MARKER = (escalationId: number): string => `[smarketing-sla-escalation:${escalationId}]`;
 
 /** What a clock's due check found. */
 export type DueCheck =

@@ -38,16 +38,10 @@ import {
   type SlaClockRecord,
 } from '../store/sla.ts';
 import { salesforceRef, trimmedText } from './context.ts';
-import {
-  isCrmFailure,
-  leadName,
-  Log,
-  loggedActivities,
-  stampHubSpot,
-  type ClockContext,
-  type FollowUpRule,
-  type HubSpotWrite,
-} from './sla-clock.ts';
+import { isCrmFailure, leadName, Log, readLeads, type ClockContext } from './sla-context.ts';
+import { loggedActivities } from './sla-first-touch.ts';
+import type { FollowUpRule } from './sla-scheduler.ts';
+import { stampHubSpot, type HubSpotWrite } from './sla-stamps.ts';
 import { salesforceId15 } from '../domain/salesforce-id.ts';
 
 /** The Salesforce fields of the follow-up stamps (Lead and Contact). */
@@ -187,14 +181,10 @@ async function evaluate(
   log: Log,
 ): Promise<Evaluation[]> {
   const nowMs = ctx.now().getTime();
-  const leads = new Map(
-    (
-      await ctx.salesforce.readRecords(
-        'Lead',
-        records.map((record) => record.leadId),
-        LEAD_FIELDS,
-      )
-    ).map((lead) => [salesforceId15(lead.Id), lead]),
+  const leads = await readLeads(
+    ctx,
+    records.map((record) => record.leadId),
+    LEAD_FIELDS,
   );
   const touches = rules.includes('cadence') ? await countTouches(ctx, records, leads) : new Map<number, number>();
   const decided: Evaluation[] = [];

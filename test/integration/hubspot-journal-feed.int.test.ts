@@ -14,7 +14,7 @@ import { writeSetting } from '../../src/store/installation-admin.ts';
 import { readJournalPosition } from '../../src/store/journal-offsets.ts';
 import { eventually } from '../support/app-process.ts';
 import { AdminClient } from '../support/admin-harness.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, untilAppIdle, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = 'journal-feed-admin-token-0123456789abcdef0123456789abcdef01234567';
 
@@ -67,6 +67,37 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     return offset;
   }
 
+  /**
+   * Waits until the app has done everything the changes so far caused, the journal entries of its
+   * own writes included: the feed caught up, then the app idle, until a round of both leaves the
+   * journal offset where it was (nothing the app did in that round wrote a change it follows).
+   */
+  async function settled(): Promise<void> {
+    let offset = await caughtUp();
+    for (let round = 0; round < 10; round += 1) {
+      await untilAppIdle(h);
+      const after = await caughtUp();
+      if (after === offset) return;
+      offset = after;
+    }
+    throw new Error('the journal kept moving: the app keeps writing changes it follows');
+  }
+
+  /** The key of the feed's lease on the installation (FeedLease): held while a follower runs, deleted when it stops. */
+  const leaseKey = () => `${h.prefix}:journal-lease:${installationId}`;
+
+  /** Switches the feed to push and waits for its follower to stop (it lets go of its lease). */
+  async function stopFollowing(): Promise<void> {
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      expect(await redis.exists(leaseKey())).toBe(1);
+      await setMode('push');
+      await eventually(async () => (await redis.exists(leaseKey())) === 0, 10_000, 'the journal follower to stop', 50);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
   const salesforceWrites = () =>
     Object.entries(h.salesforceSandbox.stats().calls)
       .filter(([endpoint]) => /^(PATCH|POST) .*composite\/sobjects/.test(endpoint))
@@ -93,14 +124,14 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     await caughtUp();
     const writesBefore = salesforceWrites();
     const { contactId, lead } = await h.handOff();
-    await caughtUp();
+    // Both copies taken and everything they caused done: the second was taken once too, if at all.
+    await settled();
     // It came both ways: pushed by webhook, and read from the journal.
     const pushed = h.hubspotSandbox
       .deliveries()
       .flatMap((delivery) => delivery.events)
       .filter((event) => String(event.objectId) === contactId && event.propertyValue === 'marketingqualifiedlead');
     expect(pushed.length).toBeGreaterThanOrEqual(1);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await recordedStageChanges(contactId, 'marketingqualifiedlead')).toBe(1);
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`)).toHaveLength(1);
     expect(lead.Status).toBe('Open - Not Contacted');
@@ -118,10 +149,8 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     const { contactId, lead } = await h.handOff();
     expect(lead.Lifecycle_Stage__c).toBe('mql');
     await eventually(async () => (await h.contact(contactId)).salesforce_lead_id === lead.Id, 20_000, 'salesforce_lead_id on the contact');
-    // The app's write to the contact comes back through the journal: wait past it.
-    await caughtUp();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    await caughtUp();
+    // The app's write to the contact comes back through the journal: wait until it is taken and handled.
+    await settled();
 
     expect(h.hubspotSandbox.deliveries().length).toBe(deliveriesBefore);
     expect(salesforceWrites() - writesBefore).toBe(1);
@@ -135,9 +164,8 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     const journalBefore = (await readJournalPosition(h.app.db, installationId))?.offset;
     await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
     await eventually(async () => (await h.contact(contactId)).lifecyclestage === 'salesqualifiedlead', 20_000, 'HubSpot SQL');
-    await caughtUp();
+    await settled();
     expect((await readJournalPosition(h.app.db, installationId))?.offset).not.toBe(journalBefore);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await drainsToSalesforce()).toBe(drainsBefore);
 
     // The dashboard shows the feed: mode, the offset it resumes after, no lag, current.
@@ -155,16 +183,19 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     await setMode('pull');
     const before = await caughtUp();
     const first = await h.handOff();
-    await caughtUp();
+    await settled();
 
     // Down: the feed stops following; changes keep happening in HubSpot.
-    await setMode('push');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stopFollowing();
+    const down = await readJournalPosition(h.app.db, installationId);
     const second = h.newContact();
     h.hubspotSandbox.editInUi('contacts', second, { lifecyclestage: 'marketingqualifiedlead' });
     const third = h.newContact();
     h.hubspotSandbox.editInUi('contacts', third, { lifecyclestage: 'marketingqualifiedlead' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Nothing is on its way to the app (the webhooks are off since the test before), and the
+    // stopped feed neither read nor polled the journal.
+    await untilAppIdle(h);
+    expect(await readJournalPosition(h.app.db, installationId)).toEqual(down);
     expect(await h.leadsFor(`HubSpot_Contact_Id__c IN ('${second}', '${third}')`)).toHaveLength(0);
 
     // As if it went down after enqueueing the first handoff's entries but before saving their offset.
@@ -177,7 +208,8 @@ describe('HubSpot pull feed (webhooks journal)', () => {
       20_000,
       'the Leads of the changes made while the feed was down',
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The entries read again are taken and handled (as duplicates) by now.
+    await settled();
     expect(await h.leadsFor(`HubSpot_Contact_Id__c = '${first.contactId}'`)).toHaveLength(1);
     for (const contactId of [first.contactId, second, third])
       expect(await recordedStageChanges(contactId, 'marketingqualifiedlead')).toBe(1);
@@ -188,8 +220,7 @@ describe('HubSpot pull feed (webhooks journal)', () => {
   it('an expired offset starts again from the earliest entry kept, requests a reconciler pass and logs it', async () => {
     await setMode('pull');
     await caughtUp();
-    await setMode('push');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stopFollowing();
     const contactId = h.newContact();
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     // The stored offset has passed the retention by the time the feed asks for what follows it.
@@ -215,20 +246,36 @@ describe('HubSpot pull feed (webhooks journal)', () => {
     const redis = new Redis(inject('redisUrl'));
     try {
       const prefix = `${h.prefix}:lease-test`;
-      const first = new FeedLease(redis, prefix, 300);
-      const second = new FeedLease(redis, prefix, 300);
+      const ttlMs = 300;
+      const first = new FeedLease(redis, prefix, ttlMs);
+      const second = new FeedLease(redis, prefix, ttlMs);
+      // The lease's time to live as Redis counts it down (FeedLease's key).
+      const key = `${prefix}:journal-lease:inst-a`;
+      const untilHalfSpent = (what: string) =>
+        eventually(
+          async () => {
+            const left = await redis.pttl(key);
+            if (left < 0) throw new Error(`the lease expired while held (${what})`);
+            return left < ttlMs / 2;
+          },
+          5_000,
+          what,
+          10,
+        );
       expect(await first.hold('inst-a')).toBe(true);
       expect(await second.hold('inst-a')).toBe(false);
       expect(await second.hold('inst-b')).toBe(true);
-      // Renewed by its holder, it outlives its first term.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Renewed by its holder past half its term, it outlives its first term: when half of the
+      // renewed term has run too, the first is over, and the lease is still the first's.
+      await untilHalfSpent('half of the first term');
       expect(await first.hold('inst-a')).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await redis.pttl(key)).toBeGreaterThan(ttlMs / 2);
+      await untilHalfSpent('half of the renewed term');
       expect(await second.hold('inst-a')).toBe(false);
       await first.release('inst-a');
       expect(await second.hold('inst-a')).toBe(true);
-      // A holder that stops renewing (its process died) loses it.
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      // A holder that stops renewing (its process died) loses it: Redis lets the lease expire.
+      await eventually(async () => (await redis.exists(key)) === 0, 5_000, 'the unrenewed lease to expire', 10);
       expect(await first.hold('inst-a')).toBe(true);
     } finally {
       redis.disconnect();

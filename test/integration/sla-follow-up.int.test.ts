@@ -13,7 +13,7 @@ import { connectPostgres } from '../../src/store/db.ts';
 import { upsertInstallation } from '../../src/store/installations.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { salesSide, salesViolations } from '../../src/store/sla-compliance.ts';
-import { followUpJobId, type FollowUpRule } from '../../src/sync/sla-clock.ts';
+import { followUpJobId, type FollowUpRule } from '../../src/sync/sla-scheduler.ts';
 import { eventually, eventuallyValue } from '../support/app-process.ts';
 import { MovableClock } from '../support/clock.ts';
 import { freshPostgresUrl } from '../support/db.ts';

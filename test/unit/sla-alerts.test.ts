@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ALERT_SECRET, BREACHED_CLOCK, escalationOf } from '../support/sla-fixtures.ts';
 import { AlertTargetSchema, buildBreachAlert, signAlertBody, verifyAlertSignature } from '../../src/sync/alerts.ts';
-import { slaJobId } from '../../src/sync/sla-clock.ts';
+import { slaJobId } from '../../src/sync/sla-scheduler.ts';
 
 const SECRET = ALERT_SECRET;
 const target = { url: 'https://chat.example.com/hooks/T0/B0/xyz', secret: SECRET };

@@ -7,7 +7,7 @@ import type { Db } from '../../store/db.ts';
 import { scheduleReconcile } from '../../sync/reconcile-schedule.ts';
 import { scheduleCommitmentChecks } from '../../sync/commitment-check.ts';
 import type { SyncScheduler } from '../../sync/scheduler.ts';
-import { SlaScheduler } from '../../sync/sla-clock.ts';
+import { SlaScheduler } from '../../sync/sla-scheduler.ts';
 import type { InstallationDirectory } from '../../store/installation-directory.ts';
 import type { OAuthApps } from '../oauth/apps.ts';
 import type { CredentialVault } from '../oauth/credentials.ts';
