@@ -42,6 +42,9 @@ export interface SyncWorkerDeps {
   batchSize?: number;
 }
 
+/** Handoff batches in flight at once in one installation's drain (to Salesforce). */
+const PARALLEL_HANDOFF_BATCHES = 12;
+
 /** A check for a dead holder runs this long after its lock would expire. */
 const LOCK_EXPIRY_MARGIN_MS = 250;
 
@@ -69,10 +72,12 @@ async function drainJob(
         // To Salesforce: 200 contacts per batch (two HubSpot reads of 100, one Collections call of
         // 200). To HubSpot: 100 records per batch, HubSpot's batch limit.
         batchSize: deps.batchSize ?? (direction === 'to-salesforce' ? 200 : 100),
-        // To Salesforce, three batches of distinct contacts at once keep both APIs busy (the
-        // limiters pace them); to HubSpot one at a time (see DrainDeps.parallelBatches).
-        parallelBatches: direction === 'to-salesforce' ? 3 : 1,
-        maxBatches: 20,
+        // To Salesforce, up to twelve batches of distinct contacts in flight: enough that the
+        // limiters, not the answers' latency, bound a bulk handoff (a batch waits ~3 s on its calls;
+        // a Professional portal takes ~4 batches a second); to HubSpot one at a time (see
+        // DrainDeps.parallelBatches).
+        parallelBatches: direction === 'to-salesforce' ? PARALLEL_HANDOFF_BATCHES : 1,
+        maxBatches: direction === 'to-salesforce' ? 4 * PARALLEL_HANDOFF_BATCHES : 20,
         // Kept alive by the drain while it works, so short: a dead holder's lock frees within 15 s.
         lockTtlMs: DRAIN_LOCK_TTL_MS,
         fillWaitMs: 50,

@@ -21,9 +21,10 @@ export interface DrainDeps {
   /** Batches per job before handing over to a continuation job (keeps jobs short). */
   maxBatches: number;
   /**
-   * Batches synced at once, on disjoint records (default 1). Only for a direction whose records
-   * never share a target: to Salesforce each record is its own contact and its own Lead; to
-   * HubSpot a Lead and its Opportunity move the same contact, so that drain stays one at a time.
+   * Batches in flight at once, on disjoint records (default 1); the next starts as soon as one
+   * ends. Only for a direction whose records never share a target: to Salesforce each record is
+   * its own contact and its own Lead; to HubSpot a Lead and its Opportunity move the same contact,
+   * so that drain stays one at a time.
    */
   parallelBatches?: number;
   lockTtlMs: number;
@@ -75,6 +76,68 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/**
+ * Keeps up to `parallelBatches` batches of disjoint records in flight, starting the next as soon as
+ * one ends (no round waits for its slowest batch), until nothing is pending, `maxBatches` have
+ * started, the direction is held, or a batch failed. A record is in at most one batch in flight: a
+ * newer version of it stays pending for a later batch. A batch starts full, unless nothing else is
+ * in flight (then the partial one the fill wait left).
+ */
+async function runBatches(
+  deps: DrainDeps,
+  installationId: string,
+  direction: Direction,
+  extend: () => Promise<unknown>,
+): Promise<{ batches: number; records: number; failed: boolean; failure?: unknown }> {
+  const parallel = Math.max(1, deps.parallelBatches ?? 1);
+  const inFlight = new Set<string>();
+  const running = new Set<Promise<void>>();
+  const result: { batches: number; records: number; failed: boolean; failure?: unknown } = { batches: 0, records: 0, failed: false };
+  let started = 0;
+  while (!result.failed && started < deps.maxBatches) {
+    if (deps.held && (await deps.held())) break;
+    if (running.size === 0) await waitWhileFilling(deps, installationId, direction);
+    // The records in flight when the peek starts stay out of its answer even if their batch ends
+    // during it (the peek may have read them just before they were settled).
+    const busy = new Set(inFlight);
+    const peeked = await deps.pending.peek(installationId, direction, deps.batchSize + busy.size);
+    // A batch that failed meanwhile ends the drain (its records, free again, wait for the retry).
+    if (result.failed) break;
+    const free = peeked.filter((r) => !busy.has(r.key));
+    if (free.length === 0 || (free.length < deps.batchSize && running.size > 0)) {
+      // More may arrive, or a batch in flight frees its records: look again once one ends.
+      if (running.size > 0) await Promise.race(running);
+      // Nothing in flight: done, unless a batch ended during the peek (its records may be pending again).
+      else if (busy.size === 0) break;
+      continue;
+    }
+    const batch = free.slice(0, deps.batchSize);
+    await extend();
+    started += 1;
+    for (const record of batch) inFlight.add(record.key);
+    const task: Promise<void> = (async () => {
+      try {
+        await deps.syncBatch(
+          installationId,
+          direction,
+          batch.map((r) => r.key),
+        );
+        await deps.pending.settle(installationId, direction, batch);
+        result.batches += 1;
+        result.records += batch.length;
+      } catch (error) {
+        if (!result.failed) Object.assign(result, { failed: true, failure: error });
+      } finally {
+        for (const record of batch) inFlight.delete(record.key);
+      }
+    })().finally(() => running.delete(task));
+    running.add(task);
+    if (running.size >= parallel) await Promise.race(running);
+  }
+  await Promise.all(running);
+  return result;
+}
+
 /** Drains pending records of one installation and direction. */
 export async function drainPending(deps: DrainDeps, installationId: string, direction: Direction): Promise<DrainResult> {
   const lockKey = `${deps.prefix}:drain-lock:${installationId}:${direction}`;
@@ -86,8 +149,6 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
     number,
   ];
   if (taken !== 1) return { kind: 'busy', holder, lockExpiresInMs: Math.max(0, ttl) };
-  let batches = 0;
-  let records = 0;
   let released = false;
   // The lock outlives a batch however long it waits on rate limits or slow answers: only a dead
   // process lets it expire (a second drain reading the same records meanwhile could write a
@@ -96,35 +157,10 @@ export async function drainPending(deps: DrainDeps, installationId: string, dire
   const heartbeat = setInterval(() => void extend().catch(() => undefined), Math.max(250, Math.floor(deps.lockTtlMs / 3)));
   heartbeat.unref();
   try {
-    const parallel = Math.max(1, deps.parallelBatches ?? 1);
-    while (batches < deps.maxBatches) {
-      if (deps.held && (await deps.held())) break;
-      await waitWhileFilling(deps, installationId, direction);
-      const peeked = await deps.pending.peek(installationId, direction, deps.batchSize * parallel);
-      if (peeked.length === 0) break;
-      await extend();
-      // Full batches only, unless there is not one yet (then the partial one the fill wait left):
-      // the rest of a round stays pending and fills up for the next round.
-      const full = Math.floor(peeked.length / deps.batchSize);
-      const chunks =
-        full === 0 ? [peeked] : Array.from({ length: full }, (_, i) => peeked.slice(i * deps.batchSize, (i + 1) * deps.batchSize));
-      // Every chunk settles what it synced, also when another one fails; the first failure is
-      // then thrown (a rate limit delays the job, the rest is still pending).
-      const outcomes = await Promise.allSettled(
-        chunks.map(async (batch) => {
-          await deps.syncBatch(
-            installationId,
-            direction,
-            batch.map((r) => r.key),
-          );
-          await deps.pending.settle(installationId, direction, batch);
-          batches += 1;
-          records += batch.length;
-        }),
-      );
-      const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-      if (failure) throw failure.reason;
-    }
+    const { batches, records, failed, failure } = await runBatches(deps, installationId, direction, extend);
+    // Every batch settled what it synced, also when another one failed; the first failure is
+    // then thrown (a rate limit delays the job, the rest is still pending).
+    if (failed) throw failure;
     const remaining = await deps.pending.size(installationId, direction);
     released = true;
     const rerunWanted = Number(await deps.redis.eval(RELEASE, 2, lockKey, wantedKey, token)) === 1;

@@ -154,6 +154,41 @@ describe.each(REDIS)('drain lock on %s', (_name, redisTarget) => {
     expect(await holder).toMatchObject({ kind: 'drained', records: 1, rerunWanted: true });
   });
 
+  it('starts the next batch as soon as one ends, and never puts a record in two batches at once, new versions included', async () => {
+    const installation = randomUUID();
+    const pending = new PendingSet(redis, prefix);
+    const keys = Array.from({ length: 60 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    await pending.mark(installation, 'to-salesforce', keys);
+    const held = new Set<string>();
+    const overlaps: string[] = [];
+    const batches: string[][] = [];
+    const result = await drainPending(
+      {
+        ...deps(async (_id, _dir, batch) => {
+          for (const key of batch) if (held.has(key)) overlaps.push(key);
+          for (const key of batch) held.add(key);
+          batches.push(batch);
+          if (batches.length === 1) {
+            // The first batch is slow; the others go on around it. A rep's change to one of its
+            // records arrives meanwhile: that record stays out of every other batch until it ends.
+            await pending.mark(installation, 'to-salesforce', [batch[0] ?? '']);
+            await eventually(async () => batches.length >= 5, 5_000, 'four more batches while the first one syncs', 5);
+          }
+          for (const key of batch) held.delete(key);
+        }),
+        parallelBatches: 3,
+        maxBatches: 20,
+      },
+      installation,
+      'to-salesforce',
+    );
+    expect(overlaps).toEqual([]);
+    // Six batches of ten, and the record changed mid-batch once more, on its own.
+    expect(result).toMatchObject({ kind: 'drained', records: 61, remaining: 0 });
+    expect(batches.slice(0, 6).flat().sort()).toEqual(keys);
+    expect(batches[6]).toEqual([batches[0]?.[0]]);
+  });
+
   it('syncs full disjoint batches at once and, when one fails, keeps exactly its records (and the unfilled rest) pending', async () => {
     const installation = randomUUID();
     const pending = new PendingSet(redis, prefix);
