@@ -30,6 +30,14 @@ export class Producer {
       });
       queue.on('error', () => undefined);
       this.open.set(key, queue);
+      // BullMQ reads the server's version once, when the queue is made; if Redis goes away during
+      // that read, the queue stays failed for good (every add rejects with that first error). A
+      // queue that fails so is dropped, and the next enqueue makes a new one on the same connection.
+      const made = queue;
+      made.waitUntilReady().catch(() => {
+        if (this.open.get(key) === made) this.open.delete(key);
+        void made.close().catch(() => undefined);
+      });
     }
     return queue;
   }

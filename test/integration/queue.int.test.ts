@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { Producer } from '../../src/queue/producer.ts';
@@ -6,6 +8,7 @@ import { producerConnection, untilReady, workerConnection, type RedisConnection,
 import { startWorkers, type WorkerPool } from '../../src/queue/worker-runner.ts';
 import { createMetrics } from '../../src/metrics.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+import { eventually } from '../support/app-process.ts';
 
 const event = (objectId: string) => ({
   v: 1 as const,
@@ -110,5 +113,43 @@ describe.each(REDIS)('job catalog on %s', (_name, redisTarget) => {
     expect(job?.attemptsMade).toBe(1);
     expect(calls).toBe(0);
     await events.close();
+  });
+});
+
+describe('a producer whose queue could not be made', () => {
+  it('makes the queue again at the next enqueue, instead of failing every enqueue with the first error', async () => {
+    // BullMQ reads the server's version (INFO) once, as a queue is made. A user that may not run
+    // INFO makes that read fail every time, the way a Redis restart during it does once.
+    const admin = new Redis(inject('redisUrl'));
+    const user = `producer-${randomBytes(4).toString('hex')}`;
+    const prefix = uniquePrefix();
+    await admin.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-info');
+    const url = new URL(inject('redisUrl'));
+    url.username = user;
+    url.password = 'secret';
+    const connection = producerConnection(url.toString(), { enableReadyCheck: false });
+    const producer = new Producer(connection, prefix);
+    try {
+      await untilReady(connection);
+      const job = (jobId: string) => [{ jobId, payload: { v: 1 as const, installationId: 'inst-1' } }];
+      await expect(producer.enqueue('reconcile', job('r-1'))).rejects.toThrow(/NOPERM/);
+      await admin.call('ACL', 'SETUSER', user, '+info');
+      await eventually(
+        () =>
+          producer.enqueue('reconcile', job('r-2')).then(
+            () => true,
+            () => false,
+          ),
+        5_000,
+        'an enqueue once the queue can be made',
+      );
+      expect(await producer.queue('reconcile').getJob('r-2')).toBeDefined();
+    } finally {
+      await producer.close().catch(() => undefined);
+      connection.disconnect();
+      await admin.call('ACL', 'DELUSER', user);
+      admin.disconnect();
+      await dropPrefix(prefix);
+    }
   });
 });
