@@ -27,17 +27,14 @@ export class Producer {
         connection: this.connection,
         prefix: this.prefix,
         defaultJobOptions: definition.jobOptions,
+        // BullMQ would read the server's version (INFO) as the queue is made and keep a failure of
+        // that read for good: every enqueue of the queue in this process then fails with it (a
+        // worker started just before a Redis restart refused deliveries for minutes — chaos suite).
+        // The version is the deployment's to meet (Redis 6.2 or later, README), not each queue's to check.
+        skipVersionCheck: true,
       });
       queue.on('error', () => undefined);
       this.open.set(key, queue);
-      // BullMQ reads the server's version once, when the queue is made; if Redis goes away during
-      // that read, the queue stays failed for good (every add rejects with that first error). A
-      // queue that fails so is dropped, and the next enqueue makes a new one on the same connection.
-      const made = queue;
-      made.waitUntilReady().catch(() => {
-        if (this.open.get(key) === made) this.open.delete(key);
-        void made.close().catch(() => undefined);
-      });
     }
     return queue;
   }
