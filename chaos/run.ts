@@ -271,7 +271,10 @@ async function main(): Promise<number> {
     for (let i = 0; i < cli.workers; i += 1) startWorker();
     const syncQueue = queuesOpen.get('syncToSalesforce');
     if (!syncQueue) throw new Error('no sync-to-salesforce queue');
-    await pollUntil(async () => (await syncQueue.getWorkersCount()) >= cli.workers, 90_000, `${cli.workers} workers consuming`, 300);
+    const untilConsuming = (what: string) =>
+      pollUntil(async () => (await syncQueue.getWorkersCount()) >= cli.workers, 90_000, `${cli.workers} workers consuming${what}`, 300);
+    const aliveWorkers = () => workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+    await untilConsuming('');
 
     // 3. Fault targets: the knobs, the proxies, and the processes.
     const redisForRunner = runnerRedis;
@@ -309,7 +312,7 @@ async function main(): Promise<number> {
           await pollUntil(async () => (lock = await heldLock()) !== undefined, 20_000, 'a drain batch in flight', 25).catch(
             () => undefined,
           );
-          const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+          const alive = aliveWorkers();
           // A replacement still booting runs no batch: the random pick is among the others.
           const running = alive.filter((w) => !started.has(w));
           const victims = attempt === 3 ? alive : running.slice(Math.floor(random() * running.length)).slice(0, 1);
@@ -344,17 +347,12 @@ async function main(): Promise<number> {
         await postgres.restart();
       },
       stopApp: async (downMs) => {
-        const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+        const alive = aliveWorkers();
         await Promise.all(alive.map((worker) => worker.stop()));
         const stoppedAt = Date.now();
         await sleep(downMs);
         const started = Array.from({ length: cli.workers }, () => startWorker().name);
-        await pollUntil(
-          async () => (await syncQueue.getWorkersCount()) >= cli.workers,
-          90_000,
-          `${cli.workers} workers consuming again`,
-          300,
-        );
+        await untilConsuming(' again');
         return `stopped ${alive.map((w) => w.name).join(', ')}; ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s later ${started.join(', ')} consuming`;
       },
     };
