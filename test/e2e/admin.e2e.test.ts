@@ -213,7 +213,7 @@ describe('admin dashboard in Chromium', () => {
       await rep.query<{ HubSpot_Contact_Id__c: string | null }>(`SELECT HubSpot_Contact_Id__c FROM Lead WHERE Id = '${leadId}'`)
     ).records[0];
     expect(lead?.HubSpot_Contact_Id__c).toBe(contactId);
-    const marketing = new Client({ accessToken: 'pat-sandbox-hubspot', basePath: hubspot.url });
+    const marketing = new Client({ accessToken: hubspot.createPrivateApp('Marketing operations').token, basePath: hubspot.url });
     expect((await marketing.crm.contacts.basicApi.getById(contactId, ['lifecyclestage'])).properties.lifecyclestage).toBe(
       'salesqualifiedlead',
     );

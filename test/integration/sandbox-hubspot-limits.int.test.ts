@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { clientFor, failureOf, installOauthApp, startSandbox } from './support-hubspot/sandbox.ts';
+import { APP_ID, clientFor, failureOf, installOauthApp, startSandbox } from './support-hubspot/sandbox.ts';
 
 let clock = Date.parse('2026-06-01T08:00:00.000Z');
 let sandbox: HubSpotSandbox | undefined;
@@ -40,6 +40,43 @@ describe('HubSpot sandbox rate limits', () => {
       'x-hubspot-ratelimit-secondly': '10',
       'x-hubspot-ratelimit-secondly-remaining': '9',
     });
+  });
+
+  it("gives another private app of the portal its own burst limit and the account's one daily limit", async () => {
+    const box = await limitedSandbox(3);
+    const app = clientFor(box);
+    const other = box.createPrivateApp('Marketing operations');
+    const script = clientFor(box, { accessToken: other.token });
+    for (let i = 0; i < 3; i++) await app.crm.contacts.basicApi.getPage();
+    expect((await failureOf(app.crm.contacts.basicApi.getPage())).code).toBe(429);
+
+    const answer = await script.apiRequest({ method: 'GET', path: '/crm/v3/objects/contacts' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('x-hubspot-ratelimit-remaining')).toBe('2');
+    // Three calls of the app and one of the script: the account's day counts all four.
+    expect(answer.headers.get('x-hubspot-ratelimit-daily-remaining')).toBe('249996');
+
+    // A write through the other app is an integration change of that app, not of ours.
+    const created = await script.crm.contacts.basicApi.create({ properties: { email: 'ops@example.com' }, associations: [] });
+    const history = await script.crm.contacts.basicApi.getById(created.id, undefined, ['email']);
+    expect(history.propertiesWithHistory?.email?.[0]).toMatchObject({ sourceType: 'INTEGRATION', sourceId: String(other.appId) });
+    expect(other.appId).not.toBe(APP_ID);
+
+    // The same over HTTP, for tools outside the process; a body without a name changes nothing.
+    const refused = await fetch(`${box.url}/__sandbox/private-apps`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    expect(refused.status).toBe(400);
+    const made = await fetch(`${box.url}/__sandbox/private-apps`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'Webinar tool' }),
+    });
+    expect(made.status).toBe(201);
+    const { token } = (await made.json()) as { token: string };
+    expect((await clientFor(box, { accessToken: token }).crm.contacts.basicApi.getPage()).results).toHaveLength(1);
   });
 
   it('answers the 101st request in ten seconds with the real TEN_SECONDLY_ROLLING 429', async () => {

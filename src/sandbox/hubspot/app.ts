@@ -4,7 +4,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import { associationsRouter } from './associations-routes.ts';
 import { campaignsRouter } from './campaigns-routes.ts';
 import { communicationPreferencesRouter } from './communication-preferences-routes.ts';
-import { bearerAuth, developerKeyAuth } from './auth.ts';
+import { bearerAuth, developerKeyAuth, type PrivateApps } from './auth.ts';
 import type { CrmService } from './crm-service.ts';
 import { HubSpotError, errorBody, rateLimited, resourceNotFound, serverError } from './errors.ts';
 import type { FaultController } from './faults.ts';
@@ -35,6 +35,7 @@ export interface AppDeps {
   limiter: RateLimiter;
   stats: CallStats;
   control: SandboxControl;
+  privateApps: PrivateApps;
   persistence: StatePersistence | undefined;
 }
 
@@ -104,7 +105,7 @@ function toHubSpotError(error: unknown, deps: AppDeps): HubSpotError {
 
 /** The Express app: public endpoints, developer-key endpoints, bearer-token CRM endpoints, sandbox controls. */
 export function buildApp(deps: AppDeps): Express {
-  const { config, store, crm, faults, journal, limiter, control } = deps;
+  const { config, store, crm, faults, journal, limiter, control, privateApps } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -115,7 +116,7 @@ export function buildApp(deps: AppDeps): Express {
   app.use(injectFaults(faults));
   app.use(express.json({ limit: '25mb' }));
 
-  const withToken = [bearerAuth(store, config), limiter.middleware()];
+  const withToken = [bearerAuth(store, config, privateApps), limiter.middleware()];
   app.use(oauthRouter(store, config, journal));
   app.use(journalRouter(journal, faults, config, limiter));
   app.use(formsRouter(store, crm, config, withToken));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { expiredAuthentication, invalidApiKey, invalidAuthentication } from './errors.ts';
 import type { ChangeOrigin } from './model.ts';
@@ -8,8 +9,10 @@ import { queryString } from './http-kit.ts';
 /** Who is calling: decides rate-limit bucket, headers and the `changeSource` of writes. */
 export interface Caller {
   kind: 'private-app' | 'oauth' | 'developer-key';
-  /** Rate-limit bucket (per token). */
+  /** Burst-limit bucket: per private app, per OAuth token. */
   rateKey: string;
+  /** Daily-limit bucket: one per account for its private apps; none for OAuth (docs/reference/hubspot-api.md §4.1). */
+  dailyKey?: string;
   origin: ChangeOrigin;
   /** Scopes of an OAuth grant; the private-app token holds every scope the portal offers. */
   scopes?: readonly string[];
@@ -27,6 +30,35 @@ export function originOf(res: Response): ChangeOrigin {
   return callerOf(res).origin;
 }
 
+/**
+ * The portal's private apps: the app's own (`privateAppToken`, the configured app id) and any other
+ * an admin created in Settings → Integrations → Private apps (a script, a marketing tool). Each
+ * has its own token and its own burst limit; the daily limit is the account's, shared by all of
+ * them (docs/reference/hubspot-api.md §4.1). Writes made with one carry `changeSource:
+ * "INTEGRATION"` and that app's id.
+ */
+export class PrivateApps {
+  private readonly apps = new Map<string, { appId: number; name: string }>();
+  private nextAppId: number;
+
+  constructor(private readonly config: SandboxConfig) {
+    this.apps.set(config.privateAppToken, { appId: config.appId, name: 'app' });
+    this.nextAppId = config.appId + 1;
+  }
+
+  /** Creates another private app in the portal and returns its access token. */
+  create(name: string): { token: string; appId: number } {
+    const appId = this.nextAppId++;
+    const token = `pat-${this.config.portalId}-${appId}-${randomBytes(12).toString('hex')}`;
+    this.apps.set(token, { appId, name });
+    return { token, appId };
+  }
+
+  appOf(token: string): number | undefined {
+    return this.apps.get(token)?.appId;
+  }
+}
+
 function bearerToken(req: Request): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
@@ -39,13 +71,19 @@ function bearerToken(req: Request): string | undefined {
  * sandbox issued and that has not expired. Missing or unknown → 401 INVALID_AUTHENTICATION,
  * expired → 401 EXPIRED_AUTHENTICATION ("expired N minute(s) ago").
  */
-export function bearerAuth(store: SandboxStore, config: SandboxConfig): RequestHandler {
+export function bearerAuth(store: SandboxStore, config: SandboxConfig, privateApps: PrivateApps): RequestHandler {
   const integration: ChangeOrigin = { changeSource: 'INTEGRATION', sourceId: String(config.appId) };
   return (req: Request, res: Response, next: NextFunction) => {
     const token = bearerToken(req);
     if (token === undefined) throw invalidAuthentication();
-    if (token === config.privateAppToken) {
-      (res.locals as { caller?: Caller }).caller = { kind: 'private-app', rateKey: `pat:${token}`, origin: integration };
+    const privateAppId = privateApps.appOf(token);
+    if (privateAppId !== undefined) {
+      (res.locals as { caller?: Caller }).caller = {
+        kind: 'private-app',
+        rateKey: `pat:${privateAppId}`,
+        dailyKey: `account:${config.portalId}`,
+        origin: { changeSource: 'INTEGRATION', sourceId: String(privateAppId) },
+      };
       next();
       return;
     }
@@ -71,6 +109,7 @@ export function developerKeyAuth(config: SandboxConfig): RequestHandler {
     (res.locals as { caller?: Caller }).caller = {
       kind: 'developer-key',
       rateKey: `hapikey:${key}`,
+      dailyKey: `hapikey:${key}`,
       origin: { changeSource: 'INTEGRATION', sourceId: String(config.appId) },
     };
     next();

@@ -29,8 +29,11 @@ class RollingWindow {
 interface Bucket {
   burst: RollingWindow;
   search: RollingWindow;
+}
+
+interface DailyCount {
   day: string;
-  daily: number;
+  count: number;
 }
 
 export const JOURNAL_REQUESTS_PER_SECOND = 100;
@@ -39,13 +42,14 @@ export const JOURNAL_SUBSCRIPTION_REQUESTS_PER_SECOND = 50;
 const isSearch = (req: Request): boolean => req.method === 'POST' && /\/search\/?$/.test(req.path);
 
 /**
- * Per-token limits as HubSpot applies them: a rolling burst window (default 100 / 10 s →
+ * Limits as HubSpot applies them: per app a rolling burst window (default 100 / 10 s →
  * `TEN_SECONDLY_ROLLING`), the search API's per-second limit (`SECONDLY`, "You have reached your
  * secondly limit." — the message the client's RetryDecorator looks for) and a daily cap (`DAILY`,
- * not retried by the client). Refused requests do not count against the window.
+ * not retried by the client) per account. Refused requests do not count against the window.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly daily = new Map<string, DailyCount>();
   private journal = new RollingWindow(1000);
   private journalSubscriptions = new RollingWindow(1000);
 
@@ -53,6 +57,7 @@ export class RateLimiter {
 
   reset(): void {
     this.buckets.clear();
+    this.daily.clear();
     this.journal = new RollingWindow(1000);
     this.journalSubscriptions = new RollingWindow(1000);
   }
@@ -79,7 +84,7 @@ export class RateLimiter {
   middleware(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       const caller = callerOf(res);
-      const headers = this.admit(caller.rateKey, isSearch(req), caller.kind !== 'oauth');
+      const headers = this.admit(caller.rateKey, caller.dailyKey, isSearch(req));
       res.set(headers.headers);
       if (headers.refused !== undefined)
         throw rateLimited(headers.refused, `sandbox:${caller.kind}:${this.config.portalId}`, headers.headers);
@@ -87,24 +92,26 @@ export class RateLimiter {
     };
   }
 
+  /** Admits a call against its burst bucket and, for callers with a daily limit, its daily count. */
   private admit(
     key: string,
+    dailyKey: string | undefined,
     search: boolean,
-    withDaily: boolean,
   ): { headers: Record<string, string>; refused?: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' } {
     const { requests, windowMs, searchPerSecond, daily } = this.config.rateLimit;
     const now = this.config.now();
-    const bucket = this.bucket(key, now);
+    const bucket = this.bucket(key);
+    const today = dailyKey === undefined ? undefined : this.dailyCount(dailyKey, now);
     const used = bucket.burst.count(now);
     const searchUsed = bucket.search.count(now);
     let refused: 'TEN_SECONDLY_ROLLING' | 'SECONDLY' | 'DAILY' | undefined;
-    if (bucket.daily >= daily) refused = 'DAILY';
+    if (today !== undefined && today.count >= daily) refused = 'DAILY';
     else if (used >= requests) refused = 'TEN_SECONDLY_ROLLING';
     else if (search && searchUsed >= searchPerSecond) refused = 'SECONDLY';
     if (refused === undefined) {
       bucket.burst.add(now);
       if (search) bucket.search.add(now);
-      bucket.daily += 1;
+      if (today !== undefined) today.count += 1;
     }
     const secondly = Math.max(1, Math.ceil(requests / Math.max(1, windowMs / 1000)));
     const headers: Record<string, string> = {
@@ -115,29 +122,29 @@ export class RateLimiter {
       'X-HubSpot-RateLimit-Secondly-Remaining': String(Math.max(0, secondly - bucket.burst.lastSecond(now))),
     };
     // Daily headers are not sent for OAuth-authorised requests (docs/reference/hubspot-api.md §4.2).
-    if (withDaily) {
+    if (today !== undefined) {
       headers['X-HubSpot-RateLimit-Daily'] = String(daily);
-      headers['X-HubSpot-RateLimit-Daily-Remaining'] = String(Math.max(0, daily - bucket.daily));
+      headers['X-HubSpot-RateLimit-Daily-Remaining'] = String(Math.max(0, daily - today.count));
     }
     return refused === undefined ? { headers } : { headers, refused };
   }
 
-  private bucket(key: string, now: number): Bucket {
-    const day = new Date(now).toISOString().slice(0, 10);
+  private bucket(key: string): Bucket {
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = {
-        burst: new RollingWindow(this.config.rateLimit.windowMs),
-        search: new RollingWindow(1000),
-        day,
-        daily: 0,
-      };
+      bucket = { burst: new RollingWindow(this.config.rateLimit.windowMs), search: new RollingWindow(1000) };
       this.buckets.set(key, bucket);
     }
-    if (bucket.day !== day) {
-      bucket.day = day;
-      bucket.daily = 0;
-    }
     return bucket;
+  }
+
+  private dailyCount(key: string, now: number): DailyCount {
+    const day = new Date(now).toISOString().slice(0, 10);
+    let count = this.daily.get(key);
+    if (count === undefined || count.day !== day) {
+      count = { day, count: 0 };
+      this.daily.set(key, count);
+    }
+    return count;
   }
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { PrivateApps } from './auth.ts';
 import type { MarketingHubTier } from './campaigns.ts';
 import type { CrmService } from './crm-service.ts';
 import { objectNotFound, validationError } from './errors.ts';
@@ -51,6 +52,11 @@ export interface SandboxControl {
   unsubscribeRecipient(contactId: string): void;
   /** A user restoring a deleted record from the recycle bin (the public API has no restore endpoint). */
   restoreInUi(objectType: string, id: string, userId?: number): void;
+  /**
+   * Another private app in the portal (a script, a marketing tool), as an admin creates one in
+   * Settings → Integrations: its own token and burst limit, the account's daily limit.
+   */
+  createPrivateApp(name: string): { token: string; appId: number };
   /** Names a form (for conversion event names) and sets its response (inline message or redirect). */
   registerForm(form: FormDefinition): void;
   /** Sets the portal's Marketing Hub tier (below Professional the campaigns API answers 403). */
@@ -84,6 +90,7 @@ interface ControlDeps {
   stats: CallStats;
   limiter: RateLimiter;
   persistence: StatePersistence | undefined;
+  privateApps: PrivateApps;
 }
 
 type UiControls = Pick<SandboxControl, 'unsubscribeRecipient' | 'editInUi' | 'createInUi' | 'archiveInUi' | 'restoreInUi'>;
@@ -151,7 +158,7 @@ function uiControls({ store, crm, config, persistence }: ControlDeps): UiControl
 
 /** Builds the sandbox controls over the running parts. */
 export function createControl(deps: ControlDeps): SandboxControl {
-  const { store, crm, faults, dispatcher, journal, stats, limiter, persistence } = deps;
+  const { store, crm, faults, dispatcher, journal, stats, limiter, persistence, privateApps } = deps;
   const changed = () => persistence?.markDirty();
 
   return {
@@ -178,6 +185,7 @@ export function createControl(deps: ControlDeps): SandboxControl {
     faults: () => ({ config: faults.current(), counters: { ...faults.counters } }),
     deliveries: () => dispatcher.deliveries(),
     expireJournal: () => journal.expireAll(),
+    createPrivateApp: (name) => privateApps.create(name),
     setMarketingHubTier(tier) {
       store.campaignBook.tier = tier;
     },

@@ -11,6 +11,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 const resetBody = z.object({ keep: z.array(z.enum(['webhooks', 'oauth'])).optional() }).strict();
 const uiWriteBody = z.object({ properties: propertyValues, userId: z.number().int().positive().optional() }).strict();
+const privateAppBody = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 const seedBody = z
   .object({
     contacts: z
@@ -98,6 +99,11 @@ function registerStateRoutes(router: Router, control: SandboxControl): void {
   router.delete('/faults', (_req: Request, res: Response) => {
     control.clearFaults();
     res.status(204).end();
+  });
+
+  router.post('/private-apps', (req: Request, res: Response) => {
+    const input = parseBody(privateAppBody, req.body);
+    res.status(201).json(control.createPrivateApp(input.name));
   });
 
   router.post('/journal/expire', (_req: Request, res: Response) => {

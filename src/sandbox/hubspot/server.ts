@@ -8,6 +8,7 @@ import { StatePersistence, loadSnapshot } from './persistence.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { resolveConfig } from './sandbox-config.ts';
 import type { HubSpotSandboxOptions } from './sandbox-config.ts';
+import { PrivateApps } from './auth.ts';
 import { createControl } from './sandbox-control.ts';
 import type { SandboxControl, SandboxResetOptions } from './sandbox-control.ts';
 import { CallStats } from './stats.ts';
@@ -47,8 +48,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   });
   const stats = new CallStats();
   const limiter = new RateLimiter(config);
-  const control = createControl({ store, crm, config, faults, dispatcher, journal, stats, limiter, persistence });
-  const app = buildApp({ config, store, crm, faults, journal, limiter, stats, control, persistence });
+  const privateApps = new PrivateApps(config);
+  const control = createControl({ store, crm, config, faults, dispatcher, journal, stats, limiter, persistence, privateApps });
+  const app = buildApp({ config, store, crm, faults, journal, limiter, stats, control, persistence, privateApps });
 
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
