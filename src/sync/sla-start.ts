@@ -8,8 +8,9 @@ import type { SalesforceRecord } from '../crm/ports.ts';
 import { salesforceId15 } from '../domain/salesforce-id.ts';
 import { computeDueAt, effectiveSla, type SlaPolicy } from '../domain/sla.ts';
 import { insertSlaClocks, runningClocksForLeads, type NewSlaClock, type SlaClockRecord } from '../store/sla.ts';
-import { salesforceRef } from './context.ts';
+import { salesforceRef, trimmedText } from './context.ts';
 import { contextOf, isCrmFailure, Log, ownerOf, readLeads, readOwners, type ClockContext } from './sla-context.ts';
+import { stopClocksOnFirstTouch } from './sla-first-touch.ts';
 import { stampPending } from './sla-stamps.ts';
 
 /** A contact handed to sales, as the handoff reports it. */
@@ -69,7 +70,40 @@ export async function startClocks(ctx: ClockContext, handoffs: readonly Handoff[
     (error) => `the pending SLA stamp was not written (${error.message}); the first touch or the breach writes the status`,
   );
   await log.flush();
+  await stopClocksTouchedBeforeTheirStart(ctx, started);
   return started;
+}
+
+/**
+ * The handoff writes the Lead before its clock starts, so a rep quick enough to work the Lead in
+ * between changed it while no clock ran: that change stopped nothing. The new clocks' Leads are
+ * read once (one query per batch); those someone other than the integration user changed since
+ * are checked for their first touch now instead of at their due check. A Task or Event logged in
+ * that window leaves the Lead unchanged and is still found by the due check.
+ */
+async function stopClocksTouchedBeforeTheirStart(ctx: ClockContext, started: readonly SlaClockRecord[]): Promise<void> {
+  if (started.length === 0) return;
+  let leads: Map<string, SalesforceRecord>;
+  try {
+    leads = await readLeads(
+      ctx,
+      started.map((clock) => clock.leadId),
+      ['Id', 'LastModifiedById'],
+    );
+  } catch (error) {
+    if (isCrmFailure(error)) return;
+    throw error;
+  }
+  const integrationUser = salesforceId15(ctx.integrationUserId);
+  const touched = [...leads.values()].filter((lead) => {
+    const by = trimmedText(lead, 'LastModifiedById');
+    return by !== null && salesforceId15(by) !== integrationUser;
+  });
+  if (touched.length > 0)
+    await stopClocksOnFirstTouch(
+      ctx,
+      touched.map((lead) => `Lead:${lead.Id}`),
+    );
 }
 
 /**

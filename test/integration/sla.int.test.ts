@@ -18,7 +18,7 @@ import type { QueueKey } from '../../src/queue/catalog.ts';
 import { eventually, eventuallyValue } from '../support/app-process.ts';
 import { MovableClock } from '../support/clock.ts';
 import { BACKENDS, freshPostgresUrl, openTestDb } from '../support/db.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, untilAppIdle, type SyncHarness } from '../support/sync-harness.ts';
 
 /** An hour: a rep touches the Lead in time; the test moves the app's SLA clock past it to breach one. */
 const SLA_HOURS = 1;
@@ -390,6 +390,40 @@ describe('follow-up SLA', () => {
     }
     expect(h.hubspotSandbox.stats().totals.faultsInjected).toBeGreaterThanOrEqual(1);
     expect(await clockOf(lead.Id)).toMatchObject({ status: 'met' });
+  });
+
+  it('stops the clock of a Lead a rep worked before the handoff had started its clock', async () => {
+    const contactId = h.newContact();
+    await untilAppIdle(h);
+    // The handoff writes the Lead, then stamps the contact, then starts the clock: the stamp is
+    // held 4 s, long enough for a rep to work the Lead while no clock runs.
+    h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/batch/update', delayMs: 4_000, count: 1 }] });
+    try {
+      h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
+      const lead = await eventuallyValue(
+        async () => (await h.leadsFor(`HubSpot_Contact_Id__c = '${contactId}'`))[0],
+        20_000,
+        'the Lead of the handoff',
+      );
+      await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+      expect(await h.app.db.query('SELECT 1 FROM sla_clocks WHERE salesforce_lead_id = $1', [lead.Id])).toHaveLength(0);
+
+      const stopped = await eventuallyValue(
+        async () => {
+          const [row] = await h.app.db.query<ClockRow>('SELECT status, first_touch_source FROM sla_clocks WHERE salesforce_lead_id = $1', [
+            lead.Id,
+          ]);
+          return row?.status === 'pending' ? undefined : row;
+        },
+        20_000,
+        'the clock stopped',
+      );
+      expect(stopped).toMatchObject({ status: 'met', first_touch_source: 'status' });
+      await eventuallyInCrm(async () => (await slaOf(contactId)).sales_sla_status === 'met', 10_000, 'met in HubSpot');
+      expect((await leadSla(lead.Id)).SLA_Status__c).toBe('met');
+    } finally {
+      h.hubspotSandbox.clearFaults();
+    }
   });
 });
 
