@@ -19,19 +19,25 @@ export async function consentMemories(
   return new Map(rows.map((r) => [r.hubspot_contact_id, { hubspot: r.hubspot_opted_out, salesforce: r.salesforce_opted_out }]));
 }
 
-/** Remembers what the app saw (after its own writes) of each contact's opt-out. */
+/** Remembers what the app saw (after its own writes) of each contact's opt-out, in one statement (the last state of a contact wins). */
 export async function rememberConsent(
   db: Queryable,
   installationId: string,
   states: readonly { contactId: string; memory: ConsentMemory }[],
 ): Promise<void> {
-  for (const { contactId, memory } of states) {
-    await db.query(
-      `INSERT INTO consent_states (installation_id, hubspot_contact_id, hubspot_opted_out, salesforce_opted_out, updated_at) VALUES ($1, $2, $3, $4, now())
-       ON CONFLICT (installation_id, hubspot_contact_id) DO UPDATE SET hubspot_opted_out = EXCLUDED.hubspot_opted_out, salesforce_opted_out = EXCLUDED.salesforce_opted_out, updated_at = now()`,
-      [installationId, contactId, memory.hubspot, memory.salesforce],
-    );
-  }
+  if (states.length === 0) return;
+  const last = [...new Map(states.map((state) => [state.contactId, state.memory])).entries()];
+  await db.query(
+    `INSERT INTO consent_states (installation_id, hubspot_contact_id, hubspot_opted_out, salesforce_opted_out, updated_at)
+     SELECT $1, c.contact, c.hubspot, c.salesforce, now() FROM unnest($2::text[], $3::boolean[], $4::boolean[]) AS c(contact, hubspot, salesforce)
+     ON CONFLICT (installation_id, hubspot_contact_id) DO UPDATE SET hubspot_opted_out = EXCLUDED.hubspot_opted_out, salesforce_opted_out = EXCLUDED.salesforce_opted_out, updated_at = now()`,
+    [
+      installationId,
+      last.map(([contactId]) => contactId),
+      last.map(([, memory]) => memory.hubspot),
+      last.map(([, memory]) => memory.salesforce),
+    ],
+  );
 }
 
 /** What an erasure must find: the person's values and the Salesforce records the app knew. */

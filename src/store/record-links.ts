@@ -61,28 +61,45 @@ export async function linksBySalesforceIds(
   return byId;
 }
 
-/** Creates or updates links; a null field keeps the stored value. */
+/** Creates or updates links, in one statement; a null field keeps the stored value (a later link of the same contact wins). */
 export async function saveLinks(db: Queryable, installationId: string, links: readonly RecordLink[]): Promise<void> {
+  if (links.length === 0) return;
+  const byContact = new Map<string, RecordLink>();
   for (const link of links) {
-    await db.query(
-      `INSERT INTO record_links (installation_id, hubspot_contact_id, email, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (installation_id, hubspot_contact_id) DO UPDATE SET
-         email = COALESCE(EXCLUDED.email, record_links.email),
-         salesforce_lead_id = COALESCE(EXCLUDED.salesforce_lead_id, record_links.salesforce_lead_id),
-         salesforce_contact_id = COALESCE(EXCLUDED.salesforce_contact_id, record_links.salesforce_contact_id),
-         salesforce_opportunity_id = COALESCE(EXCLUDED.salesforce_opportunity_id, record_links.salesforce_opportunity_id),
-         updated_at = now()`,
-      [
-        installationId,
-        link.hubspotContactId,
-        link.email?.toLowerCase() ?? null,
-        link.salesforceLeadId,
-        link.salesforceContactId,
-        link.salesforceOpportunityId,
-      ],
+    const earlier = byContact.get(link.hubspotContactId);
+    byContact.set(
+      link.hubspotContactId,
+      earlier === undefined
+        ? link
+        : {
+            hubspotContactId: link.hubspotContactId,
+            email: link.email ?? earlier.email,
+            salesforceLeadId: link.salesforceLeadId ?? earlier.salesforceLeadId,
+            salesforceContactId: link.salesforceContactId ?? earlier.salesforceContactId,
+            salesforceOpportunityId: link.salesforceOpportunityId ?? earlier.salesforceOpportunityId,
+          },
     );
   }
+  const merged = [...byContact.values()];
+  await db.query(
+    `INSERT INTO record_links (installation_id, hubspot_contact_id, email, salesforce_lead_id, salesforce_contact_id, salesforce_opportunity_id)
+     SELECT $1, c.contact, c.email, c.lead, c.sf_contact, c.opportunity
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS c(contact, email, lead, sf_contact, opportunity)
+     ON CONFLICT (installation_id, hubspot_contact_id) DO UPDATE SET
+       email = COALESCE(EXCLUDED.email, record_links.email),
+       salesforce_lead_id = COALESCE(EXCLUDED.salesforce_lead_id, record_links.salesforce_lead_id),
+       salesforce_contact_id = COALESCE(EXCLUDED.salesforce_contact_id, record_links.salesforce_contact_id),
+       salesforce_opportunity_id = COALESCE(EXCLUDED.salesforce_opportunity_id, record_links.salesforce_opportunity_id),
+       updated_at = now()`,
+    [
+      installationId,
+      merged.map((link) => link.hubspotContactId),
+      merged.map((link) => link.email?.toLowerCase() ?? null),
+      merged.map((link) => link.salesforceLeadId),
+      merged.map((link) => link.salesforceContactId),
+      merged.map((link) => link.salesforceOpportunityId),
+    ],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

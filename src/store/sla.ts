@@ -131,34 +131,44 @@ function fromClockRow(row: ClockRow): SlaClockRecord {
  * starts nothing). Returns the clocks this call started.
  */
 export async function insertSlaClocks(db: Queryable, clocks: readonly NewSlaClock[]): Promise<SlaClockRecord[]> {
-  const started: SlaClockRecord[] = [];
-  for (const clock of clocks) {
-    const rows = await db.query<ClockRow>(
-      `INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, schedule_n,
-         owner_id, owner_name, manager_id, team, lead_source, channel, campaign)
-       SELECT $1, $2, $3, $4, $5,
-         COALESCE((SELECT max(schedule_n) FROM sla_clocks WHERE installation_id = $1 AND salesforce_lead_id = $2), 0) + 1,
-         $6, $7, $8, $9, $10, $11, $12
-       ON CONFLICT (installation_id, salesforce_lead_id) WHERE ${RUNNING} DO NOTHING
-       RETURNING ${CLOCK_COLUMNS}`,
-      [
-        clock.installationId,
-        clock.leadId,
-        clock.contactId,
-        clock.handoffAt,
-        clock.dueAt,
-        clock.ownerId,
-        clock.ownerName,
-        clock.managerId,
-        clock.team,
-        clock.leadSource,
-        clock.channel,
-        clock.campaign,
-      ],
-    );
-    if (rows[0]) started.push(fromClockRow(rows[0]));
-  }
-  return started;
+  if (clocks.length === 0) return [];
+  const column = <T>(pick: (clock: NewSlaClock) => T): T[] => clocks.map(pick);
+  // One statement: a Lead named twice starts one clock (the second row meets the first's conflict).
+  const rows = await db.query<ClockRow>(
+    `INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, schedule_n,
+       owner_id, owner_name, manager_id, team, lead_source, channel, campaign)
+     SELECT c.installation_id, c.lead, c.contact, c.handoff_at, c.due_at,
+       COALESCE((SELECT max(schedule_n) FROM sla_clocks s WHERE s.installation_id = c.installation_id AND s.salesforce_lead_id = c.lead), 0) + 1,
+       c.owner_id, c.owner_name, c.manager_id, c.team, c.lead_source, c.channel, c.campaign
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
+       $10::text[], $11::text[], $12::text[])
+       WITH ORDINALITY AS c(installation_id, lead, contact, handoff_at, due_at, owner_id, owner_name, manager_id, team, lead_source, channel, campaign, n)
+     ORDER BY c.n
+     ON CONFLICT (installation_id, salesforce_lead_id) WHERE ${RUNNING} DO NOTHING
+     RETURNING ${CLOCK_COLUMNS}`,
+    [
+      column((c) => c.installationId),
+      column((c) => c.leadId),
+      column((c) => c.contactId),
+      column((c) => c.handoffAt),
+      column((c) => c.dueAt),
+      column((c) => c.ownerId),
+      column((c) => c.ownerName),
+      column((c) => c.managerId),
+      column((c) => c.team),
+      column((c) => c.leadSource),
+      column((c) => c.channel),
+      column((c) => c.campaign),
+    ],
+  );
+  const started = new Map(rows.map((row) => [row.salesforce_lead_id, fromClockRow(row)]));
+  // In the order asked.
+  return clocks.flatMap((clock) => {
+    const record = started.get(clock.leadId);
+    if (record === undefined) return [];
+    started.delete(clock.leadId);
+    return [record];
+  });
 }
 
 /** One clock by id, or undefined. */

@@ -50,23 +50,36 @@ export interface StageChange {
 
 /** Records stage changes, skipping one that repeats the contact's latest stage. */
 export async function recordStageChanges(db: Queryable, changes: readonly StageChange[]): Promise<void> {
-  for (const change of changes) {
-    await db.query(
-      `INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at, details)
-       SELECT $1, $2, $3, $4, $5, $6::jsonb
-       WHERE NOT EXISTS (
-         SELECT 1 FROM (SELECT stage FROM stage_history WHERE installation_id = $1 AND hubspot_contact_id = $2 ORDER BY occurred_at DESC, id DESC LIMIT 1) latest
-         WHERE latest.stage = $3)`,
-      [
-        change.installationId,
-        change.hubspotContactId,
-        change.stage,
-        change.source,
-        change.occurredAt,
-        JSON.stringify(change.details ?? {}),
-      ],
-    );
-  }
+  // A contact with one change in the list: all of them in one statement. A contact with several:
+  // one at a time, each checked against the one before.
+  const perContact = new Map<string, number>();
+  for (const change of changes) perContact.set(change.hubspotContactId, (perContact.get(change.hubspotContactId) ?? 0) + 1);
+  const single = changes.filter((change) => perContact.get(change.hubspotContactId) === 1);
+  if (single.length > 0) await insertStageChanges(db, single);
+  for (const change of changes.filter((c) => (perContact.get(c.hubspotContactId) ?? 0) > 1)) await insertStageChanges(db, [change]);
+}
+
+/** Inserts stage changes of distinct contacts, each unless it repeats its contact's latest stage. */
+async function insertStageChanges(db: Queryable, changes: readonly StageChange[]): Promise<void> {
+  await db.query(
+    `INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at, details)
+     SELECT c.installation_id, c.contact, c.stage, c.source, c.occurred_at, c.details::jsonb
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[]) WITH ORDINALITY
+       AS c(installation_id, contact, stage, source, occurred_at, details, n)
+     WHERE NOT EXISTS (
+       SELECT 1 FROM (SELECT stage FROM stage_history WHERE installation_id = c.installation_id AND hubspot_contact_id = c.contact
+                      ORDER BY occurred_at DESC, id DESC LIMIT 1) latest
+       WHERE latest.stage = c.stage)
+     ORDER BY c.n`,
+    [
+      changes.map((change) => change.installationId),
+      changes.map((change) => change.hubspotContactId),
+      changes.map((change) => change.stage),
+      changes.map((change) => change.source),
+      changes.map((change) => change.occurredAt),
+      changes.map((change) => JSON.stringify(change.details ?? {})),
+    ],
+  );
 }
 
 /** The latest recorded stage of each given contact (contacts without history are left out). */
