@@ -216,8 +216,9 @@ export function intakeProcessors(deps: IntakeDeps): ProcessorsOf<'webhookDeliver
     // Adding an event whose job id exists keeps the existing job: a retried split, or a delivery
     // sent again with other events around it, adds each event once.
     webhookDeliveries: async (delivery) => {
-      if (delivery.source === 'hubspot') await deps.producer.enqueue('hubspotEvents', delivery.events);
-      else await deps.producer.enqueue('salesforceEvents', delivery.events);
+      // In line with every installation's events up to its fair share, behind them past it.
+      if (delivery.source === 'hubspot') await deps.producer.enqueueFairly('hubspotEvents', delivery.installationId, delivery.events);
+      else await deps.producer.enqueueFairly('salesforceEvents', delivery.installationId, delivery.events);
     },
     // Route first, then record: a failure in between retries the job and routes again, which
     // only marks the record pending once more (marking is idempotent until it is synced).

@@ -156,7 +156,7 @@ async function drainJob(
       throw new DelayedError();
     }
     if ((result.remaining > 0 || result.rerunWanted) && !(await syncHold(deps.db, installationId, direction)))
-      await deps.scheduler.schedule(installationId, direction, Date.now(), true);
+      await deps.scheduler.schedule(installationId, direction, Date.now(), true, result.remaining > 0);
   } catch (error) {
     // A refused batch is logged above; here only a rate limit delays the job, the rest is retried.
     const decision = crmRetryDecision(error);

@@ -2,12 +2,15 @@
 import { Queue } from 'bullmq';
 import type { RedisConnection } from './redis.ts';
 import { queues, type JobPayload, type QueueKey } from './catalog.ts';
+import { intakePriority } from './fair-share.ts';
 
 export interface NewJob<K extends QueueKey> {
   /** Deterministic id: the same event enqueued twice is one job. Must not contain ':'. */
   jobId: string;
   payload: JobPayload<K>;
   delayMs?: number;
+  /** BullMQ priority: 0 (default) before any prioritized job, then rising numbers (src/queue/fair-share.ts). */
+  priority?: number;
 }
 
 export class Producer {
@@ -46,9 +49,26 @@ export class Producer {
     const bulk = jobs.map((job) => ({
       name: definition.name,
       data: definition.schema.parse(job.payload),
-      opts: { jobId: job.jobId, ...(job.delayMs === undefined ? {} : { delay: job.delayMs }) },
+      opts: {
+        jobId: job.jobId,
+        ...(job.delayMs === undefined ? {} : { delay: job.delayMs }),
+        ...(job.priority === undefined || job.priority === 0 ? {} : { priority: job.priority }),
+      },
     }));
     await this.queue(key).addBulk(bulk);
+  }
+
+  /**
+   * Adds one installation's events at their fair-share priority: within the installation's share of
+   * the window they go in line with everyone's, past it behind (src/queue/fair-share.ts).
+   */
+  async enqueueFairly<K extends QueueKey>(key: K, installationId: string, jobs: readonly NewJob<K>[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const priority = await intakePriority(this.connection, this.prefix, installationId, jobs.length);
+    await this.enqueue(
+      key,
+      jobs.map((job) => ({ ...job, priority })),
+    );
   }
 
   async close(): Promise<void> {

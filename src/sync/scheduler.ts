@@ -5,6 +5,7 @@
  */
 import type { Producer } from '../queue/producer.ts';
 import type { Direction, PendingSet } from './pending-set.ts';
+import { NEXT_TURN_PRIORITY } from '../queue/fair-share.ts';
 
 /**
  * The coalescing window per direction. A drain to HubSpot costs three HubSpot calls whatever its
@@ -44,13 +45,24 @@ export class SyncScheduler {
     await this.schedule(installationId, direction, now, true);
   }
 
-  /** Schedules a drain job for the current bucket (a no-op when one exists). */
-  async schedule(installationId: string, direction: Direction, now = this.now(), continuation = false): Promise<void> {
+  /**
+   * Schedules a drain job for the current bucket (a no-op when one exists). A drain that used its
+   * whole turn with records left (`afterOthers`) continues behind every other installation's
+   * waiting drain (src/queue/fair-share.ts), so drains take turns across installations.
+   */
+  async schedule(installationId: string, direction: Direction, now = this.now(), continuation = false, afterOthers = false): Promise<void> {
     const coalesceMs = this.coalesceMs[direction];
     const bucket = Math.floor(now / coalesceMs);
     const key = direction === 'to-salesforce' ? 'syncToSalesforce' : 'syncToHubSpot';
     const jobId = `drain-${direction}-${installationId}-${bucket}${continuation ? `-c${now}` : ''}`;
-    await this.producer.enqueue(key, [{ jobId, payload: { v: 1, installationId }, delayMs: continuation ? 0 : coalesceMs }]);
+    await this.producer.enqueue(key, [
+      {
+        jobId,
+        payload: { v: 1, installationId },
+        delayMs: continuation ? 0 : coalesceMs,
+        ...(afterOthers ? { priority: NEXT_TURN_PRIORITY } : {}),
+      },
+    ]);
   }
 
   /**

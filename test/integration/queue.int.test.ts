@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
+import { FAIR_SHARE_EVENTS } from '../../src/queue/fair-share.ts';
+import type { PendingSet } from '../../src/sync/pending-set.ts';
+import { SyncScheduler } from '../../src/sync/scheduler.ts';
 import { Producer } from '../../src/queue/producer.ts';
 import { producerConnection, untilReady, workerConnection, type RedisConnection, type RedisTarget } from '../../src/queue/redis.ts';
 import { startWorkers, type WorkerPool } from '../../src/queue/worker-runner.ts';
 import { createMetrics } from '../../src/metrics.ts';
+import { eventually, eventuallyValue } from '../support/app-process.ts';
 import { dropPrefix, uniquePrefix } from '../support/queue.ts';
 
 const event = (objectId: string) => ({
@@ -92,12 +95,64 @@ describe.each(REDIS)('job catalog on %s', (_name, redisTarget) => {
     expect(seen.sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it("takes a quiet installation's event ahead of another installation's burst past its fair share", async () => {
+    const order: string[] = [];
+    const noisy = 1_500;
+    // The import's deliveries (100 events each) are all in line before the quiet installation's one change.
+    for (let delivery = 0; delivery < noisy / 100; delivery++) {
+      const ids = Array.from({ length: 100 }, (_, i) => String(delivery * 100 + i));
+      await producer.enqueueFairly(
+        'hubspotEvents',
+        'noisy',
+        ids.map((id) => ({ jobId: `hs-noisy-${id}`, payload: { ...event(id), installationId: 'noisy' } })),
+      );
+    }
+    await producer.enqueueFairly('hubspotEvents', 'quiet', [{ jobId: 'hs-quiet-1', payload: { ...event('1'), installationId: 'quiet' } }]);
+    pool = startWorkers(
+      {
+        hubspotEvents: async (payload) => {
+          order.push(`${payload.installationId}:${payload.event.objectId}`);
+        },
+      },
+      {
+        connection: workerRedis,
+        prefix,
+        log: createLogger('silent'),
+        metrics: createMetrics({ defaultMetrics: false }),
+        concurrencyOverride: 1,
+      },
+    );
+    await eventually(async () => order.length === noisy + 1, 60_000, 'every event taken');
+    // The burst's first share (1,000 events) was in line before it; the rest waits behind it, in order.
+    expect(order.indexOf('quiet:1')).toBe(FAIR_SHARE_EVENTS);
+    const burst = order.filter((entry) => entry.startsWith('noisy:')).map((entry) => Number(entry.slice('noisy:'.length)));
+    expect(burst).toEqual(Array.from({ length: noisy }, (_, i) => i));
+  });
+
+  it("runs a waiting installation's drain before the next turn of a drain that used its whole turn", async () => {
+    const scheduler = new SyncScheduler({} as PendingSet, producer, 250, () => Date.now());
+    // The noisy installation's drain ended its turn with records left; then two others' drains came in.
+    await scheduler.schedule('noisy', 'to-salesforce', Date.now(), true, true);
+    await scheduler.schedule('quiet-1', 'to-salesforce', Date.now(), true);
+    await scheduler.schedule('quiet-2', 'to-salesforce', Date.now(), true);
+    const order: string[] = [];
+    pool = startWorkers(
+      { syncToSalesforce: async (payload) => void order.push(payload.installationId) },
+      {
+        connection: workerRedis,
+        prefix,
+        log: createLogger('silent'),
+        metrics: createMetrics({ defaultMetrics: false }),
+        concurrencyOverride: 1,
+      },
+    );
+    await eventually(async () => order.length === 3, 20_000, 'the three drains');
+    expect(order).toEqual(['quiet-1', 'quiet-2', 'noisy']);
+  });
+
   it('fails a job whose stored payload no longer parses without retrying it', async () => {
     const queue = producer.queue('hubspotEvents');
     await queue.add('hubspot-events', { v: 0, legacy: true }, { jobId: 'hs-legacy', attempts: 5 });
-    const events = new QueueEvents('hubspot-events', { connection: workerConnection(redisTarget()), prefix });
-    await events.waitUntilReady();
-    const failed = new Promise<string>((resolve) => events.on('failed', ({ failedReason }) => resolve(failedReason)));
     let calls = 0;
     pool = startWorkers(
       {
@@ -107,11 +162,18 @@ describe.each(REDIS)('job catalog on %s', (_name, redisTarget) => {
       },
       { connection: workerRedis, prefix, log: createLogger('silent'), metrics: createMetrics({ defaultMetrics: false }) },
     );
-    expect(await failed).toContain('does not match hubspot-events schema');
-    const job = await queue.getJob('hs-legacy');
-    expect(job?.attemptsMade).toBe(1);
+    // Read from the job itself: a QueueEvents listener may start reading after the failure was published.
+    const job = await eventuallyValue(
+      async () => {
+        const found = await queue.getJob('hs-legacy');
+        return (await found?.isFailed()) ? found : undefined;
+      },
+      20_000,
+      'the legacy job failed',
+    );
+    expect(job.failedReason).toContain('does not match hubspot-events schema');
+    expect(job.attemptsMade).toBe(1);
     expect(calls).toBe(0);
-    await events.close();
   });
 });
 
