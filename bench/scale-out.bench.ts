@@ -299,9 +299,10 @@ export function printScaleOut(result: ScaleOutBenchResult): void {
     );
   }
   process.stdout.write('share: the steady rate (second half of the bulk) over the limit-bound maximum.\n');
-  const best = Math.max(...result.runs.map((r) => r.share));
+  // The target holds for every worker count, not only the best one.
+  const worst = Math.min(...result.runs.map((r) => r.share));
   process.stdout.write(
-    `Target ≥ ${fmt(result.target * 100)} % of the maximum: ${best >= result.target ? 'met' : 'NOT met'} (best ${fmt(best * 100)} %)\n`,
+    `Target ≥ ${fmt(result.target * 100)} % of the maximum with every worker count: ${worst >= result.target ? 'met' : 'NOT met'} (lowest ${fmt(worst * 100)} %)\n`,
   );
   process.stdout.write(`results: ${saveResult('scale-out', result)}\n`);
 }

@@ -1,6 +1,6 @@
 /**
  * The org's state: records, custom fields, automation config, API usage and OAuth tokens. Kept in
- * memory; when a state file is configured it is written atomically (temp file + rename), debounced,
+ * memory; when a state file is configured it is written atomically (temp file + rename), debounced and spaced so writing takes at most a tenth of the time,
  * and flushed on close. Writes go through a `Txn` so allOrNone requests and lead conversion can
  * roll back, and so change events reach automation only once committed.
  */
@@ -62,6 +62,8 @@ export type TokenStore = z.infer<typeof tokenStoreSchema>;
 type ChangeListener = (events: ChangeEvent[]) => void;
 
 const SAVE_DEBOUNCE_MS = 100;
+/** A save may cost at most a tenth of the wall clock: a large org's state takes a while to write, and writing blocks the event loop. */
+const SAVE_COST_FACTOR = 10;
 
 interface ValueIndex {
   field: string;
@@ -89,6 +91,8 @@ export class OrgStore {
   schema: OrgSchema;
   private readonly userSchemas = new Map<string, OrgSchema>();
   private saveTimer: NodeJS.Timeout | undefined;
+  private lastSaveAt = 0;
+  private lastSaveCostMs = 0;
   private readonly listeners: ChangeListener[] = [];
 
   constructor(private readonly options: { stateFile: string | undefined; adminUsername: string; now: () => number; logger: Logger }) {
@@ -257,10 +261,11 @@ export class OrgStore {
 
   markDirty(): void {
     if (!this.options.stateFile || this.saveTimer) return;
+    const wait = Math.max(SAVE_DEBOUNCE_MS, this.lastSaveAt + this.lastSaveCostMs * SAVE_COST_FACTOR - Date.now());
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
       this.save();
-    }, SAVE_DEBOUNCE_MS);
+    }, wait);
     this.saveTimer.unref();
   }
 
@@ -274,6 +279,7 @@ export class OrgStore {
   private save(): void {
     const file = this.options.stateFile;
     if (!file) return;
+    const started = Date.now();
     try {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
@@ -282,6 +288,8 @@ export class OrgStore {
     } catch (error) {
       this.options.logger.error({ err: error, file }, 'salesforce sandbox: could not write state file');
     }
+    this.lastSaveAt = Date.now();
+    this.lastSaveCostMs = this.lastSaveAt - started;
   }
 }
 

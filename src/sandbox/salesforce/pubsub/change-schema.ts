@@ -87,7 +87,15 @@ export interface ChangeSchema {
   fields: FieldDef[];
 }
 
-export function changeSchemaFor(entityName: string, obj: ObjectDef | undefined): ChangeSchema {
+/**
+ * The change event schema of an entity as its fields are now. A schema already in `known` (by its
+ * id, a hash of its JSON) is returned as it is: building the Avro type is the costly part.
+ */
+export function changeSchemaFor(
+  entityName: string,
+  obj: ObjectDef | undefined,
+  known: ReadonlyMap<string, ChangeSchema> = new Map(),
+): ChangeSchema {
   const fields = (obj?.fields ?? []).filter((f) => f.name !== 'Id');
   const schema = {
     type: 'record',
@@ -99,8 +107,11 @@ export function changeSchemaFor(entityName: string, obj: ObjectDef | undefined):
     ],
   };
   const json = JSON.stringify(schema);
+  const id = createHash('sha256').update(json).digest('base64url').slice(0, 22);
+  const cached = known.get(id);
+  if (cached) return cached;
   return {
-    id: createHash('sha256').update(json).digest('base64url').slice(0, 22),
+    id,
     json,
     type: avro.Type.forSchema(schema as avro.Schema),
     fieldNames: schema.fields.map((f) => f.name),

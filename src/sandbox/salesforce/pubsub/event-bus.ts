@@ -83,11 +83,9 @@ export class ChangeEventBus {
 
   /** The current schema of an entity's change event (a new id once its fields change). */
   schemaOf(entityName: string): ChangeSchema {
-    const candidate = changeSchemaFor(entityName, this.store.schema.object(entityName));
-    const known = this.schemas.get(candidate.id);
-    if (known) return known;
-    this.schemas.set(candidate.id, candidate);
-    return candidate;
+    const schema = changeSchemaFor(entityName, this.store.schema.object(entityName), this.schemas);
+    this.schemas.set(schema.id, schema);
+    return schema;
   }
 
   schemaById(id: string): ChangeSchema | undefined {
