@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { queues } from '../../src/queue/catalog.ts';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, untilAppIdle, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
 
 describe('the reconciler', () => {
   let h: SyncHarness;
@@ -14,6 +14,16 @@ describe('the reconciler', () => {
   afterAll(async () => {
     await h?.close();
   });
+
+  /**
+   * A handoff whose every step is done (the Lead's SLA clock started, the app's own writes back as
+   * echoes), so the Outbound Message a test drops next is the rep's change and nothing else.
+   */
+  async function handedOff(): ReturnType<SyncHarness['handOff']> {
+    const handoff = await h.handOff();
+    await untilAppIdle(h);
+    return handoff;
+  }
 
   it('applies a HubSpot change whose webhook was dropped', async () => {
     const contactId = h.newContact();
@@ -82,7 +92,7 @@ describe('the reconciler', () => {
   });
 
   it('applies a Salesforce change whose Outbound Message was dropped', async () => {
-    const { contactId, lead } = await h.handOff();
+    const { contactId, lead } = await handedOff();
     h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
     await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
     await eventually(
@@ -107,7 +117,7 @@ describe('the reconciler', () => {
   });
 
   it('still catches a Salesforce change while every HubSpot search of its passes is rate-limited', async () => {
-    const { contactId, lead } = await h.handOff();
+    const { contactId, lead } = await handedOff();
     h.hubspotSandbox.setFaults({
       http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 429, policyName: 'SECONDLY', count: 10_000 }],
     });
@@ -130,7 +140,7 @@ describe('the reconciler', () => {
   });
 
   it('still catches a Salesforce change while every HubSpot search of its passes fails with a 502, and no pass ends failed', async () => {
-    const { contactId, lead } = await h.handOff();
+    const { contactId, lead } = await handedOff();
     const reconcile = new Queue(queues.reconcile.name, { connection: { url: h.app.redisUrl }, prefix: h.prefix });
     const failedBefore = await reconcile.getFailedCount();
     h.hubspotSandbox.setFaults({ http: [{ method: 'POST', path: '/crm/v3/objects/contacts/search', status: 502, count: 10_000 }] });
