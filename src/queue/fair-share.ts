@@ -4,7 +4,9 @@
  * within a number (https://docs.bullmq.io/guide/jobs/prioritized). Each installation's events are
  * counted per window in Redis; past its share of the window, its further events get a priority
  * that grows with the burst, so one installation's import waits behind every other installation's
- * changes (and behind its own earlier events) instead of ahead of them. A drain that used its
+ * changes instead of ahead of them (and, within a window, behind its own earlier events; once the
+ * window ends its next events start at 0 again — event order was never guaranteed, the workers
+ * take many at a time and the drains read the current state). A drain that used its
  * whole turn with records left continues at `NEXT_TURN_PRIORITY`, behind the drains other
  * installations have waiting: drains take turns.
  */
@@ -32,7 +34,6 @@ export function burstPriority(countInWindow: number): number {
 
 /** Counts a delivery's events against its installation's window and says the priority they get. */
 export async function intakePriority(redis: RedisConnection, prefix: string, installationId: string, events: number): Promise<number> {
-  if (events <= 0) return 0;
   const key = `${prefix}:intake-load:${installationId}`;
   const count = Number(await redis.eval(COUNT, 1, key, String(events), String(FAIR_SHARE_WINDOW_MS)));
   return burstPriority(count);

@@ -54,6 +54,7 @@ export const LEAD_FIELDS = [
   'LastName',
   'Company',
   'LastModifiedDate',
+  'LastModifiedById',
 ] as const;
 export const USER_FIELDS = ['Id', 'Name', 'Department', 'ManagerId', 'IsActive'] as const;
 

@@ -118,6 +118,16 @@ export async function stopClocksOnFirstTouch(ctx: ClockContext, keys: readonly s
     ctx,
     clocks.map((clock) => clock.leadId),
   );
+  return stopTouchedClocks(ctx, clocks, leads, hubspotBatch);
+}
+
+/** Stops those of the running `clocks` whose Lead (in `leads`, read with `LEAD_FIELDS`) shows a first touch, and stamps them. */
+export async function stopTouchedClocks(
+  ctx: ClockContext,
+  clocks: readonly SlaClockRecord[],
+  leads: ReadonlyMap<string, SalesforceRecord>,
+  hubspotBatch?: HubSpotWrite[],
+): Promise<number> {
   const touches = await findFirstTouches(ctx, clocks, leads);
   // Owner names and teams for the report, of the clocks that stop and do not know them yet.
   const unknown = clocks.filter((clock) => touches.has(clock.id) && (clock.ownerName === null || clock.team === null));

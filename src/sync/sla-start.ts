@@ -5,12 +5,12 @@
  * Lead whose clock already runs gets no second one.
  */
 import type { SalesforceRecord } from '../crm/ports.ts';
-import { salesforceId15 } from '../domain/salesforce-id.ts';
+import { sameSalesforceId, salesforceId15 } from '../domain/salesforce-id.ts';
 import { computeDueAt, effectiveSla, type SlaPolicy } from '../domain/sla.ts';
 import { insertSlaClocks, runningClocksForLeads, type NewSlaClock, type SlaClockRecord } from '../store/sla.ts';
 import { salesforceRef, trimmedText } from './context.ts';
 import { contextOf, isCrmFailure, Log, ownerOf, readLeads, readOwners, type ClockContext } from './sla-context.ts';
-import { stopClocksOnFirstTouch } from './sla-first-touch.ts';
+import { stopTouchedClocks } from './sla-first-touch.ts';
 import { stampPending } from './sla-stamps.ts';
 
 /** A contact handed to sales, as the handoff reports it. */
@@ -88,22 +88,16 @@ async function stopClocksTouchedBeforeTheirStart(ctx: ClockContext, started: rea
     leads = await readLeads(
       ctx,
       started.map((clock) => clock.leadId),
-      ['Id', 'LastModifiedById'],
     );
   } catch (error) {
     if (isCrmFailure(error)) return;
     throw error;
   }
-  const integrationUser = salesforceId15(ctx.integrationUserId);
-  const touched = [...leads.values()].filter((lead) => {
-    const by = trimmedText(lead, 'LastModifiedById');
-    return by !== null && salesforceId15(by) !== integrationUser;
+  const touched = started.filter((clock) => {
+    const by = trimmedText(leads.get(salesforceId15(clock.leadId)), 'LastModifiedById');
+    return by !== null && !sameSalesforceId(by, ctx.integrationUserId);
   });
-  if (touched.length > 0)
-    await stopClocksOnFirstTouch(
-      ctx,
-      touched.map((lead) => `Lead:${lead.Id}`),
-    );
+  if (touched.length > 0) await stopTouchedClocks(ctx, touched, leads);
 }
 
 /**
