@@ -33,7 +33,8 @@ export interface IntakeDeps {
   log: Logger;
 }
 
-const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity']);
+/** Lead and Opportunity move the stage; a converted person's Contact carries the mapped fields and the opt-out. */
+const SYNCED_SOBJECTS = new Set(['Lead', 'Opportunity', 'Contact']);
 /** Activities: one a rep logs on a Lead is a first sales touch (it stops the Lead's SLA clock). */
 const ACTIVITY_SOBJECTS = new Set(['Task', 'Event']);
 /** The Salesforce objects whose changes the intake routes (the change feed follows exactly these). */
@@ -193,7 +194,8 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
   const stageKnown =
     (await sync.ledger.matches(installationId, 'salesforce', recordId, stage)) ||
     (hubspotId ? await sync.ledger.matches(installationId, 'salesforce', `hs:${hubspotId}`, stage) : false);
-  if (byIntegrationUser && (activity || stageKnown)) {
+  // A Contact has no stage: the integration user's change to it is the app's own.
+  if (byIntegrationUser && (activity || type === 'Contact' || stageKnown)) {
     await writeSyncLog(deps.db, [
       {
         installationId,

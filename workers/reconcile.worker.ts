@@ -1,5 +1,5 @@
-/** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads and Opportunities, and Campaign costs. */
-import { watchedContactProperties } from '../src/sync/mapped-fields.ts';
+/** The reconcile worker: one pass over HubSpot contacts, Salesforce Leads, Opportunities and Contacts, and Campaign costs. */
+import { watchedContactProperties, watchedContactRecordFields } from '../src/sync/mapped-fields.ts';
 import type { Logger } from '../src/log.ts';
 import type { ProcessorsOf } from '../src/queue/worker-runner.ts';
 import type { InstallationClients } from '../src/runtime/installation-clients.ts';
@@ -44,6 +44,7 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): ProcessorsOf<'re
         hubspot: runtime.hubspot,
         salesforce: runtime.salesforce,
         watchedProperties: watchedContactProperties(runtime.fieldMappings),
+        watchedContactFields: watchedContactRecordFields(runtime.fieldMappings),
         markPending: (direction: 'to-salesforce' | 'to-hubspot', keys: string[]) =>
           deps.scheduler.markAndSchedule(installationId, direction, keys),
         now: () => new Date(),
@@ -58,6 +59,8 @@ export function reconcileProcessors(deps: ReconcileWorkerDeps): ProcessorsOf<'re
         () => reconcileHubSpot(pass),
         () => reconcileSalesforce(pass, 'Lead', (ids) => relinkUndeletedRecords(identity, 'Lead', ids)),
         () => reconcileSalesforce(pass, 'Opportunity'),
+        // A converted person's Contact: its mapped fields and opt-out.
+        () => reconcileSalesforce(pass, 'Contact', (ids) => relinkUndeletedRecords(identity, 'Contact', ids)),
         () => reconcileCampaignCosts(pass),
         // Merges and deletions: the recycle bin (no Outbound Message fires on delete).
         () => reconcileSalesforceDeletions(pass, 'Lead', (deleted) => applySalesforceDeletions(identity, 'Lead', deleted)),

@@ -15,7 +15,7 @@
  * int, double, currency, percent, long, date, datetime; a multipicklist value is joined with `;`).
  */
 import { z } from 'zod';
-import type { FieldMapping } from './stages.ts';
+import { contactFieldOf, type FieldMapping } from './stages.ts';
 
 /** The kinds of value a mapped field can carry. */
 export const FIELD_KINDS = ['text', 'number', 'date', 'datetime', 'boolean', 'picklist', 'multipicklist'] as const;
@@ -86,6 +86,21 @@ export function takesValueMap(hubspot: FieldKind, salesforce: FieldKind): boolea
 export interface TypedMapping extends FieldMapping {
   readonly hubspotKind: FieldKind;
   readonly salesforceKind: FieldKind;
+  /** The Contact field it follows once the Lead is converted (`contactFieldOf`), null when none can be. */
+  readonly contactField: string | null;
+  /** That Contact field's kind. */
+  readonly contactKind: FieldKind;
+}
+
+/**
+ * The mappings that follow a Salesforce person record, each with that record's field and kind as
+ * its Salesforce end: every mapping on the Lead, those with a Contact field on the Contact.
+ */
+export function mappingsOn(mappings: readonly TypedMapping[], object: 'Lead' | 'Contact'): TypedMapping[] {
+  if (object === 'Lead') return [...mappings];
+  return mappings.flatMap((m) =>
+    m.contactField === null ? [] : [{ ...m, salesforceField: m.contactField, salesforceKind: m.contactKind }],
+  );
 }
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
@@ -175,8 +190,13 @@ export function salesforceValueOf(mapping: TypedMapping, canonical: string | nul
 
 /** The kinds of the default mappings' fields (all text), known without reading the CRMs' metadata. */
 export function defaultKinds(mapping: FieldMapping, defaults: readonly FieldMapping[]): TypedMapping | null {
-  const isDefault = defaults.some((d) => d.hubspotProperty === mapping.hubspotProperty && d.salesforceField === mapping.salesforceField);
-  return isDefault ? { ...mapping, hubspotKind: 'text', salesforceKind: 'text' } : null;
+  // A Contact field named by the admin is read from the metadata like any other.
+  const isDefault =
+    (mapping.salesforceContactField === undefined || mapping.salesforceContactField === null) &&
+    defaults.some((d) => d.hubspotProperty === mapping.hubspotProperty && d.salesforceField === mapping.salesforceField);
+  return isDefault
+    ? { ...mapping, hubspotKind: 'text', salesforceKind: 'text', contactField: contactFieldOf(mapping), contactKind: 'text' }
+    : null;
 }
 
 /** One mapping's pair of fields, as a fill of existing records names the mappings it writes. */

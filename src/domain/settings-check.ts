@@ -12,7 +12,7 @@ import type { ChannelRules } from './channels.ts';
 import type { FeedbackTaxonomy } from './feedback.ts';
 import type { SlaPolicy } from './sla.ts';
 import { hubspotKindOf, kindsMatch, salesforceKindOf, takesValueMap, type FieldKind } from './field-values.ts';
-import type { FieldMapping, FieldSyncRule, StageDictionary } from './stages.ts';
+import { contactFieldOf, type FieldMapping, type FieldSyncRule, type StageDictionary } from './stages.ts';
 import { sameValue } from './validation.ts';
 
 /** A Salesforce field as describe shows it to the integration user. */
@@ -45,7 +45,7 @@ export interface CrmFacts {
 }
 
 /** The Salesforce objects each check reads. */
-export const CHECKED_SALESFORCE_OBJECTS = ['Lead', 'Opportunity'] as const;
+export const CHECKED_SALESFORCE_OBJECTS = ['Lead', 'Opportunity', 'Contact'] as const;
 
 function listed(values: readonly string[]): string {
   const shown = values.slice(0, 12).map((value) => `"${value}"`);
@@ -146,8 +146,39 @@ export function checkFieldMappings(mappings: readonly FieldMapping[], facts: Crm
         `[${index}].hubspotProperty: "${mapping.hubspotProperty}" (${property.label}) is calculated by HubSpot and cannot be written: choose dont_sync or another property`,
       );
     if (field && property && !property.readOnly) problems.push(...kindProblems(index, mapping, property, field));
+    problems.push(...contactFieldProblems(index, mapping, facts, property));
   });
   return problems;
+}
+
+/**
+ * The Contact field a mapping follows after conversion: there, writable unless Salesforce always
+ * wins, and of a kind the HubSpot property carries.
+ */
+function contactFieldProblems(index: number, mapping: FieldMapping, facts: CrmFacts, property: HubSpotPropertyFacts | undefined): string[] {
+  const name = contactFieldOf(mapping);
+  const contact = facts.salesforce.get('Contact');
+  if (name === null || !contact) return [];
+  const at = `[${index}].salesforceContactField`;
+  const which =
+    mapping.salesforceContactField === undefined ? `"${name}" (where lead conversion copies ${mapping.salesforceField})` : `"${name}"`;
+  const field = contact.get(name);
+  if (!field)
+    return [
+      `${at}: ${which} is not a Contact field in Salesforce, or the integration user cannot see it: name the Contact field, or null to follow the Lead only`,
+    ];
+  if (!field.writable && mapping.rule !== 'always_salesforce')
+    return [
+      `${at}: ${which} (${field.label}) is read-only to the integration user in Salesforce: grant Edit in its field-level security, or choose always_salesforce`,
+    ];
+  // A property that cannot be written is reported once, above.
+  const hubspotKind = property && !property.readOnly ? hubspotKindOf(property.type, property.fieldType) : null;
+  const contactKind = salesforceKindOf(field.type);
+  if (hubspotKind !== null && (contactKind === null || !kindsMatch(hubspotKind, contactKind)))
+    return [
+      `${at}: "${mapping.hubspotProperty}" is ${KIND_WORDS[hubspotKind]} in HubSpot but Contact field ${which} is ${contactKind === null ? `a ${field.type} field` : KIND_WORDS[contactKind]}: map fields of the same kind`,
+    ];
+  return [];
 }
 
 const KIND_WORDS: Readonly<Record<FieldKind, string>> = {

@@ -878,6 +878,41 @@ export const FIELD_SYNC_RULES = ['prefer_salesforce_unless_blank', 'always_sales
 /** A field sync rule. */
 export type FieldSyncRule = (typeof FIELD_SYNC_RULES)[number];
 
+/**
+ * The standard Lead fields Salesforce's lead conversion copies into a Contact field, and that field
+ * ("The system automatically maps standard lead fields to standard account, contact, and
+ * opportunity fields": convertLead(), SOAP API Developer Guide; the Contact side of Setup → Lead
+ * Settings → Map Lead Fields). Company goes to the Account's Name, not the Contact. Custom Lead
+ * fields go where the org's LeadConvertSettings map them, which a mapping names itself.
+ */
+export const CONVERTED_CONTACT_FIELDS: Readonly<Record<string, string>> = {
+  FirstName: 'FirstName',
+  LastName: 'LastName',
+  Salutation: 'Salutation',
+  Title: 'Title',
+  Email: 'Email',
+  Phone: 'Phone',
+  MobilePhone: 'MobilePhone',
+  Fax: 'Fax',
+  Street: 'MailingStreet',
+  City: 'MailingCity',
+  State: 'MailingState',
+  PostalCode: 'MailingPostalCode',
+  Country: 'MailingCountry',
+  LeadSource: 'LeadSource',
+  Description: 'Description',
+  DoNotCall: 'DoNotCall',
+  HasOptedOutOfFax: 'HasOptedOutOfFax',
+};
+
+/** The Contact field a mapping follows after conversion (see `salesforceContactField`), or null for the Lead only. */
+export function contactFieldOf(mapping: Pick<FieldMapping, 'salesforceField' | 'salesforceContactField'>): string | null {
+  if (mapping.salesforceContactField !== undefined) return mapping.salesforceContactField;
+  return Object.hasOwn(CONVERTED_CONTACT_FIELDS, mapping.salesforceField)
+    ? (CONVERTED_CONTACT_FIELDS[mapping.salesforceField] ?? null)
+    : null;
+}
+
 /** One HubSpot property ↔ Salesforce field mapping. */
 export const FieldMappingSchema = z
   .object({
@@ -889,6 +924,12 @@ export const FieldMappingSchema = z
      * Salesforce picklist value). A value the map does not name crosses as it is.
      */
     valueMap: z.array(z.object({ hubspot: nonBlankText, salesforce: nonBlankText }).strict()).optional(),
+    /**
+     * The Contact field the mapping follows once the Lead is converted: the field the org's lead
+     * conversion copies the Lead field into. Absent: the standard field's Contact counterpart
+     * (`contactFieldOf`), none for a custom field; null: the Lead only.
+     */
+    salesforceContactField: nonBlankText.nullable().optional(),
   })
   .strict()
   .superRefine((mapping, context) => {
@@ -926,6 +967,16 @@ export const FieldMappingListSchema = z.array(FieldMappingSchema).superRefine((m
         code: 'custom',
         path: [index, 'salesforceField'],
         message: `Salesforce field "${mapping.salesforceField}" is already mapped by [${sameField}]`,
+      });
+    }
+    const contactField = contactFieldOf(mapping);
+    const sameContactField =
+      contactField === null ? -1 : earlier.findIndex((other) => sameValue(contactFieldOf(other) ?? '', contactField));
+    if (sameContactField !== -1) {
+      context.addIssue({
+        code: 'custom',
+        path: [index, 'salesforceContactField'],
+        message: `Contact field "${contactField}" is already followed by [${sameContactField}]`,
       });
     }
   });

@@ -153,8 +153,13 @@ export const STAGE_FIELDS: Readonly<Record<'Lead' | 'Opportunity', readonly stri
 
 /** The stage fields of a record, as strings (Salesforce sends booleans as "true"/"false"). */
 export function stageValues(type: 'Lead' | 'Opportunity', record: Record<string, unknown>): Record<string, string> {
+  return fieldValues(STAGE_FIELDS[type], record);
+}
+
+/** Some fields of a record, as strings (Salesforce sends booleans as "true"/"false"); blanks left out. */
+export function fieldValues(fields: readonly string[], record: Record<string, unknown>): Record<string, string> {
   const values: Record<string, string> = {};
-  for (const field of STAGE_FIELDS[type]) {
+  for (const field of fields) {
     const value = record[field];
     if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') values[field] = String(value);
   }

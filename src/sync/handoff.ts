@@ -16,12 +16,13 @@ import { contactRef, recordText, type LogLine, type SyncContext, syncLogLines } 
 import {
   REQUIRED_PLACEHOLDER,
   contactReadProperties,
+  contactRecordReadFields,
   hubspotChangeTimes,
   leadReadFields,
   leadValuesFor,
   typedMappings,
 } from './mapped-fields.ts';
-import type { TypedMapping } from '../domain/field-values.ts';
+import { mappingsOn, type TypedMapping } from '../domain/field-values.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { HandoffOwners } from './owners.ts';
 import { applyMergesFoundInSync, settleLateLinksOfMergedContacts } from './merges.ts';
@@ -62,6 +63,8 @@ interface HandoffRun {
   contacts: HubSpotContact[];
   links: Map<string, RecordLink>;
   leads: Map<string, SalesforceRecord>;
+  /** The Salesforce Contacts of converted (or Contact-linked) contacts, by Salesforce id, when a mapping follows the Contact. */
+  salesforceContacts: Map<string, SalesforceRecord>;
   /** When each timed mapped property of a contact whose value differs from its Lead's last changed in HubSpot. */
   changeTimes: ReadonlyMap<string, Record<string, number>>;
   /** The latest recorded stage of each contact whose Lead sales closed. */
@@ -96,6 +99,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   // 5. Outcomes: links, stage history, failures in the sync log.
   const createdLeads = recordCreateOutcomes(run, creates, createOutcomes);
   recordUpdateOutcomes(run, updates, updateOutcomes);
+  await writeConvertedContactFields(run);
   for (const link of run.linkUpdates) {
     if (link.salesforceContactId)
       run.hubspotWrites.push({ id: link.hubspotContactId, properties: { salesforce_contact_id: link.salesforceContactId } });
@@ -116,7 +120,7 @@ export async function syncContactsToSalesforce(ctx: SyncContext, contactIds: rea
   await recordStageChanges(ctx.db, run.stages);
   await writeSyncLog(ctx.db, log);
   // Email consent both ways (src/sync/consent.ts), on the records read above.
-  await carryConsent(ctx, run.contacts, [...run.links.values(), ...run.linkUpdates], run.leads);
+  await carryConsent(ctx, run.contacts, [...run.links.values(), ...run.linkUpdates], new Map([...run.leads, ...run.salesforceContacts]));
   return run.summary;
 }
 
@@ -172,6 +176,13 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
   const leads = new Map(
     (await ctx.salesforce.readRecords('Lead', linkedLeadIds, leadReadFields(ctx.fieldMappings))).map((lead) => [lead.Id, lead]),
   );
+  // The person's Contact once the Lead is converted: the mappings that follow it are written there.
+  const personContactIds = contacts.flatMap((c) => personContactId(links.get(c.id), leads) ?? []);
+  const salesforceContacts = new Map(
+    mappingsOn(mappings, 'Contact').length === 0
+      ? []
+      : (await ctx.salesforce.readRecords('Contact', personContactIds, contactRecordReadFields(ctx.fieldMappings))).map((r) => [r.Id, r]),
+  );
   // (The stages read here are not remembered: this run does not bring them to HubSpot, so a rep's
   // change riding along with the app's next write to the Lead must not look like an echo — chaos suite.)
   // Attribution stamps (src/sync/attribution.ts) ride on the writes below.
@@ -198,6 +209,7 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     contacts,
     links,
     leads,
+    salesforceContacts,
     changeTimes,
     latestStage,
     attribution,
@@ -207,6 +219,61 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     hubspotWrites: [],
     handedOff: new Set(),
   };
+}
+
+/** The Salesforce Contact that carries a linked person: the linked one, or the one its Lead was converted into. */
+function personContactId(link: RecordLink | undefined, leads: ReadonlyMap<string, SalesforceRecord>): string | null {
+  if (link?.salesforceContactId) return link.salesforceContactId;
+  const lead = link?.salesforceLeadId ? leads.get(link.salesforceLeadId) : undefined;
+  return lead?.IsConverted === true ? recordText(lead, 'ConvertedContactId') : null;
+}
+
+/**
+ * The mapped fields of the converted people's Salesforce Contacts, by each mapping's rule (a
+ * converted Lead is read-only to the API, so the Contact carries the person's values from then on).
+ */
+async function writeConvertedContactFields(run: HandoffRun): Promise<void> {
+  const onContact = mappingsOn(run.mappings, 'Contact');
+  const pairs = run.contacts.flatMap((contact) => {
+    const id = personContactId(run.links.get(contact.id), run.leads);
+    const record = id === null ? undefined : run.salesforceContacts.get(id);
+    return record === undefined ? [] : [{ contact, lead: record }];
+  });
+  if (onContact.length === 0 || pairs.length === 0) return;
+  const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
+  const writes = pairs.flatMap(({ contact, lead: record }) => {
+    const values = leadValuesFor(onContact, contact, record, run.ctx.feedback?.integrationUserId, changeTimes.get(contact.id));
+    return Object.keys(values).length === 0 ? [] : [{ contactId: contact.id, record: { Id: record.Id, ...values } }];
+  });
+  if (writes.length === 0) return;
+  const outcomes = await run.ctx.salesforce.updateRecords(
+    'Contact',
+    writes.map((w) => w.record),
+  );
+  for (const { contactId, record } of writes) {
+    const outcome = outcomes.get(record.Id);
+    const fields = Object.keys(record).filter((f) => f !== 'Id');
+    if (outcome?.ok)
+      run.entry(
+        contactRef(contactId),
+        'info',
+        'update_contact_record',
+        `mapped fields of Salesforce Contact ${record.Id}: ${fields.join(', ')}`,
+        {
+          fields,
+        },
+      );
+    else
+      run.entry(
+        contactRef(contactId),
+        'error',
+        'update_contact_record_failed',
+        `Salesforce refused the Contact ${record.Id}: ${refusalOf(outcome)}`,
+        {
+          fields,
+        },
+      );
+  }
 }
 
 /** Whether sales closed the (unconverted) Lead: its status maps to a stage that moves the contact back. */

@@ -16,11 +16,12 @@ import {
   salesforceValueOf,
   type TypedMapping,
 } from '../domain/field-values.ts';
-import { DEFAULT_FIELD_MAPPINGS, resolveFieldValue, type FieldMapping } from '../domain/stages.ts';
+import { contactFieldOf, DEFAULT_FIELD_MAPPINGS, resolveFieldValue, type FieldMapping } from '../domain/stages.ts';
 import type { Queryable } from '../store/db.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, salesforceRef, syncLogLines } from './context.ts';
 import { sameSalesforceId } from '../domain/salesforce-id.ts';
+import { SALESFORCE_OPT_OUT_FIELD } from './consent.ts';
 
 /** The pairs that sync (dont_sync pairs are neither read nor watched). */
 function syncing(mappings: readonly FieldMapping[]): FieldMapping[] {
@@ -35,6 +36,21 @@ export function contactReadProperties(mappings: readonly FieldMapping[]): string
 /** The Lead fields a sync reads (and the Lead Outbound Message sends): the app's own and every mapped one. */
 export function leadReadFields(mappings: readonly FieldMapping[]): string[] {
   return [...new Set<string>([...LEAD_SYNC_FIELDS, ...syncing(mappings).map((m) => m.salesforceField)])];
+}
+
+/** The mapped Contact fields: what the mappings follow once a Lead is converted. */
+export function mappedContactFields(mappings: readonly FieldMapping[]): string[] {
+  return [...new Set(syncing(mappings).flatMap((m) => contactFieldOf(m) ?? []))];
+}
+
+/** The fields of a converted person's Salesforce Contact whose change moves the sync: the email opt-out and the mapped ones. */
+export function watchedContactRecordFields(mappings: readonly FieldMapping[]): string[] {
+  return [...new Set([SALESFORCE_OPT_OUT_FIELD, ...mappedContactFields(mappings)])];
+}
+
+/** The Contact fields a sync reads (and the Contact Outbound Message sends): the watched ones and their change's author and time. */
+export function contactRecordReadFields(mappings: readonly FieldMapping[]): string[] {
+  return ['Id', 'SystemModstamp', 'LastModifiedById', ...watchedContactRecordFields(mappings)];
 }
 
 /** The contact properties whose change moves the sync: the webhook subscriptions, the intake's filter, the reconciler's check. */
@@ -68,17 +84,27 @@ async function readKinds(
   ports: { hubspot: HubSpotPort; salesforce: SalesforcePort },
   mappings: readonly FieldMapping[],
 ): Promise<TypedMapping[]> {
-  const [fields, properties] = await Promise.all([ports.salesforce.describeFields('Lead'), ports.hubspot.readContactProperties()]);
+  const [fields, contactFields, properties] = await Promise.all([
+    ports.salesforce.describeFields('Lead'),
+    mappings.some((m) => contactFieldOf(m) !== null) ? ports.salesforce.describeFields('Contact') : null,
+    ports.hubspot.readContactProperties(),
+  ]);
   const fieldTypes = new Map((fields ?? []).map((f) => [f.name, f.type]));
+  const contactFieldTypes = new Map((contactFields ?? []).map((f) => [f.name, f.type]));
   const propertyTypes = new Map(properties.map((p) => [p.name, p]));
   return mappings.map((mapping) => {
     const property = propertyTypes.get(mapping.hubspotProperty);
     const fieldType = fieldTypes.get(mapping.salesforceField);
+    const contactField = contactFieldOf(mapping);
+    const contactFieldType = contactField === null ? undefined : contactFieldTypes.get(contactField);
     // A pair the metadata no longer shows (removed since it was saved) syncs as text: the CRM's refusal is logged.
+    const salesforceKind = (fieldType ? salesforceKindOf(fieldType) : null) ?? 'text';
     return {
       ...mapping,
       hubspotKind: (property ? hubspotKindOf(property.type, property.fieldType) : null) ?? 'text',
-      salesforceKind: (fieldType ? salesforceKindOf(fieldType) : null) ?? 'text',
+      salesforceKind,
+      contactField,
+      contactKind: (contactFieldType ? salesforceKindOf(contactFieldType) : null) ?? salesforceKind,
     };
   });
 }
@@ -90,7 +116,7 @@ async function readKinds(
  */
 export const REQUIRED_PLACEHOLDER = '[not provided]';
 
-/** A Lead's value of a mapped field in the canonical text; the app's filler reads as blank. */
+/** A Lead's (or Contact's) value of a mapped field in the canonical text; the app's filler reads as blank (conversion copies it to the Contact). */
 function leadCanonical(mapping: TypedMapping, lead: SalesforceRecord | undefined): string | null {
   const raw = lead?.[mapping.salesforceField];
   return raw === REQUIRED_PLACEHOLDER ? null : salesforceCanonical(mapping, raw);
@@ -144,7 +170,8 @@ function changedSinceRead(contact: HubSpotContact, property: string, changeTimes
 }
 
 /**
- * The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule.
+ * The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule;
+ * with the mappings `mappingsOn` a Contact, the converted Contact's fields.
  * `integrationUserId`: a Lead the app itself changed last was not blanked by anyone since, so under
  * prefer_salesforce_unless_blank its blank is filled (its modification time says nothing of the
  * field: a stamp the app wrote after the marketer's edit would otherwise read as a rep's clearing —
@@ -181,8 +208,9 @@ export function leadValuesFor(
 }
 
 /**
- * The mapped contact properties to write for a linked Lead, by each mapping's rule. The email has
- * its own path (src/sync/email-identity.ts: an email another contact holds is never written).
+ * The mapped contact properties to write for a linked Lead (or, with the mappings `mappingsOn` a
+ * Contact, a converted Contact), by each mapping's rule. The email has its own path
+ * (src/sync/email-identity.ts: an email another contact holds is never written).
  */
 export function contactValuesFor(
   mappings: readonly TypedMapping[],
@@ -310,7 +338,10 @@ export function refusalTolerantPorts(
   };
   return {
     hubspot: refusalTolerantHubSpot(ports.hubspot, logged, new Set(syncing(ctx.fieldMappings).map((m) => m.hubspotProperty))),
-    salesforce: refusalTolerantSalesforce(ports.salesforce, logged, new Set(syncing(ctx.fieldMappings).map((m) => m.salesforceField))),
+    salesforce: refusalTolerantSalesforce(ports.salesforce, logged, {
+      Lead: new Set(syncing(ctx.fieldMappings).map((m) => m.salesforceField)),
+      Contact: new Set(mappedContactFields(ctx.fieldMappings)),
+    }),
   };
 }
 
@@ -350,17 +381,17 @@ function refusalTolerantHubSpot(hubspot: HubSpotPort, logged: RefusalLoggingWrit
   };
 }
 
-/** The Salesforce port with its Lead writes tolerant of refused mapped fields. */
+/** The Salesforce port with its Lead and Contact writes tolerant of refused mapped fields. */
 function refusalTolerantSalesforce(
   salesforce: SalesforcePort,
   logged: RefusalLoggingWrite,
-  mappedFields: ReadonlySet<string>,
+  mappedFields: Readonly<Record<'Lead' | 'Contact', ReadonlySet<string>>>,
 ): SalesforcePort {
   type LeadUpsert = Parameters<SalesforcePort['upsertLeadsByHubSpotId']>[0][number];
   return {
     ...salesforce,
     updateRecords: (type, records) =>
-      type !== 'Lead'
+      type !== 'Lead' && type !== 'Contact'
         ? salesforce.updateRecords(type, records)
         : logged<SalesforceRecord>(
             records,
@@ -369,10 +400,10 @@ function refusalTolerantSalesforce(
               keyOf: (r) => r.Id,
               valuesOf: (r) => r,
               without: (r, f) => ({ ...without(r, f), Id: r.Id }),
-              refOf: (r) => salesforceRef('Lead', r.Id),
+              refOf: (r) => salesforceRef(type, r.Id),
               system: 'Salesforce',
             },
-            mappedFields,
+            mappedFields[type],
           ),
     upsertLeadsByHubSpotId: (leads) =>
       logged<LeadUpsert>(
@@ -385,7 +416,7 @@ function refusalTolerantSalesforce(
           refOf: (r) => contactRef(r.HubSpot_Contact_Id__c),
           system: 'Salesforce',
         },
-        mappedFields,
+        mappedFields.Lead,
       ),
   };
 }

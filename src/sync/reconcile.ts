@@ -18,7 +18,7 @@ import type { Queryable } from '../store/db.ts';
 import { lastNotifiedFields, newestEvents, recordInboundEvent } from '../store/inbound-events.ts';
 import { loadWatermark, saveWatermark, type Watermark } from '../store/reconcile-watermarks.ts';
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
-import { contactRef, recordText, salesforceRef, STAGE_FIELDS, stageValues } from './context.ts';
+import { contactRef, fieldValues, recordText, salesforceRef, STAGE_FIELDS } from './context.ts';
 import type { Direction } from './pending-set.ts';
 
 export interface ReconcileDeps {
@@ -28,6 +28,8 @@ export interface ReconcileDeps {
   salesforce: SalesforcePort;
   /** The contact properties whose change moves the sync (the app's own and the mapped ones: src/sync/mapped-fields.ts). */
   watchedProperties: readonly string[];
+  /** The fields of a converted person's Contact whose change moves the sync (the opt-out and the mapped ones). */
+  watchedContactFields?: readonly string[];
   /** Marks records pending and schedules their drain. */
   markPending(direction: Direction, keys: string[]): Promise<void>;
   now: () => Date;
@@ -46,15 +48,19 @@ export interface ReconcileResult {
   checked: number;
 }
 
-/** The stage fields whose current value differs from the last notified one (all of them with no notification). */
-function unannouncedStageFields(
-  type: 'Lead' | 'Opportunity',
-  record: SalesforceRecord,
-  notified: Record<string, unknown> | undefined,
-): string[] {
-  const now = stageValues(type, record);
+/** The Salesforce objects the reconciler passes over for changes. */
+type ReconciledObject = 'Lead' | 'Opportunity' | 'Contact';
+
+/** The fields of an object the sync acts on: a Lead's or Opportunity's stage, a Contact's watched fields. */
+function watchedFields(deps: Pick<ReconcileDeps, 'watchedContactFields'>, type: ReconciledObject): readonly string[] {
+  return type === 'Contact' ? (deps.watchedContactFields ?? []) : STAGE_FIELDS[type];
+}
+
+/** The watched fields whose current value differs from the last notified one (all of them with no notification). */
+function unannouncedFields(fields: readonly string[], record: SalesforceRecord, notified: Record<string, unknown> | undefined): string[] {
+  const now = fieldValues(fields, record);
   if (notified === undefined) return Object.keys(now);
-  const then = stageValues(type, notified);
+  const then = fieldValues(fields, notified);
   return Object.keys(now).filter((field) => now[field] !== then[field]);
 }
 
@@ -170,18 +176,19 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
   return { stream, compared: contacts.length, caught, checked: missed.length - caught };
 }
 
-/** One pass over a Salesforce object (Lead or Opportunity), paged by (SystemModstamp, Id). */
+/** One pass over a Salesforce object (Lead, Opportunity or Contact), paged by (SystemModstamp, Id). */
 export async function reconcileSalesforce(
   deps: ReconcileDeps,
-  type: 'Lead' | 'Opportunity',
+  type: ReconciledObject,
   relinkUndeleted?: (ids: string[]) => Promise<void>,
 ): Promise<ReconcileResult> {
   const stream = `salesforce:${type}`;
   const mark = await loadWatermark(deps.db, deps.installationId, stream);
   const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
+  const watched = watchedFields(deps, type);
   const records = await deps.salesforce.findChangedSince(
     type,
-    ['Id', 'SystemModstamp', 'LastModifiedById', ...STAGE_FIELDS[type]],
+    [...new Set(['Id', 'SystemModstamp', 'LastModifiedById', ...watched])],
     since,
     deps.pageLimit,
   );
@@ -207,7 +214,7 @@ export async function reconcileSalesforce(
       type,
       missed.map((r) => ({ id: r.Id, at: modified(r) })),
     );
-    // The stage fields are what the Outbound Messages announce: compare them with the last one received.
+    // The watched fields are what the Outbound Messages announce: compare them with the last one received.
     const notified = await lastNotifiedFields(
       deps.db,
       deps.installationId,
@@ -218,7 +225,7 @@ export async function reconcileSalesforce(
         deps.installationId,
         salesforceRef(type, r.Id),
         modified(r),
-        unannouncedStageFields(type, r, notified.get(r.Id)),
+        unannouncedFields(watched, r, notified.get(r.Id)),
         'Outbound Message',
       ),
     );

@@ -26,11 +26,12 @@ import { prepareFeedback, type FeedbackBatch } from './feedback.ts';
 import { opportunityReadFields, recordDeals } from './revenue.ts';
 import { mergeWrites, rememberStages } from './handoff.ts';
 import type { CurrencyRates } from '../domain/revenue.ts';
-import type { TypedMapping } from '../domain/field-values.ts';
+import { mappingsOn, type TypedMapping } from '../domain/field-values.ts';
 import { isNoRuleMatch, SILENT_STOP_ACTIONS } from '../domain/sync-failures.ts';
 import { salesOwnerWrites } from './owners.ts';
 import {
   contactReadProperties,
+  contactRecordReadFields,
   contactValuesFor,
   hubspotChangeTimes,
   leadReadFields,
@@ -47,10 +48,10 @@ export interface ProgressSummary {
   failed: number;
 }
 
-/** `Lead:00Q…` / `Opportunity:006…` keys of the pending set. */
-export function parseRecordKey(key: string): { type: 'Lead' | 'Opportunity'; id: string } | null {
+/** `Lead:00Q…` / `Opportunity:006…` / `Contact:003…` keys of the pending set. */
+export function parseRecordKey(key: string): { type: 'Lead' | 'Opportunity' | 'Contact'; id: string } | null {
   const [type, id] = key.split(':');
-  return (type === 'Lead' || type === 'Opportunity') && id ? { type, id } : null;
+  return (type === 'Lead' || type === 'Opportunity' || type === 'Contact') && id ? { type, id } : null;
 }
 
 function snapshotOf(type: 'Lead' | 'Opportunity', record: SalesforceRecord): SalesforceSnapshot {
@@ -91,14 +92,16 @@ interface ProgressRun {
   mappings: readonly TypedMapping[];
   leads: SalesforceRecord[];
   opportunities: SalesforceRecord[];
+  /** Converted people's Salesforce Contacts, each with its link to a HubSpot contact. */
+  personContacts: { record: SalesforceRecord; contactId: string; link: RecordLink }[];
   rates: CurrencyRates | null;
-  /** Links by Salesforce id (Lead or Opportunity), extended as the run links more records. */
+  /** Links by Salesforce id (Lead, Opportunity or Contact), extended as the run links more records. */
   links: Map<string, RecordLink>;
   linkUpdates: RecordLink[];
   stages: StageChange[];
 }
 
-/** Syncs the given Salesforce records (`Lead:id` / `Opportunity:id`) to HubSpot. */
+/** Syncs the given Salesforce records (`Lead:id` / `Opportunity:id` / `Contact:id`) to HubSpot. */
 export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly string[]): Promise<ProgressSummary> {
   const at = ctx.now();
   const { log, entry } = syncLogLines(ctx);
@@ -110,14 +113,16 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
   const moves = [...leadMoves(run), ...(await opportunityMoves(run))];
   // 4. Decide against the contact's current HubSpot state, Lead before Opportunity.
   const contacts = new Map(
-    (await ctx.hubspot.readContacts([...new Set(moves.map((m) => m.contactId))], contactReadProperties(ctx.fieldMappings))).map((c) => [
-      c.id,
-      c,
-    ]),
+    (
+      await ctx.hubspot.readContacts(
+        [...new Set([...moves.map((m) => m.contactId), ...run.personContacts.map((p) => p.contactId)])],
+        contactReadProperties(ctx.fieldMappings),
+      )
+    ).map((c) => [c.id, c]),
   );
   const feedback = await prepareFeedback(ctx, moves, contacts);
   const { firstSteps, secondSteps, view } = decideMoves(run, moves, contacts, feedback);
-  firstSteps.push(...(await recordValueWrites(run, moves, contacts)));
+  firstSteps.push(...(await recordValueWrites(run, moves, contacts)), ...(await personContactWrites(run, contacts)));
   // Prepared elsewhere in this batch (SLA first-touch stamps): they go out with the values.
   for (const write of ctx.hubspotWrites ?? [])
     (secondSteps.some((step) => step.id === write.id) ? secondSteps : firstSteps).push({
@@ -148,7 +153,7 @@ export async function syncSalesforceToHubSpot(ctx: SyncContext, keys: readonly s
     ctx,
     [...contacts.values()],
     [...run.links.values(), ...run.linkUpdates],
-    new Map(run.leads.map((lead) => [lead.Id, lead])),
+    new Map([...run.leads, ...run.personContacts.map((p) => p.record)].map((record) => [record.Id, record])),
   );
   return run.summary;
 }
@@ -184,11 +189,16 @@ async function readSalesforceState(ctx: SyncContext, at: Date, keys: readonly st
   const opportunityRead =
     wantedOpportunities.length === 0 ? { fields: [...OPPORTUNITY_SYNC_FIELDS], rates: null } : await opportunityReadFields(ctx.salesforce);
   const opportunities = await ctx.salesforce.readRecords('Opportunity', wantedOpportunities, opportunityRead.fields);
+  const personContacts = await readPersonContacts(
+    ctx,
+    parsed.filter((k) => k.type === 'Contact').map((k) => k.id),
+  );
   await rememberStages(ctx, [
     ...leads.map((lead) => ({ recordId: lead.Id, values: stageValues('Lead', lead) })),
     ...opportunities.map((opportunity) => ({ recordId: opportunity.Id, values: stageValues('Opportunity', opportunity) })),
   ]);
   const links = await linksBySalesforceIds(ctx.db, ctx.installationId, [...leads.map((l) => l.Id), ...opportunities.map((o) => o.Id)]);
+  for (const { record, link } of personContacts) links.set(record.Id, link);
   await noteLinkEmails(
     ctx,
     'salesforce',
@@ -200,14 +210,67 @@ async function readSalesforceState(ctx: SyncContext, at: Date, keys: readonly st
     }),
   );
   const summary = {
-    read: leads.length + opportunities.length,
+    read: leads.length + opportunities.length + personContacts.length,
     contactsUpdated: 0,
     contactsCreated: 0,
     refused: 0,
     unchanged: 0,
     failed: 0,
   };
-  return { ctx, at, summary, entry, mappings, leads, opportunities, rates: opportunityRead.rates, links, linkUpdates: [], stages: [] };
+  return {
+    ctx,
+    at,
+    summary,
+    entry,
+    mappings,
+    leads,
+    opportunities,
+    personContacts,
+    rates: opportunityRead.rates,
+    links,
+    linkUpdates: [],
+    stages: [],
+  };
+}
+
+/**
+ * The Salesforce Contacts behind `Contact:` keys that carry a linked person (a converted Lead's, or
+ * one a handoff linked by email), with their HubSpot contact. Any other Contact of the org is not
+ * the app's: it is read no further.
+ */
+async function readPersonContacts(ctx: SyncContext, ids: readonly string[]): Promise<ProgressRun['personContacts']> {
+  if (ids.length === 0) return [];
+  const links = await linksBySalesforceIds(ctx.db, ctx.installationId, ids);
+  const linked = ids.filter((id) => links.get(id)?.salesforceContactId === id);
+  if (linked.length === 0) return [];
+  const records = await ctx.salesforce.readRecords('Contact', linked, contactRecordReadFields(ctx.fieldMappings));
+  return records.flatMap((record) => {
+    const link = links.get(record.Id);
+    return link === undefined ? [] : [{ record, contactId: link.hubspotContactId, link }];
+  });
+}
+
+/** The contact values a converted person's Salesforce Contact carries: the mapped fields that follow it, by each mapping's rule. */
+async function personContactWrites(run: ProgressRun, contacts: ReadonlyMap<string, HubSpotContact>): Promise<ContactWrite[]> {
+  const onContact = mappingsOn(run.mappings, 'Contact');
+  const pairs = run.personContacts.flatMap(({ record, contactId }) => {
+    const contact = contacts.get(contactId);
+    return contact === undefined ? [] : [{ contact, lead: record }];
+  });
+  if (onContact.length === 0 || pairs.length === 0) return [];
+  const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
+  return pairs.flatMap(({ contact, lead: record }) => {
+    const properties = contactValuesFor(onContact, record, contact, changeTimes.get(contact.id));
+    if (Object.keys(properties).length === 0) return [];
+    run.entry(
+      contactRef(contact.id),
+      'info',
+      'update_mapped_fields',
+      `mapped fields of Salesforce Contact ${record.Id}: ${Object.keys(properties).join(', ')}`,
+      { record: salesforceRef('Contact', record.Id), fields: Object.keys(properties) },
+    );
+    return [{ id: contact.id, properties }];
+  });
 }
 
 /** The unlinked Leads that can become HubSpot contacts; one without an email waits for one. */

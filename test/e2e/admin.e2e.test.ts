@@ -135,7 +135,7 @@ describe('admin dashboard in Chromium', () => {
         .rules()
         .map((r) => r.object)
         .sort(),
-    ).toEqual(['Lead', 'Opportunity', 'Task']);
+    ).toEqual(['Contact', 'Lead', 'Opportunity', 'Task']);
     expect(await page.textContent('[data-access-summary]')).toContain(
       'Every field the sync uses is readable and updateable by the integration user',
     );

@@ -132,7 +132,7 @@ describe('admin API', () => {
         .rules()
         .map((r) => r.object)
         .sort(),
-    ).toEqual(['Lead', 'Opportunity', 'Task']);
+    ).toEqual(['Contact', 'Lead', 'Opportunity', 'Task']);
 
     const again = await client.api('POST', `/api/installations/${installationId}/provisioning/dry-run`);
     expect(again.json.counts).toMatchObject({ missing: 0, conflicts: 0 });

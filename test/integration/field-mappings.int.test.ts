@@ -4,6 +4,7 @@
  * field-level security granted by a permission set), maps it with a value map through the admin
  * API, provisions, and the values cross both ways through the real clients. A value the org's
  * restricted picklist refuses is logged with its field and value while the rest of the write lands.
+ * Once a rep converts the Lead, the mappings follow the Contact lead conversion copied the values into.
  */
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +58,16 @@ describe('field mappings', () => {
     await admin.tooling
       .sobject('CustomField')
       .create({ FullName: 'Lead.Employee_Count__c', Metadata: { type: 'Number', label: 'Employee Count', precision: 8, scale: 0 } });
-    const fields = ['Lead.Lead_Tier__c', 'Lead.Employee_Count__c'];
+    // The Contact's field of the same name, which the org's lead field mapping fills on conversion.
+    await admin.tooling.sobject('CustomField').create({
+      FullName: 'Contact.Lead_Tier__c',
+      Metadata: {
+        type: 'Picklist',
+        label: 'Lead Tier',
+        valueSet: { restricted: true, valueSetDefinition: { value: TIERS.map((t) => ({ fullName: t.salesforce, label: t.salesforce })) } },
+      },
+    });
+    const fields = ['Lead.Lead_Tier__c', 'Lead.Employee_Count__c', 'Contact.Lead_Tier__c'];
     await grantFieldAccess(admin, fields);
     await grantFieldAccess(admin, fields, { userId: await userIdOf(h.rep) });
     await h.hubspot.crm.properties.coreApi.create('contacts', {
@@ -194,4 +204,59 @@ describe('field mappings', () => {
     expect((await refusal())?.reason).toContain('Salesforce refused Lead_Tier__c = "frozen"');
     expect((await lead(created.Id))?.Lead_Tier__c).toBe('Tier 2 - Warm');
   }, 90_000);
+  it('follows the Contact once the Lead is converted: mapped fields both ways, and the opt-out made on the Contact', async () => {
+    const tier = { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way' as const, valueMap: TIERS };
+    // The option the org's picklist lacks (the test before) is taken out again.
+    await h.hubspot.crm.properties.coreApi.update('contacts', 'lead_tier', {
+      options: TIERS.map((t, i) => ({ label: t.hubspot, value: t.hubspot, displayOrder: i, hidden: false })),
+    });
+    // A Contact field the org does not have is refused at save, with the field named.
+    const wrong = await client.api('PUT', settingsPath(), [...DEFAULT_FIELD_MAPPINGS, { ...tier, salesforceContactField: 'Tier__c' }]);
+    expect(wrong.status).toBe(422);
+    expect(wrong.json.issues).toEqual([
+      '[6].salesforceContactField: "Tier__c" is not a Contact field in Salesforce, or the integration user cannot see it: name the Contact field, or null to follow the Lead only',
+    ]);
+    const saved = await client.api('PUT', settingsPath(), [...DEFAULT_FIELD_MAPPINGS, { ...tier, salesforceContactField: 'Lead_Tier__c' }]);
+    expect(saved.status).toBe(200);
+    expect((await client.api('POST', `/api/installations/${installationId}/provisioning`)).status).toBe(200);
+
+    const { contactId, lead: created } = await h.handOff({ lead_tier: 'hot', jobtitle: 'Analyst' });
+    await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 1 - Hot', 20_000, 'the tier on the new Lead');
+    // Lead conversion copies the values into the Contact (standard fields, and the custom one by the org's mapping).
+    await h.rep.sobject('Lead').update({ Id: created.Id, Status: 'Working - Contacted' });
+    const converted = await h.rep.soap.convertLead({ leadId: created.Id, convertedStatus: 'Closed - Converted' });
+    const { contactId: salesforceContactId } = (Array.isArray(converted) ? converted[0] : converted) as { contactId: string };
+    await eventually(
+      async () => (await h.contact(contactId)).salesforce_contact_id === salesforceContactId,
+      20_000,
+      'the conversion linked in HubSpot',
+    );
+    const person = async () =>
+      (
+        await h.rep.query<{ Title: string | null; Lead_Tier__c: string | null; HasOptedOutOfEmail: boolean }>(
+          `SELECT Title, Lead_Tier__c, HasOptedOutOfEmail FROM Contact WHERE Id = '${salesforceContactId}'`,
+        )
+      ).records[0];
+    expect(await person()).toMatchObject({ Title: 'Analyst', Lead_Tier__c: 'Tier 1 - Hot' });
+
+    // HubSpot → Salesforce: a marketer's edit lands on the Contact (the converted Lead is read-only),
+    // each field under its rule: the job title is Salesforce's unless blank, so the Contact keeps its own.
+    h.hubspotSandbox.editInUi('contacts', contactId, { lead_tier: 'cold', jobtitle: 'Head of Analytics' });
+    await eventually(async () => (await person())?.Lead_Tier__c === 'Tier 3 - Cold', 20_000, 'the tier on the Contact');
+    expect((await person())?.Title).toBe('Analyst');
+    expect((await lead(created.Id))?.Lead_Tier__c).toBe('Tier 1 - Hot');
+
+    // Salesforce → HubSpot: the rep's edit of the Contact reaches the contact, in HubSpot's words.
+    await h.rep.sobject('Contact').update({ Id: salesforceContactId, Lead_Tier__c: 'Tier 2 - Warm', Title: 'VP Analytics' });
+    await eventually(async () => (await tierOf(contactId)).lead_tier === 'warm', 20_000, "the Contact's tier on the contact");
+    expect((await h.hubspot.crm.contacts.basicApi.getById(contactId, ['jobtitle'])).properties.jobtitle).toBe('VP Analytics');
+
+    // The opt-out a rep ticks on the Contact unsubscribes the contact in HubSpot.
+    await h.rep.sobject('Contact').update({ Id: salesforceContactId, HasOptedOutOfEmail: true });
+    await eventually(
+      async () => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['hs_email_optout'])).properties.hs_email_optout === 'true',
+      20_000,
+      "the Contact's opt-out in HubSpot",
+    );
+  }, 120_000);
 });

@@ -116,6 +116,34 @@ describe('the reconciler', () => {
     h.salesforceSandbox.faults.clear();
   });
 
+  it("applies a change to a converted person's Contact whose Outbound Message was dropped", async () => {
+    const { contactId, lead } = await handedOff();
+    await h.rep.sobject('Lead').update({ Id: lead.Id, Status: 'Working - Contacted' });
+    const converted = await h.rep.soap.convertLead({ leadId: lead.Id, convertedStatus: 'Closed - Converted' });
+    const { contactId: personId } = (Array.isArray(converted) ? converted[0] : converted) as { contactId: string };
+    await eventually(async () => (await h.contact(contactId)).salesforce_contact_id === personId, 30_000, 'the conversion linked');
+    await untilAppIdle(h);
+    h.salesforceSandbox.faults.set({ outbound: { drop: { next: 1 } } });
+    try {
+      await h.rep.sobject('Contact').update({ Id: personId, Phone: '+1 555 0199' });
+      await eventually(
+        async () => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['phone'])).properties.phone === '+1 555 0199',
+        30_000,
+        "the Contact's phone in HubSpot via the reconciler",
+      );
+      const caught = await h.app.db.query<{ level: string; reason: string }>(
+        "SELECT level, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_caught'",
+        [`salesforce:Contact:${personId}`],
+      );
+      expect(caught[0]).toMatchObject({
+        level: 'warn',
+        reason: expect.stringMatching(/^Phone changed by .* with no Outbound Message received for it/) as unknown,
+      });
+    } finally {
+      h.salesforceSandbox.faults.clear();
+    }
+  });
+
   it('still catches a Salesforce change while every HubSpot search of its passes is rate-limited', async () => {
     const { contactId, lead } = await handedOff();
     h.hubspotSandbox.setFaults({

@@ -12,7 +12,7 @@ import { queues } from '../../src/queue/catalog.ts';
 import { saveLinks } from '../../src/store/record-links.ts';
 import { underDrainLock } from '../../src/sync/drain.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
-import { applyHubSpotMerge } from '../../src/sync/merges.ts';
+import { applyHubSpotMerge, settleLateLinksOfMergedContacts } from '../../src/sync/merges.ts';
 
 interface LinkRow extends Record<string, unknown> {
   hubspot_contact_id: string;
@@ -350,6 +350,44 @@ describe('record identity', () => {
       expect((await h.leadsFor(`Id = '${lateLead}'`))[0]?.HubSpot_Contact_Id__c).toBeNull();
       expect((await h.leadsFor(`Id = '${primary.lead.Id}'`))[0]?.HubSpot_Contact_Id__c).toBe(merged.id);
       expect((await h.contact(merged.id)).salesforce_lead_id).toBe(primary.lead.Id);
+      expect(await logged(`salesforce:Lead:${lateLead}`, 'merge_duplicate_unlinked')).toHaveLength(1);
+    } finally {
+      expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);
+      await direct.close();
+    }
+  }, 90_000);
+
+  it('settles a link a late handoff saved for a contact a merge already took away: the merge is applied again, the late Lead let go', async () => {
+    const primary = await h.handOff({ email: email() });
+    const otherId = h.newContact({ email: email() });
+    const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: primary.contactId, objectIdToMerge: otherId });
+    await eventually(async () => (await linkOf(merged.id))?.salesforce_lead_id === primary.lead.Id, 30_000, 'the merge applied');
+    const direct = await directSyncContext(h);
+    expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
+    try {
+      // What a handoff batch that read the other contact before the merge saves after it.
+      const late = await (
+        await integrationUser()
+      )
+        .sobject('Lead')
+        .create({ LastName: 'Late', Company: 'Analytical Engines', HubSpot_Contact_Id__c: otherId });
+      const lateLead = String(late.id);
+      await saveLinks(h.app.db, await installationId(), [
+        { hubspotContactId: otherId, email: null, salesforceLeadId: lateLead, salesforceContactId: null, salesforceOpportunityId: null },
+      ]);
+      const identity = { ...direct.ctx, markPending: async () => undefined };
+      const merges = async () => (await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).length;
+      const before = await merges();
+      // A contact no merge took away (the survivor itself) is left as it is.
+      await settleLateLinksOfMergedContacts(identity, [merged.id]);
+      expect(await merges()).toBe(before);
+      expect(await linkOf(otherId)).toMatchObject({ salesforce_lead_id: lateLead });
+
+      await settleLateLinksOfMergedContacts(identity, [otherId]);
+      expect(await merges()).toBe(before + 1);
+      expect(await linkOf(otherId)).toBeUndefined();
+      expect((await linkOf(merged.id))?.salesforce_lead_id).toBe(primary.lead.Id);
+      expect((await h.leadsFor(`Id = '${lateLead}'`))[0]?.HubSpot_Contact_Id__c).toBeNull();
       expect(await logged(`salesforce:Lead:${lateLead}`, 'merge_duplicate_unlinked')).toHaveLength(1);
     } finally {
       expect((await api('POST', '/resume', { direction: 'to-hubspot' })).status).toBe(200);

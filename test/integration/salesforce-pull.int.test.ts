@@ -127,7 +127,7 @@ describe('Salesforce change feed in pull mode', () => {
     expect(feed.body.mode).toBe('pull');
     const channels = feed.body.channels as { channel: string }[];
     expect(channels.map((c) => c.channel).sort()).toEqual(
-      ['/data/EventChangeEvent', LEAD_CHANNEL, '/data/OpportunityChangeEvent', '/data/TaskChangeEvent'].sort(),
+      ['/data/ContactChangeEvent', '/data/EventChangeEvent', LEAD_CHANNEL, '/data/OpportunityChangeEvent', '/data/TaskChangeEvent'].sort(),
     );
     expect(channels.find((c) => c.channel === LEAD_CHANNEL)).toMatchObject({
       state: 'connected',

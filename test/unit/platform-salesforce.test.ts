@@ -122,6 +122,7 @@ describe('Salesforce metadata kit', () => {
     // Outbound messages travel inside their object's workflow; fields inside their object.
     expect(listed.get('WorkflowOutboundMessage')).toEqual(
       new Set([
+        'Contact.Smarketing_Sync_Contact',
         'Event.Smarketing_Sync_Event',
         'Lead.Smarketing_Sync_Lead',
         'Opportunity.Smarketing_Sync_Opportunity',
@@ -197,7 +198,12 @@ describe('Salesforce metadata kit', () => {
         start: Record<string, unknown>;
         status: string;
       };
-      expect(flow.start).toMatchObject({ object: rule.object, recordTriggerType: 'CreateAndUpdate', triggerType: 'RecordAfterSave' });
+      // A Contact matters once a Lead was converted into it: its updates only.
+      expect(flow.start).toMatchObject({
+        object: rule.object,
+        recordTriggerType: rule.object === 'Contact' ? 'Update' : 'CreateAndUpdate',
+        triggerType: 'RecordAfterSave',
+      });
       expect(flow.actionCalls).toEqual([expect.objectContaining({ actionName: `${rule.object}.${name}`, actionType: 'outboundMessage' })]);
       expect((flow.start.connector as { targetReference: string }).targetReference).toBe(flow.actionCalls[0]?.name);
       expect(flow.status).toBe('Active');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateStageDictionary } from '../../src/domain/stages.ts';
+import { contactFieldOf, validateStageDictionary, type FieldMapping } from '../../src/domain/stages.ts';
 import { SETTING_KEYS, SETTINGS } from '../../src/server/admin/settings.ts';
 import { fieldsOf, valueFromFields } from '../../src/server/admin/settings-forms.ts';
 
@@ -110,6 +110,30 @@ describe('settings forms', () => {
     expect(SETTINGS.fieldMappings.validate(read.value)).toEqual(mappings);
     expect(fieldsOf('fieldMappings', (SETTINGS.fieldMappings.validate(read.value) as { value: unknown }).value)).toEqual(fields);
     expect('valueMap' in ((read.value as Record<string, unknown>[])[1] ?? {})).toBe(false);
+  });
+
+  it("reads a mapping's Contact field after conversion: blank follows the conversion's own field, `none` the Lead only", () => {
+    const mappings = SETTINGS.fieldMappings.validate([
+      { hubspotProperty: 'jobtitle', salesforceField: 'Title', rule: 'two_way' },
+      { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way', salesforceContactField: 'Contact_Tier__c' },
+      { hubspotProperty: 'company', salesforceField: 'Company', rule: 'two_way', salesforceContactField: null },
+    ]);
+    if (!mappings.ok) throw new Error(mappings.error.join('; '));
+    const fields = fieldsOf('fieldMappings', mappings.value);
+    expect(fields['map.salesforceContactField']).toEqual(['', 'Contact_Tier__c', 'none']);
+    const read = valueFromFields('fieldMappings', fields);
+    expect(read.problems).toEqual([]);
+    expect(SETTINGS.fieldMappings.validate(read.value)).toEqual(mappings);
+    expect('salesforceContactField' in ((read.value as Record<string, unknown>[])[0] ?? {})).toBe(false);
+    expect((mappings.value as FieldMapping[]).map((m) => contactFieldOf(m))).toEqual(['Title', 'Contact_Tier__c', null]);
+  });
+
+  it('refuses two mappings that follow the same Contact field', () => {
+    const refused = SETTINGS.fieldMappings.validate([
+      { hubspotProperty: 'phone', salesforceField: 'Phone', rule: 'two_way' },
+      { hubspotProperty: 'mobilephone', salesforceField: 'Mobile__c', rule: 'two_way', salesforceContactField: 'Phone' },
+    ]);
+    expect(refused).toEqual({ ok: false, error: ['[1].salesforceContactField: Contact field "Phone" is already followed by [0]'] });
   });
 
   it('trims value map entries, skips blank lines, and names a line without = or with an empty side by its row', () => {

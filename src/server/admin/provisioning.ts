@@ -19,7 +19,7 @@ import type { InstallationRuntime } from '../../runtime/installation-clients.ts'
 import { ensureSalesforceAccess, type SalesforceAccessReport } from '../../runtime/salesforce-access.ts';
 import type { InstallationDetails } from '../../store/installation-admin.ts';
 import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
-import { leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
+import { contactRecordReadFields, leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
 import { DEFAULT_FIELD_MAPPINGS, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
 import type { SalesforcePort } from '../../crm/ports.ts';
 
@@ -27,7 +27,7 @@ export type ItemStatus = 'exists' | 'missing' | 'created' | 'manual' | 'conflict
 
 export interface OutboundRuleSpec {
   name: string;
-  object: 'Lead' | 'Opportunity' | 'Task' | 'Event';
+  object: 'Lead' | 'Opportunity' | 'Contact' | 'Task' | 'Event';
   triggerOn: ('create' | 'update')[];
   fields: string[];
   endpointUrl: string;
@@ -139,6 +139,8 @@ export function outboundRulesFor(
       fields: [...OPPORTUNITY_SYNC_FIELDS],
       endpointUrl,
     },
+    // A converted person's Contact: the mapped fields that follow it and the email opt-out.
+    { name: 'Smarketing Sync Contact', object: 'Contact', triggerOn: ['update'], fields: contactRecordReadFields(mappings), endpointUrl },
     // A Task or Event a rep logs on a Lead is its first sales touch (SLA).
     { name: 'Smarketing Sync Task', object: 'Task', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },
     { name: 'Smarketing Sync Event', object: 'Event', triggerOn: ['create', 'update'], fields: [...ACTIVITY_FIELDS], endpointUrl },

@@ -286,10 +286,16 @@ export function pairsFrom(text: string): MappingPair[] | undefined {
   return pairs.length > 0 ? pairs : undefined;
 }
 
+/** What the form's Contact field column says for "the Lead only" (a null `salesforceContactField`); blank is the conversion's own field. */
+export const LEAD_ONLY_WORD = 'none';
+
 function mappingsFields(mappings: readonly FieldMapping[]): FormFields {
   return {
     'map.hubspotProperty': mappings.map((m) => m.hubspotProperty),
     'map.salesforceField': mappings.map((m) => m.salesforceField),
+    'map.salesforceContactField': mappings.map((m) =>
+      m.salesforceContactField === undefined ? '' : (m.salesforceContactField ?? LEAD_ONLY_WORD),
+    ),
     'map.rule': mappings.map((m) => m.rule),
     'map.valueMap': mappings.map((m) => valueMapText(m.valueMap)),
   };
@@ -300,14 +306,17 @@ function mappingsValue(fields: FormFields): { value: unknown; problems: string[]
   const value = rowsOf(
     fields,
     'map',
-    ['hubspotProperty', 'salesforceField', 'rule', 'valueMap'],
+    ['hubspotProperty', 'salesforceField', 'salesforceContactField', 'rule', 'valueMap'],
     ['hubspotProperty', 'salesforceField', 'valueMap'],
   ).map((row, index) => {
     const parsed = parseValueMap(row.valueMap ?? '');
     problems.push(...parsed.problems.map((problem) => `[${index}].valueMap: ${problem}`));
+    const contactField = (row.salesforceContactField ?? '').trim();
     return {
       hubspotProperty: (row.hubspotProperty ?? '').trim(),
       salesforceField: (row.salesforceField ?? '').trim(),
+      // Blank: the field lead conversion fills (nothing saved, so an unchanged form saves an unchanged setting).
+      ...(contactField === '' ? {} : { salesforceContactField: contactField.toLowerCase() === LEAD_ONLY_WORD ? null : contactField }),
       rule: row.rule,
       // A mapping without entries has no value map at all, so an unchanged form saves an unchanged setting.
       ...(parsed.entries.length > 0 ? { valueMap: parsed.entries } : {}),

@@ -20,6 +20,8 @@ const typed = (
   rule: 'two_way',
   hubspotKind,
   salesforceKind,
+  contactField: null,
+  contactKind: salesforceKind,
   ...extra,
 });
 

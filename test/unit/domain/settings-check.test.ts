@@ -172,6 +172,42 @@ describe('settings checked against CRM metadata', () => {
     expect(checkFieldMappings(salesforceWins, facts({ titleWritable: false }))).toEqual([]);
   });
 
+  it("checks the Contact field a mapping follows after conversion: there, writable, of the property's kind", () => {
+    const withContact = (fields: [string, SalesforceFieldFacts][]): CrmFacts => {
+      const base = facts();
+      return { ...base, salesforce: new Map([...base.salesforce, ['Contact', new Map(fields)]]) };
+    };
+    const standard = ['Email', 'FirstName', 'LastName', 'Phone', 'Title'].map(
+      (name) => [name, text(name)] as [string, SalesforceFieldFacts],
+    );
+    expect(checkFieldMappings(DEFAULT_FIELD_MAPPINGS, withContact(standard))).toEqual([]);
+    // The standard counterpart hidden from the integration user, then read-only to it.
+    expect(checkFieldMappings(DEFAULT_FIELD_MAPPINGS, withContact(standard.filter(([name]) => name !== 'Title')))).toEqual([
+      '[5].salesforceContactField: "Title" (where lead conversion copies Title) is not a Contact field in Salesforce, or the integration user cannot see it: name the Contact field, or null to follow the Lead only',
+    ]);
+    const readOnlyTitle = standard.map(
+      ([name, f]) => [name, name === 'Title' ? { ...f, writable: false } : f] as [string, SalesforceFieldFacts],
+    );
+    expect(checkFieldMappings(DEFAULT_FIELD_MAPPINGS, withContact(readOnlyTitle))).toEqual([
+      '[5].salesforceContactField: "Title" (where lead conversion copies Title) (Title) is read-only to the integration user in Salesforce: grant Edit in its field-level security, or choose always_salesforce',
+    ]);
+    // A Contact field of another kind; null keeps the mapping on the Lead only.
+    const title = {
+      hubspotProperty: 'jobtitle',
+      salesforceField: 'Title',
+      rule: 'two_way' as const,
+      salesforceContactField: 'Title_Score__c',
+    };
+    const scored = withContact([
+      ...standard,
+      ['Title_Score__c', { label: 'Title Score', type: 'double', length: 0, writable: true, picklistValues: null }],
+    ]);
+    expect(checkFieldMappings([title], scored)).toEqual([
+      '[0].salesforceContactField: "jobtitle" is text in HubSpot but Contact field "Title_Score__c" is a number: map fields of the same kind',
+    ]);
+    expect(checkFieldMappings([{ ...title, salesforceContactField: null }], scored)).toEqual([]);
+  });
+
   it('refuses a channel whose Lead Source the org lacks', () => {
     expect(checkChannelRules(DEFAULT_CHANNEL_RULES, { Unassigned: 'Walk-in' }, facts())).toEqual([
       expect.stringMatching(

@@ -9,7 +9,7 @@ import { SALESFORCE_FEED_MODE_LABELS } from '../../../domain/salesforce-feed.ts'
 import { CHANGE_FEED_MODES } from '../../../domain/change-feed.ts';
 import { TOUCH_FIELDS } from '../../../domain/channels.ts';
 import { FIELD_SYNC_RULES, isSideStage, OPPORTUNITY_STATES, SHARED_STAGES, SIDE_STAGES, SYNC_DIRECTIONS } from '../../../domain/stages.ts';
-import { field, fieldList, splitList, type FormFields } from '../settings-forms.ts';
+import { field, fieldList, LEAD_ONLY_WORD, splitList, type FormFields } from '../settings-forms.ts';
 import type { SettingKey } from '../settings.ts';
 import { html, type Html } from '../html.ts';
 
@@ -125,13 +125,15 @@ function dictionaryEditor(fields: FormFields): Html {
 }
 
 function mappingsEditor(fields: FormFields): Html {
-  return html`<p class="small muted">Value map (picklists): one entry per line, <code>hubspot value = Salesforce value</code>; a value the map does not name crosses as it is.</p>
+  return html`<p class="small muted">Value map (picklists): one entry per line, <code>hubspot value = Salesforce value</code>; a value the map does not name crosses as it is.
+      Contact field: the field of the Salesforce Contact the mapping follows once the Lead is converted (where your lead field mapping copies the Lead field); blank follows the standard field's own counterpart (a custom field then stays on the Lead), <code>${LEAD_ONLY_WORD}</code> follows the Lead only.</p>
     ${rowsTable(
       fields,
       'map',
       [
         { name: 'hubspotProperty', label: 'HubSpot property', kind: 'text' },
         { name: 'salesforceField', label: 'Salesforce Lead field', kind: 'text' },
+        { name: 'salesforceContactField', label: 'Contact field after conversion', kind: 'text', placeholder: 'as converted' },
         { name: 'rule', label: 'Rule', kind: 'select', options: choices(FIELD_SYNC_RULES) },
         { name: 'valueMap', label: 'Value map', kind: 'textarea', placeholder: 'hubspot value = Salesforce value' },
       ],

@@ -17,7 +17,7 @@ import type { ChannelRules } from '../../../domain/channels.ts';
 import { leadStatusMeanings, recycleReasonsOf, type FeedbackTaxonomy } from '../../../domain/feedback.ts';
 import type { RevenuePolicy } from '../../../domain/revenue.ts';
 import type { SlaPolicy } from '../../../domain/sla.ts';
-import { SIDE_STAGES, type FieldMapping, type StageDictionary } from '../../../domain/stages.ts';
+import { contactFieldOf, SIDE_STAGES, type FieldMapping, type StageDictionary } from '../../../domain/stages.ts';
 import type { SettingPreview } from '../../../domain/settings-preview.ts';
 import type { InstallationDetails } from '../../../store/installation-admin.ts';
 import type { BackfillProgress } from '../../../sync/attribution-backfill.ts';
@@ -48,8 +48,9 @@ function dictionaryView(dictionary: StageDictionary): Html {
 function mappingsView(mappings: readonly FieldMapping[]): Html {
   const valueMap = (m: FieldMapping) =>
     (m.valueMap ?? []).map((entry) => html`<div class="small"><code>${entry.hubspot}</code> = <code>${entry.salesforce}</code></div>`);
-  return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce field</th><th>Rule</th><th>Value map</th></tr></thead>
-  <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td>${m.rule.replaceAll('_', ' ')}</td><td>${valueMap(m)}</td></tr>`)}</tbody></table>`;
+  const contactField = (m: FieldMapping) => contactFieldOf(m) ?? html`<span class="muted">Lead only</span>`;
+  return html`<table class="data compact"><thead><tr><th>HubSpot property</th><th>Salesforce Lead field</th><th>Contact field after conversion</th><th>Rule</th><th>Value map</th></tr></thead>
+  <tbody>${mappings.map((m) => html`<tr><td class="mono">${m.hubspotProperty}</td><td class="mono">${m.salesforceField}</td><td class="mono">${contactField(m)}</td><td>${m.rule.replaceAll('_', ' ')}</td><td>${valueMap(m)}</td></tr>`)}</tbody></table>`;
 }
 
 function channelsView(rules: ChannelRules): Html {
