@@ -280,6 +280,15 @@ export interface SalesforcePort {
     /** Also the unconverted Leads naming one of these HubSpot contacts (`HubSpot_Contact_Id__c`), with these fields on every Lead. */
     also?: { hubspotContactIds: readonly string[]; leadFields: readonly string[] },
   ): Promise<{ leads: SalesforceRecord[]; contacts: SalesforceRecord[] }>;
+  /**
+   * When each of the fields last changed on each record, from the object's field history
+   * (`LeadHistory` / `ContactHistory`): only fields the org tracks have a time; the rest are absent.
+   */
+  fieldChangeTimes(
+    type: 'Lead' | 'Contact',
+    ids: readonly string[],
+    fields: readonly string[],
+  ): Promise<Map<string, Record<string, number>>>;
   /** Records of `type` with SystemModstamp ≥ since, ordered by (SystemModstamp, Id), one page. */
   findChangedSince(type: string, fields: readonly string[], since: Date, limit: number): Promise<SalesforceRecord[]>;
   /** How many unconverted Leads name no HubSpot contact (what a backfill's Lead phase links). */

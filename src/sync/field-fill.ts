@@ -31,6 +31,7 @@ import {
   contactValuesFor,
   hubspotChangeTimes,
   leadReadFields,
+  salesforceChangeTimes,
   leadValuesFor,
   typedMappings,
 } from './mapped-fields.ts';
@@ -191,10 +192,12 @@ async function fillLinks(
     return contact === undefined || lead === undefined || lead.IsConverted === true ? [] : [{ contact, lead }];
   });
   const changeTimes = await hubspotChangeTimes(ctx.hubspot, mappings, linked);
+  const salesforceTimes = await salesforceChangeTimes(ctx.salesforce, mappings, linked, 'Lead');
   for (const { contact, lead } of linked) {
-    const leadFields = leadValuesFor(mappings, contact, lead, undefined, changeTimes.get(contact.id));
+    const times = [changeTimes.get(contact.id), salesforceTimes.get(lead.Id)] as const;
+    const leadFields = leadValuesFor(mappings, contact, lead, undefined, ...times);
     if (Object.keys(leadFields).length > 0) leadWrites.push({ contactId: contact.id, lead, record: { Id: lead.Id, ...leadFields } });
-    const properties = contactValuesFor(mappings, lead, contact, changeTimes.get(contact.id));
+    const properties = contactValuesFor(mappings, lead, contact, ...times);
     if (Object.keys(properties).length > 0) contactWrites.push({ id: contact.id, properties });
   }
   await fillContacts(ctx, contactWrites, counts, entry);

@@ -19,6 +19,7 @@ import {
   contactRecordReadFields,
   hubspotChangeTimes,
   leadReadFields,
+  salesforceChangeTimes,
   leadValuesFor,
   typedMappings,
 } from './mapped-fields.ts';
@@ -67,6 +68,8 @@ interface HandoffRun {
   salesforceContacts: Map<string, SalesforceRecord>;
   /** When each timed mapped property of a contact whose value differs from its Lead's last changed in HubSpot. */
   changeTimes: ReadonlyMap<string, Record<string, number>>;
+  /** When each timed mapped field of those Leads last changed in Salesforce (tracked fields only), by Lead id. */
+  salesforceTimes: ReadonlyMap<string, Record<string, number>>;
   /** The latest recorded stage of each contact whose Lead sales closed. */
   latestStage: Map<string, string>;
   attribution: AttributionBatch;
@@ -194,10 +197,13 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     ctx.installationId,
     contacts.filter((c) => closedBySales(ctx, leads.get(links.get(c.id)?.salesforceLeadId ?? ''))).map((c) => c.id),
   );
-  const changeTimes = await hubspotChangeTimes(
-    ctx.hubspot,
+  const pairs = contacts.map((contact) => ({ contact, lead: leads.get(links.get(contact.id)?.salesforceLeadId ?? '') }));
+  const changeTimes = await hubspotChangeTimes(ctx.hubspot, mappings, pairs);
+  const salesforceTimes = await salesforceChangeTimes(
+    ctx.salesforce,
     mappings,
-    contacts.map((contact) => ({ contact, lead: leads.get(links.get(contact.id)?.salesforceLeadId ?? '') })),
+    pairs.filter((p) => p.lead?.IsConverted !== true),
+    'Lead',
   );
   return {
     ctx,
@@ -211,6 +217,7 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     leads,
     salesforceContacts,
     changeTimes,
+    salesforceTimes,
     latestStage,
     attribution,
     owners,
@@ -241,8 +248,16 @@ async function writeConvertedContactFields(run: HandoffRun): Promise<void> {
   });
   if (onContact.length === 0 || pairs.length === 0) return;
   const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
+  const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, onContact, pairs, 'Contact');
   const writes = pairs.flatMap(({ contact, lead: record }) => {
-    const values = leadValuesFor(onContact, contact, record, run.ctx.feedback?.integrationUserId, changeTimes.get(contact.id));
+    const values = leadValuesFor(
+      onContact,
+      contact,
+      record,
+      run.ctx.feedback?.integrationUserId,
+      changeTimes.get(contact.id),
+      salesforceTimes.get(record.Id),
+    );
     return Object.keys(values).length === 0 ? [] : [{ contactId: contact.id, record: { Id: record.Id, ...values } }];
   });
   if (writes.length === 0) return;
@@ -515,7 +530,14 @@ function planOwnLead(
   // The own Lead has its Status already, and a rep may set another one between our read and our
   // write: the update never sends Status then, and its mapped fields follow their rules. Still
   // untouched, the handoff counts (stage row, SLA clock); worked by sales since, it does not.
-  const fields = leadValuesFor(run.mappings, contact, own, run.ctx.feedback?.integrationUserId, run.changeTimes.get(contact.id));
+  const fields = leadValuesFor(
+    run.mappings,
+    contact,
+    own,
+    run.ctx.feedback?.integrationUserId,
+    run.changeTimes.get(contact.id),
+    own ? run.salesforceTimes.get(own.Id) : undefined,
+  );
   if (!own || recordText(own, 'Status') === decision.status) run.handedOff.add(contact.id);
   if (own)
     run.linkUpdates.push({
@@ -561,7 +583,14 @@ function leadUpdates(run: HandoffRun, toUpdate: readonly LeadUpdatePlan[]): Sale
       ...(decision ? { Status: decision.status, Lifecycle_Stage__c: decision.stage } : {}),
     };
     const changes = {
-      ...leadValuesFor(run.mappings, contact, lead, run.ctx.feedback?.integrationUserId, run.changeTimes.get(contact.id)),
+      ...leadValuesFor(
+        run.mappings,
+        contact,
+        lead,
+        run.ctx.feedback?.integrationUserId,
+        run.changeTimes.get(contact.id),
+        run.salesforceTimes.get(leadId),
+      ),
       ...Object.fromEntries(Object.entries(own).filter(([field, value]) => recordText(lead, field) !== value)),
     };
     const stamp = run.attribution.leadFields(contact.id, lead);

@@ -127,14 +127,61 @@ function salesforceAt(lead: SalesforceRecord | undefined): number | null {
   return modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null;
 }
 
+/** When a record's mapped field last changed: its own history time where the org tracks it, else the record's. */
+function salesforceFieldAt(
+  mapping: TypedMapping,
+  lead: SalesforceRecord | undefined,
+  times: Record<string, number> | undefined,
+): number | null {
+  return times?.[mapping.salesforceField] ?? salesforceAt(lead);
+}
+
+/** The `two_way` mappings whose two sides' change times decide (the email has its own path). */
+function timedMappings(mappings: readonly TypedMapping[]): TypedMapping[] {
+  return mappings.filter((m) => m.rule === 'two_way' && m.hubspotProperty !== 'email');
+}
+
+/** The pairs whose values differ under the timed mappings: only there does the rule weigh the times. */
+function differingPairs<P extends { contact: HubSpotContact; lead: SalesforceRecord | undefined }>(
+  timed: readonly TypedMapping[],
+  pairs: readonly P[],
+): (P & { lead: SalesforceRecord })[] {
+  const differ = (contact: HubSpotContact, lead: SalesforceRecord) =>
+    timed.some((m) => (hubspotCanonical(m, contact.properties[m.hubspotProperty]) ?? null) !== (leadCanonical(m, lead) ?? null));
+  return pairs.filter((p): p is P & { lead: SalesforceRecord } => p.lead !== undefined && differ(p.contact, p.lead));
+}
+
+/**
+ * When each `two_way` mapped field last changed in Salesforce, from the object's field history, for
+ * the records whose value differs from their contact's. Only the fields the org tracks have a time;
+ * the others fall back to the record's SystemModstamp, which every change to the record moves (a
+ * rep's edit of another field would make a stale value look newer than the marketer's).
+ */
+export async function salesforceChangeTimes(
+  salesforce: Pick<SalesforcePort, 'fieldChangeTimes'>,
+  mappings: readonly TypedMapping[],
+  pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
+  object: 'Lead' | 'Contact',
+): Promise<ReadonlyMap<string, Record<string, number>>> {
+  const timed = timedMappings(mappings);
+  if (timed.length === 0) return new Map();
+  const ids = differingPairs(timed, pairs).map((p) => p.lead.Id);
+  if (ids.length === 0) return new Map();
+  return salesforce.fieldChangeTimes(
+    object,
+    ids,
+    timed.map((m) => m.salesforceField),
+  );
+}
+
 /**
  * When each `two_way` mapped property last changed in HubSpot (its newest history version), for
  * the contacts whose value differs from their Lead's: only there does the rule weigh the times. A
  * contact's own modification time moves with every write to it, the app's stamps too, so a rep's
  * change made before the app's last stamp on the contact would read as older than the contact's
  * value and be lost (and overwritten the other way). `prefer_salesforce_unless_blank` keeps the
- * contact's time: with Salesforce's side a record time as well (no per-field time without field
- * history tracking), a property's older own time would take a Lead the app stamped since for one
+ * contact's time: with Salesforce's side a record time as well (a field the org does not track has
+ * no time of its own), a property's older own time would take a Lead the app stamped since for one
  * a rep cleared (chaos suite).
  */
 export async function hubspotChangeTimes(
@@ -142,11 +189,9 @@ export async function hubspotChangeTimes(
   mappings: readonly TypedMapping[],
   pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
 ): Promise<ReadonlyMap<string, Record<string, number>>> {
-  const timed = mappings.filter((m) => m.rule === 'two_way' && m.hubspotProperty !== 'email');
+  const timed = timedMappings(mappings);
   if (timed.length === 0) return new Map();
-  const differ = (contact: HubSpotContact, lead: SalesforceRecord) =>
-    timed.some((m) => (hubspotCanonical(m, contact.properties[m.hubspotProperty]) ?? null) !== (leadCanonical(m, lead) ?? null));
-  const ids = pairs.flatMap(({ contact, lead }) => (lead !== undefined && differ(contact, lead) ? [contact.id] : []));
+  const ids = differingPairs(timed, pairs).map((p) => p.contact.id);
   if (ids.length === 0) return new Map();
   return hubspot.readPropertyChangeTimes(
     ids,
@@ -169,6 +214,17 @@ function changedSinceRead(contact: HubSpotContact, property: string, changeTimes
   return at !== undefined && at > Date.parse(contact.updatedAt);
 }
 
+/** The same for a Salesforce field: its history, read after the record, is newer than the record. */
+function fieldChangedSinceRead(
+  mapping: TypedMapping,
+  lead: SalesforceRecord | undefined,
+  times: Record<string, number> | undefined,
+): boolean {
+  const at = times?.[mapping.salesforceField];
+  const read = salesforceAt(lead);
+  return at !== undefined && read !== null && at > read;
+}
+
 /**
  * The mapped Lead fields to write for a contact (all of them for a new Lead), by each mapping's rule;
  * with the mappings `mappingsOn` a Contact, the converted Contact's fields.
@@ -183,11 +239,12 @@ export function leadValuesFor(
   lead: SalesforceRecord | undefined,
   integrationUserId?: string,
   changeTimes?: Record<string, number>,
+  salesforceTimes?: Record<string, number>,
 ): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   const lastByApp = integrationUserId !== undefined && sameSalesforceId(recordText(lead, 'LastModifiedById') ?? '', integrationUserId);
   for (const mapping of mappings) {
-    if (changedSinceRead(contact, mapping.hubspotProperty, changeTimes)) continue;
+    if (changedSinceRead(contact, mapping.hubspotProperty, changeTimes) || fieldChangedSinceRead(mapping, lead, salesforceTimes)) continue;
     const resolution = resolveFieldValue(
       mapping.rule,
       {
@@ -196,7 +253,7 @@ export function leadValuesFor(
       },
       {
         value: leadCanonical(mapping, lead),
-        at: lastByApp && mapping.rule === 'prefer_salesforce_unless_blank' ? null : salesforceAt(lead),
+        at: lastByApp && mapping.rule === 'prefer_salesforce_unless_blank' ? null : salesforceFieldAt(mapping, lead, salesforceTimes),
       },
       'hubspot_to_salesforce',
     );
@@ -217,17 +274,23 @@ export function contactValuesFor(
   lead: SalesforceRecord,
   contact: HubSpotContact,
   changeTimes?: Record<string, number>,
+  salesforceTimes?: Record<string, number>,
 ): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const mapping of mappings) {
-    if (mapping.hubspotProperty === 'email' || changedSinceRead(contact, mapping.hubspotProperty, changeTimes)) continue;
+    if (
+      mapping.hubspotProperty === 'email' ||
+      changedSinceRead(contact, mapping.hubspotProperty, changeTimes) ||
+      fieldChangedSinceRead(mapping, lead, salesforceTimes)
+    )
+      continue;
     const resolution = resolveFieldValue(
       mapping.rule,
       {
         value: hubspotCanonical(mapping, contact.properties[mapping.hubspotProperty]),
         at: hubspotAt(contact, mapping.hubspotProperty, changeTimes),
       },
-      { value: leadCanonical(mapping, lead), at: salesforceAt(lead) },
+      { value: leadCanonical(mapping, lead), at: salesforceFieldAt(mapping, lead, salesforceTimes) },
       'salesforce_to_hubspot',
     );
     if (resolution.write) properties[mapping.hubspotProperty] = hubspotValueOf(resolution.value);

@@ -35,6 +35,7 @@ import {
   contactValuesFor,
   hubspotChangeTimes,
   leadReadFields,
+  salesforceChangeTimes,
   newContactValues,
   typedMappings,
 } from './mapped-fields.ts';
@@ -259,8 +260,9 @@ async function personContactWrites(run: ProgressRun, contacts: ReadonlyMap<strin
   });
   if (onContact.length === 0 || pairs.length === 0) return [];
   const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
+  const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, onContact, pairs, 'Contact');
   return pairs.flatMap(({ contact, lead: record }) => {
-    const properties = contactValuesFor(onContact, record, contact, changeTimes.get(contact.id));
+    const properties = contactValuesFor(onContact, record, contact, changeTimes.get(contact.id), salesforceTimes.get(record.Id));
     if (Object.keys(properties).length === 0) return [];
     run.entry(
       contactRef(contact.id),
@@ -501,8 +503,9 @@ async function recordValueWrites(
     return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
   });
   const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, run.mappings, linkedLeads);
+  const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, run.mappings, linkedLeads, 'Lead');
   for (const { lead, contact } of linkedLeads) {
-    const values = contactValuesFor(run.mappings, lead, contact, changeTimes.get(contact.id));
+    const values = contactValuesFor(run.mappings, lead, contact, changeTimes.get(contact.id), salesforceTimes.get(lead.Id));
     if (Object.keys(values).length === 0) continue;
     writes.push({ id: contact.id, properties: values });
     run.entry(

@@ -204,6 +204,40 @@ describe('field mappings', () => {
     expect((await refusal())?.reason).toContain('Salesforce refused Lead_Tier__c = "frozen"');
     expect((await lead(created.Id))?.Lead_Tier__c).toBe('Tier 2 - Warm');
   }, 90_000);
+  it("weighs a tracked Salesforce field by its own history: a rep's edit of another field does not make the Lead's old value newer", async () => {
+    const tier = { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way' as const, valueMap: TIERS };
+    await h.hubspot.crm.properties.coreApi.update('contacts', 'lead_tier', {
+      options: TIERS.map((t, i) => ({ label: t.hubspot, value: t.hubspot, displayOrder: i, hidden: false })),
+    });
+    expect((await client.api('PUT', settingsPath(), [...DEFAULT_FIELD_MAPPINGS, tier])).status).toBe(200);
+    // The admin tracks the tier's history (Setup → Set History Tracking).
+    h.salesforceSandbox.fieldHistory.set('Lead', ['Lead_Tier__c']);
+    const { contactId, lead: created } = await h.handOff({ lead_tier: 'hot' });
+    await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 1 - Hot', 20_000, 'the tier on the new Lead');
+    // The rep rates the Lead (its first history row: a value it was created with has none).
+    await h.rep.sobject('Lead').update({ Id: created.Id, Lead_Tier__c: 'Tier 2 - Warm' });
+    await eventually(async () => (await tierOf(contactId)).lead_tier === 'warm', 20_000, "the rep's tier on the contact");
+
+    // The marketer cools the contact while the way to Salesforce is paused; then a rep edits the
+    // Lead's phone, which makes the Lead newer than the marketer's change, but not its tier.
+    expect((await client.api('POST', `/api/installations/${installationId}/pause`, { direction: 'to-salesforce' })).status).toBe(200);
+    try {
+      h.hubspotSandbox.editInUi('contacts', contactId, { lead_tier: 'cold' });
+      await h.rep.sobject('Lead').update({ Id: created.Id, Phone: '+1 555 0142' });
+      await eventually(
+        async () => (await h.hubspot.crm.contacts.basicApi.getById(contactId, ['phone'])).properties.phone === '+1 555 0142',
+        20_000,
+        "the rep's phone on the contact",
+      );
+      expect((await tierOf(contactId)).lead_tier).toBe('cold');
+    } finally {
+      expect((await client.api('POST', `/api/installations/${installationId}/resume`, { direction: 'to-salesforce' })).status).toBe(200);
+      h.salesforceSandbox.fieldHistory.set('Lead', []);
+    }
+    await eventually(async () => (await lead(created.Id))?.Lead_Tier__c === 'Tier 3 - Cold', 20_000, "the marketer's tier on the Lead");
+    expect((await tierOf(contactId)).lead_tier).toBe('cold');
+  }, 90_000);
+
   it('follows the Contact once the Lead is converted: mapped fields both ways, and the opt-out made on the Contact', async () => {
     const tier = { hubspotProperty: 'lead_tier', salesforceField: 'Lead_Tier__c', rule: 'two_way' as const, valueMap: TIERS };
     // The option the org's picklist lacks (the test before) is taken out again.

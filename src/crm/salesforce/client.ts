@@ -13,7 +13,7 @@ import { toSalesforceError } from './errors.ts';
 import { APP_CLIENT_NAME } from './pubsub/change-events.ts';
 import { countResultSchema } from './mapper.ts';
 import { orgCurrencies, orgView } from './org.ts';
-import { recordReads } from './reads.ts';
+import { fieldHistoryReads, recordReads } from './reads.ts';
 import { orgSetup, userAccess } from './setup.ts';
 import { createSyncReads } from './sync-reads.ts';
 import { SalesforceTransport } from './transport.ts';
@@ -153,6 +153,7 @@ export function createSalesforceAdapter(options: SalesforceAdapterOptions): Sale
     ...leadWrites(t),
     ...writes,
     ...recordReads(t),
+    ...fieldHistoryReads(t),
     ...createSyncReads(
       (soql) => t.runQuery(soql, 'query'),
       async (soql) =>

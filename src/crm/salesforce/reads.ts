@@ -4,6 +4,12 @@ import { isSalesforceId } from '../../domain/salesforce-id.ts';
 import { EMAILS_PER_QUERY, IDS_PER_QUERY, byEmailQuery, byIdsQuery, changedSinceQuery, sobjectName, soqlString } from './mapper.ts';
 import type { SalesforceTransport } from './transport.ts';
 
+/** The history object of each person object, and its reference to the record. */
+const HISTORY_OF = {
+  Lead: { history: 'LeadHistory', parentField: 'LeadId' },
+  Contact: { history: 'ContactHistory', parentField: 'ContactId' },
+} as const;
+
 /** Reads of records by id, by the Accounts they belong to, by email, and by SystemModstamp. */
 export function recordReads(
   t: SalesforceTransport,
@@ -61,6 +67,36 @@ export function recordReads(
         ' WHERE IsDeleted = true AND ',
       );
       return t.runQuery(soql, `deleted ${type}`, 'data', limit, true);
+    },
+  };
+}
+
+/** Reads of the fields' history: when each tracked field of a record last changed. */
+export function fieldHistoryReads(t: SalesforceTransport): Pick<SalesforcePort, 'fieldChangeTimes'> {
+  return {
+    async fieldChangeTimes(type, ids, fields) {
+      // One row per change of a tracked field (Object Reference, "LeadHistory": Field is the changed
+      // field's API name, CreatedDate when it changed); newest first, so each field's first row is its time.
+      const { history, parentField } = HISTORY_OF[type];
+      const wanted = [...new Set(ids.filter(isSalesforceId))];
+      const times = new Map<string, Record<string, number>>();
+      if (fields.length === 0) return times;
+      for (let start = 0; start < wanted.length; start += IDS_PER_QUERY) {
+        const part = wanted.slice(start, start + IDS_PER_QUERY);
+        const rows = await t.runQuery(
+          `SELECT Id, ${parentField}, Field, CreatedDate FROM ${history} WHERE ${parentField} IN (${part.map(soqlString).join(', ')}) AND Field IN (${fields.map(soqlString).join(', ')}) ORDER BY CreatedDate DESC`,
+          `read ${history}`,
+        );
+        for (const row of rows) {
+          const id = row[parentField];
+          const at = typeof row.CreatedDate === 'string' ? Date.parse(row.CreatedDate.replace(/\+0000$/, 'Z')) : Number.NaN;
+          if (typeof id !== 'string' || typeof row.Field !== 'string' || !Number.isFinite(at)) continue;
+          const byField = times.get(id) ?? {};
+          byField[row.Field] ??= at;
+          times.set(id, byField);
+        }
+      }
+      return times;
     },
   };
 }

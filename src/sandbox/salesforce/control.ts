@@ -1,6 +1,7 @@
 /** Programmatic control of the sandbox org; `/__sandbox/*` and the `SalesforceSandbox` handle both use it. */
 import type { SandboxContext } from './context.ts';
 import { currencySettings, updateCurrencySettings, type CurrencySettings, type CurrencySettingsInput } from './currency-admin.ts';
+import { setTrackedFields, trackedFields } from './field-history.ts';
 import { httpError } from './errors.ts';
 import type { FaultConfig, FaultConfigInput } from './faults.ts';
 import type { OutboundMessages } from './outbound-messages.ts';
@@ -81,6 +82,12 @@ export class SandboxControl {
   readonly currency = {
     get: (): CurrencySettings => currencySettings(this.ctx.store),
     set: (input: CurrencySettingsInput): CurrencySettings => updateCurrencySettings(this.ctx.store, input, this.ctx.config.now()),
+  };
+
+  /** The fields whose history is kept, per object, set the way an admin sets them in Setup (field-history.ts). */
+  readonly fieldHistory = {
+    get: (object: string): readonly string[] => trackedFields(this.ctx.store, object),
+    set: (object: string, fields: readonly string[]): string[] => setTrackedFields(this.ctx.store, object, fields),
   };
 
   readonly outbound = {

@@ -27,6 +27,9 @@ export const KEY_PREFIXES = {
   PermissionSetAssignment: '0Pa',
   // Seen on CurrencyType ids in REST examples (`/sobjects/CurrencyType/01L…`).
   CurrencyType: '01L',
+  // Every history object's ids start 017 (Object Reference, "Entity History").
+  LeadHistory: '017',
+  ContactHistory: '017',
 } as const;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -11,6 +11,7 @@ import { sfError } from './errors.ts';
 import { coerceValue, sameValue } from './field-values.ts';
 import { toId18 } from './ids.ts';
 import { applyDerivedFields, assignLeadOwner, checkObjectConstraints } from './record-rules.ts';
+import { recordFieldHistory } from './field-history.ts';
 import { formatDateTime } from './sf-time.ts';
 import type { Txn } from './state-store.ts';
 import type { FieldDef, ObjectDef, SfError, SfRecord } from './types.ts';
@@ -223,6 +224,7 @@ export function updateRecord(txn: Txn, type: string, rawId: string, input: Input
     txn.rollbackTo(point);
     return failed(error);
   }
+  recordFieldHistory(txn, obj.name, record, previous, ctx.userId, ctx.now);
   const changedFields = Object.keys(record).filter((k) => !SYSTEM_STAMPS.has(k) && record[k] !== previous[k]);
   txn.emit({ kind: 'update', type: obj.name, id: String(record.Id), changedFields, userId: ctx.userId });
   return { ok: true, id: String(record.Id), created: false };

@@ -13,6 +13,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 const expireSchema = z.strictObject({ userId: z.string().optional() });
 const usageSchema = z.strictObject({ used: z.number().int().min(0) });
 const assignmentSchema = z.strictObject({ active: z.boolean(), userIds: z.array(z.string()).nullable().optional() });
+const fieldHistorySchema = z.strictObject({ object: z.string().min(1), fields: z.array(z.string().min(1)) });
 const currencySchema = z.strictObject({
   multiCurrency: z.boolean().optional(),
   corporateCurrency: z.string().length(3).optional(),
@@ -35,6 +36,17 @@ function validated<T>(schema: z.ZodType<T>, body: unknown): T {
     throw httpError(400, 'INVALID_INPUT', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
   }
   return parsed.data;
+}
+
+/** Set History Tracking (field-history.ts): the tracked fields of an object, read and set. */
+function registerFieldHistoryRoutes(app: Express, control: SandboxControl): void {
+  app.get('/__sandbox/field-history/:object', (req, res) => {
+    res.json({ object: req.params.object, fields: control.fieldHistory.get(req.params.object) });
+  });
+  app.post('/__sandbox/field-history', (req, res) => {
+    const { object, fields } = validated(fieldHistorySchema, req.body);
+    res.json({ object, fields: control.fieldHistory.set(object, fields) });
+  });
 }
 
 export function registerSandboxRoutes(app: Express, control: SandboxControl): void {
@@ -105,6 +117,7 @@ export function registerSandboxRoutes(app: Express, control: SandboxControl): vo
   app.post('/__sandbox/currency', (req, res) => {
     res.json(control.currency.set(validated(currencySchema, req.body)));
   });
+  registerFieldHistoryRoutes(app, control);
   app.get('/__sandbox/assignment', (_req, res) => {
     res.json(control.assignment());
   });

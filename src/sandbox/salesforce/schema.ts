@@ -6,6 +6,7 @@ import { CURRENCY_TYPE_OBJECT, withCurrencyFields } from './currency.ts';
 import { toFieldDef, type CustomFieldState } from './custom-fields.ts';
 import { PERMISSION_SET_OBJECTS, type FieldAccess } from './permission-objects.ts';
 import { STANDARD_OBJECTS } from './standard-objects.ts';
+import { HISTORY_OBJECT_DEFS } from './history-objects.ts';
 import type { ChildRelationship, FieldDef, ObjectDef } from './types.ts';
 
 interface IndexedObject {
@@ -33,8 +34,13 @@ export class OrgSchema {
   ) {
     const objects =
       currencyCodes === undefined
-        ? [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS]
-        : [...STANDARD_OBJECTS.map((o) => withCurrencyFields(o, currencyCodes)), ...PERMISSION_SET_OBJECTS, CURRENCY_TYPE_OBJECT];
+        ? [...STANDARD_OBJECTS, ...PERMISSION_SET_OBJECTS, ...HISTORY_OBJECT_DEFS]
+        : [
+            ...STANDARD_OBJECTS.map((o) => withCurrencyFields(o, currencyCodes)),
+            ...PERMISSION_SET_OBJECTS,
+            ...HISTORY_OBJECT_DEFS,
+            CURRENCY_TYPE_OBJECT,
+          ];
     for (const standard of objects) {
       const extra = customFields
         .filter((c) => c.object === standard.name)

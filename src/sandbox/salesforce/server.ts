@@ -75,6 +75,12 @@ export interface SalesforceSandbox {
    * turns multi-currency on (for good, until a reset) and adds or updates rates.
    */
   currency: { get(): CurrencySettings; set(input: CurrencySettingsInput): CurrencySettings };
+  /**
+   * Mirrors `GET /__sandbox/field-history/{object}` and `POST /__sandbox/field-history`
+   * `{"object":"Lead","fields":["Title"]}`: the fields whose history is tracked (Set History
+   * Tracking in Setup); their later changes add `LeadHistory` / `ContactHistory` rows.
+   */
+  fieldHistory: { get(object: string): readonly string[]; set(object: string, fields: readonly string[]): string[] };
   /** Mirrors `GET/POST /__sandbox/assignment`. */
   assignment(): AssignmentSettings;
   setAssignment(settings: { active: boolean; userIds?: string[] | null }): AssignmentSettings;
@@ -101,6 +107,12 @@ function countCalls(ctx: SandboxContext) {
 }
 
 /** Starts the sandbox org and resolves once it listens. */
+/** A close that runs once, however often it is called. */
+function closeOnce(run: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= run());
+}
+
 export async function startSalesforceSandbox(options: SalesforceSandboxOptions): Promise<SalesforceSandbox> {
   const config = resolveConfig(options);
   const store = new OrgStore({ stateFile: config.stateFile, adminUsername: config.username, now: config.now, logger: config.logger });
@@ -148,18 +160,14 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
   const pubsubEndpoint = await pubsub.start();
   config.logger.info({ url: baseUrl, orgId: config.orgId }, 'salesforce sandbox listening');
 
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      await Promise.all([outbound.close(), pubsub.close()]);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      store.flush();
-    })();
-    return closing;
-  };
+  const close = closeOnce(async () => {
+    await Promise.all([outbound.close(), pubsub.close()]);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    store.flush();
+  });
 
   return {
     url: baseUrl,
@@ -173,6 +181,7 @@ export async function startSalesforceSandbox(options: SalesforceSandboxOptions):
     faults: control.faults,
     outbound: control.outbound,
     currency: control.currency,
+    fieldHistory: control.fieldHistory,
     users: () => control.users(),
     issueUserToken: (userId) => control.issueUserToken(userId),
     expireSessions: (userId) => control.expireSessions(userId),

@@ -35,6 +35,8 @@ const orgStateSchema = z.object({
   currency: z
     .object({ multiCurrency: z.boolean(), corporateCurrency: z.string() })
     .default({ multiCurrency: false, corporateCurrency: 'USD' }),
+  /** The fields whose history is tracked, per object (field-history.ts); none in state files written before it existed. */
+  fieldHistory: z.record(z.string(), z.array(z.string())).default({}),
 });
 
 const tokenStateSchema = z.object({
@@ -130,6 +132,7 @@ export class OrgStore {
       deliveries: [],
       apiUsage: {},
       currency: { multiCurrency: false, corporateCurrency: 'USD' },
+      fieldHistory: {},
     };
   }
 
