@@ -63,8 +63,8 @@ function dedupeKey(job: Job): string {
   return job.id;
 }
 
-/** Records a HubSpot webhook event; true when it was new. */
-export async function takeInHubSpotEvent(db: Db, payload: JobPayload<'hubspotEvents'>, job: Job): Promise<boolean> {
+/** Records a HubSpot webhook event (`ownWrite`: the app's own write coming back); true when it was new. */
+async function takeInHubSpotEvent(db: Db, payload: JobPayload<'hubspotEvents'>, job: Job, ownWrite: boolean): Promise<boolean> {
   const { event } = payload;
   return recordInboundEvent(db, {
     dedupeKey: dedupeKey(job),
@@ -75,11 +75,17 @@ export async function takeInHubSpotEvent(db: Db, payload: JobPayload<'hubspotEve
     occurredAt: new Date(event.occurredAt),
     receivedAt: new Date(payload.receivedAt),
     payload: event,
+    ownWrite,
   });
 }
 
-/** Records a Salesforce Outbound Message notification; true when it was new. */
-export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'salesforceEvents'>, job: Job): Promise<boolean> {
+/** Records a Salesforce Outbound Message notification (`ownWrite`: the app's own write coming back); true when it was new. */
+async function takeInSalesforceNotification(
+  db: Db,
+  payload: JobPayload<'salesforceEvents'>,
+  job: Job,
+  ownWrite: boolean,
+): Promise<boolean> {
   const { notification } = payload;
   const modified = notification.fields.SystemModstamp ?? notification.fields.LastModifiedDate;
   return recordInboundEvent(db, {
@@ -91,6 +97,7 @@ export async function takeInSalesforceNotification(db: Db, payload: JobPayload<'
     occurredAt: modified ? new Date(modified) : new Date(payload.receivedAt),
     receivedAt: new Date(payload.receivedAt),
     payload: notification,
+    ownWrite,
   });
 }
 
@@ -124,7 +131,8 @@ async function applyIdentityEvent(
   else await relinkRestoredContact(identity, event.objectId);
 }
 
-async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotEvents'>): Promise<void> {
+/** Routes a HubSpot event; resolves true when it was the app's own write coming back (an echo). */
+async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotEvents'>): Promise<boolean> {
   const { event, installationId } = payload;
   const sync = deps.sync;
   // A GDPR deletion erases the person's data (src/sync/privacy.ts), connected CRMs or not.
@@ -135,9 +143,9 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
         payload: { v: 1, installationId, hubspotContactId: event.objectId, requestedAt: event.occurredAt },
       },
     ]);
-    return;
+    return false;
   }
-  if (!sync || !event.subscriptionType.startsWith('contact.')) return;
+  if (!sync || !event.subscriptionType.startsWith('contact.')) return false;
   if (IDENTITY_EVENTS.has(event.subscriptionType)) {
     // Never in the middle of a handoff batch, which may have read the contact before the merge or
     // deletion and would link it after.
@@ -148,41 +156,43 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
       if (inner.kind === 'busy') throw new DrainBusy(inner.lockExpiresInMs);
     });
     if (applied.kind === 'busy') throw new DrainBusy(applied.lockExpiresInMs);
-    return;
+    return false;
   }
-  if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return;
+  if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return false;
   const runtime = await runtimeOrNull(sync, installationId);
+  const ownApp =
+    event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
   // Only a change to a property the sync reads moves it: the app's own and the installation's mapped ones.
   if (
     event.subscriptionType === 'contact.propertyChange' &&
     runtime !== null &&
     !watchedContactProperties(runtime.fieldMappings).includes(event.propertyName ?? '')
   )
-    return;
-  const ownApp =
-    event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
+    return ownApp;
   const ownValue =
     event.propertyName !== undefined &&
     event.propertyValue !== undefined &&
     (await sync.ledger.wroteIt(installationId, 'hubspot', event.objectId, event.propertyName, event.propertyValue));
   if (ownApp || ownValue) {
     deps.log.debug({ installationId, contact: event.objectId, property: event.propertyName }, 'own write came back: not synced again');
-    return;
+    return true;
   }
   await sync.scheduler.markAndSchedule(installationId, 'to-salesforce', [event.objectId]);
+  return false;
 }
 
-async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload<'salesforceEvents'>): Promise<void> {
+/** Routes a Salesforce notification; resolves true when it was the app's own write coming back (an echo). */
+async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload<'salesforceEvents'>): Promise<boolean> {
   const { notification, installationId } = payload;
   const sync = deps.sync;
   const activity = ACTIVITY_SOBJECTS.has(notification.sObjectType);
-  if (!sync || (!SYNCED_SOBJECTS.has(notification.sObjectType) && !activity)) return;
+  if (!sync || (!SYNCED_SOBJECTS.has(notification.sObjectType) && !activity)) return false;
   const recordId = notification.fields.Id;
-  if (!recordId) return;
+  if (!recordId) return false;
   // A Task/Event matters on a Lead with a running SLA clock only (WhoId 00Q…): that Lead is synced
   // and its clock checked for the first touch. (The due check looks for activities itself too.)
   const whoId = notification.fields.WhoId ?? '';
-  if (activity && (!LEAD_ID.test(whoId) || (await runningClocksForLeads(deps.db, installationId, [whoId])).size === 0)) return;
+  if (activity && (!LEAD_ID.test(whoId) || (await runningClocksForLeads(deps.db, installationId, [whoId])).size === 0)) return false;
   const runtime = await runtimeOrNull(sync, installationId);
   // Modified by the integration user: the app's own write — unless the record's stage is not what
   // the app knows, which means someone else changed it in between (a notification for that change
@@ -205,11 +215,12 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
         reason: "last modified by the integration user with the stage the app knows: the app's own write, not synced back",
       },
     ]);
-    return;
+    return true;
   }
   await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [
     activity ? `Lead:${whoId}` : `${notification.sObjectType}:${recordId}`,
   ]);
+  return false;
 }
 
 /** The intake processors for the worker pool. */
@@ -225,19 +236,20 @@ export function intakeProcessors(deps: IntakeDeps): ProcessorsOf<'webhookDeliver
     // Route first, then record: a failure in between retries the job and routes again, which
     // only marks the record pending once more (marking is idempotent until it is synced).
     hubspotEvents: async (payload, job, token) => {
+      let ownWrite: boolean;
       try {
-        await routeHubSpotEvent(deps, payload);
+        ownWrite = await routeHubSpotEvent(deps, payload);
       } catch (error) {
         if (!(error instanceof DrainBusy)) throw error;
         // Looked at again shortly (batches take seconds), without using up an attempt.
         await job.moveToDelayed(Date.now() + Math.min(Math.max(error.lockExpiresInMs, 250), 1_000), token);
         throw new DelayedError();
       }
-      await takeInHubSpotEvent(deps.db, payload, job);
+      await takeInHubSpotEvent(deps.db, payload, job, ownWrite);
     },
     salesforceEvents: async (payload, job) => {
-      await routeSalesforceNotification(deps, payload);
-      await takeInSalesforceNotification(deps.db, payload, job);
+      const ownWrite = await routeSalesforceNotification(deps, payload);
+      await takeInSalesforceNotification(deps.db, payload, job, ownWrite);
     },
   };
 }

@@ -13,13 +13,15 @@ export interface InboundEvent {
   occurredAt: Date;
   receivedAt: Date;
   payload: unknown;
+  /** The app's own write coming back (an echo): recorded, but news of no one's change. */
+  ownWrite?: boolean;
 }
 
 /** Records an event; resolves false when the installation already recorded it (same dedupe key). */
 export async function recordInboundEvent(db: Queryable, event: InboundEvent): Promise<boolean> {
   const rows = await db.query(
-    `INSERT INTO inbound_events (dedupe_key, installation_id, source, object_type, object_id, occurred_at, received_at, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO inbound_events (dedupe_key, installation_id, source, object_type, object_id, occurred_at, received_at, payload, own_write)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (installation_id, dedupe_key) DO NOTHING RETURNING dedupe_key`,
     [
       event.dedupeKey,
@@ -30,6 +32,7 @@ export async function recordInboundEvent(db: Queryable, event: InboundEvent): Pr
       event.occurredAt,
       event.receivedAt,
       JSON.stringify(event.payload),
+      event.ownWrite === true,
     ],
   );
   return rows.length === 1;
@@ -49,17 +52,21 @@ export async function lastNotifiedFields(
   return new Map(rows.map((r) => [r.object_id, r.payload.fields ?? {}]));
 }
 
-/** The newest event time the app received per record id. */
+/**
+ * The newest event time the app received per record id: `news` of changes (the reconciler's own
+ * catches included), and apart from it `ownWrites`, the newest of the app's own writes coming back.
+ */
 export async function newestEvents(
   db: Queryable,
   installationId: string,
   source: 'hubspot' | 'salesforce',
   ids: readonly string[],
-): Promise<Map<string, number>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db.query<{ object_id: string; newest: Date }>(
-    "SELECT object_id, max(occurred_at) AS newest FROM inbound_events WHERE installation_id = $1 AND source IN ($2, 'reconciler') AND object_id = ANY($3) GROUP BY object_id",
+): Promise<{ news: Map<string, number>; ownWrites: Map<string, number> }> {
+  if (ids.length === 0) return { news: new Map(), ownWrites: new Map() };
+  const rows = await db.query<{ object_id: string; own_write: boolean; newest: Date }>(
+    "SELECT object_id, own_write, max(occurred_at) AS newest FROM inbound_events WHERE installation_id = $1 AND source IN ($2, 'reconciler') AND object_id = ANY($3) GROUP BY object_id, own_write",
     [installationId, source, ids],
   );
-  return new Map(rows.map((r) => [r.object_id, r.newest.getTime()]));
+  const pick = (own: boolean) => new Map(rows.filter((r) => r.own_write === own).map((r) => [r.object_id, r.newest.getTime()]));
+  return { news: pick(false), ownWrites: pick(true) };
 }

@@ -85,6 +85,32 @@ function catchLine(installationId: string, recordRef: string, at: number, change
       };
 }
 
+/**
+ * The records whose last modification was the app's own write (its webhook or message came back as
+ * an echo) after the newest change the app heard of: a change made just before that write whose
+ * own event was lost would look covered by the echo's time. They are synced to be sure, without
+ * the history read a catch needs.
+ */
+function afterOwnWrite<T>(
+  records: readonly T[],
+  idOf: (r: T) => string,
+  modifiedOf: (r: T) => number,
+  ownWrites: Map<string, number>,
+): Set<T> {
+  return new Set(records.filter((record) => (ownWrites.get(idOf(record)) ?? Number.NEGATIVE_INFINITY) >= modifiedOf(record)));
+}
+
+/** The log line of a record synced because its last modification was the app's own write. */
+function ownWriteLine(installationId: string, recordRef: string, at: number, channel: string): SyncLogEntry {
+  return {
+    installationId,
+    recordRef,
+    level: 'info',
+    action: 'reconcile_checked',
+    reason: `modified at ${new Date(at).toISOString()} by the app's own write (its ${channel} came back) with no news of a change before it since the last one: synced by the reconciler to be sure none was lost`,
+  };
+}
+
 /** The watermark after a page: its newest record (never before the old mark), or the old mark when the page was empty. */
 function advanced(mark: Watermark | null, since: Date, last: { id: string; at: number } | undefined): Watermark {
   return last ? { at: new Date(Math.max(last.at, mark?.at.getTime() ?? 0)), lastId: last.id } : (mark ?? { at: since, lastId: '' });
@@ -135,13 +161,14 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     after = page.after;
   } while (after !== undefined && contacts.length < deps.pageLimit);
   const modified = (c: HubSpotContact) => Date.parse(c.properties.lastmodifieddate ?? c.updatedAt);
-  const newest = await newestEvents(
+  const { news: newest, ownWrites } = await newestEvents(
     deps.db,
     deps.installationId,
     'hubspot',
     contacts.map((c) => c.id),
   );
   const missed = uncovered(contacts, (c) => c.id, modified, newest);
+  const own = afterOwnWrite(missed, (c) => c.id, modified, ownWrites);
   let caught = 0;
   if (missed.length > 0) {
     await deps.markPending(
@@ -156,10 +183,11 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     );
     // A watched property whose newest version is newer than the newest event: a change no webhook brought.
     const changeTimes = await deps.hubspot.readPropertyChangeTimes(
-      missed.map((c) => c.id),
+      missed.filter((c) => !own.has(c)).map((c) => c.id),
       deps.watchedProperties,
     );
     const lines = missed.map((c) => {
+      if (own.has(c)) return ownWriteLine(deps.installationId, contactRef(c.id), modified(c), 'webhook');
       const seen = newest.get(c.id) ?? Number.NEGATIVE_INFINITY;
       const changed = Object.entries(changeTimes.get(c.id) ?? {})
         .filter(([, at]) => at > seen)
@@ -195,13 +223,14 @@ export async function reconcileSalesforce(
   // An undelete stamps SystemModstamp: a live record whose link a deletion set aside is linked again first.
   await relinkUndeleted?.(records.map((r) => r.Id));
   const modified = salesforceModified;
-  const newest = await newestEvents(
+  const { news: newest, ownWrites } = await newestEvents(
     deps.db,
     deps.installationId,
     'salesforce',
     records.map((r) => r.Id),
   );
   const missed = uncovered(records, (r) => r.Id, modified, newest);
+  const own = afterOwnWrite(missed, (r) => r.Id, modified, ownWrites);
   let caught = 0;
   if (missed.length > 0) {
     await deps.markPending(
@@ -221,13 +250,15 @@ export async function reconcileSalesforce(
       missed.map((r) => r.Id),
     );
     const lines = missed.map((r) =>
-      catchLine(
-        deps.installationId,
-        salesforceRef(type, r.Id),
-        modified(r),
-        unannouncedFields(watched, r, notified.get(r.Id)),
-        'Outbound Message',
-      ),
+      own.has(r)
+        ? ownWriteLine(deps.installationId, salesforceRef(type, r.Id), modified(r), 'Outbound Message')
+        : catchLine(
+            deps.installationId,
+            salesforceRef(type, r.Id),
+            modified(r),
+            unannouncedFields(watched, r, notified.get(r.Id)),
+            'Outbound Message',
+          ),
     );
     caught = lines.filter((line) => line.level === 'warn').length;
     await writeSyncLog(deps.db, lines);

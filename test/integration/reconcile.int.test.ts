@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { queues } from '../../src/queue/catalog.ts';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, untilAppIdle, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, untilAppIdle, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
+import { DEFAULT_FIELD_MAPPINGS } from '../../src/domain/stages.ts';
+import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
+import { watchedContactProperties } from '../../src/sync/mapped-fields.ts';
+import { reconcileHubSpot } from '../../src/sync/reconcile.ts';
 
 describe('the reconciler', () => {
   let h: SyncHarness;
@@ -192,4 +196,74 @@ describe('the reconciler', () => {
       await reconcile.close();
     }
   });
+});
+
+describe("the reconciler and the app's own writes", () => {
+  let h: SyncHarness;
+
+  beforeAll(async () => {
+    // Passes only when the test runs them.
+    h = await startSyncHarness({}, { reconcileIntervalMs: 3_600_000 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("syncs a change whose webhook was lost just before the app wrote the contact: the app's echo is no news of it", async () => {
+    const { contactId, lead } = await h.handOff({ phone: '' });
+    await untilAppIdle(h);
+    const direct = await directSyncContext(h);
+    try {
+      const marked: string[] = [];
+      const pass = () =>
+        reconcileHubSpot({
+          db: h.app.db,
+          installationId: direct.ctx.installationId,
+          hubspot: direct.ctx.hubspot,
+          salesforce: direct.ctx.salesforce,
+          watchedProperties: watchedContactProperties(DEFAULT_FIELD_MAPPINGS),
+          markPending: async (_direction, keys) => {
+            marked.push(...keys);
+          },
+          now: () => new Date(),
+          lookbackMs: 120_000,
+          pageLimit: 2_000,
+        });
+      await pass();
+      marked.length = 0;
+
+      // The marketer adds the phone and its webhook is lost; the app then writes the contact (the job
+      // title a rep set, say), and that write's webhook comes back.
+      h.hubspotSandbox.setFaults({ webhooks: { drop: { next: 1 } } });
+      h.hubspotSandbox.editInUi('contacts', contactId, { phone: '+1 555 0177' });
+      await eventually(async () => h.hubspotSandbox.faults().counters.dropped === 1, 10_000, 'the webhook dropped');
+      await direct.ctx.hubspot.updateContacts([{ id: contactId, properties: { jobtitle: 'Chief Technology Officer' } }]);
+      await eventually(
+        async () =>
+          (
+            await h.app.db.query(
+              "SELECT 1 FROM inbound_events WHERE object_id = $1 AND own_write AND occurred_at > now() - interval '1 minute'",
+              [contactId],
+            )
+          ).length > 0,
+        10_000,
+        "the app's own write back as an echo",
+      );
+
+      await pass();
+      expect(marked).toEqual([contactId]);
+      const lines = await h.app.db.query<{ action: string; reason: string }>(
+        "SELECT action, reason FROM sync_log WHERE record_ref = $1 AND action = 'reconcile_checked' ORDER BY id DESC LIMIT 1",
+        [`hubspot:contact:${contactId}`],
+      );
+      expect(lines[0]?.reason).toMatch(/by the app's own write \(its webhook came back\)/);
+      await syncContactsToSalesforce(direct.ctx, marked);
+      const phone = await h.rep.query<{ Phone: string | null }>(`SELECT Phone FROM Lead WHERE Id = '${lead.Id}'`);
+      expect(phone.records[0]?.Phone).toBe('+1 555 0177');
+    } finally {
+      h.hubspotSandbox.clearFaults();
+      await direct.close();
+    }
+  }, 90_000);
 });
