@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, eventuallyValue } from '../support/app-process.ts';
-import { directSyncContext, startSyncHarness, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, untilAppIdle, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
 import { Queue } from 'bullmq';
 import jsforce from 'jsforce';
 import { Redis } from 'ioredis';
@@ -312,26 +312,43 @@ describe('record identity', () => {
     }
   }, 120_000);
 
-  it('applies a merge delivered again after a late write linked a merged-away contact: the first choice stays, the late Lead is let go', async () => {
+  /**
+   * A handed-off contact and another one merged into it (the merge applied), with the way to
+   * HubSpot paused and a direct sync context for the test's own calls.
+   */
+  async function mergedAwayContact() {
     const primary = await h.handOff({ email: email() });
     const otherId = h.newContact({ email: email() });
     const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: primary.contactId, objectIdToMerge: otherId });
     await eventually(async () => (await linkOf(merged.id))?.salesforce_lead_id === primary.lead.Id, 30_000, 'the merge applied');
+    // The merge event too (a sync may have applied the merge first): nothing of it is left to run.
+    await untilAppIdle(h);
     const direct = await directSyncContext(h);
     expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
+    return { primary, otherId, merged, direct };
+  }
+
+  /**
+   * What a handoff batch that read a contact before its merge saves after it (its lock lost in a
+   * Redis restart): a Lead and a link naming the merged-away id. Resolves the Lead's id.
+   */
+  async function lateLinkOf(mergedAwayId: string): Promise<string> {
+    const late = await (
+      await integrationUser()
+    )
+      .sobject('Lead')
+      .create({ LastName: 'Late', Company: 'Analytical Engines', HubSpot_Contact_Id__c: mergedAwayId });
+    const lateLead = String(late.id);
+    await saveLinks(h.app.db, await installationId(), [
+      { hubspotContactId: mergedAwayId, email: null, salesforceLeadId: lateLead, salesforceContactId: null, salesforceOpportunityId: null },
+    ]);
+    return lateLead;
+  }
+
+  it('applies a merge delivered again after a late write linked a merged-away contact: the first choice stays, the late Lead is let go', async () => {
+    const { primary, otherId, merged, direct } = await mergedAwayContact();
     try {
-      // A batch that read the other contact before the merge finished after it (its lock lost in a
-      // Redis restart): its Lead and its link name the merged-away id.
-      const late = await (
-        await integrationUser()
-      )
-        .sobject('Lead')
-        .create({ LastName: 'Late', Company: 'Analytical Engines', HubSpot_Contact_Id__c: otherId });
-      const lateLead = String(late.id);
-      const installation = await installationId();
-      await saveLinks(h.app.db, installation, [
-        { hubspotContactId: otherId, email: null, salesforceLeadId: lateLead, salesforceContactId: null, salesforceOpportunityId: null },
-      ]);
+      const lateLead = await lateLinkOf(otherId);
 
       // The merge event, delivered again, while a trigger holds the late Lead's row: the merge fails
       // to be retried whole (a row lock passes), and the retry goes through.
@@ -358,23 +375,9 @@ describe('record identity', () => {
   }, 90_000);
 
   it('settles a link a late handoff saved for a contact a merge already took away: the merge is applied again, the late Lead let go', async () => {
-    const primary = await h.handOff({ email: email() });
-    const otherId = h.newContact({ email: email() });
-    const merged = await h.hubspot.crm.contacts.basicApi.merge({ primaryObjectId: primary.contactId, objectIdToMerge: otherId });
-    await eventually(async () => (await linkOf(merged.id))?.salesforce_lead_id === primary.lead.Id, 30_000, 'the merge applied');
-    const direct = await directSyncContext(h);
-    expect((await api('POST', '/pause', { direction: 'to-hubspot' })).status).toBe(200);
+    const { primary, otherId, merged, direct } = await mergedAwayContact();
     try {
-      // What a handoff batch that read the other contact before the merge saves after it.
-      const late = await (
-        await integrationUser()
-      )
-        .sobject('Lead')
-        .create({ LastName: 'Late', Company: 'Analytical Engines', HubSpot_Contact_Id__c: otherId });
-      const lateLead = String(late.id);
-      await saveLinks(h.app.db, await installationId(), [
-        { hubspotContactId: otherId, email: null, salesforceLeadId: lateLead, salesforceContactId: null, salesforceOpportunityId: null },
-      ]);
+      const lateLead = await lateLinkOf(otherId);
       const identity = { ...direct.ctx, markPending: async () => undefined };
       const merges = async () => (await logged(`hubspot:contact:${merged.id}`, 'merge_contacts')).length;
       const before = await merges();
