@@ -48,7 +48,7 @@ export async function noteLinkEmails(
 }
 
 /**
- * The contact writes that bring a linked Lead's changed Email to its contact, under the email
+ * The contact writes that bring a linked Lead's (or converted person's Contact's) changed Email to its contact, under the email
  * field mapping's rule. An email another contact already holds is not written (HubSpot keeps
  * emails unique and would refuse the whole batch): it is reported as shared instead.
  */
@@ -89,7 +89,7 @@ export async function leadEmailWrites(
       recordRef: contactRef(w.id),
       level: 'warn' as const,
       action: 'shared_email',
-      reason: `the Lead's new email ${w.email} belongs to contact ${holders.get(w.email.toLowerCase()) ?? ''} already: not written, and nothing merged`,
+      reason: `the Salesforce record's new email ${w.email} belongs to contact ${holders.get(w.email.toLowerCase()) ?? ''} already: not written, and nothing merged`,
       details: { email: w.email.toLowerCase(), contacts: [w.id, holders.get(w.email.toLowerCase())] },
     })),
   );

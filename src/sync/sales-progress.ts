@@ -261,18 +261,23 @@ async function personContactWrites(run: ProgressRun, contacts: ReadonlyMap<strin
   if (onContact.length === 0 || pairs.length === 0) return [];
   const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
   const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, onContact, pairs, 'Contact');
-  return pairs.flatMap(({ contact, lead: record }) => {
-    const properties = contactValuesFor(onContact, record, contact, changeTimes.get(contact.id), salesforceTimes.get(record.Id));
-    if (Object.keys(properties).length === 0) return [];
-    run.entry(
-      contactRef(contact.id),
-      'info',
-      'update_mapped_fields',
-      `mapped fields of Salesforce Contact ${record.Id}: ${Object.keys(properties).join(', ')}`,
-      { record: salesforceRef('Contact', record.Id), fields: Object.keys(properties) },
-    );
-    return [{ id: contact.id, properties }];
-  });
+  // A rep's new Email on the Contact reaches the contact too, never as a second record.
+  const emails = onContact.some((m) => m.hubspotProperty === 'email') ? await leadEmailWrites(run.ctx, pairs) : [];
+  return [
+    ...emails,
+    ...pairs.flatMap(({ contact, lead: record }) => {
+      const properties = contactValuesFor(onContact, record, contact, changeTimes.get(contact.id), salesforceTimes.get(record.Id));
+      if (Object.keys(properties).length === 0) return [];
+      run.entry(
+        contactRef(contact.id),
+        'info',
+        'update_mapped_fields',
+        `mapped fields of Salesforce Contact ${record.Id}: ${Object.keys(properties).join(', ')}`,
+        { record: salesforceRef('Contact', record.Id), fields: Object.keys(properties) },
+      );
+      return [{ id: contact.id, properties }];
+    }),
+  ];
 }
 
 /** The unlinked Leads that can become HubSpot contacts; one without an email waits for one. */

@@ -285,6 +285,17 @@ describe('field mappings', () => {
     await eventually(async () => (await tierOf(contactId)).lead_tier === 'warm', 20_000, "the Contact's tier on the contact");
     expect((await h.hubspot.crm.contacts.basicApi.getById(contactId, ['jobtitle'])).properties.jobtitle).toBe('VP Analytics');
 
+    // A new Email the rep types on the Contact becomes the contact's, with no second contact.
+    const newEmail = `converted-${contactId}@example.com`;
+    await h.rep.sobject('Contact').update({ Id: salesforceContactId, Email: newEmail });
+    await eventually(async () => (await h.contact(contactId)).email === newEmail, 20_000, "the Contact's email on the contact");
+    const sameEmail = await h.hubspot.crm.contacts.searchApi.doSearch({
+      filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ' as never, value: newEmail }] }],
+      properties: ['email'],
+      limit: 10,
+    });
+    expect(sameEmail.results.map((c) => c.id)).toEqual([contactId]);
+
     // The opt-out a rep ticks on the Contact unsubscribes the contact in HubSpot.
     await h.rep.sobject('Contact').update({ Id: salesforceContactId, HasOptedOutOfEmail: true });
     await eventually(

@@ -13,7 +13,7 @@ import { InstallationClients } from '../../src/runtime/installation-clients.ts';
 import { startSalesforceFeedRunner } from '../../workers/salesforce-feed.runner.ts';
 import { writeSetting } from '../../src/store/installation-admin.ts';
 import { feedChannels } from '../../src/store/salesforce-feeds.ts';
-import { eventually } from '../support/app-process.ts';
+import { eventually, eventuallyValue } from '../support/app-process.ts';
 import { startSyncHarness, untilCrmsQuiet, type SyncHarness } from '../support/sync-harness.ts';
 import type { OutboundRule } from '../../src/sandbox/salesforce/server.ts';
 
@@ -298,8 +298,10 @@ describe('Salesforce change feed in pull mode', () => {
     h.salesforceSandbox.expireSessions(h.salesforceSandbox.integrationUserId);
     // Straight into the settings: saving through the API would call Salesforce and refresh the session first.
     await writeSetting(h.app.db, installationId, 'salesforceFeed', { mode: 'pull' });
-    await eventually(async () => (await leadChannel())?.state === 'reconnecting', 20_000, 'the refusal shown', 20);
-    expect((await leadChannel())?.message).toMatch(/authenticate/);
+    // Whichever channel asks first is refused and refreshes the session for all of them.
+    const refused = async () => (await feedChannels(h.app.db, installationId)).find((c) => c.state === 'reconnecting');
+    const shown = await eventuallyValue(refused, 20_000, 'the refusal shown', 20);
+    expect(shown.message).toMatch(/authenticate/);
     await following();
     const lead = (await h.rep.sobject('Lead').create({ LastName: 'Fresh', Company: 'Session Co' })) as { id: string };
     await eventually(async () => (await cdcEvents(lead.id)).length > 0, 20_000, 'the change taken with the new session');
