@@ -140,12 +140,23 @@ async function recordCatches(
   }
 }
 
-/** Records whose modification no received event covers. */
-function uncovered<T>(records: readonly T[], idOf: (r: T) => string, modifiedOf: (r: T) => number, newest: Map<string, number>): T[] {
-  return records.filter((record) => {
+/**
+ * The records whose modification no received news covers (`missed`), those of them last modified
+ * by the app's own write (`own`, see `afterOwnWrite`), and the newest news per record.
+ */
+async function uncoveredRecords<T>(
+  deps: Pick<ReconcileDeps, 'db' | 'installationId'>,
+  source: 'hubspot' | 'salesforce',
+  records: readonly T[],
+  idOf: (r: T) => string,
+  modifiedOf: (r: T) => number,
+): Promise<{ newest: Map<string, number>; missed: T[]; own: Set<T> }> {
+  const { news: newest, ownWrites } = await newestEvents(deps.db, deps.installationId, source, records.map(idOf));
+  const missed = records.filter((record) => {
     const seen = newest.get(idOf(record));
     return seen === undefined || seen < modifiedOf(record);
   });
+  return { newest, missed, own: afterOwnWrite(missed, idOf, modifiedOf, ownWrites) };
 }
 
 /** One pass over HubSpot contacts. */
@@ -161,14 +172,7 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     after = page.after;
   } while (after !== undefined && contacts.length < deps.pageLimit);
   const modified = (c: HubSpotContact) => Date.parse(c.properties.lastmodifieddate ?? c.updatedAt);
-  const { news: newest, ownWrites } = await newestEvents(
-    deps.db,
-    deps.installationId,
-    'hubspot',
-    contacts.map((c) => c.id),
-  );
-  const missed = uncovered(contacts, (c) => c.id, modified, newest);
-  const own = afterOwnWrite(missed, (c) => c.id, modified, ownWrites);
+  const { newest, missed, own } = await uncoveredRecords(deps, 'hubspot', contacts, (c) => c.id, modified);
   let caught = 0;
   if (missed.length > 0) {
     await deps.markPending(
@@ -223,14 +227,7 @@ export async function reconcileSalesforce(
   // An undelete stamps SystemModstamp: a live record whose link a deletion set aside is linked again first.
   await relinkUndeleted?.(records.map((r) => r.Id));
   const modified = salesforceModified;
-  const { news: newest, ownWrites } = await newestEvents(
-    deps.db,
-    deps.installationId,
-    'salesforce',
-    records.map((r) => r.Id),
-  );
-  const missed = uncovered(records, (r) => r.Id, modified, newest);
-  const own = afterOwnWrite(missed, (r) => r.Id, modified, ownWrites);
+  const { missed, own } = await uncoveredRecords(deps, 'salesforce', records, (r) => r.Id, modified);
   let caught = 0;
   if (missed.length > 0) {
     await deps.markPending(
