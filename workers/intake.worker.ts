@@ -199,13 +199,14 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
   // may have been lost), so it is synced.
   const byIntegrationUser = runtime !== null && sameSalesforceId(notification.fields.LastModifiedById, runtime.salesforceIntegrationUserId);
   const type = notification.sObjectType;
-  const stage = type === 'Lead' || type === 'Opportunity' ? stageValues(type, notification.fields) : {};
+  const staged = type === 'Lead' || type === 'Opportunity';
+  const stage = staged ? stageValues(type, notification.fields) : {};
   const hubspotId = type === 'Lead' ? notification.fields.HubSpot_Contact_Id__c : null;
   const stageKnown =
     (await sync.ledger.matches(installationId, 'salesforce', recordId, stage)) ||
     (hubspotId ? await sync.ledger.matches(installationId, 'salesforce', `hs:${hubspotId}`, stage) : false);
-  // A Contact has no stage: the integration user's change to it is the app's own.
-  if (byIntegrationUser && (activity || type === 'Contact' || stageKnown)) {
+  // A record with no stage (a Contact, a Task or Event) changed by the integration user is the app's own write.
+  if (byIntegrationUser && (!staged || stageKnown)) {
     await writeSyncLog(deps.db, [
       {
         installationId,

@@ -126,13 +126,28 @@ function fromClockRow(row: ClockRow): SlaClockRecord {
   };
 }
 
+/** A new clock's values in the order of the insert's `unnest` columns. */
+const NEW_CLOCK_FIELDS = [
+  'installationId',
+  'leadId',
+  'contactId',
+  'handoffAt',
+  'dueAt',
+  'ownerId',
+  'ownerName',
+  'managerId',
+  'team',
+  'leadSource',
+  'channel',
+  'campaign',
+] as const satisfies readonly (keyof NewSlaClock)[];
+
 /**
  * Starts clocks; a Lead that already has a running clock keeps it (a repeated handoff event
  * starts nothing). Returns the clocks this call started.
  */
 export async function insertSlaClocks(db: Queryable, clocks: readonly NewSlaClock[]): Promise<SlaClockRecord[]> {
   if (clocks.length === 0) return [];
-  const column = <T>(pick: (clock: NewSlaClock) => T): T[] => clocks.map(pick);
   // One statement: a Lead named twice starts one clock (the second row meets the first's conflict).
   const rows = await db.query<ClockRow>(
     `INSERT INTO sla_clocks (installation_id, salesforce_lead_id, hubspot_contact_id, handoff_at, due_at, schedule_n,
@@ -146,20 +161,7 @@ export async function insertSlaClocks(db: Queryable, clocks: readonly NewSlaCloc
      ORDER BY c.n
      ON CONFLICT (installation_id, salesforce_lead_id) WHERE ${RUNNING} DO NOTHING
      RETURNING ${CLOCK_COLUMNS}`,
-    [
-      column((c) => c.installationId),
-      column((c) => c.leadId),
-      column((c) => c.contactId),
-      column((c) => c.handoffAt),
-      column((c) => c.dueAt),
-      column((c) => c.ownerId),
-      column((c) => c.ownerName),
-      column((c) => c.managerId),
-      column((c) => c.team),
-      column((c) => c.leadSource),
-      column((c) => c.channel),
-      column((c) => c.campaign),
-    ],
+    NEW_CLOCK_FIELDS.map((field) => clocks.map((clock) => clock[field])),
   );
   const started = new Map(rows.map((row) => [row.salesforce_lead_id, fromClockRow(row)]));
   // In the order asked.

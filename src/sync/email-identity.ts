@@ -11,6 +11,7 @@ import type { Queryable } from '../store/db.ts';
 import { sharedEmails, updateLinkEmails, type RecordSide } from '../store/record-links.ts';
 import { writeSyncLog } from '../store/sync-log.ts';
 import { contactRef, recordText, type SyncContext } from './context.ts';
+import { salesforceTime } from '../domain/salesforce-time.ts';
 
 /** Records the emails one side's linked records now have and reports each email another link shares. */
 export async function noteLinkEmails(
@@ -59,11 +60,10 @@ export async function leadEmailWrites(
   const mapping = ctx.fieldMappings.find((m) => m.hubspotProperty === 'email' && m.salesforceField === 'Email');
   if (!mapping) return [];
   const wanted = leads.flatMap(({ lead, contact }) => {
-    const modstamp = recordText(lead, 'SystemModstamp');
     const resolution = resolveFieldValue(
       mapping.rule,
       { value: contact.properties.email ?? null, at: Date.parse(contact.updatedAt) },
-      { value: recordText(lead, 'Email'), at: modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null },
+      { value: recordText(lead, 'Email'), at: salesforceTime(lead.SystemModstamp) },
       'salesforce_to_hubspot',
     );
     return resolution.write &&

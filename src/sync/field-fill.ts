@@ -29,10 +29,9 @@ import { rememberStages } from './handoff.ts';
 import {
   contactReadProperties,
   contactValuesFor,
-  hubspotChangeTimes,
   leadReadFields,
-  salesforceChangeTimes,
   leadValuesFor,
+  mappedChangeTimes,
   typedMappings,
 } from './mapped-fields.ts';
 
@@ -191,10 +190,9 @@ async function fillLinks(
     const lead = leads.get(link.salesforceLeadId);
     return contact === undefined || lead === undefined || lead.IsConverted === true ? [] : [{ contact, lead }];
   });
-  const changeTimes = await hubspotChangeTimes(ctx.hubspot, mappings, linked);
-  const salesforceTimes = await salesforceChangeTimes(ctx.salesforce, mappings, linked, 'Lead');
+  const changeTimes = await mappedChangeTimes(ctx, mappings, linked, 'Lead');
   for (const { contact, lead } of linked) {
-    const times = [changeTimes.get(contact.id), salesforceTimes.get(lead.Id)] as const;
+    const times = [changeTimes.hubspot.get(contact.id), changeTimes.salesforce.get(lead.Id)] as const;
     const leadFields = leadValuesFor(mappings, contact, lead, undefined, ...times);
     if (Object.keys(leadFields).length > 0) leadWrites.push({ contactId: contact.id, lead, record: { Id: lead.Id, ...leadFields } });
     const properties = contactValuesFor(mappings, lead, contact, ...times);

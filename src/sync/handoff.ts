@@ -17,10 +17,10 @@ import {
   REQUIRED_PLACEHOLDER,
   contactReadProperties,
   contactRecordReadFields,
-  hubspotChangeTimes,
   leadReadFields,
-  salesforceChangeTimes,
   leadValuesFor,
+  mappedChangeTimes,
+  type MappedChangeTimes,
   typedMappings,
 } from './mapped-fields.ts';
 import { mappingsOn, type TypedMapping } from '../domain/field-values.ts';
@@ -66,10 +66,8 @@ interface HandoffRun {
   leads: Map<string, SalesforceRecord>;
   /** The Salesforce Contacts of converted (or Contact-linked) contacts, by Salesforce id, when a mapping follows the Contact. */
   salesforceContacts: Map<string, SalesforceRecord>;
-  /** When each timed mapped property of a contact whose value differs from its Lead's last changed in HubSpot. */
-  changeTimes: ReadonlyMap<string, Record<string, number>>;
-  /** When each timed mapped field of those Leads last changed in Salesforce (tracked fields only), by Lead id. */
-  salesforceTimes: ReadonlyMap<string, Record<string, number>>;
+  /** When the timed mapped fields of a contact whose values differ from its (unconverted) Lead's last changed on each side. */
+  changeTimes: MappedChangeTimes;
   /** The latest recorded stage of each contact whose Lead sales closed. */
   latestStage: Map<string, string>;
   attribution: AttributionBatch;
@@ -197,14 +195,12 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     ctx.installationId,
     contacts.filter((c) => closedBySales(ctx, leads.get(links.get(c.id)?.salesforceLeadId ?? ''))).map((c) => c.id),
   );
-  const pairs = contacts.map((contact) => ({ contact, lead: leads.get(links.get(contact.id)?.salesforceLeadId ?? '') }));
-  const changeTimes = await hubspotChangeTimes(ctx.hubspot, mappings, pairs);
-  const salesforceTimes = await salesforceChangeTimes(
-    ctx.salesforce,
-    mappings,
-    pairs.filter((p) => p.lead?.IsConverted !== true),
-    'Lead',
-  );
+  // A converted Lead takes no writes: its mapped fields are weighed on its Contact (writeConvertedContactFields).
+  const pairs = contacts.flatMap((contact) => {
+    const lead = leads.get(links.get(contact.id)?.salesforceLeadId ?? '');
+    return lead?.IsConverted === true ? [] : [{ contact, lead }];
+  });
+  const changeTimes = await mappedChangeTimes(ctx, mappings, pairs, 'Lead');
   return {
     ctx,
     at,
@@ -217,7 +213,6 @@ async function readHandoffRun(ctx: SyncContext, at: Date, contactIds: readonly s
     leads,
     salesforceContacts,
     changeTimes,
-    salesforceTimes,
     latestStage,
     attribution,
     owners,
@@ -247,16 +242,15 @@ async function writeConvertedContactFields(run: HandoffRun): Promise<void> {
     return record === undefined ? [] : [{ contact, lead: record }];
   });
   if (onContact.length === 0 || pairs.length === 0) return;
-  const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
-  const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, onContact, pairs, 'Contact');
+  const changeTimes = await mappedChangeTimes(run.ctx, onContact, pairs, 'Contact');
   const writes = pairs.flatMap(({ contact, lead: record }) => {
     const values = leadValuesFor(
       onContact,
       contact,
       record,
       run.ctx.feedback?.integrationUserId,
-      changeTimes.get(contact.id),
-      salesforceTimes.get(record.Id),
+      changeTimes.hubspot.get(contact.id),
+      changeTimes.salesforce.get(record.Id),
     );
     return Object.keys(values).length === 0 ? [] : [{ contactId: contact.id, record: { Id: record.Id, ...values } }];
   });
@@ -535,8 +529,8 @@ function planOwnLead(
     contact,
     own,
     run.ctx.feedback?.integrationUserId,
-    run.changeTimes.get(contact.id),
-    own ? run.salesforceTimes.get(own.Id) : undefined,
+    run.changeTimes.hubspot.get(contact.id),
+    own ? run.changeTimes.salesforce.get(own.Id) : undefined,
   );
   if (!own || recordText(own, 'Status') === decision.status) run.handedOff.add(contact.id);
   if (own)
@@ -588,8 +582,8 @@ function leadUpdates(run: HandoffRun, toUpdate: readonly LeadUpdatePlan[]): Sale
         contact,
         lead,
         run.ctx.feedback?.integrationUserId,
-        run.changeTimes.get(contact.id),
-        run.salesforceTimes.get(leadId),
+        run.changeTimes.hubspot.get(contact.id),
+        run.changeTimes.salesforce.get(leadId),
       ),
       ...Object.fromEntries(Object.entries(own).filter(([field, value]) => recordText(lead, field) !== value)),
     };

@@ -22,6 +22,7 @@ import { writeSyncLog } from '../store/sync-log.ts';
 import { CONTACT_SYNC_PROPERTIES, LEAD_SYNC_FIELDS, contactRef, recordText, salesforceRef, syncLogLines } from './context.ts';
 import { sameSalesforceId } from '../domain/salesforce-id.ts';
 import { SALESFORCE_OPT_OUT_FIELD } from './consent.ts';
+import { salesforceTime } from '../domain/salesforce-time.ts';
 
 /** The pairs that sync (dont_sync pairs are neither read nor watched). */
 function syncing(mappings: readonly FieldMapping[]): FieldMapping[] {
@@ -123,8 +124,7 @@ function leadCanonical(mapping: TypedMapping, lead: SalesforceRecord | undefined
 }
 
 function salesforceAt(lead: SalesforceRecord | undefined): number | null {
-  const modstamp = recordText(lead, 'SystemModstamp');
-  return modstamp ? Date.parse(modstamp.replace(/\+0000$/, 'Z')) : null;
+  return salesforceTime(lead?.SystemModstamp);
 }
 
 /** When a record's mapped field last changed: its own history time where the org tracks it, else the record's. */
@@ -157,7 +157,7 @@ function differingPairs<P extends { contact: HubSpotContact; lead: SalesforceRec
  * the others fall back to the record's SystemModstamp, which every change to the record moves (a
  * rep's edit of another field would make a stale value look newer than the marketer's).
  */
-export async function salesforceChangeTimes(
+async function salesforceChangeTimes(
   salesforce: Pick<SalesforcePort, 'fieldChangeTimes'>,
   mappings: readonly TypedMapping[],
   pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
@@ -184,7 +184,7 @@ export async function salesforceChangeTimes(
  * no time of its own), a property's older own time would take a Lead the app stamped since for one
  * a rep cleared (chaos suite).
  */
-export async function hubspotChangeTimes(
+async function hubspotChangeTimes(
   hubspot: Pick<HubSpotPort, 'readPropertyChangeTimes'>,
   mappings: readonly TypedMapping[],
   pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
@@ -197,6 +197,28 @@ export async function hubspotChangeTimes(
     ids,
     timed.map((m) => m.hubspotProperty),
   );
+}
+
+/** When the timed mapped fields of each pair last changed on both sides (see the two functions above). */
+export interface MappedChangeTimes {
+  /** By HubSpot contact id. */
+  hubspot: ReadonlyMap<string, Record<string, number>>;
+  /** By Salesforce record id. */
+  salesforce: ReadonlyMap<string, Record<string, number>>;
+}
+
+/** Both sides' change times of the pairs whose values differ, read at once. */
+export async function mappedChangeTimes(
+  ports: { hubspot: Pick<HubSpotPort, 'readPropertyChangeTimes'>; salesforce: Pick<SalesforcePort, 'fieldChangeTimes'> },
+  mappings: readonly TypedMapping[],
+  pairs: readonly { contact: HubSpotContact; lead: SalesforceRecord | undefined }[],
+  object: 'Lead' | 'Contact',
+): Promise<MappedChangeTimes> {
+  const [hubspot, salesforce] = await Promise.all([
+    hubspotChangeTimes(ports.hubspot, mappings, pairs),
+    salesforceChangeTimes(ports.salesforce, mappings, pairs, object),
+  ]);
+  return { hubspot, salesforce };
 }
 
 /** When a contact's mapped property last changed: its own history time where read, else the contact's. */

@@ -20,6 +20,7 @@ import { loadWatermark, saveWatermark, type Watermark } from '../store/reconcile
 import { writeSyncLog, type SyncLogEntry } from '../store/sync-log.ts';
 import { contactRef, fieldValues, recordText, salesforceRef, STAGE_FIELDS } from './context.ts';
 import type { Direction } from './pending-set.ts';
+import { salesforceTime } from '../domain/salesforce-time.ts';
 
 export interface ReconcileDeps {
   db: Queryable;
@@ -117,7 +118,7 @@ function advanced(mark: Watermark | null, since: Date, last: { id: string; at: n
 }
 
 /** A Salesforce record's SystemModstamp in epoch ms (the API writes `+0000` for UTC). */
-const salesforceModified = (r: SalesforceRecord): number => Date.parse(String(r.SystemModstamp).replace(/\+0000$/, 'Z'));
+const salesforceModified = (r: SalesforceRecord): number => salesforceTime(r.SystemModstamp) ?? Number.NaN;
 
 /** Records the catch as an event of its own, so the next pass's lookback does not catch it again. */
 async function recordCatches(

@@ -22,6 +22,7 @@ import {
 } from '../store/deals.ts';
 import { linksBySalesforceIds } from '../store/record-links.ts';
 import { OPPORTUNITY_SYNC_FIELDS, contactRef, recordText, salesforceRef, type SyncContext, type LogLine } from './context.ts';
+import { salesforceTime } from '../domain/salesforce-time.ts';
 
 /** Currency reads already stored (by object identity: a new read is a new object). */
 const savedRates = new WeakSet<CurrencyRates>();
@@ -70,9 +71,8 @@ const numberOrNull = (value: unknown): number | null =>
       ? Number(value)
       : null;
 const timeOrNull = (value: unknown): Date | null => {
-  if (typeof value !== 'string') return null;
-  const at = Date.parse(value.replace(/\+0000$/, 'Z'));
-  return Number.isNaN(at) ? null : new Date(at);
+  const at = salesforceTime(value);
+  return at === null ? null : new Date(at);
 };
 const money = (cents: number | null): string => (cents === null ? 'unknown' : formatCents(cents));
 

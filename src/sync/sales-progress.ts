@@ -33,9 +33,8 @@ import {
   contactReadProperties,
   contactRecordReadFields,
   contactValuesFor,
-  hubspotChangeTimes,
   leadReadFields,
-  salesforceChangeTimes,
+  mappedChangeTimes,
   newContactValues,
   typedMappings,
 } from './mapped-fields.ts';
@@ -259,14 +258,19 @@ async function personContactWrites(run: ProgressRun, contacts: ReadonlyMap<strin
     return contact === undefined ? [] : [{ contact, lead: record }];
   });
   if (onContact.length === 0 || pairs.length === 0) return [];
-  const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, onContact, pairs);
-  const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, onContact, pairs, 'Contact');
+  const changeTimes = await mappedChangeTimes(run.ctx, onContact, pairs, 'Contact');
   // A rep's new Email on the Contact reaches the contact too, never as a second record.
   const emails = onContact.some((m) => m.hubspotProperty === 'email') ? await leadEmailWrites(run.ctx, pairs) : [];
   return [
     ...emails,
     ...pairs.flatMap(({ contact, lead: record }) => {
-      const properties = contactValuesFor(onContact, record, contact, changeTimes.get(contact.id), salesforceTimes.get(record.Id));
+      const properties = contactValuesFor(
+        onContact,
+        record,
+        contact,
+        changeTimes.hubspot.get(contact.id),
+        changeTimes.salesforce.get(record.Id),
+      );
       if (Object.keys(properties).length === 0) return [];
       run.entry(
         contactRef(contact.id),
@@ -507,10 +511,9 @@ async function recordValueWrites(
     const contact = contacts.get(m.contactId);
     return m.type === 'Lead' && m.record.IsConverted !== true && contact ? [{ lead: m.record, contact }] : [];
   });
-  const changeTimes = await hubspotChangeTimes(run.ctx.hubspot, run.mappings, linkedLeads);
-  const salesforceTimes = await salesforceChangeTimes(run.ctx.salesforce, run.mappings, linkedLeads, 'Lead');
+  const changeTimes = await mappedChangeTimes(run.ctx, run.mappings, linkedLeads, 'Lead');
   for (const { lead, contact } of linkedLeads) {
-    const values = contactValuesFor(run.mappings, lead, contact, changeTimes.get(contact.id), salesforceTimes.get(lead.Id));
+    const values = contactValuesFor(run.mappings, lead, contact, changeTimes.hubspot.get(contact.id), changeTimes.salesforce.get(lead.Id));
     if (Object.keys(values).length === 0) continue;
     writes.push({ id: contact.id, properties: values });
     run.entry(

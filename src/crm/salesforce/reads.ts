@@ -3,6 +3,7 @@ import type { SalesforcePort, SalesforceRecord } from '../ports.ts';
 import { isSalesforceId } from '../../domain/salesforce-id.ts';
 import { EMAILS_PER_QUERY, IDS_PER_QUERY, byEmailQuery, byIdsQuery, changedSinceQuery, sobjectName, soqlString } from './mapper.ts';
 import type { SalesforceTransport } from './transport.ts';
+import { salesforceTime } from '../../domain/salesforce-time.ts';
 
 /** The history object of each person object, and its reference to the record. */
 const HISTORY_OF = {
@@ -89,8 +90,8 @@ export function fieldHistoryReads(t: SalesforceTransport): Pick<SalesforcePort, 
         );
         for (const row of rows) {
           const id = row[parentField];
-          const at = typeof row.CreatedDate === 'string' ? Date.parse(row.CreatedDate.replace(/\+0000$/, 'Z')) : Number.NaN;
-          if (typeof id !== 'string' || typeof row.Field !== 'string' || !Number.isFinite(at)) continue;
+          const at = salesforceTime(row.CreatedDate);
+          if (typeof id !== 'string' || typeof row.Field !== 'string' || at === null) continue;
           const byField = times.get(id) ?? {};
           byField[row.Field] ??= at;
           times.set(id, byField);
