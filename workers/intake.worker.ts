@@ -160,15 +160,16 @@ async function routeHubSpotEvent(deps: IntakeDeps, payload: JobPayload<'hubspotE
   }
   if (event.subscriptionType !== 'contact.creation' && event.subscriptionType !== 'contact.propertyChange') return false;
   const runtime = await runtimeOrNull(sync, installationId);
-  const ownApp =
-    event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
-  // Only a change to a property the sync reads moves it: the app's own and the installation's mapped ones.
+  // Only a change to a property the sync reads moves it: the app's own and the installation's mapped
+  // ones (the only ones the app subscribes to).
   if (
     event.subscriptionType === 'contact.propertyChange' &&
     runtime !== null &&
     !watchedContactProperties(runtime.fieldMappings).includes(event.propertyName ?? '')
   )
-    return ownApp;
+    return false;
+  const ownApp =
+    event.changeSource === 'INTEGRATION' && runtime !== null && runtime.hubspotAppId !== null && event.sourceId === runtime.hubspotAppId;
   const ownValue =
     event.propertyName !== undefined &&
     event.propertyValue !== undefined &&

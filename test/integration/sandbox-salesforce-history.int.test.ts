@@ -3,32 +3,21 @@
  * get a `LeadHistory` / `ContactHistory` row per change, queryable and never writable; untracked
  * fields and other objects get none.
  */
-import jsforce, { type Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import type { Connection } from 'jsforce';
+import { describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { sandboxOrgPerTest } from '../support/salesforce-org.ts';
 
-const ORG = SANDBOX_ORG;
 let sandbox: SalesforceSandbox;
 let conn: Connection;
 let clock = Date.parse('2026-11-02T09:00:00.000Z');
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG, now: () => clock });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
-  await sandbox.reset();
-  conn = new jsforce.Connection({
-    version: '62.0',
-    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
-  });
-  await conn.login(ORG.username, ORG.password);
-});
+sandboxOrgPerTest(
+  (org) => {
+    ({ sandbox, integration: conn } = org);
+  },
+  { now: () => clock },
+);
 
 describe('field history tracking', () => {
   it('keeps a row per change of a tracked field, with the values, the user and the time', async () => {

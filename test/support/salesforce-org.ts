@@ -32,13 +32,16 @@ export async function loginAsIntegration(sandbox: SalesforceSandbox): Promise<Co
 }
 
 /**
- * A sandbox org for one test file: started once, reset before each test, when `use` receives it
- * with a fresh integration session and a session of the org's administrator.
+ * A sandbox org for one test file (on the clock `options.now`, if given): started once, reset before
+ * each test, when `use` receives it with a fresh integration session and a session of the org's administrator.
  */
-export function sandboxOrgPerTest(use: (org: { sandbox: SalesforceSandbox; integration: Connection; admin: Connection }) => void): void {
+export function sandboxOrgPerTest(
+  use: (org: { sandbox: SalesforceSandbox; integration: Connection; admin: Connection }) => void,
+  options: { now?: () => number } = {},
+): void {
   let sandbox: SalesforceSandbox | undefined;
   beforeAll(async () => {
-    sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG });
+    sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG, ...options });
   });
   afterAll(async () => {
     await sandbox?.close();
