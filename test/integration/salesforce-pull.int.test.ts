@@ -295,6 +295,8 @@ describe('Salesforce change feed in pull mode', () => {
   it('refreshes an expired session the Pub/Sub API refuses, and follows on', async () => {
     await setMode('push');
     await stopped();
+    // Nothing else calls Salesforce meanwhile: a sync's REST call would refresh the session first.
+    await untilCrmsQuiet(h);
     h.salesforceSandbox.expireSessions(h.salesforceSandbox.integrationUserId);
     // Straight into the settings: saving through the API would call Salesforce and refresh the session first.
     await writeSetting(h.app.db, installationId, 'salesforceFeed', { mode: 'pull' });
