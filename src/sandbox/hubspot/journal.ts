@@ -110,10 +110,7 @@ export class Journal {
   /** Signs the entries' file URLs (the sandbox's stand-in for S3 pre-signing). */
   private readonly signingKey = randomBytes(32);
 
-  constructor(
-    private readonly config: SandboxConfig,
-    private readonly muted: () => boolean,
-  ) {}
+  constructor(private readonly config: SandboxConfig) {}
 
   /** Issues a client credentials token for the requested scopes. */
   issueToken(scopes: string[]): { token: string; expiresIn: number } {
@@ -141,15 +138,19 @@ export class Journal {
     return subscription;
   }
 
-  /** Receives every CRM change; journals it when a subscription of the portal asks for it. */
-  handle(change: ChangeEvent): void {
-    if (this.muted()) return;
-    const event = this.toEvent(change);
+  /**
+   * Receives every CRM change of a portal (the app's journal spans every portal that installed it);
+   * journals it when a subscription of that portal asks for it. The caller leaves out what its
+   * portal's webhooks do not carry either (a muted bulk import).
+   */
+  handle(change: ChangeEvent, portalId = this.config.portalId): void {
+    const event = this.toEvent(change, portalId);
     if (event === undefined) return;
     const last = this.pending[this.pending.length - 1];
     // One update of a record writes one event with all its changed properties.
     if (
       event.action === 'UPDATE' &&
+      last?.portalId === event.portalId &&
       last?.action === 'UPDATE' &&
       last.objectId === event.objectId &&
       last.objectTypeId === event.objectTypeId &&
@@ -162,13 +163,13 @@ export class Journal {
     this.flushTimer ??= setTimeout(() => this.flush(), ENTRY_WINDOW_MS);
   }
 
-  private toEvent(change: ChangeEvent): JournalEvent | undefined {
+  private toEvent(change: ChangeEvent, portalId: number): JournalEvent | undefined {
     const info = OBJECT_TYPES[change.objectType];
     const action = ACTION_OF_KIND[change.kind];
     const type: SubscriptionType = change.kind === 'privacyDeletion' ? 'GDPR_PRIVACY_DELETION' : 'OBJECT';
     const matching = [...this.subscriptions.values()].filter(
       (s) =>
-        s.portalId === this.config.portalId &&
+        s.portalId === portalId &&
         s.subscriptionType === type &&
         s.actions.includes(action) &&
         (type === 'GDPR_PRIVACY_DELETION' || s.objectTypeId === info.typeId) &&
@@ -177,7 +178,7 @@ export class Journal {
     if (matching.length === 0) return undefined;
     const event: JournalEvent = {
       type,
-      portalId: this.config.portalId,
+      portalId,
       occurredAt: new Date(change.occurredAt).toISOString(),
       action,
       objectTypeId: info.typeId,
@@ -197,12 +198,18 @@ export class Journal {
     return event;
   }
 
-  /** Publishes the pending events as one entry. */
+  /** Publishes the pending events as one entry per portal. */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.pending.length === 0) return;
-    this.entries.push({ offset: randomUUID(), portalId: this.config.portalId, publishedAt: this.config.now(), events: this.pending });
+    const byPortal = new Map<number, JournalEvent[]>();
+    for (const event of this.pending) {
+      const events = byPortal.get(event.portalId) ?? [];
+      events.push(event);
+      byPortal.set(event.portalId, events);
+    }
+    for (const [portalId, events] of byPortal)
+      this.entries.push({ offset: randomUUID(), portalId, publishedAt: this.config.now(), events });
     this.pending = [];
   }
 

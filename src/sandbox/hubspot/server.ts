@@ -1,12 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
+import type { MarketingHubTier } from './campaigns.ts';
 import { CrmService } from './crm-service.ts';
 import { FaultController } from './faults.ts';
 import { Journal } from './journal.ts';
 import { StatePersistence, loadSnapshot } from './persistence.ts';
+import { portalDispatcher, type Portal } from './portals.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { resolveConfig } from './sandbox-config.ts';
+import { resolveConfig, type SandboxConfig } from './sandbox-config.ts';
 import type { HubSpotSandboxOptions } from './sandbox-config.ts';
 import { PrivateApps } from './auth.ts';
 import { createControl } from './sandbox-control.ts';
@@ -19,6 +21,21 @@ export type { HubSpotSandboxOptions } from './sandbox-config.ts';
 export type { SandboxControl, SandboxResetOptions } from './sandbox-control.ts';
 export type { WebhookEvent } from './webhook-delivery.ts';
 
+/** Another HubSpot account that installs the same public app, served by the same sandbox server. */
+export interface PortalOptions {
+  portalId: number;
+  /** Its burst limit per 10 s (a Professional or Enterprise account has more than the default 100). */
+  burstLimit?: number;
+  /** Its Marketing Hub tier, default Professional. */
+  tier?: MarketingHubTier;
+}
+
+/** A portal added to the server: its controls and the token of the app's private app in it. */
+export interface AddedPortal extends SandboxControl {
+  portalId: number;
+  privateAppToken: string;
+}
+
 /** A running sandbox HubSpot: its base URL (the client's `basePath`), lifecycle and test handles. */
 export interface HubSpotSandbox extends SandboxControl {
   /** e.g. `http://127.0.0.1:4101`. */
@@ -27,6 +44,39 @@ export interface HubSpotSandbox extends SandboxControl {
   close(): Promise<void>;
   /** Empties all data (keeps config). */
   reset(options?: SandboxResetOptions): Promise<void>;
+  /**
+   * Adds another account (in memory only) on the same host, as real HubSpot serves every account on
+   * `api.hubapi.com`: the app's webhook configuration and journal are shared, its records, OAuth
+   * grants, private apps and rate limits its own. Throws when the portal id is taken.
+   */
+  addPortal(options: PortalOptions): AddedPortal;
+  /** The controls of an added portal (or the first one). */
+  portal(portalId: number): AddedPortal | undefined;
+}
+
+/** Everything one account holds and answers; the journal (and the store's webhook registration) is the app's, shared by its portals. */
+function createPortal(config: SandboxConfig, store: SandboxStore, persistence: StatePersistence | undefined, journal: Journal): Portal {
+  const faults = new FaultController();
+  const dispatcher = new WebhookDispatcher(store, config, faults);
+  // The journal records what the webhooks would carry, and is muted with them (a bulk import).
+  const crm = new CrmService(store, config, (event) => {
+    dispatcher.handle(event);
+    if (!dispatcher.isMuted()) journal.handle(event, config.portalId);
+  });
+  const stats = new CallStats();
+  const limiter = new RateLimiter(config);
+  const privateApps = new PrivateApps(config);
+  const control = createControl({ store, crm, config, faults, dispatcher, journal, stats, limiter, persistence, privateApps });
+  const handler = buildApp({ config, store, crm, faults, journal, limiter, stats, control, persistence, privateApps });
+  return {
+    portalId: config.portalId,
+    privateAppToken: config.privateAppToken,
+    handler,
+    control,
+    store,
+    privateApps,
+    close: () => dispatcher.close(),
+  };
 }
 
 /** Starts a local HubSpot that the unmodified `@hubspot/api-client` can talk to over HTTP. */
@@ -38,21 +88,33 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     if (snapshot !== undefined) store.restore(snapshot);
   }
   const persistence = config.stateFile === undefined ? undefined : new StatePersistence(config.stateFile, store, config.logger);
-  const faults = new FaultController();
-  const dispatcher = new WebhookDispatcher(store, config, faults);
-  // The journal records what the webhooks would carry, and is muted with them (a bulk import).
-  const journal = new Journal(config, () => dispatcher.isMuted());
-  const crm = new CrmService(store, config, (event) => {
-    dispatcher.handle(event);
-    journal.handle(event);
+  const journal = new Journal(config);
+  const primary = createPortal(config, store, persistence, journal);
+  const portals = new Map<number, Portal>([[primary.portalId, primary]]);
+  const added = (portal: Portal): AddedPortal => ({
+    ...portal.control,
+    portalId: portal.portalId,
+    privateAppToken: portal.privateAppToken,
   });
-  const stats = new CallStats();
-  const limiter = new RateLimiter(config);
-  const privateApps = new PrivateApps(config);
-  const control = createControl({ store, crm, config, faults, dispatcher, journal, stats, limiter, persistence, privateApps });
-  const app = buildApp({ config, store, crm, faults, journal, limiter, stats, control, persistence, privateApps });
 
-  const server = createServer(app);
+  const addPortal = (input: PortalOptions): AddedPortal => {
+    if (!Number.isInteger(input.portalId) || input.portalId <= 0)
+      throw new Error(`portal id must be a positive integer, got ${input.portalId}`);
+    if (portals.has(input.portalId)) throw new Error(`portal ${input.portalId} already exists`);
+    const portalConfig: SandboxConfig = {
+      ...config,
+      portalId: input.portalId,
+      privateAppToken: `pat-${input.portalId}-${config.appId}-sandbox`,
+      stateFile: undefined,
+      rateLimit: { ...config.rateLimit, requests: input.burstLimit ?? config.rateLimit.requests },
+    };
+    const portal = createPortal(portalConfig, new SandboxStore(store.webhooks), undefined, journal);
+    if (input.tier !== undefined) portal.control.setMarketingHubTier(input.tier);
+    portals.set(portal.portalId, portal);
+    return added(portal);
+  };
+
+  const server = createServer(portalDispatcher(portals, primary));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -68,7 +130,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      dispatcher.close();
+      for (const portal of portals.values()) portal.close();
       journal.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -79,5 +141,14 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     return closing;
   };
 
-  return { ...control, url, close };
+  return {
+    ...primary.control,
+    url,
+    close,
+    addPortal,
+    portal: (portalId) => {
+      const portal = portals.get(portalId);
+      return portal === undefined ? undefined : added(portal);
+    },
+  };
 }

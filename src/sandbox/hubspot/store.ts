@@ -153,14 +153,23 @@ function perType<T>(make: (type: ObjectTypeName) => T): PerType<T> {
   return Object.fromEntries(OBJECT_TYPE_NAMES.map((type) => [type, make(type)])) as PerType<T>;
 }
 
-/** The in-memory portal: CRM data, schema, webhook configuration, OAuth grants. */
+/**
+ * The public app's webhook configuration: one target URL and one list of subscriptions for the
+ * app, applied to every portal that installed it (Webhooks API v3 is keyed by app id, not portal:
+ * https://developers.hubspot.com/docs/api/webhooks). Portals of one sandbox server share it.
+ */
+export class AppWebhookRegistration {
+  settings: WebhookSettings | undefined;
+  readonly subscriptions = new Map<string, WebhookSubscription>();
+  nextSubscriptionId = 1;
+}
+
+/** The in-memory portal: CRM data, schema, OAuth grants, and the app's webhook configuration. */
 export class SandboxStore {
   objects!: PerType<ObjectTable>;
   properties!: PerType<Map<string, PropertyDefinition>>;
   groups!: PerType<Map<string, PropertyGroup>>;
   readonly associations = new AssociationIndex();
-  webhookSettings: WebhookSettings | undefined;
-  readonly subscriptions = new Map<string, WebhookSubscription>();
   readonly accessTokens = new Map<string, AccessTokenRecord>();
   readonly refreshTokens = new Map<string, RefreshTokenRecord>();
   readonly codes = new Map<string, AuthorizationCode>();
@@ -168,11 +177,23 @@ export class SandboxStore {
   /** Marketing campaigns and the portal's Marketing Hub tier (in memory only). */
   readonly campaignBook = new CampaignBook();
   private nextObjectId = 101;
-  private nextSubscriptionId = 1;
   private nextEventId = 1;
 
-  constructor() {
+  /** `webhooks`: the app's registration, shared when another portal of the same server installed the app. */
+  constructor(readonly webhooks = new AppWebhookRegistration()) {
     this.resetCrm();
+  }
+
+  get webhookSettings(): WebhookSettings | undefined {
+    return this.webhooks.settings;
+  }
+
+  set webhookSettings(settings: WebhookSettings | undefined) {
+    this.webhooks.settings = settings;
+  }
+
+  get subscriptions(): Map<string, WebhookSubscription> {
+    return this.webhooks.subscriptions;
   }
 
   newObjectId(): string {
@@ -180,7 +201,7 @@ export class SandboxStore {
   }
 
   newSubscriptionId(): string {
-    return String(this.nextSubscriptionId++);
+    return String(this.webhooks.nextSubscriptionId++);
   }
 
   newEventId(): number {
@@ -220,7 +241,7 @@ export class SandboxStore {
     return {
       version: 1,
       nextObjectId: this.nextObjectId,
-      nextSubscriptionId: this.nextSubscriptionId,
+      nextSubscriptionId: this.webhooks.nextSubscriptionId,
       nextEventId: this.nextEventId,
       properties: perType((type) => [...this.properties[type].values()]),
       groups: perType((type) => [...this.groups[type].values()]),
@@ -255,7 +276,7 @@ export class SandboxStore {
     for (const code of snapshot.oauth.codes) this.codes.set(code.code, code);
     for (const form of snapshot.forms) this.forms.set(form.guid, form);
     this.nextObjectId = snapshot.nextObjectId;
-    this.nextSubscriptionId = snapshot.nextSubscriptionId;
+    this.webhooks.nextSubscriptionId = snapshot.nextSubscriptionId;
     this.nextEventId = snapshot.nextEventId;
   }
 
