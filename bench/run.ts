@@ -3,11 +3,14 @@ import { printBackfill, runBackfillBench } from './backfill.bench.ts';
 import { printIntake, runIntakeBench } from './intake.bench.ts';
 import { printLifecycle, runLifecycleBench } from './lifecycle.bench.ts';
 import { printScaleOut, runScaleOutBench } from './scale-out.bench.ts';
+import { printTenants, runTenantsBench } from './tenants.bench.ts';
 
 const benches: Record<string, () => Promise<void>> = {
   intake: async () => printIntake(await runIntakeBench()),
   lifecycle: async () => printLifecycle(await runLifecycleBench()),
   'scale-out': async () => printScaleOut(await runScaleOutBench()),
+  // Several installations on one deployment (about 3 minutes): run by name.
+  tenants: async () => printTenants(await runTenantsBench()),
   // The full form (a million contacts) takes about half an hour: not part of the default run.
   backfill: async () => printBackfill(await runBackfillBench()),
 };

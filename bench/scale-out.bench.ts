@@ -12,8 +12,8 @@
  * rate-limit headers (100 requests / 10 s, or SANDBOX_HUBSPOT_BURST_LIMIT); the Salesforce sandbox has only a daily allowance, so
  * its bound is the app's own pacing (25 requests / s). Target: ≥ 90 % of the maximum.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { HUBSPOT_LIMITER_POLICY, learnedLimit, SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
@@ -22,7 +22,7 @@ import { producerConnection } from '../src/queue/redis.ts';
 import { boot, type RunningApp } from '../src/startup/boot.ts';
 import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
-import { fmt, ROOT, saveResult, tempDir } from './support.ts';
+import { fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
 
 const BULK = Number(process.env.BENCH_SCALE_BULK ?? 4_000);
 const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
@@ -59,13 +59,7 @@ export interface ScaleOutBenchResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Calls {
-  hubspot: number;
-  salesforce: number;
-  limited: number;
-}
-
-function calls(app: RunningApp): Calls & { endpoints: Record<string, number> } {
+function calls(app: RunningApp): Calls {
   const hs = app.sandboxes?.hubspot?.stats();
   const sf = app.sandboxes?.salesforce?.stats();
   return {
@@ -84,67 +78,6 @@ async function hubspotLimit(baseUrl: string, token: string): Promise<{ requests:
   const windowMs = Number(response.headers.get('x-hubspot-ratelimit-interval-milliseconds'));
   if (!(requests > 0 && windowMs > 0)) throw new Error('the HubSpot sandbox sent no rate-limit headers');
   return { requests, windowMs };
-}
-
-/** Spawns a worker process (`src/main.ts --role=worker`) logging to `logFile`. */
-function spawnWorker(env: Record<string, string>, logFile: string): ChildProcess {
-  const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role=worker'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  return child;
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Waits until no job waits or runs, nothing is pending, and no CRM call happened for 2 s. */
-async function untilIdle(
-  app: RunningApp,
-  redis: ReturnType<typeof producerConnection>,
-  installationId: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  let lastEndpoints: Record<string, number> = {};
-  let changed: string[] = [];
-  let quietSince = Date.now();
-  const keys = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const;
-  for (;;) {
-    const counts = await Promise.all([
-      ...keys.map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
-      app.producer.queue('reconcile').getJobCounts('waiting', 'active'),
-    ]);
-    const pending =
-      (await redis.zcard(`{smarketing}:pending:${installationId}:to-salesforce`)) +
-      (await redis.zcard(`{smarketing}:pending:${installationId}:to-hubspot`));
-    const now = calls(app);
-    const busy = [
-      pending > 0 ? `${pending} pending` : '',
-      ...counts.map((c, i) => (Object.values(c).some((n) => n > 0) ? `${keys[i] ?? 'reconcile'} ${JSON.stringify(c)}` : '')),
-    ].filter(Boolean);
-    if (now.hubspot + now.salesforce !== last)
-      changed = Object.entries(now.endpoints)
-        .filter(([k, n]) => n !== lastEndpoints[k])
-        .map(([k]) => k);
-    if (busy.length > 0 || now.hubspot + now.salesforce !== last) quietSince = Date.now();
-    last = now.hubspot + now.salesforce;
-    lastEndpoints = now.endpoints;
-    if (Date.now() - quietSince >= 2_000) return;
-    if (Date.now() > deadline)
-      throw new Error(`the app did not go idle: ${busy.join('; ') || `CRM calls still going on (${changed.join(', ')})`}`);
-    await sleep(200);
-  }
 }
 
 async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRun & { limits: { requests: number; windowMs: number } }> {
@@ -194,7 +127,7 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
       String(hubspot.createInUi('contacts', { email: `scale${i}@bench.example.com`, lastname: `Scale ${i}`, company: 'Bench' }).id),
     );
     hubspot.clearFaults();
-    await untilIdle(app, redisClient, installationId, 180_000);
+    await untilIdle(app, redisClient, { installationIds: [installationId], calls: () => calls(app) }, 180_000);
 
     process.stderr.write(`scale-out: ${workers} worker(s): handing off ${BULK} contacts at once…\n`);
     const before = calls(app);
@@ -216,7 +149,7 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     const seconds = (finishedAt - started) / 1000;
     // The second half runs at the steady rate: the rate limit's first window (a burst) is spent by then.
     const steadyRecordsPerSecond = BULK / 2 / Math.max(0.001, (finishedAt - (half ?? started)) / 1000);
-    await untilIdle(app, redisClient, installationId, 300_000);
+    await untilIdle(app, redisClient, { installationIds: [installationId], calls: () => calls(app) }, 300_000);
     const after = calls(app);
     finished = true;
     return {

@@ -1,8 +1,10 @@
 /** Shared helpers for benchmarks: temporary services, child processes, result files. */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { RedisConnection } from '../src/queue/redis.ts';
+import type { RunningApp } from '../src/startup/boot.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -42,4 +44,76 @@ export function saveResult(name: string, data: unknown): string {
 
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** CRM calls the sandboxes counted: totals, 429s, and per endpoint (to say what still runs). */
+export interface Calls {
+  hubspot: number;
+  salesforce: number;
+  limited: number;
+  endpoints: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Spawns a worker process (`src/main.ts --role=worker`) logging to `logFile`. */
+export function spawnWorker(env: Record<string, string>, logFile: string): ChildProcess {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role=worker'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  return child;
+}
+
+export async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Waits until no job waits or runs, nothing is pending for the installations, and no CRM call happened for 2 s. */
+export async function untilIdle(
+  app: RunningApp,
+  redis: RedisConnection,
+  watch: { installationIds: readonly string[]; calls: () => Calls },
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  let lastEndpoints: Record<string, number> = {};
+  let changed: string[] = [];
+  let quietSince = Date.now();
+  const keys = ['webhookDeliveries', 'hubspotEvents', 'salesforceEvents', 'syncToSalesforce', 'syncToHubSpot'] as const;
+  for (;;) {
+    const counts = await Promise.all([
+      ...keys.map((k) => app.producer.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+      app.producer.queue('reconcile').getJobCounts('waiting', 'active'),
+    ]);
+    let pending = 0;
+    for (const id of watch.installationIds)
+      pending +=
+        (await redis.zcard(`{smarketing}:pending:${id}:to-salesforce`)) + (await redis.zcard(`{smarketing}:pending:${id}:to-hubspot`));
+    const now = watch.calls();
+    const busy = [
+      pending > 0 ? `${pending} pending` : '',
+      ...counts.map((c, i) => (Object.values(c).some((n) => n > 0) ? `${keys[i] ?? 'reconcile'} ${JSON.stringify(c)}` : '')),
+    ].filter(Boolean);
+    if (now.hubspot + now.salesforce !== last)
+      changed = Object.entries(now.endpoints)
+        .filter(([k, n]) => n !== lastEndpoints[k])
+        .map(([k]) => k);
+    if (busy.length > 0 || now.hubspot + now.salesforce !== last) quietSince = Date.now();
+    last = now.hubspot + now.salesforce;
+    lastEndpoints = now.endpoints;
+    if (Date.now() - quietSince >= 2_000) return;
+    if (Date.now() > deadline)
+      throw new Error(`the app did not go idle: ${busy.join('; ') || `CRM calls still going on (${changed.join(', ')})`}`);
+    await sleep(200);
+  }
 }

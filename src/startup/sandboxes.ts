@@ -83,6 +83,7 @@ export function sandboxProvisioning(config: AppConfig, sandboxes: RunningSandbox
   const org = sandboxes?.salesforce;
   if (org) {
     environment.outboundMessages = {
+      orgId: config.sandbox.salesforce.orgId,
       list: () => org.outbound.rules().map((rule) => ({ name: rule.name, endpointUrl: rule.endpointUrl, fields: rule.fields })),
       create: (rule) => {
         org.outbound.addRule({

@@ -22,6 +22,7 @@ import { OPPORTUNITY_SYNC_FIELDS } from '../../sync/context.ts';
 import { contactRecordReadFields, leadReadFields, watchedContactProperties } from '../../sync/mapped-fields.ts';
 import { DEFAULT_FIELD_MAPPINGS, type FieldMapping, type StageDictionary } from '../../domain/stages.ts';
 import type { SalesforcePort } from '../../crm/ports.ts';
+import { sameSalesforceId } from '../../domain/salesforce-id.ts';
 
 export type ItemStatus = 'exists' | 'missing' | 'created' | 'manual' | 'conflict' | 'unavailable';
 
@@ -40,8 +41,9 @@ export const ACTIVITY_FIELDS = ['Id', 'WhoId', 'OwnerId', 'CreatedDate', 'LastMo
 export interface ProvisioningEnvironment {
   /** Webhook settings of the HubSpot app (developer API key); absent: set up by hand in the app settings. */
   hubspotWebhooks?: { basePath: string; developerApiKey: string; appId: number };
-  /** Outbound Message rules of the org; absent: set up by hand in Salesforce Setup. */
+  /** Outbound Message rules of the org `orgId` (another installation's org is set up by hand in Salesforce Setup, as when absent). */
   outboundMessages?: {
+    orgId: string;
     list(): { name: string; endpointUrl: string; fields: string[] }[];
     create(rule: OutboundRuleSpec & { integrationUserId: string }): void;
   };
@@ -119,8 +121,8 @@ export function isCurrentRule(existing: { endpointUrl: string; fields: readonly 
   return existing.endpointUrl === wanted.endpointUrl && wanted.fields.every((field) => existing.fields.includes(field));
 }
 
-/** The installation provisioning is for: its id and the token in its Outbound Message endpoint. */
-type ProvisionedInstallation = Pick<InstallationDetails, 'id' | 'salesforceWebhookToken'>;
+/** The installation provisioning is for: its id, its org and the token in its Outbound Message endpoint. */
+type ProvisionedInstallation = Pick<InstallationDetails, 'id' | 'salesforceWebhookToken' | 'salesforceOrgId'>;
 
 /** The Outbound Message rules the sync needs, pointed at this installation's endpoint. */
 export function outboundRulesFor(
@@ -348,7 +350,8 @@ async function provisionOutboundMessages(
   done: Done,
 ): Promise<ProvisioningPlan['outboundMessages']> {
   const { runtime } = input;
-  const outbound = input.environment.outboundMessages;
+  const environment = input.environment.outboundMessages;
+  const outbound = sameSalesforceId(environment?.orgId, input.installation.salesforceOrgId) ? environment : undefined;
   if (!outbound || 'error' in runtime)
     return {
       ok: true,

@@ -1,0 +1,356 @@
+/**
+ * Many installations on one deployment (`npm run bench tenants`): the sandbox's own installation and
+ * N−1 more installed through the admin (test/support/tenants.ts), each its own HubSpot account on
+ * the sandbox host and its own Salesforce org, on one Redis, one PostgreSQL, one web process (here
+ * in the bench process, with the sandboxes) and M worker processes.
+ *
+ * 1. Fairness: the first installation hands off a burst of contacts at once while every other one
+ *    hands off one contact every half second; the quiet installations' handoff time (MQL edit →
+ *    Lead created and linked) is measured before and during the burst. Target: p95 ≤ 2 s.
+ * 2. Aggregate: every installation hands off the same number of contacts at once; records/s against
+ *    the sum of the installations' limit-bound maximums (see scale-out.bench.ts for one).
+ * 3. Redis cost: keys and bytes (MEMORY USAGE) of the keys naming each installation, once idle.
+ *
+ * BENCH_TENANTS (default 3), BENCH_TENANTS_WORKERS (2), BENCH_TENANTS_BURST (5,000),
+ * BENCH_TENANTS_EACH (1,500 per installation in the aggregate run).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
+import { createLogger } from '../src/log.ts';
+import { producerConnection, type RedisConnection } from '../src/queue/redis.ts';
+import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
+import type { SalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
+import { boot, type RunningApp } from '../src/startup/boot.ts';
+import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
+import { AdminClient } from '../test/support/admin-client.ts';
+import { createDatabase, startTestPostgres } from '../test/support/services.ts';
+import { addTenant } from '../test/support/tenants.ts';
+import { fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
+
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 3);
+const WORKERS = Number(process.env.BENCH_TENANTS_WORKERS ?? 2);
+const BURST = Number(process.env.BENCH_TENANTS_BURST ?? 5_000);
+const EACH = Number(process.env.BENCH_TENANTS_EACH ?? 1_500);
+const QUIET_EVERY_MS = 500;
+const QUIET_ALONE_MS = 10_000;
+const TARGET_P95_MS = 2_000;
+/** Calls per record at the batch limits (scale-out.bench.ts): HubSpot read + update per 100, Salesforce 3 per 200. */
+const HUBSPOT_CALLS_PER_RECORD = 2 / 100;
+const SALESFORCE_CALLS_PER_RECORD = 3 / 200;
+
+interface Installation {
+  id: string;
+  hubspot: SandboxControl;
+  /** HubSpot requests per second the account allows. */
+  hubspotPerSecond: number;
+  org: SalesforceSandbox;
+}
+
+export interface TenantsBenchResult {
+  installations: number;
+  workers: number;
+  fairness: {
+    burst: number;
+    burstSeconds: number;
+    burstRecordsPerSecond: number;
+    quietAlone: Latencies;
+    quietDuringBurst: Latencies;
+    target: number;
+  };
+  aggregate: { each: number; seconds: number; recordsPerSecond: number; limitSum: number; share: number };
+  redis: { perInstallation: { keys: number; bytes: number }[]; sharedKeys: number; sharedBytes: number; usedMemory: number };
+}
+
+interface Latencies {
+  count: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function latencies(samples: number[]): Latencies {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { count: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0 };
+}
+
+function allCalls(installations: readonly Installation[]): Calls {
+  const total: Calls = { hubspot: 0, salesforce: 0, limited: 0, endpoints: {} };
+  for (const [i, one] of installations.entries()) {
+    const hs = one.hubspot.stats();
+    const sf = one.org.stats();
+    total.hubspot += hs.totals.calls;
+    total.salesforce += sf.totalCalls;
+    total.limited += hs.totals.rateLimited;
+    for (const [k, n] of Object.entries({ ...hs.endpoints, ...sf.calls })) total.endpoints[`${i}:${k}`] = n;
+  }
+  return total;
+}
+
+/** Contacts the account already has (a CSV import: no webhooks), ready to be promoted. */
+function seed(hubspot: SandboxControl, tag: string, count: number): string[] {
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += 10_000) {
+    const chunk = Array.from({ length: Math.min(10_000, count - start) }, (_, i) => ({
+      properties: {
+        email: `${tag}${start + i}@bench.example.com`,
+        lastname: `${tag} ${start + i}`,
+        company: 'Bench',
+        lifecyclestage: 'lead',
+      },
+    }));
+    const made = hubspot.seedContacts(chunk);
+    const first = Number(made.firstId);
+    ids.push(...Array.from({ length: made.created }, (_, i) => String(first + i)));
+  }
+  return ids;
+}
+
+const promote = (hubspot: SandboxControl, id: string) => hubspot.editInUi('contacts', id, { lifecyclestage: 'marketingqualifiedlead' });
+
+/** Which of these `installation:contact` keys have their Lead (created and linked); contact ids repeat across accounts. */
+async function handedOff(app: RunningApp, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await app.db.query<{ key: string }>(
+    `SELECT installation_id || ':' || hubspot_contact_id AS key FROM record_links
+      WHERE installation_id || ':' || hubspot_contact_id = ANY($1) AND salesforce_lead_id IS NOT NULL`,
+    [keys],
+  );
+  return new Set(rows.map((row) => row.key));
+}
+
+async function linkedCount(app: RunningApp, installationIds: readonly string[]): Promise<number> {
+  const rows = await app.db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM record_links WHERE installation_id = ANY($1) AND salesforce_lead_id IS NOT NULL',
+    [installationIds],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** One quiet handoff every QUIET_EVERY_MS per quiet installation until `until` says stop; the time each took. */
+async function quietHandoffs(app: RunningApp, quiet: readonly Installation[], pools: Map<string, string[]>, until: () => boolean) {
+  const started = new Map<string, number>();
+  const samples: number[] = [];
+  let next = Date.now();
+  while (!until() || started.size > 0) {
+    if (!until() && Date.now() >= next) {
+      for (const one of quiet) {
+        const id = pools.get(one.id)?.shift();
+        if (id === undefined) throw new Error('a quiet installation ran out of contacts: raise its pool');
+        started.set(`${one.id}:${id}`, Date.now());
+        promote(one.hubspot, id);
+      }
+      next += QUIET_EVERY_MS;
+    }
+    for (const key of await handedOff(app, [...started.keys()])) {
+      samples.push(Date.now() - (started.get(key) ?? Date.now()));
+      started.delete(key);
+    }
+    await sleep(25);
+  }
+  return samples;
+}
+
+async function fairness(app: RunningApp, installations: readonly Installation[], pools: Map<string, string[]>) {
+  const [noisy, ...quiet] = installations;
+  if (!noisy) throw new Error('no installation');
+  process.stderr.write(`tenants: quiet installations alone for ${QUIET_ALONE_MS / 1000} s…\n`);
+  const aloneUntil = Date.now() + QUIET_ALONE_MS;
+  const alone = await quietHandoffs(app, quiet, pools, () => Date.now() >= aloneUntil);
+
+  const burstIds = seed(noisy.hubspot, 'burst', BURST);
+  const before = await linkedCount(app, [noisy.id]);
+  process.stderr.write(`tenants: a burst of ${BURST} handoffs on the first installation, quiet ones every ${QUIET_EVERY_MS} ms…\n`);
+  const started = Date.now();
+  for (const id of burstIds) promote(noisy.hubspot, id);
+  let burstDone = false;
+  let burstSeconds = 0;
+  const watcher = (async () => {
+    while ((await linkedCount(app, [noisy.id])) < before + BURST) {
+      if (Date.now() - started > 900_000) throw new Error('the burst did not finish in 15 min');
+      await sleep(100);
+    }
+    burstSeconds = (Date.now() - started) / 1000;
+    burstDone = true;
+  })();
+  const during = await quietHandoffs(app, quiet, pools, () => burstDone);
+  await watcher;
+  return {
+    burst: BURST,
+    burstSeconds,
+    burstRecordsPerSecond: BURST / burstSeconds,
+    quietAlone: latencies(alone),
+    quietDuringBurst: latencies(during),
+    target: TARGET_P95_MS,
+  };
+}
+
+async function aggregate(app: RunningApp, installations: readonly Installation[]) {
+  const ids = installations.map((one) => ({ one, ids: seed(one.hubspot, `all${one.id.slice(0, 8)}-`, EACH) }));
+  const all = installations.map((one) => one.id);
+  const before = await linkedCount(app, all);
+  process.stderr.write(`tenants: every installation hands off ${EACH} contacts at once…\n`);
+  const started = Date.now();
+  for (const { one, ids: mine } of ids) for (const id of mine) promote(one.hubspot, id);
+  while ((await linkedCount(app, all)) < before + EACH * installations.length) {
+    if (Date.now() - started > 900_000) throw new Error('the aggregate run did not finish in 15 min');
+    await sleep(100);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const salesforcePerSecond = SALESFORCE_LIMITER_POLICY.limit / (SALESFORCE_LIMITER_POLICY.windowMs / 1000);
+  const limitSum = installations.reduce(
+    (sum, one) => sum + Math.min(one.hubspotPerSecond / HUBSPOT_CALLS_PER_RECORD, salesforcePerSecond / SALESFORCE_CALLS_PER_RECORD),
+    0,
+  );
+  const recordsPerSecond = (EACH * installations.length) / seconds;
+  return { each: EACH, seconds, recordsPerSecond, limitSum, share: recordsPerSecond / limitSum };
+}
+
+/** Keys and bytes of the keys that name each installation; the rest is shared. */
+async function redisCost(redis: RedisConnection, installations: readonly Installation[]): Promise<TenantsBenchResult['redis']> {
+  const per = installations.map(() => ({ keys: 0, bytes: 0 }));
+  let sharedKeys = 0;
+  let sharedBytes = 0;
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = nextCursor;
+    for (const key of keys) {
+      const bytes = Number((await redis.call('MEMORY', 'USAGE', key)) ?? 0);
+      const owner = installations.findIndex((one) => key.includes(one.id));
+      const slot = per[owner];
+      if (slot) {
+        slot.keys += 1;
+        slot.bytes += bytes;
+      } else {
+        sharedKeys += 1;
+        sharedBytes += bytes;
+      }
+    }
+  } while (cursor !== '0');
+  const info = await redis.info('memory');
+  const usedMemory = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  return { perInstallation: per, sharedKeys, sharedBytes, usedMemory };
+}
+
+export async function runTenantsBench(): Promise<TenantsBenchResult> {
+  if (TENANTS < 2) throw new Error('BENCH_TENANTS must be at least 2 (one noisy, one quiet)');
+  const postgres = await startTestPostgres();
+  const dir = tempDir('smk-bench-tenants-');
+  const log = createLogger('silent');
+  const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
+  const env = {
+    REDIS_URL: redis.url,
+    DATABASE_URL: createDatabase(postgres.url, `tenants_${Date.now().toString(36)}`),
+    SANDBOX_DEMO: 'false',
+    LOG_LEVEL: 'warn',
+    RECONCILE_INTERVAL_MS: '3600000',
+    SANDBOX_HUBSPOT_PORT: String(await freePort()),
+    SANDBOX_SALESFORCE_PORT: String(await freePort()),
+    // Every process opens the credentials the admin's installs sealed.
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ADMIN_TOKEN: randomBytes(32).toString('hex'),
+  };
+  const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
+  if (!config.ok) throw new Error(config.error);
+  const app = await boot(config.value, { role: 'web', log });
+  const children: ChildProcess[] = [];
+  const redisClient = producerConnection(redis.url);
+  const tenants: { close(): Promise<void> }[] = [];
+  let finished = false;
+  try {
+    const installations = await install(app, env, tenants);
+    for (let i = 1; i <= WORKERS; i += 1)
+      children.push(spawnWorker({ ...env, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
+    const deadline = Date.now() + 90_000;
+    while ((await app.producer.queue('syncToSalesforce').getWorkersCount()) < WORKERS) {
+      if (Date.now() > deadline || children.some((c) => c.exitCode !== null)) throw new Error(`the workers did not start (see ${dir})`);
+      await sleep(200);
+    }
+    const idle = () =>
+      untilIdle(app, redisClient, { installationIds: installations.map((one) => one.id), calls: () => allCalls(installations) }, 300_000);
+    await idle();
+    // Enough quiet contacts for the whole run: two a second each, for up to 15 minutes.
+    const pools = new Map(installations.slice(1).map((one) => [one.id, seed(one.hubspot, `quiet${one.id.slice(0, 8)}-`, 2_000)]));
+    const fair = await fairness(app, installations, pools);
+    await idle();
+    const all = await aggregate(app, installations);
+    await idle();
+    const cost = await redisCost(redisClient, installations);
+    finished = true;
+    return { installations: installations.length, workers: WORKERS, fairness: fair, aggregate: all, redis: cost };
+  } finally {
+    await Promise.all(children.map(stopWorker));
+    redisClient.disconnect();
+    await app.close();
+    for (const tenant of tenants) await tenant.close();
+    await redis.stop();
+    await postgres.stop();
+    if (finished) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`tenants: worker logs kept in ${dir}\n`);
+  }
+}
+
+/** The sandbox's own installation, then TENANTS − 1 installed through the admin. */
+async function install(app: RunningApp, env: { ADMIN_TOKEN: string; ENCRYPTION_KEY: string }, tenants: { close(): Promise<void> }[]) {
+  const hubspot = app.sandboxes?.hubspot;
+  const org = app.sandboxes?.salesforce;
+  const id = (await app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id;
+  if (!hubspot || !org || !id || !app.url) throw new Error('the app started without its sandbox installation');
+  const perSecond = (burst: number) => burst / 10;
+  const installations: Installation[] = [{ id, hubspot, hubspotPerSecond: perSecond(app.config.sandbox.hubspot.burstLimit), org }];
+  const admin = new AdminClient(app.url);
+  await admin.signIn(env.ADMIN_TOKEN);
+  for (let n = 2; n <= TENANTS; n += 1) {
+    process.stderr.write(`tenants: installing installation ${n} of ${TENANTS} through the admin…\n`);
+    const tenant = await addTenant(app, {
+      n,
+      encryptionKey: Buffer.from(env.ENCRYPTION_KEY, 'hex'),
+      prefix: '{smarketing}',
+      admin,
+      adminToken: env.ADMIN_TOKEN,
+    });
+    tenants.push(tenant);
+    installations.push({ id: tenant.installationId, hubspot: tenant.portal, hubspotPerSecond: perSecond(100), org: tenant.org });
+  }
+  return installations;
+}
+
+export function printTenants(result: TenantsBenchResult): void {
+  const f = result.fairness;
+  const a = result.aggregate;
+  const ms = (n: number) => `${fmt(n)} ms`;
+  process.stdout.write(
+    `\nInstallations on one deployment: ${result.installations} installations, 1 web + ${result.workers} worker processes, one Redis\n`,
+  );
+  process.stdout.write(
+    `Fairness: a burst of ${fmt(f.burst)} handoffs on installation 1 took ${fmt(f.burstSeconds, 1)} s (${fmt(f.burstRecordsPerSecond)} records/s)\n`,
+  );
+  process.stdout.write(
+    `${'quiet installations’ handoffs'.padEnd(34)}${'count'.padStart(7)}${'p50'.padStart(10)}${'p95'.padStart(10)}${'max'.padStart(10)}\n`,
+  );
+  for (const [label, l] of [
+    ['alone', f.quietAlone],
+    ['during the burst', f.quietDuringBurst],
+  ] as const)
+    process.stdout.write(
+      `${label.padEnd(34)}${String(l.count).padStart(7)}${ms(l.p50).padStart(10)}${ms(l.p95).padStart(10)}${ms(l.max).padStart(10)}\n`,
+    );
+  process.stdout.write(
+    `Target p95 ≤ ${ms(f.target)} during the burst: ${f.quietDuringBurst.p95 <= f.target ? 'met' : 'NOT met'} (${ms(f.quietDuringBurst.p95)})\n`,
+  );
+  process.stdout.write(
+    `Aggregate: ${fmt(a.each)} handoffs on each installation at once: ${fmt(a.recordsPerSecond)} records/s in ${fmt(a.seconds, 1)} s, ${fmt(a.share * 100)} % of the sum of their limit-bound maximums (${fmt(a.limitSum)}/s)\n`,
+  );
+  const per = result.redis.perInstallation;
+  process.stdout.write(
+    `Redis once idle: ${per.map((p, i) => `installation ${i + 1} ${fmt(p.keys)} keys / ${fmt(p.bytes / 1024, 1)} KiB`).join('; ')}; shared ${fmt(result.redis.sharedKeys)} keys / ${fmt(result.redis.sharedBytes / 1024, 1)} KiB; used_memory ${fmt(result.redis.usedMemory / 1024 / 1024, 1)} MiB\n`,
+  );
+  process.stdout.write(`results: ${saveResult('tenants', result)}\n`);
+}
