@@ -152,6 +152,8 @@ async function quietHandoffs(app: RunningApp, quiet: readonly Installation[], po
       samples.push(Date.now() - (started.get(key) ?? Date.now()));
       started.delete(key);
     }
+    const stuck = [...started].find(([, at]) => Date.now() - at > 120_000);
+    if (stuck) throw new Error(`the handoff of contact ${stuck[0]} (installation:contact) did not happen in 2 minutes`);
     await sleep(25);
   }
   return samples;
@@ -249,7 +251,7 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     REDIS_URL: redis.url,
     DATABASE_URL: createDatabase(postgres.url, `tenants_${Date.now().toString(36)}`),
     SANDBOX_DEMO: 'false',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     RECONCILE_INTERVAL_MS: '3600000',
     SANDBOX_HUBSPOT_PORT: String(await freePort()),
     SANDBOX_SALESFORCE_PORT: String(await freePort()),

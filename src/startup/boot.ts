@@ -117,10 +117,22 @@ function journalApp(
   const hs = config.sandbox.hubspot;
   if (config.hubspot.mode === 'sandbox') {
     if (!sandboxesEnabled) return undefined;
-    return { basePath: sandboxes?.hubspot?.url ?? `http://127.0.0.1:${hs.port}`, clientId: hs.clientId, clientSecret: hs.clientSecret };
+    return { basePath: sandboxUrls(config, sandboxes).hubspot, clientId: hs.clientId, clientSecret: hs.clientSecret };
   }
   const { clientId, clientSecret, apiBaseUrl } = config.hubspot;
   return clientId && clientSecret ? { basePath: apiBaseUrl, clientId, clientSecret } : undefined;
+}
+
+/**
+ * Where the sandbox CRMs answer: the ones this process runs, or those another process of the
+ * deployment runs on their configured ports (a worker process runs none).
+ */
+function sandboxUrls(config: AppConfig, sandboxes: RunningSandboxes | undefined): { hubspot: string; salesforce: string } {
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+  return {
+    hubspot: sandboxes?.hubspot?.url ?? local(config.sandbox.hubspot.port),
+    salesforce: sandboxes?.salesforce?.url ?? local(config.sandbox.salesforce.port),
+  };
 }
 
 /** Where each CRM is reached from the environment; a side with neither a sandbox nor credentials is missing. */
@@ -131,20 +143,18 @@ function crmEndpoints(
 ): { hubspot?: CrmEndpoints['hubspot']; salesforce?: CrmEndpoints['salesforce'] } {
   const hs = config.sandbox.hubspot;
   const sf = config.sandbox.salesforce;
-  const local = (port: number) => `http://127.0.0.1:${port}`;
+  const urls = sandboxUrls(config, sandboxes);
   let hubspot: CrmEndpoints['hubspot'] | undefined;
   if (config.hubspot.mode === 'sandbox') {
-    if (sandboxesEnabled)
-      hubspot = { basePath: sandboxes?.hubspot?.url ?? local(hs.port), accessToken: hs.privateAppToken, appId: String(hs.appId) };
+    if (sandboxesEnabled) hubspot = { basePath: urls.hubspot, accessToken: hs.privateAppToken, appId: String(hs.appId) };
   } else if (config.hubspot.accessToken) {
     hubspot = { basePath: config.hubspot.apiBaseUrl, accessToken: config.hubspot.accessToken, appId: null };
   }
   let salesforce: CrmEndpoints['salesforce'] | undefined;
   if (config.salesforce.mode === 'sandbox') {
-    const url = sandboxes?.salesforce?.url ?? local(sf.port);
     if (sandboxesEnabled)
       salesforce = {
-        loginUrl: url,
+        loginUrl: urls.salesforce,
         clientId: sf.clientId,
         clientSecret: sf.clientSecret,
         username: sf.username,
@@ -320,7 +330,13 @@ async function startFoundations(config: AppConfig, options: BootOptions, closers
   const directory = new InstallationDirectory(stores.db);
   await directory.reload();
   const { adminSecrets, vault } = await openVault(config, stores.db, log);
-  const oauthApps = resolveOAuthApps(config, { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url });
+  // A worker process reaches the sandboxes the web process runs: OAuth installs there are its too.
+  const oauthApps = resolveOAuthApps(
+    config,
+    options.sandboxes === false
+      ? { hubspot: sandboxes?.hubspot?.url, salesforce: sandboxes?.salesforce?.url }
+      : sandboxUrls(config, sandboxes),
+  );
   // Pending sets and drain scheduling: the workers' and the admin's (resume, sync a record now).
   const pending = new PendingSet(stores.producerRedis, prefix);
   const scheduler = new SyncScheduler(pending, stores.producer, options.coalesceMs);
