@@ -59,10 +59,19 @@ export interface TenantsBenchResult {
     burstRecordsPerSecond: number;
     quietAlone: Latencies;
     quietDuringBurst: Latencies;
+    /** Where the quiet handoffs' time went during the burst. */
+    stagesDuringBurst: Record<string, Latencies>;
     target: number;
   };
   aggregate: { each: number; seconds: number; recordsPerSecond: number; limitSum: number; share: number };
-  redis: { perInstallation: { keys: number; bytes: number }[]; sharedKeys: number; sharedBytes: number; usedMemory: number };
+  redis: {
+    perInstallation: { keys: number; bytes: number }[];
+    sharedKeys: number;
+    sharedBytes: number;
+    usedMemory: number;
+    /** The key shapes (ids replaced) with the most keys. */
+    largest: { shape: string; keys: number; bytes: number }[];
+  };
 }
 
 interface Latencies {
@@ -137,6 +146,7 @@ async function linkedCount(app: RunningApp, installationIds: readonly string[]):
 async function quietHandoffs(app: RunningApp, quiet: readonly Installation[], pools: Map<string, string[]>, until: () => boolean) {
   const started = new Map<string, number>();
   const samples: number[] = [];
+  const starts: { key: string; at: number }[] = [];
   let next = Date.now();
   while (!until() || started.size > 0) {
     if (!until() && Date.now() >= next) {
@@ -144,6 +154,7 @@ async function quietHandoffs(app: RunningApp, quiet: readonly Installation[], po
         const id = pools.get(one.id)?.shift();
         if (id === undefined) throw new Error('a quiet installation ran out of contacts: raise its pool');
         started.set(`${one.id}:${id}`, Date.now());
+        starts.push({ key: `${one.id}:${id}`, at: Date.now() });
         promote(one.hubspot, id);
       }
       next += QUIET_EVERY_MS;
@@ -156,7 +167,48 @@ async function quietHandoffs(app: RunningApp, quiet: readonly Installation[], po
     if (stuck) throw new Error(`the handoff of contact ${stuck[0]} (installation:contact) did not happen in 2 minutes`);
     await sleep(25);
   }
-  return samples;
+  return { samples, starts };
+}
+
+/**
+ * Where the quiet handoffs' time went: the webhook reaching the intake, the event job routing the
+ * change, and the drain creating the Lead (its sync log entry), medians and p95s in ms.
+ */
+async function stagesOf(app: RunningApp, starts: readonly { key: string; at: number }[]): Promise<Record<string, Latencies>> {
+  const rows = await app.db.query<{ key: string; received: Date; processed: Date; logged: Date | null }>(
+    `SELECT e.installation_id || ':' || e.object_id AS key, min(e.received_at) AS received, min(e.processed_at) AS processed,
+            (SELECT min(l.created_at) FROM sync_log l WHERE l.installation_id = e.installation_id
+                AND l.record_ref = 'hubspot:contact:' || e.object_id AND l.action IN ('create_lead', 'handoff')) AS logged
+       FROM inbound_events e WHERE e.source = 'hubspot' AND e.installation_id || ':' || e.object_id = ANY($1)
+      GROUP BY e.installation_id, e.object_id`,
+    [starts.map((s) => s.key)],
+  );
+  const at = new Map(starts.map((s) => [s.key, s.at]));
+  const webhook: number[] = [];
+  const event: number[] = [];
+  const drain: number[] = [];
+  for (const row of rows) {
+    const t0 = at.get(row.key);
+    if (t0 === undefined || row.logged === null) continue;
+    webhook.push(new Date(row.received).getTime() - t0);
+    event.push(new Date(row.processed).getTime() - new Date(row.received).getTime());
+    drain.push(new Date(row.logged).getTime() - new Date(row.processed).getTime());
+  }
+  // The quiet installations' drain jobs of the burst: how long each waited for a worker after its coalescing delay, and ran.
+  const quietIds = new Set(starts.map((s) => s.key.split(':')[0]));
+  const from = Math.min(...starts.map((s) => s.at));
+  const jobs = (await app.producer.queue('syncToSalesforce').getJobs(['completed'], 0, 20_000)).filter(
+    (job) => quietIds.has((job.data as { installationId?: string }).installationId) && job.timestamp >= from,
+  );
+  const waited = jobs.map((job) => (job.processedOn ?? 0) - job.timestamp - (job.opts.delay ?? 0));
+  const ran = jobs.map((job) => (job.finishedOn ?? 0) - (job.processedOn ?? 0));
+  return {
+    webhook: latencies(webhook),
+    event: latencies(event),
+    drain: latencies(drain),
+    'drain job wait': latencies(waited),
+    'drain job run': latencies(ran),
+  };
 }
 
 async function fairness(app: RunningApp, installations: readonly Installation[], pools: Map<string, string[]>) {
@@ -164,7 +216,7 @@ async function fairness(app: RunningApp, installations: readonly Installation[],
   if (!noisy) throw new Error('no installation');
   process.stderr.write(`tenants: quiet installations alone for ${QUIET_ALONE_MS / 1000} s…\n`);
   const aloneUntil = Date.now() + QUIET_ALONE_MS;
-  const alone = await quietHandoffs(app, quiet, pools, () => Date.now() >= aloneUntil);
+  const alone = (await quietHandoffs(app, quiet, pools, () => Date.now() >= aloneUntil)).samples;
 
   const burstIds = seed(noisy.hubspot, 'burst', BURST);
   const before = await linkedCount(app, [noisy.id]);
@@ -183,12 +235,14 @@ async function fairness(app: RunningApp, installations: readonly Installation[],
   })();
   const during = await quietHandoffs(app, quiet, pools, () => burstDone);
   await watcher;
+  const stages = await stagesOf(app, during.starts);
   return {
     burst: BURST,
     burstSeconds,
     burstRecordsPerSecond: BURST / burstSeconds,
     quietAlone: latencies(alone),
-    quietDuringBurst: latencies(during),
+    quietDuringBurst: latencies(during.samples),
+    stagesDuringBurst: stages,
     target: TARGET_P95_MS,
   };
 }
@@ -219,12 +273,23 @@ async function redisCost(redis: RedisConnection, installations: readonly Install
   const per = installations.map(() => ({ keys: 0, bytes: 0 }));
   let sharedKeys = 0;
   let sharedBytes = 0;
+  const shapes = new Map<string, { keys: number; bytes: number }>();
+  const shapeOf = (key: string) =>
+    installations
+      .reduce((k, one) => k.replaceAll(one.id, '<installation>'), key)
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
+      .replace(/\b[0-9a-zA-Z]{15,18}\b/g, '<sfid>')
+      .replace(/\d+/g, '<n>');
   let cursor = '0';
   do {
     const [nextCursor, keys] = await redis.scan(cursor, 'COUNT', 1000);
     cursor = nextCursor;
     for (const key of keys) {
       const bytes = Number((await redis.call('MEMORY', 'USAGE', key)) ?? 0);
+      const shape = shapes.get(shapeOf(key)) ?? { keys: 0, bytes: 0 };
+      shape.keys += 1;
+      shape.bytes += bytes;
+      shapes.set(shapeOf(key), shape);
       const owner = installations.findIndex((one) => key.includes(one.id));
       const slot = per[owner];
       if (slot) {
@@ -238,7 +303,11 @@ async function redisCost(redis: RedisConnection, installations: readonly Install
   } while (cursor !== '0');
   const info = await redis.info('memory');
   const usedMemory = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-  return { perInstallation: per, sharedKeys, sharedBytes, usedMemory };
+  const largest = [...shapes]
+    .map(([shape, n]) => ({ shape, ...n }))
+    .sort((a, b) => b.keys - a.keys)
+    .slice(0, 10);
+  return { perInstallation: per, sharedKeys, sharedBytes, usedMemory, largest };
 }
 
 export async function runTenantsBench(): Promise<TenantsBenchResult> {
@@ -294,7 +363,8 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     for (const tenant of tenants) await tenant.close();
     await redis.stop();
     await postgres.stop();
-    if (finished) rmSync(dir, { recursive: true, force: true });
+    // A failed run, or one with BENCH_LOG_LEVEL set, keeps its worker logs.
+    if (finished && process.env.BENCH_LOG_LEVEL === undefined) rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`tenants: worker logs kept in ${dir}\n`);
   }
 }
@@ -345,6 +415,11 @@ export function printTenants(result: TenantsBenchResult): void {
       `${label.padEnd(34)}${String(l.count).padStart(7)}${ms(l.p50).padStart(10)}${ms(l.p95).padStart(10)}${ms(l.max).padStart(10)}\n`,
     );
   process.stdout.write(
+    `  of which ${Object.entries(f.stagesDuringBurst)
+      .map(([stage, l]) => `${stage} p50 ${ms(l.p50)} / p95 ${ms(l.p95)}`)
+      .join(', ')}\n`,
+  );
+  process.stdout.write(
     `Target p95 ≤ ${ms(f.target)} during the burst: ${f.quietDuringBurst.p95 <= f.target ? 'met' : 'NOT met'} (${ms(f.quietDuringBurst.p95)})\n`,
   );
   process.stdout.write(
@@ -354,5 +429,7 @@ export function printTenants(result: TenantsBenchResult): void {
   process.stdout.write(
     `Redis once idle: ${per.map((p, i) => `installation ${i + 1} ${fmt(p.keys)} keys / ${fmt(p.bytes / 1024, 1)} KiB`).join('; ')}; shared ${fmt(result.redis.sharedKeys)} keys / ${fmt(result.redis.sharedBytes / 1024, 1)} KiB; used_memory ${fmt(result.redis.usedMemory / 1024 / 1024, 1)} MiB\n`,
   );
+  for (const shape of result.redis.largest)
+    process.stdout.write(`  ${shape.shape}: ${fmt(shape.keys)} keys, ${fmt(shape.bytes / 1024, 1)} KiB\n`);
   process.stdout.write(`results: ${saveResult('tenants', result)}\n`);
 }
