@@ -62,3 +62,35 @@ const TRANSIENT_RECORD_CODES = new Set(['UNABLE_TO_LOCK_ROW', 'SERVER_UNAVAILABL
 export function isTransientRecordFailure(outcome: WriteOutcome): boolean {
   return !outcome.ok && TRANSIENT_RECORD_CODES.has(outcome.code);
 }
+
+/**
+ * Socket and DNS error codes of a request that got no answer at all (Node's `error.code`); the
+ * same for either CRM, whichever HTTP client reached it.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'UND_ERR_SOCKET',
+]);
+
+/** Whether an error is a network failure of an HTTP client (no answer from the CRM at all). */
+export function isNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  // node-fetch (jsforce) throws a `FetchError`; an aborted request is an `AbortError`.
+  if (error.name === 'FetchError' || error.name === 'AbortError') return true;
+  // Node's own fetch (undici, behind @hubspot/api-client 14): a failure without an answer is a
+  // `TypeError('fetch failed')` whose `cause` carries the socket error.
+  if (error instanceof TypeError && error.message === 'fetch failed') return true;
+  if (error.cause !== undefined && isNetworkFailure(error.cause)) return true;
+  return /socket hang up|network timeout|ECONNRESET|ECONNREFUSED|ETIMEDOUT/i.test(error.message);
+}

@@ -94,6 +94,11 @@ describe('HubSpot error mapping', () => {
     for (const error of [refused, timeout, hangUp]) expect(mapped(error)).toBeInstanceOf(CrmTransientError);
   });
 
+  it("maps a network that is down to a transient error, as Salesforce's client failures are", () => {
+    const down = Object.assign(new Error('connect EHOSTDOWN 10.0.0.1:443'), { code: 'EHOSTDOWN' });
+    expect(mapped(down)).toBeInstanceOf(CrmTransientError);
+  });
+
   it('returns a programming error unchanged', () => {
     const bug = new TypeError('cannot read properties of undefined');
     expect(mapped(bug)).toBe(bug);

@@ -74,6 +74,11 @@ describe('Salesforce error mapping', () => {
     expect(mapped(bug)).toBe(bug);
   });
 
+  it("maps a failed fetch whose cause is a socket error to a transient error, as HubSpot's client failures are", () => {
+    const failed = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ENETDOWN'), { code: 'ENETDOWN' }) });
+    expect(mapped(failed)).toBeInstanceOf(CrmTransientError);
+  });
+
   it('keeps session ids and tokens out of messages', () => {
     const session = '00D000000000001!AQ0AQHx9ObVt7Qq1uD3cC8gW6sK2';
     const error = toSalesforceError(

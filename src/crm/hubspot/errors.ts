@@ -5,7 +5,7 @@
  * error as its `cause` (client 14; 13 threw node-fetch's `FetchError`).
  */
 import { z } from 'zod';
-import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../errors.ts';
+import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError, isNetworkFailure } from '../errors.ts';
 
 /** The fields of a HubSpot error body we read; every one is optional (docs/reference/hubspot-api.md §4.2). */
 const errorBodySchema = z.looseObject({
@@ -21,18 +21,6 @@ interface ApiFailure {
   body: unknown;
   headers: Record<string, string>;
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_SOCKET',
-]);
 
 /** Wait hints when HubSpot sends no `Retry-After` (docs/reference/hubspot-api.md §4.2, §5.3). */
 export const RETRY_AFTER_MS = {
@@ -96,19 +84,6 @@ export function describeBody(body: unknown, status: number): { category: string;
   const message =
     (parsed.success ? parsed.data.message : undefined) ?? (typeof body === 'string' && body !== '' ? body.slice(0, 500) : `HTTP ${status}`);
   return { category, message };
-}
-
-/** Whether an error is a network failure of the HTTP client (no answer from HubSpot at all). */
-export function isNetworkFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  if (error.name === 'FetchError' || error.name === 'AbortError') return true;
-  // @hubspot/api-client 14 calls Node's own fetch (undici): a failure without an answer is a
-  // `TypeError('fetch failed')` whose `cause` carries the socket error.
-  if (error instanceof TypeError && error.message === 'fetch failed') return true;
-  if (error.cause !== undefined && isNetworkFailure(error.cause)) return true;
-  return /socket hang up|network timeout|ECONNRESET|ECONNREFUSED|ETIMEDOUT/i.test(error.message);
 }
 
 /**

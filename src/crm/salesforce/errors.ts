@@ -6,7 +6,7 @@
  * `Error('Unable to refresh session due to: …')`; OAuth failures are errors named after the OAuth
  * error (`invalid_grant`). See docs/reference/salesforce-api.md §3.4 and §4.6.
  */
-import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError } from '../errors.ts';
+import { CrmAuthError, CrmRateLimitedError, CrmRejectedError, CrmTransientError, isNetworkFailure } from '../errors.ts';
 
 /**
  * Wait hints for `REQUEST_LIMIT_EXCEEDED`. The daily allowance is a rolling 24 h window: calls made
@@ -38,20 +38,6 @@ const AUTH_CODES = new Set([
   'ERROR_HTTP_401',
 ]);
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'UND_ERR_SOCKET',
-]);
-
 /** Removes tokens from a message: known secrets, bearer headers, `oauth_token=` and Salesforce session ids. */
 export function redact(message: string, secrets: readonly (string | null | undefined)[] = []): string {
   let text = message;
@@ -76,12 +62,6 @@ export function errorCodeOf(error: unknown): string | undefined {
   if (code === undefined && typeof candidate.name === 'string' && /^[a-z_]+$/.test(candidate.name) && candidate.name.includes('_'))
     code = candidate.name;
   return code?.replace(/^[A-Za-z]+:/, '').toUpperCase();
-}
-
-function isNetworkFailure(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  return error.name === 'FetchError' || error.name === 'AbortError' || /socket hang up|network timeout/i.test(error.message);
 }
 
 /**
