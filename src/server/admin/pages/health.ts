@@ -234,9 +234,10 @@ function fieldFillSection(data: HealthPageData): Html {
 
 /** The one-line summary under a field fill's progress bar (the page script updates it the same way). */
 export function fieldFillText(run: FieldFillProgress): string {
-  const total = run.total === null ? 'counting…' : String(run.total);
-  const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
-  return `${run.status} · ${run.done} / ${total} linked records at ${run.ratePerS}/s (${run.filledContacts} contacts and ${run.filledLeads} Leads filled, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
+  return runSummary(
+    run,
+    `${run.done} / ${totalText(run)} linked records at ${run.ratePerS}/s (${run.filledContacts} contacts and ${run.filledLeads} Leads filled, ${run.failed} failed)`,
+  );
 }
 
 function initialSyncSection(data: HealthPageData): Html {
@@ -255,16 +256,29 @@ function initialSyncSection(data: HealthPageData): Html {
 
 /** The one-line summary under the initial sync's progress bar (the page script updates it the same way). */
 export function initialSyncText(run: InitialSyncProgress): string {
-  const total = run.total === null ? 'counting…' : String(run.total);
-  const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
-  return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${run.linked} linked, ${run.stagesAligned} stages aligned, ${run.unmatched} unmatched, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
+  return runSummary(
+    run,
+    `phase ${run.phase} · ${run.done} / ${totalText(run)} records (${run.linked} linked, ${run.stagesAligned} stages aligned, ${run.unmatched} unmatched, ${run.failed} failed)`,
+  );
 }
 
 /** The one-line summary under the progress bar (the page script updates it the same way). */
 export function progressText(run: BackfillProgress): string {
-  const total = run.total === null ? 'counting…' : String(run.total);
-  const eta = run.etaS === null ? '' : run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
-  return `${run.status} · phase ${run.phase} · ${run.done} / ${total} records (${run.stampedContacts} contacts and ${run.stampedLeads} Leads stamped, ${run.failed} failed)${eta}${run.error ? ` · ${run.error}` : ''}`;
+  return runSummary(
+    run,
+    `phase ${run.phase} · ${run.done} / ${totalText(run)} records (${run.stampedContacts} contacts and ${run.stampedLeads} Leads stamped, ${run.failed} failed)`,
+  );
+}
+
+/** What every run's summary shares: the status first, then what the run counts, the time left while it runs, and its error. */
+function runSummary(run: { status: string; etaS: number | null; error: string | null }, counts: string): string {
+  const eta = run.etaS === null || run.status === 'completed' ? '' : `, about ${run.etaS} s left`;
+  return `${run.status} · ${counts}${eta}${run.error ? ` · ${run.error}` : ''}`;
+}
+
+/** A run's total, or that it is still being counted. */
+function totalText(run: { total: number | null }): string {
+  return run.total === null ? 'counting…' : String(run.total);
 }
 
 /** Renders the sync health page body. */
