@@ -96,15 +96,7 @@ export async function pauseInstallationSync(
 ): Promise<SyncControlsView> {
   const by = byOf(via);
   const paused = await pauseSync(ctx.db, installationId, directions, by, new Date(ctx.now()));
-  if (paused.length > 0) {
-    await recordAdminAction(ctx.db, {
-      installationId,
-      action: 'sync_paused',
-      summary: `Sync paused (${paused.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`,
-      details: { directions: paused, by },
-    });
-    ctx.log.info({ installationId, directions: paused, by }, 'sync paused by an admin');
-  }
+  await recordPauseChange(ctx, installationId, 'paused', paused, by);
   return syncControlsView(ctx, installationId);
 }
 
@@ -120,16 +112,26 @@ export async function resumeInstallationSync(
   // Drains are scheduled even for a direction that was not paused: harmless (a drain with nothing
   // pending ends at once), and it picks up records a drain left while a pause was being lifted.
   for (const direction of directions) await ctx.scheduler.schedule(installationId, direction, ctx.now(), true);
-  if (resumed.length > 0) {
-    await recordAdminAction(ctx.db, {
-      installationId,
-      action: 'sync_resumed',
-      summary: `Sync resumed (${resumed.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`,
-      details: { directions: resumed, by },
-    });
-    ctx.log.info({ installationId, directions: resumed, by }, 'sync resumed by an admin');
-  }
+  await recordPauseChange(ctx, installationId, 'resumed', resumed, by);
   return syncControlsView(ctx, installationId);
+}
+
+/** Records a pause or resume in the admin activity log and the log, when it changed any direction. */
+async function recordPauseChange(
+  ctx: AdminContext,
+  installationId: string,
+  change: 'paused' | 'resumed',
+  directions: readonly SyncDirection[],
+  by: string,
+): Promise<void> {
+  if (directions.length === 0) return;
+  await recordAdminAction(ctx.db, {
+    installationId,
+    action: `sync_${change}`,
+    summary: `Sync ${change} (${directions.map((d) => DIRECTION_NAMES[d]).join(', ')}) from the ${by}`,
+    details: { directions, by },
+  });
+  ctx.log.info({ installationId, directions, by }, `sync ${change} by an admin`);
 }
 
 /** What "sync this record now" did: where the record waits, and what holds it if anything. */
