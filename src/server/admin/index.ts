@@ -5,41 +5,20 @@
  */
 import type { Router } from 'express';
 import type { RedisConnection } from '../../queue/redis.ts';
-import type { AppConfig } from '../../config.ts';
-import type { Logger } from '../../log.ts';
-import type { Producer } from '../../queue/producer.ts';
-import type { InstallationClients } from '../../runtime/installation-clients.ts';
-import type { Db } from '../../store/db.ts';
 import { pruneAdminState } from '../../store/admin-sessions.ts';
-import type { InstallationDirectory } from '../../store/installation-directory.ts';
-import type { SyncScheduler } from '../../sync/scheduler.ts';
 import { apiRouter } from '../api/router.ts';
-import type { OAuthApps } from '../oauth/apps.ts';
-import type { CredentialVault } from '../oauth/credentials.ts';
 import { oauthRouter } from '../oauth/router.ts';
 import { AdminAuth } from './auth.ts';
 import { SignInLimiter } from './sign-in-limiter.ts';
 import type { AdminContext } from './context.ts';
-import type { ProvisioningEnvironment } from './provisioning.ts';
 import { adminRouter } from './router.ts';
 
-export interface AdminRoutesDeps {
-  config: AppConfig;
-  db: Db;
-  producer: Producer;
-  log: Logger;
-  directory: InstallationDirectory;
-  clients: () => InstallationClients | undefined;
-  vault: CredentialVault;
-  apps: OAuthApps;
+/** What the admin context holds, less what is built here (the sign-in), plus what the sign-in needs. */
+export interface AdminRoutesDeps extends Omit<AdminContext, 'auth' | 'now'> {
   adminToken: string;
   /** Where failed sign-ins are counted, shared by every web process (and the key prefix there). */
   redis: RedisConnection;
   prefix: string;
-  publicUrl: () => string;
-  provisioning: ProvisioningEnvironment;
-  /** Marks records pending and schedules drains (resume, sync a record now). */
-  scheduler: SyncScheduler;
   now?: () => number;
 }
 
