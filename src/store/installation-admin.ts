@@ -5,44 +5,28 @@
  */
 import type { Result } from '../domain/result.ts';
 import type { Queryable } from './db.ts';
+import { INSTALLATION_COLUMNS, installationFromRow, type Installation, type InstallationRow } from './installations.ts';
 
-export interface InstallationDetails {
-  id: string;
-  name: string;
-  hubspotPortalId: string | null;
-  salesforceOrgId: string | null;
-  salesforceWebhookToken: string;
-  status: 'active' | 'uninstalled';
+export interface InstallationDetails extends Installation {
   hasHubSpotCredentials: boolean;
   hasSalesforceCredentials: boolean;
   createdAt: Date;
   uninstalledAt: Date | null;
 }
 
-interface DetailsRow extends Record<string, unknown> {
-  id: string;
-  name: string;
-  hubspot_portal_id: number | string | null;
-  salesforce_org_id: string | null;
-  salesforce_webhook_token: string;
-  status: 'active' | 'uninstalled';
+interface DetailsRow extends InstallationRow {
   has_hubspot: boolean;
   has_salesforce: boolean;
   created_at: Date | string;
   uninstalled_at: Date | string | null;
 }
 
-const COLUMNS = `id, name, hubspot_portal_id, salesforce_org_id, salesforce_webhook_token, status,
+const COLUMNS = `${INSTALLATION_COLUMNS},
   hubspot_credentials IS NOT NULL AS has_hubspot, salesforce_credentials IS NOT NULL AS has_salesforce, created_at, uninstalled_at`;
 
 function fromRow(row: DetailsRow): InstallationDetails {
   return {
-    id: row.id,
-    name: row.name,
-    hubspotPortalId: row.hubspot_portal_id === null ? null : String(row.hubspot_portal_id),
-    salesforceOrgId: row.salesforce_org_id,
-    salesforceWebhookToken: row.salesforce_webhook_token,
-    status: row.status,
+    ...installationFromRow(row),
     hasHubSpotCredentials: row.has_hubspot,
     hasSalesforceCredentials: row.has_salesforce,
     createdAt: new Date(row.created_at),

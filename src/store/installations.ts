@@ -11,16 +11,18 @@ export interface Installation {
   status: 'active' | 'uninstalled';
 }
 
-interface InstallationRow extends Record<string, unknown> {
+/** An `installations` row as read with `INSTALLATION_COLUMNS`. */
+export interface InstallationRow extends Record<string, unknown> {
   id: string;
   name: string;
-  hubspot_portal_id: number | null;
+  hubspot_portal_id: number | string | null;
   salesforce_org_id: string | null;
   salesforce_webhook_token: string;
   status: 'active' | 'uninstalled';
 }
 
-function fromRow(row: InstallationRow): Installation {
+/** An installation as the app knows it, from its row. */
+export function installationFromRow(row: InstallationRow): Installation {
   return {
     id: row.id,
     name: row.name,
@@ -31,7 +33,8 @@ function fromRow(row: InstallationRow): Installation {
   };
 }
 
-const COLUMNS = 'id, name, hubspot_portal_id, salesforce_org_id, salesforce_webhook_token, status';
+/** The columns `installationFromRow` reads. */
+export const INSTALLATION_COLUMNS = 'id, name, hubspot_portal_id, salesforce_org_id, salesforce_webhook_token, status';
 
 /** An unguessable token for the per-installation Outbound Message endpoint path. */
 export function newWebhookToken(): string {
@@ -44,22 +47,24 @@ export async function upsertInstallation(
   input: { name: string; hubspotPortalId: string | null; salesforceOrgId: string | null },
 ): Promise<Installation> {
   const existing = await db.query<InstallationRow>(
-    `SELECT ${COLUMNS} FROM installations WHERE hubspot_portal_id = $1 OR salesforce_org_id = $2 ORDER BY created_at LIMIT 1`,
+    `SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE hubspot_portal_id = $1 OR salesforce_org_id = $2 ORDER BY created_at LIMIT 1`,
     [input.hubspotPortalId, input.salesforceOrgId],
   );
-  if (existing[0]) return fromRow(existing[0]);
+  if (existing[0]) return installationFromRow(existing[0]);
   const rows = await db.query<InstallationRow>(
     `INSERT INTO installations (id, name, hubspot_portal_id, salesforce_org_id, salesforce_webhook_token)
-     VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5) RETURNING ${INSTALLATION_COLUMNS}`,
     [randomUUID(), input.name, input.hubspotPortalId, input.salesforceOrgId, newWebhookToken()],
   );
-  return fromRow(rows[0] as InstallationRow);
+  return installationFromRow(rows[0] as InstallationRow);
 }
 
 /** Every active installation (the receivers keep them in memory to route without a query). */
 export async function listActiveInstallations(db: Queryable): Promise<Installation[]> {
-  const rows = await db.query<InstallationRow>(`SELECT ${COLUMNS} FROM installations WHERE status = 'active' ORDER BY created_at`);
-  return rows.map(fromRow);
+  const rows = await db.query<InstallationRow>(
+    `SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE status = 'active' ORDER BY created_at`,
+  );
+  return rows.map(installationFromRow);
 }
 
 /** What is sealed per installation: the OAuth grant of each side, and the SLA alert target. */
