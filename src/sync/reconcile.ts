@@ -117,6 +117,25 @@ function advanced(mark: Watermark | null, since: Date, last: { id: string; at: n
   return last ? { at: new Date(Math.max(last.at, mark?.at.getTime() ?? 0)), lastId: last.id } : (mark ?? { at: since, lastId: '' });
 }
 
+/** Where a pass starts reading: a lookback before its watermark (or before now on the first pass). */
+async function startPass(
+  deps: Pick<ReconcileDeps, 'db' | 'installationId' | 'now' | 'lookbackMs'>,
+  stream: string,
+): Promise<{ mark: Watermark | null; since: Date }> {
+  const mark = await loadWatermark(deps.db, deps.installationId, stream);
+  return { mark, since: new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs) };
+}
+
+/** Ends a pass: the watermark moves to the last record read (`advanced`), and the pass says what it found. */
+async function endPass(
+  deps: Pick<ReconcileDeps, 'db' | 'installationId'>,
+  pass: { stream: string; mark: Watermark | null; since: Date; last: { id: string; at: number } | undefined },
+  counts: { compared: number; caught: number; checked: number },
+): Promise<ReconcileResult> {
+  await saveWatermark(deps.db, deps.installationId, pass.stream, advanced(pass.mark, pass.since, pass.last), counts.caught);
+  return { stream: pass.stream, ...counts };
+}
+
 /** A Salesforce record's SystemModstamp in epoch ms (the API writes `+0000` for UTC). */
 const salesforceModified = (r: SalesforceRecord): number => salesforceTime(r.SystemModstamp) ?? Number.NaN;
 
@@ -163,8 +182,7 @@ async function uncoveredRecords<T>(
 /** One pass over HubSpot contacts. */
 export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileResult> {
   const stream = 'hubspot:contacts';
-  const mark = await loadWatermark(deps.db, deps.installationId, stream);
-  const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
+  const { mark, since } = await startPass(deps, stream);
   const contacts: HubSpotContact[] = [];
   let after: string | undefined;
   do {
@@ -204,9 +222,11 @@ export async function reconcileHubSpot(deps: ReconcileDeps): Promise<ReconcileRe
     await writeSyncLog(deps.db, lines);
   }
   const last = contacts.at(-1);
-  const next = advanced(mark, since, last && { id: last.id, at: modified(last) });
-  await saveWatermark(deps.db, deps.installationId, stream, next, caught);
-  return { stream, compared: contacts.length, caught, checked: missed.length - caught };
+  return endPass(
+    deps,
+    { stream, mark, since, last: last && { id: last.id, at: modified(last) } },
+    { compared: contacts.length, caught, checked: missed.length - caught },
+  );
 }
 
 /** One pass over a Salesforce object (Lead, Opportunity or Contact), paged by (SystemModstamp, Id). */
@@ -216,8 +236,7 @@ export async function reconcileSalesforce(
   relinkUndeleted?: (ids: string[]) => Promise<void>,
 ): Promise<ReconcileResult> {
   const stream = `salesforce:${type}`;
-  const mark = await loadWatermark(deps.db, deps.installationId, stream);
-  const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
+  const { mark, since } = await startPass(deps, stream);
   const watched = watchedFields(deps, type);
   const records = await deps.salesforce.findChangedSince(
     type,
@@ -262,8 +281,11 @@ export async function reconcileSalesforce(
     await writeSyncLog(deps.db, lines);
   }
   const last = records.at(-1);
-  await saveWatermark(deps.db, deps.installationId, stream, advanced(mark, since, last && { id: last.Id, at: modified(last) }), caught);
-  return { stream, compared: records.length, caught, checked: missed.length - caught };
+  return endPass(
+    deps,
+    { stream, mark, since, last: last && { id: last.Id, at: modified(last) } },
+    { compared: records.length, caught, checked: missed.length - caught },
+  );
 }
 
 /** Campaign fields the cost stream reads (Campaign object reference: BudgetedCost, ActualCost are currency fields). */
@@ -350,14 +372,11 @@ export async function reconcileCampaignCosts(
     }),
   );
   const last = records.at(-1);
-  await saveWatermark(
-    deps.db,
-    deps.installationId,
-    stream,
-    advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }),
-    0,
+  return endPass(
+    deps,
+    { stream, mark, since, last: last && { id: last.Id, at: salesforceModified(last) } },
+    { compared: records.length, caught: 0, checked: 0 },
   );
-  return { stream, compared: records.length, caught: 0, checked: 0 };
 }
 
 /**
@@ -372,17 +391,13 @@ export async function reconcileSalesforceDeletions(
   apply: (deleted: { id: string; masterId: string | null }[]) => Promise<void>,
 ): Promise<ReconcileResult> {
   const stream = `salesforce:deleted:${type}`;
-  const mark = await loadWatermark(deps.db, deps.installationId, stream);
-  const since = new Date((mark?.at.getTime() ?? deps.now().getTime() - deps.lookbackMs) - deps.lookbackMs);
+  const { mark, since } = await startPass(deps, stream);
   const records = await deps.salesforce.findDeletedSince(type, since, deps.pageLimit);
   await apply(records.map((r) => ({ id: r.Id, masterId: recordText(r, 'MasterRecordId') })));
   const last = records.at(-1);
-  await saveWatermark(
-    deps.db,
-    deps.installationId,
-    stream,
-    advanced(mark, since, last && { id: last.Id, at: salesforceModified(last) }),
-    0,
+  return endPass(
+    deps,
+    { stream, mark, since, last: last && { id: last.Id, at: salesforceModified(last) } },
+    { compared: records.length, caught: 0, checked: 0 },
   );
-  return { stream, compared: records.length, caught: 0, checked: 0 };
 }
