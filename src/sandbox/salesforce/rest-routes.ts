@@ -240,7 +240,8 @@ function registerExternalIdRoutes(app: Express, ctx: SandboxContext): void {
     return { obj, matches };
   };
 
-  app.get(`${API}/sobjects/:type/:field/:value`, (req, res) => {
+  /** The one record an external id value names; more than one is answered 300 here (undefined), none is a 404. */
+  const oneByExternalId = (req: Request, res: Response) => {
     const { obj, matches } = byExternalId(req, res);
     if (matches.length > 1) {
       sendMultipleChoices(
@@ -249,26 +250,24 @@ function registerExternalIdRoutes(app: Express, ctx: SandboxContext): void {
         obj.name,
         matches.map((r) => String(r.Id)),
       );
-      return;
+      return undefined;
     }
     const record = matches[0];
     if (!record) throw notFound();
+    return { obj, record };
+  };
+
+  app.get(`${API}/sobjects/:type/:field/:value`, (req, res) => {
+    const found = oneByExternalId(req, res);
+    if (!found) return;
+    const { obj, record } = found;
     res.json(recordBody(obj, record, urlBase(req), fieldList(schemaOf(ctx, res), obj, queryParam(req, 'fields'))));
   });
 
   app.delete(`${API}/sobjects/:type/:field/:value`, (req, res) => {
-    const { obj, matches } = byExternalId(req, res);
-    if (matches.length > 1) {
-      sendMultipleChoices(
-        req,
-        res,
-        obj.name,
-        matches.map((r) => String(r.Id)),
-      );
-      return;
-    }
-    const record = matches[0];
-    if (!record) throw notFound();
+    const found = oneByExternalId(req, res);
+    if (!found) return;
+    const { obj, record } = found;
     const result = runWrite(ctx, (txn) => deleteRecord(txn, obj.name, String(record.Id), writeContext(ctx, req, res)));
     throwIfFailed(result);
     res.status(204).end();
