@@ -1,5 +1,6 @@
 /** Small constructors for field metadata, so object definitions read like a describe summary. */
-import type { FieldDef, FieldType, PicklistValue } from './types.ts';
+import { KEY_PREFIXES } from './ids.ts';
+import type { FieldDef, FieldType, ObjectDef, PicklistValue } from './types.ts';
 
 type Extra = Partial<FieldDef>;
 
@@ -89,4 +90,32 @@ export function systemFields(options: { owner: boolean }): FieldDef[] {
     list.push(fields.reference('OwnerId', 'Owner ID', ['User'], 'Owner', { nillable: false, defaultedOnCreate: true }));
   }
   return list;
+}
+
+/** An object's definition: createable, updateable, deletable and queryable with no child relationships, unless `extra` says otherwise. */
+export function objectDef(
+  name: keyof typeof KEY_PREFIXES,
+  label: string,
+  labelPlural: string,
+  defs: ObjectDef['fields'],
+  extra: Partial<ObjectDef> = {},
+): ObjectDef {
+  return {
+    name,
+    label,
+    labelPlural,
+    keyPrefix: KEY_PREFIXES[name],
+    fields: defs,
+    createable: true,
+    updateable: true,
+    deletable: true,
+    queryable: true,
+    childRelationships: [],
+    ...extra,
+  };
+}
+
+/** The fields of an object with no owner (setup and metadata rows): Id, its own fields, the system fields. */
+export function ownerlessFields(defs: ObjectDef['fields']): FieldDef[] {
+  return [fields.id(), ...defs, ...systemFields({ owner: false })];
 }

@@ -3,8 +3,8 @@
  * `ObjectPermissions`, `PermissionSetAssignment`) and the field access they give a user; the rules
  * on saving them and what the access means for the API are in permissions.ts.
  */
-import { fields, systemFields } from './field-builders.ts';
-import { KEY_PREFIXES } from './ids.ts';
+import { fields, objectDef, ownerlessFields } from './field-builders.ts';
+import type { KEY_PREFIXES } from './ids.ts';
 import type { ObjectDef, SfRecord } from './types.ts';
 
 export type FieldAccess = 'none' | 'read' | 'edit';
@@ -24,18 +24,7 @@ function setupObject(
   defs: ObjectDef['fields'],
   updateable = true,
 ): ObjectDef {
-  return {
-    name,
-    label,
-    labelPlural,
-    keyPrefix: KEY_PREFIXES[name],
-    fields: [fields.id(), ...defs, ...systemFields({ owner: false })],
-    createable: true,
-    updateable,
-    deletable: true,
-    queryable: true,
-    childRelationships: [],
-  };
+  return objectDef(name, label, labelPlural, ownerlessFields(defs), { updateable });
 }
 
 const permissionFlag = (name: string, label: string) => fields.boolean(name, label, false, { defaultedOnCreate: true });

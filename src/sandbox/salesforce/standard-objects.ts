@@ -2,8 +2,7 @@
  * The standard objects of the sandbox org, with the default picklists of a fresh org (describe
  * them at install time rather than hard-coding these values; see docs/reference/salesforce-api.md §2).
  */
-import { fields, systemFields } from './field-builders.ts';
-import { KEY_PREFIXES } from './ids.ts';
+import { fields, objectDef, ownerlessFields, systemFields } from './field-builders.ts';
 import type { FieldDef, ObjectDef } from './types.ts';
 
 export interface LeadStatusRow {
@@ -90,28 +89,6 @@ const INDUSTRIES = [
 const SALUTATIONS = ['Mr.', 'Ms.', 'Mrs.', 'Dr.', 'Prof.', 'Mx.'];
 const RATINGS = ['Hot', 'Warm', 'Cold'];
 
-function object(
-  name: keyof typeof KEY_PREFIXES,
-  label: string,
-  labelPlural: string,
-  defs: ObjectDef['fields'],
-  extra: Partial<ObjectDef> = {},
-): ObjectDef {
-  return {
-    name,
-    label,
-    labelPlural,
-    keyPrefix: KEY_PREFIXES[name],
-    fields: defs,
-    createable: true,
-    updateable: true,
-    deletable: true,
-    queryable: true,
-    childRelationships: [],
-    ...extra,
-  };
-}
-
 const address = (prefix: string, label: string) => [
   fields.textarea(`${prefix}Street`, `${label} Street`, 255),
   fields.text(`${prefix}City`, `${label} City`, 40),
@@ -120,7 +97,7 @@ const address = (prefix: string, label: string) => [
   fields.text(`${prefix}Country`, `${label} Country`, 80),
 ];
 
-const lead = object(
+const lead = objectDef(
   'Lead',
   'Lead',
   'Leads',
@@ -182,7 +159,7 @@ const lead = object(
   },
 );
 
-const contact = object(
+const contact = objectDef(
   'Contact',
   'Contact',
   'Contacts',
@@ -213,7 +190,7 @@ const contact = object(
   },
 );
 
-const account = object(
+const account = objectDef(
   'Account',
   'Account',
   'Accounts',
@@ -248,7 +225,7 @@ const account = object(
   },
 );
 
-const opportunity = object(
+const opportunity = objectDef(
   'Opportunity',
   'Opportunity',
   'Opportunities',
@@ -321,7 +298,7 @@ const CAMPAIGN_STATISTICS: readonly FieldDef[] = [
   },
 ];
 
-const campaign = object(
+const campaign = objectDef(
   'Campaign',
   'Campaign',
   'Campaigns',
@@ -370,7 +347,7 @@ const campaign = object(
   },
 );
 
-const campaignMember = object('CampaignMember', 'Campaign Member', 'Campaign Members', [
+const campaignMember = objectDef('CampaignMember', 'Campaign Member', 'Campaign Members', [
   fields.id(),
   fields.reference('CampaignId', 'Campaign ID', ['Campaign'], 'Campaign', { nillable: false, updateable: false }),
   fields.reference('LeadId', 'Lead ID', ['Lead'], 'Lead', { updateable: false }),
@@ -388,7 +365,7 @@ const campaignMember = object('CampaignMember', 'Campaign Member', 'Campaign Mem
  * The member statuses of one campaign (CampaignMemberStatus object reference: CampaignId is set on
  * create only, Label is at most 765 characters, SortOrder is a unique number per campaign).
  */
-const campaignMemberStatus = object('CampaignMemberStatus', 'Campaign Member Status', 'Campaign Member Statuses', [
+const campaignMemberStatus = objectDef('CampaignMemberStatus', 'Campaign Member Status', 'Campaign Member Statuses', [
   fields.id(),
   fields.reference('CampaignId', 'Campaign ID', ['Campaign'], 'Campaign', { nillable: false, updateable: false }),
   fields.required('Label', 'Member Status', 765),
@@ -398,7 +375,7 @@ const campaignMemberStatus = object('CampaignMemberStatus', 'Campaign Member Sta
   ...systemFields({ owner: false }),
 ]);
 
-const task = object('Task', 'Task', 'Tasks', [
+const task = objectDef('Task', 'Task', 'Tasks', [
   fields.id(),
   fields.text('Subject', 'Subject', 255),
   fields.picklist('Status', 'Status', ['Not Started', 'In Progress', 'Completed', 'Waiting on someone else', 'Deferred'], {
@@ -416,7 +393,7 @@ const task = object('Task', 'Task', 'Tasks', [
   ...systemFields({ owner: true }),
 ]);
 
-const user = object('User', 'User', 'Users', [
+const user = objectDef('User', 'User', 'Users', [
   fields.id(),
   fields.required('Username', 'Username', 80, { unique: true }),
   fields.required('LastName', 'Last Name', 80),
@@ -439,7 +416,7 @@ const user = object('User', 'User', 'Users', [
 ]);
 
 const metadataRow = (name: 'LeadStatus' | 'OpportunityStage', label: string, labelPlural: string, defs: ObjectDef['fields']): ObjectDef =>
-  object(name, label, labelPlural, [fields.id(), ...defs, ...systemFields({ owner: false })], {
+  objectDef(name, label, labelPlural, ownerlessFields(defs), {
     createable: false,
     updateable: false,
     deletable: false,

@@ -9,29 +9,22 @@ import { sessionOf, type SandboxContext } from './context.ts';
 import { customFieldMetadataSchema, parseFullName, validateMetadata, type CustomFieldState } from './custom-fields.ts';
 import { describeGlobal, describeObject } from './describe.ts';
 import { httpError, malformedQuery, notFound, SfHttpError } from './errors.ts';
-import { fields, systemFields } from './field-builders.ts';
-import { KEY_PREFIXES, toId18 } from './ids.ts';
+import { fields, objectDef, ownerlessFields } from './field-builders.ts';
+import { toId18 } from './ids.ts';
 import { batchSizeFrom } from './query-cursors.ts';
 import { firstPage, soqlParam } from './query-routes.ts';
 import { API, urlBase } from './rest-routes.ts';
 import { formatDateTime } from './sf-time.ts';
 import type { Row, SoqlSource } from './soql-paths.ts';
-import type { ObjectDef, SfError } from './types.ts';
+import type { SfError } from './types.ts';
 
 const TOOLING = `${API}/tooling`;
 
-const customFieldObject: ObjectDef = {
-  name: 'CustomField',
-  label: 'Custom Field Definition',
-  labelPlural: 'Custom Field Definitions',
-  keyPrefix: KEY_PREFIXES.CustomField,
-  createable: true,
-  updateable: true,
-  deletable: true,
-  queryable: true,
-  childRelationships: [],
-  fields: [
-    fields.id(),
+const customFieldObject = objectDef(
+  'CustomField',
+  'Custom Field Definition',
+  'Custom Field Definitions',
+  ownerlessFields([
     fields.readOnly(fields.text('DeveloperName', 'Field Name', 40)),
     fields.readOnly(fields.text('TableEnumOrId', 'Table Enum or ID', 40)),
     fields.text('FullName', 'Full Name', 255),
@@ -40,9 +33,8 @@ const customFieldObject: ObjectDef = {
     fields.readOnly(fields.textarea('InlineHelpText', 'Help Text', 510)),
     fields.readOnly(fields.picklist('ManageableState', 'Manageable State', ['unmanaged', 'installed', 'released'])),
     fields.textarea('Metadata', 'Metadata', 131_072),
-    ...systemFields({ owner: false }),
-  ],
-};
+  ]),
+);
 
 const createSchema = z.looseObject({ FullName: z.string().min(1), Metadata: customFieldMetadataSchema });
 const updateSchema = z.looseObject({ FullName: z.string().optional(), Metadata: customFieldMetadataSchema });
