@@ -312,6 +312,16 @@ describe('custom fields and upsert', () => {
     expect(second).toEqual({ id: first.id, success: true, errors: [], created: false });
   });
 
+  it('reads and deletes a record by external id, and answers 404 once none has the value', async () => {
+    await createExternalIdField();
+    const created = await conn.sobject('Lead').create({ HubSpot_Contact_Id__c: 'hs-5', LastName: 'Ext', Company: 'Acme' });
+    const path = '/services/data/v60.0/sobjects/Lead/HubSpot_Contact_Id__c/HS-5';
+    await expect(conn.request<{ Id: string }>(path)).resolves.toMatchObject({ Id: created.id, LastName: 'Ext' });
+    await conn.request({ method: 'DELETE', url: path });
+    await expect(conn.request(path)).rejects.toMatchObject({ errorCode: 'NOT_FOUND' });
+    await expect(conn.request({ method: 'DELETE', url: path })).rejects.toMatchObject({ errorCode: 'NOT_FOUND' });
+  });
+
   it('answers 204 to an upsert that updates on API versions before 46.0', async () => {
     await createExternalIdField();
     const old = await login('45.0');
