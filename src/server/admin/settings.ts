@@ -111,6 +111,11 @@ interface SettingDefinition<T> {
   defaults: T;
 }
 
+/** The preview of a change described in lines to read, with no records to count. */
+function infoPreview(lines: readonly string[]): SettingPreview {
+  return { changed: lines.length > 0, lines: lines.map((text) => ({ level: 'info', count: 0, text })), restampOffered: false };
+}
+
 /** Keeps each definition's value type inside it while the table holds them side by side. */
 function define<T>(definition: SettingDefinition<T>): SettingDefinition<unknown> {
   return definition;
@@ -255,14 +260,7 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
       "How HubSpot changes reach the app: push (signed webhooks to /webhooks/hubspot, needs a public URL), pull (the app reads the portal's webhooks journal, outbound connections only) or both (each change taken once).",
     validate: validateChangeFeed,
     check: () => [],
-    preview: (_db, _id, current, next) => {
-      const lines = describeChangeFeedChange('HubSpot', current.mode, next.mode);
-      return Promise.resolve({
-        changed: lines.length > 0,
-        lines: lines.map((text) => ({ level: 'info' as const, count: 0, text })),
-        restampOffered: false,
-      });
-    },
+    preview: (_db, _id, current, next) => Promise.resolve(infoPreview(describeChangeFeedChange('HubSpot', current.mode, next.mode))),
     defaults: DEFAULT_CHANGE_FEED,
   }),
   salesforceFeed: define<ChangeFeedSetting>({
@@ -271,14 +269,7 @@ export const SETTINGS: Readonly<Record<SettingKey, SettingDefinition<unknown>>> 
       'push: Outbound Messages to the public endpoint (the default); pull: change data capture over the Pub/Sub API, followed by the worker with no public endpoint; both: the two together, one sync per change.',
     validate: validateChangeFeed,
     check: () => [],
-    preview: (_db, _id, current, next) => {
-      const lines = describeSalesforceFeedChange(current, next);
-      return Promise.resolve({
-        changed: lines.length > 0,
-        lines: lines.map((text) => ({ level: 'info' as const, count: 0, text })),
-        restampOffered: false,
-      });
-    },
+    preview: (_db, _id, current, next) => Promise.resolve(infoPreview(describeSalesforceFeedChange(current, next))),
     defaults: DEFAULT_CHANGE_FEED,
   }),
 };
