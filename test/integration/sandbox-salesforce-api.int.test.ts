@@ -3,10 +3,10 @@
  * errors, upsert, sObject Collections, composite, Tooling custom fields, assignment, limits, faults.
  */
 import jsforce, { type Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import { SANDBOX_ORG, sandboxOrgPerTest } from '../support/salesforce-org.ts';
 
 const ORG = SANDBOX_ORG;
 const REDIRECT_URI = 'http://localhost:3000/oauth/salesforce/callback';
@@ -50,18 +50,12 @@ async function authorizationCode(state: string): Promise<string> {
   return location.searchParams.get('code') ?? '';
 }
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
-  await sandbox.reset();
-  conn = await login();
-});
+sandboxOrgPerTest(
+  (org) => {
+    ({ sandbox, integration: conn } = org);
+  },
+  { apiVersion: '60.0' },
+);
 
 describe('OAuth', () => {
   it('logs in with the password grant as the integration user', async () => {

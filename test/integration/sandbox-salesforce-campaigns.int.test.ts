@@ -4,11 +4,9 @@
  * statuses a new Campaign starts with, and campaign members whose status comes from their campaign.
  */
 import type { Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
-import { SANDBOX_ORG, loginAsIntegration, sessionAs } from '../support/salesforce-org.ts';
-
-const ORG = SANDBOX_ORG;
+import { describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { sandboxOrgPerTest, sessionAs } from '../support/salesforce-org.ts';
 
 interface StatusRow {
   Id: string;
@@ -35,18 +33,8 @@ let rep: Connection;
 
 const as = (userId: string): Connection => sessionAs(sandbox, userId);
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
-  await sandbox.reset();
-  integration = await loginAsIntegration(sandbox);
-  admin = as(sandbox.adminUserId);
+sandboxOrgPerTest((org) => {
+  ({ sandbox, integration, admin } = org);
   rep = as(sandbox.salesRepIds[0] ?? '');
 });
 

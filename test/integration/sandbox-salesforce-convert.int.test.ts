@@ -1,12 +1,10 @@
 /** Lead conversion through jsforce's `conn.soap.convertLead` against the sandbox Salesforce org. */
-import jsforce, { type Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import type { Connection } from 'jsforce';
+import { describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
 import { setMarketingUser } from '../support/salesforce-marketing.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
-
-const ORG = SANDBOX_ORG;
+import { sandboxOrgPerTest } from '../support/salesforce-org.ts';
 
 type Row = Record<string, unknown>;
 
@@ -28,22 +26,12 @@ async function customField(object: string, name: string): Promise<void> {
   await grantFieldAccess(conn, [`${object}.${name}`]);
 }
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG, now: () => clock });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
-  await sandbox.reset();
-  conn = new jsforce.Connection({
-    version: '60.0',
-    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
-  });
-  await conn.login(ORG.username, ORG.password);
-});
+sandboxOrgPerTest(
+  (org) => {
+    ({ sandbox, integration: conn } = org);
+  },
+  { now: () => clock, apiVersion: '60.0' },
+);
 
 describe('convertLead', () => {
   it('creates account, contact and opportunity and marks the lead converted', async () => {

@@ -5,14 +5,13 @@
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import jsforce, { type Connection } from 'jsforce';
+import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type OutboundRuleInput, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import type { OutboundRuleInput, SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { ackEnvelope, faultEnvelope, parseOutboundMessage, type OutboundMessage } from '../../webhooks/salesforce/envelope.ts';
 import { eventuallyValue } from '../support/app-process.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import { SANDBOX_ORG, sandboxOrgPerTest, sessionAs } from '../support/salesforce-org.ts';
 
-const ORG = SANDBOX_ORG;
 const RETRY_DELAYS_MS = [20, 40, 80];
 
 interface Delivery {
@@ -61,23 +60,22 @@ beforeAll(async () => {
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   endpointUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/salesforce/outbound`;
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG, outboundRetryDelaysMs: RETRY_DELAYS_MS });
 });
 
 afterAll(async () => {
-  await sandbox.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-beforeEach(async () => {
-  await sandbox.reset();
+sandboxOrgPerTest(
+  (org) => {
+    ({ sandbox, integration: conn } = org);
+  },
+  { outboundRetryDelaysMs: RETRY_DELAYS_MS, apiVersion: '60.0' },
+);
+
+beforeEach(() => {
   received = [];
   reply = () => ({ status: 200, body: ackEnvelope() });
-  conn = new jsforce.Connection({
-    version: '60.0',
-    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
-  });
-  await conn.login(ORG.username, ORG.password);
 });
 
 describe('delivery', () => {
@@ -95,7 +93,7 @@ describe('delivery', () => {
     expect(delivery.headers.soapaction).toBe('""');
     expect(delivery.body).toContain('<sObject xsi:type="sf:Lead" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">');
     expect(delivery.message).toMatchObject({
-      organizationId: ORG.orgId,
+      organizationId: SANDBOX_ORG.orgId,
       actionId: rule.id,
       sessionId: null,
       enterpriseUrl: `${sandbox.url}/services/Soap/c/60.0/00D000000000001`,
@@ -215,11 +213,7 @@ describe('rules', () => {
     const leadId = await createLead();
     expect(sandbox.outbound.pending()).toEqual([]);
     const repId = sandbox.salesRepIds[0] ?? '';
-    const rep = new jsforce.Connection({
-      instanceUrl: sandbox.url,
-      accessToken: sandbox.issueUserToken(repId).access_token,
-      version: '60.0',
-    });
+    const rep = sessionAs(sandbox, repId);
     await rep.sobject('Lead').update({ Id: leadId, Status: 'Working - Contacted' });
     const { message } = await waitFor(() => received[0]);
     expect(message.notifications[0]?.fields).toMatchObject({ Id: leadId, LastModifiedById: repId });

@@ -4,12 +4,10 @@
  * permission objects are created and queried through REST and SOQL as in a real org.
  */
 import type { Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
-import { SANDBOX_ORG, loginAsIntegration, sessionAs } from '../support/salesforce-org.ts';
-
-const ORG = SANDBOX_ORG;
+import { sandboxOrgPerTest, sessionAs } from '../support/salesforce-org.ts';
 
 let sandbox: SalesforceSandbox;
 /** The integration user (the connected app's password login). */
@@ -25,19 +23,12 @@ async function describedField(c: Connection, object: string, name: string) {
   return (await c.describe(object)).fields.find((f) => f.name === name);
 }
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG });
-});
-
-afterAll(async () => {
-  await sandbox.close();
+sandboxOrgPerTest((org) => {
+  ({ sandbox, integration: conn, admin } = org);
+  rep = asUser(sandbox.salesRepIds[0] ?? '');
 });
 
 beforeEach(async () => {
-  await sandbox.reset();
-  conn = await loginAsIntegration(sandbox);
-  rep = asUser(sandbox.salesRepIds[0] ?? '');
-  admin = asUser(sandbox.adminUserId);
   await conn.tooling.sobject('CustomField').create({
     FullName: 'Lead.HubSpot_Contact_Id__c',
     Metadata: { type: 'Text', label: 'HubSpot Contact ID', length: 40, externalId: true, unique: true },

@@ -1,11 +1,10 @@
 /** SOQL against the sandbox Salesforce org through jsforce: paging, relationships, filters, date literals, errors. */
-import jsforce, { type Connection } from 'jsforce';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import type { Connection } from 'jsforce';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { setMarketingUser } from '../support/salesforce-marketing.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import { sandboxOrgPerTest } from '../support/salesforce-org.ts';
 
-const ORG = SANDBOX_ORG;
 const DAY = 86_400_000;
 const NOW = Date.parse('2025-03-20T12:00:00.000Z');
 
@@ -29,23 +28,17 @@ async function names(soql: string): Promise<unknown[]> {
   return (await conn.query<Row>(soql)).records.map((r) => r.LastName);
 }
 
-beforeAll(async () => {
-  sandbox = await startSalesforceSandbox({ port: 0, ...ORG, now: () => clock, accessTokenTtlMs: 365 * DAY });
-});
-
-afterAll(async () => {
-  await sandbox.close();
-});
-
-beforeEach(async () => {
+// Registered first: the org is reset at NOW.
+beforeEach(() => {
   clock = NOW;
-  await sandbox.reset();
-  conn = new jsforce.Connection({
-    version: '60.0',
-    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
-  });
-  await conn.login(ORG.username, ORG.password);
 });
+
+sandboxOrgPerTest(
+  (org) => {
+    ({ sandbox, integration: conn } = org);
+  },
+  { now: () => clock, accessTokenTtlMs: 365 * DAY, apiVersion: '60.0' },
+);
 
 describe('paging', () => {
   it('pages with nextRecordsUrl and queryMore at the batch size Sforce-Query-Options asks for', async () => {

@@ -6,7 +6,7 @@ import jsforce, { type Connection } from 'jsforce';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { grantFieldAccess } from '../support/salesforce-access.ts';
-import { SANDBOX_ORG } from '../support/salesforce-org.ts';
+import { SANDBOX_ORG, loginAsIntegration } from '../support/salesforce-org.ts';
 
 const ORG = SANDBOX_ORG;
 
@@ -19,14 +19,7 @@ async function start(stateFile?: string): Promise<SalesforceSandbox> {
   return sandbox;
 }
 
-async function login(sandbox: SalesforceSandbox): Promise<Connection> {
-  const conn = new jsforce.Connection({
-    version: '60.0',
-    oauth2: { loginUrl: sandbox.url, clientId: ORG.clientId, clientSecret: ORG.clientSecret, redirectUri: 'http://localhost/cb' },
-  });
-  await conn.login(ORG.username, ORG.password);
-  return conn;
-}
+const login = (sandbox: SalesforceSandbox): Promise<Connection> => loginAsIntegration(sandbox, '60.0');
 
 async function post(url: string, body?: unknown): Promise<Response> {
   return fetch(url, {

@@ -1,6 +1,6 @@
 import jsforce, { type Connection } from 'jsforce';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { startSalesforceSandbox, type SalesforceSandbox, type SalesforceSandboxOptions } from '../../src/sandbox/salesforce/server.ts';
 
 /** The sandbox org's documented defaults (README, Sandbox CRMs): the org id, the admin login and the app's client. */
 export const SANDBOX_ORG = {
@@ -16,10 +16,10 @@ export function sessionAs(sandbox: SalesforceSandbox, userId: string): Connectio
   return new jsforce.Connection({ instanceUrl: sandbox.url, accessToken: sandbox.issueUserToken(userId).access_token, version: '62.0' });
 }
 
-/** The connected app's password login, which runs as the org's integration user. */
-export async function loginAsIntegration(sandbox: SalesforceSandbox): Promise<Connection> {
+/** The connected app's password login, which runs as the org's integration user (on API `version`). */
+export async function loginAsIntegration(sandbox: SalesforceSandbox, version = '62.0'): Promise<Connection> {
   const conn = new jsforce.Connection({
-    version: '62.0',
+    version,
     oauth2: {
       loginUrl: sandbox.url,
       clientId: SANDBOX_ORG.clientId,
@@ -32,16 +32,18 @@ export async function loginAsIntegration(sandbox: SalesforceSandbox): Promise<Co
 }
 
 /**
- * A sandbox org for one test file (on the clock `options.now`, if given): started once, reset before
- * each test, when `use` receives it with a fresh integration session and a session of the org's administrator.
+ * A sandbox org for one test file (with the sandbox `options` given, such as a clock `now`): started
+ * once, reset before each test, when `use` receives it with a fresh integration session (on API
+ * `apiVersion`, default 62.0) and a session of the org's administrator.
  */
 export function sandboxOrgPerTest(
   use: (org: { sandbox: SalesforceSandbox; integration: Connection; admin: Connection }) => void,
-  options: { now?: () => number } = {},
+  options: Omit<SalesforceSandboxOptions, 'port' | keyof typeof SANDBOX_ORG> & { apiVersion?: string } = {},
 ): void {
+  const { apiVersion, ...sandboxOptions } = options;
   let sandbox: SalesforceSandbox | undefined;
   beforeAll(async () => {
-    sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG, ...options });
+    sandbox = await startSalesforceSandbox({ port: 0, ...SANDBOX_ORG, ...sandboxOptions });
   });
   afterAll(async () => {
     await sandbox?.close();
@@ -49,7 +51,7 @@ export function sandboxOrgPerTest(
   beforeEach(async () => {
     if (sandbox === undefined) throw new Error('the sandbox org did not start');
     await sandbox.reset();
-    use({ sandbox, integration: await loginAsIntegration(sandbox), admin: sessionAs(sandbox, sandbox.adminUserId) });
+    use({ sandbox, integration: await loginAsIntegration(sandbox, apiVersion), admin: sessionAs(sandbox, sandbox.adminUserId) });
   });
 }
 
