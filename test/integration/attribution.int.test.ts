@@ -3,7 +3,7 @@
  * sandbox CRMs over HTTP. Visitors submit HubSpot forms from tagged URLs, marketers promote them,
  * sales reps create and work Leads with their own Salesforce session.
  */
-import jsforce from 'jsforce';
+import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_MODELS, type CreditModel } from '../../src/domain/attribution-credit.ts';
 import { funnelReport } from '../../src/store/report.ts';
@@ -18,6 +18,7 @@ import { DEFAULT_ATTRIBUTION_SETTINGS } from '../../src/sync/attribution-setting
 import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { eventually } from '../support/app-process.ts';
+import { sessionAs } from '../support/salesforce-org.ts';
 import { directSyncContext, startSyncHarness, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
 
 interface StampedLead {
@@ -239,9 +240,8 @@ describe('campaign-source attribution', () => {
   });
 
   /** A Salesforce session of the org's administrator (a Marketing User), who manages Campaigns. */
-  function salesforceAdmin(): jsforce.Connection {
-    const token = h.salesforceSandbox.issueUserToken(h.salesforceSandbox.adminUserId);
-    return new jsforce.Connection({ instanceUrl: h.salesforceSandbox.url, accessToken: token.access_token, version: '62.0' });
+  function salesforceAdmin(): Connection {
+    return sessionAs(h.salesforceSandbox, h.salesforceSandbox.adminUserId);
   }
 
   /** An admin's Campaign whose two starting statuses (Sent, Responded) are renamed and re-flagged. */

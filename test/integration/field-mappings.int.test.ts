@@ -6,7 +6,7 @@
  * restricted picklist refuses is logged with its field and value while the rest of the write lands.
  * Once a rep converts the Lead, the mappings follow the Contact lead conversion copied the values into.
  */
-import jsforce from 'jsforce';
+import type { Connection } from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_FIELD_MAPPINGS, validateStageDictionary } from '../../src/domain/stages.ts';
@@ -14,6 +14,7 @@ import { leadStatusSection } from '../../src/server/admin/provisioning.ts';
 import { eventually } from '../support/app-process.ts';
 import { AdminClient } from '../support/admin-harness.ts';
 import { grantFieldAccess, userIdOf } from '../support/salesforce-access.ts';
+import { loginAsIntegration } from '../support/salesforce-org.ts';
 import { directSyncContext, startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = 'f'.repeat(16) + '0123456789abcdef'.repeat(3);
@@ -26,7 +27,7 @@ const TIERS = [
 describe('field mappings', () => {
   let h: SyncHarness;
   let client: AdminClient;
-  let admin: jsforce.Connection;
+  let admin: Connection;
   let installationId: string;
 
   beforeAll(async () => {
@@ -34,17 +35,7 @@ describe('field mappings', () => {
     client = new AdminClient(h.app.url ?? '');
     await client.signIn(ADMIN_TOKEN);
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
-    const { config } = h.app;
-    admin = new jsforce.Connection({
-      loginUrl: h.salesforceSandbox.url,
-      version: '62.0',
-      oauth2: {
-        loginUrl: h.salesforceSandbox.url,
-        clientId: config.sandbox.salesforce.clientId,
-        clientSecret: config.sandbox.salesforce.clientSecret,
-      },
-    });
-    await admin.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
+    admin = await loginAsIntegration(h.salesforceSandbox);
 
     // The admin's custom fields, as they make them in Setup and in HubSpot's property settings.
     await admin.tooling.sobject('CustomField').create({

@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, eventuallyValue } from '../support/app-process.ts';
+import { loginAsIntegration } from '../support/salesforce-org.ts';
 import { directSyncContext, startSyncHarness, untilAppIdle, untilReconcilePass, type SyncHarness } from '../support/sync-harness.ts';
 import { Queue } from 'bullmq';
-import jsforce from 'jsforce';
 import { Redis } from 'ioredis';
 import { queues } from '../../src/queue/catalog.ts';
 import { saveLinks } from '../../src/store/record-links.ts';
@@ -58,20 +58,7 @@ describe('record identity', () => {
       100,
     );
   /** Salesforce as the app's integration user: what the app writes, a test can write the same way. */
-  const integrationUser = async () => {
-    const { config } = h.app;
-    const connection = new jsforce.Connection({
-      loginUrl: h.salesforceSandbox.url,
-      version: '62.0',
-      oauth2: {
-        loginUrl: h.salesforceSandbox.url,
-        clientId: config.sandbox.salesforce.clientId,
-        clientSecret: config.sandbox.salesforce.clientSecret,
-      },
-    });
-    await connection.login(config.sandbox.salesforce.username, config.sandbox.salesforce.password);
-    return connection;
-  };
+  const integrationUser = () => loginAsIntegration(h.salesforceSandbox);
   const installationId = async () =>
     (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
   const ADMIN_TOKEN = 'record-identity-admin-token-0123456789-abcdefgh';

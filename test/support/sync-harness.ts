@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { Client } from '@hubspot/api-client';
 import type { JobType } from 'bullmq';
 import { Redis } from 'ioredis';
-import jsforce from 'jsforce';
+import type { Connection } from 'jsforce';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createHubSpotAdapter } from '../../src/crm/hubspot/client.ts';
@@ -22,6 +22,7 @@ import { PendingSet } from '../../src/sync/pending-set.ts';
 import { ValueLedger } from '../../src/sync/value-ledger.ts';
 import { eventually } from './app-process.ts';
 import { dropPrefix, uniquePrefix } from './queue.ts';
+import { sessionAs } from './salesforce-org.ts';
 import { appDataDir } from './data-dir.ts';
 
 export interface LeadRow {
@@ -44,7 +45,7 @@ export interface SyncHarness {
   /** The app's queue and key prefix in Redis. */
   prefix: string;
   /** A jsforce session of the first sales rep. */
-  rep: jsforce.Connection;
+  rep: Connection;
   /** Creates a contact as a marketer would in the HubSpot UI; returns its id. */
   newContact(overrides?: Record<string, string>): string;
   /** Reads a contact's sync-relevant properties. */
@@ -86,8 +87,7 @@ export async function startSyncHarness(env: Record<string, string> = {}, options
     accessToken: hubspotSandbox.createPrivateApp('Marketing operations').token,
     basePath: hubspotSandbox.url,
   });
-  const token = salesforceSandbox.issueUserToken(salesforceSandbox.salesRepIds[0] as string);
-  const rep = new jsforce.Connection({ instanceUrl: salesforceSandbox.url, accessToken: token.access_token, version: '62.0' });
+  const rep = sessionAs(salesforceSandbox, salesforceSandbox.salesRepIds[0] as string);
 
   const harness: SyncHarness = {
     app,
