@@ -7,11 +7,11 @@
  * to test/e2e/screenshots/ (not in git).
  * Last, no token, secret or session id appears in any log line or page.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Client } from '@hubspot/api-client';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { INTEGRATION_PERMISSION_SET, SALES_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
 import { createSealer } from '../../src/runtime/secrets.ts';
@@ -20,20 +20,10 @@ import type { SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
 import { CredentialVault } from '../../src/server/oauth/credentials.ts';
 import { PendingSet } from '../../src/sync/pending-set.ts';
 import { eventually } from '../support/app-process.ts';
+import { launchChromium, screenshot } from '../support/chromium.ts';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 import { assignPermissionSet, revokeFieldAccess } from '../support/salesforce-access.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
-
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const ALERT_URL = 'https://hooks.example.com/services/T01/B02/alertpathtoken42';
 const ALERT_SECRET = 'e2e-alert-signing-secret-5150';
@@ -51,18 +41,17 @@ describe('admin dashboard in Chromium', () => {
 
   const shot = async (name: string) => {
     pagesSeen.push(await page.content());
-    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await screenshot(page, name);
   };
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     admin = await startAdminApp({}, { selfInstall: false });
     if (!admin.app.sandboxes?.hubspot || !admin.app.sandboxes.salesforce) throw new Error('sandboxes did not start');
     hubspot = admin.app.sandboxes.hubspot;
     salesforce = admin.app.sandboxes.salesforce;
     installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
     redis = new Redis(inject('redisUrl'));
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('dialog', (dialog) => void dialog.accept());
   }, 120_000);

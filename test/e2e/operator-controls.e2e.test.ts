@@ -3,22 +3,11 @@
  * card's pause and resume buttons, and the Salesforce API budget form with its gauge. Screenshots
  * go to test/e2e/screenshots/ (not in git).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot, signInWithToken } from '../support/chromium.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const ADMIN_TOKEN = 'operator-controls-e2e-admin-token-0123456789abc';
 
 describe('operator controls in Chromium', () => {
@@ -29,17 +18,13 @@ describe('operator controls in Chromium', () => {
   let base: string;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     h = await startSyncHarness({ ADMIN_TOKEN });
     installationId = (await h.app.db.query<{ id: string }>('SELECT id FROM installations ORDER BY created_at LIMIT 1'))[0]?.id ?? '';
     base = `${h.app.url ?? ''}/admin/installations/${installationId}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(`${h.app.url ?? ''}/admin/login`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/admin$/);
+    await signInWithToken(page, h.app.url ?? '', ADMIN_TOKEN);
   }, 120_000);
 
   afterAll(async () => {
@@ -58,7 +43,7 @@ describe('operator controls in Chromium', () => {
     await expect(page.locator('[data-section="sync-controls"] tr[data-direction="to-hubspot"]').getAttribute('data-state')).resolves.toBe(
       'running',
     );
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'operator-01-paused.png'), fullPage: true });
+    await screenshot(page, 'operator-01-paused');
     await row.locator('button:has-text("Resume")').click();
     await page.waitForURL(/notice=sync_resumed/);
     await expect(row.getAttribute('data-state')).resolves.toBe('running');
@@ -79,7 +64,7 @@ describe('operator controls in Chromium', () => {
     // Self-install and the first reads went through the budget's counter.
     expect(used).toBeGreaterThan(0);
     await expect(page.locator('[data-section="sync-controls"]').textContent()).resolves.toContain(`/ 100,000 calls in 24 h`);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'operator-02-budget.png'), fullPage: true });
+    await screenshot(page, 'operator-02-budget');
     await page.click('[data-section="sync-controls"] button:has-text("Remove budget")');
     await page.waitForURL(/notice=budget_saved/);
     await expect(page.locator('meter[data-budget-limit]').count()).resolves.toBe(0);

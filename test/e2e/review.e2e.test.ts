@@ -4,23 +4,11 @@
  * form changes the review's goal figure; printed, it shows its handout header and hides navigation
  * and forms. Screenshots go to test/e2e/screenshots/ (not in git).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveDeals, saveOrgCurrencies, type DealRecord } from '../../src/store/deals.ts';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
-
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { launchChromium, screenshot, signInWithToken } from '../support/chromium.ts';
 
 const deal = (id: string, fields: Partial<DealRecord>): DealRecord => ({
   salesforceOpportunityId: id,
@@ -51,7 +39,6 @@ describe('the pipeline review in Chromium', () => {
   const quarter = `${new Date().getUTCFullYear()}-Q${Math.floor(new Date().getUTCMonth() / 3) + 1}`;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     admin = await startAdminApp();
     installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
     await saveOrgCurrencies(admin.app.db, installationId, { corporate: 'USD', multiCurrency: false, rates: new Map() });
@@ -69,12 +56,9 @@ describe('the pipeline review in Chromium', () => {
         reason: 'Fast rollout',
       }),
     ]);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`${admin.url}/admin/login`);
-    await page.fill('#token', admin.adminToken);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${admin.url}/admin`);
+    await signInWithToken(page, admin.url, admin.adminToken);
   }, 120_000);
 
   afterAll(async () => {
@@ -110,7 +94,7 @@ describe('the pipeline review in Chromium', () => {
       expect(painted, id).toBeGreaterThan(500);
     }
     expect(await page.locator('.mainnav a[href="/admin/review"]').count()).toBe(1);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'review-01-page.png'), fullPage: true });
+    await screenshot(page, 'review-01-page');
   });
 
   it('shows the revenue goal edited in the Shared goals form', async () => {

@@ -5,22 +5,10 @@
  * followed by re-stamping history, whose run the page shows to completion. Screenshots go to
  * test/e2e/screenshots/ (not in git).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
-
-const SCREENSHOTS = path.join(import.meta.dirname, 'screenshots');
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+import { launchChromium, screenshot, signInWithToken } from '../support/chromium.ts';
 
 describe('settings forms in Chromium', () => {
   let admin: AdminApp;
@@ -29,16 +17,12 @@ describe('settings forms in Chromium', () => {
   let installationId: string;
 
   beforeAll(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     admin = await startAdminApp();
     installationId = (await admin.app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id ?? '';
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('dialog', (dialog) => void dialog.accept());
-    await page.goto(`${admin.url}/admin/login`);
-    await page.fill('#token', admin.adminToken);
-    await page.click('button[type=submit]');
-    await page.waitForURL(`${admin.url}/admin`);
+    await signInWithToken(page, admin.url, admin.adminToken);
   }, 120_000);
 
   afterAll(async () => {
@@ -65,7 +49,7 @@ describe('settings forms in Chromium', () => {
     expect(await page.locator('table[data-rows="row"] tbody tr[data-row]').nth(2).locator('input[name="row.status"]').inputValue()).toBe(
       'Working',
     );
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-01-refused.png'), fullPage: true });
+    await screenshot(page, 'settings-01-refused');
   });
 
   it('adds a field rule with "Add a row", previews it, saves it, then removes a row', async () => {
@@ -80,7 +64,7 @@ describe('settings forms in Chromium', () => {
     await page.click('button:has-text("Preview changes")');
     await page.waitForSelector('[data-preview]');
     expect(await page.locator('[data-preview]').textContent()).toContain('website ↔ Website starts syncing (two_way)');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-02-preview.png'), fullPage: true });
+    await screenshot(page, 'settings-02-preview');
 
     await page.click('button:has-text("Check and save")');
     await page.waitForURL(/notice=settings_saved/);
@@ -94,7 +78,7 @@ describe('settings forms in Chromium', () => {
     const inputs = page.locator('input[name="map.hubspotProperty"]');
     const properties = await Promise.all(Array.from({ length: await inputs.count() }, (_, index) => inputs.nth(index).inputValue()));
     expect(properties).toEqual(['email', 'firstname', 'lastname', 'company', 'jobtitle', 'website', '']);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-03-saved.png'), fullPage: true });
+    await screenshot(page, 'settings-03-saved');
   });
 
   it('offers to re-stamp history after a channel rule change and shows the run until it completes', async () => {
@@ -110,6 +94,6 @@ describe('settings forms in Chromium', () => {
     await page.waitForURL(/notice=backfill_started/);
     await page.waitForSelector('#restamp [data-backfill-run][data-status="completed"]', { timeout: 30_000 });
     expect(await page.locator('#restamp .card-head .badge').textContent()).toBe('completed');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-04-restamped.png'), fullPage: true });
+    await screenshot(page, 'settings-04-restamped');
   });
 });
