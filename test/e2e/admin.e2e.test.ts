@@ -24,6 +24,7 @@ import { launchChromium, screenshot } from '../support/chromium.ts';
 import { startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 import { assignPermissionSet, revokeFieldAccess } from '../support/salesforce-access.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
+import { insertStageHistory } from '../support/stage-history.ts';
 
 const ALERT_URL = 'https://hooks.example.com/services/T01/B02/alertpathtoken42';
 const ALERT_SECRET = 'e2e-alert-signing-secret-5150';
@@ -365,18 +366,14 @@ describe('admin dashboard in Chromium', () => {
         [installationId, contact, new Date(`${when}T00:00:00Z`), channel, campaign],
       );
     }
-    for (const [contact, stage, when] of [
-      ['c101', 'mql', '2024-03-03'],
-      ['c101', 'sql', '2024-03-04'],
-      ['c101', 'customer', '2024-03-10'],
-      ['c102', 'mql', '2024-03-05'],
-      ['c104', 'mql', '2024-03-08'],
-    ]) {
-      await db.query(
-        "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
-        [installationId, contact, stage, new Date(`${when}T00:00:00Z`)],
-      );
-    }
+    const midnight = (day: string) => new Date(`${day}T00:00:00Z`);
+    await insertStageHistory(db, installationId, [
+      ['c101', 'mql', midnight('2024-03-03')],
+      ['c101', 'sql', midnight('2024-03-04')],
+      ['c101', 'customer', midnight('2024-03-10')],
+      ['c102', 'mql', midnight('2024-03-05')],
+      ['c104', 'mql', midnight('2024-03-08')],
+    ]);
     await db.query(
       "INSERT INTO feedback_events (installation_id, hubspot_contact_id, salesforce_object, salesforce_record_id, outcome, reason_code, reason_label, occurred_at) VALUES ($1, 'c104', 'Lead', '00Qe2e', 'rejected', 'no_budget', 'No budget', $2)",
       [installationId, new Date('2024-03-09T00:00:00Z')],

@@ -15,6 +15,7 @@ import { checkCommitments } from '../../src/sync/commitment-check.ts';
 import { verifyAlertSignature } from '../../src/sync/alerts.ts';
 import { parseAddressRanges } from '../../src/sync/outbound-http.ts';
 import { BACKENDS, openTestDb } from '../support/db.ts';
+import { insertStageHistory } from '../support/stage-history.ts';
 
 const I = 'commitments-installation';
 const NOW = new Date('2026-12-16T00:00:00Z');
@@ -155,12 +156,7 @@ describe.each(BACKENDS)('marketing commitments and shared goals on %s', (backend
         [I, contact, day(9, 1), channel],
       );
     }
-    for (const [contact, stage, when] of stages) {
-      await db.query(
-        "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
-        [I, contact, stage, when],
-      );
-    }
+    await insertStageHistory(db, I, stages);
     for (const d of deals) {
       await db.query(
         'INSERT INTO deals (installation_id, salesforce_opportunity_id, hubspot_contact_id, origin, status, amount_cents, opened_at, won_at, closed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',

@@ -20,6 +20,7 @@ import { writeSetting } from '../../src/store/installation-admin.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { funnelReport, type FunnelReport } from '../../src/store/report.ts';
 import { BACKENDS, openTestDb } from '../support/db.ts';
+import { insertStageHistory } from '../support/stage-history.ts';
 
 const I = 'meeting-installation';
 const at = (iso: string) => new Date(`${iso}T10:00:00Z`);
@@ -54,12 +55,11 @@ async function seed(db: Db): Promise<void> {
     ['m4', 'mql', '2024-03-05'],
     ['m4', 'opportunity', '2024-03-10'],
   ];
-  for (const [contact, stage, day] of stages) {
-    await db.query(
-      "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
-      [I, contact, stage, at(day)],
-    );
-  }
+  await insertStageHistory(
+    db,
+    I,
+    stages.map(([contact, stage, day]) => [contact, stage, at(day)]),
+  );
 }
 
 describe.each(BACKENDS)('funnel report with a meeting stage on %s', (backend) => {

@@ -27,6 +27,7 @@ import { migrate } from '../../src/store/migrate.ts';
 import { DEFAULT_REVENUE_POLICY } from '../../src/domain/revenue.ts';
 import { funnelReport, type FunnelReport, type FunnelRow } from '../../src/store/report.ts';
 import { BACKENDS, openTestDb } from '../support/db.ts';
+import { insertStageHistory } from '../support/stage-history.ts';
 
 const I = 'report-installation';
 const at = (iso: string) => new Date(iso.length === 10 ? `${iso}T00:00:00Z` : `${iso}Z`);
@@ -70,17 +71,13 @@ async function seed(db: Db): Promise<void> {
     ['c6', 'mql', '2024-03-20'],
     ['c6', 'customer', '2024-03-25'],
   ];
-  for (const [contact, stage, when] of stages) {
-    await db.query(
-      "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ($1, $2, $3, 'salesforce', $4)",
-      [I, contact, stage, at(when)],
-    );
-  }
-  // Another installation's data never shows up.
-  await db.query(
-    "INSERT INTO stage_history (installation_id, hubspot_contact_id, stage, source, occurred_at) VALUES ('someone-else', 'c1', 'customer', 'salesforce', $1)",
-    [at('2024-03-10')],
+  await insertStageHistory(
+    db,
+    I,
+    stages.map(([contact, stage, when]) => [contact, stage, at(when)]),
   );
+  // Another installation's data never shows up.
+  await insertStageHistory(db, 'someone-else', [['c1', 'customer', at('2024-03-10')]]);
 
   const clocks: [string | null, string, string, string | null, string | null, string | null, string | null, string | null][] = [
     // contact, handoff, due, first touch, closed, channel, campaign, team
