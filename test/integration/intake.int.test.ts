@@ -1,16 +1,15 @@
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { boot, type RunningApp } from '../../src/startup/boot.ts';
 import { upsertInstallation, type Installation } from '../../src/store/installations.ts';
 import { signV3 } from '../../webhooks/hubspot/verify.ts';
 import { eventually } from '../support/app-process.ts';
-import { dropPrefix, uniquePrefix } from '../support/queue.ts';
 import { startTestRedis } from '../support/services.ts';
-import { appDataDir } from '../support/data-dir.ts';
+import { startIntakeApp } from '../support/intake-app.ts';
 
 const SECRET = 'sandbox-hubspot-secret';
 const PORTAL = '1000001';
@@ -54,26 +53,14 @@ ${notifications}
 
 describe('webhook intake', () => {
   let app: RunningApp;
-  let dataDir: string;
-  let prefix: string;
+  let closeApp: () => Promise<void>;
   let installation: Installation;
   let referenceInstallation: Installation;
   let secondPortal: Installation;
   let now = Date.now();
 
   beforeAll(async () => {
-    dataDir = appDataDir('smk-intake-');
-    prefix = uniquePrefix();
-    const config = loadConfig({
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATA_DIR: dataDir,
-      REDIS_URL: inject('redisUrl'),
-      SANDBOX_DEMO: 'false',
-      PUBLIC_URL: 'https://sync.example.com',
-    });
-    if (!config.ok) throw new Error(config.error);
-    app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
+    ({ app, close: closeApp } = await startIntakeApp('smk-intake-'));
     installation = await upsertInstallation(app.db, { name: 'Sandbox', hubspotPortalId: PORTAL, salesforceOrgId: ORG });
     // The reference envelopes come from an org whose id is masked as 0123456789ABCDENNN.
     referenceInstallation = await upsertInstallation(app.db, {
@@ -86,9 +73,7 @@ describe('webhook intake', () => {
   });
 
   afterAll(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    await dropPrefix(prefix);
+    await closeApp();
   });
 
   async function postHubSpot(body: string, options: { secret?: string; timestamp?: number; headers?: Record<string, string> } = {}) {

@@ -8,17 +8,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
-import { boot, type RunningApp } from '../../src/startup/boot.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../../src/startup/boot.ts';
 import { upsertInstallation, type Installation } from '../../src/store/installations.ts';
 import { MAX_HUBSPOT_BATCH_BYTES } from '../../webhooks/hubspot/receiver.ts';
 import { MAX_OUTBOUND_MESSAGE_BYTES } from '../../webhooks/salesforce/receiver.ts';
 import { freePort } from '../../src/startup/redis-server.ts';
 import { spawnApp, waitForOk, type AppProcess } from '../support/app-process.ts';
 import { freshPostgresUrl } from '../support/db.ts';
-import { dropPrefix, uniquePrefix } from '../support/queue.ts';
+import { startIntakeApp } from '../support/intake-app.ts';
 import { startTestRedis } from '../support/services.ts';
 
 const ORG = '00D000000000001AAA';
@@ -94,31 +92,17 @@ function envelope(notification: string): string {
 
 describe('webhook body limits', () => {
   let app: RunningApp;
-  let dataDir: string;
-  let prefix: string;
+  let closeApp: () => Promise<void>;
   let installation: Installation;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'smk-limits-'));
-    prefix = uniquePrefix();
-    const config = loadConfig({
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATA_DIR: dataDir,
-      REDIS_URL: inject('redisUrl'),
-      SANDBOX_DEMO: 'false',
-      PUBLIC_URL: 'https://sync.example.com',
-    });
-    if (!config.ok) throw new Error(config.error);
-    app = await boot(config.value, { role: 'all', sandboxes: false, log: createLogger('silent'), queuePrefix: prefix });
+    ({ app, close: closeApp } = await startIntakeApp('smk-limits-'));
     installation = await upsertInstallation(app.db, { name: 'Limits', hubspotPortalId: '1000001', salesforceOrgId: ORG });
     await app.directory.reload();
   });
 
   afterAll(async () => {
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    await dropPrefix(prefix);
+    await closeApp();
   });
 
   async function deliveriesStored(): Promise<number> {
