@@ -19,7 +19,7 @@ import type { SyncContext } from '../../src/sync/context.ts';
 import { syncContactsToSalesforce } from '../../src/sync/handoff.ts';
 import { eventually } from '../support/app-process.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
-import { directSyncContext, startSyncHarness, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
+import { directSyncContext, startSyncHarness, submitHubSpotForm, type SyncHarness, untilCrmsQuiet } from '../support/sync-harness.ts';
 
 interface StampedLead {
   Id: string;
@@ -108,27 +108,16 @@ describe('campaign-source attribution', () => {
 
   /** A visitor submits a HubSpot form on `pageUri` (the Forms API computes the analytics properties). */
   async function submitForm(email: string, pageUri: string, options: { pageName?: string; referrer?: string } = {}): Promise<void> {
-    const response = await fetch(
-      `${h.hubspotSandbox.url}/submissions/v3/integration/submit/${h.app.config.sandbox.hubspot.portalId}/demo-request`,
+    await submitHubSpotForm(
+      h,
+      'demo-request',
+      { email, firstname: 'Ada', lastname: 'Lovelace', company: 'Analytical Engines' },
       {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          fields: [
-            { objectTypeId: '0-1', name: 'email', value: email },
-            { objectTypeId: '0-1', name: 'firstname', value: 'Ada' },
-            { objectTypeId: '0-1', name: 'lastname', value: 'Lovelace' },
-            { objectTypeId: '0-1', name: 'company', value: 'Analytical Engines' },
-          ],
-          context: {
-            pageUri,
-            pageName: options.pageName ?? 'Pricing',
-            ...(options.referrer === undefined ? {} : { sandboxReferrer: options.referrer }),
-          },
-        }),
+        pageUri,
+        pageName: options.pageName ?? 'Pricing',
+        ...(options.referrer === undefined ? {} : { sandboxReferrer: options.referrer }),
       },
     );
-    expect(response.status).toBe(200);
   }
 
   async function contactByEmail(email: string): Promise<{ id: string; properties: Record<string, string | null> }> {

@@ -11,7 +11,7 @@ import type jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTEGRATION_PERMISSION_SET } from '../../src/crm/field-catalog.ts';
 import { eventually } from '../support/app-process.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, submitHubSpotForm, type SyncHarness } from '../support/sync-harness.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
 
 const CAMPAIGN = 'Winter Summit 2026';
@@ -58,26 +58,15 @@ describe('the journey on permission-enforcing sandboxes', () => {
   async function formToMql(): Promise<string> {
     seq += 1;
     const email = `journey${seq}-${Date.now()}@example.com`;
-    const response = await fetch(
-      `${h.hubspotSandbox.url}/submissions/v3/integration/submit/${h.app.config.sandbox.hubspot.portalId}/summit`,
+    await submitHubSpotForm(
+      h,
+      'summit',
+      { email, firstname: 'Grace', lastname: `Hopper ${seq}`, company: 'Compilers Inc' },
       {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          fields: [
-            { objectTypeId: '0-1', name: 'email', value: email },
-            { objectTypeId: '0-1', name: 'firstname', value: 'Grace' },
-            { objectTypeId: '0-1', name: 'lastname', value: `Hopper ${seq}` },
-            { objectTypeId: '0-1', name: 'company', value: 'Compilers Inc' },
-          ],
-          context: {
-            pageUri: `https://www.example.com/summit?utm_source=partner&utm_medium=event&utm_campaign=${encodeURIComponent(CAMPAIGN)}`,
-            pageName: 'Summit',
-          },
-        }),
+        pageUri: `https://www.example.com/summit?utm_source=partner&utm_medium=event&utm_campaign=${encodeURIComponent(CAMPAIGN)}`,
+        pageName: 'Summit',
       },
     );
-    expect(response.status).toBe(200);
     const found = await h.hubspot.crm.contacts.basicApi.getById(email, ['email'], undefined, undefined, false, 'email');
     h.hubspotSandbox.editInUi('contacts', found.id, { lifecyclestage: 'marketingqualifiedlead' });
     return found.id;

@@ -15,7 +15,7 @@ import { AdminClient } from '../support/admin-harness.ts';
 import { setMarketingUser } from '../support/salesforce-marketing.ts';
 import { sessionAs } from '../support/salesforce-org.ts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
-import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
+import { startSyncHarness, submitHubSpotForm, type SyncHarness } from '../support/sync-harness.ts';
 
 const ADMIN_TOKEN = randomBytes(32).toString('base64url');
 const DAY = 86_400_000;
@@ -70,25 +70,12 @@ describe('the pipeline review', () => {
   async function live(journey: Journey, index: number): Promise<void> {
     const email = `review-${journey.tag}-${Date.now()}@example.com`;
     const { source, medium, campaign } = journey.utm;
-    const submitted = await fetch(
-      `${h.hubspotSandbox.url}/submissions/v3/integration/submit/${h.app.config.sandbox.hubspot.portalId}/demo-request`,
-      {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          fields: [
-            { objectTypeId: '0-1', name: 'email', value: email },
-            { objectTypeId: '0-1', name: 'lastname', value: `Review ${index}` },
-            { objectTypeId: '0-1', name: 'company', value: `Company ${journey.tag}` },
-          ],
-          context: {
-            pageUri: `https://www.example.com/demo?utm_source=${source}&utm_medium=${medium}&utm_campaign=${campaign}`,
-            pageName: 'Demo',
-          },
-        }),
-      },
+    await submitHubSpotForm(
+      h,
+      'demo-request',
+      { email, lastname: `Review ${index}`, company: `Company ${journey.tag}` },
+      { pageUri: `https://www.example.com/demo?utm_source=${source}&utm_medium=${medium}&utm_campaign=${campaign}`, pageName: 'Demo' },
     );
-    expect(submitted.status).toBe(200);
     const contactId = (await h.hubspot.crm.contacts.basicApi.getById(email, ['email'], undefined, undefined, false, 'email')).id;
     h.hubspotSandbox.editInUi('contacts', contactId, { lifecyclestage: 'marketingqualifiedlead' });
     let leadId = '';

@@ -280,3 +280,27 @@ export async function untilReconcilePass(h: Pick<SyncHarness, 'app'>, timeoutMs 
     100,
   );
 }
+
+/**
+ * A visitor submits the sandbox portal's form `formId` with these contact properties, on the page
+ * `context` names (the Forms API computes the analytics properties from it); throws unless HubSpot took it.
+ */
+export async function submitHubSpotForm(
+  h: Pick<SyncHarness, 'app' | 'hubspotSandbox'>,
+  formId: string,
+  properties: Record<string, string>,
+  context: Record<string, string>,
+): Promise<void> {
+  const response = await fetch(
+    `${h.hubspotSandbox.url}/submissions/v3/integration/submit/${h.app.config.sandbox.hubspot.portalId}/${formId}`,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        fields: Object.entries(properties).map(([name, value]) => ({ objectTypeId: '0-1', name, value })),
+        context,
+      }),
+    },
+  );
+  if (response.status !== 200) throw new Error(`form ${formId} not taken: ${response.status} ${await response.text()}`);
+}
