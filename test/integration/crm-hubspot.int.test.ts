@@ -13,6 +13,7 @@ import type { HubSpotPort, PropertyDefinition } from '../../src/crm/ports.ts';
 import { startHubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import { eventually } from '../support/app-process.ts';
+import { failureOf } from '../support/failure.ts';
 import { startSyncHarness, type SyncHarness } from '../support/sync-harness.ts';
 
 const TOKEN = 'pat-sandbox-hubspot';
@@ -62,15 +63,6 @@ async function seedContacts(count: number, prefix = 'seed'): Promise<string[]> {
 
 function calls(endpoint: string): number {
   return sandbox.stats().endpoints[endpoint] ?? 0;
-}
-
-async function failureOf(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('HubSpot adapter: contacts', () => {

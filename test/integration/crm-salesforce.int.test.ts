@@ -10,6 +10,7 @@ import type { CustomFieldDefinition, PermissionSetSpec, SalesforcePort } from '.
 import { connectSalesforce, createSalesforceAdapter } from '../../src/crm/salesforce/client.ts';
 import { REQUEST_LIMIT_RETRY_MS } from '../../src/crm/salesforce/errors.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
+import { failureOf } from '../support/failure.ts';
 import { SANDBOX_ORG } from '../support/salesforce-org.ts';
 
 const ORG = SANDBOX_ORG;
@@ -85,15 +86,6 @@ function lead(n: number, extra: Record<string, unknown> = {}): Record<string, un
 
 function calls(endpoint: string): number {
   return sandbox.stats().calls[endpoint] ?? 0;
-}
-
-async function failureOf(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 /** The OAuth web-server flow against the sandbox: consent, code, tokens (with a refresh token). */
