@@ -63,6 +63,18 @@ const slaAlertJobs: JobsOptions = {
   removeOnFail: { age: 14 * 24 * 60 * 60 },
 };
 
+// An admin-triggered run (initial sync, attribution backfill, field fill) keeps its cursor in
+// Postgres (`backfill_runs`), so a retried, delayed or stalled job resumes there; its job stays a week.
+const runJobs: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 7 * 24 * 60 * 60 },
+  removeOnFail: { age: 14 * 24 * 60 * 60 },
+};
+
+/** The payload of a run's job: the run (its cursor and progress are in Postgres). */
+const RunPayloadSchema = z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() });
+
 const epochMs = z.number().int().nonnegative();
 
 /** A HubSpot webhook event, as accepted by the receiver (ids kept as strings: they exceed 2^31). */
@@ -175,13 +187,8 @@ export const queues = {
    */
   attributionBackfill: defineQueue({
     name: 'attribution-backfill',
-    schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
-    jobOptions: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: { age: 7 * 24 * 60 * 60 },
-      removeOnFail: { age: 14 * 24 * 60 * 60 },
-    },
+    schema: RunPayloadSchema,
+    jobOptions: runJobs,
     concurrency: 1,
   }),
   /**
@@ -191,13 +198,8 @@ export const queues = {
    */
   fieldFill: defineQueue({
     name: 'field-fill',
-    schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string(), pairs: z.array(MappingPairSchema).optional() }),
-    jobOptions: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: { age: 7 * 24 * 60 * 60 },
-      removeOnFail: { age: 14 * 24 * 60 * 60 },
-    },
+    schema: RunPayloadSchema.extend({ pairs: z.array(MappingPairSchema).optional() }),
+    jobOptions: runJobs,
     concurrency: 1,
   }),
   /**
@@ -207,13 +209,8 @@ export const queues = {
    */
   initialSync: defineQueue({
     name: 'initial-sync',
-    schema: z.object({ v: z.literal(1), installationId: z.string(), runId: z.string() }),
-    jobOptions: {
-      attempts: 10,
-      backoff: { type: 'exponential', delay: 5_000 },
-      removeOnComplete: { age: 7 * 24 * 60 * 60 },
-      removeOnFail: { age: 14 * 24 * 60 * 60 },
-    },
+    schema: RunPayloadSchema,
+    jobOptions: runJobs,
     concurrency: 1,
   }),
   /** An SLA clock's due check (delayed to its due time), or the rescheduling of an installation's clocks after a policy change. */

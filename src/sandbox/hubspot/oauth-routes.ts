@@ -214,6 +214,17 @@ function registerTokenRoute(router: Router, form: FormParser, store: SandboxStor
   });
 }
 
+/** What both token metadata answers say of a grant: the token, the user and the portal, and the scopes. */
+function grantInfo(grant: { token: string; hubId: number; scopes: readonly string[] }) {
+  return {
+    token: grant.token,
+    user: SANDBOX_USER,
+    hub_domain: `sandbox-${grant.hubId}.hubspot.example`,
+    scopes: grant.scopes,
+    hub_id: grant.hubId,
+  };
+}
+
 /** Token metadata lookups and refresh-token revocation. */
 function registerTokenInfoRoutes(router: Router, store: SandboxStore, config: SandboxConfig): void {
   router.get('/oauth/v1/access-tokens/:token', (req: Request, res: Response) => {
@@ -222,11 +233,7 @@ function registerTokenInfoRoutes(router: Router, store: SandboxStore, config: Sa
     const now = config.now();
     if (grant.expiresAt <= now) throw expiredAuthentication(grant.expiresAt, now);
     res.json({
-      token: grant.token,
-      user: SANDBOX_USER,
-      hub_domain: `sandbox-${grant.hubId}.hubspot.example`,
-      scopes: grant.scopes,
-      hub_id: grant.hubId,
+      ...grantInfo(grant),
       app_id: grant.appId,
       expires_in: Math.floor((grant.expiresAt - now) / 1000),
       user_id: grant.userId,
@@ -238,11 +245,7 @@ function registerTokenInfoRoutes(router: Router, store: SandboxStore, config: Sa
     const grant = store.refreshTokens.get(param(req, 'token'));
     if (grant === undefined) throw resourceNotFound('Refresh token not found');
     res.json({
-      token: grant.token,
-      user: SANDBOX_USER,
-      hub_domain: `sandbox-${grant.hubId}.hubspot.example`,
-      scopes: grant.scopes,
-      hub_id: grant.hubId,
+      ...grantInfo(grant),
       client_id: grant.clientId,
       user_id: grant.userId,
       token_type: 'refresh',

@@ -82,7 +82,7 @@ export function portalDispatcher(portals: ReadonlyMap<number, Portal>, primary: 
     if (req.method === 'POST' && FORM_ROUTED.has(path)) {
       // Parsed here once; the portal's own form parser sees a finished body and keeps it.
       form(req, res, () => {
-        const body = ((req as { body?: Record<string, unknown> }).body ?? {});
+        const body = (req as { body?: Record<string, unknown> }).body ?? {};
         const named = [body.code, body.refresh_token].find((value): value is string => typeof value === 'string');
         const chosen = typeof body.portal_id === 'string' ? portals.get(Number(body.portal_id)) : undefined;
         answer(chosen ?? ownerOf(portals.values(), named)).handler(req, res);

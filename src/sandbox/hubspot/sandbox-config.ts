@@ -41,27 +41,31 @@ export interface HubSpotSandboxOptions {
 }
 
 /** Options with every default applied; what the modules of the sandbox read. */
-export interface SandboxConfig {
-  host: string;
-  port: number;
-  portalId: number;
-  privateAppToken: string;
-  clientId: string;
-  clientSecret: string;
-  appId: number;
-  developerKey: string;
+export interface SandboxConfig extends Required<
+  Pick<
+    HubSpotSandboxOptions,
+    | 'host'
+    | 'port'
+    | 'portalId'
+    | 'privateAppToken'
+    | 'clientId'
+    | 'clientSecret'
+    | 'appId'
+    | 'developerKey'
+    | 'accessTokenTtlMs'
+    | 'webhookTimeoutMs'
+    | 'propertyHistoryLimit'
+    | 'logger'
+    | 'now'
+  >
+> {
   stateFile: string | undefined;
-  accessTokenTtlMs: number;
   rateLimit: { requests: number; windowMs: number; searchPerSecond: number; daily: number };
   webhookRetryDelaysMs: readonly number[];
-  webhookTimeoutMs: number;
-  propertyHistoryLimit: number;
   /** Events that happen within this window go out in one request (HubSpot batches close events). */
   webhookBatchWindowMs: number;
   /** The user id behind simulated HubSpot UI edits (`sourceId: "userId:…"`). */
   uiUserId: number;
-  logger: Logger;
-  now: () => number;
 }
 
 const MINUTE = 60_000;
