@@ -64,6 +64,9 @@ export interface TenantsBenchResult {
     target: number;
   };
   aggregate: { each: number; seconds: number; recordsPerSecond: number; limitSum: number; share: number };
+  /** Installed and idle, before any handoff. */
+  redisIdle: TenantsBenchResult['redis'];
+  /** After the runs. */
   redis: {
     perInstallation: { keys: number; bytes: number }[];
     sharedKeys: number;
@@ -327,6 +330,8 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     // Every process opens the credentials the admin's installs sealed.
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     ADMIN_TOKEN: randomBytes(32).toString('hex'),
+    // The first installation's portal limit (its burst), as in scale-out.bench.ts.
+    ...(process.env.SANDBOX_HUBSPOT_BURST_LIMIT ? { SANDBOX_HUBSPOT_BURST_LIMIT: process.env.SANDBOX_HUBSPOT_BURST_LIMIT } : {}),
   };
   const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
   if (!config.ok) throw new Error(config.error);
@@ -347,6 +352,7 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     const idle = () =>
       untilIdle(app, redisClient, { installationIds: installations.map((one) => one.id), calls: () => allCalls(installations) }, 300_000);
     await idle();
+    const idleCost = await redisCost(redisClient, installations);
     // Enough quiet contacts for the whole run: two a second each, for up to 15 minutes.
     const pools = new Map(installations.slice(1).map((one) => [one.id, seed(one.hubspot, `quiet${one.id.slice(0, 8)}-`, 2_000)]));
     const fair = await fairness(app, installations, pools);
@@ -355,7 +361,7 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     await idle();
     const cost = await redisCost(redisClient, installations);
     finished = true;
-    return { installations: installations.length, workers: WORKERS, fairness: fair, aggregate: all, redis: cost };
+    return { installations: installations.length, workers: WORKERS, fairness: fair, aggregate: all, redisIdle: idleCost, redis: cost };
   } finally {
     await Promise.all(children.map(stopWorker));
     redisClient.disconnect();
@@ -424,6 +430,10 @@ export function printTenants(result: TenantsBenchResult): void {
   );
   process.stdout.write(
     `Aggregate: ${fmt(a.each)} handoffs on each installation at once: ${fmt(a.recordsPerSecond)} records/s in ${fmt(a.seconds, 1)} s, ${fmt(a.share * 100)} % of the sum of their limit-bound maximums (${fmt(a.limitSum)}/s)\n`,
+  );
+  const idle = result.redisIdle.perInstallation;
+  process.stdout.write(
+    `Redis, installed and idle: ${idle.map((p, i) => `installation ${i + 1} ${fmt(p.keys)} keys / ${fmt(p.bytes / 1024, 1)} KiB`).join('; ')}; shared ${fmt(result.redisIdle.sharedKeys)} keys\n`,
   );
   const per = result.redis.perInstallation;
   process.stdout.write(
