@@ -15,14 +15,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
 import { HUBSPOT_LIMITER_POLICY, learnedLimit, SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
 import { createLogger } from '../src/log.ts';
 import { producerConnection } from '../src/queue/redis.ts';
-import { boot, type RunningApp } from '../src/startup/boot.ts';
+import type { RunningApp } from '../src/startup/boot.ts';
 import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
-import { fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
+import { bootBenchWeb, burstLimitEnv, fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
 
 const BULK = Number(process.env.BENCH_SCALE_BULK ?? 4_000);
 const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
@@ -95,12 +94,9 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     RECONCILE_INTERVAL_MS: '3600000',
     SANDBOX_HUBSPOT_PORT: String(hubspotPort),
     SANDBOX_SALESFORCE_PORT: String(salesforcePort),
-    // A Professional portal's 190 per 10 s instead of the default 100: SANDBOX_HUBSPOT_BURST_LIMIT=190.
-    ...(process.env.SANDBOX_HUBSPOT_BURST_LIMIT ? { SANDBOX_HUBSPOT_BURST_LIMIT: process.env.SANDBOX_HUBSPOT_BURST_LIMIT } : {}),
+    ...burstLimitEnv(),
   };
-  const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
-  if (!config.ok) throw new Error(config.error);
-  const app = await boot(config.value, { role: 'web', log });
+  const { app, config } = await bootBenchWeb(dir, env);
   const children: ChildProcess[] = [];
   const redisClient = producerConnection(redis.url);
   let finished = false;
@@ -109,7 +105,7 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     if (!hubspot) throw new Error('the HubSpot sandbox did not start');
     const installationId = (await app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id;
     if (!installationId) throw new Error('no sandbox installation');
-    const limits = await hubspotLimit(hubspot.url, config.value.sandbox.hubspot.privateAppToken);
+    const limits = await hubspotLimit(hubspot.url, config.sandbox.hubspot.privateAppToken);
     for (let i = 1; i <= workers; i += 1) {
       children.push(spawnWorker({ ...env, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
     }

@@ -4,7 +4,9 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import type { RedisConnection } from '../src/queue/redis.ts';
-import type { RunningApp } from '../src/startup/boot.ts';
+import { loadConfig, type AppConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { boot, type RunningApp } from '../src/startup/boot.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -116,4 +118,20 @@ export async function untilIdle(
       throw new Error(`the app did not go idle: ${busy.join('; ') || `CRM calls still going on (${changed.join(', ')})`}`);
     await sleep(200);
   }
+}
+
+/**
+ * The first portal's burst limit when SANDBOX_HUBSPOT_BURST_LIMIT is set (a Professional portal's 190
+ * per 10 s instead of the default 100), for the bench's processes.
+ */
+export function burstLimitEnv(): Record<string, string> {
+  const limit = process.env.SANDBOX_HUBSPOT_BURST_LIMIT;
+  return limit ? { SANDBOX_HUBSPOT_BURST_LIMIT: limit } : {};
+}
+
+/** The bench's web process (receivers, admin and the sandbox CRMs) in this process, on the workers' `env`. */
+export async function bootBenchWeb(dir: string, env: Record<string, string>): Promise<{ app: RunningApp; config: AppConfig }> {
+  const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
+  if (!config.ok) throw new Error(config.error);
+  return { app: await boot(config.value, { role: 'web', log: createLogger('silent') }), config: config.value };
 }

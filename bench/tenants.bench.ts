@@ -18,18 +18,17 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../src/config.ts';
 import { SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
 import { createLogger } from '../src/log.ts';
 import { producerConnection, type RedisConnection } from '../src/queue/redis.ts';
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
-import { boot, type RunningApp } from '../src/startup/boot.ts';
+import type { RunningApp } from '../src/startup/boot.ts';
 import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
 import { addTenant } from '../test/support/tenants.ts';
-import { fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
+import { bootBenchWeb, burstLimitEnv, fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 3);
 const WORKERS = Number(process.env.BENCH_TENANTS_WORKERS ?? 2);
@@ -330,12 +329,9 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     // Every process opens the credentials the admin's installs sealed.
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     ADMIN_TOKEN: randomBytes(32).toString('hex'),
-    // The first installation's portal limit (its burst), as in scale-out.bench.ts.
-    ...(process.env.SANDBOX_HUBSPOT_BURST_LIMIT ? { SANDBOX_HUBSPOT_BURST_LIMIT: process.env.SANDBOX_HUBSPOT_BURST_LIMIT } : {}),
+    ...burstLimitEnv(),
   };
-  const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
-  if (!config.ok) throw new Error(config.error);
-  const app = await boot(config.value, { role: 'web', log });
+  const { app } = await bootBenchWeb(dir, env);
   const children: ChildProcess[] = [];
   const redisClient = producerConnection(redis.url);
   const tenants: { close(): Promise<void> }[] = [];

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@hubspot/api-client';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
-import { APP_ID, CLIENT_ID, CLIENT_SECRET, PORTAL_ID, clientFor, failureOf, startSandbox } from './support-hubspot/sandbox.ts';
+import {
+  APP_ID,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  PORTAL_ID,
+  clientFor,
+  consentForm,
+  failureOf,
+  refreshGrant,
+  startSandbox,
+} from './support-hubspot/sandbox.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/oauth/hubspot/callback';
 const SCOPES = 'oauth crm.objects.contacts.read crm.objects.contacts.write';
@@ -24,12 +34,7 @@ function authorizeUrl(state: string): string {
 
 /** Opens the consent page, submits its form with the chosen button and returns the redirect. */
 async function consent(decision: 'approve' | 'deny', state: string): Promise<URL> {
-  const page = await (await fetch(authorizeUrl(state))).text();
-  const form = new URLSearchParams();
-  for (const match of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    form.set(match[1] ?? '', (match[2] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
-  }
-  form.set('decision', decision);
+  const form = consentForm(await (await fetch(authorizeUrl(state))).text(), decision);
   const response = await fetch(`${sandbox.url}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
   expect(response.status).toBe(302);
   return new URL(response.headers.get('location') ?? '');
@@ -130,14 +135,7 @@ describe('HubSpot sandbox authentication', () => {
       message: 'The OAuth token used to make this call expired 3 minute(s) ago.',
       context: { 'expire time': [new Date(clock - 3 * 60_000).toISOString()] },
     });
-    const refreshed = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create(
-      'refresh_token',
-      undefined,
-      undefined,
-      CLIENT_ID,
-      CLIENT_SECRET,
-      tokens.refreshToken,
-    );
+    const refreshed = await refreshGrant(sandbox, tokens.refreshToken);
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
     expect(refreshed.refreshToken).toBe(tokens.refreshToken);
     const page = await clientFor(sandbox, { accessToken: refreshed.accessToken }).crm.contacts.basicApi.getPage();

@@ -14,6 +14,8 @@ import {
   clientFor,
   developerClientFor,
   failureOf,
+  consentForm,
+  refreshGrant,
   startSandbox,
   waitFor,
 } from './support-hubspot/sandbox.ts';
@@ -43,10 +45,7 @@ async function installOn(portalId: number): Promise<{ accessToken: string; refre
   );
   const page = await (await fetch(`${sandbox.url}/oauth/${portalId}/authorize${url.search}`)).text();
   expect(page).toContain(`HubSpot account ${portalId}`);
-  const form = new URLSearchParams();
-  for (const match of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
-    form.set(match[1] ?? '', (match[2] ?? '').replace(/&amp;/g, '&'));
-  form.set('decision', 'approve');
+  const form = consentForm(page, 'approve');
   const approved = await fetch(`${sandbox.url}/oauth/authorize`, { method: 'POST', body: form, redirect: 'manual' });
   const code = new URL(approved.headers.get('location') ?? '').searchParams.get('code') ?? '';
   const oauth = new Client({ basePath: sandbox.url }).oauth;
@@ -83,14 +82,7 @@ describe('HubSpot sandbox: several accounts on one host', () => {
     const api = new Client({ accessToken: install.accessToken, basePath: sandbox.url });
     const page = await api.crm.contacts.basicApi.getPage(10, undefined, ['email']);
     expect(page.results.map((c) => c.properties.email)).toContain('only-here@portal2.example.com');
-    const refreshed = await new Client({ basePath: sandbox.url }).oauth.tokensApi.create(
-      'refresh_token',
-      undefined,
-      undefined,
-      CLIENT_ID,
-      CLIENT_SECRET,
-      install.refreshToken,
-    );
+    const refreshed = await refreshGrant(sandbox, install.refreshToken);
     expect((await new Client({ basePath: sandbox.url }).oauth.accessTokensApi.get(refreshed.accessToken)).hubId).toBe(OTHER_PORTAL);
     expect((await installOn(PORTAL_ID)).hubId).toBe(PORTAL_ID);
   });

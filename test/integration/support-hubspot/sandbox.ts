@@ -35,6 +35,28 @@ export function clientFor(sandbox: HubSpotSandbox, options: { accessToken?: stri
   });
 }
 
+/** The hidden fields of an OAuth consent page with the button the user pressed, as the browser posts them. */
+export function consentForm(page: string, decision: 'approve' | 'deny'): URLSearchParams {
+  const form = new URLSearchParams();
+  for (const match of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    form.set(match[1] ?? '', (match[2] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"'));
+  }
+  form.set('decision', decision);
+  return form;
+}
+
+/** The app's refresh of an OAuth grant (its client id and secret). */
+export function refreshGrant(sandbox: HubSpotSandbox, refreshToken: string) {
+  return new Client({ basePath: sandbox.url }).oauth.tokensApi.create(
+    'refresh_token',
+    undefined,
+    undefined,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    refreshToken,
+  );
+}
+
 /** The client with the developer API key (Webhooks v3 management API). */
 export function developerClientFor(sandbox: HubSpotSandbox): Client {
   return new Client({ developerApiKey: DEVELOPER_KEY, basePath: sandbox.url });
