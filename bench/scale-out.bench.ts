@@ -19,9 +19,20 @@ import { HUBSPOT_LIMITER_POLICY, learnedLimit, SALESFORCE_LIMITER_POLICY } from 
 import { createLogger } from '../src/log.ts';
 import { producerConnection } from '../src/queue/redis.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
-import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
+import { startPrivateRedis } from '../src/startup/redis-server.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
-import { bootBenchWeb, burstLimitEnv, fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
+import {
+  bootBenchWeb,
+  burstLimitEnv,
+  sandboxPortsEnv,
+  fmt,
+  saveResult,
+  spawnWorker,
+  stopWorker,
+  tempDir,
+  untilIdle,
+  type Calls,
+} from './support.ts';
 
 const BULK = Number(process.env.BENCH_SCALE_BULK ?? 4_000);
 const WORKER_COUNTS = (process.env.BENCH_SCALE_WORKERS ?? '1,2,4').split(',').map(Number);
@@ -84,7 +95,6 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
   const log = createLogger('silent');
   const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
   const databaseUrl = createDatabase(postgresUrl, `scale_${workers}_${Date.now().toString(36)}`);
-  const [hubspotPort, salesforcePort] = [await freePort(), await freePort()];
   // The reconciler passes once at start (nothing to find) and not again during the run.
   const env = {
     REDIS_URL: redis.url,
@@ -92,8 +102,7 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     SANDBOX_DEMO: 'false',
     LOG_LEVEL: 'warn',
     RECONCILE_INTERVAL_MS: '3600000',
-    SANDBOX_HUBSPOT_PORT: String(hubspotPort),
-    SANDBOX_SALESFORCE_PORT: String(salesforcePort),
+    ...(await sandboxPortsEnv()),
     ...burstLimitEnv(),
   };
   const { app, config } = await bootBenchWeb(dir, env);

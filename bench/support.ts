@@ -7,6 +7,7 @@ import type { RedisConnection } from '../src/queue/redis.ts';
 import { loadConfig, type AppConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { boot, type RunningApp } from '../src/startup/boot.ts';
+import { freePort } from '../src/startup/redis-server.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -134,4 +135,13 @@ export async function bootBenchWeb(dir: string, env: Record<string, string>): Pr
   const config = loadConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent', DATA_DIR: path.join(dir, 'web') });
   if (!config.ok) throw new Error(config.error);
   return { app: await boot(config.value, { role: 'web', log: createLogger('silent') }), config: config.value };
+}
+
+/** Free ports for the sandbox CRMs the web process runs (the Pub/Sub one too: its default, the next port, may be taken). */
+export async function sandboxPortsEnv(): Promise<Record<string, string>> {
+  return {
+    SANDBOX_HUBSPOT_PORT: String(await freePort()),
+    SANDBOX_SALESFORCE_PORT: String(await freePort()),
+    SANDBOX_SALESFORCE_PUBSUB_PORT: String(await freePort()),
+  };
 }

@@ -24,11 +24,22 @@ import { producerConnection, type RedisConnection } from '../src/queue/redis.ts'
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
-import { freePort, startPrivateRedis } from '../src/startup/redis-server.ts';
+import { startPrivateRedis } from '../src/startup/redis-server.ts';
 import { AdminClient } from '../test/support/admin-client.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
 import { addTenant } from '../test/support/tenants.ts';
-import { bootBenchWeb, burstLimitEnv, fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle, type Calls } from './support.ts';
+import {
+  bootBenchWeb,
+  burstLimitEnv,
+  sandboxPortsEnv,
+  fmt,
+  saveResult,
+  spawnWorker,
+  stopWorker,
+  tempDir,
+  untilIdle,
+  type Calls,
+} from './support.ts';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 3);
 const WORKERS = Number(process.env.BENCH_TENANTS_WORKERS ?? 2);
@@ -324,8 +335,7 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     SANDBOX_DEMO: 'false',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     RECONCILE_INTERVAL_MS: '3600000',
-    SANDBOX_HUBSPOT_PORT: String(await freePort()),
-    SANDBOX_SALESFORCE_PORT: String(await freePort()),
+    ...(await sandboxPortsEnv()),
     // Every process opens the credentials the admin's installs sealed.
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     ADMIN_TOKEN: randomBytes(32).toString('hex'),

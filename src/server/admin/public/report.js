@@ -7,53 +7,8 @@ const Chart = window.Chart;
 
 if (source && Chart) {
   const data = JSON.parse(source.textContent);
-  const palette = ['#3b5bdb', '#12b886', '#f59f00', '#e64980', '#7950f2', '#15aabf'];
   const money = (value) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 }).format(value);
-  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-  Chart.defaults.color = '#475467';
-  Chart.defaults.animation = false;
-  Chart.defaults.maintainAspectRatio = false;
-
-  const draw = (id, config) => {
-    const canvas = document.getElementById(id);
-    if (canvas) new Chart(canvas, config);
-  };
-  const bars = (labels, series, options = {}) => ({
-    type: 'bar',
-    data: {
-      labels,
-      datasets: series.map((s, i) => ({
-        label: s.label,
-        data: s.data,
-        backgroundColor: s.color ?? palette[i % palette.length],
-        borderRadius: 4,
-        maxBarThickness: 42,
-      })),
-    },
-    options: {
-      indexAxis: options.horizontal ? 'y' : 'x',
-      plugins: {
-        legend: { display: series.length > 1, position: 'bottom' },
-        tooltip: options.money
-          ? { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${money(ctx.parsed[options.horizontal ? 'x' : 'y'])}` } }
-          : {},
-      },
-      scales: {
-        x: {
-          stacked: Boolean(options.stacked),
-          beginAtZero: true,
-          grid: { display: Boolean(options.horizontal) },
-          ticks: options.horizontal ? (options.money ? { callback: (v) => money(v) } : { precision: 0 }) : {},
-        },
-        y: {
-          stacked: Boolean(options.stacked),
-          beginAtZero: true,
-          grid: { display: !options.horizontal },
-          ticks: !options.horizontal && options.money ? { callback: (v) => money(v) } : { precision: 0 },
-        },
-      },
-    },
-  });
+  const { palette, draw, bars } = window.SmarketingCharts.create(Chart, money);
 
   draw(
     'chart-funnel',

@@ -70,7 +70,7 @@ async function reportPage(ctx: AdminContext, req: Request, res: Response): Promi
       title: 'Funnel report',
       section: 'report',
       installation: installation && req.query.installation ? tabInfo(installation) : undefined,
-      scripts: ['vendor/chart.umd.js', 'report.js'],
+      scripts: ['vendor/chart.umd.js', 'charts.js', 'report.js'],
       body: reportBody({
         installations,
         installation,
@@ -107,7 +107,7 @@ async function reviewPage(ctx: AdminContext, req: Request, res: Response): Promi
       title: 'Pipeline review',
       section: 'review',
       installation: installation && req.query.installation ? tabInfo(installation) : undefined,
-      scripts: ['vendor/chart.umd.js', 'review.js'],
+      scripts: ['vendor/chart.umd.js', 'charts.js', 'review.js'],
       body: reviewBody({
         installations,
         installation,
