@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -17,7 +16,7 @@ import { freePort, startPrivateRedis } from '../../src/startup/redis-server.ts';
 import { AdminClient } from '../support/admin-client.ts';
 import { eventuallyValue, spawnApp, type AppProcess } from '../support/app-process.ts';
 import { freshPostgresUrl } from '../support/db.ts';
-import { addTenant, type Tenant } from '../support/tenants.ts';
+import { addTenant, leadOf, promoteNewContact, type Tenant } from '../support/tenants.ts';
 
 let dir: string;
 let redis: Awaited<ReturnType<typeof startPrivateRedis>>;
@@ -67,19 +66,8 @@ afterAll(async () => {
 describe('a worker process of the deployment', () => {
   it("hands off an MQL of an installation installed through the admin to that installation's org", async () => {
     const email = 'worker-process@example.com';
-    const contact = tenant.portal.createInUi('contacts', { email, lastname: 'Worker', company: 'Tenant Two' });
-    tenant.portal.editInUi('contacts', String(contact.id), { lifecyclestage: 'marketingqualifiedlead' });
-    const repId = tenant.org.users().find((user) => user.isActive && user.role === 'sales-rep')?.id ?? '';
-    const rep = new jsforce.Connection({
-      instanceUrl: tenant.org.url,
-      accessToken: tenant.org.issueUserToken(repId).access_token,
-      version: '62.0',
-    });
-    const lead = await eventuallyValue(
-      async () => (await rep.query<{ Id: string; Email: string }>(`SELECT Id, Email FROM Lead WHERE Email = '${email}'`)).records[0],
-      40_000,
-      'the Lead in the second org, made by the worker process',
-    );
+    const { contactId, rep } = promoteNewContact(tenant, email);
+    const lead = await leadOf(rep, email, 40_000);
     expect(lead.Email).toBe(email);
     // The link is written once the batch has stamped the Lead id back on the contact.
     const link = await eventuallyValue(
@@ -87,7 +75,7 @@ describe('a worker process of the deployment', () => {
         (
           await web.db.query<{ installation_id: string; salesforce_lead_id: string | null }>(
             'SELECT installation_id, salesforce_lead_id FROM record_links WHERE hubspot_contact_id = $1 AND salesforce_lead_id IS NOT NULL',
-            [String(contact.id)],
+            [contactId],
           )
         )[0],
       20_000,

@@ -10,7 +10,7 @@ import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, startAdminApp, type AdminApp } from '../support/admin-harness.ts';
 import { eventuallyValue } from '../support/app-process.ts';
-import { addTenant, type Tenant } from '../support/tenants.ts';
+import { addTenant, leadOf, promoteNewContact, type Tenant } from '../support/tenants.ts';
 
 let admin: AdminApp;
 let tenant: Tenant;
@@ -52,20 +52,8 @@ describe('two installations on one deployment', () => {
 
   it("hands an MQL of the second account to the second org, and the rep's progress there back to that account", async () => {
     const email = 'tenant2-mql@example.com';
-    const contact = tenant.portal.createInUi('contacts', { email, lastname: 'Second', company: 'Tenant Two' });
-    tenant.portal.editInUi('contacts', String(contact.id), { lifecyclestage: 'marketingqualifiedlead' });
-
-    const repId = tenant.org.users().find((user) => user.isActive && user.role === 'sales-rep')?.id ?? '';
-    const rep = new jsforce.Connection({
-      instanceUrl: tenant.org.url,
-      accessToken: tenant.org.issueUserToken(repId).access_token,
-      version: '62.0',
-    });
-    const lead = await eventuallyValue(
-      async () => (await leadsByEmail(tenant.org.url, tenant.org.issueUserToken(repId).access_token, email))[0],
-      20_000,
-      "the second org's Lead",
-    );
+    const { contactId, rep } = promoteNewContact(tenant, email);
+    const lead = await leadOf(rep, email, 20_000);
     const firstOrg = admin.app.sandboxes?.salesforce;
     if (!firstOrg) throw new Error('no first org');
     const firstRep = firstOrg.users().find((user) => user.isActive && user.role === 'sales-rep')?.id ?? '';
@@ -75,14 +63,13 @@ describe('two installations on one deployment', () => {
     const portalApi = new Client({ accessToken: tenant.portal.privateAppToken, basePath: admin.app.sandboxes?.hubspot?.url ?? '' });
     await eventuallyValue(
       async () =>
-        (await portalApi.crm.contacts.basicApi.getById(String(contact.id), ['lifecyclestage'])).properties.lifecyclestage ===
-        'salesqualifiedlead',
+        (await portalApi.crm.contacts.basicApi.getById(contactId, ['lifecyclestage'])).properties.lifecyclestage === 'salesqualifiedlead',
       20_000,
       "the rep's progress on the second account's contact",
     );
     const [link] = await admin.app.db.query<{ installation_id: string }>(
       'SELECT installation_id FROM record_links WHERE hubspot_contact_id = $1 AND salesforce_lead_id IS NOT NULL',
-      [String(contact.id)],
+      [contactId],
     );
     expect(link?.installation_id).toBe(tenant.installationId);
   });

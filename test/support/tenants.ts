@@ -16,6 +16,7 @@ import { bindOrg } from '../../src/store/installation-admin.ts';
 import type { RunningApp } from '../../src/startup/boot.ts';
 import { producerConnection, untilReady } from '../../src/queue/redis.ts';
 import { runOAuthInstall, type AdminClient } from './admin-client.ts';
+import { eventuallyValue } from './app-process.ts';
 
 export interface Tenant {
   installationId: string;
@@ -161,3 +162,25 @@ async function provisionTenant(
 
 const session = (org: SalesforceSandbox, accessToken: string) =>
   new jsforce.Connection({ instanceUrl: org.url, accessToken, version: '62.0' });
+
+/**
+ * A marketer creates a contact in the tenant's account and promotes it to MQL; returns the contact's
+ * id and a session of one of the org's sales reps, to look for its Lead as the rep would.
+ */
+export function promoteNewContact(tenant: Tenant, email: string): { contactId: string; rep: jsforce.Connection } {
+  const contact = tenant.portal.createInUi('contacts', { email, lastname: email.split('@')[0] ?? 'Tenant', company: 'Tenant' });
+  tenant.portal.editInUi('contacts', String(contact.id), { lifecyclestage: 'marketingqualifiedlead' });
+  const repId = tenant.org.users().find((user) => user.isActive && user.role === 'sales-rep')?.id ?? '';
+  return { contactId: String(contact.id), rep: session(tenant.org, tenant.org.issueUserToken(repId).access_token) };
+}
+
+/** The Lead of an email in the rep's org, once it exists. */
+export function leadOf(rep: jsforce.Connection, email: string, timeoutMs: number): Promise<{ Id: string; Status: string; Email: string }> {
+  return eventuallyValue(
+    async () =>
+      (await rep.query<{ Id: string; Status: string; Email: string }>(`SELECT Id, Status, Email FROM Lead WHERE Email = '${email}'`))
+        .records[0],
+    timeoutMs,
+    `the Lead of ${email}`,
+  );
+}
