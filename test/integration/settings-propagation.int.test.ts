@@ -44,6 +44,8 @@ describe('settings across processes', () => {
       PORT: String(webPort),
       SANDBOX_HUBSPOT_PORT: String(hubspotPort),
       SANDBOX_SALESFORCE_PORT: String(salesforcePort),
+      // A port of its own: the default, the next one after the org's, may be taken.
+      SANDBOX_SALESFORCE_PUBSUB_PORT: String(await freePort()),
     };
     const dataDir = () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'smk-propagation-'));
