@@ -5,6 +5,8 @@
  */
 import { Client } from '@hubspot/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubSpotJournalClient } from '../../src/crm/hubspot/journal.ts';
+import { wantedJournalSubscriptions } from '../../src/crm/hubspot/journal-events.ts';
 import type { AddedPortal, HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import {
   APP_ID,
@@ -109,6 +111,21 @@ describe('HubSpot sandbox: several accounts on one host', () => {
         [OTHER_PORTAL, there.id],
       ].sort(),
     );
+  });
+
+  it("journals each account's changes in the app's one journal, as entries of that portal only", async () => {
+    const journal = new HubSpotJournalClient({ basePath: sandbox.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    for (const portalId of [PORTAL_ID, OTHER_PORTAL])
+      for (const subscription of wantedJournalSubscriptions(portalId, ['lifecyclestage', 'email'])) await journal.subscribe(subscription);
+    const there = await clientFor(sandbox, { accessToken: other.privateAppToken }).crm.contacts.basicApi.create({
+      properties: { email: 'journal@portal2.example.com' },
+      associations: [],
+    });
+    const entry = await waitFor(async () => (await journal.earliest(String(OTHER_PORTAL))) ?? undefined, 5000, "the second portal's entry");
+    const events = (await journal.read(entry)).journalEvents;
+    expect(events.map((event) => [Number(event.portalId), String(event.objectId)])).toContainEqual([OTHER_PORTAL, there.id]);
+    expect(events.every((event) => Number(event.portalId) === OTHER_PORTAL)).toBe(true);
+    expect(await journal.earliest(String(PORTAL_ID))).toBeNull();
   });
 
   it('refuses a second account with the same portal id', () => {

@@ -143,7 +143,7 @@ function registerSubscriptionRoutes(router: Router, journal: Journal, config: Sa
 
   router.post(base, write, (req: Request, res: Response) => {
     const input = parseBody(subscriptionBody, req.body);
-    if (input.portalId !== config.portalId) throw validationError(`The app is not installed in portal ${input.portalId}`);
+    if (!journal.hasPortal(input.portalId)) throw validationError(`The app is not installed in portal ${input.portalId}`);
     const subscription = journal.newSubscription({
       subscriptionType: input.subscriptionType,
       portalId: input.portalId,

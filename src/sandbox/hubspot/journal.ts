@@ -110,7 +110,21 @@ export class Journal {
   /** Signs the entries' file URLs (the sandbox's stand-in for S3 pre-signing). */
   private readonly signingKey = randomBytes(32);
 
-  constructor(private readonly config: SandboxConfig) {}
+  /** The portals that installed the app: the server's first, and each one added to it. */
+  private readonly portals: Set<number>;
+
+  constructor(private readonly config: SandboxConfig) {
+    this.portals = new Set([config.portalId]);
+  }
+
+  /** Another portal of the server installed the app: its changes can be subscribed to. */
+  addPortal(portalId: number): void {
+    this.portals.add(portalId);
+  }
+
+  hasPortal(portalId: number): boolean {
+    return this.portals.has(portalId);
+  }
 
   /** Issues a client credentials token for the requested scopes. */
   issueToken(scopes: string[]): { token: string; expiresIn: number } {

@@ -111,6 +111,7 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions): Promi
     const portal = createPortal(portalConfig, new SandboxStore(store.webhooks), undefined, journal);
     if (input.tier !== undefined) portal.control.setMarketingHubTier(input.tier);
     portals.set(portal.portalId, portal);
+    journal.addPortal(portal.portalId);
     return added(portal);
   };
 
