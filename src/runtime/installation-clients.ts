@@ -58,6 +58,11 @@ export interface InstallationRuntime {
   sales: SalesSettings;
 }
 
+/** The Redis key whose bump makes every process build an installation's runtime again (settings or credentials changed). */
+export function settingsVersionKey(prefix: string, installationId: string): string {
+  return `${prefix}:settings-version:${installationId}`;
+}
+
 /** How often a process reads a portal's HubSpot limit again (the learned limit lasts 6 h). */
 const HUBSPOT_LIMIT_REFRESH_MS = 60 * 60 * 1000;
 
@@ -137,7 +142,7 @@ export class InstallationClients {
   }
 
   private versionKey(installationId: string): string {
-    return `${this.deps.prefix}:settings-version:${installationId}`;
+    return settingsVersionKey(this.deps.prefix, installationId);
   }
 
   /**

@@ -8,6 +8,7 @@
 import jsforce from 'jsforce';
 import type { Logger } from 'pino';
 import { outboundRulesFor } from '../../src/server/admin/provisioning.ts';
+import { settingsVersionKey } from '../../src/runtime/installation-clients.ts';
 import { createSealer } from '../../src/runtime/secrets.ts';
 import type { AddedPortal } from '../../src/sandbox/hubspot/server.ts';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../src/sandbox/salesforce/server.ts';
@@ -121,7 +122,7 @@ async function connectSalesforce(
   const redis = producerConnection(app.redisUrl);
   try {
     await untilReady(redis);
-    await redis.incr(`${input.prefix}:settings-version:${installationId}`);
+    await redis.incr(settingsVersionKey(input.prefix, installationId));
   } finally {
     redis.disconnect();
   }
