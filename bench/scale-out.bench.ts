@@ -100,6 +100,8 @@ async function runOnce(workers: number, postgresUrl: string): Promise<ScaleOutRu
     REDIS_URL: redis.url,
     DATABASE_URL: databaseUrl,
     SANDBOX_DEMO: 'false',
+    // Records in memory only: writing the sandboxes' state to disk would take the CPU a real CRM never takes from the deployment.
+    SANDBOX_PERSIST: 'false',
     LOG_LEVEL: 'warn',
     RECONCILE_INTERVAL_MS: '3600000',
     ...(await sandboxPortsEnv()),

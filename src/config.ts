@@ -97,6 +97,8 @@ const EnvSchema = z.object({
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   SANDBOX: booleanFlag.optional(),
   SANDBOX_DEMO: booleanFlag.default(true),
+  // false: the sandbox CRMs keep their records in memory only (the benchmarks: a real CRM's storage costs the deployment nothing).
+  SANDBOX_PERSIST: booleanFlag.default(true),
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   RECONCILE_LOOKBACK_MS: z.coerce.number().int().min(0).default(120_000),
   // Private ranges the alert target may point to (a receiver on the operator's own network); none by default.
@@ -248,6 +250,8 @@ export interface AppConfig {
     pubsubEndpoint: string | undefined;
   };
   sandbox: {
+    /** The sandbox CRMs' state is written under DATA_DIR/sandbox and read back at boot (false: memory only). */
+    persist: boolean;
     hubspot: {
       port: number;
       portalId: number;
@@ -414,6 +418,7 @@ function salesforceConfig(e: Env, mode: CrmMode): AppConfig['salesforce'] {
 
 function sandboxConfig(e: Env): AppConfig['sandbox'] {
   return {
+    persist: e.SANDBOX_PERSIST,
     hubspot: {
       port: e.SANDBOX_HUBSPOT_PORT,
       portalId: e.SANDBOX_HUBSPOT_PORTAL_ID,

@@ -1,6 +1,6 @@
 /**
  * The sandbox CRMs inside the app (or alone with `npm run sandbox`): a local HubSpot and a local
- * Salesforce org on their documented ports, with state under DATA_DIR/sandbox.
+ * Salesforce org on their documented ports, with state under DATA_DIR/sandbox (unless SANDBOX_PERSIST=false).
  */
 import path from 'node:path';
 import type { AppConfig } from '../config.ts';
@@ -39,7 +39,7 @@ export async function startSandboxes(
     ? await startHubSpotSandbox({
         port: hs.port,
         ...accounts.hubspot,
-        stateFile: path.join(dir, 'hubspot.json'),
+        ...(config.sandbox.persist ? { stateFile: path.join(dir, 'hubspot.json') } : {}),
         logger: log.child({ component: 'sandbox-hubspot' }),
         rateLimit: { requests: hs.burstLimit, windowMs: 10_000, searchPerSecond: 5 },
       })
@@ -51,7 +51,7 @@ export async function startSandboxes(
           port: sf.port,
           pubsubPort: sf.pubsubPort,
           ...accounts.salesforce,
-          stateFile: path.join(dir, 'salesforce.json'),
+          ...(config.sandbox.persist ? { stateFile: path.join(dir, 'salesforce.json') } : {}),
           logger: log.child({ component: 'sandbox-salesforce' }),
         })
       : undefined;
