@@ -1,6 +1,7 @@
 /** `npm run bench [name…] [--contacts N]`: runs the benchmarks (all by default) and prints their tables. */
 import { printBackfill, runBackfillBench } from './backfill.bench.ts';
 import { printIntake, runIntakeBench } from './intake.bench.ts';
+import { printInstallations, runInstallationsBench } from './installations.bench.ts';
 import { printLifecycle, runLifecycleBench } from './lifecycle.bench.ts';
 import { printScaleOut, runScaleOutBench } from './scale-out.bench.ts';
 import { printTenants, runTenantsBench } from './tenants.bench.ts';
@@ -11,6 +12,8 @@ const benches: Record<string, () => Promise<void>> = {
   'scale-out': async () => printScaleOut(await runScaleOutBench()),
   // Several installations on one deployment (about 3 minutes): run by name.
   tenants: async () => printTenants(await runTenantsBench()),
+  // Hundreds of installations installed through the admin, a minute measured at each step (about 15 minutes): run by name.
+  installations: async () => printInstallations(await runInstallationsBench()),
   // The full form (a million contacts) takes about half an hour: not part of the default run.
   backfill: async () => printBackfill(await runBackfillBench()),
 };

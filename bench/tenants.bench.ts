@@ -21,26 +21,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
 import { createLogger } from '../src/log.ts';
-import { producerConnection, type RedisConnection } from '../src/queue/redis.ts';
+import { producerConnection } from '../src/queue/redis.ts';
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
-import type { SalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
 import { startPrivateRedis } from '../src/startup/redis-server.ts';
-import { AdminClient } from '../test/support/admin-client.ts';
 import { createDatabase, startTestPostgres } from '../test/support/services.ts';
-import { addTenant } from '../test/support/tenants.ts';
-import {
-  bootBenchWeb,
-  burstLimitEnv,
-  sandboxPortsEnv,
-  fmt,
-  saveResult,
-  spawnWorker,
-  stopWorker,
-  tempDir,
-  untilIdle,
-  type Calls,
-} from './support.ts';
+import { bootBenchWeb, burstLimitEnv, sandboxPortsEnv, fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle } from './support.ts';
+import { allCalls, installMore, redisCost, sandboxInstallation, type Installation, type RedisCost } from './tenancy.ts';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 3);
 const WORKERS = Number(process.env.BENCH_TENANTS_WORKERS ?? 2);
@@ -52,14 +39,6 @@ const TARGET_P95_MS = 2_000;
 /** Calls per record at the batch limits (scale-out.bench.ts): HubSpot read + update per 100, Salesforce 3 per 200. */
 const HUBSPOT_CALLS_PER_RECORD = 2 / 100;
 const SALESFORCE_CALLS_PER_RECORD = 3 / 200;
-
-interface Installation {
-  id: string;
-  hubspot: SandboxControl;
-  /** HubSpot requests per second the account allows. */
-  hubspotPerSecond: number;
-  org: SalesforceSandbox;
-}
 
 export interface TenantsBenchResult {
   installations: number;
@@ -78,16 +57,9 @@ export interface TenantsBenchResult {
   };
   aggregate: { each: number; seconds: number; recordsPerSecond: number; limitSum: number; share: number };
   /** Installed and idle, before any handoff. */
-  redisIdle: TenantsBenchResult['redis'];
+  redisIdle: RedisCost;
   /** After the runs. */
-  redis: {
-    perInstallation: { keys: number; bytes: number }[];
-    sharedKeys: number;
-    sharedBytes: number;
-    usedMemory: number;
-    /** The key shapes (ids replaced) with the most keys. */
-    largest: { shape: string; keys: number; bytes: number }[];
-  };
+  redis: RedisCost;
 }
 
 interface Latencies {
@@ -103,19 +75,6 @@ function latencies(samples: number[]): Latencies {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { count: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0 };
-}
-
-function allCalls(installations: readonly Installation[]): Calls {
-  const total: Calls = { hubspot: 0, salesforce: 0, limited: 0, endpoints: {} };
-  for (const [i, one] of installations.entries()) {
-    const hs = one.hubspot.stats();
-    const sf = one.org.stats();
-    total.hubspot += hs.totals.calls;
-    total.salesforce += sf.totalCalls;
-    total.limited += hs.totals.rateLimited;
-    for (const [k, n] of Object.entries({ ...hs.endpoints, ...sf.calls })) total.endpoints[`${i}:${k}`] = n;
-  }
-  return total;
 }
 
 /** Contacts the account already has (a CSV import: no webhooks), ready to be promoted. */
@@ -288,48 +247,6 @@ async function aggregate(app: RunningApp, installations: readonly Installation[]
   return { each: EACH, seconds, recordsPerSecond, limitSum, share: recordsPerSecond / limitSum };
 }
 
-/** Keys and bytes of the keys that name each installation; the rest is shared. */
-async function redisCost(redis: RedisConnection, installations: readonly Installation[]): Promise<TenantsBenchResult['redis']> {
-  const per = installations.map(() => ({ keys: 0, bytes: 0 }));
-  let sharedKeys = 0;
-  let sharedBytes = 0;
-  const shapes = new Map<string, { keys: number; bytes: number }>();
-  const shapeOf = (key: string) =>
-    installations
-      .reduce((k, one) => k.replaceAll(one.id, '<installation>'), key)
-      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<uuid>')
-      .replace(/\b[0-9a-zA-Z]{15,18}\b/g, '<sfid>')
-      .replace(/\d+/g, '<n>');
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'COUNT', 1000);
-    cursor = nextCursor;
-    for (const key of keys) {
-      const bytes = Number((await redis.call('MEMORY', 'USAGE', key)) ?? 0);
-      const shape = shapes.get(shapeOf(key)) ?? { keys: 0, bytes: 0 };
-      shape.keys += 1;
-      shape.bytes += bytes;
-      shapes.set(shapeOf(key), shape);
-      const owner = installations.findIndex((one) => key.includes(one.id));
-      const slot = per[owner];
-      if (slot) {
-        slot.keys += 1;
-        slot.bytes += bytes;
-      } else {
-        sharedKeys += 1;
-        sharedBytes += bytes;
-      }
-    }
-  } while (cursor !== '0');
-  const info = await redis.info('memory');
-  const usedMemory = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-  const largest = [...shapes]
-    .map(([shape, n]) => ({ shape, ...n }))
-    .sort((a, b) => b.keys - a.keys)
-    .slice(0, 10);
-  return { perInstallation: per, sharedKeys, sharedBytes, usedMemory, largest };
-}
-
 export async function runTenantsBench(): Promise<TenantsBenchResult> {
   if (TENANTS < 2) throw new Error('BENCH_TENANTS must be at least 2 (one noisy, one quiet)');
   const postgres = await startTestPostgres();
@@ -356,7 +273,9 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
   const tenants: { close(): Promise<void> }[] = [];
   let finished = false;
   try {
-    const installations = await install(app, env, tenants);
+    const installations = [await sandboxInstallation(app)];
+    process.stderr.write(`tenants: installing ${TENANTS - 1} more installations through the admin…\n`);
+    installations.push(...(await installMore(app, env, { from: 2, to: TENANTS, concurrency: 1 }, tenants)));
     for (let i = 1; i <= WORKERS; i += 1)
       children.push(spawnWorker({ ...env, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
     const deadline = Date.now() + 90_000;
@@ -388,31 +307,6 @@ export async function runTenantsBench(): Promise<TenantsBenchResult> {
     if (finished && process.env.BENCH_LOG_LEVEL === undefined) rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`tenants: worker logs kept in ${dir}\n`);
   }
-}
-
-/** The sandbox's own installation, then TENANTS − 1 installed through the admin. */
-async function install(app: RunningApp, env: { ADMIN_TOKEN: string; ENCRYPTION_KEY: string }, tenants: { close(): Promise<void> }[]) {
-  const hubspot = app.sandboxes?.hubspot;
-  const org = app.sandboxes?.salesforce;
-  const id = (await app.db.query<{ id: string }>("SELECT id FROM installations WHERE name = 'Sandbox'"))[0]?.id;
-  if (!hubspot || !org || !id || !app.url) throw new Error('the app started without its sandbox installation');
-  const perSecond = (burst: number) => burst / 10;
-  const installations: Installation[] = [{ id, hubspot, hubspotPerSecond: perSecond(app.config.sandbox.hubspot.burstLimit), org }];
-  const admin = new AdminClient(app.url);
-  await admin.signIn(env.ADMIN_TOKEN);
-  for (let n = 2; n <= TENANTS; n += 1) {
-    process.stderr.write(`tenants: installing installation ${n} of ${TENANTS} through the admin…\n`);
-    const tenant = await addTenant(app, {
-      n,
-      encryptionKey: Buffer.from(env.ENCRYPTION_KEY, 'hex'),
-      prefix: '{smarketing}',
-      admin,
-      adminToken: env.ADMIN_TOKEN,
-    });
-    tenants.push(tenant);
-    installations.push({ id: tenant.installationId, hubspot: tenant.portal, hubspotPerSecond: perSecond(100), org: tenant.org });
-  }
-  return installations;
 }
 
 export function printTenants(result: TenantsBenchResult): void {

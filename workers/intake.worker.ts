@@ -14,7 +14,7 @@ import type { InstallationClients, InstallationRuntime } from '../src/runtime/in
 import type { Db } from '../src/store/db.ts';
 import { recordInboundEvent } from '../src/store/inbound-events.ts';
 import { runningClocksForLeads } from '../src/store/sla.ts';
-import { writeSyncLog } from '../src/store/sync-log.ts';
+import type { SyncLogEntry } from '../src/store/sync-log.ts';
 import { salesforceRef, stageValues } from '../src/sync/context.ts';
 import type { SyncScheduler } from '../src/sync/scheduler.ts';
 import type { ValueLedger } from '../src/sync/value-ledger.ts';
@@ -88,17 +88,33 @@ async function takeInSalesforceNotification(
 ): Promise<boolean> {
   const { notification } = payload;
   const modified = notification.fields.SystemModstamp ?? notification.fields.LastModifiedDate;
-  return recordInboundEvent(db, {
-    dedupeKey: dedupeKey(job),
-    installationId: payload.installationId,
-    source: 'salesforce',
-    objectType: notification.sObjectType,
-    objectId: notification.fields.Id ?? notification.id,
-    occurredAt: modified ? new Date(modified) : new Date(payload.receivedAt),
-    receivedAt: new Date(payload.receivedAt),
-    payload: notification,
-    ownWrite,
-  });
+  const recordId = notification.fields.Id ?? notification.id;
+  const log: SyncLogEntry[] = ownWrite
+    ? [
+        {
+          installationId: payload.installationId,
+          recordRef: salesforceRef(notification.sObjectType, recordId),
+          level: 'info',
+          action: 'skip_echo',
+          reason: "last modified by the integration user with the stage the app knows: the app's own write, not synced back",
+        },
+      ]
+    : [];
+  return recordInboundEvent(
+    db,
+    {
+      dedupeKey: dedupeKey(job),
+      installationId: payload.installationId,
+      source: 'salesforce',
+      objectType: notification.sObjectType,
+      objectId: recordId,
+      occurredAt: modified ? new Date(modified) : new Date(payload.receivedAt),
+      receivedAt: new Date(payload.receivedAt),
+      payload: notification,
+      ownWrite,
+    },
+    log,
+  );
 }
 
 /** An identity event waits for the running handoff batch of its installation. */
@@ -208,15 +224,7 @@ async function routeSalesforceNotification(deps: IntakeDeps, payload: JobPayload
     (hubspotId ? await sync.ledger.matches(installationId, 'salesforce', `hs:${hubspotId}`, stage) : false);
   // A record with no stage (a Contact, a Task or Event) changed by the integration user is the app's own write.
   if (byIntegrationUser && (!staged || stageKnown)) {
-    await writeSyncLog(deps.db, [
-      {
-        installationId,
-        recordRef: salesforceRef(notification.sObjectType, recordId),
-        level: 'info',
-        action: 'skip_echo',
-        reason: "last modified by the integration user with the stage the app knows: the app's own write, not synced back",
-      },
-    ]);
+    // Its skip_echo line is written with the event (takeInSalesforceNotification).
     return true;
   }
   await sync.scheduler.markAndSchedule(installationId, 'to-hubspot', [

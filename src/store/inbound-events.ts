@@ -3,6 +3,7 @@
  * makes a redelivery a no-op within one installation and never across two.
  */
 import type { Queryable } from './db.ts';
+import { SYNC_LOG_COLUMNS, syncLogRows, type SyncLogEntry } from './sync-log.ts';
 
 export interface InboundEvent {
   dedupeKey: string;
@@ -17,25 +18,35 @@ export interface InboundEvent {
   ownWrite?: boolean;
 }
 
-/** Records an event; resolves false when the installation already recorded it (same dedupe key). */
-export async function recordInboundEvent(db: Queryable, event: InboundEvent): Promise<boolean> {
-  const rows = await db.query(
-    `INSERT INTO inbound_events (dedupe_key, installation_id, source, object_type, object_id, occurred_at, received_at, payload, own_write)
+/**
+ * Records an event; resolves false when the installation already recorded it (same dedupe key).
+ * `log`: sync log entries about it, written in the same statement and only with a new event (a
+ * redelivery logs nothing twice; one round trip per event under a burst of echoes).
+ */
+export async function recordInboundEvent(db: Queryable, event: InboundEvent, log: readonly SyncLogEntry[] = []): Promise<boolean> {
+  const values = [
+    event.dedupeKey,
+    event.installationId,
+    event.source,
+    event.objectType,
+    event.objectId,
+    event.occurredAt,
+    event.receivedAt,
+    JSON.stringify(event.payload),
+    event.ownWrite === true,
+  ];
+  const insert = `INSERT INTO inbound_events (dedupe_key, installation_id, source, object_type, object_id, occurred_at, received_at, payload, own_write)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (installation_id, dedupe_key) DO NOTHING RETURNING dedupe_key`,
-    [
-      event.dedupeKey,
-      event.installationId,
-      event.source,
-      event.objectType,
-      event.objectId,
-      event.occurredAt,
-      event.receivedAt,
-      JSON.stringify(event.payload),
-      event.ownWrite === true,
-    ],
+     ON CONFLICT (installation_id, dedupe_key) DO NOTHING RETURNING dedupe_key`;
+  if (log.length === 0) return (await db.query(insert, values)).length === 1;
+  const entries = syncLogRows(log, values.length + 1);
+  const rows = await db.query<{ n: number }>(
+    `WITH event AS (${insert}),
+          logged AS (INSERT INTO sync_log (${SYNC_LOG_COLUMNS}) SELECT * FROM (VALUES ${entries.rows}) AS entry WHERE EXISTS (SELECT 1 FROM event))
+     SELECT count(*)::int AS n FROM event`,
+    [...values, ...entries.values],
   );
-  return rows.length === 1;
+  return rows[0]?.n === 1;
 }
 
 /** The newest Salesforce notification's fields per record (what the last Outbound Message said). */

@@ -15,9 +15,9 @@ export interface SyncLogEntry {
   jobId?: string;
 }
 
-/** Appends entries to the sync log in one statement. */
-export async function writeSyncLog(db: Queryable, entries: readonly SyncLogEntry[]): Promise<void> {
-  if (entries.length === 0) return;
+/** The sync log's columns, and the VALUES rows of `entries` with their parameters numbered from `first`. */
+export const SYNC_LOG_COLUMNS = 'installation_id, record_ref, level, action, reason, details, job_queue, job_id';
+export function syncLogRows(entries: readonly SyncLogEntry[], first = 1): { rows: string; values: unknown[] } {
   const values: unknown[] = [];
   const rows = entries.map((e, i) => {
     values.push(
@@ -30,13 +30,17 @@ export async function writeSyncLog(db: Queryable, entries: readonly SyncLogEntry
       e.jobQueue ?? null,
       e.jobId ?? null,
     );
-    const o = i * 8;
+    const o = first - 1 + i * 8;
     return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}, $${o + 5}, $${o + 6}::jsonb, $${o + 7}, $${o + 8})`;
   });
-  await db.query(
-    `INSERT INTO sync_log (installation_id, record_ref, level, action, reason, details, job_queue, job_id) VALUES ${rows.join(', ')}`,
-    values,
-  );
+  return { rows: rows.join(', '), values };
+}
+
+/** Appends entries to the sync log in one statement. */
+export async function writeSyncLog(db: Queryable, entries: readonly SyncLogEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const { rows, values } = syncLogRows(entries);
+  await db.query(`INSERT INTO sync_log (${SYNC_LOG_COLUMNS}) VALUES ${rows}`, values);
 }
 
 export interface StageChange {

@@ -70,6 +70,45 @@ describe.each(BACKENDS)('store on %s', (backend) => {
     expect(rows[0]?.occurred_at).toEqual(new Date('2026-01-01T00:00:00Z'));
   });
 
+  it("writes an echo's sync log line with its event, once: a redelivery logs nothing again", async () => {
+    db = await openTestDb(backend);
+    await migrate(db);
+    const installation = await upsertInstallation(db, { name: 'Acme', hubspotPortalId: '8', salesforceOrgId: null });
+    const event = {
+      dedupeKey: 'sf-echo-1',
+      installationId: installation.id,
+      source: 'salesforce' as const,
+      objectType: 'Lead',
+      objectId: '00Q000000000001AAA',
+      occurredAt: new Date('2026-01-01T00:00:00Z'),
+      receivedAt: new Date('2026-01-01T00:00:01Z'),
+      payload: { sObjectType: 'Lead' },
+      ownWrite: true,
+    };
+    const log = [
+      {
+        installationId: installation.id,
+        recordRef: 'salesforce:Lead:00Q000000000001AAA',
+        level: 'info' as const,
+        action: 'skip_echo',
+        reason: "the app's own write",
+        details: { stage: 'Open' },
+      },
+    ];
+    expect(await recordInboundEvent(db, event, log)).toBe(true);
+    expect(await recordInboundEvent(db, event, log)).toBe(false);
+    const events = await db.query<{ n: number; own_write: boolean }>(
+      'SELECT count(*)::int AS n, bool_and(own_write) AS own_write FROM inbound_events',
+    );
+    expect(events[0]).toEqual({ n: 1, own_write: true });
+    const lines = await db.query<{ record_ref: string; action: string; level: string; details: unknown }>(
+      'SELECT record_ref, action, level, details FROM sync_log',
+    );
+    expect(lines).toEqual([
+      { record_ref: 'salesforce:Lead:00Q000000000001AAA', action: 'skip_echo', level: 'info', details: { stage: 'Open' } },
+    ]);
+  });
+
   it('rolls a transaction back when its work throws', async () => {
     db = await openTestDb(backend);
     await migrate(db);

@@ -46,9 +46,19 @@ export function wantedSubscriptions(contactProperties: readonly string[]): Wante
   ];
 }
 
+/**
+ * The developer-key client of the app's webhook setup. Its calls count against one 10-second limit
+ * for the whole app (429 with policyName TEN_SECONDLY_ROLLING), which provisioning many
+ * installations at once reaches; the SDK's own retry (@hubspot/api-client RetryDecorator: 10 s,
+ * then 20 s, on that policy; 200 ms steps on a 5xx) waits it out instead of failing the admin's run.
+ */
+function developerClient(setup: Pick<WebhookSetup, 'developerApiKey' | 'basePath'>): Client {
+  return new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath, numberOfApiCallRetries: 3 });
+}
+
 /** Points the app's webhooks at `targetUrl` and creates the missing subscriptions; returns what it created. */
 export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<string[]> {
-  const client = new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath });
+  const client = developerClient(setup);
   await client.webhooks.settingsApi.configure(setup.appId, { targetUrl: setup.targetUrl, throttling: { maxConcurrentRequests: 10 } });
   const existing = await client.webhooks.subscriptionsApi.getAll(setup.appId);
   const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
@@ -70,7 +80,7 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
 export async function inspectWebhookSubscriptions(
   setup: WebhookSetup,
 ): Promise<{ targetUrl: string | null; subscriptions: { eventType: string; propertyName: string | null; exists: boolean }[] }> {
-  const client = new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath });
+  const client = developerClient(setup);
   let targetUrl: string | null = null;
   try {
     targetUrl = (await client.webhooks.settingsApi.getAll(setup.appId)).targetUrl;
