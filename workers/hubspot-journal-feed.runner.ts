@@ -24,8 +24,8 @@ import type { Logger } from '../src/log.ts';
 import { MAX_EVENTS_PER_DELIVERY } from '../src/queue/catalog.ts';
 import type { NewJob, Producer } from '../src/queue/producer.ts';
 import type { Queryable } from '../src/store/db.ts';
-import { settingInEffect } from '../src/store/installation-admin.ts';
-import { listActiveInstallations, type Installation } from '../src/store/installations.ts';
+import { settingInEffect, settingOrDefault } from '../src/store/installation-admin.ts';
+import { listActiveInstallationsWithSetting, type Installation } from '../src/store/installations.ts';
 import {
   forgetJournalOffset,
   markJournalCaughtUp,
@@ -88,9 +88,12 @@ export class FeedLease {
   }
 }
 
+/** The settings key of an installation's HubSpot change feed mode. */
+const CHANGE_FEED_SETTING = 'hubspotChangeFeed';
+
 /** The installation's mode: the stored `hubspotChangeFeed`, or push. */
 export async function hubspotChangeFeedOf(db: Queryable, installationId: string): Promise<ChangeFeedMode> {
-  return (await settingInEffect(db, installationId, 'hubspotChangeFeed', validateChangeFeed, DEFAULT_CHANGE_FEED)).mode;
+  return (await settingInEffect(db, installationId, CHANGE_FEED_SETTING, validateChangeFeed, DEFAULT_CHANGE_FEED)).mode;
 }
 
 /**
@@ -314,9 +317,10 @@ export class HubSpotJournalFeeds {
   /** Looks at the installations and their modes now. */
   async refresh(): Promise<void> {
     const wanted = new Map<string, Installation & { hubspotPortalId: string }>();
-    for (const installation of await listActiveInstallations(this.deps.db)) {
+    // One query for every installation's mode (not one per installation every refresh).
+    for (const { installation, stored } of await listActiveInstallationsWithSetting(this.deps.db, CHANGE_FEED_SETTING)) {
       if (installation.hubspotPortalId === null) continue;
-      if (pulls(await hubspotChangeFeedOf(this.deps.db, installation.id)))
+      if (pulls(settingOrDefault(stored, validateChangeFeed, DEFAULT_CHANGE_FEED).mode))
         wanted.set(installation.id, { ...installation, hubspotPortalId: installation.hubspotPortalId });
     }
     this.pulling = wanted.size;

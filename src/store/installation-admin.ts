@@ -104,7 +104,11 @@ export async function settingInEffect<T>(
   validate: (input: unknown) => Result<T, string[]>,
   defaults: T,
 ): Promise<T> {
-  const stored = (await readSettings(db, id))[key];
+  return settingOrDefault((await readSettings(db, id))[key], validate, defaults);
+}
+
+/** A stored setting's value when it validates; the default when it is unset or invalid. */
+export function settingOrDefault<T>(stored: unknown, validate: (input: unknown) => Result<T, string[]>, defaults: T): T {
   if (stored === undefined) return defaults;
   const checked = validate(stored);
   return checked.ok ? checked.value : defaults;

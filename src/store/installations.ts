@@ -67,6 +67,18 @@ export async function listActiveInstallations(db: Queryable): Promise<Installati
   return rows.map(installationFromRow);
 }
 
+/** Every active installation with one settings key as stored (undefined: not set), in one query. */
+export async function listActiveInstallationsWithSetting(
+  db: Queryable,
+  key: string,
+): Promise<{ installation: Installation; stored: unknown }[]> {
+  const rows = await db.query<InstallationRow & { stored: unknown }>(
+    `SELECT ${INSTALLATION_COLUMNS}, settings -> $1::text AS stored FROM installations WHERE status = 'active' ORDER BY created_at`,
+    [key],
+  );
+  return rows.map((row) => ({ installation: installationFromRow(row), stored: row.stored ?? undefined }));
+}
+
 /** What is sealed per installation: the OAuth grant of each side, and the SLA alert target. */
 export type SealedSlot = 'hubspot' | 'salesforce' | 'alert';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureWebhookSubscriptions } from '../../src/crm/hubspot/webhook-subscriptions.ts';
+import { ensureWebhookSubscriptions, inspectWebhookSubscriptions } from '../../src/crm/hubspot/webhook-subscriptions.ts';
 import type { HubSpotSandbox } from '../../src/sandbox/hubspot/server.ts';
 import { APP_ID, DEVELOPER_KEY, developerClientFor, startSandbox } from './support-hubspot/sandbox.ts';
 
@@ -29,4 +29,29 @@ describe("the app's webhook setup (developer API key)", () => {
     expect(settings.targetUrl).toBe('https://smarketing.example.com/webhooks/hubspot');
     expect(sandbox.stats().totals.rateLimited).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it("makes no call for a setup another installation's provisioning already made: the inspection it read is enough", async () => {
+    sandbox = await startSandbox();
+    const setup = {
+      basePath: sandbox.url,
+      developerApiKey: DEVELOPER_KEY,
+      appId: APP_ID,
+      targetUrl: 'https://smarketing.example.com/webhooks/hubspot',
+      contactProperties: ['lifecyclestage', 'hs_lead_status'],
+    };
+    const first = await inspectWebhookSubscriptions(setup);
+    expect(await ensureWebhookSubscriptions(setup, first)).toHaveLength(first.subscriptions.length);
+
+    const calls = sandbox.stats().totals.calls;
+    const second = await inspectWebhookSubscriptions(setup);
+    expect(second.targetUrl).toBe(setup.targetUrl);
+    expect(second.subscriptions.every((s) => s.exists)).toBe(true);
+    expect(await ensureWebhookSubscriptions(setup, second)).toEqual([]);
+    // The inspection's two reads, nothing more.
+    expect(sandbox.stats().totals.calls - calls).toBe(2);
+
+    // A property mapped since: only its subscription is made.
+    const more = { ...setup, contactProperties: [...setup.contactProperties, 'jobtitle'] };
+    expect(await ensureWebhookSubscriptions(more, await inspectWebhookSubscriptions(more))).toEqual(['contact.propertyChange:jobtitle']);
+  });
 });

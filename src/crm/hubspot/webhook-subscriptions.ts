@@ -56,12 +56,27 @@ function developerClient(setup: Pick<WebhookSetup, 'developerApiKey' | 'basePath
   return new Client({ developerApiKey: setup.developerApiKey, basePath: setup.basePath, numberOfApiCallRetries: 3 });
 }
 
-/** Points the app's webhooks at `targetUrl` and creates the missing subscriptions; returns what it created. */
-export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<string[]> {
+/** What `inspectWebhookSubscriptions` read: the app's target URL and which wanted subscriptions exist. */
+export interface WebhookInspection {
+  targetUrl: string | null;
+  subscriptions: { eventType: string; propertyName: string | null; exists: boolean }[];
+}
+
+/**
+ * Points the app's webhooks at `targetUrl` and creates the missing subscriptions; returns what it
+ * created. With what an inspection just read, it writes only what differs (a second installation's
+ * provisioning finds the app's webhooks set up and makes no call): every call counts against the
+ * app's one 10-second limit.
+ */
+export async function ensureWebhookSubscriptions(setup: WebhookSetup, seen?: WebhookInspection): Promise<string[]> {
   const client = developerClient(setup);
-  await client.webhooks.settingsApi.configure(setup.appId, { targetUrl: setup.targetUrl, throttling: { maxConcurrentRequests: 10 } });
-  const existing = await client.webhooks.subscriptionsApi.getAll(setup.appId);
-  const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
+  if (seen?.targetUrl !== setup.targetUrl)
+    await client.webhooks.settingsApi.configure(setup.appId, { targetUrl: setup.targetUrl, throttling: { maxConcurrentRequests: 10 } });
+  const have = new Set(
+    seen
+      ? seen.subscriptions.filter((s) => s.exists).map((s) => `${s.eventType}:${s.propertyName ?? ''}`)
+      : (await client.webhooks.subscriptionsApi.getAll(setup.appId)).results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`),
+  );
   const created: string[] = [];
   for (const subscription of wantedSubscriptions(setup.contactProperties)) {
     const key = `${subscription.eventType}:${subscription.propertyName ?? ''}`;
@@ -77,9 +92,7 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup): Promise<s
 }
 
 /** The app's webhook target URL and which of the wanted subscriptions exist (nothing is changed). */
-export async function inspectWebhookSubscriptions(
-  setup: WebhookSetup,
-): Promise<{ targetUrl: string | null; subscriptions: { eventType: string; propertyName: string | null; exists: boolean }[] }> {
+export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<WebhookInspection> {
   const client = developerClient(setup);
   let targetUrl: string | null = null;
   try {

@@ -330,7 +330,7 @@ async function provisionHubSpotWebhooks(
   const setup = { ...hubspotWebhooks, targetUrl, contactProperties: watched };
   try {
     const before = await inspectWebhookSubscriptions(setup);
-    if (!input.dryRun) await ensureWebhookSubscriptions(setup);
+    if (!input.dryRun) await ensureWebhookSubscriptions(setup, before);
     return {
       ok: true,
       targetUrl,
