@@ -77,11 +77,23 @@ end
 return 0`;
 
 /**
+ * With batches in parallel, a partial batch may run beside at most this many others (once the fill
+ * wait saw no more records arrive): a record that comes in while a batch syncs waits for the fill
+ * wait, not for that batch (the quiet installations' handoffs during another's import, `npm run
+ * bench tenants`), while a trickle's batch rate at most doubles (each batch costs its HubSpot
+ * read and update whatever its size).
+ */
+const PARTIAL_BESIDE = 1;
+/** How often a drain with one batch running looks for records that arrived meanwhile. */
+const BESIDE_LOOK_MS = 100;
+
+/**
  * Keeps up to `parallelBatches` batches of disjoint records in flight, starting the next as soon as
  * one ends (no round waits for its slowest batch), until nothing is pending, `maxBatches` have
  * started, the direction is held, or a batch failed. A record is in at most one batch in flight: a
  * newer version of it stays pending for a later batch. A batch starts full, unless nothing else is
- * in flight (then the partial one the fill wait left).
+ * in flight (then the partial one the fill wait left) or it is the one partial batch beside a
+ * running one (PARTIAL_BESIDE).
  */
 async function runBatches(
   deps: DrainDeps,
@@ -94,6 +106,8 @@ async function runBatches(
   const running = new Set<Promise<void>>();
   const result: { batches: number; records: number; failed: boolean; failure?: unknown } = { batches: 0, records: 0, failed: false };
   let started = 0;
+  // The fill wait before a partial batch beside a running one is done (until a batch starts).
+  let filledBeside = false;
   while (!result.failed && started < deps.maxBatches) {
     if (deps.held && (await deps.held())) break;
     if (running.size === 0) await waitWhileFilling(deps, installationId, direction);
@@ -104,13 +118,23 @@ async function runBatches(
     // A batch that failed meanwhile ends the drain (its records, free again, wait for the retry).
     if (result.failed) break;
     const free = peeked.filter((r) => !busy.has(r.key));
-    if (free.length === 0 || (free.length < deps.batchSize && running.size > 0)) {
-      // More may arrive, or a batch in flight frees its records: look again once one ends.
-      if (running.size > 0) await Promise.race(running);
+    const beside = running.size > 0 && running.size <= Math.min(PARTIAL_BESIDE, parallel - 1);
+    if (free.length === 0 || (free.length < deps.batchSize && running.size > 0 && !(beside && filledBeside))) {
+      if (free.length > 0 && beside) {
+        // A partial batch may run beside the running one once no more records are arriving.
+        await waitWhileFilling(deps, installationId, direction);
+        filledBeside = true;
+        continue;
+      }
+      // More may arrive, or a batch in flight frees its records: look again once one ends (or,
+      // where a partial batch may start beside the running one, shortly).
+      if (running.size > 0) await Promise.race(beside ? [...running, sleep(BESIDE_LOOK_MS)] : running);
       // Nothing in flight: done, unless a batch ended during the peek (its records may be pending again).
       else if (busy.size === 0) break;
+      filledBeside = false;
       continue;
     }
+    filledBeside = false;
     const batch = free.slice(0, deps.batchSize);
     await extend();
     started += 1;
