@@ -18,16 +18,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createLogger } from '../src/log.ts';
-import { producerConnection, type RedisConnection } from '../src/queue/redis.ts';
+import type { RedisConnection } from '../src/queue/redis.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
-import { startPrivateRedis } from '../src/startup/redis-server.ts';
-import { createDatabase, startTestPostgres } from '../test/support/services.ts';
-import { bootBenchWeb, fmt, sandboxPortsEnv, saveResult, spawnWorker, stopWorker, tempDir, untilIdle } from './support.ts';
-import { allCalls, installMore, redisCost, sandboxInstallation, type Installation } from './tenancy.ts';
+import { fmt, saveResult, spawnWorker, stopWorker, untilIdle } from './support.ts';
+import { allCalls, installMore, redisCost, sandboxInstallation, startBenchDeployment, type Installation } from './tenancy.ts';
 
 const STEPS = (process.env.BENCH_INSTALLATIONS_STEPS ?? `1,100,${process.env.BENCH_INSTALLATIONS ?? 500}`)
   .split(',')
@@ -186,32 +182,11 @@ async function step(
 
 export async function runInstallationsBench(): Promise<InstallationsBenchResult> {
   if (STEPS.length === 0) throw new Error('BENCH_INSTALLATIONS_STEPS names no installation count');
-  const postgres = await startTestPostgres();
-  const dir = tempDir('smk-bench-installations-');
-  const redisServer = await startPrivateRedis(path.join(dir, 'redis'), createLogger('silent'));
-  const env = {
-    REDIS_URL: redisServer.url,
-    DATABASE_URL: createDatabase(postgres.url, `installations_${Date.now().toString(36)}`),
-    SANDBOX_DEMO: 'false',
-    SANDBOX_PERSIST: 'false',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    ...(await sandboxPortsEnv()),
-    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    ADMIN_TOKEN: randomBytes(32).toString('hex'),
-  };
-  const { app } = await bootBenchWeb(dir, env);
-  const workers: ChildProcess[] = [];
-  const redis = producerConnection(redisServer.url);
-  const orgs: { close(): Promise<void> }[] = [];
+  const deployment = await startBenchDeployment('installations');
+  const { app, env, redis, workers, dir } = deployment;
   let finished = false;
   try {
-    for (let i = 1; i <= WORKERS; i += 1)
-      workers.push(spawnWorker({ ...env, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
-    const deadline = Date.now() + 90_000;
-    while ((await app.producer.queue('reconcile').getWorkersCount()) < WORKERS) {
-      if (Date.now() > deadline || workers.some((c) => c.exitCode !== null)) throw new Error(`the workers did not start (see ${dir})`);
-      await sleep(200);
-    }
+    await deployment.startWorkers(WORKERS);
     const installations = [await sandboxInstallation(app)];
     const steps: InstallationsStep[] = [];
     for (const target of STEPS) {
@@ -220,24 +195,16 @@ export async function runInstallationsBench(): Promise<InstallationsBenchResult>
       const started = Date.now();
       const from = installations.length + 1;
       installations.push(
-        ...(await installMore(app, env, { from, to: target, concurrency: CONCURRENCY }, orgs, (done) => {
+        ...(await installMore(app, env, { from, to: target, concurrency: CONCURRENCY }, deployment.closers, (done) => {
           if (done % 50 === 0) process.stderr.write(`installations: ${from - 1 + done} installed\n`);
         })),
       );
-      const ctx = { app, redis, workers, env, dir };
-      steps.push(await step(ctx, installations, (Date.now() - started) / 1000, added));
+      steps.push(await step({ app, redis, workers, env, dir }, installations, (Date.now() - started) / 1000, added));
     }
     finished = true;
     return { workers: WORKERS, windowSeconds: WINDOW_MS / 1000, steps };
   } finally {
-    await Promise.all(workers.map(stopWorker));
-    redis.disconnect();
-    await app.close();
-    for (const org of orgs) await org.close();
-    await redisServer.stop();
-    await postgres.stop();
-    if (finished && process.env.BENCH_LOG_LEVEL === undefined) rmSync(dir, { recursive: true, force: true });
-    else process.stderr.write(`installations: worker logs kept in ${dir}\n`);
+    await deployment.stop(finished);
   }
 }
 

@@ -3,13 +3,20 @@
  * installation's sandbox CRMs, the CRM calls they counted, the Redis keys that name each one, and
  * installing more of them the way an admin does (test/support/tenants.ts).
  */
-import type { RedisConnection } from '../src/queue/redis.ts';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { createLogger } from '../src/log.ts';
+import { producerConnection, type RedisConnection } from '../src/queue/redis.ts';
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
 import type { SalesforceSandbox } from '../src/sandbox/salesforce/server.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
+import { startPrivateRedis } from '../src/startup/redis-server.ts';
 import { AdminClient } from '../test/support/admin-client.ts';
+import { createDatabase, startTestPostgres } from '../test/support/services.ts';
 import { addTenant } from '../test/support/tenants.ts';
-import type { Calls } from './support.ts';
+import { bootBenchWeb, sandboxPortsEnv, spawnWorker, stopWorker, tempDir, type Calls } from './support.ts';
 
 export interface Installation {
   id: string;
@@ -133,4 +140,76 @@ export async function installMore(
   };
   await Promise.all(Array.from({ length: Math.max(1, range.concurrency) }, one));
   return installed;
+}
+
+/** The environment every process of a bench deployment shares. */
+export type DeploymentEnv = Record<string, string> & { ADMIN_TOKEN: string; ENCRYPTION_KEY: string };
+
+/** One deployment of many installations: the web process here (with the sandbox CRMs), worker processes, one Redis, one PostgreSQL. */
+export interface BenchDeployment {
+  app: RunningApp;
+  env: DeploymentEnv;
+  dir: string;
+  redis: RedisConnection;
+  workers: ChildProcess[];
+  /** What stops the added installations' orgs. */
+  closers: { close(): Promise<void> }[];
+  /** Starts `count` worker processes and waits until they take jobs. */
+  startWorkers(count: number): Promise<void>;
+  /** Stops everything; the logs of a run that did not finish, or with BENCH_LOG_LEVEL set, are kept. */
+  stop(finished: boolean): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts a bench deployment named `name` (its temp directory and database), `env` added to the shared environment. */
+export async function startBenchDeployment(name: string, env: Record<string, string> = {}): Promise<BenchDeployment> {
+  const postgres = await startTestPostgres();
+  const dir = tempDir(`smk-bench-${name}-`);
+  const redisServer = await startPrivateRedis(path.join(dir, 'redis'), createLogger('silent'));
+  const shared: DeploymentEnv = {
+    REDIS_URL: redisServer.url,
+    DATABASE_URL: createDatabase(postgres.url, `${name}_${Date.now().toString(36)}`),
+    SANDBOX_DEMO: 'false',
+    // Records in memory only: writing the sandboxes' state to disk would take the CPU a real CRM never takes from the deployment.
+    SANDBOX_PERSIST: 'false',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    ...(await sandboxPortsEnv()),
+    // Every process opens the credentials the admin's installs sealed.
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    ADMIN_TOKEN: randomBytes(32).toString('hex'),
+    ...env,
+  };
+  const { app } = await bootBenchWeb(dir, shared);
+  const redis = producerConnection(redisServer.url);
+  const workers: ChildProcess[] = [];
+  const closers: { close(): Promise<void> }[] = [];
+  return {
+    app,
+    env: shared,
+    dir,
+    redis,
+    workers,
+    closers,
+    async startWorkers(count) {
+      const last = workers.length + count;
+      for (let i = workers.length + 1; i <= last; i += 1)
+        workers.push(spawnWorker({ ...shared, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
+      const deadline = Date.now() + 90_000;
+      while ((await app.producer.queue('syncToSalesforce').getWorkersCount()) < workers.length) {
+        if (Date.now() > deadline || workers.some((c) => c.exitCode !== null)) throw new Error(`the workers did not start (see ${dir})`);
+        await sleep(200);
+      }
+    },
+    async stop(finished) {
+      await Promise.all(workers.map(stopWorker));
+      redis.disconnect();
+      await app.close();
+      for (const closer of closers) await closer.close();
+      await redisServer.stop();
+      await postgres.stop();
+      if (finished && process.env.BENCH_LOG_LEVEL === undefined) rmSync(dir, { recursive: true, force: true });
+      else process.stderr.write(`${name}: worker logs kept in ${dir}\n`);
+    },
+  };
 }

@@ -14,20 +14,20 @@
  * BENCH_TENANTS (default 3), BENCH_TENANTS_WORKERS (2), BENCH_TENANTS_BURST (5,000),
  * BENCH_TENANTS_EACH (1,500 per installation in the aggregate run).
  */
-import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import path from 'node:path';
 import { SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
-import { createLogger } from '../src/log.ts';
-import { producerConnection } from '../src/queue/redis.ts';
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
-import { startPrivateRedis } from '../src/startup/redis-server.ts';
-import { createDatabase, startTestPostgres } from '../test/support/services.ts';
-import { bootBenchWeb, burstLimitEnv, sandboxPortsEnv, fmt, saveResult, spawnWorker, stopWorker, tempDir, untilIdle } from './support.ts';
-import { allCalls, installMore, redisCost, sandboxInstallation, type Installation, type RedisCost } from './tenancy.ts';
+import { burstLimitEnv, fmt, saveResult, untilIdle } from './support.ts';
+import {
+  allCalls,
+  installMore,
+  redisCost,
+  sandboxInstallation,
+  startBenchDeployment,
+  type Installation,
+  type RedisCost,
+} from './tenancy.ts';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 3);
 const WORKERS = Number(process.env.BENCH_TENANTS_WORKERS ?? 2);
@@ -249,63 +249,29 @@ async function aggregate(app: RunningApp, installations: readonly Installation[]
 
 export async function runTenantsBench(): Promise<TenantsBenchResult> {
   if (TENANTS < 2) throw new Error('BENCH_TENANTS must be at least 2 (one noisy, one quiet)');
-  const postgres = await startTestPostgres();
-  const dir = tempDir('smk-bench-tenants-');
-  const log = createLogger('silent');
-  const redis = await startPrivateRedis(path.join(dir, 'redis'), log);
-  const env = {
-    REDIS_URL: redis.url,
-    DATABASE_URL: createDatabase(postgres.url, `tenants_${Date.now().toString(36)}`),
-    SANDBOX_DEMO: 'false',
-    // Records in memory only: writing the sandboxes' state to disk would take the CPU a real CRM never takes from the deployment.
-    SANDBOX_PERSIST: 'false',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    RECONCILE_INTERVAL_MS: '3600000',
-    ...(await sandboxPortsEnv()),
-    // Every process opens the credentials the admin's installs sealed.
-    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    ADMIN_TOKEN: randomBytes(32).toString('hex'),
-    ...burstLimitEnv(),
-  };
-  const { app } = await bootBenchWeb(dir, env);
-  const children: ChildProcess[] = [];
-  const redisClient = producerConnection(redis.url);
-  const tenants: { close(): Promise<void> }[] = [];
+  const deployment = await startBenchDeployment('tenants', { RECONCILE_INTERVAL_MS: '3600000', ...burstLimitEnv() });
+  const { app, env, redis } = deployment;
   let finished = false;
   try {
     const installations = [await sandboxInstallation(app)];
     process.stderr.write(`tenants: installing ${TENANTS - 1} more installations through the admin…\n`);
-    installations.push(...(await installMore(app, env, { from: 2, to: TENANTS, concurrency: 1 }, tenants)));
-    for (let i = 1; i <= WORKERS; i += 1)
-      children.push(spawnWorker({ ...env, PORT: '0', DATA_DIR: path.join(dir, `worker-${i}`) }, path.join(dir, `worker-${i}.log`)));
-    const deadline = Date.now() + 90_000;
-    while ((await app.producer.queue('syncToSalesforce').getWorkersCount()) < WORKERS) {
-      if (Date.now() > deadline || children.some((c) => c.exitCode !== null)) throw new Error(`the workers did not start (see ${dir})`);
-      await sleep(200);
-    }
+    installations.push(...(await installMore(app, env, { from: 2, to: TENANTS, concurrency: 1 }, deployment.closers)));
+    await deployment.startWorkers(WORKERS);
     const idle = () =>
-      untilIdle(app, redisClient, { installationIds: installations.map((one) => one.id), calls: () => allCalls(installations) }, 300_000);
+      untilIdle(app, redis, { installationIds: installations.map((one) => one.id), calls: () => allCalls(installations) }, 300_000);
     await idle();
-    const idleCost = await redisCost(redisClient, installations);
+    const idleCost = await redisCost(redis, installations);
     // Enough quiet contacts for the whole run: two a second each, for up to 15 minutes.
     const pools = new Map(installations.slice(1).map((one) => [one.id, seed(one.hubspot, `quiet${one.id.slice(0, 8)}-`, 2_000)]));
     const fair = await fairness(app, installations, pools);
     await idle();
     const all = await aggregate(app, installations);
     await idle();
-    const cost = await redisCost(redisClient, installations);
+    const cost = await redisCost(redis, installations);
     finished = true;
     return { installations: installations.length, workers: WORKERS, fairness: fair, aggregate: all, redisIdle: idleCost, redis: cost };
   } finally {
-    await Promise.all(children.map(stopWorker));
-    redisClient.disconnect();
-    await app.close();
-    for (const tenant of tenants) await tenant.close();
-    await redis.stop();
-    await postgres.stop();
-    // A failed run, or one with BENCH_LOG_LEVEL set, keeps its worker logs.
-    if (finished && process.env.BENCH_LOG_LEVEL === undefined) rmSync(dir, { recursive: true, force: true });
-    else process.stderr.write(`tenants: worker logs kept in ${dir}\n`);
+    await deployment.stop(finished);
   }
 }
 
