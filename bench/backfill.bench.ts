@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.ts';
 import { HUBSPOT_CONTACT_PROPERTIES, HUBSPOT_PROPERTY_GROUP, SALESFORCE_CUSTOM_FIELDS } from '../src/crm/field-catalog.ts';
 import { createHubSpotAdapter } from '../src/crm/hubspot/client.ts';
@@ -65,8 +66,6 @@ export interface BackfillBenchResult {
     contactsAfter: number;
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function contactsOption(): number {
   const args = process.argv.slice(2);

@@ -20,6 +20,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisConnection } from '../src/queue/redis.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
 import { fmt, saveResult, spawnWorker, stopWorker, untilIdle } from './support.ts';
@@ -62,8 +63,6 @@ export interface InstallationsBenchResult {
   windowSeconds: number;
   steps: InstallationsStep[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU seconds (user + system) a process has used. */
 function cpuSeconds(pid: number): number {

@@ -15,6 +15,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HUBSPOT_LIMITER_POLICY, learnedLimit, SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
 import { createLogger } from '../src/log.ts';
 import { producerConnection } from '../src/queue/redis.ts';
@@ -66,8 +67,6 @@ export interface ScaleOutBenchResult {
   target: number;
   runs: ScaleOutRun[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function calls(app: RunningApp): Calls {
   const hs = app.sandboxes?.hubspot?.stats();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RedisConnection } from '../src/queue/redis.ts';
 import { loadConfig, type AppConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -56,8 +57,6 @@ export interface Calls {
   limited: number;
   endpoints: Record<string, number>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Spawns a worker process (`src/main.ts --role=worker`) logging to `logFile`. */
 export function spawnWorker(env: Record<string, string>, logFile: string): ChildProcess {

@@ -7,6 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../src/log.ts';
 import { producerConnection, type RedisConnection } from '../src/queue/redis.ts';
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
@@ -159,8 +160,6 @@ export interface BenchDeployment {
   /** Stops everything; the logs of a run that did not finish, or with BENCH_LOG_LEVEL set, are kept. */
   stop(finished: boolean): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a bench deployment named `name` (its temp directory and database), `env` added to the shared environment. */
 export async function startBenchDeployment(name: string, env: Record<string, string> = {}): Promise<BenchDeployment> {

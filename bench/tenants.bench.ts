@@ -15,6 +15,7 @@
  * BENCH_TENANTS_EACH (1,500 per installation in the aggregate run).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SALESFORCE_LIMITER_POLICY } from '../src/crm/limiter.ts';
 import type { SandboxControl } from '../src/sandbox/hubspot/server.ts';
 import type { RunningApp } from '../src/startup/boot.ts';
@@ -68,8 +69,6 @@ interface Latencies {
   p95: number;
   max: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function latencies(samples: number[]): Latencies {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -285,6 +285,5 @@ export function slaProcessors(deps: SlaWorkerDeps): ProcessorsOf<'slaClocks' | '
 
 /** Asks each installation's clocks to be checked against its policy (at boot: recovers lost jobs, applies changed rules). */
 export async function requestSlaReschedules(producer: Producer, installationIds: readonly string[]): Promise<void> {
-  const scheduler = new SlaScheduler(producer);
-  await Promise.all(installationIds.map((installationId) => scheduler.requestReschedule(installationId)));
+  await new SlaScheduler(producer).requestReschedules(installationIds);
 }

@@ -4,13 +4,14 @@
  * to its position (`salesforce_replay_positions`).
  */
 import type { Queryable } from './db.ts';
+import { listActiveInstallationsWithSetting } from './installations.ts';
 
 /** The installation's stored feed setting (`settings.salesforceFeed`), unparsed; undefined when not set. */
 export async function storedSalesforceFeeds(db: Queryable): Promise<{ installationId: string; setting: unknown }[]> {
-  const rows = await db.query<{ id: string; setting: unknown }>(
-    "SELECT id, settings->'salesforceFeed' AS setting FROM installations WHERE status = 'active' ORDER BY created_at",
-  );
-  return rows.map((row) => ({ installationId: row.id, setting: row.setting ?? undefined }));
+  return (await listActiveInstallationsWithSetting(db, 'salesforceFeed')).map(({ installation, stored }) => ({
+    installationId: installation.id,
+    setting: stored,
+  }));
 }
 
 /** A channel's health, as the migration's CHECK lists them (021_salesforce_feed_status.sql). */

@@ -124,20 +124,21 @@ async function runBatches(
     // A batch that failed meanwhile ends the drain (its records, free again, wait for the retry).
     if (result.failed) break;
     const free = peeked.filter((r) => !busy.has(r.key));
-    const beside =
+    const partial = free.length < deps.batchSize;
+    // A trickle beside the one running batch (PARTIAL_BESIDE) starts once the fill wait saw nothing more arrive.
+    const trickle =
       running.size > 0 &&
       running.size <= Math.min(PARTIAL_BESIDE, parallel - 1) &&
       free.length <= Math.max(1, deps.batchSize * TRICKLE_SHARE);
-    if (free.length === 0 || (free.length < deps.batchSize && running.size > 0 && !(beside && filledBeside))) {
-      if (free.length > 0 && beside) {
-        // A partial batch may run beside the running one once no more records are arriving.
-        await waitWhileFilling(deps, installationId, direction);
-        filledBeside = true;
-        continue;
-      }
+    if (free.length > 0 && partial && trickle && !filledBeside) {
+      await waitWhileFilling(deps, installationId, direction);
+      filledBeside = true;
+      continue;
+    }
+    if (free.length === 0 || (partial && running.size > 0 && !trickle)) {
       // More may arrive, or a batch in flight frees its records: look again once one ends (or,
-      // where a partial batch may start beside the running one, shortly).
-      if (running.size > 0) await Promise.race(beside ? [...running, sleep(BESIDE_LOOK_MS)] : running);
+      // where a trickle may start beside the running batch, shortly).
+      if (running.size > 0) await Promise.race(trickle ? [...running, sleep(BESIDE_LOOK_MS)] : running);
       // Nothing in flight: done, unless a batch ended during the peek (its records may be pending again).
       else if (busy.size === 0) break;
       filledBeside = false;

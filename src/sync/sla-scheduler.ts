@@ -50,9 +50,18 @@ export class SlaScheduler {
 
   /** Asks for the installation's running clocks to be checked against its current SLA policy. */
   async requestReschedule(installationId: string): Promise<void> {
-    await this.producer.enqueue('slaClocks', [
-      { jobId: `sla-reschedule-${installationId}-${randomUUID()}`, payload: { v: 1, kind: 'reschedule', installationId } },
-    ]);
+    await this.requestReschedules([installationId]);
+  }
+
+  /** The same for several installations, in one enqueue (a worker's boot asks it for all of them). */
+  async requestReschedules(installationIds: readonly string[]): Promise<void> {
+    await this.producer.enqueue(
+      'slaClocks',
+      installationIds.map((installationId) => ({
+        jobId: `sla-reschedule-${installationId}-${randomUUID()}`,
+        payload: { v: 1 as const, kind: 'reschedule' as const, installationId },
+      })),
+    );
   }
 
   /** Enqueues the one alert of an escalation. */

@@ -46,6 +46,9 @@ export function wantedSubscriptions(contactProperties: readonly string[]): Wante
   ];
 }
 
+/** One subscription as `eventType:propertyName` (what tells a wanted one from an existing one). */
+const subscriptionKey = (s: { eventType: string; propertyName?: string | null | undefined }) => `${s.eventType}:${s.propertyName ?? ''}`;
+
 /**
  * The developer-key client of the app's webhook setup. Its calls count against one 10-second limit
  * for the whole app (429 with policyName TEN_SECONDLY_ROLLING), which provisioning many
@@ -74,12 +77,12 @@ export async function ensureWebhookSubscriptions(setup: WebhookSetup, seen?: Web
     await client.webhooks.settingsApi.configure(setup.appId, { targetUrl: setup.targetUrl, throttling: { maxConcurrentRequests: 10 } });
   const have = new Set(
     seen
-      ? seen.subscriptions.filter((s) => s.exists).map((s) => `${s.eventType}:${s.propertyName ?? ''}`)
-      : (await client.webhooks.subscriptionsApi.getAll(setup.appId)).results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`),
+      ? seen.subscriptions.filter((s) => s.exists).map(subscriptionKey)
+      : (await client.webhooks.subscriptionsApi.getAll(setup.appId)).results.map(subscriptionKey),
   );
   const created: string[] = [];
   for (const subscription of wantedSubscriptions(setup.contactProperties)) {
-    const key = `${subscription.eventType}:${subscription.propertyName ?? ''}`;
+    const key = subscriptionKey(subscription);
     if (have.has(key)) continue;
     await client.webhooks.subscriptionsApi.create(setup.appId, {
       eventType: subscription.eventType,
@@ -102,12 +105,12 @@ export async function inspectWebhookSubscriptions(setup: WebhookSetup): Promise<
     if ((error as { code?: unknown } | null)?.code !== 404) throw error;
   }
   const existing = await client.webhooks.subscriptionsApi.getAll(setup.appId);
-  const have = new Set(existing.results.map((s) => `${s.eventType}:${s.propertyName ?? ''}`));
+  const have = new Set(existing.results.map(subscriptionKey));
   return {
     targetUrl,
     subscriptions: wantedSubscriptions(setup.contactProperties).map((w) => ({
       ...w,
-      exists: have.has(`${w.eventType}:${w.propertyName ?? ''}`),
+      exists: have.has(subscriptionKey(w)),
     })),
   };
 }
